@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# pmem_policy: `make` builds the libraries into build/; `make check` runs
+# every test; `make demo` runs the main job.  See README.md.
+
+VERSION_MAJOR := 0
+VERSION_MINOR := 1
+VERSION_PATCH := 0
+VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+SONAME := libpmem_policy.so.$(VERSION_MAJOR)
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR ?=
+
+CC ?= cc
+AR ?= ar
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wframe-larger-than=256 -Wvla
+CORE_FLAGS := -std=gnu11 $(WARN) -Iinclude -fvisibility=hidden -fno-strict-aliasing
+
+# SANITIZE=1: everything under ASan+UBSan, built apart so objects never mix.
+ifeq ($(SANITIZE),1)
+B := build/sanitize
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+DEPS_GROUPS := check sanitize
+else
+B := build
+SAN :=
+DEPS_GROUPS := check
+endif
+
+CORE_SRC := $(sort $(wildcard libpmem_policy/*.c))
+CORE_HDR := $(wildcard libpmem_policy/*.h include/pmem_policy/*.h)
+CORE_OBJ := $(CORE_SRC:libpmem_policy/%.c=$(B)/obj/%.o)
+CORE_PIC := $(CORE_SRC:libpmem_policy/%.c=$(B)/pic/%.o)
+MAP := libpmem_policy/libpmem_policy.map
+
+LIB_A := $(B)/libpmem_policy.a
+LIB_SO := $(B)/libpmem_policy.so.$(VERSION)
+PC := $(B)/pmem_policy.pc
+
+TEST_SRC := $(sort $(wildcard tests/unit/*.c)) tests/vectors/vectors.c
+TEST_BIN := $(B)/tests/unit
+DEMO_BIN := $(B)/tools/pmp-demo
+
+.PHONY: all lib check check-unit check-exports check-pkgconfig freestanding \
+	demo install uninstall deps clean
+
+all: lib $(DEMO_BIN)
+
+lib: $(LIB_A) $(LIB_SO) $(PC)
+
+$(B)/obj/%.o: libpmem_policy/%.c $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CORE_FLAGS) $(SAN) -c $< -o $@
+
+$(B)/pic/%.o: libpmem_policy/%.c $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CORE_FLAGS) $(SAN) -fPIC -c $< -o $@
+
+$(LIB_A): $(CORE_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(LIB_SO): $(CORE_PIC) $(MAP)
+	$(CC) $(CFLAGS) $(SAN) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAP) \
+		-Wl,-z,defs -Wl,--no-undefined -o $@ $(CORE_PIC)
+	ln -sf $(notdir $@) $(B)/$(SONAME)
+	ln -sf $(SONAME) $(B)/libpmem_policy.so
+
+$(PC): pkgconfig/pmem_policy.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+# Tests and tools link the static library: the same objects, no rpath games.
+$(TEST_BIN): $(TEST_SRC) $(wildcard tests/unit/*.h tests/vectors/*.h) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Wno-missing-prototypes -Iinclude -Itests \
+		$(SAN) $(shell pkg-config --cflags check) -o $@ $(TEST_SRC) $(LIB_A) \
+		$(shell pkg-config --libs check)
+
+$(DEMO_BIN): tools/pmp-demo.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude $(SAN) -o $@ $< $(LIB_A)
+
+deps:
+	@scripts/deps.sh $(DEPS_GROUPS)
+
+check: deps
+	$(MAKE) check-unit check-exports freestanding check-pkgconfig
+
+check-unit: $(TEST_BIN)
+	CK_FORK=yes $(TEST_BIN)
+
+check-exports: $(LIB_SO)
+	scripts/check-exports.sh $(LIB_SO) $(MAP)
+
+freestanding:
+	CC=$(CC) scripts/check-freestanding.sh $(B)/freestanding
+
+# Install into a scratch DESTDIR, then build and run examples/ out of tree
+# through pkg-config only, linked both shared and static.
+check-pkgconfig: lib
+	scripts/check-pkgconfig.sh $(B)/pkgconfig-test
+
+demo: deps $(DEMO_BIN)
+	$(DEMO_BIN)
+
+install: lib
+	install -d $(DESTDIR)$(INCLUDEDIR)/pmem_policy $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 include/pmem_policy/*.h $(DESTDIR)$(INCLUDEDIR)/pmem_policy/
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libpmem_policy.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpmem_policy.so
+	install -m 644 $(PC) $(DESTDIR)$(PKGCONFIGDIR)/
+
+uninstall:
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/pmem_policy
+	rm -f $(DESTDIR)$(LIBDIR)/libpmem_policy.* $(DESTDIR)$(PKGCONFIGDIR)/pmem_policy.pc
+
+clean:
+	rm -rf build

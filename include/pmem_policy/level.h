@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * pmem_policy: the fault-time large-page decision.
+ *
+ * pmp_max_level() answers "how large may this fault be mapped, and if not
+ * 1 GiB, why not" in O(1): it reads the memslot, the faulting gfn's 2 MiB
+ * descriptor and its 1 GiB summary, and nothing else, whatever the size
+ * of the VM (as KVM's lpage_info lookups do).  The 1 GiB summary counts,
+ * per attribute, the 2 MiB children that are non-uniform or uniformly
+ * set; range updates keep both current, so no query ever walks pages.
+ */
+#ifndef PMEM_POLICY_LEVEL_H
+#define PMEM_POLICY_LEVEL_H
+
+#include "types.h"
+
+struct pmp_vm;
+
+/**
+ * enum pmp_reason - why a mapping is not larger.  The checks run in this
+ * order at each level; the first that fails is the reason.
+ * @PMP_REASON_NONE: nothing limited the mapping (it got 1 GiB).
+ * @PMP_REASON_POLICY_CAP: the policy's max_level.
+ * @PMP_REASON_DIRTY_LOG: the memslot logs dirty pages.
+ * @PMP_REASON_NX_HUGE_PAGE: an exec fault with the NX huge page mitigation.
+ * @PMP_REASON_BACKING_ORDER: the host folio is smaller.
+ * @PMP_REASON_GUEST_ACCEPT: the guest accepted the page at a smaller level.
+ * @PMP_REASON_SLOT_BOUNDARY: the huge page would cross the memslot's edge.
+ * @PMP_REASON_MISALIGNED: gfn and host offset differ modulo the huge size.
+ * @PMP_REASON_WRITE_TRACKED: a page in the range is write-tracked.
+ * @PMP_REASON_MIXED_ATTRS: private and shared pages share the range.
+ * @PMP_REASON_VTL_PROT: the faulting VTL's protections differ in the range.
+ * @PMP_REASON_NR: number of reasons.
+ */
+enum pmp_reason {
+	PMP_REASON_NONE,
+	PMP_REASON_POLICY_CAP,
+	PMP_REASON_DIRTY_LOG,
+	PMP_REASON_NX_HUGE_PAGE,
+	PMP_REASON_BACKING_ORDER,
+	PMP_REASON_GUEST_ACCEPT,
+	PMP_REASON_SLOT_BOUNDARY,
+	PMP_REASON_MISALIGNED,
+	PMP_REASON_WRITE_TRACKED,
+	PMP_REASON_MIXED_ATTRS,
+	PMP_REASON_VTL_PROT,
+	PMP_REASON_NR,
+};
+
+/* Fault flags. */
+#define PMP_FAULT_WRITE		(1U << 0)
+#define PMP_FAULT_EXEC		(1U << 1)
+#define PMP_FAULT_PRIVATE	(1U << 2)
+#define PMP_FAULT_FLAGS_ALL	(PMP_FAULT_WRITE | PMP_FAULT_EXEC | PMP_FAULT_PRIVATE)
+
+/**
+ * struct pmp_fault - a guest page fault, as the MMU sees it.
+ * @gfn: faulting guest frame, inside memslot @slot.
+ * @slot: memslot id (KVM already holds fault->slot; passing it keeps the
+ *	query O(1)).
+ * @flags: PMP_FAULT_*.
+ * @vcpu: counter set to charge, below nr_vcpus.
+ * @vtl: the VTL the access came from, below nr_vtls.
+ * @backing_order: order of the host folio backing @gfn (0 = 4 KiB,
+ *	9 = 2 MiB, 18 = 1 GiB; at most 63).  The result never exceeds it.
+ * @accept_level: PMP_LEVEL_* the guest accepted the page at (TDX's level
+ *	in the EPT violation), or 0 when unknown.
+ */
+struct pmp_fault {
+	uint64_t gfn;
+	uint32_t slot;
+	uint32_t flags;
+	uint16_t vcpu;
+	uint8_t vtl;
+	uint8_t backing_order;
+	uint8_t accept_level;
+};
+
+/**
+ * pmp_max_level() - the largest level @fault may be mapped at.  Shared; O(1).
+ * @vm: the VM.
+ * @fault: the fault.
+ * @why: if not NULL, set to the reason the level is not one higher
+ *	(PMP_REASON_NONE for PMP_LEVEL_1G).
+ *
+ * Counts the decision in the fault's vCPU counter set: tried, then
+ * applied (1 GiB) or refused for the reason.
+ *
+ * Return: PMP_LEVEL_4K..PMP_LEVEL_1G, or -EINVAL (unknown flags, bad vcpu,
+ * vtl, order or accept level, gfn outside the slot) or -ENOENT (no such
+ * slot); errors count nothing.
+ */
+PMP_API int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *fault,
+			  enum pmp_reason *why);
+
+/**
+ * pmp_reason_name() - short name of a reason ("mixed_attrs").
+ * @reason: the reason.
+ *
+ * Return: a static string; "?" for an unknown value.
+ */
+PMP_API const char *pmp_reason_name(enum pmp_reason reason);
+
+/**
+ * pmp_level_name() - "4k", "2m" or "1g".
+ * @level: a PMP_LEVEL_* value.
+ *
+ * Return: a static string; "?" for an unknown value.
+ */
+PMP_API const char *pmp_level_name(int level);
+
+#endif /* PMEM_POLICY_LEVEL_H */

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * pmem_policy: per-VM decision counters, DAMOS-style.
+ *
+ * Each decision counts tried, applied and refused-per-reason; always
+ * tried == applied + sum(refused).  Shared-access calls (the fault path)
+ * count into the faulting vCPU's own set, so no cache line is written by
+ * two CPUs; pmp_vm_stats() sums the sets.
+ */
+#ifndef PMEM_POLICY_STATS_H
+#define PMEM_POLICY_STATS_H
+
+#include "types.h"
+#include "level.h"
+
+struct pmp_vm;
+
+/**
+ * enum pmp_decision - the decisions that are counted.
+ * @PMP_DECISION_MAX_LEVEL: pmp_max_level(); applied = 1 GiB granted.
+ * @PMP_DECISION_NR: number of decisions.
+ */
+enum pmp_decision {
+	PMP_DECISION_MAX_LEVEL,
+	PMP_DECISION_NR,
+};
+
+/**
+ * struct pmp_decision_stats - counters of one decision.
+ * @tried: decisions taken.
+ * @applied: decisions that granted everything asked.
+ * @refused: decisions limited, by reason (index PMP_REASON_*).
+ */
+struct pmp_decision_stats {
+	uint64_t tried;
+	uint64_t applied;
+	uint64_t refused[PMP_REASON_NR];
+};
+
+/**
+ * struct pmp_stats - all counters of a VM.
+ * @decision: per decision (index PMP_DECISION_*).
+ * @granted: max-level results by level (index PMP_LEVEL_*; 0 unused).
+ */
+struct pmp_stats {
+	struct pmp_decision_stats decision[PMP_DECISION_NR];
+	uint64_t granted[4];
+};
+
+/**
+ * pmp_vm_stats() - sum the counters of every vCPU.  Shared.
+ * @vm: the VM.
+ * @out: filled.
+ *
+ * Concurrent faults may be counted or not; each counter is read whole.
+ */
+PMP_API void pmp_vm_stats(const struct pmp_vm *vm, struct pmp_stats *out);
+
+/**
+ * pmp_vm_stats_reset() - zero every counter.  Exclusive.
+ * @vm: the VM.
+ */
+PMP_API void pmp_vm_stats_reset(struct pmp_vm *vm);
+
+/**
+ * pmp_decision_name() - short name of a decision ("max_level").
+ * @decision: the decision.
+ *
+ * Return: a static string; "?" for an unknown value.
+ */
+PMP_API const char *pmp_decision_name(enum pmp_decision decision);
+
+#endif /* PMEM_POLICY_STATS_H */

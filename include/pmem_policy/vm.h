@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * pmem_policy: a VM's state, its geometry and its memslots.
+ *
+ * All state lives in one caller-provided buffer whose size pmp_vm_bound()
+ * computes; the library never allocates.  The buffer holds offsets, not
+ * pointers, so its bytes can be copied to snapshot or compare a VM.
+ *
+ * Memory, per 2 MiB of tracked guest-physical span:
+ *   - an 8-byte descriptor (KVM's lpage_info is 4 bytes per level);
+ *   - 48 bytes per 1 GiB for the 1G summaries (0.09 byte per 2 MiB);
+ *   - a pool of 64-byte bitmap blocks, each with a 4-byte link, shared by
+ *     every 2 MiB chunk whose per-page state is not uniform.
+ * With the default pool (one block per chunk, i.e. 1 bit per 4 KiB page)
+ * that is 1 bit per 4 KiB + 12 bytes per 2 MiB: 0.0036% of guest memory.
+ * Uniform chunks need no block, so the same pool serves every per-page
+ * feature (private/shared, write tracking, VTL protections) at once.
+ *
+ * Locking: the library takes no locks.  Calls documented "exclusive" need
+ * the caller to exclude all other calls on the VM (KVM's mmu_lock held for
+ * write); "shared" calls may run concurrently with each other (mmu_lock held
+ * for read), each vCPU using its own @vcpu index for counters.
+ */
+#ifndef PMEM_POLICY_VM_H
+#define PMEM_POLICY_VM_H
+
+#include "types.h"
+#include "policy.h"
+
+struct pmp_vm;
+
+#define PMP_MAX_VTLS 3
+/* The pool indexes blocks with 24 bits. */
+#define PMP_MAX_POOL_BLOCKS ((1U << 24) - 1)
+
+/**
+ * struct pmp_geometry - the shape of a VM, fixed for its lifetime.
+ * @sz: sizeof(struct pmp_geometry), so the struct can grow (libbpf-style).
+ * @gfn_end: guest frames [0, @gfn_end) are tracked; rounded up to 2 MiB.
+ * @max_slots: memslot ids run from 0 to @max_slots - 1.
+ * @nr_vcpus: counter sets for shared-access calls, one per vCPU (>= 1).
+ * @nr_vtls: virtual trust levels with their own protections (1..3).
+ * @pool_blocks: 64-byte blocks for non-uniform 2 MiB chunks; 0 picks the
+ *	default of one per chunk (1 bit per 4 KiB).  Each chunk with k
+ *	non-uniform features holds k blocks.
+ */
+struct pmp_geometry {
+	size_t sz;
+	uint64_t gfn_end;
+	uint32_t max_slots;
+	uint32_t nr_vcpus;
+	uint32_t nr_vtls;
+	uint32_t pool_blocks;
+};
+
+/**
+ * pmp_vm_bound() - bytes of state a VM of this geometry needs.
+ * @geo: the geometry.
+ * @bytes: set to the size to pass to pmp_vm_init().
+ *
+ * Return: 0, -EINVAL for a bad geometry, -ERANGE if it is too large.
+ */
+PMP_API int pmp_vm_bound(const struct pmp_geometry *geo, uint64_t *bytes);
+
+/**
+ * pmp_vm_init() - lay out a VM in caller memory.
+ * @mem: 8-byte aligned buffer of at least pmp_vm_bound() bytes.
+ * @size: its size.
+ * @geo: the geometry.
+ * @policy: the initial policy (NULL: the "recommended" preset).
+ * @out: set to the VM, which lives inside @mem.
+ *
+ * All pages start shared, untracked and with every VTL permission.
+ *
+ * Return: 0, -EINVAL (bad geometry, policy or alignment), -ENOSPC (@size
+ * is too small), -ERANGE (geometry too large).
+ */
+PMP_API int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *geo,
+			const struct pmp_policy *policy, struct pmp_vm **out);
+
+/**
+ * pmp_vm_set_policy() - switch the policy of a live VM.  Exclusive.
+ * @vm: the VM.
+ * @policy: the new policy; validated first.
+ *
+ * Return: 0 or -EINVAL, in which case the old policy stays.
+ */
+PMP_API int pmp_vm_set_policy(struct pmp_vm *vm, const struct pmp_policy *policy);
+
+/**
+ * pmp_vm_policy() - the active policy.  Shared.
+ * @vm: the VM.
+ * @out: filled with a copy.
+ */
+PMP_API void pmp_vm_policy(const struct pmp_vm *vm, struct pmp_policy *out);
+
+/* Memslot flags. */
+#define PMP_SLOT_DIRTY_LOG	(1U << 0) /* dirty logging: 4 KiB mappings only */
+#define PMP_SLOT_READONLY	(1U << 1)
+#define PMP_SLOT_GUEST_MEMFD	(1U << 2) /* private pages come from a guest_memfd */
+#define PMP_SLOT_FLAGS_ALL	(PMP_SLOT_DIRTY_LOG | PMP_SLOT_READONLY | PMP_SLOT_GUEST_MEMFD)
+
+/**
+ * struct pmp_slot - a memslot as the policy sees it.
+ * @base_gfn: first guest frame.
+ * @npages: number of 4 KiB pages (> 0).
+ * @userspace_addr: host virtual address of the first page (shared memory).
+ * @gmem_offset: byte offset of the first page in the guest_memfd that backs
+ *	private memory (PMP_SLOT_GUEST_MEMFD only, else 0).
+ * @flags: PMP_SLOT_*.
+ *
+ * Both addresses must be 4 KiB aligned.  A huge mapping needs the gfn
+ * congruent to the backing address modulo the huge page size (KVM's ugfn
+ * rule): @gmem_offset for private faults on a guest_memfd slot,
+ * @userspace_addr otherwise.
+ */
+struct pmp_slot {
+	uint64_t base_gfn;
+	uint64_t npages;
+	uint64_t userspace_addr;
+	uint64_t gmem_offset;
+	uint32_t flags;
+};
+
+/**
+ * pmp_slot_create() - add a memslot.  Exclusive.
+ * @vm: the VM.
+ * @id: slot id below max_slots.
+ * @slot: its description.
+ *
+ * Return: 0; -EINVAL for a bad id, zero size, gfn or address overflow,
+ * unaligned addresses, unknown flags or an overlap with another slot; -EEXIST if @id is
+ * in use; -ERANGE if the slot ends beyond gfn_end.  Nothing changes on error.
+ */
+PMP_API int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slot *slot);
+
+/**
+ * pmp_slot_delete() - remove a memslot.  Exclusive.
+ * @vm: the VM.
+ * @id: the slot.
+ *
+ * Per-gfn attributes stay: like KVM's, they belong to the VM, not the slot.
+ *
+ * Return: 0, -EINVAL (bad id) or -ENOENT (no such slot).
+ */
+PMP_API int pmp_slot_delete(struct pmp_vm *vm, uint32_t id);
+
+/**
+ * pmp_slot_move() - move a memslot to a new base gfn.  Exclusive.
+ * @vm: the VM.
+ * @id: the slot.
+ * @base_gfn: its new first guest frame.
+ *
+ * Return: as pmp_slot_create(), or -ENOENT.
+ */
+PMP_API int pmp_slot_move(struct pmp_vm *vm, uint32_t id, uint64_t base_gfn);
+
+/**
+ * pmp_slot_set_flags() - change a memslot's flags (dirty logging on/off).
+ * Exclusive.
+ * @vm: the VM.
+ * @id: the slot.
+ * @flags: the new PMP_SLOT_* set; PMP_SLOT_GUEST_MEMFD cannot change.
+ *
+ * Return: 0, -EINVAL or -ENOENT.
+ */
+PMP_API int pmp_slot_set_flags(struct pmp_vm *vm, uint32_t id, uint32_t flags);
+
+/**
+ * pmp_slot_get() - read a memslot.  Shared.
+ * @vm: the VM.
+ * @id: the slot.
+ * @out: filled on success.
+ *
+ * Return: 0, -EINVAL or -ENOENT.
+ */
+PMP_API int pmp_slot_get(const struct pmp_vm *vm, uint32_t id, struct pmp_slot *out);
+
+/**
+ * struct pmp_vm_info - sizes and pool occupancy.
+ * @bytes: bytes of state in use (what pmp_vm_bound() returned).
+ * @gfn_end: tracked span, rounded up to 2 MiB.
+ * @nr_chunks: 2 MiB descriptors.
+ * @pool_blocks: blocks in the pool.
+ * @pool_used: blocks holding a non-uniform chunk's bitmap now.
+ * @pool_high_water: the most ever in use at once.
+ * @nr_slots: memslots in use.
+ */
+struct pmp_vm_info {
+	uint64_t bytes;
+	uint64_t gfn_end;
+	uint64_t nr_chunks;
+	uint32_t pool_blocks;
+	uint32_t pool_used;
+	uint32_t pool_high_water;
+	uint32_t nr_slots;
+};
+
+/**
+ * pmp_vm_info() - report sizes and pool occupancy.  Shared.
+ * @vm: the VM.
+ * @out: filled.
+ */
+PMP_API void pmp_vm_info(const struct pmp_vm *vm, struct pmp_vm_info *out);
+
+/**
+ * pmp_vm_check() - verify every internal invariant.  Shared; O(VM size).
+ * @vm: the VM.
+ *
+ * For tests and debugging (kshim exposes it in debugfs): chains match
+ * their masks, no block is both free and in use, blocks are never
+ * uniform, 1 GiB summaries equal a recount of their 2 MiB children.
+ *
+ * Return: 0, or -EUCLEAN on the first broken invariant.
+ */
+PMP_API int pmp_vm_check(const struct pmp_vm *vm);
+
+#endif /* PMEM_POLICY_VM_H */

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Per-gfn attributes: each public call is one plane update.
+ */
+#include "internal.h"
+
+int pmp_set_private(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool private)
+{
+	return pmp_planes_set(vm, gfn, npages, PMP_BIT(PMP_PLANE_PRIVATE),
+			      private ? PMP_BIT(PMP_PLANE_PRIVATE) : 0);
+}
+
+int pmp_set_write_tracked(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool tracked)
+{
+	return pmp_planes_set(vm, gfn, npages, PMP_BIT(PMP_PLANE_WTRACK),
+			      tracked ? PMP_BIT(PMP_PLANE_WTRACK) : 0);
+}
+
+/* Planes store what a VTL is denied, so that the all-zero start is RWX. */
+int pmp_set_vtl_prot(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t npages,
+		     unsigned int prot)
+{
+	unsigned int shift = PMP_PLANE_VTL + 3 * vtl;
+
+	if (vtl >= vm->nr_vtls || (prot & ~PMP_PROT_RWX))
+		return -EINVAL;
+	return pmp_planes_set(vm, gfn, npages, PMP_VTL_PLANES(vtl),
+			      (uint16_t)((~prot & PMP_PROT_RWX) << shift));
+}
+
+int pmp_get_attrs(const struct pmp_vm *vm, uint64_t gfn, struct pmp_page_attrs *out)
+{
+	unsigned int v, a;
+
+	if (gfn >= vm->gfn_end)
+		return -ERANGE;
+	if (!out)
+		return -EINVAL;
+	pmp_memset(out, 0, sizeof(*out));
+	out->private = pmp_plane_get(vm, gfn, PMP_PLANE_PRIVATE);
+	out->write_tracked = pmp_plane_get(vm, gfn, PMP_PLANE_WTRACK);
+	for (v = 0; v < vm->nr_vtls; v++)
+		for (a = 0; a < 3; a++)
+			if (!pmp_plane_get(vm, gfn, PMP_PLANE_VTL + 3 * v + a))
+				out->vtl_prot[v] |= 1U << a;
+	return 0;
+}

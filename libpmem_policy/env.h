@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The core's only door to the outside world.
+ *
+ * Under __KERNEL__ it takes the kernel's headers; otherwise only headers
+ * the compiler itself provides in freestanding mode.  No other file of the
+ * core includes anything but the project's own headers; `make freestanding`
+ * checks both.  The core may emit calls to memcpy/memset/memmove/memcmp
+ * (the compiler does for struct copies) and to nothing else.
+ */
+#ifndef PMP_ENV_H
+#define PMP_ENV_H
+
+#ifdef __KERNEL__
+#include <linux/errno.h>
+#include <linux/string.h>
+#include <linux/types.h>
+#define pmp_memset(d, c, n) memset(d, c, n)
+#define pmp_memcpy(d, s, n) memcpy(d, s, n)
+#define pmp_memcmp(a, b, n) memcmp(a, b, n)
+#else
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#define pmp_memset(d, c, n) __builtin_memset(d, c, n)
+#define pmp_memcpy(d, s, n) __builtin_memcpy(d, s, n)
+#define pmp_memcmp(a, b, n) __builtin_memcmp(a, b, n)
+
+/* Linux errno values: the library's error ABI is the kernel's. */
+#define ENOENT 2
+#define ENOMEM 12
+#define EBUSY 16
+#define EEXIST 17
+#define EINVAL 22
+#define ENOSPC 28
+#define ERANGE 34
+#define EAGAIN 11
+#define EINTR 4
+#define EUCLEAN 117
+#endif
+
+#include <pmem_policy/pmem_policy.h>
+
+#define pmp_likely(x) __builtin_expect(!!(x), 1)
+#define pmp_unlikely(x) __builtin_expect(!!(x), 0)
+
+#endif /* PMP_ENV_H */

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Per-page planes: uniform bits in the 2 MiB descriptor, or a 64-byte
+ * bitmap block from the pool when a chunk's pages disagree.  Range updates
+ * keep every chunk canonical (a block is never uniform; a mixed plane's
+ * value bit is 0) and keep the 1 GiB summaries current, so that the fault
+ * path reads a descriptor and a summary and never a bitmap.
+ */
+#include "internal.h"
+
+#define SUMMARY_MASK ((uint16_t)((1U << PMP_NR_SUMMARY_PLANES) - 1))
+
+static uint32_t chain_head(const struct pmp_chunk *c)
+{
+	return c->blocks & PMP_CHUNK_BLOCK_MASK;
+}
+
+static void set_chain_head(struct pmp_chunk *c, uint32_t head)
+{
+	c->blocks = (c->blocks & ~PMP_CHUNK_BLOCK_MASK) | head;
+}
+
+/* The pool: a free list threaded through the link array (index + 1). */
+static uint32_t block_alloc(struct pmp_vm *vm)
+{
+	uint32_t b = vm->free_head - 1;
+
+	vm->free_head = pmp_links(vm)[b];
+	if (++vm->pool_used > vm->pool_high_water)
+		vm->pool_high_water = vm->pool_used;
+	return b;
+}
+
+static void block_free(struct pmp_vm *vm, uint32_t b)
+{
+	pmp_links(vm)[b] = vm->free_head;
+	vm->free_head = b + 1;
+	vm->pool_used--;
+}
+
+/* Block index of the k-th block of a chunk's chain. */
+static uint32_t chain_nth(const struct pmp_vm *vm, const struct pmp_chunk *c, unsigned int k)
+{
+	const uint32_t *links = pmp_links(vm);
+	uint32_t b = chain_head(c) - 1;
+
+	while (k--)
+		b = links[b] - 1;
+	return b;
+}
+
+/* Position of @plane's block in the chain: mixed planes below it. */
+static unsigned int chain_pos(const struct pmp_chunk *c, unsigned int plane)
+{
+	return pmp_weight16(c->mixed & (PMP_BIT(plane) - 1U));
+}
+
+static struct pmp_block *plane_block(const struct pmp_vm *vm, const struct pmp_chunk *c,
+				     unsigned int plane)
+{
+	return &pmp_blocks(vm)[chain_nth(vm, c, chain_pos(c, plane))];
+}
+
+static void chain_insert(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int plane, uint32_t b)
+{
+	uint32_t *links = pmp_links(vm);
+	unsigned int k = chain_pos(c, plane);
+
+	if (!k) {
+		links[b] = chain_head(c);
+		set_chain_head(c, b + 1);
+	} else {
+		uint32_t prev = chain_nth(vm, c, k - 1);
+
+		links[b] = links[prev];
+		links[prev] = b + 1;
+	}
+	c->mixed |= PMP_BIT(plane);
+}
+
+static void chain_remove(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int plane)
+{
+	uint32_t *links = pmp_links(vm);
+	unsigned int k = chain_pos(c, plane);
+	uint32_t b;
+
+	if (!k) {
+		b = chain_head(c) - 1;
+		set_chain_head(c, links[b]);
+	} else {
+		uint32_t prev = chain_nth(vm, c, k - 1);
+
+		b = links[prev] - 1;
+		links[prev] = links[b];
+	}
+	block_free(vm, b);
+	c->mixed &= (uint16_t)~PMP_BIT(plane);
+}
+
+/* Set bits [lo, hi) of a block to @v. */
+static void block_assign(struct pmp_block *blk, unsigned int lo, unsigned int hi, bool v)
+{
+	while (lo < hi) {
+		unsigned int w = lo / 64, s = lo % 64;
+		unsigned int n = hi - lo < 64 - s ? hi - lo : 64 - s;
+		uint64_t m = (n == 64 ? ~0ULL : ((1ULL << n) - 1)) << s;
+
+		blk->w[w] = v ? blk->w[w] | m : blk->w[w] & ~m;
+		lo += n;
+	}
+}
+
+/* 0 or 1 if every bit of the block has that value, -1 if they differ. */
+static int block_uniform(const struct pmp_block *blk)
+{
+	uint64_t all_or = 0, all_and = ~0ULL;
+	unsigned int i;
+
+	for (i = 0; i < PMP_BLOCK_WORDS; i++) {
+		all_or |= blk->w[i];
+		all_and &= blk->w[i];
+	}
+	if (!all_or)
+		return 0;
+	return all_and == ~0ULL ? 1 : -1;
+}
+
+static void set_value(struct pmp_chunk *c, unsigned int plane, bool v)
+{
+	if (v)
+		c->value |= PMP_BIT(plane);
+	else
+		c->value &= (uint16_t)~PMP_BIT(plane);
+}
+
+/* Set pages [lo, hi) of one plane of chunk @c to @v.  The pool was checked. */
+static void chunk_plane_set(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int plane,
+			    unsigned int lo, unsigned int hi, bool v)
+{
+	uint16_t bit = PMP_BIT(plane);
+	struct pmp_block *blk;
+	int u;
+
+	if (lo == 0 && hi == PMP_CHUNK_PAGES) {
+		if (c->mixed & bit)
+			chain_remove(vm, c, plane);
+		set_value(c, plane, v);
+		return;
+	}
+	if (!(c->mixed & bit)) {
+		bool old = c->value & bit;
+		uint32_t b;
+
+		if (old == v)
+			return;
+		b = block_alloc(vm);
+		blk = &pmp_blocks(vm)[b];
+		pmp_memset(blk, old ? 0xff : 0, sizeof(*blk));
+		set_value(c, plane, false);
+		chain_insert(vm, c, plane, b);
+	} else {
+		blk = plane_block(vm, c, plane);
+	}
+	block_assign(blk, lo, hi, v);
+	u = block_uniform(blk);
+	if (u >= 0) {
+		chain_remove(vm, c, plane);
+		set_value(c, plane, u);
+	}
+}
+
+/* Fold one child's change into its 1 GiB summary. */
+static void giant_account(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk old,
+			  const struct pmp_chunk *now)
+{
+	uint16_t changed = ((old.value ^ now->value) | (old.mixed ^ now->mixed)) & SUMMARY_MASK;
+	struct pmp_giant *g;
+	uint32_t children;
+	unsigned int p;
+
+	if (!changed)
+		return;
+	g = &pmp_giants(vm)[ci / PMP_GIANT_CHUNKS];
+	children = pmp_giant_children(vm, ci / PMP_GIANT_CHUNKS);
+	for (p = 0; p < PMP_NR_SUMMARY_PLANES; p++) {
+		uint16_t bit = PMP_BIT(p);
+
+		if (!(changed & bit))
+			continue;
+		g->nr_mixed[p] += !!(now->mixed & bit) - !!(old.mixed & bit);
+		g->nr_ones[p] += !!(now->value & bit) - !!(old.value & bit);
+		if (!g->nr_mixed[p] && (!g->nr_ones[p] || g->nr_ones[p] == children))
+			g->uniform |= bit;
+		else
+			g->uniform &= (uint16_t)~bit;
+		if (g->nr_ones[p])
+			g->value |= bit;
+		else
+			g->value &= (uint16_t)~bit;
+	}
+}
+
+/* Blocks an update of pages [lo, hi) of chunk @c would take from the pool. */
+static unsigned int blocks_needed(const struct pmp_chunk *c, unsigned int lo, unsigned int hi,
+				  uint16_t mask, uint16_t values)
+{
+	if (lo == 0 && hi == PMP_CHUNK_PAGES)
+		return 0;
+	return pmp_weight16(mask & (uint16_t)~c->mixed & (c->value ^ values));
+}
+
+static void chunk_set(struct pmp_vm *vm, uint64_t ci, unsigned int lo, unsigned int hi,
+		      uint16_t mask, uint16_t values)
+{
+	struct pmp_chunk *c = &pmp_chunks(vm)[ci];
+	struct pmp_chunk old = *c;
+	unsigned int p;
+
+	/* Whole chunk, already uniform at the wanted values: nothing to do. */
+	if (!(mask & (c->mixed | (c->value ^ values))))
+		return;
+	for (p = 0; p < PMP_NR_PLANES; p++)
+		if (mask & PMP_BIT(p))
+			chunk_plane_set(vm, c, p, lo, hi, values & PMP_BIT(p));
+	giant_account(vm, ci, old, c);
+}
+
+/*
+ * Set the planes in @mask of pages [gfn, gfn + npages) to the matching bits
+ * of @values.  Only the first and last chunk can need a block, so the pool
+ * is checked for them up front and the update cannot fail half-way.
+ */
+int pmp_planes_set(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t mask,
+		   uint16_t values)
+{
+	uint64_t last = gfn + npages - 1;
+	uint64_t c0 = gfn >> PMP_CHUNK_SHIFT, c1 = last >> PMP_CHUNK_SHIFT, ci;
+	unsigned int lo0 = gfn & (PMP_CHUNK_PAGES - 1);
+	unsigned int hi1 = (last & (PMP_CHUNK_PAGES - 1)) + 1;
+	struct pmp_chunk *chunks = pmp_chunks(vm);
+	unsigned int need;
+	int err;
+
+	err = pmp_range_check(gfn, npages, vm->gfn_end);
+	if (err)
+		return err;
+	values &= mask;
+	if (c0 == c1) {
+		need = blocks_needed(&chunks[c0], lo0, hi1, mask, values);
+	} else {
+		need = blocks_needed(&chunks[c0], lo0, PMP_CHUNK_PAGES, mask, values);
+		need += blocks_needed(&chunks[c1], 0, hi1, mask, values);
+	}
+	if (need > vm->pool_blocks - vm->pool_used)
+		return -ENOMEM;
+
+	if (c0 == c1) {
+		chunk_set(vm, c0, lo0, hi1, mask, values);
+		return 0;
+	}
+	chunk_set(vm, c0, lo0, PMP_CHUNK_PAGES, mask, values);
+	for (ci = c0 + 1; ci < c1; ci++)
+		chunk_set(vm, ci, 0, PMP_CHUNK_PAGES, mask, values);
+	chunk_set(vm, c1, 0, hi1, mask, values);
+	return 0;
+}
+
+bool pmp_plane_get(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane)
+{
+	const struct pmp_chunk *c = &pmp_chunks(vm)[gfn >> PMP_CHUNK_SHIFT];
+	unsigned int i = gfn & (PMP_CHUNK_PAGES - 1);
+
+	if (!(c->mixed & PMP_BIT(plane)))
+		return c->value & PMP_BIT(plane);
+	return (plane_block(vm, c, plane)->w[i / 64] >> (i % 64)) & 1;
+}
+
+/* Recompute giant @g from its children, as giant_account() maintains it. */
+void pmp_giant_recount(const struct pmp_vm *vm, uint64_t g, struct pmp_giant *out)
+{
+	const struct pmp_chunk *c = &pmp_chunks(vm)[g * PMP_GIANT_CHUNKS];
+	uint32_t i, n = pmp_giant_children(vm, g);
+	unsigned int p;
+
+	pmp_memset(out, 0, sizeof(*out));
+	for (i = 0; i < n; i++) {
+		for (p = 0; p < PMP_NR_SUMMARY_PLANES; p++) {
+			out->nr_mixed[p] += !!(c[i].mixed & PMP_BIT(p));
+			out->nr_ones[p] += !!(c[i].value & PMP_BIT(p));
+		}
+	}
+	for (p = 0; p < PMP_NR_SUMMARY_PLANES; p++) {
+		if (!out->nr_mixed[p] && (!out->nr_ones[p] || out->nr_ones[p] == n))
+			out->uniform |= PMP_BIT(p);
+		if (out->nr_ones[p])
+			out->value |= PMP_BIT(p);
+	}
+}
+
+/*
+ * Pool invariants, checked without scratch memory: every chain is as long
+ * as its mask says, ends there and holds only non-uniform blocks; every
+ * index is in range; the free list ends; and chained plus free blocks add
+ * up to the pool.
+ */
+int pmp_pool_check(const struct pmp_vm *vm)
+{
+	const struct pmp_chunk *chunks = pmp_chunks(vm);
+	const uint32_t *links = pmp_links(vm);
+	uint64_t ci, chained = 0;
+	uint32_t b, nr_free = 0;
+
+	for (ci = 0; ci < vm->nr_chunks; ci++) {
+		const struct pmp_chunk *c = &chunks[ci];
+		unsigned int k, len = pmp_weight16(c->mixed);
+
+		if (c->value & c->mixed)
+			return -EUCLEAN;
+		b = chain_head(c);
+		for (k = 0; k < len; k++) {
+			if (!b || b > vm->pool_blocks)
+				return -EUCLEAN;
+			if (block_uniform(&pmp_blocks(vm)[b - 1]) >= 0)
+				return -EUCLEAN;
+			b = links[b - 1];
+		}
+		if (b)
+			return -EUCLEAN;
+		chained += len;
+	}
+	for (b = vm->free_head; b; b = links[b - 1]) {
+		if (b > vm->pool_blocks || ++nr_free > vm->pool_blocks)
+			return -EUCLEAN;
+	}
+	if (chained != vm->pool_used || nr_free != vm->pool_blocks - vm->pool_used)
+		return -EUCLEAN;
+	return vm->pool_used > vm->pool_high_water ? -EUCLEAN : 0;
+}

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Error strings for the codes the library returns, and its version.
+ */
+#include "internal.h"
+
+const char *pmp_strerror(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case 0:
+		return "success";
+	case EINVAL:
+		return "invalid argument";
+	case ENOENT:
+		return "no such memslot";
+	case ENOMEM:
+		return "tracking pool exhausted";
+	case ENOSPC:
+		return "caller buffer too small";
+	case EBUSY:
+		return "busy: pending work conflicts";
+	case EAGAIN:
+		return "not yet possible, try again";
+	case ERANGE:
+		return "out of the tracked range";
+	case EEXIST:
+		return "already exists";
+	case EINTR:
+		return "interrupted: retry the fault";
+	case EUCLEAN:
+		return "internal state is inconsistent";
+	default:
+		return "unknown error";
+	}
+}
+
+const char *pmp_version(void)
+{
+#define PMP_STR2(x) #x
+#define PMP_STR(x) PMP_STR2(x)
+	return PMP_STR(PMP_VERSION_MAJOR) "." PMP_STR(PMP_VERSION_MINOR);
+}

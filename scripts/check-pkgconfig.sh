@@ -1,0 +1,40 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# `make install` into a scratch DESTDIR, then build examples/eligibility.c
+# out of tree with nothing but `pkg-config --cflags --libs pmem_policy`,
+# shared and static, and run both.
+#
+# usage: scripts/check-pkgconfig.sh WORKDIR   (MAKE, CC may be set)
+set -eu
+work=${1:?usage: check-pkgconfig.sh WORKDIR}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cc=${CC:-cc}
+rm -rf "$work"
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+dest="$work/destdir"
+fail() { echo "check-pkgconfig: FAIL: $*" >&2; exit 1; }
+
+${MAKE:-make} -s -C "$top" install DESTDIR="$dest" PREFIX=/usr/local >/dev/null
+export PKG_CONFIG_PATH="$dest/usr/local/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest"
+pkg-config --exists pmem_policy || fail "pkg-config does not find pmem_policy"
+cflags=$(pkg-config --cflags pmem_policy)
+libs=$(pkg-config --libs pmem_policy)
+
+# Out of tree: a copy of the example, compiled away from the source tree.
+cp "$top/examples/eligibility.c" "$work/"
+cd "$work"
+# shellcheck disable=SC2086
+$cc -std=gnu11 -Wall -Werror $cflags eligibility.c $libs -o eligibility-shared
+# shellcheck disable=SC2086
+$cc -std=gnu11 -Wall -Werror $cflags eligibility.c -static $libs -o eligibility-static
+
+LD_LIBRARY_PATH="$dest/usr/local/lib" ldd ./eligibility-shared | grep -q "$dest/usr/local/lib/libpmem_policy.so.0" ||
+	fail "the shared example does not load the installed library"
+LD_LIBRARY_PATH="$dest/usr/local/lib" ./eligibility-shared > shared.out
+./eligibility-static > static.out
+cmp -s shared.out static.out || fail "shared and static runs differ"
+grep -q "gfn   0x40000: 2m (not larger: mixed_attrs)" shared.out ||
+	fail "unexpected example output: $(cat shared.out)"
+echo "check-pkgconfig: OK (installed to a DESTDIR; built with: $cflags $libs; shared and static agree)"
