@@ -27,16 +27,36 @@
 #define pmp_memcmp(a, b, n) __builtin_memcmp(a, b, n)
 
 /* Linux errno values: the library's error ABI is the kernel's. */
-#define ENOENT 2
-#define ENOMEM 12
-#define EBUSY 16
-#define EEXIST 17
-#define EINVAL 22
-#define ENOSPC 28
-#define ERANGE 34
-#define EAGAIN 11
+#ifndef EINTR
 #define EINTR 4
+#endif
+#ifndef ENOENT
+#define ENOENT 2
+#endif
+#ifndef EAGAIN
+#define EAGAIN 11
+#endif
+#ifndef ENOMEM
+#define ENOMEM 12
+#endif
+#ifndef EBUSY
+#define EBUSY 16
+#endif
+#ifndef EEXIST
+#define EEXIST 17
+#endif
+#ifndef EINVAL
+#define EINVAL 22
+#endif
+#ifndef ENOSPC
+#define ENOSPC 28
+#endif
+#ifndef ERANGE
+#define ERANGE 34
+#endif
+#ifndef EUCLEAN
 #define EUCLEAN 117
+#endif
 #endif
 
 #include <pmem_policy/pmem_policy.h>

@@ -6,7 +6,8 @@
 
 const char *pmp_strerror(int err)
 {
-	switch (err < 0 ? -err : err) {
+	/* Fold negative codes without negating INT_MIN. */
+	switch (err < 0 ? 0U - (unsigned int)err : (unsigned int)err) {
 	case 0:
 		return "success";
 	case EINVAL:

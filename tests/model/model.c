@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The naive reference model: per-page bytes, scans everywhere.  Slow on
+ * purpose; clear enough to be obviously right.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "model.h"
+
+#define CHUNK 512ULL
+
+void model_init(struct model *m, const struct pmp_geometry *geo, uint32_t pool_blocks)
+{
+	uint64_t span = (geo->gfn_end + CHUNK - 1) / CHUNK * CHUNK;
+
+	memset(m, 0, sizeof(*m));
+	m->gfn_end = geo->gfn_end;
+	m->max_slots = geo->max_slots;
+	m->nr_vtls = geo->nr_vtls;
+	m->pool_blocks = pool_blocks;
+	m->page = calloc(span, 1);
+	m->slot = calloc(geo->max_slots, sizeof(*m->slot));
+	m->in_use = calloc(geo->max_slots, 1);
+	pmp_policy_preset(&m->policy, "recommended");
+}
+
+void model_free(struct model *m)
+{
+	free(m->page);
+	free(m->slot);
+	free(m->in_use);
+}
+
+static int slot_ok(const struct model *m, uint32_t id, const struct pmp_slot *s)
+{
+	uint32_t i;
+
+	if (s->npages == 0 || s->base_gfn + s->npages < s->base_gfn || s->npages >= (1ULL << 52))
+		return -EINVAL;
+	if ((s->userspace_addr | s->gmem_offset) & 0xfff)
+		return -EINVAL;
+	if (s->userspace_addr + s->npages * 4096 < s->userspace_addr ||
+	    s->gmem_offset + s->npages * 4096 < s->gmem_offset)
+		return -EINVAL;
+	if (s->flags & ~7U || (s->gmem_offset && !(s->flags & PMP_SLOT_GUEST_MEMFD)))
+		return -EINVAL;
+	if (s->base_gfn + s->npages > m->gfn_end)
+		return -ERANGE;
+	for (i = 0; i < m->max_slots; i++) {
+		const struct pmp_slot *o = &m->slot[i];
+
+		if (i != id && m->in_use[i] && s->base_gfn < o->base_gfn + o->npages &&
+		    o->base_gfn < s->base_gfn + s->npages)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int model_slot_create(struct model *m, uint32_t id, const struct pmp_slot *s)
+{
+	int err;
+
+	if (id >= m->max_slots)
+		return -EINVAL;
+	if (m->in_use[id])
+		return -EEXIST;
+	err = slot_ok(m, id, s);
+	if (err)
+		return err;
+	m->slot[id] = *s;
+	m->in_use[id] = 1;
+	return 0;
+}
+
+int model_slot_delete(struct model *m, uint32_t id)
+{
+	if (id >= m->max_slots)
+		return -EINVAL;
+	if (!m->in_use[id])
+		return -ENOENT;
+	m->in_use[id] = 0;
+	return 0;
+}
+
+int model_slot_move(struct model *m, uint32_t id, uint64_t base_gfn)
+{
+	struct pmp_slot s;
+	int err;
+
+	if (id >= m->max_slots)
+		return -EINVAL;
+	if (!m->in_use[id])
+		return -ENOENT;
+	s = m->slot[id];
+	s.base_gfn = base_gfn;
+	err = slot_ok(m, id, &s);
+	if (!err)
+		m->slot[id] = s;
+	return err;
+}
+
+int model_slot_set_flags(struct model *m, uint32_t id, uint32_t flags)
+{
+	if (id >= m->max_slots)
+		return -EINVAL;
+	if (!m->in_use[id])
+		return -ENOENT;
+	if (flags & ~7U || ((flags ^ m->slot[id].flags) & PMP_SLOT_GUEST_MEMFD))
+		return -EINVAL;
+	m->slot[id].flags = flags;
+	return 0;
+}
+
+/* Are pages [a, b) equal in bit @bit?  Sets *val to the first page's bit. */
+static int uniform_bit(const struct model *m, uint64_t a, uint64_t b, uint8_t bit, int *val)
+{
+	uint64_t i;
+
+	*val = !!(m->page[a] & bit);
+	for (i = a + 1; i < b; i++)
+		if (!!(m->page[i] & bit) != *val)
+			return 0;
+	return 1;
+}
+
+/* Attribute bits that are not uniform over chunk @c. */
+static uint32_t chunk_nonuniform(const struct model *m, uint64_t c)
+{
+	uint8_t any = 0, all = 0xff;
+	uint64_t i;
+
+	for (i = c * CHUNK; i < (c + 1) * CHUNK; i++) {
+		any |= m->page[i];
+		all &= m->page[i];
+	}
+	return (uint32_t)__builtin_popcount(any & ~all & 0xff);
+}
+
+uint32_t model_blocks_used(const struct model *m)
+{
+	return m->used;
+}
+
+/* Blocks a partial update of chunk @c would newly need. */
+static uint32_t chunk_need(const struct model *m, uint64_t c, uint64_t a, uint64_t b,
+			   uint8_t mask, uint8_t value)
+{
+	uint32_t need = 0;
+	int bit, val;
+
+	if (a == c * CHUNK && b == (c + 1) * CHUNK)
+		return 0;
+	for (bit = 0; bit < 8; bit++) {
+		if (!(mask & (1 << bit)))
+			continue;
+		if (uniform_bit(m, c * CHUNK, (c + 1) * CHUNK, 1 << bit, &val) &&
+		    val != !!(value & (1 << bit)))
+			need++;
+	}
+	return need;
+}
+
+int model_set(struct model *m, uint64_t gfn, uint64_t npages, uint8_t mask, uint8_t value)
+{
+	uint64_t end = gfn + npages, c0, c1, i;
+	uint32_t need;
+
+	if (!npages || end < gfn)
+		return -EINVAL;
+	if (end > m->gfn_end)
+		return -ERANGE;
+	c0 = gfn / CHUNK;
+	c1 = (end - 1) / CHUNK;
+	if (c0 == c1)
+		need = chunk_need(m, c0, gfn, end, mask, value);
+	else
+		need = chunk_need(m, c0, gfn, (c0 + 1) * CHUNK, mask, value) +
+		       chunk_need(m, c1, c1 * CHUNK, end, mask, value);
+	if (need > m->pool_blocks - m->used)
+		return -ENOMEM;
+	for (i = c0; i <= c1; i++)
+		m->used -= chunk_nonuniform(m, i);
+	for (i = gfn; i < end; i++)
+		m->page[i] = (uint8_t)((m->page[i] & ~mask) | (value & mask));
+	for (i = c0; i <= c1; i++)
+		m->used += chunk_nonuniform(m, i);
+	return 0;
+}
+
+int model_vtl_prot(struct model *m, unsigned int vtl, uint64_t gfn, uint64_t npages,
+		   unsigned int prot)
+{
+	if (vtl >= m->nr_vtls || prot > 7)
+		return -EINVAL;
+	return model_set(m, gfn, npages, (uint8_t)(7 << M_VTL_SHIFT(vtl)),
+			 (uint8_t)((~prot & 7) << M_VTL_SHIFT(vtl)));
+}
+
+static enum pmp_reason blocker(const struct model *m, const struct pmp_slot *s,
+			       const struct pmp_fault *f, int level)
+{
+	uint64_t pages = 1ULL << (9 * (level - 1));
+	uint64_t head = f->gfn / pages * pages, i;
+	uint64_t addr = s->userspace_addr;
+	uint8_t vtl_bits = (uint8_t)(7 << M_VTL_SHIFT(f->vtl)), any = 0, all = 0xff;
+
+	if (level > m->policy.max_level)
+		return PMP_REASON_POLICY_CAP;
+	if (s->flags & PMP_SLOT_DIRTY_LOG)
+		return PMP_REASON_DIRTY_LOG;
+	if ((f->flags & PMP_FAULT_EXEC) && m->policy.nx_huge_pages)
+		return PMP_REASON_NX_HUGE_PAGE;
+	if (f->backing_order < 9 * (level - 1))
+		return PMP_REASON_BACKING_ORDER;
+	if (f->accept_level && f->accept_level < level)
+		return PMP_REASON_GUEST_ACCEPT;
+	if (head < s->base_gfn || head + pages > s->base_gfn + s->npages)
+		return PMP_REASON_SLOT_BOUNDARY;
+	if ((s->flags & PMP_SLOT_GUEST_MEMFD) && (f->flags & PMP_FAULT_PRIVATE))
+		addr = s->gmem_offset;
+	if ((s->base_gfn - addr / 4096) % pages)
+		return PMP_REASON_MISALIGNED;
+	for (i = head; i < head + pages; i++) {
+		any |= m->page[i];
+		all &= m->page[i];
+	}
+	if (any & M_WTRACK)
+		return PMP_REASON_WRITE_TRACKED;
+	if ((any ^ all) & M_PRIVATE)
+		return PMP_REASON_MIXED_ATTRS;
+	if ((any ^ all) & vtl_bits)
+		return PMP_REASON_VTL_PROT;
+	return PMP_REASON_NONE;
+}
+
+int model_max_level(const struct model *m, const struct pmp_fault *f, enum pmp_reason *why)
+{
+	const struct pmp_slot *s;
+	int level;
+
+	if (f->slot >= m->max_slots || f->flags & ~7U || f->vcpu >= 2 || f->vtl >= m->nr_vtls ||
+	    f->backing_order > 63 || f->accept_level > 3)
+		return -EINVAL;
+	if (!m->in_use[f->slot])
+		return -ENOENT;
+	s = &m->slot[f->slot];
+	if (f->gfn < s->base_gfn || f->gfn >= s->base_gfn + s->npages)
+		return -EINVAL;
+	*why = PMP_REASON_NONE;
+	for (level = 3; level > 1; level--) {
+		enum pmp_reason r = blocker(m, s, f, level);
+
+		if (r == PMP_REASON_NONE)
+			break;
+		*why = r;
+	}
+	return level;
+}

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The Check runner: every suite, one summary line per suite and overall.
+ */
+#include <stdio.h>
+#include "helpers.h"
+
+int main(void)
+{
+	SRunner *sr = srunner_create(vm_suite());
+	int failed;
+
+	srunner_add_suite(sr, attr_suite());
+	srunner_add_suite(sr, level_suite());
+	srunner_add_suite(sr, policy_suite());
+	srunner_add_suite(sr, random_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

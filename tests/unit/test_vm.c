@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * VM geometry, layout, memory budget, memslot bookkeeping and the
+ * invariant checker (white-box: it corrupts internals on purpose).
+ */
+#include <stdio.h>
+#include "helpers.h"
+#include "../libpmem_policy/internal.h"
+
+struct bad_geometry {
+	const char *what;
+	struct pmp_geometry geo;
+	int err;
+};
+
+#define GEO(end, slots, vcpus, vtls, pool) \
+	{ .sz = sizeof(struct pmp_geometry), .gfn_end = (end), .max_slots = (slots), \
+	  .nr_vcpus = (vcpus), .nr_vtls = (vtls), .pool_blocks = (pool) }
+
+static const struct bad_geometry bad_geometries[] = {
+	{ "size field", { .sz = 8, .gfn_end = 512, .max_slots = 1, .nr_vcpus = 1, .nr_vtls = 1 },
+	  -EINVAL },
+	{ "zero span", GEO(0, 1, 1, 1, 0), -EINVAL },
+	{ "zero slots", GEO(512, 0, 1, 1, 0), -EINVAL },
+	{ "zero vcpus", GEO(512, 1, 0, 1, 0), -EINVAL },
+	{ "zero vtls", GEO(512, 1, 1, 0, 0), -EINVAL },
+	{ "four vtls", GEO(512, 1, 1, 4, 0), -EINVAL },
+	{ "span past 52 bits", GEO((1ULL << 40) + 1, 1, 1, 1, 0), -ERANGE },
+	{ "too many slots", GEO(512, 32769, 1, 1, 0), -ERANGE },
+	{ "too many vcpus", GEO(512, 1, 4097, 1, 0), -ERANGE },
+	{ "pool too large", GEO(512, 1, 1, 1, 1U << 24), -ERANGE },
+};
+
+START_TEST(bound_rejects)
+{
+	const struct bad_geometry *b = &bad_geometries[_i];
+	uint64_t bytes = 12345;
+	char mem[64] __attribute__((aligned(8)));
+	struct pmp_vm *vm = NULL;
+
+	ck_assert_msg(pmp_vm_bound(&b->geo, &bytes) == b->err, "%s", b->what);
+	ck_assert_uint_eq(bytes, 12345);
+	ck_assert_msg(pmp_vm_init(mem, sizeof(mem), &b->geo, NULL, &vm) == b->err, "%s", b->what);
+	ck_assert_ptr_null(vm);
+}
+END_TEST
+
+/*
+ * The memory budget: 1 bit per 4 KiB of pool at the default size, 8 bytes
+ * of descriptor + 4 of pool link per 2 MiB, 48 bytes per 1 GiB, plus a
+ * fixed part (header, slots, counters) independent of guest size.
+ */
+START_TEST(budget)
+{
+	static const uint64_t sizes_gib[] = { 4, 64, 1024 };
+	uint64_t gib = sizes_gib[_i], gfns = gib * GFNS_PER_1G, bytes, fixed, limit;
+	struct pmp_geometry geo = test_geometry(gfns);
+	struct pmp_geometry none = test_geometry(GFNS_PER_2M);
+
+	ck_assert_int_eq(pmp_vm_bound(&none, &fixed), 0);
+	ck_assert_int_eq(pmp_vm_bound(&geo, &bytes), 0);
+	limit = gfns / 8 + (gfns / GFNS_PER_2M) * 12 + gib * 48 + fixed;
+	ck_assert_uint_le(bytes, limit);
+	/* <= 0.005% of guest memory, all features on */
+	ck_assert_uint_le(bytes * 20000, gib << 30);
+	printf("budget: %4llu GiB guest: %llu bytes of state (%.4f%%)\n", (unsigned long long)gib,
+	       (unsigned long long)bytes, 100.0 * (double)bytes / (double)(gib << 30));
+}
+END_TEST
+
+START_TEST(init_errors)
+{
+	struct pmp_geometry geo = test_geometry(GFNS_PER_1G);
+	struct pmp_policy bad = { .max_level = 9, .nx_huge_pages = 0 };
+	struct pmp_vm *vm = NULL;
+	uint64_t bytes;
+	char *mem;
+
+	ck_assert_int_eq(pmp_vm_bound(&geo, NULL), -EINVAL);
+	ck_assert_int_eq(pmp_vm_bound(&geo, &bytes), 0);
+	mem = aligned_alloc(64, bytes + 64);
+	memset(mem, 0xa5, bytes + 64);
+	ck_assert_int_eq(pmp_vm_init(mem, bytes - 1, &geo, NULL, &vm), -ENOSPC);
+	ck_assert_int_eq(pmp_vm_init(mem + 4, bytes, &geo, NULL, &vm), -EINVAL);
+	ck_assert_int_eq(pmp_vm_init(mem, bytes, &geo, &bad, &vm), -EINVAL);
+	ck_assert_int_eq(pmp_vm_init(NULL, bytes, &geo, NULL, &vm), -EINVAL);
+	ck_assert_int_eq(pmp_vm_init(mem, bytes, &geo, NULL, NULL), -EINVAL);
+	ck_assert_ptr_null(vm);
+	ck_assert_uint_eq((unsigned char)mem[0], 0xa5);	/* nothing written */
+	ck_assert_uint_eq((unsigned char)mem[bytes - 1], 0xa5);
+	ck_assert_int_eq(pmp_vm_init(mem + 8, bytes, &geo, NULL, &vm), 0); /* 8 bytes suffice */
+	ck_assert_ptr_eq(vm, mem + 8);
+	ck_assert_uint_eq((unsigned char)mem[bytes + 8], 0xa5);	/* nothing past @size */
+	ck_assert_int_eq(pmp_vm_check(vm), 0);
+	free(mem);
+}
+END_TEST
+
+START_TEST(info_and_rounding)
+{
+	struct pmp_geometry geo = test_geometry(GFNS_PER_1G + 3);
+	struct pmp_slot s = { .base_gfn = 10, .npages = 20, .userspace_addr = 0x1000 }, got;
+	struct pmp_vm_info info;
+	struct tvm t;
+
+	tvm_init(&t, &geo);
+	pmp_vm_info(t.vm, &info);
+	ck_assert_uint_eq(info.bytes, t.bytes);
+	ck_assert_uint_eq(info.gfn_end, GFNS_PER_1G + GFNS_PER_2M);	/* rounded up */
+	ck_assert_uint_eq(info.nr_chunks, 513);
+	ck_assert_uint_eq(info.pool_blocks, 513);			/* default: one per chunk */
+	ck_assert_uint_eq(info.pool_used, 0);
+	ck_assert_uint_eq(info.nr_slots, 0);
+	ck_assert_int_eq(pmp_slot_create(t.vm, 3, &s), 0);
+	ck_assert_int_eq(pmp_slot_get(t.vm, 3, &got), 0);
+	ck_assert_mem_eq(&got, &s, sizeof(s));
+	ck_assert_int_eq(pmp_slot_get(t.vm, 2, &got), -ENOENT);
+	ck_assert_int_eq(pmp_slot_get(t.vm, 8, &got), -EINVAL);
+	ck_assert_int_eq(pmp_slot_get(t.vm, 3, NULL), -EINVAL);
+	pmp_vm_info(t.vm, &info);
+	ck_assert_uint_eq(info.nr_slots, 1);
+	/* the caller's gfn_end is the limit, not the rounded span */
+	ck_assert_fails_clean(&t, -ERANGE, pmp_set_private(t.vm, GFNS_PER_1G + 3, 1, true));
+	ck_assert_int_eq(pmp_set_private(t.vm, GFNS_PER_1G + 2, 1, true), 0);
+	ck_assert_fails_clean(&t, -ERANGE, pmp_get_attrs(t.vm, GFNS_PER_1G + 3,
+							 &(struct pmp_page_attrs){ 0 }));
+	ck_assert_int_eq(pmp_slot_delete(t.vm, 3), 0);
+	pmp_vm_info(t.vm, &info);
+	ck_assert_uint_eq(info.nr_slots, 0);
+	tvm_free(&t);
+}
+END_TEST
+
+/* The state holds offsets only: a byte copy is a working VM. */
+START_TEST(relocatable)
+{
+	struct pmp_geometry geo = test_geometry(GFNS_PER_1G);
+	struct pmp_fault f = { .gfn = 0x300, .backing_order = 18 };
+	struct pmp_vm *copy;
+	struct tvm t;
+	void *mem2;
+
+	tvm_init(&t, &geo);
+	add_slot(&t, 0, 0, GFNS_PER_1G, 0, 0);
+	ck_assert_int_eq(pmp_set_private(t.vm, 0x301, 1, true), 0);
+	mem2 = aligned_alloc(64, t.bytes);
+	memcpy(mem2, t.mem, t.bytes);
+	copy = mem2;
+	ck_assert_int_eq(pmp_vm_check(copy), 0);
+	ck_assert_int_eq(pmp_max_level(copy, &f, NULL), PMP_LEVEL_4K);
+	memset(t.mem, 0, t.bytes);	/* the original is gone; the copy stands alone */
+	ck_assert_int_eq(pmp_set_private(copy, 0x301, 1, false), 0);
+	ck_assert_int_eq(pmp_max_level(copy, &f, NULL), PMP_LEVEL_1G);
+	ck_assert_int_eq(pmp_vm_check(copy), 0);
+	free(mem2);
+	tvm_free(&t);
+}
+END_TEST
+
+/* Each corruption below must be caught by pmp_vm_check(). */
+enum corruption {
+	C_MAGIC, C_GIANT_COUNT, C_GIANT_UNIFORM, C_VALUE_AND_MIXED, C_CHAIN_SHORT, C_FREE_LEAK,
+	C_FREE_CYCLE, C_BLOCK_UNIFORM, C_SLOT_COUNT, C_SLOT_OVERLAP, C_POLICY, C_NR,
+};
+
+START_TEST(check_catches)
+{
+	struct pmp_geometry geo = test_geometry(GFNS_PER_1G * 2);
+	struct pmp_slot_state *slots;
+	struct pmp_chunk *c;
+	struct pmp_vm *vm;
+	struct tvm t;
+	uint32_t b;
+
+	tvm_init(&t, &geo);
+	vm = t.vm;
+	add_slot(&t, 0, 0, 1024, 0, 0);
+	add_slot(&t, 1, 2048, 1024, 0, 0);
+	ck_assert_int_eq(pmp_set_private(vm, 5, 3, true), 0);
+	ck_assert_int_eq(pmp_set_write_tracked(vm, 7, 1, true), 0);
+	ck_assert_int_eq(pmp_vm_check(vm), 0);
+	c = &pmp_chunks(vm)[0];
+	slots = pmp_slots(vm);
+	b = (c->blocks & PMP_CHUNK_BLOCK_MASK) - 1;
+
+	switch (_i) {
+	case C_MAGIC:
+		vm->magic ^= 1;
+		break;
+	case C_GIANT_COUNT:
+		pmp_giants(vm)[0].nr_mixed[PMP_PLANE_PRIVATE]++;
+		break;
+	case C_GIANT_UNIFORM:
+		pmp_giants(vm)[1].uniform = 0;
+		break;
+	case C_VALUE_AND_MIXED:
+		c->value |= c->mixed;
+		break;
+	case C_CHAIN_SHORT:
+		pmp_links(vm)[b] = 0;	/* chain of two cut after one */
+		break;
+	case C_FREE_LEAK:
+		vm->free_head = pmp_links(vm)[vm->free_head - 1];
+		break;
+	case C_FREE_CYCLE:
+		pmp_links(vm)[vm->free_head - 1] = vm->free_head;
+		break;
+	case C_BLOCK_UNIFORM:
+		memset(&pmp_blocks(vm)[b], 0, sizeof(struct pmp_block));
+		break;
+	case C_SLOT_COUNT:
+		vm->nr_slots++;
+		break;
+	case C_SLOT_OVERLAP:
+		slots[1].slot.base_gfn = 1000;
+		break;
+	case C_POLICY:
+		vm->policy.max_level = 0;
+		break;
+	}
+	ck_assert_msg(pmp_vm_check(vm) == -EUCLEAN, "corruption %d not caught", _i);
+	ck_assert_int_eq(pmp_vm_check(NULL), -EUCLEAN);
+	tvm_free(&t);
+}
+END_TEST
+
+Suite *vm_suite(void)
+{
+	Suite *s = suite_create("vm");
+	TCase *tc = tcase_create("geometry");
+
+	tcase_add_loop_test(tc, bound_rejects, 0,
+			    (int)(sizeof(bad_geometries) / sizeof(bad_geometries[0])));
+	tcase_add_loop_test(tc, budget, 0, 3);
+	tcase_add_test(tc, init_errors);
+	tcase_add_test(tc, info_and_rounding);
+	tcase_add_test(tc, relocatable);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("check");
+	tcase_add_loop_test(tc, check_catches, 0, C_NR);
+	suite_add_tcase(s, tc);
+	return s;
+}
