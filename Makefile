@@ -48,8 +48,8 @@ TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/model/*.c)) tests/vectors/vec
 TEST_BIN := $(B)/tests/unit
 DEMO_BIN := $(B)/tools/pmp-demo
 
-.PHONY: all lib check check-unit check-exports check-pkgconfig freestanding \
-	demo install uninstall deps clean
+.PHONY: all lib check check-unit check-exports check-pkgconfig freestanding freestanding-selftest \
+	demo install uninstall deps deps-build clean
 
 all: lib $(DEMO_BIN)
 
@@ -89,11 +89,16 @@ $(DEMO_BIN): tools/pmp-demo.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude $(SAN) -o $@ $< $(LIB_A)
 
+# Debian packages: installed when run as root, else the command is printed.
 deps:
 	@scripts/deps.sh $(DEPS_GROUPS)
 
+deps-build:
+	@scripts/deps.sh build
+
+# A sub-make, so that pkg-config sees libcheck once deps installed it.
 check: deps
-	$(MAKE) check-unit check-exports freestanding check-pkgconfig
+	$(MAKE) check-unit check-exports freestanding freestanding-selftest check-pkgconfig
 
 check-unit: $(TEST_BIN)
 	CK_FORK=yes $(TEST_BIN)
@@ -104,12 +109,17 @@ check-exports: $(LIB_SO)
 freestanding:
 	CC=$(CC) scripts/check-freestanding.sh $(B)/freestanding
 
+# ... and it fails on each thing it forbids.
+freestanding-selftest:
+	CC=$(CC) scripts/check-freestanding-selftest.sh $(B)/freestanding-selftest
+
 # Install into a scratch DESTDIR, then build and run examples/ out of tree
 # through pkg-config only, linked both shared and static.
 check-pkgconfig: lib
 	scripts/check-pkgconfig.sh $(B)/pkgconfig-test
 
-demo: deps $(DEMO_BIN)
+demo: deps-build
+	$(MAKE) $(DEMO_BIN)
 	$(DEMO_BIN)
 
 install: lib

@@ -10,11 +10,13 @@
 #  3. linked with -r, nothing is undefined but memcpy/memset/memmove/memcmp;
 #  4. the call graph has no cycle (no recursion) and no dynamic stack.
 #
-# usage: scripts/check-freestanding.sh OUTDIR   (CC may be set)
+# usage: scripts/check-freestanding.sh OUTDIR [TREE]   (CC may be set)
+# TREE defaults to this checkout; check-freestanding-selftest.sh passes a
+# broken copy to prove each rule fails when it should.
 set -eu
-out=${1:?usage: check-freestanding.sh OUTDIR}
+out=${1:?usage: check-freestanding.sh OUTDIR [TREE]}
 cc=${CC:-cc}
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "${2:-$(dirname "$0")/..}" && pwd)
 core="$top/libpmem_policy"
 fail() { echo "freestanding: FAIL: $*" >&2; exit 1; }
 

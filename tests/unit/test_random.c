@@ -274,11 +274,17 @@ static void print_coverage(struct run *x, uint64_t ops)
 	ck_assert_uint_gt(st.granted[PMP_LEVEL_2M], 0);
 }
 
-/* Seeds differ in geometry: a roomy pool, a tight one, a partial last 1G. */
+/*
+ * Seeds differ in geometry: a roomy pool, a tight one, a very tight one;
+ * a span ending inside a 2 MiB chunk, one ending inside a 1 GiB range on a
+ * chunk boundary, and one of whole 1 GiB ranges.
+ */
 START_TEST(differential)
 {
 	static const uint32_t pools[] = { 0, 24, 3 };
-	struct pmp_geometry geo = test_geometry(2 * GFNS_PER_1G + 3 * GFNS_PER_2M + 17);
+	static const uint64_t ends[] = { 2 * GFNS_PER_1G + 3 * GFNS_PER_2M + 17,
+					 2 * GFNS_PER_1G + 3 * GFNS_PER_2M, 3 * GFNS_PER_1G };
+	struct pmp_geometry geo = test_geometry(ends[_i % 3]);
 	uint64_t ops = env_u64("PMP_OPS", DEFAULT_OPS);
 	struct run *x = calloc(1, sizeof(*x));
 	struct pmp_vm_info info;
