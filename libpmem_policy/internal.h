@@ -26,6 +26,9 @@ enum pmp_plane {
 	/* VTL v denies access a: PMP_PLANE_VTL + 3 * v + bit(a); 0 = allowed. */
 	PMP_PLANE_VTL,
 	PMP_NR_SUMMARY_PLANES = PMP_PLANE_VTL + 3 * PMP_MAX_VTLS,
+	PMP_PLANE_MAPPED = PMP_NR_SUMMARY_PLANES,	/* a present leaf covers the page */
+	PMP_PLANE_ACCEPTED,	/* the guest accepted it (TDX) or validated it (SNP) */
+	PMP_PLANE_PINNED,	/* the host holds a pin on it (SEV) */
 	PMP_NR_PLANES = 16,
 };
 
@@ -34,7 +37,7 @@ enum pmp_plane {
 
 /*
  * One per 2 MiB: 8 bytes.  @blocks holds the first block's index + 1 in its
- * low 24 bits (0: no chain); the top 8 bits are reserved for chunk flags.
+ * low 24 bits (0: no chain) and the chunk flags in its top 8 bits.
  */
 struct pmp_chunk {
 	uint16_t value;
@@ -43,6 +46,13 @@ struct pmp_chunk {
 };
 
 #define PMP_CHUNK_BLOCK_MASK 0x00ffffffU
+/* Chunk flags: the MMU mirror's view of this 2 MiB. */
+#define PMP_CF_HUGE	(1U << 24)	/* covered by a 2 MiB or 1 GiB leaf */
+#define PMP_CF_CAND	(1U << 25)	/* has 4 KiB leaves: a merge candidate */
+#define PMP_CF_BLOCKED	(1U << 26)	/* its leaves are blocked, waiting for a fault */
+#define PMP_CF_INHIBIT	(1U << 27)	/* the guest accepted a page here at 4 KiB */
+#define PMP_CF_BACKED	(1U << 28)	/* a fault saw a >= 2 MiB host folio here */
+#define PMP_CF_ALL	0xff000000U
 
 /*
  * One per 1 GiB, derived from its 2 MiB children: per summary plane, how
@@ -54,7 +64,14 @@ struct pmp_giant {
 	uint16_t nr_ones[PMP_NR_SUMMARY_PLANES];
 	uint16_t uniform;
 	uint16_t value;
+	/* children with PMP_CF_HUGE, _CAND, _INHIBIT, _BACKED set */
+	uint16_t nr_huge, nr_cand, nr_inhibit, nr_backed;
+	uint16_t flags;		/* PMP_GF_* */
+	uint16_t pad;
 };
+
+#define PMP_GF_LEAF	(1U << 0)	/* one 1 GiB leaf maps it all */
+#define PMP_GF_BACKED	(1U << 1)	/* a fault saw a 1 GiB host folio here */
 
 struct pmp_slot_state {
 	struct pmp_slot slot;
@@ -87,6 +104,11 @@ struct pmp_vm {
 	uint32_t pool_used;
 	uint32_t pool_high_water;
 	uint32_t free_head;	/* first free block + 1; 0: none */
+	uint32_t vm_type;
+	uint64_t nr_pinned, pin_high_water;
+	uint64_t nr_cand;	/* chunks with PMP_CF_CAND */
+	uint64_t scan_cursor;	/* next chunk a merge tick looks at */
+	struct pmp_stats stats;	/* exclusive-access decisions */
 	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
 };
 
@@ -134,6 +156,14 @@ static inline unsigned int pmp_weight16(uint32_t x)
 	return (x + (x >> 8)) & 0x1f;
 }
 
+static inline unsigned int pmp_weight64(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ULL);
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (unsigned int)((x * 0x0101010101010101ULL) >> 56);
+}
+
 /* Children of giant @g: 512, fewer for a last partial 1 GiB. */
 static inline uint32_t pmp_giant_children(const struct pmp_vm *vm, uint64_t g)
 {
@@ -142,15 +172,87 @@ static inline uint32_t pmp_giant_children(const struct pmp_vm *vm, uint64_t g)
 	return left < PMP_GIANT_CHUNKS ? (uint32_t)left : PMP_GIANT_CHUNKS;
 }
 
+bool pmp_plane_get(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane);
+
+static inline bool pmp_is_private(const struct pmp_vm *vm, uint64_t gfn)
+{
+	return pmp_plane_get(vm, gfn, PMP_PLANE_PRIVATE);
+}
+
+static inline struct pmp_chunk *pmp_chunk_of(const struct pmp_vm *vm, uint64_t gfn)
+{
+	return &pmp_chunks(vm)[gfn >> PMP_CHUNK_SHIFT];
+}
+
+static inline struct pmp_giant *pmp_giant_of(const struct pmp_vm *vm, uint64_t gfn)
+{
+	return &pmp_giants(vm)[gfn >> PMP_GIANT_SHIFT];
+}
+
 /* planes.c */
 int pmp_planes_set(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 		   uint16_t mask, uint16_t values);
+unsigned int pmp_planes_blocks_needed(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
+				      uint16_t mask, uint16_t values);
 bool pmp_plane_get(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane);
+uint64_t pmp_plane_count(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
+			 unsigned int plane);
+uint64_t pmp_plane_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
+			unsigned int plane, bool value);
+int pmp_plane_uniform(const struct pmp_vm *vm, uint64_t ci, unsigned int plane);
+void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t clear);
 void pmp_giant_recount(const struct pmp_vm *vm, uint64_t g, struct pmp_giant *out);
 int pmp_pool_check(const struct pmp_vm *vm);
 
+/* level.c */
+enum pmp_reason pmp_level_blocker(const struct pmp_vm *vm, const struct pmp_slot *s,
+				  const struct pmp_fault *f, int level, uint16_t planes);
+int pmp_fault_check(const struct pmp_vm *vm, const struct pmp_fault *f,
+		    const struct pmp_slot **slot);
+int pmp_fault_level(const struct pmp_vm *vm, const struct pmp_slot *s,
+		    const struct pmp_fault *f, uint16_t planes, enum pmp_reason *why);
+
+/* actions.c: one event's actions and its accounting */
+struct pmp_event {
+	struct pmp_vm *vm;
+	struct pmp_actions *out;
+	uint8_t cause;
+	bool changed_leaves;	/* emitted an action that needs mmu_lock for write */
+};
+
+int pmp_event_begin(struct pmp_event *ev, struct pmp_vm *vm, struct pmp_actions *out,
+		    enum pmp_cause cause, uint32_t room);
+void pmp_event_end(struct pmp_event *ev);
+void pmp_emit(struct pmp_event *ev, enum pmp_action_type type, int level, uint64_t gfn,
+	      uint64_t npages);
+
+/* mirror.c: what the caller's MMU maps */
+void pmp_mirror_refresh(struct pmp_vm *vm, uint64_t ci);
+void pmp_mirror_map(struct pmp_vm *vm, uint64_t gfn, int level);
+void pmp_mirror_zap(struct pmp_vm *vm, uint64_t gfn, uint64_t npages);
+void pmp_mirror_extent(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint64_t *lo,
+		       uint64_t *hi);
+void pmp_mirror_unleaf(struct pmp_vm *vm, uint64_t gfn, int level);
+bool pmp_mirror_any_leaf(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages, int level);
+int pmp_mirror_check(const struct pmp_vm *vm);
+
+/* split.c */
+void pmp_split_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages, int target);
+void pmp_split_edges(struct pmp_event *ev, uint64_t gfn, uint64_t npages);
+
+/* pin.c */
+int pmp_pin_plan(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_t *runs);
+void pmp_pin_apply(struct pmp_event *ev, uint64_t gfn, uint64_t npages);
+int pmp_pin_refused(struct pmp_vm *vm, enum pmp_reason why);
+
+/* merge.c */
+enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, uint64_t gfn, int level,
+				  bool need_full);
+void pmp_promote_emit(struct pmp_event *ev, uint64_t gfn, int level);
+void pmp_merge_after_fill(struct pmp_event *ev, uint64_t gfn);
+
 /* policy.c */
-extern const struct pmp_policy pmp_default_policy;
+const struct pmp_policy *pmp_default_policy(void);
 
 /* A range [gfn, gfn + npages) is non-empty, does not wrap and ends by @end. */
 static inline int pmp_range_check(uint64_t gfn, uint64_t npages, uint64_t end)

@@ -7,9 +7,11 @@
  */
 #include "internal.h"
 
-static enum pmp_reason level_blocker(const struct pmp_vm *vm, const struct pmp_slot *s,
-				     const struct pmp_fault *f, int level, uint16_t planes)
+enum pmp_reason pmp_level_blocker(const struct pmp_vm *vm, const struct pmp_slot *s,
+				  const struct pmp_fault *f, int level, uint16_t planes)
 {
+	const struct pmp_chunk *c = pmp_chunk_of(vm, f->gfn);
+	const struct pmp_giant *g = pmp_giant_of(vm, f->gfn);
 	uint64_t pages = PMP_LEVEL_PAGES(level), head = f->gfn & ~(pages - 1);
 	uint64_t backing = s->userspace_addr;
 	uint16_t uniform, value;
@@ -22,7 +24,8 @@ static enum pmp_reason level_blocker(const struct pmp_vm *vm, const struct pmp_s
 		return PMP_REASON_NX_HUGE_PAGE;
 	if (f->backing_order < 9 * (level - 1))
 		return PMP_REASON_BACKING_ORDER;
-	if (f->accept_level && f->accept_level < level)
+	if ((f->accept_level && f->accept_level < level) ||
+	    (level == PMP_LEVEL_2M ? c->blocks & PMP_CF_INHIBIT : g->nr_inhibit))
 		return PMP_REASON_GUEST_ACCEPT;
 	if (head < s->base_gfn || head + pages > s->base_gfn + s->npages)
 		return PMP_REASON_SLOT_BOUNDARY;
@@ -32,13 +35,9 @@ static enum pmp_reason level_blocker(const struct pmp_vm *vm, const struct pmp_s
 		return PMP_REASON_MISALIGNED;
 
 	if (level == PMP_LEVEL_2M) {
-		const struct pmp_chunk *c = &pmp_chunks(vm)[f->gfn >> PMP_CHUNK_SHIFT];
-
 		uniform = (uint16_t)~c->mixed;
 		value = c->value;
 	} else {
-		const struct pmp_giant *g = &pmp_giants(vm)[f->gfn >> PMP_GIANT_SHIFT];
-
 		uniform = g->uniform;
 		value = g->value;
 	}
@@ -51,12 +50,11 @@ static enum pmp_reason level_blocker(const struct pmp_vm *vm, const struct pmp_s
 	return PMP_REASON_NONE;
 }
 
-int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason *why)
+/* Validate a fault and find its memslot. */
+int pmp_fault_check(const struct pmp_vm *vm, const struct pmp_fault *f,
+		    const struct pmp_slot **slot)
 {
-	enum pmp_reason reason, why_not = PMP_REASON_NONE;
 	const struct pmp_slot_state *st;
-	struct pmp_stats *stats;
-	int level;
 
 	if (f->slot >= vm->max_slots || (f->flags & ~PMP_FAULT_FLAGS_ALL) ||
 	    f->vcpu >= vm->nr_vcpus || f->vtl >= vm->nr_vtls || f->backing_order > 63 ||
@@ -67,20 +65,47 @@ int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason 
 		return -ENOENT;
 	if (f->gfn - st->slot.base_gfn >= st->slot.npages)
 		return -EINVAL;
+	*slot = &st->slot;
+	return 0;
+}
 
+/* The largest level nothing stops, and what stopped the one above it. */
+int pmp_fault_level(const struct pmp_vm *vm, const struct pmp_slot *s,
+		    const struct pmp_fault *f, uint16_t planes, enum pmp_reason *why)
+{
+	enum pmp_reason reason;
+	int level;
+
+	*why = PMP_REASON_NONE;
 	for (level = PMP_LEVEL_1G; level > PMP_LEVEL_4K; level--) {
-		reason = level_blocker(vm, &st->slot, f, level, PMP_VTL_PLANES(f->vtl));
+		reason = pmp_level_blocker(vm, s, f, level, planes);
 		if (reason == PMP_REASON_NONE)
 			break;
-		why_not = reason;
+		*why = reason;
 	}
+	return level;
+}
+
+int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason *why)
+{
+	struct pmp_decision_stats *d;
+	const struct pmp_slot *s;
+	enum pmp_reason why_not;
+	struct pmp_stats *stats;
+	int level, err;
+
+	err = pmp_fault_check(vm, f, &s);
+	if (err)
+		return err;
+	level = pmp_fault_level(vm, s, f, PMP_VTL_PLANES(f->vtl), &why_not);
 
 	stats = &pmp_vcpu_stats(vm)[f->vcpu];
-	stats->decision[PMP_DECISION_MAX_LEVEL].tried++;
+	d = &stats->decision[PMP_DECISION_MAX_LEVEL];
+	d->tried++;
 	if (why_not)
-		stats->decision[PMP_DECISION_MAX_LEVEL].refused[why_not]++;
+		d->refused[why_not]++;
 	else
-		stats->decision[PMP_DECISION_MAX_LEVEL].applied++;
+		d->applied++;
 	stats->granted[level]++;
 	if (why)
 		*why = why_not;
@@ -99,6 +124,12 @@ static const char *const reason_names[PMP_REASON_NR] = {
 	[PMP_REASON_WRITE_TRACKED] = "write_tracked",
 	[PMP_REASON_MIXED_ATTRS] = "mixed_attrs",
 	[PMP_REASON_VTL_PROT] = "vtl_prot",
+	[PMP_REASON_PIN_LIMIT] = "pin_limit",
+	[PMP_REASON_POOL] = "pool",
+	[PMP_REASON_PINNED] = "pinned",
+	[PMP_REASON_PRIVATE] = "private",
+	[PMP_REASON_NOT_MAPPED] = "not_mapped",
+	[PMP_REASON_NOT_ACCEPTED] = "not_accepted",
 };
 
 const char *pmp_reason_name(enum pmp_reason reason)

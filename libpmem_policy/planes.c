@@ -97,17 +97,54 @@ static void chain_remove(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int pl
 	c->mixed &= (uint16_t)~PMP_BIT(plane);
 }
 
+/* Bits [lo, hi) restricted to lo's word: returns their count, sets *@mask. */
+static unsigned int span_word(unsigned int lo, unsigned int hi, uint64_t *mask)
+{
+	unsigned int s = lo % 64, n = hi - lo < 64 - s ? hi - lo : 64 - s;
+
+	*mask = (n == 64 ? ~0ULL : ((1ULL << n) - 1)) << s;
+	return n;
+}
+
 /* Set bits [lo, hi) of a block to @v. */
 static void block_assign(struct pmp_block *blk, unsigned int lo, unsigned int hi, bool v)
 {
-	while (lo < hi) {
-		unsigned int w = lo / 64, s = lo % 64;
-		unsigned int n = hi - lo < 64 - s ? hi - lo : 64 - s;
-		uint64_t m = (n == 64 ? ~0ULL : ((1ULL << n) - 1)) << s;
+	unsigned int n;
+	uint64_t m;
 
-		blk->w[w] = v ? blk->w[w] | m : blk->w[w] & ~m;
-		lo += n;
+	for (; lo < hi; lo += n) {
+		n = span_word(lo, hi, &m);
+		blk->w[lo / 64] = v ? blk->w[lo / 64] | m : blk->w[lo / 64] & ~m;
 	}
+}
+
+/* Set bits among [lo, hi) of a block. */
+static unsigned int block_count(const struct pmp_block *blk, unsigned int lo, unsigned int hi)
+{
+	unsigned int n, count = 0;
+	uint64_t m;
+
+	for (; lo < hi; lo += n) {
+		n = span_word(lo, hi, &m);
+		count += pmp_weight64(blk->w[lo / 64] & m);
+	}
+	return count;
+}
+
+/* First bit in [lo, hi) of a block equal to @v, or @hi. */
+static unsigned int block_next(const struct pmp_block *blk, unsigned int lo, unsigned int hi,
+			       bool v)
+{
+	unsigned int n;
+	uint64_t m, w;
+
+	for (; lo < hi; lo += n) {
+		n = span_word(lo, hi, &m);
+		w = (v ? blk->w[lo / 64] : ~blk->w[lo / 64]) & m;
+		if (w)
+			return (lo & ~63U) + (unsigned int)__builtin_ctzll(w);
+	}
+	return hi;
 }
 
 /* 0 or 1 if every bit of the block has that value, -1 if they differ. */
@@ -230,6 +267,23 @@ static void chunk_set(struct pmp_vm *vm, uint64_t ci, unsigned int lo, unsigned 
  * of @values.  Only the first and last chunk can need a block, so the pool
  * is checked for them up front and the update cannot fail half-way.
  */
+/* Pool blocks pmp_planes_set() would take for this update (range checked). */
+unsigned int pmp_planes_blocks_needed(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
+				      uint16_t mask, uint16_t values)
+{
+	uint64_t last = gfn + npages - 1;
+	uint64_t c0 = gfn >> PMP_CHUNK_SHIFT, c1 = last >> PMP_CHUNK_SHIFT;
+	unsigned int lo0 = gfn & (PMP_CHUNK_PAGES - 1);
+	unsigned int hi1 = (last & (PMP_CHUNK_PAGES - 1)) + 1;
+	const struct pmp_chunk *chunks = pmp_chunks(vm);
+
+	values &= mask;
+	if (c0 == c1)
+		return blocks_needed(&chunks[c0], lo0, hi1, mask, values);
+	return blocks_needed(&chunks[c0], lo0, PMP_CHUNK_PAGES, mask, values) +
+	       blocks_needed(&chunks[c1], 0, hi1, mask, values);
+}
+
 int pmp_planes_set(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t mask,
 		   uint16_t values)
 {
@@ -237,21 +291,14 @@ int pmp_planes_set(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t ma
 	uint64_t c0 = gfn >> PMP_CHUNK_SHIFT, c1 = last >> PMP_CHUNK_SHIFT, ci;
 	unsigned int lo0 = gfn & (PMP_CHUNK_PAGES - 1);
 	unsigned int hi1 = (last & (PMP_CHUNK_PAGES - 1)) + 1;
-	struct pmp_chunk *chunks = pmp_chunks(vm);
-	unsigned int need;
 	int err;
 
 	err = pmp_range_check(gfn, npages, vm->gfn_end);
 	if (err)
 		return err;
 	values &= mask;
-	if (c0 == c1) {
-		need = blocks_needed(&chunks[c0], lo0, hi1, mask, values);
-	} else {
-		need = blocks_needed(&chunks[c0], lo0, PMP_CHUNK_PAGES, mask, values);
-		need += blocks_needed(&chunks[c1], 0, hi1, mask, values);
-	}
-	if (need > vm->pool_blocks - vm->pool_used)
+	if (pmp_planes_blocks_needed(vm, gfn, npages, mask, values) >
+	    vm->pool_blocks - vm->pool_used)
 		return -ENOMEM;
 
 	if (c0 == c1) {
@@ -275,6 +322,82 @@ bool pmp_plane_get(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane)
 	return (plane_block(vm, c, plane)->w[i / 64] >> (i % 64)) & 1;
 }
 
+/* 0 or 1 if @plane is uniform over chunk @ci, -1 if it is mixed. */
+int pmp_plane_uniform(const struct pmp_vm *vm, uint64_t ci, unsigned int plane)
+{
+	const struct pmp_chunk *c = &pmp_chunks(vm)[ci];
+
+	if (c->mixed & PMP_BIT(plane))
+		return -1;
+	return !!(c->value & PMP_BIT(plane));
+}
+
+/* Pages [lo, hi) of the chunk holding @gfn that lie in [gfn, end). */
+static void chunk_span(uint64_t gfn, uint64_t end, unsigned int *lo, unsigned int *hi)
+{
+	uint64_t stop = (gfn | (PMP_CHUNK_PAGES - 1)) + 1;
+
+	*lo = gfn % PMP_CHUNK_PAGES;
+	*hi = (unsigned int)((stop < end ? stop : end) - (gfn - *lo));
+}
+
+/* Set bits of @plane in [gfn, gfn + npages), which lies below gfn_end. */
+uint64_t pmp_plane_count(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
+			 unsigned int plane)
+{
+	uint64_t end = gfn + npages, n = 0;
+	unsigned int lo, hi;
+
+	for (; gfn < end; gfn += hi - lo) {
+		const struct pmp_chunk *c = pmp_chunk_of(vm, gfn);
+
+		chunk_span(gfn, end, &lo, &hi);
+		if (c->mixed & PMP_BIT(plane))
+			n += block_count(plane_block(vm, c, plane), lo, hi);
+		else if (c->value & PMP_BIT(plane))
+			n += hi - lo;
+	}
+	return n;
+}
+
+/* The first gfn in [gfn, end) whose @plane bit is @value, or @end. */
+uint64_t pmp_plane_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
+			unsigned int plane, bool value)
+{
+	unsigned int lo, hi, at;
+
+	for (; gfn < end; gfn += hi - lo) {
+		const struct pmp_chunk *c = pmp_chunk_of(vm, gfn);
+
+		chunk_span(gfn, end, &lo, &hi);
+		if (!(c->mixed & PMP_BIT(plane))) {
+			if (!!(c->value & PMP_BIT(plane)) == value)
+				return gfn;
+			continue;
+		}
+		at = block_next(plane_block(vm, c, plane), lo, hi, value);
+		if (at < hi)
+			return gfn + (at - lo);
+	}
+	return end;
+}
+
+/* Chunk flags, with the 1 GiB and VM counts that mirror them. */
+void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t clear)
+{
+	struct pmp_chunk *c = &pmp_chunks(vm)[ci];
+	struct pmp_giant *g = &pmp_giants(vm)[ci / PMP_GIANT_CHUNKS];
+	uint32_t old = c->blocks, now = (old & ~clear) | set;
+	uint32_t up = now & ~old, down = old & ~now;
+
+	c->blocks = now;
+	g->nr_huge += !!(up & PMP_CF_HUGE) - !!(down & PMP_CF_HUGE);
+	g->nr_cand += !!(up & PMP_CF_CAND) - !!(down & PMP_CF_CAND);
+	g->nr_inhibit += !!(up & PMP_CF_INHIBIT) - !!(down & PMP_CF_INHIBIT);
+	g->nr_backed += !!(up & PMP_CF_BACKED) - !!(down & PMP_CF_BACKED);
+	vm->nr_cand += !!(up & PMP_CF_CAND) - !!(down & PMP_CF_CAND);
+}
+
 /* Recompute giant @g from its children, as giant_account() maintains it. */
 void pmp_giant_recount(const struct pmp_vm *vm, uint64_t g, struct pmp_giant *out)
 {
@@ -288,7 +411,12 @@ void pmp_giant_recount(const struct pmp_vm *vm, uint64_t g, struct pmp_giant *ou
 			out->nr_mixed[p] += !!(c[i].mixed & PMP_BIT(p));
 			out->nr_ones[p] += !!(c[i].value & PMP_BIT(p));
 		}
+		out->nr_huge += !!(c[i].blocks & PMP_CF_HUGE);
+		out->nr_cand += !!(c[i].blocks & PMP_CF_CAND);
+		out->nr_inhibit += !!(c[i].blocks & PMP_CF_INHIBIT);
+		out->nr_backed += !!(c[i].blocks & PMP_CF_BACKED);
 	}
+	out->flags = pmp_giants(vm)[g].flags;	/* not derived: checked by the mirror */
 	for (p = 0; p < PMP_NR_SUMMARY_PLANES; p++) {
 		if (!out->nr_mixed[p] && (!out->nr_ones[p] || out->nr_ones[p] == n))
 			out->uniform |= PMP_BIT(p);

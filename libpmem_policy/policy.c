@@ -11,26 +11,59 @@ struct knob_value {
 	uint8_t value;
 };
 
+/*
+ * A knob is a uint8_t chosen from named @values, or a uint32_t number in
+ * [@min, @max] when @values is NULL.
+ */
 struct knob {
 	const char *key;
-	uint8_t offset;			/* of the uint8_t in struct pmp_policy */
+	uint8_t offset;			/* in struct pmp_policy */
 	const struct knob_value *values; /* ends with a NULL name */
+	uint32_t min, max;
 	const char *bad_value;		/* the parser's message for a bad value */
 };
 
 static const struct knob_value level_values[] = {
 	{ "4k", PMP_LEVEL_4K }, { "2m", PMP_LEVEL_2M }, { "1g", PMP_LEVEL_1G }, { NULL, 0 },
 };
-
-static const struct knob_value on_off_values[] = {
-	{ "on", 1 }, { "off", 0 }, { NULL, 0 },
+static const struct knob_value on_off_values[] = { { "on", 1 }, { "off", 0 }, { NULL, 0 } };
+static const struct knob_value pin_values[] = {
+	{ "none", PMP_PIN_NONE }, { "launch", PMP_PIN_LAUNCH }, { "fault", PMP_PIN_FAULT },
+	{ NULL, 0 },
+};
+static const struct knob_value recycle_values[] = {
+	{ "allow", 1 }, { "refuse", 0 }, { NULL, 0 },
+};
+static const struct knob_value merge_values[] = {
+	{ "none", PMP_MERGE_NONE }, { "scan", PMP_MERGE_SCAN }, { "fault", PMP_MERGE_FAULT },
+	{ "blocked", PMP_MERGE_BLOCKED }, { NULL, 0 },
+};
+static const struct knob_value inhibit_values[] = {
+	{ "oneway", PMP_INHIBIT_ONEWAY }, { "clear", PMP_INHIBIT_CLEAR }, { NULL, 0 },
+};
+static const struct knob_value split_values[] = {
+	{ "zap", PMP_SPLIT_ZAP }, { "inplace", PMP_SPLIT_INPLACE }, { NULL, 0 },
 };
 
+#define ENUM_KNOB(field, vals, msg) \
+	{ #field, __builtin_offsetof(struct pmp_policy, field), vals, 0, 0, msg }
+#define NUM_KNOB(field, lo, hi, msg) \
+	{ #field, __builtin_offsetof(struct pmp_policy, field), NULL, lo, hi, msg }
+
 static const struct knob knobs[] = {
-	{ "max_level", __builtin_offsetof(struct pmp_policy, max_level), level_values,
-	  "bad value for max_level (expected 4k, 2m or 1g)" },
-	{ "nx_huge_pages", __builtin_offsetof(struct pmp_policy, nx_huge_pages), on_off_values,
-	  "bad value for nx_huge_pages (expected on or off)" },
+	ENUM_KNOB(max_level, level_values, "bad value for max_level (expected 4k, 2m or 1g)"),
+	ENUM_KNOB(nx_huge_pages, on_off_values,
+		  "bad value for nx_huge_pages (expected on or off)"),
+	ENUM_KNOB(pin, pin_values, "bad value for pin (expected none, launch or fault)"),
+	NUM_KNOB(pin_limit, 0, 0xffffffffU,
+		 "bad value for pin_limit (expected pages, 0 for no limit)"),
+	ENUM_KNOB(recycle, recycle_values, "bad value for recycle (expected allow or refuse)"),
+	ENUM_KNOB(merge, merge_values,
+		  "bad value for merge (expected none, scan, fault or blocked)"),
+	NUM_KNOB(scan_ratio, 1, 1000, "bad value for scan_ratio (expected 1 to 1000)"),
+	NUM_KNOB(scan_budget, 1, 1U << 24, "bad value for scan_budget (expected 1 to 16777216)"),
+	ENUM_KNOB(inhibit, inhibit_values, "bad value for inhibit (expected oneway or clear)"),
+	ENUM_KNOB(split, split_values, "bad value for split (expected zap or inplace)"),
 };
 
 #define NR_KNOBS (sizeof(knobs) / sizeof(knobs[0]))
@@ -41,32 +74,53 @@ struct preset {
 };
 
 /*
- * upstream: KVM 6.18 defaults; nx_huge_pages=auto is on for hosts with the
- * iTLB multihit erratum, which is what we model.
- * tdx-series: the TDX huge-page RFCs map private memory at 2 MiB at most and
- * do not split it for NX.
- * recommended: this project's; identical to upstream for eligibility.
+ * upstream: KVM 6.18.  nx_huge_pages=auto is on for hosts with the iTLB
+ * multihit erratum, which is what we model; SEV pins at launch
+ * (KVM_MEMORY_ENCRYPT_REG_REGION); attribute changes zap; the NX recovery
+ * worker's ratio is 60; GUEST_INHIBIT is one-way.
+ * tdx-series: the TDX huge-page RFCs: private memory at 2 MiB at most, not
+ * split for NX, split before zap, never merged.
+ * recommended: this project's (see docs/policies.md for the figures).
  */
 static const struct preset presets[] = {
-	{ "upstream", { .max_level = PMP_LEVEL_1G, .nx_huge_pages = 1 } },
-	{ "tdx-series", { .max_level = PMP_LEVEL_2M, .nx_huge_pages = 0 } },
-	{ "recommended", { .max_level = PMP_LEVEL_1G, .nx_huge_pages = 1 } },
+	{ "upstream", { .max_level = PMP_LEVEL_1G, .nx_huge_pages = 1, .pin = PMP_PIN_LAUNCH,
+			.recycle = 1, .merge = PMP_MERGE_SCAN, .inhibit = PMP_INHIBIT_ONEWAY,
+			.split = PMP_SPLIT_ZAP, .scan_ratio = 60, .scan_budget = 4096 } },
+	{ "tdx-series", { .max_level = PMP_LEVEL_2M, .nx_huge_pages = 0, .pin = PMP_PIN_NONE,
+			  .recycle = 1, .merge = PMP_MERGE_NONE, .inhibit = PMP_INHIBIT_ONEWAY,
+			  .split = PMP_SPLIT_ZAP, .scan_ratio = 60, .scan_budget = 4096 } },
+	{ "recommended", { .max_level = PMP_LEVEL_1G, .nx_huge_pages = 1, .pin = PMP_PIN_FAULT,
+			   .recycle = 0, .merge = PMP_MERGE_BLOCKED,
+			   .inhibit = PMP_INHIBIT_CLEAR, .split = PMP_SPLIT_INPLACE,
+			   .scan_ratio = 60, .scan_budget = 4096 } },
 };
 
 #define NR_PRESETS (sizeof(presets) / sizeof(presets[0]))
 
-const struct pmp_policy pmp_default_policy = {
-	.max_level = PMP_LEVEL_1G, .nx_huge_pages = 1,
-};
-
-static uint8_t *knob_ptr(struct pmp_policy *p, const struct knob *k)
+const struct pmp_policy *pmp_default_policy(void)
 {
-	return (uint8_t *)p + k->offset;
+	return &presets[NR_PRESETS - 1].policy;	/* recommended */
 }
 
-static uint8_t knob_get(const struct pmp_policy *p, const struct knob *k)
+static uint32_t knob_get(const struct pmp_policy *p, const struct knob *k)
 {
-	return *((const uint8_t *)p + k->offset);
+	const uint8_t *field = (const uint8_t *)p + k->offset;
+	uint32_t v;
+
+	if (k->values)
+		return *field;
+	pmp_memcpy(&v, field, sizeof(v));
+	return v;
+}
+
+static void knob_set(struct pmp_policy *p, const struct knob *k, uint32_t v)
+{
+	uint8_t *field = (uint8_t *)p + k->offset;
+
+	if (k->values)
+		*field = (uint8_t)v;
+	else
+		pmp_memcpy(field, &v, sizeof(v));
 }
 
 /* Does [s, s + n) spell @word exactly? */
@@ -80,17 +134,7 @@ static bool token_is(const char *s, size_t n, const char *word)
 	return !word[n];
 }
 
-static const struct knob_value *knob_value_find(const struct knob *k, const char *s, size_t n)
-{
-	const struct knob_value *v;
-
-	for (v = k->values; v->name; v++)
-		if (token_is(s, n, v->name))
-			return v;
-	return NULL;
-}
-
-static const struct knob_value *knob_value_of(const struct knob *k, uint8_t value)
+static const struct knob_value *knob_value_of(const struct knob *k, uint32_t value)
 {
 	const struct knob_value *v;
 
@@ -100,6 +144,46 @@ static const struct knob_value *knob_value_of(const struct knob *k, uint8_t valu
 	return NULL;
 }
 
+static bool knob_valid(const struct knob *k, uint32_t v)
+{
+	return k->values ? knob_value_of(k, v) != NULL : v >= k->min && v <= k->max;
+}
+
+/* A decimal number that fits in 32 bits, no sign, no leading garbage. */
+static bool parse_u32(const char *s, size_t n, uint32_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (!n || n > 10)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > 0xffffffffULL)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* Parse a value for knob @k; false if it is not one. */
+static bool knob_parse(const struct knob *k, const char *s, size_t n, uint32_t *out)
+{
+	const struct knob_value *v;
+
+	if (!k->values)
+		return parse_u32(s, n, out) && knob_valid(k, *out);
+	for (v = k->values; v->name; v++) {
+		if (token_is(s, n, v->name)) {
+			*out = v->value;
+			return true;
+		}
+	}
+	return false;
+}
+
 int pmp_policy_validate(const struct pmp_policy *policy)
 {
 	unsigned int i;
@@ -107,9 +191,9 @@ int pmp_policy_validate(const struct pmp_policy *policy)
 	if (!policy)
 		return -EINVAL;
 	for (i = 0; i < NR_KNOBS; i++)
-		if (!knob_value_of(&knobs[i], knob_get(policy, &knobs[i])))
+		if (!knob_valid(&knobs[i], knob_get(policy, &knobs[i])))
 			return -EINVAL;
-	return 0;
+	return policy->pad ? -EINVAL : 0;
 }
 
 static const struct preset *preset_find(const char *s, size_t n)
@@ -164,9 +248,9 @@ static int parse_error(struct pmp_parse_error *err, const char *str, const char 
 static int parse_item(struct pmp_policy *p, const char *str, const char *item, size_t n,
 		      struct pmp_parse_error *err)
 {
-	const struct knob_value *v;
 	const struct preset *preset;
 	size_t klen;
+	uint32_t v;
 	unsigned int i;
 
 	for (klen = 0; klen < n && item[klen] != '='; klen++)
@@ -185,10 +269,9 @@ static int parse_item(struct pmp_policy *p, const char *str, const char *item, s
 			break;
 	if (i == NR_KNOBS)
 		return parse_error(err, str, item, klen, "unknown key");
-	v = knob_value_find(&knobs[i], item + klen + 1, n - klen - 1);
-	if (!v)
+	if (!knob_parse(&knobs[i], item + klen + 1, n - klen - 1, &v))
 		return parse_error(err, str, item + klen + 1, n - klen - 1, knobs[i].bad_value);
-	*knob_ptr(p, &knobs[i]) = v->value;
+	knob_set(p, &knobs[i], v);
 	return 0;
 }
 
@@ -227,6 +310,19 @@ static void append(char *buf, size_t size, size_t *len, const char *s)
 			buf[*len] = *s;
 }
 
+static void append_u32(char *buf, size_t size, size_t *len, uint32_t v)
+{
+	char digits[11];
+	int i = 10;
+
+	digits[i] = '\0';
+	do {
+		digits[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	append(buf, size, len, digits + i);
+}
+
 int pmp_policy_format(const struct pmp_policy *policy, char *buf, size_t size)
 {
 	size_t len = 0;
@@ -239,7 +335,11 @@ int pmp_policy_format(const struct pmp_policy *policy, char *buf, size_t size)
 			append(buf, size, &len, ",");
 		append(buf, size, &len, knobs[i].key);
 		append(buf, size, &len, "=");
-		append(buf, size, &len, knob_value_of(&knobs[i], knob_get(policy, &knobs[i]))->name);
+		if (knobs[i].values)
+			append(buf, size, &len,
+			       knob_value_of(&knobs[i], knob_get(policy, &knobs[i]))->name);
+		else
+			append_u32(buf, size, &len, knob_get(policy, &knobs[i]));
 	}
 	if (size)
 		buf[len < size ? len : size - 1] = '\0';

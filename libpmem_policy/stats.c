@@ -13,18 +13,25 @@ void pmp_vm_stats(const struct pmp_vm *vm, struct pmp_stats *out)
 	uint32_t v;
 	size_t i;
 
-	pmp_memset(out, 0, sizeof(*out));
+	pmp_memcpy(out, &vm->stats, sizeof(*out));
 	for (v = 0; v < vm->nr_vcpus; v++, in += STATS_WORDS)
 		for (i = 0; i < STATS_WORDS; i++)
 			sum[i] += in[i];
+	out->pin_high_water = vm->pin_high_water;
 }
 
 void pmp_vm_stats_reset(struct pmp_vm *vm)
 {
 	pmp_memset(pmp_vcpu_stats(vm), 0, vm->nr_vcpus * sizeof(struct pmp_stats));
+	pmp_memset(&vm->stats, 0, sizeof(vm->stats));
+	vm->pin_high_water = vm->nr_pinned;
 }
 
 const char *pmp_decision_name(enum pmp_decision decision)
 {
-	return decision == PMP_DECISION_MAX_LEVEL ? "max_level" : "?";
+	static const char *const names[PMP_DECISION_NR] = {
+		"max_level", "pin", "zap", "split", "merge",
+	};
+
+	return (unsigned int)decision < PMP_DECISION_NR ? names[decision] : "?";
 }

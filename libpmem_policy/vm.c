@@ -24,7 +24,7 @@ static int compute_layout(const struct pmp_geometry *geo, struct layout *l)
 	if (!geo || geo->sz != sizeof(*geo))
 		return -EINVAL;
 	if (!geo->gfn_end || !geo->max_slots || !geo->nr_vcpus || !geo->nr_vtls ||
-	    geo->nr_vtls > PMP_MAX_VTLS)
+	    geo->nr_vtls > PMP_MAX_VTLS || geo->vm_type >= PMP_VM_NR)
 		return -EINVAL;
 	if (geo->gfn_end > MAX_GFN_END || geo->max_slots > MAX_SLOTS ||
 	    geo->nr_vcpus > MAX_VCPUS || geo->pool_blocks > PMP_MAX_POOL_BLOCKS)
@@ -82,7 +82,7 @@ int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *geo,
 	if (!mem || !out || ((uintptr_t)mem & 7))
 		return -EINVAL;
 	if (!policy)
-		policy = &pmp_default_policy;
+		policy = pmp_default_policy();
 	if (pmp_policy_validate(policy))
 		return -EINVAL;
 	if (size < l.bytes)
@@ -99,6 +99,7 @@ int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *geo,
 	vm->bytes = l.bytes;
 	vm->policy = *policy;
 	vm->pool_blocks = l.pool_blocks;
+	vm->vm_type = geo->vm_type;
 	vm->off_slots = l.off_slots;
 	vm->off_stats = l.off_stats;
 	vm->off_chunks = l.off_chunks;
@@ -243,6 +244,11 @@ int pmp_slot_set_flags(struct pmp_vm *vm, uint32_t id, uint32_t flags)
 	if ((flags & ~PMP_SLOT_FLAGS_ALL) ||
 	    ((flags ^ st->slot.flags) & PMP_SLOT_GUEST_MEMFD))
 		return -EINVAL;
+	/* huge leaves under dirty logging need the split pmp_dirty_log() does */
+	if ((flags & ~st->slot.flags & PMP_SLOT_DIRTY_LOG) &&
+	    (pmp_mirror_any_leaf(vm, st->slot.base_gfn, st->slot.npages, PMP_LEVEL_2M) ||
+	     pmp_mirror_any_leaf(vm, st->slot.base_gfn, st->slot.npages, PMP_LEVEL_1G)))
+		return -EBUSY;
 	st->slot.flags = flags;
 	return 0;
 }
@@ -305,7 +311,7 @@ int pmp_vm_check(const struct pmp_vm *vm)
 {
 	if (!vm || vm->magic != PMP_VM_MAGIC)
 		return -EUCLEAN;
-	if (slots_check(vm) || pmp_pool_check(vm) || giants_check(vm))
+	if (slots_check(vm) || pmp_pool_check(vm) || giants_check(vm) || pmp_mirror_check(vm))
 		return -EUCLEAN;
 	return pmp_policy_validate(&vm->policy) ? -EUCLEAN : 0;
 }

@@ -30,7 +30,16 @@ struct pmp_vm;
  * @PMP_REASON_WRITE_TRACKED: a page in the range is write-tracked.
  * @PMP_REASON_MIXED_ATTRS: private and shared pages share the range.
  * @PMP_REASON_VTL_PROT: the faulting VTL's protections differ in the range.
+ * @PMP_REASON_PIN_LIMIT: pinning would pass the policy's pin_limit.
+ * @PMP_REASON_POOL: the tracking pool is exhausted.
+ * @PMP_REASON_PINNED: the range holds pinned pages (recycle=refuse).
+ * @PMP_REASON_PRIVATE: the range holds accepted TDX private pages.
+ * @PMP_REASON_NOT_MAPPED: a merge candidate is not fully mapped.
+ * @PMP_REASON_NOT_ACCEPTED: its private pages are not all accepted.
  * @PMP_REASON_NR: number of reasons.
+ *
+ * pmp_max_level() gives only the reasons up to PMP_REASON_VTL_PROT; the
+ * others explain refusals of the MMU decisions in the counters.
  */
 enum pmp_reason {
 	PMP_REASON_NONE,
@@ -44,6 +53,12 @@ enum pmp_reason {
 	PMP_REASON_WRITE_TRACKED,
 	PMP_REASON_MIXED_ATTRS,
 	PMP_REASON_VTL_PROT,
+	PMP_REASON_PIN_LIMIT,
+	PMP_REASON_POOL,
+	PMP_REASON_PINNED,
+	PMP_REASON_PRIVATE,
+	PMP_REASON_NOT_MAPPED,
+	PMP_REASON_NOT_ACCEPTED,
 	PMP_REASON_NR,
 };
 

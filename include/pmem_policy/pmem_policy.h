@@ -13,6 +13,7 @@
 #include "vm.h"
 #include "attr.h"
 #include "level.h"
+#include "mmu.h"
 #include "stats.h"
 
 #define PMP_VERSION_MAJOR 0

@@ -12,24 +12,74 @@
 
 #include "types.h"
 
+/* Pinning modes (SEV VMs; guest_memfd keeps other VMs' pages unmovable). */
+enum pmp_pin_mode {
+	PMP_PIN_NONE,	/* never pin */
+	PMP_PIN_LAUNCH,	/* pin whole launch regions (SEV's REG_REGION) */
+	PMP_PIN_FAULT,	/* pin each page at its first nested page fault */
+};
+
+/* How split ranges get their huge mappings back. */
+enum pmp_merge {
+	PMP_MERGE_NONE,		/* never (the TDX huge-page RFCs) */
+	PMP_MERGE_SCAN,		/* background ticks promote eligible, fully mapped ranges */
+	PMP_MERGE_FAULT,	/* the fault that maps the last missing sub-page promotes */
+	PMP_MERGE_BLOCKED,	/* ticks block candidates; the next violation promotes */
+};
+
+/* What a guest's 4 KiB ACCEPT inside a huge range does to that range. */
+enum pmp_inhibit {
+	PMP_INHIBIT_ONEWAY,	/* 4 KiB forever (upstream GUEST_INHIBIT) */
+	PMP_INHIBIT_CLEAR,	/* lifted once every sub-page is accepted, attributes uniform */
+};
+
+/* How a huge mapping of a non-TDX VM is broken; TDX private memory always
+ * uses block, track, demote. */
+enum pmp_split {
+	PMP_SPLIT_ZAP,		/* zap it; the pages re-fault smaller (KVM's default) */
+	PMP_SPLIT_INPLACE,	/* replace it by a table of smaller leaves (eager split) */
+};
+
 /**
- * struct pmp_policy - the knobs.
- * @max_level: largest mapping level allowed (PMP_LEVEL_*), key max_level,
- *	values 4k, 2m, 1g.
+ * struct pmp_policy - the knobs; "key" names the string form.
+ * @max_level: largest mapping level allowed, key max_level: 4k, 2m, 1g.
  * @nx_huge_pages: exec faults map at 4 KiB (KVM's iTLB-multihit
- *	mitigation, nx_huge_pages=on), key nx_huge_pages, values on, off.
+ *	mitigation), key nx_huge_pages: on, off.
+ * @pin: enum pmp_pin_mode, key pin: none, launch, fault.
+ * @recycle: may a shadow page with pinned children be recycled (the pin
+ *	bitmap keeps the truth either way), key recycle: allow, refuse.
+ * @merge: enum pmp_merge, key merge: none, scan, fault, blocked.
+ * @inhibit: enum pmp_inhibit, key inhibit: oneway, clear.
+ * @split: enum pmp_split, key split: zap, inplace.
+ * @pin_limit: most pages pinned at once, 0 for no limit (RLIMIT_MEMLOCK in
+ *	pages), key pin_limit.
+ * @scan_ratio: a merge tick handles at most 1/@scan_ratio of the split
+ *	ranges (KVM's nx_huge_pages_recovery_ratio), key scan_ratio: 1..1000.
+ * @scan_budget: 2 MiB chunks a tick may look at, key scan_budget: 1..2^24.
  */
 struct pmp_policy {
 	uint8_t max_level;
 	uint8_t nx_huge_pages;
+	uint8_t pin;
+	uint8_t recycle;
+	uint8_t merge;
+	uint8_t inhibit;
+	uint8_t split;
+	uint8_t pad;
+	uint32_t pin_limit;
+	uint32_t scan_ratio;
+	uint32_t scan_budget;
 };
 
 /**
  * pmp_policy_preset() - fill a policy from a named preset.
  * @policy: filled on success.
- * @name: "upstream" (KVM 6.18 defaults on an iTLB-multihit-affected
- *	host), "tdx-series" (the TDX huge-page RFCs: 2 MiB at most, no NX
- *	splitting of private memory) or "recommended" (this project's).
+ * @name: "upstream" (KVM 6.18 on an iTLB-multihit-affected host: pin at
+ *	launch, zap to split, NX-recovery-like scan with ratio 60, one-way
+ *	inhibit), "tdx-series" (the TDX huge-page RFCs: 2 MiB at most, no
+ *	merge, one-way inhibit) or "recommended" (this project's: pin on
+ *	fault, refuse recycling pinned shadow pages, split in place, clear
+ *	the inhibit, merge by blocking).
  *
  * Return: 0, or -EINVAL for an unknown name (@policy unchanged).
  */

@@ -12,16 +12,26 @@
 
 #include "types.h"
 #include "level.h"
+#include "mmu.h"
 
 struct pmp_vm;
 
 /**
  * enum pmp_decision - the decisions that are counted.
  * @PMP_DECISION_MAX_LEVEL: pmp_max_level(); applied = 1 GiB granted.
+ * @PMP_DECISION_PIN: pinning at a fault or a launch region.
+ * @PMP_DECISION_ZAP: pmp_zap() requests.
+ * @PMP_DECISION_SPLIT: huge leaves broken by an event.
+ * @PMP_DECISION_MERGE: merge candidates considered (ticks, faults on
+ *	blocked ranges, completed ranges, pmp_promote()).
  * @PMP_DECISION_NR: number of decisions.
  */
 enum pmp_decision {
 	PMP_DECISION_MAX_LEVEL,
+	PMP_DECISION_PIN,
+	PMP_DECISION_ZAP,
+	PMP_DECISION_SPLIT,
+	PMP_DECISION_MERGE,
 	PMP_DECISION_NR,
 };
 
@@ -41,10 +51,21 @@ struct pmp_decision_stats {
  * struct pmp_stats - all counters of a VM.
  * @decision: per decision (index PMP_DECISION_*).
  * @granted: max-level results by level (index PMP_LEVEL_*; 0 unused).
+ * @actions: actions returned, by type (index PMP_ACT_*).
+ * @promoted: promotions by level (index PMP_LEVEL_*).
+ * @write_locked: events whose actions change leaves (zap, split, block,
+ *	demote, promote), each of which needs mmu_lock for write in KVM.
+ * @scan_work: 2 MiB chunks merge ticks looked at.
+ * @pin_high_water: the most pages pinned at once.
  */
 struct pmp_stats {
 	struct pmp_decision_stats decision[PMP_DECISION_NR];
 	uint64_t granted[4];
+	uint64_t actions[PMP_ACT_NR];
+	uint64_t promoted[4];
+	uint64_t write_locked;
+	uint64_t scan_work;
+	uint64_t pin_high_water;
 };
 
 /**

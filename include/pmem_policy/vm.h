@@ -30,6 +30,25 @@
 struct pmp_vm;
 
 #define PMP_MAX_VTLS 3
+
+/**
+ * enum pmp_vm_type - what kind of guest, which decides the MMU rules.
+ * @PMP_VM_DEFAULT: a normal VM; huge leaves may be zapped and re-faulted.
+ * @PMP_VM_SEV: SEV/SEV-ES: guest pages are pinned (the policy says when).
+ * @PMP_VM_SNP: SEV-SNP with guest_memfd: private huge pages split with
+ *	PSMASH, and a 4 KiB PVALIDATE inside a 2 MiB RMP entry forces one.
+ * @PMP_VM_TDX: TDX: private pages are never zapped while the TD lives
+ *	(their contents would be lost); they split by block, track, demote and
+ *	merge only when all 512 sub-pages are mapped and accepted.
+ * @PMP_VM_NR: number of types.
+ */
+enum pmp_vm_type {
+	PMP_VM_DEFAULT,
+	PMP_VM_SEV,
+	PMP_VM_SNP,
+	PMP_VM_TDX,
+	PMP_VM_NR,
+};
 /* The pool indexes blocks with 24 bits. */
 #define PMP_MAX_POOL_BLOCKS ((1U << 24) - 1)
 
@@ -43,6 +62,7 @@ struct pmp_vm;
  * @pool_blocks: 64-byte blocks for non-uniform 2 MiB chunks; 0 picks the
  *	default of one per chunk (1 bit per 4 KiB).  Each chunk with k
  *	non-uniform features holds k blocks.
+ * @vm_type: enum pmp_vm_type.
  */
 struct pmp_geometry {
 	size_t sz;
@@ -51,6 +71,7 @@ struct pmp_geometry {
 	uint32_t nr_vcpus;
 	uint32_t nr_vtls;
 	uint32_t pool_blocks;
+	uint32_t vm_type;
 };
 
 /**

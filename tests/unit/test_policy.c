@@ -4,60 +4,312 @@
  * "preset,key=value,..." parser and its error reports, the canonical
  * formatter (round trips, truncation), switching the policy of a live VM,
  * and pmp_strerror() / pmp_version().
+ *
+ * Test policies are built from a preset (pmp_policy_preset()) plus a list
+ * of knob changes, so a new knob with a preset default needs no edit here
+ * beyond its own cases.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include "helpers.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define POL(level, nx) { .max_level = (level), .nx_huge_pages = (nx) }
+/* ---- Building and comparing policies ---- */
 
-/* @got and @want are lvalues of struct pmp_policy; compared byte for byte. */
-#define ck_assert_policy_eq(got, want) \
+/* The knobs, in the order pmp_policy_format() prints them; then pad. */
+enum test_knob {
+	TK_END,			/* ends a tweak list */
+	TK_MAX_LEVEL,
+	TK_NX_HUGE_PAGES,
+	TK_PIN,
+	TK_PIN_LIMIT,
+	TK_RECYCLE,
+	TK_MERGE,
+	TK_SCAN_RATIO,
+	TK_SCAN_BUDGET,
+	TK_INHIBIT,
+	TK_SPLIT,
+	TK_PAD,			/* not a key; must be 0 */
+};
+
+#define NR_KEYS 10		/* TK_MAX_LEVEL .. TK_SPLIT */
+
+struct tweak {
+	uint8_t knob;		/* enum test_knob */
+	uint32_t value;
+};
+
+/* A policy: the preset @preset, then each tweak in turn. */
+struct spec {
+	const char *preset;
+	struct tweak tweaks[NR_KEYS];
+};
+
+#define PRESET(name)		{ .preset = (name) }
+#define SPEC(name, ...)		{ .preset = (name), .tweaks = { __VA_ARGS__ } }
+#define T(k, v)			{ .knob = TK_##k, .value = (v) }
+
+static void set_knob(struct pmp_policy *p, unsigned int knob, uint32_t v)
+{
+	switch (knob) {
+	case TK_MAX_LEVEL:	p->max_level = (uint8_t)v; break;
+	case TK_NX_HUGE_PAGES:	p->nx_huge_pages = (uint8_t)v; break;
+	case TK_PIN:		p->pin = (uint8_t)v; break;
+	case TK_PIN_LIMIT:	p->pin_limit = v; break;
+	case TK_RECYCLE:	p->recycle = (uint8_t)v; break;
+	case TK_MERGE:		p->merge = (uint8_t)v; break;
+	case TK_SCAN_RATIO:	p->scan_ratio = v; break;
+	case TK_SCAN_BUDGET:	p->scan_budget = v; break;
+	case TK_INHIBIT:	p->inhibit = (uint8_t)v; break;
+	case TK_SPLIT:		p->split = (uint8_t)v; break;
+	case TK_PAD:		p->pad = (uint8_t)v; break;
+	default:		ck_abort_msg("test bug: knob %u", knob);
+	}
+}
+
+static uint32_t get_knob(const struct pmp_policy *p, unsigned int knob)
+{
+	switch (knob) {
+	case TK_MAX_LEVEL:	return p->max_level;
+	case TK_NX_HUGE_PAGES:	return p->nx_huge_pages;
+	case TK_PIN:		return p->pin;
+	case TK_PIN_LIMIT:	return p->pin_limit;
+	case TK_RECYCLE:	return p->recycle;
+	case TK_MERGE:		return p->merge;
+	case TK_SCAN_RATIO:	return p->scan_ratio;
+	case TK_SCAN_BUDGET:	return p->scan_budget;
+	case TK_INHIBIT:	return p->inhibit;
+	case TK_SPLIT:		return p->split;
+	case TK_PAD:		return p->pad;
+	default:		ck_abort_msg("test bug: knob %u", knob);
+	}
+	return 0;
+}
+
+static void build(const struct spec *s, struct pmp_policy *out)
+{
+	unsigned int i;
+
+	memset(out, 0x5a, sizeof(*out));
+	ck_assert_msg(pmp_policy_preset(out, s->preset) == 0, "preset \"%s\"", s->preset);
+	for (i = 0; i < ARRAY_SIZE(s->tweaks) && s->tweaks[i].knob != TK_END; i++)
+		set_knob(out, s->tweaks[i].knob, s->tweaks[i].value);
+}
+
+/* Every field, for failure messages. */
+#define POLICY_DESC 160
+static const char *describe(const struct pmp_policy *p, char *buf)
+{
+	snprintf(buf, POLICY_DESC,
+		 "{max_level=%u nx=%u pin=%u pin_limit=%u recycle=%u merge=%u scan_ratio=%u "
+		 "scan_budget=%u inhibit=%u split=%u pad=%u}",
+		 p->max_level, p->nx_huge_pages, p->pin, p->pin_limit, p->recycle, p->merge,
+		 p->scan_ratio, p->scan_budget, p->inhibit, p->split, p->pad);
+	return buf;
+}
+
+/* @got and @want are lvalues of struct pmp_policy; compared byte for byte
+ * (test_policy_layout checks there are no padding bytes). */
+#define ck_assert_policy_eq(got, want) do { \
+	char got_desc_[POLICY_DESC], want_desc_[POLICY_DESC]; \
 	ck_assert_msg(memcmp(&(got), &(want), sizeof(struct pmp_policy)) == 0, \
-		      "policy {max_level=%u, nx_huge_pages=%u}, expected {%u, %u}", \
-		      (got).max_level, (got).nx_huge_pages, (want).max_level, \
-		      (want).nx_huge_pages)
+		      "policy %s, expected %s", describe(&(got), got_desc_), \
+		      describe(&(want), want_desc_)); \
+} while (0)
 
-/* The presets and their documented contents. */
+/* How many of the keyed knobs of @a and @b are equal. */
+static unsigned int equal_knobs(const struct pmp_policy *a, const struct pmp_policy *b)
+{
+	unsigned int k, n = 0;
+
+	for (k = TK_MAX_LEVEL; k <= TK_SPLIT; k++)
+		n += get_knob(a, k) == get_knob(b, k);
+	return n;
+}
+
+/* A valid policy that differs from the valid @p in every knob. */
+static struct pmp_policy opposite(const struct pmp_policy *p)
+{
+	struct pmp_policy o;
+
+	ck_assert_int_eq(pmp_policy_preset(&o, "upstream"), 0);
+	o.max_level = p->max_level == PMP_LEVEL_1G ? PMP_LEVEL_4K : (uint8_t)(p->max_level + 1);
+	o.nx_huge_pages = !p->nx_huge_pages;
+	o.pin = (uint8_t)((p->pin + 1) % 3);
+	o.pin_limit = p->pin_limit == UINT32_MAX ? 0 : p->pin_limit + 1;
+	o.recycle = !p->recycle;
+	o.merge = (uint8_t)((p->merge + 1) % 4);
+	o.scan_ratio = p->scan_ratio == 1000 ? 1 : p->scan_ratio + 1;
+	o.scan_budget = p->scan_budget == 1U << 24 ? 1 : p->scan_budget + 1;
+	o.inhibit = !p->inhibit;
+	o.split = !p->split;
+	ck_assert_int_eq(pmp_policy_validate(&o), 0);
+	ck_assert_uint_eq(equal_knobs(&o, p), 0);
+	return o;
+}
+
+/*
+ * The canonical string of a valid policy, written independently of the
+ * library: every key in table order, enum values by name, numbers in
+ * decimal.
+ */
+static const char *const level_names[] = {
+	[PMP_LEVEL_4K] = "4k", [PMP_LEVEL_2M] = "2m", [PMP_LEVEL_1G] = "1g",
+};
+static const char *const on_off_names[] = { [0] = "off", [1] = "on" };
+static const char *const pin_names[] = {
+	[PMP_PIN_NONE] = "none", [PMP_PIN_LAUNCH] = "launch", [PMP_PIN_FAULT] = "fault",
+};
+static const char *const recycle_names[] = { [0] = "refuse", [1] = "allow" };
+static const char *const merge_names[] = {
+	[PMP_MERGE_NONE] = "none", [PMP_MERGE_SCAN] = "scan", [PMP_MERGE_FAULT] = "fault",
+	[PMP_MERGE_BLOCKED] = "blocked",
+};
+static const char *const inhibit_names[] = {
+	[PMP_INHIBIT_ONEWAY] = "oneway", [PMP_INHIBIT_CLEAR] = "clear",
+};
+static const char *const split_names[] = {
+	[PMP_SPLIT_ZAP] = "zap", [PMP_SPLIT_INPLACE] = "inplace",
+};
+
+static void model_format(const struct pmp_policy *p, char *buf, size_t size)
+{
+	int n;
+
+	ck_assert_uint_ge(p->max_level, PMP_LEVEL_4K);
+	ck_assert_uint_lt(p->max_level, ARRAY_SIZE(level_names));
+	ck_assert_uint_lt(p->nx_huge_pages, ARRAY_SIZE(on_off_names));
+	ck_assert_uint_lt(p->pin, ARRAY_SIZE(pin_names));
+	ck_assert_uint_lt(p->recycle, ARRAY_SIZE(recycle_names));
+	ck_assert_uint_lt(p->merge, ARRAY_SIZE(merge_names));
+	ck_assert_uint_lt(p->inhibit, ARRAY_SIZE(inhibit_names));
+	ck_assert_uint_lt(p->split, ARRAY_SIZE(split_names));
+	n = snprintf(buf, size,
+		     "max_level=%s,nx_huge_pages=%s,pin=%s,pin_limit=%u,recycle=%s,merge=%s,"
+		     "scan_ratio=%u,scan_budget=%u,inhibit=%s,split=%s",
+		     level_names[p->max_level], on_off_names[p->nx_huge_pages],
+		     pin_names[p->pin], p->pin_limit, recycle_names[p->recycle],
+		     merge_names[p->merge], p->scan_ratio, p->scan_budget,
+		     inhibit_names[p->inhibit], split_names[p->split]);
+	ck_assert_int_gt(n, 0);
+	ck_assert_uint_lt((size_t)n, size);
+}
+
+/* ---- The presets ---- */
+
+/* The presets and their documented contents, every field spelled out. */
 static const struct preset_case {
 	const char *name;
 	struct pmp_policy want;
 } preset_cases[] = {
-	{ "upstream",    { .max_level = PMP_LEVEL_1G, .nx_huge_pages = 1 } },
-	{ "tdx-series",  { .max_level = PMP_LEVEL_2M, .nx_huge_pages = 0 } },
-	{ "recommended", { .max_level = PMP_LEVEL_1G, .nx_huge_pages = 1 } },
+	{ "upstream", {
+		.max_level = PMP_LEVEL_1G, .nx_huge_pages = 1, .pin = PMP_PIN_LAUNCH,
+		.recycle = 1, .merge = PMP_MERGE_SCAN, .inhibit = PMP_INHIBIT_ONEWAY,
+		.split = PMP_SPLIT_ZAP, .pad = 0, .pin_limit = 0, .scan_ratio = 60,
+		.scan_budget = 4096,
+	} },
+	{ "tdx-series", {
+		.max_level = PMP_LEVEL_2M, .nx_huge_pages = 0, .pin = PMP_PIN_NONE,
+		.recycle = 1, .merge = PMP_MERGE_NONE, .inhibit = PMP_INHIBIT_ONEWAY,
+		.split = PMP_SPLIT_ZAP, .pad = 0, .pin_limit = 0, .scan_ratio = 60,
+		.scan_budget = 4096,
+	} },
+	{ "recommended", {
+		.max_level = PMP_LEVEL_1G, .nx_huge_pages = 1, .pin = PMP_PIN_FAULT,
+		.recycle = 0, .merge = PMP_MERGE_BLOCKED, .inhibit = PMP_INHIBIT_CLEAR,
+		.split = PMP_SPLIT_INPLACE, .pad = 0, .pin_limit = 0, .scan_ratio = 60,
+		.scan_budget = 4096,
+	} },
 };
 
-/* Every valid knob combination. */
-static const struct pmp_policy valid_policies[] = {
-	{ PMP_LEVEL_4K, 0 }, { PMP_LEVEL_4K, 1 },
-	{ PMP_LEVEL_2M, 0 }, { PMP_LEVEL_2M, 1 },
-	{ PMP_LEVEL_1G, 0 }, { PMP_LEVEL_1G, 1 },
-};
+/*
+ * Valid policies: every combination of the enum knobs (3*2*3*2*4*2*2), each
+ * with numbers from the edges and the middle of their ranges.
+ */
+#define NR_VALID (3 * 2 * 3 * 2 * 4 * 2 * 2)
+/* Loop tests take them a row at a time: fewer forks (ASan makes each slow). */
+#define VALID_ROW 16
+#define NR_VALID_ROWS (NR_VALID / VALID_ROW)
+_Static_assert(NR_VALID % VALID_ROW == 0, "rows must cover every valid policy");
 
-/* Out-of-range knobs: each must be refused by every entry point. */
-static const struct pmp_policy invalid_policies[] = {
-	{ 0, 1 },
-	{ 4, 1 },
-	{ PMP_LEVEL_1G, 2 },
-	{ PMP_LEVEL_2M, 0xff },
-	{ 0xff, 0 },
-	{ 0, 2 },
-};
-
-/* A policy that differs from @p in every knob. */
-static struct pmp_policy opposite(const struct pmp_policy *p)
+static void valid_policy(unsigned int i, struct pmp_policy *p)
 {
-	struct pmp_policy o = {
-		.max_level = p->max_level == PMP_LEVEL_4K ? PMP_LEVEL_1G : PMP_LEVEL_4K,
-		.nx_huge_pages = !p->nx_huge_pages,
-	};
+	static const uint32_t pin_limits[] = { 0, 1, 262144, UINT32_MAX };
+	static const uint32_t ratios[] = { 1, 60, 999, 1000 };
+	static const uint32_t budgets[] = { 1, 4096, (1U << 24) - 1, 1U << 24 };
+	unsigned int r = i;
 
-	return o;
+	ck_assert_uint_lt(i, NR_VALID);
+	ck_assert_int_eq(pmp_policy_preset(p, preset_cases[i % ARRAY_SIZE(preset_cases)].name), 0);
+	p->max_level = (uint8_t)(PMP_LEVEL_4K + r % 3); r /= 3;
+	p->nx_huge_pages = (uint8_t)(r % 2); r /= 2;
+	p->pin = (uint8_t)(r % 3); r /= 3;
+	p->recycle = (uint8_t)(r % 2); r /= 2;
+	p->merge = (uint8_t)(r % 4); r /= 4;
+	p->inhibit = (uint8_t)(r % 2); r /= 2;
+	p->split = (uint8_t)(r % 2);
+	p->pin_limit = pin_limits[i % 4];
+	p->scan_ratio = ratios[(i / 4) % 4];
+	p->scan_budget = budgets[(i / 16) % 4];
 }
 
-/* ---- Presets ---- */
+/* The @j-th policy of row @row into @p; false past the row's end. */
+static bool valid_in_row(int row, unsigned int j, struct pmp_policy *p)
+{
+	if (j >= VALID_ROW)
+		return false;
+	valid_policy((unsigned int)row * VALID_ROW + j, p);
+	return true;
+}
+
+/*
+ * Invalid policies: each enum knob one past its last value (and below its
+ * first, and 0xff), each numeric knob out of range (pin_limit has none:
+ * every uint32_t is valid), pad != 0.  Each must be refused everywhere.
+ */
+static const struct spec invalid_specs[] = {
+	SPEC("upstream", T(MAX_LEVEL, PMP_LEVEL_1G + 1)),
+	SPEC("tdx-series", T(MAX_LEVEL, 0)),
+	SPEC("recommended", T(MAX_LEVEL, 0xff)),
+	SPEC("upstream", T(NX_HUGE_PAGES, 2)),
+	SPEC("tdx-series", T(NX_HUGE_PAGES, 0xff)),
+	SPEC("upstream", T(PIN, PMP_PIN_FAULT + 1)),
+	SPEC("recommended", T(PIN, 0xff)),
+	SPEC("upstream", T(RECYCLE, 2)),
+	SPEC("recommended", T(RECYCLE, 0xff)),
+	SPEC("upstream", T(MERGE, PMP_MERGE_BLOCKED + 1)),
+	SPEC("tdx-series", T(MERGE, 0xff)),
+	SPEC("upstream", T(INHIBIT, PMP_INHIBIT_CLEAR + 1)),
+	SPEC("recommended", T(INHIBIT, 0xff)),
+	SPEC("upstream", T(SPLIT, PMP_SPLIT_INPLACE + 1)),
+	SPEC("tdx-series", T(SPLIT, 0xff)),
+	SPEC("upstream", T(SCAN_RATIO, 0)),
+	SPEC("tdx-series", T(SCAN_RATIO, 1001)),
+	SPEC("recommended", T(SCAN_RATIO, UINT32_MAX)),
+	SPEC("upstream", T(SCAN_BUDGET, 0)),
+	SPEC("tdx-series", T(SCAN_BUDGET, (1U << 24) + 1)),
+	SPEC("recommended", T(SCAN_BUDGET, UINT32_MAX)),
+	SPEC("upstream", T(PAD, 1)),
+	SPEC("tdx-series", T(PAD, 0x80)),
+	SPEC("recommended", T(PAD, 0xff)),
+	/* One bad knob among otherwise valid edge values. */
+	SPEC("recommended", T(PIN_LIMIT, UINT32_MAX), T(SCAN_RATIO, 1000), T(SCAN_BUDGET, 1U << 24),
+	     T(PAD, 1)),
+	SPEC("upstream", T(PIN_LIMIT, UINT32_MAX), T(SCAN_RATIO, 1), T(SCAN_BUDGET, 0)),
+	/* Several bad knobs at once. */
+	SPEC("upstream", T(MAX_LEVEL, 4), T(NX_HUGE_PAGES, 2), T(SCAN_RATIO, 0)),
+};
+
+START_TEST(test_policy_layout)
+{
+	/* memcmp() of whole policies is only meaningful without padding. */
+	ck_assert_uint_eq(offsetof(struct pmp_policy, pad), 7);
+	ck_assert_uint_eq(offsetof(struct pmp_policy, pin_limit), 8);
+	ck_assert_uint_eq(sizeof(struct pmp_policy),
+			  offsetof(struct pmp_policy, scan_budget) + sizeof(uint32_t));
+}
+END_TEST
 
 START_TEST(test_preset_loads)
 {
@@ -95,13 +347,17 @@ END_TEST
 static const char *const unknown_presets[] = {
 	"", "nosuchpreset", "Upstream", "UPSTREAM", "upstream ", " upstream", "upstrea",
 	"upstreamx", "tdx", "tdx_series", "recommended,", "upstream,tdx-series",
-	"max_level=2m",
+	"max_level=2m", "pin=fault", "pin_limit=0",
 };
 
 START_TEST(test_preset_unknown)
 {
-	struct pmp_policy p = POL(PMP_LEVEL_4K, 0), before = p;
+	static const struct spec start = SPEC("tdx-series", T(MAX_LEVEL, PMP_LEVEL_4K),
+					      T(PIN, PMP_PIN_FAULT), T(PIN_LIMIT, 12));
+	struct pmp_policy p, before;
 
+	build(&start, &p);
+	before = p;
 	ck_assert_int_eq(pmp_policy_preset(&p, unknown_presets[_i]), -EINVAL);
 	ck_assert_msg(memcmp(&p, &before, sizeof(p)) == 0,
 		      "policy changed by unknown preset \"%s\"", unknown_presets[_i]);
@@ -110,8 +366,12 @@ END_TEST
 
 START_TEST(test_preset_null)
 {
-	struct pmp_policy p = POL(PMP_LEVEL_4K, 0), before = p;
+	static const struct spec start = SPEC("upstream", T(MAX_LEVEL, PMP_LEVEL_4K),
+					      T(NX_HUGE_PAGES, 0));
+	struct pmp_policy p, before;
 
+	build(&start, &p);
+	before = p;
 	ck_assert_int_eq(pmp_policy_preset(NULL, "upstream"), -EINVAL);
 	ck_assert_int_eq(pmp_policy_preset(&p, NULL), -EINVAL);
 	ck_assert_int_eq(pmp_policy_preset(NULL, NULL), -EINVAL);
@@ -123,7 +383,12 @@ END_TEST
 
 START_TEST(test_validate_valid)
 {
-	ck_assert_int_eq(pmp_policy_validate(&valid_policies[_i]), 0);
+	struct pmp_policy p;
+	char d[POLICY_DESC];
+	unsigned int j;
+
+	for (j = 0; valid_in_row(_i, j, &p); j++)
+		ck_assert_msg(pmp_policy_validate(&p) == 0, "%s refused", describe(&p, d));
 }
 END_TEST
 
@@ -136,57 +401,202 @@ END_TEST
 /* ---- Parsing: success ---- */
 
 static const struct parse_ok_case {
-	struct pmp_policy start;
+	struct spec start;
 	const char *str;
-	struct pmp_policy want;
+	struct spec want;
 } parse_ok_cases[] = {
 	/* Empty: nothing changes, whatever the start. */
-	{ POL(PMP_LEVEL_4K, 0), "", POL(PMP_LEVEL_4K, 0) },
-	{ POL(PMP_LEVEL_1G, 1), "", POL(PMP_LEVEL_1G, 1) },
+	{ PRESET("upstream"), "", PRESET("upstream") },
+	{ SPEC("tdx-series", T(PIN_LIMIT, 5), T(SCAN_BUDGET, 1)), "",
+	  SPEC("tdx-series", T(PIN_LIMIT, 5), T(SCAN_BUDGET, 1)) },
 	/* One key changes only its own knob. */
-	{ POL(PMP_LEVEL_1G, 1), "max_level=2m", POL(PMP_LEVEL_2M, 1) },
-	{ POL(PMP_LEVEL_1G, 0), "max_level=4k", POL(PMP_LEVEL_4K, 0) },
-	{ POL(PMP_LEVEL_4K, 1), "max_level=1g", POL(PMP_LEVEL_1G, 1) },
-	{ POL(PMP_LEVEL_1G, 1), "nx_huge_pages=off", POL(PMP_LEVEL_1G, 0) },
-	{ POL(PMP_LEVEL_4K, 0), "nx_huge_pages=on", POL(PMP_LEVEL_4K, 1) },
+	{ PRESET("upstream"), "max_level=2m", SPEC("upstream", T(MAX_LEVEL, PMP_LEVEL_2M)) },
+	{ PRESET("upstream"), "max_level=4k", SPEC("upstream", T(MAX_LEVEL, PMP_LEVEL_4K)) },
+	{ PRESET("tdx-series"), "max_level=1g", SPEC("tdx-series", T(MAX_LEVEL, PMP_LEVEL_1G)) },
+	{ PRESET("upstream"), "nx_huge_pages=off", SPEC("upstream", T(NX_HUGE_PAGES, 0)) },
+	{ PRESET("tdx-series"), "nx_huge_pages=on", SPEC("tdx-series", T(NX_HUGE_PAGES, 1)) },
+	{ PRESET("upstream"), "pin=fault", SPEC("upstream", T(PIN, PMP_PIN_FAULT)) },
+	{ PRESET("upstream"), "recycle=refuse", SPEC("upstream", T(RECYCLE, 0)) },
+	{ PRESET("recommended"), "merge=scan", SPEC("recommended", T(MERGE, PMP_MERGE_SCAN)) },
+	{ PRESET("upstream"), "inhibit=clear", SPEC("upstream", T(INHIBIT, PMP_INHIBIT_CLEAR)) },
+	{ PRESET("recommended"), "split=zap", SPEC("recommended", T(SPLIT, PMP_SPLIT_ZAP)) },
+	/* Numbers: the whole range, plain decimal, at most 10 digits. */
+	{ SPEC("upstream", T(PIN_LIMIT, 5)), "pin_limit=0", PRESET("upstream") },
+	{ PRESET("upstream"), "pin_limit=4294967295",
+	  SPEC("upstream", T(PIN_LIMIT, 4294967295U)) },
+	{ PRESET("upstream"), "pin_limit=0000000001", SPEC("upstream", T(PIN_LIMIT, 1)) },
+	{ PRESET("upstream"), "pin_limit=0004294967", SPEC("upstream", T(PIN_LIMIT, 4294967)) },
+	{ PRESET("upstream"), "scan_ratio=1", SPEC("upstream", T(SCAN_RATIO, 1)) },
+	{ PRESET("upstream"), "scan_ratio=1000", SPEC("upstream", T(SCAN_RATIO, 1000)) },
+	{ PRESET("upstream"), "scan_budget=1", SPEC("upstream", T(SCAN_BUDGET, 1)) },
+	{ PRESET("upstream"), "scan_budget=16777216",
+	  SPEC("upstream", T(SCAN_BUDGET, 16777216)) },
 	/* Setting a knob to its current value is fine. */
-	{ POL(PMP_LEVEL_2M, 0), "max_level=2m", POL(PMP_LEVEL_2M, 0) },
+	{ PRESET("tdx-series"), "max_level=2m", PRESET("tdx-series") },
+	{ PRESET("upstream"), "scan_ratio=60,scan_budget=4096,pin_limit=0", PRESET("upstream") },
 	/* A preset replaces every knob. */
-	{ POL(PMP_LEVEL_4K, 1), "tdx-series", POL(PMP_LEVEL_2M, 0) },
-	{ POL(PMP_LEVEL_4K, 0), "upstream", POL(PMP_LEVEL_1G, 1) },
-	{ POL(PMP_LEVEL_4K, 0), "recommended", POL(PMP_LEVEL_1G, 1) },
+	{ SPEC("recommended", T(MAX_LEVEL, PMP_LEVEL_4K), T(PIN_LIMIT, 9), T(SCAN_RATIO, 7),
+	       T(SCAN_BUDGET, 3)),
+	  "tdx-series", PRESET("tdx-series") },
+	{ SPEC("tdx-series", T(MAX_LEVEL, PMP_LEVEL_4K), T(NX_HUGE_PAGES, 0),
+	       T(PIN, PMP_PIN_FAULT), T(RECYCLE, 0), T(INHIBIT, PMP_INHIBIT_CLEAR),
+	       T(SPLIT, PMP_SPLIT_INPLACE), T(PIN_LIMIT, 1), T(SCAN_RATIO, 1), T(SCAN_BUDGET, 1)),
+	  "upstream", PRESET("upstream") },
+	{ PRESET("upstream"), "recommended", PRESET("recommended") },
 	/* Later items override earlier ones. */
-	{ POL(PMP_LEVEL_2M, 0), "upstream,max_level=4k", POL(PMP_LEVEL_4K, 1) },
-	{ POL(PMP_LEVEL_4K, 1), "max_level=4k,max_level=1g", POL(PMP_LEVEL_1G, 1) },
-	{ POL(PMP_LEVEL_4K, 1), "max_level=1g,max_level=4k", POL(PMP_LEVEL_4K, 1) },
-	{ POL(PMP_LEVEL_1G, 1), "nx_huge_pages=off,nx_huge_pages=on", POL(PMP_LEVEL_1G, 1) },
+	{ PRESET("tdx-series"), "upstream,max_level=4k",
+	  SPEC("upstream", T(MAX_LEVEL, PMP_LEVEL_4K)) },
+	{ PRESET("upstream"), "max_level=4k,max_level=1g", PRESET("upstream") },
+	{ PRESET("upstream"), "max_level=1g,max_level=4k",
+	  SPEC("upstream", T(MAX_LEVEL, PMP_LEVEL_4K)) },
+	{ PRESET("upstream"), "nx_huge_pages=off,nx_huge_pages=on", PRESET("upstream") },
+	{ PRESET("upstream"), "pin=none,pin=fault", SPEC("upstream", T(PIN, PMP_PIN_FAULT)) },
+	{ PRESET("upstream"), "scan_ratio=5,scan_ratio=6", SPEC("upstream", T(SCAN_RATIO, 6)) },
+	{ PRESET("upstream"), "pin_limit=4294967295,pin_limit=0", PRESET("upstream") },
+	{ PRESET("upstream"), "merge=scan,merge=none", SPEC("upstream", T(MERGE, PMP_MERGE_NONE)) },
 	/* Presets combined with keys, in both orders. */
-	{ POL(PMP_LEVEL_4K, 0), "tdx-series,nx_huge_pages=on", POL(PMP_LEVEL_2M, 1) },
-	{ POL(PMP_LEVEL_4K, 1), "upstream,nx_huge_pages=off,max_level=2m", POL(PMP_LEVEL_2M, 0) },
-	{ POL(PMP_LEVEL_4K, 1), "max_level=4k,tdx-series", POL(PMP_LEVEL_2M, 0) },
-	{ POL(PMP_LEVEL_4K, 0), "nx_huge_pages=off,upstream", POL(PMP_LEVEL_1G, 1) },
-	{ POL(PMP_LEVEL_4K, 0), "tdx-series,upstream", POL(PMP_LEVEL_1G, 1) },
-	{ POL(PMP_LEVEL_4K, 1), "upstream,tdx-series", POL(PMP_LEVEL_2M, 0) },
-	{ POL(PMP_LEVEL_4K, 0), "recommended,max_level=2m,nx_huge_pages=off",
-	  POL(PMP_LEVEL_2M, 0) },
-	/* The canonical form. */
-	{ POL(PMP_LEVEL_1G, 1), "max_level=4k,nx_huge_pages=off", POL(PMP_LEVEL_4K, 0) },
+	{ PRESET("upstream"), "tdx-series,nx_huge_pages=on",
+	  SPEC("tdx-series", T(NX_HUGE_PAGES, 1)) },
+	{ PRESET("recommended"), "upstream,nx_huge_pages=off,max_level=2m",
+	  SPEC("upstream", T(NX_HUGE_PAGES, 0), T(MAX_LEVEL, PMP_LEVEL_2M)) },
+	{ PRESET("upstream"), "max_level=4k,tdx-series", PRESET("tdx-series") },
+	{ PRESET("tdx-series"), "pin_limit=9,scan_ratio=1,upstream", PRESET("upstream") },
+	{ PRESET("recommended"), "tdx-series,upstream", PRESET("upstream") },
+	{ PRESET("recommended"), "upstream,tdx-series", PRESET("tdx-series") },
+	{ PRESET("upstream"), "recommended,max_level=2m,nx_huge_pages=off,pin=launch",
+	  SPEC("recommended", T(MAX_LEVEL, PMP_LEVEL_2M), T(NX_HUGE_PAGES, 0),
+	       T(PIN, PMP_PIN_LAUNCH)) },
+	{ PRESET("upstream"), "tdx-series,pin_limit=262144,merge=blocked,split=inplace",
+	  SPEC("tdx-series", T(PIN_LIMIT, 262144), T(MERGE, PMP_MERGE_BLOCKED),
+	       T(SPLIT, PMP_SPLIT_INPLACE)) },
+	/* Every new knob at once, and keys out of table order. */
+	{ PRESET("upstream"),
+	  "pin=none,pin_limit=100,recycle=refuse,merge=fault,scan_ratio=10,scan_budget=512,"
+	  "inhibit=clear,split=inplace",
+	  SPEC("upstream", T(PIN, PMP_PIN_NONE), T(PIN_LIMIT, 100), T(RECYCLE, 0),
+	       T(MERGE, PMP_MERGE_FAULT), T(SCAN_RATIO, 10), T(SCAN_BUDGET, 512),
+	       T(INHIBIT, PMP_INHIBIT_CLEAR), T(SPLIT, PMP_SPLIT_INPLACE)) },
+	{ PRESET("upstream"), "split=inplace,max_level=2m,scan_budget=8,pin=fault",
+	  SPEC("upstream", T(SPLIT, PMP_SPLIT_INPLACE), T(MAX_LEVEL, PMP_LEVEL_2M),
+	       T(SCAN_BUDGET, 8), T(PIN, PMP_PIN_FAULT)) },
+	/* The canonical forms. */
+	{ PRESET("recommended"),
+	  "max_level=1g,nx_huge_pages=on,pin=launch,pin_limit=0,recycle=allow,merge=scan,"
+	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap",
+	  PRESET("upstream") },
+	{ PRESET("upstream"),
+	  "max_level=2m,nx_huge_pages=off,pin=none,pin_limit=0,recycle=allow,merge=none,"
+	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap",
+	  PRESET("tdx-series") },
+	{ PRESET("upstream"),
+	  "max_level=1g,nx_huge_pages=on,pin=fault,pin_limit=0,recycle=refuse,merge=blocked,"
+	  "scan_ratio=60,scan_budget=4096,inhibit=clear,split=inplace",
+	  PRESET("recommended") },
+	{ PRESET("upstream"),
+	  "max_level=4k,nx_huge_pages=off,pin=none,pin_limit=4294967295,recycle=refuse,"
+	  "merge=fault,scan_ratio=1000,scan_budget=16777216,inhibit=clear,split=inplace",
+	  SPEC("upstream", T(MAX_LEVEL, PMP_LEVEL_4K), T(NX_HUGE_PAGES, 0), T(PIN, PMP_PIN_NONE),
+	       T(PIN_LIMIT, 4294967295U), T(RECYCLE, 0), T(MERGE, PMP_MERGE_FAULT),
+	       T(SCAN_RATIO, 1000), T(SCAN_BUDGET, 16777216), T(INHIBIT, PMP_INHIBIT_CLEAR),
+	       T(SPLIT, PMP_SPLIT_INPLACE)) },
 };
 
 START_TEST(test_parse_ok)
 {
 	const struct parse_ok_case *c = &parse_ok_cases[_i];
 	struct pmp_parse_error err = { .column = 0xdead, .length = 0xbeef, .message = NULL };
-	struct pmp_policy p = c->start;
+	struct pmp_policy start, want, p;
 
+	build(&c->start, &start);
+	build(&c->want, &want);
+	p = start;
 	ck_assert_msg(pmp_policy_parse(&p, c->str, &err) == 0, "\"%s\" refused: %s at %u",
 		      c->str, err.message ? err.message : "(null)", err.column);
-	ck_assert_policy_eq(p, c->want);
+	ck_assert_policy_eq(p, want);
 	ck_assert_int_eq(pmp_policy_validate(&p), 0);
 	/* The same string with no error report parses the same way. */
-	p = c->start;
+	p = start;
 	ck_assert_int_eq(pmp_policy_parse(&p, c->str, NULL), 0);
-	ck_assert_policy_eq(p, c->want);
+	ck_assert_policy_eq(p, want);
+}
+END_TEST
+
+/*
+ * Every value of every knob: "key=value" sets that knob only, from each
+ * preset, and the formatter prints it back in place.
+ */
+static const struct value_case {
+	const char *key;
+	const char *value;
+	uint8_t knob;
+	uint32_t want;
+} value_cases[] = {
+	{ "max_level", "4k", TK_MAX_LEVEL, PMP_LEVEL_4K },
+	{ "max_level", "2m", TK_MAX_LEVEL, PMP_LEVEL_2M },
+	{ "max_level", "1g", TK_MAX_LEVEL, PMP_LEVEL_1G },
+	{ "nx_huge_pages", "on", TK_NX_HUGE_PAGES, 1 },
+	{ "nx_huge_pages", "off", TK_NX_HUGE_PAGES, 0 },
+	{ "pin", "none", TK_PIN, PMP_PIN_NONE },
+	{ "pin", "launch", TK_PIN, PMP_PIN_LAUNCH },
+	{ "pin", "fault", TK_PIN, PMP_PIN_FAULT },
+	{ "pin_limit", "0", TK_PIN_LIMIT, 0 },
+	{ "pin_limit", "1", TK_PIN_LIMIT, 1 },
+	{ "pin_limit", "4096", TK_PIN_LIMIT, 4096 },
+	{ "pin_limit", "4294967295", TK_PIN_LIMIT, 4294967295U },
+	{ "recycle", "allow", TK_RECYCLE, 1 },
+	{ "recycle", "refuse", TK_RECYCLE, 0 },
+	{ "merge", "none", TK_MERGE, PMP_MERGE_NONE },
+	{ "merge", "scan", TK_MERGE, PMP_MERGE_SCAN },
+	{ "merge", "fault", TK_MERGE, PMP_MERGE_FAULT },
+	{ "merge", "blocked", TK_MERGE, PMP_MERGE_BLOCKED },
+	{ "scan_ratio", "1", TK_SCAN_RATIO, 1 },
+	{ "scan_ratio", "60", TK_SCAN_RATIO, 60 },
+	{ "scan_ratio", "1000", TK_SCAN_RATIO, 1000 },
+	{ "scan_budget", "1", TK_SCAN_BUDGET, 1 },
+	{ "scan_budget", "4096", TK_SCAN_BUDGET, 4096 },
+	{ "scan_budget", "16777216", TK_SCAN_BUDGET, 16777216 },
+	{ "inhibit", "oneway", TK_INHIBIT, PMP_INHIBIT_ONEWAY },
+	{ "inhibit", "clear", TK_INHIBIT, PMP_INHIBIT_CLEAR },
+	{ "split", "zap", TK_SPLIT, PMP_SPLIT_ZAP },
+	{ "split", "inplace", TK_SPLIT, PMP_SPLIT_INPLACE },
+};
+
+START_TEST(test_parse_value)
+{
+	const struct value_case *c = &value_cases[_i];
+	char str[64], token[sizeof(str) + 2], buf[256], wrapped[sizeof(buf) + 2], model[256];
+	unsigned int s;
+
+	snprintf(str, sizeof(str), "%s=%s", c->key, c->value);
+	snprintf(token, sizeof(token), ",%s,", str);
+	for (s = 0; s < ARRAY_SIZE(preset_cases); s++) {
+		struct pmp_parse_error err = { .column = 0xdead, .length = 0xbeef,
+					       .message = NULL };
+		struct pmp_policy p, want, back;
+		int len;
+
+		ck_assert_int_eq(pmp_policy_preset(&p, preset_cases[s].name), 0);
+		want = p;
+		set_knob(&want, c->knob, c->want);
+		ck_assert_msg(pmp_policy_parse(&p, str, &err) == 0, "\"%s\" refused: %s", str,
+			      err.message ? err.message : "(null)");
+		ck_assert_policy_eq(p, want);
+		ck_assert_int_eq(pmp_policy_validate(&p), 0);
+
+		/* Printed back in its place, in the canonical form. */
+		len = pmp_policy_format(&p, buf, sizeof(buf));
+		ck_assert_int_gt(len, 0);
+		ck_assert_uint_eq((size_t)len, strlen(buf));
+		model_format(&want, model, sizeof(model));
+		ck_assert_str_eq(buf, model);
+		snprintf(wrapped, sizeof(wrapped), ",%s,", buf);
+		ck_assert_msg(strstr(wrapped, token), "\"%s\" lacks \"%s\"", buf, str);
+
+		/* And parsed back from a policy that differs everywhere. */
+		back = opposite(&p);
+		ck_assert_int_eq(pmp_policy_parse(&back, buf, NULL), 0);
+		ck_assert_policy_eq(back, p);
+	}
 }
 END_TEST
 
@@ -197,35 +607,110 @@ static const struct parse_err_case {
 	uint32_t column;
 	uint32_t length;
 	const char *msg;	/* expected substring of err.message */
+	const char *key;	/* if set, the message names this key as a word */
 } parse_err_cases[] = {
-	{ "bogus=1",				1,  5,  "unknown key" },
-	{ "max_level=3m",			11, 2,  "max_level" },
-	{ "max_level=",				11, 0,  "max_level" },
-	{ "nosuchpreset",			1,  12, "unknown preset" },
-	{ ",max_level=2m",			1,  0,  "empty item" },
-	{ ",",					1,  0,  "empty item" },
-	{ "max_level=2m,",			14, 0,  "empty item" },
-	{ "max_level=2m,,nx_huge_pages=on",	14, 0,  "empty item" },
-	{ "nx_huge_pages=maybe",		15, 5,  "nx_huge_pages" },
-	{ "nx_huge_pages=ON",			15, 2,  "nx_huge_pages" },
-	{ "MAX_LEVEL=2m",			1,  9,  "unknown key" },
-	{ "max_level =2m",			1,  10, "unknown key" },
-	{ "max_level= 2m",			11, 3,  "max_level" },
-	{ "max_level=2M",			11, 2,  "max_level" },
-	{ "=2m",				1,  0,  "unknown key" },
-	{ "Upstream",				1,  8,  "unknown preset" },
-	{ "upstream ",				1,  9,  "unknown preset" },
+	{ "bogus=1",				1,  5,  "unknown key", NULL },
+	{ "max_level=3m",			11, 2,  "max_level", "max_level" },
+	{ "max_level=",				11, 0,  "max_level", "max_level" },
+	{ "nosuchpreset",			1,  12, "unknown preset", NULL },
+	{ ",max_level=2m",			1,  0,  "empty item", NULL },
+	{ ",",					1,  0,  "empty item", NULL },
+	{ "max_level=2m,",			14, 0,  "empty item", NULL },
+	{ "max_level=2m,,nx_huge_pages=on",	14, 0,  "empty item", NULL },
+	{ "nx_huge_pages=maybe",		15, 5,  "nx_huge_pages", "nx_huge_pages" },
+	{ "nx_huge_pages=ON",			15, 2,  "nx_huge_pages", "nx_huge_pages" },
+	{ "nx_huge_pages=allow",		15, 5,  "nx_huge_pages", "nx_huge_pages" },
+	{ "MAX_LEVEL=2m",			1,  9,  "unknown key", NULL },
+	{ "max_level =2m",			1,  10, "unknown key", NULL },
+	{ "max_level= 2m",			11, 3,  "max_level", "max_level" },
+	{ "max_level=2M",			11, 2,  "max_level", "max_level" },
+	{ "max_level=none",			11, 4,  "max_level", "max_level" },
+	{ "=2m",				1,  0,  "unknown key", NULL },
+	{ "Upstream",				1,  8,  "unknown preset", NULL },
+	{ "upstream ",				1,  9,  "unknown preset", NULL },
+	/* The new keys: unknown spellings, and pad is no key. */
+	{ "pad=0",				1,  3,  "unknown key", NULL },
+	{ "PIN=none",				1,  3,  "unknown key", NULL },
+	{ "pin_limits=5",			1,  10, "unknown key", NULL },
+	{ "pin_limit",				1,  9,  "unknown preset", NULL },
+	/* Numbers: plain decimal, at most 10 digits, 32 bits, in range. */
+	{ "pin_limit=4294967296",		11, 10, "pin_limit", "pin_limit" },
+	{ "pin_limit=-1",			11, 2,  "pin_limit", "pin_limit" },
+	{ "pin_limit=+5",			11, 2,  "pin_limit", "pin_limit" },
+	{ "pin_limit=0x10",			11, 4,  "pin_limit", "pin_limit" },
+	{ "pin_limit=12345678901",		11, 11, "pin_limit", "pin_limit" },
+	{ "pin_limit=",				11, 0,  "pin_limit", "pin_limit" },
+	{ "pin_limit=9999999999",		11, 10, "pin_limit", "pin_limit" },
+	{ "pin_limit=00000000001",		11, 11, "pin_limit", "pin_limit" },
+	{ "pin_limit=18446744073709551617",	11, 20, "pin_limit", "pin_limit" },
+	{ "pin_limit= 5",			11, 2,  "pin_limit", "pin_limit" },
+	{ "pin_limit=5 ",			11, 2,  "pin_limit", "pin_limit" },
+	{ "pin_limit=1e3",			11, 3,  "pin_limit", "pin_limit" },
+	{ "pin_limit=none",			11, 4,  "pin_limit", "pin_limit" },
+	{ "scan_ratio=0",			12, 1,  "scan_ratio", "scan_ratio" },
+	{ "scan_ratio=1001",			12, 4,  "scan_ratio", "scan_ratio" },
+	{ "scan_ratio=-60",			12, 3,  "scan_ratio", "scan_ratio" },
+	{ "scan_ratio=",			12, 0,  "scan_ratio", "scan_ratio" },
+	/* 2^32 + 1 would be 1 if the parser wrapped. */
+	{ "scan_ratio=4294967297",		12, 10, "scan_ratio", "scan_ratio" },
+	{ "scan_budget=16777217",		13, 8,  "scan_budget", "scan_budget" },
+	{ "scan_budget=0",			13, 1,  "scan_budget", "scan_budget" },
+	{ "scan_budget=4294967297",		13, 10, "scan_budget", "scan_budget" },
+	{ "scan_budget=",			13, 0,  "scan_budget", "scan_budget" },
+	/* Enums: exact names only, and only the knob's own. */
+	{ "pin=launched",			5,  8,  "pin", "pin" },
+	{ "pin=",				5,  0,  "pin", "pin" },
+	{ "pin=scan",				5,  4,  "pin", "pin" },
+	{ "pin=Fault",				5,  5,  "pin", "pin" },
+	{ "pin=0",				5,  1,  "pin", "pin" },
+	{ "recycle=yes",			9,  3,  "recycle", "recycle" },
+	{ "recycle=on",				9,  2,  "recycle", "recycle" },
+	{ "recycle=",				9,  0,  "recycle", "recycle" },
+	{ "merge=Scan",				7,  4,  "merge", "merge" },
+	{ "merge=launch",			7,  6,  "merge", "merge" },
+	{ "merge=",				7,  0,  "merge", "merge" },
+	{ "inhibit=one-way",			9,  7,  "inhibit", "inhibit" },
+	{ "inhibit=zap",			9,  3,  "inhibit", "inhibit" },
+	{ "inhibit=",				9,  0,  "inhibit", "inhibit" },
+	{ "split=clear",			7,  5,  "split", "split" },
+	{ "split=in-place",			7,  8,  "split", "split" },
+	{ "split=",				7,  0,  "split", "split" },
 	/* An error after valid items: the earlier items are not applied. */
-	{ "max_level=4k,bogus=1",		14, 5,  "unknown key" },
-	{ "tdx-series,max_level=5g",		22, 2,  "max_level" },
-	{ "nx_huge_pages=on,max_level=2m,x",	31, 1,  "unknown preset" },
+	{ "max_level=4k,bogus=1",		14, 5,  "unknown key", NULL },
+	{ "tdx-series,max_level=5g",		22, 2,  "max_level", "max_level" },
+	{ "nx_huge_pages=on,max_level=2m,x",	31, 1,  "unknown preset", NULL },
+	{ "upstream,scan_budget=0,max_level=2m", 22, 1, "scan_budget", "scan_budget" },
+	{ "max_level=2m,pin_limit=",		24, 0,  "pin_limit", "pin_limit" },
+	{ "pin=fault,recycle=refuse,split=zap,merge=sometimes", 42, 9, "merge", "merge" },
+	{ "recommended,scan_ratio=1000,scan_ratio=1001", 40, 4, "scan_ratio", "scan_ratio" },
+	{ "pin_limit=4294967295,pin_limit=4294967296", 32, 10, "pin_limit", "pin_limit" },
 };
 
-/* Two starting points, so a partly applied string shows whatever it sets. */
-static const struct pmp_policy parse_err_starts[] = {
-	{ PMP_LEVEL_4K, 0 },
-	{ PMP_LEVEL_1G, 1 },
+/* Starting points, so a partly applied string shows whatever it sets. */
+static const struct spec parse_err_starts[] = {
+	PRESET("upstream"),
+	PRESET("tdx-series"),
+	SPEC("recommended", T(MAX_LEVEL, PMP_LEVEL_4K), T(PIN_LIMIT, 77), T(SCAN_RATIO, 1000),
+	     T(SCAN_BUDGET, 1)),
 };
+
+static bool is_ident(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_';
+}
+
+/* Does @msg contain @word with no identifier character on either side? */
+static bool names_word(const char *msg, const char *word)
+{
+	size_t n = strlen(word);
+	const char *at;
+
+	for (at = strstr(msg, word); at; at = strstr(at + 1, word))
+		if ((at == msg || !is_ident(at[-1])) && !is_ident(at[n]))
+			return true;
+	return false;
+}
 
 START_TEST(test_parse_error)
 {
@@ -235,16 +720,23 @@ START_TEST(test_parse_error)
 	for (s = 0; s < ARRAY_SIZE(parse_err_starts); s++) {
 		struct pmp_parse_error err = { .column = 0xdead, .length = 0xbeef,
 					       .message = NULL };
-		struct pmp_policy p = parse_err_starts[s];
+		struct pmp_policy p, before;
 
+		build(&parse_err_starts[s], &p);
+		before = p;
 		ck_assert_int_eq(pmp_policy_parse(&p, c->str, &err), -EINVAL);
-		ck_assert_msg(memcmp(&p, &parse_err_starts[s], sizeof(p)) == 0,
+		ck_assert_msg(memcmp(&p, &before, sizeof(p)) == 0,
 			      "\"%s\" changed the policy", c->str);
 		ck_assert_ptr_nonnull(err.message);
 		ck_assert_msg(strstr(err.message, c->msg), "\"%s\": message \"%s\" lacks \"%s\"",
 			      c->str, err.message, c->msg);
-		ck_assert_uint_eq(err.column, c->column);
-		ck_assert_uint_eq(err.length, c->length);
+		if (c->key)
+			ck_assert_msg(names_word(err.message, c->key),
+				      "\"%s\": message \"%s\" does not name key %s", c->str,
+				      err.message, c->key);
+		ck_assert_msg(err.column == c->column && err.length == c->length,
+			      "\"%s\": column %u length %u, expected %u %u", c->str, err.column,
+			      err.length, c->column, c->length);
 		/* The token lies within the string. */
 		ck_assert_uint_le(err.column - 1 + err.length, strlen(c->str));
 	}
@@ -254,8 +746,12 @@ END_TEST
 START_TEST(test_parse_error_null_err)
 {
 	const struct parse_err_case *c = &parse_err_cases[_i];
-	struct pmp_policy p = POL(PMP_LEVEL_4K, 0), before = p;
+	static const struct spec start = SPEC("tdx-series", T(MAX_LEVEL, PMP_LEVEL_4K),
+					      T(PIN_LIMIT, 3));
+	struct pmp_policy p, before;
 
+	build(&start, &p);
+	before = p;
 	ck_assert_int_eq(pmp_policy_parse(&p, c->str, NULL), -EINVAL);
 	ck_assert_policy_eq(p, before);
 }
@@ -264,8 +760,11 @@ END_TEST
 START_TEST(test_parse_null_args)
 {
 	struct pmp_parse_error err = { 0 };
-	struct pmp_policy p = POL(PMP_LEVEL_4K, 0), before = p;
+	struct pmp_policy p, before;
 
+	ck_assert_int_eq(pmp_policy_preset(&p, "tdx-series"), 0);
+	p.pin_limit = 42;
+	before = p;
 	ck_assert_int_eq(pmp_policy_parse(NULL, "upstream", &err), -EINVAL);
 	ck_assert_int_eq(pmp_policy_parse(&p, NULL, &err), -EINVAL);
 	ck_assert_int_eq(pmp_policy_parse(&p, NULL, NULL), -EINVAL);
@@ -280,7 +779,7 @@ START_TEST(test_format_preset_round_trip)
 	const struct preset_case *c = &preset_cases[_i];
 	struct pmp_policy p, back;
 	struct pmp_parse_error err = { 0 };
-	static char buf[128];
+	static char buf[256];
 	unsigned int j;
 	int len;
 
@@ -289,54 +788,81 @@ START_TEST(test_format_preset_round_trip)
 	ck_assert_int_gt(len, 0);
 	ck_assert_uint_eq((size_t)len, strlen(buf));
 
-	/* Start from another preset that differs in every knob. */
-	for (j = 0; j < ARRAY_SIZE(preset_cases); j++) {
-		const struct pmp_policy *o = &preset_cases[j].want;
-
-		if (o->max_level != p.max_level && o->nx_huge_pages != p.nx_huge_pages)
-			break;
-	}
-	ck_assert_uint_lt(j, ARRAY_SIZE(preset_cases));
-	ck_assert_int_eq(pmp_policy_preset(&back, preset_cases[j].name), 0);
+	/* From a policy that differs in every knob... */
+	back = opposite(&p);
 	ck_assert_msg(pmp_policy_parse(&back, buf, &err) == 0, "\"%s\" does not parse", buf);
 	ck_assert_policy_eq(back, p);
+	/* ...and from every preset. */
+	for (j = 0; j < ARRAY_SIZE(preset_cases); j++) {
+		ck_assert_int_eq(pmp_policy_preset(&back, preset_cases[j].name), 0);
+		ck_assert_int_eq(pmp_policy_parse(&back, buf, NULL), 0);
+		ck_assert_policy_eq(back, p);
+	}
 }
 END_TEST
 
 START_TEST(test_format_round_trip)
 {
-	const struct pmp_policy *p = &valid_policies[_i];
-	struct pmp_policy back = opposite(p);
-	static char buf[64], again[64];
+	struct pmp_policy p, back;
+	static char buf[256], again[256], model[256];
+	unsigned int j;
 	int len;
 
-	len = pmp_policy_format(p, buf, sizeof(buf));
-	ck_assert_int_gt(len, 0);
-	ck_assert_uint_eq((size_t)len, strlen(buf));
-	ck_assert_int_eq(pmp_policy_parse(&back, buf, NULL), 0);
-	ck_assert_policy_eq(back, *p);
-	/* Canonical: formatting the parsed policy gives the same string. */
-	ck_assert_int_eq(pmp_policy_format(&back, again, sizeof(again)), len);
-	ck_assert_str_eq(again, buf);
+	for (j = 0; valid_in_row(_i, j, &p); j++) {
+		back = opposite(&p);
+		len = pmp_policy_format(&p, buf, sizeof(buf));
+		ck_assert_int_gt(len, 0);
+		ck_assert_uint_eq((size_t)len, strlen(buf));
+		/* Every key in table order, each value spelled as documented. */
+		model_format(&p, model, sizeof(model));
+		ck_assert_str_eq(buf, model);
+		ck_assert_int_eq(pmp_policy_parse(&back, buf, NULL), 0);
+		ck_assert_policy_eq(back, p);
+		/* Canonical: formatting the parsed policy gives the same string. */
+		ck_assert_int_eq(pmp_policy_format(&back, again, sizeof(again)), len);
+		ck_assert_str_eq(again, buf);
+	}
 }
 END_TEST
 
 static const struct format_case {
-	struct pmp_policy policy;
+	struct spec policy;
 	const char *want;
 } format_cases[] = {
-	{ POL(PMP_LEVEL_1G, 1), "max_level=1g,nx_huge_pages=on" },
-	{ POL(PMP_LEVEL_2M, 0), "max_level=2m,nx_huge_pages=off" },
-	{ POL(PMP_LEVEL_4K, 1), "max_level=4k,nx_huge_pages=on" },
-	{ POL(PMP_LEVEL_4K, 0), "max_level=4k,nx_huge_pages=off" },
+	{ PRESET("upstream"),
+	  "max_level=1g,nx_huge_pages=on,pin=launch,pin_limit=0,recycle=allow,merge=scan,"
+	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap" },
+	{ PRESET("tdx-series"),
+	  "max_level=2m,nx_huge_pages=off,pin=none,pin_limit=0,recycle=allow,merge=none,"
+	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap" },
+	{ PRESET("recommended"),
+	  "max_level=1g,nx_huge_pages=on,pin=fault,pin_limit=0,recycle=refuse,merge=blocked,"
+	  "scan_ratio=60,scan_budget=4096,inhibit=clear,split=inplace" },
+	{ SPEC("upstream", T(MAX_LEVEL, PMP_LEVEL_4K), T(NX_HUGE_PAGES, 0)),
+	  "max_level=4k,nx_huge_pages=off,pin=launch,pin_limit=0,recycle=allow,merge=scan,"
+	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap" },
+	{ SPEC("recommended", T(PIN_LIMIT, 4294967295U), T(SCAN_RATIO, 1000),
+	       T(SCAN_BUDGET, 16777216)),
+	  "max_level=1g,nx_huge_pages=on,pin=fault,pin_limit=4294967295,recycle=refuse,"
+	  "merge=blocked,scan_ratio=1000,scan_budget=16777216,inhibit=clear,split=inplace" },
+	{ SPEC("tdx-series", T(MAX_LEVEL, PMP_LEVEL_4K), T(MERGE, PMP_MERGE_FAULT),
+	       T(PIN_LIMIT, 1), T(SCAN_RATIO, 1), T(SCAN_BUDGET, 1)),
+	  "max_level=4k,nx_huge_pages=off,pin=none,pin_limit=1,recycle=allow,merge=fault,"
+	  "scan_ratio=1,scan_budget=1,inhibit=oneway,split=zap" },
+	{ SPEC("upstream", T(PIN_LIMIT, 10), T(SCAN_RATIO, 100), T(SCAN_BUDGET, 1000000),
+	       T(INHIBIT, PMP_INHIBIT_CLEAR)),
+	  "max_level=1g,nx_huge_pages=on,pin=launch,pin_limit=10,recycle=allow,merge=scan,"
+	  "scan_ratio=100,scan_budget=1000000,inhibit=clear,split=zap" },
 };
 
 START_TEST(test_format_exact)
 {
 	const struct format_case *c = &format_cases[_i];
-	static char buf[64];
+	static char buf[256];
+	struct pmp_policy p;
 
-	ck_assert_int_eq(pmp_policy_format(&c->policy, buf, sizeof(buf)), (int)strlen(c->want));
+	build(&c->policy, &p);
+	ck_assert_int_eq(pmp_policy_format(&p, buf, sizeof(buf)), (int)strlen(c->want));
 	ck_assert_str_eq(buf, c->want);
 }
 END_TEST
@@ -344,19 +870,23 @@ END_TEST
 START_TEST(test_format_upstream)
 {
 	struct pmp_policy p;
-	static char buf[64];
+	static char buf[256];
 
 	ck_assert_int_eq(pmp_policy_preset(&p, "upstream"), 0);
 	ck_assert_int_eq(pmp_policy_format(&p, buf, sizeof(buf)),
-			 (int)strlen("max_level=1g,nx_huge_pages=on"));
-	ck_assert_str_eq(buf, "max_level=1g,nx_huge_pages=on");
+			 (int)strlen("max_level=1g,nx_huge_pages=on,pin=launch,pin_limit=0,"
+				     "recycle=allow,merge=scan,scan_ratio=60,scan_budget=4096,"
+				     "inhibit=oneway,split=zap"));
+	ck_assert_str_eq(buf, "max_level=1g,nx_huge_pages=on,pin=launch,pin_limit=0,"
+			      "recycle=allow,merge=scan,scan_ratio=60,scan_budget=4096,"
+			      "inhibit=oneway,split=zap");
 }
 END_TEST
 
 START_TEST(test_format_too_small)
 {
 	struct pmp_policy p;
-	static char buf[16];
+	static char buf[64];
 
 	ck_assert_int_eq(pmp_policy_preset(&p, "upstream"), 0);
 	memset(buf, 'X', sizeof(buf));
@@ -365,6 +895,13 @@ START_TEST(test_format_too_small)
 	ck_assert_str_eq(buf, "max_");
 	/* Nothing written past @size. */
 	ck_assert_int_eq(buf[5], 'X');
+
+	/* Cut inside a number. */
+	p.pin_limit = 4294967295U;
+	memset(buf, 'X', sizeof(buf));
+	ck_assert_int_eq(pmp_policy_format(&p, buf, 57), -ENOSPC);
+	ck_assert_str_eq(buf, "max_level=1g,nx_huge_pages=on,pin=launch,pin_limit=42949");
+	ck_assert_int_eq(buf[57], 'X');
 
 	memset(buf, 'X', sizeof(buf));
 	ck_assert_int_eq(pmp_policy_format(&p, buf, 1), -ENOSPC);
@@ -388,30 +925,38 @@ END_TEST
 
 START_TEST(test_format_exact_fit)
 {
-	const struct pmp_policy *p = &valid_policies[_i];
-	static char full[64], buf[64];
-	size_t len;
+	static char full[256], buf[256];
+	struct pmp_policy p;
+	size_t len, size;
+	unsigned int j;
 
-	ck_assert_int_gt(pmp_policy_format(p, full, sizeof(full)), 0);
-	len = strlen(full);
+	for (j = 0; valid_in_row(_i, j, &p); j++) {
+		ck_assert_int_gt(pmp_policy_format(&p, full, sizeof(full)), 0);
+		len = strlen(full);
+		ck_assert_uint_lt(len + 1, sizeof(buf));
 
-	memset(buf, 'X', sizeof(buf));
-	ck_assert_int_eq(pmp_policy_format(p, buf, len + 1), (int)len);
-	ck_assert_str_eq(buf, full);
+		memset(buf, 'X', sizeof(buf));
+		ck_assert_int_eq(pmp_policy_format(&p, buf, len + 1), (int)len);
+		ck_assert_str_eq(buf, full);
+		ck_assert_int_eq(buf[len + 1], 'X');
 
-	memset(buf, 'X', sizeof(buf));
-	ck_assert_int_eq(pmp_policy_format(p, buf, len), -ENOSPC);
-	ck_assert_int_eq(buf[len - 1], '\0');
-	ck_assert_uint_eq(strlen(buf), len - 1);
-	ck_assert_int_eq(strncmp(buf, full, len - 1), 0);
-	ck_assert_int_eq(buf[len], 'X');
+		/* Every smaller size: -ENOSPC, the longest prefix that fits, nothing past it. */
+		for (size = len; size >= 1; size--) {
+			memset(buf, 'X', sizeof(buf));
+			ck_assert_int_eq(pmp_policy_format(&p, buf, size), -ENOSPC);
+			ck_assert_int_eq(buf[size - 1], '\0');
+			ck_assert_uint_eq(strlen(buf), size - 1);
+			ck_assert_int_eq(strncmp(buf, full, size - 1), 0);
+			ck_assert_int_eq(buf[size], 'X');
+		}
+	}
 }
 END_TEST
 
 START_TEST(test_format_bad_args)
 {
 	struct pmp_policy p;
-	static char buf[64];
+	static char buf[256];
 
 	ck_assert_int_eq(pmp_policy_preset(&p, "upstream"), 0);
 	ck_assert_int_eq(pmp_policy_format(NULL, buf, sizeof(buf)), -EINVAL);
@@ -421,14 +966,17 @@ END_TEST
 
 START_TEST(test_invalid_policy)
 {
-	const struct pmp_policy *p = &invalid_policies[_i];
-	static char buf[64];
+	static char buf[256];
+	struct pmp_policy p;
+	char d[POLICY_DESC];
 
-	ck_assert_int_eq(pmp_policy_validate(p), -EINVAL);
-	ck_assert_int_eq(pmp_policy_format(p, buf, sizeof(buf)), -EINVAL);
+	build(&invalid_specs[_i], &p);
+	ck_assert_msg(pmp_policy_validate(&p) == -EINVAL, "%s accepted", describe(&p, d));
+	memset(buf, 'X', sizeof(buf));
+	ck_assert_int_eq(pmp_policy_format(&p, buf, sizeof(buf)), -EINVAL);
 	/* Invalid beats too small. */
-	ck_assert_int_eq(pmp_policy_format(p, buf, 1), -EINVAL);
-	ck_assert_int_eq(pmp_policy_format(p, NULL, 0), -EINVAL);
+	ck_assert_int_eq(pmp_policy_format(&p, buf, 1), -EINVAL);
+	ck_assert_int_eq(pmp_policy_format(&p, NULL, 0), -EINVAL);
 }
 END_TEST
 
@@ -451,39 +999,52 @@ END_TEST
 
 START_TEST(test_vm_set_policy)
 {
-	const struct pmp_policy *want = &valid_policies[_i];
 	struct pmp_geometry geo = test_geometry(1 << 20);
-	struct pmp_policy p, first = opposite(want);
+	struct pmp_policy p, want, first;
+	unsigned int j;
 	struct tvm t;
 
 	tvm_init(&t, &geo);
-	ck_assert_int_eq(pmp_vm_set_policy(t.vm, &first), 0);
-	pmp_vm_policy(t.vm, &p);
-	ck_assert_policy_eq(p, first);
+	for (j = 0; valid_in_row(_i, j, &want); j++) {
+		first = opposite(&want);
+		ck_assert_int_eq(pmp_vm_set_policy(t.vm, &first), 0);
+		pmp_vm_policy(t.vm, &p);
+		ck_assert_policy_eq(p, first);
 
-	ck_assert_int_eq(pmp_vm_set_policy(t.vm, want), 0);
-	pmp_vm_policy(t.vm, &p);
-	ck_assert_policy_eq(p, *want);
-	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+		ck_assert_int_eq(pmp_vm_set_policy(t.vm, &want), 0);
+		pmp_vm_policy(t.vm, &p);
+		ck_assert_policy_eq(p, want);
+		ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	}
 	tvm_free(&t);
 }
 END_TEST
 
 START_TEST(test_vm_set_policy_invalid)
 {
-	const struct pmp_policy *bad = &invalid_policies[_i];
 	struct pmp_geometry geo = test_geometry(1 << 20);
-	struct pmp_policy p, before;
+	struct pmp_policy bad, p, before;
+	struct pmp_vm *other = NULL;
+	void *mem;
 	struct tvm t;
 
+	build(&invalid_specs[_i], &bad);
 	tvm_init(&t, &geo);
 	ck_assert_int_eq(pmp_policy_preset(&before, "tdx-series"), 0);
+	before.pin_limit = 1000;
 	ck_assert_int_eq(pmp_vm_set_policy(t.vm, &before), 0);
 
-	ck_assert_fails_clean(&t, -EINVAL, pmp_vm_set_policy(t.vm, bad));
+	ck_assert_fails_clean(&t, -EINVAL, pmp_vm_set_policy(t.vm, &bad));
 	pmp_vm_policy(t.vm, &p);
 	ck_assert_policy_eq(p, before);
 	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+
+	/* A new VM refuses it too. */
+	mem = aligned_alloc(64, (t.bytes + 63) & ~63ULL);
+	ck_assert_ptr_nonnull(mem);
+	ck_assert_int_eq(pmp_vm_init(mem, t.bytes, &geo, &bad, &other), -EINVAL);
+	ck_assert_ptr_null(other);
+	free(mem);
 	tvm_free(&t);
 }
 END_TEST
@@ -491,10 +1052,14 @@ END_TEST
 START_TEST(test_vm_set_policy_null)
 {
 	struct pmp_geometry geo = test_geometry(1 << 20);
+	struct pmp_policy p, want;
 	struct tvm t;
 
 	tvm_init(&t, &geo);
 	ck_assert_fails_clean(&t, -EINVAL, pmp_vm_set_policy(t.vm, NULL));
+	ck_assert_int_eq(pmp_policy_preset(&want, "recommended"), 0);
+	pmp_vm_policy(t.vm, &p);
+	ck_assert_policy_eq(p, want);
 	tvm_free(&t);
 }
 END_TEST
@@ -549,6 +1114,7 @@ Suite *policy_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("preset");
+	tcase_add_test(tc, test_policy_layout);
 	tcase_add_loop_test(tc, test_preset_loads, 0, ARRAY_SIZE(preset_cases));
 	tcase_add_test(tc, test_preset_listing);
 	tcase_add_loop_test(tc, test_preset_unknown, 0, ARRAY_SIZE(unknown_presets));
@@ -556,12 +1122,13 @@ Suite *policy_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("validate");
-	tcase_add_loop_test(tc, test_validate_valid, 0, ARRAY_SIZE(valid_policies));
+	tcase_add_loop_test(tc, test_validate_valid, 0, NR_VALID_ROWS);
 	tcase_add_test(tc, test_validate_null);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");
 	tcase_add_loop_test(tc, test_parse_ok, 0, ARRAY_SIZE(parse_ok_cases));
+	tcase_add_loop_test(tc, test_parse_value, 0, ARRAY_SIZE(value_cases));
 	tcase_add_loop_test(tc, test_parse_error, 0, ARRAY_SIZE(parse_err_cases));
 	tcase_add_loop_test(tc, test_parse_error_null_err, 0, ARRAY_SIZE(parse_err_cases));
 	tcase_add_test(tc, test_parse_null_args);
@@ -569,20 +1136,20 @@ Suite *policy_suite(void)
 
 	tc = tcase_create("format");
 	tcase_add_loop_test(tc, test_format_preset_round_trip, 0, ARRAY_SIZE(preset_cases));
-	tcase_add_loop_test(tc, test_format_round_trip, 0, ARRAY_SIZE(valid_policies));
+	tcase_add_loop_test(tc, test_format_round_trip, 0, NR_VALID_ROWS);
 	tcase_add_loop_test(tc, test_format_exact, 0, ARRAY_SIZE(format_cases));
 	tcase_add_test(tc, test_format_upstream);
 	tcase_add_test(tc, test_format_too_small);
 	tcase_add_test(tc, test_format_size_zero);
-	tcase_add_loop_test(tc, test_format_exact_fit, 0, ARRAY_SIZE(valid_policies));
+	tcase_add_loop_test(tc, test_format_exact_fit, 0, NR_VALID_ROWS);
 	tcase_add_test(tc, test_format_bad_args);
-	tcase_add_loop_test(tc, test_invalid_policy, 0, ARRAY_SIZE(invalid_policies));
+	tcase_add_loop_test(tc, test_invalid_policy, 0, ARRAY_SIZE(invalid_specs));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("vm");
 	tcase_add_test(tc, test_vm_initial_policy);
-	tcase_add_loop_test(tc, test_vm_set_policy, 0, ARRAY_SIZE(valid_policies));
-	tcase_add_loop_test(tc, test_vm_set_policy_invalid, 0, ARRAY_SIZE(invalid_policies));
+	tcase_add_loop_test(tc, test_vm_set_policy, 0, NR_VALID_ROWS);
+	tcase_add_loop_test(tc, test_vm_set_policy_invalid, 0, ARRAY_SIZE(invalid_specs));
 	tcase_add_test(tc, test_vm_set_policy_null);
 	suite_add_tcase(s, tc);
 

@@ -262,7 +262,7 @@ static void print_coverage(struct run *x, uint64_t ops)
 	       "%llu/%llu/%llu; refused:", (unsigned long long)x->seed, (unsigned long long)ops,
 	       info.pool_blocks, info.pool_high_water, (unsigned long long)st.granted[1],
 	       (unsigned long long)st.granted[2], (unsigned long long)st.granted[3]);
-	for (r = 1; r < PMP_REASON_NR; r++) {
+	for (r = 1; r <= PMP_REASON_VTL_PROT; r++) {
 		printf(" %s=%llu", pmp_reason_name(r),
 		       (unsigned long long)st.decision[PMP_DECISION_MAX_LEVEL].refused[r]);
 		ck_assert_msg(st.decision[PMP_DECISION_MAX_LEVEL].refused[r] > 0,

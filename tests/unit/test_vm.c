@@ -47,7 +47,7 @@ END_TEST
 
 /*
  * The memory budget: 1 bit per 4 KiB of pool at the default size, 8 bytes
- * of descriptor + 4 of pool link per 2 MiB, 48 bytes per 1 GiB, plus a
+ * of descriptor + 4 of pool link per 2 MiB, 64 bytes per 1 GiB, plus a
  * fixed part (header, slots, counters) independent of guest size.
  */
 START_TEST(budget)
@@ -59,7 +59,7 @@ START_TEST(budget)
 
 	ck_assert_int_eq(pmp_vm_bound(&none, &fixed), 0);
 	ck_assert_int_eq(pmp_vm_bound(&geo, &bytes), 0);
-	limit = gfns / 8 + (gfns / GFNS_PER_2M) * 12 + gib * 48 + fixed;
+	limit = gfns / 8 + (gfns / GFNS_PER_2M) * 12 + gib * 64 + fixed;
 	ck_assert_uint_le(bytes, limit);
 	/* <= 0.005% of guest memory, all features on */
 	ck_assert_uint_le(bytes * 20000, gib << 30);

@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * pmem_policy: the MMU side — pinning, splitting and merging huge
+ * mappings — decided as lists of actions the caller applies in order.
+ *
+ * The library keeps a mirror of what the caller's MMU maps: for every page
+ * whether a leaf covers it, and whether that leaf is 4 KiB, 2 MiB or 1 GiB.
+ * Events (a fault being mapped, a conversion, a guest ACCEPT, dirty logging,
+ * a punch, a zap, a merge tick, teardown) update the mirror and return the
+ * actions that make the real MMU match it.  Event calls are exclusive
+ * (mmu_lock held for write, or a per-VM lock around a read-locked fault).
+ *
+ * Every event needs room for PMP_EVENT_ACTIONS actions (pinning a huge
+ * range may need more, one per run of unpinned pages); with less room it
+ * fails with -ENOSPC before changing anything.  Ranges in actions are
+ * "every leaf that intersects [gfn, gfn + npages)", as KVM's range walkers
+ * take them, so an event needs a handful of actions whatever its size.
+ */
+#ifndef PMEM_POLICY_MMU_H
+#define PMEM_POLICY_MMU_H
+
+#include "types.h"
+#include "level.h"
+
+struct pmp_vm;
+struct pmp_fault;
+
+/**
+ * enum pmp_action_type - what the caller does.
+ * @PMP_ACT_PIN: take a pin on every page of the range (SEV).
+ * @PMP_ACT_UNPIN: release the pin of every page of the range.
+ * @PMP_ACT_ZAP: remove every leaf intersecting the range.
+ * @PMP_ACT_SPLIT: split in place every leaf intersecting the range that is
+ *	larger than @level, until those leaves are at most @level.
+ * @PMP_ACT_BLOCK: make the leaves at @level in the range non-present,
+ *	contents kept (TDH.MEM.RANGE.BLOCK; a plain zap elsewhere).
+ * @PMP_ACT_UNBLOCK: make them present again.
+ * @PMP_ACT_TRACK: TLB tracking and flush, so blocked leaves can change
+ *	(TDH.MEM.TRACK plus IPIs).
+ * @PMP_ACT_DEMOTE: turn each blocked leaf at @level in the range into
+ *	leaves one level smaller (TDH.MEM.PAGE.DEMOTE; PSMASH+split on SNP).
+ * @PMP_ACT_PROMOTE: merge the leaves of the range into one leaf at @level
+ *	(TDH.MEM.PAGE.PROMOTE; zap and re-fault elsewhere).
+ * @PMP_ACT_FLUSH: flush the TLBs for the range.
+ * @PMP_ACT_NR: number of action types.
+ */
+enum pmp_action_type {
+	PMP_ACT_PIN,
+	PMP_ACT_UNPIN,
+	PMP_ACT_ZAP,
+	PMP_ACT_SPLIT,
+	PMP_ACT_BLOCK,
+	PMP_ACT_UNBLOCK,
+	PMP_ACT_TRACK,
+	PMP_ACT_DEMOTE,
+	PMP_ACT_PROMOTE,
+	PMP_ACT_FLUSH,
+	PMP_ACT_NR,
+};
+
+/**
+ * enum pmp_cause - the event an action comes from.
+ * @PMP_CAUSE_FAULT: a fault being mapped.
+ * @PMP_CAUSE_LAUNCH: launch-time pinning.
+ * @PMP_CAUSE_CONVERT: a private/shared conversion.
+ * @PMP_CAUSE_ACCEPT: a guest ACCEPT (TDX) or PVALIDATE (SNP).
+ * @PMP_CAUSE_DIRTY_LOG: dirty logging turned on.
+ * @PMP_CAUSE_PUNCH: a hole punched in the backing.
+ * @PMP_CAUSE_VTL_PROT: a VTL protection change.
+ * @PMP_CAUSE_WRITE_TRACK: write tracking turned on.
+ * @PMP_CAUSE_ZAP: a zap requested by the caller (see enum pmp_zap_reason).
+ * @PMP_CAUSE_MERGE: a merge tick or a fault on a blocked range.
+ * @PMP_CAUSE_TEARDOWN: VM teardown.
+ * @PMP_CAUSE_NR: number of causes.
+ */
+enum pmp_cause {
+	PMP_CAUSE_FAULT,
+	PMP_CAUSE_LAUNCH,
+	PMP_CAUSE_CONVERT,
+	PMP_CAUSE_ACCEPT,
+	PMP_CAUSE_DIRTY_LOG,
+	PMP_CAUSE_PUNCH,
+	PMP_CAUSE_VTL_PROT,
+	PMP_CAUSE_WRITE_TRACK,
+	PMP_CAUSE_ZAP,
+	PMP_CAUSE_MERGE,
+	PMP_CAUSE_TEARDOWN,
+	PMP_CAUSE_NR,
+};
+
+/**
+ * struct pmp_action - one step for the caller.
+ * @type: enum pmp_action_type.
+ * @level: the leaf level the action is about (PMP_LEVEL_*), 0 if none.
+ * @cause: enum pmp_cause.
+ * @pad: zero.
+ * @gfn: first frame of the range.
+ * @npages: pages in the range.
+ */
+struct pmp_action {
+	uint8_t type;
+	uint8_t level;
+	uint8_t cause;
+	uint8_t pad[5];
+	uint64_t gfn;
+	uint64_t npages;
+};
+
+/**
+ * struct pmp_actions - a caller-owned array the library appends to.
+ * @buf: the array.
+ * @cap: its length.
+ * @nr: entries used; calls append after them and never touch the others.
+ */
+struct pmp_actions {
+	struct pmp_action *buf;
+	uint32_t cap;
+	uint32_t nr;
+};
+
+/* Room every event call wants in a struct pmp_actions. */
+#define PMP_EVENT_ACTIONS 16
+
+/**
+ * pmp_map() - a fault is being mapped at @level.  Exclusive; O(1) for 4 KiB.
+ * @vm: the VM.
+ * @fault: the fault, as given to pmp_max_level().
+ * @level: the level the caller maps it at, at most what pmp_max_level()
+ *	allows now.
+ * @out: where the actions go.
+ *
+ * Records the new leaf; pins its pages per the policy (PIN actions for the
+ * runs of pages not yet pinned); promotes per the merge strategy when this
+ * fault completes a fully mapped, eligible 2 MiB range (PMP_MERGE_FAULT) or
+ * hits a blocked one (PMP_MERGE_BLOCKED: PROMOTE if eligible, else UNBLOCK).
+ *
+ * Return: 0; -EINVAL as pmp_max_level() or for a @level above what it
+ * allows; -ENOMEM when pinning would pass the pin limit or the pool is
+ * exhausted (a clean refusal of the fault: nothing changed); -ENOSPC when
+ * @out has no room.
+ */
+PMP_API int pmp_map(struct pmp_vm *vm, const struct pmp_fault *fault, int level,
+		    struct pmp_actions *out);
+
+/**
+ * pmp_pin_range() - pin a launch region (SEV KVM_MEMORY_ENCRYPT_REG_REGION).
+ * Exclusive.
+ * @vm: the VM.
+ * @gfn: first frame.
+ * @npages: pages (> 0).
+ * @out: PIN actions for the runs of pages not yet pinned.
+ *
+ * Return: 0, -EINVAL/-ERANGE for a bad range, -ENOMEM past the pin limit or
+ * with the pool exhausted, -ENOSPC when @out cannot hold every run.
+ */
+PMP_API int pmp_pin_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
+			  struct pmp_actions *out);
+
+/**
+ * pmp_is_pinned() - is @gfn pinned?  Shared; O(1).
+ * @vm: the VM.
+ * @gfn: the frame, below gfn_end.
+ *
+ * Return: 1, 0, or -ERANGE.
+ */
+PMP_API int pmp_is_pinned(const struct pmp_vm *vm, uint64_t gfn);
+
+/**
+ * pmp_nr_pinned() - pages pinned now.  Shared.
+ * @vm: the VM.
+ *
+ * Return: the count, always equal to the pinned bits set.
+ */
+PMP_API uint64_t pmp_nr_pinned(const struct pmp_vm *vm);
+
+/**
+ * enum pmp_zap_reason - why the caller wants to zap.
+ * @PMP_ZAP_MMU_NOTIFIER: the host unmaps the memory (migration, THP, swap).
+ * @PMP_ZAP_SLOT_MOVE: a memslot moves.
+ * @PMP_ZAP_SLOT_DELETE: a memslot is deleted.
+ * @PMP_ZAP_RECYCLE: the shadow MMU recycles a page-table page.
+ * @PMP_ZAP_NX_TOGGLE: nx_huge_pages changed at run time.
+ * @PMP_ZAP_DIRTY_LOG: dirty logging write-protects the range.
+ * @PMP_ZAP_TEARDOWN: the VM is going away.
+ * @PMP_ZAP_NR: number of reasons.
+ */
+enum pmp_zap_reason {
+	PMP_ZAP_MMU_NOTIFIER,
+	PMP_ZAP_SLOT_MOVE,
+	PMP_ZAP_SLOT_DELETE,
+	PMP_ZAP_RECYCLE,
+	PMP_ZAP_NX_TOGGLE,
+	PMP_ZAP_DIRTY_LOG,
+	PMP_ZAP_TEARDOWN,
+	PMP_ZAP_NR,
+};
+
+/**
+ * pmp_zap() - decide a zap the caller wants.  Exclusive.
+ * @vm: the VM.
+ * @reason: enum pmp_zap_reason.
+ * @gfn: first frame.
+ * @npages: pages (> 0).
+ * @out: the ZAP (and, for TDX private memory, split) actions.
+ *
+ * No zap ever unpins: pins last until pmp_teardown(), whatever the reason
+ * (memslot updates included: unpinning there corrupts SEV guests).  With
+ * recycle=refuse, recycling a range that holds pinned pages is refused.  On
+ * TDX, accepted private pages are never zapped before teardown (their
+ * contents would be lost): such zaps are refused.
+ *
+ * Return: 0, -EBUSY (refused, nothing changed), -EINVAL/-ERANGE, -ENOSPC.
+ */
+PMP_API int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, uint64_t gfn,
+		    uint64_t npages, struct pmp_actions *out);
+
+/**
+ * pmp_convert() - convert a range to private or shared.  Exclusive.
+ * @vm: the VM.
+ * @gfn: first frame.
+ * @npages: pages (> 0).
+ * @private: the new attribute.
+ * @out: actions: huge leaves crossing the range's edges are split only as
+ *	far as needed (1G -> 2M -> 4K, only the leaf at each edge; by block,
+ *	track, demote on TDX), then the range is zapped (its old-attribute
+ *	pages are discarded, as KVM_SET_MEMORY_ATTRIBUTES does).
+ *
+ * Return: as pmp_set_private(), or -ENOSPC.
+ */
+PMP_API int pmp_convert(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool private,
+			struct pmp_actions *out);
+
+/**
+ * pmp_vtl_protect() - change a VTL's protections, with the MMU side.
+ * Exclusive.
+ * @vm: the VM.
+ * @vtl: the VTL.
+ * @gfn: first frame.
+ * @npages: pages (> 0).
+ * @prot: PMP_PROT_* allowed.
+ * @out: as pmp_convert().
+ *
+ * Return: as pmp_set_vtl_prot(), or -ENOSPC.
+ */
+PMP_API int pmp_vtl_protect(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
+			    uint64_t npages, unsigned int prot, struct pmp_actions *out);
+
+/**
+ * pmp_write_track() - turn write tracking on or off, with the MMU side.
+ * Exclusive.
+ * @vm: the VM.
+ * @gfn: first frame.
+ * @npages: pages (> 0).
+ * @tracked: on or off.
+ * @out: SPLIT (or demote) of the huge leaves covering tracked pages.
+ *
+ * Return: as pmp_set_write_tracked(), or -ENOSPC.
+ */
+PMP_API int pmp_write_track(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool tracked,
+			    struct pmp_actions *out);
+
+/**
+ * pmp_punch() - the backing of a range was punched out.  Exclusive.
+ * @vm: the VM.
+ * @gfn: first frame.
+ * @npages: pages (> 0).
+ * @out: as pmp_convert(); the punched pages lose their accepted state and
+ *	the huge folios they were part of.
+ *
+ * Return: 0, -EINVAL/-ERANGE, -ENOMEM (pool), -ENOSPC.
+ */
+PMP_API int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
+		      struct pmp_actions *out);
+
+/**
+ * pmp_accept() - the guest accepted (TDX) or validated (SNP) a range.
+ * Exclusive.
+ * @vm: the VM.
+ * @gfn: first frame, aligned to @level.
+ * @level: the level the guest accepted at.
+ * @out: where a leaf larger than @level covers the range, the split the
+ *	size mismatch forces.
+ *
+ * A 4 KiB accept inhibits 2 MiB for its range.  With inhibit=oneway the
+ * inhibit stays; with inhibit=clear it is lifted once every page of the
+ * 2 MiB range is accepted and its attributes are uniform, making the range a
+ * merge candidate again.
+ *
+ * Return: 0, -EINVAL (bad level or alignment), -ERANGE, -ENOMEM, -ENOSPC.
+ */
+PMP_API int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *out);
+
+/**
+ * pmp_dirty_log() - turn dirty logging of a memslot on or off.  Exclusive.
+ * @vm: the VM.
+ * @slot: the memslot.
+ * @on: on or off.
+ * @out: on: one SPLIT of the slot to 4 KiB (eager split), or the TDX
+ *	block/track/demote sequence.  Off: nothing; the split ranges are merge
+ *	candidates again and the merge strategy brings them back.
+ *
+ * Return: 0, -EINVAL, -ENOENT, -ENOSPC.
+ */
+PMP_API int pmp_dirty_log(struct pmp_vm *vm, uint32_t slot, bool on, struct pmp_actions *out);
+
+/**
+ * pmp_merge_tick() - one period of the background merge worker.  Exclusive.
+ * @vm: the VM.
+ * @out: PROMOTE (SCAN) or BLOCK (BLOCKED) actions, with the TDX block and
+ *	track steps a promote needs.
+ *
+ * Looks at most scan_budget 2 MiB chunks from where the last tick stopped
+ * (skipping 1 GiB ranges with no candidate in O(1)) and acts on at most
+ * ceil(candidates / scan_ratio) of them, like KVM's NX recovery worker.
+ * A candidate qualifies when it is fully mapped, eligible for 2 MiB
+ * (attributes, protections, tracking, dirty logging, memslot edges and
+ * alignment, inhibit, a 2 MiB host folio seen) and, on TDX/SNP private
+ * memory, fully accepted.  Fully 2 MiB-mapped 1 GiB ranges are promoted the
+ * same way.  Does nothing with merge=none or merge=fault.
+ *
+ * Return: the number of chunks looked at (the scan work), or -ENOSPC.
+ */
+PMP_API int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out);
+
+/**
+ * pmp_promote() - promote one 2 MiB range now, if the rules allow.
+ * Exclusive.
+ * @vm: the VM.
+ * @gfn: any frame of the range.
+ * @out: the actions.
+ *
+ * Return: 0; -EAGAIN when the range is not fully mapped, or its private
+ * pages are partly pending and partly accepted (TDX PROMOTE would fail);
+ * -EBUSY when it is not eligible for 2 MiB; -EEXIST when it already is one
+ * leaf; -ERANGE, -ENOSPC.
+ */
+PMP_API int pmp_promote(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out);
+
+/**
+ * pmp_teardown() - unmap and unpin everything, resumably.  Exclusive.
+ * @vm: the VM.
+ * @cursor: 0 on the first call; the library advances it.
+ * @out: a ZAP of everything (first call), then UNPIN runs.
+ *
+ * Return: 0 when done (the pinned count is then 0), 1 when @out filled up
+ * and the call must be repeated with the same @cursor, -EINVAL.
+ */
+PMP_API int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out);
+
+/**
+ * pmp_leaf_level() - the level of the leaf the mirror says covers @gfn.
+ * Shared; O(1).
+ * @vm: the VM.
+ * @gfn: the frame.
+ *
+ * Return: PMP_LEVEL_*, 0 if unmapped, -ERANGE.
+ */
+PMP_API int pmp_leaf_level(const struct pmp_vm *vm, uint64_t gfn);
+
+/**
+ * pmp_action_name() - "pin", "zap", ...
+ * @type: enum pmp_action_type.
+ *
+ * Return: a static string; "?" for an unknown value.
+ */
+PMP_API const char *pmp_action_name(unsigned int type);
+
+/**
+ * pmp_cause_name() - "fault", "convert", ...
+ * @cause: enum pmp_cause.
+ *
+ * Return: a static string; "?" for an unknown value.
+ */
+PMP_API const char *pmp_cause_name(unsigned int cause);
+
+/* SPTE software-available bit for the pinned hint (see pmp_spte_*()). */
+enum pmp_spte_format {
+	PMP_SPTE_EPT,	/* Intel EPT entries */
+	PMP_SPTE_NPT,	/* AMD NPT: x86-64 page-table entries */
+};
+
+/**
+ * pmp_spte_mark_pinned() - set or clear the pinned hint in an SPTE.
+ * @spte: the entry.
+ * @format: enum pmp_spte_format.
+ * @pinned: the hint.
+ *
+ * A fast-path hint only: zaps, dropped roots and recycled shadow pages lose
+ * it, so the pinned bitmap stays the truth (pmp_is_pinned()).
+ *
+ * Return: the new entry (unchanged for an unknown format).
+ */
+PMP_API uint64_t pmp_spte_mark_pinned(uint64_t spte, enum pmp_spte_format format, bool pinned);
+
+/**
+ * pmp_spte_pinned() - read the pinned hint of an SPTE.
+ * @spte: the entry.
+ * @format: enum pmp_spte_format.
+ *
+ * Return: the hint (false for an unknown format).
+ */
+PMP_API bool pmp_spte_pinned(uint64_t spte, enum pmp_spte_format format);
+
+#endif /* PMEM_POLICY_MMU_H */

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * A fault being mapped: pin per the policy, record the leaf, and merge at
+ * fault time when the strategy says so.  O(1) for a 4 KiB leaf: a couple of
+ * plane updates in one chunk.
+ */
+#include "internal.h"
+
+#define MAPPED PMP_BIT(PMP_PLANE_MAPPED)
+#define PINNED PMP_BIT(PMP_PLANE_PINNED)
+
+/* Room besides PIN runs: a blocked-range promote, or two promotes of 3 steps. */
+#define MAP_ACTIONS 8
+
+/* A fault on a range whose 4 KiB leaves a merge tick blocked. */
+static void blocked_fault(struct pmp_event *ev, const struct pmp_fault *f, int level,
+			  enum pmp_reason why)
+{
+	struct pmp_vm *vm = ev->vm;
+	uint64_t head = f->gfn & ~(uint64_t)(PMP_CHUNK_PAGES - 1);
+	struct pmp_decision_stats *d = &vm->stats.decision[PMP_DECISION_MERGE];
+
+	d->tried++;
+	if (level >= PMP_LEVEL_2M) {
+		pmp_emit(ev, PMP_ACT_PROMOTE, PMP_LEVEL_2M, head, PMP_CHUNK_PAGES);
+		pmp_mirror_map(vm, head, PMP_LEVEL_2M);
+		vm->stats.promoted[PMP_LEVEL_2M]++;
+		d->applied++;
+		return;
+	}
+	pmp_emit(ev, PMP_ACT_UNBLOCK, PMP_LEVEL_4K, head, PMP_CHUNK_PAGES);
+	pmp_chunk_set_flags(vm, head >> PMP_CHUNK_SHIFT, 0, PMP_CF_BLOCKED);
+	d->refused[why]++;
+}
+
+/* Which host folio backs this range: what a merge tick may promote to. */
+static void note_backing(struct pmp_vm *vm, const struct pmp_fault *f)
+{
+	uint64_t ci = f->gfn >> PMP_CHUNK_SHIFT;
+	struct pmp_giant *g = pmp_giant_of(vm, f->gfn);
+
+	if (f->backing_order >= 9)
+		pmp_chunk_set_flags(vm, ci, PMP_CF_BACKED, 0);
+	else
+		pmp_chunk_set_flags(vm, ci, 0, PMP_CF_BACKED);
+	if (f->backing_order >= 18)
+		g->flags |= PMP_GF_BACKED;
+	else
+		g->flags &= (uint16_t)~PMP_GF_BACKED;
+}
+
+int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_actions *out)
+{
+	bool pin = vm->vm_type == PMP_VM_SEV && vm->policy.pin == PMP_PIN_FAULT;
+	const struct pmp_slot *s;
+	enum pmp_reason why;
+	uint64_t pages, head;
+	struct pmp_event ev;
+	uint32_t runs = 0;
+	unsigned int need;
+	int err;
+
+	err = pmp_fault_check(vm, f, &s);
+	if (err)
+		return err;
+	if (level < PMP_LEVEL_4K || level > pmp_fault_level(vm, s, f, PMP_VTL_PLANES(f->vtl), &why))
+		return -EINVAL;
+	pages = PMP_LEVEL_PAGES(level);
+	head = f->gfn & ~(pages - 1);
+	if (pin && pmp_pin_plan(vm, head, pages, &runs))
+		return pmp_pin_refused(vm, PMP_REASON_PIN_LIMIT);
+	need = pmp_planes_blocks_needed(vm, head, pages, MAPPED, MAPPED);
+	if (pin)
+		need += pmp_planes_blocks_needed(vm, head, pages, PINNED, PINNED);
+	if (need > vm->pool_blocks - vm->pool_used)
+		return pin ? pmp_pin_refused(vm, PMP_REASON_POOL) : -ENOMEM;
+	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_FAULT, runs + MAP_ACTIONS);
+	if (err)
+		return err;
+
+	if (pin) {
+		vm->stats.decision[PMP_DECISION_PIN].tried++;
+		vm->stats.decision[PMP_DECISION_PIN].applied++;
+		pmp_pin_apply(&ev, head, pages);
+	}
+	note_backing(vm, f);
+	ev.cause = PMP_CAUSE_MERGE;
+	if (pmp_chunk_of(vm, f->gfn)->blocks & PMP_CF_BLOCKED) {
+		/* the 4 KiB leaves are there, blocked: promote or unblock */
+		blocked_fault(&ev, f, level, why);
+		if (level == PMP_LEVEL_1G)
+			pmp_mirror_map(vm, head, level);
+	} else {
+		pmp_mirror_map(vm, head, level);
+		if (level < PMP_LEVEL_1G)
+			pmp_merge_after_fill(&ev, f->gfn);
+	}
+	pmp_event_end(&ev);
+	return 0;
+}

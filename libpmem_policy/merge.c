@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Merging split ranges back into huge leaves, three ways (seed 004):
+ * SCAN promotes eligible, fully mapped candidates from a background tick;
+ * FAULT promotes when a fault (or an accept) completes a range; BLOCKED
+ * blocks eligible candidates from the tick and lets the next fault on them
+ * decide (fault.c), so only ranges the guest touches pay for a promote.
+ */
+#include "internal.h"
+
+#define GIANT_PAGES (1ULL << PMP_GIANT_SHIFT)
+
+/* The memslot holding @gfn, or NULL. O(slots): ticks and promotes only. */
+static const struct pmp_slot *slot_of(const struct pmp_vm *vm, uint64_t gfn, uint32_t *id)
+{
+	const struct pmp_slot_state *st = pmp_slots(vm);
+	uint32_t i;
+
+	for (i = 0; i < vm->max_slots; i++) {
+		if (st[i].in_use && gfn - st[i].slot.base_gfn < st[i].slot.npages) {
+			*id = i;
+			return &st[i].slot;
+		}
+	}
+	return NULL;
+}
+
+static bool needs_accept(const struct pmp_vm *vm, uint64_t gfn)
+{
+	return (vm->vm_type == PMP_VM_TDX || vm->vm_type == PMP_VM_SNP) &&
+	       pmp_is_private(vm, gfn);
+}
+
+/* Is every chunk of the range fully mapped (2 MiB) or one 2 MiB leaf (1 GiB)? */
+static bool range_full(const struct pmp_vm *vm, uint64_t gfn, int level)
+{
+	const struct pmp_giant *g = pmp_giant_of(vm, gfn);
+
+	if (level == PMP_LEVEL_2M)
+		return pmp_plane_uniform(vm, gfn >> PMP_CHUNK_SHIFT, PMP_PLANE_MAPPED) == 1;
+	return g->nr_huge == pmp_giant_children(vm, gfn >> PMP_GIANT_SHIFT);
+}
+
+static bool range_accepted(const struct pmp_vm *vm, uint64_t gfn, int level)
+{
+	uint64_t pages = PMP_LEVEL_PAGES(level);
+
+	return pmp_plane_count(vm, gfn, pages, PMP_PLANE_ACCEPTED) == pages;
+}
+
+/*
+ * Why the range of @level holding @gfn cannot be promoted now, or NONE.
+ * Eligibility is that of a fault on it from any VTL, backed by the folio
+ * size the last fault there reported.
+ */
+enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, uint64_t gfn, int level,
+				  bool need_full)
+{
+	uint64_t head = gfn & ~(PMP_LEVEL_PAGES(level) - 1);
+	struct pmp_fault f = { .gfn = head };
+	const struct pmp_slot *s = slot_of(vm, head, &f.slot);
+	uint16_t planes = 0;
+	enum pmp_reason why;
+	unsigned int v;
+
+	if (!s)
+		return PMP_REASON_SLOT_BOUNDARY;
+	if (need_full && !range_full(vm, head, level))
+		return PMP_REASON_NOT_MAPPED;
+	if (pmp_is_private(vm, head))
+		f.flags = PMP_FAULT_PRIVATE;
+	if (level == PMP_LEVEL_1G)
+		f.backing_order = pmp_giant_of(vm, head)->flags & PMP_GF_BACKED ? 18 : 0;
+	else
+		f.backing_order = pmp_chunk_of(vm, head)->blocks & PMP_CF_BACKED ? 9 : 0;
+	for (v = 0; v < vm->nr_vtls; v++)
+		planes |= PMP_VTL_PLANES(v);
+	why = pmp_level_blocker(vm, s, &f, level, planes);
+	if (why)
+		return why;
+	if (needs_accept(vm, head) && !range_accepted(vm, head, level))
+		return PMP_REASON_NOT_ACCEPTED;
+	return PMP_REASON_NONE;
+}
+
+/* Promote the range of @level holding @gfn: TDX private blocks and tracks first. */
+void pmp_promote_emit(struct pmp_event *ev, uint64_t gfn, int level)
+{
+	struct pmp_vm *vm = ev->vm;
+	uint64_t pages = PMP_LEVEL_PAGES(level), head = gfn & ~(pages - 1);
+
+	if (vm->vm_type == PMP_VM_TDX && pmp_is_private(vm, head)) {
+		pmp_emit(ev, PMP_ACT_BLOCK, level, head, pages);
+		pmp_emit(ev, PMP_ACT_TRACK, level, head, pages);
+	}
+	pmp_emit(ev, PMP_ACT_PROMOTE, level, head, pages);
+	pmp_mirror_map(vm, head, level);
+	vm->stats.promoted[level]++;
+}
+
+/* Try one promote, counting the decision; true if it happened. */
+static bool try_promote(struct pmp_event *ev, uint64_t gfn, int level)
+{
+	struct pmp_decision_stats *d = &ev->vm->stats.decision[PMP_DECISION_MERGE];
+	enum pmp_reason why = pmp_merge_blocker(ev->vm, gfn, level, true);
+
+	d->tried++;
+	if (why) {
+		d->refused[why]++;
+		return false;
+	}
+	d->applied++;
+	pmp_promote_emit(ev, gfn, level);
+	return true;
+}
+
+/*
+ * merge=fault: a fault or an accept just filled in part of a range.  Only
+ * a range that is now fully mapped is a decision (so partial fills count
+ * nothing); a promoted 2 MiB may complete its 1 GiB.
+ */
+void pmp_merge_after_fill(struct pmp_event *ev, uint64_t gfn)
+{
+	struct pmp_vm *vm = ev->vm;
+	const struct pmp_giant *g = pmp_giant_of(vm, gfn);
+
+	if (vm->policy.merge != PMP_MERGE_FAULT || (g->flags & PMP_GF_LEAF))
+		return;
+	if (!(pmp_chunk_of(vm, gfn)->blocks & PMP_CF_HUGE)) {
+		if (!range_full(vm, gfn, PMP_LEVEL_2M) || !try_promote(ev, gfn, PMP_LEVEL_2M))
+			return;
+	}
+	if (range_full(vm, gfn, PMP_LEVEL_1G))
+		try_promote(ev, gfn, PMP_LEVEL_1G);
+}
+
+int pmp_promote(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out)
+{
+	struct pmp_event ev;
+	enum pmp_reason why;
+	int err;
+
+	if (gfn >= vm->gfn_end)
+		return -ERANGE;
+	if (pmp_leaf_level(vm, gfn) >= PMP_LEVEL_2M)
+		return -EEXIST;
+	why = pmp_merge_blocker(vm, gfn, PMP_LEVEL_2M, true);
+	if (why == PMP_REASON_NOT_MAPPED || why == PMP_REASON_NOT_ACCEPTED)
+		return -EAGAIN;
+	if (why)
+		return -EBUSY;
+	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_MERGE, 3);
+	if (err)
+		return err;
+	vm->stats.decision[PMP_DECISION_MERGE].tried++;
+	vm->stats.decision[PMP_DECISION_MERGE].applied++;
+	pmp_promote_emit(&ev, gfn, PMP_LEVEL_2M);
+	pmp_event_end(&ev);
+	return 0;
+}
+
+/* merge=blocked: block an eligible candidate's leaves; its next fault decides. */
+static bool try_block(struct pmp_event *ev, uint64_t ci)
+{
+	struct pmp_vm *vm = ev->vm;
+	struct pmp_decision_stats *d = &vm->stats.decision[PMP_DECISION_MERGE];
+	uint64_t head = ci << PMP_CHUNK_SHIFT;
+	enum pmp_reason why = pmp_merge_blocker(vm, head, PMP_LEVEL_2M, needs_accept(vm, head));
+
+	d->tried++;
+	if (why) {
+		d->refused[why]++;
+		return false;
+	}
+	d->applied++;
+	pmp_emit(ev, PMP_ACT_BLOCK, PMP_LEVEL_4K, head, PMP_CHUNK_PAGES);
+	if (vm->vm_type == PMP_VM_TDX)
+		pmp_emit(ev, PMP_ACT_TRACK, PMP_LEVEL_4K, head, PMP_CHUNK_PAGES);
+	pmp_chunk_set_flags(vm, ci, PMP_CF_BLOCKED, 0);
+	return true;
+}
+
+/* One candidate chunk, or the 1 GiB range starting at it. */
+static bool tick_one(struct pmp_event *ev, uint64_t ci)
+{
+	struct pmp_vm *vm = ev->vm;
+	uint32_t f = pmp_chunks(vm)[ci].blocks;
+
+	if (!(f & PMP_CF_CAND) || (f & PMP_CF_BLOCKED))
+		return false;
+	if (vm->policy.merge == PMP_MERGE_BLOCKED)
+		return try_block(ev, ci);
+	return try_promote(ev, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_2M);
+}
+
+/* A 1 GiB range made of 2 MiB leaves only is a candidate for a 1 GiB leaf. */
+static bool giant_candidate(const struct pmp_vm *vm, uint64_t g)
+{
+	const struct pmp_giant *gi = &pmp_giants(vm)[g];
+
+	return !(gi->flags & PMP_GF_LEAF) && gi->nr_huge == pmp_giant_children(vm, g) &&
+	       pmp_giant_children(vm, g) == PMP_GIANT_CHUNKS;
+}
+
+int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out)
+{
+	uint64_t ci, start, quota, acted = 0, looked = 0;
+	bool wrapped = false;
+	struct pmp_event ev;
+	int err;
+
+	if (vm->policy.merge != PMP_MERGE_SCAN && vm->policy.merge != PMP_MERGE_BLOCKED)
+		return 0;
+	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_MERGE, 3);
+	if (err)
+		return err;
+	quota = (vm->nr_cand + vm->policy.scan_ratio - 1) / vm->policy.scan_ratio;
+	if (quota < 1)
+		quota = 1;	/* 1 GiB candidates count too */
+	if (quota > (out->cap - out->nr) / 3)
+		quota = (out->cap - out->nr) / 3;
+	start = ci = vm->scan_cursor % vm->nr_chunks;
+	do {
+		uint64_t g = ci / PMP_GIANT_CHUNKS;
+
+		looked++;
+		if (!(ci % PMP_GIANT_CHUNKS) && vm->policy.merge == PMP_MERGE_SCAN &&
+		    giant_candidate(vm, g) && try_promote(&ev, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_1G))
+			acted++;
+		if (!pmp_giants(vm)[g].nr_cand) {
+			ci = (g + 1) * PMP_GIANT_CHUNKS;	/* nothing here: skip in O(1) */
+		} else {
+			acted += tick_one(&ev, ci);
+			ci++;
+		}
+		if (ci >= vm->nr_chunks) {
+			ci = 0;
+			wrapped = true;
+		}
+	} while (!(wrapped && ci >= start) && looked < vm->policy.scan_budget && acted < quota);
+	vm->scan_cursor = ci;
+	vm->stats.scan_work += looked;
+	pmp_event_end(&ev);
+	return (int)looked;
+}

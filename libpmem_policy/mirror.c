@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The MMU mirror: which leaves the caller's MMU has.  A page is covered by
+ * a 1 GiB leaf (its giant has PMP_GF_LEAF), a 2 MiB leaf (its chunk has
+ * PMP_CF_HUGE and no 1 GiB leaf), a 4 KiB leaf (its MAPPED bit, neither
+ * flag) or nothing.  Under a huge leaf every MAPPED bit is set, and a
+ * 1 GiB leaf's chunks all carry PMP_CF_HUGE, so "has 4 KiB leaves" (the
+ * merge candidate flag) is one test per chunk.
+ */
+#include "internal.h"
+
+#define GIANT_PAGES (1ULL << PMP_GIANT_SHIFT)
+
+static bool chunk_mapped(const struct pmp_chunk *c)
+{
+	return (c->mixed | c->value) & PMP_BIT(PMP_PLANE_MAPPED);
+}
+
+/* Re-derive a chunk's candidate flag; a chunk with nothing mapped is not blocked. */
+void pmp_mirror_refresh(struct pmp_vm *vm, uint64_t ci)
+{
+	const struct pmp_chunk *c = &pmp_chunks(vm)[ci];
+	bool mapped = chunk_mapped(c);
+	uint32_t set = 0, clear = 0;
+
+	if (mapped && !(c->blocks & PMP_CF_HUGE))
+		set |= PMP_CF_CAND;
+	else
+		clear |= PMP_CF_CAND;
+	if (!mapped || (c->blocks & PMP_CF_HUGE))
+		clear |= PMP_CF_BLOCKED;
+	pmp_chunk_set_flags(vm, ci, set, clear);
+}
+
+int pmp_leaf_level(const struct pmp_vm *vm, uint64_t gfn)
+{
+	if (gfn >= vm->gfn_end)
+		return -ERANGE;
+	if (pmp_giant_of(vm, gfn)->flags & PMP_GF_LEAF)
+		return PMP_LEVEL_1G;
+	if (pmp_chunk_of(vm, gfn)->blocks & PMP_CF_HUGE)
+		return PMP_LEVEL_2M;
+	return pmp_plane_get(vm, gfn, PMP_PLANE_MAPPED) ? PMP_LEVEL_4K : 0;
+}
+
+/* Break the leaf at @level covering @gfn into leaves one level smaller. */
+void pmp_mirror_unleaf(struct pmp_vm *vm, uint64_t gfn, int level)
+{
+	if (level == PMP_LEVEL_1G)
+		pmp_giant_of(vm, gfn)->flags &= (uint16_t)~PMP_GF_LEAF;
+	else if (level == PMP_LEVEL_2M) {
+		pmp_chunk_set_flags(vm, gfn >> PMP_CHUNK_SHIFT, 0, PMP_CF_HUGE);
+		pmp_mirror_refresh(vm, gfn >> PMP_CHUNK_SHIFT);
+	}
+}
+
+/*
+ * Record a new leaf at @level covering @gfn, replacing what was there.  A
+ * smaller leaf inside a larger one means the caller split the larger one
+ * itself (KVM does, e.g. for an NX exec fault), so the mirror does too.
+ * For a 4 KiB leaf the caller has checked the pool has a block.
+ */
+void pmp_mirror_map(struct pmp_vm *vm, uint64_t gfn, int level)
+{
+	uint64_t pages = PMP_LEVEL_PAGES(level), head = gfn & ~(pages - 1), ci;
+
+	if (level < PMP_LEVEL_1G && (pmp_giant_of(vm, gfn)->flags & PMP_GF_LEAF))
+		pmp_mirror_unleaf(vm, gfn, PMP_LEVEL_1G);
+	if (level < PMP_LEVEL_2M && (pmp_chunk_of(vm, gfn)->blocks & PMP_CF_HUGE))
+		pmp_mirror_unleaf(vm, gfn, PMP_LEVEL_2M);
+	pmp_planes_set(vm, head, pages, PMP_BIT(PMP_PLANE_MAPPED), PMP_BIT(PMP_PLANE_MAPPED));
+	if (level == PMP_LEVEL_4K) {
+		pmp_mirror_refresh(vm, gfn >> PMP_CHUNK_SHIFT);
+		return;
+	}
+	for (ci = head >> PMP_CHUNK_SHIFT; ci < (head + pages) >> PMP_CHUNK_SHIFT; ci++)
+		pmp_chunk_set_flags(vm, ci, PMP_CF_HUGE, PMP_CF_CAND | PMP_CF_BLOCKED);
+	if (level == PMP_LEVEL_1G)
+		pmp_giant_of(vm, gfn)->flags |= PMP_GF_LEAF;
+}
+
+/* Start of the leaf covering @gfn if it is huge, else @gfn itself. */
+static uint64_t leaf_start(const struct pmp_vm *vm, uint64_t gfn)
+{
+	if (pmp_giant_of(vm, gfn)->flags & PMP_GF_LEAF)
+		return gfn & ~(GIANT_PAGES - 1);
+	if (pmp_chunk_of(vm, gfn)->blocks & PMP_CF_HUGE)
+		return gfn & ~(uint64_t)(PMP_CHUNK_PAGES - 1);
+	return gfn;
+}
+
+/* End of the leaf covering @gfn - 1 if it is huge, else @gfn itself. */
+static uint64_t leaf_end(const struct pmp_vm *vm, uint64_t gfn)
+{
+	if (pmp_giant_of(vm, gfn - 1)->flags & PMP_GF_LEAF)
+		return ((gfn - 1) | (GIANT_PAGES - 1)) + 1;
+	if (pmp_chunk_of(vm, gfn - 1)->blocks & PMP_CF_HUGE)
+		return ((gfn - 1) | (PMP_CHUNK_PAGES - 1)) + 1;
+	return gfn;
+}
+
+/* The range a zap of [gfn, gfn + npages) really clears: crossing huge leaves whole. */
+void pmp_mirror_extent(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint64_t *lo,
+		       uint64_t *hi)
+{
+	*lo = leaf_start(vm, gfn);
+	*hi = leaf_end(vm, gfn + npages);
+}
+
+/*
+ * Remove every leaf intersecting [gfn, gfn + npages), as KVM's zap does: a
+ * huge leaf crossing an edge goes whole.  Widening only adds whole chunks,
+ * so the pool need is that of clearing MAPPED on the range itself.
+ */
+void pmp_mirror_zap(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
+{
+	uint64_t lo = leaf_start(vm, gfn), hi = leaf_end(vm, gfn + npages), ci, g;
+
+	for (g = lo >> PMP_GIANT_SHIFT; g <= (hi - 1) >> PMP_GIANT_SHIFT; g++)
+		pmp_giants(vm)[g].flags &= (uint16_t)~PMP_GF_LEAF;
+	pmp_planes_set(vm, lo, hi - lo, PMP_BIT(PMP_PLANE_MAPPED), 0);
+	for (ci = lo >> PMP_CHUNK_SHIFT; ci <= (hi - 1) >> PMP_CHUNK_SHIFT; ci++) {
+		if (pmp_chunks(vm)[ci].blocks & PMP_CF_HUGE)
+			pmp_chunk_set_flags(vm, ci, 0, PMP_CF_HUGE);
+		pmp_mirror_refresh(vm, ci);
+	}
+}
+
+/* Is there a leaf of exactly @level intersecting the range? */
+bool pmp_mirror_any_leaf(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages, int level)
+{
+	uint64_t last = gfn + npages - 1, i;
+
+	if (level == PMP_LEVEL_1G) {
+		for (i = gfn >> PMP_GIANT_SHIFT; i <= last >> PMP_GIANT_SHIFT; i++)
+			if (pmp_giants(vm)[i].flags & PMP_GF_LEAF)
+				return true;
+		return false;
+	}
+	for (i = gfn >> PMP_CHUNK_SHIFT; i <= last >> PMP_CHUNK_SHIFT; i++) {
+		if (pmp_giants(vm)[i / PMP_GIANT_CHUNKS].flags & PMP_GF_LEAF)
+			continue;
+		if (level == PMP_LEVEL_2M ? pmp_chunks(vm)[i].blocks & PMP_CF_HUGE :
+					    pmp_chunks(vm)[i].blocks & PMP_CF_CAND)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Mirror invariants: 1 GiB leaves sit on huge, fully mapped chunks; huge
+ * chunks are fully mapped; candidate and blocked flags match the leaves;
+ * counts of candidates and pins match their bits.
+ */
+int pmp_mirror_check(const struct pmp_vm *vm)
+{
+	uint64_t ci, nr_cand = 0;
+
+	for (ci = 0; ci < vm->nr_chunks; ci++) {
+		const struct pmp_chunk *c = &pmp_chunks(vm)[ci];
+		const struct pmp_giant *g = &pmp_giants(vm)[ci / PMP_GIANT_CHUNKS];
+		uint32_t f = c->blocks;
+		bool full = pmp_plane_uniform(vm, ci, PMP_PLANE_MAPPED) == 1;
+		bool cand = chunk_mapped(c) && !(f & PMP_CF_HUGE);
+
+		if (((g->flags & PMP_GF_LEAF) && !(f & PMP_CF_HUGE)) ||
+		    ((f & PMP_CF_HUGE) && !full) || !!(f & PMP_CF_CAND) != cand ||
+		    ((f & PMP_CF_BLOCKED) && !cand))
+			return -EUCLEAN;
+		nr_cand += cand;
+	}
+	if (nr_cand != vm->nr_cand || vm->nr_pinned > vm->pin_high_water ||
+	    pmp_plane_count(vm, 0, vm->nr_chunks << PMP_CHUNK_SHIFT, PMP_PLANE_PINNED) !=
+	    vm->nr_pinned)
+		return -EUCLEAN;
+	return 0;
+}

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Pinning (SEV): the PINNED plane is the truth, 1 bit per 4 KiB page.  Pages
+ * are pinned at launch or at their first fault, per the policy, and only
+ * teardown unpins them: zaps, memslot updates, recycled shadow pages and
+ * dropped roots never do (the seed thread's data-corruption case), and an
+ * SPTE software bit is only a hint that those events lose.
+ */
+#include "internal.h"
+
+#define PINNED PMP_BIT(PMP_PLANE_PINNED)
+
+/* EPT: bits 52-62 are ignored by hardware; KVM uses 52-58 (A/D type, saved
+ * access bits, host/MMU-writable) and 60-61 have SSS/SPP meanings, so 59.
+ * NPT: bits 52-58 are available; KVM's A/D type and saved bits take 52-56,
+ * so 57. */
+#define SPTE_PINNED_EPT (1ULL << 59)
+#define SPTE_PINNED_NPT (1ULL << 57)
+
+/*
+ * Can [gfn, gfn + npages) be pinned?  Counts the runs of pages not yet
+ * pinned (one PIN action each) and checks the pin limit; the caller checks
+ * the pool for this and its other plane updates together.
+ */
+int pmp_pin_plan(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_t *runs)
+{
+	uint64_t end = gfn + npages, newly = 0, g = gfn, e;
+
+	*runs = 0;
+	while ((g = pmp_plane_next(vm, g, end, PMP_PLANE_PINNED, false)) < end) {
+		e = pmp_plane_next(vm, g, end, PMP_PLANE_PINNED, true);
+		newly += e - g;
+		(*runs)++;
+		g = e;
+	}
+	return vm->policy.pin_limit && vm->nr_pinned + newly > vm->policy.pin_limit ? -ENOMEM : 0;
+}
+
+/* Count a refused pin: over the limit, or out of pool blocks. */
+int pmp_pin_refused(struct pmp_vm *vm, enum pmp_reason why)
+{
+	struct pmp_decision_stats *d = &vm->stats.decision[PMP_DECISION_PIN];
+
+	d->tried++;
+	d->refused[why]++;
+	return -ENOMEM;
+}
+
+/* Pin the runs pmp_pin_plan() counted: one PIN action each. */
+void pmp_pin_apply(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
+{
+	struct pmp_vm *vm = ev->vm;
+	uint64_t end = gfn + npages, g = gfn, e;
+
+	while ((g = pmp_plane_next(vm, g, end, PMP_PLANE_PINNED, false)) < end) {
+		e = pmp_plane_next(vm, g, end, PMP_PLANE_PINNED, true);
+		pmp_emit(ev, PMP_ACT_PIN, 0, g, e - g);
+		vm->nr_pinned += e - g;
+		g = e;
+	}
+	pmp_planes_set(vm, gfn, npages, PINNED, PINNED);
+	if (vm->nr_pinned > vm->pin_high_water)
+		vm->pin_high_water = vm->nr_pinned;
+}
+
+int pmp_pin_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, struct pmp_actions *out)
+{
+	struct pmp_event ev;
+	uint32_t runs;
+	int err;
+
+	if (vm->vm_type != PMP_VM_SEV || vm->policy.pin == PMP_PIN_NONE)
+		return -EINVAL;
+	err = pmp_range_check(gfn, npages, vm->gfn_end);
+	if (err)
+		return err;
+	if (pmp_pin_plan(vm, gfn, npages, &runs))
+		return pmp_pin_refused(vm, PMP_REASON_PIN_LIMIT);
+	if (pmp_planes_blocks_needed(vm, gfn, npages, PINNED, PINNED) >
+	    vm->pool_blocks - vm->pool_used)
+		return pmp_pin_refused(vm, PMP_REASON_POOL);
+	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_LAUNCH, runs);
+	if (err)
+		return err;
+	pmp_pin_apply(&ev, gfn, npages);
+	vm->stats.decision[PMP_DECISION_PIN].tried++;
+	vm->stats.decision[PMP_DECISION_PIN].applied++;
+	pmp_event_end(&ev);
+	return 0;
+}
+
+int pmp_is_pinned(const struct pmp_vm *vm, uint64_t gfn)
+{
+	if (gfn >= vm->gfn_end)
+		return -ERANGE;
+	return pmp_plane_get(vm, gfn, PMP_PLANE_PINNED);
+}
+
+uint64_t pmp_nr_pinned(const struct pmp_vm *vm)
+{
+	return vm->nr_pinned;
+}
+
+/*
+ * Teardown: one ZAP of everything, then UNPIN runs until the array is full.
+ * *@cursor is 0 before the zap, then the next gfn to look at plus one.
+ * Unpinning maximal runs clears only whole chunks or chunks already mixed,
+ * so it never needs a pool block.
+ */
+int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
+{
+	uint64_t span = vm->nr_chunks << PMP_CHUNK_SHIFT, g, e;
+	struct pmp_event ev;
+	int err;
+
+	if (!cursor || *cursor > span + 1)
+		return -EINVAL;
+	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_TEARDOWN, 1);
+	if (err)
+		return err;
+	if (!*cursor) {
+		if (pmp_plane_next(vm, 0, span, PMP_PLANE_MAPPED, true) < span) {
+			pmp_emit(&ev, PMP_ACT_ZAP, 0, 0, span);
+			pmp_mirror_zap(vm, 0, span);
+		}
+		*cursor = 1;
+	}
+	for (g = *cursor - 1; out->nr < out->cap; g = e) {
+		g = pmp_plane_next(vm, g, span, PMP_PLANE_PINNED, true);
+		if (g == span)
+			break;
+		e = pmp_plane_next(vm, g, span, PMP_PLANE_PINNED, false);
+		pmp_emit(&ev, PMP_ACT_UNPIN, 0, g, e - g);
+		pmp_planes_set(vm, g, e - g, PINNED, 0);
+		vm->nr_pinned -= e - g;
+	}
+	pmp_event_end(&ev);
+	*cursor = pmp_plane_next(vm, g, span, PMP_PLANE_PINNED, true) + 1;
+	return *cursor == span + 1 ? 0 : 1;
+}
+
+uint64_t pmp_spte_mark_pinned(uint64_t spte, enum pmp_spte_format format, bool pinned)
+{
+	uint64_t bit = format == PMP_SPTE_EPT ? SPTE_PINNED_EPT :
+		       format == PMP_SPTE_NPT ? SPTE_PINNED_NPT : 0;
+
+	return pinned ? spte | bit : spte & ~bit;
+}
+
+bool pmp_spte_pinned(uint64_t spte, enum pmp_spte_format format)
+{
+	if (format == PMP_SPTE_EPT)
+		return spte & SPTE_PINNED_EPT;
+	return format == PMP_SPTE_NPT && (spte & SPTE_PINNED_NPT);
+}
