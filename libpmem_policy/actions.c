@@ -41,8 +41,9 @@ void pmp_emit(struct pmp_event *ev, enum pmp_action_type type, int level, uint64
 	a->gfn = gfn;
 	a->npages = npages;
 	ev->vm->stats.actions[type]++;
+	/* what needs mmu_lock for write: changing leaves that exist */
 	if (type != PMP_ACT_PIN && type != PMP_ACT_UNPIN && type != PMP_ACT_FLUSH &&
-	    type != PMP_ACT_TRACK)
+	    type != PMP_ACT_TRACK && type != PMP_ACT_MAP)
 		ev->changed_leaves = true;
 }
 
@@ -50,7 +51,7 @@ const char *pmp_action_name(unsigned int type)
 {
 	static const char *const names[PMP_ACT_NR] = {
 		"pin", "unpin", "zap", "split", "block", "unblock", "track", "demote",
-		"promote", "flush",
+		"promote", "flush", "map",
 	};
 
 	return type < PMP_ACT_NR ? names[type] : "?";

@@ -88,10 +88,15 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 	if (pmp_chunk_of(vm, f->gfn)->blocks & PMP_CF_BLOCKED) {
 		/* the 4 KiB leaves are there, blocked: promote or unblock */
 		blocked_fault(&ev, f, level, why);
-		if (level == PMP_LEVEL_1G)
+		if (level == PMP_LEVEL_1G) {
+			pmp_emit(&ev, PMP_ACT_MAP, level, head, pages);
 			pmp_mirror_map(vm, head, level);
+		}
 	} else {
+		ev.cause = PMP_CAUSE_FAULT;
+		pmp_emit(&ev, PMP_ACT_MAP, level, head, pages);
 		pmp_mirror_map(vm, head, level);
+		ev.cause = PMP_CAUSE_MERGE;
 		if (level < PMP_LEVEL_1G)
 			pmp_merge_after_fill(&ev, f->gfn);
 	}

@@ -94,7 +94,7 @@ struct pmp_vm {
 	uint32_t nr_vtls;
 	uint32_t max_slots;
 	uint32_t nr_vcpus;
-	uint64_t gfn_end;	/* caller's limit */
+	uint64_t gfn_end;	/* the caller's limit: every range must end by it */
 	uint64_t nr_chunks;	/* span rounded up to 2 MiB */
 	uint64_t nr_giants;
 	uint64_t bytes;
@@ -122,9 +122,12 @@ static inline struct pmp_slot_state *pmp_slots(const struct pmp_vm *vm)
 	return pmp_at(vm, vm->off_slots);
 }
 
-static inline struct pmp_stats *pmp_vcpu_stats(const struct pmp_vm *vm)
+/* Each vCPU's counters start on their own cache line: no false sharing. */
+#define PMP_STATS_STRIDE ((sizeof(struct pmp_stats) + 63) & ~(size_t)63)
+
+static inline struct pmp_stats *pmp_vcpu_stats(const struct pmp_vm *vm, uint32_t vcpu)
 {
-	return pmp_at(vm, vm->off_stats);
+	return pmp_at(vm, vm->off_stats + (uint64_t)vcpu * PMP_STATS_STRIDE);
 }
 
 static inline struct pmp_chunk *pmp_chunks(const struct pmp_vm *vm)

@@ -13,7 +13,6 @@ enum pmp_reason pmp_level_blocker(const struct pmp_vm *vm, const struct pmp_slot
 	const struct pmp_chunk *c = pmp_chunk_of(vm, f->gfn);
 	const struct pmp_giant *g = pmp_giant_of(vm, f->gfn);
 	uint64_t pages = PMP_LEVEL_PAGES(level), head = f->gfn & ~(pages - 1);
-	uint64_t backing = s->userspace_addr;
 	uint16_t uniform, value;
 
 	if (level > vm->policy.max_level)
@@ -29,9 +28,10 @@ enum pmp_reason pmp_level_blocker(const struct pmp_vm *vm, const struct pmp_slot
 		return PMP_REASON_GUEST_ACCEPT;
 	if (head < s->base_gfn || head + pages > s->base_gfn + s->npages)
 		return PMP_REASON_SLOT_BOUNDARY;
-	if ((s->flags & PMP_SLOT_GUEST_MEMFD) && (f->flags & PMP_FAULT_PRIVATE))
-		backing = s->gmem_offset;
-	if ((s->base_gfn ^ (backing >> PMP_PAGE_SHIFT)) & (pages - 1))
+	if ((s->base_gfn ^ (s->userspace_addr >> PMP_PAGE_SHIFT)) & (pages - 1))
+		return PMP_REASON_MISALIGNED;
+	if ((s->flags & PMP_SLOT_GUEST_MEMFD) && (f->flags & PMP_FAULT_PRIVATE) &&
+	    ((s->base_gfn ^ (s->gmem_offset >> PMP_PAGE_SHIFT)) & (pages - 1)))
 		return PMP_REASON_MISALIGNED;
 
 	if (level == PMP_LEVEL_2M) {
@@ -99,7 +99,7 @@ int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason 
 		return err;
 	level = pmp_fault_level(vm, s, f, PMP_VTL_PLANES(f->vtl), &why_not);
 
-	stats = &pmp_vcpu_stats(vm)[f->vcpu];
+	stats = pmp_vcpu_stats(vm, f->vcpu);
 	d = &stats->decision[PMP_DECISION_MAX_LEVEL];
 	d->tried++;
 	if (why_not)

@@ -428,15 +428,16 @@ void pmp_giant_recount(const struct pmp_vm *vm, uint64_t g, struct pmp_giant *ou
 /*
  * Pool invariants, checked without scratch memory: every chain is as long
  * as its mask says, ends there and holds only non-uniform blocks; every
- * index is in range; the free list ends; and chained plus free blocks add
- * up to the pool.
+ * index is in range; the free list ends; and the chained and free indices
+ * together are each index exactly once (their count, sum and sum of squares
+ * match 1..N, so a block both chained and free cannot hide behind a leak).
  */
 int pmp_pool_check(const struct pmp_vm *vm)
 {
 	const struct pmp_chunk *chunks = pmp_chunks(vm);
 	const uint32_t *links = pmp_links(vm);
-	uint64_t ci, chained = 0;
-	uint32_t b, nr_free = 0;
+	uint64_t ci, seen = 0, sum = 0, sq = 0, want_sum = 0, want_sq = 0;
+	uint32_t b;
 
 	for (ci = 0; ci < vm->nr_chunks; ci++) {
 		const struct pmp_chunk *c = &chunks[ci];
@@ -450,17 +451,27 @@ int pmp_pool_check(const struct pmp_vm *vm)
 				return -EUCLEAN;
 			if (block_uniform(&pmp_blocks(vm)[b - 1]) >= 0)
 				return -EUCLEAN;
+			seen++;
+			sum += b;
+			sq += (uint64_t)b * b;
 			b = links[b - 1];
 		}
 		if (b)
 			return -EUCLEAN;
-		chained += len;
 	}
+	if (seen != vm->pool_used)
+		return -EUCLEAN;
 	for (b = vm->free_head; b; b = links[b - 1]) {
-		if (b > vm->pool_blocks || ++nr_free > vm->pool_blocks)
+		if (b > vm->pool_blocks || ++seen > vm->pool_blocks)
 			return -EUCLEAN;
+		sum += b;
+		sq += (uint64_t)b * b;
 	}
-	if (chained != vm->pool_used || nr_free != vm->pool_blocks - vm->pool_used)
+	for (b = 1; b <= vm->pool_blocks; b++) {
+		want_sum += b;
+		want_sq += (uint64_t)b * b;
+	}
+	if (seen != vm->pool_blocks || sum != want_sum || sq != want_sq)
 		return -EUCLEAN;
 	return vm->pool_used > vm->pool_high_water ? -EUCLEAN : 0;
 }

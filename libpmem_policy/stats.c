@@ -8,21 +8,23 @@
 
 void pmp_vm_stats(const struct pmp_vm *vm, struct pmp_stats *out)
 {
-	const uint64_t *in = (const uint64_t *)pmp_vcpu_stats(vm);
 	uint64_t *sum = (uint64_t *)out;
 	uint32_t v;
 	size_t i;
 
 	pmp_memcpy(out, &vm->stats, sizeof(*out));
-	for (v = 0; v < vm->nr_vcpus; v++, in += STATS_WORDS)
+	for (v = 0; v < vm->nr_vcpus; v++) {
+		const uint64_t *in = (const uint64_t *)pmp_vcpu_stats(vm, v);
+
 		for (i = 0; i < STATS_WORDS; i++)
 			sum[i] += in[i];
+	}
 	out->pin_high_water = vm->pin_high_water;
 }
 
 void pmp_vm_stats_reset(struct pmp_vm *vm)
 {
-	pmp_memset(pmp_vcpu_stats(vm), 0, vm->nr_vcpus * sizeof(struct pmp_stats));
+	pmp_memset(pmp_vcpu_stats(vm, 0), 0, vm->nr_vcpus * PMP_STATS_STRIDE);
 	pmp_memset(&vm->stats, 0, sizeof(vm->stats));
 	vm->pin_high_water = vm->nr_pinned;
 }

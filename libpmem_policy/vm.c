@@ -42,7 +42,7 @@ static int compute_layout(const struct pmp_geometry *geo, struct layout *l)
 	l->off_slots = off;
 	off = ALIGN64(off + (uint64_t)geo->max_slots * sizeof(struct pmp_slot_state));
 	l->off_stats = off;
-	off = ALIGN64(off + (uint64_t)geo->nr_vcpus * sizeof(struct pmp_stats));
+	off = ALIGN64(off + (uint64_t)geo->nr_vcpus * PMP_STATS_STRIDE);
 	l->off_chunks = off;
 	off = ALIGN64(off + l->nr_chunks * sizeof(struct pmp_chunk));
 	l->off_giants = off;
@@ -51,7 +51,8 @@ static int compute_layout(const struct pmp_geometry *geo, struct layout *l)
 	off = ALIGN64(off + (uint64_t)l->pool_blocks * sizeof(struct pmp_block));
 	l->off_links = off;
 	l->bytes = ALIGN64(off + (uint64_t)l->pool_blocks * sizeof(uint32_t));
-	return 0;
+	/* a 32-bit host cannot address more */
+	return l->bytes > (size_t)-1 ? -ERANGE : 0;
 }
 
 int pmp_vm_bound(const struct pmp_geometry *geo, uint64_t *bytes)
@@ -270,7 +271,8 @@ void pmp_vm_info(const struct pmp_vm *vm, struct pmp_vm_info *out)
 {
 	pmp_memset(out, 0, sizeof(*out));
 	out->bytes = vm->bytes;
-	out->gfn_end = vm->nr_chunks << PMP_CHUNK_SHIFT;
+	out->gfn_end = vm->gfn_end;
+	out->span = vm->nr_chunks << PMP_CHUNK_SHIFT;
 	out->nr_chunks = vm->nr_chunks;
 	out->pool_blocks = vm->pool_blocks;
 	out->pool_used = vm->pool_used;

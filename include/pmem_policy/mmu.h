@@ -42,6 +42,8 @@ struct pmp_fault;
  * @PMP_ACT_PROMOTE: merge the leaves of the range into one leaf at @level
  *	(TDH.MEM.PAGE.PROMOTE; zap and re-fault elsewhere).
  * @PMP_ACT_FLUSH: flush the TLBs for the range.
+ * @PMP_ACT_MAP: install the faulting leaf at @level over the range,
+ *	replacing smaller leaves there (TDH.MEM.PAGE.AUG for TDX private).
  * @PMP_ACT_NR: number of action types.
  */
 enum pmp_action_type {
@@ -55,6 +57,7 @@ enum pmp_action_type {
 	PMP_ACT_DEMOTE,
 	PMP_ACT_PROMOTE,
 	PMP_ACT_FLUSH,
+	PMP_ACT_MAP,
 	PMP_ACT_NR,
 };
 
@@ -129,10 +132,11 @@ struct pmp_actions {
  *	allows now.
  * @out: where the actions go.
  *
- * Records the new leaf; pins its pages per the policy (PIN actions for the
- * runs of pages not yet pinned); promotes per the merge strategy when this
- * fault completes a fully mapped, eligible 2 MiB range (PMP_MERGE_FAULT) or
- * hits a blocked one (PMP_MERGE_BLOCKED: PROMOTE if eligible, else UNBLOCK).
+ * The actions, in order: PIN runs for pages not yet pinned (per the
+ * policy), then MAP of the leaf, then a promote if this fault completes a
+ * fully mapped, eligible 2 MiB range (merge=fault).  A fault on a range a
+ * merge tick blocked gets PROMOTE (if eligible at 2 MiB) or UNBLOCK instead
+ * of MAP: its leaves are there, only not present.
  *
  * Return: 0; -EINVAL as pmp_max_level() or for a @level above what it
  * allows; -ENOMEM when pinning would pass the pin limit or the pool is

@@ -51,6 +51,7 @@ enum pmp_split {
  * @merge: enum pmp_merge, key merge: none, scan, fault, blocked.
  * @inhibit: enum pmp_inhibit, key inhibit: oneway, clear.
  * @split: enum pmp_split, key split: zap, inplace.
+ * @pad: zero (a policy with it set is invalid).
  * @pin_limit: most pages pinned at once, 0 for no limit (RLIMIT_MEMLOCK in
  *	pages), key pin_limit.
  * @scan_ratio: a merge tick handles at most 1/@scan_ratio of the split

@@ -55,7 +55,8 @@ enum pmp_vm_type {
 /**
  * struct pmp_geometry - the shape of a VM, fixed for its lifetime.
  * @sz: sizeof(struct pmp_geometry), so the struct can grow (libbpf-style).
- * @gfn_end: guest frames [0, @gfn_end) are tracked; rounded up to 2 MiB.
+ * @gfn_end: guest frames [0, @gfn_end) are tracked (state is kept for the
+ *	span rounded up to 2 MiB; ranges must still end by @gfn_end).
  * @max_slots: memslot ids run from 0 to @max_slots - 1.
  * @nr_vcpus: counter sets for shared-access calls, one per vCPU (>= 1).
  * @nr_vtls: virtual trust levels with their own protections (1..3).
@@ -131,9 +132,9 @@ PMP_API void pmp_vm_policy(const struct pmp_vm *vm, struct pmp_policy *out);
  * @flags: PMP_SLOT_*.
  *
  * Both addresses must be 4 KiB aligned.  A huge mapping needs the gfn
- * congruent to the backing address modulo the huge page size (KVM's ugfn
- * rule): @gmem_offset for private faults on a guest_memfd slot,
- * @userspace_addr otherwise.
+ * congruent to @userspace_addr modulo the huge page size (KVM's ugfn rule,
+ * which KVM applies through lpage_info to every fault), and a private fault
+ * on a guest_memfd slot needs @gmem_offset congruent too.
  */
 struct pmp_slot {
 	uint64_t base_gfn;
@@ -200,7 +201,8 @@ PMP_API int pmp_slot_get(const struct pmp_vm *vm, uint32_t id, struct pmp_slot *
 /**
  * struct pmp_vm_info - sizes and pool occupancy.
  * @bytes: bytes of state in use (what pmp_vm_bound() returned).
- * @gfn_end: tracked span, rounded up to 2 MiB.
+ * @gfn_end: the geometry's gfn_end: every range must end by it.
+ * @span: gfn_end rounded up to 2 MiB: what the descriptors cover.
  * @nr_chunks: 2 MiB descriptors.
  * @pool_blocks: blocks in the pool.
  * @pool_used: blocks holding a non-uniform chunk's bitmap now.
@@ -210,6 +212,7 @@ PMP_API int pmp_slot_get(const struct pmp_vm *vm, uint32_t id, struct pmp_slot *
 struct pmp_vm_info {
 	uint64_t bytes;
 	uint64_t gfn_end;
+	uint64_t span;
 	uint64_t nr_chunks;
 	uint32_t pool_blocks;
 	uint32_t pool_used;

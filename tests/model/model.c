@@ -217,9 +217,10 @@ static enum pmp_reason blocker(const struct model *m, const struct pmp_slot *s,
 		return PMP_REASON_GUEST_ACCEPT;
 	if (head < s->base_gfn || head + pages > s->base_gfn + s->npages)
 		return PMP_REASON_SLOT_BOUNDARY;
-	if ((s->flags & PMP_SLOT_GUEST_MEMFD) && (f->flags & PMP_FAULT_PRIVATE))
-		addr = s->gmem_offset;
 	if ((s->base_gfn - addr / 4096) % pages)
+		return PMP_REASON_MISALIGNED;
+	if ((s->flags & PMP_SLOT_GUEST_MEMFD) && (f->flags & PMP_FAULT_PRIVATE) &&
+	    (s->base_gfn - s->gmem_offset / 4096) % pages)
 		return PMP_REASON_MISALIGNED;
 	for (i = head; i < head + pages; i++) {
 		any |= m->page[i];

@@ -106,7 +106,8 @@ START_TEST(info_and_rounding)
 	tvm_init(&t, &geo);
 	pmp_vm_info(t.vm, &info);
 	ck_assert_uint_eq(info.bytes, t.bytes);
-	ck_assert_uint_eq(info.gfn_end, GFNS_PER_1G + GFNS_PER_2M);	/* rounded up */
+	ck_assert_uint_eq(info.gfn_end, GFNS_PER_1G + 3);
+	ck_assert_uint_eq(info.span, GFNS_PER_1G + GFNS_PER_2M);	/* rounded up */
 	ck_assert_uint_eq(info.nr_chunks, 513);
 	ck_assert_uint_eq(info.pool_blocks, 513);			/* default: one per chunk */
 	ck_assert_uint_eq(info.pool_used, 0);
@@ -160,7 +161,8 @@ END_TEST
 /* Each corruption below must be caught by pmp_vm_check(). */
 enum corruption {
 	C_MAGIC, C_GIANT_COUNT, C_GIANT_UNIFORM, C_VALUE_AND_MIXED, C_CHAIN_SHORT, C_FREE_LEAK,
-	C_FREE_CYCLE, C_BLOCK_UNIFORM, C_SLOT_COUNT, C_SLOT_OVERLAP, C_POLICY, C_NR,
+	C_FREE_CYCLE, C_BLOCK_UNIFORM, C_SLOT_COUNT, C_SLOT_OVERLAP, C_POLICY, C_CHAINED_AND_FREE,
+	C_NR,
 };
 
 START_TEST(check_catches)
@@ -216,6 +218,12 @@ START_TEST(check_catches)
 		break;
 	case C_POLICY:
 		vm->policy.max_level = 0;
+		break;
+	case C_CHAINED_AND_FREE:
+		/* a chained block put back on the free list in place of a free one,
+		 * which leaks: the counts still add up */
+		pmp_links(vm)[b] = pmp_links(vm)[vm->free_head - 1];
+		vm->free_head = b + 1;
 		break;
 	}
 	ck_assert_msg(pmp_vm_check(vm) == -EUCLEAN, "corruption %d not caught", _i);

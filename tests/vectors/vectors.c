@@ -89,10 +89,11 @@ static const struct pmp_vstep unaligned[] = {
 	Q(0, M2, L4K, MISALIGNED),
 	SLOT(1, G1, G1, UA + 0x200000, 0, 0),
 	Q(1, G1 + 5, L2M, MISALIGNED),
-	/* guest_memfd: private faults align on the file offset, shared on the address */
+	/* guest_memfd: every fault needs the address aligned (lpage_info), a
+	 * private one the file offset too */
 	GMEM_SLOT(2, 4 * G1, G1, UA + 0x1000, 0, 0),
 	Q(2, 4 * G1, L4K, MISALIGNED),
-	QP(2, 4 * G1, L1G, NONE),
+	QP(2, 4 * G1, L4K, MISALIGNED),
 	GMEM_SLOT(3, 5 * G1, G1, UA, 0x1000, 0),
 	QP(3, 5 * G1, L4K, MISALIGNED),
 	Q(3, 5 * G1, L1G, NONE),
