@@ -44,7 +44,7 @@ LIB_A := $(B)/libpmem_policy.a
 LIB_SO := $(B)/libpmem_policy.so.$(VERSION)
 PC := $(B)/pmem_policy.pc
 
-TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/model/*.c)) tests/vectors/vectors.c
+TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/model/*.c tests/sim/*.c)) tests/vectors/vectors.c
 TEST_BIN := $(B)/tests/unit
 DEMO_BIN := $(B)/tools/pmp-demo
 

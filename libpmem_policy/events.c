@@ -159,6 +159,8 @@ int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *o
 		pmp_chunk_set_flags(vm, ci, PMP_CF_INHIBIT, 0);
 	for (; ci < (gfn + pages + PMP_CHUNK_PAGES - 1) >> PMP_CHUNK_SHIFT; ci++)
 		maybe_lift_inhibit(vm, ci);
+	/* after the guest's accept succeeds: a promote it completes */
+	ev.cause = PMP_CAUSE_MERGE;
 	pmp_merge_after_fill(&ev, gfn);
 	pmp_event_end(&ev);
 	return 0;

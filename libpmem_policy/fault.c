@@ -12,7 +12,11 @@
 /* Room besides PIN runs: a blocked-range promote, or two promotes of 3 steps. */
 #define MAP_ACTIONS 8
 
-/* A fault on a range whose 4 KiB leaves a merge tick blocked. */
+/*
+ * A fault on a range whose 4 KiB leaves a merge tick blocked: promote it if
+ * the fault may be 2 MiB and the range still can be (TDX: still fully
+ * mapped and accepted), else unblock it and map the page if it has no leaf.
+ */
 static void blocked_fault(struct pmp_event *ev, const struct pmp_fault *f, int level,
 			  enum pmp_reason why)
 {
@@ -21,16 +25,19 @@ static void blocked_fault(struct pmp_event *ev, const struct pmp_fault *f, int l
 	struct pmp_decision_stats *d = &vm->stats.decision[PMP_DECISION_MERGE];
 
 	d->tried++;
-	if (level >= PMP_LEVEL_2M) {
-		pmp_emit(ev, PMP_ACT_PROMOTE, PMP_LEVEL_2M, head, PMP_CHUNK_PAGES);
-		pmp_mirror_map(vm, head, PMP_LEVEL_2M);
-		vm->stats.promoted[PMP_LEVEL_2M]++;
+	if (level >= PMP_LEVEL_2M && pmp_promote_ready(vm, head, PMP_LEVEL_2M)) {
+		pmp_promote_emit(ev, head, PMP_LEVEL_2M);
 		d->applied++;
 		return;
 	}
+	d->refused[level >= PMP_LEVEL_2M ? PMP_REASON_NOT_ACCEPTED : why]++;
 	pmp_emit(ev, PMP_ACT_UNBLOCK, PMP_LEVEL_4K, head, PMP_CHUNK_PAGES);
 	pmp_chunk_set_flags(vm, head >> PMP_CHUNK_SHIFT, 0, PMP_CF_BLOCKED);
-	d->refused[why]++;
+	if (!pmp_plane_get(vm, f->gfn, PMP_PLANE_MAPPED)) {
+		ev->cause = PMP_CAUSE_FAULT;
+		pmp_emit(ev, PMP_ACT_MAP, PMP_LEVEL_4K, f->gfn, 1);
+		pmp_mirror_map(vm, f->gfn, PMP_LEVEL_4K);
+	}
 }
 
 /* Which host folio backs this range: what a merge tick may promote to. */
@@ -87,11 +94,7 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 	ev.cause = PMP_CAUSE_MERGE;
 	if (pmp_chunk_of(vm, f->gfn)->blocks & PMP_CF_BLOCKED) {
 		/* the 4 KiB leaves are there, blocked: promote or unblock */
-		blocked_fault(&ev, f, level, why);
-		if (level == PMP_LEVEL_1G) {
-			pmp_emit(&ev, PMP_ACT_MAP, level, head, pages);
-			pmp_mirror_map(vm, head, level);
-		}
+		blocked_fault(&ev, f, level < PMP_LEVEL_1G ? level : PMP_LEVEL_2M, why);
 	} else {
 		ev.cause = PMP_CAUSE_FAULT;
 		pmp_emit(&ev, PMP_ACT_MAP, level, head, pages);

@@ -252,6 +252,7 @@ int pmp_pin_refused(struct pmp_vm *vm, enum pmp_reason why);
 enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, uint64_t gfn, int level,
 				  bool need_full);
 void pmp_promote_emit(struct pmp_event *ev, uint64_t gfn, int level);
+bool pmp_promote_ready(const struct pmp_vm *vm, uint64_t gfn, int level);
 void pmp_merge_after_fill(struct pmp_event *ev, uint64_t gfn);
 
 /* policy.c */

@@ -48,6 +48,13 @@ static bool range_accepted(const struct pmp_vm *vm, uint64_t gfn, int level)
 	return pmp_plane_count(vm, gfn, pages, PMP_PLANE_ACCEPTED) == pages;
 }
 
+/* TDX/SNP private memory promotes only fully mapped and accepted. */
+bool pmp_promote_ready(const struct pmp_vm *vm, uint64_t gfn, int level)
+{
+	return !needs_accept(vm, gfn) || (range_full(vm, gfn, level) &&
+					  range_accepted(vm, gfn, level));
+}
+
 /*
  * Why the range of @level holding @gfn cannot be promoted now, or NONE.
  * Eligibility is that of a fault on it from any VTL, backed by the folio
@@ -83,15 +90,19 @@ enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, uint64_t gfn, int lev
 	return PMP_REASON_NONE;
 }
 
-/* Promote the range of @level holding @gfn: TDX private blocks and tracks first. */
+/*
+ * Promote the range of @level holding @gfn.  TDX private leaves are blocked
+ * and tracked first, unless a merge tick already did (merge=blocked).
+ */
 void pmp_promote_emit(struct pmp_event *ev, uint64_t gfn, int level)
 {
 	struct pmp_vm *vm = ev->vm;
 	uint64_t pages = PMP_LEVEL_PAGES(level), head = gfn & ~(pages - 1);
 
-	if (vm->vm_type == PMP_VM_TDX && pmp_is_private(vm, head)) {
-		pmp_emit(ev, PMP_ACT_BLOCK, level, head, pages);
-		pmp_emit(ev, PMP_ACT_TRACK, level, head, pages);
+	if (vm->vm_type == PMP_VM_TDX && pmp_is_private(vm, head) &&
+	    !(level == PMP_LEVEL_2M && (pmp_chunk_of(vm, head)->blocks & PMP_CF_BLOCKED))) {
+		pmp_emit(ev, PMP_ACT_BLOCK, level - 1, head, pages);
+		pmp_emit(ev, PMP_ACT_TRACK, level - 1, head, pages);
 	}
 	pmp_emit(ev, PMP_ACT_PROMOTE, level, head, pages);
 	pmp_mirror_map(vm, head, level);

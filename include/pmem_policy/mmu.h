@@ -33,7 +33,8 @@ struct pmp_fault;
  * @PMP_ACT_SPLIT: split in place every leaf intersecting the range that is
  *	larger than @level, until those leaves are at most @level.
  * @PMP_ACT_BLOCK: make the leaves at @level in the range non-present,
- *	contents kept (TDH.MEM.RANGE.BLOCK; a plain zap elsewhere).
+ *	contents kept (TDH.MEM.RANGE.BLOCK; a plain zap elsewhere).  Before a
+ *	promote to level L, the range's leaves at L - 1 are blocked.
  * @PMP_ACT_UNBLOCK: make them present again.
  * @PMP_ACT_TRACK: TLB tracking and flush, so blocked leaves can change
  *	(TDH.MEM.TRACK plus IPIs).
@@ -283,7 +284,9 @@ PMP_API int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
  * @gfn: first frame, aligned to @level.
  * @level: the level the guest accepted at.
  * @out: where a leaf larger than @level covers the range, the split the
- *	size mismatch forces.
+ *	size mismatch forces (cause PMP_CAUSE_ACCEPT), which must happen
+ *	before the guest's accept can succeed; then, with merge=fault, a
+ *	promote the accept completes (cause PMP_CAUSE_MERGE), for after it.
  *
  * A 4 KiB accept inhibits 2 MiB for its range.  With inhibit=oneway the
  * inhibit stays; with inhibit=clear it is lifted once every page of the

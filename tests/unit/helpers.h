@@ -76,5 +76,8 @@ Suite *attr_suite(void);
 Suite *level_suite(void);
 Suite *policy_suite(void);
 Suite *random_suite(void);
+Suite *mmu_random_suite(void);
+Suite *mmu_suite(void);
+Suite *scenario_suite(void);
 
 #endif /* PMP_TEST_HELPERS_H */

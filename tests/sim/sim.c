@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The rules simulator (see sim.h): three levels of page-table entries, a
+ * TLB epoch for TDX tracking, and the checks each action must pass.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sim.h"
+
+#define CHUNK 512ULL
+#define GIANT (512ULL * 512ULL)
+#define PRESENT 1U
+
+static int fail(struct sim *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->error, sizeof(s->error), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void sim_init(struct sim *s, int vm_type, uint64_t pages)
+{
+	memset(s, 0, sizeof(*s));
+	s->vm_type = vm_type;
+	s->chunks = (pages + CHUNK - 1) / CHUNK;
+	s->giants = (s->chunks + 511) / 512;
+	s->pages = s->chunks * CHUNK;
+	s->pte4 = calloc(s->pages, sizeof(uint32_t));
+	s->pte2 = calloc(s->chunks, sizeof(uint32_t));
+	s->pte1 = calloc(s->giants, sizeof(uint32_t));
+	s->attr = calloc(s->pages, 1);
+	s->accepted = calloc(s->pages, 1);
+	s->pins = calloc(s->pages, 1);
+	s->folio = calloc(s->chunks, 1);
+	s->inhibit = calloc(s->chunks, 1);
+	s->epoch = 2;
+	s->rng = 0x853c49e6748fea9bULL;
+}
+
+void sim_free(struct sim *s)
+{
+	free(s->pte4);
+	free(s->pte2);
+	free(s->pte1);
+	free(s->attr);
+	free(s->accepted);
+	free(s->pins);
+	free(s->folio);
+	free(s->inhibit);
+}
+
+static bool blocked(uint32_t e)
+{
+	return e >= 2;
+}
+
+/* Blocked before the last TRACK: the TLBs can no longer hold it. */
+static bool tracked(const struct sim *s, uint32_t e)
+{
+	return e >= 2 && e < s->epoch;
+}
+
+int sim_leaf_level(const struct sim *s, uint64_t gfn)
+{
+	if (s->pte1[gfn / GIANT])
+		return 3;
+	if (s->pte2[gfn / CHUNK])
+		return 2;
+	return s->pte4[gfn] ? 1 : 0;
+}
+
+static uint32_t *leaf_entry(const struct sim *s, uint64_t gfn)
+{
+	if (s->pte1[gfn / GIANT])
+		return &s->pte1[gfn / GIANT];
+	if (s->pte2[gfn / CHUNK])
+		return &s->pte2[gfn / CHUNK];
+	return &s->pte4[gfn];
+}
+
+int sim_leaf_state(const struct sim *s, uint64_t gfn)
+{
+	uint32_t e = *leaf_entry(s, gfn);
+
+	return !e ? 0 : blocked(e) ? 2 : 1;
+}
+
+static bool is_private(const struct sim *s, uint64_t gfn)
+{
+	return s->attr[gfn] & SA_PRIVATE;
+}
+
+static bool seamcall(const struct sim *s, uint64_t gfn)
+{
+	return s->vm_type == PMP_VM_TDX && is_private(s, gfn);
+}
+
+/* Split a leaf in place one level down; children inherit its state. */
+static void split_down(struct sim *s, uint64_t gfn, int level)
+{
+	uint64_t i;
+
+	if (level == 3) {
+		uint64_t g = gfn / GIANT;
+
+		for (i = g * 512; i < (g + 1) * 512 && i < s->chunks; i++)
+			s->pte2[i] = s->pte1[g];
+		s->pte1[g] = 0;
+	} else if (level == 2) {
+		uint64_t c = gfn / CHUNK;
+
+		for (i = c * CHUNK; i < (c + 1) * CHUNK; i++)
+			s->pte4[i] = s->pte2[c];
+		s->pte2[c] = 0;
+	}
+}
+
+static uint64_t level_pages(int level)
+{
+	return 1ULL << (9 * (level - 1));
+}
+
+/* Losing an accepted TDX private page is only fine when the guest gave it up. */
+static int check_zap_page(struct sim *s, const struct pmp_action *a, uint64_t gfn)
+{
+	bool inside = gfn >= a->gfn && gfn < a->gfn + a->npages;
+	bool discards = a->cause == PMP_CAUSE_CONVERT || a->cause == PMP_CAUSE_PUNCH ||
+			a->cause == PMP_CAUSE_TEARDOWN;
+
+	if (s->vm_type == PMP_VM_TDX && is_private(s, gfn) && s->accepted[gfn] &&
+	    !(inside && discards))
+		return fail(s, "zap (%s) loses accepted private page %#llx",
+			    pmp_cause_name(a->cause), (unsigned long long)gfn);
+	return 0;
+}
+
+static int zap(struct sim *s, const struct pmp_action *a)
+{
+	uint64_t end = a->gfn + a->npages, i, g, c;
+
+	for (g = a->gfn / GIANT; g <= (end - 1) / GIANT; g++) {
+		if (!s->pte1[g])
+			continue;
+		for (i = g * GIANT; i < (g + 1) * GIANT && i < s->pages; i++)
+			if (check_zap_page(s, a, i))
+				return -1;
+		s->pte1[g] = 0;
+	}
+	for (c = a->gfn / CHUNK; c <= (end - 1) / CHUNK; c++) {
+		if (!s->pte2[c])
+			continue;
+		for (i = c * CHUNK; i < (c + 1) * CHUNK; i++)
+			if (check_zap_page(s, a, i))
+				return -1;
+		s->pte2[c] = 0;
+	}
+	for (i = a->gfn; i < end; i++) {
+		if (s->pte4[i] && check_zap_page(s, a, i))
+			return -1;
+		s->pte4[i] = 0;
+	}
+	return 0;
+}
+
+/* SPLIT/DEMOTE: leaves above @target intersecting the range go down. */
+static int split(struct sim *s, const struct pmp_action *a, int target, bool demote)
+{
+	uint64_t end = a->gfn + a->npages, g, c;
+	bool do1g = demote ? a->level == 3 : target < 3;
+	bool do2m = demote ? a->level == 2 : target < 2;
+	int done = 0;
+
+	for (g = a->gfn / GIANT; do1g && g <= (end - 1) / GIANT; g++) {
+		if (!s->pte1[g])
+			continue;
+		if (demote ? !tracked(s, s->pte1[g]) && seamcall(s, g * GIANT) : seamcall(s, g * GIANT))
+			return fail(s, "%s of a 1G private leaf at %#llx %s", demote ? "demote" : "split",
+				    (unsigned long long)(g * GIANT),
+				    demote ? "not blocked and tracked" : "without block/demote");
+		if (demote)
+			s->pte1[g] = PRESENT;
+		split_down(s, g * GIANT, 3);
+		done++;
+	}
+	for (c = a->gfn / CHUNK; do2m && c <= (end - 1) / CHUNK; c++) {
+		if (!s->pte2[c])
+			continue;
+		if (demote ? !tracked(s, s->pte2[c]) && seamcall(s, c * CHUNK) : seamcall(s, c * CHUNK))
+			return fail(s, "%s of a 2M private leaf at %#llx %s", demote ? "demote" : "split",
+				    (unsigned long long)(c * CHUNK),
+				    demote ? "not blocked and tracked" : "without block/demote");
+		if (demote)
+			s->pte2[c] = PRESENT;
+		split_down(s, c * CHUNK, 2);
+		done++;
+	}
+	return done || !demote ? 0 : fail(s, "demote found no leaf at %#llx",
+					 (unsigned long long)a->gfn);
+}
+
+/* BLOCK/UNBLOCK: every leaf of exactly @level in the range. */
+static int block(struct sim *s, const struct pmp_action *a, bool on)
+{
+	uint64_t end = a->gfn + a->npages, i;
+	int done = 0;
+
+	for (i = a->gfn; i < end; i++) {
+		uint32_t *e = leaf_entry(s, i);
+
+		if (!*e || sim_leaf_level(s, i) != a->level)
+			continue;
+		if (on && !blocked(*e)) {
+			*e = s->epoch;
+			done++;
+		} else if (!on && blocked(*e)) {
+			*e = PRESENT;
+			done++;
+		}
+	}
+	return done ? 0 : fail(s, "%s found nothing to change at %#llx", on ? "block" : "unblock",
+			       (unsigned long long)a->gfn);
+}
+
+static int promote(struct sim *s, const struct pmp_action *a)
+{
+	uint64_t pages = level_pages(a->level), head = a->gfn & ~(pages - 1), i;
+	bool tdx = seamcall(s, head), snp = s->vm_type == PMP_VM_SNP && is_private(s, head);
+
+	for (i = head; i < head + pages; i++) {
+		int lvl = sim_leaf_level(s, i);
+		uint32_t e = *leaf_entry(s, i);
+
+		if ((tdx || snp) && lvl != a->level - 1)
+			return fail(s, "promote to %d: page %#llx is at level %d", a->level,
+				    (unsigned long long)i, lvl);
+		if (tdx && !tracked(s, e))
+			return fail(s, "promote: page %#llx not blocked and tracked",
+				    (unsigned long long)i);
+		if ((tdx || snp) && !s->accepted[i])
+			return fail(s, "promote: page %#llx is pending", (unsigned long long)i);
+	}
+	if (a->level == 3) {
+		memset(&s->pte2[head / CHUNK], 0, 512 * sizeof(uint32_t));
+		s->pte1[head / GIANT] = PRESENT;
+	} else {
+		memset(&s->pte4[head], 0, CHUNK * sizeof(uint32_t));
+		s->pte2[head / CHUNK] = PRESENT;
+	}
+	return sim_check_leaves(s, head, pages);
+}
+
+static int map(struct sim *s, const struct pmp_action *a)
+{
+	uint64_t head = a->gfn;
+
+	if (a->level < 3 && s->pte1[head / GIANT])
+		split_down(s, head, 3);
+	if (a->level < 2 && s->pte2[head / CHUNK])
+		split_down(s, head, 2);
+	if (a->level == 3) {
+		memset(&s->pte2[head / CHUNK], 0, 512 * sizeof(uint32_t));
+		memset(&s->pte4[head], 0, GIANT * sizeof(uint32_t));
+		s->pte1[head / GIANT] = PRESENT;
+	} else if (a->level == 2) {
+		memset(&s->pte4[head], 0, CHUNK * sizeof(uint32_t));
+		s->pte2[head / CHUNK] = PRESENT;
+	} else {
+		s->pte4[head] = PRESENT;
+	}
+	s->faults++;
+	return sim_check_leaves(s, head, a->npages);
+}
+
+static int pin(struct sim *s, const struct pmp_action *a, bool on)
+{
+	uint64_t i;
+
+	if (!on && a->cause != PMP_CAUSE_TEARDOWN)
+		return fail(s, "unpin before teardown (%s) at %#llx", pmp_cause_name(a->cause),
+			    (unsigned long long)a->gfn);
+	for (i = a->gfn; i < a->gfn + a->npages; i++) {
+		if (on ? s->pins[i] : !s->pins[i])
+			return fail(s, "%s page %#llx %s", on ? "pin" : "unpin",
+				    (unsigned long long)i, on ? "twice" : "not pinned");
+		s->pins[i] = on;
+		s->nr_pinned += on ? 1 : -1;
+	}
+	return 0;
+}
+
+/* SEAMCALLs can be busy; nothing changes then, and the caller retries. */
+static bool inject_busy(struct sim *s, const struct pmp_action *a)
+{
+	if (!s->busy_percent || !seamcall(s, a->gfn) || a->type == PMP_ACT_PIN ||
+	    a->type == PMP_ACT_UNPIN || a->type == PMP_ACT_FLUSH)
+		return false;
+	s->seamcalls++;
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	if (s->rng % 100 >= s->busy_percent)
+		return false;
+	s->busy++;
+	return true;
+}
+
+int sim_apply(struct sim *s, const struct pmp_action *a)
+{
+	if (!a->npages || a->gfn + a->npages > s->pages)
+		return fail(s, "%s out of range: %#llx+%#llx", pmp_action_name(a->type),
+			    (unsigned long long)a->gfn, (unsigned long long)a->npages);
+	if (inject_busy(s, a))
+		return -EBUSY;
+	switch (a->type) {
+	case PMP_ACT_PIN:
+		return pin(s, a, true);
+	case PMP_ACT_UNPIN:
+		return pin(s, a, false);
+	case PMP_ACT_ZAP:
+		return zap(s, a);
+	case PMP_ACT_SPLIT:
+		return split(s, a, a->level, false);
+	case PMP_ACT_DEMOTE:
+		return split(s, a, a->level - 1, true);
+	case PMP_ACT_BLOCK:
+		return block(s, a, true);
+	case PMP_ACT_UNBLOCK:
+		return block(s, a, false);
+	case PMP_ACT_TRACK:
+		s->epoch++;
+		return 0;
+	case PMP_ACT_PROMOTE:
+		return promote(s, a);
+	case PMP_ACT_MAP:
+		return map(s, a);
+	case PMP_ACT_FLUSH:
+		return 0;
+	}
+	return fail(s, "unknown action %u", a->type);
+}
+
+int sim_apply_all(struct sim *s, const struct pmp_actions *acts)
+{
+	uint32_t i;
+	int tries, err;
+
+	for (i = 0; i < acts->nr; i++) {
+		for (tries = 0; (err = sim_apply(s, &acts->buf[i])) == -EBUSY; tries++)
+			if (tries > 100)
+				return fail(s, "busy forever");
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+void sim_set_attr(struct sim *s, uint64_t gfn, uint64_t n, uint8_t mask, uint8_t value)
+{
+	uint64_t i;
+
+	for (i = gfn; i < gfn + n; i++)
+		s->attr[i] = (uint8_t)((s->attr[i] & ~mask) | (value & mask));
+}
+
+void sim_unaccept(struct sim *s, uint64_t gfn, uint64_t n)
+{
+	memset(&s->accepted[gfn], 0, n);
+}
+
+/*
+ * The guest accepted [gfn, +level): a 4 KiB accept inhibits its 2 MiB
+ * range; inhibit=clear lifts that once every page there is accepted and
+ * private.
+ */
+void sim_accept(struct sim *s, uint64_t gfn, int level)
+{
+	uint64_t pages = level_pages(level), c, i;
+
+	for (i = gfn; i < gfn + pages; i++)
+		s->accepted[i] = (uint8_t)level;
+	if (level == 1)
+		s->inhibit[gfn / CHUNK] = 1;
+	for (c = gfn / CHUNK; c < (gfn + pages + CHUNK - 1) / CHUNK; c++) {
+		uint8_t priv = s->attr[c * CHUNK] & SA_PRIVATE;
+		bool all = s->inhibit_clear;
+
+		for (i = c * CHUNK; all && i < (c + 1) * CHUNK; i++)
+			all = s->accepted[i] && (s->attr[i] & SA_PRIVATE) == priv;
+		if (all)
+			s->inhibit[c] = 0;
+	}
+}
+
+static const struct pmp_slot *slot_of(const struct sim *s, uint64_t gfn)
+{
+	int i;
+
+	for (i = 0; i < SIM_MAX_SLOTS; i++)
+		if (s->in_use[i] && gfn - s->slot[i].base_gfn < s->slot[i].npages)
+			return &s->slot[i];
+	return NULL;
+}
+
+/* One huge leaf against every rule a huge mapping must obey. */
+static int check_leaf(struct sim *s, uint64_t head, int level)
+{
+	uint64_t pages = level_pages(level), i;
+	const struct pmp_slot *sl = slot_of(s, head);
+	uint8_t a0 = s->attr[head];
+
+	if (!sl || head + pages > sl->base_gfn + sl->npages)
+		return fail(s, "level %d leaf at %#llx crosses a memslot", level,
+			    (unsigned long long)head);
+	if ((sl->base_gfn ^ (sl->userspace_addr >> 12)) & (pages - 1))
+		return fail(s, "level %d leaf at %#llx misaligned", level, (unsigned long long)head);
+	if (sl->flags & PMP_SLOT_DIRTY_LOG)
+		return fail(s, "level %d leaf at %#llx under dirty logging", level,
+			    (unsigned long long)head);
+	for (i = head; i < head + pages; i += CHUNK) {
+		if (s->folio[i / CHUNK] < 9 * (level - 1))
+			return fail(s, "level %d leaf at %#llx above its host folio (order %u)", level,
+				    (unsigned long long)head, s->folio[i / CHUNK]);
+		if (s->inhibit[i / CHUNK])
+			return fail(s, "level %d leaf at %#llx over a 4K-accepted range", level,
+				    (unsigned long long)head);
+	}
+	for (i = head; i < head + pages; i++) {
+		if ((s->attr[i] ^ a0) & (SA_PRIVATE | SA_VTL0) || (s->attr[i] & SA_WTRACK))
+			return fail(s, "level %d leaf at %#llx over mixed attributes at %#llx", level,
+				    (unsigned long long)head, (unsigned long long)i);
+	}
+	return 0;
+}
+
+int sim_check_leaves(struct sim *s, uint64_t gfn, uint64_t n)
+{
+	uint64_t end = gfn + n, g, c;
+
+	for (g = gfn / GIANT; g <= (end - 1) / GIANT && g < s->giants; g++)
+		if (s->pte1[g] && check_leaf(s, g * GIANT, 3))
+			return -1;
+	for (c = gfn / CHUNK; c <= (end - 1) / CHUNK && c < s->chunks; c++)
+		if (!s->pte1[c / 512] && s->pte2[c] && check_leaf(s, c * CHUNK, 2))
+			return -1;
+	return 0;
+}
