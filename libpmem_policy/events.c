@@ -208,7 +208,8 @@ int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, uint64_t gfn, uint64_
 	if (!err)
 		err = pool_check(vm, need(vm, gfn, npages, MAPPED, 0));
 	if (!err)
-		err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_ZAP, PMP_EVENT_ACTIONS);
+		err = pmp_event_begin(&ev, vm, out, reason == PMP_ZAP_TEARDOWN ? PMP_CAUSE_TEARDOWN :
+				      PMP_CAUSE_ZAP, PMP_EVENT_ACTIONS);
 	if (err)
 		return err;
 	d->tried++;

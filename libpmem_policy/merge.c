@@ -67,7 +67,6 @@ enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, uint64_t gfn, int lev
 	struct pmp_fault f = { .gfn = head };
 	const struct pmp_slot *s = slot_of(vm, head, &f.slot);
 	uint16_t planes = 0;
-	enum pmp_reason why;
 	unsigned int v;
 
 	if (!s)
@@ -80,14 +79,12 @@ enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, uint64_t gfn, int lev
 		f.backing_order = pmp_giant_of(vm, head)->flags & PMP_GF_BACKED ? 18 : 0;
 	else
 		f.backing_order = pmp_chunk_of(vm, head)->blocks & PMP_CF_BACKED ? 9 : 0;
+	/* before eligibility: pending pages are what TDX PROMOTE refuses first */
+	if (need_full && needs_accept(vm, head) && !range_accepted(vm, head, level))
+		return PMP_REASON_NOT_ACCEPTED;
 	for (v = 0; v < vm->nr_vtls; v++)
 		planes |= PMP_VTL_PLANES(v);
-	why = pmp_level_blocker(vm, s, &f, level, planes);
-	if (why)
-		return why;
-	if (needs_accept(vm, head) && !range_accepted(vm, head, level))
-		return PMP_REASON_NOT_ACCEPTED;
-	return PMP_REASON_NONE;
+	return pmp_level_blocker(vm, s, &f, level, planes);
 }
 
 /*

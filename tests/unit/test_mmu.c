@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The MMU decisions one mode at a time: pinning (on fault, at launch, the
+ * limit, zaps that must not unpin, teardown, the SPTE hint), splitting only
+ * as far as needed (in place, by zap, TDX block/track/demote), and each
+ * merge strategy.  Every action list also runs on the rules simulator.
+ */
+#include "helpers.h"
+#include "sim/sim.h"
+
+#define G1 GFNS_PER_1G
+#define M2 GFNS_PER_2M
+#define UA 0x7f0000000000ULL
+
+struct mt {
+	struct tvm t;
+	struct sim s;
+	struct pmp_action buf[64];
+	struct pmp_actions acts;
+};
+
+static void mt_init(struct mt *m, int vm_type, const char *policy)
+{
+	struct pmp_geometry geo = test_geometry(2 * G1);
+	struct pmp_slot slot = { .base_gfn = 0, .npages = 2 * G1, .userspace_addr = UA };
+	struct pmp_policy p;
+	uint64_t c;
+
+	geo.vm_type = (uint32_t)vm_type;
+	geo.nr_vtls = 1;
+	tvm_init(&m->t, &geo);
+	ck_assert_int_eq(pmp_policy_preset(&p, "recommended"), 0);
+	ck_assert_int_eq(pmp_policy_parse(&p, policy, NULL), 0);
+	ck_assert_int_eq(pmp_vm_set_policy(m->t.vm, &p), 0);
+	ck_assert_int_eq(pmp_slot_create(m->t.vm, 0, &slot), 0);
+	sim_init(&m->s, vm_type, 2 * G1);
+	m->s.slot[0] = slot;
+	m->s.in_use[0] = 1;
+	m->s.inhibit_clear = p.inhibit == PMP_INHIBIT_CLEAR;
+	for (c = 0; c < m->s.chunks; c++)
+		m->s.folio[c] = 18;
+}
+
+static void mt_free(struct mt *m)
+{
+	sim_free(&m->s);
+	tvm_free(&m->t);
+}
+
+static struct pmp_actions *fresh(struct mt *m)
+{
+	m->acts.buf = m->buf;
+	m->acts.cap = 64;
+	m->acts.nr = 0;
+	return &m->acts;
+}
+
+/* Run the last call's actions on the simulator; it must accept them. */
+static void run(struct mt *m)
+{
+	ck_assert_msg(sim_apply_all(&m->s, &m->acts) == 0, "simulator: %s", m->s.error);
+	ck_assert_int_eq(pmp_vm_check(m->t.vm), 0);
+}
+
+/* Is action i of the last list this one? */
+static void expect_act(struct mt *m, uint32_t i, int type, int level, uint64_t gfn, uint64_t n)
+{
+	const struct pmp_action *a = &m->buf[i];
+
+	ck_assert_uint_gt(m->acts.nr, i);
+	ck_assert_msg(a->type == type && a->level == level && a->gfn == gfn && a->npages == n,
+		      "action %u: %s level %u %#llx+%#llx, want %s level %d %#llx+%#llx", i,
+		      pmp_action_name(a->type), a->level, (unsigned long long)a->gfn,
+		      (unsigned long long)a->npages, pmp_action_name((unsigned int)type), level,
+		      (unsigned long long)gfn, (unsigned long long)n);
+}
+
+static int fault(struct mt *m, uint64_t gfn, int level)
+{
+	struct pmp_fault f = { .gfn = gfn, .backing_order = 18 };
+	int err;
+
+	if (m->s.attr[gfn] & SA_PRIVATE)
+		f.flags = PMP_FAULT_PRIVATE;
+	err = pmp_map(m->t.vm, &f, level, fresh(m));
+	if (!err)
+		run(m);
+	return err;
+}
+
+static uint64_t count_pages(struct mt *m, int type)
+{
+	uint64_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < m->acts.nr; i++)
+		if (m->buf[i].type == type)
+			n += m->buf[i].npages;
+	return n;
+}
+
+/* Pin at the fault; no zap of any reason unpins; teardown unpins each page once. */
+START_TEST(pin_on_fault)
+{
+	struct pmp_slot slot;
+	struct mt m;
+	uint64_t cursor = 0, unpinned = 0;
+	int reason, ret;
+
+	mt_init(&m, PMP_VM_SEV, "pin=fault,recycle=allow");
+	ck_assert_int_eq(fault(&m, 5, PMP_LEVEL_4K), 0);
+	expect_act(&m, 0, PMP_ACT_PIN, 0, 5, 1);
+	expect_act(&m, 1, PMP_ACT_MAP, PMP_LEVEL_4K, 5, 1);
+	ck_assert_int_eq(fault(&m, M2 + 3, PMP_LEVEL_2M), 0);
+	expect_act(&m, 0, PMP_ACT_PIN, 0, M2, M2);
+	ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), M2 + 1);
+
+	for (reason = 0; reason < PMP_ZAP_TEARDOWN; reason++) {
+		ck_assert_int_eq(pmp_zap(m.t.vm, reason, 0, 4 * M2, fresh(&m)), 0);
+		run(&m);
+		ck_assert_uint_eq(count_pages(&m, PMP_ACT_UNPIN), 0);
+		ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), M2 + 1);
+		ck_assert_int_eq(fault(&m, 5, PMP_LEVEL_4K), 0);	/* re-fault: no new pin */
+		ck_assert_uint_eq(count_pages(&m, PMP_ACT_PIN), 0);
+	}
+	/* memslot delete and re-add: the seed's data-corruption case */
+	ck_assert_int_eq(pmp_slot_get(m.t.vm, 0, &slot), 0);
+	ck_assert_int_eq(pmp_slot_delete(m.t.vm, 0), 0);
+	ck_assert_int_eq(pmp_slot_create(m.t.vm, 0, &slot), 0);
+	ck_assert_int_eq(pmp_is_pinned(m.t.vm, 5), 1);
+	ck_assert_int_eq(pmp_is_pinned(m.t.vm, M2 + 511), 1);
+	ck_assert_int_eq(pmp_is_pinned(m.t.vm, 6), 0);
+
+	do {	/* a tiny array: the cursor resumes */
+		fresh(&m)->cap = 1;
+		ret = pmp_teardown(m.t.vm, &cursor, &m.acts);
+		ck_assert_int_ge(ret, 0);
+		run(&m);
+		unpinned += count_pages(&m, PMP_ACT_UNPIN);
+	} while (ret == 1);
+	ck_assert_uint_eq(unpinned, M2 + 1);
+	ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), 0);
+	ck_assert_uint_eq(m.s.nr_pinned, 0);
+	ck_assert_int_eq(pmp_teardown(m.t.vm, &cursor, fresh(&m)), 0);	/* done stays done */
+	ck_assert_uint_eq(m.acts.nr, 0);
+	mt_free(&m);
+}
+END_TEST
+
+/*
+ * The SPTE bit is a hint: a zap, a dropped root or a recycled shadow page
+ * loses it with the SPTE, yet the page stays pinned (the bitmap says so),
+ * is not pinned again on re-fault, and teardown unpins it exactly once.
+ */
+START_TEST(spte_bit_is_only_a_hint)
+{
+	static const int fmts[] = { PMP_SPTE_EPT, PMP_SPTE_NPT };
+	uint64_t spte[8] = { 0 }, cursor = 0, unpinned = 0;
+	struct mt m;
+	uint32_t i;
+	int gfn, round, ret;
+
+	for (i = 0; i < 2; i++) {
+		uint64_t e = 0x123456000ULL | 0x7 | (1ULL << 11);	/* RWX, KVM's MMU-present */
+
+		ck_assert(!pmp_spte_pinned(e, fmts[i]));
+		e = pmp_spte_mark_pinned(e, fmts[i], true);
+		ck_assert(pmp_spte_pinned(e, fmts[i]));
+		ck_assert_uint_eq(e & ~(1ULL << (fmts[i] == PMP_SPTE_EPT ? 59 : 57)),
+				  0x123456000ULL | 0x7 | (1ULL << 11));
+		ck_assert(!pmp_spte_pinned(pmp_spte_mark_pinned(e, fmts[i], false), fmts[i]));
+	}
+	ck_assert_uint_eq(pmp_spte_mark_pinned(5, 9, true), 5);	/* unknown format */
+	ck_assert(!pmp_spte_pinned(~0ULL, 9));
+
+	mt_init(&m, PMP_VM_SEV, "pin=fault,recycle=allow");
+	for (round = 0; round < 3; round++) {
+		for (gfn = 0; gfn < 8; gfn++) {
+			ck_assert_int_eq(fault(&m, (uint64_t)gfn, PMP_LEVEL_4K), 0);
+			ck_assert_uint_eq(count_pages(&m, PMP_ACT_PIN), round ? 0 : 1);
+			spte[gfn] = pmp_spte_mark_pinned(0x1000ULL * (gfn + 1) | 7, PMP_SPTE_EPT,
+							 pmp_is_pinned(m.t.vm, (uint64_t)gfn));
+		}
+		/* round 0: a zap; 1: a dropped root (all of it); 2: a recycled page */
+		ck_assert_int_eq(pmp_zap(m.t.vm, round == 2 ? PMP_ZAP_RECYCLE : PMP_ZAP_MMU_NOTIFIER,
+					 0, round == 1 ? 2 * G1 : 8, fresh(&m)), 0);
+		run(&m);
+		for (gfn = 0; gfn < 8; gfn++) {
+			spte[gfn] = 0;		/* the SPTE, and its bit, are gone */
+			ck_assert(!pmp_spte_pinned(spte[gfn], PMP_SPTE_EPT));
+			ck_assert_int_eq(pmp_is_pinned(m.t.vm, (uint64_t)gfn), 1);
+		}
+	}
+	do {
+		ret = pmp_teardown(m.t.vm, &cursor, fresh(&m));
+		run(&m);
+		unpinned += count_pages(&m, PMP_ACT_UNPIN);
+	} while (ret == 1);
+	ck_assert_uint_eq(unpinned, 8);
+	mt_free(&m);
+}
+END_TEST
+
+/* The limit refuses a fault cleanly; the count stays exact. */
+START_TEST(pin_limit)
+{
+	struct mt m;
+	uint64_t g;
+
+	mt_init(&m, PMP_VM_SEV, "pin=fault,pin_limit=600");
+	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_2M), 0);
+	for (g = M2; g < M2 + 88; g++)
+		ck_assert_int_eq(fault(&m, g, PMP_LEVEL_4K), 0);
+	ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), 600);
+	tvm_snapshot(&m.t);
+	ck_assert_int_eq(fault(&m, M2 + 88, PMP_LEVEL_4K), -ENOMEM);
+	ck_assert_uint_eq(m.acts.nr, 0);
+	ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), 600);
+	ck_assert_int_eq(pmp_leaf_level(m.t.vm, M2 + 88), 0);	/* not half-mapped */
+	ck_assert_int_eq(fault(&m, M2 + 87, PMP_LEVEL_4K), 0);	/* already pinned: fine */
+	ck_assert_int_eq(pmp_vm_check(m.t.vm), 0);
+	mt_free(&m);
+}
+END_TEST
+
+/* Launch pinning pins regions once; faults then pin nothing. */
+START_TEST(pin_at_launch)
+{
+	struct mt m;
+
+	mt_init(&m, PMP_VM_SEV, "pin=launch,pin_limit=1500");
+	ck_assert_int_eq(pmp_pin_range(m.t.vm, 100, 1000, fresh(&m)), 0);
+	run(&m);
+	expect_act(&m, 0, PMP_ACT_PIN, 0, 100, 1000);
+	ck_assert_int_eq(pmp_pin_range(m.t.vm, 50, 1100, fresh(&m)), 0);	/* overlaps */
+	run(&m);
+	ck_assert_uint_eq(m.acts.nr, 2);
+	expect_act(&m, 0, PMP_ACT_PIN, 0, 50, 50);
+	expect_act(&m, 1, PMP_ACT_PIN, 0, 1100, 50);
+	ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), 1100);
+	ck_assert_int_eq(fault(&m, 5000, PMP_LEVEL_4K), 0);
+	ck_assert_uint_eq(count_pages(&m, PMP_ACT_PIN), 0);
+	tvm_snapshot(&m.t);
+	ck_assert_int_eq(pmp_pin_range(m.t.vm, 4000, 401, fresh(&m)), -ENOMEM);	/* past 1500 */
+	ck_assert_int_eq(pmp_pin_range(m.t.vm, 4000, 400, fresh(&m)), 0);
+	mt_free(&m);
+
+	mt_init(&m, PMP_VM_TDX, "pin=fault");	/* guest_memfd VMs never pin */
+	ck_assert_int_eq(pmp_pin_range(m.t.vm, 0, 1, fresh(&m)), -EINVAL);
+	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_4K), 0);
+	ck_assert_uint_eq(count_pages(&m, PMP_ACT_PIN), 0);
+	mt_free(&m);
+}
+END_TEST
+
+/* recycle=refuse keeps shadow pages with pinned children; TDX keeps accepted pages. */
+START_TEST(zap_refusals)
+{
+	struct mt m;
+
+	mt_init(&m, PMP_VM_SEV, "pin=fault,recycle=refuse");
+	ck_assert_int_eq(fault(&m, 7, PMP_LEVEL_4K), 0);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_RECYCLE, 0, 512, fresh(&m)), -EBUSY);
+	ck_assert_uint_eq(m.acts.nr, 0);
+	ck_assert_int_eq(pmp_leaf_level(m.t.vm, 7), PMP_LEVEL_4K);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_RECYCLE, 512, 512, fresh(&m)), 0);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, 0, 512, fresh(&m)), 0);
+	run(&m);
+	mt_free(&m);
+
+	mt_init(&m, PMP_VM_TDX, "");
+	ck_assert_int_eq(pmp_convert(m.t.vm, 0, 2 * G1, true, fresh(&m)), 0);
+	sim_set_attr(&m.s, 0, 2 * G1, SA_PRIVATE, SA_PRIVATE);
+	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_2M), 0);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_SLOT_DELETE, 0, 1, fresh(&m)), 0); /* pending */
+	run(&m);
+	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_4K), 0);
+	ck_assert_int_eq(pmp_accept(m.t.vm, 0, PMP_LEVEL_4K, fresh(&m)), 0);
+	sim_accept(&m.s, 0, PMP_LEVEL_4K);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, 0, 1, fresh(&m)), -EBUSY);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_TEARDOWN, 0, 1, fresh(&m)), 0);
+	run(&m);
+	mt_free(&m);
+}
+END_TEST
+
+/* Converting one page of a 1 GiB leaf: 1G -> 2M, only its 2 MiB -> 4K. */
+START_TEST(split_only_as_needed)
+{
+	struct mt m;
+
+	mt_init(&m, PMP_VM_DEFAULT, "split=inplace");
+	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_1G), 0);
+	ck_assert_int_eq(pmp_convert(m.t.vm, 0x1234, 1, true, fresh(&m)), 0);
+	sim_set_attr(&m.s, 0x1234, 1, SA_PRIVATE, SA_PRIVATE);
+	run(&m);
+	ck_assert_uint_eq(m.acts.nr, 3);
+	expect_act(&m, 0, PMP_ACT_SPLIT, PMP_LEVEL_2M, 0, G1);
+	expect_act(&m, 1, PMP_ACT_SPLIT, PMP_LEVEL_4K, 0x1200, M2);
+	expect_act(&m, 2, PMP_ACT_ZAP, 0, 0x1234, 1);
+	ck_assert_int_eq(pmp_leaf_level(m.t.vm, 0x1234), 0);
+	ck_assert_int_eq(pmp_leaf_level(m.t.vm, 0x1235), PMP_LEVEL_4K);
+	ck_assert_int_eq(pmp_leaf_level(m.t.vm, 0x1000), PMP_LEVEL_2M);
+	ck_assert_int_eq(pmp_leaf_level(m.t.vm, G1 - 1), PMP_LEVEL_2M);
+	/* a 2 MiB-aligned conversion cuts the 1G edge only to 2 MiB */
+	ck_assert_int_eq(pmp_convert(m.t.vm, 0x4000, M2, true, fresh(&m)), 0);
+	sim_set_attr(&m.s, 0x4000, M2, SA_PRIVATE, SA_PRIVATE);
+	run(&m);
+	ck_assert_uint_eq(m.acts.nr, 1);
+	expect_act(&m, 0, PMP_ACT_ZAP, 0, 0x4000, M2);
+	ck_assert_int_eq(pmp_leaf_level(m.t.vm, 0x4200), PMP_LEVEL_2M);
+	mt_free(&m);
+
+	mt_init(&m, PMP_VM_DEFAULT, "split=zap");	/* KVM's default: zap, re-fault */
+	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_1G), 0);
+	ck_assert_int_eq(pmp_convert(m.t.vm, 0x1234, 1, true, fresh(&m)), 0);
+	sim_set_attr(&m.s, 0x1234, 1, SA_PRIVATE, SA_PRIVATE);
+	run(&m);
+	expect_act(&m, 0, PMP_ACT_ZAP, PMP_LEVEL_1G, 0, G1);
+	ck_assert_int_eq(pmp_leaf_level(m.t.vm, 0x1000), 0);
+	mt_free(&m);
+}
+END_TEST
+
+/* TDX private memory is never zapped to split: block, track, demote. */
+START_TEST(tdx_split_by_demote)
+{
+	struct mt m;
+
+	mt_init(&m, PMP_VM_TDX, "");
+	ck_assert_int_eq(pmp_convert(m.t.vm, 0, 2 * G1, true, fresh(&m)), 0);
+	sim_set_attr(&m.s, 0, 2 * G1, SA_PRIVATE, SA_PRIVATE);
+	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_1G), 0);
+	ck_assert_int_eq(pmp_accept(m.t.vm, 0, PMP_LEVEL_1G, fresh(&m)), 0);
+	sim_accept(&m.s, 0, PMP_LEVEL_1G);
+	run(&m);
+	ck_assert_int_eq(pmp_convert(m.t.vm, 0x1234, 1, false, fresh(&m)), 0);
+	run(&m);		/* the simulator refuses any loss of accepted pages */
+	sim_set_attr(&m.s, 0x1234, 1, SA_PRIVATE, 0);
+	ck_assert_uint_eq(m.acts.nr, 7);
+	expect_act(&m, 0, PMP_ACT_BLOCK, PMP_LEVEL_1G, 0, G1);
+	expect_act(&m, 1, PMP_ACT_TRACK, PMP_LEVEL_1G, 0, G1);
+	expect_act(&m, 2, PMP_ACT_DEMOTE, PMP_LEVEL_1G, 0, G1);
+	expect_act(&m, 3, PMP_ACT_BLOCK, PMP_LEVEL_2M, 0x1200, M2);
+	expect_act(&m, 5, PMP_ACT_DEMOTE, PMP_LEVEL_2M, 0x1200, M2);
+	expect_act(&m, 6, PMP_ACT_ZAP, 0, 0x1234, 1);
+	ck_assert_int_eq(pmp_leaf_level(m.t.vm, 0x1000), PMP_LEVEL_2M);
+	mt_free(&m);
+}
+END_TEST
+
+/* Dirty logging splits in one action; off, a scan restores 2 MiB in bounded ticks. */
+START_TEST(dirty_log_and_scan)
+{
+	struct pmp_stats st;
+	struct mt m;
+	uint64_t g;
+	int ticks = 0;
+
+	mt_init(&m, PMP_VM_DEFAULT, "merge=scan,scan_ratio=4");
+	for (g = 0; g < 64 * M2; g += M2)
+		ck_assert_int_eq(fault(&m, g, PMP_LEVEL_2M), 0);
+	ck_assert_int_eq(pmp_dirty_log(m.t.vm, 0, true, fresh(&m)), 0);
+	run(&m);
+	ck_assert_uint_eq(m.acts.nr, 1);
+	expect_act(&m, 0, PMP_ACT_SPLIT, PMP_LEVEL_4K, 0, 2 * G1);
+	m.s.slot[0].flags |= PMP_SLOT_DIRTY_LOG;
+	ck_assert_int_eq(pmp_leaf_level(m.t.vm, 5 * M2), PMP_LEVEL_4K);
+	ck_assert_int_gt(pmp_merge_tick(m.t.vm, fresh(&m)), 0);	/* nothing eligible */
+	ck_assert_uint_eq(m.acts.nr, 0);
+	ck_assert_int_eq(pmp_dirty_log(m.t.vm, 0, false, fresh(&m)), 0);
+	m.s.slot[0].flags &= ~PMP_SLOT_DIRTY_LOG;
+	/*
+	 * Each tick acts on ceil(candidates / ratio), like NX recovery, so n
+	 * candidates take about ratio * ln(n) ticks: 13 here, bounded by 4 * 7.
+	 */
+	while (pmp_leaf_level(m.t.vm, 63 * M2) != PMP_LEVEL_2M ||
+	       pmp_leaf_level(m.t.vm, 0) != PMP_LEVEL_2M) {
+		ck_assert_int_gt(pmp_merge_tick(m.t.vm, fresh(&m)), 0);
+		run(&m);
+		ck_assert_int_le(++ticks, 4 * 7);
+	}
+	ck_assert_int_eq(ticks, 13);
+	pmp_vm_stats(m.t.vm, &st);
+	ck_assert_uint_eq(st.promoted[PMP_LEVEL_2M], 64);
+	/* turning dirty logging on behind the mirror's back is refused */
+	ck_assert_int_eq(pmp_slot_set_flags(m.t.vm, 0, PMP_SLOT_DIRTY_LOG), -EBUSY);
+	mt_free(&m);
+}
+END_TEST
+
+/* merge=fault: the fault that maps the last sub-page promotes. */
+START_TEST(merge_at_fault)
+{
+	struct mt m;
+	uint64_t g;
+
+	mt_init(&m, PMP_VM_DEFAULT, "merge=fault");
+	for (g = 0; g < M2; g++) {
+		ck_assert_int_eq(fault(&m, g, PMP_LEVEL_4K), 0);
+		ck_assert_uint_eq(count_pages(&m, PMP_ACT_PROMOTE), g == M2 - 1 ? M2 : 0);
+	}
+	ck_assert_int_eq(pmp_leaf_level(m.t.vm, 7), PMP_LEVEL_2M);
+	mt_free(&m);
+}
+END_TEST
+
+/* merge=blocked: a tick blocks, the next fault promotes or unblocks. */
+START_TEST(merge_blocked)
+{
+	struct mt m;
+	uint64_t g;
+
+	mt_init(&m, PMP_VM_DEFAULT, "merge=blocked,scan_ratio=1");
+	for (g = 0; g < 2 * M2; g++)
+		ck_assert_int_eq(fault(&m, g, PMP_LEVEL_4K), 0);
+	ck_assert_int_gt(pmp_merge_tick(m.t.vm, fresh(&m)), 0);
+	run(&m);
+	ck_assert_uint_eq(count_pages(&m, PMP_ACT_BLOCK), 2 * M2);
+	ck_assert_uint_eq(count_pages(&m, PMP_ACT_PROMOTE), 0);
+	ck_assert_int_eq(sim_leaf_state(&m.s, 3), 2);
+	ck_assert_int_eq(fault(&m, 3, PMP_LEVEL_2M), 0);		/* eligible: promote */
+	expect_act(&m, 0, PMP_ACT_PROMOTE, PMP_LEVEL_2M, 0, M2);
+	ck_assert_int_eq(fault(&m, M2 + 3, PMP_LEVEL_4K), 0);	/* 4K only: unblock */
+	expect_act(&m, 0, PMP_ACT_UNBLOCK, PMP_LEVEL_4K, M2, M2);
+	ck_assert_int_eq(sim_leaf_state(&m.s, M2 + 9), 1);
+	mt_free(&m);
+}
+END_TEST
+
+/* TDX promote wants all 512 sub-pages mapped and accepted. */
+START_TEST(tdx_promote_needs_accept)
+{
+	struct mt m;
+	uint64_t g;
+
+	mt_init(&m, PMP_VM_TDX, "inhibit=clear");
+	ck_assert_int_eq(pmp_convert(m.t.vm, 0, 2 * G1, true, fresh(&m)), 0);
+	sim_set_attr(&m.s, 0, 2 * G1, SA_PRIVATE, SA_PRIVATE);
+	for (g = 0; g < M2; g++)
+		ck_assert_int_eq(fault(&m, g, PMP_LEVEL_4K), 0);
+	ck_assert_int_eq(pmp_promote(m.t.vm, 0, fresh(&m)), -EAGAIN);	/* all pending */
+	for (g = 0; g < M2 / 2; g++) {
+		ck_assert_int_eq(pmp_accept(m.t.vm, g, PMP_LEVEL_4K, fresh(&m)), 0);
+		sim_accept(&m.s, g, PMP_LEVEL_4K);
+	}
+	ck_assert_int_eq(pmp_promote(m.t.vm, 0, fresh(&m)), -EAGAIN);	/* mixed */
+	ck_assert_uint_eq(m.acts.nr, 0);
+	for (; g < M2; g++) {
+		ck_assert_int_eq(pmp_accept(m.t.vm, g, PMP_LEVEL_4K, fresh(&m)), 0);
+		sim_accept(&m.s, g, PMP_LEVEL_4K);
+	}
+	ck_assert_int_eq(pmp_promote(m.t.vm, 0, fresh(&m)), 0);
+	run(&m);
+	expect_act(&m, 0, PMP_ACT_BLOCK, PMP_LEVEL_4K, 0, M2);
+	expect_act(&m, 1, PMP_ACT_TRACK, PMP_LEVEL_4K, 0, M2);
+	expect_act(&m, 2, PMP_ACT_PROMOTE, PMP_LEVEL_2M, 0, M2);
+	ck_assert_int_eq(pmp_promote(m.t.vm, 0, fresh(&m)), -EEXIST);
+	mt_free(&m);
+}
+END_TEST
+
+/* A 4K accept inside a 2M leaf demotes it; oneway keeps 4K, clear lifts it. */
+START_TEST(accept_inhibit)
+{
+	static const char *const policies[] = { "inhibit=oneway", "inhibit=clear" };
+	struct pmp_fault f = { .gfn = 0, .flags = PMP_FAULT_PRIVATE, .backing_order = 18 };
+	enum pmp_reason why;
+	struct mt m;
+	uint64_t g;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		mt_init(&m, PMP_VM_TDX, policies[i]);
+		ck_assert_int_eq(pmp_convert(m.t.vm, 0, 2 * G1, true, fresh(&m)), 0);
+		sim_set_attr(&m.s, 0, 2 * G1, SA_PRIVATE, SA_PRIVATE);
+		ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_2M), 0);
+		ck_assert_int_eq(pmp_accept(m.t.vm, 5, PMP_LEVEL_4K, fresh(&m)), 0);
+		run(&m);
+		sim_accept(&m.s, 5, PMP_LEVEL_4K);
+		expect_act(&m, 2, PMP_ACT_DEMOTE, PMP_LEVEL_2M, 0, M2);
+		ck_assert_int_eq(pmp_max_level(m.t.vm, &f, &why), PMP_LEVEL_4K);
+		ck_assert_int_eq(why, PMP_REASON_GUEST_ACCEPT);
+		for (g = 0; g < M2; g++) {
+			if (g == 5)
+				continue;
+			ck_assert_int_eq(pmp_accept(m.t.vm, g, PMP_LEVEL_4K, fresh(&m)), 0);
+			sim_accept(&m.s, g, PMP_LEVEL_4K);
+		}
+		ck_assert_int_eq(pmp_max_level(m.t.vm, &f, &why), i ? PMP_LEVEL_1G : PMP_LEVEL_4K);
+		ck_assert_int_eq(pmp_promote(m.t.vm, 0, fresh(&m)), i ? 0 : -EBUSY);
+		run(&m);
+		mt_free(&m);
+	}
+}
+END_TEST
+
+/* Too little room for the actions: -ENOSPC, nothing changed. */
+START_TEST(no_room)
+{
+	struct pmp_action one;
+	struct pmp_actions small = { .buf = &one, .cap = 1 };
+	struct mt m;
+
+	mt_init(&m, PMP_VM_DEFAULT, "");
+	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_1G), 0);
+	ck_assert_fails_clean(&m.t, -ENOSPC, pmp_convert(m.t.vm, 7, 1, true, &small));
+	ck_assert_fails_clean(&m.t, -ENOSPC, pmp_convert(m.t.vm, 7, 1, true, NULL));
+	small.nr = 2;
+	ck_assert_fails_clean(&m.t, -EINVAL, pmp_convert(m.t.vm, 7, 1, true, &small));
+	ck_assert_fails_clean(&m.t, -EINVAL, pmp_accept(m.t.vm, 7, PMP_LEVEL_2M, fresh(&m)));
+	ck_assert_fails_clean(&m.t, -EINVAL, pmp_zap(m.t.vm, PMP_ZAP_NR, 0, 1, fresh(&m)));
+	ck_assert_fails_clean(&m.t, -ENOENT, pmp_dirty_log(m.t.vm, 3, true, fresh(&m)));
+	mt_free(&m);
+}
+END_TEST
+
+Suite *mmu_suite(void)
+{
+	Suite *s = suite_create("mmu");
+	TCase *tc = tcase_create("pin");
+
+	tcase_add_test(tc, pin_on_fault);
+	tcase_add_test(tc, spte_bit_is_only_a_hint);
+	tcase_add_test(tc, pin_limit);
+	tcase_add_test(tc, pin_at_launch);
+	tcase_add_test(tc, zap_refusals);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("split_merge");
+	tcase_add_test(tc, split_only_as_needed);
+	tcase_add_test(tc, tdx_split_by_demote);
+	tcase_add_test(tc, dirty_log_and_scan);
+	tcase_add_test(tc, merge_at_fault);
+	tcase_add_test(tc, merge_blocked);
+	tcase_add_test(tc, tdx_promote_needs_accept);
+	tcase_add_test(tc, accept_inhibit);
+	tcase_add_test(tc, no_room);
+	suite_add_tcase(s, tc);
+	return s;
+}
