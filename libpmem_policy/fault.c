@@ -33,6 +33,7 @@ static void blocked_fault(struct pmp_event *ev, const struct pmp_fault *f, int l
 	d->refused[level >= PMP_LEVEL_2M ? PMP_REASON_NOT_ACCEPTED : why]++;
 	pmp_emit(ev, PMP_ACT_UNBLOCK, PMP_LEVEL_4K, head, PMP_CHUNK_PAGES);
 	pmp_chunk_set_flags(vm, head >> PMP_CHUNK_SHIFT, 0, PMP_CF_BLOCKED);
+	pmp_mirror_refresh(vm, head >> PMP_CHUNK_SHIFT);
 	if (!pmp_plane_get(vm, f->gfn, PMP_PLANE_MAPPED)) {
 		ev->cause = PMP_CAUSE_FAULT;
 		pmp_emit(ev, PMP_ACT_MAP, PMP_LEVEL_4K, f->gfn, 1);

@@ -184,7 +184,7 @@ static bool try_block(struct pmp_event *ev, uint64_t ci)
 	pmp_emit(ev, PMP_ACT_BLOCK, PMP_LEVEL_4K, head, PMP_CHUNK_PAGES);
 	if (vm->vm_type == PMP_VM_TDX)
 		pmp_emit(ev, PMP_ACT_TRACK, PMP_LEVEL_4K, head, PMP_CHUNK_PAGES);
-	pmp_chunk_set_flags(vm, ci, PMP_CF_BLOCKED, 0);
+	pmp_chunk_set_flags(vm, ci, PMP_CF_BLOCKED, PMP_CF_CAND);
 	return true;
 }
 
@@ -194,7 +194,7 @@ static bool tick_one(struct pmp_event *ev, uint64_t ci)
 	struct pmp_vm *vm = ev->vm;
 	uint32_t f = pmp_chunks(vm)[ci].blocks;
 
-	if (!(f & PMP_CF_CAND) || (f & PMP_CF_BLOCKED))
+	if (!(f & PMP_CF_CAND))
 		return false;
 	if (vm->policy.merge == PMP_MERGE_BLOCKED)
 		return try_block(ev, ci);

@@ -4,8 +4,8 @@
  * a 1 GiB leaf (its giant has PMP_GF_LEAF), a 2 MiB leaf (its chunk has
  * PMP_CF_HUGE and no 1 GiB leaf), a 4 KiB leaf (its MAPPED bit, neither
  * flag) or nothing.  Under a huge leaf every MAPPED bit is set, and a
- * 1 GiB leaf's chunks all carry PMP_CF_HUGE, so "has 4 KiB leaves" (the
- * merge candidate flag) is one test per chunk.
+ * 1 GiB leaf's chunks all carry PMP_CF_HUGE, so "has 4 KiB leaves" (with
+ * "not blocked", the merge candidate flag) is one test per chunk.
  */
 #include "internal.h"
 
@@ -16,19 +16,23 @@ static bool chunk_mapped(const struct pmp_chunk *c)
 	return (c->mixed | c->value) & PMP_BIT(PMP_PLANE_MAPPED);
 }
 
-/* Re-derive a chunk's candidate flag; a chunk with nothing mapped is not blocked. */
+/*
+ * Re-derive a chunk's candidate flag: it has 4 KiB leaves and no merge tick
+ * blocked them (a blocked chunk waits for its fault, not for a tick).  A
+ * chunk with nothing mapped, or one huge leaf, is not blocked.
+ */
 void pmp_mirror_refresh(struct pmp_vm *vm, uint64_t ci)
 {
 	const struct pmp_chunk *c = &pmp_chunks(vm)[ci];
-	bool mapped = chunk_mapped(c);
+	bool small = chunk_mapped(c) && !(c->blocks & PMP_CF_HUGE);
 	uint32_t set = 0, clear = 0;
 
-	if (mapped && !(c->blocks & PMP_CF_HUGE))
+	if (!small)
+		clear |= PMP_CF_BLOCKED;
+	if (small && !(c->blocks & PMP_CF_BLOCKED))
 		set |= PMP_CF_CAND;
 	else
 		clear |= PMP_CF_CAND;
-	if (!mapped || (c->blocks & PMP_CF_HUGE))
-		clear |= PMP_CF_BLOCKED;
 	pmp_chunk_set_flags(vm, ci, set, clear);
 }
 
@@ -126,7 +130,7 @@ void pmp_mirror_zap(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 	}
 }
 
-/* Is there a leaf of exactly @level intersecting the range? */
+/* Is there a huge leaf of exactly @level (2 MiB or 1 GiB) intersecting the range? */
 bool pmp_mirror_any_leaf(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages, int level)
 {
 	uint64_t last = gfn + npages - 1, i;
@@ -138,10 +142,8 @@ bool pmp_mirror_any_leaf(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 		return false;
 	}
 	for (i = gfn >> PMP_CHUNK_SHIFT; i <= last >> PMP_CHUNK_SHIFT; i++) {
-		if (pmp_giants(vm)[i / PMP_GIANT_CHUNKS].flags & PMP_GF_LEAF)
-			continue;
-		if (level == PMP_LEVEL_2M ? pmp_chunks(vm)[i].blocks & PMP_CF_HUGE :
-					    pmp_chunks(vm)[i].blocks & PMP_CF_CAND)
+		if (!(pmp_giants(vm)[i / PMP_GIANT_CHUNKS].flags & PMP_GF_LEAF) &&
+		    (pmp_chunks(vm)[i].blocks & PMP_CF_HUGE))
 			return true;
 	}
 	return false;
@@ -161,11 +163,12 @@ int pmp_mirror_check(const struct pmp_vm *vm)
 		const struct pmp_giant *g = &pmp_giants(vm)[ci / PMP_GIANT_CHUNKS];
 		uint32_t f = c->blocks;
 		bool full = pmp_plane_uniform(vm, ci, PMP_PLANE_MAPPED) == 1;
-		bool cand = chunk_mapped(c) && !(f & PMP_CF_HUGE);
+		bool small = chunk_mapped(c) && !(f & PMP_CF_HUGE);
+		bool cand = small && !(f & PMP_CF_BLOCKED);
 
 		if (((g->flags & PMP_GF_LEAF) && !(f & PMP_CF_HUGE)) ||
 		    ((f & PMP_CF_HUGE) && !full) || !!(f & PMP_CF_CAND) != cand ||
-		    ((f & PMP_CF_BLOCKED) && !cand))
+		    ((f & PMP_CF_BLOCKED) && !small))
 			return -EUCLEAN;
 		nr_cand += cand;
 	}
