@@ -245,6 +245,12 @@ START_TEST(pin_at_launch)
 	ck_assert_int_eq(pmp_pin_range(m.t.vm, 4000, 400, fresh(&m)), 0);
 	mt_free(&m);
 
+	mt_init(&m, PMP_VM_SEV, "pin=none");
+	ck_assert_int_eq(pmp_pin_range(m.t.vm, 0, 1, fresh(&m)), -EINVAL);
+	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_4K), 0);
+	ck_assert_uint_eq(count_pages(&m, PMP_ACT_PIN), 0);
+	mt_free(&m);
+
 	mt_init(&m, PMP_VM_TDX, "pin=fault");	/* guest_memfd VMs never pin */
 	ck_assert_int_eq(pmp_pin_range(m.t.vm, 0, 1, fresh(&m)), -EINVAL);
 	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_4K), 0);
