@@ -51,7 +51,7 @@ const char *pmp_action_name(unsigned int type)
 {
 	static const char *const names[PMP_ACT_NR] = {
 		"pin", "unpin", "zap", "split", "block", "unblock", "track", "demote",
-		"promote", "flush", "map",
+		"promote", "flush", "map", "invalidate",
 	};
 
 	return type < PMP_ACT_NR ? names[type] : "?";

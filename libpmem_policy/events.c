@@ -32,22 +32,32 @@ static void unmap_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
 	}
 }
 
-/* An attribute change that discards the range's mappings (conversion, VTL). */
+/*
+ * An attribute change that discards the range's mappings (conversion, VTL).
+ * A conversion to private over deferred punches flushes them first, or is
+ * refused, by policy: the private page must not come back punched.
+ */
 static int change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t mask,
 			uint16_t values, uint16_t clear, enum pmp_cause cause,
 			struct pmp_actions *out)
 {
+	bool to_private = cause == PMP_CAUSE_CONVERT && values;
+	uint32_t flush_room = 0;
 	struct pmp_event ev;
 	int err = pmp_range_check(gfn, npages, vm->gfn_end);
 
+	if (!err && to_private)
+		err = pmp_inval_conflict(vm, gfn, npages, &flush_room);
 	if (err)
 		return err;
-	err = pool_check(vm, need(vm, gfn, npages, mask, values) +
+	err = pool_check(vm, need(vm, gfn, npages, mask, values) + flush_room +
 			 need(vm, gfn, npages, MAPPED, 0) + need(vm, gfn, npages, clear, 0));
 	if (!err)
-		err = pmp_event_begin(&ev, vm, out, cause, PMP_EVENT_ACTIONS);
+		err = pmp_event_begin(&ev, vm, out, cause, PMP_EVENT_ACTIONS + flush_room);
 	if (err)
 		return err;
+	if (flush_room)
+		pmp_inval_flush_range(&ev, gfn, npages);
 	unmap_range(&ev, gfn, npages);
 	pmp_planes_set(vm, gfn, npages, mask, values);
 	if (clear)
@@ -94,30 +104,6 @@ int pmp_write_track(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool track
 	if (tracked)
 		pmp_split_range(&ev, gfn, npages, PMP_LEVEL_4K);
 	pmp_planes_set(vm, gfn, npages, bit, tracked ? bit : 0);
-	pmp_event_end(&ev);
-	return 0;
-}
-
-/* The punched pages lose their accepted state and their huge folios. */
-int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, struct pmp_actions *out)
-{
-	uint64_t ci, g, last = gfn + npages - 1;
-	struct pmp_event ev;
-	int err = pmp_range_check(gfn, npages, vm->gfn_end);
-
-	if (err)
-		return err;
-	err = pool_check(vm, need(vm, gfn, npages, MAPPED, 0) + need(vm, gfn, npages, ACCEPTED, 0));
-	if (!err)
-		err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_PUNCH, PMP_EVENT_ACTIONS);
-	if (err)
-		return err;
-	unmap_range(&ev, gfn, npages);
-	pmp_planes_set(vm, gfn, npages, ACCEPTED, 0);
-	for (ci = gfn >> PMP_CHUNK_SHIFT; ci <= last >> PMP_CHUNK_SHIFT; ci++)
-		pmp_chunk_set_flags(vm, ci, 0, PMP_CF_BACKED);
-	for (g = gfn >> PMP_GIANT_SHIFT; g <= last >> PMP_GIANT_SHIFT; g++)
-		pmp_giants(vm)[g].flags &= (uint16_t)~PMP_GF_BACKED;
 	pmp_event_end(&ev);
 	return 0;
 }

@@ -9,8 +9,8 @@
 #define MAPPED PMP_BIT(PMP_PLANE_MAPPED)
 #define PINNED PMP_BIT(PMP_PLANE_PINNED)
 
-/* Room besides PIN runs: a blocked-range promote, or two promotes of 3 steps. */
-#define MAP_ACTIONS 8
+/* Room besides PIN runs: invalidating a deferred page, MAP, two promotes of 3 steps. */
+#define MAP_ACTIONS 10
 
 /*
  * A fault on a range whose 4 KiB leaves a merge tick blocked: promote it if
@@ -77,7 +77,8 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 	head = f->gfn & ~(pages - 1);
 	if (pin && pmp_pin_plan(vm, head, pages, &runs))
 		return pmp_pin_refused(vm, PMP_REASON_PIN_LIMIT);
-	need = pmp_planes_blocks_needed(vm, head, pages, MAPPED, MAPPED);
+	/* a deferred page is invalidated before it is mapped again: 3 planes */
+	need = pmp_planes_blocks_needed(vm, head, pages, MAPPED, MAPPED) + 3;
 	if (pin)
 		need += pmp_planes_blocks_needed(vm, head, pages, PINNED, PINNED);
 	if (need > vm->pool_blocks - vm->pool_used)
@@ -85,6 +86,11 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_FAULT, runs + MAP_ACTIONS);
 	if (err)
 		return err;
+	if (pmp_plane_get(vm, f->gfn, PMP_PLANE_DEFERRED)) {
+		ev.cause = PMP_CAUSE_PUNCH;
+		pmp_inval_page(&ev, f->gfn);
+		ev.cause = PMP_CAUSE_FAULT;
+	}
 
 	if (pin) {
 		vm->stats.decision[PMP_DECISION_PIN].tried++;

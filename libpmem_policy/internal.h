@@ -29,6 +29,7 @@ enum pmp_plane {
 	PMP_PLANE_MAPPED = PMP_NR_SUMMARY_PLANES,	/* a present leaf covers the page */
 	PMP_PLANE_ACCEPTED,	/* the guest accepted it (TDX) or validated it (SNP) */
 	PMP_PLANE_PINNED,	/* the host holds a pin on it (SEV) */
+	PMP_PLANE_DEFERRED,	/* punched, invalidation deferred */
 	PMP_NR_PLANES = 16,
 };
 
@@ -52,6 +53,7 @@ struct pmp_chunk {
 #define PMP_CF_BLOCKED	(1U << 26)	/* its leaves are blocked, waiting for a fault */
 #define PMP_CF_INHIBIT	(1U << 27)	/* the guest accepted a page here at 4 KiB */
 #define PMP_CF_BACKED	(1U << 28)	/* a fault saw a >= 2 MiB host folio here */
+#define PMP_CF_DEFERRED	(1U << 29)	/* holds deferred punches: in the ring */
 #define PMP_CF_ALL	0xff000000U
 
 /*
@@ -64,10 +66,10 @@ struct pmp_giant {
 	uint16_t nr_ones[PMP_NR_SUMMARY_PLANES];
 	uint16_t uniform;
 	uint16_t value;
-	/* children with PMP_CF_HUGE, _CAND, _INHIBIT, _BACKED set */
+	/* children with PMP_CF_HUGE, _CAND, _INHIBIT, _BACKED, _DEFERRED set */
 	uint16_t nr_huge, nr_cand, nr_inhibit, nr_backed;
 	uint16_t flags;		/* PMP_GF_* */
-	uint16_t pad;
+	uint16_t nr_deferred;
 };
 
 #define PMP_GF_LEAF	(1U << 0)	/* one 1 GiB leaf maps it all */
@@ -108,8 +110,12 @@ struct pmp_vm {
 	uint64_t nr_pinned, pin_high_water;
 	uint64_t nr_cand;	/* chunks with PMP_CF_CAND */
 	uint64_t scan_cursor;	/* next chunk a merge tick looks at */
+	uint64_t nr_deferred;	/* pages with the DEFERRED bit */
+	uint32_t ring_cap, ring_head, ring_len;	/* FIFO of chunks with deferrals */
+	uint32_t pad;
+	const struct pmp_yield_ops *yield;
 	struct pmp_stats stats;	/* exclusive-access decisions */
-	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
+	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links, off_ring;
 };
 
 static inline void *pmp_at(const struct pmp_vm *vm, uint64_t off)
@@ -148,6 +154,11 @@ static inline struct pmp_block *pmp_blocks(const struct pmp_vm *vm)
 static inline uint32_t *pmp_links(const struct pmp_vm *vm)
 {
 	return pmp_at(vm, vm->off_links);
+}
+
+static inline uint32_t *pmp_ring(const struct pmp_vm *vm)
+{
+	return pmp_at(vm, vm->off_ring);
 }
 
 /* Population count of a 16-bit mask, without libgcc's helpers. */
@@ -247,6 +258,15 @@ void pmp_split_edges(struct pmp_event *ev, uint64_t gfn, uint64_t npages);
 int pmp_pin_plan(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_t *runs);
 void pmp_pin_apply(struct pmp_event *ev, uint64_t gfn, uint64_t npages);
 int pmp_pin_refused(struct pmp_vm *vm, enum pmp_reason why);
+
+/* inval.c */
+void pmp_inval_page(struct pmp_event *ev, uint64_t gfn);
+int pmp_inval_conflict(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_t *room);
+void pmp_inval_flush_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages);
+void pmp_inval_drop_all(struct pmp_vm *vm);
+int pmp_inval_check(const struct pmp_vm *vm);
+bool pmp_yield_poll(struct pmp_vm *vm, struct pmp_yield_state *st, uint64_t position,
+		    uint64_t remaining);
 
 /* merge.c */
 enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, uint64_t gfn, int level,

@@ -21,7 +21,9 @@ enum pmp_reason pmp_level_blocker(const struct pmp_vm *vm, const struct pmp_slot
 		return PMP_REASON_DIRTY_LOG;
 	if ((f->flags & PMP_FAULT_EXEC) && vm->policy.nx_huge_pages)
 		return PMP_REASON_NX_HUGE_PAGE;
-	if (f->backing_order < 9 * (level - 1))
+	/* a folio with deferred punches is being taken apart: never huge */
+	if (f->backing_order < 9 * (level - 1) ||
+	    (level == PMP_LEVEL_2M ? c->blocks & PMP_CF_DEFERRED : g->nr_deferred))
 		return PMP_REASON_BACKING_ORDER;
 	if ((f->accept_level && f->accept_level < level) ||
 	    (level == PMP_LEVEL_2M ? c->blocks & PMP_CF_INHIBIT : g->nr_inhibit))

@@ -213,6 +213,7 @@ static bool giant_candidate(const struct pmp_vm *vm, uint64_t g)
 int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out)
 {
 	uint64_t ci, start, quota, acted = 0, looked = 0;
+	struct pmp_yield_state ys = { 0 };
 	bool wrapped = false;
 	struct pmp_event ev;
 	int err;
@@ -245,7 +246,8 @@ int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out)
 			ci = 0;
 			wrapped = true;
 		}
-	} while (!(wrapped && ci >= start) && looked < vm->policy.scan_budget && acted < quota);
+	} while (!(wrapped && ci >= start) && looked < vm->policy.scan_budget && acted < quota &&
+		 !pmp_yield_poll(vm, &ys, ci, vm->policy.scan_budget - looked));
 	vm->scan_cursor = ci;
 	vm->stats.scan_work += looked;
 	pmp_event_end(&ev);

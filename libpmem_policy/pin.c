@@ -110,15 +110,21 @@ uint64_t pmp_nr_pinned(const struct pmp_vm *vm)
 int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 {
 	uint64_t span = vm->nr_chunks << PMP_CHUNK_SHIFT, g, e;
+	struct pmp_yield_state ys = { 0 };
 	struct pmp_event ev;
 	int err;
 
 	if (!cursor || *cursor > span + 1)
 		return -EINVAL;
-	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_TEARDOWN, 1);
+	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_TEARDOWN, 2);
 	if (err)
 		return err;
 	if (!*cursor) {
+		if (vm->nr_deferred) {
+			/* the guest_memfd goes whole: deferred punches with it */
+			pmp_emit(&ev, PMP_ACT_INVALIDATE, 0, 0, span);
+			pmp_inval_drop_all(vm);
+		}
 		if (pmp_plane_next(vm, 0, span, PMP_PLANE_MAPPED, true) < span) {
 			pmp_emit(&ev, PMP_ACT_ZAP, 0, 0, span);
 			pmp_mirror_zap(vm, 0, span);
@@ -126,6 +132,8 @@ int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 		*cursor = 1;
 	}
 	for (g = *cursor - 1; out->nr < out->cap; g = e) {
+		if (pmp_yield_poll(vm, &ys, g, span - g))
+			break;
 		g = pmp_plane_next(vm, g, span, PMP_PLANE_PINNED, true);
 		if (g == span)
 			break;

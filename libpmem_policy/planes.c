@@ -395,6 +395,7 @@ void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t 
 	g->nr_cand += !!(up & PMP_CF_CAND) - !!(down & PMP_CF_CAND);
 	g->nr_inhibit += !!(up & PMP_CF_INHIBIT) - !!(down & PMP_CF_INHIBIT);
 	g->nr_backed += !!(up & PMP_CF_BACKED) - !!(down & PMP_CF_BACKED);
+	g->nr_deferred += !!(up & PMP_CF_DEFERRED) - !!(down & PMP_CF_DEFERRED);
 	vm->nr_cand += !!(up & PMP_CF_CAND) - !!(down & PMP_CF_CAND);
 }
 
@@ -415,6 +416,7 @@ void pmp_giant_recount(const struct pmp_vm *vm, uint64_t g, struct pmp_giant *ou
 		out->nr_cand += !!(c[i].blocks & PMP_CF_CAND);
 		out->nr_inhibit += !!(c[i].blocks & PMP_CF_INHIBIT);
 		out->nr_backed += !!(c[i].blocks & PMP_CF_BACKED);
+		out->nr_deferred += !!(c[i].blocks & PMP_CF_DEFERRED);
 	}
 	out->flags = pmp_giants(vm)[g].flags;	/* not derived: checked by the mirror */
 	for (p = 0; p < PMP_NR_SUMMARY_PLANES; p++) {

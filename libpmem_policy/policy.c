@@ -41,6 +41,12 @@ static const struct knob_value merge_values[] = {
 static const struct knob_value inhibit_values[] = {
 	{ "oneway", PMP_INHIBIT_ONEWAY }, { "clear", PMP_INHIBIT_CLEAR }, { NULL, 0 },
 };
+static const struct knob_value inval_values[] = {
+	{ "immediate", PMP_INVAL_IMMEDIATE }, { "defer-2m", PMP_INVAL_DEFER_2M }, { NULL, 0 },
+};
+static const struct knob_value conflict_values[] = {
+	{ "flush", 1 }, { "refuse", 0 }, { NULL, 0 },
+};
 static const struct knob_value split_values[] = {
 	{ "zap", PMP_SPLIT_ZAP }, { "inplace", PMP_SPLIT_INPLACE }, { NULL, 0 },
 };
@@ -64,6 +70,12 @@ static const struct knob knobs[] = {
 	NUM_KNOB(scan_budget, 1, 1U << 24, "bad value for scan_budget (expected 1 to 16777216)"),
 	ENUM_KNOB(inhibit, inhibit_values, "bad value for inhibit (expected oneway or clear)"),
 	ENUM_KNOB(split, split_values, "bad value for split (expected zap or inplace)"),
+	ENUM_KNOB(inval, inval_values, "bad value for inval (expected immediate or defer-2m)"),
+	{ "on_conflict", __builtin_offsetof(struct pmp_policy, conflict_flush), conflict_values, 0,
+	  0, "bad value for on_conflict (expected flush or refuse)" },
+	NUM_KNOB(flush_batch, 1, 4096, "bad value for flush_batch (expected 1 to 4096)"),
+	NUM_KNOB(yield_threshold, 0, 1U << 20,
+		 "bad value for yield_threshold (expected 0 to 1048576)"),
 };
 
 #define NR_KNOBS (sizeof(knobs) / sizeof(knobs[0]))
@@ -77,7 +89,8 @@ struct preset {
  * upstream: KVM 6.18.  nx_huge_pages=auto is on for hosts with the iTLB
  * multihit erratum, which is what we model; SEV pins at launch
  * (KVM_MEMORY_ENCRYPT_REG_REGION); attribute changes zap; the NX recovery
- * worker's ratio is 60; GUEST_INHIBIT is one-way.
+ * worker's ratio is 60; GUEST_INHIBIT is one-way; punches are invalidated at
+ * once, a TLB flush each; mmu_sync_children() yields whenever asked.
  * tdx-series: the TDX huge-page RFCs: private memory at 2 MiB at most, not
  * split for NX, split before zap, never merged.
  * recommended: this project's (see docs/policies.md for the figures).
@@ -85,14 +98,19 @@ struct preset {
 static const struct preset presets[] = {
 	{ "upstream", { .max_level = PMP_LEVEL_1G, .nx_huge_pages = 1, .pin = PMP_PIN_LAUNCH,
 			.recycle = 1, .merge = PMP_MERGE_SCAN, .inhibit = PMP_INHIBIT_ONEWAY,
-			.split = PMP_SPLIT_ZAP, .scan_ratio = 60, .scan_budget = 4096 } },
+			.split = PMP_SPLIT_ZAP, .scan_ratio = 60, .scan_budget = 4096,
+			.inval = PMP_INVAL_IMMEDIATE, .conflict_flush = 0, .flush_batch = 1,
+			.yield_threshold = 0 } },
 	{ "tdx-series", { .max_level = PMP_LEVEL_2M, .nx_huge_pages = 0, .pin = PMP_PIN_NONE,
 			  .recycle = 1, .merge = PMP_MERGE_NONE, .inhibit = PMP_INHIBIT_ONEWAY,
-			  .split = PMP_SPLIT_ZAP, .scan_ratio = 60, .scan_budget = 4096 } },
+			  .split = PMP_SPLIT_ZAP, .scan_ratio = 60, .scan_budget = 4096,
+			  .inval = PMP_INVAL_IMMEDIATE, .conflict_flush = 0, .flush_batch = 1,
+			  .yield_threshold = 0 } },
 	{ "recommended", { .max_level = PMP_LEVEL_1G, .nx_huge_pages = 1, .pin = PMP_PIN_FAULT,
 			   .recycle = 0, .merge = PMP_MERGE_BLOCKED,
 			   .inhibit = PMP_INHIBIT_CLEAR, .split = PMP_SPLIT_INPLACE,
-			   .scan_ratio = 60, .scan_budget = 4096 } },
+			   .scan_ratio = 60, .scan_budget = 4096, .inval = PMP_INVAL_DEFER_2M,
+			   .conflict_flush = 1, .flush_batch = 16, .yield_threshold = 16 } },
 };
 
 #define NR_PRESETS (sizeof(presets) / sizeof(presets[0]))
@@ -193,7 +211,7 @@ int pmp_policy_validate(const struct pmp_policy *policy)
 	for (i = 0; i < NR_KNOBS; i++)
 		if (!knob_valid(&knobs[i], knob_get(policy, &knobs[i])))
 			return -EINVAL;
-	return policy->pad ? -EINVAL : 0;
+	return policy->pad || policy->pad2[0] || policy->pad2[1] ? -EINVAL : 0;
 }
 
 static const struct preset *preset_find(const char *s, size_t n)

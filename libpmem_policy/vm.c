@@ -12,8 +12,8 @@
 
 struct layout {
 	uint64_t nr_chunks, nr_giants;
-	uint32_t pool_blocks;
-	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
+	uint32_t pool_blocks, ring_cap;
+	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links, off_ring;
 	uint64_t bytes;
 };
 
@@ -27,7 +27,8 @@ static int compute_layout(const struct pmp_geometry *geo, struct layout *l)
 	    geo->nr_vtls > PMP_MAX_VTLS || geo->vm_type >= PMP_VM_NR)
 		return -EINVAL;
 	if (geo->gfn_end > MAX_GFN_END || geo->max_slots > MAX_SLOTS ||
-	    geo->nr_vcpus > MAX_VCPUS || geo->pool_blocks > PMP_MAX_POOL_BLOCKS)
+	    geo->nr_vcpus > MAX_VCPUS || geo->pool_blocks > PMP_MAX_POOL_BLOCKS ||
+	    geo->max_deferred > PMP_MAX_POOL_BLOCKS)
 		return -ERANGE;
 
 	l->nr_chunks = (geo->gfn_end + PMP_CHUNK_PAGES - 1) >> PMP_CHUNK_SHIFT;
@@ -50,7 +51,10 @@ static int compute_layout(const struct pmp_geometry *geo, struct layout *l)
 	l->off_blocks = off;
 	off = ALIGN64(off + (uint64_t)l->pool_blocks * sizeof(struct pmp_block));
 	l->off_links = off;
-	l->bytes = ALIGN64(off + (uint64_t)l->pool_blocks * sizeof(uint32_t));
+	off = ALIGN64(off + (uint64_t)l->pool_blocks * sizeof(uint32_t));
+	l->ring_cap = geo->max_deferred ? geo->max_deferred : 64;
+	l->off_ring = off;
+	l->bytes = ALIGN64(off + (uint64_t)l->ring_cap * sizeof(uint32_t));
 	/* a 32-bit host cannot address more */
 	return l->bytes > (size_t)-1 ? -ERANGE : 0;
 }
@@ -107,6 +111,8 @@ int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *geo,
 	vm->off_giants = l.off_giants;
 	vm->off_blocks = l.off_blocks;
 	vm->off_links = l.off_links;
+	vm->off_ring = l.off_ring;
+	vm->ring_cap = l.ring_cap;
 
 	/* All pages start at 0 in every plane: every 1 GiB is uniform. */
 	for (g = 0; g < l.nr_giants; g++)
@@ -313,7 +319,8 @@ int pmp_vm_check(const struct pmp_vm *vm)
 {
 	if (!vm || vm->magic != PMP_VM_MAGIC)
 		return -EUCLEAN;
-	if (slots_check(vm) || pmp_pool_check(vm) || giants_check(vm) || pmp_mirror_check(vm))
+	if (slots_check(vm) || pmp_pool_check(vm) || giants_check(vm) || pmp_mirror_check(vm) ||
+	    pmp_inval_check(vm))
 		return -EUCLEAN;
 	return pmp_policy_validate(&vm->policy) ? -EUCLEAN : 0;
 }

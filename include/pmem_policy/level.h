@@ -23,7 +23,7 @@ struct pmp_vm;
  * @PMP_REASON_POLICY_CAP: the policy's max_level.
  * @PMP_REASON_DIRTY_LOG: the memslot logs dirty pages.
  * @PMP_REASON_NX_HUGE_PAGE: an exec fault with the NX huge page mitigation.
- * @PMP_REASON_BACKING_ORDER: the host folio is smaller.
+ * @PMP_REASON_BACKING_ORDER: the host folio is smaller, or holds deferred punches.
  * @PMP_REASON_GUEST_ACCEPT: the guest accepted the page at a smaller level.
  * @PMP_REASON_SLOT_BOUNDARY: the huge page would cross the memslot's edge.
  * @PMP_REASON_MISALIGNED: gfn and host offset differ modulo the huge size.

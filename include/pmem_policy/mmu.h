@@ -45,6 +45,8 @@ struct pmp_fault;
  * @PMP_ACT_FLUSH: flush the TLBs for the range.
  * @PMP_ACT_MAP: install the faulting leaf at @level over the range,
  *	replacing smaller leaves there (TDH.MEM.PAGE.AUG for TDX private).
+ * @PMP_ACT_INVALIDATE: a punch: remove every leaf intersecting the range and
+ *	free its backing; @order is the order of the folio(s) it lies in.
  * @PMP_ACT_NR: number of action types.
  */
 enum pmp_action_type {
@@ -59,6 +61,7 @@ enum pmp_action_type {
 	PMP_ACT_PROMOTE,
 	PMP_ACT_FLUSH,
 	PMP_ACT_MAP,
+	PMP_ACT_INVALIDATE,
 	PMP_ACT_NR,
 };
 
@@ -97,6 +100,7 @@ enum pmp_cause {
  * @type: enum pmp_action_type.
  * @level: the leaf level the action is about (PMP_LEVEL_*), 0 if none.
  * @cause: enum pmp_cause.
+ * @order: INVALIDATE: the folio order hint (0, 9, 18); else 0.
  * @pad: zero.
  * @gfn: first frame of the range.
  * @npages: pages in the range.
@@ -105,7 +109,8 @@ struct pmp_action {
 	uint8_t type;
 	uint8_t level;
 	uint8_t cause;
-	uint8_t pad[5];
+	uint8_t order;
+	uint8_t pad[4];
 	uint64_t gfn;
 	uint64_t npages;
 };
@@ -230,7 +235,10 @@ PMP_API int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, uint64_t gfn,
  *	track, demote on TDX), then the range is zapped (its old-attribute
  *	pages are discarded, as KVM_SET_MEMORY_ATTRIBUTES does).
  *
- * Return: as pmp_set_private(), or -ENOSPC.
+ * A conversion to private over deferred punches (inval.h) flushes them
+ * first (on_conflict=flush) or fails with -EBUSY (on_conflict=refuse).
+ *
+ * Return: as pmp_set_private(), -EBUSY, or -ENOSPC.
  */
 PMP_API int pmp_convert(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool private,
 			struct pmp_actions *out);
@@ -263,19 +271,6 @@ PMP_API int pmp_vtl_protect(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
  */
 PMP_API int pmp_write_track(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool tracked,
 			    struct pmp_actions *out);
-
-/**
- * pmp_punch() - the backing of a range was punched out.  Exclusive.
- * @vm: the VM.
- * @gfn: first frame.
- * @npages: pages (> 0).
- * @out: as pmp_convert(); the punched pages lose their accepted state and
- *	the huge folios they were part of.
- *
- * Return: 0, -EINVAL/-ERANGE, -ENOMEM (pool), -ENOSPC.
- */
-PMP_API int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
-		      struct pmp_actions *out);
 
 /**
  * pmp_accept() - the guest accepted (TDX) or validated (SNP) a range.
@@ -347,7 +342,8 @@ PMP_API int pmp_promote(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out
  * pmp_teardown() - unmap and unpin everything, resumably.  Exclusive.
  * @vm: the VM.
  * @cursor: 0 on the first call; the library advances it.
- * @out: a ZAP of everything (first call), then UNPIN runs.
+ * @out: at least 2 free entries: the first call invalidates deferred punches
+ *	and zaps everything, then UNPIN runs follow.
  *
  * Return: 0 when done (the pinned count is then 0), 1 when @out filled up
  * and the call must be repeated with the same @cursor, -EINVAL.

@@ -14,6 +14,7 @@
 #include "attr.h"
 #include "level.h"
 #include "mmu.h"
+#include "inval.h"
 #include "stats.h"
 
 #define PMP_VERSION_MAJOR 0

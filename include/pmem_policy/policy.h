@@ -40,6 +40,12 @@ enum pmp_split {
 	PMP_SPLIT_INPLACE,	/* replace it by a table of smaller leaves (eager split) */
 };
 
+/* When a punch of part of a 2 MiB chunk is issued. */
+enum pmp_inval {
+	PMP_INVAL_IMMEDIATE,	/* at once, per folio */
+	PMP_INVAL_DEFER_2M,	/* shared/unmapped pages wait for their whole chunk */
+};
+
 /**
  * struct pmp_policy - the knobs; "key" names the string form.
  * @max_level: largest mapping level allowed, key max_level: 4k, 2m, 1g.
@@ -57,6 +63,15 @@ enum pmp_split {
  * @scan_ratio: a merge tick handles at most 1/@scan_ratio of the split
  *	ranges (KVM's nx_huge_pages_recovery_ratio), key scan_ratio: 1..1000.
  * @scan_budget: 2 MiB chunks a tick may look at, key scan_budget: 1..2^24.
+ * @inval: enum pmp_inval, key inval: immediate, defer-2m.
+ * @conflict_flush: a shared->private conversion over deferred punches
+ *	flushes them first (1) or is refused with -EBUSY (0), key on_conflict:
+ *	flush, refuse.
+ * @pad2: zero.
+ * @flush_batch: invalidations one TLB flush may cover, key flush_batch:
+ *	1..4096.
+ * @yield_threshold: a long walk never yields with fewer units of work
+ *	left, key yield_threshold: 0..1048576.
  */
 struct pmp_policy {
 	uint8_t max_level;
@@ -70,6 +85,11 @@ struct pmp_policy {
 	uint32_t pin_limit;
 	uint32_t scan_ratio;
 	uint32_t scan_budget;
+	uint8_t inval;
+	uint8_t conflict_flush;
+	uint8_t pad2[2];
+	uint32_t flush_batch;
+	uint32_t yield_threshold;
 };
 
 /**

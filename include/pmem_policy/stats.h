@@ -57,6 +57,11 @@ struct pmp_decision_stats {
  *	demote, promote), each of which needs mmu_lock for write in KVM.
  * @scan_work: 2 MiB chunks merge ticks looked at.
  * @pin_high_water: the most pages pinned at once.
+ * @punched: pages pmp_punch() was asked to punch.
+ * @invalidated: pages INVALIDATE actions covered.
+ * @deferred: pages whose invalidation was deferred (once each).
+ * @evicted: chunks flushed early because the deferral cap was reached.
+ * @yields: long walks that yielded; @bails: that bailed with -EINTR.
  */
 struct pmp_stats {
 	struct pmp_decision_stats decision[PMP_DECISION_NR];
@@ -66,6 +71,12 @@ struct pmp_stats {
 	uint64_t write_locked;
 	uint64_t scan_work;
 	uint64_t pin_high_water;
+	uint64_t punched;
+	uint64_t invalidated;
+	uint64_t deferred;
+	uint64_t evicted;
+	uint64_t yields;
+	uint64_t bails;
 };
 
 /**

@@ -64,6 +64,8 @@ enum pmp_vm_type {
  *	default of one per chunk (1 bit per 4 KiB).  Each chunk with k
  *	non-uniform features holds k blocks.
  * @vm_type: enum pmp_vm_type.
+ * @max_deferred: 2 MiB chunks that may hold deferred punches at once (the
+ *	oldest is flushed past it); 0 picks 64.
  */
 struct pmp_geometry {
 	size_t sz;
@@ -73,6 +75,7 @@ struct pmp_geometry {
 	uint32_t nr_vtls;
 	uint32_t pool_blocks;
 	uint32_t vm_type;
+	uint32_t max_deferred;
 };
 
 /**

@@ -45,6 +45,8 @@ void sim_init(struct sim *s, int vm_type, uint64_t pages)
 
 void sim_free(struct sim *s)
 {
+	free(s->punch_wanted);
+	free(s->data);
 	free(s->pte4);
 	free(s->pte2);
 	free(s->pte1);
@@ -165,6 +167,34 @@ static int zap(struct sim *s, const struct pmp_action *a)
 			return -1;
 		s->pte4[i] = 0;
 	}
+	return 0;
+}
+
+/*
+ * A punch: the leaves go, the pages' contents (data generation) and
+ * acceptance with them, and a partly punched 2 MiB folio is split.  Only
+ * pages the driver asked to punch may be invalidated, until teardown.
+ */
+static int invalidate(struct sim *s, const struct pmp_action *a)
+{
+	uint64_t end = a->gfn + a->npages, i, c;
+	int err = zap(s, a);
+
+	if (err)
+		return err;
+	for (i = a->gfn; i < end; i++) {
+		if (s->punch_wanted && !s->punch_wanted[i] && a->cause != PMP_CAUSE_TEARDOWN)
+			return fail(s, "invalidate touches %#llx, which was never punched",
+				    (unsigned long long)i);
+		if (s->punch_wanted)
+			s->punch_wanted[i] = 0;
+		if (s->data)
+			s->data[i] = 0;
+		s->accepted[i] = 0;
+	}
+	for (c = a->gfn / CHUNK; c <= (end - 1) / CHUNK; c++)
+		s->folio[c] = a->gfn <= c * CHUNK && end >= (c + 1) * CHUNK ? 9 : 0;
+	s->invalidations++;
 	return 0;
 }
 
@@ -341,6 +371,8 @@ int sim_apply(struct sim *s, const struct pmp_action *a)
 		return map(s, a);
 	case PMP_ACT_FLUSH:
 		return 0;
+	case PMP_ACT_INVALIDATE:
+		return invalidate(s, a);
 	}
 	return fail(s, "unknown action %u", a->type);
 }

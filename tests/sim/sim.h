@@ -16,6 +16,8 @@
  *   - no accepted private page is zapped before teardown, except inside a
  *     conversion or punch of that very page;
  *   - no page is pinned twice or unpinned before teardown;
+ *   - an invalidation only frees pages that were punched (when the driver
+ *     tracks punches);
  *   - TDX DEMOTE/PROMOTE find their leaves blocked and tracked, PROMOTE
  *     finds all 512 pages mapped and accepted.
  */
@@ -43,13 +45,15 @@ struct sim {
 	uint8_t *pins;		/* pin count per page: 0 or 1 */
 	uint8_t *folio;		/* host folio order per chunk: 0, 9 or 18 */
 	uint8_t *inhibit;	/* per chunk: a 4 KiB accept forbids 2 MiB here */
+	uint8_t *punch_wanted;	/* if set: pages punched and not yet invalidated */
+	uint32_t *data;		/* if set: a page's contents (0 after a punch) */
 	struct pmp_slot slot[SIM_MAX_SLOTS];
 	uint8_t in_use[SIM_MAX_SLOTS];
 	int inhibit_clear;	/* the policy lifts the inhibit when it may */
 	uint32_t busy_percent;	/* inject TDX_OPERATION_BUSY on this share of SEAMCALLs */
 	uint64_t rng;
 	/* what happened */
-	uint64_t nr_pinned, busy, seamcalls, faults;
+	uint64_t nr_pinned, busy, seamcalls, faults, invalidations;
 	char error[256];
 };
 

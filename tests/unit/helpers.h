@@ -79,5 +79,6 @@ Suite *random_suite(void);
 Suite *mmu_random_suite(void);
 Suite *mmu_suite(void);
 Suite *scenario_suite(void);
+Suite *inval_suite(void);
 
 #endif /* PMP_TEST_HELPERS_H */

@@ -132,7 +132,7 @@ START_TEST(pin_on_fault)
 	ck_assert_int_eq(pmp_is_pinned(m.t.vm, 6), 0);
 
 	do {	/* a tiny array: the cursor resumes */
-		fresh(&m)->cap = 1;
+		fresh(&m)->cap = 2;
 		ret = pmp_teardown(m.t.vm, &cursor, &m.acts);
 		ck_assert_int_ge(ret, 0);
 		run(&m);

@@ -15,7 +15,7 @@
 #include "sim/sim.h"
 
 #define OPS_PER_RUN 12500	/* 8 runs: 100,000 operations per make check */
-#define NR_ACTS 64
+#define NR_ACTS 2048
 
 struct mrun {
 	struct tvm t;
@@ -218,20 +218,16 @@ static void convert(struct mrun *x)
 	sim_unaccept(&x->s, gfn, n);
 }
 
-/* The punched folios are gone: partly punched chunks re-fault at 4 KiB. */
+/* A punch: the simulator updates acceptance and folios per INVALIDATE. */
 static void punch(struct mrun *x)
 {
-	uint64_t gfn = pick_gfn(x), n = pick_len(x, gfn), c;
+	uint64_t gfn = pick_gfn(x), n = pick_len(x, gfn);
 
 	reset_acts(x);
-	if (apply(x, "punch", pmp_punch(x->t.vm, gfn, n, &x->acts)))
-		return;
-	sim_unaccept(&x->s, gfn, n);
-	for (c = gfn / M2; c <= (gfn + n - 1) / M2; c++) {
-		bool whole = gfn <= c * M2 && gfn + n >= (c + 1) * M2;
-
-		x->s.folio[c] = whole ? 9 : 0;
-	}
+	snprintf(x->args, sizeof(x->args), " %#llx+%#llx", (unsigned long long)gfn,
+		 (unsigned long long)n);
+	memset(&x->s.punch_wanted[gfn], 1, n);
+	apply(x, "punch", pmp_punch(x->t.vm, gfn, n, NULL, &x->acts));
 }
 
 static void write_track(struct mrun *x)
@@ -304,11 +300,12 @@ static void switch_policy(struct mrun *x)
 	static const char *const strs[] = {
 		"merge=scan", "merge=fault", "merge=blocked", "merge=none", "inhibit=oneway",
 		"inhibit=clear", "split=zap", "split=inplace", "max_level=2m", "max_level=1g",
+		"inval=immediate", "inval=defer-2m", "on_conflict=refuse", "on_conflict=flush",
 	};
 	struct pmp_policy p;
 
 	pmp_vm_policy(x->t.vm, &p);
-	ck_assert_int_eq(pmp_policy_parse(&p, strs[below(x, 10)], NULL), 0);
+	ck_assert_int_eq(pmp_policy_parse(&p, strs[below(x, 14)], NULL), 0);
 	ck_assert_int_eq(pmp_vm_set_policy(x->t.vm, &p), 0);
 }
 
@@ -352,6 +349,7 @@ static void setup(struct mrun *x, const struct mrun_case *c)
 	ck_assert_int_eq(pmp_policy_parse(&p, c->policy, NULL), 0);
 	ck_assert_int_eq(pmp_vm_set_policy(x->t.vm, &p), 0);
 	sim_init(&x->s, c->vm_type, END_GFN);
+	x->s.punch_wanted = calloc(x->s.pages, 1);
 	x->s.busy_percent = c->vm_type == PMP_VM_TDX ? 5 : 0;
 	ck_assert_int_eq(pmp_slot_create(x->t.vm, 0, &s0), 0);
 	ck_assert_int_eq(pmp_slot_create(x->t.vm, 1, &s1), 0);

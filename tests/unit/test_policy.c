@@ -30,10 +30,18 @@ enum test_knob {
 	TK_SCAN_BUDGET,
 	TK_INHIBIT,
 	TK_SPLIT,
+	TK_INVAL,
+	TK_ON_CONFLICT,		/* key on_conflict, field conflict_flush */
+	TK_FLUSH_BATCH,
+	TK_YIELD_THRESHOLD,
 	TK_PAD,			/* not a key; must be 0 */
+	TK_PAD2_0,		/* pad2[0]: not a key; must be 0 */
+	TK_PAD2_1,		/* pad2[1]: not a key; must be 0 */
 };
 
-#define NR_KEYS 10		/* TK_MAX_LEVEL .. TK_SPLIT */
+#define NR_KEYS 14		/* TK_MAX_LEVEL .. TK_YIELD_THRESHOLD */
+#define TK_LAST_KEY TK_YIELD_THRESHOLD
+_Static_assert(TK_LAST_KEY - TK_MAX_LEVEL + 1 == NR_KEYS, "every key in the enum");
 
 struct tweak {
 	uint8_t knob;		/* enum test_knob */
@@ -63,7 +71,13 @@ static void set_knob(struct pmp_policy *p, unsigned int knob, uint32_t v)
 	case TK_SCAN_BUDGET:	p->scan_budget = v; break;
 	case TK_INHIBIT:	p->inhibit = (uint8_t)v; break;
 	case TK_SPLIT:		p->split = (uint8_t)v; break;
+	case TK_INVAL:		p->inval = (uint8_t)v; break;
+	case TK_ON_CONFLICT:	p->conflict_flush = (uint8_t)v; break;
+	case TK_FLUSH_BATCH:	p->flush_batch = v; break;
+	case TK_YIELD_THRESHOLD: p->yield_threshold = v; break;
 	case TK_PAD:		p->pad = (uint8_t)v; break;
+	case TK_PAD2_0:		p->pad2[0] = (uint8_t)v; break;
+	case TK_PAD2_1:		p->pad2[1] = (uint8_t)v; break;
 	default:		ck_abort_msg("test bug: knob %u", knob);
 	}
 }
@@ -81,7 +95,13 @@ static uint32_t get_knob(const struct pmp_policy *p, unsigned int knob)
 	case TK_SCAN_BUDGET:	return p->scan_budget;
 	case TK_INHIBIT:	return p->inhibit;
 	case TK_SPLIT:		return p->split;
+	case TK_INVAL:		return p->inval;
+	case TK_ON_CONFLICT:	return p->conflict_flush;
+	case TK_FLUSH_BATCH:	return p->flush_batch;
+	case TK_YIELD_THRESHOLD: return p->yield_threshold;
 	case TK_PAD:		return p->pad;
+	case TK_PAD2_0:		return p->pad2[0];
+	case TK_PAD2_1:		return p->pad2[1];
 	default:		ck_abort_msg("test bug: knob %u", knob);
 	}
 	return 0;
@@ -98,14 +118,17 @@ static void build(const struct spec *s, struct pmp_policy *out)
 }
 
 /* Every field, for failure messages. */
-#define POLICY_DESC 160
+#define POLICY_DESC 320
 static const char *describe(const struct pmp_policy *p, char *buf)
 {
 	snprintf(buf, POLICY_DESC,
 		 "{max_level=%u nx=%u pin=%u pin_limit=%u recycle=%u merge=%u scan_ratio=%u "
-		 "scan_budget=%u inhibit=%u split=%u pad=%u}",
+		 "scan_budget=%u inhibit=%u split=%u inval=%u conflict_flush=%u flush_batch=%u "
+		 "yield_threshold=%u pad=%u pad2=%u,%u}",
 		 p->max_level, p->nx_huge_pages, p->pin, p->pin_limit, p->recycle, p->merge,
-		 p->scan_ratio, p->scan_budget, p->inhibit, p->split, p->pad);
+		 p->scan_ratio, p->scan_budget, p->inhibit, p->split, p->inval,
+		 p->conflict_flush, p->flush_batch, p->yield_threshold, p->pad, p->pad2[0],
+		 p->pad2[1]);
 	return buf;
 }
 
@@ -123,7 +146,7 @@ static unsigned int equal_knobs(const struct pmp_policy *a, const struct pmp_pol
 {
 	unsigned int k, n = 0;
 
-	for (k = TK_MAX_LEVEL; k <= TK_SPLIT; k++)
+	for (k = TK_MAX_LEVEL; k <= TK_LAST_KEY; k++)
 		n += get_knob(a, k) == get_knob(b, k);
 	return n;
 }
@@ -144,6 +167,10 @@ static struct pmp_policy opposite(const struct pmp_policy *p)
 	o.scan_budget = p->scan_budget == 1U << 24 ? 1 : p->scan_budget + 1;
 	o.inhibit = !p->inhibit;
 	o.split = !p->split;
+	o.inval = !p->inval;
+	o.conflict_flush = !p->conflict_flush;
+	o.flush_batch = p->flush_batch == 4096 ? 1 : p->flush_batch + 1;
+	o.yield_threshold = p->yield_threshold == 1U << 20 ? 0 : p->yield_threshold + 1;
 	ck_assert_int_eq(pmp_policy_validate(&o), 0);
 	ck_assert_uint_eq(equal_knobs(&o, p), 0);
 	return o;
@@ -172,6 +199,11 @@ static const char *const inhibit_names[] = {
 static const char *const split_names[] = {
 	[PMP_SPLIT_ZAP] = "zap", [PMP_SPLIT_INPLACE] = "inplace",
 };
+static const char *const inval_names[] = {
+	[PMP_INVAL_IMMEDIATE] = "immediate", [PMP_INVAL_DEFER_2M] = "defer-2m",
+};
+/* on_conflict is stored as conflict_flush: 1 for flush, 0 for refuse. */
+static const char *const on_conflict_names[] = { [0] = "refuse", [1] = "flush" };
 
 static void model_format(const struct pmp_policy *p, char *buf, size_t size)
 {
@@ -185,13 +217,17 @@ static void model_format(const struct pmp_policy *p, char *buf, size_t size)
 	ck_assert_uint_lt(p->merge, ARRAY_SIZE(merge_names));
 	ck_assert_uint_lt(p->inhibit, ARRAY_SIZE(inhibit_names));
 	ck_assert_uint_lt(p->split, ARRAY_SIZE(split_names));
+	ck_assert_uint_lt(p->inval, ARRAY_SIZE(inval_names));
+	ck_assert_uint_lt(p->conflict_flush, ARRAY_SIZE(on_conflict_names));
 	n = snprintf(buf, size,
 		     "max_level=%s,nx_huge_pages=%s,pin=%s,pin_limit=%u,recycle=%s,merge=%s,"
-		     "scan_ratio=%u,scan_budget=%u,inhibit=%s,split=%s",
+		     "scan_ratio=%u,scan_budget=%u,inhibit=%s,split=%s,inval=%s,on_conflict=%s,"
+		     "flush_batch=%u,yield_threshold=%u",
 		     level_names[p->max_level], on_off_names[p->nx_huge_pages],
 		     pin_names[p->pin], p->pin_limit, recycle_names[p->recycle],
 		     merge_names[p->merge], p->scan_ratio, p->scan_budget,
-		     inhibit_names[p->inhibit], split_names[p->split]);
+		     inhibit_names[p->inhibit], split_names[p->split], inval_names[p->inval],
+		     on_conflict_names[p->conflict_flush], p->flush_batch, p->yield_threshold);
 	ck_assert_int_gt(n, 0);
 	ck_assert_uint_lt((size_t)n, size);
 }
@@ -207,29 +243,34 @@ static const struct preset_case {
 		.max_level = PMP_LEVEL_1G, .nx_huge_pages = 1, .pin = PMP_PIN_LAUNCH,
 		.recycle = 1, .merge = PMP_MERGE_SCAN, .inhibit = PMP_INHIBIT_ONEWAY,
 		.split = PMP_SPLIT_ZAP, .pad = 0, .pin_limit = 0, .scan_ratio = 60,
-		.scan_budget = 4096,
+		.scan_budget = 4096, .inval = PMP_INVAL_IMMEDIATE, .conflict_flush = 0,
+		.pad2 = { 0, 0 }, .flush_batch = 1, .yield_threshold = 0,
 	} },
 	{ "tdx-series", {
 		.max_level = PMP_LEVEL_2M, .nx_huge_pages = 0, .pin = PMP_PIN_NONE,
 		.recycle = 1, .merge = PMP_MERGE_NONE, .inhibit = PMP_INHIBIT_ONEWAY,
 		.split = PMP_SPLIT_ZAP, .pad = 0, .pin_limit = 0, .scan_ratio = 60,
-		.scan_budget = 4096,
+		.scan_budget = 4096, .inval = PMP_INVAL_IMMEDIATE, .conflict_flush = 0,
+		.pad2 = { 0, 0 }, .flush_batch = 1, .yield_threshold = 0,
 	} },
 	{ "recommended", {
 		.max_level = PMP_LEVEL_1G, .nx_huge_pages = 1, .pin = PMP_PIN_FAULT,
 		.recycle = 0, .merge = PMP_MERGE_BLOCKED, .inhibit = PMP_INHIBIT_CLEAR,
 		.split = PMP_SPLIT_INPLACE, .pad = 0, .pin_limit = 0, .scan_ratio = 60,
-		.scan_budget = 4096,
+		.scan_budget = 4096, .inval = PMP_INVAL_DEFER_2M, .conflict_flush = 1,
+		.pad2 = { 0, 0 }, .flush_batch = 16, .yield_threshold = 16,
 	} },
 };
 
 /*
- * Valid policies: every combination of the enum knobs (3*2*3*2*4*2*2), each
- * with numbers from the edges and the middle of their ranges.
+ * Valid policies: every combination of the enum knobs
+ * (max_level 3, nx_huge_pages 2, pin 3, recycle 2, merge 4, inhibit 2,
+ * split 2, inval 2, on_conflict 2), each with numbers from the edges and
+ * the middle of their ranges.
  */
-#define NR_VALID (3 * 2 * 3 * 2 * 4 * 2 * 2)
+#define NR_VALID (3 * 2 * 3 * 2 * 4 * 2 * 2 * 2 * 2)
 /* Loop tests take them a row at a time: fewer forks (ASan makes each slow). */
-#define VALID_ROW 16
+#define VALID_ROW 64
 #define NR_VALID_ROWS (NR_VALID / VALID_ROW)
 _Static_assert(NR_VALID % VALID_ROW == 0, "rows must cover every valid policy");
 
@@ -238,6 +279,8 @@ static void valid_policy(unsigned int i, struct pmp_policy *p)
 	static const uint32_t pin_limits[] = { 0, 1, 262144, UINT32_MAX };
 	static const uint32_t ratios[] = { 1, 60, 999, 1000 };
 	static const uint32_t budgets[] = { 1, 4096, (1U << 24) - 1, 1U << 24 };
+	static const uint32_t batches[] = { 1, 16, 4095, 4096 };
+	static const uint32_t thresholds[] = { 0, 16, (1U << 20) - 1, 1U << 20 };
 	unsigned int r = i;
 
 	ck_assert_uint_lt(i, NR_VALID);
@@ -248,10 +291,15 @@ static void valid_policy(unsigned int i, struct pmp_policy *p)
 	p->recycle = (uint8_t)(r % 2); r /= 2;
 	p->merge = (uint8_t)(r % 4); r /= 4;
 	p->inhibit = (uint8_t)(r % 2); r /= 2;
-	p->split = (uint8_t)(r % 2);
+	p->split = (uint8_t)(r % 2); r /= 2;
+	p->inval = (uint8_t)(r % 2); r /= 2;
+	p->conflict_flush = (uint8_t)(r % 2);
 	p->pin_limit = pin_limits[i % 4];
 	p->scan_ratio = ratios[(i / 4) % 4];
 	p->scan_budget = budgets[(i / 16) % 4];
+	/* Mixed in differently, so the new numbers do not move in step with the rest. */
+	p->flush_batch = batches[(i / 7) % 4];
+	p->yield_threshold = thresholds[(i / 29) % 4];
 }
 
 /* The @j-th policy of row @row into @p; false past the row's end. */
@@ -293,23 +341,85 @@ static const struct spec invalid_specs[] = {
 	SPEC("upstream", T(PAD, 1)),
 	SPEC("tdx-series", T(PAD, 0x80)),
 	SPEC("recommended", T(PAD, 0xff)),
+	/* The newer knobs (yield_threshold has no value below its range). */
+	SPEC("upstream", T(INVAL, PMP_INVAL_DEFER_2M + 1)),
+	SPEC("recommended", T(INVAL, 0xff)),
+	SPEC("upstream", T(ON_CONFLICT, 2)),
+	SPEC("recommended", T(ON_CONFLICT, 2)),
+	SPEC("tdx-series", T(ON_CONFLICT, 0xff)),
+	SPEC("upstream", T(PAD2_0, 1)),
+	SPEC("recommended", T(PAD2_1, 1)),
+	SPEC("tdx-series", T(PAD2_0, 0xff), T(PAD2_1, 0x80)),
+	SPEC("upstream", T(FLUSH_BATCH, 0)),
+	SPEC("recommended", T(FLUSH_BATCH, 0)),
+	SPEC("tdx-series", T(FLUSH_BATCH, 4097)),
+	SPEC("recommended", T(FLUSH_BATCH, UINT32_MAX)),
+	SPEC("upstream", T(YIELD_THRESHOLD, (1U << 20) + 1)),
+	SPEC("recommended", T(YIELD_THRESHOLD, (1U << 20) + 1)),
+	SPEC("tdx-series", T(YIELD_THRESHOLD, UINT32_MAX)),
 	/* One bad knob among otherwise valid edge values. */
 	SPEC("recommended", T(PIN_LIMIT, UINT32_MAX), T(SCAN_RATIO, 1000), T(SCAN_BUDGET, 1U << 24),
 	     T(PAD, 1)),
 	SPEC("upstream", T(PIN_LIMIT, UINT32_MAX), T(SCAN_RATIO, 1), T(SCAN_BUDGET, 0)),
+	SPEC("recommended", T(FLUSH_BATCH, 4096), T(YIELD_THRESHOLD, 1U << 20),
+	     T(INVAL, PMP_INVAL_IMMEDIATE), T(ON_CONFLICT, 0), T(PAD2_1, 1)),
+	SPEC("upstream", T(FLUSH_BATCH, 1), T(YIELD_THRESHOLD, 0), T(INVAL, PMP_INVAL_DEFER_2M),
+	     T(ON_CONFLICT, 1), T(PAD2_0, 1)),
+	SPEC("tdx-series", T(FLUSH_BATCH, 4097), T(YIELD_THRESHOLD, 1U << 20),
+	     T(INVAL, PMP_INVAL_DEFER_2M), T(ON_CONFLICT, 1)),
+	SPEC("recommended", T(FLUSH_BATCH, 4096), T(YIELD_THRESHOLD, (1U << 20) + 1),
+	     T(SCAN_BUDGET, 1U << 24), T(PIN_LIMIT, UINT32_MAX)),
+	SPEC("upstream", T(FLUSH_BATCH, 4096), T(INVAL, 2), T(ON_CONFLICT, 1)),
+	SPEC("upstream", T(FLUSH_BATCH, 1), T(INVAL, 1), T(ON_CONFLICT, 2)),
 	/* Several bad knobs at once. */
 	SPEC("upstream", T(MAX_LEVEL, 4), T(NX_HUGE_PAGES, 2), T(SCAN_RATIO, 0)),
+	SPEC("tdx-series", T(INVAL, 2), T(ON_CONFLICT, 2), T(FLUSH_BATCH, 0),
+	     T(YIELD_THRESHOLD, UINT32_MAX), T(PAD2_0, 1), T(PAD2_1, 1)),
 };
+
+#define FIELD(f) { #f, offsetof(struct pmp_policy, f), sizeof(((struct pmp_policy *)0)->f) }
 
 START_TEST(test_policy_layout)
 {
-	/* memcmp() of whole policies is only meaningful without padding. */
+	/* Every field in declaration order; pad and pad2 are the only fillers. */
+	static const struct {
+		const char *name;
+		size_t offset, size;
+	} fields[] = {
+		FIELD(max_level), FIELD(nx_huge_pages), FIELD(pin), FIELD(recycle),
+		FIELD(merge), FIELD(inhibit), FIELD(split), FIELD(pad), FIELD(pin_limit),
+		FIELD(scan_ratio), FIELD(scan_budget), FIELD(inval), FIELD(conflict_flush),
+		FIELD(pad2), FIELD(flush_batch), FIELD(yield_threshold),
+	};
+	size_t at = 0;
+	unsigned int i;
+
+	/*
+	 * memcmp() of whole policies is only meaningful without padding: each
+	 * field starts where the previous one ended and the last ends the struct.
+	 */
+	for (i = 0; i < ARRAY_SIZE(fields); i++) {
+		ck_assert_msg(fields[i].offset == at, "%s at %zu, expected %zu (a hole before it)",
+			      fields[i].name, fields[i].offset, at);
+		at += fields[i].size;
+	}
+	ck_assert_uint_eq(at, sizeof(struct pmp_policy));
+	ck_assert_uint_eq(sizeof(struct pmp_policy), 32);
+	/* The documented places and widths. */
 	ck_assert_uint_eq(offsetof(struct pmp_policy, pad), 7);
 	ck_assert_uint_eq(offsetof(struct pmp_policy, pin_limit), 8);
-	ck_assert_uint_eq(sizeof(struct pmp_policy),
-			  offsetof(struct pmp_policy, scan_budget) + sizeof(uint32_t));
+	ck_assert_uint_eq(offsetof(struct pmp_policy, inval), 20);
+	ck_assert_uint_eq(offsetof(struct pmp_policy, conflict_flush), 21);
+	ck_assert_uint_eq(offsetof(struct pmp_policy, pad2), 22);
+	ck_assert_uint_eq(sizeof(((struct pmp_policy *)0)->pad2), 2);
+	ck_assert_uint_eq(offsetof(struct pmp_policy, flush_batch), 24);
+	ck_assert_uint_eq(offsetof(struct pmp_policy, yield_threshold), 28);
+	ck_assert_uint_eq(sizeof(((struct pmp_policy *)0)->flush_batch), sizeof(uint32_t));
+	ck_assert_uint_eq(sizeof(((struct pmp_policy *)0)->yield_threshold), sizeof(uint32_t));
 }
 END_TEST
+
+#undef FIELD
 
 START_TEST(test_preset_loads)
 {
@@ -347,13 +457,16 @@ END_TEST
 static const char *const unknown_presets[] = {
 	"", "nosuchpreset", "Upstream", "UPSTREAM", "upstream ", " upstream", "upstrea",
 	"upstreamx", "tdx", "tdx_series", "recommended,", "upstream,tdx-series",
-	"max_level=2m", "pin=fault", "pin_limit=0",
+	"max_level=2m", "pin=fault", "pin_limit=0", "inval=defer-2m", "on_conflict=flush",
+	"flush_batch=16", "yield_threshold=16", "Recommended", "recommended-",
 };
 
 START_TEST(test_preset_unknown)
 {
 	static const struct spec start = SPEC("tdx-series", T(MAX_LEVEL, PMP_LEVEL_4K),
-					      T(PIN, PMP_PIN_FAULT), T(PIN_LIMIT, 12));
+					      T(PIN, PMP_PIN_FAULT), T(PIN_LIMIT, 12),
+					      T(INVAL, PMP_INVAL_DEFER_2M), T(ON_CONFLICT, 1),
+					      T(FLUSH_BATCH, 4096), T(YIELD_THRESHOLD, 7));
 	struct pmp_policy p, before;
 
 	build(&start, &p);
@@ -420,6 +533,11 @@ static const struct parse_ok_case {
 	{ PRESET("recommended"), "merge=scan", SPEC("recommended", T(MERGE, PMP_MERGE_SCAN)) },
 	{ PRESET("upstream"), "inhibit=clear", SPEC("upstream", T(INHIBIT, PMP_INHIBIT_CLEAR)) },
 	{ PRESET("recommended"), "split=zap", SPEC("recommended", T(SPLIT, PMP_SPLIT_ZAP)) },
+	{ PRESET("upstream"), "inval=defer-2m", SPEC("upstream", T(INVAL, PMP_INVAL_DEFER_2M)) },
+	{ PRESET("recommended"), "inval=immediate",
+	  SPEC("recommended", T(INVAL, PMP_INVAL_IMMEDIATE)) },
+	{ PRESET("upstream"), "on_conflict=flush", SPEC("upstream", T(ON_CONFLICT, 1)) },
+	{ PRESET("recommended"), "on_conflict=refuse", SPEC("recommended", T(ON_CONFLICT, 0)) },
 	/* Numbers: the whole range, plain decimal, at most 10 digits. */
 	{ SPEC("upstream", T(PIN_LIMIT, 5)), "pin_limit=0", PRESET("upstream") },
 	{ PRESET("upstream"), "pin_limit=4294967295",
@@ -431,17 +549,37 @@ static const struct parse_ok_case {
 	{ PRESET("upstream"), "scan_budget=1", SPEC("upstream", T(SCAN_BUDGET, 1)) },
 	{ PRESET("upstream"), "scan_budget=16777216",
 	  SPEC("upstream", T(SCAN_BUDGET, 16777216)) },
+	{ PRESET("recommended"), "flush_batch=1", SPEC("recommended", T(FLUSH_BATCH, 1)) },
+	{ PRESET("upstream"), "flush_batch=4096", SPEC("upstream", T(FLUSH_BATCH, 4096)) },
+	{ PRESET("upstream"), "flush_batch=0000004096", SPEC("upstream", T(FLUSH_BATCH, 4096)) },
+	{ PRESET("recommended"), "yield_threshold=0", SPEC("recommended", T(YIELD_THRESHOLD, 0)) },
+	{ PRESET("recommended"), "yield_threshold=0000000000",
+	  SPEC("recommended", T(YIELD_THRESHOLD, 0)) },
+	{ PRESET("upstream"), "yield_threshold=1048576",
+	  SPEC("upstream", T(YIELD_THRESHOLD, 1048576)) },
 	/* Setting a knob to its current value is fine. */
 	{ PRESET("tdx-series"), "max_level=2m", PRESET("tdx-series") },
 	{ PRESET("upstream"), "scan_ratio=60,scan_budget=4096,pin_limit=0", PRESET("upstream") },
+	{ PRESET("upstream"), "inval=immediate,on_conflict=refuse,flush_batch=1,yield_threshold=0",
+	  PRESET("upstream") },
+	{ PRESET("recommended"),
+	  "inval=defer-2m,on_conflict=flush,flush_batch=16,yield_threshold=16",
+	  PRESET("recommended") },
 	/* A preset replaces every knob. */
 	{ SPEC("recommended", T(MAX_LEVEL, PMP_LEVEL_4K), T(PIN_LIMIT, 9), T(SCAN_RATIO, 7),
 	       T(SCAN_BUDGET, 3)),
 	  "tdx-series", PRESET("tdx-series") },
 	{ SPEC("tdx-series", T(MAX_LEVEL, PMP_LEVEL_4K), T(NX_HUGE_PAGES, 0),
 	       T(PIN, PMP_PIN_FAULT), T(RECYCLE, 0), T(INHIBIT, PMP_INHIBIT_CLEAR),
-	       T(SPLIT, PMP_SPLIT_INPLACE), T(PIN_LIMIT, 1), T(SCAN_RATIO, 1), T(SCAN_BUDGET, 1)),
+	       T(SPLIT, PMP_SPLIT_INPLACE), T(PIN_LIMIT, 1), T(SCAN_RATIO, 1), T(SCAN_BUDGET, 1),
+	       T(INVAL, PMP_INVAL_DEFER_2M), T(ON_CONFLICT, 1), T(FLUSH_BATCH, 4096),
+	       T(YIELD_THRESHOLD, 1048576)),
 	  "upstream", PRESET("upstream") },
+	{ SPEC("upstream", T(INVAL, PMP_INVAL_DEFER_2M), T(ON_CONFLICT, 1), T(FLUSH_BATCH, 2),
+	       T(YIELD_THRESHOLD, 3)),
+	  "tdx-series", PRESET("tdx-series") },
+	{ SPEC("upstream", T(FLUSH_BATCH, 4096), T(YIELD_THRESHOLD, 0)),
+	  "recommended", PRESET("recommended") },
 	{ PRESET("upstream"), "recommended", PRESET("recommended") },
 	/* Later items override earlier ones. */
 	{ PRESET("tdx-series"), "upstream,max_level=4k",
@@ -454,6 +592,14 @@ static const struct parse_ok_case {
 	{ PRESET("upstream"), "scan_ratio=5,scan_ratio=6", SPEC("upstream", T(SCAN_RATIO, 6)) },
 	{ PRESET("upstream"), "pin_limit=4294967295,pin_limit=0", PRESET("upstream") },
 	{ PRESET("upstream"), "merge=scan,merge=none", SPEC("upstream", T(MERGE, PMP_MERGE_NONE)) },
+	{ PRESET("upstream"), "inval=defer-2m,inval=immediate", PRESET("upstream") },
+	{ PRESET("upstream"), "on_conflict=refuse,on_conflict=flush",
+	  SPEC("upstream", T(ON_CONFLICT, 1)) },
+	{ PRESET("recommended"), "on_conflict=flush,on_conflict=refuse",
+	  SPEC("recommended", T(ON_CONFLICT, 0)) },
+	{ PRESET("upstream"), "flush_batch=4096,flush_batch=2",
+	  SPEC("upstream", T(FLUSH_BATCH, 2)) },
+	{ PRESET("upstream"), "yield_threshold=1048576,yield_threshold=0", PRESET("upstream") },
 	/* Presets combined with keys, in both orders. */
 	{ PRESET("upstream"), "tdx-series,nx_huge_pages=on",
 	  SPEC("tdx-series", T(NX_HUGE_PAGES, 1)) },
@@ -469,6 +615,12 @@ static const struct parse_ok_case {
 	{ PRESET("upstream"), "tdx-series,pin_limit=262144,merge=blocked,split=inplace",
 	  SPEC("tdx-series", T(PIN_LIMIT, 262144), T(MERGE, PMP_MERGE_BLOCKED),
 	       T(SPLIT, PMP_SPLIT_INPLACE)) },
+	{ PRESET("recommended"), "upstream,inval=defer-2m,on_conflict=flush",
+	  SPEC("upstream", T(INVAL, PMP_INVAL_DEFER_2M), T(ON_CONFLICT, 1)) },
+	{ PRESET("upstream"), "recommended,flush_batch=4096,yield_threshold=0",
+	  SPEC("recommended", T(FLUSH_BATCH, 4096), T(YIELD_THRESHOLD, 0)) },
+	{ PRESET("upstream"), "flush_batch=99,yield_threshold=5,inval=defer-2m,recommended",
+	  PRESET("recommended") },
 	/* Every new knob at once, and keys out of table order. */
 	{ PRESET("upstream"),
 	  "pin=none,pin_limit=100,recycle=refuse,merge=fault,scan_ratio=10,scan_budget=512,"
@@ -479,26 +631,45 @@ static const struct parse_ok_case {
 	{ PRESET("upstream"), "split=inplace,max_level=2m,scan_budget=8,pin=fault",
 	  SPEC("upstream", T(SPLIT, PMP_SPLIT_INPLACE), T(MAX_LEVEL, PMP_LEVEL_2M),
 	       T(SCAN_BUDGET, 8), T(PIN, PMP_PIN_FAULT)) },
+	/* The newest knobs at once, out of table order. */
+	{ PRESET("upstream"),
+	  "yield_threshold=1048576,flush_batch=4096,on_conflict=flush,inval=defer-2m",
+	  SPEC("upstream", T(YIELD_THRESHOLD, 1048576), T(FLUSH_BATCH, 4096), T(ON_CONFLICT, 1),
+	       T(INVAL, PMP_INVAL_DEFER_2M)) },
+	{ PRESET("recommended"), "on_conflict=refuse,split=zap,yield_threshold=1,inval=immediate",
+	  SPEC("recommended", T(ON_CONFLICT, 0), T(SPLIT, PMP_SPLIT_ZAP), T(YIELD_THRESHOLD, 1),
+	       T(INVAL, PMP_INVAL_IMMEDIATE)) },
 	/* The canonical forms. */
 	{ PRESET("recommended"),
 	  "max_level=1g,nx_huge_pages=on,pin=launch,pin_limit=0,recycle=allow,merge=scan,"
-	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap",
+	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap,inval=immediate,"
+	  "on_conflict=refuse,flush_batch=1,yield_threshold=0",
 	  PRESET("upstream") },
-	{ PRESET("upstream"),
+	{ PRESET("recommended"),
 	  "max_level=2m,nx_huge_pages=off,pin=none,pin_limit=0,recycle=allow,merge=none,"
-	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap",
+	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap,inval=immediate,"
+	  "on_conflict=refuse,flush_batch=1,yield_threshold=0",
 	  PRESET("tdx-series") },
 	{ PRESET("upstream"),
 	  "max_level=1g,nx_huge_pages=on,pin=fault,pin_limit=0,recycle=refuse,merge=blocked,"
-	  "scan_ratio=60,scan_budget=4096,inhibit=clear,split=inplace",
+	  "scan_ratio=60,scan_budget=4096,inhibit=clear,split=inplace,inval=defer-2m,"
+	  "on_conflict=flush,flush_batch=16,yield_threshold=16",
 	  PRESET("recommended") },
 	{ PRESET("upstream"),
 	  "max_level=4k,nx_huge_pages=off,pin=none,pin_limit=4294967295,recycle=refuse,"
-	  "merge=fault,scan_ratio=1000,scan_budget=16777216,inhibit=clear,split=inplace",
+	  "merge=fault,scan_ratio=1000,scan_budget=16777216,inhibit=clear,split=inplace,"
+	  "inval=defer-2m,on_conflict=flush,flush_batch=4096,yield_threshold=1048576",
 	  SPEC("upstream", T(MAX_LEVEL, PMP_LEVEL_4K), T(NX_HUGE_PAGES, 0), T(PIN, PMP_PIN_NONE),
 	       T(PIN_LIMIT, 4294967295U), T(RECYCLE, 0), T(MERGE, PMP_MERGE_FAULT),
 	       T(SCAN_RATIO, 1000), T(SCAN_BUDGET, 16777216), T(INHIBIT, PMP_INHIBIT_CLEAR),
-	       T(SPLIT, PMP_SPLIT_INPLACE)) },
+	       T(SPLIT, PMP_SPLIT_INPLACE), T(INVAL, PMP_INVAL_DEFER_2M), T(ON_CONFLICT, 1),
+	       T(FLUSH_BATCH, 4096), T(YIELD_THRESHOLD, 1048576)) },
+	/* The ten-knob canonical form of older releases leaves the newer knobs alone. */
+	{ PRESET("recommended"),
+	  "max_level=1g,nx_huge_pages=on,pin=launch,pin_limit=0,recycle=allow,merge=scan,"
+	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap",
+	  SPEC("upstream", T(INVAL, PMP_INVAL_DEFER_2M), T(ON_CONFLICT, 1), T(FLUSH_BATCH, 16),
+	       T(YIELD_THRESHOLD, 16)) },
 };
 
 START_TEST(test_parse_ok)
@@ -559,6 +730,18 @@ static const struct value_case {
 	{ "inhibit", "clear", TK_INHIBIT, PMP_INHIBIT_CLEAR },
 	{ "split", "zap", TK_SPLIT, PMP_SPLIT_ZAP },
 	{ "split", "inplace", TK_SPLIT, PMP_SPLIT_INPLACE },
+	{ "inval", "immediate", TK_INVAL, PMP_INVAL_IMMEDIATE },
+	{ "inval", "defer-2m", TK_INVAL, PMP_INVAL_DEFER_2M },
+	{ "on_conflict", "flush", TK_ON_CONFLICT, 1 },
+	{ "on_conflict", "refuse", TK_ON_CONFLICT, 0 },
+	{ "flush_batch", "1", TK_FLUSH_BATCH, 1 },
+	{ "flush_batch", "16", TK_FLUSH_BATCH, 16 },
+	{ "flush_batch", "4095", TK_FLUSH_BATCH, 4095 },
+	{ "flush_batch", "4096", TK_FLUSH_BATCH, 4096 },
+	{ "yield_threshold", "0", TK_YIELD_THRESHOLD, 0 },
+	{ "yield_threshold", "1", TK_YIELD_THRESHOLD, 1 },
+	{ "yield_threshold", "16", TK_YIELD_THRESHOLD, 16 },
+	{ "yield_threshold", "1048576", TK_YIELD_THRESHOLD, 1048576 },
 };
 
 START_TEST(test_parse_value)

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Invalidation coalescing for guest_memfd punches (seed 001).
+ *
+ * A punch is cut into pieces, one per folio (whole folios of one order
+ * merge), further cut at 2 MiB edges inside a larger folio.  A piece that
+ * is part of a 2 MiB chunk of a >= 2 MiB folio, with no page mapped
+ * private, may be deferred (inval=defer-2m): its pages get the DEFERRED bit
+ * and its chunk joins a FIFO ring.  A chunk whose 512 pages are all
+ * deferred is issued as one 2 MiB invalidation; past the ring's capacity
+ * the oldest chunk is flushed.  Everything else is invalidated at once,
+ * after splitting the huge leaves that cross its edges.
+ */
+#include "internal.h"
+
+#define MAPPED PMP_BIT(PMP_PLANE_MAPPED)
+#define ACCEPTED PMP_BIT(PMP_PLANE_ACCEPTED)
+#define DEFERRED PMP_BIT(PMP_PLANE_DEFERRED)
+#define CHUNK_MASK ((uint64_t)PMP_CHUNK_PAGES - 1)
+
+struct piece {
+	uint64_t gfn, end;
+	unsigned int order;
+	bool defer;
+};
+
+/* The caller's folio order for @gfn, or what faults saw; -EINVAL past 1 GiB. */
+static int folio_order(const struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn)
+{
+	unsigned int order;
+
+	if (folios) {
+		order = folios->order(folios->ctx, gfn);
+		return order > PMP_GIANT_SHIFT ? -EINVAL : (int)order;
+	}
+	if (pmp_giant_of(vm, gfn)->flags & PMP_GF_BACKED)
+		return PMP_GIANT_SHIFT;
+	return pmp_chunk_of(vm, gfn)->blocks & PMP_CF_BACKED ? PMP_CHUNK_SHIFT : 0;
+}
+
+/* Within one chunk: is any page both private and mapped? */
+static bool live_private(const struct pmp_vm *vm, uint64_t gfn, uint64_t end)
+{
+	uint64_t g = pmp_plane_next(vm, gfn, end, PMP_PLANE_PRIVATE, true);
+
+	for (; g < end; g = pmp_plane_next(vm, g + 1, end, PMP_PLANE_PRIVATE, true))
+		if (pmp_plane_get(vm, g, PMP_PLANE_MAPPED))
+			return true;
+	return false;
+}
+
+/* The piece of [gfn, end) that starts at @gfn. */
+static int next_piece(const struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn,
+		      uint64_t end, struct piece *p)
+{
+	int order = folio_order(vm, folios, gfn), next;
+	uint64_t size, fend;
+
+	if (order < 0)
+		return order;
+	size = 1ULL << order;
+	fend = (gfn & ~(size - 1)) + size;
+	p->gfn = gfn;
+	p->order = (unsigned int)order;
+	p->defer = false;
+	if (!(gfn & (size - 1)) && fend <= end) {
+		/* whole folios: run on while the next one is whole and alike */
+		for (p->end = fend; p->end + size <= end; p->end += size) {
+			next = folio_order(vm, folios, p->end);
+			if (next < 0)
+				return next;
+			if ((unsigned int)next != p->order)
+				break;
+		}
+		return 0;
+	}
+	p->end = fend < end ? fend : end;
+	if (order < (int)PMP_CHUNK_SHIFT)
+		return 0;
+	/* inside a >= 2 MiB folio: whole chunks go at once, a partial one may wait */
+	if (gfn & CHUNK_MASK) {
+		if (p->end > ((gfn | CHUNK_MASK) + 1))
+			p->end = (gfn | CHUNK_MASK) + 1;
+	} else if (p->end - gfn >= PMP_CHUNK_PAGES) {
+		p->end &= ~CHUNK_MASK;
+		return 0;
+	}
+	p->defer = vm->policy.inval == PMP_INVAL_DEFER_2M && !live_private(vm, gfn, p->end);
+	return 0;
+}
+
+static void emit_inval(struct pmp_event *ev, uint64_t gfn, uint64_t npages, unsigned int order)
+{
+	pmp_emit(ev, PMP_ACT_INVALIDATE, 0, gfn, npages);
+	ev->out->buf[ev->out->nr - 1].order = (uint8_t)order;
+	ev->vm->stats.invalidated += npages;
+}
+
+/* The backing of [gfn, gfn + npages) is gone: leaves, acceptance, huge folios. */
+static void backing_gone(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
+{
+	uint64_t ci, g, last = gfn + npages - 1;
+
+	pmp_mirror_zap(vm, gfn, npages);
+	pmp_planes_set(vm, gfn, npages, ACCEPTED, 0);
+	for (ci = gfn >> PMP_CHUNK_SHIFT; ci <= last >> PMP_CHUNK_SHIFT; ci++)
+		pmp_chunk_set_flags(vm, ci, 0, PMP_CF_BACKED);
+	for (g = gfn >> PMP_GIANT_SHIFT; g <= last >> PMP_GIANT_SHIFT; g++)
+		pmp_giants(vm)[g].flags &= (uint16_t)~PMP_GF_BACKED;
+}
+
+/* Clear DEFERRED on a range, keeping the count and the ring exact. */
+static void undefer(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
+{
+	uint32_t *ring = pmp_ring(vm);
+	uint64_t ci, last = gfn + npages - 1;
+	uint32_t i, j;
+
+	vm->nr_deferred -= pmp_plane_count(vm, gfn, npages, PMP_PLANE_DEFERRED);
+	pmp_planes_set(vm, gfn, npages, DEFERRED, 0);
+	for (ci = gfn >> PMP_CHUNK_SHIFT; ci <= last >> PMP_CHUNK_SHIFT; ci++) {
+		if (!(pmp_chunks(vm)[ci].blocks & PMP_CF_DEFERRED) ||
+		    pmp_plane_uniform(vm, ci, PMP_PLANE_DEFERRED) != 0)
+			continue;
+		/* out of the ring: O(capacity), on the punch path only */
+		for (i = 0; i < vm->ring_len; i++)
+			if (ring[(vm->ring_head + i) % vm->ring_cap] == ci)
+				break;
+		for (j = i; j + 1 < vm->ring_len; j++)
+			ring[(vm->ring_head + j) % vm->ring_cap] =
+				ring[(vm->ring_head + j + 1) % vm->ring_cap];
+		vm->ring_len--;
+		pmp_chunk_set_flags(vm, ci, 0, PMP_CF_DEFERRED);
+	}
+}
+
+/* Issue a chunk's deferred pages now, one INVALIDATE per run. */
+static void flush_chunk(struct pmp_event *ev, uint64_t ci)
+{
+	struct pmp_vm *vm = ev->vm;
+	uint64_t g = ci << PMP_CHUNK_SHIFT, end = g + PMP_CHUNK_PAGES, e;
+
+	while ((g = pmp_plane_next(vm, g, end, PMP_PLANE_DEFERRED, true)) < end) {
+		e = pmp_plane_next(vm, g, end, PMP_PLANE_DEFERRED, false);
+		emit_inval(ev, g, e - g, PMP_CHUNK_SHIFT);
+		backing_gone(vm, g, e - g);
+		g = e;
+	}
+	undefer(vm, ci << PMP_CHUNK_SHIFT, PMP_CHUNK_PAGES);
+}
+
+/* Maximal runs of DEFERRED bits in chunk @ci: the INVALIDATEs a flush emits. */
+static uint32_t chunk_runs(const struct pmp_vm *vm, uint64_t ci)
+{
+	uint64_t g = ci << PMP_CHUNK_SHIFT, end = g + PMP_CHUNK_PAGES;
+	uint32_t runs = 0;
+
+	while ((g = pmp_plane_next(vm, g, end, PMP_PLANE_DEFERRED, true)) < end) {
+		g = pmp_plane_next(vm, g, end, PMP_PLANE_DEFERRED, false);
+		runs++;
+	}
+	return runs;
+}
+
+/* Put a chunk with new deferrals in the ring, flushing the oldest if full. */
+static void ring_add(struct pmp_event *ev, uint64_t ci)
+{
+	struct pmp_vm *vm = ev->vm;
+	uint32_t *ring = pmp_ring(vm);
+
+	if (vm->ring_len == vm->ring_cap) {
+		vm->stats.evicted++;
+		flush_chunk(ev, ring[vm->ring_head]);	/* leaves the ring */
+	}
+	ring[(vm->ring_head + vm->ring_len) % vm->ring_cap] = (uint32_t)ci;
+	vm->ring_len++;
+	pmp_chunk_set_flags(vm, ci, PMP_CF_DEFERRED, 0);
+}
+
+static void defer_piece(struct pmp_event *ev, const struct piece *p)
+{
+	struct pmp_vm *vm = ev->vm;
+	uint64_t ci = p->gfn >> PMP_CHUNK_SHIFT, n = p->end - p->gfn;
+	uint64_t newly = n - pmp_plane_count(vm, p->gfn, n, PMP_PLANE_DEFERRED);
+
+	pmp_planes_set(vm, p->gfn, n, DEFERRED, DEFERRED);
+	vm->nr_deferred += newly;
+	vm->stats.deferred += newly;
+	if (pmp_plane_uniform(vm, ci, PMP_PLANE_DEFERRED) == 1) {
+		/* every page punched: one 2 MiB invalidation frees the folio */
+		emit_inval(ev, ci << PMP_CHUNK_SHIFT, PMP_CHUNK_PAGES, p->order);
+		backing_gone(vm, ci << PMP_CHUNK_SHIFT, PMP_CHUNK_PAGES);
+		undefer(vm, ci << PMP_CHUNK_SHIFT, PMP_CHUNK_PAGES);
+	} else if (!(pmp_chunks(vm)[ci].blocks & PMP_CF_DEFERRED)) {
+		ring_add(ev, ci);
+	}
+}
+
+/* Batch the INVALIDATEs from @first on into FLUSHes of adjacent ranges. */
+static void batch_flushes(struct pmp_event *ev, uint32_t first)
+{
+	struct pmp_actions *out = ev->out;
+	uint32_t i, last = out->nr, batched = 0;
+	uint64_t lo = 0, hi = 0;
+
+	for (i = first; i < last; i++) {
+		const struct pmp_action *a = &out->buf[i];
+
+		if (a->type != PMP_ACT_INVALIDATE)
+			continue;
+		if (batched && a->gfn == hi && batched < ev->vm->policy.flush_batch) {
+			hi += a->npages;
+			batched++;
+			continue;
+		}
+		if (batched)
+			pmp_emit(ev, PMP_ACT_FLUSH, 0, lo, hi - lo);
+		lo = a->gfn;
+		hi = a->gfn + a->npages;
+		batched = 1;
+	}
+	if (batched)
+		pmp_emit(ev, PMP_ACT_FLUSH, 0, lo, hi - lo);
+}
+
+struct punch_plan {
+	uint32_t pieces, runs, new_chunks;
+	unsigned int blocks;
+};
+
+/* A dry run: how many actions and pool blocks the punch takes at most. */
+static int plan_punch(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
+		      const struct pmp_folios *folios, struct punch_plan *plan)
+{
+	bool in_run = false;
+	struct piece p;
+	uint64_t g;
+	int err;
+
+	pmp_memset(plan, 0, sizeof(*plan));
+	for (g = gfn; g < end; g = p.end) {
+		err = next_piece(vm, folios, g, end, &p);
+		if (err)
+			return err;
+		plan->pieces++;
+		if (p.defer) {
+			in_run = false;
+			plan->blocks += pmp_planes_blocks_needed(vm, g, p.end - g, DEFERRED, DEFERRED);
+			plan->new_chunks += !(pmp_chunk_of(vm, g)->blocks & PMP_CF_DEFERRED);
+			continue;
+		}
+		plan->runs += !in_run;
+		in_run = true;
+		plan->blocks += pmp_planes_blocks_needed(vm, g, p.end - g, MAPPED, 0) +
+				pmp_planes_blocks_needed(vm, g, p.end - g, ACCEPTED, 0) +
+				pmp_planes_blocks_needed(vm, g, p.end - g, DEFERRED, 0);
+	}
+	return 0;
+}
+
+/* Runs the ring evicts if @new_chunks join it: the oldest chunks' runs. */
+static uint32_t eviction_runs(const struct pmp_vm *vm, uint32_t new_chunks)
+{
+	uint32_t i, runs = 0;
+
+	for (i = 0; i < new_chunks && vm->ring_len + new_chunks - i > vm->ring_cap &&
+		    i < vm->ring_len; i++)
+		runs += chunk_runs(vm, pmp_ring(vm)[(vm->ring_head + i) % vm->ring_cap]);
+	return runs;
+}
+
+int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, const struct pmp_folios *folios,
+	      struct pmp_actions *out)
+{
+	uint64_t end = gfn + npages, g, run_end;
+	struct punch_plan plan;
+	struct pmp_event ev;
+	uint32_t first, evict;
+	struct piece p;
+	int err;
+
+	err = pmp_range_check(gfn, npages, vm->gfn_end);
+	if (!err && folios && !folios->order)
+		err = -EINVAL;
+	if (!err)
+		err = plan_punch(vm, gfn, end, folios, &plan);
+	if (err)
+		return err;
+	evict = eviction_runs(vm, plan.new_chunks);
+	if (plan.blocks + 4 * plan.new_chunks > vm->pool_blocks - vm->pool_used)
+		return -ENOMEM;
+	/* splits, invalidations, completions, evictions, and a flush for each */
+	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_PUNCH,
+			      12 * plan.runs + 2 * (plan.pieces + plan.new_chunks + evict));
+	if (err)
+		return err;
+	vm->stats.punched += npages;
+	first = out->nr;
+	for (g = gfn; g < end; g = run_end) {
+		next_piece(vm, folios, g, end, &p);
+		if (p.defer) {
+			defer_piece(&ev, &p);
+			run_end = p.end;
+			continue;
+		}
+		/* a run of pieces issued now: split its edges once, then each folio */
+		for (run_end = p.end; run_end < end; run_end = p.end) {
+			next_piece(vm, folios, run_end, end, &p);
+			if (p.defer)
+				break;
+		}
+		pmp_split_edges(&ev, g, run_end - g);
+		for (p.end = g; p.end < run_end;) {
+			next_piece(vm, folios, p.end, run_end, &p);
+			emit_inval(&ev, p.gfn, p.end - p.gfn, p.order);
+		}
+		backing_gone(vm, g, run_end - g);
+		undefer(vm, g, run_end - g);
+	}
+	batch_flushes(&ev, first);
+	pmp_event_end(&ev);
+	return 0;
+}
+
+/* A fault on a deferred page: it must not see the punched contents. */
+void pmp_inval_page(struct pmp_event *ev, uint64_t gfn)
+{
+	uint32_t first = ev->out->nr;
+
+	emit_inval(ev, gfn, 1, 0);
+	backing_gone(ev->vm, gfn, 1);
+	undefer(ev->vm, gfn, 1);
+	batch_flushes(ev, first);
+}
+
+/*
+ * Deferred punches in the way of a shared->private conversion: 0 if none,
+ * -EBUSY if the policy refuses, else the actions flushing them take.
+ */
+int pmp_inval_conflict(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_t *room)
+{
+	uint64_t ci, last = gfn + npages - 1;
+
+	*room = 0;
+	if (pmp_plane_next(vm, gfn, gfn + npages, PMP_PLANE_DEFERRED, true) == gfn + npages)
+		return 0;
+	if (!vm->policy.conflict_flush)
+		return -EBUSY;
+	for (ci = gfn >> PMP_CHUNK_SHIFT; ci <= last >> PMP_CHUNK_SHIFT; ci++)
+		if (pmp_chunks(vm)[ci].blocks & PMP_CF_DEFERRED)
+			*room += 2 * chunk_runs(vm, ci);
+	return 0;
+}
+
+/* Flush the chunks of [gfn, gfn + npages) that hold deferred punches. */
+void pmp_inval_flush_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
+{
+	uint64_t ci, last = gfn + npages - 1;
+	uint32_t first = ev->out ? ev->out->nr : 0;
+
+	for (ci = gfn >> PMP_CHUNK_SHIFT; ci <= last >> PMP_CHUNK_SHIFT; ci++)
+		if (pmp_chunks(ev->vm)[ci].blocks & PMP_CF_DEFERRED)
+			flush_chunk(ev, ci);
+	if (ev->out)
+		batch_flushes(ev, first);
+}
+
+int pmp_inval_flush(struct pmp_vm *vm, struct pmp_actions *out)
+{
+	struct pmp_event ev;
+	uint32_t first;
+	int err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_PUNCH, 0);
+
+	if (err)
+		return err;
+	if (!out)
+		return vm->ring_len ? -ENOSPC : 0;
+	first = out->nr;
+	/* a chunk needs its runs plus a flush each, at most */
+	while (vm->ring_len &&
+	       out->cap - out->nr >= 2 * chunk_runs(vm, pmp_ring(vm)[vm->ring_head]))
+		flush_chunk(&ev, pmp_ring(vm)[vm->ring_head]);
+	batch_flushes(&ev, first);
+	pmp_event_end(&ev);
+	return vm->ring_len ? 1 : 0;
+}
+
+uint64_t pmp_nr_deferred(const struct pmp_vm *vm)
+{
+	return vm->nr_deferred;
+}
+
+/* Teardown frees everything anyway: forget the deferrals. */
+void pmp_inval_drop_all(struct pmp_vm *vm)
+{
+	uint64_t span = vm->nr_chunks << PMP_CHUNK_SHIFT;
+
+	undefer(vm, 0, span);
+}
+
+/*
+ * The ring holds exactly the flagged chunks, once each; each has deferred
+ * pages but not all 512; the count matches the bits.
+ */
+int pmp_inval_check(const struct pmp_vm *vm)
+{
+	uint64_t ci, flagged = 0;
+	uint32_t i;
+
+	if (vm->ring_len > vm->ring_cap || vm->ring_head >= vm->ring_cap ||
+	    pmp_plane_count(vm, 0, vm->nr_chunks << PMP_CHUNK_SHIFT, PMP_PLANE_DEFERRED) !=
+	    vm->nr_deferred)
+		return -EUCLEAN;
+	for (ci = 0; ci < vm->nr_chunks; ci++) {
+		int u = pmp_plane_uniform(vm, ci, PMP_PLANE_DEFERRED);
+		bool flag = pmp_chunks(vm)[ci].blocks & PMP_CF_DEFERRED;
+
+		if (u == 1 || flag != (u == -1))
+			return -EUCLEAN;
+		flagged += flag;
+	}
+	for (i = 0; i < vm->ring_len; i++) {
+		uint32_t c = pmp_ring(vm)[(vm->ring_head + i) % vm->ring_cap];
+
+		if (c >= vm->nr_chunks || !(pmp_chunks(vm)[c].blocks & PMP_CF_DEFERRED))
+			return -EUCLEAN;
+	}
+	return flagged == vm->ring_len ? 0 : -EUCLEAN;
+}
