@@ -374,8 +374,10 @@ START_TEST(random_vs_reference)
 	uint64_t r = 0x1234567ULL + (uint64_t)_i * 7919, invals[2] = { 0 }, step, g;
 	int v;
 
-	for (v = 0; v < 2; v++)
+	for (v = 0; v < 2; v++) {
 		it_init(&x[v], pol[v], 9, 8);
+		x[v].s.data = calloc(x[v].s.pages, sizeof(uint32_t));
+	}
 	for (step = 0; step < 4000; step++) {
 		uint64_t gfn, n;
 		unsigned int op;
@@ -406,10 +408,9 @@ START_TEST(random_vs_reference)
 				ck_assert_int_eq(pmp_map(x[v].t.vm, &f, err, acts(&x[v])), 0);
 				invals[v] += count(&x[v], PMP_ACT_INVALIDATE);
 				run(&x[v]);
-				/* the guest writes: punched pages get data again */
-				for (g = f.gfn & ~(PMP_LEVEL_PAGES(err) - 1);
-				     g < (f.gfn | (PMP_LEVEL_PAGES(err) - 1)) + 1; g++)
-					x[v].s.punch_wanted[g] = 0;
+				/* the guest writes the faulting page: it has data again */
+				x[v].s.punch_wanted[gfn] = 0;
+				x[v].s.data[gfn] = (uint32_t)step + 1;
 			} else {
 				bool priv = (r >> 60) & 1;
 
@@ -428,6 +429,8 @@ START_TEST(random_vs_reference)
 	for (g = 0; g < 8 * M2; g++) {
 		ck_assert_msg(!x[0].s.punch_wanted[g] && !x[1].s.punch_wanted[g],
 			      "page %#llx punched but never invalidated", (unsigned long long)g);
+		ck_assert_msg(x[0].s.data[g] == x[1].s.data[g], "page %#llx: data %u vs %u",
+			      (unsigned long long)g, x[0].s.data[g], x[1].s.data[g]);
 	}
 	printf("random vs reference %d: %llu invalidations at once, %llu deferring\n", _i,
 	       (unsigned long long)invals[0], (unsigned long long)invals[1]);
