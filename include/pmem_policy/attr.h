@@ -8,6 +8,11 @@
  * the pool has them before changing anything (-ENOMEM otherwise).
  * Ranges need not lie in a memslot (attributes belong to the VM, as
  * KVM_SET_MEMORY_ATTRIBUTES's do) but must end at or before gfn_end.
+ *
+ * These calls track attributes only.  A caller that also reports its
+ * mappings (mmu.h) changes attributes with pmp_convert(), pmp_vtl_protect()
+ * and pmp_write_track(), which split the huge leaves in the way; the calls
+ * here refuse with -EBUSY when a huge leaf intersects the range.
  */
 #ifndef PMEM_POLICY_ATTR_H
 #define PMEM_POLICY_ATTR_H
@@ -30,7 +35,8 @@ struct pmp_vm;
  * @private: true for private, false for shared.
  *
  * Return: 0; -EINVAL (empty or overflowing range); -ERANGE (beyond
- * gfn_end); -ENOMEM (pool exhausted).  Nothing changes on error.
+ * gfn_end); -ENOMEM (pool exhausted); -EBUSY (a huge leaf is mapped in
+ * the range).  Nothing changes on error.
  */
 PMP_API int pmp_set_private(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool private);
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include "helpers.h"
 #include "sim/sim.h"
+#include "rng.h"
 
 #define OPS_PER_RUN 12500	/* 8 runs: 100,000 operations per make check */
 #define NR_ACTS 2048
@@ -20,7 +21,8 @@
 struct mrun {
 	struct tvm t;
 	struct sim s;
-	uint64_t rng, seed, step;
+	struct rng rng;
+	uint64_t seed, step;
 	struct pmp_action buf[NR_ACTS];
 	struct pmp_actions acts;
 	uint64_t ops_done, refusals;
@@ -44,17 +46,9 @@ static const struct mrun_case cases[] = {
 	{ "tdx/fault-merge", PMP_VM_TDX, "recommended,merge=fault,split=zap" },
 };
 
-static uint64_t rnd(struct mrun *x)
-{
-	x->rng ^= x->rng >> 12;
-	x->rng ^= x->rng << 25;
-	x->rng ^= x->rng >> 27;
-	return x->rng * 0x2545f4914f6cdd1dULL;
-}
-
 static uint64_t below(struct mrun *x, uint64_t n)
 {
-	return n ? rnd(x) % n : 0;
+	return rng_below(&x->rng, n);
 }
 
 #define G1 GFNS_PER_1G
@@ -398,7 +392,7 @@ START_TEST(mmu_random)
 		return;		/* replaying another case */
 	x = calloc(1, sizeof(*x));
 	x->seed = getenv("PMP_SEED") ? strtoull(getenv("PMP_SEED"), NULL, 0) : (uint64_t)_i + 1;
-	x->rng = x->seed * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
+	rng_seed(&x->rng, x->seed);
 	setup(x, c);
 	for (x->step = 0; x->step < ops; x->step++) {
 		unsigned int op = (unsigned int)below(x, 100);

@@ -17,7 +17,7 @@
 
 /* ---- Building and comparing policies ---- */
 
-/* The knobs, in the order pmp_policy_format() prints them; then pad. */
+/* The knobs, in the order pmp_policy_format() prints them; then pad and pad2. */
 enum test_knob {
 	TK_END,			/* ends a tweak list */
 	TK_MAX_LEVEL,
@@ -979,7 +979,8 @@ START_TEST(test_parse_error_null_err)
 {
 	const struct parse_err_case *c = &parse_err_cases[_i];
 	static const struct spec start = SPEC("tdx-series", T(MAX_LEVEL, PMP_LEVEL_4K),
-					      T(PIN_LIMIT, 3));
+					      T(PIN_LIMIT, 3), T(INVAL, PMP_INVAL_DEFER_2M),
+					      T(FLUSH_BATCH, 4096), T(YIELD_THRESHOLD, 1));
 	struct pmp_policy p, before;
 
 	build(&start, &p);
@@ -1063,28 +1064,55 @@ static const struct format_case {
 } format_cases[] = {
 	{ PRESET("upstream"),
 	  "max_level=1g,nx_huge_pages=on,pin=launch,pin_limit=0,recycle=allow,merge=scan,"
-	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap" },
+	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap,inval=immediate,"
+	  "on_conflict=refuse,flush_batch=1,yield_threshold=0" },
 	{ PRESET("tdx-series"),
 	  "max_level=2m,nx_huge_pages=off,pin=none,pin_limit=0,recycle=allow,merge=none,"
-	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap" },
+	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap,inval=immediate,"
+	  "on_conflict=refuse,flush_batch=1,yield_threshold=0" },
 	{ PRESET("recommended"),
 	  "max_level=1g,nx_huge_pages=on,pin=fault,pin_limit=0,recycle=refuse,merge=blocked,"
-	  "scan_ratio=60,scan_budget=4096,inhibit=clear,split=inplace" },
+	  "scan_ratio=60,scan_budget=4096,inhibit=clear,split=inplace,inval=defer-2m,"
+	  "on_conflict=flush,flush_batch=16,yield_threshold=16" },
 	{ SPEC("upstream", T(MAX_LEVEL, PMP_LEVEL_4K), T(NX_HUGE_PAGES, 0)),
 	  "max_level=4k,nx_huge_pages=off,pin=launch,pin_limit=0,recycle=allow,merge=scan,"
-	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap" },
+	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap,inval=immediate,"
+	  "on_conflict=refuse,flush_batch=1,yield_threshold=0" },
 	{ SPEC("recommended", T(PIN_LIMIT, 4294967295U), T(SCAN_RATIO, 1000),
-	       T(SCAN_BUDGET, 16777216)),
+	       T(SCAN_BUDGET, 16777216), T(FLUSH_BATCH, 4096), T(YIELD_THRESHOLD, 1048576)),
 	  "max_level=1g,nx_huge_pages=on,pin=fault,pin_limit=4294967295,recycle=refuse,"
-	  "merge=blocked,scan_ratio=1000,scan_budget=16777216,inhibit=clear,split=inplace" },
+	  "merge=blocked,scan_ratio=1000,scan_budget=16777216,inhibit=clear,split=inplace,"
+	  "inval=defer-2m,on_conflict=flush,flush_batch=4096,yield_threshold=1048576" },
 	{ SPEC("tdx-series", T(MAX_LEVEL, PMP_LEVEL_4K), T(MERGE, PMP_MERGE_FAULT),
 	       T(PIN_LIMIT, 1), T(SCAN_RATIO, 1), T(SCAN_BUDGET, 1)),
 	  "max_level=4k,nx_huge_pages=off,pin=none,pin_limit=1,recycle=allow,merge=fault,"
-	  "scan_ratio=1,scan_budget=1,inhibit=oneway,split=zap" },
+	  "scan_ratio=1,scan_budget=1,inhibit=oneway,split=zap,inval=immediate,"
+	  "on_conflict=refuse,flush_batch=1,yield_threshold=0" },
 	{ SPEC("upstream", T(PIN_LIMIT, 10), T(SCAN_RATIO, 100), T(SCAN_BUDGET, 1000000),
 	       T(INHIBIT, PMP_INHIBIT_CLEAR)),
 	  "max_level=1g,nx_huge_pages=on,pin=launch,pin_limit=10,recycle=allow,merge=scan,"
-	  "scan_ratio=100,scan_budget=1000000,inhibit=clear,split=zap" },
+	  "scan_ratio=100,scan_budget=1000000,inhibit=clear,split=zap,inval=immediate,"
+	  "on_conflict=refuse,flush_batch=1,yield_threshold=0" },
+	/* The newer knobs against their presets' values. */
+	{ SPEC("upstream", T(INVAL, PMP_INVAL_DEFER_2M), T(ON_CONFLICT, 1), T(FLUSH_BATCH, 4096),
+	       T(YIELD_THRESHOLD, 1048576)),
+	  "max_level=1g,nx_huge_pages=on,pin=launch,pin_limit=0,recycle=allow,merge=scan,"
+	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap,inval=defer-2m,"
+	  "on_conflict=flush,flush_batch=4096,yield_threshold=1048576" },
+	{ SPEC("recommended", T(INVAL, PMP_INVAL_IMMEDIATE), T(ON_CONFLICT, 0), T(FLUSH_BATCH, 1),
+	       T(YIELD_THRESHOLD, 0)),
+	  "max_level=1g,nx_huge_pages=on,pin=fault,pin_limit=0,recycle=refuse,merge=blocked,"
+	  "scan_ratio=60,scan_budget=4096,inhibit=clear,split=inplace,inval=immediate,"
+	  "on_conflict=refuse,flush_batch=1,yield_threshold=0" },
+	{ SPEC("tdx-series", T(ON_CONFLICT, 1), T(FLUSH_BATCH, 4095), T(YIELD_THRESHOLD, 1048575)),
+	  "max_level=2m,nx_huge_pages=off,pin=none,pin_limit=0,recycle=allow,merge=none,"
+	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap,inval=immediate,"
+	  "on_conflict=flush,flush_batch=4095,yield_threshold=1048575" },
+	{ SPEC("tdx-series", T(INVAL, PMP_INVAL_DEFER_2M), T(FLUSH_BATCH, 10),
+	       T(YIELD_THRESHOLD, 100000)),
+	  "max_level=2m,nx_huge_pages=off,pin=none,pin_limit=0,recycle=allow,merge=none,"
+	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap,inval=defer-2m,"
+	  "on_conflict=refuse,flush_batch=10,yield_threshold=100000" },
 };
 
 START_TEST(test_format_exact)
@@ -1108,17 +1136,27 @@ START_TEST(test_format_upstream)
 	ck_assert_int_eq(pmp_policy_format(&p, buf, sizeof(buf)),
 			 (int)strlen("max_level=1g,nx_huge_pages=on,pin=launch,pin_limit=0,"
 				     "recycle=allow,merge=scan,scan_ratio=60,scan_budget=4096,"
-				     "inhibit=oneway,split=zap"));
+				     "inhibit=oneway,split=zap,inval=immediate,on_conflict=refuse,"
+				     "flush_batch=1,yield_threshold=0"));
 	ck_assert_str_eq(buf, "max_level=1g,nx_huge_pages=on,pin=launch,pin_limit=0,"
 			      "recycle=allow,merge=scan,scan_ratio=60,scan_budget=4096,"
-			      "inhibit=oneway,split=zap");
+			      "inhibit=oneway,split=zap,inval=immediate,on_conflict=refuse,"
+			      "flush_batch=1,yield_threshold=0");
 }
 END_TEST
 
 START_TEST(test_format_too_small)
 {
+	static const char full_rec[] =
+		"max_level=1g,nx_huge_pages=on,pin=fault,pin_limit=0,recycle=refuse,"
+		"merge=blocked,scan_ratio=60,scan_budget=4096,inhibit=clear,split=inplace,"
+		"inval=defer-2m,on_conflict=flush,flush_batch=16,yield_threshold=1048576";
+	static const char cut_inval[] =
+		"max_level=1g,nx_huge_pages=on,pin=fault,pin_limit=0,recycle=refuse,"
+		"merge=blocked,scan_ratio=60,scan_budget=4096,inhibit=clear,split=inplace,"
+		"inval=def";
 	struct pmp_policy p;
-	static char buf[64];
+	static char buf[64], big[256];
 
 	ck_assert_int_eq(pmp_policy_preset(&p, "upstream"), 0);
 	memset(buf, 'X', sizeof(buf));
@@ -1139,6 +1177,33 @@ START_TEST(test_format_too_small)
 	ck_assert_int_eq(pmp_policy_format(&p, buf, 1), -ENOSPC);
 	ck_assert_int_eq(buf[0], '\0');
 	ck_assert_int_eq(buf[1], 'X');
+
+	/* Cut inside the last number, and one byte short of the whole string. */
+	ck_assert_int_eq(pmp_policy_preset(&p, "recommended"), 0);
+	p.yield_threshold = 1048576;
+	memset(big, 'X', sizeof(big));
+	ck_assert_int_eq(pmp_policy_format(&p, big, sizeof(full_rec) - 3), -ENOSPC);
+	ck_assert_str_eq(big, "max_level=1g,nx_huge_pages=on,pin=fault,pin_limit=0,recycle=refuse,"
+			      "merge=blocked,scan_ratio=60,scan_budget=4096,inhibit=clear,"
+			      "split=inplace,inval=defer-2m,on_conflict=flush,flush_batch=16,"
+			      "yield_threshold=1048");
+	ck_assert_int_eq(big[sizeof(full_rec) - 3], 'X');
+	memset(big, 'X', sizeof(big));
+	ck_assert_int_eq(pmp_policy_format(&p, big, sizeof(full_rec) - 1), -ENOSPC);
+	ck_assert_int_eq(strncmp(big, full_rec, sizeof(full_rec) - 2), 0);
+	ck_assert_uint_eq(strlen(big), sizeof(full_rec) - 2);
+	ck_assert_int_eq(big[sizeof(full_rec) - 1], 'X');
+	/* Exactly enough room. */
+	memset(big, 'X', sizeof(big));
+	ck_assert_int_eq(pmp_policy_format(&p, big, sizeof(full_rec)), (int)sizeof(full_rec) - 1);
+	ck_assert_str_eq(big, full_rec);
+	ck_assert_int_eq(big[sizeof(full_rec)], 'X');
+
+	/* Cut inside a newer enum value. */
+	memset(big, 'X', sizeof(big));
+	ck_assert_int_eq(pmp_policy_format(&p, big, sizeof(cut_inval)), -ENOSPC);
+	ck_assert_str_eq(big, cut_inval);
+	ck_assert_int_eq(big[sizeof(cut_inval)], 'X');
 }
 END_TEST
 
@@ -1172,14 +1237,22 @@ START_TEST(test_format_exact_fit)
 		ck_assert_str_eq(buf, full);
 		ck_assert_int_eq(buf[len + 1], 'X');
 
-		/* Every smaller size: -ENOSPC, the longest prefix that fits, nothing past it. */
+		/*
+		 * Every smaller size: -ENOSPC, the longest prefix that fits, nothing
+		 * past it.  One check per size, not five: under CK_FORK every passing
+		 * ck_assert reports its location to the parent, and this loop runs
+		 * some 500000 times.
+		 */
 		for (size = len; size >= 1; size--) {
+			int ret;
+
 			memset(buf, 'X', sizeof(buf));
-			ck_assert_int_eq(pmp_policy_format(&p, buf, size), -ENOSPC);
-			ck_assert_int_eq(buf[size - 1], '\0');
-			ck_assert_uint_eq(strlen(buf), size - 1);
-			ck_assert_int_eq(strncmp(buf, full, size - 1), 0);
-			ck_assert_int_eq(buf[size], 'X');
+			ret = pmp_policy_format(&p, buf, size);
+			if (ret != -ENOSPC || buf[size - 1] != '\0' || strlen(buf) != size - 1 ||
+			    strncmp(buf, full, size - 1) != 0 || buf[size] != 'X')
+				ck_abort_msg("size %zu of \"%s\": returned %d, wrote \"%.*s\", "
+					     "byte past the end %#x", size, full, ret,
+					     (int)size, buf, (unsigned char)buf[size]);
 		}
 	}
 }

@@ -8,25 +8,13 @@
 #include <stdio.h>
 #include "helpers.h"
 #include "model/model.h"
+#include "rng.h"
 
 #define DEFAULT_OPS 20000
 
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rnd(struct rng *r)
-{
-	/* xorshift64*: small, fast, reproducible everywhere */
-	r->s ^= r->s >> 12;
-	r->s ^= r->s << 25;
-	r->s ^= r->s >> 27;
-	return r->s * 0x2545f4914f6cdd1dULL;
-}
-
 static uint64_t below(struct rng *r, uint64_t n)
 {
-	return n ? rnd(r) % n : 0;
+	return rng_below(r, n);
 }
 
 /* Sizes that hit the edges: single pages, chunk-sized, straddling, huge. */
@@ -291,9 +279,7 @@ START_TEST(differential)
 	struct pmp_vm_info info;
 
 	x->seed = env_u64("PMP_SEED", 0x9e3779b97f4a7c15ULL * (uint64_t)(_i + 1));
-	x->r.s = x->seed * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;	/* never 0 */
-	if (!x->r.s)
-		x->r.s = 1;
+	rng_seed(&x->r, x->seed);
 	geo.pool_blocks = pools[_i % 3];
 	tvm_init(&x->t, &geo);
 	pmp_vm_info(x->t.vm, &info);
