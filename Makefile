@@ -50,9 +50,10 @@ PC := $(B)/pmem_policy.pc
 TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/model/*.c tests/sim/*.c)) tests/vectors/vectors.c
 TEST_BIN := $(B)/tests/unit
 DEMO_BIN := $(B)/tools/pmp-demo
+BENCH_BIN := $(B)/bench/bench_fault
 
 .PHONY: all lib check check-unit check-exports check-pkgconfig freestanding freestanding-selftest \
-	demo install uninstall deps deps-build clean
+	demo bench install uninstall deps deps-build clean
 
 all: lib $(DEMO_BIN)
 
@@ -120,6 +121,17 @@ freestanding-selftest:
 # through pkg-config only, linked both shared and static.
 check-pkgconfig: lib
 	scripts/check-pkgconfig.sh $(B)/pkgconfig-test
+
+$(BENCH_BIN): bench/bench_fault.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude -o $@ $< $(LIB_A)
+
+# BENCHMARKS.md from timed runs and callgrind counts; QUICK=1 only checks the
+# harness works (CI), writing build/bench/BENCHMARKS.quick.md instead.
+bench:
+	@scripts/deps.sh build bench
+	$(MAKE) $(BENCH_BIN)
+	CC=$(CC) scripts/bench.sh $(B) $(if $(filter 1,$(QUICK)),--quick)
 
 demo: deps-build
 	$(MAKE) $(DEMO_BIN)

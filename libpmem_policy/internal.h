@@ -75,10 +75,16 @@ struct pmp_giant {
 #define PMP_GF_LEAF	(1U << 0)	/* one 1 GiB leaf maps it all */
 #define PMP_GF_BACKED	(1U << 1)	/* a fault saw a 1 GiB host folio here */
 
+/*
+ * A memslot, with what the fault path needs precomputed: the largest level
+ * its alignment allows to shared and to private faults (KVM computes the
+ * same into lpage_info when the slot is created).
+ */
 struct pmp_slot_state {
 	struct pmp_slot slot;
 	uint32_t in_use;
-	uint32_t pad;
+	uint8_t align_level[2];	/* [0] shared faults, [1] private faults */
+	uint16_t pad;
 };
 
 struct pmp_block {
@@ -219,8 +225,7 @@ void pmp_giant_recount(const struct pmp_vm *vm, uint64_t g, struct pmp_giant *ou
 int pmp_pool_check(const struct pmp_vm *vm);
 
 /* level.c */
-enum pmp_reason pmp_level_blocker(const struct pmp_vm *vm, const struct pmp_slot *s,
-				  const struct pmp_fault *f, int level, uint16_t planes);
+void pmp_slot_prepare(struct pmp_slot_state *st);
 int pmp_fault_check(const struct pmp_vm *vm, const struct pmp_fault *f,
 		    const struct pmp_slot **slot);
 int pmp_fault_level(const struct pmp_vm *vm, const struct pmp_slot *s,

@@ -67,6 +67,7 @@ enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, uint64_t gfn, int lev
 	struct pmp_fault f = { .gfn = head };
 	const struct pmp_slot *s = slot_of(vm, head, &f.slot);
 	uint16_t planes = 0;
+	enum pmp_reason why;
 	unsigned int v;
 
 	if (!s)
@@ -84,7 +85,7 @@ enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, uint64_t gfn, int lev
 		return PMP_REASON_NOT_ACCEPTED;
 	for (v = 0; v < vm->nr_vtls; v++)
 		planes |= PMP_VTL_PLANES(v);
-	return pmp_level_blocker(vm, s, &f, level, planes);
+	return pmp_fault_level(vm, s, &f, planes, &why) >= level ? PMP_REASON_NONE : why;
 }
 
 /*

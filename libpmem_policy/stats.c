@@ -9,6 +9,7 @@
 void pmp_vm_stats(const struct pmp_vm *vm, struct pmp_stats *out)
 {
 	uint64_t *sum = (uint64_t *)out;
+	struct pmp_decision_stats *d;
 	uint32_t v;
 	size_t i;
 
@@ -20,6 +21,12 @@ void pmp_vm_stats(const struct pmp_vm *vm, struct pmp_stats *out)
 			sum[i] += in[i];
 	}
 	out->pin_high_water = vm->pin_high_water;
+	/* the fault path counts refused[NONE] for "applied" and no "tried" */
+	d = &out->decision[PMP_DECISION_MAX_LEVEL];
+	d->applied = d->refused[PMP_REASON_NONE];
+	d->refused[PMP_REASON_NONE] = 0;
+	d->tried = out->granted[PMP_LEVEL_4K] + out->granted[PMP_LEVEL_2M] +
+		   out->granted[PMP_LEVEL_1G];
 }
 
 void pmp_vm_stats_reset(struct pmp_vm *vm)

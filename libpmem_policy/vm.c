@@ -208,6 +208,7 @@ int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slot *slot)
 		return err;
 	st->slot = *slot;
 	st->in_use = 1;
+	pmp_slot_prepare(st);
 	vm->nr_slots++;
 	return 0;
 }
@@ -238,6 +239,7 @@ int pmp_slot_move(struct pmp_vm *vm, uint32_t id, uint64_t base_gfn)
 	if (err)
 		return err;
 	st->slot = moved;
+	pmp_slot_prepare(st);
 	return 0;
 }
 
@@ -294,7 +296,11 @@ static int slots_check(const struct pmp_vm *vm)
 	for (i = 0; i < vm->max_slots; i++) {
 		if (!slots[i].in_use)
 			continue;
-		if (slots[i].in_use != 1 || slot_valid(vm, i, &slots[i].slot))
+		struct pmp_slot_state want = slots[i];
+
+		pmp_slot_prepare(&want);
+		if (slots[i].in_use != 1 || slot_valid(vm, i, &slots[i].slot) ||
+		    pmp_memcmp(&want, &slots[i], sizeof(want)))
 			return -EUCLEAN;
 		n++;
 	}
