@@ -9,6 +9,8 @@
 int pmp_event_begin(struct pmp_event *ev, struct pmp_vm *vm, struct pmp_actions *out,
 		    enum pmp_cause cause, uint32_t room)
 {
+	if (vm->in_callback)
+		return -EBUSY;
 	if (out && (!out->buf || out->nr > out->cap))
 		return -EINVAL;
 	if (room && (!out || out->cap - out->nr < room))

@@ -9,8 +9,10 @@
 static int set_planes(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t mask,
 		      uint16_t values)
 {
-	int err = pmp_range_check(gfn, npages, vm->gfn_end);
+	int err = pmp_reentered(vm);
 
+	if (!err)
+		err = pmp_range_check(gfn, npages, vm->gfn_end);
 	if (err)
 		return err;
 	if (pmp_mirror_any_leaf(vm, gfn, npages, PMP_LEVEL_2M) ||
@@ -37,7 +39,7 @@ int pmp_set_vtl_prot(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t
 {
 	unsigned int shift = PMP_PLANE_VTL + 3 * vtl;
 
-	if (vtl >= vm->nr_vtls || (prot & ~PMP_PROT_RWX))
+	if (!vm->in_callback && (vtl >= vm->nr_vtls || (prot & ~PMP_PROT_RWX)))
 		return -EINVAL;
 	return set_planes(vm, gfn, npages, PMP_VTL_PLANES(vtl),
 			  (uint16_t)((~prot & PMP_PROT_RWX) << shift));

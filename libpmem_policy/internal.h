@@ -118,7 +118,7 @@ struct pmp_vm {
 	uint64_t scan_cursor;	/* next chunk a merge tick looks at */
 	uint64_t nr_deferred;	/* pages with the DEFERRED bit */
 	uint32_t ring_cap, ring_head, ring_len;	/* FIFO of chunks with deferrals */
-	uint32_t pad;
+	uint32_t in_callback;	/* a caller's callback runs: no state change allowed */
 	const struct pmp_yield_ops *yield;
 	struct pmp_stats stats;	/* exclusive-access decisions */
 	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links, off_ring;
@@ -282,6 +282,15 @@ void pmp_merge_after_fill(struct pmp_event *ev, uint64_t gfn);
 
 /* policy.c */
 const struct pmp_policy *pmp_default_policy(void);
+
+/*
+ * A caller's callback (folio layout, yield poll) must not change the VM
+ * under the call that invoked it: every state-changing entry point refuses.
+ */
+static inline int pmp_reentered(const struct pmp_vm *vm)
+{
+	return vm->in_callback ? -EBUSY : 0;
+}
 
 /* A range [gfn, gfn + npages) is non-empty, does not wrap and ends by @end. */
 static inline int pmp_range_check(uint64_t gfn, uint64_t npages, uint64_t end)

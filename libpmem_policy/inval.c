@@ -25,12 +25,14 @@ struct piece {
 };
 
 /* The caller's folio order for @gfn, or what faults saw; -EINVAL past 1 GiB. */
-static int folio_order(const struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn)
+static int folio_order(struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn)
 {
 	unsigned int order;
 
 	if (folios) {
+		vm->in_callback = 1;
 		order = folios->order(folios->ctx, gfn);
+		vm->in_callback = 0;
 		return order > PMP_GIANT_SHIFT ? -EINVAL : (int)order;
 	}
 	if (pmp_giant_of(vm, gfn)->flags & PMP_GF_BACKED)
@@ -50,7 +52,7 @@ static bool live_private(const struct pmp_vm *vm, uint64_t gfn, uint64_t end)
 }
 
 /* The piece of [gfn, end) that starts at @gfn. */
-static int next_piece(const struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn,
+static int next_piece(struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn,
 		      uint64_t end, struct piece *p)
 {
 	int order = folio_order(vm, folios, gfn), next;
@@ -229,7 +231,7 @@ struct punch_plan {
 };
 
 /* A dry run: how many actions and pool blocks the punch takes at most. */
-static int plan_punch(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
+static int plan_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 		      const struct pmp_folios *folios, struct punch_plan *plan)
 {
 	bool in_run = false;
@@ -279,7 +281,9 @@ int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, const struct pmp
 	struct piece p;
 	int err;
 
-	err = pmp_range_check(gfn, npages, vm->gfn_end);
+	err = pmp_reentered(vm);
+	if (!err)
+		err = pmp_range_check(gfn, npages, vm->gfn_end);
 	if (!err && folios && !folios->order)
 		err = -EINVAL;
 	if (!err)

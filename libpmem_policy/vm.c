@@ -126,6 +126,8 @@ int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *geo,
 
 int pmp_vm_set_policy(struct pmp_vm *vm, const struct pmp_policy *policy)
 {
+	if (vm->in_callback)
+		return -EBUSY;
 	if (!policy || pmp_policy_validate(policy))
 		return -EINVAL;
 	vm->policy = *policy;
@@ -198,6 +200,8 @@ int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slot *slot)
 	struct pmp_slot_state *st;
 	int err;
 
+	if (vm->in_callback)
+		return -EBUSY;
 	if (!slot || id >= vm->max_slots)
 		return -EINVAL;
 	st = &pmp_slots(vm)[id];
@@ -218,6 +222,8 @@ int pmp_slot_delete(struct pmp_vm *vm, uint32_t id)
 	int err;
 	struct pmp_slot_state *st = slot_lookup(vm, id, &err);
 
+	if (vm->in_callback)
+		return -EBUSY;
 	if (!st)
 		return err;
 	pmp_memset(st, 0, sizeof(*st));
@@ -231,6 +237,8 @@ int pmp_slot_move(struct pmp_vm *vm, uint32_t id, uint64_t base_gfn)
 	int err;
 	struct pmp_slot_state *st = slot_lookup(vm, id, &err);
 
+	if (vm->in_callback)
+		return -EBUSY;
 	if (!st)
 		return err;
 	moved = st->slot;
@@ -248,6 +256,8 @@ int pmp_slot_set_flags(struct pmp_vm *vm, uint32_t id, uint32_t flags)
 	int err;
 	struct pmp_slot_state *st = slot_lookup(vm, id, &err);
 
+	if (vm->in_callback)
+		return -EBUSY;
 	if (!st)
 		return err;
 	if ((flags & ~PMP_SLOT_FLAGS_ALL) ||

@@ -9,6 +9,8 @@
 int pmp_yield(const struct pmp_vm *vm, struct pmp_yield_state *st, uint64_t position,
 	      uint64_t remaining, unsigned int flags)
 {
+	if (flags & ~(PMP_YIELD_NEED_RESCHED | PMP_YIELD_CONTENDED | PMP_YIELD_CAN_YIELD))
+		return -EINVAL;
 	if (!(flags & (PMP_YIELD_NEED_RESCHED | PMP_YIELD_CONTENDED)))
 		return 0;
 	if (remaining < vm->policy.yield_threshold)
@@ -25,19 +27,27 @@ int pmp_yield(const struct pmp_vm *vm, struct pmp_yield_state *st, uint64_t posi
 	return 1;
 }
 
-void pmp_vm_set_yield(struct pmp_vm *vm, const struct pmp_yield_ops *ops)
+int pmp_vm_set_yield(struct pmp_vm *vm, const struct pmp_yield_ops *ops)
 {
-	vm->yield = ops;
+	int err = pmp_reentered(vm);
+
+	if (!err)
+		vm->yield = ops;
+	return err;
 }
 
 /* For the core's own resumable walks: true if the walk should stop here. */
 bool pmp_yield_poll(struct pmp_vm *vm, struct pmp_yield_state *st, uint64_t position,
 		    uint64_t remaining)
 {
+	unsigned int flags;
+
 	if (!vm->yield || !vm->yield->poll)
 		return false;
-	if (pmp_yield(vm, st, position, remaining,
-		      vm->yield->poll(vm->yield->ctx) | PMP_YIELD_CAN_YIELD) != 1)
+	vm->in_callback = 1;
+	flags = vm->yield->poll(vm->yield->ctx);
+	vm->in_callback = 0;
+	if (pmp_yield(vm, st, position, remaining, flags | PMP_YIELD_CAN_YIELD) != 1)
 		return false;
 	vm->stats.yields++;
 	return true;

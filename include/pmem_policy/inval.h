@@ -14,6 +14,10 @@
  * punches 4 KiB at a time cannot shatter huge folios.  A page mapped
  * private is always invalidated at once.
  *
+ * Callbacks (the folio layout here, the yield poll below) may read the VM
+ * but not change it: any state-changing call made from inside one fails
+ * with -EBUSY.
+ *
  * Deferral assumes private memory lives in the guest_memfd and shared
  * memory elsewhere (the VMM's own mapping): punching a shared page's
  * private backing does not touch what the guest sees through its shared
@@ -126,7 +130,7 @@ struct pmp_yield_state {
  * -EINTR and the fault is retried (seed 002's mmu_sync_children()).
  *
  * Return: 0 to continue, 1 to yield (flush pending work first, drop and
- * retake the lock), or -EINTR to bail.
+ * retake the lock), -EINTR to bail, or -EINVAL for unknown @flags.
  */
 PMP_API int pmp_yield(const struct pmp_vm *vm, struct pmp_yield_state *st, uint64_t position,
 		      uint64_t remaining, unsigned int flags);
@@ -149,7 +153,9 @@ struct pmp_yield_ops {
  *
  * A tick that yields stops early (the next tick resumes where it
  * stopped); a teardown that yields returns 1, as when its array is full.
+ *
+ * Return: 0, or -EBUSY from inside a callback.
  */
-PMP_API void pmp_vm_set_yield(struct pmp_vm *vm, const struct pmp_yield_ops *ops);
+PMP_API int pmp_vm_set_yield(struct pmp_vm *vm, const struct pmp_yield_ops *ops);
 
 #endif /* PMEM_POLICY_INVAL_H */

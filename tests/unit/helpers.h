@@ -80,5 +80,6 @@ Suite *mmu_random_suite(void);
 Suite *mmu_suite(void);
 Suite *scenario_suite(void);
 Suite *inval_suite(void);
+Suite *hostile_suite(void);
 
 #endif /* PMP_TEST_HELPERS_H */

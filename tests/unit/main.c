@@ -18,6 +18,7 @@ int main(void)
 	srunner_add_suite(sr, mmu_random_suite());
 	srunner_add_suite(sr, scenario_suite());
 	srunner_add_suite(sr, inval_suite());
+	srunner_add_suite(sr, hostile_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
