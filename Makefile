@@ -53,7 +53,7 @@ DEMO_BIN := $(B)/tools/pmp-demo
 BENCH_BIN := $(B)/bench/bench_fault
 
 .PHONY: all lib check check-unit check-exports check-pkgconfig freestanding freestanding-selftest \
-	demo bench install uninstall deps deps-build clean
+	check-long demo bench fuzz install uninstall deps deps-build clean
 
 all: lib $(DEMO_BIN)
 
@@ -132,6 +132,18 @@ bench:
 	@scripts/deps.sh build bench
 	$(MAKE) $(BENCH_BIN)
 	CC=$(CC) scripts/bench.sh $(B) $(if $(filter 1,$(QUICK)),--quick)
+
+# The long differential runs: 1,050,000 operations against the naive model
+# and 1,000,000 against the rules simulator, invariants after every one.
+check-long: $(TEST_BIN)
+	CK_RUN_SUITE=random PMP_OPS=350000 $(TEST_BIN)
+	CK_RUN_SUITE=mmu_random PMP_MMU_OPS=125000 $(TEST_BIN)
+
+# libFuzzer targets under ASan+UBSan, FUZZ_SECONDS each (CI runs a smoke).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/deps.sh build fuzz
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 demo: deps-build
 	$(MAKE) $(DEMO_BIN)

@@ -5,7 +5,7 @@
 # everything is there it prints nothing and exits 0.  As root it runs
 # apt-get non-interactively; otherwise it prints the exact command to run.
 #
-# usage: scripts/deps.sh GROUP...    (groups: build check sanitize bench)
+# usage: scripts/deps.sh GROUP...    (groups: build check sanitize bench fuzz)
 set -eu
 
 packages() {
@@ -14,6 +14,7 @@ packages() {
 	check)    echo "gcc make libc6-dev binutils pkgconf check libsubunit-dev" ;;
 	sanitize) echo "libasan8 libubsan1" ;;
 	bench)    echo "valgrind" ;;
+	fuzz)     echo "clang libclang-rt-14-dev" ;;
 	*) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
 	esac
 }
