@@ -33,10 +33,20 @@ static int compute_layout(const struct pmp_geometry *geo, struct layout *l)
 
 	l->nr_chunks = (geo->gfn_end + PMP_CHUNK_PAGES - 1) >> PMP_CHUNK_SHIFT;
 	l->nr_giants = (l->nr_chunks + PMP_GIANT_CHUNKS - 1) / PMP_GIANT_CHUNKS;
+	l->ring_cap = geo->max_deferred ? geo->max_deferred : 64;
 	l->pool_blocks = geo->pool_blocks;
-	if (!l->pool_blocks)
-		l->pool_blocks = l->nr_chunks < PMP_MAX_POOL_BLOCKS ?
-				 (uint32_t)l->nr_chunks : PMP_MAX_POOL_BLOCKS;
+	if (!l->pool_blocks) {
+		/*
+		 * One block per chunk for each per-page feature that can be
+		 * non-uniform in every chunk at once: attributes, the mapped
+		 * mirror, and pins (SEV) or acceptance (SNP, TDX); plus one per
+		 * chunk the deferral ring can hold.
+		 */
+		uint64_t per_chunk = geo->vm_type == PMP_VM_DEFAULT ? 2 : 3;
+		uint64_t want = l->nr_chunks * per_chunk + l->ring_cap;
+
+		l->pool_blocks = want < PMP_MAX_POOL_BLOCKS ? (uint32_t)want : PMP_MAX_POOL_BLOCKS;
+	}
 
 	/* Every term is bounded above, so none of this can overflow. */
 	off = ALIGN64(sizeof(struct pmp_vm));
@@ -52,7 +62,6 @@ static int compute_layout(const struct pmp_geometry *geo, struct layout *l)
 	off = ALIGN64(off + (uint64_t)l->pool_blocks * sizeof(struct pmp_block));
 	l->off_links = off;
 	off = ALIGN64(off + (uint64_t)l->pool_blocks * sizeof(uint32_t));
-	l->ring_cap = geo->max_deferred ? geo->max_deferred : 64;
 	l->off_ring = off;
 	l->bytes = ALIGN64(off + (uint64_t)l->ring_cap * sizeof(uint32_t));
 	/* a 32-bit host cannot address more */

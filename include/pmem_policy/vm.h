@@ -8,13 +8,14 @@
  *
  * Memory, per 2 MiB of tracked guest-physical span:
  *   - an 8-byte descriptor (KVM's lpage_info is 4 bytes per level);
- *   - 48 bytes per 1 GiB for the 1G summaries (0.09 byte per 2 MiB);
+ *   - 64 bytes per 1 GiB for the 1G summaries (0.125 byte per 2 MiB);
  *   - a pool of 64-byte bitmap blocks, each with a 4-byte link, shared by
- *     every 2 MiB chunk whose per-page state is not uniform.
- * With the default pool (one block per chunk, i.e. 1 bit per 4 KiB page)
- * that is 1 bit per 4 KiB + 12 bytes per 2 MiB: 0.0036% of guest memory.
- * Uniform chunks need no block, so the same pool serves every per-page
- * feature (private/shared, write tracking, VTL protections) at once.
+ *     every 2 MiB chunk whose per-page state is not uniform: 1 bit per
+ *     4 KiB page + 4 bytes per 2 MiB for each feature the default pool
+ *     provides for (see @pool_blocks; docs/design.md has the figures).
+ * Uniform chunks need no block, so a feature costs memory only where its
+ * pages disagree; the default pool covers the worst case of every chunk
+ * disagreeing in every feature the VM type uses.
  *
  * Locking: the library takes no locks.  Calls documented "exclusive" need
  * the caller to exclude all other calls on the VM (KVM's mmu_lock held for
@@ -60,9 +61,12 @@ enum pmp_vm_type {
  * @max_slots: memslot ids run from 0 to @max_slots - 1.
  * @nr_vcpus: counter sets for shared-access calls, one per vCPU (>= 1).
  * @nr_vtls: virtual trust levels with their own protections (1..3).
- * @pool_blocks: 64-byte blocks for non-uniform 2 MiB chunks; 0 picks the
- *	default of one per chunk (1 bit per 4 KiB).  Each chunk with k
- *	non-uniform features holds k blocks.
+ * @pool_blocks: 64-byte blocks for non-uniform 2 MiB chunks; a chunk with k
+ *	non-uniform per-page features holds k blocks.  0 picks the default:
+ *	per chunk, one for attributes and one for the mapped mirror, plus one
+ *	for pins (SEV) or acceptance (SNP, TDX), plus max_deferred.  A smaller
+ *	pool saves memory at the risk of -ENOMEM refusals when many chunks
+ *	are non-uniform at once; pmp_vm_info() reports the high-water mark.
  * @vm_type: enum pmp_vm_type.
  * @max_deferred: 2 MiB chunks that may hold deferred punches at once (the
  *	oldest is flushed past it); 0 picks 64.

@@ -188,6 +188,13 @@ START_TEST(mmu_random)
 			printf("step %llu: ", (unsigned long long)x->step);
 		one_op(x);
 	}
+	if (getenv("PMP_POOL_INFO")) {
+		struct pmp_vm_info info;
+
+		pmp_vm_info(x->t.vm, &info);
+		printf("pool %u used %u high %u\n", info.pool_blocks, info.pool_used,
+		       info.pool_high_water);
+	}
 	CHECK(x, drv_teardown(&x->d, 4));	/* small on purpose: resume many times */
 	CHECK(x, drv_compare(&x->d, 1));
 	pmp_vm_stats(x->t.vm, &st);

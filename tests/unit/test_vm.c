@@ -46,25 +46,42 @@ START_TEST(bound_rejects)
 END_TEST
 
 /*
- * The memory budget: 1 bit per 4 KiB of pool at the default size, 8 bytes
- * of descriptor + 4 of pool link per 2 MiB, 64 bytes per 1 GiB, plus a
- * fixed part (header, slots, counters) independent of guest size.
+ * The memory budget.  Per 2 MiB: an 8-byte descriptor; per 1 GiB a 64-byte
+ * summary; per pool block 64 bytes of bitmap and a 4-byte link.  The
+ * default pool holds one block per chunk for each per-page feature the VM
+ * type uses (attributes and the mapped mirror; plus pins or acceptance),
+ * plus the deferral ring; a pool of one block per chunk is 1 bit per 4 KiB
+ * and stays under 0.005% of guest memory.
  */
 START_TEST(budget)
 {
 	static const uint64_t sizes_gib[] = { 4, 64, 1024 };
-	uint64_t gib = sizes_gib[_i], gfns = gib * GFNS_PER_1G, bytes, fixed, limit;
+	static const char *const types[] = { "default", "sev", "snp", "tdx" };
+	uint64_t gib = sizes_gib[_i], gfns = gib * GFNS_PER_1G, chunks = gfns / GFNS_PER_2M;
 	struct pmp_geometry geo = test_geometry(gfns);
 	struct pmp_geometry none = test_geometry(GFNS_PER_2M);
+	uint64_t bytes, fixed, limit, features;
+	int t;
 
+	none.pool_blocks = 1;
 	ck_assert_int_eq(pmp_vm_bound(&none, &fixed), 0);
+	for (t = 0; t < PMP_VM_NR; t++) {
+		geo.vm_type = (uint32_t)t;
+		geo.pool_blocks = 0;
+		features = t == PMP_VM_DEFAULT ? 2 : 3;
+		ck_assert_int_eq(pmp_vm_bound(&geo, &bytes), 0);
+		limit = chunks * 8 + gib * 64 + (chunks * features + 64) * 68 + fixed + 64 * 4;
+		ck_assert_uint_le(bytes, limit);
+		printf("budget: %4llu GiB %-7s default pool: %10llu bytes (%.4f%%)\n",
+		       (unsigned long long)gib, types[t], (unsigned long long)bytes,
+		       100.0 * (double)bytes / (double)(gib << 30));
+	}
+	geo.pool_blocks = (uint32_t)chunks;	/* 1 bit per 4 KiB */
 	ck_assert_int_eq(pmp_vm_bound(&geo, &bytes), 0);
-	limit = gfns / 8 + (gfns / GFNS_PER_2M) * 12 + gib * 64 + fixed;
-	ck_assert_uint_le(bytes, limit);
-	/* <= 0.005% of guest memory, all features on */
-	ck_assert_uint_le(bytes * 20000, gib << 30);
-	printf("budget: %4llu GiB guest: %llu bytes of state (%.4f%%)\n", (unsigned long long)gib,
-	       (unsigned long long)bytes, 100.0 * (double)bytes / (double)(gib << 30));
+	ck_assert_uint_le(bytes * 20000, gib << 30);	/* <= 0.005% */
+	printf("budget: %4llu GiB, pool of 1 bit per 4 KiB: %10llu bytes (%.4f%%)\n",
+	       (unsigned long long)gib, (unsigned long long)bytes,
+	       100.0 * (double)bytes / (double)(gib << 30));
 }
 END_TEST
 
@@ -109,7 +126,7 @@ START_TEST(info_and_rounding)
 	ck_assert_uint_eq(info.gfn_end, GFNS_PER_1G + 3);
 	ck_assert_uint_eq(info.span, GFNS_PER_1G + GFNS_PER_2M);	/* rounded up */
 	ck_assert_uint_eq(info.nr_chunks, 513);
-	ck_assert_uint_eq(info.pool_blocks, 513);			/* default: one per chunk */
+	ck_assert_uint_eq(info.pool_blocks, 513 * 2 + 64);	/* default VM: 2 per chunk + ring */
 	ck_assert_uint_eq(info.pool_used, 0);
 	ck_assert_uint_eq(info.nr_slots, 0);
 	ck_assert_int_eq(pmp_slot_create(t.vm, 3, &s), 0);
