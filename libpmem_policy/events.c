@@ -48,6 +48,10 @@ static int change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16
 
 	if (!err && to_private)
 		err = pmp_inval_conflict(vm, gfn, npages, &flush_room);
+	/* only a conversion may discard accepted TDX private pages */
+	if (!err && vm->vm_type == PMP_VM_TDX && cause != PMP_CAUSE_CONVERT &&
+	    pmp_plane_next(vm, gfn, gfn + npages, PMP_PLANE_ACCEPTED, true) < gfn + npages)
+		err = -EBUSY;
 	if (err)
 		return err;
 	err = pool_check(vm, need(vm, gfn, npages, mask, values) + flush_room +

@@ -253,7 +253,10 @@ PMP_API int pmp_convert(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool p
  * @prot: PMP_PROT_* allowed.
  * @out: as pmp_convert().
  *
- * Return: as pmp_set_vtl_prot(), or -ENOSPC.
+ * On TDX, a range holding accepted private pages is refused: the zap would
+ * lose their contents.
+ *
+ * Return: as pmp_set_vtl_prot(), -EBUSY, or -ENOSPC.
  */
 PMP_API int pmp_vtl_protect(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
 			    uint64_t npages, unsigned int prot, struct pmp_actions *out);

@@ -173,6 +173,8 @@ int drv_write_track(struct drv *d, uint64_t gfn, uint64_t n, bool on)
 	int ret;
 
 	fresh(d);
+	snprintf(d->args, sizeof(d->args), " %#llx+%#llx %s", (unsigned long long)gfn,
+		 (unsigned long long)n, on ? "on" : "off");
 	ret = apply(d, "write_track", pmp_write_track(d->vm, gfn, n, on, &d->acts));
 	if (!ret)
 		sim_set_attr(d->s, gfn, n, SA_WTRACK, on ? SA_WTRACK : 0);
@@ -184,6 +186,8 @@ int drv_vtl_protect(struct drv *d, unsigned int vtl, uint64_t gfn, uint64_t n, u
 	int ret;
 
 	fresh(d);
+	snprintf(d->args, sizeof(d->args), " vtl %u %#llx+%#llx prot %u", vtl,
+		 (unsigned long long)gfn, (unsigned long long)n, prot);
 	ret = apply(d, "vtl_protect", pmp_vtl_protect(d->vm, vtl, gfn, n, prot, &d->acts));
 	if (!ret && vtl == 0)
 		sim_set_attr(d->s, gfn, n, SA_VTL0, (uint8_t)((~prot & 7) << 2));
@@ -206,6 +210,8 @@ int drv_dirty_log(struct drv *d, uint32_t slot, bool on)
 int drv_zap(struct drv *d, enum pmp_zap_reason reason, uint64_t gfn, uint64_t n)
 {
 	fresh(d);
+	snprintf(d->args, sizeof(d->args), " reason %d %#llx+%#llx", reason,
+		 (unsigned long long)gfn, (unsigned long long)n);
 	return apply(d, "zap", pmp_zap(d->vm, reason, gfn, n, &d->acts)) < 0 ? -1 : 0;
 }
 

@@ -284,6 +284,9 @@ START_TEST(zap_refusals)
 	ck_assert_int_eq(pmp_accept(m.t.vm, 0, PMP_LEVEL_4K, fresh(&m)), 0);
 	sim_accept(&m.s, 0, PMP_LEVEL_4K);
 	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, 0, 1, fresh(&m)), -EBUSY);
+	/* a VTL protection change would zap it too: refused (found by fuzz_api) */
+	ck_assert_fails_clean(&m.t, -EBUSY, pmp_vtl_protect(m.t.vm, 0, 0, 1, PMP_PROT_R,
+							    fresh(&m)));
 	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_TEARDOWN, 0, 1, fresh(&m)), 0);
 	run(&m);
 	mt_free(&m);
