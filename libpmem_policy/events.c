@@ -151,7 +151,7 @@ int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *o
 		maybe_lift_inhibit(vm, ci);
 	/* after the guest's accept succeeds: a promote it completes */
 	ev.cause = PMP_CAUSE_MERGE;
-	pmp_merge_after_fill(&ev, gfn);
+	pmp_merge_after_fill(&ev, gfn, -1);
 	pmp_event_end(&ev);
 	return 0;
 }

@@ -108,7 +108,7 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 		pmp_mirror_map(vm, head, level);
 		ev.cause = PMP_CAUSE_MERGE;
 		if (level < PMP_LEVEL_1G)
-			pmp_merge_after_fill(&ev, f->gfn);
+			pmp_merge_after_fill(&ev, f->gfn, (int32_t)f->slot);
 	}
 	pmp_event_end(&ev);
 	return 0;

@@ -275,10 +275,10 @@ bool pmp_yield_poll(struct pmp_vm *vm, struct pmp_yield_state *st, uint64_t posi
 
 /* merge.c */
 enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, uint64_t gfn, int level,
-				  bool need_full);
+				  bool need_full, int32_t slot_hint);
 void pmp_promote_emit(struct pmp_event *ev, uint64_t gfn, int level);
 bool pmp_promote_ready(const struct pmp_vm *vm, uint64_t gfn, int level);
-void pmp_merge_after_fill(struct pmp_event *ev, uint64_t gfn);
+void pmp_merge_after_fill(struct pmp_event *ev, uint64_t gfn, int32_t slot_hint);
 
 /* policy.c */
 const struct pmp_policy *pmp_default_policy(void);

@@ -136,19 +136,25 @@ static void undefer(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 	}
 }
 
-/* Issue a chunk's deferred pages now, one INVALIDATE per run. */
-static void flush_chunk(struct pmp_event *ev, uint64_t ci)
+/*
+ * Issue up to @max_runs of a chunk's deferred runs now, one INVALIDATE
+ * each; the chunk leaves the ring when none is left.
+ */
+static void flush_chunk(struct pmp_event *ev, uint64_t ci, uint32_t max_runs)
 {
 	struct pmp_vm *vm = ev->vm;
 	uint64_t g = ci << PMP_CHUNK_SHIFT, end = g + PMP_CHUNK_PAGES, e;
 
-	while ((g = pmp_plane_next(vm, g, end, PMP_PLANE_DEFERRED, true)) < end) {
+	for (; max_runs; max_runs--) {
+		g = pmp_plane_next(vm, g, end, PMP_PLANE_DEFERRED, true);
+		if (g == end)
+			break;
 		e = pmp_plane_next(vm, g, end, PMP_PLANE_DEFERRED, false);
 		emit_inval(ev, g, e - g, PMP_CHUNK_SHIFT);
 		backing_gone(vm, g, e - g);
+		undefer(vm, g, e - g);
 		g = e;
 	}
-	undefer(vm, ci << PMP_CHUNK_SHIFT, PMP_CHUNK_PAGES);
 }
 
 /* Maximal runs of DEFERRED bits in chunk @ci: the INVALIDATEs a flush emits. */
@@ -172,14 +178,20 @@ static void ring_add(struct pmp_event *ev, uint64_t ci)
 
 	if (vm->ring_len == vm->ring_cap) {
 		vm->stats.evicted++;
-		flush_chunk(ev, ring[vm->ring_head]);	/* leaves the ring */
+		flush_chunk(ev, ring[vm->ring_head], PMP_CHUNK_PAGES);	/* leaves the ring */
 	}
 	ring[(vm->ring_head + vm->ring_len) % vm->ring_cap] = (uint32_t)ci;
 	vm->ring_len++;
 	pmp_chunk_set_flags(vm, ci, PMP_CF_DEFERRED, 0);
 }
 
-static void defer_piece(struct pmp_event *ev, const struct piece *p)
+/* Chunks a punch deferred into, joining the ring once its runs are issued. */
+struct pending {
+	uint64_t chunk[2];
+	uint32_t nr;
+};
+
+static void defer_piece(struct pmp_event *ev, const struct piece *p, struct pending *pend)
 {
 	struct pmp_vm *vm = ev->vm;
 	uint64_t ci = p->gfn >> PMP_CHUNK_SHIFT, n = p->end - p->gfn;
@@ -193,9 +205,25 @@ static void defer_piece(struct pmp_event *ev, const struct piece *p)
 		emit_inval(ev, ci << PMP_CHUNK_SHIFT, PMP_CHUNK_PAGES, p->order);
 		backing_gone(vm, ci << PMP_CHUNK_SHIFT, PMP_CHUNK_PAGES);
 		undefer(vm, ci << PMP_CHUNK_SHIFT, PMP_CHUNK_PAGES);
-	} else if (!(pmp_chunks(vm)[ci].blocks & PMP_CF_DEFERRED)) {
-		ring_add(ev, ci);
+	} else if (!(pmp_chunks(vm)[ci].blocks & PMP_CF_DEFERRED) &&
+		   (!pend->nr || pend->chunk[pend->nr - 1] != ci)) {
+		pend->chunk[pend->nr++] = ci;
 	}
+}
+
+/*
+ * After the punch's own runs: its newly deferred chunks join the ring,
+ * evicting the oldest past the cap.  Doing it last means an eviction can
+ * never flush pages the same punch then invalidates again.
+ */
+static void join_ring(struct pmp_event *ev, const struct pending *pend)
+{
+	uint32_t i;
+
+	for (i = 0; i < pend->nr; i++)
+		if (pmp_plane_uniform(ev->vm, pend->chunk[i], PMP_PLANE_DEFERRED) == -1 &&
+		    !(pmp_chunks(ev->vm)[pend->chunk[i]].blocks & PMP_CF_DEFERRED))
+			ring_add(ev, pend->chunk[i]);
 }
 
 /* Batch the INVALIDATEs from @first on into FLUSHes of adjacent ranges. */
@@ -226,7 +254,7 @@ static void batch_flushes(struct pmp_event *ev, uint32_t first)
 }
 
 struct punch_plan {
-	uint32_t pieces, runs, new_chunks;
+	uint32_t pieces, runs, deferred;
 	unsigned int blocks;
 };
 
@@ -248,7 +276,7 @@ static int plan_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 		if (p.defer) {
 			in_run = false;
 			plan->blocks += pmp_planes_blocks_needed(vm, g, p.end - g, DEFERRED, DEFERRED);
-			plan->new_chunks += !(pmp_chunk_of(vm, g)->blocks & PMP_CF_DEFERRED);
+			plan->deferred++;
 			continue;
 		}
 		plan->runs += !in_run;
@@ -260,25 +288,15 @@ static int plan_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 	return 0;
 }
 
-/* Runs the ring evicts if @new_chunks join it: the oldest chunks' runs. */
-static uint32_t eviction_runs(const struct pmp_vm *vm, uint32_t new_chunks)
-{
-	uint32_t i, runs = 0;
-
-	for (i = 0; i < new_chunks && vm->ring_len + new_chunks - i > vm->ring_cap &&
-		    i < vm->ring_len; i++)
-		runs += chunk_runs(vm, pmp_ring(vm)[(vm->ring_head + i) % vm->ring_cap]);
-	return runs;
-}
-
 int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, const struct pmp_folios *folios,
 	      struct pmp_actions *out)
 {
 	uint64_t end = gfn + npages, g, run_end;
+	struct pending pend = { .nr = 0 };
 	struct punch_plan plan;
 	struct pmp_event ev;
-	uint32_t first, evict;
 	struct piece p;
+	uint32_t first;
 	int err;
 
 	err = pmp_reentered(vm);
@@ -290,37 +308,43 @@ int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, const struct pmp
 		err = plan_punch(vm, gfn, end, folios, &plan);
 	if (err)
 		return err;
-	evict = eviction_runs(vm, plan.new_chunks);
-	if (plan.blocks + 4 * plan.new_chunks > vm->pool_blocks - vm->pool_used)
+	/* evicted chunks: 2 blocks each for the mapped and accepted planes */
+	if (plan.blocks + 4 * 2 > vm->pool_blocks - vm->pool_used)
 		return -ENOMEM;
-	/* splits, invalidations, completions, evictions, and a flush for each */
+	/*
+	 * Room: splits at each run's edges, an INVALIDATE per piece and per
+	 * completed chunk, up to two evicted chunks of 256 runs, a flush for
+	 * each invalidation.  The documented PMP_PUNCH_ACTIONS + 14 per run.
+	 */
 	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_PUNCH,
-			      12 * plan.runs + 2 * (plan.pieces + plan.new_chunks + evict));
+			      12 * plan.runs + 2 * (plan.pieces + 2) +
+			      (plan.deferred ? 2 * 2 * PMP_CHUNK_PAGES / 2 : 0));
 	if (err)
 		return err;
 	vm->stats.punched += npages;
 	first = out->nr;
 	for (g = gfn; g < end; g = run_end) {
-		next_piece(vm, folios, g, end, &p);
-		if (p.defer) {
-			defer_piece(&ev, &p);
+		if (next_piece(vm, folios, g, end, &p))
+			break;		/* the layout changed under us: stop, consistent */
+		if (p.defer && pend.nr < 2) {
+			defer_piece(&ev, &p, &pend);
 			run_end = p.end;
 			continue;
 		}
 		/* a run of pieces issued now: split its edges once, then each folio */
-		for (run_end = p.end; run_end < end; run_end = p.end) {
-			next_piece(vm, folios, run_end, end, &p);
-			if (p.defer)
+		for (run_end = p.end; run_end < end; run_end = p.end)
+			if (next_piece(vm, folios, run_end, end, &p) || p.defer)
 				break;
-		}
 		pmp_split_edges(&ev, g, run_end - g);
 		for (p.end = g; p.end < run_end;) {
-			next_piece(vm, folios, p.end, run_end, &p);
+			if (next_piece(vm, folios, p.end, run_end, &p))
+				p.end = run_end;	/* issue the rest whole */
 			emit_inval(&ev, p.gfn, p.end - p.gfn, p.order);
 		}
 		backing_gone(vm, g, run_end - g);
 		undefer(vm, g, run_end - g);
 	}
+	join_ring(&ev, &pend);
 	batch_flushes(&ev, first);
 	pmp_event_end(&ev);
 	return 0;
@@ -364,7 +388,7 @@ void pmp_inval_flush_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
 
 	for (ci = gfn >> PMP_CHUNK_SHIFT; ci <= last >> PMP_CHUNK_SHIFT; ci++)
 		if (pmp_chunks(ev->vm)[ci].blocks & PMP_CF_DEFERRED)
-			flush_chunk(ev, ci);
+			flush_chunk(ev, ci, PMP_CHUNK_PAGES);
 	if (ev->out)
 		batch_flushes(ev, first);
 }
@@ -380,10 +404,9 @@ int pmp_inval_flush(struct pmp_vm *vm, struct pmp_actions *out)
 	if (!out)
 		return vm->ring_len ? -ENOSPC : 0;
 	first = out->nr;
-	/* a chunk needs its runs plus a flush each, at most */
-	while (vm->ring_len &&
-	       out->cap - out->nr >= 2 * chunk_runs(vm, pmp_ring(vm)[vm->ring_head]))
-		flush_chunk(&ev, pmp_ring(vm)[vm->ring_head]);
+	/* as many runs as fit with a flush each; a chunk may go in parts */
+	while (vm->ring_len && out->cap - out->nr >= 2)
+		flush_chunk(&ev, pmp_ring(vm)[vm->ring_head], (out->cap - out->nr) / 2);
 	batch_flushes(&ev, first);
 	pmp_event_end(&ev);
 	return vm->ring_len ? 1 : 0;
@@ -394,12 +417,17 @@ uint64_t pmp_nr_deferred(const struct pmp_vm *vm)
 	return vm->nr_deferred;
 }
 
-/* Teardown frees everything anyway: forget the deferrals. */
+/* Teardown frees everything anyway: forget the deferrals, in O(span). */
 void pmp_inval_drop_all(struct pmp_vm *vm)
 {
-	uint64_t span = vm->nr_chunks << PMP_CHUNK_SHIFT;
+	uint64_t ci;
 
-	undefer(vm, 0, span);
+	vm->ring_len = 0;
+	for (ci = 0; ci < vm->nr_chunks; ci++)
+		if (pmp_chunks(vm)[ci].blocks & PMP_CF_DEFERRED)
+			pmp_chunk_set_flags(vm, ci, 0, PMP_CF_DEFERRED);
+	pmp_planes_set(vm, 0, vm->nr_chunks << PMP_CHUNK_SHIFT, DEFERRED, 0);
+	vm->nr_deferred = 0;
 }
 
 /*

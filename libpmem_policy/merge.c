@@ -61,11 +61,20 @@ bool pmp_promote_ready(const struct pmp_vm *vm, uint64_t gfn, int level)
  * size the last fault there reported.
  */
 enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, uint64_t gfn, int level,
-				  bool need_full)
+				  bool need_full, int32_t slot_hint)
 {
 	uint64_t head = gfn & ~(PMP_LEVEL_PAGES(level) - 1);
 	struct pmp_fault f = { .gfn = head };
-	const struct pmp_slot *s = slot_of(vm, head, &f.slot);
+	const struct pmp_slot *s;
+
+	/* a fault knows its slot: keep the fault path O(1) */
+	if (slot_hint >= 0 && head - pmp_slots(vm)[slot_hint].slot.base_gfn <
+			      pmp_slots(vm)[slot_hint].slot.npages) {
+		f.slot = (uint32_t)slot_hint;
+		s = &pmp_slots(vm)[slot_hint].slot;
+	} else {
+		s = slot_of(vm, head, &f.slot);
+	}
 	uint16_t planes = 0;
 	enum pmp_reason why;
 	unsigned int v;
@@ -108,10 +117,10 @@ void pmp_promote_emit(struct pmp_event *ev, uint64_t gfn, int level)
 }
 
 /* Try one promote, counting the decision; true if it happened. */
-static bool try_promote(struct pmp_event *ev, uint64_t gfn, int level)
+static bool try_promote(struct pmp_event *ev, uint64_t gfn, int level, int32_t slot_hint)
 {
 	struct pmp_decision_stats *d = &ev->vm->stats.decision[PMP_DECISION_MERGE];
-	enum pmp_reason why = pmp_merge_blocker(ev->vm, gfn, level, true);
+	enum pmp_reason why = pmp_merge_blocker(ev->vm, gfn, level, true, slot_hint);
 
 	d->tried++;
 	if (why) {
@@ -128,7 +137,7 @@ static bool try_promote(struct pmp_event *ev, uint64_t gfn, int level)
  * a range that is now fully mapped is a decision (so partial fills count
  * nothing); a promoted 2 MiB may complete its 1 GiB.
  */
-void pmp_merge_after_fill(struct pmp_event *ev, uint64_t gfn)
+void pmp_merge_after_fill(struct pmp_event *ev, uint64_t gfn, int32_t slot_hint)
 {
 	struct pmp_vm *vm = ev->vm;
 	const struct pmp_giant *g = pmp_giant_of(vm, gfn);
@@ -136,11 +145,12 @@ void pmp_merge_after_fill(struct pmp_event *ev, uint64_t gfn)
 	if (vm->policy.merge != PMP_MERGE_FAULT || (g->flags & PMP_GF_LEAF))
 		return;
 	if (!(pmp_chunk_of(vm, gfn)->blocks & PMP_CF_HUGE)) {
-		if (!range_full(vm, gfn, PMP_LEVEL_2M) || !try_promote(ev, gfn, PMP_LEVEL_2M))
+		if (!range_full(vm, gfn, PMP_LEVEL_2M) ||
+		    !try_promote(ev, gfn, PMP_LEVEL_2M, slot_hint))
 			return;
 	}
 	if (range_full(vm, gfn, PMP_LEVEL_1G))
-		try_promote(ev, gfn, PMP_LEVEL_1G);
+		try_promote(ev, gfn, PMP_LEVEL_1G, slot_hint);
 }
 
 int pmp_promote(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out)
@@ -153,7 +163,7 @@ int pmp_promote(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out)
 		return -ERANGE;
 	if (pmp_leaf_level(vm, gfn) >= PMP_LEVEL_2M)
 		return -EEXIST;
-	why = pmp_merge_blocker(vm, gfn, PMP_LEVEL_2M, true);
+	why = pmp_merge_blocker(vm, gfn, PMP_LEVEL_2M, true, -1);
 	if (why == PMP_REASON_NOT_MAPPED || why == PMP_REASON_NOT_ACCEPTED)
 		return -EAGAIN;
 	if (why)
@@ -174,7 +184,7 @@ static bool try_block(struct pmp_event *ev, uint64_t ci)
 	struct pmp_vm *vm = ev->vm;
 	struct pmp_decision_stats *d = &vm->stats.decision[PMP_DECISION_MERGE];
 	uint64_t head = ci << PMP_CHUNK_SHIFT;
-	enum pmp_reason why = pmp_merge_blocker(vm, head, PMP_LEVEL_2M, needs_accept(vm, head));
+	enum pmp_reason why = pmp_merge_blocker(vm, head, PMP_LEVEL_2M, needs_accept(vm, head), -1);
 
 	d->tried++;
 	if (why) {
@@ -199,7 +209,7 @@ static bool tick_one(struct pmp_event *ev, uint64_t ci)
 		return false;
 	if (vm->policy.merge == PMP_MERGE_BLOCKED)
 		return try_block(ev, ci);
-	return try_promote(ev, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_2M);
+	return try_promote(ev, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_2M, -1);
 }
 
 /* A 1 GiB range made of 2 MiB leaves only is a candidate for a 1 GiB leaf. */
@@ -235,7 +245,8 @@ int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out)
 
 		looked++;
 		if (!(ci % PMP_GIANT_CHUNKS) && vm->policy.merge == PMP_MERGE_SCAN &&
-		    giant_candidate(vm, g) && try_promote(&ev, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_1G))
+		    giant_candidate(vm, g) &&
+		    try_promote(&ev, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_1G, -1))
 			acted++;
 		if (!pmp_giants(vm)[g].nr_cand) {
 			ci = (g + 1) * PMP_GIANT_CHUNKS;	/* nothing here: skip in O(1) */

@@ -111,6 +111,7 @@ int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 {
 	uint64_t span = vm->nr_chunks << PMP_CHUNK_SHIFT, g, e;
 	struct pmp_yield_state ys = { 0 };
+	bool unpinned = false;
 	struct pmp_event ev;
 	int err;
 
@@ -132,7 +133,8 @@ int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 		*cursor = 1;
 	}
 	for (g = *cursor - 1; out->nr < out->cap; g = e) {
-		if (pmp_yield_poll(vm, &ys, g, span - g))
+		/* yield only after progress in this call, or it could livelock */
+		if (unpinned && pmp_yield_poll(vm, &ys, g, span - g))
 			break;
 		g = pmp_plane_next(vm, g, span, PMP_PLANE_PINNED, true);
 		if (g == span)
@@ -141,6 +143,7 @@ int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 		pmp_emit(&ev, PMP_ACT_UNPIN, 0, g, e - g);
 		pmp_planes_set(vm, g, e - g, PINNED, 0);
 		vm->nr_pinned -= e - g;
+		unpinned = true;
 	}
 	pmp_event_end(&ev);
 	*cursor = pmp_plane_next(vm, g, span, PMP_PLANE_PINNED, true) + 1;

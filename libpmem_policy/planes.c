@@ -293,7 +293,8 @@ int pmp_planes_set(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t ma
 	unsigned int hi1 = (last & (PMP_CHUNK_PAGES - 1)) + 1;
 	int err;
 
-	err = pmp_range_check(gfn, npages, vm->gfn_end);
+	/* callers checked the public limit (gfn_end); this is the span's */
+	err = pmp_range_check(gfn, npages, vm->nr_chunks << PMP_CHUNK_SHIFT);
 	if (err)
 		return err;
 	values &= mask;

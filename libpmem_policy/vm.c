@@ -28,7 +28,7 @@ static int compute_layout(const struct pmp_geometry *geo, struct layout *l)
 		return -EINVAL;
 	if (geo->gfn_end > MAX_GFN_END || geo->max_slots > MAX_SLOTS ||
 	    geo->nr_vcpus > MAX_VCPUS || geo->pool_blocks > PMP_MAX_POOL_BLOCKS ||
-	    geo->max_deferred > PMP_MAX_POOL_BLOCKS)
+	    geo->max_deferred > PMP_MAX_DEFERRED)
 		return -ERANGE;
 
 	l->nr_chunks = (geo->gfn_end + PMP_CHUNK_PAGES - 1) >> PMP_CHUNK_SHIFT;

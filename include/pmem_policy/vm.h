@@ -52,6 +52,8 @@ enum pmp_vm_type {
 };
 /* The pool indexes blocks with 24 bits. */
 #define PMP_MAX_POOL_BLOCKS ((1U << 24) - 1)
+/* Taking a chunk out of the deferral ring is linear in its size. */
+#define PMP_MAX_DEFERRED 4096U
 
 /**
  * struct pmp_geometry - the shape of a VM, fixed for its lifetime.
@@ -69,7 +71,7 @@ enum pmp_vm_type {
  *	are non-uniform at once; pmp_vm_info() reports the high-water mark.
  * @vm_type: enum pmp_vm_type.
  * @max_deferred: 2 MiB chunks that may hold deferred punches at once (the
- *	oldest is flushed past it); 0 picks 64.
+ *	oldest is flushed past it); 0 picks 64; at most PMP_MAX_DEFERRED.
  */
 struct pmp_geometry {
 	size_t sz;

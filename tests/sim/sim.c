@@ -192,6 +192,10 @@ static int invalidate(struct sim *s, const struct pmp_action *a)
 			s->data[i] = 0;
 		s->accepted[i] = 0;
 	}
+	/* a partly punched 1 GiB folio falls apart into 2 MiB ones */
+	for (c = a->gfn / GIANT * 512; c < ((end - 1) / GIANT + 1) * 512 && c < s->chunks; c++)
+		if (s->folio[c] == 18)
+			s->folio[c] = 9;
 	for (c = a->gfn / CHUNK; c <= (end - 1) / CHUNK; c++)
 		s->folio[c] = a->gfn <= c * CHUNK && end >= (c + 1) * CHUNK ? 9 : 0;
 	s->invalidations++;

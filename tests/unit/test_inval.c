@@ -284,6 +284,39 @@ START_TEST(cap_flush_teardown)
 }
 END_TEST
 
+/*
+ * Review regressions: a punch whose own new chunk evicts a chunk it also
+ * defers into must neither drop nor repeat invalidations; a flush with room
+ * for one run at a time still makes progress.
+ */
+START_TEST(eviction_during_punch)
+{
+	const uint64_t c = 2 * M2, a = 3 * M2, b = 5 * M2;
+	uint64_t k, g;
+	int ret, calls = 0;
+	struct it x;
+
+	it_init(&x, "inval=defer-2m", 9, 2);
+	ck_assert_int_eq(punch(&x, a, 1), 0);			/* ring: A */
+	for (k = 0; k < 256; k++)
+		ck_assert_int_eq(punch(&x, b + 2 * k, 1), 0);	/* ring: A, B (256 runs) */
+	ck_assert_int_eq(punch(&x, c + 1, a + 2 - (c + 1)), 0);	/* C joins, A leaves */
+	ck_assert_uint_eq(pmp_nr_deferred(x.t.vm), 511 + 256);
+	do {		/* two entries: one run and its flush per call */
+		acts(&x)->cap = 2;
+		ret = pmp_inval_flush(x.t.vm, &x.acts);
+		ck_assert_int_ge(ret, 0);
+		run(&x);
+		ck_assert(ret == 0 || x.acts.nr > 0);
+	} while (ret == 1 && ++calls < 1000);
+	ck_assert_int_eq(ret, 0);
+	ck_assert_int_eq(calls, 256);		/* B's runs, then C's */
+	for (g = 0; g < SPAN; g++)
+		ck_assert_msg(!x.s.punch_wanted[g], "%#llx never invalidated", (unsigned long long)g);
+	it_free(&x);
+}
+END_TEST
+
 /* Adjacent invalidations share a TLB flush, up to flush_batch of them. */
 START_TEST(flush_batching)
 {
@@ -483,6 +516,24 @@ START_TEST(core_walks_yield)
 	struct it x;
 
 	it_init(&x, "merge=scan,yield_threshold=0,pin=fault", 9, 0);
+	x.t.vm = NULL;
+	tvm_free(&x.t);
+	{
+		struct pmp_geometry geo = test_geometry(SPAN);
+		struct pmp_slot s0 = { .base_gfn = 0, .npages = G1,
+				       .userspace_addr = 0x7f0000000000ULL };
+		struct pmp_policy p;
+
+		geo.nr_vtls = 1;
+		geo.vm_type = PMP_VM_SEV;	/* pins, so teardown has runs to yield between */
+		tvm_init(&x.t, &geo);
+		ck_assert_int_eq(pmp_policy_preset(&p, "recommended"), 0);
+		ck_assert_int_eq(pmp_policy_parse(&p, "merge=scan,yield_threshold=0", NULL), 0);
+		ck_assert_int_eq(pmp_vm_set_policy(x.t.vm, &p), 0);
+		ck_assert_int_eq(pmp_slot_create(x.t.vm, 0, &s0), 0);
+		ck_assert_int_eq(pmp_slot_create(x.t.vm, 1, &(struct pmp_slot){ .base_gfn = G1,
+			.npages = G1, .userspace_addr = 0x7f0000000000ULL + (G1 << 12) }), 0);
+	}
 	for (g = 0; g < 4 * M2; g += 7) {
 		f.gfn = g;
 		ck_assert_int_eq(pmp_map(x.t.vm, &f, PMP_LEVEL_4K, acts(&x)), 0);
@@ -491,12 +542,14 @@ START_TEST(core_walks_yield)
 	pmp_vm_set_yield(x.t.vm, &ops);
 	ck_assert_int_eq(pmp_merge_tick(x.t.vm, acts(&x)), 1);	/* stops after a unit */
 	ck_assert_int_gt(polls, 0);
-	do {
+	do {	/* always contended: each call still unpins one run */
 		ret = pmp_teardown(x.t.vm, &cursor, acts(&x));
 		ck_assert_int_ge(ret, 0);
 		run(&x);
 	} while (ret == 1 && ++rounds < 100000);
 	ck_assert_int_eq(ret, 0);
+	ck_assert_int_gt(rounds, 1);
+	ck_assert_uint_eq(pmp_nr_pinned(x.t.vm), 0);
 	pmp_vm_stats(x.t.vm, &st);
 	ck_assert_uint_gt(st.yields, 0);
 	pmp_vm_set_yield(x.t.vm, NULL);
@@ -516,6 +569,7 @@ Suite *inval_suite(void)
 	tcase_add_test(tc, conversion_races_deferral);
 	tcase_add_test(tc, cap_flush_teardown);
 	tcase_add_test(tc, flush_batching);
+	tcase_add_test(tc, eviction_during_punch);
 	tcase_add_test(tc, punch_storm);
 	tcase_add_loop_test(tc, random_vs_reference, 0, 4);
 	suite_add_tcase(s, tc);
