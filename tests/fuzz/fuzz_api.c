@@ -82,11 +82,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned int ops;
 	uint64_t c;
 
-	geo.vm_type = (uint32_t)(take(&in, 1) % PMP_VM_NR);
 	if (!state.mem) {
-		pmp_vm_bound(&geo, &state.bytes);
+		/* the default pool depends on the VM type: room for the largest */
+		for (geo.vm_type = 0; geo.vm_type < PMP_VM_NR; geo.vm_type++) {
+			uint64_t bytes;
+
+			pmp_vm_bound(&geo, &bytes);
+			if (bytes > state.bytes)
+				state.bytes = bytes;
+		}
 		state.mem = aligned_alloc(64, (state.bytes + 63) & ~63ULL);
 	}
+	geo.vm_type = (uint32_t)(take(&in, 1) % PMP_VM_NR);
 	pmp_policy_preset(&p, pmp_policy_preset_name((unsigned int)take(&in, 1) % 3));
 	if (pmp_vm_init(state.mem, state.bytes, &geo, &p, &vm) ||
 	    pmp_slot_create(vm, 0, &s0) || pmp_slot_create(vm, 1, &s1))
