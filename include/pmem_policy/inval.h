@@ -35,7 +35,8 @@ struct pmp_vm;
  * struct pmp_folios - where the caller tells the folio layout.
  * @order: order of the folio holding @gfn (0: 4 KiB, 9: 2 MiB, 18: 1 GiB;
  *	at most 18), which covers the naturally aligned 2^order pages
- *	around @gfn.  Called once per folio.
+ *	around @gfn.  Called a few times per folio (a planning pass, then
+ *	the work); it must answer the same each time.
  * @ctx: passed to @order.
  *
  * Callers pass NULL instead to use what faults reported (a 2 MiB folio
