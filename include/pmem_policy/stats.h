@@ -61,7 +61,8 @@ struct pmp_decision_stats {
  * @invalidated: pages INVALIDATE actions covered.
  * @deferred: pages whose invalidation was deferred (once each).
  * @evicted: chunks flushed early because the deferral cap was reached.
- * @yields: long walks that yielded; @bails: that bailed with -EINTR.
+ * @yields: long core walks (merge ticks, teardown) that stopped to yield
+ *	(callers' own walks count theirs in struct pmp_yield_state).
  */
 struct pmp_stats {
 	struct pmp_decision_stats decision[PMP_DECISION_NR];
@@ -76,7 +77,6 @@ struct pmp_stats {
 	uint64_t deferred;
 	uint64_t evicted;
 	uint64_t yields;
-	uint64_t bails;
 };
 
 /**
