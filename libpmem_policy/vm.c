@@ -204,6 +204,16 @@ static struct pmp_slot_state *slot_lookup(const struct pmp_vm *vm, uint32_t id, 
 	return st->in_use ? st : NULL;
 }
 
+/* A slot about to change: none from inside a caller's callback. */
+static struct pmp_slot_state *slot_for_change(struct pmp_vm *vm, uint32_t id, int *err)
+{
+	if (vm->in_callback) {
+		*err = -EBUSY;
+		return NULL;
+	}
+	return slot_lookup(vm, id, err);
+}
+
 int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slot *slot)
 {
 	struct pmp_slot_state *st;
@@ -229,10 +239,8 @@ int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slot *slot)
 int pmp_slot_delete(struct pmp_vm *vm, uint32_t id)
 {
 	int err;
-	struct pmp_slot_state *st = slot_lookup(vm, id, &err);
+	struct pmp_slot_state *st = slot_for_change(vm, id, &err);
 
-	if (vm->in_callback)
-		return -EBUSY;
 	if (!st)
 		return err;
 	pmp_memset(st, 0, sizeof(*st));
@@ -244,10 +252,8 @@ int pmp_slot_move(struct pmp_vm *vm, uint32_t id, uint64_t base_gfn)
 {
 	struct pmp_slot moved;
 	int err;
-	struct pmp_slot_state *st = slot_lookup(vm, id, &err);
+	struct pmp_slot_state *st = slot_for_change(vm, id, &err);
 
-	if (vm->in_callback)
-		return -EBUSY;
 	if (!st)
 		return err;
 	moved = st->slot;
@@ -263,10 +269,8 @@ int pmp_slot_move(struct pmp_vm *vm, uint32_t id, uint64_t base_gfn)
 int pmp_slot_set_flags(struct pmp_vm *vm, uint32_t id, uint32_t flags)
 {
 	int err;
-	struct pmp_slot_state *st = slot_lookup(vm, id, &err);
+	struct pmp_slot_state *st = slot_for_change(vm, id, &err);
 
-	if (vm->in_callback)
-		return -EBUSY;
 	if (!st)
 		return err;
 	if ((flags & ~PMP_SLOT_FLAGS_ALL) ||
