@@ -50,7 +50,7 @@ PC := $(B)/pmem_policy.pc
 TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/model/*.c tests/sim/*.c)) tests/vectors/vectors.c
 TEST_BIN := $(B)/tests/unit
 DEMO_BIN := $(B)/tools/pmp-demo
-BENCH_BIN := $(B)/bench/bench_fault
+BENCH_BIN := $(B)/bench/bench_fault $(B)/bench/bench_range
 
 .PHONY: all lib check check-unit check-exports check-pkgconfig freestanding freestanding-selftest \
 	check-long demo bench fuzz install uninstall deps deps-build clean
@@ -122,7 +122,7 @@ freestanding-selftest:
 check-pkgconfig: lib
 	scripts/check-pkgconfig.sh $(B)/pkgconfig-test
 
-$(BENCH_BIN): bench/bench_fault.c $(LIB_A)
+$(B)/bench/%: bench/%.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude -o $@ $< $(LIB_A)
 

@@ -67,12 +67,18 @@ static int next_piece(struct pmp_vm *vm, const struct pmp_folios *folios, uint64
 	p->defer = false;
 	if (!(gfn & (size - 1)) && fend <= end) {
 		/* whole folios: run on while the next one is whole and alike */
-		for (p->end = fend; p->end + size <= end; p->end += size) {
+		for (p->end = fend; p->end + size <= end;) {
 			next = folio_order(vm, folios, p->end);
 			if (next < 0)
 				return next;
 			if ((unsigned int)next != p->order)
 				break;
+			p->end += size;
+			/* what faults saw is per chunk: 4 KiB folios fill theirs */
+			if (!folios && p->order < PMP_CHUNK_SHIFT) {
+				fend = ((p->end - 1) | (PMP_CHUNK_PAGES - 1)) + 1;
+				p->end = fend < end ? fend : end;
+			}
 		}
 		return 0;
 	}

@@ -48,6 +48,14 @@ ir() { # kind size order
 			echo "| $size | $order | $(ir floor $size $order) | $(ir max_level $size $order) | $(ir pinned $size $order) |"
 		done
 	done
+	echo
+	echo "## Range operations"
+	echo
+	echo "Conversions and punches (no caller folio layout) of 4 KiB to 1 GiB at random"
+	echo "offsets: the cost follows the 2 MiB chunks a range touches and not the VM's"
+	echo "size; the 1 TiB VM's state (75 MB) misses the caches on small ranges."
+	echo
+	"$build/bench/bench_range" ${quick:+--quick}
 } > "$out.tmp"
 mv "$out.tmp" "$out"
 cat "$out"
