@@ -49,6 +49,14 @@ ir() { # kind size order
 		done
 	done
 	echo
+	echo "## Memory"
+	echo
+	echo "Bytes of state per GiB of guest memory for each feature at its worst case,"
+	echo "from pmp_vm_bound() on a 64 GiB VM (budget: 1 bit per 4 KiB + 8 bytes per"
+	echo "2 MiB = 36,864 bytes per GiB; overall target 0.005% = 53,687)."
+	echo
+	"$build/bench/bench_memory"
+	echo
 	echo "## Range operations"
 	echo
 	echo "Conversions and punches (no caller folio layout) of 4 KiB to 1 GiB at random"
