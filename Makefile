@@ -50,7 +50,8 @@ PC := $(B)/pmem_policy.pc
 TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/model/*.c tests/sim/*.c)) tests/vectors/vectors.c
 TEST_BIN := $(B)/tests/unit
 DEMO_BIN := $(B)/tools/pmp-demo
-BENCH_BIN := $(B)/bench/bench_fault $(B)/bench/bench_range $(B)/bench/bench_memory
+BENCH_BIN := $(B)/bench/bench_fault $(B)/bench/bench_range $(B)/bench/bench_memory \
+	$(B)/bench/bench_coalesce
 
 .PHONY: all lib check check-unit check-exports check-pkgconfig freestanding freestanding-selftest \
 	check-long demo bench fuzz install uninstall deps deps-build clean

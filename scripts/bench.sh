@@ -57,6 +57,15 @@ ir() { # kind size order
 	echo
 	"$build/bench/bench_memory"
 	echo
+	echo "## Coalescing"
+	echo
+	echo "Invalidations (and TLB flushes) per workload on 64 shared chunks of 2 MiB"
+	echo "folios: a VMM issuing each punch at once with a flush each, the library with"
+	echo "inval=defer-2m (final flush included), and the lower bound, the maximal runs"
+	echo "of punched pages cut at 2 MiB folio edges (target: within 1.05x of it)."
+	echo
+	"$build/bench/bench_coalesce"
+	echo
 	echo "## Range operations"
 	echo
 	echo "Conversions and punches (no caller folio layout) of 4 KiB to 1 GiB at random"
