@@ -199,6 +199,16 @@ static inline bool pmp_is_private(const struct pmp_vm *vm, uint64_t gfn)
 	return pmp_plane_get(vm, gfn, PMP_PLANE_PRIVATE);
 }
 
+/*
+ * Private memory the hardware guards (TDX, SNP): it is demoted rather than
+ * split or zapped, and promoted only when every page is accepted.
+ */
+static inline bool pmp_guarded_private(const struct pmp_vm *vm, uint64_t gfn)
+{
+	return (vm->vm_type == PMP_VM_TDX || vm->vm_type == PMP_VM_SNP) &&
+	       pmp_is_private(vm, gfn);
+}
+
 static inline struct pmp_chunk *pmp_chunk_of(const struct pmp_vm *vm, uint64_t gfn)
 {
 	return &pmp_chunks(vm)[gfn >> PMP_CHUNK_SHIFT];
@@ -219,6 +229,8 @@ uint64_t pmp_plane_count(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 			 unsigned int plane);
 uint64_t pmp_plane_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 			unsigned int plane, bool value);
+uint64_t pmp_plane_run(const struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsigned int plane,
+		       bool value, uint64_t *run_end);
 int pmp_plane_uniform(const struct pmp_vm *vm, uint64_t ci, unsigned int plane);
 void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t clear);
 void pmp_giant_recount(const struct pmp_vm *vm, uint64_t g, struct pmp_giant *out);

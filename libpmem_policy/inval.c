@@ -152,10 +152,9 @@ static void flush_chunk(struct pmp_event *ev, uint64_t ci, uint32_t max_runs)
 	uint64_t g = ci << PMP_CHUNK_SHIFT, end = g + PMP_CHUNK_PAGES, e;
 
 	for (; max_runs; max_runs--) {
-		g = pmp_plane_next(vm, g, end, PMP_PLANE_DEFERRED, true);
+		g = pmp_plane_run(vm, g, end, PMP_PLANE_DEFERRED, true, &e);
 		if (g == end)
 			break;
-		e = pmp_plane_next(vm, g, end, PMP_PLANE_DEFERRED, false);
 		emit_inval(ev, g, e - g, PMP_CHUNK_SHIFT);
 		backing_gone(vm, g, e - g);
 		undefer(vm, g, e - g);
@@ -166,13 +165,11 @@ static void flush_chunk(struct pmp_event *ev, uint64_t ci, uint32_t max_runs)
 /* Maximal runs of DEFERRED bits in chunk @ci: the INVALIDATEs a flush emits. */
 static uint32_t chunk_runs(const struct pmp_vm *vm, uint64_t ci)
 {
-	uint64_t g = ci << PMP_CHUNK_SHIFT, end = g + PMP_CHUNK_PAGES;
+	uint64_t g = ci << PMP_CHUNK_SHIFT, end = g + PMP_CHUNK_PAGES, e;
 	uint32_t runs = 0;
 
-	while ((g = pmp_plane_next(vm, g, end, PMP_PLANE_DEFERRED, true)) < end) {
-		g = pmp_plane_next(vm, g, end, PMP_PLANE_DEFERRED, false);
+	for (; (g = pmp_plane_run(vm, g, end, PMP_PLANE_DEFERRED, true, &e)) < end; g = e)
 		runs++;
-	}
 	return runs;
 }
 

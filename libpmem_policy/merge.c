@@ -25,12 +25,6 @@ static const struct pmp_slot *slot_of(const struct pmp_vm *vm, uint64_t gfn, uin
 	return NULL;
 }
 
-static bool needs_accept(const struct pmp_vm *vm, uint64_t gfn)
-{
-	return (vm->vm_type == PMP_VM_TDX || vm->vm_type == PMP_VM_SNP) &&
-	       pmp_is_private(vm, gfn);
-}
-
 /* Is every chunk of the range fully mapped (2 MiB) or one 2 MiB leaf (1 GiB)? */
 static bool range_full(const struct pmp_vm *vm, uint64_t gfn, int level)
 {
@@ -51,7 +45,7 @@ static bool range_accepted(const struct pmp_vm *vm, uint64_t gfn, int level)
 /* TDX/SNP private memory promotes only fully mapped and accepted. */
 bool pmp_promote_ready(const struct pmp_vm *vm, uint64_t gfn, int level)
 {
-	return !needs_accept(vm, gfn) || (range_full(vm, gfn, level) &&
+	return !pmp_guarded_private(vm, gfn) || (range_full(vm, gfn, level) &&
 					  range_accepted(vm, gfn, level));
 }
 
@@ -90,7 +84,7 @@ enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, uint64_t gfn, int lev
 	else
 		f.backing_order = pmp_chunk_of(vm, head)->blocks & PMP_CF_BACKED ? 9 : 0;
 	/* before eligibility: pending pages are what TDX PROMOTE refuses first */
-	if (need_full && needs_accept(vm, head) && !range_accepted(vm, head, level))
+	if (need_full && pmp_guarded_private(vm, head) && !range_accepted(vm, head, level))
 		return PMP_REASON_NOT_ACCEPTED;
 	for (v = 0; v < vm->nr_vtls; v++)
 		planes |= PMP_VTL_PLANES(v);
@@ -184,7 +178,7 @@ static bool try_block(struct pmp_event *ev, uint64_t ci)
 	struct pmp_vm *vm = ev->vm;
 	struct pmp_decision_stats *d = &vm->stats.decision[PMP_DECISION_MERGE];
 	uint64_t head = ci << PMP_CHUNK_SHIFT;
-	enum pmp_reason why = pmp_merge_blocker(vm, head, PMP_LEVEL_2M, needs_accept(vm, head), -1);
+	enum pmp_reason why = pmp_merge_blocker(vm, head, PMP_LEVEL_2M, pmp_guarded_private(vm, head), -1);
 
 	d->tried++;
 	if (why) {

@@ -27,11 +27,9 @@ int pmp_pin_plan(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_
 	uint64_t end = gfn + npages, newly = 0, g = gfn, e;
 
 	*runs = 0;
-	while ((g = pmp_plane_next(vm, g, end, PMP_PLANE_PINNED, false)) < end) {
-		e = pmp_plane_next(vm, g, end, PMP_PLANE_PINNED, true);
+	for (; (g = pmp_plane_run(vm, g, end, PMP_PLANE_PINNED, false, &e)) < end; g = e) {
 		newly += e - g;
 		(*runs)++;
-		g = e;
 	}
 	return vm->policy.pin_limit && vm->nr_pinned + newly > vm->policy.pin_limit ? -ENOMEM : 0;
 }
@@ -52,11 +50,9 @@ void pmp_pin_apply(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
 	struct pmp_vm *vm = ev->vm;
 	uint64_t end = gfn + npages, g = gfn, e;
 
-	while ((g = pmp_plane_next(vm, g, end, PMP_PLANE_PINNED, false)) < end) {
-		e = pmp_plane_next(vm, g, end, PMP_PLANE_PINNED, true);
+	for (; (g = pmp_plane_run(vm, g, end, PMP_PLANE_PINNED, false, &e)) < end; g = e) {
 		pmp_emit(ev, PMP_ACT_PIN, 0, g, e - g);
 		vm->nr_pinned += e - g;
-		g = e;
 	}
 	pmp_planes_set(vm, gfn, npages, PINNED, PINNED);
 	if (vm->nr_pinned > vm->pin_high_water)
@@ -136,10 +132,9 @@ int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 		/* yield only after progress in this call, or it could livelock */
 		if (unpinned && pmp_yield_poll(vm, &ys, g, span - g))
 			break;
-		g = pmp_plane_next(vm, g, span, PMP_PLANE_PINNED, true);
+		g = pmp_plane_run(vm, g, span, PMP_PLANE_PINNED, true, &e);
 		if (g == span)
 			break;
-		e = pmp_plane_next(vm, g, span, PMP_PLANE_PINNED, false);
 		pmp_emit(&ev, PMP_ACT_UNPIN, 0, g, e - g);
 		pmp_planes_set(vm, g, e - g, PINNED, 0);
 		vm->nr_pinned -= e - g;

@@ -383,6 +383,18 @@ uint64_t pmp_plane_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 	return end;
 }
 
+/*
+ * The next run of pages in [gfn, end) whose @plane bit is @value: returns
+ * its start (@end if there is none) and sets *@run_end past its last page.
+ */
+uint64_t pmp_plane_run(const struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsigned int plane,
+		       bool value, uint64_t *run_end)
+{
+	gfn = pmp_plane_next(vm, gfn, end, plane, value);
+	*run_end = gfn < end ? pmp_plane_next(vm, gfn, end, plane, !value) : end;
+	return gfn;
+}
+
 /* Chunk flags, with the 1 GiB and VM counts that mirror them. */
 void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t clear)
 {

@@ -9,13 +9,6 @@
  */
 #include "internal.h"
 
-/* Demote private leaves of TDX and SNP VMs; everything else may be split or zapped. */
-static bool must_demote(const struct pmp_vm *vm, uint64_t gfn)
-{
-	return (vm->vm_type == PMP_VM_TDX || vm->vm_type == PMP_VM_SNP) &&
-	       pmp_is_private(vm, gfn);
-}
-
 static void demote_steps(struct pmp_event *ev, int level, uint64_t gfn, uint64_t npages)
 {
 	if (ev->vm->vm_type == PMP_VM_TDX) {
@@ -36,7 +29,7 @@ static void split_one(struct pmp_event *ev, uint64_t gfn, int target)
 
 		vm->stats.decision[PMP_DECISION_SPLIT].tried++;
 		vm->stats.decision[PMP_DECISION_SPLIT].applied++;
-		if (must_demote(vm, head)) {
+		if (pmp_guarded_private(vm, head)) {
 			demote_steps(ev, level, head, pages);
 		} else if (vm->policy.split == PMP_SPLIT_INPLACE) {
 			pmp_emit(ev, PMP_ACT_SPLIT, level - 1, head, pages);
@@ -99,7 +92,7 @@ void pmp_split_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages, int ta
 				continue;
 			vm->stats.decision[PMP_DECISION_SPLIT].tried++;
 			vm->stats.decision[PMP_DECISION_SPLIT].applied++;
-			if (must_demote(vm, at))
+			if (pmp_guarded_private(vm, at))
 				demote = true;
 			else
 				split = true;
