@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 #include <pmem_policy/pmem_policy.h>
+#include "bench.h"
 
 #define GFNS_PER_GIB (1ULL << 18)
 
@@ -132,21 +133,6 @@ static const struct {
 
 #define NR_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static volatile uint64_t sink;
 
 int main(int argc, char **argv)
@@ -194,7 +180,7 @@ int main(int argc, char **argv)
 					sink = kinds[k].fn(&b, g, n);
 					t[r] = (now_ns() - t0) / (double)n;
 				}
-				qsort(t, (size_t)reps, sizeof(t[0]), cmp_double);
+				sort_times(t, reps);
 				med[k] = t[reps / 2];
 				printf("| %s | %s | %s | %.2f | %.2f-%.2f | %.2f |\n", sizes[s].name,
 				       rnd ? "random" : "sequential", kinds[k].name, med[k], t[0],

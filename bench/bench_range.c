@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <pmem_policy/pmem_policy.h>
+#include "bench.h"
 
 #define GIB (1ULL << 18)
 
@@ -20,21 +21,6 @@ static const char *const range_names[] = { "4K", "2M", "32M", "1G" };
 static const uint64_t vm_gib[] = { 4, 64, 1024 };
 
 static struct pmp_action buf[4096];
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static struct pmp_vm *vm_new(uint64_t gib, void **mem)
 {
@@ -95,7 +81,7 @@ int main(int argc, char **argv)
 					break;
 				for (i = 0; i < reps; i++)
 					t[i] = one(vm, vm_gib[v] * GIB, ranges[r], op, &rng, i);
-				qsort(t, (size_t)reps, sizeof(t[0]), cmp_double);
+				sort_times(t, reps);
 				printf("| %s | %s | %lluG | %.0f | %.2f |\n", op ? "punch" : "convert",
 				       range_names[r], (unsigned long long)vm_gib[v], t[reps / 2],
 				       t[reps / 2] / (double)ranges[r]);
