@@ -123,7 +123,7 @@ freestanding-selftest:
 check-pkgconfig: lib
 	scripts/check-pkgconfig.sh $(B)/pkgconfig-test
 
-$(B)/bench/%: bench/%.c $(LIB_A)
+$(B)/bench/%: bench/%.c bench/bench.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude -o $@ $< $(LIB_A)
 

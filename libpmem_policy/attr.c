@@ -38,8 +38,11 @@ int pmp_set_vtl_prot(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t
 		     unsigned int prot)
 {
 	unsigned int shift = PMP_PLANE_VTL + 3 * vtl;
+	int err = pmp_reentered(vm);
 
-	if (!vm->in_callback && (vtl >= vm->nr_vtls || (prot & ~PMP_PROT_RWX)))
+	if (err)
+		return err;
+	if (vtl >= vm->nr_vtls || (prot & ~PMP_PROT_RWX))
 		return -EINVAL;
 	return set_planes(vm, gfn, npages, PMP_VTL_PLANES(vtl),
 			  (uint16_t)((~prot & PMP_PROT_RWX) << shift));
