@@ -53,10 +53,17 @@ DEMO_BIN := $(B)/tools/pmp-demo
 BENCH_BIN := $(B)/bench/bench_fault $(B)/bench/bench_range $(B)/bench/bench_memory \
 	$(B)/bench/bench_coalesce
 
+# Each area outside the core (vmm_shim, tools, kshim, ...) has its own
+# mk/AREA.mk, which adds its targets, its binaries to ALL_EXTRA, its checks
+# to CHECK_EXTRA and its Debian package groups to DEPS_GROUPS.
+ALL_EXTRA :=
+CHECK_EXTRA :=
+include $(sort $(wildcard mk/*.mk))
+
 .PHONY: all lib check check-unit check-exports check-pkgconfig freestanding freestanding-selftest \
 	check-long demo bench fuzz install uninstall deps deps-build clean
 
-all: lib $(DEMO_BIN)
+all: lib $(DEMO_BIN) $(ALL_EXTRA)
 
 lib: $(LIB_A) $(LIB_SO) $(PC)
 
@@ -103,7 +110,8 @@ deps-build:
 
 # A sub-make, so that pkg-config sees libcheck once deps installed it.
 check: deps
-	$(MAKE) check-unit check-exports freestanding freestanding-selftest check-pkgconfig
+	$(MAKE) check-unit check-exports freestanding freestanding-selftest check-pkgconfig \
+		$(CHECK_EXTRA)
 
 check-unit: $(TEST_BIN)
 	CK_FORK=yes $(TEST_BIN)
