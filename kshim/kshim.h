@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pmem_policy.ko internals: per-VM state and the glue between KVM's MMU
+ * policy hooks (include/linux/kvm_mmu_policy.h) and the core.
+ */
+#ifndef PMP_KSHIM_H
+#define PMP_KSHIM_H
+
+#include <linux/atomic.h>
+#include <linux/debugfs.h>
+#include <linux/kvm_host.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/xarray.h>
+
+#include <pmem_policy/pmem_policy.h>
+#include <linux/kvm_mmu_policy.h>
+
+/* Actions one hook call may receive: a merge tick acts on up to 16 ranges. */
+#define KSHIM_ACTIONS (3 * KVM_MMU_POLICY_TICK_RANGES)
+
+/* Per-VM counters of the glue itself (the core keeps its own). */
+enum kshim_counter {
+	KC_MAX_LEVEL,		/* max_level hook calls */
+	KC_LOWERED,		/* ... that lowered KVM's level */
+	KC_MAX_LEVEL_ERR,	/* ... the core could not answer (KVM's kept) */
+	KC_MAP_4K,		/* leaves installed, by level */
+	KC_MAP_2M,
+	KC_MAP_1G,
+	KC_MAP_ERR,		/* pmp_map() failed (mirror not updated) */
+	KC_PREFETCH,		/* of which prefetched, not faulted */
+	KC_PINS,		/* page references taken */
+	KC_PIN_ERR,		/* pins the core asked for that could not be taken */
+	KC_UNPINS,		/* page references dropped */
+	KC_ZAP_NOTIFIER,	/* zap hook calls, by reason */
+	KC_ZAP_MEMSLOT,
+	KC_ZAP_RECYCLE,
+	KC_ZAP_TEARDOWN,
+	KC_ZAP_COLLAPSE,
+	KC_ZAP_REFUSED,		/* the core refused a zap KVM did anyway */
+	KC_MEMSLOT,		/* memslot changes */
+	KC_MEMSLOT_UNTRACKED,	/* memslots outside the tracked span */
+	KC_COLLAPSE_DEFERRED,	/* dirty-log-off collapses left to ticks */
+	KC_TICKS,		/* merge ticks */
+	KC_TICK_RANGES,		/* ranges they had KVM zap */
+	KC_SYNC_CALLS,		/* sync_yield hook calls */
+	KC_SYNC_YIELDS,
+	KC_SYNC_BAILS,
+	KC_POLICY_SWITCHES,
+	KC_POLICY_REFUSED,
+	KC_NR,
+};
+
+/**
+ * struct kshim_vm - what pmem_policy.ko keeps for one struct kvm.
+ * @kvm: the VM (a key only: never dereferenced after vm_destroy).
+ * @node: in the VM hash.
+ * @lock: serializes every core call on @vm (the core takes no locks).
+ * @vm: the core's state, inside @mem.
+ * @mem: vmalloc'ed, @bytes long.
+ * @bytes: its size.
+ * @pins: gfn -> struct page * for every page reference taken.
+ * @dir: debugfs directory.
+ * @name: "<tgid>-<seq>".
+ * @vm_type: enum pmp_vm_type.
+ * @acts: scratch action array, used under @lock.
+ * @cnt: counters (enum kshim_counter), updated under @lock.
+ */
+struct kshim_vm {
+	struct kvm *kvm;
+	struct hlist_node node;
+	spinlock_t lock;
+	struct pmp_vm *vm;
+	void *mem;
+	u64 bytes;
+	struct xarray pins;
+	struct dentry *dir;
+	char name[32];
+	u32 vm_type;
+	struct pmp_action acts[KSHIM_ACTIONS];
+	u64 cnt[KC_NR];
+};
+
+extern const char * const kshim_counter_names[KC_NR];
+extern struct dentry *kshim_debugfs_root;
+extern atomic64_t kshim_pages_held;
+extern atomic_t kshim_vms_live;
+
+/* kshim_main.c */
+u32 kshim_vm_type(void);
+unsigned int kshim_max_gib(void);
+int kshim_default_policy(struct pmp_policy *p);
+
+/* kshim_kvm.c */
+int kshim_kvm_attach(void);
+void kshim_kvm_detach(void);
+bool kshim_kvm_attached(void);
+int kshim_run_ticks(struct kshim_vm *st, unsigned int n);
+int kshim_set_policy(struct kshim_vm *st, const char *str);
+void kshim_for_each_vm(void (*fn)(struct kshim_vm *st, void *ctx), void *ctx);
+
+/* kshim_debugfs.c */
+void kshim_debugfs_vm_add(struct kshim_vm *st);
+void kshim_debugfs_vm_remove(struct kshim_vm *st);
+int kshim_debugfs_init(void);
+void kshim_debugfs_exit(void);
+
+/* kshim_selftest.c */
+int kshim_selftest(void);
+
+#endif /* PMP_KSHIM_H */

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * debugfs for pmem_policy.ko, under /sys/kernel/debug/pmem_policy/:
+ *
+ *   pages_held   page references the module holds, all VMs together
+ *   vms          one line per tracked VM: name, type, policy, pinned
+ *   <tgid>-<n>/  one directory per VM:
+ *     policy     the active policy; write a policy string to switch live
+ *                (applied on top of the active policy; a bad string fails
+ *                with -EINVAL and changes nothing)
+ *     stats      the core's counters and the module's, "name value" lines
+ *     pinned     pages pinned (core count) and page references held
+ *     check      the core's invariant check: "ok" or the error
+ *     tick       write N (1..10000) to run N merge ticks now
+ *
+ * A VM's directory is removed before its state is freed; debugfs waits for
+ * file operations in flight, so no file outlives the state it reads.
+ */
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/seq_file.h>
+#include <linux/uaccess.h>
+
+#include "kshim.h"
+
+struct dentry *kshim_debugfs_root;
+
+static const char * const vm_type_names[PMP_VM_NR] = { "default", "sev", "snp", "tdx" };
+
+static int policy_show(struct seq_file *m, void *v)
+{
+	struct kshim_vm *st = m->private;
+	struct pmp_policy p;
+	char buf[512];
+	int ret;
+
+	spin_lock(&st->lock);
+	pmp_vm_policy(st->vm, &p);
+	spin_unlock(&st->lock);
+	ret = pmp_policy_format(&p, buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+	seq_printf(m, "%s\n", buf);
+	return 0;
+}
+
+static int policy_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, policy_show, inode->i_private);
+}
+
+static ssize_t policy_write(struct file *file, const char __user *ubuf, size_t len,
+			    loff_t *ppos)
+{
+	struct kshim_vm *st = file_inode(file)->i_private;
+	char buf[256];
+	int ret;
+
+	if (*ppos != 0 || len == 0 || len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	if (strlen(buf) != len)		/* embedded NUL */
+		return -EINVAL;
+	ret = kshim_set_policy(st, strim(buf));
+	return ret ? ret : len;
+}
+
+static const struct file_operations policy_fops = {
+	.owner = THIS_MODULE,
+	.open = policy_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+	.write = policy_write,
+};
+
+static int stats_show(struct seq_file *m, void *v)
+{
+	struct kshim_vm *st = m->private;
+	struct pmp_stats *s;
+	u64 cnt[KC_NR];
+	int d, r, l, a;
+
+	s = kmalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	spin_lock(&st->lock);
+	pmp_vm_stats(st->vm, s);
+	memcpy(cnt, st->cnt, sizeof(cnt));
+	spin_unlock(&st->lock);
+	for (a = 0; a < KC_NR; a++)
+		seq_printf(m, "%s %llu\n", kshim_counter_names[a], cnt[a]);
+	for (d = 0; d < PMP_DECISION_NR; d++) {
+		const char *name = pmp_decision_name(d);
+
+		seq_printf(m, "%s_tried %llu\n%s_applied %llu\n", name, s->decision[d].tried,
+			   name, s->decision[d].applied);
+		for (r = 0; r < PMP_REASON_NR; r++)
+			if (s->decision[d].refused[r])
+				seq_printf(m, "%s_refused_%s %llu\n", name, pmp_reason_name(r),
+					   s->decision[d].refused[r]);
+	}
+	for (l = PMP_LEVEL_4K; l <= PMP_LEVEL_1G; l++)
+		seq_printf(m, "granted_%s %llu\npromoted_%s %llu\n", pmp_level_name(l),
+			   s->granted[l], pmp_level_name(l), s->promoted[l]);
+	for (a = 0; a < PMP_ACT_NR; a++)
+		seq_printf(m, "action_%s %llu\n", pmp_action_name(a), s->actions[a]);
+	seq_printf(m, "write_locked %llu\nscan_work %llu\npin_high_water %llu\nyields %llu\n",
+		   s->write_locked, s->scan_work, s->pin_high_water, s->yields);
+	kfree(s);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stats);
+
+static int pinned_show(struct seq_file *m, void *v)
+{
+	struct kshim_vm *st = m->private;
+	unsigned long index;
+	struct page *page;
+	u64 pinned, held = 0;
+
+	spin_lock(&st->lock);
+	pinned = pmp_nr_pinned(st->vm);
+	xa_for_each(&st->pins, index, page)
+		held++;
+	spin_unlock(&st->lock);
+	seq_printf(m, "pinned %llu\nreferences %llu\n", pinned, held);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pinned);
+
+static int check_show(struct seq_file *m, void *v)
+{
+	struct kshim_vm *st = m->private;
+	int ret;
+
+	spin_lock(&st->lock);
+	ret = pmp_vm_check(st->vm);
+	spin_unlock(&st->lock);
+	seq_printf(m, "%s\n", ret ? pmp_strerror(ret) : "ok");
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(check);
+
+static ssize_t tick_write(struct file *file, const char __user *ubuf, size_t len,
+			  loff_t *ppos)
+{
+	struct kshim_vm *st = file_inode(file)->i_private;
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint_from_user(ubuf, len, 0, &n);
+	if (ret)
+		return ret;
+	if (n < 1 || n > 10000)
+		return -EINVAL;
+	ret = kshim_run_ticks(st, n);
+	return ret < 0 ? ret : len;
+}
+
+static const struct file_operations tick_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = tick_write,
+	.llseek = no_llseek,
+};
+
+/**
+ * kshim_debugfs_vm_add() - create a VM's directory.
+ * @st: the VM; a failure only leaves it without files.
+ */
+void kshim_debugfs_vm_add(struct kshim_vm *st)
+{
+	st->dir = debugfs_create_dir(st->name, kshim_debugfs_root);
+	debugfs_create_file("policy", 0600, st->dir, st, &policy_fops);
+	debugfs_create_file("stats", 0400, st->dir, st, &stats_fops);
+	debugfs_create_file("pinned", 0400, st->dir, st, &pinned_fops);
+	debugfs_create_file("check", 0400, st->dir, st, &check_fops);
+	debugfs_create_file("tick", 0200, st->dir, st, &tick_fops);
+}
+
+/**
+ * kshim_debugfs_vm_remove() - remove it, waiting for operations in flight.
+ * @st: the VM.
+ */
+void kshim_debugfs_vm_remove(struct kshim_vm *st)
+{
+	debugfs_remove(st->dir);
+	st->dir = NULL;
+}
+
+static void vms_one(struct kshim_vm *st, void *ctx)
+{
+	struct seq_file *m = ctx;
+	struct pmp_policy p;
+	char buf[512];
+	u64 pinned;
+
+	spin_lock(&st->lock);
+	pmp_vm_policy(st->vm, &p);
+	pinned = pmp_nr_pinned(st->vm);
+	spin_unlock(&st->lock);
+	if (pmp_policy_format(&p, buf, sizeof(buf)) < 0)
+		strscpy(buf, "?", sizeof(buf));
+	seq_printf(m, "%s %s pinned=%llu %s\n", st->name, vm_type_names[st->vm_type], pinned, buf);
+}
+
+static int vms_show(struct seq_file *m, void *v)
+{
+	kshim_for_each_vm(vms_one, m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vms);
+
+static int pages_held_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%lld\n", (long long)atomic64_read(&kshim_pages_held));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pages_held);
+
+/**
+ * kshim_debugfs_init() - create /sys/kernel/debug/pmem_policy.
+ *
+ * Return: 0 (debugfs failures are not fatal).
+ */
+int kshim_debugfs_init(void)
+{
+	kshim_debugfs_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("vms", 0400, kshim_debugfs_root, NULL, &vms_fops);
+	debugfs_create_file("pages_held", 0400, kshim_debugfs_root, NULL, &pages_held_fops);
+	return 0;
+}
+
+/**
+ * kshim_debugfs_exit() - remove it.
+ */
+void kshim_debugfs_exit(void)
+{
+	debugfs_remove(kshim_debugfs_root);
+	kshim_debugfs_root = NULL;
+}
