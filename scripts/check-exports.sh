@@ -1,18 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# The shared library exports exactly the PMP_API functions of the public
-# headers, all listed in the version script, and carries its SONAME.
+# A shared library exports exactly the PMP_API functions of its public
+# headers, all listed in its version script, and carries its SONAME.
 #
-# usage: scripts/check-exports.sh LIB.so MAPFILE
+# usage: scripts/check-exports.sh LIB.so MAPFILE HEADER...
 set -eu
-lib=${1:?usage: check-exports.sh LIB MAP}
-map=${2:?usage: check-exports.sh LIB MAP}
-top=$(cd "$(dirname "$0")/.." && pwd)
+lib=${1:?usage: check-exports.sh LIB MAP HEADER...}
+map=${2:?usage: check-exports.sh LIB MAP HEADER...}
+shift 2
+[ $# -gt 0 ] || { echo "usage: check-exports.sh LIB MAP HEADER..." >&2; exit 2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-grep -ho 'PMP_API[^(]*(' "$top"/include/pmem_policy/*.h | grep -o 'pmp_[a-z0-9_]*' | sort > "$tmp/api"
+grep -ho 'PMP_API[^(]*(' "$@" | sed -n 's/.*\(pmp_[a-z0-9_]*\)($/\1/p' | sort > "$tmp/api"
 grep -o '^[[:space:]]*pmp_[a-z0-9_]*;' "$map" | tr -d ' \t;' | sort > "$tmp/map"
 nm -D --defined-only "$lib" | awk '$2 == "T" || $2 == "D" || $2 == "R" || $2 == "B" {print $3}' |
 	sed 's/@.*//' | sort > "$tmp/exported"
@@ -27,7 +28,7 @@ if ! cmp -s "$tmp/api" "$tmp/exported"; then
 fi
 soname=$(readelf -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 case "$soname" in
-libpmem_policy.so.[0-9]*) ;;
+libpmem_policy.so.[0-9]* | libpmem_policy_vmm.so.[0-9]*) ;;
 *) echo "check-exports: bad SONAME '$soname'" >&2; status=1 ;;
 esac
 [ $status -eq 0 ] && echo "check-exports: OK ($(wc -l < "$tmp/exported") pmp_ symbols, SONAME $soname)"

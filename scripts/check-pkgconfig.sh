@@ -3,7 +3,8 @@
 #
 # `make install` into a scratch DESTDIR, then build examples/eligibility.c
 # out of tree with nothing but `pkg-config --cflags --libs pmem_policy`,
-# shared and static, and run both.
+# shared and static, and run both.  Then the README's VMM snippet, with
+# `pkg-config pmem_policy_vmm`, run where /dev/kvm is usable.
 #
 # usage: scripts/check-pkgconfig.sh WORKDIR   (MAKE, CC may be set)
 set -eu
@@ -38,4 +39,20 @@ LD_LIBRARY_PATH="$dest/usr/local/lib" ./eligibility-shared > shared.out
 cmp -s shared.out static.out || fail "shared and static runs differ"
 grep -q "gfn   0x40000: 2m (not larger: mixed_attrs)" shared.out ||
 	fail "unexpected example output: $(cat shared.out)"
-echo "check-pkgconfig: OK (installed to a DESTDIR; built with: $cflags $libs; shared and static agree)"
+# The README's VMM snippet, exactly as printed there.
+sed -n '/<!-- vmm-snippet/,/^```$/p' "$top/README.md" | sed '1,2d;$d' > vmm_snippet.c
+[ "$(wc -l < vmm_snippet.c)" -gt 10 ] || fail "no VMM snippet found in README.md"
+pkg-config --exists pmem_policy_vmm || fail "pkg-config does not find pmem_policy_vmm"
+vmm_flags="$(pkg-config --cflags --libs pmem_policy_vmm)"
+# shellcheck disable=SC2086
+$cc -std=gnu11 -Wall -Werror vmm_snippet.c $vmm_flags -o vmm-snippet
+# shellcheck disable=SC2086
+$cc -std=gnu11 -Wall -Werror vmm_snippet.c -static $(pkg-config --cflags --libs --static pmem_policy_vmm) -o vmm-snippet-static
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	LD_LIBRARY_PATH="$dest/usr/local/lib" ./vmm-snippet > vmm.out || fail "the README's VMM snippet failed"
+	grep -q '^guest_memfd ' vmm.out || fail "the VMM snippet printed no report: $(cat vmm.out)"
+	vmm_note="README VMM snippet built and run"
+else
+	vmm_note="README VMM snippet built; not run: /dev/kvm is not usable here"
+fi
+echo "check-pkgconfig: OK (installed to a DESTDIR; built with: $cflags $libs; shared and static agree; $vmm_note)"
