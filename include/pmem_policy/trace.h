@@ -16,11 +16,20 @@
 
 #include "types.h"
 #include "policy.h"
+#include "vm.h"
+#include "level.h"
+#include "attr.h"
+#include "mmu.h"
 
-/* The version this library writes and reads ("pmp-trace 1"). */
+/* The version this library writes; it reads every version up to it. */
 #define PMP_TRACE_VERSION 1
 /* Longest line, newline excluded. */
 #define PMP_TRACE_MAX_LINE 255
+/*
+ * Frames a trace may name: x86's architectural 52-bit guest physical
+ * address space.  Every range (@gfn, @npages) ends by this limit.
+ */
+#define PMP_TRACE_GFN_LIMIT (1ULL << 40)
 
 /**
  * enum pmp_trace_type - what a line says.
@@ -119,6 +128,9 @@ struct pmp_trace_event {
  * @version: the header's version, 0 until it is seen.
  * @seen_vm: the VM line was seen.
  * @ended: the teardown line was seen; only comments may follow.
+ * @failed: a line was refused; later calls return -EINVAL.
+ * @at_eof: the end of input was signalled (a call with no data).
+ * @pad: zero.
  * @buf: the partial line.
  */
 struct pmp_trace_parser {
@@ -127,14 +139,18 @@ struct pmp_trace_parser {
 	uint16_t version;
 	uint8_t seen_vm;
 	uint8_t ended;
+	uint8_t failed;
+	uint8_t at_eof;
+	uint8_t pad[6];
 	char buf[PMP_TRACE_MAX_LINE + 1];
 };
 
 /**
  * struct pmp_trace_error - where and why a trace was refused.
  * @line: 1-based line.
- * @column: 1-based column of the offending token.
- * @message: what was wrong (static string).
+ * @column: 1-based column of the offending token or byte (one past the
+ *	line's end for a missing field).
+ * @message: what was wrong, e.g. "duplicate field" (static string).
  */
 struct pmp_trace_error {
 	uint64_t line;
@@ -160,10 +176,19 @@ PMP_API void pmp_trace_parser_init(struct pmp_trace_parser *p);
  * @err: if not NULL, filled on failure.
  *
  * Call again with @data + *@used until @len bytes are used.  At end of
- * input, call with @len 0 to parse a last line without a newline.
+ * input, call with @len 0: it parses a last line without a newline (and
+ * may return it), then checks the trace had its header and vm line.
+ * Header, blank and comment lines are consumed without returning.
+ *
+ * Every line is checked whole (docs/trace-format.md): keyword, fields for
+ * its type, number syntax and ranges, a gfn aligned to its level for
+ * spte and accept, a range (@gfn, @npages) ending by PMP_TRACE_GFN_LIMIT.
+ * Consistency with earlier events (slot ids, the vm's gfn_end) is left to
+ * whoever applies the events.  Needs exclusive access to @p; O(line).
  *
  * Return: 1 with @ev set, 0 when all of @data was used without completing
- * an event, or -EINVAL (@err says where; the parser is then unusable).
+ * an event, or -EINVAL (@err says where; the parser is then unusable and
+ * @ev undefined).
  */
 PMP_API int pmp_trace_feed(struct pmp_trace_parser *p, const char *data, size_t len,
 			   size_t *used, struct pmp_trace_event *ev,
@@ -175,7 +200,9 @@ PMP_API int pmp_trace_feed(struct pmp_trace_parser *p, const char *data, size_t 
  * @buf: destination.
  * @size: its size; always NUL-terminated when @size > 0.
  *
- * The header line is pmp_trace_header().  The result parses back to @ev.
+ * The header line is pmp_trace_header().  The result parses back to @ev:
+ * optional fields equal to 0 are left out, and @ev must be one the parser
+ * accepts, with every field its type does not use (and the pads) zero.
  *
  * Return: the length without the NUL, -ENOSPC, or -EINVAL for an event no
  * line can carry.

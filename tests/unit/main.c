@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include "helpers.h"
 
+Suite *trace_suite(void);	/* tests/unit/test_trace.c */
+
 int main(void)
 {
 	SRunner *sr = srunner_create(vm_suite());
@@ -19,6 +21,7 @@ int main(void)
 	srunner_add_suite(sr, scenario_suite());
 	srunner_add_suite(sr, inval_suite());
 	srunner_add_suite(sr, hostile_suite());
+	srunner_add_suite(sr, trace_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

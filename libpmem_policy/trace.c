@@ -1,0 +1,811 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The trace format (docs/trace-format.md): a streaming line parser and the
+ * canonical formatter.  One table of fields and one of event types drive
+ * both, so a new field is one row and the two cannot disagree.
+ */
+#include "internal.h"
+#include "pmem_policy/trace.h"
+
+enum field_kind {
+	K_HEX,		/* "0x" and 1..16 hex digits */
+	K_DEC,		/* decimal digits */
+	K_NAME,		/* one name of a list */
+	K_FLAGS,	/* names of a list joined by '|', each a bit */
+	K_PROT,		/* "rwx", '-' for a right not given */
+};
+
+struct name_value {
+	const char *name;
+	uint32_t value;
+};
+
+struct field {
+	const char *key;
+	uint8_t kind;
+	uint8_t offset;			/* in struct pmp_trace_event */
+	uint8_t size;			/* 1, 2, 4 or 8 bytes */
+	uint8_t page_aligned;		/* a byte address: 4 KiB aligned */
+	uint64_t min, max;		/* K_HEX, K_DEC */
+	const struct name_value *names;	/* K_NAME, K_FLAGS; ends with NULL */
+	const char *missing;
+	const char *bad;		/* a value of the right syntax but refused */
+};
+
+static const struct name_value level_names[] = {
+	{ "4k", PMP_LEVEL_4K }, { "2m", PMP_LEVEL_2M }, { "1g", PMP_LEVEL_1G }, { NULL, 0 },
+};
+static const struct name_value vm_type_names[] = {
+	{ "default", PMP_VM_DEFAULT }, { "sev", PMP_VM_SEV }, { "snp", PMP_VM_SNP },
+	{ "tdx", PMP_VM_TDX }, { NULL, 0 },
+};
+static const struct name_value reason_names[] = {
+	{ "mmu-notifier", PMP_ZAP_MMU_NOTIFIER }, { "slot-move", PMP_ZAP_SLOT_MOVE },
+	{ "slot-delete", PMP_ZAP_SLOT_DELETE }, { "recycle", PMP_ZAP_RECYCLE },
+	{ "nx-toggle", PMP_ZAP_NX_TOGGLE }, { "dirty-log", PMP_ZAP_DIRTY_LOG },
+	{ "teardown", PMP_ZAP_TEARDOWN }, { NULL, 0 },
+};
+static const struct name_value fault_flag_names[] = {
+	{ "write", PMP_FAULT_WRITE }, { "exec", PMP_FAULT_EXEC },
+	{ "private", PMP_FAULT_PRIVATE }, { NULL, 0 },
+};
+static const struct name_value slot_flag_names[] = {
+	{ "dirty-log", PMP_SLOT_DIRTY_LOG }, { "readonly", PMP_SLOT_READONLY },
+	{ "guest-memfd", PMP_SLOT_GUEST_MEMFD }, { NULL, 0 },
+};
+static const struct name_value to_names[] = {
+	{ "shared", 0 }, { "private", PMP_TR_PRIVATE }, { NULL, 0 },
+};
+static const struct name_value state_names[] = {
+	{ "off", 0 }, { "on", PMP_TR_ON }, { NULL, 0 },
+};
+
+enum field_id {
+	F_GFN, F_NPAGES, F_LEVEL, F_SLOT, F_VCPU, F_VTL, F_FAULT_FLAGS, F_SLOT_FLAGS,
+	F_UADDR, F_GMEM_OFFSET, F_TO, F_PROT, F_STATE, F_REASON, F_PERIODS, F_TYPE,
+	F_GFN_END, F_VCPUS, F_VTLS, F_TIME, F_NR,
+};
+
+#define OFF(m) ((uint8_t)__builtin_offsetof(struct pmp_trace_event, m))
+#define SZ(m) ((uint8_t)sizeof(((struct pmp_trace_event *)0)->m))
+#define NUM(id, k, kind, m, al, lo, hi, bad) \
+	[id] = { k, kind, OFF(m), SZ(m), al, lo, hi, NULL, "missing field " k, bad }
+#define NAMED(id, k, kind, m, list, bad) \
+	[id] = { k, kind, OFF(m), SZ(m), 0, 0, 0, list, "missing field " k, bad }
+
+static const struct field fields[F_NR] = {
+	NUM(F_GFN, "gfn", K_HEX, gfn, 0, 0, PMP_TRACE_GFN_LIMIT - 1,
+	    "gfn out of range (at most 0xffffffffff)"),
+	NUM(F_NPAGES, "npages", K_HEX, npages, 0, 1, PMP_TRACE_GFN_LIMIT,
+	    "npages out of range (0x1 to 0x10000000000)"),
+	NAMED(F_LEVEL, "level", K_NAME, level, level_names,
+	      "bad level (expected 4k, 2m or 1g)"),
+	NUM(F_SLOT, "slot", K_DEC, slot, 0, 0, 0xffffffffULL,
+	    "slot out of range (0 to 4294967295)"),
+	NUM(F_VCPU, "vcpu", K_DEC, vcpu, 0, 0, 0xffff, "vcpu out of range (0 to 65535)"),
+	NUM(F_VTL, "vtl", K_DEC, vtl, 0, 0, PMP_MAX_VTLS - 1, "vtl out of range (0 to 2)"),
+	NAMED(F_FAULT_FLAGS, "flags", K_FLAGS, flags, fault_flag_names,
+	      "bad fault flags (expected write, exec, private joined by '|')"),
+	NAMED(F_SLOT_FLAGS, "flags", K_FLAGS, flags, slot_flag_names,
+	      "bad slot flags (expected dirty-log, readonly, guest-memfd joined by '|')"),
+	NUM(F_UADDR, "uaddr", K_HEX, uaddr, 1, 0, ~0ULL, "uaddr not 4 KiB aligned"),
+	NUM(F_GMEM_OFFSET, "gmem_offset", K_HEX, gmem_offset, 1, 0, ~0ULL,
+	    "gmem_offset not 4 KiB aligned"),
+	NAMED(F_TO, "to", K_NAME, flags, to_names, "bad value for to (expected private or shared)"),
+	[F_PROT] = { "prot", K_PROT, OFF(prot), SZ(prot), 0, 0, 0, NULL, "missing field prot",
+		     "bad prot (expected r or -, w or -, x or -, as in r-x)" },
+	NAMED(F_STATE, "state", K_NAME, flags, state_names,
+	      "bad value for state (expected on or off)"),
+	NAMED(F_REASON, "reason", K_NAME, reason, reason_names,
+	      "bad zap reason (expected mmu-notifier, slot-move, slot-delete, recycle, "
+	      "nx-toggle, dirty-log or teardown)"),
+	NUM(F_PERIODS, "periods", K_DEC, npages, 0, 1, 0xffffffffULL,
+	    "periods out of range (1 to 4294967295)"),
+	NAMED(F_TYPE, "type", K_NAME, vm_type, vm_type_names,
+	      "bad vm type (expected default, sev, snp or tdx)"),
+	NUM(F_GFN_END, "gfn_end", K_HEX, gfn_end, 0, 1, PMP_TRACE_GFN_LIMIT,
+	    "gfn_end out of range (0x1 to 0x10000000000)"),
+	NUM(F_VCPUS, "vcpus", K_DEC, nr_vcpus, 0, 1, 0x10000, "vcpus out of range (1 to 65536)"),
+	NUM(F_VTLS, "vtls", K_DEC, nr_vtls, 0, 1, PMP_MAX_VTLS, "vtls out of range (1 to 3)"),
+	NUM(F_TIME, "t", K_DEC, time, 0, 0, ~0ULL, "bad time"),
+};
+
+#define MAX_TYPE_FIELDS 7
+
+/*
+ * An event type: its keyword and its fields in the order the formatter
+ * writes them; bit i of @optional marks fields[i] optional (0 when left
+ * out).  The timestamp "t" is optional in every type and written last.
+ */
+struct event_type {
+	const char *keyword;
+	uint8_t nr;
+	uint8_t optional;
+	uint8_t fields[MAX_TYPE_FIELDS];
+};
+
+#define TYPE(t, kw, opt, ...) \
+	[t] = { kw, sizeof((uint8_t[]){ __VA_ARGS__ }), opt, { __VA_ARGS__ } }
+
+static const struct event_type types[PMP_TR_NR] = {
+	TYPE(PMP_TR_VM, "vm", 0, F_TYPE, F_GFN_END, F_VCPUS, F_VTLS),
+	TYPE(PMP_TR_SLOT_ADD, "slot-add", 0x30, F_SLOT, F_GFN, F_NPAGES, F_UADDR, F_GMEM_OFFSET,
+	     F_SLOT_FLAGS),
+	TYPE(PMP_TR_SLOT_DELETE, "slot-delete", 0, F_SLOT),
+	TYPE(PMP_TR_SLOT_MOVE, "slot-move", 0, F_SLOT, F_GFN),
+	TYPE(PMP_TR_FAULT, "fault", 0x38, F_GFN, F_LEVEL, F_SLOT, F_VCPU, F_VTL, F_FAULT_FLAGS),
+	TYPE(PMP_TR_SPTE, "spte", 0, F_GFN, F_LEVEL),
+	TYPE(PMP_TR_CONVERT, "convert", 0, F_GFN, F_NPAGES, F_TO),
+	TYPE(PMP_TR_PUNCH, "punch", 0, F_GFN, F_NPAGES),
+	TYPE(PMP_TR_ACCEPT, "accept", 0, F_GFN, F_LEVEL),
+	TYPE(PMP_TR_VTL_PROT, "vtl", 0, F_VTL, F_GFN, F_NPAGES, F_PROT),
+	TYPE(PMP_TR_DIRTY_LOG, "dirty-log", 0, F_SLOT, F_STATE),
+	TYPE(PMP_TR_ZAP, "zap", 0, F_GFN, F_NPAGES, F_REASON),
+	TYPE(PMP_TR_TICK, "tick", 0, F_PERIODS),
+	TYPE(PMP_TR_TEARDOWN, "teardown", 0),
+};
+
+#define TIME_BIT (1U << MAX_TYPE_FIELDS)
+
+static const char header_line[] = "pmp-trace 1\n";
+_Static_assert(PMP_TRACE_VERSION == 1, "header_line spells the version");
+
+const char *pmp_trace_header(void)
+{
+	return header_line;
+}
+
+const char *pmp_trace_type_name(unsigned int type)
+{
+	return type < PMP_TR_NR ? types[type].keyword : "?";
+}
+
+/* ---- Field storage ---- */
+
+static uint64_t load(const struct pmp_trace_event *ev, uint8_t offset, uint8_t size)
+{
+	const uint8_t *at = (const uint8_t *)ev + offset;
+	uint64_t v64;
+	uint32_t v32;
+	uint16_t v16;
+
+	switch (size) {
+	case 1:
+		return *at;
+	case 2:
+		pmp_memcpy(&v16, at, 2);
+		return v16;
+	case 4:
+		pmp_memcpy(&v32, at, 4);
+		return v32;
+	default:
+		pmp_memcpy(&v64, at, 8);
+		return v64;
+	}
+}
+
+/* The caller has range-checked @v against the field. */
+static void store(struct pmp_trace_event *ev, const struct field *f, uint64_t v)
+{
+	uint8_t *at = (uint8_t *)ev + f->offset;
+	uint32_t v32 = (uint32_t)v;
+	uint16_t v16 = (uint16_t)v;
+
+	switch (f->size) {
+	case 1:
+		*at = (uint8_t)v;
+		break;
+	case 2:
+		pmp_memcpy(at, &v16, 2);
+		break;
+	case 4:
+		pmp_memcpy(at, &v32, 4);
+		break;
+	default:
+		pmp_memcpy(at, &v, 8);
+	}
+}
+
+/* ---- Values ---- */
+
+static bool span_is(const char *s, size_t n, const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!word[i] || word[i] != s[i])
+			return false;
+	return !word[n];
+}
+
+static const struct name_value *name_find(const struct name_value *list, const char *s,
+					  size_t n)
+{
+	for (; list->name; list++)
+		if (span_is(s, n, list->name))
+			return list;
+	return NULL;
+}
+
+static const char *name_of(const struct name_value *list, uint64_t v)
+{
+	for (; list->name; list++)
+		if (list->value == v)
+			return list->name;
+	return NULL;
+}
+
+static uint32_t names_mask(const struct name_value *list)
+{
+	uint32_t m = 0;
+
+	for (; list->name; list++)
+		m |= list->value;
+	return m;
+}
+
+static const char msg_bad_hex[] = "bad number (expected 0x and hex digits)";
+static const char msg_bad_dec[] = "bad number (expected decimal digits)";
+static const char msg_overflow[] = "number overflows 64 bits";
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A number of @kind in [s, s + n); NULL, or what is wrong with it. */
+static const char *parse_number(uint8_t kind, const char *s, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+	int d;
+
+	if (kind == K_HEX) {
+		if (n < 3 || s[0] != '0' || s[1] != 'x')
+			return msg_bad_hex;
+		for (i = 2; i < n; i++) {
+			d = hex_digit(s[i]);
+			if (d < 0)
+				return msg_bad_hex;
+			if (v >> 60)
+				return msg_overflow;
+			v = v << 4 | (uint64_t)d;
+		}
+	} else {
+		if (!n)
+			return msg_bad_dec;
+		for (i = 0; i < n; i++) {
+			if (s[i] < '0' || s[i] > '9')
+				return msg_bad_dec;
+			d = s[i] - '0';
+			if (v > (~0ULL - (uint64_t)d) / 10)
+				return msg_overflow;
+			v = v * 10 + (uint64_t)d;
+		}
+	}
+	*out = v;
+	return NULL;
+}
+
+static bool prot_parse(const char *s, size_t n, uint64_t *out)
+{
+	static const char rights[] = "rwx";
+	unsigned int i;
+
+	*out = 0;
+	if (n != 3)
+		return false;
+	for (i = 0; i < 3; i++) {
+		if (s[i] == rights[i])
+			*out |= 1U << i;
+		else if (s[i] != '-')
+			return false;
+	}
+	return true;
+}
+
+/* Names of @f joined by '|': every piece must be a name. */
+static bool flags_parse(const struct field *f, const char *s, size_t n, uint64_t *out)
+{
+	const struct name_value *nv;
+	size_t start = 0, i;
+
+	*out = 0;
+	for (i = 0; i <= n; i++) {
+		if (i < n && s[i] != '|')
+			continue;
+		nv = name_find(f->names, s + start, i - start);
+		if (!nv)
+			return false;
+		*out |= nv->value;
+		start = i + 1;
+	}
+	return true;
+}
+
+/* The value [s, s + n) of field @f; NULL, or what is wrong with it. */
+static const char *value_parse(const struct field *f, const char *s, size_t n, uint64_t *out)
+{
+	const struct name_value *nv;
+	const char *msg;
+
+	switch (f->kind) {
+	case K_HEX:
+	case K_DEC:
+		msg = parse_number(f->kind, s, n, out);
+		if (msg)
+			return msg;
+		if (*out < f->min || *out > f->max || (f->page_aligned && (*out & 0xfff)))
+			return f->bad;
+		return NULL;
+	case K_NAME:
+		nv = name_find(f->names, s, n);
+		if (!nv)
+			return f->bad;
+		*out = nv->value;
+		return NULL;
+	case K_FLAGS:
+		return flags_parse(f, s, n, out) ? NULL : f->bad;
+	default:
+		return prot_parse(s, n, out) ? NULL : f->bad;
+	}
+}
+
+/* Is @v a value field @f can carry? (The formatter's side of value_parse.) */
+static bool value_valid(const struct field *f, uint64_t v)
+{
+	switch (f->kind) {
+	case K_HEX:
+	case K_DEC:
+		return v >= f->min && v <= f->max && !(f->page_aligned && (v & 0xfff));
+	case K_NAME:
+		return name_of(f->names, v) != NULL;
+	case K_FLAGS:
+		return !(v & ~(uint64_t)names_mask(f->names));
+	default:
+		return v <= PMP_PROT_RWX;
+	}
+}
+
+/*
+ * Rules across fields: a range ends by PMP_TRACE_GFN_LIMIT; an SPTE or an
+ * accept names the first frame of its leaf.  Returns the message and sets
+ * *@which to the field to blame, or returns NULL.
+ */
+static const char *cross_check(const struct pmp_trace_event *ev, unsigned int *which)
+{
+	const struct event_type *t = &types[ev->type];
+	bool has_npages = false;
+	unsigned int i;
+
+	for (i = 0; i < t->nr; i++)
+		has_npages |= t->fields[i] == F_NPAGES;
+	if (has_npages && ev->npages > PMP_TRACE_GFN_LIMIT - ev->gfn) {
+		*which = F_NPAGES;
+		return "range runs past the 52-bit guest physical space";
+	}
+	if ((ev->type == PMP_TR_SPTE || ev->type == PMP_TR_ACCEPT) &&
+	    (ev->gfn & (PMP_LEVEL_PAGES(ev->level) - 1))) {
+		*which = F_GFN;
+		return "gfn not aligned to its level";
+	}
+	return NULL;
+}
+
+/* ---- Lines ---- */
+
+static int fail(struct pmp_trace_parser *p, struct pmp_trace_error *err, size_t column,
+		const char *message)
+{
+	p->failed = 1;
+	if (err) {
+		err->line = p->line;
+		err->column = (uint32_t)column;
+		err->pad = 0;
+		err->message = message;
+	}
+	return -EINVAL;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* The token starting at or after *@pos: [*@pos, *@end); false at the end. */
+static bool next_token(const char *s, size_t n, size_t *pos, size_t *end)
+{
+	size_t i = *pos;
+
+	while (i < n && is_blank(s[i]))
+		i++;
+	if (i == n)
+		return false;
+	*pos = i;
+	while (i < n && !is_blank(s[i]))
+		i++;
+	*end = i;
+	return true;
+}
+
+/* Every byte is printable ASCII or a tab; else the column of the first that is not. */
+static const char *bytes_check(const char *s, size_t n, size_t *col)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c < 0x7f)
+			continue;
+		if (c == '\t')
+			continue;
+		*col = i + 1;
+		if (!c)
+			return "NUL byte";
+		if (c == '\r')
+			return "carriage return (lines end with a newline alone)";
+		return c < 0x20 || c == 0x7f ? "control character" : "non-ASCII byte";
+	}
+	return NULL;
+}
+
+/* "pmp-trace VERSION" with nothing after it; [0, *@pos) was the keyword. */
+static int header_parse(struct pmp_trace_parser *p, const char *s, size_t n, size_t pos,
+			struct pmp_trace_error *err)
+{
+	size_t end;
+	uint64_t v;
+
+	if (!next_token(s, n, &pos, &end) || s[pos] == '#')
+		return fail(p, err, n + 1, "missing version after pmp-trace");
+	if (parse_number(K_DEC, s + pos, end - pos, &v))
+		return fail(p, err, pos + 1, "bad version number");
+	if (v < 1 || v > PMP_TRACE_VERSION)
+		return fail(p, err, pos + 1, "unsupported version (this library reads 1)");
+	pos = end;
+	if (next_token(s, n, &pos, &end) && s[pos] != '#')
+		return fail(p, err, pos + 1, "trailing garbage after the header");
+	p->version = (uint16_t)v;
+	return 0;
+}
+
+/* Position of field @id in type @t, or -1. */
+static int type_field_pos(const struct event_type *t, unsigned int id)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr; i++)
+		if (t->fields[i] == id)
+			return (int)i;
+	return -1;
+}
+
+/* Position in @t of the field keyed [s, s + n): 0..nr-1, MAX_TYPE_FIELDS for t, or -1. */
+static int key_find(const struct event_type *t, const char *s, size_t n)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr; i++)
+		if (span_is(s, n, fields[t->fields[i]].key))
+			return (int)i;
+	return span_is(s, n, fields[F_TIME].key) ? MAX_TYPE_FIELDS : -1;
+}
+
+/*
+ * The key=value fields of an event of type @t from *@pos on, into @ev.
+ * @cols receives the column of each field's value (for later blame).
+ */
+static int fields_parse(struct pmp_trace_parser *p, const struct event_type *t, const char *s,
+			size_t n, size_t pos, struct pmp_trace_event *ev, uint8_t *cols,
+			struct pmp_trace_error *err)
+{
+	uint32_t seen = 0, missing;
+	size_t end, eq;
+	const char *msg;
+	uint64_t v;
+	int at;
+
+	while (next_token(s, n, &pos, &end)) {
+		const struct field *f;
+
+		if (s[pos] == '#')
+			break;
+		for (eq = pos; eq < end && s[eq] != '='; eq++)
+			;
+		if (eq == end)
+			return fail(p, err, pos + 1, "expected key=value");
+		at = key_find(t, s + pos, eq - pos);
+		if (at < 0)
+			return fail(p, err, pos + 1, "unknown field for this event");
+		if (seen & (1U << at))
+			return fail(p, err, pos + 1, "duplicate field");
+		seen |= 1U << at;
+		f = &fields[at == MAX_TYPE_FIELDS ? F_TIME : t->fields[at]];
+		msg = value_parse(f, s + eq + 1, end - eq - 1, &v);
+		if (msg)
+			return fail(p, err, eq + 2, msg);
+		store(ev, f, v);
+		cols[at] = (uint8_t)(eq + 1);	/* columns fit: lines are < 256 bytes */
+		pos = end;
+	}
+	missing = ((1U << t->nr) - 1) & ~(uint32_t)t->optional & ~seen;
+	if (missing)
+		return fail(p, err, n + 1, fields[t->fields[__builtin_ctz(missing)]].missing);
+	return 0;
+}
+
+/* An event line whose keyword, type @type, is [kw, after). */
+static int event_parse(struct pmp_trace_parser *p, unsigned int type, const char *s,
+		       size_t n, size_t kw, size_t after, struct pmp_trace_event *ev,
+		       struct pmp_trace_error *err)
+{
+	const struct event_type *t = &types[type];
+	uint8_t cols[MAX_TYPE_FIELDS + 1];
+	unsigned int which = 0;
+	const char *msg;
+	int ret;
+
+	if (p->ended)
+		return fail(p, err, kw + 1, "event after teardown");
+	if (!p->seen_vm && type != PMP_TR_VM)
+		return fail(p, err, kw + 1, "missing vm line (the first event must be vm)");
+	if (p->seen_vm && type == PMP_TR_VM)
+		return fail(p, err, kw + 1, "duplicate vm line");
+	pmp_memset(ev, 0, sizeof(*ev));
+	ev->type = (uint8_t)type;
+	ret = fields_parse(p, t, s, n, after, ev, cols, err);
+	if (ret)
+		return ret;
+	msg = cross_check(ev, &which);
+	if (msg)
+		return fail(p, err, (size_t)cols[type_field_pos(t, which)] + 1, msg);
+	p->seen_vm = 1;
+	p->ended = type == PMP_TR_TEARDOWN;
+	return 1;
+}
+
+/* One whole line, newline excluded: 1 with @ev, 0 for no event, or -EINVAL. */
+static int line_parse(struct pmp_trace_parser *p, const char *s, size_t n,
+		      struct pmp_trace_event *ev, struct pmp_trace_error *err)
+{
+	size_t pos = 0, end, col;
+	const char *msg;
+	unsigned int type;
+
+	msg = bytes_check(s, n, &col);
+	if (msg)
+		return fail(p, err, col, msg);
+	if (!next_token(s, n, &pos, &end) || s[pos] == '#')
+		return 0;
+	if (span_is(s + pos, end - pos, "pmp-trace")) {
+		if (p->version)
+			return fail(p, err, pos + 1, "header repeated");
+		return header_parse(p, s, n, end, err);
+	}
+	if (!p->version)
+		return fail(p, err, pos + 1, "event before header (expected pmp-trace 1)");
+	for (type = 0; type < PMP_TR_NR; type++)
+		if (span_is(s + pos, end - pos, types[type].keyword))
+			return event_parse(p, type, s, n, pos, end, ev, err);
+	return fail(p, err, pos + 1, "unknown keyword");
+}
+
+void pmp_trace_parser_init(struct pmp_trace_parser *p)
+{
+	pmp_memset(p, 0, sizeof(*p));
+	p->line = 1;
+}
+
+/* The end of input: a last line without its newline, then the trace's completeness. */
+static int feed_eof(struct pmp_trace_parser *p, struct pmp_trace_event *ev,
+		    struct pmp_trace_error *err)
+{
+	int ret;
+
+	if (p->len) {
+		uint32_t n = p->len;
+
+		p->len = 0;
+		ret = line_parse(p, p->buf, n, ev, err);
+		if (ret < 0)
+			return ret;
+		p->line++;
+		if (ret)
+			return ret;
+	}
+	if (p->at_eof)
+		return 0;
+	p->at_eof = 1;
+	if (!p->version)
+		return fail(p, err, 1, "no header (empty trace)");
+	if (!p->seen_vm)
+		return fail(p, err, 1, "missing vm line");
+	return 0;
+}
+
+int pmp_trace_feed(struct pmp_trace_parser *p, const char *data, size_t len, size_t *used,
+		   struct pmp_trace_event *ev, struct pmp_trace_error *err)
+{
+	size_t pos = 0, nl, take;
+	int ret;
+
+	if (!p || !used || !ev || (!data && len))
+		return -EINVAL;
+	*used = 0;
+	if (p->failed)
+		return fail(p, err, 1, "an earlier line was refused");
+	if (!len)
+		return feed_eof(p, ev, err);
+	if (p->at_eof)
+		return fail(p, err, 1, "data after the end of input");
+	while (pos < len) {
+		for (nl = pos; nl < len && data[nl] != '\n'; nl++)
+			;
+		take = nl - pos;
+		if (take > PMP_TRACE_MAX_LINE - p->len)
+			return fail(p, err, PMP_TRACE_MAX_LINE + 1,
+				    "line too long (more than 255 bytes)");
+		if (nl == len) {
+			/* No newline yet: keep the partial line for the next chunk. */
+			pmp_memcpy(p->buf + p->len, data + pos, take);
+			p->len += (uint32_t)take;
+			*used = len;
+			return 0;
+		}
+		if (p->len) {
+			pmp_memcpy(p->buf + p->len, data + pos, take);
+			take += p->len;
+			p->len = 0;
+			ret = line_parse(p, p->buf, take, ev, err);
+		} else {
+			/* The whole line is in @data: no copy. */
+			ret = line_parse(p, data + pos, take, ev, err);
+		}
+		if (ret < 0)
+			return ret;
+		p->line++;
+		pos = nl + 1;
+		if (ret) {
+			*used = pos;
+			return ret;
+		}
+	}
+	*used = len;
+	return 0;
+}
+
+/* ---- Formatting ---- */
+
+struct out {
+	char *buf;
+	size_t size;
+	size_t len;
+};
+
+/* Append, truncating; the final length says whether it all fit. */
+static void put(struct out *o, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++, o->len++)
+		if (o->len + 1 < o->size)
+			o->buf[o->len] = s[i];
+}
+
+static void put_str(struct out *o, const char *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	put(o, s, n);
+}
+
+static void put_number(struct out *o, uint64_t v, bool hex)
+{
+	char digits[20];
+	unsigned int base = hex ? 16 : 10, i = sizeof(digits);
+
+	do {
+		digits[--i] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	if (hex)
+		put_str(o, "0x");
+	put(o, digits + i, sizeof(digits) - i);
+}
+
+static void put_value(struct out *o, const struct field *f, uint64_t v)
+{
+	static const char rights[] = "rwx";
+	const struct name_value *nv;
+	bool first = true;
+	unsigned int i;
+
+	switch (f->kind) {
+	case K_HEX:
+	case K_DEC:
+		put_number(o, v, f->kind == K_HEX);
+		break;
+	case K_NAME:
+		put_str(o, name_of(f->names, v));
+		break;
+	case K_FLAGS:
+		for (nv = f->names; nv->name; nv++) {
+			if (!(v & nv->value))
+				continue;
+			if (!first)
+				put(o, "|", 1);
+			put_str(o, nv->name);
+			first = false;
+		}
+		break;
+	default:
+		for (i = 0; i < 3; i++)
+			put(o, v & (1U << i) ? &rights[i] : "-", 1);
+	}
+}
+
+/* Does @ev hold only what a line of its type can say? */
+static bool event_valid(const struct pmp_trace_event *ev)
+{
+	const struct event_type *t;
+	unsigned int i, j, which;
+	bool used;
+
+	if (ev->type >= PMP_TR_NR || ev->pad || ev->pad2)
+		return false;
+	t = &types[ev->type];
+	for (i = 0; i < t->nr; i++) {
+		const struct field *f = &fields[t->fields[i]];
+
+		if (!value_valid(f, load(ev, f->offset, f->size)))
+			return false;
+	}
+	/* Storage no field of this type uses must be zero, or it would not round trip. */
+	for (j = 0; j < F_NR; j++) {
+		if (j == F_TIME)
+			continue;
+		used = false;
+		for (i = 0; i < t->nr; i++)
+			used |= fields[t->fields[i]].offset == fields[j].offset;
+		if (!used && load(ev, fields[j].offset, fields[j].size))
+			return false;
+	}
+	return !cross_check(ev, &which);
+}
+
+int pmp_trace_format(const struct pmp_trace_event *ev, char *buf, size_t size)
+{
+	struct out o = { buf, size, 0 };
+	const struct event_type *t;
+	unsigned int i;
+
+	if (!ev || (!buf && size) || !event_valid(ev))
+		return -EINVAL;
+	t = &types[ev->type];
+	put_str(&o, t->keyword);
+	for (i = 0; i <= t->nr; i++) {
+		const struct field *f = &fields[i < t->nr ? t->fields[i] : F_TIME];
+		uint64_t v = load(ev, f->offset, f->size);
+		bool optional = i == t->nr || (t->optional & (1U << i));
+
+		if (optional && !v)
+			continue;
+		put(&o, " ", 1);
+		put_str(&o, f->key);
+		put(&o, "=", 1);
+		put_value(&o, f, v);
+	}
+	put(&o, "\n", 1);
+	if (size)
+		buf[o.len < size ? o.len : size - 1] = '\0';
+	return o.len < size ? (int)o.len : -ENOSPC;
+}

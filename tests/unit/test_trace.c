@@ -1,0 +1,603 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The trace format: every event type formats and parses back; a trace fed
+ * in chunks of every size (down to byte by byte) gives the same events as
+ * fed whole; every error has its line, column and message; edge values.
+ */
+#include <stdio.h>
+#include <pmem_policy/trace.h>
+#include "helpers.h"
+
+Suite *trace_suite(void);
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define GFN_MAX (PMP_TRACE_GFN_LIMIT - 1)
+
+/* ---- Helpers ---- */
+
+/* Parse all of @text in chunks of @chunk bytes (0: whole); events into @evs. */
+static int parse_text(const char *text, size_t chunk, struct pmp_trace_event *evs, size_t max,
+		      size_t *nr, struct pmp_trace_error *err)
+{
+	struct pmp_trace_parser p;
+	size_t len = strlen(text), off = 0, used;
+	int ret;
+
+	pmp_trace_parser_init(&p);
+	*nr = 0;
+	memset(err, 0, sizeof(*err));
+	while (off < len) {
+		size_t n = chunk && len - off > chunk ? chunk : len - off;
+		size_t done = 0;
+
+		while (done < n) {
+			ret = pmp_trace_feed(&p, text + off + done, n - done, &used, &evs[*nr], err);
+			ck_assert_uint_le(used, n - done);
+			done += used;
+			if (ret < 0)
+				return ret;
+			if (ret == 1) {
+				ck_assert_uint_lt(*nr, max);
+				(*nr)++;
+			} else {
+				ck_assert_uint_eq(done, n);
+			}
+		}
+		off += n;
+	}
+	for (;;) {
+		ret = pmp_trace_feed(&p, NULL, 0, &used, &evs[*nr], err);
+		if (ret <= 0)
+			return ret;
+		(*nr)++;
+	}
+}
+
+static struct pmp_trace_event ev_vm(uint32_t type, uint64_t gfn_end, uint32_t vcpus,
+				    uint32_t vtls)
+{
+	struct pmp_trace_event e = { .type = PMP_TR_VM, .vm_type = type, .gfn_end = gfn_end,
+				     .nr_vcpus = vcpus, .nr_vtls = vtls };
+	return e;
+}
+
+/* ---- Round trips ---- */
+
+/* One or more events of every type, edge values included. */
+static const struct pmp_trace_event samples[] = {
+	{ .type = PMP_TR_VM, .vm_type = PMP_VM_DEFAULT, .gfn_end = 1, .nr_vcpus = 1, .nr_vtls = 1 },
+	{ .type = PMP_TR_VM, .vm_type = PMP_VM_TDX, .gfn_end = PMP_TRACE_GFN_LIMIT,
+	  .nr_vcpus = 65536, .nr_vtls = 3, .time = ~0ULL },
+	{ .type = PMP_TR_SLOT_ADD, .slot = 0, .gfn = 0, .npages = 1, .uaddr = 0 },
+	{ .type = PMP_TR_SLOT_ADD, .slot = 0xffffffffU, .gfn = 0x100000, .npages = 0x40000,
+	  .uaddr = 0x7f0000000000, .gmem_offset = 0x200000, .flags = PMP_SLOT_FLAGS_ALL,
+	  .time = 12345 },
+	{ .type = PMP_TR_SLOT_ADD, .slot = 3, .gfn = 0, .npages = PMP_TRACE_GFN_LIMIT,
+	  .uaddr = 0xfffffffffffff000ULL, .flags = PMP_SLOT_READONLY },
+	{ .type = PMP_TR_SLOT_DELETE, .slot = 7 },
+	{ .type = PMP_TR_SLOT_MOVE, .slot = 1, .gfn = GFN_MAX },
+	{ .type = PMP_TR_FAULT, .gfn = 0, .level = PMP_LEVEL_4K },
+	{ .type = PMP_TR_FAULT, .gfn = GFN_MAX, .level = PMP_LEVEL_1G, .slot = 2, .vcpu = 0xffff,
+	  .vtl = 2, .flags = PMP_FAULT_FLAGS_ALL, .time = 1 },
+	{ .type = PMP_TR_FAULT, .gfn = 0x1234, .level = PMP_LEVEL_2M, .flags = PMP_FAULT_EXEC },
+	{ .type = PMP_TR_SPTE, .gfn = 0, .level = PMP_LEVEL_1G },
+	{ .type = PMP_TR_SPTE, .gfn = PMP_TRACE_GFN_LIMIT - GFNS_PER_1G, .level = PMP_LEVEL_1G },
+	{ .type = PMP_TR_SPTE, .gfn = 0x200, .level = PMP_LEVEL_2M },
+	{ .type = PMP_TR_SPTE, .gfn = GFN_MAX, .level = PMP_LEVEL_4K },
+	{ .type = PMP_TR_CONVERT, .gfn = 0x10, .npages = 0x20, .flags = PMP_TR_PRIVATE },
+	{ .type = PMP_TR_CONVERT, .gfn = 0, .npages = PMP_TRACE_GFN_LIMIT },
+	{ .type = PMP_TR_PUNCH, .gfn = GFN_MAX, .npages = 1 },
+	{ .type = PMP_TR_ACCEPT, .gfn = 0x40000, .level = PMP_LEVEL_1G },
+	{ .type = PMP_TR_ACCEPT, .gfn = 0x3, .level = PMP_LEVEL_4K },
+	{ .type = PMP_TR_VTL_PROT, .vtl = 1, .gfn = 0x5, .npages = 0x1, .prot = PMP_PROT_R },
+	{ .type = PMP_TR_VTL_PROT, .vtl = 0, .gfn = 0x5, .npages = 0x1, .prot = 0 },
+	{ .type = PMP_TR_VTL_PROT, .vtl = 2, .gfn = 0x5, .npages = 0x1, .prot = PMP_PROT_RWX },
+	{ .type = PMP_TR_DIRTY_LOG, .slot = 1, .flags = PMP_TR_ON },
+	{ .type = PMP_TR_DIRTY_LOG, .slot = 1 },
+	{ .type = PMP_TR_ZAP, .gfn = 0, .npages = 0x200, .reason = PMP_ZAP_MMU_NOTIFIER },
+	{ .type = PMP_TR_ZAP, .gfn = 0x200, .npages = 0x200, .reason = PMP_ZAP_TEARDOWN },
+	{ .type = PMP_TR_ZAP, .gfn = 0x200, .npages = 0x200, .reason = PMP_ZAP_NR - 1 },
+	{ .type = PMP_TR_TICK, .npages = 1 },
+	{ .type = PMP_TR_TICK, .npages = 0xffffffffULL, .time = 99 },
+	{ .type = PMP_TR_TEARDOWN },
+	{ .type = PMP_TR_TEARDOWN, .time = 5 },
+};
+
+START_TEST(test_round_trip_every_type)
+{
+	bool covered[PMP_TR_NR] = { false };
+	char text[4096], line[PMP_TRACE_MAX_LINE + 2];
+	struct pmp_trace_event evs[4];
+	struct pmp_trace_error err;
+	unsigned int i, t;
+	size_t nr;
+	int len;
+
+	for (i = 0; i < ARRAY_SIZE(samples); i++) {
+		const struct pmp_trace_event *e = &samples[i];
+
+		covered[e->type] = true;
+		len = pmp_trace_format(e, line, sizeof(line));
+		ck_assert_msg(len > 0, "sample %u does not format: %d", i, len);
+		ck_assert_uint_eq((size_t)len, strlen(line));
+		ck_assert_int_eq(line[len - 1], '\n');
+		/* A VM line first, unless the sample is one; a teardown ends the trace. */
+		snprintf(text, sizeof(text), "%s%s%s", pmp_trace_header(),
+			 e->type == PMP_TR_VM ? "" : "vm type=default gfn_end=0x1 vcpus=1 vtls=1\n",
+			 line);
+		ck_assert_int_eq(parse_text(text, 0, evs, ARRAY_SIZE(evs), &nr, &err), 0);
+		ck_assert_uint_eq(nr, e->type == PMP_TR_VM ? 1 : 2);
+		ck_assert_msg(!memcmp(&evs[nr - 1], e, sizeof(*e)), "sample %u: %s", i, line);
+	}
+	for (t = 0; t < PMP_TR_NR; t++)
+		ck_assert_msg(covered[t], "no sample of %s", pmp_trace_type_name(t));
+}
+END_TEST
+
+/* Text in canonical form formats back byte for byte. */
+static const char *const canonical[] = {
+	"vm type=snp gfn_end=0x140000 vcpus=8 vtls=1\n",
+	"slot-add slot=1 gfn=0x100000 npages=0x40000 uaddr=0x7f1200000000 gmem_offset=0x1000 "
+	"flags=dirty-log|guest-memfd t=77\n",
+	"slot-delete slot=1\n",
+	"slot-move slot=1 gfn=0x200\n",
+	"fault gfn=0x1234 level=2m slot=1 vcpu=3 vtl=1 flags=write|private\n",
+	"spte gfn=0x1200 level=2m\n",
+	"convert gfn=0x0 npages=0x200 to=private\n",
+	"convert gfn=0x0 npages=0x200 to=shared\n",
+	"punch gfn=0x7 npages=0x1\n",
+	"accept gfn=0x200 level=2m\n",
+	"vtl vtl=1 gfn=0x10 npages=0x8 prot=r-x\n",
+	"dirty-log slot=0 state=on\n",
+	"zap gfn=0x0 npages=0x40000 reason=slot-delete\n",
+	"tick periods=3\n",
+	"teardown t=1000000000\n",
+};
+
+START_TEST(test_canonical_text)
+{
+	struct pmp_trace_event ev;
+	struct pmp_trace_parser p;
+	struct pmp_trace_error err;
+	char out[PMP_TRACE_MAX_LINE + 2];
+	unsigned int i;
+	size_t used;
+
+	pmp_trace_parser_init(&p);
+	ck_assert_int_eq(pmp_trace_feed(&p, "pmp-trace 1\n", 12, &used, &ev, &err), 0);
+	for (i = 0; i < ARRAY_SIZE(canonical); i++) {
+		size_t n = strlen(canonical[i]);
+
+		ck_assert_int_eq(pmp_trace_feed(&p, canonical[i], n, &used, &ev, &err), 1);
+		ck_assert_uint_eq(used, n);
+		ck_assert_int_eq(pmp_trace_format(&ev, out, sizeof(out)), (int)n);
+		ck_assert_str_eq(out, canonical[i]);
+	}
+}
+END_TEST
+
+/* Non-canonical spellings parse to the same event as the canonical one. */
+START_TEST(test_liberal_spellings)
+{
+	struct pmp_trace_event a[4], b[4];
+	struct pmp_trace_error err;
+	size_t na, nb;
+
+	ck_assert_int_eq(parse_text("pmp-trace 1\nvm type=sev gfn_end=0x100 vcpus=2 vtls=1\n"
+				    "fault gfn=0x12 level=4k slot=0 flags=write|exec\n", 0,
+				    a, 4, &na, &err), 0);
+	ck_assert_int_eq(parse_text("# leading comment\n\n  pmp-trace\t1   # the header\n"
+				    "\tvm vtls=1 vcpus=0002 gfn_end=0x0000100 type=sev t=0\n"
+				    "  # indented comment\n"
+				    "fault flags=exec|write|exec slot=0 level=4k gfn=0X12 # c\n",
+				    0, b, 4, &nb, &err), -EINVAL);
+	/* 0X is not a hex prefix: the one spelling the format does not allow here. */
+	ck_assert_str_eq(err.message, "bad number (expected 0x and hex digits)");
+	ck_assert_int_eq(parse_text("# leading comment\n\n  pmp-trace\t1   # the header\n"
+				    "\tvm vtls=1 vcpus=0002 gfn_end=0x0000100 type=sev t=0\n"
+				    "  # indented comment\n"
+				    "fault flags=exec|write|exec slot=0 level=4k gfn=0x0012 # c", 0,
+				    b, 4, &nb, &err), 0);
+	ck_assert_uint_eq(na, 2);
+	ck_assert_uint_eq(nb, 2);
+	ck_assert_mem_eq(a, b, 2 * sizeof(a[0]));
+}
+END_TEST
+
+/* ---- Chunked feeding ---- */
+
+static const char long_trace[] =
+	"# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause\n"
+	"# a trace exercising every event type, comments and blank lines\n"
+	"pmp-trace 1\n"
+	"\n"
+	"vm type=tdx gfn_end=0x100000 vcpus=4 vtls=2 t=0\n"
+	"slot-add slot=0 gfn=0x0 npages=0x80000 uaddr=0x7f0000000000 flags=guest-memfd t=10\n"
+	"slot-add slot=1 gfn=0x80000 npages=0x80000 uaddr=0x7f8000000000 t=11\n"
+	"convert gfn=0x0 npages=0x80000 to=private t=12\n"
+	"fault gfn=0x1 level=2m slot=0 vcpu=1 flags=private t=20\n"
+	"accept gfn=0x0 level=2m t=21\n"
+	"spte gfn=0x0 level=2m t=22\n"
+	"   # a comment between events\n"
+	"fault gfn=0x80001 level=1g slot=1 vcpu=3 vtl=1 flags=write|exec t=30\n"
+	"spte gfn=0x80001 level=4k t=31\n"
+	"vtl vtl=1 gfn=0x80000 npages=0x10 prot=r-- t=32\n"
+	"punch gfn=0x80004 npages=0x4 t=33\n"
+	"dirty-log slot=1 state=on t=40\n"
+	"zap gfn=0x80000 npages=0x200 reason=dirty-log t=41\n"
+	"dirty-log slot=1 state=off t=42\n"
+	"tick periods=60 t=50\n"
+	"slot-move slot=1 gfn=0xc0000 t=60\n"
+	"slot-delete slot=1 t=61\n"
+	"teardown t=70\n"
+	"# only comments after teardown\n"
+	"\n";
+
+START_TEST(test_chunks_equal_whole)
+{
+	struct pmp_trace_event whole[32], part[32];
+	struct pmp_trace_error err;
+	size_t nw, np, chunk;
+
+	ck_assert_int_eq(parse_text(long_trace, 0, whole, 32, &nw, &err), 0);
+	ck_assert_uint_eq(nw, 18);
+	ck_assert_uint_eq(whole[0].type, PMP_TR_VM);
+	ck_assert_uint_eq(whole[nw - 1].type, PMP_TR_TEARDOWN);
+	for (chunk = 1; chunk <= sizeof(long_trace); chunk++) {
+		ck_assert_int_eq(parse_text(long_trace, chunk, part, 32, &np, &err), 0);
+		ck_assert_uint_eq(np, nw);
+		ck_assert_msg(!memcmp(whole, part, nw * sizeof(whole[0])), "chunk %zu", chunk);
+	}
+}
+END_TEST
+
+/* The last line needs no newline; a line of exactly 255 bytes is fine, split anywhere. */
+START_TEST(test_last_line_and_longest_line)
+{
+	char text[1024], line[PMP_TRACE_MAX_LINE + 1];
+	struct pmp_trace_event evs[4];
+	struct pmp_trace_error err;
+	size_t nr, chunk, n;
+
+	n = (size_t)snprintf(line, sizeof(line), "tick periods=1 #");
+	memset(line + n, 'c', PMP_TRACE_MAX_LINE - n);
+	line[PMP_TRACE_MAX_LINE] = '\0';
+	snprintf(text, sizeof(text), "pmp-trace 1\nvm type=default gfn_end=0x1 vcpus=1 vtls=1\n%s",
+		 line);
+	for (chunk = 0; chunk <= 300; chunk += chunk < 20 ? 1 : 37) {
+		ck_assert_int_eq(parse_text(text, chunk, evs, 4, &nr, &err), 0);
+		ck_assert_uint_eq(nr, 2);
+		ck_assert_uint_eq(evs[1].type, PMP_TR_TICK);
+	}
+	strcat(text, "c\n");	/* 256 bytes */
+	for (chunk = 0; chunk <= 300; chunk += chunk < 20 ? 1 : 37) {
+		ck_assert_int_eq(parse_text(text, chunk, evs, 4, &nr, &err), -EINVAL);
+		ck_assert_uint_eq(err.line, 3);
+		ck_assert_uint_eq(err.column, 256);
+		ck_assert_str_eq(err.message, "line too long (more than 255 bytes)");
+	}
+}
+END_TEST
+
+/* ---- Errors ---- */
+
+struct bad {
+	const char *text;	/* after "pmp-trace 1\nvm ...\n" unless @raw */
+	bool raw;
+	uint64_t line;
+	uint32_t column;
+	const char *message;
+};
+
+#define VM "vm type=default gfn_end=0x100000 vcpus=2 vtls=2\n"
+#define PRE "pmp-trace 1\n" VM
+
+static const struct bad bads[] = {
+	/* The header. */
+	{ "", true, 1, 1, "no header (empty trace)" },
+	{ "# only a comment\n\n", true, 3, 1, "no header (empty trace)" },
+	{ "pmp-trace 1\n", true, 2, 1, "missing vm line" },
+	{ "pmp-trace 1\n# c\n", true, 3, 1, "missing vm line" },
+	{ VM, true, 1, 1, "event before header (expected pmp-trace 1)" },
+	{ "pmp-trace\n", true, 1, 10, "missing version after pmp-trace" },
+	{ "pmp-trace # 1\n", true, 1, 14, "missing version after pmp-trace" },
+	{ "pmp-trace 2\n", true, 1, 11, "unsupported version (this library reads 1)" },
+	{ "pmp-trace 0\n", true, 1, 11, "unsupported version (this library reads 1)" },
+	{ "pmp-trace 1x\n", true, 1, 11, "bad version number" },
+	{ "pmp-trace 99999999999999999999\n", true, 1, 11, "bad version number" },
+	{ "pmp-trace 1 2\n", true, 1, 13, "trailing garbage after the header" },
+	{ "pmp-trace  1\npmp-trace 1\n", true, 2, 1, "header repeated" },
+	{ "pmp-trace-1\n", true, 1, 1, "event before header (expected pmp-trace 1)" },
+	/* Bytes. */
+	{ "pmp-trace 1\r\n", true, 1, 12, "carriage return (lines end with a newline alone)" },
+	{ "pmp-trace 1\n\x01\n", true, 2, 1, "control character" },
+	{ "pmp-trace 1\n# caf\xc3\xa9\n", true, 2, 6, "non-ASCII byte" },
+	{ "pmp-trace 1\n#\x7f\n", true, 2, 2, "control character" },
+	/* Order of events. */
+	{ "pmp-trace 1\nfault gfn=0x0 level=4k slot=0\n", true, 2, 1,
+	  "missing vm line (the first event must be vm)" },
+	{ VM, false, 3, 1, "duplicate vm line" },
+	{ "teardown\n# fine\n  spte gfn=0x0 level=4k\n", false, 5, 3, "event after teardown" },
+	{ "teardown\nteardown\n", false, 4, 1, "event after teardown" },
+	/* Keywords and fields. */
+	{ "faults gfn=0x0\n", false, 3, 1, "unknown keyword" },
+	{ "Fault gfn=0x0\n", false, 3, 1, "unknown keyword" },
+	{ "fault gfn=0x0 level=4k slot=0 write\n", false, 3, 31, "expected key=value" },
+	{ "fault gfn=0x0 level=4k slot=0 npages=0x1\n", false, 3, 31,
+	  "unknown field for this event" },
+	{ "fault gfn=0x0 level=4k slot=0 =1\n", false, 3, 31, "unknown field for this event" },
+	{ "teardown gfn=0x0\n", false, 3, 10, "unknown field for this event" },
+	{ "fault gfn=0x0 level=4k gfn=0x1 slot=0\n", false, 3, 24, "duplicate field" },
+	{ "spte gfn=0x0 level=4k t=1 t=2\n", false, 3, 27, "duplicate field" },
+	{ "fault level=4k slot=0\n", false, 3, 22, "missing field gfn" },
+	{ "fault gfn=0x0 slot=0 # level=4k\n", false, 3, 32, "missing field level" },
+	{ "slot-add slot=0 gfn=0x0 npages=0x1\n", false, 3, 35, "missing field uaddr" },
+	{ "vtl vtl=0 gfn=0x0 npages=0x1\n", false, 3, 29, "missing field prot" },
+	{ "zap gfn=0x0 npages=0x1\n", false, 3, 23, "missing field reason" },
+	{ "convert gfn=0x0 npages=0x1\n", false, 3, 27, "missing field to" },
+	{ "dirty-log slot=0\n", false, 3, 17, "missing field state" },
+	{ "tick\n", false, 3, 5, "missing field periods" },
+	{ "slot-delete\n", false, 3, 12, "missing field slot" },
+	{ "pmp-trace 1\nvm type=tdx vcpus=1 vtls=1\n", true, 2, 27, "missing field gfn_end" },
+	/* Numbers. */
+	{ "spte gfn=1234 level=4k\n", false, 3, 10, "bad number (expected 0x and hex digits)" },
+	{ "spte gfn=0x level=4k\n", false, 3, 10, "bad number (expected 0x and hex digits)" },
+	{ "spte gfn= level=4k\n", false, 3, 10, "bad number (expected 0x and hex digits)" },
+	{ "spte gfn=0x12g level=4k\n", false, 3, 10, "bad number (expected 0x and hex digits)" },
+	{ "spte gfn=-0x1 level=4k\n", false, 3, 10, "bad number (expected 0x and hex digits)" },
+	{ "spte gfn=0x10000000000000000 level=4k\n", false, 3, 10, "number overflows 64 bits" },
+	{ "fault gfn=0x0 level=4k slot=0x1\n", false, 3, 29, "bad number (expected decimal digits)" },
+	{ "fault gfn=0x0 level=4k slot=\n", false, 3, 29, "bad number (expected decimal digits)" },
+	{ "fault gfn=0x0 level=4k slot=+1\n", false, 3, 29, "bad number (expected decimal digits)" },
+	{ "tick periods=18446744073709551616\n", false, 3, 14, "number overflows 64 bits" },
+	{ "spte gfn=0x0 level=4k t=18446744073709551616\n", false, 3, 25,
+	  "number overflows 64 bits" },
+	/* Ranges. */
+	{ "spte gfn=0x10000000000 level=4k\n", false, 3, 10,
+	  "gfn out of range (at most 0xffffffffff)" },
+	{ "punch gfn=0x0 npages=0x0\n", false, 3, 22, "npages out of range (0x1 to 0x10000000000)" },
+	{ "punch gfn=0x0 npages=0x10000000001\n", false, 3, 22,
+	  "npages out of range (0x1 to 0x10000000000)" },
+	{ "punch gfn=0xffffffffff npages=0x2\n", false, 3, 31,
+	  "range runs past the 52-bit guest physical space" },
+	{ "zap npages=0x2 gfn=0xffffffffff reason=recycle\n", false, 3, 12,
+	  "range runs past the 52-bit guest physical space" },
+	{ "fault gfn=0x0 level=4k slot=4294967296\n", false, 3, 29,
+	  "slot out of range (0 to 4294967295)" },
+	{ "fault gfn=0x0 level=4k slot=0 vcpu=65536\n", false, 3, 36,
+	  "vcpu out of range (0 to 65535)" },
+	{ "fault gfn=0x0 level=4k slot=0 vtl=3\n", false, 3, 35, "vtl out of range (0 to 2)" },
+	{ "tick periods=0\n", false, 3, 14, "periods out of range (1 to 4294967295)" },
+	{ "tick periods=4294967296\n", false, 3, 14, "periods out of range (1 to 4294967295)" },
+	{ "pmp-trace 1\nvm type=default gfn_end=0x0 vcpus=1 vtls=1\n", true, 2, 25,
+	  "gfn_end out of range (0x1 to 0x10000000000)" },
+	{ "pmp-trace 1\nvm type=default gfn_end=0x1 vcpus=0 vtls=1\n", true, 2, 35,
+	  "vcpus out of range (1 to 65536)" },
+	{ "pmp-trace 1\nvm type=default gfn_end=0x1 vcpus=1 vtls=4\n", true, 2, 42,
+	  "vtls out of range (1 to 3)" },
+	{ "slot-add slot=0 gfn=0x0 npages=0x1 uaddr=0x1001\n", false, 3, 42,
+	  "uaddr not 4 KiB aligned" },
+	{ "slot-add slot=0 gfn=0x0 npages=0x1 uaddr=0x0 gmem_offset=0x800\n", false, 3, 58,
+	  "gmem_offset not 4 KiB aligned" },
+	/* Named values. */
+	{ "spte gfn=0x0 level=3\n", false, 3, 20, "bad level (expected 4k, 2m or 1g)" },
+	{ "spte gfn=0x0 level=4K\n", false, 3, 20, "bad level (expected 4k, 2m or 1g)" },
+	{ "spte gfn=0x0 level=512g\n", false, 3, 20, "bad level (expected 4k, 2m or 1g)" },
+	{ "spte gfn=0x100 level=2m\n", false, 3, 10, "gfn not aligned to its level" },
+	{ "accept gfn=0x200 level=1g\n", false, 3, 12, "gfn not aligned to its level" },
+	{ "pmp-trace 1\nvm type=sev-es gfn_end=0x1 vcpus=1 vtls=1\n", true, 2, 9,
+	  "bad vm type (expected default, sev, snp or tdx)" },
+	{ "zap gfn=0x0 npages=0x1 reason=oom\n", false, 3, 31,
+	  "bad zap reason (expected mmu-notifier, slot-move, slot-delete, recycle, "
+	  "nx-toggle, dirty-log or teardown)" },
+	{ "convert gfn=0x0 npages=0x1 to=secret\n", false, 3, 31,
+	  "bad value for to (expected private or shared)" },
+	{ "dirty-log slot=0 state=1\n", false, 3, 24, "bad value for state (expected on or off)" },
+	{ "vtl vtl=0 gfn=0x0 npages=0x1 prot=wrx\n", false, 3, 35,
+	  "bad prot (expected r or -, w or -, x or -, as in r-x)" },
+	{ "vtl vtl=0 gfn=0x0 npages=0x1 prot=rw\n", false, 3, 35,
+	  "bad prot (expected r or -, w or -, x or -, as in r-x)" },
+	{ "fault gfn=0x0 level=4k slot=0 flags=write|\n", false, 3, 37,
+	  "bad fault flags (expected write, exec, private joined by '|')" },
+	{ "fault gfn=0x0 level=4k slot=0 flags=guest-memfd\n", false, 3, 37,
+	  "bad fault flags (expected write, exec, private joined by '|')" },
+	{ "slot-add slot=0 gfn=0x0 npages=0x1 uaddr=0x0 flags=write\n", false, 3, 52,
+	  "bad slot flags (expected dirty-log, readonly, guest-memfd joined by '|')" },
+	{ "fault gfn=0x0 level=4k slot=0 flags=\n", false, 3, 37,
+	  "bad fault flags (expected write, exec, private joined by '|')" },
+};
+
+START_TEST(test_errors)
+{
+	const struct bad *b = &bads[_i];
+	struct pmp_trace_event evs[8];
+	struct pmp_trace_error err;
+	char text[1024];
+	size_t len, nr, chunk;
+
+	snprintf(text, sizeof(text), "%s%s", b->raw ? "" : PRE, b->text);
+	len = strlen(text);
+	for (chunk = 0; chunk <= 7; chunk++) {
+		struct pmp_trace_parser p;
+		size_t off = 0, used;
+		int ret = 0;
+
+		pmp_trace_parser_init(&p);
+		memset(&err, 0, sizeof(err));
+		nr = 0;
+		while (off < len) {
+			size_t n = chunk && len - off > chunk ? chunk : len - off;
+
+			ret = pmp_trace_feed(&p, text + off, n, &used, &evs[nr % 8], &err);
+			if (ret < 0)
+				break;
+			nr += (size_t)ret;
+			off += used;
+		}
+		while (ret >= 0) {
+			ret = pmp_trace_feed(&p, NULL, 0, &used, &evs[nr % 8], &err);
+			if (ret == 0)
+				break;
+			nr += ret > 0;
+		}
+		ck_assert_msg(ret == -EINVAL, "case %d (%s) chunk %zu: %d", _i, b->text, chunk, ret);
+		ck_assert_msg(err.line == b->line && err.column == b->column,
+			      "case %d (%s) chunk %zu: line %llu column %u, wanted %llu:%u", _i,
+			      b->text, chunk, (unsigned long long)err.line, err.column,
+			      (unsigned long long)b->line, b->column);
+		ck_assert_str_eq(err.message, b->message);
+		/* The parser stays refused. */
+		ck_assert_int_eq(pmp_trace_feed(&p, "teardown\n", 9, &used, &evs[0], &err), -EINVAL);
+		ck_assert_str_eq(err.message, "an earlier line was refused");
+	}
+}
+END_TEST
+
+START_TEST(test_nul_byte)
+{
+	static const char text[] = "pmp-trace 1\nvm\0 type=default\n";
+	struct pmp_trace_parser p;
+	struct pmp_trace_event ev;
+	struct pmp_trace_error err;
+	size_t used;
+
+	pmp_trace_parser_init(&p);
+	ck_assert_int_eq(pmp_trace_feed(&p, text, sizeof(text) - 1, &used, &ev, &err), -EINVAL);
+	ck_assert_uint_eq(err.line, 2);
+	ck_assert_uint_eq(err.column, 3);
+	ck_assert_str_eq(err.message, "NUL byte");
+}
+END_TEST
+
+START_TEST(test_after_eof)
+{
+	static const char text[] = PRE "teardown\n";
+	struct pmp_trace_parser p;
+	struct pmp_trace_event ev;
+	struct pmp_trace_error err;
+	size_t used;
+
+	pmp_trace_parser_init(&p);
+	ck_assert_int_eq(pmp_trace_feed(&p, text, sizeof(text) - 1, &used, &ev, &err), 1);
+	ck_assert_int_eq(pmp_trace_feed(&p, text + used, sizeof(text) - 1 - used, &used, &ev,
+					&err), 1);
+	ck_assert_uint_eq(ev.type, PMP_TR_TEARDOWN);
+	ck_assert_int_eq(pmp_trace_feed(&p, NULL, 0, &used, &ev, &err), 0);
+	ck_assert_int_eq(pmp_trace_feed(&p, NULL, 0, &used, &ev, &err), 0);
+	ck_assert_int_eq(pmp_trace_feed(&p, "\n", 1, &used, &ev, &err), -EINVAL);
+	ck_assert_str_eq(err.message, "data after the end of input");
+	ck_assert_uint_eq(err.line, 4);
+	ck_assert_int_eq(pmp_trace_feed(NULL, "\n", 1, &used, &ev, &err), -EINVAL);
+	ck_assert_int_eq(pmp_trace_feed(&p, NULL, 1, &used, &ev, &err), -EINVAL);
+}
+END_TEST
+
+/* ---- The formatter ---- */
+
+START_TEST(test_format_refuses)
+{
+	struct pmp_trace_event e, bad;
+	char buf[PMP_TRACE_MAX_LINE + 2];
+	int len;
+
+	e = ev_vm(PMP_VM_SNP, 0x100, 1, 1);
+	len = pmp_trace_format(&e, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "vm type=snp gfn_end=0x100 vcpus=1 vtls=1\n");
+	/* Too small: -ENOSPC, still NUL-terminated; the length needed is len + 1. */
+	ck_assert_int_eq(pmp_trace_format(&e, buf, (size_t)len), -ENOSPC);
+	ck_assert_uint_eq(strlen(buf), (size_t)len - 1);
+	ck_assert_int_eq(pmp_trace_format(&e, buf, 1), -ENOSPC);
+	ck_assert_str_eq(buf, "");
+	ck_assert_int_eq(pmp_trace_format(&e, NULL, 0), -ENOSPC);
+	ck_assert_int_eq(pmp_trace_format(&e, NULL, 1), -EINVAL);
+	ck_assert_int_eq(pmp_trace_format(NULL, buf, sizeof(buf)), -EINVAL);
+	ck_assert_int_eq(pmp_trace_format(&e, buf, (size_t)len + 1), len);
+
+	/* What no line can say. */
+#define REFUSE(field, value) do { \
+	bad = e; bad.field = value; \
+	ck_assert_int_eq(pmp_trace_format(&bad, buf, sizeof(buf)), -EINVAL); \
+} while (0)
+	REFUSE(type, PMP_TR_NR);
+	REFUSE(pad, 1);
+	REFUSE(pad2, 1);
+	REFUSE(vm_type, PMP_VM_NR);
+	REFUSE(gfn_end, 0);
+	REFUSE(gfn_end, PMP_TRACE_GFN_LIMIT + 1);
+	REFUSE(nr_vtls, 4);
+	REFUSE(gfn, 1);			/* not a field of vm */
+	REFUSE(slot, 1);
+	REFUSE(level, 1);
+	REFUSE(prot, 1);
+	e.type = PMP_TR_SPTE;
+	e.vm_type = 0;
+	e.gfn_end = 0;
+	e.nr_vcpus = 0;
+	e.nr_vtls = 0;
+	e.level = PMP_LEVEL_2M;
+	e.gfn = 0x200;
+	ck_assert_int_eq(pmp_trace_format(&e, buf, sizeof(buf)), 24);
+	REFUSE(level, 0);
+	REFUSE(level, 4);
+	REFUSE(gfn, 0x201);		/* not aligned */
+	REFUSE(gfn, PMP_TRACE_GFN_LIMIT);
+	REFUSE(npages, 1);		/* spte has no npages */
+	REFUSE(flags, 1);
+	e.type = PMP_TR_FAULT;
+	REFUSE(flags, PMP_FAULT_FLAGS_ALL + 1);
+	REFUSE(vtl, PMP_MAX_VTLS);
+	e.type = PMP_TR_PUNCH;
+	e.level = 0;
+	e.npages = 1;
+	ck_assert_int_gt(pmp_trace_format(&e, buf, sizeof(buf)), 0);
+	REFUSE(npages, 0);
+	REFUSE(npages, PMP_TRACE_GFN_LIMIT);	/* runs past the limit from 0x200 */
+	e.type = PMP_TR_TICK;
+	e.gfn = 0;
+	ck_assert_int_gt(pmp_trace_format(&e, buf, sizeof(buf)), 0);
+	REFUSE(npages, 0x100000000ULL);
+	e.type = PMP_TR_SLOT_ADD;
+	e.npages = 1;
+	ck_assert_int_gt(pmp_trace_format(&e, buf, sizeof(buf)), 0);
+	REFUSE(uaddr, 0x10);
+	REFUSE(gmem_offset, 0x10);
+	REFUSE(flags, PMP_SLOT_FLAGS_ALL + 1);
+	e.type = PMP_TR_CONVERT;
+	REFUSE(flags, 2);
+	e.type = PMP_TR_ZAP;
+	REFUSE(reason, PMP_ZAP_NR);
+#undef REFUSE
+}
+END_TEST
+
+START_TEST(test_names)
+{
+	unsigned int t;
+
+	ck_assert_str_eq(pmp_trace_header(), "pmp-trace 1\n");
+	for (t = 0; t < PMP_TR_NR; t++)
+		ck_assert_str_ne(pmp_trace_type_name(t), "?");
+	ck_assert_str_eq(pmp_trace_type_name(PMP_TR_VTL_PROT), "vtl");
+	ck_assert_str_eq(pmp_trace_type_name(PMP_TR_NR), "?");
+	ck_assert_str_eq(pmp_trace_type_name(~0U), "?");
+}
+END_TEST
+
+Suite *trace_suite(void)
+{
+	Suite *s = suite_create("trace");
+	TCase *tc = tcase_create("format");
+
+	tcase_add_test(tc, test_round_trip_every_type);
+	tcase_add_test(tc, test_canonical_text);
+	tcase_add_test(tc, test_liberal_spellings);
+	tcase_add_test(tc, test_chunks_equal_whole);
+	tcase_add_test(tc, test_last_line_and_longest_line);
+	tcase_add_loop_test(tc, test_errors, 0, (int)ARRAY_SIZE(bads));
+	tcase_add_test(tc, test_nul_byte);
+	tcase_add_test(tc, test_after_eof);
+	tcase_add_test(tc, test_format_refuses);
+	tcase_add_test(tc, test_names);
+	suite_add_tcase(s, tc);
+	return s;
+}
