@@ -460,6 +460,10 @@ int main(int argc, char **argv)
 		}
 	}
 	pmp_vmm_detach(vm.shim);
+	pmp_vmm_mem_free(&vm.data);
+	pmp_vmm_mem_free(&vm.sys);
+	free(punched);
+	free(req);
 	return failed;
 usage:
 	fprintf(stderr, "usage: pmp-mini-vmm [--backing gmem|memfd|anon] [--mib N (4..1024, even)] "

@@ -360,13 +360,14 @@ END_TEST
 
 START_TEST(kvm_stat_errors)
 {
+	struct pmp_vmm *vmm = attach(PMP_VM_DEFAULT, NULL, 0);
 	uint64_t v;
 
-	attach(PMP_VM_DEFAULT, NULL, 0);
 	ck_assert_int_eq(pmp_kvm_stat(vm_fd, "pages_4k", &v), 0);
 	ck_assert_int_eq(pmp_kvm_stat(vm_fd, "no_such_stat", &v), -ENOENT);
 	ck_assert_int_eq(pmp_kvm_stat(0, "pages_4k", &v), -ENOTTY);
 	ck_assert_int_eq(pmp_kvm_stat(vm_fd, NULL, &v), -EINVAL);
+	pmp_vmm_detach(vmm);
 }
 END_TEST
 
