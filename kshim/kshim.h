@@ -10,6 +10,7 @@
 #include <linux/debugfs.h>
 #include <linux/kvm_host.h>
 #include <linux/list.h>
+#include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/xarray.h>
 
@@ -69,7 +70,7 @@ enum kshim_counter {
 struct kshim_vm {
 	struct kvm *kvm;
 	struct hlist_node node;
-	spinlock_t lock;
+	spinlock_t lock;	/* serializes core calls on @vm */
 	struct pmp_vm *vm;
 	void *mem;
 	u64 bytes;
@@ -97,11 +98,12 @@ void kshim_kvm_detach(void);
 bool kshim_kvm_attached(void);
 int kshim_run_ticks(struct kshim_vm *st, unsigned int n);
 int kshim_set_policy(struct kshim_vm *st, const char *str);
-void kshim_for_each_vm(void (*fn)(struct kshim_vm *st, void *ctx), void *ctx);
+void kshim_show_vms(struct seq_file *m);
 
 /* kshim_debugfs.c */
 void kshim_debugfs_vm_add(struct kshim_vm *st);
 void kshim_debugfs_vm_remove(struct kshim_vm *st);
+void kshim_debugfs_vm_line(struct kshim_vm *st, struct seq_file *m);
 int kshim_debugfs_init(void);
 void kshim_debugfs_exit(void);
 

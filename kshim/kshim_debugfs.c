@@ -191,9 +191,13 @@ void kshim_debugfs_vm_remove(struct kshim_vm *st)
 	st->dir = NULL;
 }
 
-static void vms_one(struct kshim_vm *st, void *ctx)
+/**
+ * kshim_debugfs_vm_line() - a VM's line in the "vms" file.
+ * @st: the VM.
+ * @m: where it goes.
+ */
+void kshim_debugfs_vm_line(struct kshim_vm *st, struct seq_file *m)
 {
-	struct seq_file *m = ctx;
 	struct pmp_policy p;
 	char buf[512];
 	u64 pinned;
@@ -209,7 +213,7 @@ static void vms_one(struct kshim_vm *st, void *ctx)
 
 static int vms_show(struct seq_file *m, void *v)
 {
-	kshim_for_each_vm(vms_one, m);
+	kshim_show_vms(m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vms);

@@ -32,11 +32,13 @@ static DEFINE_HASHTABLE(kshim_vms, 6);
 static DEFINE_MUTEX(kshim_vms_lock);
 static atomic_t kshim_vm_seq = ATOMIC_INIT(0);
 
-/* The patched KVM's entry points, taken with symbol_get() so that the
- * module also loads next to an unpatched KVM. */
-static typeof(&kvm_mmu_policy_register) kvm_register;
-static typeof(&kvm_mmu_policy_unregister) kvm_unregister;
-static typeof(&kvm_mmu_policy_tick) kvm_tick;
+/*
+ * The patched KVM's entry points, taken with symbol_get() so that the
+ * module also loads next to an unpatched KVM.
+ */
+static int (*kvm_register)(const struct kvm_mmu_policy_ops *ops);
+static void (*kvm_unregister)(const struct kvm_mmu_policy_ops *ops);
+static int (*kvm_tick)(struct kvm *kvm);
 
 const char * const kshim_counter_names[KC_NR] = {
 	[KC_MAX_LEVEL] = "max_level_calls",
@@ -68,9 +70,11 @@ const char * const kshim_counter_names[KC_NR] = {
 	[KC_POLICY_REFUSED] = "policy_refused",
 };
 
-/* Callers run in a context that keeps @kvm's state alive (a hook of that
+/*
+ * Callers run in a context that keeps @kvm's state alive (a hook of that
  * VM, or a debugfs file of it), so the result may be used after the RCU
- * section. */
+ * section.
+ */
 static struct kshim_vm *kshim_find(struct kvm *kvm)
 {
 	struct kshim_vm *st;
@@ -193,8 +197,10 @@ static void kshim_vm_destroy(struct kvm *kvm)
 	} while (ret == 1);
 	if (ret)
 		pr_warn("%s: teardown: %s\n", st->name, pmp_strerror(ret));
-	/* Nothing may be left; if the core and the module ever disagree,
-	 * release the rest anyway and say so. */
+	/*
+	 * Nothing may be left; if the core and the module ever disagree,
+	 * release the rest anyway and say so.
+	 */
 	xa_for_each(&st->pins, index, page) {
 		xa_erase(&st->pins, index);
 		put_page(page);
@@ -539,18 +545,17 @@ int kshim_run_ticks(struct kshim_vm *st, unsigned int n)
 }
 
 /**
- * kshim_for_each_vm() - call @fn on every tracked VM, under the VM list lock.
- * @fn: the callback; it may take a VM's lock.
- * @ctx: passed along.
+ * kshim_show_vms() - one line per tracked VM, under the VM list lock.
+ * @m: where the lines go.
  */
-void kshim_for_each_vm(void (*fn)(struct kshim_vm *st, void *ctx), void *ctx)
+void kshim_show_vms(struct seq_file *m)
 {
 	struct kshim_vm *st;
 	int bkt;
 
 	mutex_lock(&kshim_vms_lock);
 	hash_for_each(kshim_vms, bkt, st, node)
-		fn(st, ctx);
+		kshim_debugfs_vm_line(st, m);
 	mutex_unlock(&kshim_vms_lock);
 }
 
@@ -561,7 +566,7 @@ void kshim_for_each_vm(void (*fn)(struct kshim_vm *st, void *ctx), void *ctx)
  */
 bool kshim_kvm_attached(void)
 {
-	return kvm_register;
+	return !!kvm_register;
 }
 
 /**

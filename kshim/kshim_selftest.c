@@ -14,8 +14,8 @@
 #include "kshim.h"
 #include "vectors/vectors.h"
 
-/* KTAP lines go out without the module prefix so that parsers see them. */
-#define ktap(fmt, ...) printk(KERN_INFO fmt "\n", ##__VA_ARGS__)
+/* KTAP lines go out without a prefix (no pr_fmt here) so parsers see them. */
+#define ktap(fmt, ...) pr_info(fmt "\n", ##__VA_ARGS__)
 
 /* Every preset formats to a string that parses back to the same policy. */
 static int test_policy_roundtrip(void)

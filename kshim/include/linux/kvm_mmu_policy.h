@@ -4,10 +4,8 @@
  * narrow the MMU's large-page decisions and to observe mappings, zaps and
  * long walks.  With no ops registered KVM behaves exactly as before.
  *
- * kshim/patches/linux-6.1/ adds this file to the kernel as
- * include/linux/kvm_mmu_policy.h; kshim/ carries the same file so that the
- * module builds against unpatched distribution headers (make check-kernel
- * verifies both copies are identical).
+ * This is the whole interface between KVM and a policy module: a module
+ * built out of tree against headers without it carries an identical copy.
  */
 #ifndef __LINUX_KVM_MMU_POLICY_H
 #define __LINUX_KVM_MMU_POLICY_H
@@ -84,7 +82,8 @@ struct kvm_mmu_policy_range {
  * @tick: a merge tick: fill up to @max ranges KVM zaps so they re-fault
  *	huge; return how many (sleepable, no lock held).
  * @sync_yield: between two batches of mmu_sync_children(): @remaining
- *	unsync pages in the batch just synced, @done pages synced so far,
+ *	unsync children of the walk's root still to visit, @done pages
+ *	synced so far,
  *	@resched and @contended as KVM sees them.  The default is YIELD when
  *	either is set (BAIL when !@can_yield), else CONTINUE.  Atomic.
  */
@@ -102,9 +101,9 @@ struct kvm_mmu_policy_ops {
 	bool (*defer_collapse)(struct kvm *kvm, const struct kvm_memory_slot *slot);
 	int (*tick)(struct kvm *kvm, struct kvm_mmu_policy_range *ranges, int max);
 	enum kvm_mmu_policy_yield (*sync_yield)(struct kvm *kvm, int vcpu_idx,
-						 struct kvm_mmu_policy_walk *walk,
-						 unsigned long remaining, unsigned long done,
-						 bool resched, bool contended, bool can_yield);
+						struct kvm_mmu_policy_walk *walk,
+						unsigned long remaining, unsigned long done,
+						bool resched, bool contended, bool can_yield);
 };
 
 /**
