@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# pmp-trace (tools/pmp-trace/): the libbpf CO-RE recorder and the tracefs
+# importer.  The BPF program is built with clang -target bpf and embedded
+# through a bpftool skeleton; the tool links the core (the trace parser and
+# formatter) and libbpf.  `make check` runs check-trace: the recorder and
+# the import of tracefs text agree on the same mini-VMM run on /dev/kvm.
+
+PMP_TRACE := $(B)/tools/pmp-trace
+TRACE_DIR := $(B)/pmp-trace
+TRACE_SRC := $(filter-out %.bpf.c,$(wildcard tools/pmp-trace/*.c))
+TRACE_HDR := $(wildcard tools/pmp-trace/*.h)
+# clang -target bpf has no multiarch include path: add it for <asm/types.h>.
+BPF_INC := -I/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror $(BPF_INC) -Itools/pmp-trace
+
+ALL_EXTRA += $(PMP_TRACE)
+CHECK_EXTRA += check-trace
+DEPS_GROUPS += bpf
+
+.PHONY: pmp-trace check-trace
+
+pmp-trace: $(PMP_TRACE)
+
+$(TRACE_DIR)/record.bpf.o: tools/pmp-trace/record.bpf.c tools/pmp-trace/raw.h
+	@mkdir -p $(@D)
+	clang $(BPF_CFLAGS) -c $< -o $@
+
+$(TRACE_DIR)/record.skel.h: $(TRACE_DIR)/record.bpf.o
+	bpftool gen skeleton $< name record_bpf > $@.tmp && mv $@.tmp $@
+
+# The BPF program runs in the kernel: no sanitizer there; the tool itself
+# is built with $(SAN) like every other binary.
+$(PMP_TRACE): $(TRACE_SRC) $(TRACE_HDR) $(TRACE_DIR)/record.skel.h $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude -I$(TRACE_DIR) $(SAN) -o $@ $(TRACE_SRC) \
+		$(LIB_A) $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+
+# The mini VMM's target lives in mk/vmm.mk, read after this file: name it.
+check-trace: $(PMP_TRACE) $(B)/examples/pmp-mini-vmm
+	scripts/check-trace.sh $(B)

@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Raw tracepoint records -> trace events.  Two passes over the records:
+ * the first finds what the vm line needs (it comes first in a trace but
+ * depends on everything: the highest frame, vCPUs, memslots), the second
+ * writes the events in order.
+ */
+#include <errno.h>
+#include <string.h>
+#include "convert.h"
+#include "tool.h"
+
+#define SZ_2M_PAGES 512ULL
+#define SZ_1G_PAGES (512ULL * 512ULL)
+#define PAGE_SHIFT 12
+
+/* The last kvm:kvm_page_fault of each task, for the fault that follows it. */
+#define PENDING_SLOTS 256
+struct pending {
+	uint32_t tid;
+	bool valid;
+	uint16_t vcpu;
+	uint32_t flags;
+};
+
+struct conv {
+	const struct convert_opts *o;
+	FILE *out;
+	struct convert_stats *st;
+	struct convert_slot slots[CONVERT_MAX_SLOTS];
+	struct pending pending[PENDING_SLOTS];
+	uint64_t gfn_end, t0, last_time;
+	int err;
+};
+
+static uint64_t round_up(uint64_t v, uint64_t to)
+{
+	return (v + to - 1) / to * to;
+}
+
+static void emit(struct conv *c, struct pmp_trace_event *ev, uint64_t time)
+{
+	char line[PMP_TRACE_MAX_LINE + 2];
+
+	ev->time = time > c->t0 ? time - c->t0 : 0;
+	if (pmp_trace_format(ev, line, sizeof(line)) < 0) {
+		/* Not expected: every event is built within the format's ranges. */
+		fprintf(c->out, "# pmp-trace: %s event not representable (gfn 0x%llx)\n",
+			pmp_trace_type_name(ev->type), (unsigned long long)ev->gfn);
+		c->err = -EINVAL;
+		return;
+	}
+	fputs(line, c->out);
+	c->st->events[ev->type]++;
+}
+
+static struct convert_slot *slot_by_id(struct conv *c, uint32_t id, bool create)
+{
+	struct convert_slot *free_slot = NULL;
+	unsigned int i;
+
+	for (i = 0; i < CONVERT_MAX_SLOTS; i++) {
+		if (c->slots[i].used && c->slots[i].id == id)
+			return &c->slots[i];
+		if (!c->slots[i].used && !free_slot)
+			free_slot = &c->slots[i];
+	}
+	return create ? free_slot : NULL;
+}
+
+static const struct convert_slot *slot_by_gfn(const struct conv *c, uint64_t gfn)
+{
+	unsigned int i;
+
+	for (i = 0; i < CONVERT_MAX_SLOTS; i++) {
+		const struct convert_slot *s = &c->slots[i];
+
+		if (s->used && gfn >= s->gfn && gfn - s->gfn < s->npages)
+			return s;
+	}
+	return NULL;
+}
+
+static uint32_t slot_flags(uint32_t kvm_flags)
+{
+	return (kvm_flags & RAW_MEM_LOG_DIRTY_PAGES ? PMP_SLOT_DIRTY_LOG : 0) |
+	       (kvm_flags & RAW_MEM_READONLY ? PMP_SLOT_READONLY : 0) |
+	       (kvm_flags & RAW_MEM_GUEST_MEMFD ? PMP_SLOT_GUEST_MEMFD : 0);
+}
+
+static void emit_slot_add(struct conv *c, const struct convert_slot *s, uint64_t time)
+{
+	struct pmp_trace_event ev = { .type = PMP_TR_SLOT_ADD, .slot = s->id, .gfn = s->gfn,
+				      .npages = s->npages, .uaddr = s->uaddr,
+				      .gmem_offset = s->gmem_offset, .flags = s->flags };
+	emit(c, &ev, time);
+}
+
+/* KVM's memslot update rules (kvm_set_memory_region): create, delete, move, flags. */
+static void memslot(struct conv *c, const struct pmp_raw *r)
+{
+	struct pmp_trace_event ev = { 0 };
+	struct convert_slot *s = slot_by_id(c, (uint32_t)r->a, r->c != 0);
+	uint32_t flags = slot_flags(r->level);
+
+	if (!r->c) {
+		if (!s)
+			return;
+		ev.type = PMP_TR_SLOT_DELETE;
+		ev.slot = s->id;
+		s->used = false;
+		emit(c, &ev, r->time);
+		return;
+	}
+	if (!s) {
+		fprintf(c->out, "# pmp-trace: more than %d memslots, slot %llu left out\n",
+			CONVERT_MAX_SLOTS, (unsigned long long)r->a);
+		return;
+	}
+	if (!s->used) {
+		*s = (struct convert_slot){ .used = true, .id = (uint32_t)r->a, .flags = flags,
+					    .gfn = r->b >> PAGE_SHIFT, .npages = r->c >> PAGE_SHIFT,
+					    .uaddr = r->d,
+					    .gmem_offset = flags & PMP_SLOT_GUEST_MEMFD ? r->e : 0 };
+		emit_slot_add(c, s, r->time);
+		return;
+	}
+	if (s->gfn != r->b >> PAGE_SHIFT) {
+		s->gfn = r->b >> PAGE_SHIFT;
+		ev.type = PMP_TR_SLOT_MOVE;
+		ev.slot = s->id;
+		ev.gfn = s->gfn;
+		emit(c, &ev, r->time);
+	}
+	if ((s->flags ^ flags) & PMP_SLOT_DIRTY_LOG) {
+		ev = (struct pmp_trace_event){ .type = PMP_TR_DIRTY_LOG, .slot = s->id,
+					       .flags = flags & PMP_SLOT_DIRTY_LOG ? PMP_TR_ON : 0 };
+		emit(c, &ev, r->time);
+	}
+	s->flags = flags;
+}
+
+static struct pending *pending_of(struct conv *c, uint32_t tid)
+{
+	return &c->pending[tid % PENDING_SLOTS];
+}
+
+/* Error code bits: PFERR_WRITE, PFERR_FETCH, PFERR_GUEST_ENC (SNP), PFERR_PRIVATE_ACCESS. */
+static uint32_t fault_flags(uint64_t error_code)
+{
+	return (error_code & (1ULL << 1) ? PMP_FAULT_WRITE : 0) |
+	       (error_code & (1ULL << 4) ? PMP_FAULT_EXEC : 0) |
+	       (error_code & ((1ULL << 34) | (1ULL << 49)) ? PMP_FAULT_PRIVATE : 0);
+}
+
+static void fault(struct conv *c, const struct pmp_raw *r)
+{
+	struct pmp_trace_event ev = { .type = PMP_TR_FAULT, .gfn = r->a, .level = r->level };
+	struct pending *p = pending_of(c, r->tid);
+	const struct convert_slot *s = slot_by_gfn(c, r->a);
+
+	if (p->valid && p->tid == r->tid) {
+		ev.vcpu = p->vcpu;
+		ev.flags = p->flags;
+		p->valid = false;	/* one kvm_page_fault, one fault */
+	}
+	if (!s) {
+		fprintf(c->out, "# pmp-trace: fault on gfn 0x%llx outside every memslot\n",
+			(unsigned long long)r->a);
+		return;
+	}
+	ev.slot = s->id;
+	emit(c, &ev, r->time);
+}
+
+static void zap(struct conv *c, uint64_t gfn, uint64_t npages, uint8_t reason, uint64_t time)
+{
+	struct pmp_trace_event ev = { .type = PMP_TR_ZAP, .gfn = gfn, .reason = reason };
+
+	if (gfn >= c->gfn_end)
+		return;
+	ev.npages = npages < c->gfn_end - gfn ? npages : c->gfn_end - gfn;
+	emit(c, &ev, time);
+}
+
+/* A host range [start, end): one zap per memslot it overlaps. */
+static void unmap_hva(struct conv *c, const struct pmp_raw *r)
+{
+	unsigned int i;
+
+	if (c->o->layout == LAYOUT_DERIVED) {
+		c->st->unplaced_unmaps++;
+		return;
+	}
+	for (i = 0; i < CONVERT_MAX_SLOTS; i++) {
+		const struct convert_slot *s = &c->slots[i];
+		uint64_t lo, hi, end = s->uaddr + (s->npages << PAGE_SHIFT);
+
+		if (!s->used || r->b <= s->uaddr || r->a >= end)
+			continue;
+		lo = r->a > s->uaddr ? r->a : s->uaddr;
+		hi = r->b < end ? r->b : end;
+		lo = (lo - s->uaddr) >> PAGE_SHIFT;
+		hi = round_up(hi - s->uaddr, 1ULL << PAGE_SHIFT) >> PAGE_SHIFT;
+		zap(c, s->gfn + lo, hi - lo, PMP_ZAP_MMU_NOTIFIER, r->time);
+	}
+}
+
+/* A timed layout's memslots appear when the recording saw them created. */
+static void activate_slots(struct conv *c, uint64_t now)
+{
+	unsigned int i;
+
+	for (i = 0; i < CONVERT_MAX_SLOTS; i++) {
+		if (!c->o->slots[i].used || c->slots[i].used || c->o->slot_time[i] > now)
+			continue;
+		c->slots[i] = c->o->slots[i];
+		emit_slot_add(c, &c->slots[i], c->o->slot_time[i]);
+	}
+}
+
+static void one(struct conv *c, const struct pmp_raw *r)
+{
+	struct pmp_trace_event ev = { 0 };
+	struct pending *p;
+
+	if (c->o->timed)
+		activate_slots(c, r->time);
+	c->last_time = r->time;
+	switch (r->kind) {
+	case RAW_SPTE_REQUESTED:
+	case RAW_SET_SPTE:
+		if (r->level < PMP_LEVEL_4K || r->level > PMP_LEVEL_1G) {
+			c->st->bad_levels++;
+			return;
+		}
+		if (r->kind == RAW_SPTE_REQUESTED) {
+			fault(c, r);
+			return;
+		}
+		ev.type = PMP_TR_SPTE;
+		ev.level = r->level;
+		ev.gfn = r->a;
+		emit(c, &ev, r->time);
+		return;
+	case RAW_PAGE_FAULT:
+		p = pending_of(c, r->tid);
+		*p = (struct pending){ .tid = r->tid, .valid = true, .vcpu = (uint16_t)r->a,
+				       .flags = fault_flags(r->c) };
+		return;
+	case RAW_ZAP_PAGE:
+		/* A direct shadow page at role level L maps 512^L frames from its gfn. */
+		if (!r->direct) {
+			c->st->indirect_zaps++;
+			return;
+		}
+		zap(c, r->a, r->level <= 4 ? 1ULL << (9 * r->level) : ~0ULL, PMP_ZAP_RECYCLE,
+		    r->time);
+		return;
+	case RAW_ZAP_ALL_FAST:
+		zap(c, 0, c->gfn_end, PMP_ZAP_SLOT_DELETE, r->time);
+		return;
+	case RAW_UNMAP_HVA:
+		unmap_hva(c, r);
+		return;
+	case RAW_MEMSLOT:
+		if (c->o->layout == LAYOUT_MEMSLOT_IOCTLS)
+			memslot(c, r);
+		return;
+	default:
+		return;
+	}
+}
+
+/* Pass one: what the vm line says. */
+static void scan(FILE *raw, struct conv *c, struct pmp_trace_event *vm)
+{
+	uint64_t max_gfn = 0, vcpus = 0, max_vcpu = 0, slot_end = 0;
+	bool any_gfn = false, any_time = false;
+	struct pmp_raw r;
+
+	*vm = (struct pmp_trace_event){ .type = PMP_TR_VM, .nr_vtls = 1 };
+	while (fread(&r, sizeof(r), 1, raw) == 1) {
+		if (r.kind < RAW_KIND_NR)
+			c->st->raw[r.kind]++;
+		if (!any_time || r.time < c->t0)
+			c->t0 = r.time;
+		any_time = true;
+		switch (r.kind) {
+		case RAW_SPTE_REQUESTED:
+		case RAW_SET_SPTE:
+			if (r.a < PMP_TRACE_GFN_LIMIT && (!any_gfn || r.a > max_gfn))
+				max_gfn = r.a;
+			any_gfn = true;
+			break;
+		case RAW_PAGE_FAULT:
+			if (r.a > max_vcpu)
+				max_vcpu = r.a;
+			vcpus = vcpus ? vcpus : 1;
+			break;
+		case RAW_CREATE_VCPU:
+			vcpus++;
+			break;
+		case RAW_CREATE_VM:
+			vm->vm_type = r.a == RAW_X86_SEV_VM || r.a == RAW_X86_SEV_ES_VM ? PMP_VM_SEV :
+				      r.a == RAW_X86_SNP_VM ? PMP_VM_SNP :
+				      r.a == RAW_X86_TDX_VM ? PMP_VM_TDX : PMP_VM_DEFAULT;
+			break;
+		case RAW_MEMSLOT:
+			if (r.c && ((r.b + r.c) >> PAGE_SHIFT) > slot_end)
+				slot_end = (r.b + r.c) >> PAGE_SHIFT;
+			break;
+		}
+	}
+	if (vcpus < max_vcpu + 1 && c->st->raw[RAW_PAGE_FAULT])
+		vcpus = max_vcpu + 1;
+	vm->nr_vcpus = (uint32_t)(vcpus ? vcpus : 1);
+	if (c->o->layout == LAYOUT_DERIVED)
+		c->gfn_end = round_up(any_gfn ? max_gfn + 1 : 1, SZ_1G_PAGES);
+	else
+		c->gfn_end = round_up((slot_end > max_gfn + 1 ? slot_end : max_gfn + 1),
+				      SZ_2M_PAGES);
+	if (c->gfn_end > PMP_TRACE_GFN_LIMIT)
+		c->gfn_end = PMP_TRACE_GFN_LIMIT;
+	vm->gfn_end = c->gfn_end;
+}
+
+static void summary(struct conv *c)
+{
+	static const char *const names[RAW_KIND_NR] = {
+		[RAW_SPTE_REQUESTED] = "kvm_mmu_spte_requested", [RAW_SET_SPTE] = "kvm_mmu_set_spte",
+		[RAW_PAGE_FAULT] = "kvm_page_fault", [RAW_ZAP_PAGE] = "kvm_mmu_prepare_zap_page",
+		[RAW_ZAP_ALL_FAST] = "kvm_mmu_zap_all_fast",
+		[RAW_UNMAP_HVA] = "kvm_unmap_hva_range", [RAW_MEMSLOT] = "memslot-ioctl",
+		[RAW_CREATE_VM] = "create-vm-ioctl", [RAW_CREATE_VCPU] = "create-vcpu-ioctl",
+	};
+	const struct convert_stats *st = c->st;
+	unsigned int k;
+
+	fprintf(c->out, "# pmp-trace: records");
+	for (k = 1; k < RAW_KIND_NR; k++)
+		fprintf(c->out, " %s=%llu", names[k], (unsigned long long)st->raw[k]);
+	fprintf(c->out, "\n# pmp-trace: not events: indirect-shadow-page-zaps=%llu"
+		" unplaced-unmaps=%llu bad-levels=%llu\n",
+		(unsigned long long)st->indirect_zaps, (unsigned long long)st->unplaced_unmaps,
+		(unsigned long long)st->bad_levels);
+	fprintf(c->out, "# pmp-trace: lost=%llu%s\n", (unsigned long long)c->o->lost,
+		c->o->lost ? " (THIS TRACE IS INCOMPLETE)" : "");
+}
+
+int convert_run(FILE *raw, const struct convert_opts *o, FILE *out, struct convert_stats *st)
+{
+	static struct conv c;
+	struct pmp_trace_event vm;
+	struct pmp_raw r;
+	unsigned int i;
+
+	memset(&c, 0, sizeof(c));
+	memset(st, 0, sizeof(*st));
+	c.o = o;
+	c.out = out;
+	c.st = st;
+	rewind(raw);
+	scan(raw, &c, &vm);
+	fputs(pmp_trace_header(), out);
+	if (o->source)
+		fprintf(out, "# %s\n", o->source);
+	if (o->mono)
+		fprintf(out, "# pmp-trace: clock=mono t0=%llu\n", (unsigned long long)c.t0);
+	if (o->layout == LAYOUT_FILE) {
+		vm = o->vm;
+		vm.time = 0;
+		c.gfn_end = vm.gfn_end;
+		if (!o->timed)
+			memcpy(c.slots, o->slots, sizeof(c.slots));
+	}
+	emit(&c, &vm, c.t0);
+	if (o->layout == LAYOUT_DERIVED) {
+		fprintf(out, "# pmp-trace: tracefs has no memslots: one slot over [0, gfn_end) "
+			"at uaddr 0 stands for them (docs/trace-format.md)\n");
+		c.slots[0] = (struct convert_slot){ .used = true, .npages = c.gfn_end };
+	}
+	for (i = 0; i < CONVERT_MAX_SLOTS; i++)
+		if (c.slots[i].used)
+			emit_slot_add(&c, &c.slots[i], c.t0);
+	rewind(raw);
+	while (fread(&r, sizeof(r), 1, raw) == 1)
+		one(&c, &r);
+	if (o->timed)
+		activate_slots(&c, ~0ULL);
+	vm = (struct pmp_trace_event){ .type = PMP_TR_TEARDOWN };
+	emit(&c, &vm, c.last_time);
+	summary(&c);
+	return ferror(raw) || ferror(out) ? -EIO : c.err;
+}
+
+struct layout_ctx {
+	struct convert_opts *o;
+	unsigned int nr;
+	uint64_t t0;
+};
+
+static int layout_event(const struct pmp_trace_event *ev, void *ctx)
+{
+	struct layout_ctx *l = ctx;
+
+	if (ev->type == PMP_TR_VM)
+		l->o->vm = *ev;
+	if (ev->type == PMP_TR_SLOT_ADD && l->nr < CONVERT_MAX_SLOTS) {
+		l->o->slot_time[l->nr] = l->t0 + ev->time;
+		l->o->slots[l->nr++] = (struct convert_slot){
+			.used = true, .id = ev->slot, .flags = ev->flags, .gfn = ev->gfn,
+			.npages = ev->npages, .uaddr = ev->uaddr, .gmem_offset = ev->gmem_offset };
+	}
+	return 0;
+}
+
+/* The "# pmp-trace: clock=mono t0=NS" comment a recording starts with, if any. */
+static bool layout_t0(const char *path, uint64_t *t0)
+{
+	char line[256];
+	unsigned long long v;
+	bool found = false;
+	FILE *f = fopen(path, "r");
+	int n;
+
+	for (n = 0; f && n < 8 && fgets(line, sizeof(line), f); n++) {
+		if (sscanf(line, "# pmp-trace: clock=mono t0=%llu", &v) == 1) {
+			*t0 = v;
+			found = true;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+int convert_load_layout(struct convert_opts *o, const char *path, bool mono_input)
+{
+	struct layout_ctx l = { o, 0, 0 };
+
+	memset(o->slots, 0, sizeof(o->slots));
+	/* Both clocks CLOCK_MONOTONIC: memslots appear in the import when they did. */
+	o->timed = mono_input && layout_t0(path, &l.t0);
+	if (trace_for_each(path, layout_event, &l))
+		return -1;
+	o->layout = LAYOUT_FILE;
+	return 0;
+}

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * pmp-trace import: tracefs text (/sys/kernel/tracing/trace or trace_pipe,
+ * with or without the record-tgid column) -> raw records -> a trace.
+ *
+ * A line is "TASK-PID [(TGID)] [CPU] [FLAGS] SECS.USECS: EVENT: DETAILS".
+ * Events other than the kvm/kvmmmu ones pmp-trace maps are skipped; a line
+ * that is none of these, or a mapped event whose details do not parse, is
+ * reported as FILE:LINE:COLUMN and makes the import fail (after the whole
+ * input is read, so every bad line is reported).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "convert.h"
+#include "tool.h"
+
+struct import {
+	const char *path;
+	uint64_t line;
+	long tgid;		/* keep only this process; -1: all */
+	unsigned long bad;
+	uint64_t lost;
+	FILE *raw;
+};
+
+static void bad_line(struct import *im, const char *line, const char *at, const char *msg)
+{
+	if (++im->bad <= 20)
+		fprintf(stderr, "%s:%llu:%zu: %s\n", im->path, (unsigned long long)im->line,
+			(size_t)(at - line) + 1, msg);
+	else if (im->bad == 21)
+		fprintf(stderr, "%s: more unparsable lines not shown\n", im->path);
+}
+
+/* The number after "KEY" in @s (hex with or without 0x if @hex); NULL if absent. */
+static const char *number_after(const char *s, const char *key, bool hex, __u64 *v)
+{
+	const char *at = strstr(s, key);
+	char *end;
+
+	if (!at)
+		return NULL;
+	at += strlen(key);
+	errno = 0;
+	*v = strtoull(at, &end, hex ? 16 : 10);
+	if (end == at || errno)
+		return NULL;
+	return end;
+}
+
+/* Details of a mapped event into @r; NULL, or what is missing. */
+static const char *details(const char *ev, const char *d, struct pmp_raw *r)
+{
+	__u64 v;
+
+	if (!strcmp(ev, "kvm_mmu_spte_requested") || !strcmp(ev, "kvm_mmu_set_spte")) {
+		r->kind = ev[8] == 's' && ev[9] == 'p' ? RAW_SPTE_REQUESTED : RAW_SET_SPTE;
+		if (!number_after(d, "gfn ", true, &r->a))
+			return "no gfn";
+		if (!number_after(d, " level ", false, &v))
+			return "no level";
+		r->level = (uint8_t)(v > 255 ? 255 : v);
+		return NULL;
+	}
+	if (!strcmp(ev, "kvm_page_fault")) {
+		r->kind = RAW_PAGE_FAULT;
+		r->a = 0;	/* kernels before 6.x print no vcpu */
+		number_after(d, "vcpu ", false, &r->a);
+		if (!number_after(d, "address ", true, &r->b))
+			return "no address";
+		if (!number_after(d, "error_code ", true, &r->c))
+			return "no error_code";
+		return NULL;
+	}
+	if (!strcmp(ev, "kvm_mmu_prepare_zap_page")) {
+		r->kind = RAW_ZAP_PAGE;
+		if (!number_after(d, "gfn ", true, &r->a))
+			return "no gfn";
+		if (!number_after(d, " l", false, &v))
+			return "no level";
+		r->level = (uint8_t)(v > 255 ? 255 : v);
+		r->direct = strstr(d, " direct") != NULL;
+		return NULL;
+	}
+	if (!strcmp(ev, "kvm_mmu_zap_all_fast")) {
+		r->kind = RAW_ZAP_ALL_FAST;
+		return NULL;
+	}
+	if (!strcmp(ev, "kvm_unmap_hva_range")) {
+		const char *end;
+
+		r->kind = RAW_UNMAP_HVA;
+		end = number_after(d, "range: ", true, &r->a);
+		if (!end || !number_after(end, "-- ", true, &r->b))
+			return "no range";
+		return NULL;
+	}
+	return "";	/* not an event pmp-trace maps */
+}
+
+/* "SECS.FRACTION:" -> ns. */
+static bool parse_time(const char *s, const char *end, __u64 *ns)
+{
+	uint64_t secs = 0, frac = 0, scale = 1000000000ULL;
+	const char *p = s;
+
+	if (p == end || *p < '0' || *p > '9')
+		return false;
+	for (; p < end && *p >= '0' && *p <= '9'; p++)
+		secs = secs * 10 + (uint64_t)(*p - '0');
+	if (p == end || *p++ != '.')
+		return false;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (scale > 1) {
+			scale /= 10;
+			frac += (uint64_t)(*p - '0') * scale;
+		}
+	}
+	*ns = secs * 1000000000ULL + frac;
+	return p == end;
+}
+
+static void import_line(struct import *im, char *line)
+{
+	struct pmp_raw r = { 0 };
+	char *p = line, *cpu, *ts, *colon, *ev, *dash, *msg_at;
+	const char *msg;
+	long tgid = -1;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!*p || *p == '#')
+		return;
+	if (!strncmp(p, "CPU:", 4) && strstr(p, "[LOST ")) {
+		__u64 n = 0;
+
+		number_after(p, "[LOST ", false, &n);
+		im->lost += n;
+		fprintf(stderr, "%s:%llu: tracefs lost events: %s\n", im->path,
+			(unsigned long long)im->line, p);
+		return;
+	}
+	/* The CPU column "[NNN]" separates the task from the timestamp. */
+	cpu = strstr(p, "] ");
+	while (cpu && (cpu == p || cpu[-1] < '0' || cpu[-1] > '9'))
+		cpu = strstr(cpu + 1, "] ");
+	ts = cpu ? strstr(cpu, ": ") : NULL;
+	if (!cpu || !ts) {
+		bad_line(im, line, p, "not a tracefs event line (TASK-PID [CPU] ... TIME: EVENT:)");
+		return;
+	}
+	/* The timestamp is the last token before ": ". */
+	for (colon = ts; colon > cpu && colon[-1] != ' '; colon--)
+		;
+	if (!parse_time(colon, ts, &r.time)) {
+		bad_line(im, line, colon, "bad timestamp");
+		return;
+	}
+	ev = ts + 2;
+	msg_at = strstr(ev, ": ");
+	if (!msg_at) {
+		bad_line(im, line, ev, "no event name");
+		return;
+	}
+	*msg_at = '\0';
+	/* TASK-PID, then optionally "(TGID)", before the "[CPU]". */
+	{
+		char *open = strchr(p, '(');
+
+		if (open && open < cpu) {
+			tgid = strtol(open + 1, NULL, 10);
+			*open = '\0';
+		} else {
+			cpu[0] = '\0';
+			for (open = cpu; open > p && open[-1] != '['; open--)
+				;
+			if (open > p)
+				open[-1] = '\0';
+		}
+	}
+	dash = strrchr(p, '-');
+	if (!dash) {
+		bad_line(im, line, p, "no TASK-PID");
+		return;
+	}
+	r.tid = (uint32_t)strtoul(dash + 1, NULL, 10);
+	if (im->tgid >= 0) {
+		if (tgid < 0) {
+			bad_line(im, line, p, "--tgid needs the tgid column (options/record-tgid)");
+			return;
+		}
+		if (tgid != im->tgid)
+			return;
+	}
+	msg = details(ev, msg_at + 2, &r);
+	if (msg && !*msg)
+		return;
+	if (msg) {
+		bad_line(im, line, msg_at + 2, msg);
+		return;
+	}
+	fwrite(&r, sizeof(r), 1, im->raw);
+}
+
+int cmd_import(int argc, char **argv)
+{
+	static struct convert_opts opts;
+	struct import im = { .path = "<stdin>", .tgid = -1 };
+	struct convert_stats st;
+	const char *out_path = NULL, *layout = NULL;
+	bool mono = false;
+	char line[8192];
+	FILE *in = stdin, *out;
+	int i, ret;
+
+	opts.layout = LAYOUT_DERIVED;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+			out_path = argv[++i];
+		} else if (!strcmp(argv[i], "--layout") && i + 1 < argc) {
+			layout = argv[++i];
+		} else if (!strcmp(argv[i], "--clock") && i + 1 < argc) {
+			mono = !strcmp(argv[++i], "mono");
+		} else if (!strcmp(argv[i], "--tgid") && i + 1 < argc) {
+			im.tgid = strtol(argv[++i], NULL, 10);
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return usage();
+		} else {
+			im.path = argv[i];
+			in = fopen(im.path, "r");
+			if (!in) {
+				fprintf(stderr, "pmp-trace: %s: %s\n", im.path, strerror(errno));
+				return 1;
+			}
+		}
+	}
+	if (layout && convert_load_layout(&opts, layout, mono))
+		return 1;
+	im.raw = tmpfile();
+	if (!im.raw) {
+		perror("pmp-trace: tmpfile");
+		return 1;
+	}
+	while (fgets(line, sizeof(line), in)) {
+		im.line++;
+		line[strcspn(line, "\n")] = '\0';
+		import_line(&im, line);
+	}
+	out = open_output(out_path);
+	if (!out)
+		return 1;
+	opts.lost = im.lost;
+	opts.source = "imported from tracefs text by pmp-trace import";
+	ret = convert_run(im.raw, &opts, out, &st);
+	if (close_output(out, out_path) || ret)
+		return 1;
+	if (im.lost)
+		fprintf(stderr, "pmp-trace: tracefs lost %llu events: the trace is incomplete\n",
+			(unsigned long long)im.lost);
+	if (im.bad)
+		fprintf(stderr, "pmp-trace: %lu unparsable lines\n", im.bad);
+	return im.bad || im.lost ? 1 : 0;
+}
