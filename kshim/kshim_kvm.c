@@ -335,7 +335,8 @@ static void kshim_pin(struct kshim_vm *st, const struct pmp_action *a, gfn_t gfn
 			continue;
 		}
 		page = pfn_to_page(pfn + (g - gfn));
-		if (!get_page_unless_zero(page)) {
+		/* A tail page has no count of its own: the folio holds it. */
+		if (!folio_try_get(page_folio(page))) {
 			st->cnt[KC_PIN_ERR]++;
 			continue;
 		}

@@ -1,0 +1,772 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pmp-kvm-test: a static test VMM run inside the QEMU-booted Debian kernel
+ * by tests/kernel/init.  It runs an L2 guest under the nested, patched KVM
+ * with pmem_policy.ko attached, and checks what KVM really did through its
+ * own statistics (debugfs /sys/kernel/debug/kvm/<pid>-<fd>/), the kvmmmu
+ * tracepoints (hist triggers) and the module's debugfs.
+ *
+ * Guest: 2 MiB of low memory (page tables, code, stack) at GPA 0 and a
+ * 64 MiB data slot at GPA 64 MiB, both 2 MiB-aligned and THP-backed; the
+ * guest runs 64-bit at CPL0 with 2 MiB pages identity-mapping its first
+ * GiB, plus one 4 KiB page table mapping a window at VA 1 GiB (for the
+ * shadow paging test).
+ *
+ * usage: pmp-kvm-test SCENARIO      (see main())
+ * Every check prints "PMP-PASS <scenario>: <what>" or "PMP-FAIL ..."; the
+ * exit status is the number of failures.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MIB (1ULL << 20)
+#define LOW_SIZE (2 * MIB)
+#define DATA_GPA (64 * MIB)
+#define DATA_SIZE (64 * MIB)
+#define DATA_PAGES ((long long)(DATA_SIZE >> 12))
+#define PML4_GPA 0x1000
+#define PDPT_GPA 0x2000
+#define PD_GPA 0x3000
+#define PT_GPA 0x4000		/* 4 KiB page table of the window at VA 1 GiB */
+#define PD2_GPA 0x5000
+#define CODE_GPA 0x8000
+#define STACK_TOP 0x1f0000
+#define WINDOW_VA 0x40000000ULL
+#define EXIT_PORT 0x10
+
+#define KDBG "/sys/kernel/debug"
+#define TRACING "/sys/kernel/tracing/events/kvmmmu"
+
+enum { CMD_TOUCH = 1, CMD_SUM = 2, CMD_SHADOW = 3 };
+
+/*
+ * The guest: rax = command, rdi/rsi/rdx = arguments, result in rbx; it
+ * leaves with "out %al, $0x10".  Position independent; copied to CODE_GPA.
+ */
+extern const unsigned char guest_start[], guest_end[];
+asm(".pushsection .rodata\n"
+    ".globl guest_start\n.globl guest_end\n"
+    "guest_start:\n"
+    "	cmp $1, %rax\n	je 10f\n"
+    "	cmp $2, %rax\n	je 20f\n"
+    "	cmp $3, %rax\n	je 30f\n"
+    "	jmp 90f\n"
+    /* touch: add 1 to the first word of each page of [rdi, rdi + rsi) */
+    "10:	mov %rdi, %rcx\n	lea (%rdi,%rsi), %r8\n"
+    "11:	addq $1, (%rcx)\n	add $4096, %rcx\n	cmp %r8, %rcx\n	jb 11b\n"
+    "	jmp 90f\n"
+    /* sum: rbx = sum of the first words */
+    "20:	xor %r9, %r9\n	mov %rdi, %rcx\n	lea (%rdi,%rsi), %r8\n"
+    "21:	add (%rcx), %r9\n	add $4096, %rcx\n	cmp %r8, %rcx\n	jb 21b\n"
+    "	mov %r9, %rbx\n	jmp 90f\n"
+    /*
+     * shadow: rdx rounds of: point PTE i%512 of the page table at rdi to
+     * data page (7*i)%512 (base rsi), reload cr3, add the first word read
+     * through the window.  Under shadow paging each PTE write unsyncs the
+     * shadowed table and each cr3 reload syncs it (mmu_sync_children()).
+     */
+    "30:	xor %r9, %r9\n	xor %r10, %r10\n"
+    "31:	mov %r10, %r11\n	and $511, %r11\n"
+    "	mov %r10, %rax\n	imul $7, %rax\n	and $511, %rax\n	shl $12, %rax\n"
+    "	add %rsi, %rax\n	or $3, %rax\n	mov %rax, (%rdi,%r11,8)\n"
+    "	mov %cr3, %rax\n	mov %rax, %cr3\n"
+    "	mov %r11, %rax\n	shl $12, %rax\n	add $0x40000000, %rax\n"
+    "	add (%rax), %r9\n	inc %r10\n	cmp %rdx, %r10\n	jb 31b\n"
+    "	mov %r9, %rbx\n"
+    "90:	out %al, $0x10\n	hlt\n	jmp 90b\n"
+    "guest_end:\n"
+    ".popsection\n");
+
+struct vm {
+	int kvm, fd, vcpu;
+	struct kvm_run *run;
+	size_t run_size;
+	uint8_t *low, *data;
+	char kvm_dir[256];	/* KVM's debugfs directory of the VM */
+	char pmp_dir[256];	/* pmem_policy's */
+};
+
+static const char *scenario = "?";
+static int failures;
+
+static void check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("PMP-%s %s: ", ok ? "PASS" : "FAIL", scenario);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	failures += !ok;
+}
+
+static void die(const char *what)
+{
+	printf("PMP-FAIL %s: %s: %s\n", scenario, what, strerror(errno));
+	exit(100);
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+static long long read_num(const char *dir, const char *name)
+{
+	char path[512], buf[64];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (read_file(path, buf, sizeof(buf)))
+		return -1;
+	return strtoll(buf, NULL, 0);
+}
+
+/* "name value" lines, as the module's stats and pinned files. */
+static long long read_key(const char *dir, const char *file, const char *key)
+{
+	char path[512], *buf, *p;
+	long long v = -1;
+	size_t kl = strlen(key);
+
+	buf = malloc(65536);
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (!buf || read_file(path, buf, 65536)) {
+		free(buf);
+		return -1;
+	}
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, kl) && p[kl] == ' ') {
+			v = strtoll(p + kl + 1, NULL, 0);
+			break;
+		}
+	free(buf);
+	return v;
+}
+
+static long long kvm_stat(struct vm *vm, const char *name)
+{
+	return read_num(vm->kvm_dir, name);
+}
+
+static long long pmp_stat(struct vm *vm, const char *name)
+{
+	return read_key(vm->pmp_dir, "stats", name);
+}
+
+static long long pmp_pinned(struct vm *vm, const char *what)
+{
+	return read_key(vm->pmp_dir, "pinned", what);
+}
+
+static long long pages_held(void)
+{
+	return read_num(KDBG "/pmem_policy", "pages_held");
+}
+
+/* Hist triggers on kvmmmu events, keyed by level. */
+static void hist_arm(const char *event, const char *keys)
+{
+	char path[256], cmd[128];
+
+	snprintf(path, sizeof(path), TRACING "/%s/trigger", event);
+	snprintf(cmd, sizeof(cmd), "!hist:keys=%s", keys);
+	write_file(path, cmd);
+	snprintf(cmd, sizeof(cmd), "hist:keys=%s", keys);
+	if (write_file(path, cmd))
+		die("hist trigger");
+}
+
+/* Sum of hitcounts of entries whose key equals @level (-1: all). */
+static long long hist_count(const char *event, const char *key, int level)
+{
+	char path[256], *buf, *p;
+	long long total = 0;
+
+	buf = malloc(1 << 20);
+	snprintf(path, sizeof(path), TRACING "/%s/hist", event);
+	if (!buf || read_file(path, buf, 1 << 20))
+		die("hist read");
+	for (p = strstr(buf, "{ "); p; p = strstr(p + 1, "{ ")) {
+		char *k = strstr(p, key), *h = strstr(p, "hitcount:");
+		long long lv;
+
+		if (!k || !h)
+			break;
+		lv = strtoll(k + strlen(key) + 1, NULL, 0);
+		if (level < 0 || lv == level)
+			total += strtoll(h + 9, NULL, 0);
+	}
+	free(buf);
+	return total;
+}
+
+static void hist_reset(void)
+{
+	hist_arm("kvm_mmu_set_spte", "level");
+	hist_arm("kvm_mmu_split_huge_page", "level");
+}
+
+static void *map_huge(size_t size)
+{
+	uint8_t *p = mmap(NULL, size + 2 * MIB, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *a;
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	a = (uint8_t *)(((uintptr_t)p + 2 * MIB - 1) & ~(2 * MIB - 1));
+	madvise(a, size, MADV_HUGEPAGE);
+	/*
+	 * Populate it writable now: a read fault would map the huge zero page,
+	 * whose copy-on-write splits the PMD (and under QEMU's emulated NPT a
+	 * guest read-modify-write faults as a read first).
+	 */
+	memset(a, 0, size);
+	return a;
+}
+
+static void set_slot(struct vm *vm, int slot, uint64_t gpa, uint64_t size, void *hva,
+		     uint32_t flags)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot, .flags = flags, .guest_phys_addr = gpa,
+		.memory_size = size, .userspace_addr = (uintptr_t)hva,
+	};
+
+	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r))
+		die("KVM_SET_USER_MEMORY_REGION");
+}
+
+/* The newest directory "<pid>-*" under @root. */
+static int find_dir(const char *root, char *out, size_t size)
+{
+	char prefix[32], best[256] = "";
+	struct dirent *d;
+	DIR *dir = opendir(root);
+	long bestn = -1;
+
+	if (!dir)
+		return -1;
+	snprintf(prefix, sizeof(prefix), "%d-", getpid());
+	while ((d = readdir(dir))) {
+		if (strncmp(d->d_name, prefix, strlen(prefix)))
+			continue;
+		if (atol(d->d_name + strlen(prefix)) > bestn) {
+			bestn = atol(d->d_name + strlen(prefix));
+			snprintf(best, sizeof(best), "%s", d->d_name);
+		}
+	}
+	closedir(dir);
+	if (bestn < 0)
+		return -1;
+	snprintf(out, size, "%s/%s", root, best);
+	return 0;
+}
+
+static void guest_tables(struct vm *vm)
+{
+	uint64_t *pml4 = (uint64_t *)(vm->low + PML4_GPA);
+	uint64_t *pdpt = (uint64_t *)(vm->low + PDPT_GPA);
+	uint64_t *pd = (uint64_t *)(vm->low + PD_GPA);
+	uint64_t *pd2 = (uint64_t *)(vm->low + PD2_GPA);
+	uint64_t *pt = (uint64_t *)(vm->low + PT_GPA);
+	int i;
+
+	memset(vm->low, 0, 0x10000);
+	pml4[0] = PDPT_GPA | 3;
+	pdpt[0] = PD_GPA | 3;
+	pdpt[1] = PD2_GPA | 3;
+	for (i = 0; i < 512; i++)
+		pd[i] = ((uint64_t)i << 21) | 0x83;	/* 2 MiB pages: P, W, PS */
+	pd2[0] = PT_GPA | 3;
+	for (i = 0; i < 512; i++)
+		pt[i] = (DATA_GPA + ((uint64_t)i << 12)) | 3;
+	memcpy(vm->low + CODE_GPA, guest_start, guest_end - guest_start);
+}
+
+static void vm_create(struct vm *vm)
+{
+	struct kvm_segment code = { .base = 0, .limit = 0xffffffff, .selector = 8, .type = 11,
+				    .present = 1, .s = 1, .l = 1, .g = 1 };
+	struct kvm_segment data = { .base = 0, .limit = 0xffffffff, .selector = 16, .type = 3,
+				    .present = 1, .s = 1, .db = 1, .g = 1 };
+	struct kvm_sregs sregs;
+	int size;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm = open("/dev/kvm", O_RDWR);
+	if (vm->kvm < 0)
+		die("/dev/kvm");
+	vm->fd = ioctl(vm->kvm, KVM_CREATE_VM, 0);
+	if (vm->fd < 0)
+		die("KVM_CREATE_VM");
+	vm->low = map_huge(LOW_SIZE);
+	vm->data = map_huge(DATA_SIZE);
+	guest_tables(vm);
+	set_slot(vm, 0, 0, LOW_SIZE, vm->low, 0);
+	set_slot(vm, 1, DATA_GPA, DATA_SIZE, vm->data, 0);
+	vm->vcpu = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
+	if (vm->vcpu < 0)
+		die("KVM_CREATE_VCPU");
+	size = ioctl(vm->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (size <= 0)
+		die("KVM_GET_VCPU_MMAP_SIZE");
+	vm->run_size = size;
+	vm->run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu, 0);
+	if (vm->run == MAP_FAILED)
+		die("mmap kvm_run");
+	if (ioctl(vm->vcpu, KVM_GET_SREGS, &sregs))
+		die("KVM_GET_SREGS");
+	sregs.cs = code;
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
+	sregs.cr0 = 0x80050033;		/* PG, WP, NE, ET, MP, PE */
+	sregs.cr3 = PML4_GPA;
+	sregs.cr4 = 0x20;		/* PAE */
+	sregs.efer = 0x500;		/* LME, LMA */
+	if (ioctl(vm->vcpu, KVM_SET_SREGS, &sregs))
+		die("KVM_SET_SREGS");
+	if (find_dir(KDBG "/kvm", vm->kvm_dir, sizeof(vm->kvm_dir)))
+		die("KVM debugfs directory");
+	if (find_dir(KDBG "/pmem_policy", vm->pmp_dir, sizeof(vm->pmp_dir)))
+		snprintf(vm->pmp_dir, sizeof(vm->pmp_dir), "(untracked)");
+}
+
+/* The last reference to the VM goes: KVM destroys it synchronously. */
+static void vm_destroy(struct vm *vm)
+{
+	munmap(vm->run, vm->run_size);
+	close(vm->vcpu);
+	close(vm->fd);
+	close(vm->kvm);
+}
+
+static uint64_t vm_run(struct vm *vm, uint64_t cmd, uint64_t a, uint64_t b, uint64_t c)
+{
+	struct kvm_regs regs = { .rax = cmd, .rdi = a, .rsi = b, .rdx = c, .rip = CODE_GPA,
+				 .rsp = STACK_TOP, .rflags = 2 };
+
+	if (ioctl(vm->vcpu, KVM_SET_REGS, &regs))
+		die("KVM_SET_REGS");
+	for (;;) {
+		if (ioctl(vm->vcpu, KVM_RUN, 0) && errno != EINTR)
+			die("KVM_RUN");
+		if (vm->run->exit_reason == KVM_EXIT_IO && vm->run->io.port == EXIT_PORT)
+			break;
+		if (vm->run->exit_reason == KVM_EXIT_INTR)
+			continue;
+		printf("PMP-FAIL %s: unexpected exit %u\n", scenario, vm->run->exit_reason);
+		exit(101);
+	}
+	if (ioctl(vm->vcpu, KVM_GET_REGS, &regs))
+		die("KVM_GET_REGS");
+	return regs.rbx;
+}
+
+static void touch_all(struct vm *vm)
+{
+	vm_run(vm, CMD_TOUCH, DATA_GPA, DATA_SIZE, 0);
+}
+
+static int set_policy(struct vm *vm, const char *s)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/policy", vm->pmp_dir);
+	return write_file(path, s);
+}
+
+static void get_policy(struct vm *vm, char *buf, size_t size)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/policy", vm->pmp_dir);
+	if (read_file(path, buf, size))
+		buf[0] = '\0';
+}
+
+static int ticks(struct vm *vm, int n)
+{
+	char path[512], s[16];
+
+	snprintf(path, sizeof(path), "%s/tick", vm->pmp_dir);
+	snprintf(s, sizeof(s), "%d", n);
+	return write_file(path, s);
+}
+
+/* Mapped guest pages by KVM's own count of leaf SPTEs. */
+static long long mapped_pages(struct vm *vm)
+{
+	return kvm_stat(vm, "pages_4k") + 512 * kvm_stat(vm, "pages_2m") +
+	       262144 * kvm_stat(vm, "pages_1g");
+}
+
+/* The VMM's THP-backed memory, from /proc/self/smaps_rollup. */
+static long long anon_huge_kb(void)
+{
+	char buf[4096], *p;
+
+	if (read_file("/proc/self/smaps_rollup", buf, sizeof(buf)))
+		return -1;
+	p = strstr(buf, "AnonHugePages:");
+	return p ? strtoll(p + 14, NULL, 10) : -1;
+}
+
+static void table_header(void)
+{
+	printf("# VMM memory in THPs: %lld kB\n", anon_huge_kb());
+	printf("| %-22s | %7s | %8s | %8s | %8s | %8s | %7s | %6s | %6s |\n", "policy / step",
+	       "faults", "spte 4K", "spte 2M", "pages_4k", "pages_2m", "pinned", "splits",
+	       "merges");
+	printf("|%s|\n", "------------------------|---------|----------|----------|----------|"
+	       "----------|---------|--------|--------");
+}
+
+static void table_row(struct vm *vm, const char *what)
+{
+	printf("| %-22s | %7lld | %8lld | %8lld | %8lld | %8lld | %7lld | %6lld | %6lld |\n", what,
+	       kvm_stat(vm, "pf_taken"), hist_count("kvm_mmu_set_spte", "level:", 1),
+	       hist_count("kvm_mmu_set_spte", "level:", 2), kvm_stat(vm, "pages_4k"),
+	       kvm_stat(vm, "pages_2m"), pmp_pinned(vm, "pinned"),
+	       hist_count("kvm_mmu_split_huge_page", "level:", -1), pmp_stat(vm, "promoted_2m"));
+	fflush(stdout);
+}
+
+/* A policy string set at creation, one touch of all data, level checks. */
+static void run_level(const char *policy, int want_2m)
+{
+	struct vm vm;
+
+	hist_reset();
+	vm_create(&vm);
+	if (policy)
+		check(!set_policy(&vm, policy), "policy \"%s\" accepted", policy);
+	touch_all(&vm);
+	check((long long)vm_run(&vm, CMD_SUM, DATA_GPA, DATA_SIZE, 0) == DATA_PAGES,
+	      "guest sums its %lld touched pages", DATA_PAGES);
+	table_header();
+	table_row(&vm, policy ? policy : "(default)");
+	if (want_2m) {
+		check(hist_count("kvm_mmu_set_spte", "level:", 2) > 0 &&
+		      kvm_stat(&vm, "pages_2m") > 0, "2M SPTEs present (%lld)",
+		      kvm_stat(&vm, "pages_2m"));
+	} else {
+		check(hist_count("kvm_mmu_set_spte", "level:", 2) == 0 &&
+		      kvm_stat(&vm, "pages_2m") == 0 && kvm_stat(&vm, "pages_4k") >= DATA_PAGES,
+		      "no 2M SPTE, %lld 4K SPTEs", kvm_stat(&vm, "pages_4k"));
+		check(pmp_stat(&vm, "max_level_lowered") > 0, "the policy lowered %lld faults",
+		      pmp_stat(&vm, "max_level_lowered"));
+	}
+	vm_destroy(&vm);
+}
+
+/* Default policy first, then 4K from the next fault on. */
+static void run_switch(void)
+{
+	struct vm vm;
+	long long l2, l1;
+
+	hist_reset();
+	vm_create(&vm);
+	table_header();
+	vm_run(&vm, CMD_TOUCH, DATA_GPA, DATA_SIZE / 2, 0);
+	table_row(&vm, "first half (default)");
+	l2 = hist_count("kvm_mmu_set_spte", "level:", 2);
+	l1 = hist_count("kvm_mmu_set_spte", "level:", 1);
+	check(l2 > 0, "2M SPTEs before the switch (%lld)", l2);
+	check(!set_policy(&vm, "max_level=4k"), "switch to max_level=4k");
+	vm_run(&vm, CMD_TOUCH, DATA_GPA + DATA_SIZE / 2, DATA_SIZE / 2, 0);
+	table_row(&vm, "second half (4k)");
+	check(hist_count("kvm_mmu_set_spte", "level:", 2) == l2 &&
+	      hist_count("kvm_mmu_set_spte", "level:", 1) - l1 >= (long long)DATA_PAGES / 2,
+	      "after the switch: no new 2M SPTE, %lld new 4K SPTEs",
+	      hist_count("kvm_mmu_set_spte", "level:", 1) - l1);
+	check(pmp_stat(&vm, "policy_switches") == 1, "one live switch counted");
+	vm_destroy(&vm);
+}
+
+/* Bad writes fail with -EINVAL and change nothing. */
+static void run_bad_writes(void)
+{
+	static const char * const bad[] = {
+		"bogus", "max_level=5m", "scan_ratio=0", "pin=", ",,,", "max_level=4k,x=1",
+		"yield_threshold=99999999", "\x01\x02\xff", "upstream,recycle",
+	};
+	char before[512], after[512], big[600];
+	struct vm vm;
+	unsigned int i;
+	int ok = 1, ret;
+
+	vm_create(&vm);
+	get_policy(&vm, before, sizeof(before));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ret = set_policy(&vm, bad[i]);
+		get_policy(&vm, after, sizeof(after));
+		if (ret != -EINVAL || strcmp(before, after)) {
+			printf("# \"%s\": %d\n", bad[i], ret);
+			ok = 0;
+		}
+	}
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ret = set_policy(&vm, big);
+	get_policy(&vm, after, sizeof(after));
+	check(ok && ret == -EINVAL && !strcmp(before, after),
+	      "%zu bad policy writes -> -EINVAL, policy unchanged",
+	      sizeof(bad) / sizeof(bad[0]) + 1);
+	check(pmp_stat(&vm, "policy_refused") == (long long)(sizeof(bad) / sizeof(bad[0])),
+	      "refusals counted (%lld)", pmp_stat(&vm, "policy_refused"));
+	{
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/tick", vm.pmp_dir);
+		check(write_file(path, "0") == -EINVAL && write_file(path, "x") == -EINVAL &&
+		      write_file(path, "100000") == -EINVAL, "bad tick writes -> -EINVAL");
+		snprintf(path, sizeof(path), "%s/check", vm.pmp_dir);
+		read_file(path, after, sizeof(after));
+		check(!strncmp(after, "ok", 2), "core invariants hold: %.*s", 2, after);
+	}
+	touch_all(&vm);
+	check((long long)vm_run(&vm, CMD_SUM, DATA_GPA, DATA_SIZE, 0) == DATA_PAGES, "guest still runs");
+	vm_destroy(&vm);
+}
+
+/* Pin on fault (module loaded with vm_type=sev). */
+static void run_pin(void)
+{
+	long long held0 = pages_held(), pinned, mapped, refs;
+	struct vm vm;
+
+	hist_reset();
+	vm_create(&vm);
+	touch_all(&vm);
+	table_header();
+	table_row(&vm, "pin=fault");
+	pinned = pmp_pinned(&vm, "pinned");
+	refs = pmp_pinned(&vm, "references");
+	mapped = mapped_pages(&vm);
+	check(pinned > 0 && pinned == mapped && refs == pinned,
+	      "pinned %lld == faulted (mapped by KVM) %lld == page references %lld", pinned,
+	      mapped, refs);
+	check(pages_held() - held0 == pinned, "module holds %lld page references",
+	      pages_held() - held0);
+	/* Delete the data slot and add it back: zaps, but no unpin. */
+	set_slot(&vm, 1, DATA_GPA, 0, vm.data, 0);
+	check(pmp_pinned(&vm, "pinned") == pinned, "pins survive memslot delete (%lld)",
+	      pmp_pinned(&vm, "pinned"));
+	set_slot(&vm, 1, DATA_GPA, DATA_SIZE, vm.data, 0);
+	touch_all(&vm);
+	table_row(&vm, "slot deleted, re-added");
+	check(pmp_pinned(&vm, "pinned") == pinned && pmp_pinned(&vm, "references") == pinned,
+	      "after re-add and re-fault: pinned %lld, references %lld (no double pin)",
+	      pmp_pinned(&vm, "pinned"), pmp_pinned(&vm, "references"));
+	check(pmp_stat(&vm, "zap_memslot") > 0 && pmp_stat(&vm, "pin_errors") == 0,
+	      "memslot zaps seen (%lld), no pin error", pmp_stat(&vm, "zap_memslot"));
+	vm_destroy(&vm);
+	check(pages_held() == held0, "after VM destroy: page references back to %lld (now %lld)",
+	      held0, pages_held());
+}
+
+/* Dirty logging splits; off + merge=scan ticks restore 2M. */
+static void run_dirty(void)
+{
+	long long before, after;
+	struct vm vm;
+	int t;
+
+	hist_reset();
+	vm_create(&vm);
+	check(!set_policy(&vm, "merge=scan,scan_ratio=1"), "policy merge=scan,scan_ratio=1");
+	table_header();
+	touch_all(&vm);
+	table_row(&vm, "touched");
+	before = kvm_stat(&vm, "pages_2m");
+	check(before >= 31, "2M SPTEs before dirty logging (%lld)", before);
+	set_slot(&vm, 1, DATA_GPA, DATA_SIZE, vm.data, KVM_MEM_LOG_DIRTY_PAGES);
+	touch_all(&vm);
+	table_row(&vm, "dirty logging on");
+	check(kvm_stat(&vm, "pages_2m") <= before - 32 &&
+	      hist_count("kvm_mmu_split_huge_page", "level:", -1) > 0,
+	      "dirty logging split the data slot: pages_2m %lld -> %lld",
+	      before, kvm_stat(&vm, "pages_2m"));
+	set_slot(&vm, 1, DATA_GPA, DATA_SIZE, vm.data, 0);
+	touch_all(&vm);
+	table_row(&vm, "dirty logging off");
+	check(pmp_stat(&vm, "collapse_deferred") == 1 && kvm_stat(&vm, "pages_2m") < before,
+	      "collapse left to the policy's ticks (pages_2m %lld)", kvm_stat(&vm, "pages_2m"));
+	for (t = 1; t <= 16; t++) {
+		if (ticks(&vm, 1))
+			die("tick");
+		touch_all(&vm);
+		if (kvm_stat(&vm, "pages_2m") >= before)
+			break;
+	}
+	after = kvm_stat(&vm, "pages_2m");
+	table_row(&vm, "after merge ticks");
+	check(after >= before && t <= 4, "2M restored (%lld) after %d ticks (bound 4)", after, t);
+	check((long long)vm_run(&vm, CMD_SUM, DATA_GPA, DATA_SIZE, 0) == 3 * DATA_PAGES + t * DATA_PAGES,
+	      "guest data intact through split and merge");
+	vm_destroy(&vm);
+}
+
+/* Shadow paging (kvm_amd npt=0): the guest rewrites a page table. */
+static void run_shadow(void)
+{
+	uint64_t i, rounds = 4096, want = 0, got;
+	struct vm vm;
+
+	hist_reset();
+	vm_create(&vm);
+	for (i = 0; i < 512; i++)
+		*(uint64_t *)(vm.data + (i << 12)) = i;
+	for (i = 0; i < rounds; i++)
+		want += (7 * i) & 511;
+	got = vm_run(&vm, CMD_SHADOW, PT_GPA, DATA_GPA, rounds);
+	table_header();
+	table_row(&vm, "npt=0 shadow");
+	check(got == want, "guest read %llu through its rewritten page table (want %llu)",
+	      (unsigned long long)got, (unsigned long long)want);
+	printf("# sync_yield hook: calls %lld yields %lld bails %lld; KVM mmu_unsync %lld\n",
+	       pmp_stat(&vm, "sync_yield_calls"), pmp_stat(&vm, "sync_yield_yields"),
+	       pmp_stat(&vm, "sync_yield_bails"), kvm_stat(&vm, "mmu_unsync"));
+	check(pmp_stat(&vm, "sync_yield_calls") > 0, "sync-yield hook called %lld times",
+	      pmp_stat(&vm, "sync_yield_calls"));
+	touch_all(&vm);
+	check((long long)vm_run(&vm, CMD_SUM, DATA_GPA, DATA_SIZE, 0) > 0, "guest touches its data");
+	vm_destroy(&vm);
+}
+
+static volatile int stop_switching;
+
+static void *switcher(void *arg)
+{
+	const char *dir = arg;
+	char path[512];
+	long n = 0;
+
+	snprintf(path, sizeof(path), "%s/policy", dir);
+	while (!stop_switching) {
+		int fd = open(path, O_WRONLY);
+
+		if (fd < 0)
+			break;		/* the directory is gone */
+		/* each write succeeds or fails as a whole; both are fine here */
+		n += write(fd, n & 1 ? "max_level=4k" : "max_level=1g", 12) == 12;
+		close(fd);
+	}
+	return (void *)n;
+}
+
+/* VMs destroyed while another thread switches their policy. */
+static void run_destroy_race(void)
+{
+	long long held0 = pages_held();
+	int i, ok = 1;
+
+	for (i = 0; i < 8; i++) {
+		pthread_t th;
+		struct vm vm;
+		void *n;
+
+		vm_create(&vm);
+		stop_switching = 0;
+		pthread_create(&th, NULL, switcher, vm.pmp_dir);
+		vm_run(&vm, CMD_TOUCH, DATA_GPA, DATA_SIZE / 8, 0);
+		vm_destroy(&vm);	/* while the thread writes */
+		usleep(1000);
+		stop_switching = 1;
+		pthread_join(th, &n);
+		ok &= (long)n > 0;
+	}
+	check(ok, "8 VMs destroyed during live policy switches");
+	check(pages_held() == held0, "no page reference left (%lld)", pages_held());
+}
+
+/* rmmod while a tracked VM lives is refused; after it is gone it works. */
+static void run_unload(void)
+{
+	struct vm vm;
+	int ret;
+
+	vm_create(&vm);
+	touch_all(&vm);
+	ret = syscall(SYS_delete_module, "pmem_policy", O_NONBLOCK);
+	check(ret == -1 && (errno == EBUSY || errno == EWOULDBLOCK),
+	      "unload refused while a VM lives (%s)", ret ? strerror(errno) : "unloaded!");
+	touch_all(&vm);
+	check((long long)vm_run(&vm, CMD_SUM, DATA_GPA, DATA_SIZE, 0) == 2 * DATA_PAGES,
+	      "VM unharmed by the refused unload");
+	vm_destroy(&vm);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s default|cap4k|cap2m|switch|badwrites|pin|dirty|"
+			"shadow|race|unload\n", argv[0]);
+		return 2;
+	}
+	scenario = argv[1];
+	if (!strcmp(scenario, "default"))
+		run_level(NULL, 1);
+	else if (!strcmp(scenario, "cap4k"))
+		run_level("max_level=4k", 0);
+	else if (!strcmp(scenario, "upstream"))
+		run_level("upstream", 1);
+	else if (!strcmp(scenario, "switch"))
+		run_switch();
+	else if (!strcmp(scenario, "badwrites"))
+		run_bad_writes();
+	else if (!strcmp(scenario, "pin"))
+		run_pin();
+	else if (!strcmp(scenario, "dirty"))
+		run_dirty();
+	else if (!strcmp(scenario, "shadow"))
+		run_shadow();
+	else if (!strcmp(scenario, "race"))
+		run_destroy_race();
+	else if (!strcmp(scenario, "unload"))
+		run_unload();
+	else
+		return 2;
+	printf("PMP-END %s: %d failures\n", scenario, failures);
+	return failures ? 1 : 0;
+}
