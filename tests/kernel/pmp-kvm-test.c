@@ -245,6 +245,12 @@ static void hist_reset(void)
 	hist_arm("kvm_mmu_split_huge_page", "level");
 }
 
+/* The VMM's own mappings, so that a test can give the memory back. */
+static struct {
+	void *addr;
+	size_t size;
+} maps[2];
+
 static void *map_huge(size_t size)
 {
 	uint8_t *p = mmap(NULL, size + 2 * MIB, PROT_READ | PROT_WRITE,
@@ -261,6 +267,8 @@ static void *map_huge(size_t size)
 	 * guest read-modify-write faults as a read first).
 	 */
 	memset(a, 0, size);
+	maps[size == LOW_SIZE].addr = p;
+	maps[size == LOW_SIZE].size = size + 2 * MIB;
 	return a;
 }
 
@@ -370,6 +378,39 @@ static void vm_create(struct vm *vm)
 		snprintf(vm->pmp_dir, sizeof(vm->pmp_dir), "(untracked)");
 }
 
+/*
+ * Free memory in kB: the buddy allocator's free pages plus those parked on
+ * the per-CPU lists (which hold freed THPs too), from /proc/zoneinfo.
+ */
+static long long free_kb(void)
+{
+	static char buf[1 << 16];
+	long long pages = 0;
+	char *p;
+
+	if (read_file("/proc/zoneinfo", buf, sizeof(buf)))
+		return -1;
+	for (p = buf; (p = strstr(p, "nr_free_pages ")); p++)
+		pages += strtoll(p + 14, NULL, 10);
+	for (p = buf; (p = strstr(p, "count: ")); p++)
+		pages += strtoll(p + 7, NULL, 10);
+	return pages * 4;
+}
+
+/*
+ * Unmap the guest memory: its pages are freed only if nobody holds a
+ * reference any more, which the free counts show without asking the module.
+ */
+static long long unmap_guest_memory(void)
+{
+	long long before = free_kb();
+	int i;
+
+	for (i = 0; i < 2; i++)
+		munmap(maps[i].addr, maps[i].size);
+	return free_kb() - before;
+}
+
 /* The last reference to the VM goes: KVM destroys it synchronously. */
 static void vm_destroy(struct vm *vm)
 {
@@ -477,6 +518,8 @@ static void run_level(const char *policy, int want_2m)
 
 	hist_reset();
 	vm_create(&vm);
+	if (!strcmp(scenario, "nopolicy"))
+		check(!strcmp(vm.pmp_dir, "(untracked)"), "no pmem_policy state for the VM");
 	if (policy)
 		check(!set_policy(&vm, policy), "policy \"%s\" accepted", policy);
 	touch_all(&vm);
@@ -496,6 +539,7 @@ static void run_level(const char *policy, int want_2m)
 		      pmp_stat(&vm, "max_level_lowered"));
 	}
 	vm_destroy(&vm);
+	printf("# unmapping the guest memory freed %lld kB\n", unmap_guest_memory());
 }
 
 /* Default policy first, then 4K from the next fault on. */
@@ -572,7 +616,7 @@ static void run_bad_writes(void)
 /* Pin on fault (module loaded with vm_type=sev). */
 static void run_pin(void)
 {
-	long long held0 = pages_held(), pinned, mapped, refs;
+	long long held0 = pages_held(), pinned, mapped, refs, freed;
 	struct vm vm;
 
 	hist_reset();
@@ -603,6 +647,9 @@ static void run_pin(void)
 	vm_destroy(&vm);
 	check(pages_held() == held0, "after VM destroy: page references back to %lld (now %lld)",
 	      held0, pages_held());
+	freed = unmap_guest_memory();
+	check(freed >= (long long)(DATA_SIZE >> 10), "unmapping the guest memory freed %lld kB",
+	      freed);
 }
 
 /* Dirty logging splits; off + merge=scan ticks restore 2M. */
@@ -740,12 +787,12 @@ static void run_unload(void)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s default|cap4k|cap2m|switch|badwrites|pin|dirty|"
-			"shadow|race|unload\n", argv[0]);
+		fprintf(stderr, "usage: %s nopolicy|default|cap4k|upstream|switch|badwrites|pin|"
+			"dirty|shadow|race|unload\n", argv[0]);
 		return 2;
 	}
 	scenario = argv[1];
-	if (!strcmp(scenario, "default"))
+	if (!strcmp(scenario, "default") || !strcmp(scenario, "nopolicy"))
 		run_level(NULL, 1);
 	else if (!strcmp(scenario, "cap4k"))
 		run_level("max_level=4k", 0);
