@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MIB (1ULL << 20)
 #define LOW_SIZE (2 * MIB)
 #define DATA_GPA (64 * MIB)
@@ -60,37 +61,37 @@ enum { CMD_TOUCH = 1, CMD_SUM = 2, CMD_SHADOW = 3 };
  */
 extern const unsigned char guest_start[], guest_end[];
 asm(".pushsection .rodata\n"
-    ".globl guest_start\n.globl guest_end\n"
-    "guest_start:\n"
-    "	cmp $1, %rax\n	je 10f\n"
-    "	cmp $2, %rax\n	je 20f\n"
-    "	cmp $3, %rax\n	je 30f\n"
-    "	jmp 90f\n"
+	".globl guest_start\n.globl guest_end\n"
+	"guest_start:\n"
+	"	cmp $1, %rax\n	je 10f\n"
+	"	cmp $2, %rax\n	je 20f\n"
+	"	cmp $3, %rax\n	je 30f\n"
+	"	jmp 90f\n"
     /* touch: add 1 to the first word of each page of [rdi, rdi + rsi) */
-    "10:	mov %rdi, %rcx\n	lea (%rdi,%rsi), %r8\n"
-    "11:	addq $1, (%rcx)\n	add $4096, %rcx\n	cmp %r8, %rcx\n	jb 11b\n"
-    "	jmp 90f\n"
+	"10:	mov %rdi, %rcx\n	lea (%rdi,%rsi), %r8\n"
+	"11:	addq $1, (%rcx)\n	add $4096, %rcx\n	cmp %r8, %rcx\n	jb 11b\n"
+	"	jmp 90f\n"
     /* sum: rbx = sum of the first words */
-    "20:	xor %r9, %r9\n	mov %rdi, %rcx\n	lea (%rdi,%rsi), %r8\n"
-    "21:	add (%rcx), %r9\n	add $4096, %rcx\n	cmp %r8, %rcx\n	jb 21b\n"
-    "	mov %r9, %rbx\n	jmp 90f\n"
+	"20:	xor %r9, %r9\n	mov %rdi, %rcx\n	lea (%rdi,%rsi), %r8\n"
+	"21:	add (%rcx), %r9\n	add $4096, %rcx\n	cmp %r8, %rcx\n	jb 21b\n"
+	"	mov %r9, %rbx\n	jmp 90f\n"
     /*
      * shadow: rdx rounds of: point PTE i%512 of the page table at rdi to
      * data page (7*i)%512 (base rsi), reload cr3, add the first word read
      * through the window.  Under shadow paging each PTE write unsyncs the
      * shadowed table and each cr3 reload syncs it (mmu_sync_children()).
      */
-    "30:	xor %r9, %r9\n	xor %r10, %r10\n"
-    "31:	mov %r10, %r11\n	and $511, %r11\n"
-    "	mov %r10, %rax\n	imul $7, %rax\n	and $511, %rax\n	shl $12, %rax\n"
-    "	add %rsi, %rax\n	or $3, %rax\n	mov %rax, (%rdi,%r11,8)\n"
-    "	mov %cr3, %rax\n	mov %rax, %cr3\n"
-    "	mov %r11, %rax\n	shl $12, %rax\n	add $0x40000000, %rax\n"
-    "	add (%rax), %r9\n	inc %r10\n	cmp %rdx, %r10\n	jb 31b\n"
-    "	mov %r9, %rbx\n"
-    "90:	out %al, $0x10\n	hlt\n	jmp 90b\n"
-    "guest_end:\n"
-    ".popsection\n");
+	"30:	xor %r9, %r9\n	xor %r10, %r10\n"
+	"31:	mov %r10, %r11\n	and $511, %r11\n"
+	"	mov %r10, %rax\n	imul $7, %rax\n	and $511, %rax\n	shl $12, %rax\n"
+	"	add %rsi, %rax\n	or $3, %rax\n	mov %rax, (%rdi,%r11,8)\n"
+	"	mov %cr3, %rax\n	mov %rax, %cr3\n"
+	"	mov %r11, %rax\n	shl $12, %rax\n	add $0x40000000, %rax\n"
+	"	add (%rax), %r9\n	inc %r10\n	cmp %rdx, %r10\n	jb 31b\n"
+	"	mov %r9, %rbx\n"
+	"90:	out %al, $0x10\n	hlt\n	jmp 90b\n"
+	"guest_end:\n"
+	".popsection\n");
 
 struct vm {
 	int kvm, fd, vcpu;
@@ -365,7 +366,11 @@ static void vm_create(struct vm *vm)
 	if (ioctl(vm->vcpu, KVM_GET_SREGS, &sregs))
 		die("KVM_GET_SREGS");
 	sregs.cs = code;
-	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
+	sregs.ds = data;
+	sregs.es = data;
+	sregs.fs = data;
+	sregs.gs = data;
+	sregs.ss = data;
 	sregs.cr0 = 0x80050033;		/* PG, WP, NE, ET, MP, PE */
 	sregs.cr3 = PML4_GPA;
 	sregs.cr4 = 0x20;		/* PAE */
@@ -442,6 +447,11 @@ static uint64_t vm_run(struct vm *vm, uint64_t cmd, uint64_t a, uint64_t b, uint
 	return regs.rbx;
 }
 
+static long long guest_sum(struct vm *vm)
+{
+	return (long long)vm_run(vm, CMD_SUM, DATA_GPA, DATA_SIZE, 0);
+}
+
 static void touch_all(struct vm *vm)
 {
 	vm_run(vm, CMD_TOUCH, DATA_GPA, DATA_SIZE, 0);
@@ -497,8 +507,8 @@ static void table_header(void)
 	printf("| %-22s | %7s | %8s | %8s | %8s | %8s | %7s | %6s | %6s |\n", "policy / step",
 	       "faults", "spte 4K", "spte 2M", "pages_4k", "pages_2m", "pinned", "splits",
 	       "merges");
-	printf("|%s|\n", "------------------------|---------|----------|----------|----------|"
-	       "----------|---------|--------|--------");
+	printf("|%s|%s|\n", "------------------------|---------|----------|----------|",
+	       "----------|----------|---------|--------|--------");
 }
 
 static void table_row(struct vm *vm, const char *what)
@@ -523,7 +533,7 @@ static void run_level(const char *policy, int want_2m)
 	if (policy)
 		check(!set_policy(&vm, policy), "policy \"%s\" accepted", policy);
 	touch_all(&vm);
-	check((long long)vm_run(&vm, CMD_SUM, DATA_GPA, DATA_SIZE, 0) == DATA_PAGES,
+	check(guest_sum(&vm) == DATA_PAGES,
 	      "guest sums its %lld touched pages", DATA_PAGES);
 	table_header();
 	table_row(&vm, policy ? policy : "(default)");
@@ -581,7 +591,7 @@ static void run_bad_writes(void)
 
 	vm_create(&vm);
 	get_policy(&vm, before, sizeof(before));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		ret = set_policy(&vm, bad[i]);
 		get_policy(&vm, after, sizeof(after));
 		if (ret != -EINVAL || strcmp(before, after)) {
@@ -595,8 +605,8 @@ static void run_bad_writes(void)
 	get_policy(&vm, after, sizeof(after));
 	check(ok && ret == -EINVAL && !strcmp(before, after),
 	      "%zu bad policy writes -> -EINVAL, policy unchanged",
-	      sizeof(bad) / sizeof(bad[0]) + 1);
-	check(pmp_stat(&vm, "policy_refused") == (long long)(sizeof(bad) / sizeof(bad[0])),
+	      ARRAY_SIZE(bad) + 1);
+	check(pmp_stat(&vm, "policy_refused") == (long long)(ARRAY_SIZE(bad)),
 	      "refusals counted (%lld)", pmp_stat(&vm, "policy_refused"));
 	{
 		char path[512];
@@ -609,7 +619,7 @@ static void run_bad_writes(void)
 		check(!strncmp(after, "ok", 2), "core invariants hold: %.*s", 2, after);
 	}
 	touch_all(&vm);
-	check((long long)vm_run(&vm, CMD_SUM, DATA_GPA, DATA_SIZE, 0) == DATA_PAGES, "guest still runs");
+	check(guest_sum(&vm) == DATA_PAGES, "guest still runs");
 	vm_destroy(&vm);
 }
 
@@ -689,7 +699,7 @@ static void run_dirty(void)
 	after = kvm_stat(&vm, "pages_2m");
 	table_row(&vm, "after merge ticks");
 	check(after >= before && t <= 4, "2M restored (%lld) after %d ticks (bound 4)", after, t);
-	check((long long)vm_run(&vm, CMD_SUM, DATA_GPA, DATA_SIZE, 0) == 3 * DATA_PAGES + t * DATA_PAGES,
+	check(guest_sum(&vm) == 3 * DATA_PAGES + t * DATA_PAGES,
 	      "guest data intact through split and merge");
 	vm_destroy(&vm);
 }
@@ -717,11 +727,11 @@ static void run_shadow(void)
 	check(pmp_stat(&vm, "sync_yield_calls") > 0, "sync-yield hook called %lld times",
 	      pmp_stat(&vm, "sync_yield_calls"));
 	touch_all(&vm);
-	check((long long)vm_run(&vm, CMD_SUM, DATA_GPA, DATA_SIZE, 0) > 0, "guest touches its data");
+	check(guest_sum(&vm) > 0, "guest touches its data");
 	vm_destroy(&vm);
 }
 
-static volatile int stop_switching;
+static int stop_switching;
 
 static void *switcher(void *arg)
 {
@@ -730,7 +740,7 @@ static void *switcher(void *arg)
 	long n = 0;
 
 	snprintf(path, sizeof(path), "%s/policy", dir);
-	while (!stop_switching) {
+	while (!__atomic_load_n(&stop_switching, __ATOMIC_RELAXED)) {
 		int fd = open(path, O_WRONLY);
 
 		if (fd < 0)
@@ -754,12 +764,12 @@ static void run_destroy_race(void)
 		void *n;
 
 		vm_create(&vm);
-		stop_switching = 0;
+		__atomic_store_n(&stop_switching, 0, __ATOMIC_RELAXED);
 		pthread_create(&th, NULL, switcher, vm.pmp_dir);
 		vm_run(&vm, CMD_TOUCH, DATA_GPA, DATA_SIZE / 8, 0);
 		vm_destroy(&vm);	/* while the thread writes */
 		usleep(1000);
-		stop_switching = 1;
+		__atomic_store_n(&stop_switching, 1, __ATOMIC_RELAXED);
 		pthread_join(th, &n);
 		ok &= (long)n > 0;
 	}
@@ -779,7 +789,7 @@ static void run_unload(void)
 	check(ret == -1 && (errno == EBUSY || errno == EWOULDBLOCK),
 	      "unload refused while a VM lives (%s)", ret ? strerror(errno) : "unloaded!");
 	touch_all(&vm);
-	check((long long)vm_run(&vm, CMD_SUM, DATA_GPA, DATA_SIZE, 0) == 2 * DATA_PAGES,
+	check(guest_sum(&vm) == 2 * DATA_PAGES,
 	      "VM unharmed by the refused unload");
 	vm_destroy(&vm);
 }
