@@ -5,7 +5,7 @@
 # /usr/src/pmem_policy-VERSION (dkms.conf at the top) and run "dkms add".
 # Then: dkms build pmem_policy/VERSION && dkms install pmem_policy/VERSION.
 #
-# usage: kshim/scripts/dkms-add.sh [SRCDIR]   (default /usr/src)
+# usage: dkms-add.sh [SRCDIR]   (default /usr/src)
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/kshim/dkms.conf")

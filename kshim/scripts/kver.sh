@@ -19,7 +19,9 @@ for d in /usr/src/linux-headers-*-amd64; do
 done
 v=$(printf '%s\n' $best | sort -V | tail -n 1)
 if [ -z "$v" ]; then
-	echo "kver.sh: no linux-headers-*-amd64$([ $need_image = 1 ] && echo ' with a matching /boot/vmlinuz') installed" >&2
+	what="linux-headers-*-amd64"
+	[ $need_image = 1 ] && what="$what with a matching /boot/vmlinuz"
+	echo "kver.sh: no $what installed" >&2
 	exit 1
 fi
 echo "$v"
