@@ -99,9 +99,10 @@ $(TEST_BIN): $(TEST_SRC) $(wildcard tests/*/*.h) $(LIB_A)
 		$(SAN) $(shell pkg-config --cflags check) -o $@ $(TEST_SRC) $(LIB_A) \
 		$(shell pkg-config --libs check)
 
-$(DEMO_BIN): tools/pmp-demo.c $(LIB_A)
+# The demo is the replay engine's (mk/replay.mk) over the built-in workloads.
+$(DEMO_BIN): tools/pmp-demo.c $(REPLAY_SRC) $(REPLAY_HDR) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude $(SAN) -o $@ $< $(LIB_A)
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude -Itools $(SAN) -o $@ $< $(REPLAY_SRC) $(LIB_A)
 
 # Debian packages: installed when run as root, else the command is printed.
 deps:
@@ -158,7 +159,7 @@ fuzz:
 
 demo: deps-build
 	$(MAKE) $(DEMO_BIN)
-	$(DEMO_BIN)
+	$(DEMO_BIN) $(B)/demo
 
 install: lib
 	install -d $(DESTDIR)$(INCLUDEDIR)/pmem_policy $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)

@@ -73,6 +73,28 @@ ir() { # kind size order
 	echo "size; the 1 TiB VM's state (75 MB) misses the caches on small ranges."
 	echo
 	"$build/bench/bench_range" ${quick:+--quick}
+	echo
+	echo "## Replay throughput"
+	echo
+	echo "pmp-replay's engine (tools/replay/) on one core: events per second replaying a"
+	echo "large generated trace held in memory under one policy (target: 10 million),"
+	echo "against baselines on the same events in the same process. The replay of an"
+	echo "event includes the core's calls, applying their actions to the leaf model and"
+	echo "the oracle (docs/replay.md). Then every built-in workload, scaled up: merge"
+	echo "ticks scan up to 4,096 2 MiB ranges each, so the scan work per event shows how"
+	echo "much of a replay is the core's background worker; merge=none never scans."
+	echo
+	"$build/bench/bench_replay" --throughput ${quick:+--quick}
+	echo
+	echo "## Coverage per merge strategy"
+	echo
+	echo "Share of guest memory under 2 MiB-or-larger leaves at the end of each built-in"
+	echo "workload (and, in parentheses, averaged over the run) with the recommended"
+	echo "preset and each merge strategy, against the oracle: the most any policy could"
+	echo "have mapped huge given only the hard constraints (docs/replay.md)."
+	echo "Deterministic: the same on every machine."
+	echo
+	"$build/bench/bench_replay" --coverage
 } > "$out.tmp"
 mv "$out.tmp" "$out"
 cat "$out"

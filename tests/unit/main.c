@@ -6,6 +6,7 @@
 #include "helpers.h"
 
 Suite *trace_suite(void);	/* tests/unit/test_trace.c */
+Suite *replay_suite(void);	/* tests/unit/test_replay.c */
 
 int main(void)
 {
@@ -22,6 +23,7 @@ int main(void)
 	srunner_add_suite(sr, inval_suite());
 	srunner_add_suite(sr, hostile_suite());
 	srunner_add_suite(sr, trace_suite());
+	srunner_add_suite(sr, replay_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The MMU leaf model (leaves.h).  Action semantics are those of mmu.h:
+ * ranges name "every leaf intersecting [gfn, gfn + npages)", so a zap takes
+ * a crossing huge leaf whole, and a 4 KiB MAP inside a huge leaf splits it
+ * (KVM does that itself, e.g. for an NX exec fault).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "leaves.h"
+
+#define CHUNK 512ULL
+#define GIANT (512ULL * 512ULL)
+
+int lv_init(struct leaves *lv, uint64_t pages)
+{
+	memset(lv, 0, sizeof(*lv));
+	lv->giants = (pages + GIANT - 1) / GIANT;
+	lv->chunks = lv->giants * 512;
+	lv->pages = lv->chunks * CHUNK;
+	lv->bits = calloc(lv->pages / 64, sizeof(uint64_t));
+	lv->chunk = calloc(lv->chunks, 1);
+	lv->giant = calloc(lv->giants, 1);
+	if (!lv->bits || !lv->chunk || !lv->giant) {
+		lv_free(lv);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void lv_free(struct leaves *lv)
+{
+	free(lv->bits);
+	free(lv->chunk);
+	free(lv->giant);
+	memset(lv, 0, sizeof(*lv));
+}
+
+int lv_level(const struct leaves *lv, uint64_t gfn, bool *present)
+{
+	uint8_t g, c;
+
+	*present = false;
+	if (gfn >= lv->pages)
+		return 0;
+	g = lv->giant[gfn / GIANT];
+	if (g & LV_LEAF) {
+		*present = !(g & LV_BLOCKED);
+		return PMP_LEVEL_1G;
+	}
+	c = lv->chunk[gfn / CHUNK];
+	if (c & LV_LEAF) {
+		*present = !(c & LV_BLOCKED);
+		return PMP_LEVEL_2M;
+	}
+	if (!(lv->bits[gfn / 64] >> (gfn % 64) & 1))
+		return 0;
+	*present = !(c & LV_SMALL_BLOCKED);
+	return PMP_LEVEL_4K;
+}
+
+/* Set or clear the 4 KiB bits of [lo, hi) and keep n4k exact. */
+static void set_bits(struct leaves *lv, uint64_t lo, uint64_t hi, bool on)
+{
+	if (hi - lo == 1) {	/* a 4 KiB fault or zap: most actions */
+		uint64_t *w = &lv->bits[lo / 64], bit = 1ULL << (lo % 64);
+
+		lv->n4k += on ? !(*w & bit) : 0;
+		lv->n4k -= on ? 0 : !!(*w & bit);
+		*w = on ? *w | bit : *w & ~bit;
+		return;
+	}
+	while (lo < hi) {
+		uint64_t w = lo / 64, first = lo % 64;
+		uint64_t n = hi - lo < 64 - first ? hi - lo : 64 - first;
+		uint64_t mask = (n == 64 ? ~0ULL : ((1ULL << n) - 1)) << first;
+		uint64_t old = lv->bits[w];
+
+		lv->bits[w] = on ? old | mask : old & ~mask;
+		if (on)
+			lv->n4k += (uint64_t)__builtin_popcountll(~old & mask);
+		else
+			lv->n4k -= (uint64_t)__builtin_popcountll(old & mask);
+		lo += n;
+	}
+}
+
+static bool chunk_has_small(const struct leaves *lv, uint64_t c)
+{
+	const uint64_t *w = &lv->bits[c * CHUNK / 64];
+	unsigned int i;
+
+	for (i = 0; i < CHUNK / 64; i++)
+		if (w[i])
+			return true;
+	return false;
+}
+
+/* A 1 GiB leaf becomes 512 2 MiB leaves, which keep its blocked state. */
+static void split_giant(struct leaves *lv, uint64_t g, bool keep_blocked)
+{
+	uint8_t state = LV_LEAF | (keep_blocked ? (lv->giant[g] & LV_BLOCKED) : 0);
+	uint64_t c;
+
+	lv->giant[g] = 0;
+	lv->n1g--;
+	for (c = g * 512; c < (g + 1) * 512; c++)
+		lv->chunk[c] = state;
+	lv->n2m += 512;
+}
+
+/* A 2 MiB leaf becomes 512 4 KiB leaves, likewise. */
+static void split_chunk(struct leaves *lv, uint64_t c, bool keep_blocked)
+{
+	bool blocked = keep_blocked && (lv->chunk[c] & LV_BLOCKED);
+
+	lv->chunk[c] = blocked ? LV_SMALL_BLOCKED : 0;
+	lv->n2m--;
+	set_bits(lv, c * CHUNK, (c + 1) * CHUNK, true);
+}
+
+/* Remove every leaf intersecting [lo, hi): huge ones whole. */
+static void zap(struct leaves *lv, uint64_t lo, uint64_t hi)
+{
+	uint64_t g, c;
+
+	for (g = lo / GIANT; g <= (hi - 1) / GIANT; g++) {
+		if (lv->giant[g] & LV_LEAF) {
+			lv->giant[g] = 0;
+			lv->n1g--;
+		}
+	}
+	set_bits(lv, lo, hi, false);
+	for (c = lo / CHUNK; c <= (hi - 1) / CHUNK; c++) {
+		if (lv->chunk[c] & LV_LEAF) {
+			lv->chunk[c] = 0;
+			lv->n2m--;
+		} else if ((lv->chunk[c] & LV_SMALL_BLOCKED) && !chunk_has_small(lv, c)) {
+			lv->chunk[c] = 0;
+		}
+	}
+}
+
+/* Split leaves larger than @target intersecting [lo, hi); DEMOTE names one level. */
+static void split(struct leaves *lv, uint64_t lo, uint64_t hi, int target, int only)
+{
+	uint64_t g, c;
+
+	if (target < PMP_LEVEL_1G && (!only || only == PMP_LEVEL_1G))
+		for (g = lo / GIANT; g <= (hi - 1) / GIANT; g++)
+			if (lv->giant[g] & LV_LEAF)
+				split_giant(lv, g, !only);
+	if (target < PMP_LEVEL_2M && (!only || only == PMP_LEVEL_2M))
+		for (c = lo / CHUNK; c <= (hi - 1) / CHUNK; c++)
+			if (lv->chunk[c] & LV_LEAF)
+				split_chunk(lv, c, !only);
+}
+
+/* Install one leaf at @level over its aligned range, replacing what is there. */
+static void map(struct leaves *lv, uint64_t gfn, int level)
+{
+	uint64_t g = gfn / GIANT, c = gfn / CHUNK, i;
+
+	if (level < PMP_LEVEL_1G && (lv->giant[g] & LV_LEAF))
+		split_giant(lv, g, true);
+	if (level < PMP_LEVEL_2M && (lv->chunk[c] & LV_LEAF))
+		split_chunk(lv, c, true);
+	if (level == PMP_LEVEL_4K) {
+		set_bits(lv, gfn, gfn + 1, true);
+		return;
+	}
+	if (level == PMP_LEVEL_2M) {
+		set_bits(lv, c * CHUNK, (c + 1) * CHUNK, false);
+		lv->n2m += !(lv->chunk[c] & LV_LEAF);
+		lv->chunk[c] = LV_LEAF;
+		return;
+	}
+	set_bits(lv, g * GIANT, (g + 1) * GIANT, false);
+	for (i = g * 512; i < (g + 1) * 512; i++) {
+		lv->n2m -= lv->chunk[i] & LV_LEAF;
+		lv->chunk[i] = 0;
+	}
+	lv->n1g += !(lv->giant[g] & LV_LEAF);
+	lv->giant[g] = LV_LEAF;
+}
+
+/* BLOCK/UNBLOCK the leaves of exactly @level intersecting [lo, hi). */
+static void block(struct leaves *lv, uint64_t lo, uint64_t hi, int level, bool on)
+{
+	uint64_t i;
+
+	if (level == PMP_LEVEL_1G) {
+		for (i = lo / GIANT; i <= (hi - 1) / GIANT; i++)
+			if (lv->giant[i] & LV_LEAF)
+				lv->giant[i] = on ? LV_LEAF | LV_BLOCKED : LV_LEAF;
+		return;
+	}
+	for (i = lo / CHUNK; i <= (hi - 1) / CHUNK; i++) {
+		if (lv->giant[i / 512] & LV_LEAF)
+			continue;
+		if (level == PMP_LEVEL_2M && (lv->chunk[i] & LV_LEAF))
+			lv->chunk[i] = on ? LV_LEAF | LV_BLOCKED : LV_LEAF;
+		else if (level == PMP_LEVEL_4K && !(lv->chunk[i] & LV_LEAF) && chunk_has_small(lv, i))
+			lv->chunk[i] = on ? LV_SMALL_BLOCKED : 0;
+	}
+}
+
+void lv_apply(struct leaves *lv, const struct pmp_action *a)
+{
+	uint64_t lo = a->gfn, hi = a->gfn + a->npages;
+
+	if (!a->npages || lo >= lv->pages)
+		return;
+	if (hi > lv->pages)
+		hi = lv->pages;
+	switch (a->type) {
+	case PMP_ACT_ZAP:
+	case PMP_ACT_INVALIDATE:
+		zap(lv, lo, hi);
+		break;
+	case PMP_ACT_SPLIT:
+		split(lv, lo, hi, a->level, 0);
+		break;
+	case PMP_ACT_DEMOTE:
+		split(lv, lo, hi, a->level - 1, a->level);
+		break;
+	case PMP_ACT_PROMOTE:
+		map(lv, lo & ~(PMP_LEVEL_PAGES(a->level) - 1), a->level);
+		break;
+	case PMP_ACT_MAP:
+		map(lv, lo, a->level);
+		break;
+	case PMP_ACT_BLOCK:
+	case PMP_ACT_UNBLOCK:
+		block(lv, lo, hi, a->level, a->type == PMP_ACT_BLOCK);
+		break;
+	default:
+		break;	/* PIN, UNPIN, TRACK, FLUSH: no leaf changes */
+	}
+}

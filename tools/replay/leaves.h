@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * pmp-replay: a model of the leaves of one MMU, kept by applying the
+ * actions the core returns, so coverage is measured on what a real MMU
+ * would hold and not read back from the core's own mirror (the tests
+ * compare the two).
+ *
+ * Three levels as KVM has them: a bit per 4 KiB page, a byte per 2 MiB
+ * chunk and a byte per 1 GiB range.  A blocked leaf (TDH.MEM.RANGE.BLOCK,
+ * or a merge tick's block) is still there but not present: an access to it
+ * faults.  Leaf counts are kept as actions apply, so coverage is O(1) to
+ * read; every action costs O(pages it names / 64).
+ */
+#ifndef PMP_REPLAY_LEAVES_H
+#define PMP_REPLAY_LEAVES_H
+
+#include <pmem_policy/pmem_policy.h>
+
+struct leaves {
+	uint64_t pages, chunks, giants;
+	uint64_t *bits;		/* a 4 KiB leaf maps the page */
+	uint8_t *chunk;		/* LV_* per 2 MiB */
+	uint8_t *giant;		/* LV_* per 1 GiB */
+	uint64_t n4k, n2m, n1g;	/* leaves of each size */
+};
+
+/* Per chunk or giant: a leaf of that size, blocked, or its 4 KiB leaves blocked. */
+#define LV_LEAF		0x1
+#define LV_BLOCKED	0x2
+#define LV_SMALL_BLOCKED 0x4
+
+/* @pages rounded up to 1 GiB.  0 or -ENOMEM. */
+int lv_init(struct leaves *lv, uint64_t pages);
+void lv_free(struct leaves *lv);
+
+/* Level of the leaf covering @gfn (0: none); *@present says it is not blocked. */
+int lv_level(const struct leaves *lv, uint64_t gfn, bool *present);
+
+/* Apply one action the core returned (PIN, TRACK, FLUSH change no leaf). */
+void lv_apply(struct leaves *lv, const struct pmp_action *a);
+
+/* Pages under 2 MiB-or-larger leaves, and under 1 GiB leaves. */
+static inline uint64_t lv_huge_pages(const struct leaves *lv)
+{
+	return lv->n2m * 512 + lv->n1g * 512 * 512;
+}
+
+static inline uint64_t lv_giant_pages(const struct leaves *lv)
+{
+	return lv->n1g * 512 * 512;
+}
+
+#endif /* PMP_REPLAY_LEAVES_H */

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * pmp-replay: run a trace or a built-in workload under several policies
+ * side by side (docs/replay.md).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "policies.h"
+#include "report.h"
+#include "svg.h"
+#include "traceio.h"
+
+/* Inputs this large get a progress bar (when stderr is a terminal). */
+#define LARGE_BYTES (64ULL << 20)
+#define LARGE_EVENTS (2ULL << 20)
+
+static const char usage[] =
+	"usage: pmp-replay [--policy A,B,...] [--json] [--svg FILE] [--trace-out FILE]\n"
+	"                  [--check N] (TRACE | - | --workload NAME[:key=value,...])\n"
+	"       pmp-replay --list\n"
+	"Policies are presets (upstream, tdx-series, recommended) or policy strings;\n"
+	"a preset name starts the next policy. Default: upstream,tdx-series,recommended.\n";
+
+struct sink {
+	struct replay *r;
+	struct trace_writer *out;	/* --trace-out */
+	struct progress *pg;		/* by events, for workloads */
+	bool failed;			/* the replay refused an event: r->error says why */
+};
+
+static int to_replay(void *ctx, const struct pmp_trace_event *ev)
+{
+	struct sink *s = ctx;
+	int err;
+
+	if (s->out && (err = trace_write(s->out, ev))) {
+		snprintf(s->r->error, sizeof(s->r->error), "--trace-out: %s", strerror(-err));
+		s->failed = true;
+		return err;
+	}
+	progress_add(s->pg, 1);
+	err = replay_event(s->r, ev);
+	s->failed = err != 0;
+	return err;
+}
+
+static int count_event(void *ctx, const struct pmp_trace_event *ev)
+{
+	(void)ev;
+	++*(uint64_t *)ctx;
+	return 0;
+}
+
+static void list(void)
+{
+	const struct workload *w;
+	unsigned int i, k;
+
+	for (i = 0; (w = wl_get(i)); i++) {
+		printf("%s: %s\n", w->name, w->summary);
+		for (k = 0; k < w->nr_params; k++)
+			printf("  %-16s %-20llu %s\n", w->params[k].key,
+			       (unsigned long long)w->params[k].def, w->params[k].what);
+	}
+	printf("(docs/workloads.md: what each models and where its numbers come from)\n");
+}
+
+struct args {
+	struct policy_list pol;
+	const char *workload, *trace, *svg, *trace_out;
+	bool json;
+	uint32_t check;
+};
+
+/* 0, 1 to exit 0 (--list, --help), or 2 for a usage error. */
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'p' }, { "workload", required_argument, NULL, 'w' },
+		{ "json", no_argument, NULL, 'j' }, { "svg", required_argument, NULL, 's' },
+		{ "trace-out", required_argument, NULL, 'o' }, { "check", required_argument, NULL, 'c' },
+		{ "list", no_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[600];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "p:w:js:o:c:lh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (policy_list_add(&a->pol, optarg, err, sizeof(err))) {
+				fprintf(stderr, "pmp-replay: --policy: %s\n", err);
+				return 2;
+			}
+			break;
+		case 'w':
+			a->workload = optarg;
+			break;
+		case 'j':
+			a->json = true;
+			break;
+		case 's':
+			a->svg = optarg;
+			break;
+		case 'o':
+			a->trace_out = optarg;
+			break;
+		case 'c':
+			a->check = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'l':
+			list();
+			return 1;
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
+		default:
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		a->trace = argv[optind++];
+	if (optind < argc || !a->workload == !a->trace) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (!a->pol.n)
+		policy_list_add(&a->pol, "upstream,tdx-series,recommended", err, sizeof(err));
+	return 0;
+}
+
+/* Replay the input; 0 or 1 with the message printed. */
+static int replay_input(const struct args *a, struct replay *r, struct rp_input *in)
+{
+	struct trace_writer out = { 0 };
+	struct progress pg = { 0 };
+	struct sink s = { .r = r };
+	uint64_t values[WL_MAX_PARAMS];
+	const struct workload *w;
+	char err[400];
+	int ret;
+
+	if (a->trace_out && !(out.f = fopen(a->trace_out, "w"))) {
+		fprintf(stderr, "pmp-replay: %s: %s\n", a->trace_out, strerror(errno));
+		return 1;
+	}
+	s.out = out.f ? &out : NULL;
+	if (a->workload) {
+		if (wl_parse(a->workload, &w, values, err, sizeof(err))) {
+			fprintf(stderr, "pmp-replay: --workload: %s\n", err);
+			return 1;
+		}
+		in->name = w->name;
+		in->workload = true;
+		in->params = strchr(a->workload, ':') ? strchr(a->workload, ':') + 1 : "";
+		if (isatty(2)) {	/* the bar needs the total: generating is cheap */
+			uint64_t n = 0;
+
+			wl_run(w, values, count_event, &n);
+			progress_start(&pg, n, LARGE_EVENTS);
+			s.pg = &pg;
+		}
+		ret = wl_run(w, values, to_replay, &s);
+		if (ret)
+			snprintf(err, sizeof(err), "%s: %s", w->name,
+				 s.failed ? r->error : strerror(-ret));
+	} else {
+		FILE *f = strcmp(a->trace, "-") ? fopen(a->trace, "r") : stdin;
+		struct stat st;
+
+		in->name = strcmp(a->trace, "-") ? a->trace : "<stdin>";
+		in->params = "";
+		if (!f) {
+			fprintf(stderr, "pmp-replay: %s: %s\n", a->trace, strerror(errno));
+			return 1;
+		}
+		if (!fstat(fileno(f), &st) && S_ISREG(st.st_mode))
+			progress_start(&pg, (uint64_t)st.st_size, LARGE_BYTES);
+		ret = trace_read(f, in->name, to_replay, &s, &pg, err, sizeof(err));
+		/* parse and read errors come with their message; the replay's from it */
+		if (ret && s.failed)
+			snprintf(err, sizeof(err), "%s: %s", in->name, r->error);
+		if (f != stdin)
+			fclose(f);
+	}
+	progress_end(&pg);
+	if (out.f && fclose(out.f) && !ret)
+		ret = -EIO;
+	if (!ret && replay_finish(r))
+		snprintf(err, sizeof(err), "%s: %s", in->name, r->error), ret = -EINVAL;
+	if (ret) {
+		fprintf(stderr, "pmp-replay: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+/* The first event each policy rejected, and an oracle passed (a bug). */
+static void warnings(const struct replay *r, const struct rp_input *in)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nr_runs; i++)
+		if (r->runs[i].first_invalid)
+			fprintf(stderr, "pmp-replay: %s: under %s, event %llu (%s) was rejected: %s\n",
+				in->name, r->runs[i].label,
+				(unsigned long long)r->runs[i].first_invalid_event,
+				pmp_trace_type_name(r->runs[i].first_invalid_type),
+				pmp_strerror(r->runs[i].first_invalid));
+	if (r->oracle_exceeded)
+		fprintf(stderr, "pmp-replay: %s: a policy passed the oracle at %llu samples "
+			"(a replay bug: please report)\n", in->name,
+			(unsigned long long)r->oracle_exceeded);
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = { 0 };
+	struct rp_opts opts = { 0 };
+	struct rp_input in = { 0 };
+	struct replay r;
+	int ret = parse_args(argc, argv, &a);
+
+	if (ret)
+		return ret == 1 ? 0 : 2;
+	opts.check_every = a.check;
+	if (replay_init(&r, a.pol.policy, a.pol.labels, a.pol.n, &opts)) {
+		fprintf(stderr, "pmp-replay: %s\n", r.error);
+		return 1;
+	}
+	ret = replay_input(&a, &r, &in);
+	if (!ret) {
+		warnings(&r, &in);
+		if (a.json)
+			report_json(stdout, &in, &r);
+		else
+			report_table(stdout, &in, &r);
+	}
+	if (!ret && a.svg) {
+		struct svg_panel p = { .title = in.name, .r = &r };
+		FILE *f = fopen(a.svg, "w");
+
+		if (f)
+			svg_write(f, &p, 1);
+		if (!f || fclose(f)) {
+			fprintf(stderr, "pmp-replay: %s: %s\n", a.svg, strerror(errno));
+			ret = 1;
+		}
+	}
+	replay_free(&r);
+	return ret || fflush(stdout) ? 1 : 0;
+}

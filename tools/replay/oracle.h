@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * pmp-replay: the oracle, an upper bound on the guest memory any policy
+ * could have mapped with 2 MiB-or-larger leaves at a point of the trace,
+ * given only the hard constraints (docs/replay.md has the definition).
+ *
+ * It follows the events, never the core: per page the private attribute,
+ * the guest's acceptance and each VTL's protections; per 2 MiB whether
+ * the guest touched it and the largest host folio a fault there reported.
+ * Events mark the chunks they change; oracle_pages() re-evaluates only
+ * those, so following a trace costs O(1) per fault.
+ */
+#ifndef PMP_REPLAY_ORACLE_H
+#define PMP_REPLAY_ORACLE_H
+
+#include <pmem_policy/pmem_policy.h>
+#include <pmem_policy/trace.h>
+#include "slots.h"
+
+struct oracle {
+	uint32_t vm_type;
+	uint64_t pages, chunks, giants;
+	uint16_t *attr;		/* OA_* per page */
+	uint8_t *chunk;		/* OC_* per chunk */
+	uint8_t *order;		/* largest folio order a fault reported, OR_UNKNOWN if none */
+	uint16_t *sig;		/* an eligible chunk's attributes, for 1 GiB uniformity */
+	uint8_t *giant_order;
+	uint8_t *giant_dirty;
+	uint64_t *giant_pages;	/* what each 1 GiB range contributes */
+	uint16_t mask;		/* attributes that must be uniform under a leaf */
+	uint64_t total;
+	bool torn_down;
+	struct rp_slots *slots;
+};
+
+#define OR_UNKNOWN 0xff
+
+/* Sized by the VM event.  0 or -ENOMEM. */
+int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_slots *slots);
+void oracle_free(struct oracle *o);
+
+/*
+ * Follow one event, before the slot table changes (@ev's old slot is still
+ * there for delete and move) and again after (@after true).
+ */
+void oracle_event(struct oracle *o, const struct pmp_trace_event *ev, bool after);
+
+/* Pages the oracle maps huge now. */
+uint64_t oracle_pages(struct oracle *o);
+
+#endif /* PMP_REPLAY_ORACLE_H */

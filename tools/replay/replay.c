@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The replay (replay.h): every event goes to the oracle, the memslot table
+ * and each policy's engine in turn, and coverage is sampled every @stride
+ * events into a bounded buffer.  When the buffer fills, every other point
+ * goes and the stride doubles, so any trace length gives at most
+ * RP_SAMPLES equally spaced points, and the same input always the same ones.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "replay.h"
+
+static int fail(struct replay *r, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int replay_init(struct replay *r, const struct pmp_policy *policies, const char *const *labels,
+		unsigned int n, const struct rp_opts *opts)
+{
+	unsigned int i;
+
+	memset(r, 0, sizeof(*r));
+	if (opts)
+		r->opts = *opts;
+	r->stride = 1;
+	r->runs = calloc(n, sizeof(*r->runs));
+	r->sample_size = sizeof(struct rp_sample) + n * sizeof(uint64_t);
+	r->samples = calloc(RP_SAMPLES, r->sample_size);
+	if (!r->runs || !r->samples)
+		return fail(r, -ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		if (pmp_policy_validate(&policies[i]))
+			return fail(r, -EINVAL, "policy %s is not valid", labels[i]);
+		if (run_init(&r->runs[i], labels[i], &policies[i]))
+			return fail(r, -ENOMEM, "out of memory");
+		r->nr_runs = i + 1;
+	}
+	return 0;
+}
+
+void replay_free(struct replay *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nr_runs; i++)
+		run_free(&r->runs[i]);
+	free(r->runs);
+	free(r->samples);
+	free(r->fault_order);
+	oracle_free(&r->oracle);
+	memset(r, 0, sizeof(*r));
+}
+
+static struct rp_sample *sample_at(struct replay *r, unsigned int i)
+{
+	return (struct rp_sample *)(void *)(r->samples + (size_t)i * r->sample_size);
+}
+
+/* Append the coverage now; a policy above the oracle is a replay bug, counted. */
+static void take_sample(struct replay *r)
+{
+	struct rp_sample *s = sample_at(r, r->nr_samples++);
+	unsigned int i;
+
+	s->event = r->events;
+	s->mem = r->slots.pages;
+	s->oracle = oracle_pages(&r->oracle);
+	for (i = 0; i < r->nr_runs; i++) {
+		s->huge[i] = lv_huge_pages(&r->runs[i].lv);
+		r->oracle_exceeded += s->huge[i] > s->oracle;
+	}
+}
+
+static void sample(struct replay *r)
+{
+	unsigned int i;
+
+	if (r->nr_samples && sample_at(r, r->nr_samples - 1)->event == r->events)
+		return;
+	if (r->nr_samples == RP_SAMPLES) {
+		/* points were taken at multiples of the stride: keep those of twice it */
+		unsigned int kept = 0;
+
+		r->stride *= 2;
+		for (i = 0; i < RP_SAMPLES; i++)
+			if (!(sample_at(r, i)->event % r->stride))
+				memcpy(sample_at(r, kept++), sample_at(r, i), r->sample_size);
+		r->nr_samples = kept;
+		if (r->events % r->stride)
+			return;
+	}
+	take_sample(r);
+}
+
+/* The state the run ends in, before teardown empties the MMU. */
+static void end_state(struct replay *r)
+{
+	unsigned int i;
+
+	if (r->ended)
+		return;
+	r->ended = true;
+	/* the last point is the end state, whatever the stride */
+	if (r->nr_samples == RP_SAMPLES)
+		r->nr_samples--;
+	if (!r->nr_samples || sample_at(r, r->nr_samples - 1)->event != r->events)
+		take_sample(r);
+	r->oracle_end = sample_at(r, r->nr_samples - 1)->oracle;
+	r->mem_end = r->slots.pages;
+	for (i = 0; i < r->nr_runs; i++) {
+		r->runs[i].c.huge_end = lv_huge_pages(&r->runs[i].lv);
+		r->runs[i].c.giant_end = lv_giant_pages(&r->runs[i].lv);
+	}
+}
+
+static int first_event(struct replay *r, const struct pmp_trace_event *ev)
+{
+	unsigned int i;
+	int err;
+
+	if (ev->type != PMP_TR_VM)
+		return fail(r, -EINVAL, "event 1 is a %s, not the VM", pmp_trace_type_name(ev->type));
+	r->vm_event = *ev;
+	r->have_vm = true;
+	err = oracle_init(&r->oracle, ev, &r->slots);
+	if (!err) {
+		r->fault_order = malloc(r->oracle.chunks);
+		err = r->fault_order ? 0 : -ENOMEM;
+	}
+	if (err)
+		return fail(r, err, "out of memory for a VM of %llu pages",
+			    (unsigned long long)ev->gfn_end);
+	memset(r->fault_order, OR_UNKNOWN, r->oracle.chunks);
+	for (i = 0; i < r->nr_runs; i++) {
+		err = run_vm(&r->runs[i], ev);
+		if (err)
+			return fail(r, err, "the VM (%llu pages, type %u, %u vCPUs, %u VTLs): %s",
+				    (unsigned long long)ev->gfn_end, ev->vm_type, ev->nr_vcpus,
+				    ev->nr_vtls, pmp_strerror(err));
+	}
+	r->events = 1;
+	return 0;
+}
+
+int replay_event(struct replay *r, const struct pmp_trace_event *ev)
+{
+	unsigned int i;
+	int err;
+
+	if (ev->type >= PMP_TR_NR)
+		return fail(r, -EINVAL, "event %llu: unknown type %u",
+			    (unsigned long long)r->events + 1, ev->type);
+	if (!r->have_vm)
+		return first_event(r, ev);
+	if (ev->type == PMP_TR_VM)
+		return fail(r, -EINVAL, "event %llu: a second VM", (unsigned long long)r->events + 1);
+	if (r->ended)
+		return fail(r, -EINVAL, "event %llu: %s after teardown",
+			    (unsigned long long)r->events + 1, pmp_trace_type_name(ev->type));
+	if (ev->type == PMP_TR_TEARDOWN)
+		end_state(r);
+	oracle_event(&r->oracle, ev, false);
+	slots_event(&r->slots, ev);
+	oracle_event(&r->oracle, ev, true);
+	if (ev->type == PMP_TR_FAULT && ev->gfn < r->oracle.pages && ev->level >= PMP_LEVEL_4K &&
+	    ev->level <= PMP_LEVEL_1G)
+		r->fault_order[ev->gfn / 512] = (uint8_t)(9 * (ev->level - 1));
+	for (i = 0; i < r->nr_runs; i++) {
+		err = run_event(&r->runs[i], r, ev);
+		if (err)
+			return fail(r, err, "event %llu: %s", (unsigned long long)r->events + 1,
+				    pmp_strerror(err));
+	}
+	r->events++;
+	for (i = 0; r->opts.check_every && !(r->events % r->opts.check_every) && i < r->nr_runs; i++)
+		if (pmp_vm_check(r->runs[i].vm))
+			return fail(r, -EUCLEAN, "event %llu: pmp_vm_check failed under %s",
+				    (unsigned long long)r->events, r->runs[i].label);
+	if (!r->ended && !(r->events % r->stride))
+		sample(r);
+	return 0;
+}
+
+int replay_sink(void *r, const struct pmp_trace_event *ev)
+{
+	return replay_event(r, ev);
+}
+
+int replay_finish(struct replay *r)
+{
+	unsigned int i;
+
+	if (!r->have_vm)
+		return fail(r, -EINVAL, "no events: a trace starts with its VM");
+	end_state(r);
+	for (i = 0; i < r->nr_runs; i++) {
+		if (pmp_vm_check(r->runs[i].vm))
+			return fail(r, -EUCLEAN, "pmp_vm_check failed at the end under %s",
+				    r->runs[i].label);
+		pmp_vm_stats(r->runs[i].vm, &r->runs[i].st);
+	}
+	return 0;
+}

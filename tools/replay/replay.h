@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * pmp-replay's engine: one stream of trace events (a trace file or a
+ * built-in workload) driven through the core under several policies side
+ * by side, in lockstep, so a trace is read once whatever the number of
+ * policies and stdin works.  docs/replay.md describes what each event
+ * does and what every figure means.
+ */
+#ifndef PMP_REPLAY_H
+#define PMP_REPLAY_H
+
+#include <stdio.h>
+#include <pmem_policy/pmem_policy.h>
+#include <pmem_policy/trace.h>
+#include "leaves.h"
+#include "oracle.h"
+#include "slots.h"
+
+/* Coverage points kept per run: when full, every other one goes and the stride doubles. */
+#define RP_SAMPLES 256
+/* Longest policy label kept. */
+#define RP_LABEL 96
+
+/* One point of the coverage curves, after event @event. */
+struct rp_sample {
+	uint64_t event;
+	uint64_t mem;		/* pages in memslots */
+	uint64_t oracle;	/* pages the oracle maps huge */
+	uint64_t huge[];	/* per run: pages under 2 MiB-or-larger leaves */
+};
+
+/* What one policy did, beyond the core's own struct pmp_stats. */
+struct rp_counts {
+	uint64_t events[PMP_TR_NR];	/* events seen, by type */
+	uint64_t refused[PMP_TR_NR];	/* the core refused cleanly (-EBUSY, -ENOMEM, -EAGAIN) */
+	uint64_t invalid[PMP_TR_NR];	/* the core rejected the event's arguments */
+	uint64_t faults[4];		/* faults taken, by the level mapped */
+	uint64_t faults_avoided;	/* the access found a present leaf: no fault */
+	uint64_t faults_blocked;	/* taken only because a merge tick blocked the leaf */
+	uint64_t faults_implied;	/* an ACCEPT's own EPT violation (docs/replay.md) */
+	uint64_t promotes_tick, promotes_fault, promotes_accept;
+	uint64_t merge_blocks;		/* chunks a merge tick blocked */
+	uint64_t pinned, unpinned;	/* pages */
+	uint64_t inval, inval_pages, inval_whole;	/* INVALIDATEs; of whole 2M+ folios */
+	uint64_t flushes;		/* FLUSH and TRACK actions */
+	uint64_t wlock_actions;		/* actions changing existing leaves */
+	uint64_t huge_end, giant_end;	/* pages under 2M+ / 1G leaves before teardown */
+};
+
+/* One policy's engine. */
+struct rp_run {
+	char label[RP_LABEL];
+	struct pmp_policy policy;
+	void *mem;
+	struct pmp_vm *vm;
+	struct leaves lv;
+	uint8_t *folio_cap;		/* per chunk: largest folio order left after punches */
+	uint8_t *giant_split;		/* per 1 GiB: a punch split its folio (cap <= 2 MiB) */
+	struct pmp_actions acts;
+	int origin;			/* where promotes come from: RP_FROM_* */
+	struct rp_counts c;
+	struct pmp_stats st;		/* the core's counters, read at the end */
+	int first_invalid;		/* errno of the first rejected event, 0 if none */
+	uint64_t first_invalid_event;
+	uint8_t first_invalid_type;
+};
+
+struct rp_opts {
+	uint32_t check_every;	/* pmp_vm_check() every this many events; 0 never */
+};
+
+struct replay {
+	unsigned int nr_runs;
+	struct rp_run *runs;
+	struct rp_opts opts;
+	struct pmp_trace_event vm_event;	/* the VM line */
+	bool have_vm, ended;
+	struct rp_slots slots;
+	struct oracle oracle;
+	uint8_t *fault_order;	/* per chunk: folio order the last fault reported */
+	uint64_t events;
+	uint64_t stride;	/* events between samples */
+	unsigned int nr_samples;
+	size_t sample_size;
+	unsigned char *samples;	/* RP_SAMPLES struct rp_sample of sample_size bytes */
+	uint64_t oracle_end, mem_end;	/* before teardown */
+	uint64_t oracle_exceeded;	/* samples where a run passed the oracle (a bug) */
+	char error[256];
+};
+
+/* @n policies, each with its label.  0, or -ENOMEM/-EINVAL with @r->error set. */
+int replay_init(struct replay *r, const struct pmp_policy *policies, const char *const *labels,
+		unsigned int n, const struct rp_opts *opts);
+void replay_free(struct replay *r);
+
+/* Feed one event to every policy.  0, or a negative errno with @r->error set. */
+int replay_event(struct replay *r, const struct pmp_trace_event *ev);
+
+/* replay_event() as a wl_sink_fn (workload.h): @r is the struct replay. */
+int replay_sink(void *r, const struct pmp_trace_event *ev);
+
+/* After the last event: the final sample and the counters.  0 or -errno. */
+int replay_finish(struct replay *r);
+
+/* The @i-th coverage point. */
+static inline const struct rp_sample *replay_sample(const struct replay *r, unsigned int i)
+{
+	return (const struct rp_sample *)(const void *)(r->samples + (size_t)i * r->sample_size);
+}
+
+/* Share of @part in @whole in hundredths of a percent (integers keep output exact). */
+static inline uint64_t rp_bp(uint64_t part, uint64_t whole)
+{
+	return whole ? (part * 10000 + whole / 2) / whole : 0;
+}
+
+/* --- one policy's engine (run.c) --- */
+
+enum { RP_FROM_OTHER, RP_FROM_TICK, RP_FROM_FAULT, RP_FROM_ACCEPT };
+
+int run_init(struct rp_run *run, const char *label, const struct pmp_policy *p);
+void run_free(struct rp_run *run);
+/* The VM event: lay out the VM.  0 or -errno. */
+int run_vm(struct rp_run *run, const struct pmp_trace_event *vm);
+/* Any other event.  0, or -errno for a failure of the replay itself (not of the event). */
+int run_event(struct rp_run *run, struct replay *r, const struct pmp_trace_event *ev);
+
+#endif /* PMP_REPLAY_H */

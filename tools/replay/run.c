@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * One policy's engine: each trace event becomes the core calls KVM or the
+ * VMM would make, and the actions they return are applied to the leaf
+ * model and counted.  docs/replay.md gives the mapping event by event.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "replay.h"
+
+#define ACTS_FIRST 4096U
+#define ACTS_MAX (1U << 22)
+#define MAX_SLOTS_GEO RP_MAX_SLOTS
+#define NO_LIMIT 18		/* folio_cap: punches have not split the folio */
+
+int run_init(struct rp_run *run, const char *label, const struct pmp_policy *p)
+{
+	memset(run, 0, sizeof(*run));
+	snprintf(run->label, sizeof(run->label), "%s", label);
+	run->policy = *p;
+	run->acts.cap = ACTS_FIRST;
+	run->acts.buf = calloc(ACTS_FIRST, sizeof(*run->acts.buf));
+	return run->acts.buf ? 0 : -ENOMEM;
+}
+
+void run_free(struct rp_run *run)
+{
+	free(run->acts.buf);
+	free(run->mem);
+	free(run->folio_cap);
+	free(run->giant_split);
+	lv_free(&run->lv);
+	memset(run, 0, sizeof(*run));
+}
+
+int run_vm(struct rp_run *run, const struct pmp_trace_event *vm)
+{
+	struct pmp_geometry geo = { .sz = sizeof(geo), .gfn_end = vm->gfn_end,
+				    .max_slots = MAX_SLOTS_GEO, .nr_vcpus = vm->nr_vcpus,
+				    .nr_vtls = vm->nr_vtls, .vm_type = vm->vm_type };
+	uint64_t bytes;
+	int err = pmp_vm_bound(&geo, &bytes);
+
+	if (err)
+		return err;
+	run->mem = aligned_alloc(64, (bytes + 63) & ~63ULL);
+	if (!run->mem)
+		return -ENOMEM;
+	err = pmp_vm_init(run->mem, bytes, &geo, &run->policy, &run->vm);
+	if (!err)
+		err = lv_init(&run->lv, vm->gfn_end);
+	if (!err) {
+		run->folio_cap = malloc(run->lv.chunks);
+		run->giant_split = calloc(run->lv.giants, 1);
+		if (!run->folio_cap || !run->giant_split)
+			err = -ENOMEM;
+		else
+			memset(run->folio_cap, NO_LIMIT, run->lv.chunks);
+	}
+	return err;
+}
+
+static int grow(struct rp_run *run)
+{
+	struct pmp_action *buf;
+
+	if (run->acts.cap >= ACTS_MAX)
+		return -ENOSPC;
+	buf = realloc(run->acts.buf, 2 * run->acts.cap * sizeof(*buf));
+	if (!buf)
+		return -ENOMEM;
+	run->acts.buf = buf;
+	run->acts.cap *= 2;
+	return 0;
+}
+
+/* Call the core with an empty action array, growing it while it is too small. */
+#define CORE(run, call) ({ \
+	int _err; \
+	do { \
+		(run)->acts.nr = 0; \
+		_err = (call); \
+	} while (_err == -ENOSPC && grow(run) == 0); \
+	_err; \
+})
+
+/* A punch frees folios: a partly freed one is split for good (as tests/sim does). */
+static void folio_split(struct rp_run *run, uint64_t lo, uint64_t hi)
+{
+	uint64_t c, g;
+
+	if (hi > run->lv.pages)
+		hi = run->lv.pages;
+	for (g = lo / (512 * 512); g <= (hi - 1) / (512 * 512); g++) {
+		if (run->giant_split[g])
+			continue;	/* its 1 GiB folio already fell apart */
+		run->giant_split[g] = 1;
+		for (c = g * 512; c < (g + 1) * 512; c++)
+			if (run->folio_cap[c] > 9)
+				run->folio_cap[c] = 9;
+	}
+	for (c = lo / 512; c <= (hi - 1) / 512; c++)
+		run->folio_cap[c] = lo <= c * 512 && hi >= (c + 1) * 512 ? 9 : 0;
+}
+
+static void count_action(struct rp_run *run, const struct pmp_action *a)
+{
+	uint64_t folio = 1ULL << a->order;
+
+	switch (a->type) {
+	case PMP_ACT_PIN:
+		run->c.pinned += a->npages;
+		return;
+	case PMP_ACT_UNPIN:
+		run->c.unpinned += a->npages;
+		return;
+	case PMP_ACT_FLUSH:
+	case PMP_ACT_TRACK:
+		run->c.flushes++;
+		return;
+	case PMP_ACT_MAP:
+		return;
+	case PMP_ACT_INVALIDATE:
+		run->c.inval++;
+		run->c.inval_pages += a->npages;
+		/* whole huge folios: what lets the host free them and keep its direct map */
+		if (a->order >= 9 && !(a->gfn & (folio - 1)) && !(a->npages & (folio - 1)))
+			run->c.inval_whole++;
+		folio_split(run, a->gfn, a->gfn + a->npages);
+		break;
+	case PMP_ACT_PROMOTE:
+		if (run->origin == RP_FROM_TICK)
+			run->c.promotes_tick++;
+		else if (run->origin == RP_FROM_ACCEPT)
+			run->c.promotes_accept++;
+		else
+			run->c.promotes_fault++;
+		break;
+	case PMP_ACT_BLOCK:
+		/* a tick under merge=blocked only blocks; other blocks are split/promote steps */
+		if (run->origin == RP_FROM_TICK && run->policy.merge == PMP_MERGE_BLOCKED)
+			run->c.merge_blocks++;
+		break;
+	default:
+		break;
+	}
+	run->c.wlock_actions++;	/* ZAP, SPLIT, BLOCK, UNBLOCK, DEMOTE, PROMOTE, INVALIDATE */
+}
+
+static void note_invalid(struct rp_run *run, const struct replay *r, unsigned int type, int err)
+{
+	run->c.invalid[type]++;
+	if (!run->first_invalid) {
+		run->first_invalid = err;
+		run->first_invalid_event = r->events + 1;
+		run->first_invalid_type = (uint8_t)type;
+	}
+}
+
+/* What a call's result means for the report; actions apply only on success. */
+static void outcome(struct rp_run *run, const struct replay *r, unsigned int type, int err)
+{
+	uint32_t i;
+
+	if (err == -EBUSY || err == -ENOMEM || err == -EAGAIN) {
+		run->c.refused[type]++;
+		return;
+	}
+	if (err < 0) {
+		note_invalid(run, r, type, err);
+		return;
+	}
+	for (i = 0; i < run->acts.nr; i++) {
+		lv_apply(&run->lv, &run->acts.buf[i]);
+		count_action(run, &run->acts.buf[i]);
+	}
+}
+
+/*
+ * The guest accesses f->gfn.  A present leaf serves it without a fault,
+ * unless it is a huge leaf KVM mapped non-executable (nx_huge_pages) and
+ * the access executes.  A blocked leaf faults: that fault is the price of
+ * merge=blocked.
+ */
+static void access(struct rp_run *run, const struct replay *r, const struct pmp_fault *f,
+		   unsigned int type)
+{
+	bool present, now_present;
+	int have = lv_level(&run->lv, f->gfn, &present), level, err;
+
+	if (present && !(have > PMP_LEVEL_4K && (f->flags & PMP_FAULT_EXEC) &&
+			 run->policy.nx_huge_pages)) {
+		run->c.faults_avoided++;
+		return;
+	}
+	level = pmp_max_level(run->vm, f, NULL);
+	if (level < 0) {
+		note_invalid(run, r, type, level);
+		return;
+	}
+	run->origin = RP_FROM_FAULT;
+	err = CORE(run, pmp_map(run->vm, f, level, &run->acts));
+	outcome(run, r, type, err);
+	if (!err) {
+		/* by the leaf the fault ended up with (a blocked range may promote) */
+		run->c.faults[lv_level(&run->lv, f->gfn, &now_present)]++;
+		run->c.faults_blocked += have && !present;
+	}
+}
+
+/* The host folio order a fault sees: what the trace says, less what punches split. */
+static uint8_t backing(const struct rp_run *run, const struct replay *r, uint64_t gfn,
+		       unsigned int order)
+{
+	uint8_t cap = run->folio_cap[gfn / 512], seen = r->fault_order[gfn / 512];
+
+	/* no fault reported this range's folio: guest_memfd's largest today, 2 MiB */
+	if (order == OR_UNKNOWN)
+		order = seen == OR_UNKNOWN ? 9 : seen;
+	return (uint8_t)(order < cap ? order : cap);
+}
+
+static void fault_event(struct rp_run *run, const struct replay *r,
+			const struct pmp_trace_event *ev)
+{
+	struct pmp_fault f = { .gfn = ev->gfn, .slot = ev->slot, .flags = ev->flags,
+			       .vcpu = ev->vcpu, .vtl = ev->vtl };
+
+	if (ev->level < PMP_LEVEL_4K || ev->level > PMP_LEVEL_1G || ev->gfn >= run->lv.pages) {
+		note_invalid(run, r, PMP_TR_FAULT, -EINVAL);
+		return;
+	}
+	/* shared pages of a guest_memfd slot live in the VMM's memory, which punches spare */
+	if (!(ev->flags & PMP_FAULT_PRIVATE) && ev->slot < RP_MAX_SLOTS && r->slots.used[ev->slot] &&
+	    (r->slots.slot[ev->slot].flags & PMP_SLOT_GUEST_MEMFD))
+		f.backing_order = (uint8_t)(9U * (ev->level - 1U));
+	else
+		f.backing_order = backing(run, r, ev->gfn, 9U * (ev->level - 1U));
+	access(run, r, &f, PMP_TR_FAULT);
+}
+
+/*
+ * TDG.MEM.PAGE.ACCEPT / PVALIDATE of a page no present leaf maps takes an
+ * EPT violation first, which carries the accept level: replay it, then the
+ * accept.
+ */
+static void accept_event(struct rp_run *run, struct replay *r, const struct pmp_trace_event *ev)
+{
+	struct pmp_page_attrs at;
+	bool present;
+	int slot;
+
+	if (ev->gfn < run->lv.pages && ev->level >= PMP_LEVEL_4K && ev->level <= PMP_LEVEL_1G &&
+	    !(lv_level(&run->lv, ev->gfn, &present) && present) &&
+	    (slot = slots_find(&r->slots, ev->gfn)) >= 0 && !pmp_get_attrs(run->vm, ev->gfn, &at)) {
+		struct pmp_fault f = { .gfn = ev->gfn, .slot = (uint32_t)slot,
+				       .flags = at.private ? PMP_FAULT_PRIVATE : 0,
+				       .backing_order = backing(run, r, ev->gfn, OR_UNKNOWN),
+				       .accept_level = ev->level };
+
+		run->c.faults_implied++;
+		access(run, r, &f, PMP_TR_ACCEPT);
+	}
+	run->origin = RP_FROM_ACCEPT;
+	outcome(run, r, PMP_TR_ACCEPT, CORE(run, pmp_accept(run->vm, ev->gfn, ev->level, &run->acts)));
+}
+
+/* SEV's launch (KVM_MEMORY_ENCRYPT_REG_REGION) registers each memslot's memory. */
+static void slot_add(struct rp_run *run, const struct replay *r, const struct pmp_trace_event *ev)
+{
+	struct pmp_slot s = { .base_gfn = ev->gfn, .npages = ev->npages, .userspace_addr = ev->uaddr,
+			      .gmem_offset = ev->gmem_offset, .flags = ev->flags };
+	int err;
+
+	run->acts.nr = 0;
+	err = pmp_slot_create(run->vm, ev->slot, &s);
+	outcome(run, r, PMP_TR_SLOT_ADD, err);
+	if (err || r->vm_event.vm_type != PMP_VM_SEV || run->policy.pin != PMP_PIN_LAUNCH)
+		return;
+	run->origin = RP_FROM_OTHER;
+	outcome(run, r, PMP_TR_SLOT_ADD,
+		CORE(run, pmp_pin_range(run->vm, ev->gfn, ev->npages, &run->acts)));
+}
+
+/* A memslot that goes or moves is zapped first, for that reason (no unpin). */
+static void slot_change(struct rp_run *run, const struct replay *r,
+			const struct pmp_trace_event *ev)
+{
+	bool del = ev->type == PMP_TR_SLOT_DELETE;
+	struct pmp_slot s;
+	int err = pmp_slot_get(run->vm, ev->slot, &s);
+
+	if (err) {
+		note_invalid(run, r, ev->type, err);
+		return;
+	}
+	run->origin = RP_FROM_OTHER;
+	outcome(run, r, ev->type, CORE(run, pmp_zap(run->vm, del ? PMP_ZAP_SLOT_DELETE :
+						    PMP_ZAP_SLOT_MOVE, s.base_gfn, s.npages,
+						    &run->acts)));
+	run->acts.nr = 0;
+	err = del ? pmp_slot_delete(run->vm, ev->slot) : pmp_slot_move(run->vm, ev->slot, ev->gfn);
+	outcome(run, r, ev->type, err);
+}
+
+static void teardown(struct rp_run *run, const struct replay *r)
+{
+	uint64_t cursor = 0;
+	int err;
+
+	run->origin = RP_FROM_OTHER;
+	do {
+		run->acts.nr = 0;
+		err = pmp_teardown(run->vm, &cursor, &run->acts);
+		outcome(run, r, PMP_TR_TEARDOWN, err < 0 ? err : 0);
+	} while (err == 1);
+}
+
+int run_event(struct rp_run *run, struct replay *r, const struct pmp_trace_event *ev)
+{
+	struct pmp_vm *vm = run->vm;
+	uint64_t i;
+
+	run->c.events[ev->type]++;
+	run->origin = RP_FROM_OTHER;
+	switch (ev->type) {
+	case PMP_TR_SLOT_ADD:
+		slot_add(run, r, ev);
+		break;
+	case PMP_TR_SLOT_DELETE:
+	case PMP_TR_SLOT_MOVE:
+		slot_change(run, r, ev);
+		break;
+	case PMP_TR_FAULT:
+		fault_event(run, r, ev);
+		break;
+	case PMP_TR_SPTE:
+		break;	/* what the recorded kernel did; the replay decides for itself */
+	case PMP_TR_CONVERT:
+		outcome(run, r, ev->type, CORE(run, pmp_convert(vm, ev->gfn, ev->npages,
+								ev->flags & PMP_TR_PRIVATE,
+								&run->acts)));
+		break;
+	case PMP_TR_PUNCH:
+		outcome(run, r, ev->type,
+			CORE(run, pmp_punch(vm, ev->gfn, ev->npages, NULL, &run->acts)));
+		break;
+	case PMP_TR_ACCEPT:
+		accept_event(run, r, ev);
+		break;
+	case PMP_TR_VTL_PROT:
+		outcome(run, r, ev->type, CORE(run, pmp_vtl_protect(vm, ev->vtl, ev->gfn, ev->npages,
+								    ev->prot, &run->acts)));
+		break;
+	case PMP_TR_DIRTY_LOG:
+		outcome(run, r, ev->type, CORE(run, pmp_dirty_log(vm, ev->slot, ev->flags & PMP_TR_ON,
+								  &run->acts)));
+		break;
+	case PMP_TR_ZAP:
+		outcome(run, r, ev->type, CORE(run, pmp_zap(vm, ev->reason, ev->gfn, ev->npages,
+							    &run->acts)));
+		break;
+	case PMP_TR_TICK:
+		for (i = 0; i < ev->npages; i++) {
+			run->origin = RP_FROM_TICK;
+			outcome(run, r, ev->type, CORE(run, pmp_merge_tick(vm, &run->acts)));
+		}
+		break;
+	case PMP_TR_TEARDOWN:
+		teardown(run, r);
+		break;
+	default:
+		note_invalid(run, r, PMP_TR_VM, -EINVAL);
+		break;
+	}
+	return 0;
+}

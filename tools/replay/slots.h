@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * pmp-replay: the memslots of the traced VM, as the events describe them.
+ * Policy-independent, so the replay keeps one table for all its policies
+ * and the oracle: it finds the slot of an ACCEPT's implied fault and sums
+ * the guest memory coverage is a share of.
+ */
+#ifndef PMP_REPLAY_SLOTS_H
+#define PMP_REPLAY_SLOTS_H
+
+#include <pmem_policy/pmem_policy.h>
+#include <pmem_policy/trace.h>
+
+/* Slot ids a trace may use (KVM's are below 32768; VMMs use a few dozen). */
+#define RP_MAX_SLOTS 512
+
+struct rp_slots {
+	struct pmp_slot slot[RP_MAX_SLOTS];
+	bool used[RP_MAX_SLOTS];
+	uint64_t pages;		/* guest memory: pages in all slots */
+	uint32_t nr_ids;	/* ids in use are below this */
+	int hint;		/* the slot slots_find() found last */
+};
+
+/* Apply a SLOT_ADD, SLOT_DELETE, SLOT_MOVE or DIRTY_LOG event. */
+void slots_event(struct rp_slots *s, const struct pmp_trace_event *ev);
+
+/* The slot holding @gfn, or -1.  O(1) when it is the last one found, else O(ids). */
+int slots_find(struct rp_slots *s, uint64_t gfn);
+
+#endif /* PMP_REPLAY_SLOTS_H */

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Trace files in and out (traceio.h).  Reading never holds more than one
+ * buffer of the file: the core's parser keeps the partial line.
+ */
+#include <errno.h>
+#include <unistd.h>
+#include "traceio.h"
+
+#define CHUNK_BYTES 65536
+#define BAR 40
+
+void progress_start(struct progress *p, uint64_t total, uint64_t large)
+{
+	p->on = total >= large && isatty(STDERR_FILENO);
+	p->total = total ? total : 1;
+	p->done = 0;
+	p->shown = ~0U;
+}
+
+void progress_add(struct progress *p, uint64_t units)
+{
+	unsigned int pct, i;
+
+	if (!p || !p->on)
+		return;
+	p->done += units;
+	pct = (unsigned int)(p->done >= p->total ? 100 : p->done * 100 / p->total);
+	if (pct == p->shown)
+		return;
+	p->shown = pct;
+	fputs("\r[", stderr);
+	for (i = 0; i < BAR; i++)
+		fputc(i < pct * BAR / 100 ? '#' : ' ', stderr);
+	fprintf(stderr, "] %3u%%", pct);
+}
+
+void progress_end(struct progress *p)
+{
+	if (p && p->on && p->shown != ~0U)
+		fputs("\r\033[K", stderr);	/* leave the terminal as it was */
+	if (p)
+		p->on = false;
+}
+
+static int parse_error(const char *name, const struct pmp_trace_error *e, char *err,
+		       size_t errlen)
+{
+	snprintf(err, errlen, "%s:%llu:%u: %s", name, (unsigned long long)e->line, e->column,
+		 e->message);
+	return -EINVAL;
+}
+
+int trace_read(FILE *f, const char *name, wl_sink_fn sink, void *ctx, struct progress *pg,
+	       char *err, size_t errlen)
+{
+	static char buf[CHUNK_BYTES];
+	struct pmp_trace_parser p;
+	struct pmp_trace_event ev;
+	struct pmp_trace_error e;
+	size_t n, pos, used;
+	int ret;
+
+	pmp_trace_parser_init(&p);
+	do {
+		n = fread(buf, 1, sizeof(buf), f);
+		if (!n && ferror(f)) {
+			snprintf(err, errlen, "%s: read error", name);
+			return -EIO;
+		}
+		/* n == 0 is the end of input: the parser takes a last unterminated line */
+		for (pos = 0; pos < n || !n;) {
+			ret = pmp_trace_feed(&p, buf + pos, n - pos, &used, &ev, &e);
+			if (ret < 0)
+				return parse_error(name, &e, err, errlen);
+			pos += used;
+			if (!ret && !n)
+				break;
+			if (ret && (ret = sink(ctx, &ev)) != 0)
+				return ret;
+		}
+		progress_add(pg, n);
+	} while (n);
+	return 0;
+}
+
+int trace_write(void *writer, const struct pmp_trace_event *ev)
+{
+	struct trace_writer *w = writer;
+	char line[PMP_TRACE_MAX_LINE + 2];
+	int len;
+
+	if (!w->started) {
+		w->started = true;
+		if (fputs(pmp_trace_header(), w->f) == EOF)
+			return -EIO;
+	}
+	len = pmp_trace_format(ev, line, sizeof(line));
+	if (len < 0)
+		return len;
+	return fwrite(line, 1, (size_t)len, w->f) == (size_t)len ? 0 : -EIO;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * pmp-replay: reading trace files through the core's streaming parser,
+ * writing events as trace text, and a progress bar for long inputs.
+ */
+#ifndef PMP_REPLAY_TRACEIO_H
+#define PMP_REPLAY_TRACEIO_H
+
+#include <stdio.h>
+#include "workload.h"
+
+/* A progress bar on stderr; inactive (all calls no-ops) unless started. */
+struct progress {
+	bool on;
+	uint64_t total, done;
+	unsigned int shown;	/* percent last drawn */
+};
+
+/* Draw a bar for @total units when stderr is a terminal and @total >= @large. */
+void progress_start(struct progress *p, uint64_t total, uint64_t large);
+void progress_add(struct progress *p, uint64_t units);
+void progress_end(struct progress *p);
+
+/*
+ * Feed every event of the trace in @f to @sink.  0; -EINVAL with @err
+ * "NAME:LINE:COLUMN: message" for a malformed trace; -EIO; or the first
+ * error the sink returned (its own message is the sink's business).
+ * @pg, if not NULL, advances by bytes read.
+ */
+int trace_read(FILE *f, const char *name, wl_sink_fn sink, void *ctx, struct progress *pg,
+	       char *err, size_t errlen);
+
+/* A sink writing trace text: the header before the first event. */
+struct trace_writer {
+	FILE *f;
+	bool started;
+};
+
+int trace_write(void *writer, const struct pmp_trace_event *ev);
+
+#endif /* PMP_REPLAY_TRACEIO_H */
