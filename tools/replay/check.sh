@@ -3,9 +3,10 @@
 #
 # check-replay: pmp-replay as a user runs it.  The same input twice gives
 # byte-identical table, JSON and SVG; a workload written as a trace and
-# replayed from the file (and from stdin) gives the same table; every
-# built-in workload runs under pmp_vm_check(); bad policies, workloads and
-# traces fail with the documented messages.  (The engine's invariants, the
+# replayed from the file (and from stdin) gives the same table; recorded
+# traces replay with nothing rejected; every built-in workload runs under
+# pmp_vm_check(); bad policies, workloads and traces fail with the
+# documented messages.  (The engine's invariants, the
 # oracle bound and JSON syntax are in the Check suite, tests/unit/
 # test_replay.c.)
 #
@@ -41,6 +42,15 @@ for w in tdx-boot sev-boot punch-storm; do
 	cmp "$dir/$w.mem" "$dir/$w.stdin" || fail "$w: stdin replays differently"
 done
 
+# Traces recorded on /dev/kvm (tests/data/): replayed with no event rejected.
+for t in "$(dirname "$0")"/../../tests/data/*.trace.gz; do
+	[ -f "$t" ] || continue
+	gzip -dc "$t" | "$bin" - > "$dir/recorded.txt" 2> "$dir/recorded.err" ||
+		fail "$t: $(cat "$dir/recorded.err")"
+	[ -s "$dir/recorded.err" ] && fail "$t: $(cat "$dir/recorded.err")"
+	grep -Eq '^events invalid +- +0 +0 +0$' "$dir/recorded.txt" || fail "$t: invalid events"
+done
+
 # Every workload under every preset, with pmp_vm_check() every 997 events.
 for w in $("$bin" --list | sed -n 's/^\([a-z0-9-]*\): .*/\1/p'); do
 	"$bin" --workload "$w" --check 997 > "$dir/checked.txt" 2> "$dir/checked.err" ||
@@ -74,4 +84,4 @@ expect 1 'novm.trace:2:1: missing vm line' "$bin" "$dir/novm.trace"
 expect 1 'No such file' "$bin" "$dir/absent.trace"
 "$bin" --list > "$dir/list" || fail "--list"
 grep -q '^punch-storm:' "$dir/list" || fail "--list lacks punch-storm"
-echo "check-replay: determinism, round trips, 7 workloads under pmp_vm_check, error paths: ok"
+echo "check-replay: determinism, round trips, recorded traces, every workload under pmp_vm_check, error paths: ok"
