@@ -29,8 +29,11 @@ static int run(const struct workload *w, struct replay *r)
 
 	for (i = 0; i < NR_PRESETS; i++)
 		pmp_policy_preset(&p[i], presets[i]);
-	if (replay_init(r, p, presets, NR_PRESETS, NULL) ||
-	    wl_parse(w->name, &w, values, err, sizeof(err))) {
+	if (wl_parse(w->name, &w, values, err, sizeof(err))) {
+		fprintf(stderr, "pmp-demo: %s\n", err);
+		return 1;
+	}
+	if (replay_init(r, p, presets, NR_PRESETS, NULL)) {
 		fprintf(stderr, "pmp-demo: %s: %s\n", w->name, r->error);
 		return 1;
 	}

@@ -190,6 +190,7 @@ void report_table(FILE *f, const struct rp_input *in, const struct replay *r)
 {
 	char what[160];
 	unsigned int i;
+	bool blank;
 
 	report_describe(r, what, sizeof(what));
 	fprintf(f, "%s%s%s%s: %s\n", in->workload ? "workload " : "", in->name,
@@ -198,10 +199,12 @@ void report_table(FILE *f, const struct rp_input *in, const struct replay *r)
 		fputc('\n', f);
 		table_block(f, r, i, r->nr_runs - i < COLS ? r->nr_runs - i : COLS);
 	}
-	for (i = 0; i < r->nr_runs; i++)
-		if (!fits(r->runs[i].label))
-			fprintf(f, "%sP%u = %s\n", i == 0 || fits(r->runs[i - 1].label) ? "\n" : "",
-				i + 1, r->runs[i].label);
+	for (i = 0, blank = true; i < r->nr_runs; i++) {
+		if (fits(r->runs[i].label))
+			continue;
+		fprintf(f, "%sP%u = %s\n", blank ? "\n" : "", i + 1, r->runs[i].label);
+		blank = false;
+	}
 }
 
 /* --- JSON --- */
