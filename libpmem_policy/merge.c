@@ -79,10 +79,11 @@ enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, uint64_t gfn, int lev
 		return PMP_REASON_NOT_MAPPED;
 	if (pmp_is_private(vm, head))
 		f.flags = PMP_FAULT_PRIVATE;
-	if (level == PMP_LEVEL_1G)
-		f.backing_order = pmp_giant_of(vm, head)->flags & PMP_GF_BACKED ? 18 : 0;
-	else
-		f.backing_order = pmp_chunk_of(vm, head)->blocks & PMP_CF_BACKED ? 9 : 0;
+	/* a 1 GiB folio backs each of its 2 MiB ranges, faulted there or not */
+	if (pmp_giant_of(vm, head)->flags & PMP_GF_BACKED)
+		f.backing_order = 18;
+	else if (level == PMP_LEVEL_2M && (pmp_chunk_of(vm, head)->blocks & PMP_CF_BACKED))
+		f.backing_order = 9;
 	/* before eligibility: pending pages are what TDX PROMOTE refuses first */
 	if (need_full && pmp_guarded_private(vm, head) && !range_accepted(vm, head, level))
 		return PMP_REASON_NOT_ACCEPTED;

@@ -398,6 +398,31 @@ START_TEST(dirty_log_and_scan)
 }
 END_TEST
 
+/*
+ * Regression (found by pmp-replay's live-migration workload): a 1 GiB leaf
+ * split by dirty logging merges back in every 2 MiB range, not only the
+ * one whose fault saw the 1 GiB folio.
+ */
+START_TEST(one_gig_folio_backs_every_2m_range)
+{
+	struct mt m;
+
+	mt_init(&m, PMP_VM_DEFAULT, "upstream");
+	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_1G), 0);
+	ck_assert_int_eq(pmp_dirty_log(m.t.vm, 0, true, fresh(&m)), 0);
+	run(&m);
+	m.s.slot[0].flags |= PMP_SLOT_DIRTY_LOG;
+	ck_assert_int_eq(pmp_dirty_log(m.t.vm, 0, false, fresh(&m)), 0);
+	m.s.slot[0].flags &= ~PMP_SLOT_DIRTY_LOG;
+	for (uint64_t g = 0; g < G1; g += 97 * M2) {
+		ck_assert_int_eq(pmp_promote(m.t.vm, g, fresh(&m)), 0);
+		run(&m);
+		ck_assert_int_eq(pmp_leaf_level(m.t.vm, g), PMP_LEVEL_2M);
+	}
+	mt_free(&m);
+}
+END_TEST
+
 /* merge=fault: the fault that maps the last sub-page promotes. */
 START_TEST(merge_at_fault)
 {
@@ -539,6 +564,7 @@ Suite *mmu_suite(void)
 	tcase_add_test(tc, split_only_as_needed);
 	tcase_add_test(tc, tdx_split_by_demote);
 	tcase_add_test(tc, dirty_log_and_scan);
+	tcase_add_test(tc, one_gig_folio_backs_every_2m_range);
 	tcase_add_test(tc, merge_at_fault);
 	tcase_add_test(tc, merge_blocked);
 	tcase_add_test(tc, tdx_promote_needs_accept);
