@@ -26,7 +26,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	if "$out/$name" -max_total_time="$secs" -print_final_stats=1 -timeout=20 \
 		-artifact_prefix="$out/" "$out/corpus-$short" "tests/fuzz/corpus/$short" \
 		> "$out/$name.log" 2>&1; then
-		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$name.log")
+		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$name.log" | tail -n 1)
 		echo "fuzz: $name: ${runs:-?} executions in ${secs}s, no crash"
 	else
 		echo "fuzz: $name: FAILED, see $out/$name.log:" >&2
