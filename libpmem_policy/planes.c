@@ -150,16 +150,16 @@ static unsigned int block_next(const struct pmp_block *blk, unsigned int lo, uns
 /* 0 or 1 if every bit of the block has that value, -1 if they differ. */
 static int block_uniform(const struct pmp_block *blk)
 {
-	uint64_t all_or = 0, all_and = ~0ULL;
+	uint64_t first = blk->w[0];
 	unsigned int i;
 
-	for (i = 0; i < PMP_BLOCK_WORDS; i++) {
-		all_or |= blk->w[i];
-		all_and &= blk->w[i];
-	}
-	if (!all_or)
-		return 0;
-	return all_and == ~0ULL ? 1 : -1;
+	/* a mixed block (the common case after a small update) stops early */
+	if (first && ~first)
+		return -1;
+	for (i = 1; i < PMP_BLOCK_WORDS; i++)
+		if (blk->w[i] != first)
+			return -1;
+	return first ? 1 : 0;
 }
 
 static void set_value(struct pmp_chunk *c, unsigned int plane, bool v)
@@ -251,14 +251,16 @@ static void chunk_set(struct pmp_vm *vm, uint64_t ci, unsigned int lo, unsigned 
 {
 	struct pmp_chunk *c = &pmp_chunks(vm)[ci];
 	struct pmp_chunk old = *c;
-	unsigned int p;
+	uint32_t todo = mask;
 
 	/* Whole chunk, already uniform at the wanted values: nothing to do. */
 	if (!(mask & (c->mixed | (c->value ^ values))))
 		return;
-	for (p = 0; p < PMP_NR_PLANES; p++)
-		if (mask & PMP_BIT(p))
-			chunk_plane_set(vm, c, p, lo, hi, values & PMP_BIT(p));
+	for (; todo; todo &= todo - 1) {
+		unsigned int p = (unsigned int)__builtin_ctz(todo);
+
+		chunk_plane_set(vm, c, p, lo, hi, values & PMP_BIT(p));
+	}
 	giant_account(vm, ci, old, c);
 }
 
