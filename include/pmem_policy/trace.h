@@ -85,6 +85,7 @@ enum pmp_trace_type {
  * @vtl: FAULT, VTL_PROT: the VTL.
  * @reason: ZAP: enum pmp_zap_reason.
  * @prot: VTL_PROT: PMP_PROT_* allowed.
+ * @pad: zero.
  * @vcpu: FAULT: the vCPU.
  * @flags: per type, see enum pmp_trace_type.
  * @slot: the memslot id.
@@ -96,6 +97,7 @@ enum pmp_trace_type {
  * @vm_type: VM: enum pmp_vm_type.
  * @nr_vcpus: VM: vCPUs.
  * @nr_vtls: VM: VTLs.
+ * @pad2: zero.
  * @gfn_end: VM: guest frames tracked.
  */
 struct pmp_trace_event {
@@ -150,6 +152,7 @@ struct pmp_trace_parser {
  * @line: 1-based line.
  * @column: 1-based column of the offending token or byte (one past the
  *	line's end for a missing field).
+ * @pad: zero.
  * @message: what was wrong, e.g. "duplicate field" (static string).
  */
 struct pmp_trace_error {

@@ -60,8 +60,9 @@ enum pmp_vmm_cap {
  * @gfn_end: guest frames the VM may use (its highest gpa >> 12, plus 1).
  * @max_slots: memslot ids are below this (0 picks 32).
  * @nr_vcpus: vCPUs (0 picks 1).
- * @vm_type: enum pmp_vm_type; SEV, SNP and TDX need the host to support
- *	that VM type.
+ * @vm_type: enum pmp_vm_type; SNP and TDX need the host to support that
+ *	VM type (an SEV policy on a host without SEV pins with mlock() only).
+ * @pad: zero.
  * @policy: a policy string for pmp_policy_parse(), NULL for "recommended".
  * @disable_caps: PMP_CAP_BIT()s the shim must not use even where KVM has
  *	them (to test fallbacks, or to keep a VMM on the old interfaces).
