@@ -29,6 +29,7 @@ enum kshim_counter {
 	KC_MAP_2M,
 	KC_MAP_1G,
 	KC_MAP_ERR,		/* pmp_map() failed (mirror not updated) */
+	KC_MAP_PIN_LEAF,	/* ... failed with pin=fault: the leaf pinned anyway */
 	KC_PREFETCH,		/* of which prefetched, not faulted */
 	KC_PINS,		/* page references taken */
 	KC_PIN_ERR,		/* pins the core asked for that could not be taken */
@@ -96,6 +97,8 @@ int kshim_default_policy(struct pmp_policy *p);
 int kshim_kvm_attach(void);
 void kshim_kvm_detach(void);
 bool kshim_kvm_attached(void);
+bool kshim_kvm_get(struct kshim_vm *st);
+void kshim_kvm_put(struct kvm *kvm);
 int kshim_run_ticks(struct kshim_vm *st, unsigned int n);
 int kshim_set_policy(struct kshim_vm *st, const char *str);
 void kshim_show_vms(struct seq_file *m);

@@ -14,10 +14,14 @@
  *     tick       write N (1..10000) to run N merge ticks now
  *
  * A VM's directory is removed before its state is freed; debugfs waits for
- * file operations in flight, so no file outlives the state it reads.
+ * file operations in flight, so no file outlives the state it reads.  That
+ * happens in the VM-destroy hook, after KVM started tearing the VM down, so
+ * "tick", which zaps through KVM, also holds a reference on the VM while it
+ * is open (as KVM's own debugfs files do).
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
 
@@ -123,9 +127,11 @@ static int pinned_show(struct seq_file *m, void *v)
 
 	spin_lock(&st->lock);
 	pinned = pmp_nr_pinned(st->vm);
-	xa_for_each(&st->pins, index, page)
-		held++;
 	spin_unlock(&st->lock);
+	/* The xarray is RCU-safe: count it without stalling the VM's faults. */
+	xa_for_each(&st->pins, index, page)
+		if (!(++held & 4095))
+			cond_resched();
 	seq_printf(m, "pinned %llu\nreferences %llu\n", pinned, held);
 	return 0;
 }
@@ -143,6 +149,27 @@ static int check_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(check);
+
+static int tick_open(struct inode *inode, struct file *file)
+{
+	struct kshim_vm *st = inode->i_private;
+
+	/*
+	 * A tick zaps through KVM, which must not happen once KVM started
+	 * destroying the VM (before the destroy hook removes this file).
+	 */
+	if (!kshim_kvm_get(st))
+		return -ENOENT;
+	file->private_data = st->kvm;
+	return nonseekable_open(inode, file);
+}
+
+/* Not protected against the file's removal: uses no state of @st. */
+static int tick_release(struct inode *inode, struct file *file)
+{
+	kshim_kvm_put(file->private_data);
+	return 0;
+}
 
 static ssize_t tick_write(struct file *file, const char __user *ubuf, size_t len,
 			  loff_t *ppos)
@@ -162,7 +189,8 @@ static ssize_t tick_write(struct file *file, const char __user *ubuf, size_t len
 
 static const struct file_operations tick_fops = {
 	.owner = THIS_MODULE,
-	.open = simple_open,
+	.open = tick_open,
+	.release = tick_release,
 	.write = tick_write,
 	.llseek = no_llseek,
 };

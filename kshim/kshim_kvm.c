@@ -39,6 +39,9 @@ static atomic_t kshim_vm_seq = ATOMIC_INIT(0);
 static int (*kvm_register)(const struct kvm_mmu_policy_ops *ops);
 static void (*kvm_unregister)(const struct kvm_mmu_policy_ops *ops);
 static int (*kvm_tick)(struct kvm *kvm);
+static bool (*kvm_get_safe)(struct kvm *kvm);
+static void (*kvm_put)(struct kvm *kvm);
+static bool registered;
 
 const char * const kshim_counter_names[KC_NR] = {
 	[KC_MAX_LEVEL] = "max_level_calls",
@@ -48,6 +51,7 @@ const char * const kshim_counter_names[KC_NR] = {
 	[KC_MAP_2M] = "map_2m",
 	[KC_MAP_1G] = "map_1g",
 	[KC_MAP_ERR] = "map_errors",
+	[KC_MAP_PIN_LEAF] = "map_pin_leaf",
 	[KC_PREFETCH] = "map_prefetch",
 	[KC_PINS] = "pins_taken",
 	[KC_PIN_ERR] = "pin_errors",
@@ -113,8 +117,12 @@ static void kshim_vm_init(struct kvm *kvm)
 	int ret;
 
 	ret = pmp_vm_bound(&geo, &bytes);
-	if (ret || kshim_default_policy(&policy)) {
-		pr_warn("VM not tracked: bad geometry (%d)\n", ret);
+	if (ret) {
+		pr_warn("VM not tracked: bad geometry: %s\n", pmp_strerror(ret));
+		return;
+	}
+	if (kshim_default_policy(&policy)) {
+		pr_warn("VM not tracked: default_policy does not parse\n");
 		return;
 	}
 	if (!try_module_get(THIS_MODULE))
@@ -122,7 +130,8 @@ static void kshim_vm_init(struct kvm *kvm)
 	st = kzalloc(sizeof(*st), GFP_KERNEL_ACCOUNT);
 	if (!st)
 		goto out_put;
-	st->mem = vzalloc(bytes);
+	/* Charged to the VMM's memory cgroup, as KVM's own per-VM state. */
+	st->mem = __vmalloc(bytes, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!st->mem)
 		goto out_free;
 	ret = pmp_vm_init(st->mem, bytes, &geo, &policy, &st->vm);
@@ -160,6 +169,8 @@ static void kshim_unpin(struct kshim_vm *st, u64 gfn, u64 npages)
 	for (g = gfn; g < gfn + npages; g++) {
 		struct page *page = xa_erase(&st->pins, g);
 
+		if (!(g & 4095))
+			cond_resched();
 		if (!page)
 			continue;
 		put_page(page);
@@ -180,7 +191,11 @@ static void kshim_vm_destroy(struct kvm *kvm)
 
 	if (!st)
 		return;
-	/* No file of the VM is open past this, no hook runs for a dying VM. */
+	/*
+	 * No file operation of the VM runs past this (files still open fail
+	 * with -EIO; "tick" holds the VM, so none is open), and no hook runs
+	 * for a dying VM.
+	 */
 	kshim_debugfs_vm_remove(st);
 	mutex_lock(&kshim_vms_lock);
 	hash_del_rcu(&st->node);
@@ -206,6 +221,7 @@ static void kshim_vm_destroy(struct kvm *kvm)
 		put_page(page);
 		atomic64_dec(&kshim_pages_held);
 		left++;
+		cond_resched();
 	}
 	if (left || pmp_nr_pinned(st->vm))
 		pr_warn("%s: teardown left %llu references, core pinned %llu\n", st->name,
@@ -356,6 +372,43 @@ static void kshim_pin(struct kshim_vm *st, const struct pmp_action *a, gfn_t gfn
 	}
 }
 
+/* Pages one pmp_pin_range() call covers: at most 32 runs, one action each. */
+#define KSHIM_PIN_SLICE 64
+
+/* Does the core pin the pages of each leaf KVM maps (pin=fault, SEV)? */
+static bool kshim_pins_on_fault(struct kshim_vm *st)
+{
+	struct pmp_policy p;
+
+	pmp_vm_policy(st->vm, &p);
+	return st->vm_type == PMP_VM_SEV && p.pin == PMP_PIN_FAULT;
+}
+
+/*
+ * Pin every page of the leaf @gfn..@pfn at @level that the core has not
+ * pinned yet, in slices whose actions always fit in @st->acts.
+ */
+static int kshim_pin_leaf(struct kshim_vm *st, gfn_t gfn, kvm_pfn_t pfn, int level)
+{
+	u64 pages = KVM_PAGES_PER_HPAGE(level), off;
+	struct pmp_actions acts;
+	int ret;
+	u32 i;
+
+	BUILD_BUG_ON(KSHIM_PIN_SLICE / 2 > KSHIM_ACTIONS);
+	for (off = 0; off < pages; off += KSHIM_PIN_SLICE) {
+		acts = kshim_acts(st);
+		ret = pmp_pin_range(st->vm, gfn + off, min_t(u64, pages - off, KSHIM_PIN_SLICE),
+				    &acts);
+		if (ret)
+			return ret;
+		for (i = 0; i < acts.nr; i++)
+			if (acts.buf[i].type == PMP_ACT_PIN)
+				kshim_pin(st, &acts.buf[i], gfn, pfn, level);
+	}
+	return 0;
+}
+
 static void kshim_map(struct kvm *kvm, int vcpu_idx, const struct kvm_memory_slot *slot,
 		      gfn_t gfn, kvm_pfn_t pfn, int level, bool write, bool exec, bool fault)
 {
@@ -375,9 +428,25 @@ static void kshim_map(struct kvm *kvm, int vcpu_idx, const struct kvm_memory_slo
 		st->cnt[KC_PREFETCH]++;
 	acts = kshim_acts(st);
 	ret = pmp_map(st->vm, &f, level, &acts);
+	if (ret && ret != -ENOMEM && kshim_pins_on_fault(st)) {
+		/*
+		 * KVM has installed the leaf whatever the core says, so its
+		 * pages must be pinned: -ENOSPC, its unpinned pages form more
+		 * runs than one call has room for (a huge leaf over pages
+		 * pinned one by one before); -EINVAL, the policy was switched
+		 * between max_level and here.  Pin in slices, then record the
+		 * leaf (it has no unpinned run left).  -ENOMEM is the pin
+		 * limit: a refusal.
+		 */
+		st->cnt[KC_MAP_PIN_LEAF]++;
+		if (!kshim_pin_leaf(st, gfn, pfn, level) && ret == -ENOSPC) {
+			acts = kshim_acts(st);
+			ret = pmp_map(st->vm, &f, level, &acts);
+		}
+	}
 	if (ret)
 		st->cnt[KC_MAP_ERR]++;
-	for (i = 0; i < acts.nr; i++)
+	for (i = 0; !ret && i < acts.nr; i++)
 		if (acts.buf[i].type == PMP_ACT_PIN)
 			kshim_pin(st, &acts.buf[i], gfn, pfn, level);
 	spin_unlock(&st->lock);
@@ -526,8 +595,32 @@ int kshim_set_policy(struct kshim_vm *st, const char *str)
 }
 
 /**
- * kshim_run_ticks() - run merge ticks of a VM now (debugfs "tick").
+ * kshim_kvm_get() - take a reference on a tracked VM's struct kvm.
  * @st: the VM.
+ *
+ * Fails once KVM has started destroying the VM: its state (vCPUs, memslots)
+ * is then being torn down and must not be zapped through.
+ *
+ * Return: true with a reference to drop with kshim_kvm_put().
+ */
+bool kshim_kvm_get(struct kshim_vm *st)
+{
+	return kvm_get_safe && kvm_get_safe(st->kvm);
+}
+
+/**
+ * kshim_kvm_put() - drop a reference taken by kshim_kvm_get().
+ * @kvm: the VM; destroyed here if this was the last reference, so the
+ *	caller must not hold anything its destruction waits for.
+ */
+void kshim_kvm_put(struct kvm *kvm)
+{
+	kvm_put(kvm);
+}
+
+/**
+ * kshim_run_ticks() - run merge ticks of a VM now (debugfs "tick").
+ * @st: the VM; the caller holds a reference (kshim_kvm_get()).
  * @n: how many.
  *
  * Return: ranges KVM zapped in all, or -ENODEV when detached.
@@ -567,7 +660,7 @@ void kshim_show_vms(struct seq_file *m)
  */
 bool kshim_kvm_attached(void)
 {
-	return !!kvm_register;
+	return registered;
 }
 
 /**
@@ -583,10 +676,14 @@ int kshim_kvm_attach(void)
 	kvm_register = symbol_get(kvm_mmu_policy_register);
 	kvm_unregister = symbol_get(kvm_mmu_policy_unregister);
 	kvm_tick = symbol_get(kvm_mmu_policy_tick);
-	if (kvm_register && kvm_unregister && kvm_tick) {
+	kvm_get_safe = symbol_get(kvm_get_kvm_safe);
+	kvm_put = symbol_get(kvm_put_kvm);
+	if (kvm_register && kvm_unregister && kvm_tick && kvm_get_safe && kvm_put) {
 		ret = kvm_register(&kshim_ops);
-		if (!ret)
+		if (!ret) {
+			registered = true;
 			return 0;
+		}
 	} else {
 		ret = -ENOENT;
 	}
@@ -600,15 +697,22 @@ int kshim_kvm_attach(void)
  */
 void kshim_kvm_detach(void)
 {
-	if (kvm_register && kvm_unregister && kvm_tick)
+	if (registered)
 		kvm_unregister(&kshim_ops);
+	registered = false;
 	if (kvm_register)
 		symbol_put(kvm_mmu_policy_register);
 	if (kvm_unregister)
 		symbol_put(kvm_mmu_policy_unregister);
 	if (kvm_tick)
 		symbol_put(kvm_mmu_policy_tick);
+	if (kvm_get_safe)
+		symbol_put(kvm_get_kvm_safe);
+	if (kvm_put)
+		symbol_put(kvm_put_kvm);
 	kvm_register = NULL;
 	kvm_unregister = NULL;
 	kvm_tick = NULL;
+	kvm_get_safe = NULL;
+	kvm_put = NULL;
 }

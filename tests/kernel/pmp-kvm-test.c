@@ -53,7 +53,7 @@
 #define KDBG "/sys/kernel/debug"
 #define TRACING "/sys/kernel/tracing/events/kvmmmu"
 
-enum { CMD_TOUCH = 1, CMD_SUM = 2, CMD_SHADOW = 3 };
+enum { CMD_TOUCH = 1, CMD_SUM = 2, CMD_SHADOW = 3, CMD_TOUCH_STRIDE = 4 };
 
 /*
  * The guest: rax = command, rdi/rsi/rdx = arguments, result in rbx; it
@@ -66,6 +66,7 @@ asm(".pushsection .rodata\n"
 	"	cmp $1, %rax\n	je 10f\n"
 	"	cmp $2, %rax\n	je 20f\n"
 	"	cmp $3, %rax\n	je 30f\n"
+	"	cmp $4, %rax\n	je 40f\n"
 	"	jmp 90f\n"
     /* touch: add 1 to the first word of each page of [rdi, rdi + rsi) */
 	"10:	mov %rdi, %rcx\n	lea (%rdi,%rsi), %r8\n"
@@ -88,7 +89,11 @@ asm(".pushsection .rodata\n"
 	"	mov %cr3, %rax\n	mov %rax, %cr3\n"
 	"	mov %r11, %rax\n	shl $12, %rax\n	add $0x40000000, %rax\n"
 	"	add (%rax), %r9\n	inc %r10\n	cmp %rdx, %r10\n	jb 31b\n"
-	"	mov %r9, %rbx\n"
+	"	mov %r9, %rbx\n	jmp 90f\n"
+    /* touch_stride: as touch, every rdx bytes */
+	"40:	mov %rdi, %rcx\n	lea (%rdi,%rsi), %r8\n"
+	"41:	addq $1, (%rcx)\n	add %rdx, %rcx\n	cmp %r8, %rcx\n	jb 41b\n"
+	"	jmp 90f\n"
 	"90:	out %al, $0x10\n	hlt\n	jmp 90b\n"
 	"guest_end:\n"
 	".popsection\n");
@@ -507,7 +512,7 @@ static void table_header(void)
 	printf("| %-22s | %7s | %8s | %8s | %8s | %8s | %7s | %6s | %6s |\n", "policy / step",
 	       "faults", "spte 4K", "spte 2M", "pages_4k", "pages_2m", "pinned", "splits",
 	       "merges");
-	printf("|%s|%s|\n", "------------------------|---------|----------|----------|",
+	printf("|%s|%s|\n", "------------------------|---------|----------|----------",
 	       "----------|----------|---------|--------|--------");
 }
 
@@ -626,13 +631,25 @@ static void run_bad_writes(void)
 /* Pin on fault (module loaded with vm_type=sev). */
 static void run_pin(void)
 {
-	long long held0 = pages_held(), pinned, mapped, refs, freed;
+	long long held0 = pages_held(), pinned, mapped, refs, freed, low_4k;
 	struct vm vm;
 
 	hist_reset();
 	vm_create(&vm);
-	touch_all(&vm);
+	/*
+	 * Every other page of the first 2 MiB at 4K first: its 256 runs of
+	 * unpinned pages are more than one action array holds when that range
+	 * is mapped 2M next; the module must still pin all of its pages.
+	 */
+	check(!set_policy(&vm, "max_level=4k"), "policy max_level=4k");
+	vm_run(&vm, CMD_TOUCH_STRIDE, DATA_GPA, 2 * MIB, 8192);
 	table_header();
+	table_row(&vm, "4K, every other page");
+	check(pmp_pinned(&vm, "pinned") >= 256 && pmp_pinned(&vm, "pinned") == mapped_pages(&vm),
+	      "pinned %lld == mapped %lld (256 data pages, the rest low memory)",
+	      pmp_pinned(&vm, "pinned"), mapped_pages(&vm));
+	check(!set_policy(&vm, "max_level=1g"), "policy max_level=1g");
+	touch_all(&vm);
 	table_row(&vm, "pin=fault");
 	pinned = pmp_pinned(&vm, "pinned");
 	refs = pmp_pinned(&vm, "references");
@@ -640,8 +657,12 @@ static void run_pin(void)
 	check(pinned > 0 && pinned == mapped && refs == pinned,
 	      "pinned %lld == faulted (mapped by KVM) %lld == page references %lld", pinned,
 	      mapped, refs);
+	check(kvm_stat(&vm, "pages_2m") >= 32 && pmp_stat(&vm, "map_pin_leaf") > 0,
+	      "the fragmented 2 MiB range mapped 2M and pinned whole (%lld 2M, %lld leaves)",
+	      kvm_stat(&vm, "pages_2m"), pmp_stat(&vm, "map_pin_leaf"));
 	check(pages_held() - held0 == pinned, "module holds %lld page references",
 	      pages_held() - held0);
+	low_4k = kvm_stat(&vm, "pages_4k");
 	/* Delete the data slot and add it back: zaps, but no unpin. */
 	set_slot(&vm, 1, DATA_GPA, 0, vm.data, 0);
 	check(pmp_pinned(&vm, "pinned") == pinned, "pins survive memslot delete (%lld)",
@@ -649,8 +670,14 @@ static void run_pin(void)
 	set_slot(&vm, 1, DATA_GPA, DATA_SIZE, vm.data, 0);
 	touch_all(&vm);
 	table_row(&vm, "slot deleted, re-added");
-	check(pmp_pinned(&vm, "pinned") == pinned && pmp_pinned(&vm, "references") == pinned,
-	      "after re-add and re-fault: pinned %lld, references %lld (no double pin)",
+	/*
+	 * The memslot zap took the low slot's 4K leaves too: it re-faults 2M
+	 * and pins the rest of its 2 MiB; the data pages are pinned once.
+	 */
+	check(pmp_pinned(&vm, "pinned") == mapped_pages(&vm) &&
+	      pmp_pinned(&vm, "pinned") - pinned == 512 - low_4k &&
+	      pmp_pinned(&vm, "references") == pmp_pinned(&vm, "pinned"),
+	      "after re-add and re-fault: pinned %lld == mapped, references %lld (no double pin)",
 	      pmp_pinned(&vm, "pinned"), pmp_pinned(&vm, "references"));
 	check(pmp_stat(&vm, "zap_memslot") > 0 && pmp_stat(&vm, "pin_errors") == 0,
 	      "memslot zaps seen (%lld), no pin error", pmp_stat(&vm, "zap_memslot"));
@@ -736,10 +763,11 @@ static int stop_switching;
 static void *switcher(void *arg)
 {
 	const char *dir = arg;
-	char path[512];
+	char path[512], tick[512];
 	long n = 0;
 
 	snprintf(path, sizeof(path), "%s/policy", dir);
+	snprintf(tick, sizeof(tick), "%s/tick", dir);
 	while (!__atomic_load_n(&stop_switching, __ATOMIC_RELAXED)) {
 		int fd = open(path, O_WRONLY);
 
@@ -747,6 +775,16 @@ static void *switcher(void *arg)
 			break;		/* the directory is gone */
 		/* each write succeeds or fails as a whole; both are fine here */
 		n += write(fd, n & 1 ? "max_level=4k" : "max_level=1g", 12) == 12;
+		close(fd);
+		/*
+		 * A tick zaps through KVM: the open file holds the VM, so the
+		 * VM is destroyed by this close once the main thread let go.
+		 */
+		fd = open(tick, O_WRONLY);
+		if (fd < 0)
+			break;
+		if (write(fd, "1", 1) < 0)
+			n = -1000000;
 		close(fd);
 	}
 	return (void *)n;
@@ -773,7 +811,7 @@ static void run_destroy_race(void)
 		pthread_join(th, &n);
 		ok &= (long)n > 0;
 	}
-	check(ok, "8 VMs destroyed during live policy switches");
+	check(ok, "8 VMs destroyed during live policy switches and merge ticks");
 	check(pages_held() == held0, "no page reference left (%lld)", pages_held());
 }
 

@@ -127,7 +127,7 @@ void kvm_mmu_policy_unregister(const struct kvm_mmu_policy_ops *ops);
 
 /**
  * kvm_mmu_policy_tick() - run one merge tick of @kvm now.
- * @kvm: the VM.
+ * @kvm: the VM, held by the caller (a reference, or KVM's own worker).
  *
  * Calls @tick and zaps the ranges it returns.  Sleepable.
  *
