@@ -6,7 +6,10 @@
  * leaving nothing mapped or pinned; byte-identical output for the same
  * input; well-formed JSON; a workload written as trace text and parsed
  * back replaying to the same table; the leaf model, the oracle, the
- * --policy list and workload parameters on small cases.
+ * --policy list and workload parameters on small cases; hostile and
+ * inconsistent traces (found by replaying random ones) keeping the
+ * oracle an upper bound and the memslot table the core's; UTF-8 JSON and
+ * SVG whatever the file name; errors naming their trace line.
  */
 #include <stdio.h>
 #include "helpers.h"
@@ -389,6 +392,233 @@ START_TEST(oracle_small)
 }
 END_TEST
 
+/* --- traces as text, replayed as pmp-replay does (main.c) --- */
+
+struct text_sink {
+	struct replay *r;
+	uint64_t line;
+};
+
+static int text_sink(void *ctx, const struct pmp_trace_event *ev)
+{
+	struct text_sink *t = ctx;
+
+	t->r->line = t->line;
+	return replay_event(t->r, ev);
+}
+
+/* Replay @text under the --policy list @policies: trace_read_lines()'s result. */
+static int replay_text(struct replay *r, const char *text, const char *policies,
+		       uint64_t *line, char *err, size_t errlen)
+{
+	struct policy_list l = { 0 };
+	struct text_sink t = { .r = r };
+	FILE *in = fmemopen((void *)text, strlen(text), "r");
+	int ret;
+
+	ck_assert_ptr_nonnull(in);
+	ck_assert_msg(!policy_list_add(&l, policies, err, errlen), "%s", err);
+	ck_assert_int_eq(replay_init(r, l.policy, l.labels, l.n, NULL), 0);
+	ret = trace_read_lines(in, "t", text_sink, &t, NULL, &t.line, err, errlen);
+	fclose(in);
+	if (line)
+		*line = t.line;
+	if (!ret)
+		ck_assert_msg(!replay_finish(r), "%s", r->error);
+	return ret;
+}
+
+#define ALL_POLICIES "upstream,tdx-series,recommended,recommended,merge=blocked," \
+	"recommended,merge=scan,pin=launch,recommended,nx_huge_pages=on"
+
+/*
+ * Traces (minimised from random ones) on which a policy used to pass the
+ * oracle: VTL 0 mapping huge where only VTL 2's protections differ; slots
+ * the core refused (an overlap, past gfn_end, an id reused after) counted
+ * by the oracle; a TDX memslot deleted under leaves whose zap was refused;
+ * conversions past gfn_end, which the core refuses, followed by the oracle;
+ * a fault without the private flag on private memory, aligned as shared;
+ * acceptance of shared memory made to matter; a 4 KiB folio in a chunk
+ * a later 1 GiB folio backs.  No policy may pass it.
+ */
+static const char *const oracle_cases[] = {
+	"vm type=default gfn_end=0x80000 vcpus=2 vtls=3\n"
+	"slot-add slot=0 gfn=0x0 npages=0x40000 uaddr=0x0\n"
+	"fault gfn=0x10000 level=2m slot=0 vtl=2\n"
+	"vtl vtl=2 gfn=0x1 npages=0x1 prot=r--\n"
+	"fault gfn=0x0 level=2m slot=0 vtl=0\n",
+
+	"vm type=default gfn_end=0x41000 vcpus=3 vtls=3\n"
+	"slot-add slot=1 gfn=0xfffffffe00 npages=0x200 uaddr=0x0 flags=guest-memfd\n"
+	"slot-add slot=1 gfn=0x0 npages=0x40000 uaddr=0x0 gmem_offset=0x40000000 "
+	"flags=readonly|guest-memfd\n"
+	"fault gfn=0x3ffff level=2m slot=1 vcpu=1 vtl=1\n",
+
+	"vm type=sev gfn_end=0x80000 vcpus=4 vtls=3\n"
+	"slot-add slot=1 gfn=0x1ff npages=0xfffffffe01 uaddr=0x200000 flags=readonly|guest-memfd\n"
+	"slot-add slot=1 gfn=0x0 npages=0x501a1 uaddr=0x200000 gmem_offset=0x40000000 "
+	"flags=readonly|guest-memfd\n"
+	"accept gfn=0x40000 level=1g\n",
+
+	"vm type=tdx gfn_end=0x80000 vcpus=4 vtls=1\n"
+	"slot-add slot=0 gfn=0x40000 npages=0x40000 uaddr=0x0 flags=readonly|guest-memfd\n"
+	"accept gfn=0x40000 level=1g\n"
+	"slot-delete slot=0\n",
+
+	"vm type=tdx gfn_end=0x40000 vcpus=1 vtls=2\n"
+	"slot-add slot=1 gfn=0x1 npages=0x6ad4 uaddr=0x1000 gmem_offset=0x1000 "
+	"flags=readonly|guest-memfd\n"
+	"accept gfn=0x5600 level=2m\n"
+	"convert gfn=0x200 npages=0x1e4e5df341 to=shared\n",
+
+	"vm type=sev gfn_end=0x41000 vcpus=2 vtls=2\n"
+	"convert gfn=0x200 npages=0x405d4 to=private\n"
+	"slot-add slot=3 gfn=0x200 npages=0x288c5 uaddr=0x200000 gmem_offset=0x1000 "
+	"flags=readonly|guest-memfd\n"
+	"fault gfn=0x264ad level=2m slot=3 vcpu=1 vtl=1\n",
+
+	"vm type=tdx gfn_end=0x41000 vcpus=2 vtls=3\n"
+	"accept gfn=0x0 level=1g\n"
+	"slot-add slot=3 gfn=0x189c5 npages=0x200 uaddr=0x0 gmem_offset=0x1000 "
+	"flags=readonly|guest-memfd\n"
+	"punch gfn=0x1ff npages=0x31fa8\n"
+	"slot-move slot=3 gfn=0x0\n"
+	"fault gfn=0x1ff level=1g slot=3 vcpu=1 vtl=0 flags=write\n",
+
+	/* a 4 KiB folio reported in a chunk, then a 1 GiB folio backing all of it */
+	"vm type=default gfn_end=0x40000 vcpus=1 vtls=1\n"
+	"slot-add slot=0 gfn=0x0 npages=0x40000 uaddr=0x0\n"
+	"fault gfn=0x1234 level=4k slot=0\n"
+	"fault gfn=0x1 level=1g slot=0\n",
+};
+
+START_TEST(oracle_bounds_inconsistent_traces)
+{
+	char text[1024], err[600];
+	struct replay r;
+
+	snprintf(text, sizeof(text), "pmp-trace 1\n%s", oracle_cases[_i]);
+	ck_assert_msg(!replay_text(&r, text, ALL_POLICIES, NULL, err, sizeof(err)), "%s", err);
+	ck_assert_msg(r.oracle_exceeded == 0, "case %d: a policy passed the oracle", _i);
+	replay_free(&r);
+}
+END_TEST
+
+/* The memslot table is the core's: refused slots are neither memory nor the oracle's. */
+START_TEST(slots_follow_the_core)
+{
+	static const char text[] =
+		"pmp-trace 1\nvm type=default gfn_end=0x40000 vcpus=1 vtls=1\n"
+		"slot-add slot=0 gfn=0x0 npages=0x40000 uaddr=0x0\n"
+		"slot-add slot=1 gfn=0x0 npages=0x40000 uaddr=0x0\n"		/* overlaps 0 */
+		"slot-add slot=2 gfn=0x40000 npages=0x40000 uaddr=0x0\n"	/* past gfn_end */
+		"slot-add slot=512 gfn=0x0 npages=0x1 uaddr=0x0\n"		/* id out of range */
+		"slot-move slot=0 gfn=0x20000\n"				/* past gfn_end */
+		"fault gfn=0x1000 level=2m slot=0\n";
+	char err[600], what[160];
+	struct replay r;
+
+	ck_assert_msg(!replay_text(&r, text, "upstream", NULL, err, sizeof(err)), "%s", err);
+	ck_assert_uint_eq(r.mem_end, 0x40000);
+	ck_assert_uint_eq(r.slots.slot[0].base_gfn, 0);
+	ck_assert_uint_eq(r.runs[0].c.invalid[PMP_TR_SLOT_ADD], 3);
+	ck_assert_uint_eq(r.oracle_end, 512);
+	report_describe(&r, what, sizeof(what));
+	ck_assert_msg(strstr(what, "1024 MiB in 1 memslot,"), "%s", what);
+	replay_free(&r);
+}
+END_TEST
+
+/* A TDX memslot whose zap is refused (accepted memory) stays: no leaf outside every slot. */
+START_TEST(refused_slot_zap_keeps_the_slot)
+{
+	static const char text[] =
+		"pmp-trace 1\nvm type=tdx gfn_end=0x40000 vcpus=1 vtls=1\n"
+		"slot-add slot=0 gfn=0x0 npages=0x40000 uaddr=0x0 flags=guest-memfd\n"
+		"convert gfn=0x0 npages=0x40000 to=private\n"
+		"accept gfn=0x0 level=2m\n"
+		"slot-delete slot=0\n";
+	char err[600];
+	struct replay r;
+
+	ck_assert_msg(!replay_text(&r, text, "upstream", NULL, err, sizeof(err)), "%s", err);
+	ck_assert_uint_eq(r.runs[0].c.refused[PMP_TR_SLOT_DELETE], 1);
+	ck_assert(r.slots.used[0]);
+	ck_assert_uint_eq(r.mem_end, 0x40000);
+	ck_assert_uint_le(r.runs[0].c.huge_end, r.mem_end);
+	ck_assert_uint_eq(r.oracle_exceeded, 0);
+	replay_free(&r);
+}
+END_TEST
+
+/* An event the replay cannot run, and one the core rejects, name their trace line. */
+START_TEST(replay_errors_name_the_line)
+{
+	static const char rejected[] =
+		"pmp-trace 1\n# a comment\nvm type=default gfn_end=0x40000 vcpus=1 vtls=1\n\n"
+		"slot-add slot=0 gfn=0x0 npages=0x40000 uaddr=0x0\n"
+		"fault gfn=0x1000 level=2m slot=7\n";		/* line 6: no slot 7 */
+	static const char big_vm[] =	/* a trace may say 65536 vCPUs, KVM has 4096 */
+		"pmp-trace 1\n\nvm type=default gfn_end=0x40000 vcpus=5000 vtls=1\n";
+	char err[600];
+	uint64_t line;
+	struct replay r;
+
+	ck_assert_int_eq(replay_text(&r, rejected, "upstream", &line, err, sizeof(err)), 0);
+	ck_assert_int_eq(r.runs[0].first_invalid, -ENOENT);
+	ck_assert_uint_eq(r.runs[0].first_invalid_line, 6);
+	ck_assert_uint_eq(r.runs[0].first_invalid_event, 3);
+	replay_free(&r);
+	/* the core refuses the VM (the caller prints FILE:LINE:1: r.error) */
+	ck_assert_int_ne(replay_text(&r, big_vm, "upstream", &line, err, sizeof(err)), 0);
+	ck_assert_uint_eq(line, 3);
+	ck_assert_ptr_nonnull(strstr(r.error, "5000 vCPUs"));
+	replay_free(&r);
+}
+END_TEST
+
+/* JSON and SVG are UTF-8 whatever bytes the file name has. */
+START_TEST(json_and_svg_are_utf8)
+{
+	struct rp_input in = { .name = "a\xff\x01<&\"\xc3\xa9\xed\xa0\x80.trace",
+			       .workload = false, .params = "" };
+	struct svg_panel p = { .title = in.name };
+	struct replay r;
+	const char *s;
+	size_t len, i;
+	char *buf;
+	FILE *f;
+
+	ck_assert_uint_eq(report_utf8_len("\xc3\xa9"), 2);
+	ck_assert_uint_eq(report_utf8_len("\xf0\x9f\x98\x80"), 4);
+	ck_assert_uint_eq(report_utf8_len("\xc0\xaf"), 0);		/* overlong */
+	ck_assert_uint_eq(report_utf8_len("\xed\xa0\x80"), 0);	/* surrogate */
+	ck_assert_uint_eq(report_utf8_len("\xf4\x90\x80\x80"), 0);	/* past U+10FFFF */
+	ck_assert_uint_eq(report_utf8_len("\xe2\x82"), 0);		/* cut short */
+	replay_workload(&r, "punch-storm", 0, NULL, NULL);
+	p.r = &r;
+	f = open_memstream(&buf, &len);
+	report_json(f, &in, &r);
+	fclose(f);
+	s = buf;
+	ck_assert_msg(json_value(&s), "malformed JSON near offset %zu", (size_t)(s - buf));
+	ck_assert_ptr_nonnull(strstr(buf, "\"a\\ufffd\\u0001<&\\\"\xc3\xa9\\ufffd\\ufffd\\ufffd.trace\""));
+	free(buf);
+	f = open_memstream(&buf, &len);
+	svg_write(f, &p, 1);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(buf, ">a\xef\xbf\xbd\xef\xbf\xbd&lt;&amp;\"\xc3\xa9"));
+	for (i = 0; i < len; i += report_utf8_len(buf + i) ? report_utf8_len(buf + i) : 1) {
+		unsigned char c = (unsigned char)buf[i];
+
+		ck_assert_msg(report_utf8_len(buf + i), "SVG byte %zu is not UTF-8", i);
+		ck_assert_msg(c >= 0x20 || c == '\n' || c == '\t', "SVG byte %zu: control", i);
+	}
+	free(buf);
+	replay_free(&r);
+}
+END_TEST
+
 START_TEST(policy_list)
 {
 	struct policy_list l = { 0 };
@@ -440,6 +670,12 @@ Suite *replay_suite(void)
 	tcase_add_test(tc, trace_errors_name_the_line);
 	tcase_add_test(tc, leaf_model);
 	tcase_add_test(tc, oracle_small);
+	tcase_add_loop_test(tc, oracle_bounds_inconsistent_traces, 0,
+			    (int)(sizeof(oracle_cases) / sizeof(oracle_cases[0])));
+	tcase_add_test(tc, slots_follow_the_core);
+	tcase_add_test(tc, refused_slot_zap_keeps_the_slot);
+	tcase_add_test(tc, replay_errors_name_the_line);
+	tcase_add_test(tc, json_and_svg_are_utf8);
 	tcase_add_test(tc, policy_list);
 	tcase_add_test(tc, workload_params);
 	suite_add_tcase(s, tc);

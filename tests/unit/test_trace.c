@@ -3,10 +3,35 @@
  * The trace format: every event type formats and parses back; a trace fed
  * in chunks of every size (down to byte by byte) gives the same events as
  * fed whole; every error has its line, column and message; edge values.
+ * And pmp-trace's importer and reader on hostile input: values no trace
+ * can carry, overlong lines, NUL bytes, read errors, each named by
+ * FILE:LINE:COLUMN and never turned into a trace that does not parse.
  */
 #include <stdio.h>
+#include <unistd.h>
 #include <pmem_policy/trace.h>
 #include "helpers.h"
+
+/* pmp-trace without its BPF recorder and main(): what the importer needs. */
+#include "../../tools/pmp-trace/convert.c"
+#include "../../tools/pmp-trace/import.c"
+#include "../../tools/pmp-trace/stats.c"
+
+int usage(void)
+{
+	return 2;
+}
+
+FILE *open_output(const char *path)
+{
+	return fopen(path, "w");
+}
+
+int close_output(FILE *f, const char *path)
+{
+	(void)path;
+	return fclose(f) != 0;
+}
 
 Suite *trace_suite(void);
 
@@ -200,6 +225,11 @@ START_TEST(test_liberal_spellings)
 				    b, 4, &nb, &err), 0);
 	ck_assert_uint_eq(na, 2);
 	ck_assert_uint_eq(nb, 2);
+	ck_assert_mem_eq(a, b, 2 * sizeof(a[0]));
+	/* leading zeros do not count toward the 16 digits (docs/trace-format.md) */
+	ck_assert_int_eq(parse_text("pmp-trace 1\nvm type=sev gfn_end=0x100 vcpus=2 vtls=1\n"
+				    "fault gfn=0x00000000000000000000000012 level=4k slot=0 "
+				    "flags=write|exec\n", 0, b, 4, &nb, &err), 0);
 	ck_assert_mem_eq(a, b, 2 * sizeof(a[0]));
 }
 END_TEST
@@ -583,6 +613,109 @@ START_TEST(test_names)
 }
 END_TEST
 
+/* ---- pmp-trace import and stats on hostile input ---- */
+
+/* Run @fn(argc, argv) with stderr captured; what it printed, to free(). */
+static char *captured(int (*fn)(int, char **), int argc, char **argv, int *ret)
+{
+	FILE *cap = tmpfile();
+	int saved = dup(2);
+	size_t n;
+	char *buf;
+	long len;
+
+	ck_assert_ptr_nonnull(cap);
+	fflush(stderr);
+	ck_assert_int_ge(dup2(fileno(cap), 2), 0);
+	*ret = fn(argc, argv);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	len = ftell(cap);
+	buf = calloc((size_t)len + 1, 1);
+	rewind(cap);
+	n = fread(buf, 1, (size_t)len, cap);
+	ck_assert_uint_eq(n, (size_t)len);
+	fclose(cap);
+	return buf;
+}
+
+static int count_events(const struct pmp_trace_event *ev, void *ctx)
+{
+	(void)ev;
+	++*(unsigned int *)ctx;
+	return 0;
+}
+
+/* Text into a new temporary file whose name is in @path. */
+static void temp_file(char *path, const char *text, size_t len)
+{
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+#define TASK "     qemu-101     (    100) [001] ...1.  50.000002: "
+
+START_TEST(test_import_hostile)
+{
+	static const char *const wanted[] = {
+		":1:8192: line too long (more than 8191 bytes)",
+		":2:77: gfn past the 52-bit guest physical space",
+		":3:71: gfn not aligned to its level",
+		":4:69: vcpu out of range (0 to 65535)",
+		":5:74: empty range",
+		":6:12: NUL byte",
+		":8:1: not a tracefs event line",	/* line numbers survive the long line */
+	};
+	char in[] = "/tmp/pmp-import-in-XXXXXX", out[] = "/tmp/pmp-import-out-XXXXXX";
+	char *argv[] = { "import", "-o", out, in }, *text, *err;
+	unsigned int i, events = 0;
+	size_t len = 0;
+	int ret;
+
+	text = malloc(20000);
+	memset(text, 'x', 9000);
+	len = 9000;
+	len += (size_t)sprintf(text + len,
+		"\n" TASK "kvm_mmu_spte_requested: gfn 10000000000 pfn 5678 level 1\n"
+		TASK "kvm_mmu_set_spte: gfn 1201 spte 8 (rwxu) level 2 at 1\n"
+		TASK "kvm_page_fault: vcpu 70000 rip 0x1 address 0x1000 error_code 0x2\n"
+		TASK "kvm_unmap_hva_range: mmu notifier unmap range: 0x2000 -- 0x2000\n"
+		"   qemu-101%c  (    100) [001] ...1.  50.000002: kvm_mmu_zap_all_fast: x\n"
+		TASK "kvm_mmu_spte_requested: gfn 1234 pfn 5678 level 2\n"
+		"garbage\n", 0);
+	temp_file(in, text, len);
+	close(mkstemp(out));
+	err = captured(cmd_import, 4, argv, &ret);
+	ck_assert_int_eq(ret, 1);
+	for (i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
+		ck_assert_msg(strstr(err, wanted[i]), "no '%s%s' in:\n%s", in, wanted[i], err);
+	/* what could be read is a trace that parses: vm, slot, the fault, teardown */
+	ck_assert_int_eq(trace_for_each(out, count_events, &events), 0);
+	ck_assert_uint_eq(events, 4);
+	free(err);
+	free(text);
+	unlink(in);
+	unlink(out);
+}
+END_TEST
+
+/* A read error is not the end of the input: the trace is refused, at FILE:LINE:1. */
+START_TEST(test_stats_read_error)
+{
+	char *argv[] = { "stats", "/" }, *err;
+	int ret;
+
+	err = captured(cmd_stats, 2, argv, &ret);
+	ck_assert_int_eq(ret, 1);
+	ck_assert_msg(strstr(err, "/:1:1: read error: "), "%s", err);
+	free(err);
+}
+END_TEST
+
 Suite *trace_suite(void)
 {
 	Suite *s = suite_create("trace");
@@ -598,6 +731,8 @@ Suite *trace_suite(void)
 	tcase_add_test(tc, test_after_eof);
 	tcase_add_test(tc, test_format_refuses);
 	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_import_hostile);
+	tcase_add_test(tc, test_stats_read_error);
 	suite_add_tcase(s, tc);
 	return s;
 }

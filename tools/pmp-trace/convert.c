@@ -44,9 +44,16 @@ static void emit(struct conv *c, struct pmp_trace_event *ev, uint64_t time)
 
 	ev->time = time > c->t0 ? time - c->t0 : 0;
 	if (pmp_trace_format(ev, line, sizeof(line)) < 0) {
-		/* Not expected: every event is built within the format's ranges. */
+		/*
+		 * Not expected: the importer refuses values out of range and the
+		 * kernel gives none.  Said in the trace and on stderr, never silent.
+		 */
 		fprintf(c->out, "# pmp-trace: %s event not representable (gfn 0x%llx)\n",
 			pmp_trace_type_name(ev->type), (unsigned long long)ev->gfn);
+		fprintf(stderr, "pmp-trace: a %s event (gfn 0x%llx, npages 0x%llx) cannot be "
+			"written as a trace line: the trace is incomplete\n",
+			pmp_trace_type_name(ev->type), (unsigned long long)ev->gfn,
+			(unsigned long long)ev->npages);
 		c->err = -EINVAL;
 		return;
 	}
@@ -360,6 +367,12 @@ int convert_run(FILE *raw, const struct convert_opts *o, FILE *out, struct conve
 	c.o = o;
 	c.out = out;
 	c.st = st;
+	/* before rewind(), which clears the error flag of a spool write that failed */
+	if (fflush(raw) || ferror(raw)) {
+		fprintf(stderr, "pmp-trace: writing the spooled records failed: %s\n",
+			strerror(errno ? errno : EIO));
+		return -EIO;
+	}
 	rewind(raw);
 	scan(raw, &c, &vm);
 	fputs(pmp_trace_header(), out);
@@ -391,7 +404,12 @@ int convert_run(FILE *raw, const struct convert_opts *o, FILE *out, struct conve
 	vm = (struct pmp_trace_event){ .type = PMP_TR_TEARDOWN };
 	emit(&c, &vm, c.last_time);
 	summary(&c);
-	return ferror(raw) || ferror(out) ? -EIO : c.err;
+	if (ferror(raw)) {
+		fprintf(stderr, "pmp-trace: reading the spooled records failed\n");
+		return -EIO;
+	}
+	/* an output error is close_output()'s to report */
+	return ferror(out) ? -EIO : c.err;
 }
 
 struct layout_ctx {

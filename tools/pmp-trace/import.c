@@ -7,13 +7,18 @@
  * Events other than the kvm/kvmmmu ones pmp-trace maps are skipped; a line
  * that is none of these, or a mapped event whose details do not parse, is
  * reported as FILE:LINE:COLUMN and makes the import fail (after the whole
- * input is read, so every bad line is reported).
+ * input is read, so every bad line is reported).  So does a value no trace
+ * can carry (a frame past 2^40, a vCPU id past 65535): the conversion
+ * would otherwise write a trace that does not parse.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "convert.h"
 #include "tool.h"
+
+/* Longest line read; tracefs lines are a few hundred bytes. */
+#define LINE_MAX_BYTES 8191
 
 struct import {
 	const char *path;
@@ -49,7 +54,7 @@ static const char *number_after(const char *s, const char *key, bool hex, __u64 
 	return end;
 }
 
-/* Details of a mapped event into @r; NULL, or what is missing. */
+/* Details of a mapped event into @r; NULL, or what is missing or out of range. */
 static const char *details(const char *ev, const char *d, struct pmp_raw *r)
 {
 	__u64 v;
@@ -61,12 +66,20 @@ static const char *details(const char *ev, const char *d, struct pmp_raw *r)
 		if (!number_after(d, " level ", false, &v))
 			return "no level";
 		r->level = (uint8_t)(v > 255 ? 255 : v);
+		if (r->a >= PMP_TRACE_GFN_LIMIT)
+			return "gfn past the 52-bit guest physical space";
+		/* a leaf starts at its first frame (levels out of range are counted apart) */
+		if (r->kind == RAW_SET_SPTE && v >= PMP_LEVEL_4K && v <= PMP_LEVEL_1G &&
+		    (r->a & (PMP_LEVEL_PAGES(v) - 1)))
+			return "gfn not aligned to its level";
 		return NULL;
 	}
 	if (!strcmp(ev, "kvm_page_fault")) {
 		r->kind = RAW_PAGE_FAULT;
 		r->a = 0;	/* kernels before 6.x print no vcpu */
 		number_after(d, "vcpu ", false, &r->a);
+		if (r->a > 0xffff)
+			return "vcpu out of range (0 to 65535)";
 		if (!number_after(d, "address ", true, &r->b))
 			return "no address";
 		if (!number_after(d, "error_code ", true, &r->c))
@@ -94,6 +107,8 @@ static const char *details(const char *ev, const char *d, struct pmp_raw *r)
 		end = number_after(d, "range: ", true, &r->a);
 		if (!end || !number_after(end, "-- ", true, &r->b))
 			return "no range";
+		if (r->b <= r->a)
+			return "empty range";
 		return NULL;
 	}
 	return "";	/* not an event pmp-trace maps */
@@ -121,6 +136,27 @@ static bool parse_time(const char *s, const char *end, __u64 *ns)
 	return p == end;
 }
 
+/*
+ * The next line of @in into @buf (newline dropped, NUL-terminated, at most
+ * LINE_MAX_BYTES kept); *@len is the length of the whole line and *@nul
+ * says whether it holds a NUL byte.  False at the end of input.
+ */
+static bool read_line(FILE *in, char *buf, size_t *len, bool *nul)
+{
+	int c;
+
+	*len = 0;
+	*nul = false;
+	while ((c = getc_unlocked(in)) != EOF && c != '\n') {
+		if (*len < LINE_MAX_BYTES)
+			buf[*len] = (char)c;
+		*nul |= !c;
+		++*len;
+	}
+	buf[*len < LINE_MAX_BYTES ? *len : LINE_MAX_BYTES] = '\0';
+	return c != EOF || *len;
+}
+
 static void import_line(struct import *im, char *line)
 {
 	struct pmp_raw r = { 0 };
@@ -137,7 +173,7 @@ static void import_line(struct import *im, char *line)
 
 		number_after(p, "[LOST ", false, &n);
 		im->lost += n;
-		fprintf(stderr, "%s:%llu: tracefs lost events: %s\n", im->path,
+		fprintf(stderr, "%s:%llu:1: tracefs lost events: %s\n", im->path,
 			(unsigned long long)im->line, p);
 		return;
 	}
@@ -209,9 +245,11 @@ int cmd_import(int argc, char **argv)
 	struct import im = { .path = "<stdin>", .tgid = -1 };
 	struct convert_stats st;
 	const char *out_path = NULL, *layout = NULL;
-	bool mono = false;
-	char line[8192];
+	static char line[LINE_MAX_BYTES + 1];
+	bool mono = false, nul;
 	FILE *in = stdin, *out;
+	size_t len;
+	char *end;
 	int i, ret;
 
 	opts.layout = LAYOUT_DERIVED;
@@ -223,9 +261,18 @@ int cmd_import(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--clock") && i + 1 < argc) {
 			mono = !strcmp(argv[++i], "mono");
 		} else if (!strcmp(argv[i], "--tgid") && i + 1 < argc) {
-			im.tgid = strtol(argv[++i], NULL, 10);
+			errno = 0;
+			im.tgid = strtol(argv[++i], &end, 10);
+			if (errno || end == argv[i] || *end || im.tgid < 0) {
+				fprintf(stderr, "pmp-trace: --tgid %s: expected a process id\n",
+					argv[i]);
+				return 2;
+			}
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			return usage();
+		} else if (!strcmp(argv[i], "-")) {
+			im.path = "<stdin>";
+			in = stdin;
 		} else {
 			im.path = argv[i];
 			in = fopen(im.path, "r");
@@ -242,11 +289,22 @@ int cmd_import(int argc, char **argv)
 		perror("pmp-trace: tmpfile");
 		return 1;
 	}
-	while (fgets(line, sizeof(line), in)) {
+	while (read_line(in, line, &len, &nul)) {
 		im.line++;
-		line[strcspn(line, "\n")] = '\0';
-		import_line(&im, line);
+		if (len > LINE_MAX_BYTES)
+			bad_line(&im, line, line + LINE_MAX_BYTES, "line too long (more than 8191 bytes)");
+		else if (nul)
+			bad_line(&im, line, line + strlen(line), "NUL byte");
+		else
+			import_line(&im, line);
 	}
+	if (ferror(in)) {
+		fprintf(stderr, "%s:%llu:1: read error: %s\n", im.path,
+			(unsigned long long)im.line + 1, strerror(errno));
+		return 1;
+	}
+	if (in != stdin)
+		fclose(in);
 	out = open_output(out_path);
 	if (!out)
 		return 1;

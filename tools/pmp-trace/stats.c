@@ -28,20 +28,28 @@ int trace_for_each(const char *path, int (*fn)(const struct pmp_trace_event *ev,
 	do {
 		/* Feed what was read until it is used up; a call with no data means the end. */
 		len = fread(buf, 1, sizeof(buf), f);
+		if (!len && ferror(f)) {
+			/* not the end of input: a trace cut short must not pass for whole */
+			fprintf(stderr, "%s:%llu:1: read error: %s\n", path,
+				(unsigned long long)p.line, strerror(errno));
+			ret = -EIO;
+			break;
+		}
 		off = 0;
 		do {
 			ret = pmp_trace_feed(&p, buf + off, len - off, &used, &ev, &err);
 			off += used;
 			if (ret == 1)
-				ret = fn(&ev, ctx);
+				ret = fn(&ev, ctx) ? -ECANCELED : 0;
 		} while (!ret && off < len);
 	} while (len && !ret);
 	while (!ret && !len) {
 		ret = pmp_trace_feed(&p, NULL, 0, &used, &ev, &err);
 		if (ret != 1)
 			break;
-		ret = fn(&ev, ctx);
+		ret = fn(&ev, ctx) ? -ECANCELED : 0;
 	}
+	/* only the parser's own failures come with a place */
 	if (ret == -EINVAL)
 		fprintf(stderr, "%s:%llu:%u: %s\n", path, (unsigned long long)err.line, err.column,
 			err.message);

@@ -82,6 +82,19 @@ expect 1 "<stdin>:3:22: bad level" sh -c "\"$bin\" - < \"$dir/bad.trace\""
 printf 'pmp-trace 1\n' > "$dir/novm.trace"
 expect 1 'novm.trace:2:1: missing vm line' "$bin" "$dir/novm.trace"
 expect 1 'No such file' "$bin" "$dir/absent.trace"
+expect 1 "$dir:1:1: read error: Is a directory" "$bin" "$dir"
+expect 2 '--check x: expected an integer' "$bin" --check x --workload swiotlb
+# Output that cannot be written is an error with its message, not a silent status.
+printf 'pmp-trace 1\nvm type=default gfn_end=0x40000 vcpus=1 vtls=1\nteardown\n' > "$dir/small.trace"
+expect 1 '/dev/full: No space left on device' "$bin" --trace-out /dev/full "$dir/small.trace"
+expect 1 'writing the table to stdout failed' sh -c "\"$bin\" \"$dir/small.trace\" > /dev/full"
+# An event the core rejects, and one the replay cannot run, are named by FILE:LINE:COLUMN.
+printf 'pmp-trace 1\nvm type=default gfn_end=0x40000 vcpus=1 vtls=1\n\nfault gfn=0x0 level=4k slot=3\n' \
+	> "$dir/noslot.trace"
+expect 0 'noslot.trace:4:1: under upstream, event 2 (fault) was rejected' "$bin" "$dir/noslot.trace"
+printf 'pmp-trace 1\n# 5000 vCPUs: KVM has 4096\nvm type=default gfn_end=0x40000 vcpus=5000 vtls=1\n' \
+	> "$dir/vcpus.trace"
+expect 1 'vcpus.trace:3:1: the VM' "$bin" "$dir/vcpus.trace"
 "$bin" --list > "$dir/list" || fail "--list"
 grep -q '^punch-storm:' "$dir/list" || fail "--list lacks punch-storm"
 echo "check-replay: determinism, round trips, recorded traces, every workload under pmp_vm_check, error paths: ok"

@@ -30,6 +30,7 @@ struct sink {
 	struct replay *r;
 	struct trace_writer *out;	/* --trace-out */
 	struct progress *pg;		/* by events, for workloads */
+	uint64_t line;			/* trace_read_lines(): the event's line (0: workload) */
 	bool failed;			/* the replay refused an event: r->error says why */
 };
 
@@ -44,6 +45,7 @@ static int to_replay(void *ctx, const struct pmp_trace_event *ev)
 		return err;
 	}
 	progress_add(s->pg, 1);
+	s->r->line = s->line;
 	err = replay_event(s->r, ev);
 	s->failed = err != 0;
 	return err;
@@ -110,9 +112,20 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'o':
 			a->trace_out = optarg;
 			break;
-		case 'c':
-			a->check = (uint32_t)strtoul(optarg, NULL, 10);
+		case 'c': {
+			unsigned long long v;
+			char *end;
+
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || v > UINT32_MAX) {
+				fprintf(stderr, "pmp-replay: --check %s: expected an integer in "
+					"0..%u\n", optarg, UINT32_MAX);
+				return 2;
+			}
+			a->check = (uint32_t)v;
 			break;
+		}
 		case 'l':
 			list();
 			return 1;
@@ -178,20 +191,34 @@ static int replay_input(const struct args *a, struct replay *r, struct rp_input 
 		in->params = "";
 		if (!f) {
 			fprintf(stderr, "pmp-replay: %s: %s\n", a->trace, strerror(errno));
+			if (out.f)
+				fclose(out.f);
 			return 1;
 		}
 		if (!fstat(fileno(f), &st) && S_ISREG(st.st_mode))
 			progress_start(&pg, (uint64_t)st.st_size, LARGE_BYTES);
-		ret = trace_read(f, in->name, to_replay, &s, &pg, err, sizeof(err));
+		ret = trace_read_lines(f, in->name, to_replay, &s, &pg, &s.line, err, sizeof(err));
 		/* parse and read errors come with their message; the replay's from it */
 		if (ret && s.failed)
-			snprintf(err, sizeof(err), "%s: %s", in->name, r->error);
+			snprintf(err, sizeof(err), "%s:%llu:1: %s", in->name,
+				 (unsigned long long)s.line, r->error);
 		if (f != stdin)
 			fclose(f);
 	}
 	progress_end(&pg);
-	if (out.f && fclose(out.f) && !ret)
-		ret = -EIO;
+	/* the last buffered lines are written only now: their error too */
+	if (out.f) {
+		bool bad;
+
+		errno = 0;
+		bad = ferror(out.f) != 0;
+		bad = (fclose(out.f) != 0) || bad;
+		if (bad && !ret) {
+			snprintf(err, sizeof(err), "%s: %s", a->trace_out,
+				 strerror(errno ? errno : EIO));
+			ret = -EIO;
+		}
+	}
 	if (!ret && replay_finish(r))
 		snprintf(err, sizeof(err), "%s: %s", in->name, r->error), ret = -EINVAL;
 	if (ret) {
@@ -206,13 +233,21 @@ static void warnings(const struct replay *r, const struct rp_input *in)
 {
 	unsigned int i;
 
-	for (i = 0; i < r->nr_runs; i++)
-		if (r->runs[i].first_invalid)
-			fprintf(stderr, "pmp-replay: %s: under %s, event %llu (%s) was rejected: %s\n",
-				in->name, r->runs[i].label,
-				(unsigned long long)r->runs[i].first_invalid_event,
-				pmp_trace_type_name(r->runs[i].first_invalid_type),
-				pmp_strerror(r->runs[i].first_invalid));
+	for (i = 0; i < r->nr_runs; i++) {
+		const struct rp_run *run = &r->runs[i];
+		char at[48] = "";
+
+		if (!run->first_invalid)
+			continue;
+		/* a trace names the line; a workload has none */
+		if (run->first_invalid_line)
+			snprintf(at, sizeof(at), ":%llu:1",
+				 (unsigned long long)run->first_invalid_line);
+		fprintf(stderr, "pmp-replay: %s%s: under %s, event %llu (%s) was rejected: %s\n",
+			in->name, at, run->label, (unsigned long long)run->first_invalid_event,
+			pmp_trace_type_name(run->first_invalid_type),
+			pmp_strerror(run->first_invalid));
+	}
 	if (r->oracle_exceeded)
 		fprintf(stderr, "pmp-replay: %s: a policy passed the oracle at %llu samples "
 			"(a replay bug: please report)\n", in->name,
@@ -245,14 +280,25 @@ int main(int argc, char **argv)
 	if (!ret && a.svg) {
 		struct svg_panel p = { .title = in.name, .r = &r };
 		FILE *f = fopen(a.svg, "w");
+		int err = f ? 0 : errno;
 
-		if (f)
+		if (f) {
 			svg_write(f, &p, 1);
-		if (!f || fclose(f)) {
-			fprintf(stderr, "pmp-replay: %s: %s\n", a.svg, strerror(errno));
+			/* a write that failed before the last leaves only the error flag */
+			err = ferror(f) ? EIO : 0;
+			if (fclose(f) && !err)
+				err = errno;
+		}
+		if (err) {
+			fprintf(stderr, "pmp-replay: %s: %s\n", a.svg, strerror(err));
 			ret = 1;
 		}
 	}
 	replay_free(&r);
-	return ret || fflush(stdout) ? 1 : 0;
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "pmp-replay: writing the %s to stdout failed\n",
+			a.json ? "JSON" : "table");
+		return 1;
+	}
+	return ret ? 1 : 0;
 }

@@ -3,7 +3,9 @@
  * The oracle (oracle.h, docs/replay.md).  A 2 MiB chunk counts when the
  * guest touched it and nothing in the hardware or KVM's own rules forbids
  * a 2 MiB leaf there; a 1 GiB range counts whole when all of it could be
- * one leaf.  Policy choices (a level cap, NX huge pages, a one-way accept
+ * one leaf.  A leaf is some VTL's (each VTL has its own page tables): it
+ * needs the protections of the VTL that touched the range uniform, not
+ * those of every VTL.  Policy choices (a level cap, NX huge pages, a one-way accept
  * inhibit, when to merge, when to invalidate) are exactly what it ignores:
  * it is what a clairvoyant policy would reach, so every policy's coverage
  * is at or below it, which the tests check at every sample.
@@ -21,27 +23,36 @@
 #define OA_ACCEPTED	0x2
 #define OA_VTL_SHIFT	2
 
-/* Per chunk. */
-#define OC_TOUCHED	0x1
-#define OC_DIRTY	0x2
-#define OC_ELIGIBLE	0x4
-#define OC_UNIFORM	0x8	/* attributes known alike (under the mask) ... */
-#define OC_MIXED	0x10	/* ... or known not to be; neither: scan the pages */
+#define OA_VTL(v)	((uint16_t)(7U << (OA_VTL_SHIFT + 3 * (v))))
+#define OA_VTLS		(OA_VTL(0) | OA_VTL(1) | OA_VTL(2))
+
+/* Per chunk; bit v of each 3-bit field is VTL v. */
+#define OC_TOUCHED(v)	(0x1U << (v))	/* VTL v touched the chunk */
+#define OC_TOUCHED_ANY	0x7U
+#define OC_DIRTY	0x8U
+#define OC_ELIGIBLE(v)	(0x10U << (v))	/* a 2 MiB leaf of VTL v may be there */
+#define OC_ELIGIBLE_SHIFT 4
+#define OC_SHARED_FAULT	0x80U		/* a fault without the private flag touched it */
+#define OC_UNIFORM(v)	(0x100U << (v))	/* pages known alike under leaf_mask(v) ... */
+#define OC_MIXED(v)	(0x800U << (v))	/* ... or known not to be; neither: scan them */
+#define OC_UNIFORM_ANY	0x700U
+#define OC_MIXED_ANY	0x3800U
 
 int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_slots *slots)
 {
 	memset(o, 0, sizeof(*o));
 	o->vm_type = vm->vm_type;
+	o->nr_vtls = vm->nr_vtls;
+	o->gfn_end = vm->gfn_end;
 	o->giants = (vm->gfn_end + GIANT - 1) / GIANT;
 	o->chunks = o->giants * 512;
 	o->pages = o->chunks * CHUNK;
 	o->slots = slots;
-	o->mask = OA_PRIVATE;
 	/* TDX and SNP private memory maps huge only all accepted or all pending */
 	if (vm->vm_type == PMP_VM_TDX || vm->vm_type == PMP_VM_SNP)
-		o->mask |= OA_ACCEPTED;
+		o->guarded = OA_ACCEPTED;
 	o->attr = calloc(o->pages, sizeof(*o->attr));
-	o->chunk = calloc(o->chunks, 1);
+	o->chunk = calloc(o->chunks, sizeof(*o->chunk));
 	o->order = malloc(o->chunks);
 	o->sig = calloc(o->chunks, sizeof(*o->sig));
 	o->giant_order = malloc(o->giants);
@@ -79,6 +90,16 @@ static bool clamp(const struct oracle *o, uint64_t gfn, uint64_t n, uint64_t *lo
 	return true;
 }
 
+/*
+ * Does the core take [gfn, gfn + n) at all?  A range past the VM's gfn_end
+ * is refused under every policy, so the oracle must not follow it either:
+ * a conversion it did not refuse would unmap what every policy keeps.
+ */
+static bool in_vm(const struct oracle *o, uint64_t gfn, uint64_t n)
+{
+	return n && gfn < o->gfn_end && n <= o->gfn_end - gfn;
+}
+
 static void dirty(struct oracle *o, uint64_t lo, uint64_t hi)
 {
 	uint64_t c;
@@ -111,46 +132,51 @@ static void set_attr(struct oracle *o, uint64_t lo, uint64_t hi, uint16_t mask, 
 		o->attr[i] = (uint16_t)((o->attr[i] & ~mask) | value);
 	for (c = lo / CHUNK; c <= (hi - 1) / CHUNK; c++)
 		if (lo > c * CHUNK || hi < (c + 1) * CHUNK)
-			o->chunk[c] &= (uint8_t)~(OC_UNIFORM | OC_MIXED);
+			o->chunk[c] &= (uint16_t)~(OC_UNIFORM_ANY | OC_MIXED_ANY);
 		else
-			o->chunk[c] &= (uint8_t)~OC_MIXED;
+			o->chunk[c] &= (uint16_t)~OC_MIXED_ANY;
 	dirty(o, lo, hi);
 }
 
-/* The guest used the chunk holding @gfn, backed by a folio of @order. */
-static void touch(struct oracle *o, uint64_t gfn, unsigned int order)
+/*
+ * VTL @vtl used the chunk holding @gfn, backed by a folio of @order, with
+ * a fault that did not say private (@shared: the core then aligns it as
+ * shared memory, whatever the page's attribute).
+ */
+static void touch(struct oracle *o, uint64_t gfn, unsigned int order, unsigned int vtl,
+		  bool shared)
 {
 	uint64_t c = gfn / CHUNK, g = gfn / GIANT;
 
-	if (!(o->chunk[c] & OC_TOUCHED) ||
+	/* a VTL's first touch: every chunk's eligibility for its leaves is needed */
+	if (!(o->vtls & (1U << vtl))) {
+		o->vtls |= (uint8_t)(1U << vtl);
+		dirty(o, 0, o->pages);
+	}
+	if (!(o->chunk[c] & OC_TOUCHED(vtl)) || (shared && !(o->chunk[c] & OC_SHARED_FAULT)) ||
 	    (order != OR_UNKNOWN && (o->order[c] == OR_UNKNOWN || order > o->order[c]))) {
-		o->chunk[c] |= OC_TOUCHED | OC_DIRTY;
+		o->chunk[c] |= (uint16_t)(OC_TOUCHED(vtl) | OC_DIRTY | (shared ? OC_SHARED_FAULT : 0));
 		o->giant_dirty[g] = 1;
 	}
 	/* the largest folio seen: a later, smaller one cannot undo a leaf already made */
 	if (order != OR_UNKNOWN && (o->order[c] == OR_UNKNOWN || order > o->order[c]))
 		o->order[c] = (uint8_t)order;
-	if (order != OR_UNKNOWN && (o->giant_order[g] == OR_UNKNOWN || order > o->giant_order[g]))
+	/* ... and in its 1 GiB range, whose every chunk a 1 GiB folio backs */
+	if (order != OR_UNKNOWN && (o->giant_order[g] == OR_UNKNOWN || order > o->giant_order[g])) {
 		o->giant_order[g] = (uint8_t)order;
+		if (order >= 18)
+			dirty(o, g * GIANT, (g + 1) * GIANT);
+	}
 }
 
 static void fault(struct oracle *o, const struct pmp_trace_event *ev)
 {
-	uint16_t vtl_bits = (uint16_t)(7U << (OA_VTL_SHIFT + 3 * (ev->vtl % PMP_MAX_VTLS)));
 	unsigned int level = ev->level >= PMP_LEVEL_4K && ev->level <= PMP_LEVEL_1G ? ev->level : 1;
 
 	if (ev->gfn >= o->pages)
 		return;
-	/* a VTL that faults needs its protections uniform under a leaf */
-	if (!(o->mask & vtl_bits)) {
-		uint64_t c;
-
-		o->mask |= vtl_bits;
-		for (c = 0; c < o->chunks; c++)
-			o->chunk[c] &= (uint8_t)~(OC_UNIFORM | OC_MIXED);
-		dirty(o, 0, o->pages);
-	}
-	touch(o, ev->gfn, 9 * (level - 1));
+	touch(o, ev->gfn, 9 * (level - 1), ev->vtl % PMP_MAX_VTLS,
+	      !(ev->flags & PMP_FAULT_PRIVATE));
 }
 
 /* Conversions drop acceptance; a chunk converted whole is no longer mapped anywhere. */
@@ -160,7 +186,7 @@ static void convert(struct oracle *o, uint64_t lo, uint64_t hi, bool private)
 
 	set_attr(o, lo, hi, OA_PRIVATE | OA_ACCEPTED, private ? OA_PRIVATE : 0);
 	for (c = (lo + CHUNK - 1) / CHUNK; (c + 1) * CHUNK <= hi; c++)
-		o->chunk[c] &= (uint8_t)~OC_TOUCHED;
+		o->chunk[c] &= (uint16_t)~(OC_TOUCHED_ANY | OC_SHARED_FAULT);
 }
 
 static void slot_range_dirty(struct oracle *o, uint32_t id)
@@ -199,22 +225,26 @@ void oracle_event(struct oracle *o, const struct pmp_trace_event *ev, bool after
 		if (ev->level < PMP_LEVEL_4K || ev->level > PMP_LEVEL_1G ||
 		    !clamp(o, ev->gfn, PMP_LEVEL_PAGES(ev->level), &lo, &hi))
 			break;
-		set_attr(o, lo, hi, OA_ACCEPTED, OA_ACCEPTED);
+		/* its fault may map even when the accept itself is refused: touch anyway */
+		if (in_vm(o, ev->gfn, PMP_LEVEL_PAGES(ev->level)))
+			set_attr(o, lo, hi, OA_ACCEPTED, OA_ACCEPTED);
+		/* the accept's own fault is VTL 0's, private if the page is (run.c) */
 		for (; lo < hi; lo += CHUNK)
-			touch(o, lo, OR_UNKNOWN);
+			touch(o, lo, OR_UNKNOWN, 0, false);
 		break;
 	case PMP_TR_CONVERT:
-		if (clamp(o, ev->gfn, ev->npages, &lo, &hi))
+		if (in_vm(o, ev->gfn, ev->npages) && clamp(o, ev->gfn, ev->npages, &lo, &hi))
 			convert(o, lo, hi, ev->flags & PMP_TR_PRIVATE);
 		break;
 	case PMP_TR_VTL_PROT:
-		if (clamp(o, ev->gfn, ev->npages, &lo, &hi) && ev->vtl < PMP_MAX_VTLS)
-			set_attr(o, lo, hi, (uint16_t)(7U << (OA_VTL_SHIFT + 3 * ev->vtl)),
+		if (in_vm(o, ev->gfn, ev->npages) && clamp(o, ev->gfn, ev->npages, &lo, &hi) &&
+		    ev->vtl < o->nr_vtls)
+			set_attr(o, lo, hi, OA_VTL(ev->vtl),
 				 (uint16_t)((~ev->prot & 7U) << (OA_VTL_SHIFT + 3 * ev->vtl)));
 		break;
 	case PMP_TR_PUNCH:
 		/* a punched page's contents and acceptance are gone */
-		if (clamp(o, ev->gfn, ev->npages, &lo, &hi))
+		if (in_vm(o, ev->gfn, ev->npages) && clamp(o, ev->gfn, ev->npages, &lo, &hi))
 			set_attr(o, lo, hi, OA_ACCEPTED, 0);
 		break;
 	case PMP_TR_TEARDOWN:
@@ -258,44 +288,78 @@ static bool uniform(const uint16_t *a, uint16_t mask)
 	return true;
 }
 
+/* What must be alike under a leaf of VTL @v over memory whose first page is @a0. */
+static uint16_t leaf_mask(const struct oracle *o, uint16_t a0, unsigned int v)
+{
+	return (uint16_t)(OA_PRIVATE | (a0 & OA_PRIVATE ? o->guarded : 0) | OA_VTL(v));
+}
+
+/*
+ * The memslot may hold a leaf of @n pages at @head: aligned as the page's
+ * attribute says, or as shared memory if a fault without the private flag
+ * touched it (@flags: the chunk's OC_*, or their union over a 1 GiB range).
+ */
+static bool fits_any(struct oracle *o, uint64_t head, uint64_t n, uint16_t a0, unsigned int flags)
+{
+	bool private = a0 & OA_PRIVATE;
+
+	return fits(o, head, n, private) ||
+	       (private && (flags & OC_SHARED_FAULT) && fits(o, head, n, false));
+}
+
+/* Which VTLs may have a 2 MiB leaf on chunk @c; its attributes for 1 GiB uniformity. */
 static void evaluate_chunk(struct oracle *o, uint64_t c)
 {
 	uint64_t head = c * CHUNK;
-	uint16_t a0 = o->attr[head] & o->mask;
-	bool ok = (o->order[c] == OR_UNKNOWN || o->order[c] >= 9) &&
-		  fits(o, head, CHUNK, a0 & OA_PRIVATE);
+	uint16_t a0 = o->attr[head], f = o->chunk[c], eligible = 0;
+	uint8_t giant = o->giant_order[c / 512];
+	/* a 4 KiB folio here does not stop a 1 GiB folio reported anywhere in its range */
+	bool ok = (o->order[c] == OR_UNKNOWN || o->order[c] >= 9 ||
+		   (giant != OR_UNKNOWN && giant >= 18)) && fits_any(o, head, CHUNK, a0, f);
+	unsigned int v;
 
-	if (ok && !(o->chunk[c] & (OC_UNIFORM | OC_MIXED)))
-		o->chunk[c] |= uniform(&o->attr[head], o->mask) ? OC_UNIFORM : OC_MIXED;
-	ok = ok && (o->chunk[c] & OC_UNIFORM);
-
-	o->chunk[c] &= (uint8_t)~(OC_DIRTY | OC_ELIGIBLE);
-	if (ok)
-		o->chunk[c] |= OC_ELIGIBLE;
-	o->sig[c] = a0;
+	for (v = 0; ok && v < PMP_MAX_VTLS; v++) {
+		if (!(o->vtls & (1U << v)))
+			continue;
+		if (!(f & (OC_UNIFORM(v) | OC_MIXED(v))))
+			f |= (uint16_t)(uniform(&o->attr[head], leaf_mask(o, a0, v)) ?
+					OC_UNIFORM(v) : OC_MIXED(v));
+		if (f & OC_UNIFORM(v))
+			eligible |= (uint16_t)OC_ELIGIBLE(v);
+	}
+	f &= (uint16_t)~(OC_DIRTY | (OC_TOUCHED_ANY << OC_ELIGIBLE_SHIFT));
+	o->chunk[c] = f | eligible;
+	o->sig[c] = a0 & (OA_PRIVATE | o->guarded | OA_VTLS);
 }
 
-/* A 1 GiB leaf needs every chunk eligible and alike, a 1 GiB folio and fit. */
+/*
+ * A chunk counts when a VTL that touched it may have a leaf there.  A 1 GiB
+ * leaf of VTL v needs a 1 GiB folio, every chunk eligible for v and alike
+ * under v's mask, the memslot to hold it aligned, and v to have touched it.
+ */
 static uint64_t evaluate_giant(struct oracle *o, uint64_t g)
 {
 	uint64_t c, first = g * 512, small = 0;
 	/* a 1 GiB folio only where a fault reported one (run.c assumes 2 MiB otherwise) */
 	bool whole = o->giant_order[g] != OR_UNKNOWN && o->giant_order[g] >= 18;
-	bool touched = false;
+	unsigned int touched = 0, vtls = OC_TOUCHED_ANY, v;
 
 	for (c = first; c < first + 512; c++) {
-		uint8_t f = o->chunk[c];
+		uint16_t f = o->chunk[c];
 
 		if (f & OC_DIRTY)
 			evaluate_chunk(o, c);
 		f = o->chunk[c];
-		touched |= f & OC_TOUCHED;
-		if ((f & (OC_TOUCHED | OC_ELIGIBLE)) == (OC_TOUCHED | OC_ELIGIBLE))
+		touched |= f & (OC_TOUCHED_ANY | OC_SHARED_FAULT);
+		if (f & OC_TOUCHED_ANY & (f >> OC_ELIGIBLE_SHIFT))
 			small += CHUNK;
-		whole = whole && (f & OC_ELIGIBLE) && o->sig[c] == o->sig[first];
+		vtls &= f >> OC_ELIGIBLE_SHIFT;
+		for (v = 0; vtls >> v; v++)
+			if ((o->sig[c] ^ o->sig[first]) & leaf_mask(o, o->sig[first], v))
+				vtls &= ~(1U << v);
 	}
 	o->giant_dirty[g] = 0;
-	if (whole && touched && fits(o, g * GIANT, GIANT, o->sig[first] & OA_PRIVATE))
+	if (whole && (vtls & touched) && fits_any(o, g * GIANT, GIANT, o->sig[first], touched))
 		return GIANT;
 	return small;
 }

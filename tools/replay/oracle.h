@@ -5,8 +5,8 @@
  * given only the hard constraints (docs/replay.md has the definition).
  *
  * It follows the events, never the core: per page the private attribute,
- * the guest's acceptance and each VTL's protections; per 2 MiB whether
- * the guest touched it and the largest host folio a fault there reported.
+ * the guest's acceptance and each VTL's protections; per 2 MiB which VTLs
+ * touched it and the largest host folio a fault there reported.
  * Events mark the chunks they change; oracle_pages() re-evaluates only
  * those, so following a trace costs O(1) per fault.
  */
@@ -18,16 +18,18 @@
 #include "slots.h"
 
 struct oracle {
-	uint32_t vm_type;
+	uint32_t vm_type, nr_vtls;
+	uint64_t gfn_end;	/* the VM's: the core refuses a range past it */
 	uint64_t pages, chunks, giants;
 	uint16_t *attr;		/* OA_* per page */
-	uint8_t *chunk;		/* OC_* per chunk */
+	uint16_t *chunk;	/* OC_* per chunk */
 	uint8_t *order;		/* largest folio order a fault reported, OR_UNKNOWN if none */
 	uint16_t *sig;		/* an eligible chunk's attributes, for 1 GiB uniformity */
 	uint8_t *giant_order;
 	uint8_t *giant_dirty;
 	uint64_t *giant_pages;	/* what each 1 GiB range contributes */
-	uint16_t mask;		/* attributes that must be uniform under a leaf */
+	uint16_t guarded;	/* OA_ACCEPTED for TDX and SNP (their private memory), else 0 */
+	uint8_t vtls;		/* VTLs that touched memory: bit v for VTL v */
 	uint64_t total;
 	bool torn_down;
 	struct rp_slots *slots;

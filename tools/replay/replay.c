@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * The replay (replay.h): every event goes to the oracle, the memslot table
- * and each policy's engine in turn, and coverage is sampled every @stride
+ * The replay (replay.h): every event goes to the oracle, each policy's
+ * engine and the memslot table in turn, and coverage is sampled every @stride
  * events into a bounded buffer.  When the buffer fills, every other point
  * goes and the stride doubles, so any trace length gives at most
  * RP_SAMPLES equally spaced points, and the same input always the same ones.
@@ -169,8 +169,6 @@ int replay_event(struct replay *r, const struct pmp_trace_event *ev)
 	if (ev->type == PMP_TR_TEARDOWN)
 		end_state(r);
 	oracle_event(&r->oracle, ev, false);
-	slots_event(&r->slots, ev);
-	oracle_event(&r->oracle, ev, true);
 	if (ev->type == PMP_TR_FAULT && ev->gfn < r->oracle.pages && ev->level >= PMP_LEVEL_4K &&
 	    ev->level <= PMP_LEVEL_1G)
 		r->fault_order[ev->gfn / 512] = (uint8_t)(9 * (ev->level - 1));
@@ -180,6 +178,9 @@ int replay_event(struct replay *r, const struct pmp_trace_event *ev)
 			return fail(r, err, "event %llu: %s", (unsigned long long)r->events + 1,
 				    pmp_strerror(err));
 	}
+	/* the memslots as the core now has them (slot rules do not depend on the policy) */
+	slots_event(&r->slots, ev, r->nr_runs ? r->runs[0].vm : NULL);
+	oracle_event(&r->oracle, ev, true);
 	r->events++;
 	for (i = 0; r->opts.check_every && !(r->events % r->opts.check_every) && i < r->nr_runs; i++)
 		if (pmp_vm_check(r->runs[i].vm))

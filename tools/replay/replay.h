@@ -62,6 +62,7 @@ struct rp_run {
 	struct pmp_stats st;		/* the core's counters, read at the end */
 	int first_invalid;		/* errno of the first rejected event, 0 if none */
 	uint64_t first_invalid_event;
+	uint64_t first_invalid_line;	/* its trace line (replay.line), 0 for a workload */
 	uint8_t first_invalid_type;
 };
 
@@ -79,6 +80,7 @@ struct replay {
 	struct oracle oracle;
 	uint8_t *fault_order;	/* per chunk: folio order the last fault reported */
 	uint64_t events;
+	uint64_t line;		/* the caller's: trace line of the next event, 0 if none */
 	uint64_t stride;	/* events between samples */
 	unsigned int nr_samples;
 	size_t sample_size;

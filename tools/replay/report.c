@@ -127,6 +127,33 @@ char *report_count(uint64_t v, char *buf, size_t size)
 	return buf;
 }
 
+size_t report_utf8_len(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	uint32_t cp;
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1fU;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0fU;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07U;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {	/* stops at a NUL: it is no continuation byte */
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3fU);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
 static char *pct(uint64_t bp, char *buf, size_t size)
 {
 	snprintf(buf, size, "%llu.%02llu%%", (unsigned long long)(bp / 100),
@@ -209,18 +236,24 @@ void report_table(FILE *f, const struct rp_input *in, const struct replay *r)
 
 /* --- JSON --- */
 
+/* A JSON string: escaped, and always UTF-8 (a file name need not be). */
 static void json_string(FILE *f, const char *s)
 {
+	size_t n;
+
 	fputc('"', f);
-	for (; *s; s++) {
+	for (; *s; s += n ? n : 1) {
 		unsigned char c = (unsigned char)*s;
 
+		n = report_utf8_len(s);
 		if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);
 		else if (c < 0x20)
 			fprintf(f, "\\u%04x", c);
+		else if (!n)
+			fputs("\\ufffd", f);
 		else
-			fputc(c, f);
+			fwrite(s, 1, n, f);
 	}
 	fputc('"', f);
 }

@@ -37,4 +37,12 @@ int report_best(const struct replay *r);
 /* 12,345 (thousands separated); returns @buf. */
 char *report_count(uint64_t v, char *buf, size_t size);
 
+/*
+ * The length (1 to 4) of the well-formed UTF-8 character @s starts with, or
+ * 0 for a byte that starts none (stray, overlong, surrogate, past U+10FFFF).
+ * JSON and SVG must be UTF-8, and a file name need not be: JSON strings and
+ * SVG text write U+FFFD in place of such a byte.
+ */
+size_t report_utf8_len(const char *s);
+
 #endif /* PMP_REPLAY_REPORT_H */

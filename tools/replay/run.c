@@ -155,6 +155,7 @@ static void note_invalid(struct rp_run *run, const struct replay *r, unsigned in
 	if (!run->first_invalid) {
 		run->first_invalid = err;
 		run->first_invalid_event = r->events + 1;
+		run->first_invalid_line = r->line;
 		run->first_invalid_type = (uint8_t)type;
 	}
 }
@@ -284,7 +285,12 @@ static void slot_add(struct rp_run *run, const struct replay *r, const struct pm
 		CORE(run, pmp_pin_range(run->vm, ev->gfn, ev->npages, &run->acts)));
 }
 
-/* A memslot that goes or moves is zapped first, for that reason (no unpin). */
+/*
+ * A memslot that goes or moves is zapped first, for that reason (no
+ * unpin).  If the core refuses the zap (TDX accepted memory), the memslot
+ * stays where it is: deleting or moving it would leave leaves outside
+ * every memslot.
+ */
 static void slot_change(struct rp_run *run, const struct replay *r,
 			const struct pmp_trace_event *ev)
 {
@@ -297,9 +303,11 @@ static void slot_change(struct rp_run *run, const struct replay *r,
 		return;
 	}
 	run->origin = RP_FROM_OTHER;
-	outcome(run, r, ev->type, CORE(run, pmp_zap(run->vm, del ? PMP_ZAP_SLOT_DELETE :
-						    PMP_ZAP_SLOT_MOVE, s.base_gfn, s.npages,
-						    &run->acts)));
+	err = CORE(run, pmp_zap(run->vm, del ? PMP_ZAP_SLOT_DELETE : PMP_ZAP_SLOT_MOVE,
+				s.base_gfn, s.npages, &run->acts));
+	outcome(run, r, ev->type, err);
+	if (err)
+		return;
 	run->acts.nr = 0;
 	err = del ? pmp_slot_delete(run->vm, ev->slot) : pmp_slot_move(run->vm, ev->slot, ev->gfn);
 	outcome(run, r, ev->type, err);

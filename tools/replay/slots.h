@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * pmp-replay: the memslots of the traced VM, as the events describe them.
- * Policy-independent, so the replay keeps one table for all its policies
- * and the oracle: it finds the slot of an ACCEPT's implied fault and sums
- * the guest memory coverage is a share of.
+ * pmp-replay: the memslots of the traced VM, as the core holds them after
+ * each event.  Policy-independent, so the replay keeps one table for all
+ * its policies and the oracle: it finds the slot of an ACCEPT's implied
+ * fault and sums the guest memory coverage is a share of.
  */
 #ifndef PMP_REPLAY_SLOTS_H
 #define PMP_REPLAY_SLOTS_H
@@ -22,8 +22,14 @@ struct rp_slots {
 	int hint;		/* the slot slots_find() found last */
 };
 
-/* Apply a SLOT_ADD, SLOT_DELETE, SLOT_MOVE or DIRTY_LOG event. */
-void slots_event(struct rp_slots *s, const struct pmp_trace_event *ev);
+/*
+ * After a SLOT_ADD, SLOT_DELETE, SLOT_MOVE or DIRTY_LOG event went to the
+ * core @vm: the event's slot as @vm now holds it, so a change the core
+ * refused (an overlap, a range past gfn_end, an id in use) is not in the
+ * table either.  With @vm NULL the event is taken as it says.
+ */
+void slots_event(struct rp_slots *s, const struct pmp_trace_event *ev,
+		 const struct pmp_vm *vm);
 
 /* The slot holding @gfn, or -1.  O(1) when it is the last one found, else O(ids). */
 int slots_find(struct rp_slots *s, uint64_t gfn);

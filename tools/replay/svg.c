@@ -3,6 +3,7 @@
  * The coverage plot (svg.h).
  */
 #include <string.h>
+#include "report.h"
 #include "svg.h"
 
 #define W 520
@@ -18,17 +19,29 @@ static const char *const colors[] = {
 
 #define NR_COLORS (sizeof(colors) / sizeof(colors[0]))
 
+/*
+ * Character data: markup escaped, and what XML 1.0 cannot hold in a UTF-8
+ * document (control characters, bytes that are not UTF-8: a file name may
+ * have both) written as U+FFFD.
+ */
 static void text(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '<')
+	size_t n;
+
+	for (; *s; s += n ? n : 1) {
+		unsigned char c = (unsigned char)*s;
+
+		n = report_utf8_len(s);
+		if (c == '<')
 			fputs("&lt;", f);
-		else if (*s == '>')
+		else if (c == '>')
 			fputs("&gt;", f);
-		else if (*s == '&')
+		else if (c == '&')
 			fputs("&amp;", f);
+		else if (!n || (c < 0x20 && c != '\t') || c == 0x7f)
+			fputs("\xef\xbf\xbd", f);	/* U+FFFD */
 		else
-			fputc(*s, f);
+			fwrite(s, 1, n, f);
 	}
 }
 

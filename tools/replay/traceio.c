@@ -4,6 +4,7 @@
  * buffer of the file: the core's parser keeps the partial line.
  */
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 #include "traceio.h"
 
@@ -54,6 +55,14 @@ static int parse_error(const char *name, const struct pmp_trace_error *e, char *
 int trace_read(FILE *f, const char *name, wl_sink_fn sink, void *ctx, struct progress *pg,
 	       char *err, size_t errlen)
 {
+	uint64_t line;
+
+	return trace_read_lines(f, name, sink, ctx, pg, &line, err, errlen);
+}
+
+int trace_read_lines(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
+		     struct progress *pg, uint64_t *line, char *err, size_t errlen)
+{
 	static char buf[CHUNK_BYTES];
 	struct pmp_trace_parser p;
 	struct pmp_trace_event ev;
@@ -65,7 +74,8 @@ int trace_read(FILE *f, const char *name, wl_sink_fn sink, void *ctx, struct pro
 	do {
 		n = fread(buf, 1, sizeof(buf), f);
 		if (!n && ferror(f)) {
-			snprintf(err, errlen, "%s: read error", name);
+			snprintf(err, errlen, "%s:%llu:1: read error: %s", name,
+				 (unsigned long long)p.line, strerror(errno));
 			return -EIO;
 		}
 		/* n == 0 is the end of input: the parser takes a last unterminated line */
@@ -76,7 +86,11 @@ int trace_read(FILE *f, const char *name, wl_sink_fn sink, void *ctx, struct pro
 			pos += used;
 			if (!ret && !n)
 				break;
-			if (ret && (ret = sink(ctx, &ev)) != 0)
+			if (!ret)
+				continue;
+			*line = p.line - 1;	/* the parser has moved past the event's line */
+			ret = sink(ctx, &ev);
+			if (ret)
 				return ret;
 		}
 		progress_add(pg, n);

@@ -30,6 +30,13 @@ void progress_end(struct progress *p);
 int trace_read(FILE *f, const char *name, wl_sink_fn sink, void *ctx, struct progress *pg,
 	       char *err, size_t errlen);
 
+/*
+ * trace_read() that also sets *@line, before each call of @sink, to the
+ * line of the trace the event is on, so the sink's own errors can name it.
+ */
+int trace_read_lines(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
+		     struct progress *pg, uint64_t *line, char *err, size_t errlen);
+
 /* A sink writing trace text: the header before the first event. */
 struct trace_writer {
 	FILE *f;
