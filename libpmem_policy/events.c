@@ -63,9 +63,10 @@ static int change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16
 	if (flush_room)
 		pmp_inval_flush_range(&ev, gfn, npages);
 	unmap_range(&ev, gfn, npages);
-	pmp_planes_set(vm, gfn, npages, mask, values);
+	/* the pool was checked for both updates above */
+	pmp_planes_apply(vm, gfn, npages, mask, values);
 	if (clear)
-		pmp_planes_set(vm, gfn, npages, clear, 0);
+		pmp_planes_apply(vm, gfn, npages, clear, 0);
 	pmp_event_end(&ev);
 	return 0;
 }

@@ -222,6 +222,9 @@ static inline struct pmp_giant *pmp_giant_of(const struct pmp_vm *vm, uint64_t g
 /* planes.c */
 int pmp_planes_set(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 		   uint16_t mask, uint16_t values);
+/* The same for an update whose range and pool need the caller checked. */
+void pmp_planes_apply(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
+		      uint16_t mask, uint16_t values);
 unsigned int pmp_planes_blocks_needed(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 				      uint16_t mask, uint16_t values);
 bool pmp_plane_get(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane);

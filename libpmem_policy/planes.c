@@ -279,6 +279,8 @@ unsigned int pmp_planes_blocks_needed(const struct pmp_vm *vm, uint64_t gfn, uin
 	unsigned int hi1 = (last & (PMP_CHUNK_PAGES - 1)) + 1;
 	const struct pmp_chunk *chunks = pmp_chunks(vm);
 
+	if (!mask)
+		return 0;
 	values &= mask;
 	if (c0 == c1)
 		return blocks_needed(&chunks[c0], lo0, hi1, mask, values);
@@ -289,30 +291,36 @@ unsigned int pmp_planes_blocks_needed(const struct pmp_vm *vm, uint64_t gfn, uin
 int pmp_planes_set(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t mask,
 		   uint16_t values)
 {
-	uint64_t last = gfn + npages - 1;
-	uint64_t c0 = gfn >> PMP_CHUNK_SHIFT, c1 = last >> PMP_CHUNK_SHIFT, ci;
-	unsigned int lo0 = gfn & (PMP_CHUNK_PAGES - 1);
-	unsigned int hi1 = (last & (PMP_CHUNK_PAGES - 1)) + 1;
 	int err;
 
 	/* callers checked the public limit (gfn_end); this is the span's */
 	err = pmp_range_check(gfn, npages, vm->nr_chunks << PMP_CHUNK_SHIFT);
 	if (err)
 		return err;
-	values &= mask;
 	if (pmp_planes_blocks_needed(vm, gfn, npages, mask, values) >
 	    vm->pool_blocks - vm->pool_used)
 		return -ENOMEM;
+	pmp_planes_apply(vm, gfn, npages, mask, values);
+	return 0;
+}
 
+void pmp_planes_apply(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t mask,
+		      uint16_t values)
+{
+	uint64_t last = gfn + npages - 1;
+	uint64_t c0 = gfn >> PMP_CHUNK_SHIFT, c1 = last >> PMP_CHUNK_SHIFT, ci;
+	unsigned int lo0 = gfn & (PMP_CHUNK_PAGES - 1);
+	unsigned int hi1 = (last & (PMP_CHUNK_PAGES - 1)) + 1;
+
+	values &= mask;
 	if (c0 == c1) {
 		chunk_set(vm, c0, lo0, hi1, mask, values);
-		return 0;
+		return;
 	}
 	chunk_set(vm, c0, lo0, PMP_CHUNK_PAGES, mask, values);
 	for (ci = c0 + 1; ci < c1; ci++)
 		chunk_set(vm, ci, 0, PMP_CHUNK_PAGES, mask, values);
 	chunk_set(vm, c1, 0, hi1, mask, values);
-	return 0;
 }
 
 bool pmp_plane_get(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane)
