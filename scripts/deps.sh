@@ -17,7 +17,7 @@ packages() {
 	fuzz)     echo "clang libclang-rt-14-dev" ;;
 	kshim)    echo "gcc make kmod linux-headers-amd64" ;;
 	bpf)      echo "clang libbpf-dev bpftool libelf-dev zlib1g-dev pkgconf" ;;
-	kernel)   echo "qemu-system-x86 busybox-static cpio xz-utils kmod linux-image-amd64 linux-headers-amd64 linux-source-6.1" ;;
+	kernel)   echo "perl qemu-system-x86 busybox-static cpio xz-utils kmod linux-image-amd64 linux-headers-amd64 linux-source-6.1" ;;
 	*) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
 	esac
 }
