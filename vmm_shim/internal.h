@@ -25,6 +25,7 @@ struct pmp_vmm {
 	int vm_fd;
 	uint32_t max_slots;
 	uint32_t vm_type;		/* enum pmp_vm_type */
+	uint32_t last_slot;		/* pmp_vmm_slot_of()'s last answer */
 	uint64_t caps;			/* PMP_CAP_BIT()s in use */
 	uint64_t host_caps;		/* what the host has */
 	uint64_t gmem_flags;		/* KVM_CAP_GUEST_MEMFD_FLAGS */

@@ -57,13 +57,21 @@ int pmp_vmm_range(struct pmp_vmm *vmm, const char *op, uint64_t gpa, uint64_t si
 	return 0;
 }
 
+static bool slot_holds(const struct pmp_vmm_slot *s, uint64_t gfn)
+{
+	return s->used && gfn >= s->gpa >> 12 && gfn - (s->gpa >> 12) < s->size >> 12;
+}
+
+/* Punches ask once per folio run, nearly always in the same slot: remember it. */
 struct pmp_vmm_slot *pmp_vmm_slot_of(struct pmp_vmm *vmm, uint64_t gfn)
 {
+	if (vmm->last_slot < vmm->max_slots && slot_holds(&vmm->slots[vmm->last_slot], gfn))
+		return &vmm->slots[vmm->last_slot];
 	for (uint32_t id = 0; id < vmm->max_slots; id++) {
-		struct pmp_vmm_slot *s = &vmm->slots[id];
-
-		if (s->used && gfn >= s->gpa >> 12 && gfn - (s->gpa >> 12) < s->size >> 12)
-			return s;
+		if (slot_holds(&vmm->slots[id], gfn)) {
+			vmm->last_slot = id;
+			return &vmm->slots[id];
+		}
 	}
 	return NULL;
 }
