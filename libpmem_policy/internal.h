@@ -219,6 +219,17 @@ static inline struct pmp_giant *pmp_giant_of(const struct pmp_vm *vm, uint64_t g
 	return &pmp_giants(vm)[gfn >> PMP_GIANT_SHIFT];
 }
 
+/* Does [s, s + n) spell @word exactly?  (The policy and trace parsers.) */
+static inline bool pmp_token_is(const char *s, size_t n, const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!word[i] || word[i] != s[i])
+			return false;
+	return !word[n];
+}
+
 /* planes.c */
 int pmp_planes_set(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 		   uint16_t mask, uint16_t values);

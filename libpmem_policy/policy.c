@@ -141,16 +141,6 @@ static void knob_set(struct pmp_policy *p, const struct knob *k, uint32_t v)
 		pmp_memcpy(field, &v, sizeof(v));
 }
 
-/* Does [s, s + n) spell @word exactly? */
-static bool token_is(const char *s, size_t n, const char *word)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!word[i] || word[i] != s[i])
-			return false;
-	return !word[n];
-}
 
 static const struct knob_value *knob_value_of(const struct knob *k, uint32_t value)
 {
@@ -194,7 +184,7 @@ static bool knob_parse(const struct knob *k, const char *s, size_t n, uint32_t *
 	if (!k->values)
 		return parse_u32(s, n, out) && knob_valid(k, *out);
 	for (v = k->values; v->name; v++) {
-		if (token_is(s, n, v->name)) {
+		if (pmp_token_is(s, n, v->name)) {
 			*out = v->value;
 			return true;
 		}
@@ -219,7 +209,7 @@ static const struct preset *preset_find(const char *s, size_t n)
 	unsigned int i;
 
 	for (i = 0; i < NR_PRESETS; i++)
-		if (token_is(s, n, presets[i].name))
+		if (pmp_token_is(s, n, presets[i].name))
 			return &presets[i];
 	return NULL;
 }
@@ -283,7 +273,7 @@ static int parse_item(struct pmp_policy *p, const char *str, const char *item, s
 		return 0;
 	}
 	for (i = 0; i < NR_KNOBS; i++)
-		if (token_is(item, klen, knobs[i].key))
+		if (pmp_token_is(item, klen, knobs[i].key))
 			break;
 	if (i == NR_KNOBS)
 		return parse_error(err, str, item, klen, "unknown key");

@@ -208,21 +208,11 @@ static void store(struct pmp_trace_event *ev, const struct field *f, uint64_t v)
 
 /* ---- Values ---- */
 
-static bool span_is(const char *s, size_t n, const char *word)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!word[i] || word[i] != s[i])
-			return false;
-	return !word[n];
-}
-
 static const struct name_value *name_find(const struct name_value *list, const char *s,
 					  size_t n)
 {
 	for (; list->name; list++)
-		if (span_is(s, n, list->name))
+		if (pmp_token_is(s, n, list->name))
 			return list;
 	return NULL;
 }
@@ -493,9 +483,9 @@ static int key_find(const struct event_type *t, const char *s, size_t n)
 	unsigned int i;
 
 	for (i = 0; i < t->nr; i++)
-		if (span_is(s, n, fields[t->fields[i]].key))
+		if (pmp_token_is(s, n, fields[t->fields[i]].key))
 			return (int)i;
-	return span_is(s, n, fields[F_TIME].key) ? MAX_TYPE_FIELDS : -1;
+	return pmp_token_is(s, n, fields[F_TIME].key) ? MAX_TYPE_FIELDS : -1;
 }
 
 /*
@@ -584,7 +574,7 @@ static int line_parse(struct pmp_trace_parser *p, const char *s, size_t n,
 		return fail(p, err, col, msg);
 	if (!next_token(s, n, &pos, &end) || s[pos] == '#')
 		return 0;
-	if (span_is(s + pos, end - pos, "pmp-trace")) {
+	if (pmp_token_is(s + pos, end - pos, "pmp-trace")) {
 		if (p->version)
 			return fail(p, err, pos + 1, "header repeated");
 		return header_parse(p, s, n, end, err);
@@ -592,7 +582,7 @@ static int line_parse(struct pmp_trace_parser *p, const char *s, size_t n,
 	if (!p->version)
 		return fail(p, err, pos + 1, "event before header (expected pmp-trace 1)");
 	for (type = 0; type < PMP_TR_NR; type++)
-		if (span_is(s + pos, end - pos, types[type].keyword))
+		if (pmp_token_is(s + pos, end - pos, types[type].keyword))
 			return event_parse(p, type, s, n, pos, end, ev, err);
 	return fail(p, err, pos + 1, "unknown keyword");
 }
