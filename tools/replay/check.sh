@@ -82,6 +82,8 @@ expect 1 "<stdin>:3:22: bad level" sh -c "\"$bin\" - < \"$dir/bad.trace\""
 printf 'pmp-trace 1\n' > "$dir/novm.trace"
 expect 1 'novm.trace:2:1: missing vm line' "$bin" "$dir/novm.trace"
 expect 1 'No such file' "$bin" "$dir/absent.trace"
+gzip -c "$dir/novm.trace" > "$dir/novm.trace.gz"
+expect 1 'novm.trace.gz:1:1: gzip-compressed' "$bin" "$dir/novm.trace.gz"
 expect 1 "$dir:1:1: read error: Is a directory" "$bin" "$dir"
 expect 2 '--check x: expected an integer' "$bin" --check x --workload swiotlb
 # Output that cannot be written is an error with its message, not a silent status.

@@ -78,6 +78,13 @@ int trace_read_lines(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
 				 (unsigned long long)p.line, strerror(errno));
 			return -EIO;
 		}
+		/* traces are often stored compressed (tests/data): say so, not "non-ASCII" */
+		if (p.line == 1 && !p.len && n >= 2 && (uint8_t)buf[0] == 0x1f &&
+		    (uint8_t)buf[1] == 0x8b) {
+			snprintf(err, errlen, "%s:1:1: gzip-compressed: replay it with "
+				 "gzip -dc FILE | pmp-replay -", name);
+			return -EINVAL;
+		}
 		/* n == 0 is the end of input: the parser takes a last unterminated line */
 		for (pos = 0; pos < n || !n;) {
 			ret = pmp_trace_feed(&p, buf + pos, n - pos, &used, &ev, &e);
