@@ -202,37 +202,50 @@ static int invalidate(struct sim *s, const struct pmp_action *a)
 	return 0;
 }
 
+/*
+ * Split (or demote) the @level leaves in @pte (@size pages each) that
+ * intersect [gfn, end).  Returns how many, or -1 once the rules refuse one.
+ */
+static int split_leaves(struct sim *s, uint32_t *pte, uint64_t size, int level, uint64_t gfn,
+			uint64_t end, bool demote)
+{
+	const char *name = level == 3 ? "1G" : "2M";
+	int done = 0;
+
+	for (uint64_t i = gfn / size; i <= (end - 1) / size; i++) {
+		if (!pte[i])
+			continue;
+		if (demote ? !tracked(s, pte[i]) && seamcall(s, i * size) : seamcall(s, i * size))
+			return fail(s, "%s of a %s private leaf at %#llx %s",
+				    demote ? "demote" : "split", name, (unsigned long long)(i * size),
+				    demote ? "not blocked and tracked" : "without block/demote");
+		if (demote)
+			pte[i] = PRESENT;
+		split_down(s, i * size, level);
+		done++;
+	}
+	return done;
+}
+
 /* SPLIT/DEMOTE: leaves above @target intersecting the range go down. */
 static int split(struct sim *s, const struct pmp_action *a, int target, bool demote)
 {
-	uint64_t end = a->gfn + a->npages, g, c;
+	uint64_t end = a->gfn + a->npages;
 	bool do1g = demote ? a->level == 3 : target < 3;
 	bool do2m = demote ? a->level == 2 : target < 2;
-	int done = 0;
+	int n, done = 0;
 
-	for (g = a->gfn / GIANT; do1g && g <= (end - 1) / GIANT; g++) {
-		if (!s->pte1[g])
-			continue;
-		if (demote ? !tracked(s, s->pte1[g]) && seamcall(s, g * GIANT) : seamcall(s, g * GIANT))
-			return fail(s, "%s of a 1G private leaf at %#llx %s", demote ? "demote" : "split",
-				    (unsigned long long)(g * GIANT),
-				    demote ? "not blocked and tracked" : "without block/demote");
-		if (demote)
-			s->pte1[g] = PRESENT;
-		split_down(s, g * GIANT, 3);
-		done++;
+	if (do1g) {
+		n = split_leaves(s, s->pte1, GIANT, 3, a->gfn, end, demote);
+		if (n < 0)
+			return n;
+		done += n;
 	}
-	for (c = a->gfn / CHUNK; do2m && c <= (end - 1) / CHUNK; c++) {
-		if (!s->pte2[c])
-			continue;
-		if (demote ? !tracked(s, s->pte2[c]) && seamcall(s, c * CHUNK) : seamcall(s, c * CHUNK))
-			return fail(s, "%s of a 2M private leaf at %#llx %s", demote ? "demote" : "split",
-				    (unsigned long long)(c * CHUNK),
-				    demote ? "not blocked and tracked" : "without block/demote");
-		if (demote)
-			s->pte2[c] = PRESENT;
-		split_down(s, c * CHUNK, 2);
-		done++;
+	if (do2m) {
+		n = split_leaves(s, s->pte2, CHUNK, 2, a->gfn, end, demote);
+		if (n < 0)
+			return n;
+		done += n;
 	}
 	return done || !demote ? 0 : fail(s, "demote found no leaf at %#llx",
 					 (unsigned long long)a->gfn);
