@@ -108,13 +108,9 @@ int pmp_vmm_pin(struct pmp_vmm *vmm, uint64_t gpa, uint64_t size)
 	struct pmp_policy policy;
 	int err;
 
-	err = pmp_vmm_range(vmm, "pmp_vmm_pin", gpa, size);
+	err = pmp_vmm_slot_range(vmm, "pmp_vmm_pin", gpa, size, &s);
 	if (err)
 		return err;
-	s = pmp_vmm_slot_of(vmm, gfn);
-	if (!s || gpa + size > s->gpa + s->size)
-		return pmp_vmm_fail(vmm, -EINVAL, "pmp_vmm_pin(gpa 0x%llx, size 0x%llx): not inside one memslot",
-				    (unsigned long long)gpa, (unsigned long long)size);
 	pmp_vm_policy(vmm->vm, &policy);
 	if (vmm->vm_type != PMP_VM_SEV || policy.pin == PMP_PIN_NONE)
 		return pmp_vmm_fail(vmm, -EINVAL, "pmp_vmm_pin: the policy pins nothing (%s VM, pin=%s)",

@@ -113,16 +113,11 @@ static unsigned int backing_order(void *ctx, uint64_t gfn)
 int pmp_vmm_punch(struct pmp_vmm *vmm, uint64_t gpa, uint64_t size)
 {
 	const struct pmp_folios folios = { .order = backing_order, .ctx = vmm };
-	const struct pmp_vmm_slot *s;
 	int err;
 
-	err = pmp_vmm_range(vmm, "pmp_vmm_punch", gpa, size);
+	err = pmp_vmm_slot_range(vmm, "pmp_vmm_punch", gpa, size, NULL);
 	if (err)
 		return err;
-	s = pmp_vmm_slot_of(vmm, gpa >> 12);
-	if (!s || gpa + size > s->gpa + s->size)
-		return pmp_vmm_fail(vmm, -EINVAL, "pmp_vmm_punch(gpa 0x%llx, size 0x%llx): not inside one memslot",
-				    (unsigned long long)gpa, (unsigned long long)size);
 	vmm->counters.punch_requests++;
 	do {
 		vmm->actions.nr = 0;

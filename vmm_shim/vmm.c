@@ -57,6 +57,23 @@ int pmp_vmm_range(struct pmp_vmm *vmm, const char *op, uint64_t gpa, uint64_t si
 	return 0;
 }
 
+int pmp_vmm_slot_range(struct pmp_vmm *vmm, const char *op, uint64_t gpa, uint64_t size,
+		       const struct pmp_vmm_slot **slot)
+{
+	const struct pmp_vmm_slot *s;
+	int err = pmp_vmm_range(vmm, op, gpa, size);
+
+	if (err)
+		return err;
+	s = pmp_vmm_slot_of(vmm, gpa >> 12);
+	if (!s || gpa + size > s->gpa + s->size)
+		return pmp_vmm_fail(vmm, -EINVAL, "%s(gpa 0x%llx, size 0x%llx): not inside one memslot",
+				    op, (unsigned long long)gpa, (unsigned long long)size);
+	if (slot)
+		*slot = s;
+	return 0;
+}
+
 static bool slot_holds(const struct pmp_vmm_slot *s, uint64_t gfn)
 {
 	return s->used && gfn >= s->gpa >> 12 && gfn - (s->gpa >> 12) < s->size >> 12;
