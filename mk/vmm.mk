@@ -79,3 +79,10 @@ install-vmm: vmm
 
 uninstall-vmm:
 	rm -f $(DESTDIR)$(LIBDIR)/libpmem_policy_vmm.* $(DESTDIR)$(PKGCONFIGDIR)/pmem_policy_vmm.pc
+
+# The 6.12 rig's own test (tests/rig/README.md): a SW-protected KVM in
+# Debian's 6.12 under QEMU TCG, its capabilities used once.
+.PHONY: check-rig
+check-rig:
+	@scripts/deps.sh rig
+	tests/rig/rig.sh selftest $(B)/rig
