@@ -5,8 +5,18 @@
  * KVM's attributes are put back from the core's unchanged view.  Without
  * KVM_CAP_MEMORY_ATTRIBUTES only the core tracks the conversion, and the
  * call says so.
+ *
+ * In slots with private memory (pmp_vmm_slot_add_private()) the side the
+ * guest no longer uses is discarded afterwards, as QEMU's
+ * kvm_convert_memory() does: only once KVM's attributes changed can no
+ * vCPU fault that side back in.  Shared memory goes through the core's
+ * coalescing (its THP folios are what deferral protects); guest_memfd
+ * pages are punched per run (6.12's guest_memfd has 4 KiB folios only,
+ * and the core keeps one set of deferred punches: the shared side's).
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
 
 #include "internal.h"
@@ -60,6 +70,76 @@ static int core_convert(struct pmp_vmm *vmm, uint64_t gfn, uint64_t npages, bool
 	return 0;
 }
 
+/* The part of [gfn, end) in one slot from @gfn on, or the hole before the next slot. */
+static uint64_t slot_run(struct pmp_vmm *vmm, uint64_t gfn, uint64_t end,
+			 const struct pmp_vmm_slot **slot)
+{
+	const struct pmp_vmm_slot *s = pmp_vmm_slot_of(vmm, gfn);
+	uint64_t stop = end;
+
+	*slot = s;
+	if (s) {
+		stop = (s->gpa >> 12) + (s->size >> 12);
+	} else {
+		for (uint32_t i = 0; i < vmm->max_slots; i++)
+			if (vmm->slots[i].used && vmm->slots[i].gpa >> 12 > gfn &&
+			    vmm->slots[i].gpa >> 12 < stop)
+				stop = vmm->slots[i].gpa >> 12;
+	}
+	return (stop < end ? stop : end) - gfn;
+}
+
+/* To shared: punch the guest_memfd pages of the range's private-memory slots. */
+static int punch_private(struct pmp_vmm *vmm, const struct pmp_vmm_slot *s, uint64_t gfn,
+			 uint64_t npages)
+{
+	uint64_t off = s->priv_offset + ((gfn - (s->gpa >> 12)) << 12), len = npages << 12;
+
+	vmm->counters.fallocate_calls++;
+	if (fallocate(s->priv.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len))
+		return pmp_vmm_fail(vmm, -errno,
+				    "fallocate(PUNCH_HOLE|KEEP_SIZE, guest_memfd %d, offset 0x%llx, len 0x%llx)",
+				    s->priv.fd, (unsigned long long)off, (unsigned long long)len);
+	vmm->counters.punched_bytes += len;
+	return 0;
+}
+
+/*
+ * Issue the deferred discards in [gfn, gfn + npages) only: the others may
+ * still complete their 2 MiB range.  The core flushes a range's deferred
+ * punches when it is converted to private (on_conflict=flush), which
+ * changes nothing else for pages that are private already, and a caller
+ * converting to shared converts right after.  Under on_conflict=refuse
+ * the core refuses that, and every deferred discard is issued instead.
+ */
+static int flush_range(struct pmp_vmm *vmm, uint64_t gfn, uint64_t npages)
+{
+	int err = core_convert(vmm, gfn, npages, true);
+
+	if (err == -EBUSY)
+		return pmp_vmm_flush(vmm);
+	return err ? err : pmp_vmm_apply_invalidations(vmm);
+}
+
+/* Discard what the guest stopped using in [gfn, gfn + npages). */
+static int discard_old_side(struct pmp_vmm *vmm, uint64_t gfn, uint64_t npages, bool private)
+{
+	uint64_t end = gfn + npages;
+
+	while (gfn < end) {
+		const struct pmp_vmm_slot *s;
+		uint64_t n = slot_run(vmm, gfn, end, &s);
+		int err = 0;
+
+		if (s && s->priv.fd >= 0)
+			err = private ? pmp_vmm_punch_gfns(vmm, gfn, n) : punch_private(vmm, s, gfn, n);
+		if (err)
+			return err;
+		gfn += n;
+	}
+	return 0;
+}
+
 int pmp_vmm_convert(struct pmp_vmm *vmm, uint64_t gpa, uint64_t size, bool private)
 {
 	uint64_t gfn = gpa >> 12, npages = size >> 12;
@@ -81,11 +161,36 @@ int pmp_vmm_convert(struct pmp_vmm *vmm, uint64_t gpa, uint64_t size, bool priva
 	err = set_attributes(vmm, gfn, npages, private);
 	if (err)
 		return err;
-	err = core_convert(vmm, gfn, npages, private);
+	/*
+	 * Deferred discards in the range are of shared memory the guest made
+	 * private: they land before it can use that memory as shared again.
+	 */
+	err = private ? 0 : flush_range(vmm, gfn, npages);
+	if (!err)
+		err = core_convert(vmm, gfn, npages, private);
 	if (err) {
 		restore_attributes(vmm, gfn, npages);
 		return err;
 	}
 	/* A conversion over deferred punches flushed them: free them now. */
-	return pmp_vmm_apply_invalidations(vmm);
+	err = pmp_vmm_apply_invalidations(vmm);
+	if (err)
+		return err;
+	return discard_old_side(vmm, gfn, npages, private);
+}
+
+int pmp_vmm_convert_prefault(struct pmp_vmm *vmm, uint64_t gpa, uint64_t size, bool private,
+			     int vcpu_fd)
+{
+	int err = pmp_vmm_convert(vmm, gpa, size, private);
+
+	/*
+	 * A deferred discard of shared memory would zap the SPTEs about to be
+	 * made: 6.12's TDP MMU zaps private SPTEs too on an MMU-notifier
+	 * invalidation of the shared mapping (it ignores the range's
+	 * attr_filter).  Pre-faulting says the guest touches the range now.
+	 */
+	if (!err && private)
+		err = flush_range(vmm, gpa >> 12, size >> 12);
+	return err ? err : pmp_vmm_prefault(vmm, vcpu_fd, gpa, size);
 }

@@ -17,8 +17,10 @@ struct pmp_vmm_slot {
 	uint32_t flags;			/* PMP_SLOT_* as given to the core */
 	uint64_t gpa;
 	uint64_t size;
-	struct pmp_vmm_mem mem;
+	struct pmp_vmm_mem mem;		/* shared pages; all pages without @priv */
 	uint64_t offset;		/* of the slot in @mem */
+	struct pmp_vmm_mem priv;	/* private pages; fd -1 unless add_private */
+	uint64_t priv_offset;		/* of the slot in @priv */
 };
 
 struct pmp_vmm {
@@ -56,6 +58,12 @@ int pmp_vmm_range(struct pmp_vmm *vmm, const char *op, uint64_t gpa, uint64_t si
  *	while (err == -ENOSPC && !pmp_vmm_grow_actions(vmm));
  */
 int pmp_vmm_grow_actions(struct pmp_vmm *vmm);
+
+/*
+ * Free the memory of [gfn, gfn + npages), inside one slot, through the
+ * core's coalescing (the shared memory of a slot with private memory).
+ */
+int pmp_vmm_punch_gfns(struct pmp_vmm *vmm, uint64_t gfn, uint64_t npages);
 
 /* Apply the INVALIDATE actions in vmm->actions to the memory (punch.c). */
 int pmp_vmm_apply_invalidations(struct pmp_vmm *vmm);

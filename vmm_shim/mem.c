@@ -70,6 +70,14 @@ static int create_fd(struct pmp_vmm *vmm, unsigned int backing, uint64_t size)
 	if (!pmp_vmm_has(vmm, PMP_CAP_GUEST_MEMFD))
 		return pmp_vmm_fail(vmm, -EOPNOTSUPP,
 				    "pmp_vmm_mem_alloc(guest_memfd): KVM_CAP_GUEST_MEMFD absent");
+	if (backing == PMP_BACKING_PRIVATE) {
+		gmem.flags = 0;
+		fd = ioctl(vmm->vm_fd, PMP_KVM_CREATE_GUEST_MEMFD, &gmem);
+		if (fd < 0)
+			return pmp_vmm_fail(vmm, -errno, "KVM_CREATE_GUEST_MEMFD(size 0x%llx, private only)",
+					    (unsigned long long)size);
+		return fd;
+	}
 	if (!pmp_vmm_has(vmm, PMP_CAP_GUEST_MEMFD_MMAP))
 		return pmp_vmm_fail(vmm, -EOPNOTSUPP,
 				    "pmp_vmm_mem_alloc(guest_memfd): KVM_CAP_GUEST_MEMFD_FLAGS 0x%llx lacks MMAP|INIT_SHARED, so it cannot back shared memory",
@@ -98,6 +106,11 @@ int pmp_vmm_mem_alloc(struct pmp_vmm *vmm, unsigned int backing, uint64_t size,
 		if (fd < 0)
 			return fd;
 	}
+	if (backing == PMP_BACKING_PRIVATE) {	/* private pages have no host mapping */
+		*mem = (struct pmp_vmm_mem){ .host = NULL, .size = size, .fd = fd,
+					     .backing = backing, .align = align };
+		return 0;
+	}
 	host = map_aligned(size, align, fd);
 	if (!host) {
 		int err = -errno;
@@ -116,9 +129,10 @@ int pmp_vmm_mem_alloc(struct pmp_vmm *vmm, unsigned int backing, uint64_t size,
 
 void pmp_vmm_mem_free(struct pmp_vmm_mem *mem)
 {
-	if (!mem || !mem->host)
+	if (!mem || (!mem->host && mem->backing != PMP_BACKING_PRIVATE))
 		return;
-	munmap(mem->host, mem->size);
+	if (mem->host)
+		munmap(mem->host, mem->size);
 	if (mem->fd >= 0)
 		close(mem->fd);
 	mem->host = NULL;

@@ -110,23 +110,30 @@ static unsigned int backing_order(void *ctx, uint64_t gfn)
 	return 9;
 }
 
-int pmp_vmm_punch(struct pmp_vmm *vmm, uint64_t gpa, uint64_t size)
+int pmp_vmm_punch_gfns(struct pmp_vmm *vmm, uint64_t gfn, uint64_t npages)
 {
 	const struct pmp_folios folios = { .order = backing_order, .ctx = vmm };
+	int err;
+
+	do {
+		vmm->actions.nr = 0;
+		err = pmp_punch(vmm->vm, gfn, npages, &folios, &vmm->actions);
+	} while (err == -ENOSPC && !pmp_vmm_grow_actions(vmm));
+	if (err)
+		return pmp_vmm_fail(vmm, err, "pmp_punch(gfn 0x%llx, npages 0x%llx)",
+				    (unsigned long long)gfn, (unsigned long long)npages);
+	return pmp_vmm_apply_invalidations(vmm);
+}
+
+int pmp_vmm_punch(struct pmp_vmm *vmm, uint64_t gpa, uint64_t size)
+{
 	int err;
 
 	err = pmp_vmm_slot_range(vmm, "pmp_vmm_punch", gpa, size, NULL);
 	if (err)
 		return err;
 	vmm->counters.punch_requests++;
-	do {
-		vmm->actions.nr = 0;
-		err = pmp_punch(vmm->vm, gpa >> 12, size >> 12, &folios, &vmm->actions);
-	} while (err == -ENOSPC && !pmp_vmm_grow_actions(vmm));
-	if (err)
-		return pmp_vmm_fail(vmm, err, "pmp_punch(gfn 0x%llx, npages 0x%llx)",
-				    (unsigned long long)(gpa >> 12), (unsigned long long)(size >> 12));
-	return pmp_vmm_apply_invalidations(vmm);
+	return pmp_vmm_punch_gfns(vmm, gpa >> 12, size >> 12);
 }
 
 int pmp_vmm_flush(struct pmp_vmm *vmm)

@@ -22,14 +22,18 @@ static int set_region(struct pmp_vmm *vmm, uint32_t id, const struct pmp_vmm_slo
 		.memory_size = size,
 		.userspace_addr = (uintptr_t)s->mem.host + s->offset,
 	};
-	bool gmem = s->mem.backing == PMP_BACKING_GUEST_MEMFD;
+	bool gmem = s->mem.backing == PMP_BACKING_GUEST_MEMFD || s->priv.fd >= 0;
 	int ret;
 
 	if (s->flags & PMP_SLOT_DIRTY_LOG)
 		r2.flags |= KVM_MEM_LOG_DIRTY_PAGES;
 	if (s->flags & PMP_SLOT_READONLY)
 		r2.flags |= KVM_MEM_READONLY;
-	if (gmem) {
+	if (s->priv.fd >= 0) {		/* shared pages at userspace_addr, private ones here */
+		r2.flags |= PMP_KVM_MEM_GUEST_MEMFD;
+		r2.guest_memfd = s->priv.fd;
+		r2.guest_memfd_offset = s->priv_offset;
+	} else if (gmem) {
 		r2.flags |= PMP_KVM_MEM_GUEST_MEMFD;
 		r2.guest_memfd = s->mem.fd;
 		r2.guest_memfd_offset = s->offset;
@@ -55,30 +59,40 @@ static int set_region(struct pmp_vmm *vmm, uint32_t id, const struct pmp_vmm_slo
 	return 0;
 }
 
-int pmp_vmm_slot_add(struct pmp_vmm *vmm, uint32_t id, uint64_t gpa, uint64_t size,
-		     const struct pmp_vmm_mem *mem, uint64_t offset, uint32_t flags)
+/* Both kinds of slot: @priv is NULL for slots of one memory. */
+static int slot_add(struct pmp_vmm *vmm, uint32_t id, uint64_t gpa, uint64_t size,
+		    const struct pmp_vmm_mem *mem, uint64_t offset, const struct pmp_vmm_mem *priv,
+		    uint64_t priv_offset, uint32_t flags)
 {
 	struct pmp_vmm_slot s = { .used = true, .flags = flags, .gpa = gpa, .size = size,
-				  .offset = offset };
+				  .offset = offset, .priv = { .fd = -1 } };
+	bool gmem = (mem && mem->backing == PMP_BACKING_GUEST_MEMFD) || priv;
 	struct pmp_slot core;
 	struct pmp_policy policy;
 	int err;
 
-	if (id >= vmm->max_slots || !mem || !mem->host || mem->backing >= PMP_BACKING_NR ||
+	if (id >= vmm->max_slots || !mem || !mem->host || mem->backing >= PMP_BACKING_PRIVATE ||
 	    (flags & ~(PMP_SLOT_DIRTY_LOG | PMP_SLOT_READONLY)) || ((offset | size | gpa) & 4095) ||
-	    !size || offset > mem->size || size > mem->size - offset)
+	    !size || offset > mem->size || size > mem->size - offset ||
+	    (priv && (priv->backing != PMP_BACKING_PRIVATE || priv->fd < 0 ||
+		      mem->backing == PMP_BACKING_GUEST_MEMFD || (priv_offset & 4095) ||
+		      priv_offset > priv->size || size > priv->size - priv_offset)))
 		return pmp_vmm_fail(vmm, -EINVAL,
-				    "pmp_vmm_slot_add(slot %u, gpa 0x%llx, size 0x%llx, offset 0x%llx, flags 0x%x): bad argument",
-				    id, (unsigned long long)gpa, (unsigned long long)size,
-				    (unsigned long long)offset, flags);
+				    "pmp_vmm_slot_add%s(slot %u, gpa 0x%llx, size 0x%llx, offset 0x%llx, flags 0x%x): bad argument",
+				    priv ? "_private" : "", id, (unsigned long long)gpa,
+				    (unsigned long long)size, (unsigned long long)offset, flags);
 	if (vmm->slots[id].used)
 		return pmp_vmm_fail(vmm, -EEXIST, "pmp_vmm_slot_add(slot %u)", id);
 	s.mem = *mem;
+	if (priv) {
+		s.priv = *priv;
+		s.priv_offset = priv_offset;
+	}
 	core = (struct pmp_slot){
 		.base_gfn = gpa >> 12, .npages = size >> 12,
 		.userspace_addr = (uintptr_t)mem->host + offset,
-		.gmem_offset = mem->backing == PMP_BACKING_GUEST_MEMFD ? offset : 0,
-		.flags = flags | (mem->backing == PMP_BACKING_GUEST_MEMFD ? PMP_SLOT_GUEST_MEMFD : 0),
+		.gmem_offset = priv ? priv_offset : gmem ? offset : 0,
+		.flags = flags | (gmem ? PMP_SLOT_GUEST_MEMFD : 0),
 	};
 	err = pmp_slot_create(vmm->vm, id, &core);
 	if (err)
@@ -104,6 +118,22 @@ int pmp_vmm_slot_add(struct pmp_vmm *vmm, uint32_t id, uint64_t gpa, uint64_t si
 	return 0;
 }
 
+int pmp_vmm_slot_add(struct pmp_vmm *vmm, uint32_t id, uint64_t gpa, uint64_t size,
+		     const struct pmp_vmm_mem *mem, uint64_t offset, uint32_t flags)
+{
+	return slot_add(vmm, id, gpa, size, mem, offset, NULL, 0, flags);
+}
+
+int pmp_vmm_slot_add_private(struct pmp_vmm *vmm, uint32_t id, uint64_t gpa, uint64_t size,
+			     const struct pmp_vmm_mem *shared, uint64_t offset,
+			     const struct pmp_vmm_mem *priv, uint64_t priv_offset, uint32_t flags)
+{
+	if (!priv)
+		return pmp_vmm_fail(vmm, -EINVAL, "pmp_vmm_slot_add_private(slot %u): no private memory",
+				    id);
+	return slot_add(vmm, id, gpa, size, shared, offset, priv, priv_offset, flags);
+}
+
 int pmp_vmm_slot_delete(struct pmp_vmm *vmm, uint32_t id)
 {
 	int err;
@@ -126,7 +156,8 @@ int pmp_vmm_slot_delete(struct pmp_vmm *vmm, uint32_t id)
 static int geometry_level(const struct pmp_vmm_slot *s, const char **why)
 {
 	uint64_t host = (uintptr_t)s->mem.host + s->offset;
-	uint64_t gmem = s->mem.backing == PMP_BACKING_GUEST_MEMFD ? s->offset : s->gpa;
+	uint64_t gmem = s->priv.fd >= 0 ? s->priv_offset :
+			s->mem.backing == PMP_BACKING_GUEST_MEMFD ? s->offset : s->gpa;
 	int level = PMP_LEVEL_1G;
 
 	for (uint64_t sz = SZ_1G; sz >= SZ_2M; sz >>= 9, level--) {

@@ -145,18 +145,23 @@ PMP_API struct pmp_vm *pmp_vmm_vm(struct pmp_vmm *vmm);
  * @PMP_BACKING_GUEST_MEMFD: a guest_memfd created shared and mapped
  *	(needs PMP_CAP_GUEST_MEMFD_MMAP); memslots on it use it for both
  *	shared and private pages.
+ * @PMP_BACKING_PRIVATE: a guest_memfd for private pages only, not mapped
+ *	(host is NULL; needs PMP_CAP_GUEST_MEMFD, which 6.12 gives VMs with
+ *	private memory, e.g. KVM_X86_SW_PROTECTED_VM): the private half of
+ *	pmp_vmm_slot_add_private().
  * @PMP_BACKING_NR: number of kinds.
  */
 enum pmp_vmm_backing {
 	PMP_BACKING_ANON,
 	PMP_BACKING_MEMFD,
 	PMP_BACKING_GUEST_MEMFD,
+	PMP_BACKING_PRIVATE,
 	PMP_BACKING_NR,
 };
 
 /**
  * struct pmp_vmm_mem - a piece of host memory for memslots.
- * @host: where it is mapped.
+ * @host: where it is mapped (NULL for PMP_BACKING_PRIVATE).
  * @size: bytes.
  * @fd: the memfd or guest_memfd, -1 for anonymous memory.
  * @backing: enum pmp_vmm_backing.
@@ -212,6 +217,31 @@ PMP_API void pmp_vmm_mem_free(struct pmp_vmm_mem *mem);
  */
 PMP_API int pmp_vmm_slot_add(struct pmp_vmm *vmm, uint32_t id, uint64_t gpa, uint64_t size,
 			     const struct pmp_vmm_mem *mem, uint64_t offset, uint32_t flags);
+
+/**
+ * pmp_vmm_slot_add_private() - a memslot with private memory, as QEMU lays
+ *	it out: shared pages in ordinary memory, private pages in a guest_memfd.
+ * @vmm: the shim.
+ * @id: memslot id, below max_slots.
+ * @gpa: guest physical address, 4 KiB aligned.
+ * @size: bytes (> 0, 4 KiB multiple).
+ * @shared: anonymous or memfd memory for shared pages (userspace_addr).
+ * @offset: of the slot in @shared, 4 KiB aligned.
+ * @priv: a PMP_BACKING_PRIVATE guest_memfd for private pages.
+ * @priv_offset: of the slot in @priv (guest_memfd_offset), 4 KiB aligned.
+ * @flags: PMP_SLOT_DIRTY_LOG, PMP_SLOT_READONLY.
+ *
+ * One KVM_SET_USER_MEMORY_REGION2 with KVM_MEM_GUEST_MEMFD.  Conversions
+ * in the slot (pmp_vmm_convert()) then discard the side no longer used;
+ * pmp_vmm_punch() in it frees shared memory.
+ *
+ * Return: 0, -EINVAL, -EEXIST, -EOPNOTSUPP (no KVM_SET_USER_MEMORY_REGION2),
+ * or the errno of the failing ioctl.
+ */
+PMP_API int pmp_vmm_slot_add_private(struct pmp_vmm *vmm, uint32_t id, uint64_t gpa,
+				     uint64_t size, const struct pmp_vmm_mem *shared,
+				     uint64_t offset, const struct pmp_vmm_mem *priv,
+				     uint64_t priv_offset, uint32_t flags);
 
 /**
  * pmp_vmm_slot_delete() - delete a memslot from KVM and the core.
@@ -276,10 +306,39 @@ PMP_API int pmp_vmm_flush(struct pmp_vmm *vmm);
  * Without it the conversion is tracked in the core only, and the call says
  * so: real private memory is unavailable on this host.
  *
+ * In slots from pmp_vmm_slot_add_private() the side no longer used is then
+ * discarded, as QEMU's kvm_convert_memory() does, after the attributes
+ * changed (so no vCPU can fault the old side back in): to private, the
+ * shared memory, through the core's coalescing (pmp_punch(): a piece of a
+ * THP-backed 2 MiB range waits, under inval=defer-2m, until the range is
+ * whole); to shared, the guest_memfd pages, with one
+ * fallocate(PUNCH_HOLE) per contiguous run.  A conversion to shared first
+ * issues the deferred discards in its range, so shared memory the guest
+ * gets back reads zero.  pmp_vmm_convert_prefault() also maps the range at
+ * once (after issuing its deferred discards: on 6.12 a discard of shared
+ * memory zaps the private SPTEs of the same gfns too).
+ *
  * Return: 0; -EOPNOTSUPP when tracked in the core only; -EINVAL/-ERANGE,
  * -EBUSY (the policy refuses), or the ioctl's errno with nothing changed.
  */
 PMP_API int pmp_vmm_convert(struct pmp_vmm *vmm, uint64_t gpa, uint64_t size, bool private);
+
+/**
+ * pmp_vmm_convert_prefault() - pmp_vmm_convert(), then pre-fault the range.
+ * @vmm: the shim.
+ * @gpa: 4 KiB aligned, inside memslots.
+ * @size: bytes (> 0, 4 KiB multiple).
+ * @private: the new attribute.
+ * @vcpu_fd: the vCPU whose page tables KVM_PRE_FAULT_MEMORY fills.
+ *
+ * For VMMs whose guests convert right before touching the memory (SNP
+ * page-state changes): the faults are taken at once, in one call.
+ *
+ * Return: as pmp_vmm_convert(), or pmp_vmm_prefault()'s error after a
+ * successful conversion.
+ */
+PMP_API int pmp_vmm_convert_prefault(struct pmp_vmm *vmm, uint64_t gpa, uint64_t size,
+				     bool private, int vcpu_fd);
 
 /**
  * pmp_vmm_pin() - pin a guest range (SEV launch, or pin=launch policies).

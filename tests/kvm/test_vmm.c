@@ -25,6 +25,21 @@
 #define GFN_END (64ULL << 20 >> 12)
 
 static int kvm_fd = -1, vm_fd = -1;
+static unsigned long kvm_type;		/* KVM_CREATE_VM's type for attach() */
+
+#define KVM_X86_SW_PROTECTED_VM 1
+#define CAP_VM_TYPES 235
+
+/* Whether KVM offers SW-protected VMs (guest_memfd and private memory). */
+static bool have_sw_protected(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int types = fd < 0 ? 0 : ioctl(fd, KVM_CHECK_EXTENSION, CAP_VM_TYPES);
+
+	if (fd >= 0)
+		close(fd);
+	return types > 0 && (types & (1 << KVM_X86_SW_PROTECTED_VM));
+}
 
 /* A fresh VM per test (Check forks each), attached with @policy. */
 static struct pmp_vmm *attach(uint32_t vm_type, const char *policy, uint64_t disable)
@@ -39,7 +54,7 @@ static struct pmp_vmm *attach(uint32_t vm_type, const char *policy, uint64_t dis
 	opts.errbuf_size = sizeof(errbuf);
 	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	ck_assert_int_ge(kvm_fd, 0);
-	vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, kvm_type);
 	ck_assert_int_ge(vm_fd, 0);
 	ck_assert_msg(!pmp_vmm_attach(vm_fd, &opts, &vmm), "attach: %s", errbuf);
 	return vmm;
@@ -123,9 +138,15 @@ START_TEST(guest_memfd_missing_or_not_mappable)
 	ck_assert_error(vmm, pmp_vmm_mem_alloc(vmm, PMP_BACKING_GUEST_MEMFD, SZ_2M, &mem),
 			-EOPNOTSUPP, "KVM_CAP_GUEST_MEMFD absent");
 	pmp_vmm_detach(vmm);
+	/* 6.12 gives guest_memfd only to VMs with private memory. */
+	kvm_type = have_sw_protected() ? KVM_X86_SW_PROTECTED_VM : 0;
 	vmm = attach(PMP_VM_DEFAULT, NULL, PMP_CAP_BIT(PMP_CAP_GUEST_MEMFD_MMAP));
-	ck_assert_error(vmm, pmp_vmm_mem_alloc(vmm, PMP_BACKING_GUEST_MEMFD, SZ_2M, &mem),
-			-EOPNOTSUPP, "cannot back shared memory");
+	if (!pmp_vmm_has(vmm, PMP_CAP_GUEST_MEMFD))
+		ck_assert_error(vmm, pmp_vmm_mem_alloc(vmm, PMP_BACKING_GUEST_MEMFD, SZ_2M, &mem),
+				-EOPNOTSUPP, "KVM_CAP_GUEST_MEMFD absent");
+	else
+		ck_assert_error(vmm, pmp_vmm_mem_alloc(vmm, PMP_BACKING_GUEST_MEMFD, SZ_2M, &mem),
+				-EOPNOTSUPP, "cannot back shared memory");
 	pmp_vmm_detach(vmm);
 }
 END_TEST
