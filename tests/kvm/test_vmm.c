@@ -21,6 +21,8 @@
 
 #include <pmem_policy/vmm.h>
 
+#include "kvm/suites.h"
+
 #define SZ_2M (2ULL << 20)
 #define GFN_END (64ULL << 20 >> 12)
 
@@ -424,6 +426,7 @@ int main(void)
 		return 0;
 	}
 	sr = srunner_create(vmm_suite());
+	srunner_add_suite(sr, private_suite());
 	srunner_set_fork_status(sr, CK_FORK);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
