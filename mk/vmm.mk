@@ -62,12 +62,24 @@ $(KVM_TEST): $(wildcard tests/kvm/*.c tests/kvm/*.h) $(VMM_A) $(LIB_A)
 check-vmm-exports: $(VMM_SO)
 	scripts/check-exports.sh $(VMM_SO) $(VMM_MAP) include/pmem_policy/vmm.h
 
-# The same two programs for the rig's guest (tests/rig): static, since its
-# initramfs has no libc.  ASan cannot link statically: under SANITIZE=1 the
-# rig gets the dynamic sanitized binaries and copies their ldd libraries.
+# The same two programs for the rig's guest (tests/rig), whose initramfs
+# has no libc: static.  ASan cannot link statically, so under SANITIZE=1
+# they are the dynamic sanitized binaries, and the rig copies their ldd
+# libraries (libasan, libubsan, libcheck's, libc) into the initramfs.
 RIG_MINI_VMM := $(B)/rig-bin/pmp-mini-vmm
 RIG_KVM_TEST := $(B)/rig-bin/tests-kvm
+# The rig's caches (extracted source, KVM builds) serve every build flavour.
+RIG_OUT ?= build/rig
 
+ifeq ($(SANITIZE),1)
+$(RIG_MINI_VMM): $(MINI_VMM)
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(RIG_KVM_TEST): $(KVM_TEST)
+	@mkdir -p $(@D)
+	cp $< $@
+else
 $(RIG_MINI_VMM): $(MINI_VMM_SRC) examples/pmp-mini-vmm.h $(VMM_A) $(LIB_A) include/pmem_policy/vmm.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude -static -o $@ $(MINI_VMM_SRC) $(VMM_A) $(LIB_A)
@@ -77,11 +89,6 @@ $(RIG_KVM_TEST): $(wildcard tests/kvm/*.c tests/kvm/*.h) $(VMM_A) $(LIB_A)
 	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude -Itests -static \
 		$(shell pkg-config --cflags check) -o $@ $(filter %.c,$^) $(VMM_A) $(LIB_A) \
 		$(shell pkg-config --libs --static check)
-
-ifeq ($(SANITIZE),1)
-CHECK_KVM_BINS := $(KVM_TEST) $(MINI_VMM)
-else
-CHECK_KVM_BINS := $(RIG_KVM_TEST) $(RIG_MINI_VMM)
 endif
 
 # Real KVM: the shim's error paths and the mini VMM's end-to-end runs, with
@@ -89,8 +96,8 @@ endif
 # one, and always in the 6.12 rig's guest (nested KVM, SW-protected VMs).
 check-kvm: deps
 	@scripts/deps.sh rig
-	$(MAKE) $(KVM_TEST) $(MINI_VMM) $(CHECK_KVM_BINS)
-	scripts/check-kvm.sh $(B) $(CHECK_KVM_BINS)
+	$(MAKE) $(KVM_TEST) $(MINI_VMM) $(RIG_KVM_TEST) $(RIG_MINI_VMM)
+	scripts/check-kvm.sh $(B) $(RIG_OUT) $(RIG_KVM_TEST) $(RIG_MINI_VMM)
 
 install: install-vmm
 uninstall: uninstall-vmm
@@ -111,4 +118,4 @@ uninstall-vmm:
 .PHONY: check-rig
 check-rig:
 	@scripts/deps.sh rig
-	tests/rig/rig.sh selftest $(B)/rig
+	tests/rig/rig.sh selftest $(RIG_OUT)

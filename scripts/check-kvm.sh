@@ -10,11 +10,15 @@
 #  - on the host's /dev/kvm as well, where there is one.
 # SKIPs only where neither exists, and says which is missing.
 #
-# usage: scripts/check-kvm.sh BUILD_DIR RIG_TEST_BIN RIG_MINI_VMM_BIN
+# usage: scripts/check-kvm.sh BUILD_DIR RIG_OUT RIG_TEST_BIN RIG_MINI_VMM_BIN
+#   (the RIG_ binaries are named tests-kvm and pmp-mini-vmm: static, or
+#   dynamic under SANITIZE=1, when the rig brings their libraries)
 set -eu
-b=${1:?usage: check-kvm.sh BUILD_DIR RIG_TEST_BIN RIG_MINI_VMM_BIN}
-rig_test=${2:?usage: check-kvm.sh BUILD_DIR RIG_TEST_BIN RIG_MINI_VMM_BIN}
-rig_vmm=${3:?usage: check-kvm.sh BUILD_DIR RIG_TEST_BIN RIG_MINI_VMM_BIN}
+usage="usage: check-kvm.sh BUILD_DIR RIG_OUT RIG_TEST_BIN RIG_MINI_VMM_BIN"
+b=${1:?$usage}
+rig_out=${2:?$usage}
+rig_test=${3:?$usage}
+rig_vmm=${4:?$usage}
 top=$(cd "$(dirname "$0")/.." && pwd)
 t0=$(date +%s)
 ran=""
@@ -36,9 +40,15 @@ fi
 
 if rig_kver=$("$top/tests/rig/rig.sh" kver 2> /dev/null) && command -v qemu-system-x86_64 > /dev/null; then
 	echo "== check-kvm in the 6.12 rig ($rig_kver under QEMU TCG, nested KVM)"
-	"$top/tests/rig/rig.sh" run "$b/rig" check-kvm --bin "$rig_test" --bin "$rig_vmm" \
-		--init "$top/tests/kvm/rig-check.sh" --timeout 1500 --no-skip
-	tr -d '\r' < "$b/rig/check-kvm/console.log" | sed -n '/^==== /,/^==== end/p'
+	name=check-kvm-$(basename "$b")
+	rc=0
+	"$top/tests/rig/rig.sh" run "$rig_out" "$name" --bin "$rig_test" --bin "$rig_vmm" \
+		--init "$top/tests/kvm/rig-check.sh" --timeout 1500 --no-skip > "$b/check-kvm-rig.log" || rc=$?
+	# The suite's and the mini VMM's reports, then the rig's verdict.
+	tr -d '\r' < "$rig_out/$name/console.log" |
+		sed -n -e '/^Running suite/,/^[0-9]*%: Checks/p' -e '/^==== /,/^==== end/p'
+	cat "$b/check-kvm-rig.log"
+	[ $rc = 0 ] || exit 1
 	ran="$ran rig"
 else
 	echo "check-kvm: the rig is unavailable (scripts/deps.sh rig installs Debian's 6.12 image, headers, source and QEMU)"
@@ -48,4 +58,4 @@ if [ -z "$ran" ]; then
 	echo "check-kvm: SKIP: no /dev/kvm on the host and no 6.12 rig"
 	exit 0
 fi
-echo "check-kvm: OK ($ran) in $(($(date +%s) - t0)) s"
+echo "check-kvm: OK (${ran# }) in $(($(date +%s) - t0)) s"
