@@ -251,7 +251,7 @@ static uint64_t sum(const uint64_t *v)
 }
 
 int private_experiment(unsigned int shared_backing, uint64_t mib, uint64_t seed,
-		       const char *policy, bool prefault, bool check)
+		       const char *policy, bool prefault, bool check, bool shim_only)
 {
 	uint64_t pages = (mib << 20) / SZ_4K;
 	struct request req[64];
@@ -280,9 +280,11 @@ int private_experiment(unsigned int shared_backing, uint64_t mib, uint64_t seed,
 		memset(final + req[i].page, 0, req[i].npages);
 
 	vm.data_size = mib << 20;
-	one_run(&vm, shared_backing, policy, naive_convert, req, n, priv2, final, &rn);
-	memset(&vm, 0, sizeof(vm));
-	vm.data_size = mib << 20;
+	if (!shim_only) {
+		one_run(&vm, shared_backing, policy, naive_convert, req, n, priv2, final, &rn);
+		memset(&vm, 0, sizeof(vm));
+		vm.data_size = mib << 20;
+	}
 	one_run(&vm, shared_backing, policy, shim_convert, req, n, priv2, final, &rs);
 	/* Deferral (and so coalescing) needs defer-2m and a 2 MiB folio to keep. */
 	storm_can_coalesce = !policy && !prefault && rs.shared_thp;
@@ -290,8 +292,14 @@ int private_experiment(unsigned int shared_backing, uint64_t mib, uint64_t seed,
 	printf("private memory: KVM_X86_SW_PROTECTED_VM, %llu MiB data slot: shared pages in %s, private pages in a guest_memfd; %zu conversion requests%s\n",
 	       (unsigned long long)mib, shared_backing == PMP_BACKING_MEMFD ? "a memfd" : "THP anonymous memory",
 	       n, prefault ? ", pre-faulted when made private" : "");
-	print_run("naive", &rn);
+	if (!shim_only)
+		print_run("naive", &rn);
 	print_run("shim", &rs);
+	if (shim_only) {	/* one VM, e.g. for a trace: nothing to compare */
+		free(priv2);
+		free(final);
+		return rs.leaked || rs.shared_bad || rs.view_bad;
+	}
 	printf("%-22s %12s %12s\n", "", "naive", "shim");
 	printf("%-22s %12llu %12llu\n", "discard calls", (unsigned long long)sum(rn.discards),
 	       (unsigned long long)sum(rs.discards));

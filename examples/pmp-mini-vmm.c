@@ -22,7 +22,8 @@
  *
  * usage: pmp-mini-vmm [--backing gmem|memfd|anon|private|private-memfd]
  *		       [--mib N] [--requests N] [--seed N] [--policy STR]
- *		       [--prefault] [--check]
+ *		       [--prefault] [--check | --shim-only]
+ * (--shim-only: private modes, one VM through the shim, e.g. to trace it)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -181,7 +182,7 @@ int main(int argc, char **argv)
 	struct request *req;
 	uint8_t *punched;
 	char report[2048], why[160];
-	bool check = false, private = false, prefault = false;
+	bool check = false, private = false, prefault = false, shim_only = false;
 	int level, failed = 0;
 	size_t n;
 
@@ -194,6 +195,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(argv[i], "--prefault")) {
 			prefault = true;
+			continue;
+		}
+		if (!strcmp(argv[i], "--shim-only")) {
+			shim_only = true;
 			continue;
 		}
 		if (!val)
@@ -214,8 +219,10 @@ int main(int argc, char **argv)
 	}
 	if (mib < 4 || mib > 1024 || mib % 2 || !nreq || nreq > 100000)
 		goto usage;
+	if (shim_only && (!private || check))
+		goto usage;		/* one private-memory VM, nothing to compare */
 	if (private)
-		return private_experiment(backing, mib, seed, policy, prefault, check) ? 1 : 0;
+		return private_experiment(backing, mib, seed, policy, prefault, check, shim_only) ? 1 : 0;
 	vm.data_size = mib << 20;
 	create_vm(&vm, backing, policy);
 	pmp_vmm_report(vm.shim, report, sizeof(report));
@@ -280,6 +287,6 @@ int main(int argc, char **argv)
 usage:
 	fprintf(stderr, "usage: pmp-mini-vmm [--backing gmem|memfd|anon|private|private-memfd] "
 		"[--mib N (4..1024, even)] [--requests N] [--seed N] [--policy STR] [--prefault] "
-		"[--check]\n");
+		"[--check | --shim-only (private modes)]\n");
 	return 2;
 }

@@ -67,8 +67,12 @@ void destroy_vm(struct vm *vm);
 uint64_t guest_command(struct vm *vm, uint64_t cmd, uint64_t start, uint64_t bytes,
 		       uint64_t arg);
 
-/* The private-memory experiment (pmp-mini-vmm-private.c); returns failures. */
+/*
+ * The private-memory experiment (pmp-mini-vmm-private.c); returns
+ * failures.  @shim_only runs one VM (through the shim) and checks only
+ * what the guest and the shared mapping see.
+ */
 int private_experiment(unsigned int shared_backing, uint64_t mib, uint64_t seed,
-		       const char *policy, bool prefault, bool check);
+		       const char *policy, bool prefault, bool check, bool shim_only);
 
 #endif /* PMP_MINI_VMM_H */
