@@ -177,7 +177,12 @@ cmd_run() {
 	patches="" stock=0 bins="" kos="" files="" frag="" kvm_args="" amd_args=""
 	append="" mem=2G timeout=900 noskip=""
 	while [ $# -gt 0 ]; do
-		[ $# -ge 2 ] || case $1 in --stock|--no-skip) ;; *) die "$1 needs an argument" ;; esac
+		case $1 in
+		--stock|--no-skip) ;;
+		--patches|--bin|--ko|--file|--init|--kvm-args|--kvm-amd-args|--append|--mem|--timeout)
+			[ $# -ge 2 ] || die "$1 needs an argument" ;;
+		*) die "unknown run option '$1' (see tests/rig/rig.sh --help)" ;;
+		esac
 		case $1 in
 		--patches) patches=$2; shift ;;
 		--stock) stock=1 ;;
@@ -191,7 +196,6 @@ cmd_run() {
 		--mem) mem=$2; shift ;;
 		--timeout) timeout=$2; shift ;;
 		--no-skip) noskip=--no-skip ;;
-		*) die "unknown run option '$1'" ;;
 		esac
 		shift
 	done
@@ -286,6 +290,6 @@ kvm) cmd_kvm "$@" ;;
 run) cmd_run "$@" ;;
 verdict) cmd_verdict "$@" ;;
 selftest) cmd_selftest "$@" ;;
--h|--help|help) sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//' ;;
-*) sed -n '10,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+-h|--help|help) sed -n '4,28p' "$0" | sed 's/^# \{0,1\}//' ;;
+*) sed -n '9,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
