@@ -218,6 +218,11 @@ int pmp_vmm_slot_huge(struct pmp_vmm *vmm, uint32_t id, char *why, size_t size)
 		level = host;
 		reason = host_why;
 	}
+	/* Private pages come from the guest_memfd, whatever the shared memory gets. */
+	if (s->priv.fd >= 0 && level > PMP_LEVEL_4K) {
+		level = PMP_LEVEL_4K;
+		reason = "its private pages: guest_memfd gives 4 KiB folios without a huge-page flag (shared pages may map larger)";
+	}
 	if (s->flags & PMP_SLOT_DIRTY_LOG) {
 		level = PMP_LEVEL_4K;
 		reason = "dirty logging maps 4 KiB pages only";

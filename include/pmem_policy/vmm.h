@@ -264,7 +264,9 @@ PMP_API int pmp_vmm_slot_delete(struct pmp_vmm *vmm, uint32_t id);
  *
  * Looks at what the core sees (alignment of gpa against host address and
  * guest_memfd offset, slot edges, dirty logging, the policy's cap) and at
- * what only the host knows (THP settings, the backing kind).
+ * what only the host knows (THP settings, the backing kind).  A slot with
+ * private memory answers for its private pages (4 KiB: a guest_memfd
+ * without huge folios).
  *
  * Return: PMP_LEVEL_4K..PMP_LEVEL_1G, or -ENOENT.
  */

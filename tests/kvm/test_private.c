@@ -104,6 +104,20 @@ START_TEST(private_slot_bad_arguments_create_nothing)
 }
 END_TEST
 
+START_TEST(private_slot_maps_private_pages_at_4k)
+{
+	struct priv_vm v;
+	char why[160];
+
+	if (!priv_vm(&v, NULL))
+		return;
+	add_slot(&v);
+	ck_assert_int_eq(pmp_vmm_slot_huge(v.vmm, 0, why, sizeof(why)), PMP_LEVEL_4K);
+	ck_assert_msg(strstr(why, "private pages"), "why: %s", why);
+	pmp_vmm_detach(v.vmm);
+}
+END_TEST
+
 /*
  * To private: the shared page's discard waits for its 2 MiB range
  * (defer-2m, THP memory); to shared again: that discard lands first, so
@@ -199,6 +213,7 @@ Suite *private_suite(void)
 
 	tcase_add_test(tc, private_memory_has_no_host_mapping);
 	tcase_add_test(tc, private_slot_bad_arguments_create_nothing);
+	tcase_add_test(tc, private_slot_maps_private_pages_at_4k);
 	tcase_add_test(tc, conversion_discards_the_unused_side_in_order);
 	tcase_add_test(tc, conversion_storm_discards_once);
 	tcase_add_test(tc, convert_prefault_maps_private_memory);
