@@ -174,6 +174,7 @@ static void fault(struct conv *c, const struct pmp_raw *r)
 	if (!s) {
 		fprintf(c->out, "# pmp-trace: fault on gfn 0x%llx outside every memslot\n",
 			(unsigned long long)r->a);
+		c->st->unplaced_faults++;
 		return;
 	}
 	ev.slot = s->id;
@@ -184,8 +185,13 @@ static void zap(struct conv *c, uint64_t gfn, uint64_t npages, uint8_t reason, u
 {
 	struct pmp_trace_event ev = { .type = PMP_TR_ZAP, .gfn = gfn, .reason = reason };
 
-	if (gfn >= c->gfn_end)
+	if (gfn >= c->gfn_end) {
+		/* a direct shadow page exists only over mapped guest memory: the layout is short */
+		fprintf(c->out, "# pmp-trace: zap of gfn 0x%llx past gfn_end\n",
+			(unsigned long long)gfn);
+		c->st->outside_zaps++;
 		return;
+	}
 	ev.npages = npages < c->gfn_end - gfn ? npages : c->gfn_end - gfn;
 	emit(c, &ev, time);
 }
@@ -194,6 +200,7 @@ static void zap(struct conv *c, uint64_t gfn, uint64_t npages, uint8_t reason, u
 static void unmap_hva(struct conv *c, const struct pmp_raw *r)
 {
 	unsigned int i;
+	bool placed = false;
 
 	if (c->o->layout == LAYOUT_DERIVED) {
 		c->st->unplaced_unmaps++;
@@ -210,7 +217,28 @@ static void unmap_hva(struct conv *c, const struct pmp_raw *r)
 		lo = (lo - s->uaddr) >> PAGE_SHIFT;
 		hi = round_up(hi - s->uaddr, 1ULL << PAGE_SHIFT) >> PAGE_SHIFT;
 		zap(c, s->gfn + lo, hi - lo, PMP_ZAP_MMU_NOTIFIER, r->time);
+		placed = true;
 	}
+	/* the notifier covers the whole process: most of its memory is not the guest's */
+	c->st->outside_unmaps += !placed;
+}
+
+/*
+ * An SPTE the memslots could not have held: its leaf crosses the memslot's
+ * edge, or (above 4 KiB) the host address is not aligned with the gfn
+ * (KVM's lpage_info rules).  The layout is from another run.
+ */
+static bool contradicts(const struct conv *c, uint64_t gfn, uint8_t level)
+{
+	uint64_t pages = PMP_LEVEL_PAGES(level);
+	const struct convert_slot *s = slot_by_gfn(c, gfn);
+
+	if (!s)
+		return true;
+	if (level == PMP_LEVEL_4K || c->o->layout == LAYOUT_DERIVED)
+		return false;
+	return gfn + pages - s->gfn > s->npages ||
+	       (((s->uaddr >> PAGE_SHIFT) - s->gfn) & (pages - 1));
 }
 
 /* A timed layout's memslots appear when the recording saw them created. */
@@ -248,6 +276,12 @@ static void one(struct conv *c, const struct pmp_raw *r)
 		ev.type = PMP_TR_SPTE;
 		ev.level = r->level;
 		ev.gfn = r->a;
+		if (contradicts(c, r->a, r->level)) {
+			fprintf(c->out, "# pmp-trace: spte gfn=0x%llx level=%s: no memslot of the "
+				"layout can hold it\n", (unsigned long long)r->a,
+				pmp_level_name(r->level));
+			c->st->contradictions++;
+		}
 		emit(c, &ev, r->time);
 		return;
 	case RAW_PAGE_FAULT:
@@ -348,9 +382,14 @@ static void summary(struct conv *c)
 	for (k = 1; k < RAW_KIND_NR; k++)
 		fprintf(c->out, " %s=%llu", names[k], (unsigned long long)st->raw[k]);
 	fprintf(c->out, "\n# pmp-trace: not events: indirect-shadow-page-zaps=%llu"
-		" unplaced-unmaps=%llu bad-levels=%llu\n",
-		(unsigned long long)st->indirect_zaps, (unsigned long long)st->unplaced_unmaps,
+		" unmaps-outside-memslots=%llu bad-levels=%llu\n",
+		(unsigned long long)st->indirect_zaps, (unsigned long long)st->outside_unmaps,
 		(unsigned long long)st->bad_levels);
+	fprintf(c->out, "# pmp-trace: drops: unplaced-unmaps=%llu unplaced-faults=%llu"
+		" layout-contradictions=%llu zaps-past-gfn_end=%llu%s\n",
+		(unsigned long long)st->unplaced_unmaps, (unsigned long long)st->unplaced_faults,
+		(unsigned long long)st->contradictions, (unsigned long long)st->outside_zaps,
+		convert_drops(st) ? " (THIS TRACE IS NOT FAITHFUL)" : "");
 	fprintf(c->out, "# pmp-trace: lost=%llu%s\n", (unsigned long long)c->o->lost,
 		c->o->lost ? " (THIS TRACE IS INCOMPLETE)" : "");
 }
@@ -439,7 +478,7 @@ static bool layout_t0(const char *path, uint64_t *t0)
 	char line[256];
 	unsigned long long v;
 	bool found = false;
-	FILE *f = fopen(path, "r");
+	FILE *f = strcmp(path, "-") ? zinput_open(path) : NULL;
 	int n;
 
 	for (n = 0; f && n < 8 && fgets(line, sizeof(line), f); n++) {
@@ -465,4 +504,38 @@ int convert_load_layout(struct convert_opts *o, const char *path, bool mono_inpu
 		return -1;
 	o->layout = LAYOUT_FILE;
 	return 0;
+}
+
+uint64_t convert_drops(const struct convert_stats *st)
+{
+	return st->unplaced_unmaps + st->unplaced_faults + st->contradictions + st->outside_zaps;
+}
+
+void convert_report_drops(const struct convert_stats *st, const char *prog, bool allowed)
+{
+	static const char fix[] = "give --layout TRACE (a `pmp-trace record` of the same run, "
+				  "or the vm and slot-add lines a VMM printed), or record with "
+				  "`pmp-trace record`";
+
+	if (st->unplaced_unmaps)
+		fprintf(stderr, "%s: %llu host unmaps (kvm_unmap_hva_range, e.g. MADV_DONTNEED) "
+			"not placed: tracefs text has no memslots to translate host addresses; %s\n",
+			prog, (unsigned long long)st->unplaced_unmaps, fix);
+	if (st->unplaced_faults)
+		fprintf(stderr, "%s: %llu faults outside every memslot of the layout: it is too "
+			"small or from another run; %s\n", prog,
+			(unsigned long long)st->unplaced_faults, fix);
+	if (st->contradictions)
+		fprintf(stderr, "%s: %llu SPTEs the layout cannot hold (outside a memslot, across "
+			"its edge, or a huge leaf whose host address is not aligned with its gfn): "
+			"the layout is from another run; %s\n", prog,
+			(unsigned long long)st->contradictions, fix);
+	if (st->outside_zaps)
+		fprintf(stderr, "%s: %llu zaps of direct shadow pages past the layout's gfn_end: "
+			"the layout is too small; %s\n", prog,
+			(unsigned long long)st->outside_zaps, fix);
+	if (convert_drops(st))
+		fprintf(stderr, allowed ? "%s: --allow-drops: trace written anyway, its closing "
+			"comments count the drops\n" : "%s: the trace would not be faithful: not "
+			"written (--allow-drops writes it anyway)\n", prog);
 }

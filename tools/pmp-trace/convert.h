@@ -45,8 +45,22 @@ struct convert_stats {
 	uint64_t events[PMP_TR_NR];
 	uint64_t indirect_zaps;		/* shadow pages of guest page tables */
 	uint64_t unplaced_unmaps;	/* host ranges with no layout to place them */
+	uint64_t outside_unmaps;	/* host ranges in no memslot: not guest memory */
 	uint64_t bad_levels;		/* levels outside 4K..1G */
+	/* drops: events the layout cannot place (convert_drops() sums them) */
+	uint64_t unplaced_faults;	/* faults outside every memslot */
+	uint64_t contradictions;	/* SPTEs the memslots cannot hold (edge, alignment) */
+	uint64_t outside_zaps;		/* direct shadow pages past gfn_end */
 };
+
+/* Events the conversion could not place: a trace that is not faithful. */
+uint64_t convert_drops(const struct convert_stats *st);
+
+/*
+ * One line per kind of drop on stderr, each with its fix.  @prog names the
+ * tool; @allowed: the user asked for the trace anyway (--allow-drops).
+ */
+void convert_report_drops(const struct convert_stats *st, const char *prog, bool allowed);
 
 /*
  * Read the vm and slot-add lines of trace @path into @o (LAYOUT_FILE).  If
