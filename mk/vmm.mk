@@ -49,7 +49,7 @@ $(VMM_PC): pkgconfig/pmem_policy_vmm.pc.in Makefile mk/vmm.mk
 
 $(MINI_VMM): examples/pmp-mini-vmm.c $(VMM_A) $(LIB_A) include/pmem_policy/vmm.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude $(SAN) -o $@ $< $(VMM_A) $(LIB_A)
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude $(TOOLS_FLAGS) $(SAN) -o $@ $< $(VMM_A) $(LIB_A)
 
 $(KVM_TEST): $(wildcard tests/kvm/*.c tests/kvm/*.h) $(VMM_A) $(LIB_A)
 	@mkdir -p $(@D)

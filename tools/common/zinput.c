@@ -18,9 +18,12 @@ static ssize_t zread(void *cookie, char *buf, size_t size)
 	int n = gzread((gzFile)cookie, buf, want);
 	int zerr;
 
-	if (n >= 0)
+	if (n > 0)
 		return n;
+	/* a cut-short gzip stream ends with Z_BUF_ERROR: an error, not the end */
 	gzerror((gzFile)cookie, &zerr);
+	if (n == 0 && zerr == Z_OK)
+		return 0;
 	errno = zerr == Z_ERRNO ? errno : EIO;	/* Z_DATA_ERROR, Z_BUF_ERROR: corrupt or cut */
 	return -1;
 }

@@ -13,14 +13,14 @@
 #define PH 220			/* plot height */
 #define AXIS 44			/* x tick labels and axis title */
 #define LEG_ROW 18
-#define LEG_COLS 3
+#define LEG_COLS 2
 #define LEG_W ((W - LEFT - RIGHT) / LEG_COLS)
 #define MARKERS 8		/* per curve */
 
 /* 16 colours, told apart also by dash pattern and marker (distinct for 16 policies). */
 static const char *const colors[] = {
 	"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
-	"#bcbd22", "#7f7f7f", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd",
+	"#bcbd22", "#7f7f7f", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#e6550d",
 };
 static const char *const dashes[] = {
 	"", "8,4", "2,3", "10,3,2,3", "5,5", "14,4", "1,4", "6,2,2,2",
@@ -210,7 +210,7 @@ static unsigned int panel_height(unsigned int runs)
 /* A legend entry: a line in the style, its marker, and the (cut) label. */
 static void legend(FILE *f, int run, const char *label, int x, int y)
 {
-	char cut[40];
+	char cut[41];	/* what fits a legend column at 11 px */
 
 	snprintf(cut, sizeof(cut), "%s", label);
 	if (strlen(label) >= sizeof(cut))
@@ -221,7 +221,7 @@ static void legend(FILE *f, int run, const char *label, int x, int y)
 	fputs("/>", f);
 	if (run >= 0)
 		marker(f, (unsigned int)run % 8, x + 14, y, color_of(run));
-	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\">", x + 34, y + 4);
+	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"10\">", x + 34, y + 4);
 	svg_text(f, cut);
 	fputs("</text></g>\n", f);
 }
