@@ -708,6 +708,71 @@ START_TEST(test_stats_read_error)
 }
 END_TEST
 
+/*
+ * pmp-trace record's syscalls, as the BPF program hands them over (it cannot
+ * be loaded on a host without BTF'd KVM): attribute changes become
+ * conversions, punches of a memslot's guest_memfd become punches of its
+ * frames, DONTNEEDs become mmu-notifier zaps when no kvm_unmap_hva_range
+ * record covers them.
+ */
+START_TEST(test_convert_recorded_syscalls)
+{
+	static const struct pmp_raw raw[] = {
+		{ .time = 100, .kind = RAW_CREATE_VM, .a = 0 },
+		{ .time = 101, .kind = RAW_CREATE_VCPU, .a = 0 },
+		{ .time = 102, .kind = RAW_CREATE_GMEM, .a = 1 << 30, .b = 7 },
+		/* 8 MiB at gpa 1 GiB, from the file at 2 MiB; host memory at 0x7f0000000000 */
+		{ .time = 103, .kind = RAW_MEMSLOT, .level = RAW_MEM_GUEST_MEMFD, .a = 1,
+		  .b = 1ULL << 30, .c = 8 << 20, .d = 0x7f0000000000, .e = 2 << 20, .f = 7 },
+		{ .time = 104, .kind = RAW_SET_ATTRS, .a = 1ULL << 30, .b = 4 << 20,
+		  .c = RAW_MEMORY_ATTRIBUTE_PRIVATE },
+		{ .time = 105, .kind = RAW_SPTE_REQUESTED, .a = 0x40010, .level = 1 },
+		/* the file's [3 MiB, 3 MiB + 8 KiB): frames 0x40100..0x40101 */
+		{ .time = 106, .kind = RAW_FALLOCATE, .a = 7, .b = 3 << 20, .c = 8192 },
+		{ .time = 107, .kind = RAW_FALLOCATE, .a = 9, .b = 0, .c = 4096 },	/* not gmem */
+		{ .time = 108, .kind = RAW_FALLOCATE, .a = 7, .b = 0, .c = 4096 },	/* no slot */
+		{ .time = 109, .kind = RAW_MADVISE, .a = 0x7f0000200000, .b = 0x1000,
+		  .c = RAW_MADV_DONTNEED },
+		{ .time = 110, .kind = RAW_SET_ATTRS, .a = 1ULL << 30, .b = 4096, .c = 0 },
+	};
+	static const char *const want[] = {
+		"vm type=default gfn_end=0x40800 vcpus=1 vtls=1",
+		"slot-add slot=1 gfn=0x40000 npages=0x800 uaddr=0x7f0000000000 "
+		"gmem_offset=0x200000 flags=guest-memfd t=3",
+		"convert gfn=0x40000 npages=0x400 to=private t=4",
+		"fault gfn=0x40010 level=4k slot=1 t=5",
+		"punch gfn=0x40100 npages=0x2 t=6",
+		"zap gfn=0x40200 npages=0x1 reason=mmu-notifier t=9",
+		"convert gfn=0x40000 npages=0x1 to=shared t=10",
+		"teardown t=10",
+	};
+	static struct convert_opts o = { .layout = LAYOUT_MEMSLOT_IOCTLS };
+	struct convert_stats st;
+	FILE *in = tmpfile(), *out = tmpfile();
+	char line[512];
+	unsigned int i = 0;
+
+	ck_assert_ptr_nonnull(in);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(fwrite(raw, sizeof(raw[0]), ARRAY_SIZE(raw), in), ARRAY_SIZE(raw));
+	ck_assert_int_eq(convert_run(in, &o, out, &st), 0);
+	ck_assert_uint_eq(convert_drops(&st), 0);
+	ck_assert_uint_eq(st.other_punches, 1);
+	rewind(out);
+	while (fgets(line, sizeof(line), out)) {
+		if (line[0] == '#' || !strncmp(line, "pmp-trace ", 10))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		ck_assert_uint_lt(i, ARRAY_SIZE(want));
+		ck_assert_str_eq(line, want[i]);
+		i++;
+	}
+	ck_assert_uint_eq(i, ARRAY_SIZE(want));
+	fclose(in);
+	fclose(out);
+}
+END_TEST
+
 Suite *trace_suite(void)
 {
 	Suite *s = suite_create("trace");
@@ -725,6 +790,7 @@ Suite *trace_suite(void)
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_import_hostile);
 	tcase_add_test(tc, test_stats_read_error);
+	tcase_add_test(tc, test_convert_recorded_syscalls);
 	suite_add_tcase(s, tc);
 	return s;
 }

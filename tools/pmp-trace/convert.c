@@ -14,6 +14,9 @@
 #define SZ_1G_PAGES (512ULL * 512ULL)
 #define PAGE_SHIFT 12
 
+/* guest_memfds remembered (a VMM makes one or two per memslot) */
+#define GMEM_FDS 512
+
 /* The last kvm:kvm_page_fault of each task, for the fault that follows it. */
 #define PENDING_SLOTS 256
 struct pending {
@@ -29,6 +32,7 @@ struct conv {
 	struct convert_stats *st;
 	struct convert_slot slots[CONVERT_MAX_SLOTS];
 	struct pending pending[PENDING_SLOTS];
+	int64_t gmem_fds[GMEM_FDS];	/* fds KVM_CREATE_GUEST_MEMFD returned, -1 free */
 	uint64_t gfn_end, t0, last_time;
 	int err;
 };
@@ -128,7 +132,8 @@ static void memslot(struct conv *c, const struct pmp_raw *r)
 		*s = (struct convert_slot){ .used = true, .id = (uint32_t)r->a, .flags = flags,
 					    .gfn = r->b >> PAGE_SHIFT, .npages = r->c >> PAGE_SHIFT,
 					    .uaddr = r->d,
-					    .gmem_offset = flags & PMP_SLOT_GUEST_MEMFD ? r->e : 0 };
+					    .gmem_offset = flags & PMP_SLOT_GUEST_MEMFD ? r->e : 0,
+					    .gmem_fd = flags & PMP_SLOT_GUEST_MEMFD ? (int64_t)r->f : -1 };
 		emit_slot_add(c, s, r->time);
 		return;
 	}
@@ -241,6 +246,72 @@ static bool contradicts(const struct conv *c, uint64_t gfn, uint8_t level)
 	       (((s->uaddr >> PAGE_SHIFT) - s->gfn) & (pages - 1));
 }
 
+/* KVM_SET_MEMORY_ATTRIBUTES: a conversion of the range. */
+static void set_attrs(struct conv *c, const struct pmp_raw *r)
+{
+	struct pmp_trace_event ev = { .type = PMP_TR_CONVERT, .gfn = r->a >> PAGE_SHIFT,
+				      .npages = r->b >> PAGE_SHIFT,
+				      .flags = r->c & RAW_MEMORY_ATTRIBUTE_PRIVATE ? PMP_TR_PRIVATE : 0 };
+
+	if (ev.npages)
+		emit(c, &ev, r->time);
+}
+
+static bool is_gmem_fd(const struct conv *c, uint64_t fd)
+{
+	unsigned int i;
+
+	for (i = 0; i < GMEM_FDS; i++)
+		if (c->gmem_fds[i] == (int64_t)fd)
+			return true;
+	return false;
+}
+
+static void create_gmem(struct conv *c, const struct pmp_raw *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < GMEM_FDS; i++) {
+		if (c->gmem_fds[i] < 0 || c->gmem_fds[i] == (int64_t)r->b) {
+			c->gmem_fds[i] = (int64_t)r->b;
+			return;
+		}
+	}
+	fprintf(c->out, "# pmp-trace: more than %d guest_memfds, fd %llu not followed\n",
+		GMEM_FDS, (unsigned long long)r->b);
+}
+
+/*
+ * fallocate(PUNCH_HOLE) on a guest_memfd: a punch of the frames of each
+ * memslot bound to that range of the file.  A punch of a file bound to no
+ * memslot (yet) backs no guest frame: counted, not an event.
+ */
+static void gmem_punch(struct conv *c, const struct pmp_raw *r)
+{
+	uint64_t end = r->b + r->c;
+	bool placed = false;
+	unsigned int i;
+
+	if (!is_gmem_fd(c, r->a))
+		return;	/* some other file the VMM punched */
+	for (i = 0; i < CONVERT_MAX_SLOTS; i++) {
+		const struct convert_slot *s = &c->slots[i];
+		uint64_t lo, hi, send = s->gmem_offset + (s->npages << PAGE_SHIFT);
+		struct pmp_trace_event ev = { .type = PMP_TR_PUNCH };
+
+		if (!s->used || !(s->flags & PMP_SLOT_GUEST_MEMFD) || s->gmem_fd != (int64_t)r->a ||
+		    end <= s->gmem_offset || r->b >= send)
+			continue;
+		lo = (r->b > s->gmem_offset ? r->b : s->gmem_offset) - s->gmem_offset;
+		hi = (end < send ? end : send) - s->gmem_offset;
+		ev.gfn = s->gfn + (lo >> PAGE_SHIFT);
+		ev.npages = (round_up(hi, 1ULL << PAGE_SHIFT) >> PAGE_SHIFT) - (lo >> PAGE_SHIFT);
+		emit(c, &ev, r->time);
+		placed = true;
+	}
+	c->st->other_punches += !placed;
+}
+
 /* A timed layout's memslots appear when the recording saw them created. */
 static void activate_slots(struct conv *c, uint64_t now)
 {
@@ -308,6 +379,34 @@ static void one(struct conv *c, const struct pmp_raw *r)
 		if (c->o->layout == LAYOUT_MEMSLOT_IOCTLS)
 			memslot(c, r);
 		return;
+	case RAW_SET_ATTRS:
+		set_attrs(c, r);
+		return;
+	case RAW_CREATE_GMEM:
+		create_gmem(c, r);
+		return;
+	case RAW_FALLOCATE:
+		gmem_punch(c, r);
+		return;
+	case RAW_MADVISE:
+		/*
+		 * The host range is unmapped: KVM's mmu notifier zaps what maps it.  With
+		 * kvm_unmap_hva_range records those zaps are already there; a kernel
+		 * without that tracepoint gets them from the syscall.
+		 */
+		if (c->st->raw[RAW_UNMAP_HVA]) {
+			c->st->notifier_dontneeds++;
+			return;
+		}
+		{
+			struct pmp_raw u = *r;
+
+			u.a = r->a;
+			u.b = r->a + r->b;
+			if (u.b > u.a)
+				unmap_hva(c, &u);
+		}
+		return;
 	default:
 		return;
 	}
@@ -374,17 +473,24 @@ static void summary(struct conv *c)
 		[RAW_ZAP_ALL_FAST] = "kvm_mmu_zap_all_fast",
 		[RAW_UNMAP_HVA] = "kvm_unmap_hva_range", [RAW_MEMSLOT] = "memslot-ioctl",
 		[RAW_CREATE_VM] = "create-vm-ioctl", [RAW_CREATE_VCPU] = "create-vcpu-ioctl",
+		[RAW_SET_ATTRS] = "memory-attributes-ioctl",
+		[RAW_CREATE_GMEM] = "create-guest-memfd-ioctl", [RAW_FALLOCATE] = "punch-hole",
+		[RAW_MADVISE] = "madvise-dontneed",
 	};
 	const struct convert_stats *st = c->st;
 	unsigned int k;
 
+	/* two lines: a trace line holds at most 255 bytes, comments too */
 	fprintf(c->out, "# pmp-trace: records");
 	for (k = 1; k < RAW_KIND_NR; k++)
-		fprintf(c->out, " %s=%llu", names[k], (unsigned long long)st->raw[k]);
+		fprintf(c->out, "%s %s=%llu", k == RAW_MEMSLOT ? "\n# pmp-trace: syscalls" : "",
+			names[k], (unsigned long long)st->raw[k]);
 	fprintf(c->out, "\n# pmp-trace: not events: indirect-shadow-page-zaps=%llu"
-		" unmaps-outside-memslots=%llu bad-levels=%llu\n",
+		" unmaps-outside-memslots=%llu bad-levels=%llu punches-outside-memslots=%llu"
+		" dontneeds-zapped-by-notifier=%llu\n",
 		(unsigned long long)st->indirect_zaps, (unsigned long long)st->outside_unmaps,
-		(unsigned long long)st->bad_levels);
+		(unsigned long long)st->bad_levels, (unsigned long long)st->other_punches,
+		(unsigned long long)st->notifier_dontneeds);
 	fprintf(c->out, "# pmp-trace: drops: unplaced-unmaps=%llu unplaced-faults=%llu"
 		" layout-contradictions=%llu zaps-past-gfn_end=%llu%s\n",
 		(unsigned long long)st->unplaced_unmaps, (unsigned long long)st->unplaced_faults,
@@ -403,6 +509,7 @@ int convert_run(FILE *raw, const struct convert_opts *o, FILE *out, struct conve
 
 	memset(&c, 0, sizeof(c));
 	memset(st, 0, sizeof(*st));
+	memset(c.gmem_fds, 0xff, sizeof(c.gmem_fds));	/* -1: free */
 	c.o = o;
 	c.out = out;
 	c.st = st;
@@ -430,7 +537,7 @@ int convert_run(FILE *raw, const struct convert_opts *o, FILE *out, struct conve
 	if (o->layout == LAYOUT_DERIVED) {
 		fprintf(out, "# pmp-trace: tracefs has no memslots: one slot over [0, gfn_end) "
 			"at uaddr 0 stands for them (docs/trace-format.md)\n");
-		c.slots[0] = (struct convert_slot){ .used = true, .npages = c.gfn_end };
+		c.slots[0] = (struct convert_slot){ .used = true, .npages = c.gfn_end, .gmem_fd = -1 };
 	}
 	for (i = 0; i < CONVERT_MAX_SLOTS; i++)
 		if (c.slots[i].used)
@@ -467,7 +574,8 @@ static int layout_event(const struct pmp_trace_event *ev, void *ctx)
 		l->o->slot_time[l->nr] = l->t0 + ev->time;
 		l->o->slots[l->nr++] = (struct convert_slot){
 			.used = true, .id = ev->slot, .flags = ev->flags, .gfn = ev->gfn,
-			.npages = ev->npages, .uaddr = ev->uaddr, .gmem_offset = ev->gmem_offset };
+			.npages = ev->npages, .uaddr = ev->uaddr, .gmem_offset = ev->gmem_offset,
+			.gmem_fd = -1 };
 	}
 	return 0;
 }

@@ -19,6 +19,7 @@ struct convert_slot {
 	uint32_t id;
 	uint32_t flags;		/* PMP_SLOT_* */
 	uint64_t gfn, npages, uaddr, gmem_offset;
+	int64_t gmem_fd;	/* its guest_memfd's fd in the recorded process; -1 unknown */
 };
 
 /* Where the memory layout (vm and slot lines) comes from. */
@@ -47,6 +48,8 @@ struct convert_stats {
 	uint64_t unplaced_unmaps;	/* host ranges with no layout to place them */
 	uint64_t outside_unmaps;	/* host ranges in no memslot: not guest memory */
 	uint64_t bad_levels;		/* levels outside 4K..1G */
+	uint64_t other_punches;		/* fallocate(PUNCH_HOLE) on no memslot's guest_memfd */
+	uint64_t notifier_dontneeds;	/* madvise() the kvm_unmap_hva_range records cover */
 	/* drops: events the layout cannot place (convert_drops() sums them) */
 	uint64_t unplaced_faults;	/* faults outside every memslot */
 	uint64_t contradictions;	/* SPTEs the memslots cannot hold (edge, alignment) */
