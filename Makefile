@@ -68,7 +68,7 @@ include $(sort $(wildcard mk/*.mk))
 
 .PHONY: all lib check check-unit check-exports check-pkgconfig freestanding freestanding-selftest \
 	check-long demo bench fuzz install uninstall deps deps-build clean install-tools \
-	uninstall-tools check-man check-tools-cli check-pictures check-clean-build
+	uninstall-tools check-man check-tools-cli check-pictures check-quickstart check-clean-build
 
 all: lib $(DEMO_BIN) $(ALL_EXTRA)
 
@@ -204,6 +204,10 @@ check-tools-cli: $(TOOL_BINS)
 # The coverage plot and the heatmap, rendered to PNG and checked.
 check-pictures: $(REPLAY_BIN)
 	scripts/check-pictures.sh $(B)
+
+# The README's quick start, as printed.
+check-quickstart: $(REPLAY_BIN) $(PMP_TRACE)
+	scripts/check-quickstart.sh $(B) $(B)/quickstart
 
 # A plain `make` in a fresh clone builds the libraries and tools, as a user
 # without root or kernel headers (scripts/check-clean-build.sh).

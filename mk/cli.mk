@@ -14,6 +14,6 @@ MAN_PAGES := $(wildcard man/*.1)
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 
-CHECK_EXTRA += check-man check-tools-cli check-pictures check-clean-build
+CHECK_EXTRA += check-man check-tools-cli check-pictures check-quickstart check-clean-build
 DEPS_GROUPS += tools
 

@@ -36,8 +36,14 @@ $(PMP_TRACE): $(TRACE_SRC) $(TRACE_HDR) $(TRACE_DIR)/record.skel.h $(LIB_A)
 	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude -I$(TRACE_DIR) $(TOOLS_FLAGS) $(SAN) -o $@ \
 		$(TRACE_SRC) $(LIB_A) $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf) -lz
 
+# The syscall programs through the verifier, on any host that loads BPF.
+$(TRACE_DIR)/verify-syscalls: tests/trace/verify_syscalls.c $(TRACE_DIR)/record.skel.h
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -I$(TRACE_DIR) -o $@ $< \
+		$(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf) -lz
+
 # The mini VMM's target lives in mk/vmm.mk, read after this file: name it.
-check-trace: $(PMP_TRACE) $(B)/examples/pmp-mini-vmm
+check-trace: $(PMP_TRACE) $(B)/examples/pmp-mini-vmm $(TRACE_DIR)/verify-syscalls
+	$(TRACE_DIR)/verify-syscalls || [ $$? -eq 77 ]
 	scripts/check-trace.sh $(B)
 
 # The unit tests include the importer (tests/unit/test_trace.c).
