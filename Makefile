@@ -62,8 +62,13 @@ ALL_EXTRA :=
 CHECK_EXTRA :=
 include $(sort $(wildcard mk/*.mk))
 
+# `make` alone builds the project (libraries, tools, demo), never the kernel
+# module: no root, no kernel headers.
+.DEFAULT_GOAL := all
+
 .PHONY: all lib check check-unit check-exports check-pkgconfig freestanding freestanding-selftest \
-	check-long demo bench fuzz install uninstall deps deps-build clean
+	check-long demo bench fuzz install uninstall deps deps-build clean install-tools \
+	uninstall-tools check-man check-tools-cli check-pictures check-quickstart check-clean-build
 
 all: lib $(DEMO_BIN) $(ALL_EXTRA)
 
@@ -97,12 +102,13 @@ $(TEST_BIN): $(TEST_SRC) $(wildcard tests/*/*.h) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude -Itests \
 		$(SAN) $(shell pkg-config --cflags check) -o $@ $(TEST_SRC) $(LIB_A) \
-		$(shell pkg-config --libs check)
+		$(shell pkg-config --libs check) -lz
 
 # The demo is the replay engine's (mk/replay.mk) over the built-in workloads.
-$(DEMO_BIN): tools/pmp-demo.c $(REPLAY_SRC) $(REPLAY_HDR) $(LIB_A)
+$(DEMO_BIN): tools/pmp-demo.c $(REPLAY_SRC) $(REPLAY_HDR) $(TOOLS_COMMON_SRC) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude -Itools $(SAN) -o $@ $< $(REPLAY_SRC) $(LIB_A)
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude -Itools $(TOOLS_FLAGS) $(SAN) -o $@ $< \
+		$(REPLAY_SRC) $(TOOLS_COMMON_SRC) $(LIB_A) -lz
 
 # Debian packages: installed when run as root, else the command is printed.
 deps:
@@ -169,6 +175,44 @@ install: lib
 	ln -sf libpmem_policy.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpmem_policy.so
 	install -m 644 $(PC) $(DESTDIR)$(PKGCONFIGDIR)/
+
+# The tools and their man pages (mk/cli.mk), with the libraries.
+TOOL_BINS := $(DEMO_BIN) $(REPLAY_BIN) $(PMP_TRACE) $(MINI_VMM)
+
+install: install-tools
+
+install-tools: $(TOOL_BINS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1/
+
+uninstall: uninstall-tools
+
+uninstall-tools:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOL_BINS))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN_PAGES)))
+
+# Every man page formats without a warning (groff -ww) and man(1) reads it.
+check-man:
+	scripts/check-man.sh $(MAN_PAGES)
+
+# --help, --version, usage errors, gzip input, outputs checked before any
+# work: every tool, as issue 18 asks (scripts/check-tools-cli.sh).
+check-tools-cli: $(TOOL_BINS)
+	scripts/check-tools-cli.sh $(B) $(VERSION)
+
+# The coverage plot and the heatmap, rendered to PNG and checked.
+check-pictures: $(REPLAY_BIN)
+	scripts/check-pictures.sh $(B)
+
+# The README's quick start, as printed.
+check-quickstart: $(REPLAY_BIN) $(PMP_TRACE)
+	scripts/check-quickstart.sh $(B) $(B)/quickstart
+
+# A plain `make` in a fresh clone builds the libraries and tools, as a user
+# without root or kernel headers (scripts/check-clean-build.sh).
+check-clean-build:
+	scripts/check-clean-build.sh $(B)/clean-build
 
 uninstall:
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/pmem_policy

@@ -170,6 +170,15 @@ static unsigned int parse_backing(const char *s, bool *private)
 	exit(2);
 }
 
+#ifndef PMP_TOOLS_VERSION
+#define PMP_TOOLS_VERSION "unknown"
+#endif
+#define MINI_VMM_USAGE \
+	"usage: pmp-mini-vmm [--backing gmem|memfd|anon|private|private-memfd]\n" \
+	"                    [--mib N (4..1024, even)] [--requests N] [--seed N]\n" \
+	"                    [--policy STR] [--prefault] [--check | --shim-only (private modes)]\n" \
+	"       pmp-mini-vmm --help | --version\n"
+
 int main(int argc, char **argv)
 {
 	static const char *const backing_names[] = { "anon", "memfd", "gmem" };
@@ -189,6 +198,14 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
 
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf(MINI_VMM_USAGE "See pmp-mini-vmm(1).\n");
+			return 0;
+		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("pmp-mini-vmm %s\n", PMP_TOOLS_VERSION);	/* mk/vmm.mk */
+			return 0;
+		}
 		if (!strcmp(argv[i], "--check")) {
 			check = true;
 			continue;
@@ -219,6 +236,17 @@ int main(int argc, char **argv)
 	}
 	if (mib < 4 || mib > 1024 || mib % 2 || !nreq || nreq > 100000)
 		goto usage;
+	if (policy) {	/* before /dev/kvm: a typo is a usage error on any host */
+		struct pmp_policy p;
+		struct pmp_parse_error perr;
+
+		pmp_policy_preset(&p, "recommended");
+		if (pmp_policy_parse(&p, policy, &perr)) {
+			fprintf(stderr, "pmp-mini-vmm: --policy %s: column %u: %s\n", policy,
+				perr.column, perr.message);
+			return 2;
+		}
+	}
 	if (shim_only && (!private || check))
 		goto usage;		/* one private-memory VM, nothing to compare */
 	if (private)
@@ -285,8 +313,6 @@ int main(int argc, char **argv)
 	free(req);
 	return failed;
 usage:
-	fprintf(stderr, "usage: pmp-mini-vmm [--backing gmem|memfd|anon|private|private-memfd] "
-		"[--mib N (4..1024, even)] [--requests N] [--seed N] [--policy STR] [--prefault] "
-		"[--check | --shim-only (private modes)]\n");
+	fprintf(stderr, MINI_VMM_USAGE);
 	return 2;
 }

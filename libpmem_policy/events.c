@@ -195,6 +195,9 @@ int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, uint64_t gfn, uint64_
 
 	if ((unsigned int)reason >= PMP_ZAP_NR)
 		return -EINVAL;
+	/* inside a callback any state change is -EBUSY, before the pool is asked */
+	if (vm->in_callback)
+		return -EBUSY;
 	err = pmp_range_check(gfn, npages, vm->gfn_end);
 	if (!err)
 		err = pool_check(vm, need(vm, gfn, npages, MAPPED, 0));

@@ -82,7 +82,7 @@ static const struct field fields[F_NR] = {
 	      "bad level (expected 4k, 2m or 1g)"),
 	NUM(F_SLOT, "slot", K_DEC, slot, 0, 0, 0xffffffffULL,
 	    "slot out of range (0 to 4294967295)"),
-	NUM(F_VCPU, "vcpu", K_DEC, vcpu, 0, 0, 0xffff, "vcpu out of range (0 to 65535)"),
+	NUM(F_VCPU, "vcpu", K_DEC, vcpu, 0, 0, 4095, "vcpu out of range (0 to 4095)"),
 	NUM(F_VTL, "vtl", K_DEC, vtl, 0, 0, PMP_MAX_VTLS - 1, "vtl out of range (0 to 2)"),
 	NAMED(F_FAULT_FLAGS, "flags", K_FLAGS, flags, fault_flag_names,
 	      "bad fault flags (expected write, exec, private joined by '|')"),
@@ -105,7 +105,7 @@ static const struct field fields[F_NR] = {
 	      "bad vm type (expected default, sev, snp or tdx)"),
 	NUM(F_GFN_END, "gfn_end", K_HEX, gfn_end, 0, 1, PMP_TRACE_GFN_LIMIT,
 	    "gfn_end out of range (0x1 to 0x10000000000)"),
-	NUM(F_VCPUS, "vcpus", K_DEC, nr_vcpus, 0, 1, 0x10000, "vcpus out of range (1 to 65536)"),
+	NUM(F_VCPUS, "vcpus", K_DEC, nr_vcpus, 0, 1, 4096, "vcpus out of range (1 to 4096)"),
 	NUM(F_VTLS, "vtls", K_DEC, nr_vtls, 0, 1, PMP_MAX_VTLS, "vtls out of range (1 to 3)"),
 	NUM(F_TIME, "t", K_DEC, time, 0, 0, ~0ULL, "bad time"),
 };

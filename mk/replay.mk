@@ -18,10 +18,11 @@ TEST_SRC += $(REPLAY_SRC)
 
 pmp-replay: $(REPLAY_BIN)
 
-$(REPLAY_BIN): tools/replay/main.c $(REPLAY_SRC) $(REPLAY_HDR) $(LIB_A)
+$(REPLAY_BIN): tools/replay/main.c $(REPLAY_SRC) $(REPLAY_HDR) $(TOOLS_COMMON_SRC) \
+		$(TOOLS_COMMON_HDR) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude $(SAN) -o $@ tools/replay/main.c \
-		$(REPLAY_SRC) $(LIB_A)
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude $(TOOLS_FLAGS) $(SAN) -o $@ tools/replay/main.c \
+		$(REPLAY_SRC) $(TOOLS_COMMON_SRC) $(LIB_A) -lz
 
 # The unit tests include the engine's headers: rebuild when they change.
 $(TEST_BIN): $(REPLAY_HDR)

@@ -8,8 +8,8 @@
 
 PMP_TRACE := $(B)/tools/pmp-trace
 TRACE_DIR := $(B)/pmp-trace
-TRACE_SRC := $(filter-out %.bpf.c,$(wildcard tools/pmp-trace/*.c))
-TRACE_HDR := $(wildcard tools/pmp-trace/*.h)
+TRACE_SRC := $(filter-out %.bpf.c,$(wildcard tools/pmp-trace/*.c)) $(TOOLS_COMMON_SRC)
+TRACE_HDR := $(wildcard tools/pmp-trace/*.h) $(TOOLS_COMMON_HDR)
 # clang -target bpf has no multiarch include path: add it for <asm/types.h>.
 BPF_INC := -I/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror $(BPF_INC) -Itools/pmp-trace
@@ -33,9 +33,18 @@ $(TRACE_DIR)/record.skel.h: $(TRACE_DIR)/record.bpf.o
 # is built with $(SAN) like every other binary.
 $(PMP_TRACE): $(TRACE_SRC) $(TRACE_HDR) $(TRACE_DIR)/record.skel.h $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude -I$(TRACE_DIR) $(SAN) -o $@ $(TRACE_SRC) \
-		$(LIB_A) $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude -I$(TRACE_DIR) $(TOOLS_FLAGS) $(SAN) -o $@ \
+		$(TRACE_SRC) $(LIB_A) $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf) -lz
+
+# The syscall programs through the verifier, on any host that loads BPF.
+$(TRACE_DIR)/verify-syscalls: tests/trace/verify_syscalls.c $(TRACE_DIR)/record.skel.h
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -I$(TRACE_DIR) -o $@ $< \
+		$(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf) -lz
 
 # The mini VMM's target lives in mk/vmm.mk, read after this file: name it.
-check-trace: $(PMP_TRACE) $(B)/examples/pmp-mini-vmm
+check-trace: $(PMP_TRACE) $(B)/examples/pmp-mini-vmm $(TRACE_DIR)/verify-syscalls
+	$(TRACE_DIR)/verify-syscalls || [ $$? -eq 77 ]
 	scripts/check-trace.sh $(B)
+
+# The unit tests include the importer (tests/unit/test_trace.c).
+$(TEST_BIN): $(TRACE_SRC) $(TRACE_HDR)

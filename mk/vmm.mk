@@ -51,7 +51,7 @@ MINI_VMM_SRC := $(wildcard examples/pmp-mini-vmm*.c)
 
 $(MINI_VMM): $(MINI_VMM_SRC) examples/pmp-mini-vmm.h $(VMM_A) $(LIB_A) include/pmem_policy/vmm.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude $(SAN) -o $@ $(MINI_VMM_SRC) $(VMM_A) $(LIB_A)
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude $(TOOLS_FLAGS) $(SAN) -o $@ $(MINI_VMM_SRC) $(VMM_A) $(LIB_A)
 
 $(KVM_TEST): $(wildcard tests/kvm/*.c tests/kvm/*.h) $(VMM_A) $(LIB_A)
 	@mkdir -p $(@D)

@@ -19,6 +19,14 @@ fail() { echo "check-pkgconfig: FAIL: $*" >&2; exit 1; }
 
 # The plain build: a static, sanitizer-free link is what users get.
 ${MAKE:-make} -s -C "$top" install SANITIZE= DESTDIR="$dest" PREFIX=/usr/local >/dev/null
+# The tools and their man pages are installed with the libraries.
+for t in pmp-replay pmp-trace pmp-demo pmp-mini-vmm; do
+	[ -x "$dest/usr/local/bin/$t" ] || fail "make install did not install bin/$t"
+	"$dest/usr/local/bin/$t" --version > /dev/null || fail "the installed $t does not run"
+	[ -f "$dest/usr/local/share/man/man1/$t.1" ] || fail "make install did not install man1/$t.1"
+	MANWIDTH=80 man -l "$dest/usr/local/share/man/man1/$t.1" 2> /dev/null | grep -q "^NAME" ||
+		fail "the installed $t.1 does not render"
+done
 export PKG_CONFIG_PATH="$dest/usr/local/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest"
 pkg-config --exists pmem_policy || fail "pkg-config does not find pmem_policy"
 cflags=$(pkg-config --cflags pmem_policy)
@@ -55,4 +63,4 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 else
 	vmm_note="README VMM snippet built; not run: /dev/kvm is not usable here"
 fi
-echo "check-pkgconfig: OK (installed to a DESTDIR; built with: $cflags $libs; shared and static agree; $vmm_note)"
+echo "check-pkgconfig: OK (installed to a DESTDIR with 4 tools and their man pages; built with: $cflags $libs; shared and static agree; $vmm_note)"

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "common/zinput.h"
 #include "replay/report.h"
 #include "replay/svg.h"
 #include "replay/workload.h"
@@ -101,18 +102,56 @@ static int write_files(const char *dir, const struct replay *r, const struct rp_
 	return fclose(f) ? -errno : 0;
 }
 
+static const char usage[] =
+	"usage: pmp-demo [DIR]\n"
+	"       pmp-demo --help | --version\n"
+	"Replays every built-in workload under the upstream, tdx-series and recommended\n"
+	"presets: a table on stdout, DIR/coverage.svg and DIR/results.json (DIR:\n"
+	"build/demo). See pmp-demo(1).\n";
+
+/* The output directory exists, or can be made, before any replay runs. */
+static int check_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0777) && errno != EEXIST)
+		return -errno;
+	if (stat(dir, &st))
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
 int main(int argc, char **argv)
 {
 	static struct replay r[MAX_WORKLOADS];
 	struct rp_input in[MAX_WORKLOADS];
-	const char *dir = argc > 1 ? argv[1] : "build/demo";
+	const char *dir = "build/demo";
 	const struct workload *w;
 	unsigned int n, i;
-	int err;
+	int err, a;
 
-	if (argc > 2) {
-		fprintf(stderr, "usage: pmp-demo [DIR]\n");
+	for (a = 1; a < argc; a++) {
+		if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (!strcmp(argv[a], "--version")) {
+			printf("pmp-demo %s\n", PMP_TOOLS_VERSION);
+			return 0;
+		}
+	}
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+		if (argc == 2)
+			fprintf(stderr, "pmp-demo: %s: unknown option\n", argv[1]);
+		fputs(usage, stderr);
 		return 2;
+	}
+	if (argc == 2)
+		dir = argv[1];
+	err = check_dir(dir);
+	if (err) {
+		fprintf(stderr, "pmp-demo: %s: %s\n", dir, strerror(-err));
+		return 1;
 	}
 	printf("pmem_policy %s: the built-in workloads (docs/workloads.md) replayed under three\n"
 	       "presets. 2M+: share of guest memory under 2 MiB or 1 GiB leaves, at the end and\n"

@@ -234,6 +234,57 @@ START_TEST(reentrancy)
 }
 END_TEST
 
+/* issue 19 #5: a zap from inside a callback is -EBUSY, even with the pool full */
+static unsigned int poll_zaps(void *ctx)
+{
+	struct reenter *r = ctx;
+	struct pmp_action buf[16];
+	struct pmp_actions acts = { .buf = buf, .cap = 16 };
+
+	r->calls++;
+	r->write_err = pmp_zap(r->vm, PMP_ZAP_MMU_NOTIFIER, 512 + 1, 1, &acts);
+	return PMP_YIELD_NEED_RESCHED;
+}
+
+START_TEST(zap_in_callback_is_busy)
+{
+	struct pmp_action buf[2048];
+	struct pmp_actions acts = { .buf = buf, .cap = 2048 };
+	struct pmp_geometry geo = test_geometry(END);
+	struct reenter r = { 0 };
+	struct pmp_yield_ops ops = { .poll = poll_zaps, .ctx = &r };
+	struct pmp_fault f = { .gfn = 512, .slot = 0, .backing_order = 9 };
+	struct tvm t;
+	int err;
+
+	geo.pool_blocks = 8;
+	tvm_init(&t, &geo);
+	add_slot(&t, 0, 0, G1, 0x7f0000000000ULL, 0);
+	r.vm = t.vm;
+	/* chunk 1 all mapped by 4 KiB leaves: uniform, so it keeps no block */
+	for (f.gfn = 512; f.gfn < 1024; f.gfn++, acts.nr = 0)
+		ck_assert_int_eq(pmp_map(t.vm, &f, PMP_LEVEL_4K, &acts), 0);
+	/* one 4 KiB leaf in chunks 2, 3, ... until the pool is full */
+	for (f.gfn = 1024, err = 0; !err; f.gfn += 512, acts.nr = 0)
+		err = pmp_map(t.vm, &f, PMP_LEVEL_4K, &acts);
+	ck_assert_int_eq(err, -ENOMEM);
+	/* a map takes two blocks: fill the last one with one-page conversions */
+	for (err = 0; !err; f.gfn += 512, acts.nr = 0)
+		err = pmp_convert(t.vm, f.gfn, 1, true, &acts);
+	ck_assert_int_eq(err, -ENOMEM);
+	acts.nr = 0;
+	/* outside a callback, zapping one of chunk 1's pages needs a block the pool lacks */
+	ck_assert_int_eq(pmp_zap(t.vm, PMP_ZAP_MMU_NOTIFIER, 512 + 1, 1, &acts), -ENOMEM);
+	/* inside one, any state change is -EBUSY first: the caller must not retry later */
+	ck_assert_int_eq(pmp_vm_set_yield(t.vm, &ops), 0);
+	ck_assert_int_ge(pmp_merge_tick(t.vm, &acts), 0);
+	ck_assert_int_gt(r.calls, 0);
+	ck_assert_int_eq(r.write_err, -EBUSY);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	tvm_free(&t);
+}
+END_TEST
+
 Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
@@ -241,6 +292,7 @@ Suite *hostile_suite(void)
 
 	tcase_add_loop_test(tc, hostile, 0, NR_CASES);
 	tcase_add_test(tc, reentrancy);
+	tcase_add_test(tc, zap_in_callback_is_busy);
 	suite_add_tcase(s, tc);
 	return s;
 }

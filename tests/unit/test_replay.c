@@ -558,8 +558,19 @@ START_TEST(replay_errors_name_the_line)
 		"pmp-trace 1\n# a comment\nvm type=default gfn_end=0x40000 vcpus=1 vtls=1\n\n"
 		"slot-add slot=0 gfn=0x0 npages=0x40000 uaddr=0x0\n"
 		"fault gfn=0x1000 level=2m slot=7\n";		/* line 6: no slot 7 */
-	static const char big_vm[] =	/* a trace may say 65536 vCPUs, KVM has 4096 */
+	/* KVM has 4096 vCPUs at most: the parser refuses more, where the core would */
+	static const char big_vm[] =
 		"pmp-trace 1\n\nvm type=default gfn_end=0x40000 vcpus=5000 vtls=1\n";
+	/* issue 19: 2^32 frames made the replay grow to 2.4 GB before failing */
+	static const char huge_vm[] =
+		"pmp-trace 1\nvm type=default gfn_end=0x100000000 vcpus=1 vtls=1\n"
+		"slot-add slot=0 gfn=0x0 npages=0x100000000 uaddr=0x0\n"
+		"fault gfn=0x0 level=2m slot=0\nteardown\n";
+	struct rp_opts opts = { .max_memory = 1ULL << 30 };
+	struct policy_list l = { 0 };
+	struct text_sink t = { .r = NULL };
+	uint64_t need;
+	FILE *in;
 	char err[600];
 	uint64_t line;
 	struct replay r;
@@ -569,11 +580,27 @@ START_TEST(replay_errors_name_the_line)
 	ck_assert_uint_eq(r.runs[0].first_invalid_line, 6);
 	ck_assert_uint_eq(r.runs[0].first_invalid_event, 3);
 	replay_free(&r);
-	/* the core refuses the VM (the caller prints FILE:LINE:1: r.error) */
-	ck_assert_int_ne(replay_text(&r, big_vm, "upstream", &line, err, sizeof(err)), 0);
-	ck_assert_uint_eq(line, 3);
-	ck_assert_ptr_nonnull(strstr(r.error, "5000 vCPUs"));
+	ck_assert_int_eq(replay_text(&r, big_vm, "upstream", &line, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "t:3:39: vcpus out of range (1 to 4096)");
 	replay_free(&r);
+	/* a VM too large for the limit is refused at its line, before any allocation */
+	t.r = &r;
+	in = fmemopen((void *)huge_vm, strlen(huge_vm), "r");
+	ck_assert_int_eq(policy_list_add(&l, "upstream,recommended", err, sizeof(err)), 0);
+	ck_assert_int_eq(replay_init(&r, l.policy, l.labels, l.n, &opts), 0);
+	ck_assert_int_eq(trace_read_lines(in, "t", text_sink, &t, NULL, &t.line, err, sizeof(err)),
+			 -E2BIG);
+	fclose(in);
+	ck_assert_uint_eq(t.line, 2);
+	ck_assert_msg(strstr(r.error, "above the limit of 1024 MiB (--max-memory MIB)"), "%s",
+		      r.error);
+	ck_assert_ptr_null(r.runs[0].mem);
+	ck_assert_int_eq(replay_memory(&r.vm_event, 2, &need), -EINVAL);	/* no VM taken */
+	replay_free(&r);
+	/* the estimate: 2^32 frames need more than 8 GiB (the oracle's 2 bytes a page) */
+	ck_assert_int_eq(replay_memory(&(struct pmp_trace_event){ .type = PMP_TR_VM,
+		.gfn_end = 1ULL << 32, .nr_vcpus = 1, .nr_vtls = 1 }, 2, &need), 0);
+	ck_assert_uint_gt(need, 8ULL << 30);
 }
 END_TEST
 

@@ -14,6 +14,9 @@
 #define SZ_1G_PAGES (512ULL * 512ULL)
 #define PAGE_SHIFT 12
 
+/* guest_memfds remembered (a VMM makes one or two per memslot) */
+#define GMEM_FDS 512
+
 /* The last kvm:kvm_page_fault of each task, for the fault that follows it. */
 #define PENDING_SLOTS 256
 struct pending {
@@ -29,6 +32,7 @@ struct conv {
 	struct convert_stats *st;
 	struct convert_slot slots[CONVERT_MAX_SLOTS];
 	struct pending pending[PENDING_SLOTS];
+	int64_t gmem_fds[GMEM_FDS];	/* fds KVM_CREATE_GUEST_MEMFD returned, -1 free */
 	uint64_t gfn_end, t0, last_time;
 	int err;
 };
@@ -128,7 +132,8 @@ static void memslot(struct conv *c, const struct pmp_raw *r)
 		*s = (struct convert_slot){ .used = true, .id = (uint32_t)r->a, .flags = flags,
 					    .gfn = r->b >> PAGE_SHIFT, .npages = r->c >> PAGE_SHIFT,
 					    .uaddr = r->d,
-					    .gmem_offset = flags & PMP_SLOT_GUEST_MEMFD ? r->e : 0 };
+					    .gmem_offset = flags & PMP_SLOT_GUEST_MEMFD ? r->e : 0,
+					    .gmem_fd = flags & PMP_SLOT_GUEST_MEMFD ? (int64_t)r->f : -1 };
 		emit_slot_add(c, s, r->time);
 		return;
 	}
@@ -174,6 +179,7 @@ static void fault(struct conv *c, const struct pmp_raw *r)
 	if (!s) {
 		fprintf(c->out, "# pmp-trace: fault on gfn 0x%llx outside every memslot\n",
 			(unsigned long long)r->a);
+		c->st->unplaced_faults++;
 		return;
 	}
 	ev.slot = s->id;
@@ -184,8 +190,13 @@ static void zap(struct conv *c, uint64_t gfn, uint64_t npages, uint8_t reason, u
 {
 	struct pmp_trace_event ev = { .type = PMP_TR_ZAP, .gfn = gfn, .reason = reason };
 
-	if (gfn >= c->gfn_end)
+	if (gfn >= c->gfn_end) {
+		/* a direct shadow page exists only over mapped guest memory: the layout is short */
+		fprintf(c->out, "# pmp-trace: zap of gfn 0x%llx past gfn_end\n",
+			(unsigned long long)gfn);
+		c->st->outside_zaps++;
 		return;
+	}
 	ev.npages = npages < c->gfn_end - gfn ? npages : c->gfn_end - gfn;
 	emit(c, &ev, time);
 }
@@ -194,6 +205,7 @@ static void zap(struct conv *c, uint64_t gfn, uint64_t npages, uint8_t reason, u
 static void unmap_hva(struct conv *c, const struct pmp_raw *r)
 {
 	unsigned int i;
+	bool placed = false;
 
 	if (c->o->layout == LAYOUT_DERIVED) {
 		c->st->unplaced_unmaps++;
@@ -210,7 +222,94 @@ static void unmap_hva(struct conv *c, const struct pmp_raw *r)
 		lo = (lo - s->uaddr) >> PAGE_SHIFT;
 		hi = round_up(hi - s->uaddr, 1ULL << PAGE_SHIFT) >> PAGE_SHIFT;
 		zap(c, s->gfn + lo, hi - lo, PMP_ZAP_MMU_NOTIFIER, r->time);
+		placed = true;
 	}
+	/* the notifier covers the whole process: most of its memory is not the guest's */
+	c->st->outside_unmaps += !placed;
+}
+
+/*
+ * An SPTE the memslots could not have held: its leaf crosses the memslot's
+ * edge, or (above 4 KiB) the host address is not aligned with the gfn
+ * (KVM's lpage_info rules).  The layout is from another run.
+ */
+static bool contradicts(const struct conv *c, uint64_t gfn, uint8_t level)
+{
+	uint64_t pages = PMP_LEVEL_PAGES(level);
+	const struct convert_slot *s = slot_by_gfn(c, gfn);
+
+	if (!s)
+		return true;
+	if (level == PMP_LEVEL_4K || c->o->layout == LAYOUT_DERIVED)
+		return false;
+	return gfn + pages - s->gfn > s->npages ||
+	       (((s->uaddr >> PAGE_SHIFT) - s->gfn) & (pages - 1));
+}
+
+/* KVM_SET_MEMORY_ATTRIBUTES: a conversion of the range. */
+static void set_attrs(struct conv *c, const struct pmp_raw *r)
+{
+	struct pmp_trace_event ev = { .type = PMP_TR_CONVERT, .gfn = r->a >> PAGE_SHIFT,
+				      .npages = r->b >> PAGE_SHIFT,
+				      .flags = r->c & RAW_MEMORY_ATTRIBUTE_PRIVATE ? PMP_TR_PRIVATE : 0 };
+
+	if (ev.npages)
+		emit(c, &ev, r->time);
+}
+
+static bool is_gmem_fd(const struct conv *c, uint64_t fd)
+{
+	unsigned int i;
+
+	for (i = 0; i < GMEM_FDS; i++)
+		if (c->gmem_fds[i] == (int64_t)fd)
+			return true;
+	return false;
+}
+
+static void create_gmem(struct conv *c, const struct pmp_raw *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < GMEM_FDS; i++) {
+		if (c->gmem_fds[i] < 0 || c->gmem_fds[i] == (int64_t)r->b) {
+			c->gmem_fds[i] = (int64_t)r->b;
+			return;
+		}
+	}
+	fprintf(c->out, "# pmp-trace: more than %d guest_memfds, fd %llu not followed\n",
+		GMEM_FDS, (unsigned long long)r->b);
+}
+
+/*
+ * fallocate(PUNCH_HOLE) on a guest_memfd: a punch of the frames of each
+ * memslot bound to that range of the file.  A punch of a file bound to no
+ * memslot (yet) backs no guest frame: counted, not an event.
+ */
+static void gmem_punch(struct conv *c, const struct pmp_raw *r)
+{
+	uint64_t end = r->b + r->c;
+	bool placed = false;
+	unsigned int i;
+
+	if (!is_gmem_fd(c, r->a))
+		return;	/* some other file the VMM punched */
+	for (i = 0; i < CONVERT_MAX_SLOTS; i++) {
+		const struct convert_slot *s = &c->slots[i];
+		uint64_t lo, hi, send = s->gmem_offset + (s->npages << PAGE_SHIFT);
+		struct pmp_trace_event ev = { .type = PMP_TR_PUNCH };
+
+		if (!s->used || !(s->flags & PMP_SLOT_GUEST_MEMFD) || s->gmem_fd != (int64_t)r->a ||
+		    end <= s->gmem_offset || r->b >= send)
+			continue;
+		lo = (r->b > s->gmem_offset ? r->b : s->gmem_offset) - s->gmem_offset;
+		hi = (end < send ? end : send) - s->gmem_offset;
+		ev.gfn = s->gfn + (lo >> PAGE_SHIFT);
+		ev.npages = (round_up(hi, 1ULL << PAGE_SHIFT) >> PAGE_SHIFT) - (lo >> PAGE_SHIFT);
+		emit(c, &ev, r->time);
+		placed = true;
+	}
+	c->st->other_punches += !placed;
 }
 
 /* A timed layout's memslots appear when the recording saw them created. */
@@ -248,6 +347,12 @@ static void one(struct conv *c, const struct pmp_raw *r)
 		ev.type = PMP_TR_SPTE;
 		ev.level = r->level;
 		ev.gfn = r->a;
+		if (contradicts(c, r->a, r->level)) {
+			fprintf(c->out, "# pmp-trace: spte gfn=0x%llx level=%s: no memslot of the "
+				"layout can hold it\n", (unsigned long long)r->a,
+				pmp_level_name(r->level));
+			c->st->contradictions++;
+		}
 		emit(c, &ev, r->time);
 		return;
 	case RAW_PAGE_FAULT:
@@ -273,6 +378,34 @@ static void one(struct conv *c, const struct pmp_raw *r)
 	case RAW_MEMSLOT:
 		if (c->o->layout == LAYOUT_MEMSLOT_IOCTLS)
 			memslot(c, r);
+		return;
+	case RAW_SET_ATTRS:
+		set_attrs(c, r);
+		return;
+	case RAW_CREATE_GMEM:
+		create_gmem(c, r);
+		return;
+	case RAW_FALLOCATE:
+		gmem_punch(c, r);
+		return;
+	case RAW_MADVISE:
+		/*
+		 * The host range is unmapped: KVM's mmu notifier zaps what maps it.  With
+		 * kvm_unmap_hva_range records those zaps are already there; a kernel
+		 * without that tracepoint gets them from the syscall.
+		 */
+		if (c->st->raw[RAW_UNMAP_HVA]) {
+			c->st->notifier_dontneeds++;
+			return;
+		}
+		{
+			struct pmp_raw u = *r;
+
+			u.a = r->a;
+			u.b = r->a + r->b;
+			if (u.b > u.a)
+				unmap_hva(c, &u);
+		}
 		return;
 	default:
 		return;
@@ -340,17 +473,29 @@ static void summary(struct conv *c)
 		[RAW_ZAP_ALL_FAST] = "kvm_mmu_zap_all_fast",
 		[RAW_UNMAP_HVA] = "kvm_unmap_hva_range", [RAW_MEMSLOT] = "memslot-ioctl",
 		[RAW_CREATE_VM] = "create-vm-ioctl", [RAW_CREATE_VCPU] = "create-vcpu-ioctl",
+		[RAW_SET_ATTRS] = "memory-attributes-ioctl",
+		[RAW_CREATE_GMEM] = "create-guest-memfd-ioctl", [RAW_FALLOCATE] = "punch-hole",
+		[RAW_MADVISE] = "madvise-dontneed",
 	};
 	const struct convert_stats *st = c->st;
 	unsigned int k;
 
+	/* two lines: a trace line holds at most 255 bytes, comments too */
 	fprintf(c->out, "# pmp-trace: records");
 	for (k = 1; k < RAW_KIND_NR; k++)
-		fprintf(c->out, " %s=%llu", names[k], (unsigned long long)st->raw[k]);
+		fprintf(c->out, "%s %s=%llu", k == RAW_MEMSLOT ? "\n# pmp-trace: syscalls" : "",
+			names[k], (unsigned long long)st->raw[k]);
 	fprintf(c->out, "\n# pmp-trace: not events: indirect-shadow-page-zaps=%llu"
-		" unplaced-unmaps=%llu bad-levels=%llu\n",
-		(unsigned long long)st->indirect_zaps, (unsigned long long)st->unplaced_unmaps,
-		(unsigned long long)st->bad_levels);
+		" unmaps-outside-memslots=%llu bad-levels=%llu punches-outside-memslots=%llu"
+		" dontneeds-zapped-by-notifier=%llu\n",
+		(unsigned long long)st->indirect_zaps, (unsigned long long)st->outside_unmaps,
+		(unsigned long long)st->bad_levels, (unsigned long long)st->other_punches,
+		(unsigned long long)st->notifier_dontneeds);
+	fprintf(c->out, "# pmp-trace: drops: unplaced-unmaps=%llu unplaced-faults=%llu"
+		" layout-contradictions=%llu zaps-past-gfn_end=%llu%s\n",
+		(unsigned long long)st->unplaced_unmaps, (unsigned long long)st->unplaced_faults,
+		(unsigned long long)st->contradictions, (unsigned long long)st->outside_zaps,
+		convert_drops(st) ? " (THIS TRACE IS NOT FAITHFUL)" : "");
 	fprintf(c->out, "# pmp-trace: lost=%llu%s\n", (unsigned long long)c->o->lost,
 		c->o->lost ? " (THIS TRACE IS INCOMPLETE)" : "");
 }
@@ -364,6 +509,7 @@ int convert_run(FILE *raw, const struct convert_opts *o, FILE *out, struct conve
 
 	memset(&c, 0, sizeof(c));
 	memset(st, 0, sizeof(*st));
+	memset(c.gmem_fds, 0xff, sizeof(c.gmem_fds));	/* -1: free */
 	c.o = o;
 	c.out = out;
 	c.st = st;
@@ -391,7 +537,7 @@ int convert_run(FILE *raw, const struct convert_opts *o, FILE *out, struct conve
 	if (o->layout == LAYOUT_DERIVED) {
 		fprintf(out, "# pmp-trace: tracefs has no memslots: one slot over [0, gfn_end) "
 			"at uaddr 0 stands for them (docs/trace-format.md)\n");
-		c.slots[0] = (struct convert_slot){ .used = true, .npages = c.gfn_end };
+		c.slots[0] = (struct convert_slot){ .used = true, .npages = c.gfn_end, .gmem_fd = -1 };
 	}
 	for (i = 0; i < CONVERT_MAX_SLOTS; i++)
 		if (c.slots[i].used)
@@ -428,7 +574,8 @@ static int layout_event(const struct pmp_trace_event *ev, void *ctx)
 		l->o->slot_time[l->nr] = l->t0 + ev->time;
 		l->o->slots[l->nr++] = (struct convert_slot){
 			.used = true, .id = ev->slot, .flags = ev->flags, .gfn = ev->gfn,
-			.npages = ev->npages, .uaddr = ev->uaddr, .gmem_offset = ev->gmem_offset };
+			.npages = ev->npages, .uaddr = ev->uaddr, .gmem_offset = ev->gmem_offset,
+			.gmem_fd = -1 };
 	}
 	return 0;
 }
@@ -439,7 +586,7 @@ static bool layout_t0(const char *path, uint64_t *t0)
 	char line[256];
 	unsigned long long v;
 	bool found = false;
-	FILE *f = fopen(path, "r");
+	FILE *f = strcmp(path, "-") ? zinput_open(path) : NULL;
 	int n;
 
 	for (n = 0; f && n < 8 && fgets(line, sizeof(line), f); n++) {
@@ -465,4 +612,38 @@ int convert_load_layout(struct convert_opts *o, const char *path, bool mono_inpu
 		return -1;
 	o->layout = LAYOUT_FILE;
 	return 0;
+}
+
+uint64_t convert_drops(const struct convert_stats *st)
+{
+	return st->unplaced_unmaps + st->unplaced_faults + st->contradictions + st->outside_zaps;
+}
+
+void convert_report_drops(const struct convert_stats *st, const char *prog, bool allowed)
+{
+	static const char fix[] = "give --layout TRACE (a `pmp-trace record` of the same run, "
+				  "or the vm and slot-add lines a VMM printed), or record with "
+				  "`pmp-trace record`";
+
+	if (st->unplaced_unmaps)
+		fprintf(stderr, "%s: %llu host unmaps (kvm_unmap_hva_range, e.g. MADV_DONTNEED) "
+			"not placed: tracefs text has no memslots to translate host addresses; %s\n",
+			prog, (unsigned long long)st->unplaced_unmaps, fix);
+	if (st->unplaced_faults)
+		fprintf(stderr, "%s: %llu faults outside every memslot of the layout: it is too "
+			"small or from another run; %s\n", prog,
+			(unsigned long long)st->unplaced_faults, fix);
+	if (st->contradictions)
+		fprintf(stderr, "%s: %llu SPTEs the layout cannot hold (outside a memslot, across "
+			"its edge, or a huge leaf whose host address is not aligned with its gfn): "
+			"the layout is from another run; %s\n", prog,
+			(unsigned long long)st->contradictions, fix);
+	if (st->outside_zaps)
+		fprintf(stderr, "%s: %llu zaps of direct shadow pages past the layout's gfn_end: "
+			"the layout is too small; %s\n", prog,
+			(unsigned long long)st->outside_zaps, fix);
+	if (convert_drops(st))
+		fprintf(stderr, allowed ? "%s: --allow-drops: trace written anyway, its closing "
+			"comments count the drops\n" : "%s: the trace would not be faithful: not "
+			"written (--allow-drops writes it anyway)\n", prog);
 }

@@ -19,6 +19,7 @@ struct convert_slot {
 	uint32_t id;
 	uint32_t flags;		/* PMP_SLOT_* */
 	uint64_t gfn, npages, uaddr, gmem_offset;
+	int64_t gmem_fd;	/* its guest_memfd's fd in the recorded process; -1 unknown */
 };
 
 /* Where the memory layout (vm and slot lines) comes from. */
@@ -45,8 +46,24 @@ struct convert_stats {
 	uint64_t events[PMP_TR_NR];
 	uint64_t indirect_zaps;		/* shadow pages of guest page tables */
 	uint64_t unplaced_unmaps;	/* host ranges with no layout to place them */
+	uint64_t outside_unmaps;	/* host ranges in no memslot: not guest memory */
 	uint64_t bad_levels;		/* levels outside 4K..1G */
+	uint64_t other_punches;		/* fallocate(PUNCH_HOLE) on no memslot's guest_memfd */
+	uint64_t notifier_dontneeds;	/* madvise() the kvm_unmap_hva_range records cover */
+	/* drops: events the layout cannot place (convert_drops() sums them) */
+	uint64_t unplaced_faults;	/* faults outside every memslot */
+	uint64_t contradictions;	/* SPTEs the memslots cannot hold (edge, alignment) */
+	uint64_t outside_zaps;		/* direct shadow pages past gfn_end */
 };
+
+/* Events the conversion could not place: a trace that is not faithful. */
+uint64_t convert_drops(const struct convert_stats *st);
+
+/*
+ * One line per kind of drop on stderr, each with its fix.  @prog names the
+ * tool; @allowed: the user asked for the trace anyway (--allow-drops).
+ */
+void convert_report_drops(const struct convert_stats *st, const char *prog, bool allowed);
 
 /*
  * Read the vm and slot-add lines of trace @path into @o (LAYOUT_FILE).  If

@@ -26,6 +26,8 @@ struct import {
 	long tgid;		/* keep only this process; -1: all */
 	unsigned long bad;
 	uint64_t lost;
+	uint64_t records;	/* records spooled */
+	bool no_tgid;		/* --tgid on text without the tgid column: stop */
 	FILE *raw;
 };
 
@@ -78,8 +80,8 @@ static const char *details(const char *ev, const char *d, struct pmp_raw *r)
 		r->kind = RAW_PAGE_FAULT;
 		r->a = 0;	/* kernels before 6.x print no vcpu */
 		number_after(d, "vcpu ", false, &r->a);
-		if (r->a > 0xffff)
-			return "vcpu out of range (0 to 65535)";
+		if (r->a > 4095)
+			return "vcpu out of range (0 to 4095, KVM_MAX_VCPUS)";
 		if (!number_after(d, "address ", true, &r->b))
 			return "no address";
 		if (!number_after(d, "error_code ", true, &r->c))
@@ -122,8 +124,12 @@ static bool parse_time(const char *s, const char *end, __u64 *ns)
 
 	if (p == end || *p < '0' || *p > '9')
 		return false;
-	for (; p < end && *p >= '0' && *p <= '9'; p++)
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		/* nanoseconds in 64 bits: up to 18446744073 seconds (584 years of uptime) */
+		if (secs > UINT64_MAX / 10000000000ULL)
+			return false;
 		secs = secs * 10 + (uint64_t)(*p - '0');
+	}
 	if (p == end || *p++ != '.')
 		return false;
 	for (; p < end && *p >= '0' && *p <= '9'; p++) {
@@ -132,6 +138,8 @@ static bool parse_time(const char *s, const char *end, __u64 *ns)
 			frac += (uint64_t)(*p - '0') * scale;
 		}
 	}
+	if (secs > (UINT64_MAX - frac) / 1000000000ULL)
+		return false;
 	*ns = secs * 1000000000ULL + frac;
 	return p == end;
 }
@@ -190,7 +198,8 @@ static void import_line(struct import *im, char *line)
 	for (colon = ts; colon > cpu && colon[-1] != ' '; colon--)
 		;
 	if (!parse_time(colon, ts, &r.time)) {
-		bad_line(im, line, colon, "bad timestamp");
+		bad_line(im, line, colon, "bad timestamp (expected SECONDS.FRACTION, at most "
+			 "18446744073 seconds)");
 		return;
 	}
 	ev = ts + 2;
@@ -223,7 +232,11 @@ static void import_line(struct import *im, char *line)
 	r.tid = (uint32_t)strtoul(dash + 1, NULL, 10);
 	if (im->tgid >= 0) {
 		if (tgid < 0) {
-			bad_line(im, line, p, "--tgid needs the tgid column (options/record-tgid)");
+			/* every line would say it: once, and stop */
+			fprintf(stderr, "%s:%llu:1: --tgid %ld: this text has no tgid column: capture "
+				"it with `echo 1 > options/record-tgid`, or import without --tgid\n",
+				im->path, (unsigned long long)im->line, im->tgid);
+			im->no_tgid = true;
 			return;
 		}
 		if (tgid != im->tgid)
@@ -237,6 +250,52 @@ static void import_line(struct import *im, char *line)
 		return;
 	}
 	fwrite(&r, sizeof(r), 1, im->raw);
+	im->records++;
+}
+
+/* The trace_clock names tracefs offers: only mono lines up with a recording. */
+static bool clock_known(const char *name)
+{
+	static const char *const names[] = { "local", "global", "counter", "uptime", "perf",
+					      "mono", "mono_raw", "boot", "tai", "x86-tsc" };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
+/* One input, its lines into @im; false on a read error (reported). */
+static bool import_file(struct import *im, const char *path)
+{
+	static char line[LINE_MAX_BYTES + 1];
+	size_t len;
+	bool nul, ok;
+	FILE *in;
+
+	im->path = strcmp(path, "-") ? path : "<stdin>";
+	im->line = 0;
+	in = zinput_open(path);
+	if (!in) {
+		fprintf(stderr, "pmp-trace: %s: %s\n", im->path, strerror(errno));
+		return false;
+	}
+	while (!im->no_tgid && read_line(in, line, &len, &nul)) {
+		im->line++;
+		if (len > LINE_MAX_BYTES)
+			bad_line(im, line, line + LINE_MAX_BYTES, "line too long (more than 8191 bytes)");
+		else if (nul)
+			bad_line(im, line, line + strlen(line), "NUL byte");
+		else
+			import_line(im, line);
+	}
+	ok = !ferror(in);
+	if (!ok)
+		fprintf(stderr, "%s:%llu:1: read error: %s\n", im->path,
+			(unsigned long long)im->line + 1, strerror(errno));
+	fclose(in);
+	return ok;
 }
 
 int cmd_import(int argc, char **argv)
@@ -244,23 +303,31 @@ int cmd_import(int argc, char **argv)
 	static struct convert_opts opts;
 	struct import im = { .path = "<stdin>", .tgid = -1 };
 	struct convert_stats st;
-	const char *out_path = NULL, *layout = NULL;
-	static char line[LINE_MAX_BYTES + 1];
-	bool mono = false, nul;
-	FILE *in = stdin, *out;
-	size_t len;
+	const char *out_path = NULL, *layout = NULL, *clock = NULL;
+	const char *inputs[256];
+	bool allow_drops = false, keep;
+	int i, ret, nr_in = 0, status;
+	FILE *out;
 	char *end;
-	int i, ret;
 
+	if (help_or_version(argc, argv, &status))
+		return status;
 	opts.layout = LAYOUT_DERIVED;
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+		bool more = i + 1 < argc;
+
+		if (!strcmp(argv[i], "-o") && more) {
 			out_path = argv[++i];
-		} else if (!strcmp(argv[i], "--layout") && i + 1 < argc) {
+		} else if (!strcmp(argv[i], "--layout") && more) {
 			layout = argv[++i];
-		} else if (!strcmp(argv[i], "--clock") && i + 1 < argc) {
-			mono = !strcmp(argv[++i], "mono");
-		} else if (!strcmp(argv[i], "--tgid") && i + 1 < argc) {
+		} else if (!strcmp(argv[i], "--clock") && more) {
+			clock = argv[++i];
+			if (!clock_known(clock)) {
+				fprintf(stderr, "pmp-trace: --clock %s: not a tracefs trace_clock "
+					"(mono, local, global, boot, ...)\n", clock);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--tgid") && more) {
 			errno = 0;
 			im.tgid = strtol(argv[++i], &end, 10);
 			if (errno || end == argv[i] || *end || im.tgid < 0) {
@@ -268,55 +335,67 @@ int cmd_import(int argc, char **argv)
 					argv[i]);
 				return 2;
 			}
+		} else if (!strcmp(argv[i], "--allow-drops")) {
+			allow_drops = true;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "pmp-trace: import: %s: unknown option or missing value\n",
+				argv[i]);
 			return usage();
-		} else if (!strcmp(argv[i], "-")) {
-			im.path = "<stdin>";
-			in = stdin;
+		} else if (nr_in < (int)(sizeof(inputs) / sizeof(inputs[0]))) {
+			inputs[nr_in++] = argv[i];
 		} else {
-			im.path = argv[i];
-			in = fopen(im.path, "r");
-			if (!in) {
-				fprintf(stderr, "pmp-trace: %s: %s\n", im.path, strerror(errno));
-				return 1;
-			}
+			fprintf(stderr, "pmp-trace: import: more than 256 inputs\n");
+			return 2;
 		}
 	}
-	if (layout && convert_load_layout(&opts, layout, mono))
-		return 1;
-	im.raw = tmpfile();
-	if (!im.raw) {
-		perror("pmp-trace: tmpfile");
-		return 1;
+	if (clock && !layout) {
+		fprintf(stderr, "pmp-trace: --clock says how to line the text up with --layout: "
+			"give --layout too\n");
+		return 2;
 	}
-	while (read_line(in, line, &len, &nul)) {
-		im.line++;
-		if (len > LINE_MAX_BYTES)
-			bad_line(&im, line, line + LINE_MAX_BYTES, "line too long (more than 8191 bytes)");
-		else if (nul)
-			bad_line(&im, line, line + strlen(line), "NUL byte");
-		else
-			import_line(&im, line);
-	}
-	if (ferror(in)) {
-		fprintf(stderr, "%s:%llu:1: read error: %s\n", im.path,
-			(unsigned long long)im.line + 1, strerror(errno));
-		return 1;
-	}
-	if (in != stdin)
-		fclose(in);
+	if (!nr_in)
+		inputs[nr_in++] = "-";
+	/* the output first: a path that cannot be written fails before any work */
 	out = open_output(out_path);
 	if (!out)
 		return 1;
+	if (layout && convert_load_layout(&opts, layout, clock && !strcmp(clock, "mono")))
+		return close_output(out, out_path, false), 1;
+	im.raw = tmpfile();
+	if (!im.raw) {
+		perror("pmp-trace: tmpfile");
+		return close_output(out, out_path, false), 1;
+	}
+	/* several inputs are one capture in pieces, read in the order given */
+	for (i = 0; i < nr_in && !im.no_tgid; i++)
+		if (!import_file(&im, inputs[i]))
+			return close_output(out, out_path, false), 1;
+	if (im.no_tgid)
+		return close_output(out, out_path, false), 1;
+	if (!im.records) {
+		fprintf(stderr, "pmp-trace: no KVM MMU events in the input%s: enable the "
+			"kvmmmu and kvm events in tracefs (pmp-trace(1)) %s\n",
+			im.tgid >= 0 ? " for this --tgid" : "",
+			im.bad ? "and fix the lines above" : "before capturing");
+		return close_output(out, out_path, false), 1;
+	}
 	opts.lost = im.lost;
 	opts.source = "imported from tracefs text by pmp-trace import";
 	ret = convert_run(im.raw, &opts, out, &st);
-	if (close_output(out, out_path) || ret)
-		return 1;
-	if (im.lost)
-		fprintf(stderr, "pmp-trace: tracefs lost %llu events: the trace is incomplete\n",
-			(unsigned long long)im.lost);
+	fclose(im.raw);
 	if (im.bad)
-		fprintf(stderr, "pmp-trace: %lu unparsable lines\n", im.bad);
-	return im.bad || im.lost ? 1 : 0;
+		fprintf(stderr, "pmp-trace: %lu unparsable lines: no trace written\n", im.bad);
+	if (!ret)
+		convert_report_drops(&st, "pmp-trace", allow_drops);
+	/* an incomplete capture is still written, marked; a wrong one is not */
+	keep = !ret && !im.bad && (allow_drops || !convert_drops(&st));
+	if (close_output(out, out_path, keep) || !keep)
+		return 1;
+	if (im.lost) {
+		fprintf(stderr, "pmp-trace: tracefs lost %llu events: the trace is written, marked "
+			"INCOMPLETE (pmp-replay refuses it without --allow-incomplete)\n",
+			(unsigned long long)im.lost);
+		return 3;
+	}
+	return 0;
 }

@@ -21,6 +21,10 @@ enum pmp_raw_kind {
 	RAW_MEMSLOT,		/* KVM_SET_USER_MEMORY_REGION(2) returned 0: see below */
 	RAW_CREATE_VM,		/* KVM_CREATE_VM returned a fd: a = type */
 	RAW_CREATE_VCPU,	/* KVM_CREATE_VCPU returned a fd: a = id */
+	RAW_SET_ATTRS,		/* KVM_SET_MEMORY_ATTRIBUTES returned 0: a = gpa, b = size, c = attrs */
+	RAW_CREATE_GMEM,	/* KVM_CREATE_GUEST_MEMFD returned a fd: a = size, b = the fd */
+	RAW_FALLOCATE,		/* fallocate(PUNCH_HOLE) returned 0: a = fd, b = offset, c = len */
+	RAW_MADVISE,		/* madvise(DONTNEED or REMOVE) returned 0: a = addr, b = len, c = advice */
 	RAW_KIND_NR,
 };
 
@@ -28,7 +32,8 @@ enum pmp_raw_kind {
  * @time: ns, from the source's clock.  @tid: the task (thread) it ran in.
  * RAW_MEMSLOT: a = slot id (as_id << 16 | id), b = guest physical address,
  * c = size in bytes (0: delete), d = userspace_addr, e = guest_memfd
- * offset, level = KVM_MEM_* flags.
+ * offset, f = guest_memfd fd (KVM_SET_USER_MEMORY_REGION2), level = KVM_MEM_*
+ * flags.
  */
 struct pmp_raw {
 	__u64 time;
@@ -36,7 +41,7 @@ struct pmp_raw {
 	__u16 kind;
 	__u8 level;
 	__u8 direct;
-	__u64 a, b, c, d, e;
+	__u64 a, b, c, d, e, f;
 };
 
 /* KVM's memslot flags and VM types (uapi, newer than Debian's 6.1 headers). */
@@ -53,5 +58,13 @@ struct pmp_raw {
 #define RAW_KVM_SET_USER_MEMORY_REGION2	0x40a0ae49U
 #define RAW_KVM_CREATE_VM		0xae01U
 #define RAW_KVM_CREATE_VCPU		0xae41U
+/* _IOW(KVMIO, 0xd2, struct kvm_memory_attributes), _IOWR(KVMIO, 0xd4, struct kvm_create_guest_memfd) */
+#define RAW_KVM_SET_MEMORY_ATTRIBUTES	0x4020aed2U
+#define RAW_KVM_CREATE_GUEST_MEMFD	0xc040aed4U
+#define RAW_MEMORY_ATTRIBUTE_PRIVATE	(1ULL << 3)
+/* fallocate(2) mode, madvise(2) advice */
+#define RAW_FALLOC_FL_PUNCH_HOLE	0x02
+#define RAW_MADV_DONTNEED		4
+#define RAW_MADV_REMOVE			9
 
 #endif /* PMP_TRACE_RAW_H */

@@ -48,6 +48,7 @@ struct pt_regs {
 	unsigned long di;
 	unsigned long si;
 	unsigned long dx;
+	unsigned long r10;	/* a syscall's fourth argument */
 };
 #pragma clang attribute pop
 
@@ -114,6 +115,7 @@ static __always_inline void submit(__u16 kind, __u8 level, __u8 direct, __u64 a,
 	r->c = c;
 	r->d = 0;
 	r->e = 0;
+	r->f = 0;
 	bpf_ringbuf_submit(r, 0);
 }
 
@@ -180,19 +182,52 @@ struct region {
 	__u64 memory_size;
 	__u64 userspace_addr;
 	__u64 guest_memfd_offset;
+	__u32 guest_memfd;
+	__u32 pad;
 };
 
-#define NR_IOCTL 16	/* x86-64 */
+/* struct kvm_memory_attributes */
+struct attrs {
+	__u64 address;
+	__u64 size;
+	__u64 attributes;
+	__u64 flags;
+};
+
+/* x86-64 syscall numbers */
+#define NR_MADVISE 28
+#define NR_IOCTL 16
+#define NR_FALLOCATE 285
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
 	struct pending_ioctl p = {};
 	struct region reg = {};
+	struct attrs at = {};
 	__u32 tid;
 
-	if (id != NR_IOCTL || !ours())
+	if ((id != NR_IOCTL && id != NR_FALLOCATE && id != NR_MADVISE) || !ours())
 		return 0;
+	/* guest_memfd punches and DONTNEEDs: the converter keeps those on guest memory */
+	if (id == NR_FALLOCATE) {
+		if (!(BPF_CORE_READ(regs, si) & RAW_FALLOC_FL_PUNCH_HOLE))
+			return 0;
+		p.r.kind = RAW_FALLOCATE;
+		p.r.a = BPF_CORE_READ(regs, di);
+		p.r.b = BPF_CORE_READ(regs, dx);
+		p.r.c = BPF_CORE_READ(regs, r10);
+		goto pend;
+	}
+	if (id == NR_MADVISE) {
+		p.r.c = BPF_CORE_READ(regs, dx);
+		if (p.r.c != RAW_MADV_DONTNEED && p.r.c != RAW_MADV_REMOVE)
+			return 0;
+		p.r.kind = RAW_MADVISE;
+		p.r.a = BPF_CORE_READ(regs, di);
+		p.r.b = BPF_CORE_READ(regs, si);
+		goto pend;
+	}
 	p.cmd = (__u32)BPF_CORE_READ(regs, si);
 	switch (p.cmd) {
 	case RAW_KVM_SET_USER_MEMORY_REGION:
@@ -208,6 +243,21 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		p.r.c = reg.memory_size;
 		p.r.d = reg.userspace_addr;
 		p.r.e = reg.guest_memfd_offset;
+		p.r.f = p.cmd == RAW_KVM_SET_USER_MEMORY_REGION2 ? reg.guest_memfd : 0;
+		break;
+	case RAW_KVM_SET_MEMORY_ATTRIBUTES:
+		if (bpf_probe_read_user(&at, sizeof(at), (void *)BPF_CORE_READ(regs, dx)))
+			return 0;
+		p.r.kind = RAW_SET_ATTRS;
+		p.r.a = at.address;
+		p.r.b = at.size;
+		p.r.c = at.attributes;
+		break;
+	case RAW_KVM_CREATE_GUEST_MEMFD:
+		/* its first member, the size; the fd is the return value */
+		if (bpf_probe_read_user(&p.r.a, sizeof(p.r.a), (void *)BPF_CORE_READ(regs, dx)))
+			return 0;
+		p.r.kind = RAW_CREATE_GMEM;
 		break;
 	case RAW_KVM_CREATE_VM:
 		p.r.kind = RAW_CREATE_VM;
@@ -220,6 +270,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	default:
 		return 0;
 	}
+pend:
 	tid = (__u32)bpf_get_current_pid_tgid();
 	bpf_map_update_elem(&ioctls, &tid, &p, BPF_ANY);
 	return 0;
@@ -237,12 +288,15 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	p = bpf_map_lookup_elem(&ioctls, &tid);
 	if (!p)
 		return 0;
-	/* Only what KVM accepted happened: memslot ioctls return 0, creations a fd. */
-	if (ret == 0 || (ret > 0 && p->r.kind != RAW_MEMSLOT)) {
+	/* Only what the kernel accepted happened: updates return 0, creations a fd. */
+	if (p->r.kind == RAW_CREATE_VM || p->r.kind == RAW_CREATE_VCPU ||
+	    p->r.kind == RAW_CREATE_GMEM ? ret > 0 : ret == 0) {
 		count(&seen, p->r.kind);
 		r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 		if (r) {
 			*r = p->r;
+			if (p->r.kind == RAW_CREATE_GMEM)
+				r->b = (__u64)ret;
 			r->time = bpf_ktime_get_ns();
 			r->tid = tid;
 			bpf_ringbuf_submit(r, 0);

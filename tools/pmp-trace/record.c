@@ -125,17 +125,30 @@ int cmd_record(int argc, char **argv)
 	struct record_bpf *skel = NULL;
 	const char *out_path = NULL;
 	int i, go = -1, status = 0, ret = 1, err;
+	bool allow_drops = false;
 	FILE *out;
 	pid_t pid;
 
+	if (help_or_version(argc, argv, &status))
+		return status;
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+		if (!strcmp(argv[i], "-o") && i + 1 < argc) {
 			out_path = argv[++i];
-		else
+		} else if (!strcmp(argv[i], "--allow-drops")) {
+			allow_drops = true;
+		} else {
+			fprintf(stderr, "pmp-trace: record: %s: unknown option or missing value\n",
+				argv[i]);
 			return usage();
+		}
 	}
-	if (i + 1 >= argc)
+	if (i + 1 >= argc) {
+		fprintf(stderr, "pmp-trace: record: no command (pmp-trace record -- COMMAND)\n");
 		return usage();
+	}
+	/* the output first: a path that cannot be written fails before the command runs */
+	if (output_check("pmp-trace", out_path))
+		return 1;
 	libbpf_set_print(libbpf_quiet);
 	spool.raw = tmpfile();
 	if (!spool.raw) {
@@ -187,8 +200,14 @@ int cmd_record(int argc, char **argv)
 	if (!out)
 		goto out;
 	err = convert_run(spool.raw, &opts, out, &st);
-	if (close_output(out, out_path) || err)
+	/* the run cannot be repeated: the trace is kept even with drops, which are said */
+	if (close_output(out, out_path, !err) || err)
 		goto out;
+	if (convert_drops(&st)) {
+		convert_report_drops(&st, "pmp-trace", true);
+		if (!allow_drops)
+			ret = 4;
+	}
 	fprintf(stderr, "pmp-trace: %llu records (%llu seen by BPF, %llu lost)",
 		(unsigned long long)spool.received, (unsigned long long)nr_seen,
 		(unsigned long long)nr_lost);
@@ -203,7 +222,8 @@ int cmd_record(int argc, char **argv)
 		ret = 3;
 		goto out;
 	}
-	ret = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (ret != 4)
+		ret = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	goto out;
 out_kill:
 	if (go >= 0)

@@ -17,7 +17,7 @@ int trace_for_each(const char *path, int (*fn)(const struct pmp_trace_event *ev,
 	struct pmp_trace_error err;
 	static char buf[65536];
 	size_t len, off, used;
-	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	FILE *f = zinput_open(path);
 	int ret = 0;
 
 	if (!f) {
@@ -53,8 +53,7 @@ int trace_for_each(const char *path, int (*fn)(const struct pmp_trace_event *ev,
 	if (ret == -EINVAL)
 		fprintf(stderr, "%s:%llu:%u: %s\n", path, (unsigned long long)err.line, err.column,
 			err.message);
-	if (f != stdin)
-		fclose(f);
+	fclose(f);
 	return ret ? -1 : 0;
 }
 
@@ -81,8 +80,18 @@ int cmd_stats(int argc, char **argv)
 {
 	int i, status = 0;
 
-	if (argc < 2)
+	if (help_or_version(argc, argv, &status))
+		return status;
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "pmp-trace: stats: %s: unknown option\n", argv[i]);
+			return usage();
+		}
+	}
+	if (argc < 2) {
+		fprintf(stderr, "pmp-trace: stats: no trace given\n");
 		return usage();
+	}
 	for (i = 1; i < argc; i++)
 		status |= stats_one(argv[i]);
 	return status;

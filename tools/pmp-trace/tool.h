@@ -3,13 +3,26 @@
 #ifndef PMP_TRACE_TOOL_H
 #define PMP_TRACE_TOOL_H
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include "../common/zinput.h"
 
+/* The usage on stderr; returns 2, the exit status of a usage error. */
 int usage(void);
-/* stdout when @path is NULL or "-". */
+/*
+ * --help or --version among @argv[1..] (before any "--"): print it to stdout,
+ * *@status = 0, true.
+ */
+bool help_or_version(int argc, char **argv, int *status);
+/*
+ * stdout when @path is NULL or "-"; otherwise a temporary file beside
+ * @path, which close_output() renames to @path only if everything worked
+ * and @keep: a failed run never leaves a complete-looking trace.
+ */
 FILE *open_output(const char *path);
 /* Flush and close; non-zero (after a message) if anything failed. */
-int close_output(FILE *f, const char *path);
+int close_output(FILE *f, const char *path, bool keep);
 
 struct pmp_trace_event;
 /*

@@ -10,6 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "../common/zinput.h"
+#include "diff.h"
+#include "heatmap.h"
 #include "policies.h"
 #include "report.h"
 #include "svg.h"
@@ -20,11 +23,15 @@
 #define LARGE_EVENTS (2ULL << 20)
 
 static const char usage[] =
-	"usage: pmp-replay [--policy A,B,...] [--json] [--svg FILE] [--trace-out FILE]\n"
-	"                  [--check N] (TRACE | - | --workload NAME[:key=value,...])\n"
-	"       pmp-replay --list\n"
+	"usage: pmp-replay [--policy A,B,...] [--json] [--csv FILE] [--svg FILE]\n"
+	"                  [--heatmap FILE] [--trace-out FILE] [--check N]\n"
+	"                  [--max-memory MIB] [--allow-incomplete]\n"
+	"                  (TRACE | - | --workload NAME[:key=value,...])\n"
+	"       pmp-replay --diff A.json B.json\n"
+	"       pmp-replay --list | --help | --version\n"
 	"Policies are presets (upstream, tdx-series, recommended) or policy strings;\n"
-	"a preset name starts the next policy. Default: upstream,tdx-series,recommended.\n";
+	"a preset name starts the next policy. Default: upstream,tdx-series,recommended.\n"
+	"A TRACE may be gzip-compressed. See pmp-replay(1).\n";
 
 struct sink {
 	struct replay *r;
@@ -74,10 +81,37 @@ static void list(void)
 
 struct args {
 	struct policy_list pol;
-	const char *workload, *trace, *svg, *trace_out;
-	bool json;
+	const char *workload, *trace, *svg, *trace_out, *csv, *heatmap;
+	const char *diff[2];
+	bool json, allow_incomplete;
 	uint32_t check;
+	uint64_t max_memory;	/* bytes */
 };
+
+/* Half the machine's memory: a replay that needs more would swap or be killed. */
+static uint64_t default_max_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size / 2 : 4ULL << 30;
+}
+
+/* A decimal in [lo, hi] for option @opt; false after the message. */
+static bool number(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
+{
+	unsigned long long x;
+	char *end;
+
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || x < lo || x > hi) {
+		fprintf(stderr, "pmp-replay: %s %s: expected an integer in %llu..%llu\n", opt, s,
+			(unsigned long long)lo, (unsigned long long)hi);
+		return false;
+	}
+	*v = x;
+	return true;
+}
 
 /* 0, 1 to exit 0 (--list, --help), or 2 for a usage error. */
 static int parse_args(int argc, char **argv, struct args *a)
@@ -87,12 +121,19 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "json", no_argument, NULL, 'j' }, { "svg", required_argument, NULL, 's' },
 		{ "trace-out", required_argument, NULL, 'o' }, { "check", required_argument, NULL, 'c' },
 		{ "list", no_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' }, { "csv", required_argument, NULL, 'C' },
+		{ "heatmap", required_argument, NULL, 'H' }, { "diff", no_argument, NULL, 'D' },
+		{ "max-memory", required_argument, NULL, 'M' },
+		{ "allow-incomplete", no_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char err[600];
+	bool diff = false;
+	uint64_t v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "p:w:js:o:c:lh", opts, NULL)) != -1) {
+	a->max_memory = default_max_memory();
+	while ((c = getopt_long(argc, argv, "p:w:js:o:c:lhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (policy_list_add(&a->pol, optarg, err, sizeof(err))) {
@@ -112,34 +153,63 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'o':
 			a->trace_out = optarg;
 			break;
-		case 'c': {
-			unsigned long long v;
-			char *end;
-
-			errno = 0;
-			v = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-' || v > UINT32_MAX) {
-				fprintf(stderr, "pmp-replay: --check %s: expected an integer in "
-					"0..%u\n", optarg, UINT32_MAX);
+		case 'c':
+			if (!number("--check", optarg, 0, UINT32_MAX, &v))
 				return 2;
-			}
 			a->check = (uint32_t)v;
 			break;
-		}
+		case 'M':
+			/* MiB; 0: no limit */
+			if (!number("--max-memory", optarg, 0, UINT64_MAX >> 20, &v))
+				return 2;
+			a->max_memory = v << 20;
+			break;
+		case 'C':
+			a->csv = optarg;
+			break;
+		case 'H':
+			a->heatmap = optarg;
+			break;
+		case 'D':
+			diff = true;
+			break;
+		case 'I':
+			a->allow_incomplete = true;
+			break;
 		case 'l':
 			list();
 			return 1;
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
+		case 'V':
+			printf("pmp-replay %s\n", PMP_TOOLS_VERSION);
+			return 1;
 		default:
 			fputs(usage, stderr);
 			return 2;
 		}
 	}
+	if (diff) {
+		if (argc - optind != 2) {
+			fprintf(stderr, "pmp-replay: --diff compares two --json outputs: "
+				"--diff A.json B.json\n");
+			return 2;
+		}
+		a->diff[0] = argv[optind];
+		a->diff[1] = argv[optind + 1];
+		return 0;
+	}
 	if (optind < argc)
 		a->trace = argv[optind++];
-	if (optind < argc || !a->workload == !a->trace) {
+	if (optind < argc) {
+		fprintf(stderr, "pmp-replay: one trace per replay (a trace is one VM): %s is one "
+			"too many\n", argv[optind]);
+		return 2;
+	}
+	if (!a->workload == !a->trace) {
+		fprintf(stderr, "pmp-replay: %s\n", a->workload ? "a trace or a --workload, "
+			"not both" : "no input: give a TRACE, - (stdin) or --workload NAME");
 		fputs(usage, stderr);
 		return 2;
 	}
@@ -149,14 +219,15 @@ static int parse_args(int argc, char **argv, struct args *a)
 }
 
 /* Replay the input; 0 or 1 with the message printed. */
-static int replay_input(const struct args *a, struct replay *r, struct rp_input *in)
+static int replay_input(const struct args *a, struct replay *r, struct rp_input *in,
+			struct trace_marks *marks)
 {
 	struct trace_writer out = { 0 };
 	struct progress pg = { 0 };
 	struct sink s = { .r = r };
 	uint64_t values[WL_MAX_PARAMS];
 	const struct workload *w;
-	char err[400];
+	char err[600];
 	int ret;
 
 	if (a->trace_out && !(out.f = fopen(a->trace_out, "w"))) {
@@ -184,7 +255,7 @@ static int replay_input(const struct args *a, struct replay *r, struct rp_input 
 			snprintf(err, sizeof(err), "%s: %s", w->name,
 				 s.failed ? r->error : strerror(-ret));
 	} else {
-		FILE *f = strcmp(a->trace, "-") ? fopen(a->trace, "r") : stdin;
+		FILE *f = zinput_open(a->trace);
 		struct stat st;
 
 		in->name = strcmp(a->trace, "-") ? a->trace : "<stdin>";
@@ -195,15 +266,23 @@ static int replay_input(const struct args *a, struct replay *r, struct rp_input 
 				fclose(out.f);
 			return 1;
 		}
-		if (!fstat(fileno(f), &st) && S_ISREG(st.st_mode))
+		/* a compressed or piped input has no size to measure by: count what is read */
+		if (strcmp(a->trace, "-") && !stat(a->trace, &st) && S_ISREG(st.st_mode) &&
+		    !strstr(a->trace, ".gz"))
 			progress_start(&pg, (uint64_t)st.st_size, LARGE_BYTES);
-		ret = trace_read_lines(f, in->name, to_replay, &s, &pg, &s.line, err, sizeof(err));
+		else
+			progress_start(&pg, 0, 0);
+		ret = trace_read_marked(f, in->name, to_replay, &s, &pg, &s.line, marks, err,
+					sizeof(err));
 		/* parse and read errors come with their message; the replay's from it */
 		if (ret && s.failed)
 			snprintf(err, sizeof(err), "%s:%llu:1: %s", in->name,
 				 (unsigned long long)s.line, r->error);
-		if (f != stdin)
-			fclose(f);
+		else if (ret == -EINVAL && marks->tracefs)
+			snprintf(err + strlen(err), sizeof(err) - strlen(err), "\n(this is tracefs "
+				 "text, not a trace: convert it first with pmp-trace import -o "
+				 "X.trace FILE, then replay X.trace)");
+		fclose(f);
 	}
 	progress_end(&pg);
 	/* the last buffered lines are written only now: their error too */
@@ -254,22 +333,88 @@ static void warnings(const struct replay *r, const struct rp_input *in)
 			(unsigned long long)r->oracle_exceeded);
 }
 
+/* Write one output file with @fn; 0 or 1 with the message printed. */
+static int write_file(const char *path, void (*fn)(FILE *f, const void *ctx), const void *ctx)
+{
+	FILE *f = fopen(path, "w");
+	int err = f ? 0 : errno;
+
+	if (f) {
+		fn(f, ctx);
+		/* a write that failed before the last leaves only the error flag */
+		err = ferror(f) ? EIO : 0;
+		if (fclose(f) && !err)
+			err = errno;
+	}
+	if (err) {
+		fprintf(stderr, "pmp-replay: %s: %s\n", path, strerror(err));
+		return 1;
+	}
+	return 0;
+}
+
+struct outputs {
+	const struct replay *r;
+	const struct rp_input *in;
+	const char *title;
+};
+
+static void write_svg(FILE *f, const void *ctx)
+{
+	const struct outputs *o = ctx;
+	struct svg_panel p = { .title = o->title, .r = o->r };
+
+	svg_write(f, &p, 1);
+}
+
+static void write_heatmap(FILE *f, const void *ctx)
+{
+	const struct outputs *o = ctx;
+
+	heatmap_write(f, o->title, o->r);
+}
+
+static void write_csv(FILE *f, const void *ctx)
+{
+	const struct outputs *o = ctx;
+
+	report_csv(f, o->in, o->r);
+}
+
+/* The base name of a trace path, for titles: "boot.trace" of "/tmp/x/boot.trace". */
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash && slash[1] ? slash + 1 : path;
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = { 0 };
 	struct rp_opts opts = { 0 };
 	struct rp_input in = { 0 };
+	struct trace_marks marks = { 0 };
+	struct outputs o;
 	struct replay r;
 	int ret = parse_args(argc, argv, &a);
 
 	if (ret)
 		return ret == 1 ? 0 : 2;
+	if (a.diff[0])
+		return diff_runs(stdout, a.diff[0], a.diff[1]);
+	/* every output can be written, or nothing is replayed */
+	if (output_check("pmp-replay", a.svg) || output_check("pmp-replay", a.heatmap) ||
+	    output_check("pmp-replay", a.csv) || output_check("pmp-replay", a.trace_out))
+		return 1;
 	opts.check_every = a.check;
+	opts.max_memory = a.max_memory;
+	opts.heatmap = a.heatmap != NULL;
 	if (replay_init(&r, a.pol.policy, a.pol.labels, a.pol.n, &opts)) {
 		fprintf(stderr, "pmp-replay: %s\n", r.error);
 		return 1;
 	}
-	ret = replay_input(&a, &r, &in);
+	ret = replay_input(&a, &r, &in, &marks);
 	if (!ret) {
 		warnings(&r, &in);
 		if (a.json)
@@ -277,22 +422,18 @@ int main(int argc, char **argv)
 		else
 			report_table(stdout, &in, &r);
 	}
-	if (!ret && a.svg) {
-		struct svg_panel p = { .title = in.name, .r = &r };
-		FILE *f = fopen(a.svg, "w");
-		int err = f ? 0 : errno;
-
-		if (f) {
-			svg_write(f, &p, 1);
-			/* a write that failed before the last leaves only the error flag */
-			err = ferror(f) ? EIO : 0;
-			if (fclose(f) && !err)
-				err = errno;
-		}
-		if (err) {
-			fprintf(stderr, "pmp-replay: %s: %s\n", a.svg, strerror(err));
-			ret = 1;
-		}
+	o = (struct outputs){ .r = &r, .in = &in, .title = in.name ? base_name(in.name) : "" };
+	if (!ret && a.svg)
+		ret |= write_file(a.svg, write_svg, &o);
+	if (!ret && a.heatmap)
+		ret |= write_file(a.heatmap, write_heatmap, &o);
+	if (!ret && a.csv)
+		ret |= write_file(a.csv, write_csv, &o);
+	if (!ret && marks.incomplete) {
+		fprintf(stderr, "pmp-replay: %s: THE TRACE IS INCOMPLETE (its recorder lost events, "
+			"see its closing comments): the figures above miss them%s\n", in.name,
+			a.allow_incomplete ? "" : "; --allow-incomplete accepts it");
+		ret = !a.allow_incomplete;
 	}
 	replay_free(&r);
 	if (fflush(stdout) || ferror(stdout)) {

@@ -33,7 +33,8 @@ int replay_init(struct replay *r, const struct pmp_policy *policies, const char 
 		r->opts = *opts;
 	r->stride = 1;
 	r->runs = calloc(n, sizeof(*r->runs));
-	r->sample_size = sizeof(struct rp_sample) + n * sizeof(uint64_t);
+	r->sample_size = sizeof(struct rp_sample) + n * sizeof(uint64_t) +
+			 (r->opts.heatmap ? n * RP_HEAT_ROWS : 0);
 	r->samples = calloc(RP_SAMPLES, r->sample_size);
 	if (!r->runs || !r->samples)
 		return fail(r, -ENOMEM, "out of memory");
@@ -42,6 +43,7 @@ int replay_init(struct replay *r, const struct pmp_policy *policies, const char 
 			return fail(r, -EINVAL, "policy %s is not valid", labels[i]);
 		if (run_init(&r->runs[i], labels[i], &policies[i]))
 			return fail(r, -ENOMEM, "out of memory");
+		r->runs[i].heat = r->opts.heatmap;
 		r->nr_runs = i + 1;
 	}
 	return 0;
@@ -65,6 +67,48 @@ static struct rp_sample *sample_at(struct replay *r, unsigned int i)
 	return (struct rp_sample *)(void *)(r->samples + (size_t)i * r->sample_size);
 }
 
+/* One 2 MiB range of a run: RP_HEAT_*. */
+static unsigned int chunk_state(const struct rp_run *run, uint64_t c)
+{
+	const struct leaves *lv = &run->lv;
+	uint8_t g = lv->giant[c / 512], k = lv->chunk[c];
+	unsigned int i;
+
+	if ((g & LV_LEAF) || (k & LV_LEAF))
+		return (g | k) & LV_BLOCKED ? RP_HEAT_BLOCKED : RP_HEAT_HUGE;
+	for (i = 0; i < 8; i++)
+		if (lv->bits[c * 8 + i])
+			return k & LV_SMALL_BLOCKED ? RP_HEAT_BLOCKED : RP_HEAT_SPLIT;
+	return RP_HEAT_NONE;
+}
+
+/* Each heatmap row: the state most of its mapped ranges are in (ties: the worse). */
+static void take_heat(struct replay *r, struct rp_sample *s)
+{
+	unsigned int i, k;
+	uint64_t row, c;
+
+	for (i = 0; i < r->nr_runs; i++) {
+		const struct rp_run *run = &r->runs[i];
+		uint8_t *out = (uint8_t *)replay_heat(r, s, i);
+
+		for (row = 0; row < r->heat_rows; row++) {
+			uint64_t n[4] = { 0 }, end = (row + 1) * r->heat_chunks;
+			bool pinned = false;
+			unsigned int best = RP_HEAT_NONE;
+
+			for (c = row * r->heat_chunks; c < end && c < run->lv.chunks; c++) {
+				n[chunk_state(run, c)]++;
+				pinned |= run->pinned && run->pinned[c];
+			}
+			for (k = RP_HEAT_HUGE; k <= RP_HEAT_BLOCKED; k++)
+				if (n[k] && (best == RP_HEAT_NONE || n[k] >= n[best]))
+					best = k;
+			out[row] = (uint8_t)(best | (pinned ? RP_HEAT_PINNED : 0));
+		}
+	}
+}
+
 /* Append the coverage now; a policy above the oracle is a replay bug, counted. */
 static void take_sample(struct replay *r)
 {
@@ -78,6 +122,8 @@ static void take_sample(struct replay *r)
 		s->huge[i] = lv_huge_pages(&r->runs[i].lv);
 		r->oracle_exceeded += s->huge[i] > s->oracle;
 	}
+	if (r->opts.heatmap && r->have_vm)
+		take_heat(r, s);
 }
 
 static void sample(struct replay *r)
@@ -122,15 +168,54 @@ static void end_state(struct replay *r)
 	}
 }
 
+int replay_memory(const struct pmp_trace_event *vm, unsigned int nr_runs, uint64_t *bytes)
+{
+	const struct oracle *o = NULL;
+	struct pmp_geometry geo = { .sz = sizeof(geo), .gfn_end = vm->gfn_end,
+				    .max_slots = RP_MAX_SLOTS, .nr_vcpus = vm->nr_vcpus,
+				    .nr_vtls = vm->nr_vtls, .vm_type = vm->vm_type };
+	uint64_t core, giants = (vm->gfn_end + 512 * 512 - 1) / (512 * 512);
+	uint64_t chunks = giants * 512, pages = chunks * 512, oracle, run;
+	int err = pmp_vm_bound(&geo, &core);
+
+	if (err)
+		return err;
+	/* what oracle_init(), first_event(), run_vm() and lv_init() allocate */
+	oracle = pages * sizeof(*o->attr) +
+		 chunks * (sizeof(*o->chunk) + sizeof(*o->order) + sizeof(*o->sig) + 1) +
+		 giants * (sizeof(*o->giant_order) + sizeof(*o->giant_dirty) +
+			   sizeof(*o->giant_pages));
+	run = core + pages / 8 + chunks * 2 + giants * 2;
+	*bytes = oracle + nr_runs * run;
+	return 0;
+}
+
 static int first_event(struct replay *r, const struct pmp_trace_event *ev)
 {
 	unsigned int i;
+	uint64_t need;
 	int err;
 
 	if (ev->type != PMP_TR_VM)
 		return fail(r, -EINVAL, "event 1 is a %s, not the VM", pmp_trace_type_name(ev->type));
+	/* refused up front, with the reason: never grow until the allocator says no */
+	err = replay_memory(ev, r->nr_runs, &need);
+	if (err)
+		return fail(r, err, "the VM (%llu pages, type %u, %u vCPUs, %u VTLs): %s",
+			    (unsigned long long)ev->gfn_end, ev->vm_type, ev->nr_vcpus,
+			    ev->nr_vtls, pmp_strerror(err));
+	if (r->opts.max_memory && need > r->opts.max_memory)
+		return fail(r, -E2BIG, "the VM (gfn_end=0x%llx: %llu MiB of guest physical space) "
+			    "needs %llu MiB to replay under %u policies, above the limit of %llu MiB "
+			    "(--max-memory MIB)", (unsigned long long)ev->gfn_end,
+			    (unsigned long long)(ev->gfn_end >> 8),
+			    (unsigned long long)((need + (1 << 20) - 1) >> 20), r->nr_runs,
+			    (unsigned long long)(r->opts.max_memory >> 20));
 	r->vm_event = *ev;
 	r->have_vm = true;
+	/* heatmap rows: bands of whole 2 MiB ranges covering [0, gfn_end) */
+	r->heat_chunks = ((ev->gfn_end + 511) / 512 + RP_HEAT_ROWS - 1) / RP_HEAT_ROWS;
+	r->heat_rows = ((ev->gfn_end + 511) / 512 + r->heat_chunks - 1) / r->heat_chunks;
 	err = oracle_init(&r->oracle, ev, &r->slots);
 	if (!err) {
 		r->fault_order = malloc(r->oracle.chunks);

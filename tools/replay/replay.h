@@ -18,6 +18,12 @@
 
 /* Coverage points kept per run: when full, every other one goes and the stride doubles. */
 #define RP_SAMPLES 256
+/* Heatmap rows (bands of 2 MiB ranges) kept per sample and policy. */
+#define RP_HEAT_ROWS 128
+/* A heatmap cell: what most of its mapped 2 MiB ranges are, and whether any is pinned. */
+enum { RP_HEAT_NONE, RP_HEAT_HUGE, RP_HEAT_SPLIT, RP_HEAT_BLOCKED };
+#define RP_HEAT_PINNED 0x4
+
 /* Longest policy label kept. */
 #define RP_LABEL 96
 
@@ -56,6 +62,8 @@ struct rp_run {
 	struct leaves lv;
 	uint8_t *folio_cap;		/* per chunk: largest folio order left after punches */
 	uint8_t *giant_split;		/* per 1 GiB: a punch split its folio (cap <= 2 MiB) */
+	uint8_t *pinned;		/* per chunk, heatmap only: a PIN named it, no UNPIN since */
+	bool heat;			/* rp_opts.heatmap */
 	struct pmp_actions acts;
 	int origin;			/* where promotes come from: RP_FROM_* */
 	struct rp_counts c;
@@ -68,6 +76,8 @@ struct rp_run {
 
 struct rp_opts {
 	uint32_t check_every;	/* pmp_vm_check() every this many events; 0 never */
+	uint64_t max_memory;	/* bytes the replay may allocate for the VM; 0: no limit */
+	bool heatmap;		/* keep per-sample, per-2 MiB-range states (heatmap.h) */
 };
 
 struct replay {
@@ -87,6 +97,9 @@ struct replay {
 	unsigned char *samples;	/* RP_SAMPLES struct rp_sample of sample_size bytes */
 	uint64_t oracle_end, mem_end;	/* before teardown */
 	uint64_t oracle_exceeded;	/* samples where a run passed the oracle (a bug) */
+	/* heatmap: each sample holds, after huge[], RP_HEAT_ROWS bytes per run (RP_HEAT_*) */
+	uint64_t heat_rows;		/* rows used: 2 MiB ranges below gfn_end, at most RP_HEAT_ROWS */
+	uint64_t heat_chunks;		/* 2 MiB ranges per row */
 	char error[256];
 };
 
@@ -94,6 +107,13 @@ struct replay {
 int replay_init(struct replay *r, const struct pmp_policy *policies, const char *const *labels,
 		unsigned int n, const struct rp_opts *opts);
 void replay_free(struct replay *r);
+
+/*
+ * Bytes the replay allocates for VM @vm under @nr_runs policies (the oracle,
+ * each policy's core state and leaf model): 0, or the core's -errno for a
+ * VM it refuses.  A VM above rp_opts.max_memory is refused with -E2BIG.
+ */
+int replay_memory(const struct pmp_trace_event *vm, unsigned int nr_runs, uint64_t *bytes);
 
 /* Feed one event to every policy.  0, or a negative errno with @r->error set. */
 int replay_event(struct replay *r, const struct pmp_trace_event *ev);
@@ -108,6 +128,13 @@ int replay_finish(struct replay *r);
 static inline const struct rp_sample *replay_sample(const struct replay *r, unsigned int i)
 {
 	return (const struct rp_sample *)(const void *)(r->samples + (size_t)i * r->sample_size);
+}
+
+/* The heatmap row states of run @run at sample @s: r->heat_rows bytes. */
+static inline const uint8_t *replay_heat(const struct replay *r, const struct rp_sample *s,
+					 unsigned int run)
+{
+	return (const uint8_t *)&s->huge[r->nr_runs] + (size_t)run * RP_HEAT_ROWS;
 }
 
 /* Share of @part in @whole in hundredths of a percent (integers keep output exact). */

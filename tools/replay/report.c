@@ -331,6 +331,57 @@ void report_json(FILE *f, const struct rp_input *in, const struct replay *r)
 	fputs(" ]}\n", f);
 }
 
+/* --- CSV --- */
+
+/* A CSV field: quoted, quotes doubled; UTF-8 as in JSON. */
+static void csv_string(FILE *f, const char *s)
+{
+	size_t n;
+
+	fputc('"', f);
+	for (; *s; s += n ? n : 1) {
+		n = report_utf8_len(s);
+		if (*s == '"')
+			fputs("\"\"", f);
+		else if (!n || (unsigned char)*s < 0x20)
+			fputs("\xef\xbf\xbd", f);
+		else
+			fwrite(s, 1, n, f);
+	}
+	fputc('"', f);
+}
+
+void report_csv(FILE *f, const struct rp_input *in, const struct replay *r)
+{
+	char canon[512];
+	unsigned int m, i;
+
+	fputs("input,label,policy", f);
+	for (m = 0; m < NR_METRICS; m++)
+		fprintf(f, ",%s", metrics[m].key);
+	fputs("\r\n", f);
+	for (i = 0; i < r->nr_runs; i++) {
+		csv_string(f, in->name);
+		fputc(',', f);
+		csv_string(f, r->runs[i].label);
+		fputc(',', f);
+		if (pmp_policy_format(&r->runs[i].policy, canon, sizeof(canon)) < 0)
+			canon[0] = '\0';
+		csv_string(f, canon);
+		for (m = 0; m < NR_METRICS; m++)
+			fprintf(f, ",%llu", (unsigned long long)value(&metrics[m], r, (int)i));
+		fputs("\r\n", f);
+	}
+	csv_string(f, in->name);
+	fputs(",\"oracle\",", f);
+	for (m = 0; m < NR_METRICS; m++) {
+		fputc(',', f);
+		if (metrics[m].oracle)
+			fprintf(f, "%llu", (unsigned long long)metrics[m].get(r, -1));
+	}
+	fputs("\r\n", f);
+}
+
 /* --- the demo's compact table --- */
 
 /* Three significant figures in at most 6 characters: 12345, 123k, 1.23M. */

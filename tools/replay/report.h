@@ -27,6 +27,13 @@ void report_describe(const struct replay *r, char *buf, size_t size);
 void report_table(FILE *f, const struct rp_input *in, const struct replay *r);
 void report_json(FILE *f, const struct rp_input *in, const struct replay *r);
 
+/*
+ * CSV (RFC 4180): a header "input,label,policy,METRIC..." with the JSON's
+ * metric keys, then one row per policy and one for the oracle (its
+ * coverage figures; the other fields empty).
+ */
+void report_csv(FILE *f, const struct rp_input *in, const struct replay *r);
+
 /* The demo's compact table: a header row, then per input one block of rows. */
 void report_compact_header(FILE *f);
 void report_compact(FILE *f, const struct rp_input *in, const struct replay *r);

@@ -31,6 +31,7 @@ void run_free(struct rp_run *run)
 	free(run->mem);
 	free(run->folio_cap);
 	free(run->giant_split);
+	free(run->pinned);
 	lv_free(&run->lv);
 	memset(run, 0, sizeof(*run));
 }
@@ -54,7 +55,9 @@ int run_vm(struct rp_run *run, const struct pmp_trace_event *vm)
 	if (!err) {
 		run->folio_cap = malloc(run->lv.chunks);
 		run->giant_split = calloc(run->lv.giants, 1);
-		if (!run->folio_cap || !run->giant_split)
+		if (run->heat)
+			run->pinned = calloc(run->lv.chunks, 1);
+		if (!run->folio_cap || !run->giant_split || (run->heat && !run->pinned))
 			err = -ENOMEM;
 		else
 			memset(run->folio_cap, NO_LIMIT, run->lv.chunks);
@@ -111,10 +114,17 @@ static void count_action(struct rp_run *run, const struct pmp_action *a)
 
 	switch (a->type) {
 	case PMP_ACT_PIN:
-		run->c.pinned += a->npages;
-		return;
 	case PMP_ACT_UNPIN:
-		run->c.unpinned += a->npages;
+		if (a->type == PMP_ACT_PIN)
+			run->c.pinned += a->npages;
+		else
+			run->c.unpinned += a->npages;
+		if (run->pinned && a->npages && a->gfn < run->lv.pages) {
+			uint64_t c, last = (a->gfn + a->npages - 1) / 512;
+
+			for (c = a->gfn / 512; c <= last && c < run->lv.chunks; c++)
+				run->pinned[c] = a->type == PMP_ACT_PIN;
+		}
 		return;
 	case PMP_ACT_FLUSH:
 	case PMP_ACT_TRACK:

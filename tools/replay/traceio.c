@@ -3,6 +3,7 @@
  * Trace files in and out (traceio.h).  Reading never holds more than one
  * buffer of the file: the core's parser keeps the partial line.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,8 +14,8 @@
 
 void progress_start(struct progress *p, uint64_t total, uint64_t large)
 {
-	p->on = total >= large && isatty(STDERR_FILENO);
-	p->total = total ? total : 1;
+	p->on = (!total || total >= large) && isatty(STDERR_FILENO);
+	p->total = total;
 	p->done = 0;
 	p->shown = ~0U;
 }
@@ -26,6 +27,14 @@ void progress_add(struct progress *p, uint64_t units)
 	if (!p || !p->on)
 		return;
 	p->done += units;
+	if (!p->total) {
+		/* a pipe: no total, so the amount read, every 16 MiB */
+		if ((p->done >> 24) != p->shown) {
+			p->shown = (unsigned int)(p->done >> 24);
+			fprintf(stderr, "\r%llu MiB read", (unsigned long long)(p->done >> 20));
+		}
+		return;
+	}
 	pct = (unsigned int)(p->done >= p->total ? 100 : p->done * 100 / p->total);
 	if (pct == p->shown)
 		return;
@@ -63,6 +72,41 @@ int trace_read(FILE *f, const char *name, wl_sink_fn sink, void *ctx, struct pro
 int trace_read_lines(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
 		     struct progress *pg, uint64_t *line, char *err, size_t errlen)
 {
+	return trace_read_marked(f, name, sink, ctx, pg, line, NULL, err, errlen);
+}
+
+/* Comment lines "# pmp-trace: lost=N" with N > 0 mark a trace incomplete. */
+static void scan_marks(struct trace_marks *m, const char *buf, size_t n)
+{
+	static const char prefix[] = "# pmp-trace: lost=";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char c = buf[i];
+
+		if (c == '\n') {
+			m->mid_line = false;
+			m->matched = 0;
+			continue;
+		}
+		if (m->mid_line)
+			continue;
+		if (m->matched < sizeof(prefix) - 1 && c == prefix[m->matched]) {
+			m->matched++;
+			continue;
+		}
+		if (m->matched == sizeof(prefix) - 1 && c == '0')
+			continue;	/* leading zeros */
+		if (m->matched == sizeof(prefix) - 1 && c >= '1' && c <= '9')
+			m->incomplete = true;
+		m->mid_line = true;
+	}
+}
+
+int trace_read_marked(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
+		      struct progress *pg, uint64_t *line, struct trace_marks *marks, char *err,
+		      size_t errlen)
+{
 	static char buf[CHUNK_BYTES];
 	struct pmp_trace_parser p;
 	struct pmp_trace_event ev;
@@ -84,6 +128,13 @@ int trace_read_lines(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
 			snprintf(err, errlen, "%s:1:1: gzip-compressed: replay it with "
 				 "gzip -dc FILE | pmp-replay -", name);
 			return -EINVAL;
+		}
+		if (marks) {
+			/* tracefs text: its header, or a KVM event in the TASK-PID [CPU] form */
+			if (p.line == 1 && !p.len)
+				marks->tracefs = memmem(buf, n, "# tracer:", 9) ||
+						 memmem(buf, n, ": kvm_", 6);
+			scan_marks(marks, buf, n);
 		}
 		/* n == 0 is the end of input: the parser takes a last unterminated line */
 		for (pos = 0; pos < n || !n;) {

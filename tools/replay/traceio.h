@@ -16,7 +16,10 @@ struct progress {
 	unsigned int shown;	/* percent last drawn */
 };
 
-/* Draw a bar for @total units when stderr is a terminal and @total >= @large. */
+/*
+ * Draw a bar for @total units when stderr is a terminal and @total >= @large;
+ * @total 0 (a pipe: the size is unknown) counts the bytes read instead.
+ */
 void progress_start(struct progress *p, uint64_t total, uint64_t large);
 void progress_add(struct progress *p, uint64_t units);
 void progress_end(struct progress *p);
@@ -36,6 +39,20 @@ int trace_read(FILE *f, const char *name, wl_sink_fn sink, void *ctx, struct pro
  */
 int trace_read_lines(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
 		     struct progress *pg, uint64_t *line, char *err, size_t errlen);
+
+/* What the comments and the shape of a trace say, for the tool's warnings. */
+struct trace_marks {
+	bool incomplete;	/* "# pmp-trace: lost=N" with N > 0: events are missing */
+	bool tracefs;		/* it looks like raw tracefs text, not a trace */
+	/* the scanner's state across chunks */
+	bool mid_line;
+	unsigned int matched;
+};
+
+/* trace_read_lines() that also fills @marks (if not NULL) from the bytes read. */
+int trace_read_marked(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
+		      struct progress *pg, uint64_t *line, struct trace_marks *marks, char *err,
+		      size_t errlen);
 
 /* A sink writing trace text: the header before the first event. */
 struct trace_writer {
