@@ -294,6 +294,7 @@ int pmp_pin_refused(struct pmp_vm *vm, enum pmp_reason why);
 void pmp_inval_page(struct pmp_event *ev, uint64_t gfn);
 int pmp_inval_conflict(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_t *room);
 void pmp_inval_flush_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages);
+void pmp_inval_withdraw(struct pmp_vm *vm, uint64_t gfn, uint64_t npages);
 void pmp_inval_drop_all(struct pmp_vm *vm);
 int pmp_inval_check(const struct pmp_vm *vm);
 bool pmp_yield_poll(struct pmp_vm *vm, struct pmp_yield_state *st, uint64_t position,

@@ -46,6 +46,13 @@ enum pmp_inval {
 	PMP_INVAL_DEFER_2M,	/* shared/unmapped pages wait for their whole chunk */
 };
 
+/* What a shared->private conversion does to deferred punches in its range. */
+enum pmp_conflict {
+	PMP_CONFLICT_REFUSE,	/* fail with -EBUSY */
+	PMP_CONFLICT_FLUSH,	/* issue them first */
+	PMP_CONFLICT_WITHDRAW,	/* drop them: the backing stays and serves the private page */
+};
+
 /**
  * struct pmp_policy - the knobs; "key" names the string form.
  * @max_level: largest mapping level allowed, key max_level: 4k, 2m, 1g.
@@ -64,9 +71,9 @@ enum pmp_inval {
  *	ranges (KVM's nx_huge_pages_recovery_ratio), key scan_ratio: 1..1000.
  * @scan_budget: 2 MiB chunks a tick may look at, key scan_budget: 1..2^24.
  * @inval: enum pmp_inval, key inval: immediate, defer-2m.
- * @conflict_flush: a shared->private conversion over deferred punches
- *	flushes them first (1) or is refused with -EBUSY (0), key on_conflict:
- *	flush, refuse.
+ * @conflict_flush: enum pmp_conflict: a shared->private conversion over
+ *	deferred punches is refused with -EBUSY (0), flushes them first (1) or
+ *	withdraws them (2), key on_conflict: refuse, flush, withdraw.
  * @pad2: zero.
  * @flush_batch: invalidations one TLB flush may cover, key flush_batch:
  *	1..4096.
