@@ -105,9 +105,11 @@ struct pmp_policy {
  * @name: "upstream" (KVM 6.18 on an iTLB-multihit-affected host: pin at
  *	launch, zap to split, NX-recovery-like scan with ratio 60, one-way
  *	inhibit), "tdx-series" (the TDX huge-page RFCs: 2 MiB at most, no
- *	merge, one-way inhibit) or "recommended" (this project's: pin on
- *	fault, refuse recycling pinned shadow pages, split in place, clear
- *	the inhibit, merge by blocking).
+ *	merge, one-way inhibit) or "recommended" (this project's and the
+ *	default: 1 GiB, NX huge pages off, pin on fault, refuse recycling
+ *	pinned shadow pages, zap to split, clear the inhibit, scan-merge with
+ *	ratio 1, defer sub-2M punches and withdraw them on a conversion back
+ *	to private; docs/policies.md).
  *
  * Return: 0, or -EINVAL for an unknown name (@policy unchanged).
  */

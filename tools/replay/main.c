@@ -14,6 +14,7 @@
 #include "report.h"
 #include "svg.h"
 #include "traceio.h"
+#include "tune.h"
 
 /* Inputs this large get a progress bar (when stderr is a terminal). */
 #define LARGE_BYTES (64ULL << 20)
@@ -22,9 +23,12 @@
 static const char usage[] =
 	"usage: pmp-replay [--policy A,B,...] [--json] [--svg FILE] [--trace-out FILE]\n"
 	"                  [--check N] (TRACE | - | --workload NAME[:key=value,...])\n"
+	"       pmp-replay --tune (TRACE | --workload NAME[:key=value,...])\n"
 	"       pmp-replay --list\n"
 	"Policies are presets (upstream, tdx-series, recommended) or policy strings;\n"
-	"a preset name starts the next policy. Default: upstream,tdx-series,recommended.\n";
+	"a preset name starts the next policy. Default: upstream,tdx-series,recommended.\n"
+	"--tune replays a grid of knob values on top of recommended and prints the\n"
+	"Pareto front (mean 2M+ coverage, write-locked events, pins, invalidations).\n";
 
 struct sink {
 	struct replay *r;
@@ -75,7 +79,7 @@ static void list(void)
 struct args {
 	struct policy_list pol;
 	const char *workload, *trace, *svg, *trace_out;
-	bool json;
+	bool json, tune, other;	/* other: an option --tune does not take */
 	uint32_t check;
 };
 
@@ -87,13 +91,18 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "json", no_argument, NULL, 'j' }, { "svg", required_argument, NULL, 's' },
 		{ "trace-out", required_argument, NULL, 'o' }, { "check", required_argument, NULL, 'c' },
 		{ "list", no_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' },
+		{ "tune", no_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char err[600];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "p:w:js:o:c:lh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:w:js:o:c:lht", opts, NULL)) != -1) {
+		a->other |= c != 'w' && c != 't';
 		switch (c) {
+		case 't':
+			a->tune = true;
+			break;
 		case 'p':
 			if (policy_list_add(&a->pol, optarg, err, sizeof(err))) {
 				fprintf(stderr, "pmp-replay: --policy: %s\n", err);
@@ -141,6 +150,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 		a->trace = argv[optind++];
 	if (optind < argc || !a->workload == !a->trace) {
 		fputs(usage, stderr);
+		return 2;
+	}
+	if (a->tune && a->other) {
+		fprintf(stderr, "pmp-replay: --tune takes only a trace or --workload\n");
 		return 2;
 	}
 	if (!a->pol.n)
@@ -264,6 +277,14 @@ int main(int argc, char **argv)
 
 	if (ret)
 		return ret == 1 ? 0 : 2;
+	if (a.tune) {
+		ret = tune_main(a.workload, a.trace, stdout);
+		if (fflush(stdout) || ferror(stdout)) {
+			fprintf(stderr, "pmp-replay: writing the front to stdout failed\n");
+			return 1;
+		}
+		return ret;
+	}
 	opts.check_every = a.check;
 	if (replay_init(&r, a.pol.policy, a.pol.labels, a.pol.n, &opts)) {
 		fprintf(stderr, "pmp-replay: %s\n", r.error);
