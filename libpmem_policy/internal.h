@@ -54,6 +54,8 @@ struct pmp_chunk {
 #define PMP_CF_INHIBIT	(1U << 27)	/* the guest accepted a page here at 4 KiB */
 #define PMP_CF_BACKED	(1U << 28)	/* a fault saw a >= 2 MiB host folio here */
 #define PMP_CF_DEFERRED	(1U << 29)	/* holds deferred punches: in the ring */
+#define PMP_CF_SEEN	(1U << 30)	/* merge=settled: a tick found it ready; no leaf
+					 * here changed since (pmp_mirror_refresh clears it) */
 #define PMP_CF_ALL	0xff000000U
 
 /*

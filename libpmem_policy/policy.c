@@ -36,7 +36,7 @@ static const struct knob_value recycle_values[] = {
 };
 static const struct knob_value merge_values[] = {
 	{ "none", PMP_MERGE_NONE }, { "scan", PMP_MERGE_SCAN }, { "fault", PMP_MERGE_FAULT },
-	{ "blocked", PMP_MERGE_BLOCKED }, { NULL, 0 },
+	{ "blocked", PMP_MERGE_BLOCKED }, { "settled", PMP_MERGE_SETTLED }, { NULL, 0 },
 };
 static const struct knob_value inhibit_values[] = {
 	{ "oneway", PMP_INHIBIT_ONEWAY }, { "clear", PMP_INHIBIT_CLEAR }, { NULL, 0 },
@@ -66,7 +66,7 @@ static const struct knob knobs[] = {
 		 "bad value for pin_limit (expected pages, 0 for no limit)"),
 	ENUM_KNOB(recycle, recycle_values, "bad value for recycle (expected allow or refuse)"),
 	ENUM_KNOB(merge, merge_values,
-		  "bad value for merge (expected none, scan, fault or blocked)"),
+		  "bad value for merge (expected none, scan, fault, blocked or settled)"),
 	NUM_KNOB(scan_ratio, 1, 1000, "bad value for scan_ratio (expected 1 to 1000)"),
 	NUM_KNOB(scan_budget, 1, 1U << 24, "bad value for scan_budget (expected 1 to 16777216)"),
 	ENUM_KNOB(inhibit, inhibit_values, "bad value for inhibit (expected oneway or clear)"),
@@ -97,8 +97,8 @@ struct preset {
  * recommended: this project's, each knob with its replay evidence in
  * docs/policies.md: a host without the iTLB multihit erratum (every CPU
  * that runs TDX or SNP), split by zapping except what zapping would lose,
- * scan-merge every candidate a tick may (scan_budget), deferred punches withdrawn
- * by a conversion back to private.
+ * merge what stayed ready for a tick, every candidate a tick reaches,
+ * deferred punches withdrawn by a conversion back to private.
  */
 static const struct preset presets[] = {
 	{ "upstream", { .max_level = PMP_LEVEL_1G, .nx_huge_pages = 1, .pin = PMP_PIN_LAUNCH,
@@ -112,7 +112,7 @@ static const struct preset presets[] = {
 			  .inval = PMP_INVAL_IMMEDIATE, .conflict_flush = 0, .flush_batch = 1,
 			  .yield_threshold = 0 } },
 	{ "recommended", { .max_level = PMP_LEVEL_1G, .nx_huge_pages = 0, .pin = PMP_PIN_FAULT,
-			   .recycle = 0, .merge = PMP_MERGE_SCAN,
+			   .recycle = 0, .merge = PMP_MERGE_SETTLED,
 			   .inhibit = PMP_INHIBIT_CLEAR, .split = PMP_SPLIT_ZAP,
 			   .scan_ratio = 1, .scan_budget = 4096, .inval = PMP_INVAL_DEFER_2M,
 			   .conflict_flush = PMP_CONFLICT_WITHDRAW, .flush_batch = 16,

@@ -25,6 +25,8 @@ enum pmp_merge {
 	PMP_MERGE_SCAN,		/* background ticks promote eligible, fully mapped ranges */
 	PMP_MERGE_FAULT,	/* the fault that maps the last missing sub-page promotes */
 	PMP_MERGE_BLOCKED,	/* ticks block candidates; the next violation promotes */
+	PMP_MERGE_SETTLED,	/* scan, promoting a range the second tick finds ready with
+				 * no leaf changed between: ranges that churn wait */
 };
 
 /* What a guest's 4 KiB ACCEPT inside a huge range does to that range. */
@@ -61,7 +63,7 @@ enum pmp_conflict {
  * @pin: enum pmp_pin_mode, key pin: none, launch, fault.
  * @recycle: may a shadow page with pinned children be recycled (the pin
  *	bitmap keeps the truth either way), key recycle: allow, refuse.
- * @merge: enum pmp_merge, key merge: none, scan, fault, blocked.
+ * @merge: enum pmp_merge, key merge: none, scan, fault, blocked, settled.
  * @inhibit: enum pmp_inhibit, key inhibit: oneway, clear.
  * @split: enum pmp_split, key split: zap, inplace.
  * @pad: zero (a policy with it set is invalid).
@@ -107,9 +109,9 @@ struct pmp_policy {
  *	inhibit), "tdx-series" (the TDX huge-page RFCs: 2 MiB at most, no
  *	merge, one-way inhibit) or "recommended" (this project's and the
  *	default: 1 GiB, NX huge pages off, pin on fault, refuse recycling
- *	pinned shadow pages, zap to split, clear the inhibit, scan-merge with
- *	ratio 1, defer sub-2M punches and withdraw them on a conversion back
- *	to private; docs/policies.md).
+ *	pinned shadow pages, zap to split, clear the inhibit, merge=settled
+ *	with ratio 1, defer sub-2M punches and withdraw them on a conversion
+ *	back to private; docs/policies.md).
  *
  * Return: 0, or -EINVAL for an unknown name (@policy unchanged).
  */

@@ -16,7 +16,8 @@
 Suite *default_suite(void);
 
 static const char *const specs[] = {
-	"tdx-boot", "tdx-boot:seed=7", "tdx-boot:vcpus=32,flips=5000", "tdx-boot:mem_gib=8,seed=3",
+	"tdx-boot", "tdx-boot:seed=7", "tdx-boot:vcpus=32,flips=5000", "tdx-boot:mem_gib=16,seed=7",
+	"tdx-boot:mem_gib=64,seed=3",
 	"snp-lazy-accept", "snp-lazy-accept:mem_gib=16,seed=3",
 	"snp-lazy-accept:small_folio_pct=30,exec_pct=10", "snp-lazy-accept:unit_mib=8,seed=5,vcpus=16",
 	"sev-boot", "sev-boot:mem_gib=16,seed=5", "sev-boot:zaps=1024,flash_toggles=32",

@@ -162,7 +162,7 @@ static struct pmp_policy opposite(const struct pmp_policy *p)
 	o.pin = (uint8_t)((p->pin + 1) % 3);
 	o.pin_limit = p->pin_limit == UINT32_MAX ? 0 : p->pin_limit + 1;
 	o.recycle = !p->recycle;
-	o.merge = (uint8_t)((p->merge + 1) % 4);
+	o.merge = (uint8_t)((p->merge + 1) % 5);
 	o.scan_ratio = p->scan_ratio == 1000 ? 1 : p->scan_ratio + 1;
 	o.scan_budget = p->scan_budget == 1U << 24 ? 1 : p->scan_budget + 1;
 	o.inhibit = !p->inhibit;
@@ -191,7 +191,7 @@ static const char *const pin_names[] = {
 static const char *const recycle_names[] = { [0] = "refuse", [1] = "allow" };
 static const char *const merge_names[] = {
 	[PMP_MERGE_NONE] = "none", [PMP_MERGE_SCAN] = "scan", [PMP_MERGE_FAULT] = "fault",
-	[PMP_MERGE_BLOCKED] = "blocked",
+	[PMP_MERGE_BLOCKED] = "blocked", [PMP_MERGE_SETTLED] = "settled",
 };
 static const char *const inhibit_names[] = {
 	[PMP_INHIBIT_ONEWAY] = "oneway", [PMP_INHIBIT_CLEAR] = "clear",
@@ -258,7 +258,7 @@ static const struct preset_case {
 	} },
 	{ "recommended", {
 		.max_level = PMP_LEVEL_1G, .nx_huge_pages = 0, .pin = PMP_PIN_FAULT,
-		.recycle = 0, .merge = PMP_MERGE_SCAN, .inhibit = PMP_INHIBIT_CLEAR,
+		.recycle = 0, .merge = PMP_MERGE_SETTLED, .inhibit = PMP_INHIBIT_CLEAR,
 		.split = PMP_SPLIT_ZAP, .pad = 0, .pin_limit = 0, .scan_ratio = 1,
 		.scan_budget = 4096, .inval = PMP_INVAL_DEFER_2M,
 		.conflict_flush = PMP_CONFLICT_WITHDRAW,
@@ -268,13 +268,13 @@ static const struct preset_case {
 
 /*
  * Valid policies: every combination of the enum knobs
- * (max_level 3, nx_huge_pages 2, pin 3, recycle 2, merge 4, inhibit 2,
+ * (max_level 3, nx_huge_pages 2, pin 3, recycle 2, merge 5, inhibit 2,
  * split 2, inval 2, on_conflict 3), each with numbers from the edges and
  * the middle of their ranges.
  */
-#define NR_VALID (3 * 2 * 3 * 2 * 4 * 2 * 2 * 2 * 3)
+#define NR_VALID (3 * 2 * 3 * 2 * 5 * 2 * 2 * 2 * 3)
 /* Loop tests take them a row at a time: fewer forks (ASan makes each slow). */
-#define VALID_ROW 64
+#define VALID_ROW 96
 #define NR_VALID_ROWS (NR_VALID / VALID_ROW)
 _Static_assert(NR_VALID % VALID_ROW == 0, "rows must cover every valid policy");
 
@@ -293,7 +293,7 @@ static void valid_policy(unsigned int i, struct pmp_policy *p)
 	p->nx_huge_pages = (uint8_t)(r % 2); r /= 2;
 	p->pin = (uint8_t)(r % 3); r /= 3;
 	p->recycle = (uint8_t)(r % 2); r /= 2;
-	p->merge = (uint8_t)(r % 4); r /= 4;
+	p->merge = (uint8_t)(r % 5); r /= 5;
 	p->inhibit = (uint8_t)(r % 2); r /= 2;
 	p->split = (uint8_t)(r % 2); r /= 2;
 	p->inval = (uint8_t)(r % 2); r /= 2;
@@ -330,7 +330,7 @@ static const struct spec invalid_specs[] = {
 	SPEC("recommended", T(PIN, 0xff)),
 	SPEC("upstream", T(RECYCLE, 2)),
 	SPEC("recommended", T(RECYCLE, 0xff)),
-	SPEC("upstream", T(MERGE, PMP_MERGE_BLOCKED + 1)),
+	SPEC("upstream", T(MERGE, PMP_MERGE_SETTLED + 1)),
 	SPEC("tdx-series", T(MERGE, 0xff)),
 	SPEC("upstream", T(INHIBIT, PMP_INHIBIT_CLEAR + 1)),
 	SPEC("recommended", T(INHIBIT, 0xff)),
@@ -659,7 +659,7 @@ static const struct parse_ok_case {
 	  "on_conflict=refuse,flush_batch=1,yield_threshold=0",
 	  PRESET("tdx-series") },
 	{ PRESET("upstream"),
-	  "max_level=1g,nx_huge_pages=off,pin=fault,pin_limit=0,recycle=refuse,merge=scan,"
+	  "max_level=1g,nx_huge_pages=off,pin=fault,pin_limit=0,recycle=refuse,merge=settled,"
 	  "scan_ratio=1,scan_budget=4096,inhibit=clear,split=zap,inval=defer-2m,"
 	  "on_conflict=withdraw,flush_batch=16,yield_threshold=16",
 	  PRESET("recommended") },
@@ -728,6 +728,7 @@ static const struct value_case {
 	{ "merge", "scan", TK_MERGE, PMP_MERGE_SCAN },
 	{ "merge", "fault", TK_MERGE, PMP_MERGE_FAULT },
 	{ "merge", "blocked", TK_MERGE, PMP_MERGE_BLOCKED },
+	{ "merge", "settled", TK_MERGE, PMP_MERGE_SETTLED },
 	{ "scan_ratio", "1", TK_SCAN_RATIO, 1 },
 	{ "scan_ratio", "60", TK_SCAN_RATIO, 60 },
 	{ "scan_ratio", "1000", TK_SCAN_RATIO, 1000 },
@@ -1079,7 +1080,7 @@ static const struct format_case {
 	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap,inval=immediate,"
 	  "on_conflict=refuse,flush_batch=1,yield_threshold=0" },
 	{ PRESET("recommended"),
-	  "max_level=1g,nx_huge_pages=off,pin=fault,pin_limit=0,recycle=refuse,merge=scan,"
+	  "max_level=1g,nx_huge_pages=off,pin=fault,pin_limit=0,recycle=refuse,merge=settled,"
 	  "scan_ratio=1,scan_budget=4096,inhibit=clear,split=zap,inval=defer-2m,"
 	  "on_conflict=withdraw,flush_batch=16,yield_threshold=16" },
 	{ SPEC("upstream", T(MAX_LEVEL, PMP_LEVEL_4K), T(NX_HUGE_PAGES, 0)),
@@ -1089,7 +1090,7 @@ static const struct format_case {
 	{ SPEC("recommended", T(PIN_LIMIT, 4294967295U), T(SCAN_RATIO, 1000),
 	       T(SCAN_BUDGET, 16777216), T(FLUSH_BATCH, 4096), T(YIELD_THRESHOLD, 1048576)),
 	  "max_level=1g,nx_huge_pages=off,pin=fault,pin_limit=4294967295,recycle=refuse,"
-	  "merge=scan,scan_ratio=1000,scan_budget=16777216,inhibit=clear,split=zap,"
+	  "merge=settled,scan_ratio=1000,scan_budget=16777216,inhibit=clear,split=zap,"
 	  "inval=defer-2m,on_conflict=withdraw,flush_batch=4096,yield_threshold=1048576" },
 	{ SPEC("tdx-series", T(MAX_LEVEL, PMP_LEVEL_4K), T(MERGE, PMP_MERGE_FAULT),
 	       T(PIN_LIMIT, 1), T(SCAN_RATIO, 1), T(SCAN_BUDGET, 1)),
@@ -1109,7 +1110,7 @@ static const struct format_case {
 	  "on_conflict=flush,flush_batch=4096,yield_threshold=1048576" },
 	{ SPEC("recommended", T(INVAL, PMP_INVAL_IMMEDIATE), T(ON_CONFLICT, 0), T(FLUSH_BATCH, 1),
 	       T(YIELD_THRESHOLD, 0)),
-	  "max_level=1g,nx_huge_pages=off,pin=fault,pin_limit=0,recycle=refuse,merge=scan,"
+	  "max_level=1g,nx_huge_pages=off,pin=fault,pin_limit=0,recycle=refuse,merge=settled,"
 	  "scan_ratio=1,scan_budget=4096,inhibit=clear,split=zap,inval=immediate,"
 	  "on_conflict=refuse,flush_batch=1,yield_threshold=0" },
 	{ SPEC("tdx-series", T(ON_CONFLICT, 1), T(FLUSH_BATCH, 4095), T(YIELD_THRESHOLD, 1048575)),
@@ -1157,11 +1158,11 @@ START_TEST(test_format_too_small)
 {
 	static const char full_rec[] =
 		"max_level=1g,nx_huge_pages=off,pin=fault,pin_limit=0,recycle=refuse,"
-		"merge=scan,scan_ratio=1,scan_budget=4096,inhibit=clear,split=zap,"
+		"merge=settled,scan_ratio=1,scan_budget=4096,inhibit=clear,split=zap,"
 		"inval=defer-2m,on_conflict=withdraw,flush_batch=16,yield_threshold=1048576";
 	static const char cut_inval[] =
 		"max_level=1g,nx_huge_pages=off,pin=fault,pin_limit=0,recycle=refuse,"
-		"merge=scan,scan_ratio=1,scan_budget=4096,inhibit=clear,split=zap,"
+		"merge=settled,scan_ratio=1,scan_budget=4096,inhibit=clear,split=zap,"
 		"inval=def";
 	struct pmp_policy p;
 	static char buf[64], big[256];
@@ -1192,7 +1193,7 @@ START_TEST(test_format_too_small)
 	memset(big, 'X', sizeof(big));
 	ck_assert_int_eq(pmp_policy_format(&p, big, sizeof(full_rec) - 3), -ENOSPC);
 	ck_assert_str_eq(big, "max_level=1g,nx_huge_pages=off,pin=fault,pin_limit=0,recycle=refuse,"
-			      "merge=scan,scan_ratio=1,scan_budget=4096,inhibit=clear,"
+			      "merge=settled,scan_ratio=1,scan_budget=4096,inhibit=clear,"
 			      "split=zap,inval=defer-2m,on_conflict=withdraw,flush_batch=16,"
 			      "yield_threshold=1048");
 	ck_assert_int_eq(big[sizeof(full_rec) - 3], 'X');

@@ -71,7 +71,7 @@ START_TEST(tune_deterministic)
 	ck_assert_int_eq(sscanf(line + 1, "%u policies on top of recommended, in %u replays", &n,
 				&batches), 2);
 	ck_assert_uint_gt(n, 1);
-	ck_assert_uint_eq(n, 288);	/* the whole grid, the default first, once each */
+	ck_assert_uint_eq(n, 336);	/* the whole grid, the default first, once each */
 	ck_assert_uint_eq(batches, (n + 15) / 16);
 	ck_assert_ptr_nonnull(strstr(a, "\n* "));	/* the default is printed, marked */
 	ck_assert_ptr_nonnull(strstr(a, "verdict: "));

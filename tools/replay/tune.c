@@ -7,7 +7,7 @@
  * strategy and rate, split method, accept inhibit, punch deferral, and
  * for SEV the pinning mode); the others (pin_limit, scan_budget,
  * flush_batch, yield_threshold) bound costs the replay does not measure
- * and stay as "recommended" has them.  Bounded: 288 points (576 on SEV),
+ * and stay as "recommended" has them.  Bounded: 336 points (672 on SEV),
  * each one replay of the input, 16 at a time.
  */
 #include <errno.h>
@@ -30,8 +30,8 @@ struct axis {
 static const char *const levels[] = { "max_level=1g", "max_level=2m" };
 static const char *const nx[] = { "nx_huge_pages=off", "nx_huge_pages=on" };
 static const char *const merges[] = {
-	"merge=scan,scan_ratio=10", "merge=scan,scan_ratio=60", "merge=scan,scan_ratio=1",
-	"merge=blocked,scan_ratio=10", "merge=fault", "merge=none",
+	"merge=settled,scan_ratio=1", "merge=scan,scan_ratio=1", "merge=scan,scan_ratio=10",
+	"merge=scan,scan_ratio=60", "merge=blocked,scan_ratio=10", "merge=fault", "merge=none",
 };
 static const char *const splits[] = { "split=zap", "split=inplace" };
 static const char *const inhibits[] = { "inhibit=clear", "inhibit=oneway" };
