@@ -157,23 +157,10 @@ struct input {
 	uint64_t values[WL_MAX_PARAMS];
 };
 
-struct sink {
-	struct replay *r;
-	uint64_t line;
-};
-
-static int to_replay(void *ctx, const struct pmp_trace_event *ev)
-{
-	struct sink *s = ctx;
-
-	s->r->line = s->line;
-	return replay_event(s->r, ev);
-}
-
 /* One pass of the input through @r.  0, or 1 with the error printed. */
 static int feed(const struct input *in, struct replay *r)
 {
-	struct sink s = { .r = r };
+	struct rp_line_sink s = { .r = r };
 	char err[400];
 	int ret;
 
@@ -189,7 +176,7 @@ static int feed(const struct input *in, struct replay *r)
 			fprintf(stderr, "pmp-replay: %s: %s\n", in->trace, strerror(errno));
 			return 1;
 		}
-		ret = trace_read_lines(f, in->trace, to_replay, &s, NULL, &s.line, err,
+		ret = trace_read_lines(f, in->trace, replay_line_sink, &s, NULL, &s.line, err,
 				       sizeof(err));
 		if (ret && r->error[0])
 			snprintf(err, sizeof(err), "%s:%llu:1: %s", in->trace,
