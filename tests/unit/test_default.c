@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * The default policy against the other presets (issue 17).  On every built-in workload and three scaled or
- * reseeded variants of each, "recommended" has a mean 2M+ coverage at
+ * The default policy against the other presets (issue 17).  On every
+ * built-in workload and three or four scaled or reseeded variants of each
+ * (docs/policies.md), "recommended" has a mean 2M+ coverage at
  * least every other preset's, and at most 1.1x the write-locked events of
  * the best other preset (the one with the highest mean coverage, ties by
  * fewer write-locked events).  Printed, one line per workload, so the
