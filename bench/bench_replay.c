@@ -10,7 +10,7 @@
  * does, less the read()).  Median and min-max of repeated runs.
  *
  * --coverage: 2M+ coverage per merge strategy (the recommended preset with
- * merge=none, scan, fault, blocked) against the oracle, on every built-in
+ * merge=none, scan, fault, blocked, settled) against the oracle, on every built-in
  * workload with its default parameters.  Deterministic.
  */
 #include <errno.h>
@@ -278,22 +278,24 @@ static void throughput(bool quick)
 static void coverage(void)
 {
 	static const char *const merges[] = { "merge=none", "merge=scan", "merge=fault",
-					      "merge=blocked" };
+					      "merge=blocked", "merge=settled" };
+	enum { N = sizeof(merges) / sizeof(merges[0]) };
 	const struct workload *w;
 	unsigned int k;
 	int i;
 
-	printf("| workload | oracle | merge=none | merge=scan | merge=fault | merge=blocked |\n");
-	printf("| --- | --- | --- | --- | --- | --- |\n");
+	printf("| workload | oracle | merge=none | merge=scan | merge=fault | merge=blocked | "
+	       "merge=settled |\n");
+	printf("| --- | --- | --- | --- | --- | --- | --- |\n");
 	for (k = 0; (w = wl_get(k)); k++) {
-		struct pmp_policy p[4];
+		struct pmp_policy p[N];
 		uint64_t v[WL_MAX_PARAMS];
 		struct replay r;
 
 		spec(w->name, &w, v);
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < N; i++)
 			policy(&p[i], merges[i]);
-		if (replay_init(&r, p, merges, 4, NULL) || wl_run(w, v, replay_sink, &r) ||
+		if (replay_init(&r, p, merges, N, NULL) || wl_run(w, v, replay_sink, &r) ||
 		    replay_finish(&r))
 			die(r.error);
 		printf("| %s | %llu.%02llu%% (%llu.%02llu%%)", w->name,
@@ -301,7 +303,7 @@ static void coverage(void)
 		       (unsigned long long)(rp_bp(r.oracle_end, r.mem_end) % 100),
 		       (unsigned long long)(report_mean_bp(&r, -1) / 100),
 		       (unsigned long long)(report_mean_bp(&r, -1) % 100));
-		for (i = 0; i < 4; i++) {
+		for (i = 0; i < N; i++) {
 			uint64_t end = rp_bp(r.runs[i].c.huge_end, r.mem_end), mean = report_mean_bp(&r, i);
 
 			printf(" | %llu.%02llu%% (%llu.%02llu%%)", (unsigned long long)(end / 100),

@@ -493,7 +493,8 @@ static bool kshim_defer_collapse(struct kvm *kvm, const struct kvm_memory_slot *
 		return false;
 	spin_lock(&st->lock);
 	pmp_vm_policy(st->vm, &p);
-	defer = p.merge == PMP_MERGE_SCAN || p.merge == PMP_MERGE_BLOCKED;
+	defer = p.merge == PMP_MERGE_SCAN || p.merge == PMP_MERGE_BLOCKED ||
+		p.merge == PMP_MERGE_SETTLED;
 	if (defer)
 		st->cnt[KC_COLLAPSE_DEFERRED]++;
 	spin_unlock(&st->lock);

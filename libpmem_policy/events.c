@@ -55,13 +55,16 @@ static int change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16
 	if (err)
 		return err;
 	err = pool_check(vm, need(vm, gfn, npages, mask, values) + flush_room +
-			 need(vm, gfn, npages, MAPPED, 0) + need(vm, gfn, npages, clear, 0));
+			 need(vm, gfn, npages, MAPPED, 0) + need(vm, gfn, npages, clear, 0) +
+			 (to_private ? need(vm, gfn, npages, PMP_BIT(PMP_PLANE_DEFERRED), 0) : 0));
 	if (!err)
 		err = pmp_event_begin(&ev, vm, out, cause, PMP_EVENT_ACTIONS + flush_room);
 	if (err)
 		return err;
 	if (flush_room)
 		pmp_inval_flush_range(&ev, gfn, npages);
+	else if (to_private && vm->policy.conflict_flush == PMP_CONFLICT_WITHDRAW)
+		pmp_inval_withdraw(vm, gfn, npages);
 	unmap_range(&ev, gfn, npages);
 	/* the pool was checked for both updates above */
 	pmp_planes_apply(vm, gfn, npages, mask, values);

@@ -86,7 +86,13 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_FAULT, runs + MAP_ACTIONS);
 	if (err)
 		return err;
-	if (pmp_plane_get(vm, f->gfn, PMP_PLANE_DEFERRED)) {
+	/*
+	 * A deferred page is invalidated before it is mapped again, unless the
+	 * fault maps the VMM's shared memory of a guest_memfd slot, which the
+	 * punch of the private backing does not concern.
+	 */
+	if (pmp_plane_get(vm, f->gfn, PMP_PLANE_DEFERRED) &&
+	    ((f->flags & PMP_FAULT_PRIVATE) || !(s->flags & PMP_SLOT_GUEST_MEMFD))) {
 		ev.cause = PMP_CAUSE_PUNCH;
 		pmp_inval_page(&ev, f->gfn);
 		ev.cause = PMP_CAUSE_FAULT;

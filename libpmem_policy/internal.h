@@ -54,6 +54,8 @@ struct pmp_chunk {
 #define PMP_CF_INHIBIT	(1U << 27)	/* the guest accepted a page here at 4 KiB */
 #define PMP_CF_BACKED	(1U << 28)	/* a fault saw a >= 2 MiB host folio here */
 #define PMP_CF_DEFERRED	(1U << 29)	/* holds deferred punches: in the ring */
+#define PMP_CF_SEEN	(1U << 30)	/* merge=settled: a tick found it ready; no leaf
+					 * here changed since (pmp_mirror_refresh clears it) */
 #define PMP_CF_ALL	0xff000000U
 
 /*
@@ -294,6 +296,7 @@ int pmp_pin_refused(struct pmp_vm *vm, enum pmp_reason why);
 void pmp_inval_page(struct pmp_event *ev, uint64_t gfn);
 int pmp_inval_conflict(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_t *room);
 void pmp_inval_flush_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages);
+void pmp_inval_withdraw(struct pmp_vm *vm, uint64_t gfn, uint64_t npages);
 void pmp_inval_drop_all(struct pmp_vm *vm);
 int pmp_inval_check(const struct pmp_vm *vm);
 bool pmp_yield_poll(struct pmp_vm *vm, struct pmp_yield_state *st, uint64_t position,

@@ -375,12 +375,32 @@ int pmp_inval_conflict(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_
 	*room = 0;
 	if (pmp_plane_next(vm, gfn, gfn + npages, PMP_PLANE_DEFERRED, true) == gfn + npages)
 		return 0;
-	if (!vm->policy.conflict_flush)
+	if (vm->policy.conflict_flush == PMP_CONFLICT_REFUSE)
 		return -EBUSY;
+	if (vm->policy.conflict_flush == PMP_CONFLICT_WITHDRAW)
+		return 0;	/* pmp_inval_withdraw(): no action */
 	for (ci = gfn >> PMP_CHUNK_SHIFT; ci <= last >> PMP_CHUNK_SHIFT; ci++)
 		if (pmp_chunks(vm)[ci].blocks & PMP_CF_DEFERRED)
 			*room += 2 * chunk_runs(vm, ci);
 	return 0;
+}
+
+/*
+ * on_conflict=withdraw: the deferred punches of [gfn, gfn + npages) are
+ * dropped, counted in stats.withdrawn.  The pages become private again
+ * before their backing was freed, so freeing it now would only make the
+ * host allocate it again, and split the 2 MiB folio for good.  The old
+ * backing holds only what the guest itself wrote there; the guest accepts
+ * the page again before using it (TDX's accept zeroes it).
+ */
+void pmp_inval_withdraw(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
+{
+	uint64_t n = pmp_plane_count(vm, gfn, npages, PMP_PLANE_DEFERRED);
+
+	if (!n)
+		return;
+	vm->stats.withdrawn += n;
+	undefer(vm, gfn, npages);
 }
 
 /* Flush the chunks of [gfn, gfn + npages) that hold deferred punches. */

@@ -194,6 +194,27 @@ static bool try_block(struct pmp_event *ev, uint64_t ci)
 	return true;
 }
 
+/*
+ * merge=settled: the first tick that finds a candidate ready only marks it;
+ * the next one promotes it if no leaf there changed in between (any change
+ * clears the mark).  A range split again soon after every promote (a page
+ * flipping private and shared, a protection toggled) is left alone until
+ * it stays put for a tick interval, instead of costing a write-locked
+ * promote and a split per cycle; a settled range waits one tick more.
+ */
+static void settle_mark(struct pmp_vm *vm, uint64_t ci)
+{
+	struct pmp_decision_stats *d = &vm->stats.decision[PMP_DECISION_MERGE];
+	enum pmp_reason why = pmp_merge_blocker(vm, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_2M, true, -1);
+
+	if (why) {
+		d->tried++;
+		d->refused[why]++;
+		return;
+	}
+	pmp_chunk_set_flags(vm, ci, PMP_CF_SEEN, 0);
+}
+
 /* One candidate chunk, or the 1 GiB range starting at it. */
 static bool tick_one(struct pmp_event *ev, uint64_t ci)
 {
@@ -204,7 +225,18 @@ static bool tick_one(struct pmp_event *ev, uint64_t ci)
 		return false;
 	if (vm->policy.merge == PMP_MERGE_BLOCKED)
 		return try_block(ev, ci);
+	if (vm->policy.merge == PMP_MERGE_SETTLED && !(f & PMP_CF_SEEN)) {
+		settle_mark(vm, ci);
+		return false;
+	}
 	return try_promote(ev, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_2M, -1);
+}
+
+/* Strategies whose ticks promote (scan) or block (blocked) candidates. */
+static bool merges_by_tick(const struct pmp_vm *vm)
+{
+	return vm->policy.merge == PMP_MERGE_SCAN || vm->policy.merge == PMP_MERGE_BLOCKED ||
+	       vm->policy.merge == PMP_MERGE_SETTLED;
 }
 
 /* A 1 GiB range made of 2 MiB leaves only is a candidate for a 1 GiB leaf. */
@@ -224,7 +256,7 @@ int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out)
 	struct pmp_event ev;
 	int err;
 
-	if (vm->policy.merge != PMP_MERGE_SCAN && vm->policy.merge != PMP_MERGE_BLOCKED)
+	if (!merges_by_tick(vm))
 		return 0;
 	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_MERGE, 3);
 	if (err)
@@ -239,7 +271,7 @@ int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out)
 		uint64_t g = ci / PMP_GIANT_CHUNKS;
 
 		looked++;
-		if (!(ci % PMP_GIANT_CHUNKS) && vm->policy.merge == PMP_MERGE_SCAN &&
+		if (!(ci % PMP_GIANT_CHUNKS) && vm->policy.merge != PMP_MERGE_BLOCKED &&
 		    giant_candidate(vm, g) &&
 		    try_promote(&ev, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_1G, -1))
 			acted++;

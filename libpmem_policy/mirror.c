@@ -25,7 +25,7 @@ void pmp_mirror_refresh(struct pmp_vm *vm, uint64_t ci)
 {
 	const struct pmp_chunk *c = &pmp_chunks(vm)[ci];
 	bool small = chunk_mapped(c) && !(c->blocks & PMP_CF_HUGE);
-	uint32_t set = 0, clear = 0;
+	uint32_t set = 0, clear = PMP_CF_SEEN;	/* its leaves changed: not settled */
 
 	if (!small)
 		clear |= PMP_CF_BLOCKED;

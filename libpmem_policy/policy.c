@@ -36,7 +36,7 @@ static const struct knob_value recycle_values[] = {
 };
 static const struct knob_value merge_values[] = {
 	{ "none", PMP_MERGE_NONE }, { "scan", PMP_MERGE_SCAN }, { "fault", PMP_MERGE_FAULT },
-	{ "blocked", PMP_MERGE_BLOCKED }, { NULL, 0 },
+	{ "blocked", PMP_MERGE_BLOCKED }, { "settled", PMP_MERGE_SETTLED }, { NULL, 0 },
 };
 static const struct knob_value inhibit_values[] = {
 	{ "oneway", PMP_INHIBIT_ONEWAY }, { "clear", PMP_INHIBIT_CLEAR }, { NULL, 0 },
@@ -45,7 +45,8 @@ static const struct knob_value inval_values[] = {
 	{ "immediate", PMP_INVAL_IMMEDIATE }, { "defer-2m", PMP_INVAL_DEFER_2M }, { NULL, 0 },
 };
 static const struct knob_value conflict_values[] = {
-	{ "flush", 1 }, { "refuse", 0 }, { NULL, 0 },
+	{ "flush", PMP_CONFLICT_FLUSH }, { "refuse", PMP_CONFLICT_REFUSE },
+	{ "withdraw", PMP_CONFLICT_WITHDRAW }, { NULL, 0 },
 };
 static const struct knob_value split_values[] = {
 	{ "zap", PMP_SPLIT_ZAP }, { "inplace", PMP_SPLIT_INPLACE }, { NULL, 0 },
@@ -65,14 +66,14 @@ static const struct knob knobs[] = {
 		 "bad value for pin_limit (expected pages, 0 for no limit)"),
 	ENUM_KNOB(recycle, recycle_values, "bad value for recycle (expected allow or refuse)"),
 	ENUM_KNOB(merge, merge_values,
-		  "bad value for merge (expected none, scan, fault or blocked)"),
+		  "bad value for merge (expected none, scan, fault, blocked or settled)"),
 	NUM_KNOB(scan_ratio, 1, 1000, "bad value for scan_ratio (expected 1 to 1000)"),
 	NUM_KNOB(scan_budget, 1, 1U << 24, "bad value for scan_budget (expected 1 to 16777216)"),
 	ENUM_KNOB(inhibit, inhibit_values, "bad value for inhibit (expected oneway or clear)"),
 	ENUM_KNOB(split, split_values, "bad value for split (expected zap or inplace)"),
 	ENUM_KNOB(inval, inval_values, "bad value for inval (expected immediate or defer-2m)"),
 	{ "on_conflict", __builtin_offsetof(struct pmp_policy, conflict_flush), conflict_values, 0,
-	  0, "bad value for on_conflict (expected flush or refuse)" },
+	  0, "bad value for on_conflict (expected flush, refuse or withdraw)" },
 	NUM_KNOB(flush_batch, 1, 4096, "bad value for flush_batch (expected 1 to 4096)"),
 	NUM_KNOB(yield_threshold, 0, 1U << 20,
 		 "bad value for yield_threshold (expected 0 to 1048576)"),
@@ -93,7 +94,11 @@ struct preset {
  * once, a TLB flush each; mmu_sync_children() yields whenever asked.
  * tdx-series: the TDX huge-page RFCs: private memory at 2 MiB at most, not
  * split for NX, split before zap, never merged.
- * recommended: this project's (see docs/policies.md for the figures).
+ * recommended: this project's, each knob with its replay evidence in
+ * docs/policies.md: a host without the iTLB multihit erratum (every CPU
+ * that runs TDX or SNP), split by zapping except what zapping would lose,
+ * merge what stayed ready for a tick, every candidate a tick reaches,
+ * deferred punches withdrawn by a conversion back to private.
  */
 static const struct preset presets[] = {
 	{ "upstream", { .max_level = PMP_LEVEL_1G, .nx_huge_pages = 1, .pin = PMP_PIN_LAUNCH,
@@ -106,11 +111,12 @@ static const struct preset presets[] = {
 			  .split = PMP_SPLIT_ZAP, .scan_ratio = 60, .scan_budget = 4096,
 			  .inval = PMP_INVAL_IMMEDIATE, .conflict_flush = 0, .flush_batch = 1,
 			  .yield_threshold = 0 } },
-	{ "recommended", { .max_level = PMP_LEVEL_1G, .nx_huge_pages = 1, .pin = PMP_PIN_FAULT,
-			   .recycle = 0, .merge = PMP_MERGE_BLOCKED,
-			   .inhibit = PMP_INHIBIT_CLEAR, .split = PMP_SPLIT_INPLACE,
-			   .scan_ratio = 60, .scan_budget = 4096, .inval = PMP_INVAL_DEFER_2M,
-			   .conflict_flush = 1, .flush_batch = 16, .yield_threshold = 16 } },
+	{ "recommended", { .max_level = PMP_LEVEL_1G, .nx_huge_pages = 0, .pin = PMP_PIN_FAULT,
+			   .recycle = 0, .merge = PMP_MERGE_SETTLED,
+			   .inhibit = PMP_INHIBIT_CLEAR, .split = PMP_SPLIT_ZAP,
+			   .scan_ratio = 1, .scan_budget = 4096, .inval = PMP_INVAL_DEFER_2M,
+			   .conflict_flush = PMP_CONFLICT_WITHDRAW, .flush_batch = 16,
+			   .yield_threshold = 16 } },
 };
 
 #define NR_PRESETS (sizeof(presets) / sizeof(presets[0]))

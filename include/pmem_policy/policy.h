@@ -25,6 +25,8 @@ enum pmp_merge {
 	PMP_MERGE_SCAN,		/* background ticks promote eligible, fully mapped ranges */
 	PMP_MERGE_FAULT,	/* the fault that maps the last missing sub-page promotes */
 	PMP_MERGE_BLOCKED,	/* ticks block candidates; the next violation promotes */
+	PMP_MERGE_SETTLED,	/* scan, promoting a range the second tick finds ready with
+				 * no leaf changed between: ranges that churn wait */
 };
 
 /* What a guest's 4 KiB ACCEPT inside a huge range does to that range. */
@@ -46,6 +48,13 @@ enum pmp_inval {
 	PMP_INVAL_DEFER_2M,	/* shared/unmapped pages wait for their whole chunk */
 };
 
+/* What a shared->private conversion does to deferred punches in its range. */
+enum pmp_conflict {
+	PMP_CONFLICT_REFUSE,	/* fail with -EBUSY */
+	PMP_CONFLICT_FLUSH,	/* issue them first */
+	PMP_CONFLICT_WITHDRAW,	/* drop them: the backing stays and serves the private page */
+};
+
 /**
  * struct pmp_policy - the knobs; "key" names the string form.
  * @max_level: largest mapping level allowed, key max_level: 4k, 2m, 1g.
@@ -54,7 +63,7 @@ enum pmp_inval {
  * @pin: enum pmp_pin_mode, key pin: none, launch, fault.
  * @recycle: may a shadow page with pinned children be recycled (the pin
  *	bitmap keeps the truth either way), key recycle: allow, refuse.
- * @merge: enum pmp_merge, key merge: none, scan, fault, blocked.
+ * @merge: enum pmp_merge, key merge: none, scan, fault, blocked, settled.
  * @inhibit: enum pmp_inhibit, key inhibit: oneway, clear.
  * @split: enum pmp_split, key split: zap, inplace.
  * @pad: zero (a policy with it set is invalid).
@@ -64,9 +73,9 @@ enum pmp_inval {
  *	ranges (KVM's nx_huge_pages_recovery_ratio), key scan_ratio: 1..1000.
  * @scan_budget: 2 MiB chunks a tick may look at, key scan_budget: 1..2^24.
  * @inval: enum pmp_inval, key inval: immediate, defer-2m.
- * @conflict_flush: a shared->private conversion over deferred punches
- *	flushes them first (1) or is refused with -EBUSY (0), key on_conflict:
- *	flush, refuse.
+ * @conflict_flush: enum pmp_conflict: a shared->private conversion over
+ *	deferred punches is refused with -EBUSY (0), flushes them first (1) or
+ *	withdraws them (2), key on_conflict: refuse, flush, withdraw.
  * @pad2: zero.
  * @flush_batch: invalidations one TLB flush may cover, key flush_batch:
  *	1..4096.
@@ -98,9 +107,11 @@ struct pmp_policy {
  * @name: "upstream" (KVM 6.18 on an iTLB-multihit-affected host: pin at
  *	launch, zap to split, NX-recovery-like scan with ratio 60, one-way
  *	inhibit), "tdx-series" (the TDX huge-page RFCs: 2 MiB at most, no
- *	merge, one-way inhibit) or "recommended" (this project's: pin on
- *	fault, refuse recycling pinned shadow pages, split in place, clear
- *	the inhibit, merge by blocking).
+ *	merge, one-way inhibit) or "recommended" (this project's and the
+ *	default: 1 GiB, NX huge pages off, pin on fault, refuse recycling
+ *	pinned shadow pages, zap to split, clear the inhibit, merge=settled
+ *	with ratio 1, defer sub-2M punches and withdraw them on a conversion
+ *	back to private; docs/policies.md).
  *
  * Return: 0, or -EINVAL for an unknown name (@policy unchanged).
  */

@@ -63,6 +63,8 @@ struct pmp_decision_stats {
  * @evicted: chunks flushed early because the deferral cap was reached.
  * @yields: long core walks (merge ticks, teardown) that stopped to yield
  *	(callers' own walks count theirs in struct pmp_yield_state).
+ * @withdrawn: deferred pages whose punch a conversion back to private
+ *	withdrew (on_conflict=withdraw): never invalidated.
  */
 struct pmp_stats {
 	struct pmp_decision_stats decision[PMP_DECISION_NR];
@@ -77,6 +79,7 @@ struct pmp_stats {
 	uint64_t deferred;
 	uint64_t evicted;
 	uint64_t yields;
+	uint64_t withdrawn;
 };
 
 /**

@@ -7,6 +7,9 @@
 
 Suite *trace_suite(void);	/* tests/unit/test_trace.c */
 Suite *replay_suite(void);	/* tests/unit/test_replay.c */
+Suite *default_suite(void);	/* tests/unit/test_default.c */
+Suite *tune_suite(void);	/* tests/unit/test_tune.c */
+Suite *settle_suite(void);	/* tests/unit/test_settle.c */
 
 int main(void)
 {
@@ -24,6 +27,9 @@ int main(void)
 	srunner_add_suite(sr, hostile_suite());
 	srunner_add_suite(sr, trace_suite());
 	srunner_add_suite(sr, replay_suite());
+	srunner_add_suite(sr, default_suite());
+	srunner_add_suite(sr, tune_suite());
+	srunner_add_suite(sr, settle_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

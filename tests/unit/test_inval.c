@@ -248,6 +248,84 @@ START_TEST(conversion_races_deferral)
 }
 END_TEST
 
+/*
+ * on_conflict=withdraw: a conversion back to private drops the deferred
+ * punches of its own pages, with no action, and keeps the others.
+ */
+START_TEST(conversion_withdraws_deferral)
+{
+	struct pmp_stats st;
+	struct it x;
+
+	it_init(&x, "inval=defer-2m,on_conflict=withdraw", 9, 0);
+	ck_assert_int_eq(punch(&x, 10, 5), 0);
+	ck_assert_int_eq(punch(&x, 100, 1), 0);
+	ck_assert_uint_eq(pmp_nr_deferred(x.t.vm), 6);
+	ck_assert_int_eq(pmp_convert(x.t.vm, 12, 1, true, acts(&x)), 0);
+	ck_assert_uint_eq(count(&x, PMP_ACT_INVALIDATE), 0);
+	ck_assert_uint_eq(pmp_nr_deferred(x.t.vm), 5);
+	pmp_vm_stats(x.t.vm, &st);
+	ck_assert_uint_eq(st.withdrawn, 1);
+	ck_assert_int_eq(pmp_vm_check(x.t.vm), 0);
+	/* all of them, and the chunk leaves the ring */
+	ck_assert_int_eq(pmp_convert(x.t.vm, 0, M2, true, acts(&x)), 0);
+	ck_assert_uint_eq(count(&x, PMP_ACT_INVALIDATE), 0);
+	ck_assert_uint_eq(pmp_nr_deferred(x.t.vm), 0);
+	pmp_vm_stats(x.t.vm, &st);
+	ck_assert_uint_eq(st.withdrawn, 6);
+	ck_assert_int_eq(pmp_vm_check(x.t.vm), 0);
+	ck_assert_int_eq(pmp_inval_flush(x.t.vm, acts(&x)), 0);
+	ck_assert_uint_eq(count(&x, PMP_ACT_INVALIDATE), 0);
+	it_free(&x);
+}
+END_TEST
+
+/*
+ * A shared fault on a guest_memfd memslot maps the VMM's memory: it leaves
+ * the deferred punch of the page's private backing alone (regression: it
+ * invalidated the page, splitting its folio).  A private one invalidates.
+ */
+START_TEST(gmem_shared_fault_keeps_deferral)
+{
+	struct pmp_geometry geo = test_geometry(SPAN);
+	struct pmp_policy p;
+	struct pmp_actions out = { 0 };
+	static struct pmp_action buf[4096];
+	struct pmp_fault f = { .gfn = 12, .backing_order = 9 };
+	struct tvm t;
+	uint32_t i, inval = 0;
+
+	geo.vm_type = PMP_VM_SNP;
+	geo.nr_vtls = 1;
+	tvm_init(&t, &geo);
+	ck_assert_int_eq(pmp_policy_preset(&p, "recommended"), 0);
+	ck_assert_int_eq(pmp_policy_parse(&p, "inval=defer-2m", NULL), 0);
+	ck_assert_int_eq(pmp_vm_set_policy(t.vm, &p), 0);
+	add_slot(&t, 0, 0, G1, 0x7f0000000000ULL, PMP_SLOT_GUEST_MEMFD);
+	out.buf = buf;
+	out.cap = 4096;
+	/* private and backed by a 2 MiB folio, then page 12 goes shared and is punched */
+	ck_assert_int_eq(pmp_convert(t.vm, 0, M2, true, &out), 0);
+	f.flags = PMP_FAULT_PRIVATE;
+	out.nr = 0;
+	ck_assert_int_eq(pmp_map(t.vm, &f, PMP_LEVEL_4K, &out), 0);
+	out.nr = 0;
+	ck_assert_int_eq(pmp_convert(t.vm, 12, 1, false, &out), 0);
+	out.nr = 0;
+	ck_assert_int_eq(pmp_punch(t.vm, 12, 1, NULL, &out), 0);
+	ck_assert_uint_eq(pmp_nr_deferred(t.vm), 1);
+	f.flags = 0;
+	out.nr = 0;
+	ck_assert_int_eq(pmp_map(t.vm, &f, PMP_LEVEL_4K, &out), 0);
+	for (i = 0; i < out.nr; i++)
+		inval += buf[i].type == PMP_ACT_INVALIDATE;
+	ck_assert_uint_eq(inval, 0);
+	ck_assert_uint_eq(pmp_nr_deferred(t.vm), 1);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	tvm_free(&t);
+}
+END_TEST
+
 /* Past the cap the oldest chunk is flushed; flush and teardown empty it all. */
 START_TEST(cap_flush_teardown)
 {
@@ -402,7 +480,8 @@ END_TEST
  */
 START_TEST(random_vs_reference)
 {
-	static const char *const pol[2] = { "inval=immediate", "inval=defer-2m" };
+	static const char *const pol[2] = { "inval=immediate",
+					       "inval=defer-2m,on_conflict=flush" };
 	struct it *x = calloc(2, sizeof(*x));
 	uint64_t r = 0x1234567ULL + (uint64_t)_i * 7919, invals[2] = { 0 }, step, g;
 	int v;
@@ -567,6 +646,8 @@ Suite *inval_suite(void)
 	tcase_add_test(tc, folio_layouts);
 	tcase_add_test(tc, private_mapped_at_once);
 	tcase_add_test(tc, conversion_races_deferral);
+	tcase_add_test(tc, conversion_withdraws_deferral);
+	tcase_add_test(tc, gmem_shared_fault_keeps_deferral);
 	tcase_add_test(tc, cap_flush_teardown);
 	tcase_add_test(tc, flush_batching);
 	tcase_add_test(tc, eviction_during_punch);

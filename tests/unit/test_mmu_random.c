@@ -90,11 +90,12 @@ static void switch_policy(struct mrun *x)
 		"merge=scan", "merge=fault", "merge=blocked", "merge=none", "inhibit=oneway",
 		"inhibit=clear", "split=zap", "split=inplace", "max_level=2m", "max_level=1g",
 		"inval=immediate", "inval=defer-2m", "on_conflict=refuse", "on_conflict=flush",
+		"merge=settled", "on_conflict=withdraw",
 	};
 	struct pmp_policy p;
 
 	pmp_vm_policy(x->t.vm, &p);
-	ck_assert_int_eq(pmp_policy_parse(&p, strs[below(x, 14)], NULL), 0);
+	ck_assert_int_eq(pmp_policy_parse(&p, strs[below(x, sizeof(strs) / sizeof(strs[0]))], NULL), 0);
 	ck_assert_int_eq(pmp_vm_set_policy(x->t.vm, &p), 0);
 }
 

@@ -162,13 +162,13 @@ static struct pmp_policy opposite(const struct pmp_policy *p)
 	o.pin = (uint8_t)((p->pin + 1) % 3);
 	o.pin_limit = p->pin_limit == UINT32_MAX ? 0 : p->pin_limit + 1;
 	o.recycle = !p->recycle;
-	o.merge = (uint8_t)((p->merge + 1) % 4);
+	o.merge = (uint8_t)((p->merge + 1) % 5);
 	o.scan_ratio = p->scan_ratio == 1000 ? 1 : p->scan_ratio + 1;
 	o.scan_budget = p->scan_budget == 1U << 24 ? 1 : p->scan_budget + 1;
 	o.inhibit = !p->inhibit;
 	o.split = !p->split;
 	o.inval = !p->inval;
-	o.conflict_flush = !p->conflict_flush;
+	o.conflict_flush = (uint8_t)((p->conflict_flush + 1) % 3);
 	o.flush_batch = p->flush_batch == 4096 ? 1 : p->flush_batch + 1;
 	o.yield_threshold = p->yield_threshold == 1U << 20 ? 0 : p->yield_threshold + 1;
 	ck_assert_int_eq(pmp_policy_validate(&o), 0);
@@ -191,7 +191,7 @@ static const char *const pin_names[] = {
 static const char *const recycle_names[] = { [0] = "refuse", [1] = "allow" };
 static const char *const merge_names[] = {
 	[PMP_MERGE_NONE] = "none", [PMP_MERGE_SCAN] = "scan", [PMP_MERGE_FAULT] = "fault",
-	[PMP_MERGE_BLOCKED] = "blocked",
+	[PMP_MERGE_BLOCKED] = "blocked", [PMP_MERGE_SETTLED] = "settled",
 };
 static const char *const inhibit_names[] = {
 	[PMP_INHIBIT_ONEWAY] = "oneway", [PMP_INHIBIT_CLEAR] = "clear",
@@ -202,8 +202,11 @@ static const char *const split_names[] = {
 static const char *const inval_names[] = {
 	[PMP_INVAL_IMMEDIATE] = "immediate", [PMP_INVAL_DEFER_2M] = "defer-2m",
 };
-/* on_conflict is stored as conflict_flush: 1 for flush, 0 for refuse. */
-static const char *const on_conflict_names[] = { [0] = "refuse", [1] = "flush" };
+/* on_conflict is stored as conflict_flush: enum pmp_conflict. */
+static const char *const on_conflict_names[] = {
+	[PMP_CONFLICT_REFUSE] = "refuse", [PMP_CONFLICT_FLUSH] = "flush",
+	[PMP_CONFLICT_WITHDRAW] = "withdraw",
+};
 
 static void model_format(const struct pmp_policy *p, char *buf, size_t size)
 {
@@ -254,23 +257,24 @@ static const struct preset_case {
 		.pad2 = { 0, 0 }, .flush_batch = 1, .yield_threshold = 0,
 	} },
 	{ "recommended", {
-		.max_level = PMP_LEVEL_1G, .nx_huge_pages = 1, .pin = PMP_PIN_FAULT,
-		.recycle = 0, .merge = PMP_MERGE_BLOCKED, .inhibit = PMP_INHIBIT_CLEAR,
-		.split = PMP_SPLIT_INPLACE, .pad = 0, .pin_limit = 0, .scan_ratio = 60,
-		.scan_budget = 4096, .inval = PMP_INVAL_DEFER_2M, .conflict_flush = 1,
+		.max_level = PMP_LEVEL_1G, .nx_huge_pages = 0, .pin = PMP_PIN_FAULT,
+		.recycle = 0, .merge = PMP_MERGE_SETTLED, .inhibit = PMP_INHIBIT_CLEAR,
+		.split = PMP_SPLIT_ZAP, .pad = 0, .pin_limit = 0, .scan_ratio = 1,
+		.scan_budget = 4096, .inval = PMP_INVAL_DEFER_2M,
+		.conflict_flush = PMP_CONFLICT_WITHDRAW,
 		.pad2 = { 0, 0 }, .flush_batch = 16, .yield_threshold = 16,
 	} },
 };
 
 /*
  * Valid policies: every combination of the enum knobs
- * (max_level 3, nx_huge_pages 2, pin 3, recycle 2, merge 4, inhibit 2,
- * split 2, inval 2, on_conflict 2), each with numbers from the edges and
+ * (max_level 3, nx_huge_pages 2, pin 3, recycle 2, merge 5, inhibit 2,
+ * split 2, inval 2, on_conflict 3), each with numbers from the edges and
  * the middle of their ranges.
  */
-#define NR_VALID (3 * 2 * 3 * 2 * 4 * 2 * 2 * 2 * 2)
+#define NR_VALID (3 * 2 * 3 * 2 * 5 * 2 * 2 * 2 * 3)
 /* Loop tests take them a row at a time: fewer forks (ASan makes each slow). */
-#define VALID_ROW 64
+#define VALID_ROW 96
 #define NR_VALID_ROWS (NR_VALID / VALID_ROW)
 _Static_assert(NR_VALID % VALID_ROW == 0, "rows must cover every valid policy");
 
@@ -289,11 +293,11 @@ static void valid_policy(unsigned int i, struct pmp_policy *p)
 	p->nx_huge_pages = (uint8_t)(r % 2); r /= 2;
 	p->pin = (uint8_t)(r % 3); r /= 3;
 	p->recycle = (uint8_t)(r % 2); r /= 2;
-	p->merge = (uint8_t)(r % 4); r /= 4;
+	p->merge = (uint8_t)(r % 5); r /= 5;
 	p->inhibit = (uint8_t)(r % 2); r /= 2;
 	p->split = (uint8_t)(r % 2); r /= 2;
 	p->inval = (uint8_t)(r % 2); r /= 2;
-	p->conflict_flush = (uint8_t)(r % 2);
+	p->conflict_flush = (uint8_t)(r % 3);
 	p->pin_limit = pin_limits[i % 4];
 	p->scan_ratio = ratios[(i / 4) % 4];
 	p->scan_budget = budgets[(i / 16) % 4];
@@ -326,7 +330,7 @@ static const struct spec invalid_specs[] = {
 	SPEC("recommended", T(PIN, 0xff)),
 	SPEC("upstream", T(RECYCLE, 2)),
 	SPEC("recommended", T(RECYCLE, 0xff)),
-	SPEC("upstream", T(MERGE, PMP_MERGE_BLOCKED + 1)),
+	SPEC("upstream", T(MERGE, PMP_MERGE_SETTLED + 1)),
 	SPEC("tdx-series", T(MERGE, 0xff)),
 	SPEC("upstream", T(INHIBIT, PMP_INHIBIT_CLEAR + 1)),
 	SPEC("recommended", T(INHIBIT, 0xff)),
@@ -344,8 +348,8 @@ static const struct spec invalid_specs[] = {
 	/* The newer knobs (yield_threshold has no value below its range). */
 	SPEC("upstream", T(INVAL, PMP_INVAL_DEFER_2M + 1)),
 	SPEC("recommended", T(INVAL, 0xff)),
-	SPEC("upstream", T(ON_CONFLICT, 2)),
-	SPEC("recommended", T(ON_CONFLICT, 2)),
+	SPEC("upstream", T(ON_CONFLICT, 3)),
+	SPEC("recommended", T(ON_CONFLICT, 3)),
 	SPEC("tdx-series", T(ON_CONFLICT, 0xff)),
 	SPEC("upstream", T(PAD2_0, 1)),
 	SPEC("recommended", T(PAD2_1, 1)),
@@ -370,10 +374,10 @@ static const struct spec invalid_specs[] = {
 	SPEC("recommended", T(FLUSH_BATCH, 4096), T(YIELD_THRESHOLD, (1U << 20) + 1),
 	     T(SCAN_BUDGET, 1U << 24), T(PIN_LIMIT, UINT32_MAX)),
 	SPEC("upstream", T(FLUSH_BATCH, 4096), T(INVAL, 2), T(ON_CONFLICT, 1)),
-	SPEC("upstream", T(FLUSH_BATCH, 1), T(INVAL, 1), T(ON_CONFLICT, 2)),
+	SPEC("upstream", T(FLUSH_BATCH, 1), T(INVAL, 1), T(ON_CONFLICT, 3)),
 	/* Several bad knobs at once. */
 	SPEC("upstream", T(MAX_LEVEL, 4), T(NX_HUGE_PAGES, 2), T(SCAN_RATIO, 0)),
-	SPEC("tdx-series", T(INVAL, 2), T(ON_CONFLICT, 2), T(FLUSH_BATCH, 0),
+	SPEC("tdx-series", T(INVAL, 2), T(ON_CONFLICT, 3), T(FLUSH_BATCH, 0),
 	     T(YIELD_THRESHOLD, UINT32_MAX), T(PAD2_0, 1), T(PAD2_1, 1)),
 };
 
@@ -530,13 +534,17 @@ static const struct parse_ok_case {
 	{ PRESET("tdx-series"), "nx_huge_pages=on", SPEC("tdx-series", T(NX_HUGE_PAGES, 1)) },
 	{ PRESET("upstream"), "pin=fault", SPEC("upstream", T(PIN, PMP_PIN_FAULT)) },
 	{ PRESET("upstream"), "recycle=refuse", SPEC("upstream", T(RECYCLE, 0)) },
-	{ PRESET("recommended"), "merge=scan", SPEC("recommended", T(MERGE, PMP_MERGE_SCAN)) },
+	{ PRESET("recommended"), "merge=blocked",
+	  SPEC("recommended", T(MERGE, PMP_MERGE_BLOCKED)) },
 	{ PRESET("upstream"), "inhibit=clear", SPEC("upstream", T(INHIBIT, PMP_INHIBIT_CLEAR)) },
-	{ PRESET("recommended"), "split=zap", SPEC("recommended", T(SPLIT, PMP_SPLIT_ZAP)) },
+	{ PRESET("recommended"), "split=inplace",
+	  SPEC("recommended", T(SPLIT, PMP_SPLIT_INPLACE)) },
 	{ PRESET("upstream"), "inval=defer-2m", SPEC("upstream", T(INVAL, PMP_INVAL_DEFER_2M)) },
 	{ PRESET("recommended"), "inval=immediate",
 	  SPEC("recommended", T(INVAL, PMP_INVAL_IMMEDIATE)) },
 	{ PRESET("upstream"), "on_conflict=flush", SPEC("upstream", T(ON_CONFLICT, 1)) },
+	{ PRESET("upstream"), "on_conflict=withdraw",
+	  SPEC("upstream", T(ON_CONFLICT, PMP_CONFLICT_WITHDRAW)) },
 	{ PRESET("recommended"), "on_conflict=refuse", SPEC("recommended", T(ON_CONFLICT, 0)) },
 	/* Numbers: the whole range, plain decimal, at most 10 digits. */
 	{ SPEC("upstream", T(PIN_LIMIT, 5)), "pin_limit=0", PRESET("upstream") },
@@ -563,7 +571,7 @@ static const struct parse_ok_case {
 	{ PRESET("upstream"), "inval=immediate,on_conflict=refuse,flush_batch=1,yield_threshold=0",
 	  PRESET("upstream") },
 	{ PRESET("recommended"),
-	  "inval=defer-2m,on_conflict=flush,flush_batch=16,yield_threshold=16",
+	  "inval=defer-2m,on_conflict=withdraw,flush_batch=16,yield_threshold=16",
 	  PRESET("recommended") },
 	/* A preset replaces every knob. */
 	{ SPEC("recommended", T(MAX_LEVEL, PMP_LEVEL_4K), T(PIN_LIMIT, 9), T(SCAN_RATIO, 7),
@@ -651,9 +659,9 @@ static const struct parse_ok_case {
 	  "on_conflict=refuse,flush_batch=1,yield_threshold=0",
 	  PRESET("tdx-series") },
 	{ PRESET("upstream"),
-	  "max_level=1g,nx_huge_pages=on,pin=fault,pin_limit=0,recycle=refuse,merge=blocked,"
-	  "scan_ratio=60,scan_budget=4096,inhibit=clear,split=inplace,inval=defer-2m,"
-	  "on_conflict=flush,flush_batch=16,yield_threshold=16",
+	  "max_level=1g,nx_huge_pages=off,pin=fault,pin_limit=0,recycle=refuse,merge=settled,"
+	  "scan_ratio=1,scan_budget=4096,inhibit=clear,split=zap,inval=defer-2m,"
+	  "on_conflict=withdraw,flush_batch=16,yield_threshold=16",
 	  PRESET("recommended") },
 	{ PRESET("upstream"),
 	  "max_level=4k,nx_huge_pages=off,pin=none,pin_limit=4294967295,recycle=refuse,"
@@ -668,8 +676,8 @@ static const struct parse_ok_case {
 	{ PRESET("recommended"),
 	  "max_level=1g,nx_huge_pages=on,pin=launch,pin_limit=0,recycle=allow,merge=scan,"
 	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap",
-	  SPEC("upstream", T(INVAL, PMP_INVAL_DEFER_2M), T(ON_CONFLICT, 1), T(FLUSH_BATCH, 16),
-	       T(YIELD_THRESHOLD, 16)) },
+	  SPEC("upstream", T(INVAL, PMP_INVAL_DEFER_2M), T(ON_CONFLICT, PMP_CONFLICT_WITHDRAW),
+	       T(FLUSH_BATCH, 16), T(YIELD_THRESHOLD, 16)) },
 };
 
 START_TEST(test_parse_ok)
@@ -720,6 +728,7 @@ static const struct value_case {
 	{ "merge", "scan", TK_MERGE, PMP_MERGE_SCAN },
 	{ "merge", "fault", TK_MERGE, PMP_MERGE_FAULT },
 	{ "merge", "blocked", TK_MERGE, PMP_MERGE_BLOCKED },
+	{ "merge", "settled", TK_MERGE, PMP_MERGE_SETTLED },
 	{ "scan_ratio", "1", TK_SCAN_RATIO, 1 },
 	{ "scan_ratio", "60", TK_SCAN_RATIO, 60 },
 	{ "scan_ratio", "1000", TK_SCAN_RATIO, 1000 },
@@ -1071,18 +1080,18 @@ static const struct format_case {
 	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap,inval=immediate,"
 	  "on_conflict=refuse,flush_batch=1,yield_threshold=0" },
 	{ PRESET("recommended"),
-	  "max_level=1g,nx_huge_pages=on,pin=fault,pin_limit=0,recycle=refuse,merge=blocked,"
-	  "scan_ratio=60,scan_budget=4096,inhibit=clear,split=inplace,inval=defer-2m,"
-	  "on_conflict=flush,flush_batch=16,yield_threshold=16" },
+	  "max_level=1g,nx_huge_pages=off,pin=fault,pin_limit=0,recycle=refuse,merge=settled,"
+	  "scan_ratio=1,scan_budget=4096,inhibit=clear,split=zap,inval=defer-2m,"
+	  "on_conflict=withdraw,flush_batch=16,yield_threshold=16" },
 	{ SPEC("upstream", T(MAX_LEVEL, PMP_LEVEL_4K), T(NX_HUGE_PAGES, 0)),
 	  "max_level=4k,nx_huge_pages=off,pin=launch,pin_limit=0,recycle=allow,merge=scan,"
 	  "scan_ratio=60,scan_budget=4096,inhibit=oneway,split=zap,inval=immediate,"
 	  "on_conflict=refuse,flush_batch=1,yield_threshold=0" },
 	{ SPEC("recommended", T(PIN_LIMIT, 4294967295U), T(SCAN_RATIO, 1000),
 	       T(SCAN_BUDGET, 16777216), T(FLUSH_BATCH, 4096), T(YIELD_THRESHOLD, 1048576)),
-	  "max_level=1g,nx_huge_pages=on,pin=fault,pin_limit=4294967295,recycle=refuse,"
-	  "merge=blocked,scan_ratio=1000,scan_budget=16777216,inhibit=clear,split=inplace,"
-	  "inval=defer-2m,on_conflict=flush,flush_batch=4096,yield_threshold=1048576" },
+	  "max_level=1g,nx_huge_pages=off,pin=fault,pin_limit=4294967295,recycle=refuse,"
+	  "merge=settled,scan_ratio=1000,scan_budget=16777216,inhibit=clear,split=zap,"
+	  "inval=defer-2m,on_conflict=withdraw,flush_batch=4096,yield_threshold=1048576" },
 	{ SPEC("tdx-series", T(MAX_LEVEL, PMP_LEVEL_4K), T(MERGE, PMP_MERGE_FAULT),
 	       T(PIN_LIMIT, 1), T(SCAN_RATIO, 1), T(SCAN_BUDGET, 1)),
 	  "max_level=4k,nx_huge_pages=off,pin=none,pin_limit=1,recycle=allow,merge=fault,"
@@ -1101,8 +1110,8 @@ static const struct format_case {
 	  "on_conflict=flush,flush_batch=4096,yield_threshold=1048576" },
 	{ SPEC("recommended", T(INVAL, PMP_INVAL_IMMEDIATE), T(ON_CONFLICT, 0), T(FLUSH_BATCH, 1),
 	       T(YIELD_THRESHOLD, 0)),
-	  "max_level=1g,nx_huge_pages=on,pin=fault,pin_limit=0,recycle=refuse,merge=blocked,"
-	  "scan_ratio=60,scan_budget=4096,inhibit=clear,split=inplace,inval=immediate,"
+	  "max_level=1g,nx_huge_pages=off,pin=fault,pin_limit=0,recycle=refuse,merge=settled,"
+	  "scan_ratio=1,scan_budget=4096,inhibit=clear,split=zap,inval=immediate,"
 	  "on_conflict=refuse,flush_batch=1,yield_threshold=0" },
 	{ SPEC("tdx-series", T(ON_CONFLICT, 1), T(FLUSH_BATCH, 4095), T(YIELD_THRESHOLD, 1048575)),
 	  "max_level=2m,nx_huge_pages=off,pin=none,pin_limit=0,recycle=allow,merge=none,"
@@ -1148,12 +1157,12 @@ END_TEST
 START_TEST(test_format_too_small)
 {
 	static const char full_rec[] =
-		"max_level=1g,nx_huge_pages=on,pin=fault,pin_limit=0,recycle=refuse,"
-		"merge=blocked,scan_ratio=60,scan_budget=4096,inhibit=clear,split=inplace,"
-		"inval=defer-2m,on_conflict=flush,flush_batch=16,yield_threshold=1048576";
+		"max_level=1g,nx_huge_pages=off,pin=fault,pin_limit=0,recycle=refuse,"
+		"merge=settled,scan_ratio=1,scan_budget=4096,inhibit=clear,split=zap,"
+		"inval=defer-2m,on_conflict=withdraw,flush_batch=16,yield_threshold=1048576";
 	static const char cut_inval[] =
-		"max_level=1g,nx_huge_pages=on,pin=fault,pin_limit=0,recycle=refuse,"
-		"merge=blocked,scan_ratio=60,scan_budget=4096,inhibit=clear,split=inplace,"
+		"max_level=1g,nx_huge_pages=off,pin=fault,pin_limit=0,recycle=refuse,"
+		"merge=settled,scan_ratio=1,scan_budget=4096,inhibit=clear,split=zap,"
 		"inval=def";
 	struct pmp_policy p;
 	static char buf[64], big[256];
@@ -1183,9 +1192,9 @@ START_TEST(test_format_too_small)
 	p.yield_threshold = 1048576;
 	memset(big, 'X', sizeof(big));
 	ck_assert_int_eq(pmp_policy_format(&p, big, sizeof(full_rec) - 3), -ENOSPC);
-	ck_assert_str_eq(big, "max_level=1g,nx_huge_pages=on,pin=fault,pin_limit=0,recycle=refuse,"
-			      "merge=blocked,scan_ratio=60,scan_budget=4096,inhibit=clear,"
-			      "split=inplace,inval=defer-2m,on_conflict=flush,flush_batch=16,"
+	ck_assert_str_eq(big, "max_level=1g,nx_huge_pages=off,pin=fault,pin_limit=0,recycle=refuse,"
+			      "merge=settled,scan_ratio=1,scan_budget=4096,inhibit=clear,"
+			      "split=zap,inval=defer-2m,on_conflict=withdraw,flush_batch=16,"
 			      "yield_threshold=1048");
 	ck_assert_int_eq(big[sizeof(full_rec) - 3], 'X');
 	memset(big, 'X', sizeof(big));

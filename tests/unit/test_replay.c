@@ -394,32 +394,19 @@ END_TEST
 
 /* --- traces as text, replayed as pmp-replay does (main.c) --- */
 
-struct text_sink {
-	struct replay *r;
-	uint64_t line;
-};
-
-static int text_sink(void *ctx, const struct pmp_trace_event *ev)
-{
-	struct text_sink *t = ctx;
-
-	t->r->line = t->line;
-	return replay_event(t->r, ev);
-}
-
 /* Replay @text under the --policy list @policies: trace_read_lines()'s result. */
 static int replay_text(struct replay *r, const char *text, const char *policies,
 		       uint64_t *line, char *err, size_t errlen)
 {
 	struct policy_list l = { 0 };
-	struct text_sink t = { .r = r };
+	struct rp_line_sink t = { .r = r };
 	FILE *in = fmemopen((void *)text, strlen(text), "r");
 	int ret;
 
 	ck_assert_ptr_nonnull(in);
 	ck_assert_msg(!policy_list_add(&l, policies, err, errlen), "%s", err);
 	ck_assert_int_eq(replay_init(r, l.policy, l.labels, l.n, NULL), 0);
-	ret = trace_read_lines(in, "t", text_sink, &t, NULL, &t.line, err, errlen);
+	ret = trace_read_lines(in, "t", replay_line_sink, &t, NULL, &t.line, err, errlen);
 	fclose(in);
 	if (line)
 		*line = t.line;

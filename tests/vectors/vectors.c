@@ -186,6 +186,7 @@ static const struct pmp_vstep knobs[] = {
 	Q(0, 0x1300, L4K, WRITE_TRACKED),
 	WTRACK(0x1200, M2, 0, 0),
 	Q(0, 0x1234, L1G, NONE),
+	POLICY("nx_huge_pages=on", 0),		/* an iTLB-multihit host (recommended's is not) */
 	QX(0, 0, PMP_FAULT_EXEC, 18, 0, 0, L4K, NX_HUGE_PAGE),
 	POLICY("nx_huge_pages=off", 0),
 	QX(0, 0, PMP_FAULT_EXEC, 18, 0, 0, L1G, NONE),

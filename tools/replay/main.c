@@ -17,6 +17,7 @@
 #include "report.h"
 #include "svg.h"
 #include "traceio.h"
+#include "tune.h"
 
 /* Inputs this large get a progress bar (when stderr is a terminal). */
 #define LARGE_BYTES (64ULL << 20)
@@ -27,10 +28,13 @@ static const char usage[] =
 	"                  [--heatmap FILE] [--trace-out FILE] [--check N]\n"
 	"                  [--max-memory MIB] [--allow-incomplete]\n"
 	"                  (TRACE | - | --workload NAME[:key=value,...])\n"
+	"       pmp-replay --tune (TRACE | --workload NAME[:key=value,...])\n"
 	"       pmp-replay --diff A.json B.json\n"
 	"       pmp-replay --list | --help | --version\n"
 	"Policies are presets (upstream, tdx-series, recommended) or policy strings;\n"
 	"a preset name starts the next policy. Default: upstream,tdx-series,recommended.\n"
+	"--tune replays a grid of knob values on top of recommended and prints the\n"
+	"Pareto front (mean 2M+ coverage, write-locked events, pins, invalidations).\n"
 	"A TRACE may be gzip-compressed. See pmp-replay(1).\n";
 
 struct sink {
@@ -84,6 +88,7 @@ struct args {
 	const char *workload, *trace, *svg, *trace_out, *csv, *heatmap;
 	const char *diff[2];
 	bool json, allow_incomplete;
+	bool tune, other;	/* other: an option --tune does not take */
 	uint32_t check;
 	uint64_t max_memory;	/* bytes */
 };
@@ -125,6 +130,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "heatmap", required_argument, NULL, 'H' }, { "diff", no_argument, NULL, 'D' },
 		{ "max-memory", required_argument, NULL, 'M' },
 		{ "allow-incomplete", no_argument, NULL, 'I' },
+		{ "tune", no_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char err[600];
@@ -133,8 +139,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 	int c;
 
 	a->max_memory = default_max_memory();
-	while ((c = getopt_long(argc, argv, "p:w:js:o:c:lhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:w:js:o:c:lhVt", opts, NULL)) != -1) {
+		a->other |= c != 'w' && c != 't';
 		switch (c) {
+		case 't':
+			a->tune = true;
+			break;
 		case 'p':
 			if (policy_list_add(&a->pol, optarg, err, sizeof(err))) {
 				fprintf(stderr, "pmp-replay: --policy: %s\n", err);
@@ -211,6 +221,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 		fprintf(stderr, "pmp-replay: %s\n", a->workload ? "a trace or a --workload, "
 			"not both" : "no input: give a TRACE, - (stdin) or --workload NAME");
 		fputs(usage, stderr);
+		return 2;
+	}
+	if (a->tune && a->other) {
+		fprintf(stderr, "pmp-replay: --tune takes only a trace or --workload\n");
 		return 2;
 	}
 	if (!a->pol.n)
@@ -407,6 +421,14 @@ int main(int argc, char **argv)
 	if (output_check("pmp-replay", a.svg) || output_check("pmp-replay", a.heatmap) ||
 	    output_check("pmp-replay", a.csv) || output_check("pmp-replay", a.trace_out))
 		return 1;
+	if (a.tune) {
+		ret = tune_main(a.workload, a.trace, stdout);
+		if (fflush(stdout) || ferror(stdout)) {
+			fprintf(stderr, "pmp-replay: writing the front to stdout failed\n");
+			return 1;
+		}
+		return ret;
+	}
 	opts.check_every = a.check;
 	opts.max_memory = a.max_memory;
 	opts.heatmap = a.heatmap != NULL;

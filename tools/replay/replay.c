@@ -281,6 +281,14 @@ int replay_sink(void *r, const struct pmp_trace_event *ev)
 	return replay_event(r, ev);
 }
 
+int replay_line_sink(void *ctx, const struct pmp_trace_event *ev)
+{
+	struct rp_line_sink *s = ctx;
+
+	s->r->line = s->line;
+	return replay_event(s->r, ev);
+}
+
 int replay_finish(struct replay *r)
 {
 	unsigned int i;

@@ -121,6 +121,15 @@ int replay_event(struct replay *r, const struct pmp_trace_event *ev);
 /* replay_event() as a wl_sink_fn (workload.h): @r is the struct replay. */
 int replay_sink(void *r, const struct pmp_trace_event *ev);
 
+/* A sink for trace_read_lines(): @line is the trace line of each event. */
+struct rp_line_sink {
+	struct replay *r;
+	uint64_t line;
+};
+
+/* replay_event() with r->line set from the struct rp_line_sink @ctx. */
+int replay_line_sink(void *ctx, const struct pmp_trace_event *ev);
+
 /* After the last event: the final sample and the counters.  0 or -errno. */
 int replay_finish(struct replay *r);
 
