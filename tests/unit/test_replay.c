@@ -555,7 +555,7 @@ START_TEST(replay_errors_name_the_line)
 		"fault gfn=0x0 level=2m slot=0\nteardown\n";
 	struct rp_opts opts = { .max_memory = 1ULL << 30 };
 	struct policy_list l = { 0 };
-	struct text_sink t = { .r = NULL };
+	struct rp_line_sink t = { .r = NULL };
 	uint64_t need;
 	FILE *in;
 	char err[600];
@@ -575,7 +575,7 @@ START_TEST(replay_errors_name_the_line)
 	in = fmemopen((void *)huge_vm, strlen(huge_vm), "r");
 	ck_assert_int_eq(policy_list_add(&l, "upstream,recommended", err, sizeof(err)), 0);
 	ck_assert_int_eq(replay_init(&r, l.policy, l.labels, l.n, &opts), 0);
-	ck_assert_int_eq(trace_read_lines(in, "t", text_sink, &t, NULL, &t.line, err, sizeof(err)),
+	ck_assert_int_eq(trace_read_lines(in, "t", replay_line_sink, &t, NULL, &t.line, err, sizeof(err)),
 			 -E2BIG);
 	fclose(in);
 	ck_assert_uint_eq(t.line, 2);
