@@ -32,40 +32,72 @@ static int cell_x(const struct replay *r, unsigned int i, uint64_t xmax)
 	return (int)(e * PW / xmax);
 }
 
-/* A GPA label: 0, 512M, 3G, 1.5T. */
+/* A GPA label, exact: 0, 512M, 3G, 1.5G, 1030M. */
 static char *gpa(uint64_t bytes, char *buf, size_t size)
 {
 	static const char units[] = "KMGT";
-	unsigned int u = 0;
-	uint64_t div = 1024;
+	int u;
 
-	while (u < 3 && bytes >= div * 1024)
-		div *= 1024, u++;
-	if (bytes % div * 10 / div)
-		snprintf(buf, size, "%llu.%llu%c", (unsigned long long)(bytes / div),
-			 (unsigned long long)(bytes % div * 10 / div), units[u]);
-	else
-		snprintf(buf, size, "%llu%c", (unsigned long long)(bytes / div), units[u]);
+	for (u = 3; u > 0; u--) {
+		uint64_t div = 1024ULL << (10 * u);
+
+		if (bytes >= div && !(bytes % (div / 2)))
+			break;
+	}
+	{
+		uint64_t div = 1024ULL << (10 * u);
+
+		if (bytes % div)
+			snprintf(buf, size, "%llu.5%c", (unsigned long long)(bytes / div), units[u]);
+		else
+			snprintf(buf, size, "%llu%c", (unsigned long long)(bytes / div), units[u]);
+	}
 	if (!bytes)
 		snprintf(buf, size, "0");
 	return buf;
 }
 
-static void panel(FILE *f, const struct replay *r, unsigned int run, int x0, int y0)
+/*
+ * The rows shown: those mapped at some sample under some policy (a VM's
+ * memory is a few islands in its physical space: a row no policy ever
+ * mapped says nothing), all of them if none is.  *@n rows, listed in @rows.
+ */
+static void shown_rows(const struct replay *r, uint16_t *rows, unsigned int *n)
 {
-	uint64_t xmax = r->events ? r->events : 1, rows = r->heat_rows ? r->heat_rows : 1;
-	uint64_t row, top_bytes = rows * r->heat_chunks << 21, step;
-	int ch = PH / (int)rows, h = ch * (int)rows;
-	unsigned int i, j;
+	unsigned int row, i, k;
+
+	*n = 0;
+	for (row = 0; row < r->heat_rows; row++) {
+		bool any = false;
+
+		for (k = 0; k < r->nr_runs && !any; k++)
+			for (i = 0; i < r->nr_samples && !any; i++)
+				any = replay_heat(r, replay_sample(r, i), k)[row] != RP_HEAT_NONE;
+		if (any)
+			rows[(*n)++] = (uint16_t)row;
+	}
+	if (!*n)
+		for (row = 0; row < r->heat_rows; row++)
+			rows[(*n)++] = (uint16_t)row;
+}
+
+static void panel(FILE *f, const struct replay *r, unsigned int run, int x0, int y0,
+		  const uint16_t *rows, unsigned int nr_rows)
+{
+	uint64_t xmax = r->events ? r->events : 1, band = r->heat_chunks << 21;
+	int ch = PH / (int)(nr_rows ? nr_rows : 1), h = ch * (int)nr_rows;
+	unsigned int v, i, j, every = (nr_rows + 7) / 8;
+	int last_label = 1 << 30;	/* y of the last address written: no two within 12 px */
 	char buf[32];
 
 	fprintf(f, "<g class=\"policy-panel\"><text class=\"legend-entry\" x=\"%d\" y=\"%d\" "
 		"font-size=\"12\" font-weight=\"bold\">", x0 + LEFT, y0 + TOP - 8);
 	svg_text(f, r->runs[run].label);
 	fputs("</text>\n", f);
-	/* row 0 (GPA 0) at the bottom, as an address axis reads */
-	for (row = 0; row < rows; row++) {
-		int y = y0 + TOP + h - (int)(row + 1) * ch;
+	/* the lowest address at the bottom, as an address axis reads */
+	for (v = 0; v < nr_rows; v++) {
+		int y = y0 + TOP + h - (int)(v + 1) * ch;
+		unsigned int row = rows[v];
 
 		for (i = 0; i < r->nr_samples; i = j) {
 			const uint8_t c = replay_heat(r, replay_sample(r, i), run)[row];
@@ -81,24 +113,31 @@ static void panel(FILE *f, const struct replay *r, unsigned int run, int x0, int
 				fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
 					"fill=\"#000000\" fill-opacity=\"0.35\"/>",
 					x0 + LEFT + cell_x(r, i, xmax), y + ch / 3,
-					cell_x(r, j, xmax) - cell_x(r, i, xmax), ch - 2 * (ch / 3) ? ch - 2 * (ch / 3) : 1);
+					cell_x(r, j, xmax) - cell_x(r, i, xmax),
+					ch - 2 * (ch / 3) ? ch - 2 * (ch / 3) : 1);
 		}
 		fputc('\n', f);
+		/* a gap in the address space: a dashed line, and the address above it */
+		if (v && rows[v - 1] + 1U != row)
+			fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555555\" "
+				"stroke-dasharray=\"3,2\"/>\n", x0 + LEFT, y + ch, x0 + LEFT + PW,
+				y + ch);
+		if ((!(v % every) || (v && rows[v - 1] + 1U != row)) && last_label - (y + ch) >= 12 &&
+		    y + ch - (y0 + TOP) >= 12 && (last_label = y + ch))
+			fprintf(f, "<g class=\"y-tick\"><line x1=\"%d\" y1=\"%d\" x2=\"%d\" "
+				"y2=\"%d\" stroke=\"#000000\"/><text x=\"%d\" y=\"%d\" "
+				"font-size=\"10\" text-anchor=\"end\">%s</text></g>\n", x0 + LEFT - 4,
+				y + ch, x0 + LEFT, y + ch, x0 + LEFT - 6, y + ch + 3,
+				gpa(row * band, buf, sizeof(buf)));
 	}
-	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
-		"stroke=\"#000000\"/>\n", x0 + LEFT, y0 + TOP, PW, h);
-	/* y: guest physical address, ticks at round sizes */
-	step = 2ULL << 20;
-	while (top_bytes / step > 8)
-		step *= 2;
-	for (row = 0; row * step <= top_bytes; row++) {
-		int y = y0 + TOP + h - (int)((unsigned __int128)row * step * (uint64_t)h / top_bytes);
-
+	if (nr_rows)
 		fprintf(f, "<g class=\"y-tick\"><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
 			"stroke=\"#000000\"/><text x=\"%d\" y=\"%d\" font-size=\"10\" "
-			"text-anchor=\"end\">%s</text></g>\n", x0 + LEFT - 4, y, x0 + LEFT, y,
-			x0 + LEFT - 6, y + 3, gpa(row * step, buf, sizeof(buf)));
-	}
+			"text-anchor=\"end\">%s</text></g>\n", x0 + LEFT - 4, y0 + TOP, x0 + LEFT,
+			y0 + TOP, x0 + LEFT - 6, y0 + TOP + 3,
+			gpa((rows[nr_rows - 1] + 1ULL) * band, buf, sizeof(buf)));
+	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
+		"stroke=\"#000000\"/>\n", x0 + LEFT, y0 + TOP, PW, h);
 	fprintf(f, "<text class=\"y-title\" x=\"%d\" y=\"%d\" font-size=\"11\" "
 		"transform=\"rotate(-90 %d %d)\" text-anchor=\"middle\">guest physical "
 		"address</text>\n", x0 + 14, y0 + TOP + h / 2, x0 + 14, y0 + TOP + h / 2);
@@ -110,9 +149,13 @@ void heatmap_write(FILE *f, const char *title, const struct replay *r)
 {
 	unsigned int n = r->nr_runs, cols = n < COLS ? n : COLS, rows = (n + cols - 1) / cols, i;
 	unsigned int pw = LEFT + PW + GAP, ph = TOP + PH + AXIS;
-	unsigned int width = cols * pw, height = rows * ph + LEGEND + 10;
+	unsigned int width = cols * pw, height = rows * ph + LEGEND + 10, nr_rows;
+	uint16_t shown[RP_HEAT_ROWS];
 	int lx = LEFT;
 
+	shown_rows(r, shown, &nr_rows);
+	ph = TOP + PH / nr_rows * nr_rows + AXIS;
+	height = rows * ph + LEGEND + 10;
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%u\" height=\"%u\" "
 		"font-family=\"sans-serif\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n",
@@ -120,10 +163,11 @@ void heatmap_write(FILE *f, const char *title, const struct replay *r)
 	fprintf(f, "<text class=\"title\" x=\"%d\" y=\"20\" font-size=\"14\" font-weight=\"bold\">",
 		LEFT);
 	svg_text(f, title);
-	fprintf(f, ": 2 MiB ranges over time, %llu per row</text>\n",
-		(unsigned long long)r->heat_chunks);
+	fprintf(f, ": guest memory over time, rows of %llu MiB%s</text>\n",
+		(unsigned long long)r->heat_chunks * 2,
+		nr_rows < r->heat_rows ? " (rows never mapped left out)" : "");
 	for (i = 0; i < n; i++)
-		panel(f, r, i, (int)(i % cols * pw), (int)(i / cols * ph));
+		panel(f, r, i, (int)(i % cols * pw), (int)(i / cols * ph), shown, nr_rows);
 	/* the key, under every panel */
 	for (i = RP_HEAT_HUGE; i <= RP_HEAT_BLOCKED + 1; i++) {
 		int y = (int)(rows * ph) + 8;

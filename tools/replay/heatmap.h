@@ -4,8 +4,10 @@
  * (bands of 2 MiB ranges, RP_HEAT_ROWS at most) against the event index,
  * one panel per policy, each cell coloured by what most of the band's
  * mapped ranges were at that point: under a 2 MiB-or-larger leaf (huge),
- * split into 4 KiB leaves, blocked; a dot marks a band with pinned pages.
- * Needs a replay run with rp_opts.heatmap.  Integer coordinates only.
+ * split into 4 KiB leaves, blocked; a shaded bar marks pinned pages.
+ * Rows no policy ever mapped are left out (a dashed line marks the gap),
+ * so a VM's islands of memory fill the panel.  Needs a replay run with
+ * rp_opts.heatmap.  Integer coordinates only.
  */
 #ifndef PMP_REPLAY_HEATMAP_H
 #define PMP_REPLAY_HEATMAP_H
