@@ -42,9 +42,11 @@ $(TRACE_DIR)/verify-syscalls: tests/trace/verify_syscalls.c $(TRACE_DIR)/record.
 		$(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf) -lz
 
 # The mini VMM's target lives in mk/vmm.mk, read after this file: name it.
-check-trace: $(PMP_TRACE) $(B)/examples/pmp-mini-vmm $(TRACE_DIR)/verify-syscalls
+# In the rig (RIG_OUT, RIG_MINI_VMM: mk/vmm.mk) it shares check-kvm's caches:
+# KVM is built once.
+check-trace: $(PMP_TRACE) $(B)/examples/pmp-mini-vmm $(B)/rig-bin/pmp-mini-vmm $(TRACE_DIR)/verify-syscalls
 	$(TRACE_DIR)/verify-syscalls || [ $$? -eq 77 ]
-	scripts/check-trace.sh $(B)
+	scripts/check-trace.sh $(B) $(RIG_OUT) $(RIG_MINI_VMM)
 
 # The unit tests include the importer (tests/unit/test_trace.c).
 $(TEST_BIN): $(TRACE_SRC) $(TRACE_HDR)

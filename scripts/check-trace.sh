@@ -1,26 +1,37 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# pmp-trace on real KVM: one run of the mini VMM is recorded twice at once,
-# by `pmp-trace record` (BPF, ring buffer) and by a tracefs instance, whose
-# text `pmp-trace import` converts.  Both must give the same tracepoint
-# record counts and the same events per type; with the recording's memslot
-# layout the import must give the very same events (times aside).  The
-# committed trace in tests/data/ must parse, and a hand-made tracefs text
-# (every mapped event, both column layouts) must import to the expected
-# trace, whatever the host.
+# pmp-trace on real KVM: each run of the mini VMM is recorded twice at
+# once, by `pmp-trace record` (BPF, ring buffer) and by a tracefs instance,
+# whose text `pmp-trace import` converts.  Both must give the same
+# tracepoint record counts and the same events per type; with the
+# recording's memslot layout the import must give the very same events
+# (times aside).  A private-memory run's recording must carry its memslots,
+# attribute changes (convert) and guest_memfd punches, with no event lost.
+# Runs:
+#  - in the 6.12 rig's L1 guest (tests/rig: nested KVM with SW-protected
+#    VMs under QEMU TCG) wherever the rig's packages are installed: the
+#    private-memory modes (tests/trace/rig-record.sh, scripts/rig-trace-run.sh);
+#  - on the host's /dev/kvm as well, where there is one (root, tracefs).
+# The committed traces in tests/data/ must parse, and a hand-made tracefs
+# text (every mapped event, both column layouts) must import to the
+# expected trace, whatever the host.  SKIPs, saying why, only where neither
+# the rig nor the host can record.
 #
-# SKIPs, saying why, only without /dev/kvm, without tracefs, or not as root
-# (BPF and tracefs need it).
-#
-# usage: scripts/check-trace.sh BUILD_DIR
+# usage: scripts/check-trace.sh BUILD_DIR RIG_OUT RIG_MINI_VMM
 set -eu
-b=${1:?usage: check-trace.sh BUILD_DIR}
+usage="usage: check-trace.sh BUILD_DIR RIG_OUT RIG_MINI_VMM"
+b=${1:?$usage}
+rig_out=${2:?$usage}
+rig_vmm=${3:?$usage}
+top=$(cd "$(dirname "$0")/.." && pwd)
 tool="$b/tools/pmp-trace"
 vmm="$b/examples/pmp-mini-vmm"
 out="$b/check-trace"
 fail() { echo "check-trace: FAIL: $*" >&2; exit 1; }
 mkdir -p "$out"
+t0=$(date +%s)
+ran=""
 
 # The importer reads tracefs text exactly as expected, on any host.
 "$tool" import --allow-drops --tgid 100 -o "$out/sample.trace" tests/data/tracefs-sample.txt ||
@@ -29,76 +40,128 @@ grep -v '^# SPDX' tests/data/tracefs-sample.trace | diff - "$out/sample.trace" >
 	fail "import of tests/data/tracefs-sample.txt differs from tracefs-sample.trace"
 echo "check-trace: tests/data/tracefs-sample.txt imports as expected"
 
-# The stored real trace parses, on any host.
+# The stored real traces parse, on any host.
 for f in tests/data/*.trace.gz; do
 	[ -e "$f" ] || continue
 	gzip -dc "$f" | "$tool" stats - > "$out/data.stats" || fail "$f does not parse"
-	echo "check-trace: $f: $(grep -E '^(fault|spte|zap) ' "$out/data.stats" | tr '\n' ' ')"
+	echo "check-trace: $f: $(grep -E '^(fault|spte|convert|punch|zap) ' "$out/data.stats" | tr '\n' ' ')"
 done
 
-[ -c /dev/kvm ] || { echo "check-trace: SKIP: no /dev/kvm"; exit 0; }
-[ "$(id -u)" -eq 0 ] || { echo "check-trace: SKIP: not root (BPF and tracefs need root)"; exit 0; }
+# compare DIR N: run N's recording (N.rec.trace) against its tracefs text
+# (N.tracefs.txt) of the same run, the mini VMM's pid in N.pid and its
+# arguments in N.args.
+compare() {
+	d=$1 n=$2
+	p="$d/$n"
+	what="$(basename "$d") run $n (pmp-mini-vmm $(cat "$p.args"))"
+	pid=$(cat "$p.pid")
+	# (its drop report, the unplaced unmaps, is expected: no memslots in tracefs)
+	"$tool" import --allow-drops --tgid "$pid" -o "$p.imp.trace" "$p.tracefs.txt" 2> "$p.imp.err"
+	"$tool" import --tgid "$pid" --layout "$p.rec.trace" --clock mono -o "$p.imp-layout.trace" \
+		"$p.tracefs.txt"
+	for t in rec imp imp-layout; do
+		"$tool" stats "$p.$t.trace" | grep -v '^#' > "$p.$t.stats"
+	done
+	# 1. The same tracepoint hits, kind by kind (the importer sees no syscalls).
+	records() { sed -n 's/^# pmp-trace: records //p' "$1" | tr ' ' '\n' | grep '^kvm_'; }
+	records "$p.rec.trace" > "$p.rec.records"
+	records "$p.imp.trace" > "$p.imp.records"
+	cmp -s "$p.rec.records" "$p.imp.records" ||
+		{ diff "$p.rec.records" "$p.imp.records" >&2; fail "$what: tracepoint counts differ"; }
+	# 2. The same events per type, given the same memslots (the import sees
+	# no syscalls: the recording's convert and punch events aside) ...
+	syscall_events='^(convert|punch) '
+	grep -Ev "$syscall_events" "$p.rec.stats" > "$p.rec.kvm-stats"
+	grep -Ev "$syscall_events" "$p.imp-layout.stats" > "$p.imp-layout.kvm-stats"
+	cmp -s "$p.rec.kvm-stats" "$p.imp-layout.kvm-stats" ||
+		{ diff "$p.rec.kvm-stats" "$p.imp-layout.kvm-stats" >&2; fail "$what: event counts differ"; }
+	# ... and the same events themselves, times aside.
+	events() { grep -v '^#' "$1" | grep -Ev "$syscall_events" | sed 's/ t=[0-9]*$//' | sort; }
+	events "$p.rec.trace" > "$p.rec.sorted"
+	events "$p.imp-layout.trace" > "$p.imp-layout.sorted"
+	cmp -s "$p.rec.sorted" "$p.imp-layout.sorted" ||
+		{ diff "$p.rec.sorted" "$p.imp-layout.sorted" | head >&2; fail "$what: events differ"; }
+	# 3. Without a layout the importer still gets every fault and SPTE.
+	for t in fault spte; do
+		[ "$(grep "^$t " "$p.rec.stats")" = "$(grep "^$t " "$p.imp.stats")" ] ||
+			fail "$what: $t count differs without --layout"
+	done
+	count() { sed -n "s/^$1 //p" "$p.rec.stats"; }
+	[ "$(count fault)" -ge 1000 ] || fail "$what: only $(count fault) faults: the guest did not fault real SPTEs"
+	grep -qx '# pmp-trace: lost=0' "$p.rec.trace" || fail "$what: the recording lost events"
+	# 4. A private-memory run: the recording alone carries the layout and
+	# the conversions (issue 18: no hand-made layout).
+	case " $(cat "$p.args") " in *" --backing private"*)
+		for k in slot-add convert punch; do
+			[ "$(count "$k")" -ge 1 ] || fail "$what: the recording has no $k event"
+		done ;;
+	esac
+	echo "check-trace: OK: $what: recorder = tracefs import, lost 0: $(grep -vE ' 0$' "$p.rec.stats" | tr '\n' ' ')"
+}
+
+# The host's /dev/kvm, where there is one.
+why=""
 tr=/sys/kernel/tracing
-if [ ! -d "$tr/events" ] && grep -qw tracefs /proc/filesystems; then
-	mount -t tracefs nodev "$tr" 2>/dev/null || true
+if [ ! -c /dev/kvm ]; then
+	why="no /dev/kvm"
+elif [ "$(id -u)" -ne 0 ]; then
+	why="not root (BPF and tracefs need root)"
+else
+	if [ ! -d "$tr/events" ] && grep -qw tracefs /proc/filesystems; then
+		mount -t tracefs nodev "$tr" 2>/dev/null || true
+	fi
+	[ -d "$tr/events/kvmmmu" ] || why="no tracefs with kvmmmu events"
 fi
-[ -d "$tr/events/kvmmmu" ] || { echo "check-trace: SKIP: no tracefs with kvmmmu events"; exit 0; }
+if [ -z "$why" ]; then
+	d="$out/host"
+	mkdir -p "$d"
+	# A tracefs instance of our own: other users of the global buffer are left alone.
+	inst="$tr/instances/pmp-check-trace-$$"
+	mkdir "$inst"
+	trap 'echo 0 > "$inst/tracing_on" 2>/dev/null; rmdir "$inst" 2>/dev/null || true' EXIT
+	echo 0 > "$inst/tracing_on"
+	echo 65536 > "$inst/buffer_size_kb"
+	# The recorder times with bpf_ktime_get_ns(): the same clock lines the two up.
+	echo mono > "$inst/trace_clock"
+	echo 1 > "$inst/options/record-tgid"
+	for e in kvmmmu/kvm_mmu_spte_requested kvmmmu/kvm_mmu_set_spte kvmmmu/kvm_mmu_prepare_zap_page \
+		kvmmmu/kvm_mmu_zap_all_fast kvm/kvm_unmap_hva_range kvm/kvm_page_fault; do
+		echo 1 > "$inst/events/$e/enable"
+	done
+	echo 1 > "$inst/tracing_on"
+	echo "--backing gmem" > "$d/1.args"
+	"$tool" record -o "$d/1.rec.trace" -- \
+		sh -c 'echo $$ > "$0"; exec "$1" --backing gmem' "$d/1.pid" "$vmm" \
+		> "$d/vmm.log" 2> "$d/record.log" || { cat "$d/record.log" >&2; fail "record"; }
+	echo 0 > "$inst/tracing_on"
+	cat "$d/record.log"
+	cp "$inst/trace" "$d/1.tracefs.txt"
+	lost=$(cat "$inst"/per_cpu/cpu*/stats | awk '/^(overrun|dropped events):/ {n += $NF} END {print n + 0}')
+	[ "$lost" -eq 0 ] || fail "tracefs overran its buffer ($lost events): not comparable"
+	compare "$d" 1
+	ran="$ran host"
+else
+	echo "check-trace: not on the host: $why"
+fi
 
-# A tracefs instance of our own: other users of the global buffer are left alone.
-inst="$tr/instances/pmp-check-trace-$$"
-mkdir "$inst"
-trap 'echo 0 > "$inst/tracing_on" 2>/dev/null; rmdir "$inst" 2>/dev/null || true' EXIT
-echo 0 > "$inst/tracing_on"
-echo 65536 > "$inst/buffer_size_kb"
-# The recorder times with bpf_ktime_get_ns(): the same clock lines the two up.
-echo mono > "$inst/trace_clock"
-echo 1 > "$inst/options/record-tgid"
-for e in kvmmmu/kvm_mmu_spte_requested kvmmmu/kvm_mmu_set_spte kvmmmu/kvm_mmu_prepare_zap_page \
-	kvmmmu/kvm_mmu_zap_all_fast kvm/kvm_unmap_hva_range kvm/kvm_page_fault; do
-	echo 1 > "$inst/events/$e/enable"
-done
-echo 1 > "$inst/tracing_on"
+# The 6.12 rig: the private-memory modes, where its packages are installed.
+if "$top/tests/rig/rig.sh" kver > /dev/null 2>&1 && command -v qemu-system-x86_64 > /dev/null; then
+	echo "== check-trace in the 6.12 rig ($("$top/tests/rig/rig.sh" kver) under QEMU TCG, nested KVM)"
+	d="$out/rig"
+	mkdir -p "$d"
+	printf '%s\n' "--backing private --mib 8 --shim-only" "--backing private-memfd --mib 8 --shim-only" \
+		> "$d/runs"
+	"$top/scripts/rig-trace-run.sh" "$rig_out" "check-trace-$(basename "$b")" "$tool" "$rig_vmm" \
+		"$d/runs" "$d" || fail "the rig's run (above)"
+	n=0
+	while read -r _; do
+		n=$((n + 1))
+		compare "$d" $n
+	done < "$d/runs"
+	ran="$ran rig"
+else
+	why="$why; no 6.12 rig (scripts/deps.sh rig installs Debian's 6.12 image, headers, source and QEMU)"
+fi
 
-# The command reports its pid (= tgid: exec keeps it) for the importer's filter.
-rm -f "$out/pid"
-"$tool" record -o "$out/rec.trace" -- \
-	sh -c 'echo $$ > "$0"; exec "$1" --backing gmem' "$out/pid" "$vmm" \
-	> "$out/vmm.log" 2> "$out/record.log" || { cat "$out/record.log" >&2; fail "record"; }
-echo 0 > "$inst/tracing_on"
-cat "$out/record.log"
-cp "$inst/trace" "$out/tracefs.txt"
-lost=$(cat "$inst"/per_cpu/cpu*/stats | awk '/^(overrun|dropped events):/ {n += $NF} END {print n + 0}')
-[ "$lost" -eq 0 ] || fail "tracefs overran its buffer ($lost events): not comparable"
-pid=$(cat "$out/pid")
-
-"$tool" import --allow-drops --tgid "$pid" -o "$out/imp.trace" "$out/tracefs.txt"
-"$tool" import --tgid "$pid" --layout "$out/rec.trace" --clock mono -o "$out/imp-layout.trace" "$out/tracefs.txt"
-for t in rec imp imp-layout; do
-	"$tool" stats "$out/$t.trace" | grep -v '^#' > "$out/$t.stats"
-done
-
-# 1. The same tracepoint hits, kind by kind (the importer sees no ioctls).
-records() { sed -n 's/^# pmp-trace: records //p' "$1" | tr ' ' '\n' | grep '^kvm_'; }
-records "$out/rec.trace" > "$out/rec.records"
-records "$out/imp.trace" > "$out/imp.records"
-cmp -s "$out/rec.records" "$out/imp.records" ||
-	{ diff "$out/rec.records" "$out/imp.records" >&2; fail "tracepoint counts differ"; }
-
-# 2. The same events per type, given the same memslots ...
-cmp -s "$out/rec.stats" "$out/imp-layout.stats" ||
-	{ diff "$out/rec.stats" "$out/imp-layout.stats" >&2; fail "event counts differ"; }
-# ... and the same events themselves, times aside.
-events() { grep -v '^#' "$1" | sed 's/ t=[0-9]*$//' | sort; }
-events "$out/rec.trace" > "$out/rec.sorted"
-events "$out/imp-layout.trace" > "$out/imp-layout.sorted"
-cmp -s "$out/rec.sorted" "$out/imp-layout.sorted" ||
-	{ diff "$out/rec.sorted" "$out/imp-layout.sorted" | head >&2; fail "events differ"; }
-# 3. Without a layout the importer still gets every fault and SPTE.
-for t in fault spte; do
-	[ "$(grep "^$t " "$out/rec.stats")" = "$(grep "^$t " "$out/imp.stats")" ] ||
-		fail "$t count differs without --layout"
-done
-
-faults=$(sed -n 's/^fault //p' "$out/rec.stats")
-[ "$faults" -ge 1000 ] || fail "only $faults faults: the guest did not fault real SPTEs"
-echo "check-trace: OK: recorder = tracefs import: $(grep -vE ' 0$' "$out/rec.stats" | tr '\n' ' ')"
+[ -n "$ran" ] || { echo "check-trace: SKIP: $why"; exit 0; }
+echo "check-trace: OK (${ran# }) in $(($(date +%s) - t0)) s"

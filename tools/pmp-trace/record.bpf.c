@@ -8,6 +8,11 @@
  * other processes use KVM too.  Records go through one ring buffer; a
  * record that does not fit is counted in @lost, never silently dropped.
  *
+ * Every pointer argument is NULL-checked before it is read: since 6.12 the
+ * verifier types tp_btf pointer arguments as trusted_ptr_or_null and
+ * refuses the address arithmetic of a CO-RE read before the check (6.1
+ * does not ask, and a check costs one branch there).
+ *
  * GPL: bpf_probe_read_user() and the tracing helpers are GPL-only.
  */
 #include <linux/types.h>
@@ -122,7 +127,7 @@ static __always_inline void submit(__u16 kind, __u8 level, __u8 direct, __u64 a,
 SEC("tp_btf/kvm_mmu_spte_requested")
 int BPF_PROG(spte_requested, struct kvm_page_fault *fault)
 {
-	if (ours())
+	if (fault && ours())
 		submit(RAW_SPTE_REQUESTED, BPF_CORE_READ(fault, goal_level), 0,
 		       BPF_CORE_READ(fault, gfn), 0, 0);
 	return 0;
@@ -139,7 +144,7 @@ int BPF_PROG(set_spte, int level, __u64 gfn, __u64 *sptep)
 SEC("tp_btf/kvm_page_fault")
 int BPF_PROG(page_fault, struct kvm_vcpu *vcpu, __u64 address, __u64 error_code)
 {
-	if (ours())
+	if (vcpu && ours())
 		submit(RAW_PAGE_FAULT, 0, 0, (__u32)BPF_CORE_READ(vcpu, vcpu_id), address,
 		       error_code);
 	return 0;
@@ -150,7 +155,7 @@ int BPF_PROG(prepare_zap_page, struct kvm_mmu_page *sp)
 {
 	union kvm_mmu_page_role role;
 
-	if (!ours())
+	if (!sp || !ours())
 		return 0;
 	role.word = BPF_CORE_READ(sp, role.word);
 	submit(RAW_ZAP_PAGE, (__u8)BPF_CORE_READ_BITFIELD(&role, level),
@@ -207,7 +212,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	struct attrs at = {};
 	__u32 tid;
 
-	if ((id != NR_IOCTL && id != NR_FALLOCATE && id != NR_MADVISE) || !ours())
+	if ((id != NR_IOCTL && id != NR_FALLOCATE && id != NR_MADVISE) || !regs || !ours())
 		return 0;
 	/* guest_memfd punches and DONTNEEDs: the converter keeps those on guest memory */
 	if (id == NR_FALLOCATE) {
