@@ -50,3 +50,11 @@ check-trace: $(PMP_TRACE) $(B)/examples/pmp-mini-vmm $(B)/rig-bin/pmp-mini-vmm $
 
 # The unit tests include the importer (tests/unit/test_trace.c).
 $(TEST_BIN): $(TRACE_SRC) $(TRACE_HDR)
+
+# The real private-memory traces of tests/data/, recorded in the 6.12 rig
+# (scripts/record-rig-trace.sh).  Not part of any check: run it to refresh
+# them; check-trace records the same runs on every `make check`.
+.PHONY: record-rig-trace
+record-rig-trace: $(B)/rig-bin/pmp-mini-vmm $(PMP_TRACE)
+	@scripts/deps.sh rig
+	scripts/record-rig-trace.sh $(RIG_OUT) $(RIG_MINI_VMM) $(PMP_TRACE) tests/data

@@ -119,12 +119,3 @@ uninstall-vmm:
 check-rig:
 	@scripts/deps.sh rig
 	tests/rig/rig.sh selftest $(RIG_OUT)
-
-# A real trace of the mini VMM's private-memory run in the rig, as committed
-# in tests/data/ (scripts/record-rig-trace.sh says what it holds and why
-# tracefs).  Not part of any check: run it to refresh the trace.
-.PHONY: record-rig-trace
-record-rig-trace: $(RIG_MINI_VMM) $(PMP_TRACE)
-	@scripts/deps.sh rig
-	scripts/record-rig-trace.sh $(RIG_OUT) $(RIG_MINI_VMM) $(PMP_TRACE) \
-		tests/data/rig-sw-protected-8m.trace.gz -- --backing private --mib 8 --shim-only

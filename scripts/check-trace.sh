@@ -47,58 +47,6 @@ for f in tests/data/*.trace.gz; do
 	echo "check-trace: $f: $(grep -E '^(fault|spte|convert|punch|zap) ' "$out/data.stats" | tr '\n' ' ')"
 done
 
-# compare DIR N: run N's recording (N.rec.trace) against its tracefs text
-# (N.tracefs.txt) of the same run, the mini VMM's pid in N.pid and its
-# arguments in N.args.
-compare() {
-	d=$1 n=$2
-	p="$d/$n"
-	what="$(basename "$d") run $n (pmp-mini-vmm $(cat "$p.args"))"
-	pid=$(cat "$p.pid")
-	# (its drop report, the unplaced unmaps, is expected: no memslots in tracefs)
-	"$tool" import --allow-drops --tgid "$pid" -o "$p.imp.trace" "$p.tracefs.txt" 2> "$p.imp.err"
-	"$tool" import --tgid "$pid" --layout "$p.rec.trace" --clock mono -o "$p.imp-layout.trace" \
-		"$p.tracefs.txt"
-	for t in rec imp imp-layout; do
-		"$tool" stats "$p.$t.trace" | grep -v '^#' > "$p.$t.stats"
-	done
-	# 1. The same tracepoint hits, kind by kind (the importer sees no syscalls).
-	records() { sed -n 's/^# pmp-trace: records //p' "$1" | tr ' ' '\n' | grep '^kvm_'; }
-	records "$p.rec.trace" > "$p.rec.records"
-	records "$p.imp.trace" > "$p.imp.records"
-	cmp -s "$p.rec.records" "$p.imp.records" ||
-		{ diff "$p.rec.records" "$p.imp.records" >&2; fail "$what: tracepoint counts differ"; }
-	# 2. The same events per type, given the same memslots (the import sees
-	# no syscalls: the recording's convert and punch events aside) ...
-	syscall_events='^(convert|punch) '
-	grep -Ev "$syscall_events" "$p.rec.stats" > "$p.rec.kvm-stats"
-	grep -Ev "$syscall_events" "$p.imp-layout.stats" > "$p.imp-layout.kvm-stats"
-	cmp -s "$p.rec.kvm-stats" "$p.imp-layout.kvm-stats" ||
-		{ diff "$p.rec.kvm-stats" "$p.imp-layout.kvm-stats" >&2; fail "$what: event counts differ"; }
-	# ... and the same events themselves, times aside.
-	events() { grep -v '^#' "$1" | grep -Ev "$syscall_events" | sed 's/ t=[0-9]*$//' | sort; }
-	events "$p.rec.trace" > "$p.rec.sorted"
-	events "$p.imp-layout.trace" > "$p.imp-layout.sorted"
-	cmp -s "$p.rec.sorted" "$p.imp-layout.sorted" ||
-		{ diff "$p.rec.sorted" "$p.imp-layout.sorted" | head >&2; fail "$what: events differ"; }
-	# 3. Without a layout the importer still gets every fault and SPTE.
-	for t in fault spte; do
-		[ "$(grep "^$t " "$p.rec.stats")" = "$(grep "^$t " "$p.imp.stats")" ] ||
-			fail "$what: $t count differs without --layout"
-	done
-	count() { sed -n "s/^$1 //p" "$p.rec.stats"; }
-	[ "$(count fault)" -ge 1000 ] || fail "$what: only $(count fault) faults: the guest did not fault real SPTEs"
-	grep -qx '# pmp-trace: lost=0' "$p.rec.trace" || fail "$what: the recording lost events"
-	# 4. A private-memory run: the recording alone carries the layout and
-	# the conversions (issue 18: no hand-made layout).
-	case " $(cat "$p.args") " in *" --backing private"*)
-		for k in slot-add convert punch; do
-			[ "$(count "$k")" -ge 1 ] || fail "$what: the recording has no $k event"
-		done ;;
-	esac
-	echo "check-trace: OK: $what: recorder = tracefs import, lost 0: $(grep -vE ' 0$' "$p.rec.stats" | tr '\n' ' ')"
-}
-
 # The host's /dev/kvm, where there is one.
 why=""
 tr=/sys/kernel/tracing
@@ -138,7 +86,7 @@ if [ -z "$why" ]; then
 	cp "$inst/trace" "$d/1.tracefs.txt"
 	lost=$(cat "$inst"/per_cpu/cpu*/stats | awk '/^(overrun|dropped events):/ {n += $NF} END {print n + 0}')
 	[ "$lost" -eq 0 ] || fail "tracefs overran its buffer ($lost events): not comparable"
-	compare "$d" 1
+	"$top/scripts/trace-agree.sh" "$tool" "$d" 1
 	ran="$ran host"
 else
 	echo "check-trace: not on the host: $why"
@@ -149,14 +97,14 @@ if "$top/tests/rig/rig.sh" kver > /dev/null 2>&1 && command -v qemu-system-x86_6
 	echo "== check-trace in the 6.12 rig ($("$top/tests/rig/rig.sh" kver) under QEMU TCG, nested KVM)"
 	d="$out/rig"
 	mkdir -p "$d"
-	printf '%s\n' "--backing private --mib 8 --shim-only" "--backing private-memfd --mib 8 --shim-only" \
-		> "$d/runs"
+	# The runs whose recordings tests/data/ holds (make record-rig-trace).
+	cut -d' ' -f2- tests/trace/rig-runs > "$d/runs"
 	"$top/scripts/rig-trace-run.sh" "$rig_out" "check-trace-$(basename "$b")" "$tool" "$rig_vmm" \
 		"$d/runs" "$d" || fail "the rig's run (above)"
 	n=0
 	while read -r _; do
 		n=$((n + 1))
-		compare "$d" $n
+		"$top/scripts/trace-agree.sh" "$tool" "$d" $n
 	done < "$d/runs"
 	ran="$ran rig"
 else

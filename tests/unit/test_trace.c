@@ -713,7 +713,8 @@ END_TEST
  * be loaded on a host without BTF'd KVM): attribute changes become
  * conversions, punches of a memslot's guest_memfd become punches of its
  * frames, DONTNEEDs become mmu-notifier zaps when no kvm_unmap_hva_range
- * record covers them.
+ * record covers them; a fault on a frame the attributes made private is
+ * private, whatever its error code says (SW-protected VMs have no bit).
  */
 START_TEST(test_convert_recorded_syscalls)
 {
@@ -734,17 +735,25 @@ START_TEST(test_convert_recorded_syscalls)
 		{ .time = 109, .kind = RAW_MADVISE, .a = 0x7f0000200000, .b = 0x1000,
 		  .c = RAW_MADV_DONTNEED },
 		{ .time = 110, .kind = RAW_SET_ATTRS, .a = 1ULL << 30, .b = 4096, .c = 0 },
+		/* private as the attributes say, with no PFERR_PRIVATE_ACCESS (SW-protected) */
+		{ .time = 111, .kind = RAW_PAGE_FAULT, .a = 0, .b = 0x40001000, .c = 2 },
+		{ .time = 112, .kind = RAW_SPTE_REQUESTED, .a = 0x40001, .level = 1 },
+		{ .time = 113, .kind = RAW_SPTE_REQUESTED, .a = 0x40000, .level = 1 },
+		{ .time = 114, .kind = RAW_SPTE_REQUESTED, .a = 0x40400, .level = 1 },
 	};
 	static const char *const want[] = {
 		"vm type=default gfn_end=0x40800 vcpus=1 vtls=1",
 		"slot-add slot=1 gfn=0x40000 npages=0x800 uaddr=0x7f0000000000 "
 		"gmem_offset=0x200000 flags=guest-memfd t=3",
 		"convert gfn=0x40000 npages=0x400 to=private t=4",
-		"fault gfn=0x40010 level=4k slot=1 t=5",
+		"fault gfn=0x40010 level=4k slot=1 flags=private t=5",
 		"punch gfn=0x40100 npages=0x2 t=6",
 		"zap gfn=0x40200 npages=0x1 reason=mmu-notifier t=9",
 		"convert gfn=0x40000 npages=0x1 to=shared t=10",
-		"teardown t=10",
+		"fault gfn=0x40001 level=4k slot=1 flags=write|private t=12",
+		"fault gfn=0x40000 level=4k slot=1 t=13",
+		"fault gfn=0x40400 level=4k slot=1 t=14",
+		"teardown t=14",
 	};
 	static struct convert_opts o = { .layout = LAYOUT_MEMSLOT_IOCTLS };
 	struct convert_stats st;

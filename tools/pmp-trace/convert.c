@@ -6,6 +6,7 @@
  * writes the events in order.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "convert.h"
 #include "tool.h"
@@ -26,6 +27,11 @@ struct pending {
 	uint32_t flags;
 };
 
+/* Frames [lo, hi). */
+struct span {
+	uint64_t lo, hi;
+};
+
 struct conv {
 	const struct convert_opts *o;
 	FILE *out;
@@ -33,6 +39,12 @@ struct conv {
 	struct convert_slot slots[CONVERT_MAX_SLOTS];
 	struct pending pending[PENDING_SLOTS];
 	int64_t gmem_fds[GMEM_FDS];	/* fds KVM_CREATE_GUEST_MEMFD returned, -1 free */
+	/*
+	 * The frames KVM_SET_MEMORY_ATTRIBUTES left private, as the recorded
+	 * syscalls say: sorted by lo, disjoint, never touching (merged).
+	 */
+	struct span *priv;
+	size_t nr_priv;
 	uint64_t gfn_end, t0, last_time;
 	int err;
 };
@@ -165,6 +177,67 @@ static uint32_t fault_flags(uint64_t error_code)
 	       (error_code & ((1ULL << 34) | (1ULL << 49)) ? PMP_FAULT_PRIVATE : 0);
 }
 
+static int span_cmp(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* [lo, hi) becomes private or shared in c->priv. */
+static void set_private(struct conv *c, uint64_t lo, uint64_t hi, bool private)
+{
+	/* every span, a split one in two pieces, and [lo, hi) */
+	struct span *n = malloc((c->nr_priv + 2) * sizeof(*n));
+	size_t i, k = 0, m = 0;
+
+	if (!n) {
+		fprintf(stderr, "pmp-trace: out of memory for the memory attributes\n");
+		c->err = -ENOMEM;
+		return;
+	}
+	for (i = 0; i < c->nr_priv; i++) {
+		struct span sp = c->priv[i];
+
+		if (sp.hi <= lo || sp.lo >= hi) {
+			n[k++] = sp;
+			continue;
+		}
+		if (sp.lo < lo)
+			n[k++] = (struct span){ sp.lo, lo };
+		if (sp.hi > hi)
+			n[k++] = (struct span){ hi, sp.hi };
+	}
+	if (private)
+		n[k++] = (struct span){ lo, hi };
+	qsort(n, k, sizeof(*n), span_cmp);
+	for (i = 0; i < k; i++) {
+		if (m && n[i].lo <= n[m - 1].hi)
+			n[m - 1].hi = n[i].hi > n[m - 1].hi ? n[i].hi : n[m - 1].hi;
+		else
+			n[m++] = n[i];
+	}
+	free(c->priv);
+	c->priv = n;
+	c->nr_priv = m;
+}
+
+static bool is_private(const struct conv *c, uint64_t gfn)
+{
+	size_t lo = 0, hi = c->nr_priv;
+
+	/* the first span ending past gfn */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->priv[mid].hi <= gfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->nr_priv && c->priv[lo].lo <= gfn;
+}
+
 static void fault(struct conv *c, const struct pmp_raw *r)
 {
 	struct pmp_trace_event ev = { .type = PMP_TR_FAULT, .gfn = r->a, .level = r->level };
@@ -176,6 +249,14 @@ static void fault(struct conv *c, const struct pmp_raw *r)
 		ev.flags = p->flags;
 		p->valid = false;	/* one kvm_page_fault, one fault */
 	}
+	/*
+	 * KVM maps a frame private when its attributes say so (its fault is
+	 * refused otherwise).  The error code says it for SNP and TDX, but
+	 * not for SW-protected VMs: KVM adds PFERR_PRIVATE_ACCESS after
+	 * kvm_page_fault traced it.  The recorded attribute changes do.
+	 */
+	if (is_private(c, r->a))
+		ev.flags |= PMP_FAULT_PRIVATE;
 	if (!s) {
 		fprintf(c->out, "# pmp-trace: fault on gfn 0x%llx outside every memslot\n",
 			(unsigned long long)r->a);
@@ -253,8 +334,10 @@ static void set_attrs(struct conv *c, const struct pmp_raw *r)
 				      .npages = r->b >> PAGE_SHIFT,
 				      .flags = r->c & RAW_MEMORY_ATTRIBUTE_PRIVATE ? PMP_TR_PRIVATE : 0 };
 
-	if (ev.npages)
-		emit(c, &ev, r->time);
+	if (!ev.npages)
+		return;
+	emit(c, &ev, r->time);
+	set_private(c, ev.gfn, ev.gfn + ev.npages, ev.flags & PMP_TR_PRIVATE);
 }
 
 static bool is_gmem_fd(const struct conv *c, uint64_t fd)
@@ -550,6 +633,8 @@ int convert_run(FILE *raw, const struct convert_opts *o, FILE *out, struct conve
 	vm = (struct pmp_trace_event){ .type = PMP_TR_TEARDOWN };
 	emit(&c, &vm, c.last_time);
 	summary(&c);
+	free(c.priv);
+	c.priv = NULL;
 	if (ferror(raw)) {
 		fprintf(stderr, "pmp-trace: reading the spooled records failed\n");
 		return -EIO;
