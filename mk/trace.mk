@@ -4,7 +4,8 @@
 # importer.  The BPF program is built with clang -target bpf and embedded
 # through a bpftool skeleton; the tool links the core (the trace parser and
 # formatter) and libbpf.  `make check` runs check-trace: the recorder and
-# the import of tracefs text agree on the same mini-VMM run on /dev/kvm.
+# the import of tracefs text agree on the same mini-VMM runs, in the 6.12
+# rig (private memory, nested KVM) and on the host's /dev/kvm if any.
 
 PMP_TRACE := $(B)/tools/pmp-trace
 TRACE_DIR := $(B)/pmp-trace
@@ -43,8 +44,11 @@ $(TRACE_DIR)/verify-syscalls: tests/trace/verify_syscalls.c $(TRACE_DIR)/record.
 
 # The mini VMM's target lives in mk/vmm.mk, read after this file: name it.
 # In the rig (RIG_OUT, RIG_MINI_VMM: mk/vmm.mk) it shares check-kvm's caches:
-# KVM is built once.
+# KVM is built once, by whichever runs first.  It installs the rig's
+# packages as check-kvm does (as root; otherwise deps.sh prints the
+# command), so that `make check` records in the rig on a fresh machine too.
 check-trace: $(PMP_TRACE) $(B)/examples/pmp-mini-vmm $(B)/rig-bin/pmp-mini-vmm $(TRACE_DIR)/verify-syscalls
+	@scripts/deps.sh rig || echo "check-trace: without the rig's packages (above) it records on the host's /dev/kvm only"
 	$(TRACE_DIR)/verify-syscalls || [ $$? -eq 77 ]
 	scripts/check-trace.sh $(B) $(RIG_OUT) $(RIG_MINI_VMM)
 
