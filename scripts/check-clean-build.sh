@@ -18,6 +18,8 @@ mkdir -p "$work"
 work=$(cd "$work" && pwd)
 git clone -q --no-hardlinks "$top" "$work/src" || fail "git clone"
 cd "$work/src"
+# a plain make, whatever the calling make was given (SANITIZE=1 travels in MAKEFLAGS)
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES SANITIZE
 # the dry run: the default goal is `all`, with no kernel module in it
 make -n > "$work/dry-run" 2>&1 || fail "make -n: $(tail -3 "$work/dry-run")"
 grep -Eq 'kshim|kver\.sh|linux-headers|deps\.sh' "$work/dry-run" &&
