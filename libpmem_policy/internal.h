@@ -117,8 +117,10 @@ struct pmp_vm {
 	uint64_t nr_cand;	/* chunks with PMP_CF_CAND */
 	uint64_t scan_cursor;	/* next chunk a merge tick looks at */
 	uint64_t nr_deferred;	/* pages with the DEFERRED bit */
+	uint64_t teardown_cursor;	/* the cursor pmp_teardown() last handed out; 0: none */
 	uint32_t ring_cap, ring_head, ring_len;	/* FIFO of chunks with deferrals */
 	uint32_t in_callback;	/* a caller's callback runs: no state change allowed */
+	uint32_t lost_actions;	/* emits past an event's reservation: always 0, or a bug */
 	const struct pmp_yield_ops *yield;
 	struct pmp_stats stats;	/* exclusive-access decisions */
 	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links, off_ring;
@@ -257,19 +259,32 @@ int pmp_fault_check(const struct pmp_vm *vm, const struct pmp_fault *f,
 int pmp_fault_level(const struct pmp_vm *vm, const struct pmp_slot *s,
 		    const struct pmp_fault *f, uint16_t planes, enum pmp_reason *why);
 
-/* actions.c: one event's actions and its accounting */
+/*
+ * actions.c: one event's actions and its accounting.  An event reserves
+ * its room before it emits anything: out->nr <= limit <= out->cap, and an
+ * emit at limit is a bug that pmp_vm_check() reports (lost_actions), never
+ * an action dropped without a trace.
+ */
 struct pmp_event {
 	struct pmp_vm *vm;
 	struct pmp_actions *out;
+	uint32_t limit;		/* out->buf entries this event may fill: [nr, limit) */
 	uint8_t cause;
 	bool changed_leaves;	/* emitted an action that needs mmu_lock for write */
 };
 
 int pmp_event_begin(struct pmp_event *ev, struct pmp_vm *vm, struct pmp_actions *out,
 		    enum pmp_cause cause, uint32_t room);
+int pmp_event_begin_all(struct pmp_event *ev, struct pmp_vm *vm, struct pmp_actions *out,
+			enum pmp_cause cause, uint32_t min);
+/* Entries an event may still fill. */
+static inline uint32_t pmp_event_room(const struct pmp_event *ev)
+{
+	return ev->out ? ev->limit - ev->out->nr : 0;
+}
 void pmp_event_end(struct pmp_event *ev);
-void pmp_emit(struct pmp_event *ev, enum pmp_action_type type, int level, uint64_t gfn,
-	      uint64_t npages);
+struct pmp_action *pmp_emit(struct pmp_event *ev, enum pmp_action_type type, int level,
+			    uint64_t gfn, uint64_t npages);
 
 /* mirror.c: what the caller's MMU maps */
 void pmp_mirror_refresh(struct pmp_vm *vm, uint64_t ci);

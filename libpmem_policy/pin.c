@@ -99,9 +99,12 @@ uint64_t pmp_nr_pinned(const struct pmp_vm *vm)
 
 /*
  * Teardown: one ZAP of everything, then UNPIN runs until the array is full.
- * *@cursor is 0 before the zap, then the next gfn to look at plus one.
- * Unpinning maximal runs clears only whole chunks or chunks already mixed,
- * so it never needs a pool block.
+ * *@cursor is 0 before the zap, then the next gfn to look at plus one.  The
+ * VM remembers the cursor it handed out, and a resumed call must bring
+ * exactly that one back (or 0, which starts over): a cursor that skips a
+ * step would leave pages pinned or mapped behind a "done".  Unpinning
+ * maximal runs clears only whole chunks or chunks already mixed, so it
+ * never needs a pool block.
  */
 int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 {
@@ -111,9 +114,9 @@ int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 	struct pmp_event ev;
 	int err;
 
-	if (!cursor || *cursor > span + 1)
+	if (!cursor || (*cursor && *cursor != vm->teardown_cursor))
 		return -EINVAL;
-	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_TEARDOWN, 2);
+	err = pmp_event_begin_all(&ev, vm, out, PMP_CAUSE_TEARDOWN, 2);
 	if (err)
 		return err;
 	if (!*cursor) {
@@ -128,7 +131,7 @@ int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 		}
 		*cursor = 1;
 	}
-	for (g = *cursor - 1; out->nr < out->cap; g = e) {
+	for (g = *cursor - 1; pmp_event_room(&ev); g = e) {
 		/* yield only after progress in this call, or it could livelock */
 		if (unpinned && pmp_yield_poll(vm, &ys, g, span - g))
 			break;
@@ -142,6 +145,7 @@ int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 	}
 	pmp_event_end(&ev);
 	*cursor = pmp_plane_next(vm, g, span, PMP_PLANE_PINNED, true) + 1;
+	vm->teardown_cursor = *cursor;
 	return *cursor == span + 1 ? 0 : 1;
 }
 

@@ -346,7 +346,8 @@ static int giants_check(const struct pmp_vm *vm)
 
 int pmp_vm_check(const struct pmp_vm *vm)
 {
-	if (!vm || vm->magic != PMP_VM_MAGIC)
+	/* an emit past its event's reservation is a bug even if it fitted nowhere */
+	if (!vm || vm->magic != PMP_VM_MAGIC || vm->lost_actions)
 		return -EUCLEAN;
 	if (slots_check(vm) || pmp_pool_check(vm) || giants_check(vm) || pmp_mirror_check(vm) ||
 	    pmp_inval_check(vm))

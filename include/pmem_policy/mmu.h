@@ -12,7 +12,15 @@
  *
  * Every event needs room for PMP_EVENT_ACTIONS actions (pinning a huge
  * range may need more, one per run of unpinned pages); with less room it
- * fails with -ENOSPC before changing anything.  Ranges in actions are
+ * fails with -ENOSPC before changing anything.  An event reserves its room
+ * before it emits, so no action is ever dropped (an emit past the
+ * reservation is a bug pmp_vm_check() reports).  Resumable calls
+ * (pmp_teardown(), pmp_inval_flush()) make progress on every call that
+ * returns 1, or fail with -ENOSPC; resumed with arrays of any size they
+ * return the same actions in the same order.
+ *
+ * A call that fails changes no state but the decision counters: a refused
+ * fault, pin or zap counts its refusal (struct pmp_stats' decision[]).  Ranges in actions are
  * "every leaf that intersects [gfn, gfn + npages)", as KVM's range walkers
  * take them, so an event needs a handful of actions whatever its size.
  */
@@ -146,8 +154,8 @@ struct pmp_actions {
  *
  * Return: 0; -EINVAL as pmp_max_level() or for a @level above what it
  * allows; -ENOMEM when pinning would pass the pin limit or the pool is
- * exhausted (a clean refusal of the fault: nothing changed); -ENOSPC when
- * @out has no room.
+ * exhausted (a clean refusal of the fault: no state but the decision
+ * counters changed); -ENOSPC when @out has no room.
  */
 PMP_API int pmp_map(struct pmp_vm *vm, const struct pmp_fault *fault, int level,
 		    struct pmp_actions *out);
@@ -161,7 +169,8 @@ PMP_API int pmp_map(struct pmp_vm *vm, const struct pmp_fault *fault, int level,
  * @out: PIN actions for the runs of pages not yet pinned.
  *
  * Return: 0, -EINVAL/-ERANGE for a bad range, -ENOMEM past the pin limit or
- * with the pool exhausted, -ENOSPC when @out cannot hold every run.
+ * with the pool exhausted (counted as a refused pin: no state but the
+ * decision counters changed), -ENOSPC when @out cannot hold every run.
  */
 PMP_API int pmp_pin_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 			  struct pmp_actions *out);
@@ -219,7 +228,8 @@ enum pmp_zap_reason {
  * TDX, accepted private pages are never zapped before teardown (their
  * contents would be lost): such zaps are refused.
  *
- * Return: 0, -EBUSY (refused, nothing changed), -EINVAL/-ERANGE, -ENOSPC.
+ * Return: 0, -EBUSY (refused: no state but the decision counters changed),
+ * -EINVAL/-ERANGE, -ENOSPC.
  */
 PMP_API int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, uint64_t gfn,
 		    uint64_t npages, struct pmp_actions *out);
@@ -344,12 +354,16 @@ PMP_API int pmp_promote(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out
 /**
  * pmp_teardown() - unmap and unpin everything, resumably.  Exclusive.
  * @vm: the VM.
- * @cursor: 0 on the first call; the library advances it.
+ * @cursor: 0 on the first call; the library advances it, and a resumed
+ *	call must pass back exactly what the last one left there (the VM
+ *	remembers it): any other value would skip a step.  0 starts over.
  * @out: at least 2 free entries: the first call invalidates deferred punches
  *	and zaps everything, then UNPIN runs follow.
  *
  * Return: 0 when done (the pinned count is then 0), 1 when @out filled up
- * and the call must be repeated with the same @cursor, -EINVAL.
+ * and the call must be repeated with the same @cursor, -EINVAL for a NULL
+ * @cursor or one the last call did not return (a cursor past the span
+ * included), -ENOSPC with fewer than 2 free entries.
  */
 PMP_API int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out);
 

@@ -39,6 +39,7 @@ void sim_init(struct sim *s, int vm_type, uint64_t pages)
 	s->pins = calloc(s->pages, 1);
 	s->folio = calloc(s->chunks, 1);
 	s->inhibit = calloc(s->chunks, 1);
+	s->stale = calloc(s->pages, 1);
 	s->epoch = 2;
 	s->rng = 0x853c49e6748fea9bULL;
 }
@@ -55,6 +56,7 @@ void sim_free(struct sim *s)
 	free(s->pins);
 	free(s->folio);
 	free(s->inhibit);
+	free(s->stale);
 }
 
 static bool blocked(uint32_t e)
@@ -191,6 +193,11 @@ static int invalidate(struct sim *s, const struct pmp_action *a)
 		if (s->data)
 			s->data[i] = 0;
 		s->accepted[i] = 0;
+		/* teardown frees the whole VM: no vCPU is left to hold a TLB entry */
+		if (a->cause != PMP_CAUSE_TEARDOWN && !s->stale[i]) {
+			s->stale[i] = 1;
+			s->nr_stale++;
+		}
 	}
 	/* a partly punched 1 GiB folio falls apart into 2 MiB ones */
 	for (c = a->gfn / GIANT * 512; c < ((end - 1) / GIANT + 1) * 512 && c < s->chunks; c++)
@@ -341,6 +348,18 @@ static int pin(struct sim *s, const struct pmp_action *a, bool on)
 	return 0;
 }
 
+/* TLB entries of freed pages are gone. */
+static int flush(struct sim *s, const struct pmp_action *a)
+{
+	uint64_t i;
+
+	for (i = a->gfn; i < a->gfn + a->npages; i++) {
+		s->nr_stale -= s->stale[i];
+		s->stale[i] = 0;
+	}
+	return 0;
+}
+
 /* SEAMCALLs can be busy; nothing changes then, and the caller retries. */
 static bool inject_busy(struct sim *s, const struct pmp_action *a)
 {
@@ -387,7 +406,7 @@ int sim_apply(struct sim *s, const struct pmp_action *a)
 	case PMP_ACT_MAP:
 		return map(s, a);
 	case PMP_ACT_FLUSH:
-		return 0;
+		return flush(s, a);
 	case PMP_ACT_INVALIDATE:
 		return invalidate(s, a);
 	}
@@ -405,6 +424,15 @@ int sim_apply_all(struct sim *s, const struct pmp_actions *acts)
 				return fail(s, "busy forever");
 		if (err)
 			return err;
+	}
+	/* a caller following the actions frees memory only after the flush */
+	if (s->nr_stale) {
+		uint64_t g;
+
+		for (g = 0; g < s->pages && !s->stale[g]; g++)
+			;
+		return fail(s, "%llu invalidated pages never flushed, the first %#llx",
+			    (unsigned long long)s->nr_stale, (unsigned long long)g);
 	}
 	return 0;
 }

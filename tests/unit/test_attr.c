@@ -138,7 +138,7 @@ START_TEST(pool_exhaustion)
 	ck_assert_uint_eq(info.pool_used, 2);
 	ck_assert_uint_eq(info.pool_high_water, 2);
 	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
-	ck_assert_str_eq(pmp_strerror(-ENOMEM), "tracking pool exhausted");
+	ck_assert_str_eq(pmp_strerror(-ENOMEM), "out of memory: tracking pool exhausted or pin limit reached");
 	tvm_free(&t);
 }
 END_TEST

@@ -204,6 +204,7 @@ END_TEST
 /* The limit refuses a fault cleanly; the count stays exact. */
 START_TEST(pin_limit)
 {
+	struct pmp_stats before, after;
 	struct mt m;
 	uint64_t g;
 
@@ -212,8 +213,15 @@ START_TEST(pin_limit)
 	for (g = M2; g < M2 + 88; g++)
 		ck_assert_int_eq(fault(&m, g, PMP_LEVEL_4K), 0);
 	ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), 600);
+	pmp_vm_stats(m.t.vm, &before);
 	tvm_snapshot(&m.t);
 	ck_assert_int_eq(fault(&m, M2 + 88, PMP_LEVEL_4K), -ENOMEM);
+	ck_assert_unchanged_but_decisions(&m.t);	/* issue 19: the snapshot is compared */
+	pmp_vm_stats(m.t.vm, &after);
+	ck_assert_uint_eq(after.decision[PMP_DECISION_PIN].refused[PMP_REASON_PIN_LIMIT],
+			  before.decision[PMP_DECISION_PIN].refused[PMP_REASON_PIN_LIMIT] + 1);
+	ck_assert_str_eq(pmp_strerror(-ENOMEM),
+			 "out of memory: tracking pool exhausted or pin limit reached");
 	ck_assert_uint_eq(m.acts.nr, 0);
 	ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), 600);
 	ck_assert_int_eq(pmp_leaf_level(m.t.vm, M2 + 88), 0);	/* not half-mapped */
@@ -242,6 +250,7 @@ START_TEST(pin_at_launch)
 	ck_assert_uint_eq(count_pages(&m, PMP_ACT_PIN), 0);
 	tvm_snapshot(&m.t);
 	ck_assert_int_eq(pmp_pin_range(m.t.vm, 4000, 401, fresh(&m)), -ENOMEM);	/* past 1500 */
+	ck_assert_unchanged_but_decisions(&m.t);
 	ck_assert_int_eq(pmp_pin_range(m.t.vm, 4000, 400, fresh(&m)), 0);
 	mt_free(&m);
 
@@ -266,7 +275,9 @@ START_TEST(zap_refusals)
 
 	mt_init(&m, PMP_VM_SEV, "pin=fault,recycle=refuse");
 	ck_assert_int_eq(fault(&m, 7, PMP_LEVEL_4K), 0);
+	tvm_snapshot(&m.t);
 	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_RECYCLE, 0, 512, fresh(&m)), -EBUSY);
+	ck_assert_unchanged_but_decisions(&m.t);
 	ck_assert_uint_eq(m.acts.nr, 0);
 	ck_assert_int_eq(pmp_leaf_level(m.t.vm, 7), PMP_LEVEL_4K);
 	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_RECYCLE, 512, 512, fresh(&m)), 0);
@@ -283,7 +294,9 @@ START_TEST(zap_refusals)
 	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_4K), 0);
 	ck_assert_int_eq(pmp_accept(m.t.vm, 0, PMP_LEVEL_4K, fresh(&m)), 0);
 	sim_accept(&m.s, 0, PMP_LEVEL_4K);
+	tvm_snapshot(&m.t);
 	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, 0, 1, fresh(&m)), -EBUSY);
+	ck_assert_unchanged_but_decisions(&m.t);
 	/* a VTL protection change would zap it too: refused (found by fuzz_api) */
 	ck_assert_fails_clean(&m.t, -EBUSY, pmp_vtl_protect(m.t.vm, 0, 0, 1, PMP_PROT_R,
 							    fresh(&m)));
@@ -529,6 +542,85 @@ START_TEST(accept_inhibit)
 }
 END_TEST
 
+/*
+ * Issue 19: teardown trusted its cursor.  span + 1 on a live VM returned
+ * "done" with pages pinned and mapped; any cursor but 0 and the one the
+ * last call handed out skips a step and is refused.
+ */
+START_TEST(teardown_cursor_checked)
+{
+	uint64_t span = 2 * G1, cursor, bad[] = { span + 1, span + 2, 2, 1, ~0ULL };
+	struct mt m;
+	uint32_t i;
+	int ret;
+
+	mt_init(&m, PMP_VM_SEV, "pin=fault");
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(fault(&m, 3 * i, PMP_LEVEL_4K), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cursor = bad[i];
+		ck_assert_fails_clean(&m.t, -EINVAL, pmp_teardown(m.t.vm, &cursor, fresh(&m)));
+	}
+	cursor = 0;
+	fresh(&m)->cap = 3;	/* the zap and two UNPINs */
+	ck_assert_int_eq(pmp_teardown(m.t.vm, &cursor, &m.acts), 1);
+	run(&m);
+	ck_assert_uint_eq(cursor, 6 + 1);	/* the next pinned page, plus one */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t c = bad[i] == 1 ? 10 : bad[i];	/* 10 skips gfn 6 */
+
+		ck_assert_fails_clean(&m.t, -EINVAL, pmp_teardown(m.t.vm, &c, fresh(&m)));
+	}
+	do {
+		fresh(&m)->cap = 2;
+		ret = pmp_teardown(m.t.vm, &cursor, &m.acts);
+		ck_assert_int_ge(ret, 0);
+		run(&m);
+	} while (ret == 1);
+	ck_assert_uint_eq(cursor, span + 1);
+	ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), 0);
+	ck_assert_uint_eq(m.s.nr_pinned, 0);
+	mt_free(&m);
+}
+END_TEST
+
+/*
+ * Teardown with arrays of every small size against one large array: the
+ * same actions in the same order and the same final state (issue 19).
+ */
+START_TEST(teardown_every_array_size)
+{
+	struct pmp_actions none = { .buf = NULL, .cap = 0 };
+	struct drv_call c = { .fn = drv_call_teardown, .name = "teardown", .resumable = true };
+	struct pmp_action *big = malloc(70000 * sizeof(*big));
+	struct pmp_actions all = { .buf = big, .cap = 70000 };
+	struct pmp_vm *start;
+	char why[256];
+	uint32_t cap;
+	struct mt m;
+	uint64_t g, cursor = 0;
+
+	mt_init(&m, PMP_VM_SEV, "pin=fault,inval=defer-2m");
+	for (g = 0; g < 3 * M2; g += 1 + g % 7)
+		ck_assert_int_eq(fault(&m, g, PMP_LEVEL_4K), 0);
+	/* faults saw a 1 GiB folio: these punches wait for their chunks */
+	ck_assert_int_eq(pmp_punch(m.t.vm, 4 * M2 + 9, 3, NULL, &all), 0);
+	ck_assert_int_eq(pmp_punch(m.t.vm, 5 * M2 + 9, 3, NULL, &all), 0);
+	ck_assert_uint_eq(all.nr, 0);
+	ck_assert_uint_eq(pmp_nr_deferred(m.t.vm), 6);
+	start = drv_vm_copy(m.t.vm);
+	ck_assert_int_eq(pmp_teardown(m.t.vm, &cursor, &all), 0);
+	ck_assert_uint_gt(all.nr, 100);
+	for (cap = 0; cap <= 12; cap++)
+		ck_assert_msg(!drv_oracle(start, m.t.vm, &c, 0, big, all.nr, cap, why, sizeof(why)),
+			      "%s", why);
+	ck_assert_int_eq(pmp_teardown(start, &cursor, &none), -EINVAL);	/* not its cursor */
+	free(start);
+	free(big);
+	mt_free(&m);
+}
+END_TEST
+
 /* Too little room for the actions: -ENOSPC, nothing changed. */
 START_TEST(no_room)
 {
@@ -559,6 +651,8 @@ Suite *mmu_suite(void)
 	tcase_add_test(tc, pin_limit);
 	tcase_add_test(tc, pin_at_launch);
 	tcase_add_test(tc, zap_refusals);
+	tcase_add_test(tc, teardown_cursor_checked);
+	tcase_add_test(tc, teardown_every_array_size);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("split_merge");
 	tcase_add_test(tc, split_only_as_needed);
