@@ -109,6 +109,8 @@ enum pmp_cause {
  * @level: the leaf level the action is about (PMP_LEVEL_*), 0 if none.
  * @cause: enum pmp_cause.
  * @order: INVALIDATE: the folio order hint (0, 9, 18); else 0.
+ * @attr_filter: ZAP: which leaves of the range go (enum pmp_zap_filter,
+ *	KVM's kvm_gfn_range.attr_filter: SHARED, PRIVATE or BOTH); else 0.
  * @pad: zero.
  * @gfn: first frame of the range.
  * @npages: pages in the range.
@@ -118,7 +120,8 @@ struct pmp_action {
 	uint8_t level;
 	uint8_t cause;
 	uint8_t order;
-	uint8_t pad[4];
+	uint8_t attr_filter;
+	uint8_t pad[3];
 	uint64_t gfn;
 	uint64_t npages;
 };
@@ -215,24 +218,66 @@ enum pmp_zap_reason {
 };
 
 /**
+ * enum pmp_zap_filter - which leaves a zap takes, by the attribute of their
+ * pages (KVM's kvm_gfn_range.attr_filter).
+ * @PMP_ZAP_FILTER_KVM: the filter KVM itself uses for the reason (below).
+ * @PMP_ZAP_FILTER_SHARED: leaves mapping shared pages only.
+ * @PMP_ZAP_FILTER_PRIVATE: leaves mapping private pages only.
+ * @PMP_ZAP_FILTER_BOTH: every leaf.
+ *
+ * KVM's filter and whether the core may refuse, per reason:
+ *
+ * ===================  ========  ==============================================
+ * reason               KVM       refusal
+ * ===================  ========  ==============================================
+ * MMU_NOTIFIER         SHARED    never with SHARED (the notifier cannot fail);
+ *                                a PRIVATE/BOTH filter on TDX accepted pages
+ *                                is -EBUSY, a request KVM never makes
+ * SLOT_MOVE            BOTH      -EBUSY on TDX accepted private pages (the
+ *                                VMM fails the memslot update; KVM refuses to
+ *                                move guest_memfd slots)
+ * SLOT_DELETE          BOTH      -EBUSY on TDX accepted private pages (the
+ *                                VMM fails the memslot update)
+ * RECYCLE              BOTH      -EBUSY with recycle=refuse over pinned pages
+ *                                and on TDX accepted private pages (the shadow
+ *                                MMU recycles another page)
+ * NX_TOGGLE            SHARED    never with SHARED
+ * DIRTY_LOG            SHARED    never with SHARED
+ * TEARDOWN             BOTH      never
+ * ===================  ========  ==============================================
+ *
+ * Besides, any zap whose shared/private split needs a pool block the pool
+ * lacks is -ENOMEM; the default pool provides it.
+ */
+enum pmp_zap_filter {
+	PMP_ZAP_FILTER_KVM,
+	PMP_ZAP_FILTER_SHARED,
+	PMP_ZAP_FILTER_PRIVATE,
+	PMP_ZAP_FILTER_BOTH,
+};
+
+/**
  * pmp_zap() - decide a zap the caller wants.  Exclusive.
  * @vm: the VM.
  * @reason: enum pmp_zap_reason.
+ * @filter: enum pmp_zap_filter: the leaves it takes (0: KVM's for @reason).
  * @gfn: first frame.
  * @npages: pages (> 0).
- * @out: the ZAP (and, for TDX private memory, split) actions.
+ * @out: one ZAP action carrying the filter, if anything it covers is mapped.
  *
  * No zap ever unpins: pins last until pmp_teardown(), whatever the reason
  * (memslot updates included: unpinning there corrupts SEV guests).  With
  * recycle=refuse, recycling a range that holds pinned pages is refused.  On
  * TDX, accepted private pages are never zapped before teardown (their
- * contents would be lost): such zaps are refused.
+ * contents would be lost): a zap whose filter takes private leaves over
+ * them is refused; one that takes shared leaves only never is (see enum
+ * pmp_zap_filter for each reason).
  *
  * Return: 0, -EBUSY (refused: no state but the decision counters changed),
  * -EINVAL/-ERANGE, -ENOSPC.
  */
-PMP_API int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, uint64_t gfn,
-		    uint64_t npages, struct pmp_actions *out);
+PMP_API int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, enum pmp_zap_filter filter,
+		    uint64_t gfn, uint64_t npages, struct pmp_actions *out);
 
 /**
  * pmp_convert() - convert a range to private or shared.  Exclusive.

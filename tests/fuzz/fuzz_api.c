@@ -147,8 +147,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(d, drv_vtl_protect(d, arg % 2, gfn, n, (arg >> 1) & 7), "vtl");
 			break;
 		case 9:
-			check(d, drv_zap(d, (enum pmp_zap_reason)(arg % PMP_ZAP_TEARDOWN), gfn, n),
-			      "zap");
+			check(d, drv_zap(d, (enum pmp_zap_reason)(arg % PMP_ZAP_TEARDOWN),
+					 (enum pmp_zap_filter)(arg / 8 % 4), gfn, n), "zap");
 			break;
 		case 10: case 11:
 			check(d, drv_tick(d), "tick");

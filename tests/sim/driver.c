@@ -339,7 +339,8 @@ static int c_dirty_log(struct pmp_vm *vm, struct drv_call *c, struct pmp_actions
 
 static int c_zap(struct pmp_vm *vm, struct drv_call *c, struct pmp_actions *out)
 {
-	return pmp_zap(vm, (enum pmp_zap_reason)c->arg, c->gfn, c->n, out);
+	return pmp_zap(vm, (enum pmp_zap_reason)c->arg, (enum pmp_zap_filter)c->arg2, c->gfn, c->n,
+		       out);
 }
 
 static int c_tick(struct pmp_vm *vm, struct drv_call *c, struct pmp_actions *out)
@@ -515,13 +516,14 @@ int drv_dirty_log(struct drv *d, uint32_t slot, bool on)
 	return ret < 0 ? ret : 0;
 }
 
-int drv_zap(struct drv *d, enum pmp_zap_reason reason, uint64_t gfn, uint64_t n)
+int drv_zap(struct drv *d, enum pmp_zap_reason reason, enum pmp_zap_filter filter, uint64_t gfn,
+	    uint64_t n)
 {
 	fresh(d);
-	snprintf(d->args, sizeof(d->args), " reason %d %#llx+%#llx", reason,
+	snprintf(d->args, sizeof(d->args), " reason %d filter %d %#llx+%#llx", reason, filter,
 		 (unsigned long long)gfn, (unsigned long long)n);
 	return apply(d, "zap", core(d, &(struct drv_call){ .fn = c_zap, .name = "zap", .gfn = gfn,
-						      .n = n, .arg = reason })) < 0 ? -1 : 0;
+						      .n = n, .arg = reason, .arg2 = filter })) < 0 ? -1 : 0;
 }
 
 int drv_tick(struct drv *d)

@@ -92,7 +92,8 @@ int drv_punch(struct drv *d, uint64_t gfn, uint64_t n, const struct pmp_folios *
 int drv_write_track(struct drv *d, uint64_t gfn, uint64_t n, bool on);
 int drv_vtl_protect(struct drv *d, unsigned int vtl, uint64_t gfn, uint64_t n, unsigned int prot);
 int drv_dirty_log(struct drv *d, uint32_t slot, bool on);
-int drv_zap(struct drv *d, enum pmp_zap_reason reason, uint64_t gfn, uint64_t n);
+int drv_zap(struct drv *d, enum pmp_zap_reason reason, enum pmp_zap_filter filter, uint64_t gfn,
+	    uint64_t n);
 int drv_tick(struct drv *d);
 int drv_pin_range(struct drv *d, uint64_t gfn, uint64_t n);
 int drv_promote(struct drv *d, uint64_t gfn);

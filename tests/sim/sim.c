@@ -144,12 +144,22 @@ static int check_zap_page(struct sim *s, const struct pmp_action *a, uint64_t gf
 	return 0;
 }
 
+/* Does a ZAP's attribute filter take the leaf mapping page @i? */
+static bool filter_takes(const struct sim *s, const struct pmp_action *a, uint64_t i)
+{
+	bool private = s->attr[i] & SA_PRIVATE;
+
+	if (a->type != PMP_ACT_ZAP || !a->attr_filter || a->attr_filter == PMP_ZAP_FILTER_BOTH)
+		return true;
+	return a->attr_filter == PMP_ZAP_FILTER_PRIVATE ? private : !private;
+}
+
 static int zap(struct sim *s, const struct pmp_action *a)
 {
 	uint64_t end = a->gfn + a->npages, i, g, c;
 
 	for (g = a->gfn / GIANT; g <= (end - 1) / GIANT; g++) {
-		if (!s->pte1[g])
+		if (!s->pte1[g] || !filter_takes(s, a, g * GIANT))
 			continue;
 		for (i = g * GIANT; i < (g + 1) * GIANT && i < s->pages; i++)
 			if (check_zap_page(s, a, i))
@@ -157,7 +167,7 @@ static int zap(struct sim *s, const struct pmp_action *a)
 		s->pte1[g] = 0;
 	}
 	for (c = a->gfn / CHUNK; c <= (end - 1) / CHUNK; c++) {
-		if (!s->pte2[c])
+		if (!s->pte2[c] || !filter_takes(s, a, c * CHUNK))
 			continue;
 		for (i = c * CHUNK; i < (c + 1) * CHUNK; i++)
 			if (check_zap_page(s, a, i))
@@ -165,6 +175,8 @@ static int zap(struct sim *s, const struct pmp_action *a)
 		s->pte2[c] = 0;
 	}
 	for (i = a->gfn; i < end; i++) {
+		if (!filter_takes(s, a, i))
+			continue;
 		if (s->pte4[i] && check_zap_page(s, a, i))
 			return -1;
 		s->pte4[i] = 0;

@@ -75,6 +75,8 @@ static const struct hostile cases[] = {
 	{ "teardown cursor past the span", -EINVAL },
 	{ "leaf_level past gfn_end", -ERANGE },
 	{ "yield unknown flag", -EINVAL },
+	{ "zap unknown filter", -EINVAL },
+	{ "teardown cursor the last call did not return", -EINVAL },
 };
 
 #define NR_CASES (int)(sizeof(cases) / sizeof(cases[0]))
@@ -119,8 +121,8 @@ static int call(struct tvm *t, int i, struct pmp_actions *acts)
 	case 25: acts->nr = acts->cap + 1; return pmp_map(t->vm, &f, PMP_LEVEL_4K, acts);
 	case 26: return pmp_pin_range(t->vm, 0, 1, acts);
 	case 27: return pmp_is_pinned(t->vm, END);
-	case 28: return pmp_zap(t->vm, (enum pmp_zap_reason)99, 0, 1, acts);
-	case 29: return pmp_zap(t->vm, PMP_ZAP_MMU_NOTIFIER, ~0ULL, 2, acts);
+	case 28: return pmp_zap(t->vm, (enum pmp_zap_reason)99, PMP_ZAP_FILTER_KVM, 0, 1, acts);
+	case 29: return pmp_zap(t->vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, ~0ULL, 2, acts);
 	case 30: return pmp_convert(t->vm, END - 1, 2, true, acts);
 	case 31: return pmp_convert(t->vm, 0, 1, true, NULL);
 	case 32: return pmp_vtl_protect(t->vm, 3, 0, 1, 0, acts);
@@ -140,6 +142,8 @@ static int call(struct tvm *t, int i, struct pmp_actions *acts)
 	case 46: return pmp_teardown(t->vm, &cursor, acts);
 	case 47: return pmp_leaf_level(t->vm, END);
 	case 48: return pmp_yield(t->vm, &ys, 0, 100, 1U << 9);
+	case 49: return pmp_zap(t->vm, PMP_ZAP_MMU_NOTIFIER, (enum pmp_zap_filter)4, 0, 1, acts);
+	case 50: return pmp_teardown(t->vm, &(uint64_t){ 5 }, acts);
 	}
 	return 0;
 }

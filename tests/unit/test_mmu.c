@@ -116,7 +116,7 @@ START_TEST(pin_on_fault)
 	ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), M2 + 1);
 
 	for (reason = 0; reason < PMP_ZAP_TEARDOWN; reason++) {
-		ck_assert_int_eq(pmp_zap(m.t.vm, reason, 0, 4 * M2, fresh(&m)), 0);
+		ck_assert_int_eq(pmp_zap(m.t.vm, reason, PMP_ZAP_FILTER_KVM, 0, 4 * M2, fresh(&m)), 0);
 		run(&m);
 		ck_assert_uint_eq(count_pages(&m, PMP_ACT_UNPIN), 0);
 		ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), M2 + 1);
@@ -183,6 +183,7 @@ START_TEST(spte_bit_is_only_a_hint)
 		}
 		/* round 0: a zap; 1: a dropped root (all of it); 2: a recycled page */
 		ck_assert_int_eq(pmp_zap(m.t.vm, round == 2 ? PMP_ZAP_RECYCLE : PMP_ZAP_MMU_NOTIFIER,
+					 PMP_ZAP_FILTER_KVM,
 					 0, round == 1 ? 2 * G1 : 8, fresh(&m)), 0);
 		run(&m);
 		for (gfn = 0; gfn < 8; gfn++) {
@@ -276,12 +277,12 @@ START_TEST(zap_refusals)
 	mt_init(&m, PMP_VM_SEV, "pin=fault,recycle=refuse");
 	ck_assert_int_eq(fault(&m, 7, PMP_LEVEL_4K), 0);
 	tvm_snapshot(&m.t);
-	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_RECYCLE, 0, 512, fresh(&m)), -EBUSY);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_RECYCLE, PMP_ZAP_FILTER_KVM, 0, 512, fresh(&m)), -EBUSY);
 	ck_assert_unchanged_but_decisions(&m.t);
 	ck_assert_uint_eq(m.acts.nr, 0);
 	ck_assert_int_eq(pmp_leaf_level(m.t.vm, 7), PMP_LEVEL_4K);
-	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_RECYCLE, 512, 512, fresh(&m)), 0);
-	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, 0, 512, fresh(&m)), 0);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_RECYCLE, PMP_ZAP_FILTER_KVM, 512, 512, fresh(&m)), 0);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, 0, 512, fresh(&m)), 0);
 	run(&m);
 	mt_free(&m);
 
@@ -289,19 +290,72 @@ START_TEST(zap_refusals)
 	ck_assert_int_eq(pmp_convert(m.t.vm, 0, 2 * G1, true, fresh(&m)), 0);
 	sim_set_attr(&m.s, 0, 2 * G1, SA_PRIVATE, SA_PRIVATE);
 	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_2M), 0);
-	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_SLOT_DELETE, 0, 1, fresh(&m)), 0); /* pending */
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_SLOT_DELETE, PMP_ZAP_FILTER_KVM, 0, 1, fresh(&m)), 0); /* pending */
 	run(&m);
 	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_4K), 0);
 	ck_assert_int_eq(pmp_accept(m.t.vm, 0, PMP_LEVEL_4K, fresh(&m)), 0);
 	sim_accept(&m.s, 0, PMP_LEVEL_4K);
 	tvm_snapshot(&m.t);
-	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, 0, 1, fresh(&m)), -EBUSY);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_BOTH, 0, 1, fresh(&m)),
+			 -EBUSY);
 	ck_assert_unchanged_but_decisions(&m.t);
 	/* a VTL protection change would zap it too: refused (found by fuzz_api) */
 	ck_assert_fails_clean(&m.t, -EBUSY, pmp_vtl_protect(m.t.vm, 0, 0, 1, PMP_PROT_R,
 							    fresh(&m)));
-	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_TEARDOWN, 0, 1, fresh(&m)), 0);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_TEARDOWN, PMP_ZAP_FILTER_KVM, 0, 1, fresh(&m)), 0);
 	run(&m);
+	mt_free(&m);
+}
+END_TEST
+
+/*
+ * Issue 13 #2: an MMU-notifier zap over [0, 512) in a TDX VM with one
+ * accepted private page was -EBUSY and left the shared leaves recorded as
+ * mapped.  KVM's notifier zaps only shared leaves and cannot fail: with
+ * KVM's filter the zap takes the shared leaves and keeps the private ones.
+ */
+START_TEST(notifier_zap_takes_shared_only)
+{
+	struct mt m;
+	uint64_t g;
+
+	mt_init(&m, PMP_VM_TDX, "");
+	ck_assert_int_eq(pmp_convert(m.t.vm, 0, 8, true, fresh(&m)), 0);
+	run(&m);
+	sim_set_attr(&m.s, 0, 8, SA_PRIVATE, SA_PRIVATE);
+	for (g = 0; g < 16; g++)
+		ck_assert_int_eq(fault(&m, g, PMP_LEVEL_4K), 0);
+	ck_assert_int_eq(pmp_accept(m.t.vm, 0, PMP_LEVEL_4K, fresh(&m)), 0);
+	run(&m);
+	sim_accept(&m.s, 0, PMP_LEVEL_4K);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, 0, 512,
+				 fresh(&m)), 0);
+	run(&m);	/* the simulator zaps only shared leaves and checks accepted pages */
+	ck_assert_uint_eq(m.acts.nr, 1);
+	expect_act(&m, 0, PMP_ACT_ZAP, 0, 0, 512);
+	ck_assert_uint_eq(m.buf[0].attr_filter, PMP_ZAP_FILTER_SHARED);
+	for (g = 0; g < 16; g++)
+		ck_assert_int_eq(pmp_leaf_level(m.t.vm, g), g < 8 ? PMP_LEVEL_4K : 0);
+	/* the same with every filter KVM uses for a reason that cannot fail */
+	for (g = 8; g < 16; g++)
+		ck_assert_int_eq(fault(&m, g, PMP_LEVEL_4K), 0);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_DIRTY_LOG, PMP_ZAP_FILTER_SHARED, 0, 512,
+				 fresh(&m)), 0);
+	run(&m);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_NX_TOGGLE, PMP_ZAP_FILTER_KVM, 0, 512,
+				 fresh(&m)), 0);
+	ck_assert_uint_eq(m.acts.nr, 0);	/* nothing shared left mapped */
+	/* private leaves over accepted pages: refused, nothing but the counters */
+	tvm_snapshot(&m.t);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_PRIVATE, 0, 512,
+				 fresh(&m)), -EBUSY);
+	ck_assert_unchanged_but_decisions(&m.t);
+	ck_assert_fails_clean(&m.t, -EINVAL, pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, 4, 0, 1,
+						     fresh(&m)));
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_TEARDOWN, PMP_ZAP_FILTER_KVM, 0, 512,
+				 fresh(&m)), 0);
+	run(&m);
+	ck_assert_int_eq(pmp_leaf_level(m.t.vm, 0), 0);
 	mt_free(&m);
 }
 END_TEST
@@ -635,7 +689,7 @@ START_TEST(no_room)
 	small.nr = 2;
 	ck_assert_fails_clean(&m.t, -EINVAL, pmp_convert(m.t.vm, 7, 1, true, &small));
 	ck_assert_fails_clean(&m.t, -EINVAL, pmp_accept(m.t.vm, 7, PMP_LEVEL_2M, fresh(&m)));
-	ck_assert_fails_clean(&m.t, -EINVAL, pmp_zap(m.t.vm, PMP_ZAP_NR, 0, 1, fresh(&m)));
+	ck_assert_fails_clean(&m.t, -EINVAL, pmp_zap(m.t.vm, PMP_ZAP_NR, PMP_ZAP_FILTER_KVM, 0, 1, fresh(&m)));
 	ck_assert_fails_clean(&m.t, -ENOENT, pmp_dirty_log(m.t.vm, 3, true, fresh(&m)));
 	mt_free(&m);
 }
@@ -651,6 +705,7 @@ Suite *mmu_suite(void)
 	tcase_add_test(tc, pin_limit);
 	tcase_add_test(tc, pin_at_launch);
 	tcase_add_test(tc, zap_refusals);
+	tcase_add_test(tc, notifier_zap_takes_shared_only);
 	tcase_add_test(tc, teardown_cursor_checked);
 	tcase_add_test(tc, teardown_every_array_size);
 	suite_add_tcase(s, tc);

@@ -120,7 +120,8 @@ static void one_op(struct mrun *x)
 	} else if (op < 69) {
 		CHECK(x, drv_write_track(d, gfn, n < 4 ? n : 4, below(x, 2)));
 	} else if (op < 74) {
-		CHECK(x, drv_zap(d, (enum pmp_zap_reason)below(x, PMP_ZAP_TEARDOWN), gfn, n));
+		CHECK(x, drv_zap(d, (enum pmp_zap_reason)below(x, PMP_ZAP_TEARDOWN),
+				 (enum pmp_zap_filter)below(x, 4), gfn, n));
 	} else if (op < 88) {
 		CHECK(x, drv_tick(d));
 	} else if (op < 92) {

@@ -64,7 +64,7 @@ static void hostile(struct sa *x)
 		err = pmp_punch(vm, ~0ULL - below(x, 4), 8, NULL, &x->d.acts);
 		break;
 	case 2:
-		err = pmp_zap(vm, PMP_ZAP_NR, 0, 1, &x->d.acts);
+		err = pmp_zap(vm, PMP_ZAP_NR, PMP_ZAP_FILTER_KVM, 0, 1, &x->d.acts);
 		break;
 	case 3:
 		err = pmp_teardown(vm, &cursor, &x->d.acts);	/* never handed out */
@@ -123,7 +123,8 @@ static void one_op(struct sa *x)
 		CHECK(x, drv_vtl_protect(d, (unsigned int)below(x, 2), gfn, n,
 					 (unsigned int)below(x, 8)));
 	else if (op < 73)
-		CHECK(x, drv_zap(d, (enum pmp_zap_reason)below(x, PMP_ZAP_TEARDOWN), gfn, n));
+		CHECK(x, drv_zap(d, (enum pmp_zap_reason)below(x, PMP_ZAP_TEARDOWN),
+				 (enum pmp_zap_filter)below(x, 4), gfn, n));
 	else if (op < 81)
 		CHECK(x, drv_tick(d));
 	else if (op < 85 && x->s.vm_type == PMP_VM_SEV && pins(x))
