@@ -3,19 +3,11 @@
  * Pinning (SEV): the PINNED plane is the truth, 1 bit per 4 KiB page.  Pages
  * are pinned at launch or at their first fault, per the policy, and only
  * teardown unpins them: zaps, memslot updates, recycled shadow pages and
- * dropped roots never do (the seed thread's data-corruption case), and an
- * SPTE software bit is only a hint that those events lose.
+ * dropped roots never do (the seed thread's data-corruption case).
  */
 #include "internal.h"
 
 #define PINNED PMP_BIT(PMP_PLANE_PINNED)
-
-/* EPT: bits 52-62 are ignored by hardware; KVM uses 52-58 (A/D type, saved
- * access bits, host/MMU-writable) and 60-61 have SSS/SPP meanings, so 59.
- * NPT: bits 52-58 are available; KVM's A/D type and saved bits take 52-56,
- * so 57. */
-#define SPTE_PINNED_EPT (1ULL << 59)
-#define SPTE_PINNED_NPT (1ULL << 57)
 
 /*
  * Can [gfn, gfn + npages) be pinned?  Counts the runs of pages not yet
@@ -147,19 +139,4 @@ int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 	*cursor = pmp_plane_next(vm, g, span, PMP_PLANE_PINNED, true) + 1;
 	vm->teardown_cursor = *cursor;
 	return *cursor == span + 1 ? 0 : 1;
-}
-
-uint64_t pmp_spte_mark_pinned(uint64_t spte, enum pmp_spte_format format, bool pinned)
-{
-	uint64_t bit = format == PMP_SPTE_EPT ? SPTE_PINNED_EPT :
-		       format == PMP_SPTE_NPT ? SPTE_PINNED_NPT : 0;
-
-	return pinned ? spte | bit : spte & ~bit;
-}
-
-bool pmp_spte_pinned(uint64_t spte, enum pmp_spte_format format)
-{
-	if (format == PMP_SPTE_EPT)
-		return spte & SPTE_PINNED_EPT;
-	return format == PMP_SPTE_NPT && (spte & SPTE_PINNED_NPT);
 }

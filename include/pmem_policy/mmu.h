@@ -438,32 +438,4 @@ PMP_API const char *pmp_action_name(unsigned int type);
  */
 PMP_API const char *pmp_cause_name(unsigned int cause);
 
-/* SPTE software-available bit for the pinned hint (see pmp_spte_*()). */
-enum pmp_spte_format {
-	PMP_SPTE_EPT,	/* Intel EPT entries */
-	PMP_SPTE_NPT,	/* AMD NPT: x86-64 page-table entries */
-};
-
-/**
- * pmp_spte_mark_pinned() - set or clear the pinned hint in an SPTE.
- * @spte: the entry.
- * @format: enum pmp_spte_format.
- * @pinned: the hint.
- *
- * A fast-path hint only: zaps, dropped roots and recycled shadow pages lose
- * it, so the pinned bitmap stays the truth (pmp_is_pinned()).
- *
- * Return: the new entry (unchanged for an unknown format).
- */
-PMP_API uint64_t pmp_spte_mark_pinned(uint64_t spte, enum pmp_spte_format format, bool pinned);
-
-/**
- * pmp_spte_pinned() - read the pinned hint of an SPTE.
- * @spte: the entry.
- * @format: enum pmp_spte_format.
- *
- * Return: the hint (false for an unknown format).
- */
-PMP_API bool pmp_spte_pinned(uint64_t spte, enum pmp_spte_format format);
-
 #endif /* PMEM_POLICY_MMU_H */
