@@ -56,8 +56,13 @@ static int change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16
 		return err;
 	err = pool_check(vm, need(vm, gfn, npages, mask, values) + flush_room +
 			 need(vm, gfn, npages, MAPPED, 0) + need(vm, gfn, npages, clear, 0));
+	/* no array: fine while nothing is mapped (attribute tracking only) */
+	if (!err && !out && (flush_room ||
+			     pmp_plane_next(vm, gfn, gfn + npages, PMP_PLANE_MAPPED, true) <
+			     gfn + npages))
+		err = -ENOSPC;
 	if (!err)
-		err = pmp_event_begin(&ev, vm, out, cause, PMP_EVENT_ACTIONS + flush_room);
+		err = pmp_event_begin(&ev, vm, out, cause, out ? PMP_EVENT_ACTIONS + flush_room : 0);
 	if (err)
 		return err;
 	if (flush_room)
@@ -102,8 +107,13 @@ int pmp_write_track(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool track
 	if (err)
 		return err;
 	err = pool_check(vm, need(vm, gfn, npages, bit, tracked ? bit : 0));
+	/* no array: fine while no huge leaf needs splitting */
+	if (!err && !out && tracked && (pmp_mirror_any_leaf(vm, gfn, npages, PMP_LEVEL_2M) ||
+					pmp_mirror_any_leaf(vm, gfn, npages, PMP_LEVEL_1G)))
+		err = -ENOSPC;
 	if (!err)
-		err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_WRITE_TRACK, PMP_EVENT_ACTIONS);
+		err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_WRITE_TRACK,
+				      out ? PMP_EVENT_ACTIONS : 0);
 	if (err)
 		return err;
 	if (tracked)

@@ -288,12 +288,19 @@ PMP_API int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, enum pmp_zap_
  * @out: actions: huge leaves crossing the range's edges are split only as
  *	far as needed (1G -> 2M -> 4K, only the leaf at each edge; by block,
  *	track, demote on TDX), then the range is zapped (its old-attribute
- *	pages are discarded, as KVM_SET_MEMORY_ATTRIBUTES does).
+ *	pages are discarded, as KVM_SET_MEMORY_ATTRIBUTES does).  NULL when
+ *	the caller reports no mappings (attribute tracking only): the call
+ *	is then -ENOSPC if anything in the range is mapped or deferred.
  *
- * A conversion to private over deferred punches (inval.h) flushes them
- * first (on_conflict=flush) or fails with -EBUSY (on_conflict=refuse).
+ * The one call for KVM_SET_MEMORY_ATTRIBUTES.  A conversion to private
+ * over deferred punches (inval.h) flushes them first (on_conflict=flush)
+ * or fails with -EBUSY (on_conflict=refuse).  A page that changes either
+ * way loses its TDX/SNP acceptance: a shared page is never accepted, and
+ * a private page comes back pending.
  *
- * Return: as pmp_set_private(), -EBUSY, or -ENOSPC.
+ * Return: 0; -EINVAL (empty or wrapping range); -ERANGE (past gfn_end);
+ * -ENOMEM (pool); -EBUSY (deferred punches, on_conflict=refuse); -ENOSPC.
+ * Nothing changes on error.
  */
 PMP_API int pmp_convert(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool private,
 			struct pmp_actions *out);
@@ -308,10 +315,12 @@ PMP_API int pmp_convert(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool p
  * @prot: PMP_PROT_* allowed.
  * @out: as pmp_convert().
  *
+ * The one call for a VTL's protections (Hyper-V's HvModifyVtlProtectionMask).
  * On TDX, a range holding accepted private pages is refused: the zap would
  * lose their contents.
  *
- * Return: as pmp_set_vtl_prot(), -EBUSY, or -ENOSPC.
+ * Return: as pmp_convert(); -EINVAL also for a bad @vtl or @prot; -EBUSY
+ * over TDX accepted pages.
  */
 PMP_API int pmp_vtl_protect(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
 			    uint64_t npages, unsigned int prot, struct pmp_actions *out);
@@ -323,9 +332,15 @@ PMP_API int pmp_vtl_protect(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
  * @gfn: first frame.
  * @npages: pages (> 0).
  * @tracked: on or off.
- * @out: SPLIT (or demote) of the huge leaves covering tracked pages.
+ * @out: SPLIT (or demote) of the huge leaves covering tracked pages; NULL
+ *	when the caller reports no mappings (-ENOSPC if a split is needed).
  *
- * Return: as pmp_set_write_tracked(), or -ENOSPC.
+ * The one call for write tracking.  Like KVM's
+ * kvm_mmu_gfn_disallow_lpage(), tracking forbids huge mappings over the
+ * tracked pages.  KVM counts trackers per gfn; call this when a gfn's
+ * count goes 0 -> 1 (true) or 1 -> 0 (false).
+ *
+ * Return: 0, -EINVAL, -ERANGE, -ENOMEM, -ENOSPC; nothing changes on error.
  */
 PMP_API int pmp_write_track(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool tracked,
 			    struct pmp_actions *out);

@@ -32,12 +32,12 @@ static const struct hostile cases[] = {
 	{ "slot_create past gfn_end", -ERANGE },
 	{ "slot_move wrapping", -EINVAL },
 	{ "slot_set_flags unknown", -EINVAL },
-	{ "set_private wrapping", -EINVAL },
-	{ "set_private past gfn_end", -ERANGE },
-	{ "set_private empty", -EINVAL },
-	{ "set_vtl_prot vtl 3", -EINVAL },
-	{ "set_vtl_prot prot 8", -EINVAL },
-	{ "set_write_tracked over a 1G leaf", -EBUSY },
+	{ "convert (no array) wrapping", -EINVAL },
+	{ "convert (no array) past gfn_end", -ERANGE },
+	{ "convert (no array) empty", -EINVAL },
+	{ "vtl_protect (no array) vtl 3", -EINVAL },
+	{ "vtl_protect (no array) prot 8", -EINVAL },
+	{ "write_track with no array over a 1G leaf", -ENOSPC },
 	{ "get_attrs past gfn_end", -ERANGE },
 	{ "max_level slot past max", -EINVAL },
 	{ "max_level unknown flag", -EINVAL },
@@ -99,12 +99,12 @@ static int call(struct tvm *t, int i, struct pmp_actions *acts)
 	case 3: return pmp_slot_create(t->vm, 3, &slot);
 	case 4: return pmp_slot_move(t->vm, 0, ~0ULL - 5);
 	case 5: return pmp_slot_set_flags(t->vm, 0, 1U << 31);
-	case 6: return pmp_set_private(t->vm, ~0ULL - 1, 4, true);
-	case 7: return pmp_set_private(t->vm, END - 1, 2, true);
-	case 8: return pmp_set_private(t->vm, 0, 0, true);
-	case 9: return pmp_set_vtl_prot(t->vm, 3, 0, 1, 0);
-	case 10: return pmp_set_vtl_prot(t->vm, 0, 0, 1, 8);
-	case 11: return pmp_set_write_tracked(t->vm, 7, 1, true);
+	case 6: return pmp_convert(t->vm, ~0ULL - 1, 4, true, NULL);
+	case 7: return pmp_convert(t->vm, END - 1, 2, true, NULL);
+	case 8: return pmp_convert(t->vm, 0, 0, true, NULL);
+	case 9: return pmp_vtl_protect(t->vm, 3, 0, 1, 0, NULL);
+	case 10: return pmp_vtl_protect(t->vm, 0, 0, 1, 8, NULL);
+	case 11: return pmp_write_track(t->vm, 7, 1, true, NULL);
 	case 12: return pmp_get_attrs(t->vm, END, &a);
 	case 13: f.slot = 8; return pmp_max_level(t->vm, &f, NULL);
 	case 14: f.flags = 1U << 7; return pmp_max_level(t->vm, &f, NULL);

@@ -340,6 +340,55 @@ START_TEST(notifier_zap_takes_shared_only)
 }
 END_TEST
 
+/*
+ * Issue 13 #3: one call per concept.  pmp_set_private() kept TDX acceptance
+ * on a page that became shared, so a later memslot zap of it was refused,
+ * and skipped the deferred-punch check.  pmp_convert() is the one call; a
+ * caller with no mappings passes no array, and gets -ENOSPC (nothing
+ * changed) only when the conversion needs actions.
+ */
+START_TEST(one_call_per_concept)
+{
+	struct pmp_action big[PMP_PUNCH_ACTIONS + 64];
+	struct pmp_actions all = { .buf = big, .cap = PMP_PUNCH_ACTIONS + 64 };
+	struct mt m;
+
+	mt_init(&m, PMP_VM_TDX, "");
+	ck_assert_int_eq(pmp_convert(m.t.vm, 0, 8, true, NULL), 0);	/* nothing mapped */
+	sim_set_attr(&m.s, 0, 8, SA_PRIVATE, SA_PRIVATE);
+	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_4K), 0);
+	ck_assert_int_eq(pmp_accept(m.t.vm, 0, PMP_LEVEL_4K, fresh(&m)), 0);
+	run(&m);
+	sim_accept(&m.s, 0, PMP_LEVEL_4K);
+	ck_assert_fails_clean(&m.t, -ENOSPC, pmp_convert(m.t.vm, 0, 1, false, NULL)); /* mapped */
+	ck_assert_int_eq(pmp_convert(m.t.vm, 0, 1, false, fresh(&m)), 0);
+	run(&m);
+	sim_set_attr(&m.s, 0, 1, SA_PRIVATE, 0);
+	sim_unaccept(&m.s, 0, 1);
+	ck_assert_int_eq(pmp_convert(m.t.vm, 0, 1, true, NULL), 0);	/* back: pending */
+	sim_set_attr(&m.s, 0, 1, SA_PRIVATE, SA_PRIVATE);
+	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_4K), 0);
+	/* its acceptance went with the conversion: a memslot zap may take it */
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_SLOT_DELETE, PMP_ZAP_FILTER_BOTH, 0, 1,
+				 fresh(&m)), 0);
+	run(&m);
+	mt_free(&m);
+
+	/* a conversion to private over a deferred punch flushes it, or needs an array */
+	mt_init(&m, PMP_VM_DEFAULT, "inval=defer-2m,on_conflict=flush");
+	ck_assert_int_eq(fault(&m, 100, PMP_LEVEL_4K), 0);		/* saw a 1 GiB folio */
+	ck_assert_int_eq(pmp_punch(m.t.vm, 3, 1, NULL, &all), 0);	/* so this waits */
+	ck_assert_uint_eq(pmp_nr_deferred(m.t.vm), 1);
+	ck_assert_fails_clean(&m.t, -ENOSPC, pmp_convert(m.t.vm, 0, 8, true, NULL));
+	all.nr = 0;
+	ck_assert_int_eq(pmp_convert(m.t.vm, 0, 8, true, &all), 0);
+	ck_assert_uint_eq(pmp_nr_deferred(m.t.vm), 0);
+	ck_assert_uint_eq(big[0].type, PMP_ACT_INVALIDATE);
+	ck_assert_int_eq(pmp_vm_check(m.t.vm), 0);
+	mt_free(&m);
+}
+END_TEST
+
 /* Converting one page of a 1 GiB leaf: 1G -> 2M, only its 2 MiB -> 4K. */
 START_TEST(split_only_as_needed)
 {
@@ -686,6 +735,7 @@ Suite *mmu_suite(void)
 	tcase_add_test(tc, pin_at_launch);
 	tcase_add_test(tc, zap_refusals);
 	tcase_add_test(tc, notifier_zap_takes_shared_only);
+	tcase_add_test(tc, one_call_per_concept);
 	tcase_add_test(tc, teardown_cursor_checked);
 	tcase_add_test(tc, teardown_every_array_size);
 	suite_add_tcase(s, tc);

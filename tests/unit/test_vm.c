@@ -138,8 +138,8 @@ START_TEST(info_and_rounding)
 	pmp_vm_info(t.vm, &info);
 	ck_assert_uint_eq(info.nr_slots, 1);
 	/* the caller's gfn_end is the limit, not the rounded span */
-	ck_assert_fails_clean(&t, -ERANGE, pmp_set_private(t.vm, GFNS_PER_1G + 3, 1, true));
-	ck_assert_int_eq(pmp_set_private(t.vm, GFNS_PER_1G + 2, 1, true), 0);
+	ck_assert_fails_clean(&t, -ERANGE, pmp_convert(t.vm, GFNS_PER_1G + 3, 1, true, NULL));
+	ck_assert_int_eq(pmp_convert(t.vm, GFNS_PER_1G + 2, 1, true, NULL), 0);
 	ck_assert_fails_clean(&t, -ERANGE, pmp_get_attrs(t.vm, GFNS_PER_1G + 3,
 							 &(struct pmp_page_attrs){ 0 }));
 	ck_assert_int_eq(pmp_slot_delete(t.vm, 3), 0);
@@ -160,14 +160,14 @@ START_TEST(relocatable)
 
 	tvm_init(&t, &geo);
 	add_slot(&t, 0, 0, GFNS_PER_1G, 0, 0);
-	ck_assert_int_eq(pmp_set_private(t.vm, 0x301, 1, true), 0);
+	ck_assert_int_eq(pmp_convert(t.vm, 0x301, 1, true, NULL), 0);
 	mem2 = aligned_alloc(64, t.bytes);
 	memcpy(mem2, t.mem, t.bytes);
 	copy = mem2;
 	ck_assert_int_eq(pmp_vm_check(copy), 0);
 	ck_assert_int_eq(pmp_max_level(copy, &f, NULL), PMP_LEVEL_4K);
 	memset(t.mem, 0, t.bytes);	/* the original is gone; the copy stands alone */
-	ck_assert_int_eq(pmp_set_private(copy, 0x301, 1, false), 0);
+	ck_assert_int_eq(pmp_convert(copy, 0x301, 1, false, NULL), 0);
 	ck_assert_int_eq(pmp_max_level(copy, &f, NULL), PMP_LEVEL_1G);
 	ck_assert_int_eq(pmp_vm_check(copy), 0);
 	free(mem2);
@@ -195,8 +195,8 @@ START_TEST(check_catches)
 	vm = t.vm;
 	add_slot(&t, 0, 0, 1024, 0, 0);
 	add_slot(&t, 1, 2048, 1024, 0, 0);
-	ck_assert_int_eq(pmp_set_private(vm, 5, 3, true), 0);
-	ck_assert_int_eq(pmp_set_write_tracked(vm, 7, 1, true), 0);
+	ck_assert_int_eq(pmp_convert(vm, 5, 3, true, NULL), 0);
+	ck_assert_int_eq(pmp_write_track(vm, 7, 1, true, NULL), 0);
 	ck_assert_int_eq(pmp_vm_check(vm), 0);
 	c = &pmp_chunks(vm)[0];
 	slots = pmp_slots(vm);
