@@ -238,10 +238,39 @@ static bool zap_runs(struct pmp_vm *vm, uint64_t gfn, uint64_t end, bool private
 	return any;
 }
 
+/* Pinned runs of [gfn, end): the UNPINs a memslot's zap emits. */
+static uint32_t pinned_runs(const struct pmp_vm *vm, uint64_t gfn, uint64_t end)
+{
+	uint64_t e;
+	uint32_t runs = 0;
+
+	for (; (gfn = pmp_plane_run(vm, gfn, end, PMP_PLANE_PINNED, true, &e)) < end; gfn = e)
+		runs++;
+	return runs;
+}
+
 /*
- * Zaps never unpin.  TDX accepted private pages are never zapped before
- * teardown, and recycle=refuse keeps shadow pages with pinned children;
- * a zap of shared leaves only is never refused for TDX.
+ * A memslot going away (deleted or moved) takes its pins: UNPIN runs after
+ * the ZAP, while the caller still has the old memslot to name the host
+ * pages by.  A page the slot maps again later is pinned again at its fault.
+ */
+static void unpin_slot_range(struct pmp_event *ev, uint64_t gfn, uint64_t end)
+{
+	struct pmp_vm *vm = ev->vm;
+	uint64_t g = gfn, e;
+
+	for (; (g = pmp_plane_run(vm, g, end, PMP_PLANE_PINNED, true, &e)) < end; g = e) {
+		pmp_emit(ev, PMP_ACT_UNPIN, 0, g, e - g);
+		pmp_planes_set(vm, g, e - g, PMP_BIT(PMP_PLANE_PINNED), 0);
+		vm->nr_pinned -= e - g;
+	}
+}
+
+/*
+ * Only a memslot's own deletion or move unpins (its pages leave the guest);
+ * every other zap keeps the pins.  TDX accepted private pages are never
+ * zapped before teardown, and recycle=refuse keeps shadow pages with pinned
+ * children; a zap of shared leaves only is never refused for TDX.
  */
 int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, enum pmp_zap_filter filter,
 	    uint64_t gfn, uint64_t npages, struct pmp_actions *out)
@@ -249,8 +278,9 @@ int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, enum pmp_zap_filter f
 	struct pmp_decision_stats *d = &vm->stats.decision[PMP_DECISION_ZAP];
 	uint64_t end = gfn + npages, lo, hi;
 	struct pmp_action *a = NULL;
+	uint32_t unpin_runs = 0;
 	struct pmp_event ev;
-	bool any;
+	bool any, unpin;
 	int err;
 
 	if ((unsigned int)reason >= PMP_ZAP_NR || (unsigned int)filter > PMP_ZAP_FILTER_BOTH)
@@ -258,12 +288,19 @@ int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, enum pmp_zap_filter f
 	if (filter == PMP_ZAP_FILTER_KVM)
 		filter = kvm_filter(reason);
 	err = pmp_range_check(gfn, npages, vm->gfn_end);
+	/* a memslot's pins go with it, once every leaf of its range is gone */
+	unpin = !err && filter == PMP_ZAP_FILTER_BOTH &&
+		(reason == PMP_ZAP_SLOT_DELETE || reason == PMP_ZAP_SLOT_MOVE);
+	if (unpin)
+		unpin_runs = pinned_runs(vm, gfn, end);
 	if (!err)
-		err = pool_check(vm, filter == PMP_ZAP_FILTER_BOTH ? need(vm, gfn, npages, MAPPED, 0) :
-				 filtered_need(vm, gfn, npages));
+		err = pool_check(vm, (filter == PMP_ZAP_FILTER_BOTH ?
+				      need(vm, gfn, npages, MAPPED, 0) :
+				      filtered_need(vm, gfn, npages)) +
+				 (unpin_runs ? need(vm, gfn, npages, PMP_BIT(PMP_PLANE_PINNED), 0) : 0));
 	if (!err)
 		err = pmp_event_begin(&ev, vm, out, reason == PMP_ZAP_TEARDOWN ? PMP_CAUSE_TEARDOWN :
-				      PMP_CAUSE_ZAP, PMP_EVENT_ACTIONS);
+				      PMP_CAUSE_ZAP, PMP_EVENT_ACTIONS + unpin_runs);
 	if (err)
 		return err;
 	d->tried++;
@@ -292,6 +329,8 @@ int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, enum pmp_zap_filter f
 		a = pmp_emit(&ev, PMP_ACT_ZAP, 0, gfn, npages);
 	if (a)
 		a->attr_filter = (uint8_t)filter;
+	if (unpin_runs)
+		unpin_slot_range(&ev, gfn, end);
 	pmp_event_end(&ev);
 	return 0;
 }

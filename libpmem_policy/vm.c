@@ -236,6 +236,13 @@ int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slot *slot)
 	return 0;
 }
 
+/* Pins of a memslot's pages: its SLOT_DELETE/SLOT_MOVE zap releases them. */
+static bool slot_pinned(const struct pmp_vm *vm, const struct pmp_slot *s)
+{
+	return pmp_plane_next(vm, s->base_gfn, s->base_gfn + s->npages, PMP_PLANE_PINNED, true) <
+	       s->base_gfn + s->npages;
+}
+
 int pmp_slot_delete(struct pmp_vm *vm, uint32_t id)
 {
 	int err;
@@ -243,6 +250,8 @@ int pmp_slot_delete(struct pmp_vm *vm, uint32_t id)
 
 	if (!st)
 		return err;
+	if (slot_pinned(vm, &st->slot))
+		return -EBUSY;
 	pmp_memset(st, 0, sizeof(*st));
 	vm->nr_slots--;
 	return 0;
@@ -256,6 +265,8 @@ int pmp_slot_move(struct pmp_vm *vm, uint32_t id, uint64_t base_gfn)
 
 	if (!st)
 		return err;
+	if (slot_pinned(vm, &st->slot))
+		return -EBUSY;
 	moved = st->slot;
 	moved.base_gfn = base_gfn;
 	err = slot_valid(vm, id, &moved);

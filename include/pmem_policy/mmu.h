@@ -263,10 +263,18 @@ enum pmp_zap_filter {
  * @filter: enum pmp_zap_filter: the leaves it takes (0: KVM's for @reason).
  * @gfn: first frame.
  * @npages: pages (> 0).
- * @out: one ZAP action carrying the filter, if anything it covers is mapped.
+ * @out: one ZAP action carrying the filter, if anything it covers is mapped;
+ *	for SLOT_DELETE and SLOT_MOVE (filter BOTH), then UNPIN runs of the
+ *	range's pinned pages.
  *
- * No zap ever unpins: pins last until pmp_teardown(), whatever the reason
- * (memslot updates included: unpinning there corrupts SEV guests).  With
+ * Pins follow host pages: a memslot's deletion or move releases its pins,
+ * through this zap, which the caller makes while the old memslot still
+ * names the old host pages (Nikunj Dadhania's RFC unpinned on memslot
+ * free); the memslot cannot be deleted or moved while it holds pins
+ * (pmp_slot_delete() is -EBUSY), and a page it maps later is pinned again
+ * at its fault.  No other zap unpins (the MMU notifier, recycling, NX,
+ * dirty logging: unpinning there corrupts SEV guests, seed 000); those
+ * pins last until pmp_teardown().  With
  * recycle=refuse, recycling a range that holds pinned pages is refused.  On
  * TDX, accepted private pages are never zapped before teardown (their
  * contents would be lost): a zap whose filter takes private leaves over

@@ -171,8 +171,12 @@ PMP_API int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slo
  * @id: the slot.
  *
  * Per-gfn attributes stay: like KVM's, they belong to the VM, not the slot.
+ * Pins do not: the slot's pmp_zap() with PMP_ZAP_SLOT_DELETE releases them
+ * first (UNPIN actions naming its pages), and a slot still holding pinned
+ * pages is refused.
  *
- * Return: 0, -EINVAL (bad id) or -ENOENT (no such slot).
+ * Return: 0, -EINVAL (bad id), -ENOENT (no such slot), -EBUSY (the slot
+ * holds pinned pages).
  */
 PMP_API int pmp_slot_delete(struct pmp_vm *vm, uint32_t id);
 
@@ -182,7 +186,8 @@ PMP_API int pmp_slot_delete(struct pmp_vm *vm, uint32_t id);
  * @id: the slot.
  * @base_gfn: its new first guest frame.
  *
- * Return: as pmp_slot_create(), or -ENOENT.
+ * Return: as pmp_slot_create(), -ENOENT, or -EBUSY while the slot holds
+ * pinned pages (its PMP_ZAP_SLOT_MOVE zap releases them).
  */
 PMP_API int pmp_slot_move(struct pmp_vm *vm, uint32_t id, uint64_t base_gfn);
 

@@ -347,7 +347,11 @@ static int pin(struct sim *s, const struct pmp_action *a, bool on)
 {
 	uint64_t i;
 
-	if (!on && a->cause != PMP_CAUSE_TEARDOWN)
+	/* before teardown, only a memslot's zap unpins, and never a mapped page */
+	for (i = a->gfn; !on && a->cause == PMP_CAUSE_ZAP && i < a->gfn + a->npages; i++)
+		if (sim_leaf_state(s, i))
+			return fail(s, "unpin of %#llx, still mapped", (unsigned long long)i);
+	if (!on && a->cause != PMP_CAUSE_TEARDOWN && a->cause != PMP_CAUSE_ZAP)
 		return fail(s, "unpin before teardown (%s) at %#llx", pmp_cause_name(a->cause),
 			    (unsigned long long)a->gfn);
 	for (i = a->gfn; i < a->gfn + a->npages; i++) {

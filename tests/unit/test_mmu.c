@@ -99,12 +99,14 @@ static uint64_t count_pages(struct mt *m, int type)
 	return n;
 }
 
-/* Pin at the fault; no zap of any reason unpins; teardown unpins each page once. */
+/*
+ * Pin at the fault; no zap unpins but a memslot's own deletion or move,
+ * which releases its pins; teardown unpins each page still pinned once.
+ */
 START_TEST(pin_on_fault)
 {
-	struct pmp_slot slot;
 	struct mt m;
-	uint64_t cursor = 0, unpinned = 0;
+	uint64_t cursor = 0, unpinned = 0, released = 0;
 	int reason, ret;
 
 	mt_init(&m, PMP_VM_SEV, "pin=fault,recycle=allow");
@@ -116,20 +118,25 @@ START_TEST(pin_on_fault)
 	ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), M2 + 1);
 
 	for (reason = 0; reason < PMP_ZAP_TEARDOWN; reason++) {
+		bool slot_gone = reason == PMP_ZAP_SLOT_DELETE || reason == PMP_ZAP_SLOT_MOVE;
+
 		ck_assert_int_eq(pmp_zap(m.t.vm, reason, PMP_ZAP_FILTER_KVM, 0, 4 * M2, fresh(&m)), 0);
-		run(&m);
-		ck_assert_uint_eq(count_pages(&m, PMP_ACT_UNPIN), 0);
-		ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), M2 + 1);
-		ck_assert_int_eq(fault(&m, 5, PMP_LEVEL_4K), 0);	/* re-fault: no new pin */
-		ck_assert_uint_eq(count_pages(&m, PMP_ACT_PIN), 0);
+		run(&m);	/* the simulator: never an UNPIN of a mapped page */
+		ck_assert_uint_eq(count_pages(&m, PMP_ACT_UNPIN), (slot_gone ? M2 + 1 : 0));
+		released += count_pages(&m, PMP_ACT_UNPIN);
+		ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), (slot_gone ? 0 : M2 + 1));
+		ck_assert_int_eq(fault(&m, 5, PMP_LEVEL_4K), 0);	/* pinned again only if released */
+		ck_assert_uint_eq(count_pages(&m, PMP_ACT_PIN), (slot_gone ? 1 : 0));
+		if (slot_gone) {	/* the 2 MiB too: pin it back for the next round */
+			ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, 0,
+						 4 * M2, fresh(&m)), 0);
+			run(&m);
+			ck_assert_int_eq(fault(&m, 5, PMP_LEVEL_4K), 0);
+			ck_assert_int_eq(fault(&m, M2 + 3, PMP_LEVEL_2M), 0);
+			ck_assert_uint_eq(count_pages(&m, PMP_ACT_PIN), M2);
+		}
 	}
-	/* memslot delete and re-add: the seed's data-corruption case */
-	ck_assert_int_eq(pmp_slot_get(m.t.vm, 0, &slot), 0);
-	ck_assert_int_eq(pmp_slot_delete(m.t.vm, 0), 0);
-	ck_assert_int_eq(pmp_slot_create(m.t.vm, 0, &slot), 0);
-	ck_assert_int_eq(pmp_is_pinned(m.t.vm, 5), 1);
-	ck_assert_int_eq(pmp_is_pinned(m.t.vm, M2 + 511), 1);
-	ck_assert_int_eq(pmp_is_pinned(m.t.vm, 6), 0);
+	ck_assert_uint_eq(released, 2 * (M2 + 1));
 
 	do {	/* a tiny array: the cursor resumes */
 		fresh(&m)->cap = 2;
@@ -143,6 +150,52 @@ START_TEST(pin_on_fault)
 	ck_assert_uint_eq(m.s.nr_pinned, 0);
 	ck_assert_int_eq(pmp_teardown(m.t.vm, &cursor, fresh(&m)), 0);	/* done stays done */
 	ck_assert_uint_eq(m.acts.nr, 0);
+	mt_free(&m);
+}
+END_TEST
+
+/*
+ * Issue 13 #1: pins followed gfns, not host pages.  SEV pin=fault: fault
+ * gfn 0x42 (PIN), zap and delete the memslot, create it again over other
+ * host memory, fault 0x42 again: no PIN was emitted, pmp_is_pinned() said
+ * 1, and the new page was mapped unpinned.  The memslot's zap now releases
+ * its pins (UNPIN while the old memslot still names the old host page),
+ * its deletion is refused while they are held, and the new page is pinned
+ * at its fault; teardown releases it once.
+ */
+START_TEST(pins_follow_host_pages)
+{
+	struct pmp_slot slot = { .base_gfn = 0, .npages = 2 * G1, .userspace_addr = UA }, again;
+	uint64_t cursor = 0, unpinned = 0;
+	struct mt m;
+	int ret;
+
+	mt_init(&m, PMP_VM_SEV, "pin=fault");
+	ck_assert_int_eq(fault(&m, 0x42, PMP_LEVEL_4K), 0);
+	expect_act(&m, 0, PMP_ACT_PIN, 0, 0x42, 1);
+	ck_assert_fails_clean(&m.t, -EBUSY, pmp_slot_delete(m.t.vm, 0));	/* pins held */
+	ck_assert_fails_clean(&m.t, -EBUSY, pmp_slot_move(m.t.vm, 0, 4 * M2));
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_SLOT_DELETE, PMP_ZAP_FILTER_KVM, 0, 2 * G1,
+				 fresh(&m)), 0);
+	run(&m);
+	ck_assert_uint_eq(m.acts.nr, 2);
+	expect_act(&m, 0, PMP_ACT_ZAP, 0, 0, 2 * G1);
+	expect_act(&m, 1, PMP_ACT_UNPIN, 0, 0x42, 1);	/* the old host page */
+	ck_assert_int_eq(pmp_slot_delete(m.t.vm, 0), 0);
+	again = slot;
+	again.userspace_addr = UA + (4 * G1 << 12);	/* other host memory */
+	ck_assert_int_eq(pmp_slot_create(m.t.vm, 0, &again), 0);
+	ck_assert_int_eq(pmp_is_pinned(m.t.vm, 0x42), 0);
+	ck_assert_int_eq(fault(&m, 0x42, PMP_LEVEL_4K), 0);
+	expect_act(&m, 0, PMP_ACT_PIN, 0, 0x42, 1);	/* the new page is pinned */
+	ck_assert_int_eq(pmp_is_pinned(m.t.vm, 0x42), 1);
+	do {
+		ret = pmp_teardown(m.t.vm, &cursor, fresh(&m));
+		run(&m);
+		unpinned += count_pages(&m, PMP_ACT_UNPIN);
+	} while (ret == 1);
+	ck_assert_uint_eq(unpinned, 1);
+	ck_assert_uint_eq(m.s.nr_pinned, 0);
 	mt_free(&m);
 }
 END_TEST
@@ -731,6 +784,7 @@ Suite *mmu_suite(void)
 
 	tcase_add_test(tc, pin_on_fault);
 	tcase_add_test(tc, pins_survive_lost_sptes);
+	tcase_add_test(tc, pins_follow_host_pages);
 	tcase_add_test(tc, pin_limit);
 	tcase_add_test(tc, pin_at_launch);
 	tcase_add_test(tc, zap_refusals);
