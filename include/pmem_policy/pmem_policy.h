@@ -18,7 +18,7 @@
 #include "stats.h"
 
 #define PMP_VERSION_MAJOR 0
-#define PMP_VERSION_MINOR 1
+#define PMP_VERSION_MINOR 2
 
 /**
  * pmp_strerror() - describe an error the library returned.
