@@ -29,6 +29,8 @@ const char *pmp_strerror(int err)
 		return "already exists";
 	case EINTR:
 		return "interrupted: retry the fault";
+	case E2BIG:
+		return "struct from a newer caller asks for what this library lacks";
 	case EUCLEAN:
 		return "internal state is inconsistent";
 	default:

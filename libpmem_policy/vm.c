@@ -17,12 +17,15 @@ struct layout {
 	uint64_t bytes;
 };
 
-static int compute_layout(const struct pmp_geometry *geo, struct layout *l)
+/* Read the caller's geometry (any sz, by pmp_opts_load()) into @geo and lay it out. */
+static int compute_layout(const struct pmp_geometry *user, struct pmp_geometry *geo,
+			  struct layout *l)
 {
 	uint64_t off;
+	int err = pmp_opts_load(geo, sizeof(*geo), user, PMP_GEOMETRY_MIN_SZ);
 
-	if (!geo || geo->sz != sizeof(*geo))
-		return -EINVAL;
+	if (err)
+		return err;
 	if (!geo->gfn_end || !geo->max_slots || !geo->nr_vcpus || !geo->nr_vtls ||
 	    geo->nr_vtls > PMP_MAX_VTLS || geo->vm_type >= PMP_VM_NR)
 		return -EINVAL;
@@ -68,10 +71,11 @@ static int compute_layout(const struct pmp_geometry *geo, struct layout *l)
 	return l->bytes > (size_t)-1 ? -ERANGE : 0;
 }
 
-int pmp_vm_bound(const struct pmp_geometry *geo, uint64_t *bytes)
+int pmp_vm_bound(const struct pmp_geometry *user, uint64_t *bytes)
 {
+	struct pmp_geometry geo;
 	struct layout l;
-	int err = compute_layout(geo, &l);
+	int err = compute_layout(user, &geo, &l);
 
 	if (err)
 		return err;
@@ -81,16 +85,17 @@ int pmp_vm_bound(const struct pmp_geometry *geo, uint64_t *bytes)
 	return 0;
 }
 
-int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *geo,
+int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *user,
 		const struct pmp_policy *policy, struct pmp_vm **out)
 {
 	struct pmp_vm *vm = mem;
+	struct pmp_geometry g0, *geo = &g0;
 	struct layout l;
 	uint64_t g;
 	uint32_t b;
 	int err;
 
-	err = compute_layout(geo, &l);
+	err = compute_layout(user, geo, &l);
 	if (err)
 		return err;
 	if (!mem || !out || ((uintptr_t)mem & 7))

@@ -1373,7 +1373,7 @@ END_TEST
 
 static const int known_errors[] = {
 	0, -EINVAL, -ENOMEM, -ENOSPC, -ENOENT, -ERANGE, -EEXIST, -EBUSY, -EAGAIN, -EINTR,
-	-EUCLEAN,
+	-EUCLEAN, -E2BIG,
 };
 
 START_TEST(test_strerror_known)
