@@ -7,6 +7,19 @@
  * chunk descriptor) or mixed (a 64-byte block from the pool holds its 512
  * bits).  A chunk's blocks form a chain ordered by plane number, so the
  * k-th block belongs to the k-th set bit of the chunk's mixed mask.
+ *
+ * Glossary:
+ *   plane  - one bit per 4 KiB page for one attribute or fact (private,
+ *            mapped, pinned, ...), stored per 2 MiB chunk (planes.c).
+ *   chunk  - the state of one 2 MiB range: struct pmp_chunk.
+ *   giant  - the summary of one 1 GiB range, derived from its 512 chunks
+ *            so a fault reads two words: struct pmp_giant.
+ *   mirror - the core's copy of the caller's page tables: which pages a
+ *            leaf maps and how big the leaf is (mirror.c).
+ *   event  - one state-changing call and the actions it returns, with the
+ *            room it reserved (struct pmp_event, actions.c); each subject
+ *            has its file: convert.c, vtl.c, write_track.c, accept.c,
+ *            dirty_log.c, zap.c, inval.c (punches), fault.c, merge.c.
  */
 #ifndef PMP_INTERNAL_H
 #define PMP_INTERNAL_H
@@ -285,6 +298,17 @@ static inline uint32_t pmp_event_room(const struct pmp_event *ev)
 void pmp_event_end(struct pmp_event *ev);
 struct pmp_action *pmp_emit(struct pmp_event *ev, enum pmp_action_type type, int level,
 			    uint64_t gfn, uint64_t npages);
+
+/* convert.c: an attribute change that discards the range's mappings */
+int pmp_change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t mask,
+		     uint16_t values, uint16_t clear, enum pmp_cause cause,
+		     struct pmp_actions *out);
+
+/* -ENOMEM unless the pool has @blocks free blocks. */
+static inline int pmp_pool_reserve(const struct pmp_vm *vm, unsigned int blocks)
+{
+	return blocks > vm->pool_blocks - vm->pool_used ? -ENOMEM : 0;
+}
 
 /* mirror.c: what the caller's MMU maps */
 void pmp_mirror_refresh(struct pmp_vm *vm, uint64_t ci);
