@@ -104,7 +104,8 @@ static int run_resumed(struct pmp_vm *vm, struct drv_call *c, uint32_t cap,
 			room = (*nr + out.nr) * 2 + 64;
 			*list = realloc(*list, room * sizeof(**list));
 		}
-		memcpy(*list + *nr, buf, out.nr * sizeof(*buf));
+		if (out.nr)
+			memcpy(*list + *nr, buf, out.nr * sizeof(*buf));
 		*nr += out.nr;
 		if (c->resumable && r == 1 && !out.nr) {
 			r = why_fail(why, len, "%s with %u entries: 1 without progress", c->name, cap);
@@ -143,13 +144,13 @@ int drv_oracle(const struct pmp_vm *before, const struct pmp_vm *after, struct d
 			err = why_fail(why, len, "%s with %u entries: -ENOSPC, yet state changed",
 				       c->name, cap);
 	} else if (c->may_do_less && r >= 0 && ret >= 0) {
-		if (list_nr > nr || memcmp(list, acts, list_nr * sizeof(*list)))
+		if (list_nr > nr || (list_nr && memcmp(list, acts, list_nr * sizeof(*list))))
 			err = why_fail(why, len, "%s with %u entries: not a prefix of the actions "
 				       "with more room", c->name, cap);
 	} else if (r != ret) {
 		err = why_fail(why, len, "%s with %u entries returns %d, %d with another array",
 			       c->name, cap, r, ret);
-	} else if (list_nr != nr || memcmp(list, acts, nr * sizeof(*list))) {
+	} else if (list_nr != nr || (nr && memcmp(list, acts, nr * sizeof(*list)))) {
 		for (i = 0; i < nr && i < list_nr && !memcmp(&list[i], &acts[i], sizeof(*list));
 		     i++)
 			;
@@ -190,6 +191,8 @@ void drv_free(struct drv *d)
 
 static void log_actions(struct drv *d)
 {
+	if (!d->acts.nr)
+		return;
 	if (d->log_nr + d->acts.nr > d->log_cap) {
 		d->log_cap = (d->log_nr + d->acts.nr) * 2 + 64;
 		d->log = realloc(d->log, d->log_cap * sizeof(*d->log));

@@ -99,6 +99,22 @@ static uint64_t count_pages(struct mt *m, int type)
 	return n;
 }
 
+/* Teardown with arrays of @cap entries until done; the pages it unpinned. */
+static uint64_t teardown_all(struct mt *m, uint64_t *cursor, uint32_t cap)
+{
+	uint64_t unpinned = 0;
+	int ret;
+
+	do {
+		fresh(m)->cap = cap;
+		ret = pmp_teardown(m->t.vm, cursor, &m->acts);
+		ck_assert_int_ge(ret, 0);
+		run(m);
+		unpinned += count_pages(m, PMP_ACT_UNPIN);
+	} while (ret == 1);
+	return unpinned;
+}
+
 /*
  * Pin at the fault; no zap unpins but a memslot's own deletion or move,
  * which releases its pins; teardown unpins each page still pinned once.
@@ -106,8 +122,8 @@ static uint64_t count_pages(struct mt *m, int type)
 START_TEST(pin_on_fault)
 {
 	struct mt m;
-	uint64_t cursor = 0, unpinned = 0, released = 0;
-	int reason, ret;
+	uint64_t cursor = 0, released = 0;
+	int reason;
 
 	mt_init(&m, PMP_VM_SEV, "pin=fault,recycle=allow");
 	ck_assert_int_eq(fault(&m, 5, PMP_LEVEL_4K), 0);
@@ -138,14 +154,7 @@ START_TEST(pin_on_fault)
 	}
 	ck_assert_uint_eq(released, 2 * (M2 + 1));
 
-	do {	/* a tiny array: the cursor resumes */
-		fresh(&m)->cap = 2;
-		ret = pmp_teardown(m.t.vm, &cursor, &m.acts);
-		ck_assert_int_ge(ret, 0);
-		run(&m);
-		unpinned += count_pages(&m, PMP_ACT_UNPIN);
-	} while (ret == 1);
-	ck_assert_uint_eq(unpinned, M2 + 1);
+	ck_assert_uint_eq(teardown_all(&m, &cursor, 2), M2 + 1);	/* a tiny array: resumes */
 	ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), 0);
 	ck_assert_uint_eq(m.s.nr_pinned, 0);
 	ck_assert_int_eq(pmp_teardown(m.t.vm, &cursor, fresh(&m)), 0);	/* done stays done */
@@ -166,9 +175,8 @@ END_TEST
 START_TEST(pins_follow_host_pages)
 {
 	struct pmp_slot slot = { .base_gfn = 0, .npages = 2 * G1, .userspace_addr = UA }, again;
-	uint64_t cursor = 0, unpinned = 0;
+	uint64_t cursor = 0;
 	struct mt m;
-	int ret;
 
 	mt_init(&m, PMP_VM_SEV, "pin=fault");
 	ck_assert_int_eq(fault(&m, 0x42, PMP_LEVEL_4K), 0);
@@ -189,12 +197,7 @@ START_TEST(pins_follow_host_pages)
 	ck_assert_int_eq(fault(&m, 0x42, PMP_LEVEL_4K), 0);
 	expect_act(&m, 0, PMP_ACT_PIN, 0, 0x42, 1);	/* the new page is pinned */
 	ck_assert_int_eq(pmp_is_pinned(m.t.vm, 0x42), 1);
-	do {
-		ret = pmp_teardown(m.t.vm, &cursor, fresh(&m));
-		run(&m);
-		unpinned += count_pages(&m, PMP_ACT_UNPIN);
-	} while (ret == 1);
-	ck_assert_uint_eq(unpinned, 1);
+	ck_assert_uint_eq(teardown_all(&m, &cursor, 64), 1);
 	ck_assert_uint_eq(m.s.nr_pinned, 0);
 	mt_free(&m);
 }
@@ -207,9 +210,9 @@ END_TEST
  */
 START_TEST(pins_survive_lost_sptes)
 {
-	uint64_t cursor = 0, unpinned = 0;
+	uint64_t cursor = 0;
 	struct mt m;
-	int gfn, round, ret;
+	int gfn, round;
 
 	mt_init(&m, PMP_VM_SEV, "pin=fault,recycle=allow");
 	for (round = 0; round < 3; round++) {
@@ -225,12 +228,7 @@ START_TEST(pins_survive_lost_sptes)
 		for (gfn = 0; gfn < 8; gfn++)
 			ck_assert_int_eq(pmp_is_pinned(m.t.vm, (uint64_t)gfn), 1);
 	}
-	do {
-		ret = pmp_teardown(m.t.vm, &cursor, fresh(&m));
-		run(&m);
-		unpinned += count_pages(&m, PMP_ACT_UNPIN);
-	} while (ret == 1);
-	ck_assert_uint_eq(unpinned, 8);
+	ck_assert_uint_eq(teardown_all(&m, &cursor, 64), 8);
 	mt_free(&m);
 }
 END_TEST
