@@ -4,7 +4,7 @@
 # every test; `make demo` runs the main job.  See README.md.
 
 VERSION_MAJOR := 0
-VERSION_MINOR := 1
+VERSION_MINOR := 2
 VERSION_PATCH := 0
 VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 SONAME := libpmem_policy.so.$(VERSION_MAJOR)
@@ -152,10 +152,12 @@ bench:
 	CC=$(CC) scripts/bench.sh $(B) $(if $(filter 1,$(QUICK)),--quick)
 
 # The long differential runs: 1,050,000 operations against the naive model
-# and 1,000,000 against the rules simulator, invariants after every one.
+# and 1,000,000 against the rules simulator, invariants after every one;
+# 600,000 under the small-array and snapshot oracles.
 check-long: $(TEST_BIN)
 	CK_RUN_SUITE=random PMP_OPS=350000 $(TEST_BIN)
 	CK_RUN_SUITE=mmu_random PMP_MMU_OPS=125000 $(TEST_BIN)
+	CK_RUN_SUITE=small_array PMP_SMALL_OPS=50000 $(TEST_BIN)
 
 # libFuzzer targets under ASan+UBSan, FUZZ_SECONDS each (CI runs a smoke).
 FUZZ_SECONDS ?= 60

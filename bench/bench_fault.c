@@ -64,9 +64,9 @@ static void vm_setup(struct bench_vm *b, uint64_t gib)
 	if (!err)
 		err = pmp_slot_create(b->vm, 0, &slot);
 	if (!err)
-		err = pmp_set_private(b->vm, 0, geo.gfn_end, true);
+		err = pmp_convert(b->vm, 0, geo.gfn_end, true, NULL);
 	for (g = 12345; !err && g < geo.gfn_end; g += 64 * 512 + 77)
-		err = pmp_set_private(b->vm, g, 1, false);
+		err = pmp_convert(b->vm, g, 1, false, NULL);
 	if (err)
 		die("setup", err);
 	b->gfns = geo.gfn_end;

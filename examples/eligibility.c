@@ -42,17 +42,17 @@ int main(void)
 	mem = err ? NULL : aligned_alloc(64, (bytes + 63) & ~63ULL);
 	if (!mem || (err = pmp_vm_init(mem, bytes, &geo, NULL, &vm)) ||
 	    (err = pmp_slot_create(vm, 0, &slot)) ||
-	    (err = pmp_set_private(vm, 0, 1ULL << 20, true))) {
+	    (err = pmp_convert(vm, 0, 1ULL << 20, true, NULL))) {
 		fprintf(stderr, "setup: %s\n", pmp_strerror(err ? err : -12));
 		return 1;
 	}
 	printf("libpmem_policy %s: %llu bytes of state for 4 GiB\n", pmp_version(),
 	       (unsigned long long)bytes);
 	ask(vm, 0x40000);
-	pmp_set_private(vm, 0x40200, 1, false);	/* share one page */
+	pmp_convert(vm, 0x40200, 1, false, NULL);	/* share one page */
 	ask(vm, 0x40000);
 	ask(vm, 0x40200);
-	pmp_set_private(vm, 0x40200, 1, true);	/* and take it back */
+	pmp_convert(vm, 0x40200, 1, true, NULL);	/* and take it back */
 	ask(vm, 0x40200);
 	free(mem);
 	return 0;

@@ -476,7 +476,7 @@ static void kshim_zap(struct kvm *kvm, gfn_t start, gfn_t end, enum kvm_mmu_poli
 	end = min_t(u64, end, info.gfn_end);
 	if (start < end) {
 		acts = kshim_acts(st);
-		ret = pmp_zap(st->vm, to_pmp[reason], start, end - start, &acts);
+		ret = pmp_zap(st->vm, to_pmp[reason], PMP_ZAP_FILTER_KVM, start, end - start, &acts);
 		if (ret)
 			st->cnt[KC_ZAP_REFUSED]++;
 	}

@@ -17,9 +17,25 @@ int pmp_event_begin(struct pmp_event *ev, struct pmp_vm *vm, struct pmp_actions 
 		return -ENOSPC;
 	ev->vm = vm;
 	ev->out = out;
+	ev->limit = out ? out->nr + room : 0;
 	ev->cause = (uint8_t)cause;
 	ev->changed_leaves = false;
 	return 0;
+}
+
+/*
+ * A resumable call (teardown, flush, tick) needs @min entries to make
+ * progress and reserves every free one, sizing its steps by
+ * pmp_event_room().
+ */
+int pmp_event_begin_all(struct pmp_event *ev, struct pmp_vm *vm, struct pmp_actions *out,
+			enum pmp_cause cause, uint32_t min)
+{
+	int err = pmp_event_begin(ev, vm, out, cause, min);
+
+	if (!err && out)
+		ev->limit = out->cap;
+	return err;
 }
 
 void pmp_event_end(struct pmp_event *ev)
@@ -28,13 +44,15 @@ void pmp_event_end(struct pmp_event *ev)
 		ev->vm->stats.write_locked++;
 }
 
-void pmp_emit(struct pmp_event *ev, enum pmp_action_type type, int level, uint64_t gfn,
-	      uint64_t npages)
+struct pmp_action *pmp_emit(struct pmp_event *ev, enum pmp_action_type type, int level,
+			    uint64_t gfn, uint64_t npages)
 {
 	struct pmp_action *a;
 
-	if (!ev->out || ev->out->nr >= ev->out->cap)
-		return;		/* unreachable: the room was reserved */
+	if (!ev->out || ev->out->nr >= ev->limit) {
+		ev->vm->lost_actions++;	/* a reservation too small: pmp_vm_check() fails */
+		return NULL;
+	}
 	a = &ev->out->buf[ev->out->nr++];
 	pmp_memset(a, 0, sizeof(*a));
 	a->type = (uint8_t)type;
@@ -47,6 +65,7 @@ void pmp_emit(struct pmp_event *ev, enum pmp_action_type type, int level, uint64
 	if (type != PMP_ACT_PIN && type != PMP_ACT_UNPIN && type != PMP_ACT_FLUSH &&
 	    type != PMP_ACT_TRACK && type != PMP_ACT_MAP)
 		ev->changed_leaves = true;
+	return a;
 }
 
 const char *pmp_action_name(unsigned int type)

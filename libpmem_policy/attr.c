@@ -1,52 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * Per-gfn attributes without the MMU side: each public call is one plane
- * update.  A huge leaf in the range would be left over changed attributes,
- * so those calls are refused; the events in mmu.h split it first.
+ * Reading a page's attributes.  They change through the events in mmu.h
+ * (pmp_convert(), pmp_vtl_protect(), pmp_write_track()), one call per
+ * concept, which split or zap the leaves the change needs.  Planes store
+ * what a VTL is denied, so that the all-zero start is RWX.
  */
 #include "internal.h"
-
-static int set_planes(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t mask,
-		      uint16_t values)
-{
-	int err = pmp_reentered(vm);
-
-	if (!err)
-		err = pmp_range_check(gfn, npages, vm->gfn_end);
-	if (err)
-		return err;
-	if (pmp_mirror_any_leaf(vm, gfn, npages, PMP_LEVEL_2M) ||
-	    pmp_mirror_any_leaf(vm, gfn, npages, PMP_LEVEL_1G))
-		return -EBUSY;
-	return pmp_planes_set(vm, gfn, npages, mask, values);
-}
-
-int pmp_set_private(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool private)
-{
-	return set_planes(vm, gfn, npages, PMP_BIT(PMP_PLANE_PRIVATE),
-			  private ? PMP_BIT(PMP_PLANE_PRIVATE) : 0);
-}
-
-int pmp_set_write_tracked(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool tracked)
-{
-	return set_planes(vm, gfn, npages, PMP_BIT(PMP_PLANE_WTRACK),
-			  tracked ? PMP_BIT(PMP_PLANE_WTRACK) : 0);
-}
-
-/* Planes store what a VTL is denied, so that the all-zero start is RWX. */
-int pmp_set_vtl_prot(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t npages,
-		     unsigned int prot)
-{
-	unsigned int shift = PMP_PLANE_VTL + 3 * vtl;
-	int err = pmp_reentered(vm);
-
-	if (err)
-		return err;
-	if (vtl >= vm->nr_vtls || (prot & ~PMP_PROT_RWX))
-		return -EINVAL;
-	return set_planes(vm, gfn, npages, PMP_VTL_PLANES(vtl),
-			  (uint16_t)((~prot & PMP_PROT_RWX) << shift));
-}
 
 int pmp_get_attrs(const struct pmp_vm *vm, uint64_t gfn, struct pmp_page_attrs *out)
 {

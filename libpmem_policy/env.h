@@ -33,6 +33,9 @@
 #ifndef ENOENT
 #define ENOENT 2
 #endif
+#ifndef E2BIG
+#define E2BIG 7
+#endif
 #ifndef EAGAIN
 #define EAGAIN 11
 #endif

@@ -7,6 +7,19 @@
  * chunk descriptor) or mixed (a 64-byte block from the pool holds its 512
  * bits).  A chunk's blocks form a chain ordered by plane number, so the
  * k-th block belongs to the k-th set bit of the chunk's mixed mask.
+ *
+ * Glossary:
+ *   plane  - one bit per 4 KiB page for one attribute or fact (private,
+ *            mapped, pinned, ...), stored per 2 MiB chunk (planes.c).
+ *   chunk  - the state of one 2 MiB range: struct pmp_chunk.
+ *   giant  - the summary of one 1 GiB range, derived from its 512 chunks
+ *            so a fault reads two words: struct pmp_giant.
+ *   mirror - the core's copy of the caller's page tables: which pages a
+ *            leaf maps and how big the leaf is (mirror.c).
+ *   event  - one state-changing call and the actions it returns, with the
+ *            room it reserved (struct pmp_event, actions.c); each subject
+ *            has its file: convert.c, vtl.c, write_track.c, accept.c,
+ *            dirty_log.c, zap.c, inval.c (punches), fault.c, merge.c.
  */
 #ifndef PMP_INTERNAL_H
 #define PMP_INTERNAL_H
@@ -119,8 +132,10 @@ struct pmp_vm {
 	uint64_t nr_cand;	/* chunks with PMP_CF_CAND */
 	uint64_t scan_cursor;	/* next chunk a merge tick looks at */
 	uint64_t nr_deferred;	/* pages with the DEFERRED bit */
+	uint64_t teardown_cursor;	/* the cursor pmp_teardown() last handed out; 0: none */
 	uint32_t ring_cap, ring_head, ring_len;	/* FIFO of chunks with deferrals */
 	uint32_t in_callback;	/* a caller's callback runs: no state change allowed */
+	uint32_t lost_actions;	/* emits past an event's reservation: always 0, or a bug */
 	const struct pmp_yield_ops *yield;
 	struct pmp_stats stats;	/* exclusive-access decisions */
 	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links, off_ring;
@@ -259,19 +274,43 @@ int pmp_fault_check(const struct pmp_vm *vm, const struct pmp_fault *f,
 int pmp_fault_level(const struct pmp_vm *vm, const struct pmp_slot *s,
 		    const struct pmp_fault *f, uint16_t planes, enum pmp_reason *why);
 
-/* actions.c: one event's actions and its accounting */
+/*
+ * actions.c: one event's actions and its accounting.  An event reserves
+ * its room before it emits anything: out->nr <= limit <= out->cap, and an
+ * emit at limit is a bug that pmp_vm_check() reports (lost_actions), never
+ * an action dropped without a trace.
+ */
 struct pmp_event {
 	struct pmp_vm *vm;
 	struct pmp_actions *out;
+	uint32_t limit;		/* out->buf entries this event may fill: [nr, limit) */
 	uint8_t cause;
 	bool changed_leaves;	/* emitted an action that needs mmu_lock for write */
 };
 
 int pmp_event_begin(struct pmp_event *ev, struct pmp_vm *vm, struct pmp_actions *out,
 		    enum pmp_cause cause, uint32_t room);
+int pmp_event_begin_all(struct pmp_event *ev, struct pmp_vm *vm, struct pmp_actions *out,
+			enum pmp_cause cause, uint32_t min);
+/* Entries an event may still fill. */
+static inline uint32_t pmp_event_room(const struct pmp_event *ev)
+{
+	return ev->out ? ev->limit - ev->out->nr : 0;
+}
 void pmp_event_end(struct pmp_event *ev);
-void pmp_emit(struct pmp_event *ev, enum pmp_action_type type, int level, uint64_t gfn,
-	      uint64_t npages);
+struct pmp_action *pmp_emit(struct pmp_event *ev, enum pmp_action_type type, int level,
+			    uint64_t gfn, uint64_t npages);
+
+/* convert.c: an attribute change that discards the range's mappings */
+int pmp_change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t mask,
+		     uint16_t values, uint16_t clear, enum pmp_cause cause,
+		     struct pmp_actions *out);
+
+/* -ENOMEM unless the pool has @blocks free blocks. */
+static inline int pmp_pool_reserve(const struct pmp_vm *vm, unsigned int blocks)
+{
+	return blocks > vm->pool_blocks - vm->pool_used ? -ENOMEM : 0;
+}
 
 /* mirror.c: what the caller's MMU maps */
 void pmp_mirror_refresh(struct pmp_vm *vm, uint64_t ci);

@@ -99,8 +99,10 @@ static int next_piece(struct pmp_vm *vm, const struct pmp_folios *folios, uint64
 
 static void emit_inval(struct pmp_event *ev, uint64_t gfn, uint64_t npages, unsigned int order)
 {
-	pmp_emit(ev, PMP_ACT_INVALIDATE, 0, gfn, npages);
-	ev->out->buf[ev->out->nr - 1].order = (uint8_t)order;
+	struct pmp_action *a = pmp_emit(ev, PMP_ACT_INVALIDATE, 0, gfn, npages);
+
+	if (a)
+		a->order = (uint8_t)order;
 	ev->vm->stats.invalidated += npages;
 }
 
@@ -142,16 +144,13 @@ static void undefer(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 	}
 }
 
-/*
- * Issue up to @max_runs of a chunk's deferred runs now, one INVALIDATE
- * each; the chunk leaves the ring when none is left.
- */
-static void flush_chunk(struct pmp_event *ev, uint64_t ci, uint32_t max_runs)
+/* Issue a chunk's deferred runs now, one INVALIDATE each; it leaves the ring. */
+static void flush_chunk(struct pmp_event *ev, uint64_t ci)
 {
 	struct pmp_vm *vm = ev->vm;
 	uint64_t g = ci << PMP_CHUNK_SHIFT, end = g + PMP_CHUNK_PAGES, e;
 
-	for (; max_runs; max_runs--) {
+	for (;;) {
 		g = pmp_plane_run(vm, g, end, PMP_PLANE_DEFERRED, true, &e);
 		if (g == end)
 			break;
@@ -181,7 +180,7 @@ static void ring_add(struct pmp_event *ev, uint64_t ci)
 
 	if (vm->ring_len == vm->ring_cap) {
 		vm->stats.evicted++;
-		flush_chunk(ev, ring[vm->ring_head], PMP_CHUNK_PAGES);	/* leaves the ring */
+		flush_chunk(ev, ring[vm->ring_head]);	/* leaves the ring */
 	}
 	ring[(vm->ring_head + vm->ring_len) % vm->ring_cap] = (uint32_t)ci;
 	vm->ring_len++;
@@ -411,26 +410,40 @@ void pmp_inval_flush_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
 
 	for (ci = gfn >> PMP_CHUNK_SHIFT; ci <= last >> PMP_CHUNK_SHIFT; ci++)
 		if (pmp_chunks(ev->vm)[ci].blocks & PMP_CF_DEFERRED)
-			flush_chunk(ev, ci, PMP_CHUNK_PAGES);
+			flush_chunk(ev, ci);
 	if (ev->out)
 		batch_flushes(ev, first);
+}
+
+/*
+ * One step of pmp_inval_flush(): the oldest chunk's first deferred run,
+ * its INVALIDATE and its FLUSH.  The runs of a chunk are maximal, so they
+ * never touch and a batch would hold one anyway; a fixed step makes the
+ * actions the same whatever the array size.
+ */
+static void flush_step(struct pmp_event *ev)
+{
+	struct pmp_vm *vm = ev->vm;
+	uint64_t g = (uint64_t)pmp_ring(vm)[vm->ring_head] << PMP_CHUNK_SHIFT, e;
+
+	g = pmp_plane_run(vm, g, g + PMP_CHUNK_PAGES, PMP_PLANE_DEFERRED, true, &e);
+	emit_inval(ev, g, e - g, PMP_CHUNK_SHIFT);
+	pmp_emit(ev, PMP_ACT_FLUSH, 0, g, e - g);
+	backing_gone(vm, g, e - g);
+	undefer(vm, g, e - g);		/* the chunk leaves the ring with its last run */
 }
 
 int pmp_inval_flush(struct pmp_vm *vm, struct pmp_actions *out)
 {
 	struct pmp_event ev;
-	uint32_t first;
-	int err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_PUNCH, 0);
+	int err;
 
+	/* nothing deferred needs no room; else a step's two actions must fit */
+	err = pmp_event_begin_all(&ev, vm, out, PMP_CAUSE_PUNCH, vm->ring_len ? 2 : 0);
 	if (err)
 		return err;
-	if (!out)
-		return vm->ring_len ? -ENOSPC : 0;
-	first = out->nr;
-	/* as many runs as fit with a flush each; a chunk may go in parts */
-	while (vm->ring_len && out->cap - out->nr >= 2)
-		flush_chunk(&ev, pmp_ring(vm)[vm->ring_head], (out->cap - out->nr) / 2);
-	batch_flushes(&ev, first);
+	while (vm->ring_len && pmp_event_room(&ev) >= 2)
+		flush_step(&ev);
 	pmp_event_end(&ev);
 	return vm->ring_len ? 1 : 0;
 }

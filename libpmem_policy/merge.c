@@ -258,14 +258,14 @@ int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out)
 
 	if (!merges_by_tick(vm))
 		return 0;
-	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_MERGE, 3);
+	err = pmp_event_begin_all(&ev, vm, out, PMP_CAUSE_MERGE, 3);
 	if (err)
 		return err;
 	quota = (vm->nr_cand + vm->policy.scan_ratio - 1) / vm->policy.scan_ratio;
 	if (quota < 1)
 		quota = 1;	/* 1 GiB candidates count too */
-	if (quota > (out->cap - out->nr) / 3)
-		quota = (out->cap - out->nr) / 3;
+	if (quota > pmp_event_room(&ev) / 3)
+		quota = pmp_event_room(&ev) / 3;
 	start = ci = vm->scan_cursor % vm->nr_chunks;
 	do {
 		uint64_t g = ci / PMP_GIANT_CHUNKS;

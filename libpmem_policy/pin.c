@@ -3,19 +3,11 @@
  * Pinning (SEV): the PINNED plane is the truth, 1 bit per 4 KiB page.  Pages
  * are pinned at launch or at their first fault, per the policy, and only
  * teardown unpins them: zaps, memslot updates, recycled shadow pages and
- * dropped roots never do (the seed thread's data-corruption case), and an
- * SPTE software bit is only a hint that those events lose.
+ * dropped roots never do (the seed thread's data-corruption case).
  */
 #include "internal.h"
 
 #define PINNED PMP_BIT(PMP_PLANE_PINNED)
-
-/* EPT: bits 52-62 are ignored by hardware; KVM uses 52-58 (A/D type, saved
- * access bits, host/MMU-writable) and 60-61 have SSS/SPP meanings, so 59.
- * NPT: bits 52-58 are available; KVM's A/D type and saved bits take 52-56,
- * so 57. */
-#define SPTE_PINNED_EPT (1ULL << 59)
-#define SPTE_PINNED_NPT (1ULL << 57)
 
 /*
  * Can [gfn, gfn + npages) be pinned?  Counts the runs of pages not yet
@@ -99,9 +91,12 @@ uint64_t pmp_nr_pinned(const struct pmp_vm *vm)
 
 /*
  * Teardown: one ZAP of everything, then UNPIN runs until the array is full.
- * *@cursor is 0 before the zap, then the next gfn to look at plus one.
- * Unpinning maximal runs clears only whole chunks or chunks already mixed,
- * so it never needs a pool block.
+ * *@cursor is 0 before the zap, then the next gfn to look at plus one.  The
+ * VM remembers the cursor it handed out, and a resumed call must bring
+ * exactly that one back (or 0, which starts over): a cursor that skips a
+ * step would leave pages pinned or mapped behind a "done".  Unpinning
+ * maximal runs clears only whole chunks or chunks already mixed, so it
+ * never needs a pool block.
  */
 int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 {
@@ -111,9 +106,9 @@ int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 	struct pmp_event ev;
 	int err;
 
-	if (!cursor || *cursor > span + 1)
+	if (!cursor || (*cursor && *cursor != vm->teardown_cursor))
 		return -EINVAL;
-	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_TEARDOWN, 2);
+	err = pmp_event_begin_all(&ev, vm, out, PMP_CAUSE_TEARDOWN, 2);
 	if (err)
 		return err;
 	if (!*cursor) {
@@ -128,7 +123,7 @@ int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 		}
 		*cursor = 1;
 	}
-	for (g = *cursor - 1; out->nr < out->cap; g = e) {
+	for (g = *cursor - 1; pmp_event_room(&ev); g = e) {
 		/* yield only after progress in this call, or it could livelock */
 		if (unpinned && pmp_yield_poll(vm, &ys, g, span - g))
 			break;
@@ -142,20 +137,6 @@ int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 	}
 	pmp_event_end(&ev);
 	*cursor = pmp_plane_next(vm, g, span, PMP_PLANE_PINNED, true) + 1;
+	vm->teardown_cursor = *cursor;
 	return *cursor == span + 1 ? 0 : 1;
-}
-
-uint64_t pmp_spte_mark_pinned(uint64_t spte, enum pmp_spte_format format, bool pinned)
-{
-	uint64_t bit = format == PMP_SPTE_EPT ? SPTE_PINNED_EPT :
-		       format == PMP_SPTE_NPT ? SPTE_PINNED_NPT : 0;
-
-	return pinned ? spte | bit : spte & ~bit;
-}
-
-bool pmp_spte_pinned(uint64_t spte, enum pmp_spte_format format)
-{
-	if (format == PMP_SPTE_EPT)
-		return spte & SPTE_PINNED_EPT;
-	return format == PMP_SPTE_NPT && (spte & SPTE_PINNED_NPT);
 }

@@ -15,7 +15,8 @@ const char *pmp_strerror(int err)
 	case ENOENT:
 		return "no such memslot";
 	case ENOMEM:
-		return "tracking pool exhausted";
+		/* pmp_map() and pmp_pin_range() refuse a pin past pin_limit with it too */
+		return "out of memory: tracking pool exhausted or pin limit reached";
 	case ENOSPC:
 		return "caller buffer too small";
 	case EBUSY:
@@ -28,6 +29,8 @@ const char *pmp_strerror(int err)
 		return "already exists";
 	case EINTR:
 		return "interrupted: retry the fault";
+	case E2BIG:
+		return "struct from a newer caller asks for what this library lacks";
 	case EUCLEAN:
 		return "internal state is inconsistent";
 	default:

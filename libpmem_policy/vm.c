@@ -17,12 +17,15 @@ struct layout {
 	uint64_t bytes;
 };
 
-static int compute_layout(const struct pmp_geometry *geo, struct layout *l)
+/* Read the caller's geometry (any sz, by pmp_opts_load()) into @geo and lay it out. */
+static int compute_layout(const struct pmp_geometry *user, struct pmp_geometry *geo,
+			  struct layout *l)
 {
 	uint64_t off;
+	int err = pmp_opts_load(geo, sizeof(*geo), user, PMP_GEOMETRY_MIN_SZ);
 
-	if (!geo || geo->sz != sizeof(*geo))
-		return -EINVAL;
+	if (err)
+		return err;
 	if (!geo->gfn_end || !geo->max_slots || !geo->nr_vcpus || !geo->nr_vtls ||
 	    geo->nr_vtls > PMP_MAX_VTLS || geo->vm_type >= PMP_VM_NR)
 		return -EINVAL;
@@ -68,10 +71,11 @@ static int compute_layout(const struct pmp_geometry *geo, struct layout *l)
 	return l->bytes > (size_t)-1 ? -ERANGE : 0;
 }
 
-int pmp_vm_bound(const struct pmp_geometry *geo, uint64_t *bytes)
+int pmp_vm_bound(const struct pmp_geometry *user, uint64_t *bytes)
 {
+	struct pmp_geometry geo;
 	struct layout l;
-	int err = compute_layout(geo, &l);
+	int err = compute_layout(user, &geo, &l);
 
 	if (err)
 		return err;
@@ -81,16 +85,17 @@ int pmp_vm_bound(const struct pmp_geometry *geo, uint64_t *bytes)
 	return 0;
 }
 
-int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *geo,
+int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *user,
 		const struct pmp_policy *policy, struct pmp_vm **out)
 {
 	struct pmp_vm *vm = mem;
+	struct pmp_geometry g0, *geo = &g0;
 	struct layout l;
 	uint64_t g;
 	uint32_t b;
 	int err;
 
-	err = compute_layout(geo, &l);
+	err = compute_layout(user, geo, &l);
 	if (err)
 		return err;
 	if (!mem || !out || ((uintptr_t)mem & 7))
@@ -236,6 +241,13 @@ int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slot *slot)
 	return 0;
 }
 
+/* Pins of a memslot's pages: its SLOT_DELETE/SLOT_MOVE zap releases them. */
+static bool slot_pinned(const struct pmp_vm *vm, const struct pmp_slot *s)
+{
+	return pmp_plane_next(vm, s->base_gfn, s->base_gfn + s->npages, PMP_PLANE_PINNED, true) <
+	       s->base_gfn + s->npages;
+}
+
 int pmp_slot_delete(struct pmp_vm *vm, uint32_t id)
 {
 	int err;
@@ -243,6 +255,8 @@ int pmp_slot_delete(struct pmp_vm *vm, uint32_t id)
 
 	if (!st)
 		return err;
+	if (slot_pinned(vm, &st->slot))
+		return -EBUSY;
 	pmp_memset(st, 0, sizeof(*st));
 	vm->nr_slots--;
 	return 0;
@@ -256,6 +270,8 @@ int pmp_slot_move(struct pmp_vm *vm, uint32_t id, uint64_t base_gfn)
 
 	if (!st)
 		return err;
+	if (slot_pinned(vm, &st->slot))
+		return -EBUSY;
 	moved = st->slot;
 	moved.base_gfn = base_gfn;
 	err = slot_valid(vm, id, &moved);
@@ -346,7 +362,8 @@ static int giants_check(const struct pmp_vm *vm)
 
 int pmp_vm_check(const struct pmp_vm *vm)
 {
-	if (!vm || vm->magic != PMP_VM_MAGIC)
+	/* an emit past its event's reservation is a bug even if it fitted nowhere */
+	if (!vm || vm->magic != PMP_VM_MAGIC || vm->lost_actions)
 		return -EUCLEAN;
 	if (slots_check(vm) || pmp_pool_check(vm) || giants_check(vm) || pmp_mirror_check(vm) ||
 	    pmp_inval_check(vm))

@@ -71,6 +71,9 @@ int pmp_vmm_apply_invalidations(struct pmp_vmm *vmm);
 /* Munlock and forget every pinned byte (pin.c). */
 void pmp_vmm_unpin_all(struct pmp_vmm *vmm);
 
+/* Release the pins of memslot @id before it goes: its zap's UNPIN runs (pin.c). */
+int pmp_vmm_unpin_slot(struct pmp_vmm *vmm, uint32_t id);
+
 /* pmp_vmm_range(), and the range lies in one memslot, set in *@slot if not NULL. */
 int pmp_vmm_slot_range(struct pmp_vmm *vmm, const char *op, uint64_t gpa, uint64_t size,
 		       const struct pmp_vmm_slot **slot);

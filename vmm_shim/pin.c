@@ -142,6 +142,35 @@ unlock:
 	return err;
 }
 
+int pmp_vmm_unpin_slot(struct pmp_vmm *vmm, uint32_t id)
+{
+	const struct pmp_vmm_slot *s = &vmm->slots[id];
+	uint64_t base = s->gpa >> 12;
+	uint32_t i;
+	int err;
+
+	if (vmm->vm_type != PMP_VM_SEV)
+		return 0;	/* only SEV pins */
+	/* the core releases a memslot's pins with its zap, naming the old pages */
+	do {
+		vmm->actions.nr = 0;
+		err = pmp_zap(vmm->vm, PMP_ZAP_SLOT_DELETE, PMP_ZAP_FILTER_KVM, base, s->size >> 12,
+			      &vmm->actions);
+	} while (err == -ENOSPC && !pmp_vmm_grow_actions(vmm));
+	if (err)
+		return pmp_vmm_fail(vmm, err, "pmp_zap(slot %u delete)", id);
+	for (i = 0; i < vmm->actions.nr; i++) {
+		const struct pmp_action *a = &vmm->actions.buf[i];
+
+		if (a->type != PMP_ACT_UNPIN)
+			continue;
+		munlock((uint8_t *)s->mem.host + s->offset + ((a->gfn - base) << 12),
+			a->npages << 12);
+		vmm->counters.locked_bytes -= a->npages << 12;
+	}
+	return 0;
+}
+
 void pmp_vmm_unpin_all(struct pmp_vmm *vmm)
 {
 	if (!vmm->counters.locked_bytes)

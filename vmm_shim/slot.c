@@ -144,6 +144,9 @@ int pmp_vmm_slot_delete(struct pmp_vmm *vmm, uint32_t id)
 	err = pmp_vmm_flush(vmm);
 	if (err)
 		return err;
+	err = pmp_vmm_unpin_slot(vmm, id);
+	if (err)
+		return err;
 	err = set_region(vmm, id, &vmm->slots[id], 0);
 	if (err)
 		return err;

@@ -148,14 +148,18 @@ static int check_vm_type(struct pmp_vmm *vmm, uint32_t vm_type)
 			    need[vm_type].name);
 }
 
-int pmp_vmm_attach(int vm_fd, const struct pmp_vmm_opts *opts, struct pmp_vmm **out)
+int pmp_vmm_attach(int vm_fd, const struct pmp_vmm_opts *user, struct pmp_vmm **out)
 {
+	struct pmp_vmm_opts o, *opts = &o;
 	struct pmp_vmm *vmm;
 	int err;
 
 	if (out)
 		*out = NULL;
-	if (!opts || !out || opts->sz < sizeof(*opts) || vm_fd < 0)
+	err = pmp_opts_load(&o, sizeof(o), user, PMP_VMM_OPTS_MIN_SZ);
+	if (err)
+		return err;
+	if (!out || vm_fd < 0)
 		return -EINVAL;
 	vmm = calloc(1, sizeof(*vmm));
 	if (!vmm)

@@ -80,10 +80,14 @@ PMP_API int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 /**
  * pmp_inval_flush() - issue every deferred punch now.  Exclusive.
  * @vm: the VM.
- * @out: INVALIDATE runs (and FLUSH batches) until it is full.
+ * @out: per step, the oldest chunk's first deferred run: its INVALIDATE,
+ *	then the FLUSH of that range; as many steps as fit.  Resumed with
+ *	arrays of any size, the actions are the same, in the same order.
  *
- * Return: 0 when nothing is deferred any more, 1 when @out filled up and
- * the call must be repeated, -EINVAL.
+ * Return: 0 when nothing is deferred any more (no room needed then), 1
+ * when @out filled up after at least one step and the call must be
+ * repeated, -ENOSPC when @out (or NULL) has fewer than 2 free entries and
+ * something is deferred (nothing changed), -EINVAL.
  */
 PMP_API int pmp_inval_flush(struct pmp_vm *vm, struct pmp_actions *out);
 

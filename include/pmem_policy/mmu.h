@@ -12,7 +12,15 @@
  *
  * Every event needs room for PMP_EVENT_ACTIONS actions (pinning a huge
  * range may need more, one per run of unpinned pages); with less room it
- * fails with -ENOSPC before changing anything.  Ranges in actions are
+ * fails with -ENOSPC before changing anything.  An event reserves its room
+ * before it emits, so no action is ever dropped (an emit past the
+ * reservation is a bug pmp_vm_check() reports).  Resumable calls
+ * (pmp_teardown(), pmp_inval_flush()) make progress on every call that
+ * returns 1, or fail with -ENOSPC; resumed with arrays of any size they
+ * return the same actions in the same order.
+ *
+ * A call that fails changes no state but the decision counters: a refused
+ * fault, pin or zap counts its refusal (struct pmp_stats' decision[]).  Ranges in actions are
  * "every leaf that intersects [gfn, gfn + npages)", as KVM's range walkers
  * take them, so an event needs a handful of actions whatever its size.
  */
@@ -101,6 +109,8 @@ enum pmp_cause {
  * @level: the leaf level the action is about (PMP_LEVEL_*), 0 if none.
  * @cause: enum pmp_cause.
  * @order: INVALIDATE: the folio order hint (0, 9, 18); else 0.
+ * @attr_filter: ZAP: which leaves of the range go (enum pmp_zap_filter,
+ *	KVM's kvm_gfn_range.attr_filter: SHARED, PRIVATE or BOTH); else 0.
  * @pad: zero.
  * @gfn: first frame of the range.
  * @npages: pages in the range.
@@ -110,7 +120,8 @@ struct pmp_action {
 	uint8_t level;
 	uint8_t cause;
 	uint8_t order;
-	uint8_t pad[4];
+	uint8_t attr_filter;
+	uint8_t pad[3];
 	uint64_t gfn;
 	uint64_t npages;
 };
@@ -146,8 +157,8 @@ struct pmp_actions {
  *
  * Return: 0; -EINVAL as pmp_max_level() or for a @level above what it
  * allows; -ENOMEM when pinning would pass the pin limit or the pool is
- * exhausted (a clean refusal of the fault: nothing changed); -ENOSPC when
- * @out has no room.
+ * exhausted (a clean refusal of the fault: no state but the decision
+ * counters changed); -ENOSPC when @out has no room.
  */
 PMP_API int pmp_map(struct pmp_vm *vm, const struct pmp_fault *fault, int level,
 		    struct pmp_actions *out);
@@ -161,7 +172,8 @@ PMP_API int pmp_map(struct pmp_vm *vm, const struct pmp_fault *fault, int level,
  * @out: PIN actions for the runs of pages not yet pinned.
  *
  * Return: 0, -EINVAL/-ERANGE for a bad range, -ENOMEM past the pin limit or
- * with the pool exhausted, -ENOSPC when @out cannot hold every run.
+ * with the pool exhausted (counted as a refused pin: no state but the
+ * decision counters changed), -ENOSPC when @out cannot hold every run.
  */
 PMP_API int pmp_pin_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 			  struct pmp_actions *out);
@@ -206,23 +218,74 @@ enum pmp_zap_reason {
 };
 
 /**
+ * enum pmp_zap_filter - which leaves a zap takes, by the attribute of their
+ * pages (KVM's kvm_gfn_range.attr_filter).
+ * @PMP_ZAP_FILTER_KVM: the filter KVM itself uses for the reason (below).
+ * @PMP_ZAP_FILTER_SHARED: leaves mapping shared pages only.
+ * @PMP_ZAP_FILTER_PRIVATE: leaves mapping private pages only.
+ * @PMP_ZAP_FILTER_BOTH: every leaf.
+ *
+ * KVM's filter and whether the core may refuse, per reason:
+ *
+ * ===================  ========  ==============================================
+ * reason               KVM       refusal
+ * ===================  ========  ==============================================
+ * MMU_NOTIFIER         SHARED    never with SHARED (the notifier cannot fail);
+ *                                a PRIVATE/BOTH filter on TDX accepted pages
+ *                                is -EBUSY, a request KVM never makes
+ * SLOT_MOVE            BOTH      -EBUSY on TDX accepted private pages (the
+ *                                VMM fails the memslot update; KVM refuses to
+ *                                move guest_memfd slots)
+ * SLOT_DELETE          BOTH      -EBUSY on TDX accepted private pages (the
+ *                                VMM fails the memslot update)
+ * RECYCLE              BOTH      -EBUSY with recycle=refuse over pinned pages
+ *                                and on TDX accepted private pages (the shadow
+ *                                MMU recycles another page)
+ * NX_TOGGLE            SHARED    never with SHARED
+ * DIRTY_LOG            SHARED    never with SHARED
+ * TEARDOWN             BOTH      never
+ * ===================  ========  ==============================================
+ *
+ * Besides, any zap whose shared/private split needs a pool block the pool
+ * lacks is -ENOMEM; the default pool provides it.
+ */
+enum pmp_zap_filter {
+	PMP_ZAP_FILTER_KVM,
+	PMP_ZAP_FILTER_SHARED,
+	PMP_ZAP_FILTER_PRIVATE,
+	PMP_ZAP_FILTER_BOTH,
+};
+
+/**
  * pmp_zap() - decide a zap the caller wants.  Exclusive.
  * @vm: the VM.
  * @reason: enum pmp_zap_reason.
+ * @filter: enum pmp_zap_filter: the leaves it takes (0: KVM's for @reason).
  * @gfn: first frame.
  * @npages: pages (> 0).
- * @out: the ZAP (and, for TDX private memory, split) actions.
+ * @out: one ZAP action carrying the filter, if anything it covers is mapped;
+ *	for SLOT_DELETE and SLOT_MOVE (filter BOTH), then UNPIN runs of the
+ *	range's pinned pages.
  *
- * No zap ever unpins: pins last until pmp_teardown(), whatever the reason
- * (memslot updates included: unpinning there corrupts SEV guests).  With
+ * Pins follow host pages: a memslot's deletion or move releases its pins,
+ * through this zap, which the caller makes while the old memslot still
+ * names the old host pages (Nikunj Dadhania's RFC unpinned on memslot
+ * free); the memslot cannot be deleted or moved while it holds pins
+ * (pmp_slot_delete() is -EBUSY), and a page it maps later is pinned again
+ * at its fault.  No other zap unpins (the MMU notifier, recycling, NX,
+ * dirty logging: unpinning there corrupts SEV guests, seed 000); those
+ * pins last until pmp_teardown().  With
  * recycle=refuse, recycling a range that holds pinned pages is refused.  On
  * TDX, accepted private pages are never zapped before teardown (their
- * contents would be lost): such zaps are refused.
+ * contents would be lost): a zap whose filter takes private leaves over
+ * them is refused; one that takes shared leaves only never is (see enum
+ * pmp_zap_filter for each reason).
  *
- * Return: 0, -EBUSY (refused, nothing changed), -EINVAL/-ERANGE, -ENOSPC.
+ * Return: 0, -EBUSY (refused: no state but the decision counters changed),
+ * -EINVAL/-ERANGE, -ENOSPC.
  */
-PMP_API int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, uint64_t gfn,
-		    uint64_t npages, struct pmp_actions *out);
+PMP_API int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, enum pmp_zap_filter filter,
+		    uint64_t gfn, uint64_t npages, struct pmp_actions *out);
 
 /**
  * pmp_convert() - convert a range to private or shared.  Exclusive.
@@ -233,12 +296,19 @@ PMP_API int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, uint64_t gfn,
  * @out: actions: huge leaves crossing the range's edges are split only as
  *	far as needed (1G -> 2M -> 4K, only the leaf at each edge; by block,
  *	track, demote on TDX), then the range is zapped (its old-attribute
- *	pages are discarded, as KVM_SET_MEMORY_ATTRIBUTES does).
+ *	pages are discarded, as KVM_SET_MEMORY_ATTRIBUTES does).  NULL when
+ *	the caller reports no mappings (attribute tracking only): the call
+ *	is then -ENOSPC if anything in the range is mapped or deferred.
  *
- * A conversion to private over deferred punches (inval.h) flushes them
- * first (on_conflict=flush) or fails with -EBUSY (on_conflict=refuse).
+ * The one call for KVM_SET_MEMORY_ATTRIBUTES.  A conversion to private
+ * over deferred punches (inval.h) flushes them first (on_conflict=flush)
+ * or fails with -EBUSY (on_conflict=refuse).  A page that changes either
+ * way loses its TDX/SNP acceptance: a shared page is never accepted, and
+ * a private page comes back pending.
  *
- * Return: as pmp_set_private(), -EBUSY, or -ENOSPC.
+ * Return: 0; -EINVAL (empty or wrapping range); -ERANGE (past gfn_end);
+ * -ENOMEM (pool); -EBUSY (deferred punches, on_conflict=refuse); -ENOSPC.
+ * Nothing changes on error.
  */
 PMP_API int pmp_convert(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool private,
 			struct pmp_actions *out);
@@ -253,10 +323,12 @@ PMP_API int pmp_convert(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool p
  * @prot: PMP_PROT_* allowed.
  * @out: as pmp_convert().
  *
+ * The one call for a VTL's protections (Hyper-V's HvModifyVtlProtectionMask).
  * On TDX, a range holding accepted private pages is refused: the zap would
  * lose their contents.
  *
- * Return: as pmp_set_vtl_prot(), -EBUSY, or -ENOSPC.
+ * Return: as pmp_convert(); -EINVAL also for a bad @vtl or @prot; -EBUSY
+ * over TDX accepted pages.
  */
 PMP_API int pmp_vtl_protect(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
 			    uint64_t npages, unsigned int prot, struct pmp_actions *out);
@@ -268,9 +340,15 @@ PMP_API int pmp_vtl_protect(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
  * @gfn: first frame.
  * @npages: pages (> 0).
  * @tracked: on or off.
- * @out: SPLIT (or demote) of the huge leaves covering tracked pages.
+ * @out: SPLIT (or demote) of the huge leaves covering tracked pages; NULL
+ *	when the caller reports no mappings (-ENOSPC if a split is needed).
  *
- * Return: as pmp_set_write_tracked(), or -ENOSPC.
+ * The one call for write tracking.  Like KVM's
+ * kvm_mmu_gfn_disallow_lpage(), tracking forbids huge mappings over the
+ * tracked pages.  KVM counts trackers per gfn; call this when a gfn's
+ * count goes 0 -> 1 (true) or 1 -> 0 (false).
+ *
+ * Return: 0, -EINVAL, -ERANGE, -ENOMEM, -ENOSPC; nothing changes on error.
  */
 PMP_API int pmp_write_track(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool tracked,
 			    struct pmp_actions *out);
@@ -344,12 +422,16 @@ PMP_API int pmp_promote(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out
 /**
  * pmp_teardown() - unmap and unpin everything, resumably.  Exclusive.
  * @vm: the VM.
- * @cursor: 0 on the first call; the library advances it.
+ * @cursor: 0 on the first call; the library advances it, and a resumed
+ *	call must pass back exactly what the last one left there (the VM
+ *	remembers it): any other value would skip a step.  0 starts over.
  * @out: at least 2 free entries: the first call invalidates deferred punches
  *	and zaps everything, then UNPIN runs follow.
  *
  * Return: 0 when done (the pinned count is then 0), 1 when @out filled up
- * and the call must be repeated with the same @cursor, -EINVAL.
+ * and the call must be repeated with the same @cursor, -EINVAL for a NULL
+ * @cursor or one the last call did not return (a cursor past the span
+ * included), -ENOSPC with fewer than 2 free entries.
  */
 PMP_API int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out);
 
@@ -378,33 +460,5 @@ PMP_API const char *pmp_action_name(unsigned int type);
  * Return: a static string; "?" for an unknown value.
  */
 PMP_API const char *pmp_cause_name(unsigned int cause);
-
-/* SPTE software-available bit for the pinned hint (see pmp_spte_*()). */
-enum pmp_spte_format {
-	PMP_SPTE_EPT,	/* Intel EPT entries */
-	PMP_SPTE_NPT,	/* AMD NPT: x86-64 page-table entries */
-};
-
-/**
- * pmp_spte_mark_pinned() - set or clear the pinned hint in an SPTE.
- * @spte: the entry.
- * @format: enum pmp_spte_format.
- * @pinned: the hint.
- *
- * A fast-path hint only: zaps, dropped roots and recycled shadow pages lose
- * it, so the pinned bitmap stays the truth (pmp_is_pinned()).
- *
- * Return: the new entry (unchanged for an unknown format).
- */
-PMP_API uint64_t pmp_spte_mark_pinned(uint64_t spte, enum pmp_spte_format format, bool pinned);
-
-/**
- * pmp_spte_pinned() - read the pinned hint of an SPTE.
- * @spte: the entry.
- * @format: enum pmp_spte_format.
- *
- * Return: the hint (false for an unknown format).
- */
-PMP_API bool pmp_spte_pinned(uint64_t spte, enum pmp_spte_format format);
 
 #endif /* PMEM_POLICY_MMU_H */

@@ -3,7 +3,8 @@
  * pmem_policy: guest-private-memory policy for confidential VMs on KVM x86.
  *
  * The umbrella header.  Every call returns 0 (or a documented non-negative
- * value) or a negative errno, and a failed call leaves the VM unchanged.
+ * value) or a negative errno, and a failed call changes no state but the
+ * decision counters (struct pmp_stats' decision[], where refusals count).
  */
 #ifndef PMEM_POLICY_H
 #define PMEM_POLICY_H
@@ -18,7 +19,7 @@
 #include "stats.h"
 
 #define PMP_VERSION_MAJOR 0
-#define PMP_VERSION_MINOR 1
+#define PMP_VERSION_MINOR 2
 
 /**
  * pmp_strerror() - describe an error the library returned.

@@ -36,4 +36,25 @@ enum pmp_level {
 /* Pages covered by one leaf at @level (1, 512, 262144). */
 #define PMP_LEVEL_PAGES(level) (1ULL << (9 * ((level) - 1)))
 
+/**
+ * pmp_opts_load() - read a caller's sized struct by libbpf's OPTS rules.
+ * @dst: the library's copy: @known_sz bytes, zeroed, then filled with the
+ *	caller's first min(sz, @known_sz) bytes, so fields an older caller
+ *	does not know read 0 ("pick the default").
+ * @known_sz: the size of the struct this library was built with.
+ * @opts: the caller's struct, whose first field is its size_t sz.
+ * @min_sz: the smallest sz accepted: the end of the mandatory fields of the
+ *	struct's first released layout (e.g. PMP_GEOMETRY_MIN_SZ).
+ *
+ * A caller built against an older header passes a smaller sz and gets the
+ * defaults for the fields it lacks; one built against a newer header may
+ * pass a larger sz as long as every byte this library does not know is 0
+ * (it asked for nothing this library cannot do).  Every public struct with
+ * an sz field is read through this one function.
+ *
+ * Return: 0; -EINVAL if @opts or @dst is NULL or sz is below @min_sz;
+ * -E2BIG if sz exceeds @known_sz and a byte past @known_sz is not 0.
+ */
+PMP_API int pmp_opts_load(void *dst, size_t known_sz, const void *opts, size_t min_sz);
+
 #endif /* PMEM_POLICY_TYPES_H */

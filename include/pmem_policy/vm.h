@@ -57,7 +57,11 @@ enum pmp_vm_type {
 
 /**
  * struct pmp_geometry - the shape of a VM, fixed for its lifetime.
- * @sz: sizeof(struct pmp_geometry), so the struct can grow (libbpf-style).
+ * @sz: sizeof(struct pmp_geometry) as the caller knows it, so the struct can
+ *	grow: libbpf's OPTS rules (pmp_opts_load()).  At least
+ *	PMP_GEOMETRY_MIN_SZ; a smaller struct than this library's gets the
+ *	defaults (0) for the fields it lacks; a larger one is accepted only if
+ *	the bytes past this library's struct are 0, else -E2BIG.
  * @gfn_end: guest frames [0, @gfn_end) are tracked (state is kept for the
  *	span rounded up to 2 MiB; ranges must still end by @gfn_end).
  * @max_slots: memslot ids run from 0 to @max_slots - 1.
@@ -84,12 +88,18 @@ struct pmp_geometry {
 	uint32_t max_deferred;
 };
 
+/* The first released layout's mandatory fields end with @nr_vtls. */
+#define PMP_GEOMETRY_MIN_SZ \
+	(__builtin_offsetof(struct pmp_geometry, nr_vtls) + sizeof(uint32_t))
+
 /**
  * pmp_vm_bound() - bytes of state a VM of this geometry needs.
  * @geo: the geometry.
  * @bytes: set to the size to pass to pmp_vm_init().
  *
- * Return: 0, -EINVAL for a bad geometry, -ERANGE if it is too large.
+ * Return: 0, -EINVAL for a bad geometry (or @geo->sz below
+ * PMP_GEOMETRY_MIN_SZ), -E2BIG if @geo->sz is larger than this library's
+ * struct and a byte past it is not 0, -ERANGE if it is too large.
  */
 PMP_API int pmp_vm_bound(const struct pmp_geometry *geo, uint64_t *bytes);
 
@@ -103,8 +113,9 @@ PMP_API int pmp_vm_bound(const struct pmp_geometry *geo, uint64_t *bytes);
  *
  * All pages start shared, untracked and with every VTL permission.
  *
- * Return: 0, -EINVAL (bad geometry, policy or alignment), -ENOSPC (@size
- * is too small), -ERANGE (geometry too large).
+ * Return: 0, -EINVAL (bad geometry, policy or alignment), -E2BIG (as
+ * pmp_vm_bound()), -ENOSPC (@size is too small), -ERANGE (geometry too
+ * large).
  */
 PMP_API int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *geo,
 			const struct pmp_policy *policy, struct pmp_vm **out);
@@ -171,8 +182,12 @@ PMP_API int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slo
  * @id: the slot.
  *
  * Per-gfn attributes stay: like KVM's, they belong to the VM, not the slot.
+ * Pins do not: the slot's pmp_zap() with PMP_ZAP_SLOT_DELETE releases them
+ * first (UNPIN actions naming its pages), and a slot still holding pinned
+ * pages is refused.
  *
- * Return: 0, -EINVAL (bad id) or -ENOENT (no such slot).
+ * Return: 0, -EINVAL (bad id), -ENOENT (no such slot), -EBUSY (the slot
+ * holds pinned pages).
  */
 PMP_API int pmp_slot_delete(struct pmp_vm *vm, uint32_t id);
 
@@ -182,7 +197,8 @@ PMP_API int pmp_slot_delete(struct pmp_vm *vm, uint32_t id);
  * @id: the slot.
  * @base_gfn: its new first guest frame.
  *
- * Return: as pmp_slot_create(), or -ENOENT.
+ * Return: as pmp_slot_create(), -ENOENT, or -EBUSY while the slot holds
+ * pinned pages (its PMP_ZAP_SLOT_MOVE zap releases them).
  */
 PMP_API int pmp_slot_move(struct pmp_vm *vm, uint32_t id, uint64_t base_gfn);
 

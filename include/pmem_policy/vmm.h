@@ -56,7 +56,8 @@ enum pmp_vmm_cap {
 
 /**
  * struct pmp_vmm_opts - how to attach.
- * @sz: sizeof(struct pmp_vmm_opts).
+ * @sz: sizeof(struct pmp_vmm_opts) as the caller knows it: at least
+ *	PMP_VMM_OPTS_MIN_SZ; libbpf's OPTS rules, as struct pmp_geometry.
  * @gfn_end: guest frames the VM may use (its highest gpa >> 12, plus 1).
  * @max_slots: memslot ids are below this (0 picks 32).
  * @nr_vcpus: vCPUs (0 picks 1).
@@ -83,13 +84,19 @@ struct pmp_vmm_opts {
 	size_t errbuf_size;
 };
 
+/* The first released layout's mandatory fields end with @gfn_end. */
+#define PMP_VMM_OPTS_MIN_SZ \
+	(__builtin_offsetof(struct pmp_vmm_opts, gfn_end) + sizeof(uint64_t))
+
 /**
  * pmp_vmm_attach() - probe the host and start applying policy to a VM.
  * @vm_fd: the VM, from KVM_CREATE_VM.  The shim does not own it.
  * @opts: the options.
  * @out: set to the new shim.
  *
- * Return: 0; -EINVAL (bad options or policy string), -EOPNOTSUPP (the
+ * Return: 0; -EINVAL (bad options or policy string, @opts->sz too small),
+ * -E2BIG (@opts->sz larger than this library's struct with a non-zero
+ * byte past it), -EOPNOTSUPP (the
  * host cannot run @opts->vm_type), -ENOMEM.  When @out is not NULL and an
  * error is returned, *@out is NULL.
  */

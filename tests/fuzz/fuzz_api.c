@@ -7,7 +7,10 @@
  * policy switches, flushes) with their arguments, ending in teardown.
  * Every operation runs through the simulator driver, which checks the
  * hardware rules on every action; after every operation the core's
- * invariant checker and the core-vs-simulator comparison must pass.  Any
+ * invariant checker and the core-vs-simulator comparison must pass, and
+ * drv_oracle() checks every call: a failed one changed no state but the
+ * decision counters, and another array size gives the same actions and
+ * state (or -ENOSPC and nothing changed).  Any
  * failure aborts, which libFuzzer reports with the input.
  */
 #include <stdio.h>
@@ -109,6 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	folios.order = folio_order;
 	folios.ctx = &s;
 	drv_init(d, vm, &s);
+	d->oracle = true;	/* snapshots of failed calls, other array sizes */
 	if (geo.vm_type == PMP_VM_TDX || geo.vm_type == PMP_VM_SNP)
 		check(d, drv_convert(d, 0, SPAN, true), "convert");
 
@@ -143,8 +147,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(d, drv_vtl_protect(d, arg % 2, gfn, n, (arg >> 1) & 7), "vtl");
 			break;
 		case 9:
-			check(d, drv_zap(d, (enum pmp_zap_reason)(arg % PMP_ZAP_TEARDOWN), gfn, n),
-			      "zap");
+			check(d, drv_zap(d, (enum pmp_zap_reason)(arg % PMP_ZAP_TEARDOWN),
+					 (enum pmp_zap_filter)(arg / 8 % 4), gfn, n), "zap");
 			break;
 		case 10: case 11:
 			check(d, drv_tick(d), "tick");
@@ -170,6 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check(d, drv_teardown(d, 3), "teardown");
 	check(d, drv_compare(d, 61), "final compare");
+	drv_free(d);
 	sim_free(&s);
 	return 0;
 }

@@ -20,6 +20,50 @@
 
 #define DRV_ACTIONS 2048
 
+/* What a comparison of two VM states may ignore. */
+#define DRV_EXEMPT_DECISIONS	1U	/* stats.decision[]: refusals are counted */
+#define DRV_EXEMPT_COUNTERS	2U	/* every counter pmp_vm_stats() reports */
+
+/* A VM's bytes, in fresh 64-byte aligned memory; free() it. */
+struct pmp_vm *drv_vm_copy(const struct pmp_vm *vm);
+/* Are @a and @b the same state, but for what @exempt names? */
+bool drv_state_equal(const struct pmp_vm *a, const struct pmp_vm *b, unsigned int exempt);
+
+/*
+ * A core call the oracles can run again on a copy of the VM: @fn makes it
+ * with the arguments here.  Resumable calls (flush, teardown) are called
+ * until they return 0, with @cursor as theirs.
+ */
+struct drv_call {
+	int (*fn)(struct pmp_vm *vm, struct drv_call *c, struct pmp_actions *out);
+	const char *name;
+	bool resumable;
+	bool may_do_less;	/* a smaller array may do a prefix of the work (merge ticks) */
+	uint64_t gfn, n, cursor;
+	int level;
+	unsigned int arg, arg2;
+	const void *ptr;
+};
+
+/*
+ * The two oracles, on a copy of @before (the state the call started from)
+ * whose outcome was @ret, @acts (all the actions, resumed calls
+ * concatenated) and @after:
+ *   - a call that failed changed nothing but the decision counters;
+ *   - the same call with an array of @cap entries either fails with
+ *     -ENOSPC and changes nothing, or (resumed until done) returns the
+ *     same actions in the same order and leaves the same state (counters
+ *     aside for a resumed call, which counts its events per call).
+ * Returns 0, or -1 with the reason in @why.
+ */
+int drv_oracle(const struct pmp_vm *before, const struct pmp_vm *after, struct drv_call *c,
+	       int ret, const struct pmp_action *acts, uint32_t nr, uint32_t cap, char *why,
+	       size_t why_len);
+
+/* Replayable calls of the resumable entry points, for the unit tests. */
+int drv_call_teardown(struct pmp_vm *vm, struct drv_call *c, struct pmp_actions *out);
+int drv_call_flush(struct pmp_vm *vm, struct drv_call *c, struct pmp_actions *out);
+
 struct drv {
 	struct pmp_vm *vm;
 	struct sim *s;
@@ -27,11 +71,17 @@ struct drv {
 	struct pmp_actions acts;
 	uint64_t refusals;
 	bool trace;		/* print every call and its actions */
+	bool oracle;		/* run drv_oracle() on every call */
+	uint64_t calls;		/* core calls made: picks the oracle's array size */
+	struct pmp_vm *before;	/* the state before the call (oracle) */
+	struct pmp_action *log;	/* a resumed call's actions, concatenated */
+	uint32_t log_nr, log_cap;
 	char args[96];
 	char error[384];
 };
 
 void drv_init(struct drv *d, struct pmp_vm *vm, struct sim *s);
+void drv_free(struct drv *d);
 
 /* A guest access at @gfn: a fault unless a present leaf covers it. */
 int drv_access(struct drv *d, uint64_t gfn, int accept_level, bool smaller);
@@ -42,7 +92,8 @@ int drv_punch(struct drv *d, uint64_t gfn, uint64_t n, const struct pmp_folios *
 int drv_write_track(struct drv *d, uint64_t gfn, uint64_t n, bool on);
 int drv_vtl_protect(struct drv *d, unsigned int vtl, uint64_t gfn, uint64_t n, unsigned int prot);
 int drv_dirty_log(struct drv *d, uint32_t slot, bool on);
-int drv_zap(struct drv *d, enum pmp_zap_reason reason, uint64_t gfn, uint64_t n);
+int drv_zap(struct drv *d, enum pmp_zap_reason reason, enum pmp_zap_filter filter, uint64_t gfn,
+	    uint64_t n);
 int drv_tick(struct drv *d);
 int drv_pin_range(struct drv *d, uint64_t gfn, uint64_t n);
 int drv_promote(struct drv *d, uint64_t gfn);

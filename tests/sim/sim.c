@@ -39,6 +39,7 @@ void sim_init(struct sim *s, int vm_type, uint64_t pages)
 	s->pins = calloc(s->pages, 1);
 	s->folio = calloc(s->chunks, 1);
 	s->inhibit = calloc(s->chunks, 1);
+	s->stale = calloc(s->pages, 1);
 	s->epoch = 2;
 	s->rng = 0x853c49e6748fea9bULL;
 }
@@ -55,6 +56,7 @@ void sim_free(struct sim *s)
 	free(s->pins);
 	free(s->folio);
 	free(s->inhibit);
+	free(s->stale);
 }
 
 static bool blocked(uint32_t e)
@@ -142,12 +144,22 @@ static int check_zap_page(struct sim *s, const struct pmp_action *a, uint64_t gf
 	return 0;
 }
 
+/* Does a ZAP's attribute filter take the leaf mapping page @i? */
+static bool filter_takes(const struct sim *s, const struct pmp_action *a, uint64_t i)
+{
+	bool private = s->attr[i] & SA_PRIVATE;
+
+	if (a->type != PMP_ACT_ZAP || !a->attr_filter || a->attr_filter == PMP_ZAP_FILTER_BOTH)
+		return true;
+	return a->attr_filter == PMP_ZAP_FILTER_PRIVATE ? private : !private;
+}
+
 static int zap(struct sim *s, const struct pmp_action *a)
 {
 	uint64_t end = a->gfn + a->npages, i, g, c;
 
 	for (g = a->gfn / GIANT; g <= (end - 1) / GIANT; g++) {
-		if (!s->pte1[g])
+		if (!s->pte1[g] || !filter_takes(s, a, g * GIANT))
 			continue;
 		for (i = g * GIANT; i < (g + 1) * GIANT && i < s->pages; i++)
 			if (check_zap_page(s, a, i))
@@ -155,7 +167,7 @@ static int zap(struct sim *s, const struct pmp_action *a)
 		s->pte1[g] = 0;
 	}
 	for (c = a->gfn / CHUNK; c <= (end - 1) / CHUNK; c++) {
-		if (!s->pte2[c])
+		if (!s->pte2[c] || !filter_takes(s, a, c * CHUNK))
 			continue;
 		for (i = c * CHUNK; i < (c + 1) * CHUNK; i++)
 			if (check_zap_page(s, a, i))
@@ -163,6 +175,8 @@ static int zap(struct sim *s, const struct pmp_action *a)
 		s->pte2[c] = 0;
 	}
 	for (i = a->gfn; i < end; i++) {
+		if (!filter_takes(s, a, i))
+			continue;
 		if (s->pte4[i] && check_zap_page(s, a, i))
 			return -1;
 		s->pte4[i] = 0;
@@ -191,6 +205,11 @@ static int invalidate(struct sim *s, const struct pmp_action *a)
 		if (s->data)
 			s->data[i] = 0;
 		s->accepted[i] = 0;
+		/* teardown frees the whole VM: no vCPU is left to hold a TLB entry */
+		if (a->cause != PMP_CAUSE_TEARDOWN && !s->stale[i]) {
+			s->stale[i] = 1;
+			s->nr_stale++;
+		}
 	}
 	/* a partly punched 1 GiB folio falls apart into 2 MiB ones */
 	for (c = a->gfn / GIANT * 512; c < ((end - 1) / GIANT + 1) * 512 && c < s->chunks; c++)
@@ -328,7 +347,11 @@ static int pin(struct sim *s, const struct pmp_action *a, bool on)
 {
 	uint64_t i;
 
-	if (!on && a->cause != PMP_CAUSE_TEARDOWN)
+	/* before teardown, only a memslot's zap unpins, and never a mapped page */
+	for (i = a->gfn; !on && a->cause == PMP_CAUSE_ZAP && i < a->gfn + a->npages; i++)
+		if (sim_leaf_state(s, i))
+			return fail(s, "unpin of %#llx, still mapped", (unsigned long long)i);
+	if (!on && a->cause != PMP_CAUSE_TEARDOWN && a->cause != PMP_CAUSE_ZAP)
 		return fail(s, "unpin before teardown (%s) at %#llx", pmp_cause_name(a->cause),
 			    (unsigned long long)a->gfn);
 	for (i = a->gfn; i < a->gfn + a->npages; i++) {
@@ -337,6 +360,18 @@ static int pin(struct sim *s, const struct pmp_action *a, bool on)
 				    (unsigned long long)i, on ? "twice" : "not pinned");
 		s->pins[i] = on;
 		s->nr_pinned += on ? 1 : -1;
+	}
+	return 0;
+}
+
+/* TLB entries of freed pages are gone. */
+static int flush(struct sim *s, const struct pmp_action *a)
+{
+	uint64_t i;
+
+	for (i = a->gfn; i < a->gfn + a->npages; i++) {
+		s->nr_stale -= s->stale[i];
+		s->stale[i] = 0;
 	}
 	return 0;
 }
@@ -387,7 +422,7 @@ int sim_apply(struct sim *s, const struct pmp_action *a)
 	case PMP_ACT_MAP:
 		return map(s, a);
 	case PMP_ACT_FLUSH:
-		return 0;
+		return flush(s, a);
 	case PMP_ACT_INVALIDATE:
 		return invalidate(s, a);
 	}
@@ -405,6 +440,15 @@ int sim_apply_all(struct sim *s, const struct pmp_actions *acts)
 				return fail(s, "busy forever");
 		if (err)
 			return err;
+	}
+	/* a caller following the actions frees memory only after the flush */
+	if (s->nr_stale) {
+		uint64_t g;
+
+		for (g = 0; g < s->pages && !s->stale[g]; g++)
+			;
+		return fail(s, "%llu invalidated pages never flushed, the first %#llx",
+			    (unsigned long long)s->nr_stale, (unsigned long long)g);
 	}
 	return 0;
 }

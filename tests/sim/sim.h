@@ -17,7 +17,8 @@
  *     conversion or punch of that very page;
  *   - no page is pinned twice or unpinned before teardown;
  *   - an invalidation only frees pages that were punched (when the driver
- *     tracks punches);
+ *     tracks punches), and a FLUSH covers them before the call's list ends
+ *     (teardown excepted: the VM is gone);
  *   - TDX DEMOTE/PROMOTE find their leaves blocked and tracked, PROMOTE
  *     finds all 512 pages mapped and accepted.
  */
@@ -47,6 +48,8 @@ struct sim {
 	uint8_t *inhibit;	/* per chunk: a 4 KiB accept forbids 2 MiB here */
 	uint8_t *punch_wanted;	/* if set: pages punched and not yet invalidated */
 	uint32_t *data;		/* if set: a page's contents (0 after a punch) */
+	uint8_t *stale;		/* invalidated, its TLB entries not yet flushed */
+	uint64_t nr_stale;	/* pages with @stale set: 0 at the end of every call */
 	struct pmp_slot slot[SIM_MAX_SLOTS];
 	uint8_t in_use[SIM_MAX_SLOTS];
 	int inhibit_clear;	/* the policy lifts the inhibit when it may */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pmem_policy/pmem_policy.h>
+#include "sim/driver.h"
 
 #define GFNS_PER_2M 512ULL
 #define GFNS_PER_1G (512ULL * 512ULL)
@@ -62,6 +63,17 @@ static inline void tvm_snapshot(struct tvm *t)
 	ck_assert_unchanged(t); \
 } while (0)
 
+/*
+ * A failed call may count its refusal in the decision counters (documented:
+ * "no state but the decision counters"); every other byte is the snapshot's.
+ */
+#define ck_assert_unchanged_but_decisions(t) do { \
+	struct pmp_vm *_snap = drv_vm_copy((const struct pmp_vm *)(t)->snap); \
+	ck_assert_msg(drv_state_equal(_snap, (t)->vm, DRV_EXEMPT_DECISIONS), \
+		      "a failed call changed more than the decision counters"); \
+	free(_snap); \
+} while (0)
+
 static inline void add_slot(struct tvm *t, uint32_t id, uint64_t base, uint64_t npages,
 			    uint64_t uaddr, uint32_t flags)
 {
@@ -81,5 +93,6 @@ Suite *mmu_suite(void);
 Suite *scenario_suite(void);
 Suite *inval_suite(void);
 Suite *hostile_suite(void);
+Suite *small_array_suite(void);
 
 #endif /* PMP_TEST_HELPERS_H */

@@ -25,6 +25,7 @@ int main(void)
 	srunner_add_suite(sr, scenario_suite());
 	srunner_add_suite(sr, inval_suite());
 	srunner_add_suite(sr, hostile_suite());
+	srunner_add_suite(sr, small_array_suite());
 	srunner_add_suite(sr, trace_suite());
 	srunner_add_suite(sr, replay_suite());
 	srunner_add_suite(sr, default_suite());

@@ -46,7 +46,7 @@ START_TEST(range_round_trip)
 	struct tvm t;
 
 	tvm_init(&t, &geo);
-	ck_assert_int_eq(pmp_set_private(t.vm, c->gfn, c->npages, true), 0);
+	ck_assert_int_eq(pmp_convert(t.vm, c->gfn, c->npages, true, NULL), 0);
 	if (c->gfn)
 		expect_private(&t, c->gfn - 1, false);
 	expect_private(&t, c->gfn, true);
@@ -58,7 +58,7 @@ START_TEST(range_round_trip)
 	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
 
 	/* and back: every block returns to the pool */
-	ck_assert_int_eq(pmp_set_private(t.vm, c->gfn, c->npages, false), 0);
+	ck_assert_int_eq(pmp_convert(t.vm, c->gfn, c->npages, false, NULL), 0);
 	expect_private(&t, c->gfn, false);
 	pmp_vm_info(t.vm, &info);
 	ck_assert_uint_eq(info.pool_used, 0);
@@ -78,10 +78,10 @@ START_TEST(chunk_with_many_planes)
 
 	tvm_init(&t, &geo);
 	/* VTL 1 denied W and X: two planes, at the end of the chain */
-	ck_assert_int_eq(pmp_set_vtl_prot(t.vm, 1, 10, 1, PMP_PROT_R), 0);
-	ck_assert_int_eq(pmp_set_private(t.vm, 11, 1, true), 0);		/* the head */
-	ck_assert_int_eq(pmp_set_vtl_prot(t.vm, 0, 12, 1, PMP_PROT_W | PMP_PROT_X), 0);
-	ck_assert_int_eq(pmp_set_write_tracked(t.vm, 13, 1, true), 0);		/* second */
+	ck_assert_int_eq(pmp_vtl_protect(t.vm, 1, 10, 1, PMP_PROT_R, NULL), 0);
+	ck_assert_int_eq(pmp_convert(t.vm, 11, 1, true, NULL), 0);		/* the head */
+	ck_assert_int_eq(pmp_vtl_protect(t.vm, 0, 12, 1, PMP_PROT_W | PMP_PROT_X, NULL), 0);
+	ck_assert_int_eq(pmp_write_track(t.vm, 13, 1, true, NULL), 0);		/* second */
 	pmp_vm_info(t.vm, &info);
 	ck_assert_uint_eq(info.pool_used, 5);
 	ck_assert_int_eq(pmp_get_attrs(t.vm, 10, &a), 0);
@@ -95,16 +95,16 @@ START_TEST(chunk_with_many_planes)
 	ck_assert(a.write_tracked && !a.private);
 
 	/* remove from the middle of the chain, then the head, then the tail */
-	ck_assert_int_eq(pmp_set_write_tracked(t.vm, 13, 1, false), 0);
+	ck_assert_int_eq(pmp_write_track(t.vm, 13, 1, false, NULL), 0);
 	ck_assert_int_eq(pmp_get_attrs(t.vm, 11, &a), 0);
 	ck_assert(a.private);
-	ck_assert_int_eq(pmp_set_private(t.vm, 11, 1, false), 0);
+	ck_assert_int_eq(pmp_convert(t.vm, 11, 1, false, NULL), 0);
 	ck_assert_int_eq(pmp_get_attrs(t.vm, 10, &a), 0);
 	ck_assert_uint_eq(a.vtl_prot[1], PMP_PROT_R);
-	ck_assert_int_eq(pmp_set_vtl_prot(t.vm, 1, 10, 1, PMP_PROT_RWX), 0);
+	ck_assert_int_eq(pmp_vtl_protect(t.vm, 1, 10, 1, PMP_PROT_RWX, NULL), 0);
 	ck_assert_int_eq(pmp_get_attrs(t.vm, 12, &a), 0);
 	ck_assert_uint_eq(a.vtl_prot[0], PMP_PROT_W | PMP_PROT_X);
-	ck_assert_int_eq(pmp_set_vtl_prot(t.vm, 0, 0, 512, PMP_PROT_RWX), 0);
+	ck_assert_int_eq(pmp_vtl_protect(t.vm, 0, 0, 512, PMP_PROT_RWX, NULL), 0);
 	pmp_vm_info(t.vm, &info);
 	ck_assert_uint_eq(info.pool_used, 0);
 	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
@@ -121,24 +121,24 @@ START_TEST(pool_exhaustion)
 
 	geo.pool_blocks = 2;
 	tvm_init(&t, &geo);
-	ck_assert_int_eq(pmp_set_private(t.vm, 0, 1, true), 0);
-	ck_assert_int_eq(pmp_set_private(t.vm, 1024, 1, true), 0);
-	ck_assert_fails_clean(&t, -ENOMEM, pmp_set_private(t.vm, 2048, 1, true));
+	ck_assert_int_eq(pmp_convert(t.vm, 0, 1, true, NULL), 0);
+	ck_assert_int_eq(pmp_convert(t.vm, 1024, 1, true, NULL), 0);
+	ck_assert_fails_clean(&t, -ENOMEM, pmp_convert(t.vm, 2048, 1, true, NULL));
 	/* straddling: needs two blocks even though none is free */
-	ck_assert_fails_clean(&t, -ENOMEM, pmp_set_private(t.vm, 4095, 2, true));
+	ck_assert_fails_clean(&t, -ENOMEM, pmp_convert(t.vm, 4095, 2, true, NULL));
 	/* three VTL planes at once need three blocks */
-	ck_assert_fails_clean(&t, -ENOMEM, pmp_set_vtl_prot(t.vm, 0, 3000, 1, 0));
+	ck_assert_fails_clean(&t, -ENOMEM, pmp_vtl_protect(t.vm, 0, 3000, 1, 0, NULL));
 	/* whole chunks and already-mixed chunks need none */
-	ck_assert_int_eq(pmp_set_private(t.vm, 4096, 512, true), 0);
-	ck_assert_int_eq(pmp_set_private(t.vm, 1, 1, true), 0);
+	ck_assert_int_eq(pmp_convert(t.vm, 4096, 512, true, NULL), 0);
+	ck_assert_int_eq(pmp_convert(t.vm, 1, 1, true, NULL), 0);
 	/* collapsing a chunk frees its block for the next update */
-	ck_assert_int_eq(pmp_set_private(t.vm, 1024, 1, false), 0);
-	ck_assert_int_eq(pmp_set_private(t.vm, 2048, 1, true), 0);
+	ck_assert_int_eq(pmp_convert(t.vm, 1024, 1, false, NULL), 0);
+	ck_assert_int_eq(pmp_convert(t.vm, 2048, 1, true, NULL), 0);
 	pmp_vm_info(t.vm, &info);
 	ck_assert_uint_eq(info.pool_used, 2);
 	ck_assert_uint_eq(info.pool_high_water, 2);
 	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
-	ck_assert_str_eq(pmp_strerror(-ENOMEM), "tracking pool exhausted");
+	ck_assert_str_eq(pmp_strerror(-ENOMEM), "out of memory: tracking pool exhausted or pin limit reached");
 	tvm_free(&t);
 }
 END_TEST
@@ -150,12 +150,12 @@ START_TEST(attr_errors)
 	struct tvm t;
 
 	tvm_init(&t, &geo);
-	ck_assert_fails_clean(&t, -EINVAL, pmp_set_private(t.vm, 0, 0, true));
-	ck_assert_fails_clean(&t, -EINVAL, pmp_set_private(t.vm, ~0ULL, 2, true));
-	ck_assert_fails_clean(&t, -ERANGE, pmp_set_private(t.vm, GFNS_PER_1G - 1, 2, true));
-	ck_assert_fails_clean(&t, -ERANGE, pmp_set_write_tracked(t.vm, GFNS_PER_1G, 1, true));
-	ck_assert_fails_clean(&t, -EINVAL, pmp_set_vtl_prot(t.vm, 2, 0, 1, 0));
-	ck_assert_fails_clean(&t, -EINVAL, pmp_set_vtl_prot(t.vm, 0, 0, 1, 8));
+	ck_assert_fails_clean(&t, -EINVAL, pmp_convert(t.vm, 0, 0, true, NULL));
+	ck_assert_fails_clean(&t, -EINVAL, pmp_convert(t.vm, ~0ULL, 2, true, NULL));
+	ck_assert_fails_clean(&t, -ERANGE, pmp_convert(t.vm, GFNS_PER_1G - 1, 2, true, NULL));
+	ck_assert_fails_clean(&t, -ERANGE, pmp_write_track(t.vm, GFNS_PER_1G, 1, true, NULL));
+	ck_assert_fails_clean(&t, -EINVAL, pmp_vtl_protect(t.vm, 2, 0, 1, 0, NULL));
+	ck_assert_fails_clean(&t, -EINVAL, pmp_vtl_protect(t.vm, 0, 0, 1, 8, NULL));
 	ck_assert_fails_clean(&t, -EINVAL, pmp_get_attrs(t.vm, 0, NULL));
 	tvm_free(&t);
 }

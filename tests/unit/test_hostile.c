@@ -32,12 +32,12 @@ static const struct hostile cases[] = {
 	{ "slot_create past gfn_end", -ERANGE },
 	{ "slot_move wrapping", -EINVAL },
 	{ "slot_set_flags unknown", -EINVAL },
-	{ "set_private wrapping", -EINVAL },
-	{ "set_private past gfn_end", -ERANGE },
-	{ "set_private empty", -EINVAL },
-	{ "set_vtl_prot vtl 3", -EINVAL },
-	{ "set_vtl_prot prot 8", -EINVAL },
-	{ "set_write_tracked over a 1G leaf", -EBUSY },
+	{ "convert (no array) wrapping", -EINVAL },
+	{ "convert (no array) past gfn_end", -ERANGE },
+	{ "convert (no array) empty", -EINVAL },
+	{ "vtl_protect (no array) vtl 3", -EINVAL },
+	{ "vtl_protect (no array) prot 8", -EINVAL },
+	{ "write_track with no array over a 1G leaf", -ENOSPC },
 	{ "get_attrs past gfn_end", -ERANGE },
 	{ "max_level slot past max", -EINVAL },
 	{ "max_level unknown flag", -EINVAL },
@@ -75,6 +75,8 @@ static const struct hostile cases[] = {
 	{ "teardown cursor past the span", -EINVAL },
 	{ "leaf_level past gfn_end", -ERANGE },
 	{ "yield unknown flag", -EINVAL },
+	{ "zap unknown filter", -EINVAL },
+	{ "teardown cursor the last call did not return", -EINVAL },
 };
 
 #define NR_CASES (int)(sizeof(cases) / sizeof(cases[0]))
@@ -97,12 +99,12 @@ static int call(struct tvm *t, int i, struct pmp_actions *acts)
 	case 3: return pmp_slot_create(t->vm, 3, &slot);
 	case 4: return pmp_slot_move(t->vm, 0, ~0ULL - 5);
 	case 5: return pmp_slot_set_flags(t->vm, 0, 1U << 31);
-	case 6: return pmp_set_private(t->vm, ~0ULL - 1, 4, true);
-	case 7: return pmp_set_private(t->vm, END - 1, 2, true);
-	case 8: return pmp_set_private(t->vm, 0, 0, true);
-	case 9: return pmp_set_vtl_prot(t->vm, 3, 0, 1, 0);
-	case 10: return pmp_set_vtl_prot(t->vm, 0, 0, 1, 8);
-	case 11: return pmp_set_write_tracked(t->vm, 7, 1, true);
+	case 6: return pmp_convert(t->vm, ~0ULL - 1, 4, true, NULL);
+	case 7: return pmp_convert(t->vm, END - 1, 2, true, NULL);
+	case 8: return pmp_convert(t->vm, 0, 0, true, NULL);
+	case 9: return pmp_vtl_protect(t->vm, 3, 0, 1, 0, NULL);
+	case 10: return pmp_vtl_protect(t->vm, 0, 0, 1, 8, NULL);
+	case 11: return pmp_write_track(t->vm, 7, 1, true, NULL);
 	case 12: return pmp_get_attrs(t->vm, END, &a);
 	case 13: f.slot = 8; return pmp_max_level(t->vm, &f, NULL);
 	case 14: f.flags = 1U << 7; return pmp_max_level(t->vm, &f, NULL);
@@ -119,8 +121,8 @@ static int call(struct tvm *t, int i, struct pmp_actions *acts)
 	case 25: acts->nr = acts->cap + 1; return pmp_map(t->vm, &f, PMP_LEVEL_4K, acts);
 	case 26: return pmp_pin_range(t->vm, 0, 1, acts);
 	case 27: return pmp_is_pinned(t->vm, END);
-	case 28: return pmp_zap(t->vm, (enum pmp_zap_reason)99, 0, 1, acts);
-	case 29: return pmp_zap(t->vm, PMP_ZAP_MMU_NOTIFIER, ~0ULL, 2, acts);
+	case 28: return pmp_zap(t->vm, (enum pmp_zap_reason)99, PMP_ZAP_FILTER_KVM, 0, 1, acts);
+	case 29: return pmp_zap(t->vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, ~0ULL, 2, acts);
 	case 30: return pmp_convert(t->vm, END - 1, 2, true, acts);
 	case 31: return pmp_convert(t->vm, 0, 1, true, NULL);
 	case 32: return pmp_vtl_protect(t->vm, 3, 0, 1, 0, acts);
@@ -140,6 +142,8 @@ static int call(struct tvm *t, int i, struct pmp_actions *acts)
 	case 46: return pmp_teardown(t->vm, &cursor, acts);
 	case 47: return pmp_leaf_level(t->vm, END);
 	case 48: return pmp_yield(t->vm, &ys, 0, 100, 1U << 9);
+	case 49: return pmp_zap(t->vm, PMP_ZAP_MMU_NOTIFIER, (enum pmp_zap_filter)4, 0, 1, acts);
+	case 50: return pmp_teardown(t->vm, &(uint64_t){ 5 }, acts);
 	}
 	return 0;
 }
@@ -242,7 +246,7 @@ static unsigned int poll_zaps(void *ctx)
 	struct pmp_actions acts = { .buf = buf, .cap = 16 };
 
 	r->calls++;
-	r->write_err = pmp_zap(r->vm, PMP_ZAP_MMU_NOTIFIER, 512 + 1, 1, &acts);
+	r->write_err = pmp_zap(r->vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, 512 + 1, 1, &acts);
 	return PMP_YIELD_NEED_RESCHED;
 }
 
@@ -274,7 +278,7 @@ START_TEST(zap_in_callback_is_busy)
 	ck_assert_int_eq(err, -ENOMEM);
 	acts.nr = 0;
 	/* outside a callback, zapping one of chunk 1's pages needs a block the pool lacks */
-	ck_assert_int_eq(pmp_zap(t.vm, PMP_ZAP_MMU_NOTIFIER, 512 + 1, 1, &acts), -ENOMEM);
+	ck_assert_int_eq(pmp_zap(t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, 512 + 1, 1, &acts), -ENOMEM);
 	/* inside one, any state change is -EBUSY first: the caller must not retry later */
 	ck_assert_int_eq(pmp_vm_set_yield(t.vm, &ops), 0);
 	ck_assert_int_ge(pmp_merge_tick(t.vm, &acts), 0);

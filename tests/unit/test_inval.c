@@ -343,8 +343,8 @@ START_TEST(cap_flush_teardown)
 	ck_assert_uint_eq(st.evicted, 1);
 	ck_assert_uint_eq(pmp_nr_deferred(x.t.vm), 4);
 
-	acts(&x)->cap = 1;	/* too small for a run and its flush: no progress */
-	ck_assert_int_eq(pmp_inval_flush(x.t.vm, &x.acts), 1);
+	acts(&x)->cap = 1;	/* too small for a run and its flush: -ENOSPC, not a livelock */
+	ck_assert_fails_clean(&x.t, -ENOSPC, pmp_inval_flush(x.t.vm, &x.acts));
 	ck_assert_uint_eq(x.acts.nr, 0);
 	acts(&x)->cap = 2;	/* resumable: one chunk per call here */
 	ck_assert_int_eq(pmp_inval_flush(x.t.vm, &x.acts), 1);
@@ -391,6 +391,79 @@ START_TEST(eviction_during_punch)
 	ck_assert_int_eq(calls, 256);		/* B's runs, then C's */
 	for (g = 0; g < SPAN; g++)
 		ck_assert_msg(!x.s.punch_wanted[g], "%#llx never invalidated", (unsigned long long)g);
+	it_free(&x);
+}
+END_TEST
+
+/*
+ * Issue 19: with a 4-entry array a flush emitted three INVALIDATEs and one
+ * FLUSH (0+1): the pages 2 and 512 were freed with no TLB flush, and no
+ * longer deferred, so no later call flushed them.  With 0 or 1 entries it
+ * returned "call again" forever.  Now each step is a run and its flush.
+ */
+START_TEST(flush_never_drops_a_flush)
+{
+	static const uint64_t pages[] = { 0, 2, M2, M2 + 2 };
+	uint32_t i, cap;
+	struct it x;
+
+	it_init(&x, "inval=defer-2m", 9, 0);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(punch(&x, pages[i], 1), 0);
+		ck_assert_uint_eq(count(&x, PMP_ACT_INVALIDATE), 0);
+	}
+	ck_assert_uint_eq(pmp_nr_deferred(x.t.vm), 4);
+	for (cap = 0; cap < 2; cap++) {
+		acts(&x)->cap = cap;
+		ck_assert_fails_clean(&x.t, -ENOSPC, pmp_inval_flush(x.t.vm, &x.acts));
+	}
+	ck_assert_fails_clean(&x.t, -ENOSPC, pmp_inval_flush(x.t.vm, NULL));
+	acts(&x)->cap = 4;
+	ck_assert_int_eq(pmp_inval_flush(x.t.vm, &x.acts), 1);
+	run(&x);	/* the simulator: every invalidated page flushed in the call */
+	ck_assert_uint_eq(x.acts.nr, 4);
+	for (i = 0; i < 4; i++) {
+		ck_assert_uint_eq(x.buf[i].type, i % 2 ? PMP_ACT_FLUSH : PMP_ACT_INVALIDATE);
+		ck_assert_uint_eq(x.buf[i].gfn, pages[i / 2]);
+		ck_assert_uint_eq(x.buf[i].npages, 1);
+	}
+	ck_assert_uint_eq(pmp_nr_deferred(x.t.vm), 2);
+	acts(&x)->cap = 4;
+	ck_assert_int_eq(pmp_inval_flush(x.t.vm, &x.acts), 0);
+	run(&x);
+	ck_assert_uint_eq(x.acts.nr, 4);
+	ck_assert_uint_eq(pmp_nr_deferred(x.t.vm), 0);
+	ck_assert_int_eq(pmp_inval_flush(x.t.vm, NULL), 0);	/* nothing left: no room needed */
+	it_free(&x);
+}
+END_TEST
+
+/*
+ * A flush with arrays of every small size against one large array: the
+ * same actions in the same order, the same final state; too small an
+ * array is -ENOSPC with nothing changed (issue 19).
+ */
+START_TEST(flush_every_array_size)
+{
+	struct drv_call c = { .fn = drv_call_flush, .name = "flush", .resumable = true };
+	struct pmp_vm *start;
+	char why[256];
+	uint64_t g;
+	uint32_t cap;
+	struct it x;
+
+	it_init(&x, "inval=defer-2m", 9, 8);
+	for (g = 0; g < 6 * M2; g += 3 + g % 5)
+		ck_assert_int_eq(punch(&x, g, 1 + g % 2), 0);
+	ck_assert_uint_gt(pmp_nr_deferred(x.t.vm), 100);
+	start = drv_vm_copy(x.t.vm);
+	ck_assert_int_eq(pmp_inval_flush(x.t.vm, acts(&x)), 0);
+	run(&x);
+	ck_assert_uint_gt(x.acts.nr, 200);
+	for (cap = 0; cap <= 12; cap++)
+		ck_assert_msg(!drv_oracle(start, x.t.vm, &c, 0, x.buf, x.acts.nr, cap, why,
+					  sizeof(why)), "%s", why);
+	free(start);
 	it_free(&x);
 }
 END_TEST
@@ -651,6 +724,8 @@ Suite *inval_suite(void)
 	tcase_add_test(tc, cap_flush_teardown);
 	tcase_add_test(tc, flush_batching);
 	tcase_add_test(tc, eviction_during_punch);
+	tcase_add_test(tc, flush_never_drops_a_flush);
+	tcase_add_test(tc, flush_every_array_size);
 	tcase_add_test(tc, punch_storm);
 	tcase_add_loop_test(tc, random_vs_reference, 0, 4);
 	suite_add_tcase(s, tc);

@@ -99,13 +99,31 @@ static uint64_t count_pages(struct mt *m, int type)
 	return n;
 }
 
-/* Pin at the fault; no zap of any reason unpins; teardown unpins each page once. */
+/* Teardown with arrays of @cap entries until done; the pages it unpinned. */
+static uint64_t teardown_all(struct mt *m, uint64_t *cursor, uint32_t cap)
+{
+	uint64_t unpinned = 0;
+	int ret;
+
+	do {
+		fresh(m)->cap = cap;
+		ret = pmp_teardown(m->t.vm, cursor, &m->acts);
+		ck_assert_int_ge(ret, 0);
+		run(m);
+		unpinned += count_pages(m, PMP_ACT_UNPIN);
+	} while (ret == 1);
+	return unpinned;
+}
+
+/*
+ * Pin at the fault; no zap unpins but a memslot's own deletion or move,
+ * which releases its pins; teardown unpins each page still pinned once.
+ */
 START_TEST(pin_on_fault)
 {
-	struct pmp_slot slot;
 	struct mt m;
-	uint64_t cursor = 0, unpinned = 0;
-	int reason, ret;
+	uint64_t cursor = 0, released = 0;
+	int reason;
 
 	mt_init(&m, PMP_VM_SEV, "pin=fault,recycle=allow");
 	ck_assert_int_eq(fault(&m, 5, PMP_LEVEL_4K), 0);
@@ -116,29 +134,27 @@ START_TEST(pin_on_fault)
 	ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), M2 + 1);
 
 	for (reason = 0; reason < PMP_ZAP_TEARDOWN; reason++) {
-		ck_assert_int_eq(pmp_zap(m.t.vm, reason, 0, 4 * M2, fresh(&m)), 0);
-		run(&m);
-		ck_assert_uint_eq(count_pages(&m, PMP_ACT_UNPIN), 0);
-		ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), M2 + 1);
-		ck_assert_int_eq(fault(&m, 5, PMP_LEVEL_4K), 0);	/* re-fault: no new pin */
-		ck_assert_uint_eq(count_pages(&m, PMP_ACT_PIN), 0);
-	}
-	/* memslot delete and re-add: the seed's data-corruption case */
-	ck_assert_int_eq(pmp_slot_get(m.t.vm, 0, &slot), 0);
-	ck_assert_int_eq(pmp_slot_delete(m.t.vm, 0), 0);
-	ck_assert_int_eq(pmp_slot_create(m.t.vm, 0, &slot), 0);
-	ck_assert_int_eq(pmp_is_pinned(m.t.vm, 5), 1);
-	ck_assert_int_eq(pmp_is_pinned(m.t.vm, M2 + 511), 1);
-	ck_assert_int_eq(pmp_is_pinned(m.t.vm, 6), 0);
+		bool slot_gone = reason == PMP_ZAP_SLOT_DELETE || reason == PMP_ZAP_SLOT_MOVE;
 
-	do {	/* a tiny array: the cursor resumes */
-		fresh(&m)->cap = 2;
-		ret = pmp_teardown(m.t.vm, &cursor, &m.acts);
-		ck_assert_int_ge(ret, 0);
-		run(&m);
-		unpinned += count_pages(&m, PMP_ACT_UNPIN);
-	} while (ret == 1);
-	ck_assert_uint_eq(unpinned, M2 + 1);
+		ck_assert_int_eq(pmp_zap(m.t.vm, reason, PMP_ZAP_FILTER_KVM, 0, 4 * M2, fresh(&m)), 0);
+		run(&m);	/* the simulator: never an UNPIN of a mapped page */
+		ck_assert_uint_eq(count_pages(&m, PMP_ACT_UNPIN), (slot_gone ? M2 + 1 : 0));
+		released += count_pages(&m, PMP_ACT_UNPIN);
+		ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), (slot_gone ? 0 : M2 + 1));
+		ck_assert_int_eq(fault(&m, 5, PMP_LEVEL_4K), 0);	/* pinned again only if released */
+		ck_assert_uint_eq(count_pages(&m, PMP_ACT_PIN), (slot_gone ? 1 : 0));
+		if (slot_gone) {	/* the 2 MiB too: pin it back for the next round */
+			ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, 0,
+						 4 * M2, fresh(&m)), 0);
+			run(&m);
+			ck_assert_int_eq(fault(&m, 5, PMP_LEVEL_4K), 0);
+			ck_assert_int_eq(fault(&m, M2 + 3, PMP_LEVEL_2M), 0);
+			ck_assert_uint_eq(count_pages(&m, PMP_ACT_PIN), M2);
+		}
+	}
+	ck_assert_uint_eq(released, 2 * (M2 + 1));
+
+	ck_assert_uint_eq(teardown_all(&m, &cursor, 2), M2 + 1);	/* a tiny array: resumes */
 	ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), 0);
 	ck_assert_uint_eq(m.s.nr_pinned, 0);
 	ck_assert_int_eq(pmp_teardown(m.t.vm, &cursor, fresh(&m)), 0);	/* done stays done */
@@ -148,55 +164,71 @@ START_TEST(pin_on_fault)
 END_TEST
 
 /*
- * The SPTE bit is a hint: a zap, a dropped root or a recycled shadow page
- * loses it with the SPTE, yet the page stays pinned (the bitmap says so),
- * is not pinned again on re-fault, and teardown unpins it exactly once.
+ * Issue 13 #1: pins followed gfns, not host pages.  SEV pin=fault: fault
+ * gfn 0x42 (PIN), zap and delete the memslot, create it again over other
+ * host memory, fault 0x42 again: no PIN was emitted, pmp_is_pinned() said
+ * 1, and the new page was mapped unpinned.  The memslot's zap now releases
+ * its pins (UNPIN while the old memslot still names the old host page),
+ * its deletion is refused while they are held, and the new page is pinned
+ * at its fault; teardown releases it once.
  */
-START_TEST(spte_bit_is_only_a_hint)
+START_TEST(pins_follow_host_pages)
 {
-	static const int fmts[] = { PMP_SPTE_EPT, PMP_SPTE_NPT };
-	uint64_t spte[8] = { 0 }, cursor = 0, unpinned = 0;
+	struct pmp_slot slot = { .base_gfn = 0, .npages = 2 * G1, .userspace_addr = UA }, again;
+	uint64_t cursor = 0;
 	struct mt m;
-	uint32_t i;
-	int gfn, round, ret;
 
-	for (i = 0; i < 2; i++) {
-		uint64_t e = 0x123456000ULL | 0x7 | (1ULL << 11);	/* RWX, KVM's MMU-present */
+	mt_init(&m, PMP_VM_SEV, "pin=fault");
+	ck_assert_int_eq(fault(&m, 0x42, PMP_LEVEL_4K), 0);
+	expect_act(&m, 0, PMP_ACT_PIN, 0, 0x42, 1);
+	ck_assert_fails_clean(&m.t, -EBUSY, pmp_slot_delete(m.t.vm, 0));	/* pins held */
+	ck_assert_fails_clean(&m.t, -EBUSY, pmp_slot_move(m.t.vm, 0, 4 * M2));
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_SLOT_DELETE, PMP_ZAP_FILTER_KVM, 0, 2 * G1,
+				 fresh(&m)), 0);
+	run(&m);
+	ck_assert_uint_eq(m.acts.nr, 2);
+	expect_act(&m, 0, PMP_ACT_ZAP, 0, 0, 2 * G1);
+	expect_act(&m, 1, PMP_ACT_UNPIN, 0, 0x42, 1);	/* the old host page */
+	ck_assert_int_eq(pmp_slot_delete(m.t.vm, 0), 0);
+	again = slot;
+	again.userspace_addr = UA + (4 * G1 << 12);	/* other host memory */
+	ck_assert_int_eq(pmp_slot_create(m.t.vm, 0, &again), 0);
+	ck_assert_int_eq(pmp_is_pinned(m.t.vm, 0x42), 0);
+	ck_assert_int_eq(fault(&m, 0x42, PMP_LEVEL_4K), 0);
+	expect_act(&m, 0, PMP_ACT_PIN, 0, 0x42, 1);	/* the new page is pinned */
+	ck_assert_int_eq(pmp_is_pinned(m.t.vm, 0x42), 1);
+	ck_assert_uint_eq(teardown_all(&m, &cursor, 64), 1);
+	ck_assert_uint_eq(m.s.nr_pinned, 0);
+	mt_free(&m);
+}
+END_TEST
 
-		ck_assert(!pmp_spte_pinned(e, fmts[i]));
-		e = pmp_spte_mark_pinned(e, fmts[i], true);
-		ck_assert(pmp_spte_pinned(e, fmts[i]));
-		ck_assert_uint_eq(e & ~(1ULL << (fmts[i] == PMP_SPTE_EPT ? 59 : 57)),
-				  0x123456000ULL | 0x7 | (1ULL << 11));
-		ck_assert(!pmp_spte_pinned(pmp_spte_mark_pinned(e, fmts[i], false), fmts[i]));
-	}
-	ck_assert_uint_eq(pmp_spte_mark_pinned(5, 9, true), 5);	/* unknown format */
-	ck_assert(!pmp_spte_pinned(~0ULL, 9));
+/*
+ * Pins survive what loses SPTEs: a zap, a dropped root or a recycled shadow
+ * page; the page stays pinned (the plane says so), is not pinned again on
+ * re-fault, and teardown unpins it exactly once.
+ */
+START_TEST(pins_survive_lost_sptes)
+{
+	uint64_t cursor = 0;
+	struct mt m;
+	int gfn, round;
 
 	mt_init(&m, PMP_VM_SEV, "pin=fault,recycle=allow");
 	for (round = 0; round < 3; round++) {
 		for (gfn = 0; gfn < 8; gfn++) {
 			ck_assert_int_eq(fault(&m, (uint64_t)gfn, PMP_LEVEL_4K), 0);
 			ck_assert_uint_eq(count_pages(&m, PMP_ACT_PIN), round ? 0 : 1);
-			spte[gfn] = pmp_spte_mark_pinned(0x1000ULL * (gfn + 1) | 7, PMP_SPTE_EPT,
-							 pmp_is_pinned(m.t.vm, (uint64_t)gfn));
 		}
 		/* round 0: a zap; 1: a dropped root (all of it); 2: a recycled page */
 		ck_assert_int_eq(pmp_zap(m.t.vm, round == 2 ? PMP_ZAP_RECYCLE : PMP_ZAP_MMU_NOTIFIER,
+					 PMP_ZAP_FILTER_KVM,
 					 0, round == 1 ? 2 * G1 : 8, fresh(&m)), 0);
 		run(&m);
-		for (gfn = 0; gfn < 8; gfn++) {
-			spte[gfn] = 0;		/* the SPTE, and its bit, are gone */
-			ck_assert(!pmp_spte_pinned(spte[gfn], PMP_SPTE_EPT));
+		for (gfn = 0; gfn < 8; gfn++)
 			ck_assert_int_eq(pmp_is_pinned(m.t.vm, (uint64_t)gfn), 1);
-		}
 	}
-	do {
-		ret = pmp_teardown(m.t.vm, &cursor, fresh(&m));
-		run(&m);
-		unpinned += count_pages(&m, PMP_ACT_UNPIN);
-	} while (ret == 1);
-	ck_assert_uint_eq(unpinned, 8);
+	ck_assert_uint_eq(teardown_all(&m, &cursor, 64), 8);
 	mt_free(&m);
 }
 END_TEST
@@ -204,6 +236,7 @@ END_TEST
 /* The limit refuses a fault cleanly; the count stays exact. */
 START_TEST(pin_limit)
 {
+	struct pmp_stats before, after;
 	struct mt m;
 	uint64_t g;
 
@@ -212,8 +245,15 @@ START_TEST(pin_limit)
 	for (g = M2; g < M2 + 88; g++)
 		ck_assert_int_eq(fault(&m, g, PMP_LEVEL_4K), 0);
 	ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), 600);
+	pmp_vm_stats(m.t.vm, &before);
 	tvm_snapshot(&m.t);
 	ck_assert_int_eq(fault(&m, M2 + 88, PMP_LEVEL_4K), -ENOMEM);
+	ck_assert_unchanged_but_decisions(&m.t);	/* issue 19: the snapshot is compared */
+	pmp_vm_stats(m.t.vm, &after);
+	ck_assert_uint_eq(after.decision[PMP_DECISION_PIN].refused[PMP_REASON_PIN_LIMIT],
+			  before.decision[PMP_DECISION_PIN].refused[PMP_REASON_PIN_LIMIT] + 1);
+	ck_assert_str_eq(pmp_strerror(-ENOMEM),
+			 "out of memory: tracking pool exhausted or pin limit reached");
 	ck_assert_uint_eq(m.acts.nr, 0);
 	ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), 600);
 	ck_assert_int_eq(pmp_leaf_level(m.t.vm, M2 + 88), 0);	/* not half-mapped */
@@ -242,6 +282,7 @@ START_TEST(pin_at_launch)
 	ck_assert_uint_eq(count_pages(&m, PMP_ACT_PIN), 0);
 	tvm_snapshot(&m.t);
 	ck_assert_int_eq(pmp_pin_range(m.t.vm, 4000, 401, fresh(&m)), -ENOMEM);	/* past 1500 */
+	ck_assert_unchanged_but_decisions(&m.t);
 	ck_assert_int_eq(pmp_pin_range(m.t.vm, 4000, 400, fresh(&m)), 0);
 	mt_free(&m);
 
@@ -266,11 +307,13 @@ START_TEST(zap_refusals)
 
 	mt_init(&m, PMP_VM_SEV, "pin=fault,recycle=refuse");
 	ck_assert_int_eq(fault(&m, 7, PMP_LEVEL_4K), 0);
-	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_RECYCLE, 0, 512, fresh(&m)), -EBUSY);
+	tvm_snapshot(&m.t);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_RECYCLE, PMP_ZAP_FILTER_KVM, 0, 512, fresh(&m)), -EBUSY);
+	ck_assert_unchanged_but_decisions(&m.t);
 	ck_assert_uint_eq(m.acts.nr, 0);
 	ck_assert_int_eq(pmp_leaf_level(m.t.vm, 7), PMP_LEVEL_4K);
-	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_RECYCLE, 512, 512, fresh(&m)), 0);
-	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, 0, 512, fresh(&m)), 0);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_RECYCLE, PMP_ZAP_FILTER_KVM, 512, 512, fresh(&m)), 0);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, 0, 512, fresh(&m)), 0);
 	run(&m);
 	mt_free(&m);
 
@@ -278,17 +321,121 @@ START_TEST(zap_refusals)
 	ck_assert_int_eq(pmp_convert(m.t.vm, 0, 2 * G1, true, fresh(&m)), 0);
 	sim_set_attr(&m.s, 0, 2 * G1, SA_PRIVATE, SA_PRIVATE);
 	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_2M), 0);
-	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_SLOT_DELETE, 0, 1, fresh(&m)), 0); /* pending */
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_SLOT_DELETE, PMP_ZAP_FILTER_KVM, 0, 1, fresh(&m)), 0); /* pending */
 	run(&m);
 	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_4K), 0);
 	ck_assert_int_eq(pmp_accept(m.t.vm, 0, PMP_LEVEL_4K, fresh(&m)), 0);
 	sim_accept(&m.s, 0, PMP_LEVEL_4K);
-	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, 0, 1, fresh(&m)), -EBUSY);
+	tvm_snapshot(&m.t);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_BOTH, 0, 1, fresh(&m)),
+			 -EBUSY);
+	ck_assert_unchanged_but_decisions(&m.t);
 	/* a VTL protection change would zap it too: refused (found by fuzz_api) */
 	ck_assert_fails_clean(&m.t, -EBUSY, pmp_vtl_protect(m.t.vm, 0, 0, 1, PMP_PROT_R,
 							    fresh(&m)));
-	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_TEARDOWN, 0, 1, fresh(&m)), 0);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_TEARDOWN, PMP_ZAP_FILTER_KVM, 0, 1, fresh(&m)), 0);
 	run(&m);
+	mt_free(&m);
+}
+END_TEST
+
+/*
+ * Issue 13 #2: an MMU-notifier zap over [0, 512) in a TDX VM with one
+ * accepted private page was -EBUSY and left the shared leaves recorded as
+ * mapped.  KVM's notifier zaps only shared leaves and cannot fail: with
+ * KVM's filter the zap takes the shared leaves and keeps the private ones.
+ */
+START_TEST(notifier_zap_takes_shared_only)
+{
+	struct mt m;
+	uint64_t g;
+
+	mt_init(&m, PMP_VM_TDX, "");
+	ck_assert_int_eq(pmp_convert(m.t.vm, 0, 8, true, fresh(&m)), 0);
+	run(&m);
+	sim_set_attr(&m.s, 0, 8, SA_PRIVATE, SA_PRIVATE);
+	for (g = 0; g < 16; g++)
+		ck_assert_int_eq(fault(&m, g, PMP_LEVEL_4K), 0);
+	ck_assert_int_eq(pmp_accept(m.t.vm, 0, PMP_LEVEL_4K, fresh(&m)), 0);
+	run(&m);
+	sim_accept(&m.s, 0, PMP_LEVEL_4K);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, 0, 512,
+				 fresh(&m)), 0);
+	run(&m);	/* the simulator zaps only shared leaves and checks accepted pages */
+	ck_assert_uint_eq(m.acts.nr, 1);
+	expect_act(&m, 0, PMP_ACT_ZAP, 0, 0, 512);
+	ck_assert_uint_eq(m.buf[0].attr_filter, PMP_ZAP_FILTER_SHARED);
+	for (g = 0; g < 16; g++)
+		ck_assert_int_eq(pmp_leaf_level(m.t.vm, g), g < 8 ? PMP_LEVEL_4K : 0);
+	/* the same with every filter KVM uses for a reason that cannot fail */
+	for (g = 8; g < 16; g++)
+		ck_assert_int_eq(fault(&m, g, PMP_LEVEL_4K), 0);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_DIRTY_LOG, PMP_ZAP_FILTER_SHARED, 0, 512,
+				 fresh(&m)), 0);
+	run(&m);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_NX_TOGGLE, PMP_ZAP_FILTER_KVM, 0, 512,
+				 fresh(&m)), 0);
+	ck_assert_uint_eq(m.acts.nr, 0);	/* nothing shared left mapped */
+	/* private leaves over accepted pages: refused, nothing but the counters */
+	tvm_snapshot(&m.t);
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_PRIVATE, 0, 512,
+				 fresh(&m)), -EBUSY);
+	ck_assert_unchanged_but_decisions(&m.t);
+	ck_assert_fails_clean(&m.t, -EINVAL, pmp_zap(m.t.vm, PMP_ZAP_MMU_NOTIFIER, 4, 0, 1,
+						     fresh(&m)));
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_TEARDOWN, PMP_ZAP_FILTER_KVM, 0, 512,
+				 fresh(&m)), 0);
+	run(&m);
+	ck_assert_int_eq(pmp_leaf_level(m.t.vm, 0), 0);
+	mt_free(&m);
+}
+END_TEST
+
+/*
+ * Issue 13 #3: one call per concept.  pmp_set_private() kept TDX acceptance
+ * on a page that became shared, so a later memslot zap of it was refused,
+ * and skipped the deferred-punch check.  pmp_convert() is the one call; a
+ * caller with no mappings passes no array, and gets -ENOSPC (nothing
+ * changed) only when the conversion needs actions.
+ */
+START_TEST(one_call_per_concept)
+{
+	struct pmp_action big[PMP_PUNCH_ACTIONS + 64];
+	struct pmp_actions all = { .buf = big, .cap = PMP_PUNCH_ACTIONS + 64 };
+	struct mt m;
+
+	mt_init(&m, PMP_VM_TDX, "");
+	ck_assert_int_eq(pmp_convert(m.t.vm, 0, 8, true, NULL), 0);	/* nothing mapped */
+	sim_set_attr(&m.s, 0, 8, SA_PRIVATE, SA_PRIVATE);
+	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_4K), 0);
+	ck_assert_int_eq(pmp_accept(m.t.vm, 0, PMP_LEVEL_4K, fresh(&m)), 0);
+	run(&m);
+	sim_accept(&m.s, 0, PMP_LEVEL_4K);
+	ck_assert_fails_clean(&m.t, -ENOSPC, pmp_convert(m.t.vm, 0, 1, false, NULL)); /* mapped */
+	ck_assert_int_eq(pmp_convert(m.t.vm, 0, 1, false, fresh(&m)), 0);
+	run(&m);
+	sim_set_attr(&m.s, 0, 1, SA_PRIVATE, 0);
+	sim_unaccept(&m.s, 0, 1);
+	ck_assert_int_eq(pmp_convert(m.t.vm, 0, 1, true, NULL), 0);	/* back: pending */
+	sim_set_attr(&m.s, 0, 1, SA_PRIVATE, SA_PRIVATE);
+	ck_assert_int_eq(fault(&m, 0, PMP_LEVEL_4K), 0);
+	/* its acceptance went with the conversion: a memslot zap may take it */
+	ck_assert_int_eq(pmp_zap(m.t.vm, PMP_ZAP_SLOT_DELETE, PMP_ZAP_FILTER_BOTH, 0, 1,
+				 fresh(&m)), 0);
+	run(&m);
+	mt_free(&m);
+
+	/* a conversion to private over a deferred punch flushes it, or needs an array */
+	mt_init(&m, PMP_VM_DEFAULT, "inval=defer-2m,on_conflict=flush");
+	ck_assert_int_eq(fault(&m, 100, PMP_LEVEL_4K), 0);		/* saw a 1 GiB folio */
+	ck_assert_int_eq(pmp_punch(m.t.vm, 3, 1, NULL, &all), 0);	/* so this waits */
+	ck_assert_uint_eq(pmp_nr_deferred(m.t.vm), 1);
+	ck_assert_fails_clean(&m.t, -ENOSPC, pmp_convert(m.t.vm, 0, 8, true, NULL));
+	all.nr = 0;
+	ck_assert_int_eq(pmp_convert(m.t.vm, 0, 8, true, &all), 0);
+	ck_assert_uint_eq(pmp_nr_deferred(m.t.vm), 0);
+	ck_assert_uint_eq(big[0].type, PMP_ACT_INVALIDATE);
+	ck_assert_int_eq(pmp_vm_check(m.t.vm), 0);
 	mt_free(&m);
 }
 END_TEST
@@ -529,6 +676,85 @@ START_TEST(accept_inhibit)
 }
 END_TEST
 
+/*
+ * Issue 19: teardown trusted its cursor.  span + 1 on a live VM returned
+ * "done" with pages pinned and mapped; any cursor but 0 and the one the
+ * last call handed out skips a step and is refused.
+ */
+START_TEST(teardown_cursor_checked)
+{
+	uint64_t span = 2 * G1, cursor, bad[] = { span + 1, span + 2, 2, 1, ~0ULL };
+	struct mt m;
+	uint32_t i;
+	int ret;
+
+	mt_init(&m, PMP_VM_SEV, "pin=fault");
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(fault(&m, 3 * i, PMP_LEVEL_4K), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cursor = bad[i];
+		ck_assert_fails_clean(&m.t, -EINVAL, pmp_teardown(m.t.vm, &cursor, fresh(&m)));
+	}
+	cursor = 0;
+	fresh(&m)->cap = 3;	/* the zap and two UNPINs */
+	ck_assert_int_eq(pmp_teardown(m.t.vm, &cursor, &m.acts), 1);
+	run(&m);
+	ck_assert_uint_eq(cursor, 6 + 1);	/* the next pinned page, plus one */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t c = bad[i] == 1 ? 10 : bad[i];	/* 10 skips gfn 6 */
+
+		ck_assert_fails_clean(&m.t, -EINVAL, pmp_teardown(m.t.vm, &c, fresh(&m)));
+	}
+	do {
+		fresh(&m)->cap = 2;
+		ret = pmp_teardown(m.t.vm, &cursor, &m.acts);
+		ck_assert_int_ge(ret, 0);
+		run(&m);
+	} while (ret == 1);
+	ck_assert_uint_eq(cursor, span + 1);
+	ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), 0);
+	ck_assert_uint_eq(m.s.nr_pinned, 0);
+	mt_free(&m);
+}
+END_TEST
+
+/*
+ * Teardown with arrays of every small size against one large array: the
+ * same actions in the same order and the same final state (issue 19).
+ */
+START_TEST(teardown_every_array_size)
+{
+	struct pmp_actions none = { .buf = NULL, .cap = 0 };
+	struct drv_call c = { .fn = drv_call_teardown, .name = "teardown", .resumable = true };
+	struct pmp_action *big = malloc(70000 * sizeof(*big));
+	struct pmp_actions all = { .buf = big, .cap = 70000 };
+	struct pmp_vm *start;
+	char why[256];
+	uint32_t cap;
+	struct mt m;
+	uint64_t g, cursor = 0;
+
+	mt_init(&m, PMP_VM_SEV, "pin=fault,inval=defer-2m");
+	for (g = 0; g < 3 * M2; g += 1 + g % 7)
+		ck_assert_int_eq(fault(&m, g, PMP_LEVEL_4K), 0);
+	/* faults saw a 1 GiB folio: these punches wait for their chunks */
+	ck_assert_int_eq(pmp_punch(m.t.vm, 4 * M2 + 9, 3, NULL, &all), 0);
+	ck_assert_int_eq(pmp_punch(m.t.vm, 5 * M2 + 9, 3, NULL, &all), 0);
+	ck_assert_uint_eq(all.nr, 0);
+	ck_assert_uint_eq(pmp_nr_deferred(m.t.vm), 6);
+	start = drv_vm_copy(m.t.vm);
+	ck_assert_int_eq(pmp_teardown(m.t.vm, &cursor, &all), 0);
+	ck_assert_uint_gt(all.nr, 100);
+	for (cap = 0; cap <= 12; cap++)
+		ck_assert_msg(!drv_oracle(start, m.t.vm, &c, 0, big, all.nr, cap, why, sizeof(why)),
+			      "%s", why);
+	ck_assert_int_eq(pmp_teardown(start, &cursor, &none), -EINVAL);	/* not its cursor */
+	free(start);
+	free(big);
+	mt_free(&m);
+}
+END_TEST
+
 /* Too little room for the actions: -ENOSPC, nothing changed. */
 START_TEST(no_room)
 {
@@ -543,7 +769,7 @@ START_TEST(no_room)
 	small.nr = 2;
 	ck_assert_fails_clean(&m.t, -EINVAL, pmp_convert(m.t.vm, 7, 1, true, &small));
 	ck_assert_fails_clean(&m.t, -EINVAL, pmp_accept(m.t.vm, 7, PMP_LEVEL_2M, fresh(&m)));
-	ck_assert_fails_clean(&m.t, -EINVAL, pmp_zap(m.t.vm, PMP_ZAP_NR, 0, 1, fresh(&m)));
+	ck_assert_fails_clean(&m.t, -EINVAL, pmp_zap(m.t.vm, PMP_ZAP_NR, PMP_ZAP_FILTER_KVM, 0, 1, fresh(&m)));
 	ck_assert_fails_clean(&m.t, -ENOENT, pmp_dirty_log(m.t.vm, 3, true, fresh(&m)));
 	mt_free(&m);
 }
@@ -555,10 +781,15 @@ Suite *mmu_suite(void)
 	TCase *tc = tcase_create("pin");
 
 	tcase_add_test(tc, pin_on_fault);
-	tcase_add_test(tc, spte_bit_is_only_a_hint);
+	tcase_add_test(tc, pins_survive_lost_sptes);
+	tcase_add_test(tc, pins_follow_host_pages);
 	tcase_add_test(tc, pin_limit);
 	tcase_add_test(tc, pin_at_launch);
 	tcase_add_test(tc, zap_refusals);
+	tcase_add_test(tc, notifier_zap_takes_shared_only);
+	tcase_add_test(tc, one_call_per_concept);
+	tcase_add_test(tc, teardown_cursor_checked);
+	tcase_add_test(tc, teardown_every_array_size);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("split_merge");
 	tcase_add_test(tc, split_only_as_needed);

@@ -121,7 +121,8 @@ static void one_op(struct mrun *x)
 	} else if (op < 69) {
 		CHECK(x, drv_write_track(d, gfn, n < 4 ? n : 4, below(x, 2)));
 	} else if (op < 74) {
-		CHECK(x, drv_zap(d, (enum pmp_zap_reason)below(x, PMP_ZAP_TEARDOWN), gfn, n));
+		CHECK(x, drv_zap(d, (enum pmp_zap_reason)below(x, PMP_ZAP_TEARDOWN),
+				 (enum pmp_zap_filter)below(x, 4), gfn, n));
 	} else if (op < 88) {
 		CHECK(x, drv_tick(d));
 	} else if (op < 92) {
@@ -166,6 +167,7 @@ static void setup(struct mrun *x, const struct mrun_case *c)
 		x->s.folio[ch] = ch < 512 ? 18 : 9;
 	drv_init(&x->d, x->t.vm, &x->s);
 	x->d.trace = getenv("PMP_TRACE") != NULL;
+	x->d.oracle = true;	/* every call: snapshot on failure, another array size */
 	if (c->vm_type == PMP_VM_TDX || c->vm_type == PMP_VM_SNP)
 		CHECK(x, drv_convert(&x->d, 0, END_GFN, true));
 }
@@ -209,6 +211,7 @@ START_TEST(mmu_random)
 	       (unsigned long long)st.pin_high_water, (unsigned long long)x->s.busy);
 	ck_assert_uint_gt(st.promoted[2], 0);
 	ck_assert_uint_gt(st.decision[PMP_DECISION_SPLIT].applied, 0);
+	drv_free(&x->d);
 	sim_free(&x->s);
 	tvm_free(&x->t);
 	free(x);

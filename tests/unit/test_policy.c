@@ -1382,7 +1382,7 @@ END_TEST
 
 static const int known_errors[] = {
 	0, -EINVAL, -ENOMEM, -ENOSPC, -ENOENT, -ERANGE, -EEXIST, -EBUSY, -EAGAIN, -EINTR,
-	-EUCLEAN,
+	-EUCLEAN, -E2BIG,
 };
 
 START_TEST(test_strerror_known)
@@ -1416,7 +1416,7 @@ START_TEST(test_version)
 {
 	char want[16];
 
-	ck_assert_str_eq(pmp_version(), "0.1");
+	ck_assert_str_eq(pmp_version(), "0.2");
 	snprintf(want, sizeof(want), "%d.%d", PMP_VERSION_MAJOR, PMP_VERSION_MINOR);
 	ck_assert_str_eq(pmp_version(), want);
 }

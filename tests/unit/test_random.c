@@ -157,19 +157,19 @@ static void one_step(struct run *x)
 	} else if (op < 60) {
 		bool priv = below(r, 2);
 
-		got = pmp_set_private(t->vm, gfn, n, priv);
+		got = pmp_convert(t->vm, gfn, n, priv, NULL);
 		want = model_set(m, gfn, n, M_PRIVATE, priv ? M_PRIVATE : 0);
 		CHECK_EQ(x, "set_private", got, want);
 	} else if (op < 72) {
 		vtl = (unsigned int)below(r, below(r, 16) ? 2 : 3);
 		prot = (unsigned int)below(r, below(r, 16) ? 8 : 9);
-		got = pmp_set_vtl_prot(t->vm, vtl, gfn, n, prot);
+		got = pmp_vtl_protect(t->vm, vtl, gfn, n, prot, NULL);
 		want = model_vtl_prot(m, vtl, gfn, n, prot);
 		CHECK_EQ(x, "set_vtl_prot", got, want);
 	} else if (op < 80) {
 		bool on = below(r, 2);
 
-		got = pmp_set_write_tracked(t->vm, gfn, n, on);
+		got = pmp_write_track(t->vm, gfn, n, on, NULL);
 		want = model_set(m, gfn, n, M_WTRACK, on ? M_WTRACK : 0);
 		CHECK_EQ(x, "set_write_tracked", got, want);
 	} else if (op < 88) {
@@ -199,15 +199,15 @@ static void one_step(struct run *x)
 
 		switch (below(r, 3)) {
 		case 0:
-			got = pmp_set_private(t->vm, 0, end, false);
+			got = pmp_convert(t->vm, 0, end, false, NULL);
 			want = model_set(m, 0, end, M_PRIVATE, 0);
 			break;
 		case 1:
-			got = pmp_set_write_tracked(t->vm, 0, end, false);
+			got = pmp_write_track(t->vm, 0, end, false, NULL);
 			want = model_set(m, 0, end, M_WTRACK, 0);
 			break;
 		default:
-			got = pmp_set_vtl_prot(t->vm, 0, 0, end, PMP_PROT_RWX);
+			got = pmp_vtl_protect(t->vm, 0, 0, end, PMP_PROT_RWX, NULL);
 			want = model_vtl_prot(m, 0, 0, end, PMP_PROT_RWX);
 			break;
 		}

@@ -80,7 +80,7 @@ START_TEST(settled_starts_over_after_a_leaf_change)
 	setup(&t, "merge=settled,scan_ratio=1");
 	ck_assert_uint_eq(tick(&t), 0);		/* marked */
 	/* the host zaps a page and the guest faults it back: the leaves changed */
-	ck_assert_int_eq(pmp_zap(t.vm, PMP_ZAP_MMU_NOTIFIER, 7, 1, acts()), 0);
+	ck_assert_int_eq(pmp_zap(t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, 7, 1, acts()), 0);
 	ck_assert_int_eq(pmp_map(t.vm, &f, PMP_LEVEL_4K, acts()), 0);
 	ck_assert_uint_eq(tick(&t), 0);		/* marked again, not promoted */
 	ck_assert_uint_eq(tick(&t), 1);

@@ -20,6 +20,8 @@ struct bad_geometry {
 static const struct bad_geometry bad_geometries[] = {
 	{ "size field", { .sz = 8, .gfn_end = 512, .max_slots = 1, .nr_vcpus = 1, .nr_vtls = 1 },
 	  -EINVAL },
+	{ "size below the mandatory fields", { .sz = PMP_GEOMETRY_MIN_SZ - 1, .gfn_end = 512,
+	  .max_slots = 1, .nr_vcpus = 1, .nr_vtls = 1 }, -EINVAL },
 	{ "zero span", GEO(0, 1, 1, 1, 0), -EINVAL },
 	{ "zero slots", GEO(512, 0, 1, 1, 0), -EINVAL },
 	{ "zero vcpus", GEO(512, 1, 0, 1, 0), -EINVAL },
@@ -42,6 +44,78 @@ START_TEST(bound_rejects)
 	ck_assert_uint_eq(bytes, 12345);
 	ck_assert_msg(pmp_vm_init(mem, sizeof(mem), &b->geo, NULL, &vm) == b->err, "%s", b->what);
 	ck_assert_ptr_null(vm);
+}
+END_TEST
+
+/*
+ * libbpf's OPTS rules for pmp_geometry.sz: a caller's struct of any size
+ * from the first layout's mandatory fields on, read through pmp_opts_load().
+ * The tail past sz holds garbage that must never be read; the tail past
+ * the library's struct must be zero.
+ */
+struct sized_geo {
+	struct pmp_geometry geo;
+	unsigned char extra[16];
+};
+
+static const struct {
+	const char *what;
+	size_t sz;		/* the caller's sz */
+	unsigned int nonzero;	/* index into extra[] set to 1, or ~0U */
+	int err;
+} sz_cases[] = {
+	{ "smaller: the first layout's mandatory fields", PMP_GEOMETRY_MIN_SZ, ~0U, 0 },
+	{ "smaller: one field more", PMP_GEOMETRY_MIN_SZ + 4, ~0U, 0 },
+	{ "equal", sizeof(struct pmp_geometry), ~0U, 0 },
+	{ "larger, zero tail", sizeof(struct pmp_geometry) + 16, ~0U, 0 },
+	{ "larger, non-zero tail", sizeof(struct pmp_geometry) + 16, 15, -E2BIG },
+	{ "larger, non-zero first tail byte", sizeof(struct pmp_geometry) + 1, 0, -E2BIG },
+	{ "too small", PMP_GEOMETRY_MIN_SZ - 1, ~0U, -EINVAL },
+	{ "zero", 0, ~0U, -EINVAL },
+};
+
+START_TEST(geometry_sz)
+{
+	struct pmp_geometry base = test_geometry(GFNS_PER_1G);
+	struct sized_geo in;
+	uint64_t bytes = 0, want = 0;
+	unsigned char *raw = (unsigned char *)&in.geo;
+	size_t i;
+
+	memset(&in, 0, sizeof(in));
+	in.geo = base;
+	/* fields past the caller's sz are garbage it never wrote */
+	for (i = sz_cases[_i].sz; i < sizeof(in.geo); i++)
+		raw[i] = 0xa5;
+	in.geo.sz = sz_cases[_i].sz;
+	if (sz_cases[_i].nonzero != ~0U)
+		in.extra[sz_cases[_i].nonzero] = 1;
+	ck_assert_msg(pmp_vm_bound(&in.geo, &bytes) == sz_cases[_i].err, "%s", sz_cases[_i].what);
+	if (sz_cases[_i].err)
+		return;
+	/* the missing tail reads as defaults: what the same fields with 0 give */
+	for (i = sz_cases[_i].sz; i < sizeof(base); i++)
+		((unsigned char *)&base)[i] = 0;
+	base.sz = sizeof(base);
+	ck_assert_int_eq(pmp_vm_bound(&base, &want), 0);
+	ck_assert_msg(bytes == want, "%s: %llu bytes, want %llu", sz_cases[_i].what,
+		      (unsigned long long)bytes, (unsigned long long)want);
+}
+END_TEST
+
+START_TEST(opts_load_rules)
+{
+	struct sized_geo in, out;
+
+	memset(&in, 0, sizeof(in));
+	in.geo.sz = sizeof(in.geo) + 8;
+	in.geo.max_slots = 7;
+	ck_assert_int_eq(pmp_opts_load(&out.geo, sizeof(out.geo), &in, PMP_GEOMETRY_MIN_SZ), 0);
+	ck_assert_uint_eq(out.geo.max_slots, 7);
+	ck_assert_int_eq(pmp_opts_load(NULL, sizeof(out.geo), &in, 8), -EINVAL);
+	ck_assert_int_eq(pmp_opts_load(&out.geo, sizeof(out.geo), NULL, 8), -EINVAL);
+	in.extra[7] = 0x80;
+	ck_assert_int_eq(pmp_opts_load(&out.geo, sizeof(out.geo), &in, 8), -E2BIG);
 }
 END_TEST
 
@@ -138,8 +212,8 @@ START_TEST(info_and_rounding)
 	pmp_vm_info(t.vm, &info);
 	ck_assert_uint_eq(info.nr_slots, 1);
 	/* the caller's gfn_end is the limit, not the rounded span */
-	ck_assert_fails_clean(&t, -ERANGE, pmp_set_private(t.vm, GFNS_PER_1G + 3, 1, true));
-	ck_assert_int_eq(pmp_set_private(t.vm, GFNS_PER_1G + 2, 1, true), 0);
+	ck_assert_fails_clean(&t, -ERANGE, pmp_convert(t.vm, GFNS_PER_1G + 3, 1, true, NULL));
+	ck_assert_int_eq(pmp_convert(t.vm, GFNS_PER_1G + 2, 1, true, NULL), 0);
 	ck_assert_fails_clean(&t, -ERANGE, pmp_get_attrs(t.vm, GFNS_PER_1G + 3,
 							 &(struct pmp_page_attrs){ 0 }));
 	ck_assert_int_eq(pmp_slot_delete(t.vm, 3), 0);
@@ -160,14 +234,14 @@ START_TEST(relocatable)
 
 	tvm_init(&t, &geo);
 	add_slot(&t, 0, 0, GFNS_PER_1G, 0, 0);
-	ck_assert_int_eq(pmp_set_private(t.vm, 0x301, 1, true), 0);
+	ck_assert_int_eq(pmp_convert(t.vm, 0x301, 1, true, NULL), 0);
 	mem2 = aligned_alloc(64, t.bytes);
 	memcpy(mem2, t.mem, t.bytes);
 	copy = mem2;
 	ck_assert_int_eq(pmp_vm_check(copy), 0);
 	ck_assert_int_eq(pmp_max_level(copy, &f, NULL), PMP_LEVEL_4K);
 	memset(t.mem, 0, t.bytes);	/* the original is gone; the copy stands alone */
-	ck_assert_int_eq(pmp_set_private(copy, 0x301, 1, false), 0);
+	ck_assert_int_eq(pmp_convert(copy, 0x301, 1, false, NULL), 0);
 	ck_assert_int_eq(pmp_max_level(copy, &f, NULL), PMP_LEVEL_1G);
 	ck_assert_int_eq(pmp_vm_check(copy), 0);
 	free(mem2);
@@ -195,8 +269,8 @@ START_TEST(check_catches)
 	vm = t.vm;
 	add_slot(&t, 0, 0, 1024, 0, 0);
 	add_slot(&t, 1, 2048, 1024, 0, 0);
-	ck_assert_int_eq(pmp_set_private(vm, 5, 3, true), 0);
-	ck_assert_int_eq(pmp_set_write_tracked(vm, 7, 1, true), 0);
+	ck_assert_int_eq(pmp_convert(vm, 5, 3, true, NULL), 0);
+	ck_assert_int_eq(pmp_write_track(vm, 7, 1, true, NULL), 0);
 	ck_assert_int_eq(pmp_vm_check(vm), 0);
 	c = &pmp_chunks(vm)[0];
 	slots = pmp_slots(vm);
@@ -256,6 +330,8 @@ Suite *vm_suite(void)
 
 	tcase_add_loop_test(tc, bound_rejects, 0,
 			    (int)(sizeof(bad_geometries) / sizeof(bad_geometries[0])));
+	tcase_add_loop_test(tc, geometry_sz, 0, (int)(sizeof(sz_cases) / sizeof(sz_cases[0])));
+	tcase_add_test(tc, opts_load_rules);
 	tcase_add_loop_test(tc, budget, 0, 3);
 	tcase_add_test(tc, init_errors);
 	tcase_add_test(tc, info_and_rounding);

@@ -294,11 +294,11 @@ static int step_run(struct pmp_vm *vm, const struct pmp_vstep *s, int *reason)
 		return pmp_slot_set_flags(vm, s->id, s->flags);
 	case V_PRIVATE:
 	case V_SHARED:
-		return pmp_set_private(vm, s->gfn, s->npages, s->op == V_PRIVATE);
+		return pmp_convert(vm, s->gfn, s->npages, s->op == V_PRIVATE, NULL);
 	case V_VTL:
-		return pmp_set_vtl_prot(vm, s->id, s->gfn, s->npages, s->flags);
+		return pmp_vtl_protect(vm, s->id, s->gfn, s->npages, s->flags, NULL);
 	case V_WTRACK:
-		return pmp_set_write_tracked(vm, s->gfn, s->npages, s->flags);
+		return pmp_write_track(vm, s->gfn, s->npages, s->flags, NULL);
 	case V_QUERY:
 		ret = pmp_max_level(vm, &f, &why);
 		*reason = why;

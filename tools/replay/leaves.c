@@ -142,6 +142,44 @@ static void zap(struct leaves *lv, uint64_t lo, uint64_t hi)
 	}
 }
 
+/* Does a ZAP with @filter take the leaf mapping @gfn? */
+static bool takes(const struct leaves *lv, uint8_t filter, uint64_t gfn)
+{
+	struct pmp_page_attrs at = { .private = false };
+
+	if (!filter || filter == PMP_ZAP_FILTER_BOTH)
+		return true;
+	if (lv->attrs)
+		pmp_get_attrs(lv->attrs, gfn, &at);
+	return filter == PMP_ZAP_FILTER_PRIVATE ? at.private : !at.private;
+}
+
+/* A zap of the shared or the private leaves only (KVM's attr_filter). */
+static void zap_filtered(struct leaves *lv, uint64_t lo, uint64_t hi, uint8_t filter)
+{
+	uint64_t g, c, i;
+
+	for (g = lo / GIANT; g <= (hi - 1) / GIANT; g++) {
+		if ((lv->giant[g] & LV_LEAF) && takes(lv, filter, g * GIANT)) {
+			lv->giant[g] = 0;
+			lv->n1g--;
+		}
+	}
+	for (c = lo / CHUNK; c <= (hi - 1) / CHUNK; c++) {
+		if ((lv->chunk[c] & LV_LEAF) && takes(lv, filter, c * CHUNK)) {
+			lv->chunk[c] = 0;
+			lv->n2m--;
+		}
+	}
+	for (i = lo; i < hi; i++)
+		if ((lv->bits[i / 64] >> (i % 64) & 1) && takes(lv, filter, i))
+			set_bits(lv, i, i + 1, false);
+	for (c = lo / CHUNK; c <= (hi - 1) / CHUNK; c++)
+		if (!(lv->chunk[c] & LV_LEAF) && (lv->chunk[c] & LV_SMALL_BLOCKED) &&
+		    !chunk_has_small(lv, c))
+			lv->chunk[c] = 0;
+}
+
 /* Split leaves larger than @target intersecting [lo, hi); DEMOTE names one level. */
 static void split(struct leaves *lv, uint64_t lo, uint64_t hi, int target, int only)
 {
@@ -216,6 +254,12 @@ void lv_apply(struct leaves *lv, const struct pmp_action *a)
 		hi = lv->pages;
 	switch (a->type) {
 	case PMP_ACT_ZAP:
+		if (a->attr_filter && a->attr_filter != PMP_ZAP_FILTER_BOTH) {
+			zap_filtered(lv, lo, hi, a->attr_filter);
+			break;
+		}
+		zap(lv, lo, hi);
+		break;
 	case PMP_ACT_INVALIDATE:
 		zap(lv, lo, hi);
 		break;

@@ -22,6 +22,8 @@ struct leaves {
 	uint8_t *chunk;		/* LV_* per 2 MiB */
 	uint8_t *giant;		/* LV_* per 1 GiB */
 	uint64_t n4k, n2m, n1g;	/* leaves of each size */
+	/* whose attributes decide what a filtered ZAP takes (NULL: all shared) */
+	const struct pmp_vm *attrs;
 };
 
 /* Per chunk or giant: a leaf of that size, blocked, or its 4 KiB leaves blocked. */

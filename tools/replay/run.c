@@ -53,6 +53,7 @@ int run_vm(struct rp_run *run, const struct pmp_trace_event *vm)
 	if (!err)
 		err = lv_init(&run->lv, vm->gfn_end);
 	if (!err) {
+		run->lv.attrs = run->vm;
 		run->folio_cap = malloc(run->lv.chunks);
 		run->giant_split = calloc(run->lv.giants, 1);
 		if (run->heat)
@@ -314,7 +315,7 @@ static void slot_change(struct rp_run *run, const struct replay *r,
 	}
 	run->origin = RP_FROM_OTHER;
 	err = CORE(run, pmp_zap(run->vm, del ? PMP_ZAP_SLOT_DELETE : PMP_ZAP_SLOT_MOVE,
-				s.base_gfn, s.npages, &run->acts));
+				PMP_ZAP_FILTER_KVM, s.base_gfn, s.npages, &run->acts));
 	outcome(run, r, ev->type, err);
 	if (err)
 		return;
@@ -377,8 +378,9 @@ int run_event(struct rp_run *run, struct replay *r, const struct pmp_trace_event
 								  &run->acts)));
 		break;
 	case PMP_TR_ZAP:
-		outcome(run, r, ev->type, CORE(run, pmp_zap(vm, ev->reason, ev->gfn, ev->npages,
-							    &run->acts)));
+		/* a trace names the reason; KVM's filter for it is the one it used */
+		outcome(run, r, ev->type, CORE(run, pmp_zap(vm, ev->reason, PMP_ZAP_FILTER_KVM,
+							    ev->gfn, ev->npages, &run->acts)));
 		break;
 	case PMP_TR_TICK:
 		for (i = 0; i < ev->npages; i++) {

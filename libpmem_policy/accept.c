@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * A guest's accept (TDX TDG.MEM.PAGE.ACCEPT) or validation (SNP PVALIDATE):
+ * a size mismatch splits first, a 4 KiB accept inhibits 2 MiB, and an
+ * accept that completes a range may promote it (merge=fault).
+ */
+#include "internal.h"
+
+#define ACCEPTED PMP_BIT(PMP_PLANE_ACCEPTED)
+
+/* inhibit=clear: a fully accepted chunk with uniform attributes may be huge again. */
+static void maybe_lift_inhibit(struct pmp_vm *vm, uint64_t ci)
+{
+	const struct pmp_chunk *c = &pmp_chunks(vm)[ci];
+
+	if (vm->policy.inhibit == PMP_INHIBIT_CLEAR && (c->blocks & PMP_CF_INHIBIT) &&
+	    pmp_plane_uniform(vm, ci, PMP_PLANE_ACCEPTED) == 1 &&
+	    !(c->mixed & PMP_BIT(PMP_PLANE_PRIVATE)))
+		pmp_chunk_set_flags(vm, ci, 0, PMP_CF_INHIBIT);
+}
+
+int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *out)
+{
+	uint64_t pages, ci;
+	struct pmp_event ev;
+	int err;
+
+	if (level < PMP_LEVEL_4K || level > PMP_LEVEL_1G)
+		return -EINVAL;
+	pages = PMP_LEVEL_PAGES(level);
+	if (gfn & (pages - 1))
+		return -EINVAL;
+	err = pmp_range_check(gfn, pages, vm->gfn_end);
+	if (!err)
+		err = pmp_pool_reserve(vm, pmp_planes_blocks_needed(vm, gfn, pages, ACCEPTED, ACCEPTED));
+	if (!err)
+		err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_ACCEPT, PMP_EVENT_ACTIONS);
+	if (err)
+		return err;
+	/* a leaf larger than the accept is a size mismatch: split it */
+	pmp_split_range(&ev, gfn, pages, level);
+	pmp_planes_set(vm, gfn, pages, ACCEPTED, ACCEPTED);
+	ci = gfn >> PMP_CHUNK_SHIFT;
+	if (level == PMP_LEVEL_4K)
+		pmp_chunk_set_flags(vm, ci, PMP_CF_INHIBIT, 0);
+	for (; ci < (gfn + pages + PMP_CHUNK_PAGES - 1) >> PMP_CHUNK_SHIFT; ci++)
+		maybe_lift_inhibit(vm, ci);
+	/* after the guest's accept succeeds: a promote it completes */
+	ev.cause = PMP_CAUSE_MERGE;
+	pmp_merge_after_fill(&ev, gfn, -1);
+	pmp_event_end(&ev);
+	return 0;
+}

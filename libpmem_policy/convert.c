@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Private/shared conversions (KVM_SET_MEMORY_ATTRIBUTES), and the shared
+ * step of every attribute change that discards mappings (VTL protections
+ * too): split the leaves crossing the edges, zap the range, update the
+ * planes.  The pool need and the action room are checked first, so it
+ * applies whole or fails with nothing changed.
+ */
+#include "internal.h"
+
+#define MAPPED PMP_BIT(PMP_PLANE_MAPPED)
+#define ACCEPTED PMP_BIT(PMP_PLANE_ACCEPTED)
+
+/* Split the leaves crossing the edges, then zap the range if anything is mapped. */
+static void unmap_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
+{
+	uint64_t end = gfn + npages;
+
+	pmp_split_edges(ev, gfn, npages);
+	if (pmp_plane_next(ev->vm, gfn, end, PMP_PLANE_MAPPED, true) < end) {
+		pmp_emit(ev, PMP_ACT_ZAP, 0, gfn, npages);
+		pmp_mirror_zap(ev->vm, gfn, npages);
+	}
+}
+
+/*
+ * An attribute change that discards the range's mappings (conversion, VTL).
+ * A conversion to private over deferred punches flushes them first, or is
+ * refused, by policy: the private page must not come back punched.
+ */
+int pmp_change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t mask,
+		     uint16_t values, uint16_t clear, enum pmp_cause cause,
+		     struct pmp_actions *out)
+{
+	bool to_private = cause == PMP_CAUSE_CONVERT && values;
+	uint32_t flush_room = 0;
+	struct pmp_event ev;
+	int err = pmp_range_check(gfn, npages, vm->gfn_end);
+
+	if (!err && to_private)
+		err = pmp_inval_conflict(vm, gfn, npages, &flush_room);
+	/* only a conversion may discard accepted TDX private pages */
+	if (!err && vm->vm_type == PMP_VM_TDX && cause != PMP_CAUSE_CONVERT &&
+	    pmp_plane_next(vm, gfn, gfn + npages, PMP_PLANE_ACCEPTED, true) < gfn + npages)
+		err = -EBUSY;
+	if (err)
+		return err;
+	err = pmp_pool_reserve(vm, pmp_planes_blocks_needed(vm, gfn, npages, mask, values) +
+				   flush_room + pmp_planes_blocks_needed(vm, gfn, npages, MAPPED, 0) +
+				   pmp_planes_blocks_needed(vm, gfn, npages, clear, 0) +
+				   (to_private ? pmp_planes_blocks_needed(vm, gfn, npages,
+									   PMP_BIT(PMP_PLANE_DEFERRED),
+									   0) : 0));
+	/* no array: fine while nothing is mapped (attribute tracking only) */
+	if (!err && !out && (flush_room ||
+			     pmp_plane_next(vm, gfn, gfn + npages, PMP_PLANE_MAPPED, true) <
+			     gfn + npages))
+		err = -ENOSPC;
+	if (!err)
+		err = pmp_event_begin(&ev, vm, out, cause, out ? PMP_EVENT_ACTIONS + flush_room : 0);
+	if (err)
+		return err;
+	if (flush_room)
+		pmp_inval_flush_range(&ev, gfn, npages);
+	else if (to_private && vm->policy.conflict_flush == PMP_CONFLICT_WITHDRAW)
+		pmp_inval_withdraw(vm, gfn, npages);
+	unmap_range(&ev, gfn, npages);
+	/* the pool was checked for both updates above */
+	pmp_planes_apply(vm, gfn, npages, mask, values);
+	if (clear)
+		pmp_planes_apply(vm, gfn, npages, clear, 0);
+	pmp_event_end(&ev);
+	return 0;
+}
+
+/* A shared page is never accepted: conversions both ways clear the state. */
+int pmp_convert(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool private,
+		struct pmp_actions *out)
+{
+	return pmp_change_attrs(vm, gfn, npages, PMP_BIT(PMP_PLANE_PRIVATE),
+				private ? PMP_BIT(PMP_PLANE_PRIVATE) : 0, ACCEPTED, PMP_CAUSE_CONVERT,
+				out);
+}
