@@ -18,7 +18,15 @@ static int set_planes(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t
 	if (pmp_mirror_any_leaf(vm, gfn, npages, PMP_LEVEL_2M) ||
 	    pmp_mirror_any_leaf(vm, gfn, npages, PMP_LEVEL_1G))
 		return -EBUSY;
-	return pmp_planes_set(vm, gfn, npages, mask, values);
+	if (pmp_planes_blocks_needed(vm, gfn, npages, mask, values) >
+	    vm->pool_blocks - vm->pool_used)
+		return -ENOMEM;
+	/* non-default values need state of their own: last, as it may fail */
+	if ((values & mask) && (err = pmp_state_reserve(vm, gfn, npages)))
+		return err;
+	pmp_planes_apply(vm, gfn, npages, mask, values);
+	pmp_state_trim(vm, gfn, npages);
+	return 0;
 }
 
 int pmp_set_private(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool private)

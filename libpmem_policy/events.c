@@ -58,6 +58,9 @@ static int change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16
 			 need(vm, gfn, npages, MAPPED, 0) + need(vm, gfn, npages, clear, 0));
 	if (!err)
 		err = pmp_event_begin(&ev, vm, out, cause, PMP_EVENT_ACTIONS + flush_room);
+	/* last, as it may fail: non-default values need state of their own */
+	if (!err && (values & mask))
+		err = pmp_state_reserve(vm, gfn, npages);
 	if (err)
 		return err;
 	if (flush_room)
@@ -68,6 +71,7 @@ static int change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16
 	if (clear)
 		pmp_planes_apply(vm, gfn, npages, clear, 0);
 	pmp_event_end(&ev);
+	pmp_state_trim(vm, gfn, npages);
 	return 0;
 }
 
@@ -104,19 +108,22 @@ int pmp_write_track(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool track
 	err = pool_check(vm, need(vm, gfn, npages, bit, tracked ? bit : 0));
 	if (!err)
 		err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_WRITE_TRACK, PMP_EVENT_ACTIONS);
+	if (!err && tracked)
+		err = pmp_state_reserve(vm, gfn, npages);
 	if (err)
 		return err;
 	if (tracked)
 		pmp_split_range(&ev, gfn, npages, PMP_LEVEL_4K);
 	pmp_planes_set(vm, gfn, npages, bit, tracked ? bit : 0);
 	pmp_event_end(&ev);
+	pmp_state_trim(vm, gfn, npages);
 	return 0;
 }
 
 /* inhibit=clear: a fully accepted chunk with uniform attributes may be huge again. */
 static void maybe_lift_inhibit(struct pmp_vm *vm, uint64_t ci)
 {
-	const struct pmp_chunk *c = &pmp_chunks(vm)[ci];
+	const struct pmp_chunk *c = pmp_chunk_at(vm, ci);
 
 	if (vm->policy.inhibit == PMP_INHIBIT_CLEAR && (c->blocks & PMP_CF_INHIBIT) &&
 	    pmp_plane_uniform(vm, ci, PMP_PLANE_ACCEPTED) == 1 &&
@@ -140,6 +147,8 @@ int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *o
 		err = pool_check(vm, need(vm, gfn, pages, ACCEPTED, ACCEPTED));
 	if (!err)
 		err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_ACCEPT, PMP_EVENT_ACTIONS);
+	if (!err)
+		err = pmp_state_reserve(vm, gfn, pages);
 	if (err)
 		return err;
 	/* a leaf larger than the accept is a size mismatch: split it */
@@ -222,5 +231,6 @@ int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, uint64_t gfn, uint64_
 		pmp_mirror_zap(vm, gfn, npages);
 	}
 	pmp_event_end(&ev);
+	pmp_state_trim(vm, lo, hi - lo);
 	return 0;
 }

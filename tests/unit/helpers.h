@@ -81,5 +81,6 @@ Suite *mmu_suite(void);
 Suite *scenario_suite(void);
 Suite *inval_suite(void);
 Suite *hostile_suite(void);
+Suite *state_suite(void);
 
 #endif /* PMP_TEST_HELPERS_H */
