@@ -105,7 +105,8 @@ static void kshim_vm_init(struct kvm *kvm)
 {
 	struct pmp_geometry geo = {
 		.sz = sizeof(geo),
-		.gfn_end = (u64)kshim_max_gib() << (30 - PAGE_SHIFT),
+		/* a memory budget: memslots anywhere below 2^52 are governed */
+		.max_pages = (u64)kshim_max_gib() << (30 - PAGE_SHIFT),
 		.max_slots = KVM_MEM_SLOTS_NUM,
 		.nr_vcpus = KSHIM_VCPU_SETS,
 		.nr_vtls = 1,

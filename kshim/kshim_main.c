@@ -116,10 +116,10 @@ u32 kshim_vm_type(void)
 static unsigned int max_gib = 16;
 module_param(max_gib, uint, 0644);
 MODULE_PARM_DESC(max_gib,
-		 "guest-physical GiB tracked per VM (memslots beyond are left to KVM alone)");
+		 "GiB of memslots tracked per VM, at any guest-physical address (memslots past it are left to KVM alone)");
 
 /**
- * kshim_max_gib() - the guest-physical span new VMs track.
+ * kshim_max_gib() - the memory in memslots new VMs track (pmp_geometry.max_pages).
  *
  * Return: GiB, at least 1.
  */

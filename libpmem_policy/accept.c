@@ -11,7 +11,7 @@
 /* inhibit=clear: a fully accepted chunk with uniform attributes may be huge again. */
 static void maybe_lift_inhibit(struct pmp_vm *vm, uint64_t ci)
 {
-	const struct pmp_chunk *c = &pmp_chunks(vm)[ci];
+	const struct pmp_chunk *c = pmp_chunk_at(vm, ci);
 
 	if (vm->policy.inhibit == PMP_INHIBIT_CLEAR && (c->blocks & PMP_CF_INHIBIT) &&
 	    pmp_plane_uniform(vm, ci, PMP_PLANE_ACCEPTED) == 1 &&
@@ -35,6 +35,8 @@ int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *o
 		err = pmp_pool_reserve(vm, pmp_planes_blocks_needed(vm, gfn, pages, ACCEPTED, ACCEPTED));
 	if (!err)
 		err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_ACCEPT, PMP_EVENT_ACTIONS);
+	if (!err)
+		err = pmp_state_reserve(vm, gfn, pages);
 	if (err)
 		return err;
 	/* a leaf larger than the accept is a size mismatch: split it */

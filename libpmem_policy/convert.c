@@ -58,6 +58,9 @@ int pmp_change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t 
 		err = -ENOSPC;
 	if (!err)
 		err = pmp_event_begin(&ev, vm, out, cause, out ? PMP_EVENT_ACTIONS + flush_room : 0);
+	/* last, as it may fail: non-default values need state of their own */
+	if (!err && (values & mask))
+		err = pmp_state_reserve(vm, gfn, npages);
 	if (err)
 		return err;
 	if (flush_room)
@@ -70,6 +73,7 @@ int pmp_change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t 
 	if (clear)
 		pmp_planes_apply(vm, gfn, npages, clear, 0);
 	pmp_event_end(&ev);
+	pmp_state_trim(vm, gfn, npages);
 	return 0;
 }
 

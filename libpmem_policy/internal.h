@@ -11,15 +11,25 @@
  * Glossary:
  *   plane  - one bit per 4 KiB page for one attribute or fact (private,
  *            mapped, pinned, ...), stored per 2 MiB chunk (planes.c).
- *   chunk  - the state of one 2 MiB range: struct pmp_chunk.
- *   giant  - the summary of one 1 GiB range, derived from its 512 chunks
- *            so a fault reads two words: struct pmp_giant.
+ *   chunk  - the state of one 2 MiB range: struct pmp_chunk (KVM's
+ *            lpage_info entry).
+ *   giant  - the state of one 1 GiB range: its 512 chunks and a summary of
+ *            them, so a fault reads two words: struct pmp_giant.
  *   mirror - the core's copy of the caller's page tables: which pages a
  *            leaf maps and how big the leaf is (mirror.c).
  *   event  - one state-changing call and the actions it returns, with the
  *            room it reserved (struct pmp_event, actions.c); each subject
  *            has its file: convert.c, vtl.c, write_track.c, accept.c,
  *            dirty_log.c, zap.c, inval.c (punches), fault.c, merge.c.
+ *
+ * State follows the memslots.  GPA giant number: gfn >> 18, below 2^22
+ * (52-bit guest-physical addresses).  Compact giant: a slot in the VM's
+ * giant pool holding one GPA giant's state; the directory (a top table of
+ * 2^12 entries, each naming a table of 2^10 compact giant numbers) finds
+ * it in two loads.  A GPA giant with no compact giant has default state
+ * (shared, unmapped, all VTL permissions, nothing pinned, accepted or
+ * deferred): lookups then land on compact giant 0, reserved, all zero and
+ * never written.  See docs/design.md, "State follows the memslots".
  */
 #ifndef PMP_INTERNAL_H
 #define PMP_INTERNAL_H
@@ -31,6 +41,14 @@
 #define PMP_GIANT_SHIFT 18
 #define PMP_GIANT_CHUNKS (1U << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT))
 #define PMP_BLOCK_WORDS (PMP_CHUNK_PAGES / 64)
+#define PMP_GIANT_PAGES (1ULL << PMP_GIANT_SHIFT)
+
+/* Guest frames KVM can address (52-bit physical): what the directory covers. */
+#define PMP_GFN_LIMIT (1ULL << 40)
+#define PMP_NR_GPA_GIANTS (PMP_GFN_LIMIT >> PMP_GIANT_SHIFT)	/* 2^22 */
+#define PMP_DIR_SHIFT 10	/* a directory table: 2^10 giants, 1 TiB */
+#define PMP_DIR_ENTRIES (1U << PMP_DIR_SHIFT)
+#define PMP_DIR_TOP ((uint32_t)(PMP_NR_GPA_GIANTS >> PMP_DIR_SHIFT))	/* 2^12 */
 
 /* Planes.  Those below PMP_NR_SUMMARY_PLANES decide eligibility. */
 enum pmp_plane {
@@ -54,6 +72,11 @@ enum pmp_plane {
  * low 24 bits (0: no chain) and the chunk flags in its top 8 bits.
  */
 struct pmp_chunk {
+	/*
+	 * Always true: value & mixed == 0 (a mixed plane's value bit is 0);
+	 * the chain holds weight(mixed) blocks, none uniform; a chunk without
+	 * state of its own reads all zero.
+	 */
 	uint16_t value;
 	uint16_t mixed;
 	uint32_t blocks;
@@ -77,6 +100,13 @@ struct pmp_chunk {
  * cache the verdict so that a fault reads two words.
  */
 struct pmp_giant {
+	/*
+	 * Always true: nr_mixed[p] + nr_ones[p] <= 512; bit p of @uniform is
+	 * set iff no child is mixed in p and all or none are 1; bit p of
+	 * @value iff some child is uniformly 1.  A giant with no state (compact
+	 * giant 0, or a free one) has every count 0, @uniform all ones and
+	 * @value and @flags 0.
+	 */
 	uint16_t nr_mixed[PMP_NR_SUMMARY_PLANES];
 	uint16_t nr_ones[PMP_NR_SUMMARY_PLANES];
 	uint16_t uniform;
@@ -112,15 +142,48 @@ struct pmp_block {
  * The VM header, at the start of the caller's buffer.  Arrays are found by
  * byte offsets from the header so the whole state can be copied.
  */
+/*
+ * Where a compact giant's state belongs.  Always true for compact giant
+ * i > 0: @in_use iff the directory maps GPA giant @giant to i, and then
+ * @nr_slots is the number of memslots touching that 1 GiB; a free one
+ * (@in_use 0) has @nr_slots 0, default state, and @giant is the next free
+ * compact giant (0 ends the list).  Compact giant 0 is reserved: never in
+ * use, never free, its state default.
+ */
+struct pmp_home {
+	uint32_t giant;
+	uint16_t nr_slots;
+	uint16_t in_use;
+};
+
+/*
+ * A directory table.  Always true for table t > 0: in use iff
+ * @nr_giants > 0, and then the top entry @top names t and @nr_giants of its
+ * 2^10 entries are non-zero; a free table is all zero and @top is the next
+ * free table (0 ends the list).  Table 0 is reserved, all zero: the top
+ * entries of 1 TiB ranges without state name it.
+ */
+struct pmp_region {
+	uint32_t top;
+	uint32_t nr_giants;
+};
+
+/*
+ * The VM header, at the start of the caller's buffer.  Arrays are found by
+ * byte offsets from the header so the whole state can be copied.
+ */
 struct pmp_vm {
 	uint32_t magic;
 	uint32_t nr_vtls;
 	uint32_t max_slots;
 	uint32_t nr_vcpus;
 	uint64_t gfn_end;	/* the caller's limit: every range must end by it */
-	uint64_t nr_chunks;	/* span rounded up to 2 MiB */
-	uint64_t nr_giants;
+	uint64_t span;		/* gfn_end rounded up to 2 MiB; <= PMP_GFN_LIMIT */
 	uint64_t bytes;
+	/* compact giants: 1 <= giants_used + 1 <= nr_giants; index 0 reserved */
+	uint32_t nr_giants, giants_used, giants_high_water, giant_free;
+	/* directory tables: 1 <= regions_used + 1 <= nr_regions; index 0 reserved */
+	uint32_t nr_regions, regions_used, region_free, pad0;
 	struct pmp_policy policy;
 	uint32_t nr_slots;
 	uint32_t pool_blocks;
@@ -130,15 +193,16 @@ struct pmp_vm {
 	uint32_t vm_type;
 	uint64_t nr_pinned, pin_high_water;
 	uint64_t nr_cand;	/* chunks with PMP_CF_CAND */
-	uint64_t scan_cursor;	/* next chunk a merge tick looks at */
+	uint64_t scan_cursor;	/* next compact chunk a merge tick looks at */
 	uint64_t nr_deferred;	/* pages with the DEFERRED bit */
 	uint64_t teardown_cursor;	/* the cursor pmp_teardown() last handed out; 0: none */
-	uint32_t ring_cap, ring_head, ring_len;	/* FIFO of chunks with deferrals */
+	uint32_t ring_cap, ring_head, ring_len;	/* FIFO of GPA chunks (gfn >> 9) with deferrals */
 	uint32_t in_callback;	/* a caller's callback runs: no state change allowed */
 	uint32_t lost_actions;	/* emits past an event's reservation: always 0, or a bug */
 	const struct pmp_yield_ops *yield;
 	struct pmp_stats stats;	/* exclusive-access decisions */
 	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links, off_ring;
+	uint64_t off_top, off_tables, off_homes, off_regions;
 };
 
 static inline void *pmp_at(const struct pmp_vm *vm, uint64_t off)
@@ -159,14 +223,61 @@ static inline struct pmp_stats *pmp_vcpu_stats(const struct pmp_vm *vm, uint32_t
 	return pmp_at(vm, vm->off_stats + (uint64_t)vcpu * PMP_STATS_STRIDE);
 }
 
-static inline struct pmp_chunk *pmp_chunks(const struct pmp_vm *vm)
+/* The compact arrays: 512 chunks per compact giant, then the giants. */
+static inline struct pmp_chunk *pmp_cchunks(const struct pmp_vm *vm)
 {
 	return pmp_at(vm, vm->off_chunks);
 }
 
-static inline struct pmp_giant *pmp_giants(const struct pmp_vm *vm)
+static inline struct pmp_giant *pmp_cgiants(const struct pmp_vm *vm)
 {
 	return pmp_at(vm, vm->off_giants);
+}
+
+static inline struct pmp_home *pmp_homes(const struct pmp_vm *vm)
+{
+	return pmp_at(vm, vm->off_homes);
+}
+
+static inline uint16_t *pmp_dir_top(const struct pmp_vm *vm)
+{
+	return pmp_at(vm, vm->off_top);
+}
+
+static inline uint32_t *pmp_dir_tables(const struct pmp_vm *vm)
+{
+	return pmp_at(vm, vm->off_tables);
+}
+
+/* The compact giant holding GPA giant @g (< 2^22), 0 if it has no state.  Two loads. */
+static inline uint32_t pmp_giant_index(const struct pmp_vm *vm, uint64_t g)
+{
+	uint32_t t = pmp_dir_top(vm)[(g >> PMP_DIR_SHIFT) & (PMP_DIR_TOP - 1)];
+
+	return pmp_dir_tables(vm)[((uint64_t)t << PMP_DIR_SHIFT) | (g & (PMP_DIR_ENTRIES - 1))];
+}
+
+/* Does the 1 GiB holding @gfn have state of its own? */
+static inline bool pmp_state_has(const struct pmp_vm *vm, uint64_t gfn)
+{
+	return pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT) != 0;
+}
+
+/*
+ * The state of GPA chunk @ci (gfn >> 9) and GPA giant @g.  Without state,
+ * the reserved all-default giant 0: read it freely; writing it is a bug
+ * (pmp_vm_check() catches it), so callers that change state to anything
+ * but the default first get it with pmp_state_reserve().
+ */
+static inline struct pmp_chunk *pmp_chunk_at(const struct pmp_vm *vm, uint64_t ci)
+{
+	return &pmp_cchunks(vm)[((uint64_t)pmp_giant_index(vm, ci >> (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT))
+				 << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT)) | (ci & (PMP_GIANT_CHUNKS - 1))];
+}
+
+static inline struct pmp_giant *pmp_giant_at(const struct pmp_vm *vm, uint64_t g)
+{
+	return &pmp_cgiants(vm)[pmp_giant_index(vm, g)];
 }
 
 static inline struct pmp_block *pmp_blocks(const struct pmp_vm *vm)
@@ -201,14 +312,6 @@ static inline unsigned int pmp_weight64(uint64_t x)
 	return (unsigned int)((x * 0x0101010101010101ULL) >> 56);
 }
 
-/* Children of giant @g: 512, fewer for a last partial 1 GiB. */
-static inline uint32_t pmp_giant_children(const struct pmp_vm *vm, uint64_t g)
-{
-	uint64_t left = vm->nr_chunks - g * PMP_GIANT_CHUNKS;
-
-	return left < PMP_GIANT_CHUNKS ? (uint32_t)left : PMP_GIANT_CHUNKS;
-}
-
 bool pmp_plane_get(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane);
 
 static inline bool pmp_is_private(const struct pmp_vm *vm, uint64_t gfn)
@@ -228,12 +331,12 @@ static inline bool pmp_guarded_private(const struct pmp_vm *vm, uint64_t gfn)
 
 static inline struct pmp_chunk *pmp_chunk_of(const struct pmp_vm *vm, uint64_t gfn)
 {
-	return &pmp_chunks(vm)[gfn >> PMP_CHUNK_SHIFT];
+	return pmp_chunk_at(vm, gfn >> PMP_CHUNK_SHIFT);
 }
 
 static inline struct pmp_giant *pmp_giant_of(const struct pmp_vm *vm, uint64_t gfn)
 {
-	return &pmp_giants(vm)[gfn >> PMP_GIANT_SHIFT];
+	return pmp_giant_at(vm, gfn >> PMP_GIANT_SHIFT);
 }
 
 /* Does [s, s + n) spell @word exactly?  (The policy and trace parsers.) */
@@ -264,8 +367,18 @@ uint64_t pmp_plane_run(const struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsi
 		       bool value, uint64_t *run_end);
 int pmp_plane_uniform(const struct pmp_vm *vm, uint64_t ci, unsigned int plane);
 void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t clear);
-void pmp_giant_recount(const struct pmp_vm *vm, uint64_t g, struct pmp_giant *out);
+void pmp_giant_recount(const struct pmp_vm *vm, uint32_t cg, struct pmp_giant *out);
 int pmp_pool_check(const struct pmp_vm *vm);
+
+/* state.c: which 1 GiB ranges have state, and the directory that finds it */
+uint64_t pmp_state_next_giant(const struct pmp_vm *vm, uint64_t g, uint64_t g_end);
+uint64_t pmp_state_chunk_next(const struct pmp_vm *vm, uint64_t ci, uint64_t ci_end);
+int pmp_state_reserve(struct pmp_vm *vm, uint64_t gfn, uint64_t npages);
+int pmp_state_slot_add(struct pmp_vm *vm, const struct pmp_slot *s);
+void pmp_state_slot_drop(struct pmp_vm *vm, const struct pmp_slot *s);
+void pmp_state_trim(struct pmp_vm *vm, uint64_t gfn, uint64_t npages);
+void pmp_state_init(struct pmp_vm *vm);
+int pmp_state_check(const struct pmp_vm *vm);
 
 /* level.c */
 void pmp_slot_prepare(struct pmp_slot_state *st);

@@ -93,7 +93,9 @@ static int next_piece(struct pmp_vm *vm, const struct pmp_folios *folios, uint64
 		p->end &= ~CHUNK_MASK;
 		return 0;
 	}
-	p->defer = vm->policy.inval == PMP_INVAL_DEFER_2M && !live_private(vm, gfn, p->end);
+	/* deferral keeps per-page state: only where the 1 GiB has some */
+	p->defer = vm->policy.inval == PMP_INVAL_DEFER_2M && pmp_state_has(vm, gfn) &&
+		   !live_private(vm, gfn, p->end);
 	return 0;
 }
 
@@ -110,13 +112,17 @@ static void emit_inval(struct pmp_event *ev, uint64_t gfn, uint64_t npages, unsi
 static void backing_gone(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 {
 	uint64_t ci, g, last = gfn + npages - 1;
+	uint64_t c_end = (last >> PMP_CHUNK_SHIFT) + 1, g_end = (last >> PMP_GIANT_SHIFT) + 1;
 
 	pmp_mirror_zap(vm, gfn, npages);
 	pmp_planes_set(vm, gfn, npages, ACCEPTED, 0);
-	for (ci = gfn >> PMP_CHUNK_SHIFT; ci <= last >> PMP_CHUNK_SHIFT; ci++)
+	/* backing hints live only where there is state */
+	for (ci = pmp_state_chunk_next(vm, gfn >> PMP_CHUNK_SHIFT, c_end); ci < c_end;
+	     ci = pmp_state_chunk_next(vm, ci + 1, c_end))
 		pmp_chunk_set_flags(vm, ci, 0, PMP_CF_BACKED);
-	for (g = gfn >> PMP_GIANT_SHIFT; g <= last >> PMP_GIANT_SHIFT; g++)
-		pmp_giants(vm)[g].flags &= (uint16_t)~PMP_GF_BACKED;
+	for (g = pmp_state_next_giant(vm, gfn >> PMP_GIANT_SHIFT, g_end); g < g_end;
+	     g = pmp_state_next_giant(vm, g + 1, g_end))
+		pmp_giant_at(vm, g)->flags &= (uint16_t)~PMP_GF_BACKED;
 }
 
 /* Clear DEFERRED on a range, keeping the count and the ring exact. */
@@ -129,7 +135,7 @@ static void undefer(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 	vm->nr_deferred -= pmp_plane_count(vm, gfn, npages, PMP_PLANE_DEFERRED);
 	pmp_planes_set(vm, gfn, npages, DEFERRED, 0);
 	for (ci = gfn >> PMP_CHUNK_SHIFT; ci <= last >> PMP_CHUNK_SHIFT; ci++) {
-		if (!(pmp_chunks(vm)[ci].blocks & PMP_CF_DEFERRED) ||
+		if (!(pmp_chunk_at(vm, ci)->blocks & PMP_CF_DEFERRED) ||
 		    pmp_plane_uniform(vm, ci, PMP_PLANE_DEFERRED) != 0)
 			continue;
 		/* out of the ring: O(capacity), on the punch path only */
@@ -207,7 +213,7 @@ static void defer_piece(struct pmp_event *ev, const struct piece *p, struct pend
 		emit_inval(ev, ci << PMP_CHUNK_SHIFT, PMP_CHUNK_PAGES, p->order);
 		backing_gone(vm, ci << PMP_CHUNK_SHIFT, PMP_CHUNK_PAGES);
 		undefer(vm, ci << PMP_CHUNK_SHIFT, PMP_CHUNK_PAGES);
-	} else if (!(pmp_chunks(vm)[ci].blocks & PMP_CF_DEFERRED) &&
+	} else if (!(pmp_chunk_at(vm, ci)->blocks & PMP_CF_DEFERRED) &&
 		   (!pend->nr || pend->chunk[pend->nr - 1] != ci)) {
 		pend->chunk[pend->nr++] = ci;
 	}
@@ -224,7 +230,7 @@ static void join_ring(struct pmp_event *ev, const struct pending *pend)
 
 	for (i = 0; i < pend->nr; i++)
 		if (pmp_plane_uniform(ev->vm, pend->chunk[i], PMP_PLANE_DEFERRED) == -1 &&
-		    !(pmp_chunks(ev->vm)[pend->chunk[i]].blocks & PMP_CF_DEFERRED))
+		    !(pmp_chunk_at(ev->vm, pend->chunk[i])->blocks & PMP_CF_DEFERRED))
 			ring_add(ev, pend->chunk[i]);
 }
 
@@ -379,7 +385,7 @@ int pmp_inval_conflict(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_
 	if (vm->policy.conflict_flush == PMP_CONFLICT_WITHDRAW)
 		return 0;	/* pmp_inval_withdraw(): no action */
 	for (ci = gfn >> PMP_CHUNK_SHIFT; ci <= last >> PMP_CHUNK_SHIFT; ci++)
-		if (pmp_chunks(vm)[ci].blocks & PMP_CF_DEFERRED)
+		if (pmp_chunk_at(vm, ci)->blocks & PMP_CF_DEFERRED)
 			*room += 2 * chunk_runs(vm, ci);
 	return 0;
 }
@@ -409,7 +415,7 @@ void pmp_inval_flush_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
 	uint32_t first = ev->out ? ev->out->nr : 0;
 
 	for (ci = gfn >> PMP_CHUNK_SHIFT; ci <= last >> PMP_CHUNK_SHIFT; ci++)
-		if (pmp_chunks(ev->vm)[ci].blocks & PMP_CF_DEFERRED)
+		if (pmp_chunk_at(ev->vm, ci)->blocks & PMP_CF_DEFERRED)
 			flush_chunk(ev, ci);
 	if (ev->out)
 		batch_flushes(ev, first);
@@ -453,16 +459,16 @@ uint64_t pmp_nr_deferred(const struct pmp_vm *vm)
 	return vm->nr_deferred;
 }
 
-/* Teardown frees everything anyway: forget the deferrals, in O(span). */
+/* Teardown frees everything anyway: forget the deferrals (the ring names them all). */
 void pmp_inval_drop_all(struct pmp_vm *vm)
 {
-	uint64_t ci;
+	uint32_t i;
 
+	for (i = 0; i < vm->ring_len; i++)
+		pmp_chunk_set_flags(vm, pmp_ring(vm)[(vm->ring_head + i) % vm->ring_cap], 0,
+				    PMP_CF_DEFERRED);
 	vm->ring_len = 0;
-	for (ci = 0; ci < vm->nr_chunks; ci++)
-		if (pmp_chunks(vm)[ci].blocks & PMP_CF_DEFERRED)
-			pmp_chunk_set_flags(vm, ci, 0, PMP_CF_DEFERRED);
-	pmp_planes_set(vm, 0, vm->nr_chunks << PMP_CHUNK_SHIFT, DEFERRED, 0);
+	pmp_planes_set(vm, 0, vm->span, DEFERRED, 0);
 	vm->nr_deferred = 0;
 }
 
@@ -476,12 +482,13 @@ int pmp_inval_check(const struct pmp_vm *vm)
 	uint32_t i;
 
 	if (vm->ring_len > vm->ring_cap || vm->ring_head >= vm->ring_cap ||
-	    pmp_plane_count(vm, 0, vm->nr_chunks << PMP_CHUNK_SHIFT, PMP_PLANE_DEFERRED) !=
-	    vm->nr_deferred)
+	    pmp_plane_count(vm, 0, vm->span, PMP_PLANE_DEFERRED) != vm->nr_deferred)
 		return -EUCLEAN;
-	for (ci = 0; ci < vm->nr_chunks; ci++) {
-		int u = pmp_plane_uniform(vm, ci, PMP_PLANE_DEFERRED);
-		bool flag = pmp_chunks(vm)[ci].blocks & PMP_CF_DEFERRED;
+	/* every compact chunk: those without state are all zero */
+	for (ci = 0; ci < (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS; ci++) {
+		const struct pmp_chunk *c = &pmp_cchunks(vm)[ci];
+		int u = c->mixed & DEFERRED ? -1 : !!(c->value & DEFERRED);
+		bool flag = c->blocks & PMP_CF_DEFERRED;
 
 		if (u == 1 || flag != (u == -1))
 			return -EUCLEAN;
@@ -490,7 +497,8 @@ int pmp_inval_check(const struct pmp_vm *vm)
 	for (i = 0; i < vm->ring_len; i++) {
 		uint32_t c = pmp_ring(vm)[(vm->ring_head + i) % vm->ring_cap];
 
-		if (c >= vm->nr_chunks || !(pmp_chunks(vm)[c].blocks & PMP_CF_DEFERRED))
+		if (c >= vm->span >> PMP_CHUNK_SHIFT || !pmp_state_has(vm, (uint64_t)c << PMP_CHUNK_SHIFT) ||
+		    !(pmp_chunk_at(vm, c)->blocks & PMP_CF_DEFERRED))
 			return -EUCLEAN;
 	}
 	return flagged == vm->ring_len ? 0 : -EUCLEAN;

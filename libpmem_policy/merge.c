@@ -8,7 +8,6 @@
  */
 #include "internal.h"
 
-#define GIANT_PAGES (1ULL << PMP_GIANT_SHIFT)
 
 /* The memslot holding @gfn, or NULL. O(slots): ticks and promotes only. */
 static const struct pmp_slot *slot_of(const struct pmp_vm *vm, uint64_t gfn, uint32_t *id)
@@ -32,7 +31,7 @@ static bool range_full(const struct pmp_vm *vm, uint64_t gfn, int level)
 
 	if (level == PMP_LEVEL_2M)
 		return pmp_plane_uniform(vm, gfn >> PMP_CHUNK_SHIFT, PMP_PLANE_MAPPED) == 1;
-	return g->nr_huge == pmp_giant_children(vm, gfn >> PMP_GIANT_SHIFT);
+	return g->nr_huge == PMP_GIANT_CHUNKS;
 }
 
 static bool range_accepted(const struct pmp_vm *vm, uint64_t gfn, int level)
@@ -219,7 +218,7 @@ static void settle_mark(struct pmp_vm *vm, uint64_t ci)
 static bool tick_one(struct pmp_event *ev, uint64_t ci)
 {
 	struct pmp_vm *vm = ev->vm;
-	uint32_t f = pmp_chunks(vm)[ci].blocks;
+	uint32_t f = pmp_chunk_at(vm, ci)->blocks;
 
 	if (!(f & PMP_CF_CAND))
 		return false;
@@ -242,14 +241,18 @@ static bool merges_by_tick(const struct pmp_vm *vm)
 /* A 1 GiB range made of 2 MiB leaves only is a candidate for a 1 GiB leaf. */
 static bool giant_candidate(const struct pmp_vm *vm, uint64_t g)
 {
-	const struct pmp_giant *gi = &pmp_giants(vm)[g];
+	const struct pmp_giant *gi = pmp_giant_at(vm, g);
 
-	return !(gi->flags & PMP_GF_LEAF) && gi->nr_huge == pmp_giant_children(vm, g) &&
-	       pmp_giant_children(vm, g) == PMP_GIANT_CHUNKS;
+	return !(gi->flags & PMP_GF_LEAF) && gi->nr_huge == PMP_GIANT_CHUNKS;
 }
 
+/*
+ * The tick scans compact chunks (the state there is, not the span), in
+ * pool order, and finds each one's gfn through its giant's home.
+ */
 int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out)
 {
+	uint64_t nr = (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS;
 	uint64_t ci, start, quota, acted = 0, looked = 0;
 	struct pmp_yield_state ys = { 0 };
 	bool wrapped = false;
@@ -266,22 +269,25 @@ int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out)
 		quota = 1;	/* 1 GiB candidates count too */
 	if (quota > pmp_event_room(&ev) / 3)
 		quota = pmp_event_room(&ev) / 3;
-	start = ci = vm->scan_cursor % vm->nr_chunks;
+	start = ci = vm->scan_cursor % nr;
 	do {
-		uint64_t g = ci / PMP_GIANT_CHUNKS;
+		uint32_t cg = (uint32_t)(ci / PMP_GIANT_CHUNKS);
+		const struct pmp_home *h = &pmp_homes(vm)[cg];
+		uint64_t gpa_ci = ((uint64_t)h->giant << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT)) |
+				  (ci % PMP_GIANT_CHUNKS);
 
 		looked++;
-		if (!(ci % PMP_GIANT_CHUNKS) && vm->policy.merge != PMP_MERGE_BLOCKED &&
-		    giant_candidate(vm, g) &&
-		    try_promote(&ev, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_1G, -1))
+		if (h->in_use && !(ci % PMP_GIANT_CHUNKS) && vm->policy.merge != PMP_MERGE_BLOCKED &&
+		    giant_candidate(vm, h->giant) &&
+		    try_promote(&ev, gpa_ci << PMP_CHUNK_SHIFT, PMP_LEVEL_1G, -1))
 			acted++;
-		if (!pmp_giants(vm)[g].nr_cand) {
-			ci = (g + 1) * PMP_GIANT_CHUNKS;	/* nothing here: skip in O(1) */
+		if (!h->in_use || !pmp_cgiants(vm)[cg].nr_cand) {
+			ci = ((uint64_t)cg + 1) * PMP_GIANT_CHUNKS;	/* nothing here: skip in O(1) */
 		} else {
-			acted += tick_one(&ev, ci);
+			acted += tick_one(&ev, gpa_ci);
 			ci++;
 		}
-		if (ci >= vm->nr_chunks) {
+		if (ci >= nr) {
 			ci = 0;
 			wrapped = true;
 		}

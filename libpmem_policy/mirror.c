@@ -9,7 +9,7 @@
  */
 #include "internal.h"
 
-#define GIANT_PAGES (1ULL << PMP_GIANT_SHIFT)
+#define GIANT_PAGES PMP_GIANT_PAGES
 
 static bool chunk_mapped(const struct pmp_chunk *c)
 {
@@ -23,7 +23,7 @@ static bool chunk_mapped(const struct pmp_chunk *c)
  */
 void pmp_mirror_refresh(struct pmp_vm *vm, uint64_t ci)
 {
-	const struct pmp_chunk *c = &pmp_chunks(vm)[ci];
+	const struct pmp_chunk *c = pmp_chunk_at(vm, ci);
 	bool small = chunk_mapped(c) && !(c->blocks & PMP_CF_HUGE);
 	uint32_t set = 0, clear = PMP_CF_SEEN;	/* its leaves changed: not settled */
 
@@ -119,12 +119,16 @@ void pmp_mirror_extent(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages, u
 void pmp_mirror_zap(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 {
 	uint64_t lo = leaf_start(vm, gfn), hi = leaf_end(vm, gfn + npages), ci, g;
+	uint64_t g_end = ((hi - 1) >> PMP_GIANT_SHIFT) + 1, c_end = ((hi - 1) >> PMP_CHUNK_SHIFT) + 1;
 
-	for (g = lo >> PMP_GIANT_SHIFT; g <= (hi - 1) >> PMP_GIANT_SHIFT; g++)
-		pmp_giants(vm)[g].flags &= (uint16_t)~PMP_GF_LEAF;
+	/* only 1 GiB ranges with state can have leaves */
+	for (g = pmp_state_next_giant(vm, lo >> PMP_GIANT_SHIFT, g_end); g < g_end;
+	     g = pmp_state_next_giant(vm, g + 1, g_end))
+		pmp_giant_at(vm, g)->flags &= (uint16_t)~PMP_GF_LEAF;
 	pmp_planes_set(vm, lo, hi - lo, PMP_BIT(PMP_PLANE_MAPPED), 0);
-	for (ci = lo >> PMP_CHUNK_SHIFT; ci <= (hi - 1) >> PMP_CHUNK_SHIFT; ci++) {
-		if (pmp_chunks(vm)[ci].blocks & PMP_CF_HUGE)
+	for (ci = pmp_state_chunk_next(vm, lo >> PMP_CHUNK_SHIFT, c_end); ci < c_end;
+	     ci = pmp_state_chunk_next(vm, ci + 1, c_end)) {
+		if (pmp_chunk_at(vm, ci)->blocks & PMP_CF_HUGE)
 			pmp_chunk_set_flags(vm, ci, 0, PMP_CF_HUGE);
 		pmp_mirror_refresh(vm, ci);
 	}
@@ -133,17 +137,22 @@ void pmp_mirror_zap(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 /* Is there a huge leaf of exactly @level (2 MiB or 1 GiB) intersecting the range? */
 bool pmp_mirror_any_leaf(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages, int level)
 {
-	uint64_t last = gfn + npages - 1, i;
+	uint64_t last = gfn + npages - 1, i, end;
 
+	/* only 1 GiB ranges with state can have leaves */
 	if (level == PMP_LEVEL_1G) {
-		for (i = gfn >> PMP_GIANT_SHIFT; i <= last >> PMP_GIANT_SHIFT; i++)
-			if (pmp_giants(vm)[i].flags & PMP_GF_LEAF)
+		end = (last >> PMP_GIANT_SHIFT) + 1;
+		for (i = pmp_state_next_giant(vm, gfn >> PMP_GIANT_SHIFT, end); i < end;
+		     i = pmp_state_next_giant(vm, i + 1, end))
+			if (pmp_giant_at(vm, i)->flags & PMP_GF_LEAF)
 				return true;
 		return false;
 	}
-	for (i = gfn >> PMP_CHUNK_SHIFT; i <= last >> PMP_CHUNK_SHIFT; i++) {
-		if (!(pmp_giants(vm)[i / PMP_GIANT_CHUNKS].flags & PMP_GF_LEAF) &&
-		    (pmp_chunks(vm)[i].blocks & PMP_CF_HUGE))
+	end = (last >> PMP_CHUNK_SHIFT) + 1;
+	for (i = pmp_state_chunk_next(vm, gfn >> PMP_CHUNK_SHIFT, end); i < end;
+	     i = pmp_state_chunk_next(vm, i + 1, end)) {
+		if (!(pmp_giant_at(vm, i / PMP_GIANT_CHUNKS)->flags & PMP_GF_LEAF) &&
+		    (pmp_chunk_at(vm, i)->blocks & PMP_CF_HUGE))
 			return true;
 	}
 	return false;
@@ -158,11 +167,13 @@ int pmp_mirror_check(const struct pmp_vm *vm)
 {
 	uint64_t ci, nr_cand = 0;
 
-	for (ci = 0; ci < vm->nr_chunks; ci++) {
-		const struct pmp_chunk *c = &pmp_chunks(vm)[ci];
-		const struct pmp_giant *g = &pmp_giants(vm)[ci / PMP_GIANT_CHUNKS];
+	/* every compact chunk: those without state are all zero */
+	for (ci = 0; ci < (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS; ci++) {
+		const struct pmp_chunk *c = &pmp_cchunks(vm)[ci];
+		const struct pmp_giant *g = &pmp_cgiants(vm)[ci / PMP_GIANT_CHUNKS];
 		uint32_t f = c->blocks;
-		bool full = pmp_plane_uniform(vm, ci, PMP_PLANE_MAPPED) == 1;
+		bool full = !(c->mixed & PMP_BIT(PMP_PLANE_MAPPED)) &&
+			    (c->value & PMP_BIT(PMP_PLANE_MAPPED));
 		bool small = chunk_mapped(c) && !(f & PMP_CF_HUGE);
 		bool cand = small && !(f & PMP_CF_BLOCKED);
 
@@ -173,7 +184,7 @@ int pmp_mirror_check(const struct pmp_vm *vm)
 		nr_cand += cand;
 	}
 	if (nr_cand != vm->nr_cand || vm->nr_pinned > vm->pin_high_water ||
-	    pmp_plane_count(vm, 0, vm->nr_chunks << PMP_CHUNK_SHIFT, PMP_PLANE_PINNED) !=
+	    pmp_plane_count(vm, 0, vm->span, PMP_PLANE_PINNED) !=
 	    vm->nr_pinned)
 		return -EUCLEAN;
 	return 0;

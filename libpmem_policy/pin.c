@@ -68,6 +68,8 @@ int pmp_pin_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, struct pmp_a
 	    vm->pool_blocks - vm->pool_used)
 		return pmp_pin_refused(vm, PMP_REASON_POOL);
 	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_LAUNCH, runs);
+	if (!err)
+		err = pmp_state_reserve(vm, gfn, npages);	/* pins outlive memslots */
 	if (err)
 		return err;
 	pmp_pin_apply(&ev, gfn, npages);
@@ -100,7 +102,7 @@ uint64_t pmp_nr_pinned(const struct pmp_vm *vm)
  */
 int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 {
-	uint64_t span = vm->nr_chunks << PMP_CHUNK_SHIFT, g, e;
+	uint64_t span = vm->span, g, e;
 	struct pmp_yield_state ys = { 0 };
 	bool unpinned = false;
 	struct pmp_event ev;

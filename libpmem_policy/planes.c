@@ -217,8 +217,8 @@ static void giant_account(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk old,
 
 	if (!changed)
 		return;
-	g = &pmp_giants(vm)[ci / PMP_GIANT_CHUNKS];
-	children = pmp_giant_children(vm, ci / PMP_GIANT_CHUNKS);
+	g = pmp_giant_at(vm, ci / PMP_GIANT_CHUNKS);
+	children = PMP_GIANT_CHUNKS;
 	for (p = 0; p < PMP_NR_SUMMARY_PLANES; p++) {
 		uint16_t bit = PMP_BIT(p);
 
@@ -249,7 +249,7 @@ static unsigned int blocks_needed(const struct pmp_chunk *c, unsigned int lo, un
 static void chunk_set(struct pmp_vm *vm, uint64_t ci, unsigned int lo, unsigned int hi,
 		      uint16_t mask, uint16_t values)
 {
-	struct pmp_chunk *c = &pmp_chunks(vm)[ci];
+	struct pmp_chunk *c = pmp_chunk_at(vm, ci);
 	struct pmp_chunk old = *c;
 	uint32_t todo = mask;
 
@@ -277,15 +277,14 @@ unsigned int pmp_planes_blocks_needed(const struct pmp_vm *vm, uint64_t gfn, uin
 	uint64_t c0 = gfn >> PMP_CHUNK_SHIFT, c1 = last >> PMP_CHUNK_SHIFT;
 	unsigned int lo0 = gfn & (PMP_CHUNK_PAGES - 1);
 	unsigned int hi1 = (last & (PMP_CHUNK_PAGES - 1)) + 1;
-	const struct pmp_chunk *chunks = pmp_chunks(vm);
 
 	if (!mask)
 		return 0;
 	values &= mask;
 	if (c0 == c1)
-		return blocks_needed(&chunks[c0], lo0, hi1, mask, values);
-	return blocks_needed(&chunks[c0], lo0, PMP_CHUNK_PAGES, mask, values) +
-	       blocks_needed(&chunks[c1], 0, hi1, mask, values);
+		return blocks_needed(pmp_chunk_at(vm, c0), lo0, hi1, mask, values);
+	return blocks_needed(pmp_chunk_at(vm, c0), lo0, PMP_CHUNK_PAGES, mask, values) +
+	       blocks_needed(pmp_chunk_at(vm, c1), 0, hi1, mask, values);
 }
 
 int pmp_planes_set(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t mask,
@@ -294,7 +293,7 @@ int pmp_planes_set(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t ma
 	int err;
 
 	/* callers checked the public limit (gfn_end); this is the span's */
-	err = pmp_range_check(gfn, npages, vm->nr_chunks << PMP_CHUNK_SHIFT);
+	err = pmp_range_check(gfn, npages, vm->span);
 	if (err)
 		return err;
 	if (pmp_planes_blocks_needed(vm, gfn, npages, mask, values) >
@@ -318,14 +317,21 @@ void pmp_planes_apply(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t
 		return;
 	}
 	chunk_set(vm, c0, lo0, PMP_CHUNK_PAGES, mask, values);
-	for (ci = c0 + 1; ci < c1; ci++)
+	/*
+	 * Clearing to the default skips the 1 GiB ranges without state (they
+	 * are default already); setting needs the caller's pmp_state_reserve().
+	 */
+	for (ci = c0 + 1; ci < c1; ci++) {
+		if (!values && (ci = pmp_state_chunk_next(vm, ci, c1)) == c1)
+			break;
 		chunk_set(vm, ci, 0, PMP_CHUNK_PAGES, mask, values);
+	}
 	chunk_set(vm, c1, 0, hi1, mask, values);
 }
 
 bool pmp_plane_get(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane)
 {
-	const struct pmp_chunk *c = &pmp_chunks(vm)[gfn >> PMP_CHUNK_SHIFT];
+	const struct pmp_chunk *c = pmp_chunk_of(vm, gfn);
 	unsigned int i = gfn & (PMP_CHUNK_PAGES - 1);
 
 	if (!(c->mixed & PMP_BIT(plane)))
@@ -336,7 +342,7 @@ bool pmp_plane_get(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane)
 /* 0 or 1 if @plane is uniform over chunk @ci, -1 if it is mixed. */
 int pmp_plane_uniform(const struct pmp_vm *vm, uint64_t ci, unsigned int plane)
 {
-	const struct pmp_chunk *c = &pmp_chunks(vm)[ci];
+	const struct pmp_chunk *c = pmp_chunk_at(vm, ci);
 
 	if (c->mixed & PMP_BIT(plane))
 		return -1;
@@ -352,6 +358,18 @@ static void chunk_span(uint64_t gfn, uint64_t end, unsigned int *lo, unsigned in
 	*hi = (unsigned int)((stop < end ? stop : end) - (gfn - *lo));
 }
 
+/* The end of the run of 1 GiB ranges without state from @gfn on (@gfn if it has state). */
+static uint64_t stateless_until(const struct pmp_vm *vm, uint64_t gfn, uint64_t end)
+{
+	uint64_t g;
+
+	if (pmp_state_has(vm, gfn))
+		return gfn;
+	g = pmp_state_next_giant(vm, (gfn >> PMP_GIANT_SHIFT) + 1,
+				 ((end - 1) >> PMP_GIANT_SHIFT) + 1) << PMP_GIANT_SHIFT;
+	return g < end ? g : end;
+}
+
 /* Set bits of @plane in [gfn, gfn + npages), which lies below gfn_end. */
 uint64_t pmp_plane_count(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 			 unsigned int plane)
@@ -360,8 +378,12 @@ uint64_t pmp_plane_count(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 	unsigned int lo, hi;
 
 	for (; gfn < end; gfn += hi - lo) {
-		const struct pmp_chunk *c = pmp_chunk_of(vm, gfn);
+		const struct pmp_chunk *c;
 
+		gfn = stateless_until(vm, gfn, end);	/* no state: every bit 0 */
+		if (gfn == end)
+			break;
+		c = pmp_chunk_of(vm, gfn);
 		chunk_span(gfn, end, &lo, &hi);
 		if (c->mixed & PMP_BIT(plane))
 			n += block_count(plane_block(vm, c, plane), lo, hi);
@@ -378,8 +400,16 @@ uint64_t pmp_plane_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 	unsigned int lo, hi, at;
 
 	for (; gfn < end; gfn += hi - lo) {
-		const struct pmp_chunk *c = pmp_chunk_of(vm, gfn);
+		const struct pmp_chunk *c;
 
+		if (!pmp_state_has(vm, gfn)) {	/* no state: every bit 0 */
+			if (!value)
+				return gfn;
+			gfn = stateless_until(vm, gfn, end);
+			if (gfn == end)
+				break;
+		}
+		c = pmp_chunk_of(vm, gfn);
 		chunk_span(gfn, end, &lo, &hi);
 		if (!(c->mixed & PMP_BIT(plane))) {
 			if (!!(c->value & PMP_BIT(plane)) == value)
@@ -408,11 +438,13 @@ uint64_t pmp_plane_run(const struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsi
 /* Chunk flags, with the 1 GiB and VM counts that mirror them. */
 void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t clear)
 {
-	struct pmp_chunk *c = &pmp_chunks(vm)[ci];
-	struct pmp_giant *g = &pmp_giants(vm)[ci / PMP_GIANT_CHUNKS];
+	struct pmp_chunk *c = pmp_chunk_at(vm, ci);
+	struct pmp_giant *g = pmp_giant_at(vm, ci / PMP_GIANT_CHUNKS);
 	uint32_t old = c->blocks, now = (old & ~clear) | set;
 	uint32_t up = now & ~old, down = old & ~now;
 
+	if (now == old)
+		return;		/* never write a chunk without state */
 	c->blocks = now;
 	g->nr_huge += !!(up & PMP_CF_HUGE) - !!(down & PMP_CF_HUGE);
 	g->nr_cand += !!(up & PMP_CF_CAND) - !!(down & PMP_CF_CAND);
@@ -422,11 +454,11 @@ void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t 
 	vm->nr_cand += !!(up & PMP_CF_CAND) - !!(down & PMP_CF_CAND);
 }
 
-/* Recompute giant @g from its children, as giant_account() maintains it. */
-void pmp_giant_recount(const struct pmp_vm *vm, uint64_t g, struct pmp_giant *out)
+/* Recompute compact giant @cg from its children, as giant_account() maintains it. */
+void pmp_giant_recount(const struct pmp_vm *vm, uint32_t cg, struct pmp_giant *out)
 {
-	const struct pmp_chunk *c = &pmp_chunks(vm)[g * PMP_GIANT_CHUNKS];
-	uint32_t i, n = pmp_giant_children(vm, g);
+	const struct pmp_chunk *c = &pmp_cchunks(vm)[(uint64_t)cg * PMP_GIANT_CHUNKS];
+	uint32_t i, n = PMP_GIANT_CHUNKS;
 	unsigned int p;
 
 	pmp_memset(out, 0, sizeof(*out));
@@ -441,7 +473,7 @@ void pmp_giant_recount(const struct pmp_vm *vm, uint64_t g, struct pmp_giant *ou
 		out->nr_backed += !!(c[i].blocks & PMP_CF_BACKED);
 		out->nr_deferred += !!(c[i].blocks & PMP_CF_DEFERRED);
 	}
-	out->flags = pmp_giants(vm)[g].flags;	/* not derived: checked by the mirror */
+	out->flags = pmp_cgiants(vm)[cg].flags;	/* not derived: checked by the mirror */
 	for (p = 0; p < PMP_NR_SUMMARY_PLANES; p++) {
 		if (!out->nr_mixed[p] && (!out->nr_ones[p] || out->nr_ones[p] == n))
 			out->uniform |= PMP_BIT(p);
@@ -459,12 +491,13 @@ void pmp_giant_recount(const struct pmp_vm *vm, uint64_t g, struct pmp_giant *ou
  */
 int pmp_pool_check(const struct pmp_vm *vm)
 {
-	const struct pmp_chunk *chunks = pmp_chunks(vm);
+	const struct pmp_chunk *chunks = pmp_cchunks(vm);
 	const uint32_t *links = pmp_links(vm);
 	uint64_t ci, seen = 0, sum = 0, sq = 0, want_sum = 0, want_sq = 0;
 	uint32_t b;
 
-	for (ci = 0; ci < vm->nr_chunks; ci++) {
+	/* every compact chunk: those without state are all zero */
+	for (ci = 0; ci < (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS; ci++) {
 		const struct pmp_chunk *c = &chunks[ci];
 		unsigned int k, len = pmp_weight16(c->mixed);
 

@@ -61,7 +61,7 @@ void pmp_split_edges(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
 	uint64_t end = gfn + npages;
 
 	split_one(ev, gfn, boundary_level(gfn));
-	if (end < ev->vm->nr_chunks << PMP_CHUNK_SHIFT)
+	if (end < ev->vm->span)
 		split_one(ev, end - 1, boundary_level(end));
 }
 
@@ -78,7 +78,7 @@ void pmp_split_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages, int ta
 
 	for (level = PMP_LEVEL_1G; level > target; level--) {
 		uint64_t pages = PMP_LEVEL_PAGES(level);
-		uint64_t span = vm->nr_chunks << PMP_CHUNK_SHIFT;
+		uint64_t span = vm->span;
 		uint64_t lo = gfn & ~(pages - 1), hi = (gfn + npages + pages - 1) & ~(pages - 1);
 		bool demote = false, split = false;
 		uint64_t at;

@@ -5,37 +5,82 @@
  */
 #include "internal.h"
 
-#define MAX_GFN_END (1ULL << 40)	/* 52-bit guest-physical addresses */
 #define MAX_SLOTS 32768U		/* KVM_MEM_SLOTS_NUM */
 #define MAX_VCPUS 4096U			/* KVM_MAX_VCPUS */
 #define ALIGN64(x) (((x) + 63) & ~63ULL)
+/* Default edge slack: 2, plus one 1 GiB range for each of the first few memslots. */
+#define EDGE_SLOTS 4U
 
 struct layout {
-	uint64_t nr_chunks, nr_giants;
+	uint32_t nr_vtls, max_slots, nr_vcpus, vm_type;	/* from the geometry */
+	uint64_t gfn_end, span;
+	uint32_t nr_giants, nr_regions;	/* each with its reserved entry 0 */
 	uint32_t pool_blocks, ring_cap;
 	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links, off_ring;
+	uint64_t off_top, off_tables, off_homes, off_regions;
 	uint64_t bytes;
 };
 
-/* Read the caller's geometry (any sz, by pmp_opts_load()) into @geo and lay it out. */
-static int compute_layout(const struct pmp_geometry *user, struct pmp_geometry *geo,
-			  struct layout *l)
+/*
+ * How much state: the memory budget (@max_pages, or gfn_end as version 0.1
+ * meant it) in 1 GiB ranges, plus room for the partial 1 GiB ranges at
+ * memslot edges; directory tables for that many giants plus one 1 TiB
+ * region apart.
+ */
+static int size_state(const struct pmp_geometry *geo, struct layout *l)
 {
+	uint64_t pages = geo->max_pages ? geo->max_pages : geo->gfn_end;
+	uint64_t giants = geo->max_giants, regions = geo->max_regions;
+
+	if (!pages)
+		return -EINVAL;
+	if (pages > PMP_GFN_LIMIT)
+		return -ERANGE;
+	l->gfn_end = geo->gfn_end ? geo->gfn_end : PMP_GFN_LIMIT;
+	l->span = (l->gfn_end + PMP_CHUNK_PAGES - 1) & ~(uint64_t)(PMP_CHUNK_PAGES - 1);
+	if (!giants) {
+		giants = ((pages + PMP_GIANT_PAGES - 1) >> PMP_GIANT_SHIFT) +
+			 2 + (geo->max_slots < EDGE_SLOTS ? geo->max_slots : EDGE_SLOTS);
+		if (giants > PMP_NR_GPA_GIANTS)
+			giants = PMP_NR_GPA_GIANTS;
+	}
+	if (!regions) {
+		regions = ((giants + PMP_DIR_ENTRIES - 1) >> PMP_DIR_SHIFT) + 1;
+		if (regions > giants)
+			regions = giants;
+		if (regions > PMP_DIR_TOP)
+			regions = PMP_DIR_TOP;
+	}
+	if (giants > PMP_NR_GPA_GIANTS || regions > PMP_DIR_TOP)
+		return -ERANGE;
+	l->nr_giants = (uint32_t)giants + 1;
+	l->nr_regions = (uint32_t)regions + 1;
+	return 0;
+}
+
+/* Read the caller's geometry (any sz, by pmp_opts_load()) and lay it out. */
+static int compute_layout(const struct pmp_geometry *user, struct layout *l)
+{
+	struct pmp_geometry g0, *geo = &g0;
 	uint64_t off;
 	int err = pmp_opts_load(geo, sizeof(*geo), user, PMP_GEOMETRY_MIN_SZ);
 
 	if (err)
 		return err;
-	if (!geo->gfn_end || !geo->max_slots || !geo->nr_vcpus || !geo->nr_vtls ||
+	if (!geo->max_slots || !geo->nr_vcpus || !geo->nr_vtls ||
 	    geo->nr_vtls > PMP_MAX_VTLS || geo->vm_type >= PMP_VM_NR)
 		return -EINVAL;
-	if (geo->gfn_end > MAX_GFN_END || geo->max_slots > MAX_SLOTS ||
+	if (geo->gfn_end > PMP_GFN_LIMIT || geo->max_slots > MAX_SLOTS ||
 	    geo->nr_vcpus > MAX_VCPUS || geo->pool_blocks > PMP_MAX_POOL_BLOCKS ||
 	    geo->max_deferred > PMP_MAX_DEFERRED)
 		return -ERANGE;
-
-	l->nr_chunks = (geo->gfn_end + PMP_CHUNK_PAGES - 1) >> PMP_CHUNK_SHIFT;
-	l->nr_giants = (l->nr_chunks + PMP_GIANT_CHUNKS - 1) / PMP_GIANT_CHUNKS;
+	err = size_state(geo, l);
+	if (err)
+		return err;
+	l->nr_vtls = geo->nr_vtls;
+	l->max_slots = geo->max_slots;
+	l->nr_vcpus = geo->nr_vcpus;
+	l->vm_type = geo->vm_type;
 	l->ring_cap = geo->max_deferred ? geo->max_deferred : 64;
 	l->pool_blocks = geo->pool_blocks;
 	if (!l->pool_blocks) {
@@ -46,9 +91,14 @@ static int compute_layout(const struct pmp_geometry *user, struct pmp_geometry *
 		 * chunk the deferral ring can hold.
 		 */
 		uint64_t per_chunk = geo->vm_type == PMP_VM_DEFAULT ? 2 : 3;
-		uint64_t want = l->nr_chunks * per_chunk + l->ring_cap;
+		uint64_t pages = geo->max_pages ? geo->max_pages : geo->gfn_end;
+		uint64_t want = ((pages + PMP_CHUNK_PAGES - 1) >> PMP_CHUNK_SHIFT) * per_chunk +
+				l->ring_cap;
 
-		l->pool_blocks = want < PMP_MAX_POOL_BLOCKS ? (uint32_t)want : PMP_MAX_POOL_BLOCKS;
+		/* never a silently smaller pool: past 24 bits, the caller sizes it */
+		if (want > PMP_MAX_POOL_BLOCKS)
+			return -ERANGE;
+		l->pool_blocks = (uint32_t)want;
 	}
 
 	/* Every term is bounded above, so none of this can overflow. */
@@ -58,9 +108,17 @@ static int compute_layout(const struct pmp_geometry *user, struct pmp_geometry *
 	l->off_stats = off;
 	off = ALIGN64(off + (uint64_t)geo->nr_vcpus * PMP_STATS_STRIDE);
 	l->off_chunks = off;
-	off = ALIGN64(off + l->nr_chunks * sizeof(struct pmp_chunk));
+	off = ALIGN64(off + (uint64_t)l->nr_giants * PMP_GIANT_CHUNKS * sizeof(struct pmp_chunk));
 	l->off_giants = off;
-	off = ALIGN64(off + l->nr_giants * sizeof(struct pmp_giant));
+	off = ALIGN64(off + (uint64_t)l->nr_giants * sizeof(struct pmp_giant));
+	l->off_homes = off;
+	off = ALIGN64(off + (uint64_t)l->nr_giants * sizeof(struct pmp_home));
+	l->off_top = off;
+	off = ALIGN64(off + PMP_DIR_TOP * sizeof(uint16_t));
+	l->off_tables = off;
+	off = ALIGN64(off + (uint64_t)l->nr_regions * PMP_DIR_ENTRIES * sizeof(uint32_t));
+	l->off_regions = off;
+	off = ALIGN64(off + (uint64_t)l->nr_regions * sizeof(struct pmp_region));
 	l->off_blocks = off;
 	off = ALIGN64(off + (uint64_t)l->pool_blocks * sizeof(struct pmp_block));
 	l->off_links = off;
@@ -73,9 +131,8 @@ static int compute_layout(const struct pmp_geometry *user, struct pmp_geometry *
 
 int pmp_vm_bound(const struct pmp_geometry *user, uint64_t *bytes)
 {
-	struct pmp_geometry geo;
 	struct layout l;
-	int err = compute_layout(user, &geo, &l);
+	int err = compute_layout(user, &l);
 
 	if (err)
 		return err;
@@ -89,13 +146,11 @@ int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *user,
 		const struct pmp_policy *policy, struct pmp_vm **out)
 {
 	struct pmp_vm *vm = mem;
-	struct pmp_geometry g0, *geo = &g0;
 	struct layout l;
-	uint64_t g;
 	uint32_t b;
 	int err;
 
-	err = compute_layout(user, geo, &l);
+	err = compute_layout(user, &l);
 	if (err)
 		return err;
 	if (!mem || !out || ((uintptr_t)mem & 7))
@@ -109,16 +164,17 @@ int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *user,
 
 	pmp_memset(mem, 0, l.bytes);
 	vm->magic = PMP_VM_MAGIC;
-	vm->nr_vtls = geo->nr_vtls;
-	vm->max_slots = geo->max_slots;
-	vm->nr_vcpus = geo->nr_vcpus;
-	vm->gfn_end = geo->gfn_end;
-	vm->nr_chunks = l.nr_chunks;
+	vm->nr_vtls = l.nr_vtls;
+	vm->max_slots = l.max_slots;
+	vm->nr_vcpus = l.nr_vcpus;
+	vm->gfn_end = l.gfn_end;
+	vm->span = l.span;
 	vm->nr_giants = l.nr_giants;
+	vm->nr_regions = l.nr_regions;
 	vm->bytes = l.bytes;
 	vm->policy = *policy;
 	vm->pool_blocks = l.pool_blocks;
-	vm->vm_type = geo->vm_type;
+	vm->vm_type = l.vm_type;
 	vm->off_slots = l.off_slots;
 	vm->off_stats = l.off_stats;
 	vm->off_chunks = l.off_chunks;
@@ -126,11 +182,14 @@ int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *user,
 	vm->off_blocks = l.off_blocks;
 	vm->off_links = l.off_links;
 	vm->off_ring = l.off_ring;
+	vm->off_top = l.off_top;
+	vm->off_tables = l.off_tables;
+	vm->off_homes = l.off_homes;
+	vm->off_regions = l.off_regions;
 	vm->ring_cap = l.ring_cap;
 
-	/* All pages start at 0 in every plane: every 1 GiB is uniform. */
-	for (g = 0; g < l.nr_giants; g++)
-		pmp_giants(vm)[g].uniform = (uint16_t)((1U << PMP_NR_SUMMARY_PLANES) - 1);
+	/* All pages start at 0 in every plane, and no 1 GiB has state yet. */
+	pmp_state_init(vm);
 	for (b = 0; b < l.pool_blocks; b++)
 		pmp_links(vm)[b] = b + 1 < l.pool_blocks ? b + 2 : 0;
 	vm->free_head = l.pool_blocks ? 1 : 0;
@@ -219,6 +278,15 @@ static struct pmp_slot_state *slot_for_change(struct pmp_vm *vm, uint32_t id, in
 	return slot_lookup(vm, id, err);
 }
 
+/* A slot leaves its range (deleted or moved): the state it alone held goes. */
+static void moved_out(struct pmp_vm *vm, struct pmp_slot_state *st)
+{
+	struct pmp_slot old = st->slot;
+
+	pmp_memset(st, 0, sizeof(*st));
+	pmp_state_slot_drop(vm, &old);
+}
+
 int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slot *slot)
 {
 	struct pmp_slot_state *st;
@@ -232,6 +300,8 @@ int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slot *slot)
 	if (st->in_use)
 		return -EEXIST;
 	err = slot_valid(vm, id, slot);
+	if (!err)
+		err = pmp_state_slot_add(vm, slot);	/* -ENOMEM: nothing changed */
 	if (err)
 		return err;
 	st->slot = *slot;
@@ -257,7 +327,7 @@ int pmp_slot_delete(struct pmp_vm *vm, uint32_t id)
 		return err;
 	if (slot_pinned(vm, &st->slot))
 		return -EBUSY;
-	pmp_memset(st, 0, sizeof(*st));
+	moved_out(vm, st);
 	vm->nr_slots--;
 	return 0;
 }
@@ -275,9 +345,13 @@ int pmp_slot_move(struct pmp_vm *vm, uint32_t id, uint64_t base_gfn)
 	moved = st->slot;
 	moved.base_gfn = base_gfn;
 	err = slot_valid(vm, id, &moved);
+	if (!err)
+		err = pmp_state_slot_add(vm, &moved);	/* before the old range goes */
 	if (err)
 		return err;
+	moved_out(vm, st);
 	st->slot = moved;
+	st->in_use = 1;
 	pmp_slot_prepare(st);
 	return 0;
 }
@@ -319,12 +393,17 @@ void pmp_vm_info(const struct pmp_vm *vm, struct pmp_vm_info *out)
 	pmp_memset(out, 0, sizeof(*out));
 	out->bytes = vm->bytes;
 	out->gfn_end = vm->gfn_end;
-	out->span = vm->nr_chunks << PMP_CHUNK_SHIFT;
-	out->nr_chunks = vm->nr_chunks;
+	out->span = vm->span;
+	out->nr_chunks = (uint64_t)vm->giants_used << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT);
 	out->pool_blocks = vm->pool_blocks;
 	out->pool_used = vm->pool_used;
 	out->pool_high_water = vm->pool_high_water;
 	out->nr_slots = vm->nr_slots;
+	out->max_giants = vm->nr_giants - 1;
+	out->giants_used = vm->giants_used;
+	out->giants_high_water = vm->giants_high_water;
+	out->max_regions = vm->nr_regions - 1;
+	out->regions_used = vm->regions_used;
 }
 
 static int slots_check(const struct pmp_vm *vm)
@@ -348,13 +427,13 @@ static int slots_check(const struct pmp_vm *vm)
 
 static int giants_check(const struct pmp_vm *vm)
 {
-	const struct pmp_giant *giants = pmp_giants(vm);
+	const struct pmp_giant *giants = pmp_cgiants(vm);
 	struct pmp_giant want;
-	uint64_t g;
+	uint32_t cg;
 
-	for (g = 0; g < vm->nr_giants; g++) {
-		pmp_giant_recount(vm, g, &want);
-		if (pmp_memcmp(&want, &giants[g], sizeof(want)))
+	for (cg = 0; cg < vm->nr_giants; cg++) {
+		pmp_giant_recount(vm, cg, &want);
+		if (pmp_memcmp(&want, &giants[cg], sizeof(want)))
 			return -EUCLEAN;
 	}
 	return 0;
@@ -365,7 +444,10 @@ int pmp_vm_check(const struct pmp_vm *vm)
 	/* an emit past its event's reservation is a bug even if it fitted nowhere */
 	if (!vm || vm->magic != PMP_VM_MAGIC || vm->lost_actions)
 		return -EUCLEAN;
-	if (slots_check(vm) || pmp_pool_check(vm) || giants_check(vm) || pmp_mirror_check(vm) ||
+	if (vm->span > PMP_GFN_LIMIT || vm->gfn_end > vm->span)
+		return -EUCLEAN;
+	if (slots_check(vm) || pmp_state_check(vm) || pmp_pool_check(vm) || giants_check(vm) ||
+	    pmp_mirror_check(vm) ||
 	    pmp_inval_check(vm))
 		return -EUCLEAN;
 	return pmp_policy_validate(&vm->policy) ? -EUCLEAN : 0;

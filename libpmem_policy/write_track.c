@@ -23,11 +23,14 @@ int pmp_write_track(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool track
 	if (!err)
 		err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_WRITE_TRACK,
 				      out ? PMP_EVENT_ACTIONS : 0);
+	if (!err && tracked)
+		err = pmp_state_reserve(vm, gfn, npages);
 	if (err)
 		return err;
 	if (tracked)
 		pmp_split_range(&ev, gfn, npages, PMP_LEVEL_4K);
 	pmp_planes_set(vm, gfn, npages, bit, tracked ? bit : 0);
 	pmp_event_end(&ev);
+	pmp_state_trim(vm, gfn, npages);
 	return 0;
 }

@@ -153,5 +153,6 @@ int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, enum pmp_zap_filter f
 	if (unpin_runs)
 		unpin_slot_range(&ev, gfn, end);
 	pmp_event_end(&ev);
+	pmp_state_trim(vm, lo, hi - lo);
 	return 0;
 }

@@ -6,9 +6,17 @@
  * computes; the library never allocates.  The buffer holds offsets, not
  * pointers, so its bytes can be copied to snapshot or compare a VM.
  *
- * Memory, per 2 MiB of tracked guest-physical span:
+ * State follows the memory in memslots, not the guest-physical span: it is
+ * kept per 1 GiB only for the 1 GiB ranges memslots touch (and those
+ * holding non-default attributes, pins or acceptance), at any address
+ * below 2^52, found through a two-level directory (two loads).
+ *
+ * Memory, per 2 MiB of memory budget (@max_pages):
  *   - an 8-byte descriptor (KVM's lpage_info is 4 bytes per level);
- *   - 64 bytes per 1 GiB for the 1G summaries (0.125 byte per 2 MiB);
+ *   - 72 bytes per 1 GiB for the 1G summaries and their directory entry;
+ *   - fixed: 8 KiB of top directory, 4 KiB per directory table (one per
+ *     1 TiB region holding state, plus a reserved one) and one reserved
+ *     all-default 1 GiB (4 KiB);
  *   - a pool of 64-byte bitmap blocks, each with a 4-byte link, shared by
  *     every 2 MiB chunk whose per-page state is not uniform: 1 bit per
  *     4 KiB page + 4 bytes per 2 MiB for each feature the default pool
@@ -62,8 +70,9 @@ enum pmp_vm_type {
  *	PMP_GEOMETRY_MIN_SZ; a smaller struct than this library's gets the
  *	defaults (0) for the fields it lacks; a larger one is accepted only if
  *	the bytes past this library's struct are 0, else -E2BIG.
- * @gfn_end: guest frames [0, @gfn_end) are tracked (state is kept for the
- *	span rounded up to 2 MiB; ranges must still end by @gfn_end).
+ * @gfn_end: optional limit: every range must end by it (0: 2^40, all a
+ *	52-bit guest-physical address space holds).  It no longer sizes the
+ *	state, unless @max_pages is 0 (the 0.1 meaning, kept for old callers).
  * @max_slots: memslot ids run from 0 to @max_slots - 1.
  * @nr_vcpus: counter sets for shared-access calls, one per vCPU (>= 1).
  * @nr_vtls: virtual trust levels with their own protections (1..3).
@@ -73,9 +82,25 @@ enum pmp_vm_type {
  *	for pins (SEV) or acceptance (SNP, TDX), plus max_deferred.  A smaller
  *	pool saves memory at the risk of -ENOMEM refusals when many chunks
  *	are non-uniform at once; pmp_vm_info() reports the high-water mark.
+ *	A default that would exceed PMP_MAX_POOL_BLOCKS (a budget above about
+ *	16 TiB for a default VM, 10.7 TiB for SEV/SNP/TDX) is -ERANGE: pass
+ *	@pool_blocks.
  * @vm_type: enum pmp_vm_type.
  * @max_deferred: 2 MiB chunks that may hold deferred punches at once (the
  *	oldest is flushed past it); 0 picks 64; at most PMP_MAX_DEFERRED.
+ * @max_pages: the memory budget: 4 KiB pages in memslots at once, wherever
+ *	they are; it sizes the 1 GiB pool and the default block pool.  0:
+ *	@gfn_end (then required).  Since 0.2.
+ * @max_giants: 1 GiB ranges that may hold state at once: every 1 GiB a
+ *	memslot touches, plus those outside memslots with non-default state.
+ *	0 picks @max_pages in 1 GiB units plus 2, plus 1 for each of the
+ *	first 4 memslots (their unaligned edges); at most 2^22.  Many small
+ *	memslots in distinct 1 GiB ranges need more.  A memslot creation
+ *	or move, or a non-default change outside memslots, that needs more
+ *	fails with -ENOMEM and changes nothing.  Since 0.2.
+ * @max_regions: 1 TiB regions of guest-physical space that may hold state
+ *	at once (one 4 KiB directory table each).  0 picks @max_giants in
+ *	1 TiB units plus 1, at most @max_giants; at most 2^12.  Since 0.2.
  */
 struct pmp_geometry {
 	size_t sz;
@@ -86,6 +111,9 @@ struct pmp_geometry {
 	uint32_t pool_blocks;
 	uint32_t vm_type;
 	uint32_t max_deferred;
+	uint64_t max_pages;
+	uint32_t max_giants;
+	uint32_t max_regions;
 };
 
 /* The first released layout's mandatory fields end with @nr_vtls. */
@@ -98,8 +126,11 @@ struct pmp_geometry {
  * @bytes: set to the size to pass to pmp_vm_init().
  *
  * Return: 0, -EINVAL for a bad geometry (or @geo->sz below
- * PMP_GEOMETRY_MIN_SZ), -E2BIG if @geo->sz is larger than this library's
- * struct and a byte past it is not 0, -ERANGE if it is too large.
+ * PMP_GEOMETRY_MIN_SZ, or neither @max_pages nor @gfn_end), -E2BIG if
+ * @geo->sz is larger than this library's struct and a byte past it is not
+ * 0, -ERANGE if it is too large (past 52-bit addresses, KVM's slot or vCPU
+ * limits, 2^22 giants, 2^12 regions, or a default pool past
+ * PMP_MAX_POOL_BLOCKS).
  */
 PMP_API int pmp_vm_bound(const struct pmp_geometry *geo, uint64_t *bytes);
 
@@ -170,9 +201,15 @@ struct pmp_slot {
  * @id: slot id below max_slots.
  * @slot: its description.
  *
+ * State is taken for every 1 GiB range the slot touches; gfns that already
+ * have attributes (set while no memslot covered them) keep them, as KVM's
+ * attributes belong to the VM, not to the memslot.
+ *
  * Return: 0; -EINVAL for a bad id, zero size, gfn or address overflow,
  * unaligned addresses, unknown flags or an overlap with another slot; -EEXIST if @id is
- * in use; -ERANGE if the slot ends beyond gfn_end.  Nothing changes on error.
+ * in use; -ERANGE if the slot ends beyond gfn_end; -ENOMEM if the 1 GiB
+ * pool (@max_giants, @max_regions) cannot hold the state it needs.
+ * Nothing changes on error.
  */
 PMP_API int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slot *slot);
 
@@ -185,6 +222,8 @@ PMP_API int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slo
  * Pins do not: the slot's pmp_zap() with PMP_ZAP_SLOT_DELETE releases them
  * first (UNPIN actions naming its pages), and a slot still holding pinned
  * pages is refused.
+ * The state of 1 GiB ranges no other memslot touches and that hold only
+ * default state goes back to the pool.
  *
  * Return: 0, -EINVAL (bad id), -ENOENT (no such slot), -EBUSY (the slot
  * holds pinned pages).
@@ -196,6 +235,9 @@ PMP_API int pmp_slot_delete(struct pmp_vm *vm, uint32_t id);
  * @vm: the VM.
  * @id: the slot.
  * @base_gfn: its new first guest frame.
+ *
+ * The new range's state is taken before the old range's is released, so
+ * the pool must hold both for a moment.
  *
  * Return: as pmp_slot_create(), -ENOENT, or -EBUSY while the slot holds
  * pinned pages (its PMP_ZAP_SLOT_MOVE zap releases them).
@@ -226,13 +268,19 @@ PMP_API int pmp_slot_get(const struct pmp_vm *vm, uint32_t id, struct pmp_slot *
 /**
  * struct pmp_vm_info - sizes and pool occupancy.
  * @bytes: bytes of state in use (what pmp_vm_bound() returned).
- * @gfn_end: the geometry's gfn_end: every range must end by it.
- * @span: gfn_end rounded up to 2 MiB: what the descriptors cover.
- * @nr_chunks: 2 MiB descriptors.
+ * @gfn_end: the limit every range must end by (the geometry's, or 2^40).
+ * @span: gfn_end rounded up to 2 MiB.
+ * @nr_chunks: 2 MiB descriptors in use (512 per 1 GiB range with state).
  * @pool_blocks: blocks in the pool.
  * @pool_used: blocks holding a non-uniform chunk's bitmap now.
  * @pool_high_water: the most ever in use at once.
  * @nr_slots: memslots in use.
+ * @max_giants: 1 GiB ranges that may hold state at once.
+ * @giants_used: 1 GiB ranges holding state now.
+ * @giants_high_water: the most ever at once.
+ * @max_regions: 1 TiB directory regions that may hold state at once.
+ * @regions_used: regions holding state now.
+ * @pad: zero.
  */
 struct pmp_vm_info {
 	uint64_t bytes;
@@ -243,6 +291,12 @@ struct pmp_vm_info {
 	uint32_t pool_used;
 	uint32_t pool_high_water;
 	uint32_t nr_slots;
+	uint32_t max_giants;
+	uint32_t giants_used;
+	uint32_t giants_high_water;
+	uint32_t max_regions;
+	uint32_t regions_used;
+	uint32_t pad;
 };
 
 /**
@@ -258,7 +312,10 @@ PMP_API void pmp_vm_info(const struct pmp_vm *vm, struct pmp_vm_info *out);
  *
  * For tests and debugging (kshim exposes it in debugfs): chains match
  * their masks, no block is both free and in use, blocks are never
- * uniform, 1 GiB summaries equal a recount of their 2 MiB children.
+ * uniform, 1 GiB summaries equal a recount of their 2 MiB children; the
+ * directory names each 1 GiB with state once, every 1 GiB a memslot
+ * touches has state, memslot counts match, free giants and the reserved
+ * all-default one are pristine.
  *
  * Return: 0, or -EUCLEAN on the first broken invariant.
  */

@@ -9,10 +9,13 @@
 #include "model.h"
 
 #define CHUNK 512ULL
+#define GIANT (512ULL * 512ULL)
 
-void model_init(struct model *m, const struct pmp_geometry *geo, uint32_t pool_blocks)
+void model_init(struct model *m, const struct pmp_geometry *geo, uint32_t pool_blocks,
+		uint32_t max_giants)
 {
 	uint64_t span = (geo->gfn_end + CHUNK - 1) / CHUNK * CHUNK;
+	uint64_t giants = (geo->gfn_end + GIANT - 1) / GIANT;
 
 	memset(m, 0, sizeof(*m));
 	m->gfn_end = geo->gfn_end;
@@ -23,10 +26,15 @@ void model_init(struct model *m, const struct pmp_geometry *geo, uint32_t pool_b
 	m->slot = calloc(geo->max_slots, sizeof(*m->slot));
 	m->in_use = calloc(geo->max_slots, 1);
 	pmp_policy_preset(&m->policy, "recommended");
+	m->max_giants = max_giants;
+	m->giant_has = calloc(giants, 1);
+	m->giant_slots = calloc(giants, sizeof(*m->giant_slots));
 }
 
 void model_free(struct model *m)
 {
+	free(m->giant_has);
+	free(m->giant_slots);
 	free(m->page);
 	free(m->slot);
 	free(m->in_use);
@@ -57,6 +65,46 @@ static int slot_ok(const struct model *m, uint32_t id, const struct pmp_slot *s)
 	return 0;
 }
 
+/* Give every 1 GiB of [gfn, gfn + n) state: -ENOMEM, changing nothing, past max_giants. */
+static int giants_get(struct model *m, uint64_t gfn, uint64_t n)
+{
+	uint64_t g, missing = 0;
+
+	for (g = gfn / GIANT; g <= (gfn + n - 1) / GIANT; g++)
+		missing += !m->giant_has[g];
+	if (missing > m->max_giants - m->giants_used)
+		return -ENOMEM;
+	for (g = gfn / GIANT; g <= (gfn + n - 1) / GIANT; g++)
+		m->giant_has[g] = 1;
+	m->giants_used += (uint32_t)missing;
+	return 0;
+}
+
+/* Free the 1 GiB ranges of [gfn, gfn + n) no memslot touches whose pages are all default. */
+static void giants_trim(struct model *m, uint64_t gfn, uint64_t n)
+{
+	uint64_t g, i;
+
+	for (g = gfn / GIANT; g <= (gfn + n - 1) / GIANT; g++) {
+		uint8_t any = 0;
+
+		for (i = g * GIANT; i < (g + 1) * GIANT && i < m->gfn_end; i++)
+			any |= m->page[i];
+		if (m->giant_has[g] && !m->giant_slots[g] && !any) {
+			m->giant_has[g] = 0;
+			m->giants_used--;
+		}
+	}
+}
+
+static void giant_slots_add(struct model *m, const struct pmp_slot *s, int by)
+{
+	uint64_t g;
+
+	for (g = s->base_gfn / GIANT; g <= (s->base_gfn + s->npages - 1) / GIANT; g++)
+		m->giant_slots[g] += (uint32_t)by;
+}
+
 int model_slot_create(struct model *m, uint32_t id, const struct pmp_slot *s)
 {
 	int err;
@@ -66,8 +114,11 @@ int model_slot_create(struct model *m, uint32_t id, const struct pmp_slot *s)
 	if (m->in_use[id])
 		return -EEXIST;
 	err = slot_ok(m, id, s);
+	if (!err)
+		err = giants_get(m, s->base_gfn, s->npages);
 	if (err)
 		return err;
+	giant_slots_add(m, s, 1);
 	m->slot[id] = *s;
 	m->in_use[id] = 1;
 	return 0;
@@ -80,6 +131,8 @@ int model_slot_delete(struct model *m, uint32_t id)
 	if (!m->in_use[id])
 		return -ENOENT;
 	m->in_use[id] = 0;
+	giant_slots_add(m, &m->slot[id], -1);
+	giants_trim(m, m->slot[id].base_gfn, m->slot[id].npages);
 	return 0;
 }
 
@@ -96,8 +149,14 @@ int model_slot_move(struct model *m, uint32_t id, uint64_t base_gfn)
 	s.base_gfn = base_gfn;
 	err = slot_ok(m, id, &s);
 	if (!err)
-		m->slot[id] = s;
-	return err;
+		err = giants_get(m, s.base_gfn, s.npages);	/* the new range first */
+	if (err)
+		return err;
+	giant_slots_add(m, &s, 1);
+	giant_slots_add(m, &m->slot[id], -1);
+	giants_trim(m, m->slot[id].base_gfn, m->slot[id].npages);
+	m->slot[id] = s;
+	return 0;
 }
 
 int model_slot_set_flags(struct model *m, uint32_t id, uint32_t flags)
@@ -179,12 +238,16 @@ int model_set(struct model *m, uint64_t gfn, uint64_t npages, uint8_t mask, uint
 		       chunk_need(m, c1, c1 * CHUNK, end, mask, value);
 	if (need > m->pool_blocks - m->used)
 		return -ENOMEM;
+	/* a non-default value needs state of its own; the default needs none */
+	if ((value & mask) && giants_get(m, gfn, npages))
+		return -ENOMEM;
 	for (i = c0; i <= c1; i++)
 		m->used -= chunk_nonuniform(m, i);
 	for (i = gfn; i < end; i++)
 		m->page[i] = (uint8_t)((m->page[i] & ~mask) | (value & mask));
 	for (i = c0; i <= c1; i++)
 		m->used += chunk_nonuniform(m, i);
+	giants_trim(m, gfn, npages);
 	return 0;
 }
 
@@ -257,4 +320,9 @@ int model_max_level(const struct model *m, const struct pmp_fault *f, enum pmp_r
 		*why = r;
 	}
 	return level;
+}
+
+uint32_t model_giants_used(const struct model *m)
+{
+	return m->giants_used;
 }

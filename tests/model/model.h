@@ -24,9 +24,20 @@ struct model {
 	uint8_t *in_use;
 	struct pmp_policy policy;
 	uint32_t used;			/* non-uniform (chunk, bit) pairs */
+	/*
+	 * State per 1 GiB: a 1 GiB has state while a memslot touches it or
+	 * since a non-default change needed it, until no memslot touches it
+	 * and its pages are default at a memslot deletion or move or an
+	 * attribute change; at most @max_giants at once.  (One directory
+	 * region: the model's spans stay below 1 TiB.)
+	 */
+	uint32_t max_giants, giants_used;
+	uint8_t *giant_has;
+	uint32_t *giant_slots;		/* memslots touching each 1 GiB */
 };
 
-void model_init(struct model *m, const struct pmp_geometry *geo, uint32_t pool_blocks);
+void model_init(struct model *m, const struct pmp_geometry *geo, uint32_t pool_blocks,
+		uint32_t max_giants);
 void model_free(struct model *m);
 
 int model_slot_create(struct model *m, uint32_t id, const struct pmp_slot *s);
@@ -43,5 +54,7 @@ int model_max_level(const struct model *m, const struct pmp_fault *f, enum pmp_r
 
 /* Non-uniform (2 MiB chunk, attribute bit) pairs: the pool blocks in use. */
 uint32_t model_blocks_used(const struct model *m);
+/* 1 GiB ranges holding state. */
+uint32_t model_giants_used(const struct model *m);
 
 #endif /* PMP_MODEL_H */

@@ -94,5 +94,6 @@ Suite *scenario_suite(void);
 Suite *inval_suite(void);
 Suite *hostile_suite(void);
 Suite *small_array_suite(void);
+Suite *state_suite(void);
 
 #endif /* PMP_TEST_HELPERS_H */

@@ -16,6 +16,7 @@ int main(void)
 	SRunner *sr = srunner_create(vm_suite());
 	int failed;
 
+	srunner_add_suite(sr, state_suite());
 	srunner_add_suite(sr, attr_suite());
 	srunner_add_suite(sr, level_suite());
 	srunner_add_suite(sr, policy_suite());

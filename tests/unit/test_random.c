@@ -130,6 +130,7 @@ static void compare_state(struct run *x)
 		CHECK_EQ(x, "vtl_prot", a.vtl_prot[v], ~(want >> M_VTL_SHIFT(v)) & 7);
 	pmp_vm_info(x->t.vm, &info);
 	CHECK_EQ(x, "pool_used", info.pool_used, model_blocks_used(&x->m));
+	CHECK_EQ(x, "giants_used", info.giants_used, model_giants_used(&x->m));
 	CHECK_EQ(x, "invariants", pmp_vm_check(x->t.vm), 0);
 }
 
@@ -266,11 +267,14 @@ static void print_coverage(struct run *x, uint64_t ops)
 /*
  * Seeds differ in geometry: a roomy pool, a tight one, a very tight one;
  * a span ending inside a 2 MiB chunk, one ending inside a 1 GiB range on a
- * chunk boundary, and one of whole 1 GiB ranges.
+ * chunk boundary, and one of whole 1 GiB ranges; room for state in every
+ * 1 GiB of the span, or in only 2 of its 3 (memslot creation and changes
+ * outside memslots then fail with -ENOMEM, as the model says).
  */
 START_TEST(differential)
 {
 	static const uint32_t pools[] = { 0, 24, 3 };
+	static const uint32_t giants[] = { 0, 2, 2 };
 	static const uint64_t ends[] = { 2 * GFNS_PER_1G + 3 * GFNS_PER_2M + 17,
 					 2 * GFNS_PER_1G + 3 * GFNS_PER_2M, 3 * GFNS_PER_1G };
 	struct pmp_geometry geo = test_geometry(ends[_i % 3]);
@@ -281,9 +285,10 @@ START_TEST(differential)
 	x->seed = env_u64("PMP_SEED", 0x9e3779b97f4a7c15ULL * (uint64_t)(_i + 1));
 	rng_seed(&x->r, x->seed);
 	geo.pool_blocks = pools[_i % 3];
+	geo.max_giants = giants[_i % 3];
 	tvm_init(&x->t, &geo);
 	pmp_vm_info(x->t.vm, &info);
-	model_init(&x->m, &geo, info.pool_blocks);
+	model_init(&x->m, &geo, info.pool_blocks, info.max_giants);
 	for (x->step = 0; x->step < ops; x->step++)
 		one_step(x);
 	print_coverage(x, ops);

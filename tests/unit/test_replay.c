@@ -548,12 +548,13 @@ START_TEST(replay_errors_name_the_line)
 	/* KVM has 4096 vCPUs at most: the parser refuses more, where the core would */
 	static const char big_vm[] =
 		"pmp-trace 1\n\nvm type=default gfn_end=0x40000 vcpus=5000 vtls=1\n";
-	/* issue 19: 2^32 frames made the replay grow to 2.4 GB before failing */
+	/* issue 19: 2^32 frames made the replay grow to 2.4 GB before failing (2^32 is
+	 * now past the core's default pool, -ERANGE: 2^27 frames over a 64 MiB limit) */
 	static const char huge_vm[] =
-		"pmp-trace 1\nvm type=default gfn_end=0x100000000 vcpus=1 vtls=1\n"
-		"slot-add slot=0 gfn=0x0 npages=0x100000000 uaddr=0x0\n"
+		"pmp-trace 1\nvm type=default gfn_end=0x8000000 vcpus=1 vtls=1\n"
+		"slot-add slot=0 gfn=0x0 npages=0x8000000 uaddr=0x0\n"
 		"fault gfn=0x0 level=2m slot=0\nteardown\n";
-	struct rp_opts opts = { .max_memory = 1ULL << 30 };
+	struct rp_opts opts = { .max_memory = 64ULL << 20 };
 	struct policy_list l = { 0 };
 	struct rp_line_sink t = { .r = NULL };
 	uint64_t need;
@@ -579,15 +580,18 @@ START_TEST(replay_errors_name_the_line)
 			 -E2BIG);
 	fclose(in);
 	ck_assert_uint_eq(t.line, 2);
-	ck_assert_msg(strstr(r.error, "above the limit of 1024 MiB (--max-memory MIB)"), "%s",
+	ck_assert_msg(strstr(r.error, "above the limit of 64 MiB (--max-memory MIB)"), "%s",
 		      r.error);
 	ck_assert_ptr_null(r.runs[0].mem);
 	ck_assert_int_eq(replay_memory(&r.vm_event, 2, &need), -EINVAL);	/* no VM taken */
 	replay_free(&r);
-	/* the estimate: 2^32 frames need more than 8 GiB (the oracle's 2 bytes a page) */
+	/* the estimate: 2^31 frames need more than 4 GiB (the oracle's 2 bytes a page) */
 	ck_assert_int_eq(replay_memory(&(struct pmp_trace_event){ .type = PMP_TR_VM,
-		.gfn_end = 1ULL << 32, .nr_vcpus = 1, .nr_vtls = 1 }, 2, &need), 0);
-	ck_assert_uint_gt(need, 8ULL << 30);
+		.gfn_end = 1ULL << 31, .nr_vcpus = 1, .nr_vtls = 1 }, 2, &need), 0);
+	ck_assert_uint_gt(need, 4ULL << 30);
+	/* 2^32 frames are past the core's default pool: refused by its geometry */
+	ck_assert_int_eq(replay_memory(&(struct pmp_trace_event){ .type = PMP_TR_VM,
+		.gfn_end = 1ULL << 32, .nr_vcpus = 1, .nr_vtls = 1 }, 2, &need), -ERANGE);
 }
 END_TEST
 

@@ -31,6 +31,16 @@ static const struct bad_geometry bad_geometries[] = {
 	{ "too many slots", GEO(512, 32769, 1, 1, 0), -ERANGE },
 	{ "too many vcpus", GEO(512, 1, 4097, 1, 0), -ERANGE },
 	{ "pool too large", GEO(512, 1, 1, 1, 1U << 24), -ERANGE },
+	/* 17 TiB: the default pool would pass 2^24 - 1 blocks, never silently capped */
+	{ "default pool past 24 bits", GEO(17ULL << 28, 1, 1, 1, 0), -ERANGE },
+	{ "no budget", { .sz = sizeof(struct pmp_geometry), .max_slots = 1, .nr_vcpus = 1,
+	  .nr_vtls = 1 }, -EINVAL },
+	{ "budget past 52 bits", { .sz = sizeof(struct pmp_geometry), .max_pages = (1ULL << 40) + 1,
+	  .max_slots = 1, .nr_vcpus = 1, .nr_vtls = 1 }, -ERANGE },
+	{ "giants past 52 bits", { .sz = sizeof(struct pmp_geometry), .max_pages = 512,
+	  .max_giants = (1U << 22) + 1, .max_slots = 1, .nr_vcpus = 1, .nr_vtls = 1 }, -ERANGE },
+	{ "regions past 52 bits", { .sz = sizeof(struct pmp_geometry), .max_pages = 512,
+	  .max_regions = 4097, .max_slots = 1, .nr_vcpus = 1, .nr_vtls = 1 }, -ERANGE },
 };
 
 START_TEST(bound_rejects)
@@ -121,7 +131,8 @@ END_TEST
 
 /*
  * The memory budget.  Per 2 MiB: an 8-byte descriptor; per 1 GiB a 64-byte
- * summary; per pool block 64 bytes of bitmap and a 4-byte link.  The
+ * summary and an 8-byte home; per 1 TiB a 4 KiB directory table; fixed: the
+ * top directory, the reserved giant and table, the edge slack; per pool block 64 bytes of bitmap and a 4-byte link.  The
  * default pool holds one block per chunk for each per-page feature the VM
  * type uses (attributes and the mapped mirror; plus pins or acceptance),
  * plus the deferral ring; a pool of one block per chunk is 1 bit per 4 KiB
@@ -144,7 +155,9 @@ START_TEST(budget)
 		geo.pool_blocks = 0;
 		features = t == PMP_VM_DEFAULT ? 2 : 3;
 		ck_assert_int_eq(pmp_vm_bound(&geo, &bytes), 0);
-		limit = chunks * 8 + gib * 64 + (chunks * features + 64) * 68 + fixed + 64 * 4;
+		/* per 1 GiB of budget: its chunks, summary and home; a table per 1 TiB */
+		limit = chunks * 8 + gib * (64 + 8) + (gib + 1023) / 1024 * 4096 +
+			(chunks * features + 64) * 68 + fixed + 64 * 8;
 		ck_assert_uint_le(bytes, limit);
 		printf("budget: %4llu GiB %-7s default pool: %10llu bytes (%.4f%%)\n",
 		       (unsigned long long)gib, types[t], (unsigned long long)bytes,
@@ -199,7 +212,8 @@ START_TEST(info_and_rounding)
 	ck_assert_uint_eq(info.bytes, t.bytes);
 	ck_assert_uint_eq(info.gfn_end, GFNS_PER_1G + 3);
 	ck_assert_uint_eq(info.span, GFNS_PER_1G + GFNS_PER_2M);	/* rounded up */
-	ck_assert_uint_eq(info.nr_chunks, 513);
+	ck_assert_uint_eq(info.nr_chunks, 0);	/* no memslot, no state */
+	ck_assert_uint_eq(info.giants_used, 0);
 	ck_assert_uint_eq(info.pool_blocks, 513 * 2 + 64);	/* default VM: 2 per chunk + ring */
 	ck_assert_uint_eq(info.pool_used, 0);
 	ck_assert_uint_eq(info.nr_slots, 0);
@@ -211,6 +225,8 @@ START_TEST(info_and_rounding)
 	ck_assert_int_eq(pmp_slot_get(t.vm, 3, NULL), -EINVAL);
 	pmp_vm_info(t.vm, &info);
 	ck_assert_uint_eq(info.nr_slots, 1);
+	ck_assert_uint_eq(info.nr_chunks, 512);	/* the 1 GiB the slot touches */
+	ck_assert_uint_eq(info.giants_used, 1);
 	/* the caller's gfn_end is the limit, not the rounded span */
 	ck_assert_fails_clean(&t, -ERANGE, pmp_convert(t.vm, GFNS_PER_1G + 3, 1, true, NULL));
 	ck_assert_int_eq(pmp_convert(t.vm, GFNS_PER_1G + 2, 1, true, NULL), 0);
@@ -253,6 +269,9 @@ END_TEST
 enum corruption {
 	C_MAGIC, C_GIANT_COUNT, C_GIANT_UNIFORM, C_VALUE_AND_MIXED, C_CHAIN_SHORT, C_FREE_LEAK,
 	C_FREE_CYCLE, C_BLOCK_UNIFORM, C_SLOT_COUNT, C_SLOT_OVERLAP, C_POLICY, C_CHAINED_AND_FREE,
+	/* the directory of 1 GiB state */
+	C_DEFAULT_CHUNK, C_DIR_ENTRY, C_DIR_TOP, C_HOME_GIANT, C_HOME_SLOTS, C_FREE_GIANT_DIRTY,
+	C_GIANTS_USED, C_REGION_COUNT, C_SLOT_WITHOUT_STATE,
 	C_NR,
 };
 
@@ -272,7 +291,7 @@ START_TEST(check_catches)
 	ck_assert_int_eq(pmp_convert(vm, 5, 3, true, NULL), 0);
 	ck_assert_int_eq(pmp_write_track(vm, 7, 1, true, NULL), 0);
 	ck_assert_int_eq(pmp_vm_check(vm), 0);
-	c = &pmp_chunks(vm)[0];
+	c = pmp_chunk_at(vm, 0);
 	slots = pmp_slots(vm);
 	b = (c->blocks & PMP_CHUNK_BLOCK_MASK) - 1;
 
@@ -281,10 +300,10 @@ START_TEST(check_catches)
 		vm->magic ^= 1;
 		break;
 	case C_GIANT_COUNT:
-		pmp_giants(vm)[0].nr_mixed[PMP_PLANE_PRIVATE]++;
+		pmp_giant_at(vm, 0)->nr_mixed[PMP_PLANE_PRIVATE]++;
 		break;
 	case C_GIANT_UNIFORM:
-		pmp_giants(vm)[1].uniform = 0;
+		pmp_giant_at(vm, 1)->uniform = 0;	/* no state: the reserved default giant */
 		break;
 	case C_VALUE_AND_MIXED:
 		c->value |= c->mixed;
@@ -315,6 +334,35 @@ START_TEST(check_catches)
 		 * which leaks: the counts still add up */
 		pmp_links(vm)[b] = pmp_links(vm)[vm->free_head - 1];
 		vm->free_head = b + 1;
+		break;
+	case C_DEFAULT_CHUNK:
+		pmp_chunk_at(vm, 512)->value = 1;	/* a write where there is no state */
+		break;
+	case C_DIR_ENTRY:
+		pmp_dir_tables(vm)[(pmp_dir_top(vm)[0] << PMP_DIR_SHIFT) | 1] =
+			pmp_giant_index(vm, 0);	/* 1 GiB 1 aliases 1 GiB 0 */
+		break;
+	case C_DIR_TOP:
+		pmp_dir_top(vm)[1] = pmp_dir_top(vm)[0];
+		break;
+	case C_HOME_GIANT:
+		pmp_homes(vm)[pmp_giant_index(vm, 0)].giant = 1;
+		break;
+	case C_HOME_SLOTS:
+		pmp_homes(vm)[pmp_giant_index(vm, 0)].nr_slots = 1;	/* two slots touch it */
+		break;
+	case C_FREE_GIANT_DIRTY:
+		pmp_cchunks(vm)[(uint64_t)vm->giant_free * PMP_GIANT_CHUNKS + 3].blocks = PMP_CF_HUGE;
+		break;
+	case C_GIANTS_USED:
+		vm->giants_used++;
+		break;
+	case C_REGION_COUNT:
+		vm->regions_used = 0;
+		break;
+	case C_SLOT_WITHOUT_STATE:
+		slots[1].slot.base_gfn = GFNS_PER_1G + 2048;	/* moved where there is no state */
+		pmp_slot_prepare(&slots[1]);
 		break;
 	}
 	ck_assert_msg(pmp_vm_check(vm) == -EUCLEAN, "corruption %d not caught", _i);

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * State follows the memslots, not the guest-physical span (issue 13 #6):
+ * memory anywhere below 2^52 is governed, attributes belong to gfns, a
+ * memslot that cannot get state fails up front with nothing changed, and
+ * the cost of a VM follows the memory in its memslots, not its addresses.
+ */
+#include <stdio.h>
+#include "helpers.h"
+#include "../libpmem_policy/internal.h"
+
+#define GIB_PAGES GFNS_PER_1G
+#define TIB_PAGES (1024ULL * GIB_PAGES)
+/* Where KVM's 6.1 selftests put their test memory: gpa 0xfcfbffe000, ~1011 GiB. */
+#define SELFTEST_GFN 0xfcfbffeULL
+
+/* A VM sized by its memory budget only: no gfn_end, every address accepted. */
+static struct pmp_geometry budget_geometry(uint64_t max_pages, uint32_t type)
+{
+	struct pmp_geometry g = { .sz = sizeof(g), .max_pages = max_pages, .max_slots = 8,
+				  .nr_vcpus = 1, .nr_vtls = 1, .vm_type = type };
+	return g;
+}
+
+/* pmp_vm_info()'s count of 1 GiB ranges with state, or of directory regions. */
+static uint32_t in_use(const struct pmp_vm *vm, bool regions)
+{
+	struct pmp_vm_info info;
+
+	pmp_vm_info(vm, &info);
+	return regions ? info.regions_used : info.giants_used;
+}
+
+static struct pmp_actions *actions(struct pmp_actions *a, struct pmp_action *buf, uint32_t cap)
+{
+	a->buf = buf;
+	a->cap = cap;
+	a->nr = 0;
+	return a;
+}
+
+/*
+ * SEV, pin=fault, a VM sized for 16 GiB (as the kernel module sizes its
+ * VMs): 8 MiB at gfn 0xfcfbffe is governed: faults are pinned and
+ * eligibility (slot edges, alignment, attributes) applies.  On 0.1 the
+ * same VM refused the memslot (-ERANGE) and the module left it untracked.
+ */
+START_TEST(high_slot_sev_pinned)
+{
+	struct pmp_geometry geo = budget_geometry(16 * GIB_PAGES, PMP_VM_SEV);
+	uint64_t base = SELFTEST_GFN, npages = 2048, head = (base + 511) & ~511ULL;
+	struct pmp_fault f = { .slot = 1, .backing_order = 9 };
+	struct pmp_action buf[64];
+	struct pmp_actions a;
+	enum pmp_reason why;
+	struct tvm t;
+
+	tvm_init(&t, &geo);
+	/* the host address congruent with the gfn modulo 2 MiB: huge pages possible */
+	add_slot(&t, 1, base, npages, (base & 511) << 12 | 0x40000000ULL, 0);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+
+	f.gfn = base;	/* the first page: its 2 MiB crosses the slot's start */
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, &why), PMP_LEVEL_4K);
+	ck_assert_int_eq(why, PMP_REASON_SLOT_BOUNDARY);
+	ck_assert_int_eq(pmp_map(t.vm, &f, PMP_LEVEL_4K, actions(&a, buf, 64)), 0);
+	ck_assert_int_eq(buf[0].type, PMP_ACT_PIN);
+	ck_assert_uint_eq(buf[0].gfn, base);
+	ck_assert_int_eq(pmp_is_pinned(t.vm, base), 1);
+
+	f.gfn = head + 7;	/* inside the slot: a whole 2 MiB */
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, &why), PMP_LEVEL_2M);
+	ck_assert_int_eq(pmp_map(t.vm, &f, PMP_LEVEL_2M, actions(&a, buf, 64)), 0);
+	ck_assert_int_eq(buf[0].type, PMP_ACT_PIN);
+	ck_assert_uint_eq(buf[0].gfn, head);
+	ck_assert_uint_eq(buf[0].npages, 512);
+	ck_assert_int_eq(pmp_leaf_level(t.vm, head + 100), PMP_LEVEL_2M);
+	ck_assert_uint_eq(pmp_nr_pinned(t.vm), 513);
+
+	/* attributes apply there too: a private page makes its 2 MiB mixed */
+	ck_assert_int_eq(pmp_convert(t.vm, head + 512 + 3, 1, true, NULL), 0);
+	f.gfn = head + 512;
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, &why), PMP_LEVEL_4K);
+	ck_assert_int_eq(why, PMP_REASON_MIXED_ATTRS);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	tvm_free(&t);
+}
+END_TEST
+
+/*
+ * KVM keeps attributes per gfn, not per memslot: attributes set where no
+ * memslot is are seen by a memslot created later, and survive its deletion.
+ */
+START_TEST(attrs_before_slot)
+{
+	struct pmp_geometry geo = budget_geometry(4 * GIB_PAGES, PMP_VM_SNP);
+	uint64_t base = 1011 * GIB_PAGES;
+	struct pmp_fault f = { .slot = 0, .backing_order = 9, .flags = PMP_FAULT_PRIVATE };
+	struct pmp_page_attrs at;
+	enum pmp_reason why;
+	struct tvm t;
+
+	tvm_init(&t, &geo);
+	ck_assert_int_eq(pmp_convert(t.vm, base, 1024, true, NULL), 0);	/* no slot yet */
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	add_slot(&t, 0, base, 4096, 0, 0);
+	ck_assert_int_eq(pmp_get_attrs(t.vm, base + 5, &at), 0);
+	ck_assert(at.private);
+	f.gfn = base + 700;
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, &why), PMP_LEVEL_2M);	/* private, uniform */
+	f.gfn = base + 1100;
+	f.flags = 0;
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, &why), PMP_LEVEL_2M);	/* shared, uniform */
+
+	/* the slot goes, its attributes stay; a new one over them sees them */
+	ck_assert_int_eq(pmp_slot_delete(t.vm, 0), 0);
+	ck_assert_int_eq(pmp_get_attrs(t.vm, base + 5, &at), 0);
+	ck_assert(at.private);
+	add_slot(&t, 2, base + 512, 512, 0, 0);
+	ck_assert_int_eq(pmp_get_attrs(t.vm, base + 513, &at), 0);
+	ck_assert(at.private);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+
+	/* default again and no slot: the 1 GiB goes back to the pool */
+	ck_assert_int_eq(pmp_slot_delete(t.vm, 2), 0);
+	ck_assert_uint_eq(in_use(t.vm, false), 1);
+	ck_assert_int_eq(pmp_convert(t.vm, base, 1024, false, NULL), 0);
+	ck_assert_uint_eq(in_use(t.vm, false), 0);
+	ck_assert_uint_eq(in_use(t.vm, true), 0);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	tvm_free(&t);
+}
+END_TEST
+
+/*
+ * Where state cannot be had, the call that needs it fails first, with
+ * -ENOMEM and every byte unchanged: memslot creation and move past the
+ * 1 GiB pool or the directory's regions, and a non-default attribute
+ * change outside memslots.
+ */
+START_TEST(no_state_fails_clean)
+{
+	struct pmp_geometry geo = budget_geometry(GIB_PAGES, PMP_VM_DEFAULT);
+	struct pmp_slot two = { .base_gfn = SELFTEST_GFN, .npages = GIB_PAGES };	/* 2 x 1 GiB */
+	struct pmp_slot far = { .base_gfn = 3 * TIB_PAGES, .npages = 512 };
+	struct pmp_action buf[32];
+	struct pmp_actions a;
+	struct pmp_vm_info info;
+	struct tvm t;
+
+	geo.max_giants = 2;
+	geo.max_regions = 1;
+	tvm_init(&t, &geo);
+	add_slot(&t, 0, 0, GIB_PAGES, 0, 0);	/* one of the two giants */
+	ck_assert_fails_clean(&t, -ENOMEM, pmp_slot_create(t.vm, 1, &two));
+	ck_assert_fails_clean(&t, -ENOMEM, pmp_slot_create(t.vm, 1, &far));	/* a second region */
+	ck_assert_fails_clean(&t, -ENOMEM, pmp_convert(t.vm, SELFTEST_GFN, GIB_PAGES, true, NULL));
+	ck_assert_fails_clean(&t, -ENOMEM, pmp_convert(t.vm, SELFTEST_GFN, GIB_PAGES, true,
+						       actions(&a, buf, 32)));
+	ck_assert_fails_clean(&t, -ENOMEM, pmp_slot_move(t.vm, 0, SELFTEST_GFN));
+	/* clearing to the default needs no state, and makes none */
+	ck_assert_int_eq(pmp_convert(t.vm, SELFTEST_GFN, GIB_PAGES, false, NULL), 0);
+	/* one more giant fits: the last one */
+	ck_assert_int_eq(pmp_convert(t.vm, SELFTEST_GFN, 1, true, NULL), 0);
+	pmp_vm_info(t.vm, &info);
+	ck_assert_uint_eq(info.giants_used, 2);
+	ck_assert_uint_eq(info.max_giants, 2);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	tvm_free(&t);
+}
+END_TEST
+
+/*
+ * The cost of a VM with 4 GiB of memslots does not depend on where they
+ * are: at gpa 0, at 1011 GiB, or spread over a 4 TiB span.  Every layout
+ * runs on the same bytes; 0.1 sized the state by the highest gfn.
+ */
+START_TEST(cost_follows_slots)
+{
+	static const struct {
+		const char *what;
+		uint64_t base[2];	/* two 2 GiB memslots */
+	} layouts[] = {
+		{ "4 GiB at gpa 0", { 0, 2 * GIB_PAGES } },
+		{ "4 GiB at 1011 GiB", { SELFTEST_GFN, SELFTEST_GFN + 2 * GIB_PAGES } },
+		{ "4 GiB over a 4 TiB span", { 0, 4 * TIB_PAGES - 2 * GIB_PAGES } },
+	};
+	static const char *const types[] = { "default", "sev", "snp", "tdx" };
+	uint64_t bytes, span_bytes;
+	unsigned int i, type;
+
+	for (type = 0; type < PMP_VM_NR; type++) {
+		struct pmp_geometry geo = budget_geometry(4 * GIB_PAGES, type);
+		struct pmp_geometry span = geo;
+
+		ck_assert_int_eq(pmp_vm_bound(&geo, &bytes), 0);
+		for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
+			struct tvm t;
+			uint64_t end = layouts[i].base[1] + 2 * GIB_PAGES;
+
+			tvm_init(&t, &geo);
+			ck_assert_uint_eq(t.bytes, bytes);
+			add_slot(&t, 0, layouts[i].base[0], 2 * GIB_PAGES, 0, 0);
+			add_slot(&t, 1, layouts[i].base[1], 2 * GIB_PAGES, 0, 0);
+			ck_assert_int_eq(pmp_convert(t.vm, layouts[i].base[1], 2 * GIB_PAGES,
+						     true, NULL), 0);
+			ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+			/* the 0.1 meaning: state for every gfn below the highest one */
+			span.max_pages = 0;
+			span.gfn_end = end;
+			ck_assert_int_eq(pmp_vm_bound(&span, &span_bytes), 0);
+			printf("state: %-7s %-24s %9llu bytes (%.4f%% of 4 GiB); "
+			       "sized by the span (0.1's rule): %10llu bytes\n",
+			       types[type], layouts[i].what, (unsigned long long)bytes,
+			       100.0 * (double)bytes / (double)(4ULL << 30),
+			       (unsigned long long)span_bytes);
+			tvm_free(&t);
+		}
+	}
+}
+END_TEST
+
+/* The directory: state taken and given back exactly, across 1 TiB regions. */
+START_TEST(directory_lifecycle)
+{
+	struct pmp_geometry geo = budget_geometry(8 * GIB_PAGES, PMP_VM_TDX);
+	struct pmp_vm_info info;
+	struct tvm t;
+	uint32_t id;
+
+	geo.max_regions = 3;	/* the default, 2, holds two 1 TiB regions */
+	tvm_init(&t, &geo);
+	/* slots in three regions, one straddling two giants, one sharing a giant */
+	add_slot(&t, 0, 0, 1024, 0, 0);
+	add_slot(&t, 1, 2048, 1024, 0, 0);
+	add_slot(&t, 2, TIB_PAGES + GIB_PAGES - 512, 1024, 0, 0);
+	add_slot(&t, 3, PMP_GFN_LIMIT - GIB_PAGES, GIB_PAGES, 0, 0);	/* the last gfn */
+	ck_assert_uint_eq(in_use(t.vm, false), 4);
+	ck_assert_uint_eq(in_use(t.vm, true), 3);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	ck_assert_int_eq(pmp_slot_move(t.vm, 2, 5 * GIB_PAGES), 0);
+	ck_assert_uint_eq(in_use(t.vm, false), 3);
+	ck_assert_uint_eq(in_use(t.vm, true), 2);
+	ck_assert_int_eq(pmp_slot_delete(t.vm, 0), 0);	/* slot 1 still holds giant 0 */
+	ck_assert_uint_eq(in_use(t.vm, false), 3);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	for (id = 1; id < 4; id++)
+		ck_assert_int_eq(pmp_slot_delete(t.vm, id), 0);
+	ck_assert_uint_eq(in_use(t.vm, false), 0);
+	ck_assert_uint_eq(in_use(t.vm, true), 0);
+	pmp_vm_info(t.vm, &info);
+	ck_assert_uint_eq(info.giants_high_water, 5);	/* the move held both ranges at once */
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	tvm_free(&t);
+}
+END_TEST
+
+Suite *state_suite(void)
+{
+	Suite *s = suite_create("state");
+	TCase *tc = tcase_create("follows-slots");
+
+	tcase_add_test(tc, high_slot_sev_pinned);
+	tcase_add_test(tc, attrs_before_slot);
+	tcase_add_test(tc, no_state_fails_clean);
+	tcase_add_test(tc, cost_follows_slots);
+	tcase_add_test(tc, directory_lifecycle);
+	suite_add_tcase(s, tc);
+	return s;
+}
