@@ -337,6 +337,25 @@ static void guest_tables(struct vm *vm)
 	memcpy(vm->low + CODE_GPA, guest_start, guest_end - guest_start);
 }
 
+/*
+ * The vCPU gets KVM's supported CPUID, as a VMM sets it: KVM checks CR4
+ * and EFER against the guest's CPUID (CR4.PAE and EFER.LME need it).
+ */
+static void set_cpuid(struct vm *vm)
+{
+	int n = 256;
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+
+	if (!c)
+		die("calloc cpuid");
+	c->nent = n;
+	if (ioctl(vm->kvm, KVM_GET_SUPPORTED_CPUID, c))
+		die("KVM_GET_SUPPORTED_CPUID");
+	if (ioctl(vm->vcpu, KVM_SET_CPUID2, c))
+		die("KVM_SET_CPUID2");
+	free(c);
+}
+
 static void vm_create(struct vm *vm)
 {
 	struct kvm_segment code = { .base = 0, .limit = 0xffffffff, .selector = 8, .type = 11,
@@ -368,6 +387,7 @@ static void vm_create(struct vm *vm)
 	vm->run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu, 0);
 	if (vm->run == MAP_FAILED)
 		die("mmap kvm_run");
+	set_cpuid(vm);
 	if (ioctl(vm->vcpu, KVM_GET_SREGS, &sregs))
 		die("KVM_GET_SREGS");
 	sregs.cs = code;
