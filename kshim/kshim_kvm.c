@@ -249,6 +249,26 @@ static void kshim_vm_pre_destroy(struct kvm *kvm)
 	cancel_delayed_work_sync(&st->tick_work);
 }
 
+/*
+ * The VM's last word: what it governed, and the differential against KVM's
+ * own level (check-kernel sums these lines over the VMs of each test).
+ */
+static void kshim_report(struct kshim_vm *st, const struct kshim_cnt *sum, u64 left)
+{
+	char why[160] = "";
+	int r, n = 0;
+
+	for (r = 0; r < PMP_REASON_NR && n < sizeof(why); r++)
+		if (sum->lowered[r])
+			n += scnprintf(why + n, sizeof(why) - n, " %s=%llu", pmp_reason_name(r),
+				       sum->lowered[r]);
+	pr_info("%s: destroyed, %llu pins taken, %llu released; leaves 4k=%llu 2m=%llu 1g=%llu refused=%llu; max_level %llu: same %llu higher %llu lowered %llu errors %llu%s\n",
+		st->name, sum->c[KC_PINS], sum->c[KC_UNPINS] + left, sum->c[KC_MAP_4K],
+		sum->c[KC_MAP_2M], sum->c[KC_MAP_1G], sum->c[KC_MAP_REFUSED],
+		sum->c[KC_MAX_LEVEL], sum->c[KC_DIFF_SAME], sum->c[KC_DIFF_HIGHER],
+		sum->c[KC_LOWERED], sum->c[KC_MAX_LEVEL_ERR], why);
+}
+
 static void kshim_vm_destroy(struct kvm *kvm)
 {
 	struct kshim_vm *st = kshim_find(kvm);
@@ -300,8 +320,7 @@ static void kshim_vm_destroy(struct kvm *kvm)
 		pr_warn("%s: teardown left %llu references, core pinned %llu\n", st->name,
 			left, pmp_nr_pinned(st->vm));
 	kshim_sum_counters(st, &sum);
-	pr_info("%s: destroyed, %llu pins taken, %llu released\n", st->name,
-		sum.c[KC_PINS], sum.c[KC_UNPINS] + left);
+	kshim_report(st, &sum, left);
 	xa_destroy(&st->pins);
 	vfree(st->mem);
 	free_percpu(st->cnt);
@@ -310,80 +329,126 @@ static void kshim_vm_destroy(struct kvm *kvm)
 	module_put(THIS_MODULE);
 }
 
+/* The core's view of a KVM memslot. */
+static struct pmp_slot kshim_slot(const struct kvm_memory_slot *s)
+{
+	struct pmp_slot ps = {
+		.base_gfn = s->base_gfn,
+		.npages = s->npages,
+		.userspace_addr = s->userspace_addr,
+		.flags = (s->flags & KVM_MEM_LOG_DIRTY_PAGES ? PMP_SLOT_DIRTY_LOG : 0) |
+			 (s->flags & KVM_MEM_READONLY ? PMP_SLOT_READONLY : 0),
+	};
+
+	return ps;
+}
+
+/* Dirty logging of slot @id turns @on in the core. */
+static void kshim_dirty_log(struct kshim_vm *st, u32 id, bool on)
+{
+	struct pmp_actions acts;
+	int ret;
+
+	write_lock(&st->lock);
+	acts = kshim_acts(st);
+	ret = pmp_dirty_log(st->vm, id, on, &acts);
+	write_unlock(&st->lock);
+	kshim_inc(st, KC_MEMSLOT);
+	if (ret) {
+		kshim_inc(st, KC_MEMSLOT_UNTRACKED);
+		pr_warn_ratelimited("%s: memslot %u: dirty log: %s\n", st->name, id,
+				    pmp_strerror(ret));
+	}
+}
+
 /*
- * A memslot the core cannot record is refused before KVM commits it: its
- * memory would otherwise run with no policy (and, under SEV, no pins).
+ * A memslot is created or moved in the core before KVM makes it visible
+ * to faults (KVM activates the new memslots before its commit hook), so no
+ * fault is ever decided on a stale layout.  One the core cannot record is
+ * refused: its memory would otherwise run with no policy (and, under SEV,
+ * no pins).  A guest_memfd binding may still fail after this; the id is
+ * then recreated on its next use.
  */
 static int kshim_memslot_prepare(struct kvm *kvm, const struct kvm_memory_slot *old,
 				 const struct kvm_memory_slot *new, enum kvm_mr_change change)
 {
 	struct kshim_vm *st = kshim_find(kvm);
+	struct pmp_slot ps;
+	int ret;
 
-	if (!st || !new || new->as_id ||
-	    (change != KVM_MR_CREATE && change != KVM_MR_MOVE))
+	if (!st || !new || new->as_id)
 		return 0;
-	if (new->base_gfn + new->npages <= st->gfn_end && !kshim_inject_fail())
+	if (change == KVM_MR_FLAGS_ONLY && (old->flags & ~new->flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+		/* Logging stops: the core knows before KVM maps huge again. */
+		kshim_dirty_log(st, new->id, false);
+		return 0;
+	}
+	if (change != KVM_MR_CREATE && change != KVM_MR_MOVE)
+		return 0;
+	if (new->base_gfn + new->npages > st->gfn_end || kshim_inject_fail()) {
+		kshim_inc(st, KC_MEMSLOT_REFUSED);
+		pr_warn_ratelimited("%s: memslot %d [0x%llx, 0x%llx) refused: the VM's state covers gfns below 0x%llx (max_gib=%u)\n",
+				    st->name, new->id, new->base_gfn,
+				    new->base_gfn + new->npages, st->gfn_end, kshim_max_gib());
+		return -E2BIG;
+	}
+	ps = kshim_slot(new);
+	write_lock(&st->lock);
+	if (change == KVM_MR_MOVE) {
+		ret = pmp_slot_move(st->vm, new->id, new->base_gfn);
+	} else {
+		ret = pmp_slot_create(st->vm, new->id, &ps);
+		if (ret == -EEXIST) {	/* a create whose guest_memfd bind failed */
+			pmp_slot_delete(st->vm, new->id);
+			ret = pmp_slot_create(st->vm, new->id, &ps);
+		}
+	}
+	write_unlock(&st->lock);
+	kshim_inc(st, KC_MEMSLOT);
+	if (!ret)
 		return 0;
 	kshim_inc(st, KC_MEMSLOT_REFUSED);
-	pr_warn_ratelimited("%s: memslot %d [0x%llx, 0x%llx) refused: the VM's state covers gfns below 0x%llx (max_gib=%u)\n",
-			    st->name, new->id, new->base_gfn, new->base_gfn + new->npages,
-			    st->gfn_end, kshim_max_gib());
-	return -E2BIG;
+	pr_warn_ratelimited("%s: memslot %d [0x%llx, 0x%llx) refused: %s\n", st->name, new->id,
+			    new->base_gfn, new->base_gfn + new->npages, pmp_strerror(ret));
+	return ret == -ENOMEM || ret == -ENOSPC ? ret : -EINVAL;
 }
 
+/*
+ * Deletions, and dirty logging turned on, once KVM committed them (a fault
+ * in between still maps as the core expects: small or not at all).
+ */
 static void kshim_memslot(struct kvm *kvm, const struct kvm_memory_slot *old,
 			  const struct kvm_memory_slot *new, enum kvm_mr_change change)
 {
 	struct kshim_vm *st = kshim_find(kvm);
-	const struct kvm_memory_slot *s = change == KVM_MR_DELETE ? old : new;
-	struct pmp_actions acts;
-	struct pmp_slot ps;
-	int ret = 0;
 
-	if (!st || !s || s->as_id)
+	if (!st)
 		return;
-	write_lock(&st->lock);
-	kshim_inc(st, KC_MEMSLOT);
-	switch (change) {
-	case KVM_MR_CREATE:
-		ps = (struct pmp_slot){
-			.base_gfn = s->base_gfn,
-			.npages = s->npages,
-			.userspace_addr = s->userspace_addr,
-			.flags = (s->flags & KVM_MEM_LOG_DIRTY_PAGES ? PMP_SLOT_DIRTY_LOG : 0) |
-				 (s->flags & KVM_MEM_READONLY ? PMP_SLOT_READONLY : 0),
-		};
-		ret = pmp_slot_create(st->vm, s->id, &ps);
-		break;
-	case KVM_MR_DELETE:
-		pmp_slot_delete(st->vm, s->id);
-		break;
-	case KVM_MR_MOVE:
-		ret = pmp_slot_move(st->vm, s->id, s->base_gfn);
-		if (ret)
-			pmp_slot_delete(st->vm, s->id);
-		break;
-	case KVM_MR_FLAGS_ONLY:
-		if ((old->flags ^ new->flags) & KVM_MEM_LOG_DIRTY_PAGES) {
-			acts = kshim_acts(st);
-			ret = pmp_dirty_log(st->vm, s->id,
-					    new->flags & KVM_MEM_LOG_DIRTY_PAGES, &acts);
-		}
-		break;
-	}
-	write_unlock(&st->lock);
-	if (ret) {
-		kshim_inc(st, KC_MEMSLOT_UNTRACKED);
-		pr_warn_ratelimited("%s: memslot %d: %s\n", st->name, s->id, pmp_strerror(ret));
+	if (change == KVM_MR_DELETE && !old->as_id) {
+		write_lock(&st->lock);
+		pmp_slot_delete(st->vm, old->id);
+		write_unlock(&st->lock);
+		kshim_inc(st, KC_MEMSLOT);
+	} else if (change == KVM_MR_FLAGS_ONLY && !new->as_id &&
+		   (new->flags & ~old->flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+		kshim_dirty_log(st, new->id, true);
 	}
 }
 
+/*
+ * NX huge pages are KVM's own: an exec fault KVM must map small never
+ * reaches the policy (huge_page_disallowed), and one that does reaches it
+ * because KVM's mitigation is off for the VM (kvm.nx_huge_pages, or
+ * KVM_CAP_VM_DISABLE_NX_HUGE_PAGES).  So the core is not told the fault
+ * executes: lowering it there would be an NX split KVM neither accounts
+ * nor recovers.
+ */
 static struct pmp_fault kshim_fault(const struct kvm_mmu_policy_leaf *leaf, unsigned int order)
 {
 	struct pmp_fault f = {
 		.gfn = leaf->gfn,
 		.slot = leaf->slot->id,
-		.flags = (leaf->write ? PMP_FAULT_WRITE : 0) | (leaf->exec ? PMP_FAULT_EXEC : 0) |
+		.flags = (leaf->write ? PMP_FAULT_WRITE : 0) |
 			 (leaf->is_private ? PMP_FAULT_PRIVATE : 0),
 		.vcpu = (u16)(raw_smp_processor_id() % KSHIM_MAX_CPU_SETS),
 		.backing_order = order,
@@ -396,6 +461,17 @@ static struct pmp_fault kshim_fault(const struct kvm_mmu_policy_leaf *leaf, unsi
 static unsigned int kshim_level_order(int level)
 {
 	return level >= PG_LEVEL_1G ? 18 : level == PG_LEVEL_2M ? 9 : 0;
+}
+
+/* The order of the host folio behind @pfn: what really backs the leaf. */
+static unsigned int kshim_pfn_order(kvm_pfn_t pfn)
+{
+	struct page *page;
+
+	if (!pfn_valid(pfn))
+		return 0;
+	page = pfn_to_page(pfn);
+	return PageCompound(page) ? compound_order(compound_head(page)) : 0;
 }
 
 /*
@@ -413,7 +489,12 @@ static int kshim_max_level(struct kvm *kvm, const struct kvm_mmu_policy_leaf *le
 
 	if (!st || !leaf->slot || leaf->slot->as_id)
 		return level;
-	f = kshim_fault(leaf, kshim_level_order(level));
+	/*
+	 * The backing the core sees is the real folio (at least what KVM's
+	 * level implies), not KVM's answer: the core decides on its own, so a
+	 * core that would map larger than KVM shows as "higher".
+	 */
+	f = kshim_fault(leaf, max(kshim_pfn_order(leaf->pfn), kshim_level_order(level)));
 	read_lock(&st->lock);
 	ret = pmp_max_level(st->vm, &f, &why);
 	read_unlock(&st->lock);
@@ -431,17 +512,6 @@ static int kshim_max_level(struct kvm *kvm, const struct kvm_mmu_policy_leaf *le
 	return level;
 }
 
-/* The order of the host folio behind @pfn: what really backs the leaf. */
-static unsigned int kshim_pfn_order(kvm_pfn_t pfn)
-{
-	struct page *page;
-
-	if (!pfn_valid(pfn))
-		return 0;
-	page = pfn_to_page(pfn);
-	return PageCompound(page) ? compound_order(compound_head(page)) : 0;
-}
-
 /* Take a reference on each page of @a, which lies in @leaf. */
 static void kshim_pin(struct kshim_vm *st, const struct pmp_action *a,
 		      const struct kvm_mmu_policy_leaf *leaf)
@@ -457,6 +527,8 @@ static void kshim_pin(struct kshim_vm *st, const struct pmp_action *a,
 			kshim_inc(st, KC_PIN_ERR);
 			continue;
 		}
+		if (xa_load(&st->pins, g))	/* referenced before the core asked */
+			continue;
 		page = pfn_to_page(pfn);
 		/* A tail page has no count of its own: the folio holds it. */
 		if (!folio_try_get(page_folio(page))) {
@@ -482,13 +554,74 @@ static void kshim_pin(struct kshim_vm *st, const struct pmp_action *a,
 /* Pages one pmp_pin_range() call covers: at most 32 runs, one action each. */
 #define KSHIM_PIN_SLICE 64
 
-/* Does the core pin the pages of each leaf KVM maps (pin=fault, SEV)? */
-static bool kshim_pins_on_fault(struct kshim_vm *st)
+/*
+ * Must every page of a leaf KVM maps be pinned?  SEV with pin=fault, and
+ * with pin=launch too: KVM's SEV code pins its launch regions itself and
+ * does not tell the module, so a page faulted in later is pinned here.
+ */
+static bool kshim_pins_on_fault(struct kshim_vm *st, bool *launch)
 {
 	struct pmp_policy p;
 
 	pmp_vm_policy(st->vm, &p);
-	return st->vm_type == PMP_VM_SEV && p.pin == PMP_PIN_FAULT;
+	*launch = p.pin == PMP_PIN_LAUNCH;
+	return st->vm_type == PMP_VM_SEV && p.pin != PMP_PIN_NONE;
+}
+
+/*
+ * Take a reference on every page of @leaf not referenced yet, before the
+ * core hears of the leaf; the new ones are marked until kshim_ref_settle().
+ * Return: 0, or -ENOMEM when one cannot be taken (the leaf is refused).
+ */
+static int kshim_ref_leaf(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf)
+{
+	u64 n = KVM_PAGES_PER_HPAGE(leaf->level), i;
+
+	for (i = 0; i < n; i++) {
+		kvm_pfn_t pfn = leaf->pfn + i;
+		struct page *page;
+		void *old;
+
+		if (xa_load(&st->pins, leaf->gfn + i))
+			continue;
+		if (!pfn_valid(pfn) || kshim_inject_fail()) {
+			kshim_inc(st, KC_PIN_ERR);
+			return -ENOMEM;
+		}
+		page = pfn_to_page(pfn);
+		if (!folio_try_get(page_folio(page))) {
+			kshim_inc(st, KC_PIN_ERR);
+			return -ENOMEM;
+		}
+		old = xa_store(&st->pins, leaf->gfn + i, page, GFP_ATOMIC);
+		if (xa_is_err(old)) {
+			put_page(page);
+			kshim_inc(st, KC_PIN_ERR);
+			return -ENOMEM;
+		}
+		xa_set_mark(&st->pins, leaf->gfn + i, XA_MARK_1);
+		kshim_inc(st, KC_PINS);
+		atomic64_inc(&kshim_pages_held);
+	}
+	return 0;
+}
+
+/* Keep the references kshim_ref_leaf() took, or drop them all. */
+static void kshim_ref_settle(struct kshim_vm *st, bool keep)
+{
+	unsigned long index;
+	struct page *page;
+
+	xa_for_each_marked(&st->pins, index, page, XA_MARK_1) {
+		if (keep) {
+			xa_clear_mark(&st->pins, index, XA_MARK_1);
+			continue;
+		}
+		xa_erase(&st->pins, index);
+		put_page(page);
+		kshim_inc(st, KC_UNPINS);
+		atomic64_dec(&kshim_pages_held);
+	}
 }
 
 /*
@@ -518,13 +651,17 @@ static int kshim_pin_leaf(struct kshim_vm *st, const struct kvm_mmu_policy_leaf 
 
 /*
  * Before KVM installs @leaf: record it in the core and take the pins the
- * core asks for.  A pin limit or an exhausted pool (-ENOMEM) refuses the
- * leaf: the fault fails cleanly and nothing is mapped.
+ * core asks for.  Where every mapped page must be pinned, the references
+ * are taken first: a page that cannot be referenced, a pin limit or an
+ * exhausted pool (-ENOMEM) refuses the leaf with the references of this
+ * call dropped and the core unchanged; the fault fails cleanly and never
+ * maps an unpinned page.
  */
 static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 {
 	struct kshim_vm *st = kshim_find(kvm);
 	struct pmp_actions acts;
+	bool pin, launch;
 	struct pmp_fault f;
 	u32 i;
 	int ret;
@@ -542,9 +679,16 @@ static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 	if (leaf->prefetch)
 		kshim_inc(st, KC_PREFETCH);
 	write_lock(&st->lock);
+	pin = kshim_pins_on_fault(st, &launch);
+	if (pin && kshim_ref_leaf(st, leaf)) {
+		kshim_ref_settle(st, false);
+		write_unlock(&st->lock);
+		kshim_inc(st, KC_MAP_REFUSED);
+		return -ENOMEM;
+	}
 	acts = kshim_acts(st);
 	ret = pmp_map(st->vm, &f, leaf->level, &acts);
-	if (ret && ret != -ENOMEM && kshim_pins_on_fault(st)) {
+	if (pin && (launch || (ret && ret != -ENOMEM))) {
 		/*
 		 * -ENOSPC: the leaf's unpinned pages form more runs than one
 		 * call has room for (a huge leaf over pages pinned one by one
@@ -552,15 +696,19 @@ static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 		 * and here.  Pin in slices, then record the leaf (it has no
 		 * unpinned run left).
 		 */
+		bool mapped = !ret;
+
 		kshim_inc(st, KC_MAP_PIN_LEAF);
 		ret = kshim_pin_leaf(st, leaf);
-		if (!ret) {
+		if (!ret && !mapped) {
 			acts = kshim_acts(st);
 			ret = pmp_map(st->vm, &f, leaf->level, &acts);
 			if (ret == -EINVAL)	/* policy switched: pinned, map as KVM says */
 				ret = 0;
 		}
 	}
+	if (pin)
+		kshim_ref_settle(st, ret != -ENOMEM);
 	for (i = 0; !ret && i < acts.nr; i++)
 		if (acts.buf[i].type == PMP_ACT_PIN)
 			kshim_pin(st, &acts.buf[i], leaf);

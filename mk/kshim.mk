@@ -15,6 +15,8 @@
 # This file is included before the top Makefile's `all`: keep it the goal.
 .DEFAULT_GOAL := all
 
+DEPS_GROUPS += kshim rig kernel
+
 .PHONY: kshim kshim-clean check-kernel
 
 kshim:
