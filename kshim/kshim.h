@@ -12,6 +12,7 @@
 #include <linux/list.h>
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include <pmem_policy/pmem_policy.h>
@@ -25,23 +26,32 @@ enum kshim_counter {
 	KC_MAX_LEVEL,		/* max_level hook calls */
 	KC_LOWERED,		/* ... that lowered KVM's level */
 	KC_MAX_LEVEL_ERR,	/* ... the core could not answer (KVM's kept) */
+	KC_DIFF_SAME,		/* ... the core allows exactly KVM's level */
+	KC_DIFF_HIGHER,		/* ... the core would allow more than KVM */
 	KC_MAP_4K,		/* leaves installed, by level */
 	KC_MAP_2M,
 	KC_MAP_1G,
 	KC_MAP_ERR,		/* pmp_map() failed (mirror not updated) */
-	KC_MAP_PIN_LEAF,	/* ... failed with pin=fault: the leaf pinned anyway */
+	KC_MAP_REFUSED,		/* leaves refused: the fault failed cleanly */
+	KC_MAP_PIN_LEAF,	/* pin=fault leaves pinned in slices */
 	KC_PREFETCH,		/* of which prefetched, not faulted */
 	KC_PINS,		/* page references taken */
 	KC_PIN_ERR,		/* pins the core asked for that could not be taken */
 	KC_UNPINS,		/* page references dropped */
-	KC_ZAP_NOTIFIER,	/* zap hook calls, by reason */
+	KC_ZAP_NOTIFIER,	/* zap hook calls, by reason (enum kvm_mmu_policy_zap) */
+	KC_ZAP_ATTRIBUTES,
 	KC_ZAP_MEMSLOT,
 	KC_ZAP_RECYCLE,
 	KC_ZAP_TEARDOWN,
 	KC_ZAP_COLLAPSE,
+	KC_ZAP_POLICY,
+	KC_ZAP_GFN_RANGE,
+	KC_ZAP_NX_RECOVERY,
+	KC_ZAP_ALL_FAST,
 	KC_ZAP_REFUSED,		/* the core refused a zap KVM did anyway */
 	KC_MEMSLOT,		/* memslot changes */
-	KC_MEMSLOT_UNTRACKED,	/* memslots outside the tracked span */
+	KC_MEMSLOT_REFUSED,	/* memslots refused: beyond the tracked state */
+	KC_MEMSLOT_UNTRACKED,	/* committed memslots the core could not record */
 	KC_COLLAPSE_DEFERRED,	/* dirty-log-off collapses left to ticks */
 	KC_TICKS,		/* merge ticks */
 	KC_TICK_RANGES,		/* ranges they had KVM zap */
@@ -50,38 +60,62 @@ enum kshim_counter {
 	KC_SYNC_BAILS,
 	KC_POLICY_SWITCHES,
 	KC_POLICY_REFUSED,
+	KC_INJECTED,		/* failures injected (fail_every) */
 	KC_NR,
+};
+
+/**
+ * struct kshim_cnt - one CPU's counters of a VM.
+ * @c: enum kshim_counter.
+ * @lowered: max_level answers below KVM's, by enum pmp_reason.
+ */
+struct kshim_cnt {
+	u64 c[KC_NR];
+	u64 lowered[PMP_REASON_NR];
 };
 
 /**
  * struct kshim_vm - what pmem_policy.ko keeps for one struct kvm.
  * @kvm: the VM (a key only: never dereferenced after vm_destroy).
  * @node: in the VM hash.
- * @lock: serializes every core call on @vm (the core takes no locks).
+ * @lock: fault-path decisions (pmp_max_level(), a shared query) hold it
+ *	for read, concurrently; every call that changes @vm's state holds it
+ *	for write (the core takes no locks).
  * @vm: the core's state, inside @mem.
  * @mem: vmalloc'ed, @bytes long.
  * @bytes: its size.
+ * @gfn_end: the tracked span: memslots must end below it.
  * @pins: gfn -> struct page * for every page reference taken.
+ * @tick_work: the VM's merge ticks, every tick_ms.
+ * @ticking: @tick_work runs (set at init, cleared in pre_destroy).
  * @dir: debugfs directory.
  * @name: "<tgid>-<seq>".
  * @vm_type: enum pmp_vm_type.
- * @acts: scratch action array, used under @lock.
- * @cnt: counters (enum kshim_counter), updated under @lock.
+ * @kvm_type: KVM's kvm->arch.vm_type.
+ * @acts: scratch action array, used under @lock held for write.
+ * @cnt: per-CPU counters; a hook runs with preemption off.
  */
 struct kshim_vm {
 	struct kvm *kvm;
 	struct hlist_node node;
-	spinlock_t lock;	/* serializes core calls on @vm */
+	rwlock_t lock;		/* see above */
 	struct pmp_vm *vm;
 	void *mem;
 	u64 bytes;
+	u64 gfn_end;
 	struct xarray pins;
+	struct delayed_work tick_work;
+	bool ticking;
 	struct dentry *dir;
 	char name[32];
 	u32 vm_type;
+	u32 kvm_type;
 	struct pmp_action acts[KSHIM_ACTIONS];
-	u64 cnt[KC_NR];
+	struct kshim_cnt __percpu *cnt;
 };
+
+/* Count one event of @st on this CPU. */
+#define kshim_inc(st, what) this_cpu_inc((st)->cnt->c[what])
 
 extern const char * const kshim_counter_names[KC_NR];
 extern struct dentry *kshim_debugfs_root;
@@ -91,6 +125,8 @@ extern atomic_t kshim_vms_live;
 /* kshim_main.c */
 u32 kshim_vm_type(void);
 unsigned int kshim_max_gib(void);
+unsigned int kshim_tick_ms(void);
+bool kshim_inject_fail(void);
 int kshim_default_policy(struct pmp_policy *p);
 
 /* kshim_kvm.c */
@@ -102,6 +138,7 @@ void kshim_kvm_put(struct kvm *kvm);
 int kshim_run_ticks(struct kshim_vm *st, unsigned int n);
 int kshim_set_policy(struct kshim_vm *st, const char *str);
 void kshim_show_vms(struct seq_file *m);
+void kshim_sum_counters(struct kshim_vm *st, struct kshim_cnt *sum);
 
 /* kshim_debugfs.c */
 void kshim_debugfs_vm_add(struct kshim_vm *st);

@@ -38,9 +38,9 @@ static int policy_show(struct seq_file *m, void *v)
 	char buf[512];
 	int ret;
 
-	spin_lock(&st->lock);
+	read_lock(&st->lock);
 	pmp_vm_policy(st->vm, &p);
-	spin_unlock(&st->lock);
+	read_unlock(&st->lock);
 	ret = pmp_policy_format(&p, buf, sizeof(buf));
 	if (ret < 0)
 		return ret;
@@ -83,19 +83,28 @@ static const struct file_operations policy_fops = {
 static int stats_show(struct seq_file *m, void *v)
 {
 	struct kshim_vm *st = m->private;
+	struct kshim_cnt *cnt;
 	struct pmp_stats *s;
-	u64 cnt[KC_NR];
 	int d, r, l, a;
 
 	s = kmalloc(sizeof(*s), GFP_KERNEL);
-	if (!s)
+	cnt = kmalloc(sizeof(*cnt), GFP_KERNEL);
+	if (!s || !cnt) {
+		kfree(s);
+		kfree(cnt);
 		return -ENOMEM;
-	spin_lock(&st->lock);
+	}
+	read_lock(&st->lock);
 	pmp_vm_stats(st->vm, s);
-	memcpy(cnt, st->cnt, sizeof(cnt));
-	spin_unlock(&st->lock);
+	read_unlock(&st->lock);
+	kshim_sum_counters(st, cnt);
 	for (a = 0; a < KC_NR; a++)
-		seq_printf(m, "%s %llu\n", kshim_counter_names[a], cnt[a]);
+		seq_printf(m, "%s %llu\n", kshim_counter_names[a], cnt->c[a]);
+	/* The differential: why the core mapped smaller than KVM would have. */
+	for (r = 0; r < PMP_REASON_NR; r++)
+		if (cnt->lowered[r])
+			seq_printf(m, "diff_lowered_%s %llu\n", pmp_reason_name(r),
+				   cnt->lowered[r]);
 	for (d = 0; d < PMP_DECISION_NR; d++) {
 		const char *name = pmp_decision_name(d);
 
@@ -114,6 +123,7 @@ static int stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "write_locked %llu\nscan_work %llu\npin_high_water %llu\nyields %llu\n",
 		   s->write_locked, s->scan_work, s->pin_high_water, s->yields);
 	kfree(s);
+	kfree(cnt);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
@@ -125,9 +135,9 @@ static int pinned_show(struct seq_file *m, void *v)
 	struct page *page;
 	u64 pinned, held = 0;
 
-	spin_lock(&st->lock);
+	read_lock(&st->lock);
 	pinned = pmp_nr_pinned(st->vm);
-	spin_unlock(&st->lock);
+	read_unlock(&st->lock);
 	/* The xarray is RCU-safe: count it without stalling the VM's faults. */
 	xa_for_each(&st->pins, index, page)
 		if (!(++held & 4095))
@@ -142,9 +152,9 @@ static int check_show(struct seq_file *m, void *v)
 	struct kshim_vm *st = m->private;
 	int ret;
 
-	spin_lock(&st->lock);
+	read_lock(&st->lock);
 	ret = pmp_vm_check(st->vm);
-	spin_unlock(&st->lock);
+	read_unlock(&st->lock);
 	seq_printf(m, "%s\n", ret ? pmp_strerror(ret) : "ok");
 	return 0;
 }
@@ -192,7 +202,6 @@ static const struct file_operations tick_fops = {
 	.open = tick_open,
 	.release = tick_release,
 	.write = tick_write,
-	.llseek = no_llseek,
 };
 
 /**
@@ -230,10 +239,10 @@ void kshim_debugfs_vm_line(struct kshim_vm *st, struct seq_file *m)
 	char buf[512];
 	u64 pinned;
 
-	spin_lock(&st->lock);
+	read_lock(&st->lock);
 	pmp_vm_policy(st->vm, &p);
 	pinned = pmp_nr_pinned(st->vm);
-	spin_unlock(&st->lock);
+	read_unlock(&st->lock);
 	if (pmp_policy_format(&p, buf, sizeof(buf)) < 0)
 		strscpy(buf, "?", sizeof(buf));
 	seq_printf(m, "%s %s pinned=%llu %s\n", st->name, vm_type_names[st->vm_type], pinned, buf);

@@ -23,8 +23,6 @@
 
 #include "kshim.h"
 
-#define KSHIM_VCPU_SETS 8
-
 atomic64_t kshim_pages_held = ATOMIC64_INIT(0);
 atomic_t kshim_vms_live = ATOMIC_INIT(0);
 
@@ -47,22 +45,31 @@ const char * const kshim_counter_names[KC_NR] = {
 	[KC_MAX_LEVEL] = "max_level_calls",
 	[KC_LOWERED] = "max_level_lowered",
 	[KC_MAX_LEVEL_ERR] = "max_level_errors",
+	[KC_DIFF_SAME] = "diff_same",
+	[KC_DIFF_HIGHER] = "diff_higher",
 	[KC_MAP_4K] = "map_4k",
 	[KC_MAP_2M] = "map_2m",
 	[KC_MAP_1G] = "map_1g",
 	[KC_MAP_ERR] = "map_errors",
+	[KC_MAP_REFUSED] = "map_refused",
 	[KC_MAP_PIN_LEAF] = "map_pin_leaf",
 	[KC_PREFETCH] = "map_prefetch",
 	[KC_PINS] = "pins_taken",
 	[KC_PIN_ERR] = "pin_errors",
 	[KC_UNPINS] = "pins_released",
 	[KC_ZAP_NOTIFIER] = "zap_notifier",
+	[KC_ZAP_ATTRIBUTES] = "zap_attributes",
 	[KC_ZAP_MEMSLOT] = "zap_memslot",
 	[KC_ZAP_RECYCLE] = "zap_recycle",
 	[KC_ZAP_TEARDOWN] = "zap_teardown",
 	[KC_ZAP_COLLAPSE] = "zap_collapse",
+	[KC_ZAP_POLICY] = "zap_policy",
+	[KC_ZAP_GFN_RANGE] = "zap_gfn_range",
+	[KC_ZAP_NX_RECOVERY] = "zap_nx_recovery",
+	[KC_ZAP_ALL_FAST] = "zap_all_fast",
 	[KC_ZAP_REFUSED] = "zap_refused",
 	[KC_MEMSLOT] = "memslot_changes",
+	[KC_MEMSLOT_REFUSED] = "memslot_refused",
 	[KC_MEMSLOT_UNTRACKED] = "memslot_untracked",
 	[KC_COLLAPSE_DEFERRED] = "collapse_deferred",
 	[KC_TICKS] = "ticks",
@@ -72,6 +79,7 @@ const char * const kshim_counter_names[KC_NR] = {
 	[KC_SYNC_BAILS] = "sync_yield_bails",
 	[KC_POLICY_SWITCHES] = "policy_switches",
 	[KC_POLICY_REFUSED] = "policy_refused",
+	[KC_INJECTED] = "injected_failures",
 };
 
 /*
@@ -101,6 +109,26 @@ static struct pmp_actions kshim_acts(struct kshim_vm *st)
 	return a;
 }
 
+/* The core's counter sets: one per CPU, as many as KVM has vCPUs at most. */
+#define KSHIM_MAX_CPU_SETS 4096U
+
+/* KVM's VM type -> the core's: SEV and SEV-ES pin, SNP has its own rules. */
+static u32 kshim_type_of(struct kvm *kvm)
+{
+	switch (kvm->arch.vm_type) {
+	case KVM_X86_SEV_VM:
+	case KVM_X86_SEV_ES_VM:
+		return PMP_VM_SEV;
+	case KVM_X86_SNP_VM:
+		return PMP_VM_SNP;
+	default:
+		/* Default and SW-protected VMs: the vm_type parameter's rules. */
+		return kshim_vm_type();
+	}
+}
+
+static void kshim_tick_work(struct work_struct *work);
+
 static void kshim_vm_init(struct kvm *kvm)
 {
 	struct pmp_geometry geo = {
@@ -108,10 +136,12 @@ static void kshim_vm_init(struct kvm *kvm)
 		/* a memory budget: memslots anywhere below 2^52 are governed */
 		.max_pages = (u64)kshim_max_gib() << (30 - PAGE_SHIFT),
 		.max_slots = KVM_MEM_SLOTS_NUM,
-		.nr_vcpus = KSHIM_VCPU_SETS,
+		/* One counter set per CPU: a hook runs with preemption off. */
+		.nr_vcpus = min_t(u32, nr_cpu_ids, KSHIM_MAX_CPU_SETS),
 		.nr_vtls = 1,
-		.vm_type = kshim_vm_type(),
+		.vm_type = kshim_type_of(kvm),
 	};
+	struct pmp_vm_info info;
 	struct pmp_policy policy;
 	struct kshim_vm *st;
 	u64 bytes;
@@ -131,6 +161,9 @@ static void kshim_vm_init(struct kvm *kvm)
 	st = kzalloc(sizeof(*st), GFP_KERNEL_ACCOUNT);
 	if (!st)
 		goto out_put;
+	st->cnt = alloc_percpu_gfp(struct kshim_cnt, GFP_KERNEL_ACCOUNT);
+	if (!st->cnt)
+		goto out_free;
 	/* Charged to the VMM's memory cgroup, as KVM's own per-VM state. */
 	st->mem = __vmalloc(bytes, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!st->mem)
@@ -138,13 +171,17 @@ static void kshim_vm_init(struct kvm *kvm)
 	ret = pmp_vm_init(st->mem, bytes, &geo, &policy, &st->vm);
 	if (ret) {
 		pr_warn("VM not tracked: pmp_vm_init: %s\n", pmp_strerror(ret));
-		goto out_vfree;
+		goto out_free;
 	}
 	st->kvm = kvm;
 	st->bytes = bytes;
+	pmp_vm_info(st->vm, &info);
+	st->gfn_end = info.gfn_end;	/* the core's limit (2^40): memslots anywhere */
 	st->vm_type = geo.vm_type;
-	spin_lock_init(&st->lock);
+	st->kvm_type = kvm->arch.vm_type;
+	rwlock_init(&st->lock);
 	xa_init(&st->pins);
+	INIT_DELAYED_WORK(&st->tick_work, kshim_tick_work);
 	snprintf(st->name, sizeof(st->name), "%d-%d", task_tgid_nr(current),
 		 atomic_inc_return(&kshim_vm_seq));
 	mutex_lock(&kshim_vms_lock);
@@ -152,38 +189,125 @@ static void kshim_vm_init(struct kvm *kvm)
 	mutex_unlock(&kshim_vms_lock);
 	atomic_inc(&kshim_vms_live);
 	kshim_debugfs_vm_add(st);
+	if (kshim_tick_ms()) {
+		st->ticking = true;
+		schedule_delayed_work(&st->tick_work, msecs_to_jiffies(kshim_tick_ms()));
+	}
 	return;
 
-out_vfree:
-	vfree(st->mem);
 out_free:
+	vfree(st->mem);
+	free_percpu(st->cnt);
 	kfree(st);
 out_put:
 	module_put(THIS_MODULE);
 }
 
-/* Drop the references of [gfn, gfn + npages) that the module holds. */
-static void kshim_unpin(struct kshim_vm *st, u64 gfn, u64 npages)
+/**
+ * kshim_sum_counters() - a VM's counters, summed over CPUs.
+ * @st: the VM.
+ * @sum: filled.
+ */
+void kshim_sum_counters(struct kshim_vm *st, struct kshim_cnt *sum)
+{
+	int cpu, i;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		const struct kshim_cnt *c = per_cpu_ptr(st->cnt, cpu);
+
+		for (i = 0; i < KC_NR; i++)
+			sum->c[i] += READ_ONCE(c->c[i]);
+		for (i = 0; i < PMP_REASON_NR; i++)
+			sum->lowered[i] += READ_ONCE(c->lowered[i]);
+	}
+}
+
+/*
+ * Drop the references of [gfn, gfn + npages) that the module holds;
+ * @can_sleep is false under the VM's lock.
+ */
+static void __kshim_unpin(struct kshim_vm *st, u64 gfn, u64 npages, bool can_sleep)
 {
 	u64 g;
 
 	for (g = gfn; g < gfn + npages; g++) {
 		struct page *page = xa_erase(&st->pins, g);
 
-		if (!(g & 4095))
+		if (can_sleep && !(g & 4095))
 			cond_resched();
 		if (!page)
 			continue;
 		put_page(page);
-		st->cnt[KC_UNPINS]++;
+		kshim_inc(st, KC_UNPINS);
 		atomic64_dec(&kshim_pages_held);
 	}
+}
+
+static void kshim_unpin(struct kshim_vm *st, u64 gfn, u64 npages)
+{
+	__kshim_unpin(st, gfn, npages, true);
+}
+
+/*
+ * A memslot leaves (delete) or moves: the core releases its pins with the
+ * slot-scoped zap (UNPIN actions naming the old pages, issue 13 #1), and
+ * the module drops those references.  KVM's own memslot zap is VM-wide
+ * (fast zap) and is reported as a zap that keeps pins.  Called with the
+ * VM's lock held for write; put_page() does not sleep.
+ */
+static int kshim_slot_release(struct kshim_vm *st, const struct kvm_memory_slot *old,
+			      enum pmp_zap_reason reason)
+{
+	struct pmp_actions acts = kshim_acts(st);
+	unsigned int i;
+	int ret;
+
+	ret = pmp_zap(st->vm, reason, PMP_ZAP_FILTER_BOTH, old->base_gfn, old->npages, &acts);
+	for (i = 0; !ret && i < acts.nr; i++)
+		if (acts.buf[i].type == PMP_ACT_UNPIN)
+			__kshim_unpin(st, acts.buf[i].gfn, acts.buf[i].npages, false);
+	if (ret)
+		kshim_inc(st, KC_ZAP_REFUSED);
+	return ret;
+}
+
+/* The merge ticks of a VM stop before KVM starts tearing it down. */
+static void kshim_vm_pre_destroy(struct kvm *kvm)
+{
+	struct kshim_vm *st = kshim_find(kvm);
+
+	if (!st)
+		return;
+	WRITE_ONCE(st->ticking, false);
+	cancel_delayed_work_sync(&st->tick_work);
+}
+
+/*
+ * The VM's last word: what it governed, and the differential against KVM's
+ * own level (check-kernel sums these lines over the VMs of each test).
+ */
+static void kshim_report(struct kshim_vm *st, const struct kshim_cnt *sum, u64 left)
+{
+	char why[160] = "";
+	int r, n = 0;
+
+	for (r = 0; r < PMP_REASON_NR && n < sizeof(why); r++)
+		if (sum->lowered[r])
+			n += scnprintf(why + n, sizeof(why) - n, " %s=%llu", pmp_reason_name(r),
+				       sum->lowered[r]);
+	pr_info("%s: destroyed, %llu pins taken, %llu released; leaves 4k=%llu 2m=%llu 1g=%llu refused=%llu; max_level %llu: same %llu higher %llu lowered %llu errors %llu%s\n",
+		st->name, sum->c[KC_PINS], sum->c[KC_UNPINS] + left, sum->c[KC_MAP_4K],
+		sum->c[KC_MAP_2M], sum->c[KC_MAP_1G], sum->c[KC_MAP_REFUSED],
+		sum->c[KC_MAX_LEVEL], sum->c[KC_DIFF_SAME], sum->c[KC_DIFF_HIGHER],
+		sum->c[KC_LOWERED], sum->c[KC_MAX_LEVEL_ERR], why);
 }
 
 static void kshim_vm_destroy(struct kvm *kvm)
 {
 	struct kshim_vm *st = kshim_find(kvm);
 	struct pmp_actions acts;
+	struct kshim_cnt sum;
 	unsigned long index;
 	struct page *page;
 	u64 cursor = 0, left = 0;
@@ -192,6 +316,8 @@ static void kshim_vm_destroy(struct kvm *kvm)
 
 	if (!st)
 		return;
+	WRITE_ONCE(st->ticking, false);
+	cancel_delayed_work_sync(&st->tick_work);
 	/*
 	 * No file operation of the VM runs past this (files still open fail
 	 * with -EIO; "tick" holds the VM, so none is open), and no hook runs
@@ -227,68 +353,143 @@ static void kshim_vm_destroy(struct kvm *kvm)
 	if (left || pmp_nr_pinned(st->vm))
 		pr_warn("%s: teardown left %llu references, core pinned %llu\n", st->name,
 			left, pmp_nr_pinned(st->vm));
-	pr_info("%s: destroyed, %llu pins taken, %llu released\n", st->name,
-		st->cnt[KC_PINS], st->cnt[KC_UNPINS] + left);
+	kshim_sum_counters(st, &sum);
+	kshim_report(st, &sum, left);
 	xa_destroy(&st->pins);
 	vfree(st->mem);
+	free_percpu(st->cnt);
 	kfree(st);
 	atomic_dec(&kshim_vms_live);
 	module_put(THIS_MODULE);
 }
 
+/* The core's view of a KVM memslot. */
+static struct pmp_slot kshim_slot(const struct kvm_memory_slot *s)
+{
+	struct pmp_slot ps = {
+		.base_gfn = s->base_gfn,
+		.npages = s->npages,
+		.userspace_addr = s->userspace_addr,
+		.flags = (s->flags & KVM_MEM_LOG_DIRTY_PAGES ? PMP_SLOT_DIRTY_LOG : 0) |
+			 (s->flags & KVM_MEM_READONLY ? PMP_SLOT_READONLY : 0),
+	};
+
+	return ps;
+}
+
+/* Dirty logging of slot @id turns @on in the core. */
+static void kshim_dirty_log(struct kshim_vm *st, u32 id, bool on)
+{
+	struct pmp_actions acts;
+	int ret;
+
+	write_lock(&st->lock);
+	acts = kshim_acts(st);
+	ret = pmp_dirty_log(st->vm, id, on, &acts);
+	write_unlock(&st->lock);
+	kshim_inc(st, KC_MEMSLOT);
+	if (ret) {
+		kshim_inc(st, KC_MEMSLOT_UNTRACKED);
+		pr_warn_ratelimited("%s: memslot %u: dirty log: %s\n", st->name, id,
+				    pmp_strerror(ret));
+	}
+}
+
+/*
+ * A memslot is created or moved in the core before KVM makes it visible
+ * to faults (KVM activates the new memslots before its commit hook), so no
+ * fault is ever decided on a stale layout.  One the core cannot record is
+ * refused: its memory would otherwise run with no policy (and, under SEV,
+ * no pins).  A guest_memfd binding may still fail after this; the id is
+ * then recreated on its next use.
+ */
+static int kshim_memslot_prepare(struct kvm *kvm, const struct kvm_memory_slot *old,
+				 const struct kvm_memory_slot *new, enum kvm_mr_change change)
+{
+	struct kshim_vm *st = kshim_find(kvm);
+	struct pmp_slot ps;
+	int ret;
+
+	if (!st || !new || new->as_id)
+		return 0;
+	if (change == KVM_MR_FLAGS_ONLY && (old->flags & ~new->flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+		/* Logging stops: the core knows before KVM maps huge again. */
+		kshim_dirty_log(st, new->id, false);
+		return 0;
+	}
+	if (change != KVM_MR_CREATE && change != KVM_MR_MOVE)
+		return 0;
+	if (new->base_gfn + new->npages > st->gfn_end || kshim_inject_fail()) {
+		kshim_inc(st, KC_MEMSLOT_REFUSED);
+		pr_warn_ratelimited("%s: memslot %d [0x%llx, 0x%llx) refused: the VM's state covers gfns below 0x%llx (max_gib=%u)\n",
+				    st->name, new->id, new->base_gfn,
+				    new->base_gfn + new->npages, st->gfn_end, kshim_max_gib());
+		return -E2BIG;
+	}
+	ps = kshim_slot(new);
+	write_lock(&st->lock);
+	if (change == KVM_MR_MOVE) {
+		ret = kshim_slot_release(st, old, PMP_ZAP_SLOT_MOVE);
+		if (!ret)
+			ret = pmp_slot_move(st->vm, new->id, new->base_gfn);
+	} else {
+		ret = pmp_slot_create(st->vm, new->id, &ps);
+		if (ret == -EEXIST) {	/* a create whose guest_memfd bind failed */
+			pmp_slot_delete(st->vm, new->id);
+			ret = pmp_slot_create(st->vm, new->id, &ps);
+		}
+	}
+	write_unlock(&st->lock);
+	kshim_inc(st, KC_MEMSLOT);
+	if (!ret)
+		return 0;
+	kshim_inc(st, KC_MEMSLOT_REFUSED);
+	pr_warn_ratelimited("%s: memslot %d [0x%llx, 0x%llx) refused: %s\n", st->name, new->id,
+			    new->base_gfn, new->base_gfn + new->npages, pmp_strerror(ret));
+	return ret == -ENOMEM || ret == -ENOSPC ? ret : -EINVAL;
+}
+
+/*
+ * Deletions, and dirty logging turned on, once KVM committed them (a fault
+ * in between still maps as the core expects: small or not at all).
+ */
 static void kshim_memslot(struct kvm *kvm, const struct kvm_memory_slot *old,
 			  const struct kvm_memory_slot *new, enum kvm_mr_change change)
 {
 	struct kshim_vm *st = kshim_find(kvm);
-	const struct kvm_memory_slot *s = change == KVM_MR_DELETE ? old : new;
-	struct pmp_actions acts;
-	struct pmp_slot ps;
-	int ret = 0;
 
-	if (!st || !s || s->as_id)
+	if (!st)
 		return;
-	spin_lock(&st->lock);
-	st->cnt[KC_MEMSLOT]++;
-	switch (change) {
-	case KVM_MR_CREATE:
-		ps = (struct pmp_slot){
-			.base_gfn = s->base_gfn,
-			.npages = s->npages,
-			.userspace_addr = s->userspace_addr,
-			.flags = (s->flags & KVM_MEM_LOG_DIRTY_PAGES ? PMP_SLOT_DIRTY_LOG : 0) |
-				 (s->flags & KVM_MEM_READONLY ? PMP_SLOT_READONLY : 0),
-		};
-		ret = pmp_slot_create(st->vm, s->id, &ps);
-		break;
-	case KVM_MR_DELETE:
-		pmp_slot_delete(st->vm, s->id);
-		break;
-	case KVM_MR_MOVE:
-		ret = pmp_slot_move(st->vm, s->id, s->base_gfn);
-		if (ret)
-			pmp_slot_delete(st->vm, s->id);
-		break;
-	case KVM_MR_FLAGS_ONLY:
-		if ((old->flags ^ new->flags) & KVM_MEM_LOG_DIRTY_PAGES) {
-			acts = kshim_acts(st);
-			ret = pmp_dirty_log(st->vm, s->id,
-					    new->flags & KVM_MEM_LOG_DIRTY_PAGES, &acts);
-		}
-		break;
+	if (change == KVM_MR_DELETE && !old->as_id) {
+		write_lock(&st->lock);
+		if (kshim_slot_release(st, old, PMP_ZAP_SLOT_DELETE) ||
+		    pmp_slot_delete(st->vm, old->id))
+			pr_warn_ratelimited("%s: memslot %d: its pins stay until teardown\n",
+					    st->name, old->id);
+		write_unlock(&st->lock);
+		kshim_inc(st, KC_MEMSLOT);
+	} else if (change == KVM_MR_FLAGS_ONLY && !new->as_id &&
+		   (new->flags & ~old->flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+		kshim_dirty_log(st, new->id, true);
 	}
-	if (ret)
-		st->cnt[KC_MEMSLOT_UNTRACKED]++;
-	spin_unlock(&st->lock);
 }
 
-static struct pmp_fault kshim_fault(const struct kvm_memory_slot *slot, int vcpu_idx,
-				    gfn_t gfn, bool write, bool exec, unsigned int order)
+/*
+ * NX huge pages are KVM's own: an exec fault KVM must map small never
+ * reaches the policy (huge_page_disallowed), and one that does reaches it
+ * because KVM's mitigation is off for the VM (kvm.nx_huge_pages, or
+ * KVM_CAP_VM_DISABLE_NX_HUGE_PAGES).  So the core is not told the fault
+ * executes: lowering it there would be an NX split KVM neither accounts
+ * nor recovers.
+ */
+static struct pmp_fault kshim_fault(const struct kvm_mmu_policy_leaf *leaf, unsigned int order)
 {
 	struct pmp_fault f = {
-		.gfn = gfn,
-		.slot = slot->id,
-		.flags = (write ? PMP_FAULT_WRITE : 0) | (exec ? PMP_FAULT_EXEC : 0),
-		.vcpu = (u16)((unsigned int)vcpu_idx % KSHIM_VCPU_SETS),
+		.gfn = leaf->gfn,
+		.slot = leaf->slot->id,
+		.flags = (leaf->write ? PMP_FAULT_WRITE : 0) |
+			 (leaf->is_private ? PMP_FAULT_PRIVATE : 0),
+		.vcpu = (u16)(raw_smp_processor_id() % KSHIM_MAX_CPU_SETS),
 		.backing_order = order,
 	};
 
@@ -299,32 +500,6 @@ static struct pmp_fault kshim_fault(const struct kvm_memory_slot *slot, int vcpu
 static unsigned int kshim_level_order(int level)
 {
 	return level >= PG_LEVEL_1G ? 18 : level == PG_LEVEL_2M ? 9 : 0;
-}
-
-static int kshim_max_level(struct kvm *kvm, int vcpu_idx, const struct kvm_memory_slot *slot,
-			   gfn_t gfn, bool write, bool exec, int level)
-{
-	struct kshim_vm *st = kshim_find(kvm);
-	struct pmp_fault f;
-	enum pmp_reason why;
-	int ret;
-
-	if (!st || !slot || slot->as_id)
-		return level;
-	f = kshim_fault(slot, vcpu_idx, gfn, write, exec, kshim_level_order(level));
-	spin_lock(&st->lock);
-	st->cnt[KC_MAX_LEVEL]++;
-	ret = pmp_max_level(st->vm, &f, &why);
-	if (ret < 0) {
-		st->cnt[KC_MAX_LEVEL_ERR]++;
-		ret = level;
-	} else if (ret < level) {
-		st->cnt[KC_LOWERED]++;
-	} else {
-		ret = level;
-	}
-	spin_unlock(&st->lock);
-	return ret;
 }
 
 /* The order of the host folio behind @pfn: what really backs the leaf. */
@@ -338,37 +513,79 @@ static unsigned int kshim_pfn_order(kvm_pfn_t pfn)
 	return PageCompound(page) ? compound_order(compound_head(page)) : 0;
 }
 
-/* Take a reference on each page of @a, which lies in the leaf @gfn..@pfn. */
-static void kshim_pin(struct kshim_vm *st, const struct pmp_action *a, gfn_t gfn,
-		      kvm_pfn_t pfn, int level)
+/*
+ * The fault-path decision: a shared query of the core, concurrent with
+ * the VM's other faults (the lock is taken for read), counted per CPU.
+ * Each answer is compared with KVM's own level: the differential.
+ */
+static int kshim_max_level(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 {
-	u64 leaf = KVM_PAGES_PER_HPAGE(level), g;
+	struct kshim_vm *st = kshim_find(kvm);
+	int level = leaf->level;
+	struct pmp_fault f;
+	enum pmp_reason why = PMP_REASON_NONE;
+	int ret;
+
+	if (!st || !leaf->slot || leaf->slot->as_id)
+		return level;
+	/*
+	 * The backing the core sees is the real folio (at least what KVM's
+	 * level implies), not KVM's answer: the core decides on its own, so a
+	 * core that would map larger than KVM shows as "higher".
+	 */
+	f = kshim_fault(leaf, max(kshim_pfn_order(leaf->pfn), kshim_level_order(level)));
+	read_lock(&st->lock);
+	ret = pmp_max_level(st->vm, &f, &why);
+	read_unlock(&st->lock);
+	kshim_inc(st, KC_MAX_LEVEL);
+	if (ret < 0) {
+		kshim_inc(st, KC_MAX_LEVEL_ERR);
+		return level;
+	}
+	if (ret < level) {
+		kshim_inc(st, KC_LOWERED);
+		this_cpu_inc(st->cnt->lowered[why < PMP_REASON_NR ? why : PMP_REASON_NONE]);
+		return ret;
+	}
+	kshim_inc(st, ret == level ? KC_DIFF_SAME : KC_DIFF_HIGHER);
+	return level;
+}
+
+/* Take a reference on each page of @a, which lies in @leaf. */
+static void kshim_pin(struct kshim_vm *st, const struct pmp_action *a,
+		      const struct kvm_mmu_policy_leaf *leaf)
+{
+	u64 npages = KVM_PAGES_PER_HPAGE(leaf->level), g;
 
 	for (g = a->gfn; g < a->gfn + a->npages; g++) {
+		kvm_pfn_t pfn = leaf->pfn + (g - leaf->gfn);
 		struct page *page, *old;
 
-		if (g < gfn || g >= gfn + leaf || !pfn_valid(pfn + (g - gfn))) {
-			st->cnt[KC_PIN_ERR]++;
+		if (g < leaf->gfn || g >= leaf->gfn + npages || !pfn_valid(pfn) ||
+		    kshim_inject_fail()) {
+			kshim_inc(st, KC_PIN_ERR);
 			continue;
 		}
-		page = pfn_to_page(pfn + (g - gfn));
+		if (xa_load(&st->pins, g))	/* referenced before the core asked */
+			continue;
+		page = pfn_to_page(pfn);
 		/* A tail page has no count of its own: the folio holds it. */
 		if (!folio_try_get(page_folio(page))) {
-			st->cnt[KC_PIN_ERR]++;
+			kshim_inc(st, KC_PIN_ERR);
 			continue;
 		}
 		old = xa_store(&st->pins, g, page, GFP_ATOMIC);
 		if (xa_is_err(old)) {
 			put_page(page);
-			st->cnt[KC_PIN_ERR]++;
+			kshim_inc(st, KC_PIN_ERR);
 			continue;
 		}
 		if (old) {	/* never: the core pins a gfn once */
 			put_page(old);
 			atomic64_dec(&kshim_pages_held);
-			st->cnt[KC_PIN_ERR]++;
+			kshim_inc(st, KC_PIN_ERR);
 		}
-		st->cnt[KC_PINS]++;
+		kshim_inc(st, KC_PINS);
 		atomic64_inc(&kshim_pages_held);
 	}
 }
@@ -376,22 +593,83 @@ static void kshim_pin(struct kshim_vm *st, const struct pmp_action *a, gfn_t gfn
 /* Pages one pmp_pin_range() call covers: at most 32 runs, one action each. */
 #define KSHIM_PIN_SLICE 64
 
-/* Does the core pin the pages of each leaf KVM maps (pin=fault, SEV)? */
-static bool kshim_pins_on_fault(struct kshim_vm *st)
+/*
+ * Must every page of a leaf KVM maps be pinned?  SEV with pin=fault, and
+ * with pin=launch too: KVM's SEV code pins its launch regions itself and
+ * does not tell the module, so a page faulted in later is pinned here.
+ */
+static bool kshim_pins_on_fault(struct kshim_vm *st, bool *launch)
 {
 	struct pmp_policy p;
 
 	pmp_vm_policy(st->vm, &p);
-	return st->vm_type == PMP_VM_SEV && p.pin == PMP_PIN_FAULT;
+	*launch = p.pin == PMP_PIN_LAUNCH;
+	return st->vm_type == PMP_VM_SEV && p.pin != PMP_PIN_NONE;
 }
 
 /*
- * Pin every page of the leaf @gfn..@pfn at @level that the core has not
- * pinned yet, in slices whose actions always fit in @st->acts.
+ * Take a reference on every page of @leaf not referenced yet, before the
+ * core hears of the leaf; the new ones are marked until kshim_ref_settle().
+ * Return: 0, or -ENOMEM when one cannot be taken (the leaf is refused).
  */
-static int kshim_pin_leaf(struct kshim_vm *st, gfn_t gfn, kvm_pfn_t pfn, int level)
+static int kshim_ref_leaf(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf)
 {
-	u64 pages = KVM_PAGES_PER_HPAGE(level), off;
+	u64 n = KVM_PAGES_PER_HPAGE(leaf->level), i;
+
+	for (i = 0; i < n; i++) {
+		kvm_pfn_t pfn = leaf->pfn + i;
+		struct page *page;
+		void *old;
+
+		if (xa_load(&st->pins, leaf->gfn + i))
+			continue;
+		if (!pfn_valid(pfn) || kshim_inject_fail()) {
+			kshim_inc(st, KC_PIN_ERR);
+			return -ENOMEM;
+		}
+		page = pfn_to_page(pfn);
+		if (!folio_try_get(page_folio(page))) {
+			kshim_inc(st, KC_PIN_ERR);
+			return -ENOMEM;
+		}
+		old = xa_store(&st->pins, leaf->gfn + i, page, GFP_ATOMIC);
+		if (xa_is_err(old)) {
+			put_page(page);
+			kshim_inc(st, KC_PIN_ERR);
+			return -ENOMEM;
+		}
+		xa_set_mark(&st->pins, leaf->gfn + i, XA_MARK_1);
+		kshim_inc(st, KC_PINS);
+		atomic64_inc(&kshim_pages_held);
+	}
+	return 0;
+}
+
+/* Keep the references kshim_ref_leaf() took, or drop them all. */
+static void kshim_ref_settle(struct kshim_vm *st, bool keep)
+{
+	unsigned long index;
+	struct page *page;
+
+	xa_for_each_marked(&st->pins, index, page, XA_MARK_1) {
+		if (keep) {
+			xa_clear_mark(&st->pins, index, XA_MARK_1);
+			continue;
+		}
+		xa_erase(&st->pins, index);
+		put_page(page);
+		kshim_inc(st, KC_UNPINS);
+		atomic64_dec(&kshim_pages_held);
+	}
+}
+
+/*
+ * Pin every page of @leaf that the core has not pinned yet, in slices
+ * whose actions always fit in @st->acts.
+ */
+static int kshim_pin_leaf(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf)
+{
+	u64 pages = KVM_PAGES_PER_HPAGE(leaf->level), off;
 	struct pmp_actions acts;
 	int ret;
 	u32 i;
@@ -399,106 +677,151 @@ static int kshim_pin_leaf(struct kshim_vm *st, gfn_t gfn, kvm_pfn_t pfn, int lev
 	BUILD_BUG_ON(KSHIM_PIN_SLICE / 2 > KSHIM_ACTIONS);
 	for (off = 0; off < pages; off += KSHIM_PIN_SLICE) {
 		acts = kshim_acts(st);
-		ret = pmp_pin_range(st->vm, gfn + off, min_t(u64, pages - off, KSHIM_PIN_SLICE),
-				    &acts);
+		ret = pmp_pin_range(st->vm, leaf->gfn + off,
+				    min_t(u64, pages - off, KSHIM_PIN_SLICE), &acts);
 		if (ret)
 			return ret;
 		for (i = 0; i < acts.nr; i++)
 			if (acts.buf[i].type == PMP_ACT_PIN)
-				kshim_pin(st, &acts.buf[i], gfn, pfn, level);
+				kshim_pin(st, &acts.buf[i], leaf);
 	}
 	return 0;
 }
 
-static void kshim_map(struct kvm *kvm, int vcpu_idx, const struct kvm_memory_slot *slot,
-		      gfn_t gfn, kvm_pfn_t pfn, int level, bool write, bool exec, bool fault)
+/*
+ * Before KVM installs @leaf: record it in the core and take the pins the
+ * core asks for.  Where every mapped page must be pinned, the references
+ * are taken first: a page that cannot be referenced, a pin limit or an
+ * exhausted pool (-ENOMEM) refuses the leaf with the references of this
+ * call dropped and the core unchanged; the fault fails cleanly and never
+ * maps an unpinned page.
+ */
+static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 {
 	struct kshim_vm *st = kshim_find(kvm);
 	struct pmp_actions acts;
+	bool pin, launch;
 	struct pmp_fault f;
 	u32 i;
 	int ret;
 
-	if (!st || !slot || slot->as_id || level < PG_LEVEL_4K || level > PG_LEVEL_1G)
-		return;
-	f = kshim_fault(slot, vcpu_idx, gfn, write, exec,
-			max(kshim_pfn_order(pfn), kshim_level_order(level)));
-	spin_lock(&st->lock);
-	st->cnt[KC_MAP_4K + level - PG_LEVEL_4K]++;
-	if (!fault)
-		st->cnt[KC_PREFETCH]++;
+	if (!st || !leaf->slot || leaf->slot->as_id || leaf->level < PG_LEVEL_4K ||
+	    leaf->level > PG_LEVEL_1G)
+		return 0;
+	if (kshim_inject_fail()) {
+		kshim_inc(st, KC_INJECTED);
+		kshim_inc(st, KC_MAP_REFUSED);
+		return -ENOMEM;
+	}
+	f = kshim_fault(leaf, max(kshim_pfn_order(leaf->pfn), kshim_level_order(leaf->level)));
+	kshim_inc(st, KC_MAP_4K + leaf->level - PG_LEVEL_4K);
+	if (leaf->prefetch)
+		kshim_inc(st, KC_PREFETCH);
+	write_lock(&st->lock);
+	pin = kshim_pins_on_fault(st, &launch);
+	if (pin && kshim_ref_leaf(st, leaf)) {
+		kshim_ref_settle(st, false);
+		write_unlock(&st->lock);
+		kshim_inc(st, KC_MAP_REFUSED);
+		return -ENOMEM;
+	}
 	acts = kshim_acts(st);
-	ret = pmp_map(st->vm, &f, level, &acts);
-	if (ret && ret != -ENOMEM && kshim_pins_on_fault(st)) {
+	ret = pmp_map(st->vm, &f, leaf->level, &acts);
+	if (pin && (launch || (ret && ret != -ENOMEM))) {
 		/*
-		 * KVM has installed the leaf whatever the core says, so its
-		 * pages must be pinned: -ENOSPC, its unpinned pages form more
-		 * runs than one call has room for (a huge leaf over pages
-		 * pinned one by one before); -EINVAL, the policy was switched
-		 * between max_level and here.  Pin in slices, then record the
-		 * leaf (it has no unpinned run left).  -ENOMEM is the pin
-		 * limit: a refusal.
+		 * -ENOSPC: the leaf's unpinned pages form more runs than one
+		 * call has room for (a huge leaf over pages pinned one by one
+		 * before); -EINVAL: the policy was switched between max_level
+		 * and here.  Pin in slices, then record the leaf (it has no
+		 * unpinned run left).
 		 */
-		st->cnt[KC_MAP_PIN_LEAF]++;
-		if (!kshim_pin_leaf(st, gfn, pfn, level) && ret == -ENOSPC) {
+		bool mapped = !ret;
+
+		kshim_inc(st, KC_MAP_PIN_LEAF);
+		ret = kshim_pin_leaf(st, leaf);
+		if (!ret && !mapped) {
 			acts = kshim_acts(st);
-			ret = pmp_map(st->vm, &f, level, &acts);
+			ret = pmp_map(st->vm, &f, leaf->level, &acts);
+			if (ret == -EINVAL)	/* policy switched: pinned, map as KVM says */
+				ret = 0;
 		}
 	}
-	if (ret)
-		st->cnt[KC_MAP_ERR]++;
+	if (pin)
+		kshim_ref_settle(st, ret != -ENOMEM);
 	for (i = 0; !ret && i < acts.nr; i++)
 		if (acts.buf[i].type == PMP_ACT_PIN)
-			kshim_pin(st, &acts.buf[i], gfn, pfn, level);
-	spin_unlock(&st->lock);
+			kshim_pin(st, &acts.buf[i], leaf);
+	write_unlock(&st->lock);
+	if (ret == -ENOMEM) {
+		kshim_inc(st, KC_MAP_REFUSED);
+		return -ENOMEM;
+	}
+	if (ret)
+		kshim_inc(st, KC_MAP_ERR);
+	return 0;
 }
 
-static void kshim_zap(struct kvm *kvm, gfn_t start, gfn_t end, enum kvm_mmu_policy_zap reason)
+/* KVM's filter bits as the core's filter: 0 is both, as in KVM. */
+static enum pmp_zap_filter kshim_zap_filter(unsigned int filter)
 {
-	static const u8 to_pmp[] = {
+	if (filter == KVM_MMU_POLICY_SHARED)
+		return PMP_ZAP_FILTER_SHARED;
+	if (filter == KVM_MMU_POLICY_PRIVATE)
+		return PMP_ZAP_FILTER_PRIVATE;
+	return PMP_ZAP_FILTER_BOTH;
+}
+
+static void kshim_zap(struct kvm *kvm, gfn_t start, gfn_t end, unsigned int filter,
+		      enum kvm_mmu_policy_zap reason)
+{
+	static const u8 to_pmp[KVM_MMU_POLICY_ZAP_NR] = {
 		[KVM_MMU_POLICY_ZAP_NOTIFIER] = PMP_ZAP_MMU_NOTIFIER,
-		[KVM_MMU_POLICY_ZAP_MEMSLOT] = PMP_ZAP_SLOT_DELETE,
+		[KVM_MMU_POLICY_ZAP_ATTRIBUTES] = PMP_ZAP_MMU_NOTIFIER,
+		/* all of the VM's SPTEs, not the slot's: pins stay (see below) */
+		[KVM_MMU_POLICY_ZAP_MEMSLOT] = PMP_ZAP_MMU_NOTIFIER,
 		[KVM_MMU_POLICY_ZAP_RECYCLE] = PMP_ZAP_RECYCLE,
 		[KVM_MMU_POLICY_ZAP_TEARDOWN] = PMP_ZAP_TEARDOWN,
 		[KVM_MMU_POLICY_ZAP_COLLAPSE] = PMP_ZAP_DIRTY_LOG,
 		[KVM_MMU_POLICY_ZAP_POLICY] = PMP_ZAP_MMU_NOTIFIER,
+		[KVM_MMU_POLICY_ZAP_GFN_RANGE] = PMP_ZAP_MMU_NOTIFIER,
+		[KVM_MMU_POLICY_ZAP_NX_RECOVERY] = PMP_ZAP_NX_TOGGLE,
+		[KVM_MMU_POLICY_ZAP_ALL_FAST] = PMP_ZAP_NX_TOGGLE,
 	};
 	struct kshim_vm *st = kshim_find(kvm);
 	struct pmp_actions acts;
-	struct pmp_vm_info info;
 	int ret;
 
+	BUILD_BUG_ON(KC_ZAP_ALL_FAST - KC_ZAP_NOTIFIER != KVM_MMU_POLICY_ZAP_ALL_FAST);
 	if (!st || (unsigned int)reason >= ARRAY_SIZE(to_pmp))
 		return;
-	spin_lock(&st->lock);
-	if (reason <= KVM_MMU_POLICY_ZAP_COLLAPSE)
-		st->cnt[KC_ZAP_NOTIFIER + reason]++;
-	pmp_vm_info(st->vm, &info);
-	end = min_t(u64, end, info.gfn_end);
-	if (start < end) {
-		acts = kshim_acts(st);
-		ret = pmp_zap(st->vm, to_pmp[reason], PMP_ZAP_FILTER_KVM, start, end - start, &acts);
-		if (ret)
-			st->cnt[KC_ZAP_REFUSED]++;
-	}
-	spin_unlock(&st->lock);
+	kshim_inc(st, KC_ZAP_NOTIFIER + reason);
+	end = min_t(u64, end, st->gfn_end);
+	if (start >= end)
+		return;
+	write_lock(&st->lock);
+	acts = kshim_acts(st);
+	ret = pmp_zap(st->vm, to_pmp[reason], kshim_zap_filter(filter), start, end - start, &acts);
+	write_unlock(&st->lock);
+	if (ret)
+		kshim_inc(st, KC_ZAP_REFUSED);
 }
 
+/* Collapse is left to the ticks only where they run and the policy merges. */
 static bool kshim_defer_collapse(struct kvm *kvm, const struct kvm_memory_slot *slot)
 {
 	struct kshim_vm *st = kshim_find(kvm);
 	struct pmp_policy p;
 	bool defer;
 
-	if (!st)
+	if (!st || !READ_ONCE(st->ticking))
 		return false;
-	spin_lock(&st->lock);
+	read_lock(&st->lock);
 	pmp_vm_policy(st->vm, &p);
+	read_unlock(&st->lock);
 	defer = p.merge == PMP_MERGE_SCAN || p.merge == PMP_MERGE_BLOCKED ||
 		p.merge == PMP_MERGE_SETTLED;
 	if (defer)
-		st->cnt[KC_COLLAPSE_DEFERRED]++;
-	spin_unlock(&st->lock);
+		kshim_inc(st, KC_COLLAPSE_DEFERRED);
 	return defer;
 }
 
@@ -511,7 +834,7 @@ static int kshim_tick(struct kvm *kvm, struct kvm_mmu_policy_range *ranges, int 
 
 	if (!st || max <= 0)
 		return 0;
-	spin_lock(&st->lock);
+	write_lock(&st->lock);
 	acts = kshim_acts(st);
 	/* A tick acts on at most a third of the room: max ranges. */
 	acts.cap = min_t(u32, acts.cap, 3 * (u32)max);
@@ -526,10 +849,22 @@ static int kshim_tick(struct kvm *kvm, struct kvm_mmu_policy_range *ranges, int 
 			n++;
 		}
 	}
-	st->cnt[KC_TICKS]++;
-	st->cnt[KC_TICK_RANGES] += n;
-	spin_unlock(&st->lock);
+	write_unlock(&st->lock);
+	kshim_inc(st, KC_TICKS);
+	this_cpu_add(st->cnt->c[KC_TICK_RANGES], n);
 	return n;
+}
+
+/* The VM's own merge ticks, every tick_ms, until pre_destroy stops them. */
+static void kshim_tick_work(struct work_struct *work)
+{
+	struct kshim_vm *st = container_of(to_delayed_work(work), struct kshim_vm, tick_work);
+	unsigned int ms = kshim_tick_ms();
+
+	if (!READ_ONCE(st->ticking))
+		return;
+	kvm_tick(st->kvm);
+	schedule_delayed_work(&st->tick_work, msecs_to_jiffies(ms ? ms : 1000));
 }
 
 static enum kvm_mmu_policy_yield kshim_sync_yield(struct kvm *kvm, int vcpu_idx,
@@ -549,14 +884,14 @@ static enum kvm_mmu_policy_yield kshim_sync_yield(struct kvm *kvm, int vcpu_idx,
 			return KVM_MMU_POLICY_CONTINUE;
 		return can_yield ? KVM_MMU_POLICY_YIELD : KVM_MMU_POLICY_BAIL;
 	}
-	spin_lock(&st->lock);
+	read_lock(&st->lock);
 	ret = pmp_yield(st->vm, (struct pmp_yield_state *)walk->data, done, remaining, flags);
-	st->cnt[KC_SYNC_CALLS]++;
+	read_unlock(&st->lock);
+	kshim_inc(st, KC_SYNC_CALLS);
 	if (ret == 1)
-		st->cnt[KC_SYNC_YIELDS]++;
+		kshim_inc(st, KC_SYNC_YIELDS);
 	else if (ret == -EINTR)
-		st->cnt[KC_SYNC_BAILS]++;
-	spin_unlock(&st->lock);
+		kshim_inc(st, KC_SYNC_BAILS);
 	return ret == 1 ? KVM_MMU_POLICY_YIELD :
 	       ret == -EINTR ? KVM_MMU_POLICY_BAIL : KVM_MMU_POLICY_CONTINUE;
 }
@@ -564,7 +899,9 @@ static enum kvm_mmu_policy_yield kshim_sync_yield(struct kvm *kvm, int vcpu_idx,
 static const struct kvm_mmu_policy_ops kshim_ops = {
 	.owner = THIS_MODULE,
 	.vm_init = kshim_vm_init,
+	.vm_pre_destroy = kshim_vm_pre_destroy,
 	.vm_destroy = kshim_vm_destroy,
+	.memslot_prepare = kshim_memslot_prepare,
 	.memslot = kshim_memslot,
 	.max_level = kshim_max_level,
 	.map = kshim_map,
@@ -574,10 +911,16 @@ static const struct kvm_mmu_policy_ops kshim_ops = {
 	.sync_yield = kshim_sync_yield,
 };
 
+/* A tick under the VM's lock looks at no more 2 MiB chunks than this. */
+#define KSHIM_MAX_SCAN_BUDGET 4096
+
 /**
  * kshim_set_policy() - switch a VM's policy live.
  * @st: the VM.
  * @str: a policy string applied on top of the active policy.
+ *
+ * A policy whose merge tick could hold the VM's lock for more than
+ * KSHIM_MAX_SCAN_BUDGET chunks is refused.
  *
  * Return: 0, or -EINVAL with the active policy unchanged.
  */
@@ -586,13 +929,15 @@ int kshim_set_policy(struct kshim_vm *st, const char *str)
 	struct pmp_policy p;
 	int ret;
 
-	spin_lock(&st->lock);
+	write_lock(&st->lock);
 	pmp_vm_policy(st->vm, &p);
 	ret = pmp_policy_parse(&p, str, NULL);
+	if (!ret && p.scan_budget > KSHIM_MAX_SCAN_BUDGET)
+		ret = -EINVAL;
 	if (!ret)
 		ret = pmp_vm_set_policy(st->vm, &p);
-	st->cnt[ret ? KC_POLICY_REFUSED : KC_POLICY_SWITCHES]++;
-	spin_unlock(&st->lock);
+	write_unlock(&st->lock);
+	kshim_inc(st, ret ? KC_POLICY_REFUSED : KC_POLICY_SWITCHES);
 	return ret;
 }
 

@@ -2,7 +2,7 @@
 /*
  * pmem_policy.ko: the pmem_policy core, compiled from the same sources as
  * libpmem_policy, applied to KVM's MMU through the hooks of
- * kshim/patches/linux-6.1/.  Without a patched KVM the module still loads
+ * kshim/patches/linux-6.12/.  Without a patched KVM the module still loads
  * (the selftest and the policy parser work) and runs detached.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -101,7 +101,7 @@ static const struct kernel_param_ops vm_type_ops = {
 };
 module_param_cb(vm_type, &vm_type_ops, NULL, 0644);
 MODULE_PARM_DESC(vm_type,
-		 "MMU rules of new VMs: default, sev (pins per the policy), snp, tdx");
+		 "MMU rules of new default and SW-protected VMs: default, sev (pins per the policy), snp, tdx (SEV and SNP VMs get their own)");
 
 /**
  * kshim_vm_type() - the core VM type new VMs get.
@@ -116,7 +116,7 @@ u32 kshim_vm_type(void)
 static unsigned int max_gib = 16;
 module_param(max_gib, uint, 0644);
 MODULE_PARM_DESC(max_gib,
-		 "GiB of memslots tracked per VM, at any guest-physical address (memslots past it are left to KVM alone)");
+		 "GiB of memslots tracked per VM, at any guest-physical address (a memslot past it is refused with ENOMEM)");
 
 /**
  * kshim_max_gib() - the memory in memslots new VMs track (pmp_geometry.max_pages).
@@ -126,6 +126,39 @@ MODULE_PARM_DESC(max_gib,
 unsigned int kshim_max_gib(void)
 {
 	return clamp_t(unsigned int, READ_ONCE(max_gib), 1, 4096);
+}
+
+static unsigned int tick_ms = 1000;
+module_param(tick_ms, uint, 0644);
+MODULE_PARM_DESC(tick_ms,
+		 "period of each VM's merge ticks in ms (0: no ticks, and KVM's own collapse is never deferred)");
+
+/**
+ * kshim_tick_ms() - the merge tick period of new VMs.
+ *
+ * Return: milliseconds, 0 for none.
+ */
+unsigned int kshim_tick_ms(void)
+{
+	return READ_ONCE(tick_ms);
+}
+
+static unsigned int fail_every;
+module_param(fail_every, uint, 0644);
+MODULE_PARM_DESC(fail_every,
+		 "test only: every Nth pin, leaf decision or memslot add fails as if memory ran out (0: never)");
+static atomic_t fail_count = ATOMIC_INIT(0);
+
+/**
+ * kshim_inject_fail() - should this pin, leaf or memslot fail (fail_every)?
+ *
+ * Return: true every fail_every-th call while fail_every is set.
+ */
+bool kshim_inject_fail(void)
+{
+	unsigned int n = READ_ONCE(fail_every);
+
+	return n && (unsigned int)atomic_inc_return(&fail_count) % n == 0;
 }
 
 static bool selftest;

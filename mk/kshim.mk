@@ -1,16 +1,21 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # kshim: pmem_policy.ko from the core's own sources (kshim/Kbuild), and the
-# real-system test that boots Debian's kernel under QEMU with a patched KVM
-# (tests/kernel/).  Neither is part of `make all` or `make check`: they need
-# the Debian kernel packages, which scripts/deps.sh installs (groups kshim
-# and kernel).
+# real-system test that boots Debian's 6.12 kernel under QEMU with KVM
+# patched by kshim/patches/linux-6.12/ (tests/kernel/, on tests/rig/).
+# Neither is part of `make all` or `make check`: they need the Debian kernel
+# packages, which scripts/deps.sh installs (groups kshim, rig and kernel).
 #
-#   make kshim          build kshim/pmem_policy.ko for the newest installed
-#                       linux-headers-*-amd64 (KSHIM_KVER=... to choose)
-#   make check-kernel   build the patched kvm.ko/kvm-amd.ko, the module and
-#                       the test VMM, boot them under QEMU TCG and assert
+#   make kshim          build kshim/pmem_policy.ko for the 6.12 headers the
+#                       patch series supports (KSHIM_KVER=... to choose)
+#   make check-kernel   the patched KVM, the module, the test VMM and the
+#                       6.12 KVM selftests, booted under QEMU TCG, asserted
 #   make kshim-clean
+
+# This file is included before the top Makefile's `all`: keep it the goal.
+.DEFAULT_GOAL := all
+
+DEPS_GROUPS += kshim rig kernel
 
 .PHONY: kshim kshim-clean check-kernel
 
@@ -25,5 +30,5 @@ kshim-clean:
 	rm -rf build/kshim
 
 check-kernel:
-	@scripts/deps.sh kshim kernel
-	tests/kernel/run.sh build/kshim
+	@scripts/deps.sh kshim rig kernel
+	tests/kernel/run.sh build/kshim build/rig

@@ -1,105 +1,80 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# make check-kernel: the real-system test of pmem_policy.ko.
+# make check-kernel: the real-system test of pmem_policy.ko on KVM 6.12,
+# on the 6.12 rig (tests/rig/rig.sh, which builds KVM out of tree from
+# linux-source-6.12 with SW-protected VMs and boots Debian's 6.12 image
+# under QEMU TCG).
 #
-#  1. extract arch/x86/kvm and virt/kvm of Debian's linux-source-6.1 afresh,
-#     apply kshim/patches/linux-6.1/ with patch -p1, build the patched
-#     kvm.ko/kvm-amd.ko out of tree against the installed headers;
-#  2. build pmem_policy.ko (kshim/) and the static test VMM;
-#  3. boot Debian's kernel (the one matching those headers) under QEMU TCG
-#     with a busybox initramfs whose /init (tests/kernel/init) loads the
-#     modules and runs the scenarios;
-#  4. check the console: the selftest's KTAP, every scenario's PMP-END with
-#     0 failures, no PMP-FAIL, no kernel warning, the PMP-DONE marker.
+#  1. checkpatch --strict on kshim/ and on kshim/patches/linux-6.12/;
+#  2. the rig builds kvm.ko/kvm-amd.ko with the series applied (patch -p1;
+#     a patch that does not apply fails here); the module's copy of
+#     kvm_mmu_policy.h must equal the series';
+#  3. build pmem_policy.ko and the static test VMM;
+#  4. boot: tests/kernel/init runs the scenarios in the L1 guest;
+#  5. check the console: the rig's verdict (no kernel warning, RIG-DONE),
+#     the selftest's KTAP, every scenario's PMP-END with 0 failures, no
+#     PMP-FAIL.
 #
-# usage: tests/kernel/run.sh OUTDIR      (needs scripts/deps.sh kshim kernel)
+# usage: tests/kernel/run.sh OUTDIR RIGDIR   (scripts/deps.sh kshim rig kernel)
 set -eu
 out=${1:-build/kshim}
+rigout=${2:-build/rig}
 top=$(cd "$(dirname "$0")/../.." && pwd)
-mkdir -p "$out"
+rig=$top/tests/rig/rig.sh
+series=$top/kshim/patches/linux-6.12
+mkdir -p "$out" "$rigout"
 out=$(cd "$out" && pwd)
-kver=$("$top/kshim/scripts/kver.sh" --image)
-hdr=/usr/src/linux-headers-$kver
-tarball=/usr/src/linux-source-6.1.tar.xz
-jobs=$(nproc 2>/dev/null || echo 2)
+rigout=$(cd "$rigout" && pwd)
 t0=$(date +%s)
 step() { echo "check-kernel: [$(($(date +%s) - t0))s] $*"; }
 
-[ -f "$tarball" ] || { echo "check-kernel: $tarball missing (scripts/deps.sh kernel)" >&2; exit 1; }
+kver=$("$top/kshim/scripts/kver.sh" --image)
+[ "$kver" = "$("$rig" kver)" ] ||
+	{ echo "check-kernel: FAIL: kver.sh says $kver, the rig boots $("$rig" kver)" >&2; exit 1; }
+hdr=/usr/src/linux-headers-$kver
 step "kernel $kver, headers $hdr"
+src=$("$rig" src "$rigout")
 
-# 1. A fresh extraction (cached per tarball), the series applied to a copy.
-stamp="v2 $(stat -c '%s %Y' "$tarball")"
-if [ "$(cat "$out/src.stamp" 2>/dev/null)" != "$stamp" ]; then
-	step "extracting arch/x86/kvm and virt/kvm from $tarball"
-	rm -rf "$out/src" && mkdir -p "$out/src"
-	tar -xJf "$tarball" -C "$out/src" --strip-components=1 \
-		linux-source-6.1/arch/x86/kvm linux-source-6.1/virt/kvm \
-		linux-source-6.1/scripts/checkpatch.pl linux-source-6.1/scripts/spelling.txt \
-		linux-source-6.1/scripts/const_structs.checkpatch
-	echo "$stamp" > "$out/src.stamp"
-fi
-rm -rf "$out/kvm.new" && mkdir -p "$out/kvm.new"
-cp -a "$out/src/arch" "$out/src/virt" "$out/kvm.new/"
-for p in $(cat "$top/kshim/patches/linux-6.1/series"); do
-	if ! patch -d "$out/kvm.new" -p1 -s --no-backup-if-mismatch \
-		< "$top/kshim/patches/linux-6.1/$p"; then
-		echo "check-kernel: FAIL: $p does not apply to linux-source-6.1" >&2
-		exit 1
-	fi
-done
-step "series applied with patch -p1 ($(wc -l < "$top/kshim/patches/linux-6.1/series") patches)"
-if ! cmp -s "$out/kvm.new/include/linux/kvm_mmu_policy.h" \
-	"$top/kshim/include/linux/kvm_mmu_policy.h"; then
-	echo "check-kernel: FAIL: kshim/include/linux/kvm_mmu_policy.h differs from the patch's" >&2
-	exit 1
-fi
-
-# checkpatch --strict from the same source: the module and the series.  The
-# only accepted finding is 0001's "does MAINTAINERS need updating?" (the new
-# files fall under the KVM x86 entries' arch/x86/kvm/ and include/linux/kvm*).
-# Run from the extraction: in a directory with .git checkpatch consults git.
+# 1. checkpatch --strict from the same source: the module and the series.
+# The only accepted finding is 0001's "does MAINTAINERS need updating?" (the
+# new files fall under the KVM x86 entries' arch/x86/kvm/ and
+# include/linux/kvm*).  Run from the extraction: in a directory with .git
+# checkpatch consults git.
 cpl="perl scripts/checkpatch.pl --strict --no-tree --quiet"
 cpfail=0
-cd "$out/src"
+cd "$src"
 for f in "$top"/kshim/kshim*.c "$top"/kshim/kshim.h "$top"/kshim/include/linux/*.h \
 	"$top"/kshim/Kbuild "$top"/kshim/Makefile; do
 	$cpl --file "$f" > "$out/checkpatch.log" 2>&1 ||
 		{ echo "check-kernel: checkpatch: $f"; cat "$out/checkpatch.log"; cpfail=1; }
 done
-for p in $(cat "$top/kshim/patches/linux-6.1/series"); do
-	$cpl "$top/kshim/patches/linux-6.1/$p" > "$out/checkpatch.log" 2>&1 ||
+for p in $(cat "$series/series"); do
+	$cpl "$series/$p" > "$out/checkpatch.log" 2>&1 ||
 		if ! grep -E '^(ERROR|WARNING|CHECK)' "$out/checkpatch.log" |
 			grep -qv 'does MAINTAINERS need updating'; then :; else
 			echo "check-kernel: checkpatch: $p"; cat "$out/checkpatch.log"; cpfail=1
 		fi
 done
-cd "$top"
-[ $cpfail = 0 ] || { echo "check-kernel: FAIL: checkpatch --strict" >&2; exit 1; }
-step "checkpatch --strict clean on kshim/ and the series (0001: MAINTAINERS note only)"
-
-# Out-of-tree build: the kvm Makefile's include and -I paths point at the
-# extracted tree (the headers package has neither virt/kvm nor the KVM
-# internals).  Rebuilt only when the patched sources change.
-sum=$(cd "$out/kvm.new" && find . -type f | sort | xargs cat | md5sum | cut -d' ' -f1)
-if [ "$(cat "$out/kvm.stamp" 2>/dev/null)" != "$sum $kver" ] ||
-	[ ! -f "$out/kvm/arch/x86/kvm/kvm-amd.ko" ]; then
-	step "building patched kvm.ko and kvm-amd.ko"
-	rm -rf "$out/kvm" && mv "$out/kvm.new" "$out/kvm"
-	sed -i -e "s|\$(srctree)/virt/kvm/Makefile.kvm|$out/kvm/virt/kvm/Makefile.kvm|" \
-		-e "s|-I \$(srctree)/arch/x86/kvm|-I $out/kvm/arch/x86/kvm -I $out/kvm/include -I $out/kvm/virt/kvm|" \
-		"$out/kvm/arch/x86/kvm/Makefile"
-	make -s -C "$hdr" M="$out/kvm/arch/x86/kvm" CONFIG_KVM_INTEL=n -j"$jobs" modules 2>&1 |
-		grep -v 'Skipping BTF generation' || true
-	[ -f "$out/kvm/arch/x86/kvm/kvm-amd.ko" ] || { echo "check-kernel: kvm build failed" >&2; exit 1; }
-	echo "$sum $kver" > "$out/kvm.stamp"
-else
-	rm -rf "$out/kvm.new"
-	step "patched kvm.ko up to date"
+perl scripts/kernel-doc -none -Wall "$top"/kshim/*.c "$top"/kshim/*.h \
+	"$top"/kshim/include/linux/*.h > "$out/kernel-doc.log" 2>&1 || true
+if [ -s "$out/kernel-doc.log" ]; then
+	echo "check-kernel: kernel-doc:"; cat "$out/kernel-doc.log"; cpfail=1
 fi
+cd "$top"
+[ $cpfail = 0 ] || { echo "check-kernel: FAIL: checkpatch --strict / kernel-doc" >&2; exit 1; }
+step "checkpatch --strict clean on kshim/ and the $(wc -l < "$series/series") patches (0001: MAINTAINERS note only); kernel-doc clean"
 
-# 2. The module and the VMM.
+# 2. The patched KVM (cached by the rig when the tree is unchanged).
+kvmdir=$("$rig" kvm "$rigout" "$series")
+if ! cmp -s "$kvmdir/../../../include/linux/kvm_mmu_policy.h" \
+	"$top/kshim/include/linux/kvm_mmu_policy.h"; then
+	echo "check-kernel: FAIL: kshim/include/linux/kvm_mmu_policy.h differs from the series'" >&2
+	exit 1
+fi
+step "series applied with patch -p1, patched kvm.ko in $kvmdir"
+
+# 3. The module and the VMM.
 step "building pmem_policy.ko and pmp-kvm-test"
 make -s -C "$top/kshim" KVER="$kver" KDIR="$hdr" 2>&1 | grep -v 'Skipping BTF generation' || true
 modinfo -F vermagic "$top/kshim/pmem_policy.ko" | grep -q "^$kver " ||
@@ -107,42 +82,112 @@ modinfo -F vermagic "$top/kshim/pmem_policy.ko" | grep -q "^$kver " ||
 cc -static -O2 -Wall -Wextra -Werror -o "$out/pmp-kvm-test" \
 	"$top/tests/kernel/pmp-kvm-test.c" -lpthread
 
-# 3. The initramfs and the boot.
-ir="$out/initramfs"
-rm -rf "$ir" && mkdir -p "$ir/bin" "$ir/lib/pmp" "$ir/proc" "$ir/sys" "$ir/dev"
-cp /bin/busybox "$ir/bin/busybox"
-cp "$out/pmp-kvm-test" "$ir/bin/"
-cp "$top/tests/kernel/init" "$ir/init"
-for m in kernel/virt/lib/irqbypass kernel/drivers/crypto/ccp/ccp; do
-	f=/lib/modules/$kver/$m.ko
-	if [ -f "$f" ]; then cp "$f" "$ir/lib/pmp/"; else xz -dc "$f.xz" > "$ir/lib/pmp/$(basename "$f")"; fi
-done
-cp "$out/kvm/arch/x86/kvm/kvm.ko" "$out/kvm/arch/x86/kvm/kvm-amd.ko" \
-	"$top/kshim/pmem_policy.ko" "$ir/lib/pmp/"
-(cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initramfs.cpio.gz"
+# 4. The boot (the rig's own verdict: RIG-DONE, no kernel warning).
+rc=0
+"$rig" run "$rigout" kernel --patches "$series" --bin "$out/pmp-kvm-test" \
+	--file "$top/kshim/pmem_policy.ko:/lib/rig/pmem_policy.ko" \
+	--init "$top/tests/kernel/init" --mem 1536M --timeout 900 --append no_timer_check \
+	> "$out/rig.log" 2>&1 || rc=$?
+log=$rigout/kernel/console.log
 
-step "booting $kver under QEMU TCG"
-log="$out/console.log"
-timeout 600 qemu-system-x86_64 -accel tcg -cpu EPYC -smp 1 -m 1536M -nographic -no-reboot \
-	-kernel "/boot/vmlinuz-$kver" -initrd "$out/initramfs.cpio.gz" \
-	-append "console=ttyS0 panic=-1 quiet printk.time=0 transparent_hugepage=always" \
-	< /dev/null > "$log" 2>&1 || true
-step "guest powered off; console in $log"
+# 5. KVM 6.12's own selftests, built statically from the same source
+# against its uapi headers (both cached), booted a second time with 2 vCPUs.
+st=$out/selftests
+sel="x86_64/private_mem_conversions_test x86_64/private_mem_kvm_exits_test guest_memfd_test
+	set_memory_region_test x86_64/nx_huge_pages_test demand_paging_test"
+if [ "$(cat "$st/stamp" 2>/dev/null)" != "$(cat "$rigout/src.stamp")" ]; then
+	step "building the 6.12 KVM selftests (uapi headers, then $(echo $sel | wc -w) tests, static)"
+	rm -rf "$st" && mkdir -p "$st"
+	make -s -C "$src" O="$st/khdr" ARCH=x86_64 headers_install \
+		INSTALL_HDR_PATH="$st/khdr/usr" > "$st/build.log" 2>&1 ||
+		{ cat "$st/build.log"; echo "check-kernel: FAIL: make headers_install" >&2; exit 1; }
+	targets=""
+	for t in $sel; do targets="$targets $st/bin/$t"; done
+	make -C "$src/tools/testing/selftests/kvm" -j2 OUTPUT="$st/bin" \
+		KHDR_INCLUDES="-isystem $st/khdr/usr/include" LDFLAGS="-static -pthread -no-pie" \
+		$targets >> "$st/build.log" 2>&1 ||
+		{ tail -n 30 "$st/build.log"; echo "check-kernel: FAIL: KVM selftests build" >&2; exit 1; }
+	cp "$rigout/src.stamp" "$st/stamp"
+fi
+bins=""
+for t in $sel; do bins="$bins --bin $st/bin/$t"; done
+step "booting again for the KVM selftests (2 vCPUs)"
+strc=0
+# shellcheck disable=SC2086
+"$rig" run "$rigout" kernel-selftests --patches "$series" $bins --smp 2 --mem 2G \
+	--file "$top/kshim/pmem_policy.ko:/lib/rig/pmem_policy.ko" \
+	--init "$top/tests/kernel/selftests.sh" --timeout 2400 --append no_timer_check \
+	> "$out/rig-selftests.log" 2>&1 || strc=$?
+stlog=$rigout/kernel-selftests/console.log
 
-# 4. The verdict.
+# 6. The verdict.
 tr -d '\r' < "$log" | grep -E '^(PMP-|\| |# |KTAP version|[0-9]+\.\.[0-9]+$|(not )?ok [0-9]+ - )' || true
+grep -E '^rig: ' "$out/rig.log" || true
 pass=$(tr -d '\r' < "$log" | grep -c '^PMP-PASS' || true)
 fail=$(tr -d '\r' < "$log" | grep -c '^PMP-FAIL' || true)
 missing=""
+[ $rc = 0 ] || missing="$missing rig-verdict"
 ktap_n=$(tr -d '\r' < "$log" | sed -n 's/^1\.\.\([0-9]*\)$/\1/p' | head -n 1)
 ktap_ok=$(tr -d '\r' < "$log" | grep -cE '^ok [0-9]+ - ' || true)
 if [ -z "$ktap_n" ] || [ "$ktap_ok" != "$ktap_n" ] || tr -d '\r' < "$log" | grep -q '^not ok'; then
 	missing="$missing selftest(${ktap_ok:-0}/${ktap_n:-?})"
 fi
-for s in nopolicy default cap4k upstream switch badwrites dirty race unload pin shadow; do
+for s in nopolicy default cap4k upstream switch badwrites dirty race unload pin inject shadow; do
 	tr -d '\r' < "$log" | grep -q "^PMP-END $s: 0 failures" || missing="$missing $s"
 done
-grep -q '^PMP-DONE' "$log" || missing="$missing PMP-DONE"
+
+# The selftest table: every column gives what the no-module column gives,
+# except where a preset's purpose contradicts the test (a 4K cap maps no
+# 2M page: nx_huge_pages_test asserts 2M mappings).
+c=$(mktemp)
+tr -d '\r' < "$stlog" > "$c"
+echo "check-kernel: KVM 6.12 selftests (guest kernel $(sed -n 's/^RIG-BOOTED //p' "$c" | head -n 1)):"
+grep -E '^\| ' "$c" || true
+grep -E '^# ' "$c" || true
+[ $strc = 0 ] || missing="$missing selftests-rig-verdict"
+grep -q '^PMP-SELFTESTS-DONE' "$c" || missing="$missing selftests-done"
+for t in private_mem_conversions_test private_mem_kvm_exits_test guest_memfd_test \
+	set_memory_region_test nx_huge_pages_test; do
+	base=$(sed -n "s/^PMP-ST $t none //p" "$c")
+	[ "$base" = PASS ] || [ "$base" = SKIP ] || missing="$missing $t/none=${base:-missing}"
+	for col in default upstream recommended 4k; do
+		r=$(sed -n "s/^PMP-ST $t $col //p" "$c")
+		[ "$r" = "$base" ] && continue
+		if [ "$t $col" = "nx_huge_pages_test 4k" ]; then
+			echo "check-kernel: expected: $t under a 4K cap: $r (no 2M mapping to split)"
+			continue
+		fi
+		missing="$missing $t/$col=${r:-missing}"
+	done
+done
+# The differential on every fault: KVM's own level vs the core's.
+echo "check-kernel: differential (max_level hook calls; same/higher/lowered than KVM's level; reasons):"
+sed -n 's/^PMP-GOV /  /p' "$c"
+for col in default upstream recommended 4k; do
+	awk -v c=$col '$1 == "PMP-GOV" && $3 == c { g += $5; n += $9; s += $11; h += $13; l += $15 }
+		END { printf "check-kernel: %-11s leaves %d, max_level calls %d: same %d, higher %d, lowered %d\n", c, g, n, s, h, l }' "$c"
+done
+up=$(awk '$1 == "PMP-GOV" && $3 == "upstream" { d += $13 + $15 } END { print d + 0 }' "$c")
+gov=$(awk '$1 == "PMP-GOV" && $3 == "default" { g += $5 } END { print g + 0 }' "$c")
+echo "check-kernel: divergences under upstream: $up (want 0); leaves governed under default: $gov"
+[ "$up" = 0 ] || missing="$missing upstream-divergence"
+[ "$gov" -gt 0 ] || missing="$missing not-governed"
+grep '^PMP-FAIL' "$c" && fail=$((fail + $(grep -c '^PMP-FAIL' "$c")))
+# Fault throughput: 7 interleaved pairs of demand_paging_test runs (the
+# patched KVM alone, then with the module), the median of each side and the
+# median of the pairs' ratios.  The host is shared: runs vary by 3x, so the
+# gate is 0.90 (a serialised fault path shows as far less); 0.98 is judged
+# and printed.
+med() { sort -n | sed -n 4p; }
+none=$(sed -n 's/^PMP-RATE none //p' "$c" | med)
+mod=$(sed -n 's/^PMP-RATE default //p' "$c" | med)
+ratio=$(sed -n 's/^PMP-PAIR //p' "$c" | awk '$1 > 0 { printf "%.3f\n", $2 / $1 }' | med)
+ratio=${ratio:-0}
+meets=$(awk -v r="$ratio" 'BEGIN { print (r >= 0.98) ? "yes" : "no" }')
+echo "check-kernel: fault throughput (demand_paging_test -v 2 -b 16M, 4K pages, 7 interleaved pairs): patched KVM alone median ${none:-?} pages/s, with pmem_policy.ko median ${mod:-?} pages/s; median ratio $ratio (>= 0.98: $meets)"
+awk -v r="$ratio" 'BEGIN { exit !(r >= 0.90) }' || missing="$missing throughput-ratio"
+rm -f "$c"
+
 echo "check-kernel: $(($(date +%s) - t0)) s"
 if [ -n "$missing" ] || [ "$fail" != 0 ]; then
 	echo "check-kernel: FAILED (failed checks: $fail; missing or failed:$missing)"

@@ -25,6 +25,7 @@
 #   --kvm-args ARGS / --kvm-amd-args ARGS   module parameters
 #   --append ARGS     extra kernel command line
 #   --mem SIZE        guest memory (2G)         --timeout SEC  boot timeout (900)
+#   --smp N           guest CPUs (1)
 #   --no-skip         a RIG-SKIP fails the run
 set -eu
 
@@ -175,7 +176,7 @@ cmd_run() {
 	shift 2
 	mkdir -p "$out" && out=$(cd "$out" && pwd)
 	patches="" stock=0 bins="" kos="" files="" frag="" kvm_args="" amd_args=""
-	append="" mem=2G timeout=900 noskip=""
+	append="" mem=2G timeout=900 noskip="" smp=1
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--stock|--no-skip) ;;
@@ -194,6 +195,7 @@ cmd_run() {
 		--kvm-amd-args) amd_args=$2; shift ;;
 		--append) append=$2; shift ;;
 		--mem) mem=$2; shift ;;
+		--smp) smp=$2; shift ;;
 		--timeout) timeout=$2; shift ;;
 		--no-skip) noskip=--no-skip ;;
 		esac
@@ -237,7 +239,11 @@ cmd_run() {
 	step "booting $kver under QEMU TCG (timeout ${timeout}s)"
 	tb=$(date +%s)
 	rc=0
-	timeout -k 10 "$timeout" qemu-system-x86_64 -accel tcg -cpu EPYC -smp 1 -m "$mem" \
+	# Several vCPUs run on one host thread (thread=single): multi-threaded
+	# TCG once let a vCPU hit another's half-patched jump label (Oops: int3).
+	accel=tcg
+	[ "$smp" -gt 1 ] && accel=tcg,thread=single
+	timeout -k 10 "$timeout" qemu-system-x86_64 -accel "$accel" -cpu EPYC -smp "$smp" -m "$mem" \
 		-nographic -no-reboot -kernel "/boot/vmlinuz-$kver" -initrd "$w/initramfs.cpio.gz" \
 		-append "console=ttyS0 panic=-1 printk.time=0 transparent_hugepage=always $append" \
 		< /dev/null > "$w/console.log" 2>&1 || rc=$?

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * KVM x86 MMU policy hooks: an optional ops table a module registers to
- * narrow the MMU's large-page decisions and to observe mappings, zaps and
- * long walks.  With no ops registered KVM behaves exactly as before.
+ * narrow the MMU's large-page decisions, to decide on each leaf before it
+ * is installed, and to observe zaps and long walks.  With no ops
+ * registered KVM behaves exactly as before.
  *
  * This is the whole interface between KVM and a policy module: a module
  * built out of tree against headers without it carries an identical copy.
@@ -14,22 +15,43 @@
 
 /**
  * enum kvm_mmu_policy_zap - why KVM removes leaf SPTEs.
- * @KVM_MMU_POLICY_ZAP_NOTIFIER: an MMU notifier invalidation.
- * @KVM_MMU_POLICY_ZAP_MEMSLOT: a memslot is deleted or moved.
- * @KVM_MMU_POLICY_ZAP_RECYCLE: the shadow MMU recycles a shadow page.
+ * @KVM_MMU_POLICY_ZAP_NOTIFIER: kvm_unmap_gfn_range(): an MMU notifier
+ *	invalidation (shared) or a guest_memfd invalidation (private).
+ * @KVM_MMU_POLICY_ZAP_ATTRIBUTES: KVM_SET_MEMORY_ATTRIBUTES converts the
+ *	range; the filter names the attribute whose mappings go.
+ * @KVM_MMU_POLICY_ZAP_MEMSLOT: a memslot is deleted or moved (the range
+ *	is every gfn when KVM zaps all SPTEs for it).
+ * @KVM_MMU_POLICY_ZAP_RECYCLE: the shadow MMU recycles a shadow page;
+ *	one call per leaf it held.
  * @KVM_MMU_POLICY_ZAP_TEARDOWN: every SPTE goes (VM destruction).
- * @KVM_MMU_POLICY_ZAP_COLLAPSE: dirty logging stopped; small SPTEs that
- *	could be huge are zapped so they re-fault huge.
+ * @KVM_MMU_POLICY_ZAP_COLLAPSE: dirty logging stopped; one call per
+ *	range of small SPTEs KVM zaps so that it re-faults huge.
  * @KVM_MMU_POLICY_ZAP_POLICY: the policy asked for it (a merge tick).
+ * @KVM_MMU_POLICY_ZAP_GFN_RANGE: kvm_zap_gfn_range() (MTRR, APICv,
+ *	CR0.CD, ...).
+ * @KVM_MMU_POLICY_ZAP_NX_RECOVERY: NX huge page recovery zaps a page table
+ *	of small SPTEs so that the range re-faults huge.
+ * @KVM_MMU_POLICY_ZAP_ALL_FAST: every SPTE is invalidated (MMIO generation
+ *	wrap, nx_huge_pages toggled).
+ * @KVM_MMU_POLICY_ZAP_NR: number of reasons.
  */
 enum kvm_mmu_policy_zap {
 	KVM_MMU_POLICY_ZAP_NOTIFIER,
+	KVM_MMU_POLICY_ZAP_ATTRIBUTES,
 	KVM_MMU_POLICY_ZAP_MEMSLOT,
 	KVM_MMU_POLICY_ZAP_RECYCLE,
 	KVM_MMU_POLICY_ZAP_TEARDOWN,
 	KVM_MMU_POLICY_ZAP_COLLAPSE,
 	KVM_MMU_POLICY_ZAP_POLICY,
+	KVM_MMU_POLICY_ZAP_GFN_RANGE,
+	KVM_MMU_POLICY_ZAP_NX_RECOVERY,
+	KVM_MMU_POLICY_ZAP_ALL_FAST,
+	KVM_MMU_POLICY_ZAP_NR,
 };
+
+/* Zap filter bits: which mappings of the range go (both when 0). */
+#define KVM_MMU_POLICY_SHARED	BIT(0)
+#define KVM_MMU_POLICY_PRIVATE	BIT(1)
 
 /**
  * enum kvm_mmu_policy_yield - what a long walk does next.
@@ -66,38 +88,80 @@ struct kvm_mmu_policy_range {
 #define KVM_MMU_POLICY_TICK_RANGES 16
 
 /**
+ * struct kvm_mmu_policy_leaf - a leaf SPTE KVM is about to install.
+ * @slot: its memslot.
+ * @gfn: first gfn, aligned to @level (for @max_level: the faulting gfn).
+ * @pfn: first pfn, aligned to @level (for @max_level: the faulting pfn).
+ * @level: PG_LEVEL_4K, PG_LEVEL_2M or PG_LEVEL_1G (for @max_level: the
+ *	largest level KVM allows).
+ * @vcpu_idx: the faulting vCPU.
+ * @write: a write fault.
+ * @exec: an instruction fetch.
+ * @is_private: private memory (guest_memfd).
+ * @prefetch: a prefetch (or KVM_PRE_FAULT_MEMORY), not a guest access.
+ */
+struct kvm_mmu_policy_leaf {
+	const struct kvm_memory_slot *slot;
+	gfn_t gfn;
+	kvm_pfn_t pfn;
+	int level;
+	int vcpu_idx;
+	bool write;
+	bool exec;
+	bool is_private;
+	bool prefetch;
+};
+
+/**
  * struct kvm_mmu_policy_ops - the policy's callbacks.
  * @owner: the module providing them.
- * @vm_init: a VM is created (sleepable).
+ * @vm_init: a VM is created (sleepable); kvm->arch.vm_type is set.
+ * @vm_pre_destroy: the last reference to a VM is gone; SPTEs are still
+ *	there (sleepable).  Stop anything that may call into KVM for it.
  * @vm_destroy: a VM is destroyed, after its SPTEs are gone (sleepable).
+ * @memslot_prepare: a memslot change is about to be committed
+ *	(sleepable, slots_lock held); a negative errno refuses it and
+ *	KVM_SET_USER_MEMORY_REGION(2) fails with it.  A later step (binding
+ *	a guest_memfd) may still fail: record the slot in @memslot only.
  * @memslot: a memslot change is committed (sleepable, slots_lock held).
  * @max_level: the largest level a fault may map at; called with mmu_lock
- *	held when KVM would map larger than 4K, with KVM's answer @level.
- *	Atomic.  The result is clamped to [PG_LEVEL_4K, @level].
- * @map: a leaf SPTE at @level maps @gfn to @pfn (both aligned to @level);
- *	@fault is false for a prefetch.  Atomic, mmu_lock held.
- * @zap: leaf SPTEs of [@start, @end) are being removed.  Atomic or not.
+ *	held (for read under the TDP MMU) when KVM would map larger than 4K,
+ *	with KVM's answer @level.  Atomic, concurrent with other faults.  The
+ *	result is clamped to [PG_LEVEL_4K, @level]; it lowers only the level
+ *	the fault maps at, not the level KVM accounts NX huge pages against.
+ * @map: @leaf is about to be installed.  Return 0 to install it, -EAGAIN
+ *	to retry the fault, or another negative errno to refuse it: the
+ *	fault exits to userspace with KVM_EXIT_MEMORY_FAULT and KVM_RUN (or
+ *	KVM_PRE_FAULT_MEMORY) fails with that errno; a refused prefetch is
+ *	skipped.  Atomic, mmu_lock held (for read under the TDP MMU),
+ *	concurrent with other faults.  The install may still lose a race
+ *	after this and be retried.
+ * @zap: leaf SPTEs of [@start, @end) are being removed; @filter is
+ *	KVM_MMU_POLICY_SHARED/PRIVATE, 0 for both.  Atomic or not, mmu_lock
+ *	may be held.
  * @defer_collapse: dirty logging of @slot stopped: return true to leave
  *	small SPTEs in place (the policy's merge ticks restore huge ones).
  * @tick: a merge tick: fill up to @max ranges KVM zaps so they re-fault
  *	huge; return how many (sleepable, no lock held).
  * @sync_yield: between two batches of mmu_sync_children(): @remaining
  *	unsync children of the walk's root still to visit, @done pages
- *	synced so far,
- *	@resched and @contended as KVM sees them.  The default is YIELD when
- *	either is set (BAIL when !@can_yield), else CONTINUE.  Atomic.
+ *	synced so far, @resched and @contended as KVM sees them.  The
+ *	default is YIELD when either is set (BAIL when !@can_yield), else
+ *	CONTINUE.  Atomic.
  */
 struct kvm_mmu_policy_ops {
 	struct module *owner;
 	void (*vm_init)(struct kvm *kvm);
+	void (*vm_pre_destroy)(struct kvm *kvm);
 	void (*vm_destroy)(struct kvm *kvm);
+	int (*memslot_prepare)(struct kvm *kvm, const struct kvm_memory_slot *old,
+			       const struct kvm_memory_slot *new, enum kvm_mr_change change);
 	void (*memslot)(struct kvm *kvm, const struct kvm_memory_slot *old,
 			const struct kvm_memory_slot *new, enum kvm_mr_change change);
-	int (*max_level)(struct kvm *kvm, int vcpu_idx, const struct kvm_memory_slot *slot,
-			 gfn_t gfn, bool write, bool exec, int level);
-	void (*map)(struct kvm *kvm, int vcpu_idx, const struct kvm_memory_slot *slot,
-		    gfn_t gfn, kvm_pfn_t pfn, int level, bool write, bool exec, bool fault);
-	void (*zap)(struct kvm *kvm, gfn_t start, gfn_t end, enum kvm_mmu_policy_zap reason);
+	int (*max_level)(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf);
+	int (*map)(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf);
+	void (*zap)(struct kvm *kvm, gfn_t start, gfn_t end, unsigned int filter,
+		    enum kvm_mmu_policy_zap reason);
 	bool (*defer_collapse)(struct kvm *kvm, const struct kvm_memory_slot *slot);
 	int (*tick)(struct kvm *kvm, struct kvm_mmu_policy_range *ranges, int max);
 	enum kvm_mmu_policy_yield (*sync_yield)(struct kvm *kvm, int vcpu_idx,
@@ -127,7 +191,7 @@ void kvm_mmu_policy_unregister(const struct kvm_mmu_policy_ops *ops);
 
 /**
  * kvm_mmu_policy_tick() - run one merge tick of @kvm now.
- * @kvm: the VM, held by the caller (a reference, or KVM's own worker).
+ * @kvm: the VM, alive: held by the caller, or before @vm_pre_destroy.
  *
  * Calls @tick and zaps the ranges it returns.  Sleepable.
  *
