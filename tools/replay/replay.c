@@ -201,9 +201,11 @@ static int first_event(struct replay *r, const struct pmp_trace_event *ev)
 	/* refused up front, with the reason: never grow until the allocator says no */
 	err = replay_memory(ev, r->nr_runs, &need);
 	if (err)
-		return fail(r, err, "the VM (%llu pages, type %u, %u vCPUs, %u VTLs): %s",
+		return fail(r, err, "the VM (gfn_end=0x%llx, type %u, %u vCPUs, %u VTLs) is "
+			    "refused by the core's pmp_vm_bound(): %s%s",
 			    (unsigned long long)ev->gfn_end, ev->vm_type, ev->nr_vcpus,
-			    ev->nr_vtls, pmp_strerror(err));
+			    ev->nr_vtls, pmp_strerror(err), err == -ERANGE ?
+			    " (its default tracking pool would pass 2^24-1 blocks)" : "");
 	if (r->opts.max_memory && need > r->opts.max_memory)
 		return fail(r, -E2BIG, "the VM (gfn_end=0x%llx: %llu MiB of guest physical space) "
 			    "needs %llu MiB to replay under %u policies, above the limit of %llu MiB "
