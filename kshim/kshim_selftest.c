@@ -90,7 +90,7 @@ static int test_pin_teardown(void)
 	}
 	acts = (struct pmp_actions){ .buf = buf, .cap = ARRAY_SIZE(buf) };
 	if (pmp_nr_pinned(vm) != 8 * 512 ||
-	    pmp_zap(vm, PMP_ZAP_SLOT_DELETE, PMP_ZAP_FILTER_KVM, 0, 1ULL << 18, &acts) ||
+	    pmp_zap(vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, 0, 1ULL << 18, &acts) ||
 	    pmp_nr_pinned(vm) != 8 * 512)
 		goto out;
 	do {

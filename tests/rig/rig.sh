@@ -180,7 +180,7 @@ cmd_run() {
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--stock|--no-skip) ;;
-		--patches|--bin|--ko|--file|--init|--kvm-args|--kvm-amd-args|--append|--mem|--timeout)
+		--patches|--bin|--ko|--file|--init|--kvm-args|--kvm-amd-args|--append|--mem|--smp|--timeout)
 			[ $# -ge 2 ] || die "$1 needs an argument" ;;
 		*) die "unknown run option '$1' (see tests/rig/rig.sh --help)" ;;
 		esac
