@@ -47,6 +47,17 @@ for f in tests/data/*.trace.gz; do
 	echo "check-trace: $f: $(grep -E '^(fault|spte|convert|punch|zap) ' "$out/data.stats" | tr '\n' ' ')"
 done
 
+# A committed real capture, on any host: one private-memory run of the mini
+# VMM in the 6.12 rig, recorded at once by `pmp-trace record` and by tracefs
+# (tests/data/rig-capture/, from check-trace's own rig run): the tracefs
+# text imports to the recording's events, with no hand-written layout.
+cap="$out/capture"
+rm -rf "$cap" && mkdir -p "$cap"
+cp tests/data/rig-capture/1.args tests/data/rig-capture/1.pid "$cap/"
+gzip -dc tests/data/rig-capture/1.rec.trace.gz > "$cap/1.rec.trace"
+gzip -dc tests/data/rig-capture/1.tracefs.txt.gz > "$cap/1.tracefs.txt"
+"$top/scripts/trace-agree.sh" "$tool" "$cap" 1 || fail "the committed rig capture"
+
 # The host's /dev/kvm, where there is one.
 why=""
 tr=/sys/kernel/tracing
