@@ -421,9 +421,9 @@ static int kshim_memslot_prepare(struct kvm *kvm, const struct kvm_memory_slot *
 		return 0;
 	if (new->base_gfn + new->npages > st->gfn_end || kshim_inject_fail()) {
 		kshim_inc(st, KC_MEMSLOT_REFUSED);
-		pr_warn_ratelimited("%s: memslot %d [0x%llx, 0x%llx) refused: the VM's state covers gfns below 0x%llx (max_gib=%u)\n",
+		pr_warn_ratelimited("%s: memslot %d [0x%llx, 0x%llx) refused: past the core's limit 0x%llx, or fail_every\n",
 				    st->name, new->id, new->base_gfn,
-				    new->base_gfn + new->npages, st->gfn_end, kshim_max_gib());
+				    new->base_gfn + new->npages, st->gfn_end);
 		return -E2BIG;
 	}
 	ps = kshim_slot(new);
