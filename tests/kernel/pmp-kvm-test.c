@@ -28,7 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -115,6 +117,7 @@ struct vm {
 static const char *scenario = "?";
 static int allow_refusals;	/* inject: KVM_RUN may fail with ENOMEM */
 static long long refusals;	/* ... and did, that many times */
+static int stop_on_refusal;	/* pinlimit: vm_run returns at the first one */
 static int failures;
 
 static void check(int ok, const char *fmt, ...)
@@ -467,9 +470,11 @@ static uint64_t vm_run(struct vm *vm, uint64_t cmd, uint64_t a, uint64_t b, uint
 	for (;;) {
 		if (ioctl(vm->vcpu, KVM_RUN, 0) && errno != EINTR) {
 			/* A leaf the policy refused: a clean exit, and the retry works. */
-			if (allow_refusals && errno == ENOMEM &&
+			if ((allow_refusals || stop_on_refusal) && errno == ENOMEM &&
 			    vm->run->exit_reason == KVM_EXIT_MEMORY_FAULT) {
 				refusals++;
+				if (stop_on_refusal)
+					return UINT64_MAX;
 				continue;
 			}
 			die("KVM_RUN");
@@ -730,6 +735,142 @@ static void run_pin(void)
 	      freed);
 }
 
+/* The process's VmPin in kB (mm->pinned_vm), from /proc/self/status. */
+static long long vm_pin_kb(void)
+{
+	char buf[4096], *p;
+
+	if (read_file("/proc/self/status", buf, sizeof(buf)))
+		return -1;
+	p = strstr(buf, "VmPin:");
+	return p ? strtoll(p + 6, NULL, 10) : -1;
+}
+
+/* Drop CAP_IPC_LOCK from the effective set: RLIMIT_MEMLOCK then applies. */
+static void drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		die("capget");
+	d[CAP_IPC_LOCK / 32].effective &= ~(1U << (CAP_IPC_LOCK % 32));
+	if (syscall(SYS_capset, &h, d))
+		die("capset");
+}
+
+/*
+ * Pins are charged to the VMM's locked memory (VmPin) and bounded by its
+ * RLIMIT_MEMLOCK, as KVM's SEV pins are: with CAP_IPC_LOCK dropped and an
+ * 8 MiB limit, the fault that would pass it is refused cleanly (a
+ * KVM_EXIT_MEMORY_FAULT with ENOMEM, nothing mapped unpinned); raised, the
+ * retried faults map.  Switching the SEV VM live to pin=launch on the way
+ * keeps pinning new faults (issue 19 #6).
+ */
+static void run_pin_limit(void)
+{
+	long long held0 = pages_held(), pin0 = vm_pin_kb(), limit_kb = 8192, locked, locked1, sum;
+	struct rlimit rl;
+	struct vm vm;
+
+	drop_ipc_lock();
+	if (getrlimit(RLIMIT_MEMLOCK, &rl))
+		die("getrlimit");
+	rl.rlim_cur = limit_kb << 10;
+	if (rl.rlim_max < rl.rlim_cur)
+		rl.rlim_max = rl.rlim_cur;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		die("setrlimit 8 MiB");
+	vm_create(&vm);
+	stop_on_refusal = 1;
+	vm_run(&vm, CMD_TOUCH, DATA_GPA, DATA_SIZE, 0);
+	stop_on_refusal = 0;
+	table_header();
+	table_row(&vm, "RLIMIT_MEMLOCK 8 MiB");
+	locked = pmp_pinned(&vm, "locked");
+	locked1 = locked;
+	check(refusals == 1 && pmp_stat(&vm, "pin_limit_refused") == 1 &&
+	      pmp_stat(&vm, "map_refused") == 1,
+	      "the fault past RLIMIT_MEMLOCK refused: KVM_EXIT_MEMORY_FAULT with ENOMEM (module: %lld)",
+	      pmp_stat(&vm, "pin_limit_refused"));
+	check(locked > 0 && locked * 4 <= limit_kb && vm_pin_kb() - pin0 == locked * 4 &&
+	      locked == pmp_pinned(&vm, "pinned") && locked == pmp_pinned(&vm, "references") &&
+	      locked == mapped_pages(&vm),
+	      "VmPin +%lld kB == 4 x locked %lld <= %lld kB; == pinned == references == mapped %lld",
+	      vm_pin_kb() - pin0, locked, limit_kb, mapped_pages(&vm));
+	rl.rlim_cur = RLIM_INFINITY;
+	rl.rlim_max = RLIM_INFINITY;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		die("setrlimit unlimited");
+	check(!set_policy(&vm, "pin=launch"), "SEV VM switched live to pin=launch");
+	touch_all(&vm);
+	table_row(&vm, "limit raised, pin=launch");
+	locked = pmp_pinned(&vm, "locked");
+	check(locked == mapped_pages(&vm) && locked >= DATA_PAGES &&
+	      locked == pmp_pinned(&vm, "pinned") && locked == pmp_pinned(&vm, "references") &&
+	      vm_pin_kb() - pin0 == locked * 4,
+	      "under pin=launch new faults still pinned: %lld locked == mapped %lld, VmPin +%lld kB",
+	      locked, mapped_pages(&vm), vm_pin_kb() - pin0);
+	sum = guest_sum(&vm);
+	check(sum > DATA_PAGES && sum <= DATA_PAGES + locked1,
+	      "guest sums %lld: every page once, the pages mapped before the refusal twice", sum);
+	vm_destroy(&vm);
+	check(vm_pin_kb() == pin0 && pages_held() == held0,
+	      "after destroy: VmPin back to %lld kB (now %lld), references back to %lld (now %lld)",
+	      pin0, vm_pin_kb(), held0, pages_held());
+}
+
+/*
+ * "check" while the VM faults: each read copies the state in slices and
+ * checks the copy; it answers "ok" or fails with EAGAIN (the state kept
+ * changing), never a torn state, and the faults go on.
+ */
+static int stop_checking;
+
+static void *checker(void *arg)
+{
+	const char *dir = arg;
+	char path[512], buf[64];
+	long ok = 0, busy = 0;
+
+	snprintf(path, sizeof(path), "%s/check", dir);
+	while (!__atomic_load_n(&stop_checking, __ATOMIC_RELAXED)) {
+		int ret = read_file(path, buf, sizeof(buf));
+
+		if (!ret && !strncmp(buf, "ok", 2))
+			ok++;
+		else if (ret == -EAGAIN)
+			busy++;
+		else
+			return (void *)-1L;
+	}
+	return (void *)(ok + busy);
+}
+
+static void run_check_busy(void)
+{
+	pthread_t th;
+	struct vm vm;
+	void *n;
+	char buf[64], path[512];
+
+	vm_create(&vm);
+	/* 4K leaves: 16,384 state changes while the copies run */
+	check(!set_policy(&vm, "max_level=4k"), "policy max_level=4k");
+	__atomic_store_n(&stop_checking, 0, __ATOMIC_RELAXED);
+	pthread_create(&th, NULL, checker, vm.pmp_dir);
+	touch_all(&vm);
+	__atomic_store_n(&stop_checking, 1, __ATOMIC_RELAXED);
+	pthread_join(th, &n);
+	check((long)n > 0, "%ld reads of check during the faults, each \"ok\" or EAGAIN "
+	      "(%lld copies restarted)", (long)n, pmp_stat(&vm, "check_retries"));
+	snprintf(path, sizeof(path), "%s/check", vm.pmp_dir);
+	check(!read_file(path, buf, sizeof(buf)) && !strncmp(buf, "ok", 2),
+	      "check after the faults: %.2s", buf);
+	check(guest_sum(&vm) == DATA_PAGES, "guest touched every page once");
+	vm_destroy(&vm);
+}
+
 /* Dirty logging splits; off + merge=scan ticks restore 2M. */
 static void run_dirty(void)
 {
@@ -938,7 +1079,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s nopolicy|default|cap4k|upstream|switch|badwrites|pin|"
-			"dirty|shadow|race|unload|inject\n", argv[0]);
+			"dirty|shadow|race|unload|inject|pinlimit|checkbusy\n", argv[0]);
 		return 2;
 	}
 	scenario = argv[1];
@@ -964,6 +1105,10 @@ int main(int argc, char **argv)
 		run_unload();
 	else if (!strcmp(scenario, "inject"))
 		run_inject();
+	else if (!strcmp(scenario, "pinlimit"))
+		run_pin_limit();
+	else if (!strcmp(scenario, "checkbusy"))
+		run_check_busy();
 	else
 		return 2;
 	printf("PMP-END %s: %d failures\n", scenario, failures);
