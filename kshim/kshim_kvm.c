@@ -269,23 +269,105 @@ static void kshim_uncharge(struct kshim_vm *st, u64 n)
 }
 
 /*
- * Drop the references of [gfn, gfn + npages) that the module holds;
- * @can_sleep is false under the VM's lock.
+ * References in runs: consecutive pages of one folio cost one atomic on
+ * the folio's count, not one each (a 1 GiB folio is 262,144 pages).  A
+ * page's reference is its folio's (a tail page has no count of its own).
+ * @n: references taken or to drop; taking, the first is the folio_try_get()
+ * that proves the folio alive and the rest are added by kshim_run_commit().
+ */
+struct kshim_run {
+	struct folio *folio;
+	int n;
+};
+
+static void kshim_run_commit(struct kshim_run *r)
+{
+	if (r->n > 1)
+		folio_ref_add(r->folio, r->n - 1);
+	r->n = 0;
+}
+
+/* Count one more reference of @page to take; false if its folio is being freed. */
+static bool kshim_run_get(struct kshim_run *r, struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	if (r->n && r->folio == folio) {
+		r->n++;
+		return true;
+	}
+	kshim_run_commit(r);
+	if (!folio_try_get(folio))
+		return false;
+	r->folio = folio;
+	r->n = 1;
+	return true;
+}
+
+/* Forget the last kshim_run_get() (its page was not recorded). */
+static void kshim_run_unget(struct kshim_run *r)
+{
+	if (r->n == 1)
+		folio_put(r->folio);
+	if (r->n)
+		r->n--;
+}
+
+/* Drop what kshim_run_add_put() gathered. */
+static void kshim_run_put(struct kshim_run *r)
+{
+	if (r->n)
+		folio_put_refs(r->folio, r->n);
+	r->n = 0;
+}
+
+/* One more reference of @page to drop. */
+static void kshim_run_add_put(struct kshim_run *r, struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	if (r->n && r->folio != folio)
+		kshim_run_put(r);
+	r->folio = folio;
+	r->n++;
+}
+
+/* References a sleepable unpin drops per hold of the xarray's lock. */
+#define KSHIM_UNPIN_BATCH 4096
+
+/*
+ * Drop the references of [gfn, gfn + npages) that the module holds, in
+ * walks of the xarray under its lock: one walk where @can_sleep is false
+ * (under the VM's lock), else KSHIM_UNPIN_BATCH references per walk with
+ * cond_resched() between walks (each restarts after the last index it
+ * cleared: erased entries may have freed the nodes a paused walk needs).
  */
 static void __kshim_unpin(struct kshim_vm *st, u64 gfn, u64 npages, bool can_sleep)
 {
-	u64 g, dropped = 0;
+	XA_STATE(xas, &st->pins, gfn);
+	struct kshim_run run = { 0 };
+	u64 last = gfn + npages - 1, dropped = 0, n;
+	struct page *page;
 
-	for (g = gfn; g < gfn + npages; g++) {
-		struct page *page = xa_erase(&st->pins, g);
-
-		if (can_sleep && !(g & 4095))
-			cond_resched();
-		if (!page)
-			continue;
-		put_page(page);
-		dropped++;
-	}
+	if (!npages)
+		return;
+	do {
+		n = 0;
+		xas_lock(&xas);
+		xas_for_each(&xas, page, last) {
+			xas_store(&xas, NULL);
+			kshim_run_add_put(&run, page);
+			if (++n == KSHIM_UNPIN_BATCH && can_sleep)
+				break;
+		}
+		xas_unlock(&xas);
+		kshim_run_put(&run);
+		dropped += n;
+		if (n < KSHIM_UNPIN_BATCH || !can_sleep || xas.xa_index >= last)
+			break;
+		xas_set(&xas, xas.xa_index + 1);
+		cond_resched();
+	} while (true);
 	this_cpu_add(st->cnt->c[KC_UNPINS], dropped);
 	kshim_uncharge(st, dropped);
 }
@@ -661,62 +743,82 @@ static bool kshim_pins_on_fault(struct kshim_vm *st, bool *launch)
 /*
  * Take a reference on every page of @leaf not referenced yet, before the
  * core hears of the leaf; the new ones are marked until kshim_ref_settle()
- * and counted in @taken, which the caller charges (kshim_charge()).
+ * and counted in @taken, which the caller charges (kshim_charge()).  One
+ * walk under the xarray's lock, one atomic per folio (kshim_run): a 1 GiB
+ * leaf on a 1 GiB folio is one folio_try_get() and one folio_ref_add();
+ * the xarray's nodes are allocated outside its lock (xas_nomem()).
  * Return: 0, or -ENOMEM when one cannot be taken (the leaf is refused).
  */
 static int kshim_ref_leaf(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf,
 			  u64 *taken)
 {
-	u64 n = KVM_PAGES_PER_HPAGE(leaf->level), i;
+	u64 n = KVM_PAGES_PER_HPAGE(leaf->level), i = 0;
+	XA_STATE(xas, &st->pins, leaf->gfn);
+	struct kshim_run run = { 0 };
+	int ret = 0;
 
 	*taken = 0;
-	for (i = 0; i < n; i++) {
-		kvm_pfn_t pfn = leaf->pfn + i;
-		struct page *page;
-		void *old;
+	do {
+		xas_lock(&xas);
+		for (; i < n; i++) {
+			kvm_pfn_t pfn = leaf->pfn + i;
+			struct page *page;
 
-		if (xa_load(&st->pins, leaf->gfn + i))
-			continue;
-		if (!pfn_valid(pfn) || kshim_inject_fail()) {
-			kshim_inc(st, KC_PIN_ERR);
-			return -ENOMEM;
+			xas_set(&xas, leaf->gfn + i);
+			if (xas_load(&xas))
+				continue;
+			if (!pfn_valid(pfn) || kshim_inject_fail()) {
+				ret = -ENOMEM;
+				break;
+			}
+			page = pfn_to_page(pfn);
+			if (!kshim_run_get(&run, page)) {
+				ret = -ENOMEM;
+				break;
+			}
+			xas_store(&xas, page);
+			if (xas_error(&xas)) {	/* a node to allocate: unlocked */
+				kshim_run_unget(&run);
+				break;
+			}
+			xas_set_mark(&xas, XA_MARK_1);
+			(*taken)++;
 		}
-		page = pfn_to_page(pfn);
-		if (!folio_try_get(page_folio(page))) {
-			kshim_inc(st, KC_PIN_ERR);
-			return -ENOMEM;
-		}
-		old = xa_store(&st->pins, leaf->gfn + i, page, GFP_ATOMIC);
-		if (xa_is_err(old)) {
-			put_page(page);
-			kshim_inc(st, KC_PIN_ERR);
-			return -ENOMEM;
-		}
-		xa_set_mark(&st->pins, leaf->gfn + i, XA_MARK_1);
-		(*taken)++;
-	}
-	return 0;
+		xas_unlock(&xas);
+	} while (!ret && xas_nomem(&xas, GFP_ATOMIC));
+	kshim_run_commit(&run);
+	if (!ret && xas_error(&xas))
+		ret = -ENOMEM;
+	if (ret)
+		kshim_inc(st, KC_PIN_ERR);
+	return ret;
 }
 
 /*
- * Keep the references kshim_ref_leaf() took, or drop them all (the
- * caller gives back their charge, if it took one).
+ * Keep the references kshim_ref_leaf() took for @leaf, or drop them all
+ * (the caller gives back their charge, if it took one).
  */
-static void kshim_ref_settle(struct kshim_vm *st, bool keep)
+static void kshim_ref_settle(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf,
+			     bool keep)
 {
-	unsigned long index;
+	XA_STATE(xas, &st->pins, leaf->gfn);
+	struct kshim_run run = { 0 };
 	struct page *page;
 	u64 n = 0;
 
-	xa_for_each_marked(&st->pins, index, page, XA_MARK_1) {
+	xas_lock(&xas);
+	xas_for_each_marked(&xas, page, leaf->gfn + KVM_PAGES_PER_HPAGE(leaf->level) - 1,
+			    XA_MARK_1) {
 		n++;
 		if (keep) {
-			xa_clear_mark(&st->pins, index, XA_MARK_1);
+			xas_clear_mark(&xas, XA_MARK_1);
 			continue;
 		}
-		xa_erase(&st->pins, index);
-		put_page(page);
+		xas_store(&xas, NULL);
+		kshim_run_add_put(&run, page);
 	}
+	xas_unlock(&xas);
+	kshim_run_put(&run);
 	if (keep)	/* taken and dropped in one call: counted as neither */
 		this_cpu_add(st->cnt->c[KC_PINS], n);
 }
@@ -779,14 +881,14 @@ static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 	kshim_write_lock(st);
 	pin = kshim_pins_on_fault(st, &launch);
 	if (pin && kshim_ref_leaf(st, leaf, &taken)) {
-		kshim_ref_settle(st, false);
+		kshim_ref_settle(st, leaf, false);
 		kshim_write_unlock(st);
 		kshim_inc(st, KC_MAP_REFUSED);
 		return -ENOMEM;
 	}
 	if (pin && kshim_charge(st, taken)) {
 		/* RLIMIT_MEMLOCK: refused as SEV refuses a region past it */
-		kshim_ref_settle(st, false);
+		kshim_ref_settle(st, leaf, false);
 		kshim_write_unlock(st);
 		kshim_inc(st, KC_PIN_LIMIT);
 		kshim_inc(st, KC_MAP_REFUSED);
@@ -814,7 +916,7 @@ static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 		}
 	}
 	if (pin) {
-		kshim_ref_settle(st, ret != -ENOMEM);
+		kshim_ref_settle(st, leaf, ret != -ENOMEM);
 		if (ret == -ENOMEM)
 			kshim_uncharge(st, taken);
 	}

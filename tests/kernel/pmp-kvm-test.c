@@ -47,6 +47,9 @@
 #define PD_GPA 0x3000
 #define PT_GPA 0x4000		/* 4 KiB page table of the window at VA 1 GiB */
 #define PD2_GPA 0x5000
+#define PD3_GPA 0x6000		/* 2 MiB pages mapping VA 2 GiB -> GPA 2 GiB (pin1g) */
+#define GIB (1ULL << 30)
+#define HUGE_GPA (2 * GIB)
 #define CODE_GPA 0x8000
 #define STACK_TOP 0x1f0000
 #define WINDOW_VA 0x40000000ULL
@@ -820,6 +823,80 @@ static void run_pin_limit(void)
 	      pin0, vm_pin_kb(), held0, pages_held());
 }
 
+#ifndef MAP_HUGE_1GB
+#define MAP_HUGE_1GB (30 << 26)
+#endif
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/*
+ * A 1 GiB leaf on an SEV VM (module loaded with vm_type=sev): a memslot
+ * at GPA 2 GiB on a 1 GiB hugetlb page (the rig boots with hugepages=1)
+ * is mapped by KVM as one 1G SPTE (its own pages_1g) and pinned whole:
+ * 262,144 records, one atomic on the folio's count, charged to VmPin.  A
+ * slot delete releases them all.
+ */
+static void run_pin_1g(void)
+{
+	long long held0 = pages_held(), pin0 = vm_pin_kb(), pinned;
+	uint64_t *pdpt, *pd3;
+	double t0, t1;
+	struct vm vm;
+	void *huge;
+	int i;
+
+	huge = mmap(NULL, GIB, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_1GB, -1, 0);
+	if (huge == MAP_FAILED) {
+		check(0, "a 1 GiB hugetlb page (boot with hugepagesz=1G hugepages=1): %s",
+		      strerror(errno));
+		return;
+	}
+	vm_create(&vm);
+	check(!set_policy(&vm, "max_level=1g"), "policy max_level=1g");
+	pdpt = (uint64_t *)(vm.low + PDPT_GPA);
+	pd3 = (uint64_t *)(vm.low + PD3_GPA);
+	for (i = 0; i < 512; i++)
+		pd3[i] = (HUGE_GPA + ((uint64_t)i << 21)) | 0x83;
+	pdpt[2] = PD3_GPA | 3;
+	set_slot(&vm, 2, HUGE_GPA, GIB, huge, 0);
+	touch_all(&vm);
+	pinned = pmp_pinned(&vm, "pinned");
+	t0 = now_ms();
+	vm_run(&vm, CMD_TOUCH_STRIDE, HUGE_GPA, GIB, 2 * MIB);
+	t1 = now_ms();
+	table_header();
+	table_row(&vm, "1 GiB hugetlb slot");
+	check(kvm_stat(&vm, "pages_1g") == 1 && pmp_stat(&vm, "map_1g") >= 1,
+	      "KVM mapped the slot with one 1G SPTE (pages_1g %lld, module map_1g %lld)",
+	      kvm_stat(&vm, "pages_1g"), pmp_stat(&vm, "map_1g"));
+	check(pmp_pinned(&vm, "pinned") - pinned == 262144 &&
+	      pmp_pinned(&vm, "pinned") == mapped_pages(&vm) &&
+	      pmp_pinned(&vm, "references") == pmp_pinned(&vm, "pinned") &&
+	      pmp_pinned(&vm, "locked") == pmp_pinned(&vm, "pinned") &&
+	      vm_pin_kb() - pin0 == 4 * pmp_pinned(&vm, "locked"),
+	      "the 1G leaf pinned whole: +%lld pinned == mapped, references %lld, VmPin +%lld kB",
+	      pmp_pinned(&vm, "pinned") - pinned, pmp_pinned(&vm, "references"),
+	      vm_pin_kb() - pin0);
+	printf("# the guest's run that faulted and pinned the 1 GiB leaf: %.1f ms (TCG)\n", t1 - t0);
+	set_slot(&vm, 2, HUGE_GPA, 0, huge, 0);
+	check(pmp_pinned(&vm, "pinned") == pinned && pmp_pinned(&vm, "references") == pinned &&
+	      vm_pin_kb() - pin0 == 4 * pinned,
+	      "slot delete released its 262,144 pins (%lld left, VmPin +%lld kB)",
+	      pmp_pinned(&vm, "pinned"), vm_pin_kb() - pin0);
+	vm_destroy(&vm);
+	munmap(huge, GIB);
+	check(vm_pin_kb() == pin0 && pages_held() == held0,
+	      "after destroy: VmPin %lld kB, references back to %lld (now %lld)", vm_pin_kb(),
+	      held0, pages_held());
+}
+
 /*
  * "check" while the VM faults: each read copies the state in slices and
  * checks the copy; it answers "ok" or fails with EAGAIN (the state kept
@@ -1079,7 +1156,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s nopolicy|default|cap4k|upstream|switch|badwrites|pin|"
-			"dirty|shadow|race|unload|inject|pinlimit|checkbusy\n", argv[0]);
+			"dirty|shadow|race|unload|inject|pinlimit|checkbusy|pin1g\n", argv[0]);
 		return 2;
 	}
 	scenario = argv[1];
@@ -1109,6 +1186,8 @@ int main(int argc, char **argv)
 		run_pin_limit();
 	else if (!strcmp(scenario, "checkbusy"))
 		run_check_busy();
+	else if (!strcmp(scenario, "pin1g"))
+		run_pin_1g();
 	else
 		return 2;
 	printf("PMP-END %s: %d failures\n", scenario, failures);

@@ -86,7 +86,8 @@ cc -static -O2 -Wall -Wextra -Werror -o "$out/pmp-kvm-test" \
 rc=0
 "$rig" run "$rigout" kernel --patches "$series" --bin "$out/pmp-kvm-test" \
 	--file "$top/kshim/pmem_policy.ko:/lib/rig/pmem_policy.ko" \
-	--init "$top/tests/kernel/init" --mem 1536M --timeout 900 --append no_timer_check \
+	--init "$top/tests/kernel/init" --mem 2560M --timeout 900 \
+	--append "no_timer_check hugepagesz=1G hugepages=1" \
 	> "$out/rig.log" 2>&1 || rc=$?
 log=$rigout/kernel/console.log
 
@@ -132,7 +133,7 @@ ktap_ok=$(tr -d '\r' < "$log" | grep -cE '^ok [0-9]+ - ' || true)
 if [ -z "$ktap_n" ] || [ "$ktap_ok" != "$ktap_n" ] || tr -d '\r' < "$log" | grep -q '^not ok'; then
 	missing="$missing selftest(${ktap_ok:-0}/${ktap_n:-?})"
 fi
-for s in nopolicy default cap4k upstream switch badwrites checkbusy dirty race unload pin pinlimit inject shadow; do
+for s in nopolicy default cap4k upstream switch badwrites checkbusy dirty race unload pin pinlimit pin1g inject shadow; do
 	tr -d '\r' < "$log" | grep -q "^PMP-END $s: 0 failures" || missing="$missing $s"
 done
 
