@@ -537,15 +537,21 @@ static long long mapped_pages(struct vm *vm)
 	       262144 * kvm_stat(vm, "pages_1g");
 }
 
-/* The VMM's THP-backed memory, from /proc/self/smaps_rollup. */
-static long long anon_huge_kb(void)
+/* The kB figure of a "Key:   N kB" line of a /proc file; -1 if absent. */
+static long long proc_kb(const char *path, const char *key)
 {
 	char buf[4096], *p;
 
-	if (read_file("/proc/self/smaps_rollup", buf, sizeof(buf)))
+	if (read_file(path, buf, sizeof(buf)))
 		return -1;
-	p = strstr(buf, "AnonHugePages:");
-	return p ? strtoll(p + 14, NULL, 10) : -1;
+	p = strstr(buf, key);
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+/* The VMM's THP-backed memory, from /proc/self/smaps_rollup. */
+static long long anon_huge_kb(void)
+{
+	return proc_kb("/proc/self/smaps_rollup", "AnonHugePages:");
 }
 
 static void table_header(void)
@@ -741,12 +747,7 @@ static void run_pin(void)
 /* The process's VmPin in kB (mm->pinned_vm), from /proc/self/status. */
 static long long vm_pin_kb(void)
 {
-	char buf[4096], *p;
-
-	if (read_file("/proc/self/status", buf, sizeof(buf)))
-		return -1;
-	p = strstr(buf, "VmPin:");
-	return p ? strtoll(p + 6, NULL, 10) : -1;
+	return proc_kb("/proc/self/status", "VmPin:");
 }
 
 /* Drop CAP_IPC_LOCK from the effective set: RLIMIT_MEMLOCK then applies. */

@@ -117,6 +117,7 @@ strc=0
 # shellcheck disable=SC2086
 "$rig" run "$rigout" kernel-selftests --patches "$series" $bins --smp 2 --mem 2G \
 	--file "$top/kshim/pmem_policy.ko:/lib/rig/pmem_policy.ko" \
+	--file "$top/tests/kernel/throughput.sh:/bin/pmp-throughput.sh" \
 	--init "$top/tests/kernel/selftests.sh" --timeout 2400 --append no_timer_check \
 	> "$out/rig-selftests.log" 2>&1 || strc=$?
 stlog=$rigout/kernel-selftests/console.log
