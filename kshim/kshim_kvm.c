@@ -785,7 +785,12 @@ static int kshim_ref_leaf(struct kshim_vm *st, const struct kvm_mmu_policy_leaf 
 			(*taken)++;
 		}
 		xas_unlock(&xas);
-	} while (!ret && xas_nomem(&xas, GFP_ATOMIC));
+		/*
+		 * Allocates and retries after a failed store; after a refusal
+		 * (ret) no error is pending (xas_set() cleared it), so it only
+		 * frees a node allocated for a store that never came.
+		 */
+	} while (xas_nomem(&xas, GFP_ATOMIC));
 	kshim_run_commit(&run);
 	if (!ret && xas_error(&xas))
 		ret = -ENOMEM;
