@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/capability.h>
+#include <linux/falloc.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -54,6 +55,10 @@
 #define STACK_TOP 0x1f0000
 #define WINDOW_VA 0x40000000ULL
 #define EXIT_PORT 0x10
+
+#include "kvm_uapi.h"	/* vmm_shim's: 6.12 interfaces Debian 12's headers lack */
+
+#define KVM_X86_SW_PROTECTED_VM 1
 
 #define KDBG "/sys/kernel/debug"
 #define TRACING "/sys/kernel/tracing/events/kvmmmu"
@@ -121,6 +126,7 @@ static const char *scenario = "?";
 static int allow_refusals;	/* inject: KVM_RUN may fail with ENOMEM */
 static long long refusals;	/* ... and did, that many times */
 static int stop_on_refusal;	/* pinlimit: vm_run returns at the first one */
+static unsigned long vm_type_arg;	/* KVM_CREATE_VM's type (convert: SW-protected) */
 static int failures;
 
 static void check(int ok, const char *fmt, ...)
@@ -382,7 +388,7 @@ static void vm_create(struct vm *vm)
 	vm->kvm = open("/dev/kvm", O_RDWR);
 	if (vm->kvm < 0)
 		die("/dev/kvm");
-	vm->fd = ioctl(vm->kvm, KVM_CREATE_VM, 0);
+	vm->fd = ioctl(vm->kvm, KVM_CREATE_VM, vm_type_arg);
 	if (vm->fd < 0)
 		die("KVM_CREATE_VM");
 	vm->low = map_huge(LOW_SIZE);
@@ -828,6 +834,129 @@ static void run_pin_limit(void)
 #define MAP_HUGE_1GB (30 << 26)
 #endif
 
+/* The guest's VA 2 GiB maps GPA 2 GiB (1 GiB, 2 MiB pages): HUGE_GPA. */
+static void map_huge_gpa(struct vm *vm)
+{
+	uint64_t *pdpt = (uint64_t *)(vm->low + PDPT_GPA);
+	uint64_t *pd3 = (uint64_t *)(vm->low + PD3_GPA);
+	int i;
+
+	for (i = 0; i < 512; i++)
+		pd3[i] = (HUGE_GPA + ((uint64_t)i << 21)) | 0x83;
+	pdpt[2] = PD3_GPA | 3;
+}
+
+/* A 1 GiB hugetlb mapping (the rig reserves one page), or NULL. */
+static void *map_gib(void)
+{
+	void *p = mmap(NULL, GIB, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_1GB, -1, 0);
+
+	if (p != MAP_FAILED)
+		return p;
+	check(0, "a 1 GiB hugetlb page (boot with hugepagesz=1G hugepages=1): %s",
+	      strerror(errno));
+	return NULL;
+}
+
+/* [gpa, gpa + size) private (1) or shared (0), as a VMM converts. */
+static void set_private(struct vm *vm, uint64_t gpa, uint64_t size, int private)
+{
+	struct pmp_kvm_memory_attributes a = {
+		.address = gpa, .size = size,
+		.attributes = private ? PMP_KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
+	};
+
+	if (ioctl(vm->fd, PMP_KVM_SET_MEMORY_ATTRIBUTES, &a))
+		die("KVM_SET_MEMORY_ATTRIBUTES");
+}
+
+/*
+ * Private memory for real: a KVM_X86_SW_PROTECTED_VM whose 1 GiB memslot at
+ * GPA 2 GiB has a 1 GiB hugetlb page as its shared half and a guest_memfd
+ * as its private half.  Conversions at 4K, 2M and 1G granularity
+ * (KVM_SET_MEMORY_ATTRIBUTES) and a PUNCH_HOLE, each followed by one guest
+ * touch per 2 MiB, asserted on KVM's own leaf counts (pages_4k/2m/1g; in
+ * 6.12 a guest_memfd maps 4 KiB pages only) and on the zaps the module was
+ * told of.
+ */
+static void run_convert(void)
+{
+	long long held0 = pages_held(), k4, m2;
+	struct pmp_kvm_create_guest_memfd g = { .size = GIB };
+	struct pmp_kvm_userspace_memory_region2 r = {
+		.slot = 2, .flags = PMP_KVM_MEM_GUEST_MEMFD, .guest_phys_addr = HUGE_GPA,
+		.memory_size = GIB, .guest_memfd_offset = 0,
+	};
+	struct vm vm;
+	void *huge;
+	int gmem;
+
+	huge = map_gib();
+	if (!huge)
+		return;
+	vm_type_arg = KVM_X86_SW_PROTECTED_VM;
+	vm_create(&vm);
+	vm_type_arg = 0;
+	check(!set_policy(&vm, "max_level=1g"), "policy max_level=1g");
+	map_huge_gpa(&vm);
+	gmem = ioctl(vm.fd, PMP_KVM_CREATE_GUEST_MEMFD, &g);
+	if (gmem < 0)
+		die("KVM_CREATE_GUEST_MEMFD");
+	r.userspace_addr = (uintptr_t)huge;
+	r.guest_memfd = gmem;
+	if (ioctl(vm.fd, PMP_KVM_SET_USER_MEMORY_REGION2, &r))
+		die("KVM_SET_USER_MEMORY_REGION2 (guest_memfd)");
+	table_header();
+	vm_run(&vm, CMD_TOUCH_STRIDE, HUGE_GPA, GIB, 2 * MIB);
+	table_row(&vm, "all shared");
+	check(kvm_stat(&vm, "pages_1g") == 1, "shared: one 1G leaf (pages_1g %lld)",
+	      kvm_stat(&vm, "pages_1g"));
+	/* the other slots' leaves (the low 2 MiB) stay as they are */
+	m2 = kvm_stat(&vm, "pages_2m");
+	k4 = kvm_stat(&vm, "pages_4k");
+
+	set_private(&vm, HUGE_GPA, 4096, 1);	/* 4K granularity */
+	vm_run(&vm, CMD_TOUCH_STRIDE, HUGE_GPA, GIB, 2 * MIB);
+	table_row(&vm, "4K private");
+	check(kvm_stat(&vm, "pages_1g") == 0 && kvm_stat(&vm, "pages_2m") - m2 == 511 &&
+	      kvm_stat(&vm, "pages_4k") - k4 == 1,
+	      "one 4K page private: 1G gone, 511 2M shared leaves, the private page 4K (%lld 1g, +%lld 2m, +%lld 4k)",
+	      kvm_stat(&vm, "pages_1g"), kvm_stat(&vm, "pages_2m") - m2,
+	      kvm_stat(&vm, "pages_4k") - k4);
+
+	set_private(&vm, HUGE_GPA + 2 * MIB, 2 * MIB, 1);	/* 2M granularity */
+	vm_run(&vm, CMD_TOUCH_STRIDE, HUGE_GPA, GIB, 2 * MIB);
+	table_row(&vm, "+2M private");
+	check(kvm_stat(&vm, "pages_2m") - m2 == 510 && kvm_stat(&vm, "pages_4k") - k4 == 2,
+	      "a 2M range private: its 2M leaf zapped, re-faulted private at 4K (+%lld 2m, +%lld 4k)",
+	      kvm_stat(&vm, "pages_2m") - m2, kvm_stat(&vm, "pages_4k") - k4);
+
+	/* The private pages' memory goes: KVM zaps what it mapped from it. */
+	if (fallocate(gmem, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4 * MIB))
+		die("guest_memfd PUNCH_HOLE");
+	check(kvm_stat(&vm, "pages_4k") == k4 && pmp_stat(&vm, "zap_notifier") > 0,
+	      "PUNCH_HOLE: the 2 private 4K leaves zapped (+%lld 4k left), the module told (%lld)",
+	      kvm_stat(&vm, "pages_4k") - k4, pmp_stat(&vm, "zap_notifier"));
+
+	set_private(&vm, HUGE_GPA, GIB, 0);	/* 1G granularity */
+	vm_run(&vm, CMD_TOUCH_STRIDE, HUGE_GPA, GIB, 2 * MIB);
+	table_row(&vm, "1G shared again");
+	check(kvm_stat(&vm, "pages_1g") == 1 && kvm_stat(&vm, "pages_2m") == m2 &&
+	      kvm_stat(&vm, "pages_4k") == k4,
+	      "the 1 GiB shared again: one 1G leaf, its 2M and 4K leaves gone (%lld 1g, +%lld 2m, +%lld 4k)",
+	      kvm_stat(&vm, "pages_1g"), kvm_stat(&vm, "pages_2m") - m2,
+	      kvm_stat(&vm, "pages_4k") - k4);
+	check(pmp_stat(&vm, "zap_attributes") >= 3 && pmp_stat(&vm, "map_1g") >= 2 &&
+	      pmp_stat(&vm, "map_refused") == 0,
+	      "the module saw each conversion's zap (%lld) and the leaves (%lld 1G)",
+	      pmp_stat(&vm, "zap_attributes"), pmp_stat(&vm, "map_1g"));
+	vm_destroy(&vm);
+	close(gmem);
+	munmap(huge, GIB);
+	check(pages_held() == held0, "after destroy: references back to %lld", held0);
+}
+
 static double now_ms(void)
 {
 	struct timespec t;
@@ -846,26 +975,16 @@ static double now_ms(void)
 static void run_pin_1g(void)
 {
 	long long held0 = pages_held(), pin0 = vm_pin_kb(), pinned;
-	uint64_t *pdpt, *pd3;
 	double t0, t1;
 	struct vm vm;
 	void *huge;
-	int i;
 
-	huge = mmap(NULL, GIB, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_1GB, -1, 0);
-	if (huge == MAP_FAILED) {
-		check(0, "a 1 GiB hugetlb page (boot with hugepagesz=1G hugepages=1): %s",
-		      strerror(errno));
+	huge = map_gib();
+	if (!huge)
 		return;
-	}
 	vm_create(&vm);
 	check(!set_policy(&vm, "max_level=1g"), "policy max_level=1g");
-	pdpt = (uint64_t *)(vm.low + PDPT_GPA);
-	pd3 = (uint64_t *)(vm.low + PD3_GPA);
-	for (i = 0; i < 512; i++)
-		pd3[i] = (HUGE_GPA + ((uint64_t)i << 21)) | 0x83;
-	pdpt[2] = PD3_GPA | 3;
+	map_huge_gpa(&vm);
 	set_slot(&vm, 2, HUGE_GPA, GIB, huge, 0);
 	touch_all(&vm);
 	pinned = pmp_pinned(&vm, "pinned");
@@ -1157,7 +1276,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s nopolicy|default|cap4k|upstream|switch|badwrites|pin|"
-			"dirty|shadow|race|unload|inject|pinlimit|checkbusy|pin1g\n", argv[0]);
+			"dirty|shadow|race|unload|inject|pinlimit|checkbusy|pin1g|convert\n", argv[0]);
 		return 2;
 	}
 	scenario = argv[1];
@@ -1189,6 +1308,8 @@ int main(int argc, char **argv)
 		run_check_busy();
 	else if (!strcmp(scenario, "pin1g"))
 		run_pin_1g();
+	else if (!strcmp(scenario, "convert"))
+		run_convert();
 	else
 		return 2;
 	printf("PMP-END %s: %d failures\n", scenario, failures);

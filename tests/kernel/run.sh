@@ -79,7 +79,7 @@ step "building pmem_policy.ko and pmp-kvm-test"
 make -s -C "$top/kshim" KVER="$kver" KDIR="$hdr" 2>&1 | grep -v 'Skipping BTF generation' || true
 modinfo -F vermagic "$top/kshim/pmem_policy.ko" | grep -q "^$kver " ||
 	{ echo "check-kernel: pmem_policy.ko not built for $kver" >&2; exit 1; }
-cc -static -O2 -Wall -Wextra -Werror -o "$out/pmp-kvm-test" \
+cc -static -O2 -Wall -Wextra -Werror -I"$top/vmm_shim" -o "$out/pmp-kvm-test" \
 	"$top/tests/kernel/pmp-kvm-test.c" -lpthread
 
 # 4. The boot (the rig's own verdict: RIG-DONE, no kernel warning).
@@ -134,7 +134,7 @@ ktap_ok=$(tr -d '\r' < "$log" | grep -cE '^ok [0-9]+ - ' || true)
 if [ -z "$ktap_n" ] || [ "$ktap_ok" != "$ktap_n" ] || tr -d '\r' < "$log" | grep -q '^not ok'; then
 	missing="$missing selftest(${ktap_ok:-0}/${ktap_n:-?})"
 fi
-for s in nopolicy default cap4k upstream switch badwrites checkbusy dirty race unload pin pinlimit pin1g inject shadow; do
+for s in nopolicy default cap4k upstream switch badwrites checkbusy convert dirty race unload pin pinlimit pin1g inject shadow; do
 	tr -d '\r' < "$log" | grep -q "^PMP-END $s: 0 failures" || missing="$missing $s"
 done
 
