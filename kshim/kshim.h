@@ -37,6 +37,7 @@ enum kshim_counter {
 	KC_PREFETCH,		/* of which prefetched, not faulted */
 	KC_PINS,		/* page references taken */
 	KC_PIN_ERR,		/* pins the core asked for that could not be taken */
+	KC_PIN_LIMIT,		/* leaves refused: RLIMIT_MEMLOCK reached */
 	KC_UNPINS,		/* page references dropped */
 	KC_ZAP_NOTIFIER,	/* zap hook calls, by reason (enum kvm_mmu_policy_zap) */
 	KC_ZAP_ATTRIBUTES,
@@ -61,6 +62,7 @@ enum kshim_counter {
 	KC_POLICY_SWITCHES,
 	KC_POLICY_REFUSED,
 	KC_INJECTED,		/* failures injected (fail_every) */
+	KC_CHECK_RETRIES,	/* "check" copies restarted: the state changed */
 	KC_NR,
 };
 
@@ -80,12 +82,20 @@ struct kshim_cnt {
  * @node: in the VM hash.
  * @lock: fault-path decisions (pmp_max_level(), a shared query) hold it
  *	for read, concurrently; every call that changes @vm's state holds it
- *	for write (the core takes no locks).
+ *	for write (the core takes no locks), through kshim_write_lock().
+ * @gen: bumped by every holder of @lock for write (read it under @lock):
+ *	a reader that copies @vm in slices, dropping @lock between them,
+ *	knows its copy is one consistent state when @gen did not move.
  * @vm: the core's state, inside @mem.
  * @mem: vmalloc'ed, @bytes long.
  * @bytes: its size.
  * @gfn_end: the tracked span: memslots must end below it.
  * @pins: gfn -> struct page * for every page reference taken.
+ * @locked: pages of @pins charged to @mm's pinned_vm, under @lock for
+ *	write; equal to the entries of @pins whenever @lock is free.
+ * @mm: the VMM's mm (kvm->mm, grabbed by KVM for the VM's life), whose
+ *	pinned_vm (VmPin) the references are charged to.
+ * @ipc_lock: the VM's creator had CAP_IPC_LOCK: no RLIMIT_MEMLOCK limit.
  * @tick_work: the VM's merge ticks, every tick_ms.
  * @ticking: @tick_work runs (set at init, cleared in pre_destroy).
  * @dir: debugfs directory.
@@ -99,11 +109,15 @@ struct kshim_vm {
 	struct kvm *kvm;
 	struct hlist_node node;
 	rwlock_t lock;		/* see above */
+	u64 gen;
 	struct pmp_vm *vm;
 	void *mem;
 	u64 bytes;
 	u64 gfn_end;
 	struct xarray pins;
+	u64 locked;
+	struct mm_struct *mm;
+	bool ipc_lock;
 	struct delayed_work tick_work;
 	bool ticking;
 	struct dentry *dir;
@@ -116,6 +130,18 @@ struct kshim_vm {
 
 /* Count one event of @st on this CPU. */
 #define kshim_inc(st, what) this_cpu_inc((st)->cnt->c[what])
+
+/* Hold @st's lock to change its state: every change bumps @st->gen. */
+static inline void kshim_write_lock(struct kshim_vm *st)
+{
+	write_lock(&st->lock);
+	st->gen++;
+}
+
+static inline void kshim_write_unlock(struct kshim_vm *st)
+{
+	write_unlock(&st->lock);
+}
 
 extern const char * const kshim_counter_names[KC_NR];
 extern struct dentry *kshim_debugfs_root;
@@ -139,6 +165,7 @@ int kshim_run_ticks(struct kshim_vm *st, unsigned int n);
 int kshim_set_policy(struct kshim_vm *st, const char *str);
 void kshim_show_vms(struct seq_file *m);
 void kshim_sum_counters(struct kshim_vm *st, struct kshim_cnt *sum);
+int kshim_check(struct kshim_vm *st);
 
 /* kshim_debugfs.c */
 void kshim_debugfs_vm_add(struct kshim_vm *st);

@@ -9,9 +9,12 @@
  *                (applied on top of the active policy; a bad string fails
  *                with -EINVAL and changes nothing)
  *     stats      the core's counters and the module's, "name value" lines
- *     pinned     pages pinned (core count) and page references held
- *     check      the core's invariant check: "ok" or the error
- *     tick       write N (1..10000) to run N merge ticks now
+ *     pinned     pages pinned (core count), page references held, and
+ *                pages charged to the VMM's locked memory (VmPin)
+ *     check      the core's invariant check: "ok" or the error, run on a
+ *                copy taken in slices (EAGAIN if the state kept changing)
+ *     tick       write N (1..10000) to run N merge ticks now, one per hold
+ *                of the VM's lock; a signal stops them (EINTR)
  *
  * A VM's directory is removed before its state is freed; debugfs waits for
  * file operations in flight, so no file outlives the state it reads.  That
@@ -133,16 +136,17 @@ static int pinned_show(struct seq_file *m, void *v)
 	struct kshim_vm *st = m->private;
 	unsigned long index;
 	struct page *page;
-	u64 pinned, held = 0;
+	u64 pinned, locked, held = 0;
 
 	read_lock(&st->lock);
 	pinned = pmp_nr_pinned(st->vm);
+	locked = st->locked;
 	read_unlock(&st->lock);
 	/* The xarray is RCU-safe: count it without stalling the VM's faults. */
 	xa_for_each(&st->pins, index, page)
 		if (!(++held & 4095))
 			cond_resched();
-	seq_printf(m, "pinned %llu\nreferences %llu\n", pinned, held);
+	seq_printf(m, "pinned %llu\nreferences %llu\nlocked %llu\n", pinned, held, locked);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pinned);
@@ -150,11 +154,10 @@ DEFINE_SHOW_ATTRIBUTE(pinned);
 static int check_show(struct seq_file *m, void *v)
 {
 	struct kshim_vm *st = m->private;
-	int ret;
+	int ret = kshim_check(st);
 
-	read_lock(&st->lock);
-	ret = pmp_vm_check(st->vm);
-	read_unlock(&st->lock);
+	if (ret && ret != -EUCLEAN)
+		return ret;	/* not checked: -EAGAIN, -ENOMEM, -EINTR */
 	seq_printf(m, "%s\n", ret ? pmp_strerror(ret) : "ok");
 	return 0;
 }

@@ -13,11 +13,13 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/hashtable.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -56,6 +58,7 @@ const char * const kshim_counter_names[KC_NR] = {
 	[KC_PREFETCH] = "map_prefetch",
 	[KC_PINS] = "pins_taken",
 	[KC_PIN_ERR] = "pin_errors",
+	[KC_PIN_LIMIT] = "pin_limit_refused",
 	[KC_UNPINS] = "pins_released",
 	[KC_ZAP_NOTIFIER] = "zap_notifier",
 	[KC_ZAP_ATTRIBUTES] = "zap_attributes",
@@ -80,6 +83,7 @@ const char * const kshim_counter_names[KC_NR] = {
 	[KC_POLICY_SWITCHES] = "policy_switches",
 	[KC_POLICY_REFUSED] = "policy_refused",
 	[KC_INJECTED] = "injected_failures",
+	[KC_CHECK_RETRIES] = "check_retries",
 };
 
 /*
@@ -179,6 +183,12 @@ static void kshim_vm_init(struct kvm *kvm)
 	st->gfn_end = info.gfn_end;	/* the core's limit (2^40): memslots anywhere */
 	st->vm_type = geo.vm_type;
 	st->kvm_type = kvm->arch.vm_type;
+	st->mm = kvm->mm;
+	/*
+	 * Checked once, for the process that creates the VM: capable() may
+	 * audit, which is no work for a fault under mmu_lock.
+	 */
+	st->ipc_lock = capable(CAP_IPC_LOCK);
 	rwlock_init(&st->lock);
 	xa_init(&st->pins);
 	INIT_DELAYED_WORK(&st->tick_work, kshim_tick_work);
@@ -224,24 +234,142 @@ void kshim_sum_counters(struct kshim_vm *st, struct kshim_cnt *sum)
 }
 
 /*
- * Drop the references of [gfn, gfn + npages) that the module holds;
- * @can_sleep is false under the VM's lock.
+ * Charge @n pages about to be held to the VMM's locked memory, as
+ * sev_pin_memory() checks RLIMIT_MEMLOCK and as RDMA's umem charges
+ * mm->pinned_vm (VmPin): the pages count against the limit of the task
+ * that faults them (the vCPU's, or KVM_PRE_FAULT_MEMORY's caller), unless
+ * the VM's creator had CAP_IPC_LOCK.  One atomic per call, whatever @n:
+ * never per page.  Lock-free, so it runs under mmu_lock.
+ *
+ * Return: 0, or -ENOMEM with nothing charged.
+ */
+static int kshim_charge(struct kshim_vm *st, u64 n)
+{
+	u64 limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+
+	if (!n)
+		return 0;
+	if (atomic64_add_return(n, &st->mm->pinned_vm) > limit && !st->ipc_lock) {
+		atomic64_sub(n, &st->mm->pinned_vm);
+		return -ENOMEM;
+	}
+	st->locked += n;
+	atomic64_add(n, &kshim_pages_held);
+	return 0;
+}
+
+/* Give back what kshim_charge() charged for @n pages no longer held. */
+static void kshim_uncharge(struct kshim_vm *st, u64 n)
+{
+	if (!n)
+		return;
+	atomic64_sub(n, &st->mm->pinned_vm);
+	st->locked -= n;
+	atomic64_sub(n, &kshim_pages_held);
+}
+
+/*
+ * References in runs: consecutive pages of one folio cost one atomic on
+ * the folio's count, not one each (a 1 GiB folio is 262,144 pages).  A
+ * page's reference is its folio's (a tail page has no count of its own).
+ * @n: references taken or to drop; taking, the first is the folio_try_get()
+ * that proves the folio alive and the rest are added by kshim_run_commit().
+ */
+struct kshim_run {
+	struct folio *folio;
+	int n;
+};
+
+static void kshim_run_commit(struct kshim_run *r)
+{
+	if (r->n > 1)
+		folio_ref_add(r->folio, r->n - 1);
+	r->n = 0;
+}
+
+/* Count one more reference of @page to take; false if its folio is being freed. */
+static bool kshim_run_get(struct kshim_run *r, struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	if (r->n && r->folio == folio) {
+		r->n++;
+		return true;
+	}
+	kshim_run_commit(r);
+	if (!folio_try_get(folio))
+		return false;
+	r->folio = folio;
+	r->n = 1;
+	return true;
+}
+
+/* Forget the last kshim_run_get() (its page was not recorded). */
+static void kshim_run_unget(struct kshim_run *r)
+{
+	if (r->n == 1)
+		folio_put(r->folio);
+	if (r->n)
+		r->n--;
+}
+
+/* Drop what kshim_run_add_put() gathered. */
+static void kshim_run_put(struct kshim_run *r)
+{
+	if (r->n)
+		folio_put_refs(r->folio, r->n);
+	r->n = 0;
+}
+
+/* One more reference of @page to drop. */
+static void kshim_run_add_put(struct kshim_run *r, struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	if (r->n && r->folio != folio)
+		kshim_run_put(r);
+	r->folio = folio;
+	r->n++;
+}
+
+/* References a sleepable unpin drops per hold of the xarray's lock. */
+#define KSHIM_UNPIN_BATCH 4096
+
+/*
+ * Drop the references of [gfn, gfn + npages) that the module holds, in
+ * walks of the xarray under its lock: one walk where @can_sleep is false
+ * (under the VM's lock), else KSHIM_UNPIN_BATCH references per walk with
+ * cond_resched() between walks (each restarts after the last index it
+ * cleared: erased entries may have freed the nodes a paused walk needs).
  */
 static void __kshim_unpin(struct kshim_vm *st, u64 gfn, u64 npages, bool can_sleep)
 {
-	u64 g;
+	XA_STATE(xas, &st->pins, gfn);
+	struct kshim_run run = { 0 };
+	u64 last = gfn + npages - 1, dropped = 0, n;
+	struct page *page;
 
-	for (g = gfn; g < gfn + npages; g++) {
-		struct page *page = xa_erase(&st->pins, g);
-
-		if (can_sleep && !(g & 4095))
-			cond_resched();
-		if (!page)
-			continue;
-		put_page(page);
-		kshim_inc(st, KC_UNPINS);
-		atomic64_dec(&kshim_pages_held);
-	}
+	if (!npages)
+		return;
+	do {
+		n = 0;
+		xas_lock(&xas);
+		xas_for_each(&xas, page, last) {
+			xas_store(&xas, NULL);
+			kshim_run_add_put(&run, page);
+			if (++n == KSHIM_UNPIN_BATCH && can_sleep)
+				break;
+		}
+		xas_unlock(&xas);
+		kshim_run_put(&run);
+		dropped += n;
+		if (n < KSHIM_UNPIN_BATCH || !can_sleep || xas.xa_index >= last)
+			break;
+		xas_set(&xas, xas.xa_index + 1);
+		cond_resched();
+	} while (true);
+	this_cpu_add(st->cnt->c[KC_UNPINS], dropped);
+	kshim_uncharge(st, dropped);
 }
 
 static void kshim_unpin(struct kshim_vm *st, u64 gfn, u64 npages)
@@ -346,10 +474,12 @@ static void kshim_vm_destroy(struct kvm *kvm)
 	xa_for_each(&st->pins, index, page) {
 		xa_erase(&st->pins, index);
 		put_page(page);
-		atomic64_dec(&kshim_pages_held);
 		left++;
 		cond_resched();
 	}
+	kshim_uncharge(st, left);
+	if (st->locked)
+		pr_warn("%s: teardown left %llu pages charged to VmPin\n", st->name, st->locked);
 	if (left || pmp_nr_pinned(st->vm))
 		pr_warn("%s: teardown left %llu references, core pinned %llu\n", st->name,
 			left, pmp_nr_pinned(st->vm));
@@ -383,10 +513,10 @@ static void kshim_dirty_log(struct kshim_vm *st, u32 id, bool on)
 	struct pmp_actions acts;
 	int ret;
 
-	write_lock(&st->lock);
+	kshim_write_lock(st);
 	acts = kshim_acts(st);
 	ret = pmp_dirty_log(st->vm, id, on, &acts);
-	write_unlock(&st->lock);
+	kshim_write_unlock(st);
 	kshim_inc(st, KC_MEMSLOT);
 	if (ret) {
 		kshim_inc(st, KC_MEMSLOT_UNTRACKED);
@@ -427,7 +557,7 @@ static int kshim_memslot_prepare(struct kvm *kvm, const struct kvm_memory_slot *
 		return -E2BIG;
 	}
 	ps = kshim_slot(new);
-	write_lock(&st->lock);
+	kshim_write_lock(st);
 	if (change == KVM_MR_MOVE) {
 		ret = kshim_slot_release(st, old, PMP_ZAP_SLOT_MOVE);
 		if (!ret)
@@ -439,7 +569,7 @@ static int kshim_memslot_prepare(struct kvm *kvm, const struct kvm_memory_slot *
 			ret = pmp_slot_create(st->vm, new->id, &ps);
 		}
 	}
-	write_unlock(&st->lock);
+	kshim_write_unlock(st);
 	kshim_inc(st, KC_MEMSLOT);
 	if (!ret)
 		return 0;
@@ -461,12 +591,12 @@ static void kshim_memslot(struct kvm *kvm, const struct kvm_memory_slot *old,
 	if (!st)
 		return;
 	if (change == KVM_MR_DELETE && !old->as_id) {
-		write_lock(&st->lock);
+		kshim_write_lock(st);
 		if (kshim_slot_release(st, old, PMP_ZAP_SLOT_DELETE) ||
 		    pmp_slot_delete(st->vm, old->id))
 			pr_warn_ratelimited("%s: memslot %d: its pins stay until teardown\n",
 					    st->name, old->id);
-		write_unlock(&st->lock);
+		kshim_write_unlock(st);
 		kshim_inc(st, KC_MEMSLOT);
 	} else if (change == KVM_MR_FLAGS_ONLY && !new->as_id &&
 		   (new->flags & ~old->flags & KVM_MEM_LOG_DIRTY_PAGES)) {
@@ -570,23 +700,23 @@ static void kshim_pin(struct kshim_vm *st, const struct pmp_action *a,
 			continue;
 		page = pfn_to_page(pfn);
 		/* A tail page has no count of its own: the folio holds it. */
-		if (!folio_try_get(page_folio(page))) {
+		if (kshim_charge(st, 1) || !folio_try_get(page_folio(page))) {
 			kshim_inc(st, KC_PIN_ERR);
 			continue;
 		}
 		old = xa_store(&st->pins, g, page, GFP_ATOMIC);
 		if (xa_is_err(old)) {
 			put_page(page);
+			kshim_uncharge(st, 1);
 			kshim_inc(st, KC_PIN_ERR);
 			continue;
 		}
 		if (old) {	/* never: the core pins a gfn once */
 			put_page(old);
-			atomic64_dec(&kshim_pages_held);
+			kshim_uncharge(st, 1);
 			kshim_inc(st, KC_PIN_ERR);
 		}
 		kshim_inc(st, KC_PINS);
-		atomic64_inc(&kshim_pages_held);
 	}
 }
 
@@ -602,65 +732,100 @@ static bool kshim_pins_on_fault(struct kshim_vm *st, bool *launch)
 {
 	struct pmp_policy p;
 
+	*launch = false;
+	if (st->vm_type != PMP_VM_SEV)	/* no policy copy on other VMs' faults */
+		return false;
 	pmp_vm_policy(st->vm, &p);
 	*launch = p.pin == PMP_PIN_LAUNCH;
-	return st->vm_type == PMP_VM_SEV && p.pin != PMP_PIN_NONE;
+	return p.pin != PMP_PIN_NONE;
 }
 
 /*
  * Take a reference on every page of @leaf not referenced yet, before the
- * core hears of the leaf; the new ones are marked until kshim_ref_settle().
+ * core hears of the leaf; the new ones are marked until kshim_ref_settle()
+ * and counted in @taken, which the caller charges (kshim_charge()).  One
+ * walk under the xarray's lock, one atomic per folio (kshim_run): a 1 GiB
+ * leaf on a 1 GiB folio is one folio_try_get() and one folio_ref_add();
+ * the xarray's nodes are allocated outside its lock (xas_nomem()).
  * Return: 0, or -ENOMEM when one cannot be taken (the leaf is refused).
  */
-static int kshim_ref_leaf(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf)
+static int kshim_ref_leaf(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf,
+			  u64 *taken)
 {
-	u64 n = KVM_PAGES_PER_HPAGE(leaf->level), i;
+	u64 n = KVM_PAGES_PER_HPAGE(leaf->level), i = 0;
+	XA_STATE(xas, &st->pins, leaf->gfn);
+	struct kshim_run run = { 0 };
+	int ret = 0;
 
-	for (i = 0; i < n; i++) {
-		kvm_pfn_t pfn = leaf->pfn + i;
-		struct page *page;
-		void *old;
+	*taken = 0;
+	do {
+		xas_lock(&xas);
+		for (; i < n; i++) {
+			kvm_pfn_t pfn = leaf->pfn + i;
+			struct page *page;
 
-		if (xa_load(&st->pins, leaf->gfn + i))
-			continue;
-		if (!pfn_valid(pfn) || kshim_inject_fail()) {
-			kshim_inc(st, KC_PIN_ERR);
-			return -ENOMEM;
+			xas_set(&xas, leaf->gfn + i);
+			if (xas_load(&xas))
+				continue;
+			if (!pfn_valid(pfn) || kshim_inject_fail()) {
+				ret = -ENOMEM;
+				break;
+			}
+			page = pfn_to_page(pfn);
+			if (!kshim_run_get(&run, page)) {
+				ret = -ENOMEM;
+				break;
+			}
+			xas_store(&xas, page);
+			if (xas_error(&xas)) {	/* a node to allocate: unlocked */
+				kshim_run_unget(&run);
+				break;
+			}
+			xas_set_mark(&xas, XA_MARK_1);
+			(*taken)++;
 		}
-		page = pfn_to_page(pfn);
-		if (!folio_try_get(page_folio(page))) {
-			kshim_inc(st, KC_PIN_ERR);
-			return -ENOMEM;
-		}
-		old = xa_store(&st->pins, leaf->gfn + i, page, GFP_ATOMIC);
-		if (xa_is_err(old)) {
-			put_page(page);
-			kshim_inc(st, KC_PIN_ERR);
-			return -ENOMEM;
-		}
-		xa_set_mark(&st->pins, leaf->gfn + i, XA_MARK_1);
-		kshim_inc(st, KC_PINS);
-		atomic64_inc(&kshim_pages_held);
-	}
-	return 0;
+		xas_unlock(&xas);
+		/*
+		 * Allocates and retries after a failed store; after a refusal
+		 * (ret) no error is pending (xas_set() cleared it), so it only
+		 * frees a node allocated for a store that never came.
+		 */
+	} while (xas_nomem(&xas, GFP_ATOMIC));
+	kshim_run_commit(&run);
+	if (!ret && xas_error(&xas))
+		ret = -ENOMEM;
+	if (ret)
+		kshim_inc(st, KC_PIN_ERR);
+	return ret;
 }
 
-/* Keep the references kshim_ref_leaf() took, or drop them all. */
-static void kshim_ref_settle(struct kshim_vm *st, bool keep)
+/*
+ * Keep the references kshim_ref_leaf() took for @leaf, or drop them all
+ * (the caller gives back their charge, if it took one).
+ */
+static void kshim_ref_settle(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf,
+			     bool keep)
 {
-	unsigned long index;
+	XA_STATE(xas, &st->pins, leaf->gfn);
+	struct kshim_run run = { 0 };
 	struct page *page;
+	u64 n = 0;
 
-	xa_for_each_marked(&st->pins, index, page, XA_MARK_1) {
+	xas_lock(&xas);
+	xas_for_each_marked(&xas, page, leaf->gfn + KVM_PAGES_PER_HPAGE(leaf->level) - 1,
+			    XA_MARK_1) {
+		n++;
 		if (keep) {
-			xa_clear_mark(&st->pins, index, XA_MARK_1);
+			xas_clear_mark(&xas, XA_MARK_1);
 			continue;
 		}
-		xa_erase(&st->pins, index);
-		put_page(page);
-		kshim_inc(st, KC_UNPINS);
-		atomic64_dec(&kshim_pages_held);
+		xas_store(&xas, NULL);
+		kshim_run_add_put(&run, page);
 	}
+	xas_unlock(&xas);
+	kshim_run_put(&run);
+	if (keep)	/* taken and dropped in one call: counted as neither */
+		this_cpu_add(st->cnt->c[KC_PINS], n);
 }
 
 /*
@@ -702,6 +867,7 @@ static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 	struct pmp_actions acts;
 	bool pin, launch;
 	struct pmp_fault f;
+	u64 taken = 0;
 	u32 i;
 	int ret;
 
@@ -717,11 +883,19 @@ static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 	kshim_inc(st, KC_MAP_4K + leaf->level - PG_LEVEL_4K);
 	if (leaf->prefetch)
 		kshim_inc(st, KC_PREFETCH);
-	write_lock(&st->lock);
+	kshim_write_lock(st);
 	pin = kshim_pins_on_fault(st, &launch);
-	if (pin && kshim_ref_leaf(st, leaf)) {
-		kshim_ref_settle(st, false);
-		write_unlock(&st->lock);
+	if (pin && kshim_ref_leaf(st, leaf, &taken)) {
+		kshim_ref_settle(st, leaf, false);
+		kshim_write_unlock(st);
+		kshim_inc(st, KC_MAP_REFUSED);
+		return -ENOMEM;
+	}
+	if (pin && kshim_charge(st, taken)) {
+		/* RLIMIT_MEMLOCK: refused as SEV refuses a region past it */
+		kshim_ref_settle(st, leaf, false);
+		kshim_write_unlock(st);
+		kshim_inc(st, KC_PIN_LIMIT);
 		kshim_inc(st, KC_MAP_REFUSED);
 		return -ENOMEM;
 	}
@@ -746,12 +920,15 @@ static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 				ret = 0;
 		}
 	}
-	if (pin)
-		kshim_ref_settle(st, ret != -ENOMEM);
+	if (pin) {
+		kshim_ref_settle(st, leaf, ret != -ENOMEM);
+		if (ret == -ENOMEM)
+			kshim_uncharge(st, taken);
+	}
 	for (i = 0; !ret && i < acts.nr; i++)
 		if (acts.buf[i].type == PMP_ACT_PIN)
 			kshim_pin(st, &acts.buf[i], leaf);
-	write_unlock(&st->lock);
+	kshim_write_unlock(st);
 	if (ret == -ENOMEM) {
 		kshim_inc(st, KC_MAP_REFUSED);
 		return -ENOMEM;
@@ -798,10 +975,10 @@ static void kshim_zap(struct kvm *kvm, gfn_t start, gfn_t end, unsigned int filt
 	end = min_t(u64, end, st->gfn_end);
 	if (start >= end)
 		return;
-	write_lock(&st->lock);
+	kshim_write_lock(st);
 	acts = kshim_acts(st);
 	ret = pmp_zap(st->vm, to_pmp[reason], kshim_zap_filter(filter), start, end - start, &acts);
-	write_unlock(&st->lock);
+	kshim_write_unlock(st);
 	if (ret)
 		kshim_inc(st, KC_ZAP_REFUSED);
 }
@@ -834,7 +1011,7 @@ static int kshim_tick(struct kvm *kvm, struct kvm_mmu_policy_range *ranges, int 
 
 	if (!st || max <= 0)
 		return 0;
-	write_lock(&st->lock);
+	kshim_write_lock(st);
 	acts = kshim_acts(st);
 	/* A tick acts on at most a third of the room: max ranges. */
 	acts.cap = min_t(u32, acts.cap, 3 * (u32)max);
@@ -849,7 +1026,7 @@ static int kshim_tick(struct kvm *kvm, struct kvm_mmu_policy_range *ranges, int 
 			n++;
 		}
 	}
-	write_unlock(&st->lock);
+	kshim_write_unlock(st);
 	kshim_inc(st, KC_TICKS);
 	this_cpu_add(st->cnt->c[KC_TICK_RANGES], n);
 	return n;
@@ -929,14 +1106,14 @@ int kshim_set_policy(struct kshim_vm *st, const char *str)
 	struct pmp_policy p;
 	int ret;
 
-	write_lock(&st->lock);
+	kshim_write_lock(st);
 	pmp_vm_policy(st->vm, &p);
 	ret = pmp_policy_parse(&p, str, NULL);
 	if (!ret && p.scan_budget > KSHIM_MAX_SCAN_BUDGET)
 		ret = -EINVAL;
 	if (!ret)
 		ret = pmp_vm_set_policy(st->vm, &p);
-	write_unlock(&st->lock);
+	kshim_write_unlock(st);
 	kshim_inc(st, ret ? KC_POLICY_REFUSED : KC_POLICY_SWITCHES);
 	return ret;
 }
@@ -970,7 +1147,8 @@ void kshim_kvm_put(struct kvm *kvm)
  * @st: the VM; the caller holds a reference (kshim_kvm_get()).
  * @n: how many.
  *
- * Return: ranges KVM zapped in all, or -ENODEV when detached.
+ * Return: ranges KVM zapped in all, -EINTR on a signal (the ticks run so
+ * far stay), or -ENODEV when detached.
  */
 int kshim_run_ticks(struct kshim_vm *st, unsigned int n)
 {
@@ -979,10 +1157,75 @@ int kshim_run_ticks(struct kshim_vm *st, unsigned int n)
 	if (!kvm_tick)
 		return -ENODEV;
 	while (n--) {
+		/* One tick per hold of the VM's lock (scan_budget bounds it). */
 		total += kvm_tick(st->kvm);
+		if (signal_pending(current))
+			return -EINTR;
 		cond_resched();
 	}
 	return total;
+}
+
+/* Bytes of state kshim_check() copies per hold of the VM's lock. */
+#define KSHIM_CHECK_SLICE (64 * 1024)
+/* Copies it starts before it gives up on a VM whose state keeps changing. */
+#define KSHIM_CHECK_TRIES 8
+
+/**
+ * kshim_check() - pmp_vm_check() without holding up the VM's faults.
+ * @st: the VM.
+ *
+ * pmp_vm_check() is O(state).  The state holds offsets, not pointers, so
+ * it is copied in KSHIM_CHECK_SLICE pieces, each under the VM's lock held
+ * for read (the leaf installs and state changes wait one memcpy() of a
+ * slice at most), with cond_resched() between them; @st->gen, bumped by
+ * every writer, tells whether the pieces form one state.  If a writer ran
+ * in between the copy starts again.  The check then runs on the copy,
+ * with no lock held.  The per-vCPU decision counters, which faults update
+ * under the lock held for read, may be torn in the copy; no invariant
+ * reads them.
+ *
+ * Return: 0, -EUCLEAN (a broken invariant), -EAGAIN after
+ * KSHIM_CHECK_TRIES copies each overtaken by a state change, -ENOMEM, or
+ * -EINTR on a signal.
+ */
+int kshim_check(struct kshim_vm *st)
+{
+	u64 off, n, gen = 0;
+	int tries, ret = -EAGAIN;
+	bool torn;
+	char *copy;
+
+	copy = __vmalloc(st->bytes, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!copy)
+		return -ENOMEM;
+	for (tries = 0; tries < KSHIM_CHECK_TRIES; tries++) {
+		torn = false;
+		for (off = 0; off < st->bytes && !torn; off += n) {
+			n = min_t(u64, st->bytes - off, KSHIM_CHECK_SLICE);
+			read_lock(&st->lock);
+			if (!off)
+				gen = st->gen;
+			torn = st->gen != gen;
+			if (!torn)
+				memcpy(copy + off, (char *)st->mem + off, n);
+			read_unlock(&st->lock);
+			if (signal_pending(current)) {
+				ret = -EINTR;
+				goto out;
+			}
+			cond_resched();
+		}
+		if (!torn) {
+			ret = pmp_vm_check((const struct pmp_vm *)
+					   (copy + ((char *)st->vm - (char *)st->mem)));
+			break;
+		}
+		kshim_inc(st, KC_CHECK_RETRIES);
+	}
+out:
+	vfree(copy);
+	return ret;
 }
 
 /**

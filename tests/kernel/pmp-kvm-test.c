@@ -28,7 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/capability.h>
+#include <linux/falloc.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -45,10 +48,17 @@
 #define PD_GPA 0x3000
 #define PT_GPA 0x4000		/* 4 KiB page table of the window at VA 1 GiB */
 #define PD2_GPA 0x5000
+#define PD3_GPA 0x6000		/* 2 MiB pages mapping VA 2 GiB -> GPA 2 GiB (pin1g) */
+#define GIB (1ULL << 30)
+#define HUGE_GPA (2 * GIB)
 #define CODE_GPA 0x8000
 #define STACK_TOP 0x1f0000
 #define WINDOW_VA 0x40000000ULL
 #define EXIT_PORT 0x10
+
+#include "kvm_uapi.h"	/* vmm_shim's: 6.12 interfaces Debian 12's headers lack */
+
+#define KVM_X86_SW_PROTECTED_VM 1
 
 #define KDBG "/sys/kernel/debug"
 #define TRACING "/sys/kernel/tracing/events/kvmmmu"
@@ -115,6 +125,8 @@ struct vm {
 static const char *scenario = "?";
 static int allow_refusals;	/* inject: KVM_RUN may fail with ENOMEM */
 static long long refusals;	/* ... and did, that many times */
+static int stop_on_refusal;	/* pinlimit: vm_run returns at the first one */
+static unsigned long vm_type_arg;	/* KVM_CREATE_VM's type (convert: SW-protected) */
 static int failures;
 
 static void check(int ok, const char *fmt, ...)
@@ -376,7 +388,7 @@ static void vm_create(struct vm *vm)
 	vm->kvm = open("/dev/kvm", O_RDWR);
 	if (vm->kvm < 0)
 		die("/dev/kvm");
-	vm->fd = ioctl(vm->kvm, KVM_CREATE_VM, 0);
+	vm->fd = ioctl(vm->kvm, KVM_CREATE_VM, vm_type_arg);
 	if (vm->fd < 0)
 		die("KVM_CREATE_VM");
 	vm->low = map_huge(LOW_SIZE);
@@ -467,9 +479,11 @@ static uint64_t vm_run(struct vm *vm, uint64_t cmd, uint64_t a, uint64_t b, uint
 	for (;;) {
 		if (ioctl(vm->vcpu, KVM_RUN, 0) && errno != EINTR) {
 			/* A leaf the policy refused: a clean exit, and the retry works. */
-			if (allow_refusals && errno == ENOMEM &&
+			if ((allow_refusals || stop_on_refusal) && errno == ENOMEM &&
 			    vm->run->exit_reason == KVM_EXIT_MEMORY_FAULT) {
 				refusals++;
+				if (stop_on_refusal)
+					return UINT64_MAX;
 				continue;
 			}
 			die("KVM_RUN");
@@ -529,15 +543,21 @@ static long long mapped_pages(struct vm *vm)
 	       262144 * kvm_stat(vm, "pages_1g");
 }
 
-/* The VMM's THP-backed memory, from /proc/self/smaps_rollup. */
-static long long anon_huge_kb(void)
+/* The kB figure of a "Key:   N kB" line of a /proc file; -1 if absent. */
+static long long proc_kb(const char *path, const char *key)
 {
 	char buf[4096], *p;
 
-	if (read_file("/proc/self/smaps_rollup", buf, sizeof(buf)))
+	if (read_file(path, buf, sizeof(buf)))
 		return -1;
-	p = strstr(buf, "AnonHugePages:");
-	return p ? strtoll(p + 14, NULL, 10) : -1;
+	p = strstr(buf, key);
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+/* The VMM's THP-backed memory, from /proc/self/smaps_rollup. */
+static long long anon_huge_kb(void)
+{
+	return proc_kb("/proc/self/smaps_rollup", "AnonHugePages:");
 }
 
 static void table_header(void)
@@ -728,6 +748,324 @@ static void run_pin(void)
 	freed = unmap_guest_memory();
 	check(freed >= (long long)(DATA_SIZE >> 10), "unmapping the guest memory freed %lld kB",
 	      freed);
+}
+
+/* The process's VmPin in kB (mm->pinned_vm), from /proc/self/status. */
+static long long vm_pin_kb(void)
+{
+	return proc_kb("/proc/self/status", "VmPin:");
+}
+
+/* Drop CAP_IPC_LOCK from the effective set: RLIMIT_MEMLOCK then applies. */
+static void drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		die("capget");
+	d[CAP_IPC_LOCK / 32].effective &= ~(1U << (CAP_IPC_LOCK % 32));
+	if (syscall(SYS_capset, &h, d))
+		die("capset");
+}
+
+/*
+ * Pins are charged to the VMM's locked memory (VmPin) and bounded by its
+ * RLIMIT_MEMLOCK, as KVM's SEV pins are: with CAP_IPC_LOCK dropped and an
+ * 8 MiB limit, the fault that would pass it is refused cleanly (a
+ * KVM_EXIT_MEMORY_FAULT with ENOMEM, nothing mapped unpinned); raised, the
+ * retried faults map.  Switching the SEV VM live to pin=launch on the way
+ * keeps pinning new faults (issue 19 #6).
+ */
+static void run_pin_limit(void)
+{
+	long long held0 = pages_held(), pin0 = vm_pin_kb(), limit_kb = 8192, locked, locked1, sum;
+	struct rlimit rl;
+	struct vm vm;
+
+	drop_ipc_lock();
+	if (getrlimit(RLIMIT_MEMLOCK, &rl))
+		die("getrlimit");
+	rl.rlim_cur = limit_kb << 10;
+	if (rl.rlim_max < rl.rlim_cur)
+		rl.rlim_max = rl.rlim_cur;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		die("setrlimit 8 MiB");
+	vm_create(&vm);
+	stop_on_refusal = 1;
+	vm_run(&vm, CMD_TOUCH, DATA_GPA, DATA_SIZE, 0);
+	stop_on_refusal = 0;
+	table_header();
+	table_row(&vm, "RLIMIT_MEMLOCK 8 MiB");
+	locked = pmp_pinned(&vm, "locked");
+	locked1 = locked;
+	check(refusals == 1 && pmp_stat(&vm, "pin_limit_refused") == 1 &&
+	      pmp_stat(&vm, "map_refused") == 1,
+	      "the fault past RLIMIT_MEMLOCK refused: KVM_EXIT_MEMORY_FAULT with ENOMEM (module: %lld)",
+	      pmp_stat(&vm, "pin_limit_refused"));
+	check(locked > 0 && locked * 4 <= limit_kb && vm_pin_kb() - pin0 == locked * 4 &&
+	      locked == pmp_pinned(&vm, "pinned") && locked == pmp_pinned(&vm, "references") &&
+	      locked == mapped_pages(&vm),
+	      "VmPin +%lld kB == 4 x locked %lld <= %lld kB; == pinned == references == mapped %lld",
+	      vm_pin_kb() - pin0, locked, limit_kb, mapped_pages(&vm));
+	rl.rlim_cur = RLIM_INFINITY;
+	rl.rlim_max = RLIM_INFINITY;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		die("setrlimit unlimited");
+	check(!set_policy(&vm, "pin=launch"), "SEV VM switched live to pin=launch");
+	touch_all(&vm);
+	table_row(&vm, "limit raised, pin=launch");
+	locked = pmp_pinned(&vm, "locked");
+	check(locked == mapped_pages(&vm) && locked >= DATA_PAGES &&
+	      locked == pmp_pinned(&vm, "pinned") && locked == pmp_pinned(&vm, "references") &&
+	      vm_pin_kb() - pin0 == locked * 4,
+	      "under pin=launch new faults still pinned: %lld locked == mapped %lld, VmPin +%lld kB",
+	      locked, mapped_pages(&vm), vm_pin_kb() - pin0);
+	sum = guest_sum(&vm);
+	check(sum > DATA_PAGES && sum <= DATA_PAGES + locked1,
+	      "guest sums %lld: every page once, the pages mapped before the refusal twice", sum);
+	vm_destroy(&vm);
+	check(vm_pin_kb() == pin0 && pages_held() == held0,
+	      "after destroy: VmPin back to %lld kB (now %lld), references back to %lld (now %lld)",
+	      pin0, vm_pin_kb(), held0, pages_held());
+}
+
+#ifndef MAP_HUGE_1GB
+#define MAP_HUGE_1GB (30 << 26)
+#endif
+
+/* The guest's VA 2 GiB maps GPA 2 GiB (1 GiB, 2 MiB pages): HUGE_GPA. */
+static void map_huge_gpa(struct vm *vm)
+{
+	uint64_t *pdpt = (uint64_t *)(vm->low + PDPT_GPA);
+	uint64_t *pd3 = (uint64_t *)(vm->low + PD3_GPA);
+	int i;
+
+	for (i = 0; i < 512; i++)
+		pd3[i] = (HUGE_GPA + ((uint64_t)i << 21)) | 0x83;
+	pdpt[2] = PD3_GPA | 3;
+}
+
+/* A 1 GiB hugetlb mapping (the rig reserves one page), or NULL. */
+static void *map_gib(void)
+{
+	void *p = mmap(NULL, GIB, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_1GB, -1, 0);
+
+	if (p != MAP_FAILED)
+		return p;
+	check(0, "a 1 GiB hugetlb page (boot with hugepagesz=1G hugepages=1): %s",
+	      strerror(errno));
+	return NULL;
+}
+
+/* [gpa, gpa + size) private (1) or shared (0), as a VMM converts. */
+static void set_private(struct vm *vm, uint64_t gpa, uint64_t size, int private)
+{
+	struct pmp_kvm_memory_attributes a = {
+		.address = gpa, .size = size,
+		.attributes = private ? PMP_KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
+	};
+
+	if (ioctl(vm->fd, PMP_KVM_SET_MEMORY_ATTRIBUTES, &a))
+		die("KVM_SET_MEMORY_ATTRIBUTES");
+}
+
+/*
+ * Private memory for real: a KVM_X86_SW_PROTECTED_VM whose 1 GiB memslot at
+ * GPA 2 GiB has a 1 GiB hugetlb page as its shared half and a guest_memfd
+ * as its private half.  Conversions at 4K, 2M and 1G granularity
+ * (KVM_SET_MEMORY_ATTRIBUTES) and a PUNCH_HOLE, each followed by one guest
+ * touch per 2 MiB, asserted on KVM's own leaf counts (pages_4k/2m/1g; in
+ * 6.12 a guest_memfd maps 4 KiB pages only) and on the zaps the module was
+ * told of.
+ */
+static void run_convert(void)
+{
+	long long held0 = pages_held(), k4, m2;
+	struct pmp_kvm_create_guest_memfd g = { .size = GIB };
+	struct pmp_kvm_userspace_memory_region2 r = {
+		.slot = 2, .flags = PMP_KVM_MEM_GUEST_MEMFD, .guest_phys_addr = HUGE_GPA,
+		.memory_size = GIB, .guest_memfd_offset = 0,
+	};
+	struct vm vm;
+	void *huge;
+	int gmem;
+
+	huge = map_gib();
+	if (!huge)
+		return;
+	vm_type_arg = KVM_X86_SW_PROTECTED_VM;
+	vm_create(&vm);
+	vm_type_arg = 0;
+	check(!set_policy(&vm, "max_level=1g"), "policy max_level=1g");
+	map_huge_gpa(&vm);
+	gmem = ioctl(vm.fd, PMP_KVM_CREATE_GUEST_MEMFD, &g);
+	if (gmem < 0)
+		die("KVM_CREATE_GUEST_MEMFD");
+	r.userspace_addr = (uintptr_t)huge;
+	r.guest_memfd = gmem;
+	if (ioctl(vm.fd, PMP_KVM_SET_USER_MEMORY_REGION2, &r))
+		die("KVM_SET_USER_MEMORY_REGION2 (guest_memfd)");
+	table_header();
+	vm_run(&vm, CMD_TOUCH_STRIDE, HUGE_GPA, GIB, 2 * MIB);
+	table_row(&vm, "all shared");
+	check(kvm_stat(&vm, "pages_1g") == 1, "shared: one 1G leaf (pages_1g %lld)",
+	      kvm_stat(&vm, "pages_1g"));
+	/* the other slots' leaves (the low 2 MiB) stay as they are */
+	m2 = kvm_stat(&vm, "pages_2m");
+	k4 = kvm_stat(&vm, "pages_4k");
+
+	set_private(&vm, HUGE_GPA, 4096, 1);	/* 4K granularity */
+	vm_run(&vm, CMD_TOUCH_STRIDE, HUGE_GPA, GIB, 2 * MIB);
+	table_row(&vm, "4K private");
+	check(kvm_stat(&vm, "pages_1g") == 0 && kvm_stat(&vm, "pages_2m") - m2 == 511 &&
+	      kvm_stat(&vm, "pages_4k") - k4 == 1,
+	      "one 4K page private: 1G gone, 511 2M shared leaves, the private page 4K (%lld 1g, +%lld 2m, +%lld 4k)",
+	      kvm_stat(&vm, "pages_1g"), kvm_stat(&vm, "pages_2m") - m2,
+	      kvm_stat(&vm, "pages_4k") - k4);
+
+	set_private(&vm, HUGE_GPA + 2 * MIB, 2 * MIB, 1);	/* 2M granularity */
+	vm_run(&vm, CMD_TOUCH_STRIDE, HUGE_GPA, GIB, 2 * MIB);
+	table_row(&vm, "+2M private");
+	check(kvm_stat(&vm, "pages_2m") - m2 == 510 && kvm_stat(&vm, "pages_4k") - k4 == 2,
+	      "a 2M range private: its 2M leaf zapped, re-faulted private at 4K (+%lld 2m, +%lld 4k)",
+	      kvm_stat(&vm, "pages_2m") - m2, kvm_stat(&vm, "pages_4k") - k4);
+
+	/* The private pages' memory goes: KVM zaps what it mapped from it. */
+	if (fallocate(gmem, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4 * MIB))
+		die("guest_memfd PUNCH_HOLE");
+	check(kvm_stat(&vm, "pages_4k") == k4 && pmp_stat(&vm, "zap_notifier") > 0,
+	      "PUNCH_HOLE: the 2 private 4K leaves zapped (+%lld 4k left), the module told (%lld)",
+	      kvm_stat(&vm, "pages_4k") - k4, pmp_stat(&vm, "zap_notifier"));
+
+	set_private(&vm, HUGE_GPA, GIB, 0);	/* 1G granularity */
+	vm_run(&vm, CMD_TOUCH_STRIDE, HUGE_GPA, GIB, 2 * MIB);
+	table_row(&vm, "1G shared again");
+	check(kvm_stat(&vm, "pages_1g") == 1 && kvm_stat(&vm, "pages_2m") == m2 &&
+	      kvm_stat(&vm, "pages_4k") == k4,
+	      "the 1 GiB shared again: one 1G leaf, its 2M and 4K leaves gone (%lld 1g, +%lld 2m, +%lld 4k)",
+	      kvm_stat(&vm, "pages_1g"), kvm_stat(&vm, "pages_2m") - m2,
+	      kvm_stat(&vm, "pages_4k") - k4);
+	check(pmp_stat(&vm, "zap_attributes") >= 3 && pmp_stat(&vm, "map_1g") >= 2 &&
+	      pmp_stat(&vm, "map_refused") == 0,
+	      "the module saw each conversion's zap (%lld) and the leaves (%lld 1G)",
+	      pmp_stat(&vm, "zap_attributes"), pmp_stat(&vm, "map_1g"));
+	vm_destroy(&vm);
+	close(gmem);
+	munmap(huge, GIB);
+	check(pages_held() == held0, "after destroy: references back to %lld", held0);
+}
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/*
+ * A 1 GiB leaf on an SEV VM (module loaded with vm_type=sev): a memslot
+ * at GPA 2 GiB on a 1 GiB hugetlb page (the rig boots with hugepages=1)
+ * is mapped by KVM as one 1G SPTE (its own pages_1g) and pinned whole:
+ * 262,144 records, one atomic on the folio's count, charged to VmPin.  A
+ * slot delete releases them all.
+ */
+static void run_pin_1g(void)
+{
+	long long held0 = pages_held(), pin0 = vm_pin_kb(), pinned;
+	double t0, t1;
+	struct vm vm;
+	void *huge;
+
+	huge = map_gib();
+	if (!huge)
+		return;
+	vm_create(&vm);
+	check(!set_policy(&vm, "max_level=1g"), "policy max_level=1g");
+	map_huge_gpa(&vm);
+	set_slot(&vm, 2, HUGE_GPA, GIB, huge, 0);
+	touch_all(&vm);
+	pinned = pmp_pinned(&vm, "pinned");
+	t0 = now_ms();
+	vm_run(&vm, CMD_TOUCH_STRIDE, HUGE_GPA, GIB, 2 * MIB);
+	t1 = now_ms();
+	table_header();
+	table_row(&vm, "1 GiB hugetlb slot");
+	check(kvm_stat(&vm, "pages_1g") == 1 && pmp_stat(&vm, "map_1g") >= 1,
+	      "KVM mapped the slot with one 1G SPTE (pages_1g %lld, module map_1g %lld)",
+	      kvm_stat(&vm, "pages_1g"), pmp_stat(&vm, "map_1g"));
+	check(pmp_pinned(&vm, "pinned") - pinned == 262144 &&
+	      pmp_pinned(&vm, "pinned") == mapped_pages(&vm) &&
+	      pmp_pinned(&vm, "references") == pmp_pinned(&vm, "pinned") &&
+	      pmp_pinned(&vm, "locked") == pmp_pinned(&vm, "pinned") &&
+	      vm_pin_kb() - pin0 == 4 * pmp_pinned(&vm, "locked"),
+	      "the 1G leaf pinned whole: +%lld pinned == mapped, references %lld, VmPin +%lld kB",
+	      pmp_pinned(&vm, "pinned") - pinned, pmp_pinned(&vm, "references"),
+	      vm_pin_kb() - pin0);
+	printf("# the guest's run that faulted and pinned the 1 GiB leaf: %.1f ms (TCG)\n", t1 - t0);
+	set_slot(&vm, 2, HUGE_GPA, 0, huge, 0);
+	check(pmp_pinned(&vm, "pinned") == pinned && pmp_pinned(&vm, "references") == pinned &&
+	      vm_pin_kb() - pin0 == 4 * pinned,
+	      "slot delete released its 262,144 pins (%lld left, VmPin +%lld kB)",
+	      pmp_pinned(&vm, "pinned"), vm_pin_kb() - pin0);
+	vm_destroy(&vm);
+	munmap(huge, GIB);
+	check(vm_pin_kb() == pin0 && pages_held() == held0,
+	      "after destroy: VmPin %lld kB, references back to %lld (now %lld)", vm_pin_kb(),
+	      held0, pages_held());
+}
+
+/*
+ * "check" while the VM faults: each read copies the state in slices and
+ * checks the copy; it answers "ok" or fails with EAGAIN (the state kept
+ * changing), never a torn state, and the faults go on.
+ */
+static int stop_checking;
+
+static void *checker(void *arg)
+{
+	const char *dir = arg;
+	char path[512], buf[64];
+	long ok = 0, busy = 0;
+
+	snprintf(path, sizeof(path), "%s/check", dir);
+	while (!__atomic_load_n(&stop_checking, __ATOMIC_RELAXED)) {
+		int ret = read_file(path, buf, sizeof(buf));
+
+		if (!ret && !strncmp(buf, "ok", 2))
+			ok++;
+		else if (ret == -EAGAIN)
+			busy++;
+		else
+			return (void *)-1L;
+	}
+	return (void *)(ok + busy);
+}
+
+static void run_check_busy(void)
+{
+	pthread_t th;
+	struct vm vm;
+	void *n;
+	char buf[64], path[512];
+
+	vm_create(&vm);
+	/* 4K leaves: 16,384 state changes while the copies run */
+	check(!set_policy(&vm, "max_level=4k"), "policy max_level=4k");
+	__atomic_store_n(&stop_checking, 0, __ATOMIC_RELAXED);
+	pthread_create(&th, NULL, checker, vm.pmp_dir);
+	touch_all(&vm);
+	__atomic_store_n(&stop_checking, 1, __ATOMIC_RELAXED);
+	pthread_join(th, &n);
+	check((long)n > 0, "%ld reads of check during the faults, each \"ok\" or EAGAIN "
+	      "(%lld copies restarted)", (long)n, pmp_stat(&vm, "check_retries"));
+	snprintf(path, sizeof(path), "%s/check", vm.pmp_dir);
+	check(!read_file(path, buf, sizeof(buf)) && !strncmp(buf, "ok", 2),
+	      "check after the faults: %.2s", buf);
+	check(guest_sum(&vm) == DATA_PAGES, "guest touched every page once");
+	vm_destroy(&vm);
 }
 
 /* Dirty logging splits; off + merge=scan ticks restore 2M. */
@@ -938,7 +1276,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s nopolicy|default|cap4k|upstream|switch|badwrites|pin|"
-			"dirty|shadow|race|unload|inject\n", argv[0]);
+			"dirty|shadow|race|unload|inject|pinlimit|checkbusy|pin1g|convert\n", argv[0]);
 		return 2;
 	}
 	scenario = argv[1];
@@ -964,6 +1302,14 @@ int main(int argc, char **argv)
 		run_unload();
 	else if (!strcmp(scenario, "inject"))
 		run_inject();
+	else if (!strcmp(scenario, "pinlimit"))
+		run_pin_limit();
+	else if (!strcmp(scenario, "checkbusy"))
+		run_check_busy();
+	else if (!strcmp(scenario, "pin1g"))
+		run_pin_1g();
+	else if (!strcmp(scenario, "convert"))
+		run_convert();
 	else
 		return 2;
 	printf("PMP-END %s: %d failures\n", scenario, failures);

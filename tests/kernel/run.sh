@@ -79,14 +79,15 @@ step "building pmem_policy.ko and pmp-kvm-test"
 make -s -C "$top/kshim" KVER="$kver" KDIR="$hdr" 2>&1 | grep -v 'Skipping BTF generation' || true
 modinfo -F vermagic "$top/kshim/pmem_policy.ko" | grep -q "^$kver " ||
 	{ echo "check-kernel: pmem_policy.ko not built for $kver" >&2; exit 1; }
-cc -static -O2 -Wall -Wextra -Werror -o "$out/pmp-kvm-test" \
+cc -static -O2 -Wall -Wextra -Werror -I"$top/vmm_shim" -o "$out/pmp-kvm-test" \
 	"$top/tests/kernel/pmp-kvm-test.c" -lpthread
 
 # 4. The boot (the rig's own verdict: RIG-DONE, no kernel warning).
 rc=0
 "$rig" run "$rigout" kernel --patches "$series" --bin "$out/pmp-kvm-test" \
 	--file "$top/kshim/pmem_policy.ko:/lib/rig/pmem_policy.ko" \
-	--init "$top/tests/kernel/init" --mem 1536M --timeout 900 --append no_timer_check \
+	--init "$top/tests/kernel/init" --mem 2560M --timeout 900 \
+	--append "no_timer_check hugepagesz=1G hugepages=1" \
 	> "$out/rig.log" 2>&1 || rc=$?
 log=$rigout/kernel/console.log
 
@@ -116,6 +117,7 @@ strc=0
 # shellcheck disable=SC2086
 "$rig" run "$rigout" kernel-selftests --patches "$series" $bins --smp 2 --mem 2G \
 	--file "$top/kshim/pmem_policy.ko:/lib/rig/pmem_policy.ko" \
+	--file "$top/tests/kernel/throughput.sh:/bin/pmp-throughput.sh" \
 	--init "$top/tests/kernel/selftests.sh" --timeout 2400 --append no_timer_check \
 	> "$out/rig-selftests.log" 2>&1 || strc=$?
 stlog=$rigout/kernel-selftests/console.log
@@ -132,7 +134,7 @@ ktap_ok=$(tr -d '\r' < "$log" | grep -cE '^ok [0-9]+ - ' || true)
 if [ -z "$ktap_n" ] || [ "$ktap_ok" != "$ktap_n" ] || tr -d '\r' < "$log" | grep -q '^not ok'; then
 	missing="$missing selftest(${ktap_ok:-0}/${ktap_n:-?})"
 fi
-for s in nopolicy default cap4k upstream switch badwrites dirty race unload pin inject shadow; do
+for s in nopolicy default cap4k upstream switch badwrites checkbusy convert dirty race unload pin pinlimit pin1g inject shadow; do
 	tr -d '\r' < "$log" | grep -q "^PMP-END $s: 0 failures" || missing="$missing $s"
 done
 

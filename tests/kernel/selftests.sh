@@ -72,23 +72,6 @@ done
 cat /tmp/table
 for t in $TESTS; do cat /tmp/row.$t; done
 
-# Fault throughput: demand_paging_test, 2 vCPUs, 4 KiB pages (THP off),
-# 7 pairs in one boot: the patched KVM alone, then with the module loaded,
-# interleaved so that the host's load drifts over both alike.
-echo never > /sys/kernel/mm/transparent_hugepage/enabled
-rate() {
-	/bin/demand_paging_test -v 2 -b 16M 2>&1 |
-		sed -n 's/^Overall demand paging rate:[[:space:]]*\([0-9.]*\).*/\1/p'
-}
-i=0
-while [ $i -lt 7 ]; do
-	a=$(rate)
-	insmod $M/pmem_policy.ko $(params default) || mark "FAIL selftests: insmod for the throughput"
-	b=$(rate)
-	rmmod pmem_policy
-	echo "PMP-RATE none ${a:-0}"
-	echo "PMP-RATE default ${b:-0}"
-	echo "PMP-PAIR ${a:-0} ${b:-0}"
-	i=$((i + 1))
-done
+# Fault throughput (tests/kernel/throughput.sh).
+. /bin/pmp-throughput.sh
 mark "SELFTESTS-DONE"

@@ -25,7 +25,9 @@
 #   --kvm-args ARGS / --kvm-amd-args ARGS   module parameters
 #   --append ARGS     extra kernel command line
 #   --mem SIZE        guest memory (2G)         --timeout SEC  boot timeout (900)
-#   --smp N           guest CPUs (1)
+#   --smp N           guest CPUs (1), on one host thread
+#   --mttcg           with --smp N > 1: one host thread per guest CPU
+#                     (multi-threaded TCG: real parallelism, see README)
 #   --no-skip         a RIG-SKIP fails the run
 set -eu
 
@@ -176,10 +178,10 @@ cmd_run() {
 	shift 2
 	mkdir -p "$out" && out=$(cd "$out" && pwd)
 	patches="" stock=0 bins="" kos="" files="" frag="" kvm_args="" amd_args=""
-	append="" mem=2G timeout=900 noskip="" smp=1
+	append="" mem=2G timeout=900 noskip="" smp=1 mttcg=0
 	while [ $# -gt 0 ]; do
 		case $1 in
-		--stock|--no-skip) ;;
+		--stock|--no-skip|--mttcg) ;;
 		--patches|--bin|--ko|--file|--init|--kvm-args|--kvm-amd-args|--append|--mem|--smp|--timeout)
 			[ $# -ge 2 ] || die "$1 needs an argument" ;;
 		*) die "unknown run option '$1' (see tests/rig/rig.sh --help)" ;;
@@ -198,6 +200,7 @@ cmd_run() {
 		--smp) smp=$2; shift ;;
 		--timeout) timeout=$2; shift ;;
 		--no-skip) noskip=--no-skip ;;
+		--mttcg) mttcg=1 ;;
 		esac
 		shift
 	done
@@ -239,10 +242,12 @@ cmd_run() {
 	step "booting $kver under QEMU TCG (timeout ${timeout}s)"
 	tb=$(date +%s)
 	rc=0
-	# Several vCPUs run on one host thread (thread=single): multi-threaded
-	# TCG once let a vCPU hit another's half-patched jump label (Oops: int3).
+	# Several vCPUs run on one host thread (thread=single) unless --mttcg:
+	# multi-threaded TCG once let a vCPU hit another's half-patched jump
+	# label (Oops: int3); --mttcg is for measuring parallel work.
 	accel=tcg
-	[ "$smp" -gt 1 ] && accel=tcg,thread=single
+	[ "$smp" -gt 1 ] && [ $mttcg = 0 ] && accel=tcg,thread=single
+	[ $mttcg = 1 ] && accel=tcg,thread=multi
 	timeout -k 10 "$timeout" qemu-system-x86_64 -accel "$accel" -cpu EPYC -smp "$smp" -m "$mem" \
 		-nographic -no-reboot -kernel "/boot/vmlinuz-$kver" -initrd "$w/initramfs.cpio.gz" \
 		-append "console=ttyS0 panic=-1 printk.time=0 transparent_hugepage=always $append" \
