@@ -79,7 +79,7 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 		return pmp_pin_refused(vm, PMP_REASON_PIN_LIMIT);
 	/* a deferred page is invalidated before it is mapped again: 3 planes */
 	need = pmp_planes_blocks_needed(vm, head, pages, MAPPED, MAPPED) + 3;
-	if (pin)
+	if (pin && runs)
 		need += pmp_planes_blocks_needed(vm, head, pages, PINNED, PINNED);
 	if (need > vm->pool_blocks - vm->pool_used)
 		return pin ? pmp_pin_refused(vm, PMP_REASON_POOL) : -ENOMEM;

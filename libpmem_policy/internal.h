@@ -130,6 +130,8 @@ struct pmp_slot_state {
 	uint32_t in_use;
 	uint8_t align_level[2];	/* [0] shared faults, [1] private faults */
 	uint16_t pad;
+	/* gfns whose aligned [0] 2 MiB, [1] 1 GiB lies in the slot: [lo, lo + len) */
+	uint64_t fit_lo[2], fit_len[2];
 };
 
 struct pmp_block {
@@ -215,10 +217,19 @@ static inline struct pmp_slot_state *pmp_slots(const struct pmp_vm *vm)
 	return pmp_at(vm, vm->off_slots);
 }
 
-/* Each vCPU's counters start on their own cache line: no false sharing. */
-#define PMP_STATS_STRIDE ((sizeof(struct pmp_stats) + 63) & ~(size_t)63)
+/*
+ * A vCPU's counters: what pmp_max_level() decided, by level granted and
+ * reason (the reason a level is not higher; PMP_REASON_NONE with 1 GiB),
+ * so a decision writes one word.  Only the fault path writes them.
+ */
+struct pmp_vcpu_stats {
+	uint64_t faults[4][16];
+};
 
-static inline struct pmp_stats *pmp_vcpu_stats(const struct pmp_vm *vm, uint32_t vcpu)
+/* Each vCPU's counters start on their own cache line: no false sharing. */
+#define PMP_STATS_STRIDE ((sizeof(struct pmp_vcpu_stats) + 63) & ~(size_t)63)
+
+static inline struct pmp_vcpu_stats *pmp_vcpu_stats(const struct pmp_vm *vm, uint32_t vcpu)
 {
 	return pmp_at(vm, vm->off_stats + (uint64_t)vcpu * PMP_STATS_STRIDE);
 }

@@ -10,6 +10,23 @@
 #define PINNED PMP_BIT(PMP_PLANE_PINNED)
 
 /*
+ * The pages of [gfn, gfn + npages) not yet pinned when one look tells: the
+ * range is one page, or lies in one 2 MiB chunk whose PINNED plane is
+ * uniform (a fault's own range, pinned or not as a whole).  -1 otherwise.
+ */
+static int64_t pin_newly_fast(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
+{
+	int u;
+
+	if (npages == 1)
+		return !pmp_plane_get(vm, gfn, PMP_PLANE_PINNED);
+	if ((gfn >> PMP_CHUNK_SHIFT) != ((gfn + npages - 1) >> PMP_CHUNK_SHIFT))
+		return -1;
+	u = pmp_plane_uniform(vm, gfn >> PMP_CHUNK_SHIFT, PMP_PLANE_PINNED);
+	return u < 0 ? -1 : u ? 0 : (int64_t)npages;
+}
+
+/*
  * Can [gfn, gfn + npages) be pinned?  Counts the runs of pages not yet
  * pinned (one PIN action each) and checks the pin limit; the caller checks
  * the pool for this and its other plane updates together.
@@ -17,9 +34,15 @@
 int pmp_pin_plan(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_t *runs)
 {
 	uint64_t end = gfn + npages, newly = 0, g = gfn, e;
+	int64_t fast = pin_newly_fast(vm, gfn, npages);
 
 	*runs = 0;
-	for (; (g = pmp_plane_run(vm, g, end, PMP_PLANE_PINNED, false, &e)) < end; g = e) {
+	if (fast >= 0) {
+		newly = (uint64_t)fast;
+		*runs = fast > 0;
+	}
+	for (; fast < 0 && (g = pmp_plane_run(vm, g, end, PMP_PLANE_PINNED, false, &e)) < end;
+	     g = e) {
 		newly += e - g;
 		(*runs)++;
 	}
@@ -36,17 +59,28 @@ int pmp_pin_refused(struct pmp_vm *vm, enum pmp_reason why)
 	return -ENOMEM;
 }
 
-/* Pin the runs pmp_pin_plan() counted: one PIN action each. */
+/*
+ * Pin the runs pmp_pin_plan() counted: one PIN action each.  The caller
+ * checked the pool for the PINNED plane's update.
+ */
 void pmp_pin_apply(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
 {
 	struct pmp_vm *vm = ev->vm;
 	uint64_t end = gfn + npages, g = gfn, e;
+	int64_t fast = pin_newly_fast(vm, gfn, npages);
 
-	for (; (g = pmp_plane_run(vm, g, end, PMP_PLANE_PINNED, false, &e)) < end; g = e) {
+	if (!fast)
+		return;		/* all pinned already: nothing to emit or set */
+	if (fast > 0) {
+		pmp_emit(ev, PMP_ACT_PIN, 0, gfn, npages);
+		vm->nr_pinned += npages;
+	}
+	for (; fast < 0 && (g = pmp_plane_run(vm, g, end, PMP_PLANE_PINNED, false, &e)) < end;
+	     g = e) {
 		pmp_emit(ev, PMP_ACT_PIN, 0, g, e - g);
 		vm->nr_pinned += e - g;
 	}
-	pmp_planes_set(vm, gfn, npages, PINNED, PINNED);
+	pmp_planes_apply(vm, gfn, npages, PINNED, PINNED);
 	if (vm->nr_pinned > vm->pin_high_water)
 		vm->pin_high_water = vm->nr_pinned;
 }
