@@ -60,11 +60,11 @@ static void note_backing(struct pmp_vm *vm, const struct pmp_fault *f)
 int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_actions *out)
 {
 	bool pin = vm->vm_type == PMP_VM_SEV && vm->policy.pin == PMP_PIN_FAULT;
+	struct pmp_pin_plan plan = { 0 };
 	const struct pmp_slot *s;
 	enum pmp_reason why;
 	uint64_t pages, head;
 	struct pmp_event ev;
-	uint32_t runs = 0;
 	unsigned int need;
 	int err;
 
@@ -75,15 +75,18 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 		return -EINVAL;
 	pages = PMP_LEVEL_PAGES(level);
 	head = f->gfn & ~(pages - 1);
-	if (pin && pmp_pin_plan(vm, head, pages, &runs))
+	if (pin && pmp_pin_plan(vm, head, pages, &plan))
 		return pmp_pin_refused(vm, PMP_REASON_PIN_LIMIT);
-	/* a deferred page is invalidated before it is mapped again: 3 planes */
-	need = pmp_planes_blocks_needed(vm, head, pages, MAPPED, MAPPED) + 3;
-	if (pin && runs)
-		need += pmp_planes_blocks_needed(vm, head, pages, PINNED, PINNED);
+	/*
+	 * The MAPPED and the PINNED planes' blocks in one count (the count is
+	 * per plane); a deferred page is invalidated before it is mapped
+	 * again: 3 planes more.
+	 */
+	need = pmp_planes_blocks_needed(vm, head, pages, MAPPED | (plan.runs ? PINNED : 0),
+					MAPPED | PINNED) + 3;
 	if (need > vm->pool_blocks - vm->pool_used)
 		return pin ? pmp_pin_refused(vm, PMP_REASON_POOL) : -ENOMEM;
-	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_FAULT, runs + MAP_ACTIONS);
+	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_FAULT, plan.runs + MAP_ACTIONS);
 	if (err)
 		return err;
 	/*
@@ -101,7 +104,7 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 	if (pin) {
 		vm->stats.decision[PMP_DECISION_PIN].tried++;
 		vm->stats.decision[PMP_DECISION_PIN].applied++;
-		pmp_pin_apply(&ev, head, pages);
+		pmp_pin_apply(&ev, head, pages, &plan);
 	}
 	note_backing(vm, f);
 	ev.cause = PMP_CAUSE_MERGE;

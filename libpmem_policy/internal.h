@@ -451,8 +451,15 @@ void pmp_split_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages, int ta
 void pmp_split_edges(struct pmp_event *ev, uint64_t gfn, uint64_t npages);
 
 /* pin.c */
-int pmp_pin_plan(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_t *runs);
-void pmp_pin_apply(struct pmp_event *ev, uint64_t gfn, uint64_t npages);
+/* What pinning a range takes: PIN actions (runs of unpinned pages) and pages. */
+struct pmp_pin_plan {
+	uint32_t runs;
+	uint64_t newly;
+};
+int pmp_pin_plan(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
+		 struct pmp_pin_plan *plan);
+void pmp_pin_apply(struct pmp_event *ev, uint64_t gfn, uint64_t npages,
+		   const struct pmp_pin_plan *plan);
 int pmp_pin_refused(struct pmp_vm *vm, enum pmp_reason why);
 
 /* inval.c */
