@@ -41,16 +41,19 @@ static void blocked_fault(struct pmp_event *ev, const struct pmp_fault *f, int l
 	}
 }
 
-/* Which host folio backs this range: what a merge tick may promote to. */
+/*
+ * Which host folio backs this range: what a merge tick may promote to.
+ * The chunk's flag is counted in its 1 GiB summary, so it changes through
+ * pmp_chunk_set_flags(), and only when it changes.
+ */
 static void note_backing(struct pmp_vm *vm, const struct pmp_fault *f)
 {
-	uint64_t ci = f->gfn >> PMP_CHUNK_SHIFT;
-	struct pmp_giant *g = pmp_giant_of(vm, f->gfn);
+	struct pmp_giant *g;
+	const struct pmp_chunk *c = pmp_chunk_giant(vm, f->gfn, &g);
+	uint32_t backed = f->backing_order >= 9 ? PMP_CF_BACKED : 0;
 
-	if (f->backing_order >= 9)
-		pmp_chunk_set_flags(vm, ci, PMP_CF_BACKED, 0);
-	else
-		pmp_chunk_set_flags(vm, ci, 0, PMP_CF_BACKED);
+	if ((c->blocks & PMP_CF_BACKED) != backed)
+		pmp_chunk_set_flags(vm, f->gfn >> PMP_CHUNK_SHIFT, backed, backed ^ PMP_CF_BACKED);
 	if (f->backing_order >= 18)
 		g->flags |= PMP_GF_BACKED;
 	else

@@ -350,6 +350,17 @@ static inline struct pmp_giant *pmp_giant_of(const struct pmp_vm *vm, uint64_t g
 	return pmp_giant_at(vm, gfn >> PMP_GIANT_SHIFT);
 }
 
+/* The 2 MiB descriptor of @gfn and, from the same directory lookup, its 1 GiB summary. */
+static inline struct pmp_chunk *pmp_chunk_giant(const struct pmp_vm *vm, uint64_t gfn,
+						struct pmp_giant **giant)
+{
+	uint64_t cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+
+	*giant = &pmp_cgiants(vm)[cg];
+	return &pmp_cchunks(vm)[cg << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT) |
+				((gfn >> PMP_CHUNK_SHIFT) & (PMP_GIANT_CHUNKS - 1))];
+}
+
 /* Does [s, s + n) spell @word exactly?  (The policy and trace parsers.) */
 static inline bool pmp_token_is(const char *s, size_t n, const char *word)
 {

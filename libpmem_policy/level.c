@@ -93,12 +93,9 @@ int fault_level(const struct pmp_vm *vm, const struct pmp_slot_state *st,
 		const struct pmp_fault *f, uint16_t planes, enum pmp_reason *why)
 {
 	const struct pmp_slot *s = &st->slot;
+	struct pmp_giant *g;
 	/* one directory lookup for both: the descriptor and its 1 GiB summary */
-	uint64_t cg = pmp_giant_index(vm, f->gfn >> PMP_GIANT_SHIFT);
-	const struct pmp_chunk *c = &pmp_cchunks(vm)[cg << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT) |
-						     ((f->gfn >> PMP_CHUNK_SHIFT) &
-						      (PMP_GIANT_CHUNKS - 1))];
-	const struct pmp_giant *g = &pmp_cgiants(vm)[cg];
+	const struct pmp_chunk *c = pmp_chunk_giant(vm, f->gfn, &g);
 	uint16_t uni2 = (uint16_t)~c->mixed, val2 = c->value, uni1 = 0, val1 = 0, want;
 	int lim = PMP_LEVEL_1G;
 
