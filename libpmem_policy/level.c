@@ -144,7 +144,8 @@ int pmp_fault_level(const struct pmp_vm *vm, const struct pmp_slot *s,
 }
 
 /* What is wrong with a fault fault_check() refused. */
-static int __attribute__((noinline)) fault_error(const struct pmp_vm *vm, const struct pmp_fault *f)
+static int __attribute__((__noinline__))
+fault_error(const struct pmp_vm *vm, const struct pmp_fault *f)
 {
 	if (f->slot >= vm->max_slots)
 		return -EINVAL;
