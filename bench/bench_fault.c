@@ -1,40 +1,68 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * The fault-path decisions against the cost floor, on VMs of 4 GiB, 64 GiB
- * and 1 TiB (geometry only; no guest memory is allocated):
+ * The fault path against a fair floor, on SEV VMs of 4 GiB, 64 GiB, 1 TiB
+ * and 4 TiB (one memslot each, private but for one shared 4 KiB page every
+ * 16 MiB and change, the default policy: pin=fault, merge=settled).
  *
- *   floor      one array load per decision (lpage_info-like), same gfns;
- *   max_level  pmp_max_level() for a private fault with a 1 GiB folio;
- *   pinned     pmp_is_pinned(), the pin-on-fault fast check.
+ *   floor      KVM 6.12's own decision, written as KVM writes it:
+ *              per memslot, per huge level, an array of 4-byte
+ *              disallow_lpage counters (struct kvm_lpage_info), indexed by
+ *              (gfn >> shift) - (base_gfn >> shift); the answer is the
+ *              highest level whose counter is 0 (__kvm_mmu_max_mapping_level
+ *              for a private fault, which never walks the host page
+ *              tables).  The arrays are populated for the VM as KVM would:
+ *              the slot's unaligned edges and every 2 MiB / 1 GiB range
+ *              holding the shared pages carry a non-zero counter.
+ *   max_level  pmp_max_level() for the same faults on the same VM.
+ *   fault      a whole fault on a populated VM (its neighbours already
+ *              mapped and pinned): pmp_max_level() + pmp_map(), 4 KiB
+ *              (4 KiB folio) and 2 MiB (2 MiB folio), pinning included.
  *
- * Each runs over the same precomputed gfns, random or sequential, several
- * times; it prints the median and the min-max in ns per decision, and the
- * ratio to the floor measured in the same run.  With --only KIND SIZE ORDER
- * it runs just one loop, for valgrind --tool=callgrind to count
- * instructions per decision (scripts/bench.sh does both).
+ * Access patterns for the decisions: hot (the same gfn every call),
+ * random (independent precomputed gfns) and dependent (each gfn is derived
+ * from the previous answer, so calls cannot overlap).  Times interleave
+ * floor and library repetition by repetition; every ratio is taken from
+ * one run of this program.  With --only it runs one loop for callgrind,
+ * which scripts/bench.sh points at the decision function itself
+ * (--toggle-collect), so the count is the call's and not the loop's.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <pmem_policy/pmem_policy.h>
 #include "bench.h"
 
 #define GFNS_PER_GIB (1ULL << 18)
+#define SHARED_STRIDE (64 * 512 + 77)	/* one shared page every 16 MiB and change */
+#define SHARED_FIRST 12345
 
 struct vm_case {
 	const char *name;
 	uint64_t gib;
 };
 
-static const struct vm_case sizes[] = { { "4G", 4 }, { "64G", 64 }, { "1T", 1024 } };
+static const struct vm_case sizes[] = {
+	{ "4G", 4 }, { "64G", 64 }, { "1T", 1024 }, { "4T", 4096 },
+};
+
+#define NR_SIZES (int)(sizeof(sizes) / sizeof(sizes[0]))
+
+/*
+ * The floor's memslot: what KVM keeps per memslot for this decision
+ * (struct kvm_memory_slot's base_gfn, npages and arch.lpage_info[level - 2]).
+ */
+struct floor_slot {
+	uint64_t base_gfn;
+	uint64_t npages;
+	int32_t *lpage[2];	/* [0] 2 MiB, [1] 1 GiB: disallow_lpage per entry */
+};
 
 struct bench_vm {
 	struct pmp_vm *vm;
 	void *mem;
-	uint8_t *floor;		/* one byte per 2 MiB, as lpage_info holds */
-	uint64_t gfns;
+	struct floor_slot fs;
+	uint64_t gfns;		/* a power of two: gfns are masked, not divided */
 };
 
 static void die(const char *what, int err)
@@ -43,13 +71,78 @@ static void die(const char *what, int err)
 	exit(1);
 }
 
-/* A private VM with one slot and a sprinkle of shared 4K pages. */
+static void *xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n, sz);
+
+	if (!p)
+		die("calloc", -ENOMEM);
+	return p;
+}
+
+/* The 1-based level's shift in 4 KiB pages: 0, 9, 18. */
+static unsigned int level_shift(int level)
+{
+	return 9U * (unsigned int)(level - 1);
+}
+
+/* KVM's kvm_alloc_memslot_metadata(): entries per level, the unaligned edges disallowed. */
+static void floor_setup(struct floor_slot *fs, uint64_t base, uint64_t npages)
+{
+	int level;
+
+	fs->base_gfn = base;
+	fs->npages = npages;
+	for (level = 2; level <= 3; level++) {
+		unsigned int sh = level_shift(level);
+		uint64_t first = base >> sh, last = (base + npages - 1) >> sh, n = last - first + 1;
+		int32_t *li = xcalloc(n, sizeof(*li));
+
+		if (base & ((1ULL << sh) - 1))
+			li[0] = 1;
+		if ((base + npages) & ((1ULL << sh) - 1))
+			li[n - 1] = 1;
+		fs->lpage[level - 2] = li;
+	}
+}
+
+/* KVM's hugepage_set_mixed(): a range with mixed attributes is disallowed. */
+static void floor_mixed(struct floor_slot *fs, uint64_t gfn)
+{
+	int level;
+
+	for (level = 2; level <= 3; level++) {
+		unsigned int sh = level_shift(level);
+
+		fs->lpage[level - 2][(gfn >> sh) - (fs->base_gfn >> sh)] |= (int32_t)(1U << 31);
+	}
+}
+
+/*
+ * The floor: __kvm_mmu_max_mapping_level() for a private fault, the
+ * memslot in hand (KVM's fault->slot).  A call, as the library's is: not
+ * inlined, and the empty asm keeps the compiler from proving it pure and
+ * hoisting it out of the hot loop (it emits no instruction).
+ */
+__attribute__((noinline)) int floor_max_level(const struct floor_slot *s, uint64_t gfn,
+					      int max_level)
+{
+	__asm__ volatile("" ::: "memory");
+	for (; max_level > 1; max_level--) {
+		unsigned int sh = level_shift(max_level);
+
+		if (!s->lpage[max_level - 2][(gfn >> sh) - (s->base_gfn >> sh)])
+			break;
+	}
+	return max_level;
+}
+
 static void vm_setup(struct bench_vm *b, uint64_t gib)
 {
-	struct pmp_geometry geo = { .sz = sizeof(geo), .gfn_end = gib * GFNS_PER_GIB,
+	struct pmp_geometry geo = { .sz = sizeof(geo), .max_pages = gib * GFNS_PER_GIB,
 				    .max_slots = 8, .nr_vcpus = 1, .nr_vtls = 1,
 				    .vm_type = PMP_VM_SEV };
-	struct pmp_slot slot = { .base_gfn = 0, .npages = geo.gfn_end,
+	struct pmp_slot slot = { .base_gfn = 0, .npages = geo.max_pages,
 				 .userspace_addr = 1ULL << 40 };
 	uint64_t bytes, g;
 	int err;
@@ -64,48 +157,90 @@ static void vm_setup(struct bench_vm *b, uint64_t gib)
 	if (!err)
 		err = pmp_slot_create(b->vm, 0, &slot);
 	if (!err)
-		err = pmp_convert(b->vm, 0, geo.gfn_end, true, NULL);
-	for (g = 12345; !err && g < geo.gfn_end; g += 64 * 512 + 77)
+		err = pmp_convert(b->vm, 0, slot.npages, true, NULL);
+	floor_setup(&b->fs, slot.base_gfn, slot.npages);
+	for (g = SHARED_FIRST; !err && g < slot.npages; g += SHARED_STRIDE) {
 		err = pmp_convert(b->vm, g, 1, false, NULL);
+		floor_mixed(&b->fs, g);
+	}
 	if (err)
 		die("setup", err);
-	b->gfns = geo.gfn_end;
-	b->floor = calloc(geo.gfn_end >> 9, 1);
+	b->gfns = slot.npages;
 }
 
 static void vm_free(struct bench_vm *b)
 {
 	free(b->mem);
-	free(b->floor);
+	free(b->fs.lpage[0]);
+	free(b->fs.lpage[1]);
 }
 
-static uint64_t *make_gfns(uint64_t n, uint64_t span, int random)
+static uint64_t xorshift(uint64_t s)
 {
-	uint64_t *v = malloc(n * sizeof(*v)), s = 0x9e3779b97f4a7c15ULL, i;
+	s ^= s << 13;
+	s ^= s >> 7;
+	s ^= s << 17;
+	return s;
+}
+
+static uint64_t *make_gfns(uint64_t n, uint64_t span)
+{
+	uint64_t *v = xcalloc(n, sizeof(*v)), s = 0x9e3779b97f4a7c15ULL, i;
 
 	for (i = 0; i < n; i++) {
-		s ^= s << 13;
-		s ^= s >> 7;
-		s ^= s << 17;
-		v[i] = random ? s % span : (i * 1031) % span;
+		s = xorshift(s);
+		v[i] = s & (span - 1);
 	}
 	return v;
 }
 
-/* The loops: noinline so callgrind can count exactly them. */
-__attribute__((noinline)) uint64_t loop_floor(struct bench_vm *b, const uint64_t *g, uint64_t n)
+/* The hot gfn: in the last 1 GiB, a 2 MiB range without a shared page. */
+#define HOT_GFN(b) ((((b)->gfns - 1) & ~0x3ffffULL) + 4242)
+
+static const struct pmp_fault fault0 = {
+	.slot = 0, .flags = PMP_FAULT_PRIVATE, .backing_order = 18,
+};
+
+/*
+ * The loops, noinline so timing and callgrind see exactly them.  Both sides
+ * of a pair do the same loop work; the dependent loops feed each answer
+ * into the next gfn.
+ */
+__attribute__((noinline)) uint64_t floor_hot(struct bench_vm *b, const uint64_t *g, uint64_t n)
+{
+	uint64_t i, sum = 0, gfn = HOT_GFN(b);
+
+	(void)g;
+	for (i = 0; i < n; i++)
+		sum += (uint64_t)floor_max_level(&b->fs, gfn, 3);
+	return sum;
+}
+
+__attribute__((noinline)) uint64_t lib_hot(struct bench_vm *b, const uint64_t *g, uint64_t n)
+{
+	struct pmp_fault f = fault0;
+	uint64_t i, sum = 0;
+
+	(void)g;
+	f.gfn = HOT_GFN(b);
+	for (i = 0; i < n; i++)
+		sum += (uint64_t)pmp_max_level(b->vm, &f, NULL);
+	return sum;
+}
+
+__attribute__((noinline)) uint64_t floor_random(struct bench_vm *b, const uint64_t *g,
+						uint64_t n)
 {
 	uint64_t i, sum = 0;
 
 	for (i = 0; i < n; i++)
-		sum += b->floor[g[i] >> 9];
+		sum += (uint64_t)floor_max_level(&b->fs, g[i], 3);
 	return sum;
 }
 
-__attribute__((noinline)) uint64_t loop_max_level(struct bench_vm *b, const uint64_t *g,
-						  uint64_t n)
+__attribute__((noinline)) uint64_t lib_random(struct bench_vm *b, const uint64_t *g, uint64_t n)
 {
-	struct pmp_fault f = { .slot = 0, .flags = PMP_FAULT_PRIVATE, .backing_order = 18 };
+	struct pmp_fault f = fault0;
 	uint64_t i, sum = 0;
 
 	for (i = 0; i < n; i++) {
@@ -115,12 +250,34 @@ __attribute__((noinline)) uint64_t loop_max_level(struct bench_vm *b, const uint
 	return sum;
 }
 
-__attribute__((noinline)) uint64_t loop_pinned(struct bench_vm *b, const uint64_t *g, uint64_t n)
+__attribute__((noinline)) uint64_t floor_dependent(struct bench_vm *b, const uint64_t *g,
+						   uint64_t n)
 {
-	uint64_t i, sum = 0;
+	uint64_t i, s = g[0], mask = b->gfns - 1, sum = 0;
 
-	for (i = 0; i < n; i++)
-		sum += (uint64_t)pmp_is_pinned(b->vm, g[i]);
+	for (i = 0; i < n; i++) {
+		int lvl = floor_max_level(&b->fs, s & mask, 3);
+
+		s = xorshift(s + (uint64_t)lvl);
+		sum += (uint64_t)lvl;
+	}
+	return sum;
+}
+
+__attribute__((noinline)) uint64_t lib_dependent(struct bench_vm *b, const uint64_t *g,
+						 uint64_t n)
+{
+	struct pmp_fault f = fault0;
+	uint64_t i, s = g[0], mask = b->gfns - 1, sum = 0;
+
+	for (i = 0; i < n; i++) {
+		int lvl;
+
+		f.gfn = s & mask;
+		lvl = pmp_max_level(b->vm, &f, NULL);
+		s = xorshift(s + (uint64_t)lvl);
+		sum += (uint64_t)lvl;
+	}
 	return sum;
 }
 
@@ -128,66 +285,249 @@ typedef uint64_t (*loop_fn)(struct bench_vm *, const uint64_t *, uint64_t);
 
 static const struct {
 	const char *name;
-	loop_fn fn;
-} kinds[] = { { "floor", loop_floor }, { "max_level", loop_max_level }, { "pinned", loop_pinned } };
+	loop_fn floor, lib;
+} patterns[] = {
+	{ "hot", floor_hot, lib_hot },
+	{ "random", floor_random, lib_random },
+	{ "dependent", floor_dependent, lib_dependent },
+};
 
-#define NR_KINDS (sizeof(kinds) / sizeof(kinds[0]))
+#define NR_PATTERNS (int)(sizeof(patterns) / sizeof(patterns[0]))
+
+/*
+ * Whole faults on a populated VM.  Each target 2 MiB (for 4 KiB faults) or
+ * 1 GiB (for 2 MiB faults) already has every other page (chunk) faulted,
+ * mapped and pinned; the timed faults fill in the rest, in a shuffled
+ * order.  The caller applies each fault's actions, so the array is reset
+ * between faults.
+ */
+struct fault_set {
+	struct pmp_fault *f;
+	uint64_t n;
+	int level;
+};
+
+static struct pmp_action action_buf[64];
+
+__attribute__((noinline)) int whole_fault(struct pmp_vm *vm, const struct pmp_fault *f,
+					  struct pmp_actions *out)
+{
+	int level = pmp_max_level(vm, f, NULL);
+
+	out->nr = 0;
+	if (level < 0)
+		return level;
+	return pmp_map(vm, f, level, out);
+}
+
+/* A fault of the setup: not whole_fault(), which callgrind counts. */
+static void do_fault(struct pmp_vm *vm, const struct pmp_fault *f)
+{
+	struct pmp_actions out = { .buf = action_buf, .cap = 64 };
+	int err = pmp_max_level(vm, f, NULL);
+
+	if (err > 0)
+		err = pmp_map(vm, f, err, &out);
+	if (err)
+		die("fault", err);
+}
+
+/*
+ * @nr_ranges ranges of @level + 1 spread over the VM, away from the shared
+ * pages; half of each prefaulted (even units), the odd ones returned.
+ */
+static void fault_setup(struct bench_vm *b, int level, uint64_t nr_ranges, struct fault_set *fs)
+{
+	unsigned int unit_sh = level_shift(level), range_sh = level_shift(level + 1);
+	uint64_t units = 1ULL << (range_sh - unit_sh), r, u, i, s = 42;
+	uint64_t nr_ranges_vm = b->gfns >> range_sh;
+	struct pmp_fault f = fault0;
+
+	f.backing_order = (uint8_t)unit_sh;
+	fs->level = level;
+	fs->n = nr_ranges * units / 2;
+	fs->f = xcalloc(fs->n, sizeof(*fs->f));
+	for (r = 0, i = 0; r < nr_ranges; r++) {
+		uint64_t base = ((r * 7919) % nr_ranges_vm) << range_sh;
+
+		for (u = 0; u < units; u++) {
+			f.gfn = base + (u << unit_sh);
+			/* only units the VM lets map at @level (no shared page) */
+			if (pmp_max_level(b->vm, &f, NULL) != level)
+				continue;
+			if (u & 1)
+				fs->f[i++] = f;
+			else
+				do_fault(b->vm, &f);
+		}
+	}
+	fs->n = i;
+	for (i = fs->n - 1; i > 0; i--) {	/* Fisher-Yates, deterministic */
+		uint64_t j;
+		struct pmp_fault t;
+
+		s = xorshift(s);
+		j = s % (i + 1);
+		t = fs->f[i];
+		fs->f[i] = fs->f[j];
+		fs->f[j] = t;
+	}
+}
+
+__attribute__((noinline)) uint64_t fault_loop(struct bench_vm *b, const struct fault_set *fs)
+{
+	struct pmp_actions out = { .buf = action_buf, .cap = 64 };
+	uint64_t i, sum = 0;
+
+	for (i = 0; i < fs->n; i++)
+		sum += (uint64_t)whole_fault(b->vm, &fs->f[i], &out) + out.nr;
+	return sum;
+}
+
+/* 4 KiB faults: 64 chunks (16,384 faults); 2 MiB: 64 GiB ranges capped at the VM (32 each). */
+static uint64_t fault_ranges(const struct bench_vm *b, int level)
+{
+	uint64_t giants = b->gfns >> 18;
+
+	return level == 1 ? 64 : (giants < 64 ? giants : 64);
+}
 
 static volatile uint64_t sink;
+
+static int find_size(const char *name)
+{
+	int s;
+
+	for (s = 0; s < NR_SIZES && strcmp(sizes[s].name, name); s++)
+		;
+	return s;
+}
+
+/* --only floor|lib PATTERN SIZE N, or --only fault 4K|2M SIZE: one loop, for callgrind. */
+static int run_only(int argc, char **argv)
+{
+	struct bench_vm b;
+	int p = 0, s;
+
+	if (argc != 6 && !(argc == 5 && !strcmp(argv[2], "fault")))
+		return 2;
+	s = find_size(argv[4]);
+	if (s == NR_SIZES)
+		return 2;
+	if (!strcmp(argv[2], "fault")) {
+		struct fault_set fs;
+		int level = !strcmp(argv[3], "4K") ? 1 : !strcmp(argv[3], "2M") ? 2 : 0;
+
+		if (!level)
+			return 2;
+		vm_setup(&b, sizes[s].gib);
+		fault_setup(&b, level, fault_ranges(&b, level), &fs);
+		sink = fault_loop(&b, &fs);
+		printf("%llu\n", (unsigned long long)fs.n);
+		free(fs.f);
+	} else {
+		uint64_t n = strtoull(argv[5], NULL, 10), *g;
+
+		while (p < NR_PATTERNS && strcmp(patterns[p].name, argv[3]))
+			p++;
+		if (p == NR_PATTERNS || !n || (strcmp(argv[2], "floor") && strcmp(argv[2], "lib")))
+			return 2;
+		vm_setup(&b, sizes[s].gib);
+		g = make_gfns(n, b.gfns);
+		sink = (!strcmp(argv[2], "floor") ? patterns[p].floor : patterns[p].lib)(&b, g, n);
+		printf("%llu\n", (unsigned long long)n);
+		free(g);
+	}
+	vm_free(&b);
+	return 0;
+}
+
+#define MAX_REPS 31
+
+static void print_times(const char *size, const char *what, double *t, int reps, double ref)
+{
+	sort_times(t, reps);
+	printf("| %s | %s | %.2f | %.2f-%.2f |", size, what, t[reps / 2], t[0], t[reps - 1]);
+	if (ref > 0)
+		printf(" %.2f |", t[reps / 2] / ref);
+	printf("\n");
+}
+
+/* Decisions: floor and library interleaved, repetition by repetition. */
+static void time_decisions(struct bench_vm *b, const char *size, uint64_t n, int reps)
+{
+	uint64_t *g = make_gfns(n, b->gfns);
+	int p, r;
+
+	for (p = 0; p < NR_PATTERNS; p++) {
+		double tf[MAX_REPS], tl[MAX_REPS];
+		char what[64];
+
+		sink = patterns[p].floor(b, g, n) + patterns[p].lib(b, g, n);	/* warm up */
+		for (r = 0; r < reps; r++) {
+			double t0 = now_ns();
+
+			sink = patterns[p].floor(b, g, n);
+			tf[r] = (now_ns() - t0) / (double)n;
+			t0 = now_ns();
+			sink = patterns[p].lib(b, g, n);
+			tl[r] = (now_ns() - t0) / (double)n;
+		}
+		sort_times(tf, reps);
+		snprintf(what, sizeof(what), "%s | floor", patterns[p].name);
+		print_times(size, what, tf, reps, tf[reps / 2]);
+		snprintf(what, sizeof(what), "%s | pmp_max_level", patterns[p].name);
+		print_times(size, what, tl, reps, tf[reps / 2]);
+	}
+	free(g);
+}
+
+/* Whole faults: each repetition on a fresh VM (a fault happens once). */
+static void time_faults(const struct vm_case *vc, int level, int reps)
+{
+	double t[MAX_REPS];
+	int r;
+
+	for (r = 0; r < reps; r++) {
+		struct bench_vm b;
+		struct fault_set fs;
+		double t0;
+
+		vm_setup(&b, vc->gib);
+		fault_setup(&b, level, fault_ranges(&b, level), &fs);
+		t0 = now_ns();
+		sink = fault_loop(&b, &fs);
+		t[r] = (now_ns() - t0) / (double)fs.n;
+		free(fs.f);
+		vm_free(&b);
+	}
+	print_times(vc->name, level == 1 ? "4K" : "2M", t, reps, 0);
+}
 
 int main(int argc, char **argv)
 {
 	int quick = argc > 1 && !strcmp(argv[1], "--quick");
-	uint64_t n = quick ? 200000 : 4000000;
-	int reps = quick ? 3 : 11, s, r, rnd;
-	unsigned int k;
+	int faults = argc > 1 && !strcmp(argv[argc - 1], "--faults");
+	uint64_t n = quick ? 100000 : 2000000;
+	int reps = quick ? 3 : 15, nsizes = quick ? 1 : NR_SIZES, s;
 
-	if (argc == 5 && !strcmp(argv[1], "--only")) {
-		/* --only KIND SIZE random|seq: one loop of n decisions, for callgrind */
-		struct bench_vm b;
-		uint64_t *g;
-
-		for (k = 0; k < NR_KINDS && strcmp(kinds[k].name, argv[2]); k++)
-			;
-		for (s = 0; s < 3 && strcmp(sizes[s].name, argv[3]); s++)
-			;
-		if (k == NR_KINDS || s == 3)
-			return 2;
-		vm_setup(&b, sizes[s].gib);
-		g = make_gfns(100000, b.gfns, !strcmp(argv[4], "random"));
-		sink = kinds[k].fn(&b, g, 100000);
-		free(g);
-		vm_free(&b);
+	if (argc > 1 && !strcmp(argv[1], "--only"))
+		return run_only(argc, argv);
+	if (faults) {
+		printf("| VM | fault | median ns | min-max ns |\n| --- | --- | --- | --- |\n");
+		for (s = 0; s < nsizes; s++) {
+			time_faults(&sizes[s], 1, quick ? 3 : 9);
+			time_faults(&sizes[s], 2, quick ? 3 : 9);
+		}
 		return 0;
 	}
 	printf("| VM | gfns | decision | median ns | min-max ns | x floor |\n");
 	printf("| --- | --- | --- | --- | --- | --- |\n");
-	for (s = 0; s < 3; s++) {
+	for (s = 0; s < nsizes; s++) {
 		struct bench_vm b;
 
 		vm_setup(&b, sizes[s].gib);
-		for (rnd = 1; rnd >= 0; rnd--) {
-			uint64_t *g = make_gfns(n, b.gfns, rnd);
-			double med[NR_KINDS];
-
-			for (k = 0; k < NR_KINDS; k++) {
-				double t[16];
-
-				sink = kinds[k].fn(&b, g, n);	/* warm up */
-				for (r = 0; r < reps; r++) {
-					double t0 = now_ns();
-
-					sink = kinds[k].fn(&b, g, n);
-					t[r] = (now_ns() - t0) / (double)n;
-				}
-				sort_times(t, reps);
-				med[k] = t[reps / 2];
-				printf("| %s | %s | %s | %.2f | %.2f-%.2f | %.2f |\n", sizes[s].name,
-				       rnd ? "random" : "sequential", kinds[k].name, med[k], t[0],
-				       t[reps - 1], med[k] / med[0]);
-			}
-			free(g);
-		}
+		time_decisions(&b, sizes[s].name, n, reps);
 		vm_free(&b);
 	}
 	return 0;

@@ -41,16 +41,19 @@ static void blocked_fault(struct pmp_event *ev, const struct pmp_fault *f, int l
 	}
 }
 
-/* Which host folio backs this range: what a merge tick may promote to. */
+/*
+ * Which host folio backs this range: what a merge tick may promote to.
+ * The chunk's flag is counted in its 1 GiB summary, so it changes through
+ * pmp_chunk_set_flags(), and only when it changes.
+ */
 static void note_backing(struct pmp_vm *vm, const struct pmp_fault *f)
 {
-	uint64_t ci = f->gfn >> PMP_CHUNK_SHIFT;
-	struct pmp_giant *g = pmp_giant_of(vm, f->gfn);
+	struct pmp_giant *g;
+	const struct pmp_chunk *c = pmp_chunk_giant(vm, f->gfn, &g);
+	uint32_t backed = f->backing_order >= 9 ? PMP_CF_BACKED : 0;
 
-	if (f->backing_order >= 9)
-		pmp_chunk_set_flags(vm, ci, PMP_CF_BACKED, 0);
-	else
-		pmp_chunk_set_flags(vm, ci, 0, PMP_CF_BACKED);
+	if ((c->blocks & PMP_CF_BACKED) != backed)
+		pmp_chunk_set_flags(vm, f->gfn >> PMP_CHUNK_SHIFT, backed, backed ^ PMP_CF_BACKED);
 	if (f->backing_order >= 18)
 		g->flags |= PMP_GF_BACKED;
 	else
@@ -60,11 +63,11 @@ static void note_backing(struct pmp_vm *vm, const struct pmp_fault *f)
 int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_actions *out)
 {
 	bool pin = vm->vm_type == PMP_VM_SEV && vm->policy.pin == PMP_PIN_FAULT;
+	struct pmp_pin_plan plan = { 0 };
 	const struct pmp_slot *s;
 	enum pmp_reason why;
 	uint64_t pages, head;
 	struct pmp_event ev;
-	uint32_t runs = 0;
 	unsigned int need;
 	int err;
 
@@ -75,15 +78,18 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 		return -EINVAL;
 	pages = PMP_LEVEL_PAGES(level);
 	head = f->gfn & ~(pages - 1);
-	if (pin && pmp_pin_plan(vm, head, pages, &runs))
+	if (pin && pmp_pin_plan(vm, head, pages, &plan))
 		return pmp_pin_refused(vm, PMP_REASON_PIN_LIMIT);
-	/* a deferred page is invalidated before it is mapped again: 3 planes */
-	need = pmp_planes_blocks_needed(vm, head, pages, MAPPED, MAPPED) + 3;
-	if (pin)
-		need += pmp_planes_blocks_needed(vm, head, pages, PINNED, PINNED);
+	/*
+	 * The MAPPED and the PINNED planes' blocks in one count (the count is
+	 * per plane); a deferred page is invalidated before it is mapped
+	 * again: 3 planes more.
+	 */
+	need = pmp_planes_blocks_needed(vm, head, pages, MAPPED | (plan.runs ? PINNED : 0),
+					MAPPED | PINNED) + 3;
 	if (need > vm->pool_blocks - vm->pool_used)
 		return pin ? pmp_pin_refused(vm, PMP_REASON_POOL) : -ENOMEM;
-	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_FAULT, runs + MAP_ACTIONS);
+	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_FAULT, plan.runs + MAP_ACTIONS);
 	if (err)
 		return err;
 	/*
@@ -101,7 +107,7 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 	if (pin) {
 		vm->stats.decision[PMP_DECISION_PIN].tried++;
 		vm->stats.decision[PMP_DECISION_PIN].applied++;
-		pmp_pin_apply(&ev, head, pages);
+		pmp_pin_apply(&ev, head, pages, &plan);
 	}
 	note_backing(vm, f);
 	ev.cause = PMP_CAUSE_MERGE;

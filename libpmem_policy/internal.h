@@ -130,6 +130,8 @@ struct pmp_slot_state {
 	uint32_t in_use;
 	uint8_t align_level[2];	/* [0] shared faults, [1] private faults */
 	uint16_t pad;
+	/* gfns whose aligned [0] 2 MiB, [1] 1 GiB lies in the slot: [lo, lo + len) */
+	uint64_t fit_lo[2], fit_len[2];
 };
 
 struct pmp_block {
@@ -215,10 +217,19 @@ static inline struct pmp_slot_state *pmp_slots(const struct pmp_vm *vm)
 	return pmp_at(vm, vm->off_slots);
 }
 
-/* Each vCPU's counters start on their own cache line: no false sharing. */
-#define PMP_STATS_STRIDE ((sizeof(struct pmp_stats) + 63) & ~(size_t)63)
+/*
+ * A vCPU's counters: what pmp_max_level() decided, by level granted and
+ * reason (the reason a level is not higher; PMP_REASON_NONE with 1 GiB),
+ * so a decision writes one word.  Only the fault path writes them.
+ */
+struct pmp_vcpu_stats {
+	uint64_t faults[4][16];
+};
 
-static inline struct pmp_stats *pmp_vcpu_stats(const struct pmp_vm *vm, uint32_t vcpu)
+/* Each vCPU's counters start on their own cache line: no false sharing. */
+#define PMP_STATS_STRIDE ((sizeof(struct pmp_vcpu_stats) + 63) & ~(size_t)63)
+
+static inline struct pmp_vcpu_stats *pmp_vcpu_stats(const struct pmp_vm *vm, uint32_t vcpu)
 {
 	return pmp_at(vm, vm->off_stats + (uint64_t)vcpu * PMP_STATS_STRIDE);
 }
@@ -339,6 +350,17 @@ static inline struct pmp_giant *pmp_giant_of(const struct pmp_vm *vm, uint64_t g
 	return pmp_giant_at(vm, gfn >> PMP_GIANT_SHIFT);
 }
 
+/* The 2 MiB descriptor of @gfn and, from the same directory lookup, its 1 GiB summary. */
+static inline struct pmp_chunk *pmp_chunk_giant(const struct pmp_vm *vm, uint64_t gfn,
+						struct pmp_giant **giant)
+{
+	uint64_t cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+
+	*giant = &pmp_cgiants(vm)[cg];
+	return &pmp_cchunks(vm)[cg << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT) |
+				((gfn >> PMP_CHUNK_SHIFT) & (PMP_GIANT_CHUNKS - 1))];
+}
+
 /* Does [s, s + n) spell @word exactly?  (The policy and trace parsers.) */
 static inline bool pmp_token_is(const char *s, size_t n, const char *word)
 {
@@ -440,8 +462,15 @@ void pmp_split_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages, int ta
 void pmp_split_edges(struct pmp_event *ev, uint64_t gfn, uint64_t npages);
 
 /* pin.c */
-int pmp_pin_plan(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_t *runs);
-void pmp_pin_apply(struct pmp_event *ev, uint64_t gfn, uint64_t npages);
+/* What pinning a range takes: PIN actions (runs of unpinned pages) and pages. */
+struct pmp_pin_plan {
+	uint32_t runs;
+	uint64_t newly;
+};
+int pmp_pin_plan(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
+		 struct pmp_pin_plan *plan);
+void pmp_pin_apply(struct pmp_event *ev, uint64_t gfn, uint64_t npages,
+		   const struct pmp_pin_plan *plan);
 int pmp_pin_refused(struct pmp_vm *vm, enum pmp_reason why);
 
 /* inval.c */

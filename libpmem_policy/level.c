@@ -12,18 +12,16 @@
 #define WTRACK PMP_BIT(PMP_PLANE_WTRACK)
 #define PRIVATE PMP_BIT(PMP_PLANE_PRIVATE)
 
-/* Largest level whose naturally aligned range around @gfn lies in the slot. */
-static int fit_level(const struct pmp_slot *s, uint64_t gfn)
+/*
+ * Largest level whose naturally aligned range around @gfn lies in the slot:
+ * two unsigned range checks against the aligned interiors that
+ * pmp_slot_prepare() computed.
+ */
+static inline int fit_level(const struct pmp_slot_state *st, uint64_t gfn)
 {
-	uint64_t end = s->base_gfn + s->npages, head;
-
-	head = gfn & ~((1ULL << PMP_GIANT_SHIFT) - 1);
-	if (head >= s->base_gfn && head + (1ULL << PMP_GIANT_SHIFT) <= end)
+	if (gfn - st->fit_lo[1] < st->fit_len[1])
 		return PMP_LEVEL_1G;
-	head = gfn & ~(uint64_t)(PMP_CHUNK_PAGES - 1);
-	if (head >= s->base_gfn && head + PMP_CHUNK_PAGES <= end)
-		return PMP_LEVEL_2M;
-	return PMP_LEVEL_4K;
+	return gfn - st->fit_lo[0] < st->fit_len[0] ? PMP_LEVEL_2M : PMP_LEVEL_4K;
 }
 
 /* Largest level at which gfn and backing offset agree (KVM's ugfn rule). */
@@ -36,11 +34,26 @@ static int align_level(uint64_t base_gfn, uint64_t offset)
 	return diff & (PMP_CHUNK_PAGES - 1) ? PMP_LEVEL_4K : PMP_LEVEL_2M;
 }
 
-/* Cache what a slot's alignment allows, when it is created or moved. */
+/*
+ * Cache what a slot's edges and alignment allow, when it is created or
+ * moved: the gfns whose aligned 2 MiB ([0]) and 1 GiB ([1]) lie inside it,
+ * as [fit_lo, fit_lo + fit_len), and the largest level alignment allows a
+ * shared ([0]) and a private ([1]) fault.  [1] equals [0] unless the slot
+ * has a guest_memfd, so the fault path indexes it with the private flag.
+ */
 void pmp_slot_prepare(struct pmp_slot_state *st)
 {
 	const struct pmp_slot *s = &st->slot;
-	int shared = align_level(s->base_gfn, s->userspace_addr), private = shared;
+	int shared = align_level(s->base_gfn, s->userspace_addr), private = shared, i;
+
+	for (i = 0; i < 2; i++) {
+		uint64_t size = i ? PMP_GIANT_PAGES : PMP_CHUNK_PAGES;
+		uint64_t lo = (s->base_gfn + size - 1) & ~(size - 1);
+		uint64_t hi = (s->base_gfn + s->npages) & ~(size - 1);
+
+		st->fit_lo[i] = lo;
+		st->fit_len[i] = hi > lo ? hi - lo : 0;
+	}
 
 	if (s->flags & PMP_SLOT_GUEST_MEMFD) {
 		int gmem = align_level(s->base_gfn, s->gmem_offset);
@@ -80,13 +93,10 @@ int fault_level(const struct pmp_vm *vm, const struct pmp_slot_state *st,
 		const struct pmp_fault *f, uint16_t planes, enum pmp_reason *why)
 {
 	const struct pmp_slot *s = &st->slot;
+	struct pmp_giant *g;
 	/* one directory lookup for both: the descriptor and its 1 GiB summary */
-	uint64_t cg = pmp_giant_index(vm, f->gfn >> PMP_GIANT_SHIFT);
-	const struct pmp_chunk *c = &pmp_cchunks(vm)[cg << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT) |
-						     ((f->gfn >> PMP_CHUNK_SHIFT) &
-						      (PMP_GIANT_CHUNKS - 1))];
-	const struct pmp_giant *g = &pmp_cgiants(vm)[cg];
-	uint16_t uni2 = (uint16_t)~c->mixed, val2 = c->value, uni1 = 0, val1 = 0;
+	const struct pmp_chunk *c = pmp_chunk_giant(vm, f->gfn, &g);
+	uint16_t uni2 = (uint16_t)~c->mixed, val2 = c->value, uni1 = 0, val1 = 0, want;
 	int lim = PMP_LEVEL_1G;
 
 	*why = PMP_REASON_NONE;
@@ -103,13 +113,22 @@ int fault_level(const struct pmp_vm *vm, const struct pmp_slot_state *st,
 		LOWER(f->accept_level, PMP_REASON_GUEST_ACCEPT);
 	LOWER(c->blocks & PMP_CF_INHIBIT ? PMP_LEVEL_4K :
 	      g->nr_inhibit ? PMP_LEVEL_2M : PMP_LEVEL_1G, PMP_REASON_GUEST_ACCEPT);
-	LOWER(fit_level(s, f->gfn), PMP_REASON_SLOT_BOUNDARY);
-	LOWER(st->align_level[(s->flags & PMP_SLOT_GUEST_MEMFD) && (f->flags & PMP_FAULT_PRIVATE)],
-	      PMP_REASON_MISALIGNED);
-	if (lim == PMP_LEVEL_1G) {
+	LOWER(fit_level(st, f->gfn), PMP_REASON_SLOT_BOUNDARY);
+	LOWER(st->align_level[!!(f->flags & PMP_FAULT_PRIVATE)], PMP_REASON_MISALIGNED);
+	want = WTRACK | PRIVATE | planes;
+	/* the common case: every attribute uniform, nothing write-tracked */
+	if ((uni2 & want) == want && !(val2 & WTRACK)) {
+		if (lim < PMP_LEVEL_1G)
+			return lim;
+		uni1 = g->uniform;
+		val1 = g->value;
+		if ((uni1 & want) == want && !(val1 & WTRACK))
+			return lim;
+	} else if (lim == PMP_LEVEL_1G) {
 		uni1 = g->uniform;
 		val1 = g->value;
 	}
+	/* something stops a level: the first check, in order, names it */
 	LOWER(uniform_level(uni2, val2, uni1, val1, WTRACK, WTRACK, lim),
 	      PMP_REASON_WRITE_TRACKED);
 	LOWER(uniform_level(uni2, val2, uni1, val1, PRIVATE, 0, lim), PMP_REASON_MIXED_ATTRS);
@@ -124,22 +143,33 @@ int pmp_fault_level(const struct pmp_vm *vm, const struct pmp_slot *s,
 	return fault_level(vm, (const struct pmp_slot_state *)s, f, planes, why);
 }
 
-/* Validate a fault and find its memslot. */
+/* What is wrong with a fault fault_check() refused. */
+static int __attribute__((__noinline__))
+fault_error(const struct pmp_vm *vm, const struct pmp_fault *f)
+{
+	if (f->slot >= vm->max_slots)
+		return -EINVAL;
+	return pmp_slots(vm)[f->slot].in_use ? -EINVAL : -ENOENT;
+}
+
+/*
+ * Validate a fault and find its memslot.  A deleted slot is all zero, so
+ * its empty range refuses every gfn and fault_error() tells -ENOENT from
+ * -EINVAL off the fast path.
+ */
 static inline __attribute__((always_inline))
 int fault_check(const struct pmp_vm *vm, const struct pmp_fault *f,
 		const struct pmp_slot_state **slot)
 {
 	const struct pmp_slot_state *st;
 
-	if (f->slot >= vm->max_slots || (f->flags & ~PMP_FAULT_FLAGS_ALL) ||
-	    f->vcpu >= vm->nr_vcpus || f->vtl >= vm->nr_vtls || f->backing_order > 63 ||
-	    f->accept_level > PMP_LEVEL_1G)
+	if (pmp_unlikely(f->slot >= vm->max_slots || (f->flags & ~PMP_FAULT_FLAGS_ALL) ||
+			 f->backing_order > 63 || f->accept_level > PMP_LEVEL_1G ||
+			 f->vcpu >= vm->nr_vcpus || f->vtl >= vm->nr_vtls))
 		return -EINVAL;
 	st = &pmp_slots(vm)[f->slot];
-	if (!st->in_use)
-		return -ENOENT;
-	if (f->gfn - st->slot.base_gfn >= st->slot.npages)
-		return -EINVAL;
+	if (pmp_unlikely(f->gfn - st->slot.base_gfn >= st->slot.npages))
+		return fault_error(vm, f);
 	*slot = st;
 	return 0;
 }
@@ -156,23 +186,21 @@ int pmp_fault_check(const struct pmp_vm *vm, const struct pmp_fault *f,
 }
 
 /*
- * Two counter writes per decision: the level granted and the reason (slot 0
- * counts "nothing refused"); pmp_vm_stats() derives tried and applied.
+ * One counter write per decision, in the fault's vCPU set: the pair of the
+ * level granted and the reason; pmp_vm_stats() derives granted[], tried,
+ * applied and refused[] from the pairs.
  */
 int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason *why)
 {
-	const struct pmp_slot_state *s;
+	const struct pmp_slot_state *s = NULL;
 	enum pmp_reason why_not;
-	struct pmp_stats *stats;
 	int level, err;
 
 	err = fault_check(vm, f, &s);
 	if (pmp_unlikely(err))
 		return err;
 	level = fault_level(vm, s, f, PMP_VTL_PLANES(f->vtl), &why_not);
-	stats = pmp_vcpu_stats(vm, f->vcpu);
-	stats->decision[PMP_DECISION_MAX_LEVEL].refused[why_not]++;
-	stats->granted[level]++;
+	pmp_vcpu_stats(vm, f->vcpu)->faults[level][why_not]++;
 	if (why)
 		*why = why_not;
 	return level;

@@ -62,7 +62,9 @@ void pmp_mirror_unleaf(struct pmp_vm *vm, uint64_t gfn, int level)
  * Record a new leaf at @level covering @gfn, replacing what was there.  A
  * smaller leaf inside a larger one means the caller split the larger one
  * itself (KVM does, e.g. for an NX exec fault), so the mirror does too.
- * For a 4 KiB leaf the caller has checked the pool has a block.
+ * For a 4 KiB leaf the caller has checked the pool has a block (a huge
+ * leaf makes its chunks uniform and takes none), so the planes are
+ * updated without checking again: this is the fault path.
  */
 void pmp_mirror_map(struct pmp_vm *vm, uint64_t gfn, int level)
 {
@@ -72,7 +74,7 @@ void pmp_mirror_map(struct pmp_vm *vm, uint64_t gfn, int level)
 		pmp_mirror_unleaf(vm, gfn, PMP_LEVEL_1G);
 	if (level < PMP_LEVEL_2M && (pmp_chunk_of(vm, gfn)->blocks & PMP_CF_HUGE))
 		pmp_mirror_unleaf(vm, gfn, PMP_LEVEL_2M);
-	pmp_planes_set(vm, head, pages, PMP_BIT(PMP_PLANE_MAPPED), PMP_BIT(PMP_PLANE_MAPPED));
+	pmp_planes_apply(vm, head, pages, PMP_BIT(PMP_PLANE_MAPPED), PMP_BIT(PMP_PLANE_MAPPED));
 	if (level == PMP_LEVEL_4K) {
 		pmp_mirror_refresh(vm, gfn >> PMP_CHUNK_SHIFT);
 		return;

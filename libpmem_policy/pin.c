@@ -10,20 +10,43 @@
 #define PINNED PMP_BIT(PMP_PLANE_PINNED)
 
 /*
+ * The pages of [gfn, gfn + npages) not yet pinned when one look tells: the
+ * range is one page, or lies in one 2 MiB chunk whose PINNED plane is
+ * uniform (a fault's own range, pinned or not as a whole).  -1 otherwise.
+ */
+static int64_t pin_newly_fast(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
+{
+	int u;
+
+	if (npages == 1)
+		return !pmp_plane_get(vm, gfn, PMP_PLANE_PINNED);
+	if ((gfn >> PMP_CHUNK_SHIFT) != ((gfn + npages - 1) >> PMP_CHUNK_SHIFT))
+		return -1;
+	u = pmp_plane_uniform(vm, gfn >> PMP_CHUNK_SHIFT, PMP_PLANE_PINNED);
+	return u < 0 ? -1 : u ? 0 : (int64_t)npages;
+}
+
+/*
  * Can [gfn, gfn + npages) be pinned?  Counts the runs of pages not yet
  * pinned (one PIN action each) and checks the pin limit; the caller checks
- * the pool for this and its other plane updates together.
+ * the pool for this and its other plane updates together, and hands the
+ * plan to pmp_pin_apply().
  */
-int pmp_pin_plan(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_t *runs)
+int pmp_pin_plan(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
+		 struct pmp_pin_plan *plan)
 {
-	uint64_t end = gfn + npages, newly = 0, g = gfn, e;
+	uint64_t end = gfn + npages, g = gfn, e;
+	int64_t fast = pin_newly_fast(vm, gfn, npages);
 
-	*runs = 0;
-	for (; (g = pmp_plane_run(vm, g, end, PMP_PLANE_PINNED, false, &e)) < end; g = e) {
-		newly += e - g;
-		(*runs)++;
+	plan->runs = fast > 0;
+	plan->newly = fast > 0 ? (uint64_t)fast : 0;
+	for (; fast < 0 && (g = pmp_plane_run(vm, g, end, PMP_PLANE_PINNED, false, &e)) < end;
+	     g = e) {
+		plan->newly += e - g;
+		plan->runs++;
 	}
-	return vm->policy.pin_limit && vm->nr_pinned + newly > vm->policy.pin_limit ? -ENOMEM : 0;
+	return vm->policy.pin_limit && vm->nr_pinned + plan->newly > vm->policy.pin_limit ?
+	       -ENOMEM : 0;
 }
 
 /* Count a refused pin: over the limit, or out of pool blocks. */
@@ -36,25 +59,35 @@ int pmp_pin_refused(struct pmp_vm *vm, enum pmp_reason why)
 	return -ENOMEM;
 }
 
-/* Pin the runs pmp_pin_plan() counted: one PIN action each. */
-void pmp_pin_apply(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
+/*
+ * Pin the runs pmp_pin_plan() counted for the same range, with nothing
+ * changed in between: one PIN action each.  The caller checked the pool
+ * for the PINNED plane's update.
+ */
+void pmp_pin_apply(struct pmp_event *ev, uint64_t gfn, uint64_t npages,
+		   const struct pmp_pin_plan *plan)
 {
 	struct pmp_vm *vm = ev->vm;
 	uint64_t end = gfn + npages, g = gfn, e;
 
-	for (; (g = pmp_plane_run(vm, g, end, PMP_PLANE_PINNED, false, &e)) < end; g = e) {
-		pmp_emit(ev, PMP_ACT_PIN, 0, g, e - g);
-		vm->nr_pinned += e - g;
+	if (!plan->runs)
+		return;		/* all pinned already: nothing to emit or set */
+	if (plan->newly == npages) {	/* none pinned: one run, the range */
+		pmp_emit(ev, PMP_ACT_PIN, 0, gfn, npages);
+	} else {
+		for (; (g = pmp_plane_run(vm, g, end, PMP_PLANE_PINNED, false, &e)) < end; g = e)
+			pmp_emit(ev, PMP_ACT_PIN, 0, g, e - g);
 	}
-	pmp_planes_set(vm, gfn, npages, PINNED, PINNED);
+	vm->nr_pinned += plan->newly;
+	pmp_planes_apply(vm, gfn, npages, PINNED, PINNED);
 	if (vm->nr_pinned > vm->pin_high_water)
 		vm->pin_high_water = vm->nr_pinned;
 }
 
 int pmp_pin_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, struct pmp_actions *out)
 {
+	struct pmp_pin_plan plan;
 	struct pmp_event ev;
-	uint32_t runs;
 	int err;
 
 	if (vm->vm_type != PMP_VM_SEV || vm->policy.pin == PMP_PIN_NONE)
@@ -62,17 +95,17 @@ int pmp_pin_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, struct pmp_a
 	err = pmp_range_check(gfn, npages, vm->gfn_end);
 	if (err)
 		return err;
-	if (pmp_pin_plan(vm, gfn, npages, &runs))
+	if (pmp_pin_plan(vm, gfn, npages, &plan))
 		return pmp_pin_refused(vm, PMP_REASON_PIN_LIMIT);
 	if (pmp_planes_blocks_needed(vm, gfn, npages, PINNED, PINNED) >
 	    vm->pool_blocks - vm->pool_used)
 		return pmp_pin_refused(vm, PMP_REASON_POOL);
-	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_LAUNCH, runs);
+	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_LAUNCH, plan.runs);
 	if (!err)
 		err = pmp_state_reserve(vm, gfn, npages);	/* pins outlive memslots */
 	if (err)
 		return err;
-	pmp_pin_apply(&ev, gfn, npages);
+	pmp_pin_apply(&ev, gfn, npages, &plan);
 	vm->stats.decision[PMP_DECISION_PIN].tried++;
 	vm->stats.decision[PMP_DECISION_PIN].applied++;
 	pmp_event_end(&ev);

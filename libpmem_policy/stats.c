@@ -4,29 +4,37 @@
  */
 #include "internal.h"
 
-#define STATS_WORDS (sizeof(struct pmp_stats) / sizeof(uint64_t))
+_Static_assert(PMP_REASON_VTL_PROT < 16, "a fault's reason indexes pmp_vcpu_stats.faults");
 
+/*
+ * The vCPUs' (level, reason) pairs become the max_level decision: tried is
+ * every pair, applied the 1 GiB grants (reason none), refused[r] and
+ * granted[l] the sums of a row and a column.
+ */
 void pmp_vm_stats(const struct pmp_vm *vm, struct pmp_stats *out)
 {
-	uint64_t *sum = (uint64_t *)out;
-	struct pmp_decision_stats *d;
+	struct pmp_decision_stats *d = &out->decision[PMP_DECISION_MAX_LEVEL];
+	unsigned int level, r;
 	uint32_t v;
-	size_t i;
 
 	pmp_memcpy(out, &vm->stats, sizeof(*out));
 	for (v = 0; v < vm->nr_vcpus; v++) {
-		const uint64_t *in = (const uint64_t *)pmp_vcpu_stats(vm, v);
+		const struct pmp_vcpu_stats *in = pmp_vcpu_stats(vm, v);
 
-		for (i = 0; i < STATS_WORDS; i++)
-			sum[i] += in[i];
+		for (level = PMP_LEVEL_4K; level <= PMP_LEVEL_1G; level++) {
+			for (r = 0; r <= PMP_REASON_VTL_PROT; r++) {
+				uint64_t n = in->faults[level][r];
+
+				out->granted[level] += n;
+				d->tried += n;
+				if (r == PMP_REASON_NONE)
+					d->applied += n;
+				else
+					d->refused[r] += n;
+			}
+		}
 	}
 	out->pin_high_water = vm->pin_high_water;
-	/* the fault path counts refused[NONE] for "applied" and no "tried" */
-	d = &out->decision[PMP_DECISION_MAX_LEVEL];
-	d->applied = d->refused[PMP_REASON_NONE];
-	d->refused[PMP_REASON_NONE] = 0;
-	d->tried = out->granted[PMP_LEVEL_4K] + out->granted[PMP_LEVEL_2M] +
-		   out->granted[PMP_LEVEL_1G];
 }
 
 void pmp_vm_stats_reset(struct pmp_vm *vm)

@@ -1,27 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# Run the benchmarks and write BENCHMARKS.md: medians and min-max from
-# bench_fault (timed, noisy) and instructions per decision from
-# valgrind --tool=callgrind (deterministic for a given binary).
+# Run the benchmarks and write BENCHMARKS.md: the fault path
+# (scripts/bench-fault.sh: callgrind instruction counts, deterministic for
+# a given binary, and timed medians with min-max), then the other sections.
 #
 # usage: scripts/bench.sh BUILD_DIR [--quick]
 set -eu
 build=${1:?usage: bench.sh BUILD_DIR [--quick]}
 quick=${2:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
-bin="$build/bench/bench_fault"
 out="$top/BENCHMARKS.md"
 [ -n "$quick" ] && out="$build/bench/BENCHMARKS.quick.md"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-# instructions per decision: 100,000 decisions of one loop, loop included
-ir() { # kind size order
-	valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" --collect-atstart=no \
-		--toggle-collect="loop_$1" "$bin" --only "$1" "$2" "$3" 2>"$tmp/log" >/dev/null
-	sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$tmp/log" | awk '{ printf "%.1f", $1 / 100000 }'
-}
 
 {
 	echo "# Benchmarks"
@@ -30,24 +20,7 @@ ir() { # kind size order
 	echo "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)."
 	echo "Compiler: $(${CC:-cc} --version | head -n1)."
 	echo
-	echo "## Fault-path decisions"
-	echo
-	echo "Time per decision over the same gfns (median of repeated runs, min-max),"
-	echo "against the floor of one array load per decision measured in the same run."
-	echo
-	"$bin" ${quick:+--quick}
-	echo
-	echo "Instructions per decision (valgrind --tool=callgrind, the benchmark loop"
-	echo "included; the floor is one load plus the loop):"
-	echo
-	echo "| VM | gfns | floor | max_level | pinned |"
-	echo "| --- | --- | --- | --- | --- |"
-	for size in 4G 64G 1T; do
-		[ -n "$quick" ] && [ "$size" != 4G ] && continue
-		for order in random sequential; do
-			echo "| $size | $order | $(ir floor $size $order) | $(ir max_level $size $order) | $(ir pinned $size $order) |"
-		done
-	done
+	"$top/scripts/bench-fault.sh" "$build" $quick
 	echo
 	echo "## Memory"
 	echo

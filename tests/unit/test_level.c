@@ -73,6 +73,121 @@ START_TEST(counters)
 }
 END_TEST
 
+#define M2 GFNS_PER_2M
+#define G1 GFNS_PER_1G
+#define UA 0x7f0000000000ULL	/* 1 GiB aligned */
+#define GMEM PMP_SLOT_GUEST_MEMFD
+#define PRIV PMP_FAULT_PRIVATE
+
+/*
+ * The slot's edges and its host alignment, which the fault path reads from
+ * what pmp_slot_prepare() cached: slots of 4 KiB, 2 MiB and 1 GiB and more,
+ * aligned or not, straddling 1 GiB, with host offsets congruent or not, for
+ * shared and private faults; a 1 GiB folio behind every fault.
+ */
+static const struct edge_case {
+	const char *name;
+	uint64_t base, npages, ua, gmem;
+	uint32_t slot_flags;
+	uint64_t gfn;
+	uint32_t fault_flags;
+	int want;
+	enum pmp_reason why;
+} edges[] = {
+	{ "1G inside", 0, 2 * G1, UA, 0, 0, G1 - 1, 0, PMP_LEVEL_1G, PMP_REASON_NONE },
+	{ "last page, aligned end", 0, 2 * G1, UA, 0, 0, 2 * G1 - 1, 0, PMP_LEVEL_1G,
+	  PMP_REASON_NONE },
+	{ "2M slot, first page", M2, M2, UA, 0, 0, M2, 0, PMP_LEVEL_2M,
+	  PMP_REASON_SLOT_BOUNDARY },
+	{ "2M slot, last page", M2, M2, UA, 0, 0, 2 * M2 - 1, 0, PMP_LEVEL_2M,
+	  PMP_REASON_SLOT_BOUNDARY },
+	{ "4K slot", 5, 1, UA, 0, 0, 5, 0, PMP_LEVEL_4K, PMP_REASON_SLOT_BOUNDARY },
+	{ "unaligned start, head", 1, G1, UA + 4096, 0, 0, 1, 0, PMP_LEVEL_4K,
+	  PMP_REASON_SLOT_BOUNDARY },
+	{ "unaligned start, next 2M", 1, G1, UA + 4096, 0, 0, M2, 0, PMP_LEVEL_2M,
+	  PMP_REASON_SLOT_BOUNDARY },
+	{ "unaligned start, tail", 1, G1, UA + 4096, 0, 0, G1, 0, PMP_LEVEL_4K,
+	  PMP_REASON_SLOT_BOUNDARY },
+	{ "straddling 1G, below", G1 - M2, 2 * M2, UA, 0, 0, G1 - M2, 0, PMP_LEVEL_2M,
+	  PMP_REASON_SLOT_BOUNDARY },
+	{ "straddling 1G, above", G1 - M2, 2 * M2, UA, 0, 0, G1 + M2 - 1, 0, PMP_LEVEL_2M,
+	  PMP_REASON_SLOT_BOUNDARY },
+	{ "one page short, first", 0, G1 - 1, UA, 0, 0, 0, 0, PMP_LEVEL_2M,
+	  PMP_REASON_SLOT_BOUNDARY },
+	{ "one page short, last", 0, G1 - 1, UA, 0, 0, G1 - 2, 0, PMP_LEVEL_4K,
+	  PMP_REASON_SLOT_BOUNDARY },
+	{ "host offset 4K", 0, G1, UA + 4096, 0, 0, 0, 0, PMP_LEVEL_4K, PMP_REASON_MISALIGNED },
+	{ "host offset 2M", 0, G1, UA + (2 << 20), 0, 0, 7, 0, PMP_LEVEL_2M,
+	  PMP_REASON_MISALIGNED },
+	{ "gmem offset 4K, private", 0, G1, UA, 4096, GMEM, 9, PRIV, PMP_LEVEL_4K,
+	  PMP_REASON_MISALIGNED },
+	{ "gmem offset 4K, shared", 0, G1, UA, 4096, GMEM, 9, 0, PMP_LEVEL_1G, PMP_REASON_NONE },
+	{ "gmem offset 2M, private", 0, G1, UA, 2 << 20, GMEM, 9, PRIV, PMP_LEVEL_2M,
+	  PMP_REASON_MISALIGNED },
+	{ "host misaligned, gmem aligned, private", 0, G1, UA + 4096, 0, GMEM, 9, PRIV,
+	  PMP_LEVEL_4K, PMP_REASON_MISALIGNED },
+	{ "gfn below the slot", M2, M2, UA, 0, 0, M2 - 1, 0, -EINVAL, 0 },
+	{ "gfn at the slot's end", M2, M2, UA, 0, 0, 2 * M2, 0, -EINVAL, 0 },
+	{ "gfn 0, slot above", G1, G1, UA, 0, 0, 0, 0, -EINVAL, 0 },
+};
+
+START_TEST(slot_edges)
+{
+	const struct edge_case *e = &edges[_i];
+	struct pmp_geometry geo = test_geometry(4 * G1);
+	struct pmp_slot slot = { .base_gfn = e->base, .npages = e->npages,
+				 .userspace_addr = e->ua, .gmem_offset = e->gmem,
+				 .flags = e->slot_flags };
+	struct pmp_fault f = { .gfn = e->gfn, .slot = 3, .flags = e->fault_flags,
+			       .backing_order = 18 };
+	enum pmp_reason why = PMP_REASON_NR;
+	struct tvm t;
+	int got;
+
+	tvm_init(&t, &geo);
+	ck_assert_int_eq(pmp_slot_create(t.vm, 3, &slot), 0);
+	tvm_snapshot(&t);
+	got = pmp_max_level(t.vm, &f, &why);
+	ck_assert_msg(got == e->want && (got < 0 || why == e->why), "%s: got %d (%s), want %d (%s)",
+		      e->name, got, pmp_reason_name(why), e->want, pmp_reason_name(e->why));
+	if (got < 0)
+		ck_assert_unchanged(&t);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	tvm_free(&t);
+}
+END_TEST
+
+/* A deleted or unknown slot, and a moved one: the cache follows the slot. */
+START_TEST(slot_gone_or_moved)
+{
+	struct pmp_geometry geo = test_geometry(4 * G1);
+	struct pmp_fault f = { .gfn = G1, .slot = 1, .backing_order = 18 };
+	enum pmp_reason why;
+	struct tvm t;
+
+	tvm_init(&t, &geo);
+	add_slot(&t, 1, G1, G1, UA, 0);
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, &why), PMP_LEVEL_1G);
+	ck_assert_int_eq(pmp_slot_move(t.vm, 1, G1 + M2), 0);
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, NULL), -EINVAL);	/* below it now */
+	f.gfn = G1 + M2;
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, &why), PMP_LEVEL_2M);	/* 1G straddles */
+	ck_assert_int_eq(why, PMP_REASON_SLOT_BOUNDARY);
+	f.gfn = 2 * G1 + M2 - 1;	/* its last page: [2G1, 3G1) is not all in it */
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, &why), PMP_LEVEL_2M);
+	ck_assert_int_eq(why, PMP_REASON_SLOT_BOUNDARY);
+	ck_assert_int_eq(pmp_slot_delete(t.vm, 1), 0);
+	tvm_snapshot(&t);
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, NULL), -ENOENT);
+	f.slot = 0;		/* never created */
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, NULL), -ENOENT);
+	f.slot = geo.max_slots;
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, NULL), -EINVAL);
+	ck_assert_unchanged(&t);
+	tvm_free(&t);
+}
+END_TEST
+
 /* Every reason and level has a distinct name; unknown values get "?". */
 START_TEST(names)
 {
@@ -103,6 +218,10 @@ Suite *level_suite(void)
 	tc = tcase_create("counters");
 	tcase_add_test(tc, counters);
 	tcase_add_test(tc, names);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("slot_edges");
+	tcase_add_loop_test(tc, slot_edges, 0, (int)(sizeof(edges) / sizeof(edges[0])));
+	tcase_add_test(tc, slot_gone_or_moved);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -775,6 +775,62 @@ START_TEST(no_room)
 }
 END_TEST
 
+/*
+ * A fault pins what its leaf covers and is not pinned yet, one PIN per
+ * run, whichever way pin.c counts it: one page or one uniform 2 MiB at a
+ * look, or a walk of the runs (a partly pinned 2 MiB, a 1 GiB).  Each
+ * case pins @pin_n pages at @pin_gfn first (0: none), then faults.
+ */
+static const struct pin_case {
+	const char *name;
+	uint64_t pin_gfn, pin_n, gfn;
+	int level;
+	uint32_t nr;			/* PIN actions */
+	uint64_t run_gfn[2], run_n[2];
+} pin_cases[] = {
+	{ "4K, unpinned", 0, 0, 7, PMP_LEVEL_4K, 1, { 7 }, { 1 } },
+	{ "4K, pinned", 7, 1, 7, PMP_LEVEL_4K, 0, { 0 }, { 0 } },
+	{ "4K, pinned neighbours", 6, 3, 9, PMP_LEVEL_4K, 1, { 9 }, { 1 } },
+	{ "2M, unpinned", 0, 0, M2 + 5, PMP_LEVEL_2M, 1, { M2 }, { M2 } },
+	{ "2M, all pinned", M2, M2, M2 + 5, PMP_LEVEL_2M, 0, { 0 }, { 0 } },
+	{ "2M, head pinned", M2, 10, M2 + 5, PMP_LEVEL_2M, 1, { M2 + 10 }, { M2 - 10 } },
+	{ "2M, middle pinned", M2 + 10, 10, M2, PMP_LEVEL_2M, 2, { M2, M2 + 20 },
+	  { 10, M2 - 20 } },
+	{ "2M, last page unpinned", M2, M2 - 1, M2, PMP_LEVEL_2M, 1, { 2 * M2 - 1 }, { 1 } },
+	{ "1G, unpinned", 0, 0, G1 + 3, PMP_LEVEL_1G, 1, { G1 }, { G1 } },
+	{ "1G, one 2M pinned", G1 + M2, M2, G1, PMP_LEVEL_1G, 2, { G1, G1 + 2 * M2 },
+	  { M2, G1 - 2 * M2 } },
+	{ "1G, all pinned", G1, G1, G1 + 3, PMP_LEVEL_1G, 0, { 0 }, { 0 } },
+};
+
+START_TEST(pin_runs)
+{
+	const struct pin_case *c = &pin_cases[_i];
+	uint64_t before;
+	uint32_t i, k = 0;
+	struct mt m;
+
+	mt_init(&m, PMP_VM_SEV, "pin=fault");
+	if (c->pin_n) {
+		ck_assert_int_eq(pmp_pin_range(m.t.vm, c->pin_gfn, c->pin_n, fresh(&m)), 0);
+		run(&m);
+	}
+	before = pmp_nr_pinned(m.t.vm);
+	ck_assert_int_eq(fault(&m, c->gfn, c->level), 0);
+	for (i = 0; i < m.acts.nr; i++) {
+		if (m.buf[i].type != PMP_ACT_PIN)
+			continue;
+		ck_assert_msg(k < c->nr, "%s: more than %u PIN actions", c->name, c->nr);
+		expect_act(&m, i, PMP_ACT_PIN, 0, c->run_gfn[k], c->run_n[k]);
+		k++;
+	}
+	ck_assert_msg(k == c->nr, "%s: %u PIN actions, want %u", c->name, k, c->nr);
+	ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), before + c->run_n[0] + c->run_n[1]);
+	ck_assert_uint_eq(pmp_is_pinned(m.t.vm, c->gfn), 1);
+	mt_free(&m);
+}
+END_TEST
+
 Suite *mmu_suite(void)
 {
 	Suite *s = suite_create("mmu");
@@ -790,6 +846,7 @@ Suite *mmu_suite(void)
 	tcase_add_test(tc, one_call_per_concept);
 	tcase_add_test(tc, teardown_cursor_checked);
 	tcase_add_test(tc, teardown_every_array_size);
+	tcase_add_loop_test(tc, pin_runs, 0, (int)(sizeof(pin_cases) / sizeof(pin_cases[0])));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("split_merge");
 	tcase_add_test(tc, split_only_as_needed);
