@@ -72,7 +72,9 @@ void pmp_pin_apply(struct pmp_event *ev, uint64_t gfn, uint64_t npages,
 
 	if (!plan->runs)
 		return;		/* all pinned already: nothing to emit or set */
-	if (plan->newly == npages) {	/* none pinned: one run, the range */
+	if (!ev->out) {
+		/* the caller pins by its own means (pmp_pin_range() with no array) */
+	} else if (plan->newly == npages) {	/* none pinned: one run, the range */
 		pmp_emit(ev, PMP_ACT_PIN, 0, gfn, npages);
 	} else {
 		for (; (g = pmp_plane_run(vm, g, end, PMP_PLANE_PINNED, false, &e)) < end; g = e)
@@ -100,7 +102,8 @@ int pmp_pin_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, struct pmp_a
 	if (pmp_planes_blocks_needed(vm, gfn, npages, PINNED, PINNED) >
 	    vm->pool_blocks - vm->pool_used)
 		return pmp_pin_refused(vm, PMP_REASON_POOL);
-	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_LAUNCH, plan.runs);
+	/* a NULL @out: the caller holds every page already and wants no PIN actions */
+	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_LAUNCH, out ? plan.runs : 0);
 	if (!err)
 		err = pmp_state_reserve(vm, gfn, npages);	/* pins outlive memslots */
 	if (err)

@@ -169,7 +169,10 @@ PMP_API int pmp_map(struct pmp_vm *vm, const struct pmp_fault *fault, int level,
  * @vm: the VM.
  * @gfn: first frame.
  * @npages: pages (> 0).
- * @out: PIN actions for the runs of pages not yet pinned.
+ * @out: PIN actions for the runs of pages not yet pinned; or NULL when the
+ *	caller already holds every page of the range and needs no actions (a
+ *	kernel that referenced a whole leaf before asking): then one call
+ *	records the whole range, all or nothing, however many runs it has.
  *
  * Return: 0, -EINVAL/-ERANGE for a bad range, -ENOMEM past the pin limit or
  * with the pool exhausted (counted as a refused pin: no state but the

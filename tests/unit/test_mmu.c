@@ -263,6 +263,38 @@ START_TEST(pin_limit)
 }
 END_TEST
 
+/*
+ * A kernel that referenced a whole leaf itself records its pins in one call
+ * with no array, all or nothing: a leaf whose unpinned pages form more runs
+ * than any array it has is never left half-recorded (the module once pinned
+ * such a leaf in slices, and a refused slice left the earlier ones pinned in
+ * the core with their references dropped).
+ */
+START_TEST(pin_range_without_array)
+{
+	uint64_t g;
+	struct mt m;
+
+	mt_init(&m, PMP_VM_SEV, "pin=launch,pin_limit=700");
+	for (g = 0; g < 512; g += 2)	/* every other page: 256 runs left */
+		ck_assert_int_eq(pmp_pin_range(m.t.vm, g, 1, fresh(&m)), 0);
+	ck_assert_int_eq(pmp_pin_range(m.t.vm, 0, 512, fresh(&m)), -ENOSPC);
+	ck_assert_int_eq(pmp_pin_range(m.t.vm, 0, 512, NULL), 0);
+	ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), 512);
+	for (g = 0; g < 512; g++)
+		ck_assert_int_eq(pmp_is_pinned(m.t.vm, g), 1);
+	ck_assert_int_eq(pmp_vm_check(m.t.vm), 0);
+	/* 512 more pages are past the limit: nothing of them recorded */
+	tvm_snapshot(&m.t);
+	ck_assert_int_eq(pmp_pin_range(m.t.vm, 512, 512, NULL), -ENOMEM);
+	ck_assert_unchanged_but_decisions(&m.t);
+	ck_assert_int_eq(pmp_pin_range(m.t.vm, 512, 188, NULL), 0);
+	ck_assert_uint_eq(pmp_nr_pinned(m.t.vm), 700);
+	ck_assert_int_eq(pmp_vm_check(m.t.vm), 0);
+	mt_free(&m);
+}
+END_TEST
+
 /* Launch pinning pins regions once; faults then pin nothing. */
 START_TEST(pin_at_launch)
 {
@@ -841,6 +873,7 @@ Suite *mmu_suite(void)
 	tcase_add_test(tc, pins_follow_host_pages);
 	tcase_add_test(tc, pin_limit);
 	tcase_add_test(tc, pin_at_launch);
+	tcase_add_test(tc, pin_range_without_array);
 	tcase_add_test(tc, zap_refusals);
 	tcase_add_test(tc, notifier_zap_takes_shared_only);
 	tcase_add_test(tc, one_call_per_concept);
