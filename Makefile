@@ -67,7 +67,7 @@ include $(sort $(wildcard mk/*.mk))
 .DEFAULT_GOAL := all
 
 .PHONY: all lib check check-unit check-exports check-pkgconfig freestanding freestanding-selftest \
-	check-long demo bench fuzz install uninstall deps deps-build clean install-tools \
+	check-long demo bench fuzz soak install uninstall deps deps-build clean install-tools \
 	uninstall-tools check-man check-tools-cli check-pictures check-quickstart check-clean-build
 
 all: lib $(DEMO_BIN) $(ALL_EXTRA)
@@ -158,6 +158,13 @@ check-long: $(TEST_BIN)
 	CK_RUN_SUITE=random PMP_OPS=350000 $(TEST_BIN)
 	CK_RUN_SUITE=mmu_random PMP_MMU_OPS=125000 $(TEST_BIN)
 	CK_RUN_SUITE=small_array PMP_SMALL_OPS=50000 $(TEST_BIN)
+
+# The small-array/snapshot test under ASan+UBSan for SOAK_SECONDS, a new
+# seed each round (issue 19's long run; not in CI).
+SOAK_SECONDS ?= 600
+soak:
+	$(MAKE) SANITIZE=1 build/sanitize/tests/unit
+	scripts/soak.sh $(SOAK_SECONDS) build/sanitize
 
 # libFuzzer targets under ASan+UBSan, FUZZ_SECONDS each (CI runs a smoke).
 FUZZ_SECONDS ?= 60
