@@ -246,9 +246,35 @@ static bool giant_candidate(const struct pmp_vm *vm, uint64_t g)
 	return !(gi->flags & PMP_GF_LEAF) && gi->nr_huge == PMP_GIANT_CHUNKS;
 }
 
+/* Index of the lowest set bit of @x != 0, without libgcc's helpers. */
+static unsigned int lowest_bit(uint64_t x)
+{
+	return pmp_weight64((x & (0 - x)) - 1);
+}
+
 /*
- * The tick scans compact chunks (the state there is, not the span), in
- * pool order, and finds each one's gfn through its giant's home.
+ * The first compact chunk in [ci, end) whose candidate bit is set, or
+ * @end; @end is the end of @ci's giant, so at most 8 words are read.
+ */
+static uint64_t next_cand(const struct pmp_vm *vm, uint64_t ci, uint64_t end)
+{
+	const uint64_t *map = pmp_cand_map(vm);
+	uint64_t w = ci / 64, x = map[w] & (~0ULL << (ci % 64));
+
+	while (!x) {
+		if (++w >= end / 64)
+			return end;
+		x = map[w];
+	}
+	return w * 64 + lowest_bit(x);
+}
+
+/*
+ * The tick visits compact chunks (the state there is, not the span), in
+ * pool order, from the cursor: each 1 GiB head (a 1 GiB candidate?) and
+ * each chunk of the candidate index, so its work is the candidates it
+ * finds plus one unit per 1 GiB of state it passes, never a scan of the
+ * chunks in between.  Each chunk's gfn comes from its giant's home.
  */
 int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out)
 {
@@ -273,19 +299,24 @@ int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out)
 	do {
 		uint32_t cg = (uint32_t)(ci / PMP_GIANT_CHUNKS);
 		const struct pmp_home *h = &pmp_homes(vm)[cg];
-		uint64_t gpa_ci = ((uint64_t)h->giant << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT)) |
-				  (ci % PMP_GIANT_CHUNKS);
+		uint64_t g_end = ((uint64_t)cg + 1) * PMP_GIANT_CHUNKS, next;
 
 		looked++;
 		if (h->in_use && !(ci % PMP_GIANT_CHUNKS) && vm->policy.merge != PMP_MERGE_BLOCKED &&
 		    giant_candidate(vm, h->giant) &&
-		    try_promote(&ev, gpa_ci << PMP_CHUNK_SHIFT, PMP_LEVEL_1G, -1))
+		    try_promote(&ev, (uint64_t)h->giant << PMP_GIANT_SHIFT, PMP_LEVEL_1G, -1))
 			acted++;
-		if (!h->in_use || !pmp_cgiants(vm)[cg].nr_cand) {
-			ci = ((uint64_t)cg + 1) * PMP_GIANT_CHUNKS;	/* nothing here: skip in O(1) */
+		next = h->in_use && pmp_cgiants(vm)[cg].nr_cand ? next_cand(vm, ci, g_end) : g_end;
+		if (next == g_end) {
+			ci = g_end;	/* no candidate left here: on to the next 1 GiB */
+		} else if (!(pmp_cchunks(vm)[next].blocks & PMP_CF_CAND)) {
+			pmp_cand_map(vm)[next / 64] &= ~(1ULL << (next % 64));	/* stale */
+			ci = next + 1;
 		} else {
-			acted += tick_one(&ev, gpa_ci);
-			ci++;
+			acted += tick_one(&ev, ((uint64_t)h->giant << (PMP_GIANT_SHIFT -
+								  PMP_CHUNK_SHIFT)) |
+					       (next % PMP_GIANT_CHUNKS));
+			ci = next + 1;
 		}
 		if (ci >= nr) {
 			ci = 0;
