@@ -34,11 +34,12 @@ static bool range_full(const struct pmp_vm *vm, uint64_t gfn, int level)
 	return g->nr_huge == PMP_GIANT_CHUNKS;
 }
 
+/* Every page accepted?  Stops at the first that is not (a tick asks every 1 GiB). */
 static bool range_accepted(const struct pmp_vm *vm, uint64_t gfn, int level)
 {
-	uint64_t pages = PMP_LEVEL_PAGES(level);
+	uint64_t end = gfn + PMP_LEVEL_PAGES(level);
 
-	return pmp_plane_count(vm, gfn, pages, PMP_PLANE_ACCEPTED) == pages;
+	return pmp_plane_next(vm, gfn, end, PMP_PLANE_ACCEPTED, false) == end;
 }
 
 /* TDX/SNP private memory promotes only fully mapped and accepted. */
@@ -246,6 +247,26 @@ static bool giant_candidate(const struct pmp_vm *vm, uint64_t g)
 	return !(gi->flags & PMP_GF_LEAF) && gi->nr_huge == PMP_GIANT_CHUNKS;
 }
 
+/*
+ * A 1 GiB range of 2 MiB leaves at the tick.  Its eligibility alone is
+ * cheap and a tick meets the same ineligible range again and again (TDX
+ * private memory, say), so it goes first; only an eligible range pays for
+ * the check that every page is accepted.  A refusal counts the same way.
+ */
+static bool tick_giant(struct pmp_event *ev, uint64_t g)
+{
+	struct pmp_decision_stats *d = &ev->vm->stats.decision[PMP_DECISION_MERGE];
+	enum pmp_reason why = pmp_merge_blocker(ev->vm, g << PMP_GIANT_SHIFT, PMP_LEVEL_1G, false,
+						-1);
+
+	if (why) {
+		d->tried++;
+		d->refused[why]++;
+		return false;
+	}
+	return try_promote(ev, g << PMP_GIANT_SHIFT, PMP_LEVEL_1G, -1);
+}
+
 /* Index of the lowest set bit of @x != 0, without libgcc's helpers. */
 static unsigned int lowest_bit(uint64_t x)
 {
@@ -303,8 +324,7 @@ int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out)
 
 		looked++;
 		if (h->in_use && !(ci % PMP_GIANT_CHUNKS) && vm->policy.merge != PMP_MERGE_BLOCKED &&
-		    giant_candidate(vm, h->giant) &&
-		    try_promote(&ev, (uint64_t)h->giant << PMP_GIANT_SHIFT, PMP_LEVEL_1G, -1))
+		    giant_candidate(vm, h->giant) && tick_giant(&ev, h->giant))
 			acted++;
 		next = h->in_use && pmp_cgiants(vm)[cg].nr_cand ? next_cand(vm, ci, g_end) : g_end;
 		if (next == g_end) {
