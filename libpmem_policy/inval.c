@@ -146,11 +146,11 @@ static void undefer(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 
 /*
  * The GPA chunk of the first flagged compact chunk at or after the cursor,
- * cyclically; the cursor moves there.  Only with defer_chunks > 0.  A
- * 1 GiB range without deferrals is skipped whole (its count), so the cost
- * is the giants in use plus the chunks of those with deferrals.
+ * cyclically; with @move the cursor moves there.  Only with defer_chunks >
+ * 0.  A 1 GiB range without deferrals is skipped whole (its count), so the
+ * cost is the giants in use plus the chunks of those with deferrals.
  */
-static uint64_t next_deferred(struct pmp_vm *vm)
+static uint64_t next_deferred(struct pmp_vm *vm, bool move)
 {
 	uint64_t nr = (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS, ci = vm->defer_cursor % nr;
 
@@ -160,7 +160,8 @@ static uint64_t next_deferred(struct pmp_vm *vm)
 		if (!pmp_homes(vm)[cg].in_use || !pmp_cgiants(vm)[cg].nr_deferred) {
 			ci = ((uint64_t)cg + 1) * PMP_GIANT_CHUNKS;
 		} else if (pmp_cchunks(vm)[ci].blocks & PMP_CF_DEFERRED) {
-			vm->defer_cursor = (uint32_t)ci;
+			if (move)
+				vm->defer_cursor = (uint32_t)ci;
 			return ((uint64_t)pmp_homes(vm)[cg].giant << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT)) |
 			       (ci % PMP_GIANT_CHUNKS);
 		} else {
@@ -206,7 +207,7 @@ static void defer_add(struct pmp_event *ev, uint64_t ci)
 
 	if (vm->defer_chunks == vm->defer_cap) {
 		vm->stats.evicted++;
-		flush_chunk(ev, next_deferred(vm));	/* loses its flag */
+		flush_chunk(ev, next_deferred(vm, true));	/* loses its flag */
 	}
 	vm->defer_chunks++;
 	pmp_chunk_set_flags(vm, ci, PMP_CF_DEFERRED, 0);
@@ -454,26 +455,44 @@ static void flush_step(struct pmp_event *ev, uint64_t g, uint64_t e)
 	undefer(ev->vm, g, e - g);	/* the chunk loses its flag with its last run */
 }
 
-/* The first deferred run of the cursor's chunk. */
-static void flush_next(struct pmp_event *ev)
+/*
+ * Pool blocks a step on [g, e) may take: the mapped and accepted planes
+ * of its chunk become mixed when only part of it goes.  0 if they fit.
+ */
+static int step_blocks(const struct pmp_vm *vm, uint64_t g, uint64_t e)
 {
-	uint64_t g = next_deferred(ev->vm) << PMP_CHUNK_SHIFT, e;
+	return pmp_pool_reserve(vm, pmp_planes_blocks_needed(vm, g, e - g, MAPPED | ACCEPTED, 0));
+}
 
-	g = pmp_plane_run(ev->vm, g, g + PMP_CHUNK_PAGES, PMP_PLANE_DEFERRED, true, &e);
-	flush_step(ev, g, e);
+/* The first deferred run of the cursor's chunk (@move: the cursor goes there). */
+static uint64_t next_run(struct pmp_vm *vm, bool move, uint64_t *e)
+{
+	uint64_t g = next_deferred(vm, move) << PMP_CHUNK_SHIFT;
+
+	return pmp_plane_run(vm, g, g + PMP_CHUNK_PAGES, PMP_PLANE_DEFERRED, true, e);
 }
 
 int pmp_inval_flush(struct pmp_vm *vm, struct pmp_actions *out)
 {
+	uint64_t g = 0, e = 0;
 	struct pmp_event ev;
-	int err;
+	int err = 0;
 
+	if (vm->defer_chunks) {
+		g = next_run(vm, false, &e);
+		err = step_blocks(vm, g, e);	/* -ENOMEM: nothing changed */
+	}
 	/* nothing deferred needs no room; else a step's two actions must fit */
-	err = pmp_event_begin_all(&ev, vm, out, PMP_CAUSE_PUNCH, vm->defer_chunks ? 2 : 0);
+	if (!err)
+		err = pmp_event_begin_all(&ev, vm, out, PMP_CAUSE_PUNCH, vm->defer_chunks ? 2 : 0);
 	if (err)
 		return err;
-	while (vm->defer_chunks && pmp_event_room(&ev) >= 2)
-		flush_next(&ev);
+	while (vm->defer_chunks && pmp_event_room(&ev) >= 2) {
+		g = next_run(vm, true, &e);
+		if (step_blocks(vm, g, e))
+			break;		/* the next call says -ENOMEM */
+		flush_step(&ev, g, e);
+	}
 	pmp_event_end(&ev);
 	return vm->defer_chunks ? 1 : 0;
 }
@@ -517,10 +536,12 @@ int pmp_inval_flush_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 	if (err)
 		return err;
 	g = range_run(vm, gfn, end, &e);
-	err = pmp_event_begin_all(&ev, vm, out, PMP_CAUSE_PUNCH, g < end ? 2 : 0);
+	err = g < end ? step_blocks(vm, g, e) : 0;	/* -ENOMEM: nothing changed */
+	if (!err)
+		err = pmp_event_begin_all(&ev, vm, out, PMP_CAUSE_PUNCH, g < end ? 2 : 0);
 	if (err)
 		return err;
-	while (g < end && pmp_event_room(&ev) >= 2) {
+	while (g < end && pmp_event_room(&ev) >= 2 && !step_blocks(vm, g, e)) {
 		flush_step(&ev, g, e);
 		g = range_run(vm, e, end, &e);
 	}
@@ -538,7 +559,7 @@ void pmp_inval_drop_all(struct pmp_vm *vm)
 {
 	while (vm->defer_chunks) {
 		vm->defer_chunks--;
-		pmp_chunk_set_flags(vm, next_deferred(vm), 0, PMP_CF_DEFERRED);
+		pmp_chunk_set_flags(vm, next_deferred(vm, true), 0, PMP_CF_DEFERRED);
 	}
 	pmp_planes_set(vm, 0, vm->span, DEFERRED, 0);
 	vm->nr_deferred = 0;

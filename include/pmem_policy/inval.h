@@ -85,9 +85,11 @@ PMP_API int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
  *	arrays of any size, the actions are the same, in the same order.
  *
  * Return: 0 when nothing is deferred any more (no room needed then), 1
- * when @out filled up after at least one step and the call must be
- * repeated, -ENOSPC when @out (or NULL) has fewer than 2 free entries and
- * something is deferred (nothing changed), -EINVAL.
+ * when @out filled up (or the pool ran short) after at least one step and
+ * the call must be repeated, -ENOSPC when @out (or NULL) has fewer than 2
+ * free entries and something is deferred (nothing changed), -ENOMEM when
+ * the pool cannot take the first step (a smaller @pool_blocks than the
+ * default; nothing changed), -EINVAL.
  */
 PMP_API int pmp_inval_flush(struct pmp_vm *vm, struct pmp_actions *out);
 
@@ -107,10 +109,12 @@ PMP_API int pmp_inval_flush(struct pmp_vm *vm, struct pmp_actions *out);
  * range's memory back to another use (a conversion to shared).
  *
  * Return: 0 when nothing in the range is deferred any more, 1 when @out
- * filled up after at least one step and the call must be repeated,
- * -ENOSPC when @out (or NULL) has fewer than 2 free entries and something
- * in the range is deferred (nothing changed), -EINVAL/-ERANGE for a bad
- * range, -EBUSY from inside a callback.  Since 0.2.
+ * filled up (or the pool ran short) after at least one step and the call
+ * must be repeated, -ENOSPC when @out (or NULL) has fewer than 2 free
+ * entries and something in the range is deferred (nothing changed),
+ * -ENOMEM when the pool cannot take the first step (nothing changed),
+ * -EINVAL/-ERANGE for a bad range, -EBUSY from inside a callback.
+ * Since 0.2.
  */
 PMP_API int pmp_inval_flush_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 				  struct pmp_actions *out);

@@ -255,6 +255,51 @@ START_TEST(flush_range)
 }
 END_TEST
 
+static struct pmp_actions *fresh_acts(struct pmp_actions *a)
+{
+	a->nr = 0;
+	return a;
+}
+
+/*
+ * A pool too small for a flush step (the mapped plane of a 2 MiB leaf's
+ * chunk goes mixed when one page is zapped): -ENOMEM with nothing changed,
+ * never a step half done.
+ */
+START_TEST(flush_needs_pool)
+{
+	struct pmp_geometry geo = test_geometry(G1);
+	struct pmp_fault f = { .gfn = 0, .backing_order = 9 };
+	struct pmp_actions acts = { 0 };
+	static struct pmp_action abuf[2048];
+	struct tvm t;
+
+	struct pmp_vm_info info;
+	uint64_t c;
+
+	geo.nr_vtls = 1;
+	geo.pool_blocks = 10;	/* a punch keeps 8 in reserve for evictions */
+	tvm_init(&t, &geo);
+	add_slot(&t, 0, 0, G1, 1ULL << 40, 0);
+	acts.buf = abuf;
+	acts.cap = 2048;
+	ck_assert_int_eq(pmp_map(t.vm, &f, PMP_LEVEL_2M, &acts), 0);
+	acts.nr = 0;
+	ck_assert_int_eq(pmp_punch(t.vm, 5, 1, &folios_2m, &acts), 0);	/* one block */
+	ck_assert_uint_eq(pmp_nr_deferred(t.vm), 1);
+	/* the rest of the pool: one private page in each of other chunks */
+	for (c = 1; !pmp_convert(t.vm, c * M2 + 1, 1, true, fresh_acts(&acts)); c++)
+		;
+	pmp_vm_info(t.vm, &info);
+	ck_assert_uint_eq(info.pool_used, info.pool_blocks);
+	acts.nr = 0;
+	ck_assert_fails_clean(&t, -ENOMEM, pmp_inval_flush_range(t.vm, 0, M2, &acts));
+	ck_assert_fails_clean(&t, -ENOMEM, pmp_inval_flush(t.vm, &acts));
+	ck_assert_uint_eq(acts.nr, 0);
+	tvm_free(&t);
+}
+END_TEST
+
 Suite *coalesce_suite(void)
 {
 	Suite *s = suite_create("coalesce");
@@ -265,6 +310,7 @@ Suite *coalesce_suite(void)
 	tcase_add_test(tc, storm_whole_8g_vm);
 	tcase_add_test(tc, scattered_4k_64k);
 	tcase_add_test(tc, flush_range);
+	tcase_add_test(tc, flush_needs_pool);
 	suite_add_tcase(s, tc);
 	return s;
 }
