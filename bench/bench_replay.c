@@ -7,7 +7,9 @@
  * timed), under one policy, against baselines run in the same process on
  * the same events: walking the array only, generating the events, parsing
  * them from trace text, and parsing plus replaying (what `pmp-replay FILE`
- * does, less the read()).  Median and min-max of repeated runs.
+ * does, less the read()).  Then every built-in workload at its default
+ * size and scaled up, end to end (parse + replay) and replay alone.
+ * Median and min-max of repeated runs.
  *
  * --coverage: 2M+ coverage per merge strategy (the recommended preset with
  * merge=none, scan, fault, blocked, settled) against the oracle, on every built-in
@@ -182,13 +184,28 @@ static void load(const char *s, struct events *e, const struct workload **w, uin
 		die("out of memory");
 }
 
+/* Trace text of workload @s, as `pmp-replay --trace-out` writes it. */
+static char *trace_text(const char *s, size_t *len)
+{
+	struct trace_writer tw = { 0 };
+	const struct workload *w;
+	uint64_t v[WL_MAX_PARAMS];
+	char *text;
+
+	spec(s, &w, v);
+	tw.f = open_memstream(&text, len);
+	if (!tw.f || wl_run(w, v, trace_write, &tw))
+		die("trace text");
+	fclose(tw.f);
+	return text;
+}
+
 /* The big trace, every pass, against the floor of walking its events. */
 static void baselines(bool quick)
 {
 	const char *big = quick ? QUICK_WORKLOAD : BIG_WORKLOAD;
 	int reps = quick ? 3 : 9, i;
 	double walk[16], gen[16], parse[16], rep[16], prep[16], rep_up[16], floor;
-	struct trace_writer tw = { 0 };
 	struct events e = { 0 };
 	const struct workload *w;
 	uint64_t v[WL_MAX_PARAMS], n = 0;
@@ -196,10 +213,7 @@ static void baselines(bool quick)
 	size_t len;
 
 	load(big, &e, &w, v);
-	tw.f = open_memstream(&text, &len);
-	if (!tw.f || wl_run(w, v, trace_write, &tw))
-		die("trace text");
-	fclose(tw.f);
+	text = trace_text(big, &len);
 	for (i = 0; i < reps; i++) {
 		walk[i] = time_walk(&e);
 		gen[i] = time_generate(w, v);
@@ -231,42 +245,53 @@ static double rate(double *t, int reps, size_t n)
 }
 
 /*
- * Replay alone on every workload, and events-weighted over all of them.
- * Merge ticks scan up to scan_budget (4096) 2 MiB ranges each, so the
- * scan work per event says how much of a replay is the core's background
- * worker; merge=none, which never scans, shows the rest.
+ * One workload end to end, as `pmp-replay TRACE --policy recommended` runs
+ * it less the read(): trace text parsed and replayed, oracle included; and
+ * the replay alone on the same events, with the merge ticks' work per event
+ * (a unit: a candidate 2 MiB range or a 1 GiB range the tick passes).
  */
-static void per_workload(bool quick)
+static void one_workload(const char *s, int reps, size_t *total, double *total_ns)
 {
-	int reps = quick ? 1 : 5, i;
-	double t[16], tn[16], total_ns = 0, total_none = 0, median;
+	double t[16], tr[16], median;
 	struct events e = { 0 };
 	const struct workload *w;
-	uint64_t v[WL_MAX_PARAMS], total = 0, scan = 0;
+	uint64_t v[WL_MAX_PARAMS], scan = 0;
+	size_t len;
+	char *text = trace_text(s, &len);
+	int i;
+
+	load(s, &e, &w, v);
+	for (i = 0; i < reps; i++) {
+		t[i] = time_parse_replay(text, len, "recommended");
+		tr[i] = time_replay(&e, "recommended", &scan);
+	}
+	median = rate(t, reps, e.n);	/* sorts t: t[0] is the fastest run */
+	printf("| `%s` | %zu | %.1f (%.1f-%.1f) | %.1f | %.2f |\n", s, e.n, median,
+	       1e3 * (double)e.n / t[reps - 1], 1e3 * (double)e.n / t[0], rate(tr, reps, e.n),
+	       (double)scan / (double)e.n);
+	*total += e.n;
+	*total_ns += t[reps / 2];
+	free(text);
+	free(e.ev);
+}
+
+/* Every built-in workload at its default size, then scaled up. */
+static void per_workload(bool quick)
+{
+	int reps = quick ? 1 : 5;
+	double total_ns = 0;
+	const struct workload *w;
+	size_t total = 0;
 	unsigned int k;
 
-	printf("\n| workload | events | recommended: M events/s (min-max) | 2M ranges scanned "
-	       "per event | recommended,merge=none: M events/s |\n");
+	printf("\n| workload | events | end to end (parse + replay), recommended: M events/s "
+	       "(min-max) | replay alone: M events/s | tick work per event |\n");
 	printf("| --- | --- | --- | --- | --- |\n");
-	for (k = 0; (w = wl_get(k)) && k < NR_SCALED; k++) {
-		const char *s = quick ? w->name : scaled[k];
-
-		load(s, &e, &w, v);
-		for (i = 0; i < reps; i++) {
-			t[i] = time_replay(&e, "recommended", &scan);
-			tn[i] = time_replay(&e, "merge=none", NULL);
-		}
-		median = rate(t, reps, e.n);	/* sorts t: t[0] is the fastest run */
-		printf("| `%s` | %zu | %.1f (%.1f-%.1f) | %.1f | %.1f |\n", s, e.n, median,
-		       1e3 * (double)e.n / t[reps - 1], 1e3 * (double)e.n / t[0],
-		       (double)scan / (double)e.n, rate(tn, reps, e.n));
-		total += e.n;
-		total_ns += t[reps / 2];
-		total_none += tn[reps / 2];
-	}
-	printf("| all of them | %llu | %.1f | | %.1f |\n", (unsigned long long)total,
-	       1e3 * (double)total / total_ns, 1e3 * (double)total / total_none);
-	free(e.ev);
+	for (k = 0; (w = wl_get(k)); k++)
+		one_workload(w->name, reps, &total, &total_ns);
+	for (k = 0; !quick && k < NR_SCALED; k++)
+		one_workload(scaled[k], reps, &total, &total_ns);
+	printf("| all of them | %zu | %.1f | | |\n", total, 1e3 * (double)total / total_ns);
 }
 
 static void throughput(bool quick)

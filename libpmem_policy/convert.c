@@ -64,7 +64,7 @@ int pmp_change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t 
 	if (err)
 		return err;
 	if (flush_room)
-		pmp_inval_flush_range(&ev, gfn, npages);
+		pmp_inval_flush_chunks(&ev, gfn, npages);
 	else if (to_private && vm->policy.conflict_flush == PMP_CONFLICT_WITHDRAW)
 		pmp_inval_withdraw(vm, gfn, npages);
 	unmap_range(&ev, gfn, npages);

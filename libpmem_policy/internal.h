@@ -89,7 +89,7 @@ struct pmp_chunk {
 #define PMP_CF_BLOCKED	(1U << 26)	/* its leaves are blocked, waiting for a fault */
 #define PMP_CF_INHIBIT	(1U << 27)	/* the guest accepted a page here at 4 KiB */
 #define PMP_CF_BACKED	(1U << 28)	/* a fault saw a >= 2 MiB host folio here */
-#define PMP_CF_DEFERRED	(1U << 29)	/* holds deferred punches: in the ring */
+#define PMP_CF_DEFERRED	(1U << 29)	/* holds deferred punches, not all 512 */
 #define PMP_CF_SEEN	(1U << 30)	/* merge=settled: a tick found it ready; no leaf
 					 * here changed since (pmp_mirror_refresh clears it) */
 #define PMP_CF_ALL	0xff000000U
@@ -198,12 +198,17 @@ struct pmp_vm {
 	uint64_t scan_cursor;	/* next compact chunk a merge tick looks at */
 	uint64_t nr_deferred;	/* pages with the DEFERRED bit */
 	uint64_t teardown_cursor;	/* the cursor pmp_teardown() last handed out; 0: none */
-	uint32_t ring_cap, ring_head, ring_len;	/* FIFO of GPA chunks (gfn >> 9) with deferrals */
+	/*
+	 * Chunks with PMP_CF_DEFERRED: defer_chunks <= defer_cap; the next
+	 * eviction or flush step starts its search at compact chunk defer_cursor.
+	 */
+	uint32_t defer_cap, defer_chunks, defer_cursor;
 	uint32_t in_callback;	/* a caller's callback runs: no state change allowed */
 	uint32_t lost_actions;	/* emits past an event's reservation: always 0, or a bug */
 	const struct pmp_yield_ops *yield;
 	struct pmp_stats stats;	/* exclusive-access decisions */
-	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links, off_ring;
+	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
+	uint64_t off_cand;	/* merge candidates: one bit per compact chunk (merge.c) */
 	uint64_t off_top, off_tables, off_homes, off_regions;
 };
 
@@ -301,9 +306,15 @@ static inline uint32_t *pmp_links(const struct pmp_vm *vm)
 	return pmp_at(vm, vm->off_links);
 }
 
-static inline uint32_t *pmp_ring(const struct pmp_vm *vm)
+/*
+ * The merge tick's candidate index: bit i for compact chunk i.  Always
+ * true: a chunk with PMP_CF_CAND has its bit set (pmp_chunk_set_flags());
+ * a bit without the flag is stale (its giant was freed and reused) and the
+ * tick clears it when it meets it.
+ */
+static inline uint64_t *pmp_cand_map(const struct pmp_vm *vm)
 {
-	return pmp_at(vm, vm->off_ring);
+	return pmp_at(vm, vm->off_cand);
 }
 
 /* Population count of a 16-bit mask, without libgcc's helpers. */
@@ -476,7 +487,7 @@ int pmp_pin_refused(struct pmp_vm *vm, enum pmp_reason why);
 /* inval.c */
 void pmp_inval_page(struct pmp_event *ev, uint64_t gfn);
 int pmp_inval_conflict(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_t *room);
-void pmp_inval_flush_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages);
+void pmp_inval_flush_chunks(struct pmp_event *ev, uint64_t gfn, uint64_t npages);
 void pmp_inval_withdraw(struct pmp_vm *vm, uint64_t gfn, uint64_t npages);
 void pmp_inval_drop_all(struct pmp_vm *vm);
 int pmp_inval_check(const struct pmp_vm *vm);

@@ -6,10 +6,13 @@
  * merge), further cut at 2 MiB edges inside a larger folio.  A piece that
  * is part of a 2 MiB chunk of a >= 2 MiB folio, with no page mapped
  * private, may be deferred (inval=defer-2m): its pages get the DEFERRED bit
- * and its chunk joins a FIFO ring.  A chunk whose 512 pages are all
- * deferred is issued as one 2 MiB invalidation; past the ring's capacity
- * the oldest chunk is flushed.  Everything else is invalidated at once,
- * after splitting the huge leaves that cross its edges.
+ * (the bitmap of punched pages of seed 001, one pool block per chunk) and
+ * its chunk the PMP_CF_DEFERRED flag, counted per 1 GiB.  A chunk whose
+ * 512 pages are all deferred is issued as one 2 MiB invalidation.  At most
+ * defer_cap chunks hold deferrals (by default every chunk of the memory
+ * budget, so no storm evicts); past it, the next flagged chunk after a
+ * cursor is flushed.  Everything else is invalidated at once, after
+ * splitting the huge leaves that cross its edges.
  */
 #include "internal.h"
 
@@ -125,12 +128,10 @@ static void backing_gone(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 		pmp_giant_at(vm, g)->flags &= (uint16_t)~PMP_GF_BACKED;
 }
 
-/* Clear DEFERRED on a range, keeping the count and the ring exact. */
+/* Clear DEFERRED on a range, keeping the counts and the chunk flags exact. */
 static void undefer(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 {
-	uint32_t *ring = pmp_ring(vm);
 	uint64_t ci, last = gfn + npages - 1;
-	uint32_t i, j;
 
 	vm->nr_deferred -= pmp_plane_count(vm, gfn, npages, PMP_PLANE_DEFERRED);
 	pmp_planes_set(vm, gfn, npages, DEFERRED, 0);
@@ -138,19 +139,40 @@ static void undefer(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 		if (!(pmp_chunk_at(vm, ci)->blocks & PMP_CF_DEFERRED) ||
 		    pmp_plane_uniform(vm, ci, PMP_PLANE_DEFERRED) != 0)
 			continue;
-		/* out of the ring: O(capacity), on the punch path only */
-		for (i = 0; i < vm->ring_len; i++)
-			if (ring[(vm->ring_head + i) % vm->ring_cap] == ci)
-				break;
-		for (j = i; j + 1 < vm->ring_len; j++)
-			ring[(vm->ring_head + j) % vm->ring_cap] =
-				ring[(vm->ring_head + j + 1) % vm->ring_cap];
-		vm->ring_len--;
+		vm->defer_chunks--;
 		pmp_chunk_set_flags(vm, ci, 0, PMP_CF_DEFERRED);
 	}
 }
 
-/* Issue a chunk's deferred runs now, one INVALIDATE each; it leaves the ring. */
+/*
+ * The GPA chunk of the first flagged compact chunk at or after the cursor,
+ * cyclically; with @move the cursor moves there.  Only with defer_chunks >
+ * 0.  A 1 GiB range without deferrals is skipped whole (its count), so the
+ * cost is the giants in use plus the chunks of those with deferrals.
+ */
+static uint64_t next_deferred(struct pmp_vm *vm, bool move)
+{
+	uint64_t nr = (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS, ci = vm->defer_cursor % nr;
+
+	for (;;) {
+		uint32_t cg = (uint32_t)(ci / PMP_GIANT_CHUNKS);
+
+		if (!pmp_homes(vm)[cg].in_use || !pmp_cgiants(vm)[cg].nr_deferred) {
+			ci = ((uint64_t)cg + 1) * PMP_GIANT_CHUNKS;
+		} else if (pmp_cchunks(vm)[ci].blocks & PMP_CF_DEFERRED) {
+			if (move)
+				vm->defer_cursor = (uint32_t)ci;
+			return ((uint64_t)pmp_homes(vm)[cg].giant << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT)) |
+			       (ci % PMP_GIANT_CHUNKS);
+		} else {
+			ci++;
+		}
+		if (ci >= nr)
+			ci = 0;
+	}
+}
+
+/* Issue a chunk's deferred runs now, one INVALIDATE each; its flag goes. */
 static void flush_chunk(struct pmp_event *ev, uint64_t ci)
 {
 	struct pmp_vm *vm = ev->vm;
@@ -178,22 +200,20 @@ static uint32_t chunk_runs(const struct pmp_vm *vm, uint64_t ci)
 	return runs;
 }
 
-/* Put a chunk with new deferrals in the ring, flushing the oldest if full. */
-static void ring_add(struct pmp_event *ev, uint64_t ci)
+/* Flag a chunk with new deferrals, flushing the next flagged one if at the cap. */
+static void defer_add(struct pmp_event *ev, uint64_t ci)
 {
 	struct pmp_vm *vm = ev->vm;
-	uint32_t *ring = pmp_ring(vm);
 
-	if (vm->ring_len == vm->ring_cap) {
+	if (vm->defer_chunks == vm->defer_cap) {
 		vm->stats.evicted++;
-		flush_chunk(ev, ring[vm->ring_head]);	/* leaves the ring */
+		flush_chunk(ev, next_deferred(vm, true));	/* loses its flag */
 	}
-	ring[(vm->ring_head + vm->ring_len) % vm->ring_cap] = (uint32_t)ci;
-	vm->ring_len++;
+	vm->defer_chunks++;
 	pmp_chunk_set_flags(vm, ci, PMP_CF_DEFERRED, 0);
 }
 
-/* Chunks a punch deferred into, joining the ring once its runs are issued. */
+/* Chunks a punch deferred into, flagged once its runs are issued. */
 struct pending {
 	uint64_t chunk[2];
 	uint32_t nr;
@@ -220,18 +240,18 @@ static void defer_piece(struct pmp_event *ev, const struct piece *p, struct pend
 }
 
 /*
- * After the punch's own runs: its newly deferred chunks join the ring,
- * evicting the oldest past the cap.  Doing it last means an eviction can
+ * After the punch's own runs: its newly deferred chunks are flagged,
+ * evicting another past the cap.  Doing it last means an eviction can
  * never flush pages the same punch then invalidates again.
  */
-static void join_ring(struct pmp_event *ev, const struct pending *pend)
+static void join_deferred(struct pmp_event *ev, const struct pending *pend)
 {
 	uint32_t i;
 
 	for (i = 0; i < pend->nr; i++)
 		if (pmp_plane_uniform(ev->vm, pend->chunk[i], PMP_PLANE_DEFERRED) == -1 &&
 		    !(pmp_chunk_at(ev->vm, pend->chunk[i])->blocks & PMP_CF_DEFERRED))
-			ring_add(ev, pend->chunk[i]);
+			defer_add(ev, pend->chunk[i]);
 }
 
 /* Batch the INVALIDATEs from @first on into FLUSHes of adjacent ranges. */
@@ -352,7 +372,7 @@ int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, const struct pmp
 		backing_gone(vm, g, run_end - g);
 		undefer(vm, g, run_end - g);
 	}
-	join_ring(&ev, &pend);
+	join_deferred(&ev, &pend);
 	batch_flushes(&ev, first);
 	pmp_event_end(&ev);
 	return 0;
@@ -409,7 +429,7 @@ void pmp_inval_withdraw(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 }
 
 /* Flush the chunks of [gfn, gfn + npages) that hold deferred punches. */
-void pmp_inval_flush_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
+void pmp_inval_flush_chunks(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
 {
 	uint64_t ci, last = gfn + npages - 1;
 	uint32_t first = ev->out ? ev->out->nr : 0;
@@ -422,36 +442,111 @@ void pmp_inval_flush_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
 }
 
 /*
- * One step of pmp_inval_flush(): the oldest chunk's first deferred run,
- * its INVALIDATE and its FLUSH.  The runs of a chunk are maximal, so they
+ * One flush step: the deferred run [g, e), at most a chunk: its
+ * INVALIDATE and its FLUSH.  The runs of a chunk are maximal, so they
  * never touch and a batch would hold one anyway; a fixed step makes the
  * actions the same whatever the array size.
  */
-static void flush_step(struct pmp_event *ev)
+static void flush_step(struct pmp_event *ev, uint64_t g, uint64_t e)
 {
-	struct pmp_vm *vm = ev->vm;
-	uint64_t g = (uint64_t)pmp_ring(vm)[vm->ring_head] << PMP_CHUNK_SHIFT, e;
-
-	g = pmp_plane_run(vm, g, g + PMP_CHUNK_PAGES, PMP_PLANE_DEFERRED, true, &e);
 	emit_inval(ev, g, e - g, PMP_CHUNK_SHIFT);
 	pmp_emit(ev, PMP_ACT_FLUSH, 0, g, e - g);
-	backing_gone(vm, g, e - g);
-	undefer(vm, g, e - g);		/* the chunk leaves the ring with its last run */
+	backing_gone(ev->vm, g, e - g);
+	undefer(ev->vm, g, e - g);	/* the chunk loses its flag with its last run */
+}
+
+/*
+ * Pool blocks a step on [g, e) may take: the mapped and accepted planes
+ * of its chunk become mixed when only part of it goes.  0 if they fit.
+ */
+static int step_blocks(const struct pmp_vm *vm, uint64_t g, uint64_t e)
+{
+	return pmp_pool_reserve(vm, pmp_planes_blocks_needed(vm, g, e - g, MAPPED | ACCEPTED, 0));
+}
+
+/* The first deferred run of the cursor's chunk (@move: the cursor goes there). */
+static uint64_t next_run(struct pmp_vm *vm, bool move, uint64_t *e)
+{
+	uint64_t g = next_deferred(vm, move) << PMP_CHUNK_SHIFT;
+
+	return pmp_plane_run(vm, g, g + PMP_CHUNK_PAGES, PMP_PLANE_DEFERRED, true, e);
 }
 
 int pmp_inval_flush(struct pmp_vm *vm, struct pmp_actions *out)
 {
+	uint64_t g = 0, e = 0;
+	struct pmp_event ev;
+	int err = 0;
+
+	if (vm->defer_chunks) {
+		g = next_run(vm, false, &e);
+		err = step_blocks(vm, g, e);	/* -ENOMEM: nothing changed */
+	}
+	/* nothing deferred needs no room; else a step's two actions must fit */
+	if (!err)
+		err = pmp_event_begin_all(&ev, vm, out, PMP_CAUSE_PUNCH, vm->defer_chunks ? 2 : 0);
+	if (err)
+		return err;
+	while (vm->defer_chunks && pmp_event_room(&ev) >= 2) {
+		g = next_run(vm, true, &e);
+		if (step_blocks(vm, g, e))
+			break;		/* the next call says -ENOMEM */
+		flush_step(&ev, g, e);
+	}
+	pmp_event_end(&ev);
+	return vm->defer_chunks ? 1 : 0;
+}
+
+/*
+ * The first deferred run in [gfn, end), cut at its chunk's end and at
+ * @end: its start, or @end.  Chunks and 1 GiB ranges without deferrals
+ * are skipped by their flags and counts.
+ */
+static uint64_t range_run(const struct pmp_vm *vm, uint64_t gfn, uint64_t end, uint64_t *run_end)
+{
+	while (gfn < end) {
+		uint64_t c_end = (gfn | CHUNK_MASK) + 1, g_end = (gfn | (PMP_GIANT_PAGES - 1)) + 1;
+
+		if (!pmp_giant_of(vm, gfn)->nr_deferred) {
+			gfn = g_end;	/* also the 1 GiB ranges without state */
+			continue;
+		}
+		if (c_end > end)
+			c_end = end;
+		if (pmp_chunk_of(vm, gfn)->blocks & PMP_CF_DEFERRED) {
+			gfn = pmp_plane_run(vm, gfn, c_end, PMP_PLANE_DEFERRED, true, run_end);
+			if (gfn < c_end)
+				return gfn;
+		}
+		gfn = c_end;
+	}
+	return end;
+}
+
+int pmp_inval_flush_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
+			  struct pmp_actions *out)
+{
+	uint64_t end = gfn + npages, g, e = 0;
 	struct pmp_event ev;
 	int err;
 
-	/* nothing deferred needs no room; else a step's two actions must fit */
-	err = pmp_event_begin_all(&ev, vm, out, PMP_CAUSE_PUNCH, vm->ring_len ? 2 : 0);
+	err = pmp_reentered(vm);
+	if (!err)
+		err = pmp_range_check(gfn, npages, vm->gfn_end);
 	if (err)
 		return err;
-	while (vm->ring_len && pmp_event_room(&ev) >= 2)
-		flush_step(&ev);
+	g = range_run(vm, gfn, end, &e);
+	err = g < end ? step_blocks(vm, g, e) : 0;	/* -ENOMEM: nothing changed */
+	if (!err)
+		err = pmp_event_begin_all(&ev, vm, out, PMP_CAUSE_PUNCH, g < end ? 2 : 0);
+	if (err)
+		return err;
+	while (g < end && pmp_event_room(&ev) >= 2 && !step_blocks(vm, g, e)) {
+		flush_step(&ev, g, e);
+		g = range_run(vm, e, end, &e);
+	}
 	pmp_event_end(&ev);
-	return vm->ring_len ? 1 : 0;
+	return g < end ? 1 : 0;
 }
 
 uint64_t pmp_nr_deferred(const struct pmp_vm *vm)
@@ -459,29 +554,27 @@ uint64_t pmp_nr_deferred(const struct pmp_vm *vm)
 	return vm->nr_deferred;
 }
 
-/* Teardown frees everything anyway: forget the deferrals (the ring names them all). */
+/* Teardown frees everything anyway: forget the deferrals. */
 void pmp_inval_drop_all(struct pmp_vm *vm)
 {
-	uint32_t i;
-
-	for (i = 0; i < vm->ring_len; i++)
-		pmp_chunk_set_flags(vm, pmp_ring(vm)[(vm->ring_head + i) % vm->ring_cap], 0,
-				    PMP_CF_DEFERRED);
-	vm->ring_len = 0;
+	while (vm->defer_chunks) {
+		vm->defer_chunks--;
+		pmp_chunk_set_flags(vm, next_deferred(vm, true), 0, PMP_CF_DEFERRED);
+	}
 	pmp_planes_set(vm, 0, vm->span, DEFERRED, 0);
 	vm->nr_deferred = 0;
 }
 
 /*
- * The ring holds exactly the flagged chunks, once each; each has deferred
- * pages but not all 512; the count matches the bits.
+ * The flagged chunks are exactly those with some deferred pages, but not
+ * all 512, at most defer_cap; the counts match the bits.
  */
 int pmp_inval_check(const struct pmp_vm *vm)
 {
 	uint64_t ci, flagged = 0;
-	uint32_t i;
 
-	if (vm->ring_len > vm->ring_cap || vm->ring_head >= vm->ring_cap ||
+	if (vm->defer_chunks > vm->defer_cap ||
+	    vm->defer_cursor >= (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS ||
 	    pmp_plane_count(vm, 0, vm->span, PMP_PLANE_DEFERRED) != vm->nr_deferred)
 		return -EUCLEAN;
 	/* every compact chunk: those without state are all zero */
@@ -494,12 +587,5 @@ int pmp_inval_check(const struct pmp_vm *vm)
 			return -EUCLEAN;
 		flagged += flag;
 	}
-	for (i = 0; i < vm->ring_len; i++) {
-		uint32_t c = pmp_ring(vm)[(vm->ring_head + i) % vm->ring_cap];
-
-		if (c >= vm->span >> PMP_CHUNK_SHIFT || !pmp_state_has(vm, (uint64_t)c << PMP_CHUNK_SHIFT) ||
-		    !(pmp_chunk_at(vm, c)->blocks & PMP_CF_DEFERRED))
-			return -EUCLEAN;
-	}
-	return flagged == vm->ring_len ? 0 : -EUCLEAN;
+	return flagged == vm->defer_chunks ? 0 : -EUCLEAN;
 }

@@ -34,11 +34,12 @@ static bool range_full(const struct pmp_vm *vm, uint64_t gfn, int level)
 	return g->nr_huge == PMP_GIANT_CHUNKS;
 }
 
+/* Every page accepted?  Stops at the first that is not (a tick asks every 1 GiB). */
 static bool range_accepted(const struct pmp_vm *vm, uint64_t gfn, int level)
 {
-	uint64_t pages = PMP_LEVEL_PAGES(level);
+	uint64_t end = gfn + PMP_LEVEL_PAGES(level);
 
-	return pmp_plane_count(vm, gfn, pages, PMP_PLANE_ACCEPTED) == pages;
+	return pmp_plane_next(vm, gfn, end, PMP_PLANE_ACCEPTED, false) == end;
 }
 
 /* TDX/SNP private memory promotes only fully mapped and accepted. */
@@ -247,8 +248,54 @@ static bool giant_candidate(const struct pmp_vm *vm, uint64_t g)
 }
 
 /*
- * The tick scans compact chunks (the state there is, not the span), in
- * pool order, and finds each one's gfn through its giant's home.
+ * A 1 GiB range of 2 MiB leaves at the tick.  Its eligibility alone is
+ * cheap and a tick meets the same ineligible range again and again (TDX
+ * private memory, say), so it goes first; only an eligible range pays for
+ * the check that every page is accepted.  A refusal counts the same way.
+ */
+static bool tick_giant(struct pmp_event *ev, uint64_t g)
+{
+	struct pmp_decision_stats *d = &ev->vm->stats.decision[PMP_DECISION_MERGE];
+	enum pmp_reason why = pmp_merge_blocker(ev->vm, g << PMP_GIANT_SHIFT, PMP_LEVEL_1G, false,
+						-1);
+
+	if (why) {
+		d->tried++;
+		d->refused[why]++;
+		return false;
+	}
+	return try_promote(ev, g << PMP_GIANT_SHIFT, PMP_LEVEL_1G, -1);
+}
+
+/* Index of the lowest set bit of @x != 0, without libgcc's helpers. */
+static unsigned int lowest_bit(uint64_t x)
+{
+	return pmp_weight64((x & (0 - x)) - 1);
+}
+
+/*
+ * The first compact chunk in [ci, end) whose candidate bit is set, or
+ * @end; @end is the end of @ci's giant, so at most 8 words are read.
+ */
+static uint64_t next_cand(const struct pmp_vm *vm, uint64_t ci, uint64_t end)
+{
+	const uint64_t *map = pmp_cand_map(vm);
+	uint64_t w = ci / 64, x = map[w] & (~0ULL << (ci % 64));
+
+	while (!x) {
+		if (++w >= end / 64)
+			return end;
+		x = map[w];
+	}
+	return w * 64 + lowest_bit(x);
+}
+
+/*
+ * The tick visits compact chunks (the state there is, not the span), in
+ * pool order, from the cursor: each 1 GiB head (a 1 GiB candidate?) and
+ * each chunk of the candidate index, so its work is the candidates it
+ * finds plus one unit per 1 GiB of state it passes, never a scan of the
+ * chunks in between.  Each chunk's gfn comes from its giant's home.
  */
 int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out)
 {
@@ -273,19 +320,23 @@ int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out)
 	do {
 		uint32_t cg = (uint32_t)(ci / PMP_GIANT_CHUNKS);
 		const struct pmp_home *h = &pmp_homes(vm)[cg];
-		uint64_t gpa_ci = ((uint64_t)h->giant << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT)) |
-				  (ci % PMP_GIANT_CHUNKS);
+		uint64_t g_end = ((uint64_t)cg + 1) * PMP_GIANT_CHUNKS, next;
 
 		looked++;
 		if (h->in_use && !(ci % PMP_GIANT_CHUNKS) && vm->policy.merge != PMP_MERGE_BLOCKED &&
-		    giant_candidate(vm, h->giant) &&
-		    try_promote(&ev, gpa_ci << PMP_CHUNK_SHIFT, PMP_LEVEL_1G, -1))
+		    giant_candidate(vm, h->giant) && tick_giant(&ev, h->giant))
 			acted++;
-		if (!h->in_use || !pmp_cgiants(vm)[cg].nr_cand) {
-			ci = ((uint64_t)cg + 1) * PMP_GIANT_CHUNKS;	/* nothing here: skip in O(1) */
+		next = h->in_use && pmp_cgiants(vm)[cg].nr_cand ? next_cand(vm, ci, g_end) : g_end;
+		if (next == g_end) {
+			ci = g_end;	/* no candidate left here: on to the next 1 GiB */
+		} else if (!(pmp_cchunks(vm)[next].blocks & PMP_CF_CAND)) {
+			pmp_cand_map(vm)[next / 64] &= ~(1ULL << (next % 64));	/* stale */
+			ci = next + 1;
 		} else {
-			acted += tick_one(&ev, gpa_ci);
-			ci++;
+			acted += tick_one(&ev, ((uint64_t)h->giant << (PMP_GIANT_SHIFT -
+								  PMP_CHUNK_SHIFT)) |
+					       (next % PMP_GIANT_CHUNKS));
+			ci = next + 1;
 		}
 		if (ci >= nr) {
 			ci = 0;

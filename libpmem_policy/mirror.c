@@ -180,6 +180,7 @@ int pmp_mirror_check(const struct pmp_vm *vm)
 		bool cand = small && !(f & PMP_CF_BLOCKED);
 
 		if (((g->flags & PMP_GF_LEAF) && !(f & PMP_CF_HUGE)) ||
+		    (cand && !(pmp_cand_map(vm)[ci / 64] & (1ULL << (ci % 64)))) ||
 		    ((f & PMP_CF_HUGE) && !full) || !!(f & PMP_CF_CAND) != cand ||
 		    ((f & PMP_CF_BLOCKED) && !small))
 			return -EUCLEAN;

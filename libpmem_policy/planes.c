@@ -446,6 +446,14 @@ void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t 
 	if (now == old)
 		return;		/* never write a chunk without state */
 	c->blocks = now;
+	if ((up | down) & PMP_CF_CAND) {
+		uint64_t i = (uint64_t)(c - pmp_cchunks(vm)), bit = 1ULL << (i % 64);
+
+		if (up & PMP_CF_CAND)
+			pmp_cand_map(vm)[i / 64] |= bit;
+		else
+			pmp_cand_map(vm)[i / 64] &= ~bit;
+	}
 	g->nr_huge += !!(up & PMP_CF_HUGE) - !!(down & PMP_CF_HUGE);
 	g->nr_cand += !!(up & PMP_CF_CAND) - !!(down & PMP_CF_CAND);
 	g->nr_inhibit += !!(up & PMP_CF_INHIBIT) - !!(down & PMP_CF_INHIBIT);

@@ -15,8 +15,9 @@ struct layout {
 	uint32_t nr_vtls, max_slots, nr_vcpus, vm_type;	/* from the geometry */
 	uint64_t gfn_end, span;
 	uint32_t nr_giants, nr_regions;	/* each with its reserved entry 0 */
-	uint32_t pool_blocks, ring_cap;
-	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links, off_ring;
+	uint32_t pool_blocks, defer_cap;
+	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
+	uint64_t off_cand;
 	uint64_t off_top, off_tables, off_homes, off_regions;
 	uint64_t bytes;
 };
@@ -81,19 +82,26 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 	l->max_slots = geo->max_slots;
 	l->nr_vcpus = geo->nr_vcpus;
 	l->vm_type = geo->vm_type;
-	l->ring_cap = geo->max_deferred ? geo->max_deferred : 64;
+	l->defer_cap = geo->max_deferred;
+	if (!l->defer_cap) {
+		/* every chunk of the budget: no punch storm evicts (docs/inval.md) */
+		uint64_t chunks = ((geo->max_pages ? geo->max_pages : geo->gfn_end) +
+				   PMP_CHUNK_PAGES - 1) >> PMP_CHUNK_SHIFT;
+
+		l->defer_cap = chunks < PMP_MAX_DEFERRED ? (uint32_t)chunks : PMP_MAX_DEFERRED;
+	}
 	l->pool_blocks = geo->pool_blocks;
 	if (!l->pool_blocks) {
 		/*
 		 * One block per chunk for each per-page feature that can be
 		 * non-uniform in every chunk at once: attributes, the mapped
 		 * mirror, and pins (SEV) or acceptance (SNP, TDX); plus one per
-		 * chunk the deferral ring can hold.
+		 * chunk that may hold deferrals (their DEFERRED bitmap).
 		 */
 		uint64_t per_chunk = geo->vm_type == PMP_VM_DEFAULT ? 2 : 3;
 		uint64_t pages = geo->max_pages ? geo->max_pages : geo->gfn_end;
 		uint64_t want = ((pages + PMP_CHUNK_PAGES - 1) >> PMP_CHUNK_SHIFT) * per_chunk +
-				l->ring_cap;
+				l->defer_cap;
 
 		/* never a silently smaller pool: past 24 bits, the caller sizes it */
 		if (want > PMP_MAX_POOL_BLOCKS)
@@ -123,8 +131,9 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 	off = ALIGN64(off + (uint64_t)l->pool_blocks * sizeof(struct pmp_block));
 	l->off_links = off;
 	off = ALIGN64(off + (uint64_t)l->pool_blocks * sizeof(uint32_t));
-	l->off_ring = off;
-	l->bytes = ALIGN64(off + (uint64_t)l->ring_cap * sizeof(uint32_t));
+	/* the merge tick's candidate index: a bit per compact chunk, 64 bytes per 1 GiB */
+	l->off_cand = off;
+	l->bytes = ALIGN64(off + (uint64_t)l->nr_giants * (PMP_GIANT_CHUNKS / 8));
 	/* a 32-bit host cannot address more */
 	return l->bytes > (size_t)-1 ? -ERANGE : 0;
 }
@@ -181,12 +190,12 @@ int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *user,
 	vm->off_giants = l.off_giants;
 	vm->off_blocks = l.off_blocks;
 	vm->off_links = l.off_links;
-	vm->off_ring = l.off_ring;
+	vm->off_cand = l.off_cand;
 	vm->off_top = l.off_top;
 	vm->off_tables = l.off_tables;
 	vm->off_homes = l.off_homes;
 	vm->off_regions = l.off_regions;
-	vm->ring_cap = l.ring_cap;
+	vm->defer_cap = l.defer_cap;
 
 	/* All pages start at 0 in every plane, and no 1 GiB has state yet. */
 	pmp_state_init(vm);

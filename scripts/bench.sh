@@ -32,10 +32,11 @@ out="$top/BENCHMARKS.md"
 	echo
 	echo "## Coalescing"
 	echo
-	echo "Invalidations (and TLB flushes) per workload on 64 shared chunks of 2 MiB"
-	echo "folios: a VMM issuing each punch at once with a flush each, the library with"
-	echo "inval=defer-2m (final flush included), and the lower bound, the maximal runs"
-	echo "of punched pages cut at 2 MiB folio edges (target: within 1.05x of it)."
+	echo "Invalidations (and TLB flushes) per workload over 128 MiB, 2 GiB and all of an"
+	echo "8 GiB VM of 2 MiB folios, with the DEFAULT geometry and policy (nothing sized"
+	echo "to the workload): a VMM issuing each punch at once with a flush each, the"
+	echo "library (final flush included), and the lower bound, the maximal runs of"
+	echo "punched pages cut at 2 MiB folio edges (target: within 1.05x of it)."
 	echo
 	"$build/bench/bench_coalesce"
 	echo
@@ -50,12 +51,14 @@ out="$top/BENCHMARKS.md"
 	echo "## Replay throughput"
 	echo
 	echo "pmp-replay's engine (tools/replay/) on one core: events per second replaying a"
-	echo "large generated trace held in memory under one policy (target: 10 million),"
-	echo "against baselines on the same events in the same process. The replay of an"
-	echo "event includes the core's calls, applying their actions to the leaf model and"
-	echo "the oracle (docs/replay.md). Then every built-in workload, scaled up: merge"
-	echo "ticks scan up to 4,096 2 MiB ranges each, so the scan work per event shows how"
-	echo "much of a replay is the core's background worker; merge=none never scans."
+	echo "large generated trace held in memory under one policy (target: 10 million end"
+	echo "to end), against baselines on the same events in the same process. The replay"
+	echo "of an event includes the core's calls, applying their actions to the leaf"
+	echo "model and the oracle (docs/replay.md). Then every built-in workload at its"
+	echo "default size and scaled up, end to end (its trace text parsed and replayed,"
+	echo "what \`pmp-replay TRACE -p recommended\` does less the read()) and replay"
+	echo "alone; a merge tick's work is a unit per candidate 2 MiB range it examines"
+	echo "and per 1 GiB range it passes."
 	echo
 	"$build/bench/bench_replay" --throughput ${quick:+--quick}
 	echo

@@ -106,29 +106,25 @@ static int punch_private(struct pmp_vmm *vmm, const struct pmp_vmm_slot *s, uint
 
 /*
  * Issue the deferred discards in [gfn, gfn + npages) only: the others may
- * still complete their 2 MiB range.  The core flushes a range's deferred
- * punches when it is converted to private under on_conflict=flush, which
- * changes nothing else for pages that are private already, and a caller
- * converting to shared converts right after.  The VM's own policy may
- * refuse (refuse) or drop them (withdraw, which would leave the guest its
- * old shared data): the flush runs under on_conflict=flush whatever it is,
- * and the policy is restored.
+ * still complete their 2 MiB range.  Whatever the VM's on_conflict policy:
+ * the guest is about to use this memory as shared again, so its deferred
+ * discards must land first.
  */
 static int flush_range(struct pmp_vmm *vmm, uint64_t gfn, uint64_t npages)
 {
-	struct pmp_policy policy, flush;
-	int err;
+	int ret, err;
 
-	pmp_vm_policy(vmm->vm, &policy);
-	flush = policy;
-	flush.conflict_flush = PMP_CONFLICT_FLUSH;
-	err = pmp_vm_set_policy(vmm->vm, &flush);
-	if (!err)
-		err = core_convert(vmm, gfn, npages, true);
-	pmp_vm_set_policy(vmm->vm, &policy);
-	if (err == -EBUSY)
-		return pmp_vmm_flush(vmm);
-	return err ? err : pmp_vmm_apply_invalidations(vmm);
+	do {
+		vmm->actions.nr = 0;
+		ret = pmp_inval_flush_range(vmm->vm, gfn, npages, &vmm->actions);
+		if (ret < 0)
+			return pmp_vmm_fail(vmm, ret, "pmp_inval_flush_range(gfn 0x%llx, %llu pages)",
+					    (unsigned long long)gfn, (unsigned long long)npages);
+		err = pmp_vmm_apply_invalidations(vmm);
+		if (err)
+			return err;
+	} while (ret == 1);
+	return 0;
 }
 
 /* Discard what the guest stopped using in [gfn, gfn + npages). */

@@ -85,11 +85,39 @@ PMP_API int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
  *	arrays of any size, the actions are the same, in the same order.
  *
  * Return: 0 when nothing is deferred any more (no room needed then), 1
- * when @out filled up after at least one step and the call must be
- * repeated, -ENOSPC when @out (or NULL) has fewer than 2 free entries and
- * something is deferred (nothing changed), -EINVAL.
+ * when @out filled up (or the pool ran short) after at least one step and
+ * the call must be repeated, -ENOSPC when @out (or NULL) has fewer than 2
+ * free entries and something is deferred (nothing changed), -ENOMEM when
+ * the pool cannot take the first step (a smaller @pool_blocks than the
+ * default; nothing changed), -EINVAL.
  */
 PMP_API int pmp_inval_flush(struct pmp_vm *vm, struct pmp_actions *out);
+
+/**
+ * pmp_inval_flush_range() - issue the deferred punches of one range now.
+ * Exclusive.
+ * @vm: the VM.
+ * @gfn: first frame.
+ * @npages: pages (> 0).
+ * @out: per step, the lowest deferred run left in the range (cut at 2 MiB
+ *	edges and at the range's): its INVALIDATE, then the FLUSH of that
+ *	range; as many steps as fit.  Resumed with arrays of any size, the
+ *	actions are the same, in the same order.
+ *
+ * Deferred pages outside the range stay deferred: their 2 MiB ranges may
+ * still be completed and freed whole.  A VMM calls it before it hands the
+ * range's memory back to another use (a conversion to shared).
+ *
+ * Return: 0 when nothing in the range is deferred any more, 1 when @out
+ * filled up (or the pool ran short) after at least one step and the call
+ * must be repeated, -ENOSPC when @out (or NULL) has fewer than 2 free
+ * entries and something in the range is deferred (nothing changed),
+ * -ENOMEM when the pool cannot take the first step (nothing changed),
+ * -EINVAL/-ERANGE for a bad range, -EBUSY from inside a callback.
+ * Since 0.2.
+ */
+PMP_API int pmp_inval_flush_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
+				  struct pmp_actions *out);
 
 /**
  * pmp_nr_deferred() - pages punched but not yet invalidated.  Shared.

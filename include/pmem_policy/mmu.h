@@ -395,8 +395,9 @@ PMP_API int pmp_dirty_log(struct pmp_vm *vm, uint32_t slot, bool on, struct pmp_
  * @out: PROMOTE (SCAN) or BLOCK (BLOCKED) actions, with the TDX block and
  *	track steps a promote needs.
  *
- * Looks at most scan_budget 2 MiB chunks from where the last tick stopped
- * (skipping 1 GiB ranges with no candidate in O(1)) and acts on at most
+ * Goes on from where the last tick stopped, visiting only candidates (2 MiB
+ * ranges with 4 KiB leaves, from an index) and the 1 GiB ranges it passes,
+ * at most scan_budget of those units, and acts on at most
  * ceil(candidates / scan_ratio) of them, like KVM's NX recovery worker.
  * A candidate qualifies when it is fully mapped, eligible for 2 MiB
  * (attributes, protections, tracking, dirty logging, memslot edges and
@@ -404,7 +405,7 @@ PMP_API int pmp_dirty_log(struct pmp_vm *vm, uint32_t slot, bool on, struct pmp_
  * memory, fully accepted.  Fully 2 MiB-mapped 1 GiB ranges are promoted the
  * same way.  Does nothing with merge=none or merge=fault.
  *
- * Return: the number of chunks looked at (the scan work), or -ENOSPC.
+ * Return: the units visited (the scan work), or -ENOSPC.
  */
 PMP_API int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out);
 

@@ -71,7 +71,8 @@ enum pmp_conflict {
  *	pages), key pin_limit.
  * @scan_ratio: a merge tick handles at most 1/@scan_ratio of the split
  *	ranges (KVM's nx_huge_pages_recovery_ratio), key scan_ratio: 1..1000.
- * @scan_budget: 2 MiB chunks a tick may look at, key scan_budget: 1..2^24.
+ * @scan_budget: units a tick may visit (candidate 2 MiB ranges, 1 GiB
+ *	ranges passed), key scan_budget: 1..2^24.
  * @inval: enum pmp_inval, key inval: immediate, defer-2m.
  * @conflict_flush: enum pmp_conflict: a shared->private conversion over
  *	deferred punches is refused with -EBUSY (0), flushes them first (1) or

@@ -55,7 +55,8 @@ struct pmp_decision_stats {
  * @promoted: promotions by level (index PMP_LEVEL_*).
  * @write_locked: events whose actions change leaves (zap, split, block,
  *	demote, promote), each of which needs mmu_lock for write in KVM.
- * @scan_work: 2 MiB chunks merge ticks looked at.
+ * @scan_work: units merge ticks visited: candidate 2 MiB ranges and 1 GiB
+ *	ranges passed.
  * @pin_high_water: the most pages pinned at once.
  * @punched: pages pmp_punch() was asked to punch.
  * @invalidated: pages INVALIDATE actions covered.

@@ -60,8 +60,8 @@ enum pmp_vm_type {
 };
 /* The pool indexes blocks with 24 bits. */
 #define PMP_MAX_POOL_BLOCKS ((1U << 24) - 1)
-/* Taking a chunk out of the deferral ring is linear in its size. */
-#define PMP_MAX_DEFERRED 4096U
+/* Each chunk holding deferrals takes a pool block: no more than the pool. */
+#define PMP_MAX_DEFERRED PMP_MAX_POOL_BLOCKS
 
 /**
  * struct pmp_geometry - the shape of a VM, fixed for its lifetime.
@@ -83,11 +83,14 @@ enum pmp_vm_type {
  *	pool saves memory at the risk of -ENOMEM refusals when many chunks
  *	are non-uniform at once; pmp_vm_info() reports the high-water mark.
  *	A default that would exceed PMP_MAX_POOL_BLOCKS (a budget above about
- *	16 TiB for a default VM, 10.7 TiB for SEV/SNP/TDX) is -ERANGE: pass
+ *	10.6 TiB for a default VM, 8 TiB for SEV/SNP/TDX, with the default
+ *	max_deferred) is -ERANGE: pass
  *	@pool_blocks.
  * @vm_type: enum pmp_vm_type.
- * @max_deferred: 2 MiB chunks that may hold deferred punches at once (the
- *	oldest is flushed past it); 0 picks 64; at most PMP_MAX_DEFERRED.
+ * @max_deferred: 2 MiB chunks that may hold deferred punches at once (one
+ *	more flushes another first); 0 picks every 2 MiB of the budget
+ *	(@max_pages, else @gfn_end), so no punch storm is cut short; at most
+ *	PMP_MAX_DEFERRED.  Each costs a pool block in the default pool.
  * @max_pages: the memory budget: 4 KiB pages in memslots at once, wherever
  *	they are; it sizes the 1 GiB pool and the default block pool.  0:
  *	@gfn_end (then required).  Since 0.2.

@@ -10,6 +10,8 @@ Suite *replay_suite(void);	/* tests/unit/test_replay.c */
 Suite *default_suite(void);	/* tests/unit/test_default.c */
 Suite *tune_suite(void);	/* tests/unit/test_tune.c */
 Suite *settle_suite(void);	/* tests/unit/test_settle.c */
+Suite *coalesce_suite(void);	/* tests/unit/test_coalesce.c */
+Suite *tick_suite(void);	/* tests/unit/test_tick.c */
 
 int main(void)
 {
@@ -25,6 +27,8 @@ int main(void)
 	srunner_add_suite(sr, mmu_random_suite());
 	srunner_add_suite(sr, scenario_suite());
 	srunner_add_suite(sr, inval_suite());
+	srunner_add_suite(sr, coalesce_suite());
+	srunner_add_suite(sr, tick_suite());
 	srunner_add_suite(sr, hostile_suite());
 	srunner_add_suite(sr, small_array_suite());
 	srunner_add_suite(sr, trace_suite());

@@ -267,7 +267,7 @@ START_TEST(conversion_withdraws_deferral)
 	pmp_vm_stats(x.t.vm, &st);
 	ck_assert_uint_eq(st.withdrawn, 1);
 	ck_assert_int_eq(pmp_vm_check(x.t.vm), 0);
-	/* all of them, and the chunk leaves the ring */
+	/* all of them, and the chunk loses its deferral flag */
 	ck_assert_int_eq(pmp_convert(x.t.vm, 0, M2, true, acts(&x)), 0);
 	ck_assert_uint_eq(count(&x, PMP_ACT_INVALIDATE), 0);
 	ck_assert_uint_eq(pmp_nr_deferred(x.t.vm), 0);
@@ -326,7 +326,10 @@ START_TEST(gmem_shared_fault_keeps_deferral)
 }
 END_TEST
 
-/* Past the cap the oldest chunk is flushed; flush and teardown empty it all. */
+/*
+ * Past the cap the next deferred chunk after the cursor (here the oldest,
+ * the lowest) is flushed; flush and teardown empty it all.
+ */
 START_TEST(cap_flush_teardown)
 {
 	struct pmp_stats st;
@@ -338,7 +341,7 @@ START_TEST(cap_flush_teardown)
 	ck_assert_int_eq(punch(&x, M2 + 1, 2), 0);
 	ck_assert_int_eq(punch(&x, 2 * M2 + 1, 2), 0);		/* a third chunk: evicts */
 	ck_assert_uint_eq(count(&x, PMP_ACT_INVALIDATE), 1);
-	EXPECT_INVAL(&x, 0, 1, 2, 9);				/* the oldest */
+	EXPECT_INVAL(&x, 0, 1, 2, 9);				/* the first after the cursor */
 	pmp_vm_stats(x.t.vm, &st);
 	ck_assert_uint_eq(st.evicted, 1);
 	ck_assert_uint_eq(pmp_nr_deferred(x.t.vm), 4);
@@ -375,9 +378,9 @@ START_TEST(eviction_during_punch)
 	struct it x;
 
 	it_init(&x, "inval=defer-2m", 9, 2);
-	ck_assert_int_eq(punch(&x, a, 1), 0);			/* ring: A */
+	ck_assert_int_eq(punch(&x, a, 1), 0);			/* deferred: A */
 	for (k = 0; k < 256; k++)
-		ck_assert_int_eq(punch(&x, b + 2 * k, 1), 0);	/* ring: A, B (256 runs) */
+		ck_assert_int_eq(punch(&x, b + 2 * k, 1), 0);	/* A, B (256 runs) */
 	ck_assert_int_eq(punch(&x, c + 1, a + 2 - (c + 1)), 0);	/* C joins, A leaves */
 	ck_assert_uint_eq(pmp_nr_deferred(x.t.vm), 511 + 256);
 	do {		/* two entries: one run and its flush per call */
@@ -531,7 +534,7 @@ START_TEST(punch_storm)
 {
 	uint64_t pages, defer, tight, immediate;
 
-	pages = storm("inval=defer-2m", 64, 32, 1, &defer);
+	pages = storm("inval=defer-2m", 0, 32, 1, &defer);	/* the default cap */
 	storm("inval=defer-2m", 4, 32, 1, &tight);
 	storm("inval=immediate", 64, 32, 1, &immediate);
 	printf("punch storm: %llu pages in 32 chunks, 4K each in random order: invalidations "

@@ -131,12 +131,13 @@ END_TEST
 
 /*
  * The memory budget.  Per 2 MiB: an 8-byte descriptor; per 1 GiB a 64-byte
- * summary and an 8-byte home; per 1 TiB a 4 KiB directory table; fixed: the
+ * summary, an 8-byte home and the merge tick's 64-byte candidate index; per 1 TiB a 4 KiB directory table; fixed: the
  * top directory, the reserved giant and table, the edge slack; per pool block 64 bytes of bitmap and a 4-byte link.  The
  * default pool holds one block per chunk for each per-page feature the VM
  * type uses (attributes and the mapped mirror; plus pins or acceptance),
- * plus the deferral ring; a pool of one block per chunk is 1 bit per 4 KiB
- * and stays under 0.005% of guest memory.
+ * plus one per chunk that may hold deferred punches (every chunk of the
+ * budget by default); a pool of one block per chunk is 1 bit per 4 KiB and
+ * stays under 0.005% of guest memory.
  */
 START_TEST(budget)
 {
@@ -153,11 +154,11 @@ START_TEST(budget)
 	for (t = 0; t < PMP_VM_NR; t++) {
 		geo.vm_type = (uint32_t)t;
 		geo.pool_blocks = 0;
-		features = t == PMP_VM_DEFAULT ? 2 : 3;
+		features = (t == PMP_VM_DEFAULT ? 2 : 3) + 1;	/* + the deferral bitmap */
 		ck_assert_int_eq(pmp_vm_bound(&geo, &bytes), 0);
 		/* per 1 GiB of budget: its chunks, summary and home; a table per 1 TiB */
-		limit = chunks * 8 + gib * (64 + 8) + (gib + 1023) / 1024 * 4096 +
-			(chunks * features + 64) * 68 + fixed + 64 * 8;
+		limit = chunks * 8 + gib * (64 + 8 + 64) + (gib + 1023) / 1024 * 4096 +
+			chunks * features * 68 + fixed + 64 * 8;
 		ck_assert_uint_le(bytes, limit);
 		printf("budget: %4llu GiB %-7s default pool: %10llu bytes (%.4f%%)\n",
 		       (unsigned long long)gib, types[t], (unsigned long long)bytes,
@@ -214,7 +215,7 @@ START_TEST(info_and_rounding)
 	ck_assert_uint_eq(info.span, GFNS_PER_1G + GFNS_PER_2M);	/* rounded up */
 	ck_assert_uint_eq(info.nr_chunks, 0);	/* no memslot, no state */
 	ck_assert_uint_eq(info.giants_used, 0);
-	ck_assert_uint_eq(info.pool_blocks, 513 * 2 + 64);	/* default VM: 2 per chunk + ring */
+	ck_assert_uint_eq(info.pool_blocks, 513 * 3);	/* default VM: 2 per chunk + deferral */
 	ck_assert_uint_eq(info.pool_used, 0);
 	ck_assert_uint_eq(info.nr_slots, 0);
 	ck_assert_int_eq(pmp_slot_create(t.vm, 3, &s), 0);
