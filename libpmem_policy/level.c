@@ -110,6 +110,9 @@ int fault_level(const struct pmp_vm *vm, const struct pmp_slot_state *st,
 		uni1 = g->uniform;
 		val1 = g->value;
 	}
+	/* a lossy plane the pool could not hold is unknown: mixed (planes.c) */
+	if (pmp_unlikely(c->value & c->mixed & (planes | WTRACK)))
+		LOWER(PMP_LEVEL_4K, PMP_REASON_POOL);
 	LOWER(uniform_level(uni2, val2, uni1, val1, WTRACK, WTRACK, lim),
 	      PMP_REASON_WRITE_TRACKED);
 	LOWER(uniform_level(uni2, val2, uni1, val1, PRIVATE, 0, lim), PMP_REASON_MIXED_ATTRS);

@@ -10,6 +10,7 @@ Suite *replay_suite(void);	/* tests/unit/test_replay.c */
 Suite *default_suite(void);	/* tests/unit/test_default.c */
 Suite *tune_suite(void);	/* tests/unit/test_tune.c */
 Suite *settle_suite(void);	/* tests/unit/test_settle.c */
+Suite *vsm_suite(void);		/* tests/unit/test_vsm.c */
 
 int main(void)
 {
@@ -32,6 +33,7 @@ int main(void)
 	srunner_add_suite(sr, default_suite());
 	srunner_add_suite(sr, tune_suite());
 	srunner_add_suite(sr, settle_suite());
+	srunner_add_suite(sr, vsm_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
