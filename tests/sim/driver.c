@@ -291,6 +291,15 @@ static int apply(struct drv *d, const char *what, int err)
 	if (err == ORACLE_BROKEN)
 		return -1;
 	trace(d, what, err);
+	/*
+	 * Issue 13 #4: these degrade (the chunk goes unknown), never fail for
+	 * pool; a VTL change's zap widens to whole chunks when the mirror's
+	 * bitmap does not fit, except over TDX accepted pages, so with a pool
+	 * below the default a TDX VTL change may still be refused.
+	 */
+	if (err == -ENOMEM && (!strcmp(what, "write_track") ||
+			       (!strcmp(what, "vtl_protect") && d->s->vm_type != PMP_VM_TDX)))
+		return fail(d, "%s%s failed for lack of pool", what, d->args);
 	if (err == -ENOMEM || err == -EBUSY || err == -EAGAIN) {
 		if (d->acts.nr)
 			return fail(d, "%s refused (%d) but returned actions", what, err);

@@ -33,6 +33,10 @@ static const struct bad_geometry bad_geometries[] = {
 	{ "pool too large", GEO(512, 1, 1, 1, 1U << 24), -ERANGE },
 	/* 17 TiB: the default pool would pass 2^24 - 1 blocks, never silently capped */
 	{ "default pool past 24 bits", GEO(17ULL << 28, 1, 1, 1, 0), -ERANGE },
+	/* SEV/SNP/TDX: 3 blocks per chunk and the lossy share: 10.5 TiB is past it */
+	{ "SEV default pool past 24 bits", { .sz = sizeof(struct pmp_geometry),
+	  .gfn_end = 21ULL << 27, .max_slots = 1, .nr_vcpus = 1, .nr_vtls = 1,
+	  .vm_type = PMP_VM_SEV }, -ERANGE },
 	{ "no budget", { .sz = sizeof(struct pmp_geometry), .max_slots = 1, .nr_vcpus = 1,
 	  .nr_vtls = 1 }, -EINVAL },
 	{ "budget past 52 bits", { .sz = sizeof(struct pmp_geometry), .max_pages = (1ULL << 40) + 1,
