@@ -536,8 +536,9 @@ void pmp_giant_recount(const struct pmp_vm *vm, uint32_t cg, struct pmp_giant *o
 }
 
 /*
- * Pool invariants, checked without scratch memory: every chain is as long
- * as its mask says, ends there and holds only non-uniform blocks; every
+ * Pool invariants, checked without scratch memory: only lossy planes are
+ * unknown, and they hold lossy_used <= lossy_cap blocks; every chain is as
+ * long as its mask says, ends there and holds only non-uniform blocks; every
  * index is in range; the free list ends; and the chained and free indices
  * together are each index exactly once (their count, sum and sum of squares
  * match 1..N, so a block both chained and free cannot hide behind a leak).
