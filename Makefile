@@ -153,11 +153,13 @@ bench:
 
 # The long differential runs: 1,050,000 operations against the naive model
 # and 1,000,000 against the rules simulator, invariants after every one;
-# 600,000 under the small-array and snapshot oracles.
+# 600,000 under the small-array and snapshot oracles; 240,000 VSM steps
+# (1-3 VTLs, every VM type, default pool) that must never see -ENOMEM.
 check-long: $(TEST_BIN)
 	CK_RUN_SUITE=random PMP_OPS=350000 $(TEST_BIN)
 	CK_RUN_SUITE=mmu_random PMP_MMU_OPS=125000 $(TEST_BIN)
 	CK_RUN_SUITE=small_array PMP_SMALL_OPS=50000 $(TEST_BIN)
+	CK_RUN_SUITE=vsm PMP_VSM_OPS=20000 $(TEST_BIN)
 
 # The small-array/snapshot test under ASan+UBSan for SOAK_SECONDS, a new
 # seed each round (issue 19's long run; not in CI).

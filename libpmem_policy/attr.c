@@ -18,9 +18,15 @@ int pmp_get_attrs(const struct pmp_vm *vm, uint64_t gfn, struct pmp_page_attrs *
 	pmp_memset(out, 0, sizeof(*out));
 	out->private = pmp_plane_get(vm, gfn, PMP_PLANE_PRIVATE);
 	out->write_tracked = pmp_plane_get(vm, gfn, PMP_PLANE_WTRACK);
+	if (!pmp_plane_known(vm, gfn, PMP_PLANE_WTRACK))
+		out->unknown |= PMP_ATTR_UNKNOWN_WTRACK;
 	for (v = 0; v < vm->nr_vtls; v++)
-		for (a = 0; a < 3; a++)
+		for (a = 0; a < 3; a++) {
+			/* an unknown plane reads 1: denied */
 			if (!pmp_plane_get(vm, gfn, PMP_PLANE_VTL + 3 * v + a))
 				out->vtl_prot[v] |= 1U << a;
+			if (!pmp_plane_known(vm, gfn, PMP_PLANE_VTL + 3 * v + a))
+				out->unknown |= PMP_ATTR_UNKNOWN_VTL(v);
+		}
 	return 0;
 }

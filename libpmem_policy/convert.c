@@ -24,6 +24,33 @@ static void unmap_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
 }
 
 /*
+ * The range to unmap, [*zgfn, *zgfn + *zn): the change's own, or, when the
+ * pool cannot hold the mapped mirror's bitmap for its edge chunks, widened
+ * to whole 2 MiB chunks, whose mirror update needs no block.  Zapping more
+ * is always sound (the pages fault back in), except over TDX accepted pages
+ * (their contents would be lost): then it stays narrow and the caller's
+ * reservation fails.  Returns the blocks the unmap needs.
+ */
+static unsigned int unmap_extent(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
+				 unsigned int others, uint64_t *zgfn, uint64_t *zn)
+{
+	uint64_t lo = gfn & ~(uint64_t)(PMP_CHUNK_PAGES - 1);
+	uint64_t hi = (gfn + npages + PMP_CHUNK_PAGES - 1) & ~(uint64_t)(PMP_CHUNK_PAGES - 1);
+	unsigned int need = pmp_planes_blocks_needed(vm, gfn, npages, MAPPED, 0);
+
+	*zgfn = gfn;
+	*zn = npages;
+	if (!need || !pmp_pool_reserve(vm, others + need))
+		return need;
+	if (vm->vm_type == PMP_VM_TDX &&
+	    pmp_plane_next(vm, lo, hi, PMP_PLANE_ACCEPTED, true) < hi)
+		return need;
+	*zgfn = lo;
+	*zn = hi - lo;	/* hi <= span: the span is whole chunks */
+	return 0;
+}
+
+/*
  * An attribute change that discards the range's mappings (conversion, VTL).
  * A conversion to private over deferred punches flushes them first, or is
  * refused, by policy: the private page must not come back punched.
@@ -34,6 +61,8 @@ int pmp_change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t 
 {
 	bool to_private = cause == PMP_CAUSE_CONVERT && values;
 	uint32_t flush_room = 0;
+	unsigned int others;
+	uint64_t zgfn, zn;
 	struct pmp_event ev;
 	int err = pmp_range_check(gfn, npages, vm->gfn_end);
 
@@ -45,16 +74,16 @@ int pmp_change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t 
 		err = -EBUSY;
 	if (err)
 		return err;
-	err = pmp_pool_reserve(vm, pmp_planes_blocks_needed(vm, gfn, npages, mask, values) +
-				   flush_room + pmp_planes_blocks_needed(vm, gfn, npages, MAPPED, 0) +
-				   pmp_planes_blocks_needed(vm, gfn, npages, clear, 0) +
-				   (to_private ? pmp_planes_blocks_needed(vm, gfn, npages,
-									   PMP_BIT(PMP_PLANE_DEFERRED),
-									   0) : 0));
+	/* lossy planes (VTL) need nothing here: pmp_planes_blocks_needed() */
+	others = pmp_planes_blocks_needed(vm, gfn, npages, mask, values) + flush_room +
+		 pmp_planes_blocks_needed(vm, gfn, npages, clear, 0) +
+		 (to_private ? pmp_planes_blocks_needed(vm, gfn, npages,
+							PMP_BIT(PMP_PLANE_DEFERRED), 0) : 0);
+	err = pmp_pool_reserve(vm, others + unmap_extent(vm, gfn, npages, others, &zgfn, &zn));
 	/* no array: fine while nothing is mapped (attribute tracking only) */
 	if (!err && !out && (flush_room ||
-			     pmp_plane_next(vm, gfn, gfn + npages, PMP_PLANE_MAPPED, true) <
-			     gfn + npages))
+			     pmp_plane_next(vm, zgfn, zgfn + zn, PMP_PLANE_MAPPED, true) <
+			     zgfn + zn))
 		err = -ENOSPC;
 	if (!err)
 		err = pmp_event_begin(&ev, vm, out, cause, out ? PMP_EVENT_ACTIONS + flush_room : 0);
@@ -67,7 +96,7 @@ int pmp_change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t 
 		pmp_inval_flush_chunks(&ev, gfn, npages);
 	else if (to_private && vm->policy.conflict_flush == PMP_CONFLICT_WITHDRAW)
 		pmp_inval_withdraw(vm, gfn, npages);
-	unmap_range(&ev, gfn, npages);
+	unmap_range(&ev, zgfn, zn);
 	/* the pool was checked for both updates above */
 	pmp_planes_apply(vm, gfn, npages, mask, values);
 	if (clear)

@@ -66,6 +66,18 @@ enum pmp_plane {
 
 #define PMP_BIT(p) ((uint16_t)(1U << (p)))
 #define PMP_VTL_PLANES(vtl) ((uint16_t)(7U << (PMP_PLANE_VTL + 3 * (vtl))))
+/*
+ * Lossy planes: they only decide eligibility (write tracking, VTL
+ * protections; KVM keeps the truth), so when the pool cannot hold a chunk's
+ * bitmap the chunk's plane becomes "unknown" instead of the call failing.
+ * Unknown reads as mixed to eligibility (4 KiB, reason pool) and as all 1
+ * (tracked, denied) to the bitmap readers; a whole-chunk update makes it
+ * exact again.  Every other plane is exact: its blocks are reserved.
+ */
+#define PMP_LOSSY_PLANES ((uint16_t)(((1U << PMP_NR_SUMMARY_PLANES) - 1) & \
+				     ~PMP_BIT(PMP_PLANE_PRIVATE)))
+/* Lossy planes may hold at most pool_blocks >> PMP_LOSSY_SHARE_SHIFT blocks (1/32). */
+#define PMP_LOSSY_SHARE_SHIFT 5
 
 /*
  * One per 2 MiB: 8 bytes.  @blocks holds the first block's index + 1 in its
@@ -73,9 +85,10 @@ enum pmp_plane {
  */
 struct pmp_chunk {
 	/*
-	 * Always true: value & mixed == 0 (a mixed plane's value bit is 0);
-	 * the chain holds weight(mixed) blocks, none uniform; a chunk without
-	 * state of its own reads all zero.
+	 * Always true: value & mixed is within PMP_LOSSY_PLANES, and names the
+	 * unknown planes (no block: the pool was short); the chain holds
+	 * weight(mixed & ~value) blocks, ordered by plane, none uniform; a
+	 * chunk without state of its own reads all zero.
 	 */
 	uint16_t value;
 	uint16_t mixed;
@@ -191,6 +204,8 @@ struct pmp_vm {
 	uint32_t pool_blocks;
 	uint32_t pool_used;
 	uint32_t pool_high_water;
+	/* blocks of lossy planes: lossy_used <= lossy_cap = pool_blocks >> 5 */
+	uint32_t lossy_used, lossy_cap;
 	uint32_t free_head;	/* first free block + 1; 0: none */
 	uint32_t vm_type;
 	uint64_t nr_pinned, pin_high_water;
@@ -399,6 +414,7 @@ uint64_t pmp_plane_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 uint64_t pmp_plane_run(const struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsigned int plane,
 		       bool value, uint64_t *run_end);
 int pmp_plane_uniform(const struct pmp_vm *vm, uint64_t ci, unsigned int plane);
+bool pmp_plane_known(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane);
 void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t clear);
 void pmp_giant_recount(const struct pmp_vm *vm, uint32_t cg, struct pmp_giant *out);
 int pmp_pool_check(const struct pmp_vm *vm);

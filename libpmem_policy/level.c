@@ -128,6 +128,9 @@ int fault_level(const struct pmp_vm *vm, const struct pmp_slot_state *st,
 		uni1 = g->uniform;
 		val1 = g->value;
 	}
+	/* a lossy plane the pool could not hold is unknown: mixed (planes.c) */
+	if (pmp_unlikely(c->value & c->mixed & (planes | WTRACK)))
+		LOWER(PMP_LEVEL_4K, PMP_REASON_POOL);
 	/* something stops a level: the first check, in order, names it */
 	LOWER(uniform_level(uni2, val2, uni1, val1, WTRACK, WTRACK, lim),
 	      PMP_REASON_WRITE_TRACKED);

@@ -3,8 +3,11 @@
  * Per-page planes: uniform bits in the 2 MiB descriptor, or a 64-byte
  * bitmap block from the pool when a chunk's pages disagree.  Range updates
  * keep every chunk canonical (a block is never uniform; a mixed plane's
- * value bit is 0) and keep the 1 GiB summaries current, so that the fault
- * path reads a descriptor and a summary and never a bitmap.
+ * value bit is 0, unless the plane is unknown) and keep the 1 GiB summaries
+ * current, so that the fault path reads a descriptor and a summary and
+ * never a bitmap.  A lossy plane (PMP_LOSSY_PLANES) that needs a block the
+ * pool cannot spare becomes unknown: mixed and value bits both set, no
+ * block.
  */
 #include "internal.h"
 
@@ -18,6 +21,30 @@ static uint32_t chain_head(const struct pmp_chunk *c)
 static void set_chain_head(struct pmp_chunk *c, uint32_t head)
 {
 	c->blocks = (c->blocks & ~PMP_CHUNK_BLOCK_MASK) | head;
+}
+
+/* Planes of @c that hold a block in its chain (mixed and not unknown). */
+static uint16_t chained(const struct pmp_chunk *c)
+{
+	return c->mixed & (uint16_t)~c->value;
+}
+
+/* Planes of @c reading 1 where not chained: uniform 1, or unknown. */
+static bool reads_one(const struct pmp_chunk *c, unsigned int plane)
+{
+	return c->value & PMP_BIT(plane);
+}
+
+/*
+ * Can @plane take a block?  Exact planes: their callers checked the pool.
+ * Lossy ones: only within their share, so they never take what an exact
+ * plane was promised.
+ */
+static bool block_available(const struct pmp_vm *vm, unsigned int plane)
+{
+	if (!(PMP_LOSSY_PLANES & PMP_BIT(plane)))
+		return true;
+	return vm->free_head && vm->lossy_used < vm->lossy_cap;
 }
 
 /* The pool: a free list threaded through the link array (index + 1). */
@@ -49,10 +76,10 @@ static uint32_t chain_nth(const struct pmp_vm *vm, const struct pmp_chunk *c, un
 	return b;
 }
 
-/* Position of @plane's block in the chain: mixed planes below it. */
+/* Position of @plane's block in the chain: chained planes below it. */
 static unsigned int chain_pos(const struct pmp_chunk *c, unsigned int plane)
 {
-	return pmp_weight16(c->mixed & (PMP_BIT(plane) - 1U));
+	return pmp_weight16(chained(c) & (PMP_BIT(plane) - 1U));
 }
 
 static struct pmp_block *plane_block(const struct pmp_vm *vm, const struct pmp_chunk *c,
@@ -76,6 +103,7 @@ static void chain_insert(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int pl
 		links[prev] = b + 1;
 	}
 	c->mixed |= PMP_BIT(plane);
+	vm->lossy_used += !!(PMP_LOSSY_PLANES & PMP_BIT(plane));
 }
 
 static void chain_remove(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int plane)
@@ -95,6 +123,7 @@ static void chain_remove(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int pl
 	}
 	block_free(vm, b);
 	c->mixed &= (uint16_t)~PMP_BIT(plane);
+	vm->lossy_used -= !!(PMP_LOSSY_PLANES & PMP_BIT(plane));
 }
 
 /* Bits [lo, hi) restricted to lo's word: returns their count, sets *@mask. */
@@ -170,7 +199,11 @@ static void set_value(struct pmp_chunk *c, unsigned int plane, bool v)
 		c->value &= (uint16_t)~PMP_BIT(plane);
 }
 
-/* Set pages [lo, hi) of one plane of chunk @c to @v.  The pool was checked. */
+/*
+ * Set pages [lo, hi) of one plane of chunk @c to @v.  The pool was checked
+ * for exact planes; a lossy one short of a block becomes unknown, and a
+ * partial update leaves an unknown plane unknown (its other pages are).
+ */
 static void chunk_plane_set(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int plane,
 			    unsigned int lo, unsigned int hi, bool v)
 {
@@ -179,17 +212,25 @@ static void chunk_plane_set(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int
 	int u;
 
 	if (lo == 0 && hi == PMP_CHUNK_PAGES) {
-		if (c->mixed & bit)
+		if (chained(c) & bit)
 			chain_remove(vm, c, plane);
+		c->mixed &= (uint16_t)~bit;	/* an unknown plane is exact again */
 		set_value(c, plane, v);
 		return;
 	}
+	if (c->mixed & c->value & bit)
+		return;
 	if (!(c->mixed & bit)) {
 		bool old = c->value & bit;
 		uint32_t b;
 
 		if (old == v)
 			return;
+		if (!block_available(vm, plane)) {
+			c->mixed |= bit;
+			c->value |= bit;
+			return;
+		}
 		b = block_alloc(vm);
 		blk = &pmp_blocks(vm)[b];
 		pmp_memset(blk, old ? 0xff : 0, sizeof(*blk));
@@ -211,6 +252,8 @@ static void giant_account(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk old,
 			  const struct pmp_chunk *now)
 {
 	uint16_t changed = ((old.value ^ now->value) | (old.mixed ^ now->mixed)) & SUMMARY_MASK;
+	/* an unknown plane counts as mixed, never as 1 */
+	uint16_t was_one = old.value & (uint16_t)~old.mixed, one = now->value & (uint16_t)~now->mixed;
 	struct pmp_giant *g;
 	uint32_t children;
 	unsigned int p;
@@ -225,7 +268,7 @@ static void giant_account(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk old,
 		if (!(changed & bit))
 			continue;
 		g->nr_mixed[p] += !!(now->mixed & bit) - !!(old.mixed & bit);
-		g->nr_ones[p] += !!(now->value & bit) - !!(old.value & bit);
+		g->nr_ones[p] += !!(one & bit) - !!(was_one & bit);
 		if (!g->nr_mixed[p] && (!g->nr_ones[p] || g->nr_ones[p] == children))
 			g->uniform |= bit;
 		else
@@ -243,6 +286,8 @@ static unsigned int blocks_needed(const struct pmp_chunk *c, unsigned int lo, un
 {
 	if (lo == 0 && hi == PMP_CHUNK_PAGES)
 		return 0;
+	/* lossy planes take a block only if one is spare: never a reservation */
+	mask &= (uint16_t)~PMP_LOSSY_PLANES;
 	return pmp_weight16(mask & (uint16_t)~c->mixed & (c->value ^ values));
 }
 
@@ -334,9 +379,17 @@ bool pmp_plane_get(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane)
 	const struct pmp_chunk *c = pmp_chunk_of(vm, gfn);
 	unsigned int i = gfn & (PMP_CHUNK_PAGES - 1);
 
-	if (!(c->mixed & PMP_BIT(plane)))
-		return c->value & PMP_BIT(plane);
+	if (!(chained(c) & PMP_BIT(plane)))
+		return reads_one(c, plane);
 	return (plane_block(vm, c, plane)->w[i / 64] >> (i % 64)) & 1;
+}
+
+/* False if @gfn's @plane is unknown (a lossy plane the pool was short for). */
+bool pmp_plane_known(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane)
+{
+	const struct pmp_chunk *c = pmp_chunk_of(vm, gfn);
+
+	return !(c->mixed & c->value & PMP_BIT(plane));
 }
 
 /* 0 or 1 if @plane is uniform over chunk @ci, -1 if it is mixed. */
@@ -385,9 +438,9 @@ uint64_t pmp_plane_count(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 			break;
 		c = pmp_chunk_of(vm, gfn);
 		chunk_span(gfn, end, &lo, &hi);
-		if (c->mixed & PMP_BIT(plane))
+		if (chained(c) & PMP_BIT(plane))
 			n += block_count(plane_block(vm, c, plane), lo, hi);
-		else if (c->value & PMP_BIT(plane))
+		else if (reads_one(c, plane))
 			n += hi - lo;
 	}
 	return n;
@@ -411,8 +464,8 @@ uint64_t pmp_plane_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 		}
 		c = pmp_chunk_of(vm, gfn);
 		chunk_span(gfn, end, &lo, &hi);
-		if (!(c->mixed & PMP_BIT(plane))) {
-			if (!!(c->value & PMP_BIT(plane)) == value)
+		if (!(chained(c) & PMP_BIT(plane))) {
+			if (reads_one(c, plane) == value)
 				return gfn;
 			continue;
 		}
@@ -473,7 +526,7 @@ void pmp_giant_recount(const struct pmp_vm *vm, uint32_t cg, struct pmp_giant *o
 	for (i = 0; i < n; i++) {
 		for (p = 0; p < PMP_NR_SUMMARY_PLANES; p++) {
 			out->nr_mixed[p] += !!(c[i].mixed & PMP_BIT(p));
-			out->nr_ones[p] += !!(c[i].value & PMP_BIT(p));
+			out->nr_ones[p] += !!(c[i].value & ~c[i].mixed & PMP_BIT(p));
 		}
 		out->nr_huge += !!(c[i].blocks & PMP_CF_HUGE);
 		out->nr_cand += !!(c[i].blocks & PMP_CF_CAND);
@@ -491,8 +544,9 @@ void pmp_giant_recount(const struct pmp_vm *vm, uint32_t cg, struct pmp_giant *o
 }
 
 /*
- * Pool invariants, checked without scratch memory: every chain is as long
- * as its mask says, ends there and holds only non-uniform blocks; every
+ * Pool invariants, checked without scratch memory: only lossy planes are
+ * unknown, and they hold lossy_used <= lossy_cap blocks; every chain is as
+ * long as its mask says, ends there and holds only non-uniform blocks; every
  * index is in range; the free list ends; and the chained and free indices
  * together are each index exactly once (their count, sum and sum of squares
  * match 1..N, so a block both chained and free cannot hide behind a leak).
@@ -501,16 +555,17 @@ int pmp_pool_check(const struct pmp_vm *vm)
 {
 	const struct pmp_chunk *chunks = pmp_cchunks(vm);
 	const uint32_t *links = pmp_links(vm);
-	uint64_t ci, seen = 0, sum = 0, sq = 0, want_sum = 0, want_sq = 0;
+	uint64_t ci, seen = 0, lossy = 0, sum = 0, sq = 0, want_sum = 0, want_sq = 0;
 	uint32_t b;
 
 	/* every compact chunk: those without state are all zero */
 	for (ci = 0; ci < (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS; ci++) {
 		const struct pmp_chunk *c = &chunks[ci];
-		unsigned int k, len = pmp_weight16(c->mixed);
+		unsigned int k, len = pmp_weight16(chained(c));
 
-		if (c->value & c->mixed)
+		if (c->value & c->mixed & (uint16_t)~PMP_LOSSY_PLANES)
 			return -EUCLEAN;
+		lossy += pmp_weight16(chained(c) & PMP_LOSSY_PLANES);
 		b = chain_head(c);
 		for (k = 0; k < len; k++) {
 			if (!b || b > vm->pool_blocks)
@@ -525,7 +580,8 @@ int pmp_pool_check(const struct pmp_vm *vm)
 		if (b)
 			return -EUCLEAN;
 	}
-	if (seen != vm->pool_used)
+	if (seen != vm->pool_used || lossy != vm->lossy_used || vm->lossy_used > vm->lossy_cap ||
+	    vm->lossy_cap != vm->pool_blocks >> PMP_LOSSY_SHARE_SHIFT)
 		return -EUCLEAN;
 	for (b = vm->free_head; b; b = links[b - 1]) {
 		if (b > vm->pool_blocks || ++seen > vm->pool_blocks)

@@ -93,15 +93,20 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 	l->pool_blocks = geo->pool_blocks;
 	if (!l->pool_blocks) {
 		/*
-		 * One block per chunk for each per-page feature that can be
-		 * non-uniform in every chunk at once: attributes, the mapped
+		 * One block per chunk for each exact per-page feature that can
+		 * be non-uniform in every chunk at once: private, the mapped
 		 * mirror, and pins (SEV) or acceptance (SNP, TDX); plus one per
-		 * chunk that may hold deferrals (their DEFERRED bitmap).
+		 * chunk that may hold deferrals (their DEFERRED bitmap).  On
+		 * top, the lossy planes' share (1/32 of the pool), so that they
+		 * never take the exact planes' blocks: past it they become
+		 * unknown (planes.c).
 		 */
 		uint64_t per_chunk = geo->vm_type == PMP_VM_DEFAULT ? 2 : 3;
 		uint64_t pages = geo->max_pages ? geo->max_pages : geo->gfn_end;
 		uint64_t want = ((pages + PMP_CHUNK_PAGES - 1) >> PMP_CHUNK_SHIFT) * per_chunk +
 				l->defer_cap;
+
+		want += (want + 30) / 31;
 
 		/* never a silently smaller pool: past 24 bits, the caller sizes it */
 		if (want > PMP_MAX_POOL_BLOCKS)
@@ -183,6 +188,7 @@ int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *user,
 	vm->bytes = l.bytes;
 	vm->policy = *policy;
 	vm->pool_blocks = l.pool_blocks;
+	vm->lossy_cap = l.pool_blocks >> PMP_LOSSY_SHARE_SHIFT;
 	vm->vm_type = l.vm_type;
 	vm->off_slots = l.off_slots;
 	vm->off_stats = l.off_stats;

@@ -10,7 +10,9 @@
  * action array.  Range updates are exclusive and cost O(pages / 512 + 1):
  * only the 2 MiB chunks at either end of a range can become non-uniform,
  * so an update needs at most two pool blocks per attribute it changes,
- * checked before anything changes (-ENOMEM otherwise).  Ranges need not
+ * checked before anything changes (-ENOMEM otherwise) for the private
+ * attribute; write tracking and VTL protections never fail for lack of
+ * pool (they degrade: see struct pmp_page_attrs' @unknown).  Ranges need not
  * lie in a memslot (attributes belong to the VM, as
  * KVM_SET_MEMORY_ATTRIBUTES's do) but must end at or before gfn_end.
  * (0.1 had attribute-only twins, pmp_set_private(), pmp_set_vtl_prot() and
@@ -34,12 +36,22 @@ struct pmp_vm;
  * @private: private (true) or shared.
  * @write_tracked: write tracking is on.
  * @vtl_prot: PMP_PROT_* allowed, per VTL (entries past nr_vtls are 0).
+ * @unknown: PMP_ATTR_UNKNOWN_* for the fields the core does not know:
+ *	write tracking and VTL protections are kept only for eligibility, and
+ *	a chunk whose pages disagree in one of them when the tracking pool is
+ *	short keeps "mixed" instead of the bitmap (its faults get 4 KiB,
+ *	reason PMP_REASON_POOL) until an update covers its whole 2 MiB.  The
+ *	field then reads as tracked / no access.  Since 0.2.
  */
 struct pmp_page_attrs {
 	bool private;
 	bool write_tracked;
 	uint8_t vtl_prot[3];
+	uint8_t unknown;
 };
+
+#define PMP_ATTR_UNKNOWN_WTRACK		(1U << 0)
+#define PMP_ATTR_UNKNOWN_VTL(vtl)	(1U << (1 + (vtl)))
 
 /**
  * pmp_get_attrs() - read one page's attributes.  Shared; O(1).

@@ -38,7 +38,9 @@ struct pmp_vm;
  * @PMP_REASON_NOT_ACCEPTED: its private pages are not all accepted.
  * @PMP_REASON_NR: number of reasons.
  *
- * pmp_max_level() gives only the reasons up to PMP_REASON_VTL_PROT; the
+ * pmp_max_level() gives only the reasons up to PMP_REASON_VTL_PROT, and
+ * PMP_REASON_POOL for a chunk whose write tracking or VTL protections the
+ * pool could not hold (struct pmp_page_attrs, @unknown); the
  * others explain refusals of the MMU decisions in the counters.
  */
 enum pmp_reason {

@@ -330,8 +330,12 @@ PMP_API int pmp_convert(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool p
  * On TDX, a range holding accepted private pages is refused: the zap would
  * lose their contents.
  *
- * Return: as pmp_convert(); -EINVAL also for a bad @vtl or @prot; -EBUSY
- * over TDX accepted pages.
+ * Never -ENOMEM: where the tracking pool cannot hold a 2 MiB chunk's
+ * protections, the chunk becomes unknown for @vtl (its faults in @vtl get
+ * 4 KiB, reason PMP_REASON_POOL) until a protection covers its whole 2 MiB.
+ *
+ * Return: as pmp_convert() but never -ENOMEM; -EINVAL also for a bad @vtl
+ * or @prot; -EBUSY over TDX accepted pages.
  */
 PMP_API int pmp_vtl_protect(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
 			    uint64_t npages, unsigned int prot, struct pmp_actions *out);
@@ -349,9 +353,11 @@ PMP_API int pmp_vtl_protect(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
  * The one call for write tracking.  Like KVM's
  * kvm_mmu_gfn_disallow_lpage(), tracking forbids huge mappings over the
  * tracked pages.  KVM counts trackers per gfn; call this when a gfn's
- * count goes 0 -> 1 (true) or 1 -> 0 (false).
+ * count goes 0 -> 1 (true) or 1 -> 0 (false).  Never -ENOMEM: as
+ * pmp_vtl_protect(), a chunk the pool cannot hold becomes unknown (read
+ * as tracked) until an update covers its whole 2 MiB.
  *
- * Return: 0, -EINVAL, -ERANGE, -ENOMEM, -ENOSPC; nothing changes on error.
+ * Return: 0, -EINVAL, -ERANGE, -ENOSPC; nothing changes on error.
  */
 PMP_API int pmp_write_track(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool tracked,
 			    struct pmp_actions *out);

@@ -78,14 +78,19 @@ enum pmp_vm_type {
  * @nr_vtls: virtual trust levels with their own protections (1..3).
  * @pool_blocks: 64-byte blocks for non-uniform 2 MiB chunks; a chunk with k
  *	non-uniform per-page features holds k blocks.  0 picks the default:
- *	per chunk, one for attributes and one for the mapped mirror, plus one
- *	for pins (SEV) or acceptance (SNP, TDX), plus max_deferred.  A smaller
- *	pool saves memory at the risk of -ENOMEM refusals when many chunks
- *	are non-uniform at once; pmp_vm_info() reports the high-water mark.
- *	A default that would exceed PMP_MAX_POOL_BLOCKS (a budget above about
- *	10.6 TiB for a default VM, 8 TiB for SEV/SNP/TDX, with the default
- *	max_deferred) is -ERANGE: pass
- *	@pool_blocks.
+ *	per chunk, one for the private attribute and one for the mapped
+ *	mirror, plus one for pins (SEV) or acceptance (SNP, TDX), plus
+ *	max_deferred; plus 1/32 of the total for write tracking and VTL
+ *	protections.  Those two never fail for lack of pool: they hold at
+ *	most 1/32 of any pool, and past it a chunk whose pages disagree in
+ *	them is "unknown" (4 KiB faults, reason pool; struct pmp_page_attrs'
+ *	@unknown) until an update covers its whole 2 MiB.  A smaller pool
+ *	saves memory at the risk of -ENOMEM refusals of the other features
+ *	when many chunks are non-uniform at once; pmp_vm_info() reports the
+ *	high-water mark.  A default that would exceed PMP_MAX_POOL_BLOCKS (a
+ *	budget above about 10.3 TiB for a default VM, 7.7 TiB for
+ *	SEV/SNP/TDX, with the default max_deferred) is
+ *	-ERANGE: pass @pool_blocks.
  * @vm_type: enum pmp_vm_type.
  * @max_deferred: 2 MiB chunks that may hold deferred punches at once (one
  *	more flushes another first); 0 picks every 2 MiB of the budget

@@ -22,7 +22,9 @@ void model_init(struct model *m, const struct pmp_geometry *geo, uint32_t pool_b
 	m->max_slots = geo->max_slots;
 	m->nr_vtls = geo->nr_vtls;
 	m->pool_blocks = pool_blocks;
+	m->lossy_cap = pool_blocks >> 5;
 	m->page = calloc(span, 1);
+	m->unknown = calloc(span / CHUNK, 1);
 	m->slot = calloc(geo->max_slots, sizeof(*m->slot));
 	m->in_use = calloc(geo->max_slots, 1);
 	pmp_policy_preset(&m->policy, "recommended");
@@ -36,6 +38,7 @@ void model_free(struct model *m)
 	free(m->giant_has);
 	free(m->giant_slots);
 	free(m->page);
+	free(m->unknown);
 	free(m->slot);
 	free(m->in_use);
 }
@@ -89,7 +92,7 @@ static void giants_trim(struct model *m, uint64_t gfn, uint64_t n)
 		uint8_t any = 0;
 
 		for (i = g * GIANT; i < (g + 1) * GIANT && i < m->gfn_end; i++)
-			any |= m->page[i];
+			any |= m->page[i] | m->unknown[i / CHUNK];
 		if (m->giant_has[g] && !m->giant_slots[g] && !any) {
 			m->giant_has[g] = 0;
 			m->giants_used--;
@@ -183,47 +186,62 @@ static int uniform_bit(const struct model *m, uint64_t a, uint64_t b, uint8_t bi
 	return 1;
 }
 
-/* Attribute bits that are not uniform over chunk @c. */
-static uint32_t chunk_nonuniform(const struct model *m, uint64_t c)
-{
-	uint8_t any = 0, all = 0xff;
-	uint64_t i;
-
-	for (i = c * CHUNK; i < (c + 1) * CHUNK; i++) {
-		any |= m->page[i];
-		all &= m->page[i];
-	}
-	return (uint32_t)__builtin_popcount(any & ~all & 0xff);
-}
-
 uint32_t model_blocks_used(const struct model *m)
 {
 	return m->used;
 }
 
-/* Blocks a partial update of chunk @c would newly need. */
+/* Blocks a partial update of chunk @c would newly need for the exact bit (private). */
 static uint32_t chunk_need(const struct model *m, uint64_t c, uint64_t a, uint64_t b,
 			   uint8_t mask, uint8_t value)
 {
-	uint32_t need = 0;
-	int bit, val;
+	int val;
 
-	if (a == c * CHUNK && b == (c + 1) * CHUNK)
+	if ((a == c * CHUNK && b == (c + 1) * CHUNK) || !(mask & M_PRIVATE))
 		return 0;
-	for (bit = 0; bit < 8; bit++) {
-		if (!(mask & (1 << bit)))
-			continue;
-		if (uniform_bit(m, c * CHUNK, (c + 1) * CHUNK, 1 << bit, &val) &&
-		    val != !!(value & (1 << bit)))
-			need++;
+	return uniform_bit(m, c * CHUNK, (c + 1) * CHUNK, M_PRIVATE, &val) &&
+	       val != !!(value & M_PRIVATE);
+}
+
+/*
+ * Set bit @bm of pages [a, b) of chunk @c to @v, with the pool's rule: a
+ * bit that stops being uniform takes a block; a lossy one (not private)
+ * only while one is free and the lossy share (1/32 of the pool) has room,
+ * else it becomes unknown until a whole-chunk update.
+ */
+static void chunk_bit_set(struct model *m, uint64_t c, uint64_t a, uint64_t b, uint8_t bm,
+			  bool v)
+{
+	bool whole = a == c * CHUNK && b == (c + 1) * CHUNK, lossy = bm != M_PRIVATE;
+	int val, before = !uniform_bit(m, c * CHUNK, (c + 1) * CHUNK, bm, &val), after;
+	uint64_t i;
+
+	for (i = a; i < b; i++)
+		m->page[i] = (uint8_t)(v ? m->page[i] | bm : m->page[i] & ~bm);
+	if (m->unknown[c] & bm) {
+		if (whole)
+			m->unknown[c] &= (uint8_t)~bm;
+		return;
 	}
-	return need;
+	after = !uniform_bit(m, c * CHUNK, (c + 1) * CHUNK, bm, &val);
+	if (before && !after) {
+		m->used--;
+		m->lossy_used -= lossy;
+	} else if (!before && after) {
+		if (lossy && (m->used == m->pool_blocks || m->lossy_used >= m->lossy_cap)) {
+			m->unknown[c] |= bm;
+			return;
+		}
+		m->used++;
+		m->lossy_used += lossy;
+	}
 }
 
 int model_set(struct model *m, uint64_t gfn, uint64_t npages, uint8_t mask, uint8_t value)
 {
-	uint64_t end = gfn + npages, c0, c1, i;
+	uint64_t end = gfn + npages, c0, c1, c;
 	uint32_t need;
+	int bit;
 
 	if (!npages || end < gfn)
 		return -EINVAL;
@@ -241,12 +259,13 @@ int model_set(struct model *m, uint64_t gfn, uint64_t npages, uint8_t mask, uint
 	/* a non-default value needs state of its own; the default needs none */
 	if ((value & mask) && giants_get(m, gfn, npages))
 		return -ENOMEM;
-	for (i = c0; i <= c1; i++)
-		m->used -= chunk_nonuniform(m, i);
-	for (i = gfn; i < end; i++)
-		m->page[i] = (uint8_t)((m->page[i] & ~mask) | (value & mask));
-	for (i = c0; i <= c1; i++)
-		m->used += chunk_nonuniform(m, i);
+	for (c = c0; c <= c1; c++) {
+		uint64_t a = c == c0 ? gfn : c * CHUNK, b = c == c1 ? end : (c + 1) * CHUNK;
+
+		for (bit = 0; bit < 8; bit++)
+			if (mask & (1 << bit))
+				chunk_bit_set(m, c, a, b, (uint8_t)(1 << bit), value & (1 << bit));
+	}
 	giants_trim(m, gfn, npages);
 	return 0;
 }
@@ -266,7 +285,7 @@ static enum pmp_reason blocker(const struct model *m, const struct pmp_slot *s,
 	uint64_t pages = 1ULL << (9 * (level - 1));
 	uint64_t head = f->gfn / pages * pages, i;
 	uint64_t addr = s->userspace_addr;
-	uint8_t vtl_bits = (uint8_t)(7 << M_VTL_SHIFT(f->vtl)), any = 0, all = 0xff;
+	uint8_t vtl_bits = (uint8_t)(7 << M_VTL_SHIFT(f->vtl)), any = 0, all = 0xff, unknown = 0;
 
 	if (level > m->policy.max_level)
 		return PMP_REASON_POLICY_CAP;
@@ -288,7 +307,14 @@ static enum pmp_reason blocker(const struct model *m, const struct pmp_slot *s,
 	for (i = head; i < head + pages; i++) {
 		any |= m->page[i];
 		all &= m->page[i];
+		/* an unknown bit reads as mixed */
+		unknown |= m->unknown[i / CHUNK];
 	}
+	any |= unknown;
+	all &= (uint8_t)~unknown;
+	/* the core tells an unknown 2 MiB apart; at 1 GiB it is just mixed */
+	if (level == 2 && (unknown & (M_WTRACK | vtl_bits)))
+		return PMP_REASON_POOL;
 	if (any & M_WTRACK)
 		return PMP_REASON_WRITE_TRACKED;
 	if ((any ^ all) & M_PRIVATE)

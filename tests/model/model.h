@@ -23,7 +23,10 @@ struct model {
 	struct pmp_slot *slot;
 	uint8_t *in_use;
 	struct pmp_policy policy;
-	uint32_t used;			/* non-uniform (chunk, bit) pairs */
+	uint32_t used;			/* non-uniform (chunk, bit) pairs, known ones */
+	/* of them, write tracking and VTL bits: at most lossy_cap (pool / 32) */
+	uint32_t lossy_used, lossy_cap;
+	uint8_t *unknown;		/* per chunk: bits the pool could not hold */
 	/*
 	 * State per 1 GiB: a 1 GiB has state while a memslot touches it or
 	 * since a non-default change needed it, until no memslot touches it
@@ -45,7 +48,10 @@ int model_slot_delete(struct model *m, uint32_t id);
 int model_slot_move(struct model *m, uint32_t id, uint64_t base_gfn);
 int model_slot_set_flags(struct model *m, uint32_t id, uint32_t flags);
 
-/* Set (mask, value) on a range; -ENOMEM exactly when the core must refuse. */
+/*
+ * Set (mask, value) on a range; -ENOMEM exactly when the core must refuse
+ * (private only: write tracking and VTL bits become unknown instead).
+ */
 int model_set(struct model *m, uint64_t gfn, uint64_t npages, uint8_t mask, uint8_t value);
 int model_vtl_prot(struct model *m, unsigned int vtl, uint64_t gfn, uint64_t npages,
 		   unsigned int prot);

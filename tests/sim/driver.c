@@ -477,6 +477,39 @@ int drv_punch(struct drv *d, uint64_t gfn, uint64_t n, const struct pmp_folios *
 							.gfn = gfn, .n = n, .ptr = folios })) < 0 ? -1 : 0;
 }
 
+/* Does a memslot touch every 1 GiB of [gfn, gfn + n)?  Then it has state. */
+static bool has_state(const struct sim *s, uint64_t gfn, uint64_t n)
+{
+	uint64_t g, i;
+
+	for (g = gfn >> 18; g <= (gfn + n - 1) >> 18; g++) {
+		bool touched = false;
+
+		for (i = 0; i < SIM_MAX_SLOTS && !touched; i++)
+			touched = s->in_use[i] && s->slot[i].base_gfn < (g + 1) << 18 &&
+				  s->slot[i].base_gfn + s->slot[i].npages > g << 18;
+		if (!touched)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Issue 13 #4: write tracking and VTL changes degrade (the chunk goes
+ * unknown), never fail for pool where state is; a VTL change's zap widens
+ * to whole chunks when the mirror's bitmap does not fit, except over TDX
+ * accepted pages, so with a pool below the default a TDX VTL change may
+ * still be refused.
+ */
+static int no_pool_refusal(struct drv *d, const char *what, int err, uint64_t gfn, uint64_t n,
+			   bool widens)
+{
+	if (err != -ENOMEM || !has_state(d->s, gfn, n) || (widens && d->s->vm_type == PMP_VM_TDX))
+		return err;
+	fail(d, "%s%s failed for lack of pool", what, d->args);
+	return ORACLE_BROKEN;
+}
+
 int drv_write_track(struct drv *d, uint64_t gfn, uint64_t n, bool on)
 {
 	int ret;
@@ -484,8 +517,9 @@ int drv_write_track(struct drv *d, uint64_t gfn, uint64_t n, bool on)
 	fresh(d);
 	snprintf(d->args, sizeof(d->args), " %#llx+%#llx %s", (unsigned long long)gfn,
 		 (unsigned long long)n, on ? "on" : "off");
-	ret = apply(d, "write_track", core(d, &(struct drv_call){ .fn = c_write_track,
-			.name = "write_track", .gfn = gfn, .n = n, .arg = on }));
+	ret = apply(d, "write_track", no_pool_refusal(d, "write_track",
+			core(d, &(struct drv_call){ .fn = c_write_track, .name = "write_track",
+						    .gfn = gfn, .n = n, .arg = on }), gfn, n, false));
 	if (!ret)
 		sim_set_attr(d->s, gfn, n, SA_WTRACK, on ? SA_WTRACK : 0);
 	return ret < 0 ? ret : 0;
@@ -498,8 +532,10 @@ int drv_vtl_protect(struct drv *d, unsigned int vtl, uint64_t gfn, uint64_t n, u
 	fresh(d);
 	snprintf(d->args, sizeof(d->args), " vtl %u %#llx+%#llx prot %u", vtl,
 		 (unsigned long long)gfn, (unsigned long long)n, prot);
-	ret = apply(d, "vtl_protect", core(d, &(struct drv_call){ .fn = c_vtl_protect,
-			.name = "vtl_protect", .gfn = gfn, .n = n, .arg = vtl, .arg2 = prot }));
+	ret = apply(d, "vtl_protect", no_pool_refusal(d, "vtl_protect",
+			core(d, &(struct drv_call){ .fn = c_vtl_protect, .name = "vtl_protect",
+						    .gfn = gfn, .n = n, .arg = vtl, .arg2 = prot }),
+			gfn, n, true));
 	if (!ret && vtl == 0)
 		sim_set_attr(d->s, gfn, n, SA_VTL0, (uint8_t)((~prot & 7) << 2));
 	return ret < 0 ? ret : 0;

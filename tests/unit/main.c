@@ -12,6 +12,7 @@ Suite *tune_suite(void);	/* tests/unit/test_tune.c */
 Suite *settle_suite(void);	/* tests/unit/test_settle.c */
 Suite *coalesce_suite(void);	/* tests/unit/test_coalesce.c */
 Suite *tick_suite(void);	/* tests/unit/test_tick.c */
+Suite *vsm_suite(void);		/* tests/unit/test_vsm.c */
 
 int main(void)
 {
@@ -36,6 +37,7 @@ int main(void)
 	srunner_add_suite(sr, default_suite());
 	srunner_add_suite(sr, tune_suite());
 	srunner_add_suite(sr, settle_suite());
+	srunner_add_suite(sr, vsm_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -112,10 +112,11 @@ START_TEST(chunk_with_many_planes)
 }
 END_TEST
 
-/* A tight pool: -ENOMEM before anything changes, and recovery after. */
+/* A tight pool: -ENOMEM for private before anything changes, and recovery after. */
 START_TEST(pool_exhaustion)
 {
 	struct pmp_geometry geo = test_geometry(GFNS_PER_1G);
+	struct pmp_page_attrs a;
 	struct pmp_vm_info info;
 	struct tvm t;
 
@@ -126,8 +127,12 @@ START_TEST(pool_exhaustion)
 	ck_assert_fails_clean(&t, -ENOMEM, pmp_convert(t.vm, 2048, 1, true, NULL));
 	/* straddling: needs two blocks even though none is free */
 	ck_assert_fails_clean(&t, -ENOMEM, pmp_convert(t.vm, 4095, 2, true, NULL));
-	/* three VTL planes at once need three blocks */
-	ck_assert_fails_clean(&t, -ENOMEM, pmp_vtl_protect(t.vm, 0, 3000, 1, 0, NULL));
+	/* VTL planes never fail: no lossy share in a 2-block pool, so unknown */
+	ck_assert_int_eq(pmp_vtl_protect(t.vm, 0, 3000, 1, 0, NULL), 0);
+	ck_assert_int_eq(pmp_get_attrs(t.vm, 3001, &a), 0);
+	ck_assert_uint_eq(a.unknown, PMP_ATTR_UNKNOWN_VTL(0));
+	ck_assert_uint_eq(a.vtl_prot[0], 0);	/* unknown reads denied */
+	ck_assert_uint_eq(a.vtl_prot[1], PMP_PROT_RWX);
 	/* whole chunks and already-mixed chunks need none */
 	ck_assert_int_eq(pmp_convert(t.vm, 4096, 512, true, NULL), 0);
 	ck_assert_int_eq(pmp_convert(t.vm, 1, 1, true, NULL), 0);

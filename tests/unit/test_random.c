@@ -120,14 +120,21 @@ static void compare_state(struct run *x)
 	uint64_t gfn = below(&x->r, x->m.gfn_end);
 	struct pmp_page_attrs a;
 	struct pmp_vm_info info;
-	uint8_t want = x->m.page[gfn];
+	uint8_t unknown = x->m.unknown[gfn / GFNS_PER_2M];
+	/* an unknown bit reads 1: tracked, denied */
+	uint8_t want = x->m.page[gfn] | unknown;
 	unsigned int v;
 
 	ck_assert_int_eq(pmp_get_attrs(x->t.vm, gfn, &a), 0);
 	CHECK_EQ(x, "private", a.private, !!(want & M_PRIVATE));
 	CHECK_EQ(x, "write_tracked", a.write_tracked, !!(want & M_WTRACK));
-	for (v = 0; v < x->m.nr_vtls; v++)
+	CHECK_EQ(x, "write_tracked unknown", !!(a.unknown & PMP_ATTR_UNKNOWN_WTRACK),
+		 !!(unknown & M_WTRACK));
+	for (v = 0; v < x->m.nr_vtls; v++) {
 		CHECK_EQ(x, "vtl_prot", a.vtl_prot[v], ~(want >> M_VTL_SHIFT(v)) & 7);
+		CHECK_EQ(x, "vtl_prot unknown", !!(a.unknown & PMP_ATTR_UNKNOWN_VTL(v)),
+			 !!((unknown >> M_VTL_SHIFT(v)) & 7));
+	}
 	pmp_vm_info(x->t.vm, &info);
 	CHECK_EQ(x, "pool_used", info.pool_used, model_blocks_used(&x->m));
 	CHECK_EQ(x, "giants_used", info.giants_used, model_giants_used(&x->m));
@@ -240,7 +247,7 @@ static uint64_t env_u64(const char *name, uint64_t dflt)
 
 /* What the run exercised: a differential test that never reached 1 GiB or
  * some reason would prove little, so show it. */
-static void print_coverage(struct run *x, uint64_t ops)
+static void print_coverage(struct run *x, uint64_t ops, bool want_1g)
 {
 	struct pmp_vm_info info;
 	struct pmp_stats st;
@@ -255,12 +262,25 @@ static void print_coverage(struct run *x, uint64_t ops)
 	for (r = 1; r <= PMP_REASON_VTL_PROT; r++) {
 		printf(" %s=%llu", pmp_reason_name(r),
 		       (unsigned long long)st.decision[PMP_DECISION_MAX_LEVEL].refused[r]);
-		ck_assert_msg(st.decision[PMP_DECISION_MAX_LEVEL].refused[r] > 0,
+		/* below 32 blocks there is no lossy share: a VTL split is reason pool */
+		ck_assert_msg(st.decision[PMP_DECISION_MAX_LEVEL].refused[r] > 0 ||
+			      (r == PMP_REASON_VTL_PROT && info.pool_blocks < 32),
 			      "seed %llu never hit reason %s", (unsigned long long)x->seed,
 			      pmp_reason_name(r));
 	}
+	/* no lossy share: write tracking and VTL protections went unknown, and faults saw it */
+	printf(" pool=%llu", (unsigned long long)st.decision[PMP_DECISION_MAX_LEVEL].refused[PMP_REASON_POOL]);
+	if (info.pool_blocks < 32)
+		ck_assert_msg(st.decision[PMP_DECISION_MAX_LEVEL].refused[PMP_REASON_POOL] > 0,
+			      "seed %llu never hit reason pool", (unsigned long long)x->seed);
 	printf("\n");
-	ck_assert_uint_gt(st.granted[PMP_LEVEL_1G], 0);
+	/*
+	 * Without a lossy share, a 1 GiB range with one unknown chunk stays
+	 * ineligible until whole-chunk updates clear it: run 1 (pool 24)
+	 * never gets there in 20,000 steps; the other runs reach 1 GiB.
+	 */
+	if (want_1g)
+		ck_assert_uint_gt(st.granted[PMP_LEVEL_1G], 0);
 	ck_assert_uint_gt(st.granted[PMP_LEVEL_2M], 0);
 }
 
@@ -291,7 +311,7 @@ START_TEST(differential)
 	model_init(&x->m, &geo, info.pool_blocks, info.max_giants);
 	for (x->step = 0; x->step < ops; x->step++)
 		one_step(x);
-	print_coverage(x, ops);
+	print_coverage(x, ops, _i % 3 != 1);
 	model_free(&x->m);
 	tvm_free(&x->t);
 	free(x);

@@ -33,6 +33,10 @@ static const struct bad_geometry bad_geometries[] = {
 	{ "pool too large", GEO(512, 1, 1, 1, 1U << 24), -ERANGE },
 	/* 17 TiB: the default pool would pass 2^24 - 1 blocks, never silently capped */
 	{ "default pool past 24 bits", GEO(17ULL << 28, 1, 1, 1, 0), -ERANGE },
+	/* SEV/SNP/TDX: 3 blocks per chunk and the lossy share: 10.5 TiB is past it */
+	{ "SEV default pool past 24 bits", { .sz = sizeof(struct pmp_geometry),
+	  .gfn_end = 21ULL << 27, .max_slots = 1, .nr_vcpus = 1, .nr_vtls = 1,
+	  .vm_type = PMP_VM_SEV }, -ERANGE },
 	{ "no budget", { .sz = sizeof(struct pmp_geometry), .max_slots = 1, .nr_vcpus = 1,
 	  .nr_vtls = 1 }, -EINVAL },
 	{ "budget past 52 bits", { .sz = sizeof(struct pmp_geometry), .max_pages = (1ULL << 40) + 1,
@@ -133,11 +137,12 @@ END_TEST
  * The memory budget.  Per 2 MiB: an 8-byte descriptor; per 1 GiB a 64-byte
  * summary, an 8-byte home and the merge tick's 64-byte candidate index; per 1 TiB a 4 KiB directory table; fixed: the
  * top directory, the reserved giant and table, the edge slack; per pool block 64 bytes of bitmap and a 4-byte link.  The
- * default pool holds one block per chunk for each per-page feature the VM
- * type uses (attributes and the mapped mirror; plus pins or acceptance),
- * plus one per chunk that may hold deferred punches (every chunk of the
- * budget by default); a pool of one block per chunk is 1 bit per 4 KiB and
- * stays under 0.005% of guest memory.
+ * default pool holds one block per chunk for each exact per-page feature
+ * the VM type uses (private and the mapped mirror; plus pins or
+ * acceptance), plus one per chunk that may hold deferred punches (every
+ * chunk of the budget by default), plus 1/32 for the lossy planes (write
+ * tracking, VTL protections); a pool of one block per chunk is 1 bit per
+ * 4 KiB and stays under 0.005% of guest memory.
  */
 START_TEST(budget)
 {
@@ -159,6 +164,8 @@ START_TEST(budget)
 		/* per 1 GiB of budget: its chunks, summary and home; a table per 1 TiB */
 		limit = chunks * 8 + gib * (64 + 8 + 64) + (gib + 1023) / 1024 * 4096 +
 			chunks * features * 68 + fixed + 64 * 8;
+		/* and the lossy planes' share: 1/32 of the pool */
+		limit += (chunks * features + 30) / 31 * 68;
 		ck_assert_uint_le(bytes, limit);
 		printf("budget: %4llu GiB %-7s default pool: %10llu bytes (%.4f%%)\n",
 		       (unsigned long long)gib, types[t], (unsigned long long)bytes,
@@ -215,7 +222,8 @@ START_TEST(info_and_rounding)
 	ck_assert_uint_eq(info.span, GFNS_PER_1G + GFNS_PER_2M);	/* rounded up */
 	ck_assert_uint_eq(info.nr_chunks, 0);	/* no memslot, no state */
 	ck_assert_uint_eq(info.giants_used, 0);
-	ck_assert_uint_eq(info.pool_blocks, 513 * 3);	/* default VM: 2 per chunk + deferral */
+	/* default VM: 2 per chunk + deferral, + the lossy share (1/32 of the pool) */
+	ck_assert_uint_eq(info.pool_blocks, 513 * 3 + (513 * 3 + 30) / 31);
 	ck_assert_uint_eq(info.pool_used, 0);
 	ck_assert_uint_eq(info.nr_slots, 0);
 	ck_assert_int_eq(pmp_slot_create(t.vm, 3, &s), 0);

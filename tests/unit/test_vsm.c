@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * VSM (Hyper-V virtual trust levels) against the tracking pool: a guest's
+ * protection changes never make a call fail for lack of pool (issue 13
+ * #4).  Where the pool cannot hold a chunk's VTL or write-tracking bitmap,
+ * the chunk is "unknown": its faults get 4 KiB with reason pool, counted,
+ * pmp_get_attrs() says unknown, and a whole-chunk update makes it exact.
+ */
+#include <stdio.h>
+#include "helpers.h"
+#include "rng.h"
+
+#define VSM_GIB 1ULL
+#define VSM_GFNS (VSM_GIB * GFNS_PER_1G)
+#define VSM_CHUNKS (VSM_GFNS / GFNS_PER_2M)
+#define ACTS 4096
+
+struct vsm {
+	struct tvm t;
+	struct pmp_action buf[ACTS];
+	struct pmp_actions acts;
+};
+
+static void vsm_init(struct vsm *v, uint32_t nr_vtls, uint32_t vm_type)
+{
+	struct pmp_geometry geo = test_geometry(VSM_GFNS);
+
+	geo.nr_vtls = nr_vtls;
+	geo.vm_type = vm_type;
+	tvm_init(&v->t, &geo);	/* the default pool */
+	add_slot(&v->t, 0, 0, VSM_GFNS, 0x7f0000000000ULL, 0);
+	v->acts = (struct pmp_actions){ .buf = v->buf, .cap = ACTS };
+}
+
+static struct pmp_actions *fresh(struct vsm *v)
+{
+	v->acts.nr = 0;
+	return &v->acts;
+}
+
+/* Fault @gfn in @vtl at the largest level allowed; returns it, sets *@why. */
+static int vsm_fault(struct vsm *v, uint64_t gfn, unsigned int vtl, enum pmp_reason *why)
+{
+	struct pmp_fault f = { .gfn = gfn, .vtl = (uint8_t)vtl, .backing_order = 18 };
+	int level = pmp_max_level(v->t.vm, &f, why);
+
+	ck_assert_int_ge(level, PMP_LEVEL_4K);
+	ck_assert_int_eq(pmp_map(v->t.vm, &f, level, fresh(v)), 0);
+	return level;
+}
+
+static uint64_t pool_refusals(const struct vsm *v)
+{
+	struct pmp_stats st;
+
+	pmp_vm_stats(v->t.vm, &st);
+	return st.decision[PMP_DECISION_MAX_LEVEL].refused[PMP_REASON_POOL];
+}
+
+/*
+ * Issue 13 #4: with the default pool, the top VTL denying every access to
+ * one page of every chunk of a 1 GiB VM (three planes per chunk) ran the
+ * pool dry and returned -ENOMEM at chunk 363 of 512.  Now every call
+ * succeeds; past the lossy share, chunks are unknown, which faults of that
+ * VTL see as reason pool and other VTLs do not see at all.
+ */
+START_TEST(protect_every_chunk)
+{
+	static const uint32_t vtls[] = { 2, 3 };
+	struct vsm *v = calloc(1, sizeof(*v));
+	struct pmp_page_attrs a;
+	enum pmp_reason why;
+	uint64_t c, unknown = 0, gfn;
+	unsigned int vtl = vtls[_i] - 1;
+
+	vsm_init(v, vtls[_i], PMP_VM_DEFAULT);
+	for (c = 0; c < VSM_CHUNKS; c++) {
+		gfn = c * GFNS_PER_2M + 7;
+		ck_assert_msg(pmp_vtl_protect(v->t.vm, vtl, gfn, 1, 0, fresh(v)) == 0,
+			      "chunk %llu", (unsigned long long)c);
+		ck_assert_int_eq(pmp_get_attrs(v->t.vm, gfn, &a), 0);
+		unknown += !!(a.unknown & PMP_ATTR_UNKNOWN_VTL(vtl));
+		/* exact, or unknown and read "denied": no access either way */
+		ck_assert_uint_eq(a.vtl_prot[vtl], 0);
+		/*
+		 * its neighbour is exact (RWX), or some of its planes are unknown
+		 * and read "denied": never a wrong "allowed"
+		 */
+		ck_assert_int_eq(pmp_get_attrs(v->t.vm, gfn + 1, &a), 0);
+		if (a.unknown)
+			ck_assert_uint_ne(a.vtl_prot[vtl], PMP_PROT_RWX);
+		else
+			ck_assert_uint_eq(a.vtl_prot[vtl], PMP_PROT_RWX);
+		ck_assert_uint_eq(a.unknown & ~PMP_ATTR_UNKNOWN_VTL(vtl), 0);
+		ck_assert_int_eq(pmp_vm_check(v->t.vm), 0);
+	}
+	/* the lossy share (1/32 of the pool) held some; the rest are unknown */
+	ck_assert_uint_gt(unknown, 0);
+	ck_assert_uint_lt(unknown, VSM_CHUNKS);
+	/* the last chunk is unknown: 4 KiB for its VTL, reason pool, counted */
+	gfn = VSM_GFNS - GFNS_PER_2M + 100;
+	ck_assert_int_eq(vsm_fault(v, gfn, vtl, &why), PMP_LEVEL_4K);
+	ck_assert_int_eq(why, PMP_REASON_POOL);
+	ck_assert_uint_eq(pool_refusals(v), 1);
+	/* VTL 0's own protections are exact and uniform over the whole 1 GiB */
+	ck_assert_int_eq(vsm_fault(v, gfn - GFNS_PER_2M, 0, &why), PMP_LEVEL_1G);
+	/* a whole-chunk update makes it exact again, and huge */
+	ck_assert_int_eq(pmp_vtl_protect(v->t.vm, vtl, VSM_GFNS - GFNS_PER_2M, GFNS_PER_2M,
+					 PMP_PROT_RWX, fresh(v)), 0);
+	ck_assert_int_eq(pmp_get_attrs(v->t.vm, gfn, &a), 0);
+	ck_assert_uint_eq(a.unknown, 0);
+	ck_assert_uint_eq(a.vtl_prot[vtl], PMP_PROT_RWX);
+	ck_assert_int_eq(vsm_fault(v, gfn, vtl, &why), PMP_LEVEL_2M);
+	ck_assert_int_eq(pmp_vm_check(v->t.vm), 0);
+	tvm_free(&v->t);
+	free(v);
+}
+END_TEST
+
+/*
+ * Write tracking degrades the same way, and never reads as untracked.  A
+ * guest with one private and one mapped 4 KiB page per chunk fills the
+ * exact planes' reserve; tracking a page per chunk then ran out (-ENOMEM
+ * at chunk 64 of 512 on the parent).
+ */
+START_TEST(write_track_every_chunk)
+{
+	struct vsm *v = calloc(1, sizeof(*v));
+	struct pmp_page_attrs a;
+	enum pmp_reason why;
+	uint64_t c, gfn = 0;
+
+	vsm_init(v, 1, PMP_VM_DEFAULT);
+	for (c = 0; c < VSM_CHUNKS; c++) {
+		ck_assert_int_eq(pmp_convert(v->t.vm, c * GFNS_PER_2M + 9, 1, true, fresh(v)), 0);
+		ck_assert_int_eq(vsm_fault(v, c * GFNS_PER_2M + 10, 0, &why), PMP_LEVEL_4K);
+	}
+	for (c = 0; c < VSM_CHUNKS; c++) {
+		ck_assert_msg(pmp_write_track(v->t.vm, c * GFNS_PER_2M + 3, 2, true, fresh(v)) == 0,
+			      "chunk %llu", (unsigned long long)c);
+		ck_assert_int_eq(pmp_write_track(v->t.vm, c * GFNS_PER_2M + 4, 1, false, fresh(v)), 0);
+	}
+	ck_assert_int_eq(pmp_vm_check(v->t.vm), 0);
+	for (c = 0; c < VSM_CHUNKS; c++) {
+		gfn = c * GFNS_PER_2M + 4;
+		ck_assert_int_eq(pmp_get_attrs(v->t.vm, gfn, &a), 0);
+		if (a.unknown)
+			break;
+		ck_assert(!a.write_tracked);
+	}
+	ck_assert_uint_lt(c, VSM_CHUNKS);
+	ck_assert_uint_eq(a.unknown, PMP_ATTR_UNKNOWN_WTRACK);
+	ck_assert(a.write_tracked);
+	ck_assert_int_eq(vsm_fault(v, gfn + 100, 0, &why), PMP_LEVEL_4K);
+	ck_assert_int_eq(why, PMP_REASON_POOL);
+	tvm_free(&v->t);
+	free(v);
+}
+END_TEST
+
+/*
+ * A VTL change's zap splits the mapped mirror of its edge chunks, which
+ * needs an exact block.  When the pool has none, the zap covers the whole
+ * edge chunks instead (zapping more is sound: the pages fault back), so
+ * the guest's change still succeeds (-ENOMEM on the parent).
+ */
+START_TEST(protect_widens_zap)
+{
+	struct vsm *v = calloc(1, sizeof(*v));
+	struct pmp_geometry geo = test_geometry(VSM_GFNS);
+	struct pmp_fault f = { .gfn = GFNS_PER_2M };
+	struct pmp_vm_info info;
+	uint32_t i;
+	bool zapped = false;
+
+	geo.pool_blocks = 4;
+	tvm_init(&v->t, &geo);
+	add_slot(&v->t, 0, 0, VSM_GFNS, 0x7f0000000000ULL, 0);
+	v->acts = (struct pmp_actions){ .buf = v->buf, .cap = ACTS };
+	/* chunk 1 wholly mapped by 4 KiB leaves: its mirror is uniform, no block */
+	for (; f.gfn < 2 * GFNS_PER_2M; f.gfn++)
+		ck_assert_int_eq(pmp_map(v->t.vm, &f, PMP_LEVEL_4K, fresh(v)), 0);
+	/* the four blocks (a 4 KiB fault wants 4 free) go to private pages elsewhere */
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(pmp_convert(v->t.vm, (3 + i) * GFNS_PER_2M, 1, true, fresh(v)), 0);
+	pmp_vm_info(v->t.vm, &info);
+	ck_assert_uint_eq(info.pool_used, info.pool_blocks);
+	ck_assert_int_eq(pmp_vtl_protect(v->t.vm, 1, GFNS_PER_2M + 5, 1, 0, fresh(v)), 0);
+	for (i = 0; i < v->acts.nr; i++)
+		if (v->buf[i].type == PMP_ACT_ZAP && v->buf[i].gfn == GFNS_PER_2M &&
+		    v->buf[i].npages == GFNS_PER_2M)
+			zapped = true;
+	ck_assert(zapped);
+	ck_assert_int_eq(pmp_leaf_level(v->t.vm, GFNS_PER_2M + 300), 0);
+	ck_assert_int_eq(pmp_vm_check(v->t.vm), 0);
+	tvm_free(&v->t);
+	free(v);
+}
+END_TEST
+
+/*
+ * The randomized VSM run: 1, 2 and 3 VTLs on every VM type, the default
+ * pool; first each VTL protects part of every chunk, then random
+ * protections, write tracking, conversions, accepts, faults in every VTL,
+ * punches, zaps and merge ticks.  No call may fail with -ENOMEM;
+ * pmp_vm_check() holds after every step.  PMP_VSM_OPS sets the length
+ * (make check-long runs it longer).
+ */
+static uint64_t vsm_ops(void)
+{
+	const char *s = getenv("PMP_VSM_OPS");
+
+	return s && *s ? strtoull(s, NULL, 0) : 1500;
+}
+
+/* A range: mostly part of one chunk, sometimes chunks, sometimes whole ones. */
+static void pick_range(struct rng *r, uint64_t *gfn, uint64_t *n)
+{
+	uint64_t c = rng_below(r, VSM_CHUNKS);
+
+	switch (rng_below(r, 4)) {
+	case 0:
+		*gfn = c * GFNS_PER_2M;
+		*n = GFNS_PER_2M * (1 + rng_below(r, 4));
+		break;
+	case 1:
+		*gfn = c * GFNS_PER_2M + rng_below(r, GFNS_PER_2M);
+		*n = 1 + rng_below(r, 3 * GFNS_PER_2M);
+		break;
+	default:
+		*gfn = c * GFNS_PER_2M + rng_below(r, GFNS_PER_2M);
+		*n = 1 + rng_below(r, 64);
+	}
+	if (*gfn + *n > VSM_GFNS)
+		*n = VSM_GFNS - *gfn;
+}
+
+static int vsm_step(struct vsm *v, struct rng *r, uint32_t nr_vtls, uint64_t step)
+{
+	struct pmp_vm *vm = v->t.vm;
+	uint64_t gfn, n;
+	enum pmp_reason why;
+
+	pick_range(r, &gfn, &n);
+	/* the sweep: every chunk, every VTL, part of it denied */
+	if (step < VSM_CHUNKS * nr_vtls)
+		return pmp_vtl_protect(vm, (unsigned int)(step % nr_vtls),
+				       (step / nr_vtls) * GFNS_PER_2M + rng_below(r, 500),
+				       1 + rng_below(r, 12), (unsigned int)rng_below(r, 8), fresh(v));
+	switch (rng_below(r, 10)) {
+	case 0: case 1: case 2:
+		return pmp_vtl_protect(vm, (unsigned int)rng_below(r, nr_vtls), gfn, n,
+				       (unsigned int)rng_below(r, 8), fresh(v));
+	case 3:
+		return pmp_write_track(vm, gfn, n, rng_below(r, 2), fresh(v));
+	case 4:
+		return pmp_convert(vm, gfn, n, rng_below(r, 2), fresh(v));
+	case 5:
+		return pmp_accept(vm, gfn, PMP_LEVEL_4K, fresh(v));
+	case 6: case 7: {
+		struct pmp_fault f = { .gfn = gfn, .vtl = (uint8_t)rng_below(r, nr_vtls),
+				       .backing_order = (uint8_t)(rng_below(r, 2) ? 18 : 0) };
+		int level;
+
+		if (rng_below(r, 2))
+			f.flags = PMP_FAULT_PRIVATE;
+		level = pmp_max_level(vm, &f, &why);
+		if (level < PMP_LEVEL_4K)
+			return level;
+		return pmp_map(vm, &f, level, fresh(v));
+	}
+	case 8:
+		return pmp_punch(vm, gfn, n, NULL, fresh(v));
+	default:
+		if (rng_below(r, 2))
+			return pmp_zap(vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, gfn, n,
+				       fresh(v));
+		return pmp_merge_tick(vm, fresh(v)) < 0 ? -1 : 0;
+	}
+}
+
+START_TEST(random_vsm)
+{
+	uint32_t nr_vtls = 1 + (uint32_t)(_i % 3), vm_type = (uint32_t)(_i / 3);
+	struct vsm *v = calloc(1, sizeof(*v));
+	uint64_t ops = vsm_ops(), step, fails = 0;
+	struct pmp_vm_info info;
+	struct rng r;
+	int err;
+
+	rng_seed(&r, 1000 + (uint64_t)_i);
+	vsm_init(v, nr_vtls, vm_type);
+	for (step = 0; step < ops + VSM_CHUNKS * nr_vtls; step++) {
+		err = vsm_step(v, &r, nr_vtls, step);
+		ck_assert_msg(err != -ENOMEM, "%u VTLs, type %u, step %llu: -ENOMEM", nr_vtls,
+			      vm_type, (unsigned long long)step);
+		/* documented refusals only: TDX accepted pages, SEV pins, a bad accept */
+		ck_assert_msg(!err || err == -EBUSY || err == -EINVAL, "step %llu: %d",
+			      (unsigned long long)step, err);
+		fails += !!err;
+		ck_assert_msg(pmp_vm_check(v->t.vm) == 0, "%u VTLs, type %u, step %llu: invariants",
+			      nr_vtls, vm_type, (unsigned long long)step);
+	}
+	pmp_vm_info(v->t.vm, &info);
+	printf("vsm: %u VTLs, type %u: %llu steps, %llu refused, pool %u/%u (high water %u), "
+	       "%llu faults refused by pool\n", nr_vtls, vm_type,
+	       (unsigned long long)step, (unsigned long long)fails, info.pool_used,
+	       info.pool_blocks, info.pool_high_water, (unsigned long long)pool_refusals(v));
+	tvm_free(&v->t);
+	free(v);
+}
+END_TEST
+
+Suite *vsm_suite(void)
+{
+	Suite *s = suite_create("vsm");
+	TCase *tc = tcase_create("pool");
+
+	tcase_set_timeout(tc, 600);
+	tcase_add_loop_test(tc, protect_every_chunk, 0, 2);
+	tcase_add_test(tc, write_track_every_chunk);
+	tcase_add_test(tc, protect_widens_zap);
+	tcase_add_loop_test(tc, random_vsm, 0, 3 * PMP_VM_NR);
+	suite_add_tcase(s, tc);
+	return s;
+}
