@@ -242,8 +242,11 @@ static inline struct pmp_slot_state *pmp_slots(const struct pmp_vm *vm)
  * reason (the reason a level is not higher; PMP_REASON_NONE with 1 GiB),
  * so a decision writes one word.  Only the fault path writes them.
  */
+/* The reasons a fault's decision can give all lie below this (pool is the last). */
+#define PMP_FAULT_REASONS 16
+
 struct pmp_vcpu_stats {
-	uint64_t faults[4][16];
+	uint64_t faults[4][PMP_FAULT_REASONS];
 };
 
 /* Each vCPU's counters start on their own cache line: no false sharing. */

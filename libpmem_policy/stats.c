@@ -4,7 +4,8 @@
  */
 #include "internal.h"
 
-_Static_assert(PMP_REASON_VTL_PROT < 16, "a fault's reason indexes pmp_vcpu_stats.faults");
+_Static_assert(PMP_REASON_VTL_PROT < PMP_FAULT_REASONS && PMP_REASON_POOL < PMP_FAULT_REASONS,
+	       "a fault's reason indexes pmp_vcpu_stats.faults");
 
 /*
  * The vCPUs' (level, reason) pairs become the max_level decision: tried is
@@ -22,7 +23,7 @@ void pmp_vm_stats(const struct pmp_vm *vm, struct pmp_stats *out)
 		const struct pmp_vcpu_stats *in = pmp_vcpu_stats(vm, v);
 
 		for (level = PMP_LEVEL_4K; level <= PMP_LEVEL_1G; level++) {
-			for (r = 0; r <= PMP_REASON_VTL_PROT; r++) {
+			for (r = 0; r < PMP_FAULT_REASONS; r++) {
 				uint64_t n = in->faults[level][r];
 
 				out->granted[level] += n;
