@@ -39,6 +39,9 @@ enum kshim_counter {
 	KC_PIN_ERR,		/* pins the core asked for that could not be taken */
 	KC_PIN_LIMIT,		/* leaves refused: RLIMIT_MEMLOCK reached */
 	KC_UNPINS,		/* page references dropped */
+	KC_LT_PINS,		/* FOLL_LONGTERM pins taken before a fault */
+	KC_LT_UNUSED,		/* ... released with no leaf recorded on them */
+	KC_LT_MISSING,		/* leaves retried: a shared page without a long-term pin of it */
 	KC_ZAP_NOTIFIER,	/* zap hook calls, by reason (enum kvm_mmu_policy_zap) */
 	KC_ZAP_ATTRIBUTES,
 	KC_ZAP_MEMSLOT,
@@ -90,7 +93,12 @@ struct kshim_cnt {
  * @mem: vmalloc'ed, @bytes long.
  * @bytes: its size.
  * @gfn_end: the tracked span: memslots must end below it.
- * @pins: gfn -> struct page * for every page reference taken.
+ * @pins: gfn -> struct page * for every pin taken; marked
+ *	KSHIM_PIN_LONGTERM for a FOLL_PIN|FOLL_LONGTERM pin (released with
+ *	unpin_user_page()), else a folio reference (guest_memfd private
+ *	memory, or pages without a fault, e.g. shadow-MMU prefetches);
+ *	KSHIM_PIN_UNUSED while no leaf the core recorded covers it (a pin
+ *	taken before a fault that was then retried or refused).
  * @locked: pages of @pins charged to @mm's pinned_vm, under @lock for
  *	write; equal to the entries of @pins whenever @lock is free.
  * @mm: the VMM's mm (kvm->mm, grabbed by KVM for the VM's life), whose
@@ -127,6 +135,10 @@ struct kshim_vm {
 	struct pmp_action acts[KSHIM_ACTIONS];
 	struct kshim_cnt __percpu *cnt;
 };
+
+/* Marks of kshim_vm.pins entries (XA_MARK_1: a map call in flight). */
+#define KSHIM_PIN_UNUSED	XA_MARK_0
+#define KSHIM_PIN_LONGTERM	XA_MARK_2
 
 /* Count one event of @st on this CPU. */
 #define kshim_inc(st, what) this_cpu_inc((st)->cnt->c[what])

@@ -10,7 +10,11 @@
  *                with -EINVAL and changes nothing)
  *     stats      the core's counters and the module's, "name value" lines
  *     pinned     pages pinned (core count), page references held, and
- *                pages charged to the VMM's locked memory (VmPin)
+ *                pages charged to the VMM's locked memory (VmPin); of the
+ *                references the FOLL_LONGTERM pins, those whose folio
+ *                folio_maybe_dma_pinned() says so, those no recorded leaf
+ *                uses yet, and those in ZONE_MOVABLE or CMA (0: GUP moved
+ *                them out)
  *     check      the core's invariant check: "ok" or the error, run on a
  *                copy taken in slices (EAGAIN if the state kept changing)
  *     tick       write N (1..10000) to run N merge ticks now, one per hold
@@ -134,19 +138,40 @@ DEFINE_SHOW_ATTRIBUTE(stats);
 static int pinned_show(struct seq_file *m, void *v)
 {
 	struct kshim_vm *st = m->private;
+	u64 pinned, locked, held = 0, lt = 0, dma = 0, unused = 0, movable = 0;
 	unsigned long index;
 	struct page *page;
-	u64 pinned, locked, held = 0;
 
 	read_lock(&st->lock);
 	pinned = pmp_nr_pinned(st->vm);
 	locked = st->locked;
 	read_unlock(&st->lock);
-	/* The xarray is RCU-safe: count it without stalling the VM's faults. */
-	xa_for_each(&st->pins, index, page)
-		if (!(++held & 4095))
+	/*
+	 * The xarray is RCU-safe: count it without stalling the VM's faults.
+	 * A page is looked at only while its entry is there (it holds the
+	 * page); an entry released meanwhile may be counted or not.
+	 */
+	rcu_read_lock();
+	xa_for_each(&st->pins, index, page) {
+		held++;
+		if (xa_get_mark(&st->pins, index, KSHIM_PIN_LONGTERM)) {
+			struct folio *folio = page_folio(page);
+
+			lt++;
+			dma += folio_maybe_dma_pinned(folio);
+			movable += !folio_is_longterm_pinnable(folio);
+			unused += xa_get_mark(&st->pins, index, KSHIM_PIN_UNUSED);
+		}
+		if (!(held & 4095)) {
+			rcu_read_unlock();
 			cond_resched();
+			rcu_read_lock();
+		}
+	}
+	rcu_read_unlock();
 	seq_printf(m, "pinned %llu\nreferences %llu\nlocked %llu\n", pinned, held, locked);
+	seq_printf(m, "longterm %llu\ndma_pinned %llu\nunused %llu\nmovable %llu\n", lt, dma,
+		   unused, movable);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pinned);

@@ -39,6 +39,8 @@ static atomic_t kshim_vm_seq = ATOMIC_INIT(0);
 static int (*kvm_register)(const struct kvm_mmu_policy_ops *ops);
 static void (*kvm_unregister)(const struct kvm_mmu_policy_ops *ops);
 static int (*kvm_tick)(struct kvm *kvm);
+static int (*kvm_host_level)(struct kvm *kvm, const struct kvm_memory_slot *slot, gfn_t gfn,
+			     int max_level);
 static bool (*kvm_get_safe)(struct kvm *kvm);
 static void (*kvm_put)(struct kvm *kvm);
 static bool registered;
@@ -60,6 +62,9 @@ const char * const kshim_counter_names[KC_NR] = {
 	[KC_PIN_ERR] = "pin_errors",
 	[KC_PIN_LIMIT] = "pin_limit_refused",
 	[KC_UNPINS] = "pins_released",
+	[KC_LT_PINS] = "pins_longterm",
+	[KC_LT_UNUSED] = "pins_longterm_unused",
+	[KC_LT_MISSING] = "map_retry_no_longterm",
 	[KC_ZAP_NOTIFIER] = "zap_notifier",
 	[KC_ZAP_ATTRIBUTES] = "zap_attributes",
 	[KC_ZAP_MEMSLOT] = "zap_memslot",
@@ -355,8 +360,13 @@ static void __kshim_unpin(struct kshim_vm *st, u64 gfn, u64 npages, bool can_sle
 		n = 0;
 		xas_lock(&xas);
 		xas_for_each(&xas, page, last) {
+			bool longterm = xas_get_mark(&xas, KSHIM_PIN_LONGTERM);
+
 			xas_store(&xas, NULL);
-			kshim_run_add_put(&run, page);
+			if (longterm)
+				unpin_user_page(page);
+			else
+				kshim_run_add_put(&run, page);
 			if (++n == KSHIM_UNPIN_BATCH && can_sleep)
 				break;
 		}
@@ -375,6 +385,32 @@ static void __kshim_unpin(struct kshim_vm *st, u64 gfn, u64 npages, bool can_sle
 static void kshim_unpin(struct kshim_vm *st, u64 gfn, u64 npages)
 {
 	__kshim_unpin(st, gfn, npages, true);
+}
+
+/*
+ * Release the long-term pins of [gfn, gfn + npages) that no leaf the core
+ * recorded covers (KSHIM_PIN_UNUSED: taken for a fault that was retried or
+ * refused), in one walk of the marked entries; @st's lock is held for
+ * write.  unpin_user_page() does not sleep.
+ */
+static void kshim_drop_unused(struct kshim_vm *st, u64 gfn, u64 npages)
+{
+	XA_STATE(xas, &st->pins, gfn);
+	struct page *page;
+	u64 n = 0;
+
+	if (!npages)
+		return;
+	xas_lock(&xas);
+	xas_for_each_marked(&xas, page, gfn + npages - 1, KSHIM_PIN_UNUSED) {
+		xas_store(&xas, NULL);
+		unpin_user_page(page);
+		n++;
+	}
+	xas_unlock(&xas);
+	this_cpu_add(st->cnt->c[KC_UNPINS], n);
+	this_cpu_add(st->cnt->c[KC_LT_UNUSED], n);
+	kshim_uncharge(st, n);
 }
 
 /*
@@ -397,6 +433,8 @@ static int kshim_slot_release(struct kshim_vm *st, const struct kvm_memory_slot 
 			__kshim_unpin(st, acts.buf[i].gfn, acts.buf[i].npages, false);
 	if (ret)
 		kshim_inc(st, KC_ZAP_REFUSED);
+	else
+		kshim_drop_unused(st, old->base_gfn, old->npages);
 	return ret;
 }
 
@@ -467,13 +505,19 @@ static void kshim_vm_destroy(struct kvm *kvm)
 	} while (ret == 1);
 	if (ret)
 		pr_warn("%s: teardown: %s\n", st->name, pmp_strerror(ret));
+	kshim_drop_unused(st, 0, ULONG_MAX);
 	/*
 	 * Nothing may be left; if the core and the module ever disagree,
 	 * release the rest anyway and say so.
 	 */
 	xa_for_each(&st->pins, index, page) {
+		bool longterm = xa_get_mark(&st->pins, index, KSHIM_PIN_LONGTERM);
+
 		xa_erase(&st->pins, index);
-		put_page(page);
+		if (longterm)
+			unpin_user_page(page);
+		else
+			put_page(page);
 		left++;
 		cond_resched();
 	}
@@ -746,8 +790,15 @@ static bool kshim_pins_on_fault(struct kshim_vm *st, bool *launch)
  * and counted in @taken, which the caller charges (kshim_charge()).  One
  * walk under the xarray's lock, one atomic per folio (kshim_run): a 1 GiB
  * leaf on a 1 GiB folio is one folio_try_get() and one folio_ref_add();
- * the xarray's nodes are allocated outside its lock (xas_nomem()).
- * Return: 0, or -ENOMEM when one cannot be taken (the leaf is refused).
+ * the xarray's nodes are allocated outside its lock (xas_nomem()).  A
+ * shared page must have been pinned long-term before its fault
+ * (kshim_pin_fault()): a shared leaf with a page that was not is retried,
+ * and the retried fault pins it (a first touch maps the host page at 4K
+ * before the fault, then KVM may map it huge); so is one whose pin taken
+ * before the fault is of another page than KVM maps (the host remapped
+ * the hva in between), after that pin is dropped by the caller.
+ * Return: 0, -EAGAIN or -ESTALE for such a leaf (nothing taken), or
+ * -ENOMEM when a reference cannot be taken (the leaf is refused).
  */
 static int kshim_ref_leaf(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf,
 			  u64 *taken)
@@ -765,8 +816,20 @@ static int kshim_ref_leaf(struct kshim_vm *st, const struct kvm_mmu_policy_leaf 
 			struct page *page;
 
 			xas_set(&xas, leaf->gfn + i);
-			if (xas_load(&xas))
+			page = xas_load(&xas);
+			if (page) {
+				/* a pin taken before the fault: of the page KVM maps? */
+				if (!leaf->is_private && xas_get_mark(&xas, KSHIM_PIN_UNUSED) &&
+				    (!pfn_valid(pfn) || page != pfn_to_page(pfn))) {
+					ret = -ESTALE;
+					break;
+				}
 				continue;
+			}
+			if (!leaf->is_private) {
+				ret = -EAGAIN;
+				break;
+			}
 			if (!pfn_valid(pfn) || kshim_inject_fail()) {
 				ret = -ENOMEM;
 				break;
@@ -794,7 +857,7 @@ static int kshim_ref_leaf(struct kshim_vm *st, const struct kvm_mmu_policy_leaf 
 	kshim_run_commit(&run);
 	if (!ret && xas_error(&xas))
 		ret = -ENOMEM;
-	if (ret)
+	if (ret == -ENOMEM)
 		kshim_inc(st, KC_PIN_ERR);
 	return ret;
 }
@@ -826,6 +889,145 @@ static void kshim_ref_settle(struct kshim_vm *st, const struct kvm_mmu_policy_le
 	kshim_run_put(&run);
 	if (keep)	/* taken and dropped in one call: counted as neither */
 		this_cpu_add(st->cnt->c[KC_PINS], n);
+}
+
+/* The core recorded @leaf: the long-term pins under it are in use. */
+static void kshim_claim_unused(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf)
+{
+	XA_STATE(xas, &st->pins, leaf->gfn);
+	struct page *page;
+
+	xas_lock(&xas);
+	xas_for_each_marked(&xas, page, leaf->gfn + KVM_PAGES_PER_HPAGE(leaf->level) - 1,
+			    KSHIM_PIN_UNUSED)
+		xas_clear_mark(&xas, KSHIM_PIN_UNUSED);
+	xas_unlock(&xas);
+}
+
+/* Pages one pin_user_pages_fast() call pins: one page of page pointers. */
+#define KSHIM_LT_BATCH (PAGE_SIZE / sizeof(struct page *))
+
+/*
+ * Record @nr long-term pins of the gfns from @gfn, charged together and
+ * marked unused until a leaf the core records covers them.  A gfn pinned
+ * meanwhile (another vCPU's fault) keeps its pin and the new one is
+ * dropped; so is one the xarray has no memory for (the leaf's fault is
+ * then retried).  Return: 0, or -ENOMEM past RLIMIT_MEMLOCK, nothing kept.
+ */
+static int kshim_lt_record(struct kshim_vm *st, u64 gfn, struct page **pages, long nr)
+{
+	long i, kept = 0;
+
+	kshim_write_lock(st);
+	if (kshim_charge(st, nr)) {
+		kshim_write_unlock(st);
+		unpin_user_pages(pages, nr);
+		kshim_inc(st, KC_PIN_LIMIT);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nr; i++) {
+		if (xa_cmpxchg(&st->pins, gfn + i, NULL, pages[i], GFP_ATOMIC)) {
+			unpin_user_page(pages[i]);
+			continue;
+		}
+		xa_set_mark(&st->pins, gfn + i, KSHIM_PIN_LONGTERM);
+		xa_set_mark(&st->pins, gfn + i, KSHIM_PIN_UNUSED);
+		kept++;
+	}
+	kshim_uncharge(st, nr - kept);
+	kshim_write_unlock(st);
+	this_cpu_add(st->cnt->c[KC_PINS], kept);
+	this_cpu_add(st->cnt->c[KC_LT_PINS], kept);
+	return 0;
+}
+
+/*
+ * Before a shared page is faulted in (sleepable, no KVM reference on it,
+ * mmu_lock not held): on a VM whose every mapped page is pinned, take a
+ * FOLL_PIN|FOLL_LONGTERM pin of each host page of the leaf the fault will
+ * map, as far as it can be known now: the host mapping's level
+ * (kvm_mmu_policy_host_level()), lowered as the core's max_level answer
+ * lowers it.  GUP moves a page out of
+ * ZONE_MOVABLE or CMA first (the invalidation retries the fault).  The
+ * map hook records them; pins of a leaf that is not mapped after all are
+ * released when it is refused, with their memslot, or at teardown.
+ * Return: 0; -ENOMEM past RLIMIT_MEMLOCK (or injected); GUP's error
+ * (-EINTR becomes -EAGAIN: the fault is retried after the signal).
+ */
+static int kshim_pin_fault(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf,
+			   unsigned long hva)
+{
+	const struct kvm_memory_slot *slot = leaf->slot;
+	struct kshim_vm *st = kshim_find(kvm);
+	unsigned int flags = FOLL_LONGTERM;
+	enum pmp_reason why;
+	struct page **pages;
+	int level, ret = 0;
+	bool pin, launch;
+	struct pmp_fault f;
+	u64 n, first, i, run, k;
+	long got;
+
+	if (!st || !slot || slot->as_id || leaf->is_private || st->vm_type != PMP_VM_SEV)
+		return 0;
+	level = kvm_host_level(kvm, slot, leaf->gfn, leaf->level);
+	read_lock(&st->lock);
+	pin = kshim_pins_on_fault(st, &launch);
+	if (pin && level > PG_LEVEL_4K) {
+		f = kshim_fault(leaf, kshim_level_order(level));
+		ret = pmp_max_level(st->vm, &f, &why);
+		if (ret >= PG_LEVEL_4K && ret < level)
+			level = ret;
+		ret = 0;
+	}
+	read_unlock(&st->lock);
+	if (!pin)
+		return 0;
+	if (current->mm != st->mm)	/* KVM refuses other mms' ioctls */
+		return -EFAULT;
+	n = KVM_PAGES_PER_HPAGE(level);
+	first = leaf->gfn & ~(n - 1);
+	if (first < slot->base_gfn || first + n > slot->base_gfn + slot->npages) {
+		first = leaf->gfn;	/* KVM maps no leaf across a memslot edge */
+		n = 1;
+	}
+	hva -= (leaf->gfn - first) << PAGE_SHIFT;
+	if (!(slot->flags & KVM_MEM_READONLY))
+		flags |= FOLL_WRITE;
+	pages = (struct page **)__get_free_page(GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	for (i = 0; i < n && !ret; i += run) {
+		run = 1;
+		if (xa_load(&st->pins, first + i))
+			continue;
+		while (i + run < n && run < KSHIM_LT_BATCH && !xa_load(&st->pins, first + i + run))
+			run++;
+		for (k = 0; k < run && !ret; k++)	/* fail_every counts pages */
+			if (kshim_inject_fail()) {
+				kshim_inc(st, KC_INJECTED);
+				ret = -ENOMEM;
+			}
+		if (ret)
+			break;
+		got = pin_user_pages_fast(hva + (i << PAGE_SHIFT), run, flags, pages);
+		if (got <= 0) {
+			ret = got == -EINTR ? -EAGAIN : got ? got : -EFAULT;
+			break;
+		}
+		ret = kshim_lt_record(st, first + i, pages, got);
+		run = got;
+		cond_resched();
+	}
+	free_page((unsigned long)pages);
+	if (ret && ret != -EAGAIN) {
+		/* nothing of a refused fault stays pinned */
+		kshim_write_lock(st);
+		kshim_drop_unused(st, first, n);
+		kshim_write_unlock(st);
+		kshim_inc(st, KC_MAP_REFUSED);
+	}
+	return ret;
 }
 
 /*
@@ -875,18 +1077,31 @@ static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 	    leaf->level > PG_LEVEL_1G)
 		return 0;
 	if (kshim_inject_fail()) {
+		kshim_write_lock(st);
+		kshim_drop_unused(st, leaf->gfn, KVM_PAGES_PER_HPAGE(leaf->level));
+		kshim_write_unlock(st);
 		kshim_inc(st, KC_INJECTED);
 		kshim_inc(st, KC_MAP_REFUSED);
 		return -ENOMEM;
 	}
 	f = kshim_fault(leaf, max(kshim_pfn_order(leaf->pfn), kshim_level_order(leaf->level)));
+	kshim_write_lock(st);
+	pin = kshim_pins_on_fault(st, &launch);
+	ret = pin ? kshim_ref_leaf(st, leaf, &taken) : 0;
+	if (ret == -EAGAIN || ret == -ESTALE) {
+		kshim_ref_settle(st, leaf, false);
+		if (ret == -ESTALE)
+			kshim_drop_unused(st, leaf->gfn, KVM_PAGES_PER_HPAGE(leaf->level));
+		kshim_write_unlock(st);
+		kshim_inc(st, KC_LT_MISSING);
+		return -EAGAIN;
+	}
 	kshim_inc(st, KC_MAP_4K + leaf->level - PG_LEVEL_4K);
 	if (leaf->prefetch)
 		kshim_inc(st, KC_PREFETCH);
-	kshim_write_lock(st);
-	pin = kshim_pins_on_fault(st, &launch);
-	if (pin && kshim_ref_leaf(st, leaf, &taken)) {
+	if (ret) {
 		kshim_ref_settle(st, leaf, false);
+		kshim_drop_unused(st, leaf->gfn, KVM_PAGES_PER_HPAGE(leaf->level));
 		kshim_write_unlock(st);
 		kshim_inc(st, KC_MAP_REFUSED);
 		return -ENOMEM;
@@ -894,6 +1109,7 @@ static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 	if (pin && kshim_charge(st, taken)) {
 		/* RLIMIT_MEMLOCK: refused as SEV refuses a region past it */
 		kshim_ref_settle(st, leaf, false);
+		kshim_drop_unused(st, leaf->gfn, KVM_PAGES_PER_HPAGE(leaf->level));
 		kshim_write_unlock(st);
 		kshim_inc(st, KC_PIN_LIMIT);
 		kshim_inc(st, KC_MAP_REFUSED);
@@ -922,8 +1138,12 @@ static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 	}
 	if (pin) {
 		kshim_ref_settle(st, leaf, ret != -ENOMEM);
-		if (ret == -ENOMEM)
+		if (ret == -ENOMEM) {
 			kshim_uncharge(st, taken);
+			kshim_drop_unused(st, leaf->gfn, KVM_PAGES_PER_HPAGE(leaf->level));
+		} else if (!ret) {
+			kshim_claim_unused(st, leaf);
+		}
 	}
 	for (i = 0; !ret && i < acts.nr; i++)
 		if (acts.buf[i].type == PMP_ACT_PIN)
@@ -1082,6 +1302,7 @@ static const struct kvm_mmu_policy_ops kshim_ops = {
 	.memslot = kshim_memslot,
 	.max_level = kshim_max_level,
 	.map = kshim_map,
+	.pin = kshim_pin_fault,
 	.zap = kshim_zap,
 	.defer_collapse = kshim_defer_collapse,
 	.tick = kshim_tick,
@@ -1266,9 +1487,11 @@ int kshim_kvm_attach(void)
 	kvm_register = symbol_get(kvm_mmu_policy_register);
 	kvm_unregister = symbol_get(kvm_mmu_policy_unregister);
 	kvm_tick = symbol_get(kvm_mmu_policy_tick);
+	kvm_host_level = symbol_get(kvm_mmu_policy_host_level);
 	kvm_get_safe = symbol_get(kvm_get_kvm_safe);
 	kvm_put = symbol_get(kvm_put_kvm);
-	if (kvm_register && kvm_unregister && kvm_tick && kvm_get_safe && kvm_put) {
+	if (kvm_register && kvm_unregister && kvm_tick && kvm_host_level && kvm_get_safe &&
+	    kvm_put) {
 		ret = kvm_register(&kshim_ops);
 		if (!ret) {
 			registered = true;
@@ -1296,6 +1519,8 @@ void kshim_kvm_detach(void)
 		symbol_put(kvm_mmu_policy_unregister);
 	if (kvm_tick)
 		symbol_put(kvm_mmu_policy_tick);
+	if (kvm_host_level)
+		symbol_put(kvm_mmu_policy_host_level);
 	if (kvm_get_safe)
 		symbol_put(kvm_get_kvm_safe);
 	if (kvm_put)
@@ -1303,6 +1528,7 @@ void kshim_kvm_detach(void)
 	kvm_register = NULL;
 	kvm_unregister = NULL;
 	kvm_tick = NULL;
+	kvm_host_level = NULL;
 	kvm_get_safe = NULL;
 	kvm_put = NULL;
 }

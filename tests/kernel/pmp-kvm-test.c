@@ -683,6 +683,24 @@ static void run_bad_writes(void)
 }
 
 /* Pin on fault (module loaded with vm_type=sev). */
+/*
+ * Every pin of shared memory is a FOLL_PIN|FOLL_LONGTERM pin taken before
+ * its fault: the kernel's own folio_maybe_dma_pinned() says so for each,
+ * none lies in ZONE_MOVABLE or CMA, none is left unused by a leaf.
+ */
+static void check_longterm(struct vm *vm, const char *when)
+{
+	long long refs = pmp_pinned(vm, "references");
+
+	check(refs > 0 && pmp_pinned(vm, "longterm") == refs &&
+	      pmp_pinned(vm, "dma_pinned") == refs && pmp_pinned(vm, "unused") == 0 &&
+	      pmp_pinned(vm, "movable") == 0 && pmp_stat(vm, "pins_longterm") >= refs,
+	      "%s: %lld pins, %lld FOLL_LONGTERM, %lld folio_maybe_dma_pinned, %lld unused, %lld in ZONE_MOVABLE/CMA (%lld long-term pins taken, %lld leaves retried for one)",
+	      when, refs, pmp_pinned(vm, "longterm"), pmp_pinned(vm, "dma_pinned"),
+	      pmp_pinned(vm, "unused"), pmp_pinned(vm, "movable"), pmp_stat(vm, "pins_longterm"),
+	      pmp_stat(vm, "map_retry_no_longterm"));
+}
+
 static void run_pin(void)
 {
 	long long held0 = pages_held(), pinned, mapped, refs, freed, low_4k;
@@ -716,6 +734,7 @@ static void run_pin(void)
 	      kvm_stat(&vm, "pages_2m"), pmp_stat(&vm, "map_pin_leaf"));
 	check(pages_held() - held0 == pinned, "module holds %lld page references",
 	      pages_held() - held0);
+	check_longterm(&vm, "pin=fault");
 	low_4k = kvm_stat(&vm, "pages_4k");
 	/*
 	 * Delete the data slot and add it back: KVM's VM-wide zap keeps every
@@ -742,6 +761,7 @@ static void run_pin(void)
 	      pmp_pinned(&vm, "pinned"), pmp_pinned(&vm, "references"));
 	check(pmp_stat(&vm, "zap_memslot") > 0 && pmp_stat(&vm, "pin_errors") == 0,
 	      "memslot zaps seen (%lld), no pin error", pmp_stat(&vm, "zap_memslot"));
+	check_longterm(&vm, "slot re-added");
 	vm_destroy(&vm);
 	check(pages_held() == held0, "after VM destroy: page references back to %lld (now %lld)",
 	      held0, pages_held());
@@ -808,6 +828,7 @@ static void run_pin_limit(void)
 	      locked == mapped_pages(&vm),
 	      "VmPin +%lld kB == 4 x locked %lld <= %lld kB; == pinned == references == mapped %lld",
 	      vm_pin_kb() - pin0, locked, limit_kb, mapped_pages(&vm));
+	check_longterm(&vm, "after the refusal");
 	rl.rlim_cur = RLIM_INFINITY;
 	rl.rlim_max = RLIM_INFINITY;
 	if (setrlimit(RLIMIT_MEMLOCK, &rl))
@@ -1004,6 +1025,7 @@ static void run_pin_1g(void)
 	      "the 1G leaf pinned whole: +%lld pinned == mapped, references %lld, VmPin +%lld kB",
 	      pmp_pinned(&vm, "pinned") - pinned, pmp_pinned(&vm, "references"),
 	      vm_pin_kb() - pin0);
+	check_longterm(&vm, "1 GiB leaf");
 	printf("# the guest's run that faulted and pinned the 1 GiB leaf: %.1f ms (TCG)\n", t1 - t0);
 	set_slot(&vm, 2, HUGE_GPA, 0, huge, 0);
 	check(pmp_pinned(&vm, "pinned") == pinned && pmp_pinned(&vm, "references") == pinned &&

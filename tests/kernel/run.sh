@@ -11,7 +11,8 @@
 #     a patch that does not apply fails here); the module's copy of
 #     kvm_mmu_policy.h must equal the series';
 #  3. build pmem_policy.ko and the static test VMM;
-#  4. boot: tests/kernel/init runs the scenarios in the L1 guest;
+#  4. boot: tests/kernel/init runs the scenarios in the L1 guest; boot 1b
+#     (tests/kernel/movable.sh) runs the pin scenario with a ZONE_MOVABLE;
 #  5. check the console: the rig's verdict (no kernel warning, RIG-DONE),
 #     the selftest's KTAP, every scenario's PMP-END with 0 failures, no
 #     PMP-FAIL.
@@ -91,6 +92,15 @@ rc=0
 	> "$out/rig.log" 2>&1 || rc=$?
 log=$rigout/kernel/console.log
 
+# 4b. Boot 1b: the pin scenario again with a ZONE_MOVABLE of 1.5 GiB, where
+# the guest's memory is allocated: its FOLL_LONGTERM pins must move it out.
+mvrc=0
+"$rig" run "$rigout" kernel-movable --patches "$series" --bin "$out/pmp-kvm-test" \
+	--file "$top/kshim/pmem_policy.ko:/lib/rig/pmem_policy.ko" \
+	--init "$top/tests/kernel/movable.sh" --mem 2560M --timeout 600 \
+	--append "no_timer_check movablecore=1536M" > "$out/rig-movable.log" 2>&1 || mvrc=$?
+mvlog=$rigout/kernel-movable/console.log
+
 # 5. KVM 6.12's own selftests, built statically from the same source
 # against its uapi headers (both cached), booted a second time with 2 vCPUs.
 st=$out/selftests
@@ -137,6 +147,16 @@ fi
 for s in nopolicy default cap4k upstream switch badwrites checkbusy convert dirty race unload pin pinlimit pin1g inject shadow; do
 	tr -d '\r' < "$log" | grep -q "^PMP-END $s: 0 failures" || missing="$missing $s"
 done
+
+# Boot 1b (ZONE_MOVABLE): the rig's verdict, the pin scenario, the migrations.
+echo "check-kernel: pins with a ZONE_MOVABLE (boot 1b, movablecore=1536M):"
+tr -d '\r' < "$mvlog" | grep -E '^PMP-(PASS movable|FAIL|END)' || true
+[ $mvrc = 0 ] || missing="$missing movable-rig-verdict"
+tr -d '\r' < "$mvlog" | grep -q '^PMP-END pin: 0 failures' || missing="$missing movable/pin"
+tr -d '\r' < "$mvlog" | grep -q '^PMP-PASS movable: GUP migrated' || missing="$missing movable/migrated"
+tr -d '\r' < "$mvlog" | grep -q '^PMP-DONE movable' || missing="$missing movable/done"
+fail=$((fail + $(tr -d '\r' < "$mvlog" | grep -c '^PMP-FAIL' || true)))
+pass=$((pass + $(tr -d '\r' < "$mvlog" | grep -c '^PMP-PASS' || true)))
 
 # The selftest table: every column gives what the no-module column gives,
 # except where a preset's purpose contradicts the test (a 4K cap maps no

@@ -90,8 +90,10 @@ struct kvm_mmu_policy_range {
 /**
  * struct kvm_mmu_policy_leaf - a leaf SPTE KVM is about to install.
  * @slot: its memslot.
- * @gfn: first gfn, aligned to @level (for @max_level: the faulting gfn).
- * @pfn: first pfn, aligned to @level (for @max_level: the faulting pfn).
+ * @gfn: first gfn, aligned to @level (for @max_level and @pin: the
+ *	faulting gfn).
+ * @pfn: first pfn, aligned to @level (for @max_level: the faulting pfn;
+ *	for @pin: none yet).
  * @level: PG_LEVEL_4K, PG_LEVEL_2M or PG_LEVEL_1G (for @max_level: the
  *	largest level KVM allows).
  * @vcpu_idx: the faulting vCPU.
@@ -136,6 +138,16 @@ struct kvm_mmu_policy_leaf {
  *	skipped.  Atomic, mmu_lock held (for read under the TDP MMU),
  *	concurrent with other faults.  The install may still lose a race
  *	after this and be retried.
+ * @pin: a shared (not guest_memfd) page of @leaf->gfn at @hva is about to
+ *	be faulted in: no reference on it is held yet and mmu_lock is not
+ *	taken; @leaf->level is the fault's own limit (the largest level it
+ *	may map at as the host maps @hva now: kvm_mmu_policy_host_level()),
+ *	@leaf->pfn is not known.  Sleepable: the policy may take long-term
+ *	pins (pin_user_pages_fast() with FOLL_LONGTERM, which may migrate the
+ *	page; the fault is then retried) for @map to record.  Return 0 to go
+ *	on, -EAGAIN to retry the fault, or another negative errno to refuse
+ *	it as @map does.  A pin taken here may outlive a fault that is
+ *	retried or refused, or a leaf mapped smaller: the policy owns it.
  * @zap: leaf SPTEs of [@start, @end) are being removed; @filter is
  *	KVM_MMU_POLICY_SHARED/PRIVATE, 0 for both.  Atomic or not, mmu_lock
  *	may be held.
@@ -160,6 +172,7 @@ struct kvm_mmu_policy_ops {
 			const struct kvm_memory_slot *new, enum kvm_mr_change change);
 	int (*max_level)(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf);
 	int (*map)(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf);
+	int (*pin)(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf, unsigned long hva);
 	void (*zap)(struct kvm *kvm, gfn_t start, gfn_t end, unsigned int filter,
 		    enum kvm_mmu_policy_zap reason);
 	bool (*defer_collapse)(struct kvm *kvm, const struct kvm_memory_slot *slot);
@@ -188,6 +201,24 @@ int kvm_mmu_policy_register(const struct kvm_mmu_policy_ops *ops);
  * Waits until no callback of @ops runs any more.
  */
 void kvm_mmu_policy_unregister(const struct kvm_mmu_policy_ops *ops);
+
+/**
+ * kvm_mmu_policy_host_level() - the largest level a fault may map at now.
+ * @kvm: the VM.
+ * @slot: the memslot of @gfn.
+ * @gfn: the faulting gfn.
+ * @max_level: the fault's own limit (@leaf->level in @pin).
+ *
+ * For @pin: the level of the host mapping of @gfn (4K where nothing is
+ * mapped yet), within @max_level and KVM's own limits (memslot edges,
+ * dirty logging, mixed attributes), read without mmu_lock: a change of the
+ * host mapping is an invalidation, which the fault's mmu_seq catches.
+ * Atomic.
+ *
+ * Return: PG_LEVEL_4K, PG_LEVEL_2M or PG_LEVEL_1G.
+ */
+int kvm_mmu_policy_host_level(struct kvm *kvm, const struct kvm_memory_slot *slot,
+			      gfn_t gfn, int max_level);
 
 /**
  * kvm_mmu_policy_tick() - run one merge tick of @kvm now.
