@@ -764,9 +764,6 @@ static void kshim_pin(struct kshim_vm *st, const struct pmp_action *a,
 	}
 }
 
-/* Pages one pmp_pin_range() call covers: at most 32 runs, one action each. */
-#define KSHIM_PIN_SLICE 64
-
 /*
  * Must every page of a leaf KVM maps be pinned?  SEV with pin=fault, and
  * with pin=launch too: KVM's SEV code pins its launch regions itself and
@@ -1031,31 +1028,6 @@ static int kshim_pin_fault(struct kvm *kvm, const struct kvm_mmu_policy_leaf *le
 }
 
 /*
- * Pin every page of @leaf that the core has not pinned yet, in slices
- * whose actions always fit in @st->acts.
- */
-static int kshim_pin_leaf(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf)
-{
-	u64 pages = KVM_PAGES_PER_HPAGE(leaf->level), off;
-	struct pmp_actions acts;
-	int ret;
-	u32 i;
-
-	BUILD_BUG_ON(KSHIM_PIN_SLICE / 2 > KSHIM_ACTIONS);
-	for (off = 0; off < pages; off += KSHIM_PIN_SLICE) {
-		acts = kshim_acts(st);
-		ret = pmp_pin_range(st->vm, leaf->gfn + off,
-				    min_t(u64, pages - off, KSHIM_PIN_SLICE), &acts);
-		if (ret)
-			return ret;
-		for (i = 0; i < acts.nr; i++)
-			if (acts.buf[i].type == PMP_ACT_PIN)
-				kshim_pin(st, &acts.buf[i], leaf);
-	}
-	return 0;
-}
-
-/*
  * Before KVM installs @leaf: record it in the core and take the pins the
  * core asks for.  Where every mapped page must be pinned, the references
  * are taken first: a page that cannot be referenced, a pin limit or an
@@ -1067,7 +1039,7 @@ static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 {
 	struct kshim_vm *st = kshim_find(kvm);
 	struct pmp_actions acts;
-	bool pin, launch;
+	bool pin, launch, held;
 	struct pmp_fault f;
 	u64 taken = 0;
 	u32 i;
@@ -1117,19 +1089,25 @@ static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 	}
 	acts = kshim_acts(st);
 	ret = pmp_map(st->vm, &f, leaf->level, &acts);
+	/* pin=fault: a leaf the core recorded has its pins recorded with it */
+	held = pin && !launch && !ret;
 	if (pin && (launch || (ret && ret != -ENOMEM))) {
 		/*
-		 * -ENOSPC: the leaf's unpinned pages form more runs than one
-		 * call has room for (a huge leaf over pages pinned one by one
-		 * before); -EINVAL: the policy was switched between max_level
-		 * and here.  Pin in slices, then record the leaf (it has no
-		 * unpinned run left).
+		 * pin=launch: faults pin nothing in the core; -ENOSPC: the
+		 * leaf's unpinned pages form more runs than one call has room
+		 * for (a huge leaf over pages pinned one by one before);
+		 * -EINVAL: the policy was switched between max_level and here.
+		 * Every page of the leaf is held already, so its pins are
+		 * recorded in one call with no actions, all or nothing (in
+		 * slices, a refused slice left the ones before it pinned in
+		 * the core with their pages released), then the leaf.
 		 */
 		bool mapped = !ret;
 
 		kshim_inc(st, KC_MAP_PIN_LEAF);
-		ret = kshim_pin_leaf(st, leaf);
-		if (!ret && !mapped) {
+		ret = pmp_pin_range(st->vm, leaf->gfn, KVM_PAGES_PER_HPAGE(leaf->level), NULL);
+		held = !ret;
+		if (held && !mapped) {
 			acts = kshim_acts(st);
 			ret = pmp_map(st->vm, &f, leaf->level, &acts);
 			if (ret == -EINVAL)	/* policy switched: pinned, map as KVM says */
@@ -1137,12 +1115,18 @@ static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 		}
 	}
 	if (pin) {
-		kshim_ref_settle(st, leaf, ret != -ENOMEM);
-		if (ret == -ENOMEM) {
+		/*
+		 * Keep the pages unless the leaf is refused with nothing of it
+		 * pinned in the core; what the core counts as pinned is held.
+		 */
+		bool keep = held || ret != -ENOMEM;
+
+		kshim_ref_settle(st, leaf, keep);
+		if (keep) {
+			kshim_claim_unused(st, leaf);
+		} else {
 			kshim_uncharge(st, taken);
 			kshim_drop_unused(st, leaf->gfn, KVM_PAGES_PER_HPAGE(leaf->level));
-		} else if (!ret) {
-			kshim_claim_unused(st, leaf);
 		}
 	}
 	for (i = 0; !ret && i < acts.nr; i++)

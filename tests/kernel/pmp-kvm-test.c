@@ -1040,6 +1040,51 @@ static void run_pin_1g(void)
 }
 
 /*
+ * A leaf refused part way through its pins (pin=launch, a pin limit inside
+ * a 1 GiB leaf): the module once recorded a leaf's pins in 64-page slices,
+ * so a refused slice left the slices before it pinned in the core with
+ * their pages released.  A leaf's pins are now recorded whole or not at
+ * all: after the refusal the core's pins, the references and the locked
+ * memory still agree.
+ */
+static void run_pin_slice(void)
+{
+	long long held0 = pages_held(), pin0 = vm_pin_kb(), pinned;
+	char policy[64];
+	struct vm vm;
+	void *huge;
+
+	huge = map_gib();
+	if (!huge)
+		return;
+	vm_create(&vm);
+	check(!set_policy(&vm, "max_level=1g,pin=launch"), "policy max_level=1g,pin=launch");
+	map_huge_gpa(&vm);
+	set_slot(&vm, 2, HUGE_GPA, GIB, huge, 0);
+	touch_all(&vm);
+	pinned = pmp_pinned(&vm, "pinned");
+	snprintf(policy, sizeof(policy), "pin_limit=%lld", pinned + 300);
+	check(!set_policy(&vm, policy), "policy %s (300 pages more than pinned)", policy);
+	stop_on_refusal = 1;
+	refusals = 0;
+	vm_run(&vm, CMD_TOUCH_STRIDE, HUGE_GPA, GIB, 2 * MIB);
+	stop_on_refusal = 0;
+	check(refusals == 1 && pmp_stat(&vm, "map_refused") >= 1,
+	      "the leaf past pin_limit refused: KVM_EXIT_MEMORY_FAULT with ENOMEM (%lld)",
+	      refusals);
+	check(pmp_pinned(&vm, "pinned") == pinned && pmp_pinned(&vm, "references") == pinned &&
+	      pmp_pinned(&vm, "locked") == pinned && vm_pin_kb() - pin0 == 4 * pinned,
+	      "nothing of the refused leaf stays: pinned %lld (was %lld) == references %lld == locked %lld, VmPin +%lld kB",
+	      pmp_pinned(&vm, "pinned"), pinned, pmp_pinned(&vm, "references"),
+	      pmp_pinned(&vm, "locked"), vm_pin_kb() - pin0);
+	vm_destroy(&vm);
+	munmap(huge, GIB);
+	check(vm_pin_kb() == pin0 && pages_held() == held0,
+	      "after destroy: VmPin %lld kB, references back to %lld (now %lld)", vm_pin_kb(),
+	      held0, pages_held());
+}
+
+/*
  * "check" while the VM faults: each read copies the state in slices and
  * checks the copy; it answers "ok" or fails with EAGAIN (the state kept
  * changing), never a torn state, and the faults go on.
@@ -1298,7 +1343,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s nopolicy|default|cap4k|upstream|switch|badwrites|pin|"
-			"dirty|shadow|race|unload|inject|pinlimit|checkbusy|pin1g|convert\n", argv[0]);
+			"dirty|shadow|race|unload|inject|pinlimit|checkbusy|pin1g|pinslice|convert\n", argv[0]);
 		return 2;
 	}
 	scenario = argv[1];
@@ -1330,6 +1375,8 @@ int main(int argc, char **argv)
 		run_check_busy();
 	else if (!strcmp(scenario, "pin1g"))
 		run_pin_1g();
+	else if (!strcmp(scenario, "pinslice"))
+		run_pin_slice();
 	else if (!strcmp(scenario, "convert"))
 		run_convert();
 	else

@@ -144,7 +144,7 @@ ktap_ok=$(tr -d '\r' < "$log" | grep -cE '^ok [0-9]+ - ' || true)
 if [ -z "$ktap_n" ] || [ "$ktap_ok" != "$ktap_n" ] || tr -d '\r' < "$log" | grep -q '^not ok'; then
 	missing="$missing selftest(${ktap_ok:-0}/${ktap_n:-?})"
 fi
-for s in nopolicy default cap4k upstream switch badwrites checkbusy convert dirty race unload pin pinlimit pin1g inject shadow; do
+for s in nopolicy default cap4k upstream switch badwrites checkbusy convert dirty race unload pin pinlimit pin1g pinslice inject shadow; do
 	tr -d '\r' < "$log" | grep -q "^PMP-END $s: 0 failures" || missing="$missing $s"
 done
 
