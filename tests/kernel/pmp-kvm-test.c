@@ -987,6 +987,26 @@ static double now_ms(void)
 }
 
 /*
+ * A VM under @policy with a 1 GiB hugetlb memslot at HUGE_GPA, not yet
+ * touched, the rest of its memory faulted in; *@pinned: the pins so far.
+ * Return: the hugetlb mapping, or NULL (none reserved: a failed check).
+ */
+static void *huge_vm(struct vm *vm, const char *policy, long long *pinned)
+{
+	void *huge = map_gib();
+
+	if (!huge)
+		return NULL;
+	vm_create(vm);
+	check(!set_policy(vm, policy), "policy %s", policy);
+	map_huge_gpa(vm);
+	set_slot(vm, 2, HUGE_GPA, GIB, huge, 0);
+	touch_all(vm);
+	*pinned = pmp_pinned(vm, "pinned");
+	return huge;
+}
+
+/*
  * A 1 GiB leaf on an SEV VM (module loaded with vm_type=sev): a memslot
  * at GPA 2 GiB on a 1 GiB hugetlb page (the rig boots with hugepages=1)
  * is mapped by KVM as one 1G SPTE (its own pages_1g) and pinned whole:
@@ -1000,15 +1020,9 @@ static void run_pin_1g(void)
 	struct vm vm;
 	void *huge;
 
-	huge = map_gib();
+	huge = huge_vm(&vm, "max_level=1g", &pinned);
 	if (!huge)
 		return;
-	vm_create(&vm);
-	check(!set_policy(&vm, "max_level=1g"), "policy max_level=1g");
-	map_huge_gpa(&vm);
-	set_slot(&vm, 2, HUGE_GPA, GIB, huge, 0);
-	touch_all(&vm);
-	pinned = pmp_pinned(&vm, "pinned");
 	t0 = now_ms();
 	vm_run(&vm, CMD_TOUCH_STRIDE, HUGE_GPA, GIB, 2 * MIB);
 	t1 = now_ms();
@@ -1054,15 +1068,9 @@ static void run_pin_slice(void)
 	struct vm vm;
 	void *huge;
 
-	huge = map_gib();
+	huge = huge_vm(&vm, "max_level=1g,pin=launch", &pinned);
 	if (!huge)
 		return;
-	vm_create(&vm);
-	check(!set_policy(&vm, "max_level=1g,pin=launch"), "policy max_level=1g,pin=launch");
-	map_huge_gpa(&vm);
-	set_slot(&vm, 2, HUGE_GPA, GIB, huge, 0);
-	touch_all(&vm);
-	pinned = pmp_pinned(&vm, "pinned");
 	snprintf(policy, sizeof(policy), "pin_limit=%lld", pinned + 300);
 	check(!set_policy(&vm, policy), "policy %s (300 pages more than pinned)", policy);
 	stop_on_refusal = 1;
