@@ -51,16 +51,25 @@ int main(void)
 	row("base: descriptors, 1 GiB summaries, slots, counters", "always", base, TOTAL);
 	row("private/shared attributes", "one block per chunk",
 	    bound(CHUNKS + 1, 1, 1) - base, FEATURE);
-	row("write tracking", "one block per chunk", bound(CHUNKS + 1, 1, 1) - base, FEATURE);
-	row("VTL protections, per VTL", "R, W and X differ: three blocks per chunk",
+	row("write tracking, held exactly",
+	    "one block per chunk (the default pool holds 1/32 of its blocks for it and the VTL protections; past that a chunk goes unknown: 4 KiB, reason pool, never -ENOMEM)",
+	    bound(CHUNKS + 1, 1, 1) - base, FEATURE);
+	row("VTL protections, per VTL, held exactly",
+	    "R, W and X differ: three blocks per chunk (the same 1/32 share)",
 	    bound(3 * CHUNKS + 1, 1, 2) - bound(1, 1, 2), FEATURE);
 	row("pins (SEV)", "one block per chunk", bound(CHUNKS + 1, 1, 1) - base, FEATURE);
 	row("mapped mirror (MMU decisions)", "one block per chunk", bound(CHUNKS + 1, 1, 1) - base,
 	    FEATURE);
 	row("acceptance (SNP, TDX)", "one block per chunk", bound(CHUNKS + 1, 1, 1) - base,
 	    FEATURE);
-	row("deferral (64-chunk ring)", "64 chunks deferred", bound(65, 64, 1) - base, FEATURE);
-	row("all of a TDX VM's default pool, base included", "every chunk, every feature",
+	row("deferral (default: every 2 MiB may defer)",
+	    "every chunk holds deferred punches: a block each, and their index",
+	    bound(2 * CHUNKS + 1, 0, 1) - bound(CHUNKS + 1, 1, 1), FEATURE);
+	row("a default VM's default pool, base included", "every chunk, every feature",
+	    bound_type(0, 0, 1, PMP_VM_DEFAULT), TOTAL);
+	row("an SEV VM's default pool, base included", "every chunk, every feature",
+	    bound_type(0, 0, 1, PMP_VM_SEV), TOTAL);
+	row("a TDX VM's default pool, base included", "every chunk, every feature",
 	    bound_type(0, 0, 1, PMP_VM_TDX), TOTAL);
 	row("the same with a pool of 1 bit per 4 KiB", "one non-uniform feature per chunk",
 	    bound_type(CHUNKS, 0, 1, PMP_VM_TDX), TOTAL);
