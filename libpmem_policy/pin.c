@@ -59,6 +59,22 @@ int pmp_pin_refused(struct pmp_vm *vm, enum pmp_reason why)
 	return -ENOMEM;
 }
 
+/* One PIN action per run of [gfn, gfn + npages) not pinned yet. */
+static void pin_emit_runs(struct pmp_event *ev, uint64_t gfn, uint64_t npages,
+			  const struct pmp_pin_plan *plan)
+{
+	uint64_t end = gfn + npages, g = gfn, e;
+
+	if (!ev->out)
+		return;		/* pmp_pin_range() with no array: the caller pins itself */
+	if (plan->newly == npages) {	/* none pinned: one run, the range */
+		pmp_emit(ev, PMP_ACT_PIN, 0, gfn, npages);
+		return;
+	}
+	for (; (g = pmp_plane_run(ev->vm, g, end, PMP_PLANE_PINNED, false, &e)) < end; g = e)
+		pmp_emit(ev, PMP_ACT_PIN, 0, g, e - g);
+}
+
 /*
  * Pin the runs pmp_pin_plan() counted for the same range, with nothing
  * changed in between: one PIN action each.  The caller checked the pool
@@ -68,18 +84,10 @@ void pmp_pin_apply(struct pmp_event *ev, uint64_t gfn, uint64_t npages,
 		   const struct pmp_pin_plan *plan)
 {
 	struct pmp_vm *vm = ev->vm;
-	uint64_t end = gfn + npages, g = gfn, e;
 
 	if (!plan->runs)
 		return;		/* all pinned already: nothing to emit or set */
-	if (!ev->out) {
-		/* the caller pins by its own means (pmp_pin_range() with no array) */
-	} else if (plan->newly == npages) {	/* none pinned: one run, the range */
-		pmp_emit(ev, PMP_ACT_PIN, 0, gfn, npages);
-	} else {
-		for (; (g = pmp_plane_run(vm, g, end, PMP_PLANE_PINNED, false, &e)) < end; g = e)
-			pmp_emit(ev, PMP_ACT_PIN, 0, g, e - g);
-	}
+	pin_emit_runs(ev, gfn, npages, plan);
 	vm->nr_pinned += plan->newly;
 	pmp_planes_apply(vm, gfn, npages, PINNED, PINNED);
 	if (vm->nr_pinned > vm->pin_high_water)
