@@ -76,9 +76,7 @@ int pmp_change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t 
 		return err;
 	/* lossy planes (VTL) need nothing here: pmp_planes_blocks_needed() */
 	others = pmp_planes_blocks_needed(vm, gfn, npages, mask, values) + flush_room +
-		 pmp_planes_blocks_needed(vm, gfn, npages, clear, 0) +
-		 (to_private ? pmp_planes_blocks_needed(vm, gfn, npages,
-							PMP_BIT(PMP_PLANE_DEFERRED), 0) : 0);
+		 pmp_planes_blocks_needed(vm, gfn, npages, clear, 0);
 	err = pmp_pool_reserve(vm, others + unmap_extent(vm, gfn, npages, others, &zgfn, &zn));
 	/* no array: fine while nothing is mapped (attribute tracking only) */
 	if (!err && !out && (flush_room ||

@@ -97,7 +97,7 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 	 * fault maps the VMM's shared memory of a guest_memfd slot, which the
 	 * punch of the private backing does not concern.
 	 */
-	if (pmp_plane_get(vm, f->gfn, PMP_PLANE_DEFERRED) &&
+	if (pmp_inval_deferred(vm, f->gfn) &&
 	    ((f->flags & PMP_FAULT_PRIVATE) || !(s->flags & PMP_SLOT_GUEST_MEMFD))) {
 		ev.cause = PMP_CAUSE_PUNCH;
 		pmp_inval_page(&ev, f->gfn);

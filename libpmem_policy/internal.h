@@ -60,7 +60,7 @@ enum pmp_plane {
 	PMP_PLANE_MAPPED = PMP_NR_SUMMARY_PLANES,	/* a present leaf covers the page */
 	PMP_PLANE_ACCEPTED,	/* the guest accepted it (TDX) or validated it (SNP) */
 	PMP_PLANE_PINNED,	/* the host holds a pin on it (SEV) */
-	PMP_PLANE_DEFERRED,	/* punched, invalidation deferred */
+	/* deferred punches are no plane: a bitmap at the chain's tail (inval.c) */
 	PMP_NR_PLANES = 16,
 };
 
@@ -87,8 +87,9 @@ struct pmp_chunk {
 	/*
 	 * Always true: value & mixed is within PMP_LOSSY_PLANES, and names the
 	 * unknown planes (no block: the pool was short); the chain holds
-	 * weight(mixed & ~value) blocks, ordered by plane, none uniform; a
-	 * chunk without state of its own reads all zero.
+	 * weight(mixed & ~value) blocks, ordered by plane, then the deferral
+	 * bitmap iff PMP_CF_DEFERRED, none uniform; a chunk without state of
+	 * its own reads all zero.
 	 */
 	uint16_t value;
 	uint16_t mixed;
@@ -102,7 +103,8 @@ struct pmp_chunk {
 #define PMP_CF_BLOCKED	(1U << 26)	/* its leaves are blocked, waiting for a fault */
 #define PMP_CF_INHIBIT	(1U << 27)	/* the guest accepted a page here at 4 KiB */
 #define PMP_CF_BACKED	(1U << 28)	/* a fault saw a >= 2 MiB host folio here */
-#define PMP_CF_DEFERRED	(1U << 29)	/* holds deferred punches, not all 512 */
+#define PMP_CF_DEFERRED	(1U << 29)	/* holds deferred punches, not all 512: its
+					 * chain ends with their bitmap */
 #define PMP_CF_SEEN	(1U << 30)	/* merge=settled: a tick found it ready; no leaf
 					 * here changed since (pmp_mirror_refresh clears it) */
 #define PMP_CF_ALL	0xff000000U
@@ -211,7 +213,7 @@ struct pmp_vm {
 	uint64_t nr_pinned, pin_high_water;
 	uint64_t nr_cand;	/* chunks with PMP_CF_CAND */
 	uint64_t scan_cursor;	/* next compact chunk a merge tick looks at */
-	uint64_t nr_deferred;	/* pages with the DEFERRED bit */
+	uint64_t nr_deferred;	/* bits set in the deferral bitmaps */
 	uint64_t teardown_cursor;	/* the cursor pmp_teardown() last handed out; 0: none */
 	/*
 	 * Chunks with PMP_CF_DEFERRED: defer_chunks <= defer_cap; the next
@@ -421,6 +423,14 @@ bool pmp_plane_known(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane);
 void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t clear);
 void pmp_giant_recount(const struct pmp_vm *vm, uint32_t cg, struct pmp_giant *out);
 int pmp_pool_check(const struct pmp_vm *vm);
+void pmp_block_assign(struct pmp_block *blk, unsigned int lo, unsigned int hi, bool v);
+unsigned int pmp_block_count(const struct pmp_block *blk, unsigned int lo, unsigned int hi);
+unsigned int pmp_block_next(const struct pmp_block *blk, unsigned int lo, unsigned int hi,
+			    bool v);
+int pmp_block_uniform(const struct pmp_block *blk);
+struct pmp_block *pmp_defer_block(const struct pmp_vm *vm, uint64_t ci);
+struct pmp_block *pmp_defer_attach(struct pmp_vm *vm, uint64_t ci);
+void pmp_defer_detach(struct pmp_vm *vm, uint64_t ci);
 
 /* state.c: which 1 GiB ranges have state, and the directory that finds it */
 uint64_t pmp_state_next_giant(const struct pmp_vm *vm, uint64_t g, uint64_t g_end);
@@ -504,6 +514,7 @@ void pmp_pin_apply(struct pmp_event *ev, uint64_t gfn, uint64_t npages,
 int pmp_pin_refused(struct pmp_vm *vm, enum pmp_reason why);
 
 /* inval.c */
+bool pmp_inval_deferred(const struct pmp_vm *vm, uint64_t gfn);
 void pmp_inval_page(struct pmp_event *ev, uint64_t gfn);
 int pmp_inval_conflict(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_t *room);
 void pmp_inval_flush_chunks(struct pmp_event *ev, uint64_t gfn, uint64_t npages);

@@ -5,9 +5,13 @@
  * A punch is cut into pieces, one per folio (whole folios of one order
  * merge), further cut at 2 MiB edges inside a larger folio.  A piece that
  * is part of a 2 MiB chunk of a >= 2 MiB folio, with no page mapped
- * private, may be deferred (inval=defer-2m): its pages get the DEFERRED bit
- * (the bitmap of punched pages of seed 001, one pool block per chunk) and
- * its chunk the PMP_CF_DEFERRED flag, counted per 1 GiB.  A chunk whose
+ * private, may be deferred (inval=defer-2m): its pages get their bit in the
+ * chunk's deferral bitmap (the bitmap of punched pages of seed 001, one
+ * pool block at the tail of the chunk's chain, planes.c) and its chunk the
+ * PMP_CF_DEFERRED flag, counted per 1 GiB.  The bitmap is exact, never a
+ * count: an INVALIDATE frees the backing (fallocate PUNCH_HOLE in the VMM
+ * shim), so one over an unpunched page would lose the guest's data.  A
+ * chunk whose
  * 512 pages are all deferred is issued as one 2 MiB invalidation.  At most
  * defer_cap chunks hold deferrals (by default every chunk of the memory
  * budget, so no storm evicts); past it, the next flagged chunk after a
@@ -18,7 +22,6 @@
 
 #define MAPPED PMP_BIT(PMP_PLANE_MAPPED)
 #define ACCEPTED PMP_BIT(PMP_PLANE_ACCEPTED)
-#define DEFERRED PMP_BIT(PMP_PLANE_DEFERRED)
 #define CHUNK_MASK ((uint64_t)PMP_CHUNK_PAGES - 1)
 
 struct piece {
@@ -128,19 +131,73 @@ static void backing_gone(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 		pmp_giant_at(vm, g)->flags &= (uint16_t)~PMP_GF_BACKED;
 }
 
-/* Clear DEFERRED on a range, keeping the counts and the chunk flags exact. */
+/*
+ * The first deferred run in [gfn, end), cut at its chunk's end and at
+ * @end: its start, or @end.  Chunks and 1 GiB ranges without deferrals
+ * are skipped by their flags and counts.
+ */
+static uint64_t range_run(const struct pmp_vm *vm, uint64_t gfn, uint64_t end, uint64_t *run_end)
+{
+	while (gfn < end) {
+		uint64_t c_end = (gfn | CHUNK_MASK) + 1, base = gfn & ~CHUNK_MASK;
+		const struct pmp_block *blk;
+		unsigned int lo, hi;
+
+		if (!pmp_giant_of(vm, gfn)->nr_deferred) {
+			gfn = (gfn | (PMP_GIANT_PAGES - 1)) + 1;	/* also no state */
+			continue;
+		}
+		if (c_end > end)
+			c_end = end;
+		blk = pmp_defer_block(vm, gfn >> PMP_CHUNK_SHIFT);
+		hi = (unsigned int)(c_end - base);
+		lo = blk ? pmp_block_next(blk, (unsigned int)(gfn - base), hi, true) : hi;
+		if (lo < hi) {
+			*run_end = base + pmp_block_next(blk, lo, hi, false);
+			return base + lo;
+		}
+		gfn = c_end;
+	}
+	return end;
+}
+
+/* Is the punch of @gfn deferred? */
+bool pmp_inval_deferred(const struct pmp_vm *vm, uint64_t gfn)
+{
+	const struct pmp_block *blk = pmp_defer_block(vm, gfn >> PMP_CHUNK_SHIFT);
+	unsigned int i = gfn & CHUNK_MASK;
+
+	return blk && ((blk->w[i / 64] >> (i % 64)) & 1);
+}
+
+/* Deferred pages in [gfn, end). */
+static uint64_t deferred_count(const struct pmp_vm *vm, uint64_t gfn, uint64_t end)
+{
+	uint64_t n = 0, e = 0;
+
+	for (gfn = range_run(vm, gfn, end, &e); gfn < end; gfn = range_run(vm, e, end, &e))
+		n += e - gfn;
+	return n;
+}
+
+/*
+ * Clear the deferral of a range, keeping the counts exact: a chunk left
+ * with none gives its bitmap back and loses its flag.
+ */
 static void undefer(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 {
-	uint64_t ci, last = gfn + npages - 1;
+	uint64_t end = gfn + npages, g, e = 0;
 
-	vm->nr_deferred -= pmp_plane_count(vm, gfn, npages, PMP_PLANE_DEFERRED);
-	pmp_planes_set(vm, gfn, npages, DEFERRED, 0);
-	for (ci = gfn >> PMP_CHUNK_SHIFT; ci <= last >> PMP_CHUNK_SHIFT; ci++) {
-		if (!(pmp_chunk_at(vm, ci)->blocks & PMP_CF_DEFERRED) ||
-		    pmp_plane_uniform(vm, ci, PMP_PLANE_DEFERRED) != 0)
-			continue;
-		vm->defer_chunks--;
-		pmp_chunk_set_flags(vm, ci, 0, PMP_CF_DEFERRED);
+	for (g = range_run(vm, gfn, end, &e); g < end; g = range_run(vm, e, end, &e)) {
+		uint64_t ci = g >> PMP_CHUNK_SHIFT, base = g & ~CHUNK_MASK;
+		struct pmp_block *blk = pmp_defer_block(vm, ci);
+
+		pmp_block_assign(blk, (unsigned int)(g - base), (unsigned int)(e - base), false);
+		vm->nr_deferred -= e - g;
+		if (pmp_block_uniform(blk) == 0) {
+			pmp_defer_detach(vm, ci);
+			vm->defer_chunks--;
+		}
 	}
 }
 
@@ -176,82 +233,100 @@ static uint64_t next_deferred(struct pmp_vm *vm, bool move)
 static void flush_chunk(struct pmp_event *ev, uint64_t ci)
 {
 	struct pmp_vm *vm = ev->vm;
-	uint64_t g = ci << PMP_CHUNK_SHIFT, end = g + PMP_CHUNK_PAGES, e;
+	uint64_t g = ci << PMP_CHUNK_SHIFT, end = g + PMP_CHUNK_PAGES, e = 0;
 
-	for (;;) {
-		g = pmp_plane_run(vm, g, end, PMP_PLANE_DEFERRED, true, &e);
-		if (g == end)
-			break;
+	for (g = range_run(vm, g, end, &e); g < end; g = range_run(vm, e, end, &e)) {
 		emit_inval(ev, g, e - g, PMP_CHUNK_SHIFT);
 		backing_gone(vm, g, e - g);
 		undefer(vm, g, e - g);
-		g = e;
 	}
 }
 
-/* Maximal runs of DEFERRED bits in chunk @ci: the INVALIDATEs a flush emits. */
+/* Maximal runs of deferred pages in chunk @ci: the INVALIDATEs a flush emits. */
 static uint32_t chunk_runs(const struct pmp_vm *vm, uint64_t ci)
 {
-	uint64_t g = ci << PMP_CHUNK_SHIFT, end = g + PMP_CHUNK_PAGES, e;
+	uint64_t g = ci << PMP_CHUNK_SHIFT, end = g + PMP_CHUNK_PAGES, e = 0;
 	uint32_t runs = 0;
 
-	for (; (g = pmp_plane_run(vm, g, end, PMP_PLANE_DEFERRED, true, &e)) < end; g = e)
+	for (g = range_run(vm, g, end, &e); g < end; g = range_run(vm, e, end, &e))
 		runs++;
 	return runs;
 }
 
-/* Flag a chunk with new deferrals, flushing the next flagged one if at the cap. */
-static void defer_add(struct pmp_event *ev, uint64_t ci)
-{
-	struct pmp_vm *vm = ev->vm;
-
-	if (vm->defer_chunks == vm->defer_cap) {
-		vm->stats.evicted++;
-		flush_chunk(ev, next_deferred(vm, true));	/* loses its flag */
-	}
-	vm->defer_chunks++;
-	pmp_chunk_set_flags(vm, ci, PMP_CF_DEFERRED, 0);
-}
-
-/* Chunks a punch deferred into, flagged once its runs are issued. */
+/*
+ * Chunks a punch gave a deferral bitmap.  They count in defer_chunks from
+ * then on, but only the punch's end evicts for them (join_deferred()).
+ */
 struct pending {
 	uint64_t chunk[2];
 	uint32_t nr;
 };
 
-static void defer_piece(struct pmp_event *ev, const struct piece *p, struct pending *pend)
-{
-	struct pmp_vm *vm = ev->vm;
-	uint64_t ci = p->gfn >> PMP_CHUNK_SHIFT, n = p->end - p->gfn;
-	uint64_t newly = n - pmp_plane_count(vm, p->gfn, n, PMP_PLANE_DEFERRED);
-
-	pmp_planes_set(vm, p->gfn, n, DEFERRED, DEFERRED);
-	vm->nr_deferred += newly;
-	vm->stats.deferred += newly;
-	if (pmp_plane_uniform(vm, ci, PMP_PLANE_DEFERRED) == 1) {
-		/* every page punched: one 2 MiB invalidation frees the folio */
-		emit_inval(ev, ci << PMP_CHUNK_SHIFT, PMP_CHUNK_PAGES, p->order);
-		backing_gone(vm, ci << PMP_CHUNK_SHIFT, PMP_CHUNK_PAGES);
-		undefer(vm, ci << PMP_CHUNK_SHIFT, PMP_CHUNK_PAGES);
-	} else if (!(pmp_chunk_at(vm, ci)->blocks & PMP_CF_DEFERRED) &&
-		   (!pend->nr || pend->chunk[pend->nr - 1] != ci)) {
-		pend->chunk[pend->nr++] = ci;
-	}
-}
-
-/*
- * After the punch's own runs: its newly deferred chunks are flagged,
- * evicting another past the cap.  Doing it last means an eviction can
- * never flush pages the same punch then invalidates again.
- */
-static void join_deferred(struct pmp_event *ev, const struct pending *pend)
+static bool pending_has(const struct pending *pend, uint64_t ci)
 {
 	uint32_t i;
 
 	for (i = 0; i < pend->nr; i++)
-		if (pmp_plane_uniform(ev->vm, pend->chunk[i], PMP_PLANE_DEFERRED) == -1 &&
-		    !(pmp_chunk_at(ev->vm, pend->chunk[i])->blocks & PMP_CF_DEFERRED))
-			defer_add(ev, pend->chunk[i]);
+		if (pend->chunk[i] == ci)
+			return true;
+	return false;
+}
+
+/* Defer a piece (inside one chunk); the plan checked the pool for a new bitmap. */
+static void defer_piece(struct pmp_event *ev, const struct piece *p, struct pending *pend)
+{
+	struct pmp_vm *vm = ev->vm;
+	uint64_t ci = p->gfn >> PMP_CHUNK_SHIFT, base = ci << PMP_CHUNK_SHIFT, newly;
+	unsigned int lo = (unsigned int)(p->gfn - base), hi = (unsigned int)(p->end - base);
+	struct pmp_block *blk = pmp_defer_block(vm, ci);
+
+	if (!blk) {
+		blk = pmp_defer_attach(vm, ci);
+		vm->defer_chunks++;
+		pend->chunk[pend->nr++] = ci;
+	}
+	newly = (hi - lo) - pmp_block_count(blk, lo, hi);
+	pmp_block_assign(blk, lo, hi, true);
+	vm->nr_deferred += newly;
+	vm->stats.deferred += newly;
+	if (pmp_block_uniform(blk) == 1) {
+		/* every page punched: one 2 MiB invalidation frees the folio */
+		emit_inval(ev, base, PMP_CHUNK_PAGES, p->order);
+		backing_gone(vm, base, PMP_CHUNK_PAGES);
+		undefer(vm, base, PMP_CHUNK_PAGES);
+	}
+}
+
+/*
+ * After the punch's own runs: past the cap, flush the next flagged chunks
+ * after the cursor, the punch's new ones last (the older first).  Doing it
+ * last means an eviction can never flush pages the same punch then
+ * invalidates again.
+ */
+static void join_deferred(struct pmp_event *ev, const struct pending *pend)
+{
+	struct pmp_vm *vm = ev->vm;
+	uint64_t nr = (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS, ci;
+	uint32_t i, held = 0;
+
+	for (i = 0; i < pend->nr; i++)
+		held += !!(pmp_chunk_at(vm, pend->chunk[i])->blocks & PMP_CF_DEFERRED);
+	for (i = 0; vm->defer_chunks > vm->defer_cap;) {
+		if (vm->defer_chunks > held) {
+			ci = next_deferred(vm, true);
+			if (pending_has(pend, ci)) {
+				vm->defer_cursor = (uint32_t)((vm->defer_cursor + 1) % nr);
+				continue;
+			}
+		} else {
+			while (!(pmp_chunk_at(vm, pend->chunk[i])->blocks & PMP_CF_DEFERRED))
+				i++;
+			ci = pend->chunk[i++];
+			held--;
+		}
+		vm->stats.evicted++;
+		flush_chunk(ev, ci);		/* loses its flag */
+	}
 }
 
 /* Batch the INVALIDATEs from @first on into FLUSHes of adjacent ranges. */
@@ -303,15 +378,15 @@ static int plan_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 		plan->pieces++;
 		if (p.defer) {
 			in_run = false;
-			plan->blocks += pmp_planes_blocks_needed(vm, g, p.end - g, DEFERRED, DEFERRED);
+			/* a new deferral bitmap; clearing one never takes a block */
+			plan->blocks += !pmp_defer_block(vm, g >> PMP_CHUNK_SHIFT);
 			plan->deferred++;
 			continue;
 		}
 		plan->runs += !in_run;
 		in_run = true;
 		plan->blocks += pmp_planes_blocks_needed(vm, g, p.end - g, MAPPED, 0) +
-				pmp_planes_blocks_needed(vm, g, p.end - g, ACCEPTED, 0) +
-				pmp_planes_blocks_needed(vm, g, p.end - g, DEFERRED, 0);
+				pmp_planes_blocks_needed(vm, g, p.end - g, ACCEPTED, 0);
 	}
 	return 0;
 }
@@ -354,7 +429,7 @@ int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, const struct pmp
 	for (g = gfn; g < end; g = run_end) {
 		if (next_piece(vm, folios, g, end, &p))
 			break;		/* the layout changed under us: stop, consistent */
-		if (p.defer && pend.nr < 2) {
+		if (p.defer && (pend.nr < 2 || pmp_defer_block(vm, g >> PMP_CHUNK_SHIFT))) {
 			defer_piece(&ev, &p, &pend);
 			run_end = p.end;
 			continue;
@@ -398,7 +473,7 @@ int pmp_inval_conflict(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_
 	uint64_t ci, last = gfn + npages - 1;
 
 	*room = 0;
-	if (pmp_plane_next(vm, gfn, gfn + npages, PMP_PLANE_DEFERRED, true) == gfn + npages)
+	if (range_run(vm, gfn, gfn + npages, &ci) == gfn + npages)
 		return 0;
 	if (vm->policy.conflict_flush == PMP_CONFLICT_REFUSE)
 		return -EBUSY;
@@ -420,7 +495,7 @@ int pmp_inval_conflict(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_
  */
 void pmp_inval_withdraw(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 {
-	uint64_t n = pmp_plane_count(vm, gfn, npages, PMP_PLANE_DEFERRED);
+	uint64_t n = deferred_count(vm, gfn, gfn + npages);
 
 	if (!n)
 		return;
@@ -469,7 +544,7 @@ static uint64_t next_run(struct pmp_vm *vm, bool move, uint64_t *e)
 {
 	uint64_t g = next_deferred(vm, move) << PMP_CHUNK_SHIFT;
 
-	return pmp_plane_run(vm, g, g + PMP_CHUNK_PAGES, PMP_PLANE_DEFERRED, true, e);
+	return range_run(vm, g, g + PMP_CHUNK_PAGES, e);
 }
 
 int pmp_inval_flush(struct pmp_vm *vm, struct pmp_actions *out)
@@ -495,32 +570,6 @@ int pmp_inval_flush(struct pmp_vm *vm, struct pmp_actions *out)
 	}
 	pmp_event_end(&ev);
 	return vm->defer_chunks ? 1 : 0;
-}
-
-/*
- * The first deferred run in [gfn, end), cut at its chunk's end and at
- * @end: its start, or @end.  Chunks and 1 GiB ranges without deferrals
- * are skipped by their flags and counts.
- */
-static uint64_t range_run(const struct pmp_vm *vm, uint64_t gfn, uint64_t end, uint64_t *run_end)
-{
-	while (gfn < end) {
-		uint64_t c_end = (gfn | CHUNK_MASK) + 1, g_end = (gfn | (PMP_GIANT_PAGES - 1)) + 1;
-
-		if (!pmp_giant_of(vm, gfn)->nr_deferred) {
-			gfn = g_end;	/* also the 1 GiB ranges without state */
-			continue;
-		}
-		if (c_end > end)
-			c_end = end;
-		if (pmp_chunk_of(vm, gfn)->blocks & PMP_CF_DEFERRED) {
-			gfn = pmp_plane_run(vm, gfn, c_end, PMP_PLANE_DEFERRED, true, run_end);
-			if (gfn < c_end)
-				return gfn;
-		}
-		gfn = c_end;
-	}
-	return end;
 }
 
 int pmp_inval_flush_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
@@ -558,34 +607,37 @@ uint64_t pmp_nr_deferred(const struct pmp_vm *vm)
 void pmp_inval_drop_all(struct pmp_vm *vm)
 {
 	while (vm->defer_chunks) {
+		pmp_defer_detach(vm, next_deferred(vm, true));
 		vm->defer_chunks--;
-		pmp_chunk_set_flags(vm, next_deferred(vm, true), 0, PMP_CF_DEFERRED);
 	}
-	pmp_planes_set(vm, 0, vm->span, DEFERRED, 0);
 	vm->nr_deferred = 0;
 }
 
 /*
- * The flagged chunks are exactly those with some deferred pages, but not
- * all 512, at most defer_cap; the counts match the bits.
+ * The flagged chunks are exactly those with a deferral bitmap (neither
+ * empty nor full: pmp_pool_check()), at most defer_cap; the counts match
+ * the bits.
  */
 int pmp_inval_check(const struct pmp_vm *vm)
 {
-	uint64_t ci, flagged = 0;
+	uint64_t ci, flagged = 0, bits = 0;
+	uint32_t cg;
 
 	if (vm->defer_chunks > vm->defer_cap ||
-	    vm->defer_cursor >= (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS ||
-	    pmp_plane_count(vm, 0, vm->span, PMP_PLANE_DEFERRED) != vm->nr_deferred)
+	    vm->defer_cursor >= (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS)
 		return -EUCLEAN;
-	/* every compact chunk: those without state are all zero */
-	for (ci = 0; ci < (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS; ci++) {
-		const struct pmp_chunk *c = &pmp_cchunks(vm)[ci];
-		int u = c->mixed & DEFERRED ? -1 : !!(c->value & DEFERRED);
-		bool flag = c->blocks & PMP_CF_DEFERRED;
+	for (cg = 1; cg < vm->nr_giants; cg++) {
+		if (!pmp_homes(vm)[cg].in_use)
+			continue;	/* free: default state (pmp_state_check()) */
+		for (ci = 0; ci < PMP_GIANT_CHUNKS; ci++) {
+			uint64_t gci = ((uint64_t)pmp_homes(vm)[cg].giant << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT)) | ci;
+			const struct pmp_block *blk = pmp_defer_block(vm, gci);
 
-		if (u == 1 || flag != (u == -1))
-			return -EUCLEAN;
-		flagged += flag;
+			if (!blk)
+				continue;
+			flagged++;
+			bits += pmp_block_count(blk, 0, PMP_CHUNK_PAGES);
+		}
 	}
-	return flagged == vm->defer_chunks ? 0 : -EUCLEAN;
+	return flagged == vm->defer_chunks && bits == vm->nr_deferred ? 0 : -EUCLEAN;
 }

@@ -126,6 +126,56 @@ static void chain_remove(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int pl
 	vm->lossy_used -= !!(PMP_LOSSY_PLANES & PMP_BIT(plane));
 }
 
+/*
+ * The deferral bitmap of a chunk (inval.c): the punched pages whose
+ * invalidation waits.  It is no plane: it sits at the tail of the chunk's
+ * chain, after the planes' blocks, iff the chunk has PMP_CF_DEFERRED, so
+ * plane inserts and removes (which stop before the tail) leave it alone.
+ */
+struct pmp_block *pmp_defer_block(const struct pmp_vm *vm, uint64_t ci)
+{
+	const struct pmp_chunk *c = pmp_chunk_at(vm, ci);
+
+	if (!(c->blocks & PMP_CF_DEFERRED))
+		return NULL;
+	return &pmp_blocks(vm)[chain_nth(vm, c, pmp_weight16(chained(c)))];
+}
+
+/* Give chunk @ci (with state) an empty deferral bitmap; the caller checked the pool. */
+struct pmp_block *pmp_defer_attach(struct pmp_vm *vm, uint64_t ci)
+{
+	struct pmp_chunk *c = pmp_chunk_at(vm, ci);
+	unsigned int k = pmp_weight16(chained(c));
+	uint32_t b = block_alloc(vm);
+
+	pmp_links(vm)[b] = 0;
+	if (!k)
+		set_chain_head(c, b + 1);
+	else
+		pmp_links(vm)[chain_nth(vm, c, k - 1)] = b + 1;
+	pmp_chunk_set_flags(vm, ci, PMP_CF_DEFERRED, 0);
+	pmp_memset(&pmp_blocks(vm)[b], 0, sizeof(struct pmp_block));
+	return &pmp_blocks(vm)[b];
+}
+
+/* Chunk @ci's deferral bitmap goes back to the pool, with its flag. */
+void pmp_defer_detach(struct pmp_vm *vm, uint64_t ci)
+{
+	struct pmp_chunk *c = pmp_chunk_at(vm, ci);
+	unsigned int k = pmp_weight16(chained(c));
+
+	if (!k) {
+		block_free(vm, chain_head(c) - 1);
+		set_chain_head(c, 0);
+	} else {
+		uint32_t prev = chain_nth(vm, c, k - 1);
+
+		block_free(vm, pmp_links(vm)[prev] - 1);
+		pmp_links(vm)[prev] = 0;
+	}
+	pmp_chunk_set_flags(vm, ci, 0, PMP_CF_DEFERRED);
+}
+
 /* Bits [lo, hi) restricted to lo's word: returns their count, sets *@mask. */
 static unsigned int span_word(unsigned int lo, unsigned int hi, uint64_t *mask)
 {
@@ -136,7 +186,7 @@ static unsigned int span_word(unsigned int lo, unsigned int hi, uint64_t *mask)
 }
 
 /* Set bits [lo, hi) of a block to @v. */
-static void block_assign(struct pmp_block *blk, unsigned int lo, unsigned int hi, bool v)
+void pmp_block_assign(struct pmp_block *blk, unsigned int lo, unsigned int hi, bool v)
 {
 	unsigned int n;
 	uint64_t m;
@@ -148,7 +198,7 @@ static void block_assign(struct pmp_block *blk, unsigned int lo, unsigned int hi
 }
 
 /* Set bits among [lo, hi) of a block. */
-static unsigned int block_count(const struct pmp_block *blk, unsigned int lo, unsigned int hi)
+unsigned int pmp_block_count(const struct pmp_block *blk, unsigned int lo, unsigned int hi)
 {
 	unsigned int n, count = 0;
 	uint64_t m;
@@ -161,7 +211,7 @@ static unsigned int block_count(const struct pmp_block *blk, unsigned int lo, un
 }
 
 /* First bit in [lo, hi) of a block equal to @v, or @hi. */
-static unsigned int block_next(const struct pmp_block *blk, unsigned int lo, unsigned int hi,
+unsigned int pmp_block_next(const struct pmp_block *blk, unsigned int lo, unsigned int hi,
 			       bool v)
 {
 	unsigned int n;
@@ -177,7 +227,7 @@ static unsigned int block_next(const struct pmp_block *blk, unsigned int lo, uns
 }
 
 /* 0 or 1 if every bit of the block has that value, -1 if they differ. */
-static int block_uniform(const struct pmp_block *blk)
+int pmp_block_uniform(const struct pmp_block *blk)
 {
 	uint64_t first = blk->w[0];
 	unsigned int i;
@@ -239,8 +289,8 @@ static void chunk_plane_set(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int
 	} else {
 		blk = plane_block(vm, c, plane);
 	}
-	block_assign(blk, lo, hi, v);
-	u = block_uniform(blk);
+	pmp_block_assign(blk, lo, hi, v);
+	u = pmp_block_uniform(blk);
 	if (u >= 0) {
 		chain_remove(vm, c, plane);
 		set_value(c, plane, u);
@@ -439,7 +489,7 @@ uint64_t pmp_plane_count(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 		c = pmp_chunk_of(vm, gfn);
 		chunk_span(gfn, end, &lo, &hi);
 		if (chained(c) & PMP_BIT(plane))
-			n += block_count(plane_block(vm, c, plane), lo, hi);
+			n += pmp_block_count(plane_block(vm, c, plane), lo, hi);
 		else if (reads_one(c, plane))
 			n += hi - lo;
 	}
@@ -469,7 +519,7 @@ uint64_t pmp_plane_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 				return gfn;
 			continue;
 		}
-		at = block_next(plane_block(vm, c, plane), lo, hi, value);
+		at = pmp_block_next(plane_block(vm, c, plane), lo, hi, value);
 		if (at < hi)
 			return gfn + (at - lo);
 	}
@@ -546,7 +596,8 @@ void pmp_giant_recount(const struct pmp_vm *vm, uint32_t cg, struct pmp_giant *o
 /*
  * Pool invariants, checked without scratch memory: only lossy planes are
  * unknown, and they hold lossy_used <= lossy_cap blocks; every chain is as
- * long as its mask says, ends there and holds only non-uniform blocks; every
+ * long as its mask and its deferral flag say, ends there and holds only
+ * non-uniform blocks (a deferral bitmap is neither empty nor full); every
  * index is in range; the free list ends; and the chained and free indices
  * together are each index exactly once (their count, sum and sum of squares
  * match 1..N, so a block both chained and free cannot hide behind a leak).
@@ -561,7 +612,7 @@ int pmp_pool_check(const struct pmp_vm *vm)
 	/* every compact chunk: those without state are all zero */
 	for (ci = 0; ci < (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS; ci++) {
 		const struct pmp_chunk *c = &chunks[ci];
-		unsigned int k, len = pmp_weight16(chained(c));
+		unsigned int k, len = pmp_weight16(chained(c)) + !!(c->blocks & PMP_CF_DEFERRED);
 
 		if (c->value & c->mixed & (uint16_t)~PMP_LOSSY_PLANES)
 			return -EUCLEAN;
@@ -570,7 +621,7 @@ int pmp_pool_check(const struct pmp_vm *vm)
 		for (k = 0; k < len; k++) {
 			if (!b || b > vm->pool_blocks)
 				return -EUCLEAN;
-			if (block_uniform(&pmp_blocks(vm)[b - 1]) >= 0)
+			if (pmp_block_uniform(&pmp_blocks(vm)[b - 1]) >= 0)
 				return -EUCLEAN;
 			seen++;
 			sum += b;

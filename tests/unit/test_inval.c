@@ -218,6 +218,51 @@ START_TEST(private_mapped_at_once)
 }
 END_TEST
 
+/*
+ * The deferral bitmap is no plane: it sits at the tail of its chunk's
+ * chain while plane blocks come and go before it, and a flush still
+ * invalidates exactly the punched pages (an INVALIDATE frees backing).
+ */
+START_TEST(deferral_beside_planes)
+{
+	struct pmp_fault f = { .gfn = 300, .backing_order = 9 };
+	struct pmp_vm_info info;
+	struct it x;
+
+	it_init(&x, "inval=defer-2m,on_conflict=flush", 9, 0);
+	ck_assert_int_eq(punch(&x, 100, 3), 0);			/* the chain: the bitmap */
+	ck_assert_int_eq(punch(&x, 200, 1), 0);
+	pmp_vm_info(x.t.vm, &info);
+	ck_assert_uint_eq(info.pool_used, 1);
+	/* the private and mapped planes go mixed: their blocks go before the bitmap */
+	ck_assert_int_eq(pmp_convert(x.t.vm, 400, 8, true, acts(&x)), 0);
+	run(&x);
+	sim_set_attr(&x.s, 400, 8, SA_PRIVATE, SA_PRIVATE);
+	ck_assert_int_eq(pmp_map(x.t.vm, &f, PMP_LEVEL_4K, acts(&x)), 0);
+	run(&x);
+	pmp_vm_info(x.t.vm, &info);
+	ck_assert_uint_eq(info.pool_used, 3);
+	ck_assert_uint_eq(pmp_nr_deferred(x.t.vm), 4);
+	/* the private plane's block leaves from before the bitmap */
+	ck_assert_int_eq(pmp_convert(x.t.vm, 400, 8, false, acts(&x)), 0);
+	run(&x);
+	sim_set_attr(&x.s, 400, 8, SA_PRIVATE, 0);
+	pmp_vm_info(x.t.vm, &info);
+	ck_assert_uint_eq(info.pool_used, 2);
+	ck_assert_uint_eq(pmp_nr_deferred(x.t.vm), 4);
+	/* the flush: the two punched runs exactly, not the chunk */
+	ck_assert_int_eq(pmp_inval_flush(x.t.vm, acts(&x)), 0);
+	run(&x);
+	ck_assert_uint_eq(count(&x, PMP_ACT_INVALIDATE), 2);
+	EXPECT_INVAL(&x, 0, 100, 3, 9);
+	EXPECT_INVAL(&x, 1, 200, 1, 9);
+	ck_assert_uint_eq(pmp_nr_deferred(x.t.vm), 0);
+	pmp_vm_info(x.t.vm, &info);
+	ck_assert_uint_eq(info.pool_used, 1);			/* the mapped plane's */
+	it_free(&x);
+}
+END_TEST
+
 /* Shared -> private over deferred punches: refused, or flushed first. */
 START_TEST(conversion_races_deferral)
 {
@@ -721,6 +766,7 @@ Suite *inval_suite(void)
 	tcase_add_test(tc, seed_example);
 	tcase_add_test(tc, folio_layouts);
 	tcase_add_test(tc, private_mapped_at_once);
+	tcase_add_test(tc, deferral_beside_planes);
 	tcase_add_test(tc, conversion_races_deferral);
 	tcase_add_test(tc, conversion_withdraws_deferral);
 	tcase_add_test(tc, gmem_shared_fault_keeps_deferral);
