@@ -4,7 +4,10 @@
  * worst case (every 2 MiB chunk non-uniform in that feature), measured with
  * pmp_vm_bound() on a 64 GiB VM by growing the pool one feature at a time,
  * against the budget of 1 bit per 4 KiB + 8 bytes per 2 MiB (36,864 bytes
- * per GiB) and the 0.005% overall target (53,687 bytes per GiB).
+ * per GiB) and the 0.005% overall target (53,687 bytes per GiB).  A pool
+ * of more blocks also grows the set of chunks holding lossy blocks (4
+ * bytes an entry, up to one per compact 2 MiB), counted in the first
+ * feature that grows it.
  */
 #include <stdio.h>
 #include <pmem_policy/pmem_policy.h>
@@ -52,10 +55,10 @@ int main(void)
 	row("private/shared attributes", "one block per chunk",
 	    bound(CHUNKS + 1, 1, 1) - base, FEATURE);
 	row("write tracking, held exactly",
-	    "one block per chunk (the default pool holds 1/32 of its blocks for it and the VTL protections; past that a chunk goes unknown: 4 KiB, reason pool, never -ENOMEM)",
+	    "one block per chunk (it takes any free block, the exact features take it back when none is free: that chunk goes unknown, 4 KiB, reason pool, never -ENOMEM; the default pool adds 1/32 for it and the VTL protections)",
 	    bound(CHUNKS + 1, 1, 1) - base, FEATURE);
 	row("VTL protections, per VTL, held exactly",
-	    "R, W and X differ: three blocks per chunk (the same 1/32 share)",
+	    "R, W and X differ: three blocks per chunk (the same rule)",
 	    bound(3 * CHUNKS + 1, 1, 2) - bound(1, 1, 2), FEATURE);
 	row("pins (SEV)", "one block per chunk", bound(CHUNKS + 1, 1, 1) - base, FEATURE);
 	row("mapped mirror (MMU decisions)", "one block per chunk", bound(CHUNKS + 1, 1, 1) - base,

@@ -87,7 +87,7 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 	 */
 	need = pmp_planes_blocks_needed(vm, head, pages, MAPPED | (plan.runs ? PINNED : 0),
 					MAPPED | PINNED) + 3;
-	if (need > vm->pool_blocks - vm->pool_used)
+	if (need > pmp_pool_room(vm))
 		return pin ? pmp_pin_refused(vm, PMP_REASON_POOL) : -ENOMEM;
 	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_FAULT, plan.runs + MAP_ACTIONS);
 	if (err)

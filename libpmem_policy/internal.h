@@ -72,12 +72,13 @@ enum pmp_plane {
  * bitmap the chunk's plane becomes "unknown" instead of the call failing.
  * Unknown reads as mixed to eligibility (4 KiB, reason pool) and as all 1
  * (tracked, denied) to the bitmap readers; a whole-chunk update makes it
- * exact again.  Every other plane is exact: its blocks are reserved.
+ * exact again.  Lossy planes take any free block; every other plane is
+ * exact, and when the free list is empty it takes a lossy block back (that
+ * chunk's plane becomes unknown), so the room of the exact planes is the
+ * free blocks plus the lossy ones (pmp_pool_room()).
  */
 #define PMP_LOSSY_PLANES ((uint16_t)(((1U << PMP_NR_SUMMARY_PLANES) - 1) & \
 				     ~PMP_BIT(PMP_PLANE_PRIVATE)))
-/* Lossy planes may hold at most pool_blocks >> PMP_LOSSY_SHARE_SHIFT blocks (1/32). */
-#define PMP_LOSSY_SHARE_SHIFT 5
 
 /*
  * One per 2 MiB: 8 bytes.  @blocks holds the first block's index + 1 in its
@@ -206,8 +207,15 @@ struct pmp_vm {
 	uint32_t pool_blocks;
 	uint32_t pool_used;
 	uint32_t pool_high_water;
-	/* blocks of lossy planes: lossy_used <= lossy_cap = pool_blocks >> 5 */
-	uint32_t lossy_used, lossy_cap;
+	/*
+	 * Blocks of lossy planes: lossy_used <= pool_used.  The chunks holding
+	 * some are the lossy set, off_lossy[0 .. lossy_chunks): compact chunk
+	 * indices, each once; the link of a member's last chain block is its
+	 * place there (a chain's end is known from its masks, so that link is
+	 * free).  An exact plane short of a free block takes the lossy blocks
+	 * of the member at lossy_clock % lossy_chunks (planes.c).
+	 */
+	uint32_t lossy_used, lossy_chunks, lossy_clock;
 	uint32_t free_head;	/* first free block + 1; 0: none */
 	uint32_t vm_type;
 	uint64_t nr_pinned, pin_high_water;
@@ -227,6 +235,7 @@ struct pmp_vm {
 	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
 	uint64_t off_cand;	/* merge candidates: one bit per compact chunk (merge.c) */
 	uint64_t off_top, off_tables, off_homes, off_regions;
+	uint64_t off_lossy;
 };
 
 static inline void *pmp_at(const struct pmp_vm *vm, uint64_t off)
@@ -481,10 +490,16 @@ int pmp_change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t 
 		     uint16_t values, uint16_t clear, enum pmp_cause cause,
 		     struct pmp_actions *out);
 
-/* -ENOMEM unless the pool has @blocks free blocks. */
+/* Blocks the exact planes can still take: the free ones and the lossy planes'. */
+static inline uint32_t pmp_pool_room(const struct pmp_vm *vm)
+{
+	return vm->pool_blocks - vm->pool_used + vm->lossy_used;
+}
+
+/* -ENOMEM unless the exact planes can take @blocks more blocks. */
 static inline int pmp_pool_reserve(const struct pmp_vm *vm, unsigned int blocks)
 {
-	return blocks > vm->pool_blocks - vm->pool_used ? -ENOMEM : 0;
+	return blocks > pmp_pool_room(vm) ? -ENOMEM : 0;
 }
 
 /* mirror.c: what the caller's MMU maps */

@@ -412,7 +412,7 @@ int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, const struct pmp
 	if (err)
 		return err;
 	/* evicted chunks: 2 blocks each for the mapped and accepted planes */
-	if (plan.blocks + 4 * 2 > vm->pool_blocks - vm->pool_used)
+	if (plan.blocks + 4 * 2 > pmp_pool_room(vm))
 		return -ENOMEM;
 	/*
 	 * Room: splits at each run's edges, an INVALIDATE per piece and per

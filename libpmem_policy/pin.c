@@ -107,8 +107,7 @@ int pmp_pin_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, struct pmp_a
 		return err;
 	if (pmp_pin_plan(vm, gfn, npages, &plan))
 		return pmp_pin_refused(vm, PMP_REASON_PIN_LIMIT);
-	if (pmp_planes_blocks_needed(vm, gfn, npages, PINNED, PINNED) >
-	    vm->pool_blocks - vm->pool_used)
+	if (pmp_pool_reserve(vm, pmp_planes_blocks_needed(vm, gfn, npages, PINNED, PINNED)))
 		return pmp_pin_refused(vm, PMP_REASON_POOL);
 	/* a NULL @out: the caller holds every page already and wants no PIN actions */
 	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_LAUNCH, out ? plan.runs : 0);

@@ -5,9 +5,9 @@
  * keep every chunk canonical (a block is never uniform; a mixed plane's
  * value bit is 0, unless the plane is unknown) and keep the 1 GiB summaries
  * current, so that the fault path reads a descriptor and a summary and
- * never a bitmap.  A lossy plane (PMP_LOSSY_PLANES) that needs a block the
- * pool cannot spare becomes unknown: mixed and value bits both set, no
- * block.
+ * never a bitmap.  A lossy plane (PMP_LOSSY_PLANES) that needs a block when
+ * none is free becomes unknown: mixed and value bits both set, no block;
+ * so does one whose block an exact plane takes back when none is free.
  */
 #include "internal.h"
 
@@ -35,22 +35,84 @@ static bool reads_one(const struct pmp_chunk *c, unsigned int plane)
 	return c->value & PMP_BIT(plane);
 }
 
+static uint32_t *lossy_set(const struct pmp_vm *vm)
+{
+	return pmp_at(vm, vm->off_lossy);
+}
+
+/* Blocks in @c's chain: its planes', then its deferral bitmap. */
+static unsigned int chain_len(const struct pmp_chunk *c)
+{
+	return pmp_weight16(chained(c)) + !!(c->blocks & PMP_CF_DEFERRED);
+}
+
+static uint32_t chain_nth(const struct pmp_vm *vm, const struct pmp_chunk *c, unsigned int k);
+
 /*
- * Can @plane take a block?  Exact planes: their callers checked the pool.
- * Lossy ones: only within their share, so they never take what an exact
- * plane was promised.
+ * The link of a chain's last block (chain_len() says where a chain ends):
+ * for a chunk in the lossy set, its place there, its back-pointer.
+ */
+static uint32_t *tail_link(const struct pmp_vm *vm, const struct pmp_chunk *c)
+{
+	return &pmp_links(vm)[chain_nth(vm, c, chain_len(c) - 1)];
+}
+
+/* Chunk @c took its first lossy block (linked): it joins the lossy set. */
+static void lossy_join(struct pmp_vm *vm, const struct pmp_chunk *c)
+{
+	lossy_set(vm)[vm->lossy_chunks] = (uint32_t)(c - pmp_cchunks(vm));
+	*tail_link(vm, c) = vm->lossy_chunks++;
+}
+
+/* The chunk at place @at gave back its last lossy block: the set's last entry moves there. */
+static void lossy_leave(struct pmp_vm *vm, uint32_t at)
+{
+	uint32_t last = lossy_set(vm)[--vm->lossy_chunks];
+
+	if (at == vm->lossy_chunks)
+		return;
+	lossy_set(vm)[at] = last;
+	*tail_link(vm, &pmp_cchunks(vm)[last]) = at;
+}
+
+static void chain_remove(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int plane);
+
+/*
+ * No block is free: an exact plane takes them back from the lossy planes
+ * of the next chunk of the lossy set by a clock, all of them at once (one
+ * unknown plane costs a chunk its huge pages as much as nine do): they go
+ * unknown, still mixed, so its 1 GiB summary stays.  At most nine blocks:
+ * O(1).  Callers reserved with pmp_pool_room(), so the set is not empty.
+ */
+static void lossy_evict(struct pmp_vm *vm)
+{
+	uint32_t cc = lossy_set(vm)[vm->lossy_clock++ % vm->lossy_chunks];
+	struct pmp_chunk *c = &pmp_cchunks(vm)[cc];
+	uint16_t planes = chained(c) & PMP_LOSSY_PLANES, todo;
+
+	for (todo = planes; todo; todo &= (uint16_t)(todo - 1))
+		chain_remove(vm, c, (unsigned int)__builtin_ctz(todo));
+	c->mixed |= planes;
+	c->value |= planes;
+}
+
+/*
+ * Can @plane take a block?  Exact planes always can: their callers
+ * reserved room, lossy blocks included.  Lossy ones only a free block.
  */
 static bool block_available(const struct pmp_vm *vm, unsigned int plane)
 {
-	if (!(PMP_LOSSY_PLANES & PMP_BIT(plane)))
-		return true;
-	return vm->free_head && vm->lossy_used < vm->lossy_cap;
+	return !(PMP_LOSSY_PLANES & PMP_BIT(plane)) || vm->free_head;
 }
 
 /* The pool: a free list threaded through the link array (index + 1). */
 static uint32_t block_alloc(struct pmp_vm *vm)
 {
-	uint32_t b = vm->free_head - 1;
+	uint32_t b;
+
+	if (!vm->free_head)
+		lossy_evict(vm);
+	b = vm->free_head - 1;
 
 	vm->free_head = pmp_links(vm)[b];
 	if (++vm->pool_used > vm->pool_high_water)
@@ -88,13 +150,19 @@ static struct pmp_block *plane_block(const struct pmp_vm *vm, const struct pmp_c
 	return &pmp_blocks(vm)[chain_nth(vm, c, chain_pos(c, plane))];
 }
 
+/*
+ * Link block @b in as @plane's.  A new last block takes over the tail's
+ * link (it stays the chunk's back-pointer).
+ */
 static void chain_insert(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int plane, uint32_t b)
 {
 	uint32_t *links = pmp_links(vm);
 	unsigned int k = chain_pos(c, plane);
+	bool lossy = PMP_LOSSY_PLANES & PMP_BIT(plane);
+	bool joins = lossy && !(chained(c) & PMP_LOSSY_PLANES);
 
 	if (!k) {
-		links[b] = chain_head(c);
+		links[b] = chain_len(c) ? chain_head(c) : 0;
 		set_chain_head(c, b + 1);
 	} else {
 		uint32_t prev = chain_nth(vm, c, k - 1);
@@ -103,18 +171,26 @@ static void chain_insert(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int pl
 		links[prev] = b + 1;
 	}
 	c->mixed |= PMP_BIT(plane);
-	vm->lossy_used += !!(PMP_LOSSY_PLANES & PMP_BIT(plane));
+	if (lossy) {
+		vm->lossy_used++;
+		if (joins)
+			lossy_join(vm, c);
+	}
 }
 
+/* Unlink @plane's block; a removed last block leaves its link to the new last. */
 static void chain_remove(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int plane)
 {
 	uint32_t *links = pmp_links(vm);
 	unsigned int k = chain_pos(c, plane);
-	uint32_t b;
+	bool lossy = PMP_LOSSY_PLANES & PMP_BIT(plane);
+	/* its last lossy block: the chunk leaves the set, at the place its tail says */
+	bool leaves = lossy && (chained(c) & PMP_LOSSY_PLANES) == PMP_BIT(plane);
+	uint32_t b, at = leaves ? *tail_link(vm, c) : 0;
 
 	if (!k) {
 		b = chain_head(c) - 1;
-		set_chain_head(c, links[b]);
+		set_chain_head(c, chain_len(c) > 1 ? links[b] : 0);
 	} else {
 		uint32_t prev = chain_nth(vm, c, k - 1);
 
@@ -123,7 +199,11 @@ static void chain_remove(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int pl
 	}
 	block_free(vm, b);
 	c->mixed &= (uint16_t)~PMP_BIT(plane);
-	vm->lossy_used -= !!(PMP_LOSSY_PLANES & PMP_BIT(plane));
+	if (lossy) {
+		vm->lossy_used--;
+		if (leaves)
+			lossy_leave(vm, at);
+	}
 }
 
 /*
@@ -145,14 +225,18 @@ struct pmp_block *pmp_defer_block(const struct pmp_vm *vm, uint64_t ci)
 struct pmp_block *pmp_defer_attach(struct pmp_vm *vm, uint64_t ci)
 {
 	struct pmp_chunk *c = pmp_chunk_at(vm, ci);
+	uint32_t b = block_alloc(vm);	/* first: it may take a lossy block of @c */
 	unsigned int k = pmp_weight16(chained(c));
-	uint32_t b = block_alloc(vm);
 
-	pmp_links(vm)[b] = 0;
-	if (!k)
+	if (!k) {
+		pmp_links(vm)[b] = 0;
 		set_chain_head(c, b + 1);
-	else
-		pmp_links(vm)[chain_nth(vm, c, k - 1)] = b + 1;
+	} else {
+		uint32_t *prev = &pmp_links(vm)[chain_nth(vm, c, k - 1)];
+
+		pmp_links(vm)[b] = *prev;	/* the back-pointer moves to the new tail */
+		*prev = b + 1;
+	}
 	pmp_chunk_set_flags(vm, ci, PMP_CF_DEFERRED, 0);
 	pmp_memset(&pmp_blocks(vm)[b], 0, sizeof(struct pmp_block));
 	return &pmp_blocks(vm)[b];
@@ -168,10 +252,10 @@ void pmp_defer_detach(struct pmp_vm *vm, uint64_t ci)
 		block_free(vm, chain_head(c) - 1);
 		set_chain_head(c, 0);
 	} else {
-		uint32_t prev = chain_nth(vm, c, k - 1);
+		uint32_t prev = chain_nth(vm, c, k - 1), b = pmp_links(vm)[prev] - 1;
 
-		block_free(vm, pmp_links(vm)[prev] - 1);
-		pmp_links(vm)[prev] = 0;
+		pmp_links(vm)[prev] = pmp_links(vm)[b];	/* the back-pointer */
+		block_free(vm, b);
 	}
 	pmp_chunk_set_flags(vm, ci, 0, PMP_CF_DEFERRED);
 }
@@ -391,9 +475,9 @@ int pmp_planes_set(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t ma
 	err = pmp_range_check(gfn, npages, vm->span);
 	if (err)
 		return err;
-	if (pmp_planes_blocks_needed(vm, gfn, npages, mask, values) >
-	    vm->pool_blocks - vm->pool_used)
-		return -ENOMEM;
+	err = pmp_pool_reserve(vm, pmp_planes_blocks_needed(vm, gfn, npages, mask, values));
+	if (err)
+		return err;
 	pmp_planes_apply(vm, gfn, npages, mask, values);
 	return 0;
 }
@@ -595,7 +679,9 @@ void pmp_giant_recount(const struct pmp_vm *vm, uint32_t cg, struct pmp_giant *o
 
 /*
  * Pool invariants, checked without scratch memory: only lossy planes are
- * unknown, and they hold lossy_used <= lossy_cap blocks; every chain is as
+ * unknown; the lossy planes hold lossy_used blocks, and the chunks holding
+ * some are each once in the lossy set, where their back-pointer says, and
+ * nothing else is; every chain is as
  * long as its mask and its deferral flag say, ends there and holds only
  * non-uniform blocks (a deferral bitmap is neither empty nor full); every
  * index is in range; the free list ends; and the chained and free indices
@@ -607,17 +693,20 @@ int pmp_pool_check(const struct pmp_vm *vm)
 	const struct pmp_chunk *chunks = pmp_cchunks(vm);
 	const uint32_t *links = pmp_links(vm);
 	uint64_t ci, seen = 0, lossy = 0, sum = 0, sq = 0, want_sum = 0, want_sq = 0;
+	uint64_t nr_lossy_chunks = 0;
 	uint32_t b;
 
 	/* every compact chunk: those without state are all zero */
 	for (ci = 0; ci < (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS; ci++) {
 		const struct pmp_chunk *c = &chunks[ci];
-		unsigned int k, len = pmp_weight16(chained(c)) + !!(c->blocks & PMP_CF_DEFERRED);
+		unsigned int k, len = chain_len(c);
 
 		if (c->value & c->mixed & (uint16_t)~PMP_LOSSY_PLANES)
 			return -EUCLEAN;
 		lossy += pmp_weight16(chained(c) & PMP_LOSSY_PLANES);
 		b = chain_head(c);
+		if (!len && b)
+			return -EUCLEAN;
 		for (k = 0; k < len; k++) {
 			if (!b || b > vm->pool_blocks)
 				return -EUCLEAN;
@@ -626,13 +715,21 @@ int pmp_pool_check(const struct pmp_vm *vm)
 			seen++;
 			sum += b;
 			sq += (uint64_t)b * b;
-			b = links[b - 1];
+			if (k + 1 < len)
+				b = links[b - 1];
 		}
-		if (b)
-			return -EUCLEAN;
+		/* the last link: a member of the lossy set's place there */
+		if (chained(c) & PMP_LOSSY_PLANES) {
+			uint32_t at = links[b - 1];
+
+			if (at >= vm->lossy_chunks || lossy_set(vm)[at] != ci)
+				return -EUCLEAN;
+			nr_lossy_chunks++;
+		}
 	}
-	if (seen != vm->pool_used || lossy != vm->lossy_used || vm->lossy_used > vm->lossy_cap ||
-	    vm->lossy_cap != vm->pool_blocks >> PMP_LOSSY_SHARE_SHIFT)
+	/* each chunk in the set found at its place: the set holds nothing else */
+	if (seen != vm->pool_used || lossy != vm->lossy_used ||
+	    nr_lossy_chunks != vm->lossy_chunks)
 		return -EUCLEAN;
 	for (b = vm->free_head; b; b = links[b - 1]) {
 		if (b > vm->pool_blocks || ++seen > vm->pool_blocks)

@@ -19,6 +19,7 @@ struct layout {
 	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
 	uint64_t off_cand;
 	uint64_t off_top, off_tables, off_homes, off_regions;
+	uint64_t off_lossy;
 	uint64_t bytes;
 };
 
@@ -96,10 +97,11 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 		 * One block per chunk for each exact per-page feature that can
 		 * be non-uniform in every chunk at once: private, the mapped
 		 * mirror, and pins (SEV) or acceptance (SNP, TDX); plus one per
-		 * chunk that may hold deferrals (their DEFERRED bitmap).  On
-		 * top, the lossy planes' share (1/32 of the pool), so that they
-		 * never take the exact planes' blocks: past it they become
-		 * unknown (planes.c).
+		 * chunk that may hold deferrals (their bitmap).  On top, 1/32
+		 * more, so that write tracking and VTL protections have blocks
+		 * even when every exact feature is at its worst: they take any
+		 * free block, and the exact features take them back when none
+		 * is free (planes.c).
 		 */
 		uint64_t per_chunk = geo->vm_type == PMP_VM_DEFAULT ? 2 : 3;
 		uint64_t pages = geo->max_pages ? geo->max_pages : geo->gfn_end;
@@ -138,7 +140,16 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 	off = ALIGN64(off + (uint64_t)l->pool_blocks * sizeof(uint32_t));
 	/* the merge tick's candidate index: a bit per compact chunk, 64 bytes per 1 GiB */
 	l->off_cand = off;
-	l->bytes = ALIGN64(off + (uint64_t)l->nr_giants * (PMP_GIANT_CHUNKS / 8));
+	off = ALIGN64(off + (uint64_t)l->nr_giants * (PMP_GIANT_CHUNKS / 8));
+	/*
+	 * The lossy set, 4 bytes an entry: a chunk in it holds a lossy block,
+	 * so it has no more entries than the pool has blocks, nor than there
+	 * are compact chunks.  (Its back-pointers cost nothing: planes.c.)
+	 */
+	l->off_lossy = off;
+	l->bytes = ALIGN64(off + (l->pool_blocks < (uint64_t)l->nr_giants * PMP_GIANT_CHUNKS ?
+				  l->pool_blocks : (uint64_t)l->nr_giants * PMP_GIANT_CHUNKS) *
+				 sizeof(uint32_t));
 	/* a 32-bit host cannot address more */
 	return l->bytes > (size_t)-1 ? -ERANGE : 0;
 }
@@ -188,7 +199,6 @@ int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *user,
 	vm->bytes = l.bytes;
 	vm->policy = *policy;
 	vm->pool_blocks = l.pool_blocks;
-	vm->lossy_cap = l.pool_blocks >> PMP_LOSSY_SHARE_SHIFT;
 	vm->vm_type = l.vm_type;
 	vm->off_slots = l.off_slots;
 	vm->off_stats = l.off_stats;
@@ -201,6 +211,7 @@ int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *user,
 	vm->off_tables = l.off_tables;
 	vm->off_homes = l.off_homes;
 	vm->off_regions = l.off_regions;
+	vm->off_lossy = l.off_lossy;
 	vm->defer_cap = l.defer_cap;
 
 	/* All pages start at 0 in every plane, and no 1 GiB has state yet. */

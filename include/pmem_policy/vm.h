@@ -81,13 +81,14 @@ enum pmp_vm_type {
  *	per chunk, one for the private attribute and one for the mapped
  *	mirror, plus one for pins (SEV) or acceptance (SNP, TDX), plus
  *	max_deferred; plus 1/32 of the total for write tracking and VTL
- *	protections.  Those two never fail for lack of pool: they hold at
- *	most 1/32 of any pool, and past it a chunk whose pages disagree in
- *	them is "unknown" (4 KiB faults, reason pool; struct pmp_page_attrs'
+ *	protections.  Those two never fail for lack of pool: they take any
+ *	free block, the other features take their blocks back when none is
+ *	free, and a chunk whose pages disagree in them with no block is
+ *	"unknown" (4 KiB faults, reason pool; struct pmp_page_attrs'
  *	@unknown) until an update covers its whole 2 MiB.  A smaller pool
  *	saves memory at the risk of -ENOMEM refusals of the other features
- *	when many chunks are non-uniform at once; pmp_vm_info() reports the
- *	high-water mark.  A default that would exceed PMP_MAX_POOL_BLOCKS (a
+ *	when many chunks are non-uniform in them at once; pmp_vm_info()
+ *	reports the high-water mark.  A default that would exceed PMP_MAX_POOL_BLOCKS (a
  *	budget above about 10.3 TiB for a default VM, 7.7 TiB for
  *	SEV/SNP/TDX, with the default max_deferred) is
  *	-ERANGE: pass @pool_blocks.

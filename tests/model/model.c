@@ -22,9 +22,11 @@ void model_init(struct model *m, const struct pmp_geometry *geo, uint32_t pool_b
 	m->max_slots = geo->max_slots;
 	m->nr_vtls = geo->nr_vtls;
 	m->pool_blocks = pool_blocks;
-	m->lossy_cap = pool_blocks >> 5;
 	m->page = calloc(span, 1);
 	m->unknown = calloc(span / CHUNK, 1);
+	m->lossy_set = calloc(span / CHUNK, sizeof(*m->lossy_set));
+	m->lossy_pos = calloc(span / CHUNK, sizeof(*m->lossy_pos));
+	m->lossy_n = calloc(span / CHUNK, sizeof(*m->lossy_n));
 	m->slot = calloc(geo->max_slots, sizeof(*m->slot));
 	m->in_use = calloc(geo->max_slots, 1);
 	pmp_policy_preset(&m->policy, "recommended");
@@ -39,6 +41,9 @@ void model_free(struct model *m)
 	free(m->giant_slots);
 	free(m->page);
 	free(m->unknown);
+	free(m->lossy_set);
+	free(m->lossy_pos);
+	free(m->lossy_n);
 	free(m->slot);
 	free(m->in_use);
 }
@@ -203,11 +208,42 @@ static uint32_t chunk_need(const struct model *m, uint64_t c, uint64_t a, uint64
 	       val != !!(value & M_PRIVATE);
 }
 
+/* Chunk @c gains (+1) or loses (-1) a lossy block; the set follows. */
+static void lossy_count(struct model *m, uint64_t c, int d)
+{
+	if (d > 0 && !m->lossy_n[c]++) {
+		m->lossy_set[m->lossy_chunks] = c;
+		m->lossy_pos[c] = m->lossy_chunks++;
+	} else if (d < 0 && !--m->lossy_n[c]) {
+		uint64_t last = m->lossy_set[--m->lossy_chunks];
+
+		m->lossy_set[m->lossy_pos[c]] = last;
+		m->lossy_pos[last] = m->lossy_pos[c];
+	}
+	m->lossy_used += d;
+}
+
+/* No block free for a private bit: the clock's chunk gives up all its lossy blocks. */
+static void lossy_evict(struct model *m)
+{
+	uint64_t c = m->lossy_set[m->lossy_clock++ % m->lossy_chunks];
+	int val;
+	uint8_t bm;
+
+	for (bm = M_WTRACK; bm; bm = (uint8_t)(bm << 1)) {
+		if ((m->unknown[c] & bm) || uniform_bit(m, c * CHUNK, (c + 1) * CHUNK, bm, &val))
+			continue;
+		m->unknown[c] |= bm;
+		m->used--;
+		lossy_count(m, c, -1);
+	}
+}
+
 /*
  * Set bit @bm of pages [a, b) of chunk @c to @v, with the pool's rule: a
  * bit that stops being uniform takes a block; a lossy one (not private)
- * only while one is free and the lossy share (1/32 of the pool) has room,
- * else it becomes unknown until a whole-chunk update.
+ * only while one is free, else it becomes unknown until a whole-chunk
+ * update; a private one takes a lossy block when none is free.
  */
 static void chunk_bit_set(struct model *m, uint64_t c, uint64_t a, uint64_t b, uint8_t bm,
 			  bool v)
@@ -226,14 +262,18 @@ static void chunk_bit_set(struct model *m, uint64_t c, uint64_t a, uint64_t b, u
 	after = !uniform_bit(m, c * CHUNK, (c + 1) * CHUNK, bm, &val);
 	if (before && !after) {
 		m->used--;
-		m->lossy_used -= lossy;
+		if (lossy)
+			lossy_count(m, c, -1);
 	} else if (!before && after) {
-		if (lossy && (m->used == m->pool_blocks || m->lossy_used >= m->lossy_cap)) {
+		if (lossy && m->used == m->pool_blocks) {
 			m->unknown[c] |= bm;
 			return;
 		}
+		if (m->used == m->pool_blocks)
+			lossy_evict(m);
 		m->used++;
-		m->lossy_used += lossy;
+		if (lossy)
+			lossy_count(m, c, 1);
 	}
 }
 
@@ -254,7 +294,8 @@ int model_set(struct model *m, uint64_t gfn, uint64_t npages, uint8_t mask, uint
 	else
 		need = chunk_need(m, c0, gfn, (c0 + 1) * CHUNK, mask, value) +
 		       chunk_need(m, c1, c1 * CHUNK, end, mask, value);
-	if (need > m->pool_blocks - m->used)
+	/* private bits take lossy blocks back: those count as room */
+	if (need > m->pool_blocks - m->used + m->lossy_used)
 		return -ENOMEM;
 	/* a non-default value needs state of its own; the default needs none */
 	if ((value & mask) && giants_get(m, gfn, npages))

@@ -24,9 +24,18 @@ struct model {
 	uint8_t *in_use;
 	struct pmp_policy policy;
 	uint32_t used;			/* non-uniform (chunk, bit) pairs, known ones */
-	/* of them, write tracking and VTL bits: at most lossy_cap (pool / 32) */
-	uint32_t lossy_used, lossy_cap;
+	/* of them, write tracking and VTL bits */
+	uint32_t lossy_used;
 	uint8_t *unknown;		/* per chunk: bits the pool could not hold */
+	/*
+	 * Chunks holding lossy blocks, in the order the core's lossy set
+	 * keeps them (appended; a leaver's place taken by the last), and a
+	 * clock: a private bit short of a free block takes the lowest lossy
+	 * block of chunk lossy_set[lossy_clock++ % lossy_chunks].
+	 */
+	uint64_t *lossy_set;
+	uint32_t *lossy_pos, *lossy_n;	/* per chunk: place in the set, lossy blocks */
+	uint32_t lossy_chunks, lossy_clock;
 	/*
 	 * State per 1 GiB: a 1 GiB has state while a memslot touches it or
 	 * since a non-default change needed it, until no memslot touches it

@@ -57,20 +57,35 @@ static uint64_t pool_refusals(const struct vsm *v)
 	return st.decision[PMP_DECISION_MAX_LEVEL].refused[PMP_REASON_POOL];
 }
 
+/* An unknown chunk's fault: 4 KiB, reason pool, counted. */
+static void expect_pool_fault(struct vsm *v, uint64_t gfn, unsigned int vtl)
+{
+	uint64_t before = pool_refusals(v);
+	enum pmp_reason why;
+
+	ck_assert_int_eq(vsm_fault(v, gfn, vtl, &why), PMP_LEVEL_4K);
+	ck_assert_int_eq(why, PMP_REASON_POOL);
+	ck_assert_uint_eq(pool_refusals(v), before + 1);
+}
+
 /*
  * Issue 13 #4: with the default pool, the top VTL denying every access to
  * one page of every chunk of a 1 GiB VM (three planes per chunk) ran the
- * pool dry and returned -ENOMEM at chunk 363 of 512.  Now every call
- * succeeds; past the lossy share, chunks are unknown, which faults of that
- * VTL see as reason pool and other VTLs do not see at all.
+ * pool dry and returned -ENOMEM at chunk 363 of 512.  Issue 17: the lossy
+ * planes may use any free block, so with the exact features idle every
+ * chunk stays exact (a 1/32 share made most of them unknown).  Then a
+ * private and a mapped 4 KiB page per chunk take blocks back: every call
+ * succeeds, evicted chunks are unknown, which faults of that VTL see as
+ * reason pool and other VTLs do not see at all.
  */
 START_TEST(protect_every_chunk)
 {
 	static const uint32_t vtls[] = { 2, 3 };
 	struct vsm *v = calloc(1, sizeof(*v));
 	struct pmp_page_attrs a;
+	struct pmp_vm_info info;
 	enum pmp_reason why;
-	uint64_t c, unknown = 0, gfn;
+	uint64_t c, unknown = 0, gfn, first = VSM_CHUNKS;
 	unsigned int vtl = vtls[_i] - 1;
 
 	vsm_init(v, vtls[_i], PMP_VM_DEFAULT);
@@ -79,38 +94,46 @@ START_TEST(protect_every_chunk)
 		ck_assert_msg(pmp_vtl_protect(v->t.vm, vtl, gfn, 1, 0, fresh(v)) == 0,
 			      "chunk %llu", (unsigned long long)c);
 		ck_assert_int_eq(pmp_get_attrs(v->t.vm, gfn, &a), 0);
+		ck_assert_uint_eq(a.unknown, 0);
+		ck_assert_uint_eq(a.vtl_prot[vtl], 0);
+	}
+	ck_assert_int_eq(pmp_vm_check(v->t.vm), 0);
+	/* the exact features take their blocks back from the VTL planes */
+	for (c = 0; c < VSM_CHUNKS; c++) {
+		ck_assert_msg(pmp_convert(v->t.vm, c * GFNS_PER_2M + 9, 1, true, fresh(v)) == 0,
+			      "chunk %llu", (unsigned long long)c);
+		ck_assert_int_eq(vsm_fault(v, c * GFNS_PER_2M + 10, 0, &why), PMP_LEVEL_4K);
+		ck_assert_int_eq(pmp_vm_check(v->t.vm), 0);
+	}
+	pmp_vm_info(v->t.vm, &info);
+	ck_assert_uint_eq(info.pool_high_water, info.pool_blocks);	/* it had to */
+	for (c = 0; c < VSM_CHUNKS; c++) {
+		gfn = c * GFNS_PER_2M + 7;
+		ck_assert_int_eq(pmp_get_attrs(v->t.vm, gfn, &a), 0);
+		if (a.unknown && first == VSM_CHUNKS)
+			first = c;
 		unknown += !!(a.unknown & PMP_ATTR_UNKNOWN_VTL(vtl));
 		/* exact, or unknown and read "denied": no access either way */
 		ck_assert_uint_eq(a.vtl_prot[vtl], 0);
-		/*
-		 * its neighbour is exact (RWX), or some of its planes are unknown
-		 * and read "denied": never a wrong "allowed"
-		 */
+		/* its neighbour is exact (RWX) or reads "denied": never a wrong "allowed" */
 		ck_assert_int_eq(pmp_get_attrs(v->t.vm, gfn + 1, &a), 0);
 		if (a.unknown)
 			ck_assert_uint_ne(a.vtl_prot[vtl], PMP_PROT_RWX);
 		else
 			ck_assert_uint_eq(a.vtl_prot[vtl], PMP_PROT_RWX);
 		ck_assert_uint_eq(a.unknown & ~PMP_ATTR_UNKNOWN_VTL(vtl), 0);
-		ck_assert_int_eq(pmp_vm_check(v->t.vm), 0);
 	}
-	/* the lossy share (1/32 of the pool) held some; the rest are unknown */
 	ck_assert_uint_gt(unknown, 0);
 	ck_assert_uint_lt(unknown, VSM_CHUNKS);
-	/* the last chunk is unknown: 4 KiB for its VTL, reason pool, counted */
-	gfn = VSM_GFNS - GFNS_PER_2M + 100;
-	ck_assert_int_eq(vsm_fault(v, gfn, vtl, &why), PMP_LEVEL_4K);
-	ck_assert_int_eq(why, PMP_REASON_POOL);
-	ck_assert_uint_eq(pool_refusals(v), 1);
-	/* VTL 0's own protections are exact and uniform over the whole 1 GiB */
-	ck_assert_int_eq(vsm_fault(v, gfn - GFNS_PER_2M, 0, &why), PMP_LEVEL_1G);
-	/* a whole-chunk update makes it exact again, and huge */
-	ck_assert_int_eq(pmp_vtl_protect(v->t.vm, vtl, VSM_GFNS - GFNS_PER_2M, GFNS_PER_2M,
+	/* an unknown chunk: 4 KiB for its VTL, reason pool, counted */
+	gfn = first * GFNS_PER_2M + 100;
+	expect_pool_fault(v, gfn, vtl);
+	/* a whole-chunk update makes it exact again */
+	ck_assert_int_eq(pmp_vtl_protect(v->t.vm, vtl, first * GFNS_PER_2M, GFNS_PER_2M,
 					 PMP_PROT_RWX, fresh(v)), 0);
 	ck_assert_int_eq(pmp_get_attrs(v->t.vm, gfn, &a), 0);
 	ck_assert_uint_eq(a.unknown, 0);
 	ck_assert_uint_eq(a.vtl_prot[vtl], PMP_PROT_RWX);
-	ck_assert_int_eq(vsm_fault(v, gfn, vtl, &why), PMP_LEVEL_2M);
 	ck_assert_int_eq(pmp_vm_check(v->t.vm), 0);
 	tvm_free(&v->t);
 	free(v);
@@ -118,27 +141,33 @@ START_TEST(protect_every_chunk)
 END_TEST
 
 /*
- * Write tracking degrades the same way, and never reads as untracked.  A
- * guest with one private and one mapped 4 KiB page per chunk fills the
- * exact planes' reserve; tracking a page per chunk then ran out (-ENOMEM
- * at chunk 64 of 512 on the parent).
+ * Write tracking degrades the same way, and never reads as untracked.
+ * Tracking a page per chunk takes a block per chunk; then a guest with
+ * one private and one mapped 4 KiB page per chunk needs more exact blocks
+ * than the (caller-sized) pool has free, and takes tracking blocks back
+ * (on the parent, tracking ran out first: -ENOMEM at chunk 64 of 512).
  */
 START_TEST(write_track_every_chunk)
 {
+	struct pmp_geometry geo = test_geometry(VSM_GFNS);
 	struct vsm *v = calloc(1, sizeof(*v));
 	struct pmp_page_attrs a;
 	enum pmp_reason why;
 	uint64_t c, gfn = 0;
 
-	vsm_init(v, 1, PMP_VM_DEFAULT);
-	for (c = 0; c < VSM_CHUNKS; c++) {
-		ck_assert_int_eq(pmp_convert(v->t.vm, c * GFNS_PER_2M + 9, 1, true, fresh(v)), 0);
-		ck_assert_int_eq(vsm_fault(v, c * GFNS_PER_2M + 10, 0, &why), PMP_LEVEL_4K);
-	}
+	geo.nr_vtls = 1;
+	geo.pool_blocks = 1200;		/* 512 tracking + 1024 exact do not fit */
+	tvm_init(&v->t, &geo);
+	add_slot(&v->t, 0, 0, VSM_GFNS, 0x7f0000000000ULL, 0);
+	v->acts = (struct pmp_actions){ .buf = v->buf, .cap = ACTS };
 	for (c = 0; c < VSM_CHUNKS; c++) {
 		ck_assert_msg(pmp_write_track(v->t.vm, c * GFNS_PER_2M + 3, 2, true, fresh(v)) == 0,
 			      "chunk %llu", (unsigned long long)c);
 		ck_assert_int_eq(pmp_write_track(v->t.vm, c * GFNS_PER_2M + 4, 1, false, fresh(v)), 0);
+	}
+	for (c = 0; c < VSM_CHUNKS; c++) {
+		ck_assert_int_eq(pmp_convert(v->t.vm, c * GFNS_PER_2M + 9, 1, true, fresh(v)), 0);
+		ck_assert_int_eq(vsm_fault(v, c * GFNS_PER_2M + 10, 0, &why), PMP_LEVEL_4K);
 	}
 	ck_assert_int_eq(pmp_vm_check(v->t.vm), 0);
 	for (c = 0; c < VSM_CHUNKS; c++) {
@@ -151,8 +180,7 @@ START_TEST(write_track_every_chunk)
 	ck_assert_uint_lt(c, VSM_CHUNKS);
 	ck_assert_uint_eq(a.unknown, PMP_ATTR_UNKNOWN_WTRACK);
 	ck_assert(a.write_tracked);
-	ck_assert_int_eq(vsm_fault(v, gfn + 100, 0, &why), PMP_LEVEL_4K);
-	ck_assert_int_eq(why, PMP_REASON_POOL);
+	expect_pool_fault(v, gfn + 100, 0);
 	tvm_free(&v->t);
 	free(v);
 }
