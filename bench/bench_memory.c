@@ -6,8 +6,8 @@
  * against the budget of 1 bit per 4 KiB + 8 bytes per 2 MiB (36,864 bytes
  * per GiB) and the 0.005% overall target (53,687 bytes per GiB).  A pool
  * of more blocks also grows the set of chunks holding lossy blocks (4
- * bytes an entry, up to one per compact 2 MiB), counted in the first
- * feature that grows it.
+ * bytes an entry, up to one per compact 2 MiB): each feature's row, measured
+ * alone against the base, includes it.
  */
 #include <stdio.h>
 #include <pmem_policy/pmem_policy.h>
