@@ -29,7 +29,7 @@
 /* Per chunk; bit v of each 3-bit field is VTL v. */
 #define OC_TOUCHED(v)	(0x1U << (v))	/* VTL v touched the chunk */
 #define OC_TOUCHED_ANY	0x7U
-#define OC_DIRTY	0x8U
+#define OC_COUNTED	0x8U		/* counted in giant_small when last evaluated */
 #define OC_ELIGIBLE(v)	(0x10U << (v))	/* a 2 MiB leaf of VTL v may be there */
 #define OC_ELIGIBLE_SHIFT 4
 #define OC_SHARED_FAULT	0x80U		/* a fault without the private flag touched it */
@@ -57,9 +57,11 @@ int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_sl
 	o->sig = calloc(o->chunks, sizeof(*o->sig));
 	o->giant_order = malloc(o->giants);
 	o->giant_dirty = calloc(o->giants, 1);
+	o->dirty = calloc(o->giants * 8, sizeof(*o->dirty));
+	o->giant_small = calloc(o->giants, sizeof(*o->giant_small));
 	o->giant_pages = calloc(o->giants, sizeof(*o->giant_pages));
 	if (!o->attr || !o->chunk || !o->order || !o->sig || !o->giant_order ||
-	    !o->giant_dirty || !o->giant_pages) {
+	    !o->giant_dirty || !o->dirty || !o->giant_small || !o->giant_pages) {
 		oracle_free(o);
 		return -ENOMEM;
 	}
@@ -76,6 +78,8 @@ void oracle_free(struct oracle *o)
 	free(o->sig);
 	free(o->giant_order);
 	free(o->giant_dirty);
+	free(o->dirty);
+	free(o->giant_small);
 	free(o->giant_pages);
 	memset(o, 0, sizeof(*o));
 }
@@ -100,14 +104,19 @@ static bool in_vm(const struct oracle *o, uint64_t gfn, uint64_t n)
 	return n && gfn < o->gfn_end && n <= o->gfn_end - gfn;
 }
 
+/* Chunk @c changed: oracle_pages() evaluates it again. */
+static void mark(struct oracle *o, uint64_t c)
+{
+	o->dirty[c / 64] |= 1ULL << (c % 64);
+	o->giant_dirty[c / 512] = 1;
+}
+
 static void dirty(struct oracle *o, uint64_t lo, uint64_t hi)
 {
 	uint64_t c;
 
-	for (c = lo / CHUNK; c <= (hi - 1) / CHUNK; c++) {
-		o->chunk[c] |= OC_DIRTY;
-		o->giant_dirty[c / 512] = 1;
-	}
+	for (c = lo / CHUNK; c <= (hi - 1) / CHUNK; c++)
+		mark(o, c);
 }
 
 /*
@@ -155,8 +164,8 @@ static void touch(struct oracle *o, uint64_t gfn, unsigned int order, unsigned i
 	}
 	if (!(o->chunk[c] & OC_TOUCHED(vtl)) || (shared && !(o->chunk[c] & OC_SHARED_FAULT)) ||
 	    (order != OR_UNKNOWN && (o->order[c] == OR_UNKNOWN || order > o->order[c]))) {
-		o->chunk[c] |= (uint16_t)(OC_TOUCHED(vtl) | OC_DIRTY | (shared ? OC_SHARED_FAULT : 0));
-		o->giant_dirty[g] = 1;
+		o->chunk[c] |= (uint16_t)(OC_TOUCHED(vtl) | (shared ? OC_SHARED_FAULT : 0));
+		mark(o, c);
 	}
 	/* the largest folio seen: a later, smaller one cannot undo a leaf already made */
 	if (order != OR_UNKNOWN && (o->order[c] == OR_UNKNOWN || order > o->order[c]))
@@ -327,41 +336,52 @@ static void evaluate_chunk(struct oracle *o, uint64_t c)
 		if (f & OC_UNIFORM(v))
 			eligible |= (uint16_t)OC_ELIGIBLE(v);
 	}
-	f &= (uint16_t)~(OC_DIRTY | (OC_TOUCHED_ANY << OC_ELIGIBLE_SHIFT));
+	f &= (uint16_t)~(OC_COUNTED | (OC_TOUCHED_ANY << OC_ELIGIBLE_SHIFT));
+	/* it counts when a VTL that touched it may have a leaf there */
+	if (f & OC_TOUCHED_ANY & (eligible >> OC_ELIGIBLE_SHIFT))
+		f |= OC_COUNTED;
 	o->chunk[c] = f | eligible;
 	o->sig[c] = a0 & (OA_PRIVATE | o->guarded | OA_VTLS);
 }
 
 /*
- * A chunk counts when a VTL that touched it may have a leaf there.  A 1 GiB
- * leaf of VTL v needs a 1 GiB folio, every chunk eligible for v and alike
- * under v's mask, the memslot to hold it aligned, and v to have touched it.
+ * A chunk counts when a VTL that touched it may have a leaf there: the
+ * changed chunks are evaluated again and the count kept.  A 1 GiB leaf of
+ * VTL v needs a 1 GiB folio, every chunk eligible for v and alike under
+ * v's mask, the memslot to hold it aligned, and v to have touched it:
+ * only there are all 512 chunks looked at.
  */
 static uint64_t evaluate_giant(struct oracle *o, uint64_t g)
 {
-	uint64_t c, first = g * 512, small = 0;
+	uint64_t c, first = g * 512;
 	/* a 1 GiB folio only where a fault reported one (run.c assumes 2 MiB otherwise) */
 	bool whole = o->giant_order[g] != OR_UNKNOWN && o->giant_order[g] >= 18;
-	unsigned int touched = 0, vtls = OC_TOUCHED_ANY, v;
+	unsigned int touched = 0, vtls = OC_TOUCHED_ANY, v, w;
 
-	for (c = first; c < first + 512; c++) {
+	for (w = 0; w < 8; w++) {
+		uint64_t bits = o->dirty[g * 8 + w];
+
+		o->dirty[g * 8 + w] = 0;
+		for (; bits; bits &= bits - 1) {
+			c = first + w * 64 + (uint64_t)__builtin_ctzll(bits);
+			o->giant_small[g] -= !!(o->chunk[c] & OC_COUNTED);
+			evaluate_chunk(o, c);
+			o->giant_small[g] += !!(o->chunk[c] & OC_COUNTED);
+		}
+	}
+	o->giant_dirty[g] = 0;
+	for (c = first; whole && c < first + 512; c++) {
 		uint16_t f = o->chunk[c];
 
-		if (f & OC_DIRTY)
-			evaluate_chunk(o, c);
-		f = o->chunk[c];
 		touched |= f & (OC_TOUCHED_ANY | OC_SHARED_FAULT);
-		if (f & OC_TOUCHED_ANY & (f >> OC_ELIGIBLE_SHIFT))
-			small += CHUNK;
 		vtls &= f >> OC_ELIGIBLE_SHIFT;
 		for (v = 0; vtls >> v; v++)
 			if ((o->sig[c] ^ o->sig[first]) & leaf_mask(o, o->sig[first], v))
 				vtls &= ~(1U << v);
 	}
-	o->giant_dirty[g] = 0;
 	if (whole && (vtls & touched) && fits_any(o, g * GIANT, GIANT, o->sig[first], touched))
 		return GIANT;
-	return small;
+	return (uint64_t)o->giant_small[g] * CHUNK;
 }
 
 uint64_t oracle_pages(struct oracle *o)
