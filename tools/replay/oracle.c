@@ -30,6 +30,12 @@
 #define OC_TOUCHED(v)	(0x1U << (v))	/* VTL v touched the chunk */
 #define OC_TOUCHED_ANY	0x7U
 #define OC_COUNTED	0x8U		/* counted in giant_small when last evaluated */
+/* What of a chunk a 1 GiB leaf depends on (with its sig) */
+#define OC_FOR_GIANT	(OC_TOUCHED_ANY | OC_SHARED_FAULT | (OC_TOUCHED_ANY << OC_ELIGIBLE_SHIFT))
+
+/* giant_dirty: some chunk changed; the 1 GiB check must run again */
+#define OG_CHUNKS	0x1U
+#define OG_WHOLE	0x2U
 #define OC_ELIGIBLE(v)	(0x10U << (v))	/* a 2 MiB leaf of VTL v may be there */
 #define OC_ELIGIBLE_SHIFT 4
 #define OC_SHARED_FAULT	0x80U		/* a fault without the private flag touched it */
@@ -57,11 +63,12 @@ int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_sl
 	o->sig = calloc(o->chunks, sizeof(*o->sig));
 	o->giant_order = malloc(o->giants);
 	o->giant_dirty = calloc(o->giants, 1);
+	o->giant_whole = calloc(o->giants, 1);
 	o->dirty = calloc(o->giants * 8, sizeof(*o->dirty));
 	o->giant_small = calloc(o->giants, sizeof(*o->giant_small));
 	o->giant_pages = calloc(o->giants, sizeof(*o->giant_pages));
 	if (!o->attr || !o->chunk || !o->order || !o->sig || !o->giant_order ||
-	    !o->giant_dirty || !o->dirty || !o->giant_small || !o->giant_pages) {
+	    !o->giant_dirty || !o->giant_whole || !o->dirty || !o->giant_small || !o->giant_pages) {
 		oracle_free(o);
 		return -ENOMEM;
 	}
@@ -78,6 +85,7 @@ void oracle_free(struct oracle *o)
 	free(o->sig);
 	free(o->giant_order);
 	free(o->giant_dirty);
+	free(o->giant_whole);
 	free(o->dirty);
 	free(o->giant_small);
 	free(o->giant_pages);
@@ -108,7 +116,19 @@ static bool in_vm(const struct oracle *o, uint64_t gfn, uint64_t n)
 static void mark(struct oracle *o, uint64_t c)
 {
 	o->dirty[c / 64] |= 1ULL << (c % 64);
-	o->giant_dirty[c / 512] = 1;
+	o->giant_dirty[c / 512] |= OG_CHUNKS;
+}
+
+/*
+ * What a 1 GiB leaf needs beyond its chunks' own state changed (a memslot,
+ * a 1 GiB folio reported): its 1 GiB check runs again whatever they say.
+ */
+static void giants_changed(struct oracle *o, uint64_t lo, uint64_t hi)
+{
+	uint64_t g;
+
+	for (g = lo / GIANT; g <= (hi - 1) / GIANT; g++)
+		o->giant_dirty[g] |= OG_WHOLE;
 }
 
 static void dirty(struct oracle *o, uint64_t lo, uint64_t hi)
@@ -161,6 +181,7 @@ static void touch(struct oracle *o, uint64_t gfn, unsigned int order, unsigned i
 	if (!(o->vtls & (1U << vtl))) {
 		o->vtls |= (uint8_t)(1U << vtl);
 		dirty(o, 0, o->pages);
+		giants_changed(o, 0, o->pages);
 	}
 	if (!(o->chunk[c] & OC_TOUCHED(vtl)) || (shared && !(o->chunk[c] & OC_SHARED_FAULT)) ||
 	    (order != OR_UNKNOWN && (o->order[c] == OR_UNKNOWN || order > o->order[c]))) {
@@ -173,8 +194,10 @@ static void touch(struct oracle *o, uint64_t gfn, unsigned int order, unsigned i
 	/* ... and in its 1 GiB range, whose every chunk a 1 GiB folio backs */
 	if (order != OR_UNKNOWN && (o->giant_order[g] == OR_UNKNOWN || order > o->giant_order[g])) {
 		o->giant_order[g] = (uint8_t)order;
-		if (order >= 18)
+		if (order >= 18) {
 			dirty(o, g * GIANT, (g + 1) * GIANT);
+			giants_changed(o, g * GIANT, (g + 1) * GIANT);
+		}
 	}
 }
 
@@ -206,8 +229,10 @@ static void slot_range_dirty(struct oracle *o, uint32_t id)
 	if (id >= RP_MAX_SLOTS || !o->slots->used[id])
 		return;
 	s = &o->slots->slot[id];
-	if (clamp(o, s->base_gfn, s->npages, &lo, &hi))
+	if (clamp(o, s->base_gfn, s->npages, &lo, &hi)) {
 		dirty(o, lo, hi);
+		giants_changed(o, lo, hi);
+	}
 }
 
 void oracle_event(struct oracle *o, const struct pmp_trace_event *ev, bool after)
@@ -349,13 +374,15 @@ static void evaluate_chunk(struct oracle *o, uint64_t c)
  * changed chunks are evaluated again and the count kept.  A 1 GiB leaf of
  * VTL v needs a 1 GiB folio, every chunk eligible for v and alike under
  * v's mask, the memslot to hold it aligned, and v to have touched it:
- * only there are all 512 chunks looked at.
+ * all 512 chunks are looked at again only where a fault reported a 1 GiB
+ * folio and what it depends on changed since (giant_whole keeps the answer).
  */
 static uint64_t evaluate_giant(struct oracle *o, uint64_t g)
 {
 	uint64_t c, first = g * 512;
 	/* a 1 GiB folio only where a fault reported one (run.c assumes 2 MiB otherwise) */
 	bool whole = o->giant_order[g] != OR_UNKNOWN && o->giant_order[g] >= 18;
+	bool again = o->giant_dirty[g] & OG_WHOLE;
 	unsigned int touched = 0, vtls = OC_TOUCHED_ANY, v, w;
 
 	for (w = 0; w < 8; w++) {
@@ -363,25 +390,33 @@ static uint64_t evaluate_giant(struct oracle *o, uint64_t g)
 
 		o->dirty[g * 8 + w] = 0;
 		for (; bits; bits &= bits - 1) {
+			uint16_t was, sig;
+
 			c = first + w * 64 + (uint64_t)__builtin_ctzll(bits);
-			o->giant_small[g] -= !!(o->chunk[c] & OC_COUNTED);
+			was = o->chunk[c];
+			sig = o->sig[c];
 			evaluate_chunk(o, c);
-			o->giant_small[g] += !!(o->chunk[c] & OC_COUNTED);
+			o->giant_small[g] += !!(o->chunk[c] & OC_COUNTED) - !!(was & OC_COUNTED);
+			again |= ((was ^ o->chunk[c]) & OC_FOR_GIANT) || sig != o->sig[c];
 		}
 	}
 	o->giant_dirty[g] = 0;
-	for (c = first; whole && c < first + 512; c++) {
-		uint16_t f = o->chunk[c];
+	if (!whole)
+		return (uint64_t)o->giant_small[g] * CHUNK;
+	if (again) {
+		for (c = first; c < first + 512; c++) {
+			uint16_t f = o->chunk[c];
 
-		touched |= f & (OC_TOUCHED_ANY | OC_SHARED_FAULT);
-		vtls &= f >> OC_ELIGIBLE_SHIFT;
-		for (v = 0; vtls >> v; v++)
-			if ((o->sig[c] ^ o->sig[first]) & leaf_mask(o, o->sig[first], v))
-				vtls &= ~(1U << v);
+			touched |= f & (OC_TOUCHED_ANY | OC_SHARED_FAULT);
+			vtls &= f >> OC_ELIGIBLE_SHIFT;
+			for (v = 0; vtls >> v; v++)
+				if ((o->sig[c] ^ o->sig[first]) & leaf_mask(o, o->sig[first], v))
+					vtls &= ~(1U << v);
+		}
+		o->giant_whole[g] = (vtls & touched) &&
+				    fits_any(o, g * GIANT, GIANT, o->sig[first], touched);
 	}
-	if (whole && (vtls & touched) && fits_any(o, g * GIANT, GIANT, o->sig[first], touched))
-		return GIANT;
-	return (uint64_t)o->giant_small[g] * CHUNK;
+	return o->giant_whole[g] ? GIANT : (uint64_t)o->giant_small[g] * CHUNK;
 }
 
 uint64_t oracle_pages(struct oracle *o)

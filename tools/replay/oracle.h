@@ -29,7 +29,8 @@ struct oracle {
 	uint8_t *order;		/* largest folio order a fault reported, OR_UNKNOWN if none */
 	uint16_t *sig;		/* an eligible chunk's attributes, for 1 GiB uniformity */
 	uint8_t *giant_order;
-	uint8_t *giant_dirty;	/* some chunk of the 1 GiB range changed since evaluated */
+	uint8_t *giant_dirty;	/* OG_*: what of the 1 GiB range changed since evaluated */
+	uint8_t *giant_whole;	/* its 1 GiB check, when last made, found a 1 GiB leaf possible */
 	uint64_t *dirty;	/* per chunk, 8 words a 1 GiB range: changed since evaluated */
 	uint32_t *giant_small;	/* per 1 GiB range: its chunks that count (OC_COUNTED) */
 	uint64_t *giant_pages;	/* what each 1 GiB range contributes */
