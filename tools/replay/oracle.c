@@ -141,30 +141,38 @@ static void dirty(struct oracle *o, uint64_t lo, uint64_t hi)
 
 /*
  * Set @mask bits of pages [lo, hi) to @value, four pages a word, and mark
- * their chunks.  Setting bits across a whole chunk keeps it uniform if it
- * was; anything else leaves it to be scanned again.
+ * the chunks where a page changed (a punch of pages never accepted changes
+ * nothing to evaluate).  Setting bits across a whole chunk keeps it
+ * uniform if it was; anything else leaves it to be scanned again.
  */
 static void set_attr(struct oracle *o, uint64_t lo, uint64_t hi, uint16_t mask, uint16_t value)
 {
-	uint64_t m = mask * 0x0001000100010001ULL, v = value * 0x0001000100010001ULL, i = lo, c;
+	uint64_t m = mask * 0x0001000100010001ULL, v = value * 0x0001000100010001ULL, c;
 
-	for (; i < hi && i % 4; i++)
-		o->attr[i] = (uint16_t)((o->attr[i] & ~mask) | value);
-	for (; i + 4 <= hi; i += 4) {
-		uint64_t w;
+	for (c = lo / CHUNK; c <= (hi - 1) / CHUNK; c++) {
+		uint64_t i = lo > c * CHUNK ? lo : c * CHUNK;
+		uint64_t end = hi < (c + 1) * CHUNK ? hi : (c + 1) * CHUNK, diff = 0, w;
+		bool whole = i == c * CHUNK && end == (c + 1) * CHUNK;
 
-		memcpy(&w, &o->attr[i], sizeof(w));
-		w = (w & ~m) | v;
-		memcpy(&o->attr[i], &w, sizeof(w));
+		for (; i < end && i % 4; i++) {
+			diff |= (o->attr[i] & mask) ^ value;
+			o->attr[i] = (uint16_t)((o->attr[i] & ~mask) | value);
+		}
+		for (; i + 4 <= end; i += 4) {
+			memcpy(&w, &o->attr[i], sizeof(w));
+			diff |= (w & m) ^ v;
+			w = (w & ~m) | v;
+			memcpy(&o->attr[i], &w, sizeof(w));
+		}
+		for (; i < end; i++) {
+			diff |= (o->attr[i] & mask) ^ value;
+			o->attr[i] = (uint16_t)((o->attr[i] & ~mask) | value);
+		}
+		if (!diff)
+			continue;
+		o->chunk[c] &= (uint16_t)~(OC_MIXED_ANY | (whole ? 0 : OC_UNIFORM_ANY));
+		mark(o, c);
 	}
-	for (; i < hi; i++)
-		o->attr[i] = (uint16_t)((o->attr[i] & ~mask) | value);
-	for (c = lo / CHUNK; c <= (hi - 1) / CHUNK; c++)
-		if (lo > c * CHUNK || hi < (c + 1) * CHUNK)
-			o->chunk[c] &= (uint16_t)~(OC_UNIFORM_ANY | OC_MIXED_ANY);
-		else
-			o->chunk[c] &= (uint16_t)~OC_MIXED_ANY;
-	dirty(o, lo, hi);
 }
 
 /*
@@ -217,8 +225,12 @@ static void convert(struct oracle *o, uint64_t lo, uint64_t hi, bool private)
 	uint64_t c;
 
 	set_attr(o, lo, hi, OA_PRIVATE | OA_ACCEPTED, private ? OA_PRIVATE : 0);
-	for (c = (lo + CHUNK - 1) / CHUNK; (c + 1) * CHUNK <= hi; c++)
+	for (c = (lo + CHUNK - 1) / CHUNK; (c + 1) * CHUNK <= hi; c++) {
+		if (!(o->chunk[c] & (OC_TOUCHED_ANY | OC_SHARED_FAULT)))
+			continue;
 		o->chunk[c] &= (uint16_t)~(OC_TOUCHED_ANY | OC_SHARED_FAULT);
+		mark(o, c);
+	}
 }
 
 static void slot_range_dirty(struct oracle *o, uint32_t id)
