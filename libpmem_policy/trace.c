@@ -262,7 +262,7 @@ static bool is_blank(char c)
  * twice); *@pos is left at its end.  NULL, or the first thing wrong with
  * it, in the order the characters come.
  */
-static const char *number_scan(uint8_t kind, const char *s, size_t n, size_t *pos,
+static inline const char *number_scan(uint8_t kind, const char *s, size_t n, size_t *pos,
 			       uint64_t *out)
 {
 	/* (2^64 - 1) / 10 and its remainder: v * 10 + d overflows past them */
@@ -400,14 +400,16 @@ static bool value_valid(const struct field *f, uint64_t v)
 static const char *cross_check(const struct pmp_trace_event *ev, unsigned int *which)
 {
 	const struct event_type *t = &types[ev->type];
-	bool has_npages = false;
 	unsigned int i;
 
-	for (i = 0; i < t->nr; i++)
-		has_npages |= t->fields[i] == F_NPAGES;
-	if (has_npages && ev->npages > PMP_TRACE_GFN_LIMIT - ev->gfn) {
-		*which = F_NPAGES;
-		return "range runs past the 52-bit guest physical space";
+	/* the range test first: it rarely fails, and asking the type costs a loop */
+	if (ev->npages > PMP_TRACE_GFN_LIMIT - ev->gfn) {
+		for (i = 0; i < t->nr; i++) {
+			if (t->fields[i] == F_NPAGES) {
+				*which = F_NPAGES;
+				return "range runs past the 52-bit guest physical space";
+			}
+		}
 	}
 	if ((ev->type == PMP_TR_SPTE || ev->type == PMP_TR_ACCEPT) &&
 	    (ev->gfn & (PMP_LEVEL_PAGES(ev->level) - 1))) {
@@ -576,7 +578,7 @@ static int fields_parse(struct pmp_trace_parser *p, const struct event_type *t, 
 	uint32_t seen = 0, missing;
 	const char *msg;
 	size_t key;
-	uint64_t v;
+	uint64_t v = 0;	/* set by value_parse() on success; the compiler cannot tell */
 	int at, next = 0;
 
 	for (;;) {
