@@ -33,7 +33,12 @@ a merge tick's work is a unit per candidate 2 MiB range it examines and per
 with other jobs.
 
 TEXT
+# the times depend on what else runs: say how busy the machine was
+echo "Load average when the timing started: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)."
+echo
 "$build/bench/bench_replay" --throughput ${quick:+--quick}
+echo
+echo "Load average when it ended: $(cut -d' ' -f1-3 /proc/loadavg)."
 
 if [ -n "$quick" ]; then
 	workloads=live-migration
@@ -54,7 +59,7 @@ the report (`scripts/replay-profile.py`). 10 M events/s leaves a core about
 more on every workload, and the parser about as much again, so the target is
 missed everywhere (the table above says by how much). What is left is the
 core's own cost (merge ticks re-examining candidates they refused before,
-`pmp_vtl_protect()`, conversions) and a text parser at 1,000-1,700
+`pmp_vtl_protect()`, conversions) and a text parser at 1,000-1,600
 instructions a line.
 
 | workload | events | instructions/event | parser | core | of which merge ticks | engine and the rest |
