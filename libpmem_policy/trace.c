@@ -22,6 +22,7 @@ struct name_value {
 
 struct field {
 	const char *key;
+	uint8_t keylen;			/* strlen(key): most keys differ in length */
 	uint8_t kind;
 	uint8_t offset;			/* in struct pmp_trace_event */
 	uint8_t size;			/* 1, 2, 4 or 8 bytes */
@@ -69,9 +70,9 @@ enum field_id {
 #define OFF(m) ((uint8_t)__builtin_offsetof(struct pmp_trace_event, m))
 #define SZ(m) ((uint8_t)sizeof(((struct pmp_trace_event *)0)->m))
 #define NUM(id, k, kind, m, al, lo, hi, bad) \
-	[id] = { k, kind, OFF(m), SZ(m), al, lo, hi, NULL, "missing field " k, bad }
+	[id] = { k, sizeof(k) - 1, kind, OFF(m), SZ(m), al, lo, hi, NULL, "missing field " k, bad }
 #define NAMED(id, k, kind, m, list, bad) \
-	[id] = { k, kind, OFF(m), SZ(m), 0, 0, 0, list, "missing field " k, bad }
+	[id] = { k, sizeof(k) - 1, kind, OFF(m), SZ(m), 0, 0, 0, list, "missing field " k, bad }
 
 static const struct field fields[F_NR] = {
 	NUM(F_GFN, "gfn", K_HEX, gfn, 0, 0, PMP_TRACE_GFN_LIMIT - 1,
@@ -92,7 +93,7 @@ static const struct field fields[F_NR] = {
 	NUM(F_GMEM_OFFSET, "gmem_offset", K_HEX, gmem_offset, 1, 0, ~0ULL,
 	    "gmem_offset not 4 KiB aligned"),
 	NAMED(F_TO, "to", K_NAME, flags, to_names, "bad value for to (expected private or shared)"),
-	[F_PROT] = { "prot", K_PROT, OFF(prot), SZ(prot), 0, 0, 0, NULL, "missing field prot",
+	[F_PROT] = { "prot", 4, K_PROT, OFF(prot), SZ(prot), 0, 0, 0, NULL, "missing field prot",
 		     "bad prot (expected r or -, w or -, x or -, as in r-x)" },
 	NAMED(F_STATE, "state", K_NAME, flags, state_names,
 	      "bad value for state (expected on or off)"),
@@ -119,13 +120,14 @@ static const struct field fields[F_NR] = {
  */
 struct event_type {
 	const char *keyword;
+	uint8_t kwlen;			/* strlen(keyword) */
 	uint8_t nr;
 	uint8_t optional;
 	uint8_t fields[MAX_TYPE_FIELDS];
 };
 
 #define TYPE(t, kw, opt, ...) \
-	[t] = { kw, sizeof((uint8_t[]){ __VA_ARGS__ }), opt, { __VA_ARGS__ } }
+	[t] = { kw, sizeof(kw) - 1, sizeof((uint8_t[]){ __VA_ARGS__ }), opt, { __VA_ARGS__ } }
 
 static const struct event_type types[PMP_TR_NR] = {
 	TYPE(PMP_TR_VM, "vm", 0, F_TYPE, F_GFN_END, F_VCPUS, F_VTLS),
@@ -238,47 +240,66 @@ static const char msg_bad_hex[] = "bad number (expected 0x and hex digits)";
 static const char msg_bad_dec[] = "bad number (expected decimal digits)";
 static const char msg_overflow[] = "number overflows 64 bits";
 
-static int hex_digit(char c)
+/*
+ * Per byte: 1 + its value as a hex digit, 0 if it is none.  One load per
+ * digit instead of three range tests: a trace is mostly hex numbers.
+ */
+static const uint8_t hex_value[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+static bool is_blank(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return c == ' ' || c == '\t';
 }
 
-/* A number of @kind in [s, s + n); NULL, or what is wrong with it. */
-static const char *parse_number(uint8_t kind, const char *s, size_t n, uint64_t *out)
+/*
+ * The number of @kind that starts at *@pos and ends at the next blank or
+ * @n, read in one pass (a trace is mostly numbers: no token is scanned
+ * twice); *@pos is left at its end.  NULL, or the first thing wrong with
+ * it, in the order the characters come.
+ */
+static inline const char *number_scan(uint8_t kind, const char *s, size_t n, size_t *pos,
+			       uint64_t *out)
 {
+	/* (2^64 - 1) / 10 and its remainder: v * 10 + d overflows past them */
+	const uint64_t dec_max = 1844674407370955161ULL;
+	size_t i = *pos, first;
 	uint64_t v = 0;
-	size_t i;
 	int d;
 
 	if (kind == K_HEX) {
-		if (n < 3 || s[0] != '0' || s[1] != 'x')
+		if (i + 1 >= n || s[i] != '0' || s[i + 1] != 'x')
 			return msg_bad_hex;
-		for (i = 2; i < n; i++) {
-			d = hex_digit(s[i]);
-			if (d < 0)
+		for (i += 2, first = i; i < n; i++) {
+			d = hex_value[(uint8_t)s[i]];
+			if (!d) {
+				if (is_blank(s[i]))
+					break;
 				return msg_bad_hex;
+			}
 			if (v >> 60)
 				return msg_overflow;
-			v = v << 4 | (uint64_t)d;
+			v = v << 4 | (uint64_t)(d - 1);
 		}
+		if (i == first)
+			return msg_bad_hex;
 	} else {
-		if (!n)
-			return msg_bad_dec;
-		for (i = 0; i < n; i++) {
+		for (first = i; i < n && !is_blank(s[i]); i++) {
 			if (s[i] < '0' || s[i] > '9')
 				return msg_bad_dec;
 			d = s[i] - '0';
-			if (v > (~0ULL - (uint64_t)d) / 10)
+			if (v > dec_max || (v == dec_max && d > 5))
 				return msg_overflow;
 			v = v * 10 + (uint64_t)d;
 		}
+		if (i == first)
+			return msg_bad_dec;
 	}
+	*pos = i;
 	*out = v;
 	return NULL;
 }
@@ -319,31 +340,39 @@ static bool flags_parse(const struct field *f, const char *s, size_t n, uint64_t
 	return true;
 }
 
-/* The value [s, s + n) of field @f; NULL, or what is wrong with it. */
-static const char *value_parse(const struct field *f, const char *s, size_t n, uint64_t *out)
+/*
+ * The value of field @f from *@pos to the next blank or @n; *@pos is left
+ * at its end.  NULL, or what is wrong with it.
+ */
+static const char *value_parse(const struct field *f, const char *s, size_t n, size_t *pos,
+			       uint64_t *out)
 {
 	const struct name_value *nv;
+	size_t start = *pos, end;
 	const char *msg;
 
-	switch (f->kind) {
-	case K_HEX:
-	case K_DEC:
-		msg = parse_number(f->kind, s, n, out);
+	if (f->kind == K_HEX || f->kind == K_DEC) {
+		msg = number_scan(f->kind, s, n, pos, out);
 		if (msg)
 			return msg;
 		if (*out < f->min || *out > f->max || (f->page_aligned && (*out & 0xfff)))
 			return f->bad;
 		return NULL;
+	}
+	for (end = start; end < n && !is_blank(s[end]); end++)
+		;
+	*pos = end;
+	switch (f->kind) {
 	case K_NAME:
-		nv = name_find(f->names, s, n);
+		nv = name_find(f->names, s + start, end - start);
 		if (!nv)
 			return f->bad;
 		*out = nv->value;
 		return NULL;
 	case K_FLAGS:
-		return flags_parse(f, s, n, out) ? NULL : f->bad;
+		return flags_parse(f, s + start, end - start, out) ? NULL : f->bad;
 	default:
-		return prot_parse(s, n, out) ? NULL : f->bad;
+		return prot_parse(s + start, end - start, out) ? NULL : f->bad;
 	}
 }
 
@@ -371,14 +400,16 @@ static bool value_valid(const struct field *f, uint64_t v)
 static const char *cross_check(const struct pmp_trace_event *ev, unsigned int *which)
 {
 	const struct event_type *t = &types[ev->type];
-	bool has_npages = false;
 	unsigned int i;
 
-	for (i = 0; i < t->nr; i++)
-		has_npages |= t->fields[i] == F_NPAGES;
-	if (has_npages && ev->npages > PMP_TRACE_GFN_LIMIT - ev->gfn) {
-		*which = F_NPAGES;
-		return "range runs past the 52-bit guest physical space";
+	/* the range test first: it rarely fails, and asking the type costs a loop */
+	if (ev->npages > PMP_TRACE_GFN_LIMIT - ev->gfn) {
+		for (i = 0; i < t->nr; i++) {
+			if (t->fields[i] == F_NPAGES) {
+				*which = F_NPAGES;
+				return "range runs past the 52-bit guest physical space";
+			}
+		}
 	}
 	if ((ev->type == PMP_TR_SPTE || ev->type == PMP_TR_ACCEPT) &&
 	    (ev->gfn & (PMP_LEVEL_PAGES(ev->level) - 1))) {
@@ -403,11 +434,6 @@ static int fail(struct pmp_trace_parser *p, struct pmp_trace_error *err, size_t 
 	return -EINVAL;
 }
 
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 /* The token starting at or after *@pos: [*@pos, *@end); false at the end. */
 static bool next_token(const char *s, size_t n, size_t *pos, size_t *end)
 {
@@ -424,26 +450,51 @@ static bool next_token(const char *s, size_t n, size_t *pos, size_t *end)
 	return true;
 }
 
-/* Every byte is printable ASCII or a tab; else the column of the first that is not. */
-static const char *bytes_check(const char *s, size_t n, size_t *col)
+/* Why byte @c may not be in a line, or NULL: printable ASCII and tabs may. */
+static const char *byte_refused(unsigned char c)
 {
-	size_t i;
+	if ((c >= 0x20 && c < 0x7f) || c == '\t')
+		return NULL;
+	if (!c)
+		return "NUL byte";
+	if (c == '\r')
+		return "carriage return (lines end with a newline alone)";
+	return c < 0x20 || c == 0x7f ? "control character" : "non-ASCII byte";
+}
 
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+#define BYTES(b) ((uint64_t)(b) * 0x0101010101010101ULL)
 
-		if (c >= 0x20 && c < 0x7f)
-			continue;
-		if (c == '\t')
-			continue;
-		*col = i + 1;
-		if (!c)
-			return "NUL byte";
-		if (c == '\r')
-			return "carriage return (lines end with a newline alone)";
-		return c < 0x20 || c == 0x7f ? "control character" : "non-ASCII byte";
+/*
+ * The first newline in [s, s + n), or n; *@bad is the offset of the first
+ * byte before it that byte_refused(), or n if none.  Eight bytes a step:
+ * a word with no byte below 0x20 (newline, tab, controls) and none at or
+ * above 0x7f is plain text, and most words of a trace are.
+ */
+static size_t line_end(const char *s, size_t n, size_t *bad)
+{
+	size_t i = 0, j;
+
+	*bad = n;
+	for (;;) {
+		uint64_t w = 0;
+
+		for (; i + 8 <= n; i += 8) {
+			pmp_memcpy(&w, s + i, 8);
+			/* exact for "any byte < 0x20" (not for which), and for "any >= 0x7f" */
+			if (((w - BYTES(0x20)) & ~w & BYTES(0x80)) |
+			    ((((w & BYTES(0x7f)) + BYTES(0x01)) | w) & BYTES(0x80)))
+				break;
+		}
+		/* the word that stopped the loop, or the tail, a byte at a time */
+		for (j = i + 8 < n ? i + 8 : n; i < j; i++) {
+			if (s[i] == '\n')
+				return i;
+			if (*bad == n && byte_refused((unsigned char)s[i]))
+				*bad = i;
+		}
+		if (i == n)
+			return n;
 	}
-	return NULL;
 }
 
 /* "pmp-trace VERSION" with nothing after it; [0, *@pos) was the keyword. */
@@ -455,7 +506,8 @@ static int header_parse(struct pmp_trace_parser *p, const char *s, size_t n, siz
 
 	if (!next_token(s, n, &pos, &end) || s[pos] == '#')
 		return fail(p, err, n + 1, "missing version after pmp-trace");
-	if (parse_number(K_DEC, s + pos, end - pos, &v))
+	end = pos;
+	if (number_scan(K_DEC, s, n, &end, &v))
 		return fail(p, err, pos + 1, "bad version number");
 	if (v < 1 || v > PMP_TRACE_VERSION)
 		return fail(p, err, pos + 1, "unsupported version (this library reads 1)");
@@ -482,14 +534,41 @@ static int key_find(const struct event_type *t, const char *s, size_t n)
 {
 	unsigned int i;
 
-	for (i = 0; i < t->nr; i++)
-		if (pmp_token_is(s, n, fields[t->fields[i]].key))
+	for (i = 0; i < t->nr; i++) {
+		const struct field *f = &fields[t->fields[i]];
+
+		if (f->keylen == n && pmp_token_is(s, n, f->key))
 			return (int)i;
+	}
 	return pmp_token_is(s, n, fields[F_TIME].key) ? MAX_TYPE_FIELDS : -1;
 }
 
 /*
- * The key=value fields of an event of type @t from *@pos on, into @ev.
+ * Lines are mostly written in the formatter's order: is [s, s + n) the
+ * key of field @next of @t, or of a later one (fields left out), or of t,
+ * followed by '='?  Its position as key_find() gives it, or -1 when the
+ * line says something else (key_find() then decides).
+ */
+static int key_expected(const struct event_type *t, int next, const char *s, size_t n)
+{
+	unsigned int i, j;
+
+	for (i = (unsigned int)next; i <= t->nr; i++) {
+		const struct field *f = &fields[i < t->nr ? t->fields[i] : F_TIME];
+
+		if (f->keylen >= n || s[f->keylen] != '=' || s[0] != f->key[0])
+			continue;
+		for (j = 1; j < f->keylen && s[j] == f->key[j]; j++)
+			;
+		if (j == f->keylen)
+			return i < t->nr ? (int)i : MAX_TYPE_FIELDS;
+	}
+	return -1;
+}
+
+/*
+ * The key=value fields of an event of type @t from *@pos on, into @ev, in
+ * one pass: each key is read up to its '=', each value up to its blank.
  * @cols receives the column of each field's value (for later blame).
  */
 static int fields_parse(struct pmp_trace_parser *p, const struct event_type *t, const char *s,
@@ -497,33 +576,41 @@ static int fields_parse(struct pmp_trace_parser *p, const struct event_type *t, 
 			struct pmp_trace_error *err)
 {
 	uint32_t seen = 0, missing;
-	size_t end, eq;
 	const char *msg;
-	uint64_t v;
-	int at;
+	size_t key;
+	uint64_t v = 0;	/* set by value_parse() on success; the compiler cannot tell */
+	int at, next = 0;
 
-	while (next_token(s, n, &pos, &end)) {
+	for (;;) {
 		const struct field *f;
 
-		if (s[pos] == '#')
+		while (pos < n && is_blank(s[pos]))
+			pos++;
+		if (pos == n || s[pos] == '#')
 			break;
-		for (eq = pos; eq < end && s[eq] != '='; eq++)
-			;
-		if (eq == end)
-			return fail(p, err, pos + 1, "expected key=value");
-		at = key_find(t, s + pos, eq - pos);
-		if (at < 0)
-			return fail(p, err, pos + 1, "unknown field for this event");
+		key = pos;
+		at = key_expected(t, next, s + pos, n - pos);
+		if (at >= 0) {
+			pos += fields[at == MAX_TYPE_FIELDS ? F_TIME : t->fields[at]].keylen;
+		} else {
+			while (pos < n && s[pos] != '=' && !is_blank(s[pos]))
+				pos++;
+			if (pos == n || s[pos] != '=')
+				return fail(p, err, key + 1, "expected key=value");
+			at = key_find(t, s + key, pos - key);
+			if (at < 0)
+				return fail(p, err, key + 1, "unknown field for this event");
+		}
+		next = at + 1;
 		if (seen & (1U << at))
-			return fail(p, err, pos + 1, "duplicate field");
+			return fail(p, err, key + 1, "duplicate field");
 		seen |= 1U << at;
 		f = &fields[at == MAX_TYPE_FIELDS ? F_TIME : t->fields[at]];
-		msg = value_parse(f, s + eq + 1, end - eq - 1, &v);
+		cols[at] = (uint8_t)++pos;	/* columns fit: lines are < 256 bytes */
+		msg = value_parse(f, s, n, &pos, &v);
 		if (msg)
-			return fail(p, err, eq + 2, msg);
+			return fail(p, err, cols[at] + 1, msg);
 		store(ev, f, v);
-		cols[at] = (uint8_t)(eq + 1);	/* columns fit: lines are < 256 bytes */
-		pos = end;
 	}
 	missing = ((1U << t->nr) - 1) & ~(uint32_t)t->optional & ~seen;
 	if (missing)
@@ -561,17 +648,18 @@ static int event_parse(struct pmp_trace_parser *p, unsigned int type, const char
 	return 1;
 }
 
-/* One whole line, newline excluded: 1 with @ev, 0 for no event, or -EINVAL. */
-static int line_parse(struct pmp_trace_parser *p, const char *s, size_t n,
+/*
+ * One whole line, newline excluded, whose first refused byte is at @bad
+ * (@n if none): 1 with @ev, 0 for no event, or -EINVAL.
+ */
+static int line_parse(struct pmp_trace_parser *p, const char *s, size_t n, size_t bad,
 		      struct pmp_trace_event *ev, struct pmp_trace_error *err)
 {
-	size_t pos = 0, end, col;
-	const char *msg;
+	size_t pos = 0, end;
 	unsigned int type;
 
-	msg = bytes_check(s, n, &col);
-	if (msg)
-		return fail(p, err, col, msg);
+	if (bad < n)
+		return fail(p, err, bad + 1, byte_refused((unsigned char)s[bad]));
 	if (!next_token(s, n, &pos, &end) || s[pos] == '#')
 		return 0;
 	if (pmp_token_is(s + pos, end - pos, "pmp-trace")) {
@@ -582,7 +670,8 @@ static int line_parse(struct pmp_trace_parser *p, const char *s, size_t n,
 	if (!p->version)
 		return fail(p, err, pos + 1, "event before header (expected pmp-trace 1)");
 	for (type = 0; type < PMP_TR_NR; type++)
-		if (pmp_token_is(s + pos, end - pos, types[type].keyword))
+		if (types[type].kwlen == end - pos && pmp_token_is(s + pos, end - pos,
+								   types[type].keyword))
 			return event_parse(p, type, s, n, pos, end, ev, err);
 	return fail(p, err, pos + 1, "unknown keyword");
 }
@@ -600,10 +689,11 @@ static int feed_eof(struct pmp_trace_parser *p, struct pmp_trace_event *ev,
 	int ret;
 
 	if (p->len) {
-		uint32_t n = p->len;
+		size_t n = p->len, bad;
 
 		p->len = 0;
-		ret = line_parse(p, p->buf, n, ev, err);
+		line_end(p->buf, n, &bad);
+		ret = line_parse(p, p->buf, n, bad, ev, err);
 		if (ret < 0)
 			return ret;
 		p->line++;
@@ -623,7 +713,7 @@ static int feed_eof(struct pmp_trace_parser *p, struct pmp_trace_event *ev,
 int pmp_trace_feed(struct pmp_trace_parser *p, const char *data, size_t len, size_t *used,
 		   struct pmp_trace_event *ev, struct pmp_trace_error *err)
 {
-	size_t pos = 0, nl, take;
+	size_t pos = 0, nl, take, bad;
 	int ret;
 
 	if (!p || !used || !ev || (!data && len))
@@ -636,8 +726,7 @@ int pmp_trace_feed(struct pmp_trace_parser *p, const char *data, size_t len, siz
 	if (p->at_eof)
 		return fail(p, err, 1, "data after the end of input");
 	while (pos < len) {
-		for (nl = pos; nl < len && data[nl] != '\n'; nl++)
-			;
+		nl = pos + line_end(data + pos, len - pos, &bad);
 		take = nl - pos;
 		if (take > PMP_TRACE_MAX_LINE - p->len)
 			return fail(p, err, PMP_TRACE_MAX_LINE + 1,
@@ -653,10 +742,11 @@ int pmp_trace_feed(struct pmp_trace_parser *p, const char *data, size_t len, siz
 			pmp_memcpy(p->buf + p->len, data + pos, take);
 			take += p->len;
 			p->len = 0;
-			ret = line_parse(p, p->buf, take, ev, err);
+			line_end(p->buf, take, &bad);
+			ret = line_parse(p, p->buf, take, bad, ev, err);
 		} else {
 			/* The whole line is in @data: no copy. */
-			ret = line_parse(p, data + pos, take, ev, err);
+			ret = line_parse(p, data + pos, take, bad, ev, err);
 		}
 		if (ret < 0)
 			return ret;

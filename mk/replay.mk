@@ -30,8 +30,9 @@ $(TEST_BIN): $(REPLAY_HDR)
 check-replay: $(REPLAY_BIN)
 	tools/replay/check.sh $(REPLAY_BIN) $(B)/replay-check
 
-# bench_replay links the engine too (the pattern rule in the Makefile does not).
-BENCH_BIN += $(B)/bench/bench_replay
+# bench_replay links the engine too (the pattern rule in the Makefile does not);
+# scripts/bench-replay.sh runs pmp-replay itself under callgrind.
+BENCH_BIN += $(B)/bench/bench_replay $(REPLAY_BIN)
 
 $(B)/bench/bench_replay: bench/bench_replay.c bench/bench.h $(REPLAY_SRC) $(REPLAY_HDR) $(LIB_A)
 	@mkdir -p $(@D)

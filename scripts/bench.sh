@@ -51,19 +51,7 @@ out="$top/BENCHMARKS.md"
 	echo
 	"$build/bench/bench_range" ${quick:+--quick}
 	echo
-	echo "## Replay throughput"
-	echo
-	echo "pmp-replay's engine (tools/replay/) on one core: events per second replaying a"
-	echo "large generated trace held in memory under one policy (target: 10 million end"
-	echo "to end), against baselines on the same events in the same process. The replay"
-	echo "of an event includes the core's calls, applying their actions to the leaf"
-	echo "model and the oracle (docs/replay.md). Then every built-in workload at its"
-	echo "default size and scaled up, end to end (its trace text parsed and replayed,"
-	echo "what \`pmp-replay TRACE -p recommended\` does less the read()) and replay"
-	echo "alone; a merge tick's work is a unit per candidate 2 MiB range it examines"
-	echo "and per 1 GiB range it passes."
-	echo
-	"$build/bench/bench_replay" --throughput ${quick:+--quick}
+	"$top/scripts/bench-replay.sh" "$build" $quick
 	echo
 	echo "## Coverage per merge strategy"
 	echo

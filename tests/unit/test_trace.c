@@ -491,6 +491,78 @@ START_TEST(test_nul_byte)
 }
 END_TEST
 
+/*
+ * The line scan reads eight bytes a step: a refused byte at every offset
+ * of a line, with the line at every alignment, fed whole and in small
+ * chunks, is found at its own column with its own message; a byte >= 0x7f
+ * or a tab in the word holding the newline does not hide either.
+ */
+static int feed_all(const char *text, size_t len, size_t chunk, struct pmp_trace_error *err)
+{
+	struct pmp_trace_parser p;
+	struct pmp_trace_event ev;
+	size_t off = 0, used;
+	int ret, events = 0;
+
+	pmp_trace_parser_init(&p);
+	while (off < len) {
+		size_t n = chunk && len - off > chunk ? chunk : len - off;
+
+		ret = pmp_trace_feed(&p, text + off, n, &used, &ev, err);
+		if (ret < 0)
+			return ret;
+		events += ret;
+		off += used;
+	}
+	while ((ret = pmp_trace_feed(&p, NULL, 0, &used, &ev, err)) > 0)
+		events++;
+	return ret < 0 ? ret : events;
+}
+
+START_TEST(test_bytes_every_offset)
+{
+	static const char line[] = "fault gfn=0x1234 level=4k slot=0 vcpu=1 flags=write|private";
+	static const struct { unsigned char c; const char *message; } refused[] = {
+		{ 0x00, "NUL byte" }, { 0x01, "control character" },
+		{ '\r', "carriage return (lines end with a newline alone)" },
+		{ 0x1f, "control character" }, { 0x7f, "control character" },
+		{ 0x80, "non-ASCII byte" }, { 0xff, "non-ASCII byte" },
+	};
+	struct pmp_trace_error err;
+	char text[512];
+	size_t pad, k, r, chunk, len, at;
+
+	for (pad = 0; pad < 8; pad++) {
+		/* a comment line of @pad bytes shifts the event line's alignment */
+		at = (size_t)snprintf(text, sizeof(text), "%s#%.*s\n", PRE, (int)pad, "xxxxxxx");
+		for (k = 0; k < sizeof(line) - 1; k++) {
+			for (r = 0; r < ARRAY_SIZE(refused); r++) {
+				len = at + (size_t)snprintf(text + at, sizeof(text) - at, "%s\n", line);
+				text[at + k] = (char)refused[r].c;
+				for (chunk = 0; chunk <= 3; chunk++) {
+					memset(&err, 0, sizeof(err));
+					ck_assert_int_eq(feed_all(text, len, chunk, &err), -EINVAL);
+					ck_assert_uint_eq(err.line, 4);
+					ck_assert_uint_eq(err.column, k + 1);
+					ck_assert_str_eq(err.message, refused[r].message);
+				}
+			}
+			/* a tab for a space parses the same; a tab in a value does not */
+			len = at + (size_t)snprintf(text + at, sizeof(text) - at, "%s\n", line);
+			if (line[k] == ' ') {
+				text[at + k] = '\t';
+				ck_assert_int_eq(feed_all(text, len, 0, &err), 2);
+			}
+		}
+		/* the last byte before the newline refused: same word as the newline */
+		len = at + (size_t)snprintf(text + at, sizeof(text) - at, "%s\x80\n", line);
+		ck_assert_int_eq(feed_all(text, len, 0, &err), -EINVAL);
+		ck_assert_uint_eq(err.column, sizeof(line));
+		ck_assert_str_eq(err.message, "non-ASCII byte");
+	}
+}
+END_TEST
+
 START_TEST(test_after_eof)
 {
 	static const char text[] = PRE "teardown\n";
@@ -794,6 +866,7 @@ Suite *trace_suite(void)
 	tcase_add_test(tc, test_last_line_and_longest_line);
 	tcase_add_loop_test(tc, test_errors, 0, (int)ARRAY_SIZE(bads));
 	tcase_add_test(tc, test_nul_byte);
+	tcase_add_test(tc, test_bytes_every_offset);
 	tcase_add_test(tc, test_after_eof);
 	tcase_add_test(tc, test_format_refuses);
 	tcase_add_test(tc, test_names);

@@ -29,7 +29,13 @@
 /* Per chunk; bit v of each 3-bit field is VTL v. */
 #define OC_TOUCHED(v)	(0x1U << (v))	/* VTL v touched the chunk */
 #define OC_TOUCHED_ANY	0x7U
-#define OC_DIRTY	0x8U
+#define OC_COUNTED	0x8U		/* counted in giant_small when last evaluated */
+/* What of a chunk a 1 GiB leaf depends on (with its sig) */
+#define OC_FOR_GIANT	(OC_TOUCHED_ANY | OC_SHARED_FAULT | (OC_TOUCHED_ANY << OC_ELIGIBLE_SHIFT))
+
+/* giant_dirty: some chunk changed; the 1 GiB check must run again */
+#define OG_CHUNKS	0x1U
+#define OG_WHOLE	0x2U
 #define OC_ELIGIBLE(v)	(0x10U << (v))	/* a 2 MiB leaf of VTL v may be there */
 #define OC_ELIGIBLE_SHIFT 4
 #define OC_SHARED_FAULT	0x80U		/* a fault without the private flag touched it */
@@ -57,9 +63,12 @@ int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_sl
 	o->sig = calloc(o->chunks, sizeof(*o->sig));
 	o->giant_order = malloc(o->giants);
 	o->giant_dirty = calloc(o->giants, 1);
+	o->giant_whole = calloc(o->giants, 1);
+	o->dirty = calloc(o->giants * 8, sizeof(*o->dirty));
+	o->giant_small = calloc(o->giants, sizeof(*o->giant_small));
 	o->giant_pages = calloc(o->giants, sizeof(*o->giant_pages));
 	if (!o->attr || !o->chunk || !o->order || !o->sig || !o->giant_order ||
-	    !o->giant_dirty || !o->giant_pages) {
+	    !o->giant_dirty || !o->giant_whole || !o->dirty || !o->giant_small || !o->giant_pages) {
 		oracle_free(o);
 		return -ENOMEM;
 	}
@@ -76,6 +85,9 @@ void oracle_free(struct oracle *o)
 	free(o->sig);
 	free(o->giant_order);
 	free(o->giant_dirty);
+	free(o->giant_whole);
+	free(o->dirty);
+	free(o->giant_small);
 	free(o->giant_pages);
 	memset(o, 0, sizeof(*o));
 }
@@ -100,42 +112,67 @@ static bool in_vm(const struct oracle *o, uint64_t gfn, uint64_t n)
 	return n && gfn < o->gfn_end && n <= o->gfn_end - gfn;
 }
 
+/* Chunk @c changed: oracle_pages() evaluates it again. */
+static void mark(struct oracle *o, uint64_t c)
+{
+	o->dirty[c / 64] |= 1ULL << (c % 64);
+	o->giant_dirty[c / 512] |= OG_CHUNKS;
+}
+
+/*
+ * What a 1 GiB leaf needs beyond its chunks' own state changed (a memslot,
+ * a 1 GiB folio reported): its 1 GiB check runs again whatever they say.
+ */
+static void giants_changed(struct oracle *o, uint64_t lo, uint64_t hi)
+{
+	uint64_t g;
+
+	for (g = lo / GIANT; g <= (hi - 1) / GIANT; g++)
+		o->giant_dirty[g] |= OG_WHOLE;
+}
+
 static void dirty(struct oracle *o, uint64_t lo, uint64_t hi)
 {
 	uint64_t c;
 
-	for (c = lo / CHUNK; c <= (hi - 1) / CHUNK; c++) {
-		o->chunk[c] |= OC_DIRTY;
-		o->giant_dirty[c / 512] = 1;
-	}
+	for (c = lo / CHUNK; c <= (hi - 1) / CHUNK; c++)
+		mark(o, c);
 }
 
 /*
  * Set @mask bits of pages [lo, hi) to @value, four pages a word, and mark
- * their chunks.  Setting bits across a whole chunk keeps it uniform if it
- * was; anything else leaves it to be scanned again.
+ * the chunks where a page changed (a punch of pages never accepted changes
+ * nothing to evaluate).  Setting bits across a whole chunk keeps it
+ * uniform if it was; anything else leaves it to be scanned again.
  */
 static void set_attr(struct oracle *o, uint64_t lo, uint64_t hi, uint16_t mask, uint16_t value)
 {
-	uint64_t m = mask * 0x0001000100010001ULL, v = value * 0x0001000100010001ULL, i = lo, c;
+	uint64_t m = mask * 0x0001000100010001ULL, v = value * 0x0001000100010001ULL, c;
 
-	for (; i < hi && i % 4; i++)
-		o->attr[i] = (uint16_t)((o->attr[i] & ~mask) | value);
-	for (; i + 4 <= hi; i += 4) {
-		uint64_t w;
+	for (c = lo / CHUNK; c <= (hi - 1) / CHUNK; c++) {
+		uint64_t i = lo > c * CHUNK ? lo : c * CHUNK;
+		uint64_t end = hi < (c + 1) * CHUNK ? hi : (c + 1) * CHUNK, diff = 0, w;
+		bool whole = i == c * CHUNK && end == (c + 1) * CHUNK;
 
-		memcpy(&w, &o->attr[i], sizeof(w));
-		w = (w & ~m) | v;
-		memcpy(&o->attr[i], &w, sizeof(w));
+		for (; i < end && i % 4; i++) {
+			diff |= (o->attr[i] & mask) ^ value;
+			o->attr[i] = (uint16_t)((o->attr[i] & ~mask) | value);
+		}
+		for (; i + 4 <= end; i += 4) {
+			memcpy(&w, &o->attr[i], sizeof(w));
+			diff |= (w & m) ^ v;
+			w = (w & ~m) | v;
+			memcpy(&o->attr[i], &w, sizeof(w));
+		}
+		for (; i < end; i++) {
+			diff |= (o->attr[i] & mask) ^ value;
+			o->attr[i] = (uint16_t)((o->attr[i] & ~mask) | value);
+		}
+		if (!diff)
+			continue;
+		o->chunk[c] &= (uint16_t)~(OC_MIXED_ANY | (whole ? 0 : OC_UNIFORM_ANY));
+		mark(o, c);
 	}
-	for (; i < hi; i++)
-		o->attr[i] = (uint16_t)((o->attr[i] & ~mask) | value);
-	for (c = lo / CHUNK; c <= (hi - 1) / CHUNK; c++)
-		if (lo > c * CHUNK || hi < (c + 1) * CHUNK)
-			o->chunk[c] &= (uint16_t)~(OC_UNIFORM_ANY | OC_MIXED_ANY);
-		else
-			o->chunk[c] &= (uint16_t)~OC_MIXED_ANY;
-	dirty(o, lo, hi);
 }
 
 /*
@@ -152,11 +189,12 @@ static void touch(struct oracle *o, uint64_t gfn, unsigned int order, unsigned i
 	if (!(o->vtls & (1U << vtl))) {
 		o->vtls |= (uint8_t)(1U << vtl);
 		dirty(o, 0, o->pages);
+		giants_changed(o, 0, o->pages);
 	}
 	if (!(o->chunk[c] & OC_TOUCHED(vtl)) || (shared && !(o->chunk[c] & OC_SHARED_FAULT)) ||
 	    (order != OR_UNKNOWN && (o->order[c] == OR_UNKNOWN || order > o->order[c]))) {
-		o->chunk[c] |= (uint16_t)(OC_TOUCHED(vtl) | OC_DIRTY | (shared ? OC_SHARED_FAULT : 0));
-		o->giant_dirty[g] = 1;
+		o->chunk[c] |= (uint16_t)(OC_TOUCHED(vtl) | (shared ? OC_SHARED_FAULT : 0));
+		mark(o, c);
 	}
 	/* the largest folio seen: a later, smaller one cannot undo a leaf already made */
 	if (order != OR_UNKNOWN && (o->order[c] == OR_UNKNOWN || order > o->order[c]))
@@ -164,8 +202,10 @@ static void touch(struct oracle *o, uint64_t gfn, unsigned int order, unsigned i
 	/* ... and in its 1 GiB range, whose every chunk a 1 GiB folio backs */
 	if (order != OR_UNKNOWN && (o->giant_order[g] == OR_UNKNOWN || order > o->giant_order[g])) {
 		o->giant_order[g] = (uint8_t)order;
-		if (order >= 18)
+		if (order >= 18) {
 			dirty(o, g * GIANT, (g + 1) * GIANT);
+			giants_changed(o, g * GIANT, (g + 1) * GIANT);
+		}
 	}
 }
 
@@ -185,8 +225,12 @@ static void convert(struct oracle *o, uint64_t lo, uint64_t hi, bool private)
 	uint64_t c;
 
 	set_attr(o, lo, hi, OA_PRIVATE | OA_ACCEPTED, private ? OA_PRIVATE : 0);
-	for (c = (lo + CHUNK - 1) / CHUNK; (c + 1) * CHUNK <= hi; c++)
+	for (c = (lo + CHUNK - 1) / CHUNK; (c + 1) * CHUNK <= hi; c++) {
+		if (!(o->chunk[c] & (OC_TOUCHED_ANY | OC_SHARED_FAULT)))
+			continue;
 		o->chunk[c] &= (uint16_t)~(OC_TOUCHED_ANY | OC_SHARED_FAULT);
+		mark(o, c);
+	}
 }
 
 static void slot_range_dirty(struct oracle *o, uint32_t id)
@@ -197,8 +241,10 @@ static void slot_range_dirty(struct oracle *o, uint32_t id)
 	if (id >= RP_MAX_SLOTS || !o->slots->used[id])
 		return;
 	s = &o->slots->slot[id];
-	if (clamp(o, s->base_gfn, s->npages, &lo, &hi))
+	if (clamp(o, s->base_gfn, s->npages, &lo, &hi)) {
 		dirty(o, lo, hi);
+		giants_changed(o, lo, hi);
+	}
 }
 
 void oracle_event(struct oracle *o, const struct pmp_trace_event *ev, bool after)
@@ -327,41 +373,62 @@ static void evaluate_chunk(struct oracle *o, uint64_t c)
 		if (f & OC_UNIFORM(v))
 			eligible |= (uint16_t)OC_ELIGIBLE(v);
 	}
-	f &= (uint16_t)~(OC_DIRTY | (OC_TOUCHED_ANY << OC_ELIGIBLE_SHIFT));
+	f &= (uint16_t)~(OC_COUNTED | (OC_TOUCHED_ANY << OC_ELIGIBLE_SHIFT));
+	/* it counts when a VTL that touched it may have a leaf there */
+	if (f & OC_TOUCHED_ANY & (eligible >> OC_ELIGIBLE_SHIFT))
+		f |= OC_COUNTED;
 	o->chunk[c] = f | eligible;
 	o->sig[c] = a0 & (OA_PRIVATE | o->guarded | OA_VTLS);
 }
 
 /*
- * A chunk counts when a VTL that touched it may have a leaf there.  A 1 GiB
- * leaf of VTL v needs a 1 GiB folio, every chunk eligible for v and alike
- * under v's mask, the memslot to hold it aligned, and v to have touched it.
+ * A chunk counts when a VTL that touched it may have a leaf there: the
+ * changed chunks are evaluated again and the count kept.  A 1 GiB leaf of
+ * VTL v needs a 1 GiB folio, every chunk eligible for v and alike under
+ * v's mask, the memslot to hold it aligned, and v to have touched it:
+ * all 512 chunks are looked at again only where a fault reported a 1 GiB
+ * folio and what it depends on changed since (giant_whole keeps the answer).
  */
 static uint64_t evaluate_giant(struct oracle *o, uint64_t g)
 {
-	uint64_t c, first = g * 512, small = 0;
+	uint64_t c, first = g * 512;
 	/* a 1 GiB folio only where a fault reported one (run.c assumes 2 MiB otherwise) */
 	bool whole = o->giant_order[g] != OR_UNKNOWN && o->giant_order[g] >= 18;
-	unsigned int touched = 0, vtls = OC_TOUCHED_ANY, v;
+	bool again = o->giant_dirty[g] & OG_WHOLE;
+	unsigned int touched = 0, vtls = OC_TOUCHED_ANY, v, w;
 
-	for (c = first; c < first + 512; c++) {
-		uint16_t f = o->chunk[c];
+	for (w = 0; w < 8; w++) {
+		uint64_t bits = o->dirty[g * 8 + w];
 
-		if (f & OC_DIRTY)
+		o->dirty[g * 8 + w] = 0;
+		for (; bits; bits &= bits - 1) {
+			uint16_t was, sig;
+
+			c = first + w * 64 + (uint64_t)__builtin_ctzll(bits);
+			was = o->chunk[c];
+			sig = o->sig[c];
 			evaluate_chunk(o, c);
-		f = o->chunk[c];
-		touched |= f & (OC_TOUCHED_ANY | OC_SHARED_FAULT);
-		if (f & OC_TOUCHED_ANY & (f >> OC_ELIGIBLE_SHIFT))
-			small += CHUNK;
-		vtls &= f >> OC_ELIGIBLE_SHIFT;
-		for (v = 0; vtls >> v; v++)
-			if ((o->sig[c] ^ o->sig[first]) & leaf_mask(o, o->sig[first], v))
-				vtls &= ~(1U << v);
+			o->giant_small[g] += !!(o->chunk[c] & OC_COUNTED) - !!(was & OC_COUNTED);
+			again |= ((was ^ o->chunk[c]) & OC_FOR_GIANT) || sig != o->sig[c];
+		}
 	}
 	o->giant_dirty[g] = 0;
-	if (whole && (vtls & touched) && fits_any(o, g * GIANT, GIANT, o->sig[first], touched))
-		return GIANT;
-	return small;
+	if (!whole)
+		return (uint64_t)o->giant_small[g] * CHUNK;
+	if (again) {
+		for (c = first; c < first + 512; c++) {
+			uint16_t f = o->chunk[c];
+
+			touched |= f & (OC_TOUCHED_ANY | OC_SHARED_FAULT);
+			vtls &= f >> OC_ELIGIBLE_SHIFT;
+			for (v = 0; vtls >> v; v++)
+				if ((o->sig[c] ^ o->sig[first]) & leaf_mask(o, o->sig[first], v))
+					vtls &= ~(1U << v);
+		}
+		o->giant_whole[g] = (vtls & touched) &&
+				    fits_any(o, g * GIANT, GIANT, o->sig[first], touched);
+	}
+	return o->giant_whole[g] ? GIANT : (uint64_t)o->giant_small[g] * CHUNK;
 }
 
 uint64_t oracle_pages(struct oracle *o)

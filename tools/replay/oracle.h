@@ -8,7 +8,10 @@
  * the guest's acceptance and each VTL's protections; per 2 MiB which VTLs
  * touched it and the largest host folio a fault there reported.
  * Events mark the chunks they change; oracle_pages() re-evaluates only
- * those, so following a trace costs O(1) per fault.
+ * those and keeps a count per 1 GiB range of the chunks that count, so
+ * following a trace costs O(1) per fault and a sample costs the chunks
+ * that changed since the last (plus a pass over a 1 GiB range only where
+ * a fault reported a 1 GiB folio).
  */
 #ifndef PMP_REPLAY_ORACLE_H
 #define PMP_REPLAY_ORACLE_H
@@ -26,7 +29,10 @@ struct oracle {
 	uint8_t *order;		/* largest folio order a fault reported, OR_UNKNOWN if none */
 	uint16_t *sig;		/* an eligible chunk's attributes, for 1 GiB uniformity */
 	uint8_t *giant_order;
-	uint8_t *giant_dirty;
+	uint8_t *giant_dirty;	/* OG_*: what of the 1 GiB range changed since evaluated */
+	uint8_t *giant_whole;	/* its 1 GiB check, when last made, found a 1 GiB leaf possible */
+	uint64_t *dirty;	/* per chunk, 8 words a 1 GiB range: changed since evaluated */
+	uint32_t *giant_small;	/* per 1 GiB range: its chunks that count (OC_COUNTED) */
 	uint64_t *giant_pages;	/* what each 1 GiB range contributes */
 	uint16_t guarded;	/* OA_ACCEPTED for TDX and SNP (their private memory), else 0 */
 	uint8_t vtls;		/* VTLs that touched memory: bit v for VTL v */

@@ -184,6 +184,8 @@ int replay_memory(const struct pmp_trace_event *vm, unsigned int nr_runs, uint64
 	oracle = pages * sizeof(*o->attr) +
 		 chunks * (sizeof(*o->chunk) + sizeof(*o->order) + sizeof(*o->sig) + 1) +
 		 giants * (sizeof(*o->giant_order) + sizeof(*o->giant_dirty) +
+			   sizeof(*o->giant_whole) +
+			   8 * sizeof(*o->dirty) + sizeof(*o->giant_small) +
 			   sizeof(*o->giant_pages));
 	run = core + pages / 8 + chunks * 2 + giants * 2;
 	*bytes = oracle + nr_runs * run;

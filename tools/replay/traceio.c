@@ -84,13 +84,20 @@ static void scan_marks(struct trace_marks *m, const char *buf, size_t n)
 	for (i = 0; i < n; i++) {
 		char c = buf[i];
 
+		if (m->mid_line) {
+			/* the rest of a line that is not a mark: on to the next line */
+			const char *nl = memchr(buf + i, '\n', n - i);
+
+			if (!nl)
+				return;
+			i = (size_t)(nl - buf);
+			c = '\n';
+		}
 		if (c == '\n') {
 			m->mid_line = false;
 			m->matched = 0;
 			continue;
 		}
-		if (m->mid_line)
-			continue;
 		if (m->matched < sizeof(prefix) - 1 && c == prefix[m->matched]) {
 			m->matched++;
 			continue;
