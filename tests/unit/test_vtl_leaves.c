@@ -284,6 +284,51 @@ START_TEST(teardown_every_vtl)
 }
 END_TEST
 
+/* Fault @gfn from @vtl at 4 KiB, private memory. */
+static void fault_private(struct lv *v, unsigned int vtl, uint64_t gfn)
+{
+	struct pmp_fault f = { .gfn = gfn, .vtl = (uint8_t)vtl, .backing_order = 9,
+			       .flags = PMP_FAULT_PRIVATE };
+
+	ck_assert_int_eq(pmp_map(v->t.vm, &f, PMP_LEVEL_4K, fresh(v)), 0);
+}
+
+/*
+ * merge=fault on TDX with 2 VTLs: both VTLs map a private chunk at 4 KiB;
+ * the guest's 2 MiB accept completes it, and each VTL's page tables get
+ * their promote (BLOCK, TRACK, PROMOTE naming that VTL).  That needs
+ * PMP_ACCEPT_ACTIONS(2) entries: with PMP_EVENT_ACTIONS the accept is
+ * -ENOSPC, nothing changed.
+ */
+START_TEST(accept_promotes_each_vtl)
+{
+	struct lv *v = lv_new(2, PMP_VM_TDX, PMP_MERGE_FAULT);
+	struct pmp_vm *vm = v->t.vm;
+	struct pmp_actions small = { .buf = v->buf, .cap = PMP_EVENT_ACTIONS };
+	unsigned int vtl;
+	uint64_t g;
+
+	ck_assert_int_eq(pmp_convert(vm, 0, GFNS_PER_2M, true, fresh(v)), 0);
+	for (vtl = 0; vtl < 2; vtl++)
+		for (g = 0; g < GFNS_PER_2M; g++)
+			fault_private(v, vtl, g);
+	ck_assert_int_eq(pmp_vm_check(vm), 0);
+	ck_assert_fails_clean(&v->t, -ENOSPC, pmp_accept(vm, 0, PMP_LEVEL_2M, &small));
+	ck_assert_int_eq(PMP_ACCEPT_ACTIONS(2), PMP_EVENT_ACTIONS + 6);
+	v->acts.cap = PMP_ACCEPT_ACTIONS(2);
+	ck_assert_int_eq(pmp_accept(vm, 0, PMP_LEVEL_2M, fresh(v)), 0);
+	v->acts.cap = ACTS;
+	ck_assert_int_eq(pmp_vm_check(vm), 0);
+	for (vtl = 0; vtl < 2; vtl++) {
+		ck_assert_uint_eq(count(v, PMP_ACT_BLOCK, vtl), 1);
+		ck_assert_uint_eq(count(v, PMP_ACT_TRACK, vtl), 1);
+		ck_assert_uint_eq(count(v, PMP_ACT_PROMOTE, vtl), 1);
+		ck_assert_int_eq(pmp_vtl_leaf_level(vm, vtl, 300), PMP_LEVEL_2M);
+	}
+	lv_free(v);
+}
+END_TEST
+
 Suite *vtl_leaves_suite(void)
 {
 	Suite *s = suite_create("vtl_leaves");
@@ -293,6 +338,7 @@ Suite *vtl_leaves_suite(void)
 	tcase_add_loop_test(tc, zaps_by_vtl, 0, (int)(sizeof(zap_rows) / sizeof(zap_rows[0])));
 	tcase_add_test(tc, candidates_per_vtl);
 	tcase_add_test(tc, teardown_every_vtl);
+	tcase_add_test(tc, accept_promotes_each_vtl);
 	suite_add_tcase(s, tc);
 	return s;
 }
