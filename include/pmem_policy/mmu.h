@@ -11,7 +11,8 @@
  * (mmu_lock held for write, or a per-VM lock around a read-locked fault).
  *
  * Every event needs room for PMP_EVENT_ACTIONS actions (pinning a huge
- * range may need more, one per run of unpinned pages); with less room it
+ * range may need more, one per run of unpinned pages, and an accept in a
+ * VM with several VTLs PMP_ACCEPT_ACTIONS(nr_vtls)); with less room it
  * fails with -ENOSPC before changing anything.  An event reserves its room
  * before it emits, so no action is ever dropped (an emit past the
  * reservation is a bug pmp_vm_check() reports).  Resumable calls
