@@ -604,8 +604,22 @@ static inline bool pmp_cand_any(const struct pmp_vm *vm, uint64_t i)
 	return false;
 }
 
-void pmp_leaf_set_flags(struct pmp_vm *vm, uint64_t ci, unsigned int vtl, uint32_t set,
-			uint32_t clear);
+void pmp_vtl_leaf_set_flags(struct pmp_vm *vm, uint64_t ci, unsigned int vtl, uint32_t set,
+			    uint32_t clear);
+
+/*
+ * Change VTL @vtl's leaf flags (PMP_CF_LEAF bits in @set and @clear) of GPA
+ * chunk @ci, with the counts and the shared candidate index that mirror
+ * them.  VTL 0's are chunk flags: the fast path, one call.
+ */
+static inline void pmp_leaf_set_flags(struct pmp_vm *vm, uint64_t ci, unsigned int vtl,
+				      uint32_t set, uint32_t clear)
+{
+	if (!vtl)
+		pmp_chunk_set_flags(vm, ci, set, clear);
+	else
+		pmp_vtl_leaf_set_flags(vm, ci, vtl, set, clear);
+}
 uint64_t pmp_mapped_next(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t end);
 void pmp_mirror_refresh(struct pmp_vm *vm, uint64_t ci, unsigned int vtl);
 void pmp_mirror_map(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, int level);

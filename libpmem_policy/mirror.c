@@ -20,31 +20,18 @@ static bool chunk_mapped(const struct pmp_chunk *c, unsigned int vtl)
 }
 
 /*
- * Change VTL @vtl's leaf flags (PMP_CF_LEAF bits) of GPA chunk @ci, with
- * the counts that mirror them (per 1 GiB and VTL, and the VM's candidates)
- * and the candidate index the VTLs share.
+ * pmp_leaf_set_flags() for VTL @vtl >= 1: its byte per chunk, its 1 GiB
+ * counts, the VM's candidates and the candidate index the VTLs share.
  */
-void pmp_leaf_set_flags(struct pmp_vm *vm, uint64_t ci, unsigned int vtl, uint32_t set,
-			uint32_t clear)
+void pmp_vtl_leaf_set_flags(struct pmp_vm *vm, uint64_t ci, unsigned int vtl, uint32_t set,
+			    uint32_t clear)
 {
-	const struct pmp_chunk *c;
-	uint64_t i, bit;
-	uint32_t old, now, up, down;
+	const struct pmp_chunk *c = pmp_chunk_at(vm, ci);
+	uint64_t i = (uint64_t)(c - pmp_cchunks(vm)), bit = 1ULL << (i % 64);
+	uint32_t old = pmp_leaf_flags_at(vm, c, vtl), now = ((old & ~clear) | set) & PMP_CF_LEAF;
+	uint32_t up = now & ~old, down = old & ~now;
 	struct pmp_vtl_giant *vg;
 
-	set &= PMP_CF_LEAF;
-	clear &= PMP_CF_LEAF;
-	if (!vtl) {
-		pmp_chunk_set_flags(vm, ci, set, clear);	/* VTL 0: the fast path */
-		return;
-	}
-	c = pmp_chunk_at(vm, ci);
-	i = (uint64_t)(c - pmp_cchunks(vm));
-	bit = 1ULL << (i % 64);
-	old = pmp_leaf_flags_at(vm, c, vtl);
-	now = (old & ~clear) | set;
-	up = now & ~old;
-	down = old & ~now;
 	if (now == old)
 		return;		/* never write a chunk without state */
 	vg = &pmp_vtl_giants(vm, vtl)[i / PMP_GIANT_CHUNKS];
