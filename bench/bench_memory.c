@@ -63,6 +63,9 @@ int main(void)
 	row("pins (SEV)", "one block per chunk", bound(CHUNKS + 1, 1, 1) - base, FEATURE);
 	row("mapped mirror (MMU decisions)", "one block per chunk", bound(CHUNKS + 1, 1, 1) - base,
 	    FEATURE);
+	row("mapped mirror of each VTL past the first (VSM; nothing with one VTL)",
+	    "one block per chunk, and its leaf flags (a byte per chunk, 8 per 1 GiB)",
+	    bound(CHUNKS + 1, 1, 2) - base, FEATURE);
 	row("acceptance (SNP, TDX)", "one block per chunk", bound(CHUNKS + 1, 1, 1) - base,
 	    FEATURE);
 	row("deferral (default: every 2 MiB may defer)",

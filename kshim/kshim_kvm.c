@@ -147,6 +147,10 @@ static void kshim_vm_init(struct kvm *kvm)
 		.max_slots = KVM_MEM_SLOTS_NUM,
 		/* One counter set per CPU: a hook runs with preemption off. */
 		.nr_vcpus = min_t(u32, nr_cpu_ids, KSHIM_MAX_CPU_SETS),
+		/*
+		 * 6.12 KVM has no VSM, so one VTL: every action names VTL 0 or
+		 * PMP_VTL_ALL, which are the same page tables here.
+		 */
 		.nr_vtls = 1,
 		.vm_type = kshim_type_of(kvm),
 	};
@@ -1224,6 +1228,9 @@ static int kshim_tick(struct kvm *kvm, struct kvm_mmu_policy_range *ranges, int 
 			const struct pmp_action *a = &acts.buf[i];
 
 			if (a->type != PMP_ACT_PROMOTE && a->type != PMP_ACT_BLOCK)
+				continue;
+			/* one VTL (kshim_vm_init()): another VTL's range is a core bug */
+			if (WARN_ON_ONCE(a->vtl != 0 && a->vtl != PMP_VTL_ALL))
 				continue;
 			ranges[n].start = a->gfn;
 			ranges[n].end = a->gfn + a->npages;

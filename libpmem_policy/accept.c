@@ -23,6 +23,7 @@ int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *o
 {
 	uint64_t pages, ci;
 	struct pmp_event ev;
+	unsigned int v;
 	int err;
 
 	if (level < PMP_LEVEL_4K || level > PMP_LEVEL_1G)
@@ -34,7 +35,7 @@ int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *o
 	if (!err)
 		err = pmp_pool_reserve(vm, pmp_planes_blocks_needed(vm, gfn, pages, ACCEPTED, ACCEPTED));
 	if (!err)
-		err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_ACCEPT, PMP_EVENT_ACTIONS);
+		err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_ACCEPT, PMP_ACCEPT_ACTIONS(vm->nr_vtls));
 	if (!err)
 		err = pmp_state_reserve(vm, gfn, pages);
 	if (err)
@@ -47,9 +48,10 @@ int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *o
 		pmp_chunk_set_flags(vm, ci, PMP_CF_INHIBIT, 0);
 	for (; ci < (gfn + pages + PMP_CHUNK_PAGES - 1) >> PMP_CHUNK_SHIFT; ci++)
 		maybe_lift_inhibit(vm, ci);
-	/* after the guest's accept succeeds: a promote it completes */
+	/* after the guest's accept succeeds: a promote it completes, in each VTL */
 	ev.cause = PMP_CAUSE_MERGE;
-	pmp_merge_after_fill(&ev, gfn, -1);
+	for (v = 0; v < vm->nr_vtls; v++)
+		pmp_merge_after_fill(&ev, v, gfn, -1);
 	pmp_event_end(&ev);
 	return 0;
 }

@@ -19,6 +19,7 @@ int pmp_event_begin(struct pmp_event *ev, struct pmp_vm *vm, struct pmp_actions 
 	ev->out = out;
 	ev->limit = out ? out->nr + room : 0;
 	ev->cause = (uint8_t)cause;
+	ev->vtl = PMP_VTL_ALL;	/* the per-VTL events say which VTL */
 	ev->changed_leaves = false;
 	return 0;
 }
@@ -58,6 +59,7 @@ struct pmp_action *pmp_emit(struct pmp_event *ev, enum pmp_action_type type, int
 	a->type = (uint8_t)type;
 	a->level = (uint8_t)level;
 	a->cause = ev->cause;
+	a->vtl = ev->vtl;
 	a->gfn = gfn;
 	a->npages = npages;
 	ev->vm->stats.actions[type]++;

@@ -8,18 +8,26 @@
  */
 #include "internal.h"
 
-#define MAPPED PMP_BIT(PMP_PLANE_MAPPED)
 #define ACCEPTED PMP_BIT(PMP_PLANE_ACCEPTED)
 
-/* Split the leaves crossing the edges, then zap the range if anything is mapped. */
+/* The mapped planes of VTL @vtl, or of every VTL (PMP_VTL_ALL). */
+static uint16_t mapped_of(const struct pmp_vm *vm, unsigned int vtl)
+{
+	return vtl == PMP_VTL_ALL ? pmp_mapped_mask(vm) : PMP_BIT(pmp_mapped_plane(vtl));
+}
+
+/*
+ * Split the event VTL's leaves crossing the edges, then zap the range in
+ * its page tables if anything there is mapped.
+ */
 static void unmap_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
 {
 	uint64_t end = gfn + npages;
 
 	pmp_split_edges(ev, gfn, npages);
-	if (pmp_plane_next(ev->vm, gfn, end, PMP_PLANE_MAPPED, true) < end) {
+	if (pmp_mapped_next(ev->vm, ev->vtl, gfn, end) < end) {
 		pmp_emit(ev, PMP_ACT_ZAP, 0, gfn, npages);
-		pmp_mirror_zap(ev->vm, gfn, npages);
+		pmp_mirror_zap(ev->vm, ev->vtl, gfn, npages);
 	}
 }
 
@@ -31,12 +39,12 @@ static void unmap_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
  * (their contents would be lost): then it stays narrow and the caller's
  * reservation fails.  Returns the blocks the unmap needs.
  */
-static unsigned int unmap_extent(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
-				 unsigned int others, uint64_t *zgfn, uint64_t *zn)
+static unsigned int unmap_extent(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
+				 uint64_t npages, unsigned int others, uint64_t *zgfn, uint64_t *zn)
 {
 	uint64_t lo = gfn & ~(uint64_t)(PMP_CHUNK_PAGES - 1);
 	uint64_t hi = (gfn + npages + PMP_CHUNK_PAGES - 1) & ~(uint64_t)(PMP_CHUNK_PAGES - 1);
-	unsigned int need = pmp_planes_blocks_needed(vm, gfn, npages, MAPPED, 0);
+	unsigned int need = pmp_planes_blocks_needed(vm, gfn, npages, mapped_of(vm, vtl), 0);
 
 	*zgfn = gfn;
 	*zn = npages;
@@ -51,12 +59,13 @@ static unsigned int unmap_extent(const struct pmp_vm *vm, uint64_t gfn, uint64_t
 }
 
 /*
- * An attribute change that discards the range's mappings (conversion, VTL).
- * A conversion to private over deferred punches flushes them first, or is
+ * An attribute change that discards the range's mappings (conversion, VTL)
+ * in the page tables of VTL @vtl, or of every VTL (PMP_VTL_ALL).  A
+ * conversion to private over deferred punches flushes them first, or is
  * refused, by policy: the private page must not come back punched.
  */
-int pmp_change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t mask,
-		     uint16_t values, uint16_t clear, enum pmp_cause cause,
+int pmp_change_attrs(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t npages,
+		     uint16_t mask, uint16_t values, uint16_t clear, enum pmp_cause cause,
 		     struct pmp_actions *out)
 {
 	bool to_private = cause == PMP_CAUSE_CONVERT && values;
@@ -77,11 +86,10 @@ int pmp_change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t 
 	/* lossy planes (VTL) need nothing here: pmp_planes_blocks_needed() */
 	others = pmp_planes_blocks_needed(vm, gfn, npages, mask, values) + flush_room +
 		 pmp_planes_blocks_needed(vm, gfn, npages, clear, 0);
-	err = pmp_pool_reserve(vm, others + unmap_extent(vm, gfn, npages, others, &zgfn, &zn));
+	err = pmp_pool_reserve(vm, others + unmap_extent(vm, vtl, gfn, npages, others, &zgfn,
+							 &zn));
 	/* no array: fine while nothing is mapped (attribute tracking only) */
-	if (!err && !out && (flush_room ||
-			     pmp_plane_next(vm, zgfn, zgfn + zn, PMP_PLANE_MAPPED, true) <
-			     zgfn + zn))
+	if (!err && !out && (flush_room || pmp_mapped_next(vm, vtl, zgfn, zgfn + zn) < zgfn + zn))
 		err = -ENOSPC;
 	if (!err)
 		err = pmp_event_begin(&ev, vm, out, cause, out ? PMP_EVENT_ACTIONS + flush_room : 0);
@@ -94,6 +102,7 @@ int pmp_change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t 
 		pmp_inval_flush_chunks(&ev, gfn, npages);
 	else if (to_private && vm->policy.conflict_flush == PMP_CONFLICT_WITHDRAW)
 		pmp_inval_withdraw(vm, gfn, npages);
+	ev.vtl = (uint8_t)vtl;
 	unmap_range(&ev, zgfn, zn);
 	/* the pool was checked for both updates above */
 	pmp_planes_apply(vm, gfn, npages, mask, values);
@@ -108,7 +117,7 @@ int pmp_change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t 
 int pmp_convert(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool private,
 		struct pmp_actions *out)
 {
-	return pmp_change_attrs(vm, gfn, npages, PMP_BIT(PMP_PLANE_PRIVATE),
+	return pmp_change_attrs(vm, PMP_VTL_ALL, gfn, npages, PMP_BIT(PMP_PLANE_PRIVATE),
 				private ? PMP_BIT(PMP_PLANE_PRIVATE) : 0, ACCEPTED, PMP_CAUSE_CONVERT,
 				out);
 }

@@ -1,21 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * A fault being mapped: pin per the policy, record the leaf, and merge at
- * fault time when the strategy says so.  O(1) for a 4 KiB leaf: a couple of
- * plane updates in one chunk.
+ * A fault being mapped: pin per the policy, record the leaf in the faulting
+ * VTL's page tables, and merge them at fault time when the strategy says
+ * so.  O(1) for a 4 KiB leaf: a couple of plane updates in one chunk.
  */
 #include "internal.h"
 
-#define MAPPED PMP_BIT(PMP_PLANE_MAPPED)
 #define PINNED PMP_BIT(PMP_PLANE_PINNED)
 
 /* Room besides PIN runs: invalidating a deferred page, MAP, two promotes of 3 steps. */
 #define MAP_ACTIONS 10
 
 /*
- * A fault on a range whose 4 KiB leaves a merge tick blocked: promote it if
- * the fault may be 2 MiB and the range still can be (TDX: still fully
- * mapped and accepted), else unblock it and map the page if it has no leaf.
+ * A fault on a range whose 4 KiB leaves (in the faulting VTL) a merge tick
+ * blocked: promote it if the fault may be 2 MiB and the range still can be
+ * (TDX: still fully mapped and accepted), else unblock it and map the page
+ * if it has no leaf.
  */
 static void blocked_fault(struct pmp_event *ev, const struct pmp_fault *f, int level,
 			  enum pmp_reason why)
@@ -25,19 +25,19 @@ static void blocked_fault(struct pmp_event *ev, const struct pmp_fault *f, int l
 	struct pmp_decision_stats *d = &vm->stats.decision[PMP_DECISION_MERGE];
 
 	d->tried++;
-	if (level >= PMP_LEVEL_2M && pmp_promote_ready(vm, head, PMP_LEVEL_2M)) {
-		pmp_promote_emit(ev, head, PMP_LEVEL_2M);
+	if (level >= PMP_LEVEL_2M && pmp_promote_ready(vm, f->vtl, head, PMP_LEVEL_2M)) {
+		pmp_promote_emit(ev, f->vtl, head, PMP_LEVEL_2M);
 		d->applied++;
 		return;
 	}
 	d->refused[level >= PMP_LEVEL_2M ? PMP_REASON_NOT_ACCEPTED : why]++;
 	pmp_emit(ev, PMP_ACT_UNBLOCK, PMP_LEVEL_4K, head, PMP_CHUNK_PAGES);
-	pmp_chunk_set_flags(vm, head >> PMP_CHUNK_SHIFT, 0, PMP_CF_BLOCKED);
-	pmp_mirror_refresh(vm, head >> PMP_CHUNK_SHIFT);
-	if (!pmp_plane_get(vm, f->gfn, PMP_PLANE_MAPPED)) {
+	pmp_leaf_set_flags(vm, head >> PMP_CHUNK_SHIFT, f->vtl, 0, PMP_CF_BLOCKED);
+	pmp_mirror_refresh(vm, head >> PMP_CHUNK_SHIFT, f->vtl);
+	if (!pmp_plane_get(vm, f->gfn, pmp_mapped_plane(f->vtl))) {
 		ev->cause = PMP_CAUSE_FAULT;
 		pmp_emit(ev, PMP_ACT_MAP, PMP_LEVEL_4K, f->gfn, 1);
-		pmp_mirror_map(vm, f->gfn, PMP_LEVEL_4K);
+		pmp_mirror_map(vm, f->vtl, f->gfn, PMP_LEVEL_4K);
 	}
 }
 
@@ -69,6 +69,7 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 	uint64_t pages, head;
 	struct pmp_event ev;
 	unsigned int need;
+	uint16_t mapped;
 	int err;
 
 	err = pmp_fault_check(vm, f, &s);
@@ -85,8 +86,9 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 	 * per plane); a deferred page is invalidated before it is mapped
 	 * again: 3 planes more.
 	 */
-	need = pmp_planes_blocks_needed(vm, head, pages, MAPPED | (plan.runs ? PINNED : 0),
-					MAPPED | PINNED) + 3;
+	mapped = PMP_BIT(pmp_mapped_plane(f->vtl));
+	need = pmp_planes_blocks_needed(vm, head, pages, mapped | (plan.runs ? PINNED : 0),
+					mapped | PINNED) + 3;
 	if (need > pmp_pool_room(vm))
 		return pin ? pmp_pin_refused(vm, PMP_REASON_POOL) : -ENOMEM;
 	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_FAULT, plan.runs + MAP_ACTIONS);
@@ -110,17 +112,19 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 		pmp_pin_apply(&ev, head, pages, &plan);
 	}
 	note_backing(vm, f);
+	/* the rest concerns the faulting VTL's page tables */
+	ev.vtl = f->vtl;
 	ev.cause = PMP_CAUSE_MERGE;
-	if (pmp_chunk_of(vm, f->gfn)->blocks & PMP_CF_BLOCKED) {
+	if (pmp_leaf_flags(vm, f->gfn >> PMP_CHUNK_SHIFT, f->vtl) & PMP_CF_BLOCKED) {
 		/* the 4 KiB leaves are there, blocked: promote or unblock */
 		blocked_fault(&ev, f, level < PMP_LEVEL_1G ? level : PMP_LEVEL_2M, why);
 	} else {
 		ev.cause = PMP_CAUSE_FAULT;
 		pmp_emit(&ev, PMP_ACT_MAP, level, head, pages);
-		pmp_mirror_map(vm, head, level);
+		pmp_mirror_map(vm, f->vtl, head, level);
 		ev.cause = PMP_CAUSE_MERGE;
 		if (level < PMP_LEVEL_1G)
-			pmp_merge_after_fill(&ev, f->gfn, (int32_t)f->slot);
+			pmp_merge_after_fill(&ev, f->vtl, f->gfn, (int32_t)f->slot);
 	}
 	pmp_event_end(&ev);
 	return 0;

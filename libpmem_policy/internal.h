@@ -16,7 +16,13 @@
  *   giant  - the state of one 1 GiB range: its 512 chunks and a summary of
  *            them, so a fault reads two words: struct pmp_giant.
  *   mirror - the core's copy of the caller's page tables: which pages a
- *            leaf maps and how big the leaf is (mirror.c).
+ *            leaf maps and how big the leaf is (mirror.c).  One per VTL:
+ *            each VTL has its own page tables (its "leaf record").
+ *   leaf record - one VTL's part of the mirror: its mapped plane, its
+ *            chunk leaf flags (PMP_CF_LEAF) and its 1 GiB leaf flag and
+ *            counts.  VTL 0's live in struct pmp_chunk and struct
+ *            pmp_giant (the fast path); VTL v >= 1's in side arrays that
+ *            only VMs with nr_vtls > 1 have (struct pmp_vtl_giant).
  *   event  - one state-changing call and the actions it returns, with the
  *            room it reserved (struct pmp_event, actions.c); each subject
  *            has its file: convert.c, vtl.c, write_track.c, accept.c,
@@ -57,12 +63,24 @@ enum pmp_plane {
 	/* VTL v denies access a: PMP_PLANE_VTL + 3 * v + bit(a); 0 = allowed. */
 	PMP_PLANE_VTL,
 	PMP_NR_SUMMARY_PLANES = PMP_PLANE_VTL + 3 * PMP_MAX_VTLS,
-	PMP_PLANE_MAPPED = PMP_NR_SUMMARY_PLANES,	/* a present leaf covers the page */
+	/* a present leaf of VTL 0's page tables covers the page */
+	PMP_PLANE_MAPPED = PMP_NR_SUMMARY_PLANES,
 	PMP_PLANE_ACCEPTED,	/* the guest accepted it (TDX) or validated it (SNP) */
 	PMP_PLANE_PINNED,	/* the host holds a pin on it (SEV) */
 	/* deferred punches are no plane: a bitmap at the chain's tail (inval.c) */
+	/* VTL v >= 1's leaves cover the page: PMP_PLANE_MAPPED_VTL1 + v - 1 */
+	PMP_PLANE_MAPPED_VTL1,
 	PMP_NR_PLANES = 16,
 };
+
+_Static_assert(PMP_PLANE_MAPPED_VTL1 + PMP_MAX_VTLS - 1 <= PMP_NR_PLANES,
+	       "a mapped plane per VTL");
+
+/* The plane of VTL @vtl's leaves (< PMP_MAX_VTLS). */
+static inline unsigned int pmp_mapped_plane(unsigned int vtl)
+{
+	return vtl ? PMP_PLANE_MAPPED_VTL1 + vtl - 1 : PMP_PLANE_MAPPED;
+}
 
 #define PMP_BIT(p) ((uint16_t)(1U << (p)))
 #define PMP_VTL_PLANES(vtl) ((uint16_t)(7U << (PMP_PLANE_VTL + 3 * (vtl))))
@@ -109,6 +127,9 @@ struct pmp_chunk {
 #define PMP_CF_SEEN	(1U << 30)	/* merge=settled: a tick found it ready; no leaf
 					 * here changed since (pmp_mirror_refresh clears it) */
 #define PMP_CF_ALL	0xff000000U
+/* The flags that belong to one VTL's leaf record (the others are the range's). */
+#define PMP_CF_LEAF	(PMP_CF_HUGE | PMP_CF_CAND | PMP_CF_BLOCKED | PMP_CF_SEEN)
+#define PMP_CF_LEAF_SHIFT 24	/* VTL v >= 1 keeps them in a byte, shifted down */
 
 /*
  * One per 1 GiB, derived from its 2 MiB children: per summary plane, how
@@ -133,8 +154,20 @@ struct pmp_giant {
 	uint16_t nr_deferred;
 };
 
-#define PMP_GF_LEAF	(1U << 0)	/* one 1 GiB leaf maps it all */
+#define PMP_GF_LEAF	(1U << 0)	/* one 1 GiB leaf of VTL 0 maps it all */
 #define PMP_GF_BACKED	(1U << 1)	/* a fault saw a 1 GiB host folio here */
+
+/*
+ * VTL v >= 1's leaf record of one 1 GiB (VTL 0's is in struct pmp_giant).
+ * Always true: @nr_huge and @nr_cand count the children whose VTL v leaf
+ * flags have PMP_CF_HUGE and PMP_CF_CAND; PMP_GF_LEAF in @flags iff one
+ * 1 GiB leaf of VTL v maps it all, and then @nr_huge is 512.
+ */
+struct pmp_vtl_giant {
+	uint16_t nr_huge, nr_cand;
+	uint16_t flags;		/* PMP_GF_LEAF only */
+	uint16_t pad;
+};
 
 /*
  * A memslot, with what the fault path needs precomputed: the largest level
@@ -219,7 +252,7 @@ struct pmp_vm {
 	uint32_t free_head;	/* first free block + 1; 0: none */
 	uint32_t vm_type;
 	uint64_t nr_pinned, pin_high_water;
-	uint64_t nr_cand;	/* chunks with PMP_CF_CAND */
+	uint64_t nr_cand;	/* (chunk, VTL) pairs with PMP_CF_CAND in that VTL */
 	uint64_t scan_cursor;	/* next compact chunk a merge tick looks at */
 	uint64_t nr_deferred;	/* bits set in the deferral bitmaps */
 	uint64_t teardown_cursor;	/* the cursor pmp_teardown() last handed out; 0: none */
@@ -236,6 +269,8 @@ struct pmp_vm {
 	uint64_t off_cand;	/* merge candidates: one bit per compact chunk (merge.c) */
 	uint64_t off_top, off_tables, off_homes, off_regions;
 	uint64_t off_lossy;
+	/* VTL v >= 1's leaf records, only with nr_vtls > 1 (see pmp_vtl_chunks()) */
+	uint64_t off_vtl_chunks, off_vtl_giants;
 };
 
 static inline void *pmp_at(const struct pmp_vm *vm, uint64_t off)
@@ -336,14 +371,32 @@ static inline uint32_t *pmp_links(const struct pmp_vm *vm)
 }
 
 /*
- * The merge tick's candidate index: bit i for compact chunk i.  Always
- * true: a chunk with PMP_CF_CAND has its bit set (pmp_chunk_set_flags());
- * a bit without the flag is stale (its giant was freed and reused) and the
- * tick clears it when it meets it.
+ * The merge tick's candidate index: bit i for compact chunk i, shared by
+ * the VTLs.  Always true: a chunk with PMP_CF_CAND in any VTL's leaf
+ * record has its bit set (pmp_leaf_set_flags()); a bit without the flag in
+ * any VTL is stale (its giant was freed and reused) and the tick clears it
+ * when it meets it.
  */
 static inline uint64_t *pmp_cand_map(const struct pmp_vm *vm)
 {
 	return pmp_at(vm, vm->off_cand);
+}
+
+/*
+ * VTL @vtl >= 1's leaf flags: one byte per compact chunk (PMP_CF_LEAF bits
+ * >> PMP_CF_LEAF_SHIFT), and its 1 GiB records, VTL after VTL.  Only VMs
+ * with nr_vtls > 1 have these arrays: a 1-VTL VM pays nothing for them.
+ */
+static inline uint8_t *pmp_vtl_chunks(const struct pmp_vm *vm, unsigned int vtl)
+{
+	return pmp_at(vm, vm->off_vtl_chunks +
+		      (uint64_t)(vtl - 1) * vm->nr_giants * PMP_GIANT_CHUNKS);
+}
+
+static inline struct pmp_vtl_giant *pmp_vtl_giants(const struct pmp_vm *vm, unsigned int vtl)
+{
+	return pmp_at(vm, vm->off_vtl_giants +
+		      (uint64_t)(vtl - 1) * vm->nr_giants * sizeof(struct pmp_vtl_giant));
 }
 
 /* Population count of a 16-bit mask, without libgcc's helpers. */
@@ -469,6 +522,8 @@ struct pmp_event {
 	struct pmp_actions *out;
 	uint32_t limit;		/* out->buf entries this event may fill: [nr, limit) */
 	uint8_t cause;
+	/* the VTL whose page tables its actions concern: PMP_VTL_ALL unless set */
+	uint8_t vtl;
 	bool changed_leaves;	/* emitted an action that needs mmu_lock for write */
 };
 
@@ -486,8 +541,9 @@ struct pmp_action *pmp_emit(struct pmp_event *ev, enum pmp_action_type type, int
 			    uint64_t gfn, uint64_t npages);
 
 /* convert.c: an attribute change that discards the range's mappings */
-int pmp_change_attrs(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t mask,
-		     uint16_t values, uint16_t clear, enum pmp_cause cause,
+/* @vtl: the VTL whose leaves it discards, PMP_VTL_ALL for every VTL's */
+int pmp_change_attrs(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t npages,
+		     uint16_t mask, uint16_t values, uint16_t clear, enum pmp_cause cause,
 		     struct pmp_actions *out);
 
 /* Blocks the exact planes can still take: the free ones and the lossy planes'. */
@@ -502,17 +558,98 @@ static inline int pmp_pool_reserve(const struct pmp_vm *vm, unsigned int blocks)
 	return blocks > pmp_pool_room(vm) ? -ENOMEM : 0;
 }
 
-/* mirror.c: what the caller's MMU maps */
-void pmp_mirror_refresh(struct pmp_vm *vm, uint64_t ci);
-void pmp_mirror_map(struct pmp_vm *vm, uint64_t gfn, int level);
-void pmp_mirror_zap(struct pmp_vm *vm, uint64_t gfn, uint64_t npages);
-void pmp_mirror_extent(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint64_t *lo,
-		       uint64_t *hi);
-void pmp_mirror_unleaf(struct pmp_vm *vm, uint64_t gfn, int level);
-bool pmp_mirror_any_leaf(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages, int level);
+/*
+ * mirror.c: what the caller's MMU maps, per VTL.  @vtl is one VTL below
+ * nr_vtls or, where the comment says so, PMP_VTL_ALL: every VTL's leaves.
+ */
+/* The VTLs [*lo, *hi) that @vtl names: itself, or every VTL for PMP_VTL_ALL. */
+static inline void pmp_vtl_span(const struct pmp_vm *vm, unsigned int vtl, unsigned int *lo,
+				unsigned int *hi)
+{
+	*lo = vtl == PMP_VTL_ALL ? 0 : vtl;
+	*hi = vtl == PMP_VTL_ALL ? vm->nr_vtls : vtl + 1;
+}
+
+/* VTL @vtl's leaf flags (PMP_CF_LEAF bits) of chunk @c, in the compact array. */
+static inline uint32_t pmp_leaf_flags_at(const struct pmp_vm *vm, const struct pmp_chunk *c,
+					 unsigned int vtl)
+{
+	if (!vtl)
+		return c->blocks & PMP_CF_LEAF;
+	return (uint32_t)pmp_vtl_chunks(vm, vtl)[c - pmp_cchunks(vm)] << PMP_CF_LEAF_SHIFT;
+}
+
+/* The same for GPA chunk @ci. */
+static inline uint32_t pmp_leaf_flags(const struct pmp_vm *vm, uint64_t ci, unsigned int vtl)
+{
+	return pmp_leaf_flags_at(vm, pmp_chunk_at(vm, ci), vtl);
+}
+
+/* Does one 1 GiB leaf of VTL @vtl map GPA giant @g? */
+static inline bool pmp_giant_leaf(const struct pmp_vm *vm, uint64_t g, unsigned int vtl)
+{
+	uint32_t cg = pmp_giant_index(vm, g);
+
+	if (!vtl)
+		return pmp_cgiants(vm)[cg].flags & PMP_GF_LEAF;
+	return pmp_vtl_giants(vm, vtl)[cg].flags & PMP_GF_LEAF;
+}
+
+/* The mapped planes of every VTL the VM has. */
+static inline uint16_t pmp_mapped_mask(const struct pmp_vm *vm)
+{
+	uint16_t m = PMP_BIT(PMP_PLANE_MAPPED);
+	unsigned int v;
+
+	for (v = 1; v < vm->nr_vtls; v++)
+		m |= PMP_BIT(pmp_mapped_plane(v));
+	return m;
+}
+
+/* Has compact chunk @i a merge candidate in any VTL? */
+static inline bool pmp_cand_any(const struct pmp_vm *vm, uint64_t i)
+{
+	unsigned int v;
+
+	if (pmp_cchunks(vm)[i].blocks & PMP_CF_CAND)
+		return true;
+	for (v = 1; v < vm->nr_vtls; v++)
+		if (pmp_vtl_chunks(vm, v)[i] & (PMP_CF_CAND >> PMP_CF_LEAF_SHIFT))
+			return true;
+	return false;
+}
+
+void pmp_vtl_leaf_set_flags(struct pmp_vm *vm, uint64_t ci, unsigned int vtl, uint32_t set,
+			    uint32_t clear);
+
+/*
+ * Change VTL @vtl's leaf flags (PMP_CF_LEAF bits in @set and @clear) of GPA
+ * chunk @ci, with the counts and the shared candidate index that mirror
+ * them.  VTL 0's are chunk flags: the fast path, one call.
+ */
+static inline void pmp_leaf_set_flags(struct pmp_vm *vm, uint64_t ci, unsigned int vtl,
+				      uint32_t set, uint32_t clear)
+{
+	if (!vtl)
+		pmp_chunk_set_flags(vm, ci, set, clear);
+	else
+		pmp_vtl_leaf_set_flags(vm, ci, vtl, set, clear);
+}
+uint64_t pmp_mapped_next(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t end);
+void pmp_mirror_refresh(struct pmp_vm *vm, uint64_t ci, unsigned int vtl);
+void pmp_mirror_map(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, int level);
+/* @vtl may be PMP_VTL_ALL */
+void pmp_mirror_zap(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t npages);
+/* @vtl may be PMP_VTL_ALL */
+void pmp_mirror_extent(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t npages,
+		       uint64_t *lo, uint64_t *hi);
+void pmp_mirror_unleaf(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, int level);
+/* @vtl may be PMP_VTL_ALL */
+bool pmp_mirror_any_leaf(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
+			 uint64_t npages, int level);
 int pmp_mirror_check(const struct pmp_vm *vm);
 
-/* split.c */
+/* split.c: the leaves of ev->vtl (one VTL, or PMP_VTL_ALL: every VTL's) */
 void pmp_split_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages, int target);
 void pmp_split_edges(struct pmp_event *ev, uint64_t gfn, uint64_t npages);
 
@@ -539,12 +676,13 @@ int pmp_inval_check(const struct pmp_vm *vm);
 bool pmp_yield_poll(struct pmp_vm *vm, struct pmp_yield_state *st, uint64_t position,
 		    uint64_t remaining);
 
-/* merge.c */
-enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, uint64_t gfn, int level,
-				  bool need_full, int32_t slot_hint);
-void pmp_promote_emit(struct pmp_event *ev, uint64_t gfn, int level);
-bool pmp_promote_ready(const struct pmp_vm *vm, uint64_t gfn, int level);
-void pmp_merge_after_fill(struct pmp_event *ev, uint64_t gfn, int32_t slot_hint);
+/* merge.c: a merge concerns one VTL's leaves, and only that VTL's eligibility */
+enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
+				  int level, bool need_full, int32_t slot_hint);
+void pmp_promote_emit(struct pmp_event *ev, unsigned int vtl, uint64_t gfn, int level);
+bool pmp_promote_ready(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, int level);
+void pmp_merge_after_fill(struct pmp_event *ev, unsigned int vtl, uint64_t gfn,
+			  int32_t slot_hint);
 
 /* policy.c */
 const struct pmp_policy *pmp_default_policy(void);

@@ -20,7 +20,7 @@
  */
 #include "internal.h"
 
-#define MAPPED PMP_BIT(PMP_PLANE_MAPPED)
+#define MAPPED(vm) pmp_mapped_mask(vm)	/* every VTL's leaves */
 #define ACCEPTED PMP_BIT(PMP_PLANE_ACCEPTED)
 #define CHUNK_MASK ((uint64_t)PMP_CHUNK_PAGES - 1)
 
@@ -52,7 +52,7 @@ static bool live_private(const struct pmp_vm *vm, uint64_t gfn, uint64_t end)
 	uint64_t g = pmp_plane_next(vm, gfn, end, PMP_PLANE_PRIVATE, true);
 
 	for (; g < end; g = pmp_plane_next(vm, g + 1, end, PMP_PLANE_PRIVATE, true))
-		if (pmp_plane_get(vm, g, PMP_PLANE_MAPPED))
+		if (pmp_mapped_next(vm, PMP_VTL_ALL, g, g + 1) == g)
 			return true;
 	return false;
 }
@@ -120,7 +120,7 @@ static void backing_gone(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 	uint64_t ci, g, last = gfn + npages - 1;
 	uint64_t c_end = (last >> PMP_CHUNK_SHIFT) + 1, g_end = (last >> PMP_GIANT_SHIFT) + 1;
 
-	pmp_mirror_zap(vm, gfn, npages);
+	pmp_mirror_zap(vm, PMP_VTL_ALL, gfn, npages);
 	pmp_planes_set(vm, gfn, npages, ACCEPTED, 0);
 	/* backing hints live only where there is state */
 	for (ci = pmp_state_chunk_next(vm, gfn >> PMP_CHUNK_SHIFT, c_end); ci < c_end;
@@ -385,7 +385,7 @@ static int plan_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 		}
 		plan->runs += !in_run;
 		in_run = true;
-		plan->blocks += pmp_planes_blocks_needed(vm, g, p.end - g, MAPPED, 0) +
+		plan->blocks += pmp_planes_blocks_needed(vm, g, p.end - g, MAPPED(vm), 0) +
 				pmp_planes_blocks_needed(vm, g, p.end - g, ACCEPTED, 0);
 	}
 	return 0;
@@ -536,7 +536,8 @@ static void flush_step(struct pmp_event *ev, uint64_t g, uint64_t e)
  */
 static int step_blocks(const struct pmp_vm *vm, uint64_t g, uint64_t e)
 {
-	return pmp_pool_reserve(vm, pmp_planes_blocks_needed(vm, g, e - g, MAPPED | ACCEPTED, 0));
+	return pmp_pool_reserve(vm, pmp_planes_blocks_needed(vm, g, e - g, MAPPED(vm) | ACCEPTED,
+							     0));
 }
 
 /* The first deferred run of the cursor's chunk (@move: the cursor goes there). */

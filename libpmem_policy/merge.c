@@ -5,9 +5,12 @@
  * FAULT promotes when a fault (or an accept) completes a range; BLOCKED
  * blocks eligible candidates from the tick and lets the next fault on them
  * decide (fault.c), so only ranges the guest touches pay for a promote.
+ *
+ * A merge concerns one VTL's page tables: it needs that VTL's leaves to
+ * fill the range and that VTL's protections to allow the size, as a fault
+ * from that VTL would (another VTL's protections do not limit its leaves).
  */
 #include "internal.h"
-
 
 /* The memslot holding @gfn, or NULL. O(slots): ticks and promotes only. */
 static const struct pmp_slot *slot_of(const struct pmp_vm *vm, uint64_t gfn, uint32_t *id)
@@ -24,14 +27,23 @@ static const struct pmp_slot *slot_of(const struct pmp_vm *vm, uint64_t gfn, uin
 	return NULL;
 }
 
-/* Is every chunk of the range fully mapped (2 MiB) or one 2 MiB leaf (1 GiB)? */
-static bool range_full(const struct pmp_vm *vm, uint64_t gfn, int level)
+/* VTL @vtl's 2 MiB leaves in GPA giant @g. */
+static uint32_t giant_nr_huge(const struct pmp_vm *vm, uint64_t g, unsigned int vtl)
 {
-	const struct pmp_giant *g = pmp_giant_of(vm, gfn);
+	uint32_t cg = pmp_giant_index(vm, g);
 
+	return vtl ? pmp_vtl_giants(vm, vtl)[cg].nr_huge : pmp_cgiants(vm)[cg].nr_huge;
+}
+
+/*
+ * In VTL @vtl, is every chunk of the range fully mapped (2 MiB) or one
+ * 2 MiB leaf (1 GiB)?
+ */
+static bool range_full(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, int level)
+{
 	if (level == PMP_LEVEL_2M)
-		return pmp_plane_uniform(vm, gfn >> PMP_CHUNK_SHIFT, PMP_PLANE_MAPPED) == 1;
-	return g->nr_huge == PMP_GIANT_CHUNKS;
+		return pmp_plane_uniform(vm, gfn >> PMP_CHUNK_SHIFT, pmp_mapped_plane(vtl)) == 1;
+	return giant_nr_huge(vm, gfn >> PMP_GIANT_SHIFT, vtl) == PMP_GIANT_CHUNKS;
 }
 
 /* Every page accepted?  Stops at the first that is not (a tick asks every 1 GiB). */
@@ -42,23 +54,23 @@ static bool range_accepted(const struct pmp_vm *vm, uint64_t gfn, int level)
 	return pmp_plane_next(vm, gfn, end, PMP_PLANE_ACCEPTED, false) == end;
 }
 
-/* TDX/SNP private memory promotes only fully mapped and accepted. */
-bool pmp_promote_ready(const struct pmp_vm *vm, uint64_t gfn, int level)
+/* TDX/SNP private memory promotes only fully mapped (in @vtl) and accepted. */
+bool pmp_promote_ready(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, int level)
 {
-	return !pmp_guarded_private(vm, gfn) || (range_full(vm, gfn, level) &&
+	return !pmp_guarded_private(vm, gfn) || (range_full(vm, vtl, gfn, level) &&
 					  range_accepted(vm, gfn, level));
 }
 
 /*
- * Why the range of @level holding @gfn cannot be promoted now, or NONE.
- * Eligibility is that of a fault on it from any VTL, backed by the folio
- * size the last fault there reported.
+ * Why VTL @vtl's range of @level holding @gfn cannot be promoted now, or
+ * NONE.  Eligibility is that of a fault on it from @vtl, backed by the
+ * folio size the last fault there reported.
  */
-enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, uint64_t gfn, int level,
-				  bool need_full, int32_t slot_hint)
+enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
+				  int level, bool need_full, int32_t slot_hint)
 {
 	uint64_t head = gfn & ~(PMP_LEVEL_PAGES(level) - 1);
-	struct pmp_fault f = { .gfn = head };
+	struct pmp_fault f = { .gfn = head, .vtl = (uint8_t)vtl };
 	const struct pmp_slot *s;
 
 	/* a fault knows its slot: keep the fault path O(1) */
@@ -69,13 +81,11 @@ enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, uint64_t gfn, int lev
 	} else {
 		s = slot_of(vm, head, &f.slot);
 	}
-	uint16_t planes = 0;
 	enum pmp_reason why;
-	unsigned int v;
 
 	if (!s)
 		return PMP_REASON_SLOT_BOUNDARY;
-	if (need_full && !range_full(vm, head, level))
+	if (need_full && !range_full(vm, vtl, head, level))
 		return PMP_REASON_NOT_MAPPED;
 	if (pmp_is_private(vm, head))
 		f.flags = PMP_FAULT_PRIVATE;
@@ -87,35 +97,41 @@ enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, uint64_t gfn, int lev
 	/* before eligibility: pending pages are what TDX PROMOTE refuses first */
 	if (need_full && pmp_guarded_private(vm, head) && !range_accepted(vm, head, level))
 		return PMP_REASON_NOT_ACCEPTED;
-	for (v = 0; v < vm->nr_vtls; v++)
-		planes |= PMP_VTL_PLANES(v);
-	return pmp_fault_level(vm, s, &f, planes, &why) >= level ? PMP_REASON_NONE : why;
+	if (pmp_fault_level(vm, s, &f, PMP_VTL_PLANES(vtl), &why) < level)
+		return why;
+	return PMP_REASON_NONE;
 }
 
 /*
- * Promote the range of @level holding @gfn.  TDX private leaves are blocked
- * and tracked first, unless a merge tick already did (merge=blocked).
+ * Promote VTL @vtl's range of @level holding @gfn.  TDX private leaves are
+ * blocked and tracked first, unless a merge tick already did
+ * (merge=blocked).
  */
-void pmp_promote_emit(struct pmp_event *ev, uint64_t gfn, int level)
+void pmp_promote_emit(struct pmp_event *ev, unsigned int vtl, uint64_t gfn, int level)
 {
 	struct pmp_vm *vm = ev->vm;
 	uint64_t pages = PMP_LEVEL_PAGES(level), head = gfn & ~(pages - 1);
+	uint8_t event_vtl = ev->vtl;
 
+	ev->vtl = (uint8_t)vtl;
 	if (vm->vm_type == PMP_VM_TDX && pmp_is_private(vm, head) &&
-	    !(level == PMP_LEVEL_2M && (pmp_chunk_of(vm, head)->blocks & PMP_CF_BLOCKED))) {
+	    !(level == PMP_LEVEL_2M &&
+	      (pmp_leaf_flags(vm, head >> PMP_CHUNK_SHIFT, vtl) & PMP_CF_BLOCKED))) {
 		pmp_emit(ev, PMP_ACT_BLOCK, level - 1, head, pages);
 		pmp_emit(ev, PMP_ACT_TRACK, level - 1, head, pages);
 	}
 	pmp_emit(ev, PMP_ACT_PROMOTE, level, head, pages);
-	pmp_mirror_map(vm, head, level);
+	ev->vtl = event_vtl;
+	pmp_mirror_map(vm, vtl, head, level);
 	vm->stats.promoted[level]++;
 }
 
-/* Try one promote, counting the decision; true if it happened. */
-static bool try_promote(struct pmp_event *ev, uint64_t gfn, int level, int32_t slot_hint)
+/* Try one promote in VTL @vtl, counting the decision; true if it happened. */
+static bool try_promote(struct pmp_event *ev, unsigned int vtl, uint64_t gfn, int level,
+			int32_t slot_hint)
 {
 	struct pmp_decision_stats *d = &ev->vm->stats.decision[PMP_DECISION_MERGE];
-	enum pmp_reason why = pmp_merge_blocker(ev->vm, gfn, level, true, slot_hint);
+	enum pmp_reason why = pmp_merge_blocker(ev->vm, vtl, gfn, level, true, slot_hint);
 
 	d->tried++;
 	if (why) {
@@ -123,31 +139,32 @@ static bool try_promote(struct pmp_event *ev, uint64_t gfn, int level, int32_t s
 		return false;
 	}
 	d->applied++;
-	pmp_promote_emit(ev, gfn, level);
+	pmp_promote_emit(ev, vtl, gfn, level);
 	return true;
 }
 
 /*
- * merge=fault: a fault or an accept just filled in part of a range.  Only
- * a range that is now fully mapped is a decision (so partial fills count
- * nothing); a promoted 2 MiB may complete its 1 GiB.
+ * merge=fault: a fault (in VTL @vtl) or an accept just filled in part of a
+ * range.  Only a range that is now fully mapped is a decision (so partial
+ * fills count nothing); a promoted 2 MiB may complete its 1 GiB.
  */
-void pmp_merge_after_fill(struct pmp_event *ev, uint64_t gfn, int32_t slot_hint)
+void pmp_merge_after_fill(struct pmp_event *ev, unsigned int vtl, uint64_t gfn,
+			  int32_t slot_hint)
 {
 	struct pmp_vm *vm = ev->vm;
-	const struct pmp_giant *g = pmp_giant_of(vm, gfn);
 
-	if (vm->policy.merge != PMP_MERGE_FAULT || (g->flags & PMP_GF_LEAF))
+	if (vm->policy.merge != PMP_MERGE_FAULT || pmp_giant_leaf(vm, gfn >> PMP_GIANT_SHIFT, vtl))
 		return;
-	if (!(pmp_chunk_of(vm, gfn)->blocks & PMP_CF_HUGE)) {
-		if (!range_full(vm, gfn, PMP_LEVEL_2M) ||
-		    !try_promote(ev, gfn, PMP_LEVEL_2M, slot_hint))
+	if (!(pmp_leaf_flags(vm, gfn >> PMP_CHUNK_SHIFT, vtl) & PMP_CF_HUGE)) {
+		if (!range_full(vm, vtl, gfn, PMP_LEVEL_2M) ||
+		    !try_promote(ev, vtl, gfn, PMP_LEVEL_2M, slot_hint))
 			return;
 	}
-	if (range_full(vm, gfn, PMP_LEVEL_1G))
-		try_promote(ev, gfn, PMP_LEVEL_1G, slot_hint);
+	if (range_full(vm, vtl, gfn, PMP_LEVEL_1G))
+		try_promote(ev, vtl, gfn, PMP_LEVEL_1G, slot_hint);
 }
 
+/* VTL 0's page tables: other VTLs' ranges merge by tick or at their faults. */
 int pmp_promote(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out)
 {
 	struct pmp_event ev;
@@ -158,7 +175,7 @@ int pmp_promote(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out)
 		return -ERANGE;
 	if (pmp_leaf_level(vm, gfn) >= PMP_LEVEL_2M)
 		return -EEXIST;
-	why = pmp_merge_blocker(vm, gfn, PMP_LEVEL_2M, true, -1);
+	why = pmp_merge_blocker(vm, 0, gfn, PMP_LEVEL_2M, true, -1);
 	if (why == PMP_REASON_NOT_MAPPED || why == PMP_REASON_NOT_ACCEPTED)
 		return -EAGAIN;
 	if (why)
@@ -168,18 +185,22 @@ int pmp_promote(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out)
 		return err;
 	vm->stats.decision[PMP_DECISION_MERGE].tried++;
 	vm->stats.decision[PMP_DECISION_MERGE].applied++;
-	pmp_promote_emit(&ev, gfn, PMP_LEVEL_2M);
+	pmp_promote_emit(&ev, 0, gfn, PMP_LEVEL_2M);
 	pmp_event_end(&ev);
 	return 0;
 }
 
-/* merge=blocked: block an eligible candidate's leaves; its next fault decides. */
-static bool try_block(struct pmp_event *ev, uint64_t ci)
+/*
+ * merge=blocked: block an eligible candidate's leaves in VTL @vtl; its next
+ * fault there decides.
+ */
+static bool try_block(struct pmp_event *ev, unsigned int vtl, uint64_t ci)
 {
 	struct pmp_vm *vm = ev->vm;
 	struct pmp_decision_stats *d = &vm->stats.decision[PMP_DECISION_MERGE];
 	uint64_t head = ci << PMP_CHUNK_SHIFT;
-	enum pmp_reason why = pmp_merge_blocker(vm, head, PMP_LEVEL_2M, pmp_guarded_private(vm, head), -1);
+	enum pmp_reason why = pmp_merge_blocker(vm, vtl, head, PMP_LEVEL_2M,
+						pmp_guarded_private(vm, head), -1);
 
 	d->tried++;
 	if (why) {
@@ -187,10 +208,11 @@ static bool try_block(struct pmp_event *ev, uint64_t ci)
 		return false;
 	}
 	d->applied++;
+	ev->vtl = (uint8_t)vtl;
 	pmp_emit(ev, PMP_ACT_BLOCK, PMP_LEVEL_4K, head, PMP_CHUNK_PAGES);
 	if (vm->vm_type == PMP_VM_TDX)
 		pmp_emit(ev, PMP_ACT_TRACK, PMP_LEVEL_4K, head, PMP_CHUNK_PAGES);
-	pmp_chunk_set_flags(vm, ci, PMP_CF_BLOCKED, PMP_CF_CAND);
+	pmp_leaf_set_flags(vm, ci, vtl, PMP_CF_BLOCKED, PMP_CF_CAND);
 	return true;
 }
 
@@ -202,34 +224,46 @@ static bool try_block(struct pmp_event *ev, uint64_t ci)
  * it stays put for a tick interval, instead of costing a write-locked
  * promote and a split per cycle; a settled range waits one tick more.
  */
-static void settle_mark(struct pmp_vm *vm, uint64_t ci)
+static void settle_mark(struct pmp_vm *vm, unsigned int vtl, uint64_t ci)
 {
 	struct pmp_decision_stats *d = &vm->stats.decision[PMP_DECISION_MERGE];
-	enum pmp_reason why = pmp_merge_blocker(vm, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_2M, true, -1);
+	enum pmp_reason why = pmp_merge_blocker(vm, vtl, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_2M,
+						true, -1);
 
 	if (why) {
 		d->tried++;
 		d->refused[why]++;
 		return;
 	}
-	pmp_chunk_set_flags(vm, ci, PMP_CF_SEEN, 0);
+	pmp_leaf_set_flags(vm, ci, vtl, PMP_CF_SEEN, 0);
 }
 
-/* One candidate chunk, or the 1 GiB range starting at it. */
-static bool tick_one(struct pmp_event *ev, uint64_t ci)
+/* VTL @vtl's candidate at GPA chunk @ci, if it is one. */
+static bool tick_one(struct pmp_event *ev, unsigned int vtl, uint64_t ci)
 {
 	struct pmp_vm *vm = ev->vm;
-	uint32_t f = pmp_chunk_at(vm, ci)->blocks;
+	uint32_t f = pmp_leaf_flags(vm, ci, vtl);
 
 	if (!(f & PMP_CF_CAND))
 		return false;
 	if (vm->policy.merge == PMP_MERGE_BLOCKED)
-		return try_block(ev, ci);
+		return try_block(ev, vtl, ci);
 	if (vm->policy.merge == PMP_MERGE_SETTLED && !(f & PMP_CF_SEEN)) {
-		settle_mark(vm, ci);
+		settle_mark(vm, vtl, ci);
 		return false;
 	}
-	return try_promote(ev, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_2M, -1);
+	return try_promote(ev, vtl, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_2M, -1);
+}
+
+/* Each VTL's candidate at GPA chunk @ci, acting at most @quota times. */
+static uint64_t tick_chunk(struct pmp_event *ev, uint64_t ci, uint64_t quota)
+{
+	uint64_t acted = 0;
+	unsigned int v;
+
+	for (v = 0; v < ev->vm->nr_vtls && acted < quota; v++)
+		acted += tick_one(ev, v, ci);
+	return acted;
 }
 
 /* Strategies whose ticks promote (scan) or block (blocked) candidates. */
@@ -239,12 +273,10 @@ static bool merges_by_tick(const struct pmp_vm *vm)
 	       vm->policy.merge == PMP_MERGE_SETTLED;
 }
 
-/* A 1 GiB range made of 2 MiB leaves only is a candidate for a 1 GiB leaf. */
-static bool giant_candidate(const struct pmp_vm *vm, uint64_t g)
+/* A 1 GiB range made of VTL @vtl's 2 MiB leaves only is a candidate for a 1 GiB leaf. */
+static bool giant_candidate(const struct pmp_vm *vm, unsigned int vtl, uint64_t g)
 {
-	const struct pmp_giant *gi = pmp_giant_at(vm, g);
-
-	return !(gi->flags & PMP_GF_LEAF) && gi->nr_huge == PMP_GIANT_CHUNKS;
+	return !pmp_giant_leaf(vm, g, vtl) && giant_nr_huge(vm, g, vtl) == PMP_GIANT_CHUNKS;
 }
 
 /*
@@ -253,18 +285,42 @@ static bool giant_candidate(const struct pmp_vm *vm, uint64_t g)
  * private memory, say), so it goes first; only an eligible range pays for
  * the check that every page is accepted.  A refusal counts the same way.
  */
-static bool tick_giant(struct pmp_event *ev, uint64_t g)
+static bool tick_giant(struct pmp_event *ev, unsigned int vtl, uint64_t g)
 {
 	struct pmp_decision_stats *d = &ev->vm->stats.decision[PMP_DECISION_MERGE];
-	enum pmp_reason why = pmp_merge_blocker(ev->vm, g << PMP_GIANT_SHIFT, PMP_LEVEL_1G, false,
-						-1);
+	enum pmp_reason why = pmp_merge_blocker(ev->vm, vtl, g << PMP_GIANT_SHIFT, PMP_LEVEL_1G,
+						false, -1);
 
 	if (why) {
 		d->tried++;
 		d->refused[why]++;
 		return false;
 	}
-	return try_promote(ev, g << PMP_GIANT_SHIFT, PMP_LEVEL_1G, -1);
+	return try_promote(ev, vtl, g << PMP_GIANT_SHIFT, PMP_LEVEL_1G, -1);
+}
+
+/* Each VTL's 1 GiB candidate at GPA giant @g, acting at most @quota times. */
+static uint64_t tick_giants(struct pmp_event *ev, uint64_t g, uint64_t quota)
+{
+	uint64_t acted = 0;
+	unsigned int v;
+
+	for (v = 0; v < ev->vm->nr_vtls && acted < quota; v++)
+		acted += giant_candidate(ev->vm, v, g) && tick_giant(ev, v, g);
+	return acted;
+}
+
+/* Candidates of any VTL in compact giant @cg? */
+static bool giant_has_cand(const struct pmp_vm *vm, uint32_t cg)
+{
+	unsigned int v;
+
+	if (pmp_cgiants(vm)[cg].nr_cand)
+		return true;
+	for (v = 1; v < vm->nr_vtls; v++)
+		if (pmp_vtl_giants(vm, v)[cg].nr_cand)
+			return true;
+	return false;
 }
 
 /* Index of the lowest set bit of @x != 0, without libgcc's helpers. */
@@ -323,19 +379,20 @@ int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out)
 		uint64_t g_end = ((uint64_t)cg + 1) * PMP_GIANT_CHUNKS, next;
 
 		looked++;
-		if (h->in_use && !(ci % PMP_GIANT_CHUNKS) && vm->policy.merge != PMP_MERGE_BLOCKED &&
-		    giant_candidate(vm, h->giant) && tick_giant(&ev, h->giant))
-			acted++;
-		next = h->in_use && pmp_cgiants(vm)[cg].nr_cand ? next_cand(vm, ci, g_end) : g_end;
+		if (h->in_use && !(ci % PMP_GIANT_CHUNKS) && vm->policy.merge != PMP_MERGE_BLOCKED)
+			acted += tick_giants(&ev, h->giant, quota - acted);
+		if (acted >= quota)
+			break;	/* its chunks next time: the room is for @quota acts */
+		next = h->in_use && giant_has_cand(vm, cg) ? next_cand(vm, ci, g_end) : g_end;
 		if (next == g_end) {
 			ci = g_end;	/* no candidate left here: on to the next 1 GiB */
-		} else if (!(pmp_cchunks(vm)[next].blocks & PMP_CF_CAND)) {
+		} else if (!pmp_cand_any(vm, next)) {
 			pmp_cand_map(vm)[next / 64] &= ~(1ULL << (next % 64));	/* stale */
 			ci = next + 1;
 		} else {
-			acted += tick_one(&ev, ((uint64_t)h->giant << (PMP_GIANT_SHIFT -
-								  PMP_CHUNK_SHIFT)) |
-					       (next % PMP_GIANT_CHUNKS));
+			acted += tick_chunk(&ev, ((uint64_t)h->giant << (PMP_GIANT_SHIFT -
+									PMP_CHUNK_SHIFT)) |
+						 (next % PMP_GIANT_CHUNKS), quota - acted);
 			ci = next + 1;
 		}
 		if (ci >= nr) {

@@ -162,9 +162,9 @@ int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 			pmp_emit(&ev, PMP_ACT_INVALIDATE, 0, 0, span);
 			pmp_inval_drop_all(vm);
 		}
-		if (pmp_plane_next(vm, 0, span, PMP_PLANE_MAPPED, true) < span) {
+		if (pmp_mapped_next(vm, PMP_VTL_ALL, 0, span) < span) {
 			pmp_emit(&ev, PMP_ACT_ZAP, 0, 0, span);
-			pmp_mirror_zap(vm, 0, span);
+			pmp_mirror_zap(vm, PMP_VTL_ALL, 0, span);
 		}
 		*cursor = 1;
 	}

@@ -622,7 +622,11 @@ uint64_t pmp_plane_run(const struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsi
 	return gfn;
 }
 
-/* Chunk flags, with the 1 GiB and VM counts that mirror them. */
+/*
+ * Chunk flags, with the 1 GiB and VM counts and the candidate index that
+ * mirror them.  VTL 0's leaf flags (PMP_CF_LEAF) are among them; other
+ * VTLs' change through pmp_leaf_set_flags().
+ */
 void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t clear)
 {
 	struct pmp_chunk *c = pmp_chunk_at(vm, ci);
@@ -636,9 +640,10 @@ void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t 
 	if ((up | down) & PMP_CF_CAND) {
 		uint64_t i = (uint64_t)(c - pmp_cchunks(vm)), bit = 1ULL << (i % 64);
 
+		/* the index is the VTLs': the bit goes when no VTL has a candidate here */
 		if (up & PMP_CF_CAND)
 			pmp_cand_map(vm)[i / 64] |= bit;
-		else
+		else if (!pmp_cand_any(vm, i))
 			pmp_cand_map(vm)[i / 64] &= ~bit;
 	}
 	g->nr_huge += !!(up & PMP_CF_HUGE) - !!(down & PMP_CF_HUGE);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * Breaking huge leaves, only as far as an event needs.
+ * Breaking huge leaves, only as far as an event needs, in the page tables
+ * of the event's VTL (ev->vtl) or of every VTL (PMP_VTL_ALL): the actions
+ * then name every VTL, one action per level whichever VTLs have leaves.
  *
  * TDX private memory must keep its contents: a leaf is blocked, the TLBs
  * tracked, then demoted one level.  SNP private memory is demoted (PSMASH
@@ -18,15 +20,32 @@ static void demote_steps(struct pmp_event *ev, int level, uint64_t gfn, uint64_t
 	pmp_emit(ev, PMP_ACT_DEMOTE, level, gfn, npages);
 }
 
-/* Break the leaf covering @gfn until it is at most @target. */
+/* Does a leaf of exactly @level cover @gfn in one of the VTLs [lo, hi)? */
+static bool leaf_in(const struct pmp_vm *vm, unsigned int lo, unsigned int hi, uint64_t gfn,
+		    int level)
+{
+	for (; lo < hi; lo++)
+		if (pmp_vtl_leaf_level(vm, lo, gfn) == level)
+			return true;
+	return false;
+}
+
+/*
+ * Break the leaves covering @gfn, in the event's VTLs, until they are at
+ * most @target: one action per level, whichever VTLs have a leaf there.
+ */
 static void split_one(struct pmp_event *ev, uint64_t gfn, int target)
 {
 	struct pmp_vm *vm = ev->vm;
-	int level = pmp_leaf_level(vm, gfn);
+	unsigned int v, lo, hi;
+	int level;
 
-	for (; level > target; level--) {
+	pmp_vtl_span(vm, ev->vtl, &lo, &hi);
+	for (level = PMP_LEVEL_1G; level > target; level--) {
 		uint64_t pages = PMP_LEVEL_PAGES(level), head = gfn & ~(pages - 1);
 
+		if (!leaf_in(vm, lo, hi, gfn, level))
+			continue;
 		vm->stats.decision[PMP_DECISION_SPLIT].tried++;
 		vm->stats.decision[PMP_DECISION_SPLIT].applied++;
 		if (pmp_guarded_private(vm, head)) {
@@ -35,10 +54,12 @@ static void split_one(struct pmp_event *ev, uint64_t gfn, int target)
 			pmp_emit(ev, PMP_ACT_SPLIT, level - 1, head, pages);
 		} else {
 			pmp_emit(ev, PMP_ACT_ZAP, level, head, pages);
-			pmp_mirror_zap(vm, head, pages);
+			pmp_mirror_zap(vm, ev->vtl, head, pages);
 			return;
 		}
-		pmp_mirror_unleaf(vm, head, level);
+		for (v = lo; v < hi; v++)
+			if (pmp_vtl_leaf_level(vm, v, gfn) == level)
+				pmp_mirror_unleaf(vm, v, head, level);
 	}
 }
 
@@ -54,7 +75,7 @@ static int boundary_level(uint64_t gfn)
  * Break the leaves that cross the edges of [gfn, gfn + npages), only as far
  * as the edge needs: a 1 GiB leaf cut on a 2 MiB boundary becomes 2 MiB
  * leaves, and only the 2 MiB leaf an unaligned edge cuts becomes 4 KiB.
- * At most two leaves per level, so at most 12 actions.
+ * At most two leaves per level, so at most 12 actions, whatever the VTLs.
  */
 void pmp_split_edges(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
 {
@@ -74,8 +95,10 @@ void pmp_split_edges(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
 void pmp_split_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages, int target)
 {
 	struct pmp_vm *vm = ev->vm;
+	unsigned int v, v_lo, v_hi;
 	int level;
 
+	pmp_vtl_span(vm, ev->vtl, &v_lo, &v_hi);
 	for (level = PMP_LEVEL_1G; level > target; level--) {
 		uint64_t pages = PMP_LEVEL_PAGES(level);
 		uint64_t span = vm->span;
@@ -83,20 +106,22 @@ void pmp_split_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages, int ta
 		bool demote = false, split = false;
 		uint64_t at;
 
-		if (!pmp_mirror_any_leaf(vm, gfn, npages, level))
+		if (!pmp_mirror_any_leaf(vm, ev->vtl, gfn, npages, level))
 			continue;
 		if (hi > span)
 			hi = span;
 		for (at = lo; at < hi; at += pages) {
-			if (pmp_leaf_level(vm, at) != level)
-				continue;
-			vm->stats.decision[PMP_DECISION_SPLIT].tried++;
-			vm->stats.decision[PMP_DECISION_SPLIT].applied++;
-			if (pmp_guarded_private(vm, at))
-				demote = true;
-			else
-				split = true;
-			pmp_mirror_unleaf(vm, at, level);
+			for (v = v_lo; v < v_hi; v++) {
+				if (pmp_vtl_leaf_level(vm, v, at) != level)
+					continue;
+				vm->stats.decision[PMP_DECISION_SPLIT].tried++;
+				vm->stats.decision[PMP_DECISION_SPLIT].applied++;
+				if (pmp_guarded_private(vm, at))
+					demote = true;
+				else
+					split = true;
+				pmp_mirror_unleaf(vm, v, at, level);
+			}
 		}
 		if (demote)
 			demote_steps(ev, level, lo, hi - lo);

@@ -17,7 +17,7 @@ struct layout {
 	uint32_t nr_giants, nr_regions;	/* each with its reserved entry 0 */
 	uint32_t pool_blocks, defer_cap;
 	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
-	uint64_t off_cand;
+	uint64_t off_cand, off_vtl_chunks, off_vtl_giants;
 	uint64_t off_top, off_tables, off_homes, off_regions;
 	uint64_t off_lossy;
 	uint64_t bytes;
@@ -96,14 +96,14 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 		/*
 		 * One block per chunk for each exact per-page feature that can
 		 * be non-uniform in every chunk at once: private, the mapped
-		 * mirror, and pins (SEV) or acceptance (SNP, TDX); plus one per
-		 * chunk that may hold deferrals (their bitmap).  On top, 1/32
-		 * more, so that write tracking and VTL protections have blocks
-		 * even when every exact feature is at its worst: they take any
-		 * free block, and the exact features take them back when none
-		 * is free (planes.c).
+		 * mirror (one per VTL), and pins (SEV) or acceptance (SNP,
+		 * TDX); plus one per chunk that may hold deferrals (their
+		 * bitmap).  On top, 1/32 more, so that write tracking and VTL
+		 * protections have blocks even when every exact feature is at
+		 * its worst: they take any free block, and the exact features
+		 * take them back when none is free (planes.c).
 		 */
-		uint64_t per_chunk = geo->vm_type == PMP_VM_DEFAULT ? 2 : 3;
+		uint64_t per_chunk = (geo->vm_type == PMP_VM_DEFAULT ? 2 : 3) + geo->nr_vtls - 1;
 		uint64_t pages = geo->max_pages ? geo->max_pages : geo->gfn_end;
 		uint64_t want = ((pages + PMP_CHUNK_PAGES - 1) >> PMP_CHUNK_SHIFT) * per_chunk +
 				l->defer_cap;
@@ -147,9 +147,15 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 	 * are compact chunks.  (Its back-pointers cost nothing: planes.c.)
 	 */
 	l->off_lossy = off;
-	l->bytes = ALIGN64(off + (l->pool_blocks < (uint64_t)l->nr_giants * PMP_GIANT_CHUNKS ?
-				  l->pool_blocks : (uint64_t)l->nr_giants * PMP_GIANT_CHUNKS) *
-				 sizeof(uint32_t));
+	off = ALIGN64(off + (l->pool_blocks < (uint64_t)l->nr_giants * PMP_GIANT_CHUNKS ?
+			     l->pool_blocks : (uint64_t)l->nr_giants * PMP_GIANT_CHUNKS) *
+			    sizeof(uint32_t));
+	/* VTL 1 and 2's leaf records: nothing for a VM with one VTL */
+	l->off_vtl_chunks = off;
+	off = ALIGN64(off + (uint64_t)(l->nr_vtls - 1) * l->nr_giants * PMP_GIANT_CHUNKS);
+	l->off_vtl_giants = off;
+	l->bytes = ALIGN64(off + (uint64_t)(l->nr_vtls - 1) * l->nr_giants *
+				 sizeof(struct pmp_vtl_giant));
 	/* a 32-bit host cannot address more */
 	return l->bytes > (size_t)-1 ? -ERANGE : 0;
 }
@@ -207,6 +213,8 @@ int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *user,
 	vm->off_blocks = l.off_blocks;
 	vm->off_links = l.off_links;
 	vm->off_cand = l.off_cand;
+	vm->off_vtl_chunks = l.off_vtl_chunks;
+	vm->off_vtl_giants = l.off_vtl_giants;
 	vm->off_top = l.off_top;
 	vm->off_tables = l.off_tables;
 	vm->off_homes = l.off_homes;
@@ -394,8 +402,10 @@ int pmp_slot_set_flags(struct pmp_vm *vm, uint32_t id, uint32_t flags)
 		return -EINVAL;
 	/* huge leaves under dirty logging need the split pmp_dirty_log() does */
 	if ((flags & ~st->slot.flags & PMP_SLOT_DIRTY_LOG) &&
-	    (pmp_mirror_any_leaf(vm, st->slot.base_gfn, st->slot.npages, PMP_LEVEL_2M) ||
-	     pmp_mirror_any_leaf(vm, st->slot.base_gfn, st->slot.npages, PMP_LEVEL_1G)))
+	    (pmp_mirror_any_leaf(vm, PMP_VTL_ALL, st->slot.base_gfn, st->slot.npages,
+				 PMP_LEVEL_2M) ||
+	     pmp_mirror_any_leaf(vm, PMP_VTL_ALL, st->slot.base_gfn, st->slot.npages,
+				 PMP_LEVEL_1G)))
 		return -EBUSY;
 	st->slot.flags = flags;
 	return 0;

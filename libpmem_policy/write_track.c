@@ -17,8 +17,9 @@ int pmp_write_track(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool track
 		return err;
 	err = pmp_pool_reserve(vm, pmp_planes_blocks_needed(vm, gfn, npages, bit, tracked ? bit : 0));
 	/* no array: fine while no huge leaf needs splitting */
-	if (!err && !out && tracked && (pmp_mirror_any_leaf(vm, gfn, npages, PMP_LEVEL_2M) ||
-					pmp_mirror_any_leaf(vm, gfn, npages, PMP_LEVEL_1G)))
+	if (!err && !out && tracked &&
+	    (pmp_mirror_any_leaf(vm, PMP_VTL_ALL, gfn, npages, PMP_LEVEL_2M) ||
+	     pmp_mirror_any_leaf(vm, PMP_VTL_ALL, gfn, npages, PMP_LEVEL_1G)))
 		err = -ENOSPC;
 	if (!err)
 		err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_WRITE_TRACK,

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * Zaps the caller asks for, with KVM's attribute filter, and the pins a
- * memslot's deletion or move releases.
+ * memslot's deletion or move releases.  Every zap here concerns every
+ * VTL's page tables (PMP_VTL_ALL): host memory and memslots are the VM's.
  */
 #include "internal.h"
 
-#define MAPPED PMP_BIT(PMP_PLANE_MAPPED)
+#define MAPPED(vm) pmp_mapped_mask(vm)	/* every VTL's leaves */
 #define PINNED PMP_BIT(PMP_PLANE_PINNED)
 
 /* KVM's own attribute filter for a zap reason (kvm_gfn_range.attr_filter). */
@@ -23,16 +24,19 @@ static enum pmp_zap_filter kvm_filter(enum pmp_zap_reason reason)
 
 /*
  * Blocks a filtered zap may take besides its edges: a chunk of mixed
- * attributes, fully mapped, becomes mixed in the mirror.
+ * attributes, fully mapped in a VTL, becomes mixed in that VTL's mirror.
  */
 static unsigned int filtered_need(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 {
 	uint64_t ci, last = (gfn + npages - 1) >> PMP_CHUNK_SHIFT;
-	unsigned int n = pmp_planes_blocks_needed(vm, gfn, npages, MAPPED, 0);
+	unsigned int n = pmp_planes_blocks_needed(vm, gfn, npages, MAPPED(vm), 0), v;
 
-	for (ci = gfn >> PMP_CHUNK_SHIFT; ci <= last; ci++)
-		n += pmp_plane_uniform(vm, ci, PMP_PLANE_PRIVATE) == -1 &&
-		     pmp_plane_uniform(vm, ci, PMP_PLANE_MAPPED) == 1;
+	for (ci = gfn >> PMP_CHUNK_SHIFT; ci <= last; ci++) {
+		if (pmp_plane_uniform(vm, ci, PMP_PLANE_PRIVATE) != -1)
+			continue;
+		for (v = 0; v < vm->nr_vtls; v++)
+			n += pmp_plane_uniform(vm, ci, pmp_mapped_plane(v)) == 1;
+	}
 	return n;
 }
 
@@ -47,8 +51,8 @@ static bool zap_runs(struct pmp_vm *vm, uint64_t gfn, uint64_t end, bool private
 	bool any = false;
 
 	for (; (g = pmp_plane_run(vm, g, end, PMP_PLANE_PRIVATE, private, &e)) < end; g = e) {
-		if (pmp_plane_next(vm, g, e, PMP_PLANE_MAPPED, true) < e) {
-			pmp_mirror_zap(vm, g, e - g);
+		if (pmp_mapped_next(vm, PMP_VTL_ALL, g, e) < e) {
+			pmp_mirror_zap(vm, PMP_VTL_ALL, g, e - g);
 			any = true;
 		}
 	}
@@ -115,7 +119,7 @@ int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, enum pmp_zap_filter f
 		unpin_runs = pinned_runs(vm, gfn, end);
 	if (!err)
 		err = pmp_pool_reserve(vm, (filter == PMP_ZAP_FILTER_BOTH ?
-					    pmp_planes_blocks_needed(vm, gfn, npages, MAPPED, 0) :
+					    pmp_planes_blocks_needed(vm, gfn, npages, MAPPED(vm), 0) :
 					    filtered_need(vm, gfn, npages)) +
 					   (unpin_runs ? pmp_planes_blocks_needed(vm, gfn, npages,
 										  PINNED, 0) : 0));
@@ -126,7 +130,7 @@ int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, enum pmp_zap_filter f
 		return err;
 	d->tried++;
 	/* the zap takes crossing huge leaves whole: check all they cover */
-	pmp_mirror_extent(vm, gfn, npages, &lo, &hi);
+	pmp_mirror_extent(vm, PMP_VTL_ALL, gfn, npages, &lo, &hi);
 	if (vm->vm_type == PMP_VM_TDX && reason != PMP_ZAP_TEARDOWN &&
 	    filter != PMP_ZAP_FILTER_SHARED &&
 	    pmp_plane_next(vm, lo, hi, PMP_PLANE_ACCEPTED, true) < hi) {
@@ -140,9 +144,9 @@ int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, enum pmp_zap_filter f
 	}
 	d->applied++;
 	if (filter == PMP_ZAP_FILTER_BOTH) {
-		any = pmp_plane_next(vm, gfn, end, PMP_PLANE_MAPPED, true) < end;
+		any = pmp_mapped_next(vm, PMP_VTL_ALL, gfn, end) < end;
 		if (any)
-			pmp_mirror_zap(vm, gfn, npages);
+			pmp_mirror_zap(vm, PMP_VTL_ALL, gfn, npages);
 	} else {
 		any = zap_runs(vm, gfn, end, filter == PMP_ZAP_FILTER_PRIVATE);
 	}

@@ -100,6 +100,10 @@ static int init_core(struct pmp_vmm *vmm, const struct pmp_vmm_opts *opts)
 		.gfn_end = opts->gfn_end,
 		.max_slots = vmm->max_slots,
 		.nr_vcpus = opts->nr_vcpus ? opts->nr_vcpus : 1,
+		/*
+		 * KVM has no VSM: one VTL, so every action names VTL 0 or
+		 * PMP_VTL_ALL, and the shim's KVM calls need no VTL.
+		 */
 		.nr_vtls = 1,
 		.vm_type = opts->vm_type,
 	};

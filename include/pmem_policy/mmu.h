@@ -11,7 +11,8 @@
  * (mmu_lock held for write, or a per-VM lock around a read-locked fault).
  *
  * Every event needs room for PMP_EVENT_ACTIONS actions (pinning a huge
- * range may need more, one per run of unpinned pages); with less room it
+ * range may need more, one per run of unpinned pages, and an accept in a
+ * VM with several VTLs PMP_ACCEPT_ACTIONS(nr_vtls)); with less room it
  * fails with -ENOSPC before changing anything.  An event reserves its room
  * before it emits, so no action is ever dropped (an emit past the
  * reservation is a bug pmp_vm_check() reports).  Resumable calls
@@ -103,6 +104,9 @@ enum pmp_cause {
 	PMP_CAUSE_NR,
 };
 
+/* struct pmp_action's @vtl for an action that concerns every VTL's page tables. */
+#define PMP_VTL_ALL 0xff
+
 /**
  * struct pmp_action - one step for the caller.
  * @type: enum pmp_action_type.
@@ -111,6 +115,15 @@ enum pmp_cause {
  * @order: INVALIDATE: the folio order hint (0, 9, 18); else 0.
  * @attr_filter: ZAP: which leaves of the range go (enum pmp_zap_filter,
  *	KVM's kvm_gfn_range.attr_filter: SHARED, PRIVATE or BOTH); else 0.
+ * @vtl: whose page tables the action concerns.  Each VTL (Hyper-V VSM) has
+ *	its own: MAP, PROMOTE, the BLOCK/TRACK/UNBLOCK of a merge, and the
+ *	splits and zaps of a VTL protection change name the one VTL (0 for a
+ *	VM with one VTL).  PMP_VTL_ALL (0xff) means every VTL's page tables:
+ *	conversions, punches, zaps (MMU notifier, memslots, teardown...),
+ *	write tracking, dirty logging and accepts; and the actions that
+ *	concern no page table (PIN, UNPIN, INVALIDATE's freeing, FLUSH).
+ *	Added in place of padding in 0.2: the layout is unchanged, and a
+ *	caller that never looks at it is right for a VM with one VTL.
  * @pad: zero.
  * @gfn: first frame of the range.
  * @npages: pages in the range.
@@ -121,7 +134,8 @@ struct pmp_action {
 	uint8_t cause;
 	uint8_t order;
 	uint8_t attr_filter;
-	uint8_t pad[3];
+	uint8_t vtl;
+	uint8_t pad[2];
 	uint64_t gfn;
 	uint64_t npages;
 };
@@ -140,6 +154,11 @@ struct pmp_actions {
 
 /* Room every event call wants in a struct pmp_actions. */
 #define PMP_EVENT_ACTIONS 16
+/*
+ * pmp_accept() wants more in a VM with @nr_vtls > 1: each VTL's page tables
+ * may complete a promote (merge=fault), 6 actions each.
+ */
+#define PMP_ACCEPT_ACTIONS(nr_vtls) (PMP_EVENT_ACTIONS + 6 * ((nr_vtls) - 1))
 
 /**
  * pmp_map() - a fault is being mapped at @level.  Exclusive; O(1) for 4 KiB.
@@ -373,6 +392,10 @@ PMP_API int pmp_write_track(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bo
  *	before the guest's accept can succeed; then, with merge=fault, a
  *	promote the accept completes (cause PMP_CAUSE_MERGE), for after it.
  *
+ * Every VTL's page tables: the split concerns them all (PMP_VTL_ALL), and
+ * each VTL's promote names its VTL.  Needs PMP_ACCEPT_ACTIONS(nr_vtls)
+ * entries of room (PMP_EVENT_ACTIONS with one VTL).
+ *
  * A 4 KiB accept inhibits 2 MiB for its range.  With inhibit=oneway the
  * inhibit stays; with inhibit=clear it is lifted once every page of the
  * 2 MiB range is accepted and its attributes are uniform, making the range a
@@ -402,22 +425,24 @@ PMP_API int pmp_dirty_log(struct pmp_vm *vm, uint32_t slot, bool on, struct pmp_
  *	track steps a promote needs.
  *
  * Goes on from where the last tick stopped, visiting only candidates (2 MiB
- * ranges with 4 KiB leaves, from an index) and the 1 GiB ranges it passes,
- * at most scan_budget of those units, and acts on at most
- * ceil(candidates / scan_ratio) of them, like KVM's NX recovery worker.
- * A candidate qualifies when it is fully mapped, eligible for 2 MiB
- * (attributes, protections, tracking, dirty logging, memslot edges and
- * alignment, inhibit, a 2 MiB host folio seen) and, on TDX/SNP private
- * memory, fully accepted.  Fully 2 MiB-mapped 1 GiB ranges are promoted the
- * same way.  Does nothing with merge=none or merge=fault.
+ * ranges with 4 KiB leaves in a VTL's page tables, from an index the VTLs
+ * share) and the 1 GiB ranges it passes, at most scan_budget of those
+ * units, and acts on at most ceil(candidates / scan_ratio) of them, like
+ * KVM's NX recovery worker.  A candidate qualifies when it is fully mapped
+ * in its VTL, eligible for 2 MiB in that VTL (attributes, that VTL's
+ * protections, tracking, dirty logging, memslot edges and alignment,
+ * inhibit, a 2 MiB host folio seen) and, on TDX/SNP private memory, fully
+ * accepted.  Fully 2 MiB-mapped 1 GiB ranges of a VTL are promoted the
+ * same way.  Each action names the VTL it merges.  Does nothing with
+ * merge=none or merge=fault.
  *
  * Return: the units visited (the scan work), or -ENOSPC.
  */
 PMP_API int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out);
 
 /**
- * pmp_promote() - promote one 2 MiB range now, if the rules allow.
- * Exclusive.
+ * pmp_promote() - promote one 2 MiB range of VTL 0's page tables now, if
+ * the rules allow (other VTLs' ranges merge by tick or fault).  Exclusive.
  * @vm: the VM.
  * @gfn: any frame of the range.
  * @out: the actions.
@@ -446,14 +471,28 @@ PMP_API int pmp_promote(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out
 PMP_API int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out);
 
 /**
- * pmp_leaf_level() - the level of the leaf the mirror says covers @gfn.
- * Shared; O(1).
+ * pmp_leaf_level() - the level of the leaf the mirror says covers @gfn in
+ * VTL 0's page tables (pmp_vtl_leaf_level() for the others).  Shared; O(1).
  * @vm: the VM.
  * @gfn: the frame.
  *
  * Return: PMP_LEVEL_*, 0 if unmapped, -ERANGE.
  */
 PMP_API int pmp_leaf_level(const struct pmp_vm *vm, uint64_t gfn);
+
+/**
+ * pmp_vtl_leaf_level() - the level of the leaf covering @gfn in VTL @vtl's
+ * page tables, as the mirror records it.  Shared; O(1).
+ * @vm: the VM.
+ * @vtl: the VTL, below nr_vtls.
+ * @gfn: the frame.
+ *
+ * Each VTL has its own page tables, so its own leaves: VTL 0 can map a
+ * range at 2 MiB while VTL 1 maps it at 4 KiB.
+ *
+ * Return: PMP_LEVEL_*, 0 if unmapped, -ERANGE, -EINVAL for a bad @vtl.
+ */
+PMP_API int pmp_vtl_leaf_level(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn);
 
 /**
  * pmp_action_name() - "pin", "zap", ...

@@ -397,6 +397,14 @@ int sim_apply(struct sim *s, const struct pmp_action *a)
 	if (!a->npages || a->gfn + a->npages > s->pages)
 		return fail(s, "%s out of range: %#llx+%#llx", pmp_action_name(a->type),
 			    (unsigned long long)a->gfn, (unsigned long long)a->npages);
+	/* actions that concern no page table concern no single VTL either */
+	if (a->vtl != PMP_VTL_ALL && (a->vtl >= PMP_MAX_VTLS || a->type == PMP_ACT_PIN ||
+				      a->type == PMP_ACT_UNPIN || a->type == PMP_ACT_FLUSH ||
+				      a->type == PMP_ACT_INVALIDATE))
+		return fail(s, "%s names VTL %u", pmp_action_name(a->type), a->vtl);
+	/* VTL 0's page tables are modelled; another VTL's own are not */
+	if (a->vtl != 0 && a->vtl != PMP_VTL_ALL)
+		return 0;
 	if (inject_busy(s, a))
 		return -EBUSY;
 	switch (a->type) {

@@ -8,6 +8,10 @@
  * as the size of the leaf mapping private memory, so PVALIDATE at 4 KiB
  * inside a 2 MiB entry needs a PSMASH, i.e. a DEMOTE).
  *
+ * It models VTL 0's page tables: actions naming VTL 0 or every VTL
+ * (PMP_VTL_ALL) apply, those naming another VTL only are checked to be
+ * page-table actions.
+ *
  * It knows the guest's attributes, accepts, pins and host folios from the
  * test driver, never from the core, and checks after every action:
  *   - a leaf never exceeds its host folio or an inhibiting 4 KiB accept;

@@ -77,6 +77,9 @@ static const struct hostile cases[] = {
 	{ "yield unknown flag", -EINVAL },
 	{ "zap unknown filter", -EINVAL },
 	{ "teardown cursor the last call did not return", -EINVAL },
+	{ "vtl_leaf_level vtl past nr_vtls", -EINVAL },
+	{ "vtl_leaf_level past gfn_end", -ERANGE },
+	{ "accept with room for one VTL's promotes in a 2-VTL VM", -ENOSPC },
 };
 
 #define NR_CASES (int)(sizeof(cases) / sizeof(cases[0]))
@@ -144,6 +147,10 @@ static int call(struct tvm *t, int i, struct pmp_actions *acts)
 	case 48: return pmp_yield(t->vm, &ys, 0, 100, 1U << 9);
 	case 49: return pmp_zap(t->vm, PMP_ZAP_MMU_NOTIFIER, (enum pmp_zap_filter)4, 0, 1, acts);
 	case 50: return pmp_teardown(t->vm, &(uint64_t){ 5 }, acts);
+	case 51: return pmp_vtl_leaf_level(t->vm, 2, 0);
+	case 52: return pmp_vtl_leaf_level(t->vm, 1, END);
+	case 53: acts->nr = acts->cap - PMP_EVENT_ACTIONS;
+		return pmp_accept(t->vm, 0, PMP_LEVEL_4K, acts);
 	}
 	return 0;
 }

@@ -155,16 +155,24 @@ START_TEST(budget)
 	uint64_t bytes, fixed, limit, features;
 	int t;
 
+	/* one VTL, as KVM without VSM: what design.md's table quotes */
+	geo.nr_vtls = none.nr_vtls = 1;
 	none.pool_blocks = 1;
 	ck_assert_int_eq(pmp_vm_bound(&none, &fixed), 0);
 	for (t = 0; t < PMP_VM_NR; t++) {
 		geo.vm_type = (uint32_t)t;
 		geo.pool_blocks = 0;
-		features = (t == PMP_VM_DEFAULT ? 2 : 3) + 1;	/* + the deferral bitmap */
+		/* + a mapped mirror per VTL past the first, + the deferral bitmap */
+		features = (t == PMP_VM_DEFAULT ? 2 : 3) + (geo.nr_vtls - 1) + 1;
 		ck_assert_int_eq(pmp_vm_bound(&geo, &bytes), 0);
-		/* per 1 GiB of budget: its chunks, summary and home; a table per 1 TiB */
-		/* 8 bytes per 2 MiB for its descriptor, 4 for the lossy set */
+		/*
+		 * per 1 GiB of budget: its chunks, summary and home, and each VTL
+		 * past the first its leaf flags (a byte per chunk, 8 per 1 GiB);
+		 * a table per 1 TiB; 8 bytes per 2 MiB for its descriptor, 4 for
+		 * the lossy set
+		 */
 		limit = chunks * 12 + gib * (64 + 8 + 64) + (gib + 1023) / 1024 * 4096 +
+			(geo.nr_vtls - 1) * (chunks + gib * 8) +
 			chunks * features * 68 + fixed + 64 * 8;
 		/* the lossy set over the edge slack's chunks too (under 8 GiB of them) */
 		limit += 8 * 512 * 4;
@@ -234,8 +242,11 @@ START_TEST(info_and_rounding)
 	ck_assert_uint_eq(info.span, GFNS_PER_1G + GFNS_PER_2M);	/* rounded up */
 	ck_assert_uint_eq(info.nr_chunks, 0);	/* no memslot, no state */
 	ck_assert_uint_eq(info.giants_used, 0);
-	/* default VM: 2 per chunk + deferral, + the lossy share (1/32 of the pool) */
-	ck_assert_uint_eq(info.pool_blocks, 513 * 3 + (513 * 3 + 30) / 31);
+	/*
+	 * default VM of 2 VTLs: 2 per chunk, + VTL 1's mapped mirror, +
+	 * deferral, + the lossy share (1/32 of the pool)
+	 */
+	ck_assert_uint_eq(info.pool_blocks, 513 * 4 + (513 * 4 + 30) / 31);
 	ck_assert_uint_eq(info.pool_used, 0);
 	ck_assert_uint_eq(info.nr_slots, 0);
 	ck_assert_int_eq(pmp_slot_create(t.vm, 3, &s), 0);

@@ -248,7 +248,8 @@ void lv_apply(struct leaves *lv, const struct pmp_action *a)
 {
 	uint64_t lo = a->gfn, hi = a->gfn + a->npages;
 
-	if (!a->npages || lo >= lv->pages)
+	/* the model is VTL 0's page tables: another VTL's own actions pass by */
+	if (!a->npages || lo >= lv->pages || (a->vtl != 0 && a->vtl != PMP_VTL_ALL))
 		return;
 	if (hi > lv->pages)
 		hi = lv->pages;
