@@ -66,6 +66,10 @@ cd "$top"
 [ $cpfail = 0 ] || { echo "check-kernel: FAIL: checkpatch --strict / kernel-doc" >&2; exit 1; }
 step "checkpatch --strict clean on kshim/ and the $(wc -l < "$series/series") patches (0001: MAINTAINERS note only); kernel-doc clean"
 
+# 1b. The rig's verdict on made-up consoles (no boot): real kernel trouble
+# lines fail a run, test output containing the same words does not.
+"$top/tests/rig/verdict-test.sh" || exit 1
+
 # 2. The patched KVM (cached by the rig when the tree is unchanged).
 kvmdir=$("$rig" kvm "$rigout" "$series")
 if ! cmp -s "$kvmdir/../../../include/linux/kvm_mmu_policy.h" \
