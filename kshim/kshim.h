@@ -179,6 +179,21 @@ void kshim_show_vms(struct seq_file *m);
 void kshim_sum_counters(struct kshim_vm *st, struct kshim_cnt *sum);
 int kshim_check(struct kshim_vm *st);
 
+/* kshim_pin.c: see each function for the lock it wants */
+int kshim_charge(struct kshim_vm *st, u64 n);
+void kshim_uncharge(struct kshim_vm *st, u64 n);
+void kshim_unpin_range(struct kshim_vm *st, u64 gfn, u64 npages, bool can_sleep);
+void kshim_drop_unused(struct kshim_vm *st, u64 gfn, u64 npages);
+void kshim_pin_action(struct kshim_vm *st, const struct pmp_action *a,
+		      const struct kvm_mmu_policy_leaf *leaf);
+bool kshim_pins_on_fault(struct kshim_vm *st, bool *launch);
+int kshim_ref_leaf(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf, u64 *taken);
+void kshim_ref_settle(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf, bool keep);
+void kshim_claim_unused(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf);
+int kshim_pin_leaf(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf,
+		   unsigned long hva, int level);
+u64 kshim_release_all(struct kshim_vm *st);
+
 /* kshim_debugfs.c */
 void kshim_debugfs_vm_add(struct kshim_vm *st);
 void kshim_debugfs_vm_remove(struct kshim_vm *st);
