@@ -28,6 +28,7 @@ enum kshim_counter {
 	KC_MAX_LEVEL_ERR,	/* ... the core could not answer (KVM's kept) */
 	KC_DIFF_SAME,		/* ... the core allows exactly KVM's level */
 	KC_DIFF_HIGHER,		/* ... the core would allow more than KVM */
+	KC_DIFF_PRIVATE,	/* of those, private faults (KVM maps them at 4K in 6.12) */
 	KC_MAP_4K,		/* leaves installed, by level */
 	KC_MAP_2M,
 	KC_MAP_1G,

@@ -51,6 +51,7 @@ const char * const kshim_counter_names[KC_NR] = {
 	[KC_MAX_LEVEL_ERR] = "max_level_errors",
 	[KC_DIFF_SAME] = "diff_same",
 	[KC_DIFF_HIGHER] = "diff_higher",
+	[KC_DIFF_PRIVATE] = "diff_private",
 	[KC_MAP_4K] = "map_4k",
 	[KC_MAP_2M] = "map_2m",
 	[KC_MAP_1G] = "map_1g",
@@ -287,11 +288,11 @@ static void kshim_report(struct kshim_vm *st, const struct kshim_cnt *sum, u64 l
 		if (sum->lowered[r])
 			n += scnprintf(why + n, sizeof(why) - n, " %s=%llu", pmp_reason_name(r),
 				       sum->lowered[r]);
-	pr_info("%s: destroyed, %llu pins taken, %llu released; leaves 4k=%llu 2m=%llu 1g=%llu refused=%llu; max_level %llu: same %llu higher %llu lowered %llu errors %llu%s\n",
+	pr_info("%s: destroyed, %llu pins taken, %llu released; leaves 4k=%llu 2m=%llu 1g=%llu refused=%llu; max_level %llu: same %llu higher %llu lowered %llu private %llu errors %llu%s\n",
 		st->name, sum->c[KC_PINS], sum->c[KC_UNPINS] + left, sum->c[KC_MAP_4K],
 		sum->c[KC_MAP_2M], sum->c[KC_MAP_1G], sum->c[KC_MAP_REFUSED],
 		sum->c[KC_MAX_LEVEL], sum->c[KC_DIFF_SAME], sum->c[KC_DIFF_HIGHER],
-		sum->c[KC_LOWERED], sum->c[KC_MAX_LEVEL_ERR], why);
+		sum->c[KC_LOWERED], sum->c[KC_DIFF_PRIVATE], sum->c[KC_MAX_LEVEL_ERR], why);
 }
 
 static void kshim_vm_destroy(struct kvm *kvm)
@@ -501,7 +502,10 @@ static unsigned int kshim_pfn_order(kvm_pfn_t pfn)
 /*
  * The fault-path decision: a shared query of the core, concurrent with
  * the VM's other faults (the lock is taken for read), counted per CPU.
- * Each answer is compared with KVM's own level: the differential.
+ * Each answer is compared with KVM's own level: the differential.  KVM
+ * asks for every fault it would map larger than 4K and (patch 0007) for
+ * every private fault, whose level is 4K in 6.12 (guest_memfd's folios
+ * are order 0): the core's answer for those is compared too.
  */
 static int kshim_max_level(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 {
@@ -523,6 +527,8 @@ static int kshim_max_level(struct kvm *kvm, const struct kvm_mmu_policy_leaf *le
 	ret = pmp_max_level(st->vm, &f, &why);
 	read_unlock(&st->lock);
 	kshim_inc(st, KC_MAX_LEVEL);
+	if (leaf->is_private)
+		kshim_inc(st, KC_DIFF_PRIVATE);
 	if (ret < 0) {
 		kshim_inc(st, KC_MAX_LEVEL_ERR);
 		return level;
