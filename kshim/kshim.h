@@ -165,7 +165,20 @@ extern atomic_t kshim_vms_live;
 u32 kshim_vm_type(void);
 unsigned int kshim_max_gib(void);
 unsigned int kshim_tick_ms(void);
-bool kshim_inject_fail(void);
+bool __kshim_inject_fail(unsigned int n);
+extern unsigned int kshim_fail_every;
+
+/*
+ * Should this pin, leaf or memslot fail (the fail_every test parameter)?
+ * Inline: on every fault it is one load of a parameter that is 0.
+ */
+static inline bool kshim_inject_fail(void)
+{
+	unsigned int n = READ_ONCE(kshim_fail_every);
+
+	return unlikely(n) && __kshim_inject_fail(n);
+}
+
 int kshim_default_policy(struct pmp_policy *p);
 
 /* kshim_kvm.c */

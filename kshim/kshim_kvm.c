@@ -31,6 +31,11 @@ atomic_t kshim_vms_live = ATOMIC_INIT(0);
 static DEFINE_HASHTABLE(kshim_vms, 6);
 static DEFINE_MUTEX(kshim_vms_lock);
 static atomic_t kshim_vm_seq = ATOMIC_INIT(0);
+/*
+ * Tracked VMs of the SEV type (the only ones the pin hook pins for): while
+ * there is none, the pin hook returns before looking the VM up.
+ */
+static atomic_t kshim_sev_vms = ATOMIC_INIT(0);
 
 /*
  * The patched KVM's entry points, taken with symbol_get() so that the
@@ -97,18 +102,24 @@ const char * const kshim_counter_names[KC_NR] = {
  * VM, or a debugfs file of it), so the result may be used after the RCU
  * section.
  */
-static struct kshim_vm *kshim_find(struct kvm *kvm)
+static __always_inline struct kshim_vm *kshim_find(struct kvm *kvm)
 {
 	struct kshim_vm *st;
 
-	rcu_read_lock();
+	/*
+	 * A preemption-disabled section is an RCU reader (synchronize_rcu()
+	 * in vm_destroy waits for it), and unlike rcu_read_lock() under
+	 * CONFIG_PREEMPT_RCU it costs no function call: this runs twice on
+	 * every fault.
+	 */
+	rcu_read_lock_sched();
 	hash_for_each_possible_rcu(kshim_vms, st, node, (unsigned long)kvm) {
 		if (st->kvm == kvm) {
-			rcu_read_unlock();
+			rcu_read_unlock_sched();
 			return st;
 		}
 	}
-	rcu_read_unlock();
+	rcu_read_unlock_sched();
 	return NULL;
 }
 
@@ -204,6 +215,8 @@ static void kshim_vm_init(struct kvm *kvm)
 	hash_add_rcu(kshim_vms, &st->node, (unsigned long)kvm);
 	mutex_unlock(&kshim_vms_lock);
 	atomic_inc(&kshim_vms_live);
+	if (st->vm_type == PMP_VM_SEV)
+		atomic_inc(&kshim_sev_vms);
 	kshim_debugfs_vm_add(st);
 	if (kshim_tick_ms()) {
 		st->ticking = true;
@@ -317,6 +330,8 @@ static void kshim_vm_destroy(struct kvm *kvm)
 	mutex_lock(&kshim_vms_lock);
 	hash_del_rcu(&st->node);
 	mutex_unlock(&kshim_vms_lock);
+	if (st->vm_type == PMP_VM_SEV)
+		atomic_dec(&kshim_sev_vms);
 	synchronize_rcu();
 
 	/* Teardown unpins exactly what the core recorded as pinned. */
@@ -468,7 +483,8 @@ static void kshim_memslot(struct kvm *kvm, const struct kvm_memory_slot *old,
  * executes: lowering it there would be an NX split KVM neither accounts
  * nor recovers.
  */
-static struct pmp_fault kshim_fault(const struct kvm_mmu_policy_leaf *leaf, unsigned int order)
+static __always_inline struct pmp_fault kshim_fault(const struct kvm_mmu_policy_leaf *leaf,
+						    unsigned int order)
 {
 	struct pmp_fault f = {
 		.gfn = leaf->gfn,
@@ -483,13 +499,13 @@ static struct pmp_fault kshim_fault(const struct kvm_mmu_policy_leaf *leaf, unsi
 }
 
 /* The level KVM found allowed: its host mapping is at least that large. */
-static unsigned int kshim_level_order(int level)
+static __always_inline unsigned int kshim_level_order(int level)
 {
 	return level >= PG_LEVEL_1G ? 18 : level == PG_LEVEL_2M ? 9 : 0;
 }
 
 /* The order of the host folio behind @pfn: what really backs the leaf. */
-static unsigned int kshim_pfn_order(kvm_pfn_t pfn)
+static __always_inline unsigned int kshim_pfn_order(kvm_pfn_t pfn)
 {
 	struct page *page;
 
@@ -555,12 +571,15 @@ static int kshim_pin_fault(struct kvm *kvm, const struct kvm_mmu_policy_leaf *le
 			   unsigned long hva)
 {
 	const struct kvm_memory_slot *slot = leaf->slot;
-	struct kshim_vm *st = kshim_find(kvm);
 	enum pmp_reason why;
+	struct kshim_vm *st;
 	struct pmp_fault f;
 	bool pin, launch;
 	int level, ret;
 
+	if (!atomic_read(&kshim_sev_vms))	/* every shared fault of every VM */
+		return 0;
+	st = kshim_find(kvm);
 	if (!st || !slot || slot->as_id || leaf->is_private || st->vm_type != PMP_VM_SEV)
 		return 0;
 	level = kvm_host_level(kvm, slot, leaf->gfn, leaf->level);
@@ -611,7 +630,9 @@ static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 	}
 	f = kshim_fault(leaf, max(kshim_pfn_order(leaf->pfn), kshim_level_order(leaf->level)));
 	kshim_write_lock(st);
-	pin = kshim_pins_on_fault(st, &launch);
+	/* only SEV VMs pin: no call (and no policy copy) for the others */
+	launch = false;
+	pin = st->vm_type == PMP_VM_SEV && kshim_pins_on_fault(st, &launch);
 	ret = pin ? kshim_ref_leaf(st, leaf, &taken) : 0;
 	if (ret == -EAGAIN || ret == -ESTALE) {
 		kshim_ref_settle(st, leaf, false);
