@@ -212,21 +212,21 @@ int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason 
 /*
  * pmp_max_level()'s answer without its count: a caller that asks before
  * the fault's real decision (the module sizing the pins of a leaf ahead of
- * KVM's fault) must not count that fault twice.
+ * KVM's fault) must not count that fault twice.  Off the fault path: the
+ * out-of-line check and decision pmp_map() uses.
  */
 int pmp_level_query(const struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason *why)
 {
-	const struct pmp_slot_state *s = NULL;
+	const struct pmp_slot *s = NULL;
 	enum pmp_reason why_not;
-	int level, err;
+	int err = pmp_fault_check(vm, f, &s);
 
-	err = fault_check(vm, f, &s);
-	if (pmp_unlikely(err))
+	if (err)
 		return err;
-	level = fault_level(vm, s, f, PMP_VTL_PLANES(f->vtl), &why_not);
+	err = pmp_fault_level(vm, s, f, PMP_VTL_PLANES(f->vtl), &why_not);
 	if (why)
 		*why = why_not;
-	return level;
+	return err;
 }
 
 static const char *const reason_names[PMP_REASON_NR] = {
