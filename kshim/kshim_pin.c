@@ -6,8 +6,6 @@
  * exactly as the core unpins.  kshim_kvm.c calls these from the KVM hooks
  * with the VM's lock held as each function says.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 
