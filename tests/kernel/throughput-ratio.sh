@@ -6,8 +6,9 @@
 # none ... none).  Each module run is set against the mean of the two runs
 # without the module around it; the noise floor is each run without the
 # module against the next one (the same distance apart).  Prints one line
-# of figures and "RATIO r" (the median ratio); exits 1 when the runs are
-# not a complete alternation.
+# of figures, "RATIO r" (the median ratio) and "NOISE lo hi" (the noise
+# floor's min and max); exits 1 when the runs are not a complete
+# alternation.
 # usage: tests/kernel/throughput-ratio.sh CONSOLE_LOG
 set -eu
 tr -d '\r' < "${1:?usage: throughput-ratio.sh CONSOLE_LOG}" | awk '
@@ -35,5 +36,5 @@ END {
 	rm = med(r, nm); fm = med(f, nm); am = med(a, nn); mm = med(m, nm)
 	printf "%d module runs, each between two without it: without the module median %.0f pages/s (%.0f-%.0f), with it median %.0f (%.0f-%.0f); ratio to the mean of the two around it: median %.3f (%.3f-%.3f); noise floor, a run without the module to the next without it: median %.3f (%.3f-%.3f)\n",
 		nm, am, a[1], a[nn], mm, m[1], m[nm], rm, r[1], r[nm], fm, f[1], f[nm]
-	printf "RATIO %.3f\n", rm
+	printf "RATIO %.3f\nNOISE %.3f %.3f\n", rm, f[1], f[nm]
 }'
