@@ -28,6 +28,7 @@ enum kshim_counter {
 	KC_MAX_LEVEL_ERR,	/* ... the core could not answer (KVM's kept) */
 	KC_DIFF_SAME,		/* ... the core allows exactly KVM's level */
 	KC_DIFF_HIGHER,		/* ... the core would allow more than KVM */
+	KC_DIFF_PRIVATE,	/* of those, private faults (KVM maps them at 4K in 6.12) */
 	KC_MAP_4K,		/* leaves installed, by level */
 	KC_MAP_2M,
 	KC_MAP_1G,
@@ -164,7 +165,20 @@ extern atomic_t kshim_vms_live;
 u32 kshim_vm_type(void);
 unsigned int kshim_max_gib(void);
 unsigned int kshim_tick_ms(void);
-bool kshim_inject_fail(void);
+bool __kshim_inject_fail(unsigned int n);
+extern unsigned int kshim_fail_every;
+
+/*
+ * Should this pin, leaf or memslot fail (the fail_every test parameter)?
+ * Inline: on every fault it is one load of a parameter that is 0.
+ */
+static inline bool kshim_inject_fail(void)
+{
+	unsigned int n = READ_ONCE(kshim_fail_every);
+
+	return unlikely(n) && __kshim_inject_fail(n);
+}
+
 int kshim_default_policy(struct pmp_policy *p);
 
 /* kshim_kvm.c */
@@ -178,6 +192,21 @@ int kshim_set_policy(struct kshim_vm *st, const char *str);
 void kshim_show_vms(struct seq_file *m);
 void kshim_sum_counters(struct kshim_vm *st, struct kshim_cnt *sum);
 int kshim_check(struct kshim_vm *st);
+
+/* kshim_pin.c: see each function for the lock it wants */
+int kshim_charge(struct kshim_vm *st, u64 n);
+void kshim_uncharge(struct kshim_vm *st, u64 n);
+void kshim_unpin_range(struct kshim_vm *st, u64 gfn, u64 npages, bool can_sleep);
+void kshim_drop_unused(struct kshim_vm *st, u64 gfn, u64 npages);
+void kshim_pin_action(struct kshim_vm *st, const struct pmp_action *a,
+		      const struct kvm_mmu_policy_leaf *leaf);
+bool kshim_pins_on_fault(struct kshim_vm *st, bool *launch);
+int kshim_ref_leaf(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf, u64 *taken);
+void kshim_ref_settle(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf, bool keep);
+void kshim_claim_unused(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf);
+int kshim_pin_leaf(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf,
+		   unsigned long hva, int level);
+u64 kshim_release_all(struct kshim_vm *st);
 
 /* kshim_debugfs.c */
 void kshim_debugfs_vm_add(struct kshim_vm *st);

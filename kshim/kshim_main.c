@@ -143,22 +143,21 @@ unsigned int kshim_tick_ms(void)
 	return READ_ONCE(tick_ms);
 }
 
-static unsigned int fail_every;
-module_param(fail_every, uint, 0644);
+unsigned int kshim_fail_every;
+module_param_named(fail_every, kshim_fail_every, uint, 0644);
 MODULE_PARM_DESC(fail_every,
 		 "test only: every Nth pin, leaf decision or memslot add fails as if memory ran out (0: never)");
 static atomic_t fail_count = ATOMIC_INIT(0);
 
 /**
- * kshim_inject_fail() - should this pin, leaf or memslot fail (fail_every)?
+ * __kshim_inject_fail() - kshim_inject_fail() once fail_every is set.
+ * @n: fail_every, not 0.
  *
- * Return: true every fail_every-th call while fail_every is set.
+ * Return: true every @n-th call.
  */
-bool kshim_inject_fail(void)
+bool __kshim_inject_fail(unsigned int n)
 {
-	unsigned int n = READ_ONCE(fail_every);
-
-	return n && (unsigned int)atomic_inc_return(&fail_count) % n == 0;
+	return (unsigned int)atomic_inc_return(&fail_count) % n == 0;
 }
 
 static bool selftest;

@@ -209,6 +209,26 @@ int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason 
 	return level;
 }
 
+/*
+ * pmp_max_level()'s answer without its count: a caller that asks before
+ * the fault's real decision (the module sizing the pins of a leaf ahead of
+ * KVM's fault) must not count that fault twice.  Off the fault path: the
+ * out-of-line check and decision pmp_map() uses.
+ */
+int pmp_level_query(const struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason *why)
+{
+	const struct pmp_slot *s = NULL;
+	enum pmp_reason why_not;
+	int err = pmp_fault_check(vm, f, &s);
+
+	if (err)
+		return err;
+	err = pmp_fault_level(vm, s, f, PMP_VTL_PLANES(f->vtl), &why_not);
+	if (why)
+		*why = why_not;
+	return err;
+}
+
 static const char *const reason_names[PMP_REASON_NR] = {
 	[PMP_REASON_NONE] = "none",
 	[PMP_REASON_POLICY_CAP] = "policy_cap",

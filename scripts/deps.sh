@@ -6,7 +6,7 @@
 # apt-get non-interactively; otherwise it prints the exact command to run.
 #
 # usage: scripts/deps.sh GROUP...    (groups: build check sanitize bench fuzz kshim bpf
-#                                     tools kernel rig)
+#                                     tools kernel rig profile)
 set -eu
 
 packages() {
@@ -20,6 +20,7 @@ packages() {
 	bpf)      echo "clang libbpf-dev bpftool libelf-dev zlib1g-dev pkgconf" ;;
 	tools)    echo "zlib1g-dev groff-base man-db librsvg2-bin python3 git" ;;
 	rig)      echo "qemu-system-x86 busybox-static cpio xz-utils kmod gzip patch make gcc libc6-dev linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12 perl" ;;
+	profile)  echo "linux-perf" ;;
 	kernel)   echo "perl" ;;
 	*) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
 	esac

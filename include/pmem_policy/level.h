@@ -111,6 +111,22 @@ PMP_API int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *fault,
 			  enum pmp_reason *why);
 
 /**
+ * pmp_level_query() - pmp_max_level()'s answer, counting nothing.  Shared;
+ * O(1); changes nothing.
+ * @vm: the VM.
+ * @fault: the fault.
+ * @why: as for pmp_max_level().
+ *
+ * For a question asked ahead of the fault's decision (sizing what to pin
+ * for a leaf before the fault), so that the fault is counted once, by its
+ * pmp_max_level().
+ *
+ * Return: as pmp_max_level().
+ */
+PMP_API int pmp_level_query(const struct pmp_vm *vm, const struct pmp_fault *fault,
+			    enum pmp_reason *why);
+
+/**
  * pmp_reason_name() - short name of a reason ("mixed_attrs").
  * @reason: the reason.
  *

@@ -59,10 +59,10 @@ for c in none default upstream recommended 4k; do
 			# Summed over the test's VMs: leaves, and the differential.
 			dmesg | grep ': destroyed,' | sed 's/.*leaves //' | tr '=;:' '   ' | awk -v t=$t -v c=$c '
 				{ for (i = 1; i < NF; i++) if ($i ~ /^[a-z_0-9]+$/ && $(i+1) ~ /^[0-9]+$/) s[$i] += $(i+1) }
-				END { printf "PMP-GOV %s %s leaves %d refused %d max_level %d same %d higher %d lowered %d",
+				END { printf "PMP-GOV %s %s leaves %d refused %d max_level %d same %d higher %d lowered %d private %d",
 					t, c, s["4k"] + s["2m"] + s["1g"], s["refused"], s["max_level"], s["same"],
-					s["higher"], s["lowered"];
-				      for (k in s) if (k !~ /^(4k|2m|1g|refused|max_level|same|higher|lowered)$/)
+					s["higher"], s["lowered"], s["private"];
+				      for (k in s) if (k !~ /^(4k|2m|1g|refused|max_level|same|higher|lowered|private)$/)
 					printf " %s=%d", k, s[k];
 				      printf "\n" }'
 		fi

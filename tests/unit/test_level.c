@@ -73,6 +73,56 @@ START_TEST(counters)
 }
 END_TEST
 
+/*
+ * pmp_level_query() gives pmp_max_level()'s answer and reason and counts
+ * nothing, errors included (the module sizes a leaf's pins with it before
+ * the fault's own pmp_max_level()).
+ */
+START_TEST(query_counts_nothing)
+{
+	static const struct {
+		uint32_t order, vcpu;
+		uint64_t gfn;
+		int level;
+		enum pmp_reason why;
+	} rows[] = {
+		{ 18, 0, 0, PMP_LEVEL_1G, PMP_REASON_NONE },
+		{ 9, 1, 5, PMP_LEVEL_2M, PMP_REASON_BACKING_ORDER },
+		{ 0, 0, GFNS_PER_1G + 7, PMP_LEVEL_4K, PMP_REASON_BACKING_ORDER },
+		{ 18, 2, 0, -EINVAL, PMP_REASON_NR },		/* past nr_vcpus */
+		{ 18, 0, GFNS_PER_1G * 2, -EINVAL, PMP_REASON_NR },	/* past the slot */
+	};
+	struct pmp_geometry geo = test_geometry(GFNS_PER_1G * 2);
+	struct pmp_stats st;
+	struct tvm t;
+	unsigned int i;
+
+	tvm_init(&t, &geo);
+	add_slot(&t, 0, 0, GFNS_PER_1G * 2, 0, 0);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct pmp_fault f = { .gfn = rows[i].gfn, .backing_order = rows[i].order,
+				       .vcpu = (uint16_t)rows[i].vcpu };
+		enum pmp_reason q = PMP_REASON_NR, m = PMP_REASON_NR;
+
+		if (rows[i].level < 0) {
+			ck_assert_fails_clean(&t, rows[i].level, pmp_level_query(t.vm, &f, &q));
+			continue;
+		}
+		ck_assert_int_eq(pmp_level_query(t.vm, &f, &q), rows[i].level);
+		ck_assert_int_eq(q, rows[i].why);
+		ck_assert_int_eq(pmp_level_query(t.vm, &f, NULL), rows[i].level);
+		pmp_vm_stats(t.vm, &st);
+		ck_assert_uint_eq(st.decision[PMP_DECISION_MAX_LEVEL].tried, i);
+		/* the counted decision agrees, and is the one counted */
+		ck_assert_int_eq(pmp_max_level(t.vm, &f, &m), rows[i].level);
+		ck_assert_int_eq(m, q);
+		pmp_vm_stats(t.vm, &st);
+		ck_assert_uint_eq(st.decision[PMP_DECISION_MAX_LEVEL].tried, i + 1);
+	}
+	tvm_free(&t);
+}
+END_TEST
+
 #define M2 GFNS_PER_2M
 #define G1 GFNS_PER_1G
 #define UA 0x7f0000000000ULL	/* 1 GiB aligned */
@@ -217,6 +267,7 @@ Suite *level_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("counters");
 	tcase_add_test(tc, counters);
+	tcase_add_test(tc, query_counts_nothing);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("slot_edges");

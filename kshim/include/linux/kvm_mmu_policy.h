@@ -128,9 +128,11 @@ struct kvm_mmu_policy_leaf {
  * @memslot: a memslot change is committed (sleepable, slots_lock held).
  * @max_level: the largest level a fault may map at; called with mmu_lock
  *	held (for read under the TDP MMU) when KVM would map larger than 4K,
- *	with KVM's answer @level.  Atomic, concurrent with other faults.  The
- *	result is clamped to [PG_LEVEL_4K, @level]; it lowers only the level
- *	the fault maps at, not the level KVM accounts NX huge pages against.
+ *	and for every private fault, with KVM's answer @level (PG_LEVEL_4K
+ *	for a private fault KVM maps small).  Atomic, concurrent with other
+ *	faults.  The result is clamped to [PG_LEVEL_4K, @level]; it lowers
+ *	only the level the fault maps at, not the level KVM accounts NX huge
+ *	pages against.
  * @map: @leaf is about to be installed.  Return 0 to install it, -EAGAIN
  *	to retry the fault, or another negative errno to refuse it: the
  *	fault exits to userspace with KVM_EXIT_MEMORY_FAULT and KVM_RUN (or
