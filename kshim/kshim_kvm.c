@@ -82,6 +82,8 @@ const char * const kshim_counter_names[KC_NR] = {
 	[KC_ZAP_NX_RECOVERY] = "zap_nx_recovery",
 	[KC_ZAP_ALL_FAST] = "zap_all_fast",
 	[KC_ZAP_REFUSED] = "zap_refused",
+	[KC_CONVERTS] = "converts",
+	[KC_CONVERT_REFUSED] = "convert_refused",
 	[KC_MEMSLOT] = "memslot_changes",
 	[KC_MEMSLOT_REFUSED] = "memslot_refused",
 	[KC_MEMSLOT_UNTRACKED] = "memslot_untracked",
@@ -765,6 +767,53 @@ static void kshim_zap(struct kvm *kvm, gfn_t start, gfn_t end, unsigned int filt
 		kshim_inc(st, KC_ZAP_REFUSED);
 }
 
+/*
+ * KVM_SET_MEMORY_ATTRIBUTES changed [@start, @end) of @slot (mmu_lock held
+ * for write): the core converts the range too, so that its private plane
+ * mirrors KVM's attributes and it sizes faults next to private pages as
+ * KVM's mixed-attribute tracking does.  KVM has already zapped the range's
+ * old-attribute leaves (the ATTRIBUTES zap, reported before) and flushed,
+ * so of pmp_convert()'s actions ZAP and FLUSH are done; SPLIT of a leaf
+ * crossing an edge was done as more (KVM zapped that leaf whole: it
+ * re-faults); BLOCK, TRACK and DEMOTE (TDX) likewise became that zap;
+ * INVALIDATE (deferred punches) does not occur: the module defers none,
+ * guest_memfd frees punched pages itself.  Only an UNPIN would need the
+ * module, and it is applied.  A refusal (the pool) cannot fail KVM's
+ * ioctl, which is done: it is counted and logged, and the core's
+ * attributes lag KVM's for the range, which KVM's clamp of max_level keeps
+ * safe (the differential then shows "higher" answers).
+ */
+static void kshim_set_attributes(struct kvm *kvm, const struct kvm_memory_slot *slot,
+				 gfn_t start, gfn_t end, unsigned long attributes)
+{
+	struct kshim_vm *st = kshim_find(kvm);
+	bool private = attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE;
+	struct pmp_actions acts;
+	u32 i;
+	int ret;
+
+	if (!st || !slot || slot->as_id)
+		return;
+	end = min_t(u64, end, st->gfn_end);	/* memslots end below it */
+	if (start >= end)
+		return;
+	kshim_write_lock(st);
+	acts = kshim_acts(st);
+	ret = pmp_convert(st->vm, start, end - start, private, &acts);
+	for (i = 0; !ret && i < acts.nr; i++)
+		if (acts.buf[i].type == PMP_ACT_UNPIN)
+			kshim_unpin_range(st, acts.buf[i].gfn, acts.buf[i].npages, false);
+	kshim_write_unlock(st);
+	if (!ret) {
+		kshim_inc(st, KC_CONVERTS);
+		return;
+	}
+	kshim_inc(st, KC_CONVERT_REFUSED);
+	pr_warn_ratelimited("%s: [0x%llx, 0x%llx) set %s by KVM, not in the core: %s\n",
+			    st->name, start, end, private ? "private" : "shared",
+			    pmp_strerror(ret));
+}
+
 /* Collapse is left to the ticks only where they run and the policy merges. */
 static bool kshim_defer_collapse(struct kvm *kvm, const struct kvm_memory_slot *slot)
 {
@@ -869,6 +918,7 @@ static const struct kvm_mmu_policy_ops kshim_ops = {
 	.map = kshim_map,
 	.pin = kshim_pin_fault,
 	.zap = kshim_zap,
+	.set_attributes = kshim_set_attributes,
 	.defer_collapse = kshim_defer_collapse,
 	.tick = kshim_tick,
 	.sync_yield = kshim_sync_yield,

@@ -153,6 +153,14 @@ struct kvm_mmu_policy_leaf {
  * @zap: leaf SPTEs of [@start, @end) are being removed; @filter is
  *	KVM_MMU_POLICY_SHARED/PRIVATE, 0 for both.  Atomic or not, mmu_lock
  *	may be held.
+ * @set_attributes: KVM_SET_MEMORY_ATTRIBUTES set @attributes
+ *	(KVM_MEMORY_ATTRIBUTE_*) on [@start, @end), the part of the ioctl's
+ *	range in @slot (one call per memslot it covers; gfns in no memslot
+ *	are not reported), after @zap (KVM_MMU_POLICY_ZAP_ATTRIBUTES) removed
+ *	the range's old-attribute leaves and before KVM updates its own
+ *	mixed-attribute tracking.  Atomic: mmu_lock held for write (no fault
+ *	maps the range before the policy knows) and slots_lock held.
+ *	The attributes are already set: the policy cannot refuse them.
  * @defer_collapse: dirty logging of @slot stopped: return true to leave
  *	small SPTEs in place (the policy's merge ticks restore huge ones).
  * @tick: a merge tick: fill up to @max ranges KVM zaps so they re-fault
@@ -177,6 +185,8 @@ struct kvm_mmu_policy_ops {
 	int (*pin)(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf, unsigned long hva);
 	void (*zap)(struct kvm *kvm, gfn_t start, gfn_t end, unsigned int filter,
 		    enum kvm_mmu_policy_zap reason);
+	void (*set_attributes)(struct kvm *kvm, const struct kvm_memory_slot *slot,
+			       gfn_t start, gfn_t end, unsigned long attributes);
 	bool (*defer_collapse)(struct kvm *kvm, const struct kvm_memory_slot *slot);
 	int (*tick)(struct kvm *kvm, struct kvm_mmu_policy_range *ranges, int max);
 	enum kvm_mmu_policy_yield (*sync_yield)(struct kvm *kvm, int vcpu_idx,
