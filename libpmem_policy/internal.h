@@ -128,7 +128,16 @@ struct pmp_giant {
 	uint16_t nr_huge, nr_cand, nr_inhibit, nr_backed;
 	uint16_t flags;		/* PMP_GF_* */
 	uint16_t nr_deferred;
+	/*
+	 * What the children's state stops, per VTL, for a fault whose folio
+	 * allows 1 GiB: a decision key (level.c) that pmp_giant_verdict()
+	 * derives from the counts and summary above whenever they change.
+	 */
+	uint8_t key[PMP_MAX_VTLS];
+	uint8_t pad;
 };
+
+_Static_assert(sizeof(struct pmp_giant) == 64, "a 1 GiB summary is one cache line");
 
 #define PMP_GF_LEAF	(1U << 0)	/* one 1 GiB leaf maps it all */
 #define PMP_GF_BACKED	(1U << 1)	/* a fault saw a 1 GiB host folio here */
@@ -140,9 +149,14 @@ struct pmp_giant {
  */
 struct pmp_slot_state {
 	struct pmp_slot slot;
-	uint32_t in_use;
+	uint16_t in_use;
 	uint8_t align_level[2];	/* [0] shared faults, [1] private faults */
-	uint16_t pad;
+	/*
+	 * The verdict of the slot and the policy per fault kind (flags >> 1:
+	 * exec, private), as a decision key (level.c): pmp_slot_prepare()
+	 * keeps it current through slot and policy changes.
+	 */
+	uint8_t key[4];
 	/* gfns whose aligned [0] 2 MiB, [1] 1 GiB lies in the slot: [lo, lo + len) */
 	uint64_t fit_lo[2], fit_len[2];
 };
@@ -220,6 +234,7 @@ struct pmp_vm {
 	uint32_t defer_cap, defer_chunks, defer_cursor;
 	uint32_t in_callback;	/* a caller's callback runs: no state change allowed */
 	uint32_t lost_actions;	/* emits past an event's reservation: always 0, or a bug */
+	uint64_t fault_lanes;	/* a fault's valid fields, for one compare (level.c) */
 	const struct pmp_yield_ops *yield;
 	struct pmp_stats stats;	/* exclusive-access decisions */
 	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
@@ -239,14 +254,18 @@ static inline struct pmp_slot_state *pmp_slots(const struct pmp_vm *vm)
 
 /*
  * A vCPU's counters: what pmp_max_level() decided, by level granted and
- * reason (the reason a level is not higher; PMP_REASON_NONE with 1 GiB),
- * so a decision writes one word.  Only the fault path writes them.
+ * reason (the reason a level is not higher; none with 1 GiB), so a
+ * decision writes one word.  Only the fault path writes them.
  */
-/* The reasons a fault's decision can give all lie below this (pool is the last). */
-#define PMP_FAULT_REASONS 16
+/*
+ * A decision is counted by its key (level.c): the level granted times 16
+ * plus the rank of its reason; pmp_rank_reason[] names the rank.
+ */
+#define PMP_FAULT_RANKS 16
+extern const uint8_t pmp_rank_reason[PMP_FAULT_RANKS];
 
 struct pmp_vcpu_stats {
-	uint64_t faults[4][PMP_FAULT_REASONS];
+	uint64_t faults[4 * PMP_FAULT_RANKS];
 };
 
 /* Each vCPU's counters start on their own cache line: no false sharing. */
@@ -433,7 +452,10 @@ void pmp_state_init(struct pmp_vm *vm);
 int pmp_state_check(const struct pmp_vm *vm);
 
 /* level.c */
-void pmp_slot_prepare(struct pmp_slot_state *st);
+void pmp_slot_prepare(const struct pmp_vm *vm, struct pmp_slot_state *st);
+void pmp_slots_prepare(struct pmp_vm *vm);
+void pmp_giant_verdict(struct pmp_giant *g);
+void pmp_fault_prepare(struct pmp_vm *vm);
 int pmp_fault_check(const struct pmp_vm *vm, const struct pmp_fault *f,
 		    const struct pmp_slot **slot);
 int pmp_fault_level(const struct pmp_vm *vm, const struct pmp_slot *s,

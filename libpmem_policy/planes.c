@@ -278,6 +278,7 @@ static void giant_account(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk old,
 		else
 			g->value &= (uint16_t)~bit;
 	}
+	pmp_giant_verdict(g);
 }
 
 /* Blocks an update of pages [lo, hi) of chunk @c would take from the pool. */
@@ -513,6 +514,8 @@ void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t 
 	g->nr_backed += !!(up & PMP_CF_BACKED) - !!(down & PMP_CF_BACKED);
 	g->nr_deferred += !!(up & PMP_CF_DEFERRED) - !!(down & PMP_CF_DEFERRED);
 	vm->nr_cand += !!(up & PMP_CF_CAND) - !!(down & PMP_CF_CAND);
+	if ((up | down) & (PMP_CF_INHIBIT | PMP_CF_DEFERRED))
+		pmp_giant_verdict(g);
 }
 
 /* Recompute compact giant @cg from its children, as giant_account() maintains it. */
@@ -541,6 +544,7 @@ void pmp_giant_recount(const struct pmp_vm *vm, uint32_t cg, struct pmp_giant *o
 		if (out->nr_ones[p])
 			out->value |= PMP_BIT(p);
 	}
+	pmp_giant_verdict(out);
 }
 
 /*
