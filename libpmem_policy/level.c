@@ -233,69 +233,55 @@ int pmp_fault_level(const struct pmp_vm *vm, const struct pmp_slot *s,
 	return (int)(k >> 4);
 }
 
-/* What is wrong with a fault fault_check() refused. */
-static int __attribute__((__noinline__))
-fault_error(const struct pmp_vm *vm, const struct pmp_fault *f)
+/* What is wrong with a fault pmp_fault_valid() refused. */
+int pmp_fault_error(const struct pmp_vm *vm, const struct pmp_fault *f)
 {
 	if (f->slot >= vm->max_slots)
 		return -EINVAL;
 	return pmp_slots(vm)[f->slot].in_use ? -EINVAL : -ENOENT;
 }
 
-_Static_assert(__builtin_offsetof(struct pmp_fault, flags) == 12 &&
-	       __builtin_offsetof(struct pmp_fault, vcpu) == 16 &&
-	       __builtin_offsetof(struct pmp_fault, vtl) == 18 &&
-	       __builtin_offsetof(struct pmp_fault, backing_order) == 19,
-	       "fault_check()'s lanes: flags, vcpu, vtl, backing_order");
-
-/* The top bit of each lane of the word at @flags: flags, vcpu, vtl, order. */
-#define LANE_TOPS 0x8080800080000000ULL
-
 /*
  * The lanes' largest valid values with their top bits set, for
- * fault_check(): every limit is below its lane's top bit (4096 vCPUs, 3
- * VTLs, order 63, flags 7), so one subtraction compares the four lanes
+ * pmp_fault_valid(): every limit is below its lane's top bit (4096 vCPUs,
+ * 3 VTLs, order 63, flags 7), so one subtraction compares the four lanes
  * without a borrow between them.
  */
 void pmp_fault_prepare(struct pmp_vm *vm)
 {
-	vm->fault_lanes = LANE_TOPS | PMP_FAULT_FLAGS_ALL | (uint64_t)(vm->nr_vcpus - 1) << 32 |
+	vm->fault_lanes = PMP_FAULT_LANE_TOPS | PMP_FAULT_FLAGS_ALL |
+			  (uint64_t)(vm->nr_vcpus - 1) << 32 |
 			  (uint64_t)(vm->nr_vtls - 1) << 48 | 63ULL << 56;
-}
-
-/*
- * Validate a fault and find its memslot.  A lane is bad when its top bit
- * is set (past every limit) or the subtraction from its limit borrowed
- * into it.  A deleted slot is all zero, so its empty range refuses every
- * gfn and fault_error() tells -ENOENT from -EINVAL off the fast path.
- */
-static inline __attribute__((always_inline))
-int fault_check(const struct pmp_vm *vm, const struct pmp_fault *f,
-		const struct pmp_slot_state **slot)
-{
-	const struct pmp_slot_state *st;
-	uint64_t lanes;
-
-	pmp_memcpy(&lanes, &f->flags, sizeof(lanes));
-	if (pmp_unlikely(((lanes | ~(vm->fault_lanes - lanes)) & LANE_TOPS) ||
-			 f->slot >= vm->max_slots || f->accept_level > PMP_LEVEL_1G))
-		return -EINVAL;
-	st = &pmp_slots(vm)[f->slot];
-	if (pmp_unlikely(f->gfn - st->slot.base_gfn >= st->slot.npages))
-		return fault_error(vm, f);
-	*slot = st;
-	return 0;
 }
 
 int pmp_fault_check(const struct pmp_vm *vm, const struct pmp_fault *f,
 		    const struct pmp_slot **slot)
 {
 	const struct pmp_slot_state *st = NULL;
-	int err = fault_check(vm, f, &st);
+	int err = pmp_fault_valid(vm, f, &st);
 
 	if (!err)
 		*slot = &st->slot;
 	return err;
+}
+
+/*
+ * pmp_map()'s check: the fault valid, its memslot, and the level its own
+ * VTL may have (what pmp_max_level() decides, not counted again).
+ */
+int pmp_fault_decide(const struct pmp_vm *vm, const struct pmp_fault *f,
+		     const struct pmp_slot **slot, enum pmp_reason *why)
+{
+	const struct pmp_slot_state *st = NULL;
+	unsigned int k;
+	int err = pmp_fault_valid(vm, f, &st);
+
+	if (pmp_unlikely(err))
+		return err;
+	k = fault_key(vm, st, f, PMP_VTL_PLANES(f->vtl), f->vtl);
+	*slot = &st->slot;
+	*why = (enum pmp_reason)pmp_rank_reason[k & 15];
+	return (int)(k >> 4);
 }
 
 /*
@@ -309,7 +295,7 @@ int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason 
 	unsigned int k;
 	int err;
 
-	err = fault_check(vm, f, &s);
+	err = pmp_fault_valid(vm, f, &s);
 	if (pmp_unlikely(err))
 		return err;
 	k = fault_key(vm, s, f, PMP_VTL_PLANES(f->vtl), f->vtl);

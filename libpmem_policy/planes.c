@@ -292,10 +292,10 @@ static unsigned int blocks_needed(const struct pmp_chunk *c, unsigned int lo, un
 	return pmp_weight16(mask & (uint16_t)~c->mixed & (c->value ^ values));
 }
 
-static void chunk_set(struct pmp_vm *vm, uint64_t ci, unsigned int lo, unsigned int hi,
-		      uint16_t mask, uint16_t values)
+/* Pages [lo, hi) of GPA chunk @ci, whose descriptor @c the caller holds. */
+static void chunk_set_at(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int lo,
+			 unsigned int hi, uint16_t mask, uint16_t values)
 {
-	struct pmp_chunk *c = pmp_chunk_at(vm, ci);
 	struct pmp_chunk old = *c;
 	uint32_t todo = mask;
 
@@ -308,6 +308,12 @@ static void chunk_set(struct pmp_vm *vm, uint64_t ci, unsigned int lo, unsigned 
 		chunk_plane_set(vm, c, p, lo, hi, values & PMP_BIT(p));
 	}
 	giant_account(vm, ci, old, c);
+}
+
+static void chunk_set(struct pmp_vm *vm, uint64_t ci, unsigned int lo, unsigned int hi,
+		      uint16_t mask, uint16_t values)
+{
+	chunk_set_at(vm, ci, pmp_chunk_at(vm, ci), lo, hi, mask, values);
 }
 
 /*
@@ -600,4 +606,40 @@ int pmp_pool_check(const struct pmp_vm *vm)
 	if (seen != vm->pool_blocks || sum != want_sum || sq != want_sq)
 		return -EUCLEAN;
 	return vm->pool_used > vm->pool_high_water ? -EUCLEAN : 0;
+}
+
+/*
+ * The fault path's record (fault.c): pages of the exact planes outside the
+ * summary (mapped, pinned) on a chunk the caller holds, without the range
+ * machinery.  pmp_chunk_block_pair() (internal.h) finds two planes'
+ * blocks in one walk of the chain (NULL: the plane is uniform);
+ * pmp_chunk_page_set() sets one page to 1 given its plane's block, and
+ * takes the pool block the caller checked for when the plane was uniform 0.
+ */
+void pmp_chunk_page_set(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int i,
+			unsigned int plane, struct pmp_block *blk)
+{
+	if (!blk) {
+		chunk_set_at(vm, ci, c, i, i + 1, PMP_BIT(plane), PMP_BIT(plane));
+		return;
+	}
+	blk->w[i / 64] |= 1ULL << (i % 64);
+	/* the block stays mixed unless this word, and then every word, is full */
+	if (~blk->w[i / 64] || block_uniform(blk) < 0)
+		return;
+	chain_remove(vm, c, plane);
+	set_value(c, plane, true);
+}
+
+/* Set the planes in @mask on all of chunk @c (GPA chunk @ci): a 2 MiB leaf. */
+void pmp_chunk_fill(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, uint16_t mask)
+{
+	chunk_set_at(vm, ci, c, 0, PMP_CHUNK_PAGES, mask, mask);
+}
+
+/* Pool blocks pmp_planes_apply() takes for pages [lo, hi) of chunk @c. */
+unsigned int pmp_chunk_blocks_needed(const struct pmp_chunk *c, unsigned int lo, unsigned int hi,
+				     uint16_t mask, uint16_t values)
+{
+	return blocks_needed(c, lo, hi, mask, values & mask);
 }
