@@ -503,8 +503,22 @@ void pmp_chunk_block_pair(const struct pmp_vm *vm, const struct pmp_chunk *c, un
 	if (ch & PMP_BIT(q))
 		*bq = &pmp_blocks(vm)[b];
 }
-void pmp_chunk_page_set(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int i,
-			unsigned int plane, struct pmp_block *blk);
+void pmp_chunk_page_settle(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int i,
+			   unsigned int plane, struct pmp_block *blk);
+
+/* Page @i of @plane of chunk @c (GPA chunk @ci) to 1; @blk: the plane's block or NULL. */
+static inline void pmp_chunk_page_set(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c,
+				      unsigned int i, unsigned int plane, struct pmp_block *blk)
+{
+	if (blk) {
+		uint64_t w = blk->w[i / 64] | 1ULL << (i % 64);
+
+		blk->w[i / 64] = w;
+		if (~w)
+			return;		/* the block stays mixed: the common case */
+	}
+	pmp_chunk_page_settle(vm, ci, c, i, plane, blk);
+}
 void pmp_chunk_fill(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, uint16_t mask);
 unsigned int pmp_chunk_blocks_needed(const struct pmp_chunk *c, unsigned int lo, unsigned int hi,
 				     uint16_t mask, uint16_t values);

@@ -613,19 +613,20 @@ int pmp_pool_check(const struct pmp_vm *vm)
  * summary (mapped, pinned) on a chunk the caller holds, without the range
  * machinery.  pmp_chunk_block_pair() (internal.h) finds two planes'
  * blocks in one walk of the chain (NULL: the plane is uniform);
- * pmp_chunk_page_set() sets one page to 1 given its plane's block, and
- * takes the pool block the caller checked for when the plane was uniform 0.
+ * pmp_chunk_page_set() (internal.h) sets one page to 1 given its plane's
+ * block, and pmp_chunk_page_settle() does the rest when the block may have
+ * become uniform or there was none: it takes the pool block the caller
+ * checked for when the plane was uniform 0.
  */
-void pmp_chunk_page_set(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int i,
-			unsigned int plane, struct pmp_block *blk)
+void pmp_chunk_page_settle(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int i,
+			   unsigned int plane, struct pmp_block *blk)
 {
 	if (!blk) {
 		chunk_set_at(vm, ci, c, i, i + 1, PMP_BIT(plane), PMP_BIT(plane));
 		return;
 	}
-	blk->w[i / 64] |= 1ULL << (i % 64);
-	/* the block stays mixed unless this word, and then every word, is full */
-	if (~blk->w[i / 64] || block_uniform(blk) < 0)
+	/* this word is full: the block is uniform if every word is */
+	if (block_uniform(blk) < 0)
 		return;
 	chain_remove(vm, c, plane);
 	set_value(c, plane, true);
