@@ -47,9 +47,9 @@ static void blocked_fault(struct pmp_event *ev, const struct pmp_fault *f, int l
  * pmp_chunk_set_flags(), and only when it or the leaf's own flags (@set,
  * @clear) change anything.
  */
-static inline __attribute__((always_inline))
-void note_backing(struct pmp_vm *vm, const struct pmp_fault *f, const struct pmp_chunk *c,
-		  struct pmp_giant *g, uint32_t set, uint32_t clear)
+static inline void note_backing(struct pmp_vm *vm, const struct pmp_fault *f,
+				const struct pmp_chunk *c, struct pmp_giant *g, uint32_t set,
+				uint32_t clear)
 {
 	uint32_t backed = f->backing_order >= 9 ? PMP_CF_BACKED : 0;
 
@@ -150,6 +150,19 @@ int map_lean(struct pmp_vm *vm, const struct pmp_fault *f, int level, bool pin,
 	return 0;
 }
 
+/* map_lean() for each leaf size, so each is compiled for its own. */
+static int __attribute__((__noinline__))
+map_lean_4k(struct pmp_vm *vm, const struct pmp_fault *f, bool pin, struct pmp_actions *out)
+{
+	return map_lean(vm, f, PMP_LEVEL_4K, pin, out);
+}
+
+static int __attribute__((__noinline__))
+map_lean_2m(struct pmp_vm *vm, const struct pmp_fault *f, bool pin, struct pmp_actions *out)
+{
+	return map_lean(vm, f, PMP_LEVEL_2M, pin, out);
+}
+
 /* The general record: deferred punches, blocked leaves, huge leaves, 1 GiB. */
 static void map_general(struct pmp_event *ev, const struct pmp_fault *f, const struct pmp_slot *s,
 			int level, bool pin, const struct pmp_pin_plan *plan, enum pmp_reason why)
@@ -226,7 +239,7 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 
 		err = pmp_fault_valid(vm, f, &st);
 		if (!err)
-			err = map_lean(vm, f, level, pin, out);
+			err = map_lean_4k(vm, f, pin, out);
 		if (err <= 0)
 			return err;
 	}
@@ -237,7 +250,7 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 	if (level < PMP_LEVEL_4K || level > err)
 		return -EINVAL;
 	if (level == PMP_LEVEL_2M) {
-		err = map_lean(vm, f, level, pin, out);
+		err = map_lean_2m(vm, f, pin, out);
 		if (err <= 0)
 			return err;
 	}

@@ -482,8 +482,7 @@ void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t 
  * blocks of planes @p < @q of chunk @c, from one walk of its chain (the
  * k-th block is the k-th chained plane's); NULL for a plane not chained.
  */
-static inline __attribute__((always_inline))
-void pmp_chunk_block_pair(const struct pmp_vm *vm, const struct pmp_chunk *c, unsigned int p,
+static inline void pmp_chunk_block_pair(const struct pmp_vm *vm, const struct pmp_chunk *c, unsigned int p,
 			  unsigned int q, struct pmp_block **bp, struct pmp_block **bq)
 {
 	const uint32_t *links = pmp_links(vm);
