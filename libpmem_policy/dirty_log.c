@@ -25,6 +25,7 @@ int pmp_dirty_log(struct pmp_vm *vm, uint32_t slot, bool on, struct pmp_actions 
 	} else {
 		st->slot.flags &= ~PMP_SLOT_DIRTY_LOG;
 	}
+	pmp_slot_prepare(vm, st);
 	pmp_event_end(&ev);
 	return 0;
 }

@@ -2,11 +2,13 @@
 /*
  * A fault being mapped: pin per the policy, record the leaf in the faulting
  * VTL's page tables, and merge them at fault time when the strategy says
- * so.  O(1) for a 4 KiB leaf: a couple of plane updates in one chunk.
+ * so.  O(1) for a 4 KiB leaf: a couple of bits in one chunk, found once
+ * (map_lean(), VTL 0's fast path).
  */
 #include "internal.h"
 
 #define PINNED PMP_BIT(PMP_PLANE_PINNED)
+#define MAPPED0 PMP_BIT(PMP_PLANE_MAPPED)	/* VTL 0's: the lean record's */
 
 /* Room besides PIN runs: invalidating a deferred page, MAP, two promotes of 3 steps. */
 #define MAP_ACTIONS 10
@@ -44,20 +46,188 @@ static void blocked_fault(struct pmp_event *ev, const struct pmp_fault *f, int l
 /*
  * Which host folio backs this range: what a merge tick may promote to.
  * The chunk's flag is counted in its 1 GiB summary, so it changes through
- * pmp_chunk_set_flags(), and only when it changes.
+ * pmp_chunk_set_flags(), and only when it or the leaf's own flags (@set,
+ * @clear) change anything.
  */
-static void note_backing(struct pmp_vm *vm, const struct pmp_fault *f)
+static inline void note_backing(struct pmp_vm *vm, const struct pmp_fault *f,
+				const struct pmp_chunk *c, struct pmp_giant *g, uint32_t set,
+				uint32_t clear)
 {
-	struct pmp_giant *g;
-	const struct pmp_chunk *c = pmp_chunk_giant(vm, f->gfn, &g);
 	uint32_t backed = f->backing_order >= 9 ? PMP_CF_BACKED : 0;
 
-	if ((c->blocks & PMP_CF_BACKED) != backed)
-		pmp_chunk_set_flags(vm, f->gfn >> PMP_CHUNK_SHIFT, backed, backed ^ PMP_CF_BACKED);
+	set |= backed;
+	clear |= backed ^ PMP_CF_BACKED;
+	if (((c->blocks & ~clear) | set) != c->blocks)
+		pmp_chunk_set_flags(vm, f->gfn >> PMP_CHUNK_SHIFT, set, clear);
 	if (f->backing_order >= 18)
 		g->flags |= PMP_GF_BACKED;
 	else
 		g->flags &= (uint16_t)~PMP_GF_BACKED;
+}
+
+/*
+ * Can the leaf at @level (4 KiB or 2 MiB) be recorded by map_lean()?  A
+ * VTL 0 fault (whose leaf flags are the chunk's), no 1 GiB leaf over it to
+ * break (nor, for 4 KiB, a 2 MiB one), no merge tick's block waiting for
+ * it, no deferred punch in its chunk to invalidate first: then MAP (and,
+ * SEV, PIN) is all it takes.
+ */
+static bool lean_ok(const struct pmp_fault *f, const struct pmp_chunk *c,
+		    const struct pmp_giant *g, int level)
+{
+	uint32_t stop = PMP_CF_BLOCKED | PMP_CF_DEFERRED |
+			(level == PMP_LEVEL_4K ? PMP_CF_HUGE : 0);
+
+	return !f->vtl && !(c->blocks & stop) && !(g->flags & PMP_GF_LEAF);
+}
+
+/*
+ * A 4 KiB or 2 MiB leaf's whole map when lean_ok(): the chunk and its
+ * MAPPED and PINNED blocks found once, the pin plan, pool check and
+ * reservation of pmp_map() below read from them, the planes set in place.
+ * The same errors, actions, state and counters as the general path gives
+ * such a leaf.  1: not lean, the caller takes the general path.
+ */
+static inline __attribute__((always_inline))
+int map_lean(struct pmp_vm *vm, const struct pmp_fault *f, int level, bool pin,
+	     struct pmp_actions *out)
+{
+	struct pmp_giant *g;
+	struct pmp_chunk *c = pmp_chunk_giant(vm, f->gfn, &g);
+	uint64_t ci = f->gfn >> PMP_CHUNK_SHIFT, pages = PMP_LEVEL_PAGES(level);
+	uint64_t head = f->gfn & ~(pages - 1), newly = 0;
+	unsigned int i = f->gfn % PMP_CHUNK_PAGES, need = 3;
+	struct pmp_block *mapped, *pinned;
+	struct pmp_event ev;
+	int err;
+
+	if (!lean_ok(f, c, g, level))
+		return 1;
+	pmp_chunk_block_pair(vm, c, PMP_PLANE_MAPPED, PMP_PLANE_PINNED, &mapped, &pinned);
+	if (pin) {
+		/* pin_newly_fast(): one page, or a 2 MiB pinned or not as a whole */
+		if (level == PMP_LEVEL_4K)
+			newly = pinned ? !((pinned->w[i / 64] >> (i % 64)) & 1) : !(c->value & PINNED);
+		else if (pinned)
+			return 1;
+		else
+			newly = c->value & PINNED ? 0 : pages;
+		if (pmp_pin_over_limit(vm, newly))
+			return pmp_pin_refused(vm, PMP_REASON_PIN_LIMIT);
+	}
+	/* map_blocks(): a uniform-0 plane that one page turns mixed takes a block */
+	if (level == PMP_LEVEL_4K)
+		need += (!mapped && !(c->value & MAPPED0)) + (newly && !pinned);
+	if (need > pmp_pool_room(vm))
+		return pin ? pmp_pin_refused(vm, PMP_REASON_POOL) : -ENOMEM;
+	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_FAULT, !!newly + MAP_ACTIONS);
+	if (err)
+		return err;
+	if (pin) {
+		vm->stats.decision[PMP_DECISION_PIN].tried++;
+		vm->stats.decision[PMP_DECISION_PIN].applied++;
+	}
+	if (newly) {
+		pmp_emit(&ev, PMP_ACT_PIN, 0, head, pages);
+		vm->nr_pinned += newly;
+		if (vm->nr_pinned > vm->pin_high_water)
+			vm->pin_high_water = vm->nr_pinned;
+	}
+	ev.vtl = 0;	/* PIN concerns every VTL, the leaf VTL 0's page tables */
+	pmp_emit(&ev, PMP_ACT_MAP, level, head, pages);
+	if (level == PMP_LEVEL_4K) {
+		if (newly)
+			pmp_chunk_page_set(vm, ci, c, i, PMP_PLANE_PINNED, pinned);
+		pmp_chunk_page_set(vm, ci, c, i, PMP_PLANE_MAPPED, mapped);
+		note_backing(vm, f, c, g, 0, 0);
+		/* pmp_mirror_refresh(): leaves changed, a candidate unless it is already */
+		if ((c->blocks & (PMP_CF_CAND | PMP_CF_SEEN)) != PMP_CF_CAND)
+			pmp_mirror_refresh(vm, ci, 0);
+	} else {
+		/* pmp_mirror_map(): one 2 MiB leaf */
+		pmp_chunk_fill(vm, ci, c, MAPPED0 | (newly ? PINNED : 0));
+		note_backing(vm, f, c, g, PMP_CF_HUGE, PMP_CF_CAND | PMP_CF_BLOCKED);
+	}
+	ev.cause = PMP_CAUSE_MERGE;
+	if (vm->policy.merge == PMP_MERGE_FAULT)
+		pmp_merge_after_fill(&ev, 0, f->gfn, (int32_t)f->slot);
+	pmp_event_end(&ev);
+	return 0;
+}
+
+/* map_lean() for each leaf size, so each is compiled for its own. */
+static int __attribute__((__noinline__))
+map_lean_4k(struct pmp_vm *vm, const struct pmp_fault *f, bool pin, struct pmp_actions *out)
+{
+	return map_lean(vm, f, PMP_LEVEL_4K, pin, out);
+}
+
+static int __attribute__((__noinline__))
+map_lean_2m(struct pmp_vm *vm, const struct pmp_fault *f, bool pin, struct pmp_actions *out)
+{
+	return map_lean(vm, f, PMP_LEVEL_2M, pin, out);
+}
+
+/* The general record: deferred punches, blocked leaves, huge leaves, 1 GiB. */
+static void map_general(struct pmp_event *ev, const struct pmp_fault *f, const struct pmp_slot *s,
+			int level, bool pin, const struct pmp_pin_plan *plan, enum pmp_reason why)
+{
+	struct pmp_vm *vm = ev->vm;
+	uint64_t pages = PMP_LEVEL_PAGES(level), head = f->gfn & ~(pages - 1);
+	struct pmp_giant *g;
+	const struct pmp_chunk *c;
+
+	/*
+	 * A deferred page is invalidated before it is mapped again, unless the
+	 * fault maps the VMM's shared memory of a guest_memfd slot, which the
+	 * punch of the private backing does not concern.
+	 */
+	if (pmp_inval_deferred(vm, f->gfn) &&
+	    ((f->flags & PMP_FAULT_PRIVATE) || !(s->flags & PMP_SLOT_GUEST_MEMFD))) {
+		ev->cause = PMP_CAUSE_PUNCH;
+		pmp_inval_page(ev, f->gfn);
+		ev->cause = PMP_CAUSE_FAULT;
+	}
+
+	if (pin) {
+		vm->stats.decision[PMP_DECISION_PIN].tried++;
+		vm->stats.decision[PMP_DECISION_PIN].applied++;
+		pmp_pin_apply(ev, head, pages, plan);
+	}
+	c = pmp_chunk_giant(vm, f->gfn, &g);
+	note_backing(vm, f, c, g, 0, 0);
+	/* the rest concerns the faulting VTL's page tables */
+	ev->vtl = f->vtl;
+	ev->cause = PMP_CAUSE_MERGE;
+	if (pmp_leaf_flags_at(vm, c, f->vtl) & PMP_CF_BLOCKED) {
+		/* the 4 KiB leaves are there, blocked: promote or unblock */
+		blocked_fault(ev, f, level < PMP_LEVEL_1G ? level : PMP_LEVEL_2M, why);
+	} else {
+		ev->cause = PMP_CAUSE_FAULT;
+		pmp_emit(ev, PMP_ACT_MAP, level, head, pages);
+		pmp_mirror_map(vm, f->vtl, head, level);
+		ev->cause = PMP_CAUSE_MERGE;
+		if (level < PMP_LEVEL_1G)
+			pmp_merge_after_fill(ev, f->vtl, f->gfn, (int32_t)f->slot);
+	}
+}
+
+/*
+ * Pool blocks the record takes: the faulting VTL's mapped plane's and (when
+ * it pins @pin_runs runs) the PINNED plane's blocks in one count (the count
+ * is per plane), and 3 planes more for a deferred page invalidated before
+ * it is mapped again.  A leaf within one chunk counts on the chunk in hand.
+ */
+static unsigned int map_blocks(const struct pmp_vm *vm, const struct pmp_chunk *c, uint64_t head,
+			       uint64_t pages, unsigned int mapped_plane, uint32_t pin_runs)
+{
+	uint16_t ones = PMP_BIT(mapped_plane) | PINNED;
+	uint16_t mask = PMP_BIT(mapped_plane) | (pin_runs ? PINNED : 0);
+	unsigned int lo = head % PMP_CHUNK_PAGES;
+
+	if (pages > PMP_CHUNK_PAGES)
+		return pmp_planes_blocks_needed(vm, head, pages, mask, ones) + 3;
+	return pmp_chunk_blocks_needed(c, lo, lo + (unsigned int)pages, mask, ones) + 3;
 }
 
 int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_actions *out)
@@ -68,64 +238,43 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 	enum pmp_reason why;
 	uint64_t pages, head;
 	struct pmp_event ev;
-	unsigned int need;
-	uint16_t mapped;
+	struct pmp_giant *g;
+	struct pmp_chunk *c;
 	int err;
 
-	err = pmp_fault_check(vm, f, &s);
-	if (err)
+	/* every valid fault may have 4 KiB: a lean one needs no decision */
+	if (level == PMP_LEVEL_4K) {
+		const struct pmp_slot_state *st;
+
+		err = pmp_fault_valid(vm, f, &st);
+		if (!err)
+			err = map_lean_4k(vm, f, pin, out);
+		if (err <= 0)
+			return err;
+	}
+	/* the decision's reason names a refused promotion of blocked leaves */
+	err = pmp_fault_decide(vm, f, &s, &why);
+	if (err < 0)
 		return err;
-	if (level < PMP_LEVEL_4K || level > pmp_fault_level(vm, s, f, PMP_VTL_PLANES(f->vtl), &why))
+	if (level < PMP_LEVEL_4K || level > err)
 		return -EINVAL;
+	if (level == PMP_LEVEL_2M) {
+		err = map_lean_2m(vm, f, pin, out);
+		if (err <= 0)
+			return err;
+	}
 	pages = PMP_LEVEL_PAGES(level);
 	head = f->gfn & ~(pages - 1);
-	if (pin && pmp_pin_plan(vm, head, pages, &plan))
+	c = pmp_chunk_giant(vm, f->gfn, &g);
+	if (pin && pmp_pin_plan(vm, c, head, pages, &plan))
 		return pmp_pin_refused(vm, PMP_REASON_PIN_LIMIT);
-	/*
-	 * The MAPPED and the PINNED planes' blocks in one count (the count is
-	 * per plane); a deferred page is invalidated before it is mapped
-	 * again: 3 planes more.
-	 */
-	mapped = PMP_BIT(pmp_mapped_plane(f->vtl));
-	need = pmp_planes_blocks_needed(vm, head, pages, mapped | (plan.runs ? PINNED : 0),
-					mapped | PINNED) + 3;
-	if (need > pmp_pool_room(vm))
+	if (map_blocks(vm, c, head, pages, pmp_mapped_plane(f->vtl), plan.runs) >
+	    pmp_pool_room(vm))
 		return pin ? pmp_pin_refused(vm, PMP_REASON_POOL) : -ENOMEM;
 	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_FAULT, plan.runs + MAP_ACTIONS);
 	if (err)
 		return err;
-	/*
-	 * A deferred page is invalidated before it is mapped again, unless the
-	 * fault maps the VMM's shared memory of a guest_memfd slot, which the
-	 * punch of the private backing does not concern.
-	 */
-	if (pmp_inval_deferred(vm, f->gfn) &&
-	    ((f->flags & PMP_FAULT_PRIVATE) || !(s->flags & PMP_SLOT_GUEST_MEMFD))) {
-		ev.cause = PMP_CAUSE_PUNCH;
-		pmp_inval_page(&ev, f->gfn);
-		ev.cause = PMP_CAUSE_FAULT;
-	}
-
-	if (pin) {
-		vm->stats.decision[PMP_DECISION_PIN].tried++;
-		vm->stats.decision[PMP_DECISION_PIN].applied++;
-		pmp_pin_apply(&ev, head, pages, &plan);
-	}
-	note_backing(vm, f);
-	/* the rest concerns the faulting VTL's page tables */
-	ev.vtl = f->vtl;
-	ev.cause = PMP_CAUSE_MERGE;
-	if (pmp_leaf_flags(vm, f->gfn >> PMP_CHUNK_SHIFT, f->vtl) & PMP_CF_BLOCKED) {
-		/* the 4 KiB leaves are there, blocked: promote or unblock */
-		blocked_fault(&ev, f, level < PMP_LEVEL_1G ? level : PMP_LEVEL_2M, why);
-	} else {
-		ev.cause = PMP_CAUSE_FAULT;
-		pmp_emit(&ev, PMP_ACT_MAP, level, head, pages);
-		pmp_mirror_map(vm, f->vtl, head, level);
-		ev.cause = PMP_CAUSE_MERGE;
-		if (level < PMP_LEVEL_1G)
-			pmp_merge_after_fill(&ev, f->vtl, f->gfn, (int32_t)f->slot);
-	}
+	map_general(&ev, f, s, level, pin, &plan, why);
 	pmp_event_end(&ev);
 	return 0;
 }

@@ -152,7 +152,16 @@ struct pmp_giant {
 	uint16_t nr_huge, nr_cand, nr_inhibit, nr_backed;
 	uint16_t flags;		/* PMP_GF_* */
 	uint16_t nr_deferred;
+	/*
+	 * What the children's state stops, per VTL, for a fault whose folio
+	 * allows 1 GiB: a decision key (level.c) that pmp_giant_verdict()
+	 * derives from the counts and summary above whenever they change.
+	 */
+	uint8_t key[PMP_MAX_VTLS];
+	uint8_t pad;
 };
+
+_Static_assert(sizeof(struct pmp_giant) == 64, "a 1 GiB summary is one cache line");
 
 #define PMP_GF_LEAF	(1U << 0)	/* one 1 GiB leaf of VTL 0 maps it all */
 #define PMP_GF_BACKED	(1U << 1)	/* a fault saw a 1 GiB host folio here */
@@ -176,9 +185,14 @@ struct pmp_vtl_giant {
  */
 struct pmp_slot_state {
 	struct pmp_slot slot;
-	uint32_t in_use;
+	uint16_t in_use;
 	uint8_t align_level[2];	/* [0] shared faults, [1] private faults */
-	uint16_t pad;
+	/*
+	 * The verdict of the slot and the policy per fault kind (flags >> 1:
+	 * exec, private), as a decision key (level.c): pmp_slot_prepare()
+	 * keeps it current through slot and policy changes.
+	 */
+	uint8_t key[4];
 	/* gfns whose aligned [0] 2 MiB, [1] 1 GiB lies in the slot: [lo, lo + len) */
 	uint64_t fit_lo[2], fit_len[2];
 };
@@ -263,6 +277,7 @@ struct pmp_vm {
 	uint32_t defer_cap, defer_chunks, defer_cursor;
 	uint32_t in_callback;	/* a caller's callback runs: no state change allowed */
 	uint32_t lost_actions;	/* emits past an event's reservation: always 0, or a bug */
+	uint64_t fault_lanes;	/* a fault's valid fields, for one compare (level.c) */
 	const struct pmp_yield_ops *yield;
 	struct pmp_stats stats;	/* exclusive-access decisions */
 	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
@@ -285,14 +300,18 @@ static inline struct pmp_slot_state *pmp_slots(const struct pmp_vm *vm)
 
 /*
  * A vCPU's counters: what pmp_max_level() decided, by level granted and
- * reason (the reason a level is not higher; PMP_REASON_NONE with 1 GiB),
- * so a decision writes one word.  Only the fault path writes them.
+ * reason (the reason a level is not higher; none with 1 GiB), so a
+ * decision writes one word.  Only the fault path writes them.
  */
-/* The reasons a fault's decision can give all lie below this (pool is the last). */
-#define PMP_FAULT_REASONS 16
+/*
+ * A decision is counted by its key (level.c): the level granted times 16
+ * plus the rank of its reason; pmp_rank_reason[] names the rank.
+ */
+#define PMP_FAULT_RANKS 16
+extern const uint8_t pmp_rank_reason[PMP_FAULT_RANKS];
 
 struct pmp_vcpu_stats {
-	uint64_t faults[4][PMP_FAULT_REASONS];
+	uint64_t faults[4 * PMP_FAULT_RANKS];
 };
 
 /* Each vCPU's counters start on their own cache line: no false sharing. */
@@ -454,6 +473,45 @@ static inline struct pmp_chunk *pmp_chunk_giant(const struct pmp_vm *vm, uint64_
 				((gfn >> PMP_CHUNK_SHIFT) & (PMP_GIANT_CHUNKS - 1))];
 }
 
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "pmp_fault_valid() reads a fault's fields as one little-endian word"
+#endif
+_Static_assert(__builtin_offsetof(struct pmp_fault, flags) == 12 &&
+	       __builtin_offsetof(struct pmp_fault, vcpu) == 16 &&
+	       __builtin_offsetof(struct pmp_fault, vtl) == 18 &&
+	       __builtin_offsetof(struct pmp_fault, backing_order) == 19,
+	       "pmp_fault_valid()'s lanes: flags, vcpu, vtl, backing_order");
+
+/* The top bit of each lane of the word at a fault's flags: flags, vcpu, vtl, order. */
+#define PMP_FAULT_LANE_TOPS 0x8080800080000000ULL
+
+int pmp_fault_error(const struct pmp_vm *vm, const struct pmp_fault *f);
+
+/*
+ * Validate a fault and find its memslot (the fault path: level.c,
+ * fault.c).  A lane is bad when its top bit is set (past every limit) or
+ * the subtraction from its limit (vm->fault_lanes) borrowed into it.  A
+ * deleted slot is all zero, so its empty range refuses every gfn and
+ * pmp_fault_error() tells -ENOENT from -EINVAL off the fast path.
+ */
+static inline __attribute__((always_inline))
+int pmp_fault_valid(const struct pmp_vm *vm, const struct pmp_fault *f,
+		    const struct pmp_slot_state **slot)
+{
+	const struct pmp_slot_state *st;
+	uint64_t lanes;
+
+	pmp_memcpy(&lanes, &f->flags, sizeof(lanes));
+	if (pmp_unlikely(((lanes | ~(vm->fault_lanes - lanes)) & PMP_FAULT_LANE_TOPS) ||
+			 f->slot >= vm->max_slots || f->accept_level > PMP_LEVEL_1G))
+		return -EINVAL;
+	st = &pmp_slots(vm)[f->slot];
+	if (pmp_unlikely(f->gfn - st->slot.base_gfn >= st->slot.npages))
+		return pmp_fault_error(vm, f);
+	*slot = st;
+	return 0;
+}
+
 /* Does [s, s + n) spell @word exactly?  (The policy and trace parsers.) */
 static inline bool pmp_token_is(const char *s, size_t n, const char *word)
 {
@@ -483,6 +541,50 @@ uint64_t pmp_plane_run(const struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsi
 int pmp_plane_uniform(const struct pmp_vm *vm, uint64_t ci, unsigned int plane);
 bool pmp_plane_known(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane);
 void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t clear);
+/*
+ * Non-summary exact planes of a chunk in hand (the fault's record): the
+ * blocks of planes @p < @q of chunk @c, from one walk of its chain (the
+ * k-th block is the k-th chained plane's); NULL for a plane not chained.
+ */
+static inline void pmp_chunk_block_pair(const struct pmp_vm *vm, const struct pmp_chunk *c, unsigned int p,
+			  unsigned int q, struct pmp_block **bp, struct pmp_block **bq)
+{
+	const uint32_t *links = pmp_links(vm);
+	uint16_t ch = c->mixed & (uint16_t)~c->value, skip;
+	uint32_t b = (c->blocks & PMP_CHUNK_BLOCK_MASK) - 1;
+
+	*bp = NULL;
+	*bq = NULL;
+	for (skip = ch & (uint16_t)(PMP_BIT(p) - 1U); skip; skip &= (uint16_t)(skip - 1U))
+		b = links[b] - 1;
+	if (ch & PMP_BIT(p)) {
+		*bp = &pmp_blocks(vm)[b];
+		b = links[b] - 1;
+	}
+	for (skip = ch & (uint16_t)(PMP_BIT(q) - PMP_BIT(p) * 2U); skip; skip &= (uint16_t)(skip - 1U))
+		b = links[b] - 1;
+	if (ch & PMP_BIT(q))
+		*bq = &pmp_blocks(vm)[b];
+}
+void pmp_chunk_page_settle(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int i,
+			   unsigned int plane, struct pmp_block *blk);
+
+/* Page @i of @plane of chunk @c (GPA chunk @ci) to 1; @blk: the plane's block or NULL. */
+static inline void pmp_chunk_page_set(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c,
+				      unsigned int i, unsigned int plane, struct pmp_block *blk)
+{
+	if (blk) {
+		uint64_t w = blk->w[i / 64] | 1ULL << (i % 64);
+
+		blk->w[i / 64] = w;
+		if (~w)
+			return;		/* the block stays mixed: the common case */
+	}
+	pmp_chunk_page_settle(vm, ci, c, i, plane, blk);
+}
+void pmp_chunk_fill(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, uint16_t mask);
+unsigned int pmp_chunk_blocks_needed(const struct pmp_chunk *c, unsigned int lo, unsigned int hi,
+				     uint16_t mask, uint16_t values);
 void pmp_giant_recount(const struct pmp_vm *vm, uint32_t cg, struct pmp_giant *out);
 int pmp_pool_check(const struct pmp_vm *vm);
 void pmp_block_assign(struct pmp_block *blk, unsigned int lo, unsigned int hi, bool v);
@@ -505,9 +607,14 @@ void pmp_state_init(struct pmp_vm *vm);
 int pmp_state_check(const struct pmp_vm *vm);
 
 /* level.c */
-void pmp_slot_prepare(struct pmp_slot_state *st);
+void pmp_slot_prepare(const struct pmp_vm *vm, struct pmp_slot_state *st);
+void pmp_slots_prepare(struct pmp_vm *vm);
+void pmp_giant_verdict(struct pmp_giant *g);
+void pmp_fault_prepare(struct pmp_vm *vm);
 int pmp_fault_check(const struct pmp_vm *vm, const struct pmp_fault *f,
 		    const struct pmp_slot **slot);
+int pmp_fault_decide(const struct pmp_vm *vm, const struct pmp_fault *f,
+		     const struct pmp_slot **slot, enum pmp_reason *why);
 int pmp_fault_level(const struct pmp_vm *vm, const struct pmp_slot *s,
 		    const struct pmp_fault *f, uint16_t planes, enum pmp_reason *why);
 
@@ -527,8 +634,25 @@ struct pmp_event {
 	bool changed_leaves;	/* emitted an action that needs mmu_lock for write */
 };
 
-int pmp_event_begin(struct pmp_event *ev, struct pmp_vm *vm, struct pmp_actions *out,
-		    enum pmp_cause cause, uint32_t room);
+/* Every event reserves its worst case up front, so emitting cannot fail. */
+static inline int pmp_event_begin(struct pmp_event *ev, struct pmp_vm *vm,
+				  struct pmp_actions *out, enum pmp_cause cause, uint32_t room)
+{
+	if (vm->in_callback)
+		return -EBUSY;
+	if (out && (!out->buf || out->nr > out->cap))
+		return -EINVAL;
+	if (room && (!out || out->cap - out->nr < room))
+		return -ENOSPC;
+	ev->vm = vm;
+	ev->out = out;
+	ev->limit = out ? out->nr + room : 0;
+	ev->cause = (uint8_t)cause;
+	ev->vtl = PMP_VTL_ALL;	/* the per-VTL events say which VTL */
+	ev->changed_leaves = false;
+	return 0;
+}
+
 int pmp_event_begin_all(struct pmp_event *ev, struct pmp_vm *vm, struct pmp_actions *out,
 			enum pmp_cause cause, uint32_t min);
 /* Entries an event may still fill. */
@@ -537,8 +661,28 @@ static inline uint32_t pmp_event_room(const struct pmp_event *ev)
 	return ev->out ? ev->limit - ev->out->nr : 0;
 }
 void pmp_event_end(struct pmp_event *ev);
-struct pmp_action *pmp_emit(struct pmp_event *ev, enum pmp_action_type type, int level,
-			    uint64_t gfn, uint64_t npages);
+struct pmp_action *pmp_emit_lost(struct pmp_event *ev);
+
+/* Actions that change no leaf that exists: no mmu_lock for write. */
+#define PMP_ACT_LEAF_KEEPING ((1U << PMP_ACT_PIN) | (1U << PMP_ACT_UNPIN) | \
+			      (1U << PMP_ACT_FLUSH) | (1U << PMP_ACT_TRACK) | (1U << PMP_ACT_MAP))
+
+/* Append an action within the event's reservation, and count it. */
+static inline struct pmp_action *pmp_emit(struct pmp_event *ev, enum pmp_action_type type,
+					  int level, uint64_t gfn, uint64_t npages)
+{
+	struct pmp_action *a;
+
+	if (pmp_unlikely(!ev->out || ev->out->nr >= ev->limit))
+		return pmp_emit_lost(ev);
+	a = &ev->out->buf[ev->out->nr++];
+	*a = (struct pmp_action){ .type = (uint8_t)type, .level = (uint8_t)level,
+				  .cause = ev->cause, .vtl = ev->vtl, .gfn = gfn, .npages = npages };
+	ev->vm->stats.actions[type]++;
+	if (!((PMP_ACT_LEAF_KEEPING >> type) & 1))
+		ev->changed_leaves = true;
+	return a;
+}
 
 /* convert.c: an attribute change that discards the range's mappings */
 /* @vtl: the VTL whose leaves it discards, PMP_VTL_ALL for every VTL's */
@@ -659,11 +803,17 @@ struct pmp_pin_plan {
 	uint32_t runs;
 	uint64_t newly;
 };
-int pmp_pin_plan(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
-		 struct pmp_pin_plan *plan);
+int pmp_pin_plan(const struct pmp_vm *vm, const struct pmp_chunk *c, uint64_t gfn,
+		 uint64_t npages, struct pmp_pin_plan *plan);
 void pmp_pin_apply(struct pmp_event *ev, uint64_t gfn, uint64_t npages,
 		   const struct pmp_pin_plan *plan);
 int pmp_pin_refused(struct pmp_vm *vm, enum pmp_reason why);
+
+/* Would pinning @newly more pages pass the policy's pin_limit (0: none)? */
+static inline bool pmp_pin_over_limit(const struct pmp_vm *vm, uint64_t newly)
+{
+	return vm->policy.pin_limit && vm->nr_pinned + newly > vm->policy.pin_limit;
+}
 
 /* inval.c */
 bool pmp_inval_deferred(const struct pmp_vm *vm, uint64_t gfn);

@@ -2,27 +2,16 @@
 /*
  * The fault-time large-page decision.  O(1): one memslot, one 2 MiB
  * descriptor, one 1 GiB summary.  Every check is monotone in the level (what
- * stops 2 MiB stops 1 GiB), so one pass in check order keeps a running
- * limit: a check that allows less than the limit lowers it and becomes the
- * reason, which is then the first check (in order) to stop the level above
- * the answer.  The pass ends as soon as the limit is 4 KiB.
+ * stops 2 MiB stops 1 GiB); the answer is the largest level no check stops,
+ * and the reason the first check, in check order, that stops the level
+ * above it.  The state changes pay for the fault: the memslot keeps its
+ * verdict per fault kind and the 1 GiB summary its verdict per VTL, so a
+ * fault reads those two bytes, its own fields and one chunk word.
  */
 #include "internal.h"
 
 #define WTRACK PMP_BIT(PMP_PLANE_WTRACK)
 #define PRIVATE PMP_BIT(PMP_PLANE_PRIVATE)
-
-/*
- * Largest level whose naturally aligned range around @gfn lies in the slot:
- * two unsigned range checks against the aligned interiors that
- * pmp_slot_prepare() computed.
- */
-static inline int fit_level(const struct pmp_slot_state *st, uint64_t gfn)
-{
-	if (gfn - st->fit_lo[1] < st->fit_len[1])
-		return PMP_LEVEL_1G;
-	return gfn - st->fit_lo[0] < st->fit_len[0] ? PMP_LEVEL_2M : PMP_LEVEL_4K;
-}
 
 /* Largest level at which gfn and backing offset agree (KVM's ugfn rule). */
 static int align_level(uint64_t base_gfn, uint64_t offset)
@@ -34,17 +23,78 @@ static int align_level(uint64_t base_gfn, uint64_t offset)
 	return diff & (PMP_CHUNK_PAGES - 1) ? PMP_LEVEL_4K : PMP_LEVEL_2M;
 }
 
+/* A fault's kind, as the slot's verdicts are indexed: its flags >> 1. */
+#define KIND_EXEC (PMP_FAULT_EXEC >> 1)
+#define KIND_PRIVATE (PMP_FAULT_PRIVATE >> 1)
+
+/*
+ * A check's verdict is a key: the level it allows in the high nibble, its
+ * rank (its place in the check order) in the low one.  The decision is the
+ * smallest key: the largest level nothing stops, and the first check, in
+ * order, that stops the level above it -- what a pass in check order that
+ * lowers a running limit gives, but in any order, so verdicts computed
+ * ahead of time combine with a compare each.  A check that stops nothing
+ * gives KEY_NONE.
+ */
+enum fault_rank {
+	R_NONE, R_CAP, R_DIRTY, R_NX, R_BACKING, R_ACCEPT, R_FIT, R_ALIGN,
+	R_POOL, R_WTRACK, R_MIXED, R_VTL, R_NR
+};
+
+_Static_assert(R_NR <= PMP_FAULT_RANKS, "a fault's key indexes pmp_vcpu_stats.faults");
+
+#define KEY(level, rank) ((uint8_t)((level) << 4 | (rank)))
+#define KEY_NONE KEY(PMP_LEVEL_1G, R_NONE)
+
+const uint8_t pmp_rank_reason[PMP_FAULT_RANKS] = {
+	[R_NONE] = PMP_REASON_NONE, [R_CAP] = PMP_REASON_POLICY_CAP,
+	[R_DIRTY] = PMP_REASON_DIRTY_LOG, [R_NX] = PMP_REASON_NX_HUGE_PAGE,
+	[R_BACKING] = PMP_REASON_BACKING_ORDER, [R_ACCEPT] = PMP_REASON_GUEST_ACCEPT,
+	[R_FIT] = PMP_REASON_SLOT_BOUNDARY, [R_ALIGN] = PMP_REASON_MISALIGNED,
+	[R_POOL] = PMP_REASON_POOL, [R_WTRACK] = PMP_REASON_WRITE_TRACKED,
+	[R_MIXED] = PMP_REASON_MIXED_ATTRS, [R_VTL] = PMP_REASON_VTL_PROT,
+};
+
+static inline unsigned int key_min(unsigned int a, unsigned int b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * The verdict of everything a fault's memslot and the VM's policy decide,
+ * per fault kind (exec, private): the policy cap, dirty logging, the NX huge
+ * page mitigation, alignment.  Kept in the slot by pmp_slot_prepare()
+ * whenever one of them changes, so a fault reads one byte for four checks.
+ */
+static uint8_t slot_key(const struct pmp_vm *vm, const struct pmp_slot_state *st,
+			unsigned int kind)
+{
+	unsigned int k = KEY_NONE;
+
+	if (vm->policy.max_level < PMP_LEVEL_1G)
+		k = KEY(vm->policy.max_level, R_CAP);
+	if (st->slot.flags & PMP_SLOT_DIRTY_LOG)
+		k = key_min(k, KEY(PMP_LEVEL_4K, R_DIRTY));
+	if ((kind & KIND_EXEC) && vm->policy.nx_huge_pages)
+		k = key_min(k, KEY(PMP_LEVEL_4K, R_NX));
+	if (st->align_level[!!(kind & KIND_PRIVATE)] < PMP_LEVEL_1G)
+		k = key_min(k, KEY(st->align_level[!!(kind & KIND_PRIVATE)], R_ALIGN));
+	return (uint8_t)k;
+}
+
 /*
  * Cache what a slot's edges and alignment allow, when it is created or
  * moved: the gfns whose aligned 2 MiB ([0]) and 1 GiB ([1]) lie inside it,
  * as [fit_lo, fit_lo + fit_len), and the largest level alignment allows a
  * shared ([0]) and a private ([1]) fault.  [1] equals [0] unless the slot
- * has a guest_memfd, so the fault path indexes it with the private flag.
+ * has a guest_memfd.  Then the verdicts of slot_key() per fault kind.
+ * Called again whenever the slot's flags or the VM's policy change.
  */
-void pmp_slot_prepare(struct pmp_slot_state *st)
+void pmp_slot_prepare(const struct pmp_vm *vm, struct pmp_slot_state *st)
 {
 	const struct pmp_slot *s = &st->slot;
 	int shared = align_level(s->base_gfn, s->userspace_addr), private = shared, i;
+	unsigned int kind;
 
 	for (i = 0; i < 2; i++) {
 		uint64_t size = i ? PMP_GIANT_PAGES : PMP_CHUNK_PAGES;
@@ -62,93 +112,129 @@ void pmp_slot_prepare(struct pmp_slot_state *st)
 	}
 	st->align_level[0] = (uint8_t)shared;
 	st->align_level[1] = (uint8_t)private;
+	for (kind = 0; kind < 4; kind++)
+		st->key[kind] = slot_key(vm, st, kind);
 }
 
-/* Largest level whose range holds uniform @want planes and none of @zero set. */
-static int uniform_level(uint16_t uni2, uint16_t val2, uint16_t uni1, uint16_t val1,
-			 uint16_t want, uint16_t zero, int lim)
+/* Every slot in use, after a policy change. */
+void pmp_slots_prepare(struct pmp_vm *vm)
 {
-	if (lim == PMP_LEVEL_1G && (uni1 & want) == want && !(val1 & zero))
-		return PMP_LEVEL_1G;
-	return (uni2 & want) == want && !(val2 & zero) ? PMP_LEVEL_2M : PMP_LEVEL_4K;
+	uint32_t i;
+
+	for (i = 0; i < vm->max_slots; i++)
+		if (pmp_slots(vm)[i].in_use)
+			pmp_slot_prepare(vm, &pmp_slots(vm)[i]);
 }
 
-#define LOWER(to, r) do { \
-	int _to = (to); \
-	if (_to < lim) { \
-		lim = _to; \
-		*why = (r); \
-		if (lim == PMP_LEVEL_4K) \
-			return lim; \
-	} \
-} while (0)
+/* What stops 2 MiB for a VTL whose protections are @planes, in check order. */
+static unsigned int attr_key(uint16_t uniform, uint16_t value, uint16_t planes, int level)
+{
+	uint16_t bad = (uint16_t)((~uniform & (WTRACK | PRIVATE | planes)) | (value & WTRACK));
+
+	if (!bad)
+		return KEY_NONE;
+	return bad & WTRACK ? KEY(level, R_WTRACK) :
+	       bad & PRIVATE ? KEY(level, R_MIXED) : KEY(level, R_VTL);
+}
 
 /*
- * The largest level nothing stops, and what stopped the level above it.
- * Inlined into pmp_max_level(), the fault path; pmp_fault_level() below
- * serves everything else.
+ * A 1 GiB summary's verdict per VTL: deferred punches in a child stop a
+ * 1 GiB folio's mapping at 2 MiB (backing order), a child accepted at
+ * 4 KiB stops 1 GiB (guest accept), then the attributes.  Any other fault
+ * is stopped at 2 MiB by its own folio first (a smaller rank), so the
+ * verdict holds for every fault.
+ */
+void pmp_giant_verdict(struct pmp_giant *g)
+{
+	unsigned int v, k = KEY_NONE;
+
+	if (g->nr_deferred)
+		k = KEY(PMP_LEVEL_2M, R_BACKING);
+	else if (g->nr_inhibit)
+		k = KEY(PMP_LEVEL_2M, R_ACCEPT);
+	for (v = 0; v < PMP_MAX_VTLS; v++)
+		g->key[v] = (uint8_t)key_min(k, attr_key(g->uniform, g->value,
+							 PMP_VTL_PLANES(v), PMP_LEVEL_2M));
+}
+
+/*
+ * What a 2 MiB chunk stops, in check order, when one look says it may
+ * stop something: deferred punches (backing order), a page accepted at
+ * 4 KiB (guest accept), a lossy plane the pool could not hold (unknown:
+ * read as mixed, planes.c), then the attributes.  Off the common path.
+ */
+static unsigned int __attribute__((__noinline__))
+chunk_key(const struct pmp_chunk *c, uint16_t planes)
+{
+	if (c->blocks & PMP_CF_DEFERRED)
+		return KEY(PMP_LEVEL_4K, R_BACKING);
+	if (c->blocks & PMP_CF_INHIBIT)
+		return KEY(PMP_LEVEL_4K, R_ACCEPT);
+	if (c->value & c->mixed & (planes | WTRACK))
+		return KEY(PMP_LEVEL_4K, R_POOL);
+	return attr_key((uint16_t)~c->mixed, c->value, planes, PMP_LEVEL_4K);
+}
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "level.c reads a chunk and a fault's fields as little-endian words"
+#endif
+
+/* A chunk's word: value, mixed, then blocks and flags. */
+#define CHUNK_WTRACK ((uint64_t)WTRACK)
+#define CHUNK_MIXED(planes) ((uint64_t)(planes) << 16)
+#define CHUNK_FLAGS(flags) ((uint64_t)(flags) << 32)
+/* A chunk that may stop 2 MiB: chunk_key() tells what does. */
+#define CHUNK_SUSPECT (CHUNK_WTRACK | CHUNK_MIXED((1U << PMP_NR_SUMMARY_PLANES) - 1) | \
+		       CHUNK_FLAGS(PMP_CF_INHIBIT | PMP_CF_DEFERRED))
+
+/*
+ * The decision's key for the VTLs whose protections are @planes (the
+ * fault's own, @vtl; or, @vtl < 0, the union of whole VTLs' planes): the
+ * slot's verdict for the fault's kind, the 1 GiB summary's for the VTLs
+ * (one directory lookup finds it and the 2 MiB descriptor), the fault's
+ * folio and accept level, the slot's aligned interiors, and the chunk,
+ * which one test clears in the common case.
  */
 static inline __attribute__((always_inline))
-int fault_level(const struct pmp_vm *vm, const struct pmp_slot_state *st,
-		const struct pmp_fault *f, uint16_t planes, enum pmp_reason *why)
+unsigned int fault_key(const struct pmp_vm *vm, const struct pmp_slot_state *st,
+		       const struct pmp_fault *f, uint16_t planes, int vtl)
 {
-	const struct pmp_slot *s = &st->slot;
 	struct pmp_giant *g;
-	/* one directory lookup for both: the descriptor and its 1 GiB summary */
 	const struct pmp_chunk *c = pmp_chunk_giant(vm, f->gfn, &g);
-	uint16_t uni2 = (uint16_t)~c->mixed, val2 = c->value, uni1 = 0, val1 = 0, want;
-	int lim = PMP_LEVEL_1G;
+	unsigned int k = st->key[(f->flags >> 1) & 3], bo = f->backing_order, v;
+	uint64_t word;
 
-	*why = PMP_REASON_NONE;
-	LOWER(vm->policy.max_level, PMP_REASON_POLICY_CAP);
-	if (s->flags & PMP_SLOT_DIRTY_LOG)
-		LOWER(PMP_LEVEL_4K, PMP_REASON_DIRTY_LOG);
-	if ((f->flags & PMP_FAULT_EXEC) && vm->policy.nx_huge_pages)
-		LOWER(PMP_LEVEL_4K, PMP_REASON_NX_HUGE_PAGE);
-	/* a folio with deferred punches is being taken apart: never huge */
-	LOWER(f->backing_order >= 18 && !g->nr_deferred ? PMP_LEVEL_1G :
-	      f->backing_order >= 9 && !(c->blocks & PMP_CF_DEFERRED) ? PMP_LEVEL_2M :
-	      PMP_LEVEL_4K, PMP_REASON_BACKING_ORDER);
+	if (vtl >= 0)
+		k = key_min(k, g->key[vtl]);
+	for (v = 0; vtl < 0 && v < vm->nr_vtls; v++)
+		if (planes & PMP_VTL_PLANES(v))
+			k = key_min(k, g->key[v]);
+
+	if (bo < 18)
+		k = key_min(k, bo >= 9 ? KEY(PMP_LEVEL_2M, R_BACKING) : KEY(PMP_LEVEL_4K, R_BACKING));
 	if (f->accept_level)
-		LOWER(f->accept_level, PMP_REASON_GUEST_ACCEPT);
-	LOWER(c->blocks & PMP_CF_INHIBIT ? PMP_LEVEL_4K :
-	      g->nr_inhibit ? PMP_LEVEL_2M : PMP_LEVEL_1G, PMP_REASON_GUEST_ACCEPT);
-	LOWER(fit_level(st, f->gfn), PMP_REASON_SLOT_BOUNDARY);
-	LOWER(st->align_level[!!(f->flags & PMP_FAULT_PRIVATE)], PMP_REASON_MISALIGNED);
-	want = WTRACK | PRIVATE | planes;
-	/* the common case: every attribute uniform, nothing write-tracked */
-	if ((uni2 & want) == want && !(val2 & WTRACK)) {
-		if (lim < PMP_LEVEL_1G)
-			return lim;
-		uni1 = g->uniform;
-		val1 = g->value;
-		if ((uni1 & want) == want && !(val1 & WTRACK))
-			return lim;
-	} else if (lim == PMP_LEVEL_1G) {
-		uni1 = g->uniform;
-		val1 = g->value;
-	}
-	/* a lossy plane the pool could not hold is unknown: mixed (planes.c) */
-	if (pmp_unlikely(c->value & c->mixed & (planes | WTRACK)))
-		LOWER(PMP_LEVEL_4K, PMP_REASON_POOL);
-	/* something stops a level: the first check, in order, names it */
-	LOWER(uniform_level(uni2, val2, uni1, val1, WTRACK, WTRACK, lim),
-	      PMP_REASON_WRITE_TRACKED);
-	LOWER(uniform_level(uni2, val2, uni1, val1, PRIVATE, 0, lim), PMP_REASON_MIXED_ATTRS);
-	LOWER(uniform_level(uni2, val2, uni1, val1, planes, 0, lim), PMP_REASON_VTL_PROT);
-	return lim;
+		k = key_min(k, (unsigned int)f->accept_level << 4 | R_ACCEPT);
+	if (f->gfn - st->fit_lo[1] >= st->fit_len[1])
+		k = key_min(k, f->gfn - st->fit_lo[0] < st->fit_len[0] ?
+			    KEY(PMP_LEVEL_2M, R_FIT) : KEY(PMP_LEVEL_4K, R_FIT));
+	pmp_memcpy(&word, c, sizeof(word));
+	if (pmp_unlikely(word & CHUNK_SUSPECT))
+		k = key_min(k, chunk_key(c, planes));
+	return k;
 }
 
 int pmp_fault_level(const struct pmp_vm *vm, const struct pmp_slot *s,
 		    const struct pmp_fault *f, uint16_t planes, enum pmp_reason *why)
 {
 	/* every slot lives in a pmp_slot_state */
-	return fault_level(vm, (const struct pmp_slot_state *)s, f, planes, why);
+	unsigned int k = fault_key(vm, (const struct pmp_slot_state *)s, f, planes, -1);
+
+	*why = (enum pmp_reason)pmp_rank_reason[k & 15];
+	return (int)(k >> 4);
 }
 
-/* What is wrong with a fault fault_check() refused. */
-static int __attribute__((__noinline__))
-fault_error(const struct pmp_vm *vm, const struct pmp_fault *f)
+/* What is wrong with a fault pmp_fault_valid() refused. */
+int pmp_fault_error(const struct pmp_vm *vm, const struct pmp_fault *f)
 {
 	if (f->slot >= vm->max_slots)
 		return -EINVAL;
@@ -156,32 +242,23 @@ fault_error(const struct pmp_vm *vm, const struct pmp_fault *f)
 }
 
 /*
- * Validate a fault and find its memslot.  A deleted slot is all zero, so
- * its empty range refuses every gfn and fault_error() tells -ENOENT from
- * -EINVAL off the fast path.
+ * The lanes' largest valid values with their top bits set, for
+ * pmp_fault_valid(): every limit is below its lane's top bit (4096 vCPUs,
+ * 3 VTLs, order 63, flags 7), so one subtraction compares the four lanes
+ * without a borrow between them.
  */
-static inline __attribute__((always_inline))
-int fault_check(const struct pmp_vm *vm, const struct pmp_fault *f,
-		const struct pmp_slot_state **slot)
+void pmp_fault_prepare(struct pmp_vm *vm)
 {
-	const struct pmp_slot_state *st;
-
-	if (pmp_unlikely(f->slot >= vm->max_slots || (f->flags & ~PMP_FAULT_FLAGS_ALL) ||
-			 f->backing_order > 63 || f->accept_level > PMP_LEVEL_1G ||
-			 f->vcpu >= vm->nr_vcpus || f->vtl >= vm->nr_vtls))
-		return -EINVAL;
-	st = &pmp_slots(vm)[f->slot];
-	if (pmp_unlikely(f->gfn - st->slot.base_gfn >= st->slot.npages))
-		return fault_error(vm, f);
-	*slot = st;
-	return 0;
+	vm->fault_lanes = PMP_FAULT_LANE_TOPS | PMP_FAULT_FLAGS_ALL |
+			  (uint64_t)(vm->nr_vcpus - 1) << 32 |
+			  (uint64_t)(vm->nr_vtls - 1) << 48 | 63ULL << 56;
 }
 
 int pmp_fault_check(const struct pmp_vm *vm, const struct pmp_fault *f,
 		    const struct pmp_slot **slot)
 {
 	const struct pmp_slot_state *st = NULL;
-	int err = fault_check(vm, f, &st);
+	int err = pmp_fault_valid(vm, f, &st);
 
 	if (!err)
 		*slot = &st->slot;
@@ -189,24 +266,43 @@ int pmp_fault_check(const struct pmp_vm *vm, const struct pmp_fault *f,
 }
 
 /*
- * One counter write per decision, in the fault's vCPU set: the pair of the
- * level granted and the reason; pmp_vm_stats() derives granted[], tried,
- * applied and refused[] from the pairs.
+ * pmp_map()'s check: the fault valid, its memslot, and the level its own
+ * VTL may have (what pmp_max_level() decides, not counted again).
+ */
+int pmp_fault_decide(const struct pmp_vm *vm, const struct pmp_fault *f,
+		     const struct pmp_slot **slot, enum pmp_reason *why)
+{
+	const struct pmp_slot_state *st = NULL;
+	unsigned int k;
+	int err = pmp_fault_valid(vm, f, &st);
+
+	if (pmp_unlikely(err))
+		return err;
+	k = fault_key(vm, st, f, PMP_VTL_PLANES(f->vtl), f->vtl);
+	*slot = &st->slot;
+	*why = (enum pmp_reason)pmp_rank_reason[k & 15];
+	return (int)(k >> 4);
+}
+
+/*
+ * One counter write per decision, in the fault's vCPU set: the decision's
+ * key, level and rank; pmp_vm_stats() derives granted[], tried, applied and
+ * refused[] from them.
  */
 int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason *why)
 {
 	const struct pmp_slot_state *s = NULL;
-	enum pmp_reason why_not;
-	int level, err;
+	unsigned int k;
+	int err;
 
-	err = fault_check(vm, f, &s);
+	err = pmp_fault_valid(vm, f, &s);
 	if (pmp_unlikely(err))
 		return err;
-	level = fault_level(vm, s, f, PMP_VTL_PLANES(f->vtl), &why_not);
-	pmp_vcpu_stats(vm, f->vcpu)->faults[level][why_not]++;
+	k = fault_key(vm, s, f, PMP_VTL_PLANES(f->vtl), f->vtl);
+	pmp_vcpu_stats(vm, f->vcpu)->faults[k]++;
 	if (why)
-		*why = why_not;
-	return level;
+		*why = (enum pmp_reason)pmp_rank_reason[k & 15];
+	return (int)(k >> 4);
 }
 
 /*

@@ -10,33 +10,34 @@
 #define PINNED PMP_BIT(PMP_PLANE_PINNED)
 
 /*
- * The pages of [gfn, gfn + npages) not yet pinned when one look tells: the
- * range is one page, or lies in one 2 MiB chunk whose PINNED plane is
- * uniform (a fault's own range, pinned or not as a whole).  -1 otherwise.
+ * The pages of [gfn, gfn + npages) not yet pinned when one look at @c, the
+ * chunk holding @gfn, tells: the range is one page, or lies in @c and its
+ * PINNED plane is uniform (a fault's own range, pinned or not as a whole).
+ * -1 otherwise.
  */
-static int64_t pin_newly_fast(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
+static int64_t pin_newly_fast(const struct pmp_vm *vm, const struct pmp_chunk *c, uint64_t gfn,
+			      uint64_t npages)
 {
-	int u;
-
 	if (npages == 1)
 		return !pmp_plane_get(vm, gfn, PMP_PLANE_PINNED);
-	if ((gfn >> PMP_CHUNK_SHIFT) != ((gfn + npages - 1) >> PMP_CHUNK_SHIFT))
+	if ((gfn >> PMP_CHUNK_SHIFT) != ((gfn + npages - 1) >> PMP_CHUNK_SHIFT) ||
+	    (c->mixed & PINNED))
 		return -1;
-	u = pmp_plane_uniform(vm, gfn >> PMP_CHUNK_SHIFT, PMP_PLANE_PINNED);
-	return u < 0 ? -1 : u ? 0 : (int64_t)npages;
+	return c->value & PINNED ? 0 : (int64_t)npages;
 }
 
 /*
  * Can [gfn, gfn + npages) be pinned?  Counts the runs of pages not yet
  * pinned (one PIN action each) and checks the pin limit; the caller checks
  * the pool for this and its other plane updates together, and hands the
- * plan to pmp_pin_apply().
+ * plan to pmp_pin_apply().  @c: the chunk holding @gfn if the caller has
+ * it (the fault path), else NULL.
  */
-int pmp_pin_plan(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
-		 struct pmp_pin_plan *plan)
+int pmp_pin_plan(const struct pmp_vm *vm, const struct pmp_chunk *c, uint64_t gfn,
+		 uint64_t npages, struct pmp_pin_plan *plan)
 {
 	uint64_t end = gfn + npages, g = gfn, e;
-	int64_t fast = pin_newly_fast(vm, gfn, npages);
+	int64_t fast = pin_newly_fast(vm, c ? c : pmp_chunk_of(vm, gfn), gfn, npages);
 
 	plan->runs = fast > 0;
 	plan->newly = fast > 0 ? (uint64_t)fast : 0;
@@ -45,8 +46,7 @@ int pmp_pin_plan(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 		plan->newly += e - g;
 		plan->runs++;
 	}
-	return vm->policy.pin_limit && vm->nr_pinned + plan->newly > vm->policy.pin_limit ?
-	       -ENOMEM : 0;
+	return pmp_pin_over_limit(vm, plan->newly) ? -ENOMEM : 0;
 }
 
 /* Count a refused pin: over the limit, or out of pool blocks. */
@@ -105,7 +105,7 @@ int pmp_pin_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, struct pmp_a
 	err = pmp_range_check(gfn, npages, vm->gfn_end);
 	if (err)
 		return err;
-	if (pmp_pin_plan(vm, gfn, npages, &plan))
+	if (pmp_pin_plan(vm, NULL, gfn, npages, &plan))
 		return pmp_pin_refused(vm, PMP_REASON_PIN_LIMIT);
 	if (pmp_pool_reserve(vm, pmp_planes_blocks_needed(vm, gfn, npages, PINNED, PINNED)))
 		return pmp_pin_refused(vm, PMP_REASON_POOL);

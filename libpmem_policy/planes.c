@@ -412,6 +412,7 @@ static void giant_account(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk old,
 		else
 			g->value &= (uint16_t)~bit;
 	}
+	pmp_giant_verdict(g);
 }
 
 /* Blocks an update of pages [lo, hi) of chunk @c would take from the pool. */
@@ -425,10 +426,10 @@ static unsigned int blocks_needed(const struct pmp_chunk *c, unsigned int lo, un
 	return pmp_weight16(mask & (uint16_t)~c->mixed & (c->value ^ values));
 }
 
-static void chunk_set(struct pmp_vm *vm, uint64_t ci, unsigned int lo, unsigned int hi,
-		      uint16_t mask, uint16_t values)
+/* Pages [lo, hi) of GPA chunk @ci, whose descriptor @c the caller holds. */
+static void chunk_set_at(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int lo,
+			 unsigned int hi, uint16_t mask, uint16_t values)
 {
-	struct pmp_chunk *c = pmp_chunk_at(vm, ci);
 	struct pmp_chunk old = *c;
 	uint32_t todo = mask;
 
@@ -441,6 +442,12 @@ static void chunk_set(struct pmp_vm *vm, uint64_t ci, unsigned int lo, unsigned 
 		chunk_plane_set(vm, c, p, lo, hi, values & PMP_BIT(p));
 	}
 	giant_account(vm, ci, old, c);
+}
+
+static void chunk_set(struct pmp_vm *vm, uint64_t ci, unsigned int lo, unsigned int hi,
+		      uint16_t mask, uint16_t values)
+{
+	chunk_set_at(vm, ci, pmp_chunk_at(vm, ci), lo, hi, mask, values);
 }
 
 /*
@@ -652,6 +659,8 @@ void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t 
 	g->nr_backed += !!(up & PMP_CF_BACKED) - !!(down & PMP_CF_BACKED);
 	g->nr_deferred += !!(up & PMP_CF_DEFERRED) - !!(down & PMP_CF_DEFERRED);
 	vm->nr_cand += !!(up & PMP_CF_CAND) - !!(down & PMP_CF_CAND);
+	if ((up | down) & (PMP_CF_INHIBIT | PMP_CF_DEFERRED))
+		pmp_giant_verdict(g);
 }
 
 /* Recompute compact giant @cg from its children, as giant_account() maintains it. */
@@ -680,6 +689,7 @@ void pmp_giant_recount(const struct pmp_vm *vm, uint32_t cg, struct pmp_giant *o
 		if (out->nr_ones[p])
 			out->value |= PMP_BIT(p);
 	}
+	pmp_giant_verdict(out);
 }
 
 /*
@@ -749,4 +759,41 @@ int pmp_pool_check(const struct pmp_vm *vm)
 	if (seen != vm->pool_blocks || sum != want_sum || sq != want_sq)
 		return -EUCLEAN;
 	return vm->pool_used > vm->pool_high_water ? -EUCLEAN : 0;
+}
+
+/*
+ * The fault path's record (fault.c): pages of the exact planes outside the
+ * summary (mapped, pinned) on a chunk the caller holds, without the range
+ * machinery.  pmp_chunk_block_pair() (internal.h) finds two planes'
+ * blocks in one walk of the chain (NULL: the plane is uniform);
+ * pmp_chunk_page_set() (internal.h) sets one page to 1 given its plane's
+ * block, and pmp_chunk_page_settle() does the rest when the block may have
+ * become uniform or there was none: it takes the pool block the caller
+ * checked for when the plane was uniform 0.
+ */
+void pmp_chunk_page_settle(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int i,
+			   unsigned int plane, struct pmp_block *blk)
+{
+	if (!blk) {
+		chunk_set_at(vm, ci, c, i, i + 1, PMP_BIT(plane), PMP_BIT(plane));
+		return;
+	}
+	/* this word is full: the block is uniform if every word is */
+	if (pmp_block_uniform(blk) < 0)
+		return;
+	chain_remove(vm, c, plane);
+	set_value(c, plane, true);
+}
+
+/* Set the planes in @mask on all of chunk @c (GPA chunk @ci): a 2 MiB leaf. */
+void pmp_chunk_fill(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, uint16_t mask)
+{
+	chunk_set_at(vm, ci, c, 0, PMP_CHUNK_PAGES, mask, mask);
+}
+
+/* Pool blocks pmp_planes_apply() takes for pages [lo, hi) of chunk @c. */
+unsigned int pmp_chunk_blocks_needed(const struct pmp_chunk *c, unsigned int lo, unsigned int hi,
+				     uint16_t mask, uint16_t values)
+{
+	return blocks_needed(c, lo, hi, mask, values & mask);
 }

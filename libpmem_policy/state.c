@@ -33,6 +33,7 @@ static void giant_reset(struct pmp_giant *gi)
 {
 	pmp_memset(gi, 0, sizeof(*gi));
 	gi->uniform = SUMMARY_ALL;
+	pmp_giant_verdict(gi);
 }
 
 /* After the buffer was zeroed: default giants, both free lists. */

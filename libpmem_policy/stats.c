@@ -4,35 +4,31 @@
  */
 #include "internal.h"
 
-_Static_assert(PMP_REASON_VTL_PROT < PMP_FAULT_REASONS && PMP_REASON_POOL < PMP_FAULT_REASONS,
-	       "a fault's reason indexes pmp_vcpu_stats.faults");
-
 /*
- * The vCPUs' (level, reason) pairs become the max_level decision: tried is
- * every pair, applied the 1 GiB grants (reason none), refused[r] and
- * granted[l] the sums of a row and a column.
+ * The vCPUs' decision keys (level, rank of the reason) become the
+ * max_level decision: tried is every key, applied the 1 GiB grants
+ * (reason none), refused[r] and granted[l] the sums of a row and a column.
  */
 void pmp_vm_stats(const struct pmp_vm *vm, struct pmp_stats *out)
 {
 	struct pmp_decision_stats *d = &out->decision[PMP_DECISION_MAX_LEVEL];
-	unsigned int level, r;
+	unsigned int k;
 	uint32_t v;
 
 	pmp_memcpy(out, &vm->stats, sizeof(*out));
 	for (v = 0; v < vm->nr_vcpus; v++) {
 		const struct pmp_vcpu_stats *in = pmp_vcpu_stats(vm, v);
 
-		for (level = PMP_LEVEL_4K; level <= PMP_LEVEL_1G; level++) {
-			for (r = 0; r < PMP_FAULT_REASONS; r++) {
-				uint64_t n = in->faults[level][r];
+		for (k = PMP_LEVEL_4K * PMP_FAULT_RANKS; k < 4 * PMP_FAULT_RANKS; k++) {
+			uint64_t n = in->faults[k];
+			unsigned int r = pmp_rank_reason[k % PMP_FAULT_RANKS];
 
-				out->granted[level] += n;
-				d->tried += n;
-				if (r == PMP_REASON_NONE)
-					d->applied += n;
-				else
-					d->refused[r] += n;
-			}
+			out->granted[k / PMP_FAULT_RANKS] += n;
+			d->tried += n;
+			if (r == PMP_REASON_NONE)
+				d->applied += n;
+			else
+				d->refused[r] += n;
 		}
 	}
 	out->pin_high_water = vm->pin_high_water;

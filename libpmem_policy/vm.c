@@ -221,6 +221,7 @@ int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *user,
 	vm->off_regions = l.off_regions;
 	vm->off_lossy = l.off_lossy;
 	vm->defer_cap = l.defer_cap;
+	pmp_fault_prepare(vm);
 
 	/* All pages start at 0 in every plane, and no 1 GiB has state yet. */
 	pmp_state_init(vm);
@@ -238,6 +239,7 @@ int pmp_vm_set_policy(struct pmp_vm *vm, const struct pmp_policy *policy)
 	if (!policy || pmp_policy_validate(policy))
 		return -EINVAL;
 	vm->policy = *policy;
+	pmp_slots_prepare(vm);	/* the fault path's verdicts follow the policy */
 	return 0;
 }
 
@@ -340,7 +342,7 @@ int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slot *slot)
 		return err;
 	st->slot = *slot;
 	st->in_use = 1;
-	pmp_slot_prepare(st);
+	pmp_slot_prepare(vm, st);
 	vm->nr_slots++;
 	return 0;
 }
@@ -386,7 +388,7 @@ int pmp_slot_move(struct pmp_vm *vm, uint32_t id, uint64_t base_gfn)
 	moved_out(vm, st);
 	st->slot = moved;
 	st->in_use = 1;
-	pmp_slot_prepare(st);
+	pmp_slot_prepare(vm, st);
 	return 0;
 }
 
@@ -408,6 +410,7 @@ int pmp_slot_set_flags(struct pmp_vm *vm, uint32_t id, uint32_t flags)
 				 PMP_LEVEL_1G)))
 		return -EBUSY;
 	st->slot.flags = flags;
+	pmp_slot_prepare(vm, st);
 	return 0;
 }
 
@@ -452,7 +455,7 @@ static int slots_check(const struct pmp_vm *vm)
 			continue;
 		struct pmp_slot_state want = slots[i];
 
-		pmp_slot_prepare(&want);
+		pmp_slot_prepare(vm, &want);
 		if (slots[i].in_use != 1 || slot_valid(vm, i, &slots[i].slot) ||
 		    pmp_memcmp(&want, &slots[i], sizeof(want)))
 			return -EUCLEAN;

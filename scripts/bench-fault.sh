@@ -119,12 +119,11 @@ $(cat "$tmp/fault_ns")
 
 - \`pmp_max_level()\` within 3x the floor in instructions at every size:
   $(verdict "$ir_worst" 3), worst ${ir_worst}x ($ir_at gfns).
-  $(why "$ir_worst" 3 "KVM folds every range fact into one counter per 2 MiB
-  and per 1 GiB when the facts change, so its decision is one or two loads
-  and a compare; the library validates the fault's six fields and evaluates
-  ten ordered checks, each with its reason, from the fault, the memslot's
-  cache, the 2 MiB descriptor and the 1 GiB summary (found through the
-  two-level directory), and counts the decision.")
+  $(why "$ir_worst" 3 "KVM's decision is one or two loads and a compare;
+  the library still validates the fault's six fields (in one word), finds
+  the descriptor and summary through the two-level directory, combines
+  the memslot's and the summary's precomputed verdicts with the fault's
+  folio, accept level and slot edges, and counts the decision.")
 - \`pmp_max_level()\` within 1.5x the floor in time at every size:
   $(verdict "$ns_worst" 1.5) on this run, worst ${ns_worst}x ($ns_at gfns).
   $(why "$ns_worst" 1.5 "Besides the instructions above, the library's
@@ -135,13 +134,15 @@ $(cat "$tmp/fault_ns")
   a shared machine; the instruction counts are the primary figure.
 - A whole 4 KiB or 2 MiB fault, decision, record and pinning included,
   within 300 instructions: $(verdict "$fault_worst" 300), worst $fault_worst
-  ($fault_at fault). $(why "$fault_worst" 300 "\`pmp_map()\` validates and
-  decides again (its level must still be allowed), and each part of the
-  record (the MAPPED and PINNED planes, the chunk's flags, the backing hint,
-  the merge-at-fill check) finds the chunk through the directory on its own
-  and keeps its own accounting. A page, or a 2 MiB pinned or not as a
-  whole, is pinned in one look (pin.c); the rest wants a record that finds
-  the chunk once and updates its planes in place.")
+  ($fault_at fault). $(why "$fault_worst" 300 "\`pmp_map()\` validates the
+  fault again and, for a 2 MiB leaf, decides again (its level must still
+  be allowed: about 90 instructions); then it writes two action entries
+  (PIN, MAP), sets the page's MAPPED and PINNED bits (a 2 MiB leaf fills
+  both planes and updates the chunk's flags with their 1 GiB counters),
+  and keeps the pin and action counters. A 4 KiB leaf needs no second
+  decision (every valid fault may have 4 KiB). What is left is the API's
+  split: a call that decides and records at once would validate and find
+  the chunk once.")
 
 By hand: \`valgrind --tool=callgrind --collect-atstart=no
 --toggle-collect=pmp_max_level build/bench/bench_fault --only lib random 1T

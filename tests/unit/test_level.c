@@ -239,6 +239,106 @@ START_TEST(slot_gone_or_moved)
 END_TEST
 
 /* Every reason and level has a distinct name; unknown values get "?". */
+/*
+ * The fault's fields are checked as one word (level.c): each field just
+ * past its limit, and far past it (a lane's top bit), is refused with
+ * nothing counted; each at its limit is a decision (ret 0: any level).
+ */
+static const struct {
+	const char *what;
+	uint32_t flags;
+	uint16_t vcpu;
+	uint8_t vtl, backing_order, accept_level;
+	int ret;
+} fields[] = {
+	{ "all at their limits", PMP_FAULT_FLAGS_ALL, 1, 1, 63, PMP_LEVEL_1G, 0 },
+	{ "unknown flag", 1U << 3, 0, 0, 18, 0, -EINVAL },
+	{ "flag bit 31", 1U << 31, 0, 0, 18, 0, -EINVAL },
+	{ "vcpu = nr_vcpus", 0, 2, 0, 18, 0, -EINVAL },
+	{ "vcpu 0x8000", 0, 0x8000, 0, 18, 0, -EINVAL },
+	{ "vcpu 0xffff", 0, 0xffff, 0, 18, 0, -EINVAL },
+	{ "vtl = nr_vtls", 0, 0, 2, 18, 0, -EINVAL },
+	{ "vtl 0x80", 0, 0, 0x80, 18, 0, -EINVAL },
+	{ "vtl 0xff", 0, 0, 0xff, 18, 0, -EINVAL },
+	{ "order 64", 0, 0, 0, 64, 0, -EINVAL },
+	{ "order 0x80", 0, 0, 0, 0x80, 0, -EINVAL },
+	{ "order 0xff", 0, 0, 0, 0xff, 0, -EINVAL },
+	{ "accept level 4", 0, 0, 0, 18, 4, -EINVAL },
+	{ "accept level 0xff", 0, 0, 0, 18, 0xff, -EINVAL },
+	{ "none set", 0, 0, 0, 18, 0, PMP_LEVEL_1G },
+};
+
+START_TEST(fault_fields)
+{
+	struct pmp_geometry geo = test_geometry(GFNS_PER_1G * 2);
+	struct pmp_fault f = { .gfn = 0, .slot = 0, .flags = fields[_i].flags,
+			       .vcpu = fields[_i].vcpu, .vtl = fields[_i].vtl,
+			       .backing_order = fields[_i].backing_order,
+			       .accept_level = fields[_i].accept_level };
+	struct tvm t;
+
+	tvm_init(&t, &geo);
+	add_slot(&t, 0, 0, GFNS_PER_1G * 2, 0, 0);
+	if (fields[_i].ret < 0)
+		ck_assert_fails_clean(&t, fields[_i].ret, pmp_max_level(t.vm, &f, NULL));
+	else
+		ck_assert_msg(fields[_i].ret ? pmp_max_level(t.vm, &f, NULL) == fields[_i].ret :
+			      pmp_max_level(t.vm, &f, NULL) >= PMP_LEVEL_4K, "%s", fields[_i].what);
+	tvm_free(&t);
+}
+END_TEST
+
+/*
+ * The memslot's verdict and the 1 GiB summary's are kept by the state
+ * changes, not recomputed by the fault: each change shows in the next
+ * decision, and pmp_vm_check() (which recomputes both) agrees.
+ */
+START_TEST(verdicts_follow)
+{
+	struct pmp_geometry geo = test_geometry(GFNS_PER_1G * 2);
+	struct pmp_fault f = { .gfn = 4242, .slot = 0, .backing_order = 18 };
+	struct pmp_policy pol, first;
+	enum pmp_reason why;
+	struct tvm t;
+
+	tvm_init(&t, &geo);
+	add_slot(&t, 0, 0, GFNS_PER_1G * 2, 0, 0);
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, &why), PMP_LEVEL_1G);
+	pmp_vm_policy(t.vm, &first);
+	pol = first;
+	pol.max_level = PMP_LEVEL_2M;
+	pol.nx_huge_pages = 1;
+	ck_assert_int_eq(pmp_vm_set_policy(t.vm, &pol), 0);
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, &why), PMP_LEVEL_2M);
+	ck_assert_int_eq(why, PMP_REASON_POLICY_CAP);
+	f.flags = PMP_FAULT_EXEC;
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, &why), PMP_LEVEL_4K);
+	ck_assert_int_eq(why, PMP_REASON_NX_HUGE_PAGE);
+	f.flags = 0;
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	ck_assert_int_eq(pmp_slot_set_flags(t.vm, 0, PMP_SLOT_DIRTY_LOG), 0);
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, &why), PMP_LEVEL_4K);
+	ck_assert_int_eq(why, PMP_REASON_DIRTY_LOG);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	ck_assert_int_eq(pmp_slot_set_flags(t.vm, 0, 0), 0);
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, &why), PMP_LEVEL_2M);
+	ck_assert_int_eq(why, PMP_REASON_POLICY_CAP);
+	ck_assert_int_eq(pmp_vm_set_policy(t.vm, &first), 0);
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, &why), PMP_LEVEL_1G);
+	/* a shared page elsewhere in the 1 GiB: its summary stops 1 GiB */
+	ck_assert_int_eq(pmp_convert(t.vm, 0, GFNS_PER_1G, true, NULL), 0);
+	ck_assert_int_eq(pmp_convert(t.vm, GFNS_PER_1G - 1, 1, false, NULL), 0);
+	f.flags = PMP_FAULT_PRIVATE;
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, &why), PMP_LEVEL_2M);
+	ck_assert_int_eq(why, PMP_REASON_MIXED_ATTRS);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	ck_assert_int_eq(pmp_convert(t.vm, GFNS_PER_1G - 1, 1, true, NULL), 0);
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, &why), PMP_LEVEL_1G);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	tvm_free(&t);
+}
+END_TEST
+
 START_TEST(names)
 {
 	int a, b;
@@ -269,6 +369,8 @@ Suite *level_suite(void)
 	tcase_add_test(tc, counters);
 	tcase_add_test(tc, query_counts_nothing);
 	tcase_add_test(tc, names);
+	tcase_add_loop_test(tc, fault_fields, 0, (int)(sizeof(fields) / sizeof(fields[0])));
+	tcase_add_test(tc, verdicts_follow);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("slot_edges");
 	tcase_add_loop_test(tc, slot_edges, 0, (int)(sizeof(edges) / sizeof(edges[0])));

@@ -394,7 +394,7 @@ START_TEST(check_catches)
 		break;
 	case C_SLOT_WITHOUT_STATE:
 		slots[1].slot.base_gfn = GFNS_PER_1G + 2048;	/* moved where there is no state */
-		pmp_slot_prepare(&slots[1]);
+		pmp_slot_prepare(vm, &slots[1]);
 		break;
 	}
 	ck_assert_msg(pmp_vm_check(vm) == -EUCLEAN, "corruption %d not caught", _i);
