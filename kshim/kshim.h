@@ -56,6 +56,7 @@ enum kshim_counter {
 	KC_ZAP_REFUSED,		/* the core refused a zap KVM did anyway */
 	KC_CONVERTS,		/* KVM_SET_MEMORY_ATTRIBUTES ranges the core converted */
 	KC_CONVERT_REFUSED,	/* ... it could not (pool): its attributes lag KVM's */
+	KC_CONVERT_REPLAYED,	/* private runs a memslot brought or took: converted */
 	KC_MEMSLOT,		/* memslot changes */
 	KC_MEMSLOT_REFUSED,	/* memslots refused: beyond the tracked state */
 	KC_MEMSLOT_UNTRACKED,	/* committed memslots the core could not record */

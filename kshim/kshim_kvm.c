@@ -84,6 +84,7 @@ const char * const kshim_counter_names[KC_NR] = {
 	[KC_ZAP_REFUSED] = "zap_refused",
 	[KC_CONVERTS] = "converts",
 	[KC_CONVERT_REFUSED] = "convert_refused",
+	[KC_CONVERT_REPLAYED] = "convert_replayed",
 	[KC_MEMSLOT] = "memslot_changes",
 	[KC_MEMSLOT_REFUSED] = "memslot_refused",
 	[KC_MEMSLOT_UNTRACKED] = "memslot_untracked",
@@ -403,6 +404,93 @@ static void kshim_dirty_log(struct kshim_vm *st, u32 id, bool on)
 }
 
 /*
+ * [@start, @end) becomes @private in the core, under the VM's lock held
+ * for write, as KVM's attributes already are; @how counts a success.
+ * Nothing is mapped there that KVM has not zapped and flushed (see the
+ * callers), so of pmp_convert()'s actions ZAP and FLUSH are done; SPLIT of
+ * a leaf crossing an edge was done as more (KVM zapped that leaf whole: it
+ * re-faults); BLOCK, TRACK and DEMOTE (TDX) likewise became that zap;
+ * INVALIDATE (deferred punches) does not occur: the module defers none,
+ * guest_memfd frees punched pages itself.  Only an UNPIN would need the
+ * module, and it is applied.  A refusal (the pool) cannot fail KVM's
+ * ioctl: it is counted and logged, and the core's attributes lag KVM's for
+ * the range, which KVM's clamp of max_level keeps safe (the differential
+ * then shows "higher" answers).
+ */
+static void kshim_convert(struct kshim_vm *st, gfn_t start, gfn_t end, bool private,
+			  enum kshim_counter how)
+{
+	struct pmp_actions acts;
+	u32 i;
+	int ret;
+
+	end = min_t(u64, end, st->gfn_end);	/* memslots end below it */
+	if (start >= end)
+		return;
+	kshim_write_lock(st);
+	acts = kshim_acts(st);
+	ret = pmp_convert(st->vm, start, end - start, private, &acts);
+	for (i = 0; !ret && i < acts.nr; i++)
+		if (acts.buf[i].type == PMP_ACT_UNPIN)
+			kshim_unpin_range(st, acts.buf[i].gfn, acts.buf[i].npages, false);
+	kshim_write_unlock(st);
+	if (!ret) {
+		kshim_inc(st, how);
+		return;
+	}
+	kshim_inc(st, KC_CONVERT_REFUSED);
+	pr_warn_ratelimited("%s: [0x%llx, 0x%llx) set %s by KVM, not in the core: %s\n",
+			    st->name, start, end, private ? "private" : "shared",
+			    pmp_strerror(ret));
+}
+
+#ifdef CONFIG_KVM_GENERIC_MEMORY_ATTRIBUTES
+/*
+ * Attributes belong to gfns (KVM's VM-wide mem_attr_array), and KVM's
+ * set_attributes hook runs only for gfns inside a memslot, so the core
+ * mirrors them there only: its private plane is KVM's within memslots and
+ * shared outside.  A memslot @s that comes (created, or moved in) may cover
+ * gfns KVM already holds private: each run of them becomes private in the
+ * core (@private), before KVM makes the slot visible to faults.  One that
+ * goes (deleted, or moved out) leaves them to KVM alone: each run becomes
+ * shared in the core, after KVM zapped the slot.  Nothing is mapped there
+ * either way.  The caller holds kvm->slots_lock, which
+ * KVM_SET_MEMORY_ATTRIBUTES takes to change the array, so the runs are
+ * stable; the walk itself is under RCU (xa_find), and the module's lock is
+ * taken per run, not across the walk.  Entries are per gfn: a slot with
+ * 1 GiB private walks 262144 of them, in process context.
+ */
+static void kshim_replay_attributes(struct kvm *kvm, struct kshim_vm *st,
+				    const struct kvm_memory_slot *s, bool private)
+{
+	gfn_t start = 0, end = 0;
+	unsigned long gfn;
+	void *entry;
+
+	lockdep_assert_held(&kvm->slots_lock);
+	xa_for_each_range(&kvm->mem_attr_array, gfn, entry, s->base_gfn,
+			  s->base_gfn + s->npages - 1) {
+		if (!(xa_to_value(entry) & KVM_MEMORY_ATTRIBUTE_PRIVATE))
+			continue;
+		if (gfn != end) {	/* a new run: the last one is whole */
+			if (start < end)
+				kshim_convert(st, start, end, private, KC_CONVERT_REPLAYED);
+			start = gfn;
+		}
+		end = gfn + 1;
+		cond_resched();
+	}
+	if (start < end)
+		kshim_convert(st, start, end, private, KC_CONVERT_REPLAYED);
+}
+#else
+static void kshim_replay_attributes(struct kvm *kvm, struct kshim_vm *st,
+				    const struct kvm_memory_slot *s, bool private)
+{
+}
+#endif
+
+/*
  * A memslot is created or moved in the core before KVM makes it visible
  * to faults (KVM activates the new memslots before its commit hook), so no
  * fault is ever decided on a stale layout.  One the core cannot record is
@@ -448,8 +536,12 @@ static int kshim_memslot_prepare(struct kvm *kvm, const struct kvm_memory_slot *
 	}
 	kshim_write_unlock(st);
 	kshim_inc(st, KC_MEMSLOT);
-	if (!ret)
+	if (!ret) {
+		if (change == KVM_MR_MOVE)
+			kshim_replay_attributes(kvm, st, old, false);
+		kshim_replay_attributes(kvm, st, new, true);
 		return 0;
+	}
 	kshim_inc(st, KC_MEMSLOT_REFUSED);
 	pr_warn_ratelimited("%s: memslot %d [0x%llx, 0x%llx) refused: %s\n", st->name, new->id,
 			    new->base_gfn, new->base_gfn + new->npages, pmp_strerror(ret));
@@ -475,6 +567,7 @@ static void kshim_memslot(struct kvm *kvm, const struct kvm_memory_slot *old,
 					    st->name, old->id);
 		kshim_write_unlock(st);
 		kshim_inc(st, KC_MEMSLOT);
+		kshim_replay_attributes(kvm, st, old, false);
 	} else if (change == KVM_MR_FLAGS_ONLY && !new->as_id &&
 		   (new->flags & ~old->flags & KVM_MEM_LOG_DIRTY_PAGES)) {
 		kshim_dirty_log(st, new->id, true);
@@ -772,46 +865,16 @@ static void kshim_zap(struct kvm *kvm, gfn_t start, gfn_t end, unsigned int filt
  * for write): the core converts the range too, so that its private plane
  * mirrors KVM's attributes and it sizes faults next to private pages as
  * KVM's mixed-attribute tracking does.  KVM has already zapped the range's
- * old-attribute leaves (the ATTRIBUTES zap, reported before) and flushed,
- * so of pmp_convert()'s actions ZAP and FLUSH are done; SPLIT of a leaf
- * crossing an edge was done as more (KVM zapped that leaf whole: it
- * re-faults); BLOCK, TRACK and DEMOTE (TDX) likewise became that zap;
- * INVALIDATE (deferred punches) does not occur: the module defers none,
- * guest_memfd frees punched pages itself.  Only an UNPIN would need the
- * module, and it is applied.  A refusal (the pool) cannot fail KVM's
- * ioctl, which is done: it is counted and logged, and the core's
- * attributes lag KVM's for the range, which KVM's clamp of max_level keeps
- * safe (the differential then shows "higher" answers).
+ * old-attribute leaves (the ATTRIBUTES zap, reported before) and flushed.
  */
 static void kshim_set_attributes(struct kvm *kvm, const struct kvm_memory_slot *slot,
 				 gfn_t start, gfn_t end, unsigned long attributes)
 {
 	struct kshim_vm *st = kshim_find(kvm);
-	bool private = attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE;
-	struct pmp_actions acts;
-	u32 i;
-	int ret;
 
 	if (!st || !slot || slot->as_id)
 		return;
-	end = min_t(u64, end, st->gfn_end);	/* memslots end below it */
-	if (start >= end)
-		return;
-	kshim_write_lock(st);
-	acts = kshim_acts(st);
-	ret = pmp_convert(st->vm, start, end - start, private, &acts);
-	for (i = 0; !ret && i < acts.nr; i++)
-		if (acts.buf[i].type == PMP_ACT_UNPIN)
-			kshim_unpin_range(st, acts.buf[i].gfn, acts.buf[i].npages, false);
-	kshim_write_unlock(st);
-	if (!ret) {
-		kshim_inc(st, KC_CONVERTS);
-		return;
-	}
-	kshim_inc(st, KC_CONVERT_REFUSED);
-	pr_warn_ratelimited("%s: [0x%llx, 0x%llx) set %s by KVM, not in the core: %s\n",
-			    st->name, start, end, private ? "private" : "shared",
-			    pmp_strerror(ret));
+	kshim_convert(st, start, end, attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE, KC_CONVERTS);
 }
 
 /* Collapse is left to the ticks only where they run and the policy merges. */

@@ -903,6 +903,33 @@ static void set_private(struct vm *vm, uint64_t gpa, uint64_t size, int private)
 }
 
 /*
+ * Slot @r goes, the 4K page 4 MiB into it turns @private while no memslot
+ * covers it (KVM's set_attributes hook does not run), the slot comes back;
+ * one guest touch per 2 MiB.  The module converted each private run the
+ * deletion took and the creation brought: @replayed in all.
+ */
+static void set_without_slot(struct vm *vm, struct pmp_kvm_userspace_memory_region2 *r,
+			     int private, long long replayed)
+{
+	uint64_t size = r->memory_size;
+
+	r->memory_size = 0;
+	if (ioctl(vm->fd, PMP_KVM_SET_USER_MEMORY_REGION2, r))
+		die("KVM_SET_USER_MEMORY_REGION2 (delete)");
+	set_private(vm, r->guest_phys_addr + 4 * MIB, 4096, private);
+	r->memory_size = size;
+	if (ioctl(vm->fd, PMP_KVM_SET_USER_MEMORY_REGION2, r))
+		die("KVM_SET_USER_MEMORY_REGION2 (again)");
+	vm_run(vm, CMD_TOUCH_STRIDE, r->guest_phys_addr, size, 2 * MIB);
+	table_row(vm, private ? "4K private, no slot" : "shared, no slot");
+	check(pmp_stat(vm, "convert_replayed") == replayed && pmp_stat(vm, "converts") == 3 &&
+	      pmp_stat(vm, "convert_refused") == 0,
+	      "%s while no slot: the core followed KVM's attributes (%lld replayed, %lld converts, %lld refused)",
+	      private ? "private" : "shared", pmp_stat(vm, "convert_replayed"),
+	      pmp_stat(vm, "converts"), pmp_stat(vm, "convert_refused"));
+}
+
+/*
  * Private memory for real: a KVM_X86_SW_PROTECTED_VM whose 1 GiB memslot at
  * GPA 2 GiB has a 1 GiB hugetlb page as its shared half and a guest_memfd
  * as its private half.  Conversions at 4K, 2M and 1G granularity
@@ -913,7 +940,7 @@ static void set_private(struct vm *vm, uint64_t gpa, uint64_t size, int private)
  */
 static void run_convert(void)
 {
-	long long held0 = pages_held(), k4, m2;
+	long long held0 = pages_held(), k4, m2, higher, lowered;
 	struct pmp_kvm_create_guest_memfd g = { .size = GIB };
 	struct pmp_kvm_userspace_memory_region2 r = {
 		.slot = 2, .flags = PMP_KVM_MEM_GUEST_MEMFD, .guest_phys_addr = HUGE_GPA,
@@ -997,6 +1024,38 @@ static void run_convert(void)
 	      "the differential compared the private faults too, none above KVM (%lld private; %lld same, %lld higher, %lld lowered)",
 	      pmp_stat(&vm, "diff_private"), pmp_stat(&vm, "diff_same"),
 	      pmp_stat(&vm, "diff_higher"), pmp_stat(&vm, "max_level_lowered"));
+
+	/*
+	 * Attributes belong to gfns: a page set private while no memslot
+	 * covers it (KVM's hook does not run) is private when the slot comes
+	 * back, and the module replays it into the core at creation.  Without
+	 * the replay the core maps 1G over KVM's 2M: 511 "higher".
+	 */
+	higher = pmp_stat(&vm, "diff_higher");
+	set_without_slot(&vm, &r, 1, 1);
+	check(kvm_stat(&vm, "pages_1g") == 0 && kvm_stat(&vm, "pages_2m") - m2 == 511 &&
+	      kvm_stat(&vm, "pages_4k") - k4 == 1 && pmp_stat(&vm, "diff_higher") == higher,
+	      "KVM mapped it as set before the slot: 511 2M, the private page 4K, none above KVM (%lld 1g, +%lld 2m, +%lld 4k, +%lld higher)",
+	      kvm_stat(&vm, "pages_1g"), kvm_stat(&vm, "pages_2m") - m2,
+	      kvm_stat(&vm, "pages_4k") - k4, pmp_stat(&vm, "diff_higher") - higher);
+
+	/*
+	 * The other way: the slot goes while the page is private (the core
+	 * forgets it: KVM alone holds it), the page turns shared with no slot
+	 * over it, the slot comes back: one 1G leaf, nothing lowered (a core
+	 * that kept the page private would limit the 1G fault to 2M).
+	 */
+	lowered = pmp_stat(&vm, "max_level_lowered");
+	higher = pmp_stat(&vm, "diff_higher");
+	set_without_slot(&vm, &r, 0, 2);
+	check(kvm_stat(&vm, "pages_1g") == 1 && kvm_stat(&vm, "pages_2m") == m2 &&
+	      kvm_stat(&vm, "pages_4k") == k4 &&
+	      pmp_stat(&vm, "max_level_lowered") == lowered &&
+	      pmp_stat(&vm, "diff_higher") == higher,
+	      "shared while no slot: one 1G leaf, none lowered or above KVM (%lld 1g, +%lld 2m, +%lld 4k, +%lld lowered, +%lld higher)",
+	      kvm_stat(&vm, "pages_1g"), kvm_stat(&vm, "pages_2m") - m2,
+	      kvm_stat(&vm, "pages_4k") - k4, pmp_stat(&vm, "max_level_lowered") - lowered,
+	      pmp_stat(&vm, "diff_higher") - higher);
 	vm_destroy(&vm);
 	close(gmem);
 	munmap(huge, GIB);
