@@ -152,7 +152,7 @@ bench:
 	CC=$(CC) scripts/bench.sh $(B) $(if $(filter 1,$(QUICK)),--quick)
 
 # The long differential runs: 1,050,000 operations against the naive model
-# and 1,000,000 against the rules simulator, invariants after every one;
+# and 1,500,000 against the rules simulator (1-3 VTLs), invariants after every one;
 # 600,000 under the small-array and snapshot oracles; 240,000 VSM steps
 # (1-3 VTLs, every VM type, default pool) that must never see -ENOMEM.
 check-long: $(TEST_BIN)

@@ -383,13 +383,13 @@ static int slot_of(const struct sim *s, uint64_t gfn)
 	return -1;
 }
 
-int drv_access(struct drv *d, uint64_t gfn, int accept_level, bool smaller)
+static int vtl_access(struct drv *d, uint32_t vtl, uint64_t gfn, int accept_level, bool smaller)
 {
 	struct pmp_fault f = { .gfn = gfn, .backing_order = d->s->folio[gfn / M2],
-			       .accept_level = (uint8_t)accept_level };
+			       .accept_level = (uint8_t)accept_level, .vtl = (uint8_t)vtl };
 	int level, slot = slot_of(d->s, gfn), ret;
 
-	if (slot < 0 || sim_leaf_state(d->s, gfn) == 1)
+	if (slot < 0 || (vtl ? sim_vtl_leaf_level(d->s, vtl, gfn) > 0 : sim_leaf_state(d->s, gfn) == 1))
 		return 0;
 	f.slot = (uint32_t)slot;
 	if (d->s->attr[gfn] & SA_PRIVATE)
@@ -400,14 +400,28 @@ int drv_access(struct drv *d, uint64_t gfn, int accept_level, bool smaller)
 	if (smaller && level > PMP_LEVEL_4K)
 		level--;		/* KVM may map smaller than allowed */
 	fresh(d);
-	snprintf(d->args, sizeof(d->args), " %#llx level %d", (unsigned long long)gfn, level);
+	snprintf(d->args, sizeof(d->args), " vtl %u %#llx level %d", vtl, (unsigned long long)gfn,
+		 level);
 	ret = apply(d, "map", core(d, &(struct drv_call){ .fn = c_map, .name = "map", .ptr = &f,
 							 .level = level }));
 	if (ret)
 		return ret < 0 ? ret : 0;	/* refused: over the pin limit */
-	if (sim_leaf_state(d->s, gfn) != 1)
-		return fail(d, "fault at %#llx left it unmapped", (unsigned long long)gfn);
+	if (vtl ? sim_vtl_leaf_level(d->s, vtl, gfn) <= 0 : sim_leaf_state(d->s, gfn) != 1)
+		return fail(d, "fault at %#llx left it unmapped in VTL %u", (unsigned long long)gfn,
+			    vtl);
 	return 0;
+}
+
+int drv_access(struct drv *d, uint64_t gfn, int accept_level, bool smaller)
+{
+	return vtl_access(d, 0, gfn, accept_level, smaller);
+}
+
+int drv_vtl_access(struct drv *d, unsigned int vtl, uint64_t gfn, bool smaller)
+{
+	if (vtl >= d->s->nr_vtls)
+		return fail(d, "access from VTL %u of a VM with %u", vtl, d->s->nr_vtls);
+	return vtl_access(d, vtl, gfn, 0, smaller);
 }
 
 int drv_accept(struct drv *d, uint64_t gfn, int level)
@@ -536,8 +550,8 @@ int drv_vtl_protect(struct drv *d, unsigned int vtl, uint64_t gfn, uint64_t n, u
 			core(d, &(struct drv_call){ .fn = c_vtl_protect, .name = "vtl_protect",
 						    .gfn = gfn, .n = n, .arg = vtl, .arg2 = prot }),
 			gfn, n, true));
-	if (!ret && vtl == 0)
-		sim_set_attr(d->s, gfn, n, SA_VTL0, (uint8_t)((~prot & 7) << 2));
+	if (!ret && vtl < d->s->nr_vtls)
+		sim_set_prot(d->s, vtl, gfn, n, prot);
 	return ret < 0 ? ret : 0;
 }
 
@@ -654,6 +668,13 @@ int drv_compare(struct drv *d, uint64_t stride)
 			return fail(d, "leaf at %#llx: core %d, simulator %d",
 				    (unsigned long long)gfn, pmp_leaf_level(d->vm, gfn),
 				    sim_leaf_level(d->s, gfn));
+		for (uint32_t v = 1; v < d->s->nr_vtls; v++)
+			if (pmp_vtl_leaf_level(d->vm, v, gfn) >= 0 &&
+			    pmp_vtl_leaf_level(d->vm, v, gfn) != sim_vtl_leaf_level(d->s, v, gfn))
+				return fail(d, "VTL %u leaf at %#llx: core %d, simulator %d", v,
+					    (unsigned long long)gfn,
+					    pmp_vtl_leaf_level(d->vm, v, gfn),
+					    sim_vtl_leaf_level(d->s, v, gfn));
 		if (pmp_is_pinned(d->vm, gfn) >= 0 &&
 		    pmp_is_pinned(d->vm, gfn) != d->s->pins[gfn])
 			return fail(d, "pin at %#llx differs", (unsigned long long)gfn);

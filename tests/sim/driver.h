@@ -85,6 +85,8 @@ void drv_free(struct drv *d);
 
 /* A guest access at @gfn: a fault unless a present leaf covers it. */
 int drv_access(struct drv *d, uint64_t gfn, int accept_level, bool smaller);
+/* A guest access from VTL @vtl (below the simulator's nr_vtls): its own tables. */
+int drv_vtl_access(struct drv *d, unsigned int vtl, uint64_t gfn, bool smaller);
 /* TDG.MEM.PAGE.ACCEPT / PVALIDATE of a private range: fault, split, accept, promote. */
 int drv_accept(struct drv *d, uint64_t gfn, int level);
 int drv_convert(struct drv *d, uint64_t gfn, uint64_t n, bool private);

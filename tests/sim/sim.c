@@ -40,17 +40,48 @@ void sim_init(struct sim *s, int vm_type, uint64_t pages)
 	s->folio = calloc(s->chunks, 1);
 	s->inhibit = calloc(s->chunks, 1);
 	s->stale = calloc(s->pages, 1);
+	s->vpte4[0] = s->pte4;
+	s->vpte2[0] = s->pte2;
+	s->vpte1[0] = s->pte1;
+	s->nr_vtls = 1;
 	s->epoch = 2;
 	s->rng = 0x853c49e6748fea9bULL;
 }
 
+void sim_set_vtls(struct sim *s, uint32_t n)
+{
+	uint32_t v;
+
+	for (v = s->nr_vtls; v < n && v < PMP_MAX_VTLS; v++) {
+		s->vpte4[v] = calloc(s->pages, sizeof(uint32_t));
+		s->vpte2[v] = calloc(s->chunks, sizeof(uint32_t));
+		s->vpte1[v] = calloc(s->giants, sizeof(uint32_t));
+		s->deny[v] = calloc(s->pages, 1);
+		s->nr_vtls = v + 1;
+	}
+}
+
+/* Point the view at VTL @v's tables: every action works on the view. */
+static void view(struct sim *s, uint32_t v)
+{
+	s->vtl = v;
+	s->pte4 = s->vpte4[v];
+	s->pte2 = s->vpte2[v];
+	s->pte1 = s->vpte1[v];
+}
+
 void sim_free(struct sim *s)
 {
+	uint32_t v;
+
 	free(s->punch_wanted);
 	free(s->data);
-	free(s->pte4);
-	free(s->pte2);
-	free(s->pte1);
+	for (v = 0; v < s->nr_vtls; v++) {
+		free(s->vpte4[v]);
+		free(s->vpte2[v]);
+		free(s->vpte1[v]);
+		free(s->deny[v]);
+	}
 	free(s->attr);
 	free(s->accepted);
 	free(s->pins);
@@ -77,6 +108,15 @@ int sim_leaf_level(const struct sim *s, uint64_t gfn)
 	if (s->pte2[gfn / CHUNK])
 		return 2;
 	return s->pte4[gfn] ? 1 : 0;
+}
+
+int sim_vtl_leaf_level(const struct sim *s, uint32_t vtl, uint64_t gfn)
+{
+	if (s->vpte1[vtl][gfn / GIANT])
+		return 3;
+	if (s->vpte2[vtl][gfn / CHUNK])
+		return 2;
+	return s->vpte4[vtl][gfn] ? 1 : 0;
 }
 
 static uint32_t *leaf_entry(const struct sim *s, uint64_t gfn)
@@ -185,17 +225,14 @@ static int zap(struct sim *s, const struct pmp_action *a)
 }
 
 /*
- * A punch: the leaves go, the pages' contents (data generation) and
+ * A punch (after every VTL's leaves went, see sim_apply()): the leaves go, the pages' contents (data generation) and
  * acceptance with them, and a partly punched 2 MiB folio is split.  Only
  * pages the driver asked to punch may be invalidated, until teardown.
  */
 static int invalidate(struct sim *s, const struct pmp_action *a)
 {
 	uint64_t end = a->gfn + a->npages, i, c;
-	int err = zap(s, a);
 
-	if (err)
-		return err;
 	for (i = a->gfn; i < end; i++) {
 		if (s->punch_wanted && !s->punch_wanted[i] && a->cause != PMP_CAUSE_TEARDOWN)
 			return fail(s, "invalidate touches %#llx, which was never punched",
@@ -246,7 +283,7 @@ static int split_leaves(struct sim *s, uint32_t *pte, uint64_t size, int level, 
 	return done;
 }
 
-/* SPLIT/DEMOTE: leaves above @target intersecting the range go down. */
+/* SPLIT/DEMOTE: leaves above @target intersecting the range go down; how many. */
 static int split(struct sim *s, const struct pmp_action *a, int target, bool demote)
 {
 	uint64_t end = a->gfn + a->npages;
@@ -266,11 +303,10 @@ static int split(struct sim *s, const struct pmp_action *a, int target, bool dem
 			return n;
 		done += n;
 	}
-	return done || !demote ? 0 : fail(s, "demote found no leaf at %#llx",
-					 (unsigned long long)a->gfn);
+	return done;
 }
 
-/* BLOCK/UNBLOCK: every leaf of exactly @level in the range. */
+/* BLOCK/UNBLOCK: every leaf of exactly @level in the range; how many changed. */
 static int block(struct sim *s, const struct pmp_action *a, bool on)
 {
 	uint64_t end = a->gfn + a->npages, i;
@@ -289,8 +325,7 @@ static int block(struct sim *s, const struct pmp_action *a, bool on)
 			done++;
 		}
 	}
-	return done ? 0 : fail(s, "%s found nothing to change at %#llx", on ? "block" : "unblock",
-			       (unsigned long long)a->gfn);
+	return done;
 }
 
 static int promote(struct sim *s, const struct pmp_action *a)
@@ -392,6 +427,59 @@ static bool inject_busy(struct sim *s, const struct pmp_action *a)
 	return true;
 }
 
+/* A page-table action on VTL @v's tables (the view is @v's). */
+static int apply_vtl(struct sim *s, const struct pmp_action *a, uint32_t v)
+{
+	view(s, v);
+	switch (a->type) {
+	case PMP_ACT_ZAP:
+	case PMP_ACT_INVALIDATE:
+		return zap(s, a);
+	case PMP_ACT_SPLIT:
+		return split(s, a, a->level, false);
+	case PMP_ACT_DEMOTE:
+		return split(s, a, a->level - 1, true);
+	case PMP_ACT_BLOCK:
+		return block(s, a, true);
+	case PMP_ACT_UNBLOCK:
+		return block(s, a, false);
+	case PMP_ACT_PROMOTE:
+		return promote(s, a);
+	case PMP_ACT_MAP:
+		return map(s, a);
+	default:
+		return fail(s, "unknown action %u", a->type);
+	}
+}
+
+/*
+ * Apply a page-table action to the VTL it names, or to every VTL; a
+ * DEMOTE, BLOCK or UNBLOCK must find a leaf in at least one of them.  The
+ * view returns to VTL 0 so that sim_leaf_level() and friends see it.
+ */
+static int apply_tables(struct sim *s, const struct pmp_action *a)
+{
+	uint32_t v = a->vtl == PMP_VTL_ALL ? 0 : a->vtl;
+	uint32_t last = a->vtl == PMP_VTL_ALL ? s->nr_vtls : v + 1;
+	int ret = 0, found = 0;
+
+	for (; v < last && ret >= 0; v++) {
+		ret = apply_vtl(s, a, v);
+		found += ret > 0;
+	}
+	view(s, 0);
+	if (ret < 0)
+		return ret;
+	if (a->type == PMP_ACT_INVALIDATE)
+		return invalidate(s, a);
+	if (!found && (a->type == PMP_ACT_DEMOTE || a->type == PMP_ACT_BLOCK ||
+		       a->type == PMP_ACT_UNBLOCK))
+		return fail(s, "%s found no leaf to change at %#llx in VTL %d",
+			    pmp_action_name(a->type), (unsigned long long)a->gfn,
+			    a->vtl == PMP_VTL_ALL ? -1 : (int)a->vtl);
+	return 0;
+}
+
 int sim_apply(struct sim *s, const struct pmp_action *a)
 {
 	if (!a->npages || a->gfn + a->npages > s->pages)
@@ -402,9 +490,9 @@ int sim_apply(struct sim *s, const struct pmp_action *a)
 				      a->type == PMP_ACT_UNPIN || a->type == PMP_ACT_FLUSH ||
 				      a->type == PMP_ACT_INVALIDATE))
 		return fail(s, "%s names VTL %u", pmp_action_name(a->type), a->vtl);
-	/* VTL 0's page tables are modelled; another VTL's own are not */
-	if (a->vtl != 0 && a->vtl != PMP_VTL_ALL)
-		return 0;
+	if (a->vtl != PMP_VTL_ALL && a->vtl >= s->nr_vtls)
+		return fail(s, "%s names VTL %u of a VM with %u", pmp_action_name(a->type), a->vtl,
+			    s->nr_vtls);
 	if (inject_busy(s, a))
 		return -EBUSY;
 	switch (a->type) {
@@ -412,29 +500,15 @@ int sim_apply(struct sim *s, const struct pmp_action *a)
 		return pin(s, a, true);
 	case PMP_ACT_UNPIN:
 		return pin(s, a, false);
-	case PMP_ACT_ZAP:
-		return zap(s, a);
-	case PMP_ACT_SPLIT:
-		return split(s, a, a->level, false);
-	case PMP_ACT_DEMOTE:
-		return split(s, a, a->level - 1, true);
-	case PMP_ACT_BLOCK:
-		return block(s, a, true);
-	case PMP_ACT_UNBLOCK:
-		return block(s, a, false);
 	case PMP_ACT_TRACK:
-		s->epoch++;
+		s->epoch++;	/* one TLB epoch for the VM: every VTL's vCPUs */
 		return 0;
-	case PMP_ACT_PROMOTE:
-		return promote(s, a);
-	case PMP_ACT_MAP:
-		return map(s, a);
 	case PMP_ACT_FLUSH:
 		return flush(s, a);
-	case PMP_ACT_INVALIDATE:
-		return invalidate(s, a);
+	default:
+		break;
 	}
-	return fail(s, "unknown action %u", a->type);
+	return apply_tables(s, a);
 }
 
 int sim_apply_all(struct sim *s, const struct pmp_actions *acts)
@@ -467,6 +541,16 @@ void sim_set_attr(struct sim *s, uint64_t gfn, uint64_t n, uint8_t mask, uint8_t
 
 	for (i = gfn; i < gfn + n; i++)
 		s->attr[i] = (uint8_t)((s->attr[i] & ~mask) | (value & mask));
+}
+
+void sim_set_prot(struct sim *s, uint32_t vtl, uint64_t gfn, uint64_t n, unsigned int prot)
+{
+	uint8_t deny = (uint8_t)((~prot & 7) << 2);
+
+	if (!vtl)
+		sim_set_attr(s, gfn, n, SA_VTL0, deny);
+	else
+		memset(&s->deny[vtl][gfn], deny, n);
 }
 
 void sim_unaccept(struct sim *s, uint64_t gfn, uint64_t n)
@@ -508,12 +592,16 @@ static const struct pmp_slot *slot_of(const struct sim *s, uint64_t gfn)
 	return NULL;
 }
 
-/* One huge leaf against every rule a huge mapping must obey. */
+/*
+ * One huge leaf of the view's VTL against every rule a huge mapping must
+ * obey: privacy and write tracking bind every VTL's leaves, a VTL's
+ * protections (SA_VTL0 for VTL 0, @deny for the others) only its own.
+ */
 static int check_leaf(struct sim *s, uint64_t head, int level)
 {
 	uint64_t pages = level_pages(level), i;
 	const struct pmp_slot *sl = slot_of(s, head);
-	uint8_t a0 = s->attr[head];
+	uint8_t a0 = s->attr[head], mixed = s->vtl ? SA_PRIVATE : SA_PRIVATE | SA_VTL0;
 
 	if (!sl || head + pages > sl->base_gfn + sl->npages)
 		return fail(s, "level %d leaf at %#llx crosses a memslot", level,
@@ -532,7 +620,8 @@ static int check_leaf(struct sim *s, uint64_t head, int level)
 				    (unsigned long long)head);
 	}
 	for (i = head; i < head + pages; i++) {
-		if ((s->attr[i] ^ a0) & (SA_PRIVATE | SA_VTL0) || (s->attr[i] & SA_WTRACK))
+		if ((s->attr[i] ^ a0) & mixed || (s->attr[i] & SA_WTRACK) ||
+		    (s->vtl && s->deny[s->vtl][i] != s->deny[s->vtl][head]))
 			return fail(s, "level %d leaf at %#llx over mixed attributes at %#llx", level,
 				    (unsigned long long)head, (unsigned long long)i);
 	}

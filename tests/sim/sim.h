@@ -8,9 +8,11 @@
  * as the size of the leaf mapping private memory, so PVALIDATE at 4 KiB
  * inside a 2 MiB entry needs a PSMASH, i.e. a DEMOTE).
  *
- * It models VTL 0's page tables: actions naming VTL 0 or every VTL
- * (PMP_VTL_ALL) apply, those naming another VTL only are checked to be
- * page-table actions.
+ * It models every VTL's page tables and protections (sim_set_vtls(); one
+ * VTL unless told): an action naming VTL v applies to v's tables, one
+ * naming PMP_VTL_ALL to the tables of every VTL the VM has, and each rule
+ * below holds per VTL (a huge leaf is checked against the protections of
+ * the VTL whose tables hold it).
  *
  * It knows the guest's attributes, accepts, pins and host folios from the
  * test driver, never from the core, and checks after every action:
@@ -43,7 +45,11 @@ struct sim {
 	int vm_type;
 	uint64_t pages, chunks, giants;
 	/* leaves: 0 none, 1 present, >= 2 blocked at that TLB epoch */
-	uint32_t *pte4, *pte2, *pte1;
+	uint32_t *pte4, *pte2, *pte1;	/* the view: VTL @vtl's tables below */
+	uint32_t *vpte4[PMP_MAX_VTLS], *vpte2[PMP_MAX_VTLS], *vpte1[PMP_MAX_VTLS];
+	uint32_t nr_vtls;	/* 1..PMP_MAX_VTLS: tables allocated below it */
+	uint32_t vtl;		/* the VTL of the view; VTL 0 between actions */
+	uint8_t *deny[PMP_MAX_VTLS];	/* VTL v >= 1: SA_VTL0-shaped denials per page */
 	uint32_t epoch;
 	uint8_t *attr;		/* SA_* per page */
 	uint8_t *accepted;	/* 0 pending, else the level it was accepted at */
@@ -66,6 +72,8 @@ struct sim {
 
 void sim_init(struct sim *s, int vm_type, uint64_t pages);
 void sim_free(struct sim *s);
+/* The VM has @n VTLs (1..PMP_MAX_VTLS); call once, right after sim_init(). */
+void sim_set_vtls(struct sim *s, uint32_t n);
 
 /* Apply one action: 0, -EBUSY (injected; retry it) or -1 (a rule broken, see error). */
 int sim_apply(struct sim *s, const struct pmp_action *a);
@@ -74,6 +82,10 @@ int sim_apply_all(struct sim *s, const struct pmp_actions *acts);
 
 int sim_leaf_level(const struct sim *s, uint64_t gfn);
 int sim_leaf_state(const struct sim *s, uint64_t gfn);	/* 0 none, 1 present, 2 blocked */
+/* The same in VTL @vtl's tables (below nr_vtls). */
+int sim_vtl_leaf_level(const struct sim *s, uint32_t vtl, uint64_t gfn);
+/* VTL @vtl (below nr_vtls) allows @prot (PMP_PROT_*) on the pages. */
+void sim_set_prot(struct sim *s, uint32_t vtl, uint64_t gfn, uint64_t n, unsigned int prot);
 
 /* Driver-side facts. */
 void sim_set_attr(struct sim *s, uint64_t gfn, uint64_t n, uint8_t mask, uint8_t value);

@@ -3,7 +3,8 @@
  * Randomized MMU sequences: every VM type under every preset (and each
  * merge strategy), guest accesses, accepts, conversions, punches, dirty
  * logging, write tracking, zaps, merge ticks, launch pins, explicit
- * promotes and live policy switches, ending in teardown.  The core's
+ * promotes and live policy switches, ending in teardown; VMs with 2 and 3
+ * VTLs add faults from every VTL and per-VTL protections.  The core's
  * actions run on the rules simulator (tests/sim), which checks its rules
  * after every action; after every operation the core's invariant checker
  * runs and its mirror, pins and counts are compared with the simulator's.
@@ -15,7 +16,7 @@
 #include "sim/driver.h"
 #include "rng.h"
 
-#define OPS_PER_RUN 12500	/* 8 runs: 100,000 operations per make check */
+#define OPS_PER_RUN 12500	/* 12 runs: 150,000 operations per make check */
 
 struct mrun {
 	struct tvm t;
@@ -29,17 +30,23 @@ struct mrun_case {
 	const char *name;
 	int vm_type;
 	const char *policy;
+	uint32_t nr_vtls;
 };
 
 static const struct mrun_case cases[] = {
-	{ "default/upstream", PMP_VM_DEFAULT, "upstream" },
-	{ "default/recommended", PMP_VM_DEFAULT, "recommended" },
-	{ "sev/upstream", PMP_VM_SEV, "upstream,pin_limit=300000" },
-	{ "sev/recommended", PMP_VM_SEV, "recommended,merge=fault" },
-	{ "snp/recommended", PMP_VM_SNP, "recommended,merge=scan" },
-	{ "tdx/tdx-series", PMP_VM_TDX, "tdx-series" },
-	{ "tdx/recommended", PMP_VM_TDX, "recommended" },
-	{ "tdx/fault-merge", PMP_VM_TDX, "recommended,merge=fault,split=zap" },
+	{ "default/upstream", PMP_VM_DEFAULT, "upstream", 1 },
+	{ "default/recommended", PMP_VM_DEFAULT, "recommended", 1 },
+	{ "sev/upstream", PMP_VM_SEV, "upstream,pin_limit=300000", 1 },
+	{ "sev/recommended", PMP_VM_SEV, "recommended,merge=fault", 1 },
+	{ "snp/recommended", PMP_VM_SNP, "recommended,merge=scan", 1 },
+	{ "tdx/tdx-series", PMP_VM_TDX, "tdx-series", 1 },
+	{ "tdx/recommended", PMP_VM_TDX, "recommended", 1 },
+	{ "tdx/fault-merge", PMP_VM_TDX, "recommended,merge=fault,split=zap", 1 },
+	/* every VTL's tables on the simulator: faults and protections per VTL */
+	{ "tdx/2 VTLs", PMP_VM_TDX, "recommended", 2 },
+	{ "tdx/3 VTLs", PMP_VM_TDX, "recommended,merge=fault", 3 },
+	{ "snp/2 VTLs", PMP_VM_SNP, "recommended,merge=scan", 2 },
+	{ "snp/3 VTLs", PMP_VM_SNP, "recommended", 3 },
 };
 
 static uint64_t below(struct mrun *x, uint64_t n)
@@ -106,7 +113,12 @@ static void one_op(struct mrun *x)
 	uint64_t gfn = pick_gfn(x), n = pick_len(x, gfn);
 	struct pmp_policy p;
 
-	if (op < 40) {
+	if (op < 40 && x->s.nr_vtls > 1) {
+		unsigned int vtl = (unsigned int)below(x, x->s.nr_vtls);
+
+		CHECK(x, vtl ? drv_vtl_access(d, vtl, gfn, !below(x, 8)) :
+			       drv_access(d, gfn, 0, !below(x, 8)));
+	} else if (op < 40) {
 		CHECK(x, drv_access(d, gfn, 0, !below(x, 8)));
 	} else if (op < 55) {
 		int level = below(x, 8) ? PMP_LEVEL_4K : PMP_LEVEL_2M;
@@ -133,6 +145,9 @@ static void one_op(struct mrun *x)
 		CHECK(x, drv_promote(d, gfn));
 	} else if (op < 97) {
 		switch_policy(x);
+	} else if (x->s.nr_vtls > 1 && below(x, 2)) {
+		CHECK(x, drv_vtl_protect(d, (unsigned int)below(x, x->s.nr_vtls), gfn, n,
+					 (unsigned int)below(x, 8)));
 	} else {
 		CHECK(x, drv_access(d, 2 * G1 + below(x, 4 * M2), 0, false));
 	}
@@ -149,12 +164,13 @@ static void setup(struct mrun *x, const struct mrun_case *c)
 	uint64_t ch;
 
 	geo.vm_type = (uint32_t)c->vm_type;
-	geo.nr_vtls = 1;
+	geo.nr_vtls = c->nr_vtls ? c->nr_vtls : 1;
 	tvm_init(&x->t, &geo);
 	ck_assert_int_eq(pmp_policy_preset(&p, "recommended"), 0);
 	ck_assert_int_eq(pmp_policy_parse(&p, c->policy, NULL), 0);
 	ck_assert_int_eq(pmp_vm_set_policy(x->t.vm, &p), 0);
 	sim_init(&x->s, c->vm_type, END_GFN);
+	sim_set_vtls(&x->s, geo.nr_vtls);
 	x->s.punch_wanted = calloc(x->s.pages, 1);
 	x->s.busy_percent = c->vm_type == PMP_VM_TDX ? 5 : 0;
 	ck_assert_int_eq(pmp_slot_create(x->t.vm, 0, &s0), 0);
@@ -218,6 +234,97 @@ START_TEST(mmu_random)
 }
 END_TEST
 
+/*
+ * Per-VTL rules on the simulator alone: the same action is right for one
+ * VTL and wrong for another, and the simulator must tell them apart.  A
+ * TDX VM with 2 VTLs, one 2 MiB folio, all private; VTL 0 is mapped at
+ * 4 KiB on page 0 only, VTL 1 on all 512 pages (blocked and tracked when
+ * @tracked), and @deny1 denies VTL 1 writes to page 7 (@deny0 likewise
+ * for VTL 0).
+ */
+struct vtl_row {
+	const char *name;
+	bool deny0, deny1, tracked;
+	struct pmp_action act;
+	int want;		/* 0 or -1 */
+};
+
+#define VA(t, l, c, v, g, n) { .type = PMP_ACT_##t, .level = (l), .cause = PMP_CAUSE_##c, \
+			       .vtl = (v), .gfn = (g), .npages = (n) }
+static const struct vtl_row vtl_rows[] = {
+	{ "2M map in VTL 0 over VTL 1's mixed protections", false, true, false,
+	  VA(MAP, 2, FAULT, 0, M2, M2), 0 },
+	{ "2M map in VTL 1 over its own mixed protections", false, true, false,
+	  VA(MAP, 2, FAULT, 1, M2, M2), -1 },
+	{ "2M map in VTL 1 over VTL 0's mixed protections", true, false, false,
+	  VA(MAP, 2, FAULT, 1, M2, M2), 0 },
+	{ "2M map in VTL 0 over its own mixed protections", true, false, false,
+	  VA(MAP, 2, FAULT, 0, M2, M2), -1 },
+	{ "2M map in every VTL, one VTL mixed", false, true, false,
+	  VA(MAP, 2, FAULT, PMP_VTL_ALL, M2, M2), -1 },
+	{ "merge zap in VTL 0 of a page VTL 0 never mapped", false, false, false,
+	  VA(ZAP, 1, MERGE, 0, M2 + 3, 1), 0 },
+	{ "merge zap in VTL 1 of an accepted page it maps", false, false, false,
+	  VA(ZAP, 1, MERGE, 1, M2 + 3, 1), -1 },
+	{ "block in VTL 1, which maps the page", false, false, false,
+	  VA(BLOCK, 1, MERGE, 1, M2 + 3, 1), 0 },
+	{ "block in VTL 0, which does not", false, false, false,
+	  VA(BLOCK, 1, MERGE, 0, M2 + 3, 1), -1 },
+	{ "promote in VTL 1, all 512 blocked and tracked", false, false, true,
+	  VA(PROMOTE, 2, MERGE, 1, M2, M2), 0 },
+	{ "promote in VTL 0, one page mapped", false, false, true,
+	  VA(PROMOTE, 2, MERGE, 0, M2, M2), -1 },
+	{ "promote in every VTL, VTL 0 not ready", false, false, true,
+	  VA(PROMOTE, 2, MERGE, PMP_VTL_ALL, M2, M2), -1 },
+	{ "map in VTL 2 of a VM with 2", false, false, false,
+	  VA(MAP, 1, FAULT, 2, M2, 1), -1 },
+};
+#undef VA
+
+START_TEST(vtl_rules)
+{
+	const struct vtl_row *r = &vtl_rows[_i];
+	struct pmp_action a = { .type = PMP_ACT_MAP, .level = 1, .cause = PMP_CAUSE_FAULT,
+				.npages = 1 };
+	struct sim s;
+	uint64_t i;
+
+	sim_init(&s, PMP_VM_TDX, 2 * M2);
+	sim_set_vtls(&s, 2);
+	s.slot[0] = (struct pmp_slot){ .base_gfn = 0, .npages = 2 * M2 };
+	s.in_use[0] = 1;
+	s.folio[0] = s.folio[1] = 9;
+	sim_set_attr(&s, 0, 2 * M2, SA_PRIVATE, SA_PRIVATE);
+	sim_accept(&s, M2, PMP_LEVEL_2M);
+	sim_set_prot(&s, 0, M2 + 7, 1, r->deny0 ? PMP_PROT_R | PMP_PROT_X : 7);
+	sim_set_prot(&s, 1, M2 + 7, 1, r->deny1 ? PMP_PROT_R | PMP_PROT_X : 7);
+	a.gfn = M2;
+	ck_assert_int_eq(sim_apply(&s, &a), 0);
+	a.vtl = 1;
+	for (i = M2; i < 2 * M2; i++) {
+		a.gfn = i;
+		ck_assert_int_eq(sim_apply(&s, &a), 0);
+	}
+	if (r->tracked) {
+		struct pmp_action b = { .type = PMP_ACT_BLOCK, .level = 1, .vtl = PMP_VTL_ALL,
+					.gfn = M2, .npages = M2 },
+				  t = { .type = PMP_ACT_TRACK, .vtl = PMP_VTL_ALL, .gfn = M2,
+					.npages = M2 };
+
+		ck_assert_int_eq(sim_apply(&s, &b), 0);
+		ck_assert_int_eq(sim_apply(&s, &t), 0);
+	}
+	ck_assert_msg(sim_apply(&s, &r->act) == r->want, "%s: want %d (%s)", r->name, r->want,
+		      s.error);
+	if (!r->want && r->act.type == PMP_ACT_MAP)
+		ck_assert_int_eq(sim_vtl_leaf_level(&s, r->act.vtl, M2), 2);
+	/* after a VTL 1 action the view is VTL 0's again, whose only leaf is page 0 */
+	if (r->act.vtl == 1)
+		ck_assert_int_eq(sim_leaf_level(&s, M2 + 1), 0);
+	sim_free(&s);
+}
+END_TEST
+
 Suite *mmu_random_suite(void)
 {
 	Suite *s = suite_create("mmu_random");
@@ -225,6 +332,9 @@ Suite *mmu_random_suite(void)
 
 	tcase_set_timeout(tc, 600);
 	tcase_add_loop_test(tc, mmu_random, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("vtl_rules");
+	tcase_add_loop_test(tc, vtl_rules, 0, (int)(sizeof(vtl_rows) / sizeof(vtl_rows[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
