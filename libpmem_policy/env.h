@@ -18,6 +18,11 @@
 #define pmp_memset(d, c, n) memset(d, c, n)
 #define pmp_memcpy(d, s, n) memcpy(d, s, n)
 #define pmp_memcmp(a, b, n) memcmp(a, b, n)
+#include <linux/atomic.h>
+#include <linux/compiler.h>
+/* Word updates of pmp_map_shared(): atomic, ordered by the caller's lock. */
+#define pmp_load_word(p) READ_ONCE(*(p))
+#define pmp_cas_word(p, oldp, new) try_cmpxchg64(p, oldp, new)
 #else
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,6 +30,9 @@
 #define pmp_memset(d, c, n) __builtin_memset(d, c, n)
 #define pmp_memcpy(d, s, n) __builtin_memcpy(d, s, n)
 #define pmp_memcmp(a, b, n) __builtin_memcmp(a, b, n)
+#define pmp_load_word(p) __atomic_load_n(p, __ATOMIC_RELAXED)
+#define pmp_cas_word(p, oldp, new) \
+	__atomic_compare_exchange_n(p, oldp, new, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)
 
 /* Linux errno values: the library's error ABI is the kernel's. */
 #ifndef EINTR

@@ -168,6 +168,69 @@ map_lean_2m(struct pmp_vm *vm, const struct pmp_fault *f, bool pin, struct pmp_a
 	return map_lean(vm, f, PMP_LEVEL_2M, pin, out);
 }
 
+/*
+ * One page of a mixed block to 1 with no other writer excluded: the word
+ * is compare-and-swapped, so concurrent callers setting other pages of it
+ * lose nothing.  A word this would fill is left alone (false): the block
+ * may be turning uniform, which only the exclusive path settles, so no
+ * uniform block ever stays chained.
+ */
+static bool block_page_set_shared(struct pmp_block *blk, unsigned int i)
+{
+	uint64_t *w = &blk->w[i / 64], bit = 1ULL << (i % 64);
+	uint64_t old = pmp_load_word(w);
+
+	do {
+		if (old & bit)
+			return true;
+		if (!~(old | bit))
+			return false;
+	} while (!pmp_cas_word(w, &old, old | bit));
+	return true;
+}
+
+int pmp_map_shared(struct pmp_vm *vm, const struct pmp_fault *f, struct pmp_actions *out)
+{
+	const struct pmp_slot_state *st;
+	struct pmp_block *mapped, *pinned;
+	struct pmp_giant *g;
+	struct pmp_chunk *c;
+	struct pmp_action *a;
+	uint32_t backed = f->backing_order >= 9 ? PMP_CF_BACKED : 0;
+	bool gbacked = f->backing_order >= 18;
+	int err;
+
+	err = pmp_fault_valid(vm, f, &st);
+	if (err)
+		return err;
+	/*
+	 * A pin, a callback running, merging at fault time, or no room in
+	 * @out: the exclusive path does it, or says what is wrong.
+	 */
+	if (!out || !out->buf || out->nr >= out->cap ||
+	    (vm->vm_type == PMP_VM_SEV && vm->policy.pin == PMP_PIN_FAULT) ||
+	    vm->in_callback || vm->policy.merge == PMP_MERGE_FAULT)
+		return 1;
+	c = pmp_chunk_giant(vm, f->gfn, &g);
+	/*
+	 * map_lean()'s 4 KiB record when it is one bit: the chunk's MAPPED
+	 * plane already mixed, the chunk a merge candidate not yet seen, its
+	 * backing and its giant's as this fault says, the pool not short.
+	 */
+	if (!lean_ok(f, c, g, PMP_LEVEL_4K) ||
+	    (c->blocks & (PMP_CF_CAND | PMP_CF_SEEN | PMP_CF_BACKED)) != (PMP_CF_CAND | backed) ||
+	    !(g->flags & PMP_GF_BACKED) != !gbacked || pmp_pool_room(vm) < 3)
+		return 1;
+	pmp_chunk_block_pair(vm, c, PMP_PLANE_MAPPED, PMP_PLANE_PINNED, &mapped, &pinned);
+	if (!mapped || !block_page_set_shared(mapped, f->gfn % PMP_CHUNK_PAGES))
+		return 1;
+	a = &out->buf[out->nr++];
+	*a = (struct pmp_action){ .type = PMP_ACT_MAP, .level = PMP_LEVEL_4K,
+				  .cause = PMP_CAUSE_FAULT, .vtl = 0, .gfn = f->gfn, .npages = 1 };
+	pmp_vcpu_stats(vm, f->vcpu)->faults[PMP_VCPU_MAPS]++;
+	return 0;
+}
+
 /* The general record: deferred punches, blocked leaves, huge leaves, 1 GiB. */
 static void map_general(struct pmp_event *ev, const struct pmp_fault *f, const struct pmp_slot *s,
 			int level, bool pin, const struct pmp_pin_plan *plan, enum pmp_reason why)

@@ -311,8 +311,14 @@ static inline struct pmp_slot_state *pmp_slots(const struct pmp_vm *vm)
 extern const uint8_t pmp_rank_reason[PMP_FAULT_RANKS];
 
 struct pmp_vcpu_stats {
+	/*
+	 * Row 0 (no decision grants level 0) holds the vCPU's other counts:
+	 * [PMP_VCPU_MAPS] the leaves pmp_map_shared() recorded, MAP actions
+	 * that pmp_vm_stats() adds to the VM's.
+	 */
 	uint64_t faults[4 * PMP_FAULT_RANKS];
 };
+#define PMP_VCPU_MAPS 0
 
 /* Each vCPU's counters start on their own cache line: no false sharing. */
 #define PMP_STATS_STRIDE ((sizeof(struct pmp_vcpu_stats) + 63) & ~(size_t)63)

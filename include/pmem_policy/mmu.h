@@ -183,6 +183,35 @@ PMP_API int pmp_map(struct pmp_vm *vm, const struct pmp_fault *fault, int level,
 		    struct pmp_actions *out);
 
 /**
+ * pmp_map_shared() - pmp_map() of a 4 KiB leaf where recording it is one
+ * bit, concurrently with other faults.  O(1).
+ * @vm: the VM.
+ * @fault: the fault, as given to pmp_max_level(), mapped at 4 KiB.
+ * @out: where the MAP action goes (one entry).
+ *
+ * Concurrent with other pmp_map_shared() calls and with pmp_max_level()
+ * and pmp_level_query() (a fault path under mmu_lock held for read, each
+ * vCPU with its own @fault->vcpu); exclusive against every other call,
+ * which must not run meanwhile (reads of leaves, pmp_leaf_level(), and
+ * pmp_vm_check() included: they read the words it sets).  It records the
+ * common leaf of a fault: VTL 0, a chunk whose 4 KiB leaves are already
+ * recorded in a mixed block and that is a merge candidate, nothing to pin,
+ * no deferred punch, no merge at fault time.  It then sets the page's bit
+ * with a compare-and-swap, appends the one MAP action pmp_map() would and
+ * counts it in the vCPU's counters; state, actions and counters are then
+ * exactly what pmp_map() at PMP_LEVEL_4K gives.  Anything else, including a
+ * bit that would complete a word of the block (the block may become
+ * uniform, which only pmp_map() settles), is left to pmp_map() with the
+ * VM held exclusively.
+ *
+ * Return: 0 when recorded; 1 when nothing changed and pmp_map() must do it
+ * (with the VM held exclusively); -EINVAL (or -ENOENT) as pmp_max_level()
+ * for a bad @fault, nothing changed.
+ */
+PMP_API int pmp_map_shared(struct pmp_vm *vm, const struct pmp_fault *fault,
+			   struct pmp_actions *out);
+
+/**
  * pmp_pin_range() - pin a launch region (SEV KVM_MEMORY_ENCRYPT_REG_REGION).
  * Exclusive.
  * @vm: the VM.

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * pmp_map_shared(): the common 4 KiB record made concurrently.  Each case
+ * runs on two copies of one VM, one through pmp_map_shared() (pmp_map()
+ * when it says 1, with nothing changed before), the other through pmp_map()
+ * alone: same return, same actions, same state, same counters.  Then
+ * threads fault a range together, each vCPU its own, under a
+ * readers-writer lock as a kernel holds mmu_lock for read (pmp_map() under
+ * the lock for write when pmp_map_shared() declines), and the result must
+ * be the state of the same faults made one at a time.
+ */
+#include <pthread.h>
+#include "helpers.h"
+#include "sim/driver.h"
+
+#define UA 0x7f0000000000ULL
+#define NR_VCPUS 4
+
+static void ms_init(struct tvm *t, int vm_type, const char *policy)
+{
+	struct pmp_geometry geo = test_geometry(GFNS_PER_1G);
+	struct pmp_slot slot = { .base_gfn = 0, .npages = GFNS_PER_1G, .userspace_addr = UA };
+	struct pmp_policy p;
+
+	geo.vm_type = (uint32_t)vm_type;
+	geo.nr_vcpus = NR_VCPUS;
+	tvm_init(t, &geo);
+	ck_assert_int_eq(pmp_policy_preset(&p, "recommended"), 0);
+	ck_assert_int_eq(pmp_policy_parse(&p, policy, NULL), 0);
+	ck_assert_int_eq(pmp_vm_set_policy(t->vm, &p), 0);
+	ck_assert_int_eq(pmp_slot_create(t->vm, 0, &slot), 0);
+}
+
+static struct pmp_fault ms_fault(uint64_t gfn, unsigned int order, unsigned int vtl,
+				 unsigned int vcpu)
+{
+	struct pmp_fault f = { .gfn = gfn, .backing_order = (uint8_t)order, .vtl = (uint8_t)vtl,
+			       .vcpu = (uint16_t)vcpu };
+
+	return f;
+}
+
+/* pmp_map() at 4 KiB, which must succeed (a case's preface). */
+static void ms_map(struct pmp_vm *vm, uint64_t gfn, unsigned int order)
+{
+	struct pmp_action buf[16];
+	struct pmp_actions out = { .buf = buf, .cap = 16 };
+	struct pmp_fault f = ms_fault(gfn, order, 0, 0);
+
+	ck_assert_int_eq(pmp_map(vm, &f, PMP_LEVEL_4K, &out), 0);
+}
+
+struct ms_case {
+	const char *name;
+	int vm_type;
+	const char *policy;
+	/* pages [pre_lo, pre_hi) mapped first, with host folios of order pre_order */
+	uint64_t pre_lo, pre_hi;
+	unsigned int pre_order;
+	uint64_t gfn;
+	unsigned int order, vtl, slot;
+	uint32_t cap;		/* room in the action array */
+	int shared;		/* what pmp_map_shared() returns */
+};
+
+static const struct ms_case cases[] = {
+	{ "second page of a chunk", 0, "", 0, 1, 0, 1, 0, 0, 0, 16, 0 },
+	{ "page of a chunk mapped before", 0, "", 0, 8, 0, 5, 0, 0, 0, 16, 0 },
+	{ "first page of a chunk: the plane is uniform", 0, "", 0, 0, 0, 7, 0, 0, 0, 16, 1 },
+	{ "a page that fills its word", 0, "", 0, 63, 0, 63, 0, 0, 0, 16, 1 },
+	{ "a page in the next word", 0, "", 0, 63, 0, 64, 0, 0, 0, 16, 0 },
+	{ "the last page of a chunk, every other mapped", 0, "", 0, 511, 0, 511, 0, 0, 0, 16, 1 },
+	{ "SEV, pins on fault", PMP_VM_SEV, "pin=fault", 0, 1, 0, 1, 0, 0, 0, 16, 1 },
+	{ "SEV, pins at launch", PMP_VM_SEV, "pin=launch", 0, 1, 0, 1, 0, 0, 0, 16, 0 },
+	{ "merge at fault", 0, "merge=fault", 0, 1, 0, 1, 0, 0, 0, 16, 1 },
+	{ "merge by scan", 0, "merge=scan", 0, 1, 0, 1, 0, 0, 0, 16, 0 },
+	{ "a 2 MiB folio seen first", 0, "", 0, 1, 0, 1, 9, 0, 0, 16, 1 },
+	{ "a 2 MiB folio seen before", 0, "", 0, 1, 9, 1, 9, 0, 0, 16, 0 },
+	{ "a 2 MiB folio no longer there", 0, "", 0, 1, 9, 1, 0, 0, 0, 16, 1 },
+	{ "a 1 GiB folio seen before", 0, "", 0, 1, 18, 1, 18, 0, 0, 16, 0 },
+	{ "a 1 GiB folio no longer there", 0, "", 0, 1, 18, 1, 9, 0, 0, 16, 1 },
+	{ "VTL 1", 0, "", 0, 1, 0, 1, 0, 1, 0, 16, 1 },
+	{ "no room for the action", 0, "", 0, 1, 0, 1, 0, 0, 0, 0, 1 },
+	{ "no such memslot", 0, "", 0, 1, 0, 1, 0, 0, 3, 16, -ENOENT },
+	{ "a memslot past the limit", 0, "", 0, 1, 0, 1, 0, 0, 100, 16, -EINVAL },
+	{ "outside the memslot", 0, "", 0, 1, 0, GFNS_PER_1G, 0, 0, 0, 16, -EINVAL },
+};
+
+START_TEST(same_as_pmp_map)
+{
+	const struct ms_case *k = &cases[_i];
+	struct pmp_action abuf[16], bbuf[16];
+	struct pmp_actions aout = { .buf = abuf, .cap = k->cap };
+	struct pmp_actions bout = { .buf = bbuf, .cap = k->cap };
+	struct pmp_fault f = ms_fault(k->gfn, k->order, k->vtl, 1);
+	struct pmp_stats as, bs;
+	struct tvm a, b;
+	uint64_t g;
+	int ra, rb;
+
+	f.slot = k->slot;
+	ms_init(&a, k->vm_type, k->policy);
+	ms_init(&b, k->vm_type, k->policy);
+	for (g = k->pre_lo; g < k->pre_hi; g++) {
+		ms_map(a.vm, g, k->pre_order);
+		ms_map(b.vm, g, k->pre_order);
+	}
+	tvm_snapshot(&a);
+	ra = pmp_map_shared(a.vm, &f, &aout);
+	ck_assert_msg(ra == k->shared, "%s: pmp_map_shared() gave %d, want %d", k->name, ra,
+		      k->shared);
+	if (ra) {
+		ck_assert_unchanged(&a);
+		ck_assert_uint_eq(aout.nr, 0);
+	}
+	if (ra == 1)
+		ra = pmp_map(a.vm, &f, PMP_LEVEL_4K, &aout);
+	rb = pmp_map(b.vm, &f, PMP_LEVEL_4K, &bout);
+	ck_assert_msg(ra == rb, "%s: %d, pmp_map() alone %d", k->name, ra, rb);
+	ck_assert_uint_eq(aout.nr, bout.nr);
+	ck_assert_int_eq(memcmp(abuf, bbuf, aout.nr * sizeof(abuf[0])), 0);
+	pmp_vm_stats(a.vm, &as);
+	pmp_vm_stats(b.vm, &bs);
+	ck_assert_msg(memcmp(&as, &bs, sizeof(as)) == 0, "%s: counters differ", k->name);
+	ck_assert_msg(drv_state_equal(a.vm, b.vm, DRV_EXEMPT_COUNTERS), "%s: state differs",
+		      k->name);
+	ck_assert_int_eq(pmp_vm_check(a.vm), 0);
+	if (!ra)
+		ck_assert_int_eq(pmp_vtl_leaf_level(a.vm, k->vtl, k->gfn), PMP_LEVEL_4K);
+	tvm_free(&a);
+	tvm_free(&b);
+}
+END_TEST
+
+/* Chunks the threads fault together, each first given one page by pmp_map(). */
+#define MS_CHUNKS 8ULL
+#define MS_PAGES (MS_CHUNKS * GFNS_PER_2M)
+
+struct ms_run {
+	struct pmp_vm *vm;
+	pthread_rwlock_t lock;
+	unsigned int shared[NR_VCPUS], exclusive[NR_VCPUS], errors;
+};
+
+struct ms_thread {
+	struct ms_run *run;
+	unsigned int vcpu;
+};
+
+/*
+ * vCPU v faults pages v, v + NR_VCPUS, ...: neighbours in one word, so
+ * the compare-and-swaps of the vCPUs meet on the same words.
+ */
+static void *ms_vcpu(void *arg)
+{
+	struct ms_thread *th = arg;
+	struct ms_run *r = th->run;
+	struct pmp_action buf[16];
+	struct pmp_actions out;
+	uint64_t g;
+	int ret;
+
+	for (g = th->vcpu; g < MS_PAGES; g += NR_VCPUS) {
+		struct pmp_fault f = ms_fault(g, 0, 0, th->vcpu);
+
+		out = (struct pmp_actions){ .buf = buf, .cap = 1 };
+		pthread_rwlock_rdlock(&r->lock);
+		ret = pmp_map_shared(r->vm, &f, &out);
+		pthread_rwlock_unlock(&r->lock);
+		if (ret == 1) {
+			out = (struct pmp_actions){ .buf = buf, .cap = 16 };
+			pthread_rwlock_wrlock(&r->lock);
+			ret = pmp_map(r->vm, &f, PMP_LEVEL_4K, &out);
+			pthread_rwlock_unlock(&r->lock);
+			r->exclusive[th->vcpu]++;
+		} else {
+			r->shared[th->vcpu]++;
+		}
+		if (ret || out.nr != 1 || buf[0].type != PMP_ACT_MAP || buf[0].gfn != g)
+			__atomic_fetch_add(&r->errors, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+START_TEST(concurrent_faults)
+{
+	struct ms_thread th[NR_VCPUS];
+	pthread_t tid[NR_VCPUS];
+	unsigned int v, shared = 0, exclusive = 0;
+	struct pmp_stats as, bs;
+	struct ms_run r = { 0 };
+	struct tvm a, b;
+	uint64_t g;
+
+	ms_init(&a, 0, "");
+	ms_init(&b, 0, "");
+	/* a mixed MAPPED block and a merge candidate in each chunk */
+	for (g = 0; g < MS_CHUNKS; g++) {
+		ms_map(a.vm, g * GFNS_PER_2M + 300, 0);
+		ms_map(b.vm, g * GFNS_PER_2M + 300, 0);
+	}
+	r.vm = a.vm;
+	ck_assert_int_eq(pthread_rwlock_init(&r.lock, NULL), 0);
+	for (v = 0; v < NR_VCPUS; v++) {
+		th[v] = (struct ms_thread){ .run = &r, .vcpu = v };
+		ck_assert_int_eq(pthread_create(&tid[v], NULL, ms_vcpu, &th[v]), 0);
+	}
+	for (v = 0; v < NR_VCPUS; v++)
+		ck_assert_int_eq(pthread_join(tid[v], NULL), 0);
+	pthread_rwlock_destroy(&r.lock);
+	ck_assert_uint_eq(r.errors, 0);
+
+	/* the same faults one at a time, each by its own vCPU */
+	for (g = 0; g < MS_PAGES; g++) {
+		struct pmp_action buf[16];
+		struct pmp_actions out = { .buf = buf, .cap = 16 };
+		struct pmp_fault f = ms_fault(g, 0, 0, (unsigned int)(g % NR_VCPUS));
+
+		ck_assert_int_eq(pmp_map(b.vm, &f, PMP_LEVEL_4K, &out), 0);
+	}
+	for (v = 0; v < NR_VCPUS; v++) {
+		shared += r.shared[v];
+		exclusive += r.exclusive[v];
+	}
+	/* most faults took the shared path: only a word's last page did not */
+	ck_assert_uint_eq(shared + exclusive, MS_PAGES);
+	ck_assert_uint_ge(shared, MS_PAGES - MS_PAGES / 64);
+	ck_assert_int_eq(pmp_vm_check(a.vm), 0);
+	for (g = 0; g < MS_PAGES; g++)
+		ck_assert_int_eq(pmp_leaf_level(a.vm, g), PMP_LEVEL_4K);
+	pmp_vm_stats(a.vm, &as);
+	pmp_vm_stats(b.vm, &bs);
+	ck_assert_uint_eq(as.actions[PMP_ACT_MAP], MS_PAGES + MS_CHUNKS);
+	ck_assert(memcmp(&as, &bs, sizeof(as)) == 0);
+	ck_assert(drv_state_equal(a.vm, b.vm, DRV_EXEMPT_COUNTERS));
+	tvm_free(&a);
+	tvm_free(&b);
+}
+END_TEST
+
+Suite *map_shared_suite(void)
+{
+	Suite *s = suite_create("map_shared");
+	TCase *tc = tcase_create("map_shared");
+
+	tcase_add_loop_test(tc, same_as_pmp_map, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_loop_test(tc, concurrent_faults, 0, 20);
+	suite_add_tcase(s, tc);
+	return s;
+}
