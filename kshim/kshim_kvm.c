@@ -31,11 +31,6 @@ atomic_t kshim_vms_live = ATOMIC_INIT(0);
 static DEFINE_HASHTABLE(kshim_vms, 6);
 static DEFINE_MUTEX(kshim_vms_lock);
 static atomic_t kshim_vm_seq = ATOMIC_INIT(0);
-/*
- * Tracked VMs of the SEV type (the only ones the pin hook pins for): while
- * there is none, the pin hook returns before looking the VM up.
- */
-static atomic_t kshim_sev_vms = ATOMIC_INIT(0);
 
 /*
  * The patched KVM's entry points, taken with symbol_get() so that the
@@ -48,6 +43,13 @@ static int (*kvm_host_level)(struct kvm *kvm, const struct kvm_memory_slot *slot
 			     int max_level);
 static bool (*kvm_get_safe)(struct kvm *kvm);
 static void (*kvm_put)(struct kvm *kvm);
+/*
+ * KVM calls the pin hook only while a VM holds kvm_pin_get() (patch 0009):
+ * each tracked VM of the SEV type (the only ones it pins for), from
+ * vm_init to vm_destroy.  Other VMs' faults then pay no call for it.
+ */
+static void (*kvm_pin_get)(void);
+static void (*kvm_pin_put)(void);
 static bool registered;
 
 const char * const kshim_counter_names[KC_NR] = {
@@ -223,7 +225,7 @@ static void kshim_vm_init(struct kvm *kvm)
 	mutex_unlock(&kshim_vms_lock);
 	atomic_inc(&kshim_vms_live);
 	if (st->vm_type == PMP_VM_SEV)
-		atomic_inc(&kshim_sev_vms);
+		kvm_pin_get();
 	kshim_debugfs_vm_add(st);
 	if (kshim_tick_ms()) {
 		st->ticking = true;
@@ -338,7 +340,7 @@ static void kshim_vm_destroy(struct kvm *kvm)
 	hash_del_rcu(&st->node);
 	mutex_unlock(&kshim_vms_lock);
 	if (st->vm_type == PMP_VM_SEV)
-		atomic_dec(&kshim_sev_vms);
+		kvm_pin_put();
 	synchronize_rcu();
 
 	/* Teardown unpins exactly what the core recorded as pinned. */
@@ -663,8 +665,9 @@ static int kshim_max_level(struct kvm *kvm, const struct kvm_mmu_policy_leaf *le
  * fault will map as far as it can be known now, the host mapping's level
  * (kvm_mmu_policy_host_level()) as the core's answer lowers it.  That
  * answer is asked with pmp_level_query(), which counts nothing: the
- * fault's decision is counted once, by its max_level hook.  Other VMs
- * return before any page-table walk.
+ * fault's decision is counted once, by its max_level hook.  KVM calls
+ * it only while a VM of the SEV type is tracked (kvm_pin_get()); the
+ * others' faults then return here before any page-table walk.
  */
 static int kshim_pin_fault(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf,
 			   unsigned long hva)
@@ -676,8 +679,6 @@ static int kshim_pin_fault(struct kvm *kvm, const struct kvm_mmu_policy_leaf *le
 	bool pin, launch;
 	int level, ret;
 
-	if (!atomic_read(&kshim_sev_vms))	/* every shared fault of every VM */
-		return 0;
 	st = kshim_find(kvm);
 	if (!st || !slot || slot->as_id || leaf->is_private || st->vm_type != PMP_VM_SEV)
 		return 0;
@@ -1168,8 +1169,10 @@ int kshim_kvm_attach(void)
 	kvm_host_level = symbol_get(kvm_mmu_policy_host_level);
 	kvm_get_safe = symbol_get(kvm_get_kvm_safe);
 	kvm_put = symbol_get(kvm_put_kvm);
+	kvm_pin_get = symbol_get(kvm_mmu_policy_pin_get);
+	kvm_pin_put = symbol_get(kvm_mmu_policy_pin_put);
 	if (kvm_register && kvm_unregister && kvm_tick && kvm_host_level && kvm_get_safe &&
-	    kvm_put) {
+	    kvm_put && kvm_pin_get && kvm_pin_put) {
 		ret = kvm_register(&kshim_ops);
 		if (!ret) {
 			registered = true;
@@ -1203,10 +1206,16 @@ void kshim_kvm_detach(void)
 		symbol_put(kvm_get_kvm_safe);
 	if (kvm_put)
 		symbol_put(kvm_put_kvm);
+	if (kvm_pin_get)
+		symbol_put(kvm_mmu_policy_pin_get);
+	if (kvm_pin_put)
+		symbol_put(kvm_mmu_policy_pin_put);
 	kvm_register = NULL;
 	kvm_unregister = NULL;
 	kvm_tick = NULL;
 	kvm_host_level = NULL;
 	kvm_get_safe = NULL;
 	kvm_put = NULL;
+	kvm_pin_get = NULL;
+	kvm_pin_put = NULL;
 }

@@ -150,6 +150,8 @@ struct kvm_mmu_policy_leaf {
  *	on, -EAGAIN to retry the fault, or another negative errno to refuse
  *	it as @map does.  A pin taken here may outlive a fault that is
  *	retried or refused, or a leaf mapped smaller: the policy owns it.
+ *	Called only while the policy holds kvm_mmu_policy_pin_get(), for
+ *	every VM then: a policy with no VM to pin for costs no fault a call.
  * @zap: leaf SPTEs of [@start, @end) are being removed; @filter is
  *	KVM_MMU_POLICY_SHARED/PRIVATE, 0 for both.  Atomic or not, mmu_lock
  *	may be held.
@@ -231,6 +233,23 @@ void kvm_mmu_policy_unregister(const struct kvm_mmu_policy_ops *ops);
  */
 int kvm_mmu_policy_host_level(struct kvm *kvm, const struct kvm_memory_slot *slot,
 			      gfn_t gfn, int max_level);
+
+/**
+ * kvm_mmu_policy_pin_get() - call @pin on shared faults from now on.
+ *
+ * Counted: @pin is called while more kvm_mmu_policy_pin_get() than
+ * kvm_mmu_policy_pin_put() calls were made (e.g. one pair per VM whose
+ * pages the policy pins, taken in @vm_init before any fault of it).
+ * Any context.
+ */
+void kvm_mmu_policy_pin_get(void);
+
+/**
+ * kvm_mmu_policy_pin_put() - drop one kvm_mmu_policy_pin_get().
+ *
+ * A @pin call already running completes.  Any context.
+ */
+void kvm_mmu_policy_pin_put(void);
 
 /**
  * kvm_mmu_policy_tick() - run one merge tick of @kvm now.
