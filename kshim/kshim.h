@@ -36,6 +36,7 @@ enum kshim_counter {
 	KC_MAP_REFUSED,		/* leaves refused: the fault failed cleanly */
 	KC_MAP_PIN_LEAF,	/* pin=fault leaves pinned in slices */
 	KC_PREFETCH,		/* of which prefetched, not faulted */
+	KC_MAP_SHARED,		/* 4K leaves recorded under the lock held for read */
 	KC_PINS,		/* page references taken */
 	KC_PIN_ERR,		/* pins the core asked for that could not be taken */
 	KC_PIN_LIMIT,		/* leaves refused: RLIMIT_MEMLOCK reached */
@@ -87,12 +88,17 @@ struct kshim_cnt {
  * struct kshim_vm - what pmem_policy.ko keeps for one struct kvm.
  * @kvm: the VM (a key only: never dereferenced after vm_destroy).
  * @node: in the VM hash.
- * @lock: fault-path decisions (pmp_max_level(), a shared query) hold it
- *	for read, concurrently; every call that changes @vm's state holds it
- *	for write (the core takes no locks), through kshim_write_lock().
+ * @lock: fault-path decisions (pmp_max_level(), a shared query) and the
+ *	common leaf's record (pmp_map_shared(), one bit set atomically) hold
+ *	it for read, concurrently; every other call that changes @vm's state
+ *	holds it for write (the core takes no locks), through
+ *	kshim_write_lock().
  * @gen: bumped by every holder of @lock for write (read it under @lock):
  *	a reader that copies @vm in slices, dropping @lock between them,
- *	knows its copy is one consistent state when @gen did not move.
+ *	knows its copy is one consistent state when @gen did not move (the
+ *	bits pmp_map_shared() sets meanwhile are records independent of each
+ *	other and of the rest: any mix of them is a state of some order of
+ *	those faults).
  * @vm: the core's state, inside @mem.
  * @mem: vmalloc'ed, @bytes long.
  * @bytes: its size.

@@ -66,6 +66,7 @@ const char * const kshim_counter_names[KC_NR] = {
 	[KC_MAP_REFUSED] = "map_refused",
 	[KC_MAP_PIN_LEAF] = "map_pin_leaf",
 	[KC_PREFETCH] = "map_prefetch",
+	[KC_MAP_SHARED] = "map_shared",
 	[KC_PINS] = "pins_taken",
 	[KC_PIN_ERR] = "pin_errors",
 	[KC_PIN_LIMIT] = "pin_limit_refused",
@@ -310,11 +311,12 @@ static void kshim_report(struct kshim_vm *st, const struct kshim_cnt *sum, u64 l
 		if (sum->lowered[r])
 			n += scnprintf(why + n, sizeof(why) - n, " %s=%llu", pmp_reason_name(r),
 				       sum->lowered[r]);
-	pr_info("%s: destroyed, %llu pins taken, %llu released; leaves 4k=%llu 2m=%llu 1g=%llu refused=%llu; max_level %llu: same %llu higher %llu lowered %llu private %llu errors %llu%s\n",
+	pr_info("%s: destroyed, %llu pins taken, %llu released; leaves 4k=%llu 2m=%llu 1g=%llu shared=%llu refused=%llu; max_level %llu: same %llu higher %llu lowered %llu private %llu errors %llu%s\n",
 		st->name, sum->c[KC_PINS], sum->c[KC_UNPINS] + left, sum->c[KC_MAP_4K],
-		sum->c[KC_MAP_2M], sum->c[KC_MAP_1G], sum->c[KC_MAP_REFUSED],
-		sum->c[KC_MAX_LEVEL], sum->c[KC_DIFF_SAME], sum->c[KC_DIFF_HIGHER],
-		sum->c[KC_LOWERED], sum->c[KC_DIFF_PRIVATE], sum->c[KC_MAX_LEVEL_ERR], why);
+		sum->c[KC_MAP_2M], sum->c[KC_MAP_1G], sum->c[KC_MAP_SHARED],
+		sum->c[KC_MAP_REFUSED], sum->c[KC_MAX_LEVEL], sum->c[KC_DIFF_SAME],
+		sum->c[KC_DIFF_HIGHER], sum->c[KC_LOWERED], sum->c[KC_DIFF_PRIVATE],
+		sum->c[KC_MAX_LEVEL_ERR], why);
 }
 
 static void kshim_vm_destroy(struct kvm *kvm)
@@ -700,6 +702,34 @@ static int kshim_pin_fault(struct kvm *kvm, const struct kvm_mmu_policy_leaf *le
 }
 
 /*
+ * The common leaf, a 4 KiB page of a VM that pins nothing in a 2 MiB range
+ * already partly mapped, is recorded with the VM's lock held for read,
+ * concurrently with the VM's other faults: pmp_map_shared() sets one bit
+ * with a compare-and-swap and counts in the CPU's counter set, and its
+ * one action is the MAP that needs nothing of the module.  1: the core
+ * needs the lock for write (nothing changed).
+ */
+static int kshim_map_shared(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf,
+			    const struct pmp_fault *f)
+{
+	struct pmp_action act;
+	struct pmp_actions out = { .buf = &act, .cap = 1 };
+	int ret;
+
+	read_lock(&st->lock);
+	ret = pmp_map_shared(st->vm, f, &out);
+	read_unlock(&st->lock);
+	if (ret == 1)
+		return 1;
+	kshim_inc(st, KC_MAP_4K);
+	if (leaf->prefetch)
+		kshim_inc(st, KC_PREFETCH);
+	/* a bad fault: mapped as KVM says, counted as kshim_map() does */
+	kshim_inc(st, ret ? KC_MAP_ERR : KC_MAP_SHARED);
+	return 0;
+}
+
+/*
  * Before KVM installs @leaf: record it in the core and take the pins the
  * core asks for.  Where every mapped page must be pinned, the references
  * are taken first: a page that cannot be referenced, a pin limit or an
@@ -729,6 +759,9 @@ static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 		return -ENOMEM;
 	}
 	f = kshim_fault(leaf, max(kshim_pfn_order(leaf->pfn), kshim_level_order(leaf->level)));
+	if (st->vm_type != PMP_VM_SEV && leaf->level == PG_LEVEL_4K &&
+	    !kshim_map_shared(st, leaf, &f))
+		return 0;
 	kshim_write_lock(st);
 	/* only SEV VMs pin: no call (and no policy copy) for the others */
 	launch = false;
