@@ -3,8 +3,9 @@
 #
 # Fault throughput, sourced by the selftests boot (and run alone as a rig
 # fragment for measurements): demand_paging_test with $PMP_VCPUS vCPUs
-# (default 2), 4 KiB pages (THP off), in one boot, alternating
-#   none module none module ... none      ($PMP_PAIRS module runs, default 10)
+# (default 2) of $PMP_MIB MiB each (default 64), 4 KiB pages (THP off), in
+# one boot, alternating
+#   none module none module ... none      ($PMP_PAIRS module runs, default 20)
 # the patched KVM alone (no ops registered) and with the module loaded.
 # Each module run lies between two runs without it, so the host check
 # (tests/kernel/run.sh) sets it against their mean: a drift of the host's
@@ -14,13 +15,13 @@
 M=$RIG_MOD
 echo never > /sys/kernel/mm/transparent_hugepage/enabled
 rate() {
-	/bin/demand_paging_test -v "${PMP_VCPUS:-2}" -b 16M 2>&1 |
+	/bin/demand_paging_test -v "${PMP_VCPUS:-2}" -b "${PMP_MIB:-64}M" 2>&1 |
 		sed -n 's/^Overall demand paging rate:[[:space:]]*\([0-9.]*\).*/\1/p'
 }
 i=0
 while :; do
 	echo "PMP-RATE none $(rate)"
-	[ $i -lt "${PMP_PAIRS:-10}" ] || break
+	[ $i -lt "${PMP_PAIRS:-20}" ] || break
 	insmod $M/pmem_policy.ko max_gib=1024 ||
 		echo "PMP-FAIL selftests: insmod for the throughput"
 	echo "PMP-RATE module $(rate)"
