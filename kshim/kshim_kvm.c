@@ -66,7 +66,7 @@ const char * const kshim_counter_names[KC_NR] = {
 	[KC_MAP_REFUSED] = "map_refused",
 	[KC_MAP_PIN_LEAF] = "map_pin_leaf",
 	[KC_PREFETCH] = "map_prefetch",
-	[KC_MAP_SHARED] = "map_shared",
+	[KC_MAP_CONCURRENT] = "map_concurrent",
 	[KC_PINS] = "pins_taken",
 	[KC_PIN_ERR] = "pin_errors",
 	[KC_PIN_LIMIT] = "pin_limit_refused",
@@ -311,9 +311,9 @@ static void kshim_report(struct kshim_vm *st, const struct kshim_cnt *sum, u64 l
 		if (sum->lowered[r])
 			n += scnprintf(why + n, sizeof(why) - n, " %s=%llu", pmp_reason_name(r),
 				       sum->lowered[r]);
-	pr_info("%s: destroyed, %llu pins taken, %llu released; leaves 4k=%llu 2m=%llu 1g=%llu shared=%llu refused=%llu; max_level %llu: same %llu higher %llu lowered %llu private %llu errors %llu%s\n",
+	pr_info("%s: destroyed, %llu pins taken, %llu released; leaves 4k=%llu 2m=%llu 1g=%llu concurrent=%llu refused=%llu; max_level %llu: same %llu higher %llu lowered %llu private %llu errors %llu%s\n",
 		st->name, sum->c[KC_PINS], sum->c[KC_UNPINS] + left, sum->c[KC_MAP_4K],
-		sum->c[KC_MAP_2M], sum->c[KC_MAP_1G], sum->c[KC_MAP_SHARED],
+		sum->c[KC_MAP_2M], sum->c[KC_MAP_1G], sum->c[KC_MAP_CONCURRENT],
 		sum->c[KC_MAP_REFUSED], sum->c[KC_MAX_LEVEL], sum->c[KC_DIFF_SAME],
 		sum->c[KC_DIFF_HIGHER], sum->c[KC_LOWERED], sum->c[KC_DIFF_PRIVATE],
 		sum->c[KC_MAX_LEVEL_ERR], why);
@@ -725,7 +725,7 @@ static int kshim_map_shared(struct kshim_vm *st, const struct kvm_mmu_policy_lea
 	if (leaf->prefetch)
 		kshim_inc(st, KC_PREFETCH);
 	/* a bad fault: mapped as KVM says, counted as kshim_map() does */
-	kshim_inc(st, ret ? KC_MAP_ERR : KC_MAP_SHARED);
+	kshim_inc(st, ret ? KC_MAP_ERR : KC_MAP_CONCURRENT);
 	return 0;
 }
 
