@@ -763,6 +763,44 @@ static inline bool pmp_cand_any(const struct pmp_vm *vm, uint64_t i)
 	return false;
 }
 
+/*
+ * pmp_chunk_set_flags() on chunk @c and its 1 GiB summary @g in hand: the
+ * flags, then only the counts that change (a flag can only rise if set,
+ * only fall if cleared, so a caller's constant @set and @clear leave the
+ * others out at compile time) and the candidate index.
+ */
+static inline void pmp_chunk_flags_apply(struct pmp_vm *vm, struct pmp_chunk *c, struct pmp_giant *g,
+			   uint32_t set, uint32_t clear)
+{
+	uint32_t old = c->blocks, up = set & ~old, down = old & clear & ~set;
+
+	if (!(up | down))
+		return;		/* never write a chunk without state */
+	c->blocks = (old & ~clear) | set;
+	if ((up | down) & PMP_CF_HUGE)
+		g->nr_huge += up & PMP_CF_HUGE ? 1 : -1;
+	if ((up | down) & PMP_CF_BACKED)
+		g->nr_backed += up & PMP_CF_BACKED ? 1 : -1;
+	if ((up | down) & PMP_CF_CAND) {
+		uint64_t i = (uint64_t)(c - pmp_cchunks(vm)), bit = 1ULL << (i % 64);
+
+		g->nr_cand += up & PMP_CF_CAND ? 1 : -1;
+		vm->nr_cand += up & PMP_CF_CAND ? 1 : -1;
+		/* the index is the VTLs': the bit goes when no VTL has a candidate here */
+		if (up & PMP_CF_CAND)
+			pmp_cand_map(vm)[i / 64] |= bit;
+		else if (!pmp_cand_any(vm, i))
+			pmp_cand_map(vm)[i / 64] &= ~bit;
+	}
+	if ((up | down) & (PMP_CF_INHIBIT | PMP_CF_DEFERRED)) {
+		if ((up | down) & PMP_CF_INHIBIT)
+			g->nr_inhibit += up & PMP_CF_INHIBIT ? 1 : -1;
+		if ((up | down) & PMP_CF_DEFERRED)
+			g->nr_deferred += up & PMP_CF_DEFERRED ? 1 : -1;
+		pmp_giant_verdict(g);
+	}
+}
+
 void pmp_vtl_leaf_set_flags(struct pmp_vm *vm, uint64_t ci, unsigned int vtl, uint32_t set,
 			    uint32_t clear);
 
@@ -781,6 +819,24 @@ static inline void pmp_leaf_set_flags(struct pmp_vm *vm, uint64_t ci, unsigned i
 }
 uint64_t pmp_mapped_next(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t end);
 void pmp_mirror_refresh(struct pmp_vm *vm, uint64_t ci, unsigned int vtl);
+
+/*
+ * What pmp_mirror_refresh() does to a VTL's leaf flags @f of a chunk where
+ * that VTL maps something iff @mapped: its leaves changed, so it is not
+ * settled (SEEN goes); it is a candidate iff it has 4 KiB leaves (mapped,
+ * not huge) that no merge tick blocked, and only such a chunk stays
+ * blocked.  Returns the flags to set, *@clear those to clear.
+ */
+static inline uint32_t pmp_refresh_flags(uint32_t f, bool mapped, uint32_t *clear)
+{
+	bool small = mapped && !(f & PMP_CF_HUGE);
+
+	*clear = PMP_CF_SEEN | (small ? 0 : PMP_CF_BLOCKED);
+	if (small && !(f & PMP_CF_BLOCKED))
+		return PMP_CF_CAND;
+	*clear |= PMP_CF_CAND;
+	return 0;
+}
 void pmp_mirror_map(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, int level);
 /* @vtl may be PMP_VTL_ALL */
 void pmp_mirror_zap(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t npages);
@@ -808,6 +864,21 @@ int pmp_pin_plan(const struct pmp_vm *vm, const struct pmp_chunk *c, uint64_t gf
 void pmp_pin_apply(struct pmp_event *ev, uint64_t gfn, uint64_t npages,
 		   const struct pmp_pin_plan *plan);
 int pmp_pin_refused(struct pmp_vm *vm, enum pmp_reason why);
+
+/* A pin decision that went through (pin=fault's fault, a launch region). */
+static inline void pmp_pin_applied(struct pmp_vm *vm)
+{
+	vm->stats.decision[PMP_DECISION_PIN].tried++;
+	vm->stats.decision[PMP_DECISION_PIN].applied++;
+}
+
+/* @newly pages more pinned: the count and its high-water mark. */
+static inline void pmp_pin_count(struct pmp_vm *vm, uint64_t newly)
+{
+	vm->nr_pinned += newly;
+	if (vm->nr_pinned > vm->pin_high_water)
+		vm->pin_high_water = vm->nr_pinned;
+}
 
 /* Would pinning @newly more pages pass the policy's pin_limit (0: none)? */
 static inline bool pmp_pin_over_limit(const struct pmp_vm *vm, uint64_t newly)
