@@ -8,18 +8,6 @@
  */
 #include "internal.h"
 
-/*
- * map_lean()'s inlining: always where the code is optimised, each leaf
- * size compiled for its own in the fault's one frame; a plain call at -O0
- * (the freestanding check's call graph), where inlined copies would add
- * up to one frame over the core's limit.
- */
-#ifdef __OPTIMIZE__
-#define LEAN_INLINE inline __attribute__((always_inline))
-#else
-#define LEAN_INLINE inline
-#endif
-
 #define PINNED PMP_BIT(PMP_PLANE_PINNED)
 #define MAPPED0 PMP_BIT(PMP_PLANE_MAPPED)	/* VTL 0's: the lean record's */
 
@@ -62,7 +50,7 @@ static void blocked_fault(struct pmp_event *ev, const struct pmp_fault *f, int l
  * the leaf's own flags (@set, @clear) through pmp_chunk_flags_apply(),
  * which writes only what changes.
  */
-static inline void note_backing(struct pmp_vm *vm, const struct pmp_fault *f, struct pmp_chunk *c,
+static PMP_FAST_INLINE void note_backing(struct pmp_vm *vm, const struct pmp_fault *f, struct pmp_chunk *c,
 		  struct pmp_giant *g, uint32_t set, uint32_t clear)
 {
 	uint32_t backed = f->backing_order >= 9 ? PMP_CF_BACKED : 0;
@@ -96,7 +84,7 @@ static bool lean_ok(const struct pmp_fault *f, const struct pmp_chunk *c,
  * The same errors, actions, state and counters as the general path gives
  * such a leaf.  1: not lean, the caller takes the general path.
  */
-static LEAN_INLINE
+static PMP_FAST_INLINE
 int map_lean(struct pmp_vm *vm, const struct pmp_fault *f, int level, bool pin,
 	     struct pmp_actions *out)
 {
@@ -106,7 +94,9 @@ int map_lean(struct pmp_vm *vm, const struct pmp_fault *f, int level, bool pin,
 	uint64_t head = f->gfn & ~(pages - 1), newly = 0;
 	unsigned int i = f->gfn % PMP_CHUNK_PAGES, need = 3;
 	struct pmp_block *mapped, *pinned;
+	struct pmp_action *a;
 	struct pmp_event ev;
+	uint32_t limit;
 	int err;
 
 	if (!lean_ok(f, c, g, level))
@@ -128,17 +118,21 @@ int map_lean(struct pmp_vm *vm, const struct pmp_fault *f, int level, bool pin,
 		need += (!mapped && !(c->value & MAPPED0)) + (newly && !pinned);
 	if (need > pmp_pool_room(vm))
 		return pin ? pmp_pin_refused(vm, PMP_REASON_POOL) : -ENOMEM;
-	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_FAULT, !!newly + MAP_ACTIONS);
+	err = pmp_event_check(vm, out, !!newly + MAP_ACTIONS);
 	if (err)
 		return err;
+	limit = out->nr + !!newly + MAP_ACTIONS;
+	/* PIN and MAP in the room checked; they keep leaves (no write lock) */
+	a = &out->buf[out->nr];
 	if (pin)
 		pmp_pin_applied(vm);
 	if (newly) {
-		pmp_emit(&ev, PMP_ACT_PIN, 0, head, pages);
+		/* PIN concerns every VTL, the leaf VTL 0's page tables */
+		pmp_action_put(vm, a++, PMP_ACT_PIN, 0, PMP_CAUSE_FAULT, PMP_VTL_ALL, head, pages);
 		pmp_pin_count(vm, newly);
 	}
-	ev.vtl = 0;	/* PIN concerns every VTL, the leaf VTL 0's page tables */
-	pmp_emit(&ev, PMP_ACT_MAP, level, head, pages);
+	pmp_action_put(vm, a++, PMP_ACT_MAP, level, PMP_CAUSE_FAULT, 0, head, pages);
+	out->nr = (uint32_t)(a - out->buf);
 	if (level == PMP_LEVEL_4K) {
 		uint32_t clear, set;
 
@@ -158,10 +152,13 @@ int map_lean(struct pmp_vm *vm, const struct pmp_fault *f, int level, bool pin,
 			c->value |= fill;
 		note_backing(vm, f, c, g, PMP_CF_HUGE, PMP_CF_CAND | PMP_CF_BLOCKED);
 	}
-	ev.cause = PMP_CAUSE_MERGE;
-	if (vm->policy.merge == PMP_MERGE_FAULT)
+	if (vm->policy.merge == PMP_MERGE_FAULT) {
+		/* the rest of the room checked: the merge's */
+		pmp_event_init(&ev, vm, out, PMP_CAUSE_MERGE, limit);
+		ev.vtl = 0;
 		pmp_merge_after_fill(&ev, 0, f->gfn, (int32_t)f->slot);
-	pmp_event_end(&ev);
+		pmp_event_end(&ev);
+	}
 	return 0;
 }
 

@@ -42,6 +42,18 @@
 
 #include "env.h"
 
+/*
+ * The fault path's helpers: inlined wherever the code is optimised, so a
+ * fault is one frame and each constant argument prunes its branches; a
+ * plain call at -O0 (the freestanding check's call graph), where the
+ * inlined copies would add up to one frame over the core's limit.
+ */
+#ifdef __OPTIMIZE__
+#define PMP_FAST_INLINE inline __attribute__((always_inline))
+#else
+#define PMP_FAST_INLINE inline
+#endif
+
 #define PMP_CHUNK_SHIFT 9
 #define PMP_CHUNK_PAGES (1U << PMP_CHUNK_SHIFT)
 #define PMP_GIANT_SHIFT 18
@@ -634,9 +646,9 @@ struct pmp_event {
 	bool changed_leaves;	/* emitted an action that needs mmu_lock for write */
 };
 
-/* Every event reserves its worst case up front, so emitting cannot fail. */
-static inline int pmp_event_begin(struct pmp_event *ev, struct pmp_vm *vm,
-				  struct pmp_actions *out, enum pmp_cause cause, uint32_t room)
+/* May an event of @room entries start?  pmp_event_begin()'s checks. */
+static inline int pmp_event_check(const struct pmp_vm *vm, const struct pmp_actions *out,
+				  uint32_t room)
 {
 	if (vm->in_callback)
 		return -EBUSY;
@@ -644,13 +656,30 @@ static inline int pmp_event_begin(struct pmp_event *ev, struct pmp_vm *vm,
 		return -EINVAL;
 	if (room && (!out || out->cap - out->nr < room))
 		return -ENOSPC;
+	return 0;
+}
+
+/* An event that may fill @out up to entry @limit (its room checked). */
+static inline void pmp_event_init(struct pmp_event *ev, struct pmp_vm *vm,
+				  struct pmp_actions *out, enum pmp_cause cause, uint32_t limit)
+{
 	ev->vm = vm;
 	ev->out = out;
-	ev->limit = out ? out->nr + room : 0;
+	ev->limit = limit;
 	ev->cause = (uint8_t)cause;
 	ev->vtl = PMP_VTL_ALL;	/* the per-VTL events say which VTL */
 	ev->changed_leaves = false;
-	return 0;
+}
+
+/* Every event reserves its worst case up front, so emitting cannot fail. */
+static inline int pmp_event_begin(struct pmp_event *ev, struct pmp_vm *vm,
+				  struct pmp_actions *out, enum pmp_cause cause, uint32_t room)
+{
+	int err = pmp_event_check(vm, out, room);
+
+	if (!err)
+		pmp_event_init(ev, vm, out, cause, out ? out->nr + room : 0);
+	return err;
 }
 
 int pmp_event_begin_all(struct pmp_event *ev, struct pmp_vm *vm, struct pmp_actions *out,
@@ -667,6 +696,20 @@ struct pmp_action *pmp_emit_lost(struct pmp_event *ev);
 #define PMP_ACT_LEAF_KEEPING ((1U << PMP_ACT_PIN) | (1U << PMP_ACT_UNPIN) | \
 			      (1U << PMP_ACT_FLUSH) | (1U << PMP_ACT_TRACK) | (1U << PMP_ACT_MAP))
 
+/*
+ * Write action @a and count it: pmp_emit()'s write, and the lean fault
+ * record's, which checked its room first (pmp_event_check()) and emits
+ * only actions that keep leaves.
+ */
+static inline void pmp_action_put(struct pmp_vm *vm, struct pmp_action *a,
+				  enum pmp_action_type type, int level, uint8_t cause, uint8_t vtl,
+				  uint64_t gfn, uint64_t npages)
+{
+	*a = (struct pmp_action){ .type = (uint8_t)type, .level = (uint8_t)level,
+				  .cause = cause, .vtl = vtl, .gfn = gfn, .npages = npages };
+	vm->stats.actions[type]++;
+}
+
 /* Append an action within the event's reservation, and count it. */
 static inline struct pmp_action *pmp_emit(struct pmp_event *ev, enum pmp_action_type type,
 					  int level, uint64_t gfn, uint64_t npages)
@@ -676,9 +719,7 @@ static inline struct pmp_action *pmp_emit(struct pmp_event *ev, enum pmp_action_
 	if (pmp_unlikely(!ev->out || ev->out->nr >= ev->limit))
 		return pmp_emit_lost(ev);
 	a = &ev->out->buf[ev->out->nr++];
-	*a = (struct pmp_action){ .type = (uint8_t)type, .level = (uint8_t)level,
-				  .cause = ev->cause, .vtl = ev->vtl, .gfn = gfn, .npages = npages };
-	ev->vm->stats.actions[type]++;
+	pmp_action_put(ev->vm, a, type, level, ev->cause, ev->vtl, gfn, npages);
 	if (!((PMP_ACT_LEAF_KEEPING >> type) & 1))
 		ev->changed_leaves = true;
 	return a;
@@ -769,8 +810,9 @@ static inline bool pmp_cand_any(const struct pmp_vm *vm, uint64_t i)
  * only fall if cleared, so a caller's constant @set and @clear leave the
  * others out at compile time) and the candidate index.
  */
-static inline void pmp_chunk_flags_apply(struct pmp_vm *vm, struct pmp_chunk *c, struct pmp_giant *g,
-			   uint32_t set, uint32_t clear)
+static PMP_FAST_INLINE void pmp_chunk_flags_apply(struct pmp_vm *vm, struct pmp_chunk *c,
+						  struct pmp_giant *g, uint32_t set,
+						  uint32_t clear)
 {
 	uint32_t old = c->blocks, up = set & ~old, down = old & clear & ~set;
 
