@@ -50,7 +50,8 @@ static void blocked_fault(struct pmp_event *ev, const struct pmp_fault *f, int l
  * the leaf's own flags (@set, @clear) through pmp_chunk_flags_apply(),
  * which writes only what changes.
  */
-static PMP_FAST_INLINE void note_backing(struct pmp_vm *vm, const struct pmp_fault *f, struct pmp_chunk *c,
+static inline PMP_FAST_INLINE
+void note_backing(struct pmp_vm *vm, const struct pmp_fault *f, struct pmp_chunk *c,
 		  struct pmp_giant *g, uint32_t set, uint32_t clear)
 {
 	uint32_t backed = f->backing_order >= 9 ? PMP_CF_BACKED : 0;
@@ -84,7 +85,7 @@ static bool lean_ok(const struct pmp_fault *f, const struct pmp_chunk *c,
  * The same errors, actions, state and counters as the general path gives
  * such a leaf.  1: not lean, the caller takes the general path.
  */
-static PMP_FAST_INLINE
+static inline PMP_FAST_INLINE
 int map_lean(struct pmp_vm *vm, const struct pmp_fault *f, int level, bool pin,
 	     struct pmp_actions *out)
 {

@@ -49,9 +49,9 @@
  * inlined copies would add up to one frame over the core's limit.
  */
 #ifdef __OPTIMIZE__
-#define PMP_FAST_INLINE inline __attribute__((always_inline))
+#define PMP_FAST_INLINE __attribute__((__always_inline__))
 #else
-#define PMP_FAST_INLINE inline
+#define PMP_FAST_INLINE
 #endif
 
 #define PMP_CHUNK_SHIFT 9
@@ -810,9 +810,9 @@ static inline bool pmp_cand_any(const struct pmp_vm *vm, uint64_t i)
  * only fall if cleared, so a caller's constant @set and @clear leave the
  * others out at compile time) and the candidate index.
  */
-static PMP_FAST_INLINE void pmp_chunk_flags_apply(struct pmp_vm *vm, struct pmp_chunk *c,
-						  struct pmp_giant *g, uint32_t set,
-						  uint32_t clear)
+static inline PMP_FAST_INLINE
+void pmp_chunk_flags_apply(struct pmp_vm *vm, struct pmp_chunk *c, struct pmp_giant *g,
+			   uint32_t set, uint32_t clear)
 {
 	uint32_t old = c->blocks, up = set & ~old, down = old & clear & ~set;
 
