@@ -186,6 +186,8 @@ install: lib
 	ln -sf libpmem_policy.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpmem_policy.so
 	install -m 644 $(PC) $(DESTDIR)$(PKGCONFIGDIR)/
+	install -d $(DESTDIR)$(MANDIR)/man3
+	install -m 644 $(MAN3_PAGES) $(DESTDIR)$(MANDIR)/man3/
 
 # The tools and their man pages (mk/cli.mk), with the libraries.
 TOOL_BINS := $(DEMO_BIN) $(REPLAY_BIN) $(PMP_TRACE) $(MINI_VMM)
@@ -205,7 +207,7 @@ uninstall-tools:
 
 # Every man page formats without a warning (groff -ww) and man(1) reads it.
 check-man:
-	scripts/check-man.sh $(MAN_PAGES)
+	scripts/check-man.sh $(MAN_PAGES) $(MAN3_PAGES)
 
 # --help, --version, usage errors, gzip input, outputs checked before any
 # work: every tool, as issue 18 asks (scripts/check-tools-cli.sh).
@@ -227,7 +229,8 @@ check-clean-build:
 
 uninstall:
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/pmem_policy
-	rm -f $(DESTDIR)$(LIBDIR)/libpmem_policy.* $(DESTDIR)$(PKGCONFIGDIR)/pmem_policy.pc
+	rm -f $(DESTDIR)$(LIBDIR)/libpmem_policy.* $(DESTDIR)$(PKGCONFIGDIR)/pmem_policy.pc \
+		$(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3_PAGES)))
 
 clean:
 	rm -rf build

@@ -15,8 +15,9 @@
  *              holding the shared pages carry a non-zero counter.
  *   max_level  pmp_max_level() for the same faults on the same VM.
  *   fault      a whole fault on a populated VM (its neighbours already
- *              mapped and pinned): pmp_max_level() + pmp_map(), 4 KiB
- *              (4 KiB folio) and 2 MiB (2 MiB folio), pinning included.
+ *              mapped and pinned), 4 KiB (4 KiB folio) and 2 MiB (2 MiB
+ *              folio), pinning included: the pair pmp_max_level() +
+ *              pmp_map(), and the one call pmp_fault_map().
  *
  * Access patterns for the decisions: hot (the same gfn every call),
  * random (independent precomputed gfns) and dependent (each gfn is derived
@@ -309,6 +310,7 @@ struct fault_set {
 
 static struct pmp_action action_buf[64];
 
+/* The pair: pmp_max_level(), then pmp_map() at its level. */
 __attribute__((noinline)) int whole_fault(struct pmp_vm *vm, const struct pmp_fault *f,
 					  struct pmp_actions *out)
 {
@@ -319,6 +321,16 @@ __attribute__((noinline)) int whole_fault(struct pmp_vm *vm, const struct pmp_fa
 		return level;
 	return pmp_map(vm, f, level, out);
 }
+
+/* The one call: pmp_fault_map(), no cap of the caller's own. */
+__attribute__((noinline)) int whole_fault_one(struct pmp_vm *vm, const struct pmp_fault *f,
+					      struct pmp_actions *out)
+{
+	out->nr = 0;
+	return pmp_fault_map(vm, f, PMP_LEVEL_1G, NULL, out);
+}
+
+typedef int (*fault_fn)(struct pmp_vm *, const struct pmp_fault *, struct pmp_actions *);
 
 /* A fault of the setup: not whole_fault(), which callgrind counts. */
 static void do_fault(struct pmp_vm *vm, const struct pmp_fault *f)
@@ -374,13 +386,14 @@ static void fault_setup(struct bench_vm *b, int level, uint64_t nr_ranges, struc
 	}
 }
 
-__attribute__((noinline)) uint64_t fault_loop(struct bench_vm *b, const struct fault_set *fs)
+__attribute__((noinline)) uint64_t fault_loop(struct bench_vm *b, const struct fault_set *fs,
+					       fault_fn fault)
 {
 	struct pmp_actions out = { .buf = action_buf, .cap = 64 };
 	uint64_t i, sum = 0;
 
 	for (i = 0; i < fs->n; i++)
-		sum += (uint64_t)whole_fault(b->vm, &fs->f[i], &out) + out.nr;
+		sum += (uint64_t)fault(b->vm, &fs->f[i], &out) + out.nr;
 	return sum;
 }
 
@@ -403,18 +416,22 @@ static int find_size(const char *name)
 	return s;
 }
 
-/* --only floor|lib PATTERN SIZE N, or --only fault 4K|2M SIZE: one loop, for callgrind. */
+/*
+ * --only floor|lib PATTERN SIZE N, or --only fault|fault_one 4K|2M SIZE
+ * (the pair, whole_fault(), or the one call, whole_fault_one()): one loop,
+ * for callgrind.
+ */
 static int run_only(int argc, char **argv)
 {
+	int one = argc == 5 && !strcmp(argv[2], "fault_one"), p = 0, s;
 	struct bench_vm b;
-	int p = 0, s;
 
-	if (argc != 6 && !(argc == 5 && !strcmp(argv[2], "fault")))
+	if (argc != 6 && !(argc == 5 && (one || !strcmp(argv[2], "fault"))))
 		return 2;
 	s = find_size(argv[4]);
 	if (s == NR_SIZES)
 		return 2;
-	if (!strcmp(argv[2], "fault")) {
+	if (argc == 5) {
 		struct fault_set fs;
 		int level = !strcmp(argv[3], "4K") ? 1 : !strcmp(argv[3], "2M") ? 2 : 0;
 
@@ -422,7 +439,7 @@ static int run_only(int argc, char **argv)
 			return 2;
 		vm_setup(&b, sizes[s].gib);
 		fault_setup(&b, level, fault_ranges(&b, level), &fs);
-		sink = fault_loop(&b, &fs);
+		sink = fault_loop(&b, &fs, one ? whole_fault_one : whole_fault);
 		printf("%llu\n", (unsigned long long)fs.n);
 		free(fs.f);
 	} else {
@@ -483,7 +500,7 @@ static void time_decisions(struct bench_vm *b, const char *size, uint64_t n, int
 }
 
 /* Whole faults: each repetition on a fresh VM (a fault happens once). */
-static void time_faults(const struct vm_case *vc, int level, int reps)
+static void time_faults(const struct vm_case *vc, int level, int one, int reps)
 {
 	double t[MAX_REPS];
 	int r;
@@ -496,12 +513,13 @@ static void time_faults(const struct vm_case *vc, int level, int reps)
 		vm_setup(&b, vc->gib);
 		fault_setup(&b, level, fault_ranges(&b, level), &fs);
 		t0 = now_ns();
-		sink = fault_loop(&b, &fs);
+		sink = fault_loop(&b, &fs, one ? whole_fault_one : whole_fault);
 		t[r] = (now_ns() - t0) / (double)fs.n;
 		free(fs.f);
 		vm_free(&b);
 	}
-	print_times(vc->name, level == 1 ? "4K" : "2M", t, reps, 0);
+	print_times(vc->name, level == 1 ? (one ? "4K | pmp_fault_map" : "4K | pair") :
+		    (one ? "2M | pmp_fault_map" : "2M | pair"), t, reps, 0);
 }
 
 int main(int argc, char **argv)
@@ -514,10 +532,14 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "--only"))
 		return run_only(argc, argv);
 	if (faults) {
-		printf("| VM | fault | median ns | min-max ns |\n| --- | --- | --- | --- |\n");
+		printf("| VM | fault | API | median ns | min-max ns |\n");
+		printf("| --- | --- | --- | --- | --- |\n");
 		for (s = 0; s < nsizes; s++) {
-			time_faults(&sizes[s], 1, quick ? 3 : 9);
-			time_faults(&sizes[s], 2, quick ? 3 : 9);
+			int level, one;
+
+			for (level = 1; level <= 2; level++)
+				for (one = 0; one <= 1; one++)
+					time_faults(&sizes[s], level, one, quick ? 3 : 9);
 		}
 		return 0;
 	}

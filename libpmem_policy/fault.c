@@ -3,7 +3,8 @@
  * A fault being mapped: pin per the policy, record the leaf in the faulting
  * VTL's page tables, and merge them at fault time when the strategy says
  * so.  O(1) for a 4 KiB leaf: a couple of bits in one chunk, found once
- * (map_lean(), VTL 0's fast path).
+ * (map_lean(), VTL 0's fast path).  pmp_fault_map() decides and records in
+ * one call, the fault validated once.
  */
 #include "internal.h"
 
@@ -45,24 +46,20 @@ static void blocked_fault(struct pmp_event *ev, const struct pmp_fault *f, int l
 
 /*
  * Which host folio backs this range: what a merge tick may promote to.
- * The chunk's flag is counted in its 1 GiB summary, so it changes through
- * pmp_chunk_set_flags(), and only when it or the leaf's own flags (@set,
- * @clear) change anything.
+ * The chunk's flag is counted in its 1 GiB summary, so it changes with
+ * the leaf's own flags (@set, @clear) through pmp_chunk_flags_apply(),
+ * which writes only what changes.
  */
-static inline void note_backing(struct pmp_vm *vm, const struct pmp_fault *f,
-				const struct pmp_chunk *c, struct pmp_giant *g, uint32_t set,
-				uint32_t clear)
+static inline PMP_FAST_INLINE
+void note_backing(struct pmp_vm *vm, const struct pmp_fault *f, struct pmp_chunk *c,
+		  struct pmp_giant *g, uint32_t set, uint32_t clear)
 {
 	uint32_t backed = f->backing_order >= 9 ? PMP_CF_BACKED : 0;
+	uint16_t giant = f->backing_order >= 18 ? PMP_GF_BACKED : 0;
 
-	set |= backed;
-	clear |= backed ^ PMP_CF_BACKED;
-	if (((c->blocks & ~clear) | set) != c->blocks)
-		pmp_chunk_set_flags(vm, f->gfn >> PMP_CHUNK_SHIFT, set, clear);
-	if (f->backing_order >= 18)
-		g->flags |= PMP_GF_BACKED;
-	else
-		g->flags &= (uint16_t)~PMP_GF_BACKED;
+	pmp_chunk_flags_apply(vm, c, g, set | backed, clear | (backed ^ PMP_CF_BACKED));
+	if ((g->flags & PMP_GF_BACKED) != giant)
+		g->flags ^= PMP_GF_BACKED;
 }
 
 /*
@@ -88,7 +85,7 @@ static bool lean_ok(const struct pmp_fault *f, const struct pmp_chunk *c,
  * The same errors, actions, state and counters as the general path gives
  * such a leaf.  1: not lean, the caller takes the general path.
  */
-static inline __attribute__((always_inline))
+static inline PMP_FAST_INLINE
 int map_lean(struct pmp_vm *vm, const struct pmp_fault *f, int level, bool pin,
 	     struct pmp_actions *out)
 {
@@ -98,7 +95,9 @@ int map_lean(struct pmp_vm *vm, const struct pmp_fault *f, int level, bool pin,
 	uint64_t head = f->gfn & ~(pages - 1), newly = 0;
 	unsigned int i = f->gfn % PMP_CHUNK_PAGES, need = 3;
 	struct pmp_block *mapped, *pinned;
+	struct pmp_action *a;
 	struct pmp_event ev;
+	uint32_t limit;
 	int err;
 
 	if (!lean_ok(f, c, g, level))
@@ -120,38 +119,47 @@ int map_lean(struct pmp_vm *vm, const struct pmp_fault *f, int level, bool pin,
 		need += (!mapped && !(c->value & MAPPED0)) + (newly && !pinned);
 	if (need > pmp_pool_room(vm))
 		return pin ? pmp_pin_refused(vm, PMP_REASON_POOL) : -ENOMEM;
-	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_FAULT, !!newly + MAP_ACTIONS);
+	err = pmp_event_check(vm, out, !!newly + MAP_ACTIONS);
 	if (err)
 		return err;
-	if (pin) {
-		vm->stats.decision[PMP_DECISION_PIN].tried++;
-		vm->stats.decision[PMP_DECISION_PIN].applied++;
-	}
+	limit = out->nr + !!newly + MAP_ACTIONS;
+	/* PIN and MAP in the room checked; they keep leaves (no write lock) */
+	a = &out->buf[out->nr];
+	if (pin)
+		pmp_pin_applied(vm);
 	if (newly) {
-		pmp_emit(&ev, PMP_ACT_PIN, 0, head, pages);
-		vm->nr_pinned += newly;
-		if (vm->nr_pinned > vm->pin_high_water)
-			vm->pin_high_water = vm->nr_pinned;
+		/* PIN concerns every VTL, the leaf VTL 0's page tables */
+		pmp_action_put(vm, a++, PMP_ACT_PIN, 0, PMP_CAUSE_FAULT, PMP_VTL_ALL, head, pages);
+		pmp_pin_count(vm, newly);
 	}
-	ev.vtl = 0;	/* PIN concerns every VTL, the leaf VTL 0's page tables */
-	pmp_emit(&ev, PMP_ACT_MAP, level, head, pages);
+	pmp_action_put(vm, a++, PMP_ACT_MAP, level, PMP_CAUSE_FAULT, 0, head, pages);
+	out->nr = (uint32_t)(a - out->buf);
 	if (level == PMP_LEVEL_4K) {
+		uint32_t clear, set;
+
 		if (newly)
 			pmp_chunk_page_set(vm, ci, c, i, PMP_PLANE_PINNED, pinned);
 		pmp_chunk_page_set(vm, ci, c, i, PMP_PLANE_MAPPED, mapped);
-		note_backing(vm, f, c, g, 0, 0);
-		/* pmp_mirror_refresh(): leaves changed, a candidate unless it is already */
-		if ((c->blocks & (PMP_CF_CAND | PMP_CF_SEEN)) != PMP_CF_CAND)
-			pmp_mirror_refresh(vm, ci, 0);
+		/* pmp_mirror_refresh(): a 4 KiB leaf now, neither huge nor blocked (lean_ok()) */
+		set = pmp_refresh_flags(0, true, &clear);
+		note_backing(vm, f, c, g, set, clear);
 	} else {
-		/* pmp_mirror_map(): one 2 MiB leaf */
-		pmp_chunk_fill(vm, ci, c, MAPPED0 | (newly ? PINNED : 0));
+		uint16_t fill = MAPPED0 | (newly ? PINNED : 0);
+
+		/* pmp_mirror_map(): one 2 MiB leaf; exact planes uniform already take no block */
+		if (c->mixed & fill)
+			pmp_chunk_fill(vm, ci, c, fill);
+		else
+			c->value |= fill;
 		note_backing(vm, f, c, g, PMP_CF_HUGE, PMP_CF_CAND | PMP_CF_BLOCKED);
 	}
-	ev.cause = PMP_CAUSE_MERGE;
-	if (vm->policy.merge == PMP_MERGE_FAULT)
+	if (vm->policy.merge == PMP_MERGE_FAULT) {
+		/* the rest of the room checked: the merge's */
+		pmp_event_init(&ev, vm, out, PMP_CAUSE_MERGE, limit);
+		ev.vtl = 0;
 		pmp_merge_after_fill(&ev, 0, f->gfn, (int32_t)f->slot);
-	pmp_event_end(&ev);
+		pmp_event_end(&ev);
+	}
 	return 0;
 }
 
@@ -238,7 +246,7 @@ static void map_general(struct pmp_event *ev, const struct pmp_fault *f, const s
 	struct pmp_vm *vm = ev->vm;
 	uint64_t pages = PMP_LEVEL_PAGES(level), head = f->gfn & ~(pages - 1);
 	struct pmp_giant *g;
-	const struct pmp_chunk *c;
+	struct pmp_chunk *c;
 
 	/*
 	 * A deferred page is invalidated before it is mapped again, unless the
@@ -253,8 +261,7 @@ static void map_general(struct pmp_event *ev, const struct pmp_fault *f, const s
 	}
 
 	if (pin) {
-		vm->stats.decision[PMP_DECISION_PIN].tried++;
-		vm->stats.decision[PMP_DECISION_PIN].applied++;
+		pmp_pin_applied(vm);
 		pmp_pin_apply(ev, head, pages, plan);
 	}
 	c = pmp_chunk_giant(vm, f->gfn, &g);
@@ -293,16 +300,44 @@ static unsigned int map_blocks(const struct pmp_vm *vm, const struct pmp_chunk *
 	return pmp_chunk_blocks_needed(c, lo, lo + (unsigned int)pages, mask, ones) + 3;
 }
 
-int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_actions *out)
+/*
+ * A decided fault's record off the lean path: pin plan, pool check and
+ * reservation, then map_general().  @why: the decision's reason.
+ */
+static int map_checked(struct pmp_vm *vm, const struct pmp_fault *f, const struct pmp_slot *s,
+		       int level, bool pin, enum pmp_reason why, struct pmp_actions *out)
 {
-	bool pin = vm->vm_type == PMP_VM_SEV && vm->policy.pin == PMP_PIN_FAULT;
+	uint64_t pages = PMP_LEVEL_PAGES(level), head = f->gfn & ~(pages - 1);
 	struct pmp_pin_plan plan = { 0 };
-	const struct pmp_slot *s;
-	enum pmp_reason why;
-	uint64_t pages, head;
 	struct pmp_event ev;
 	struct pmp_giant *g;
-	struct pmp_chunk *c;
+	struct pmp_chunk *c = pmp_chunk_giant(vm, f->gfn, &g);
+	int err;
+
+	if (pin && pmp_pin_plan(vm, c, head, pages, &plan))
+		return pmp_pin_refused(vm, PMP_REASON_PIN_LIMIT);
+	if (map_blocks(vm, c, head, pages, pmp_mapped_plane(f->vtl), plan.runs) >
+	    pmp_pool_room(vm))
+		return pin ? pmp_pin_refused(vm, PMP_REASON_POOL) : -ENOMEM;
+	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_FAULT, plan.runs + MAP_ACTIONS);
+	if (err)
+		return err;
+	map_general(&ev, f, s, level, pin, &plan, why);
+	pmp_event_end(&ev);
+	return 0;
+}
+
+/* Does this VM pin a page at its first fault? */
+static inline bool pin_at_fault(const struct pmp_vm *vm)
+{
+	return vm->vm_type == PMP_VM_SEV && vm->policy.pin == PMP_PIN_FAULT;
+}
+
+int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_actions *out)
+{
+	bool pin = pin_at_fault(vm);
+	const struct pmp_slot *s;
+	enum pmp_reason why;
 	int err;
 
 	/* every valid fault may have 4 KiB: a lean one needs no decision */
@@ -326,18 +361,39 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 		if (err <= 0)
 			return err;
 	}
-	pages = PMP_LEVEL_PAGES(level);
-	head = f->gfn & ~(pages - 1);
-	c = pmp_chunk_giant(vm, f->gfn, &g);
-	if (pin && pmp_pin_plan(vm, c, head, pages, &plan))
-		return pmp_pin_refused(vm, PMP_REASON_PIN_LIMIT);
-	if (map_blocks(vm, c, head, pages, pmp_mapped_plane(f->vtl), plan.runs) >
-	    pmp_pool_room(vm))
-		return pin ? pmp_pin_refused(vm, PMP_REASON_POOL) : -ENOMEM;
-	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_FAULT, plan.runs + MAP_ACTIONS);
-	if (err)
-		return err;
-	map_general(&ev, f, s, level, pin, &plan, why);
-	pmp_event_end(&ev);
-	return 0;
+	return map_checked(vm, f, s, level, pin, why, out);
+}
+
+/*
+ * pmp_max_level() and pmp_map() at the level it gives (at most
+ * @max_level), the fault validated and decided once: a valid fault's
+ * memslot is its slot number's, and the decision's reason is the one the
+ * record wants.
+ */
+int pmp_fault_map(struct pmp_vm *vm, const struct pmp_fault *f, int max_level,
+		  enum pmp_reason *why, struct pmp_actions *out)
+{
+	bool pin = pin_at_fault(vm);
+	enum pmp_reason r;
+	int level, err;
+
+	if (max_level < PMP_LEVEL_4K || max_level > PMP_LEVEL_1G)
+		return -EINVAL;
+	level = pmp_max_level(vm, f, &r);
+	if (pmp_unlikely(level < 0))
+		return level;
+	if (why)
+		*why = r;
+	if (level > max_level)
+		level = max_level;
+	/* map_lean() inlined for each leaf size: one frame for the whole fault */
+	if (level == PMP_LEVEL_4K)
+		err = map_lean(vm, f, PMP_LEVEL_4K, pin, out);
+	else if (level == PMP_LEVEL_2M)
+		err = map_lean(vm, f, PMP_LEVEL_2M, pin, out);
+	else
+		err = 1;
+	if (err > 0)
+		err = map_checked(vm, f, &pmp_slots(vm)[f->slot].slot, level, pin, r, out);
+	return err ? err : level;
 }

@@ -42,6 +42,18 @@
 
 #include "env.h"
 
+/*
+ * The fault path's helpers: inlined wherever the code is optimised, so a
+ * fault is one frame and each constant argument prunes its branches; a
+ * plain call at -O0 (the freestanding check's call graph), where the
+ * inlined copies would add up to one frame over the core's limit.
+ */
+#ifdef __OPTIMIZE__
+#define PMP_FAST_INLINE __attribute__((__always_inline__))
+#else
+#define PMP_FAST_INLINE
+#endif
+
 #define PMP_CHUNK_SHIFT 9
 #define PMP_CHUNK_PAGES (1U << PMP_CHUNK_SHIFT)
 #define PMP_GIANT_SHIFT 18
@@ -640,9 +652,9 @@ struct pmp_event {
 	bool changed_leaves;	/* emitted an action that needs mmu_lock for write */
 };
 
-/* Every event reserves its worst case up front, so emitting cannot fail. */
-static inline int pmp_event_begin(struct pmp_event *ev, struct pmp_vm *vm,
-				  struct pmp_actions *out, enum pmp_cause cause, uint32_t room)
+/* May an event of @room entries start?  pmp_event_begin()'s checks. */
+static inline int pmp_event_check(const struct pmp_vm *vm, const struct pmp_actions *out,
+				  uint32_t room)
 {
 	if (vm->in_callback)
 		return -EBUSY;
@@ -650,13 +662,30 @@ static inline int pmp_event_begin(struct pmp_event *ev, struct pmp_vm *vm,
 		return -EINVAL;
 	if (room && (!out || out->cap - out->nr < room))
 		return -ENOSPC;
+	return 0;
+}
+
+/* An event that may fill @out up to entry @limit (its room checked). */
+static inline void pmp_event_init(struct pmp_event *ev, struct pmp_vm *vm,
+				  struct pmp_actions *out, enum pmp_cause cause, uint32_t limit)
+{
 	ev->vm = vm;
 	ev->out = out;
-	ev->limit = out ? out->nr + room : 0;
+	ev->limit = limit;
 	ev->cause = (uint8_t)cause;
 	ev->vtl = PMP_VTL_ALL;	/* the per-VTL events say which VTL */
 	ev->changed_leaves = false;
-	return 0;
+}
+
+/* Every event reserves its worst case up front, so emitting cannot fail. */
+static inline int pmp_event_begin(struct pmp_event *ev, struct pmp_vm *vm,
+				  struct pmp_actions *out, enum pmp_cause cause, uint32_t room)
+{
+	int err = pmp_event_check(vm, out, room);
+
+	if (!err)
+		pmp_event_init(ev, vm, out, cause, out ? out->nr + room : 0);
+	return err;
 }
 
 int pmp_event_begin_all(struct pmp_event *ev, struct pmp_vm *vm, struct pmp_actions *out,
@@ -673,6 +702,20 @@ struct pmp_action *pmp_emit_lost(struct pmp_event *ev);
 #define PMP_ACT_LEAF_KEEPING ((1U << PMP_ACT_PIN) | (1U << PMP_ACT_UNPIN) | \
 			      (1U << PMP_ACT_FLUSH) | (1U << PMP_ACT_TRACK) | (1U << PMP_ACT_MAP))
 
+/*
+ * Write action @a and count it: pmp_emit()'s write, and the lean fault
+ * record's, which checked its room first (pmp_event_check()) and emits
+ * only actions that keep leaves.
+ */
+static inline void pmp_action_put(struct pmp_vm *vm, struct pmp_action *a,
+				  enum pmp_action_type type, int level, uint8_t cause, uint8_t vtl,
+				  uint64_t gfn, uint64_t npages)
+{
+	*a = (struct pmp_action){ .type = (uint8_t)type, .level = (uint8_t)level,
+				  .cause = cause, .vtl = vtl, .gfn = gfn, .npages = npages };
+	vm->stats.actions[type]++;
+}
+
 /* Append an action within the event's reservation, and count it. */
 static inline struct pmp_action *pmp_emit(struct pmp_event *ev, enum pmp_action_type type,
 					  int level, uint64_t gfn, uint64_t npages)
@@ -682,9 +725,7 @@ static inline struct pmp_action *pmp_emit(struct pmp_event *ev, enum pmp_action_
 	if (pmp_unlikely(!ev->out || ev->out->nr >= ev->limit))
 		return pmp_emit_lost(ev);
 	a = &ev->out->buf[ev->out->nr++];
-	*a = (struct pmp_action){ .type = (uint8_t)type, .level = (uint8_t)level,
-				  .cause = ev->cause, .vtl = ev->vtl, .gfn = gfn, .npages = npages };
-	ev->vm->stats.actions[type]++;
+	pmp_action_put(ev->vm, a, type, level, ev->cause, ev->vtl, gfn, npages);
 	if (!((PMP_ACT_LEAF_KEEPING >> type) & 1))
 		ev->changed_leaves = true;
 	return a;
@@ -769,6 +810,45 @@ static inline bool pmp_cand_any(const struct pmp_vm *vm, uint64_t i)
 	return false;
 }
 
+/*
+ * pmp_chunk_set_flags() on chunk @c and its 1 GiB summary @g in hand: the
+ * flags, then only the counts that change (a flag can only rise if set,
+ * only fall if cleared, so a caller's constant @set and @clear leave the
+ * others out at compile time) and the candidate index.
+ */
+static inline PMP_FAST_INLINE
+void pmp_chunk_flags_apply(struct pmp_vm *vm, struct pmp_chunk *c, struct pmp_giant *g,
+			   uint32_t set, uint32_t clear)
+{
+	uint32_t old = c->blocks, up = set & ~old, down = old & clear & ~set;
+
+	if (!(up | down))
+		return;		/* never write a chunk without state */
+	c->blocks = (old & ~clear) | set;
+	if ((up | down) & PMP_CF_HUGE)
+		g->nr_huge += up & PMP_CF_HUGE ? 1 : -1;
+	if ((up | down) & PMP_CF_BACKED)
+		g->nr_backed += up & PMP_CF_BACKED ? 1 : -1;
+	if ((up | down) & PMP_CF_CAND) {
+		uint64_t i = (uint64_t)(c - pmp_cchunks(vm)), bit = 1ULL << (i % 64);
+
+		g->nr_cand += up & PMP_CF_CAND ? 1 : -1;
+		vm->nr_cand += up & PMP_CF_CAND ? 1 : -1;
+		/* the index is the VTLs': the bit goes when no VTL has a candidate here */
+		if (up & PMP_CF_CAND)
+			pmp_cand_map(vm)[i / 64] |= bit;
+		else if (!pmp_cand_any(vm, i))
+			pmp_cand_map(vm)[i / 64] &= ~bit;
+	}
+	if ((up | down) & (PMP_CF_INHIBIT | PMP_CF_DEFERRED)) {
+		if ((up | down) & PMP_CF_INHIBIT)
+			g->nr_inhibit += up & PMP_CF_INHIBIT ? 1 : -1;
+		if ((up | down) & PMP_CF_DEFERRED)
+			g->nr_deferred += up & PMP_CF_DEFERRED ? 1 : -1;
+		pmp_giant_verdict(g);
+	}
+}
+
 void pmp_vtl_leaf_set_flags(struct pmp_vm *vm, uint64_t ci, unsigned int vtl, uint32_t set,
 			    uint32_t clear);
 
@@ -787,6 +867,24 @@ static inline void pmp_leaf_set_flags(struct pmp_vm *vm, uint64_t ci, unsigned i
 }
 uint64_t pmp_mapped_next(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t end);
 void pmp_mirror_refresh(struct pmp_vm *vm, uint64_t ci, unsigned int vtl);
+
+/*
+ * What pmp_mirror_refresh() does to a VTL's leaf flags @f of a chunk where
+ * that VTL maps something iff @mapped: its leaves changed, so it is not
+ * settled (SEEN goes); it is a candidate iff it has 4 KiB leaves (mapped,
+ * not huge) that no merge tick blocked, and only such a chunk stays
+ * blocked.  Returns the flags to set, *@clear those to clear.
+ */
+static inline uint32_t pmp_refresh_flags(uint32_t f, bool mapped, uint32_t *clear)
+{
+	bool small = mapped && !(f & PMP_CF_HUGE);
+
+	*clear = PMP_CF_SEEN | (small ? 0 : PMP_CF_BLOCKED);
+	if (small && !(f & PMP_CF_BLOCKED))
+		return PMP_CF_CAND;
+	*clear |= PMP_CF_CAND;
+	return 0;
+}
 void pmp_mirror_map(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, int level);
 /* @vtl may be PMP_VTL_ALL */
 void pmp_mirror_zap(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t npages);
@@ -814,6 +912,21 @@ int pmp_pin_plan(const struct pmp_vm *vm, const struct pmp_chunk *c, uint64_t gf
 void pmp_pin_apply(struct pmp_event *ev, uint64_t gfn, uint64_t npages,
 		   const struct pmp_pin_plan *plan);
 int pmp_pin_refused(struct pmp_vm *vm, enum pmp_reason why);
+
+/* A pin decision that went through (pin=fault's fault, a launch region). */
+static inline void pmp_pin_applied(struct pmp_vm *vm)
+{
+	vm->stats.decision[PMP_DECISION_PIN].tried++;
+	vm->stats.decision[PMP_DECISION_PIN].applied++;
+}
+
+/* @newly pages more pinned: the count and its high-water mark. */
+static inline void pmp_pin_count(struct pmp_vm *vm, uint64_t newly)
+{
+	vm->nr_pinned += newly;
+	if (vm->nr_pinned > vm->pin_high_water)
+		vm->pin_high_water = vm->nr_pinned;
+}
 
 /* Would pinning @newly more pages pass the policy's pin_limit (0: none)? */
 static inline bool pmp_pin_over_limit(const struct pmp_vm *vm, uint64_t newly)

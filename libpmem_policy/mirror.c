@@ -57,23 +57,16 @@ static void giant_leaf_set(struct pmp_vm *vm, uint64_t g, unsigned int vtl, bool
 }
 
 /*
- * Re-derive VTL @vtl's candidate flag of a chunk: it has 4 KiB leaves and
- * no merge tick blocked them (a blocked chunk waits for its fault, not for
- * a tick).  A chunk with nothing mapped, or one huge leaf, is not blocked.
+ * Re-derive VTL @vtl's candidate flag of a chunk (pmp_refresh_flags()): it
+ * has 4 KiB leaves and no merge tick blocked them (a blocked chunk waits
+ * for its fault, not for a tick).
  */
 void pmp_mirror_refresh(struct pmp_vm *vm, uint64_t ci, unsigned int vtl)
 {
 	const struct pmp_chunk *c = pmp_chunk_at(vm, ci);
-	uint32_t f = pmp_leaf_flags_at(vm, c, vtl);
-	bool small = chunk_mapped(c, vtl) && !(f & PMP_CF_HUGE);
-	uint32_t set = 0, clear = PMP_CF_SEEN;	/* its leaves changed: not settled */
+	uint32_t f = pmp_leaf_flags_at(vm, c, vtl), clear;
+	uint32_t set = pmp_refresh_flags(f, chunk_mapped(c, vtl), &clear);
 
-	if (!small)
-		clear |= PMP_CF_BLOCKED;
-	if (small && !(f & PMP_CF_BLOCKED))
-		set |= PMP_CF_CAND;
-	else
-		clear |= PMP_CF_CAND;
 	if (((f & ~clear) | set) != f)	/* a 4 KiB fault in a candidate changes nothing */
 		pmp_leaf_set_flags(vm, ci, vtl, set, clear);
 }

@@ -88,10 +88,8 @@ void pmp_pin_apply(struct pmp_event *ev, uint64_t gfn, uint64_t npages,
 	if (!plan->runs)
 		return;		/* all pinned already: nothing to emit or set */
 	pin_emit_runs(ev, gfn, npages, plan);
-	vm->nr_pinned += plan->newly;
 	pmp_planes_apply(vm, gfn, npages, PINNED, PINNED);
-	if (vm->nr_pinned > vm->pin_high_water)
-		vm->pin_high_water = vm->nr_pinned;
+	pmp_pin_count(vm, plan->newly);
 }
 
 int pmp_pin_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, struct pmp_actions *out)
@@ -116,8 +114,7 @@ int pmp_pin_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, struct pmp_a
 	if (err)
 		return err;
 	pmp_pin_apply(&ev, gfn, npages, &plan);
-	vm->stats.decision[PMP_DECISION_PIN].tried++;
-	vm->stats.decision[PMP_DECISION_PIN].applied++;
+	pmp_pin_applied(vm);
 	pmp_event_end(&ev);
 	return 0;
 }

@@ -636,31 +636,10 @@ uint64_t pmp_plane_run(const struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsi
  */
 void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t clear)
 {
-	struct pmp_chunk *c = pmp_chunk_at(vm, ci);
-	struct pmp_giant *g = pmp_giant_at(vm, ci / PMP_GIANT_CHUNKS);
-	uint32_t old = c->blocks, now = (old & ~clear) | set;
-	uint32_t up = now & ~old, down = old & ~now;
+	struct pmp_giant *g;
+	struct pmp_chunk *c = pmp_chunk_giant(vm, ci << PMP_CHUNK_SHIFT, &g);
 
-	if (now == old)
-		return;		/* never write a chunk without state */
-	c->blocks = now;
-	if ((up | down) & PMP_CF_CAND) {
-		uint64_t i = (uint64_t)(c - pmp_cchunks(vm)), bit = 1ULL << (i % 64);
-
-		/* the index is the VTLs': the bit goes when no VTL has a candidate here */
-		if (up & PMP_CF_CAND)
-			pmp_cand_map(vm)[i / 64] |= bit;
-		else if (!pmp_cand_any(vm, i))
-			pmp_cand_map(vm)[i / 64] &= ~bit;
-	}
-	g->nr_huge += !!(up & PMP_CF_HUGE) - !!(down & PMP_CF_HUGE);
-	g->nr_cand += !!(up & PMP_CF_CAND) - !!(down & PMP_CF_CAND);
-	g->nr_inhibit += !!(up & PMP_CF_INHIBIT) - !!(down & PMP_CF_INHIBIT);
-	g->nr_backed += !!(up & PMP_CF_BACKED) - !!(down & PMP_CF_BACKED);
-	g->nr_deferred += !!(up & PMP_CF_DEFERRED) - !!(down & PMP_CF_DEFERRED);
-	vm->nr_cand += !!(up & PMP_CF_CAND) - !!(down & PMP_CF_CAND);
-	if ((up | down) & (PMP_CF_INHIBIT | PMP_CF_DEFERRED))
-		pmp_giant_verdict(g);
+	pmp_chunk_flags_apply(vm, c, g, set, clear);
 }
 
 /* Recompute compact giant @cg from its children, as giant_account() maintains it. */

@@ -27,6 +27,9 @@ for t in pmp-replay pmp-trace pmp-demo pmp-mini-vmm; do
 	MANWIDTH=80 man -l "$dest/usr/local/share/man/man1/$t.1" 2> /dev/null | grep -q "^NAME" ||
 		fail "the installed $t.1 does not render"
 done
+# ... and the library's own (section 3).
+MANWIDTH=80 man -l "$dest/usr/local/share/man/man3/pmp_fault_map.3" 2> /dev/null |
+	grep -q "^NAME" || fail "make install did not install a rendering man3/pmp_fault_map.3"
 export PKG_CONFIG_PATH="$dest/usr/local/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest"
 pkg-config --exists pmem_policy || fail "pkg-config does not find pmem_policy"
 cflags=$(pkg-config --cflags pmem_policy)

@@ -202,7 +202,7 @@ PMP_API int pmp_map(struct pmp_vm *vm, const struct pmp_fault *fault, int level,
  * exactly what pmp_map() at PMP_LEVEL_4K gives.  Anything else, including a
  * bit that would complete a word of the block (the block may become
  * uniform, which only pmp_map() settles), is left to pmp_map() with the
- * VM held exclusively.
+ * VM held exclusively.  Since 0.3.
  *
  * Return: 0 when recorded; 1 when nothing changed and pmp_map() must do it
  * (with the VM held exclusively); -EINVAL (or -ENOENT) as pmp_max_level()
@@ -210,6 +210,33 @@ PMP_API int pmp_map(struct pmp_vm *vm, const struct pmp_fault *fault, int level,
  */
 PMP_API int pmp_map_shared(struct pmp_vm *vm, const struct pmp_fault *fault,
 			   struct pmp_actions *out);
+
+/**
+ * pmp_fault_map() - decide a fault and record it, in one call.  Exclusive;
+ * O(1) for 4 KiB.
+ * @vm: the VM.
+ * @fault: the fault, as for pmp_max_level().
+ * @max_level: the largest level the caller may map it at (PMP_LEVEL_1G:
+ *	no limit of its own); the leaf is the smaller of this and what
+ *	pmp_max_level() allows.
+ * @why: if not NULL, set to pmp_max_level()'s reason for its level (also
+ *	when the record then fails).
+ * @out: where the actions go, as for pmp_map().
+ *
+ * Exactly pmp_max_level() then pmp_map() at that level: the same decision
+ * counted the same way, the same actions, state and counters, the same
+ * errors; but the fault is validated, and its memslot found, once.  The
+ * fault path's leaner half of the API: a caller whose leaf size is known
+ * before it asks (KVM's own cap, the host mapping level) saves the second
+ * call's checks.  Since 0.3.
+ *
+ * Return: the level recorded (PMP_LEVEL_4K..PMP_LEVEL_1G); -EINVAL for a
+ * @max_level out of range (counting nothing) or a fault pmp_max_level()
+ * refuses; -ENOENT as pmp_max_level(); -ENOMEM, -ENOSPC, -EBUSY as
+ * pmp_map(), the decision counted.
+ */
+PMP_API int pmp_fault_map(struct pmp_vm *vm, const struct pmp_fault *fault, int max_level,
+			  enum pmp_reason *why, struct pmp_actions *out);
 
 /**
  * pmp_pin_range() - pin a launch region (SEV KVM_MEMORY_ENCRYPT_REG_REGION).

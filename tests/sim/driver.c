@@ -32,8 +32,8 @@ struct pmp_vm *drv_vm_copy(const struct pmp_vm *vm)
  */
 static struct pmp_vm *scratch_copy(unsigned int i, const struct pmp_vm *vm)
 {
-	static void *mem[3];
-	static uint64_t size[3];
+	static void *mem[4];
+	static uint64_t size[4];
 	struct pmp_vm_info info;
 
 	pmp_vm_info(vm, &info);
@@ -383,8 +383,34 @@ static int slot_of(const struct sim *s, uint64_t gfn)
 	return -1;
 }
 
+/*
+ * pmp_fault_map() on @one, a copy of the VM made before the pair
+ * pmp_max_level() + pmp_map() (@level, @ret) ran on d->vm: the same return,
+ * reason, actions and state, byte for byte.
+ */
+static int one_call_same(struct drv *d, struct pmp_vm *one, const struct pmp_fault *f,
+			 int max_level, int level, enum pmp_reason why, int ret)
+{
+	static struct pmp_action buf[DRV_ACTIONS];
+	struct pmp_actions out = { .buf = buf, .cap = DRV_ACTIONS };
+	enum pmp_reason why_one = PMP_REASON_NR;
+	int r = pmp_fault_map(one, f, max_level, &why_one, &out);
+
+	if (r != (ret ? ret : level) || why_one != why)
+		return fail(d, "pmp_fault_map%s: %d (%s), the pair %d (%s)", d->args, r,
+			    pmp_reason_name(why_one), ret ? ret : level, pmp_reason_name(why));
+	if (out.nr != d->acts.nr || memcmp(buf, d->acts.buf, out.nr * sizeof(*buf)))
+		return fail(d, "pmp_fault_map%s: %u actions unlike the pair's %u", d->args, out.nr,
+			    d->acts.nr);
+	if (!drv_state_equal(one, d->vm, 0))
+		return fail(d, "pmp_fault_map%s: a state unlike the pair's", d->args);
+	return 0;
+}
+
 static int vtl_access(struct drv *d, uint32_t vtl, uint64_t gfn, int accept_level, bool smaller)
 {
+	struct pmp_vm *one = NULL;
+	enum pmp_reason why;
 	struct pmp_fault f = { .gfn = gfn, .backing_order = d->s->folio[gfn / M2],
 			       .accept_level = (uint8_t)accept_level, .vtl = (uint8_t)vtl };
 	int level, slot = slot_of(d->s, gfn), ret;
@@ -394,7 +420,9 @@ static int vtl_access(struct drv *d, uint32_t vtl, uint64_t gfn, int accept_leve
 	f.slot = (uint32_t)slot;
 	if (d->s->attr[gfn] & SA_PRIVATE)
 		f.flags = PMP_FAULT_PRIVATE;
-	level = pmp_max_level(d->vm, &f, NULL);
+	if (d->oracle)	/* the one call runs on a copy, against the pair */
+		one = scratch_copy(3, d->vm);
+	level = pmp_max_level(d->vm, &f, &why);
 	if (level <= 0)
 		return fail(d, "max_level at %#llx: %d", (unsigned long long)gfn, level);
 	if (smaller && level > PMP_LEVEL_4K)
@@ -402,8 +430,11 @@ static int vtl_access(struct drv *d, uint32_t vtl, uint64_t gfn, int accept_leve
 	fresh(d);
 	snprintf(d->args, sizeof(d->args), " vtl %u %#llx level %d", vtl, (unsigned long long)gfn,
 		 level);
-	ret = apply(d, "map", core(d, &(struct drv_call){ .fn = c_map, .name = "map", .ptr = &f,
-							 .level = level }));
+	ret = core(d, &(struct drv_call){ .fn = c_map, .name = "map", .ptr = &f, .level = level });
+	if (one && ret != ORACLE_BROKEN &&
+	    one_call_same(d, one, &f, smaller ? level : PMP_LEVEL_1G, level, why, ret))
+		return -1;
+	ret = apply(d, "map", ret);
 	if (ret)
 		return ret < 0 ? ret : 0;	/* refused: over the pin limit */
 	if (vtl ? sim_vtl_leaf_level(d->s, vtl, gfn) <= 0 : sim_leaf_state(d->s, gfn) != 1)

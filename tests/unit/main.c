@@ -15,6 +15,7 @@ Suite *tick_suite(void);	/* tests/unit/test_tick.c */
 Suite *vsm_suite(void);		/* tests/unit/test_vsm.c */
 Suite *vtl_leaves_suite(void);	/* tests/unit/test_vtl_leaves.c */
 Suite *map_shared_suite(void);	/* tests/unit/test_map_shared.c */
+Suite *fault_map_suite(void);	/* tests/unit/test_fault_map.c */
 
 int main(void)
 {
@@ -42,6 +43,7 @@ int main(void)
 	srunner_add_suite(sr, vsm_suite());
 	srunner_add_suite(sr, vtl_leaves_suite());
 	srunner_add_suite(sr, map_shared_suite());
+	srunner_add_suite(sr, fault_map_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
