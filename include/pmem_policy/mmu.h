@@ -476,7 +476,9 @@ PMP_API int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions
  * @vm: the VM.
  * @gfn: the frame.
  *
- * Return: PMP_LEVEL_*, 0 if unmapped, -ERANGE.
+ * Return: PMP_LEVEL_*, 0 if unmapped, -ERANGE.  PMP_LEVEL_4K also where
+ * the mirror's 2 MiB bitmap did not fit the pool (maybe a 4 KiB leaf:
+ * struct pmp_page_attrs, PMP_ATTR_UNKNOWN_MAPPED).
  */
 PMP_API int pmp_leaf_level(const struct pmp_vm *vm, uint64_t gfn);
 
@@ -491,6 +493,7 @@ PMP_API int pmp_leaf_level(const struct pmp_vm *vm, uint64_t gfn);
  * range at 2 MiB while VTL 1 maps it at 4 KiB.
  *
  * Return: PMP_LEVEL_*, 0 if unmapped, -ERANGE, -EINVAL for a bad @vtl.
+ * PMP_LEVEL_4K also for "maybe a 4 KiB leaf", as pmp_leaf_level() says.
  */
 PMP_API int pmp_vtl_leaf_level(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn);
 
