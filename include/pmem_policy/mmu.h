@@ -268,8 +268,9 @@ enum pmp_zap_reason {
  * TEARDOWN             BOTH      never
  * ===================  ========  ==============================================
  *
- * Besides, any zap whose shared/private split needs a pool block the pool
- * lacks is -ENOMEM; the default pool provides it.
+ * A zap never needs pool room for the mirror (it degrades: "maybe
+ * mapped"); only a slot delete or move that unpins part of a 2 MiB can be
+ * -ENOMEM with a pool smaller than the default.
  */
 enum pmp_zap_filter {
 	PMP_ZAP_FILTER_KVM,
