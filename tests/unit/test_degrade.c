@@ -66,26 +66,42 @@ static void teardown_all(struct dvm *d)
 	ck_assert_uint_eq(pmp_nr_pinned(d->t.vm), 0);
 }
 
+/* A 1 GiB VM of @type in one memslot (@slot_flags), @pool blocks (0: the default). */
+static struct dvm *dvm_new(uint32_t type, uint32_t pool, uint32_t slot_flags)
+{
+	struct pmp_geometry geo = test_geometry(G1);
+	struct dvm *d = calloc(1, sizeof(*d));
+
+	ck_assert_ptr_nonnull(d);
+	geo.nr_vtls = 1;
+	geo.vm_type = type;
+	geo.pool_blocks = pool;
+	tvm_init(&d->t, &geo);
+	add_slot(&d->t, 0, 0, G1, 0x7f0000000000ULL, slot_flags);
+	d->acts = (struct pmp_actions){ .buf = d->buf, .cap = ACTS };
+	return d;
+}
+
+static void dvm_free(struct dvm *d)
+{
+	ck_assert_int_eq(pmp_vm_check(d->t.vm), 0);
+	tvm_free(&d->t);
+	free(d);
+}
+
 /*
  * A 1 GiB VM of @type with a 4-block pool: chunk CH wholly mapped by 4 KiB
  * leaves (uniform: no block), the pool filled by one private page in each
  * of chunks 3-6, then one page of chunk CH zapped: its mirror has no block
  * to go mixed in, so it is unknown.
  */
-static void setup(struct dvm *d, uint32_t type)
+static struct dvm *setup(uint32_t type)
 {
-	struct pmp_geometry geo = test_geometry(G1);
+	struct dvm *d = dvm_new(type, 4, 0);
 	struct pmp_fault f = { .gfn = CH * M2 };
 	struct pmp_vm_info info;
 	uint64_t c;
 
-	memset(d, 0, sizeof(*d));
-	geo.nr_vtls = 1;
-	geo.vm_type = type;
-	geo.pool_blocks = 4;
-	tvm_init(&d->t, &geo);
-	add_slot(&d->t, 0, 0, G1, 0x7f0000000000ULL, 0);
-	d->acts = (struct pmp_actions){ .buf = d->buf, .cap = ACTS };
 	for (; f.gfn < (CH + 1) * M2; f.gfn++)
 		ck_assert_int_eq(pmp_map(d->t.vm, &f, PMP_LEVEL_4K, fresh(d)), 0);
 	for (c = 3; c <= 6; c++)
@@ -96,6 +112,7 @@ static void setup(struct dvm *d, uint32_t type)
 				 fresh(d)), 0);
 	ck_assert_uint_eq(unknown_at(d, CH * M2 + 5), PMP_ATTR_UNKNOWN_MAPPED(0));
 	ck_assert_int_eq(pmp_vm_check(d->t.vm), 0);
+	return d;
 }
 
 enum op { FAULT, ZAP, CONVERT, PROMOTE, TICK, TEARDOWN, FAULT_2M, ZAP_CHUNK };
@@ -125,12 +142,10 @@ static const struct row {
 START_TEST(maybe_mapped)
 {
 	const struct row *r = &rows[_i];
-	struct dvm *d = malloc(sizeof(*d));
+	struct dvm *d = setup(r->type);
 	struct pmp_fault f = { .gfn = CH * M2 + 5, .backing_order = 9 };
 	uint64_t before, gfn;
 
-	ck_assert_ptr_nonnull(d);
-	setup(d, r->type);
 	before = pmp_nr_pinned(d->t.vm);
 	switch (r->op) {
 	case FAULT:
@@ -186,9 +201,7 @@ START_TEST(maybe_mapped)
 		ck_assert_int_eq(pmp_leaf_level(d->t.vm, f.gfn), 0);
 		break;
 	}
-	ck_assert_int_eq(pmp_vm_check(d->t.vm), 0);
-	tvm_free(&d->t);
-	free(d);
+	dvm_free(d);
 }
 END_TEST
 
@@ -200,19 +213,10 @@ END_TEST
  */
 START_TEST(maybe_accepted)
 {
-	struct pmp_geometry geo = test_geometry(G1);
+	struct dvm *d = dvm_new(PMP_VM_TDX, 4, PMP_SLOT_GUEST_MEMFD);
 	struct pmp_fault f = { .flags = PMP_FAULT_PRIVATE, .backing_order = 9 };
-	struct dvm *d = malloc(sizeof(*d));
 	uint64_t c, base = 8 * M2, gfn;
 
-	ck_assert_ptr_nonnull(d);
-	memset(d, 0, sizeof(*d));
-	geo.nr_vtls = 1;
-	geo.vm_type = PMP_VM_TDX;
-	geo.pool_blocks = 4;
-	tvm_init(&d->t, &geo);
-	add_slot(&d->t, 0, 0, G1, 0x7f0000000000ULL, PMP_SLOT_GUEST_MEMFD);
-	d->acts = (struct pmp_actions){ .buf = d->buf, .cap = ACTS };
 	ck_assert_int_eq(pmp_convert(d->t.vm, base, M2, true, fresh(d)), 0);
 	/* every page faulted at 4 KiB and accepted, but the last: one block, acceptance */
 	for (gfn = base; gfn < base + M2; gfn++) {
@@ -240,9 +244,7 @@ START_TEST(maybe_accepted)
 	/* teardown takes it all */
 	teardown_all(d);
 	ck_assert_int_eq(pmp_leaf_level(d->t.vm, base), 0);
-	ck_assert_int_eq(pmp_vm_check(d->t.vm), 0);
-	tvm_free(&d->t);
-	free(d);
+	dvm_free(d);
 }
 END_TEST
 
@@ -254,20 +256,12 @@ END_TEST
  */
 START_TEST(sev_pins_keep_their_room)
 {
-	struct pmp_geometry geo = test_geometry(G1);
+	struct dvm *d = dvm_new(PMP_VM_SEV, 0, 0);	/* the default pool */
 	struct pmp_fault f = { .backing_order = 9 };
-	struct dvm *d = malloc(sizeof(*d));
 	struct pmp_vm_info info;
 	uint64_t c;
 	unsigned int i;
 
-	ck_assert_ptr_nonnull(d);
-	memset(d, 0, sizeof(*d));
-	geo.nr_vtls = 1;
-	geo.vm_type = PMP_VM_SEV;
-	tvm_init(&d->t, &geo);	/* the default pool */
-	add_slot(&d->t, 0, 0, G1, 0x7f0000000000ULL, 0);
-	d->acts = (struct pmp_actions){ .buf = d->buf, .cap = ACTS };
 	for (c = 0; c < 512; c++)
 		ck_assert_int_eq(pmp_punch(d->t.vm, c * M2 + 9, 1, &folios_2m, fresh(d)), 0);
 	pmp_vm_info(d->t.vm, &info);
@@ -280,9 +274,7 @@ START_TEST(sev_pins_keep_their_room)
 			;
 		ck_assert_uint_lt(i, d->acts.nr);
 	}
-	ck_assert_int_eq(pmp_vm_check(d->t.vm), 0);
-	tvm_free(&d->t);
-	free(d);
+	dvm_free(d);
 }
 END_TEST
 
