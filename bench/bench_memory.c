@@ -57,11 +57,11 @@ static void features(void)
 	printf("| feature (64 GiB VM) | when the pool has no block for it | bytes per GiB at its worst | of guest memory | within budget |\n");
 	printf("| --- | --- | --- | --- | --- |\n");
 	row("base: descriptors, 1 GiB summaries, slots, counters", "(always there)", base, TOTAL);
-	row("private/shared attributes (exact; the default pool holds a block per chunk for them, except SEV's)",
+	row("private/shared attributes (exact; the default pool holds a block per chunk for them)",
 	    "a conversion flushes deferred punches for their blocks, and takes back lossy ones",
 	    one, FEATURE);
 	row("pins (SEV; exact; the default pool holds a block per chunk for them)",
-	    "deferral never takes their room (an SEV VM defers in at most 1/16 of its chunks)", one,
+	    "deferral never takes their room (a conversion takes the private attributes' back)", one,
 	    FEATURE);
 	row("mapped mirror (lossy)",
 	    "the chunk is \"maybe mapped\": zaps and teardown cover it, merges skip it, a 2 MiB leaf or whole-chunk zap makes it exact",

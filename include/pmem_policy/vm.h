@@ -23,7 +23,7 @@
  *     provides for (see @pool_blocks; docs/design.md has the figures).
  * Uniform chunks need no block, so a feature costs memory only where its
  * pages disagree; the default pool covers the worst case of every chunk
- * disagreeing in the one feature that cannot degrade (see @pool_blocks).
+ * disagreeing in the features that cannot degrade (see @pool_blocks).
  *
  * Locking: the library takes no locks.  Calls documented "exclusive" need
  * the caller to exclude all other calls on the VM (KVM's mmu_lock held for
@@ -78,9 +78,9 @@ enum pmp_vm_type {
  * @nr_vtls: virtual trust levels with their own protections (1..3).
  * @pool_blocks: 64-byte blocks for non-uniform 2 MiB chunks; a chunk with k
  *	non-uniform per-page features holds k blocks.  0 picks the default:
- *	a block per chunk for the one exact feature every chunk may need at
- *	once (the private attributes; SEV: pins, as KVM gives SEV VMs no
- *	private attributes), plus 1/16 for everything else, which never
+ *	a block per chunk for each exact feature every chunk may need at
+ *	once (the private attributes; SEV: and pins), plus 1/16 for
+ *	everything else, which never
  *	fails for lack of pool: write tracking and VTL protections take any
  *	free block and a chunk with none is "unknown" (4 KiB faults, reason
  *	pool; struct pmp_page_attrs' @unknown) until an update covers its
@@ -93,7 +93,7 @@ enum pmp_vm_type {
  *	of the exact features (private attributes, pins) when many chunks are
  *	non-uniform in them at once; pmp_vm_info() reports the high-water
  *	mark.  A default that would exceed PMP_MAX_POOL_BLOCKS (a budget
- *	above about 30 TiB) is -ERANGE: pass @pool_blocks.
+ *	above about 30 TiB, 15 TiB for SEV) is -ERANGE: pass @pool_blocks.
  * @vm_type: enum pmp_vm_type.
  * @max_deferred: 2 MiB chunks that may hold deferred punches at once (one
  *	more flushes another first); 0 picks every 2 MiB of the budget
