@@ -28,5 +28,11 @@ int pmp_get_attrs(const struct pmp_vm *vm, uint64_t gfn, struct pmp_page_attrs *
 			if (!pmp_plane_known(vm, gfn, PMP_PLANE_VTL + 3 * v + a))
 				out->unknown |= PMP_ATTR_UNKNOWN_VTL(v);
 		}
+	/* the core's records that degrade too (internal.h, "Lossy planes") */
+	for (v = 0; v < vm->nr_vtls; v++)
+		if (!pmp_plane_known(vm, gfn, pmp_mapped_plane(v)))
+			out->unknown |= PMP_ATTR_UNKNOWN_MAPPED(v);
+	if (!pmp_plane_known(vm, gfn, PMP_PLANE_ACCEPTED))
+		out->unknown |= PMP_ATTR_UNKNOWN_ACCEPTED;
 	return 0;
 }

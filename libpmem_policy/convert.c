@@ -4,17 +4,12 @@
  * step of every attribute change that discards mappings (VTL protections
  * too): split the leaves crossing the edges, zap the range, update the
  * planes.  The pool need and the action room are checked first, so it
- * applies whole or fails with nothing changed.
+ * applies whole or fails with nothing changed.  Short of pool blocks for
+ * the private attributes, it flushes deferred punches to free theirs.
  */
 #include "internal.h"
 
 #define ACCEPTED PMP_BIT(PMP_PLANE_ACCEPTED)
-
-/* The mapped planes of VTL @vtl, or of every VTL (PMP_VTL_ALL). */
-static uint16_t mapped_of(const struct pmp_vm *vm, unsigned int vtl)
-{
-	return vtl == PMP_VTL_ALL ? pmp_mapped_mask(vm) : PMP_BIT(pmp_mapped_plane(vtl));
-}
 
 /*
  * Split the event VTL's leaves crossing the edges, then zap the range in
@@ -32,30 +27,22 @@ static void unmap_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
 }
 
 /*
- * The range to unmap, [*zgfn, *zgfn + *zn): the change's own, or, when the
- * pool cannot hold the mapped mirror's bitmap for its edge chunks, widened
- * to whole 2 MiB chunks, whose mirror update needs no block.  Zapping more
- * is always sound (the pages fault back in), except over TDX accepted pages
- * (their contents would be lost): then it stays narrow and the caller's
- * reservation fails.  Returns the blocks the unmap needs.
+ * The exact planes' blocks a change takes (the lossy ones, mapped mirror,
+ * acceptance, VTL protections, take none: internal.h), and when the pool
+ * is short of them the deferred chunks whose flush gives them back:
+ * *@victims of them, flushed with *@room actions.  -ENOMEM only if even
+ * that is not enough, which the default pool rules out for the private
+ * attributes (pmp_vm_bound()).
  */
-static unsigned int unmap_extent(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
-				 uint64_t npages, unsigned int others, uint64_t *zgfn, uint64_t *zn)
+static int exact_need(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t mask,
+		      uint16_t values, unsigned int *victims, uint32_t *room)
 {
-	uint64_t lo = gfn & ~(uint64_t)(PMP_CHUNK_PAGES - 1);
-	uint64_t hi = (gfn + npages + PMP_CHUNK_PAGES - 1) & ~(uint64_t)(PMP_CHUNK_PAGES - 1);
-	unsigned int need = pmp_planes_blocks_needed(vm, gfn, npages, mapped_of(vm, vtl), 0);
+	unsigned int need = pmp_planes_blocks_needed(vm, gfn, npages, mask, values);
+	uint32_t have = pmp_pool_room(vm);
 
-	*zgfn = gfn;
-	*zn = npages;
-	if (!need || !pmp_pool_reserve(vm, others + need))
-		return need;
-	if (vm->vm_type == PMP_VM_TDX &&
-	    pmp_plane_next(vm, lo, hi, PMP_PLANE_ACCEPTED, true) < hi)
-		return need;
-	*zgfn = lo;
-	*zn = hi - lo;	/* hi <= span: the span is whole chunks */
-	return 0;
+	*victims = need > have ? need - have : 0;
+	*room = 0;
+	return *victims ? pmp_inval_reclaim_room(vm, *victims, room) : 0;
 }
 
 /*
@@ -69,42 +56,44 @@ int pmp_change_attrs(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t
 		     struct pmp_actions *out)
 {
 	bool to_private = cause == PMP_CAUSE_CONVERT && values;
-	uint32_t flush_room = 0;
-	unsigned int others;
-	uint64_t zgfn, zn;
+	uint32_t flush_room = 0, reclaim_room;
+	unsigned int victims;
 	struct pmp_event ev;
 	int err = pmp_range_check(gfn, npages, vm->gfn_end);
 
 	if (!err && to_private)
 		err = pmp_inval_conflict(vm, gfn, npages, &flush_room);
-	/* only a conversion may discard accepted TDX private pages */
+	/* only a conversion may discard accepted TDX private pages (or maybe accepted ones) */
 	if (!err && vm->vm_type == PMP_VM_TDX && cause != PMP_CAUSE_CONVERT &&
 	    pmp_plane_next(vm, gfn, gfn + npages, PMP_PLANE_ACCEPTED, true) < gfn + npages)
 		err = -EBUSY;
+	/* @clear is acceptance, lossy: it needs no block */
+	if (!err)
+		err = exact_need(vm, gfn, npages, mask, values, &victims, &reclaim_room);
 	if (err)
 		return err;
-	/* lossy planes (VTL) need nothing here: pmp_planes_blocks_needed() */
-	others = pmp_planes_blocks_needed(vm, gfn, npages, mask, values) + flush_room +
-		 pmp_planes_blocks_needed(vm, gfn, npages, clear, 0);
-	err = pmp_pool_reserve(vm, others + unmap_extent(vm, vtl, gfn, npages, others, &zgfn,
-							 &zn));
 	/* no array: fine while nothing is mapped (attribute tracking only) */
-	if (!err && !out && (flush_room || pmp_mapped_next(vm, vtl, zgfn, zgfn + zn) < zgfn + zn))
+	if (!out && (flush_room || victims || pmp_mapped_next(vm, vtl, gfn, gfn + npages) <
+					       gfn + npages))
 		err = -ENOSPC;
 	if (!err)
-		err = pmp_event_begin(&ev, vm, out, cause, out ? PMP_EVENT_ACTIONS + flush_room : 0);
+		err = pmp_event_begin(&ev, vm, out, cause,
+				      out ? PMP_EVENT_ACTIONS + flush_room + reclaim_room : 0);
 	/* last, as it may fail: non-default values need state of their own */
 	if (!err && (values & mask))
 		err = pmp_state_reserve(vm, gfn, npages);
 	if (err)
 		return err;
+	/* first, on the state its room was planned on: it may flush chunks of the range */
+	if (victims)
+		pmp_inval_reclaim(&ev, victims);
 	if (flush_room)
 		pmp_inval_flush_chunks(&ev, gfn, npages);
 	else if (to_private && vm->policy.conflict_flush == PMP_CONFLICT_WITHDRAW)
 		pmp_inval_withdraw(vm, gfn, npages);
 	ev.vtl = (uint8_t)vtl;
-	unmap_range(&ev, zgfn, zn);
-	/* the pool was checked for both updates above */
+	unmap_range(&ev, gfn, npages);
+	/* the pool was checked (and refilled) for the exact updates above */
 	pmp_planes_apply(vm, gfn, npages, mask, values);
 	if (clear)
 		pmp_planes_apply(vm, gfn, npages, clear, 0);

@@ -37,7 +37,9 @@ static void blocked_fault(struct pmp_event *ev, const struct pmp_fault *f, int l
 	pmp_emit(ev, PMP_ACT_UNBLOCK, PMP_LEVEL_4K, head, PMP_CHUNK_PAGES);
 	pmp_leaf_set_flags(vm, head >> PMP_CHUNK_SHIFT, f->vtl, 0, PMP_CF_BLOCKED);
 	pmp_mirror_refresh(vm, head >> PMP_CHUNK_SHIFT, f->vtl);
-	if (!pmp_plane_get(vm, f->gfn, pmp_mapped_plane(f->vtl))) {
+	/* maybe mapped (the pool was short for the mirror: internal.h) is mapped again */
+	if (!pmp_plane_get(vm, f->gfn, pmp_mapped_plane(f->vtl)) ||
+	    !pmp_plane_known(vm, f->gfn, pmp_mapped_plane(f->vtl))) {
 		ev->cause = PMP_CAUSE_FAULT;
 		pmp_emit(ev, PMP_ACT_MAP, PMP_LEVEL_4K, f->gfn, 1);
 		pmp_mirror_map(vm, f->vtl, f->gfn, PMP_LEVEL_4K);
@@ -93,7 +95,7 @@ int map_lean(struct pmp_vm *vm, const struct pmp_fault *f, int level, bool pin,
 	struct pmp_chunk *c = pmp_chunk_giant(vm, f->gfn, &g);
 	uint64_t ci = f->gfn >> PMP_CHUNK_SHIFT, pages = PMP_LEVEL_PAGES(level);
 	uint64_t head = f->gfn & ~(pages - 1), newly = 0;
-	unsigned int i = f->gfn % PMP_CHUNK_PAGES, need = 3;
+	unsigned int i = f->gfn % PMP_CHUNK_PAGES, need = 0;
 	struct pmp_block *mapped, *pinned;
 	struct pmp_action *a;
 	struct pmp_event ev;
@@ -114,9 +116,13 @@ int map_lean(struct pmp_vm *vm, const struct pmp_fault *f, int level, bool pin,
 		if (pmp_pin_over_limit(vm, newly))
 			return pmp_pin_refused(vm, PMP_REASON_PIN_LIMIT);
 	}
-	/* map_blocks(): a uniform-0 plane that one page turns mixed takes a block */
+	/*
+	 * map_blocks(): a uniform-0 PINNED plane that one page turns mixed
+	 * takes a block; the mapped plane is lossy (internal.h): it takes a
+	 * free block or goes unknown, and needs no room.
+	 */
 	if (level == PMP_LEVEL_4K)
-		need += (!mapped && !(c->value & MAPPED0)) + (newly && !pinned);
+		need += newly && !pinned;
 	if (need > pmp_pool_room(vm))
 		return pin ? pmp_pin_refused(vm, PMP_REASON_POOL) : -ENOMEM;
 	err = pmp_event_check(vm, out, !!newly + MAP_ACTIONS);
@@ -283,10 +289,11 @@ static void map_general(struct pmp_event *ev, const struct pmp_fault *f, const s
 }
 
 /*
- * Pool blocks the record takes: the faulting VTL's mapped plane's and (when
- * it pins @pin_runs runs) the PINNED plane's blocks in one count (the count
- * is per plane), and 3 planes more for a deferred page invalidated before
- * it is mapped again.  A leaf within one chunk counts on the chunk in hand.
+ * Pool blocks the record takes: (when it pins @pin_runs runs) the PINNED
+ * plane's.  The mapped planes and acceptance (which a deferred page
+ * invalidated before it is mapped again clears) are lossy: they count
+ * nothing (pmp_chunk_blocks_needed()).  A leaf within one chunk counts on
+ * the chunk in hand.
  */
 static unsigned int map_blocks(const struct pmp_vm *vm, const struct pmp_chunk *c, uint64_t head,
 			       uint64_t pages, unsigned int mapped_plane, uint32_t pin_runs)
@@ -296,8 +303,8 @@ static unsigned int map_blocks(const struct pmp_vm *vm, const struct pmp_chunk *
 	unsigned int lo = head % PMP_CHUNK_PAGES;
 
 	if (pages > PMP_CHUNK_PAGES)
-		return pmp_planes_blocks_needed(vm, head, pages, mask, ones) + 3;
-	return pmp_chunk_blocks_needed(c, lo, lo + (unsigned int)pages, mask, ones) + 3;
+		return pmp_planes_blocks_needed(vm, head, pages, mask, ones);
+	return pmp_chunk_blocks_needed(c, lo, lo + (unsigned int)pages, mask, ones);
 }
 
 /*

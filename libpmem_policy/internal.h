@@ -97,18 +97,32 @@ static inline unsigned int pmp_mapped_plane(unsigned int vtl)
 #define PMP_BIT(p) ((uint16_t)(1U << (p)))
 #define PMP_VTL_PLANES(vtl) ((uint16_t)(7U << (PMP_PLANE_VTL + 3 * (vtl))))
 /*
- * Lossy planes: they only decide eligibility (write tracking, VTL
- * protections; KVM keeps the truth), so when the pool cannot hold a chunk's
- * bitmap the chunk's plane becomes "unknown" instead of the call failing.
- * Unknown reads as mixed to eligibility (4 KiB, reason pool) and as all 1
- * (tracked, denied) to the bitmap readers; a whole-chunk update makes it
- * exact again.  Lossy planes take any free block; every other plane is
- * exact, and when the free list is empty it takes a lossy block back (that
- * chunk's plane becomes unknown), so the room of the exact planes is the
- * free blocks plus the lossy ones (pmp_pool_room()).
+ * Lossy planes: planes whose bitmap the core can do without, because a
+ * plane that reads "all 1" is always a safe answer for them:
+ *   - write tracking and VTL protections only decide eligibility (KVM
+ *     keeps the truth): unknown reads as mixed to eligibility (4 KiB,
+ *     reason pool) and as tracked/denied to the bitmap readers;
+ *   - every VTL's mapped plane (the mirror): unknown reads as "maybe
+ *     mapped", so zaps, invalidations and teardown zap it (over-zapping is
+ *     safe: the pages fault back), while a merge needs the plane uniformly
+ *     mapped, which an unknown plane is not, so it never promotes it;
+ *   - acceptance (TDX, SNP): unknown reads as "maybe accepted", so zaps
+ *     that must spare accepted pages are refused, while a promotion needs
+ *     every page known accepted (pmp_plane_all_set()).
+ * When the pool cannot hold a chunk's bitmap the chunk's plane becomes
+ * "unknown" instead of the call failing; a whole-chunk update (a 2 MiB
+ * leaf, a zap or accept of the whole chunk) makes it exact again.  Lossy
+ * planes take any free block; every other plane is exact (private, pins)
+ * and when the free list is empty it takes a lossy block back (that
+ * chunk's planes become unknown), so the room of the exact planes is the
+ * free blocks plus the lossy ones (pmp_pool_room()), plus, for a
+ * conversion, the deferral bitmaps it can flush (convert.c).
  */
-#define PMP_LOSSY_PLANES ((uint16_t)(((1U << PMP_NR_SUMMARY_PLANES) - 1) & \
-				     ~PMP_BIT(PMP_PLANE_PRIVATE)))
+#define PMP_LOSSY_PLANES ((uint16_t)((((1U << PMP_NR_SUMMARY_PLANES) - 1) & \
+				      ~PMP_BIT(PMP_PLANE_PRIVATE)) | \
+				     PMP_BIT(PMP_PLANE_MAPPED) | PMP_BIT(PMP_PLANE_ACCEPTED) | \
+				     PMP_BIT(PMP_PLANE_MAPPED_VTL1) | \
+				     PMP_BIT(PMP_PLANE_MAPPED_VTL1 + 1)))
 
 /*
  * One per 2 MiB: 8 bytes.  @blocks holds the first block's index + 1 in its
@@ -276,6 +290,13 @@ struct pmp_vm {
 	 */
 	uint32_t lossy_used, lossy_chunks, lossy_clock;
 	uint32_t free_head;	/* first free block + 1; 0: none */
+	/*
+	 * Blocks of the PINNED plane, and how many the default pool holds back
+	 * for it (SEV: a pin cannot degrade, nor flush anything to make
+	 * room): deferral bitmaps leave pin_reserve - pin_blocks of
+	 * pmp_pool_room() to the pins (pmp_defer_room()).
+	 */
+	uint32_t pin_blocks, pin_reserve;
 	uint32_t vm_type;
 	uint64_t nr_pinned, pin_high_water;
 	uint64_t nr_cand;	/* (chunk, VTL) pairs with PMP_CF_CAND in that VTL */
@@ -558,6 +579,7 @@ uint64_t pmp_plane_run(const struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsi
 		       bool value, uint64_t *run_end);
 int pmp_plane_uniform(const struct pmp_vm *vm, uint64_t ci, unsigned int plane);
 bool pmp_plane_known(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane);
+bool pmp_plane_all_set(const struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsigned int plane);
 void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t clear);
 /*
  * Non-summary exact planes of a chunk in hand (the fault's record): the
@@ -611,6 +633,7 @@ unsigned int pmp_block_next(const struct pmp_block *blk, unsigned int lo, unsign
 			    bool v);
 int pmp_block_uniform(const struct pmp_block *blk);
 struct pmp_block *pmp_defer_block(const struct pmp_vm *vm, uint64_t ci);
+bool pmp_defer_room(const struct pmp_vm *vm);
 struct pmp_block *pmp_defer_attach(struct pmp_vm *vm, uint64_t ci);
 void pmp_defer_detach(struct pmp_vm *vm, uint64_t ci);
 
@@ -940,6 +963,8 @@ void pmp_inval_page(struct pmp_event *ev, uint64_t gfn);
 int pmp_inval_conflict(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_t *room);
 void pmp_inval_flush_chunks(struct pmp_event *ev, uint64_t gfn, uint64_t npages);
 void pmp_inval_withdraw(struct pmp_vm *vm, uint64_t gfn, uint64_t npages);
+int pmp_inval_reclaim_room(const struct pmp_vm *vm, unsigned int blocks, uint32_t *room);
+void pmp_inval_reclaim(struct pmp_event *ev, unsigned int blocks);
 void pmp_inval_drop_all(struct pmp_vm *vm);
 int pmp_inval_check(const struct pmp_vm *vm);
 bool pmp_yield_poll(struct pmp_vm *vm, struct pmp_yield_state *st, uint64_t position,

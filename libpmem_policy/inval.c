@@ -20,7 +20,6 @@
  */
 #include "internal.h"
 
-#define MAPPED(vm) pmp_mapped_mask(vm)	/* every VTL's leaves */
 #define ACCEPTED PMP_BIT(PMP_PLANE_ACCEPTED)
 #define CHUNK_MASK ((uint64_t)PMP_CHUNK_PAGES - 1)
 
@@ -202,31 +201,49 @@ static void undefer(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 }
 
 /*
- * The GPA chunk of the first flagged compact chunk at or after the cursor,
- * cyclically; with @move the cursor moves there.  Only with defer_chunks >
- * 0.  A 1 GiB range without deferrals is skipped whole (its count), so the
- * cost is the giants in use plus the chunks of those with deferrals.
+ * The first flagged compact chunk at or after compact chunk @ci,
+ * cyclically.  Only with defer_chunks > 0.  A 1 GiB range without
+ * deferrals is skipped whole (its count), so the cost is the giants in use
+ * plus the chunks of those with deferrals.
  */
-static uint64_t next_deferred(struct pmp_vm *vm, bool move)
+static uint64_t deferred_from(const struct pmp_vm *vm, uint64_t ci)
 {
-	uint64_t nr = (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS, ci = vm->defer_cursor % nr;
+	uint64_t nr = (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS;
 
-	for (;;) {
+	for (ci %= nr;;) {
 		uint32_t cg = (uint32_t)(ci / PMP_GIANT_CHUNKS);
 
-		if (!pmp_homes(vm)[cg].in_use || !pmp_cgiants(vm)[cg].nr_deferred) {
+		if (!pmp_homes(vm)[cg].in_use || !pmp_cgiants(vm)[cg].nr_deferred)
 			ci = ((uint64_t)cg + 1) * PMP_GIANT_CHUNKS;
-		} else if (pmp_cchunks(vm)[ci].blocks & PMP_CF_DEFERRED) {
-			if (move)
-				vm->defer_cursor = (uint32_t)ci;
-			return ((uint64_t)pmp_homes(vm)[cg].giant << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT)) |
-			       (ci % PMP_GIANT_CHUNKS);
-		} else {
+		else if (pmp_cchunks(vm)[ci].blocks & PMP_CF_DEFERRED)
+			return ci;
+		else
 			ci++;
-		}
 		if (ci >= nr)
 			ci = 0;
 	}
+}
+
+/* The GPA chunk of compact chunk @ci (in use). */
+static uint64_t gpa_chunk(const struct pmp_vm *vm, uint64_t ci)
+{
+	uint32_t cg = (uint32_t)(ci / PMP_GIANT_CHUNKS);
+
+	return ((uint64_t)pmp_homes(vm)[cg].giant << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT)) |
+	       (ci % PMP_GIANT_CHUNKS);
+}
+
+/*
+ * The GPA chunk of the first flagged compact chunk at or after the cursor,
+ * cyclically; with @move the cursor moves there.  Only with defer_chunks > 0.
+ */
+static uint64_t next_deferred(struct pmp_vm *vm, bool move)
+{
+	uint64_t ci = deferred_from(vm, vm->defer_cursor);
+
+	if (move)
+		vm->defer_cursor = (uint32_t)ci;
+	return gpa_chunk(vm, ci);
 }
 
 /* Issue a chunk's deferred runs now, one INVALIDATE each; its flag goes. */
@@ -251,6 +268,46 @@ static uint32_t chunk_runs(const struct pmp_vm *vm, uint64_t ci)
 	for (g = range_run(vm, g, end, &e); g < end; g = range_run(vm, e, end, &e))
 		runs++;
 	return runs;
+}
+
+static void batch_flushes(struct pmp_event *ev, uint32_t first);
+
+/*
+ * The exact planes (a conversion's private attributes) are short of
+ * @blocks pool blocks: the deferred chunks from the cursor on give theirs
+ * back, one each, by being flushed now (deferral only saves invalidations;
+ * issuing them early is always sound).  *@room: the actions that takes,
+ * planned on the chunks pmp_inval_reclaim() will flush, in its order.
+ * -ENOMEM if fewer chunks hold deferrals.
+ */
+int pmp_inval_reclaim_room(const struct pmp_vm *vm, unsigned int blocks, uint32_t *room)
+{
+	uint64_t ci = vm->defer_cursor;
+	unsigned int k;
+
+	*room = 0;
+	if (blocks > vm->defer_chunks)
+		return -ENOMEM;
+	for (k = 0; k < blocks; k++) {
+		ci = deferred_from(vm, ci);
+		/* an INVALIDATE and a FLUSH per run: the runs of a chunk never touch */
+		*room += 2 * chunk_runs(vm, gpa_chunk(vm, ci));
+		ci++;
+	}
+	return 0;
+}
+
+/* Flush the @blocks chunks pmp_inval_reclaim_room() planned; each frees a block. */
+void pmp_inval_reclaim(struct pmp_event *ev, unsigned int blocks)
+{
+	uint32_t first = ev->out ? ev->out->nr : 0;
+
+	while (blocks--) {
+		ev->vm->stats.evicted++;
+		flush_chunk(ev, next_deferred(ev->vm, true));	/* the cursor stays: unflagged now */
+	}
+	if (ev->out)
+		batch_flushes(ev, first);
 }
 
 /*
@@ -358,10 +415,13 @@ static void batch_flushes(struct pmp_event *ev, uint32_t first)
 
 struct punch_plan {
 	uint32_t pieces, runs, deferred;
-	unsigned int blocks;
 };
 
-/* A dry run: how many actions and pool blocks the punch takes at most. */
+/*
+ * A dry run: how many actions the punch takes at most.  It takes no pool
+ * room: a deferral bitmap only takes a spare block (pmp_defer_room()), and
+ * the mapped and accepted planes it clears are lossy.
+ */
 static int plan_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 		      const struct pmp_folios *folios, struct punch_plan *plan)
 {
@@ -378,15 +438,11 @@ static int plan_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 		plan->pieces++;
 		if (p.defer) {
 			in_run = false;
-			/* a new deferral bitmap; clearing one never takes a block */
-			plan->blocks += !pmp_defer_block(vm, g >> PMP_CHUNK_SHIFT);
 			plan->deferred++;
 			continue;
 		}
 		plan->runs += !in_run;
 		in_run = true;
-		plan->blocks += pmp_planes_blocks_needed(vm, g, p.end - g, MAPPED(vm), 0) +
-				pmp_planes_blocks_needed(vm, g, p.end - g, ACCEPTED, 0);
 	}
 	return 0;
 }
@@ -411,16 +467,15 @@ int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, const struct pmp
 		err = plan_punch(vm, gfn, end, folios, &plan);
 	if (err)
 		return err;
-	/* evicted chunks: 2 blocks each for the mapped and accepted planes */
-	if (plan.blocks + 4 * 2 > pmp_pool_room(vm))
-		return -ENOMEM;
 	/*
 	 * Room: splits at each run's edges, an INVALIDATE per piece and per
 	 * completed chunk, up to two evicted chunks of 256 runs, a flush for
 	 * each invalidation.  The documented PMP_PUNCH_ACTIONS + 14 per run.
+	 * A deferrable piece (at most two: the range's partial chunks) that
+	 * finds no spare block is issued at once, a run of its own.
 	 */
 	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_PUNCH,
-			      12 * plan.runs + 2 * (plan.pieces + 2) +
+			      12 * (plan.runs + plan.deferred) + 2 * (plan.pieces + 2) +
 			      (plan.deferred ? 2 * 2 * PMP_CHUNK_PAGES / 2 : 0));
 	if (err)
 		return err;
@@ -429,7 +484,9 @@ int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, const struct pmp
 	for (g = gfn; g < end; g = run_end) {
 		if (next_piece(vm, folios, g, end, &p))
 			break;		/* the layout changed under us: stop, consistent */
-		if (p.defer && (pend.nr < 2 || pmp_defer_block(vm, g >> PMP_CHUNK_SHIFT))) {
+		/* a chunk with a bitmap defers; a new bitmap needs a spare block */
+		if (p.defer && (pmp_defer_block(vm, g >> PMP_CHUNK_SHIFT) ||
+				(pend.nr < 2 && pmp_defer_room(vm)))) {
 			defer_piece(&ev, &p, &pend);
 			run_end = p.end;
 			continue;
@@ -530,16 +587,6 @@ static void flush_step(struct pmp_event *ev, uint64_t g, uint64_t e)
 	undefer(ev->vm, g, e - g);	/* the chunk loses its flag with its last run */
 }
 
-/*
- * Pool blocks a step on [g, e) may take: the mapped and accepted planes
- * of its chunk become mixed when only part of it goes.  0 if they fit.
- */
-static int step_blocks(const struct pmp_vm *vm, uint64_t g, uint64_t e)
-{
-	return pmp_pool_reserve(vm, pmp_planes_blocks_needed(vm, g, e - g, MAPPED(vm) | ACCEPTED,
-							     0));
-}
-
 /* The first deferred run of the cursor's chunk (@move: the cursor goes there). */
 static uint64_t next_run(struct pmp_vm *vm, bool move, uint64_t *e)
 {
@@ -554,19 +601,15 @@ int pmp_inval_flush(struct pmp_vm *vm, struct pmp_actions *out)
 	struct pmp_event ev;
 	int err = 0;
 
-	if (vm->defer_chunks) {
-		g = next_run(vm, false, &e);
-		err = step_blocks(vm, g, e);	/* -ENOMEM: nothing changed */
-	}
-	/* nothing deferred needs no room; else a step's two actions must fit */
-	if (!err)
-		err = pmp_event_begin_all(&ev, vm, out, PMP_CAUSE_PUNCH, vm->defer_chunks ? 2 : 0);
+	/*
+	 * Nothing deferred needs no room; else a step's two actions must fit.
+	 * A step takes no pool room: the planes it clears are lossy.
+	 */
+	err = pmp_event_begin_all(&ev, vm, out, PMP_CAUSE_PUNCH, vm->defer_chunks ? 2 : 0);
 	if (err)
 		return err;
 	while (vm->defer_chunks && pmp_event_room(&ev) >= 2) {
 		g = next_run(vm, true, &e);
-		if (step_blocks(vm, g, e))
-			break;		/* the next call says -ENOMEM */
 		flush_step(&ev, g, e);
 	}
 	pmp_event_end(&ev);
@@ -586,12 +629,10 @@ int pmp_inval_flush_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 	if (err)
 		return err;
 	g = range_run(vm, gfn, end, &e);
-	err = g < end ? step_blocks(vm, g, e) : 0;	/* -ENOMEM: nothing changed */
-	if (!err)
-		err = pmp_event_begin_all(&ev, vm, out, PMP_CAUSE_PUNCH, g < end ? 2 : 0);
+	err = pmp_event_begin_all(&ev, vm, out, PMP_CAUSE_PUNCH, g < end ? 2 : 0);
 	if (err)
 		return err;
-	while (g < end && pmp_event_room(&ev) >= 2 && !step_blocks(vm, g, e)) {
+	while (g < end && pmp_event_room(&ev) >= 2) {
 		flush_step(&ev, g, e);
 		g = range_run(vm, e, end, &e);
 	}

@@ -46,12 +46,14 @@ static bool range_full(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, 
 	return giant_nr_huge(vm, gfn >> PMP_GIANT_SHIFT, vtl) == PMP_GIANT_CHUNKS;
 }
 
-/* Every page accepted?  Stops at the first that is not (a tick asks every 1 GiB). */
+/*
+ * Every page known accepted?  Stops at the first that is not (a tick asks
+ * every 1 GiB); a chunk whose acceptance the pool could not hold (unknown:
+ * maybe accepted) is not ready.
+ */
 static bool range_accepted(const struct pmp_vm *vm, uint64_t gfn, int level)
 {
-	uint64_t end = gfn + PMP_LEVEL_PAGES(level);
-
-	return pmp_plane_next(vm, gfn, end, PMP_PLANE_ACCEPTED, false) == end;
+	return pmp_plane_all_set(vm, gfn, gfn + PMP_LEVEL_PAGES(level), PMP_PLANE_ACCEPTED);
 }
 
 /* TDX/SNP private memory promotes only fully mapped (in @vtl) and accepted. */
@@ -202,6 +204,9 @@ static bool try_block(struct pmp_event *ev, unsigned int vtl, uint64_t ci)
 	enum pmp_reason why = pmp_merge_blocker(vm, vtl, head, PMP_LEVEL_2M,
 						pmp_guarded_private(vm, head), -1);
 
+	/* a mirror the pool could not hold: maybe no leaf at all to block */
+	if (!why && !pmp_plane_known(vm, head, pmp_mapped_plane(vtl)))
+		why = PMP_REASON_POOL;
 	d->tried++;
 	if (why) {
 		d->refused[why]++;

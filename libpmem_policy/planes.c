@@ -171,6 +171,7 @@ static void chain_insert(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int pl
 		links[prev] = b + 1;
 	}
 	c->mixed |= PMP_BIT(plane);
+	vm->pin_blocks += plane == PMP_PLANE_PINNED;
 	if (lossy) {
 		vm->lossy_used++;
 		if (joins)
@@ -199,6 +200,7 @@ static void chain_remove(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int pl
 	}
 	block_free(vm, b);
 	c->mixed &= (uint16_t)~PMP_BIT(plane);
+	vm->pin_blocks -= plane == PMP_PLANE_PINNED;
 	if (lossy) {
 		vm->lossy_used--;
 		if (leaves)
@@ -221,11 +223,28 @@ struct pmp_block *pmp_defer_block(const struct pmp_vm *vm, uint64_t ci)
 	return &pmp_blocks(vm)[chain_nth(vm, c, pmp_weight16(chained(c)))];
 }
 
-/* Give chunk @ci (with state) an empty deferral bitmap; the caller checked the pool. */
+/*
+ * May a punch defer into a new bitmap?  Deferral is an optimisation: it
+ * takes a free block only (never a lossy plane's), and only while the pins
+ * keep the room the default pool reserved for them (pin_reserve: an SEV
+ * pin has no flush to fall back on).  A conversion that finds the pool
+ * full flushes deferred chunks to get their blocks back (convert.c), so
+ * deferral never costs the private attributes their room.  No room: the
+ * punch is invalidated at once (inval.c), which is always sound.
+ */
+bool pmp_defer_room(const struct pmp_vm *vm)
+{
+	uint32_t pins_may_need = vm->pin_reserve > vm->pin_blocks ?
+				 vm->pin_reserve - vm->pin_blocks : 0;
+
+	return vm->free_head && pmp_pool_room(vm) > pins_may_need;
+}
+
+/* Give chunk @ci (with state) an empty deferral bitmap; the caller checked pmp_defer_room(). */
 struct pmp_block *pmp_defer_attach(struct pmp_vm *vm, uint64_t ci)
 {
 	struct pmp_chunk *c = pmp_chunk_at(vm, ci);
-	uint32_t b = block_alloc(vm);	/* first: it may take a lossy block of @c */
+	uint32_t b = block_alloc(vm);	/* a free one: pmp_defer_room() */
 	unsigned int k = pmp_weight16(chained(c));
 
 	if (!k) {
@@ -533,6 +552,23 @@ bool pmp_plane_known(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane)
 	return !(c->mixed & c->value & PMP_BIT(plane));
 }
 
+/*
+ * Is every page of [gfn, end) (below gfn_end) known to have @plane set?
+ * An unknown plane reads as 1 everywhere else; here it is "not known", the
+ * answer a promotion needs (every page accepted, not maybe accepted).
+ */
+bool pmp_plane_all_set(const struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsigned int plane)
+{
+	uint64_t g;
+
+	if (pmp_plane_next(vm, gfn, end, plane, false) < end)
+		return false;
+	for (g = gfn; g < end; g = (g | (PMP_CHUNK_PAGES - 1)) + 1)
+		if (!pmp_plane_known(vm, g, plane))
+			return false;
+	return true;
+}
+
 /* 0 or 1 if @plane is uniform over chunk @ci, -1 if it is mixed. */
 int pmp_plane_uniform(const struct pmp_vm *vm, uint64_t ci, unsigned int plane)
 {
@@ -673,7 +709,8 @@ void pmp_giant_recount(const struct pmp_vm *vm, uint32_t cg, struct pmp_giant *o
 
 /*
  * Pool invariants, checked without scratch memory: only lossy planes are
- * unknown; the lossy planes hold lossy_used blocks, and the chunks holding
+ * unknown; the lossy planes hold lossy_used blocks and the pins pin_blocks;
+ * the chunks holding
  * some are each once in the lossy set, where their back-pointer says, and
  * nothing else is; every chain is as
  * long as its mask and its deferral flag say, ends there and holds only
@@ -687,7 +724,7 @@ int pmp_pool_check(const struct pmp_vm *vm)
 	const struct pmp_chunk *chunks = pmp_cchunks(vm);
 	const uint32_t *links = pmp_links(vm);
 	uint64_t ci, seen = 0, lossy = 0, sum = 0, sq = 0, want_sum = 0, want_sq = 0;
-	uint64_t nr_lossy_chunks = 0;
+	uint64_t nr_lossy_chunks = 0, pins = 0;
 	uint32_t b;
 
 	/* every compact chunk: those without state are all zero */
@@ -698,6 +735,7 @@ int pmp_pool_check(const struct pmp_vm *vm)
 		if (c->value & c->mixed & (uint16_t)~PMP_LOSSY_PLANES)
 			return -EUCLEAN;
 		lossy += pmp_weight16(chained(c) & PMP_LOSSY_PLANES);
+		pins += !!(chained(c) & PMP_BIT(PMP_PLANE_PINNED));
 		b = chain_head(c);
 		if (!len && b)
 			return -EUCLEAN;
@@ -723,7 +761,7 @@ int pmp_pool_check(const struct pmp_vm *vm)
 	}
 	/* each chunk in the set found at its place: the set holds nothing else */
 	if (seen != vm->pool_used || lossy != vm->lossy_used ||
-	    nr_lossy_chunks != vm->lossy_chunks)
+	    nr_lossy_chunks != vm->lossy_chunks || pins != vm->pin_blocks)
 		return -EUCLEAN;
 	for (b = vm->free_head; b; b = links[b - 1]) {
 		if (b > vm->pool_blocks || ++seen > vm->pool_blocks)

@@ -15,7 +15,7 @@ struct layout {
 	uint32_t nr_vtls, max_slots, nr_vcpus, vm_type;	/* from the geometry */
 	uint64_t gfn_end, span;
 	uint32_t nr_giants, nr_regions;	/* each with its reserved entry 0 */
-	uint32_t pool_blocks, defer_cap;
+	uint32_t pool_blocks, defer_cap, pin_reserve;
 	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
 	uint64_t off_cand, off_vtl_chunks, off_vtl_giants;
 	uint64_t off_top, off_tables, off_homes, off_regions;
@@ -64,7 +64,7 @@ static int size_state(const struct pmp_geometry *geo, struct layout *l)
 static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 {
 	struct pmp_geometry g0, *geo = &g0;
-	uint64_t off;
+	uint64_t off, chunks;
 	int err = pmp_opts_load(geo, sizeof(*geo), user, PMP_GEOMETRY_MIN_SZ);
 
 	if (err)
@@ -83,37 +83,41 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 	l->max_slots = geo->max_slots;
 	l->nr_vcpus = geo->nr_vcpus;
 	l->vm_type = geo->vm_type;
+	/* chunks of the memory budget */
+	chunks = ((geo->max_pages ? geo->max_pages : geo->gfn_end) + PMP_CHUNK_PAGES - 1) >>
+		 PMP_CHUNK_SHIFT;
 	l->defer_cap = geo->max_deferred;
-	if (!l->defer_cap) {
-		/* every chunk of the budget: no punch storm evicts (docs/inval.md) */
-		uint64_t chunks = ((geo->max_pages ? geo->max_pages : geo->gfn_end) +
-				   PMP_CHUNK_PAGES - 1) >> PMP_CHUNK_SHIFT;
-
+	/* every chunk of the budget: no punch storm evicts (docs/inval.md) */
+	if (!l->defer_cap)
 		l->defer_cap = chunks < PMP_MAX_DEFERRED ? (uint32_t)chunks : PMP_MAX_DEFERRED;
-	}
 	l->pool_blocks = geo->pool_blocks;
+	l->pin_reserve = 0;
 	if (!l->pool_blocks) {
 		/*
 		 * One block per chunk for each exact per-page feature that can
-		 * be non-uniform in every chunk at once: private, the mapped
-		 * mirror (one per VTL), and pins (SEV) or acceptance (SNP,
-		 * TDX); plus one per chunk that may hold deferrals (their
-		 * bitmap).  On top, 1/32 more, so that write tracking and VTL
-		 * protections have blocks even when every exact feature is at
-		 * its worst: they take any free block, and the exact features
-		 * take them back when none is free (planes.c).
+		 * be non-uniform in every chunk at once and cannot degrade: the
+		 * private attributes, and an SEV VM's pins (KVM gives SEV VMs
+		 * no private attributes, but a VMM may convert on one, and a
+		 * guest must not make that fail).  On top, 1/16 more for
+		 * everything that degrades when the pool is short (internal.h,
+		 * "Lossy planes"): the mapped mirror of every VTL, acceptance,
+		 * write tracking and VTL protections go unknown, a punch is
+		 * invalidated at once instead of deferred; and a conversion
+		 * short of blocks flushes deferred punches for theirs.
+		 * Deferral bitmaps leave the pins their block per chunk
+		 * (pin_reserve).  1/16 keeps the default state of every VM
+		 * type but SEV within 0.005% of guest memory from 8 GiB up,
+		 * with up to 3 VTLs (BENCHMARKS.md, "Memory").
 		 */
-		uint64_t per_chunk = (geo->vm_type == PMP_VM_DEFAULT ? 2 : 3) + geo->nr_vtls - 1;
-		uint64_t pages = geo->max_pages ? geo->max_pages : geo->gfn_end;
-		uint64_t want = ((pages + PMP_CHUNK_PAGES - 1) >> PMP_CHUNK_SHIFT) * per_chunk +
-				l->defer_cap;
-
-		want += (want + 30) / 31;
+		uint64_t exact = geo->vm_type == PMP_VM_SEV ? 2 : 1;
+		uint64_t want = exact * chunks + (chunks + 15) / 16;
 
 		/* never a silently smaller pool: past 24 bits, the caller sizes it */
 		if (want > PMP_MAX_POOL_BLOCKS)
 			return -ERANGE;
 		l->pool_blocks = (uint32_t)want;
+		if (geo->vm_type == PMP_VM_SEV)
+			l->pin_reserve = (uint32_t)chunks;
 	}
 
 	/* Every term is bounded above, so none of this can overflow. */
@@ -205,6 +209,7 @@ int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *user,
 	vm->bytes = l.bytes;
 	vm->policy = *policy;
 	vm->pool_blocks = l.pool_blocks;
+	vm->pin_reserve = l.pin_reserve;
 	vm->vm_type = l.vm_type;
 	vm->off_slots = l.off_slots;
 	vm->off_stats = l.off_stats;

@@ -6,7 +6,6 @@
  */
 #include "internal.h"
 
-#define MAPPED(vm) pmp_mapped_mask(vm)	/* every VTL's leaves */
 #define PINNED PMP_BIT(PMP_PLANE_PINNED)
 
 /* KVM's own attribute filter for a zap reason (kvm_gfn_range.attr_filter). */
@@ -20,24 +19,6 @@ static enum pmp_zap_filter kvm_filter(enum pmp_zap_reason reason)
 	default:
 		return PMP_ZAP_FILTER_BOTH;
 	}
-}
-
-/*
- * Blocks a filtered zap may take besides its edges: a chunk of mixed
- * attributes, fully mapped in a VTL, becomes mixed in that VTL's mirror.
- */
-static unsigned int filtered_need(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
-{
-	uint64_t ci, last = (gfn + npages - 1) >> PMP_CHUNK_SHIFT;
-	unsigned int n = pmp_planes_blocks_needed(vm, gfn, npages, MAPPED(vm), 0), v;
-
-	for (ci = gfn >> PMP_CHUNK_SHIFT; ci <= last; ci++) {
-		if (pmp_plane_uniform(vm, ci, PMP_PLANE_PRIVATE) != -1)
-			continue;
-		for (v = 0; v < vm->nr_vtls; v++)
-			n += pmp_plane_uniform(vm, ci, pmp_mapped_plane(v)) == 1;
-	}
-	return n;
 }
 
 /*
@@ -117,12 +98,9 @@ int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, enum pmp_zap_filter f
 		(reason == PMP_ZAP_SLOT_DELETE || reason == PMP_ZAP_SLOT_MOVE);
 	if (unpin)
 		unpin_runs = pinned_runs(vm, gfn, end);
-	if (!err)
-		err = pmp_pool_reserve(vm, (filter == PMP_ZAP_FILTER_BOTH ?
-					    pmp_planes_blocks_needed(vm, gfn, npages, MAPPED(vm), 0) :
-					    filtered_need(vm, gfn, npages)) +
-					   (unpin_runs ? pmp_planes_blocks_needed(vm, gfn, npages,
-										  PINNED, 0) : 0));
+	/* the mapped planes are lossy (internal.h): only unpinning takes blocks */
+	if (!err && unpin_runs)
+		err = pmp_pool_reserve(vm, pmp_planes_blocks_needed(vm, gfn, npages, PINNED, 0));
 	if (!err)
 		err = pmp_event_begin(&ev, vm, out, reason == PMP_ZAP_TEARDOWN ? PMP_CAUSE_TEARDOWN :
 				      PMP_CAUSE_ZAP, PMP_EVENT_ACTIONS + unpin_runs);
@@ -131,6 +109,7 @@ int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, enum pmp_zap_filter f
 	d->tried++;
 	/* the zap takes crossing huge leaves whole: check all they cover */
 	pmp_mirror_extent(vm, PMP_VTL_ALL, gfn, npages, &lo, &hi);
+	/* maybe accepted (the pool was short: internal.h) is refused as accepted */
 	if (vm->vm_type == PMP_VM_TDX && reason != PMP_ZAP_TEARDOWN &&
 	    filter != PMP_ZAP_FILTER_SHARED &&
 	    pmp_plane_next(vm, lo, hi, PMP_PLANE_ACCEPTED, true) < hi) {

@@ -41,7 +41,13 @@ struct pmp_vm;
  *	a chunk whose pages disagree in one of them when the tracking pool is
  *	short keeps "mixed" instead of the bitmap (its faults get 4 KiB,
  *	reason PMP_REASON_POOL) until an update covers its whole 2 MiB.  The
- *	field then reads as tracked / no access.  Since 0.2.
+ *	field then reads as tracked / no access.  Since 0.2.  The core's own
+ *	records degrade the same way, and say so here:
+ *	PMP_ATTR_UNKNOWN_MAPPED(vtl), the mirror of VTL @vtl's page tables
+ *	(pmp_vtl_leaf_level() then says PMP_LEVEL_4K: maybe a 4 KiB leaf,
+ *	which zaps and teardown treat as mapped and merges as not), and
+ *	PMP_ATTR_UNKNOWN_ACCEPTED, the guest's acceptance (maybe accepted:
+ *	zaps that must spare accepted pages are refused, promotions wait).
  */
 struct pmp_page_attrs {
 	bool private;
@@ -52,6 +58,8 @@ struct pmp_page_attrs {
 
 #define PMP_ATTR_UNKNOWN_WTRACK		(1U << 0)
 #define PMP_ATTR_UNKNOWN_VTL(vtl)	(1U << (1 + (vtl)))
+#define PMP_ATTR_UNKNOWN_MAPPED(vtl)	(1U << (4 + (vtl)))
+#define PMP_ATTR_UNKNOWN_ACCEPTED	(1U << 7)
 
 /**
  * pmp_get_attrs() - read one page's attributes.  Shared; O(1).

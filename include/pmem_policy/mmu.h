@@ -324,8 +324,9 @@ enum pmp_zap_reason {
  * TEARDOWN             BOTH      never
  * ===================  ========  ==============================================
  *
- * Besides, any zap whose shared/private split needs a pool block the pool
- * lacks is -ENOMEM; the default pool provides it.
+ * A zap never needs pool room for the mirror (it degrades: "maybe
+ * mapped"); only a slot delete or move that unpins part of a 2 MiB can be
+ * -ENOMEM with a pool smaller than the default.
  */
 enum pmp_zap_filter {
 	PMP_ZAP_FILTER_KVM,
@@ -532,7 +533,9 @@ PMP_API int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions
  * @vm: the VM.
  * @gfn: the frame.
  *
- * Return: PMP_LEVEL_*, 0 if unmapped, -ERANGE.
+ * Return: PMP_LEVEL_*, 0 if unmapped, -ERANGE.  PMP_LEVEL_4K also where
+ * the mirror's 2 MiB bitmap did not fit the pool (maybe a 4 KiB leaf:
+ * struct pmp_page_attrs, PMP_ATTR_UNKNOWN_MAPPED).
  */
 PMP_API int pmp_leaf_level(const struct pmp_vm *vm, uint64_t gfn);
 
@@ -547,6 +550,7 @@ PMP_API int pmp_leaf_level(const struct pmp_vm *vm, uint64_t gfn);
  * range at 2 MiB while VTL 1 maps it at 4 KiB.
  *
  * Return: PMP_LEVEL_*, 0 if unmapped, -ERANGE, -EINVAL for a bad @vtl.
+ * PMP_LEVEL_4K also for "maybe a 4 KiB leaf", as pmp_leaf_level() says.
  */
 PMP_API int pmp_vtl_leaf_level(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn);
 

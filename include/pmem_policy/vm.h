@@ -23,7 +23,7 @@
  *     provides for (see @pool_blocks; docs/design.md has the figures).
  * Uniform chunks need no block, so a feature costs memory only where its
  * pages disagree; the default pool covers the worst case of every chunk
- * disagreeing in every feature the VM type uses.
+ * disagreeing in the features that cannot degrade (see @pool_blocks).
  *
  * Locking: the library takes no locks.  Calls documented "exclusive" need
  * the caller to exclude all other calls on the VM (KVM's mmu_lock held for
@@ -78,25 +78,28 @@ enum pmp_vm_type {
  * @nr_vtls: virtual trust levels with their own protections (1..3).
  * @pool_blocks: 64-byte blocks for non-uniform 2 MiB chunks; a chunk with k
  *	non-uniform per-page features holds k blocks.  0 picks the default:
- *	per chunk, one for the private attribute and one for the mapped
- *	mirror, plus one for pins (SEV) or acceptance (SNP, TDX), plus
- *	max_deferred; plus 1/32 of the total for write tracking and VTL
- *	protections.  Those two never fail for lack of pool: they take any
- *	free block, the other features take their blocks back when none is
- *	free, and a chunk whose pages disagree in them with no block is
- *	"unknown" (4 KiB faults, reason pool; struct pmp_page_attrs'
- *	@unknown) until an update covers its whole 2 MiB.  A smaller pool
- *	saves memory at the risk of -ENOMEM refusals of the other features
- *	when many chunks are non-uniform in them at once; pmp_vm_info()
- *	reports the high-water mark.  A default that would exceed PMP_MAX_POOL_BLOCKS (a
- *	budget above about 10.3 TiB for a default VM, 7.7 TiB for
- *	SEV/SNP/TDX, with the default max_deferred) is
- *	-ERANGE: pass @pool_blocks.
+ *	a block per chunk for each exact feature every chunk may need at
+ *	once (the private attributes; SEV: and pins), plus 1/16 for
+ *	everything else, which never
+ *	fails for lack of pool: write tracking and VTL protections take any
+ *	free block and a chunk with none is "unknown" (4 KiB faults, reason
+ *	pool; struct pmp_page_attrs' @unknown) until an update covers its
+ *	whole 2 MiB; the mapped mirror of every VTL and acceptance degrade
+ *	the same way ("maybe mapped", "maybe accepted": PMP_ATTR_UNKNOWN_*);
+ *	a punch that finds no spare block for its deferral bitmap is
+ *	invalidated at once.  The exact features take those blocks back
+ *	when none is free, and a conversion flushes deferred punches for
+ *	theirs.  A smaller pool saves memory at the risk of -ENOMEM refusals
+ *	of the exact features (private attributes, pins) when many chunks are
+ *	non-uniform in them at once; pmp_vm_info() reports the high-water
+ *	mark.  A default that would exceed PMP_MAX_POOL_BLOCKS (a budget
+ *	above about 30 TiB, 15 TiB for SEV) is -ERANGE: pass @pool_blocks.
  * @vm_type: enum pmp_vm_type.
  * @max_deferred: 2 MiB chunks that may hold deferred punches at once (one
  *	more flushes another first); 0 picks every 2 MiB of the budget
  *	(@max_pages, else @gfn_end), so no punch storm is cut short; at most
- *	PMP_MAX_DEFERRED.  Each costs a pool block in the default pool.
+ *	PMP_MAX_DEFERRED.  Each takes a spare pool block while it holds
+ *	deferrals; with none spare a punch is invalidated at once.
  * @max_pages: the memory budget: 4 KiB pages in memslots at once, wherever
  *	they are; it sizes the 1 GiB pool and the default block pool.  0:
  *	@gfn_end (then required).  Since 0.2.

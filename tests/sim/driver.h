@@ -70,6 +70,7 @@ struct drv {
 	struct pmp_action buf[DRV_ACTIONS];
 	struct pmp_actions acts;
 	uint64_t refusals;
+	uint64_t maybe_mapped;	/* compared pages the core's degraded mirror says "maybe" */
 	bool trace;		/* print every call and its actions */
 	bool oracle;		/* run drv_oracle() on every call */
 	uint64_t calls;		/* core calls made: picks the oracle's array size */

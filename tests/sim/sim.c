@@ -472,6 +472,11 @@ static int apply_tables(struct sim *s, const struct pmp_action *a)
 		return ret;
 	if (a->type == PMP_ACT_INVALIDATE)
 		return invalidate(s, a);
+	if (!found && a->type == PMP_ACT_UNBLOCK && s->maybe_mapped &&
+	    s->maybe_mapped(s->maybe_ctx, a->vtl == PMP_VTL_ALL ? 0 : a->vtl, a->gfn)) {
+		s->maybe_unblocks++;
+		return 0;
+	}
 	if (!found && (a->type == PMP_ACT_DEMOTE || a->type == PMP_ACT_BLOCK ||
 		       a->type == PMP_ACT_UNBLOCK))
 		return fail(s, "%s found no leaf to change at %#llx in VTL %d",

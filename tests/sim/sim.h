@@ -51,6 +51,15 @@ struct sim {
 	uint32_t vtl;		/* the VTL of the view; VTL 0 between actions */
 	uint8_t *deny[PMP_MAX_VTLS];	/* VTL v >= 1: SA_VTL0-shaped denials per page */
 	uint32_t epoch;
+	/*
+	 * Does the core only know that VTL @vtl may map @gfn (its mirror's
+	 * bitmap did not fit the pool)?  Then an UNBLOCK of that chunk may
+	 * find no leaf: a range unblock with nothing blocked is a no-op, and
+	 * the core could not know.  NULL: never (the driver sets it).
+	 */
+	bool (*maybe_mapped)(void *ctx, unsigned int vtl, uint64_t gfn);
+	void *maybe_ctx;
+	uint64_t maybe_unblocks;	/* UNBLOCKs that found nothing, so allowed */
 	uint8_t *attr;		/* SA_* per page */
 	uint8_t *accepted;	/* 0 pending, else the level it was accepted at */
 	uint8_t *pins;		/* pin count per page: 0 or 1 */

@@ -13,6 +13,7 @@ Suite *settle_suite(void);	/* tests/unit/test_settle.c */
 Suite *coalesce_suite(void);	/* tests/unit/test_coalesce.c */
 Suite *tick_suite(void);	/* tests/unit/test_tick.c */
 Suite *vsm_suite(void);		/* tests/unit/test_vsm.c */
+Suite *degrade_suite(void);	/* tests/unit/test_degrade.c */
 Suite *vtl_leaves_suite(void);	/* tests/unit/test_vtl_leaves.c */
 Suite *map_shared_suite(void);	/* tests/unit/test_map_shared.c */
 Suite *fault_map_suite(void);	/* tests/unit/test_fault_map.c */
@@ -41,6 +42,7 @@ int main(void)
 	srunner_add_suite(sr, tune_suite());
 	srunner_add_suite(sr, settle_suite());
 	srunner_add_suite(sr, vsm_suite());
+	srunner_add_suite(sr, degrade_suite());
 	srunner_add_suite(sr, vtl_leaves_suite());
 	srunner_add_suite(sr, map_shared_suite());
 	srunner_add_suite(sr, fault_map_suite());

@@ -261,41 +261,118 @@ static struct pmp_actions *fresh_acts(struct pmp_actions *a)
 	return a;
 }
 
+static struct pmp_action full_buf[2048];
+
 /*
- * A pool too small for a flush step (the mapped plane of a 2 MiB leaf's
- * chunk goes mixed when one page is zapped): -ENOMEM with nothing changed,
- * never a step half done.
+ * A 1 GiB VM with a pool of @pool blocks: chunk 0 one 2 MiB leaf, @punched
+ * pages from gfn 5 punched (deferred if a block is spare), then the rest of
+ * the pool filled by one private page in each of chunks 1, 2, ...
  */
-START_TEST(flush_needs_pool)
+static void full_pool_vm(struct tvm *t, struct pmp_actions *acts, uint32_t pool,
+			 uint64_t punched)
 {
 	struct pmp_geometry geo = test_geometry(G1);
 	struct pmp_fault f = { .gfn = 0, .backing_order = 9 };
-	struct pmp_actions acts = { 0 };
-	static struct pmp_action abuf[2048];
-	struct tvm t;
-
 	struct pmp_vm_info info;
 	uint64_t c;
 
 	geo.nr_vtls = 1;
-	geo.pool_blocks = 10;	/* a punch keeps 8 in reserve for evictions */
-	tvm_init(&t, &geo);
-	add_slot(&t, 0, 0, G1, 1ULL << 40, 0);
-	acts.buf = abuf;
-	acts.cap = 2048;
-	ck_assert_int_eq(pmp_map(t.vm, &f, PMP_LEVEL_2M, &acts), 0);
-	acts.nr = 0;
-	ck_assert_int_eq(pmp_punch(t.vm, 5, 1, &folios_2m, &acts), 0);	/* one block */
-	ck_assert_uint_eq(pmp_nr_deferred(t.vm), 1);
-	/* the rest of the pool: one private page in each of other chunks */
-	for (c = 1; !pmp_convert(t.vm, c * M2 + 1, 1, true, fresh_acts(&acts)); c++)
-		;
-	pmp_vm_info(t.vm, &info);
+	geo.pool_blocks = pool;
+	tvm_init(t, &geo);
+	add_slot(t, 0, 0, G1, 1ULL << 40, 0);
+	*acts = (struct pmp_actions){ .buf = full_buf, .cap = 2048 };
+	ck_assert_int_eq(pmp_map(t->vm, &f, PMP_LEVEL_2M, acts), 0);
+	if (punched)
+		ck_assert_int_eq(pmp_punch(t->vm, 5, punched, &folios_2m, fresh_acts(acts)), 0);
+	for (c = 1; c < pool + !punched; c++)
+		ck_assert_int_eq(pmp_convert(t->vm, c * M2 + 1, 1, true, fresh_acts(acts)), 0);
+	pmp_vm_info(t->vm, &info);
 	ck_assert_uint_eq(info.pool_used, info.pool_blocks);
-	acts.nr = 0;
-	ck_assert_fails_clean(&t, -ENOMEM, pmp_inval_flush_range(t.vm, 0, M2, &acts));
-	ck_assert_fails_clean(&t, -ENOMEM, pmp_inval_flush(t.vm, &acts));
-	ck_assert_uint_eq(acts.nr, 0);
+}
+
+/* The last call's INVALIDATEs: exactly one, of [gfn, gfn + npages). */
+static void one_inval(const struct pmp_actions *acts, uint64_t gfn, uint64_t npages)
+{
+	uint32_t i, invals = 0;
+
+	for (i = 0; i < acts->nr; i++) {
+		if (acts->buf[i].type != PMP_ACT_INVALIDATE)
+			continue;
+		invals++;
+		ck_assert_uint_eq(acts->buf[i].gfn, gfn);
+		ck_assert_uint_eq(acts->buf[i].npages, npages);
+	}
+	ck_assert_uint_eq(invals, 1);
+}
+
+/*
+ * A full pool does not stop a flush: a step clears the mapped and accepted
+ * planes of part of a chunk, which are lossy (they go unknown when no
+ * block is free), so it needs no room.  (It was -ENOMEM with nothing
+ * changed, and a deferred punch could not be flushed until a block freed.)
+ */
+START_TEST(flush_with_full_pool)
+{
+	struct pmp_actions acts;
+	struct tvm t;
+
+	full_pool_vm(&t, &acts, 10, 1);
+	ck_assert_uint_eq(pmp_nr_deferred(t.vm), 1);
+	ck_assert_int_eq(pmp_inval_flush_range(t.vm, 0, M2, fresh_acts(&acts)), 0);
+	one_inval(&acts, 5, 1);
+	ck_assert_uint_eq(pmp_nr_deferred(t.vm), 0);
+	/* the 2 MiB leaf went whole (KVM's zap); the chunk's mirror is exact or maybe mapped */
+	ck_assert_int_le(pmp_leaf_level(t.vm, 300), PMP_LEVEL_4K);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	tvm_free(&t);
+}
+END_TEST
+
+/*
+ * Deferral never costs the private attributes their room: a conversion
+ * that finds the pool full (no free block, no lossy one) flushes a
+ * deferred chunk and takes its bitmap's block, with the chunk's
+ * INVALIDATE among its actions.  Only with no deferral left does a
+ * caller-sized pool say -ENOMEM (the default pool has a block per chunk
+ * for them).  On the parent the conversion was -ENOMEM with the deferral
+ * still holding its block.
+ */
+START_TEST(convert_reclaims_deferral)
+{
+	struct pmp_actions acts;
+	struct pmp_stats st;
+	struct tvm t;
+
+	full_pool_vm(&t, &acts, 10, 3);
+	ck_assert_uint_eq(pmp_nr_deferred(t.vm), 3);
+	ck_assert_int_eq(pmp_convert(t.vm, 10 * M2 + 1, 1, true, fresh_acts(&acts)), 0);
+	one_inval(&acts, 5, 3);
+	ck_assert_uint_eq(pmp_nr_deferred(t.vm), 0);
+	pmp_vm_stats(t.vm, &st);
+	ck_assert_uint_eq(st.invalidated, 3);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	/* nothing left to reclaim: a caller-sized pool is full, nothing changes */
+	ck_assert_fails_clean(&t, -ENOMEM, pmp_convert(t.vm, 11 * M2 + 1, 1, true,
+							fresh_acts(&acts)));
+	tvm_free(&t);
+}
+END_TEST
+
+/*
+ * A punch that finds no spare block for a new deferral bitmap is
+ * invalidated at once: never -ENOMEM (it was, on the parent, with the
+ * pool full of private pages).
+ */
+START_TEST(punch_with_full_pool)
+{
+	struct pmp_actions acts;
+	struct tvm t;
+
+	full_pool_vm(&t, &acts, 4, 0);
+	ck_assert_int_eq(pmp_punch(t.vm, 5, 1, &folios_2m, fresh_acts(&acts)), 0);
+	one_inval(&acts, 5, 1);
+	ck_assert_uint_eq(pmp_nr_deferred(t.vm), 0);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
 	tvm_free(&t);
 }
 END_TEST
@@ -310,7 +387,9 @@ Suite *coalesce_suite(void)
 	tcase_add_test(tc, storm_whole_8g_vm);
 	tcase_add_test(tc, scattered_4k_64k);
 	tcase_add_test(tc, flush_range);
-	tcase_add_test(tc, flush_needs_pool);
+	tcase_add_test(tc, flush_with_full_pool);
+	tcase_add_test(tc, convert_reclaims_deferral);
+	tcase_add_test(tc, punch_with_full_pool);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -589,9 +589,9 @@ START_TEST(replay_errors_name_the_line)
 	ck_assert_int_eq(replay_memory(&(struct pmp_trace_event){ .type = PMP_TR_VM,
 		.gfn_end = 1ULL << 31, .nr_vcpus = 1, .nr_vtls = 1 }, 2, &need), 0);
 	ck_assert_uint_gt(need, 4ULL << 30);
-	/* 2^32 frames are past the core's default pool: refused by its geometry */
+	/* 2^33 frames (32 TiB) are past the core's default pool: refused by its geometry */
 	ck_assert_int_eq(replay_memory(&(struct pmp_trace_event){ .type = PMP_TR_VM,
-		.gfn_end = 1ULL << 32, .nr_vcpus = 1, .nr_vtls = 1 }, 2, &need), -ERANGE);
+		.gfn_end = 1ULL << 33, .nr_vcpus = 1, .nr_vtls = 1 }, 2, &need), -ERANGE);
 }
 END_TEST
 

@@ -31,11 +31,11 @@ static const struct bad_geometry bad_geometries[] = {
 	{ "too many slots", GEO(512, 32769, 1, 1, 0), -ERANGE },
 	{ "too many vcpus", GEO(512, 1, 4097, 1, 0), -ERANGE },
 	{ "pool too large", GEO(512, 1, 1, 1, 1U << 24), -ERANGE },
-	/* 17 TiB: the default pool would pass 2^24 - 1 blocks, never silently capped */
-	{ "default pool past 24 bits", GEO(17ULL << 28, 1, 1, 1, 0), -ERANGE },
-	/* SEV/SNP/TDX: 3 blocks per chunk and the lossy share: 10.5 TiB is past it */
+	/* 31 TiB: the default pool (a block per chunk and 1/16) would pass 2^24 - 1 blocks */
+	{ "default pool past 24 bits", GEO(31ULL << 28, 1, 1, 1, 0), -ERANGE },
+	/* SEV/SNP/TDX: the same pool (pins or the private attributes, and 1/16) */
 	{ "SEV default pool past 24 bits", { .sz = sizeof(struct pmp_geometry),
-	  .gfn_end = 21ULL << 27, .max_slots = 1, .nr_vcpus = 1, .nr_vtls = 1,
+	  .gfn_end = 31ULL << 28, .max_slots = 1, .nr_vcpus = 1, .nr_vtls = 1,
 	  .vm_type = PMP_VM_SEV }, -ERANGE },
 	{ "no budget", { .sz = sizeof(struct pmp_geometry), .max_slots = 1, .nr_vcpus = 1,
 	  .nr_vtls = 1 }, -EINVAL },
@@ -243,10 +243,10 @@ START_TEST(info_and_rounding)
 	ck_assert_uint_eq(info.nr_chunks, 0);	/* no memslot, no state */
 	ck_assert_uint_eq(info.giants_used, 0);
 	/*
-	 * default VM of 2 VTLs: 2 per chunk, + VTL 1's mapped mirror, +
-	 * deferral, + the lossy share (1/32 of the pool)
+	 * default VM of 2 VTLs: a block per chunk for the private attributes,
+	 * and 1/16 for all that degrades (VTL 1's mapped mirror included)
 	 */
-	ck_assert_uint_eq(info.pool_blocks, 513 * 4 + (513 * 4 + 30) / 31);
+	ck_assert_uint_eq(info.pool_blocks, 513 + (513 + 15) / 16);
 	ck_assert_uint_eq(info.pool_used, 0);
 	ck_assert_uint_eq(info.nr_slots, 0);
 	ck_assert_int_eq(pmp_slot_create(t.vm, 3, &s), 0);

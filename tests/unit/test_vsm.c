@@ -21,15 +21,22 @@ struct vsm {
 	struct pmp_actions acts;
 };
 
-static void vsm_init(struct vsm *v, uint32_t nr_vtls, uint32_t vm_type)
+/* @pool blocks (0: the default pool). */
+static void vsm_init_pool(struct vsm *v, uint32_t nr_vtls, uint32_t vm_type, uint32_t pool)
 {
 	struct pmp_geometry geo = test_geometry(VSM_GFNS);
 
 	geo.nr_vtls = nr_vtls;
 	geo.vm_type = vm_type;
-	tvm_init(&v->t, &geo);	/* the default pool */
+	geo.pool_blocks = pool;
+	tvm_init(&v->t, &geo);
 	add_slot(&v->t, 0, 0, VSM_GFNS, 0x7f0000000000ULL, 0);
 	v->acts = (struct pmp_actions){ .buf = v->buf, .cap = ACTS };
+}
+
+static void vsm_init(struct vsm *v, uint32_t nr_vtls, uint32_t vm_type)
+{
+	vsm_init_pool(v, nr_vtls, vm_type, 0);
 }
 
 static struct pmp_actions *fresh(struct vsm *v)
@@ -86,9 +93,16 @@ START_TEST(protect_every_chunk)
 	struct pmp_vm_info info;
 	enum pmp_reason why;
 	uint64_t c, unknown = 0, gfn, first = VSM_CHUNKS;
-	unsigned int vtl = vtls[_i] - 1, w;
+	unsigned int vtl = vtls[_i] - 1, w, mapped_bits = 0;
 
-	vsm_init(v, vtls[_i], PMP_VM_DEFAULT);
+	for (w = 0; w < vtls[_i]; w++)
+		mapped_bits |= PMP_ATTR_UNKNOWN_MAPPED(w);
+
+	/*
+	 * A pool with room for the three planes of every chunk: the default
+	 * one (a block per chunk and 1/8) makes most of them unknown at once.
+	 */
+	vsm_init_pool(v, vtls[_i], PMP_VM_DEFAULT, 3 * VSM_CHUNKS + 8);
 	for (c = 0; c < VSM_CHUNKS; c++) {
 		gfn = c * GFNS_PER_2M + 7;
 		ck_assert_msg(pmp_vtl_protect(v->t.vm, vtl, gfn, 1, 0, fresh(v)) == 0,
@@ -123,11 +137,12 @@ START_TEST(protect_every_chunk)
 		ck_assert_uint_eq(a.vtl_prot[vtl], 0);
 		/* its neighbour is exact (RWX) or reads "denied": never a wrong "allowed" */
 		ck_assert_int_eq(pmp_get_attrs(v->t.vm, gfn + 1, &a), 0);
-		if (a.unknown)
+		if (a.unknown & PMP_ATTR_UNKNOWN_VTL(vtl))
 			ck_assert_uint_ne(a.vtl_prot[vtl], PMP_PROT_RWX);
 		else
 			ck_assert_uint_eq(a.vtl_prot[vtl], PMP_PROT_RWX);
-		ck_assert_uint_eq(a.unknown & ~PMP_ATTR_UNKNOWN_VTL(vtl), 0);
+		/* the mapped mirrors degrade too (their pages fault back in) */
+		ck_assert_uint_eq(a.unknown & ~(PMP_ATTR_UNKNOWN_VTL(vtl) | mapped_bits), 0);
 	}
 	ck_assert_uint_gt(unknown, 0);
 	ck_assert_uint_lt(unknown, VSM_CHUNKS);
@@ -138,7 +153,7 @@ START_TEST(protect_every_chunk)
 	ck_assert_int_eq(pmp_vtl_protect(v->t.vm, vtl, first * GFNS_PER_2M, GFNS_PER_2M,
 					 PMP_PROT_RWX, fresh(v)), 0);
 	ck_assert_int_eq(pmp_get_attrs(v->t.vm, gfn, &a), 0);
-	ck_assert_uint_eq(a.unknown, 0);
+	ck_assert_uint_eq(a.unknown & ~mapped_bits, 0);
 	ck_assert_uint_eq(a.vtl_prot[vtl], PMP_PROT_RWX);
 	ck_assert_int_eq(pmp_vm_check(v->t.vm), 0);
 	tvm_free(&v->t);
@@ -184,7 +199,8 @@ START_TEST(write_track_every_chunk)
 		ck_assert(!a.write_tracked);
 	}
 	ck_assert_uint_lt(c, VSM_CHUNKS);
-	ck_assert_uint_eq(a.unknown, PMP_ATTR_UNKNOWN_WTRACK);
+	/* the mapped mirror of that chunk may have degraded too */
+	ck_assert_uint_eq(a.unknown & ~PMP_ATTR_UNKNOWN_MAPPED(0), PMP_ATTR_UNKNOWN_WTRACK);
 	ck_assert(a.write_tracked);
 	expect_pool_fault(v, gfn + 100, 0);
 	tvm_free(&v->t);
@@ -194,18 +210,20 @@ END_TEST
 
 /*
  * A VTL change's zap splits the VTL's mapped mirror of its edge chunks,
- * which needs an exact block.  When the pool has none, the zap covers the
- * whole edge chunks instead (zapping more is sound: the pages fault back),
- * so the guest's change still succeeds (-ENOMEM on the parent).
+ * which needs a block.  When the pool has none, the mirror of that chunk
+ * goes unknown ("maybe mapped": the mirror is lossy) and the change still
+ * succeeds, zapping only its page.  The chunk reads as maybe a 4 KiB leaf
+ * everywhere, later zaps cover it, and a whole-chunk zap makes it exact.
+ * (Until the mirror degraded, the zap widened to the whole chunk.)
  */
-START_TEST(protect_widens_zap)
+START_TEST(protect_with_full_pool)
 {
 	struct vsm *v = calloc(1, sizeof(*v));
 	struct pmp_geometry geo = test_geometry(VSM_GFNS);
 	struct pmp_fault f = { .gfn = GFNS_PER_2M };
+	struct pmp_page_attrs a;
 	struct pmp_vm_info info;
-	uint32_t i;
-	bool zapped = false;
+	uint32_t i, zaps = 0;
 
 	geo.pool_blocks = 4;
 	tvm_init(&v->t, &geo);
@@ -214,17 +232,36 @@ START_TEST(protect_widens_zap)
 	/* chunk 1 wholly mapped by 4 KiB leaves: its mirror is uniform, no block */
 	for (; f.gfn < 2 * GFNS_PER_2M; f.gfn++)
 		ck_assert_int_eq(pmp_map(v->t.vm, &f, PMP_LEVEL_4K, fresh(v)), 0);
-	/* the four blocks (a 4 KiB fault wants 4 free) go to private pages elsewhere */
+	/* the four blocks go to private pages elsewhere */
 	for (i = 0; i < 4; i++)
 		ck_assert_int_eq(pmp_convert(v->t.vm, (3 + i) * GFNS_PER_2M, 1, true, fresh(v)), 0);
 	pmp_vm_info(v->t.vm, &info);
 	ck_assert_uint_eq(info.pool_used, info.pool_blocks);
 	ck_assert_int_eq(pmp_vtl_protect(v->t.vm, 0, GFNS_PER_2M + 5, 1, 0, fresh(v)), 0);
-	for (i = 0; i < v->acts.nr; i++)
-		if (v->buf[i].type == PMP_ACT_ZAP && v->buf[i].gfn == GFNS_PER_2M &&
-		    v->buf[i].npages == GFNS_PER_2M && v->buf[i].vtl == 0)
-			zapped = true;
-	ck_assert(zapped);
+	for (i = 0; i < v->acts.nr; i++) {
+		if (v->buf[i].type != PMP_ACT_ZAP)
+			continue;
+		zaps++;
+		ck_assert_uint_eq(v->buf[i].gfn, GFNS_PER_2M + 5);
+		ck_assert_uint_eq(v->buf[i].npages, 1);
+	}
+	ck_assert_uint_eq(zaps, 1);
+	ck_assert_int_eq(pmp_get_attrs(v->t.vm, GFNS_PER_2M + 5, &a), 0);
+	ck_assert_uint_eq(a.unknown & PMP_ATTR_UNKNOWN_MAPPED(0), PMP_ATTR_UNKNOWN_MAPPED(0));
+	/* maybe mapped: the zapped page too, and a zap of it is emitted */
+	ck_assert_int_eq(pmp_leaf_level(v->t.vm, GFNS_PER_2M + 5), PMP_LEVEL_4K);
+	ck_assert_int_eq(pmp_leaf_level(v->t.vm, GFNS_PER_2M + 300), PMP_LEVEL_4K);
+	ck_assert_int_eq(pmp_zap(v->t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM,
+				 GFNS_PER_2M + 5, 1, fresh(v)), 0);
+	ck_assert_uint_eq(v->acts.nr, 1);
+	ck_assert_int_eq(v->buf[0].type, PMP_ACT_ZAP);
+	/* never promoted while unknown */
+	ck_assert_int_eq(pmp_promote(v->t.vm, GFNS_PER_2M, fresh(v)), -EAGAIN);
+	/* a whole-chunk zap: exact again, nothing mapped */
+	ck_assert_int_eq(pmp_zap(v->t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM,
+				 GFNS_PER_2M, GFNS_PER_2M, fresh(v)), 0);
+	ck_assert_int_eq(pmp_get_attrs(v->t.vm, GFNS_PER_2M + 5, &a), 0);
+	ck_assert_uint_eq(a.unknown & PMP_ATTR_UNKNOWN_MAPPED(0), 0);
 	ck_assert_int_eq(pmp_leaf_level(v->t.vm, GFNS_PER_2M + 300), 0);
 	ck_assert_int_eq(pmp_vm_check(v->t.vm), 0);
 	tvm_free(&v->t);
@@ -353,7 +390,7 @@ Suite *vsm_suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_loop_test(tc, protect_every_chunk, 0, 2);
 	tcase_add_test(tc, write_track_every_chunk);
-	tcase_add_test(tc, protect_widens_zap);
+	tcase_add_test(tc, protect_with_full_pool);
 	tcase_add_loop_test(tc, random_vsm, 0, 3 * PMP_VM_NR);
 	suite_add_tcase(s, tc);
 	return s;

@@ -104,11 +104,12 @@ printf 'pmp-trace 1\n# 5000 vCPUs: KVM has 4096\nvm type=default gfn_end=0x40000
 	> "$dir/vcpus.trace"
 expect 1 'vcpus.trace:3:39: vcpus out of range (1 to 4096)' "$bin" "$dir/vcpus.trace"
 # issue 19: a 5-line trace of 2^32 frames was 2.4 GB of growth before a misleading
-# error; 2^32 frames are now past the core's default pool, refused by its geometry
-printf 'pmp-trace 1\nvm type=default gfn_end=0x100000000 vcpus=1 vtls=1\nslot-add slot=0 gfn=0x0 npages=0x100000000 uaddr=0x0\nfault gfn=0x0 level=2m slot=0\nteardown\n' \
-	> "$dir/huge32.trace"
-expect 1 "huge32.trace:2:1: the VM (gfn_end=0x100000000, type 0, 1 vCPUs, 1 VTLs) is refused by the core's pmp_vm_bound(): out of the tracked range (its default tracking pool would pass 2^24-1 blocks)" \
-	"$bin" "$dir/huge32.trace"
+# error; 2^33 frames (32 TiB) are past the core's default pool (a block per
+# 2 MiB and 1/16 since issue 16 #4), refused by its geometry
+printf 'pmp-trace 1\nvm type=default gfn_end=0x200000000 vcpus=1 vtls=1\nslot-add slot=0 gfn=0x0 npages=0x200000000 uaddr=0x0\nfault gfn=0x0 level=2m slot=0\nteardown\n' \
+	> "$dir/huge33.trace"
+expect 1 "huge33.trace:2:1: the VM (gfn_end=0x200000000, type 0, 1 vCPUs, 1 VTLs) is refused by the core's pmp_vm_bound(): out of the tracked range (its default tracking pool would pass 2^24-1 blocks)" \
+	"$bin" "$dir/huge33.trace"
 printf 'pmp-trace 1\nvm type=default gfn_end=0x8000000 vcpus=1 vtls=1\nslot-add slot=0 gfn=0x0 npages=0x8000000 uaddr=0x0\nfault gfn=0x0 level=2m slot=0\nteardown\n' \
 	> "$dir/huge.trace"
 expect 1 'huge.trace:2:1: the VM (gfn_end=0x8000000: 524288 MiB of guest physical space) needs' \

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The core's own records degrade when the pool is short (internal.h,
+ * "Lossy planes"): a chunk's mapped mirror becomes "maybe mapped" and its
+ * acceptance "maybe accepted".  One row per operation on such a chunk:
+ * fault, zap, conversion, merge and teardown each give the safe answer
+ * (over-zap, never promote, refuse what would discard accepted pages), and
+ * a whole-chunk update makes the chunk exact again.  Pins stay exact.
+ */
+#include "helpers.h"
+
+#define M2 GFNS_PER_2M
+#define G1 GFNS_PER_1G
+#define CH 1		/* the chunk whose mirror goes unknown */
+#define ACTS 4096
+
+static unsigned int order_2m(void *ctx, uint64_t gfn)
+{
+	(void)ctx;
+	(void)gfn;
+	return 9;
+}
+
+static const struct pmp_folios folios_2m = { .order = order_2m };
+
+struct dvm {
+	struct tvm t;
+	struct pmp_action buf[ACTS];
+	struct pmp_actions acts;
+};
+
+static struct pmp_actions *fresh(struct dvm *d)
+{
+	d->acts.nr = 0;
+	return &d->acts;
+}
+
+static unsigned int unknown_at(struct dvm *d, uint64_t gfn)
+{
+	struct pmp_page_attrs a;
+
+	ck_assert_int_eq(pmp_get_attrs(d->t.vm, gfn, &a), 0);
+	return a.unknown;
+}
+
+/* Actions of @type in the last call covering @gfn. */
+static unsigned int acts_over(struct dvm *d, unsigned int type, uint64_t gfn)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < d->acts.nr; i++)
+		n += d->buf[i].type == type && gfn - d->buf[i].gfn < d->buf[i].npages;
+	return n;
+}
+
+/* Teardown to the end, with small arrays; nothing stays mapped or pinned. */
+static void teardown_all(struct dvm *d)
+{
+	uint64_t cursor = 0;
+	int ret;
+
+	do {
+		ret = pmp_teardown(d->t.vm, &cursor, fresh(d));
+		ck_assert_int_ge(ret, 0);
+	} while (ret == 1);
+	ck_assert_uint_eq(pmp_nr_pinned(d->t.vm), 0);
+}
+
+/* A 1 GiB VM of @type in one memslot (@slot_flags), @pool blocks (0: the default). */
+static struct dvm *dvm_new(uint32_t type, uint32_t pool, uint32_t slot_flags)
+{
+	struct pmp_geometry geo = test_geometry(G1);
+	struct dvm *d = calloc(1, sizeof(*d));
+
+	ck_assert_ptr_nonnull(d);
+	geo.nr_vtls = 1;
+	geo.vm_type = type;
+	geo.pool_blocks = pool;
+	tvm_init(&d->t, &geo);
+	add_slot(&d->t, 0, 0, G1, 0x7f0000000000ULL, slot_flags);
+	d->acts = (struct pmp_actions){ .buf = d->buf, .cap = ACTS };
+	return d;
+}
+
+static void dvm_free(struct dvm *d)
+{
+	ck_assert_int_eq(pmp_vm_check(d->t.vm), 0);
+	tvm_free(&d->t);
+	free(d);
+}
+
+/*
+ * A 1 GiB VM of @type with a 4-block pool: chunk CH wholly mapped by 4 KiB
+ * leaves (uniform: no block), the pool filled by one private page in each
+ * of chunks 3-6, then one page of chunk CH zapped: its mirror has no block
+ * to go mixed in, so it is unknown.
+ */
+static struct dvm *setup(uint32_t type)
+{
+	struct dvm *d = dvm_new(type, 4, 0);
+	struct pmp_fault f = { .gfn = CH * M2 };
+	struct pmp_vm_info info;
+	uint64_t c;
+
+	for (; f.gfn < (CH + 1) * M2; f.gfn++)
+		ck_assert_int_eq(pmp_map(d->t.vm, &f, PMP_LEVEL_4K, fresh(d)), 0);
+	for (c = 3; c <= 6; c++)
+		ck_assert_int_eq(pmp_convert(d->t.vm, c * M2, 1, true, fresh(d)), 0);
+	pmp_vm_info(d->t.vm, &info);
+	ck_assert_uint_eq(info.pool_used, info.pool_blocks);
+	ck_assert_int_eq(pmp_zap(d->t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, CH * M2 + 5, 1,
+				 fresh(d)), 0);
+	ck_assert_uint_eq(unknown_at(d, CH * M2 + 5), PMP_ATTR_UNKNOWN_MAPPED(0));
+	ck_assert_int_eq(pmp_vm_check(d->t.vm), 0);
+	return d;
+}
+
+enum op { FAULT, ZAP, CONVERT, PROMOTE, TICK, TEARDOWN, FAULT_2M, ZAP_CHUNK };
+
+static const struct row {
+	const char *what;
+	uint32_t type;
+	enum op op;
+} rows[] = {
+	/* maybe mapped: a 4 KiB fault maps (MAP), the chunk stays unknown */
+	{ "fault", PMP_VM_DEFAULT, FAULT },
+	/* a zap of an unmapped page of it is still emitted: maybe mapped */
+	{ "zap", PMP_VM_DEFAULT, ZAP },
+	/* a conversion zaps its page: maybe mapped */
+	{ "convert", PMP_VM_DEFAULT, CONVERT },
+	/* never promoted while unknown: not known fully mapped */
+	{ "promote", PMP_VM_DEFAULT, PROMOTE },
+	{ "merge tick", PMP_VM_DEFAULT, TICK },
+	/* teardown zaps it all; SEV: every pin released once */
+	{ "teardown", PMP_VM_DEFAULT, TEARDOWN },
+	{ "teardown, SEV pins", PMP_VM_SEV, TEARDOWN },
+	/* a 2 MiB leaf or a whole-chunk zap makes it exact again */
+	{ "2 MiB fault", PMP_VM_DEFAULT, FAULT_2M },
+	{ "whole-chunk zap", PMP_VM_DEFAULT, ZAP_CHUNK },
+};
+
+START_TEST(maybe_mapped)
+{
+	const struct row *r = &rows[_i];
+	struct dvm *d = setup(r->type);
+	struct pmp_fault f = { .gfn = CH * M2 + 5, .backing_order = 9 };
+	uint64_t before, gfn;
+
+	before = pmp_nr_pinned(d->t.vm);
+	switch (r->op) {
+	case FAULT:
+		ck_assert_int_eq(pmp_map(d->t.vm, &f, PMP_LEVEL_4K, fresh(d)), 0);
+		ck_assert_uint_eq(acts_over(d, PMP_ACT_MAP, f.gfn), 1);
+		ck_assert_uint_eq(unknown_at(d, f.gfn), PMP_ATTR_UNKNOWN_MAPPED(0));
+		ck_assert_int_eq(pmp_leaf_level(d->t.vm, f.gfn), PMP_LEVEL_4K);
+		break;
+	case ZAP:
+		ck_assert_int_eq(pmp_zap(d->t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, f.gfn, 1,
+					 fresh(d)), 0);
+		ck_assert_uint_eq(acts_over(d, PMP_ACT_ZAP, f.gfn), 1);
+		break;
+	case CONVERT:
+		/* the pool is full of private pages: the conversion's own is a whole chunk */
+		ck_assert_int_eq(pmp_convert(d->t.vm, CH * M2, M2, true, fresh(d)), 0);
+		ck_assert_uint_eq(acts_over(d, PMP_ACT_ZAP, f.gfn), 1);
+		/* its zap covered the chunk: exact again, nothing mapped */
+		ck_assert_uint_eq(unknown_at(d, f.gfn), 0);
+		ck_assert_int_eq(pmp_leaf_level(d->t.vm, CH * M2 + 7), 0);
+		break;
+	case PROMOTE:
+		ck_assert_int_eq(pmp_promote(d->t.vm, CH * M2, fresh(d)), -EAGAIN);
+		/* the real leaves (every page but one) would promote if it faulted back */
+		ck_assert_int_eq(pmp_map(d->t.vm, &f, PMP_LEVEL_4K, fresh(d)), 0);
+		ck_assert_int_eq(pmp_promote(d->t.vm, CH * M2, fresh(d)), -EAGAIN);
+		break;
+	case TICK:
+		/* it stays a candidate that is never ready: ticks look, never promote */
+		for (gfn = 0; gfn < 8; gfn++) {
+			ck_assert_int_ge(pmp_merge_tick(d->t.vm, fresh(d)), 0);
+			ck_assert_uint_eq(acts_over(d, PMP_ACT_PROMOTE, CH * M2), 0);
+		}
+		ck_assert_int_eq(pmp_leaf_level(d->t.vm, CH * M2 + 7), PMP_LEVEL_4K);
+		break;
+	case TEARDOWN:
+		teardown_all(d);
+		/* SEV: every page chunk CH's faults pinned, released (exactly once: pmp_vm_check) */
+		if (r->type == PMP_VM_SEV)
+			ck_assert_uint_eq(before, M2);
+		for (gfn = CH * M2; gfn < (CH + 1) * M2; gfn++)
+			ck_assert_int_eq(pmp_leaf_level(d->t.vm, gfn), 0);
+		break;
+	case FAULT_2M:
+		ck_assert_int_eq(pmp_map(d->t.vm, &f, PMP_LEVEL_2M, fresh(d)), 0);
+		ck_assert_uint_eq(unknown_at(d, f.gfn), 0);
+		ck_assert_int_eq(pmp_leaf_level(d->t.vm, f.gfn), PMP_LEVEL_2M);
+		break;
+	case ZAP_CHUNK:
+		ck_assert_int_eq(pmp_zap(d->t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, CH * M2,
+					 M2, fresh(d)), 0);
+		ck_assert_uint_eq(unknown_at(d, f.gfn), 0);
+		ck_assert_int_eq(pmp_leaf_level(d->t.vm, f.gfn), 0);
+		break;
+	}
+	dvm_free(d);
+}
+END_TEST
+
+/*
+ * TDX: acceptance the pool cannot hold is "maybe accepted".  A zap that
+ * must spare accepted private pages is refused on the whole chunk, and a
+ * promotion waits, even where the truth would allow it; only teardown (or
+ * a conversion) discards it.
+ */
+START_TEST(maybe_accepted)
+{
+	struct dvm *d = dvm_new(PMP_VM_TDX, 4, PMP_SLOT_GUEST_MEMFD);
+	struct pmp_fault f = { .flags = PMP_FAULT_PRIVATE, .backing_order = 9 };
+	uint64_t c, base = 8 * M2, gfn;
+
+	ck_assert_int_eq(pmp_convert(d->t.vm, base, M2, true, fresh(d)), 0);
+	/* every page faulted at 4 KiB and accepted, but the last: one block, acceptance */
+	for (gfn = base; gfn < base + M2; gfn++) {
+		f.gfn = gfn;
+		ck_assert_int_eq(pmp_map(d->t.vm, &f, PMP_LEVEL_4K, fresh(d)), 0);
+		if (gfn + 1 < base + M2)
+			ck_assert_int_eq(pmp_accept(d->t.vm, gfn, PMP_LEVEL_4K, fresh(d)), 0);
+	}
+	ck_assert_uint_eq(unknown_at(d, base), 0);
+	/* private pages elsewhere take every block, acceptance's by eviction */
+	for (c = 3; c <= 6; c++)
+		ck_assert_int_eq(pmp_convert(d->t.vm, c * M2, 1, true, fresh(d)), 0);
+	ck_assert_uint_eq(unknown_at(d, base) & PMP_ATTR_UNKNOWN_ACCEPTED,
+			  PMP_ATTR_UNKNOWN_ACCEPTED);
+	/* the last page's accept: the chunk is all accepted, the core says maybe */
+	ck_assert_int_eq(pmp_accept(d->t.vm, base + M2 - 1, PMP_LEVEL_4K, fresh(d)), 0);
+	ck_assert_uint_eq(unknown_at(d, base) & PMP_ATTR_UNKNOWN_ACCEPTED,
+			  PMP_ATTR_UNKNOWN_ACCEPTED);
+	/* a slot move may not discard maybe-accepted private pages */
+	tvm_snapshot(&d->t);
+	ck_assert_int_eq(pmp_zap(d->t.vm, PMP_ZAP_RECYCLE, PMP_ZAP_FILTER_BOTH, base + 3, 1,
+				 fresh(d)), -EBUSY);
+	/* a promotion waits: not known accepted */
+	ck_assert_int_eq(pmp_promote(d->t.vm, base, fresh(d)), -EAGAIN);
+	/* teardown takes it all */
+	teardown_all(d);
+	ck_assert_int_eq(pmp_leaf_level(d->t.vm, base), 0);
+	dvm_free(d);
+}
+END_TEST
+
+/*
+ * SEV: pins cannot degrade and have nothing to flush, so deferral leaves
+ * them the block per chunk the default pool holds for them: a punch storm
+ * over every chunk defers in at most the pool's spare blocks, and then a
+ * 4 KiB pinning fault in every chunk still succeeds.
+ */
+START_TEST(sev_pins_keep_their_room)
+{
+	struct dvm *d = dvm_new(PMP_VM_SEV, 0, 0);	/* the default pool */
+	struct pmp_fault f = { .backing_order = 9 };
+	struct pmp_vm_info info;
+	uint64_t c;
+	unsigned int i;
+
+	for (c = 0; c < 512; c++)
+		ck_assert_int_eq(pmp_punch(d->t.vm, c * M2 + 9, 1, &folios_2m, fresh(d)), 0);
+	pmp_vm_info(d->t.vm, &info);
+	ck_assert_uint_le(pmp_nr_deferred(d->t.vm), info.pool_blocks - 512);
+	ck_assert_uint_gt(pmp_nr_deferred(d->t.vm), 0);
+	for (c = 0; c < 512; c++) {
+		f.gfn = c * M2 + 100;
+		ck_assert_int_eq(pmp_map(d->t.vm, &f, PMP_LEVEL_4K, fresh(d)), 0);
+		for (i = 0; i < d->acts.nr && d->buf[i].type != PMP_ACT_PIN; i++)
+			;
+		ck_assert_uint_lt(i, d->acts.nr);
+	}
+	dvm_free(d);
+}
+END_TEST
+
+Suite *degrade_suite(void)
+{
+	Suite *s = suite_create("degrade");
+	TCase *tc = tcase_create("lossy");
+
+	tcase_add_loop_test(tc, maybe_mapped, 0, sizeof(rows) / sizeof(rows[0]));
+	tcase_add_test(tc, maybe_accepted);
+	tcase_add_test(tc, sev_pins_keep_their_room);
+	suite_add_tcase(s, tc);
+	return s;
+}
