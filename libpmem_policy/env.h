@@ -17,6 +17,7 @@
 #include <linux/types.h>
 #define pmp_memset(d, c, n) memset(d, c, n)
 #define pmp_memcpy(d, s, n) memcpy(d, s, n)
+#define pmp_memmove(d, s, n) memmove(d, s, n)
 #define pmp_memcmp(a, b, n) memcmp(a, b, n)
 #else
 #include <stdbool.h>
@@ -24,6 +25,7 @@
 #include <stdint.h>
 #define pmp_memset(d, c, n) __builtin_memset(d, c, n)
 #define pmp_memcpy(d, s, n) __builtin_memcpy(d, s, n)
+#define pmp_memmove(d, s, n) __builtin_memmove(d, s, n)
 #define pmp_memcmp(a, b, n) __builtin_memcmp(a, b, n)
 
 /* Linux errno values: the library's error ABI is the kernel's. */

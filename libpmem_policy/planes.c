@@ -78,6 +78,16 @@ static void lossy_leave(struct pmp_vm *vm, uint32_t at)
 static void chain_remove(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int plane);
 
 /*
+ * What chunk @c stops changed (its summary planes, its accept or deferral
+ * flag): the fault path's verdict bytes follow (level.c).  Every writer of
+ * those fields calls this, and only this, so the faults pay nothing.
+ */
+static void chunk_changed(struct pmp_vm *vm, const struct pmp_chunk *c)
+{
+	pmp_chunk_verdict(vm, c);
+}
+
+/*
  * No block is free: an exact plane takes them back from the lossy planes
  * of the next chunk of the lossy set by a clock, all of them at once (one
  * unknown plane costs a chunk its huge pages as much as nine do): they go
@@ -94,6 +104,7 @@ static void lossy_evict(struct pmp_vm *vm)
 		chain_remove(vm, c, (unsigned int)__builtin_ctz(todo));
 	c->mixed |= planes;
 	c->value |= planes;
+	chunk_changed(vm, c);
 }
 
 /*
@@ -413,6 +424,7 @@ static void giant_account(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk old,
 			g->value &= (uint16_t)~bit;
 	}
 	pmp_giant_verdict(g);
+	chunk_changed(vm, now);
 }
 
 /* Blocks an update of pages [lo, hi) of chunk @c would take from the pool. */
@@ -659,8 +671,10 @@ void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t 
 	g->nr_backed += !!(up & PMP_CF_BACKED) - !!(down & PMP_CF_BACKED);
 	g->nr_deferred += !!(up & PMP_CF_DEFERRED) - !!(down & PMP_CF_DEFERRED);
 	vm->nr_cand += !!(up & PMP_CF_CAND) - !!(down & PMP_CF_CAND);
-	if ((up | down) & (PMP_CF_INHIBIT | PMP_CF_DEFERRED))
+	if ((up | down) & (PMP_CF_INHIBIT | PMP_CF_DEFERRED)) {
 		pmp_giant_verdict(g);
+		chunk_changed(vm, c);
+	}
 }
 
 /* Recompute compact giant @cg from its children, as giant_account() maintains it. */
