@@ -334,6 +334,24 @@ int pmp_fault_decide(const struct pmp_vm *vm, const struct pmp_fault *f,
 }
 
 /*
+ * A key's level through compares, not a shift: a caller that waits for the
+ * level (its next step depends on it) goes on as soon as the branch is
+ * predicted, as after KVM's own loop over the levels, instead of waiting
+ * for the verdicts' loads.
+ */
+static inline int key_level(unsigned int k)
+{
+	/* the empty asm keeps the compiler from turning a branch into a setcc */
+	if (k >= KEY(PMP_LEVEL_1G, 0))
+		return PMP_LEVEL_1G;
+	__asm__ volatile("");
+	if (k >= KEY(PMP_LEVEL_2M, 0))
+		return PMP_LEVEL_2M;
+	__asm__ volatile("");
+	return PMP_LEVEL_4K;
+}
+
+/*
  * One counter write per decision, in the fault's vCPU set: the decision's
  * key, level and rank; pmp_vm_stats() derives granted[], tried, applied and
  * refused[] from them.
@@ -351,7 +369,7 @@ int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason 
 	pmp_vcpu_stats(vm, f->vcpu)->faults[k]++;
 	if (why)
 		*why = (enum pmp_reason)pmp_rank_reason[k & 15];
-	return (int)(k >> 4);
+	return key_level(k);
 }
 
 /*
