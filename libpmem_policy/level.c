@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The fault-time large-page decision.  O(1): one memslot, one 2 MiB
- * descriptor, one 1 GiB summary.  Every check is monotone in the level (what
+ * verdict, one 1 GiB verdict.  Every check is monotone in the level (what
  * stops 2 MiB stops 1 GiB); the answer is the largest level no check stops,
  * and the reason the first check, in check order, that stops the level
  * above it.  The state changes pay for the fault: the memslot keeps its
- * verdict per fault kind and the 1 GiB summary its verdict per VTL, so a
- * fault reads those two bytes, its own fields and one chunk word.
+ * verdict per fault kind, the 1 GiB summary its verdict per VTL and every
+ * 2 MiB chunk a verdict byte per VTL, and the memslot names its compact
+ * giants, so a fault reads the memslot, one entry of its run, those two
+ * bytes (independent loads, as KVM's two lpage_info levels) and its own
+ * fields: no directory walk and no chunk descriptor.
  */
 #include "internal.h"
 
