@@ -17,6 +17,7 @@
 #include <linux/types.h>
 #define pmp_memset(d, c, n) memset(d, c, n)
 #define pmp_memcpy(d, s, n) memcpy(d, s, n)
+#define pmp_memmove(d, s, n) memmove(d, s, n)
 #define pmp_memcmp(a, b, n) memcmp(a, b, n)
 #include <linux/atomic.h>
 #include <linux/compiler.h>
@@ -29,6 +30,7 @@
 #include <stdint.h>
 #define pmp_memset(d, c, n) __builtin_memset(d, c, n)
 #define pmp_memcpy(d, s, n) __builtin_memcpy(d, s, n)
+#define pmp_memmove(d, s, n) __builtin_memmove(d, s, n)
 #define pmp_memcmp(a, b, n) __builtin_memcmp(a, b, n)
 #define pmp_load_word(p) __atomic_load_n(p, __ATOMIC_RELAXED)
 #define pmp_cas_word(p, oldp, new) \

@@ -221,6 +221,14 @@ struct pmp_slot_state {
 	uint8_t key[4];
 	/* gfns whose aligned [0] 2 MiB, [1] 1 GiB lies in the slot: [lo, lo + len) */
 	uint64_t fit_lo[2], fit_len[2];
+	/*
+	 * The slot's compact giants, for the fault path: GPA giant g of the
+	 * slot is compact giant pmp_slot_giants(vm)[giant_bias + g] (the
+	 * slot's run in that array, minus its first GPA giant, modulo 2^64).
+	 * Set by pmp_state_slot_map() while the slot is in use; a slot keeps
+	 * its giants until it goes, so the run never goes stale.
+	 */
+	uint64_t giant_bias;
 };
 
 struct pmp_block {
@@ -319,6 +327,15 @@ struct pmp_vm {
 	uint64_t off_lossy;
 	/* VTL v >= 1's leaf records, only with nr_vtls > 1 (see pmp_vtl_chunks()) */
 	uint64_t off_vtl_chunks, off_vtl_giants;
+	/*
+	 * The fault path's lookup, without the directory: VTL v's verdict
+	 * bytes, one per compact chunk, at off_verdict[v] (pmp_verdicts()),
+	 * and the memslots' runs of compact giant numbers, packed in slot
+	 * creation order: slot_giants_used of slot_giants_cap entries.
+	 */
+	uint64_t off_verdict[PMP_MAX_VTLS];
+	uint64_t off_slot_giants;
+	uint32_t slot_giants_used, slot_giants_cap;
 };
 
 static inline void *pmp_at(const struct pmp_vm *vm, uint64_t off)
@@ -455,6 +472,23 @@ static inline struct pmp_vtl_giant *pmp_vtl_giants(const struct pmp_vm *vm, unsi
 {
 	return pmp_at(vm, vm->off_vtl_giants +
 		      (uint64_t)(vtl - 1) * vm->nr_giants * sizeof(struct pmp_vtl_giant));
+}
+
+/*
+ * VTL @vtl's verdict bytes: for compact chunk i, what its own state stops
+ * for a fault of that VTL, as a decision key (level.c), or the key that
+ * stops nothing.  Always true: equal to pmp_chunk_verdict_key() of the
+ * chunk (pmp_chunk_verdict() keeps them so; pmp_vm_check() recomputes).
+ */
+static inline uint8_t *pmp_verdicts(const struct pmp_vm *vm, unsigned int vtl)
+{
+	return pmp_at(vm, vm->off_verdict[vtl]);
+}
+
+/* Every in-use slot's run of compact giants (struct pmp_slot_state's giant_bias). */
+static inline uint32_t *pmp_slot_giants(const struct pmp_vm *vm)
+{
+	return pmp_at(vm, vm->off_slot_giants);
 }
 
 /* Population count of a 16-bit mask, without libgcc's helpers. */
@@ -646,11 +680,20 @@ void pmp_state_slot_drop(struct pmp_vm *vm, const struct pmp_slot *s);
 void pmp_state_trim(struct pmp_vm *vm, uint64_t gfn, uint64_t npages);
 void pmp_state_init(struct pmp_vm *vm);
 int pmp_state_check(const struct pmp_vm *vm);
+void pmp_state_slot_map(struct pmp_vm *vm, struct pmp_slot_state *st);
+void pmp_state_slot_unmap(struct pmp_vm *vm, struct pmp_slot_state *st);
+/* Entries the memslots' giant runs need at most: see pmp_state_slot_map(). */
+static inline uint64_t pmp_slot_giants_cap(uint32_t nr_giants, uint32_t max_slots)
+{
+	return (uint64_t)nr_giants - 1 + max_slots;
+}
 
 /* level.c */
 void pmp_slot_prepare(const struct pmp_vm *vm, struct pmp_slot_state *st);
 void pmp_slots_prepare(struct pmp_vm *vm);
 void pmp_giant_verdict(struct pmp_giant *g);
+uint8_t pmp_chunk_verdict_key(const struct pmp_chunk *c, unsigned int vtl);
+void pmp_chunk_verdict(struct pmp_vm *vm, const struct pmp_chunk *c);
 void pmp_fault_prepare(struct pmp_vm *vm);
 int pmp_fault_check(const struct pmp_vm *vm, const struct pmp_fault *f,
 		    const struct pmp_slot **slot);

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The fault-time large-page decision.  O(1): one memslot, one 2 MiB
- * descriptor, one 1 GiB summary.  Every check is monotone in the level (what
+ * verdict, one 1 GiB verdict.  Every check is monotone in the level (what
  * stops 2 MiB stops 1 GiB); the answer is the largest level no check stops,
  * and the reason the first check, in check order, that stops the level
  * above it.  The state changes pay for the fault: the memslot keeps its
- * verdict per fault kind and the 1 GiB summary its verdict per VTL, so a
- * fault reads those two bytes, its own fields and one chunk word.
+ * verdict per fault kind, the 1 GiB summary its verdict per VTL and every
+ * 2 MiB chunk a verdict byte per VTL, and the memslot names its compact
+ * giants, so a fault reads the memslot, one entry of its run, those two
+ * bytes (independent loads, as KVM's two lpage_info levels) and its own
+ * fields: no directory walk and no chunk descriptor.
  */
 #include "internal.h"
 
@@ -187,28 +190,37 @@ chunk_key(const struct pmp_chunk *c, uint16_t planes)
 #define CHUNK_SUSPECT (CHUNK_WTRACK | CHUNK_MIXED((1U << PMP_NR_SUMMARY_PLANES) - 1) | \
 		       CHUNK_FLAGS(PMP_CF_INHIBIT | PMP_CF_DEFERRED))
 
-/*
- * The decision's key for the VTLs whose protections are @planes (the
- * fault's own, @vtl; or, @vtl < 0, the union of whole VTLs' planes): the
- * slot's verdict for the fault's kind, the 1 GiB summary's for the VTLs
- * (one directory lookup finds it and the 2 MiB descriptor), the fault's
- * folio and accept level, the slot's aligned interiors, and the chunk,
- * which one test clears in the common case.
- */
-static inline __attribute__((always_inline))
-unsigned int fault_key(const struct pmp_vm *vm, const struct pmp_slot_state *st,
-		       const struct pmp_fault *f, uint16_t planes, int vtl)
+/* What a chunk's own state stops for VTL @vtl's faults: its verdict byte. */
+uint8_t pmp_chunk_verdict_key(const struct pmp_chunk *c, unsigned int vtl)
 {
-	struct pmp_giant *g;
-	const struct pmp_chunk *c = pmp_chunk_giant(vm, f->gfn, &g);
-	unsigned int k = st->key[(f->flags >> 1) & 3], bo = f->backing_order, v;
 	uint64_t word;
 
-	if (vtl >= 0)
-		k = key_min(k, g->key[vtl]);
-	for (v = 0; vtl < 0 && v < vm->nr_vtls; v++)
-		if (planes & PMP_VTL_PLANES(v))
-			k = key_min(k, g->key[v]);
+	pmp_memcpy(&word, c, sizeof(word));
+	return (uint8_t)(word & CHUNK_SUSPECT ? chunk_key(c, PMP_VTL_PLANES(vtl)) : KEY_NONE);
+}
+
+/*
+ * Chunk @c (compact) changed what it stops: its verdict bytes follow.  The
+ * state changes call it (planes.c), so the fault reads one byte.
+ */
+void pmp_chunk_verdict(struct pmp_vm *vm, const struct pmp_chunk *c)
+{
+	uint64_t i = (uint64_t)(c - pmp_cchunks(vm));
+	unsigned int v;
+
+	for (v = 0; v < vm->nr_vtls; v++)
+		pmp_verdicts(vm, v)[i] = pmp_chunk_verdict_key(c, v);
+}
+
+/*
+ * What the fault itself and its memslot's edges stop, on top of @k: the
+ * fault's folio and accept level, the slot's aligned interiors.
+ */
+static inline __attribute__((always_inline))
+unsigned int fault_own_key(const struct pmp_slot_state *st, const struct pmp_fault *f,
+			   unsigned int k)
+{
+	unsigned int bo = f->backing_order;
 
 	if (bo < 18)
 		k = key_min(k, bo >= 9 ? KEY(PMP_LEVEL_2M, R_BACKING) : KEY(PMP_LEVEL_4K, R_BACKING));
@@ -217,17 +229,57 @@ unsigned int fault_key(const struct pmp_vm *vm, const struct pmp_slot_state *st,
 	if (f->gfn - st->fit_lo[1] >= st->fit_len[1])
 		k = key_min(k, f->gfn - st->fit_lo[0] < st->fit_len[0] ?
 			    KEY(PMP_LEVEL_2M, R_FIT) : KEY(PMP_LEVEL_4K, R_FIT));
-	pmp_memcpy(&word, c, sizeof(word));
-	if (pmp_unlikely(word & CHUNK_SUSPECT))
-		k = key_min(k, chunk_key(c, planes));
 	return k;
+}
+
+/*
+ * The decision's key for a fault of VTL @vtl, the fault path's: the slot's
+ * verdict for the fault's kind, then its run of compact giants gives the
+ * 1 GiB summary's verdict for the VTL and the 2 MiB chunk's verdict byte
+ * (two independent loads, as KVM's two lpage_info levels), then what the
+ * fault itself stops.  No directory walk and no chunk descriptor: the
+ * state changes keep both verdicts current.
+ */
+static inline __attribute__((always_inline))
+unsigned int fault_key(const struct pmp_vm *vm, const struct pmp_slot_state *st,
+		       const struct pmp_fault *f, unsigned int vtl)
+{
+	uint64_t cg = pmp_slot_giants(vm)[st->giant_bias + (f->gfn >> PMP_GIANT_SHIFT)];
+	unsigned int k = st->key[(f->flags >> 1) & 3];
+
+	k = key_min(k, pmp_cgiants(vm)[cg].key[vtl]);
+	k = key_min(k, pmp_verdicts(vm, vtl)[cg << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT) |
+					    ((f->gfn >> PMP_CHUNK_SHIFT) & (PMP_GIANT_CHUNKS - 1))]);
+	return fault_own_key(st, f, k);
+}
+
+/*
+ * The same for the VTLs whose protections meet @planes (a merge's
+ * question, off the fault path): every such VTL's 1 GiB verdict, and the
+ * chunk's key for @planes, found through the directory.
+ */
+static unsigned int planes_key(const struct pmp_vm *vm, const struct pmp_slot_state *st,
+			       const struct pmp_fault *f, uint16_t planes)
+{
+	struct pmp_giant *g;
+	const struct pmp_chunk *c = pmp_chunk_giant(vm, f->gfn, &g);
+	unsigned int k = st->key[(f->flags >> 1) & 3], v;
+	uint64_t word;
+
+	for (v = 0; v < vm->nr_vtls; v++)
+		if (planes & PMP_VTL_PLANES(v))
+			k = key_min(k, g->key[v]);
+	pmp_memcpy(&word, c, sizeof(word));
+	if (word & CHUNK_SUSPECT)
+		k = key_min(k, chunk_key(c, planes));
+	return fault_own_key(st, f, k);
 }
 
 int pmp_fault_level(const struct pmp_vm *vm, const struct pmp_slot *s,
 		    const struct pmp_fault *f, uint16_t planes, enum pmp_reason *why)
 {
 	/* every slot lives in a pmp_slot_state */
-	unsigned int k = fault_key(vm, (const struct pmp_slot_state *)s, f, planes, -1);
+	unsigned int k = planes_key(vm, (const struct pmp_slot_state *)s, f, planes);
 
 	*why = (enum pmp_reason)pmp_rank_reason[k & 15];
 	return (int)(k >> 4);
@@ -278,10 +330,28 @@ int pmp_fault_decide(const struct pmp_vm *vm, const struct pmp_fault *f,
 
 	if (pmp_unlikely(err))
 		return err;
-	k = fault_key(vm, st, f, PMP_VTL_PLANES(f->vtl), f->vtl);
+	k = fault_key(vm, st, f, f->vtl);
 	*slot = &st->slot;
 	*why = (enum pmp_reason)pmp_rank_reason[k & 15];
 	return (int)(k >> 4);
+}
+
+/*
+ * A key's level through compares, not a shift: a caller that waits for the
+ * level (its next step depends on it) goes on as soon as the branch is
+ * predicted, as after KVM's own loop over the levels, instead of waiting
+ * for the verdicts' loads.
+ */
+static inline int key_level(unsigned int k)
+{
+	/* the empty asm keeps the compiler from turning a branch into a setcc */
+	if (k >= KEY(PMP_LEVEL_1G, 0))
+		return PMP_LEVEL_1G;
+	__asm__ volatile("");
+	if (k >= KEY(PMP_LEVEL_2M, 0))
+		return PMP_LEVEL_2M;
+	__asm__ volatile("");
+	return PMP_LEVEL_4K;
 }
 
 /*
@@ -298,11 +368,11 @@ int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason 
 	err = pmp_fault_valid(vm, f, &s);
 	if (pmp_unlikely(err))
 		return err;
-	k = fault_key(vm, s, f, PMP_VTL_PLANES(f->vtl), f->vtl);
+	k = fault_key(vm, s, f, f->vtl);
 	pmp_vcpu_stats(vm, f->vcpu)->faults[k]++;
 	if (why)
 		*why = (enum pmp_reason)pmp_rank_reason[k & 15];
-	return (int)(k >> 4);
+	return key_level(k);
 }
 
 /*

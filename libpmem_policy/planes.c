@@ -78,6 +78,16 @@ static void lossy_leave(struct pmp_vm *vm, uint32_t at)
 static void chain_remove(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int plane);
 
 /*
+ * What chunk @c stops changed (its summary planes, its accept or deferral
+ * flag): the fault path's verdict bytes follow (level.c).  Every writer of
+ * those fields calls this, and only this, so the faults pay nothing.
+ */
+static void chunk_changed(struct pmp_vm *vm, const struct pmp_chunk *c)
+{
+	pmp_chunk_verdict(vm, c);
+}
+
+/*
  * No block is free: an exact plane takes them back from the lossy planes
  * of the next chunk of the lossy set by a clock, all of them at once (one
  * unknown plane costs a chunk its huge pages as much as nine do): they go
@@ -94,6 +104,7 @@ static void lossy_evict(struct pmp_vm *vm)
 		chain_remove(vm, c, (unsigned int)__builtin_ctz(todo));
 	c->mixed |= planes;
 	c->value |= planes;
+	chunk_changed(vm, c);
 }
 
 /*
@@ -432,6 +443,7 @@ static void giant_account(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk old,
 			g->value &= (uint16_t)~bit;
 	}
 	pmp_giant_verdict(g);
+	chunk_changed(vm, now);
 }
 
 /* Blocks an update of pages [lo, hi) of chunk @c would take from the pool. */
@@ -674,8 +686,12 @@ void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t 
 {
 	struct pmp_giant *g;
 	struct pmp_chunk *c = pmp_chunk_giant(vm, ci << PMP_CHUNK_SHIFT, &g);
+	uint32_t old = c->blocks;
 
 	pmp_chunk_flags_apply(vm, c, g, set, clear);
+	/* the fault path's own flag updates never touch these two */
+	if ((old ^ c->blocks) & (PMP_CF_INHIBIT | PMP_CF_DEFERRED))
+		chunk_changed(vm, c);
 }
 
 /* Recompute compact giant @cg from its children, as giant_account() maintains it. */

@@ -36,14 +36,26 @@ static void giant_reset(struct pmp_giant *gi)
 	pmp_giant_verdict(gi);
 }
 
+/* Compact giant @cg's verdict bytes, every VTL's, for default chunks. */
+static void verdicts_reset(struct pmp_vm *vm, uint64_t cg)
+{
+	unsigned int v;
+
+	for (v = 0; v < vm->nr_vtls; v++)
+		pmp_memset(&pmp_verdicts(vm, v)[cg * PMP_GIANT_CHUNKS],
+			   pmp_chunk_verdict_key(&(struct pmp_chunk){ 0 }, v), PMP_GIANT_CHUNKS);
+}
+
 /* After the buffer was zeroed: default giants, both free lists. */
 void pmp_state_init(struct pmp_vm *vm)
 {
 	struct pmp_home *homes = pmp_homes(vm);
 	uint32_t i;
 
-	for (i = 0; i < vm->nr_giants; i++)
+	for (i = 0; i < vm->nr_giants; i++) {
 		giant_reset(&pmp_cgiants(vm)[i]);
+		verdicts_reset(vm, i);
+	}
 	for (i = 1; i < vm->nr_giants; i++)
 		homes[i].giant = i + 1 < vm->nr_giants ? i + 1 : 0;
 	vm->giant_free = vm->nr_giants > 1 ? 1 : 0;
@@ -147,6 +159,7 @@ static void free_giant(struct pmp_vm *vm, uint64_t g)
 	pmp_memset(&pmp_cchunks(vm)[(uint64_t)cg * PMP_GIANT_CHUNKS], 0,
 		   PMP_GIANT_CHUNKS * sizeof(struct pmp_chunk));
 	giant_reset(&pmp_cgiants(vm)[cg]);
+	verdicts_reset(vm, cg);
 	h->giant = vm->giant_free;
 	h->nr_slots = 0;
 	h->in_use = 0;
@@ -223,6 +236,47 @@ void pmp_state_slot_drop(struct pmp_vm *vm, const struct pmp_slot *s)
 	for (g = g0; g < g1; g++)
 		pmp_homes(vm)[pmp_giant_index(vm, g)].nr_slots--;
 	pmp_state_trim(vm, s->base_gfn, s->npages);
+}
+
+/*
+ * Slot @st (in use, its giants reserved) gets its run of compact giant
+ * numbers, at the end of the packed runs.  Room: slots do not overlap, so
+ * each one's giants but its first lie past every earlier slot's, and the
+ * runs hold at most the giants in use plus one per slot
+ * (pmp_slot_giants_cap()).
+ */
+void pmp_state_slot_map(struct pmp_vm *vm, struct pmp_slot_state *st)
+{
+	uint64_t g0, g1, g;
+	uint32_t at = vm->slot_giants_used;
+
+	giant_range(st->slot.base_gfn, st->slot.npages, &g0, &g1);
+	for (g = g0; g < g1; g++)
+		pmp_slot_giants(vm)[at + (g - g0)] = pmp_giant_index(vm, g);
+	vm->slot_giants_used = at + (uint32_t)(g1 - g0);
+	st->giant_bias = at - g0;
+}
+
+/* Slot @st's run goes; the runs after it move down, and their slots with them. */
+void pmp_state_slot_unmap(struct pmp_vm *vm, struct pmp_slot_state *st)
+{
+	uint64_t g0, g1, at;
+	uint32_t n, i;
+
+	giant_range(st->slot.base_gfn, st->slot.npages, &g0, &g1);
+	at = st->giant_bias + g0;
+	n = (uint32_t)(g1 - g0);
+	pmp_memmove(&pmp_slot_giants(vm)[at], &pmp_slot_giants(vm)[at + n],
+		    (vm->slot_giants_used - at - n) * sizeof(uint32_t));
+	vm->slot_giants_used -= n;
+	for (i = 0; i < vm->max_slots; i++) {
+		struct pmp_slot_state *o = &pmp_slots(vm)[i];
+
+		if (o != st && o->in_use &&
+		    o->giant_bias + (o->slot.base_gfn >> PMP_GIANT_SHIFT) > at)
+			o->giant_bias -= n;
+	}
+	st->giant_bias = 0;
 }
 
 /* Free the giants of the range that no memslot touches and whose state is default. */
@@ -346,6 +400,39 @@ static int slot_counts_check(const struct pmp_vm *vm)
 	return s0 || s1 || s2 ? -EUCLEAN : 0;
 }
 
+/*
+ * The fault path's lookup: every slot's run names its giants' compact
+ * numbers, the runs fill slot_giants_used entries, and every verdict byte
+ * is its chunk's key.
+ */
+static int lookup_check(const struct pmp_vm *vm)
+{
+	const struct pmp_slot_state *st = pmp_slots(vm);
+	uint64_t n = 0, g0, g1, g, i;
+	unsigned int v;
+
+	if (vm->slot_giants_used > vm->slot_giants_cap)
+		return -EUCLEAN;
+	for (i = 0; i < vm->max_slots; i++) {
+		if (!st[i].in_use)
+			continue;
+		giant_range(st[i].slot.base_gfn, st[i].slot.npages, &g0, &g1);
+		if (st[i].giant_bias + g1 > vm->slot_giants_used)
+			return -EUCLEAN;
+		for (g = g0; g < g1; g++)
+			if (pmp_slot_giants(vm)[st[i].giant_bias + g] != pmp_giant_index(vm, g))
+				return -EUCLEAN;
+		n += g1 - g0;
+	}
+	if (n != vm->slot_giants_used)
+		return -EUCLEAN;
+	for (i = 0; i < (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS; i++)
+		for (v = 0; v < vm->nr_vtls; v++)
+			if (pmp_verdicts(vm, v)[i] != pmp_chunk_verdict_key(&pmp_cchunks(vm)[i], v))
+				return -EUCLEAN;
+	return 0;
+}
+
 int pmp_state_check(const struct pmp_vm *vm)
 {
 	const struct pmp_home *h0 = &pmp_homes(vm)[0];
@@ -368,5 +455,5 @@ int pmp_state_check(const struct pmp_vm *vm)
 		giants += pmp_homes(vm)[i].in_use;
 	if (giants != vm->giants_used)
 		return -EUCLEAN;
-	return free_lists_check(vm) || slot_counts_check(vm) ? -EUCLEAN : 0;
+	return free_lists_check(vm) || slot_counts_check(vm) || lookup_check(vm) ? -EUCLEAN : 0;
 }

@@ -20,6 +20,7 @@ struct layout {
 	uint64_t off_cand, off_vtl_chunks, off_vtl_giants;
 	uint64_t off_top, off_tables, off_homes, off_regions;
 	uint64_t off_lossy;
+	uint64_t off_verdict, off_slot_giants;	/* the fault path's lookup (state.c) */
 	uint64_t bytes;
 };
 
@@ -158,8 +159,15 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 	l->off_vtl_chunks = off;
 	off = ALIGN64(off + (uint64_t)(l->nr_vtls - 1) * l->nr_giants * PMP_GIANT_CHUNKS);
 	l->off_vtl_giants = off;
-	l->bytes = ALIGN64(off + (uint64_t)(l->nr_vtls - 1) * l->nr_giants *
-				 sizeof(struct pmp_vtl_giant));
+	off = ALIGN64(off + (uint64_t)(l->nr_vtls - 1) * l->nr_giants *
+			    sizeof(struct pmp_vtl_giant));
+	/* the fault path's verdict bytes, per VTL: 512 bytes per 1 GiB each */
+	l->off_verdict = off;
+	off = ALIGN64(off + (uint64_t)l->nr_vtls * l->nr_giants * PMP_GIANT_CHUNKS);
+	/* the memslots' runs of compact giants: 4 bytes per 1 GiB, and per slot */
+	l->off_slot_giants = off;
+	l->bytes = ALIGN64(off + pmp_slot_giants_cap(l->nr_giants, l->max_slots) *
+				 sizeof(uint32_t));
 	/* a 32-bit host cannot address more */
 	return l->bytes > (size_t)-1 ? -ERANGE : 0;
 }
@@ -226,6 +234,10 @@ int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *user,
 	vm->off_regions = l.off_regions;
 	vm->off_lossy = l.off_lossy;
 	vm->defer_cap = l.defer_cap;
+	for (b = 0; b < l.nr_vtls; b++)
+		vm->off_verdict[b] = l.off_verdict + (uint64_t)b * l.nr_giants * PMP_GIANT_CHUNKS;
+	vm->off_slot_giants = l.off_slot_giants;
+	vm->slot_giants_cap = (uint32_t)pmp_slot_giants_cap(l.nr_giants, l.max_slots);
 	pmp_fault_prepare(vm);
 
 	/* All pages start at 0 in every plane, and no 1 GiB has state yet. */
@@ -324,6 +336,7 @@ static void moved_out(struct pmp_vm *vm, struct pmp_slot_state *st)
 {
 	struct pmp_slot old = st->slot;
 
+	pmp_state_slot_unmap(vm, st);
 	pmp_memset(st, 0, sizeof(*st));
 	pmp_state_slot_drop(vm, &old);
 }
@@ -347,6 +360,7 @@ int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slot *slot)
 		return err;
 	st->slot = *slot;
 	st->in_use = 1;
+	pmp_state_slot_map(vm, st);
 	pmp_slot_prepare(vm, st);
 	vm->nr_slots++;
 	return 0;
@@ -393,6 +407,7 @@ int pmp_slot_move(struct pmp_vm *vm, uint32_t id, uint64_t base_gfn)
 	moved_out(vm, st);
 	st->slot = moved;
 	st->in_use = 1;
+	pmp_state_slot_map(vm, st);
 	pmp_slot_prepare(vm, st);
 	return 0;
 }

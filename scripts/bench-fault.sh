@@ -129,18 +129,23 @@ $(cat "$tmp/fault_ns")
 - \`pmp_max_level()\` within 3x the floor in instructions at every size:
   $(verdict "$ir_worst" 3), worst ${ir_worst}x ($ir_at gfns).
   $(why "$ir_worst" 3 "KVM's decision is one or two loads and a compare;
-  the library still validates the fault's six fields (in one word), finds
-  the descriptor and summary through the two-level directory, combines
-  the memslot's and the summary's precomputed verdicts with the fault's
-  folio, accept level and slot edges, and counts the decision.")
+  the library still validates the fault's six fields (in one word), reads
+  the memslot's run of compact giants, then the 1 GiB verdict and the
+  2 MiB verdict byte, combines them with the memslot's verdict and the
+  fault's folio, accept level and slot edges, and counts the decision.")
 - \`pmp_max_level()\` within 1.5x the floor in time at every size:
   $(verdict "$ns_worst" 1.5) on this run, worst ${ns_worst}x ($ns_at gfns).
-  $(why "$ns_worst" 1.5 "Besides the instructions above, the library's
-  descriptor is found by a chain of dependent loads (directory top,
-  directory table, then descriptor and summary) where the floor's two loads
-  are independent: the dependent pattern, which cannot overlap calls, shows
-  the chain's latency once the state leaves the caches.") Times are noisy on
-  a shared machine; the instruction counts are the primary figure.
+  $(why "$ns_worst" 1.5 "The fault reads the memslot, its run of compact
+  giants, then two independent bytes (the 1 GiB and the 2 MiB verdict), as
+  KVM reads its two lpage_info levels, and returns the level through
+  predicted branches as KVM's loop does; its verdict bytes are a quarter of
+  KVM's 4-byte counters, so at 1 TiB and 4 TiB its working set is the
+  smaller. Where the state stays in the caches (4 GiB, 64 GiB, and every
+  hot gfn) the time follows the instructions, about 2.6 times the floor's:
+  the fault's validation and its decision counter, which KVM's decision
+  does not have, are most of the difference.") Times are noisy on a shared
+  machine (load average $(cut -d' ' -f1-3 /proc/loadavg) as this section
+  was written); the instruction counts are the primary figure.
 - A whole 4 KiB or 2 MiB fault, decision, record and pinning included,
   within 300 instructions, with \`pmp_fault_map()\`: $(verdict "$fault_worst" 300),
   worst $fault_worst ($fault_at fault); the pair \`pmp_max_level()\` +

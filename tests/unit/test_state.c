@@ -255,6 +255,73 @@ START_TEST(directory_lifecycle)
 }
 END_TEST
 
+/*
+ * Every fault of the slots decides through the slots' giant runs and the
+ * verdict bytes as through the directory (pmp_level_query()'s path).
+ */
+static void faults_agree(struct tvm *t, uint32_t id)
+{
+	struct pmp_slot s;
+	uint64_t gfn;
+
+	ck_assert_int_eq(pmp_slot_get(t->vm, id, &s), 0);
+	for (gfn = s.base_gfn; gfn < s.base_gfn + s.npages; gfn += 509) {
+		struct pmp_fault f = { .gfn = gfn, .slot = id, .flags = PMP_FAULT_PRIVATE,
+				       .backing_order = 18 };
+		enum pmp_reason why, why_query;
+		int level = pmp_max_level(t->vm, &f, &why);
+
+		ck_assert_int_gt(level, 0);
+		ck_assert_int_eq(pmp_level_query(t->vm, &f, &why_query), level);
+		ck_assert_int_eq(why, why_query);
+	}
+}
+
+/*
+ * The fault path's lookup (level.c): each memslot's run of compact giants
+ * stays packed and right through deletes and moves (the runs after a
+ * deleted one move down), at the capacity pmp_vm_bound() gives when every
+ * slot shares a 1 GiB range with the next; and pmp_vm_check() catches a
+ * wrong run entry or verdict byte.
+ */
+START_TEST(fault_lookup)
+{
+	struct pmp_geometry geo = budget_geometry(8 * GIB_PAGES, PMP_VM_SNP);
+	struct pmp_vm *vm;
+	struct tvm t;
+	uint32_t id;
+	uint8_t *byte;
+
+	tvm_init(&t, &geo);
+	vm = t.vm;
+	/* eight slots, each across a 1 GiB boundary: every giant but the ends shared */
+	for (id = 0; id < 8; id++)
+		add_slot(&t, id, (id + 1) * GIB_PAGES - 300, GIB_PAGES / 2, 0, 0);
+	ck_assert_uint_eq(vm->slot_giants_used, 16);
+	ck_assert_uint_le(vm->slot_giants_used, vm->slot_giants_cap);
+	ck_assert_int_eq(pmp_convert(vm, GIB_PAGES + 4242, 1, true, NULL), 0);
+	ck_assert_int_eq(pmp_convert(vm, 4 * GIB_PAGES + 100, 700, true, NULL), 0);
+	ck_assert_int_eq(pmp_vm_check(vm), 0);
+	ck_assert_int_eq(pmp_slot_delete(vm, 2), 0);
+	ck_assert_int_eq(pmp_slot_move(vm, 0, 20 * GIB_PAGES + 7), 0);
+	ck_assert_uint_eq(vm->slot_giants_used, 13);	/* slot 0 now in one giant */
+	ck_assert_int_eq(pmp_vm_check(vm), 0);
+	for (id = 0; id < 8; id++)
+		if (id != 2)
+			faults_agree(&t, id);
+
+	byte = &pmp_verdicts(vm, 0)[(uint64_t)pmp_giant_index(vm, 4) * PMP_GIANT_CHUNKS];
+	*byte ^= 1;
+	ck_assert_int_eq(pmp_vm_check(vm), -EUCLEAN);
+	*byte ^= 1;
+	pmp_slot_giants(vm)[3] ^= 1;
+	ck_assert_int_eq(pmp_vm_check(vm), -EUCLEAN);
+	pmp_slot_giants(vm)[3] ^= 1;
+	ck_assert_int_eq(pmp_vm_check(vm), 0);
+	tvm_free(&t);
+}
+END_TEST
+
 Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -265,6 +332,7 @@ Suite *state_suite(void)
 	tcase_add_test(tc, no_state_fails_clean);
 	tcase_add_test(tc, cost_follows_slots);
 	tcase_add_test(tc, directory_lifecycle);
+	tcase_add_test(tc, fault_lookup);
 	suite_add_tcase(s, tc);
 	return s;
 }
