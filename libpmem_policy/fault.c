@@ -59,9 +59,13 @@ static inline void note_backing(struct pmp_vm *vm, const struct pmp_fault *f,
 	clear |= backed ^ PMP_CF_BACKED;
 	if (((c->blocks & ~clear) | set) != c->blocks)
 		pmp_chunk_set_flags(vm, f->gfn >> PMP_CHUNK_SHIFT, set, clear);
-	if (f->backing_order >= 18)
-		g->flags |= PMP_GF_BACKED;
-	else
+	if (f->backing_order >= 18) {
+		if (!(g->flags & PMP_GF_BACKED)) {
+			g->flags |= PMP_GF_BACKED;
+			/* every 2 MiB of it may be huge now: once per folio */
+			pmp_merge_unpark(vm, f->gfn & ~(PMP_GIANT_PAGES - 1), PMP_GIANT_PAGES);
+		}
+	} else
 		g->flags &= (uint16_t)~PMP_GF_BACKED;
 }
 
@@ -140,8 +144,8 @@ int map_lean(struct pmp_vm *vm, const struct pmp_fault *f, int level, bool pin,
 			pmp_chunk_page_set(vm, ci, c, i, PMP_PLANE_PINNED, pinned);
 		pmp_chunk_page_set(vm, ci, c, i, PMP_PLANE_MAPPED, mapped);
 		note_backing(vm, f, c, g, 0, 0);
-		/* pmp_mirror_refresh(): leaves changed, a candidate unless it is already */
-		if ((c->blocks & (PMP_CF_CAND | PMP_CF_SEEN)) != PMP_CF_CAND)
+		/* pmp_mirror_refresh(): leaves changed, a candidate (not parked) unless it is already */
+		if ((c->blocks & (PMP_CF_CAND | PMP_CF_SEEN | PMP_CF_PARKED)) != PMP_CF_CAND)
 			pmp_mirror_refresh(vm, ci, 0);
 	} else {
 		/* pmp_mirror_map(): one 2 MiB leaf */

@@ -126,9 +126,17 @@ struct pmp_chunk {
 					 * chain ends with their bitmap */
 #define PMP_CF_SEEN	(1U << 30)	/* merge=settled: a tick found it ready; no leaf
 					 * here changed since (pmp_mirror_refresh clears it) */
+/*
+ * Parked: a candidate (never without PMP_CF_CAND) a merge tick refused for
+ * a reason only a change here can lift (pmp_merge_lasting(): not fully
+ * mapped, a small or punched folio, pages not accepted).  Ticks skip it, so
+ * they cost what they act on; what could lift the reason unparks it (a leaf
+ * change, pmp_merge_unpark(), a policy change).
+ */
+#define PMP_CF_PARKED	(1U << 31)
 #define PMP_CF_ALL	0xff000000U
 /* The flags that belong to one VTL's leaf record (the others are the range's). */
-#define PMP_CF_LEAF	(PMP_CF_HUGE | PMP_CF_CAND | PMP_CF_BLOCKED | PMP_CF_SEEN)
+#define PMP_CF_LEAF	(PMP_CF_HUGE | PMP_CF_CAND | PMP_CF_BLOCKED | PMP_CF_SEEN | PMP_CF_PARKED)
 #define PMP_CF_LEAF_SHIFT 24	/* VTL v >= 1 keeps them in a byte, shifted down */
 
 /*
@@ -391,10 +399,10 @@ static inline uint32_t *pmp_links(const struct pmp_vm *vm)
 
 /*
  * The merge tick's candidate index: bit i for compact chunk i, shared by
- * the VTLs.  Always true: a chunk with PMP_CF_CAND in any VTL's leaf
- * record has its bit set (pmp_leaf_set_flags()); a bit without the flag in
- * any VTL is stale (its giant was freed and reused) and the tick clears it
- * when it meets it.
+ * the VTLs.  Always true: a chunk with PMP_CF_CAND and not PMP_CF_PARKED
+ * in any VTL's leaf record has its bit set (pmp_leaf_set_flags()); a bit
+ * without such a flag in any VTL is stale (its giant was freed and reused)
+ * and the tick clears it when it meets it.
  */
 static inline uint64_t *pmp_cand_map(const struct pmp_vm *vm)
 {
@@ -750,17 +758,36 @@ static inline uint16_t pmp_mapped_mask(const struct pmp_vm *vm)
 	return m;
 }
 
-/* Has compact chunk @i a merge candidate in any VTL? */
+/* Has compact chunk @i a merge candidate a tick should visit (not parked) in any VTL? */
 static inline bool pmp_cand_any(const struct pmp_vm *vm, uint64_t i)
 {
+	const uint32_t live = PMP_CF_CAND | PMP_CF_PARKED;
 	unsigned int v;
 
-	if (pmp_cchunks(vm)[i].blocks & PMP_CF_CAND)
+	if ((pmp_cchunks(vm)[i].blocks & live) == PMP_CF_CAND)
 		return true;
 	for (v = 1; v < vm->nr_vtls; v++)
-		if (pmp_vtl_chunks(vm, v)[i] & (PMP_CF_CAND >> PMP_CF_LEAF_SHIFT))
+		if ((pmp_vtl_chunks(vm, v)[i] & (live >> PMP_CF_LEAF_SHIFT)) ==
+		    (PMP_CF_CAND >> PMP_CF_LEAF_SHIFT))
 			return true;
 	return false;
+}
+
+/*
+ * After one VTL's leaf flags of compact chunk @i changed by @diff to @now:
+ * its bit in the candidate index is set iff some VTL's candidate there is
+ * not parked.
+ */
+static inline void pmp_cand_index(struct pmp_vm *vm, uint64_t i, uint32_t diff, uint32_t now)
+{
+	uint64_t bit = 1ULL << (i % 64);
+
+	if (!(diff & (PMP_CF_CAND | PMP_CF_PARKED)))
+		return;
+	if ((now & (PMP_CF_CAND | PMP_CF_PARKED)) == PMP_CF_CAND)
+		pmp_cand_map(vm)[i / 64] |= bit;
+	else if (!pmp_cand_any(vm, i))
+		pmp_cand_map(vm)[i / 64] &= ~bit;
 }
 
 void pmp_vtl_leaf_set_flags(struct pmp_vm *vm, uint64_t ci, unsigned int vtl, uint32_t set,
@@ -830,6 +857,10 @@ bool pmp_yield_poll(struct pmp_vm *vm, struct pmp_yield_state *st, uint64_t posi
 enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
 				  int level, bool need_full, int32_t slot_hint);
 void pmp_promote_emit(struct pmp_event *ev, unsigned int vtl, uint64_t gfn, int level);
+bool pmp_merge_lasting(const struct pmp_vm *vm, unsigned int vtl, uint64_t ci);
+void pmp_merge_unpark(struct pmp_vm *vm, uint64_t gfn, uint64_t npages);
+void pmp_merge_unpark_all(struct pmp_vm *vm);
+void pmp_merge_unpark_vtls(struct pmp_vm *vm, uint64_t ci);
 bool pmp_promote_ready(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, int level);
 void pmp_merge_after_fill(struct pmp_event *ev, unsigned int vtl, uint64_t gfn,
 			  int32_t slot_hint);

@@ -639,20 +639,20 @@ void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t 
 	struct pmp_chunk *c = pmp_chunk_at(vm, ci);
 	struct pmp_giant *g = pmp_giant_at(vm, ci / PMP_GIANT_CHUNKS);
 	uint32_t old = c->blocks, now = (old & ~clear) | set;
-	uint32_t up = now & ~old, down = old & ~now;
+	uint32_t up, down;
 
+	/* parked only while a candidate; a folio that may now be huge unparks */
+	if (!(now & PMP_CF_CAND) || ((set & PMP_CF_BACKED) && !(old & PMP_CF_BACKED)) ||
+	    ((old & PMP_CF_DEFERRED) && (clear & PMP_CF_DEFERRED)))
+		now &= ~PMP_CF_PARKED;
+	up = now & ~old;
+	down = old & ~now;
 	if (now == old)
 		return;		/* never write a chunk without state */
 	c->blocks = now;
-	if ((up | down) & PMP_CF_CAND) {
-		uint64_t i = (uint64_t)(c - pmp_cchunks(vm)), bit = 1ULL << (i % 64);
-
-		/* the index is the VTLs': the bit goes when no VTL has a candidate here */
-		if (up & PMP_CF_CAND)
-			pmp_cand_map(vm)[i / 64] |= bit;
-		else if (!pmp_cand_any(vm, i))
-			pmp_cand_map(vm)[i / 64] &= ~bit;
-	}
+	pmp_cand_index(vm, (uint64_t)(c - pmp_cchunks(vm)), up | down, now);
+	if ((down & PMP_CF_DEFERRED) || (up & PMP_CF_BACKED))
+		pmp_merge_unpark_vtls(vm, ci);
 	g->nr_huge += !!(up & PMP_CF_HUGE) - !!(down & PMP_CF_HUGE);
 	g->nr_cand += !!(up & PMP_CF_CAND) - !!(down & PMP_CF_CAND);
 	g->nr_inhibit += !!(up & PMP_CF_INHIBIT) - !!(down & PMP_CF_INHIBIT);
