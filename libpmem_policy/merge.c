@@ -330,7 +330,9 @@ static bool tick_one(struct pmp_event *ev, unsigned int vtl, uint64_t ci)
 	}
 	if (why == PMP_REASON_NONE)
 		return true;
-	if (pmp_merge_lasting(vm, vtl, ci))
+	/* other reasons (dirty logging, attributes, pins) are not looked for: never parked */
+	if ((why == PMP_REASON_NOT_MAPPED || why == PMP_REASON_BACKING_ORDER ||
+	     why == PMP_REASON_NOT_ACCEPTED) && pmp_merge_lasting(vm, vtl, ci))
 		pmp_leaf_set_flags(vm, ci, vtl, PMP_CF_PARKED, 0);
 	return false;
 }
