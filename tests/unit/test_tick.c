@@ -32,25 +32,36 @@ static void map_4k(struct tvm *t, uint64_t head, uint64_t n)
 	}
 }
 
-START_TEST(tick_work_follows_candidates)
+/*
+ * A 64 GiB VM, one slot, three candidates in one 1 GiB range, partly
+ * mapped (never ready); returns the 1 GiB ranges a tick may pass.
+ */
+static uint64_t three_candidates(struct tvm *t)
 {
 	struct pmp_geometry geo = test_geometry(64 * G1);
-	uint64_t before, work, giants;
 	struct pmp_vm_info info;
+	uint64_t giants;
+
+	geo.nr_vtls = 1;
+	tvm_init(t, &geo);
+	add_slot(t, 0, 0, 64 * G1, 1ULL << 40, 0);
+	pmp_vm_info(t->vm, &info);
+	giants = info.max_giants + 1;	/* the pool, and its reserved giant 0 */
+	ck_assert_uint_lt(giants, 100);
+	map_4k(t, 10 * G1 + 7 * M2, 3);
+	map_4k(t, 10 * G1 + 300 * M2, 1);
+	map_4k(t, 10 * G1 + 511 * M2 + 5, 2);
+	return giants;
+}
+
+START_TEST(tick_work_follows_candidates)
+{
+	uint64_t before, work, giants;
 	struct pmp_stats st;
 	struct tvm t;
 	int looked;
 
-	geo.nr_vtls = 1;
-	tvm_init(&t, &geo);
-	add_slot(&t, 0, 0, 64 * G1, 1ULL << 40, 0);
-	pmp_vm_info(t.vm, &info);
-	giants = info.max_giants + 1;	/* the pool, and its reserved giant 0 */
-	ck_assert_uint_lt(giants, 100);
-	/* three candidates in one 1 GiB range, partly mapped: never ready */
-	map_4k(&t, 10 * G1 + 7 * M2, 3);
-	map_4k(&t, 10 * G1 + 300 * M2, 1);
-	map_4k(&t, 10 * G1 + 511 * M2 + 5, 2);
+	giants = three_candidates(&t);
 	pmp_vm_stats(t.vm, &st);
 	before = st.scan_work;
 	looked = pmp_merge_tick(t.vm, fresh());
@@ -104,20 +115,11 @@ static uint64_t tick_work(struct tvm *t)
  */
 START_TEST(tick_parks_refused)
 {
-	struct pmp_geometry geo = test_geometry(64 * G1);
 	uint64_t tried, work, giants;
-	struct pmp_vm_info info;
 	struct tvm t;
 	int i;
 
-	geo.nr_vtls = 1;
-	tvm_init(&t, &geo);
-	add_slot(&t, 0, 0, 64 * G1, 1ULL << 40, 0);
-	pmp_vm_info(t.vm, &info);
-	giants = info.max_giants + 1;
-	map_4k(&t, 10 * G1 + 7 * M2, 3);
-	map_4k(&t, 10 * G1 + 300 * M2, 1);
-	map_4k(&t, 10 * G1 + 511 * M2 + 5, 2);
+	giants = three_candidates(&t);
 	tried = merges_tried(&t);
 	ck_assert_uint_ge(tick_work(&t), 3);
 	ck_assert_uint_eq(merges_tried(&t), tried + 3);	/* each refused once */
