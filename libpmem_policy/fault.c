@@ -62,8 +62,10 @@ static inline void note_backing(struct pmp_vm *vm, const struct pmp_fault *f,
 	if (f->backing_order >= 18) {
 		if (!(g->flags & PMP_GF_BACKED)) {
 			g->flags |= PMP_GF_BACKED;
-			/* every 2 MiB of it may be huge now: once per folio */
-			pmp_merge_unpark(vm, f->gfn & ~(PMP_GIANT_PAGES - 1), PMP_GIANT_PAGES);
+			/* every 2 MiB of it may be huge now: once per folio, if it has candidates */
+			if (g->nr_cand || vm->nr_vtls > 1)
+				pmp_merge_unpark(vm, f->gfn & ~(PMP_GIANT_PAGES - 1),
+						 PMP_GIANT_PAGES);
 		}
 	} else
 		g->flags &= (uint16_t)~PMP_GF_BACKED;

@@ -147,7 +147,8 @@ END_TEST
  * SNP: a fully mapped private range whose pages are not all validated is
  * parked; the guest's accepts unpark it and the next ticks promote it.  A
  * range mapped over a 4 KiB folio is parked until a fault reports a 2 MiB
- * one.  A policy change unparks everything (merge=blocked asks less).
+ * folio there or a 1 GiB one anywhere in its 1 GiB range.  A policy change
+ * unparks everything (the strategy decides what a tick asks).
  */
 START_TEST(tick_unparks_on_change)
 {
@@ -204,6 +205,24 @@ START_TEST(tick_unparks_on_change)
 	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
 	tick_work(&t);
 	ck_assert_int_eq(pmp_leaf_level(t.vm, M2), PMP_LEVEL_2M);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+
+	/* parked over a 4 KiB folio; a fault elsewhere reports its 1 GiB folio */
+	f.backing_order = 0;
+	for (g = 2 * M2; g < 3 * M2; g++) {
+		f.gfn = g;
+		ck_assert_int_eq(pmp_map(t.vm, &f, PMP_LEVEL_4K, fresh()), 0);
+	}
+	tried = merges_tried(&t);
+	tick_work(&t);
+	tick_work(&t);
+	ck_assert_uint_eq(merges_tried(&t), tried + 1);
+	f.gfn = 5 * M2;
+	f.backing_order = 18;
+	ck_assert_int_eq(pmp_map(t.vm, &f, PMP_LEVEL_4K, fresh()), 0);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	tick_work(&t);
+	ck_assert_int_eq(pmp_leaf_level(t.vm, 2 * M2), PMP_LEVEL_2M);
 	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
 	tvm_free(&t);
 }
