@@ -39,6 +39,10 @@ echo
 "$build/bench/bench_replay" --throughput ${quick:+--quick}
 echo
 echo "Load average when it ended: $(cut -d' ' -f1-3 /proc/loadavg)."
+echo
+echo "The floor row (walking the event array) shows how much of a core the run"
+echo "had: compare it between runs before comparing their times. Tick work and the"
+echo "instructions below do not depend on the load."
 
 if [ -n "$quick" ]; then
 	workloads=live-migration
