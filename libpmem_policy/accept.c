@@ -43,6 +43,7 @@ int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *o
 	/* a leaf larger than the accept is a size mismatch: split it */
 	pmp_split_range(&ev, gfn, pages, level);
 	pmp_planes_set(vm, gfn, pages, ACCEPTED, ACCEPTED);
+	pmp_merge_unpark(vm, gfn, pages);	/* accepted now: a tick may promote */
 	ci = gfn >> PMP_CHUNK_SHIFT;
 	if (level == PMP_LEVEL_4K)
 		pmp_chunk_set_flags(vm, ci, PMP_CF_INHIBIT, 0);

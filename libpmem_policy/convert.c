@@ -97,6 +97,9 @@ int pmp_change_attrs(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t
 	pmp_planes_apply(vm, gfn, npages, mask, values);
 	if (clear)
 		pmp_planes_apply(vm, gfn, npages, clear, 0);
+	/* shared pages need not be accepted: a tick may promote them */
+	if (mask & PMP_BIT(PMP_PLANE_PRIVATE))
+		pmp_merge_unpark(vm, gfn, npages);
 	pmp_event_end(&ev);
 	pmp_state_trim(vm, gfn, npages);
 	return 0;

@@ -59,9 +59,14 @@ void note_backing(struct pmp_vm *vm, const struct pmp_fault *f, struct pmp_chunk
 	uint32_t backed = f->backing_order >= 9 ? PMP_CF_BACKED : 0;
 	uint16_t giant = f->backing_order >= 18 ? PMP_GF_BACKED : 0;
 
-	pmp_chunk_flags_apply(vm, c, g, set | backed, clear | (backed ^ PMP_CF_BACKED));
-	if ((g->flags & PMP_GF_BACKED) != giant)
+	pmp_chunk_flags_apply(vm, f->gfn >> PMP_CHUNK_SHIFT, c, g, set | backed,
+			      clear | (backed ^ PMP_CF_BACKED));
+	if ((g->flags & PMP_GF_BACKED) != giant) {
 		g->flags ^= PMP_GF_BACKED;
+		/* every 2 MiB of it may be huge now: once per folio, if it has candidates */
+		if (giant && (g->nr_cand || vm->nr_vtls > 1))
+			pmp_merge_unpark(vm, f->gfn & ~(PMP_GIANT_PAGES - 1), PMP_GIANT_PAGES);
+	}
 }
 
 /*
@@ -232,7 +237,8 @@ int pmp_map_shared(struct pmp_vm *vm, const struct pmp_fault *f, struct pmp_acti
 	 * backing and its giant's as this fault says, the pool not short.
 	 */
 	if (!lean_ok(f, c, g, PMP_LEVEL_4K) ||
-	    (c->blocks & (PMP_CF_CAND | PMP_CF_SEEN | PMP_CF_BACKED)) != (PMP_CF_CAND | backed) ||
+	    (c->blocks & (PMP_CF_CAND | PMP_CF_SEEN | PMP_CF_PARKED | PMP_CF_BACKED)) !=
+	     (PMP_CF_CAND | backed) ||
 	    !(g->flags & PMP_GF_BACKED) != !gbacked || pmp_pool_room(vm) < 3)
 		return 1;
 	pmp_chunk_block_pair(vm, c, PMP_PLANE_MAPPED, PMP_PLANE_PINNED, &mapped, &pinned);

@@ -152,9 +152,17 @@ struct pmp_chunk {
 					 * chain ends with their bitmap */
 #define PMP_CF_SEEN	(1U << 30)	/* merge=settled: a tick found it ready; no leaf
 					 * here changed since (pmp_mirror_refresh clears it) */
+/*
+ * Parked: a candidate (never without PMP_CF_CAND) a merge tick refused for
+ * a reason only a change here can lift (pmp_merge_lasting(): not fully
+ * mapped, a small or punched folio, pages not accepted).  Ticks skip it, so
+ * they cost what they act on; what could lift the reason unparks it (a leaf
+ * change, pmp_merge_unpark(), a policy change).
+ */
+#define PMP_CF_PARKED	(1U << 31)
 #define PMP_CF_ALL	0xff000000U
 /* The flags that belong to one VTL's leaf record (the others are the range's). */
-#define PMP_CF_LEAF	(PMP_CF_HUGE | PMP_CF_CAND | PMP_CF_BLOCKED | PMP_CF_SEEN)
+#define PMP_CF_LEAF	(PMP_CF_HUGE | PMP_CF_CAND | PMP_CF_BLOCKED | PMP_CF_SEEN | PMP_CF_PARKED)
 #define PMP_CF_LEAF_SHIFT 24	/* VTL v >= 1 keeps them in a byte, shifted down */
 
 /*
@@ -447,10 +455,10 @@ static inline uint32_t *pmp_links(const struct pmp_vm *vm)
 
 /*
  * The merge tick's candidate index: bit i for compact chunk i, shared by
- * the VTLs.  Always true: a chunk with PMP_CF_CAND in any VTL's leaf
- * record has its bit set (pmp_leaf_set_flags()); a bit without the flag in
- * any VTL is stale (its giant was freed and reused) and the tick clears it
- * when it meets it.
+ * the VTLs.  Always true: a chunk with PMP_CF_CAND and not PMP_CF_PARKED
+ * in any VTL's leaf record has its bit set (pmp_leaf_set_flags()); a bit
+ * without such a flag in any VTL is stale (its giant was freed and reused)
+ * and the tick clears it when it meets it.
  */
 static inline uint64_t *pmp_cand_map(const struct pmp_vm *vm)
 {
@@ -863,49 +871,72 @@ static inline uint16_t pmp_mapped_mask(const struct pmp_vm *vm)
 	return m;
 }
 
-/* Has compact chunk @i a merge candidate in any VTL? */
+/* Has compact chunk @i a merge candidate a tick should visit (not parked) in any VTL? */
 static inline bool pmp_cand_any(const struct pmp_vm *vm, uint64_t i)
 {
+	const uint32_t live = PMP_CF_CAND | PMP_CF_PARKED;
 	unsigned int v;
 
-	if (pmp_cchunks(vm)[i].blocks & PMP_CF_CAND)
+	if ((pmp_cchunks(vm)[i].blocks & live) == PMP_CF_CAND)
 		return true;
 	for (v = 1; v < vm->nr_vtls; v++)
-		if (pmp_vtl_chunks(vm, v)[i] & (PMP_CF_CAND >> PMP_CF_LEAF_SHIFT))
+		if ((pmp_vtl_chunks(vm, v)[i] & (live >> PMP_CF_LEAF_SHIFT)) ==
+		    (PMP_CF_CAND >> PMP_CF_LEAF_SHIFT))
 			return true;
 	return false;
 }
 
 /*
- * pmp_chunk_set_flags() on chunk @c and its 1 GiB summary @g in hand: the
- * flags, then only the counts that change (a flag can only rise if set,
- * only fall if cleared, so a caller's constant @set and @clear leave the
- * others out at compile time) and the candidate index.
+ * After one VTL's leaf flags of compact chunk @i changed by @diff to @now:
+ * its bit in the candidate index is set iff some VTL's candidate there is
+ * not parked.
+ */
+static inline void pmp_cand_index(struct pmp_vm *vm, uint64_t i, uint32_t diff, uint32_t now)
+{
+	uint64_t bit = 1ULL << (i % 64);
+
+	if (!(diff & (PMP_CF_CAND | PMP_CF_PARKED)))
+		return;
+	if ((now & (PMP_CF_CAND | PMP_CF_PARKED)) == PMP_CF_CAND)
+		pmp_cand_map(vm)[i / 64] |= bit;
+	else if (!pmp_cand_any(vm, i))
+		pmp_cand_map(vm)[i / 64] &= ~bit;
+}
+
+void pmp_merge_unpark_vtls(struct pmp_vm *vm, uint64_t ci);
+
+/*
+ * pmp_chunk_set_flags() on chunk @c (GPA chunk @ci) and its 1 GiB summary
+ * @g in hand: the flags, then only the counts that change (a flag can only
+ * rise if set, only fall if cleared, so a caller's constant @set and @clear
+ * leave the others out at compile time) and the candidate index.  A parked
+ * candidate stays parked only while it is a candidate and nothing a tick's
+ * lasting refusal depends on changed: a folio that may now be huge, or its
+ * deferred punches issued, unpark it (and the other VTLs' there).
  */
 static inline PMP_FAST_INLINE
-void pmp_chunk_flags_apply(struct pmp_vm *vm, struct pmp_chunk *c, struct pmp_giant *g,
-			   uint32_t set, uint32_t clear)
+void pmp_chunk_flags_apply(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c,
+			   struct pmp_giant *g, uint32_t set, uint32_t clear)
 {
 	uint32_t old = c->blocks, up = set & ~old, down = old & clear & ~set;
+	bool unpark = (up & PMP_CF_BACKED) || (down & PMP_CF_DEFERRED);
 
+	if ((old & PMP_CF_PARKED) && (unpark || (down & PMP_CF_CAND)))
+		down |= PMP_CF_PARKED;
 	if (!(up | down))
 		return;		/* never write a chunk without state */
-	c->blocks = (old & ~clear) | set;
+	c->blocks = (old | up) & ~down;
 	if ((up | down) & PMP_CF_HUGE)
 		g->nr_huge += up & PMP_CF_HUGE ? 1 : -1;
 	if ((up | down) & PMP_CF_BACKED)
 		g->nr_backed += up & PMP_CF_BACKED ? 1 : -1;
 	if ((up | down) & PMP_CF_CAND) {
-		uint64_t i = (uint64_t)(c - pmp_cchunks(vm)), bit = 1ULL << (i % 64);
-
 		g->nr_cand += up & PMP_CF_CAND ? 1 : -1;
 		vm->nr_cand += up & PMP_CF_CAND ? 1 : -1;
-		/* the index is the VTLs': the bit goes when no VTL has a candidate here */
-		if (up & PMP_CF_CAND)
-			pmp_cand_map(vm)[i / 64] |= bit;
-		else if (!pmp_cand_any(vm, i))
-			pmp_cand_map(vm)[i / 64] &= ~bit;
 	}
+	pmp_cand_index(vm, (uint64_t)(c - pmp_cchunks(vm)), up | down, c->blocks);
+	if (unpark && vm->nr_vtls > 1)
+		pmp_merge_unpark_vtls(vm, ci);
 	if ((up | down) & (PMP_CF_INHIBIT | PMP_CF_DEFERRED)) {
 		if ((up | down) & PMP_CF_INHIBIT)
 			g->nr_inhibit += up & PMP_CF_INHIBIT ? 1 : -1;
@@ -937,7 +968,8 @@ void pmp_mirror_refresh(struct pmp_vm *vm, uint64_t ci, unsigned int vtl);
 /*
  * What pmp_mirror_refresh() does to a VTL's leaf flags @f of a chunk where
  * that VTL maps something iff @mapped: its leaves changed, so it is not
- * settled (SEEN goes); it is a candidate iff it has 4 KiB leaves (mapped,
+ * settled (SEEN goes) and what a tick refused may have changed (PARKED
+ * goes); it is a candidate iff it has 4 KiB leaves (mapped,
  * not huge) that no merge tick blocked, and only such a chunk stays
  * blocked.  Returns the flags to set, *@clear those to clear.
  */
@@ -945,7 +977,7 @@ static inline uint32_t pmp_refresh_flags(uint32_t f, bool mapped, uint32_t *clea
 {
 	bool small = mapped && !(f & PMP_CF_HUGE);
 
-	*clear = PMP_CF_SEEN | (small ? 0 : PMP_CF_BLOCKED);
+	*clear = PMP_CF_SEEN | PMP_CF_PARKED | (small ? 0 : PMP_CF_BLOCKED);
 	if (small && !(f & PMP_CF_BLOCKED))
 		return PMP_CF_CAND;
 	*clear |= PMP_CF_CAND;
@@ -1017,6 +1049,10 @@ bool pmp_yield_poll(struct pmp_vm *vm, struct pmp_yield_state *st, uint64_t posi
 enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
 				  int level, bool need_full, int32_t slot_hint);
 void pmp_promote_emit(struct pmp_event *ev, unsigned int vtl, uint64_t gfn, int level);
+bool pmp_merge_lasting(const struct pmp_vm *vm, unsigned int vtl, uint64_t ci);
+void pmp_merge_unpark(struct pmp_vm *vm, uint64_t gfn, uint64_t npages);
+void pmp_merge_unpark_all(struct pmp_vm *vm);
+void pmp_merge_unpark_vtls(struct pmp_vm *vm, uint64_t ci);
 bool pmp_promote_ready(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, int level);
 void pmp_merge_after_fill(struct pmp_event *ev, unsigned int vtl, uint64_t gfn,
 			  int32_t slot_hint);

@@ -63,6 +63,67 @@ bool pmp_promote_ready(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, 
 					  range_accepted(vm, gfn, level));
 }
 
+/* Does the folio backing the 2 MiB at @head stop a 2 MiB leaf (pmp_merge_blocker's order)? */
+static bool folio_small(const struct pmp_vm *vm, uint64_t head)
+{
+	uint32_t f = pmp_chunk_of(vm, head)->blocks;
+
+	return (f & PMP_CF_DEFERRED) ||
+	       (!(pmp_giant_of(vm, head)->flags & PMP_GF_BACKED) && !(f & PMP_CF_BACKED));
+}
+
+/*
+ * Is VTL @vtl's candidate at GPA chunk @ci refused by a tick for a reason
+ * that only a change to this chunk (or its 1 GiB folio) can lift?  Not
+ * fully mapped (a leaf change lifts it), a small or punched folio (a fault
+ * reporting a larger one, the punches issued), private pages not all
+ * accepted (an accept, a conversion).  Each alone refuses whatever else
+ * holds, so a tick need not look again until one of those happens.
+ */
+bool pmp_merge_lasting(const struct pmp_vm *vm, unsigned int vtl, uint64_t ci)
+{
+	uint64_t head = ci << PMP_CHUNK_SHIFT;
+	bool guarded = pmp_guarded_private(vm, head);
+	bool need_full = vm->policy.merge != PMP_MERGE_BLOCKED || guarded;
+
+	return (need_full && !range_full(vm, vtl, head, PMP_LEVEL_2M)) || folio_small(vm, head) ||
+	       (guarded && !range_accepted(vm, head, PMP_LEVEL_2M));
+}
+
+/* Unpark the candidates of VTLs >= 1 at GPA chunk @ci (VTL 0's: the caller). */
+void pmp_merge_unpark_vtls(struct pmp_vm *vm, uint64_t ci)
+{
+	unsigned int v;
+
+	for (v = 1; v < vm->nr_vtls; v++)
+		if (pmp_leaf_flags(vm, ci, v) & PMP_CF_PARKED)
+			pmp_vtl_leaf_set_flags(vm, ci, v, 0, PMP_CF_PARKED);
+}
+
+/* Every VTL's parked candidates in [gfn, gfn + npages): something there changed. */
+void pmp_merge_unpark(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
+{
+	uint64_t end = ((gfn + npages - 1) >> PMP_CHUNK_SHIFT) + 1, ci;
+
+	for (ci = pmp_state_chunk_next(vm, gfn >> PMP_CHUNK_SHIFT, end); ci < end;
+	     ci = pmp_state_chunk_next(vm, ci + 1, end)) {
+		if (pmp_chunk_at(vm, ci)->blocks & PMP_CF_PARKED)
+			pmp_chunk_set_flags(vm, ci, 0, PMP_CF_PARKED);
+		pmp_merge_unpark_vtls(vm, ci);
+	}
+}
+
+/* Every parked candidate: the policy changed what a tick asks. */
+void pmp_merge_unpark_all(struct pmp_vm *vm)
+{
+	uint32_t cg;
+
+	for (cg = 0; cg < vm->nr_giants; cg++)
+		if (pmp_homes(vm)[cg].in_use)
+			pmp_merge_unpark(vm, (uint64_t)pmp_homes(vm)[cg].giant << PMP_GIANT_SHIFT,
+					 PMP_GIANT_PAGES);
+}
+
 /*
  * Why VTL @vtl's range of @level holding @gfn cannot be promoted now, or
  * NONE.  Eligibility is that of a fault on it from @vtl, backed by the
@@ -128,9 +189,9 @@ void pmp_promote_emit(struct pmp_event *ev, unsigned int vtl, uint64_t gfn, int 
 	vm->stats.promoted[level]++;
 }
 
-/* Try one promote in VTL @vtl, counting the decision; true if it happened. */
-static bool try_promote(struct pmp_event *ev, unsigned int vtl, uint64_t gfn, int level,
-			int32_t slot_hint)
+/* Try one promote in VTL @vtl, counting the decision; NONE if it happened, else why not. */
+static enum pmp_reason promote(struct pmp_event *ev, unsigned int vtl, uint64_t gfn, int level,
+			       int32_t slot_hint)
 {
 	struct pmp_decision_stats *d = &ev->vm->stats.decision[PMP_DECISION_MERGE];
 	enum pmp_reason why = pmp_merge_blocker(ev->vm, vtl, gfn, level, true, slot_hint);
@@ -138,11 +199,17 @@ static bool try_promote(struct pmp_event *ev, unsigned int vtl, uint64_t gfn, in
 	d->tried++;
 	if (why) {
 		d->refused[why]++;
-		return false;
+		return why;
 	}
 	d->applied++;
 	pmp_promote_emit(ev, vtl, gfn, level);
-	return true;
+	return PMP_REASON_NONE;
+}
+
+static bool try_promote(struct pmp_event *ev, unsigned int vtl, uint64_t gfn, int level,
+			int32_t slot_hint)
+{
+	return promote(ev, vtl, gfn, level, slot_hint) == PMP_REASON_NONE;
 }
 
 /*
@@ -196,7 +263,7 @@ int pmp_promote(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out)
  * merge=blocked: block an eligible candidate's leaves in VTL @vtl; its next
  * fault there decides.
  */
-static bool try_block(struct pmp_event *ev, unsigned int vtl, uint64_t ci)
+static enum pmp_reason try_block(struct pmp_event *ev, unsigned int vtl, uint64_t ci)
 {
 	struct pmp_vm *vm = ev->vm;
 	struct pmp_decision_stats *d = &vm->stats.decision[PMP_DECISION_MERGE];
@@ -210,7 +277,7 @@ static bool try_block(struct pmp_event *ev, unsigned int vtl, uint64_t ci)
 	d->tried++;
 	if (why) {
 		d->refused[why]++;
-		return false;
+		return why;
 	}
 	d->applied++;
 	ev->vtl = (uint8_t)vtl;
@@ -218,7 +285,7 @@ static bool try_block(struct pmp_event *ev, unsigned int vtl, uint64_t ci)
 	if (vm->vm_type == PMP_VM_TDX)
 		pmp_emit(ev, PMP_ACT_TRACK, PMP_LEVEL_4K, head, PMP_CHUNK_PAGES);
 	pmp_leaf_set_flags(vm, ci, vtl, PMP_CF_BLOCKED, PMP_CF_CAND);
-	return true;
+	return PMP_REASON_NONE;
 }
 
 /*
@@ -229,7 +296,7 @@ static bool try_block(struct pmp_event *ev, unsigned int vtl, uint64_t ci)
  * it stays put for a tick interval, instead of costing a write-locked
  * promote and a split per cycle; a settled range waits one tick more.
  */
-static void settle_mark(struct pmp_vm *vm, unsigned int vtl, uint64_t ci)
+static enum pmp_reason settle_mark(struct pmp_vm *vm, unsigned int vtl, uint64_t ci)
 {
 	struct pmp_decision_stats *d = &vm->stats.decision[PMP_DECISION_MERGE];
 	enum pmp_reason why = pmp_merge_blocker(vm, vtl, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_2M,
@@ -238,26 +305,41 @@ static void settle_mark(struct pmp_vm *vm, unsigned int vtl, uint64_t ci)
 	if (why) {
 		d->tried++;
 		d->refused[why]++;
-		return;
+		return why;
 	}
 	pmp_leaf_set_flags(vm, ci, vtl, PMP_CF_SEEN, 0);
+	return PMP_REASON_NONE;
 }
 
-/* VTL @vtl's candidate at GPA chunk @ci, if it is one. */
+/*
+ * VTL @vtl's candidate at GPA chunk @ci, if it is one and not parked.  One
+ * refused for a lasting reason is parked: no tick looks at it again until
+ * something that could lift the reason happens to it.
+ */
 static bool tick_one(struct pmp_event *ev, unsigned int vtl, uint64_t ci)
 {
 	struct pmp_vm *vm = ev->vm;
 	uint32_t f = pmp_leaf_flags(vm, ci, vtl);
+	enum pmp_reason why;
 
-	if (!(f & PMP_CF_CAND))
+	if ((f & (PMP_CF_CAND | PMP_CF_PARKED)) != PMP_CF_CAND)
 		return false;
-	if (vm->policy.merge == PMP_MERGE_BLOCKED)
-		return try_block(ev, vtl, ci);
-	if (vm->policy.merge == PMP_MERGE_SETTLED && !(f & PMP_CF_SEEN)) {
-		settle_mark(vm, vtl, ci);
-		return false;
+	if (vm->policy.merge == PMP_MERGE_BLOCKED) {
+		why = try_block(ev, vtl, ci);
+	} else if (vm->policy.merge == PMP_MERGE_SETTLED && !(f & PMP_CF_SEEN)) {
+		why = settle_mark(vm, vtl, ci);
+		if (!why)
+			return false;	/* marked: the next tick acts */
+	} else {
+		why = promote(ev, vtl, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_2M, -1);
 	}
-	return try_promote(ev, vtl, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_2M, -1);
+	if (why == PMP_REASON_NONE)
+		return true;
+	/* other reasons (dirty logging, attributes, pins) are not looked for: never parked */
+	if ((why == PMP_REASON_NOT_MAPPED || why == PMP_REASON_BACKING_ORDER ||
+	     why == PMP_REASON_NOT_ACCEPTED) && pmp_merge_lasting(vm, vtl, ci))
+		pmp_leaf_set_flags(vm, ci, vtl, PMP_CF_PARKED, 0);
+	return false;
 }
 
 /* Each VTL's candidate at GPA chunk @ci, acting at most @quota times. */

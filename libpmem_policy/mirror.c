@@ -27,10 +27,15 @@ void pmp_vtl_leaf_set_flags(struct pmp_vm *vm, uint64_t ci, unsigned int vtl, ui
 			    uint32_t clear)
 {
 	const struct pmp_chunk *c = pmp_chunk_at(vm, ci);
-	uint64_t i = (uint64_t)(c - pmp_cchunks(vm)), bit = 1ULL << (i % 64);
+	uint64_t i = (uint64_t)(c - pmp_cchunks(vm));
 	uint32_t old = pmp_leaf_flags_at(vm, c, vtl), now = ((old & ~clear) | set) & PMP_CF_LEAF;
-	uint32_t up = now & ~old, down = old & ~now;
+	uint32_t up, down;
 	struct pmp_vtl_giant *vg;
+
+	if (!(now & PMP_CF_CAND))
+		now &= ~PMP_CF_PARKED;	/* parked only while a candidate */
+	up = now & ~old;
+	down = old & ~now;
 
 	if (now == old)
 		return;		/* never write a chunk without state */
@@ -39,10 +44,7 @@ void pmp_vtl_leaf_set_flags(struct pmp_vm *vm, uint64_t ci, unsigned int vtl, ui
 	vg->nr_huge += !!(up & PMP_CF_HUGE) - !!(down & PMP_CF_HUGE);
 	vg->nr_cand += !!(up & PMP_CF_CAND) - !!(down & PMP_CF_CAND);
 	vm->nr_cand += !!(up & PMP_CF_CAND) - !!(down & PMP_CF_CAND);
-	if (up & PMP_CF_CAND)
-		pmp_cand_map(vm)[i / 64] |= bit;
-	else if ((down & PMP_CF_CAND) && !pmp_cand_any(vm, i))
-		pmp_cand_map(vm)[i / 64] &= ~bit;
+	pmp_cand_index(vm, i, up | down, now);
 }
 
 /* Set or clear VTL @vtl's 1 GiB leaf flag of GPA giant @g (which has state if set). */
@@ -265,9 +267,13 @@ static int leaf_record_check(const struct pmp_vm *vm, unsigned int vtl, uint64_t
 		bool full = !(c->mixed & bit) && (c->value & bit);
 		bool small = chunk_mapped(c, vtl) && !(f & PMP_CF_HUGE);
 		bool is_cand = small && !(f & PMP_CF_BLOCKED);
+		uint64_t gci = (uint64_t)pmp_homes(vm)[cg].giant * PMP_GIANT_CHUNKS +
+			       ci % PMP_GIANT_CHUNKS;
 
 		if (((gflags & PMP_GF_LEAF) && !(f & PMP_CF_HUGE)) ||
-		    (is_cand && !(pmp_cand_map(vm)[ci / 64] & (1ULL << (ci % 64)))) ||
+		    (is_cand && !(f & PMP_CF_PARKED) &&
+		     !(pmp_cand_map(vm)[ci / 64] & (1ULL << (ci % 64)))) ||
+		    ((f & PMP_CF_PARKED) && (!is_cand || !pmp_merge_lasting(vm, vtl, gci))) ||
 		    ((f & PMP_CF_HUGE) && !full) || !!(f & PMP_CF_CAND) != is_cand ||
 		    ((f & PMP_CF_BLOCKED) && !small) || (f && !chunk_mapped(c, vtl)) ||
 		    (vtl && (gflags & ~PMP_GF_LEAF)))

@@ -688,7 +688,7 @@ void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t 
 	struct pmp_chunk *c = pmp_chunk_giant(vm, ci << PMP_CHUNK_SHIFT, &g);
 	uint32_t old = c->blocks;
 
-	pmp_chunk_flags_apply(vm, c, g, set, clear);
+	pmp_chunk_flags_apply(vm, ci, c, g, set, clear);
 	/* the fault path's own flag updates never touch these two */
 	if ((old ^ c->blocks) & (PMP_CF_INHIBIT | PMP_CF_DEFERRED))
 		chunk_changed(vm, c);

@@ -257,6 +257,7 @@ int pmp_vm_set_policy(struct pmp_vm *vm, const struct pmp_policy *policy)
 		return -EINVAL;
 	vm->policy = *policy;
 	pmp_slots_prepare(vm);	/* the fault path's verdicts follow the policy */
+	pmp_merge_unpark_all(vm);	/* and what a tick refuses for good */
 	return 0;
 }
 

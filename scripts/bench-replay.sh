@@ -39,6 +39,10 @@ echo
 "$build/bench/bench_replay" --throughput ${quick:+--quick}
 echo
 echo "Load average when it ended: $(cut -d' ' -f1-3 /proc/loadavg)."
+echo
+echo "The floor row (walking the event array) shows how much of a core the run"
+echo "had: compare it between runs before comparing their times. Tick work and the"
+echo "instructions below do not depend on the load."
 
 if [ -n "$quick" ]; then
 	workloads=live-migration
@@ -55,12 +59,15 @@ per event for the whole process, in the trace parser (`pmp_trace_feed()`), in
 the core's calls (inclusive; the merge ticks also on their own), and the
 rest: the replay engine (leaf model, oracle, coverage samples), start-up and
 the report (`scripts/replay-profile.py`). 10 M events/s leaves a core about
-100 ns per event, a few hundred instructions: the core's calls alone cost
-more on every workload, and the parser about as much again, so the target is
-missed everywhere (the table above says by how much). What is left is the
-core's own cost (merge ticks re-examining candidates they refused before,
-`pmp_vtl_protect()`, conversions) and a text parser at 1,000-1,600
-instructions a line.
+100 ns per event, a few hundred instructions: the text parser alone costs
+1,000-1,600 instructions a line and the core's calls 700-1,900 an event, so
+the target is missed everywhere (the table above says by how much). Merge
+ticks no longer examine again a candidate they refused for a lasting reason
+(it is parked until something there changes, docs/mmu.md), so they are a
+small share but on `live-migration`, whose ticks promote thousands of ranges
+and meet dirty-logged ones. What is left is the parser, the core's range
+operations (`pmp_vtl_protect()` and conversions through `pmp_change_attrs()`,
+accepts) and, on the short workloads, the engine's start-up.
 
 | workload | events | instructions/event | parser | core | of which merge ticks | engine and the rest |
 | --- | --- | --- | --- | --- | --- | --- |

@@ -60,6 +60,18 @@ int lv_level(const struct leaves *lv, uint64_t gfn, bool *present)
 	return PMP_LEVEL_4K;
 }
 
+/*
+ * Set bits of @x, branch-free: __builtin_popcountll() without -mpopcnt is
+ * a call into libgcc (__popcountdi2), and the replay counts every range.
+ */
+static inline uint64_t weight64(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ULL);
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (x * 0x0101010101010101ULL) >> 56;
+}
+
 /* Set or clear the 4 KiB bits of [lo, hi) and keep n4k exact. */
 static void set_bits(struct leaves *lv, uint64_t lo, uint64_t hi, bool on)
 {
@@ -79,9 +91,9 @@ static void set_bits(struct leaves *lv, uint64_t lo, uint64_t hi, bool on)
 
 		lv->bits[w] = on ? old | mask : old & ~mask;
 		if (on)
-			lv->n4k += (uint64_t)__builtin_popcountll(~old & mask);
+			lv->n4k += weight64(~old & mask);
 		else
-			lv->n4k -= (uint64_t)__builtin_popcountll(old & mask);
+			lv->n4k -= weight64(old & mask);
 		lo += n;
 	}
 }
