@@ -185,15 +185,66 @@ int pmp_vm_bound(const struct pmp_geometry *user, uint64_t *bytes)
 	return 0;
 }
 
+/*
+ * Build the VM of layout @l in @mem, which has room for it.  Apart from
+ * pmp_vm_init() so that the layout and the VM's locals are two frames,
+ * each within the core's 256 bytes.
+ */
+static struct pmp_vm *vm_build(void *mem, const struct layout *l,
+			       const struct pmp_policy *policy)
+{
+	struct pmp_vm *vm = mem;
+	uint32_t b;
+
+	pmp_memset(mem, 0, l->bytes);
+	vm->magic = PMP_VM_MAGIC;
+	vm->nr_vtls = l->nr_vtls;
+	vm->max_slots = l->max_slots;
+	vm->nr_vcpus = l->nr_vcpus;
+	vm->gfn_end = l->gfn_end;
+	vm->span = l->span;
+	vm->nr_giants = l->nr_giants;
+	vm->nr_regions = l->nr_regions;
+	vm->bytes = l->bytes;
+	vm->policy = *policy;
+	vm->pool_blocks = l->pool_blocks;
+	vm->pin_reserve = l->pin_reserve;
+	vm->vm_type = l->vm_type;
+	vm->off_slots = l->off_slots;
+	vm->off_stats = l->off_stats;
+	vm->off_chunks = l->off_chunks;
+	vm->off_giants = l->off_giants;
+	vm->off_blocks = l->off_blocks;
+	vm->off_links = l->off_links;
+	vm->off_cand = l->off_cand;
+	vm->off_vtl_chunks = l->off_vtl_chunks;
+	vm->off_vtl_giants = l->off_vtl_giants;
+	vm->off_top = l->off_top;
+	vm->off_tables = l->off_tables;
+	vm->off_homes = l->off_homes;
+	vm->off_regions = l->off_regions;
+	vm->off_lossy = l->off_lossy;
+	vm->defer_cap = l->defer_cap;
+	for (b = 0; b < l->nr_vtls; b++)
+		vm->off_verdict[b] = l->off_verdict + (uint64_t)b * l->nr_giants * PMP_GIANT_CHUNKS;
+	vm->off_slot_giants = l->off_slot_giants;
+	vm->slot_giants_cap = (uint32_t)pmp_slot_giants_cap(l->nr_giants, l->max_slots);
+	pmp_fault_prepare(vm);
+
+	/* All pages start at 0 in every plane, and no 1 GiB has state yet. */
+	pmp_state_init(vm);
+	for (b = 0; b < l->pool_blocks; b++)
+		pmp_links(vm)[b] = b + 1 < l->pool_blocks ? b + 2 : 0;
+	vm->free_head = l->pool_blocks ? 1 : 0;
+	return vm;
+}
+
 int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *user,
 		const struct pmp_policy *policy, struct pmp_vm **out)
 {
-	struct pmp_vm *vm = mem;
 	struct layout l;
-	uint32_t b;
-	int err;
+	int err = compute_layout(user, &l);
 
-	err = compute_layout(user, &l);
 	if (err)
 		return err;
 	if (!mem || !out || ((uintptr_t)mem & 7))
@@ -204,48 +255,7 @@ int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *user,
 		return -EINVAL;
 	if (size < l.bytes)
 		return -ENOSPC;
-
-	pmp_memset(mem, 0, l.bytes);
-	vm->magic = PMP_VM_MAGIC;
-	vm->nr_vtls = l.nr_vtls;
-	vm->max_slots = l.max_slots;
-	vm->nr_vcpus = l.nr_vcpus;
-	vm->gfn_end = l.gfn_end;
-	vm->span = l.span;
-	vm->nr_giants = l.nr_giants;
-	vm->nr_regions = l.nr_regions;
-	vm->bytes = l.bytes;
-	vm->policy = *policy;
-	vm->pool_blocks = l.pool_blocks;
-	vm->pin_reserve = l.pin_reserve;
-	vm->vm_type = l.vm_type;
-	vm->off_slots = l.off_slots;
-	vm->off_stats = l.off_stats;
-	vm->off_chunks = l.off_chunks;
-	vm->off_giants = l.off_giants;
-	vm->off_blocks = l.off_blocks;
-	vm->off_links = l.off_links;
-	vm->off_cand = l.off_cand;
-	vm->off_vtl_chunks = l.off_vtl_chunks;
-	vm->off_vtl_giants = l.off_vtl_giants;
-	vm->off_top = l.off_top;
-	vm->off_tables = l.off_tables;
-	vm->off_homes = l.off_homes;
-	vm->off_regions = l.off_regions;
-	vm->off_lossy = l.off_lossy;
-	vm->defer_cap = l.defer_cap;
-	for (b = 0; b < l.nr_vtls; b++)
-		vm->off_verdict[b] = l.off_verdict + (uint64_t)b * l.nr_giants * PMP_GIANT_CHUNKS;
-	vm->off_slot_giants = l.off_slot_giants;
-	vm->slot_giants_cap = (uint32_t)pmp_slot_giants_cap(l.nr_giants, l.max_slots);
-	pmp_fault_prepare(vm);
-
-	/* All pages start at 0 in every plane, and no 1 GiB has state yet. */
-	pmp_state_init(vm);
-	for (b = 0; b < l.pool_blocks; b++)
-		pmp_links(vm)[b] = b + 1 < l.pool_blocks ? b + 2 : 0;
-	vm->free_head = l.pool_blocks ? 1 : 0;
-	*out = vm;
+	*out = vm_build(mem, &l, policy);
 	return 0;
 }
 
