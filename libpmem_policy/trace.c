@@ -31,7 +31,14 @@ struct field {
 	const struct name_value *names;	/* K_NAME, K_FLAGS; ends with NULL */
 	const char *missing;
 	const char *bad;		/* a value of the right syntax but refused */
+	uint64_t keyword;		/* "key=", its first 8 bytes as a little-endian word */
 };
+
+/* Byte @i of string literal @k (0 past its end) at its little-endian place. */
+#define KEY_BYTE(k, i) ((i) < sizeof(k) - 1 ? (uint64_t)(unsigned char)(k)[i] << (8 * (i)) : 0)
+#define KEY_WORD(k) (KEY_BYTE(k "=", 0) | KEY_BYTE(k "=", 1) | KEY_BYTE(k "=", 2) | \
+		     KEY_BYTE(k "=", 3) | KEY_BYTE(k "=", 4) | KEY_BYTE(k "=", 5) | \
+		     KEY_BYTE(k "=", 6) | KEY_BYTE(k "=", 7))
 
 static const struct name_value level_names[] = {
 	{ "4k", PMP_LEVEL_4K }, { "2m", PMP_LEVEL_2M }, { "1g", PMP_LEVEL_1G }, { NULL, 0 },
@@ -70,9 +77,11 @@ enum field_id {
 #define OFF(m) ((uint8_t)__builtin_offsetof(struct pmp_trace_event, m))
 #define SZ(m) ((uint8_t)sizeof(((struct pmp_trace_event *)0)->m))
 #define NUM(id, k, kind, m, al, lo, hi, bad) \
-	[id] = { k, sizeof(k) - 1, kind, OFF(m), SZ(m), al, lo, hi, NULL, "missing field " k, bad }
+	[id] = { k, sizeof(k) - 1, kind, OFF(m), SZ(m), al, lo, hi, NULL, "missing field " k, bad, \
+		 KEY_WORD(k) }
 #define NAMED(id, k, kind, m, list, bad) \
-	[id] = { k, sizeof(k) - 1, kind, OFF(m), SZ(m), 0, 0, 0, list, "missing field " k, bad }
+	[id] = { k, sizeof(k) - 1, kind, OFF(m), SZ(m), 0, 0, 0, list, "missing field " k, bad, \
+		 KEY_WORD(k) }
 
 static const struct field fields[F_NR] = {
 	NUM(F_GFN, "gfn", K_HEX, gfn, 0, 0, PMP_TRACE_GFN_LIMIT - 1,
@@ -94,7 +103,7 @@ static const struct field fields[F_NR] = {
 	    "gmem_offset not 4 KiB aligned"),
 	NAMED(F_TO, "to", K_NAME, flags, to_names, "bad value for to (expected private or shared)"),
 	[F_PROT] = { "prot", 4, K_PROT, OFF(prot), SZ(prot), 0, 0, 0, NULL, "missing field prot",
-		     "bad prot (expected r or -, w or -, x or -, as in r-x)" },
+		     "bad prot (expected r or -, w or -, x or -, as in r-x)", KEY_WORD("prot") },
 	NAMED(F_STATE, "state", K_NAME, flags, state_names,
 	      "bad value for state (expected on or off)"),
 	NAMED(F_REASON, "reason", K_NAME, reason, reason_names,
@@ -214,7 +223,7 @@ static const struct name_value *name_find(const struct name_value *list, const c
 					  size_t n)
 {
 	for (; list->name; list++)
-		if (pmp_token_is(s, n, list->name))
+		if (n && list->name[0] == s[0] && pmp_token_is(s, n, list->name))
 			return list;
 	return NULL;
 }
@@ -676,6 +685,201 @@ static int line_parse(struct pmp_trace_parser *p, const char *s, size_t n, size_
 	return fail(p, err, pos + 1, "unknown keyword");
 }
 
+/*
+ * ---- The canonical line, in one pass ----
+ *
+ * Nearly every line a trace holds is one pmp_trace_format() wrote: its
+ * keyword, then its fields in the formatter's order (optional ones left
+ * out), one space apart, and its newline.  line_fast() reads such a line
+ * straight from the caller's bytes, each byte once, with no line_end()
+ * scan first.  It takes a line only when every byte is what a canonical
+ * line holds and every value is one line_parse() takes as it is; anything
+ * else (a comment, a tab, a field out of order, a bad value, a line not
+ * ended in @data, the vm line, an event after teardown) returns 0 having
+ * changed nothing but @ev, and line_parse() reads the line, so it gives
+ * the same event, or the same message at the same column.
+ */
+
+/* The event type whose keyword is [s, s + n), or PMP_TR_NR. */
+static unsigned int keyword_type(const char *s, size_t n)
+{
+	unsigned int type;
+
+	for (type = 0; type < PMP_TR_NR; type++)
+		if (types[type].kwlen == n && types[type].keyword[0] == s[0] &&
+		    pmp_token_is(s, n, types[type].keyword))
+			return type;
+	return PMP_TR_NR;
+}
+
+/* Does a value that ends at @i end its field: a space or the newline? */
+static bool fast_ends(const char *s, size_t n, size_t i)
+{
+	return i < n && (s[i] == ' ' || s[i] == '\n');
+}
+
+/*
+ * A number of @kind at *@pos, ended by a space or the newline, of at most
+ * 16 hex or 19 decimal digits (so it cannot overflow); false otherwise.
+ */
+static bool fast_number(uint8_t kind, const char *s, size_t n, size_t *pos, uint64_t *out)
+{
+	size_t i = *pos, first, lim;
+	uint64_t v = 0;
+	int d;
+
+	if (kind == K_HEX) {
+		if (i + 2 >= n || s[i] != '0' || s[i + 1] != 'x')
+			return false;
+		first = i += 2;
+		lim = n - i > 16 ? i + 16 : n;
+		for (; i < lim && (d = hex_value[(uint8_t)s[i]]); i++)
+			v = v << 4 | (uint64_t)(d - 1);
+	} else {
+		first = i;
+		lim = n - i > 19 ? i + 19 : n;
+		for (; i < lim && s[i] >= '0' && s[i] <= '9'; i++)
+			v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (i == first || !fast_ends(s, n, i))
+		return false;
+	*pos = i;
+	*out = v;
+	return true;
+}
+
+/*
+ * The names of @f (K_NAME: one; K_FLAGS: joined by '|') at *@pos, each
+ * matched in place, ended by a space or the newline.  A name that is only
+ * a prefix of what is there fails (line_parse() decides).
+ */
+static bool fast_names(const struct field *f, const char *s, size_t n, size_t *pos,
+		       uint64_t *out)
+{
+	const struct name_value *nv;
+	size_t i = *pos, j = 0;
+	uint64_t v = 0;
+
+	for (;;) {
+		for (nv = f->names; nv->name; nv++) {
+			for (j = 0; nv->name[j] && i + j < n && s[i + j] == nv->name[j]; j++)
+				;
+			if (!nv->name[j])
+				break;
+		}
+		if (!nv->name)
+			return false;
+		i += j;
+		v |= nv->value;
+		if (f->kind != K_FLAGS || i >= n || s[i] != '|')
+			break;
+		i++;
+	}
+	if (!fast_ends(s, n, i))
+		return false;
+	*pos = i;
+	*out = v;
+	return true;
+}
+
+/* The value of @f at *@pos, as value_parse() would give it without a message. */
+static bool fast_value(const struct field *f, const char *s, size_t n, size_t *pos,
+		       uint64_t *out)
+{
+	switch (f->kind) {
+	case K_HEX:
+	case K_DEC:
+		return fast_number(f->kind, s, n, pos, out) && *out >= f->min &&
+		       *out <= f->max && !(f->page_aligned && (*out & 0xfff));
+	case K_NAME:
+	case K_FLAGS:
+		return fast_names(f, s, n, pos, out);
+	default:
+		if (!fast_ends(s, n, *pos + 3) || !prot_parse(s + *pos, 3, out))
+			return false;
+		*pos += 3;
+		return true;
+	}
+}
+
+/*
+ * Is "KEY=" of @f at @s, whose first 8 bytes are @w (little-endian)?  At
+ * least f->keylen + 1 bytes are there.
+ */
+static bool fast_key(const struct field *f, const char *s, uint64_t w)
+{
+	size_t len = (size_t)f->keylen + 1, i;	/* with its '=' */
+
+	if (len < 8)
+		return (w & (~0ULL >> (64 - 8 * len))) == f->keyword;
+	if (w != f->keyword)
+		return false;
+	for (i = 8; i < len - 1; i++)
+		if (s[i] != f->key[i])
+			return false;
+	return s[len - 1] == '=';
+}
+
+/*
+ * The canonical line at the start of [s, s + n): 1 with @ev and *@nl at
+ * its newline, or 0 (line_parse() reads it).  The parser has a header and
+ * a vm line, no partial line, and has not ended.  Each key is loaded once
+ * as a word and compared with the keys the type may have next.
+ */
+static int line_fast(struct pmp_trace_parser *p, const char *s, size_t n, size_t *nl,
+		     struct pmp_trace_event *ev)
+{
+	const struct event_type *t;
+	unsigned int type, i, which;
+	size_t pos = 0;
+	uint64_t v, w;
+
+	if (n > PMP_TRACE_MAX_LINE + 1)
+		n = PMP_TRACE_MAX_LINE + 1;	/* a longer line is refused: line_parse() */
+	while (pos < n && ((s[pos] >= 'a' && s[pos] <= 'z') || s[pos] == '-'))
+		pos++;
+	if (!pos || !fast_ends(s, n, pos))
+		return 0;
+	type = keyword_type(s, pos);
+	if (type == PMP_TR_NR || type == PMP_TR_VM)
+		return 0;
+	t = &types[type];
+	pmp_memset(ev, 0, sizeof(*ev));
+	ev->type = (uint8_t)type;
+	for (i = 0; s[pos] == ' '; i++) {
+		const struct field *f;
+
+		/* " KEY=" and a value: the longest key is 12 bytes with its '=' */
+		if (n - pos < 16)
+			return 0;
+		pmp_memcpy(&w, s + pos + 1, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		w = __builtin_bswap64(w);
+#endif
+		for (;; i++) {
+			if (i > t->nr)
+				return 0;	/* unknown, repeated or out of order */
+			f = &fields[i < t->nr ? t->fields[i] : F_TIME];
+			if (fast_key(f, s + pos + 1, w))
+				break;
+			if (i < t->nr && !(t->optional & (1U << i)))
+				return 0;	/* missing, or not in order */
+		}
+		pos += (size_t)f->keylen + 2;
+		if (!fast_value(f, s, n, &pos, &v))
+			return 0;
+		store(ev, f, v);
+	}
+	/* fields not given must be optional; the line ends here */
+	if (((1U << t->nr) - 1) & ~(uint32_t)t->optional & ~((1U << i) - 1))
+		return 0;
+	if (s[pos] != '\n' || cross_check(ev, &which))
+		return 0;
+	*nl = pos;
+	p->ended = type == PMP_TR_TEARDOWN;
+	return 1;
+}
+
 void pmp_trace_parser_init(struct pmp_trace_parser *p)
 {
 	pmp_memset(p, 0, sizeof(*p));
@@ -726,6 +930,12 @@ int pmp_trace_feed(struct pmp_trace_parser *p, const char *data, size_t len, siz
 	if (p->at_eof)
 		return fail(p, err, 1, "data after the end of input");
 	while (pos < len) {
+		if (!p->len && p->seen_vm && !p->ended &&
+		    line_fast(p, data + pos, len - pos, &nl, ev)) {
+			p->line++;
+			*used = pos + nl + 1;
+			return 1;
+		}
 		nl = pos + line_end(data + pos, len - pos, &bad);
 		take = nl - pos;
 		if (take > PMP_TRACE_MAX_LINE - p->len)
