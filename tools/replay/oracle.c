@@ -43,6 +43,7 @@
 #define OC_MIXED(v)	(0x800U << (v))	/* ... or known not to be; neither: scan them */
 #define OC_UNIFORM_ANY	0x700U
 #define OC_MIXED_ANY	0x3800U
+#define OC_PAGES	0x4000U		/* attr[] holds its pages; else all are cattr[c] */
 
 int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_slots *slots)
 {
@@ -57,7 +58,9 @@ int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_sl
 	/* TDX and SNP private memory maps huge only all accepted or all pending */
 	if (vm->vm_type == PMP_VM_TDX || vm->vm_type == PMP_VM_SNP)
 		o->guarded = OA_ACCEPTED;
+	/* calloc: the pages of attr[] no chunk spreads to are never touched */
 	o->attr = calloc(o->pages, sizeof(*o->attr));
+	o->cattr = calloc(o->chunks, sizeof(*o->cattr));
 	o->chunk = calloc(o->chunks, sizeof(*o->chunk));
 	o->order = malloc(o->chunks);
 	o->sig = calloc(o->chunks, sizeof(*o->sig));
@@ -67,7 +70,7 @@ int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_sl
 	o->dirty = calloc(o->giants * 8, sizeof(*o->dirty));
 	o->giant_small = calloc(o->giants, sizeof(*o->giant_small));
 	o->giant_pages = calloc(o->giants, sizeof(*o->giant_pages));
-	if (!o->attr || !o->chunk || !o->order || !o->sig || !o->giant_order ||
+	if (!o->attr || !o->cattr || !o->chunk || !o->order || !o->sig || !o->giant_order ||
 	    !o->giant_dirty || !o->giant_whole || !o->dirty || !o->giant_small || !o->giant_pages) {
 		oracle_free(o);
 		return -ENOMEM;
@@ -80,6 +83,7 @@ int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_sl
 void oracle_free(struct oracle *o)
 {
 	free(o->attr);
+	free(o->cattr);
 	free(o->chunk);
 	free(o->order);
 	free(o->sig);
@@ -139,11 +143,29 @@ static void dirty(struct oracle *o, uint64_t lo, uint64_t hi)
 		mark(o, c);
 }
 
+/* The attributes of chunk @c's first page. */
+static uint16_t first_attr(const struct oracle *o, uint64_t c)
+{
+	return o->chunk[c] & OC_PAGES ? o->attr[c * CHUNK] : o->cattr[c];
+}
+
+/* Chunk @c's pages, all cattr[c] until now, are set apart in attr[]. */
+static void spread(struct oracle *o, uint64_t c)
+{
+	uint64_t i, w = o->cattr[c] * 0x0001000100010001ULL;
+
+	for (i = c * CHUNK; i < (c + 1) * CHUNK; i += 4)
+		memcpy(&o->attr[i], &w, sizeof(w));
+	o->chunk[c] |= (uint16_t)OC_PAGES;
+}
+
 /*
  * Set @mask bits of pages [lo, hi) to @value, four pages a word, and mark
  * the chunks where a page changed (a punch of pages never accepted changes
  * nothing to evaluate).  Setting bits across a whole chunk keeps it
- * uniform if it was; anything else leaves it to be scanned again.
+ * uniform if it was; anything else leaves it to be scanned again.  A
+ * chunk whose pages were only ever set whole is one value (cattr): set in
+ * one step; a part of it set spreads it to attr[] first.
  */
 static void set_attr(struct oracle *o, uint64_t lo, uint64_t hi, uint16_t mask, uint16_t value)
 {
@@ -154,6 +176,18 @@ static void set_attr(struct oracle *o, uint64_t lo, uint64_t hi, uint16_t mask, 
 		uint64_t end = hi < (c + 1) * CHUNK ? hi : (c + 1) * CHUNK, diff = 0, w;
 		bool whole = i == c * CHUNK && end == (c + 1) * CHUNK;
 
+		if (!(o->chunk[c] & OC_PAGES)) {
+			diff = (o->cattr[c] & mask) ^ value;
+			if (!diff)
+				continue;	/* every page has it already */
+			if (whole) {
+				o->cattr[c] = (uint16_t)((o->cattr[c] & ~mask) | value);
+				o->chunk[c] &= (uint16_t)~OC_MIXED_ANY;
+				mark(o, c);
+				continue;
+			}
+			spread(o, c);
+		}
 		for (; i < end && i % 4; i++) {
 			diff |= (o->attr[i] & mask) ^ value;
 			o->attr[i] = (uint16_t)((o->attr[i] & ~mask) | value);
@@ -357,7 +391,7 @@ static bool fits_any(struct oracle *o, uint64_t head, uint64_t n, uint16_t a0, u
 static void evaluate_chunk(struct oracle *o, uint64_t c)
 {
 	uint64_t head = c * CHUNK;
-	uint16_t a0 = o->attr[head], f = o->chunk[c], eligible = 0;
+	uint16_t a0 = first_attr(o, c), f = o->chunk[c], eligible = 0;
 	uint8_t giant = o->giant_order[c / 512];
 	/* a 4 KiB folio here does not stop a 1 GiB folio reported anywhere in its range */
 	bool ok = (o->order[c] == OR_UNKNOWN || o->order[c] >= 9 ||
@@ -368,7 +402,8 @@ static void evaluate_chunk(struct oracle *o, uint64_t c)
 		if (!(o->vtls & (1U << v)))
 			continue;
 		if (!(f & (OC_UNIFORM(v) | OC_MIXED(v))))
-			f |= (uint16_t)(uniform(&o->attr[head], leaf_mask(o, a0, v)) ?
+			f |= (uint16_t)(!(f & OC_PAGES) ||
+					uniform(&o->attr[head], leaf_mask(o, a0, v)) ?
 					OC_UNIFORM(v) : OC_MIXED(v));
 		if (f & OC_UNIFORM(v))
 			eligible |= (uint16_t)OC_ELIGIBLE(v);

@@ -24,7 +24,8 @@ struct oracle {
 	uint32_t vm_type, nr_vtls;
 	uint64_t gfn_end;	/* the VM's: the core refuses a range past it */
 	uint64_t pages, chunks, giants;
-	uint16_t *attr;		/* OA_* per page */
+	uint16_t *attr;		/* OA_* per page, of the chunks with OC_PAGES */
+	uint16_t *cattr;	/* OA_* of every page of a chunk without OC_PAGES */
 	uint16_t *chunk;	/* OC_* per chunk */
 	uint8_t *order;		/* largest folio order a fault reported, OR_UNKNOWN if none */
 	uint16_t *sig;		/* an eligible chunk's attributes, for 1 GiB uniformity */

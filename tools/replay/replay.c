@@ -182,7 +182,8 @@ int replay_memory(const struct pmp_trace_event *vm, unsigned int nr_runs, uint64
 		return err;
 	/* what oracle_init(), first_event(), run_vm() and lv_init() allocate */
 	oracle = pages * sizeof(*o->attr) +
-		 chunks * (sizeof(*o->chunk) + sizeof(*o->order) + sizeof(*o->sig) + 1) +
+		 chunks * (sizeof(*o->cattr) + sizeof(*o->chunk) + sizeof(*o->order) +
+			   sizeof(*o->sig) + 1) +
 		 giants * (sizeof(*o->giant_order) + sizeof(*o->giant_dirty) +
 			   sizeof(*o->giant_whole) +
 			   8 * sizeof(*o->dirty) + sizeof(*o->giant_small) +
