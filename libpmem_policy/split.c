@@ -20,12 +20,30 @@ static void demote_steps(struct pmp_event *ev, int level, uint64_t gfn, uint64_t
 	pmp_emit(ev, PMP_ACT_DEMOTE, level, gfn, npages);
 }
 
-/* Does a leaf of exactly @level cover @gfn in one of the VTLs [lo, hi)? */
+/*
+ * Is VTL @vtl's leaf covering @gfn one of exactly @level (2 MiB or 1 GiB)?
+ * pmp_vtl_leaf_level(vm, vtl, gfn) == @level without its 4 KiB lookup,
+ * which no huge level needs: the split of a range's edges asks it per
+ * level, VTL and edge, on every conversion and VTL protection.
+ */
+static bool huge_leaf_is(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, int level)
+{
+	bool giant;
+
+	if (gfn >= vm->gfn_end || vtl >= vm->nr_vtls)
+		return false;
+	giant = pmp_giant_leaf(vm, gfn >> PMP_GIANT_SHIFT, vtl);
+	if (level == PMP_LEVEL_1G)
+		return giant;
+	return !giant && (pmp_leaf_flags(vm, gfn >> PMP_CHUNK_SHIFT, vtl) & PMP_CF_HUGE);
+}
+
+/* Does a leaf of exactly @level (2 MiB or 1 GiB) cover @gfn in one of the VTLs [lo, hi)? */
 static bool leaf_in(const struct pmp_vm *vm, unsigned int lo, unsigned int hi, uint64_t gfn,
 		    int level)
 {
 	for (; lo < hi; lo++)
-		if (pmp_vtl_leaf_level(vm, lo, gfn) == level)
+		if (huge_leaf_is(vm, lo, gfn, level))
 			return true;
 	return false;
 }
@@ -58,7 +76,7 @@ static void split_one(struct pmp_event *ev, uint64_t gfn, int target)
 			return;
 		}
 		for (v = lo; v < hi; v++)
-			if (pmp_vtl_leaf_level(vm, v, gfn) == level)
+			if (huge_leaf_is(vm, v, gfn, level))
 				pmp_mirror_unleaf(vm, v, head, level);
 	}
 }
@@ -112,7 +130,7 @@ void pmp_split_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages, int ta
 			hi = span;
 		for (at = lo; at < hi; at += pages) {
 			for (v = v_lo; v < v_hi; v++) {
-				if (pmp_vtl_leaf_level(vm, v, at) != level)
+				if (!huge_leaf_is(vm, v, at, level))
 					continue;
 				vm->stats.decision[PMP_DECISION_SPLIT].tried++;
 				vm->stats.decision[PMP_DECISION_SPLIT].applied++;
