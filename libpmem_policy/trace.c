@@ -15,10 +15,21 @@ enum field_kind {
 	K_PROT,		/* "rwx", '-' for a right not given */
 };
 
+/* Byte @i of string literal @k (0 past its end) at its little-endian place. */
+#define WORD_BYTE(k, i) ((i) < sizeof(k) - 1 ? (uint64_t)(unsigned char)(k)[i] << (8 * (i)) : 0)
+/* The first 8 bytes of string literal @k as a little-endian word. */
+#define WORD8(k) (WORD_BYTE(k, 0) | WORD_BYTE(k, 1) | WORD_BYTE(k, 2) | WORD_BYTE(k, 3) | \
+		  WORD_BYTE(k, 4) | WORD_BYTE(k, 5) | WORD_BYTE(k, 6) | WORD_BYTE(k, 7))
+
 struct name_value {
 	const char *name;
 	uint32_t value;
+	uint8_t len;			/* strlen(name) */
+	uint64_t word;			/* WORD8(name) */
 };
+
+#define NV(n, v) { n, v, sizeof(n) - 1, WORD8(n) }
+#define NV_END { NULL, 0, 0, 0 }
 
 struct field {
 	const char *key;
@@ -34,38 +45,34 @@ struct field {
 	uint64_t keyword;		/* "key=", its first 8 bytes as a little-endian word */
 };
 
-/* Byte @i of string literal @k (0 past its end) at its little-endian place. */
-#define KEY_BYTE(k, i) ((i) < sizeof(k) - 1 ? (uint64_t)(unsigned char)(k)[i] << (8 * (i)) : 0)
-#define KEY_WORD(k) (KEY_BYTE(k "=", 0) | KEY_BYTE(k "=", 1) | KEY_BYTE(k "=", 2) | \
-		     KEY_BYTE(k "=", 3) | KEY_BYTE(k "=", 4) | KEY_BYTE(k "=", 5) | \
-		     KEY_BYTE(k "=", 6) | KEY_BYTE(k "=", 7))
+#define KEY_WORD(k) WORD8(k "=")
 
 static const struct name_value level_names[] = {
-	{ "4k", PMP_LEVEL_4K }, { "2m", PMP_LEVEL_2M }, { "1g", PMP_LEVEL_1G }, { NULL, 0 },
+	NV("4k", PMP_LEVEL_4K), NV("2m", PMP_LEVEL_2M), NV("1g", PMP_LEVEL_1G), NV_END,
 };
 static const struct name_value vm_type_names[] = {
-	{ "default", PMP_VM_DEFAULT }, { "sev", PMP_VM_SEV }, { "snp", PMP_VM_SNP },
-	{ "tdx", PMP_VM_TDX }, { NULL, 0 },
+	NV("default", PMP_VM_DEFAULT), NV("sev", PMP_VM_SEV), NV("snp", PMP_VM_SNP),
+	NV("tdx", PMP_VM_TDX), NV_END,
 };
 static const struct name_value reason_names[] = {
-	{ "mmu-notifier", PMP_ZAP_MMU_NOTIFIER }, { "slot-move", PMP_ZAP_SLOT_MOVE },
-	{ "slot-delete", PMP_ZAP_SLOT_DELETE }, { "recycle", PMP_ZAP_RECYCLE },
-	{ "nx-toggle", PMP_ZAP_NX_TOGGLE }, { "dirty-log", PMP_ZAP_DIRTY_LOG },
-	{ "teardown", PMP_ZAP_TEARDOWN }, { NULL, 0 },
+	NV("mmu-notifier", PMP_ZAP_MMU_NOTIFIER), NV("slot-move", PMP_ZAP_SLOT_MOVE),
+	NV("slot-delete", PMP_ZAP_SLOT_DELETE), NV("recycle", PMP_ZAP_RECYCLE),
+	NV("nx-toggle", PMP_ZAP_NX_TOGGLE), NV("dirty-log", PMP_ZAP_DIRTY_LOG),
+	NV("teardown", PMP_ZAP_TEARDOWN), NV_END,
 };
 static const struct name_value fault_flag_names[] = {
-	{ "write", PMP_FAULT_WRITE }, { "exec", PMP_FAULT_EXEC },
-	{ "private", PMP_FAULT_PRIVATE }, { NULL, 0 },
+	NV("write", PMP_FAULT_WRITE), NV("exec", PMP_FAULT_EXEC),
+	NV("private", PMP_FAULT_PRIVATE), NV_END,
 };
 static const struct name_value slot_flag_names[] = {
-	{ "dirty-log", PMP_SLOT_DIRTY_LOG }, { "readonly", PMP_SLOT_READONLY },
-	{ "guest-memfd", PMP_SLOT_GUEST_MEMFD }, { NULL, 0 },
+	NV("dirty-log", PMP_SLOT_DIRTY_LOG), NV("readonly", PMP_SLOT_READONLY),
+	NV("guest-memfd", PMP_SLOT_GUEST_MEMFD), NV_END,
 };
 static const struct name_value to_names[] = {
-	{ "shared", 0 }, { "private", PMP_TR_PRIVATE }, { NULL, 0 },
+	NV("shared", 0), NV("private", PMP_TR_PRIVATE), NV_END,
 };
 static const struct name_value state_names[] = {
-	{ "off", 0 }, { "on", PMP_TR_ON }, { NULL, 0 },
+	NV("off", 0), NV("on", PMP_TR_ON), NV_END,
 };
 
 enum field_id {
@@ -133,10 +140,12 @@ struct event_type {
 	uint8_t nr;
 	uint8_t optional;
 	uint8_t fields[MAX_TYPE_FIELDS];
+	uint64_t word;			/* WORD8(keyword) */
 };
 
 #define TYPE(t, kw, opt, ...) \
-	[t] = { kw, sizeof(kw) - 1, sizeof((uint8_t[]){ __VA_ARGS__ }), opt, { __VA_ARGS__ } }
+	[t] = { kw, sizeof(kw) - 1, sizeof((uint8_t[]){ __VA_ARGS__ }), opt, { __VA_ARGS__ }, \
+		WORD8(kw) }
 
 static const struct event_type types[PMP_TR_NR] = {
 	TYPE(PMP_TR_VM, "vm", 0, F_TYPE, F_GFN_END, F_VCPUS, F_VTLS),
@@ -196,7 +205,8 @@ static uint64_t load(const struct pmp_trace_event *ev, uint8_t offset, uint8_t s
 }
 
 /* The caller has range-checked @v against the field. */
-static void store(struct pmp_trace_event *ev, const struct field *f, uint64_t v)
+static inline PMP_FAST_INLINE void store(struct pmp_trace_event *ev, const struct field *f,
+					 uint64_t v)
 {
 	uint8_t *at = (uint8_t *)ev + f->offset;
 	uint32_t v32 = (uint32_t)v;
@@ -700,29 +710,76 @@ static int line_parse(struct pmp_trace_parser *p, const char *s, size_t n, size_
  * the same event, or the same message at the same column.
  */
 
-/* The event type whose keyword is [s, s + n), or PMP_TR_NR. */
-static unsigned int keyword_type(const char *s, size_t n)
+/* The 8 bytes at @s as a little-endian word. */
+static inline PMP_FAST_INLINE uint64_t word_at(const char *s)
 {
-	unsigned int type;
+	uint64_t w;
 
-	for (type = 0; type < PMP_TR_NR; type++)
-		if (types[type].kwlen == n && types[type].keyword[0] == s[0] &&
-		    pmp_token_is(s, n, types[type].keyword))
-			return type;
-	return PMP_TR_NR;
+	pmp_memcpy(&w, s, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+/*
+ * Does @s, whose first 8 bytes are @w, start with @str of @len bytes, whose
+ * first 8 are @word?  At least @len bytes are there.
+ */
+static inline PMP_FAST_INLINE bool word_is(const char *s, uint64_t w, const char *str,
+					   size_t len, uint64_t word)
+{
+	size_t i;
+
+	if (len <= 8)
+		return (w & (~0ULL >> (64 - 8 * len))) == word;
+	if (w != word)
+		return false;
+	for (i = 8; i < len; i++)
+		if (s[i] != str[i])
+			return false;
+	return true;
 }
 
 /* Does a value that ends at @i end its field: a space or the newline? */
-static bool fast_ends(const char *s, size_t n, size_t i)
+static inline PMP_FAST_INLINE bool fast_ends(const char *s, size_t n, size_t i)
 {
 	return i < n && (s[i] == ' ' || s[i] == '\n');
+}
+
+/*
+ * The event type whose keyword, ended by a space or the newline, starts
+ * [s, s + n) with 16 bytes or more; *@end is its end.  PMP_TR_NR if none.
+ */
+static unsigned int keyword_type(const char *s, size_t n, size_t *end)
+{
+	/* every type once, the ones traces are made of first */
+	static const uint8_t order[] = {
+		PMP_TR_FAULT, PMP_TR_VTL_PROT, PMP_TR_ACCEPT, PMP_TR_CONVERT, PMP_TR_PUNCH,
+		PMP_TR_TICK, PMP_TR_ZAP, PMP_TR_SPTE, PMP_TR_DIRTY_LOG, PMP_TR_SLOT_ADD,
+		PMP_TR_SLOT_DELETE, PMP_TR_SLOT_MOVE, PMP_TR_TEARDOWN, PMP_TR_VM,
+	};
+	uint64_t w = word_at(s);
+	unsigned int i;
+
+	_Static_assert(sizeof(order) == PMP_TR_NR, "keyword_type() tries every type");
+	for (i = 0; i < PMP_TR_NR; i++) {
+		const struct event_type *t = &types[order[i]];
+
+		if (word_is(s, w, t->keyword, t->kwlen, t->word) && fast_ends(s, n, t->kwlen)) {
+			*end = t->kwlen;
+			return order[i];
+		}
+	}
+	return PMP_TR_NR;
 }
 
 /*
  * A number of @kind at *@pos, ended by a space or the newline, of at most
  * 16 hex or 19 decimal digits (so it cannot overflow); false otherwise.
  */
-static bool fast_number(uint8_t kind, const char *s, size_t n, size_t *pos, uint64_t *out)
+static inline PMP_FAST_INLINE bool fast_number(uint8_t kind, const char *s, size_t n, size_t *pos,
+					       uint64_t *out)
 {
 	size_t i = *pos, first, lim;
 	uint64_t v = 0;
@@ -750,28 +807,29 @@ static bool fast_number(uint8_t kind, const char *s, size_t n, size_t *pos, uint
 
 /*
  * The names of @f (K_NAME: one; K_FLAGS: joined by '|') at *@pos, each
- * matched in place, ended by a space or the newline.  A name that is only
- * a prefix of what is there fails (line_parse() decides).
+ * compared in place as a word, ended by a space or the newline.  A name
+ * that is only a prefix of what is there fails (line_parse() decides).
  */
-static bool fast_names(const struct field *f, const char *s, size_t n, size_t *pos,
-		       uint64_t *out)
+static inline PMP_FAST_INLINE bool fast_names(const struct field *f, const char *s, size_t n,
+					      size_t *pos, uint64_t *out)
 {
 	const struct name_value *nv;
-	size_t i = *pos, j = 0;
-	uint64_t v = 0;
+	size_t i = *pos;
+	uint64_t v = 0, w;
 
 	for (;;) {
-		for (nv = f->names; nv->name; nv++) {
-			for (j = 0; nv->name[j] && i + j < n && s[i + j] == nv->name[j]; j++)
-				;
-			if (!nv->name[j])
+		/* the longest name is 12 bytes: 16 leave room for what ends it */
+		if (n - i < 16)
+			return false;
+		w = word_at(s + i);
+		for (nv = f->names; nv->name; nv++)
+			if (word_is(s + i, w, nv->name, nv->len, nv->word))
 				break;
-		}
 		if (!nv->name)
 			return false;
-		i += j;
+		i += nv->len;
 		v |= nv->value;
-		if (f->kind != K_FLAGS || i >= n || s[i] != '|')
+		if (f->kind != K_FLAGS || s[i] != '|')
 			break;
 		i++;
 	}
@@ -783,8 +841,8 @@ static bool fast_names(const struct field *f, const char *s, size_t n, size_t *p
 }
 
 /* The value of @f at *@pos, as value_parse() would give it without a message. */
-static bool fast_value(const struct field *f, const char *s, size_t n, size_t *pos,
-		       uint64_t *out)
+static inline PMP_FAST_INLINE bool fast_value(const struct field *f, const char *s, size_t n,
+					      size_t *pos, uint64_t *out)
 {
 	switch (f->kind) {
 	case K_HEX:
@@ -806,7 +864,7 @@ static bool fast_value(const struct field *f, const char *s, size_t n, size_t *p
  * Is "KEY=" of @f at @s, whose first 8 bytes are @w (little-endian)?  At
  * least f->keylen + 1 bytes are there.
  */
-static bool fast_key(const struct field *f, const char *s, uint64_t w)
+static inline PMP_FAST_INLINE bool fast_key(const struct field *f, const char *s, uint64_t w)
 {
 	size_t len = (size_t)f->keylen + 1, i;	/* with its '=' */
 
@@ -821,61 +879,105 @@ static bool fast_key(const struct field *f, const char *s, uint64_t w)
 }
 
 /*
- * The canonical line at the start of [s, s + n): 1 with @ev and *@nl at
- * its newline, or 0 (line_parse() reads it).  The parser has a header and
- * a vm line, no partial line, and has not ended.  Each key is loaded once
- * as a word and compared with the keys the type may have next.
+ * The fields of a canonical line of type @t from @pos, into @ev: the
+ * position of its newline, or 0 (line_parse() reads the line).  Each
+ * field's key is compared as a word with the one the type has next (an
+ * optional field may be left out).  Inlined with a constant @t for the
+ * common types, every field's key, kind and bounds are constants.
  */
-static int line_fast(struct pmp_trace_parser *p, const char *s, size_t n, size_t *nl,
-		     struct pmp_trace_event *ev)
+static inline PMP_FAST_INLINE size_t fast_fields(const struct event_type *t, const char *s,
+						 size_t n, size_t pos,
+						 struct pmp_trace_event *ev)
 {
-	const struct event_type *t;
-	unsigned int type, i, which;
-	size_t pos = 0;
-	uint64_t v, w;
+	uint64_t v, w = 0;
+	unsigned int i;
 
-	if (n > PMP_TRACE_MAX_LINE + 1)
-		n = PMP_TRACE_MAX_LINE + 1;	/* a longer line is refused: line_parse() */
-	while (pos < n && ((s[pos] >= 'a' && s[pos] <= 'z') || s[pos] == '-'))
-		pos++;
-	if (!pos || !fast_ends(s, n, pos))
-		return 0;
-	type = keyword_type(s, pos);
-	if (type == PMP_TR_NR || type == PMP_TR_VM)
-		return 0;
-	t = &types[type];
-	pmp_memset(ev, 0, sizeof(*ev));
-	ev->type = (uint8_t)type;
-	for (i = 0; s[pos] == ' '; i++) {
+#pragma GCC unroll 8
+	for (i = 0; i <= MAX_TYPE_FIELDS; i++) {
 		const struct field *f;
 
+		if (i > t->nr)
+			break;
+		f = &fields[i < t->nr && i < MAX_TYPE_FIELDS ? t->fields[i] : F_TIME];
 		/* " KEY=" and a value: the longest key is 12 bytes with its '=' */
-		if (n - pos < 16)
+		if (s[pos] == ' ' && n - pos < 16)
 			return 0;
-		pmp_memcpy(&w, s + pos + 1, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-		w = __builtin_bswap64(w);
-#endif
-		for (;; i++) {
-			if (i > t->nr)
-				return 0;	/* unknown, repeated or out of order */
-			f = &fields[i < t->nr ? t->fields[i] : F_TIME];
-			if (fast_key(f, s + pos + 1, w))
-				break;
+		if (s[pos] == ' ')
+			w = word_at(s + pos + 1);
+		if (s[pos] != ' ' || !fast_key(f, s + pos + 1, w)) {
 			if (i < t->nr && !(t->optional & (1U << i)))
 				return 0;	/* missing, or not in order */
+			continue;
 		}
 		pos += (size_t)f->keylen + 2;
 		if (!fast_value(f, s, n, &pos, &v))
 			return 0;
 		store(ev, f, v);
 	}
-	/* fields not given must be optional; the line ends here */
-	if (((1U << t->nr) - 1) & ~(uint32_t)t->optional & ~((1U << i) - 1))
+	return s[pos] == '\n' ? pos : 0;
+}
+
+/* Each a frame of its own, whatever the optimisation. */
+static size_t fast_fault(const char *s, size_t n, size_t pos, struct pmp_trace_event *ev)
+{
+	return fast_fields(&types[PMP_TR_FAULT], s, n, pos, ev);
+}
+
+static size_t fast_vtl(const char *s, size_t n, size_t pos, struct pmp_trace_event *ev)
+{
+	return fast_fields(&types[PMP_TR_VTL_PROT], s, n, pos, ev);
+}
+
+static size_t fast_range(const char *s, size_t n, size_t pos, struct pmp_trace_event *ev)
+{
+	return ev->type == PMP_TR_CONVERT ? fast_fields(&types[PMP_TR_CONVERT], s, n, pos, ev) :
+	       ev->type == PMP_TR_PUNCH ? fast_fields(&types[PMP_TR_PUNCH], s, n, pos, ev) :
+	       fast_fields(&types[PMP_TR_ACCEPT], s, n, pos, ev);
+}
+
+static size_t fast_other(const char *s, size_t n, size_t pos, struct pmp_trace_event *ev)
+{
+	return fast_fields(&types[ev->type], s, n, pos, ev);
+}
+
+/*
+ * The canonical line at the start of [s, s + n): 1 with @ev and *@nl at
+ * its newline, or 0 (line_parse() reads it).  The parser has a header and
+ * a vm line, no partial line, and has not ended.
+ */
+static int line_fast(struct pmp_trace_parser *p, const char *s, size_t n, size_t *nl,
+		     struct pmp_trace_event *ev)
+{
+	unsigned int type, which;
+	size_t pos = 0, end;
+
+	if (n > PMP_TRACE_MAX_LINE + 1)
+		n = PMP_TRACE_MAX_LINE + 1;	/* a longer line is refused: line_parse() */
+	if (n < 16)
 		return 0;
-	if (s[pos] != '\n' || cross_check(ev, &which))
+	type = keyword_type(s, n, &pos);
+	if (type == PMP_TR_NR || type == PMP_TR_VM)
 		return 0;
-	*nl = pos;
+	pmp_memset(ev, 0, sizeof(*ev));
+	ev->type = (uint8_t)type;
+	switch (type) {
+	case PMP_TR_FAULT:
+		end = fast_fault(s, n, pos, ev);
+		break;
+	case PMP_TR_VTL_PROT:
+		end = fast_vtl(s, n, pos, ev);
+		break;
+	case PMP_TR_CONVERT:
+	case PMP_TR_PUNCH:
+	case PMP_TR_ACCEPT:
+		end = fast_range(s, n, pos, ev);
+		break;
+	default:
+		end = fast_other(s, n, pos, ev);
+	}
+	if (!end || cross_check(ev, &which))
+		return 0;
+	*nl = end;
 	p->ended = type == PMP_TR_TEARDOWN;
 	return 1;
 }
