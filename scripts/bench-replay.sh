@@ -59,15 +59,22 @@ per event for the whole process, in the trace parser (`pmp_trace_feed()`), in
 the core's calls (inclusive; the merge ticks also on their own), and the
 rest: the replay engine (leaf model, oracle, coverage samples), start-up and
 the report (`scripts/replay-profile.py`). 10 M events/s leaves a core about
-100 ns per event, a few hundred instructions: the text parser alone costs
-1,000-1,600 instructions a line and the core's calls 700-1,900 an event, so
-the target is missed everywhere (the table above says by how much). Merge
-ticks no longer examine again a candidate they refused for a lasting reason
-(it is parked until something there changes, docs/mmu.md), so they are a
-small share but on `live-migration`, whose ticks promote thousands of ranges
-and meet dirty-logged ones. What is left is the parser, the core's range
-operations (`pmp_vtl_protect()` and conversions through `pmp_change_attrs()`,
-accepts) and, on the short workloads, the engine's start-up.
+100 ns per event, a few hundred instructions. The parser reads a line as
+`pmp-trace` and `--trace-out` write it in one pass, its keyword, keys and
+names compared as words (any other spelling goes to the general reader):
+360-470 instructions a line, about 10 a byte (1,000-1,600 before, main
+9d12e4c). The core's calls cost 680-1,550 an event: on `vsm-boot`
+`pmp_vtl_protect()` through `pmp_change_attrs()` (the planes' update, the
+edges' split), on `snp-lazy-accept` the accepts (`pmp_planes_set()`,
+`pmp_split_range()`), on `live-migration` the merge ticks, which promote
+thousands of ranges and meet dirty-logged ones (elsewhere they are a small
+share: a candidate a tick refused for a lasting reason is parked until
+something there changes, docs/mmu.md). The engine (leaf model, oracle,
+samples) costs 560-1,140, which on the short workloads includes the
+start-up and the final `pmp_vm_check()` (2.3-2.9 M instructions for a
+4 GiB VM: 190-260 an event on `tdx-boot` and `sev-boot`). So the target is
+missed on every workload: the three together cost 1,900-2,800 instructions
+an event (2,700-4,400 before), where 10 M events/s allows a few hundred.
 
 | workload | events | instructions/event | parser | core | of which merge ticks | engine and the rest |
 | --- | --- | --- | --- | --- | --- | --- |
