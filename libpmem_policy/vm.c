@@ -95,23 +95,21 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 	l->pin_reserve = 0;
 	if (!l->pool_blocks) {
 		/*
-		 * One block per chunk for each exact per-page feature that can
-		 * be non-uniform in every chunk at once and cannot degrade: the
-		 * private attributes, and an SEV VM's pins (KVM gives SEV VMs
-		 * no private attributes, but a VMM may convert on one, and a
-		 * guest must not make that fail).  On top, 1/16 more for
-		 * everything that degrades when the pool is short (internal.h,
-		 * "Lossy planes"): the mapped mirror of every VTL, acceptance,
-		 * write tracking and VTL protections go unknown, a punch is
-		 * invalidated at once instead of deferred; and a conversion
-		 * short of blocks flushes deferred punches for theirs.
-		 * Deferral bitmaps leave the pins their block per chunk
-		 * (pin_reserve).  1/16 keeps the default state of every VM
-		 * type but SEV within 0.005% of guest memory from 8 GiB up,
-		 * with up to 3 VTLs (BENCHMARKS.md, "Memory").
+		 * One block per chunk for the one exact per-page feature a VM
+		 * type has, which can be non-uniform in every chunk at once and
+		 * cannot degrade: the private attributes, or on SEV the pins
+		 * (an SEV VM has no private memory: pmp_convert() refuses to
+		 * make a page private there, as KVM does, so its PRIVATE plane
+		 * never needs a block).  On top, 1/16 more for everything that
+		 * degrades when the pool is short (internal.h, "Lossy planes"):
+		 * the mapped mirror of every VTL, acceptance, write tracking
+		 * and VTL protections go unknown, a punch is invalidated at
+		 * once instead of deferred; and a conversion short of blocks
+		 * flushes deferred punches for theirs.  Deferral bitmaps leave
+		 * the pins their block per chunk (pin_reserve).  BENCHMARKS.md,
+		 * "Memory", has what this costs per VM type and size.
 		 */
-		uint64_t exact = geo->vm_type == PMP_VM_SEV ? 2 : 1;
-		uint64_t want = exact * chunks + (chunks + 15) / 16;
+		uint64_t want = chunks + (chunks + 15) / 16;
 
 		/* never a silently smaller pool: past 24 bits, the caller sizes it */
 		if (want > PMP_MAX_POOL_BLOCKS)
