@@ -78,7 +78,7 @@ uint64_t pmp_state_next_giant(const struct pmp_vm *vm, uint64_t g, uint64_t g_en
 			g = ((g >> PMP_DIR_SHIFT) + 1) << PMP_DIR_SHIFT;
 			continue;
 		}
-		if (pmp_dir_tables(vm)[((uint64_t)t << PMP_DIR_SHIFT) | (g & (PMP_DIR_ENTRIES - 1))])
+		if (*pmp_dir_entry(vm, t, g & (PMP_DIR_ENTRIES - 1)))
 			return g;
 		g++;
 	}
@@ -116,8 +116,7 @@ static void count_missing(const struct pmp_vm *vm, uint64_t g0, uint64_t g1, uin
 			continue;
 		}
 		for (; g < stop; g++)
-			*giants += !pmp_dir_tables(vm)[((uint64_t)t << PMP_DIR_SHIFT) |
-						       (g & (PMP_DIR_ENTRIES - 1))];
+			*giants += !*pmp_dir_entry(vm, t, g & (PMP_DIR_ENTRIES - 1));
 	}
 }
 
@@ -141,7 +140,7 @@ static void alloc_giant(struct pmp_vm *vm, uint64_t g)
 	h->giant = (uint32_t)g;
 	h->nr_slots = 0;
 	h->in_use = 1;
-	pmp_dir_tables(vm)[((uint64_t)t << PMP_DIR_SHIFT) | (g & (PMP_DIR_ENTRIES - 1))] = cg;
+	*pmp_dir_entry(vm, t, g & (PMP_DIR_ENTRIES - 1)) = cg;
 	regions(vm)[t].nr_giants++;
 	if (++vm->giants_used > vm->giants_high_water)
 		vm->giants_high_water = vm->giants_used;
@@ -151,8 +150,7 @@ static void free_giant(struct pmp_vm *vm, uint64_t g)
 {
 	uint16_t *top = pmp_dir_top(vm);
 	uint32_t ti = (uint32_t)(g >> PMP_DIR_SHIFT), t = top[ti];
-	uint32_t *slot = &pmp_dir_tables(vm)[((uint64_t)t << PMP_DIR_SHIFT) |
-					     (g & (PMP_DIR_ENTRIES - 1))];
+	uint32_t *slot = pmp_dir_entry(vm, t, g & (PMP_DIR_ENTRIES - 1));
 	uint32_t cg = *slot;
 	struct pmp_home *h = &pmp_homes(vm)[cg];
 
@@ -323,7 +321,7 @@ static int directory_check(const struct pmp_vm *vm, uint64_t *giants, uint32_t *
 		if (t >= vm->nr_regions || regions(vm)[t].top != ti)
 			return -EUCLEAN;
 		for (i = 0; i < PMP_DIR_ENTRIES; i++) {
-			uint32_t cg = pmp_dir_tables(vm)[((uint64_t)t << PMP_DIR_SHIFT) | i];
+			uint32_t cg = *pmp_dir_entry(vm, t, i);
 			const struct pmp_home *h = &pmp_homes(vm)[cg < vm->nr_giants ? cg : 0];
 
 			if (!cg)
@@ -358,7 +356,7 @@ static int free_lists_check(const struct pmp_vm *vm)
 		    ++n > vm->nr_regions - 1 - vm->regions_used)
 			return -EUCLEAN;
 		for (i = 0; i < PMP_DIR_ENTRIES; i++)
-			if (pmp_dir_tables(vm)[((uint64_t)t << PMP_DIR_SHIFT) | i])
+			if (*pmp_dir_entry(vm, t, i))
 				return -EUCLEAN;
 	}
 	return n == vm->nr_regions - 1 - vm->regions_used ? 0 : -EUCLEAN;
@@ -444,7 +442,7 @@ int pmp_state_check(const struct pmp_vm *vm)
 	    regions(vm)[0].top || regions(vm)[0].nr_giants)
 		return -EUCLEAN;
 	for (i = 0; i < PMP_DIR_ENTRIES; i++)
-		if (pmp_dir_tables(vm)[i])
+		if (*pmp_dir_entry(vm, 0, i))
 			return -EUCLEAN;
 	if (vm->giants_used >= vm->nr_giants || vm->regions_used >= vm->nr_regions ||
 	    vm->giants_used > vm->giants_high_water || directory_check(vm, &giants, &tables) ||

@@ -8,7 +8,12 @@
 #define MAX_SLOTS 32768U		/* KVM_MEM_SLOTS_NUM */
 #define MAX_VCPUS 4096U			/* KVM_MAX_VCPUS */
 #define ALIGN64(x) (((x) + 63) & ~63ULL)
-/* Default edge slack: 2, plus one 1 GiB range for each of the first few memslots. */
+/*
+ * Default edge slack: 2, plus one 1 GiB range for each of the first few
+ * memslots; at most half the budget's 1 GiB ranges (at least one), so a
+ * small VM does not pay for more edges than it has: QEMU's 4 GiB guests
+ * touch 5 (the below-4G RAM, the firmware under 4 GiB, the RAM above it).
+ */
 #define EDGE_SLOTS 4U
 
 struct layout {
@@ -18,7 +23,7 @@ struct layout {
 	uint32_t pool_blocks, defer_cap, pin_reserve;
 	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
 	uint64_t off_cand, off_vtl_chunks, off_vtl_giants;
-	uint64_t off_top, off_tables, off_homes, off_regions;
+	uint64_t off_top, off_homes, off_regions;
 	uint64_t off_lossy;
 	uint64_t off_verdict, off_slot_giants;	/* the fault path's lookup (state.c) */
 	uint64_t bytes;
@@ -28,12 +33,14 @@ struct layout {
  * How much state: the memory budget (@max_pages, or gfn_end as version 0.1
  * meant it) in 1 GiB ranges, plus room for the partial 1 GiB ranges at
  * memslot edges; directory tables for that many giants plus one 1 TiB
- * region apart.
+ * region apart.  Neither more than [0, gfn_end) holds: no state lies past
+ * gfn_end (every range ends by it), so a VM whose gfn_end is its memory
+ * needs no slack.
  */
 static int size_state(const struct pmp_geometry *geo, struct layout *l)
 {
 	uint64_t pages = geo->max_pages ? geo->max_pages : geo->gfn_end;
-	uint64_t giants = geo->max_giants, regions = geo->max_regions;
+	uint64_t giants = geo->max_giants, regions = geo->max_regions, span_giants;
 
 	if (!pages)
 		return -EINVAL;
@@ -41,18 +48,23 @@ static int size_state(const struct pmp_geometry *geo, struct layout *l)
 		return -ERANGE;
 	l->gfn_end = geo->gfn_end ? geo->gfn_end : PMP_GFN_LIMIT;
 	l->span = (l->gfn_end + PMP_CHUNK_PAGES - 1) & ~(uint64_t)(PMP_CHUNK_PAGES - 1);
+	span_giants = (l->span + PMP_GIANT_PAGES - 1) >> PMP_GIANT_SHIFT;	/* <= 2^22 */
 	if (!giants) {
-		giants = ((pages + PMP_GIANT_PAGES - 1) >> PMP_GIANT_SHIFT) +
-			 2 + (geo->max_slots < EDGE_SLOTS ? geo->max_slots : EDGE_SLOTS);
-		if (giants > PMP_NR_GPA_GIANTS)
-			giants = PMP_NR_GPA_GIANTS;
+		uint64_t budget = (pages + PMP_GIANT_PAGES - 1) >> PMP_GIANT_SHIFT;
+		uint64_t slack = 2 + (geo->max_slots < EDGE_SLOTS ? geo->max_slots : EDGE_SLOTS);
+
+		if (slack > budget / 2)
+			slack = budget / 2 ? budget / 2 : 1;
+		giants = budget + slack;
+		if (giants > span_giants)
+			giants = span_giants;
 	}
 	if (!regions) {
 		regions = ((giants + PMP_DIR_ENTRIES - 1) >> PMP_DIR_SHIFT) + 1;
 		if (regions > giants)
 			regions = giants;
-		if (regions > PMP_DIR_TOP)
-			regions = PMP_DIR_TOP;
+		if (regions > (span_giants + PMP_DIR_ENTRIES - 1) >> PMP_DIR_SHIFT)
+			regions = (span_giants + PMP_DIR_ENTRIES - 1) >> PMP_DIR_SHIFT;
 	}
 	if (giants > PMP_NR_GPA_GIANTS || regions > PMP_DIR_TOP)
 		return -ERANGE;
@@ -125,16 +137,20 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 	off = ALIGN64(off + (uint64_t)geo->max_slots * sizeof(struct pmp_slot_state));
 	l->off_stats = off;
 	off = ALIGN64(off + (uint64_t)geo->nr_vcpus * PMP_STATS_STRIDE);
+	l->off_top = off;
+	off = ALIGN64(off + PMP_DIR_TOP * sizeof(uint16_t));
+	/*
+	 * The directory tables but the reserved one, just below the chunk
+	 * array, whose first 4 KiB (the reserved giant's) is table 0
+	 * (pmp_dir_entry()).
+	 */
+	off += (uint64_t)(l->nr_regions - 1) * PMP_DIR_ENTRIES * sizeof(uint32_t);
 	l->off_chunks = off;
 	off = ALIGN64(off + (uint64_t)l->nr_giants * PMP_GIANT_CHUNKS * sizeof(struct pmp_chunk));
 	l->off_giants = off;
 	off = ALIGN64(off + (uint64_t)l->nr_giants * sizeof(struct pmp_giant));
 	l->off_homes = off;
 	off = ALIGN64(off + (uint64_t)l->nr_giants * sizeof(struct pmp_home));
-	l->off_top = off;
-	off = ALIGN64(off + PMP_DIR_TOP * sizeof(uint16_t));
-	l->off_tables = off;
-	off = ALIGN64(off + (uint64_t)l->nr_regions * PMP_DIR_ENTRIES * sizeof(uint32_t));
 	l->off_regions = off;
 	off = ALIGN64(off + (uint64_t)l->nr_regions * sizeof(struct pmp_region));
 	l->off_blocks = off;
@@ -218,7 +234,6 @@ static struct pmp_vm *vm_build(void *mem, const struct layout *l,
 	vm->off_vtl_chunks = l->off_vtl_chunks;
 	vm->off_vtl_giants = l->off_vtl_giants;
 	vm->off_top = l->off_top;
-	vm->off_tables = l->off_tables;
 	vm->off_homes = l->off_homes;
 	vm->off_regions = l->off_regions;
 	vm->off_lossy = l->off_lossy;

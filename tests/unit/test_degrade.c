@@ -394,6 +394,7 @@ Suite *degrade_suite(void)
 	Suite *s = suite_create("degrade");
 	TCase *tc = tcase_create("lossy");
 
+	tcase_set_timeout(tc, 60);	/* the randomized run checks every invariant each step */
 	tcase_add_loop_test(tc, maybe_mapped, 0, sizeof(rows) / sizeof(rows[0]));
 	tcase_add_test(tc, maybe_accepted);
 	tcase_add_test(tc, sev_pins_keep_their_room);
