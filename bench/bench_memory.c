@@ -10,9 +10,10 @@
  * feature's row, measured alone against the base, includes it.
  *
  * Then every VM type's default state (the default pool, which the core
- * never exceeds: what does not fit degrades) with 1, 2 and 3 VTLs at
- * 4 GiB, 64 GiB, 1 TiB and 4 TiB, against the 0.005% target (53,687 bytes
- * per GiB).
+ * never exceeds: what does not fit degrades) with 1, 2 and 3 VTLs from
+ * 4 GiB to 4 TiB, against the 0.005% target (53,687 bytes per GiB), for
+ * both ways to size a VM: by gfn_end, and by max_pages with memslots
+ * anywhere.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -75,12 +76,11 @@ static void features(void)
 	printf("| feature (64 GiB VM) | when the pool has no block for it | bytes per GiB at its worst | of guest memory | within budget |\n");
 	printf("| --- | --- | --- | --- | --- |\n");
 	row("base: descriptors, 1 GiB summaries, slots, counters", "(always there)", base, TOTAL);
-	row("private/shared attributes (exact; the default pool holds a block per chunk for them)",
+	row("private/shared attributes (exact; the default pool holds a block per chunk for them; an SEV VM has none)",
 	    "a conversion flushes deferred punches for their blocks, and takes back lossy ones",
 	    one, FEATURE);
-	row("pins (SEV; exact; the default pool holds a block per chunk for them)",
-	    "deferral never takes their room (a conversion takes the private attributes' back)", one,
-	    FEATURE);
+	row("pins (SEV; exact; the default pool holds a block per chunk for them, as it does for the private attributes of the other types)",
+	    "they take lossy blocks back, and deferral never takes their room", one, FEATURE);
 	row("mapped mirror (lossy)",
 	    "the chunk is \"maybe mapped\": zaps and teardown cover it, merges skip it, a 2 MiB leaf or whole-chunk zap makes it exact",
 	    one, FEATURE);
