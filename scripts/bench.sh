@@ -38,7 +38,7 @@ out="$top/BENCHMARKS.md"
 	echo "(0.0041-0.0049%), and from 8 GiB when sized by max_pages; missed there at"
 	echo "4 GiB (0.0050-0.0053%), where the fixed part (the 8 KiB top directory, the"
 	echo "reserved 1 GiB, two directory tables, the vCPUs' counters, the memslots)"
-	echo "and two 1 GiB of edge slack weigh about 8-14 KiB per GiB"
+	echo "and two 1 GiB of edge slack weigh about 10-11 KiB per GiB"
 	echo "(docs/design.md, \"Memory\")."
 	echo
 	"$build/bench/bench_memory"
