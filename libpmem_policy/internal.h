@@ -497,6 +497,10 @@ static inline struct pmp_vtl_giant *pmp_vtl_giants(const struct pmp_vm *vm, unsi
  * for a fault of that VTL, as a decision key (level.c), or the key that
  * stops nothing.  Always true: equal to pmp_chunk_verdict_key() of the
  * chunk (pmp_chunk_verdict() keeps them so; pmp_vm_check() recomputes).
+ * Only for i >= PMP_GIANT_CHUNKS: the reserved giant 0 has none stored (its
+ * 512 bytes would never be read: faults reach a chunk through their
+ * memslot's giants, which have state, and nothing writes giant 0), so
+ * off_verdict[v] points 512 bytes before VTL v's array (vm.c).
  */
 static inline uint8_t *pmp_verdicts(const struct pmp_vm *vm, unsigned int vtl)
 {

@@ -54,7 +54,8 @@ void pmp_state_init(struct pmp_vm *vm)
 
 	for (i = 0; i < vm->nr_giants; i++) {
 		giant_reset(&pmp_cgiants(vm)[i]);
-		verdicts_reset(vm, i);
+		if (i)	/* giant 0 has no verdict bytes (pmp_verdicts()) */
+			verdicts_reset(vm, i);
 	}
 	for (i = 1; i < vm->nr_giants; i++)
 		homes[i].giant = i + 1 < vm->nr_giants ? i + 1 : 0;
@@ -424,7 +425,7 @@ static int lookup_check(const struct pmp_vm *vm)
 	}
 	if (n != vm->slot_giants_used)
 		return -EUCLEAN;
-	for (i = 0; i < (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS; i++)
+	for (i = PMP_GIANT_CHUNKS; i < (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS; i++)
 		for (v = 0; v < vm->nr_vtls; v++)
 			if (pmp_verdicts(vm, v)[i] != pmp_chunk_verdict_key(&pmp_cchunks(vm)[i], v))
 				return -EUCLEAN;

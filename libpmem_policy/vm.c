@@ -175,9 +175,9 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 	l->off_vtl_giants = off;
 	off = ALIGN64(off + (uint64_t)(l->nr_vtls - 1) * l->nr_giants *
 			    sizeof(struct pmp_vtl_giant));
-	/* the fault path's verdict bytes, per VTL: 512 bytes per 1 GiB each */
+	/* the fault path's verdict bytes, per VTL: 512 bytes per 1 GiB each, none for giant 0 */
 	l->off_verdict = off;
-	off = ALIGN64(off + (uint64_t)l->nr_vtls * l->nr_giants * PMP_GIANT_CHUNKS);
+	off = ALIGN64(off + (uint64_t)l->nr_vtls * (l->nr_giants - 1) * PMP_GIANT_CHUNKS);
 	/* the memslots' runs of compact giants: 4 bytes per 1 GiB, and per slot */
 	l->off_slot_giants = off;
 	l->bytes = ALIGN64(off + pmp_slot_giants_cap(l->nr_giants, l->max_slots) *
@@ -238,8 +238,10 @@ static struct pmp_vm *vm_build(void *mem, const struct layout *l,
 	vm->off_regions = l->off_regions;
 	vm->off_lossy = l->off_lossy;
 	vm->defer_cap = l->defer_cap;
+	/* compact chunk i's byte at off_verdict[b] + i: i >= 512 (pmp_verdicts()) */
 	for (b = 0; b < l->nr_vtls; b++)
-		vm->off_verdict[b] = l->off_verdict + (uint64_t)b * l->nr_giants * PMP_GIANT_CHUNKS;
+		vm->off_verdict[b] = l->off_verdict + (uint64_t)b * (l->nr_giants - 1) *
+				     PMP_GIANT_CHUNKS - PMP_GIANT_CHUNKS;
 	vm->off_slot_giants = l->off_slot_giants;
 	vm->slot_giants_cap = (uint32_t)pmp_slot_giants_cap(l->nr_giants, l->max_slots);
 	pmp_fault_prepare(vm);
