@@ -389,6 +389,81 @@ START_TEST(sev_random_default_pool)
 }
 END_TEST
 
+/*
+ * SEV with a pool of 2 blocks, both held by partly pinned chunks 3 and 4:
+ * a 4 KiB pinning fault in chunk 5 has no block for its pin, so it is
+ * refused cleanly (-ENOMEM, reason pool, no action: never a page mapped but
+ * not pinned; only the decision counters change), and each row then checks
+ * what still works: a 2 MiB fault there (its pin is uniform: no block), a
+ * zap, a conversion (to shared only: SEV has no private memory), a merge
+ * tick, and teardown, which unpins every pinned page exactly once.
+ */
+enum sev_op { SEV_FAULT_2M, SEV_ZAP, SEV_CONVERT, SEV_TICK, SEV_TEARDOWN };
+
+static const struct { const char *what; enum sev_op op; } sev_rows[] = {
+	{ "2 MiB fault", SEV_FAULT_2M }, { "zap", SEV_ZAP }, { "convert", SEV_CONVERT },
+	{ "merge tick", SEV_TICK }, { "teardown", SEV_TEARDOWN },
+};
+
+START_TEST(sev_pin_refused_for_pool)
+{
+	struct dvm *d = dvm_new(PMP_VM_SEV, 2, 0);
+	struct pmp_fault f = { .backing_order = 9 };
+	struct pmp_stats st;
+	uint64_t c, unpinned = 0, cursor = 0;
+	unsigned int i;
+	int ret;
+
+	for (c = 3; c <= 4; c++) {
+		f.gfn = c * M2 + 9;
+		ck_assert_int_eq(pmp_map(d->t.vm, &f, PMP_LEVEL_4K, fresh(d)), 0);
+	}
+	f.gfn = 5 * M2 + 9;
+	tvm_snapshot(&d->t);
+	ck_assert_int_eq(pmp_map(d->t.vm, &f, PMP_LEVEL_4K, fresh(d)), -ENOMEM);
+	ck_assert_uint_eq(d->acts.nr, 0);
+	ck_assert_unchanged_but_decisions(&d->t);
+	pmp_vm_stats(d->t.vm, &st);
+	ck_assert_uint_eq(st.decision[PMP_DECISION_PIN].refused[PMP_REASON_POOL], 1);
+	ck_assert_int_eq(pmp_is_pinned(d->t.vm, f.gfn), 0);
+	ck_assert_int_eq(pmp_leaf_level(d->t.vm, f.gfn), 0);
+	switch (sev_rows[_i].op) {
+	case SEV_FAULT_2M:
+		ck_assert_int_eq(pmp_map(d->t.vm, &f, PMP_LEVEL_2M, fresh(d)), 0);
+		ck_assert_uint_eq(acts_over(d, PMP_ACT_PIN, 5 * M2), 1);
+		ck_assert_uint_eq(pmp_nr_pinned(d->t.vm), 2 + M2);
+		break;
+	case SEV_ZAP:
+		ck_assert_int_eq(pmp_zap(d->t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, 3 * M2,
+					 3 * M2, fresh(d)), 0);
+		ck_assert_uint_eq(acts_over(d, PMP_ACT_ZAP, 3 * M2 + 9), 1);
+		ck_assert_uint_eq(pmp_nr_pinned(d->t.vm), 2);	/* zaps never unpin */
+		break;
+	case SEV_CONVERT:
+		ck_assert_int_eq(pmp_convert(d->t.vm, 3 * M2, M2, true, fresh(d)), -EINVAL);
+		ck_assert_int_eq(pmp_convert(d->t.vm, 3 * M2, M2, false, fresh(d)), 0);
+		ck_assert_int_eq(pmp_is_pinned(d->t.vm, 3 * M2 + 9), 1);
+		break;
+	case SEV_TICK:
+		ck_assert_int_ge(pmp_merge_tick(d->t.vm, fresh(d)), 0);
+		break;
+	case SEV_TEARDOWN:
+		break;
+	}
+	ck_assert_int_eq(pmp_vm_check(d->t.vm), 0);
+	do {
+		ret = pmp_teardown(d->t.vm, &cursor, fresh(d));
+		ck_assert_int_ge(ret, 0);
+		for (i = 0; i < d->acts.nr; i++)
+			if (d->buf[i].type == PMP_ACT_UNPIN)
+				unpinned += d->buf[i].npages;
+	} while (ret == 1);
+	ck_assert_uint_eq(unpinned, sev_rows[_i].op == SEV_FAULT_2M ? 2 + M2 : 2);
+	ck_assert_uint_eq(pmp_nr_pinned(d->t.vm), 0);
+	dvm_free(d);
+}
+END_TEST
+
 Suite *degrade_suite(void)
 {
 	Suite *s = suite_create("degrade");
@@ -401,6 +476,7 @@ Suite *degrade_suite(void)
 	tcase_add_loop_test(tc, sev_has_no_private_memory, 0, PMP_VM_NR);
 	tcase_add_loop_test(tc, default_pool_one_exact_feature, 0, PMP_VM_NR);
 	tcase_add_test(tc, sev_random_default_pool);
+	tcase_add_loop_test(tc, sev_pin_refused_for_pool, 0, sizeof(sev_rows) / sizeof(sev_rows[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
