@@ -54,17 +54,26 @@ static unsigned int acts_over(struct dvm *d, unsigned int type, uint64_t gfn)
 	return n;
 }
 
-/* Teardown to the end, with small arrays; nothing stays mapped or pinned. */
-static void teardown_all(struct dvm *d)
+/*
+ * Teardown to the end, with small arrays; nothing stays mapped or pinned.
+ * Returns the pages its UNPIN actions released.
+ */
+static uint64_t teardown_all(struct dvm *d)
 {
-	uint64_t cursor = 0;
+	uint64_t cursor = 0, unpinned = 0;
+	unsigned int i;
 	int ret;
 
+	d->acts.cap = 64;
 	do {
 		ret = pmp_teardown(d->t.vm, &cursor, fresh(d));
 		ck_assert_int_ge(ret, 0);
+		for (i = 0; i < d->acts.nr; i++)
+			if (d->buf[i].type == PMP_ACT_UNPIN)
+				unpinned += d->buf[i].npages;
 	} while (ret == 1);
 	ck_assert_uint_eq(pmp_nr_pinned(d->t.vm), 0);
+	return unpinned;
 }
 
 /* A 1 GiB VM of @type in one memslot (@slot_flags), @pool blocks (0: the default). */
@@ -335,7 +344,7 @@ END_TEST
 START_TEST(sev_random_default_pool)
 {
 	struct dvm *d = dvm_new(PMP_VM_SEV, 0, 0);
-	uint64_t step, pinned_by_faults = 0, unpinned = 0, cursor = 0;
+	uint64_t step, pinned_by_faults = 0;
 	struct pmp_vm_info info;
 	struct rng r;
 	uint32_t i;
@@ -375,16 +384,7 @@ START_TEST(sev_random_default_pool)
 	pmp_vm_info(d->t.vm, &info);
 	ck_assert_uint_eq(info.pool_used, info.pool_blocks);	/* the pool was short */
 	ck_assert_uint_eq(pmp_nr_pinned(d->t.vm), pinned_by_faults);
-	do {
-		d->acts.cap = 64;
-		ret = pmp_teardown(d->t.vm, &cursor, fresh(d));
-		ck_assert_int_ge(ret, 0);
-		for (i = 0; i < d->acts.nr; i++)
-			if (d->buf[i].type == PMP_ACT_UNPIN)
-				unpinned += d->buf[i].npages;
-	} while (ret == 1);
-	ck_assert_uint_eq(unpinned, pinned_by_faults);
-	ck_assert_uint_eq(pmp_nr_pinned(d->t.vm), 0);
+	ck_assert_uint_eq(teardown_all(d), pinned_by_faults);
 	dvm_free(d);
 }
 END_TEST
@@ -410,9 +410,7 @@ START_TEST(sev_pin_refused_for_pool)
 	struct dvm *d = dvm_new(PMP_VM_SEV, 2, 0);
 	struct pmp_fault f = { .backing_order = 9 };
 	struct pmp_stats st;
-	uint64_t c, unpinned = 0, cursor = 0;
-	unsigned int i;
-	int ret;
+	uint64_t c;
 
 	for (c = 3; c <= 4; c++) {
 		f.gfn = c * M2 + 9;
@@ -451,15 +449,7 @@ START_TEST(sev_pin_refused_for_pool)
 		break;
 	}
 	ck_assert_int_eq(pmp_vm_check(d->t.vm), 0);
-	do {
-		ret = pmp_teardown(d->t.vm, &cursor, fresh(d));
-		ck_assert_int_ge(ret, 0);
-		for (i = 0; i < d->acts.nr; i++)
-			if (d->buf[i].type == PMP_ACT_UNPIN)
-				unpinned += d->buf[i].npages;
-	} while (ret == 1);
-	ck_assert_uint_eq(unpinned, sev_rows[_i].op == SEV_FAULT_2M ? 2 + M2 : 2);
-	ck_assert_uint_eq(pmp_nr_pinned(d->t.vm), 0);
+	ck_assert_uint_eq(teardown_all(d), sev_rows[_i].op == SEV_FAULT_2M ? 2 + M2 : 2);
 	dvm_free(d);
 }
 END_TEST
