@@ -416,7 +416,8 @@ static inline uint16_t *pmp_dir_top(const struct pmp_vm *vm)
  */
 static inline uint32_t *pmp_dir_entry(const struct pmp_vm *vm, uint32_t t, uint64_t i)
 {
-	return (uint32_t *)pmp_at(vm, vm->off_chunks) - ((uint64_t)t << PMP_DIR_SHIFT) + i;
+	/* a byte offset: the compiler folds it with the chunk array's (4 KiB a table) */
+	return (uint32_t *)pmp_at(vm, vm->off_chunks - ((uint64_t)t << (PMP_DIR_SHIFT + 2))) + i;
 }
 
 _Static_assert(PMP_GIANT_CHUNKS * sizeof(struct pmp_chunk) == PMP_DIR_ENTRIES * sizeof(uint32_t),
