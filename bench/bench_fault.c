@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The fault path against a fair floor, on SEV VMs of 4 GiB, 64 GiB, 1 TiB
- * and 4 TiB (one memslot each, private but for one shared 4 KiB page every
- * 16 MiB and change, the default policy: pin=fault, merge=settled).
+ * and 4 TiB (one memslot each, one write-tracked 4 KiB page every 16 MiB
+ * and change, the default policy: pin=fault, merge=settled).  An SEV VM
+ * has no private memory in KVM (its faults are shared), so the ranges
+ * that may not be huge come from write tracking, which KVM counts in the
+ * same disallow_lpage counters as mixed attributes.
  *
  *   floor      KVM 6.12's own decision, written as KVM writes it:
  *              per memslot, per huge level, an array of 4-byte
  *              disallow_lpage counters (struct kvm_lpage_info), indexed by
  *              (gfn >> shift) - (base_gfn >> shift); the answer is the
  *              highest level whose counter is 0 (__kvm_mmu_max_mapping_level
- *              for a private fault, which never walks the host page
- *              tables).  The arrays are populated for the VM as KVM would:
- *              the slot's unaligned edges and every 2 MiB / 1 GiB range
- *              holding the shared pages carry a non-zero counter.
+ *              without the host page-table walk a shared fault adds there:
+ *              the library takes the folio's order from its caller).  The
+ *              arrays are populated for the VM as KVM would: the slot's
+ *              unaligned edges and every 2 MiB / 1 GiB range holding a
+ *              write-tracked page carry a non-zero counter.
  *   max_level  pmp_max_level() for the same faults on the same VM.
  *   fault      a whole fault on a populated VM (its neighbours already
  *              mapped and pinned), 4 KiB (4 KiB folio) and 2 MiB (2 MiB
@@ -35,8 +39,8 @@
 #include "bench.h"
 
 #define GFNS_PER_GIB (1ULL << 18)
-#define SHARED_STRIDE (64 * 512 + 77)	/* one shared page every 16 MiB and change */
-#define SHARED_FIRST 12345
+#define TRACKED_STRIDE (64 * 512 + 77)	/* one tracked page every 16 MiB and change */
+#define TRACKED_FIRST 12345
 
 struct vm_case {
 	const char *name;
@@ -107,15 +111,15 @@ static void floor_setup(struct floor_slot *fs, uint64_t base, uint64_t npages)
 	}
 }
 
-/* KVM's hugepage_set_mixed(): a range with mixed attributes is disallowed. */
-static void floor_mixed(struct floor_slot *fs, uint64_t gfn)
+/* KVM's kvm_write_track_add_gfn(): a tracked gfn's ranges are disallowed. */
+static void floor_tracked(struct floor_slot *fs, uint64_t gfn)
 {
 	int level;
 
 	for (level = 2; level <= 3; level++) {
 		unsigned int sh = level_shift(level);
 
-		fs->lpage[level - 2][(gfn >> sh) - (fs->base_gfn >> sh)] |= (int32_t)(1U << 31);
+		fs->lpage[level - 2][(gfn >> sh) - (fs->base_gfn >> sh)]++;
 	}
 }
 
@@ -157,12 +161,10 @@ static void vm_setup(struct bench_vm *b, uint64_t gib)
 	err = pmp_vm_init(b->mem, bytes, &geo, NULL, &b->vm);
 	if (!err)
 		err = pmp_slot_create(b->vm, 0, &slot);
-	if (!err)
-		err = pmp_convert(b->vm, 0, slot.npages, true, NULL);
 	floor_setup(&b->fs, slot.base_gfn, slot.npages);
-	for (g = SHARED_FIRST; !err && g < slot.npages; g += SHARED_STRIDE) {
-		err = pmp_convert(b->vm, g, 1, false, NULL);
-		floor_mixed(&b->fs, g);
+	for (g = TRACKED_FIRST; !err && g < slot.npages; g += TRACKED_STRIDE) {
+		err = pmp_write_track(b->vm, g, 1, true, NULL);
+		floor_tracked(&b->fs, g);
 	}
 	if (err)
 		die("setup", err);
@@ -195,11 +197,11 @@ static uint64_t *make_gfns(uint64_t n, uint64_t span)
 	return v;
 }
 
-/* The hot gfn: in the last 1 GiB, a 2 MiB range without a shared page. */
+/* The hot gfn: in the last 1 GiB, a 2 MiB range without a tracked page. */
 #define HOT_GFN(b) ((((b)->gfns - 1) & ~0x3ffffULL) + 4242)
 
 static const struct pmp_fault fault0 = {
-	.slot = 0, .flags = PMP_FAULT_PRIVATE, .backing_order = 18,
+	.slot = 0, .backing_order = 18,	/* shared: SEV has no private faults */
 };
 
 /*
@@ -364,7 +366,7 @@ static void fault_setup(struct bench_vm *b, int level, uint64_t nr_ranges, struc
 
 		for (u = 0; u < units; u++) {
 			f.gfn = base + (u << unit_sh);
-			/* only units the VM lets map at @level (no shared page) */
+			/* only units the VM lets map at @level (no tracked page) */
 			if (pmp_max_level(b->vm, &f, NULL) != level)
 				continue;
 			if (u & 1)

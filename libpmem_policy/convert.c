@@ -105,10 +105,20 @@ int pmp_change_attrs(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t
 	return 0;
 }
 
-/* A shared page is never accepted: conversions both ways clear the state. */
+/*
+ * A shared page is never accepted: conversions both ways clear the state.
+ * An SEV/SEV-ES VM has no private memory: KVM sets has_private_mem only for
+ * SW_PROTECTED, SNP and TDX VMs, so KVM_SET_MEMORY_ATTRIBUTES to private is
+ * -EINVAL there (kvm_supported_mem_attributes() is 0) while to shared is
+ * accepted.  The core refuses the same way, before anything else, so an
+ * SEV VM's PRIVATE plane stays all 0 and its default pool holds no block
+ * for it (vm.c).
+ */
 int pmp_convert(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool private,
 		struct pmp_actions *out)
 {
+	if (private && vm->vm_type == PMP_VM_SEV)
+		return -EINVAL;
 	return pmp_change_attrs(vm, PMP_VTL_ALL, gfn, npages, PMP_BIT(PMP_PLANE_PRIVATE),
 				private ? PMP_BIT(PMP_PLANE_PRIVATE) : 0, ACCEPTED, PMP_CAUSE_CONVERT,
 				out);

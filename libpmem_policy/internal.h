@@ -331,7 +331,7 @@ struct pmp_vm {
 	struct pmp_stats stats;	/* exclusive-access decisions */
 	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
 	uint64_t off_cand;	/* merge candidates: one bit per compact chunk (merge.c) */
-	uint64_t off_top, off_tables, off_homes, off_regions;
+	uint64_t off_top, off_homes, off_regions;	/* the tables: pmp_dir_entry() */
 	uint64_t off_lossy;
 	/* VTL v >= 1's leaf records, only with nr_vtls > 1 (see pmp_vtl_chunks()) */
 	uint64_t off_vtl_chunks, off_vtl_giants;
@@ -407,17 +407,28 @@ static inline uint16_t *pmp_dir_top(const struct pmp_vm *vm)
 	return pmp_at(vm, vm->off_top);
 }
 
-static inline uint32_t *pmp_dir_tables(const struct pmp_vm *vm)
+/*
+ * Entry @i (< 2^10) of directory table @t.  Table 0, reserved, all zero and
+ * never written, is the 4 KiB of compact giant 0's chunk descriptors (as
+ * reserved, as zero, as never written): tables t >= 1 lie just below the
+ * chunk array, table t at 4 KiB * t below it, so a VM stores one table
+ * fewer (vm.c).  The core builds with -fno-strict-aliasing, as the kernel.
+ */
+static inline uint32_t *pmp_dir_entry(const struct pmp_vm *vm, uint32_t t, uint64_t i)
 {
-	return pmp_at(vm, vm->off_tables);
+	/* a byte offset: the compiler folds it with the chunk array's (4 KiB a table) */
+	return (uint32_t *)pmp_at(vm, vm->off_chunks - ((uint64_t)t << (PMP_DIR_SHIFT + 2))) + i;
 }
+
+_Static_assert(PMP_GIANT_CHUNKS * sizeof(struct pmp_chunk) == PMP_DIR_ENTRIES * sizeof(uint32_t),
+	       "the reserved table is the reserved giant's chunk descriptors");
 
 /* The compact giant holding GPA giant @g (< 2^22), 0 if it has no state.  Two loads. */
 static inline uint32_t pmp_giant_index(const struct pmp_vm *vm, uint64_t g)
 {
 	uint32_t t = pmp_dir_top(vm)[(g >> PMP_DIR_SHIFT) & (PMP_DIR_TOP - 1)];
 
-	return pmp_dir_tables(vm)[((uint64_t)t << PMP_DIR_SHIFT) | (g & (PMP_DIR_ENTRIES - 1))];
+	return *pmp_dir_entry(vm, t, g & (PMP_DIR_ENTRIES - 1));
 }
 
 /* Does the 1 GiB holding @gfn have state of its own? */
@@ -487,6 +498,10 @@ static inline struct pmp_vtl_giant *pmp_vtl_giants(const struct pmp_vm *vm, unsi
  * for a fault of that VTL, as a decision key (level.c), or the key that
  * stops nothing.  Always true: equal to pmp_chunk_verdict_key() of the
  * chunk (pmp_chunk_verdict() keeps them so; pmp_vm_check() recomputes).
+ * Only for i >= PMP_GIANT_CHUNKS: the reserved giant 0 has none stored (its
+ * 512 bytes would never be read: faults reach a chunk through their
+ * memslot's giants, which have state, and nothing writes giant 0), so
+ * off_verdict[v] points 512 bytes before VTL v's array (vm.c).
  */
 static inline uint8_t *pmp_verdicts(const struct pmp_vm *vm, unsigned int vtl)
 {

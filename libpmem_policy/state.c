@@ -54,7 +54,8 @@ void pmp_state_init(struct pmp_vm *vm)
 
 	for (i = 0; i < vm->nr_giants; i++) {
 		giant_reset(&pmp_cgiants(vm)[i]);
-		verdicts_reset(vm, i);
+		if (i)	/* giant 0 has no verdict bytes (pmp_verdicts()) */
+			verdicts_reset(vm, i);
 	}
 	for (i = 1; i < vm->nr_giants; i++)
 		homes[i].giant = i + 1 < vm->nr_giants ? i + 1 : 0;
@@ -78,7 +79,7 @@ uint64_t pmp_state_next_giant(const struct pmp_vm *vm, uint64_t g, uint64_t g_en
 			g = ((g >> PMP_DIR_SHIFT) + 1) << PMP_DIR_SHIFT;
 			continue;
 		}
-		if (pmp_dir_tables(vm)[((uint64_t)t << PMP_DIR_SHIFT) | (g & (PMP_DIR_ENTRIES - 1))])
+		if (*pmp_dir_entry(vm, t, g & (PMP_DIR_ENTRIES - 1)))
 			return g;
 		g++;
 	}
@@ -116,8 +117,7 @@ static void count_missing(const struct pmp_vm *vm, uint64_t g0, uint64_t g1, uin
 			continue;
 		}
 		for (; g < stop; g++)
-			*giants += !pmp_dir_tables(vm)[((uint64_t)t << PMP_DIR_SHIFT) |
-						       (g & (PMP_DIR_ENTRIES - 1))];
+			*giants += !*pmp_dir_entry(vm, t, g & (PMP_DIR_ENTRIES - 1));
 	}
 }
 
@@ -141,7 +141,7 @@ static void alloc_giant(struct pmp_vm *vm, uint64_t g)
 	h->giant = (uint32_t)g;
 	h->nr_slots = 0;
 	h->in_use = 1;
-	pmp_dir_tables(vm)[((uint64_t)t << PMP_DIR_SHIFT) | (g & (PMP_DIR_ENTRIES - 1))] = cg;
+	*pmp_dir_entry(vm, t, g & (PMP_DIR_ENTRIES - 1)) = cg;
 	regions(vm)[t].nr_giants++;
 	if (++vm->giants_used > vm->giants_high_water)
 		vm->giants_high_water = vm->giants_used;
@@ -151,8 +151,7 @@ static void free_giant(struct pmp_vm *vm, uint64_t g)
 {
 	uint16_t *top = pmp_dir_top(vm);
 	uint32_t ti = (uint32_t)(g >> PMP_DIR_SHIFT), t = top[ti];
-	uint32_t *slot = &pmp_dir_tables(vm)[((uint64_t)t << PMP_DIR_SHIFT) |
-					     (g & (PMP_DIR_ENTRIES - 1))];
+	uint32_t *slot = pmp_dir_entry(vm, t, g & (PMP_DIR_ENTRIES - 1));
 	uint32_t cg = *slot;
 	struct pmp_home *h = &pmp_homes(vm)[cg];
 
@@ -323,7 +322,7 @@ static int directory_check(const struct pmp_vm *vm, uint64_t *giants, uint32_t *
 		if (t >= vm->nr_regions || regions(vm)[t].top != ti)
 			return -EUCLEAN;
 		for (i = 0; i < PMP_DIR_ENTRIES; i++) {
-			uint32_t cg = pmp_dir_tables(vm)[((uint64_t)t << PMP_DIR_SHIFT) | i];
+			uint32_t cg = *pmp_dir_entry(vm, t, i);
 			const struct pmp_home *h = &pmp_homes(vm)[cg < vm->nr_giants ? cg : 0];
 
 			if (!cg)
@@ -358,7 +357,7 @@ static int free_lists_check(const struct pmp_vm *vm)
 		    ++n > vm->nr_regions - 1 - vm->regions_used)
 			return -EUCLEAN;
 		for (i = 0; i < PMP_DIR_ENTRIES; i++)
-			if (pmp_dir_tables(vm)[((uint64_t)t << PMP_DIR_SHIFT) | i])
+			if (*pmp_dir_entry(vm, t, i))
 				return -EUCLEAN;
 	}
 	return n == vm->nr_regions - 1 - vm->regions_used ? 0 : -EUCLEAN;
@@ -426,7 +425,7 @@ static int lookup_check(const struct pmp_vm *vm)
 	}
 	if (n != vm->slot_giants_used)
 		return -EUCLEAN;
-	for (i = 0; i < (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS; i++)
+	for (i = PMP_GIANT_CHUNKS; i < (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS; i++)
 		for (v = 0; v < vm->nr_vtls; v++)
 			if (pmp_verdicts(vm, v)[i] != pmp_chunk_verdict_key(&pmp_cchunks(vm)[i], v))
 				return -EUCLEAN;
@@ -444,7 +443,7 @@ int pmp_state_check(const struct pmp_vm *vm)
 	    regions(vm)[0].top || regions(vm)[0].nr_giants)
 		return -EUCLEAN;
 	for (i = 0; i < PMP_DIR_ENTRIES; i++)
-		if (pmp_dir_tables(vm)[i])
+		if (*pmp_dir_entry(vm, 0, i))
 			return -EUCLEAN;
 	if (vm->giants_used >= vm->nr_giants || vm->regions_used >= vm->nr_regions ||
 	    vm->giants_used > vm->giants_high_water || directory_check(vm, &giants, &tables) ||

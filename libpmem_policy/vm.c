@@ -8,7 +8,12 @@
 #define MAX_SLOTS 32768U		/* KVM_MEM_SLOTS_NUM */
 #define MAX_VCPUS 4096U			/* KVM_MAX_VCPUS */
 #define ALIGN64(x) (((x) + 63) & ~63ULL)
-/* Default edge slack: 2, plus one 1 GiB range for each of the first few memslots. */
+/*
+ * Default edge slack: 2, plus one 1 GiB range for each of the first few
+ * memslots; at most half the budget's 1 GiB ranges (at least one), so a
+ * small VM does not pay for more edges than it has: QEMU's 4 GiB guests
+ * touch 5 (the below-4G RAM, the firmware under 4 GiB, the RAM above it).
+ */
 #define EDGE_SLOTS 4U
 
 struct layout {
@@ -18,7 +23,7 @@ struct layout {
 	uint32_t pool_blocks, defer_cap, pin_reserve;
 	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
 	uint64_t off_cand, off_vtl_chunks, off_vtl_giants;
-	uint64_t off_top, off_tables, off_homes, off_regions;
+	uint64_t off_top, off_homes, off_regions;
 	uint64_t off_lossy;
 	uint64_t off_verdict, off_slot_giants;	/* the fault path's lookup (state.c) */
 	uint64_t bytes;
@@ -28,12 +33,14 @@ struct layout {
  * How much state: the memory budget (@max_pages, or gfn_end as version 0.1
  * meant it) in 1 GiB ranges, plus room for the partial 1 GiB ranges at
  * memslot edges; directory tables for that many giants plus one 1 TiB
- * region apart.
+ * region apart.  Neither more than [0, gfn_end) holds: no state lies past
+ * gfn_end (every range ends by it), so a VM whose gfn_end is its memory
+ * needs no slack.
  */
 static int size_state(const struct pmp_geometry *geo, struct layout *l)
 {
 	uint64_t pages = geo->max_pages ? geo->max_pages : geo->gfn_end;
-	uint64_t giants = geo->max_giants, regions = geo->max_regions;
+	uint64_t giants = geo->max_giants, regions = geo->max_regions, span_giants;
 
 	if (!pages)
 		return -EINVAL;
@@ -41,18 +48,23 @@ static int size_state(const struct pmp_geometry *geo, struct layout *l)
 		return -ERANGE;
 	l->gfn_end = geo->gfn_end ? geo->gfn_end : PMP_GFN_LIMIT;
 	l->span = (l->gfn_end + PMP_CHUNK_PAGES - 1) & ~(uint64_t)(PMP_CHUNK_PAGES - 1);
+	span_giants = (l->span + PMP_GIANT_PAGES - 1) >> PMP_GIANT_SHIFT;	/* <= 2^22 */
 	if (!giants) {
-		giants = ((pages + PMP_GIANT_PAGES - 1) >> PMP_GIANT_SHIFT) +
-			 2 + (geo->max_slots < EDGE_SLOTS ? geo->max_slots : EDGE_SLOTS);
-		if (giants > PMP_NR_GPA_GIANTS)
-			giants = PMP_NR_GPA_GIANTS;
+		uint64_t budget = (pages + PMP_GIANT_PAGES - 1) >> PMP_GIANT_SHIFT;
+		uint64_t slack = 2 + (geo->max_slots < EDGE_SLOTS ? geo->max_slots : EDGE_SLOTS);
+
+		if (slack > budget / 2)
+			slack = budget / 2 ? budget / 2 : 1;
+		giants = budget + slack;
+		if (giants > span_giants)
+			giants = span_giants;
 	}
 	if (!regions) {
 		regions = ((giants + PMP_DIR_ENTRIES - 1) >> PMP_DIR_SHIFT) + 1;
 		if (regions > giants)
 			regions = giants;
-		if (regions > PMP_DIR_TOP)
-			regions = PMP_DIR_TOP;
+		if (regions > (span_giants + PMP_DIR_ENTRIES - 1) >> PMP_DIR_SHIFT)
+			regions = (span_giants + PMP_DIR_ENTRIES - 1) >> PMP_DIR_SHIFT;
 	}
 	if (giants > PMP_NR_GPA_GIANTS || regions > PMP_DIR_TOP)
 		return -ERANGE;
@@ -95,23 +107,21 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 	l->pin_reserve = 0;
 	if (!l->pool_blocks) {
 		/*
-		 * One block per chunk for each exact per-page feature that can
-		 * be non-uniform in every chunk at once and cannot degrade: the
-		 * private attributes, and an SEV VM's pins (KVM gives SEV VMs
-		 * no private attributes, but a VMM may convert on one, and a
-		 * guest must not make that fail).  On top, 1/16 more for
-		 * everything that degrades when the pool is short (internal.h,
-		 * "Lossy planes"): the mapped mirror of every VTL, acceptance,
-		 * write tracking and VTL protections go unknown, a punch is
-		 * invalidated at once instead of deferred; and a conversion
-		 * short of blocks flushes deferred punches for theirs.
-		 * Deferral bitmaps leave the pins their block per chunk
-		 * (pin_reserve).  1/16 keeps the default state of every VM
-		 * type but SEV within 0.005% of guest memory from 8 GiB up,
-		 * with up to 3 VTLs (BENCHMARKS.md, "Memory").
+		 * One block per chunk for the one exact per-page feature a VM
+		 * type has, which can be non-uniform in every chunk at once and
+		 * cannot degrade: the private attributes, or on SEV the pins
+		 * (an SEV VM has no private memory: pmp_convert() refuses to
+		 * make a page private there, as KVM does, so its PRIVATE plane
+		 * never needs a block).  On top, 1/16 more for everything that
+		 * degrades when the pool is short (internal.h, "Lossy planes"):
+		 * the mapped mirror of every VTL, acceptance, write tracking
+		 * and VTL protections go unknown, a punch is invalidated at
+		 * once instead of deferred; and a conversion short of blocks
+		 * flushes deferred punches for theirs.  Deferral bitmaps leave
+		 * the pins their block per chunk (pin_reserve).  BENCHMARKS.md,
+		 * "Memory", has what this costs per VM type and size.
 		 */
-		uint64_t exact = geo->vm_type == PMP_VM_SEV ? 2 : 1;
-		uint64_t want = exact * chunks + (chunks + 15) / 16;
+		uint64_t want = chunks + (chunks + 15) / 16;
 
 		/* never a silently smaller pool: past 24 bits, the caller sizes it */
 		if (want > PMP_MAX_POOL_BLOCKS)
@@ -127,16 +137,20 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 	off = ALIGN64(off + (uint64_t)geo->max_slots * sizeof(struct pmp_slot_state));
 	l->off_stats = off;
 	off = ALIGN64(off + (uint64_t)geo->nr_vcpus * PMP_STATS_STRIDE);
+	l->off_top = off;
+	off = ALIGN64(off + PMP_DIR_TOP * sizeof(uint16_t));
+	/*
+	 * The directory tables but the reserved one, just below the chunk
+	 * array, whose first 4 KiB (the reserved giant's) is table 0
+	 * (pmp_dir_entry()).
+	 */
+	off += (uint64_t)(l->nr_regions - 1) * PMP_DIR_ENTRIES * sizeof(uint32_t);
 	l->off_chunks = off;
 	off = ALIGN64(off + (uint64_t)l->nr_giants * PMP_GIANT_CHUNKS * sizeof(struct pmp_chunk));
 	l->off_giants = off;
 	off = ALIGN64(off + (uint64_t)l->nr_giants * sizeof(struct pmp_giant));
 	l->off_homes = off;
 	off = ALIGN64(off + (uint64_t)l->nr_giants * sizeof(struct pmp_home));
-	l->off_top = off;
-	off = ALIGN64(off + PMP_DIR_TOP * sizeof(uint16_t));
-	l->off_tables = off;
-	off = ALIGN64(off + (uint64_t)l->nr_regions * PMP_DIR_ENTRIES * sizeof(uint32_t));
 	l->off_regions = off;
 	off = ALIGN64(off + (uint64_t)l->nr_regions * sizeof(struct pmp_region));
 	l->off_blocks = off;
@@ -161,9 +175,9 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 	l->off_vtl_giants = off;
 	off = ALIGN64(off + (uint64_t)(l->nr_vtls - 1) * l->nr_giants *
 			    sizeof(struct pmp_vtl_giant));
-	/* the fault path's verdict bytes, per VTL: 512 bytes per 1 GiB each */
+	/* the fault path's verdict bytes, per VTL: 512 bytes per 1 GiB each, none for giant 0 */
 	l->off_verdict = off;
-	off = ALIGN64(off + (uint64_t)l->nr_vtls * l->nr_giants * PMP_GIANT_CHUNKS);
+	off = ALIGN64(off + (uint64_t)l->nr_vtls * (l->nr_giants - 1) * PMP_GIANT_CHUNKS);
 	/* the memslots' runs of compact giants: 4 bytes per 1 GiB, and per slot */
 	l->off_slot_giants = off;
 	l->bytes = ALIGN64(off + pmp_slot_giants_cap(l->nr_giants, l->max_slots) *
@@ -220,13 +234,14 @@ static struct pmp_vm *vm_build(void *mem, const struct layout *l,
 	vm->off_vtl_chunks = l->off_vtl_chunks;
 	vm->off_vtl_giants = l->off_vtl_giants;
 	vm->off_top = l->off_top;
-	vm->off_tables = l->off_tables;
 	vm->off_homes = l->off_homes;
 	vm->off_regions = l->off_regions;
 	vm->off_lossy = l->off_lossy;
 	vm->defer_cap = l->defer_cap;
+	/* compact chunk i's byte at off_verdict[b] + i: i >= 512 (pmp_verdicts()) */
 	for (b = 0; b < l->nr_vtls; b++)
-		vm->off_verdict[b] = l->off_verdict + (uint64_t)b * l->nr_giants * PMP_GIANT_CHUNKS;
+		vm->off_verdict[b] = l->off_verdict + (uint64_t)b * (l->nr_giants - 1) *
+				     PMP_GIANT_CHUNKS - PMP_GIANT_CHUNKS;
 	vm->off_slot_giants = l->off_slot_giants;
 	vm->slot_giants_cap = (uint32_t)pmp_slot_giants_cap(l->nr_giants, l->max_slots);
 	pmp_fault_prepare(vm);

@@ -383,9 +383,12 @@ PMP_API int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, enum pmp_zap_
  * over deferred punches (inval.h) flushes them first (on_conflict=flush)
  * or fails with -EBUSY (on_conflict=refuse).  A page that changes either
  * way loses its TDX/SNP acceptance: a shared page is never accepted, and
- * a private page comes back pending.
+ * a private page comes back pending.  An SEV/SEV-ES VM has no private
+ * memory: as KVM (which supports no memory attribute there), a conversion
+ * to private is -EINVAL and one to shared is accepted.
  *
- * Return: 0; -EINVAL (empty or wrapping range); -ERANGE (past gfn_end);
+ * Return: 0; -EINVAL (empty or wrapping range, or to private on an SEV
+ * VM); -ERANGE (past gfn_end);
  * -ENOMEM (pool); -EBUSY (deferred punches, on_conflict=refuse); -ENOSPC.
  * Nothing changes on error.
  */

@@ -15,8 +15,8 @@
  *   - an 8-byte descriptor (KVM's lpage_info is 4 bytes per level);
  *   - 72 bytes per 1 GiB for the 1G summaries and their directory entry;
  *   - fixed: 8 KiB of top directory, 4 KiB per directory table (one per
- *     1 TiB region holding state, plus a reserved one) and one reserved
- *     all-default 1 GiB (4 KiB);
+ *     1 TiB region holding state) and one reserved all-default 1 GiB
+ *     (4 KiB, which is the reserved directory table too);
  *   - a pool of 64-byte bitmap blocks, each with a 4-byte link, shared by
  *     every 2 MiB chunk whose per-page state is not uniform: 1 bit per
  *     4 KiB page + 4 bytes per 2 MiB for each feature the default pool
@@ -78,9 +78,9 @@ enum pmp_vm_type {
  * @nr_vtls: virtual trust levels with their own protections (1..3).
  * @pool_blocks: 64-byte blocks for non-uniform 2 MiB chunks; a chunk with k
  *	non-uniform per-page features holds k blocks.  0 picks the default:
- *	a block per chunk for each exact feature every chunk may need at
- *	once (the private attributes; SEV: and pins), plus 1/16 for
- *	everything else, which never
+ *	a block per chunk for the exact feature every chunk may need at
+ *	once (the private attributes; SEV, which has no private memory:
+ *	the pins), plus 1/16 for everything else, which never
  *	fails for lack of pool: write tracking and VTL protections take any
  *	free block and a chunk with none is "unknown" (4 KiB faults, reason
  *	pool; struct pmp_page_attrs' @unknown) until an update covers its
@@ -93,7 +93,7 @@ enum pmp_vm_type {
  *	of the exact features (private attributes, pins) when many chunks are
  *	non-uniform in them at once; pmp_vm_info() reports the high-water
  *	mark.  A default that would exceed PMP_MAX_POOL_BLOCKS (a budget
- *	above about 30 TiB, 15 TiB for SEV) is -ERANGE: pass @pool_blocks.
+ *	above about 30 TiB) is -ERANGE: pass @pool_blocks.
  * @vm_type: enum pmp_vm_type.
  * @max_deferred: 2 MiB chunks that may hold deferred punches at once (one
  *	more flushes another first); 0 picks every 2 MiB of the budget
@@ -106,13 +106,16 @@ enum pmp_vm_type {
  * @max_giants: 1 GiB ranges that may hold state at once: every 1 GiB a
  *	memslot touches, plus those outside memslots with non-default state.
  *	0 picks @max_pages in 1 GiB units plus 2, plus 1 for each of the
- *	first 4 memslots (their unaligned edges); at most 2^22.  Many small
- *	memslots in distinct 1 GiB ranges need more.  A memslot creation
+ *	first 4 memslots (their unaligned edges), that slack being at most
+ *	half the budget's 1 GiB ranges and at least one (a 4 GiB budget:
+ *	2), and in all at most the 1 GiB ranges below @gfn_end (2^22 with
+ *	none).  Many small memslots in distinct 1 GiB ranges need more.  A memslot creation
  *	or move, or a non-default change outside memslots, that needs more
  *	fails with -ENOMEM and changes nothing.  Since 0.2.
  * @max_regions: 1 TiB regions of guest-physical space that may hold state
  *	at once (one 4 KiB directory table each).  0 picks @max_giants in
- *	1 TiB units plus 1, at most @max_giants; at most 2^12.  Since 0.2.
+ *	1 TiB units plus 1, at most @max_giants and the 1 TiB regions below
+ *	@gfn_end; at most 2^12.  Since 0.2.
  */
 struct pmp_geometry {
 	size_t sz;

@@ -8,6 +8,7 @@
  * a whole-chunk update makes the chunk exact again.  Pins stay exact.
  */
 #include "helpers.h"
+#include "rng.h"
 
 #define M2 GFNS_PER_2M
 #define G1 GFNS_PER_1G
@@ -53,17 +54,26 @@ static unsigned int acts_over(struct dvm *d, unsigned int type, uint64_t gfn)
 	return n;
 }
 
-/* Teardown to the end, with small arrays; nothing stays mapped or pinned. */
-static void teardown_all(struct dvm *d)
+/*
+ * Teardown to the end, with small arrays; nothing stays mapped or pinned.
+ * Returns the pages its UNPIN actions released.
+ */
+static uint64_t teardown_all(struct dvm *d)
 {
-	uint64_t cursor = 0;
+	uint64_t cursor = 0, unpinned = 0;
+	unsigned int i;
 	int ret;
 
+	d->acts.cap = 64;
 	do {
 		ret = pmp_teardown(d->t.vm, &cursor, fresh(d));
 		ck_assert_int_ge(ret, 0);
+		for (i = 0; i < d->acts.nr; i++)
+			if (d->buf[i].type == PMP_ACT_UNPIN)
+				unpinned += d->buf[i].npages;
 	} while (ret == 1);
 	ck_assert_uint_eq(pmp_nr_pinned(d->t.vm), 0);
+	return unpinned;
 }
 
 /* A 1 GiB VM of @type in one memslot (@slot_flags), @pool blocks (0: the default). */
@@ -92,8 +102,9 @@ static void dvm_free(struct dvm *d)
 /*
  * A 1 GiB VM of @type with a 4-block pool: chunk CH wholly mapped by 4 KiB
  * leaves (uniform: no block), the pool filled by one private page in each
- * of chunks 3-6, then one page of chunk CH zapped: its mirror has no block
- * to go mixed in, so it is unknown.
+ * of chunks 3-6 (SEV, which has no private memory: one pinned page), then
+ * one page of chunk CH zapped: its mirror has no block to go mixed in, so
+ * it is unknown.
  */
 static struct dvm *setup(uint32_t type)
 {
@@ -105,7 +116,8 @@ static struct dvm *setup(uint32_t type)
 	for (; f.gfn < (CH + 1) * M2; f.gfn++)
 		ck_assert_int_eq(pmp_map(d->t.vm, &f, PMP_LEVEL_4K, fresh(d)), 0);
 	for (c = 3; c <= 6; c++)
-		ck_assert_int_eq(pmp_convert(d->t.vm, c * M2, 1, true, fresh(d)), 0);
+		ck_assert_int_eq(type == PMP_VM_SEV ? pmp_pin_range(d->t.vm, c * M2, 1, fresh(d)) :
+			pmp_convert(d->t.vm, c * M2, 1, true, fresh(d)), 0);
 	pmp_vm_info(d->t.vm, &info);
 	ck_assert_uint_eq(info.pool_used, info.pool_blocks);
 	ck_assert_int_eq(pmp_zap(d->t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, CH * M2 + 5, 1,
@@ -185,7 +197,7 @@ START_TEST(maybe_mapped)
 		teardown_all(d);
 		/* SEV: every page chunk CH's faults pinned, released (exactly once: pmp_vm_check) */
 		if (r->type == PMP_VM_SEV)
-			ck_assert_uint_eq(before, M2);
+			ck_assert_uint_eq(before, M2 + 4);	/* and the 4 pins that fill the pool */
 		for (gfn = CH * M2; gfn < (CH + 1) * M2; gfn++)
 			ck_assert_int_eq(pmp_leaf_level(d->t.vm, gfn), 0);
 		break;
@@ -278,14 +290,183 @@ START_TEST(sev_pins_keep_their_room)
 }
 END_TEST
 
+/*
+ * An SEV VM has no private memory (KVM sets has_private_mem only for
+ * SW_PROTECTED, SNP and TDX VMs): a conversion to private is -EINVAL with
+ * not a byte changed, to shared is accepted, as KVM_SET_MEMORY_ATTRIBUTES
+ * does.  The other types convert.
+ */
+START_TEST(sev_has_no_private_memory)
+{
+	static const int want[PMP_VM_NR] = { [PMP_VM_SEV] = -EINVAL };
+	struct dvm *d = dvm_new((uint32_t)_i, 0, 0);
+	struct pmp_page_attrs a;
+
+	tvm_snapshot(&d->t);
+	ck_assert_int_eq(pmp_convert(d->t.vm, 3 * M2 + 7, 9, true, fresh(d)), want[_i]);
+	if (want[_i]) {
+		ck_assert_uint_eq(d->acts.nr, 0);
+		ck_assert_unchanged(&d->t);
+	}
+	ck_assert_int_eq(pmp_get_attrs(d->t.vm, 3 * M2 + 7, &a), 0);
+	ck_assert_int_eq(a.private, !want[_i]);
+	ck_assert_int_eq(pmp_convert(d->t.vm, 3 * M2 + 7, 9, false, fresh(d)), 0);
+	dvm_free(d);
+}
+END_TEST
+
+/*
+ * The default pool holds one block per chunk for the one exact feature of
+ * each VM type (SEV: the pins, no private attributes) and 1/16 more: the
+ * same for every type.  On 0.3 SEV's held two per chunk.
+ */
+START_TEST(default_pool_one_exact_feature)
+{
+	struct dvm *d = dvm_new((uint32_t)_i, 0, 0);
+	struct pmp_vm_info info;
+
+	pmp_vm_info(d->t.vm, &info);
+	ck_assert_uint_eq(info.pool_blocks, 512 + 512 / 16);
+	dvm_free(d);
+}
+END_TEST
+
+#define SEV_STEPS 20000
+
+/*
+ * SEV under the default pool, randomized: 4 KiB pinning faults all over
+ * (every chunk partly pinned at once), with zaps that leave the mapped
+ * mirror mixed, write tracking and punches competing for the 1/16 of
+ * spare blocks.  A pin never fails for lack of pool (it takes lossy blocks
+ * back, and deferral leaves it its room), the invariants hold after every
+ * step, and teardown unpins each pinned page exactly once.
+ */
+START_TEST(sev_random_default_pool)
+{
+	struct dvm *d = dvm_new(PMP_VM_SEV, 0, 0);
+	uint64_t step, pinned_by_faults = 0;
+	struct pmp_vm_info info;
+	struct rng r;
+	uint32_t i;
+	int ret;
+
+	rng_seed(&r, 7);
+	for (step = 0; step < SEV_STEPS; step++) {
+		uint64_t gfn = rng_below(&r, G1), n = 1 + rng_below(&r, 40);
+		struct pmp_fault f = { .gfn = gfn, .backing_order = 9 };
+
+		if (gfn + n > G1)
+			n = G1 - gfn;
+		switch (rng_below(&r, 8)) {
+		case 0: case 1: case 2: case 3:
+			ret = pmp_map(d->t.vm, &f, PMP_LEVEL_4K, fresh(d));
+			ck_assert_int_eq(ret, 0);
+			for (i = 0; i < d->acts.nr; i++)
+				if (d->buf[i].type == PMP_ACT_PIN)
+					pinned_by_faults += d->buf[i].npages;
+			break;
+		case 4: case 5:
+			ret = pmp_zap(d->t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, gfn, n,
+				      fresh(d));
+			ck_assert_int_eq(ret, 0);
+			break;
+		case 6:
+			ret = pmp_write_track(d->t.vm, gfn, n, rng_below(&r, 2), fresh(d));
+			ck_assert_int_eq(ret, 0);
+			break;
+		default:
+			ret = pmp_punch(d->t.vm, gfn, n, &folios_2m, fresh(d));
+			ck_assert_int_eq(ret, 0);
+		}
+		ck_assert_msg(pmp_vm_check(d->t.vm) == 0, "step %llu: invariants",
+			      (unsigned long long)step);
+	}
+	pmp_vm_info(d->t.vm, &info);
+	ck_assert_uint_eq(info.pool_used, info.pool_blocks);	/* the pool was short */
+	ck_assert_uint_eq(pmp_nr_pinned(d->t.vm), pinned_by_faults);
+	ck_assert_uint_eq(teardown_all(d), pinned_by_faults);
+	dvm_free(d);
+}
+END_TEST
+
+/*
+ * SEV with a pool of 2 blocks, both held by partly pinned chunks 3 and 4:
+ * a 4 KiB pinning fault in chunk 5 has no block for its pin, so it is
+ * refused cleanly (-ENOMEM, reason pool, no action: never a page mapped but
+ * not pinned; only the decision counters change), and each row then checks
+ * what still works: a 2 MiB fault there (its pin is uniform: no block), a
+ * zap, a conversion (to shared only: SEV has no private memory), a merge
+ * tick, and teardown, which unpins every pinned page exactly once.
+ */
+enum sev_op { SEV_FAULT_2M, SEV_ZAP, SEV_CONVERT, SEV_TICK, SEV_TEARDOWN };
+
+static const struct { const char *what; enum sev_op op; } sev_rows[] = {
+	{ "2 MiB fault", SEV_FAULT_2M }, { "zap", SEV_ZAP }, { "convert", SEV_CONVERT },
+	{ "merge tick", SEV_TICK }, { "teardown", SEV_TEARDOWN },
+};
+
+START_TEST(sev_pin_refused_for_pool)
+{
+	struct dvm *d = dvm_new(PMP_VM_SEV, 2, 0);
+	struct pmp_fault f = { .backing_order = 9 };
+	struct pmp_stats st;
+	uint64_t c;
+
+	for (c = 3; c <= 4; c++) {
+		f.gfn = c * M2 + 9;
+		ck_assert_int_eq(pmp_map(d->t.vm, &f, PMP_LEVEL_4K, fresh(d)), 0);
+	}
+	f.gfn = 5 * M2 + 9;
+	tvm_snapshot(&d->t);
+	ck_assert_int_eq(pmp_map(d->t.vm, &f, PMP_LEVEL_4K, fresh(d)), -ENOMEM);
+	ck_assert_uint_eq(d->acts.nr, 0);
+	ck_assert_unchanged_but_decisions(&d->t);
+	pmp_vm_stats(d->t.vm, &st);
+	ck_assert_uint_eq(st.decision[PMP_DECISION_PIN].refused[PMP_REASON_POOL], 1);
+	ck_assert_int_eq(pmp_is_pinned(d->t.vm, f.gfn), 0);
+	ck_assert_int_eq(pmp_leaf_level(d->t.vm, f.gfn), 0);
+	switch (sev_rows[_i].op) {
+	case SEV_FAULT_2M:
+		ck_assert_int_eq(pmp_map(d->t.vm, &f, PMP_LEVEL_2M, fresh(d)), 0);
+		ck_assert_uint_eq(acts_over(d, PMP_ACT_PIN, 5 * M2), 1);
+		ck_assert_uint_eq(pmp_nr_pinned(d->t.vm), 2 + M2);
+		break;
+	case SEV_ZAP:
+		ck_assert_int_eq(pmp_zap(d->t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_KVM, 3 * M2,
+					 3 * M2, fresh(d)), 0);
+		ck_assert_uint_eq(acts_over(d, PMP_ACT_ZAP, 3 * M2 + 9), 1);
+		ck_assert_uint_eq(pmp_nr_pinned(d->t.vm), 2);	/* zaps never unpin */
+		break;
+	case SEV_CONVERT:
+		ck_assert_int_eq(pmp_convert(d->t.vm, 3 * M2, M2, true, fresh(d)), -EINVAL);
+		ck_assert_int_eq(pmp_convert(d->t.vm, 3 * M2, M2, false, fresh(d)), 0);
+		ck_assert_int_eq(pmp_is_pinned(d->t.vm, 3 * M2 + 9), 1);
+		break;
+	case SEV_TICK:
+		ck_assert_int_ge(pmp_merge_tick(d->t.vm, fresh(d)), 0);
+		break;
+	case SEV_TEARDOWN:
+		break;
+	}
+	ck_assert_int_eq(pmp_vm_check(d->t.vm), 0);
+	ck_assert_uint_eq(teardown_all(d), sev_rows[_i].op == SEV_FAULT_2M ? 2 + M2 : 2);
+	dvm_free(d);
+}
+END_TEST
+
 Suite *degrade_suite(void)
 {
 	Suite *s = suite_create("degrade");
 	TCase *tc = tcase_create("lossy");
 
+	tcase_set_timeout(tc, 60);	/* the randomized run checks every invariant each step */
 	tcase_add_loop_test(tc, maybe_mapped, 0, sizeof(rows) / sizeof(rows[0]));
 	tcase_add_test(tc, maybe_accepted);
 	tcase_add_test(tc, sev_pins_keep_their_room);
+	tcase_add_loop_test(tc, sev_has_no_private_memory, 0, PMP_VM_NR);
+	tcase_add_loop_test(tc, default_pool_one_exact_feature, 0, PMP_VM_NR);
+	tcase_add_test(tc, sev_random_default_pool);
+	tcase_add_loop_test(tc, sev_pin_refused_for_pool, 0, sizeof(sev_rows) / sizeof(sev_rows[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

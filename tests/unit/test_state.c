@@ -77,11 +77,14 @@ START_TEST(high_slot_sev_pinned)
 	ck_assert_int_eq(pmp_leaf_level(t.vm, head + 100), PMP_LEVEL_2M);
 	ck_assert_uint_eq(pmp_nr_pinned(t.vm), 513);
 
-	/* attributes apply there too: a private page makes its 2 MiB mixed */
-	ck_assert_int_eq(pmp_convert(t.vm, head + 512 + 3, 1, true, NULL), 0);
+	/*
+	 * an SEV VM has no private memory: KVM refuses the attribute (-EINVAL),
+	 * and so does the core, leaving the next 2 MiB whole
+	 */
+	ck_assert_int_eq(pmp_convert(t.vm, head + 512 + 3, 1, true, NULL), -EINVAL);
+	ck_assert_int_eq(pmp_convert(t.vm, head + 512 + 3, 1, false, NULL), 0);
 	f.gfn = head + 512;
-	ck_assert_int_eq(pmp_max_level(t.vm, &f, &why), PMP_LEVEL_4K);
-	ck_assert_int_eq(why, PMP_REASON_MIXED_ATTRS);
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, &why), PMP_LEVEL_2M);
 	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
 	tvm_free(&t);
 }
@@ -202,8 +205,9 @@ START_TEST(cost_follows_slots)
 			ck_assert_uint_eq(t.bytes, bytes);
 			add_slot(&t, 0, layouts[i].base[0], 2 * GIB_PAGES, 0, 0);
 			add_slot(&t, 1, layouts[i].base[1], 2 * GIB_PAGES, 0, 0);
+			/* SEV has no private memory (KVM refuses the attribute) */
 			ck_assert_int_eq(pmp_convert(t.vm, layouts[i].base[1], 2 * GIB_PAGES,
-						     true, NULL), 0);
+						     true, NULL), type == PMP_VM_SEV ? -EINVAL : 0);
 			ck_assert_int_eq(pmp_vm_check(t.vm), 0);
 			/* the 0.1 meaning: state for every gfn below the highest one */
 			span.max_pages = 0;
@@ -322,6 +326,58 @@ START_TEST(fault_lookup)
 }
 END_TEST
 
+/*
+ * The default sizing, per geometry: 1 GiB ranges for the budget plus edge
+ * slack (2 and one per memslot up to 4, at most half the budget, at least
+ * one), never more than [0, gfn_end) holds; tables likewise.  Each layout
+ * then gets state for all of its memory: QEMU's (q35: RAM below 2 GiB, the
+ * firmware under 4 GiB, the rest above 4 GiB), or gfn_end's whole span.
+ */
+static const struct sizing {
+	const char *what;
+	uint64_t gfn_end, max_pages;
+	uint32_t giants, regions;
+	uint64_t slot[4][2];	/* base, npages */
+} sizings[] = {
+	{ "4 GiB, gfn_end: its 4 GiB", 4 * GIB_PAGES, 0, 4, 1,
+	  { { 0, GIB_PAGES }, { GIB_PAGES, 3 * GIB_PAGES - 1 }, { 4 * GIB_PAGES - 1, 1 } } },
+	{ "4 GiB anywhere, q35", 0, 4 * GIB_PAGES, 6, 2,
+	  { { 0, 160 }, { 192, 2 * GIB_PAGES - 192 }, { 4 * GIB_PAGES - 1024, 1024 },
+	    { 4 * GIB_PAGES, 2 * GIB_PAGES } } },
+	{ "8 GiB anywhere: slack 4", 0, 8 * GIB_PAGES, 12, 2,
+	  { { 0, 2 * GIB_PAGES }, { 4 * GIB_PAGES - 1024, 1024 },
+	    { 4 * GIB_PAGES + 7, 6 * GIB_PAGES }, { 1011 * GIB_PAGES, 3 } } },
+	{ "64 GiB anywhere: slack 6", 0, 64 * GIB_PAGES, 70, 2,
+	  { { 0, 2 * GIB_PAGES }, { 4 * GIB_PAGES, 62 * GIB_PAGES },
+	    { 4 * TIB_PAGES, GIB_PAGES } } },
+	{ "1 GiB, gfn_end past it: slack 1", 3 * GIB_PAGES, GIB_PAGES, 2, 1,
+	  { { GIB_PAGES - 5, 10 } } },
+};
+
+START_TEST(default_sizing)
+{
+	const struct sizing *z = &sizings[_i];
+	struct pmp_geometry geo = budget_geometry(z->max_pages, PMP_VM_SNP);
+	struct pmp_vm_info info;
+	struct tvm t;
+	uint32_t i;
+
+	geo.gfn_end = z->gfn_end;
+	tvm_init(&t, &geo);
+	pmp_vm_info(t.vm, &info);
+	ck_assert_msg(info.max_giants == z->giants && info.max_regions == z->regions,
+		      "%s: %u giants, %u regions", z->what, info.max_giants, info.max_regions);
+	for (i = 0; i < 4 && z->slot[i][1]; i++)
+		add_slot(&t, i, z->slot[i][0], z->slot[i][1], 0, 0);
+	/* attributes anywhere in them */
+	for (i = 0; i < 4 && z->slot[i][1]; i++)
+		ck_assert_int_eq(pmp_convert(t.vm, z->slot[i][0] + z->slot[i][1] - 1, 1, true, NULL),
+				 0);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	tvm_free(&t);
+}
+END_TEST
+
 Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -333,6 +389,7 @@ Suite *state_suite(void)
 	tcase_add_test(tc, cost_follows_slots);
 	tcase_add_test(tc, directory_lifecycle);
 	tcase_add_test(tc, fault_lookup);
+	tcase_add_loop_test(tc, default_sizing, 0, sizeof(sizings) / sizeof(sizings[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
