@@ -215,6 +215,13 @@ cmd_run() {
 		esac
 		shift
 	done
+	if [ -n "$icount" ]; then
+		case $icount in
+		[0-9]|10) ;;
+		*) die "--icount wants a shift from 0 to 10, not '$icount'" ;;
+		esac
+		[ $mttcg = 0 ] || die "--icount and --mttcg exclude each other (icount is single-threaded)"
+	fi
 	kver=$(cmd_kver)
 	w="$out/$name"
 	ir="$w/initramfs"
@@ -267,8 +274,6 @@ cmd_run() {
 	# guest kernel's entropy, hence its ASLR and hash seeds) repeatable.
 	ic=""
 	if [ -n "$icount" ]; then
-		case $icount in *[!0-9]*|'') die "--icount wants a shift (0-10), not '$icount'" ;; esac
-		[ $mttcg = 0 ] || die "--icount and --mttcg exclude each other (icount is single-threaded)"
 		accel=tcg,thread=single
 		ic="-icount shift=$icount,sleep=off -seed 1"
 	fi
