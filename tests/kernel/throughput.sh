@@ -12,8 +12,8 @@
 # speed over the boot cancels to first order.  Two neighbouring runs
 # without the module, measured the same way, are the noise floor.  A first
 # run without the module warms the boot up and is not counted (PMP-RATE
-# warmup): the first run of a boot was 2-12% slower than the next even in
-# guest time under icount, where the host's load plays no part.  Prints
+# warmup): the first run of a boot differed from the next by -4% to +2%
+# even in guest time under icount, where the host's load plays no part.  Prints
 # one PMP-RATE line per run, in order.
 M=$RIG_MOD
 echo never > /sys/kernel/mm/transparent_hugepage/enabled
