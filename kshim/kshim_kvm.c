@@ -104,10 +104,20 @@ const char * const kshim_counter_names[KC_NR] = {
 };
 
 /*
- * Callers run in a context that keeps @kvm's state alive (a hook of that
- * VM, or a debugfs file of it), so the result may be used after the RCU
- * section.
+ * @kvm's state, in an RCU read-side section of the caller's.  Callers run
+ * in a context that keeps @kvm's state alive (a hook of that VM, or a
+ * debugfs file of it), so the result may be used after that section.
  */
+static __always_inline struct kshim_vm *kshim_find_rcu(struct kvm *kvm)
+{
+	struct kshim_vm *st;
+
+	hash_for_each_possible_rcu(kshim_vms, st, node, (unsigned long)kvm)
+		if (st->kvm == kvm)
+			return st;
+	return NULL;
+}
+
 static __always_inline struct kshim_vm *kshim_find(struct kvm *kvm)
 {
 	struct kshim_vm *st;
@@ -115,18 +125,22 @@ static __always_inline struct kshim_vm *kshim_find(struct kvm *kvm)
 	/*
 	 * A preemption-disabled section is an RCU reader (synchronize_rcu()
 	 * in vm_destroy waits for it), and unlike rcu_read_lock() under
-	 * CONFIG_PREEMPT_RCU it costs no function call: this runs twice on
-	 * every fault.
+	 * CONFIG_PREEMPT_RCU it costs no function call.
 	 */
 	rcu_read_lock_sched();
-	hash_for_each_possible_rcu(kshim_vms, st, node, (unsigned long)kvm) {
-		if (st->kvm == kvm) {
-			rcu_read_unlock_sched();
-			return st;
-		}
-	}
+	st = kshim_find_rcu(kvm);
 	rcu_read_unlock_sched();
-	return NULL;
+	return st;
+}
+
+/*
+ * For the hooks KVM calls with mmu_lock held (max_level, map: on every
+ * fault): the held rwlock is already the RCU read-side section.
+ */
+static __always_inline struct kshim_vm *kshim_find_locked(struct kvm *kvm)
+{
+	lockdep_assert_held(&kvm->mmu_lock);
+	return kshim_find_rcu(kvm);
 }
 
 static struct pmp_actions kshim_acts(struct kshim_vm *st)
@@ -628,7 +642,7 @@ static __always_inline unsigned int kshim_pfn_order(kvm_pfn_t pfn)
  */
 static int kshim_max_level(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 {
-	struct kshim_vm *st = kshim_find(kvm);
+	struct kshim_vm *st = kshim_find_locked(kvm);
 	int level = leaf->level;
 	struct pmp_fault f;
 	enum pmp_reason why = PMP_REASON_NONE;
@@ -739,7 +753,7 @@ static int kshim_map_shared(struct kshim_vm *st, const struct kvm_mmu_policy_lea
  */
 static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 {
-	struct kshim_vm *st = kshim_find(kvm);
+	struct kshim_vm *st = kshim_find_locked(kvm);
 	struct pmp_actions acts;
 	bool pin, launch, held;
 	struct pmp_fault f;

@@ -13,6 +13,9 @@
 #  3. build pmem_policy.ko and the static test VMM;
 #  4. boot: tests/kernel/init runs the scenarios in the L1 guest; boot 1b
 #     (tests/kernel/movable.sh) runs the pin scenario with a ZONE_MOVABLE;
+#     boot 2 (tests/kernel/selftests.sh) KVM 6.12's selftests and the
+#     wall-clock fault throughput; boot 3 (tests/kernel/throughput-icount.sh)
+#     the fault throughput under icount;
 #  5. check the console: the rig's verdict (no kernel warning, RIG-DONE),
 #     the selftest's KTAP, every scenario's PMP-END with 0 failures, no
 #     PMP-FAIL.
@@ -136,6 +139,21 @@ strc=0
 	--init "$top/tests/kernel/selftests.sh" --timeout 2400 --append no_timer_check \
 	> "$out/rig-selftests.log" 2>&1 || strc=$?
 stlog=$rigout/kernel-selftests/console.log
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# 5b. Boot 3: the fault throughput again, in a rig whose clock counts
+# emulated instructions (rig.sh --icount 0: 1 ns per instruction), so the
+# rates are a deterministic-cost measure that the host's load leaves
+# alone (tests/kernel/throughput-icount.sh).
+step "booting again for the fault throughput under icount (2 vCPUs)"
+tprc=0
+"$rig" run "$rigout" kernel-throughput --patches "$series" --smp 2 --mem 2G --icount 0 \
+	--bin "$st/bin/demand_paging_test" \
+	--file "$top/kshim/pmem_policy.ko:/lib/rig/pmem_policy.ko" \
+	--file "$top/tests/kernel/throughput.sh:/bin/pmp-throughput.sh" \
+	--init "$top/tests/kernel/throughput-icount.sh" --timeout 1200 --append no_timer_check \
+	> "$out/rig-throughput.log" 2>&1 || tprc=$?
+tplog=$rigout/kernel-throughput/console.log
 
 # 6. The verdict.
 tr -d '\r' < "$log" | grep -E '^(PMP-|\| |# |KTAP version|[0-9]+\.\.[0-9]+$|(not )?ok [0-9]+ - )' || true
@@ -204,29 +222,39 @@ echo "check-kernel: divergences under upstream: $up (want 0); leaves governed un
 [ "$up" = 0 ] || missing="$missing upstream-divergence"
 [ "$gov" -gt 0 ] || missing="$missing not-governed"
 grep '^PMP-FAIL' "$c" && fail=$((fail + $(grep -c '^PMP-FAIL' "$c")))
-# Fault throughput (tests/kernel/throughput.sh): module runs alternating
-# with runs of the patched KVM alone, each module run set against the mean
-# of the two around it; the noise floor is a run without the module against
-# the next one.  The rig runs its two vCPUs on one host thread
-# (single-threaded TCG, see tests/rig/rig.sh), so the ratio measures what
-# the hooks add to each fault, not parallelism.  The gate (a regression of
-# the fault path's cost) is 0.85 on a quiet host, where every run without
-# the module is within 10% of the next; on a loaded one the runs swing by
-# more than the effect (a noise floor of 0.58-2.21 was measured beside
-# four other engineers, and the median ratio of one unchanged module
-# moved from 0.92 to 0.80), so there the gate is 0.70, still far above a
-# fault path that costs twice what it does.  Whether 0.98 is reached is
-# printed.
-if tp=$("$top/tests/kernel/throughput-ratio.sh" "$stlog"); then
+# Fault throughput (tests/kernel/throughput.sh, judged by
+# throughput-ratio.sh): module runs alternating with runs of the patched
+# KVM alone, each module run set against the mean of the two around it;
+# the noise floor is a run without the module against the next one.  Both
+# boots run their two vCPUs on one host thread, so the ratio measures what
+# the hooks add to each fault, not parallelism.
+#
+# The figure is boot 3's, in guest time under icount (instructions): a
+# run without the module is mostly within 1.5% of the next whatever the
+# host's load (measured; one in a dozen 5% off), and the median of the
+# ratios tells 0.98 from 0.94.  Its gate, against a regression of the
+# fault path's cost, is 0.93 (measured: 0.95-0.96).  Boot 2's
+# wall-clock ratio is printed beside it: under TCG on a shared host its
+# runs swing by more than the effect (0.29 to 2.2 times the next run at
+# load 8-12), so its gate is only 0.70, against a fault path twice as
+# costly.  Whether 0.98 is reached is printed for both.
+[ $tprc = 0 ] || missing="$missing throughput-rig-verdict"
+# figure LOG WHAT GATE NAME: one throughput line from LOG; NAME is missing
+# when the runs are incomplete or the median ratio is below GATE.
+figure() {
+	if ! tp=$("$top/tests/kernel/throughput-ratio.sh" "$1"); then
+		echo "check-kernel: fault throughput $2: $tp"
+		missing="$missing $4"
+		return
+	fi
 	ratio=$(echo "$tp" | sed -n 's/^RATIO //p')
-	gate=$(echo "$tp" | awk '$1 == "NOISE" { print ($2 >= 0.9 && $3 <= 1.1) ? "0.85 (quiet host)" : "0.70 (loaded host: the noise floor is wider than 0.9-1.1)" }')
 	meets=$(awk -v r="$ratio" 'BEGIN { print (r >= 0.98) ? "yes" : "no" }')
-	echo "check-kernel: fault throughput (demand_paging_test -v 2 -b 64M, 4K pages, same boot; host load average $load0 before the boot, $(cut -d' ' -f1-3 /proc/loadavg) after): $(echo "$tp" | grep -v '^RATIO\|^NOISE'); median ratio $ratio (>= 0.98: $meets; gate $gate)"
-	awk -v r="$ratio" -v g="${gate%% *}" 'BEGIN { exit !(r >= g) }' || missing="$missing throughput-ratio"
-else
-	echo "check-kernel: fault throughput: $tp"
-	missing="$missing throughput"
-fi
+	quiet=$(echo "$tp" | awk '$1 == "NOISE" { print ($2 >= 0.97 && $3 <= 1.03) ? "yes" : "no" }')
+	echo "check-kernel: fault throughput $2: $(echo "$tp" | grep -v '^RATIO\|^NOISE'); median ratio $ratio (>= 0.98: $meets; gate $3; noise floor within 0.97-1.03: $quiet)"
+	awk -v r="$ratio" -v g="$3" 'BEGIN { exit !(r >= g) }' || missing="$missing $4-ratio"
+}
+figure "$tplog" "in guest time under icount, a deterministic-cost measure (boot 3, demand_paging_test -v 2 -b 256M, 4K pages, same boot, rig.sh --icount 0)" 0.93 throughput-icount
+figure "$stlog" "in wall-clock time beside it (boot 2, demand_paging_test -v 2 -b 64M; host load average $load0 before boot 2, $load1 after it)" 0.70 throughput
 rm -f "$c"
 
 echo "check-kernel: $(($(date +%s) - t0)) s"

@@ -73,5 +73,6 @@ cat /tmp/table
 for t in $TESTS; do cat /tmp/row.$t; done
 
 # Fault throughput (tests/kernel/throughput.sh).
+PMP_PAIRS=5
 . /bin/pmp-throughput.sh
 mark "SELFTESTS-DONE"

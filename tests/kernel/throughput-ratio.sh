@@ -8,7 +8,7 @@
 # module against the next one (the same distance apart).  Prints one line
 # of figures, "RATIO r" (the median ratio) and "NOISE lo hi" (the noise
 # floor's min and max); exits 1 when the runs are not a complete
-# alternation.
+# alternation.  The warm-up run (PMP-RATE warmup) is not counted.
 # usage: tests/kernel/throughput-ratio.sh CONSOLE_LOG
 set -eu
 tr -d '\r' < "${1:?usage: throughput-ratio.sh CONSOLE_LOG}" | awk '

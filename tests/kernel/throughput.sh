@@ -10,7 +10,10 @@
 # Each module run lies between two runs without it, so the host check
 # (tests/kernel/run.sh) sets it against their mean: a drift of the host's
 # speed over the boot cancels to first order.  Two neighbouring runs
-# without the module, measured the same way, are the noise floor.  Prints
+# without the module, measured the same way, are the noise floor.  A first
+# run without the module warms the boot up and is not counted (PMP-RATE
+# warmup): the first run of a boot differed from the next by -4% to +2%
+# even in guest time under icount, where the host's load plays no part.  Prints
 # one PMP-RATE line per run, in order.
 M=$RIG_MOD
 echo never > /sys/kernel/mm/transparent_hugepage/enabled
@@ -18,6 +21,7 @@ rate() {
 	/bin/demand_paging_test -v "${PMP_VCPUS:-2}" -b "${PMP_MIB:-64}M" 2>&1 |
 		sed -n 's/^Overall demand paging rate:[[:space:]]*\([0-9.]*\).*/\1/p'
 }
+echo "PMP-RATE warmup $(rate)"
 i=0
 while :; do
 	echo "PMP-RATE none $(rate)"

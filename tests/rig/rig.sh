@@ -28,6 +28,10 @@
 #   --smp N           guest CPUs (1), on one host thread
 #   --mttcg           with --smp N > 1: one host thread per guest CPU
 #                     (multi-threaded TCG: real parallelism, see README)
+#   --icount SHIFT    the guest's clocks count emulated instructions, 2^SHIFT
+#                     ns each (-icount shift=SHIFT,sleep=off -seed 1: one
+#                     host thread, RDRAND seeded): guest-timed rates that do
+#                     not depend on the host's load
 #   --no-skip         a RIG-SKIP fails the run
 set -eu
 
@@ -184,11 +188,11 @@ cmd_run() {
 	shift 2
 	mkdir -p "$out" && out=$(cd "$out" && pwd)
 	patches="" stock=0 bins="" kos="" files="" frag="" kvm_args="" amd_args=""
-	append="" mem=2G timeout=900 noskip="" smp=1 mttcg=0
+	append="" mem=2G timeout=900 noskip="" smp=1 mttcg=0 icount=""
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--stock|--no-skip|--mttcg) ;;
-		--patches|--bin|--ko|--file|--init|--kvm-args|--kvm-amd-args|--append|--mem|--smp|--timeout)
+		--patches|--bin|--ko|--file|--init|--kvm-args|--kvm-amd-args|--append|--mem|--smp|--timeout|--icount)
 			[ $# -ge 2 ] || die "$1 needs an argument" ;;
 		*) die "unknown run option '$1' (see tests/rig/rig.sh --help)" ;;
 		esac
@@ -205,11 +209,19 @@ cmd_run() {
 		--mem) mem=$2; shift ;;
 		--smp) smp=$2; shift ;;
 		--timeout) timeout=$2; shift ;;
+		--icount) icount=$2; shift ;;
 		--no-skip) noskip=--no-skip ;;
 		--mttcg) mttcg=1 ;;
 		esac
 		shift
 	done
+	if [ -n "$icount" ]; then
+		case $icount in
+		[0-9]|10) ;;
+		*) die "--icount wants a shift from 0 to 10, not '$icount'" ;;
+		esac
+		[ $mttcg = 0 ] || die "--icount and --mttcg exclude each other (icount is single-threaded)"
+	fi
 	kver=$(cmd_kver)
 	w="$out/$name"
 	ir="$w/initramfs"
@@ -255,7 +267,18 @@ cmd_run() {
 	accel=tcg
 	[ "$smp" -gt 1 ] && [ $mttcg = 0 ] && accel=tcg,thread=single
 	[ $mttcg = 1 ] && accel=tcg,thread=multi
-	timeout -k 10 "$timeout" qemu-system-x86_64 -accel "$accel" -cpu EPYC -smp "$smp" -m "$mem" \
+	# icount: every emulated instruction advances the guest's clocks by
+	# 2^SHIFT ns and an idle guest skips to its next timer (sleep=off), so
+	# what the guest times is a count of instructions, not host time.
+	# QEMU's icount needs single-threaded TCG; -seed makes RDRAND (the
+	# guest kernel's entropy, hence its ASLR and hash seeds) repeatable.
+	ic=""
+	if [ -n "$icount" ]; then
+		accel=tcg,thread=single
+		ic="-icount shift=$icount,sleep=off -seed 1"
+	fi
+	# shellcheck disable=SC2086
+	timeout -k 10 "$timeout" qemu-system-x86_64 -accel "$accel" $ic -cpu EPYC -smp "$smp" -m "$mem" \
 		-nographic -no-reboot -kernel "/boot/vmlinuz-$kver" -initrd "$w/initramfs.cpio.gz" \
 		-append "console=ttyS0 panic=-1 printk.time=0 transparent_hugepage=always $append" \
 		< /dev/null > "$w/console.log" 2>&1 || rc=$?
@@ -308,6 +331,6 @@ kvm) cmd_kvm "$@" ;;
 run) cmd_run "$@" ;;
 verdict) cmd_verdict "$@" ;;
 selftest) cmd_selftest "$@" ;;
--h|--help|help) sed -n '4,28p' "$0" | sed 's/^# \{0,1\}//' ;;
+-h|--help|help) sed -n '4,32p' "$0" | sed 's/^# \{0,1\}//' ;;
 *) sed -n '9,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

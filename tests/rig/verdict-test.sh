@@ -3,7 +3,8 @@
 #
 # The rig's verdict on made-up consoles, no boot: the kernel's real
 # trouble lines fail a run, test output that merely contains the words
-# (base64 file data once held "Oops") does not.
+# (base64 file data once held "Oops") does not.  Bad run options are
+# refused before anything is built or booted.
 # usage: tests/rig/verdict-test.sh   (prints "verdict-test: OK" or fails)
 set -eu
 rig=$(cd "$(dirname "$0")" && pwd)/rig.sh
@@ -35,4 +36,18 @@ expect pass 'data: xOops: yBUG: zCall Trace:'
 printf 'RIG-PASS a\n' > "$d/console.log"
 "$rig" verdict "$d/console.log" > /dev/null 2>&1 &&
 	{ echo "verdict-test: FAIL: a console without RIG-DONE passed" >&2; exit 1; }
-echo "verdict-test: OK ($n consoles judged as expected, one without RIG-DONE failed)"
+# run options refused before any work (no boot): --icount's shift, and
+# icount with multi-threaded TCG.
+refused() {	# refused TEXT OPTION...: rig.sh run fails, saying TEXT
+	want=$1
+	shift
+	if "$rig" run "$d" opt "$@" > "$d/out" 2>&1 || ! grep -q -- "$want" "$d/out"; then
+		echo "verdict-test: FAIL: rig.sh run $* was not refused with '$want'" >&2
+		cat "$d/out" >&2
+		exit 1
+	fi
+}
+refused "--icount wants a shift from 0 to 10, not '11'" --icount 11
+refused "--icount wants a shift from 0 to 10, not 'x'" --icount x
+refused "--icount and --mttcg exclude each other" --smp 2 --mttcg --icount 0
+echo "verdict-test: OK ($n consoles judged as expected, one without RIG-DONE failed; 3 bad run options refused)"
