@@ -38,6 +38,19 @@ static inline unsigned int key_min(unsigned int a, unsigned int b)
 }
 
 /*
+ * What the memslot's edges stop for a fault at @gfn, on top of @k: its
+ * aligned 1 GiB interior allows everything, its 2 MiB interior 2 MiB.
+ */
+static inline __attribute__((always_inline))
+unsigned int fit_key(const struct pmp_slot_state *st, uint64_t gfn, unsigned int k)
+{
+	if (gfn - st->fit_lo[1] >= st->fit_len[1])
+		k = key_min(k, gfn - st->fit_lo[0] < st->fit_len[0] ?
+			    KEY(PMP_LEVEL_2M, R_FIT) : KEY(PMP_LEVEL_4K, R_FIT));
+	return k;
+}
+
+/*
  * What the fault itself and its memslot's edges stop, on top of @k: the
  * fault's folio and accept level, the slot's aligned interiors.
  */
@@ -51,10 +64,7 @@ unsigned int fault_own_key(const struct pmp_slot_state *st, const struct pmp_fau
 		k = key_min(k, bo >= 9 ? KEY(PMP_LEVEL_2M, R_BACKING) : KEY(PMP_LEVEL_4K, R_BACKING));
 	if (f->accept_level)
 		k = key_min(k, (unsigned int)f->accept_level << 4 | R_ACCEPT);
-	if (f->gfn - st->fit_lo[1] >= st->fit_len[1])
-		k = key_min(k, f->gfn - st->fit_lo[0] < st->fit_len[0] ?
-			    KEY(PMP_LEVEL_2M, R_FIT) : KEY(PMP_LEVEL_4K, R_FIT));
-	return k;
+	return fit_key(st, f->gfn, k);
 }
 
 /*

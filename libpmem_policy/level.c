@@ -284,6 +284,62 @@ int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason 
 }
 
 /*
+ * What struct pmp_fault_slot holds: byte offsets into the VM (its arrays
+ * never move), so a lean decision reads no VM header field but the
+ * memslots' run of compact giants.
+ */
+struct fault_slot {
+	uint64_t slot_off;	/* the memslot's struct pmp_slot_state */
+	uint64_t gkey_off;	/* the VTL's verdict in compact giant 0's 1 GiB summary */
+	uint64_t verdict_off;	/* the VTL's verdict bytes (pmp_verdicts()) */
+};
+
+_Static_assert(sizeof(struct fault_slot) == sizeof(struct pmp_fault_slot),
+	       "struct pmp_fault_slot holds a struct fault_slot");
+
+int pmp_fault_slot_init(const struct pmp_vm *vm, uint32_t slot, unsigned int vtl,
+			struct pmp_fault_slot *fs)
+{
+	struct fault_slot h;
+
+	if (slot >= vm->max_slots || vtl >= vm->nr_vtls)
+		return -EINVAL;
+	if (!pmp_slots(vm)[slot].in_use)
+		return -ENOENT;
+	h.slot_off = vm->off_slots + (uint64_t)slot * sizeof(struct pmp_slot_state);
+	h.gkey_off = vm->off_giants + __builtin_offsetof(struct pmp_giant, key) + vtl;
+	h.verdict_off = vm->off_verdict[vtl];
+	pmp_memcpy(fs, &h, sizeof(h));
+	return 0;
+}
+
+/*
+ * fault_key() with the fault's folio and accept level allowing 1 GiB and
+ * the VTL's arrays named by the handle: the memslot's verdict for the
+ * kind, the 1 GiB summary's and the 2 MiB chunk's verdicts, its edges.
+ */
+int pmp_fault_slot_level(const struct pmp_vm *vm, const struct pmp_fault_slot *fs,
+			 uint64_t gfn, uint32_t flags)
+{
+	const struct fault_slot *h = (const struct fault_slot *)fs;
+	const struct pmp_slot_state *st = pmp_at(vm, h->slot_off);
+	const uint8_t *gkey, *verdicts;
+	unsigned int k;
+	uint64_t cg;
+
+	if (pmp_unlikely(gfn - st->slot.base_gfn >= st->slot.npages ||
+			 (flags & ~PMP_FAULT_FLAGS_ALL)))
+		return st->in_use ? -EINVAL : -ENOENT;
+	cg = pmp_fault_cg(vm, st, gfn);
+	gkey = pmp_at(vm, h->gkey_off + cg * sizeof(struct pmp_giant));
+	verdicts = pmp_at(vm, h->verdict_off);
+	k = key_min(st->key[(flags >> 1) & 3], *gkey);
+	k = key_min(k, verdicts[cg << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT) |
+				((gfn >> PMP_CHUNK_SHIFT) & (PMP_GIANT_CHUNKS - 1))]);
+	return key_level(fit_key(st, gfn, k));
+}
+
+/*
  * pmp_max_level()'s answer without its count: a caller that asks before
  * the fault's real decision (the module sizing the pins of a leaf ahead of
  * KVM's fault) must not count that fault twice.  Off the fault path: the
