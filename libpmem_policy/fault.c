@@ -172,12 +172,17 @@ int map_lean(struct pmp_vm *vm, const struct pmp_fault *f, int level, bool pin,
 	return 0;
 }
 
-/* map_lean() for each leaf size, so each is compiled for its own. */
+/*
+ * map_lean() for each leaf size, so each is compiled for its own: a 4 KiB
+ * fault's chunk from its memslot's run (@st: the fault validated), a
+ * 2 MiB one's through the directory.
+ */
 static int __attribute__((__noinline__))
-map_lean_4k(struct pmp_vm *vm, const struct pmp_fault *f, bool pin, struct pmp_actions *out)
+map_lean_4k(struct pmp_vm *vm, const struct pmp_fault *f, const struct pmp_slot_state *st,
+	    bool pin, struct pmp_actions *out)
 {
 	struct pmp_giant *g;
-	struct pmp_chunk *c = pmp_chunk_giant(vm, f->gfn, &g);
+	struct pmp_chunk *c = pmp_cg_chunk(vm, pmp_fault_cg(vm, st, f->gfn), f->gfn, &g);
 
 	return map_lean(vm, f, PMP_LEVEL_4K, pin, c, g, out);
 }
@@ -359,11 +364,11 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 
 	/* every valid fault may have 4 KiB: a lean one needs no decision */
 	if (level == PMP_LEVEL_4K) {
-		const struct pmp_slot_state *st;
+		const struct pmp_slot_state *st = NULL;
 
 		err = pmp_fault_valid(vm, f, &st);
 		if (!err)
-			err = map_lean_4k(vm, f, pin, out);
+			err = map_lean_4k(vm, f, st, pin, out);
 		if (err <= 0)
 			return err;
 	}
@@ -414,9 +419,7 @@ int pmp_fault_map(struct pmp_vm *vm, const struct pmp_fault *f, int max_level,
 	level = (int)(k >> 4);
 	if (level > max_level)
 		level = max_level;
-	g = &pmp_cgiants(vm)[cg];
-	c = &pmp_cchunks(vm)[cg << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT) |
-			     ((f->gfn >> PMP_CHUNK_SHIFT) & (PMP_GIANT_CHUNKS - 1))];
+	c = pmp_cg_chunk(vm, cg, f->gfn, &g);
 	/* map_lean() inlined for each leaf size: one frame for the whole fault */
 	if (level == PMP_LEVEL_4K)
 		err = map_lean(vm, f, PMP_LEVEL_4K, pin, c, g, out);
