@@ -18,6 +18,11 @@
  *              unaligned edges and every 2 MiB / 1 GiB range holding a
  *              write-tracked page carry a non-zero counter.
  *   max_level  pmp_max_level() for the same faults on the same VM.
+ *   lean       pmp_fault_slot_level(), the lean decision (PMEM_POLICY_0.4):
+ *              the memslot and VTL checked once (pmp_fault_slot_init()),
+ *              gfn and flags as scalars, the folio's cap left to the
+ *              caller as KVM's max_level is, nothing counted.  The same
+ *              levels as max_level's (checked every run).
  *   fault      a whole fault on a populated VM (its neighbours already
  *              mapped and pinned), 4 KiB (4 KiB folio) and 2 MiB (2 MiB
  *              folio), pinning included: the pair pmp_max_level() +
@@ -67,6 +72,7 @@ struct bench_vm {
 	struct pmp_vm *vm;
 	void *mem;
 	struct floor_slot fs;
+	struct pmp_fault_slot lean;	/* slot 0, VTL 0 */
 	uint64_t gfns;		/* a power of two: gfns are masked, not divided */
 };
 
@@ -124,8 +130,8 @@ static void floor_tracked(struct floor_slot *fs, uint64_t gfn)
 }
 
 /*
- * The floor: __kvm_mmu_max_mapping_level() for a private fault, the
- * memslot in hand (KVM's fault->slot).  A call, as the library's is: not
+ * The floor: __kvm_mmu_max_mapping_level() without the host page-table
+ * walk (as for a private fault), the memslot in hand (KVM's fault->slot).  A call, as the library's is: not
  * inlined, and the empty asm keeps the compiler from proving it pure and
  * hoisting it out of the hot loop (it emits no instruction).
  */
@@ -161,6 +167,8 @@ static void vm_setup(struct bench_vm *b, uint64_t gib)
 	err = pmp_vm_init(b->mem, bytes, &geo, NULL, &b->vm);
 	if (!err)
 		err = pmp_slot_create(b->vm, 0, &slot);
+	if (!err)
+		err = pmp_fault_slot_init(b->vm, 0, 0, &b->lean);
 	floor_setup(&b->fs, slot.base_gfn, slot.npages);
 	for (g = TRACKED_FIRST; !err && g < slot.npages; g += TRACKED_STRIDE) {
 		err = pmp_write_track(b->vm, g, 1, true, NULL);
@@ -284,15 +292,48 @@ __attribute__((noinline)) uint64_t lib_dependent(struct bench_vm *b, const uint6
 	return sum;
 }
 
+__attribute__((noinline)) uint64_t lean_hot(struct bench_vm *b, const uint64_t *g, uint64_t n)
+{
+	uint64_t i, sum = 0, gfn = HOT_GFN(b);
+
+	(void)g;
+	for (i = 0; i < n; i++)
+		sum += (uint64_t)pmp_fault_slot_level(b->vm, &b->lean, gfn, 0);
+	return sum;
+}
+
+__attribute__((noinline)) uint64_t lean_random(struct bench_vm *b, const uint64_t *g, uint64_t n)
+{
+	uint64_t i, sum = 0;
+
+	for (i = 0; i < n; i++)
+		sum += (uint64_t)pmp_fault_slot_level(b->vm, &b->lean, g[i], 0);
+	return sum;
+}
+
+__attribute__((noinline)) uint64_t lean_dependent(struct bench_vm *b, const uint64_t *g,
+						  uint64_t n)
+{
+	uint64_t i, s = g[0], mask = b->gfns - 1, sum = 0;
+
+	for (i = 0; i < n; i++) {
+		int lvl = pmp_fault_slot_level(b->vm, &b->lean, s & mask, 0);
+
+		s = xorshift(s + (uint64_t)lvl);
+		sum += (uint64_t)lvl;
+	}
+	return sum;
+}
+
 typedef uint64_t (*loop_fn)(struct bench_vm *, const uint64_t *, uint64_t);
 
 static const struct {
 	const char *name;
-	loop_fn floor, lib;
+	loop_fn floor, lib, lean;
 } patterns[] = {
-	{ "hot", floor_hot, lib_hot },
-	{ "random", floor_random, lib_random },
-	{ "dependent", floor_dependent, lib_dependent },
+	{ "hot", floor_hot, lib_hot, lean_hot },
+	{ "random", floor_random, lib_random, lean_random },
+	{ "dependent", floor_dependent, lib_dependent, lean_dependent },
 };
 
 #define NR_PATTERNS (int)(sizeof(patterns) / sizeof(patterns[0]))
@@ -419,7 +460,7 @@ static int find_size(const char *name)
 }
 
 /*
- * --only floor|lib PATTERN SIZE N, or --only fault|fault_one 4K|2M SIZE
+ * --only floor|lib|lean PATTERN SIZE N, or --only fault|fault_one 4K|2M SIZE
  * (the pair, whole_fault(), or the one call, whole_fault_one()): one loop,
  * for callgrind.
  */
@@ -449,11 +490,13 @@ static int run_only(int argc, char **argv)
 
 		while (p < NR_PATTERNS && strcmp(patterns[p].name, argv[3]))
 			p++;
-		if (p == NR_PATTERNS || !n || (strcmp(argv[2], "floor") && strcmp(argv[2], "lib")))
+		if (p == NR_PATTERNS || !n ||
+		    (strcmp(argv[2], "floor") && strcmp(argv[2], "lib") && strcmp(argv[2], "lean")))
 			return 2;
 		vm_setup(&b, sizes[s].gib);
 		g = make_gfns(n, b.gfns);
-		sink = (!strcmp(argv[2], "floor") ? patterns[p].floor : patterns[p].lib)(&b, g, n);
+		sink = (!strcmp(argv[2], "floor") ? patterns[p].floor :
+			!strcmp(argv[2], "lib") ? patterns[p].lib : patterns[p].lean)(&b, g, n);
 		printf("%llu\n", (unsigned long long)n);
 		free(g);
 	}
@@ -472,17 +515,23 @@ static void print_times(const char *size, const char *what, double *t, int reps,
 	printf("\n");
 }
 
-/* Decisions: floor and library interleaved, repetition by repetition. */
+/*
+ * Decisions: floor, pmp_max_level() and the lean decision interleaved,
+ * repetition by repetition; the two library calls must give the same
+ * levels.
+ */
 static void time_decisions(struct bench_vm *b, const char *size, uint64_t n, int reps)
 {
 	uint64_t *g = make_gfns(n, b->gfns);
 	int p, r;
 
 	for (p = 0; p < NR_PATTERNS; p++) {
-		double tf[MAX_REPS], tl[MAX_REPS];
+		double tf[MAX_REPS], tl[MAX_REPS], tn[MAX_REPS];
 		char what[64];
 
-		sink = patterns[p].floor(b, g, n) + patterns[p].lib(b, g, n);	/* warm up */
+		sink = patterns[p].floor(b, g, n);	/* warm up */
+		if (patterns[p].lib(b, g, n) != patterns[p].lean(b, g, n))
+			die("pmp_fault_slot_level() and pmp_max_level() disagree", -EINVAL);
 		for (r = 0; r < reps; r++) {
 			double t0 = now_ns();
 
@@ -491,12 +540,17 @@ static void time_decisions(struct bench_vm *b, const char *size, uint64_t n, int
 			t0 = now_ns();
 			sink = patterns[p].lib(b, g, n);
 			tl[r] = (now_ns() - t0) / (double)n;
+			t0 = now_ns();
+			sink = patterns[p].lean(b, g, n);
+			tn[r] = (now_ns() - t0) / (double)n;
 		}
 		sort_times(tf, reps);
 		snprintf(what, sizeof(what), "%s | floor", patterns[p].name);
 		print_times(size, what, tf, reps, tf[reps / 2]);
 		snprintf(what, sizeof(what), "%s | pmp_max_level", patterns[p].name);
 		print_times(size, what, tl, reps, tf[reps / 2]);
+		snprintf(what, sizeof(what), "%s | pmp_fault_slot_level", patterns[p].name);
+		print_times(size, what, tn, reps, tf[reps / 2]);
 	}
 	free(g);
 }

@@ -6,7 +6,7 @@
  * (map_lean(), VTL 0's fast path).  pmp_fault_map() decides and records in
  * one call, the fault validated once.
  */
-#include "internal.h"
+#include "decide.h"
 
 #define PINNED PMP_BIT(PMP_PLANE_PINNED)
 #define MAPPED0 PMP_BIT(PMP_PLANE_MAPPED)	/* VTL 0's: the lean record's */
@@ -86,18 +86,16 @@ static bool lean_ok(const struct pmp_fault *f, const struct pmp_chunk *c,
 }
 
 /*
- * A 4 KiB or 2 MiB leaf's whole map when lean_ok(): the chunk and its
- * MAPPED and PINNED blocks found once, the pin plan, pool check and
+ * A 4 KiB or 2 MiB leaf's whole map when lean_ok(): the fault's chunk @c
+ * and its 1 GiB summary @g in hand, its MAPPED and PINNED blocks found once, the pin plan, pool check and
  * reservation of pmp_map() below read from them, the planes set in place.
  * The same errors, actions, state and counters as the general path gives
  * such a leaf.  1: not lean, the caller takes the general path.
  */
 static inline PMP_FAST_INLINE
 int map_lean(struct pmp_vm *vm, const struct pmp_fault *f, int level, bool pin,
-	     struct pmp_actions *out)
+	     struct pmp_chunk *c, struct pmp_giant *g, struct pmp_actions *out)
 {
-	struct pmp_giant *g;
-	struct pmp_chunk *c = pmp_chunk_giant(vm, f->gfn, &g);
 	uint64_t ci = f->gfn >> PMP_CHUNK_SHIFT, pages = PMP_LEVEL_PAGES(level);
 	uint64_t head = f->gfn & ~(pages - 1), newly = 0;
 	unsigned int i = f->gfn % PMP_CHUNK_PAGES, need = 0;
@@ -174,17 +172,28 @@ int map_lean(struct pmp_vm *vm, const struct pmp_fault *f, int level, bool pin,
 	return 0;
 }
 
-/* map_lean() for each leaf size, so each is compiled for its own. */
+/*
+ * map_lean() for each leaf size, so each is compiled for its own: a 4 KiB
+ * fault's chunk from its memslot's run (@st: the fault validated), a
+ * 2 MiB one's through the directory.
+ */
 static int __attribute__((__noinline__))
-map_lean_4k(struct pmp_vm *vm, const struct pmp_fault *f, bool pin, struct pmp_actions *out)
+map_lean_4k(struct pmp_vm *vm, const struct pmp_fault *f, const struct pmp_slot_state *st,
+	    bool pin, struct pmp_actions *out)
 {
-	return map_lean(vm, f, PMP_LEVEL_4K, pin, out);
+	struct pmp_giant *g;
+	struct pmp_chunk *c = pmp_cg_chunk(vm, pmp_fault_cg(vm, st, f->gfn), f->gfn, &g);
+
+	return map_lean(vm, f, PMP_LEVEL_4K, pin, c, g, out);
 }
 
 static int __attribute__((__noinline__))
 map_lean_2m(struct pmp_vm *vm, const struct pmp_fault *f, bool pin, struct pmp_actions *out)
 {
-	return map_lean(vm, f, PMP_LEVEL_2M, pin, out);
+	struct pmp_giant *g;
+	struct pmp_chunk *c = pmp_chunk_giant(vm, f->gfn, &g);
+
+	return map_lean(vm, f, PMP_LEVEL_2M, pin, c, g, out);
 }
 
 /*
@@ -355,11 +364,11 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 
 	/* every valid fault may have 4 KiB: a lean one needs no decision */
 	if (level == PMP_LEVEL_4K) {
-		const struct pmp_slot_state *st;
+		const struct pmp_slot_state *st = NULL;
 
 		err = pmp_fault_valid(vm, f, &st);
 		if (!err)
-			err = map_lean_4k(vm, f, pin, out);
+			err = map_lean_4k(vm, f, st, pin, out);
 		if (err <= 0)
 			return err;
 	}
@@ -379,34 +388,46 @@ int pmp_map(struct pmp_vm *vm, const struct pmp_fault *f, int level, struct pmp_
 
 /*
  * pmp_max_level() and pmp_map() at the level it gives (at most
- * @max_level), the fault validated and decided once: a valid fault's
- * memslot is its slot number's, and the decision's reason is the one the
- * record wants.
+ * @max_level), the fault validated and decided once and inlined here: a
+ * valid fault's memslot is its slot number's, the compact giant its run
+ * gives the decision is the one the directory gives the record (state.c
+ * keeps the runs so), and the decision's reason is the one the record
+ * wants.
  */
 int pmp_fault_map(struct pmp_vm *vm, const struct pmp_fault *f, int max_level,
 		  enum pmp_reason *why, struct pmp_actions *out)
 {
 	bool pin = pin_at_fault(vm);
+	const struct pmp_slot_state *st = NULL;
+	struct pmp_giant *g;
+	struct pmp_chunk *c;
 	enum pmp_reason r;
+	unsigned int k;
+	uint64_t cg;
 	int level, err;
 
 	if (max_level < PMP_LEVEL_4K || max_level > PMP_LEVEL_1G)
 		return -EINVAL;
-	level = pmp_max_level(vm, f, &r);
-	if (pmp_unlikely(level < 0))
-		return level;
+	err = pmp_fault_valid(vm, f, &st);
+	if (pmp_unlikely(err))
+		return err;
+	cg = pmp_fault_cg(vm, st, f->gfn);
+	k = fault_key_cg(vm, st, f, f->vtl, cg);
+	decision_note(vm, f, k, &r);
 	if (why)
 		*why = r;
+	level = (int)(k >> 4);
 	if (level > max_level)
 		level = max_level;
+	c = pmp_cg_chunk(vm, cg, f->gfn, &g);
 	/* map_lean() inlined for each leaf size: one frame for the whole fault */
 	if (level == PMP_LEVEL_4K)
-		err = map_lean(vm, f, PMP_LEVEL_4K, pin, out);
+		err = map_lean(vm, f, PMP_LEVEL_4K, pin, c, g, out);
 	else if (level == PMP_LEVEL_2M)
-		err = map_lean(vm, f, PMP_LEVEL_2M, pin, out);
+		err = map_lean(vm, f, PMP_LEVEL_2M, pin, c, g, out);
 	else
 		err = 1;
 	if (err > 0)
-		err = map_checked(vm, f, &pmp_slots(vm)[f->slot].slot, level, pin, r, out);
+		err = map_checked(vm, f, &st->slot, level, pin, r, out);
 	return err ? err : level;
 }

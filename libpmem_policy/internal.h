@@ -558,15 +558,20 @@ static inline struct pmp_giant *pmp_giant_of(const struct pmp_vm *vm, uint64_t g
 	return pmp_giant_at(vm, gfn >> PMP_GIANT_SHIFT);
 }
 
-/* The 2 MiB descriptor of @gfn and, from the same directory lookup, its 1 GiB summary. */
-static inline struct pmp_chunk *pmp_chunk_giant(const struct pmp_vm *vm, uint64_t gfn,
-						struct pmp_giant **giant)
+/* The 2 MiB descriptor of @gfn in compact giant @cg, and (*@giant) its 1 GiB summary. */
+static inline struct pmp_chunk *pmp_cg_chunk(const struct pmp_vm *vm, uint64_t cg, uint64_t gfn,
+					     struct pmp_giant **giant)
 {
-	uint64_t cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
-
 	*giant = &pmp_cgiants(vm)[cg];
 	return &pmp_cchunks(vm)[cg << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT) |
 				((gfn >> PMP_CHUNK_SHIFT) & (PMP_GIANT_CHUNKS - 1))];
+}
+
+/* The same from the directory: one lookup gives both. */
+static inline struct pmp_chunk *pmp_chunk_giant(const struct pmp_vm *vm, uint64_t gfn,
+						struct pmp_giant **giant)
+{
+	return pmp_cg_chunk(vm, pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT), gfn, giant);
 }
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__

@@ -11,7 +11,7 @@
  * bytes (independent loads, as KVM's two lpage_info levels) and its own
  * fields: no directory walk and no chunk descriptor.
  */
-#include "internal.h"
+#include "decide.h"
 
 #define WTRACK PMP_BIT(PMP_PLANE_WTRACK)
 #define PRIVATE PMP_BIT(PMP_PLANE_PRIVATE)
@@ -26,29 +26,7 @@ static int align_level(uint64_t base_gfn, uint64_t offset)
 	return diff & (PMP_CHUNK_PAGES - 1) ? PMP_LEVEL_4K : PMP_LEVEL_2M;
 }
 
-/* A fault's kind, as the slot's verdicts are indexed: its flags >> 1. */
-#define KIND_EXEC (PMP_FAULT_EXEC >> 1)
-#define KIND_PRIVATE (PMP_FAULT_PRIVATE >> 1)
-
-/*
- * A check's verdict is a key: the level it allows in the high nibble, its
- * rank (its place in the check order) in the low one.  The decision is the
- * smallest key: the largest level nothing stops, and the first check, in
- * order, that stops the level above it -- what a pass in check order that
- * lowers a running limit gives, but in any order, so verdicts computed
- * ahead of time combine with a compare each.  A check that stops nothing
- * gives KEY_NONE.
- */
-enum fault_rank {
-	R_NONE, R_CAP, R_DIRTY, R_NX, R_BACKING, R_ACCEPT, R_FIT, R_ALIGN,
-	R_POOL, R_WTRACK, R_MIXED, R_VTL, R_NR
-};
-
-_Static_assert(R_NR <= PMP_FAULT_RANKS, "a fault's key indexes pmp_vcpu_stats.faults");
-
-#define KEY(level, rank) ((uint8_t)((level) << 4 | (rank)))
-#define KEY_NONE KEY(PMP_LEVEL_1G, R_NONE)
-
+/* The reason each rank names (decide.h's ranks). */
 const uint8_t pmp_rank_reason[PMP_FAULT_RANKS] = {
 	[R_NONE] = PMP_REASON_NONE, [R_CAP] = PMP_REASON_POLICY_CAP,
 	[R_DIRTY] = PMP_REASON_DIRTY_LOG, [R_NX] = PMP_REASON_NX_HUGE_PAGE,
@@ -57,11 +35,6 @@ const uint8_t pmp_rank_reason[PMP_FAULT_RANKS] = {
 	[R_POOL] = PMP_REASON_POOL, [R_WTRACK] = PMP_REASON_WRITE_TRACKED,
 	[R_MIXED] = PMP_REASON_MIXED_ATTRS, [R_VTL] = PMP_REASON_VTL_PROT,
 };
-
-static inline unsigned int key_min(unsigned int a, unsigned int b)
-{
-	return a < b ? a : b;
-}
 
 /*
  * The verdict of everything a fault's memslot and the VM's policy decide,
@@ -213,47 +186,6 @@ void pmp_chunk_verdict(struct pmp_vm *vm, const struct pmp_chunk *c)
 }
 
 /*
- * What the fault itself and its memslot's edges stop, on top of @k: the
- * fault's folio and accept level, the slot's aligned interiors.
- */
-static inline __attribute__((always_inline))
-unsigned int fault_own_key(const struct pmp_slot_state *st, const struct pmp_fault *f,
-			   unsigned int k)
-{
-	unsigned int bo = f->backing_order;
-
-	if (bo < 18)
-		k = key_min(k, bo >= 9 ? KEY(PMP_LEVEL_2M, R_BACKING) : KEY(PMP_LEVEL_4K, R_BACKING));
-	if (f->accept_level)
-		k = key_min(k, (unsigned int)f->accept_level << 4 | R_ACCEPT);
-	if (f->gfn - st->fit_lo[1] >= st->fit_len[1])
-		k = key_min(k, f->gfn - st->fit_lo[0] < st->fit_len[0] ?
-			    KEY(PMP_LEVEL_2M, R_FIT) : KEY(PMP_LEVEL_4K, R_FIT));
-	return k;
-}
-
-/*
- * The decision's key for a fault of VTL @vtl, the fault path's: the slot's
- * verdict for the fault's kind, then its run of compact giants gives the
- * 1 GiB summary's verdict for the VTL and the 2 MiB chunk's verdict byte
- * (two independent loads, as KVM's two lpage_info levels), then what the
- * fault itself stops.  No directory walk and no chunk descriptor: the
- * state changes keep both verdicts current.
- */
-static inline __attribute__((always_inline))
-unsigned int fault_key(const struct pmp_vm *vm, const struct pmp_slot_state *st,
-		       const struct pmp_fault *f, unsigned int vtl)
-{
-	uint64_t cg = pmp_slot_giants(vm)[st->giant_bias + (f->gfn >> PMP_GIANT_SHIFT)];
-	unsigned int k = st->key[(f->flags >> 1) & 3];
-
-	k = key_min(k, pmp_cgiants(vm)[cg].key[vtl]);
-	k = key_min(k, pmp_verdicts(vm, vtl)[cg << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT) |
-					    ((f->gfn >> PMP_CHUNK_SHIFT) & (PMP_GIANT_CHUNKS - 1))]);
-	return fault_own_key(st, f, k);
-}
-
-/*
  * The same for the VTLs whose protections meet @planes (a merge's
  * question, off the fault path): every such VTL's 1 GiB verdict, and the
  * chunk's key for @planes, found through the directory.
@@ -336,29 +268,7 @@ int pmp_fault_decide(const struct pmp_vm *vm, const struct pmp_fault *f,
 	return (int)(k >> 4);
 }
 
-/*
- * A key's level through compares, not a shift: a caller that waits for the
- * level (its next step depends on it) goes on as soon as the branch is
- * predicted, as after KVM's own loop over the levels, instead of waiting
- * for the verdicts' loads.
- */
-static inline int key_level(unsigned int k)
-{
-	/* the empty asm keeps the compiler from turning a branch into a setcc */
-	if (k >= KEY(PMP_LEVEL_1G, 0))
-		return PMP_LEVEL_1G;
-	__asm__ volatile("");
-	if (k >= KEY(PMP_LEVEL_2M, 0))
-		return PMP_LEVEL_2M;
-	__asm__ volatile("");
-	return PMP_LEVEL_4K;
-}
-
-/*
- * One counter write per decision, in the fault's vCPU set: the decision's
- * key, level and rank; pmp_vm_stats() derives granted[], tried, applied and
- * refused[] from them.
- */
+/* One counter write per decision: decision_note(). */
 int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason *why)
 {
 	const struct pmp_slot_state *s = NULL;
@@ -369,10 +279,64 @@ int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason 
 	if (pmp_unlikely(err))
 		return err;
 	k = fault_key(vm, s, f, f->vtl);
-	pmp_vcpu_stats(vm, f->vcpu)->faults[k]++;
-	if (why)
-		*why = (enum pmp_reason)pmp_rank_reason[k & 15];
+	decision_note(vm, f, k, why);
 	return key_level(k);
+}
+
+/*
+ * What struct pmp_fault_slot holds: byte offsets into the VM (its arrays
+ * never move), so a lean decision reads no VM header field but the
+ * memslots' run of compact giants.
+ */
+struct fault_slot {
+	uint64_t slot_off;	/* the memslot's struct pmp_slot_state */
+	uint64_t gkey_off;	/* the VTL's verdict in compact giant 0's 1 GiB summary */
+	uint64_t verdict_off;	/* the VTL's verdict bytes (pmp_verdicts()) */
+};
+
+_Static_assert(sizeof(struct fault_slot) == sizeof(struct pmp_fault_slot),
+	       "struct pmp_fault_slot holds a struct fault_slot");
+
+int pmp_fault_slot_init(const struct pmp_vm *vm, uint32_t slot, unsigned int vtl,
+			struct pmp_fault_slot *fs)
+{
+	struct fault_slot h;
+
+	if (slot >= vm->max_slots || vtl >= vm->nr_vtls)
+		return -EINVAL;
+	if (!pmp_slots(vm)[slot].in_use)
+		return -ENOENT;
+	h.slot_off = vm->off_slots + (uint64_t)slot * sizeof(struct pmp_slot_state);
+	h.gkey_off = vm->off_giants + __builtin_offsetof(struct pmp_giant, key) + vtl;
+	h.verdict_off = vm->off_verdict[vtl];
+	pmp_memcpy(fs, &h, sizeof(h));
+	return 0;
+}
+
+/*
+ * fault_key() with the fault's folio and accept level allowing 1 GiB and
+ * the VTL's arrays named by the handle: the memslot's verdict for the
+ * kind, the 1 GiB summary's and the 2 MiB chunk's verdicts, its edges.
+ */
+int pmp_fault_slot_level(const struct pmp_vm *vm, const struct pmp_fault_slot *fs,
+			 uint64_t gfn, uint32_t flags)
+{
+	const struct fault_slot *h = (const struct fault_slot *)fs;
+	const struct pmp_slot_state *st = pmp_at(vm, h->slot_off);
+	const uint8_t *gkey, *verdicts;
+	unsigned int k;
+	uint64_t cg;
+
+	if (pmp_unlikely(gfn - st->slot.base_gfn >= st->slot.npages ||
+			 (flags & ~PMP_FAULT_FLAGS_ALL)))
+		return st->in_use ? -EINVAL : -ENOENT;
+	cg = pmp_fault_cg(vm, st, gfn);
+	gkey = pmp_at(vm, h->gkey_off + cg * sizeof(struct pmp_giant));
+	verdicts = pmp_at(vm, h->verdict_off);
+	k = key_min(st->key[(flags >> 1) & 3], *gkey);
+	k = key_min(k, verdicts[cg << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT) |
+				((gfn >> PMP_CHUNK_SHIFT) & (PMP_GIANT_CHUNKS - 1))]);
+	return key_level(fit_key(st, gfn, k));
 }
 
 /*

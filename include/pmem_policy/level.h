@@ -127,6 +127,54 @@ PMP_API int pmp_level_query(const struct pmp_vm *vm, const struct pmp_fault *fau
 			    enum pmp_reason *why);
 
 /**
+ * struct pmp_fault_slot - a memslot and a VTL, checked once, for
+ * pmp_fault_slot_level().  Opaque: filled by pmp_fault_slot_init(), valid
+ * with its VM for the VM's whole life, whatever happens to the memslot.
+ * @priv: the library's.
+ */
+struct pmp_fault_slot {
+	uint64_t priv[3];
+};
+
+/**
+ * pmp_fault_slot_init() - check memslot @slot and VTL @vtl once, for the
+ * lean decision pmp_fault_slot_level().  Shared; changes nothing.
+ * @vm: the VM.
+ * @slot: memslot id, in use.
+ * @vtl: the VTL whose faults @fs decides, below nr_vtls.
+ * @fs: filled on success.
+ *
+ * Return: 0, -EINVAL (@slot or @vtl out of range) or -ENOENT (no such
+ * slot); @fs is left alone on error.
+ */
+PMP_API int pmp_fault_slot_init(const struct pmp_vm *vm, uint32_t slot, unsigned int vtl,
+				struct pmp_fault_slot *fs);
+
+/**
+ * pmp_fault_slot_level() - the lean fault decision: the largest level the
+ * VM's state, the memslot and the policy allow a fault at @gfn.  Shared;
+ * O(1); counts nothing.
+ * @vm: the VM @fs was filled for.
+ * @fs: the memslot and VTL (pmp_fault_slot_init()).
+ * @gfn: the faulting guest frame.
+ * @flags: PMP_FAULT_*.
+ *
+ * pmp_max_level()'s level for a fault of @fs's memslot and VTL whose folio
+ * and accept level allow 1 GiB (backing_order 18, accept_level 0): the
+ * caller caps it with its own limit (the host folio's order), as KVM's
+ * fault caps kvm_mmu_max_mapping_level() with its max_level.  Neither the
+ * reason nor a count: pmp_level_query() tells the reason, pmp_max_level()
+ * decides and counts.  The memslot may change after pmp_fault_slot_init()
+ * (flags, policy, deletion, a new slot of the same id): the decision
+ * follows it.
+ *
+ * Return: PMP_LEVEL_4K..PMP_LEVEL_1G, or -EINVAL (unknown flags, @gfn
+ * outside the memslot) or -ENOENT (the memslot was deleted).
+ */
+PMP_API int pmp_fault_slot_level(const struct pmp_vm *vm, const struct pmp_fault_slot *fs,
+				 uint64_t gfn, uint32_t flags);
+
+/**
  * pmp_reason_name() - short name of a reason ("mixed_attrs").
  * @reason: the reason.
  *

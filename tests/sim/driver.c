@@ -418,6 +418,30 @@ static int one_call_same(struct drv *d, struct pmp_vm *one, const struct pmp_fau
 	return 0;
 }
 
+/*
+ * The lean decision (pmp_fault_slot_level()) capped by the fault's folio
+ * and accept level, as its caller caps it: pmp_max_level()'s @level.
+ */
+static int lean_same(struct drv *d, const struct pmp_fault *f, int level)
+{
+	struct pmp_fault_slot fs;
+	int lean, cap = f->backing_order >= 18 ? PMP_LEVEL_1G :
+			f->backing_order >= 9 ? PMP_LEVEL_2M : PMP_LEVEL_4K;
+	int err = pmp_fault_slot_init(d->vm, f->slot, f->vtl, &fs);
+
+	if (err)
+		return fail(d, "pmp_fault_slot_init(%u, %u): %d", f->slot, f->vtl, err);
+	lean = pmp_fault_slot_level(d->vm, &fs, f->gfn, f->flags);
+	if (lean > cap)
+		lean = cap;
+	if (f->accept_level && lean > f->accept_level)
+		lean = f->accept_level;
+	if (lean != level)
+		return fail(d, "pmp_fault_slot_level at %#llx vtl %u: %d capped, pmp_max_level %d",
+			    (unsigned long long)f->gfn, f->vtl, lean, level);
+	return 0;
+}
+
 static int vtl_access(struct drv *d, uint32_t vtl, uint64_t gfn, int accept_level, bool smaller)
 {
 	struct pmp_vm *one = NULL;
@@ -436,6 +460,8 @@ static int vtl_access(struct drv *d, uint32_t vtl, uint64_t gfn, int accept_leve
 	level = pmp_max_level(d->vm, &f, &why);
 	if (level <= 0)
 		return fail(d, "max_level at %#llx: %d", (unsigned long long)gfn, level);
+	if (lean_same(d, &f, level))
+		return -1;
 	if (smaller && level > PMP_LEVEL_4K)
 		level--;		/* KVM may map smaller than allowed */
 	fresh(d);

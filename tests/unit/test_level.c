@@ -191,6 +191,7 @@ START_TEST(slot_edges)
 	struct pmp_fault f = { .gfn = e->gfn, .slot = 3, .flags = e->fault_flags,
 			       .backing_order = 18 };
 	enum pmp_reason why = PMP_REASON_NR;
+	struct pmp_fault_slot fs;
 	struct tvm t;
 	int got;
 
@@ -202,6 +203,13 @@ START_TEST(slot_edges)
 		      e->name, got, pmp_reason_name(why), e->want, pmp_reason_name(e->why));
 	if (got < 0)
 		ck_assert_unchanged(&t);
+	/* the lean decision: the same level or error, nothing counted */
+	ck_assert_int_eq(pmp_fault_slot_init(t.vm, 3, 0, &fs), 0);
+	tvm_snapshot(&t);
+	ck_assert_msg(pmp_fault_slot_level(t.vm, &fs, e->gfn, e->fault_flags) == e->want,
+		      "%s: pmp_fault_slot_level %d, want %d", e->name,
+		      pmp_fault_slot_level(t.vm, &fs, e->gfn, e->fault_flags), e->want);
+	ck_assert_unchanged(&t);
 	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
 	tvm_free(&t);
 }
@@ -234,6 +242,80 @@ START_TEST(slot_gone_or_moved)
 	f.slot = geo.max_slots;
 	ck_assert_int_eq(pmp_max_level(t.vm, &f, NULL), -EINVAL);
 	ck_assert_unchanged(&t);
+	tvm_free(&t);
+}
+END_TEST
+
+/*
+ * The lean decision's level for VTL 0 at @gfn of kind @flags, checked
+ * against pmp_level_query()'s for a fault whose folio allows 1 GiB, and
+ * counting nothing (every byte of the VM unchanged).
+ */
+static int lean_level(struct tvm *t, const struct pmp_fault_slot *fs, uint32_t slot,
+		      uint64_t gfn, uint32_t flags)
+{
+	struct pmp_fault f = { .gfn = gfn, .slot = slot, .flags = flags, .backing_order = 18 };
+	int got;
+
+	tvm_snapshot(t);
+	got = pmp_fault_slot_level(t->vm, fs, gfn, flags);
+	ck_assert_unchanged(t);
+	ck_assert_int_eq(got, pmp_level_query(t->vm, &f, NULL));
+	return got;
+}
+
+/*
+ * pmp_fault_slot_init() checks the memslot and VTL once; the handle then
+ * follows the memslot through flags, policy, moves, deletion and a new
+ * slot of the same id.
+ */
+START_TEST(lean_follows_the_slot)
+{
+	struct pmp_geometry geo = test_geometry(4 * G1);
+	struct pmp_fault_slot fs, junk;
+	struct pmp_policy pol, first;
+	struct tvm t;
+
+	tvm_init(&t, &geo);
+	memset(&junk, 0xa5, sizeof(junk));
+	fs = junk;
+	ck_assert_int_eq(pmp_fault_slot_init(t.vm, 1, 0, &fs), -ENOENT);	/* not created */
+	ck_assert_int_eq(pmp_fault_slot_init(t.vm, geo.max_slots, 0, &fs), -EINVAL);
+	add_slot(&t, 1, G1, G1, UA, 0);
+	ck_assert_int_eq(pmp_fault_slot_init(t.vm, 1, geo.nr_vtls, &fs), -EINVAL);
+	ck_assert_int_eq(memcmp(&fs, &junk, sizeof(fs)), 0);	/* untouched on error */
+	ck_assert_int_eq(pmp_fault_slot_init(t.vm, 1, 0, &fs), 0);
+
+	ck_assert_int_eq(lean_level(&t, &fs, 1, G1 + 7, PRIV), PMP_LEVEL_1G);
+	ck_assert_int_eq(lean_level(&t, &fs, 1, G1 - 1, 0), -EINVAL);	/* below the slot */
+	ck_assert_int_eq(lean_level(&t, &fs, 1, 2 * G1, 0), -EINVAL);	/* past it */
+	tvm_snapshot(&t);
+	ck_assert_int_eq(pmp_fault_slot_level(t.vm, &fs, G1, 1U << 3), -EINVAL);
+	ck_assert_unchanged(&t);
+	/* the state's verdicts: a shared page in the 1 GiB, then its 2 MiB */
+	ck_assert_int_eq(pmp_convert(t.vm, G1, G1, true, NULL), 0);
+	ck_assert_int_eq(pmp_convert(t.vm, G1 + 5 * M2 + 3, 1, false, NULL), 0);
+	ck_assert_int_eq(lean_level(&t, &fs, 1, G1 + 7, PRIV), PMP_LEVEL_2M);
+	ck_assert_int_eq(lean_level(&t, &fs, 1, G1 + 5 * M2, PRIV), PMP_LEVEL_4K);
+	/* policy and memslot flags */
+	pmp_vm_policy(t.vm, &first);
+	pol = first;
+	pol.nx_huge_pages = 1;
+	ck_assert_int_eq(pmp_vm_set_policy(t.vm, &pol), 0);
+	ck_assert_int_eq(lean_level(&t, &fs, 1, G1 + 7, PRIV | PMP_FAULT_EXEC), PMP_LEVEL_4K);
+	ck_assert_int_eq(pmp_vm_set_policy(t.vm, &first), 0);
+	ck_assert_int_eq(pmp_slot_set_flags(t.vm, 1, PMP_SLOT_DIRTY_LOG), 0);
+	ck_assert_int_eq(lean_level(&t, &fs, 1, G1 + 7, PRIV), PMP_LEVEL_4K);
+	ck_assert_int_eq(pmp_slot_set_flags(t.vm, 1, 0), 0);
+	/* moved, deleted, and a new slot 1 elsewhere */
+	ck_assert_int_eq(pmp_slot_move(t.vm, 1, G1 + M2), 0);
+	ck_assert_int_eq(lean_level(&t, &fs, 1, G1, PRIV), -EINVAL);
+	ck_assert_int_eq(lean_level(&t, &fs, 1, G1 + M2, PRIV), PMP_LEVEL_2M);
+	ck_assert_int_eq(pmp_slot_delete(t.vm, 1), 0);
+	ck_assert_int_eq(lean_level(&t, &fs, 1, G1 + M2, PRIV), -ENOENT);
+	add_slot(&t, 1, 3 * G1, G1, UA, 0);
+	ck_assert_int_eq(lean_level(&t, &fs, 1, 3 * G1 + 9, 0), PMP_LEVEL_1G);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
 	tvm_free(&t);
 }
 END_TEST
@@ -375,6 +457,7 @@ Suite *level_suite(void)
 	tc = tcase_create("slot_edges");
 	tcase_add_loop_test(tc, slot_edges, 0, (int)(sizeof(edges) / sizeof(edges[0])));
 	tcase_add_test(tc, slot_gone_or_moved);
+	tcase_add_test(tc, lean_follows_the_slot);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -61,29 +61,33 @@ struct ms_case {
 	unsigned int order, vtl, slot;
 	uint32_t cap;		/* room in the action array */
 	int shared;		/* what pmp_map_shared() returns */
+	unsigned int ticks;	/* merge ticks after the preface */
 };
 
 static const struct ms_case cases[] = {
-	{ "second page of a chunk", 0, "", 0, 1, 0, 1, 0, 0, 0, 16, 0 },
-	{ "page of a chunk mapped before", 0, "", 0, 8, 0, 5, 0, 0, 0, 16, 0 },
-	{ "first page of a chunk: the plane is uniform", 0, "", 0, 0, 0, 7, 0, 0, 0, 16, 1 },
-	{ "a page that fills its word", 0, "", 0, 63, 0, 63, 0, 0, 0, 16, 1 },
-	{ "a page in the next word", 0, "", 0, 63, 0, 64, 0, 0, 0, 16, 0 },
-	{ "the last page of a chunk, every other mapped", 0, "", 0, 511, 0, 511, 0, 0, 0, 16, 1 },
-	{ "SEV, pins on fault", PMP_VM_SEV, "pin=fault", 0, 1, 0, 1, 0, 0, 0, 16, 1 },
-	{ "SEV, pins at launch", PMP_VM_SEV, "pin=launch", 0, 1, 0, 1, 0, 0, 0, 16, 0 },
-	{ "merge at fault", 0, "merge=fault", 0, 1, 0, 1, 0, 0, 0, 16, 1 },
-	{ "merge by scan", 0, "merge=scan", 0, 1, 0, 1, 0, 0, 0, 16, 0 },
-	{ "a 2 MiB folio seen first", 0, "", 0, 1, 0, 1, 9, 0, 0, 16, 1 },
-	{ "a 2 MiB folio seen before", 0, "", 0, 1, 9, 1, 9, 0, 0, 16, 0 },
-	{ "a 2 MiB folio no longer there", 0, "", 0, 1, 9, 1, 0, 0, 0, 16, 1 },
-	{ "a 1 GiB folio seen before", 0, "", 0, 1, 18, 1, 18, 0, 0, 16, 0 },
-	{ "a 1 GiB folio no longer there", 0, "", 0, 1, 18, 1, 9, 0, 0, 16, 1 },
-	{ "VTL 1", 0, "", 0, 1, 0, 1, 0, 1, 0, 16, 1 },
-	{ "no room for the action", 0, "", 0, 1, 0, 1, 0, 0, 0, 0, 1 },
-	{ "no such memslot", 0, "", 0, 1, 0, 1, 0, 0, 3, 16, -ENOENT },
-	{ "a memslot past the limit", 0, "", 0, 1, 0, 1, 0, 0, 100, 16, -EINVAL },
-	{ "outside the memslot", 0, "", 0, 1, 0, GFNS_PER_1G, 0, 0, 0, 16, -EINVAL },
+	{ "second page of a chunk", 0, "", 0, 1, 0, 1, 0, 0, 0, 16, 0, 0 },
+	{ "page of a chunk mapped before", 0, "", 0, 8, 0, 5, 0, 0, 0, 16, 0, 0 },
+	{ "first page of a chunk: the plane is uniform", 0, "", 0, 0, 0, 7, 0, 0, 0, 16, 1, 0 },
+	{ "a page that fills its word", 0, "", 0, 63, 0, 63, 0, 0, 0, 16, 1, 0 },
+	{ "a page in the next word", 0, "", 0, 63, 0, 64, 0, 0, 0, 16, 0, 0 },
+	{ "the last page of a chunk, every other mapped", 0, "", 0, 511, 0, 511, 0, 0, 0, 16, 1, 0 },
+	{ "SEV, pins on fault", PMP_VM_SEV, "pin=fault", 0, 1, 0, 1, 0, 0, 0, 16, 1, 0 },
+	{ "SEV, pins at launch", PMP_VM_SEV, "pin=launch", 0, 1, 0, 1, 0, 0, 0, 16, 0, 0 },
+	{ "merge at fault", 0, "merge=fault", 0, 1, 0, 1, 0, 0, 0, 16, 1, 0 },
+	{ "merge by scan", 0, "merge=scan", 0, 1, 0, 1, 0, 0, 0, 16, 0, 0 },
+	/* a tick refused the chunk for a lasting reason (not fully mapped): parked */
+	{ "a parked candidate", 0, "merge=scan", 0, 1, 0, 1, 0, 0, 0, 16, 1, 1 },
+	{ "a parked candidate, settled", 0, "merge=settled", 0, 1, 0, 1, 0, 0, 0, 16, 1, 1 },
+	{ "a 2 MiB folio seen first", 0, "", 0, 1, 0, 1, 9, 0, 0, 16, 1, 0 },
+	{ "a 2 MiB folio seen before", 0, "", 0, 1, 9, 1, 9, 0, 0, 16, 0, 0 },
+	{ "a 2 MiB folio no longer there", 0, "", 0, 1, 9, 1, 0, 0, 0, 16, 1, 0 },
+	{ "a 1 GiB folio seen before", 0, "", 0, 1, 18, 1, 18, 0, 0, 16, 0, 0 },
+	{ "a 1 GiB folio no longer there", 0, "", 0, 1, 18, 1, 9, 0, 0, 16, 1, 0 },
+	{ "VTL 1", 0, "", 0, 1, 0, 1, 0, 1, 0, 16, 1, 0 },
+	{ "no room for the action", 0, "", 0, 1, 0, 1, 0, 0, 0, 0, 1, 0 },
+	{ "no such memslot", 0, "", 0, 1, 0, 1, 0, 0, 3, 16, -ENOENT, 0 },
+	{ "a memslot past the limit", 0, "", 0, 1, 0, 1, 0, 0, 100, 16, -EINVAL, 0 },
+	{ "outside the memslot", 0, "", 0, 1, 0, GFNS_PER_1G, 0, 0, 0, 16, -EINVAL, 0 },
 };
 
 START_TEST(same_as_pmp_map)
@@ -105,6 +109,15 @@ START_TEST(same_as_pmp_map)
 		ms_map(a.vm, g, k->pre_order);
 		ms_map(b.vm, g, k->pre_order);
 	}
+	for (g = 0; g < k->ticks; g++) {
+		aout.nr = bout.nr = 0;
+		aout.cap = bout.cap = 16;
+		ck_assert_int_ge(pmp_merge_tick(a.vm, &aout), 1);
+		ck_assert_int_ge(pmp_merge_tick(b.vm, &bout), 1);
+		ck_assert_uint_eq(aout.nr, 0);	/* refused: nothing to promote */
+	}
+	aout = (struct pmp_actions){ .buf = abuf, .cap = k->cap };
+	bout = (struct pmp_actions){ .buf = bbuf, .cap = k->cap };
 	tvm_snapshot(&a);
 	ra = pmp_map_shared(a.vm, &f, &aout);
 	ck_assert_msg(ra == k->shared, "%s: pmp_map_shared() gave %d, want %d", k->name, ra,

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The fault-time decision as a key (level.c explains it), shared by the
+ * decision (level.c) and the one-call fault (fault.c), which inlines it so
+ * the record starts from the compact giant the decision found.
+ */
+#ifndef PMP_DECIDE_H
+#define PMP_DECIDE_H
+
+#include "internal.h"
+
+/* A fault's kind, as the slot's verdicts are indexed: its flags >> 1. */
+#define KIND_EXEC (PMP_FAULT_EXEC >> 1)
+#define KIND_PRIVATE (PMP_FAULT_PRIVATE >> 1)
+
+/*
+ * A check's verdict is a key: the level it allows in the high nibble, its
+ * rank (its place in the check order) in the low one.  The decision is the
+ * smallest key: the largest level nothing stops, and the first check, in
+ * order, that stops the level above it -- what a pass in check order that
+ * lowers a running limit gives, but in any order, so verdicts computed
+ * ahead of time combine with a compare each.  A check that stops nothing
+ * gives KEY_NONE.
+ */
+enum fault_rank {
+	R_NONE, R_CAP, R_DIRTY, R_NX, R_BACKING, R_ACCEPT, R_FIT, R_ALIGN,
+	R_POOL, R_WTRACK, R_MIXED, R_VTL, R_NR
+};
+
+_Static_assert(R_NR <= PMP_FAULT_RANKS, "a fault's key indexes pmp_vcpu_stats.faults");
+
+#define KEY(level, rank) ((uint8_t)((level) << 4 | (rank)))
+#define KEY_NONE KEY(PMP_LEVEL_1G, R_NONE)
+
+static inline unsigned int key_min(unsigned int a, unsigned int b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * What the memslot's edges stop for a fault at @gfn, on top of @k: its
+ * aligned 1 GiB interior allows everything, its 2 MiB interior 2 MiB.
+ */
+static inline __attribute__((always_inline))
+unsigned int fit_key(const struct pmp_slot_state *st, uint64_t gfn, unsigned int k)
+{
+	if (gfn - st->fit_lo[1] >= st->fit_len[1])
+		k = key_min(k, gfn - st->fit_lo[0] < st->fit_len[0] ?
+			    KEY(PMP_LEVEL_2M, R_FIT) : KEY(PMP_LEVEL_4K, R_FIT));
+	return k;
+}
+
+/*
+ * What the fault itself and its memslot's edges stop, on top of @k: the
+ * fault's folio and accept level, the slot's aligned interiors.
+ */
+static inline __attribute__((always_inline))
+unsigned int fault_own_key(const struct pmp_slot_state *st, const struct pmp_fault *f,
+			   unsigned int k)
+{
+	unsigned int bo = f->backing_order;
+
+	if (bo < 18)
+		k = key_min(k, bo >= 9 ? KEY(PMP_LEVEL_2M, R_BACKING) : KEY(PMP_LEVEL_4K, R_BACKING));
+	if (f->accept_level)
+		k = key_min(k, (unsigned int)f->accept_level << 4 | R_ACCEPT);
+	return fit_key(st, f->gfn, k);
+}
+
+/*
+ * The decision's key for a fault of VTL @vtl in compact giant @cg (the
+ * memslot's run gives it: pmp_fault_cg()): the slot's verdict for the
+ * fault's kind, then the 1 GiB summary's verdict for the VTL and the 2 MiB
+ * chunk's verdict byte (two independent loads, as KVM's two lpage_info
+ * levels), then what the fault itself stops.  No directory walk and no
+ * chunk descriptor: the state changes keep both verdicts current.
+ */
+static inline __attribute__((always_inline))
+unsigned int fault_key_cg(const struct pmp_vm *vm, const struct pmp_slot_state *st,
+			  const struct pmp_fault *f, unsigned int vtl, uint64_t cg)
+{
+	unsigned int k = st->key[(f->flags >> 1) & 3];
+
+	k = key_min(k, pmp_cgiants(vm)[cg].key[vtl]);
+	k = key_min(k, pmp_verdicts(vm, vtl)[cg << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT) |
+					    ((f->gfn >> PMP_CHUNK_SHIFT) & (PMP_GIANT_CHUNKS - 1))]);
+	return fault_own_key(st, f, k);
+}
+
+/* The compact giant of a valid fault's gfn, from its memslot's run: one load. */
+static inline uint64_t pmp_fault_cg(const struct pmp_vm *vm, const struct pmp_slot_state *st,
+				    uint64_t gfn)
+{
+	return pmp_slot_giants(vm)[st->giant_bias + (gfn >> PMP_GIANT_SHIFT)];
+}
+
+/* fault_key_cg() for the fault path: the giant from the memslot's run. */
+static inline __attribute__((always_inline))
+unsigned int fault_key(const struct pmp_vm *vm, const struct pmp_slot_state *st,
+		       const struct pmp_fault *f, unsigned int vtl)
+{
+	return fault_key_cg(vm, st, f, vtl, pmp_fault_cg(vm, st, f->gfn));
+}
+
+/*
+ * A key's level through compares, not a shift: a caller that waits for the
+ * level (its next step depends on it) goes on as soon as the branch is
+ * predicted, as after KVM's own loop over the levels, instead of waiting
+ * for the verdicts' loads.
+ */
+static inline int key_level(unsigned int k)
+{
+	/* the empty asm keeps the compiler from turning a branch into a setcc */
+	if (k >= KEY(PMP_LEVEL_1G, 0))
+		return PMP_LEVEL_1G;
+	__asm__ volatile("");
+	if (k >= KEY(PMP_LEVEL_2M, 0))
+		return PMP_LEVEL_2M;
+	__asm__ volatile("");
+	return PMP_LEVEL_4K;
+}
+
+/*
+ * Decision @k of fault @f counted, one write in the fault's vCPU set (its
+ * key: level and rank; pmp_vm_stats() derives granted[], tried, applied and
+ * refused[] from them), and its reason told if asked.
+ */
+static inline void decision_note(struct pmp_vm *vm, const struct pmp_fault *f, unsigned int k,
+				 enum pmp_reason *why)
+{
+	pmp_vcpu_stats(vm, f->vcpu)->faults[k]++;
+	if (why)
+		*why = (enum pmp_reason)pmp_rank_reason[k & 15];
+}
+
+#endif /* PMP_DECIDE_H */
