@@ -1416,7 +1416,7 @@ START_TEST(test_version)
 {
 	char want[16];
 
-	ck_assert_str_eq(pmp_version(), "0.3");
+	ck_assert_str_eq(pmp_version(), "0.4");
 	snprintf(want, sizeof(want), "%d.%d", PMP_VERSION_MAJOR, PMP_VERSION_MINOR);
 	ck_assert_str_eq(pmp_version(), want);
 }
