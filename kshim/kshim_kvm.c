@@ -185,6 +185,11 @@ static void kshim_vm_init(struct kvm *kvm)
 		 */
 		.nr_vtls = 1,
 		.vm_type = kshim_type_of(kvm),
+		/*
+		 * KVM's own word on private memory: an SW-protected VM given
+		 * SEV's pinning rules (vm_type=sev) still converts.
+		 */
+		.flags = kvm_arch_has_private_mem(kvm) ? PMP_GEO_PRIVATE_MEM : 0,
 	};
 	struct pmp_vm_info info;
 	struct pmp_policy policy;

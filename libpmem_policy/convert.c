@@ -112,12 +112,13 @@ int pmp_change_attrs(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t
  * -EINVAL there (kvm_supported_mem_attributes() is 0) while to shared is
  * accepted.  The core refuses the same way, before anything else, so an
  * SEV VM's PRIVATE plane stays all 0 and its default pool holds no block
- * for it (vm.c).
+ * for it (vm.c), unless its geometry says it has private memory all the
+ * same (PMP_GEO_PRIVATE_MEM).
  */
 int pmp_convert(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool private,
 		struct pmp_actions *out)
 {
-	if (private && vm->vm_type == PMP_VM_SEV)
+	if (private && !vm->has_private_mem)
 		return -EINVAL;
 	return pmp_change_attrs(vm, PMP_VTL_ALL, gfn, npages, PMP_BIT(PMP_PLANE_PRIVATE),
 				private ? PMP_BIT(PMP_PLANE_PRIVATE) : 0, ACCEPTED, PMP_CAUSE_CONVERT,

@@ -314,6 +314,8 @@ struct pmp_vm {
 	 */
 	uint32_t pin_blocks, pin_reserve;
 	uint32_t vm_type;
+	/* KVM's has_private_mem: false only on SEV without PMP_GEO_PRIVATE_MEM */
+	bool has_private_mem;
 	uint64_t nr_pinned, pin_high_water;
 	uint64_t nr_cand;	/* (chunk, VTL) pairs with PMP_CF_CAND in that VTL */
 	uint64_t scan_cursor;	/* next compact chunk a merge tick looks at */

@@ -18,6 +18,7 @@
 
 struct layout {
 	uint32_t nr_vtls, max_slots, nr_vcpus, vm_type;	/* from the geometry */
+	bool has_private_mem;	/* convert.c: pmp_convert() to private allowed */
 	uint64_t gfn_end, span;
 	uint32_t nr_giants, nr_regions;	/* each with its reserved entry 0 */
 	uint32_t pool_blocks, defer_cap, pin_reserve;
@@ -83,7 +84,8 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 	if (err)
 		return err;
 	if (!geo->max_slots || !geo->nr_vcpus || !geo->nr_vtls ||
-	    geo->nr_vtls > PMP_MAX_VTLS || geo->vm_type >= PMP_VM_NR)
+	    geo->nr_vtls > PMP_MAX_VTLS || geo->vm_type >= PMP_VM_NR ||
+	    (geo->flags & ~PMP_GEO_FLAGS_ALL))
 		return -EINVAL;
 	if (geo->gfn_end > PMP_GFN_LIMIT || geo->max_slots > MAX_SLOTS ||
 	    geo->nr_vcpus > MAX_VCPUS || geo->pool_blocks > PMP_MAX_POOL_BLOCKS ||
@@ -96,6 +98,7 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 	l->max_slots = geo->max_slots;
 	l->nr_vcpus = geo->nr_vcpus;
 	l->vm_type = geo->vm_type;
+	l->has_private_mem = geo->vm_type != PMP_VM_SEV || (geo->flags & PMP_GEO_PRIVATE_MEM);
 	/* chunks of the memory budget */
 	chunks = ((geo->max_pages ? geo->max_pages : geo->gfn_end) + PMP_CHUNK_PAGES - 1) >>
 		 PMP_CHUNK_SHIFT;
@@ -118,10 +121,13 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 		 * and VTL protections go unknown, a punch is invalidated at
 		 * once instead of deferred; and a conversion short of blocks
 		 * flushes deferred punches for theirs.  Deferral bitmaps leave
-		 * the pins their block per chunk (pin_reserve).  BENCHMARKS.md,
+		 * the pins their block per chunk (pin_reserve).  An SEV VM
+		 * with private memory all the same (PMP_GEO_PRIVATE_MEM) has
+		 * both exact planes: two blocks per chunk.  BENCHMARKS.md,
 		 * "Memory", has what this costs per VM type and size.
 		 */
-		uint64_t want = chunks + (chunks + 15) / 16;
+		uint64_t exact = geo->vm_type == PMP_VM_SEV && l->has_private_mem ? 2 : 1;
+		uint64_t want = exact * chunks + (chunks + 15) / 16;
 
 		/* never a silently smaller pool: past 24 bits, the caller sizes it */
 		if (want > PMP_MAX_POOL_BLOCKS)
@@ -224,6 +230,7 @@ static struct pmp_vm *vm_build(void *mem, const struct layout *l,
 	vm->pool_blocks = l->pool_blocks;
 	vm->pin_reserve = l->pin_reserve;
 	vm->vm_type = l->vm_type;
+	vm->has_private_mem = l->has_private_mem;
 	vm->off_slots = l->off_slots;
 	vm->off_stats = l->off_stats;
 	vm->off_chunks = l->off_chunks;

@@ -116,6 +116,7 @@ enum pmp_vm_type {
  *	at once (one 4 KiB directory table each).  0 picks @max_giants in
  *	1 TiB units plus 1, at most @max_giants and the 1 TiB regions below
  *	@gfn_end; at most 2^12.  Since 0.2.
+ * @flags: PMP_GEO_* bits; 0 for none.  Since 0.4.
  */
 struct pmp_geometry {
 	size_t sz;
@@ -129,7 +130,21 @@ struct pmp_geometry {
 	uint64_t max_pages;
 	uint32_t max_giants;
 	uint32_t max_regions;
+	uint32_t flags;
 };
+
+/*
+ * PMP_GEO_PRIVATE_MEM - the VM has private memory whatever its type says.
+ * An SEV VM has none in KVM (has_private_mem is set for SW_PROTECTED, SNP
+ * and TDX VMs only), so pmp_convert() to private fails there with -EINVAL
+ * and the default pool holds no block for the PRIVATE plane.  A VM that
+ * takes SEV's pinning rules but has private memory (a KVM SW_PROTECTED VM
+ * given vm_type=sev by the kernel module) sets this: its conversions work
+ * and its default pool holds a block per 2 MiB for each of the two exact
+ * planes.  Other types have private memory anyway.
+ */
+#define PMP_GEO_PRIVATE_MEM (1U << 0)
+#define PMP_GEO_FLAGS_ALL PMP_GEO_PRIVATE_MEM
 
 /* The first released layout's mandatory fields end with @nr_vtls. */
 #define PMP_GEOMETRY_MIN_SZ \

@@ -331,6 +331,39 @@ START_TEST(default_pool_one_exact_feature)
 }
 END_TEST
 
+/*
+ * An SEV VM whose geometry says it has private memory all the same
+ * (PMP_GEO_PRIVATE_MEM: a KVM SW_PROTECTED VM given SEV's pinning rules by
+ * the module) converts both ways, and its default pool holds a block per
+ * chunk for each exact plane, the pins and the private attributes; a
+ * geometry flag this library does not know is -EINVAL.
+ */
+START_TEST(sev_private_mem_flag)
+{
+	struct pmp_geometry geo = test_geometry(G1);
+	struct pmp_page_attrs a;
+	struct pmp_vm_info info;
+	struct tvm t;
+	uint64_t bytes;
+
+	geo.nr_vtls = 1;
+	geo.vm_type = PMP_VM_SEV;
+	geo.flags = 1U << 31;
+	ck_assert_int_eq(pmp_vm_bound(&geo, &bytes), -EINVAL);
+	geo.flags = PMP_GEO_PRIVATE_MEM;
+	tvm_init(&t, &geo);
+	add_slot(&t, 0, 0, G1, 0x7f0000000000ULL, 0);
+	pmp_vm_info(t.vm, &info);
+	ck_assert_uint_eq(info.pool_blocks, 2 * 512 + 512 / 16);
+	ck_assert_int_eq(pmp_convert(t.vm, 3 * M2 + 7, 9, true, NULL), 0);
+	ck_assert_int_eq(pmp_get_attrs(t.vm, 3 * M2 + 7, &a), 0);
+	ck_assert_int_eq(a.private, 1);
+	ck_assert_int_eq(pmp_convert(t.vm, 3 * M2 + 7, 9, false, NULL), 0);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	tvm_free(&t);
+}
+END_TEST
+
 #define SEV_STEPS 20000
 
 /*
@@ -465,6 +498,7 @@ Suite *degrade_suite(void)
 	tcase_add_test(tc, sev_pins_keep_their_room);
 	tcase_add_loop_test(tc, sev_has_no_private_memory, 0, PMP_VM_NR);
 	tcase_add_loop_test(tc, default_pool_one_exact_feature, 0, PMP_VM_NR);
+	tcase_add_test(tc, sev_private_mem_flag);
 	tcase_add_test(tc, sev_random_default_pool);
 	tcase_add_loop_test(tc, sev_pin_refused_for_pool, 0, sizeof(sev_rows) / sizeof(sev_rows[0]));
 	suite_add_tcase(s, tc);
