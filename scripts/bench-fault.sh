@@ -89,12 +89,16 @@ why() { # value target reason
 cat <<EOF
 ## Fault path against KVM's own decision
 
-SEV VMs of one memslot, private but for one shared 4 KiB page every 16 MiB
-and change, default policy (pin=fault, merge=settled). The floor is KVM
-6.12's \`__kvm_mmu_max_mapping_level()\` for a private fault, written as KVM
-writes it: per memslot and huge level an array of 4-byte \`disallow_lpage\`
-counters (\`struct kvm_lpage_info\`) populated for the VM (the slot's
-unaligned edges, the 2 MiB and 1 GiB ranges with mixed attributes), and the
+SEV VMs of one memslot, one write-tracked 4 KiB page every 16 MiB and
+change, default policy (pin=fault, merge=settled); an SEV VM has no private
+memory in KVM, so its faults are shared and what stops a huge page is write
+tracking, which KVM counts in the same counters as mixed attributes. The
+floor is KVM 6.12's \`__kvm_mmu_max_mapping_level()\` without the host
+page-table walk (the library takes the folio's order from its caller),
+written as KVM writes it: per memslot and huge level an array of 4-byte
+\`disallow_lpage\` counters (\`struct kvm_lpage_info\`) populated for the
+VM (the slot's unaligned edges, the 2 MiB and 1 GiB ranges with a
+write-tracked page), and the
 answer is the highest level whose counter is 0. The library is
 \`pmp_max_level()\` on the same VM and faults, and the lean decision
 \`pmp_fault_slot_level()\` (PMEM_POLICY_0.4: the memslot and VTL checked
