@@ -82,8 +82,7 @@ unsigned int fault_key_cg(const struct pmp_vm *vm, const struct pmp_slot_state *
 	unsigned int k = st->key[(f->flags >> 1) & 3];
 
 	k = key_min(k, pmp_cgiants(vm)[cg].key[vtl]);
-	k = key_min(k, pmp_verdicts(vm, vtl)[cg << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT) |
-					    ((f->gfn >> PMP_CHUNK_SHIFT) & (PMP_GIANT_CHUNKS - 1))]);
+	k = key_min(k, pmp_verdicts(vm, vtl)[pmp_cg_chunk_index(cg, f->gfn)]);
 	return fault_own_key(st, f, k);
 }
 
@@ -92,6 +91,14 @@ static inline uint64_t pmp_fault_cg(const struct pmp_vm *vm, const struct pmp_sl
 				    uint64_t gfn)
 {
 	return pmp_slot_giants(vm)[st->giant_bias + (gfn >> PMP_GIANT_SHIFT)];
+}
+
+/* A valid fault's chunk and 1 GiB summary, from its memslot's run. */
+static inline struct pmp_chunk *pmp_fault_chunk(const struct pmp_vm *vm,
+						const struct pmp_slot_state *st, uint64_t gfn,
+						struct pmp_giant **giant)
+{
+	return pmp_cg_chunk(vm, pmp_fault_cg(vm, st, gfn), gfn, giant);
 }
 
 /* fault_key_cg() for the fault path: the giant from the memslot's run. */

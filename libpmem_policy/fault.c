@@ -182,7 +182,7 @@ map_lean_4k(struct pmp_vm *vm, const struct pmp_fault *f, const struct pmp_slot_
 	    bool pin, struct pmp_actions *out)
 {
 	struct pmp_giant *g;
-	struct pmp_chunk *c = pmp_cg_chunk(vm, pmp_fault_cg(vm, st, f->gfn), f->gfn, &g);
+	struct pmp_chunk *c = pmp_fault_chunk(vm, st, f->gfn, &g);
 
 	return map_lean(vm, f, PMP_LEVEL_4K, pin, c, g, out);
 }
@@ -219,7 +219,7 @@ static bool block_page_set_shared(struct pmp_block *blk, unsigned int i)
 
 int pmp_map_shared(struct pmp_vm *vm, const struct pmp_fault *f, struct pmp_actions *out)
 {
-	const struct pmp_slot_state *st;
+	const struct pmp_slot_state *st = NULL;
 	struct pmp_block *mapped, *pinned;
 	struct pmp_giant *g;
 	struct pmp_chunk *c;
@@ -239,7 +239,7 @@ int pmp_map_shared(struct pmp_vm *vm, const struct pmp_fault *f, struct pmp_acti
 	    (vm->vm_type == PMP_VM_SEV && vm->policy.pin == PMP_PIN_FAULT) ||
 	    vm->in_callback || vm->policy.merge == PMP_MERGE_FAULT)
 		return 1;
-	c = pmp_chunk_giant(vm, f->gfn, &g);
+	c = pmp_fault_chunk(vm, st, f->gfn, &g);
 	/*
 	 * map_lean()'s 4 KiB record when it is one bit: the chunk's MAPPED
 	 * plane already mixed, the chunk a merge candidate not yet seen, its

@@ -561,12 +561,18 @@ static inline struct pmp_giant *pmp_giant_of(const struct pmp_vm *vm, uint64_t g
 }
 
 /* The 2 MiB descriptor of @gfn in compact giant @cg, and (*@giant) its 1 GiB summary. */
+/* The compact index of @gfn's chunk in compact giant @cg (chunks, verdicts). */
+static inline uint64_t pmp_cg_chunk_index(uint64_t cg, uint64_t gfn)
+{
+	return cg << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT) |
+	       ((gfn >> PMP_CHUNK_SHIFT) & (PMP_GIANT_CHUNKS - 1));
+}
+
 static inline struct pmp_chunk *pmp_cg_chunk(const struct pmp_vm *vm, uint64_t cg, uint64_t gfn,
 					     struct pmp_giant **giant)
 {
 	*giant = &pmp_cgiants(vm)[cg];
-	return &pmp_cchunks(vm)[cg << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT) |
-				((gfn >> PMP_CHUNK_SHIFT) & (PMP_GIANT_CHUNKS - 1))];
+	return &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
 }
 
 /* The same from the directory: one lookup gives both. */

@@ -334,8 +334,7 @@ int pmp_fault_slot_level(const struct pmp_vm *vm, const struct pmp_fault_slot *f
 	gkey = pmp_at(vm, h->gkey_off + cg * sizeof(struct pmp_giant));
 	verdicts = pmp_at(vm, h->verdict_off);
 	k = key_min(st->key[(flags >> 1) & 3], *gkey);
-	k = key_min(k, verdicts[cg << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT) |
-				((gfn >> PMP_CHUNK_SHIFT) & (PMP_GIANT_CHUNKS - 1))]);
+	k = key_min(k, verdicts[pmp_cg_chunk_index(cg, gfn)]);
 	return key_level(fit_key(st, gfn, k));
 }
 
