@@ -29,7 +29,8 @@ enum kshim_counter {
 	KC_DIFF_SAME,		/* ... the core allows exactly KVM's level */
 	KC_DIFF_HIGHER,		/* ... the core would allow more than KVM */
 	KC_DIFF_PRIVATE,	/* of those, private faults (KVM maps them at 4K in 6.12) */
-	KC_MAP_4K,		/* leaves installed, by level */
+	/* leaves installed, by level; 4K per CPU without KC_MAP_CONCURRENT's (summed: all) */
+	KC_MAP_4K,
 	KC_MAP_2M,
 	KC_MAP_1G,
 	KC_MAP_ERR,		/* pmp_map() failed (mirror not updated) */

@@ -262,7 +262,8 @@ out_put:
 }
 
 /**
- * kshim_sum_counters() - a VM's counters, summed over CPUs.
+ * kshim_sum_counters() - a VM's counters, summed over CPUs (map_4k with
+ * map_concurrent's leaves in it).
  * @st: the VM.
  * @sum: filled.
  */
@@ -279,6 +280,7 @@ void kshim_sum_counters(struct kshim_vm *st, struct kshim_cnt *sum)
 		for (i = 0; i < PMP_REASON_NR; i++)
 			sum->lowered[i] += READ_ONCE(c->lowered[i]);
 	}
+	sum->c[KC_MAP_4K] += sum->c[KC_MAP_CONCURRENT];
 }
 
 /*
@@ -638,6 +640,46 @@ static __always_inline unsigned int kshim_pfn_order(kvm_pfn_t pfn)
 }
 
 /*
+ * The largest folio order that can back a whole 2 MiB or 1 GiB range of
+ * shared memory of @slot: its gfns and host addresses must agree on the
+ * range's alignment, or no range of the slot lies in one folio.
+ */
+static __always_inline unsigned int kshim_slot_align_order(const struct kvm_memory_slot *slot)
+{
+	u64 skew = slot->base_gfn ^ (slot->userspace_addr >> PAGE_SHIFT);
+
+	return skew & (KVM_PAGES_PER_HPAGE(PG_LEVEL_2M) - 1) ? 0 :
+	       skew & (KVM_PAGES_PER_HPAGE(PG_LEVEL_1G) - 1) ? 9 : 18;
+}
+
+/*
+ * The core's backing_order for @leaf: what backs its 2 MiB and 1 GiB
+ * ranges, at least what its level implies.  That is what the core's
+ * backing flags are for: a range the merge ticks may promote.  Where KVM
+ * looked up the host's mapping level for the fault (patch 0011: a shared
+ * fault KVM's memslot and attributes let map huge) that level, with no
+ * lookup here; it is also the most KVM will map there.  A shared fault
+ * of a memslot whose host addresses are not aligned with its gfns has no
+ * range in one folio (KVM never maps it huge either); else (private
+ * memory, dirty logging, a prefetch) the folio behind the pfn, capped by
+ * that alignment.  This and the folio differ only for a large folio the
+ * host maps with 4 KiB PTEs, or one a misaligned memslot cuts.
+ */
+static __always_inline unsigned int kshim_backing_order(const struct kvm_mmu_policy_leaf *leaf)
+{
+	unsigned int order = kshim_level_order(leaf->level), align = 18;
+
+	if (leaf->host_level)
+		return max(order, kshim_level_order(leaf->host_level));
+	if (!leaf->is_private) {
+		align = kshim_slot_align_order(leaf->slot);
+		if (!align)
+			return order;
+	}
+	return max(order, min(kshim_pfn_order(leaf->pfn), align));
+}
+
+/*
  * The fault-path decision: a shared query of the core, concurrent with
  * the VM's other faults (the lock is taken for read), counted per CPU.
  * Each answer is compared with KVM's own level: the differential.  KVM
@@ -660,7 +702,7 @@ static int kshim_max_level(struct kvm *kvm, const struct kvm_mmu_policy_leaf *le
 	 * level implies), not KVM's answer: the core decides on its own, so a
 	 * core that would map larger than KVM shows as "higher".
 	 */
-	f = kshim_fault(leaf, max(kshim_pfn_order(leaf->pfn), kshim_level_order(level)));
+	f = kshim_fault(leaf, kshim_backing_order(leaf));
 	read_lock(&st->lock);
 	ret = pmp_max_level(st->vm, &f, &why);
 	read_unlock(&st->lock);
@@ -728,37 +770,49 @@ static int kshim_pin_fault(struct kvm *kvm, const struct kvm_mmu_policy_leaf *le
  * one action is the MAP that needs nothing of the module.  1: the core
  * needs the lock for write (nothing changed).
  */
-static int kshim_map_shared(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf,
-			    const struct pmp_fault *f)
+static __always_inline int kshim_map_shared(struct kshim_vm *st,
+					    const struct kvm_mmu_policy_leaf *leaf)
 {
+	struct pmp_fault f = kshim_fault(leaf, kshim_backing_order(leaf));
 	struct pmp_action act;
 	struct pmp_actions out = { .buf = &act, .cap = 1 };
 	int ret;
 
 	read_lock(&st->lock);
-	ret = pmp_map_shared(st->vm, f, &out);
+	ret = pmp_map_shared(st->vm, &f, &out);
 	read_unlock(&st->lock);
 	if (ret == 1)
 		return 1;
-	kshim_inc(st, KC_MAP_4K);
 	if (leaf->prefetch)
 		kshim_inc(st, KC_PREFETCH);
-	/* a bad fault: mapped as KVM says, counted as kshim_map() does */
-	kshim_inc(st, ret ? KC_MAP_ERR : KC_MAP_CONCURRENT);
+	/* one count: kshim_sum_counters() adds it to map_4k */
+	if (likely(!ret)) {
+		kshim_inc(st, KC_MAP_CONCURRENT);
+		return 0;
+	}
+	/* a bad fault: mapped as KVM says, counted as kshim_map_excl() does */
+	kshim_inc(st, KC_MAP_4K);
+	kshim_inc(st, KC_MAP_ERR);
 	return 0;
 }
 
-/*
- * Before KVM installs @leaf: record it in the core and take the pins the
- * core asks for.  Where every mapped page must be pinned, the references
- * are taken first: a page that cannot be referenced, a pin limit or an
- * exhausted pool (-ENOMEM) refuses the leaf with the references of this
- * call dropped and the core unchanged; the fault fails cleanly and never
- * maps an unpinned page.
- */
-static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
+/* Can @leaf be recorded by kshim_map_shared()?  Else only kshim_map_excl(). */
+static __always_inline bool kshim_map_may_share(const struct kshim_vm *st,
+						const struct kvm_mmu_policy_leaf *leaf)
 {
-	struct kshim_vm *st = kshim_find_locked(kvm);
+	return st->vm_type != PMP_VM_SEV && leaf->level == PG_LEVEL_4K;
+}
+
+/*
+ * kshim_map() for a leaf the shared record did not take (@shared_tried)
+ * or was not tried on (fail_every set): fail_every's injection, then the
+ * shared record if not tried yet, then the core's exclusive record and
+ * the pins.  Kept out of kshim_map() so that the common leaf's path saves
+ * and restores no more than it uses.
+ */
+static noinline int kshim_map_excl(struct kshim_vm *st, const struct kvm_mmu_policy_leaf *leaf,
+				   bool shared_tried)
+{
 	struct pmp_actions acts;
 	bool pin, launch, held;
 	struct pmp_fault f;
@@ -766,9 +820,6 @@ static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 	u32 i;
 	int ret;
 
-	if (!st || !leaf->slot || leaf->slot->as_id || leaf->level < PG_LEVEL_4K ||
-	    leaf->level > PG_LEVEL_1G)
-		return 0;
 	if (kshim_inject_fail()) {
 		kshim_write_lock(st);
 		kshim_drop_unused(st, leaf->gfn, KVM_PAGES_PER_HPAGE(leaf->level));
@@ -777,10 +828,9 @@ static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 		kshim_inc(st, KC_MAP_REFUSED);
 		return -ENOMEM;
 	}
-	f = kshim_fault(leaf, max(kshim_pfn_order(leaf->pfn), kshim_level_order(leaf->level)));
-	if (st->vm_type != PMP_VM_SEV && leaf->level == PG_LEVEL_4K &&
-	    !kshim_map_shared(st, leaf, &f))
+	if (!shared_tried && kshim_map_may_share(st, leaf) && !kshim_map_shared(st, leaf))
 		return 0;
+	f = kshim_fault(leaf, kshim_backing_order(leaf));
 	kshim_write_lock(st);
 	/* only SEV VMs pin: no call (and no policy copy) for the others */
 	launch = false;
@@ -866,6 +916,30 @@ static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
 	if (ret)
 		kshim_inc(st, KC_MAP_ERR);
 	return 0;
+}
+
+/*
+ * Before KVM installs @leaf: record it in the core and take the pins the
+ * core asks for.  Where every mapped page must be pinned, the references
+ * are taken first: a page that cannot be referenced, a pin limit or an
+ * exhausted pool (-ENOMEM) refuses the leaf with the references of this
+ * call dropped and the core unchanged; the fault fails cleanly and never
+ * maps an unpinned page.  The common leaf (kshim_map_shared()) is
+ * recorded here, everything else in kshim_map_excl().
+ */
+static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
+{
+	struct kshim_vm *st = kshim_find_locked(kvm);
+	bool tried;
+
+	if (!st || !leaf->slot || leaf->slot->as_id || leaf->level < PG_LEVEL_4K ||
+	    leaf->level > PG_LEVEL_1G)
+		return 0;
+	/* fail_every set: kshim_map_excl() injects before it tries this */
+	tried = likely(!READ_ONCE(kshim_fail_every)) && kshim_map_may_share(st, leaf);
+	if (tried && !kshim_map_shared(st, leaf))
+		return 0;
+	return kshim_map_excl(st, leaf, tried);
 }
 
 /* KVM's filter bits as the core's filter: 0 is both, as in KVM. */

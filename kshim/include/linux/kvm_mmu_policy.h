@@ -97,6 +97,10 @@ struct kvm_mmu_policy_range {
  * @level: PG_LEVEL_4K, PG_LEVEL_2M or PG_LEVEL_1G (for @max_level: the
  *	largest level KVM allows).
  * @vcpu_idx: the faulting vCPU.
+ * @host_level: for @max_level and @map of a fault, the level at which the
+ *	host maps @pfn when KVM looked it up for this fault (a shared fault
+ *	that KVM's memslot and attributes let map huge), else 0: unknown
+ *	(private memory, dirty logging, a prefetch, @pin).
  * @write: a write fault.
  * @exec: an instruction fetch.
  * @is_private: private memory (guest_memfd).
@@ -108,6 +112,7 @@ struct kvm_mmu_policy_leaf {
 	kvm_pfn_t pfn;
 	int level;
 	int vcpu_idx;
+	u8 host_level;
 	bool write;
 	bool exec;
 	bool is_private;
