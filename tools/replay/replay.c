@@ -13,6 +13,10 @@
 #include <string.h>
 #include "replay.h"
 
+/* The events that change the memslot table: the rest pass it by (slots_event()). */
+#define SLOT_EVENTS ((1U << PMP_TR_SLOT_ADD) | (1U << PMP_TR_SLOT_DELETE) | \
+		     (1U << PMP_TR_SLOT_MOVE) | (1U << PMP_TR_DIRTY_LOG))
+
 static int fail(struct replay *r, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -183,7 +187,7 @@ int replay_memory(const struct pmp_trace_event *vm, unsigned int nr_runs, uint64
 	/* what oracle_init(), first_event(), run_vm() and lv_init() allocate */
 	oracle = pages * sizeof(*o->attr) +
 		 chunks * (sizeof(*o->cattr) + sizeof(*o->chunk) + sizeof(*o->order) +
-			   sizeof(*o->sig) + 1) +
+			   sizeof(*o->sig) + sizeof(*o->fit) + 1) +
 		 giants * (sizeof(*o->giant_order) + sizeof(*o->giant_dirty) +
 			   sizeof(*o->giant_whole) +
 			   8 * sizeof(*o->dirty) + sizeof(*o->giant_small) +
@@ -269,8 +273,10 @@ int replay_event(struct replay *r, const struct pmp_trace_event *ev)
 				    pmp_strerror(err));
 	}
 	/* the memslots as the core now has them (slot rules do not depend on the policy) */
-	slots_event(&r->slots, ev, r->nr_runs ? r->runs[0].vm : NULL);
-	oracle_event(&r->oracle, ev, true);
+	if ((1U << ev->type) & SLOT_EVENTS) {
+		slots_event(&r->slots, ev, r->nr_runs ? r->runs[0].vm : NULL);
+		oracle_event(&r->oracle, ev, true);
+	}
 	r->events++;
 	for (i = 0; r->opts.check_every && !(r->events % r->opts.check_every) && i < r->nr_runs; i++)
 		if (pmp_vm_check(r->runs[i].vm))
