@@ -37,29 +37,6 @@ void lv_free(struct leaves *lv)
 	memset(lv, 0, sizeof(*lv));
 }
 
-int lv_level(const struct leaves *lv, uint64_t gfn, bool *present)
-{
-	uint8_t g, c;
-
-	*present = false;
-	if (gfn >= lv->pages)
-		return 0;
-	g = lv->giant[gfn / GIANT];
-	if (g & LV_LEAF) {
-		*present = !(g & LV_BLOCKED);
-		return PMP_LEVEL_1G;
-	}
-	c = lv->chunk[gfn / CHUNK];
-	if (c & LV_LEAF) {
-		*present = !(c & LV_BLOCKED);
-		return PMP_LEVEL_2M;
-	}
-	if (!(lv->bits[gfn / 64] >> (gfn % 64) & 1))
-		return 0;
-	*present = !(c & LV_SMALL_BLOCKED);
-	return PMP_LEVEL_4K;
-}
-
 /*
  * Set bits of @x, branch-free: __builtin_popcountll() without -mpopcnt is
  * a call into libgcc (__popcountdi2), and the replay counts every range.
