@@ -288,7 +288,7 @@ int replay_event(struct replay *r, const struct pmp_trace_event *ev)
 		if (pmp_vm_check(r->runs[i].vm))
 			return fail(r, -EUCLEAN, "event %llu: pmp_vm_check failed under %s",
 				    (unsigned long long)r->events, r->runs[i].label);
-	if (!r->ended && !(r->events % r->stride))
+	if (!r->ended && !(r->events & (r->stride - 1)))	/* a power of two */
 		sample(r);
 	return 0;
 }
