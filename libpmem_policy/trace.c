@@ -270,6 +270,17 @@ static const uint8_t hex_value[256] = {
 	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
 };
 
+/* Per byte: its value as a hex digit, or 16 if it is none (the fast path's). */
+#define HX(c) ((c) >= '0' && (c) <= '9' ? (c) - '0' : (c) >= 'a' && (c) <= 'f' ? (c) - 'a' + 10 : \
+	       (c) >= 'A' && (c) <= 'F' ? (c) - 'A' + 10 : 16)
+#define HX4(c) HX(c), HX((c) + 1), HX((c) + 2), HX((c) + 3)
+#define HX16(c) HX4(c), HX4((c) + 4), HX4((c) + 8), HX4((c) + 12)
+static const uint8_t hex_digit[256] = {
+	HX16(0x00), HX16(0x10), HX16(0x20), HX16(0x30), HX16(0x40), HX16(0x50), HX16(0x60),
+	HX16(0x70), HX16(0x80), HX16(0x90), HX16(0xa0), HX16(0xb0), HX16(0xc0), HX16(0xd0),
+	HX16(0xe0), HX16(0xf0),
+};
+
 static bool is_blank(char c)
 {
 	return c == ' ' || c == '\t';
@@ -741,37 +752,71 @@ static inline PMP_FAST_INLINE bool word_is(const char *s, uint64_t w, const char
 	return true;
 }
 
+/*
+ * The fast path reads a line in one of two ways.  @checked: every read is
+ * tested against @n, the bytes there.  Unchecked: at least FAST_WINDOW
+ * bytes are there, and no read goes past line offset PMP_TRACE_MAX_LINE
+ * plus one field (a field starting past that offset, or a name, makes the
+ * line a general one), so the bound tests go.  Each helper takes @checked
+ * as a constant and is inlined, so each way has its own code.
+ */
+#define FAST_WINDOW (2 * (PMP_TRACE_MAX_LINE + 1))
+
 /* Does a value that ends at @i end its field: a space or the newline? */
-static inline PMP_FAST_INLINE bool fast_ends(const char *s, size_t n, size_t i)
+static inline PMP_FAST_INLINE bool fast_ends(const char *s, size_t n, size_t i, bool checked)
 {
-	return i < n && (s[i] == ' ' || s[i] == '\n');
+	return (!checked || i < n) && (s[i] == ' ' || s[i] == '\n');
 }
 
 /*
  * The event type whose keyword, ended by a space or the newline, starts
  * [s, s + n) with 16 bytes or more; *@end is its end.  PMP_TR_NR if none.
+ * The first bytes name the only keyword it can be (s[5] tells the three
+ * slot-* apart), so one word comparison decides: no list is tried in turn.
  */
 static unsigned int keyword_type(const char *s, size_t n, size_t *end)
 {
-	/* every type once, the ones traces are made of first */
-	static const uint8_t order[] = {
-		PMP_TR_FAULT, PMP_TR_VTL_PROT, PMP_TR_ACCEPT, PMP_TR_CONVERT, PMP_TR_PUNCH,
-		PMP_TR_TICK, PMP_TR_ZAP, PMP_TR_SPTE, PMP_TR_DIRTY_LOG, PMP_TR_SLOT_ADD,
-		PMP_TR_SLOT_DELETE, PMP_TR_SLOT_MOVE, PMP_TR_TEARDOWN, PMP_TR_VM,
-	};
-	uint64_t w = word_at(s);
-	unsigned int i;
+	const struct event_type *t;
+	unsigned int type;
 
-	_Static_assert(sizeof(order) == PMP_TR_NR, "keyword_type() tries every type");
-	for (i = 0; i < PMP_TR_NR; i++) {
-		const struct event_type *t = &types[order[i]];
-
-		if (word_is(s, w, t->keyword, t->kwlen, t->word) && fast_ends(s, n, t->kwlen)) {
-			*end = t->kwlen;
-			return order[i];
-		}
+	switch (s[0]) {
+	case 'f':
+		type = PMP_TR_FAULT;
+		break;
+	case 'a':
+		type = PMP_TR_ACCEPT;
+		break;
+	case 'c':
+		type = PMP_TR_CONVERT;
+		break;
+	case 'p':
+		type = PMP_TR_PUNCH;
+		break;
+	case 'z':
+		type = PMP_TR_ZAP;
+		break;
+	case 'd':
+		type = PMP_TR_DIRTY_LOG;
+		break;
+	case 'v':
+		type = s[1] == 't' ? PMP_TR_VTL_PROT : PMP_TR_VM;
+		break;
+	case 't':
+		type = s[1] == 'i' ? PMP_TR_TICK : PMP_TR_TEARDOWN;
+		break;
+	case 's':
+		type = s[1] == 'p' ? PMP_TR_SPTE : s[5] == 'a' ? PMP_TR_SLOT_ADD :
+		       s[5] == 'd' ? PMP_TR_SLOT_DELETE : PMP_TR_SLOT_MOVE;
+		break;
+	default:
+		return PMP_TR_NR;
 	}
-	return PMP_TR_NR;
+	t = &types[type];
+	if (!word_is(s, word_at(s), t->keyword, t->kwlen, t->word) ||
+	    !fast_ends(s, n, t->kwlen, true))
+		return PMP_TR_NR;
+	*end = t->kwlen;
+	return type;
 }
 
 /*
@@ -779,26 +824,30 @@ static unsigned int keyword_type(const char *s, size_t n, size_t *end)
  * 16 hex or 19 decimal digits (so it cannot overflow); false otherwise.
  */
 static inline PMP_FAST_INLINE bool fast_number(uint8_t kind, const char *s, size_t n, size_t *pos,
-					       uint64_t *out)
+					       uint64_t *out, bool checked)
 {
 	size_t i = *pos, first, lim;
 	uint64_t v = 0;
-	int d;
+	unsigned int d;
 
 	if (kind == K_HEX) {
-		if (i + 2 >= n || s[i] != '0' || s[i + 1] != 'x')
+		if ((checked && i + 2 >= n) || s[i] != '0' || s[i + 1] != 'x')
 			return false;
 		first = i += 2;
-		lim = n - i > 16 ? i + 16 : n;
-		for (; i < lim && (d = hex_value[(uint8_t)s[i]]); i++)
-			v = v << 4 | (uint64_t)(d - 1);
+		lim = !checked || n - i > 16 ? i + 16 : n;
+		for (; i < lim; i++) {
+			d = hex_digit[(uint8_t)s[i]];
+			if (d > 15)
+				break;
+			v = v << 4 | (uint64_t)d;
+		}
 	} else {
 		first = i;
-		lim = n - i > 19 ? i + 19 : n;
+		lim = !checked || n - i > 19 ? i + 19 : n;
 		for (; i < lim && s[i] >= '0' && s[i] <= '9'; i++)
 			v = v * 10 + (uint64_t)(s[i] - '0');
 	}
-	if (i == first || !fast_ends(s, n, i))
+	if (i == first || !fast_ends(s, n, i, checked))
 		return false;
 	*pos = i;
 	*out = v;
@@ -811,7 +860,7 @@ static inline PMP_FAST_INLINE bool fast_number(uint8_t kind, const char *s, size
  * that is only a prefix of what is there fails (line_parse() decides).
  */
 static inline PMP_FAST_INLINE bool fast_names(const struct field *f, const char *s, size_t n,
-					      size_t *pos, uint64_t *out)
+					      size_t *pos, uint64_t *out, bool checked)
 {
 	const struct name_value *nv;
 	size_t i = *pos;
@@ -819,7 +868,7 @@ static inline PMP_FAST_INLINE bool fast_names(const struct field *f, const char 
 
 	for (;;) {
 		/* the longest name is 12 bytes: 16 leave room for what ends it */
-		if (n - i < 16)
+		if (checked ? n - i < 16 : i > PMP_TRACE_MAX_LINE)
 			return false;
 		w = word_at(s + i);
 		for (nv = f->names; nv->name; nv++)
@@ -833,27 +882,36 @@ static inline PMP_FAST_INLINE bool fast_names(const struct field *f, const char 
 			break;
 		i++;
 	}
-	if (!fast_ends(s, n, i))
+	if (!fast_ends(s, n, i, checked))
 		return false;
 	*pos = i;
 	*out = v;
 	return true;
 }
 
+/* prot_parse() of the 3 bytes at @s, without a loop: each a right or '-'. */
+static inline PMP_FAST_INLINE bool fast_prot(const char *s, uint64_t *out)
+{
+	bool r = s[0] == 'r', w = s[1] == 'w', x = s[2] == 'x';
+
+	*out = (uint64_t)r | (uint64_t)w << 1 | (uint64_t)x << 2;
+	return (r || s[0] == '-') && (w || s[1] == '-') && (x || s[2] == '-');
+}
+
 /* The value of @f at *@pos, as value_parse() would give it without a message. */
 static inline PMP_FAST_INLINE bool fast_value(const struct field *f, const char *s, size_t n,
-					      size_t *pos, uint64_t *out)
+					      size_t *pos, uint64_t *out, bool checked)
 {
 	switch (f->kind) {
 	case K_HEX:
 	case K_DEC:
-		return fast_number(f->kind, s, n, pos, out) && *out >= f->min &&
+		return fast_number(f->kind, s, n, pos, out, checked) && *out >= f->min &&
 		       *out <= f->max && !(f->page_aligned && (*out & 0xfff));
 	case K_NAME:
 	case K_FLAGS:
-		return fast_names(f, s, n, pos, out);
+		return fast_names(f, s, n, pos, out, checked);
 	default:
-		if (!fast_ends(s, n, *pos + 3) || !prot_parse(s + *pos, 3, out))
+		if (!fast_ends(s, n, *pos + 3, checked) || !fast_prot(s + *pos, out))
 			return false;
 		*pos += 3;
 		return true;
@@ -887,7 +945,7 @@ static inline PMP_FAST_INLINE bool fast_key(const struct field *f, const char *s
  */
 static inline PMP_FAST_INLINE size_t fast_fields(const struct event_type *t, const char *s,
 						 size_t n, size_t pos,
-						 struct pmp_trace_event *ev)
+						 struct pmp_trace_event *ev, bool checked)
 {
 	uint64_t v, w = 0;
 	unsigned int i;
@@ -900,7 +958,7 @@ static inline PMP_FAST_INLINE size_t fast_fields(const struct event_type *t, con
 			break;
 		f = &fields[i < t->nr && i < MAX_TYPE_FIELDS ? t->fields[i] : F_TIME];
 		/* " KEY=" and a value: the longest key is 12 bytes with its '=' */
-		if (s[pos] == ' ' && n - pos < 16)
+		if (checked ? s[pos] == ' ' && n - pos < 16 : pos > PMP_TRACE_MAX_LINE)
 			return 0;
 		if (s[pos] == ' ')
 			w = word_at(s + pos + 1);
@@ -910,49 +968,91 @@ static inline PMP_FAST_INLINE size_t fast_fields(const struct event_type *t, con
 			continue;
 		}
 		pos += (size_t)f->keylen + 2;
-		if (!fast_value(f, s, n, &pos, &v))
+		if (!fast_value(f, s, n, &pos, &v, checked))
 			return 0;
 		store(ev, f, v);
 	}
-	return s[pos] == '\n' ? pos : 0;
+	/* a line longer than PMP_TRACE_MAX_LINE is refused: line_parse() says so */
+	return s[pos] == '\n' && pos <= PMP_TRACE_MAX_LINE ? pos : 0;
 }
 
-/* Each a frame of its own, whatever the optimisation. */
+/* Does type @t have field @id?  With a constant @t, a constant. */
+static inline PMP_FAST_INLINE bool type_has(const struct event_type *t, unsigned int id)
+{
+	unsigned int i;
+
+#pragma GCC unroll 8
+	for (i = 0; i < MAX_TYPE_FIELDS; i++)
+		if (i < t->nr && t->fields[i] == id)
+			return true;
+	return false;
+}
+
+/*
+ * cross_check() for type @t, with @ev's type @t: the tests of its type
+ * only, which for a constant @t are one or two comparisons or none.
+ */
+static inline PMP_FAST_INLINE bool fast_cross(const struct event_type *t,
+					      const struct pmp_trace_event *ev)
+{
+	if (type_has(t, F_NPAGES) && ev->npages > PMP_TRACE_GFN_LIMIT - ev->gfn)
+		return false;
+	return !((t == &types[PMP_TR_SPTE] || t == &types[PMP_TR_ACCEPT]) &&
+		 (ev->gfn & (PMP_LEVEL_PAGES(ev->level) - 1)));
+}
+
+/* The unchecked read of a line of type @t, cross-checked: its newline, or 0. */
+static inline PMP_FAST_INLINE size_t fast_type(const struct event_type *t, const char *s,
+					       size_t n, size_t pos,
+					       struct pmp_trace_event *ev)
+{
+	size_t end = fast_fields(t, s, n, pos, ev, false);
+
+	return end && fast_cross(t, ev) ? end : 0;
+}
+
+/* Each a frame of its own, whatever the optimisation; all unchecked. */
 static size_t fast_fault(const char *s, size_t n, size_t pos, struct pmp_trace_event *ev)
 {
-	return fast_fields(&types[PMP_TR_FAULT], s, n, pos, ev);
+	return fast_type(&types[PMP_TR_FAULT], s, n, pos, ev);
 }
 
 static size_t fast_vtl(const char *s, size_t n, size_t pos, struct pmp_trace_event *ev)
 {
-	return fast_fields(&types[PMP_TR_VTL_PROT], s, n, pos, ev);
+	return fast_type(&types[PMP_TR_VTL_PROT], s, n, pos, ev);
 }
 
 static size_t fast_range(const char *s, size_t n, size_t pos, struct pmp_trace_event *ev)
 {
-	return ev->type == PMP_TR_CONVERT ? fast_fields(&types[PMP_TR_CONVERT], s, n, pos, ev) :
-	       ev->type == PMP_TR_PUNCH ? fast_fields(&types[PMP_TR_PUNCH], s, n, pos, ev) :
-	       fast_fields(&types[PMP_TR_ACCEPT], s, n, pos, ev);
+	return ev->type == PMP_TR_CONVERT ? fast_type(&types[PMP_TR_CONVERT], s, n, pos, ev) :
+	       ev->type == PMP_TR_PUNCH ? fast_type(&types[PMP_TR_PUNCH], s, n, pos, ev) :
+	       fast_type(&types[PMP_TR_ACCEPT], s, n, pos, ev);
 }
 
-static size_t fast_other(const char *s, size_t n, size_t pos, struct pmp_trace_event *ev)
+/* Any type, with @checked as given, then cross_check(). */
+static size_t fast_other(const char *s, size_t n, size_t pos, struct pmp_trace_event *ev,
+			 bool checked)
 {
-	return fast_fields(&types[ev->type], s, n, pos, ev);
+	unsigned int which;
+	size_t end = checked ? fast_fields(&types[ev->type], s, n, pos, ev, true) :
+		     fast_fields(&types[ev->type], s, n, pos, ev, false);
+
+	return end && !cross_check(ev, &which) ? end : 0;
 }
 
 /*
  * The canonical line at the start of [s, s + n): 1 with @ev and *@nl at
  * its newline, or 0 (line_parse() reads it).  The parser has a header and
- * a vm line, no partial line, and has not ended.
+ * a vm line, no partial line, and has not ended.  With FAST_WINDOW bytes
+ * or more there (all but the last lines of a caller's buffer), the line is
+ * read unchecked, by the reader of its type; else checked.
  */
 static int line_fast(struct pmp_trace_parser *p, const char *s, size_t n, size_t *nl,
 		     struct pmp_trace_event *ev)
 {
-	unsigned int type, which;
+	unsigned int type;
 	size_t pos = 0, end;
 
-	if (n > PMP_TRACE_MAX_LINE + 1)
-		n = PMP_TRACE_MAX_LINE + 1;	/* a longer line is refused: line_parse() */
 	if (n < 16)
 		return 0;
 	type = keyword_type(s, n, &pos);
@@ -960,22 +1060,28 @@ static int line_fast(struct pmp_trace_parser *p, const char *s, size_t n, size_t
 		return 0;
 	pmp_memset(ev, 0, sizeof(*ev));
 	ev->type = (uint8_t)type;
-	switch (type) {
-	case PMP_TR_FAULT:
-		end = fast_fault(s, n, pos, ev);
-		break;
-	case PMP_TR_VTL_PROT:
-		end = fast_vtl(s, n, pos, ev);
-		break;
-	case PMP_TR_CONVERT:
-	case PMP_TR_PUNCH:
-	case PMP_TR_ACCEPT:
-		end = fast_range(s, n, pos, ev);
-		break;
-	default:
-		end = fast_other(s, n, pos, ev);
+	if (n < FAST_WINDOW) {
+		/* a longer line is refused: line_parse() */
+		end = fast_other(s, n > PMP_TRACE_MAX_LINE + 1 ? PMP_TRACE_MAX_LINE + 1 : n, pos,
+				 ev, true);
+	} else {
+		switch (type) {
+		case PMP_TR_FAULT:
+			end = fast_fault(s, n, pos, ev);
+			break;
+		case PMP_TR_VTL_PROT:
+			end = fast_vtl(s, n, pos, ev);
+			break;
+		case PMP_TR_CONVERT:
+		case PMP_TR_PUNCH:
+		case PMP_TR_ACCEPT:
+			end = fast_range(s, n, pos, ev);
+			break;
+		default:
+			end = fast_other(s, n, pos, ev, false);
+		}
 	}
-	if (!end || cross_check(ev, &which))
+	if (!end)
 		return 0;
 	*nl = end;
 	p->ended = type == PMP_TR_TEARDOWN;

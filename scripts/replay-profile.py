@@ -7,8 +7,9 @@ usage: replay-profile.py CALLGRIND_OUT EVENTS LABEL
 Prints one Markdown table row: LABEL, events, then instructions per event
 in total, in the trace parser (calls from tools/ into pmp_trace_feed), in
 the core (every other call from tools/ into libpmem_policy/, inclusive;
-the merge tick also on its own), and the rest (the replay engine: the leaf
-model, the oracle, coverage samples, start-up and output).  Costs are the
+the merge tick and the final pmp_vm_check() also on their own), and the
+rest (the replay engine: the leaf model, the oracle, coverage samples,
+start-up and output).  Costs are the
 calls' inclusive costs as callgrind records them at each call site, so a
 core function calling another is counted once.
 """
@@ -19,7 +20,7 @@ import sys
 def main():
     path, events, label = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     names = {}          # (kind, id) -> name, callgrind's name compression
-    total = parse = core = tick = 0
+    total = parse = core = tick = check = 0
     fl = fn = cfl = cfn = None
     pending = None      # the callee of a calls= line: its next line is the cost
 
@@ -70,11 +71,13 @@ def main():
                 core += cost
                 if callee == 'pmp_merge_tick':
                     tick += cost
+                elif callee == 'pmp_vm_check':
+                    check += cost
     if not total or not events:
         sys.exit(f'replay-profile.py: no totals or events in {path}')
     per = lambda x: f'{x / events:,.0f}'
     print(f'| `{label}` | {events:,} | {per(total)} | {per(parse)} | {per(core)} | '
-          f'{per(tick)} | {per(total - parse - core)} |')
+          f'{per(tick)} | {per(check)} | {per(total - parse - core)} |')
 
 
 if __name__ == '__main__':

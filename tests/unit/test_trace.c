@@ -27,6 +27,11 @@ Suite *trace_suite(void);
 
 /* ---- Helpers ---- */
 
+/* Comment lines of more than 512 bytes: what precedes them is read unchecked. */
+#define TAIL_LINE "# a comment long enough to read past any field, then more of it\n"
+#define LONG_TAIL TAIL_LINE TAIL_LINE TAIL_LINE TAIL_LINE TAIL_LINE TAIL_LINE TAIL_LINE \
+		  TAIL_LINE TAIL_LINE
+
 /* Parse all of @text in chunks of @chunk bytes (0: whole); events into @evs. */
 static int parse_text(const char *text, size_t chunk, struct pmp_trace_event *evs, size_t max,
 		      size_t *nr, struct pmp_trace_error *err)
@@ -142,14 +147,16 @@ START_TEST(test_round_trip_every_type)
 		ck_assert_msg(!memcmp(&evs[nr - 1], e, sizeof(*e)), "sample %u: %s", i, line);
 		/*
 		 * Followed by more text (the one-pass reader of canonical lines
-		 * reads a field only with 16 bytes after it), and spelled with a
-		 * tab before its newline (which only line_parse() takes).
+		 * reads a field only with 16 bytes after it, and reads the line
+		 * unchecked with 512 or more: t 2 and 3), and spelled with a tab
+		 * before its newline (which only line_parse() takes).
 		 */
-		for (t = 0; t < 2; t++) {
+		for (t = 0; t < 4; t++) {
 			snprintf(text, sizeof(text), "%s%s%.*s%s%s", pmp_trace_header(),
 				 e->type == PMP_TR_VM ? "" :
 				 "vm type=default gfn_end=0x1 vcpus=1 vtls=1\n", len - 1, line,
-				 t ? "\t\n" : "\n", "# more text after the line\n");
+				 t & 1 ? "\t\n" : "\n", t < 2 ? "# more text after the line\n" :
+				 LONG_TAIL);
 			ck_assert_int_eq(parse_text(text, 0, evs, ARRAY_SIZE(evs), &nr, &err), 0);
 			ck_assert_uint_eq(nr, e->type == PMP_TR_VM ? 1 : 2);
 			ck_assert_msg(!memcmp(&evs[nr - 1], e, sizeof(*e)), "sample %u (%u): %s", i,
@@ -457,9 +464,10 @@ static const struct bad bads[] = {
 };
 
 /*
- * Each bad trace as it is and, for @_i past the table, followed by a
- * comment line (a line with text after it is read by the one-pass reader
- * of canonical lines first): the same line, column and message.
+ * Each bad trace as it is and, for @_i past the table, followed by comment
+ * lines of more than 512 bytes (a line with text after it is read by the
+ * one-pass reader of canonical lines first, unchecked with that much): the
+ * same line, column and message.
  */
 START_TEST(test_errors)
 {
@@ -467,13 +475,13 @@ START_TEST(test_errors)
 	bool more = _i >= (int)ARRAY_SIZE(bads);
 	struct pmp_trace_event evs[8];
 	struct pmp_trace_error err;
-	char text[1024];
+	char text[2048];
 	size_t len, nr, chunk;
 
 	if (more && (b->raw || !*b->text || b->text[strlen(b->text) - 1] != '\n'))
 		return;	/* header, bytes, a last line with no newline: no line after */
 	snprintf(text, sizeof(text), "%s%s%s", b->raw ? "" : PRE, b->text,
-		 more ? "# a comment long enough to read past any field\n" : "");
+		 more ? LONG_TAIL : "");
 	len = strlen(text);
 	for (chunk = 0; chunk <= 7; chunk++) {
 		struct pmp_trace_parser p;

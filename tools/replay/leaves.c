@@ -37,29 +37,6 @@ void lv_free(struct leaves *lv)
 	memset(lv, 0, sizeof(*lv));
 }
 
-int lv_level(const struct leaves *lv, uint64_t gfn, bool *present)
-{
-	uint8_t g, c;
-
-	*present = false;
-	if (gfn >= lv->pages)
-		return 0;
-	g = lv->giant[gfn / GIANT];
-	if (g & LV_LEAF) {
-		*present = !(g & LV_BLOCKED);
-		return PMP_LEVEL_1G;
-	}
-	c = lv->chunk[gfn / CHUNK];
-	if (c & LV_LEAF) {
-		*present = !(c & LV_BLOCKED);
-		return PMP_LEVEL_2M;
-	}
-	if (!(lv->bits[gfn / 64] >> (gfn % 64) & 1))
-		return 0;
-	*present = !(c & LV_SMALL_BLOCKED);
-	return PMP_LEVEL_4K;
-}
-
 /*
  * Set bits of @x, branch-free: __builtin_popcountll() without -mpopcnt is
  * a call into libgcc (__popcountdi2), and the replay counts every range.
@@ -72,30 +49,43 @@ static inline uint64_t weight64(uint64_t x)
 	return (x * 0x0101010101010101ULL) >> 56;
 }
 
-/* Set or clear the 4 KiB bits of [lo, hi) and keep n4k exact. */
+/* Set or clear the @mask bits of word @w and keep n4k exact. */
+static inline void set_word(struct leaves *lv, uint64_t w, uint64_t mask, bool on)
+{
+	uint64_t old = lv->bits[w], change = (on ? ~old : old) & mask;
+
+	if (!change)
+		return;	/* most words of a range: nothing to set or clear */
+	lv->bits[w] = old ^ change;
+	if (on)
+		lv->n4k += weight64(change);
+	else
+		lv->n4k -= weight64(change);
+}
+
+/* Set or clear the 4 KiB bits of [lo, hi) and keep n4k exact: whole words in one step. */
 static void set_bits(struct leaves *lv, uint64_t lo, uint64_t hi, bool on)
 {
-	if (hi - lo == 1) {	/* a 4 KiB fault or zap: most actions */
-		uint64_t *w = &lv->bits[lo / 64], bit = 1ULL << (lo % 64);
+	uint64_t w, last;
 
-		lv->n4k += on ? !(*w & bit) : 0;
-		lv->n4k -= on ? 0 : !!(*w & bit);
-		*w = on ? *w | bit : *w & ~bit;
+	if (hi - lo == 1) {	/* a 4 KiB fault or zap: most actions */
+		uint64_t *p = &lv->bits[lo / 64], bit = 1ULL << (lo % 64);
+
+		lv->n4k += on ? !(*p & bit) : 0;
+		lv->n4k -= on ? 0 : !!(*p & bit);
+		*p = on ? *p | bit : *p & ~bit;
 		return;
 	}
-	while (lo < hi) {
-		uint64_t w = lo / 64, first = lo % 64;
-		uint64_t n = hi - lo < 64 - first ? hi - lo : 64 - first;
-		uint64_t mask = (n == 64 ? ~0ULL : ((1ULL << n) - 1)) << first;
-		uint64_t old = lv->bits[w];
-
-		lv->bits[w] = on ? old | mask : old & ~mask;
-		if (on)
-			lv->n4k += weight64(~old & mask);
-		else
-			lv->n4k -= weight64(old & mask);
-		lo += n;
+	w = lo / 64;
+	last = (hi - 1) / 64;
+	if (w == last) {
+		set_word(lv, w, (~0ULL >> (64 - (hi - lo))) << (lo % 64), on);
+		return;
 	}
+	set_word(lv, w, ~0ULL << (lo % 64), on);
+	for (w++; w < last; w++)
+		set_word(lv, w, ~0ULL, on);
+	set_word(lv, last, ~0ULL >> (63 - (hi - 1) % 64), on);
 }
 
 static bool chunk_has_small(const struct leaves *lv, uint64_t c)
@@ -169,7 +159,7 @@ static bool takes(const struct leaves *lv, uint8_t filter, uint64_t gfn)
 /* A zap of the shared or the private leaves only (KVM's attr_filter). */
 static void zap_filtered(struct leaves *lv, uint64_t lo, uint64_t hi, uint8_t filter)
 {
-	uint64_t g, c, i;
+	uint64_t g, c, w;
 
 	for (g = lo / GIANT; g <= (hi - 1) / GIANT; g++) {
 		if ((lv->giant[g] & LV_LEAF) && takes(lv, filter, g * GIANT)) {
@@ -183,9 +173,21 @@ static void zap_filtered(struct leaves *lv, uint64_t lo, uint64_t hi, uint8_t fi
 			lv->n2m--;
 		}
 	}
-	for (i = lo; i < hi; i++)
-		if ((lv->bits[i / 64] >> (i % 64) & 1) && takes(lv, filter, i))
-			set_bits(lv, i, i + 1, false);
+	/* the 4 KiB leaves there, a word of them at a time */
+	for (w = lo / 64; w <= (hi - 1) / 64; w++) {
+		uint64_t bits = lv->bits[w];
+
+		if (w == lo / 64)
+			bits &= ~0ULL << (lo % 64);
+		if (w == (hi - 1) / 64)
+			bits &= ~0ULL >> (63 - (hi - 1) % 64);
+		for (; bits; bits &= bits - 1) {
+			uint64_t i = w * 64 + (uint64_t)__builtin_ctzll(bits);
+
+			if (takes(lv, filter, i))
+				set_bits(lv, i, i + 1, false);
+		}
+	}
 	for (c = lo / CHUNK; c <= (hi - 1) / CHUNK; c++)
 		if (!(lv->chunk[c] & LV_LEAF) && (lv->chunk[c] & LV_SMALL_BLOCKED) &&
 		    !chunk_has_small(lv, c))

@@ -31,12 +31,36 @@ struct leaves {
 #define LV_BLOCKED	0x2
 #define LV_SMALL_BLOCKED 0x4
 
+/*
+ * Level of the leaf covering @gfn (0: none); *@present says it is not
+ * blocked.  Inline: every access and accept asks it.
+ */
+static inline int lv_level(const struct leaves *lv, uint64_t gfn, bool *present)
+{
+	uint8_t g, c;
+
+	*present = false;
+	if (gfn >= lv->pages)
+		return 0;
+	g = lv->giant[gfn / (512 * 512)];
+	if (g & LV_LEAF) {
+		*present = !(g & LV_BLOCKED);
+		return PMP_LEVEL_1G;
+	}
+	c = lv->chunk[gfn / 512];
+	if (c & LV_LEAF) {
+		*present = !(c & LV_BLOCKED);
+		return PMP_LEVEL_2M;
+	}
+	if (!(lv->bits[gfn / 64] >> (gfn % 64) & 1))
+		return 0;
+	*present = !(c & LV_SMALL_BLOCKED);
+	return PMP_LEVEL_4K;
+}
+
 /* @pages rounded up to 1 GiB.  0 or -ENOMEM. */
 int lv_init(struct leaves *lv, uint64_t pages);
 void lv_free(struct leaves *lv);
-
-/* Level of the leaf covering @gfn (0: none); *@present says it is not blocked. */
-int lv_level(const struct leaves *lv, uint64_t gfn, bool *present);
 
 /* Apply one action the core returned (PIN, TRACK, FLUSH change no leaf). */
 void lv_apply(struct leaves *lv, const struct pmp_action *a);

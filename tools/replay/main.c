@@ -55,7 +55,8 @@ static int to_replay(void *ctx, const struct pmp_trace_event *ev)
 		s->failed = true;
 		return err;
 	}
-	progress_add(s->pg, 1);
+	if (s->pg && s->pg->on)
+		progress_add(s->pg, 1);
 	s->r->line = s->line;
 	err = replay_event(s->r, ev);
 	s->failed = err != 0;

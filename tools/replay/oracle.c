@@ -45,6 +45,15 @@
 #define OC_MIXED_ANY	0x3800U
 #define OC_PAGES	0x4000U		/* attr[] holds its pages; else all are cattr[c] */
 
+/*
+ * Per chunk, fits() of a 2 MiB leaf there, as shared and as private memory,
+ * once asked: it depends only on the memslot holding the chunk, so it holds
+ * until an event changes a memslot over it (slot_range_dirty() clears it).
+ */
+#define OF_KNOWN	0x1U
+#define OF_SHARED	0x2U
+#define OF_PRIVATE	0x4U
+
 int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_slots *slots)
 {
 	memset(o, 0, sizeof(*o));
@@ -64,13 +73,14 @@ int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_sl
 	o->chunk = calloc(o->chunks, sizeof(*o->chunk));
 	o->order = malloc(o->chunks);
 	o->sig = calloc(o->chunks, sizeof(*o->sig));
+	o->fit = calloc(o->chunks, sizeof(*o->fit));
 	o->giant_order = malloc(o->giants);
 	o->giant_dirty = calloc(o->giants, 1);
 	o->giant_whole = calloc(o->giants, 1);
 	o->dirty = calloc(o->giants * 8, sizeof(*o->dirty));
 	o->giant_small = calloc(o->giants, sizeof(*o->giant_small));
 	o->giant_pages = calloc(o->giants, sizeof(*o->giant_pages));
-	if (!o->attr || !o->cattr || !o->chunk || !o->order || !o->sig || !o->giant_order ||
+	if (!o->attr || !o->cattr || !o->chunk || !o->order || !o->sig || !o->fit || !o->giant_order ||
 	    !o->giant_dirty || !o->giant_whole || !o->dirty || !o->giant_small || !o->giant_pages) {
 		oracle_free(o);
 		return -ENOMEM;
@@ -87,6 +97,7 @@ void oracle_free(struct oracle *o)
 	free(o->chunk);
 	free(o->order);
 	free(o->sig);
+	free(o->fit);
 	free(o->giant_order);
 	free(o->giant_dirty);
 	free(o->giant_whole);
@@ -169,9 +180,20 @@ static void spread(struct oracle *o, uint64_t c)
  */
 static void set_attr(struct oracle *o, uint64_t lo, uint64_t hi, uint16_t mask, uint16_t value)
 {
-	uint64_t m = mask * 0x0001000100010001ULL, v = value * 0x0001000100010001ULL, c;
+	uint64_t m = mask * 0x0001000100010001ULL, v = value * 0x0001000100010001ULL, c = lo / CHUNK;
 
-	for (c = lo / CHUNK; c <= (hi - 1) / CHUNK; c++) {
+	/* one page of a chunk already spread (a VTL protection, a 4 KiB accept): no loop */
+	if (hi - lo == 1 && (o->chunk[c] & OC_PAGES)) {
+		uint16_t now = (uint16_t)((o->attr[lo] & ~mask) | value);
+
+		if (now != o->attr[lo]) {
+			o->attr[lo] = now;
+			o->chunk[c] &= (uint16_t)~(OC_MIXED_ANY | OC_UNIFORM_ANY);
+			mark(o, c);
+		}
+		return;
+	}
+	for (; c <= (hi - 1) / CHUNK; c++) {
 		uint64_t i = lo > c * CHUNK ? lo : c * CHUNK;
 		uint64_t end = hi < (c + 1) * CHUNK ? hi : (c + 1) * CHUNK, diff = 0, w;
 		bool whole = i == c * CHUNK && end == (c + 1) * CHUNK;
@@ -209,13 +231,9 @@ static void set_attr(struct oracle *o, uint64_t lo, uint64_t hi, uint16_t mask, 
 	}
 }
 
-/*
- * VTL @vtl used the chunk holding @gfn, backed by a folio of @order, with
- * a fault that did not say private (@shared: the core then aligns it as
- * shared memory, whatever the page's attribute).
- */
-static void touch(struct oracle *o, uint64_t gfn, unsigned int order, unsigned int vtl,
-		  bool shared)
+/* touch() where something changes: a first touch, a shared fault, a larger folio. */
+static __attribute__((noinline)) void touch_new(struct oracle *o, uint64_t gfn,
+						unsigned int order, unsigned int vtl, bool shared)
 {
 	uint64_t c = gfn / CHUNK, g = gfn / GIANT;
 
@@ -241,6 +259,27 @@ static void touch(struct oracle *o, uint64_t gfn, unsigned int order, unsigned i
 			giants_changed(o, g * GIANT, (g + 1) * GIANT);
 		}
 	}
+}
+
+/*
+ * VTL @vtl used the chunk holding @gfn, backed by a folio of @order, with
+ * a fault that did not say private (@shared: the core then aligns it as
+ * shared memory, whatever the page's attribute).  Most touches are of a
+ * chunk that VTL touched so before, with a folio no larger: nothing
+ * changes, which the test here finds without a call.
+ */
+static inline void touch(struct oracle *o, uint64_t gfn, unsigned int order, unsigned int vtl,
+			 bool shared)
+{
+	uint64_t c = gfn / CHUNK;
+	uint16_t f = o->chunk[c];
+
+	if ((o->vtls & (1U << vtl)) && (f & OC_TOUCHED(vtl)) && (!shared || (f & OC_SHARED_FAULT)) &&
+	    (order == OR_UNKNOWN ||
+	     (o->order[c] != OR_UNKNOWN && order <= o->order[c] &&
+	      o->giant_order[gfn / GIANT] != OR_UNKNOWN && order <= o->giant_order[gfn / GIANT])))
+		return;
+	touch_new(o, gfn, order, vtl, shared);
 }
 
 static void fault(struct oracle *o, const struct pmp_trace_event *ev)
@@ -278,10 +317,13 @@ static void slot_range_dirty(struct oracle *o, uint32_t id)
 	if (clamp(o, s->base_gfn, s->npages, &lo, &hi)) {
 		dirty(o, lo, hi);
 		giants_changed(o, lo, hi);
+		memset(&o->fit[lo / CHUNK], 0, (hi - 1) / CHUNK + 1 - lo / CHUNK);
 	}
 }
 
-void oracle_event(struct oracle *o, const struct pmp_trace_event *ev, bool after)
+/* Any event but a fault: a frame of its own, so a fault's path stays short. */
+static __attribute__((noinline)) void other_event(struct oracle *o,
+						  const struct pmp_trace_event *ev, bool after)
 {
 	uint64_t lo, hi;
 
@@ -333,6 +375,14 @@ void oracle_event(struct oracle *o, const struct pmp_trace_event *ev, bool after
 	default:
 		break;
 	}
+}
+
+void oracle_event(struct oracle *o, const struct pmp_trace_event *ev, bool after)
+{
+	if (ev->type != PMP_TR_FAULT)
+		other_event(o, ev, after);
+	else if (!after)	/* most events: a fault, never a memslot's */
+		fault(o, ev);
 }
 
 /* The memslot holds [head, head + n) and gfn and backing agree modulo n. */
@@ -387,6 +437,18 @@ static bool fits_any(struct oracle *o, uint64_t head, uint64_t n, uint16_t a0, u
 	       (private && (flags & OC_SHARED_FAULT) && fits(o, head, n, false));
 }
 
+/* fits_any() of a 2 MiB leaf on chunk @c, from its OF_* once known. */
+static bool chunk_fits(struct oracle *o, uint64_t c, uint16_t a0, unsigned int flags)
+{
+	bool private = a0 & OA_PRIVATE;
+
+	if (!(o->fit[c] & OF_KNOWN))
+		o->fit[c] = (uint8_t)(OF_KNOWN | (fits(o, c * CHUNK, CHUNK, false) ? OF_SHARED : 0) |
+				      (fits(o, c * CHUNK, CHUNK, true) ? OF_PRIVATE : 0));
+	return (o->fit[c] & (private ? OF_PRIVATE : OF_SHARED)) ||
+	       (private && (flags & OC_SHARED_FAULT) && (o->fit[c] & OF_SHARED));
+}
+
 /* Which VTLs may have a 2 MiB leaf on chunk @c; its attributes for 1 GiB uniformity. */
 static void evaluate_chunk(struct oracle *o, uint64_t c)
 {
@@ -395,7 +457,7 @@ static void evaluate_chunk(struct oracle *o, uint64_t c)
 	uint8_t giant = o->giant_order[c / 512];
 	/* a 4 KiB folio here does not stop a 1 GiB folio reported anywhere in its range */
 	bool ok = (o->order[c] == OR_UNKNOWN || o->order[c] >= 9 ||
-		   (giant != OR_UNKNOWN && giant >= 18)) && fits_any(o, head, CHUNK, a0, f);
+		   (giant != OR_UNKNOWN && giant >= 18)) && chunk_fits(o, c, a0, f);
 	unsigned int v;
 
 	for (v = 0; ok && v < PMP_MAX_VTLS; v++) {

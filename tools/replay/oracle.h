@@ -29,6 +29,7 @@ struct oracle {
 	uint16_t *chunk;	/* OC_* per chunk */
 	uint8_t *order;		/* largest folio order a fault reported, OR_UNKNOWN if none */
 	uint16_t *sig;		/* an eligible chunk's attributes, for 1 GiB uniformity */
+	uint8_t *fit;		/* OF_* per chunk: its memslot's verdict, until a memslot changes */
 	uint8_t *giant_order;
 	uint8_t *giant_dirty;	/* OG_*: what of the 1 GiB range changed since evaluated */
 	uint8_t *giant_whole;	/* its 1 GiB check, when last made, found a 1 GiB leaf possible */

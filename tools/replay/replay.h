@@ -91,7 +91,7 @@ struct replay {
 	uint8_t *fault_order;	/* per chunk: folio order the last fault reported */
 	uint64_t events;
 	uint64_t line;		/* the caller's: trace line of the next event, 0 if none */
-	uint64_t stride;	/* events between samples */
+	uint64_t stride;	/* events between samples: 1, doubled as the samples fill */
 	unsigned int nr_samples;
 	size_t sample_size;
 	unsigned char *samples;	/* RP_SAMPLES struct rp_sample of sample_size bytes */

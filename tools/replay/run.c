@@ -196,17 +196,21 @@ static void outcome(struct rp_run *run, const struct replay *r, unsigned int typ
  * the access executes.  A blocked leaf faults: that fault is the price of
  * merge=blocked.
  */
-static void access(struct rp_run *run, const struct replay *r, const struct pmp_fault *f,
-		   unsigned int type)
+static bool served(const struct rp_run *run, uint64_t gfn, uint32_t flags, int *have,
+		   bool *present)
 {
-	bool present, now_present;
-	int have = lv_level(&run->lv, f->gfn, &present), level, err;
+	*have = lv_level(&run->lv, gfn, present);
+	return *present && !(*have > PMP_LEVEL_4K && (flags & PMP_FAULT_EXEC) &&
+			     run->policy.nx_huge_pages);
+}
 
-	if (present && !(have > PMP_LEVEL_4K && (f->flags & PMP_FAULT_EXEC) &&
-			 run->policy.nx_huge_pages)) {
-		run->c.faults_avoided++;
-		return;
-	}
+/* The fault itself, once served() said no leaf serves the access: @have, @present its answer. */
+static void fault_taken(struct rp_run *run, const struct replay *r, const struct pmp_fault *f,
+			unsigned int type, int have, bool present)
+{
+	bool now_present;
+	int level, err;
+
 	level = pmp_max_level(run->vm, f, NULL);
 	if (level < 0) {
 		note_invalid(run, r, type, level);
@@ -220,6 +224,19 @@ static void access(struct rp_run *run, const struct replay *r, const struct pmp_
 		run->c.faults[lv_level(&run->lv, f->gfn, &now_present)]++;
 		run->c.faults_blocked += have && !present;
 	}
+}
+
+static void access(struct rp_run *run, const struct replay *r, const struct pmp_fault *f,
+		   unsigned int type)
+{
+	bool present;
+	int have;
+
+	if (served(run, f->gfn, f->flags, &have, &present)) {
+		run->c.faults_avoided++;
+		return;
+	}
+	fault_taken(run, r, f, type, have, present);
 }
 
 /* The host folio order a fault sees: what the trace says, less what punches split. */
@@ -237,20 +254,28 @@ static uint8_t backing(const struct rp_run *run, const struct replay *r, uint64_
 static void fault_event(struct rp_run *run, const struct replay *r,
 			const struct pmp_trace_event *ev)
 {
-	struct pmp_fault f = { .gfn = ev->gfn, .slot = ev->slot, .flags = ev->flags,
-			       .vcpu = ev->vcpu, .vtl = ev->vtl };
+	struct pmp_fault f;
+	bool present;
+	int have;
 
 	if (ev->level < PMP_LEVEL_4K || ev->level > PMP_LEVEL_1G || ev->gfn >= run->lv.pages) {
 		note_invalid(run, r, PMP_TR_FAULT, -EINVAL);
 		return;
 	}
+	/* most accesses find their leaf: no folio to work out */
+	if (served(run, ev->gfn, ev->flags, &have, &present)) {
+		run->c.faults_avoided++;
+		return;
+	}
+	f = (struct pmp_fault){ .gfn = ev->gfn, .slot = ev->slot, .flags = ev->flags,
+				.vcpu = ev->vcpu, .vtl = ev->vtl };
 	/* shared pages of a guest_memfd slot live in the VMM's memory, which punches spare */
 	if (!(ev->flags & PMP_FAULT_PRIVATE) && ev->slot < RP_MAX_SLOTS && r->slots.used[ev->slot] &&
 	    (r->slots.slot[ev->slot].flags & PMP_SLOT_GUEST_MEMFD))
 		f.backing_order = (uint8_t)(9U * (ev->level - 1U));
 	else
 		f.backing_order = backing(run, r, ev->gfn, 9U * (ev->level - 1U));
-	access(run, r, &f, PMP_TR_FAULT);
+	fault_taken(run, r, &f, PMP_TR_FAULT, have, present);
 }
 
 /*
@@ -337,13 +362,13 @@ static void teardown(struct rp_run *run, const struct replay *r)
 	} while (err == 1);
 }
 
-int run_event(struct rp_run *run, struct replay *r, const struct pmp_trace_event *ev)
+/* Any event but a fault: a frame of its own, so a fault's path stays short. */
+static __attribute__((noinline)) void other_event(struct rp_run *run, struct replay *r,
+						  const struct pmp_trace_event *ev)
 {
 	struct pmp_vm *vm = run->vm;
 	uint64_t i;
 
-	run->c.events[ev->type]++;
-	run->origin = RP_FROM_OTHER;
 	switch (ev->type) {
 	case PMP_TR_SLOT_ADD:
 		slot_add(run, r, ev);
@@ -351,9 +376,6 @@ int run_event(struct rp_run *run, struct replay *r, const struct pmp_trace_event
 	case PMP_TR_SLOT_DELETE:
 	case PMP_TR_SLOT_MOVE:
 		slot_change(run, r, ev);
-		break;
-	case PMP_TR_FAULT:
-		fault_event(run, r, ev);
 		break;
 	case PMP_TR_SPTE:
 		break;	/* what the recorded kernel did; the replay decides for itself */
@@ -395,5 +417,15 @@ int run_event(struct rp_run *run, struct replay *r, const struct pmp_trace_event
 		note_invalid(run, r, PMP_TR_VM, -EINVAL);
 		break;
 	}
+}
+
+int run_event(struct rp_run *run, struct replay *r, const struct pmp_trace_event *ev)
+{
+	run->c.events[ev->type]++;
+	run->origin = RP_FROM_OTHER;
+	if (ev->type == PMP_TR_FAULT)	/* most events */
+		fault_event(run, r, ev);
+	else
+		other_event(run, r, ev);
 	return 0;
 }

@@ -75,44 +75,78 @@ int trace_read_lines(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
 	return trace_read_marked(f, name, sink, ctx, pg, line, NULL, err, errlen);
 }
 
-/* Comment lines "# pmp-trace: lost=N" with N > 0 mark a trace incomplete. */
+/*
+ * Comment lines "# pmp-trace: lost=N" with N > 0 mark a trace incomplete.
+ * Only a line that starts with '#' can be one, so the scan jumps from '#'
+ * to '#' (memchr) and looks at the bytes before and after each: a buffer
+ * of events costs a pass of memchr, not a step per byte or per line.
+ * @m->mid_line: the last byte of the previous buffer was not a newline;
+ * @m->matched: bytes of the prefix (and zeros after it) matched by a line
+ * the previous buffer ended in, or 0.
+ */
 static void scan_marks(struct trace_marks *m, const char *buf, size_t n)
 {
 	static const char prefix[] = "# pmp-trace: lost=";
-	size_t i;
+	const size_t plen = sizeof(prefix) - 1;
+	size_t i = 0;
 
-	for (i = 0; i < n; i++) {
-		char c = buf[i];
+	if (!n)
+		return;
+	for (;;) {
+		/* a candidate line from its '#' (or where the last buffer left it) */
+		while (m->matched && i < n) {
+			char c = buf[i];
 
-		if (m->mid_line) {
-			/* the rest of a line that is not a mark: on to the next line */
-			const char *nl = memchr(buf + i, '\n', n - i);
-
-			if (!nl)
-				return;
-			i = (size_t)(nl - buf);
-			c = '\n';
-		}
-		if (c == '\n') {
-			m->mid_line = false;
+			if (m->matched < plen && c == prefix[m->matched]) {
+				m->matched++;
+				i++;
+				continue;
+			}
+			if (m->matched == plen && c == '0') {
+				i++;	/* leading zeros */
+				continue;
+			}
+			if (m->matched == plen && c >= '1' && c <= '9')
+				m->incomplete = true;
 			m->matched = 0;
-			continue;
 		}
-		if (m->matched < sizeof(prefix) - 1 && c == prefix[m->matched]) {
-			m->matched++;
-			continue;
+		if (i >= n)
+			break;
+		/* the next '#' that starts a line */
+		for (;;) {
+			const char *hash = memchr(buf + i, '#', n - i);
+
+			if (!hash) {
+				i = n;
+				break;
+			}
+			i = (size_t)(hash - buf);
+			if (i ? buf[i - 1] == '\n' : !m->mid_line) {
+				m->matched = 1;
+				i++;
+				break;
+			}
+			i++;
 		}
-		if (m->matched == sizeof(prefix) - 1 && c == '0')
-			continue;	/* leading zeros */
-		if (m->matched == sizeof(prefix) - 1 && c >= '1' && c <= '9')
-			m->incomplete = true;
-		m->mid_line = true;
+		if (i >= n)
+			break;
 	}
+	m->mid_line = buf[n - 1] != '\n';
 }
 
-int trace_read_marked(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
-		      struct progress *pg, uint64_t *line, struct trace_marks *marks, char *err,
-		      size_t errlen)
+/* Raw tracefs text: its header, or a KVM event in the TASK-PID [CPU] form. */
+static bool looks_tracefs(const char *buf, size_t n)
+{
+	return memmem(buf, n, "# tracer:", 9) || memmem(buf, n, ": kvm_", 6);
+}
+
+/*
+ * trace_read_marked() less the tracefs test, which only an error needs:
+ * the first buffer read is kept in @first (*@first_n bytes) for it.
+ */
+static int read_chunks(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
+		       struct progress *pg, uint64_t *line, struct trace_marks *marks,
+		       char *first, size_t *first_n, char *err, size_t errlen)
 {
 	static char buf[CHUNK_BYTES];
 	struct pmp_trace_parser p;
@@ -129,6 +163,10 @@ int trace_read_marked(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
 				 (unsigned long long)p.line, strerror(errno));
 			return -EIO;
 		}
+		if (p.line == 1 && !p.len) {
+			memcpy(first, buf, n);
+			*first_n = n;
+		}
 		/* traces are often stored compressed (tests/data): say so, not "non-ASCII" */
 		if (p.line == 1 && !p.len && n >= 2 && (uint8_t)buf[0] == 0x1f &&
 		    (uint8_t)buf[1] == 0x8b) {
@@ -136,13 +174,8 @@ int trace_read_marked(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
 				 "gzip -dc FILE | pmp-replay -", name);
 			return -EINVAL;
 		}
-		if (marks) {
-			/* tracefs text: its header, or a KVM event in the TASK-PID [CPU] form */
-			if (p.line == 1 && !p.len)
-				marks->tracefs = memmem(buf, n, "# tracer:", 9) ||
-						 memmem(buf, n, ": kvm_", 6);
+		if (marks)
 			scan_marks(marks, buf, n);
-		}
 		/* n == 0 is the end of input: the parser takes a last unterminated line */
 		for (pos = 0; pos < n || !n;) {
 			ret = pmp_trace_feed(&p, buf + pos, n - pos, &used, &ev, &e);
@@ -161,6 +194,20 @@ int trace_read_marked(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
 		progress_add(pg, n);
 	} while (n);
 	return 0;
+}
+
+int trace_read_marked(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
+		      struct progress *pg, uint64_t *line, struct trace_marks *marks, char *err,
+		      size_t errlen)
+{
+	static char first[CHUNK_BYTES];
+	size_t first_n = 0;
+	int ret = read_chunks(f, name, sink, ctx, pg, line, marks, first, &first_n, err, errlen);
+
+	/* what the first buffer read looks like, for the hint on a trace refused */
+	if (ret && marks)
+		marks->tracefs = looks_tracefs(first, first_n);
+	return ret;
 }
 
 int trace_write(void *writer, const struct pmp_trace_event *ev)

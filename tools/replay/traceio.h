@@ -43,7 +43,7 @@ int trace_read_lines(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
 /* What the comments and the shape of a trace say, for the tool's warnings. */
 struct trace_marks {
 	bool incomplete;	/* "# pmp-trace: lost=N" with N > 0: events are missing */
-	bool tracefs;		/* it looks like raw tracefs text, not a trace */
+	bool tracefs;		/* the read failed on what looks like raw tracefs text */
 	/* the scanner's state across chunks */
 	bool mid_line;
 	unsigned int matched;
