@@ -37,12 +37,13 @@ int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *o
 	if (!err)
 		err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_ACCEPT, PMP_ACCEPT_ACTIONS(vm->nr_vtls));
 	if (!err)
-		err = pmp_state_reserve(vm, gfn, pages);
+		err = pmp_state_ensure(vm, gfn, pages);
 	if (err)
 		return err;
 	/* a leaf larger than the accept is a size mismatch: split it */
 	pmp_split_range(&ev, gfn, pages, level);
-	pmp_planes_set(vm, gfn, pages, ACCEPTED, ACCEPTED);
+	/* the pool was checked above; splitting takes no block */
+	pmp_planes_apply(vm, gfn, pages, ACCEPTED, ACCEPTED);
 	pmp_merge_unpark(vm, gfn, pages);	/* accepted now: a tick may promote */
 	ci = gfn >> PMP_CHUNK_SHIFT;
 	if (level == PMP_LEVEL_4K)

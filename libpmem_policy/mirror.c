@@ -264,12 +264,22 @@ static int leaf_record_check(const struct pmp_vm *vm, unsigned int vtl, uint64_t
 		uint32_t f = vtl ? (uint32_t)pmp_vtl_chunks(vm, vtl)[ci] << PMP_CF_LEAF_SHIFT :
 				   c->blocks & PMP_CF_LEAF;
 		uint16_t bit = PMP_BIT(pmp_mapped_plane(vtl));
-		bool full = !(c->mixed & bit) && (c->value & bit);
-		bool small = chunk_mapped(c, vtl) && !(f & PMP_CF_HUGE);
-		bool is_cand = small && !(f & PMP_CF_BLOCKED);
-		uint64_t gci = (uint64_t)pmp_homes(vm)[cg].giant * PMP_GIANT_CHUNKS +
-			       ci % PMP_GIANT_CHUNKS;
+		bool full, small, is_cand;
+		uint64_t gci;
 
+		/*
+		 * Nothing mapped and no flag (most chunks): of the tests below only
+		 * the 1 GiB flags' can fail, and there is nothing to count.
+		 */
+		if (!f && !chunk_mapped(c, vtl)) {
+			if ((gflags & PMP_GF_LEAF) || (vtl && (gflags & ~PMP_GF_LEAF)))
+				return -EUCLEAN;
+			goto next;
+		}
+		full = !(c->mixed & bit) && (c->value & bit);
+		small = chunk_mapped(c, vtl) && !(f & PMP_CF_HUGE);
+		is_cand = small && !(f & PMP_CF_BLOCKED);
+		gci = (uint64_t)pmp_homes(vm)[cg].giant * PMP_GIANT_CHUNKS + ci % PMP_GIANT_CHUNKS;
 		if (((gflags & PMP_GF_LEAF) && !(f & PMP_CF_HUGE)) ||
 		    (is_cand && !(f & PMP_CF_PARKED) &&
 		     !(pmp_cand_map(vm)[ci / 64] & (1ULL << (ci % 64)))) ||
@@ -281,6 +291,7 @@ static int leaf_record_check(const struct pmp_vm *vm, unsigned int vtl, uint64_t
 		*nr_cand += is_cand;
 		huge += !!(f & PMP_CF_HUGE);
 		cand += is_cand;
+next:
 		if (vtl && ci % PMP_GIANT_CHUNKS == PMP_GIANT_CHUNKS - 1) {
 			const struct pmp_vtl_giant *vg = &pmp_vtl_giants(vm, vtl)[cg];
 
