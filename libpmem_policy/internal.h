@@ -536,6 +536,8 @@ static inline unsigned int pmp_weight64(uint64_t x)
 bool pmp_plane_get(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane);
 bool pmp_chunk_plane_get(const struct pmp_vm *vm, const struct pmp_chunk *c, unsigned int i,
 			 unsigned int plane);
+uint64_t pmp_chunk_planes_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
+			       uint16_t planes);
 
 static inline bool pmp_is_private(const struct pmp_vm *vm, uint64_t gfn)
 {
@@ -705,6 +707,7 @@ unsigned int pmp_block_next(const struct pmp_block *blk, unsigned int lo, unsign
 			    bool v);
 int pmp_block_uniform(const struct pmp_block *blk);
 struct pmp_block *pmp_defer_block(const struct pmp_vm *vm, uint64_t ci);
+struct pmp_block *pmp_chunk_defer_block(const struct pmp_vm *vm, const struct pmp_chunk *c);
 bool pmp_defer_room(const struct pmp_vm *vm);
 struct pmp_block *pmp_defer_attach(struct pmp_vm *vm, uint64_t ci);
 void pmp_defer_detach(struct pmp_vm *vm, uint64_t ci);

@@ -173,10 +173,44 @@ void pmp_mirror_extent(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
 uint64_t pmp_mapped_next(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t end)
 {
 	unsigned int v, v_end;
+	uint16_t planes = 0;
 
-	for (pmp_vtl_span(vm, vtl, &v, &v_end); v < v_end; v++)
+	pmp_vtl_span(vm, vtl, &v, &v_end);
+	if (gfn < end && !((gfn ^ (end - 1)) >> PMP_CHUNK_SHIFT)) {
+		for (; v < v_end; v++)
+			planes |= PMP_BIT(pmp_mapped_plane(v));
+		return pmp_chunk_planes_next(vm, gfn, end, planes);	/* one chunk */
+	}
+	for (; v < v_end; v++)
 		end = pmp_plane_next(vm, gfn, end, pmp_mapped_plane(v), true);
 	return end;
+}
+
+/*
+ * pmp_mirror_zap() in VTL @v of a range inside one chunk, from one
+ * directory lookup: false (nothing done) if a 1 GiB leaf widens it.
+ * Without state there is no leaf; a 2 MiB leaf widens it to its chunk.
+ * The mapped planes are lossy: clearing them takes no pool block.
+ */
+static bool zap_in_chunk(struct pmp_vm *vm, unsigned int v, uint64_t gfn, uint64_t npages)
+{
+	uint32_t cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+	uint64_t ci = gfn >> PMP_CHUNK_SHIFT;
+	const struct pmp_chunk *c;
+
+	if (!cg)
+		return true;
+	if ((v ? pmp_vtl_giants(vm, v)[cg].flags : pmp_cgiants(vm)[cg].flags) & PMP_GF_LEAF)
+		return false;
+	c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
+	if (pmp_leaf_flags_at(vm, c, v) & PMP_CF_HUGE) {
+		gfn = ci << PMP_CHUNK_SHIFT;
+		npages = PMP_CHUNK_PAGES;
+	}
+	pmp_planes_apply(vm, gfn, npages, PMP_BIT(pmp_mapped_plane(v)), 0);
+	pmp_leaf_set_flags(vm, ci, v, 0, PMP_CF_HUGE);
+	pmp_mirror_refresh(vm, ci, v);
+	return true;
 }
 
 /*
@@ -190,10 +224,15 @@ void pmp_mirror_zap(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t 
 	unsigned int v, v_end;
 
 	for (pmp_vtl_span(vm, vtl, &v, &v_end); v < v_end; v++) {
-		uint64_t lo = leaf_start(vm, v, gfn), hi = leaf_end(vm, v, gfn + npages), ci, g;
-		uint64_t g_end = ((hi - 1) >> PMP_GIANT_SHIFT) + 1;
-		uint64_t c_end = ((hi - 1) >> PMP_CHUNK_SHIFT) + 1;
+		uint64_t lo, hi, ci, g, g_end, c_end;
 
+		if (!((gfn ^ (gfn + npages - 1)) >> PMP_CHUNK_SHIFT) &&
+		    zap_in_chunk(vm, v, gfn, npages))
+			continue;
+		lo = leaf_start(vm, v, gfn);
+		hi = leaf_end(vm, v, gfn + npages);
+		g_end = ((hi - 1) >> PMP_GIANT_SHIFT) + 1;
+		c_end = ((hi - 1) >> PMP_CHUNK_SHIFT) + 1;
 		/* only 1 GiB ranges with state can have leaves */
 		for (g = pmp_state_next_giant(vm, lo >> PMP_GIANT_SHIFT, g_end); g < g_end;
 		     g = pmp_state_next_giant(vm, g + 1, g_end))

@@ -227,8 +227,12 @@ static void chain_remove(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int pl
  */
 struct pmp_block *pmp_defer_block(const struct pmp_vm *vm, uint64_t ci)
 {
-	const struct pmp_chunk *c = pmp_chunk_at(vm, ci);
+	return pmp_chunk_defer_block(vm, pmp_chunk_at(vm, ci));
+}
 
+/* The same for a chunk the caller holds. */
+struct pmp_block *pmp_chunk_defer_block(const struct pmp_vm *vm, const struct pmp_chunk *c)
+{
 	if (!(c->blocks & PMP_CF_DEFERRED))
 		return NULL;
 	return &pmp_blocks(vm)[chain_nth(vm, c, pmp_weight16(chained(c)))];
@@ -718,6 +722,28 @@ uint64_t pmp_plane_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 			return gfn + (at - lo);
 	}
 	return end;
+}
+
+/*
+ * The first gfn in [gfn, end), a range inside one chunk, where a plane of
+ * @planes reads 1, or @end: the least pmp_plane_next(.., true) of them,
+ * from one directory lookup (a VTL change asks its mapped planes).
+ */
+uint64_t pmp_chunk_planes_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
+			       uint16_t planes)
+{
+	const struct pmp_chunk *c = pmp_chunk_of(vm, gfn);	/* no state: all 0 */
+	unsigned int lo, hi, p;
+
+	chunk_span(gfn, end, &lo, &hi);
+	for (; planes && hi > lo; planes &= (uint16_t)(planes - 1)) {
+		p = (unsigned int)__builtin_ctz(planes);
+		if (chained(c) & PMP_BIT(p))
+			hi = pmp_block_next(plane_block(vm, c, p), lo, hi, true);
+		else if (reads_one(c, p))
+			hi = lo;
+	}
+	return gfn + (hi - lo);
 }
 
 /*
