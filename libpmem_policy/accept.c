@@ -8,13 +8,14 @@
 
 #define ACCEPTED PMP_BIT(PMP_PLANE_ACCEPTED)
 
-/* inhibit=clear: a fully accepted chunk with uniform attributes may be huge again. */
-static void maybe_lift_inhibit(struct pmp_vm *vm, uint64_t ci)
+/*
+ * inhibit=clear: a fully accepted chunk with uniform attributes may be huge
+ * again.  @c is GPA chunk @ci's descriptor (the caller's lookup).
+ */
+static void maybe_lift_inhibit(struct pmp_vm *vm, uint64_t ci, const struct pmp_chunk *c)
 {
-	const struct pmp_chunk *c = pmp_chunk_at(vm, ci);
-
 	if (vm->policy.inhibit == PMP_INHIBIT_CLEAR && (c->blocks & PMP_CF_INHIBIT) &&
-	    pmp_plane_uniform(vm, ci, PMP_PLANE_ACCEPTED) == 1 &&
+	    !(c->mixed & ACCEPTED) && (c->value & ACCEPTED) &&	/* uniformly accepted */
 	    !(c->mixed & PMP_BIT(PMP_PLANE_PRIVATE)))
 		pmp_chunk_set_flags(vm, ci, 0, PMP_CF_INHIBIT);
 }
@@ -22,6 +23,7 @@ static void maybe_lift_inhibit(struct pmp_vm *vm, uint64_t ci)
 int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *out)
 {
 	uint64_t pages, ci;
+	const struct pmp_chunk *c;
 	struct pmp_event ev;
 	unsigned int v;
 	int err;
@@ -37,18 +39,22 @@ int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *o
 	if (!err)
 		err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_ACCEPT, PMP_ACCEPT_ACTIONS(vm->nr_vtls));
 	if (!err)
-		err = pmp_state_reserve(vm, gfn, pages);
+		err = pmp_state_ensure(vm, gfn, pages);
 	if (err)
 		return err;
 	/* a leaf larger than the accept is a size mismatch: split it */
 	pmp_split_range(&ev, gfn, pages, level);
-	pmp_planes_set(vm, gfn, pages, ACCEPTED, ACCEPTED);
+	/* the pool was checked above; splitting takes no block */
+	pmp_planes_apply(vm, gfn, pages, ACCEPTED, ACCEPTED);
 	pmp_merge_unpark(vm, gfn, pages);	/* accepted now: a tick may promote */
 	ci = gfn >> PMP_CHUNK_SHIFT;
-	if (level == PMP_LEVEL_4K)
+	c = pmp_chunk_at(vm, ci);	/* it has state (reserved above): the pointer stays */
+	/* (a flag already set would change nothing) */
+	if (level == PMP_LEVEL_4K && !(c->blocks & PMP_CF_INHIBIT))
 		pmp_chunk_set_flags(vm, ci, PMP_CF_INHIBIT, 0);
-	for (; ci < (gfn + pages + PMP_CHUNK_PAGES - 1) >> PMP_CHUNK_SHIFT; ci++)
-		maybe_lift_inhibit(vm, ci);
+	maybe_lift_inhibit(vm, ci, c);
+	for (ci++; ci < (gfn + pages + PMP_CHUNK_PAGES - 1) >> PMP_CHUNK_SHIFT; ci++)
+		maybe_lift_inhibit(vm, ci, pmp_chunk_at(vm, ci));
 	/* after the guest's accept succeeds: a promote it completes, in each VTL */
 	ev.cause = PMP_CAUSE_MERGE;
 	for (v = 0; v < vm->nr_vtls; v++)

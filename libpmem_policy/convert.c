@@ -81,7 +81,7 @@ int pmp_change_attrs(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t
 				      out ? PMP_EVENT_ACTIONS + flush_room + reclaim_room : 0);
 	/* last, as it may fail: non-default values need state of their own */
 	if (!err && (values & mask))
-		err = pmp_state_reserve(vm, gfn, npages);
+		err = pmp_state_ensure(vm, gfn, npages);
 	if (err)
 		return err;
 	/* first, on the state its room was planned on: it may flush chunks of the range */
@@ -101,7 +101,7 @@ int pmp_change_attrs(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t
 	if (mask & PMP_BIT(PMP_PLANE_PRIVATE))
 		pmp_merge_unpark(vm, gfn, npages);
 	pmp_event_end(&ev);
-	pmp_state_trim(vm, gfn, npages);
+	pmp_state_tidy(vm, gfn, npages);
 	return 0;
 }
 

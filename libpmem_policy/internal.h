@@ -534,6 +534,10 @@ static inline unsigned int pmp_weight64(uint64_t x)
 }
 
 bool pmp_plane_get(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane);
+bool pmp_chunk_plane_get(const struct pmp_vm *vm, const struct pmp_chunk *c, unsigned int i,
+			 unsigned int plane);
+uint64_t pmp_chunk_planes_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
+			       uint16_t planes);
 
 static inline bool pmp_is_private(const struct pmp_vm *vm, uint64_t gfn)
 {
@@ -703,6 +707,7 @@ unsigned int pmp_block_next(const struct pmp_block *blk, unsigned int lo, unsign
 			    bool v);
 int pmp_block_uniform(const struct pmp_block *blk);
 struct pmp_block *pmp_defer_block(const struct pmp_vm *vm, uint64_t ci);
+struct pmp_block *pmp_chunk_defer_block(const struct pmp_vm *vm, const struct pmp_chunk *c);
 bool pmp_defer_room(const struct pmp_vm *vm);
 struct pmp_block *pmp_defer_attach(struct pmp_vm *vm, uint64_t ci);
 void pmp_defer_detach(struct pmp_vm *vm, uint64_t ci);
@@ -718,6 +723,32 @@ void pmp_state_init(struct pmp_vm *vm);
 int pmp_state_check(const struct pmp_vm *vm);
 void pmp_state_slot_map(struct pmp_vm *vm, struct pmp_slot_state *st);
 void pmp_state_slot_unmap(struct pmp_vm *vm, struct pmp_slot_state *st);
+/*
+ * pmp_state_reserve() and pmp_state_trim() for the range operations' common
+ * case, a range inside one 1 GiB range: one directory lookup says there is
+ * nothing to reserve (it has state) or nothing to trim (no state, or a
+ * memslot holds it), the answer their walks would give.
+ */
+static inline bool pmp_one_giant(uint64_t gfn, uint64_t npages)
+{
+	return !((gfn ^ (gfn + npages - 1)) >> PMP_GIANT_SHIFT);
+}
+
+static inline int pmp_state_ensure(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
+{
+	if (pmp_one_giant(gfn, npages) && pmp_state_has(vm, gfn))
+		return 0;
+	return pmp_state_reserve(vm, gfn, npages);
+}
+
+static inline void pmp_state_tidy(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
+{
+	uint32_t cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+
+	if (!pmp_one_giant(gfn, npages) || (cg && !pmp_homes(vm)[cg].nr_slots))
+		pmp_state_trim(vm, gfn, npages);
+}
+
 /* Entries the memslots' giant runs need at most: see pmp_state_slot_map(). */
 static inline uint64_t pmp_slot_giants_cap(uint32_t nr_giants, uint32_t max_slots)
 {

@@ -138,24 +138,30 @@ static void backing_gone(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 static uint64_t range_run(const struct pmp_vm *vm, uint64_t gfn, uint64_t end, uint64_t *run_end)
 {
 	while (gfn < end) {
-		uint64_t c_end = (gfn | CHUNK_MASK) + 1, base = gfn & ~CHUNK_MASK;
-		const struct pmp_block *blk;
-		unsigned int lo, hi;
+		uint32_t cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+		uint64_t g_end = (gfn | (PMP_GIANT_PAGES - 1)) + 1;
 
-		if (!pmp_giant_of(vm, gfn)->nr_deferred) {
-			gfn = (gfn | (PMP_GIANT_PAGES - 1)) + 1;	/* also no state */
+		if (!pmp_cgiants(vm)[cg].nr_deferred) {
+			gfn = g_end;	/* also no state */
 			continue;
 		}
-		if (c_end > end)
-			c_end = end;
-		blk = pmp_defer_block(vm, gfn >> PMP_CHUNK_SHIFT);
-		hi = (unsigned int)(c_end - base);
-		lo = blk ? pmp_block_next(blk, (unsigned int)(gfn - base), hi, true) : hi;
-		if (lo < hi) {
-			*run_end = base + pmp_block_next(blk, lo, hi, false);
-			return base + lo;
+		/* the 1 GiB's chunks from its compact giant: one lookup, not one a chunk */
+		for (g_end = g_end < end ? g_end : end; gfn < g_end;) {
+			uint64_t c_end = (gfn | CHUNK_MASK) + 1, base = gfn & ~CHUNK_MASK;
+			const struct pmp_block *blk = pmp_chunk_defer_block(
+				vm, &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)]);
+			unsigned int lo, hi;
+
+			if (c_end > end)
+				c_end = end;
+			hi = (unsigned int)(c_end - base);
+			lo = blk ? pmp_block_next(blk, (unsigned int)(gfn - base), hi, true) : hi;
+			if (lo < hi) {
+				*run_end = base + pmp_block_next(blk, lo, hi, false);
+				return base + lo;
+			}
+			gfn = c_end;
 		}
-		gfn = c_end;
 	}
 	return end;
 }
@@ -329,13 +335,16 @@ static bool pending_has(const struct pending *pend, uint64_t ci)
 	return false;
 }
 
-/* Defer a piece (inside one chunk); the plan checked the pool for a new bitmap. */
-static void defer_piece(struct pmp_event *ev, const struct piece *p, struct pending *pend)
+/*
+ * Defer a piece (inside one chunk) into its chunk's bitmap @blk, or a new
+ * one (@blk NULL); the plan checked the pool for a new bitmap.
+ */
+static void defer_piece(struct pmp_event *ev, const struct piece *p, struct pmp_block *blk,
+			struct pending *pend)
 {
 	struct pmp_vm *vm = ev->vm;
 	uint64_t ci = p->gfn >> PMP_CHUNK_SHIFT, base = ci << PMP_CHUNK_SHIFT, newly;
 	unsigned int lo = (unsigned int)(p->gfn - base), hi = (unsigned int)(p->end - base);
-	struct pmp_block *blk = pmp_defer_block(vm, ci);
 
 	if (!blk) {
 		blk = pmp_defer_attach(vm, ci);
@@ -423,7 +432,7 @@ struct punch_plan {
  * the mapped and accepted planes it clears are lossy.
  */
 static int plan_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t end,
-		      const struct pmp_folios *folios, struct punch_plan *plan)
+		      const struct pmp_folios *folios, struct punch_plan *plan, struct piece *first)
 {
 	bool in_run = false;
 	struct piece p;
@@ -435,6 +444,8 @@ static int plan_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 		err = next_piece(vm, folios, g, end, &p);
 		if (err)
 			return err;
+		if (g == gfn)
+			*first = p;
 		plan->pieces++;
 		if (p.defer) {
 			in_run = false;
@@ -454,7 +465,8 @@ int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, const struct pmp
 	struct pending pend = { .nr = 0 };
 	struct punch_plan plan;
 	struct pmp_event ev;
-	struct piece p;
+	struct piece p, p0;
+	struct pmp_block *blk;
 	uint32_t first;
 	int err;
 
@@ -464,7 +476,7 @@ int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, const struct pmp
 	if (!err && folios && !folios->order)
 		err = -EINVAL;
 	if (!err)
-		err = plan_punch(vm, gfn, end, folios, &plan);
+		err = plan_punch(vm, gfn, end, folios, &plan, &p0);
 	if (err)
 		return err;
 	/*
@@ -482,12 +494,18 @@ int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, const struct pmp
 	vm->stats.punched += npages;
 	first = out->nr;
 	for (g = gfn; g < end; g = run_end) {
-		if (next_piece(vm, folios, g, end, &p))
+		/*
+		 * The first piece is the plan's, on the state the plan saw, unless
+		 * the caller's folios answer (they may change between two asks).
+		 */
+		if (g == gfn && !folios)
+			p = p0;
+		else if (next_piece(vm, folios, g, end, &p))
 			break;		/* the layout changed under us: stop, consistent */
 		/* a chunk with a bitmap defers; a new bitmap needs a spare block */
-		if (p.defer && (pmp_defer_block(vm, g >> PMP_CHUNK_SHIFT) ||
-				(pend.nr < 2 && pmp_defer_room(vm)))) {
-			defer_piece(&ev, &p, &pend);
+		blk = p.defer ? pmp_defer_block(vm, g >> PMP_CHUNK_SHIFT) : NULL;
+		if (p.defer && (blk || (pend.nr < 2 && pmp_defer_room(vm)))) {
+			defer_piece(&ev, &p, blk, &pend);
 			run_end = p.end;
 			continue;
 		}

@@ -103,8 +103,20 @@ void pmp_merge_unpark_vtls(struct pmp_vm *vm, uint64_t ci)
 /* Every VTL's parked candidates in [gfn, gfn + npages): something there changed. */
 void pmp_merge_unpark(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 {
-	uint64_t end = ((gfn + npages - 1) >> PMP_CHUNK_SHIFT) + 1, ci;
+	uint64_t end = ((gfn + npages - 1) >> PMP_CHUNK_SHIFT) + 1, ci = gfn >> PMP_CHUNK_SHIFT;
+	uint32_t cg;
 
+	/* one chunk (an accept, a page's change): one directory lookup */
+	if (end == ci + 1) {
+		cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+		if (!cg)
+			return;		/* no state: nothing parked */
+		if (pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)].blocks & PMP_CF_PARKED)
+			pmp_chunk_set_flags(vm, ci, 0, PMP_CF_PARKED);
+		if (vm->nr_vtls > 1)
+			pmp_merge_unpark_vtls(vm, ci);
+		return;
+	}
 	for (ci = pmp_state_chunk_next(vm, gfn >> PMP_CHUNK_SHIFT, end); ci < end;
 	     ci = pmp_state_chunk_next(vm, ci + 1, end)) {
 		if (pmp_chunk_at(vm, ci)->blocks & PMP_CF_PARKED)
@@ -134,7 +146,11 @@ enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, unsigned int vtl, uin
 {
 	uint64_t head = gfn & ~(PMP_LEVEL_PAGES(level) - 1);
 	struct pmp_fault f = { .gfn = head, .vtl = (uint8_t)vtl };
+	uint16_t mapped = PMP_BIT(pmp_mapped_plane(vtl));
 	const struct pmp_slot *s;
+	const struct pmp_chunk *c;
+	struct pmp_giant *g;
+	bool private;
 
 	/* a fault knows its slot: keep the fault path O(1) */
 	if (slot_hint >= 0 && head - pmp_slots(vm)[slot_hint].slot.base_gfn <
@@ -148,17 +164,23 @@ enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, unsigned int vtl, uin
 
 	if (!s)
 		return PMP_REASON_SLOT_BOUNDARY;
-	if (need_full && !range_full(vm, vtl, head, level))
+	/* the head's chunk and 1 GiB from one directory lookup: a tick asks this of every candidate */
+	c = pmp_chunk_giant(vm, head, &g);
+	/* range_full(), for 2 MiB on the chunk in hand */
+	if (need_full && (level == PMP_LEVEL_2M ? (c->mixed & mapped) || !(c->value & mapped) :
+				!range_full(vm, vtl, head, level)))
 		return PMP_REASON_NOT_MAPPED;
-	if (pmp_is_private(vm, head))
+	private = pmp_chunk_plane_get(vm, c, head & (PMP_CHUNK_PAGES - 1), PMP_PLANE_PRIVATE);
+	if (private)
 		f.flags = PMP_FAULT_PRIVATE;
 	/* a 1 GiB folio backs each of its 2 MiB ranges, faulted there or not */
-	if (pmp_giant_of(vm, head)->flags & PMP_GF_BACKED)
+	if (g->flags & PMP_GF_BACKED)
 		f.backing_order = 18;
-	else if (level == PMP_LEVEL_2M && (pmp_chunk_of(vm, head)->blocks & PMP_CF_BACKED))
+	else if (level == PMP_LEVEL_2M && (c->blocks & PMP_CF_BACKED))
 		f.backing_order = 9;
-	/* before eligibility: pending pages are what TDX PROMOTE refuses first */
-	if (need_full && pmp_guarded_private(vm, head) && !range_accepted(vm, head, level))
+	/* before eligibility: pending pages are what TDX PROMOTE refuses first (pmp_guarded_private()) */
+	if (need_full && private && (vm->vm_type == PMP_VM_TDX || vm->vm_type == PMP_VM_SNP) &&
+	    !range_accepted(vm, head, level))
 		return PMP_REASON_NOT_ACCEPTED;
 	if (pmp_fault_level(vm, s, &f, PMP_VTL_PLANES(vtl), &why) < level)
 		return why;

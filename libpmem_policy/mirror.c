@@ -173,10 +173,44 @@ void pmp_mirror_extent(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
 uint64_t pmp_mapped_next(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t end)
 {
 	unsigned int v, v_end;
+	uint16_t planes = 0;
 
-	for (pmp_vtl_span(vm, vtl, &v, &v_end); v < v_end; v++)
+	pmp_vtl_span(vm, vtl, &v, &v_end);
+	if (gfn < end && !((gfn ^ (end - 1)) >> PMP_CHUNK_SHIFT)) {
+		for (; v < v_end; v++)
+			planes |= PMP_BIT(pmp_mapped_plane(v));
+		return pmp_chunk_planes_next(vm, gfn, end, planes);	/* one chunk */
+	}
+	for (; v < v_end; v++)
 		end = pmp_plane_next(vm, gfn, end, pmp_mapped_plane(v), true);
 	return end;
+}
+
+/*
+ * pmp_mirror_zap() in VTL @v of a range inside one chunk, from one
+ * directory lookup: false (nothing done) if a 1 GiB leaf widens it.
+ * Without state there is no leaf; a 2 MiB leaf widens it to its chunk.
+ * The mapped planes are lossy: clearing them takes no pool block.
+ */
+static bool zap_in_chunk(struct pmp_vm *vm, unsigned int v, uint64_t gfn, uint64_t npages)
+{
+	uint32_t cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+	uint64_t ci = gfn >> PMP_CHUNK_SHIFT;
+	const struct pmp_chunk *c;
+
+	if (!cg)
+		return true;
+	if ((v ? pmp_vtl_giants(vm, v)[cg].flags : pmp_cgiants(vm)[cg].flags) & PMP_GF_LEAF)
+		return false;
+	c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
+	if (pmp_leaf_flags_at(vm, c, v) & PMP_CF_HUGE) {
+		gfn = ci << PMP_CHUNK_SHIFT;
+		npages = PMP_CHUNK_PAGES;
+	}
+	pmp_planes_apply(vm, gfn, npages, PMP_BIT(pmp_mapped_plane(v)), 0);
+	pmp_leaf_set_flags(vm, ci, v, 0, PMP_CF_HUGE);
+	pmp_mirror_refresh(vm, ci, v);
+	return true;
 }
 
 /*
@@ -190,10 +224,15 @@ void pmp_mirror_zap(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t 
 	unsigned int v, v_end;
 
 	for (pmp_vtl_span(vm, vtl, &v, &v_end); v < v_end; v++) {
-		uint64_t lo = leaf_start(vm, v, gfn), hi = leaf_end(vm, v, gfn + npages), ci, g;
-		uint64_t g_end = ((hi - 1) >> PMP_GIANT_SHIFT) + 1;
-		uint64_t c_end = ((hi - 1) >> PMP_CHUNK_SHIFT) + 1;
+		uint64_t lo, hi, ci, g, g_end, c_end;
 
+		if (!((gfn ^ (gfn + npages - 1)) >> PMP_CHUNK_SHIFT) &&
+		    zap_in_chunk(vm, v, gfn, npages))
+			continue;
+		lo = leaf_start(vm, v, gfn);
+		hi = leaf_end(vm, v, gfn + npages);
+		g_end = ((hi - 1) >> PMP_GIANT_SHIFT) + 1;
+		c_end = ((hi - 1) >> PMP_CHUNK_SHIFT) + 1;
 		/* only 1 GiB ranges with state can have leaves */
 		for (g = pmp_state_next_giant(vm, lo >> PMP_GIANT_SHIFT, g_end); g < g_end;
 		     g = pmp_state_next_giant(vm, g + 1, g_end))
@@ -264,12 +303,22 @@ static int leaf_record_check(const struct pmp_vm *vm, unsigned int vtl, uint64_t
 		uint32_t f = vtl ? (uint32_t)pmp_vtl_chunks(vm, vtl)[ci] << PMP_CF_LEAF_SHIFT :
 				   c->blocks & PMP_CF_LEAF;
 		uint16_t bit = PMP_BIT(pmp_mapped_plane(vtl));
-		bool full = !(c->mixed & bit) && (c->value & bit);
-		bool small = chunk_mapped(c, vtl) && !(f & PMP_CF_HUGE);
-		bool is_cand = small && !(f & PMP_CF_BLOCKED);
-		uint64_t gci = (uint64_t)pmp_homes(vm)[cg].giant * PMP_GIANT_CHUNKS +
-			       ci % PMP_GIANT_CHUNKS;
+		bool full, small, is_cand;
+		uint64_t gci;
 
+		/*
+		 * Nothing mapped and no flag (most chunks): of the tests below only
+		 * the 1 GiB flags' can fail, and there is nothing to count.
+		 */
+		if (!f && !chunk_mapped(c, vtl)) {
+			if ((gflags & PMP_GF_LEAF) || (vtl && (gflags & ~PMP_GF_LEAF)))
+				return -EUCLEAN;
+			goto next;
+		}
+		full = !(c->mixed & bit) && (c->value & bit);
+		small = chunk_mapped(c, vtl) && !(f & PMP_CF_HUGE);
+		is_cand = small && !(f & PMP_CF_BLOCKED);
+		gci = (uint64_t)pmp_homes(vm)[cg].giant * PMP_GIANT_CHUNKS + ci % PMP_GIANT_CHUNKS;
 		if (((gflags & PMP_GF_LEAF) && !(f & PMP_CF_HUGE)) ||
 		    (is_cand && !(f & PMP_CF_PARKED) &&
 		     !(pmp_cand_map(vm)[ci / 64] & (1ULL << (ci % 64)))) ||
@@ -281,6 +330,7 @@ static int leaf_record_check(const struct pmp_vm *vm, unsigned int vtl, uint64_t
 		*nr_cand += is_cand;
 		huge += !!(f & PMP_CF_HUGE);
 		cand += is_cand;
+next:
 		if (vtl && ci % PMP_GIANT_CHUNKS == PMP_GIANT_CHUNKS - 1) {
 			const struct pmp_vtl_giant *vg = &pmp_vtl_giants(vm, vtl)[cg];
 

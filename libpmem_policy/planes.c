@@ -227,8 +227,12 @@ static void chain_remove(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int pl
  */
 struct pmp_block *pmp_defer_block(const struct pmp_vm *vm, uint64_t ci)
 {
-	const struct pmp_chunk *c = pmp_chunk_at(vm, ci);
+	return pmp_chunk_defer_block(vm, pmp_chunk_at(vm, ci));
+}
 
+/* The same for a chunk the caller holds. */
+struct pmp_block *pmp_chunk_defer_block(const struct pmp_vm *vm, const struct pmp_chunk *c)
+{
 	if (!(c->blocks & PMP_CF_DEFERRED))
 		return NULL;
 	return &pmp_blocks(vm)[chain_nth(vm, c, pmp_weight16(chained(c)))];
@@ -457,6 +461,53 @@ static unsigned int blocks_needed(const struct pmp_chunk *c, unsigned int lo, un
 	return pmp_weight16(mask & (uint16_t)~c->mixed & (c->value ^ values));
 }
 
+/*
+ * chunk_plane_set() of pages [lo, hi) (not the whole chunk) for every plane
+ * of @mask at once, when none of them takes a block: each is chained, or
+ * uniform or unknown with nothing to do.  Its blocks lie in the chain in
+ * plane order, so one walk finds them all (a VTL protection sets three
+ * planes); those that come out uniform leave the chain afterwards, in
+ * plane order, as one plane after another would have left it.  False (and
+ * nothing changed) if a plane needs a block.
+ */
+static bool chunk_planes_assign(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int lo,
+				unsigned int hi, uint16_t mask, uint16_t values)
+{
+	const uint32_t *links = pmp_links(vm);
+	uint16_t chain = chained(c), todo = mask & chain, ones = 0, gone = 0, p;
+	uint32_t b = chain_head(c) - 1;
+
+	/* not chained, known and not already @values: it would take a block */
+	if (mask & ~chain & ~(c->mixed & c->value) & (c->value ^ values))
+		return false;
+	for (; todo; chain &= (uint16_t)(chain - 1)) {
+		uint16_t bit = chain & (uint16_t)-chain;
+		struct pmp_block *blk;
+		int u;
+
+		if (!(todo & bit)) {
+			b = links[b] - 1;
+			continue;
+		}
+		blk = &pmp_blocks(vm)[b];
+		pmp_block_assign(blk, lo, hi, values & bit);
+		u = pmp_block_uniform(blk);
+		if (u >= 0) {
+			gone |= bit;
+			ones |= u ? bit : 0;
+		}
+		todo &= (uint16_t)~bit;
+		if (todo)
+			b = links[b] - 1;
+	}
+	for (; gone; gone &= (uint16_t)(gone - 1)) {
+		p = (uint16_t)__builtin_ctz(gone);
+		chain_remove(vm, c, p);
+		set_value(c, p, ones & PMP_BIT(p));
+	}
+	return true;
+}
+
 /* Pages [lo, hi) of GPA chunk @ci, whose descriptor @c the caller holds. */
 static void chunk_set_at(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int lo,
 			 unsigned int hi, uint16_t mask, uint16_t values)
@@ -467,6 +518,8 @@ static void chunk_set_at(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, un
 	/* Whole chunk, already uniform at the wanted values: nothing to do. */
 	if (!(mask & (c->mixed | (c->value ^ values))))
 		return;
+	if ((lo || hi < PMP_CHUNK_PAGES) && chunk_planes_assign(vm, c, lo, hi, mask, values))
+		todo = 0;
 	for (; todo; todo &= todo - 1) {
 		unsigned int p = (unsigned int)__builtin_ctz(todo);
 
@@ -546,14 +599,18 @@ void pmp_planes_apply(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t
 	chunk_set(vm, c1, 0, hi1, mask, values);
 }
 
-bool pmp_plane_get(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane)
+/* @plane of page @i of chunk @c, for a caller that holds the chunk. */
+bool pmp_chunk_plane_get(const struct pmp_vm *vm, const struct pmp_chunk *c, unsigned int i,
+			 unsigned int plane)
 {
-	const struct pmp_chunk *c = pmp_chunk_of(vm, gfn);
-	unsigned int i = gfn & (PMP_CHUNK_PAGES - 1);
-
 	if (!(chained(c) & PMP_BIT(plane)))
 		return reads_one(c, plane);
 	return (plane_block(vm, c, plane)->w[i / 64] >> (i % 64)) & 1;
+}
+
+bool pmp_plane_get(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane)
+{
+	return pmp_chunk_plane_get(vm, pmp_chunk_of(vm, gfn), gfn & (PMP_CHUNK_PAGES - 1), plane);
 }
 
 /* False if @gfn's @plane is unknown (a lossy plane the pool was short for). */
@@ -642,16 +699,18 @@ uint64_t pmp_plane_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 	unsigned int lo, hi, at;
 
 	for (; gfn < end; gfn += hi - lo) {
+		uint32_t cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
 		const struct pmp_chunk *c;
 
-		if (!pmp_state_has(vm, gfn)) {	/* no state: every bit 0 */
+		if (!cg) {	/* no state: every bit 0 */
 			if (!value)
 				return gfn;
 			gfn = stateless_until(vm, gfn, end);
 			if (gfn == end)
 				break;
+			cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
 		}
-		c = pmp_chunk_of(vm, gfn);
+		c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];	/* one lookup a chunk */
 		chunk_span(gfn, end, &lo, &hi);
 		if (!(chained(c) & PMP_BIT(plane))) {
 			if (reads_one(c, plane) == value)
@@ -663,6 +722,28 @@ uint64_t pmp_plane_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 			return gfn + (at - lo);
 	}
 	return end;
+}
+
+/*
+ * The first gfn in [gfn, end), a range inside one chunk, where a plane of
+ * @planes reads 1, or @end: the least pmp_plane_next(.., true) of them,
+ * from one directory lookup (a VTL change asks its mapped planes).
+ */
+uint64_t pmp_chunk_planes_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
+			       uint16_t planes)
+{
+	const struct pmp_chunk *c = pmp_chunk_of(vm, gfn);	/* no state: all 0 */
+	unsigned int lo, hi, p;
+
+	chunk_span(gfn, end, &lo, &hi);
+	for (; planes && hi > lo; planes &= (uint16_t)(planes - 1)) {
+		p = (unsigned int)__builtin_ctz(planes);
+		if (chained(c) & PMP_BIT(p))
+			hi = pmp_block_next(plane_block(vm, c, p), lo, hi, true);
+		else if (reads_one(c, p))
+			hi = lo;
+	}
+	return gfn + (hi - lo);
 }
 
 /*
@@ -703,10 +784,13 @@ void pmp_giant_recount(const struct pmp_vm *vm, uint32_t cg, struct pmp_giant *o
 
 	pmp_memset(out, 0, sizeof(*out));
 	for (i = 0; i < n; i++) {
-		for (p = 0; p < PMP_NR_SUMMARY_PLANES; p++) {
-			out->nr_mixed[p] += !!(c[i].mixed & PMP_BIT(p));
-			out->nr_ones[p] += !!(c[i].value & ~c[i].mixed & PMP_BIT(p));
-		}
+		uint16_t m = c[i].mixed & SUMMARY_MASK, one = c[i].value & ~c[i].mixed & SUMMARY_MASK;
+
+		/* the set bits only: most chunks have few (the check is O(chunks), not O(planes)) */
+		for (; m; m &= (uint16_t)(m - 1))
+			out->nr_mixed[__builtin_ctz(m)]++;
+		for (; one; one &= (uint16_t)(one - 1))
+			out->nr_ones[__builtin_ctz(one)]++;
 		out->nr_huge += !!(c[i].blocks & PMP_CF_HUGE);
 		out->nr_cand += !!(c[i].blocks & PMP_CF_CAND);
 		out->nr_inhibit += !!(c[i].blocks & PMP_CF_INHIBIT);
@@ -746,10 +830,14 @@ int pmp_pool_check(const struct pmp_vm *vm)
 	/* every compact chunk: those without state are all zero */
 	for (ci = 0; ci < (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS; ci++) {
 		const struct pmp_chunk *c = &chunks[ci];
-		unsigned int k, len = chain_len(c);
+		unsigned int k, len;
 
 		if (c->value & c->mixed & (uint16_t)~PMP_LOSSY_PLANES)
 			return -EUCLEAN;
+		/* no chain (most chunks): then no head either, and nothing below to count */
+		if (!chained(c) && !(c->blocks & (PMP_CF_DEFERRED | PMP_CHUNK_BLOCK_MASK)))
+			continue;
+		len = chain_len(c);
 		lossy += pmp_weight16(chained(c) & PMP_LOSSY_PLANES);
 		pins += !!(chained(c) & PMP_BIT(PMP_PLANE_PINNED));
 		b = chain_head(c);

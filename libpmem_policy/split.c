@@ -38,6 +38,37 @@ static bool huge_leaf_is(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn
 	return !giant && (pmp_leaf_flags(vm, gfn >> PMP_CHUNK_SHIFT, vtl) & PMP_CF_HUGE);
 }
 
+/*
+ * The levels (bit 1 << level) of the huge leaves covering @gfn in the VTLs
+ * [lo, hi): what huge_leaf_is() answers for every level and VTL, from one
+ * directory lookup.  0 (no leaf) lets a split skip its levels: the edges of
+ * every conversion and VTL protection, every accept, mostly find nothing.
+ */
+static unsigned int leaf_levels(const struct pmp_vm *vm, unsigned int lo, unsigned int hi,
+				uint64_t gfn)
+{
+	const struct pmp_chunk *c;
+	unsigned int levels = 0;
+	uint32_t cg;
+
+	if (gfn >= vm->gfn_end)
+		return 0;
+	cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+	c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
+	for (hi = hi < vm->nr_vtls ? hi : vm->nr_vtls; lo < hi; lo++) {
+		uint16_t gflags = lo ? pmp_vtl_giants(vm, lo)[cg].flags : pmp_cgiants(vm)[cg].flags;
+
+		if (gflags & PMP_GF_LEAF)
+			levels |= 1U << PMP_LEVEL_1G;
+		else if (pmp_leaf_flags_at(vm, c, lo) & PMP_CF_HUGE)
+			levels |= 1U << PMP_LEVEL_2M;
+	}
+	return levels;
+}
+
+/* Levels above @target, as leaf_levels() gives them. */
+#define ABOVE(target) (~((2U << (target)) - 1))
+
 /* Does a leaf of exactly @level (2 MiB or 1 GiB) cover @gfn in one of the VTLs [lo, hi)? */
 static bool leaf_in(const struct pmp_vm *vm, unsigned int lo, unsigned int hi, uint64_t gfn,
 		    int level)
@@ -59,6 +90,9 @@ static void split_one(struct pmp_event *ev, uint64_t gfn, int target)
 	int level;
 
 	pmp_vtl_span(vm, ev->vtl, &lo, &hi);
+	/* nothing to break: the loop below would find no leaf and change nothing */
+	if (!(leaf_levels(vm, lo, hi, gfn) & ABOVE(target)))
+		return;
 	for (level = PMP_LEVEL_1G; level > target; level--) {
 		uint64_t pages = PMP_LEVEL_PAGES(level), head = gfn & ~(pages - 1);
 
@@ -98,7 +132,12 @@ static int boundary_level(uint64_t gfn)
 void pmp_split_edges(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
 {
 	uint64_t end = gfn + npages;
+	unsigned int lo, hi;
 
+	/* both edges in one chunk without a huge leaf (a page's change): nothing to break */
+	pmp_vtl_span(ev->vm, ev->vtl, &lo, &hi);
+	if (!((gfn ^ (end - 1)) >> PMP_CHUNK_SHIFT) && !leaf_levels(ev->vm, lo, hi, gfn))
+		return;
 	split_one(ev, gfn, boundary_level(gfn));
 	if (end < ev->vm->span)
 		split_one(ev, end - 1, boundary_level(end));
@@ -117,6 +156,13 @@ void pmp_split_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages, int ta
 	int level;
 
 	pmp_vtl_span(vm, ev->vtl, &v_lo, &v_hi);
+	/*
+	 * A range inside one chunk (an accept) meets one leaf per level and
+	 * VTL at most: without one above @target, no level below acts.
+	 */
+	if (!((gfn ^ (gfn + npages - 1)) >> PMP_CHUNK_SHIFT) &&
+	    !(leaf_levels(vm, v_lo, v_hi, gfn) & ABOVE(target)))
+		return;
 	for (level = PMP_LEVEL_1G; level > target; level--) {
 		uint64_t pages = PMP_LEVEL_PAGES(level);
 		uint64_t span = vm->span;

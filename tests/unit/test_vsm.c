@@ -270,6 +270,62 @@ START_TEST(protect_with_full_pool)
 END_TEST
 
 /*
+ * A page's protection updates a chunk's planes of one VTL at once: those
+ * already in the chain in one walk of it (planes.c), the others one by
+ * one when one of them takes a block.  Table: each step's VTL, pages and
+ * protection, then the pool blocks in use (one per mixed plane).  Steps
+ * take a new block while others are chained (c), leave one plane's block
+ * while the others stay (d), walk past VTL 0's blocks to VTL 1's (e), and
+ * give back two blocks in one call (f, g).  Every page's attributes and
+ * pmp_vm_check() after each step.
+ */
+START_TEST(protect_planes_one_walk)
+{
+	static const struct {
+		unsigned int vtl, page, npages, prot;
+		uint32_t pool_used;
+	} steps[] = {
+		{ 0, 5, 1, PMP_PROT_R, 2 },			/* a: W, X take blocks */
+		{ 1, 7, 1, PMP_PROT_X, 4 },			/* b: VTL 1's R, W */
+		{ 0, 6, 1, 0, 5 },				/* c: R new, W, X chained */
+		{ 0, 6, 1, PMP_PROT_RWX, 4 },			/* d: R uniform again */
+		{ 1, 8, 1, PMP_PROT_X, 4 },			/* e: past VTL 0's blocks */
+		{ 1, 7, 2, PMP_PROT_RWX, 2 },			/* f: both of VTL 1's go */
+		{ 0, 5, 1, PMP_PROT_RWX, 0 },			/* g: both of VTL 0's go */
+	};
+	struct vsm *v = calloc(1, sizeof(*v));
+	unsigned int prot[2][12], i, p, w;
+	struct pmp_page_attrs a;
+	struct pmp_vm_info info;
+
+	vsm_init(v, 2, PMP_VM_DEFAULT);
+	for (w = 0; w < 2; w++)
+		for (p = 0; p < 12; p++)
+			prot[w][p] = PMP_PROT_RWX;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		ck_assert_int_eq(pmp_vtl_protect(v->t.vm, steps[i].vtl, GFNS_PER_2M + steps[i].page,
+						 steps[i].npages, steps[i].prot, fresh(v)), 0);
+		for (p = steps[i].page; p < steps[i].page + steps[i].npages; p++)
+			prot[steps[i].vtl][p] = steps[i].prot;
+		for (p = 0; p < 12; p++) {
+			ck_assert_int_eq(pmp_get_attrs(v->t.vm, GFNS_PER_2M + p, &a), 0);
+			ck_assert_uint_eq(a.unknown, 0);
+			for (w = 0; w < 2; w++)
+				ck_assert_msg(a.vtl_prot[w] == prot[w][p],
+					      "step %u: page %u VTL %u prot %u, want %u", i, p, w,
+					      a.vtl_prot[w], prot[w][p]);
+		}
+		pmp_vm_info(v->t.vm, &info);
+		ck_assert_msg(info.pool_used == steps[i].pool_used, "step %u: %u blocks, want %u", i,
+			      info.pool_used, steps[i].pool_used);
+		ck_assert_int_eq(pmp_vm_check(v->t.vm), 0);
+	}
+	tvm_free(&v->t);
+	free(v);
+}
+END_TEST
+
+/*
  * The randomized VSM run: 1, 2 and 3 VTLs on every VM type, the default
  * pool; first each VTL protects part of every chunk, then random
  * protections, write tracking, conversions, accepts, faults in every VTL,
@@ -391,6 +447,7 @@ Suite *vsm_suite(void)
 	tcase_add_loop_test(tc, protect_every_chunk, 0, 2);
 	tcase_add_test(tc, write_track_every_chunk);
 	tcase_add_test(tc, protect_with_full_pool);
+	tcase_add_test(tc, protect_planes_one_walk);
 	tcase_add_loop_test(tc, random_vsm, 0, 3 * PMP_VM_NR);
 	suite_add_tcase(s, tc);
 	return s;
