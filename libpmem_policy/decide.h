@@ -32,6 +32,10 @@ _Static_assert(R_NR <= PMP_FAULT_RANKS, "a fault's key indexes pmp_vcpu_stats.fa
 #define KEY(level, rank) ((uint8_t)((level) << 4 | (rank)))
 #define KEY_NONE KEY(PMP_LEVEL_1G, R_NONE)
 
+/* Every key lies in pmp_vcpu_fault()'s range: levels 4K..1G, and KEY_NONE the largest. */
+_Static_assert(KEY(PMP_LEVEL_4K, R_NONE) == PMP_FAULT_KEY_MIN &&
+	       KEY_NONE == PMP_FAULT_KEY_MAX, "a decision's key has a counter");
+
 static inline unsigned int key_min(unsigned int a, unsigned int b)
 {
 	return a < b ? a : b;
@@ -135,7 +139,7 @@ static inline int key_level(unsigned int k)
 static inline void decision_note(struct pmp_vm *vm, const struct pmp_fault *f, unsigned int k,
 				 enum pmp_reason *why)
 {
-	pmp_vcpu_stats(vm, f->vcpu)->faults[k]++;
+	(*pmp_vcpu_fault(pmp_vcpu_stats(vm, f->vcpu), k))++;
 	if (why)
 		*why = (enum pmp_reason)pmp_rank_reason[k & 15];
 }
