@@ -54,6 +54,15 @@ unsigned int fit_key(const struct pmp_slot_state *st, uint64_t gfn, unsigned int
 	return k;
 }
 
+/* What a folio of order @bo stops, on top of @k: below 1 GiB, 1 GiB; below 2 MiB, 2 MiB. */
+static inline __attribute__((always_inline))
+unsigned int backing_key(unsigned int bo, unsigned int k)
+{
+	if (bo < 18)
+		k = key_min(k, bo >= 9 ? KEY(PMP_LEVEL_2M, R_BACKING) : KEY(PMP_LEVEL_4K, R_BACKING));
+	return k;
+}
+
 /*
  * What the fault itself and its memslot's edges stop, on top of @k: the
  * fault's folio and accept level, the slot's aligned interiors.
@@ -62,10 +71,7 @@ static inline __attribute__((always_inline))
 unsigned int fault_own_key(const struct pmp_slot_state *st, const struct pmp_fault *f,
 			   unsigned int k)
 {
-	unsigned int bo = f->backing_order;
-
-	if (bo < 18)
-		k = key_min(k, bo >= 9 ? KEY(PMP_LEVEL_2M, R_BACKING) : KEY(PMP_LEVEL_4K, R_BACKING));
+	k = backing_key(f->backing_order, k);
 	if (f->accept_level)
 		k = key_min(k, (unsigned int)f->accept_level << 4 | R_ACCEPT);
 	return fit_key(st, f->gfn, k);

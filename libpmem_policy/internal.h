@@ -291,9 +291,13 @@ struct pmp_vm {
 	uint32_t nr_giants, giants_used, giants_high_water, giant_free;
 	/* directory tables: 1 <= regions_used + 1 <= nr_regions; index 0 reserved */
 	uint32_t nr_regions, regions_used, region_free;
-	/* bits of a top entry (4, 8, 16) and of a table entry (8, 16, 32): pmp_dir_get() */
+	/*
+	 * Bits of a top entry (4, 8, 16) and of a table entry (8, 16, 32),
+	 * and the masks of those bits: pmp_dir_get().
+	 */
 	uint8_t top_bits, dir_bits;
 	uint16_t pad0;
+	uint32_t top_mask, dir_mask;
 	struct pmp_policy policy;
 	uint32_t nr_slots;
 	uint32_t pool_blocks;
@@ -402,7 +406,8 @@ static inline struct pmp_vcpu_stats *pmp_vcpu_stats(const struct pmp_vm *vm, uin
 /* The count of decisions of key @k (PMP_FAULT_KEY_MIN..PMP_FAULT_KEY_MAX). */
 static inline uint64_t *pmp_vcpu_fault(struct pmp_vcpu_stats *st, unsigned int k)
 {
-	return &st->faults[1 + k - PMP_FAULT_KEY_MIN];
+	/* 64-bit, so the constant folds into the store's displacement */
+	return &st->faults[1 + (uint64_t)k - PMP_FAULT_KEY_MIN];
 }
 
 /* The compact arrays: 512 chunks per compact giant, then the giants. */
@@ -426,40 +431,38 @@ static inline struct pmp_home *pmp_homes(const struct pmp_vm *vm)
  * a top entry names a table below nr_regions in 4, 8 or 16 bits
  * (vm->top_bits), a table entry a compact giant below nr_giants in 8, 16
  * or 32 bits (vm->dir_bits), so a small VM's directory is small although
- * its memslots may lie anywhere below 2^52.  Entry @i of @bits bits at
- * @base, read as one 32-bit word from its first byte: every packed array
- * has at least 3 bytes of the VM's buffer after it (vm.c).
+ * its memslots may lie anywhere below 2^52.  Every width divides 32, so
+ * entry @i of @bits bits at @base (4-byte aligned) lies in one aligned
+ * 32-bit word: one load and a shift, nothing read past the array.
  */
-static inline uint32_t pmp_packed_get(const void *base, uint64_t i, unsigned int bits)
+static inline uint32_t pmp_packed_get(const void *base, uint64_t i, unsigned int bits,
+				      uint32_t mask)
 {
 	uint64_t bit = i * bits;
-	uint32_t w;
+	uint32_t w = ((const uint32_t *)base)[bit >> 5];
 
-	pmp_memcpy(&w, (const char *)base + (bit >> 3), sizeof(w));
-	return (uint32_t)((w >> (bit & 7)) & ((1ULL << bits) - 1));
+	return (w >> (bit & 31)) & mask;
 }
 
-/* The same entry set to @v (< 2^@bits): exclusive access only (a word's RMW). */
-static inline void pmp_packed_set(void *base, uint64_t i, unsigned int bits, uint32_t v)
+/* The same entry set to @v (<= @mask): exclusive access only (a word's RMW). */
+static inline void pmp_packed_set(void *base, uint64_t i, unsigned int bits, uint32_t mask,
+				  uint32_t v)
 {
 	uint64_t bit = i * bits;
-	uint32_t w, mask = (uint32_t)(((1ULL << bits) - 1) << (bit & 7));
-	char *p = (char *)base + (bit >> 3);
+	uint32_t *w = (uint32_t *)base + (bit >> 5);
 
-	pmp_memcpy(&w, p, sizeof(w));
-	w = (w & ~mask) | (v << (bit & 7));
-	pmp_memcpy(p, &w, sizeof(w));
+	*w = (*w & ~(mask << (bit & 31))) | (v << (bit & 31));
 }
 
 /* Top entry @ti (< PMP_DIR_TOP): the table of 1 TiB @ti, 0 if none. */
 static inline uint32_t pmp_dir_top_get(const struct pmp_vm *vm, uint64_t ti)
 {
-	return pmp_packed_get(pmp_at(vm, vm->off_top), ti, vm->top_bits);
+	return pmp_packed_get(pmp_at(vm, vm->off_top), ti, vm->top_bits, vm->top_mask);
 }
 
 static inline void pmp_dir_top_set(struct pmp_vm *vm, uint64_t ti, uint32_t t)
 {
-	pmp_packed_set(pmp_at(vm, vm->off_top), ti, vm->top_bits, t);
+	pmp_packed_set(pmp_at(vm, vm->off_top), ti, vm->top_bits, vm->top_mask, t);
 }
 
 /*
@@ -476,12 +479,12 @@ static inline void *pmp_dir_table(const struct pmp_vm *vm, uint32_t t)
 /* Entry @i (< 2^10) of directory table @t: a compact giant, 0 if none. */
 static inline uint32_t pmp_dir_get(const struct pmp_vm *vm, uint32_t t, uint64_t i)
 {
-	return pmp_packed_get(pmp_dir_table(vm, t), i, vm->dir_bits);
+	return pmp_packed_get(pmp_dir_table(vm, t), i, vm->dir_bits, vm->dir_mask);
 }
 
 static inline void pmp_dir_set(struct pmp_vm *vm, uint32_t t, uint64_t i, uint32_t cg)
 {
-	pmp_packed_set(pmp_dir_table(vm, t), i, vm->dir_bits, cg);
+	pmp_packed_set(pmp_dir_table(vm, t), i, vm->dir_bits, vm->dir_mask, cg);
 }
 
 _Static_assert(PMP_GIANT_CHUNKS * sizeof(struct pmp_chunk) >= PMP_DIR_ENTRIES * sizeof(uint32_t),

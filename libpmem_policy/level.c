@@ -271,13 +271,12 @@ int pmp_fault_decide(const struct pmp_vm *vm, const struct pmp_fault *f,
 
 /*
  * A fault's folio and accept level as one 16-bit word (backing_order, then
- * accept_level): the common fault (a folio of 1 GiB or more, no accept
- * level) is FAULT_OWN_FULL <= own <= 63, which stops nothing and is valid.
+ * accept_level): the common fault (no accept level, so a valid one) has it
+ * at most 63, its folio's order.
  */
 _Static_assert(__builtin_offsetof(struct pmp_fault, accept_level) ==
 	       __builtin_offsetof(struct pmp_fault, backing_order) + 1,
 	       "pmp_max_level() reads backing_order and accept_level as one word");
-#define FAULT_OWN_FULL 18U	/* a 1 GiB folio's order: stops nothing */
 
 /*
  * pmp_max_level() of any fault: the full check, the key, the count.  Out
@@ -299,13 +298,12 @@ max_level_checked(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason 
 
 /*
  * One counter write per decision: decision_note().  The common fault
- * (inside its memslot's aligned 1 GiB interior, a folio that allows 1 GiB,
- * no accept level) takes the lean decision's body: its lanes and slot
- * number checked, the gfn inside the interior (so inside the slot), the
- * folio word in range (so the accept level valid); nothing its own fields
- * or the slot's edges stop is left to check.  Any other fault takes
- * pmp_fault_valid() and fault_key(): the same checks in the same order,
- * the same key.
+ * (inside its memslot's aligned 1 GiB interior, no accept level) takes the
+ * lean decision's body: its lanes and slot number checked, the gfn inside
+ * the interior (so inside the slot, and no edge stops it), the folio word
+ * at most 63 (so the accept level 0, valid), then the folio's own cap as
+ * fault_own_key() applies it.  Any other fault takes pmp_fault_valid() and
+ * fault_key(): the same checks in the same order, the same key.
  */
 int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason *why)
 {
@@ -319,10 +317,11 @@ int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason 
 	s = &pmp_slots(vm)[f->slot];
 	if (pmp_likely(!((lanes | (lanes + vm->fault_lanes)) & PMP_FAULT_LANE_TOPS) &&
 		       f->slot < vm->max_slots && gfn - s->fit_lo[1] < s->fit_len[1] &&
-		       (unsigned int)own - FAULT_OWN_FULL <= 63 - FAULT_OWN_FULL)) {
+		       own <= 63)) {
 		cg = pmp_fault_cg(vm, s, gfn);
 		k = key_min(s->key[(lanes >> 1) & 3], pmp_cgiants(vm)[cg].key[f->vtl]);
 		k = key_min(k, pmp_verdicts(vm, f->vtl)[pmp_cg_chunk_index(cg, gfn)]);
+		k = backing_key(own, k);	/* own is the folio's order */
 		decision_note(vm, f, k, why);
 		return key_level(k);
 	}

@@ -233,6 +233,8 @@ static struct pmp_vm *vm_build(void *mem, const struct layout *l,
 	vm->nr_regions = l->nr_regions;
 	vm->top_bits = l->top_bits;
 	vm->dir_bits = l->dir_bits;
+	vm->top_mask = (uint32_t)((1ULL << l->top_bits) - 1);
+	vm->dir_mask = (uint32_t)((1ULL << l->dir_bits) - 1);
 	vm->bytes = l->bytes;
 	vm->policy = *policy;
 	vm->pool_blocks = l->pool_blocks;
