@@ -340,7 +340,7 @@ struct pmp_vm {
 	struct pmp_stats stats;	/* exclusive-access decisions */
 	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
 	uint64_t off_cand;	/* merge candidates: one bit per compact chunk (merge.c) */
-	uint64_t off_top, off_homes, off_regions;	/* the tables: pmp_dir_entry() */
+	uint64_t off_top, off_homes, off_regions;	/* the tables: pmp_dir_get() */
 	uint64_t off_lossy;
 	/* VTL v >= 1's leaf records, only with nr_vtls > 1 (see pmp_vtl_chunks()) */
 	uint64_t off_vtl_chunks, off_vtl_giants;

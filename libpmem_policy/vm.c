@@ -152,9 +152,8 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 	/*
 	 * The directory tables but the reserved one, just below the chunk
 	 * array, whose start (the reserved giant's descriptors) is table 0
-	 * (pmp_dir_table()).  Every packed array has the next array after it,
-	 * as pmp_packed_get() needs: the top the tables or the chunks, the
-	 * tables the chunks.
+	 * (pmp_dir_table()).  Each is a whole number of 32-bit words, as
+	 * pmp_packed_get() reads them.
 	 */
 	off += (uint64_t)(l->nr_regions - 1) * PMP_DIR_ENTRIES / 8 * l->dir_bits;
 	l->off_chunks = off;
