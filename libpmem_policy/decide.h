@@ -32,6 +32,10 @@ _Static_assert(R_NR <= PMP_FAULT_RANKS, "a fault's key indexes pmp_vcpu_stats.fa
 #define KEY(level, rank) ((uint8_t)((level) << 4 | (rank)))
 #define KEY_NONE KEY(PMP_LEVEL_1G, R_NONE)
 
+/* Every key lies in pmp_vcpu_fault()'s range: levels 4K..1G, and KEY_NONE the largest. */
+_Static_assert(KEY(PMP_LEVEL_4K, R_NONE) == PMP_FAULT_KEY_MIN &&
+	       KEY_NONE == PMP_FAULT_KEY_MAX, "a decision's key has a counter");
+
 static inline unsigned int key_min(unsigned int a, unsigned int b)
 {
 	return a < b ? a : b;
@@ -50,6 +54,15 @@ unsigned int fit_key(const struct pmp_slot_state *st, uint64_t gfn, unsigned int
 	return k;
 }
 
+/* What a folio of order @bo stops, on top of @k: below 1 GiB, 1 GiB; below 2 MiB, 2 MiB. */
+static inline __attribute__((always_inline))
+unsigned int backing_key(unsigned int bo, unsigned int k)
+{
+	if (bo < 18)
+		k = key_min(k, bo >= 9 ? KEY(PMP_LEVEL_2M, R_BACKING) : KEY(PMP_LEVEL_4K, R_BACKING));
+	return k;
+}
+
 /*
  * What the fault itself and its memslot's edges stop, on top of @k: the
  * fault's folio and accept level, the slot's aligned interiors.
@@ -58,10 +71,7 @@ static inline __attribute__((always_inline))
 unsigned int fault_own_key(const struct pmp_slot_state *st, const struct pmp_fault *f,
 			   unsigned int k)
 {
-	unsigned int bo = f->backing_order;
-
-	if (bo < 18)
-		k = key_min(k, bo >= 9 ? KEY(PMP_LEVEL_2M, R_BACKING) : KEY(PMP_LEVEL_4K, R_BACKING));
+	k = backing_key(f->backing_order, k);
 	if (f->accept_level)
 		k = key_min(k, (unsigned int)f->accept_level << 4 | R_ACCEPT);
 	return fit_key(st, f->gfn, k);
@@ -135,7 +145,7 @@ static inline int key_level(unsigned int k)
 static inline void decision_note(struct pmp_vm *vm, const struct pmp_fault *f, unsigned int k,
 				 enum pmp_reason *why)
 {
-	pmp_vcpu_stats(vm, f->vcpu)->faults[k]++;
+	(*pmp_vcpu_fault(pmp_vcpu_stats(vm, f->vcpu), k))++;
 	if (why)
 		*why = (enum pmp_reason)pmp_rank_reason[k & 15];
 }

@@ -290,7 +290,14 @@ struct pmp_vm {
 	/* compact giants: 1 <= giants_used + 1 <= nr_giants; index 0 reserved */
 	uint32_t nr_giants, giants_used, giants_high_water, giant_free;
 	/* directory tables: 1 <= regions_used + 1 <= nr_regions; index 0 reserved */
-	uint32_t nr_regions, regions_used, region_free, pad0;
+	uint32_t nr_regions, regions_used, region_free;
+	/*
+	 * Bits of a top entry (4, 8, 16) and of a table entry (8, 16, 32),
+	 * and the masks of those bits: pmp_dir_get().
+	 */
+	uint8_t top_bits, dir_bits;
+	uint16_t pad0;
+	uint32_t top_mask, dir_mask;
 	struct pmp_policy policy;
 	uint32_t nr_slots;
 	uint32_t pool_blocks;
@@ -328,12 +335,12 @@ struct pmp_vm {
 	uint32_t defer_cap, defer_chunks, defer_cursor;
 	uint32_t in_callback;	/* a caller's callback runs: no state change allowed */
 	uint32_t lost_actions;	/* emits past an event's reservation: always 0, or a bug */
-	uint64_t fault_lanes;	/* a fault's valid fields, for one compare (level.c) */
+	uint64_t fault_lanes;	/* ~ a fault's valid fields, for one add (level.c) */
 	const struct pmp_yield_ops *yield;
 	struct pmp_stats stats;	/* exclusive-access decisions */
 	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
 	uint64_t off_cand;	/* merge candidates: one bit per compact chunk (merge.c) */
-	uint64_t off_top, off_homes, off_regions;	/* the tables: pmp_dir_entry() */
+	uint64_t off_top, off_homes, off_regions;	/* the tables: pmp_dir_get() */
 	uint64_t off_lossy;
 	/* VTL v >= 1's leaf records, only with nr_vtls > 1 (see pmp_vtl_chunks()) */
 	uint64_t off_vtl_chunks, off_vtl_giants;
@@ -370,13 +377,21 @@ static inline struct pmp_slot_state *pmp_slots(const struct pmp_vm *vm)
 #define PMP_FAULT_RANKS 16
 extern const uint8_t pmp_rank_reason[PMP_FAULT_RANKS];
 
+/*
+ * The keys a decision can have: from a 4 KiB grant of rank 0 to a 1 GiB
+ * grant, which has no reason (level.c's KEY_NONE, the largest key).
+ */
+#define PMP_FAULT_KEY_MIN (1 * PMP_FAULT_RANKS)
+#define PMP_FAULT_KEY_MAX (3 * PMP_FAULT_RANKS)
+
 struct pmp_vcpu_stats {
 	/*
-	 * Row 0 (no decision grants level 0) holds the vCPU's other counts:
-	 * [PMP_VCPU_MAPS] the leaves pmp_map_shared() recorded, MAP actions
-	 * that pmp_vm_stats() adds to the VM's.
+	 * [PMP_VCPU_MAPS]: the leaves pmp_map_shared() recorded, MAP actions
+	 * that pmp_vm_stats() adds to the VM's; then one count per key,
+	 * decisions of key k at pmp_vcpu_fault(k): only the keys a decision
+	 * can have, so a vCPU's counters take 5 cache lines, not 8.
 	 */
-	uint64_t faults[4 * PMP_FAULT_RANKS];
+	uint64_t faults[1 + PMP_FAULT_KEY_MAX - PMP_FAULT_KEY_MIN + 1];
 };
 #define PMP_VCPU_MAPS 0
 
@@ -386,6 +401,13 @@ struct pmp_vcpu_stats {
 static inline struct pmp_vcpu_stats *pmp_vcpu_stats(const struct pmp_vm *vm, uint32_t vcpu)
 {
 	return pmp_at(vm, vm->off_stats + (uint64_t)vcpu * PMP_STATS_STRIDE);
+}
+
+/* The count of decisions of key @k (PMP_FAULT_KEY_MIN..PMP_FAULT_KEY_MAX). */
+static inline uint64_t *pmp_vcpu_fault(struct pmp_vcpu_stats *st, unsigned int k)
+{
+	/* 64-bit, so the constant folds into the store's displacement */
+	return &st->faults[1 + (uint64_t)k - PMP_FAULT_KEY_MIN];
 }
 
 /* The compact arrays: 512 chunks per compact giant, then the giants. */
@@ -404,33 +426,76 @@ static inline struct pmp_home *pmp_homes(const struct pmp_vm *vm)
 	return pmp_at(vm, vm->off_homes);
 }
 
-static inline uint16_t *pmp_dir_top(const struct pmp_vm *vm)
+/*
+ * The directory's entries are packed to what they hold (vm.c sizes them):
+ * a top entry names a table below nr_regions in 4, 8 or 16 bits
+ * (vm->top_bits), a table entry a compact giant below nr_giants in 8, 16
+ * or 32 bits (vm->dir_bits), so a small VM's directory is small although
+ * its memslots may lie anywhere below 2^52.  Every width divides 32, so
+ * entry @i of @bits bits at @base (4-byte aligned) lies in one aligned
+ * 32-bit word: one load and a shift, nothing read past the array.
+ */
+static inline uint32_t pmp_packed_get(const void *base, uint64_t i, unsigned int bits,
+				      uint32_t mask)
 {
-	return pmp_at(vm, vm->off_top);
+	uint64_t bit = i * bits;
+	uint32_t w = ((const uint32_t *)base)[bit >> 5];
+
+	return (w >> (bit & 31)) & mask;
+}
+
+/* The same entry set to @v (<= @mask): exclusive access only (a word's RMW). */
+static inline void pmp_packed_set(void *base, uint64_t i, unsigned int bits, uint32_t mask,
+				  uint32_t v)
+{
+	uint64_t bit = i * bits;
+	uint32_t *w = (uint32_t *)base + (bit >> 5);
+
+	*w = (*w & ~(mask << (bit & 31))) | (v << (bit & 31));
+}
+
+/* Top entry @ti (< PMP_DIR_TOP): the table of 1 TiB @ti, 0 if none. */
+static inline uint32_t pmp_dir_top_get(const struct pmp_vm *vm, uint64_t ti)
+{
+	return pmp_packed_get(pmp_at(vm, vm->off_top), ti, vm->top_bits, vm->top_mask);
+}
+
+static inline void pmp_dir_top_set(struct pmp_vm *vm, uint64_t ti, uint32_t t)
+{
+	pmp_packed_set(pmp_at(vm, vm->off_top), ti, vm->top_bits, vm->top_mask, t);
 }
 
 /*
- * Entry @i (< 2^10) of directory table @t.  Table 0, reserved, all zero and
- * never written, is the 4 KiB of compact giant 0's chunk descriptors (as
- * reserved, as zero, as never written): tables t >= 1 lie just below the
- * chunk array, table t at 4 KiB * t below it, so a VM stores one table
- * fewer (vm.c).  The core builds with -fno-strict-aliasing, as the kernel.
+ * Directory table @t.  Table 0, reserved, all zero and never written, is
+ * the start of compact giant 0's chunk descriptors (as reserved, as zero,
+ * as never written): tables t >= 1 lie just below the chunk array, table t
+ * at t tables' bytes below it, so a VM stores one table fewer (vm.c).
  */
-static inline uint32_t *pmp_dir_entry(const struct pmp_vm *vm, uint32_t t, uint64_t i)
+static inline void *pmp_dir_table(const struct pmp_vm *vm, uint32_t t)
 {
-	/* a byte offset: the compiler folds it with the chunk array's (4 KiB a table) */
-	return (uint32_t *)pmp_at(vm, vm->off_chunks - ((uint64_t)t << (PMP_DIR_SHIFT + 2))) + i;
+	return pmp_at(vm, vm->off_chunks - (uint64_t)t * (PMP_DIR_ENTRIES / 8) * vm->dir_bits);
 }
 
-_Static_assert(PMP_GIANT_CHUNKS * sizeof(struct pmp_chunk) == PMP_DIR_ENTRIES * sizeof(uint32_t),
+/* Entry @i (< 2^10) of directory table @t: a compact giant, 0 if none. */
+static inline uint32_t pmp_dir_get(const struct pmp_vm *vm, uint32_t t, uint64_t i)
+{
+	return pmp_packed_get(pmp_dir_table(vm, t), i, vm->dir_bits, vm->dir_mask);
+}
+
+static inline void pmp_dir_set(struct pmp_vm *vm, uint32_t t, uint64_t i, uint32_t cg)
+{
+	pmp_packed_set(pmp_dir_table(vm, t), i, vm->dir_bits, vm->dir_mask, cg);
+}
+
+_Static_assert(PMP_GIANT_CHUNKS * sizeof(struct pmp_chunk) >= PMP_DIR_ENTRIES * sizeof(uint32_t),
 	       "the reserved table is the reserved giant's chunk descriptors");
 
 /* The compact giant holding GPA giant @g (< 2^22), 0 if it has no state.  Two loads. */
 static inline uint32_t pmp_giant_index(const struct pmp_vm *vm, uint64_t g)
 {
-	uint32_t t = pmp_dir_top(vm)[(g >> PMP_DIR_SHIFT) & (PMP_DIR_TOP - 1)];
+	uint32_t t = pmp_dir_top_get(vm, (g >> PMP_DIR_SHIFT) & (PMP_DIR_TOP - 1));
 
-	return *pmp_dir_entry(vm, t, g & (PMP_DIR_ENTRIES - 1));
+	return pmp_dir_get(vm, t, g & (PMP_DIR_ENTRIES - 1));
 }
 
 /* Does the 1 GiB holding @gfn have state of its own? */
@@ -603,7 +668,8 @@ int pmp_fault_error(const struct pmp_vm *vm, const struct pmp_fault *f);
 /*
  * Validate a fault and find its memslot (the fault path: level.c,
  * fault.c).  A lane is bad when its top bit is set (past every limit) or
- * the subtraction from its limit (vm->fault_lanes) borrowed into it.  A
+ * the subtraction from its limit (lanes + ~limit: vm->fault_lanes)
+ * borrowed into it.  A
  * deleted slot is all zero, so its empty range refuses every gfn and
  * pmp_fault_error() tells -ENOENT from -EINVAL off the fast path.
  */
@@ -615,7 +681,7 @@ int pmp_fault_valid(const struct pmp_vm *vm, const struct pmp_fault *f,
 	uint64_t lanes;
 
 	pmp_memcpy(&lanes, &f->flags, sizeof(lanes));
-	if (pmp_unlikely(((lanes | ~(vm->fault_lanes - lanes)) & PMP_FAULT_LANE_TOPS) ||
+	if (pmp_unlikely(((lanes | (lanes + vm->fault_lanes)) & PMP_FAULT_LANE_TOPS) ||
 			 f->slot >= vm->max_slots || f->accept_level > PMP_LEVEL_1G))
 		return -EINVAL;
 	st = &pmp_slots(vm)[f->slot];

@@ -226,16 +226,17 @@ int pmp_fault_error(const struct pmp_vm *vm, const struct pmp_fault *f)
 }
 
 /*
- * The lanes' largest valid values with their top bits set, for
- * pmp_fault_valid(): every limit is below its lane's top bit (4096 vCPUs,
- * 3 VTLs, order 63, flags 7), so one subtraction compares the four lanes
- * without a borrow between them.
+ * The complement of the lanes' largest valid values with their top bits
+ * set, for pmp_fault_valid(): every limit is below its lane's top bit
+ * (4096 vCPUs, 3 VTLs, order 63, flags 7), so one subtraction compares the
+ * four lanes without a borrow between them, and lanes + ~limit is
+ * ~(limit - lanes): one add.
  */
 void pmp_fault_prepare(struct pmp_vm *vm)
 {
-	vm->fault_lanes = PMP_FAULT_LANE_TOPS | PMP_FAULT_FLAGS_ALL |
-			  (uint64_t)(vm->nr_vcpus - 1) << 32 |
-			  (uint64_t)(vm->nr_vtls - 1) << 48 | 63ULL << 56;
+	vm->fault_lanes = ~(PMP_FAULT_LANE_TOPS | PMP_FAULT_FLAGS_ALL |
+			    (uint64_t)(vm->nr_vcpus - 1) << 32 |
+			    (uint64_t)(vm->nr_vtls - 1) << 48 | 63ULL << 56);
 }
 
 int pmp_fault_check(const struct pmp_vm *vm, const struct pmp_fault *f,
@@ -268,19 +269,63 @@ int pmp_fault_decide(const struct pmp_vm *vm, const struct pmp_fault *f,
 	return (int)(k >> 4);
 }
 
-/* One counter write per decision: decision_note(). */
-int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason *why)
+/*
+ * A fault's folio and accept level as one 16-bit word (backing_order, then
+ * accept_level): the common fault (no accept level, so a valid one) has it
+ * at most 63, its folio's order.
+ */
+_Static_assert(__builtin_offsetof(struct pmp_fault, accept_level) ==
+	       __builtin_offsetof(struct pmp_fault, backing_order) + 1,
+	       "pmp_max_level() reads backing_order and accept_level as one word");
+
+/*
+ * pmp_max_level() of any fault: the full check, the key, the count.  Out
+ * of line, so the common path keeps its registers and calls nothing.
+ */
+static int __attribute__((__noinline__))
+max_level_checked(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason *why)
 {
 	const struct pmp_slot_state *s = NULL;
 	unsigned int k;
-	int err;
+	int err = pmp_fault_valid(vm, f, &s);
 
-	err = pmp_fault_valid(vm, f, &s);
 	if (pmp_unlikely(err))
 		return err;
 	k = fault_key(vm, s, f, f->vtl);
 	decision_note(vm, f, k, why);
 	return key_level(k);
+}
+
+/*
+ * One counter write per decision: decision_note().  The common fault
+ * (inside its memslot's aligned 1 GiB interior, no accept level) takes the
+ * lean decision's body: its lanes and slot number checked, the gfn inside
+ * the interior (so inside the slot, and no edge stops it), the folio word
+ * at most 63 (so the accept level 0, valid), then the folio's own cap as
+ * fault_own_key() applies it.  Any other fault takes pmp_fault_valid() and
+ * fault_key(): the same checks in the same order, the same key.
+ */
+int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason *why)
+{
+	const struct pmp_slot_state *s;
+	uint64_t lanes, gfn = f->gfn, cg;
+	uint16_t own;
+	unsigned int k;
+
+	pmp_memcpy(&lanes, &f->flags, sizeof(lanes));
+	pmp_memcpy(&own, &f->backing_order, sizeof(own));
+	s = &pmp_slots(vm)[f->slot];
+	if (pmp_likely(!((lanes | (lanes + vm->fault_lanes)) & PMP_FAULT_LANE_TOPS) &&
+		       f->slot < vm->max_slots && gfn - s->fit_lo[1] < s->fit_len[1] &&
+		       own <= 63)) {
+		cg = pmp_fault_cg(vm, s, gfn);
+		k = key_min(s->key[(lanes >> 1) & 3], pmp_cgiants(vm)[cg].key[f->vtl]);
+		k = key_min(k, pmp_verdicts(vm, f->vtl)[pmp_cg_chunk_index(cg, gfn)]);
+		k = backing_key(own, k);	/* own is the folio's order */
+		decision_note(vm, f, k, why);
+		return key_level(k);
+	}
+	return max_level_checked(vm, f, why);
 }
 
 /*

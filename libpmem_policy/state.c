@@ -68,18 +68,16 @@ void pmp_state_init(struct pmp_vm *vm)
 /* The first GPA giant in [@g, @g_end) with state, or @g_end. */
 uint64_t pmp_state_next_giant(const struct pmp_vm *vm, uint64_t g, uint64_t g_end)
 {
-	const uint16_t *top = pmp_dir_top(vm);
-
 	if (g_end > PMP_NR_GPA_GIANTS)
 		g_end = PMP_NR_GPA_GIANTS;
 	while (g < g_end) {
-		uint32_t t = top[g >> PMP_DIR_SHIFT];
+		uint32_t t = pmp_dir_top_get(vm, g >> PMP_DIR_SHIFT);
 
 		if (!t) {	/* 1 TiB without state: skip it whole */
 			g = ((g >> PMP_DIR_SHIFT) + 1) << PMP_DIR_SHIFT;
 			continue;
 		}
-		if (*pmp_dir_entry(vm, t, g & (PMP_DIR_ENTRIES - 1)))
+		if (pmp_dir_get(vm, t, g & (PMP_DIR_ENTRIES - 1)))
 			return g;
 		g++;
 	}
@@ -106,7 +104,7 @@ static void count_missing(const struct pmp_vm *vm, uint64_t g0, uint64_t g1, uin
 
 	*giants = *tables = 0;
 	for (g = g0; g < g1 && *giants <= cap; g = stop) {
-		uint32_t t = pmp_dir_top(vm)[g >> PMP_DIR_SHIFT];
+		uint32_t t = pmp_dir_top_get(vm, g >> PMP_DIR_SHIFT);
 
 		stop = ((g >> PMP_DIR_SHIFT) + 1) << PMP_DIR_SHIFT;
 		if (stop > g1)
@@ -117,14 +115,13 @@ static void count_missing(const struct pmp_vm *vm, uint64_t g0, uint64_t g1, uin
 			continue;
 		}
 		for (; g < stop; g++)
-			*giants += !*pmp_dir_entry(vm, t, g & (PMP_DIR_ENTRIES - 1));
+			*giants += !pmp_dir_get(vm, t, g & (PMP_DIR_ENTRIES - 1));
 	}
 }
 
 static void alloc_giant(struct pmp_vm *vm, uint64_t g)
 {
-	uint16_t *top = pmp_dir_top(vm);
-	uint32_t ti = (uint32_t)(g >> PMP_DIR_SHIFT), t = top[ti], cg;
+	uint32_t ti = (uint32_t)(g >> PMP_DIR_SHIFT), t = pmp_dir_top_get(vm, ti), cg;
 	struct pmp_home *h;
 
 	if (!t) {
@@ -132,7 +129,7 @@ static void alloc_giant(struct pmp_vm *vm, uint64_t g)
 		vm->region_free = regions(vm)[t].top;
 		regions(vm)[t].top = ti;
 		regions(vm)[t].nr_giants = 0;
-		top[ti] = (uint16_t)t;
+		pmp_dir_top_set(vm, ti, t);
 		vm->regions_used++;
 	}
 	cg = vm->giant_free;
@@ -141,7 +138,7 @@ static void alloc_giant(struct pmp_vm *vm, uint64_t g)
 	h->giant = (uint32_t)g;
 	h->nr_slots = 0;
 	h->in_use = 1;
-	*pmp_dir_entry(vm, t, g & (PMP_DIR_ENTRIES - 1)) = cg;
+	pmp_dir_set(vm, t, g & (PMP_DIR_ENTRIES - 1), cg);
 	regions(vm)[t].nr_giants++;
 	if (++vm->giants_used > vm->giants_high_water)
 		vm->giants_high_water = vm->giants_used;
@@ -149,10 +146,8 @@ static void alloc_giant(struct pmp_vm *vm, uint64_t g)
 
 static void free_giant(struct pmp_vm *vm, uint64_t g)
 {
-	uint16_t *top = pmp_dir_top(vm);
-	uint32_t ti = (uint32_t)(g >> PMP_DIR_SHIFT), t = top[ti];
-	uint32_t *slot = pmp_dir_entry(vm, t, g & (PMP_DIR_ENTRIES - 1));
-	uint32_t cg = *slot;
+	uint32_t ti = (uint32_t)(g >> PMP_DIR_SHIFT), t = pmp_dir_top_get(vm, ti);
+	uint32_t cg = pmp_dir_get(vm, t, g & (PMP_DIR_ENTRIES - 1));
 	struct pmp_home *h = &pmp_homes(vm)[cg];
 
 	pmp_memset(&pmp_cchunks(vm)[(uint64_t)cg * PMP_GIANT_CHUNKS], 0,
@@ -164,9 +159,9 @@ static void free_giant(struct pmp_vm *vm, uint64_t g)
 	h->in_use = 0;
 	vm->giant_free = cg;
 	vm->giants_used--;
-	*slot = 0;
+	pmp_dir_set(vm, t, g & (PMP_DIR_ENTRIES - 1), 0);
 	if (!--regions(vm)[t].nr_giants) {
-		top[ti] = 0;
+		pmp_dir_top_set(vm, ti, 0);
 		regions(vm)[t].top = vm->region_free;
 		vm->region_free = t;
 		vm->regions_used--;
@@ -309,20 +304,19 @@ static bool giant_pristine(const struct pmp_vm *vm, uint32_t cg)
 /* Every in-use table names only in-use giants that name it back. */
 static int directory_check(const struct pmp_vm *vm, uint64_t *giants, uint32_t *tables)
 {
-	const uint16_t *top = pmp_dir_top(vm);
 	uint32_t ti, i;
 
 	*giants = 0;
 	*tables = 0;
 	for (ti = 0; ti < PMP_DIR_TOP; ti++) {
-		uint32_t t = top[ti], n = 0;
+		uint32_t t = pmp_dir_top_get(vm, ti), n = 0;
 
 		if (!t)
 			continue;
 		if (t >= vm->nr_regions || regions(vm)[t].top != ti)
 			return -EUCLEAN;
 		for (i = 0; i < PMP_DIR_ENTRIES; i++) {
-			uint32_t cg = *pmp_dir_entry(vm, t, i);
+			uint32_t cg = pmp_dir_get(vm, t, i);
 			const struct pmp_home *h = &pmp_homes(vm)[cg < vm->nr_giants ? cg : 0];
 
 			if (!cg)
@@ -357,7 +351,7 @@ static int free_lists_check(const struct pmp_vm *vm)
 		    ++n > vm->nr_regions - 1 - vm->regions_used)
 			return -EUCLEAN;
 		for (i = 0; i < PMP_DIR_ENTRIES; i++)
-			if (*pmp_dir_entry(vm, t, i))
+			if (pmp_dir_get(vm, t, i))
 				return -EUCLEAN;
 	}
 	return n == vm->nr_regions - 1 - vm->regions_used ? 0 : -EUCLEAN;
@@ -443,7 +437,7 @@ int pmp_state_check(const struct pmp_vm *vm)
 	    regions(vm)[0].top || regions(vm)[0].nr_giants)
 		return -EUCLEAN;
 	for (i = 0; i < PMP_DIR_ENTRIES; i++)
-		if (*pmp_dir_entry(vm, 0, i))
+		if (pmp_dir_get(vm, 0, i))
 			return -EUCLEAN;
 	if (vm->giants_used >= vm->nr_giants || vm->regions_used >= vm->nr_regions ||
 	    vm->giants_used > vm->giants_high_water || directory_check(vm, &giants, &tables) ||

@@ -20,8 +20,8 @@ void pmp_vm_stats(const struct pmp_vm *vm, struct pmp_stats *out)
 		const struct pmp_vcpu_stats *in = pmp_vcpu_stats(vm, v);
 
 		out->actions[PMP_ACT_MAP] += in->faults[PMP_VCPU_MAPS];
-		for (k = PMP_LEVEL_4K * PMP_FAULT_RANKS; k < 4 * PMP_FAULT_RANKS; k++) {
-			uint64_t n = in->faults[k];
+		for (k = PMP_FAULT_KEY_MIN; k <= PMP_FAULT_KEY_MAX; k++) {
+			uint64_t n = in->faults[1 + k - PMP_FAULT_KEY_MIN];
 			unsigned int r = pmp_rank_reason[k % PMP_FAULT_RANKS];
 
 			out->granted[k / PMP_FAULT_RANKS] += n;

@@ -21,6 +21,7 @@ struct layout {
 	bool has_private_mem;	/* convert.c: pmp_convert() to private allowed */
 	uint64_t gfn_end, span;
 	uint32_t nr_giants, nr_regions;	/* each with its reserved entry 0 */
+	uint8_t top_bits, dir_bits;	/* the directory's entries: pmp_dir_get() */
 	uint32_t pool_blocks, defer_cap, pin_reserve;
 	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
 	uint64_t off_cand, off_vtl_chunks, off_vtl_giants;
@@ -71,6 +72,9 @@ static int size_state(const struct pmp_geometry *geo, struct layout *l)
 		return -ERANGE;
 	l->nr_giants = (uint32_t)giants + 1;
 	l->nr_regions = (uint32_t)regions + 1;
+	/* entries as wide as the indices they hold: a small VM's directory is small */
+	l->top_bits = l->nr_regions <= 16 ? 4 : l->nr_regions <= 256 ? 8 : 16;
+	l->dir_bits = l->nr_giants <= 256 ? 8 : l->nr_giants <= 65536 ? 16 : 32;
 	return 0;
 }
 
@@ -144,13 +148,14 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 	l->off_stats = off;
 	off = ALIGN64(off + (uint64_t)geo->nr_vcpus * PMP_STATS_STRIDE);
 	l->off_top = off;
-	off = ALIGN64(off + PMP_DIR_TOP * sizeof(uint16_t));
+	off = ALIGN64(off + PMP_DIR_TOP / 8 * l->top_bits);
 	/*
 	 * The directory tables but the reserved one, just below the chunk
-	 * array, whose first 4 KiB (the reserved giant's) is table 0
-	 * (pmp_dir_entry()).
+	 * array, whose start (the reserved giant's descriptors) is table 0
+	 * (pmp_dir_table()).  Each is a whole number of 32-bit words, as
+	 * pmp_packed_get() reads them.
 	 */
-	off += (uint64_t)(l->nr_regions - 1) * PMP_DIR_ENTRIES * sizeof(uint32_t);
+	off += (uint64_t)(l->nr_regions - 1) * PMP_DIR_ENTRIES / 8 * l->dir_bits;
 	l->off_chunks = off;
 	off = ALIGN64(off + (uint64_t)l->nr_giants * PMP_GIANT_CHUNKS * sizeof(struct pmp_chunk));
 	l->off_giants = off;
@@ -225,6 +230,10 @@ static struct pmp_vm *vm_build(void *mem, const struct layout *l,
 	vm->span = l->span;
 	vm->nr_giants = l->nr_giants;
 	vm->nr_regions = l->nr_regions;
+	vm->top_bits = l->top_bits;
+	vm->dir_bits = l->dir_bits;
+	vm->top_mask = (uint32_t)((1ULL << l->top_bits) - 1);
+	vm->dir_mask = (uint32_t)((1ULL << l->dir_bits) - 1);
 	vm->bytes = l->bytes;
 	vm->policy = *policy;
 	vm->pool_blocks = l->pool_blocks;

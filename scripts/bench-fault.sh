@@ -156,13 +156,21 @@ $(cat "$tmp/fault_ns")
   or the working set at the largest sizes.") With \`pmp_max_level()\`:
   $(verdict "$ns_worst" 1.5), worst ${ns_worst}x ($ns_at gfns). $(why "$ns_worst" 1.5 "Where
   the state stays in the caches (4 GiB, 64 GiB, every hot gfn) its time
-  follows its instructions, about 2.6 times the floor's: it validates the
-  fault's six fields (in one word) and finds the memslot from its number,
-  applies the fault's folio and accept level, counts the decision in the
-  vCPU's counters and tells the reason, none of which KVM's decision does.
-  That is its contract; the lean entry point drops exactly those (the
-  memslot and VTL checked once, the folio's cap the caller's, no count,
-  the reason from \`pmp_level_query()\` when wanted).") Times are noisy on a shared machine (load average
+  follows its instructions, ${ir_worst}x the floor's (the lean decision's
+  ${lean_ir_worst}x): its common fault (inside the
+  memslot's aligned 1 GiB, no accept level) takes the lean decision's
+  body, and what it adds is its contract, none of
+  which KVM's decision does: the fault's lanes (flags, vCPU, VTL, order)
+  checked in one add and compare and its slot number in another (about
+  10 instructions), the memslot found by number (4), the folio word
+  checked and its cap applied (5), the count in the vCPU's own line (7)
+  and the reason pointer (2): about 28 instructions on top of the lean
+  decision's,
+  which cost their share of the time where nothing waits on memory. The
+  lean entry point
+  drops exactly those (the memslot and VTL checked once, the folio's cap
+  the caller's, no count, the reason from \`pmp_level_query()\` when
+  wanted).") Times are noisy on a shared machine (load average
   $(cut -d' ' -f1-3 /proc/loadavg) as this section was written); the
   instruction counts are the primary figure.
 - A whole 4 KiB or 2 MiB fault, decision, record and pinning included,

@@ -224,6 +224,21 @@ START_TEST(cost_follows_slots)
 }
 END_TEST
 
+/*
+ * The directory's entry widths (vm.c sizes them by the indices they hold):
+ * a 4-bit top and 8-bit tables, as a small VM has; an 8-bit top and 16-bit
+ * tables; a 16-bit top.  (32-bit tables need more than 65,535 1 GiB
+ * ranges of state: the unit tests do not allocate that much.)
+ */
+static const struct {
+	uint32_t max_giants, max_regions;
+	uint8_t top_bits, dir_bits;
+} dir_widths[] = {
+	{ 0, 3, 4, 8 },		/* the default, 2, holds two 1 TiB regions */
+	{ 300, 20, 8, 16 },
+	{ 0, 300, 16, 8 },
+};
+
 /* The directory: state taken and given back exactly, across 1 TiB regions. */
 START_TEST(directory_lifecycle)
 {
@@ -232,8 +247,11 @@ START_TEST(directory_lifecycle)
 	struct tvm t;
 	uint32_t id;
 
-	geo.max_regions = 3;	/* the default, 2, holds two 1 TiB regions */
+	geo.max_giants = dir_widths[_i].max_giants;
+	geo.max_regions = dir_widths[_i].max_regions;
 	tvm_init(&t, &geo);
+	ck_assert_uint_eq(t.vm->top_bits, dir_widths[_i].top_bits);
+	ck_assert_uint_eq(t.vm->dir_bits, dir_widths[_i].dir_bits);
 	/* slots in three regions, one straddling two giants, one sharing a giant */
 	add_slot(&t, 0, 0, 1024, 0, 0);
 	add_slot(&t, 1, 2048, 1024, 0, 0);
@@ -387,7 +405,8 @@ Suite *state_suite(void)
 	tcase_add_test(tc, attrs_before_slot);
 	tcase_add_test(tc, no_state_fails_clean);
 	tcase_add_test(tc, cost_follows_slots);
-	tcase_add_test(tc, directory_lifecycle);
+	tcase_add_loop_test(tc, directory_lifecycle, 0,
+			    sizeof(dir_widths) / sizeof(dir_widths[0]));
 	tcase_add_test(tc, fault_lookup);
 	tcase_add_loop_test(tc, default_sizing, 0, sizeof(sizings) / sizeof(sizings[0]));
 	suite_add_tcase(s, tc);
