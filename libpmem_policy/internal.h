@@ -629,7 +629,6 @@ static inline struct pmp_giant *pmp_giant_of(const struct pmp_vm *vm, uint64_t g
 	return pmp_giant_at(vm, gfn >> PMP_GIANT_SHIFT);
 }
 
-/* The 2 MiB descriptor of @gfn in compact giant @cg, and (*@giant) its 1 GiB summary. */
 /* The compact index of @gfn's chunk in compact giant @cg (chunks, verdicts). */
 static inline uint64_t pmp_cg_chunk_index(uint64_t cg, uint64_t gfn)
 {
@@ -637,6 +636,7 @@ static inline uint64_t pmp_cg_chunk_index(uint64_t cg, uint64_t gfn)
 	       ((gfn >> PMP_CHUNK_SHIFT) & (PMP_GIANT_CHUNKS - 1));
 }
 
+/* The 2 MiB descriptor of @gfn in compact giant @cg, and (*@giant) its 1 GiB summary. */
 static inline struct pmp_chunk *pmp_cg_chunk(const struct pmp_vm *vm, uint64_t cg, uint64_t gfn,
 					     struct pmp_giant **giant)
 {
@@ -798,6 +798,12 @@ void pmp_state_slot_unmap(struct pmp_vm *vm, struct pmp_slot_state *st);
 static inline bool pmp_one_giant(uint64_t gfn, uint64_t npages)
 {
 	return !((gfn ^ (gfn + npages - 1)) >> PMP_GIANT_SHIFT);
+}
+
+/* Does [@gfn, @gfn + @npages), @npages >= 1, lie inside one 2 MiB chunk? */
+static inline bool pmp_one_chunk(uint64_t gfn, uint64_t npages)
+{
+	return !((gfn ^ (gfn + npages - 1)) >> PMP_CHUNK_SHIFT);
 }
 
 static inline int pmp_state_ensure(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)

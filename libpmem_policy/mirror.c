@@ -176,7 +176,7 @@ uint64_t pmp_mapped_next(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn
 	uint16_t planes = 0;
 
 	pmp_vtl_span(vm, vtl, &v, &v_end);
-	if (gfn < end && !((gfn ^ (end - 1)) >> PMP_CHUNK_SHIFT)) {
+	if (gfn < end && pmp_one_chunk(gfn, end - gfn)) {
 		for (; v < v_end; v++)
 			planes |= PMP_BIT(pmp_mapped_plane(v));
 		return pmp_chunk_planes_next(vm, gfn, end, planes);	/* one chunk */
@@ -226,8 +226,7 @@ void pmp_mirror_zap(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t 
 	for (pmp_vtl_span(vm, vtl, &v, &v_end); v < v_end; v++) {
 		uint64_t lo, hi, ci, g, g_end, c_end;
 
-		if (!((gfn ^ (gfn + npages - 1)) >> PMP_CHUNK_SHIFT) &&
-		    zap_in_chunk(vm, v, gfn, npages))
+		if (pmp_one_chunk(gfn, npages) && zap_in_chunk(vm, v, gfn, npages))
 			continue;
 		lo = leaf_start(vm, v, gfn);
 		hi = leaf_end(vm, v, gfn + npages);

@@ -136,7 +136,7 @@ void pmp_split_edges(struct pmp_event *ev, uint64_t gfn, uint64_t npages)
 
 	/* both edges in one chunk without a huge leaf (a page's change): nothing to break */
 	pmp_vtl_span(ev->vm, ev->vtl, &lo, &hi);
-	if (!((gfn ^ (end - 1)) >> PMP_CHUNK_SHIFT) && !leaf_levels(ev->vm, lo, hi, gfn))
+	if (pmp_one_chunk(gfn, npages) && !leaf_levels(ev->vm, lo, hi, gfn))
 		return;
 	split_one(ev, gfn, boundary_level(gfn));
 	if (end < ev->vm->span)
@@ -160,8 +160,7 @@ void pmp_split_range(struct pmp_event *ev, uint64_t gfn, uint64_t npages, int ta
 	 * A range inside one chunk (an accept) meets one leaf per level and
 	 * VTL at most: without one above @target, no level below acts.
 	 */
-	if (!((gfn ^ (gfn + npages - 1)) >> PMP_CHUNK_SHIFT) &&
-	    !(leaf_levels(vm, v_lo, v_hi, gfn) & ABOVE(target)))
+	if (pmp_one_chunk(gfn, npages) && !(leaf_levels(vm, v_lo, v_hi, gfn) & ABOVE(target)))
 		return;
 	for (level = PMP_LEVEL_1G; level > target; level--) {
 		uint64_t pages = PMP_LEVEL_PAGES(level);
