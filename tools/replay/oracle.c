@@ -54,7 +54,8 @@
 #define OF_SHARED	0x2U
 #define OF_PRIVATE	0x4U
 
-int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_slots *slots)
+int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_slots *slots,
+		struct rp_arena *arena)
 {
 	memset(o, 0, sizeof(*o));
 	o->vm_type = vm->vm_type;
@@ -67,44 +68,25 @@ int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_sl
 	/* TDX and SNP private memory maps huge only all accepted or all pending */
 	if (vm->vm_type == PMP_VM_TDX || vm->vm_type == PMP_VM_SNP)
 		o->guarded = OA_ACCEPTED;
-	/* calloc: the pages of attr[] no chunk spreads to are never touched */
-	o->attr = calloc(o->pages, sizeof(*o->attr));
-	o->cattr = calloc(o->chunks, sizeof(*o->cattr));
-	o->chunk = calloc(o->chunks, sizeof(*o->chunk));
-	o->order = malloc(o->chunks);
-	o->sig = calloc(o->chunks, sizeof(*o->sig));
-	o->fit = calloc(o->chunks, sizeof(*o->fit));
-	o->giant_order = malloc(o->giants);
-	o->giant_dirty = calloc(o->giants, 1);
-	o->giant_whole = calloc(o->giants, 1);
-	o->dirty = calloc(o->giants * 8, sizeof(*o->dirty));
-	o->giant_small = calloc(o->giants, sizeof(*o->giant_small));
-	o->giant_pages = calloc(o->giants, sizeof(*o->giant_pages));
+	/* zeroed from the arena: the pages of attr[] no chunk spreads to are never touched */
+	o->attr = rp_arena_zalloc(arena, o->pages * sizeof(*o->attr));
+	o->cattr = rp_arena_zalloc(arena, o->chunks * sizeof(*o->cattr));
+	o->chunk = rp_arena_zalloc(arena, o->chunks * sizeof(*o->chunk));
+	o->order = rp_arena_zalloc(arena, o->chunks);
+	o->sig = rp_arena_zalloc(arena, o->chunks * sizeof(*o->sig));
+	o->fit = rp_arena_zalloc(arena, o->chunks * sizeof(*o->fit));
+	o->giant_order = rp_arena_zalloc(arena, o->giants);
+	o->giant_dirty = rp_arena_zalloc(arena, o->giants);
+	o->giant_whole = rp_arena_zalloc(arena, o->giants);
+	o->dirty = rp_arena_zalloc(arena, o->giants * 8 * sizeof(*o->dirty));
+	o->giant_small = rp_arena_zalloc(arena, o->giants * sizeof(*o->giant_small));
+	o->giant_pages = rp_arena_zalloc(arena, o->giants * sizeof(*o->giant_pages));
 	if (!o->attr || !o->cattr || !o->chunk || !o->order || !o->sig || !o->fit || !o->giant_order ||
-	    !o->giant_dirty || !o->giant_whole || !o->dirty || !o->giant_small || !o->giant_pages) {
-		oracle_free(o);
+	    !o->giant_dirty || !o->giant_whole || !o->dirty || !o->giant_small || !o->giant_pages)
 		return -ENOMEM;
-	}
 	memset(o->order, OR_UNKNOWN, o->chunks);
 	memset(o->giant_order, OR_UNKNOWN, o->giants);
 	return 0;
-}
-
-void oracle_free(struct oracle *o)
-{
-	free(o->attr);
-	free(o->cattr);
-	free(o->chunk);
-	free(o->order);
-	free(o->sig);
-	free(o->fit);
-	free(o->giant_order);
-	free(o->giant_dirty);
-	free(o->giant_whole);
-	free(o->dirty);
-	free(o->giant_small);
-	free(o->giant_pages);
-	memset(o, 0, sizeof(*o));
 }
 
 /* Clamp [gfn, gfn + n) to the tracked span; false if nothing is left. */

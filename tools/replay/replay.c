@@ -17,6 +17,13 @@
 #define SLOT_EVENTS ((1U << PMP_TR_SLOT_ADD) | (1U << PMP_TR_SLOT_DELETE) | \
 		     (1U << PMP_TR_SLOT_MOVE) | (1U << PMP_TR_DIRTY_LOG))
 
+/*
+ * The arena's bytes beyond replay_memory()'s sum: its block header and up to
+ * 64 bytes of alignment for each array (the oracle's 12, fault_order, 7 per
+ * policy).  A heatmap's pinned[] (not in the sum) may take a second block.
+ */
+#define ARENA_SLACK(runs) ((14 + 7 * (uint64_t)(runs)) * 64)
+
 static int fail(struct replay *r, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -61,8 +68,7 @@ void replay_free(struct replay *r)
 		run_free(&r->runs[i]);
 	free(r->runs);
 	free(r->samples);
-	free(r->fault_order);
-	oracle_free(&r->oracle);
+	rp_arena_free(&r->arena);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -225,9 +231,11 @@ static int first_event(struct replay *r, const struct pmp_trace_event *ev)
 	/* heatmap rows: bands of whole 2 MiB ranges covering [0, gfn_end) */
 	r->heat_chunks = ((ev->gfn_end + 511) / 512 + RP_HEAT_ROWS - 1) / RP_HEAT_ROWS;
 	r->heat_rows = ((ev->gfn_end + 511) / 512 + r->heat_chunks - 1) / r->heat_chunks;
-	err = oracle_init(&r->oracle, ev, &r->slots);
+	/* every array below in one arena, of what they need with room for their alignment */
+	rp_arena_init(&r->arena, need + ARENA_SLACK(r->nr_runs));
+	err = oracle_init(&r->oracle, ev, &r->slots, &r->arena);
 	if (!err) {
-		r->fault_order = malloc(r->oracle.chunks);
+		r->fault_order = rp_arena_zalloc(&r->arena, r->oracle.chunks);
 		err = r->fault_order ? 0 : -ENOMEM;
 	}
 	if (err)
@@ -235,7 +243,7 @@ static int first_event(struct replay *r, const struct pmp_trace_event *ev)
 			    (unsigned long long)ev->gfn_end);
 	memset(r->fault_order, OR_UNKNOWN, r->oracle.chunks);
 	for (i = 0; i < r->nr_runs; i++) {
-		err = run_vm(&r->runs[i], ev);
+		err = run_vm(&r->runs[i], ev, &r->arena);
 		if (err)
 			return fail(r, err, "the VM (%llu pages, type %u, %u vCPUs, %u VTLs): %s",
 				    (unsigned long long)ev->gfn_end, ev->vm_type, ev->nr_vcpus,
