@@ -21,7 +21,8 @@ int run_init(struct rp_run *run, const char *label, const struct pmp_policy *p)
 	snprintf(run->label, sizeof(run->label), "%s", label);
 	run->policy = *p;
 	run->acts.cap = ACTS_FIRST;
-	run->acts.buf = calloc(ACTS_FIRST, sizeof(*run->acts.buf));
+	/* not zeroed: the core writes each action before acts.nr counts it */
+	run->acts.buf = malloc(ACTS_FIRST * sizeof(*run->acts.buf));
 	return run->acts.buf ? 0 : -ENOMEM;
 }
 
