@@ -52,9 +52,10 @@ large generated trace held in memory under one policy, against baselines on
 the same events in the same process. The replay of an event includes the
 core's calls, applying their actions to the leaf model and the oracle
 (docs/replay.md). Then every built-in workload at its default size and scaled
-up, end to end (the engine set up, its trace text parsed and replayed, the
-VM checked and its counters read: what `pmp-replay TRACE -p recommended`
-does less the read() and the report; target 10 M events/s) and replay alone;
+up, end to end (the engine set up, its trace text read as pmp-replay reads
+a file, parsed and replayed, the VM checked and its counters read, the table
+written and the engine freed: what `pmp-replay TRACE -p recommended` does
+less the read(); target 10 M events/s) and replay alone;
 a merge tick's work is a unit per candidate 2 MiB range it examines and per
 1 GiB range it passes. The final `pmp_vm_check()` is the replay's referee:
 pmp-replay always runs it, so it stays in the end-to-end time, and its

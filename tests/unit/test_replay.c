@@ -318,11 +318,13 @@ static struct pmp_action act(int type, int level, uint64_t gfn, uint64_t n)
 
 START_TEST(leaf_model)
 {
+	struct rp_arena arena;
 	struct leaves lv;
 	struct pmp_action a;
 	bool present;
 
-	ck_assert_int_eq(lv_init(&lv, 1ULL << 18), 0);
+	rp_arena_init(&arena, 0);
+	ck_assert_int_eq(lv_init(&lv, 1ULL << 18, &arena), 0);
 	a = act(PMP_ACT_MAP, PMP_LEVEL_1G, 0, 1ULL << 18);
 	lv_apply(&lv, &a);
 	ck_assert_uint_eq(lv_huge_pages(&lv), 1ULL << 18);
@@ -348,7 +350,7 @@ START_TEST(leaf_model)
 	lv_apply(&lv, &a);
 	ck_assert_uint_eq(lv.n2m, 509);
 	ck_assert_uint_eq(lv.n4k, 1024);
-	lv_free(&lv);
+	rp_arena_free(&arena);
 }
 END_TEST
 
@@ -595,6 +597,57 @@ START_TEST(replay_errors_name_the_line)
 }
 END_TEST
 
+/* The arena: zeroed, 64-byte aligned, a second block only past its hint, and a block per giant. */
+START_TEST(arena_blocks)
+{
+	static const size_t sizes[] = { 1, 63, 64, 65, 4096, 100000 };
+	struct rp_arena a;
+	unsigned int i;
+	size_t j;
+
+	rp_arena_init(&a, 1 << 20);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned char *p = rp_arena_zalloc(&a, sizes[i]);
+
+		ck_assert_ptr_nonnull(p);
+		ck_assert_uint_eq((uintptr_t)p % 64, 0);
+		for (j = 0; j < sizes[i]; j++)
+			ck_assert_uint_eq(p[j], 0);
+		memset(p, 0xa5, sizes[i]);
+	}
+	ck_assert_ptr_null(a.blocks->next);		/* all within the hint */
+	ck_assert_ptr_nonnull(rp_arena_zalloc(&a, 3 << 20));	/* past it: a second block */
+	ck_assert_ptr_nonnull(a.blocks->next);
+	ck_assert_ptr_null(a.blocks->next->next);
+	ck_assert_ptr_null(rp_arena_zalloc(&a, SIZE_MAX - 8));
+	rp_arena_free(&a);
+	ck_assert_ptr_null(a.blocks);
+}
+END_TEST
+
+/* A replay's arrays, for any number of policies, fit the arena's first block. */
+START_TEST(replay_arena_one_block)
+{
+	static const char *const labels[] = { "upstream", "recommended", "tdx-series" };
+	struct pmp_policy p[3];
+	unsigned int n, i;
+
+	for (i = 0; i < 3; i++)
+		pmp_policy_preset(&p[i], labels[i]);
+	for (n = 1; n <= 3; n++) {
+		struct replay r;
+
+		ck_assert_int_eq(replay_init(&r, p, labels, n, NULL), 0);
+		ck_assert_int_eq(replay_event(&r, &(struct pmp_trace_event){ .type = PMP_TR_VM,
+			.gfn_end = 0x180000, .nr_vcpus = 4, .nr_vtls = 2,
+			.vm_type = PMP_VM_SNP }), 0);
+		ck_assert_ptr_nonnull(r.arena.blocks);
+		ck_assert_ptr_null(r.arena.blocks->next);
+		replay_free(&r);
+	}
+}
+END_TEST
+
 /* JSON and SVG are UTF-8 whatever bytes the file name has. */
 START_TEST(json_and_svg_are_utf8)
 {
@@ -687,6 +740,8 @@ Suite *replay_suite(void)
 	tcase_add_test(tc, json_well_formed);
 	tcase_add_test(tc, trace_errors_name_the_line);
 	tcase_add_test(tc, leaf_model);
+	tcase_add_test(tc, arena_blocks);
+	tcase_add_test(tc, replay_arena_one_block);
 	tcase_add_test(tc, oracle_small);
 	tcase_add_loop_test(tc, oracle_bounds_inconsistent_traces, 0,
 			    (int)(sizeof(oracle_cases) / sizeof(oracle_cases[0])));

@@ -13,28 +13,16 @@
 #define CHUNK 512ULL
 #define GIANT (512ULL * 512ULL)
 
-int lv_init(struct leaves *lv, uint64_t pages)
+int lv_init(struct leaves *lv, uint64_t pages, struct rp_arena *arena)
 {
 	memset(lv, 0, sizeof(*lv));
 	lv->giants = (pages + GIANT - 1) / GIANT;
 	lv->chunks = lv->giants * 512;
 	lv->pages = lv->chunks * CHUNK;
-	lv->bits = calloc(lv->pages / 64, sizeof(uint64_t));
-	lv->chunk = calloc(lv->chunks, 1);
-	lv->giant = calloc(lv->giants, 1);
-	if (!lv->bits || !lv->chunk || !lv->giant) {
-		lv_free(lv);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-void lv_free(struct leaves *lv)
-{
-	free(lv->bits);
-	free(lv->chunk);
-	free(lv->giant);
-	memset(lv, 0, sizeof(*lv));
+	lv->bits = rp_arena_zalloc(arena, lv->pages / 64 * sizeof(uint64_t));
+	lv->chunk = rp_arena_zalloc(arena, lv->chunks);
+	lv->giant = rp_arena_zalloc(arena, lv->giants);
+	return lv->bits && lv->chunk && lv->giant ? 0 : -ENOMEM;
 }
 
 /*

@@ -15,6 +15,7 @@
 #define PMP_REPLAY_LEAVES_H
 
 #include <pmem_policy/pmem_policy.h>
+#include "arena.h"
 
 struct leaves {
 	uint64_t pages, chunks, giants;
@@ -58,9 +59,8 @@ static inline int lv_level(const struct leaves *lv, uint64_t gfn, bool *present)
 	return PMP_LEVEL_4K;
 }
 
-/* @pages rounded up to 1 GiB.  0 or -ENOMEM. */
-int lv_init(struct leaves *lv, uint64_t pages);
-void lv_free(struct leaves *lv);
+/* @pages rounded up to 1 GiB, its arrays in @arena (they go with it).  0 or -ENOMEM. */
+int lv_init(struct leaves *lv, uint64_t pages, struct rp_arena *arena);
 
 /* Apply one action the core returned (PIN, TRACK, FLUSH change no leaf). */
 void lv_apply(struct leaves *lv, const struct pmp_action *a);

@@ -18,6 +18,7 @@
 
 #include <pmem_policy/pmem_policy.h>
 #include <pmem_policy/trace.h>
+#include "arena.h"
 #include "slots.h"
 
 struct oracle {
@@ -45,9 +46,9 @@ struct oracle {
 
 #define OR_UNKNOWN 0xff
 
-/* Sized by the VM event.  0 or -ENOMEM. */
-int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_slots *slots);
-void oracle_free(struct oracle *o);
+/* Sized by the VM event, its arrays in @arena (they go with it).  0 or -ENOMEM. */
+int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_slots *slots,
+		struct rp_arena *arena);
 
 /*
  * Follow one event, before the slot table changes (@ev's old slot is still

@@ -17,6 +17,13 @@
 #define SLOT_EVENTS ((1U << PMP_TR_SLOT_ADD) | (1U << PMP_TR_SLOT_DELETE) | \
 		     (1U << PMP_TR_SLOT_MOVE) | (1U << PMP_TR_DIRTY_LOG))
 
+/*
+ * The arena's bytes beyond replay_memory()'s sum: its block header and up to
+ * 64 bytes of alignment for each array (the oracle's 12, fault_order, 7 per
+ * policy).  A heatmap's pinned[] (not in the sum) may take a second block.
+ */
+#define ARENA_SLACK(runs) ((14 + 7 * (uint64_t)(runs)) * 64)
+
 static int fail(struct replay *r, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -61,8 +68,7 @@ void replay_free(struct replay *r)
 		run_free(&r->runs[i]);
 	free(r->runs);
 	free(r->samples);
-	free(r->fault_order);
-	oracle_free(&r->oracle);
+	rp_arena_free(&r->arena);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -172,13 +178,19 @@ static void end_state(struct replay *r)
 	}
 }
 
+/* 1 GiB ranges the replay's arrays cover: [0, gfn_end) rounded up. */
+static uint64_t vm_giants(const struct pmp_trace_event *vm)
+{
+	return (vm->gfn_end + 512 * 512 - 1) / (512 * 512);
+}
+
 int replay_memory(const struct pmp_trace_event *vm, unsigned int nr_runs, uint64_t *bytes)
 {
 	const struct oracle *o = NULL;
 	struct pmp_geometry geo = { .sz = sizeof(geo), .gfn_end = vm->gfn_end,
 				    .max_slots = RP_MAX_SLOTS, .nr_vcpus = vm->nr_vcpus,
 				    .nr_vtls = vm->nr_vtls, .vm_type = vm->vm_type };
-	uint64_t core, giants = (vm->gfn_end + 512 * 512 - 1) / (512 * 512);
+	uint64_t core, giants = vm_giants(vm);
 	uint64_t chunks = giants * 512, pages = chunks * 512, oracle, run;
 	int err = pmp_vm_bound(&geo, &core);
 
@@ -225,22 +237,26 @@ static int first_event(struct replay *r, const struct pmp_trace_event *ev)
 	/* heatmap rows: bands of whole 2 MiB ranges covering [0, gfn_end) */
 	r->heat_chunks = ((ev->gfn_end + 511) / 512 + RP_HEAT_ROWS - 1) / RP_HEAT_ROWS;
 	r->heat_rows = ((ev->gfn_end + 511) / 512 + r->heat_chunks - 1) / r->heat_chunks;
-	err = oracle_init(&r->oracle, ev, &r->slots);
-	if (!err) {
-		r->fault_order = malloc(r->oracle.chunks);
-		err = r->fault_order ? 0 : -ENOMEM;
-	}
-	if (err)
-		return fail(r, err, "out of memory for a VM of %llu pages",
-			    (unsigned long long)ev->gfn_end);
-	memset(r->fault_order, OR_UNKNOWN, r->oracle.chunks);
+	/*
+	 * Every array below in one arena, of what they need with room for their
+	 * alignment; the densely used first (each policy's core state, which
+	 * pmp_vm_init() zeroes whole, and leaf model), the oracle's sparse
+	 * per-page attr[] last, so the dense ones share the first huge pages.
+	 */
+	rp_arena_init(&r->arena, need + ARENA_SLACK(r->nr_runs));
 	for (i = 0; i < r->nr_runs; i++) {
-		err = run_vm(&r->runs[i], ev);
+		err = run_vm(&r->runs[i], ev, &r->arena);
 		if (err)
 			return fail(r, err, "the VM (%llu pages, type %u, %u vCPUs, %u VTLs): %s",
 				    (unsigned long long)ev->gfn_end, ev->vm_type, ev->nr_vcpus,
 				    ev->nr_vtls, pmp_strerror(err));
 	}
+	r->fault_order = rp_arena_zalloc(&r->arena, vm_giants(ev) * 512);
+	err = r->fault_order ? oracle_init(&r->oracle, ev, &r->slots, &r->arena) : -ENOMEM;
+	if (err)
+		return fail(r, err, "out of memory for a VM of %llu pages",
+			    (unsigned long long)ev->gfn_end);
+	memset(r->fault_order, OR_UNKNOWN, r->oracle.chunks);
 	r->events = 1;
 	return 0;
 }

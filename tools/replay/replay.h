@@ -57,7 +57,7 @@ struct rp_counts {
 struct rp_run {
 	char label[RP_LABEL];
 	struct pmp_policy policy;
-	void *mem;
+	void *mem;			/* the core's state, in the replay's arena */
 	struct pmp_vm *vm;
 	struct leaves lv;
 	uint8_t *folio_cap;		/* per chunk: largest folio order left after punches */
@@ -88,6 +88,7 @@ struct replay {
 	bool have_vm, ended;
 	struct rp_slots slots;
 	struct oracle oracle;
+	struct rp_arena arena;	/* the arrays the VM event sizes, all policies' (arena.h) */
 	uint8_t *fault_order;	/* per chunk: folio order the last fault reported */
 	uint64_t events;
 	uint64_t line;		/* the caller's: trace line of the next event, 0 if none */
@@ -158,8 +159,8 @@ enum { RP_FROM_OTHER, RP_FROM_TICK, RP_FROM_FAULT, RP_FROM_ACCEPT };
 
 int run_init(struct rp_run *run, const char *label, const struct pmp_policy *p);
 void run_free(struct rp_run *run);
-/* The VM event: lay out the VM.  0 or -errno. */
-int run_vm(struct rp_run *run, const struct pmp_trace_event *vm);
+/* The VM event: lay out the VM, its arrays in @arena.  0 or -errno. */
+int run_vm(struct rp_run *run, const struct pmp_trace_event *vm, struct rp_arena *arena);
 /* Any other event.  0, or -errno for a failure of the replay itself (not of the event). */
 int run_event(struct rp_run *run, struct replay *r, const struct pmp_trace_event *ev);
 

@@ -21,22 +21,18 @@ int run_init(struct rp_run *run, const char *label, const struct pmp_policy *p)
 	snprintf(run->label, sizeof(run->label), "%s", label);
 	run->policy = *p;
 	run->acts.cap = ACTS_FIRST;
-	run->acts.buf = calloc(ACTS_FIRST, sizeof(*run->acts.buf));
+	/* not zeroed: the core writes each action before acts.nr counts it */
+	run->acts.buf = malloc(ACTS_FIRST * sizeof(*run->acts.buf));
 	return run->acts.buf ? 0 : -ENOMEM;
 }
 
 void run_free(struct rp_run *run)
 {
 	free(run->acts.buf);
-	free(run->mem);
-	free(run->folio_cap);
-	free(run->giant_split);
-	free(run->pinned);
-	lv_free(&run->lv);
 	memset(run, 0, sizeof(*run));
 }
 
-int run_vm(struct rp_run *run, const struct pmp_trace_event *vm)
+int run_vm(struct rp_run *run, const struct pmp_trace_event *vm, struct rp_arena *arena)
 {
 	struct pmp_geometry geo = { .sz = sizeof(geo), .gfn_end = vm->gfn_end,
 				    .max_slots = MAX_SLOTS_GEO, .nr_vcpus = vm->nr_vcpus,
@@ -46,18 +42,18 @@ int run_vm(struct rp_run *run, const struct pmp_trace_event *vm)
 
 	if (err)
 		return err;
-	run->mem = aligned_alloc(64, (bytes + 63) & ~63ULL);
+	run->mem = rp_arena_zalloc(arena, bytes);
 	if (!run->mem)
 		return -ENOMEM;
 	err = pmp_vm_init(run->mem, bytes, &geo, &run->policy, &run->vm);
 	if (!err)
-		err = lv_init(&run->lv, vm->gfn_end);
+		err = lv_init(&run->lv, vm->gfn_end, arena);
 	if (!err) {
 		run->lv.attrs = run->vm;
-		run->folio_cap = malloc(run->lv.chunks);
-		run->giant_split = calloc(run->lv.giants, 1);
+		run->folio_cap = rp_arena_zalloc(arena, run->lv.chunks);
+		run->giant_split = rp_arena_zalloc(arena, run->lv.giants);
 		if (run->heat)
-			run->pinned = calloc(run->lv.chunks, 1);
+			run->pinned = rp_arena_zalloc(arena, run->lv.chunks);
 		if (!run->folio_cap || !run->giant_split || (run->heat && !run->pinned))
 			err = -ENOMEM;
 		else
