@@ -155,9 +155,10 @@ struct pmp_chunk {
 /*
  * Parked: a candidate (never without PMP_CF_CAND) a merge tick refused for
  * a reason only a change here can lift (pmp_merge_lasting(): not fully
- * mapped, a small or punched folio, pages not accepted).  Ticks skip it, so
- * they cost what they act on; what could lift the reason unparks it (a leaf
- * change, pmp_merge_unpark(), a policy change).
+ * mapped, a small or punched folio, pages not accepted, a dirty-logged
+ * memslot).  Ticks skip it, so they cost what they act on; what could lift
+ * the reason unparks it (a leaf change, pmp_merge_unpark(), dirty logging
+ * stopping in its memslot, a policy change).
  */
 #define PMP_CF_PARKED	(1U << 31)
 #define PMP_CF_ALL	0xff000000U
@@ -1183,6 +1184,7 @@ void pmp_promote_emit(struct pmp_event *ev, unsigned int vtl, uint64_t gfn, int 
 bool pmp_merge_lasting(const struct pmp_vm *vm, unsigned int vtl, uint64_t ci);
 void pmp_merge_unpark(struct pmp_vm *vm, uint64_t gfn, uint64_t npages);
 void pmp_merge_unpark_all(struct pmp_vm *vm);
+void pmp_merge_unpark_slot(struct pmp_vm *vm, const struct pmp_slot *s);
 void pmp_merge_unpark_vtls(struct pmp_vm *vm, uint64_t ci);
 bool pmp_promote_ready(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, int level);
 void pmp_merge_after_fill(struct pmp_event *ev, unsigned int vtl, uint64_t gfn,
