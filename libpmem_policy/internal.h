@@ -747,6 +747,20 @@ static inline void pmp_chunk_block_pair(const struct pmp_vm *vm, const struct pm
 	if (ch & PMP_BIT(q))
 		*bq = &pmp_blocks(vm)[b];
 }
+/* The block of plane @p of chunk @c in hand, or NULL if @p is not chained (uniform, unknown). */
+static inline struct pmp_block *pmp_chunk_block(const struct pmp_vm *vm, const struct pmp_chunk *c,
+						unsigned int p)
+{
+	const uint32_t *links = pmp_links(vm);
+	uint16_t ch = c->mixed & (uint16_t)~c->value, skip;
+	uint32_t b = (c->blocks & PMP_CHUNK_BLOCK_MASK) - 1;
+
+	if (!(ch & PMP_BIT(p)))
+		return NULL;
+	for (skip = ch & (uint16_t)(PMP_BIT(p) - 1U); skip; skip &= (uint16_t)(skip - 1U))
+		b = links[b] - 1;
+	return &pmp_blocks(vm)[b];
+}
 void pmp_chunk_page_settle(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int i,
 			   unsigned int plane, struct pmp_block *blk);
 
