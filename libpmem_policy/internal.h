@@ -602,6 +602,8 @@ static inline unsigned int pmp_weight64(uint64_t x)
 bool pmp_plane_get(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane);
 bool pmp_chunk_plane_get(const struct pmp_vm *vm, const struct pmp_chunk *c, unsigned int i,
 			 unsigned int plane);
+uint16_t pmp_chunk_page_planes(const struct pmp_vm *vm, const struct pmp_chunk *c, unsigned int i,
+			       uint16_t planes);
 uint64_t pmp_chunk_planes_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 			       uint16_t planes);
 
