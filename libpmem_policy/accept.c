@@ -41,8 +41,8 @@ static bool huge_or_parked(const struct pmp_vm *vm, uint32_t cg, const struct pm
 
 /*
  * A lazily accepting guest's common accept: one 4 KiB page of a chunk
- * already inhibited, whose acceptance is a bitmap this page does not fill
- * (nor its 64-page word), with no huge leaf to split, nothing parked and
+ * already inhibited, whose acceptance is a bitmap this page does not fill,
+ * with no huge leaf to split, nothing parked and
  * no merge at fault time.  Everything pmp_accept() does then comes down to
  * the page's bit: no block to take, no action, no flag, no merge.  1 if
  * the call is not that case (nothing changed).
@@ -68,8 +68,8 @@ static int accept_lean_4k(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *o
 	if (!blk)
 		return 1;	/* uniform (maybe takes a block) or unknown */
 	w = blk->w[i / 64] | 1ULL << (i % 64);
-	if (!~w)
-		return 1;	/* maybe the chunk is accepted now: inhibit, merges */
+	if (pmp_block_uniform_with(blk, i / 64, w))
+		return 1;	/* the chunk is accepted now: its block goes, inhibit, merges */
 	blk->w[i / 64] = w;
 	return 0;
 }

@@ -749,6 +749,22 @@ static inline void pmp_chunk_block_pair(const struct pmp_vm *vm, const struct pm
 	if (ch & PMP_BIT(q))
 		*bq = &pmp_blocks(vm)[b];
 }
+/*
+ * Would block @blk, with word @k replaced by @w, be uniform?  Only when @w
+ * is: a page's change that leaves its word mixed leaves its block mixed.
+ */
+static inline bool pmp_block_uniform_with(const struct pmp_block *blk, unsigned int k, uint64_t w)
+{
+	unsigned int j;
+
+	if (w && ~w)
+		return false;
+	for (j = 0; j < PMP_BLOCK_WORDS; j++)
+		if (j != k && blk->w[j] != w)
+			return false;
+	return true;
+}
+
 /* The block of plane @p of chunk @c in hand, or NULL if @p is not chained (uniform, unknown). */
 static inline struct pmp_block *pmp_chunk_block(const struct pmp_vm *vm, const struct pmp_chunk *c,
 						unsigned int p)

@@ -28,8 +28,7 @@ static bool page_maybe_mapped(const struct pmp_vm *vm, unsigned int vtl, uint32_
  * A VSM guest's common protection change: one 4 KiB page that VTL @vtl
  * does not map, on a VM whose accepted pages refuse nothing (not TDX), in
  * a chunk where each of that VTL's three planes is a bitmap that stays
- * mixed (the page's 64-page word holds both values after the change),
- * unknown (the pool was short: a page's change leaves it so), or uniform
+ * mixed, unknown (the pool was short: a page's change leaves it so), or uniform
  * at the page's new value already.  pmp_change_attrs() then splits
  * nothing, zaps nothing, takes no block and changes no verdict: at most
  * the page's bits change, to @values (the denied planes).  1 if the call
@@ -64,8 +63,8 @@ static int protect_lean_4k(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, ui
 		}
 		word[a] = values & PMP_BIT(plane) ? blk[a]->w[i / 64] | bit :
 						    blk[a]->w[i / 64] & ~bit;
-		if (!word[a] || !~word[a])
-			return 1;	/* maybe the whole plane uniform now */
+		if (pmp_block_uniform_with(blk[a], i / 64, word[a]))
+			return 1;	/* the plane uniform now: its block goes */
 	}
 	for (a = 0; a < 3; a++)
 		if (blk[a])

@@ -332,7 +332,7 @@ END_TEST
  * actions, then every probed page's protections in every VTL as a model
  * says, and pmp_vm_check(), after each step.  Pages at a chunk's start,
  * inside, at a 64-page word's edge, at the end of the VM; a page under a
- * 2 MiB leaf.
+ * 2 MiB leaf; a whole 64-page word filled and emptied.
  */
 START_TEST(protect_page_by_page)
 {
@@ -373,7 +373,7 @@ START_TEST(protect_page_by_page)
 	unsigned int model[2][sizeof(steps) / sizeof(steps[0])];
 	struct pmp_page_attrs a;
 	enum pmp_reason why;
-	unsigned int i, j, vtl;
+	unsigned int i, j, k, vtl;
 	struct pmp_vm_info info;
 	struct vsm *v = calloc(1, sizeof(*v));
 
@@ -405,6 +405,20 @@ START_TEST(protect_page_by_page)
 	}
 	ck_assert_int_eq(pmp_vtl_leaf_level(v->t.vm, 0, B + 102), 0);
 	ck_assert_int_eq(pmp_vtl_protect(v->t.vm, 0, B + 101, 1, PMP_PROT_RWX, fresh(v)), 0);
+	/* a whole 64-page word, page by page, and back: the word uniform, its block not */
+	for (k = 0; k < 2; k++)
+		for (j = 0; j < 64; j++) {
+			unsigned int prot = k ? PMP_PROT_RWX : PMP_PROT_R;
+
+			ck_assert_int_eq(pmp_vtl_protect(v->t.vm, 1, B + 192 + j, 1, prot,
+							 fresh(v)), 0);
+			ck_assert_uint_eq(v->acts.nr, 0);
+			ck_assert_int_eq(pmp_vm_check(v->t.vm), 0);
+			ck_assert_int_eq(pmp_get_attrs(v->t.vm, B + 192 + j, &a), 0);
+			ck_assert_uint_eq(a.vtl_prot[1], prot);
+			ck_assert_int_eq(pmp_get_attrs(v->t.vm, B + 256, &a), 0);
+			ck_assert_uint_eq(a.vtl_prot[1], PMP_PROT_RWX);
+		}
 	pmp_vm_info(v->t.vm, &info);
 	ck_assert_uint_eq(info.pool_used, 0);	/* every plane uniform again: no block */
 	tvm_free(&v->t);
