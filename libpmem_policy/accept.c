@@ -20,6 +20,60 @@ static void maybe_lift_inhibit(struct pmp_vm *vm, uint64_t ci, const struct pmp_
 		pmp_chunk_set_flags(vm, ci, 0, PMP_CF_INHIBIT);
 }
 
+/*
+ * Does a huge leaf of some VTL cover chunk @c of compact giant @cg, or is
+ * one of the chunk's candidates parked?  What an accept in it must split
+ * or unpark.
+ */
+static bool huge_or_parked(const struct pmp_vm *vm, uint32_t cg, const struct pmp_chunk *c)
+{
+	unsigned int v;
+
+	for (v = 0; v < vm->nr_vtls; v++) {
+		uint16_t gflags = v ? pmp_vtl_giants(vm, v)[cg].flags : pmp_cgiants(vm)[cg].flags;
+
+		if ((gflags & PMP_GF_LEAF) ||
+		    (pmp_leaf_flags_at(vm, c, v) & (PMP_CF_HUGE | PMP_CF_PARKED)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A lazily accepting guest's common accept: one 4 KiB page of a chunk
+ * already inhibited, whose acceptance is a bitmap this page does not fill,
+ * with no huge leaf to split, nothing parked and
+ * no merge at fault time.  Everything pmp_accept() does then comes down to
+ * the page's bit: no block to take, no action, no flag, no merge.  1 if
+ * the call is not that case (nothing changed).
+ */
+static int accept_lean_4k(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out)
+{
+	unsigned int i = gfn & (PMP_CHUNK_PAGES - 1);
+	struct pmp_block *blk;
+	struct pmp_chunk *c;
+	uint32_t cg;
+	uint64_t w;
+
+	if (gfn >= vm->gfn_end || vm->policy.merge == PMP_MERGE_FAULT ||
+	    pmp_event_check(vm, out, PMP_ACCEPT_ACTIONS(vm->nr_vtls)))
+		return 1;
+	cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+	if (!cg)
+		return 1;	/* no state yet */
+	c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
+	if (!(c->blocks & PMP_CF_INHIBIT) || huge_or_parked(vm, cg, c))
+		return 1;
+	blk = pmp_chunk_block(vm, c, PMP_PLANE_ACCEPTED);
+	if (!blk)
+		return 1;	/* uniform (maybe takes a block) or unknown */
+	w = blk->w[i / 64] | 1ULL << (i % 64);
+	if (pmp_block_uniform_with(blk, i / 64, w))
+		return 1;	/* the chunk is accepted now: its block goes, inhibit, merges */
+	blk->w[i / 64] = w;
+	return 0;
+}
+
 int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *out)
 {
 	uint64_t pages, ci;
@@ -28,6 +82,8 @@ int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *o
 	unsigned int v;
 	int err;
 
+	if (level == PMP_LEVEL_4K && !accept_lean_4k(vm, gfn, out))
+		return 0;
 	if (level < PMP_LEVEL_4K || level > PMP_LEVEL_1G)
 		return -EINVAL;
 	pages = PMP_LEVEL_PAGES(level);

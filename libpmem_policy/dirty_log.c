@@ -23,6 +23,7 @@ int pmp_dirty_log(struct pmp_vm *vm, uint32_t slot, bool on, struct pmp_actions 
 		st->slot.flags |= PMP_SLOT_DIRTY_LOG;
 		pmp_split_range(&ev, st->slot.base_gfn, st->slot.npages, PMP_LEVEL_4K);
 	} else {
+		pmp_merge_unpark_slot(vm, &st->slot);
 		st->slot.flags &= ~PMP_SLOT_DIRTY_LOG;
 	}
 	pmp_slot_prepare(vm, st);

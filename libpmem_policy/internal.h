@@ -155,9 +155,10 @@ struct pmp_chunk {
 /*
  * Parked: a candidate (never without PMP_CF_CAND) a merge tick refused for
  * a reason only a change here can lift (pmp_merge_lasting(): not fully
- * mapped, a small or punched folio, pages not accepted).  Ticks skip it, so
- * they cost what they act on; what could lift the reason unparks it (a leaf
- * change, pmp_merge_unpark(), a policy change).
+ * mapped, a small or punched folio, pages not accepted, a dirty-logged
+ * memslot).  Ticks skip it, so they cost what they act on; what could lift
+ * the reason unparks it (a leaf change, pmp_merge_unpark(), dirty logging
+ * stopping in its memslot, a policy change).
  */
 #define PMP_CF_PARKED	(1U << 31)
 #define PMP_CF_ALL	0xff000000U
@@ -601,6 +602,8 @@ static inline unsigned int pmp_weight64(uint64_t x)
 bool pmp_plane_get(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane);
 bool pmp_chunk_plane_get(const struct pmp_vm *vm, const struct pmp_chunk *c, unsigned int i,
 			 unsigned int plane);
+uint16_t pmp_chunk_page_planes(const struct pmp_vm *vm, const struct pmp_chunk *c, unsigned int i,
+			       uint16_t planes);
 uint64_t pmp_chunk_planes_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 			       uint16_t planes);
 
@@ -745,6 +748,36 @@ static inline void pmp_chunk_block_pair(const struct pmp_vm *vm, const struct pm
 		b = links[b] - 1;
 	if (ch & PMP_BIT(q))
 		*bq = &pmp_blocks(vm)[b];
+}
+/*
+ * Would block @blk, with word @k replaced by @w, be uniform?  Only when @w
+ * is: a page's change that leaves its word mixed leaves its block mixed.
+ */
+static inline bool pmp_block_uniform_with(const struct pmp_block *blk, unsigned int k, uint64_t w)
+{
+	unsigned int j;
+
+	if (w && ~w)
+		return false;
+	for (j = 0; j < PMP_BLOCK_WORDS; j++)
+		if (j != k && blk->w[j] != w)
+			return false;
+	return true;
+}
+
+/* The block of plane @p of chunk @c in hand, or NULL if @p is not chained (uniform, unknown). */
+static inline struct pmp_block *pmp_chunk_block(const struct pmp_vm *vm, const struct pmp_chunk *c,
+						unsigned int p)
+{
+	const uint32_t *links = pmp_links(vm);
+	uint16_t ch = c->mixed & (uint16_t)~c->value, skip;
+	uint32_t b = (c->blocks & PMP_CHUNK_BLOCK_MASK) - 1;
+
+	if (!(ch & PMP_BIT(p)))
+		return NULL;
+	for (skip = ch & (uint16_t)(PMP_BIT(p) - 1U); skip; skip &= (uint16_t)(skip - 1U))
+		b = links[b] - 1;
+	return &pmp_blocks(vm)[b];
 }
 void pmp_chunk_page_settle(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int i,
 			   unsigned int plane, struct pmp_block *blk);
@@ -1183,6 +1216,7 @@ void pmp_promote_emit(struct pmp_event *ev, unsigned int vtl, uint64_t gfn, int 
 bool pmp_merge_lasting(const struct pmp_vm *vm, unsigned int vtl, uint64_t ci);
 void pmp_merge_unpark(struct pmp_vm *vm, uint64_t gfn, uint64_t npages);
 void pmp_merge_unpark_all(struct pmp_vm *vm);
+void pmp_merge_unpark_slot(struct pmp_vm *vm, const struct pmp_slot *s);
 void pmp_merge_unpark_vtls(struct pmp_vm *vm, uint64_t ci);
 bool pmp_promote_ready(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, int level);
 void pmp_merge_after_fill(struct pmp_event *ev, unsigned int vtl, uint64_t gfn,

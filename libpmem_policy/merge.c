@@ -72,13 +72,24 @@ static bool folio_small(const struct pmp_vm *vm, uint64_t head)
 	       (!(pmp_giant_of(vm, head)->flags & PMP_GF_BACKED) && !(f & PMP_CF_BACKED));
 }
 
+/* Does the memslot holding @gfn log dirty pages (a 2 MiB leaf there is refused)? */
+static bool slot_logs_dirty(const struct pmp_vm *vm, uint64_t gfn)
+{
+	uint32_t id;
+	const struct pmp_slot *s = slot_of(vm, gfn, &id);
+
+	return s && (s->flags & PMP_SLOT_DIRTY_LOG);
+}
+
 /*
  * Is VTL @vtl's candidate at GPA chunk @ci refused by a tick for a reason
- * that only a change to this chunk (or its 1 GiB folio) can lift?  Not
- * fully mapped (a leaf change lifts it), a small or punched folio (a fault
- * reporting a larger one, the punches issued), private pages not all
- * accepted (an accept, a conversion).  Each alone refuses whatever else
- * holds, so a tick need not look again until one of those happens.
+ * that only a change to this chunk (or its 1 GiB folio, or its memslot)
+ * can lift?  Not fully mapped (a leaf change lifts it), a small or punched
+ * folio (a fault reporting a larger one, the punches issued), private
+ * pages not all accepted (an accept, a conversion), its memslot logging
+ * dirty pages (dirty logging stopping, pmp_merge_unpark_slot()).  Each
+ * alone refuses whatever else holds, so a tick need not look again until
+ * one of those happens.
  */
 bool pmp_merge_lasting(const struct pmp_vm *vm, unsigned int vtl, uint64_t ci)
 {
@@ -87,7 +98,7 @@ bool pmp_merge_lasting(const struct pmp_vm *vm, unsigned int vtl, uint64_t ci)
 	bool need_full = vm->policy.merge != PMP_MERGE_BLOCKED || guarded;
 
 	return (need_full && !range_full(vm, vtl, head, PMP_LEVEL_2M)) || folio_small(vm, head) ||
-	       (guarded && !range_accepted(vm, head, PMP_LEVEL_2M));
+	       (guarded && !range_accepted(vm, head, PMP_LEVEL_2M)) || slot_logs_dirty(vm, head);
 }
 
 /* Unpark the candidates of VTLs >= 1 at GPA chunk @ci (VTL 0's: the caller). */
@@ -123,6 +134,17 @@ void pmp_merge_unpark(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 			pmp_chunk_set_flags(vm, ci, 0, PMP_CF_PARKED);
 		pmp_merge_unpark_vtls(vm, ci);
 	}
+}
+
+/*
+ * Memslot @s stops logging dirty pages at its range (dirty logging off, the
+ * slot deleted or moved away): the candidates parked there for it may merge.
+ * A slot-wide walk, as turning dirty logging on splits the whole slot.
+ */
+void pmp_merge_unpark_slot(struct pmp_vm *vm, const struct pmp_slot *s)
+{
+	if (s->flags & PMP_SLOT_DIRTY_LOG)
+		pmp_merge_unpark(vm, s->base_gfn, s->npages);
 }
 
 /* Every parked candidate: the policy changed what a tick asks. */
@@ -357,9 +379,10 @@ static bool tick_one(struct pmp_event *ev, unsigned int vtl, uint64_t ci)
 	}
 	if (why == PMP_REASON_NONE)
 		return true;
-	/* other reasons (dirty logging, attributes, pins) are not looked for: never parked */
+	/* other reasons (attributes, pins, the NX mitigation) are not looked for: never parked */
 	if ((why == PMP_REASON_NOT_MAPPED || why == PMP_REASON_BACKING_ORDER ||
-	     why == PMP_REASON_NOT_ACCEPTED) && pmp_merge_lasting(vm, vtl, ci))
+	     why == PMP_REASON_NOT_ACCEPTED || why == PMP_REASON_DIRTY_LOG) &&
+	    pmp_merge_lasting(vm, vtl, ci))
 		pmp_leaf_set_flags(vm, ci, vtl, PMP_CF_PARKED, 0);
 	return false;
 }

@@ -608,6 +608,31 @@ bool pmp_chunk_plane_get(const struct pmp_vm *vm, const struct pmp_chunk *c, uns
 	return (plane_block(vm, c, plane)->w[i / 64] >> (i % 64)) & 1;
 }
 
+/*
+ * Page @i of chunk @c in every plane of @planes at once, as
+ * pmp_chunk_plane_get() reads each (a plane not chained: the chunk's bit,
+ * 1 if unknown), its blocks found by one walk of the chain.
+ */
+uint16_t pmp_chunk_page_planes(const struct pmp_vm *vm, const struct pmp_chunk *c, unsigned int i,
+			       uint16_t planes)
+{
+	const uint32_t *links = pmp_links(vm);
+	uint16_t chain = chained(c), todo = planes & chain;
+	uint16_t bits = c->value & planes & (uint16_t)~chain;
+	uint32_t b = chain_head(c) - 1;
+
+	for (; todo; chain &= (uint16_t)(chain - 1)) {
+		uint16_t bit = chain & (uint16_t)-chain;
+
+		if ((todo & bit) && ((pmp_blocks(vm)[b].w[i / 64] >> (i % 64)) & 1))
+			bits |= bit;
+		todo &= (uint16_t)~bit;
+		if (todo)
+			b = links[b] - 1;
+	}
+	return bits;
+}
+
 bool pmp_plane_get(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane)
 {
 	return pmp_chunk_plane_get(vm, pmp_chunk_of(vm, gfn), gfn & (PMP_CHUNK_PAGES - 1), plane);

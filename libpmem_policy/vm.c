@@ -378,6 +378,7 @@ static void moved_out(struct pmp_vm *vm, struct pmp_slot_state *st)
 {
 	struct pmp_slot old = st->slot;
 
+	pmp_merge_unpark_slot(vm, &old);	/* its range no longer logs dirty pages */
 	pmp_state_slot_unmap(vm, st);
 	pmp_memset(st, 0, sizeof(*st));
 	pmp_state_slot_drop(vm, &old);
@@ -471,6 +472,8 @@ int pmp_slot_set_flags(struct pmp_vm *vm, uint32_t id, uint32_t flags)
 	     pmp_mirror_any_leaf(vm, PMP_VTL_ALL, st->slot.base_gfn, st->slot.npages,
 				 PMP_LEVEL_1G)))
 		return -EBUSY;
+	if (st->slot.flags & ~flags & PMP_SLOT_DIRTY_LOG)
+		pmp_merge_unpark_slot(vm, &st->slot);
 	st->slot.flags = flags;
 	pmp_slot_prepare(vm, st);
 	return 0;

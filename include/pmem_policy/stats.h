@@ -23,7 +23,12 @@ struct pmp_vm;
  * @PMP_DECISION_ZAP: pmp_zap() requests.
  * @PMP_DECISION_SPLIT: huge leaves broken by an event.
  * @PMP_DECISION_MERGE: merge candidates considered (ticks, faults on
- *	blocked ranges, completed ranges, pmp_promote()).
+ *	blocked ranges, completed ranges, pmp_promote()).  A refusal is
+ *	counted when it is decided, not on every tick that could look again:
+ *	a tick parks a candidate it refuses for a lasting reason (not fully
+ *	mapped, a small or punched folio, pages not accepted, a dirty-logged
+ *	memslot) and neither looks at it nor counts it again until something
+ *	that could lift the reason happens there (docs/mmu.md).
  * @PMP_DECISION_NR: number of decisions.
  */
 enum pmp_decision {

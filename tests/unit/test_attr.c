@@ -112,6 +112,55 @@ START_TEST(chunk_with_many_planes)
 }
 END_TEST
 
+/* Page @gfn's attributes are @in's if @inside, else the all-zero start's (RWX everywhere). */
+static void expect_attrs(struct tvm *t, uint64_t gfn, bool inside, const struct pmp_page_attrs *in)
+{
+	static const struct pmp_page_attrs start = {
+		.vtl_prot = { PMP_PROT_RWX, PMP_PROT_RWX, PMP_PROT_RWX } };
+	const struct pmp_page_attrs *want = inside ? in : &start;
+	struct pmp_page_attrs a;
+
+	ck_assert_int_eq(pmp_get_attrs(t->vm, gfn, &a), 0);
+	ck_assert_msg(!memcmp(&a, want, sizeof(a)),
+		      "gfn %#llx: private %d tracked %d prot %u/%u/%u unknown %#x",
+		      (unsigned long long)gfn, a.private, a.write_tracked, a.vtl_prot[0],
+		      a.vtl_prot[1], a.vtl_prot[2], a.unknown);
+}
+
+/*
+ * Every plane pmp_get_attrs() reads at once (private, write tracking, the
+ * three VTLs' protections, chained in one chunk or uniform), over the
+ * range edges: the pages at each edge of the range and beside it.
+ */
+START_TEST(all_planes_round_trip)
+{
+	const struct range_case *rc = &ranges[_i];
+	const struct pmp_page_attrs in = {
+		.private = true, .write_tracked = true,
+		.vtl_prot = { PMP_PROT_R, PMP_PROT_W | PMP_PROT_X, PMP_PROT_X } };
+	struct pmp_geometry geo = test_geometry(END_GFN);
+	uint64_t end = rc->gfn + rc->npages;
+	unsigned int v;
+	struct tvm t;
+
+	geo.nr_vtls = 3;
+	tvm_init(&t, &geo);
+	ck_assert_int_eq(pmp_convert(t.vm, rc->gfn, rc->npages, true, NULL), 0);
+	ck_assert_int_eq(pmp_write_track(t.vm, rc->gfn, rc->npages, true, NULL), 0);
+	for (v = 0; v < 3; v++)
+		ck_assert_int_eq(pmp_vtl_protect(t.vm, v, rc->gfn, rc->npages, in.vtl_prot[v],
+						 NULL), 0);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	if (rc->gfn)
+		expect_attrs(&t, rc->gfn - 1, false, &in);
+	expect_attrs(&t, rc->gfn, true, &in);
+	expect_attrs(&t, end - 1, true, &in);
+	if (end < END_GFN)
+		expect_attrs(&t, end, false, &in);
+	tvm_free(&t);
+}
+END_TEST
+
 /* A tight pool: -ENOMEM for private before anything changes, and recovery after. */
 START_TEST(pool_exhaustion)
 {
@@ -172,6 +221,8 @@ Suite *attr_suite(void)
 	TCase *tc = tcase_create("ranges");
 
 	tcase_add_loop_test(tc, range_round_trip, 0, (int)(sizeof(ranges) / sizeof(ranges[0])));
+	tcase_add_loop_test(tc, all_planes_round_trip, 0,
+			    (int)(sizeof(ranges) / sizeof(ranges[0])));
 	tcase_add_test(tc, chunk_with_many_planes);
 	tcase_add_test(tc, pool_exhaustion);
 	tcase_add_test(tc, attr_errors);

@@ -708,6 +708,73 @@ START_TEST(accept_inhibit)
 }
 END_TEST
 
+/* The @i-th of 512 accepts in @order: 0 ascending, 1 descending, 2 word by word across. */
+static uint64_t accept_order(int order, uint64_t i)
+{
+	if (order == 0)
+		return i;
+	if (order == 1)
+		return M2 - 1 - i;
+	return (i % 8) * 64 + i / 8;	/* each 64-page word fills last, all at the end */
+}
+
+/*
+ * A chunk fully mapped at 4 KiB, accepted one page at a time in different
+ * orders, with merge ticks in between (each parks the chunk, not accepted,
+ * and the next accept must unpark it): no accept emits an action, the
+ * state checks after every call, nothing promotes before the last page,
+ * and the last page makes the chunk promotable (merge=fault: promoted by
+ * that accept).  Most of these accepts take the lean path (accept.c); the
+ * first of the chunk, each word's last, the chunk's last and those after
+ * a tick do not.  Chunks at the slot's start and either side of a 1 GiB
+ * boundary, each in each order; TDX and SNP; merge settled, scan and fault.
+ */
+START_TEST(accept_page_by_page)
+{
+	static const int types[] = { PMP_VM_TDX, PMP_VM_SNP };
+	static const char *const policies[] = { "inhibit=clear", "merge=scan", "merge=fault" };
+	static const uint64_t heads[] = { 0, G1 - M2, G1 };
+	unsigned int t, p, h;
+	struct mt m;
+	uint64_t i, g;
+
+	for (t = 0; t < 2; t++)
+	for (p = 0; p < 3; p++)
+	for (h = 0; h < 3; h++) {
+		uint64_t head = heads[h];
+		unsigned int order = (h + p) % 3;	/* each order at each place, over the policies */
+
+		mt_init(&m, types[t], policies[p]);
+		ck_assert_int_eq(pmp_convert(m.t.vm, 0, 2 * G1, true, fresh(&m)), 0);
+		run(&m);
+		sim_set_attr(&m.s, 0, 2 * G1, SA_PRIVATE, SA_PRIVATE);
+		for (g = head; g < head + M2; g++)
+			ck_assert_int_eq(fault(&m, g, PMP_LEVEL_4K), 0);
+		for (i = 0; i < M2; i++) {
+			if (i % 37 == 0) {
+				ck_assert_int_ge(pmp_merge_tick(m.t.vm, fresh(&m)), 0);
+				run(&m);
+				ck_assert_uint_eq(m.acts.nr, 0);
+			}
+			g = head + accept_order((int)order, i);
+			ck_assert_int_eq(pmp_accept(m.t.vm, g, PMP_LEVEL_4K, fresh(&m)), 0);
+			sim_accept(&m.s, g, PMP_LEVEL_4K);	/* the promote follows it */
+			run(&m);
+			if (i < M2 - 1) {
+				ck_assert_uint_eq(m.acts.nr, 0);
+				ck_assert_int_eq(pmp_leaf_level(m.t.vm, head), PMP_LEVEL_4K);
+			}
+		}
+		if (p < 2) {
+			ck_assert_int_eq(pmp_promote(m.t.vm, head, fresh(&m)), 0);
+			run(&m);
+		}
+		ck_assert_int_eq(pmp_leaf_level(m.t.vm, head), PMP_LEVEL_2M);
+		mt_free(&m);
+	}
+}
+END_TEST
+
 /*
  * Issue 19: teardown trusted its cursor.  span + 1 on a live VM returned
  * "done" with pages pinned and mapped; any cursor but 0 and the one the
@@ -890,6 +957,7 @@ Suite *mmu_suite(void)
 	tcase_add_test(tc, merge_blocked);
 	tcase_add_test(tc, tdx_promote_needs_accept);
 	tcase_add_test(tc, accept_inhibit);
+	tcase_add_test(tc, accept_page_by_page);
 	tcase_add_test(tc, no_room);
 	suite_add_tcase(s, tc);
 	return s;

@@ -326,6 +326,107 @@ START_TEST(protect_planes_one_walk)
 END_TEST
 
 /*
+ * One page's protection at a time (vtl.c's lean path where the chunk's
+ * planes stay mixed, unknown or already at the value, the general one
+ * where a plane takes or frees a block or the page is mapped): each step's
+ * actions, then every probed page's protections in every VTL as a model
+ * says, and pmp_vm_check(), after each step.  Pages at a chunk's start,
+ * inside, at a 64-page word's edge, at the end of the VM; a page under a
+ * 2 MiB leaf; a whole 64-page word filled and emptied.
+ */
+START_TEST(protect_page_by_page)
+{
+	enum { PROT, FAULT };
+	static const uint64_t B = 3 * GFNS_PER_2M, LAST = VSM_GFNS - 1;
+	static const struct {
+		int op;
+		unsigned int vtl;
+		uint64_t gfn;
+		unsigned int prot;
+		bool acts;		/* the step emits actions (a split, a zap, a map) */
+	} steps[] = {
+		{ PROT, 0, B + 5, PMP_PROT_R, false },		/* W, X take blocks */
+		{ PROT, 0, B + 6, PMP_PROT_R, false },		/* R uniform at 0 already */
+		{ PROT, 0, B + 63, PMP_PROT_R, false },
+		{ PROT, 0, B + 64, PMP_PROT_R, false },
+		{ PROT, 0, B + 7, 0, false },			/* R takes a block */
+		{ PROT, 0, B + 5, PMP_PROT_RWX, false },
+		{ PROT, 1, B, PMP_PROT_X, false },
+		{ PROT, 1, B, PMP_PROT_X, false },		/* the same again */
+		{ PROT, 1, B + 1, PMP_PROT_W, false },
+		{ PROT, 1, B, PMP_PROT_RWX, false },
+		{ PROT, 1, B + 1, PMP_PROT_RWX, false },	/* VTL 1 uniform again */
+		{ PROT, 0, B + 6, PMP_PROT_RWX, false },
+		{ PROT, 0, B + 63, PMP_PROT_RWX, false },
+		{ PROT, 0, B + 64, PMP_PROT_RWX, false },
+		{ PROT, 0, B + 7, PMP_PROT_RWX, false },	/* uniform: blocks back */
+		{ FAULT, 0, B + 100, 0, true },			/* a 2 MiB leaf */
+		{ PROT, 0, B + 101, PMP_PROT_R, true },		/* zapped (split=zap) */
+		{ PROT, 0, B + 102, PMP_PROT_R, false },
+		{ FAULT, 0, B + 102, 0, true },			/* read allowed: 4 KiB */
+		{ PROT, 0, B + 102, PMP_PROT_RWX, true },	/* mapped: zapped */
+		{ PROT, 1, LAST - 1, 0, false },
+		{ PROT, 1, LAST, PMP_PROT_R | PMP_PROT_X, false },
+		{ PROT, 1, LAST - 1, PMP_PROT_RWX, false },
+		{ PROT, 1, LAST, PMP_PROT_RWX, false },
+	};
+	unsigned int model[2][sizeof(steps) / sizeof(steps[0])];
+	struct pmp_page_attrs a;
+	enum pmp_reason why;
+	unsigned int i, j, k, vtl;
+	struct pmp_vm_info info;
+	struct vsm *v = calloc(1, sizeof(*v));
+
+	vsm_init(v, 2, PMP_VM_DEFAULT);
+	for (j = 0; j < sizeof(steps) / sizeof(steps[0]); j++)
+		model[0][j] = model[1][j] = PMP_PROT_RWX;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if (steps[i].op == FAULT) {
+			vsm_fault(v, steps[i].gfn, steps[i].vtl, &why);
+		} else {
+			ck_assert_int_eq(pmp_vtl_protect(v->t.vm, steps[i].vtl, steps[i].gfn, 1,
+							 steps[i].prot, fresh(v)), 0);
+			for (j = 0; j < sizeof(steps) / sizeof(steps[0]); j++)
+				if (steps[j].gfn == steps[i].gfn)
+					model[steps[i].vtl][j] = steps[i].prot;
+		}
+		ck_assert_msg((v->acts.nr > 0) == steps[i].acts, "step %u: %u actions", i,
+			      v->acts.nr);
+		ck_assert_int_eq(pmp_vm_check(v->t.vm), 0);
+		for (j = 0; j < sizeof(steps) / sizeof(steps[0]); j++) {
+			ck_assert_int_eq(pmp_get_attrs(v->t.vm, steps[j].gfn, &a), 0);
+			ck_assert_uint_eq(a.unknown, 0);
+			for (vtl = 0; vtl < 2; vtl++)
+				ck_assert_msg(a.vtl_prot[vtl] == model[vtl][j],
+					      "step %u: gfn %#llx VTL %u prot %u, want %u", i,
+					      (unsigned long long)steps[j].gfn, vtl,
+					      a.vtl_prot[vtl], model[vtl][j]);
+		}
+	}
+	ck_assert_int_eq(pmp_vtl_leaf_level(v->t.vm, 0, B + 102), 0);
+	ck_assert_int_eq(pmp_vtl_protect(v->t.vm, 0, B + 101, 1, PMP_PROT_RWX, fresh(v)), 0);
+	/* a whole 64-page word, page by page, and back: the word uniform, its block not */
+	for (k = 0; k < 2; k++)
+		for (j = 0; j < 64; j++) {
+			unsigned int prot = k ? PMP_PROT_RWX : PMP_PROT_R;
+
+			ck_assert_int_eq(pmp_vtl_protect(v->t.vm, 1, B + 192 + j, 1, prot,
+							 fresh(v)), 0);
+			ck_assert_uint_eq(v->acts.nr, 0);
+			ck_assert_int_eq(pmp_vm_check(v->t.vm), 0);
+			ck_assert_int_eq(pmp_get_attrs(v->t.vm, B + 192 + j, &a), 0);
+			ck_assert_uint_eq(a.vtl_prot[1], prot);
+			ck_assert_int_eq(pmp_get_attrs(v->t.vm, B + 256, &a), 0);
+			ck_assert_uint_eq(a.vtl_prot[1], PMP_PROT_RWX);
+		}
+	pmp_vm_info(v->t.vm, &info);
+	ck_assert_uint_eq(info.pool_used, 0);	/* every plane uniform again: no block */
+	tvm_free(&v->t);
+	free(v);
+}
+END_TEST
+
+/*
  * The randomized VSM run: 1, 2 and 3 VTLs on every VM type, the default
  * pool; first each VTL protects part of every chunk, then random
  * protections, write tracking, conversions, accepts, faults in every VTL,
@@ -448,6 +549,7 @@ Suite *vsm_suite(void)
 	tcase_add_test(tc, write_track_every_chunk);
 	tcase_add_test(tc, protect_with_full_pool);
 	tcase_add_test(tc, protect_planes_one_walk);
+	tcase_add_test(tc, protect_page_by_page);
 	tcase_add_loop_test(tc, random_vsm, 0, 3 * PMP_VM_NR);
 	suite_add_tcase(s, tc);
 	return s;
