@@ -650,6 +650,18 @@ static __always_inline unsigned int kshim_pfn_order(kvm_pfn_t pfn)
 }
 
 /*
+ * kshim_backing_order() where it looks the folio up: @leaf's level order
+ * @order at least, the folio's order capped by @align.  Out of line: the
+ * common leaf does not look, and inline the call made kshim_map() keep
+ * more registers across it on every fault.
+ */
+static noinline unsigned int kshim_folio_backing(const struct kvm_mmu_policy_leaf *leaf,
+						 unsigned int order, unsigned int align)
+{
+	return max(order, min(kshim_pfn_order(leaf->pfn), align));
+}
+
+/*
  * The largest folio order that can back a whole 2 MiB or 1 GiB range of
  * shared memory of @slot: its gfns and host addresses must agree on the
  * range's alignment, or no range of the slot lies in one folio.
@@ -686,7 +698,7 @@ static __always_inline unsigned int kshim_backing_order(const struct kvm_mmu_pol
 		if (!align)
 			return order;
 	}
-	return max(order, min(kshim_pfn_order(leaf->pfn), align));
+	return kshim_folio_backing(leaf, order, align);
 }
 
 /*
@@ -785,11 +797,12 @@ static int kshim_pin_fault(struct kvm *kvm, const struct kvm_mmu_policy_leaf *le
 static __always_inline int kshim_map_shared(struct kshim_vm *st,
 					    const struct kvm_mmu_policy_leaf *leaf)
 {
+	unsigned int order = kshim_backing_order(leaf);
 	int ret;
 
 	kshim_fault_read_lock(st);
-	ret = pmp_map_shared_4k(st->vm, leaf->slot->id, leaf->gfn, kshim_fault_flags(leaf),
-				kshim_backing_order(leaf), kshim_cpu_set());
+	ret = pmp_map_shared_4k(st->vm, leaf->slot->id, leaf->gfn, kshim_fault_flags(leaf), order,
+				kshim_cpu_set());
 	kshim_fault_read_unlock(st);
 	if (ret == 1)
 		return 1;

@@ -76,13 +76,13 @@ void note_backing(struct pmp_vm *vm, const struct pmp_fault *f, struct pmp_chunk
  * it, no deferred punch in its chunk to invalidate first: then MAP (and,
  * SEV, PIN) is all it takes.
  */
-static bool lean_ok(unsigned int vtl, const struct pmp_chunk *c, const struct pmp_giant *g,
-		    int level)
+static bool lean_ok(const struct pmp_fault *f, const struct pmp_chunk *c,
+		    const struct pmp_giant *g, int level)
 {
 	uint32_t stop = PMP_CF_BLOCKED | PMP_CF_DEFERRED |
 			(level == PMP_LEVEL_4K ? PMP_CF_HUGE : 0);
 
-	return !vtl && !(c->blocks & stop) && !(g->flags & PMP_GF_LEAF);
+	return !f->vtl && !(c->blocks & stop) && !(g->flags & PMP_GF_LEAF);
 }
 
 /*
@@ -105,7 +105,7 @@ int map_lean(struct pmp_vm *vm, const struct pmp_fault *f, int level, bool pin,
 	uint32_t limit;
 	int err;
 
-	if (!lean_ok(f->vtl, c, g, level))
+	if (!lean_ok(f, c, g, level))
 		return 1;
 	pmp_chunk_block_pair(vm, c, PMP_PLANE_MAPPED, PMP_PLANE_PINNED, &mapped, &pinned);
 	if (pin) {
@@ -218,19 +218,29 @@ static inline PMP_FAST_INLINE bool block_page_set_shared(struct pmp_block *blk, 
 }
 
 /*
+ * The chunk flags of map_shared_bit()'s record: lean_ok()'s stops for a
+ * 4 KiB leaf, and those that make more than one bit of it (a merge
+ * candidate not yet seen, its backing as the fault says).
+ */
+#define SHARED_CHUNK_FLAGS (PMP_CF_BLOCKED | PMP_CF_DEFERRED | PMP_CF_HUGE | PMP_CF_CAND | \
+			    PMP_CF_SEEN | PMP_CF_PARKED | PMP_CF_BACKED)
+
+/*
  * The shared record of a valid 4 KiB fault of memslot @st (VTL 0): the
  * page's MAPPED bit set with a compare-and-swap, when map_lean()'s record
- * is that one bit (the chunk's MAPPED plane already mixed, the chunk a
- * merge candidate not yet seen, its backing and its giant's as this fault
- * says, the pool not short), counted in @vcpu's set.  1: a pin, a callback
- * running or merging at fault time, or more than one bit: nothing changed,
- * the exclusive path does it.
+ * is that one bit (lean_ok(), the chunk's MAPPED plane already mixed, the
+ * chunk a merge candidate not yet seen, its backing and its giant's as
+ * this fault says, the pool not short), counted in @vcpu's set.  Each
+ * flag word is tested with one compare.  1: a pin, a callback running or
+ * merging at fault time, or more than one bit: nothing changed, the
+ * exclusive path does it.
  */
 static inline PMP_FAST_INLINE
 int map_shared_bit(struct pmp_vm *vm, const struct pmp_slot_state *st, uint64_t gfn,
 		   unsigned int backing_order, uint32_t vcpu)
 {
 	uint32_t backed = backing_order >= 9 ? PMP_CF_BACKED : 0;
+	uint16_t gbacked = backing_order >= 18 ? PMP_GF_BACKED : 0;
 	struct pmp_block *mapped, *pinned;
 	struct pmp_giant *g;
 	struct pmp_chunk *c;
@@ -239,10 +249,8 @@ int map_shared_bit(struct pmp_vm *vm, const struct pmp_slot_state *st, uint64_t 
 	    vm->in_callback || vm->policy.merge == PMP_MERGE_FAULT)
 		return 1;
 	c = pmp_fault_chunk(vm, st, gfn, &g);
-	if (!lean_ok(0, c, g, PMP_LEVEL_4K) ||
-	    (c->blocks & (PMP_CF_CAND | PMP_CF_SEEN | PMP_CF_PARKED | PMP_CF_BACKED)) !=
-	     (PMP_CF_CAND | backed) ||
-	    !(g->flags & PMP_GF_BACKED) != !(backing_order >= 18) || pmp_pool_room(vm) < 3)
+	if ((c->blocks & SHARED_CHUNK_FLAGS) != (PMP_CF_CAND | backed) ||
+	    (g->flags & (PMP_GF_LEAF | PMP_GF_BACKED)) != gbacked || pmp_pool_room(vm) < 3)
 		return 1;
 	pmp_chunk_block_pair(vm, c, PMP_PLANE_MAPPED, PMP_PLANE_PINNED, &mapped, &pinned);
 	if (!mapped || !block_page_set_shared(mapped, gfn % PMP_CHUNK_PAGES))
