@@ -337,7 +337,9 @@ struct ms_thread {
 
 /*
  * vCPU v faults pages v, v + NR_VCPUS, ...: neighbours in one word, so
- * the compare-and-swaps of the vCPUs meet on the same words.
+ * the compare-and-swaps of the vCPUs meet on the same words.  The odd
+ * vCPUs record through pmp_map_shared_4k(), the even through
+ * pmp_map_shared(): the two meet on the words too.
  */
 static void *ms_vcpu(void *arg)
 {
@@ -353,7 +355,14 @@ static void *ms_vcpu(void *arg)
 
 		out = (struct pmp_actions){ .buf = buf, .cap = 1 };
 		pthread_rwlock_rdlock(&r->lock);
-		ret = pmp_map_shared(r->vm, &f, &out);
+		if (th->vcpu & 1) {
+			/* the scalar record's 0 is the MAP pmp_map_shared() writes */
+			ret = pmp_map_shared_4k(r->vm, 0, g, 0, 0, th->vcpu);
+			buf[0] = (struct pmp_action){ .type = PMP_ACT_MAP, .gfn = g };
+			out.nr = 1;
+		} else {
+			ret = pmp_map_shared(r->vm, &f, &out);
+		}
 		pthread_rwlock_unlock(&r->lock);
 		if (ret == 1) {
 			out = (struct pmp_actions){ .buf = buf, .cap = 16 };
