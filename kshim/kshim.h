@@ -90,10 +90,10 @@ struct kshim_cnt {
  * @kvm: the VM (a key only: never dereferenced after vm_destroy).
  * @node: in the VM hash.
  * @lock: fault-path decisions (pmp_max_level(), a shared query) and the
- *	common leaf's record (pmp_map_shared(), one bit set atomically) hold
- *	it for read, concurrently; every other call that changes @vm's state
- *	holds it for write (the core takes no locks), through
- *	kshim_write_lock().
+ *	common leaf's record (pmp_map_shared_4k(), one bit set atomically)
+ *	hold it for read (kshim_fault_read_lock()), concurrently; every other
+ *	call that changes @vm's state holds it for write (the core takes no
+ *	locks), through kshim_write_lock().
  * @gen: bumped by every holder of @lock for write (read it under @lock):
  *	a reader that copies @vm in slices, dropping @lock between them,
  *	knows its copy is one consistent state when @gen did not move (the
@@ -164,6 +164,43 @@ static inline void kshim_write_lock(struct kshim_vm *st)
 static inline void kshim_write_unlock(struct kshim_vm *st)
 {
 	write_unlock(&st->lock);
+}
+
+/*
+ * @st's lock for read on the fault path: the max_level and map hooks,
+ * which KVM calls with mmu_lock held, so preemption is off already.  There
+ * read_lock() is two out-of-line calls (_raw_read_lock() and
+ * _raw_read_unlock(), each with the preemption count and the return
+ * thunk); this is the queued rwlock's own fast path, inline: one
+ * atomic add with acquire on a lock with no writer, one atomic sub with
+ * release.  It is the same lock word as read_lock()'s, so everything else
+ * holds: a writer (kshim_write_lock()) excludes these readers and they it,
+ * with the same ordering (the add's acquire, the sub's release); fairness
+ * is the qrwlock's, as a waiting writer sends new readers to
+ * queued_read_lock_slowpath(), where they queue behind it.  Lockdep sees
+ * the acquisition as read_lock()'s (rwlock_acquire_read(); nothing without
+ * CONFIG_LOCKDEP).  PREEMPT_RT's rwlock_t is a sleeping lock with no such
+ * word: read_lock() there.
+ */
+static __always_inline void kshim_fault_read_lock(struct kshim_vm *st)
+{
+#ifdef CONFIG_PREEMPT_RT
+	read_lock(&st->lock);
+#else
+	lockdep_assert_preemption_disabled();
+	rwlock_acquire_read(&st->lock.dep_map, 0, 0, _RET_IP_);
+	arch_read_lock(&st->lock.raw_lock);
+#endif
+}
+
+static __always_inline void kshim_fault_read_unlock(struct kshim_vm *st)
+{
+#ifdef CONFIG_PREEMPT_RT
+	read_unlock(&st->lock);
+#else
+	rwlock_release(&st->lock.dep_map, _RET_IP_);
+	arch_read_unlock(&st->lock.raw_lock);
+#endif
 }
 
 extern const char * const kshim_counter_names[KC_NR];

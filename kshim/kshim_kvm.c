@@ -607,15 +607,25 @@ static void kshim_memslot(struct kvm *kvm, const struct kvm_memory_slot *old,
  * executes: lowering it there would be an NX split KVM neither accounts
  * nor recovers.
  */
+static __always_inline u32 kshim_fault_flags(const struct kvm_mmu_policy_leaf *leaf)
+{
+	return (leaf->write ? PMP_FAULT_WRITE : 0) | (leaf->is_private ? PMP_FAULT_PRIVATE : 0);
+}
+
+/* The core's counter set of this CPU (a hook runs with preemption off). */
+static __always_inline u32 kshim_cpu_set(void)
+{
+	return raw_smp_processor_id() % KSHIM_MAX_CPU_SETS;
+}
+
 static __always_inline struct pmp_fault kshim_fault(const struct kvm_mmu_policy_leaf *leaf,
 						    unsigned int order)
 {
 	struct pmp_fault f = {
 		.gfn = leaf->gfn,
 		.slot = leaf->slot->id,
-		.flags = (leaf->write ? PMP_FAULT_WRITE : 0) |
-			 (leaf->is_private ? PMP_FAULT_PRIVATE : 0),
-		.vcpu = (u16)(raw_smp_processor_id() % KSHIM_MAX_CPU_SETS),
+		.flags = kshim_fault_flags(leaf),
+		.vcpu = (u16)kshim_cpu_set(),
 		.backing_order = order,
 	};
 
@@ -637,6 +647,18 @@ static __always_inline unsigned int kshim_pfn_order(kvm_pfn_t pfn)
 		return 0;
 	page = pfn_to_page(pfn);
 	return PageCompound(page) ? compound_order(compound_head(page)) : 0;
+}
+
+/*
+ * kshim_backing_order() where it looks the folio up: @leaf's level order
+ * @order at least, the folio's order capped by @align.  Out of line: the
+ * common leaf does not look, and inline the call made kshim_map() keep
+ * more registers across it on every fault.
+ */
+static noinline unsigned int kshim_folio_backing(const struct kvm_mmu_policy_leaf *leaf,
+						 unsigned int order, unsigned int align)
+{
+	return max(order, min(kshim_pfn_order(leaf->pfn), align));
 }
 
 /*
@@ -676,7 +698,7 @@ static __always_inline unsigned int kshim_backing_order(const struct kvm_mmu_pol
 		if (!align)
 			return order;
 	}
-	return max(order, min(kshim_pfn_order(leaf->pfn), align));
+	return kshim_folio_backing(leaf, order, align);
 }
 
 /*
@@ -703,9 +725,9 @@ static int kshim_max_level(struct kvm *kvm, const struct kvm_mmu_policy_leaf *le
 	 * core that would map larger than KVM shows as "higher".
 	 */
 	f = kshim_fault(leaf, kshim_backing_order(leaf));
-	read_lock(&st->lock);
+	kshim_fault_read_lock(st);
 	ret = pmp_max_level(st->vm, &f, &why);
-	read_unlock(&st->lock);
+	kshim_fault_read_unlock(st);
 	kshim_inc(st, KC_MAX_LEVEL);
 	if (leaf->is_private)
 		kshim_inc(st, KC_DIFF_PRIVATE);
@@ -765,22 +787,23 @@ static int kshim_pin_fault(struct kvm *kvm, const struct kvm_mmu_policy_leaf *le
 /*
  * The common leaf, a 4 KiB page of a VM that pins nothing in a 2 MiB range
  * already partly mapped, is recorded with the VM's lock held for read,
- * concurrently with the VM's other faults: pmp_map_shared() sets one bit
- * with a compare-and-swap and counts in the CPU's counter set, and its
- * one action is the MAP that needs nothing of the module.  1: the core
- * needs the lock for write (nothing changed).
+ * concurrently with the VM's other faults: pmp_map_shared_4k() sets one
+ * bit with a compare-and-swap and counts in the CPU's counter set; its 0
+ * is the MAP that needs nothing of the module.  The fault goes in as
+ * scalars: no struct pmp_fault or action array built on the stack (nor
+ * the stack canary they cost).  1: the core needs the lock for write
+ * (nothing changed).
  */
 static __always_inline int kshim_map_shared(struct kshim_vm *st,
 					    const struct kvm_mmu_policy_leaf *leaf)
 {
-	struct pmp_fault f = kshim_fault(leaf, kshim_backing_order(leaf));
-	struct pmp_action act;
-	struct pmp_actions out = { .buf = &act, .cap = 1 };
+	unsigned int order = kshim_backing_order(leaf);
 	int ret;
 
-	read_lock(&st->lock);
-	ret = pmp_map_shared(st->vm, &f, &out);
-	read_unlock(&st->lock);
+	kshim_fault_read_lock(st);
+	ret = pmp_map_shared_4k(st->vm, leaf->slot->id, leaf->gfn, kshim_fault_flags(leaf), order,
+				kshim_cpu_set());
+	kshim_fault_read_unlock(st);
 	if (ret == 1)
 		return 1;
 	if (leaf->prefetch)

@@ -203,7 +203,7 @@ map_lean_2m(struct pmp_vm *vm, const struct pmp_fault *f, bool pin, struct pmp_a
  * may be turning uniform, which only the exclusive path settles, so no
  * uniform block ever stays chained.
  */
-static bool block_page_set_shared(struct pmp_block *blk, unsigned int i)
+static inline PMP_FAST_INLINE bool block_page_set_shared(struct pmp_block *blk, unsigned int i)
 {
 	uint64_t *w = &blk->w[i / 64], bit = 1ULL << (i % 64);
 	uint64_t old = pmp_load_word(w);
@@ -217,47 +217,81 @@ static bool block_page_set_shared(struct pmp_block *blk, unsigned int i)
 	return true;
 }
 
-int pmp_map_shared(struct pmp_vm *vm, const struct pmp_fault *f, struct pmp_actions *out)
+/*
+ * The chunk flags of map_shared_bit()'s record: lean_ok()'s stops for a
+ * 4 KiB leaf, and those that make more than one bit of it (a merge
+ * candidate not yet seen, its backing as the fault says).
+ */
+#define SHARED_CHUNK_FLAGS (PMP_CF_BLOCKED | PMP_CF_DEFERRED | PMP_CF_HUGE | PMP_CF_CAND | \
+			    PMP_CF_SEEN | PMP_CF_PARKED | PMP_CF_BACKED)
+
+/*
+ * The shared record of a valid 4 KiB fault of memslot @st (VTL 0): the
+ * page's MAPPED bit set with a compare-and-swap, when map_lean()'s record
+ * is that one bit (lean_ok(), the chunk's MAPPED plane already mixed, the
+ * chunk a merge candidate not yet seen, its backing and its giant's as
+ * this fault says, the pool not short), counted in @vcpu's set.  Each
+ * flag word is tested with one compare.  1: a pin, a callback running or
+ * merging at fault time, or more than one bit: nothing changed, the
+ * exclusive path does it.
+ */
+static inline PMP_FAST_INLINE
+int map_shared_bit(struct pmp_vm *vm, const struct pmp_slot_state *st, uint64_t gfn,
+		   unsigned int backing_order, uint32_t vcpu)
 {
-	const struct pmp_slot_state *st = NULL;
+	uint32_t backed = backing_order >= 9 ? PMP_CF_BACKED : 0;
+	uint16_t gbacked = backing_order >= 18 ? PMP_GF_BACKED : 0;
 	struct pmp_block *mapped, *pinned;
 	struct pmp_giant *g;
 	struct pmp_chunk *c;
-	struct pmp_action *a;
-	uint32_t backed = f->backing_order >= 9 ? PMP_CF_BACKED : 0;
-	bool gbacked = f->backing_order >= 18;
+
+	if ((vm->vm_type == PMP_VM_SEV && vm->policy.pin == PMP_PIN_FAULT) ||
+	    vm->in_callback || vm->policy.merge == PMP_MERGE_FAULT)
+		return 1;
+	c = pmp_fault_chunk(vm, st, gfn, &g);
+	if ((c->blocks & SHARED_CHUNK_FLAGS) != (PMP_CF_CAND | backed) ||
+	    (g->flags & (PMP_GF_LEAF | PMP_GF_BACKED)) != gbacked || pmp_pool_room(vm) < 3)
+		return 1;
+	pmp_chunk_block_pair(vm, c, PMP_PLANE_MAPPED, PMP_PLANE_PINNED, &mapped, &pinned);
+	if (!mapped || !block_page_set_shared(mapped, gfn % PMP_CHUNK_PAGES))
+		return 1;
+	pmp_vcpu_stats(vm, vcpu)->faults[PMP_VCPU_MAPS]++;
+	return 0;
+}
+
+int pmp_map_shared(struct pmp_vm *vm, const struct pmp_fault *f, struct pmp_actions *out)
+{
+	const struct pmp_slot_state *st = NULL;
 	int err;
 
 	err = pmp_fault_valid(vm, f, &st);
 	if (err)
 		return err;
-	/*
-	 * A pin, a callback running, merging at fault time, or no room in
-	 * @out: the exclusive path does it, or says what is wrong.
-	 */
-	if (!out || !out->buf || out->nr >= out->cap ||
-	    (vm->vm_type == PMP_VM_SEV && vm->policy.pin == PMP_PIN_FAULT) ||
-	    vm->in_callback || vm->policy.merge == PMP_MERGE_FAULT)
+	/* no room in @out: the exclusive path says what is wrong */
+	if (!out || !out->buf || out->nr >= out->cap || f->vtl)
 		return 1;
-	c = pmp_fault_chunk(vm, st, f->gfn, &g);
-	/*
-	 * map_lean()'s 4 KiB record when it is one bit: the chunk's MAPPED
-	 * plane already mixed, the chunk a merge candidate not yet seen, its
-	 * backing and its giant's as this fault says, the pool not short.
-	 */
-	if (!lean_ok(f, c, g, PMP_LEVEL_4K) ||
-	    (c->blocks & (PMP_CF_CAND | PMP_CF_SEEN | PMP_CF_PARKED | PMP_CF_BACKED)) !=
-	     (PMP_CF_CAND | backed) ||
-	    !(g->flags & PMP_GF_BACKED) != !gbacked || pmp_pool_room(vm) < 3)
-		return 1;
-	pmp_chunk_block_pair(vm, c, PMP_PLANE_MAPPED, PMP_PLANE_PINNED, &mapped, &pinned);
-	if (!mapped || !block_page_set_shared(mapped, f->gfn % PMP_CHUNK_PAGES))
-		return 1;
-	a = &out->buf[out->nr++];
-	*a = (struct pmp_action){ .type = PMP_ACT_MAP, .level = PMP_LEVEL_4K,
-				  .cause = PMP_CAUSE_FAULT, .vtl = 0, .gfn = f->gfn, .npages = 1 };
-	pmp_vcpu_stats(vm, f->vcpu)->faults[PMP_VCPU_MAPS]++;
+	err = map_shared_bit(vm, st, f->gfn, f->backing_order, f->vcpu);
+	if (err)
+		return err;
+	out->buf[out->nr++] = (struct pmp_action){ .type = PMP_ACT_MAP, .level = PMP_LEVEL_4K,
+						   .cause = PMP_CAUSE_FAULT, .vtl = 0,
+						   .gfn = f->gfn, .npages = 1 };
 	return 0;
+}
+
+int pmp_map_shared_4k(struct pmp_vm *vm, uint32_t slot, uint64_t gfn, uint32_t flags,
+		      unsigned int backing_order, uint32_t vcpu)
+{
+	const struct pmp_slot_state *st;
+
+	if (pmp_unlikely((flags & ~PMP_FAULT_FLAGS_ALL) || backing_order > 63 ||
+			 vcpu >= vm->nr_vcpus || slot >= vm->max_slots))
+		return -EINVAL;
+	st = &pmp_slots(vm)[slot];
+	/* a deleted slot is all zero: its empty range refuses every gfn */
+	if (pmp_unlikely(gfn - st->slot.base_gfn >= st->slot.npages))
+		return st->in_use ? -EINVAL : -ENOENT;
+	return map_shared_bit(vm, st, gfn, backing_order, vcpu);
 }
 
 /* The general record: deferred punches, blocked leaves, huge leaves, 1 GiB. */

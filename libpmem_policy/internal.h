@@ -387,8 +387,9 @@ extern const uint8_t pmp_rank_reason[PMP_FAULT_RANKS];
 
 struct pmp_vcpu_stats {
 	/*
-	 * [PMP_VCPU_MAPS]: the leaves pmp_map_shared() recorded, MAP actions
-	 * that pmp_vm_stats() adds to the VM's; then one count per key,
+	 * [PMP_VCPU_MAPS]: the leaves pmp_map_shared() and
+	 * pmp_map_shared_4k() recorded, MAP actions that pmp_vm_stats() adds
+	 * to the VM's; then one count per key,
 	 * decisions of key k at pmp_vcpu_fault(k): only the keys a decision
 	 * can have, so a vCPU's counters take 5 cache lines, not 8.
 	 */

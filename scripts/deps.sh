@@ -19,7 +19,7 @@ packages() {
 	kshim)    echo "gcc make kmod linux-headers-6.12-amd64" ;;
 	bpf)      echo "clang libbpf-dev bpftool libelf-dev zlib1g-dev pkgconf" ;;
 	tools)    echo "zlib1g-dev groff-base man-db librsvg2-bin python3 git" ;;
-	rig)      echo "qemu-system-x86 busybox-static cpio xz-utils kmod gzip patch make gcc libc6-dev linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12 perl" ;;
+	rig)      echo "qemu-system-x86 busybox-static cpio xz-utils kmod gzip patch make gcc libc6-dev linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12 perl rsync" ;;
 	profile)  echo "linux-perf" ;;
 	kernel)   echo "perl rsync" ;;	# rsync: the selftests' make headers_install
 	*) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;

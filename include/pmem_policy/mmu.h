@@ -212,6 +212,32 @@ PMP_API int pmp_map_shared(struct pmp_vm *vm, const struct pmp_fault *fault,
 			   struct pmp_actions *out);
 
 /**
+ * pmp_map_shared_4k() - pmp_map_shared() for the fault path: the fault as
+ * scalars, no action array.  Concurrent as pmp_map_shared(); O(1).
+ * @vm: the VM.
+ * @slot: the fault's memslot id.
+ * @gfn: the faulting guest frame, mapped at 4 KiB in VTL 0.
+ * @flags: PMP_FAULT_*.
+ * @backing_order: as struct pmp_fault's.
+ * @vcpu: the counter set to count the leaf in, below nr_vcpus.
+ *
+ * pmp_map_shared() of the fault { @gfn, @slot, @flags, @vcpu, VTL 0,
+ * @backing_order, accept level 0 } with room for its action: the same
+ * state, counters and return, but no struct pmp_fault to build and check
+ * and no action to write: 0 says what pmp_map_shared()'s one MAP action
+ * would (map the leaf).  A kernel's fault hook, which knows the leaf is
+ * 4 KiB and needs nothing of the action, calls this on every fault.
+ * Since 0.5.
+ *
+ * Return: 0 when recorded (map the leaf); 1 when nothing changed and
+ * pmp_map() must do it (with the VM held exclusively); -EINVAL (bad
+ * @flags, @backing_order, @vcpu or @slot, @gfn outside the memslot) or
+ * -ENOENT (no such memslot), nothing changed.
+ */
+PMP_API int pmp_map_shared_4k(struct pmp_vm *vm, uint32_t slot, uint64_t gfn, uint32_t flags,
+			      unsigned int backing_order, uint32_t vcpu);
+
+/**
  * pmp_fault_map() - decide a fault and record it, in one call.  Exclusive;
  * O(1) for 4 KiB.
  * @vm: the VM.

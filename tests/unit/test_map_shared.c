@@ -8,9 +8,13 @@
  * readers-writer lock as a kernel holds mmu_lock for read (pmp_map() under
  * the lock for write when pmp_map_shared() declines), and the result must
  * be the state of the same faults made one at a time.
+ * pmp_map_shared_4k(), the same record with the fault as scalars, is held
+ * to pmp_map_shared(): on the same cases, on bad input, and over random
+ * faults, zaps and merge ticks with the invariants checked at every step.
  */
 #include <pthread.h>
 #include "helpers.h"
+#include "rng.h"
 #include "sim/driver.h"
 
 #define UA 0x7f0000000000ULL
@@ -90,6 +94,28 @@ static const struct ms_case cases[] = {
 	{ "outside the memslot", 0, "", 0, 1, 0, GFNS_PER_1G, 0, 0, 0, 16, -EINVAL, 0 },
 };
 
+/* Two copies of case @k's VM, its preface mapped and its ticks run on each. */
+static void ms_case_setup(const struct ms_case *k, struct tvm *a, struct tvm *b)
+{
+	struct pmp_action buf[16];
+	struct pmp_actions out;
+	uint64_t g;
+
+	ms_init(a, k->vm_type, k->policy);
+	ms_init(b, k->vm_type, k->policy);
+	for (g = k->pre_lo; g < k->pre_hi; g++) {
+		ms_map(a->vm, g, k->pre_order);
+		ms_map(b->vm, g, k->pre_order);
+	}
+	for (g = 0; g < k->ticks; g++) {
+		out = (struct pmp_actions){ .buf = buf, .cap = 16 };
+		ck_assert_int_ge(pmp_merge_tick(a->vm, &out), 1);
+		ck_assert_uint_eq(out.nr, 0);	/* refused: nothing to promote */
+		out = (struct pmp_actions){ .buf = buf, .cap = 16 };
+		ck_assert_int_ge(pmp_merge_tick(b->vm, &out), 1);
+	}
+}
+
 START_TEST(same_as_pmp_map)
 {
 	const struct ms_case *k = &cases[_i];
@@ -99,25 +125,10 @@ START_TEST(same_as_pmp_map)
 	struct pmp_fault f = ms_fault(k->gfn, k->order, k->vtl, 1);
 	struct pmp_stats as, bs;
 	struct tvm a, b;
-	uint64_t g;
 	int ra, rb;
 
 	f.slot = k->slot;
-	ms_init(&a, k->vm_type, k->policy);
-	ms_init(&b, k->vm_type, k->policy);
-	for (g = k->pre_lo; g < k->pre_hi; g++) {
-		ms_map(a.vm, g, k->pre_order);
-		ms_map(b.vm, g, k->pre_order);
-	}
-	for (g = 0; g < k->ticks; g++) {
-		aout.nr = bout.nr = 0;
-		aout.cap = bout.cap = 16;
-		ck_assert_int_ge(pmp_merge_tick(a.vm, &aout), 1);
-		ck_assert_int_ge(pmp_merge_tick(b.vm, &bout), 1);
-		ck_assert_uint_eq(aout.nr, 0);	/* refused: nothing to promote */
-	}
-	aout = (struct pmp_actions){ .buf = abuf, .cap = k->cap };
-	bout = (struct pmp_actions){ .buf = bbuf, .cap = k->cap };
+	ms_case_setup(k, &a, &b);
 	tvm_snapshot(&a);
 	ra = pmp_map_shared(a.vm, &f, &aout);
 	ck_assert_msg(ra == k->shared, "%s: pmp_map_shared() gave %d, want %d", k->name, ra,
@@ -145,6 +156,170 @@ START_TEST(same_as_pmp_map)
 }
 END_TEST
 
+/*
+ * Fault @f (at VTL 0) on @a through pmp_map_shared_4k() and on @b through
+ * pmp_map_shared(), each followed by pmp_map() when it says 1: the same
+ * answers, nothing changed by a declined or failed record, the same
+ * state and counters afterwards.  Returns pmp_map_shared_4k()'s answer.
+ */
+static int ms_4k_vs_shared(struct tvm *a, struct tvm *b, const struct pmp_fault *f)
+{
+	struct pmp_action abuf[16], bbuf[16];
+	struct pmp_actions aout = { .buf = abuf, .cap = 16 };
+	struct pmp_actions bout = { .buf = bbuf, .cap = 16 };
+	struct pmp_stats as, bs;
+	int ra, rb, shared;
+
+	tvm_snapshot(a);
+	ra = pmp_map_shared_4k(a->vm, f->slot, f->gfn, f->flags, f->backing_order, f->vcpu);
+	rb = pmp_map_shared(b->vm, f, &bout);
+	ck_assert_msg(ra == rb, "gfn %llu: pmp_map_shared_4k() %d, pmp_map_shared() %d",
+		      (unsigned long long)f->gfn, ra, rb);
+	shared = ra;
+	if (ra)
+		ck_assert_unchanged(a);
+	if (ra == 1) {
+		ra = pmp_map(a->vm, f, PMP_LEVEL_4K, &aout);
+		rb = pmp_map(b->vm, f, PMP_LEVEL_4K, &bout);
+		ck_assert_int_eq(ra, rb);
+		ck_assert_uint_eq(aout.nr, bout.nr);
+		ck_assert_int_eq(memcmp(abuf, bbuf, aout.nr * sizeof(abuf[0])), 0);
+	} else if (!ra) {
+		/* what pmp_map_shared_4k()'s 0 stands for */
+		ck_assert_uint_eq(bout.nr, 1);
+		ck_assert_int_eq(bbuf[0].type, PMP_ACT_MAP);
+	}
+	pmp_vm_stats(a->vm, &as);
+	pmp_vm_stats(b->vm, &bs);
+	ck_assert_msg(memcmp(&as, &bs, sizeof(as)) == 0, "counters differ");
+	ck_assert(drv_state_equal(a->vm, b->vm, DRV_EXEMPT_COUNTERS));
+	return shared;
+}
+
+/* Every case above at VTL 0 (the scalar call has no VTL), room for the action. */
+START_TEST(scalar_same_as_shared)
+{
+	const struct ms_case *k = &cases[_i];
+	struct pmp_fault f = ms_fault(k->gfn, k->order, 0, 1);
+	struct tvm a, b;
+
+	f.slot = k->slot;
+	ms_case_setup(k, &a, &b);
+	ms_4k_vs_shared(&a, &b, &f);
+	ck_assert_int_eq(pmp_vm_check(a.vm), 0);
+	tvm_free(&a);
+	tvm_free(&b);
+}
+END_TEST
+
+struct ms_bad {
+	const char *name;
+	uint32_t slot, flags, vcpu;
+	uint64_t gfn;
+	unsigned int order;
+	int err;
+};
+
+static const struct ms_bad bad[] = {
+	{ "unknown flag", 0, 1U << 3, 0, 1, 0, -EINVAL },
+	{ "flags' top bit", 0, 1U << 31, 0, 1, 0, -EINVAL },
+	{ "backing order 64", 0, 0, 0, 1, 64, -EINVAL },
+	{ "backing order far out", 0, 0, 0, 1, 1U << 20, -EINVAL },
+	{ "vcpu past nr_vcpus", 0, 0, NR_VCPUS, 1, 0, -EINVAL },
+	{ "vcpu far out", 0, 0, 1U << 31, 1, 0, -EINVAL },
+	{ "memslot past the limit", 100, 0, 0, 1, 0, -EINVAL },
+	{ "memslot id far out", 1U << 31, 0, 0, 1, 0, -EINVAL },
+	{ "no such memslot", 3, 0, 0, 1, 0, -ENOENT },
+	{ "the page past the memslot", 0, 0, 0, GFNS_PER_1G, 0, -EINVAL },
+	{ "a gfn far out", 0, 0, 0, ~0ULL, 0, -EINVAL },
+};
+
+/* Bad input: an error, the same as pmp_map_shared() where a fault can say it, nothing changed. */
+START_TEST(scalar_bad_input)
+{
+	const struct ms_bad *k = &bad[_i];
+	struct pmp_fault f = { .gfn = k->gfn, .slot = k->slot, .flags = k->flags,
+			       .vcpu = (uint16_t)k->vcpu, .backing_order = (uint8_t)k->order };
+	struct pmp_action buf[1];
+	struct pmp_actions out = { .buf = buf, .cap = 1 };
+	struct tvm a;
+
+	ms_init(&a, 0, "");
+	ms_map(a.vm, 0, 0);
+	ck_assert_fails_clean(&a, k->err, pmp_map_shared_4k(a.vm, k->slot, k->gfn, k->flags,
+							    k->order, k->vcpu));
+	if (f.vcpu == k->vcpu && f.backing_order == k->order)
+		ck_assert_fails_clean(&a, k->err, pmp_map_shared(a.vm, &f, &out));
+	tvm_free(&a);
+}
+END_TEST
+
+static const struct {
+	const char *policy;
+	bool shares;	/* pmp_map_shared() records some faults */
+} ms_random_policies[] = {
+	{ "", true }, { "merge=scan", true }, { "merge=settled", true },
+	/* merging at fault time: the exclusive path */
+	{ "merge=fault", false }, { "max_level=4k", true },
+};
+
+/*
+ * Random faults in a few chunks (so words fill and chunks turn uniform),
+ * random backing, vCPU and flags, now and then a memslot that is not
+ * there, a zap of a random range or a merge tick: pmp_map_shared_4k()
+ * against pmp_map_shared(), the invariants after every step.
+ */
+START_TEST(scalar_random_faults)
+{
+	static const unsigned int orders[] = { 0, 0, 0, 9, 18 };
+	const char *policy = ms_random_policies[_i % 5].policy;
+	int vm_type = _i >= 5 ? PMP_VM_SEV : 0;
+	unsigned int step, shared = 0;
+	struct pmp_action abuf[64], bbuf[64];
+	struct tvm a, b;
+	struct rng r;
+
+	rng_seed(&r, 0x5e9 + (uint64_t)_i);
+	ms_init(&a, vm_type, vm_type ? "pin=launch" : policy);
+	ms_init(&b, vm_type, vm_type ? "pin=launch" : policy);
+	for (step = 0; step < 3000; step++) {
+		uint64_t gfn = rng_below(&r, 4 * GFNS_PER_2M);
+		unsigned int op = (unsigned int)rng_below(&r, 100);
+
+		if (op < 2) {
+			struct pmp_actions aout = { .buf = abuf, .cap = 64 };
+			struct pmp_actions bout = { .buf = bbuf, .cap = 64 };
+			uint64_t n = 1 + rng_below(&r, GFNS_PER_2M);
+
+			ck_assert_int_eq(pmp_zap(a.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_BOTH, gfn,
+						 n, &aout),
+					 pmp_zap(b.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_BOTH, gfn,
+						 n, &bout));
+		} else if (op < 4) {
+			struct pmp_actions aout = { .buf = abuf, .cap = 64 };
+			struct pmp_actions bout = { .buf = bbuf, .cap = 64 };
+
+			ck_assert_int_eq(pmp_merge_tick(a.vm, &aout), pmp_merge_tick(b.vm, &bout));
+		} else {
+			struct pmp_fault f = ms_fault(gfn, orders[rng_below(&r, 5)], 0,
+						      (unsigned int)rng_below(&r, NR_VCPUS));
+
+			f.flags = (uint32_t)rng_below(&r, PMP_FAULT_FLAGS_ALL + 1);
+			f.slot = op < 5 ? 3 : 0;
+			shared += !ms_4k_vs_shared(&a, &b, &f);
+		}
+		ck_assert_int_eq(pmp_vm_check(a.vm), 0);
+	}
+	if (vm_type || ms_random_policies[_i % 5].shares)
+		ck_assert_uint_ge(shared, 500);
+	else
+		ck_assert_uint_eq(shared, 0);
+	ck_assert(drv_state_equal(a.vm, b.vm, 0));
+	tvm_free(&a);
+	tvm_free(&b);
+}
+END_TEST
+
 /* Chunks the threads fault together, each first given one page by pmp_map(). */
 #define MS_CHUNKS 8ULL
 #define MS_PAGES (MS_CHUNKS * GFNS_PER_2M)
@@ -162,7 +337,9 @@ struct ms_thread {
 
 /*
  * vCPU v faults pages v, v + NR_VCPUS, ...: neighbours in one word, so
- * the compare-and-swaps of the vCPUs meet on the same words.
+ * the compare-and-swaps of the vCPUs meet on the same words.  The odd
+ * vCPUs record through pmp_map_shared_4k(), the even through
+ * pmp_map_shared(): the two meet on the words too.
  */
 static void *ms_vcpu(void *arg)
 {
@@ -178,7 +355,14 @@ static void *ms_vcpu(void *arg)
 
 		out = (struct pmp_actions){ .buf = buf, .cap = 1 };
 		pthread_rwlock_rdlock(&r->lock);
-		ret = pmp_map_shared(r->vm, &f, &out);
+		if (th->vcpu & 1) {
+			/* the scalar record's 0 is the MAP pmp_map_shared() writes */
+			ret = pmp_map_shared_4k(r->vm, 0, g, 0, 0, th->vcpu);
+			buf[0] = (struct pmp_action){ .type = PMP_ACT_MAP, .gfn = g };
+			out.nr = 1;
+		} else {
+			ret = pmp_map_shared(r->vm, &f, &out);
+		}
 		pthread_rwlock_unlock(&r->lock);
 		if (ret == 1) {
 			out = (struct pmp_actions){ .buf = buf, .cap = 16 };
@@ -258,6 +442,9 @@ Suite *map_shared_suite(void)
 
 	tcase_add_loop_test(tc, same_as_pmp_map, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_loop_test(tc, concurrent_faults, 0, 20);
+	tcase_add_loop_test(tc, scalar_same_as_shared, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_loop_test(tc, scalar_bad_input, 0, (int)(sizeof(bad) / sizeof(bad[0])));
+	tcase_add_loop_test(tc, scalar_random_faults, 0, 6);
 	suite_add_tcase(s, tc);
 	return s;
 }
