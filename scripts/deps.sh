@@ -21,7 +21,7 @@ packages() {
 	tools)    echo "zlib1g-dev groff-base man-db librsvg2-bin python3 git" ;;
 	rig)      echo "qemu-system-x86 busybox-static cpio xz-utils kmod gzip patch make gcc libc6-dev linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12 perl rsync" ;;
 	profile)  echo "linux-perf" ;;
-	kernel)   echo "perl rsync" ;;	# rsync: the selftests' make headers_install
+	kernel)   echo "perl" ;;
 	*) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
 	esac
 }
