@@ -4,7 +4,7 @@
 # every test; `make demo` runs the main job.  See README.md.
 
 VERSION_MAJOR := 0
-VERSION_MINOR := 4
+VERSION_MINOR := 5
 VERSION_PATCH := 0
 VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 SONAME := libpmem_policy.so.$(VERSION_MAJOR)
