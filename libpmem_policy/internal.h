@@ -219,24 +219,33 @@ struct pmp_vtl_giant {
  */
 struct pmp_slot_state {
 	struct pmp_slot slot;
-	uint16_t in_use;
-	uint8_t align_level[2];	/* [0] shared faults, [1] private faults */
 	/*
-	 * The verdict of the slot and the policy per fault kind (flags >> 1:
-	 * exec, private), as a decision key (level.c): pmp_slot_prepare()
+	 * The verdict of the slot and the policy per fault flags (exec and
+	 * private decide it; write does not), as a decision key (level.c),
+	 * indexed by a checked fault's flags themselves: pmp_slot_prepare()
 	 * keeps it current through slot and policy changes.
 	 */
-	uint8_t key[4];
-	/* gfns whose aligned [0] 2 MiB, [1] 1 GiB lies in the slot: [lo, lo + len) */
-	uint64_t fit_lo[2], fit_len[2];
+	uint8_t key[PMP_FAULT_FLAGS_ALL + 1];
 	/*
-	 * The slot's compact giants, for the fault path: GPA giant g of the
-	 * slot is compact giant pmp_slot_giants(vm)[giant_bias + g] (the
-	 * slot's run in that array, minus its first GPA giant, modulo 2^64).
-	 * Set by pmp_state_slot_map() while the slot is in use; a slot keeps
-	 * its giants until it goes, so the run never goes stale.
+	 * The 2 MiB chunks wholly inside the slot, [chunk_lo, chunk_lo +
+	 * chunk_len): 32 bits as PMP_GFN_LIMIT bounds them, and only an edge
+	 * fault, its gfn in the slot, reads them.
 	 */
-	uint64_t giant_bias;
+	uint32_t chunk_lo, chunk_len;
+	/*
+	 * The slot's whole 1 GiB ranges, GPA giants [giant_lo, giant_lo +
+	 * giant_len), and its compact giants, for the fault path: GPA giant g
+	 * of the slot is in the VM's 4-byte word giant_run + (g - giant_lo)
+	 * (modulo 2^64; the slot's run in pmp_slot_giants(), counted in words
+	 * from the VM header, so the fault adds no array offset): see
+	 * pmp_slot_chunk0().  Set by pmp_state_slot_map() while the slot is in
+	 * use; a slot keeps its giants until it goes, so the run never goes
+	 * stale.
+	 */
+	uint64_t giant_lo, giant_len;
+	uint64_t giant_run;
+	uint16_t in_use;
+	uint8_t align_level[2];	/* [0] shared faults, [1] private faults */
 };
 
 struct pmp_block {
@@ -338,7 +347,7 @@ struct pmp_vm {
 	uint64_t fault_lanes;	/* ~ a fault's valid fields, for one add (level.c) */
 	const struct pmp_yield_ops *yield;
 	struct pmp_stats stats;	/* exclusive-access decisions */
-	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
+	uint64_t off_stats, off_chunks, off_giants, off_blocks, off_links;
 	uint64_t off_cand;	/* merge candidates: one bit per compact chunk (merge.c) */
 	uint64_t off_top, off_homes, off_regions;	/* the tables: pmp_dir_get() */
 	uint64_t off_lossy;
@@ -351,6 +360,8 @@ struct pmp_vm {
 	 * creation order: slot_giants_used of slot_giants_cap entries.
 	 */
 	uint64_t off_verdict[PMP_MAX_VTLS];
+	/* VTL v's verdict in compact giant 0's summary (key[v]); giant cg's is cg summaries on */
+	uint64_t off_gverdict[PMP_MAX_VTLS];
 	uint64_t off_slot_giants;
 	uint32_t slot_giants_used, slot_giants_cap;
 };
@@ -360,9 +371,15 @@ static inline void *pmp_at(const struct pmp_vm *vm, uint64_t off)
 	return (char *)vm + off;
 }
 
+/*
+ * The memslots come first after the header, at a fixed offset (vm.c): the
+ * fault path finds one from its number alone, no offset loaded.
+ */
+#define PMP_OFF_SLOTS (((uint64_t)sizeof(struct pmp_vm) + 63) & ~63ULL)
+
 static inline struct pmp_slot_state *pmp_slots(const struct pmp_vm *vm)
 {
-	return pmp_at(vm, vm->off_slots);
+	return pmp_at(vm, PMP_OFF_SLOTS);
 }
 
 /*
@@ -372,10 +389,9 @@ static inline struct pmp_slot_state *pmp_slots(const struct pmp_vm *vm)
  */
 /*
  * A decision is counted by its key (level.c): the level granted times 16
- * plus the rank of its reason; pmp_rank_reason[] names the rank.
+ * plus the rank of its reason.
  */
 #define PMP_FAULT_RANKS 16
-extern const uint8_t pmp_rank_reason[PMP_FAULT_RANKS];
 
 /*
  * The keys a decision can have: from a 4 KiB grant of rank 0 to a 1 GiB
@@ -383,6 +399,9 @@ extern const uint8_t pmp_rank_reason[PMP_FAULT_RANKS];
  */
 #define PMP_FAULT_KEY_MIN (1 * PMP_FAULT_RANKS)
 #define PMP_FAULT_KEY_MAX (3 * PMP_FAULT_RANKS)
+
+/* The reason a key names (its rank's), for every key up to PMP_FAULT_KEY_MAX. */
+extern const uint8_t pmp_key_reason[PMP_FAULT_KEY_MAX + 1];
 
 struct pmp_vcpu_stats {
 	/*
@@ -404,10 +423,10 @@ static inline struct pmp_vcpu_stats *pmp_vcpu_stats(const struct pmp_vm *vm, uin
 }
 
 /* The count of decisions of key @k (PMP_FAULT_KEY_MIN..PMP_FAULT_KEY_MAX). */
-static inline uint64_t *pmp_vcpu_fault(struct pmp_vcpu_stats *st, unsigned int k)
+static inline uint64_t *pmp_vcpu_fault(struct pmp_vcpu_stats *st, uint64_t k)
 {
 	/* 64-bit, so the constant folds into the store's displacement */
-	return &st->faults[1 + (uint64_t)k - PMP_FAULT_KEY_MIN];
+	return &st->faults[1 + k - PMP_FAULT_KEY_MIN];
 }
 
 /* The compact arrays: 512 chunks per compact giant, then the giants. */
@@ -575,10 +594,35 @@ static inline uint8_t *pmp_verdicts(const struct pmp_vm *vm, unsigned int vtl)
 	return pmp_at(vm, vm->off_verdict[vtl]);
 }
 
-/* Every in-use slot's run of compact giants (struct pmp_slot_state's giant_bias). */
+/*
+ * Every in-use slot's run of compact giants (struct pmp_slot_state's
+ * giant_run), each as the compact index of its first chunk (the giant's
+ * number times PMP_GIANT_CHUNKS, below 2^32 as PMP_GFN_LIMIT bounds the
+ * giants), which a fault's chunk index ORs into and its 1 GiB summary's
+ * offset shifts down to.
+ */
 static inline uint32_t *pmp_slot_giants(const struct pmp_vm *vm)
 {
 	return pmp_at(vm, vm->off_slot_giants);
+}
+
+_Static_assert((PMP_NR_GPA_GIANTS + 1) * PMP_GIANT_CHUNKS <= 0xffffffffULL,
+	       "a compact giant's first chunk index fits pmp_slot_giants()'s 32 bits");
+
+/* Where pmp_slot_giants() starts, in the 4-byte words giant_run counts. */
+static inline uint64_t pmp_slot_giants_word(const struct pmp_vm *vm)
+{
+	return vm->off_slot_giants / sizeof(uint32_t);
+}
+
+/*
+ * The compact index of the first chunk of GPA giant @g of in-use slot @st
+ * (its compact giant times PMP_GIANT_CHUNKS): one load.
+ */
+static inline uint64_t pmp_slot_chunk0(const struct pmp_vm *vm, const struct pmp_slot_state *st,
+				       uint64_t g)
+{
+	return ((const uint32_t *)(const void *)vm)[st->giant_run + (g - st->giant_lo)];
 }
 
 /* Population count of a 16-bit mask, without libgcc's helpers. */
