@@ -103,15 +103,14 @@ static inline unsigned int giant_verdict(const struct pmp_vm *vm, uint64_t gkey_
 }
 
 /*
- * A VTL's verdict of the 2 MiB chunk of @gfn in the compact giant whose
- * first chunk is @chunk0, the VTL named by @verdict_off (its
- * vm->off_verdict[]: pmp_verdicts()): an OR.
+ * A VTL's verdict of 2 MiB chunk @chunk (gfn >> PMP_CHUNK_SHIFT) in the
+ * compact giant whose first chunk is @chunk0, the VTL named by
+ * @verdict_off (its vm->off_verdict[]: pmp_verdicts()): an OR.
  */
 static inline unsigned int chunk_verdict(const struct pmp_vm *vm, uint64_t verdict_off,
-					 uint64_t chunk0, uint64_t gfn)
+					 uint64_t chunk0, uint64_t chunk)
 {
-	return verdict_at(vm, verdict_off +
-			      (chunk0 | ((gfn >> PMP_CHUNK_SHIFT) & (PMP_GIANT_CHUNKS - 1))));
+	return verdict_at(vm, verdict_off + (chunk0 | (chunk & (PMP_GIANT_CHUNKS - 1))));
 }
 
 /*
@@ -129,7 +128,8 @@ unsigned int fault_key_cg(const struct pmp_vm *vm, const struct pmp_slot_state *
 	unsigned int k = st->key[f->flags];	/* valid: at most PMP_FAULT_FLAGS_ALL */
 
 	k = key_min(k, giant_verdict(vm, vm->off_gverdict[vtl], cg * PMP_GIANT_CHUNKS));
-	k = key_min(k, chunk_verdict(vm, vm->off_verdict[vtl], cg * PMP_GIANT_CHUNKS, f->gfn));
+	k = key_min(k, chunk_verdict(vm, vm->off_verdict[vtl], cg * PMP_GIANT_CHUNKS,
+				     f->gfn >> PMP_CHUNK_SHIFT));
 	return fault_own_key(st, f, k);
 }
 

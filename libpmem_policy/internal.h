@@ -345,6 +345,7 @@ struct pmp_vm {
 	uint32_t in_callback;	/* a caller's callback runs: no state change allowed */
 	uint32_t lost_actions;	/* emits past an event's reservation: always 0, or a bug */
 	uint64_t fault_lanes;	/* ~ a fault's valid fields, for one add (level.c) */
+	uint64_t fault_lane_tops;	/* PMP_FAULT_LANE_TOPS: pmp_fault_lanes_bad() */
 	const struct pmp_yield_ops *yield;
 	struct pmp_stats stats;	/* exclusive-access decisions */
 	uint64_t off_stats, off_chunks, off_giants, off_blocks, off_links;
@@ -356,7 +357,8 @@ struct pmp_vm {
 	/*
 	 * The fault path's lookup, without the directory: VTL v's verdict
 	 * bytes, one per compact chunk, at off_verdict[v] (pmp_verdicts()),
-	 * and the memslots' runs of compact giant numbers, packed in slot
+	 * and the memslots' runs of compact giants (as their first chunks'
+	 * indices: pmp_slot_giants()), packed in slot
 	 * creation order: slot_giants_used of slot_giants_cap entries.
 	 */
 	uint64_t off_verdict[PMP_MAX_VTLS];
@@ -710,23 +712,35 @@ _Static_assert(__builtin_offsetof(struct pmp_fault, flags) == 12 &&
 int pmp_fault_error(const struct pmp_vm *vm, const struct pmp_fault *f);
 
 /*
+ * Is one of a fault's lanes (flags, vCPU, VTL, folio order) past its limit?
+ * A lane is bad when its top bit is set (past every limit) or the
+ * subtraction from its limit (lanes + ~limit: vm->fault_lanes) borrowed
+ * into it.  The top bits come from the header (vm->fault_lane_tops), so
+ * the test reads its mask from memory instead of loading a 64-bit
+ * immediate into a register: an instruction and a register fewer.
+ */
+static inline bool pmp_fault_lanes_bad(const struct pmp_vm *vm, const struct pmp_fault *f)
+{
+	uint64_t lanes;
+
+	pmp_memcpy(&lanes, &f->flags, sizeof(lanes));
+	return (lanes | (lanes + vm->fault_lanes)) & vm->fault_lane_tops;
+}
+
+/*
  * Validate a fault and find its memslot (the fault path: level.c,
- * fault.c).  A lane is bad when its top bit is set (past every limit) or
- * the subtraction from its limit (lanes + ~limit: vm->fault_lanes)
- * borrowed into it.  A
- * deleted slot is all zero, so its empty range refuses every gfn and
- * pmp_fault_error() tells -ENOENT from -EINVAL off the fast path.
+ * fault.c): its lanes (pmp_fault_lanes_bad()), slot number and accept
+ * level.  A deleted slot is all zero, so its empty range refuses every gfn
+ * and pmp_fault_error() tells -ENOENT from -EINVAL off the fast path.
  */
 static inline __attribute__((always_inline))
 int pmp_fault_valid(const struct pmp_vm *vm, const struct pmp_fault *f,
 		    const struct pmp_slot_state **slot)
 {
 	const struct pmp_slot_state *st;
-	uint64_t lanes;
 
-	pmp_memcpy(&lanes, &f->flags, sizeof(lanes));
-	if (pmp_unlikely(((lanes | (lanes + vm->fault_lanes)) & PMP_FAULT_LANE_TOPS) ||
-			 f->slot >= vm->max_slots || f->accept_level > PMP_LEVEL_1G))
+	if (pmp_unlikely(pmp_fault_lanes_bad(vm, f) || f->slot >= vm->max_slots ||
+			 f->accept_level > PMP_LEVEL_1G))
 		return -EINVAL;
 	st = &pmp_slots(vm)[f->slot];
 	if (pmp_unlikely(f->gfn - st->slot.base_gfn >= st->slot.npages))

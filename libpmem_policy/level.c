@@ -5,7 +5,7 @@
  * stops 2 MiB stops 1 GiB); the answer is the largest level no check stops,
  * and the reason the first check, in check order, that stops the level
  * above it.  The state changes pay for the fault: the memslot keeps its
- * verdict per fault kind, the 1 GiB summary its verdict per VTL and every
+ * verdict per fault flags, the 1 GiB summary its verdict per VTL and every
  * 2 MiB chunk a verdict byte per VTL, and the memslot names its compact
  * giants, so a fault reads the memslot, one entry of its run, those two
  * bytes (independent loads, as KVM's two lpage_info levels) and its own
@@ -231,13 +231,14 @@ int pmp_fault_error(const struct pmp_vm *vm, const struct pmp_fault *f)
 
 /*
  * The complement of the lanes' largest valid values with their top bits
- * set, for pmp_fault_valid(): every limit is below its lane's top bit
- * (4096 vCPUs, 3 VTLs, order 63, flags 7), so one subtraction compares the
- * four lanes without a borrow between them, and lanes + ~limit is
- * ~(limit - lanes): one add.
+ * set, and those top bits, for pmp_fault_lanes_bad(): every limit is below
+ * its lane's top bit (4096 vCPUs, 3 VTLs, order 63, flags 7), so one
+ * subtraction compares the four lanes without a borrow between them, and
+ * lanes + ~limit is ~(limit - lanes): one add.
  */
 void pmp_fault_prepare(struct pmp_vm *vm)
 {
+	vm->fault_lane_tops = PMP_FAULT_LANE_TOPS;
 	vm->fault_lanes = ~(PMP_FAULT_LANE_TOPS | PMP_FAULT_FLAGS_ALL |
 			    (uint64_t)(vm->nr_vcpus - 1) << 32 |
 			    (uint64_t)(vm->nr_vtls - 1) << 48 | 63ULL << 56);
@@ -274,15 +275,6 @@ int pmp_fault_decide(const struct pmp_vm *vm, const struct pmp_fault *f,
 }
 
 /*
- * A fault's folio and accept level as one 16-bit word (backing_order, then
- * accept_level): the common fault (no accept level, so a valid one) has it
- * at most 63, its folio's order.
- */
-_Static_assert(__builtin_offsetof(struct pmp_fault, accept_level) ==
-	       __builtin_offsetof(struct pmp_fault, backing_order) + 1,
-	       "pmp_max_level() reads backing_order and accept_level as one word");
-
-/*
  * pmp_max_level() of any fault: the full check, the key, the count.  Out
  * of line, so the common path keeps its registers and calls nothing.
  */
@@ -313,19 +305,22 @@ max_level_checked(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason 
 int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason *why)
 {
 	const struct pmp_slot_state *s;
-	uint64_t lanes, gfn = f->gfn, chunk0, k;
+	uint64_t chunk, g, chunk0, k;
 
-	pmp_memcpy(&lanes, &f->flags, sizeof(lanes));
-	if (pmp_unlikely(((lanes | (lanes + vm->fault_lanes)) & PMP_FAULT_LANE_TOPS) ||
-			 f->slot >= vm->max_slots || f->accept_level))
+	if (pmp_unlikely(pmp_fault_lanes_bad(vm, f) || f->slot >= vm->max_slots ||
+			 f->accept_level))
 		return max_level_checked(vm, f, why);
 	s = &pmp_slots(vm)[f->slot];
-	if (pmp_unlikely((gfn >> PMP_GIANT_SHIFT) - s->giant_lo >= s->giant_len))
+	chunk = f->gfn >> PMP_CHUNK_SHIFT;
+	/* one shift of the gfn feeds both indices (the compiler would shift it twice) */
+	__asm__("" : "+r"(chunk));
+	g = chunk >> (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT);
+	if (pmp_unlikely(g - s->giant_lo >= s->giant_len))
 		return max_level_checked(vm, f, why);
-	chunk0 = pmp_slot_chunk0(vm, s, gfn >> PMP_GIANT_SHIFT);
+	chunk0 = pmp_slot_chunk0(vm, s, g);
 	/* the flags' lane is checked: at most PMP_FAULT_FLAGS_ALL */
 	k = key_min(s->key[f->flags], giant_verdict(vm, vm->off_gverdict[f->vtl], chunk0));
-	k = key_min(k, chunk_verdict(vm, vm->off_verdict[f->vtl], chunk0, gfn));
+	k = key_min(k, chunk_verdict(vm, vm->off_verdict[f->vtl], chunk0, chunk));
 	k = backing_key(f->backing_order, k);
 	decision_note(vm, f, k, why);
 	return key_level(k);
@@ -378,7 +373,7 @@ int pmp_fault_slot_level(const struct pmp_vm *vm, const struct pmp_fault_slot *f
 		return st->in_use ? -EINVAL : -ENOENT;
 	chunk0 = pmp_slot_chunk0(vm, st, gfn >> PMP_GIANT_SHIFT);
 	k = key_min(st->key[flags], giant_verdict(vm, h->gkey_off, chunk0));
-	k = key_min(k, chunk_verdict(vm, h->verdict_off, chunk0, gfn));
+	k = key_min(k, chunk_verdict(vm, h->verdict_off, chunk0, gfn >> PMP_CHUNK_SHIFT));
 	return key_level(fit_key(st, gfn, k));
 }
 
