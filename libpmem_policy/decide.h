@@ -88,29 +88,31 @@ static inline unsigned int verdict_at(const struct pmp_vm *vm, uint64_t off)
 	return ((const uint8_t *)vm)[off];
 }
 
-_Static_assert(PMP_GIANT_CHUNKS % sizeof(struct pmp_giant) == 0,
-	       "a giant's first chunk index divides down to its summary's offset");
-
 /*
- * A VTL's verdict in the 1 GiB summary of the compact giant whose first
- * chunk is @chunk0 (pmp_slot_chunk0()), the VTL named by @gkey_off (its
- * vm->off_gverdict[]): a shift.
+ * A VTL's verdict in the 1 GiB summary at offset @summary of the giants
+ * array (pmp_slot_summary()), the VTL named by @gkey_off (its
+ * vm->off_gverdict[]): an add.
  */
 static inline unsigned int giant_verdict(const struct pmp_vm *vm, uint64_t gkey_off,
-					 uint64_t chunk0)
+					 uint64_t summary)
 {
-	return verdict_at(vm, gkey_off + chunk0 / (PMP_GIANT_CHUNKS / sizeof(struct pmp_giant)));
+	return verdict_at(vm, gkey_off + summary);
 }
+
+_Static_assert(PMP_GIANT_CHUNKS % sizeof(struct pmp_giant) == 0,
+	       "a giant's summary offset scales to its first chunk's index");
 
 /*
  * A VTL's verdict of 2 MiB chunk @chunk (gfn >> PMP_CHUNK_SHIFT) in the
- * compact giant whose first chunk is @chunk0, the VTL named by
- * @verdict_off (its vm->off_verdict[]: pmp_verdicts()): an OR.
+ * compact giant whose summary is at offset @summary, the VTL named by
+ * @verdict_off (its vm->off_verdict[]: pmp_verdicts()): the giant's first
+ * chunk is the offset scaled, which the address computation does.
  */
 static inline unsigned int chunk_verdict(const struct pmp_vm *vm, uint64_t verdict_off,
-					 uint64_t chunk0, uint64_t chunk)
+					 uint64_t summary, uint64_t chunk)
 {
-	return verdict_at(vm, verdict_off + (chunk0 | (chunk & (PMP_GIANT_CHUNKS - 1))));
+	return verdict_at(vm, verdict_off + (chunk & (PMP_GIANT_CHUNKS - 1)) +
+			      summary * (PMP_GIANT_CHUNKS / sizeof(struct pmp_giant)));
 }
 
 /*
@@ -127,8 +129,8 @@ unsigned int fault_key_cg(const struct pmp_vm *vm, const struct pmp_slot_state *
 {
 	unsigned int k = st->key[f->flags];	/* valid: at most PMP_FAULT_FLAGS_ALL */
 
-	k = key_min(k, giant_verdict(vm, vm->off_gverdict[vtl], cg * PMP_GIANT_CHUNKS));
-	k = key_min(k, chunk_verdict(vm, vm->off_verdict[vtl], cg * PMP_GIANT_CHUNKS,
+	k = key_min(k, giant_verdict(vm, vm->off_gverdict[vtl], cg * sizeof(struct pmp_giant)));
+	k = key_min(k, chunk_verdict(vm, vm->off_verdict[vtl], cg * sizeof(struct pmp_giant),
 				     f->gfn >> PMP_CHUNK_SHIFT));
 	return fault_own_key(st, f, k);
 }
@@ -137,7 +139,7 @@ unsigned int fault_key_cg(const struct pmp_vm *vm, const struct pmp_slot_state *
 static inline uint64_t pmp_fault_cg(const struct pmp_vm *vm, const struct pmp_slot_state *st,
 				    uint64_t gfn)
 {
-	return pmp_slot_chunk0(vm, st, gfn >> PMP_GIANT_SHIFT) / PMP_GIANT_CHUNKS;
+	return pmp_slot_summary(vm, st, gfn >> PMP_GIANT_SHIFT) / sizeof(struct pmp_giant);
 }
 
 /* A valid fault's chunk and 1 GiB summary, from its memslot's run. */

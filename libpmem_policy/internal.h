@@ -238,7 +238,7 @@ struct pmp_slot_state {
 	 * of the slot is in the VM's 4-byte word giant_run + (g - giant_lo)
 	 * (modulo 2^64; the slot's run in pmp_slot_giants(), counted in words
 	 * from the VM header, so the fault adds no array offset): see
-	 * pmp_slot_chunk0().  Set by pmp_state_slot_map() while the slot is in
+	 * pmp_slot_summary().  Set by pmp_state_slot_map() while the slot is in
 	 * use; a slot keeps its giants until it goes, so the run never goes
 	 * stale.
 	 */
@@ -357,8 +357,8 @@ struct pmp_vm {
 	/*
 	 * The fault path's lookup, without the directory: VTL v's verdict
 	 * bytes, one per compact chunk, at off_verdict[v] (pmp_verdicts()),
-	 * and the memslots' runs of compact giants (as their first chunks'
-	 * indices: pmp_slot_giants()), packed in slot
+	 * and the memslots' runs of compact giants (as their summaries'
+	 * offsets: pmp_slot_giants()), packed in slot
 	 * creation order: slot_giants_used of slot_giants_cap entries.
 	 */
 	uint64_t off_verdict[PMP_MAX_VTLS];
@@ -598,18 +598,19 @@ static inline uint8_t *pmp_verdicts(const struct pmp_vm *vm, unsigned int vtl)
 
 /*
  * Every in-use slot's run of compact giants (struct pmp_slot_state's
- * giant_run), each as the compact index of its first chunk (the giant's
- * number times PMP_GIANT_CHUNKS, below 2^32 as PMP_GFN_LIMIT bounds the
- * giants), which a fault's chunk index ORs into and its 1 GiB summary's
- * offset shifts down to.
+ * giant_run), each as its 1 GiB summary's byte offset in the giants array
+ * (the giant's number times sizeof(struct pmp_giant), below 2^32 as
+ * PMP_GFN_LIMIT bounds the giants): a fault adds it as it is to a VTL's
+ * offset of the summaries' verdicts, and scaled, in the same address
+ * computation, to the VTL's chunk verdicts.
  */
 static inline uint32_t *pmp_slot_giants(const struct pmp_vm *vm)
 {
 	return pmp_at(vm, vm->off_slot_giants);
 }
 
-_Static_assert((PMP_NR_GPA_GIANTS + 1) * PMP_GIANT_CHUNKS <= 0xffffffffULL,
-	       "a compact giant's first chunk index fits pmp_slot_giants()'s 32 bits");
+_Static_assert((PMP_NR_GPA_GIANTS + 1) * sizeof(struct pmp_giant) <= 0xffffffffULL,
+	       "a compact giant's summary offset fits pmp_slot_giants()'s 32 bits");
 
 /* Where pmp_slot_giants() starts, in the 4-byte words giant_run counts. */
 static inline uint64_t pmp_slot_giants_word(const struct pmp_vm *vm)
@@ -618,11 +619,11 @@ static inline uint64_t pmp_slot_giants_word(const struct pmp_vm *vm)
 }
 
 /*
- * The compact index of the first chunk of GPA giant @g of in-use slot @st
- * (its compact giant times PMP_GIANT_CHUNKS): one load.
+ * The summary offset of GPA giant @g of in-use slot @st (its compact giant
+ * times sizeof(struct pmp_giant)): one load.
  */
-static inline uint64_t pmp_slot_chunk0(const struct pmp_vm *vm, const struct pmp_slot_state *st,
-				       uint64_t g)
+static inline uint64_t pmp_slot_summary(const struct pmp_vm *vm, const struct pmp_slot_state *st,
+					uint64_t g)
 {
 	return ((const uint32_t *)(const void *)vm)[st->giant_run + (g - st->giant_lo)];
 }

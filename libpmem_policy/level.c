@@ -305,7 +305,7 @@ max_level_checked(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason 
 int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason *why)
 {
 	const struct pmp_slot_state *s;
-	uint64_t chunk, g, chunk0, k;
+	uint64_t chunk, g, summary, k;
 
 	if (pmp_unlikely(pmp_fault_lanes_bad(vm, f) || f->slot >= vm->max_slots ||
 			 f->accept_level))
@@ -317,10 +317,10 @@ int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason 
 	g = chunk >> (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT);
 	if (pmp_unlikely(g - s->giant_lo >= s->giant_len))
 		return max_level_checked(vm, f, why);
-	chunk0 = pmp_slot_chunk0(vm, s, g);
+	summary = pmp_slot_summary(vm, s, g);
 	/* the flags' lane is checked: at most PMP_FAULT_FLAGS_ALL */
-	k = key_min(s->key[f->flags], giant_verdict(vm, vm->off_gverdict[f->vtl], chunk0));
-	k = key_min(k, chunk_verdict(vm, vm->off_verdict[f->vtl], chunk0, chunk));
+	k = key_min(s->key[f->flags], giant_verdict(vm, vm->off_gverdict[f->vtl], summary));
+	k = key_min(k, chunk_verdict(vm, vm->off_verdict[f->vtl], summary, chunk));
 	k = backing_key(f->backing_order, k);
 	decision_note(vm, f, k, why);
 	return key_level(k);
@@ -366,14 +366,14 @@ int pmp_fault_slot_level(const struct pmp_vm *vm, const struct pmp_fault_slot *f
 {
 	const struct fault_slot *h = (const struct fault_slot *)fs;
 	const struct pmp_slot_state *st = pmp_at(vm, h->slot_off);
-	uint64_t chunk0, k;
+	uint64_t summary, k;
 
 	if (pmp_unlikely(gfn - st->slot.base_gfn >= st->slot.npages ||
 			 (flags & ~PMP_FAULT_FLAGS_ALL)))
 		return st->in_use ? -EINVAL : -ENOENT;
-	chunk0 = pmp_slot_chunk0(vm, st, gfn >> PMP_GIANT_SHIFT);
-	k = key_min(st->key[flags], giant_verdict(vm, h->gkey_off, chunk0));
-	k = key_min(k, chunk_verdict(vm, h->verdict_off, chunk0, gfn >> PMP_CHUNK_SHIFT));
+	summary = pmp_slot_summary(vm, st, gfn >> PMP_GIANT_SHIFT);
+	k = key_min(st->key[flags], giant_verdict(vm, h->gkey_off, summary));
+	k = key_min(k, chunk_verdict(vm, h->verdict_off, summary, gfn >> PMP_CHUNK_SHIFT));
 	return key_level(fit_key(st, gfn, k));
 }
 

@@ -256,7 +256,8 @@ void pmp_state_slot_map(struct pmp_vm *vm, struct pmp_slot_state *st)
 
 	giant_range(st->slot.base_gfn, st->slot.npages, &g0, &g1);
 	for (g = g0; g < g1; g++)
-		pmp_slot_giants(vm)[at + (g - g0)] = pmp_giant_index(vm, g) * PMP_GIANT_CHUNKS;
+		pmp_slot_giants(vm)[at + (g - g0)] =
+			pmp_giant_index(vm, g) * (uint32_t)sizeof(struct pmp_giant);
 	vm->slot_giants_used = at + (uint32_t)(g1 - g0);
 	whole_giants(&st->slot, &lo, &len);
 	st->giant_lo = (uint32_t)lo;
@@ -413,9 +414,9 @@ static int slot_counts_check(const struct pmp_vm *vm)
 }
 
 /*
- * The fault path's lookup: every slot's run names its giants' compact
- * numbers, the runs fill slot_giants_used entries, and every verdict byte
- * is its chunk's key.
+ * The fault path's lookup: every slot's window is its whole 1 GiB ranges,
+ * its run names its giants (their summaries' offsets), the runs
+ * fill slot_giants_used entries, and every verdict byte is its chunk's key.
  */
 static int lookup_check(const struct pmp_vm *vm)
 {
@@ -434,8 +435,8 @@ static int lookup_check(const struct pmp_vm *vm)
 		    run_start(vm, &st[i]) + (g1 - g0) > vm->slot_giants_used)
 			return -EUCLEAN;
 		for (g = g0; g < g1; g++)
-			if (pmp_slot_chunk0(vm, &st[i], g) !=
-			    (uint64_t)pmp_giant_index(vm, g) * PMP_GIANT_CHUNKS)
+			if (pmp_slot_summary(vm, &st[i], g) !=
+			    pmp_giant_index(vm, g) * sizeof(struct pmp_giant))
 				return -EUCLEAN;
 		n += g1 - g0;
 	}
