@@ -348,7 +348,7 @@ struct pmp_vm {
 	uint64_t fault_lane_tops;	/* PMP_FAULT_LANE_TOPS: pmp_fault_lanes_bad() */
 	const struct pmp_yield_ops *yield;
 	struct pmp_stats stats;	/* exclusive-access decisions */
-	uint64_t off_stats, off_chunks, off_giants, off_blocks, off_links;
+	uint64_t off_slots, off_chunks, off_giants, off_blocks, off_links;
 	uint64_t off_cand;	/* merge candidates: one bit per compact chunk (merge.c) */
 	uint64_t off_top, off_homes, off_regions;	/* the tables: pmp_dir_get() */
 	uint64_t off_lossy;
@@ -373,16 +373,17 @@ static inline void *pmp_at(const struct pmp_vm *vm, uint64_t off)
 	return (char *)vm + off;
 }
 
-/*
- * The memslots come first after the header, at a fixed offset (vm.c): the
- * fault path finds one from its number alone, no offset loaded.
- */
-#define PMP_OFF_SLOTS (((uint64_t)sizeof(struct pmp_vm) + 63) & ~63ULL)
-
 static inline struct pmp_slot_state *pmp_slots(const struct pmp_vm *vm)
 {
-	return pmp_at(vm, PMP_OFF_SLOTS);
+	return pmp_at(vm, vm->off_slots);
 }
+
+/*
+ * The vCPUs' counters come first after the header, at a fixed offset
+ * (vm.c): the fault path's count is one address from the vCPU and the key,
+ * no offset loaded.
+ */
+#define PMP_OFF_STATS (((uint64_t)sizeof(struct pmp_vm) + 63) & ~63ULL)
 
 /*
  * A vCPU's counters: what pmp_max_level() decided, by level granted and
@@ -421,7 +422,7 @@ struct pmp_vcpu_stats {
 
 static inline struct pmp_vcpu_stats *pmp_vcpu_stats(const struct pmp_vm *vm, uint32_t vcpu)
 {
-	return pmp_at(vm, vm->off_stats + (uint64_t)vcpu * PMP_STATS_STRIDE);
+	return pmp_at(vm, PMP_OFF_STATS + (uint64_t)vcpu * PMP_STATS_STRIDE);
 }
 
 /* The count of decisions of key @k (PMP_FAULT_KEY_MIN..PMP_FAULT_KEY_MAX). */

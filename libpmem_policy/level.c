@@ -349,7 +349,7 @@ int pmp_fault_slot_init(const struct pmp_vm *vm, uint32_t slot, unsigned int vtl
 		return -EINVAL;
 	if (!pmp_slots(vm)[slot].in_use)
 		return -ENOENT;
-	h.slot_off = PMP_OFF_SLOTS + (uint64_t)slot * sizeof(struct pmp_slot_state);
+	h.slot_off = vm->off_slots + (uint64_t)slot * sizeof(struct pmp_slot_state);
 	h.gkey_off = vm->off_gverdict[vtl];
 	h.verdict_off = vm->off_verdict[vtl];
 	pmp_memcpy(fs, &h, sizeof(h));

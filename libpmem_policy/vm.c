@@ -23,7 +23,7 @@ struct layout {
 	uint32_t nr_giants, nr_regions;	/* each with its reserved entry 0 */
 	uint8_t top_bits, dir_bits;	/* the directory's entries: pmp_dir_get() */
 	uint32_t pool_blocks, defer_cap, pin_reserve;
-	uint64_t off_stats, off_chunks, off_giants, off_blocks, off_links;
+	uint64_t off_slots, off_chunks, off_giants, off_blocks, off_links;
 	uint64_t off_cand, off_vtl_chunks, off_vtl_giants;
 	uint64_t off_top, off_homes, off_regions;
 	uint64_t off_lossy;
@@ -142,9 +142,9 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 	}
 
 	/* Every term is bounded above, so none of this can overflow. */
-	off = ALIGN64(PMP_OFF_SLOTS + (uint64_t)geo->max_slots * sizeof(struct pmp_slot_state));
-	l->off_stats = off;
-	off = ALIGN64(off + (uint64_t)geo->nr_vcpus * PMP_STATS_STRIDE);
+	off = ALIGN64(PMP_OFF_STATS + (uint64_t)geo->nr_vcpus * PMP_STATS_STRIDE);
+	l->off_slots = off;
+	off = ALIGN64(off + (uint64_t)geo->max_slots * sizeof(struct pmp_slot_state));
 	l->off_top = off;
 	off = ALIGN64(off + PMP_DIR_TOP / 8 * l->top_bits);
 	/*
@@ -238,7 +238,7 @@ static struct pmp_vm *vm_build(void *mem, const struct layout *l,
 	vm->pin_reserve = l->pin_reserve;
 	vm->vm_type = l->vm_type;
 	vm->has_private_mem = l->has_private_mem;
-	vm->off_stats = l->off_stats;
+	vm->off_slots = l->off_slots;
 	vm->off_chunks = l->off_chunks;
 	vm->off_giants = l->off_giants;
 	vm->off_blocks = l->off_blocks;

@@ -163,8 +163,8 @@ $(cat "$tmp/fault_ns")
   which KVM's decision does: the fault's lanes (flags, vCPU, VTL, order)
   checked in one add, one or and a test against the header's mask, its
   slot number and accept level in a compare each (11 instructions), the
-  memslot found by number (3), the folio's cap applied (3), the count in
-  the vCPU's own line (6) and the reason pointer (2): 25 instructions,
+  memslot found by number (4), the folio's cap applied (3), the count in
+  the vCPU's own line (5) and the reason pointer (2): 25 instructions,
   where the lean decision checks the gfn against its memslot and the
   flags instead,
   which cost their share of the time where nothing waits on memory. The
