@@ -9,7 +9,7 @@
 
 #include "internal.h"
 
-/* A fault's kind, as the slot's verdicts are indexed: its flags >> 1. */
+/* A fault's kind, as slot_key() takes it: its flags >> 1 (exec, private). */
 #define KIND_EXEC (PMP_FAULT_EXEC >> 1)
 #define KIND_PRIVATE (PMP_FAULT_PRIVATE >> 1)
 
@@ -48,6 +48,7 @@ static inline uint64_t key_min(uint64_t a, uint64_t b)
 static inline __attribute__((always_inline))
 unsigned int fit_key(const struct pmp_slot_state *st, uint64_t gfn, unsigned int k)
 {
+	/* @gfn is in the slot, below PMP_GFN_LIMIT: its chunk fits 32 bits */
 	if ((gfn >> PMP_GIANT_SHIFT) - st->giant_lo >= st->giant_len)
 		k = key_min(k, (uint32_t)(gfn >> PMP_CHUNK_SHIFT) - st->chunk_lo < st->chunk_len ?
 			    KEY(PMP_LEVEL_2M, R_FIT) : KEY(PMP_LEVEL_4K, R_FIT));
