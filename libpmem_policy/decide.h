@@ -9,7 +9,7 @@
 
 #include "internal.h"
 
-/* A fault's kind, as the slot's verdicts are indexed: its flags >> 1. */
+/* A fault's kind, as slot_key() takes it: its flags >> 1 (exec, private). */
 #define KIND_EXEC (PMP_FAULT_EXEC >> 1)
 #define KIND_PRIVATE (PMP_FAULT_PRIVATE >> 1)
 
@@ -36,7 +36,7 @@ _Static_assert(R_NR <= PMP_FAULT_RANKS, "a fault's key indexes pmp_vcpu_stats.fa
 _Static_assert(KEY(PMP_LEVEL_4K, R_NONE) == PMP_FAULT_KEY_MIN &&
 	       KEY_NONE == PMP_FAULT_KEY_MAX, "a decision's key has a counter");
 
-static inline unsigned int key_min(unsigned int a, unsigned int b)
+static inline uint64_t key_min(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
 }
@@ -48,15 +48,16 @@ static inline unsigned int key_min(unsigned int a, unsigned int b)
 static inline __attribute__((always_inline))
 unsigned int fit_key(const struct pmp_slot_state *st, uint64_t gfn, unsigned int k)
 {
-	if (gfn - st->fit_lo[1] >= st->fit_len[1])
-		k = key_min(k, gfn - st->fit_lo[0] < st->fit_len[0] ?
+	/* @gfn is in the slot, below PMP_GFN_LIMIT: its chunk fits 32 bits */
+	if ((gfn >> PMP_GIANT_SHIFT) - st->giant_lo >= st->giant_len)
+		k = key_min(k, (uint32_t)(gfn >> PMP_CHUNK_SHIFT) - st->chunk_lo < st->chunk_len ?
 			    KEY(PMP_LEVEL_2M, R_FIT) : KEY(PMP_LEVEL_4K, R_FIT));
 	return k;
 }
 
 /* What a folio of order @bo stops, on top of @k: below 1 GiB, 1 GiB; below 2 MiB, 2 MiB. */
 static inline __attribute__((always_inline))
-unsigned int backing_key(unsigned int bo, unsigned int k)
+uint64_t backing_key(unsigned int bo, uint64_t k)
 {
 	if (bo < 18)
 		k = key_min(k, bo >= 9 ? KEY(PMP_LEVEL_2M, R_BACKING) : KEY(PMP_LEVEL_4K, R_BACKING));
@@ -78,6 +79,44 @@ unsigned int fault_own_key(const struct pmp_slot_state *st, const struct pmp_fau
 }
 
 /*
+ * The verdict byte at offset @off in the VM.  The empty asm keeps the
+ * offset whole, so the load adds the VM in its address (the compiler
+ * would add it to a part first, an instruction more).
+ */
+static inline unsigned int verdict_at(const struct pmp_vm *vm, uint64_t off)
+{
+	__asm__("" : "+r"(off));
+	return ((const uint8_t *)vm)[off];
+}
+
+/*
+ * A VTL's verdict in the 1 GiB summary at offset @summary of the giants
+ * array (pmp_slot_summary()), the VTL named by @gkey_off (its
+ * vm->off_gverdict[]): an add.
+ */
+static inline unsigned int giant_verdict(const struct pmp_vm *vm, uint64_t gkey_off,
+					 uint64_t summary)
+{
+	return verdict_at(vm, gkey_off + summary);
+}
+
+_Static_assert(PMP_GIANT_CHUNKS % sizeof(struct pmp_giant) == 0,
+	       "a giant's summary offset scales to its first chunk's index");
+
+/*
+ * A VTL's verdict of 2 MiB chunk @chunk (gfn >> PMP_CHUNK_SHIFT) in the
+ * compact giant whose summary is at offset @summary, the VTL named by
+ * @verdict_off (its vm->off_verdict[]: pmp_verdicts()): the giant's first
+ * chunk is the offset scaled, which the address computation does.
+ */
+static inline unsigned int chunk_verdict(const struct pmp_vm *vm, uint64_t verdict_off,
+					 uint64_t summary, uint64_t chunk)
+{
+	return verdict_at(vm, verdict_off + (chunk & (PMP_GIANT_CHUNKS - 1)) +
+			      summary * (PMP_GIANT_CHUNKS / sizeof(struct pmp_giant)));
+}
+
+/*
  * The decision's key for a fault of VTL @vtl in compact giant @cg (the
  * memslot's run gives it: pmp_fault_cg()): the slot's verdict for the
  * fault's kind, then the 1 GiB summary's verdict for the VTL and the 2 MiB
@@ -89,10 +128,11 @@ static inline __attribute__((always_inline))
 unsigned int fault_key_cg(const struct pmp_vm *vm, const struct pmp_slot_state *st,
 			  const struct pmp_fault *f, unsigned int vtl, uint64_t cg)
 {
-	unsigned int k = st->key[(f->flags >> 1) & 3];
+	unsigned int k = st->key[f->flags];	/* valid: at most PMP_FAULT_FLAGS_ALL */
 
-	k = key_min(k, pmp_cgiants(vm)[cg].key[vtl]);
-	k = key_min(k, pmp_verdicts(vm, vtl)[pmp_cg_chunk_index(cg, f->gfn)]);
+	k = key_min(k, giant_verdict(vm, vm->off_gverdict[vtl], cg * sizeof(struct pmp_giant)));
+	k = key_min(k, chunk_verdict(vm, vm->off_verdict[vtl], cg * sizeof(struct pmp_giant),
+				     f->gfn >> PMP_CHUNK_SHIFT));
 	return fault_own_key(st, f, k);
 }
 
@@ -100,7 +140,7 @@ unsigned int fault_key_cg(const struct pmp_vm *vm, const struct pmp_slot_state *
 static inline uint64_t pmp_fault_cg(const struct pmp_vm *vm, const struct pmp_slot_state *st,
 				    uint64_t gfn)
 {
-	return pmp_slot_giants(vm)[st->giant_bias + (gfn >> PMP_GIANT_SHIFT)];
+	return pmp_slot_summary(vm, st, gfn >> PMP_GIANT_SHIFT) / sizeof(struct pmp_giant);
 }
 
 /* A valid fault's chunk and 1 GiB summary, from its memslot's run. */
@@ -125,7 +165,7 @@ unsigned int fault_key(const struct pmp_vm *vm, const struct pmp_slot_state *st,
  * predicted, as after KVM's own loop over the levels, instead of waiting
  * for the verdicts' loads.
  */
-static inline int key_level(unsigned int k)
+static inline int key_level(uint64_t k)
 {
 	/* the empty asm keeps the compiler from turning a branch into a setcc */
 	if (k >= KEY(PMP_LEVEL_1G, 0))
@@ -142,12 +182,12 @@ static inline int key_level(unsigned int k)
  * key: level and rank; pmp_vm_stats() derives granted[], tried, applied and
  * refused[] from them), and its reason told if asked.
  */
-static inline void decision_note(struct pmp_vm *vm, const struct pmp_fault *f, unsigned int k,
+static inline void decision_note(struct pmp_vm *vm, const struct pmp_fault *f, uint64_t k,
 				 enum pmp_reason *why)
 {
 	(*pmp_vcpu_fault(pmp_vcpu_stats(vm, f->vcpu), k))++;
 	if (why)
-		*why = (enum pmp_reason)pmp_rank_reason[k & 15];
+		*why = (enum pmp_reason)pmp_key_reason[k];
 }
 
 #endif /* PMP_DECIDE_H */

@@ -220,24 +220,33 @@ struct pmp_vtl_giant {
  */
 struct pmp_slot_state {
 	struct pmp_slot slot;
-	uint16_t in_use;
-	uint8_t align_level[2];	/* [0] shared faults, [1] private faults */
 	/*
-	 * The verdict of the slot and the policy per fault kind (flags >> 1:
-	 * exec, private), as a decision key (level.c): pmp_slot_prepare()
+	 * The verdict of the slot and the policy per fault flags (exec and
+	 * private decide it; write does not), as a decision key (level.c),
+	 * indexed by a checked fault's flags themselves: pmp_slot_prepare()
 	 * keeps it current through slot and policy changes.
 	 */
-	uint8_t key[4];
-	/* gfns whose aligned [0] 2 MiB, [1] 1 GiB lies in the slot: [lo, lo + len) */
-	uint64_t fit_lo[2], fit_len[2];
+	uint8_t key[PMP_FAULT_FLAGS_ALL + 1];
 	/*
-	 * The slot's compact giants, for the fault path: GPA giant g of the
-	 * slot is compact giant pmp_slot_giants(vm)[giant_bias + g] (the
-	 * slot's run in that array, minus its first GPA giant, modulo 2^64).
-	 * Set by pmp_state_slot_map() while the slot is in use; a slot keeps
-	 * its giants until it goes, so the run never goes stale.
+	 * The 2 MiB chunks wholly inside the slot, [chunk_lo, chunk_lo +
+	 * chunk_len): 32 bits as PMP_GFN_LIMIT bounds them, and only an edge
+	 * fault, its gfn in the slot, reads them.
 	 */
-	uint64_t giant_bias;
+	uint32_t chunk_lo, chunk_len;
+	/*
+	 * The slot's whole 1 GiB ranges, GPA giants [giant_lo, giant_lo +
+	 * giant_len), and its compact giants, for the fault path: GPA giant g
+	 * of the slot is in the VM's 4-byte word giant_run + (g - giant_lo)
+	 * (modulo 2^64; the slot's run in pmp_slot_giants(), counted in words
+	 * from the VM header, so the fault adds no array offset): see
+	 * pmp_slot_summary().  Set by pmp_state_slot_map() while the slot is in
+	 * use; a slot keeps its giants until it goes, so the run never goes
+	 * stale.
+	 */
+	uint64_t giant_lo, giant_len;
+	uint64_t giant_run;
+	uint16_t in_use;
+	uint8_t align_level[2];	/* [0] shared faults, [1] private faults */
 };
 
 struct pmp_block {
@@ -337,9 +346,10 @@ struct pmp_vm {
 	uint32_t in_callback;	/* a caller's callback runs: no state change allowed */
 	uint32_t lost_actions;	/* emits past an event's reservation: always 0, or a bug */
 	uint64_t fault_lanes;	/* ~ a fault's valid fields, for one add (level.c) */
+	uint64_t fault_lane_tops;	/* PMP_FAULT_LANE_TOPS: pmp_fault_lanes_bad() */
 	const struct pmp_yield_ops *yield;
 	struct pmp_stats stats;	/* exclusive-access decisions */
-	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
+	uint64_t off_slots, off_chunks, off_giants, off_blocks, off_links;
 	uint64_t off_cand;	/* merge candidates: one bit per compact chunk (merge.c) */
 	uint64_t off_top, off_homes, off_regions;	/* the tables: pmp_dir_get() */
 	uint64_t off_lossy;
@@ -348,10 +358,13 @@ struct pmp_vm {
 	/*
 	 * The fault path's lookup, without the directory: VTL v's verdict
 	 * bytes, one per compact chunk, at off_verdict[v] (pmp_verdicts()),
-	 * and the memslots' runs of compact giant numbers, packed in slot
+	 * and the memslots' runs of compact giants (as their summaries'
+	 * offsets: pmp_slot_giants()), packed in slot
 	 * creation order: slot_giants_used of slot_giants_cap entries.
 	 */
 	uint64_t off_verdict[PMP_MAX_VTLS];
+	/* VTL v's verdict in compact giant 0's summary (key[v]); giant cg's is cg summaries on */
+	uint64_t off_gverdict[PMP_MAX_VTLS];
 	uint64_t off_slot_giants;
 	uint32_t slot_giants_used, slot_giants_cap;
 };
@@ -367,16 +380,22 @@ static inline struct pmp_slot_state *pmp_slots(const struct pmp_vm *vm)
 }
 
 /*
+ * The vCPUs' counters come first after the header, at a fixed offset
+ * (vm.c): the fault path's count is one address from the vCPU and the key,
+ * no offset loaded.
+ */
+#define PMP_OFF_STATS (((uint64_t)sizeof(struct pmp_vm) + 63) & ~63ULL)
+
+/*
  * A vCPU's counters: what pmp_max_level() decided, by level granted and
  * reason (the reason a level is not higher; none with 1 GiB), so a
  * decision writes one word.  Only the fault path writes them.
  */
 /*
  * A decision is counted by its key (level.c): the level granted times 16
- * plus the rank of its reason; pmp_rank_reason[] names the rank.
+ * plus the rank of its reason.
  */
 #define PMP_FAULT_RANKS 16
-extern const uint8_t pmp_rank_reason[PMP_FAULT_RANKS];
 
 /*
  * The keys a decision can have: from a 4 KiB grant of rank 0 to a 1 GiB
@@ -384,6 +403,9 @@ extern const uint8_t pmp_rank_reason[PMP_FAULT_RANKS];
  */
 #define PMP_FAULT_KEY_MIN (1 * PMP_FAULT_RANKS)
 #define PMP_FAULT_KEY_MAX (3 * PMP_FAULT_RANKS)
+
+/* The reason a key names (its rank's), for every key up to PMP_FAULT_KEY_MAX. */
+extern const uint8_t pmp_key_reason[PMP_FAULT_KEY_MAX + 1];
 
 struct pmp_vcpu_stats {
 	/*
@@ -402,14 +424,14 @@ struct pmp_vcpu_stats {
 
 static inline struct pmp_vcpu_stats *pmp_vcpu_stats(const struct pmp_vm *vm, uint32_t vcpu)
 {
-	return pmp_at(vm, vm->off_stats + (uint64_t)vcpu * PMP_STATS_STRIDE);
+	return pmp_at(vm, PMP_OFF_STATS + (uint64_t)vcpu * PMP_STATS_STRIDE);
 }
 
 /* The count of decisions of key @k (PMP_FAULT_KEY_MIN..PMP_FAULT_KEY_MAX). */
-static inline uint64_t *pmp_vcpu_fault(struct pmp_vcpu_stats *st, unsigned int k)
+static inline uint64_t *pmp_vcpu_fault(struct pmp_vcpu_stats *st, uint64_t k)
 {
 	/* 64-bit, so the constant folds into the store's displacement */
-	return &st->faults[1 + (uint64_t)k - PMP_FAULT_KEY_MIN];
+	return &st->faults[1 + k - PMP_FAULT_KEY_MIN];
 }
 
 /* The compact arrays: 512 chunks per compact giant, then the giants. */
@@ -577,10 +599,36 @@ static inline uint8_t *pmp_verdicts(const struct pmp_vm *vm, unsigned int vtl)
 	return pmp_at(vm, vm->off_verdict[vtl]);
 }
 
-/* Every in-use slot's run of compact giants (struct pmp_slot_state's giant_bias). */
+/*
+ * Every in-use slot's run of compact giants (struct pmp_slot_state's
+ * giant_run), each as its 1 GiB summary's byte offset in the giants array
+ * (the giant's number times sizeof(struct pmp_giant), below 2^32 as
+ * PMP_GFN_LIMIT bounds the giants): a fault adds it as it is to a VTL's
+ * offset of the summaries' verdicts, and scaled, in the same address
+ * computation, to the VTL's chunk verdicts.
+ */
 static inline uint32_t *pmp_slot_giants(const struct pmp_vm *vm)
 {
 	return pmp_at(vm, vm->off_slot_giants);
+}
+
+_Static_assert((PMP_NR_GPA_GIANTS + 1) * sizeof(struct pmp_giant) <= 0xffffffffULL,
+	       "a compact giant's summary offset fits pmp_slot_giants()'s 32 bits");
+
+/* Where pmp_slot_giants() starts, in the 4-byte words giant_run counts. */
+static inline uint64_t pmp_slot_giants_word(const struct pmp_vm *vm)
+{
+	return vm->off_slot_giants / sizeof(uint32_t);
+}
+
+/*
+ * The summary offset of GPA giant @g of in-use slot @st (its compact giant
+ * times sizeof(struct pmp_giant)): one load.
+ */
+static inline uint64_t pmp_slot_summary(const struct pmp_vm *vm, const struct pmp_slot_state *st,
+					uint64_t g)
+{
+	return ((const uint32_t *)(const void *)vm)[st->giant_run + (g - st->giant_lo)];
 }
 
 /* Population count of a 16-bit mask, without libgcc's helpers. */
@@ -670,23 +718,35 @@ _Static_assert(__builtin_offsetof(struct pmp_fault, flags) == 12 &&
 int pmp_fault_error(const struct pmp_vm *vm, const struct pmp_fault *f);
 
 /*
+ * Is one of a fault's lanes (flags, vCPU, VTL, folio order) past its limit?
+ * A lane is bad when its top bit is set (past every limit) or the
+ * subtraction from its limit (lanes + ~limit: vm->fault_lanes) borrowed
+ * into it.  The top bits come from the header (vm->fault_lane_tops), so
+ * the test reads its mask from memory instead of loading a 64-bit
+ * immediate into a register: an instruction and a register fewer.
+ */
+static inline bool pmp_fault_lanes_bad(const struct pmp_vm *vm, const struct pmp_fault *f)
+{
+	uint64_t lanes;
+
+	pmp_memcpy(&lanes, &f->flags, sizeof(lanes));
+	return (lanes | (lanes + vm->fault_lanes)) & vm->fault_lane_tops;
+}
+
+/*
  * Validate a fault and find its memslot (the fault path: level.c,
- * fault.c).  A lane is bad when its top bit is set (past every limit) or
- * the subtraction from its limit (lanes + ~limit: vm->fault_lanes)
- * borrowed into it.  A
- * deleted slot is all zero, so its empty range refuses every gfn and
- * pmp_fault_error() tells -ENOENT from -EINVAL off the fast path.
+ * fault.c): its lanes (pmp_fault_lanes_bad()), slot number and accept
+ * level.  A deleted slot is all zero, so its empty range refuses every gfn
+ * and pmp_fault_error() tells -ENOENT from -EINVAL off the fast path.
  */
 static inline __attribute__((always_inline))
 int pmp_fault_valid(const struct pmp_vm *vm, const struct pmp_fault *f,
 		    const struct pmp_slot_state **slot)
 {
 	const struct pmp_slot_state *st;
-	uint64_t lanes;
 
-	pmp_memcpy(&lanes, &f->flags, sizeof(lanes));
-	if (pmp_unlikely(((lanes | (lanes + vm->fault_lanes)) & PMP_FAULT_LANE_TOPS) ||
-			 f->slot >= vm->max_slots || f->accept_level > PMP_LEVEL_1G))
+	if (pmp_unlikely(pmp_fault_lanes_bad(vm, f) || f->slot >= vm->max_slots ||
+			 f->accept_level > PMP_LEVEL_1G))
 		return -EINVAL;
 	st = &pmp_slots(vm)[f->slot];
 	if (pmp_unlikely(f->gfn - st->slot.base_gfn >= st->slot.npages))

@@ -5,7 +5,7 @@
  * stops 2 MiB stops 1 GiB); the answer is the largest level no check stops,
  * and the reason the first check, in check order, that stops the level
  * above it.  The state changes pay for the fault: the memslot keeps its
- * verdict per fault kind, the 1 GiB summary its verdict per VTL and every
+ * verdict per fault flags, the 1 GiB summary its verdict per VTL and every
  * 2 MiB chunk a verdict byte per VTL, and the memslot names its compact
  * giants, so a fault reads the memslot, one entry of its run, those two
  * bytes (independent loads, as KVM's two lpage_info levels) and its own
@@ -26,14 +26,21 @@ static int align_level(uint64_t base_gfn, uint64_t offset)
 	return diff & (PMP_CHUNK_PAGES - 1) ? PMP_LEVEL_4K : PMP_LEVEL_2M;
 }
 
-/* The reason each rank names (decide.h's ranks). */
-const uint8_t pmp_rank_reason[PMP_FAULT_RANKS] = {
-	[R_NONE] = PMP_REASON_NONE, [R_CAP] = PMP_REASON_POLICY_CAP,
-	[R_DIRTY] = PMP_REASON_DIRTY_LOG, [R_NX] = PMP_REASON_NX_HUGE_PAGE,
-	[R_BACKING] = PMP_REASON_BACKING_ORDER, [R_ACCEPT] = PMP_REASON_GUEST_ACCEPT,
-	[R_FIT] = PMP_REASON_SLOT_BOUNDARY, [R_ALIGN] = PMP_REASON_MISALIGNED,
-	[R_POOL] = PMP_REASON_POOL, [R_WTRACK] = PMP_REASON_WRITE_TRACKED,
-	[R_MIXED] = PMP_REASON_MIXED_ATTRS, [R_VTL] = PMP_REASON_VTL_PROT,
+/* The reasons of the keys of a level: each rank's (decide.h's ranks). */
+#define LEVEL_REASONS(level) \
+	[KEY(level, R_NONE)] = PMP_REASON_NONE, [KEY(level, R_CAP)] = PMP_REASON_POLICY_CAP, \
+	[KEY(level, R_DIRTY)] = PMP_REASON_DIRTY_LOG, \
+	[KEY(level, R_NX)] = PMP_REASON_NX_HUGE_PAGE, \
+	[KEY(level, R_BACKING)] = PMP_REASON_BACKING_ORDER, \
+	[KEY(level, R_ACCEPT)] = PMP_REASON_GUEST_ACCEPT, \
+	[KEY(level, R_FIT)] = PMP_REASON_SLOT_BOUNDARY, \
+	[KEY(level, R_ALIGN)] = PMP_REASON_MISALIGNED, [KEY(level, R_POOL)] = PMP_REASON_POOL, \
+	[KEY(level, R_WTRACK)] = PMP_REASON_WRITE_TRACKED, \
+	[KEY(level, R_MIXED)] = PMP_REASON_MIXED_ATTRS, [KEY(level, R_VTL)] = PMP_REASON_VTL_PROT
+
+/* The reason each key names, indexed by the whole key: no mask on the fault path. */
+const uint8_t pmp_key_reason[PMP_FAULT_KEY_MAX + 1] = {
+	LEVEL_REASONS(PMP_LEVEL_4K), LEVEL_REASONS(PMP_LEVEL_2M), [KEY_NONE] = PMP_REASON_NONE,
 };
 
 /*
@@ -60,26 +67,23 @@ static uint8_t slot_key(const struct pmp_vm *vm, const struct pmp_slot_state *st
 
 /*
  * Cache what a slot's edges and alignment allow, when it is created or
- * moved: the gfns whose aligned 2 MiB ([0]) and 1 GiB ([1]) lie inside it,
- * as [fit_lo, fit_lo + fit_len), and the largest level alignment allows a
- * shared ([0]) and a private ([1]) fault.  [1] equals [0] unless the slot
- * has a guest_memfd.  Then the verdicts of slot_key() per fault kind.
- * Called again whenever the slot's flags or the VM's policy change.
+ * moved: the 2 MiB chunks wholly inside it, [chunk_lo, chunk_lo +
+ * chunk_len) (its whole 1 GiB ranges come with its run of giants:
+ * pmp_state_slot_map()), and the largest level alignment allows a shared
+ * ([0]) and a private ([1]) fault.  [1] equals [0] unless the slot has a
+ * guest_memfd.  Then the verdicts of slot_key() per fault flags.  Called
+ * again whenever the slot's flags or the VM's policy change.
  */
 void pmp_slot_prepare(const struct pmp_vm *vm, struct pmp_slot_state *st)
 {
 	const struct pmp_slot *s = &st->slot;
-	int shared = align_level(s->base_gfn, s->userspace_addr), private = shared, i;
-	unsigned int kind;
+	int shared = align_level(s->base_gfn, s->userspace_addr), private = shared;
+	uint64_t lo = (s->base_gfn + PMP_CHUNK_PAGES - 1) >> PMP_CHUNK_SHIFT;
+	uint64_t hi = (s->base_gfn + s->npages) >> PMP_CHUNK_SHIFT;
+	unsigned int flags;
 
-	for (i = 0; i < 2; i++) {
-		uint64_t size = i ? PMP_GIANT_PAGES : PMP_CHUNK_PAGES;
-		uint64_t lo = (s->base_gfn + size - 1) & ~(size - 1);
-		uint64_t hi = (s->base_gfn + s->npages) & ~(size - 1);
-
-		st->fit_lo[i] = lo;
-		st->fit_len[i] = hi > lo ? hi - lo : 0;
-	}
+	st->chunk_lo = (uint32_t)lo;
+	st->chunk_len = (uint32_t)(hi > lo ? hi - lo : 0);
 
 	if (s->flags & PMP_SLOT_GUEST_MEMFD) {
 		int gmem = align_level(s->base_gfn, s->gmem_offset);
@@ -88,8 +92,8 @@ void pmp_slot_prepare(const struct pmp_vm *vm, struct pmp_slot_state *st)
 	}
 	st->align_level[0] = (uint8_t)shared;
 	st->align_level[1] = (uint8_t)private;
-	for (kind = 0; kind < 4; kind++)
-		st->key[kind] = slot_key(vm, st, kind);
+	for (flags = 0; flags <= PMP_FAULT_FLAGS_ALL; flags++)
+		st->key[flags] = slot_key(vm, st, flags >> 1);
 }
 
 /* Every slot in use, after a policy change. */
@@ -195,7 +199,7 @@ static unsigned int planes_key(const struct pmp_vm *vm, const struct pmp_slot_st
 {
 	struct pmp_giant *g;
 	const struct pmp_chunk *c = pmp_chunk_giant(vm, f->gfn, &g);
-	unsigned int k = st->key[(f->flags >> 1) & 3], v;
+	unsigned int k = st->key[f->flags], v;	/* valid: at most PMP_FAULT_FLAGS_ALL */
 	uint64_t word;
 
 	for (v = 0; v < vm->nr_vtls; v++)
@@ -213,7 +217,7 @@ int pmp_fault_level(const struct pmp_vm *vm, const struct pmp_slot *s,
 	/* every slot lives in a pmp_slot_state */
 	unsigned int k = planes_key(vm, (const struct pmp_slot_state *)s, f, planes);
 
-	*why = (enum pmp_reason)pmp_rank_reason[k & 15];
+	*why = (enum pmp_reason)pmp_key_reason[k];
 	return (int)(k >> 4);
 }
 
@@ -227,13 +231,14 @@ int pmp_fault_error(const struct pmp_vm *vm, const struct pmp_fault *f)
 
 /*
  * The complement of the lanes' largest valid values with their top bits
- * set, for pmp_fault_valid(): every limit is below its lane's top bit
- * (4096 vCPUs, 3 VTLs, order 63, flags 7), so one subtraction compares the
- * four lanes without a borrow between them, and lanes + ~limit is
- * ~(limit - lanes): one add.
+ * set, and those top bits, for pmp_fault_lanes_bad(): every limit is below
+ * its lane's top bit (4096 vCPUs, 3 VTLs, order 63, flags 7), so one
+ * subtraction compares the four lanes without a borrow between them, and
+ * lanes + ~limit is ~(limit - lanes): one add.
  */
 void pmp_fault_prepare(struct pmp_vm *vm)
 {
+	vm->fault_lane_tops = PMP_FAULT_LANE_TOPS;
 	vm->fault_lanes = ~(PMP_FAULT_LANE_TOPS | PMP_FAULT_FLAGS_ALL |
 			    (uint64_t)(vm->nr_vcpus - 1) << 32 |
 			    (uint64_t)(vm->nr_vtls - 1) << 48 | 63ULL << 56);
@@ -265,18 +270,9 @@ int pmp_fault_decide(const struct pmp_vm *vm, const struct pmp_fault *f,
 		return err;
 	k = fault_key(vm, st, f, f->vtl);
 	*slot = &st->slot;
-	*why = (enum pmp_reason)pmp_rank_reason[k & 15];
+	*why = (enum pmp_reason)pmp_key_reason[k];
 	return (int)(k >> 4);
 }
-
-/*
- * A fault's folio and accept level as one 16-bit word (backing_order, then
- * accept_level): the common fault (no accept level, so a valid one) has it
- * at most 63, its folio's order.
- */
-_Static_assert(__builtin_offsetof(struct pmp_fault, accept_level) ==
-	       __builtin_offsetof(struct pmp_fault, backing_order) + 1,
-	       "pmp_max_level() reads backing_order and accept_level as one word");
 
 /*
  * pmp_max_level() of any fault: the full check, the key, the count.  Out
@@ -298,34 +294,36 @@ max_level_checked(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason 
 
 /*
  * One counter write per decision: decision_note().  The common fault
- * (inside its memslot's aligned 1 GiB interior, no accept level) takes the
- * lean decision's body: its lanes and slot number checked, the gfn inside
- * the interior (so inside the slot, and no edge stops it), the folio word
- * at most 63 (so the accept level 0, valid), then the folio's own cap as
- * fault_own_key() applies it.  Any other fault takes pmp_fault_valid() and
- * fault_key(): the same checks in the same order, the same key.
+ * (inside one of its memslot's whole 1 GiB ranges, no accept level) takes
+ * the lean decision's body: its lanes (flags, vCPU, VTL, folio order) and
+ * slot number checked, no accept level (so a valid one), the gfn's 1 GiB
+ * in the slot's window of whole ones (so inside the slot, and no edge
+ * stops it; the same offset finds its run entry), then the folio's own cap
+ * as fault_own_key() applies it.  Any other fault takes pmp_fault_valid()
+ * and fault_key(): the same checks in the same order, the same key.
  */
 int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason *why)
 {
 	const struct pmp_slot_state *s;
-	uint64_t lanes, gfn = f->gfn, cg;
-	uint16_t own;
-	unsigned int k;
+	uint64_t chunk, g, summary, k;
 
-	pmp_memcpy(&lanes, &f->flags, sizeof(lanes));
-	pmp_memcpy(&own, &f->backing_order, sizeof(own));
+	if (pmp_unlikely(pmp_fault_lanes_bad(vm, f) || f->slot >= vm->max_slots ||
+			 f->accept_level))
+		return max_level_checked(vm, f, why);
 	s = &pmp_slots(vm)[f->slot];
-	if (pmp_likely(!((lanes | (lanes + vm->fault_lanes)) & PMP_FAULT_LANE_TOPS) &&
-		       f->slot < vm->max_slots && gfn - s->fit_lo[1] < s->fit_len[1] &&
-		       own <= 63)) {
-		cg = pmp_fault_cg(vm, s, gfn);
-		k = key_min(s->key[(lanes >> 1) & 3], pmp_cgiants(vm)[cg].key[f->vtl]);
-		k = key_min(k, pmp_verdicts(vm, f->vtl)[pmp_cg_chunk_index(cg, gfn)]);
-		k = backing_key(own, k);	/* own is the folio's order */
-		decision_note(vm, f, k, why);
-		return key_level(k);
-	}
-	return max_level_checked(vm, f, why);
+	chunk = f->gfn >> PMP_CHUNK_SHIFT;
+	/* one shift of the gfn feeds both indices (the compiler would shift it twice) */
+	__asm__("" : "+r"(chunk));
+	g = chunk >> (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT);
+	if (pmp_unlikely(g - s->giant_lo >= s->giant_len))
+		return max_level_checked(vm, f, why);
+	summary = pmp_slot_summary(vm, s, g);
+	/* the flags' lane is checked: at most PMP_FAULT_FLAGS_ALL */
+	k = key_min(s->key[f->flags], giant_verdict(vm, vm->off_gverdict[f->vtl], summary));
+	k = key_min(k, chunk_verdict(vm, vm->off_verdict[f->vtl], summary, chunk));
+	k = backing_key(f->backing_order, k);
+	decision_note(vm, f, k, why);
+	return key_level(k);
 }
 
 /*
@@ -335,7 +333,7 @@ int pmp_max_level(struct pmp_vm *vm, const struct pmp_fault *f, enum pmp_reason 
  */
 struct fault_slot {
 	uint64_t slot_off;	/* the memslot's struct pmp_slot_state */
-	uint64_t gkey_off;	/* the VTL's verdict in compact giant 0's 1 GiB summary */
+	uint64_t gkey_off;	/* the VTL's 1 GiB verdicts (vm->off_gverdict[]) */
 	uint64_t verdict_off;	/* the VTL's verdict bytes (pmp_verdicts()) */
 };
 
@@ -352,7 +350,7 @@ int pmp_fault_slot_init(const struct pmp_vm *vm, uint32_t slot, unsigned int vtl
 	if (!pmp_slots(vm)[slot].in_use)
 		return -ENOENT;
 	h.slot_off = vm->off_slots + (uint64_t)slot * sizeof(struct pmp_slot_state);
-	h.gkey_off = vm->off_giants + __builtin_offsetof(struct pmp_giant, key) + vtl;
+	h.gkey_off = vm->off_gverdict[vtl];
 	h.verdict_off = vm->off_verdict[vtl];
 	pmp_memcpy(fs, &h, sizeof(h));
 	return 0;
@@ -368,18 +366,14 @@ int pmp_fault_slot_level(const struct pmp_vm *vm, const struct pmp_fault_slot *f
 {
 	const struct fault_slot *h = (const struct fault_slot *)fs;
 	const struct pmp_slot_state *st = pmp_at(vm, h->slot_off);
-	const uint8_t *gkey, *verdicts;
-	unsigned int k;
-	uint64_t cg;
+	uint64_t summary, k;
 
 	if (pmp_unlikely(gfn - st->slot.base_gfn >= st->slot.npages ||
 			 (flags & ~PMP_FAULT_FLAGS_ALL)))
 		return st->in_use ? -EINVAL : -ENOENT;
-	cg = pmp_fault_cg(vm, st, gfn);
-	gkey = pmp_at(vm, h->gkey_off + cg * sizeof(struct pmp_giant));
-	verdicts = pmp_at(vm, h->verdict_off);
-	k = key_min(st->key[(flags >> 1) & 3], *gkey);
-	k = key_min(k, verdicts[pmp_cg_chunk_index(cg, gfn)]);
+	summary = pmp_slot_summary(vm, st, gfn >> PMP_GIANT_SHIFT);
+	k = key_min(st->key[flags], giant_verdict(vm, h->gkey_off, summary));
+	k = key_min(k, chunk_verdict(vm, h->verdict_off, summary, gfn >> PMP_CHUNK_SHIFT));
 	return key_level(fit_key(st, gfn, k));
 }
 

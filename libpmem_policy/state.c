@@ -232,33 +232,53 @@ void pmp_state_slot_drop(struct pmp_vm *vm, const struct pmp_slot *s)
 	pmp_state_trim(vm, s->base_gfn, s->npages);
 }
 
+/* The GPA giants wholly inside slot @s: [*@lo, *@lo + *@len). */
+static void whole_giants(const struct pmp_slot *s, uint64_t *lo, uint64_t *len)
+{
+	uint64_t hi = (s->base_gfn + s->npages) >> PMP_GIANT_SHIFT;
+
+	*lo = (s->base_gfn + PMP_GIANT_PAGES - 1) >> PMP_GIANT_SHIFT;
+	*len = hi > *lo ? hi - *lo : 0;
+}
+
 /*
- * Slot @st (in use, its giants reserved) gets its run of compact giant
- * numbers, at the end of the packed runs.  Room: slots do not overlap, so
- * each one's giants but its first lie past every earlier slot's, and the
- * runs hold at most the giants in use plus one per slot
+ * Slot @st (in use, its giants reserved) gets its run of compact giants
+ * (pmp_slot_giants()), at the end of the packed runs, and the window of its
+ * whole 1 GiB ranges the fault path reads them through.  Room: slots do not
+ * overlap, so each one's giants but its first lie past every earlier
+ * slot's, and the runs hold at most the giants in use plus one per slot
  * (pmp_slot_giants_cap()).
  */
 void pmp_state_slot_map(struct pmp_vm *vm, struct pmp_slot_state *st)
 {
-	uint64_t g0, g1, g;
+	uint64_t g0, g1, g, lo, len;
 	uint32_t at = vm->slot_giants_used;
 
 	giant_range(st->slot.base_gfn, st->slot.npages, &g0, &g1);
 	for (g = g0; g < g1; g++)
-		pmp_slot_giants(vm)[at + (g - g0)] = pmp_giant_index(vm, g);
+		pmp_slot_giants(vm)[at + (g - g0)] =
+			pmp_giant_index(vm, g) * (uint32_t)sizeof(struct pmp_giant);
 	vm->slot_giants_used = at + (uint32_t)(g1 - g0);
-	st->giant_bias = at - g0;
+	whole_giants(&st->slot, &lo, &len);
+	st->giant_lo = (uint32_t)lo;
+	st->giant_len = (uint32_t)len;
+	st->giant_run = pmp_slot_giants_word(vm) + at + (lo - g0);
+}
+
+/* Where in pmp_slot_giants() in-use slot @st's run starts. */
+static uint64_t run_start(const struct pmp_vm *vm, const struct pmp_slot_state *st)
+{
+	return st->giant_run - pmp_slot_giants_word(vm) - st->giant_lo +
+	       (st->slot.base_gfn >> PMP_GIANT_SHIFT);
 }
 
 /* Slot @st's run goes; the runs after it move down, and their slots with them. */
 void pmp_state_slot_unmap(struct pmp_vm *vm, struct pmp_slot_state *st)
 {
-	uint64_t g0, g1, at;
+	uint64_t g0, g1, at = run_start(vm, st);
 	uint32_t n, i;
 
 	giant_range(st->slot.base_gfn, st->slot.npages, &g0, &g1);
-	at = st->giant_bias + g0;
 	n = (uint32_t)(g1 - g0);
 	pmp_memmove(&pmp_slot_giants(vm)[at], &pmp_slot_giants(vm)[at + n],
 		    (vm->slot_giants_used - at - n) * sizeof(uint32_t));
@@ -266,11 +286,11 @@ void pmp_state_slot_unmap(struct pmp_vm *vm, struct pmp_slot_state *st)
 	for (i = 0; i < vm->max_slots; i++) {
 		struct pmp_slot_state *o = &pmp_slots(vm)[i];
 
-		if (o != st && o->in_use &&
-		    o->giant_bias + (o->slot.base_gfn >> PMP_GIANT_SHIFT) > at)
-			o->giant_bias -= n;
+		if (o != st && o->in_use && run_start(vm, o) > at)
+			o->giant_run -= n;
 	}
-	st->giant_bias = 0;
+	st->giant_lo = st->giant_len = 0;
+	st->giant_run = 0;
 }
 
 /* Free the giants of the range that no memslot touches and whose state is default. */
@@ -394,14 +414,14 @@ static int slot_counts_check(const struct pmp_vm *vm)
 }
 
 /*
- * The fault path's lookup: every slot's run names its giants' compact
- * numbers, the runs fill slot_giants_used entries, and every verdict byte
- * is its chunk's key.
+ * The fault path's lookup: every slot's window is its whole 1 GiB ranges,
+ * its run names its giants (their summaries' offsets), the runs
+ * fill slot_giants_used entries, and every verdict byte is its chunk's key.
  */
 static int lookup_check(const struct pmp_vm *vm)
 {
 	const struct pmp_slot_state *st = pmp_slots(vm);
-	uint64_t n = 0, g0, g1, g, i;
+	uint64_t n = 0, g0, g1, g, i, lo, len;
 	unsigned int v;
 
 	if (vm->slot_giants_used > vm->slot_giants_cap)
@@ -410,10 +430,13 @@ static int lookup_check(const struct pmp_vm *vm)
 		if (!st[i].in_use)
 			continue;
 		giant_range(st[i].slot.base_gfn, st[i].slot.npages, &g0, &g1);
-		if (st[i].giant_bias + g1 > vm->slot_giants_used)
+		whole_giants(&st[i].slot, &lo, &len);
+		if (st[i].giant_lo != lo || st[i].giant_len != len ||
+		    run_start(vm, &st[i]) + (g1 - g0) > vm->slot_giants_used)
 			return -EUCLEAN;
 		for (g = g0; g < g1; g++)
-			if (pmp_slot_giants(vm)[st[i].giant_bias + g] != pmp_giant_index(vm, g))
+			if (pmp_slot_summary(vm, &st[i], g) !=
+			    pmp_giant_index(vm, g) * sizeof(struct pmp_giant))
 				return -EUCLEAN;
 		n += g1 - g0;
 	}

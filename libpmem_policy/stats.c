@@ -22,7 +22,7 @@ void pmp_vm_stats(const struct pmp_vm *vm, struct pmp_stats *out)
 		out->actions[PMP_ACT_MAP] += in->faults[PMP_VCPU_MAPS];
 		for (k = PMP_FAULT_KEY_MIN; k <= PMP_FAULT_KEY_MAX; k++) {
 			uint64_t n = in->faults[1 + k - PMP_FAULT_KEY_MIN];
-			unsigned int r = pmp_rank_reason[k % PMP_FAULT_RANKS];
+			unsigned int r = pmp_key_reason[k];
 
 			out->granted[k / PMP_FAULT_RANKS] += n;
 			d->tried += n;

@@ -23,7 +23,7 @@ struct layout {
 	uint32_t nr_giants, nr_regions;	/* each with its reserved entry 0 */
 	uint8_t top_bits, dir_bits;	/* the directory's entries: pmp_dir_get() */
 	uint32_t pool_blocks, defer_cap, pin_reserve;
-	uint64_t off_slots, off_stats, off_chunks, off_giants, off_blocks, off_links;
+	uint64_t off_slots, off_chunks, off_giants, off_blocks, off_links;
 	uint64_t off_cand, off_vtl_chunks, off_vtl_giants;
 	uint64_t off_top, off_homes, off_regions;
 	uint64_t off_lossy;
@@ -142,11 +142,9 @@ static int compute_layout(const struct pmp_geometry *user, struct layout *l)
 	}
 
 	/* Every term is bounded above, so none of this can overflow. */
-	off = ALIGN64(sizeof(struct pmp_vm));
+	off = ALIGN64(PMP_OFF_STATS + (uint64_t)geo->nr_vcpus * PMP_STATS_STRIDE);
 	l->off_slots = off;
 	off = ALIGN64(off + (uint64_t)geo->max_slots * sizeof(struct pmp_slot_state));
-	l->off_stats = off;
-	off = ALIGN64(off + (uint64_t)geo->nr_vcpus * PMP_STATS_STRIDE);
 	l->off_top = off;
 	off = ALIGN64(off + PMP_DIR_TOP / 8 * l->top_bits);
 	/*
@@ -241,7 +239,6 @@ static struct pmp_vm *vm_build(void *mem, const struct layout *l,
 	vm->vm_type = l->vm_type;
 	vm->has_private_mem = l->has_private_mem;
 	vm->off_slots = l->off_slots;
-	vm->off_stats = l->off_stats;
 	vm->off_chunks = l->off_chunks;
 	vm->off_giants = l->off_giants;
 	vm->off_blocks = l->off_blocks;
@@ -258,6 +255,8 @@ static struct pmp_vm *vm_build(void *mem, const struct layout *l,
 	for (b = 0; b < l->nr_vtls; b++)
 		vm->off_verdict[b] = l->off_verdict + (uint64_t)b * (l->nr_giants - 1) *
 				     PMP_GIANT_CHUNKS - PMP_GIANT_CHUNKS;
+	for (b = 0; b < PMP_MAX_VTLS; b++)
+		vm->off_gverdict[b] = l->off_giants + __builtin_offsetof(struct pmp_giant, key) + b;
 	vm->off_slot_giants = l->off_slot_giants;
 	vm->slot_giants_cap = (uint32_t)pmp_slot_giants_cap(l->nr_giants, l->max_slots);
 	pmp_fault_prepare(vm);

@@ -157,15 +157,16 @@ $(cat "$tmp/fault_ns")
   $(verdict "$ns_worst" 1.5), worst ${ns_worst}x ($ns_at gfns). $(why "$ns_worst" 1.5 "Where
   the state stays in the caches (4 GiB, 64 GiB, every hot gfn) its time
   follows its instructions, ${ir_worst}x the floor's (the lean decision's
-  ${lean_ir_worst}x): its common fault (inside the
-  memslot's aligned 1 GiB, no accept level) takes the lean decision's
-  body, and what it adds is its contract, none of
+  ${lean_ir_worst}x): its common fault (inside one of its
+  memslot's whole 1 GiB ranges, no accept level) takes the lean
+  decision's body, and what it adds is its contract, none of
   which KVM's decision does: the fault's lanes (flags, vCPU, VTL, order)
-  checked in one add and compare and its slot number in another (about
-  10 instructions), the memslot found by number (4), the folio word
-  checked and its cap applied (5), the count in the vCPU's own line (7)
-  and the reason pointer (2): about 28 instructions on top of the lean
-  decision's,
+  checked in one add, one or and a test against the header's mask, its
+  slot number and accept level in a compare each (11 instructions), the
+  memslot found by number (4), the folio's cap applied (3), the count in
+  the vCPU's own line (5) and the reason pointer (2): 25 instructions,
+  where the lean decision checks the gfn against its memslot and the
+  flags instead,
   which cost their share of the time where nothing waits on memory. The
   lean entry point
   drops exactly those (the memslot and VTL checked once, the folio's cap

@@ -176,6 +176,24 @@ static const struct edge_case {
 	  PMP_REASON_MISALIGNED },
 	{ "host misaligned, gmem aligned, private", 0, G1, UA + 4096, 0, GMEM, 9, PRIV,
 	  PMP_LEVEL_4K, PMP_REASON_MISALIGNED },
+	{ "whole 1G window, 2M below it", G1 - M2, 2 * G1 + 2 * M2, UA + (G1 - M2) * 4096, 0, 0, G1 - 1, 0,
+	  PMP_LEVEL_2M, PMP_REASON_SLOT_BOUNDARY },
+	{ "whole 1G window, its first page", G1 - M2, 2 * G1 + 2 * M2, UA + (G1 - M2) * 4096, 0, 0, G1, 0,
+	  PMP_LEVEL_1G, PMP_REASON_NONE },
+	{ "whole 1G window, its last page", G1 - M2, 2 * G1 + 2 * M2, UA + (G1 - M2) * 4096, 0, 0, 3 * G1 - 1, 0,
+	  PMP_LEVEL_1G, PMP_REASON_NONE },
+	{ "whole 1G window, 2M past it", G1 - M2, 2 * G1 + 2 * M2, UA + (G1 - M2) * 4096, 0, 0, 3 * G1, 0,
+	  PMP_LEVEL_2M, PMP_REASON_SLOT_BOUNDARY },
+	{ "whole 1G window, the slot's last page", G1 - M2, 2 * G1 + 2 * M2, UA + (G1 - M2) * 4096, 0, 0,
+	  3 * G1 + M2 - 1, 0, PMP_LEVEL_2M, PMP_REASON_SLOT_BOUNDARY },
+	{ "1G then 5 pages, last 1G page", G1, G1 + 5, UA, 0, 0, 2 * G1 - 1, 0, PMP_LEVEL_1G,
+	  PMP_REASON_NONE },
+	{ "1G then 5 pages, the tail", G1, G1 + 5, UA, 0, 0, 2 * G1 + 4, 0, PMP_LEVEL_4K,
+	  PMP_REASON_SLOT_BOUNDARY },
+	{ "1G long, no whole 1G", G1 - 3, G1, UA + (G1 - 3) * 4096, 0, 0, G1, 0, PMP_LEVEL_2M,
+	  PMP_REASON_SLOT_BOUNDARY },
+	{ "1G long, no whole 1G, last page", G1 - 3, G1, UA + (G1 - 3) * 4096, 0, 0, 2 * G1 - 4,
+	  0, PMP_LEVEL_4K, PMP_REASON_SLOT_BOUNDARY },
 	{ "gfn below the slot", M2, M2, UA, 0, 0, M2 - 1, 0, -EINVAL, 0 },
 	{ "gfn at the slot's end", M2, M2, UA, 0, 0, 2 * M2, 0, -EINVAL, 0 },
 	{ "gfn 0, slot above", G1, G1, UA, 0, 0, 0, 0, -EINVAL, 0 },
@@ -350,6 +368,127 @@ static const struct {
 	{ "none set", 0, 0, 0, 18, 0, PMP_LEVEL_1G },
 };
 
+/*
+ * The fault's own caps: its folio order (the common path applies it) and
+ * its accept level (any level but 0 takes the full check), alone and
+ * together, with the reason of the first check in order that stops the
+ * level above; pmp_level_query() agrees, and the decision is counted once
+ * under its level and reason.
+ */
+static const struct {
+	uint8_t backing_order, accept_level;
+	int want;
+	enum pmp_reason why;
+} own_caps[] = {
+	{ 18, 0, PMP_LEVEL_1G, PMP_REASON_NONE },
+	{ 63, 0, PMP_LEVEL_1G, PMP_REASON_NONE },
+	{ 17, 0, PMP_LEVEL_2M, PMP_REASON_BACKING_ORDER },
+	{ 9, 0, PMP_LEVEL_2M, PMP_REASON_BACKING_ORDER },
+	{ 8, 0, PMP_LEVEL_4K, PMP_REASON_BACKING_ORDER },
+	{ 0, 0, PMP_LEVEL_4K, PMP_REASON_BACKING_ORDER },
+	{ 18, PMP_LEVEL_4K, PMP_LEVEL_4K, PMP_REASON_GUEST_ACCEPT },
+	{ 18, PMP_LEVEL_2M, PMP_LEVEL_2M, PMP_REASON_GUEST_ACCEPT },
+	{ 63, PMP_LEVEL_1G, PMP_LEVEL_1G, PMP_REASON_NONE },
+	{ 9, PMP_LEVEL_1G, PMP_LEVEL_2M, PMP_REASON_BACKING_ORDER },
+	{ 9, PMP_LEVEL_2M, PMP_LEVEL_2M, PMP_REASON_BACKING_ORDER },
+	{ 9, PMP_LEVEL_4K, PMP_LEVEL_4K, PMP_REASON_GUEST_ACCEPT },
+	{ 0, PMP_LEVEL_2M, PMP_LEVEL_4K, PMP_REASON_BACKING_ORDER },
+};
+
+START_TEST(own_cap)
+{
+	struct pmp_geometry geo = test_geometry(GFNS_PER_1G * 2);
+	struct pmp_fault f = { .gfn = GFNS_PER_1G + 77, .slot = 0, .vcpu = 1,
+			       .backing_order = own_caps[_i].backing_order,
+			       .accept_level = own_caps[_i].accept_level };
+	enum pmp_reason why = PMP_REASON_NR, queried = PMP_REASON_NR;
+	struct pmp_stats st;
+	struct tvm t;
+
+	tvm_init(&t, &geo);
+	add_slot(&t, 0, 0, GFNS_PER_1G * 2, 0, 0);
+	ck_assert_int_eq(pmp_level_query(t.vm, &f, &queried), own_caps[_i].want);
+	ck_assert_int_eq(pmp_max_level(t.vm, &f, &why), own_caps[_i].want);
+	ck_assert_int_eq(why, own_caps[_i].why);
+	ck_assert_int_eq(queried, own_caps[_i].why);
+	pmp_vm_stats(t.vm, &st);
+	ck_assert_uint_eq(st.decision[PMP_DECISION_MAX_LEVEL].tried, 1);
+	ck_assert_uint_eq(st.granted[own_caps[_i].want], 1);
+	if (own_caps[_i].why == PMP_REASON_NONE)
+		ck_assert_uint_eq(st.decision[PMP_DECISION_MAX_LEVEL].applied, 1);
+	else
+		ck_assert_uint_eq(st.decision[PMP_DECISION_MAX_LEVEL].refused[own_caps[_i].why], 1);
+	tvm_free(&t);
+}
+END_TEST
+
+/*
+ * The memslots' runs of compact giants: a slot whose first 1 GiB it shares
+ * with the slot below (so its whole ones start one later) and a third
+ * above; deleting a slot moves the runs after it down, and every fault
+ * still reads its own 1 GiB and 2 MiB verdicts (write tracking in the
+ * upper two slots) and edges.
+ */
+static const struct {
+	uint32_t slot;
+	uint64_t gfn;
+	int want;
+	enum pmp_reason why;
+} run_faults[] = {
+	{ 1, 7, PMP_LEVEL_1G, PMP_REASON_NONE },
+	{ 1, G1 + 7, PMP_LEVEL_2M, PMP_REASON_SLOT_BOUNDARY },
+	{ 2, G1 + M2, PMP_LEVEL_2M, PMP_REASON_SLOT_BOUNDARY },
+	{ 2, 2 * G1 + 9, PMP_LEVEL_1G, PMP_REASON_NONE },
+	{ 2, 3 * G1 + 5, PMP_LEVEL_4K, PMP_REASON_WRITE_TRACKED },
+	{ 2, 3 * G1 + M2, PMP_LEVEL_2M, PMP_REASON_WRITE_TRACKED },
+	{ 2, 4 * G1 + 1, PMP_LEVEL_2M, PMP_REASON_SLOT_BOUNDARY },
+	{ 3, 5 * G1, PMP_LEVEL_1G, PMP_REASON_NONE },
+	{ 3, 6 * G1 + 3, PMP_LEVEL_4K, PMP_REASON_WRITE_TRACKED },
+	{ 3, 7 * G1 - 1, PMP_LEVEL_2M, PMP_REASON_WRITE_TRACKED },
+};
+
+/* Every fault of run_faults[] in a slot still there gets its level and reason. */
+static void check_run_faults(struct tvm *t, uint32_t gone)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(run_faults) / sizeof(run_faults[0]); i++) {
+		struct pmp_fault f = { .gfn = run_faults[i].gfn, .slot = run_faults[i].slot,
+				       .backing_order = 18 };
+		enum pmp_reason why = PMP_REASON_NR;
+		int got = pmp_max_level(t->vm, &f, &why);
+
+		if (run_faults[i].slot <= gone)
+			ck_assert_int_eq(got, -ENOENT);
+		else
+			ck_assert_msg(got == run_faults[i].want && why == run_faults[i].why,
+				      "slot %u gfn %#llx: got %d (%s)", run_faults[i].slot,
+				      (unsigned long long)run_faults[i].gfn, got,
+				      pmp_reason_name(why));
+	}
+	ck_assert_int_eq(pmp_vm_check(t->vm), 0);
+}
+
+START_TEST(runs_follow_deletes)
+{
+	struct pmp_geometry geo = test_geometry(8 * G1);
+	struct tvm t;
+
+	tvm_init(&t, &geo);
+	add_slot(&t, 1, 0, G1 + M2, UA, 0);
+	add_slot(&t, 2, G1 + M2, 3 * G1, UA + (G1 + M2) * 4096, 0);
+	add_slot(&t, 3, 5 * G1, 2 * G1, UA, 0);
+	ck_assert_int_eq(pmp_write_track(t.vm, 3 * G1 + 5, 1, true, NULL), 0);
+	ck_assert_int_eq(pmp_write_track(t.vm, 6 * G1 + 3, 1, true, NULL), 0);
+	check_run_faults(&t, 0);
+	ck_assert_int_eq(pmp_slot_delete(t.vm, 1), 0);
+	check_run_faults(&t, 1);
+	ck_assert_int_eq(pmp_slot_delete(t.vm, 2), 0);
+	check_run_faults(&t, 2);
+	tvm_free(&t);
+}
+END_TEST
+
 START_TEST(fault_fields)
 {
 	struct pmp_geometry geo = test_geometry(GFNS_PER_1G * 2);
@@ -452,12 +591,14 @@ Suite *level_suite(void)
 	tcase_add_test(tc, query_counts_nothing);
 	tcase_add_test(tc, names);
 	tcase_add_loop_test(tc, fault_fields, 0, (int)(sizeof(fields) / sizeof(fields[0])));
+	tcase_add_loop_test(tc, own_cap, 0, (int)(sizeof(own_caps) / sizeof(own_caps[0])));
 	tcase_add_test(tc, verdicts_follow);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("slot_edges");
 	tcase_add_loop_test(tc, slot_edges, 0, (int)(sizeof(edges) / sizeof(edges[0])));
 	tcase_add_test(tc, slot_gone_or_moved);
 	tcase_add_test(tc, lean_follows_the_slot);
+	tcase_add_test(tc, runs_follow_deletes);
 	suite_add_tcase(s, tc);
 	return s;
 }

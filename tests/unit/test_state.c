@@ -340,6 +340,14 @@ START_TEST(fault_lookup)
 	ck_assert_int_eq(pmp_vm_check(vm), -EUCLEAN);
 	pmp_slot_giants(vm)[3] ^= 1;
 	ck_assert_int_eq(pmp_vm_check(vm), 0);
+	/* the window of whole 1 GiB ranges the fault path reads is checked too */
+	pmp_slots(vm)[5].giant_len++;
+	ck_assert_int_eq(pmp_vm_check(vm), -EUCLEAN);
+	pmp_slots(vm)[5].giant_len--;
+	pmp_slots(vm)[5].giant_lo--;
+	ck_assert_int_eq(pmp_vm_check(vm), -EUCLEAN);
+	pmp_slots(vm)[5].giant_lo++;
+	ck_assert_int_eq(pmp_vm_check(vm), 0);
 	tvm_free(&t);
 }
 END_TEST
