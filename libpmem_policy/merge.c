@@ -81,13 +81,21 @@ static bool slot_logs_dirty(const struct pmp_vm *vm, uint64_t gfn)
 	return s && (s->flags & PMP_SLOT_DIRTY_LOG);
 }
 
+/* Do private and shared pages share the 2 MiB at @head (an exact plane: never unknown)? */
+static bool attrs_mixed(const struct pmp_vm *vm, uint64_t head)
+{
+	return pmp_chunk_of(vm, head)->mixed & PMP_BIT(PMP_PLANE_PRIVATE);
+}
+
 /*
  * Is VTL @vtl's candidate at GPA chunk @ci refused by a tick for a reason
  * that only a change to this chunk (or its 1 GiB folio, or its memslot)
  * can lift?  Not fully mapped (a leaf change lifts it), a small or punched
  * folio (a fault reporting a larger one, the punches issued), private
  * pages not all accepted (an accept, a conversion), its memslot logging
- * dirty pages (dirty logging stopping, pmp_merge_unpark_slot()).  Each
+ * dirty pages (dirty logging stopping, pmp_merge_unpark_slot()), private
+ * and shared pages mixed in it (a conversion touching it: only
+ * pmp_change_attrs() writes the private attribute).  Each
  * alone refuses whatever else holds, so a tick need not look again until
  * one of those happens.
  */
@@ -98,7 +106,8 @@ bool pmp_merge_lasting(const struct pmp_vm *vm, unsigned int vtl, uint64_t ci)
 	bool need_full = vm->policy.merge != PMP_MERGE_BLOCKED || guarded;
 
 	return (need_full && !range_full(vm, vtl, head, PMP_LEVEL_2M)) || folio_small(vm, head) ||
-	       (guarded && !range_accepted(vm, head, PMP_LEVEL_2M)) || slot_logs_dirty(vm, head);
+	       (guarded && !range_accepted(vm, head, PMP_LEVEL_2M)) || slot_logs_dirty(vm, head) ||
+	       attrs_mixed(vm, head);
 }
 
 /* Unpark the candidates of VTLs >= 1 at GPA chunk @ci (VTL 0's: the caller). */
@@ -379,9 +388,10 @@ static bool tick_one(struct pmp_event *ev, unsigned int vtl, uint64_t ci)
 	}
 	if (why == PMP_REASON_NONE)
 		return true;
-	/* other reasons (attributes, pins, the NX mitigation) are not looked for: never parked */
+	/* other reasons (write tracking, VTL protections, pins, the NX mitigation): never parked */
 	if ((why == PMP_REASON_NOT_MAPPED || why == PMP_REASON_BACKING_ORDER ||
-	     why == PMP_REASON_NOT_ACCEPTED || why == PMP_REASON_DIRTY_LOG) &&
+	     why == PMP_REASON_NOT_ACCEPTED || why == PMP_REASON_DIRTY_LOG ||
+	     why == PMP_REASON_MIXED_ATTRS) &&
 	    pmp_merge_lasting(vm, vtl, ci))
 		pmp_leaf_set_flags(vm, ci, vtl, PMP_CF_PARKED, 0);
 	return false;

@@ -27,8 +27,9 @@ struct pmp_vm;
  *	counted when it is decided, not on every tick that could look again:
  *	a tick parks a candidate it refuses for a lasting reason (not fully
  *	mapped, a small or punched folio, pages not accepted, a dirty-logged
- *	memslot) and neither looks at it nor counts it again until something
- *	that could lift the reason happens there (docs/mmu.md).
+ *	memslot, private and shared pages mixed) and neither looks at it
+ *	nor counts it again until something that could lift the reason
+ *	happens there (docs/mmu.md).
  * @PMP_DECISION_NR: number of decisions.
  */
 enum pmp_decision {

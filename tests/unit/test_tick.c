@@ -228,6 +228,15 @@ START_TEST(tick_unparks_on_change)
 }
 END_TEST
 
+/* @n ticks, the state checked after each. */
+static void ticks_checked(struct tvm *t, unsigned int n)
+{
+	while (n--) {
+		tick_work(t);
+		ck_assert_int_eq(pmp_vm_check(t->vm), 0);
+	}
+}
+
 /* The merge refusals for dirty logging so far. */
 static uint64_t refused_dirty(const struct tvm *t)
 {
@@ -297,7 +306,7 @@ START_TEST(tick_parks_dirty_logged)
 	};
 	struct pmp_geometry geo = test_geometry(8 * G1);
 	uint64_t tried, refused;
-	unsigned int i, k, vtls;
+	unsigned int i, vtls;
 	struct tvm t;
 
 	for (vtls = 1; vtls <= 2; vtls++)
@@ -314,10 +323,7 @@ START_TEST(tick_parks_dirty_logged)
 		ck_assert_int_eq(pmp_vm_check(t.vm), 0);
 		tried = merges_tried(&t);
 		refused = refused_dirty(&t);
-		for (k = 0; k < 4; k++) {
-			tick_work(&t);
-			ck_assert_int_eq(pmp_vm_check(t.vm), 0);
-		}
+		ticks_checked(&t, 4);
 		/* slot 1's candidate marked, then promoted; slot 0's refused once */
 		ck_assert_int_eq(pmp_vtl_leaf_level(t.vm, vtls - 1, 2 * G1 + 5 * M2), PMP_LEVEL_2M);
 		ck_assert_uint_eq(merges_tried(&t), tried + 2);
@@ -325,12 +331,106 @@ START_TEST(tick_parks_dirty_logged)
 		stop_logging(&t, cases[i].how);
 		ck_assert_int_eq(pmp_vm_check(t.vm), 0);
 		tried = merges_tried(&t);
-		for (k = 0; k < 2; k++) {
-			tick_work(&t);
-			ck_assert_int_eq(pmp_vm_check(t.vm), 0);
-		}
+		ticks_checked(&t, 2);
 		ck_assert_uint_gt(merges_tried(&t), tried);	/* the slot's candidates looked at again */
 		ck_assert_int_eq(pmp_vtl_leaf_level(t.vm, vtls - 1, cases[i].head) == PMP_LEVEL_2M,
+				 cases[i].promoted);
+		tvm_free(&t);
+	}
+}
+END_TEST
+
+/* The merge refusals for mixed private and shared pages so far. */
+static uint64_t refused_mixed(const struct tvm *t)
+{
+	struct pmp_stats st;
+
+	pmp_vm_stats(t->vm, &st);
+	return st.decision[PMP_DECISION_MERGE].refused[PMP_REASON_MIXED_ATTRS];
+}
+
+/* Map every page of the chunk at @head VTL @vtl does not map, at 4 KiB, as its attribute says. */
+static void refill_vtl(struct tvm *t, unsigned int vtl, uint64_t head)
+{
+	struct pmp_page_attrs a;
+	uint64_t g;
+
+	for (g = head; g < head + M2; g++) {
+		struct pmp_fault f = { .gfn = g, .backing_order = 9, .vtl = (uint8_t)vtl };
+
+		if (pmp_vtl_leaf_level(t->vm, vtl, g))
+			continue;
+		ck_assert_int_eq(pmp_get_attrs(t->vm, g, &a), 0);
+		f.flags = a.private ? PMP_FAULT_PRIVATE : 0;
+		ck_assert_int_eq(pmp_map(t->vm, &f, PMP_LEVEL_4K, fresh()), 0);
+	}
+}
+
+/* What happens after a tick parked the candidate for its mixed pages. */
+enum attr_change { CONVERT, SLOT_DELETE, SLOT_MOVE };
+
+/*
+ * swiotlb: a candidate whose private and shared pages mix is refused once
+ * and parked (ticks refused it on every tick); the counters count that one
+ * decision.  A conversion touching its chunk (pmp_change_attrs(), the only
+ * writer of the private attribute) unparks it: the next ticks look again,
+ * and promote once its pages agree and are mapped again; a conversion
+ * beside it does not.  A memslot deleted or moved takes its leaves, so
+ * nothing stays parked.  VTL 0 of a VM and VTL 1 of a VSM VM;
+ * pmp_vm_check() after every step.
+ */
+START_TEST(tick_parks_mixed_attrs)
+{
+	static const struct {
+		enum attr_change how;
+		uint64_t off, n;	/* the conversion, from the candidate's head */
+		bool private;
+		bool looked_again, promoted;
+	} cases[] = {
+		{ CONVERT, 10, 6, false, true, true },		/* all shared again */
+		{ CONVERT, 0, M2, true, true, true },		/* all private */
+		{ CONVERT, 0, 10, true, true, false },		/* still mixed, other pages */
+		{ CONVERT, 15, 1, false, true, false },		/* still mixed, its own pages */
+		{ CONVERT, M2 + 3, 1, true, false, false },	/* the chunk beside */
+		{ CONVERT, M2 - 1, 2, true, true, false },	/* straddles its end */
+		{ SLOT_DELETE, 0, 0, false, false, false },
+		{ SLOT_MOVE, 0, 0, false, false, false },
+	};
+	struct pmp_geometry geo = test_geometry(8 * G1);
+	const uint64_t head = 7 * M2;
+	uint64_t tried, refused;
+	unsigned int i, vtls, vtl;
+	struct tvm t;
+
+	for (vtls = 1; vtls <= 2; vtls++)
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		vtl = vtls - 1;
+		geo.nr_vtls = vtls;
+		tvm_init(&t, &geo);
+		add_slot(&t, 0, 0, G1, 1ULL << 40, PMP_SLOT_GUEST_MEMFD);
+		ck_assert_int_eq(pmp_convert(t.vm, head + 10, 6, true, fresh()), 0);
+		refill_vtl(&t, vtl, head);
+		ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+		tried = merges_tried(&t);
+		refused = refused_mixed(&t);
+		ticks_checked(&t, 4);
+		ck_assert_uint_eq(merges_tried(&t), tried + 1);
+		ck_assert_uint_eq(refused_mixed(&t), refused + 1);
+		if (cases[i].how == CONVERT) {
+			ck_assert_int_eq(pmp_convert(t.vm, head + cases[i].off, cases[i].n,
+						     cases[i].private, fresh()), 0);
+			ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+			refill_vtl(&t, vtl, head);
+		} else if (cases[i].how == SLOT_DELETE) {
+			ck_assert_int_eq(pmp_slot_delete(t.vm, 0), 0);
+		} else {
+			ck_assert_int_eq(pmp_slot_move(t.vm, 0, 3 * G1), 0);
+		}
+		ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+		tried = merges_tried(&t);
+		ticks_checked(&t, 3);
+		ck_assert_int_eq(merges_tried(&t) > tried, cases[i].looked_again);
+		ck_assert_int_eq(pmp_vtl_leaf_level(t.vm, vtl, head) == PMP_LEVEL_2M,
 				 cases[i].promoted);
 		tvm_free(&t);
 	}
@@ -348,6 +448,7 @@ Suite *tick_suite(void)
 	tcase_add_test(tc, tick_parks_refused);
 	tcase_add_test(tc, tick_unparks_on_change);
 	tcase_add_test(tc, tick_parks_dirty_logged);
+	tcase_add_test(tc, tick_parks_mixed_attrs);
 	suite_add_tcase(s, tc);
 	return s;
 }
