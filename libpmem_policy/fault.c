@@ -201,7 +201,8 @@ map_lean_2m(struct pmp_vm *vm, const struct pmp_fault *f, bool pin, struct pmp_a
  * is compare-and-swapped, so concurrent callers setting other pages of it
  * lose nothing.  A word this would fill is left alone (false): the block
  * may be turning uniform, which only the exclusive path settles, so no
- * uniform block ever stays chained.
+ * uniform block ever stays chained (block_word_fill_shared() takes the
+ * words that cannot be the last).
  */
 static inline PMP_FAST_INLINE bool block_page_set_shared(struct pmp_block *blk, unsigned int i)
 {
@@ -215,6 +216,36 @@ static inline PMP_FAST_INLINE bool block_page_set_shared(struct pmp_block *blk, 
 			return false;
 	} while (!pmp_cas_word(w, &old, old | bit));
 	return true;
+}
+
+/*
+ * Page @gfn of mixed block @blk to 1 when it fills its word, with no other
+ * writer excluded, counted in @vcpu's set: only while a higher word of the
+ * block is not full (1, nothing changed, otherwise).  Shared records only
+ * set bits, and the highest word not full can be filled by none of them
+ * (no word above it is not full), so while they run that word stays not
+ * full and the block mixed: no concurrent fills, in any order, turn it
+ * uniform, which only the exclusive path may settle.  A guest that faults
+ * upwards fills 7 of a block's 8 words here.  Out of line, and a tail
+ * call of map_shared_bit(): its common path keeps nothing for it.
+ */
+static int __attribute__((__noinline__))
+block_word_fill_shared(struct pmp_vm *vm, struct pmp_block *blk, uint64_t gfn, uint32_t vcpu)
+{
+	unsigned int i = gfn % PMP_CHUNK_PAGES;
+	uint64_t *w = &blk->w[i / 64], old;
+	unsigned int j;
+
+	for (j = i / 64 + 1; j < PMP_BLOCK_WORDS; j++)
+		if (~pmp_load_word(&blk->w[j]))
+			break;
+	if (j == PMP_BLOCK_WORDS)
+		return 1;
+	old = pmp_load_word(w);
+	while (!pmp_cas_word(w, &old, old | 1ULL << (i % 64)))
+		;	/* @old reloaded: other pages of the word were set meanwhile */
+	pmp_vcpu_stats(vm, vcpu)->faults[PMP_VCPU_MAPS]++;
+	return 0;
 }
 
 /*
@@ -253,8 +284,10 @@ int map_shared_bit(struct pmp_vm *vm, const struct pmp_slot_state *st, uint64_t 
 	    (g->flags & (PMP_GF_LEAF | PMP_GF_BACKED)) != gbacked || pmp_pool_room(vm) < 3)
 		return 1;
 	pmp_chunk_block_pair(vm, c, PMP_PLANE_MAPPED, PMP_PLANE_PINNED, &mapped, &pinned);
-	if (!mapped || !block_page_set_shared(mapped, gfn % PMP_CHUNK_PAGES))
+	if (!mapped)
 		return 1;
+	if (!block_page_set_shared(mapped, gfn % PMP_CHUNK_PAGES))
+		return block_word_fill_shared(vm, mapped, gfn, vcpu);
 	pmp_vcpu_stats(vm, vcpu)->faults[PMP_VCPU_MAPS]++;
 	return 0;
 }

@@ -199,10 +199,12 @@ PMP_API int pmp_map(struct pmp_vm *vm, const struct pmp_fault *fault, int level,
  * no deferred punch, no merge at fault time.  It then sets the page's bit
  * with a compare-and-swap, appends the one MAP action pmp_map() would and
  * counts it in the vCPU's counters; state, actions and counters are then
- * exactly what pmp_map() at PMP_LEVEL_4K gives.  Anything else, including a
- * bit that would complete a word of the block (the block may become
- * uniform, which only pmp_map() settles), is left to pmp_map() with the
- * VM held exclusively.  Since 0.3.
+ * exactly what pmp_map() at PMP_LEVEL_4K gives.  A bit that completes a
+ * 64-page word of the block is set so only while a higher word of the
+ * block is not full (then no set of concurrent records can make the block
+ * uniform, which only pmp_map() settles).  Anything else, including such
+ * a bit with every higher word full, is left to pmp_map() with the VM
+ * held exclusively.  Since 0.3.
  *
  * Return: 0 when recorded; 1 when nothing changed and pmp_map() must do it
  * (with the VM held exclusively); -EINVAL (or -ENOENT) as pmp_max_level()
