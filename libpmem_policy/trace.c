@@ -30,6 +30,7 @@ struct name_value {
 
 #define NV(n, v) { n, v, sizeof(n) - 1, WORD8(n) }
 #define NV_END { NULL, 0, 0, 0 }
+#define MAX_NAMES 7			/* the most names a list holds: reason_names */
 
 struct field {
 	const char *key;
@@ -60,6 +61,8 @@ static const struct name_value reason_names[] = {
 	NV("nx-toggle", PMP_ZAP_NX_TOGGLE), NV("dirty-log", PMP_ZAP_DIRTY_LOG),
 	NV("teardown", PMP_ZAP_TEARDOWN), NV_END,
 };
+_Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == MAX_NAMES + 1,
+	       "MAX_NAMES is the longest list");
 static const struct name_value fault_flag_names[] = {
 	NV("write", PMP_FAULT_WRITE), NV("exec", PMP_FAULT_EXEC),
 	NV("private", PMP_FAULT_PRIVATE), NV_END,
@@ -762,10 +765,14 @@ static inline PMP_FAST_INLINE bool word_is(const char *s, uint64_t w, const char
  */
 #define FAST_WINDOW (2 * (PMP_TRACE_MAX_LINE + 1))
 
-/* Does a value that ends at @i end its field: a space or the newline? */
+/*
+ * Does a value that ends at @i end its field: a space or the newline?
+ * Unchecked, fast_fields() asks it of the byte anyway (a space before the
+ * next key, or the newline), so the test goes.
+ */
 static inline PMP_FAST_INLINE bool fast_ends(const char *s, size_t n, size_t i, bool checked)
 {
-	return (!checked || i < n) && (s[i] == ' ' || s[i] == '\n');
+	return !checked || (i < n && (s[i] == ' ' || s[i] == '\n'));
 }
 
 /*
@@ -820,6 +827,55 @@ static unsigned int keyword_type(const char *s, size_t n, size_t *end)
 }
 
 /*
+ * The hex digits that start @w (little-endian: its first byte first), as
+ * the byte loop reads them but eight at a time: how many (0 to 8), and
+ * their value in *@out.  Per byte, without a borrow across bytes: with its
+ * top bit set, a 7-bit byte minus c keeps that bit exactly when it is >= c.
+ */
+static inline PMP_FAST_INLINE unsigned int hex_word(uint64_t w, uint64_t *out)
+{
+	const uint64_t top = BYTES(0x80);
+	uint64_t low = (w & BYTES(0x7f)) | top, folded = low | BYTES(0x20);
+	uint64_t digit = (low - BYTES('0')) & ~(low - BYTES('9' + 1));
+	uint64_t letter = (folded - BYTES('a')) & ~(folded - BYTES('f' + 1)) & top;
+	uint64_t stop = ~((digit | letter) & ~w) & top;	/* bytes that are no digit */
+	unsigned int k = stop ? (unsigned int)__builtin_ctzll(stop) >> 3 : 8;
+	uint64_t v;
+
+	if (!k)
+		return 0;
+	/* each digit's value, the first k kept, the first the most significant */
+	v = (w & BYTES(0x0f)) + (letter >> 7) * 9;
+	v = __builtin_bswap64(v << (8 * (8 - k)));
+	/* nibbles packed: a byte per digit, then 16, then 32 bits per lane */
+	v = (v | v >> 4) & 0x00ff00ff00ff00ffULL;
+	v = (v | v >> 8) & 0x0000ffff0000ffffULL;
+	*out = (v | v >> 16) & 0xffffffffULL;
+	return k;
+}
+
+/*
+ * The unchecked read of a hex number's digits at *@pos: at most 16 (16
+ * bytes are there), as two words.  What ends them is fast_fields()' to test.
+ */
+static inline PMP_FAST_INLINE bool fast_hex_digits(const char *s, size_t *pos, uint64_t *out)
+{
+	uint64_t high, low = 0;
+	unsigned int k = hex_word(word_at(s + *pos), &high), k2;
+
+	if (!k)
+		return false;
+	*pos += k;
+	*out = high;
+	if (k == 8) {
+		k2 = hex_word(word_at(s + *pos), &low);
+		*pos += k2;
+		*out = high << (4 * k2) | low;
+	}
+	return true;
+}
+
+/*
  * A number of @kind at *@pos, ended by a space or the newline, of at most
  * 16 hex or 19 decimal digits (so it cannot overflow); false otherwise.
  */
@@ -833,8 +889,11 @@ static inline PMP_FAST_INLINE bool fast_number(uint8_t kind, const char *s, size
 	if (kind == K_HEX) {
 		if ((checked && i + 2 >= n) || s[i] != '0' || s[i + 1] != 'x')
 			return false;
+		*pos = i + 2;
+		if (!checked)
+			return fast_hex_digits(s, pos, out);
 		first = i += 2;
-		lim = !checked || n - i > 16 ? i + 16 : n;
+		lim = n - i > 16 ? i + 16 : n;
 		for (; i < lim; i++) {
 			d = hex_digit[(uint8_t)s[i]];
 			if (d > 15)
@@ -865,16 +924,21 @@ static inline PMP_FAST_INLINE bool fast_names(const struct field *f, const char 
 	const struct name_value *nv;
 	size_t i = *pos;
 	uint64_t v = 0, w;
+	unsigned int k;
 
 	for (;;) {
 		/* the longest name is 12 bytes: 16 leave room for what ends it */
 		if (checked ? n - i < 16 : i > PMP_TRACE_MAX_LINE)
 			return false;
 		w = word_at(s + i);
-		for (nv = f->names; nv->name; nv++)
-			if (word_is(s + i, w, nv->name, nv->len, nv->word))
+		/* unrolled: with a constant @f, each name's length and word are constants */
+#pragma GCC unroll 8
+		for (k = 0; k < MAX_NAMES; k++) {
+			nv = &f->names[k];
+			if (!nv->name || word_is(s + i, w, nv->name, nv->len, nv->word))
 				break;
-		if (!nv->name)
+		}
+		if (k == MAX_NAMES || !nv->name)
 			return false;
 		i += nv->len;
 		v |= nv->value;
