@@ -776,53 +776,65 @@ static inline PMP_FAST_INLINE bool fast_ends(const char *s, size_t n, size_t i, 
 }
 
 /*
+ * Is the keyword of type @type, ended by a space or the newline, at the
+ * start of [s, s + n), 16 bytes or more?  Inlined with a constant @type,
+ * its length and word are constants.
+ */
+static inline PMP_FAST_INLINE bool keyword_is(const char *s, size_t n, unsigned int type)
+{
+	const struct event_type *t = &types[type];
+
+	return word_is(s, word_at(s), t->keyword, t->kwlen, t->word) &&
+	       fast_ends(s, n, t->kwlen, true);
+}
+
+/*
  * The event type whose keyword, ended by a space or the newline, starts
- * [s, s + n) with 16 bytes or more; *@end is its end.  PMP_TR_NR if none.
- * The first bytes name the only keyword it can be (s[5] tells the three
+ * [s, s + n) with 16 bytes or more; *@end is its end.  PMP_TR_NR if none,
+ * and for vm (line_parse() reads the vm line: it checks its place).  The
+ * first bytes name the only keyword it can be (s[5] tells the three
  * slot-* apart), so one word comparison decides: no list is tried in turn.
  */
 static unsigned int keyword_type(const char *s, size_t n, size_t *end)
 {
-	const struct event_type *t;
 	unsigned int type;
 
 	switch (s[0]) {
 	case 'f':
-		type = PMP_TR_FAULT;
+		type = keyword_is(s, n, PMP_TR_FAULT) ? PMP_TR_FAULT : PMP_TR_NR;
 		break;
 	case 'a':
-		type = PMP_TR_ACCEPT;
+		type = keyword_is(s, n, PMP_TR_ACCEPT) ? PMP_TR_ACCEPT : PMP_TR_NR;
 		break;
 	case 'c':
-		type = PMP_TR_CONVERT;
+		type = keyword_is(s, n, PMP_TR_CONVERT) ? PMP_TR_CONVERT : PMP_TR_NR;
 		break;
 	case 'p':
-		type = PMP_TR_PUNCH;
+		type = keyword_is(s, n, PMP_TR_PUNCH) ? PMP_TR_PUNCH : PMP_TR_NR;
 		break;
 	case 'z':
-		type = PMP_TR_ZAP;
+		type = keyword_is(s, n, PMP_TR_ZAP) ? PMP_TR_ZAP : PMP_TR_NR;
 		break;
 	case 'd':
-		type = PMP_TR_DIRTY_LOG;
+		type = keyword_is(s, n, PMP_TR_DIRTY_LOG) ? PMP_TR_DIRTY_LOG : PMP_TR_NR;
 		break;
 	case 'v':
-		type = s[1] == 't' ? PMP_TR_VTL_PROT : PMP_TR_VM;
+		type = s[1] == 't' && keyword_is(s, n, PMP_TR_VTL_PROT) ? PMP_TR_VTL_PROT :
+		       PMP_TR_NR;
 		break;
 	case 't':
 		type = s[1] == 'i' ? PMP_TR_TICK : PMP_TR_TEARDOWN;
+		type = keyword_is(s, n, type) ? type : PMP_TR_NR;
 		break;
 	case 's':
 		type = s[1] == 'p' ? PMP_TR_SPTE : s[5] == 'a' ? PMP_TR_SLOT_ADD :
 		       s[5] == 'd' ? PMP_TR_SLOT_DELETE : PMP_TR_SLOT_MOVE;
+		type = keyword_is(s, n, type) ? type : PMP_TR_NR;
 		break;
 	default:
 		return PMP_TR_NR;
 	}
-	t = &types[type];
-	if (!word_is(s, word_at(s), t->keyword, t->kwlen, t->word) ||
-	    !fast_ends(s, n, t->kwlen, true))
-		return PMP_TR_NR;
-	*end = t->kwlen;
+	*end = type < PMP_TR_NR ? types[type].kwlen : 0;
 	return type;
 }
 
@@ -1120,7 +1132,7 @@ static int line_fast(struct pmp_trace_parser *p, const char *s, size_t n, size_t
 	if (n < 16)
 		return 0;
 	type = keyword_type(s, n, &pos);
-	if (type == PMP_TR_NR || type == PMP_TR_VM)
+	if (type == PMP_TR_NR)
 		return 0;
 	pmp_memset(ev, 0, sizeof(*ev));
 	ev->type = (uint8_t)type;
