@@ -1198,10 +1198,51 @@ static int feed_eof(struct pmp_trace_parser *p, struct pmp_trace_event *ev,
 	return 0;
 }
 
+/*
+ * The line at the start of [data, data + len), after what the parser holds
+ * of it, read by line_parse(): 1 with @ev, 0 for no event, or -EINVAL;
+ * *@took is what it took of @data, all of it when no newline is there yet
+ * (the partial line is kept).  Out of line, so that pmp_trace_feed() keeps
+ * its registers for line_fast(), which reads nearly every line.
+ */
+static __attribute__((__noinline__)) int line_general(struct pmp_trace_parser *p,
+						      const char *data, size_t len, size_t *took,
+						      struct pmp_trace_event *ev,
+						      struct pmp_trace_error *err)
+{
+	size_t bad, nl = line_end(data, len, &bad), take = nl;
+	int ret;
+
+	if (take > PMP_TRACE_MAX_LINE - p->len)
+		return fail(p, err, PMP_TRACE_MAX_LINE + 1, "line too long (more than 255 bytes)");
+	if (nl == len) {
+		/* No newline yet: keep the partial line for the next chunk. */
+		pmp_memcpy(p->buf + p->len, data, take);
+		p->len += (uint32_t)take;
+		*took = len;
+		return 0;
+	}
+	if (p->len) {
+		pmp_memcpy(p->buf + p->len, data, take);
+		take += p->len;
+		p->len = 0;
+		line_end(p->buf, take, &bad);
+		ret = line_parse(p, p->buf, take, bad, ev, err);
+	} else {
+		/* The whole line is in @data: no copy. */
+		ret = line_parse(p, data, take, bad, ev, err);
+	}
+	if (ret < 0)
+		return ret;
+	p->line++;
+	*took = nl + 1;
+	return ret;
+}
+
 int pmp_trace_feed(struct pmp_trace_parser *p, const char *data, size_t len, size_t *used,
 		   struct pmp_trace_event *ev, struct pmp_trace_error *err)
 {
-	size_t pos = 0, nl, take, bad;
+	size_t pos = 0, nl, took;
 	int ret;
 
 	if (!p || !used || !ev || (!data && len))
@@ -1220,32 +1261,10 @@ int pmp_trace_feed(struct pmp_trace_parser *p, const char *data, size_t len, siz
 			*used = pos + nl + 1;
 			return 1;
 		}
-		nl = pos + line_end(data + pos, len - pos, &bad);
-		take = nl - pos;
-		if (take > PMP_TRACE_MAX_LINE - p->len)
-			return fail(p, err, PMP_TRACE_MAX_LINE + 1,
-				    "line too long (more than 255 bytes)");
-		if (nl == len) {
-			/* No newline yet: keep the partial line for the next chunk. */
-			pmp_memcpy(p->buf + p->len, data + pos, take);
-			p->len += (uint32_t)take;
-			*used = len;
-			return 0;
-		}
-		if (p->len) {
-			pmp_memcpy(p->buf + p->len, data + pos, take);
-			take += p->len;
-			p->len = 0;
-			line_end(p->buf, take, &bad);
-			ret = line_parse(p, p->buf, take, bad, ev, err);
-		} else {
-			/* The whole line is in @data: no copy. */
-			ret = line_parse(p, data + pos, take, bad, ev, err);
-		}
+		ret = line_general(p, data + pos, len - pos, &took, ev, err);
 		if (ret < 0)
 			return ret;
-		p->line++;
-		pos = nl + 1;
+		pos += took;
 		if (ret) {
 			*used = pos;
 			return ret;
