@@ -30,6 +30,7 @@ struct name_value {
 
 #define NV(n, v) { n, v, sizeof(n) - 1, WORD8(n) }
 #define NV_END { NULL, 0, 0, 0 }
+#define MAX_NAMES 7			/* the most names a list holds: reason_names */
 
 struct field {
 	const char *key;
@@ -60,6 +61,8 @@ static const struct name_value reason_names[] = {
 	NV("nx-toggle", PMP_ZAP_NX_TOGGLE), NV("dirty-log", PMP_ZAP_DIRTY_LOG),
 	NV("teardown", PMP_ZAP_TEARDOWN), NV_END,
 };
+_Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == MAX_NAMES + 1,
+	       "MAX_NAMES is the longest list");
 static const struct name_value fault_flag_names[] = {
 	NV("write", PMP_FAULT_WRITE), NV("exec", PMP_FAULT_EXEC),
 	NV("private", PMP_FAULT_PRIVATE), NV_END,
@@ -762,61 +765,126 @@ static inline PMP_FAST_INLINE bool word_is(const char *s, uint64_t w, const char
  */
 #define FAST_WINDOW (2 * (PMP_TRACE_MAX_LINE + 1))
 
-/* Does a value that ends at @i end its field: a space or the newline? */
+/*
+ * Does a value that ends at @i end its field: a space or the newline?
+ * Unchecked, fast_fields() asks it of the byte anyway (a space before the
+ * next key, or the newline), so the test goes.
+ */
 static inline PMP_FAST_INLINE bool fast_ends(const char *s, size_t n, size_t i, bool checked)
 {
-	return (!checked || i < n) && (s[i] == ' ' || s[i] == '\n');
+	return !checked || (i < n && (s[i] == ' ' || s[i] == '\n'));
+}
+
+/*
+ * Is the keyword of type @type, ended by a space or the newline, at the
+ * start of [s, s + n), 16 bytes or more?  Inlined with a constant @type,
+ * its length and word are constants.
+ */
+static inline PMP_FAST_INLINE bool keyword_is(const char *s, size_t n, unsigned int type)
+{
+	const struct event_type *t = &types[type];
+
+	return word_is(s, word_at(s), t->keyword, t->kwlen, t->word) &&
+	       fast_ends(s, n, t->kwlen, true);
 }
 
 /*
  * The event type whose keyword, ended by a space or the newline, starts
- * [s, s + n) with 16 bytes or more; *@end is its end.  PMP_TR_NR if none.
- * The first bytes name the only keyword it can be (s[5] tells the three
+ * [s, s + n) with 16 bytes or more; *@end is its end.  PMP_TR_NR if none,
+ * and for vm (line_parse() reads the vm line: it checks its place).  The
+ * first bytes name the only keyword it can be (s[5] tells the three
  * slot-* apart), so one word comparison decides: no list is tried in turn.
  */
 static unsigned int keyword_type(const char *s, size_t n, size_t *end)
 {
-	const struct event_type *t;
 	unsigned int type;
 
 	switch (s[0]) {
 	case 'f':
-		type = PMP_TR_FAULT;
+		type = keyword_is(s, n, PMP_TR_FAULT) ? PMP_TR_FAULT : PMP_TR_NR;
 		break;
 	case 'a':
-		type = PMP_TR_ACCEPT;
+		type = keyword_is(s, n, PMP_TR_ACCEPT) ? PMP_TR_ACCEPT : PMP_TR_NR;
 		break;
 	case 'c':
-		type = PMP_TR_CONVERT;
+		type = keyword_is(s, n, PMP_TR_CONVERT) ? PMP_TR_CONVERT : PMP_TR_NR;
 		break;
 	case 'p':
-		type = PMP_TR_PUNCH;
+		type = keyword_is(s, n, PMP_TR_PUNCH) ? PMP_TR_PUNCH : PMP_TR_NR;
 		break;
 	case 'z':
-		type = PMP_TR_ZAP;
+		type = keyword_is(s, n, PMP_TR_ZAP) ? PMP_TR_ZAP : PMP_TR_NR;
 		break;
 	case 'd':
-		type = PMP_TR_DIRTY_LOG;
+		type = keyword_is(s, n, PMP_TR_DIRTY_LOG) ? PMP_TR_DIRTY_LOG : PMP_TR_NR;
 		break;
 	case 'v':
-		type = s[1] == 't' ? PMP_TR_VTL_PROT : PMP_TR_VM;
+		type = s[1] == 't' && keyword_is(s, n, PMP_TR_VTL_PROT) ? PMP_TR_VTL_PROT :
+		       PMP_TR_NR;
 		break;
 	case 't':
 		type = s[1] == 'i' ? PMP_TR_TICK : PMP_TR_TEARDOWN;
+		type = keyword_is(s, n, type) ? type : PMP_TR_NR;
 		break;
 	case 's':
 		type = s[1] == 'p' ? PMP_TR_SPTE : s[5] == 'a' ? PMP_TR_SLOT_ADD :
 		       s[5] == 'd' ? PMP_TR_SLOT_DELETE : PMP_TR_SLOT_MOVE;
+		type = keyword_is(s, n, type) ? type : PMP_TR_NR;
 		break;
 	default:
 		return PMP_TR_NR;
 	}
-	t = &types[type];
-	if (!word_is(s, word_at(s), t->keyword, t->kwlen, t->word) ||
-	    !fast_ends(s, n, t->kwlen, true))
-		return PMP_TR_NR;
-	*end = t->kwlen;
+	*end = type < PMP_TR_NR ? types[type].kwlen : 0;
 	return type;
+}
+
+/*
+ * The hex digits that start @w (little-endian: its first byte first), as
+ * the byte loop reads them but eight at a time: how many (0 to 8), and
+ * their value in *@out.  Per byte, without a borrow across bytes: with its
+ * top bit set, a 7-bit byte minus c keeps that bit exactly when it is >= c.
+ */
+static inline PMP_FAST_INLINE unsigned int hex_word(uint64_t w, uint64_t *out)
+{
+	const uint64_t top = BYTES(0x80);
+	uint64_t low = (w & BYTES(0x7f)) | top, folded = low | BYTES(0x20);
+	uint64_t digit = (low - BYTES('0')) & ~(low - BYTES('9' + 1));
+	uint64_t letter = (folded - BYTES('a')) & ~(folded - BYTES('f' + 1)) & top;
+	uint64_t stop = ~((digit | letter) & ~w) & top;	/* bytes that are no digit */
+	unsigned int k = stop ? (unsigned int)__builtin_ctzll(stop) >> 3 : 8;
+	uint64_t v;
+
+	if (!k)
+		return 0;
+	/* each digit's value, the first k kept, the first the most significant */
+	v = (w & BYTES(0x0f)) + (letter >> 7) * 9;
+	v = __builtin_bswap64(v << (8 * (8 - k)));
+	/* nibbles packed: a byte per digit, then 16, then 32 bits per lane */
+	v = (v | v >> 4) & 0x00ff00ff00ff00ffULL;
+	v = (v | v >> 8) & 0x0000ffff0000ffffULL;
+	*out = (v | v >> 16) & 0xffffffffULL;
+	return k;
+}
+
+/*
+ * The unchecked read of a hex number's digits at *@pos: at most 16 (16
+ * bytes are there), as two words.  What ends them is fast_fields()' to test.
+ */
+static inline PMP_FAST_INLINE bool fast_hex_digits(const char *s, size_t *pos, uint64_t *out)
+{
+	uint64_t high, low = 0;
+	unsigned int k = hex_word(word_at(s + *pos), &high), k2;
+
+	if (!k)
+		return false;
+	*pos += k;
+	*out = high;
+	if (k == 8) {
+		k2 = hex_word(word_at(s + *pos), &low);
+		*pos += k2;
+		*out = high << (4 * k2) | low;
+	}
+	return true;
 }
 
 /*
@@ -833,8 +901,11 @@ static inline PMP_FAST_INLINE bool fast_number(uint8_t kind, const char *s, size
 	if (kind == K_HEX) {
 		if ((checked && i + 2 >= n) || s[i] != '0' || s[i + 1] != 'x')
 			return false;
+		*pos = i + 2;
+		if (!checked)
+			return fast_hex_digits(s, pos, out);
 		first = i += 2;
-		lim = !checked || n - i > 16 ? i + 16 : n;
+		lim = n - i > 16 ? i + 16 : n;
 		for (; i < lim; i++) {
 			d = hex_digit[(uint8_t)s[i]];
 			if (d > 15)
@@ -865,16 +936,21 @@ static inline PMP_FAST_INLINE bool fast_names(const struct field *f, const char 
 	const struct name_value *nv;
 	size_t i = *pos;
 	uint64_t v = 0, w;
+	unsigned int k;
 
 	for (;;) {
 		/* the longest name is 12 bytes: 16 leave room for what ends it */
 		if (checked ? n - i < 16 : i > PMP_TRACE_MAX_LINE)
 			return false;
 		w = word_at(s + i);
-		for (nv = f->names; nv->name; nv++)
-			if (word_is(s + i, w, nv->name, nv->len, nv->word))
+		/* unrolled: with a constant @f, each name's length and word are constants */
+#pragma GCC unroll 8
+		for (k = 0; k < MAX_NAMES; k++) {
+			nv = &f->names[k];
+			if (!nv->name || word_is(s + i, w, nv->name, nv->len, nv->word))
 				break;
-		if (!nv->name)
+		}
+		if (k == MAX_NAMES || !nv->name)
 			return false;
 		i += nv->len;
 		v |= nv->value;
@@ -889,13 +965,24 @@ static inline PMP_FAST_INLINE bool fast_names(const struct field *f, const char 
 	return true;
 }
 
-/* prot_parse() of the 3 bytes at @s, without a loop: each a right or '-'. */
+/*
+ * prot_parse() of the 3 bytes at @s: each a right or '-'.  Unrolled, each
+ * byte a test and a branch: no right is held in a register past its byte.
+ */
 static inline PMP_FAST_INLINE bool fast_prot(const char *s, uint64_t *out)
 {
-	bool r = s[0] == 'r', w = s[1] == 'w', x = s[2] == 'x';
+	static const char rights[] = "rwx";
+	unsigned int i, v = 0;
 
-	*out = (uint64_t)r | (uint64_t)w << 1 | (uint64_t)x << 2;
-	return (r || s[0] == '-') && (w || s[1] == '-') && (x || s[2] == '-');
+#pragma GCC unroll 3
+	for (i = 0; i < 3; i++) {
+		if (s[i] == rights[i])
+			v |= 1U << i;
+		else if (s[i] != '-')
+			return false;
+	}
+	*out = v;
+	return true;
 }
 
 /* The value of @f at *@pos, as value_parse() would give it without a message. */
@@ -1056,7 +1143,7 @@ static int line_fast(struct pmp_trace_parser *p, const char *s, size_t n, size_t
 	if (n < 16)
 		return 0;
 	type = keyword_type(s, n, &pos);
-	if (type == PMP_TR_NR || type == PMP_TR_VM)
+	if (type == PMP_TR_NR)
 		return 0;
 	pmp_memset(ev, 0, sizeof(*ev));
 	ev->type = (uint8_t)type;
@@ -1122,10 +1209,51 @@ static int feed_eof(struct pmp_trace_parser *p, struct pmp_trace_event *ev,
 	return 0;
 }
 
+/*
+ * The line at the start of [data, data + len), after what the parser holds
+ * of it, read by line_parse(): 1 with @ev, 0 for no event, or -EINVAL;
+ * *@took is what it took of @data, all of it when no newline is there yet
+ * (the partial line is kept).  Out of line, so that pmp_trace_feed() keeps
+ * its registers for line_fast(), which reads nearly every line.
+ */
+static __attribute__((__noinline__)) int line_general(struct pmp_trace_parser *p,
+						      const char *data, size_t len, size_t *took,
+						      struct pmp_trace_event *ev,
+						      struct pmp_trace_error *err)
+{
+	size_t bad, nl = line_end(data, len, &bad), take = nl;
+	int ret;
+
+	if (take > PMP_TRACE_MAX_LINE - p->len)
+		return fail(p, err, PMP_TRACE_MAX_LINE + 1, "line too long (more than 255 bytes)");
+	if (nl == len) {
+		/* No newline yet: keep the partial line for the next chunk. */
+		pmp_memcpy(p->buf + p->len, data, take);
+		p->len += (uint32_t)take;
+		*took = len;
+		return 0;
+	}
+	if (p->len) {
+		pmp_memcpy(p->buf + p->len, data, take);
+		take += p->len;
+		p->len = 0;
+		line_end(p->buf, take, &bad);
+		ret = line_parse(p, p->buf, take, bad, ev, err);
+	} else {
+		/* The whole line is in @data: no copy. */
+		ret = line_parse(p, data, take, bad, ev, err);
+	}
+	if (ret < 0)
+		return ret;
+	p->line++;
+	*took = nl + 1;
+	return ret;
+}
+
 int pmp_trace_feed(struct pmp_trace_parser *p, const char *data, size_t len, size_t *used,
 		   struct pmp_trace_event *ev, struct pmp_trace_error *err)
 {
-	size_t pos = 0, nl, take, bad;
+	size_t pos = 0, nl, took;
 	int ret;
 
 	if (!p || !used || !ev || (!data && len))
@@ -1144,32 +1272,10 @@ int pmp_trace_feed(struct pmp_trace_parser *p, const char *data, size_t len, siz
 			*used = pos + nl + 1;
 			return 1;
 		}
-		nl = pos + line_end(data + pos, len - pos, &bad);
-		take = nl - pos;
-		if (take > PMP_TRACE_MAX_LINE - p->len)
-			return fail(p, err, PMP_TRACE_MAX_LINE + 1,
-				    "line too long (more than 255 bytes)");
-		if (nl == len) {
-			/* No newline yet: keep the partial line for the next chunk. */
-			pmp_memcpy(p->buf + p->len, data + pos, take);
-			p->len += (uint32_t)take;
-			*used = len;
-			return 0;
-		}
-		if (p->len) {
-			pmp_memcpy(p->buf + p->len, data + pos, take);
-			take += p->len;
-			p->len = 0;
-			line_end(p->buf, take, &bad);
-			ret = line_parse(p, p->buf, take, bad, ev, err);
-		} else {
-			/* The whole line is in @data: no copy. */
-			ret = line_parse(p, data + pos, take, bad, ev, err);
-		}
+		ret = line_general(p, data + pos, len - pos, &took, ev, err);
 		if (ret < 0)
 			return ret;
-		p->line++;
-		pos = nl + 1;
+		pos += took;
 		if (ret) {
 			*used = pos;
 			return ret;

@@ -519,6 +519,74 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/*
+ * Hex numbers, read eight digits at a time while 512 bytes are there and a
+ * byte at a time on the last lines: 1 to 16 digits, either case, the bytes
+ * beside the digits' and letters' ranges after them.  Each uaddr (page
+ * aligned: it ends in 000) as it is and followed by LONG_TAIL: the same
+ * value, or the same message at the same column.
+ */
+static const struct {
+	const char *digits;
+	uint64_t value;			/* if no @message */
+	const char *message;		/* at column 42, the value's first digit... */
+	uint32_t column;		/* ...or here, if not 0 */
+} hex_cases[] = {
+	{ "0", 0, NULL, 0 },
+	{ "1000", 0x1000, NULL, 0 },
+	{ "abcdef000", 0xabcdef000ULL, NULL, 0 },
+	{ "ABCDEF000", 0xabcdef000ULL, NULL, 0 },
+	{ "aBcDeF000", 0xabcdef000ULL, NULL, 0 },
+	{ "1234567000", 0x1234567000ULL, NULL, 0 },		/* 10 digits */
+	{ "12345000", 0x12345000ULL, NULL, 0 },			/* 8: one word */
+	{ "123456789000", 0x123456789000ULL, NULL, 0 },		/* 12 */
+	{ "fedcba9876543000", 0xfedcba9876543000ULL, NULL, 0 },	/* 16: two words */
+	{ "FFFFFFFFFFFFF000", 0xfffffffffffff000ULL, NULL, 0 },
+	{ "0000000000000000000001000", 0x1000, NULL, 0 },	/* 25 digits */
+	{ "10000000000000000", 0, "number overflows 64 bits", 0 },
+	{ "", 0, "bad number (expected 0x and hex digits)", 0 },
+	{ "1000/", 0, "bad number (expected 0x and hex digits)", 0 },
+	{ "1000:", 0, "bad number (expected 0x and hex digits)", 0 },
+	{ "1000@", 0, "bad number (expected 0x and hex digits)", 0 },
+	{ "1000G", 0, "bad number (expected 0x and hex digits)", 0 },
+	{ "1000`", 0, "bad number (expected 0x and hex digits)", 0 },
+	{ "1000g", 0, "bad number (expected 0x and hex digits)", 0 },
+	{ "12345678g", 0, "bad number (expected 0x and hex digits)", 0 },
+	{ "fedcba9876543000g", 0, "bad number (expected 0x and hex digits)", 0 },
+	{ "1000\x90", 0, "non-ASCII byte", 48 },
+	{ "1000\xb1", 0, "non-ASCII byte", 48 },
+	{ "1000\xe6", 0, "non-ASCII byte", 48 },
+	{ "1001", 0, "uaddr not 4 KiB aligned", 0 },
+};
+
+START_TEST(test_hex_numbers)
+{
+	const char *digits = hex_cases[_i / 2].digits, *message = hex_cases[_i / 2].message;
+	uint32_t column = hex_cases[_i / 2].column ? hex_cases[_i / 2].column : 42;
+	bool tail = _i % 2;
+	struct pmp_trace_event evs[4];
+	struct pmp_trace_error err;
+	char text[2048];
+	size_t nr;
+	int ret;
+
+	snprintf(text, sizeof(text), PRE "slot-add slot=0 gfn=0x0 npages=0x1 uaddr=0x%s\n%s",
+		 digits, tail ? LONG_TAIL : "");
+	ret = parse_text(text, 0, evs, 4, &nr, &err);
+	if (message) {
+		ck_assert_msg(ret == -EINVAL, "0x%s: %d", digits, ret);
+		ck_assert_uint_eq(err.line, 3);
+		ck_assert_msg(err.column == column, "0x%s: column %u", digits, err.column);
+		ck_assert_str_eq(err.message, message);
+		return;
+	}
+	ck_assert_msg(ret == 0, "0x%s: %d (%s)", digits, ret, err.message);
+	ck_assert_uint_eq(nr, 2);
+	ck_assert_uint_eq(evs[1].type, PMP_TR_SLOT_ADD);
+	ck_assert_uint_eq(evs[1].uaddr, hex_cases[_i / 2].value);
+}
+END_TEST
+
 START_TEST(test_nul_byte)
 {
 	static const char text[] = "pmp-trace 1\nvm\0 type=default\n";
@@ -909,6 +977,7 @@ Suite *trace_suite(void)
 	tcase_add_test(tc, test_chunks_equal_whole);
 	tcase_add_test(tc, test_last_line_and_longest_line);
 	tcase_add_loop_test(tc, test_errors, 0, 2 * (int)ARRAY_SIZE(bads));
+	tcase_add_loop_test(tc, test_hex_numbers, 0, 2 * (int)ARRAY_SIZE(hex_cases));
 	tcase_add_test(tc, test_nul_byte);
 	tcase_add_test(tc, test_bytes_every_offset);
 	tcase_add_test(tc, test_after_eof);
