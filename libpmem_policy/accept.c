@@ -30,7 +30,7 @@ static bool huge_or_parked(const struct pmp_vm *vm, uint32_t cg, const struct pm
 	unsigned int v;
 
 	for (v = 0; v < vm->nr_vtls; v++) {
-		uint16_t gflags = v ? pmp_vtl_giants(vm, v)[cg].flags : pmp_cgiants(vm)[cg].flags;
+		uint16_t gflags = pmp_vtl_giant_flags(vm, v, cg);
 
 		if ((gflags & PMP_GF_LEAF) ||
 		    (pmp_leaf_flags_at(vm, c, v) & (PMP_CF_HUGE | PMP_CF_PARKED)))

@@ -1076,14 +1076,16 @@ static inline uint32_t pmp_leaf_flags(const struct pmp_vm *vm, uint64_t ci, unsi
 	return pmp_leaf_flags_at(vm, pmp_chunk_at(vm, ci), vtl);
 }
 
+/* VTL @vtl's PMP_GF_* flags of compact giant @cg (VTL 0's live in the giant itself). */
+static inline uint16_t pmp_vtl_giant_flags(const struct pmp_vm *vm, unsigned int vtl, uint32_t cg)
+{
+	return vtl ? pmp_vtl_giants(vm, vtl)[cg].flags : pmp_cgiants(vm)[cg].flags;
+}
+
 /* Does one 1 GiB leaf of VTL @vtl map GPA giant @g? */
 static inline bool pmp_giant_leaf(const struct pmp_vm *vm, uint64_t g, unsigned int vtl)
 {
-	uint32_t cg = pmp_giant_index(vm, g);
-
-	if (!vtl)
-		return pmp_cgiants(vm)[cg].flags & PMP_GF_LEAF;
-	return pmp_vtl_giants(vm, vtl)[cg].flags & PMP_GF_LEAF;
+	return pmp_vtl_giant_flags(vm, vtl, pmp_giant_index(vm, g)) & PMP_GF_LEAF;
 }
 
 /* The mapped planes of every VTL the VM has. */

@@ -106,8 +106,8 @@ bool pmp_merge_lasting(const struct pmp_vm *vm, unsigned int vtl, uint64_t ci)
 	bool need_full = vm->policy.merge != PMP_MERGE_BLOCKED || guarded;
 
 	return (need_full && !range_full(vm, vtl, head, PMP_LEVEL_2M)) || folio_small(vm, head) ||
-	       (guarded && !range_accepted(vm, head, PMP_LEVEL_2M)) || slot_logs_dirty(vm, head) ||
-	       attrs_mixed(vm, head);
+	       (guarded && !range_accepted(vm, head, PMP_LEVEL_2M)) || attrs_mixed(vm, head) ||
+	       slot_logs_dirty(vm, head);	/* last: it looks through the memslots */
 }
 
 /* Unpark the candidates of VTLs >= 1 at GPA chunk @ci (VTL 0's: the caller). */

@@ -200,7 +200,7 @@ static bool zap_in_chunk(struct pmp_vm *vm, unsigned int v, uint64_t gfn, uint64
 
 	if (!cg)
 		return true;
-	if ((v ? pmp_vtl_giants(vm, v)[cg].flags : pmp_cgiants(vm)[cg].flags) & PMP_GF_LEAF)
+	if (pmp_vtl_giant_flags(vm, v, cg) & PMP_GF_LEAF)
 		return false;
 	c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
 	if (pmp_leaf_flags_at(vm, c, v) & PMP_CF_HUGE) {
@@ -298,7 +298,7 @@ static int leaf_record_check(const struct pmp_vm *vm, unsigned int vtl, uint64_t
 	for (ci = 0; ci < nr; ci++) {
 		const struct pmp_chunk *c = &pmp_cchunks(vm)[ci];
 		uint32_t cg = (uint32_t)(ci / PMP_GIANT_CHUNKS);
-		uint16_t gflags = vtl ? pmp_vtl_giants(vm, vtl)[cg].flags : pmp_cgiants(vm)[cg].flags;
+		uint16_t gflags = pmp_vtl_giant_flags(vm, vtl, cg);
 		uint32_t f = vtl ? (uint32_t)pmp_vtl_chunks(vm, vtl)[ci] << PMP_CF_LEAF_SHIFT :
 				   c->blocks & PMP_CF_LEAF;
 		uint16_t bit = PMP_BIT(pmp_mapped_plane(vtl));

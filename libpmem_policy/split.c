@@ -56,7 +56,7 @@ static unsigned int leaf_levels(const struct pmp_vm *vm, unsigned int lo, unsign
 	cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
 	c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
 	for (hi = hi < vm->nr_vtls ? hi : vm->nr_vtls; lo < hi; lo++) {
-		uint16_t gflags = lo ? pmp_vtl_giants(vm, lo)[cg].flags : pmp_cgiants(vm)[cg].flags;
+		uint16_t gflags = pmp_vtl_giant_flags(vm, lo, cg);
 
 		if (gflags & PMP_GF_LEAF)
 			levels |= 1U << PMP_LEVEL_1G;

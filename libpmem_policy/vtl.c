@@ -16,7 +16,7 @@ static bool page_maybe_mapped(const struct pmp_vm *vm, unsigned int vtl, uint32_
 			      const struct pmp_chunk *c, unsigned int i)
 {
 	unsigned int plane = pmp_mapped_plane(vtl);
-	uint16_t gflags = vtl ? pmp_vtl_giants(vm, vtl)[cg].flags : pmp_cgiants(vm)[cg].flags;
+	uint16_t gflags = pmp_vtl_giant_flags(vm, vtl, cg);
 	const struct pmp_block *mapped = pmp_chunk_block(vm, c, plane);
 
 	if ((gflags & PMP_GF_LEAF) || (pmp_leaf_flags_at(vm, c, vtl) & PMP_CF_HUGE))
