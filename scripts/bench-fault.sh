@@ -154,24 +154,33 @@ $(cat "$tmp/fault_ns")
   verdicts, as KVM's two lpage_info levels) plus the memslot's run of
   compact giants; a run this far above 1.5x is the shared machine's noise
   or the working set at the largest sizes.") With \`pmp_max_level()\`:
-  $(verdict "$ns_worst" 1.5), worst ${ns_worst}x ($ns_at gfns). $(why "$ns_worst" 1.5 "Where
-  the state stays in the caches (4 GiB, 64 GiB, every hot gfn) its time
-  follows its instructions, ${ir_worst}x the floor's (the lean decision's
-  ${lean_ir_worst}x): its common fault (inside one of its
-  memslot's whole 1 GiB ranges, no accept level) takes the lean
-  decision's body, and what it adds is its contract, none of
-  which KVM's decision does: the fault's lanes (flags, vCPU, VTL, order)
-  checked in one add, one or and a test against the header's mask, its
-  slot number and accept level in a compare each (11 instructions), the
-  memslot found by number (4), the folio's cap applied (3), the count in
-  the vCPU's own line (5) and the reason pointer (2): 25 instructions,
-  where the lean decision checks the gfn against its memslot and the
-  flags instead,
-  which cost their share of the time where nothing waits on memory. The
-  lean entry point
-  drops exactly those (the memslot and VTL checked once, the folio's cap
-  the caller's, no count, the reason from \`pmp_level_query()\` when
-  wanted).") Times are noisy on a shared machine (load average
+  $(verdict "$ns_worst" 1.5), worst ${ns_worst}x ($ns_at gfns). $(why "$ns_worst" 1.5 "Its
+  common fault (inside one of its memslot's whole 1 GiB ranges, no
+  accept level) takes the lean decision's body, and what it adds is its
+  contract, none of which KVM's decision does: the fault's lanes (flags,
+  vCPU, VTL, order) checked in one add, one or and a test against the
+  header's mask, its slot number and accept level in a compare each (11
+  instructions), the memslot found by number (4), the folio's cap applied
+  (3), the count in the vCPU's own line (5) and the reason pointer (2): 25
+  instructions, where the lean decision checks the gfn against its memslot
+  and the flags instead. Where the state stays in the caches (4 GiB,
+  64 GiB, every hot gfn) they do not cost their share of the time: the
+  count, 5 of them, costs more than half of what the 25 cost. Its
+  counter is found by the decision's key, so its store has no address
+  until the key is known, at the end of the lookup's dependent loads (the
+  memslot, its run entry, the two verdicts). In copies of the body timed
+  beside the floor (session 10, 4 GiB and 64 GiB), dropping the count gave
+  back 40-60% of the gap to the floor; a store of a constant at an address
+  computed from the key cost 80-100% of the count; the count's
+  read-modify-write aimed at one fixed word, every call chained through
+  it, a quarter to a half of it: the price is the store's late address,
+  not a chain through memory. An exact count per key needs that address:
+  a compare per key, which gives the store a predicted address, won back
+  a third of it at most (and mispredicts wherever the keys change), and a
+  log of keys folded into the counters later was slower. The lean entry
+  point drops exactly those (the memslot and VTL
+  checked once, the folio's cap the caller's, no count, the reason from
+  \`pmp_level_query()\` when wanted).") Times are noisy on a shared machine (load average
   $(cut -d' ' -f1-3 /proc/loadavg) as this section was written); the
   instruction counts are the primary figure.
 - A whole 4 KiB or 2 MiB fault, decision, record and pinning included,
