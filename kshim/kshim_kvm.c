@@ -50,6 +50,8 @@ static void (*kvm_put)(struct kvm *kvm);
  */
 static void (*kvm_pin_get)(void);
 static void (*kvm_pin_put)(void);
+/* Each tracked VM's state, handed to kshim_map() by KVM (patch 0013). */
+static void (*kvm_set_private)(struct kvm *kvm, void *priv);
 static bool registered;
 
 const char * const kshim_counter_names[KC_NR] = {
@@ -243,6 +245,7 @@ static void kshim_vm_init(struct kvm *kvm)
 	mutex_lock(&kshim_vms_lock);
 	hash_add_rcu(kshim_vms, &st->node, (unsigned long)kvm);
 	mutex_unlock(&kshim_vms_lock);
+	kvm_set_private(kvm, st);
 	atomic_inc(&kshim_vms_live);
 	if (st->vm_type == PMP_VM_SEV)
 		kvm_pin_get();
@@ -362,6 +365,7 @@ static void kshim_vm_destroy(struct kvm *kvm)
 	mutex_lock(&kshim_vms_lock);
 	hash_del_rcu(&st->node);
 	mutex_unlock(&kshim_vms_lock);
+	kvm_set_private(kvm, NULL);
 	if (st->vm_type == PMP_VM_SEV)
 		kvm_pin_put();
 	synchronize_rcu();
@@ -948,19 +952,24 @@ static noinline int kshim_map_excl(struct kshim_vm *st, const struct kvm_mmu_pol
  * exhausted pool (-ENOMEM) refuses the leaf with the references of this
  * call dropped and the core unchanged; the fault fails cleanly and never
  * maps an unpinned page.  The common leaf (kshim_map_shared()) is
- * recorded here, everything else in kshim_map_excl().
+ * recorded here, everything else in kshim_map_excl().  @priv is the VM's
+ * state as vm_init handed it to KVM (kvm_set_private()), NULL for a VM
+ * not tracked: no lookup.  Valid here: vm_destroy clears it and waits
+ * for this call (mmu_lock held) before it frees the state.
  */
-static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf)
+static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf, void *priv)
 {
-	struct kshim_vm *st = kshim_find_locked(kvm);
+	struct kshim_vm *st = priv;
 	bool tried;
 
-	if (!st || !leaf->slot || leaf->slot->as_id || leaf->level < PG_LEVEL_4K ||
-	    leaf->level > PG_LEVEL_1G)
+	if (!st || !leaf->slot || leaf->slot->as_id)
 		return 0;
 	/* fail_every set: kshim_map_excl() injects before it tries this */
 	tried = likely(!READ_ONCE(kshim_fail_every)) && kshim_map_may_share(st, leaf);
 	if (tried && !kshim_map_shared(st, leaf))
+		return 0;
+	/* the shared record took only 4K leaves: the other levels' check here */
+	if (leaf->level < PG_LEVEL_4K || leaf->level > PG_LEVEL_1G)
 		return 0;
 	return kshim_map_excl(st, leaf, tried);
 }
@@ -1320,8 +1329,9 @@ int kshim_kvm_attach(void)
 	kvm_put = symbol_get(kvm_put_kvm);
 	kvm_pin_get = symbol_get(kvm_mmu_policy_pin_get);
 	kvm_pin_put = symbol_get(kvm_mmu_policy_pin_put);
+	kvm_set_private = symbol_get(kvm_mmu_policy_set_private);
 	if (kvm_register && kvm_unregister && kvm_tick && kvm_host_level && kvm_get_safe &&
-	    kvm_put && kvm_pin_get && kvm_pin_put) {
+	    kvm_put && kvm_pin_get && kvm_pin_put && kvm_set_private) {
 		ret = kvm_register(&kshim_ops);
 		if (!ret) {
 			registered = true;
@@ -1359,6 +1369,8 @@ void kshim_kvm_detach(void)
 		symbol_put(kvm_mmu_policy_pin_get);
 	if (kvm_pin_put)
 		symbol_put(kvm_mmu_policy_pin_put);
+	if (kvm_set_private)
+		symbol_put(kvm_mmu_policy_set_private);
 	kvm_register = NULL;
 	kvm_unregister = NULL;
 	kvm_tick = NULL;
@@ -1367,4 +1379,5 @@ void kshim_kvm_detach(void)
 	kvm_put = NULL;
 	kvm_pin_get = NULL;
 	kvm_pin_put = NULL;
+	kvm_set_private = NULL;
 }

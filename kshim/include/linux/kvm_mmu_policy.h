@@ -138,7 +138,10 @@ struct kvm_mmu_policy_leaf {
  *	faults.  The result is clamped to [PG_LEVEL_4K, @level]; it lowers
  *	only the level the fault maps at, not the level KVM accounts NX huge
  *	pages against.
- * @map: @leaf is about to be installed.  Return 0 to install it, -EAGAIN
+ * @map: @leaf is about to be installed; @priv is what the policy last set
+ *	for @kvm with kvm_mmu_policy_set_private() (NULL if nothing), so
+ *	that the policy finds its VM state without a lookup.  Return 0 to
+ *	install it, -EAGAIN
  *	to retry the fault, or another negative errno to refuse it: the
  *	fault exits to userspace with KVM_EXIT_MEMORY_FAULT and KVM_RUN (or
  *	KVM_PRE_FAULT_MEMORY) fails with that errno; a refused prefetch is
@@ -188,7 +191,7 @@ struct kvm_mmu_policy_ops {
 	void (*memslot)(struct kvm *kvm, const struct kvm_memory_slot *old,
 			const struct kvm_memory_slot *new, enum kvm_mr_change change);
 	int (*max_level)(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf);
-	int (*map)(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf);
+	int (*map)(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf, void *priv);
 	int (*pin)(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf, unsigned long hva);
 	void (*zap)(struct kvm *kvm, gfn_t start, gfn_t end, unsigned int filter,
 		    enum kvm_mmu_policy_zap reason);
@@ -238,6 +241,18 @@ void kvm_mmu_policy_unregister(const struct kvm_mmu_policy_ops *ops);
  */
 int kvm_mmu_policy_host_level(struct kvm *kvm, const struct kvm_memory_slot *slot,
 			      gfn_t gfn, int max_level);
+
+/**
+ * kvm_mmu_policy_set_private() - the policy's state of a VM, for @map.
+ * @kvm: the VM, from @vm_init until @vm_destroy.
+ * @priv: passed to every @map of @kvm from now on; NULL to stop.
+ *
+ * Released: @map sees @priv's contents as they were written before this
+ * call.  A policy that frees @priv sets NULL first and then waits for the
+ * @map calls that may still hold it (synchronize_rcu(): @map runs with
+ * mmu_lock held).  Any context.
+ */
+void kvm_mmu_policy_set_private(struct kvm *kvm, void *priv);
 
 /**
  * kvm_mmu_policy_pin_get() - call @pin on shared faults from now on.
