@@ -1250,39 +1250,55 @@ static __attribute__((__noinline__)) int line_general(struct pmp_trace_parser *p
 	return ret;
 }
 
-int pmp_trace_feed(struct pmp_trace_parser *p, const char *data, size_t len, size_t *used,
-		   struct pmp_trace_event *ev, struct pmp_trace_error *err)
+int pmp_trace_feed_events(struct pmp_trace_parser *p, const char *data, size_t len, size_t *used,
+			  struct pmp_trace_event *evs, unsigned int max,
+			  struct pmp_trace_error *err)
 {
 	size_t pos = 0, nl, took;
+	unsigned int nr = 0;
 	int ret;
 
-	if (!p || !used || !ev || (!data && len))
+	if (!p || !used || !evs || !max || max > 0x7fffffffU || (!data && len))
 		return -EINVAL;
 	*used = 0;
 	if (p->failed)
 		return fail(p, err, 1, "an earlier line was refused");
 	if (!len)
-		return feed_eof(p, ev, err);
+		return feed_eof(p, evs, err);
 	if (p->at_eof)
 		return fail(p, err, 1, "data after the end of input");
-	while (pos < len) {
+	/*
+	 * Canonical lines one after another, in this frame; the general reader
+	 * only for the first event of a call, so the events are on consecutive
+	 * lines (a comment or blank line is read before the first or after the
+	 * last) and an error never follows an event of the same call.
+	 */
+	while (pos < len && nr < max) {
 		if (!p->len && p->seen_vm && !p->ended &&
-		    line_fast(p, data + pos, len - pos, &nl, ev)) {
+		    line_fast(p, data + pos, len - pos, &nl, &evs[nr])) {
 			p->line++;
-			*used = pos + nl + 1;
-			return 1;
+			pos += nl + 1;
+			nr++;
+			continue;
 		}
-		ret = line_general(p, data + pos, len - pos, &took, ev, err);
+		if (nr)
+			break;
+		ret = line_general(p, data + pos, len - pos, &took, evs, err);
 		if (ret < 0)
 			return ret;
 		pos += took;
-		if (ret) {
-			*used = pos;
-			return ret;
-		}
+		nr = (unsigned int)ret;
+		if (nr)
+			break;
 	}
-	*used = len;
-	return 0;
+	*used = pos;
+	return (int)nr;
+}
+
+int pmp_trace_feed(struct pmp_trace_parser *p, const char *data, size_t len, size_t *used,
+		   struct pmp_trace_event *ev, struct pmp_trace_error *err)
+{
+	return pmp_trace_feed_events(p, data, len, used, ev, 1, err);
 }
 
 /* ---- Formatting ---- */

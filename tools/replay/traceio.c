@@ -10,6 +10,8 @@
 #include "traceio.h"
 
 #define CHUNK_BYTES 65536
+/* Events the parser returns a call: a fault line is about 40 bytes, so a buffer holds ~1,600 */
+#define BATCH_EVENTS 256
 #define BAR 40
 
 void progress_start(struct progress *p, uint64_t total, uint64_t large)
@@ -141,6 +143,25 @@ static bool looks_tracefs(const char *buf, size_t n)
 }
 
 /*
+ * The @nr events the parser just returned, on the lines before @next_line
+ * (one a line), to @sink, *@line set to each one's line before its call.
+ */
+static int sink_events(wl_sink_fn sink, void *ctx, const struct pmp_trace_event *evs,
+		       unsigned int nr, uint64_t next_line, uint64_t *line)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < nr; i++) {
+		*line = next_line - nr + i;
+		ret = sink(ctx, &evs[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
  * trace_read_marked() less the tracefs test, which only an error needs:
  * the first buffer read is kept in @first (*@first_n bytes) for it.
  */
@@ -149,8 +170,8 @@ static int read_chunks(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
 		       char *first, size_t *first_n, char *err, size_t errlen)
 {
 	static char buf[CHUNK_BYTES];
+	static struct pmp_trace_event evs[BATCH_EVENTS];
 	struct pmp_trace_parser p;
-	struct pmp_trace_event ev;
 	struct pmp_trace_error e;
 	size_t n, pos, used;
 	int ret;
@@ -178,16 +199,14 @@ static int read_chunks(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
 			scan_marks(marks, buf, n);
 		/* n == 0 is the end of input: the parser takes a last unterminated line */
 		for (pos = 0; pos < n || !n;) {
-			ret = pmp_trace_feed(&p, buf + pos, n - pos, &used, &ev, &e);
+			ret = pmp_trace_feed_events(&p, buf + pos, n - pos, &used, evs,
+						    BATCH_EVENTS, &e);
 			if (ret < 0)
 				return parse_error(name, &e, err, errlen);
 			pos += used;
 			if (!ret && !n)
 				break;
-			if (!ret)
-				continue;
-			*line = p.line - 1;	/* the parser has moved past the event's line */
-			ret = sink(ctx, &ev);
+			ret = sink_events(sink, ctx, evs, (unsigned int)ret, p.line, line);
 			if (ret)
 				return ret;
 		}
