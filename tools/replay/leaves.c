@@ -246,7 +246,7 @@ static void block(struct leaves *lv, uint64_t lo, uint64_t hi, int level, bool o
 	}
 }
 
-void lv_apply(struct leaves *lv, const struct pmp_action *a)
+void lv_apply_any(struct leaves *lv, const struct pmp_action *a)
 {
 	uint64_t lo = a->gfn, hi = a->gfn + a->npages;
 

@@ -28,8 +28,7 @@
 #define OA_VTL(v)	((uint16_t)(7U << (OA_VTL_SHIFT + 3 * (v))))
 #define OA_VTLS		(OA_VTL(0) | OA_VTL(1) | OA_VTL(2))
 
-/* Per chunk; bit v of each 3-bit field is VTL v. */
-#define OC_TOUCHED(v)	(0x1U << (v))	/* VTL v touched the chunk */
+/* Per chunk, with OC_TOUCHED() and OC_SHARED_FAULT (oracle.h); bit v of each 3-bit field is VTL v. */
 #define OC_TOUCHED_ANY	0x7U
 #define OC_COUNTED	0x8U		/* counted in giant_small when last evaluated */
 /* What of a chunk a 1 GiB leaf depends on (with its sig) */
@@ -40,7 +39,6 @@
 #define OG_WHOLE	0x2U
 #define OC_ELIGIBLE(v)	(0x10U << (v))	/* a 2 MiB leaf of VTL v may be there */
 #define OC_ELIGIBLE_SHIFT 4
-#define OC_SHARED_FAULT	0x80U		/* a fault without the private flag touched it */
 #define OC_UNIFORM(v)	(0x100U << (v))	/* pages known alike under leaf_mask(v) ... */
 #define OC_MIXED(v)	(0x800U << (v))	/* ... or known not to be; neither: scan them */
 #define OC_UNIFORM_ANY	0x700U
@@ -246,24 +244,14 @@ static __attribute__((noinline)) void touch_new(struct oracle *o, uint64_t gfn,
 }
 
 /*
- * VTL @vtl used the chunk holding @gfn, backed by a folio of @order, with
- * a fault that did not say private (@shared: the core then aligns it as
- * shared memory, whatever the page's attribute).  Most touches are of a
- * chunk that VTL touched so before, with a folio no larger: nothing
- * changes, which the test here finds without a call.
+ * VTL @vtl used the chunk holding @gfn (oracle_touch_known() has the
+ * arguments): a call only when something changes.
  */
 static inline void touch(struct oracle *o, uint64_t gfn, unsigned int order, unsigned int vtl,
 			 bool shared)
 {
-	uint64_t c = gfn / CHUNK;
-	uint16_t f = o->chunk[c];
-
-	if ((o->vtls & (1U << vtl)) && (f & OC_TOUCHED(vtl)) && (!shared || (f & OC_SHARED_FAULT)) &&
-	    (order == OR_UNKNOWN ||
-	     (o->order[c] != OR_UNKNOWN && order <= o->order[c] &&
-	      o->giant_order[gfn / GIANT] != OR_UNKNOWN && order <= o->giant_order[gfn / GIANT])))
-		return;
-	touch_new(o, gfn, order, vtl, shared);
+	if (!oracle_touch_known(o, gfn, order, vtl, shared))
+		touch_new(o, gfn, order, vtl, shared);
 }
 
 static void fault(struct oracle *o, const struct pmp_trace_event *ev)

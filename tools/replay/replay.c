@@ -261,6 +261,55 @@ static int first_event(struct replay *r, const struct pmp_trace_event *ev)
 	return 0;
 }
 
+static int run_failed(struct replay *r, int err)
+{
+	return fail(r, err, "event %llu: %s", (unsigned long long)r->events + 1, pmp_strerror(err));
+}
+
+/*
+ * A fault of a valid level inside the VM: the oracle follows it, the
+ * folio order is kept, each policy takes the access; their common cases
+ * (nothing new to the oracle, a present leaf) without a call.
+ */
+static inline int fault_event(struct replay *r, const struct pmp_trace_event *ev)
+{
+	unsigned int order = 9 * (ev->level - 1U), i;
+	int err;
+
+	if (ev->vtl >= PMP_MAX_VTLS ||
+	    !oracle_touch_known(&r->oracle, ev->gfn, order, ev->vtl, !(ev->flags & PMP_FAULT_PRIVATE)))
+		oracle_event(&r->oracle, ev, false);
+	r->fault_order[ev->gfn / 512] = (uint8_t)order;
+	for (i = 0; i < r->nr_runs; i++) {
+		if (run_fault_served(&r->runs[i], ev))
+			continue;
+		err = run_event(&r->runs[i], r, ev);
+		if (err)
+			return run_failed(r, err);
+	}
+	return 0;
+}
+
+/* Any other event, the memslot table following the core after it. */
+static int other_event(struct replay *r, const struct pmp_trace_event *ev)
+{
+	unsigned int i;
+	int err;
+
+	oracle_event(&r->oracle, ev, false);
+	for (i = 0; i < r->nr_runs; i++) {
+		err = run_event(&r->runs[i], r, ev);
+		if (err)
+			return run_failed(r, err);
+	}
+	/* the memslots as the core now has them (slot rules do not depend on the policy) */
+	if ((1U << ev->type) & SLOT_EVENTS) {
+		slots_event(&r->slots, ev, r->nr_runs ? r->runs[0].vm : NULL);
+		oracle_event(&r->oracle, ev, true);
+	}
+	return 0;
+}
+
 int replay_event(struct replay *r, const struct pmp_trace_event *ev)
 {
 	unsigned int i;
@@ -284,21 +333,13 @@ int replay_event(struct replay *r, const struct pmp_trace_event *ev)
 				    pmp_trace_type_name(ev->type));
 		end_state(r);	/* a teardown */
 	}
-	oracle_event(&r->oracle, ev, false);
-	if (ev->type == PMP_TR_FAULT && ev->gfn < r->oracle.pages && ev->level >= PMP_LEVEL_4K &&
-	    ev->level <= PMP_LEVEL_1G)
-		r->fault_order[ev->gfn / 512] = (uint8_t)(9 * (ev->level - 1));
-	for (i = 0; i < r->nr_runs; i++) {
-		err = run_event(&r->runs[i], r, ev);
-		if (err)
-			return fail(r, err, "event %llu: %s", (unsigned long long)r->events + 1,
-				    pmp_strerror(err));
-	}
-	/* the memslots as the core now has them (slot rules do not depend on the policy) */
-	if ((1U << ev->type) & SLOT_EVENTS) {
-		slots_event(&r->slots, ev, r->nr_runs ? r->runs[0].vm : NULL);
-		oracle_event(&r->oracle, ev, true);
-	}
+	/* most events: a fault with a valid level inside the VM (the arrays' span) */
+	if (ev->type == PMP_TR_FAULT && ev->gfn < r->oracle.pages && ev->level - 1U < PMP_LEVEL_1G)
+		err = fault_event(r, ev);
+	else
+		err = other_event(r, ev);
+	if (err)
+		return err;
 	r->events++;
 	for (i = 0; r->opts.check_every && !(r->events % r->opts.check_every) && i < r->nr_runs; i++)
 		if (pmp_vm_check(r->runs[i].vm))

@@ -157,6 +157,37 @@ static inline uint64_t rp_bp(uint64_t part, uint64_t whole)
 
 enum { RP_FROM_OTHER, RP_FROM_TICK, RP_FROM_FAULT, RP_FROM_ACCEPT };
 
+/*
+ * The guest accesses @gfn.  A present leaf serves it without a fault,
+ * unless it is a huge leaf KVM mapped non-executable (nx_huge_pages) and
+ * the access executes.  A blocked leaf faults: that fault is the price of
+ * merge=blocked.  *@have, *@present: lv_level()'s answer.
+ */
+static inline bool run_served(const struct rp_run *run, uint64_t gfn, uint32_t flags, int *have,
+			      bool *present)
+{
+	*have = lv_level(&run->lv, gfn, present);
+	return *present && !(*have > PMP_LEVEL_4K && (flags & PMP_FAULT_EXEC) &&
+			     run->policy.nx_huge_pages);
+}
+
+/*
+ * run_event() of a fault event with a valid level inside the leaf model
+ * that a present leaf serves, counted inline (most events); false, having
+ * changed nothing, when the access faults.
+ */
+static inline bool run_fault_served(struct rp_run *run, const struct pmp_trace_event *ev)
+{
+	bool present;
+	int have;
+
+	if (!run_served(run, ev->gfn, ev->flags, &have, &present))
+		return false;
+	run->c.events[PMP_TR_FAULT]++;
+	run->c.faults_avoided++;
+	return true;
+}
+
 int run_init(struct rp_run *run, const char *label, const struct pmp_policy *p);
 void run_free(struct rp_run *run);
 /* The VM event: lay out the VM, its arrays in @arena.  0 or -errno. */

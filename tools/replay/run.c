@@ -105,6 +105,7 @@ static void folio_split(struct rp_run *run, uint64_t lo, uint64_t hi)
 		run->folio_cap[c] = lo <= c * 512 && hi >= (c + 1) * 512 ? 9 : 0;
 }
 
+/* What an action other than a MAP (which counts nothing) adds to the counters. */
 static void count_action(struct rp_run *run, const struct pmp_action *a)
 {
 	uint64_t folio = 1ULL << a->order;
@@ -126,8 +127,6 @@ static void count_action(struct rp_run *run, const struct pmp_action *a)
 	case PMP_ACT_FLUSH:
 	case PMP_ACT_TRACK:
 		run->c.flushes++;
-		return;
-	case PMP_ACT_MAP:
 		return;
 	case PMP_ACT_INVALIDATE:
 		run->c.inval++;
@@ -181,26 +180,15 @@ static void outcome(struct rp_run *run, const struct replay *r, unsigned int typ
 		return;
 	}
 	for (i = 0; i < run->acts.nr; i++) {
-		lv_apply(&run->lv, &run->acts.buf[i]);
-		count_action(run, &run->acts.buf[i]);
+		const struct pmp_action *a = &run->acts.buf[i];
+
+		lv_apply(&run->lv, a);
+		if (a->type != PMP_ACT_MAP)	/* most actions: a MAP counts nothing */
+			count_action(run, a);
 	}
 }
 
-/*
- * The guest accesses f->gfn.  A present leaf serves it without a fault,
- * unless it is a huge leaf KVM mapped non-executable (nx_huge_pages) and
- * the access executes.  A blocked leaf faults: that fault is the price of
- * merge=blocked.
- */
-static bool served(const struct rp_run *run, uint64_t gfn, uint32_t flags, int *have,
-		   bool *present)
-{
-	*have = lv_level(&run->lv, gfn, present);
-	return *present && !(*have > PMP_LEVEL_4K && (flags & PMP_FAULT_EXEC) &&
-			     run->policy.nx_huge_pages);
-}
-
-/* The fault itself, once served() said no leaf serves the access: @have, @present its answer. */
+/* The fault itself, once run_served() said no leaf serves the access: @have, @present its answer. */
 static void fault_taken(struct rp_run *run, const struct replay *r, const struct pmp_fault *f,
 			unsigned int type, int have, bool present)
 {
@@ -228,7 +216,7 @@ static void access(struct rp_run *run, const struct replay *r, const struct pmp_
 	bool present;
 	int have;
 
-	if (served(run, f->gfn, f->flags, &have, &present)) {
+	if (run_served(run, f->gfn, f->flags, &have, &present)) {
 		run->c.faults_avoided++;
 		return;
 	}
@@ -259,7 +247,7 @@ static void fault_event(struct rp_run *run, const struct replay *r,
 		return;
 	}
 	/* most accesses find their leaf: no folio to work out */
-	if (served(run, ev->gfn, ev->flags, &have, &present)) {
+	if (run_served(run, ev->gfn, ev->flags, &have, &present)) {
 		run->c.faults_avoided++;
 		return;
 	}
