@@ -160,21 +160,11 @@ static void spread(struct oracle *o, uint64_t c)
  * chunk whose pages were only ever set whole is one value (cattr): set in
  * one step; a part of it set spreads it to attr[] first.
  */
-static void set_attr(struct oracle *o, uint64_t lo, uint64_t hi, uint16_t mask, uint16_t value)
+static __attribute__((noinline)) void set_attr_range(struct oracle *o, uint64_t lo, uint64_t hi,
+						      uint16_t mask, uint16_t value)
 {
 	uint64_t m = mask * 0x0001000100010001ULL, v = value * 0x0001000100010001ULL, c = lo / CHUNK;
 
-	/* one page of a chunk already spread (a VTL protection, a 4 KiB accept): no loop */
-	if (hi - lo == 1 && (o->chunk[c] & OC_PAGES)) {
-		uint16_t now = (uint16_t)((o->attr[lo] & ~mask) | value);
-
-		if (now != o->attr[lo]) {
-			o->attr[lo] = now;
-			o->chunk[c] &= (uint16_t)~(OC_MIXED_ANY | OC_UNIFORM_ANY);
-			mark(o, c);
-		}
-		return;
-	}
 	for (; c <= (hi - 1) / CHUNK; c++) {
 		uint64_t i = lo > c * CHUNK ? lo : c * CHUNK;
 		uint64_t end = hi < (c + 1) * CHUNK ? hi : (c + 1) * CHUNK, diff = 0, w;
@@ -209,6 +199,25 @@ static void set_attr(struct oracle *o, uint64_t lo, uint64_t hi, uint16_t mask, 
 		if (!diff)
 			continue;
 		o->chunk[c] &= (uint16_t)~(OC_MIXED_ANY | (whole ? 0 : OC_UNIFORM_ANY));
+		mark(o, c);
+	}
+}
+
+/* set_attr_range(), inline for one page of a chunk already spread (a VTL protection, a 4 KiB accept) */
+static inline void set_attr(struct oracle *o, uint64_t lo, uint64_t hi, uint16_t mask,
+			    uint16_t value)
+{
+	uint64_t c = lo / CHUNK;
+	uint16_t now;
+
+	if (hi - lo != 1 || !(o->chunk[c] & OC_PAGES)) {
+		set_attr_range(o, lo, hi, mask, value);
+		return;
+	}
+	now = (uint16_t)((o->attr[lo] & ~mask) | value);
+	if (now != o->attr[lo]) {
+		o->attr[lo] = now;
+		o->chunk[c] &= (uint16_t)~(OC_MIXED_ANY | OC_UNIFORM_ANY);
 		mark(o, c);
 	}
 }

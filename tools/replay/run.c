@@ -210,19 +210,6 @@ static void fault_taken(struct rp_run *run, const struct replay *r, const struct
 	}
 }
 
-static void access(struct rp_run *run, const struct replay *r, const struct pmp_fault *f,
-		   unsigned int type)
-{
-	bool present;
-	int have;
-
-	if (run_served(run, f->gfn, f->flags, &have, &present)) {
-		run->c.faults_avoided++;
-		return;
-	}
-	fault_taken(run, r, f, type, have, present);
-}
-
 /* The host folio order a fault sees: what the trace says, less what punches split. */
 static uint8_t backing(const struct rp_run *run, const struct replay *r, uint64_t gfn,
 		       unsigned int order)
@@ -271,10 +258,11 @@ static void accept_event(struct rp_run *run, struct replay *r, const struct pmp_
 {
 	struct pmp_page_attrs at;
 	bool present;
-	int slot;
+	int slot, have;
 
+	/* no present leaf: the accept's fault is taken (a blocked one faults too) */
 	if (ev->gfn < run->lv.pages && ev->level >= PMP_LEVEL_4K && ev->level <= PMP_LEVEL_1G &&
-	    !(lv_level(&run->lv, ev->gfn, &present) && present) &&
+	    !((have = lv_level(&run->lv, ev->gfn, &present)) && present) &&
 	    (slot = slots_find(&r->slots, ev->gfn)) >= 0 && !pmp_get_attrs(run->vm, ev->gfn, &at)) {
 		struct pmp_fault f = { .gfn = ev->gfn, .slot = (uint32_t)slot,
 				       .flags = at.private ? PMP_FAULT_PRIVATE : 0,
@@ -282,7 +270,7 @@ static void accept_event(struct rp_run *run, struct replay *r, const struct pmp_
 				       .accept_level = ev->level };
 
 		run->c.faults_implied++;
-		access(run, r, &f, PMP_TR_ACCEPT);
+		fault_taken(run, r, &f, PMP_TR_ACCEPT, have, present);
 	}
 	run->origin = RP_FROM_ACCEPT;
 	outcome(run, r, PMP_TR_ACCEPT, CORE(run, pmp_accept(run->vm, ev->gfn, ev->level, &run->acts)));
