@@ -915,8 +915,9 @@ static inline PMP_FAST_INLINE bool fast_number(uint8_t kind, const char *s, size
 	} else {
 		first = i;
 		lim = !checked || n - i > 19 ? i + 19 : n;
-		for (; i < lim && s[i] >= '0' && s[i] <= '9'; i++)
-			v = v * 10 + (uint64_t)(s[i] - '0');
+		/* a byte below '0' wraps far above 9: one test a digit */
+		for (; i < lim && (d = (unsigned int)(uint8_t)s[i] - '0') < 10; i++)
+			v = v * 10 + d;
 	}
 	if (i == first || !fast_ends(s, n, i, checked))
 		return false;
@@ -1256,6 +1257,7 @@ int pmp_trace_feed_events(struct pmp_trace_parser *p, const char *data, size_t l
 {
 	size_t pos = 0, nl, took;
 	unsigned int nr = 0;
+	bool fast;
 	int ret;
 
 	if (!p || !used || !evs || !max || max > 0x7fffffffU || (!data && len))
@@ -1271,14 +1273,16 @@ int pmp_trace_feed_events(struct pmp_trace_parser *p, const char *data, size_t l
 	 * Canonical lines one after another, in this frame; the general reader
 	 * only for the first event of a call, so the events are on consecutive
 	 * lines (a comment or blank line is read before the first or after the
-	 * last) and an error never follows an event of the same call.
+	 * last) and an error never follows an event of the same call.  @fast:
+	 * line_fast() may read the next line (no partial line held, the vm line
+	 * seen, no teardown yet), which only the lines read change.
 	 */
+	fast = !p->len && p->seen_vm && !p->ended;
 	while (pos < len && nr < max) {
-		if (!p->len && p->seen_vm && !p->ended &&
-		    line_fast(p, data + pos, len - pos, &nl, &evs[nr])) {
-			p->line++;
+		if (fast && line_fast(p, data + pos, len - pos, &nl, &evs[nr])) {
 			pos += nl + 1;
 			nr++;
+			fast = !p->ended;
 			continue;
 		}
 		if (nr)
@@ -1287,10 +1291,13 @@ int pmp_trace_feed_events(struct pmp_trace_parser *p, const char *data, size_t l
 		if (ret < 0)
 			return ret;
 		pos += took;
-		nr = (unsigned int)ret;
-		if (nr)
-			break;
+		if (ret) {
+			*used = pos;
+			return ret;	/* line_general() counted its line */
+		}
+		fast = !p->len && p->seen_vm && !p->ended;
 	}
+	p->line += nr;	/* line_fast() read each on a line of its own */
 	*used = pos;
 	return (int)nr;
 }
