@@ -46,7 +46,7 @@
 #define OC_PAGES	0x4000U		/* attr[] holds its pages; else all are cattr[c] */
 
 /*
- * Per chunk, fits() of a 2 MiB leaf there, as shared and as private memory,
+ * Per chunk, slot_fits() of a 2 MiB leaf there, as shared and as private memory,
  * once asked: it depends only on the memslot holding the chunk, so it holds
  * until an event changes a memslot over it (slot_range_dirty() clears it).
  */
@@ -107,6 +107,19 @@ static bool clamp(const struct oracle *o, uint64_t gfn, uint64_t n, uint64_t *lo
 static bool in_vm(const struct oracle *o, uint64_t gfn, uint64_t n)
 {
 	return n && gfn < o->gfn_end && n <= o->gfn_end - gfn;
+}
+
+/*
+ * in_vm(), and then [*@lo, *@hi) is the range: the arrays span gfn_end
+ * rounded up to 1 GiB, so a range the core takes needs no clamp().
+ */
+static bool vm_range(const struct oracle *o, uint64_t gfn, uint64_t n, uint64_t *lo, uint64_t *hi)
+{
+	if (!in_vm(o, gfn, n))
+		return false;
+	*lo = gfn;
+	*hi = gfn + n;
+	return true;
 }
 
 /* Chunk @c changed: oracle_pages() evaluates it again. */
@@ -203,16 +216,24 @@ static __attribute__((noinline)) void set_attr_range(struct oracle *o, uint64_t 
 	}
 }
 
-/* set_attr_range(), inline for one page of a chunk already spread (a VTL protection, a 4 KiB accept) */
+/*
+ * set_attr_range(), inline for one page (a VTL protection, a 4 KiB accept
+ * or punch) of a chunk already spread, or of one whose pages all have it.
+ */
 static inline void set_attr(struct oracle *o, uint64_t lo, uint64_t hi, uint16_t mask,
 			    uint16_t value)
 {
 	uint64_t c = lo / CHUNK;
 	uint16_t now;
 
-	if (hi - lo != 1 || !(o->chunk[c] & OC_PAGES)) {
+	if (hi - lo != 1) {
 		set_attr_range(o, lo, hi, mask, value);
 		return;
+	}
+	if (!(o->chunk[c] & OC_PAGES)) {
+		if ((o->cattr[c] & mask) ^ value)
+			set_attr_range(o, lo, hi, mask, value);
+		return;	/* else every page of the chunk has it already */
 	}
 	now = (uint16_t)((o->attr[lo] & ~mask) | value);
 	if (now != o->attr[lo]) {
@@ -336,18 +357,17 @@ static __attribute__((noinline)) void other_event(struct oracle *o,
 			touch(o, lo, OR_UNKNOWN, 0, false);
 		break;
 	case PMP_TR_CONVERT:
-		if (in_vm(o, ev->gfn, ev->npages) && clamp(o, ev->gfn, ev->npages, &lo, &hi))
+		if (vm_range(o, ev->gfn, ev->npages, &lo, &hi))
 			convert(o, lo, hi, ev->flags & PMP_TR_PRIVATE);
 		break;
 	case PMP_TR_VTL_PROT:
-		if (in_vm(o, ev->gfn, ev->npages) && clamp(o, ev->gfn, ev->npages, &lo, &hi) &&
-		    ev->vtl < o->nr_vtls)
+		if (vm_range(o, ev->gfn, ev->npages, &lo, &hi) && ev->vtl < o->nr_vtls)
 			set_attr(o, lo, hi, OA_VTL(ev->vtl),
 				 (uint16_t)((~ev->prot & 7U) << (OA_VTL_SHIFT + 3 * ev->vtl)));
 		break;
 	case PMP_TR_PUNCH:
 		/* a punched page's contents and acceptance are gone */
-		if (in_vm(o, ev->gfn, ev->npages) && clamp(o, ev->gfn, ev->npages, &lo, &hi))
+		if (vm_range(o, ev->gfn, ev->npages, &lo, &hi))
 			set_attr(o, lo, hi, OA_ACCEPTED, 0);
 		break;
 	case PMP_TR_TEARDOWN:
@@ -366,21 +386,23 @@ void oracle_event(struct oracle *o, const struct pmp_trace_event *ev, bool after
 		fault(o, ev);
 }
 
-/* The memslot holds [head, head + n) and gfn and backing agree modulo n. */
-static bool fits(struct oracle *o, uint64_t head, uint64_t n, bool private)
+/* Memslot @s (NULL: none) holds [head, head + n) and gfn and backing agree modulo n. */
+static bool slot_fits(const struct pmp_slot *s, uint64_t head, uint64_t n, bool private)
 {
-	int id = slots_find(o->slots, head);
-	const struct pmp_slot *s;
-
-	if (id < 0)
-		return false;
-	s = &o->slots->slot[id];
-	if (head + n > s->base_gfn + s->npages || (s->flags & PMP_SLOT_DIRTY_LOG))
+	if (!s || head + n > s->base_gfn + s->npages || (s->flags & PMP_SLOT_DIRTY_LOG))
 		return false;
 	if ((s->base_gfn ^ (s->userspace_addr >> PMP_PAGE_SHIFT)) & (n - 1))
 		return false;
 	return !(private && (s->flags & PMP_SLOT_GUEST_MEMFD) &&
 		 ((s->base_gfn ^ (s->gmem_offset >> PMP_PAGE_SHIFT)) & (n - 1)));
+}
+
+/* The memslot holding @head, or NULL. */
+static const struct pmp_slot *slot_at(struct oracle *o, uint64_t head)
+{
+	int id = slots_find(o->slots, head);
+
+	return id < 0 ? NULL : &o->slots->slot[id];
 }
 
 /*
@@ -417,10 +439,11 @@ static uint16_t leaf_mask(const struct oracle *o, uint16_t a0, unsigned int v)
  */
 static bool fits_any(struct oracle *o, uint64_t head, uint64_t n, uint16_t a0, unsigned int flags)
 {
+	const struct pmp_slot *s = slot_at(o, head);
 	bool private = a0 & OA_PRIVATE;
 
-	return fits(o, head, n, private) ||
-	       (private && (flags & OC_SHARED_FAULT) && fits(o, head, n, false));
+	return slot_fits(s, head, n, private) ||
+	       (private && (flags & OC_SHARED_FAULT) && slot_fits(s, head, n, false));
 }
 
 /* fits_any() of a 2 MiB leaf on chunk @c, from its OF_* once known. */
@@ -428,9 +451,12 @@ static bool chunk_fits(struct oracle *o, uint64_t c, uint16_t a0, unsigned int f
 {
 	bool private = a0 & OA_PRIVATE;
 
-	if (!(o->fit[c] & OF_KNOWN))
-		o->fit[c] = (uint8_t)(OF_KNOWN | (fits(o, c * CHUNK, CHUNK, false) ? OF_SHARED : 0) |
-				      (fits(o, c * CHUNK, CHUNK, true) ? OF_PRIVATE : 0));
+	if (!(o->fit[c] & OF_KNOWN)) {
+		const struct pmp_slot *s = slot_at(o, c * CHUNK);
+
+		o->fit[c] = (uint8_t)(OF_KNOWN | (slot_fits(s, c * CHUNK, CHUNK, false) ? OF_SHARED : 0) |
+				      (slot_fits(s, c * CHUNK, CHUNK, true) ? OF_PRIVATE : 0));
+	}
 	return (o->fit[c] & (private ? OF_PRIVATE : OF_SHARED)) ||
 	       (private && (flags & OC_SHARED_FAULT) && (o->fit[c] & OF_SHARED));
 }

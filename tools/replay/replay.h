@@ -93,6 +93,8 @@ struct replay {
 	uint64_t events;
 	uint64_t line;		/* the caller's: trace line of the next event, 0 if none */
 	uint64_t stride;	/* events between samples: 1, doubled as the samples fill */
+	uint64_t next_stop;	/* the next event count that is a multiple of the stride or of
+				 * opts.check_every: only there is a sample or a check due */
 	unsigned int nr_samples;
 	size_t sample_size;
 	unsigned char *samples;	/* RP_SAMPLES struct rp_sample of sample_size bytes */
@@ -122,14 +124,12 @@ int replay_event(struct replay *r, const struct pmp_trace_event *ev);
 /* replay_event() as a wl_sink_fn (workload.h): @r is the struct replay. */
 int replay_sink(void *r, const struct pmp_trace_event *ev);
 
-/* A sink for trace_read_lines(): @line is the trace line of each event. */
-struct rp_line_sink {
-	struct replay *r;
-	uint64_t line;
-};
-
-/* replay_event() with r->line set from the struct rp_line_sink @ctx. */
-int replay_line_sink(void *ctx, const struct pmp_trace_event *ev);
+/*
+ * A trace_batch_fn (traceio.h) for struct replay @r: replay_event() of each
+ * of @nr events, r->line set first to its line, @first_line + i.
+ */
+int replay_batch_sink(void *r, const struct pmp_trace_event *evs, unsigned int nr,
+		      uint64_t first_line);
 
 /* After the last event: the final sample and the counters.  0 or -errno. */
 int replay_finish(struct replay *r);

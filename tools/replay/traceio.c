@@ -63,20 +63,6 @@ static int parse_error(const char *name, const struct pmp_trace_error *e, char *
 	return -EINVAL;
 }
 
-int trace_read(FILE *f, const char *name, wl_sink_fn sink, void *ctx, struct progress *pg,
-	       char *err, size_t errlen)
-{
-	uint64_t line;
-
-	return trace_read_lines(f, name, sink, ctx, pg, &line, err, errlen);
-}
-
-int trace_read_lines(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
-		     struct progress *pg, uint64_t *line, char *err, size_t errlen)
-{
-	return trace_read_marked(f, name, sink, ctx, pg, line, NULL, err, errlen);
-}
-
 /*
  * Comment lines "# pmp-trace: lost=N" with N > 0 mark a trace incomplete.
  * Only a line that starts with '#' can be one, so the scan jumps from '#'
@@ -143,31 +129,12 @@ static bool looks_tracefs(const char *buf, size_t n)
 }
 
 /*
- * The @nr events the parser just returned, on the lines before @next_line
- * (one a line), to @sink, *@line set to each one's line before its call.
- */
-static int sink_events(wl_sink_fn sink, void *ctx, const struct pmp_trace_event *evs,
-		       unsigned int nr, uint64_t next_line, uint64_t *line)
-{
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < nr; i++) {
-		*line = next_line - nr + i;
-		ret = sink(ctx, &evs[i]);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-/*
- * trace_read_marked() less the tracefs test, which only an error needs:
+ * trace_read_batches() less the tracefs test, which only an error needs:
  * the first buffer read is kept in @first (*@first_n bytes) for it.
  */
-static int read_chunks(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
-		       struct progress *pg, uint64_t *line, struct trace_marks *marks,
-		       char *first, size_t *first_n, char *err, size_t errlen)
+static int read_chunks(FILE *f, const char *name, trace_batch_fn sink, void *ctx,
+		       struct progress *pg, struct trace_marks *marks, char *first,
+		       size_t *first_n, char *err, size_t errlen)
 {
 	static char buf[CHUNK_BYTES];
 	static struct pmp_trace_event evs[BATCH_EVENTS];
@@ -206,7 +173,10 @@ static int read_chunks(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
 			pos += used;
 			if (!ret && !n)
 				break;
-			ret = sink_events(sink, ctx, evs, (unsigned int)ret, p.line, line);
+			if (!ret)
+				continue;
+			/* the events are on the lines before the parser's, one a line */
+			ret = sink(ctx, evs, (unsigned int)ret, p.line - (uint64_t)ret);
 			if (ret)
 				return ret;
 		}
@@ -215,18 +185,47 @@ static int read_chunks(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
 	return 0;
 }
 
-int trace_read_marked(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
-		      struct progress *pg, uint64_t *line, struct trace_marks *marks, char *err,
-		      size_t errlen)
+int trace_read_batches(FILE *f, const char *name, trace_batch_fn sink, void *ctx,
+		       struct progress *pg, struct trace_marks *marks, char *err, size_t errlen)
 {
 	static char first[CHUNK_BYTES];
 	size_t first_n = 0;
-	int ret = read_chunks(f, name, sink, ctx, pg, line, marks, first, &first_n, err, errlen);
+	int ret = read_chunks(f, name, sink, ctx, pg, marks, first, &first_n, err, errlen);
 
 	/* what the first buffer read looks like, for the hint on a trace refused */
 	if (ret && marks)
 		marks->tracefs = looks_tracefs(first, first_n);
 	return ret;
+}
+
+/* trace_read()'s sink behind a trace_batch_fn. */
+struct each_event {
+	wl_sink_fn sink;
+	void *ctx;
+};
+
+static int each_event(void *ctx, const struct pmp_trace_event *evs, unsigned int nr,
+		      uint64_t first_line)
+{
+	const struct each_event *e = ctx;
+	unsigned int i;
+	int ret;
+
+	(void)first_line;
+	for (i = 0; i < nr; i++) {
+		ret = e->sink(e->ctx, &evs[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int trace_read(FILE *f, const char *name, wl_sink_fn sink, void *ctx, struct progress *pg,
+	       char *err, size_t errlen)
+{
+	struct each_event e = { sink, ctx };
+
+	return trace_read_batches(f, name, each_event, &e, pg, NULL, err, errlen);
 }
 
 int trace_write(void *writer, const struct pmp_trace_event *ev)
