@@ -470,11 +470,11 @@ static void evaluate_chunk(struct oracle *o, uint64_t c)
 	/* a 4 KiB folio here does not stop a 1 GiB folio reported anywhere in its range */
 	bool ok = (o->order[c] == OR_UNKNOWN || o->order[c] >= 9 ||
 		   (giant != OR_UNKNOWN && giant >= 18)) && chunk_fits(o, c, a0, f);
-	unsigned int v;
+	unsigned int v, vtls;
 
-	for (v = 0; ok && v < PMP_MAX_VTLS; v++) {
-		if (!(o->vtls & (1U << v)))
-			continue;
+	/* the VTLs that touched memory, lowest first: most VMs have one */
+	for (vtls = ok ? o->vtls : 0; vtls; vtls &= vtls - 1) {
+		v = (unsigned int)__builtin_ctz(vtls);
 		if (!(f & (OC_UNIFORM(v) | OC_MIXED(v))))
 			f |= (uint16_t)(!(f & OC_PAGES) ||
 					uniform(&o->attr[head], leaf_mask(o, a0, v)) ?
