@@ -67,7 +67,7 @@ static inline bool oracle_touch_known(const struct oracle *o, uint64_t gfn, unsi
 	uint64_t c = gfn / 512;
 	unsigned int need = OC_TOUCHED(vtl) | (shared ? OC_SHARED_FAULT : 0);
 
-	/* OR_UNKNOWN + 1 wraps to 0, below every order: an unknown folio is no larger one */
+	/* OR_UNKNOWN + 1 wraps to 0, below every order: no folio reported yet is always news */
 	return (o->chunk[c] & need) == need &&
 	       (order == OR_UNKNOWN || ((uint8_t)(o->order[c] + 1) > order &&
 					(uint8_t)(o->giant_order[gfn / (512 * 512)] + 1) > order));
