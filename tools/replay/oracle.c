@@ -387,7 +387,7 @@ void oracle_event(struct oracle *o, const struct pmp_trace_event *ev, bool after
 }
 
 /* Memslot @s (NULL: none) holds [head, head + n) and gfn and backing agree modulo n. */
-static bool slot_fits(const struct pmp_slot *s, uint64_t head, uint64_t n, bool private)
+static inline bool slot_fits(const struct pmp_slot *s, uint64_t head, uint64_t n, bool private)
 {
 	if (!s || head + n > s->base_gfn + s->npages || (s->flags & PMP_SLOT_DIRTY_LOG))
 		return false;
