@@ -160,7 +160,6 @@ static double time_parse_replay(const char *text, size_t len, const char *label,
 {
 	const struct rp_input in = { .name = "bench", .params = "" };
 	struct trace_marks marks = { 0 };
-	struct rp_line_sink sink;
 	struct pmp_policy p;
 	struct replay r;
 	char err[256];
@@ -173,9 +172,7 @@ static double time_parse_replay(const char *text, size_t len, const char *label,
 	t0 = now_ns();
 	if (replay_init(&r, &p, &label, 1, NULL))
 		die(r.error);
-	sink.r = &r;
-	if (trace_read_marked(f, "bench", replay_line_sink, &sink, NULL, &sink.line, &marks, err,
-			      sizeof(err)))
+	if (trace_read_batches(f, "bench", replay_batch_sink, &r, NULL, &marks, err, sizeof(err)))
 		die(err);
 	t1 = now_ns();
 	if (replay_finish(&r))

@@ -915,8 +915,9 @@ static inline PMP_FAST_INLINE bool fast_number(uint8_t kind, const char *s, size
 	} else {
 		first = i;
 		lim = !checked || n - i > 19 ? i + 19 : n;
-		for (; i < lim && s[i] >= '0' && s[i] <= '9'; i++)
-			v = v * 10 + (uint64_t)(s[i] - '0');
+		/* a byte below '0' wraps far above 9: one test a digit */
+		for (; i < lim && (d = (unsigned int)(uint8_t)s[i] - '0') < 10; i++)
+			v = v * 10 + d;
 	}
 	if (i == first || !fast_ends(s, n, i, checked))
 		return false;
@@ -1250,39 +1251,61 @@ static __attribute__((__noinline__)) int line_general(struct pmp_trace_parser *p
 	return ret;
 }
 
-int pmp_trace_feed(struct pmp_trace_parser *p, const char *data, size_t len, size_t *used,
-		   struct pmp_trace_event *ev, struct pmp_trace_error *err)
+int pmp_trace_feed_events(struct pmp_trace_parser *p, const char *data, size_t len, size_t *used,
+			  struct pmp_trace_event *evs, unsigned int max,
+			  struct pmp_trace_error *err)
 {
 	size_t pos = 0, nl, took;
+	unsigned int nr = 0;
+	bool fast;
 	int ret;
 
-	if (!p || !used || !ev || (!data && len))
+	if (!p || !used || !evs || !max || max > 0x7fffffffU || (!data && len))
 		return -EINVAL;
 	*used = 0;
 	if (p->failed)
 		return fail(p, err, 1, "an earlier line was refused");
 	if (!len)
-		return feed_eof(p, ev, err);
+		return feed_eof(p, evs, err);
 	if (p->at_eof)
 		return fail(p, err, 1, "data after the end of input");
-	while (pos < len) {
-		if (!p->len && p->seen_vm && !p->ended &&
-		    line_fast(p, data + pos, len - pos, &nl, ev)) {
-			p->line++;
-			*used = pos + nl + 1;
-			return 1;
+	/*
+	 * Canonical lines one after another, in this frame; the general reader
+	 * only for the first event of a call, so the events are on consecutive
+	 * lines (a comment or blank line is read before the first or after the
+	 * last) and an error never follows an event of the same call.  @fast:
+	 * line_fast() may read the next line (no partial line held, the vm line
+	 * seen, no teardown yet), which only the lines read change.
+	 */
+	fast = !p->len && p->seen_vm && !p->ended;
+	while (pos < len && nr < max) {
+		if (fast && line_fast(p, data + pos, len - pos, &nl, &evs[nr])) {
+			pos += nl + 1;
+			nr++;
+			fast = !p->ended;
+			continue;
 		}
-		ret = line_general(p, data + pos, len - pos, &took, ev, err);
+		if (nr)
+			break;
+		ret = line_general(p, data + pos, len - pos, &took, evs, err);
 		if (ret < 0)
 			return ret;
 		pos += took;
 		if (ret) {
 			*used = pos;
-			return ret;
+			return ret;	/* line_general() counted its line */
 		}
+		fast = !p->len && p->seen_vm && !p->ended;
 	}
-	*used = len;
-	return 0;
+	p->line += nr;	/* line_fast() read each on a line of its own */
+	*used = pos;
+	return (int)nr;
+}
+
+int pmp_trace_feed(struct pmp_trace_parser *p, const char *data, size_t len, size_t *used,
+		   struct pmp_trace_event *ev, struct pmp_trace_error *err)
+{
+	return pmp_trace_feed_events(p, data, len, used, ev, 1, err);
 }
 
 /* ---- Formatting ---- */

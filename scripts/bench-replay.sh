@@ -107,14 +107,16 @@ cat <<TEXT
 \`valgrind --tool=callgrind pmp-replay -p recommended TRACE\` on each built-in
 workload's trace, at its default size and scaled up (\`pmp-replay --workload
 NAME --trace-out TRACE\`): instructions per event for the whole process, in
-the trace parser (\`pmp_trace_feed()\`), in the core's calls (inclusive; the
+the trace parser (\`pmp_trace_feed_events()\`), in the core's calls (inclusive; the
 merge ticks and the final \`pmp_vm_check()\` also on their own), and the rest:
 the replay engine (leaf model, oracle, coverage samples), start-up and the
 report (\`scripts/replay-profile.py\`). 10 M events/s leaves a core about 100
 ns per event, a few hundred instructions; here the whole process costs
 $(range 4) instructions an event: the parser $(range 5), the core's calls
 $(range 6) (the final check $(range 8) of them: it weighs on the short
-workloads), the engine and the rest $(range 9). The parser reads a line as
+workloads), the engine and the rest $(range 9). The parser returns up to 256 events
+a call, on consecutive lines, which the engine replays in one loop; it
+reads a line as
 \`pmp-trace\` and \`--trace-out\` write it in one pass from the caller's buffer,
 its keyword named by its first bytes, its keys and names compared as words,
 its numbers read as they are scanned, without a bound test per byte while

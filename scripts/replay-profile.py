@@ -65,7 +65,7 @@ def main():
             cost = int(line.split()[-1])
             if '/tools/' not in caller or '/libpmem_policy/' not in callee_file:
                 continue
-            if callee == 'pmp_trace_feed':
+            if callee in ('pmp_trace_feed', 'pmp_trace_feed_events'):
                 parse += cost
             else:
                 core += cost

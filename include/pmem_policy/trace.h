@@ -198,6 +198,35 @@ PMP_API int pmp_trace_feed(struct pmp_trace_parser *p, const char *data, size_t 
 			   struct pmp_trace_error *err);
 
 /**
+ * pmp_trace_feed_events() - pmp_trace_feed() that returns many events a call.
+ * @p: the parser.
+ * @data: the next bytes.
+ * @len: how many.
+ * @used: set to the bytes consumed (up to and including the newline ending
+ *	the last returned event's line, or all of @data).
+ * @evs: set to the events read, in trace order.
+ * @max: room in @evs, 1 to 2^31 - 1.
+ * @err: if not NULL, filled on failure.
+ *
+ * Reads lines as pmp_trace_feed() does, with the same checks, events and
+ * messages, until @max events are read, @data is used up, or a line that
+ * pmp_trace_format() would not have written as it is (a comment, another
+ * spelling, a line not ended in @data) follows an event: call again with
+ * @data + *@used until @len bytes are used.  The
+ * events returned are on consecutive lines, the last on line @p->line - 1,
+ * and a call that fails returns no event: an error is always the first
+ * thing a call reports.  At end of input (@len 0) it returns at most one
+ * event, as pmp_trace_feed() does.  Needs exclusive access to @p; O(@len).
+ *
+ * Return: the number of events in @evs (0 when all of @data was used
+ * without completing one), or -EINVAL (@err says where; the parser is
+ * then unusable and @evs undefined).
+ */
+PMP_API int pmp_trace_feed_events(struct pmp_trace_parser *p, const char *data, size_t len,
+				  size_t *used, struct pmp_trace_event *evs, unsigned int max,
+				  struct pmp_trace_error *err);
+
+/**
  * pmp_trace_format() - write the line of an event, with its newline.
  * @ev: the event.
  * @buf: destination.

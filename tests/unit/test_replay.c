@@ -396,22 +396,21 @@ END_TEST
 
 /* --- traces as text, replayed as pmp-replay does (main.c) --- */
 
-/* Replay @text under the --policy list @policies: trace_read_lines()'s result. */
+/* Replay @text under the --policy list @policies: trace_read_batches()'s result. */
 static int replay_text(struct replay *r, const char *text, const char *policies,
 		       uint64_t *line, char *err, size_t errlen)
 {
 	struct policy_list l = { 0 };
-	struct rp_line_sink t = { .r = r };
 	FILE *in = fmemopen((void *)text, strlen(text), "r");
 	int ret;
 
 	ck_assert_ptr_nonnull(in);
 	ck_assert_msg(!policy_list_add(&l, policies, err, errlen), "%s", err);
 	ck_assert_int_eq(replay_init(r, l.policy, l.labels, l.n, NULL), 0);
-	ret = trace_read_lines(in, "t", replay_line_sink, &t, NULL, &t.line, err, errlen);
+	ret = trace_read_batches(in, "t", replay_batch_sink, r, NULL, NULL, err, errlen);
 	fclose(in);
 	if (line)
-		*line = t.line;
+		*line = r->line;
 	if (!ret)
 		ck_assert_msg(!replay_finish(r), "%s", r->error);
 	return ret;
@@ -558,7 +557,6 @@ START_TEST(replay_errors_name_the_line)
 		"fault gfn=0x0 level=2m slot=0\nteardown\n";
 	struct rp_opts opts = { .max_memory = 64ULL << 20 };
 	struct policy_list l = { 0 };
-	struct rp_line_sink t = { .r = NULL };
 	uint64_t need;
 	FILE *in;
 	char err[600];
@@ -574,14 +572,13 @@ START_TEST(replay_errors_name_the_line)
 	ck_assert_str_eq(err, "t:3:39: vcpus out of range (1 to 4096)");
 	replay_free(&r);
 	/* a VM too large for the limit is refused at its line, before any allocation */
-	t.r = &r;
 	in = fmemopen((void *)huge_vm, strlen(huge_vm), "r");
 	ck_assert_int_eq(policy_list_add(&l, "upstream,recommended", err, sizeof(err)), 0);
 	ck_assert_int_eq(replay_init(&r, l.policy, l.labels, l.n, &opts), 0);
-	ck_assert_int_eq(trace_read_lines(in, "t", replay_line_sink, &t, NULL, &t.line, err, sizeof(err)),
-			 -E2BIG);
+	ck_assert_int_eq(trace_read_batches(in, "t", replay_batch_sink, &r, NULL, NULL, err,
+					    sizeof(err)), -E2BIG);
 	fclose(in);
-	ck_assert_uint_eq(t.line, 2);
+	ck_assert_uint_eq(r.line, 2);
 	ck_assert_msg(strstr(r.error, "above the limit of 64 MiB (--max-memory MIB)"), "%s",
 		      r.error);
 	ck_assert_ptr_null(r.runs[0].mem);

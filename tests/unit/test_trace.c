@@ -290,6 +290,136 @@ START_TEST(test_chunks_equal_whole)
 }
 END_TEST
 
+/*
+ * Lines of @text that hold an event (after the header, neither blank nor a
+ * comment), 1-based, into @lines: the line each event must be reported on.
+ */
+static size_t event_lines(const char *text, uint64_t *lines, size_t max)
+{
+	uint64_t line = 1;
+	size_t nr = 0;
+	bool header = false;
+	const char *s;
+
+	for (s = text; *s; line++) {
+		const char *t = s + strspn(s, " \t"), *nl = strchr(s, '\n');
+
+		if (*t && *t != '\n' && *t != '#') {
+			if (header) {
+				ck_assert_uint_lt(nr, max);
+				lines[nr++] = line;
+			}
+			header = true;
+		}
+		if (!nl)
+			break;
+		s = nl + 1;
+	}
+	return nr;
+}
+
+/*
+ * pmp_trace_feed_events() of @text in chunks of @chunk bytes (0: whole), at
+ * most @batch events a call: its events into @evs, each one's line (the
+ * parser's line less the events after it in the same call) into @lines.
+ */
+static int parse_batches(const char *text, size_t chunk, unsigned int batch,
+			 struct pmp_trace_event *evs, uint64_t *lines, size_t max, size_t *nr,
+			 struct pmp_trace_error *err)
+{
+	struct pmp_trace_parser p;
+	size_t len = strlen(text), off = 0, used;
+	int ret, i;
+
+	pmp_trace_parser_init(&p);
+	*nr = 0;
+	memset(err, 0, sizeof(*err));
+	for (;;) {
+		size_t n = chunk && len - off > chunk ? chunk : len - off, done = 0;
+
+		do {
+			ck_assert_uint_le(*nr + batch, max);
+			ret = pmp_trace_feed_events(&p, text + off + done, n - done, &used,
+						    &evs[*nr], batch, err);
+			if (ret < 0)
+				return ret;	/* an error is the first thing a call reports */
+			ck_assert_uint_le(used, n - done);
+			ck_assert_int_le(ret, (int)batch);
+			done += used;
+			for (i = 0; i < ret; i++)
+				lines[*nr + (size_t)i] = p.line - (uint64_t)ret + (uint64_t)i;
+			*nr += (size_t)ret;
+		} while (done < n || (!n && ret > 0));
+		if (!n)
+			return 0;
+		off += n;
+	}
+}
+
+/*
+ * Many events a call: the events pmp_trace_feed() gives, each on its own
+ * line, for every batch size and chunk size, comments and general
+ * spellings between them; the same error at the same place, with the
+ * events before it; bad arguments refused.
+ */
+START_TEST(test_feed_events)
+{
+	static const char *const texts[] = {
+		long_trace,
+		"pmp-trace 1\nvm type=sev gfn_end=0x100 vcpus=2 vtls=1\n"
+		"fault gfn=0x12 level=4k slot=0\nfault gfn=0x13 level=4k slot=0\n"
+		"fault  gfn=0x14 level=4k slot=0\n# c\nfault gfn=0x15 level=4k slot=0\n"
+		"fault gfn=0x16 level=4k slot=0 # c\nfault gfn=0x17 level=4k slot=0\n"
+		"fault gfn=0x18 level=4k slot=0",
+		"pmp-trace 1\nvm type=sev gfn_end=0x100 vcpus=2 vtls=1\n"
+		"fault gfn=0x12 level=4k slot=0\nfault gfn=0x13 level=4k slot=0\n"
+		"fault gfn=0x14 level=4k slot=0\nfault gfn=0x15 level=4kk slot=0\n",
+	};
+	static const unsigned int batches[] = { 1, 2, 3, 7, 64 };
+	struct pmp_trace_event want[64], got[64 + 64];
+	struct pmp_trace_error want_err, err;
+	struct pmp_trace_parser p;
+	uint64_t lines[64], got_lines[64 + 64];
+	size_t t, b, chunk, nw, ng, nl;
+	int want_ret, ret;
+
+	for (t = 0; t < ARRAY_SIZE(texts); t++) {
+		want_ret = parse_text(texts[t], 0, want, 64, &nw, &want_err);
+		nl = event_lines(texts[t], lines, 64);
+		ck_assert_uint_eq(nl, nw + (want_ret < 0));
+		for (b = 0; b < ARRAY_SIZE(batches); b++) {
+			for (chunk = 0; chunk <= strlen(texts[t]); chunk += chunk < 16 ? 1 : 7) {
+				ret = parse_batches(texts[t], chunk, batches[b], got, got_lines,
+						    ARRAY_SIZE(got), &ng, &err);
+				ck_assert_msg(ret == want_ret && ng == nw,
+					      "text %zu batch %u chunk %zu: %d, %zu events", t,
+					      batches[b], chunk, ret, ng);
+				ck_assert_mem_eq(got, want, nw * sizeof(want[0]));
+				ck_assert_mem_eq(got_lines, lines, nw * sizeof(lines[0]));
+				if (ret < 0) {
+					ck_assert_uint_eq(err.line, want_err.line);
+					ck_assert_uint_eq(err.column, want_err.column);
+					ck_assert_str_eq(err.message, want_err.message);
+				}
+			}
+		}
+	}
+	ck_assert_int_eq(want_ret, -EINVAL);
+	ck_assert_uint_eq(err.line, 6);
+	pmp_trace_parser_init(&p);
+	ck_assert_int_eq(pmp_trace_feed_events(&p, "\n", 1, &nl, got, 0, &err), -EINVAL);
+	ck_assert_int_eq(pmp_trace_feed_events(&p, "\n", 1, &nl, got, 0x80000000U, &err), -EINVAL);
+	ck_assert_int_eq(pmp_trace_feed_events(&p, "\n", 1, &nl, NULL, 1, &err), -EINVAL);
+	ck_assert_int_eq(pmp_trace_feed_events(&p, NULL, 1, &nl, got, 1, &err), -EINVAL);
+	ck_assert_int_eq(pmp_trace_feed_events(NULL, "\n", 1, &nl, got, 1, &err), -EINVAL);
+	ck_assert_int_eq(pmp_trace_feed_events(&p, "\n", 1, NULL, got, 1, &err), -EINVAL);
+	/* none of those touched the parser */
+	ck_assert_uint_eq(p.line, 1);
+	ck_assert_int_eq(pmp_trace_feed_events(&p, "\n", 1, &nl, got, 0x7fffffffU, &err), 0);
+	ck_assert_uint_eq(p.line, 2);
+}
+END_TEST
+
 /* The last line needs no newline; a line of exactly 255 bytes is fine, split anywhere. */
 START_TEST(test_last_line_and_longest_line)
 {
@@ -975,6 +1105,7 @@ Suite *trace_suite(void)
 	tcase_add_test(tc, test_canonical_text);
 	tcase_add_test(tc, test_liberal_spellings);
 	tcase_add_test(tc, test_chunks_equal_whole);
+	tcase_add_test(tc, test_feed_events);
 	tcase_add_test(tc, test_last_line_and_longest_line);
 	tcase_add_loop_test(tc, test_errors, 0, 2 * (int)ARRAY_SIZE(bads));
 	tcase_add_loop_test(tc, test_hex_numbers, 0, 2 * (int)ARRAY_SIZE(hex_cases));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * A gzFile behind a FILE (zinput.h), through glibc's fopencookie(): the
- * readers keep using fread()/getc(), and a plain file costs one copy.
+ * readers keep using fread()/getc(); a plain regular file is a plain FILE.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +33,22 @@ static int zclose(void *cookie)
 	return gzclose_r((gzFile)cookie) == Z_OK ? 0 : EOF;
 }
 
+/*
+ * A regular file that does not start with gzip's magic bytes: zlib would
+ * pass it through, one copy more per byte, so stdio reads it itself.
+ * Only a regular file is asked (pread(), which leaves the offset alone):
+ * the first bytes of a pipe, once read, could not be given back.
+ */
+static bool plain_file(int fd)
+{
+	unsigned char magic[2];
+	struct stat st;
+
+	return !fstat(fd, &st) && S_ISREG(st.st_mode) &&
+	       (pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
+		magic[0] != 0x1f || magic[1] != 0x8b);
+}
+
 FILE *zinput_open(const char *path)
 {
 	static const cookie_io_functions_t io = { .read = zread, .close = zclose };
@@ -42,6 +58,12 @@ FILE *zinput_open(const char *path)
 
 	if (fd < 0)
 		return NULL;
+	if (plain_file(fd)) {
+		f = fdopen(fd, "r");
+		if (!f)
+			close(fd);
+		return f;
+	}
 	gz = gzdopen(fd, "rb");
 	if (!gz) {
 		close(fd);

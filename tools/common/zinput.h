@@ -2,8 +2,9 @@
 /*
  * Inputs of the trace tools: a file or stdin, plain or gzip-compressed,
  * read through one stdio stream whichever it is (zlib decompresses a gzip
- * stream and passes anything else through unchanged), so every tool that
- * reads a trace or tracefs text reads `.gz` too.
+ * stream and passes anything else through unchanged; a regular file that
+ * is not gzip is read by stdio alone), so every tool that reads a trace or
+ * tracefs text reads `.gz` too.
  */
 #ifndef PMP_TOOLS_ZINPUT_H
 #define PMP_TOOLS_ZINPUT_H

@@ -64,6 +64,8 @@ static void set_bits(struct leaves *lv, uint64_t lo, uint64_t hi, bool on)
 		*p = on ? *p | bit : *p & ~bit;
 		return;
 	}
+	if (!on && !lv->n4k)
+		return;	/* no 4 KiB leaf anywhere: nothing to clear */
 	w = lo / 64;
 	last = (hi - 1) / 64;
 	if (w == last) {
@@ -71,7 +73,8 @@ static void set_bits(struct leaves *lv, uint64_t lo, uint64_t hi, bool on)
 		return;
 	}
 	set_word(lv, w, ~0ULL << (lo % 64), on);
-	for (w++; w < last; w++)
+	/* clearing stops where the last 4 KiB leaf went */
+	for (w++; w < last && (on || lv->n4k); w++)
 		set_word(lv, w, ~0ULL, on);
 	set_word(lv, last, ~0ULL >> (63 - (hi - 1) % 64), on);
 }
@@ -246,7 +249,7 @@ static void block(struct leaves *lv, uint64_t lo, uint64_t hi, int level, bool o
 	}
 }
 
-void lv_apply(struct leaves *lv, const struct pmp_action *a)
+void lv_apply_any(struct leaves *lv, const struct pmp_action *a)
 {
 	uint64_t lo = a->gfn, hi = a->gfn + a->npages;
 

@@ -62,8 +62,27 @@ static inline int lv_level(const struct leaves *lv, uint64_t gfn, bool *present)
 /* @pages rounded up to 1 GiB, its arrays in @arena (they go with it).  0 or -ENOMEM. */
 int lv_init(struct leaves *lv, uint64_t pages, struct rp_arena *arena);
 
-/* Apply one action the core returned (PIN, TRACK, FLUSH change no leaf). */
-void lv_apply(struct leaves *lv, const struct pmp_action *a);
+/* lv_apply() of any action: out of line. */
+void lv_apply_any(struct leaves *lv, const struct pmp_action *a);
+
+/*
+ * Apply one action the core returned (PIN, TRACK, FLUSH change no leaf).
+ * Inline for the most common one, a 4 KiB MAP of VTL 0's page tables
+ * where no huge leaf is: one bit.
+ */
+static inline void lv_apply(struct leaves *lv, const struct pmp_action *a)
+{
+	uint64_t gfn = a->gfn, bit = 1ULL << (gfn % 64);
+
+	if (a->type == PMP_ACT_MAP && a->level == PMP_LEVEL_4K && a->npages && gfn < lv->pages &&
+	    (a->vtl == 0 || a->vtl == PMP_VTL_ALL) && !(lv->giant[gfn / (512 * 512)] & LV_LEAF) &&
+	    !(lv->chunk[gfn / 512] & LV_LEAF)) {
+		lv->n4k += !(lv->bits[gfn / 64] & bit);
+		lv->bits[gfn / 64] |= bit;
+		return;
+	}
+	lv_apply_any(lv, a);
+}
 
 /* Pages under 2 MiB-or-larger leaves, and under 1 GiB leaves. */
 static inline uint64_t lv_huge_pages(const struct leaves *lv)

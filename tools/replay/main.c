@@ -41,10 +41,10 @@ struct sink {
 	struct replay *r;
 	struct trace_writer *out;	/* --trace-out */
 	struct progress *pg;		/* by events, for workloads */
-	uint64_t line;			/* trace_read_lines(): the event's line (0: workload) */
 	bool failed;			/* the replay refused an event: r->error says why */
 };
 
+/* One event: written (--trace-out) before it is replayed; r->line is the caller's. */
 static int to_replay(void *ctx, const struct pmp_trace_event *ev)
 {
 	struct sink *s = ctx;
@@ -57,9 +57,29 @@ static int to_replay(void *ctx, const struct pmp_trace_event *ev)
 	}
 	if (s->pg && s->pg->on)
 		progress_add(s->pg, 1);
-	s->r->line = s->line;
 	err = replay_event(s->r, ev);
 	s->failed = err != 0;
+	return err;
+}
+
+/* The events of a trace, on lines @first_line on (trace_batch_fn): a batch at a time. */
+static int trace_to_replay(void *ctx, const struct pmp_trace_event *evs, unsigned int nr,
+			   uint64_t first_line)
+{
+	struct sink *s = ctx;
+	unsigned int i;
+	int err = 0;
+
+	if (!s->out) {
+		err = replay_batch_sink(s->r, evs, nr, first_line);
+		s->failed = err != 0;
+		return err;
+	}
+	/* --trace-out: each event written before it is replayed, as for a workload */
+	for (i = 0; i < nr && !err; i++) {
+		s->r->line = first_line + i;
+		err = to_replay(s, &evs[i]);
+	}
 	return err;
 }
 
@@ -287,12 +307,12 @@ static int replay_input(const struct args *a, struct replay *r, struct rp_input 
 			progress_start(&pg, (uint64_t)st.st_size, LARGE_BYTES);
 		else
 			progress_start(&pg, 0, 0);
-		ret = trace_read_marked(f, in->name, to_replay, &s, &pg, &s.line, marks, err,
-					sizeof(err));
+		ret = trace_read_batches(f, in->name, trace_to_replay, &s, &pg, marks, err,
+					 sizeof(err));
 		/* parse and read errors come with their message; the replay's from it */
 		if (ret && s.failed)
 			snprintf(err, sizeof(err), "%s:%llu:1: %s", in->name,
-				 (unsigned long long)s.line, r->error);
+				 (unsigned long long)r->line, r->error);
 		else if (ret == -EINVAL && marks->tracefs)
 			snprintf(err + strlen(err), sizeof(err) - strlen(err), "\n(this is tracefs "
 				 "text, not a trace: convert it first with pmp-trace import -o "

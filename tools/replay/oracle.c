@@ -28,8 +28,7 @@
 #define OA_VTL(v)	((uint16_t)(7U << (OA_VTL_SHIFT + 3 * (v))))
 #define OA_VTLS		(OA_VTL(0) | OA_VTL(1) | OA_VTL(2))
 
-/* Per chunk; bit v of each 3-bit field is VTL v. */
-#define OC_TOUCHED(v)	(0x1U << (v))	/* VTL v touched the chunk */
+/* Per chunk, with OC_TOUCHED() and OC_SHARED_FAULT (oracle.h); bit v of each 3-bit field is VTL v. */
 #define OC_TOUCHED_ANY	0x7U
 #define OC_COUNTED	0x8U		/* counted in giant_small when last evaluated */
 /* What of a chunk a 1 GiB leaf depends on (with its sig) */
@@ -40,7 +39,6 @@
 #define OG_WHOLE	0x2U
 #define OC_ELIGIBLE(v)	(0x10U << (v))	/* a 2 MiB leaf of VTL v may be there */
 #define OC_ELIGIBLE_SHIFT 4
-#define OC_SHARED_FAULT	0x80U		/* a fault without the private flag touched it */
 #define OC_UNIFORM(v)	(0x100U << (v))	/* pages known alike under leaf_mask(v) ... */
 #define OC_MIXED(v)	(0x800U << (v))	/* ... or known not to be; neither: scan them */
 #define OC_UNIFORM_ANY	0x700U
@@ -48,7 +46,7 @@
 #define OC_PAGES	0x4000U		/* attr[] holds its pages; else all are cattr[c] */
 
 /*
- * Per chunk, fits() of a 2 MiB leaf there, as shared and as private memory,
+ * Per chunk, slot_fits() of a 2 MiB leaf there, as shared and as private memory,
  * once asked: it depends only on the memslot holding the chunk, so it holds
  * until an event changes a memslot over it (slot_range_dirty() clears it).
  */
@@ -111,6 +109,19 @@ static bool in_vm(const struct oracle *o, uint64_t gfn, uint64_t n)
 	return n && gfn < o->gfn_end && n <= o->gfn_end - gfn;
 }
 
+/*
+ * in_vm(), and then [*@lo, *@hi) is the range: the arrays span gfn_end
+ * rounded up to 1 GiB, so a range the core takes needs no clamp().
+ */
+static bool vm_range(const struct oracle *o, uint64_t gfn, uint64_t n, uint64_t *lo, uint64_t *hi)
+{
+	if (!in_vm(o, gfn, n))
+		return false;
+	*lo = gfn;
+	*hi = gfn + n;
+	return true;
+}
+
 /* Chunk @c changed: oracle_pages() evaluates it again. */
 static void mark(struct oracle *o, uint64_t c)
 {
@@ -162,21 +173,11 @@ static void spread(struct oracle *o, uint64_t c)
  * chunk whose pages were only ever set whole is one value (cattr): set in
  * one step; a part of it set spreads it to attr[] first.
  */
-static void set_attr(struct oracle *o, uint64_t lo, uint64_t hi, uint16_t mask, uint16_t value)
+static __attribute__((noinline)) void set_attr_range(struct oracle *o, uint64_t lo, uint64_t hi,
+						      uint16_t mask, uint16_t value)
 {
 	uint64_t m = mask * 0x0001000100010001ULL, v = value * 0x0001000100010001ULL, c = lo / CHUNK;
 
-	/* one page of a chunk already spread (a VTL protection, a 4 KiB accept): no loop */
-	if (hi - lo == 1 && (o->chunk[c] & OC_PAGES)) {
-		uint16_t now = (uint16_t)((o->attr[lo] & ~mask) | value);
-
-		if (now != o->attr[lo]) {
-			o->attr[lo] = now;
-			o->chunk[c] &= (uint16_t)~(OC_MIXED_ANY | OC_UNIFORM_ANY);
-			mark(o, c);
-		}
-		return;
-	}
 	for (; c <= (hi - 1) / CHUNK; c++) {
 		uint64_t i = lo > c * CHUNK ? lo : c * CHUNK;
 		uint64_t end = hi < (c + 1) * CHUNK ? hi : (c + 1) * CHUNK, diff = 0, w;
@@ -215,6 +216,33 @@ static void set_attr(struct oracle *o, uint64_t lo, uint64_t hi, uint16_t mask, 
 	}
 }
 
+/*
+ * set_attr_range(), inline for one page (a VTL protection, a 4 KiB accept
+ * or punch) of a chunk already spread, or of one whose pages all have it.
+ */
+static inline void set_attr(struct oracle *o, uint64_t lo, uint64_t hi, uint16_t mask,
+			    uint16_t value)
+{
+	uint64_t c = lo / CHUNK;
+	uint16_t now;
+
+	if (hi - lo != 1) {
+		set_attr_range(o, lo, hi, mask, value);
+		return;
+	}
+	if (!(o->chunk[c] & OC_PAGES)) {
+		if ((o->cattr[c] & mask) ^ value)
+			set_attr_range(o, lo, hi, mask, value);
+		return;	/* else every page of the chunk has it already */
+	}
+	now = (uint16_t)((o->attr[lo] & ~mask) | value);
+	if (now != o->attr[lo]) {
+		o->attr[lo] = now;
+		o->chunk[c] &= (uint16_t)~(OC_MIXED_ANY | OC_UNIFORM_ANY);
+		mark(o, c);
+	}
+}
+
 /* touch() where something changes: a first touch, a shared fault, a larger folio. */
 static __attribute__((noinline)) void touch_new(struct oracle *o, uint64_t gfn,
 						unsigned int order, unsigned int vtl, bool shared)
@@ -246,24 +274,14 @@ static __attribute__((noinline)) void touch_new(struct oracle *o, uint64_t gfn,
 }
 
 /*
- * VTL @vtl used the chunk holding @gfn, backed by a folio of @order, with
- * a fault that did not say private (@shared: the core then aligns it as
- * shared memory, whatever the page's attribute).  Most touches are of a
- * chunk that VTL touched so before, with a folio no larger: nothing
- * changes, which the test here finds without a call.
+ * VTL @vtl used the chunk holding @gfn (oracle_touch_known() has the
+ * arguments): a call only when something changes.
  */
 static inline void touch(struct oracle *o, uint64_t gfn, unsigned int order, unsigned int vtl,
 			 bool shared)
 {
-	uint64_t c = gfn / CHUNK;
-	uint16_t f = o->chunk[c];
-
-	if ((o->vtls & (1U << vtl)) && (f & OC_TOUCHED(vtl)) && (!shared || (f & OC_SHARED_FAULT)) &&
-	    (order == OR_UNKNOWN ||
-	     (o->order[c] != OR_UNKNOWN && order <= o->order[c] &&
-	      o->giant_order[gfn / GIANT] != OR_UNKNOWN && order <= o->giant_order[gfn / GIANT])))
-		return;
-	touch_new(o, gfn, order, vtl, shared);
+	if (!oracle_touch_known(o, gfn, order, vtl, shared))
+		touch_new(o, gfn, order, vtl, shared);
 }
 
 static void fault(struct oracle *o, const struct pmp_trace_event *ev)
@@ -339,18 +357,17 @@ static __attribute__((noinline)) void other_event(struct oracle *o,
 			touch(o, lo, OR_UNKNOWN, 0, false);
 		break;
 	case PMP_TR_CONVERT:
-		if (in_vm(o, ev->gfn, ev->npages) && clamp(o, ev->gfn, ev->npages, &lo, &hi))
+		if (vm_range(o, ev->gfn, ev->npages, &lo, &hi))
 			convert(o, lo, hi, ev->flags & PMP_TR_PRIVATE);
 		break;
 	case PMP_TR_VTL_PROT:
-		if (in_vm(o, ev->gfn, ev->npages) && clamp(o, ev->gfn, ev->npages, &lo, &hi) &&
-		    ev->vtl < o->nr_vtls)
+		if (vm_range(o, ev->gfn, ev->npages, &lo, &hi) && ev->vtl < o->nr_vtls)
 			set_attr(o, lo, hi, OA_VTL(ev->vtl),
 				 (uint16_t)((~ev->prot & 7U) << (OA_VTL_SHIFT + 3 * ev->vtl)));
 		break;
 	case PMP_TR_PUNCH:
 		/* a punched page's contents and acceptance are gone */
-		if (in_vm(o, ev->gfn, ev->npages) && clamp(o, ev->gfn, ev->npages, &lo, &hi))
+		if (vm_range(o, ev->gfn, ev->npages, &lo, &hi))
 			set_attr(o, lo, hi, OA_ACCEPTED, 0);
 		break;
 	case PMP_TR_TEARDOWN:
@@ -369,21 +386,23 @@ void oracle_event(struct oracle *o, const struct pmp_trace_event *ev, bool after
 		fault(o, ev);
 }
 
-/* The memslot holds [head, head + n) and gfn and backing agree modulo n. */
-static bool fits(struct oracle *o, uint64_t head, uint64_t n, bool private)
+/* Memslot @s (NULL: none) holds [head, head + n) and gfn and backing agree modulo n. */
+static inline bool slot_fits(const struct pmp_slot *s, uint64_t head, uint64_t n, bool private)
 {
-	int id = slots_find(o->slots, head);
-	const struct pmp_slot *s;
-
-	if (id < 0)
-		return false;
-	s = &o->slots->slot[id];
-	if (head + n > s->base_gfn + s->npages || (s->flags & PMP_SLOT_DIRTY_LOG))
+	if (!s || head + n > s->base_gfn + s->npages || (s->flags & PMP_SLOT_DIRTY_LOG))
 		return false;
 	if ((s->base_gfn ^ (s->userspace_addr >> PMP_PAGE_SHIFT)) & (n - 1))
 		return false;
 	return !(private && (s->flags & PMP_SLOT_GUEST_MEMFD) &&
 		 ((s->base_gfn ^ (s->gmem_offset >> PMP_PAGE_SHIFT)) & (n - 1)));
+}
+
+/* The memslot holding @head, or NULL. */
+static const struct pmp_slot *slot_at(struct oracle *o, uint64_t head)
+{
+	int id = slots_find(o->slots, head);
+
+	return id < 0 ? NULL : &o->slots->slot[id];
 }
 
 /*
@@ -420,10 +439,11 @@ static uint16_t leaf_mask(const struct oracle *o, uint16_t a0, unsigned int v)
  */
 static bool fits_any(struct oracle *o, uint64_t head, uint64_t n, uint16_t a0, unsigned int flags)
 {
+	const struct pmp_slot *s = slot_at(o, head);
 	bool private = a0 & OA_PRIVATE;
 
-	return fits(o, head, n, private) ||
-	       (private && (flags & OC_SHARED_FAULT) && fits(o, head, n, false));
+	return slot_fits(s, head, n, private) ||
+	       (private && (flags & OC_SHARED_FAULT) && slot_fits(s, head, n, false));
 }
 
 /* fits_any() of a 2 MiB leaf on chunk @c, from its OF_* once known. */
@@ -431,9 +451,12 @@ static bool chunk_fits(struct oracle *o, uint64_t c, uint16_t a0, unsigned int f
 {
 	bool private = a0 & OA_PRIVATE;
 
-	if (!(o->fit[c] & OF_KNOWN))
-		o->fit[c] = (uint8_t)(OF_KNOWN | (fits(o, c * CHUNK, CHUNK, false) ? OF_SHARED : 0) |
-				      (fits(o, c * CHUNK, CHUNK, true) ? OF_PRIVATE : 0));
+	if (!(o->fit[c] & OF_KNOWN)) {
+		const struct pmp_slot *s = slot_at(o, c * CHUNK);
+
+		o->fit[c] = (uint8_t)(OF_KNOWN | (slot_fits(s, c * CHUNK, CHUNK, false) ? OF_SHARED : 0) |
+				      (slot_fits(s, c * CHUNK, CHUNK, true) ? OF_PRIVATE : 0));
+	}
 	return (o->fit[c] & (private ? OF_PRIVATE : OF_SHARED)) ||
 	       (private && (flags & OC_SHARED_FAULT) && (o->fit[c] & OF_SHARED));
 }
@@ -447,11 +470,11 @@ static void evaluate_chunk(struct oracle *o, uint64_t c)
 	/* a 4 KiB folio here does not stop a 1 GiB folio reported anywhere in its range */
 	bool ok = (o->order[c] == OR_UNKNOWN || o->order[c] >= 9 ||
 		   (giant != OR_UNKNOWN && giant >= 18)) && chunk_fits(o, c, a0, f);
-	unsigned int v;
+	unsigned int v, vtls;
 
-	for (v = 0; ok && v < PMP_MAX_VTLS; v++) {
-		if (!(o->vtls & (1U << v)))
-			continue;
+	/* the VTLs that touched memory, lowest first: most VMs have one */
+	for (vtls = ok ? o->vtls : 0; vtls; vtls &= vtls - 1) {
+		v = (unsigned int)__builtin_ctz(vtls);
 		if (!(f & (OC_UNIFORM(v) | OC_MIXED(v))))
 			f |= (uint16_t)(!(f & OC_PAGES) ||
 					uniform(&o->attr[head], leaf_mask(o, a0, v)) ?

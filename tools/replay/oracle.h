@@ -38,7 +38,7 @@ struct oracle {
 	uint32_t *giant_small;	/* per 1 GiB range: its chunks that count (OC_COUNTED) */
 	uint64_t *giant_pages;	/* what each 1 GiB range contributes */
 	uint16_t guarded;	/* OA_ACCEPTED for TDX and SNP (their private memory), else 0 */
-	uint8_t vtls;		/* VTLs that touched memory: bit v for VTL v */
+	uint8_t vtls;		/* VTLs that touched memory: bit v for VTL v, set before any OC_TOUCHED(v) */
 	uint64_t total;
 	bool torn_down;
 	struct rp_slots *slots;
@@ -46,13 +46,37 @@ struct oracle {
 
 #define OR_UNKNOWN 0xff
 
+/* Per chunk (oracle.c has the rest of the OC_* bits); bit v of each 3-bit field is VTL v. */
+#define OC_TOUCHED(v)	(0x1U << (v))	/* VTL v touched the chunk */
+#define OC_SHARED_FAULT	0x80U		/* a fault without the private flag touched it */
+
 /* Sized by the VM event, its arrays in @arena (they go with it).  0 or -ENOMEM. */
 int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_slots *slots,
 		struct rp_arena *arena);
 
 /*
+ * Does VTL @vtl's use of the chunk holding @gfn, backed by a folio of
+ * @order (OR_UNKNOWN: not said), shared when @shared (a fault without the
+ * private flag: the core then aligns it as shared memory), change nothing
+ * the oracle keeps?  Most touches: that VTL touched the chunk so before,
+ * with a folio no larger.
+ */
+static inline bool oracle_touch_known(const struct oracle *o, uint64_t gfn, unsigned int order,
+				      unsigned int vtl, bool shared)
+{
+	uint64_t c = gfn / 512;
+	unsigned int need = OC_TOUCHED(vtl) | (shared ? OC_SHARED_FAULT : 0);
+
+	/* OR_UNKNOWN + 1 wraps to 0, below every order: no folio reported yet is always news */
+	return (o->chunk[c] & need) == need &&
+	       (order == OR_UNKNOWN || ((uint8_t)(o->order[c] + 1) > order &&
+					(uint8_t)(o->giant_order[gfn / (512 * 512)] + 1) > order));
+}
+
+/*
  * Follow one event, before the slot table changes (@ev's old slot is still
- * there for delete and move) and again after (@after true).
+ * there for delete and move) and again after (@after true).  A fault of
+ * which oracle_touch_known() is true changes nothing: its caller may skip it.
  */
 void oracle_event(struct oracle *o, const struct pmp_trace_event *ev, bool after);
 

@@ -157,6 +157,20 @@ static void sample(struct replay *r)
 	take_sample(r);
 }
 
+/* The next multiple of @m after @x. */
+static uint64_t next_multiple(uint64_t x, uint64_t m)
+{
+	return (x / m + 1) * m;
+}
+
+/* Where the events stop next: a multiple of the stride or of check_every. */
+static void plan_stop(struct replay *r)
+{
+	r->next_stop = next_multiple(r->events, r->stride);
+	if (r->opts.check_every && next_multiple(r->events, r->opts.check_every) < r->next_stop)
+		r->next_stop = next_multiple(r->events, r->opts.check_every);
+}
+
 /* The state the run ends in, before teardown empties the MMU. */
 static void end_state(struct replay *r)
 {
@@ -258,12 +272,77 @@ static int first_event(struct replay *r, const struct pmp_trace_event *ev)
 			    (unsigned long long)ev->gfn_end);
 	memset(r->fault_order, OR_UNKNOWN, r->oracle.chunks);
 	r->events = 1;
+	plan_stop(r);
 	return 0;
 }
 
-int replay_event(struct replay *r, const struct pmp_trace_event *ev)
+static int run_failed(struct replay *r, int err)
+{
+	return fail(r, err, "event %llu: %s", (unsigned long long)r->events + 1, pmp_strerror(err));
+}
+
+/*
+ * A fault of a valid level inside the VM: the oracle follows it, the
+ * folio order is kept, each policy takes the access; their common cases
+ * (nothing new to the oracle, a present leaf) without a call.
+ */
+static inline int fault_event(struct replay *r, const struct pmp_trace_event *ev)
+{
+	unsigned int order = 9 * (ev->level - 1U), i;
+	int err;
+
+	if (ev->vtl >= PMP_MAX_VTLS ||
+	    !oracle_touch_known(&r->oracle, ev->gfn, order, ev->vtl, !(ev->flags & PMP_FAULT_PRIVATE)))
+		oracle_event(&r->oracle, ev, false);
+	r->fault_order[ev->gfn / 512] = (uint8_t)order;
+	for (i = 0; i < r->nr_runs; i++) {
+		if (run_fault_served(&r->runs[i], ev))
+			continue;
+		err = run_event(&r->runs[i], r, ev);
+		if (err)
+			return run_failed(r, err);
+	}
+	return 0;
+}
+
+/* Any other event, the memslot table following the core after it. */
+static int other_event(struct replay *r, const struct pmp_trace_event *ev)
 {
 	unsigned int i;
+	int err;
+
+	oracle_event(&r->oracle, ev, false);
+	for (i = 0; i < r->nr_runs; i++) {
+		err = run_event(&r->runs[i], r, ev);
+		if (err)
+			return run_failed(r, err);
+	}
+	/* the memslots as the core now has them (slot rules do not depend on the policy) */
+	if ((1U << ev->type) & SLOT_EVENTS) {
+		slots_event(&r->slots, ev, r->nr_runs ? r->runs[0].vm : NULL);
+		oracle_event(&r->oracle, ev, true);
+	}
+	return 0;
+}
+
+/* At r->next_stop: the checks (--check) and the coverage sample due after this event. */
+static int stop(struct replay *r)
+{
+	unsigned int i;
+
+	for (i = 0; r->opts.check_every && !(r->events % r->opts.check_every) && i < r->nr_runs; i++)
+		if (pmp_vm_check(r->runs[i].vm))
+			return fail(r, -EUCLEAN, "event %llu: pmp_vm_check failed under %s",
+				    (unsigned long long)r->events, r->runs[i].label);
+	if (!r->ended && !(r->events & (r->stride - 1)))	/* a power of two */
+		sample(r);
+	plan_stop(r);
+	return 0;
+}
+
+/* replay_event(), inline in its callers here */
+static inline int replay_one(struct replay *r, const struct pmp_trace_event *ev)
+{
 	int err;
 
 	_Static_assert(PMP_TR_VM == 0 && PMP_TR_TEARDOWN == PMP_TR_NR - 1,
@@ -284,42 +363,40 @@ int replay_event(struct replay *r, const struct pmp_trace_event *ev)
 				    pmp_trace_type_name(ev->type));
 		end_state(r);	/* a teardown */
 	}
-	oracle_event(&r->oracle, ev, false);
-	if (ev->type == PMP_TR_FAULT && ev->gfn < r->oracle.pages && ev->level >= PMP_LEVEL_4K &&
-	    ev->level <= PMP_LEVEL_1G)
-		r->fault_order[ev->gfn / 512] = (uint8_t)(9 * (ev->level - 1));
-	for (i = 0; i < r->nr_runs; i++) {
-		err = run_event(&r->runs[i], r, ev);
-		if (err)
-			return fail(r, err, "event %llu: %s", (unsigned long long)r->events + 1,
-				    pmp_strerror(err));
-	}
-	/* the memslots as the core now has them (slot rules do not depend on the policy) */
-	if ((1U << ev->type) & SLOT_EVENTS) {
-		slots_event(&r->slots, ev, r->nr_runs ? r->runs[0].vm : NULL);
-		oracle_event(&r->oracle, ev, true);
-	}
-	r->events++;
-	for (i = 0; r->opts.check_every && !(r->events % r->opts.check_every) && i < r->nr_runs; i++)
-		if (pmp_vm_check(r->runs[i].vm))
-			return fail(r, -EUCLEAN, "event %llu: pmp_vm_check failed under %s",
-				    (unsigned long long)r->events, r->runs[i].label);
-	if (!r->ended && !(r->events & (r->stride - 1)))	/* a power of two */
-		sample(r);
-	return 0;
+	/* most events: a fault with a valid level inside the VM (the arrays' span) */
+	if (ev->type == PMP_TR_FAULT && ev->gfn < r->oracle.pages && ev->level - 1U < PMP_LEVEL_1G)
+		err = fault_event(r, ev);
+	else
+		err = other_event(r, ev);
+	if (err)
+		return err;
+	return ++r->events == r->next_stop ? stop(r) : 0;
+}
+
+int replay_event(struct replay *r, const struct pmp_trace_event *ev)
+{
+	return replay_one(r, ev);
 }
 
 int replay_sink(void *r, const struct pmp_trace_event *ev)
 {
-	return replay_event(r, ev);
+	return replay_one(r, ev);
 }
 
-int replay_line_sink(void *ctx, const struct pmp_trace_event *ev)
+int replay_batch_sink(void *ctx, const struct pmp_trace_event *evs, unsigned int nr,
+		      uint64_t first_line)
 {
-	struct rp_line_sink *s = ctx;
+	struct replay *r = ctx;
+	unsigned int i;
+	int err;
 
-	s->r->line = s->line;
-	return replay_event(s->r, ev);
+	for (i = 0; i < nr; i++) {
+		r->line = first_line + i;
+		err = replay_one(r, &evs[i]);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 int replay_finish(struct replay *r)

@@ -93,6 +93,8 @@ struct replay {
 	uint64_t events;
 	uint64_t line;		/* the caller's: trace line of the next event, 0 if none */
 	uint64_t stride;	/* events between samples: 1, doubled as the samples fill */
+	uint64_t next_stop;	/* the next event count that is a multiple of the stride or of
+				 * opts.check_every: only there is a sample or a check due */
 	unsigned int nr_samples;
 	size_t sample_size;
 	unsigned char *samples;	/* RP_SAMPLES struct rp_sample of sample_size bytes */
@@ -122,14 +124,12 @@ int replay_event(struct replay *r, const struct pmp_trace_event *ev);
 /* replay_event() as a wl_sink_fn (workload.h): @r is the struct replay. */
 int replay_sink(void *r, const struct pmp_trace_event *ev);
 
-/* A sink for trace_read_lines(): @line is the trace line of each event. */
-struct rp_line_sink {
-	struct replay *r;
-	uint64_t line;
-};
-
-/* replay_event() with r->line set from the struct rp_line_sink @ctx. */
-int replay_line_sink(void *ctx, const struct pmp_trace_event *ev);
+/*
+ * A trace_batch_fn (traceio.h) for struct replay @r: replay_event() of each
+ * of @nr events, r->line set first to its line, @first_line + i.
+ */
+int replay_batch_sink(void *r, const struct pmp_trace_event *evs, unsigned int nr,
+		      uint64_t first_line);
 
 /* After the last event: the final sample and the counters.  0 or -errno. */
 int replay_finish(struct replay *r);
@@ -156,6 +156,37 @@ static inline uint64_t rp_bp(uint64_t part, uint64_t whole)
 /* --- one policy's engine (run.c) --- */
 
 enum { RP_FROM_OTHER, RP_FROM_TICK, RP_FROM_FAULT, RP_FROM_ACCEPT };
+
+/*
+ * The guest accesses @gfn.  A present leaf serves it without a fault,
+ * unless it is a huge leaf KVM mapped non-executable (nx_huge_pages) and
+ * the access executes.  A blocked leaf faults: that fault is the price of
+ * merge=blocked.  *@have, *@present: lv_level()'s answer.
+ */
+static inline bool run_served(const struct rp_run *run, uint64_t gfn, uint32_t flags, int *have,
+			      bool *present)
+{
+	*have = lv_level(&run->lv, gfn, present);
+	return *present && !(*have > PMP_LEVEL_4K && (flags & PMP_FAULT_EXEC) &&
+			     run->policy.nx_huge_pages);
+}
+
+/*
+ * run_event() of a fault event with a valid level inside the leaf model
+ * that a present leaf serves, counted inline (most events); false, having
+ * changed nothing, when the access faults.
+ */
+static inline bool run_fault_served(struct rp_run *run, const struct pmp_trace_event *ev)
+{
+	bool present;
+	int have;
+
+	if (!run_served(run, ev->gfn, ev->flags, &have, &present))
+		return false;
+	run->c.events[PMP_TR_FAULT]++;
+	run->c.faults_avoided++;
+	return true;
+}
 
 int run_init(struct rp_run *run, const char *label, const struct pmp_policy *p);
 void run_free(struct rp_run *run);

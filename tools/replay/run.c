@@ -105,6 +105,7 @@ static void folio_split(struct rp_run *run, uint64_t lo, uint64_t hi)
 		run->folio_cap[c] = lo <= c * 512 && hi >= (c + 1) * 512 ? 9 : 0;
 }
 
+/* What an action other than a MAP (which counts nothing) adds to the counters. */
 static void count_action(struct rp_run *run, const struct pmp_action *a)
 {
 	uint64_t folio = 1ULL << a->order;
@@ -126,8 +127,6 @@ static void count_action(struct rp_run *run, const struct pmp_action *a)
 	case PMP_ACT_FLUSH:
 	case PMP_ACT_TRACK:
 		run->c.flushes++;
-		return;
-	case PMP_ACT_MAP:
 		return;
 	case PMP_ACT_INVALIDATE:
 		run->c.inval++;
@@ -167,40 +166,43 @@ static void note_invalid(struct rp_run *run, const struct replay *r, unsigned in
 	}
 }
 
-/* What a call's result means for the report; actions apply only on success. */
-static void outcome(struct rp_run *run, const struct replay *r, unsigned int type, int err)
+/* A call the core refused cleanly, or rejected. */
+static void failed(struct rp_run *run, const struct replay *r, unsigned int type, int err)
+{
+	if (err == -EBUSY || err == -ENOMEM || err == -EAGAIN)
+		run->c.refused[type]++;
+	else
+		note_invalid(run, r, type, err);
+}
+
+/* The actions of a call that succeeded. */
+static void apply_actions(struct rp_run *run)
 {
 	uint32_t i;
 
-	if (err == -EBUSY || err == -ENOMEM || err == -EAGAIN) {
-		run->c.refused[type]++;
-		return;
-	}
-	if (err < 0) {
-		note_invalid(run, r, type, err);
-		return;
-	}
 	for (i = 0; i < run->acts.nr; i++) {
-		lv_apply(&run->lv, &run->acts.buf[i]);
-		count_action(run, &run->acts.buf[i]);
+		const struct pmp_action *a = &run->acts.buf[i];
+
+		lv_apply(&run->lv, a);
+		if (a->type != PMP_ACT_MAP)	/* most actions: a MAP counts nothing */
+			count_action(run, a);
 	}
 }
 
 /*
- * The guest accesses f->gfn.  A present leaf serves it without a fault,
- * unless it is a huge leaf KVM mapped non-executable (nx_huge_pages) and
- * the access executes.  A blocked leaf faults: that fault is the price of
- * merge=blocked.
+ * What a call's result means for the report; actions apply only on
+ * success.  Inline: a success with no action (many accepts) costs a test.
  */
-static bool served(const struct rp_run *run, uint64_t gfn, uint32_t flags, int *have,
-		   bool *present)
+static inline void outcome(struct rp_run *run, const struct replay *r, unsigned int type,
+			   int err)
 {
-	*have = lv_level(&run->lv, gfn, present);
-	return *present && !(*have > PMP_LEVEL_4K && (flags & PMP_FAULT_EXEC) &&
-			     run->policy.nx_huge_pages);
+	if (err < 0)
+		failed(run, r, type, err);
+	else if (run->acts.nr)
+		apply_actions(run);
 }
 
-/* The fault itself, once served() said no leaf serves the access: @have, @present its answer. */
+/* The fault itself, once run_served() said no leaf serves the access: @have, @present its answer. */
 static void fault_taken(struct rp_run *run, const struct replay *r, const struct pmp_fault *f,
 			unsigned int type, int have, bool present)
 {
@@ -220,19 +222,6 @@ static void fault_taken(struct rp_run *run, const struct replay *r, const struct
 		run->c.faults[lv_level(&run->lv, f->gfn, &now_present)]++;
 		run->c.faults_blocked += have && !present;
 	}
-}
-
-static void access(struct rp_run *run, const struct replay *r, const struct pmp_fault *f,
-		   unsigned int type)
-{
-	bool present;
-	int have;
-
-	if (served(run, f->gfn, f->flags, &have, &present)) {
-		run->c.faults_avoided++;
-		return;
-	}
-	fault_taken(run, r, f, type, have, present);
 }
 
 /* The host folio order a fault sees: what the trace says, less what punches split. */
@@ -259,7 +248,7 @@ static void fault_event(struct rp_run *run, const struct replay *r,
 		return;
 	}
 	/* most accesses find their leaf: no folio to work out */
-	if (served(run, ev->gfn, ev->flags, &have, &present)) {
+	if (run_served(run, ev->gfn, ev->flags, &have, &present)) {
 		run->c.faults_avoided++;
 		return;
 	}
@@ -283,10 +272,11 @@ static void accept_event(struct rp_run *run, struct replay *r, const struct pmp_
 {
 	struct pmp_page_attrs at;
 	bool present;
-	int slot;
+	int slot, have;
 
+	/* no present leaf: the accept's fault is taken (a blocked one faults too) */
 	if (ev->gfn < run->lv.pages && ev->level >= PMP_LEVEL_4K && ev->level <= PMP_LEVEL_1G &&
-	    !(lv_level(&run->lv, ev->gfn, &present) && present) &&
+	    !((have = lv_level(&run->lv, ev->gfn, &present)) && present) &&
 	    (slot = slots_find(&r->slots, ev->gfn)) >= 0 && !pmp_get_attrs(run->vm, ev->gfn, &at)) {
 		struct pmp_fault f = { .gfn = ev->gfn, .slot = (uint32_t)slot,
 				       .flags = at.private ? PMP_FAULT_PRIVATE : 0,
@@ -294,7 +284,7 @@ static void accept_event(struct rp_run *run, struct replay *r, const struct pmp_
 				       .accept_level = ev->level };
 
 		run->c.faults_implied++;
-		access(run, r, &f, PMP_TR_ACCEPT);
+		fault_taken(run, r, &f, PMP_TR_ACCEPT, have, present);
 	}
 	run->origin = RP_FROM_ACCEPT;
 	outcome(run, r, PMP_TR_ACCEPT, CORE(run, pmp_accept(run->vm, ev->gfn, ev->level, &run->acts)));

@@ -10,6 +10,8 @@
 #include "traceio.h"
 
 #define CHUNK_BYTES 65536
+/* Events the parser returns a call: a fault line is about 40 bytes, so a buffer holds ~1,600 */
+#define BATCH_EVENTS 256
 #define BAR 40
 
 void progress_start(struct progress *p, uint64_t total, uint64_t large)
@@ -59,20 +61,6 @@ static int parse_error(const char *name, const struct pmp_trace_error *e, char *
 	snprintf(err, errlen, "%s:%llu:%u: %s", name, (unsigned long long)e->line, e->column,
 		 e->message);
 	return -EINVAL;
-}
-
-int trace_read(FILE *f, const char *name, wl_sink_fn sink, void *ctx, struct progress *pg,
-	       char *err, size_t errlen)
-{
-	uint64_t line;
-
-	return trace_read_lines(f, name, sink, ctx, pg, &line, err, errlen);
-}
-
-int trace_read_lines(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
-		     struct progress *pg, uint64_t *line, char *err, size_t errlen)
-{
-	return trace_read_marked(f, name, sink, ctx, pg, line, NULL, err, errlen);
 }
 
 /*
@@ -141,16 +129,16 @@ static bool looks_tracefs(const char *buf, size_t n)
 }
 
 /*
- * trace_read_marked() less the tracefs test, which only an error needs:
+ * trace_read_batches() less the tracefs test, which only an error needs:
  * the first buffer read is kept in @first (*@first_n bytes) for it.
  */
-static int read_chunks(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
-		       struct progress *pg, uint64_t *line, struct trace_marks *marks,
-		       char *first, size_t *first_n, char *err, size_t errlen)
+static int read_chunks(FILE *f, const char *name, trace_batch_fn sink, void *ctx,
+		       struct progress *pg, struct trace_marks *marks, char *first,
+		       size_t *first_n, char *err, size_t errlen)
 {
 	static char buf[CHUNK_BYTES];
+	static struct pmp_trace_event evs[BATCH_EVENTS];
 	struct pmp_trace_parser p;
-	struct pmp_trace_event ev;
 	struct pmp_trace_error e;
 	size_t n, pos, used;
 	int ret;
@@ -178,7 +166,8 @@ static int read_chunks(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
 			scan_marks(marks, buf, n);
 		/* n == 0 is the end of input: the parser takes a last unterminated line */
 		for (pos = 0; pos < n || !n;) {
-			ret = pmp_trace_feed(&p, buf + pos, n - pos, &used, &ev, &e);
+			ret = pmp_trace_feed_events(&p, buf + pos, n - pos, &used, evs,
+						    BATCH_EVENTS, &e);
 			if (ret < 0)
 				return parse_error(name, &e, err, errlen);
 			pos += used;
@@ -186,8 +175,8 @@ static int read_chunks(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
 				break;
 			if (!ret)
 				continue;
-			*line = p.line - 1;	/* the parser has moved past the event's line */
-			ret = sink(ctx, &ev);
+			/* the events are on the lines before the parser's, one a line */
+			ret = sink(ctx, evs, (unsigned int)ret, p.line - (uint64_t)ret);
 			if (ret)
 				return ret;
 		}
@@ -196,18 +185,47 @@ static int read_chunks(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
 	return 0;
 }
 
-int trace_read_marked(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
-		      struct progress *pg, uint64_t *line, struct trace_marks *marks, char *err,
-		      size_t errlen)
+int trace_read_batches(FILE *f, const char *name, trace_batch_fn sink, void *ctx,
+		       struct progress *pg, struct trace_marks *marks, char *err, size_t errlen)
 {
 	static char first[CHUNK_BYTES];
 	size_t first_n = 0;
-	int ret = read_chunks(f, name, sink, ctx, pg, line, marks, first, &first_n, err, errlen);
+	int ret = read_chunks(f, name, sink, ctx, pg, marks, first, &first_n, err, errlen);
 
 	/* what the first buffer read looks like, for the hint on a trace refused */
 	if (ret && marks)
 		marks->tracefs = looks_tracefs(first, first_n);
 	return ret;
+}
+
+/* trace_read()'s sink behind a trace_batch_fn. */
+struct each_event {
+	wl_sink_fn sink;
+	void *ctx;
+};
+
+static int each_event(void *ctx, const struct pmp_trace_event *evs, unsigned int nr,
+		      uint64_t first_line)
+{
+	const struct each_event *e = ctx;
+	unsigned int i;
+	int ret;
+
+	(void)first_line;
+	for (i = 0; i < nr; i++) {
+		ret = e->sink(e->ctx, &evs[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int trace_read(FILE *f, const char *name, wl_sink_fn sink, void *ctx, struct progress *pg,
+	       char *err, size_t errlen)
+{
+	struct each_event e = { sink, ctx };
+
+	return trace_read_batches(f, name, each_event, &e, pg, NULL, err, errlen);
 }
 
 int trace_write(void *writer, const struct pmp_trace_event *ev)

@@ -24,22 +24,6 @@ void progress_start(struct progress *p, uint64_t total, uint64_t large);
 void progress_add(struct progress *p, uint64_t units);
 void progress_end(struct progress *p);
 
-/*
- * Feed every event of the trace in @f to @sink.  0; -EINVAL with @err
- * "NAME:LINE:COLUMN: message" for a malformed trace; -EIO; or the first
- * error the sink returned (its own message is the sink's business).
- * @pg, if not NULL, advances by bytes read.
- */
-int trace_read(FILE *f, const char *name, wl_sink_fn sink, void *ctx, struct progress *pg,
-	       char *err, size_t errlen);
-
-/*
- * trace_read() that also sets *@line, before each call of @sink, to the
- * line of the trace the event is on, so the sink's own errors can name it.
- */
-int trace_read_lines(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
-		     struct progress *pg, uint64_t *line, char *err, size_t errlen);
-
 /* What the comments and the shape of a trace say, for the tool's warnings. */
 struct trace_marks {
 	bool incomplete;	/* "# pmp-trace: lost=N" with N > 0: events are missing */
@@ -49,10 +33,27 @@ struct trace_marks {
 	unsigned int matched;
 };
 
-/* trace_read_lines() that also fills @marks (if not NULL) from the bytes read. */
-int trace_read_marked(FILE *f, const char *name, wl_sink_fn sink, void *ctx,
-		      struct progress *pg, uint64_t *line, struct trace_marks *marks, char *err,
-		      size_t errlen);
+/*
+ * A sink of the events the parser returned in one call: @evs[i] is on line
+ * @first_line + i of the trace (pmp_trace_feed_events()).  0, or an error
+ * that stops the read.
+ */
+typedef int (*trace_batch_fn)(void *ctx, const struct pmp_trace_event *evs, unsigned int nr,
+			      uint64_t first_line);
+
+/*
+ * Feed every event of the trace in @f to @sink, many a call.  0; -EINVAL
+ * with @err "NAME:LINE:COLUMN: message" for a malformed trace; -EIO; or the
+ * first error the sink returned (its own message is the sink's business).
+ * @pg, if not NULL, advances by bytes read; @marks, if not NULL, is filled
+ * from the bytes read.
+ */
+int trace_read_batches(FILE *f, const char *name, trace_batch_fn sink, void *ctx,
+		       struct progress *pg, struct trace_marks *marks, char *err, size_t errlen);
+
+/* trace_read_batches() with @sink called once an event, no marks. */
+int trace_read(FILE *f, const char *name, wl_sink_fn sink, void *ctx, struct progress *pg,
+	       char *err, size_t errlen);
 
 /* A sink writing trace text: the header before the first event. */
 struct trace_writer {

@@ -160,7 +160,6 @@ struct input {
 /* One pass of the input through @r.  0, or 1 with the error printed. */
 static int feed(const struct input *in, struct replay *r)
 {
-	struct rp_line_sink s = { .r = r };
 	char err[400];
 	int ret;
 
@@ -176,11 +175,11 @@ static int feed(const struct input *in, struct replay *r)
 			fprintf(stderr, "pmp-replay: %s: %s\n", in->trace, strerror(errno));
 			return 1;
 		}
-		ret = trace_read_lines(f, in->trace, replay_line_sink, &s, NULL, &s.line, err,
-				       sizeof(err));
+		ret = trace_read_batches(f, in->trace, replay_batch_sink, r, NULL, NULL, err,
+					 sizeof(err));
 		if (ret && r->error[0])
 			snprintf(err, sizeof(err), "%s:%llu:1: %s", in->trace,
-				 (unsigned long long)s.line, r->error);
+				 (unsigned long long)r->line, r->error);
 		fclose(f);
 	}
 	if (!ret && replay_finish(r)) {
