@@ -4,7 +4,7 @@
 # every test; `make demo` runs the main job.  See README.md.
 
 VERSION_MAJOR := 0
-VERSION_MINOR := 5
+VERSION_MINOR := 6
 VERSION_PATCH := 0
 VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 SONAME := libpmem_policy.so.$(VERSION_MAJOR)
@@ -101,6 +101,7 @@ $(PC): pkgconfig/pmem_policy.pc.in Makefile
 $(TEST_BIN): $(TEST_SRC) $(wildcard tests/*/*.h) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Iinclude -Itests \
+		-DPMP_TEST_RELEASE='"$(VERSION_MAJOR).$(VERSION_MINOR)"' \
 		$(SAN) $(shell pkg-config --cflags check) -o $@ $(TEST_SRC) $(LIB_A) \
 		$(shell pkg-config --libs check) -lz
 

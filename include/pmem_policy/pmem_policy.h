@@ -19,7 +19,7 @@
 #include "stats.h"
 
 #define PMP_VERSION_MAJOR 0
-#define PMP_VERSION_MINOR 4
+#define PMP_VERSION_MINOR 6
 
 /**
  * pmp_strerror() - describe an error the library returned.
