@@ -173,7 +173,7 @@ int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 		if (g == span)
 			break;
 		pmp_emit(&ev, PMP_ACT_UNPIN, 0, g, e - g);
-		pmp_planes_set(vm, g, e - g, PINNED, 0);
+		pmp_planes_apply(vm, g, e - g, PINNED, 0);	/* a maximal run: no block */
 		vm->nr_pinned -= e - g;
 		unpinned = true;
 	}
