@@ -787,6 +787,43 @@ uint64_t pmp_plane_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 }
 
 /*
+ * Clear the run of 1 bits of exact @plane that starts at @gfn (a 1), up
+ * to @end, and return its end: in one pass, each chunk's piece found and
+ * cleared with the chunk in hand, a 1 GiB's chunks after one directory
+ * lookup, as pmp_planes_apply() would clear the run once found, piece
+ * after piece.  A maximal run clears whole chunks or chunks already mixed,
+ * so it takes no pool block (teardown's unpin).
+ */
+uint64_t pmp_plane_clear_run(struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsigned int plane)
+{
+	uint16_t bit = PMP_BIT(plane);
+
+	while (gfn < end) {
+		uint32_t cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+		uint64_t g_end = (gfn | (PMP_GIANT_PAGES - 1)) + 1;
+		struct pmp_chunk *c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
+
+		if (!cg)
+			return gfn;	/* no state: every bit 0 */
+		for (g_end = g_end < end ? g_end : end; gfn < g_end; c++) {
+			unsigned int lo, hi, stop;
+
+			chunk_span(gfn, g_end, &lo, &hi);
+			if (chained(c) & bit)
+				stop = pmp_block_next(plane_block(vm, c, plane), lo, hi, false);
+			else
+				stop = reads_one(c, plane) ? hi : lo;
+			if (stop > lo)
+				chunk_set_at(vm, gfn >> PMP_CHUNK_SHIFT, c, lo, stop, bit, 0);
+			gfn += stop - lo;
+			if (stop < hi)
+				return gfn;
+		}
+	}
+	return end;
+}
+
+/*
  * The first gfn in [gfn, end), a range inside one chunk, where a plane of
  * @planes reads 1, or @end: the least pmp_plane_next(.., true) of them,
  * from one directory lookup (a VTL change asks its mapped planes).

@@ -198,6 +198,65 @@ START_TEST(plane_ranges)
 }
 END_TEST
 
+/*
+ * Teardown unpins each maximal run of pinned pages once, found and cleared
+ * in one pass (pmp_plane_clear_run()): an SEV VM with the ranges above
+ * pinned (each row leaves its own range out), torn down
+ * through a small action array, its UNPIN actions compared with the runs
+ * of a page model, pmp_vm_check() after every call.
+ */
+START_TEST(teardown_runs)
+{
+	struct pmp_geometry geo = test_geometry(VM_PAGES);
+	struct pmp_action acts[4];
+	struct pmp_actions a = { .buf = acts, .cap = 4 };
+	uint64_t cursor = 0, g = 0, unpinned = 0, e;
+	struct history h = { .nr = 0 };
+	unsigned int i;
+	struct tvm t;
+	int k, more;
+
+	geo.vm_type = PMP_VM_SEV;
+	geo.nr_vtls = 1;
+	tvm_init(&t, &geo);
+	add_slot(&t, 0, 0, 2 * GFNS_PER_1G, 1ULL << 40, 0);
+	add_slot(&t, 1, 3 * GFNS_PER_1G, GFNS_PER_1G, 1ULL << 41, 0);
+	for (k = 0; k < NR_RANGES; k++) {
+		if (k == _i || !ranges[k].npages || ranges[k].npages == VM_PAGES)
+			continue;
+		ck_assert_int_eq(pmp_pin_range(t.vm, ranges[k].gfn, ranges[k].npages, NULL), 0);
+		h.done[h.nr] = ranges[k];
+		h.private[h.nr++] = true;	/* the model's "1": pinned */
+	}
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	do {
+		a.nr = 0;
+		more = pmp_teardown(t.vm, &cursor, &a);
+		ck_assert_int_ge(more, 0);
+		ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+		for (i = 0; i < a.nr; i++) {
+			if (acts[i].type != PMP_ACT_UNPIN)
+				continue;
+			/* the model's next run of pinned pages, whole */
+			while (g < VM_PAGES && !model_private(&h, g))
+				g++;
+			for (e = g; e < VM_PAGES && model_private(&h, e); e++)
+				;
+			ck_assert_uint_eq(acts[i].gfn, g);
+			ck_assert_uint_eq(acts[i].npages, e - g);
+			unpinned += e - g;
+			g = e;
+		}
+	} while (more);
+	while (g < VM_PAGES && !model_private(&h, g))
+		g++;
+	ck_assert_uint_eq(g, VM_PAGES);	/* no run left out */
+	ck_assert_uint_eq(pmp_nr_pinned(t.vm), 0);
+	ck_assert_uint_gt(unpinned, 0);
+	tvm_free(&t);
+}
+END_TEST
+
 Suite *planes_suite(void)
 {
 	Suite *s = suite_create("planes");
@@ -206,6 +265,7 @@ Suite *planes_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, block_helpers, 0, NR_SPANS);
 	tcase_add_loop_test(tc, plane_ranges, 0, NR_RANGES);
+	tcase_add_loop_test(tc, teardown_runs, 0, NR_RANGES);
 	suite_add_tcase(s, tc);
 	return s;
 }
