@@ -440,17 +440,17 @@ static void giant_account(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk old,
 	uint16_t was_one = old.value & (uint16_t)~old.mixed, one = now->value & (uint16_t)~now->mixed;
 	struct pmp_giant *g;
 	uint32_t children;
-	unsigned int p;
+	uint16_t todo;
 
 	if (!changed)
 		return;
 	g = pmp_giant_at(vm, ci / PMP_GIANT_CHUNKS);
 	children = PMP_GIANT_CHUNKS;
-	for (p = 0; p < PMP_NR_SUMMARY_PLANES; p++) {
+	/* the changed planes only: a page's change moves one or two */
+	for (todo = changed; todo; todo &= (uint16_t)(todo - 1)) {
+		unsigned int p = (unsigned int)__builtin_ctz(todo);
 		uint16_t bit = PMP_BIT(p);
 
-		if (!(changed & bit))
-			continue;
 		g->nr_mixed[p] += !!(now->mixed & bit) - !!(old.mixed & bit);
 		g->nr_ones[p] += !!(one & bit) - !!(was_one & bit);
 		if (!g->nr_mixed[p] && (!g->nr_ones[p] || g->nr_ones[p] == children))
