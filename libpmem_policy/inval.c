@@ -48,9 +48,10 @@ static int folio_order(struct pmp_vm *vm, const struct pmp_folios *folios, uint6
 /* Within one chunk: is any page both private and mapped? */
 static bool live_private(const struct pmp_vm *vm, uint64_t gfn, uint64_t end)
 {
-	uint64_t g = pmp_plane_next(vm, gfn, end, PMP_PLANE_PRIVATE, true);
+	const uint16_t private = PMP_BIT(PMP_PLANE_PRIVATE);
+	uint64_t g = pmp_chunk_planes_next(vm, gfn, end, private);
 
-	for (; g < end; g = pmp_plane_next(vm, g + 1, end, PMP_PLANE_PRIVATE, true))
+	for (; g < end; g = pmp_chunk_planes_next(vm, g + 1, end, private))
 		if (pmp_mapped_next(vm, PMP_VTL_ALL, g, g + 1) == g)
 			return true;
 	return false;
