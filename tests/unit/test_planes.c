@@ -257,6 +257,59 @@ START_TEST(teardown_runs)
 }
 END_TEST
 
+/*
+ * A zap re-derives the leaf flags of the chunks it touches that have some
+ * (mirror.c): 2 MiB leaves and 4 KiB leaves on both sides of every edge of
+ * the ranges above, one range zapped; afterwards nothing in it is mapped,
+ * a huge leaf it crossed is gone whole, every other leaf stays, and
+ * pmp_vm_check() (leaf flags against the mapped planes) holds.
+ */
+START_TEST(zap_ranges)
+{
+	const struct range *r = &ranges[_i];
+	struct pmp_action buf[64];
+	struct pmp_actions a = { .buf = buf, .cap = 64 };
+	struct pmp_geometry geo = test_geometry(VM_PAGES);
+	uint64_t probe[] = { 0, 511, 512, 4 * GFNS_PER_2M + 3, GFNS_PER_1G - 1, GFNS_PER_1G,
+			     GFNS_PER_1G + 700, 2 * GFNS_PER_1G - 1, 3 * GFNS_PER_1G,
+			     3 * GFNS_PER_1G + 513, 4 * GFNS_PER_1G - 1 };
+	int before[sizeof(probe) / sizeof(probe[0])];
+	unsigned int k;
+	struct tvm t;
+
+	geo.nr_vtls = 1;
+	tvm_init(&t, &geo);
+	add_slot(&t, 0, 0, 2 * GFNS_PER_1G, 1ULL << 40, 0);
+	add_slot(&t, 1, 3 * GFNS_PER_1G, GFNS_PER_1G, 1ULL << 41, 0);
+	/* chunks alternately one 2 MiB leaf and a few 4 KiB leaves at each probe */
+	for (k = 0; k < sizeof(probe) / sizeof(probe[0]); k++) {
+		struct pmp_fault f = { .gfn = probe[k], .slot = probe[k] >= 3 * GFNS_PER_1G,
+				       .backing_order = 9 };
+		int level = (probe[k] >> 9) % 2 ? PMP_LEVEL_2M : PMP_LEVEL_4K;
+
+		a.nr = 0;
+		ck_assert_int_eq(pmp_map(t.vm, &f, level, &a), 0);
+	}
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	for (k = 0; k < sizeof(probe) / sizeof(probe[0]); k++)
+		before[k] = pmp_leaf_level(t.vm, probe[k]);
+	a.nr = 0;
+	ck_assert_int_eq(pmp_zap(t.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_BOTH, r->gfn, r->npages, &a),
+			 r->npages ? 0 : -EINVAL);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	for (k = 0; k < sizeof(probe) / sizeof(probe[0]); k++) {
+		uint64_t head = probe[k] & ~(GFNS_PER_2M - 1);
+		bool in = probe[k] - r->gfn < r->npages;
+		/* a 2 MiB leaf goes whole if the range meets its chunk */
+		bool hit = in || (before[k] == PMP_LEVEL_2M && r->npages &&
+				  r->gfn < head + GFNS_PER_2M && head < r->gfn + r->npages);
+
+		ck_assert_int_eq(pmp_leaf_level(t.vm, probe[k]), hit ? 0 : before[k]);
+	}
+	tvm_free(&t);
+}
+END_TEST
+
 Suite *planes_suite(void)
 {
 	Suite *s = suite_create("planes");
@@ -266,6 +319,7 @@ Suite *planes_suite(void)
 	tcase_add_loop_test(tc, block_helpers, 0, NR_SPANS);
 	tcase_add_loop_test(tc, plane_ranges, 0, NR_RANGES);
 	tcase_add_loop_test(tc, teardown_runs, 0, NR_RANGES);
+	tcase_add_loop_test(tc, zap_ranges, 0, NR_RANGES);
 	suite_add_tcase(s, tc);
 	return s;
 }
