@@ -176,23 +176,14 @@ bool pmp_inval_deferred(const struct pmp_vm *vm, uint64_t gfn)
 	return blk && ((blk->w[i / 64] >> (i % 64)) & 1);
 }
 
-/* Deferred pages in [gfn, end). */
-static uint64_t deferred_count(const struct pmp_vm *vm, uint64_t gfn, uint64_t end)
-{
-	uint64_t n = 0, e = 0;
-
-	for (gfn = range_run(vm, gfn, end, &e); gfn < end; gfn = range_run(vm, e, end, &e))
-		n += e - gfn;
-	return n;
-}
-
 /*
  * Clear the deferral of a range, keeping the counts exact: a chunk left
- * with none gives its bitmap back and loses its flag.
+ * with none gives its bitmap back and loses its flag.  Returns the pages
+ * that were deferred.
  */
-static void undefer(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
+static uint64_t undefer(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 {
-	uint64_t end = gfn + npages, g, e = 0;
+	uint64_t end = gfn + npages, g, e = 0, n = 0;
 
 	for (g = range_run(vm, gfn, end, &e); g < end; g = range_run(vm, e, end, &e)) {
 		uint64_t ci = g >> PMP_CHUNK_SHIFT, base = g & ~CHUNK_MASK;
@@ -200,11 +191,13 @@ static void undefer(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 
 		pmp_block_assign(blk, (unsigned int)(g - base), (unsigned int)(e - base), false);
 		vm->nr_deferred -= e - g;
+		n += e - g;
 		if (pmp_block_uniform(blk) == 0) {
 			pmp_defer_detach(vm, ci);
 			vm->defer_chunks--;
 		}
 	}
+	return n;
 }
 
 /*
@@ -571,12 +564,7 @@ int pmp_inval_conflict(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_
  */
 void pmp_inval_withdraw(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 {
-	uint64_t n = deferred_count(vm, gfn, gfn + npages);
-
-	if (!n)
-		return;
-	vm->stats.withdrawn += n;
-	undefer(vm, gfn, npages);
+	vm->stats.withdrawn += undefer(vm, gfn, npages);	/* one walk: counted as cleared */
 }
 
 /* Flush the chunks of [gfn, gfn + npages) that hold deferred punches. */
