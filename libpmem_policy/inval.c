@@ -27,22 +27,37 @@ struct piece {
 	uint64_t gfn, end;
 	unsigned int order;
 	bool defer;
+	const struct pmp_chunk *chunk;	/* @gfn's descriptor: a piece that defers lies in it */
 };
 
-/* The caller's folio order for @gfn, or what faults saw; -EINVAL past 1 GiB. */
-static int folio_order(struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn)
+/* The folio order faults saw at chunk @c of compact giant @cg. */
+static int seen_order(const struct pmp_vm *vm, uint32_t cg, const struct pmp_chunk *c)
+{
+	if (pmp_cgiants(vm)[cg].flags & PMP_GF_BACKED)
+		return PMP_GIANT_SHIFT;
+	return c->blocks & PMP_CF_BACKED ? PMP_CHUNK_SHIFT : 0;
+}
+
+/* The caller's folio order for @gfn; -EINVAL past 1 GiB. */
+static int caller_order(struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn)
 {
 	unsigned int order;
 
-	if (folios) {
-		vm->in_callback = 1;
-		order = folios->order(folios->ctx, gfn);
-		vm->in_callback = 0;
-		return order > PMP_GIANT_SHIFT ? -EINVAL : (int)order;
-	}
-	if (pmp_giant_of(vm, gfn)->flags & PMP_GF_BACKED)
-		return PMP_GIANT_SHIFT;
-	return pmp_chunk_of(vm, gfn)->blocks & PMP_CF_BACKED ? PMP_CHUNK_SHIFT : 0;
+	vm->in_callback = 1;
+	order = folios->order(folios->ctx, gfn);
+	vm->in_callback = 0;
+	return order > PMP_GIANT_SHIFT ? -EINVAL : (int)order;
+}
+
+/* The caller's folio order for @gfn, or what faults saw. */
+static int folio_order(struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn)
+{
+	uint32_t cg;
+
+	if (folios)
+		return caller_order(vm, folios, gfn);
+	cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+	return seen_order(vm, cg, &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)]);
 }
 
 /* Within one chunk: is any page both private and mapped? */
@@ -61,7 +76,10 @@ static bool live_private(const struct pmp_vm *vm, uint64_t gfn, uint64_t end)
 static int next_piece(struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn,
 		      uint64_t end, struct piece *p)
 {
-	int order = folio_order(vm, folios, gfn), next;
+	/* its 1 GiB and chunk from one directory lookup: order, state, deferral */
+	uint32_t cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+	const struct pmp_chunk *c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
+	int order = folios ? caller_order(vm, folios, gfn) : seen_order(vm, cg, c), next;
 	uint64_t size, fend;
 
 	if (order < 0)
@@ -71,6 +89,7 @@ static int next_piece(struct pmp_vm *vm, const struct pmp_folios *folios, uint64
 	p->gfn = gfn;
 	p->order = (unsigned int)order;
 	p->defer = false;
+	p->chunk = c;
 	if (!(gfn & (size - 1)) && fend <= end) {
 		/* whole folios: run on while the next one is whole and alike */
 		for (p->end = fend; p->end + size <= end;) {
@@ -100,7 +119,7 @@ static int next_piece(struct pmp_vm *vm, const struct pmp_folios *folios, uint64
 		return 0;
 	}
 	/* deferral keeps per-page state: only where the 1 GiB has some */
-	p->defer = vm->policy.inval == PMP_INVAL_DEFER_2M && pmp_state_has(vm, gfn) &&
+	p->defer = vm->policy.inval == PMP_INVAL_DEFER_2M && cg &&
 		   !live_private(vm, gfn, p->end);
 	return 0;
 }
@@ -497,7 +516,7 @@ int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, const struct pmp
 		else if (next_piece(vm, folios, g, end, &p))
 			break;		/* the layout changed under us: stop, consistent */
 		/* a chunk with a bitmap defers; a new bitmap needs a spare block */
-		blk = p.defer ? pmp_defer_block(vm, g >> PMP_CHUNK_SHIFT) : NULL;
+		blk = p.defer ? pmp_chunk_defer_block(vm, p.chunk) : NULL;
 		if (p.defer && (blk || (pend.nr < 2 && pmp_defer_room(vm)))) {
 			defer_piece(&ev, &p, blk, &pend);
 			run_end = p.end;

@@ -310,6 +310,47 @@ START_TEST(zap_ranges)
 }
 END_TEST
 
+static unsigned int order_2m(void *ctx, uint64_t gfn)
+{
+	(void)ctx;
+	(void)gfn;
+	return 9;
+}
+
+/*
+ * A punch asks its piece's 1 GiB and chunk once (inval.c next_piece()):
+ * a part of a 2 MiB folio defers where its 1 GiB has state, and is
+ * invalidated at once where it has none (deferral keeps per-page state),
+ * by the caller's folio orders or by what faults saw; pmp_vm_check() holds.
+ */
+START_TEST(punch_piece_state)
+{
+	static const struct {
+		uint64_t gfn, npages;
+		bool folios, deferred;
+	} cases[] = {
+		{ 7 * GFNS_PER_2M + 3, 1, true, true },
+		{ GFNS_PER_1G - 10, 10, true, true },			/* a chunk's end, by 1G */
+		{ 2 * GFNS_PER_1G + 5, 1, true, false },		/* no state */
+		{ 2 * GFNS_PER_1G + GFNS_PER_2M - 1, 1, true, false },
+		{ 3 * GFNS_PER_1G + 100, 300, true, true },
+		{ 7 * GFNS_PER_2M + 3, 1, false, false },		/* no fault saw a 2M folio */
+	};
+	const struct pmp_folios folios = { .order = order_2m };
+	static struct pmp_action buf[PMP_PUNCH_ACTIONS + 64];	/* room for a deferral's evictions */
+	struct pmp_actions a = { .buf = buf, .cap = PMP_PUNCH_ACTIONS + 64 };
+	struct tvm t;
+
+	vm_with_gap(&t);
+	ck_assert_int_eq(pmp_punch(t.vm, cases[_i].gfn, cases[_i].npages,
+				   cases[_i].folios ? &folios : NULL, &a), 0);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	ck_assert_uint_eq(pmp_nr_deferred(t.vm), cases[_i].deferred ? cases[_i].npages : 0);
+	ck_assert_uint_eq(a.nr == 0, cases[_i].deferred);	/* at once: INVALIDATE and FLUSH */
+	tvm_free(&t);
+}
+END_TEST
+
 Suite *planes_suite(void)
 {
 	Suite *s = suite_create("planes");
@@ -320,6 +361,7 @@ Suite *planes_suite(void)
 	tcase_add_loop_test(tc, plane_ranges, 0, NR_RANGES);
 	tcase_add_loop_test(tc, teardown_runs, 0, NR_RANGES);
 	tcase_add_loop_test(tc, zap_ranges, 0, NR_RANGES);
+	tcase_add_loop_test(tc, punch_piece_state, 0, 6);
 	suite_add_tcase(s, tc);
 	return s;
 }
