@@ -93,10 +93,11 @@ int pmp_change_attrs(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t
 		pmp_inval_withdraw(vm, gfn, npages);
 	ev.vtl = (uint8_t)vtl;
 	unmap_range(&ev, gfn, npages);
-	/* the pool was checked (and refilled) for the exact updates above */
-	pmp_planes_apply(vm, gfn, npages, mask, values);
-	if (clear)
-		pmp_planes_apply(vm, gfn, npages, clear, 0);
+	/*
+	 * The pool was checked (and refilled) for the exact updates above; the
+	 * planes cleared with them go in the same pass, one lookup a chunk.
+	 */
+	pmp_planes_apply(vm, gfn, npages, mask | clear, (uint16_t)(values & ~clear));
 	/* shared pages need not be accepted: a tick may promote them */
 	if (mask & PMP_BIT(PMP_PLANE_PRIVATE))
 		pmp_merge_unpark(vm, gfn, npages);

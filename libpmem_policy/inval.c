@@ -27,30 +27,46 @@ struct piece {
 	uint64_t gfn, end;
 	unsigned int order;
 	bool defer;
+	const struct pmp_chunk *chunk;	/* @gfn's descriptor: a piece that defers lies in it */
 };
 
-/* The caller's folio order for @gfn, or what faults saw; -EINVAL past 1 GiB. */
-static int folio_order(struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn)
+/* The folio order faults saw at chunk @c of compact giant @cg. */
+static int seen_order(const struct pmp_vm *vm, uint32_t cg, const struct pmp_chunk *c)
+{
+	if (pmp_cgiants(vm)[cg].flags & PMP_GF_BACKED)
+		return PMP_GIANT_SHIFT;
+	return c->blocks & PMP_CF_BACKED ? PMP_CHUNK_SHIFT : 0;
+}
+
+/* The caller's folio order for @gfn; -EINVAL past 1 GiB. */
+static int caller_order(struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn)
 {
 	unsigned int order;
 
-	if (folios) {
-		vm->in_callback = 1;
-		order = folios->order(folios->ctx, gfn);
-		vm->in_callback = 0;
-		return order > PMP_GIANT_SHIFT ? -EINVAL : (int)order;
-	}
-	if (pmp_giant_of(vm, gfn)->flags & PMP_GF_BACKED)
-		return PMP_GIANT_SHIFT;
-	return pmp_chunk_of(vm, gfn)->blocks & PMP_CF_BACKED ? PMP_CHUNK_SHIFT : 0;
+	vm->in_callback = 1;
+	order = folios->order(folios->ctx, gfn);
+	vm->in_callback = 0;
+	return order > PMP_GIANT_SHIFT ? -EINVAL : (int)order;
+}
+
+/* The caller's folio order for @gfn, or what faults saw. */
+static int folio_order(struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn)
+{
+	uint32_t cg;
+
+	if (folios)
+		return caller_order(vm, folios, gfn);
+	cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+	return seen_order(vm, cg, &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)]);
 }
 
 /* Within one chunk: is any page both private and mapped? */
 static bool live_private(const struct pmp_vm *vm, uint64_t gfn, uint64_t end)
 {
-	uint64_t g = pmp_plane_next(vm, gfn, end, PMP_PLANE_PRIVATE, true);
+	const uint16_t private = PMP_BIT(PMP_PLANE_PRIVATE);
+	uint64_t g = pmp_chunk_planes_next(vm, gfn, end, private);
 
-	for (; g < end; g = pmp_plane_next(vm, g + 1, end, PMP_PLANE_PRIVATE, true))
+	for (; g < end; g = pmp_chunk_planes_next(vm, g + 1, end, private))
 		if (pmp_mapped_next(vm, PMP_VTL_ALL, g, g + 1) == g)
 			return true;
 	return false;
@@ -60,7 +76,10 @@ static bool live_private(const struct pmp_vm *vm, uint64_t gfn, uint64_t end)
 static int next_piece(struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn,
 		      uint64_t end, struct piece *p)
 {
-	int order = folio_order(vm, folios, gfn), next;
+	/* its 1 GiB and chunk from one directory lookup: order, state, deferral */
+	uint32_t cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+	const struct pmp_chunk *c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
+	int order = folios ? caller_order(vm, folios, gfn) : seen_order(vm, cg, c), next;
 	uint64_t size, fend;
 
 	if (order < 0)
@@ -70,6 +89,7 @@ static int next_piece(struct pmp_vm *vm, const struct pmp_folios *folios, uint64
 	p->gfn = gfn;
 	p->order = (unsigned int)order;
 	p->defer = false;
+	p->chunk = c;
 	if (!(gfn & (size - 1)) && fend <= end) {
 		/* whole folios: run on while the next one is whole and alike */
 		for (p->end = fend; p->end + size <= end;) {
@@ -99,7 +119,7 @@ static int next_piece(struct pmp_vm *vm, const struct pmp_folios *folios, uint64
 		return 0;
 	}
 	/* deferral keeps per-page state: only where the 1 GiB has some */
-	p->defer = vm->policy.inval == PMP_INVAL_DEFER_2M && pmp_state_has(vm, gfn) &&
+	p->defer = vm->policy.inval == PMP_INVAL_DEFER_2M && cg &&
 		   !live_private(vm, gfn, p->end);
 	return 0;
 }
@@ -175,23 +195,14 @@ bool pmp_inval_deferred(const struct pmp_vm *vm, uint64_t gfn)
 	return blk && ((blk->w[i / 64] >> (i % 64)) & 1);
 }
 
-/* Deferred pages in [gfn, end). */
-static uint64_t deferred_count(const struct pmp_vm *vm, uint64_t gfn, uint64_t end)
-{
-	uint64_t n = 0, e = 0;
-
-	for (gfn = range_run(vm, gfn, end, &e); gfn < end; gfn = range_run(vm, e, end, &e))
-		n += e - gfn;
-	return n;
-}
-
 /*
  * Clear the deferral of a range, keeping the counts exact: a chunk left
- * with none gives its bitmap back and loses its flag.
+ * with none gives its bitmap back and loses its flag.  Returns the pages
+ * that were deferred.
  */
-static void undefer(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
+static uint64_t undefer(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 {
-	uint64_t end = gfn + npages, g, e = 0;
+	uint64_t end = gfn + npages, g, e = 0, n = 0;
 
 	for (g = range_run(vm, gfn, end, &e); g < end; g = range_run(vm, e, end, &e)) {
 		uint64_t ci = g >> PMP_CHUNK_SHIFT, base = g & ~CHUNK_MASK;
@@ -199,11 +210,13 @@ static void undefer(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 
 		pmp_block_assign(blk, (unsigned int)(g - base), (unsigned int)(e - base), false);
 		vm->nr_deferred -= e - g;
+		n += e - g;
 		if (pmp_block_uniform(blk) == 0) {
 			pmp_defer_detach(vm, ci);
 			vm->defer_chunks--;
 		}
 	}
+	return n;
 }
 
 /*
@@ -503,7 +516,7 @@ int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, const struct pmp
 		else if (next_piece(vm, folios, g, end, &p))
 			break;		/* the layout changed under us: stop, consistent */
 		/* a chunk with a bitmap defers; a new bitmap needs a spare block */
-		blk = p.defer ? pmp_defer_block(vm, g >> PMP_CHUNK_SHIFT) : NULL;
+		blk = p.defer ? pmp_chunk_defer_block(vm, p.chunk) : NULL;
 		if (p.defer && (blk || (pend.nr < 2 && pmp_defer_room(vm)))) {
 			defer_piece(&ev, &p, blk, &pend);
 			run_end = p.end;
@@ -570,12 +583,7 @@ int pmp_inval_conflict(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint32_
  */
 void pmp_inval_withdraw(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 {
-	uint64_t n = deferred_count(vm, gfn, gfn + npages);
-
-	if (!n)
-		return;
-	vm->stats.withdrawn += n;
-	undefer(vm, gfn, npages);
+	vm->stats.withdrawn += undefer(vm, gfn, npages);	/* one walk: counted as cleared */
 }
 
 /* Flush the chunks of [gfn, gfn + npages) that hold deferred punches. */

@@ -27,6 +27,28 @@ static const struct pmp_slot *slot_of(const struct pmp_vm *vm, uint64_t gfn, uin
 	return NULL;
 }
 
+/* Does memslot @id (a slot hint: -1 for none) hold @gfn? */
+static bool slot_holds(const struct pmp_vm *vm, int32_t id, uint64_t gfn)
+{
+	return id >= 0 && gfn - pmp_slots(vm)[id].slot.base_gfn < pmp_slots(vm)[id].slot.npages;
+}
+
+/*
+ * The id of the memslot holding @gfn, -1 if none: memslot @hint if it
+ * holds it (memslots never overlap, so it is the one), else slot_of().  A
+ * tick meets its candidates memslot after memslot, so it hands each
+ * candidate's memslot on to the next as the hint, and looks through the
+ * memslots once per memslot, not once per candidate.
+ */
+static int32_t slot_near(const struct pmp_vm *vm, uint64_t gfn, int32_t hint)
+{
+	uint32_t id;
+
+	if (slot_holds(vm, hint, gfn))
+		return hint;
+	return slot_of(vm, gfn, &id) ? (int32_t)id : -1;
+}
+
 /* VTL @vtl's 2 MiB leaves in GPA giant @g. */
 static uint32_t giant_nr_huge(const struct pmp_vm *vm, uint64_t g, unsigned int vtl)
 {
@@ -72,13 +94,10 @@ static bool folio_small(const struct pmp_vm *vm, uint64_t head)
 	       (!(pmp_giant_of(vm, head)->flags & PMP_GF_BACKED) && !(f & PMP_CF_BACKED));
 }
 
-/* Does the memslot holding @gfn log dirty pages (a 2 MiB leaf there is refused)? */
-static bool slot_logs_dirty(const struct pmp_vm *vm, uint64_t gfn)
+/* Does memslot @id (-1: none) log dirty pages (a 2 MiB leaf there is refused)? */
+static bool slot_logs_dirty(const struct pmp_vm *vm, int32_t id)
 {
-	uint32_t id;
-	const struct pmp_slot *s = slot_of(vm, gfn, &id);
-
-	return s && (s->flags & PMP_SLOT_DIRTY_LOG);
+	return id >= 0 && (pmp_slots(vm)[id].slot.flags & PMP_SLOT_DIRTY_LOG);
 }
 
 /* Do private and shared pages share the 2 MiB at @head (an exact plane: never unknown)? */
@@ -97,9 +116,9 @@ static bool attrs_mixed(const struct pmp_vm *vm, uint64_t head)
  * and shared pages mixed in it (a conversion touching it: only
  * pmp_change_attrs() writes the private attribute).  Each
  * alone refuses whatever else holds, so a tick need not look again until
- * one of those happens.
+ * one of those happens.  @slot: the memslot holding it (slot_near()), -1 if none.
  */
-bool pmp_merge_lasting(const struct pmp_vm *vm, unsigned int vtl, uint64_t ci)
+static bool lasting_in(const struct pmp_vm *vm, unsigned int vtl, uint64_t ci, int32_t slot)
 {
 	uint64_t head = ci << PMP_CHUNK_SHIFT;
 	bool guarded = pmp_guarded_private(vm, head);
@@ -107,7 +126,12 @@ bool pmp_merge_lasting(const struct pmp_vm *vm, unsigned int vtl, uint64_t ci)
 
 	return (need_full && !range_full(vm, vtl, head, PMP_LEVEL_2M)) || folio_small(vm, head) ||
 	       (guarded && !range_accepted(vm, head, PMP_LEVEL_2M)) || attrs_mixed(vm, head) ||
-	       slot_logs_dirty(vm, head);	/* last: it looks through the memslots */
+	       slot_logs_dirty(vm, slot);
+}
+
+bool pmp_merge_lasting(const struct pmp_vm *vm, unsigned int vtl, uint64_t ci)
+{
+	return lasting_in(vm, vtl, ci, slot_near(vm, ci << PMP_CHUNK_SHIFT, -1));
 }
 
 /* Unpark the candidates of VTLs >= 1 at GPA chunk @ci (VTL 0's: the caller). */
@@ -183,9 +207,8 @@ enum pmp_reason pmp_merge_blocker(const struct pmp_vm *vm, unsigned int vtl, uin
 	struct pmp_giant *g;
 	bool private;
 
-	/* a fault knows its slot: keep the fault path O(1) */
-	if (slot_hint >= 0 && head - pmp_slots(vm)[slot_hint].slot.base_gfn <
-			      pmp_slots(vm)[slot_hint].slot.npages) {
+	/* a fault knows its slot: keep the fault path O(1) (a tick passes the last one's) */
+	if (slot_holds(vm, slot_hint, head)) {
 		f.slot = (uint32_t)slot_hint;
 		s = &pmp_slots(vm)[slot_hint].slot;
 	} else {
@@ -316,13 +339,14 @@ int pmp_promote(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out)
  * merge=blocked: block an eligible candidate's leaves in VTL @vtl; its next
  * fault there decides.
  */
-static enum pmp_reason try_block(struct pmp_event *ev, unsigned int vtl, uint64_t ci)
+static enum pmp_reason try_block(struct pmp_event *ev, unsigned int vtl, uint64_t ci,
+				 int32_t slot)
 {
 	struct pmp_vm *vm = ev->vm;
 	struct pmp_decision_stats *d = &vm->stats.decision[PMP_DECISION_MERGE];
 	uint64_t head = ci << PMP_CHUNK_SHIFT;
 	enum pmp_reason why = pmp_merge_blocker(vm, vtl, head, PMP_LEVEL_2M,
-						pmp_guarded_private(vm, head), -1);
+						pmp_guarded_private(vm, head), slot);
 
 	/* a mirror the pool could not hold: maybe no leaf at all to block */
 	if (!why && !pmp_plane_known(vm, head, pmp_mapped_plane(vtl)))
@@ -349,11 +373,12 @@ static enum pmp_reason try_block(struct pmp_event *ev, unsigned int vtl, uint64_
  * it stays put for a tick interval, instead of costing a write-locked
  * promote and a split per cycle; a settled range waits one tick more.
  */
-static enum pmp_reason settle_mark(struct pmp_vm *vm, unsigned int vtl, uint64_t ci)
+static enum pmp_reason settle_mark(struct pmp_vm *vm, unsigned int vtl, uint64_t ci,
+				   int32_t slot)
 {
 	struct pmp_decision_stats *d = &vm->stats.decision[PMP_DECISION_MERGE];
 	enum pmp_reason why = pmp_merge_blocker(vm, vtl, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_2M,
-						true, -1);
+						true, slot);
 
 	if (why) {
 		d->tried++;
@@ -367,9 +392,10 @@ static enum pmp_reason settle_mark(struct pmp_vm *vm, unsigned int vtl, uint64_t
 /*
  * VTL @vtl's candidate at GPA chunk @ci, if it is one and not parked.  One
  * refused for a lasting reason is parked: no tick looks at it again until
- * something that could lift the reason happens to it.
+ * something that could lift the reason happens to it.  *@slot: the
+ * memslot of the tick's last candidate (a hint), then this one's.
  */
-static bool tick_one(struct pmp_event *ev, unsigned int vtl, uint64_t ci)
+static bool tick_one(struct pmp_event *ev, unsigned int vtl, uint64_t ci, int32_t *slot)
 {
 	struct pmp_vm *vm = ev->vm;
 	uint32_t f = pmp_leaf_flags(vm, ci, vtl);
@@ -377,14 +403,15 @@ static bool tick_one(struct pmp_event *ev, unsigned int vtl, uint64_t ci)
 
 	if ((f & (PMP_CF_CAND | PMP_CF_PARKED)) != PMP_CF_CAND)
 		return false;
+	*slot = slot_near(vm, ci << PMP_CHUNK_SHIFT, *slot);
 	if (vm->policy.merge == PMP_MERGE_BLOCKED) {
-		why = try_block(ev, vtl, ci);
+		why = try_block(ev, vtl, ci, *slot);
 	} else if (vm->policy.merge == PMP_MERGE_SETTLED && !(f & PMP_CF_SEEN)) {
-		why = settle_mark(vm, vtl, ci);
+		why = settle_mark(vm, vtl, ci, *slot);
 		if (!why)
 			return false;	/* marked: the next tick acts */
 	} else {
-		why = promote(ev, vtl, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_2M, -1);
+		why = promote(ev, vtl, ci << PMP_CHUNK_SHIFT, PMP_LEVEL_2M, *slot);
 	}
 	if (why == PMP_REASON_NONE)
 		return true;
@@ -392,19 +419,19 @@ static bool tick_one(struct pmp_event *ev, unsigned int vtl, uint64_t ci)
 	if ((why == PMP_REASON_NOT_MAPPED || why == PMP_REASON_BACKING_ORDER ||
 	     why == PMP_REASON_NOT_ACCEPTED || why == PMP_REASON_DIRTY_LOG ||
 	     why == PMP_REASON_MIXED_ATTRS) &&
-	    pmp_merge_lasting(vm, vtl, ci))
+	    lasting_in(vm, vtl, ci, *slot))
 		pmp_leaf_set_flags(vm, ci, vtl, PMP_CF_PARKED, 0);
 	return false;
 }
 
-/* Each VTL's candidate at GPA chunk @ci, acting at most @quota times. */
-static uint64_t tick_chunk(struct pmp_event *ev, uint64_t ci, uint64_t quota)
+/* Each VTL's candidate at GPA chunk @ci, acting at most @quota times (*@slot: tick_one()). */
+static uint64_t tick_chunk(struct pmp_event *ev, uint64_t ci, uint64_t quota, int32_t *slot)
 {
 	uint64_t acted = 0;
 	unsigned int v;
 
 	for (v = 0; v < ev->vm->nr_vtls && acted < quota; v++)
-		acted += tick_one(ev, v, ci);
+		acted += tick_one(ev, v, ci, slot);
 	return acted;
 }
 
@@ -441,12 +468,21 @@ static bool tick_giant(struct pmp_event *ev, unsigned int vtl, uint64_t g)
 	return try_promote(ev, vtl, g << PMP_GIANT_SHIFT, PMP_LEVEL_1G, -1);
 }
 
-/* Each VTL's 1 GiB candidate at GPA giant @g, acting at most @quota times. */
-static uint64_t tick_giants(struct pmp_event *ev, uint64_t g, uint64_t quota)
+/*
+ * Each VTL's 1 GiB candidate at GPA giant @g (compact giant @cg), acting
+ * at most @quota times.  Without a 1 GiB folio under it (no fault there
+ * reported one) a 1 GiB leaf is refused whatever else holds (backing
+ * order, or a check before it), in every VTL, until a fault reports one:
+ * nothing to decide, so a tick passing a TDX guest's 2 MiB-backed memory
+ * decides nothing there, as for a 1 GiB range without 2 MiB leaves.
+ */
+static uint64_t tick_giants(struct pmp_event *ev, uint32_t cg, uint64_t g, uint64_t quota)
 {
 	uint64_t acted = 0;
 	unsigned int v;
 
+	if (!(pmp_cgiants(ev->vm)[cg].flags & PMP_GF_BACKED))
+		return 0;
 	for (v = 0; v < ev->vm->nr_vtls && acted < quota; v++)
 		acted += giant_candidate(ev->vm, v, g) && tick_giant(ev, v, g);
 	return acted;
@@ -500,6 +536,7 @@ int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out)
 	uint64_t nr = (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS;
 	uint64_t ci, start, quota, acted = 0, looked = 0;
 	struct pmp_yield_state ys = { 0 };
+	int32_t slot = -1;	/* the last candidate's memslot: the memslots stay during a tick */
 	bool wrapped = false;
 	struct pmp_event ev;
 	int err;
@@ -522,7 +559,7 @@ int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out)
 
 		looked++;
 		if (h->in_use && !(ci % PMP_GIANT_CHUNKS) && vm->policy.merge != PMP_MERGE_BLOCKED)
-			acted += tick_giants(&ev, h->giant, quota - acted);
+			acted += tick_giants(&ev, cg, h->giant, quota - acted);
 		if (acted >= quota)
 			break;	/* its chunks next time: the room is for @quota acts */
 		next = h->in_use && giant_has_cand(vm, cg) ? next_cand(vm, ci, g_end) : g_end;
@@ -534,7 +571,7 @@ int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out)
 		} else {
 			acted += tick_chunk(&ev, ((uint64_t)h->giant << (PMP_GIANT_SHIFT -
 									PMP_CHUNK_SHIFT)) |
-						 (next % PMP_GIANT_CHUNKS), quota - acted);
+						 (next % PMP_GIANT_CHUNKS), quota - acted, &slot);
 			ci = next + 1;
 		}
 		if (ci >= nr) {

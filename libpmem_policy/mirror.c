@@ -214,6 +214,28 @@ static bool zap_in_chunk(struct pmp_vm *vm, unsigned int v, uint64_t gfn, uint64
 }
 
 /*
+ * After a zap of VTL @v's chunks [ci, c_end): each one's huge flag goes
+ * and its leaf flags are derived again.  A chunk with no leaf flag had
+ * nothing mapped (pmp_vm_check(): a mapped chunk is a candidate, blocked
+ * or huge), so it has nothing to clear or derive: skipped, a 1 GiB's
+ * chunks after one directory lookup.
+ */
+static void zap_leaf_flags(struct pmp_vm *vm, unsigned int v, uint64_t ci, uint64_t c_end)
+{
+	while ((ci = pmp_state_chunk_next(vm, ci, c_end)) < c_end) {
+		uint64_t g_end = (ci | (PMP_GIANT_CHUNKS - 1)) + 1;
+		const struct pmp_chunk *c = pmp_chunk_at(vm, ci);
+
+		for (g_end = g_end < c_end ? g_end : c_end; ci < g_end; ci++, c++) {
+			if (!pmp_leaf_flags_at(vm, c, v))
+				continue;
+			pmp_leaf_set_flags(vm, ci, v, 0, PMP_CF_HUGE);
+			pmp_mirror_refresh(vm, ci, v);
+		}
+	}
+}
+
+/*
  * Remove every leaf of VTL @vtl (of every VTL: PMP_VTL_ALL) intersecting
  * [gfn, gfn + npages), as KVM's zap does: a huge leaf crossing an edge goes
  * whole.  Widening only adds whole chunks, so the pool need is that of
@@ -224,7 +246,7 @@ void pmp_mirror_zap(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t 
 	unsigned int v, v_end;
 
 	for (pmp_vtl_span(vm, vtl, &v, &v_end); v < v_end; v++) {
-		uint64_t lo, hi, ci, g, g_end, c_end;
+		uint64_t lo, hi, g, g_end, c_end;
 
 		if (pmp_one_chunk(gfn, npages) && zap_in_chunk(vm, v, gfn, npages))
 			continue;
@@ -237,11 +259,7 @@ void pmp_mirror_zap(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t 
 		     g = pmp_state_next_giant(vm, g + 1, g_end))
 			giant_leaf_set(vm, g, v, false);
 		pmp_planes_set(vm, lo, hi - lo, PMP_BIT(pmp_mapped_plane(v)), 0);
-		for (ci = pmp_state_chunk_next(vm, lo >> PMP_CHUNK_SHIFT, c_end); ci < c_end;
-		     ci = pmp_state_chunk_next(vm, ci + 1, c_end)) {
-			pmp_leaf_set_flags(vm, ci, v, 0, PMP_CF_HUGE);
-			pmp_mirror_refresh(vm, ci, v);
-		}
+		zap_leaf_flags(vm, v, lo >> PMP_CHUNK_SHIFT, c_end);
 	}
 }
 

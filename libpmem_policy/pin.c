@@ -169,11 +169,11 @@ int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 		/* yield only after progress in this call, or it could livelock */
 		if (unpinned && pmp_yield_poll(vm, &ys, g, span - g))
 			break;
-		g = pmp_plane_run(vm, g, span, PMP_PLANE_PINNED, true, &e);
+		g = pmp_plane_next(vm, g, span, PMP_PLANE_PINNED, true);
 		if (g == span)
 			break;
+		e = pmp_plane_clear_run(vm, g, span, PMP_PLANE_PINNED);	/* found and cleared */
 		pmp_emit(&ev, PMP_ACT_UNPIN, 0, g, e - g);
-		pmp_planes_set(vm, g, e - g, PINNED, 0);
 		vm->nr_pinned -= e - g;
 		unpinned = true;
 	}

@@ -294,54 +294,70 @@ void pmp_defer_detach(struct pmp_vm *vm, uint64_t ci)
 	pmp_chunk_set_flags(vm, ci, 0, PMP_CF_DEFERRED);
 }
 
-/* Bits [lo, hi) restricted to lo's word: returns their count, sets *@mask. */
-static unsigned int span_word(unsigned int lo, unsigned int hi, uint64_t *mask)
+/*
+ * The block helpers take [lo, hi) as its words lo / 64 .. (hi - 1) / 64,
+ * the first masked from lo's bit up, the last up to hi's: the words
+ * between need no mask, and a one-page range is one word.
+ */
+static uint64_t mask_from(unsigned int lo)
 {
-	unsigned int s = lo % 64, n = hi - lo < 64 - s ? hi - lo : 64 - s;
+	return ~0ULL << (lo % 64);
+}
 
-	*mask = (n == 64 ? ~0ULL : ((1ULL << n) - 1)) << s;
-	return n;
+static uint64_t mask_below(unsigned int hi)
+{
+	return ~0ULL >> (63 - (hi - 1) % 64);
 }
 
 /* Set bits [lo, hi) of a block to @v. */
 void pmp_block_assign(struct pmp_block *blk, unsigned int lo, unsigned int hi, bool v)
 {
-	unsigned int n;
-	uint64_t m;
+	unsigned int i, last;
+	uint64_t m, fill = v ? ~0ULL : 0;
 
-	for (; lo < hi; lo += n) {
-		n = span_word(lo, hi, &m);
-		blk->w[lo / 64] = v ? blk->w[lo / 64] | m : blk->w[lo / 64] & ~m;
-	}
+	if (lo >= hi)
+		return;
+	i = lo / 64;
+	last = (hi - 1) / 64;
+	m = mask_from(lo);
+	for (; i < last; i++, m = ~0ULL)
+		blk->w[i] = (blk->w[i] & ~m) | (fill & m);
+	m &= mask_below(hi);
+	blk->w[last] = (blk->w[last] & ~m) | (fill & m);
 }
 
 /* Set bits among [lo, hi) of a block. */
 unsigned int pmp_block_count(const struct pmp_block *blk, unsigned int lo, unsigned int hi)
 {
-	unsigned int n, count = 0;
+	unsigned int i, last, count = 0;
 	uint64_t m;
 
-	for (; lo < hi; lo += n) {
-		n = span_word(lo, hi, &m);
-		count += pmp_weight64(blk->w[lo / 64] & m);
-	}
-	return count;
+	if (lo >= hi)
+		return 0;
+	i = lo / 64;
+	last = (hi - 1) / 64;
+	m = mask_from(lo);
+	for (; i < last; i++, m = ~0ULL)
+		count += pmp_weight64(blk->w[i] & m);
+	return count + pmp_weight64(blk->w[last] & m & mask_below(hi));
 }
 
 /* First bit in [lo, hi) of a block equal to @v, or @hi. */
 unsigned int pmp_block_next(const struct pmp_block *blk, unsigned int lo, unsigned int hi,
 			       bool v)
 {
-	unsigned int n;
-	uint64_t m, w;
+	uint64_t flip = v ? 0 : ~0ULL, w;
+	unsigned int i, last, at;
 
-	for (; lo < hi; lo += n) {
-		n = span_word(lo, hi, &m);
-		w = (v ? blk->w[lo / 64] : ~blk->w[lo / 64]) & m;
-		if (w)
-			return (lo & ~63U) + (unsigned int)__builtin_ctzll(w);
-	}
-	return hi;
+	if (lo >= hi)
+		return hi;
+	i = lo / 64;
+	last = (hi - 1) / 64;
+	for (w = (blk->w[i] ^ flip) & mask_from(lo); !w; w = blk->w[i] ^ flip)
+		if (++i > last)
+			return hi;
+	at = i * 64 + (unsigned int)__builtin_ctzll(w);
+	return at < hi ? at : hi;
 }
 
 /* 0 or 1 if every bit of the block has that value, -1 if they differ. */
@@ -424,17 +440,17 @@ static void giant_account(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk old,
 	uint16_t was_one = old.value & (uint16_t)~old.mixed, one = now->value & (uint16_t)~now->mixed;
 	struct pmp_giant *g;
 	uint32_t children;
-	unsigned int p;
+	uint16_t todo;
 
 	if (!changed)
 		return;
 	g = pmp_giant_at(vm, ci / PMP_GIANT_CHUNKS);
 	children = PMP_GIANT_CHUNKS;
-	for (p = 0; p < PMP_NR_SUMMARY_PLANES; p++) {
+	/* the changed planes only: a page's change moves one or two */
+	for (todo = changed; todo; todo &= (uint16_t)(todo - 1)) {
+		unsigned int p = (unsigned int)__builtin_ctz(todo);
 		uint16_t bit = PMP_BIT(p);
 
-		if (!(changed & bit))
-			continue;
 		g->nr_mixed[p] += !!(now->mixed & bit) - !!(old.mixed & bit);
 		g->nr_ones[p] += !!(one & bit) - !!(was_one & bit);
 		if (!g->nr_mixed[p] && (!g->nr_ones[p] || g->nr_ones[p] == children))
@@ -590,11 +606,17 @@ void pmp_planes_apply(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t
 	/*
 	 * Clearing to the default skips the 1 GiB ranges without state (they
 	 * are default already); setting needs the caller's pmp_state_reserve().
+	 * The whole chunks between, a directory lookup per 1 GiB.
 	 */
-	for (ci = c0 + 1; ci < c1; ci++) {
+	for (ci = c0 + 1; ci < c1;) {
+		uint64_t g_end;
+		struct pmp_chunk *c;
+
 		if (!values && (ci = pmp_state_chunk_next(vm, ci, c1)) == c1)
 			break;
-		chunk_set(vm, ci, 0, PMP_CHUNK_PAGES, mask, values);
+		g_end = (ci | (PMP_GIANT_CHUNKS - 1)) + 1;
+		for (c = pmp_chunk_at(vm, ci); ci < g_end && ci < c1; ci++, c++)
+			chunk_set_at(vm, ci, c, 0, PMP_CHUNK_PAGES, mask, values);
 	}
 	chunk_set(vm, c1, 0, hi1, mask, values);
 }
@@ -717,25 +739,17 @@ uint64_t pmp_plane_count(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 	return n;
 }
 
-/* The first gfn in [gfn, end) whose @plane bit is @value, or @end. */
-uint64_t pmp_plane_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
-			unsigned int plane, bool value)
+/*
+ * The first gfn in [gfn, end), which lies in one 1 GiB with state (compact
+ * giant @cg), whose @plane bit is @value, or @end: its chunks in a row.
+ */
+static uint64_t giant_plane_next(const struct pmp_vm *vm, uint32_t cg, uint64_t gfn,
+				 uint64_t end, unsigned int plane, bool value)
 {
+	const struct pmp_chunk *c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
 	unsigned int lo, hi, at;
 
-	for (; gfn < end; gfn += hi - lo) {
-		uint32_t cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
-		const struct pmp_chunk *c;
-
-		if (!cg) {	/* no state: every bit 0 */
-			if (!value)
-				return gfn;
-			gfn = stateless_until(vm, gfn, end);
-			if (gfn == end)
-				break;
-			cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
-		}
-		c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];	/* one lookup a chunk */
+	for (; gfn < end; gfn += hi - lo, c++) {
 		chunk_span(gfn, end, &lo, &hi);
 		if (!(chained(c) & PMP_BIT(plane))) {
 			if (reads_one(c, plane) == value)
@@ -745,6 +759,66 @@ uint64_t pmp_plane_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 		at = pmp_block_next(plane_block(vm, c, plane), lo, hi, value);
 		if (at < hi)
 			return gfn + (at - lo);
+	}
+	return end;
+}
+
+/* The first gfn in [gfn, end) whose @plane bit is @value, or @end. */
+uint64_t pmp_plane_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
+			unsigned int plane, bool value)
+{
+	while (gfn < end) {
+		uint32_t cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+		uint64_t g_end = (gfn | (PMP_GIANT_PAGES - 1)) + 1;
+
+		if (!cg) {	/* no state: every bit 0 */
+			if (!value)
+				return gfn;
+			gfn = stateless_until(vm, gfn, end);
+			continue;
+		}
+		if (g_end > end)
+			g_end = end;
+		gfn = giant_plane_next(vm, cg, gfn, g_end, plane, value);	/* one lookup a 1 GiB */
+		if (gfn < g_end)
+			return gfn;
+	}
+	return end;
+}
+
+/*
+ * Clear the run of 1 bits of exact @plane that starts at @gfn (a 1), up
+ * to @end, and return its end: in one pass, each chunk's piece found and
+ * cleared with the chunk in hand, a 1 GiB's chunks after one directory
+ * lookup, as pmp_planes_apply() would clear the run once found, piece
+ * after piece.  A maximal run clears whole chunks or chunks already mixed,
+ * so it takes no pool block (teardown's unpin).
+ */
+uint64_t pmp_plane_clear_run(struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsigned int plane)
+{
+	uint16_t bit = PMP_BIT(plane);
+
+	while (gfn < end) {
+		uint32_t cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+		uint64_t g_end = (gfn | (PMP_GIANT_PAGES - 1)) + 1;
+		struct pmp_chunk *c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
+
+		if (!cg)
+			return gfn;	/* no state: every bit 0 */
+		for (g_end = g_end < end ? g_end : end; gfn < g_end; c++) {
+			unsigned int lo, hi, stop;
+
+			chunk_span(gfn, g_end, &lo, &hi);
+			if (chained(c) & bit)
+				stop = pmp_block_next(plane_block(vm, c, plane), lo, hi, false);
+			else
+				stop = reads_one(c, plane) ? hi : lo;
+			if (stop > lo)
+				chunk_set_at(vm, gfn >> PMP_CHUNK_SHIFT, c, lo, stop, bit, 0);
+			gfn += stop - lo;
+			if (stop < hi)
+				return gfn;
+		}
 	}
 	return end;
 }

@@ -521,7 +521,8 @@ PMP_API int pmp_dirty_log(struct pmp_vm *vm, uint32_t slot, bool on, struct pmp_
  * protections, tracking, dirty logging, memslot edges and alignment,
  * inhibit, a 2 MiB host folio seen) and, on TDX/SNP private memory, fully
  * accepted.  Fully 2 MiB-mapped 1 GiB ranges of a VTL are promoted the
- * same way.  Each action names the VTL it merges.  Does nothing with
+ * same way, where a 1 GiB host folio was seen (without one a tick decides
+ * nothing there).  Each action names the VTL it merges.  Does nothing with
  * merge=none or merge=fault.
  *
  * Return: the units visited (the scan work), or -ENOSPC.
