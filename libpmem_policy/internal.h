@@ -782,7 +782,8 @@ uint64_t pmp_plane_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 			unsigned int plane, bool value);
 uint64_t pmp_plane_run(const struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsigned int plane,
 		       bool value, uint64_t *run_end);
-uint64_t pmp_plane_clear_run(struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsigned int plane);
+uint64_t pmp_plane_clear_run(struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsigned int plane,
+			     uint64_t *next);
 int pmp_plane_uniform(const struct pmp_vm *vm, uint64_t ci, unsigned int plane);
 bool pmp_plane_known(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane);
 bool pmp_plane_all_set(const struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsigned int plane);

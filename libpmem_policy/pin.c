@@ -142,7 +142,7 @@ uint64_t pmp_nr_pinned(const struct pmp_vm *vm)
  */
 int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 {
-	uint64_t span = vm->span, g, e;
+	uint64_t span = vm->span, g, e, run, next;
 	struct pmp_yield_state ys = { 0 };
 	bool unpinned = false;
 	struct pmp_event ev;
@@ -165,20 +165,22 @@ int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 		}
 		*cursor = 1;
 	}
-	for (g = *cursor - 1; pmp_event_room(&ev); g = e) {
+	/* @next: the next run's start, each found as the run before it is cleared */
+	g = *cursor - 1;
+	for (next = pmp_plane_next(vm, g, span, PMP_PLANE_PINNED, true); pmp_event_room(&ev); g = e) {
 		/* yield only after progress in this call, or it could livelock */
 		if (unpinned && pmp_yield_poll(vm, &ys, g, span - g))
 			break;
-		g = pmp_plane_next(vm, g, span, PMP_PLANE_PINNED, true);
-		if (g == span)
+		if (next == span)
 			break;
-		e = pmp_plane_clear_run(vm, g, span, PMP_PLANE_PINNED);	/* found and cleared */
-		pmp_emit(&ev, PMP_ACT_UNPIN, 0, g, e - g);
-		vm->nr_pinned -= e - g;
+		run = next;
+		e = pmp_plane_clear_run(vm, run, span, PMP_PLANE_PINNED, &next);
+		pmp_emit(&ev, PMP_ACT_UNPIN, 0, run, e - run);
+		vm->nr_pinned -= e - run;
 		unpinned = true;
 	}
 	pmp_event_end(&ev);
-	*cursor = pmp_plane_next(vm, g, span, PMP_PLANE_PINNED, true) + 1;
+	*cursor = next + 1;
 	vm->teardown_cursor = *cursor;
 	return *cursor == span + 1 ? 0 : 1;
 }

@@ -742,9 +742,12 @@ uint64_t pmp_plane_count(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 /*
  * The first gfn in [gfn, end), which lies in one 1 GiB with state (compact
  * giant @cg), whose @plane bit is @value, or @end: its chunks in a row.
+ * Inlined in pmp_plane_next(), which ticks and attribute changes call,
+ * although teardown's run search calls it too.
  */
-static uint64_t giant_plane_next(const struct pmp_vm *vm, uint32_t cg, uint64_t gfn,
-				 uint64_t end, unsigned int plane, bool value)
+static inline PMP_FAST_INLINE
+uint64_t giant_plane_next(const struct pmp_vm *vm, uint32_t cg, uint64_t gfn, uint64_t end,
+			  unsigned int plane, bool value)
 {
 	const struct pmp_chunk *c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
 	unsigned int lo, hi, at;
@@ -787,14 +790,46 @@ uint64_t pmp_plane_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 }
 
 /*
+ * The first 1 of @plane in [gfn, end), or @end, where @gfn lies in chunk
+ * @c of compact giant @cg, [gfn, c_end) is the rest of that chunk and
+ * [gfn, g_end) of that 1 GiB: the chunk and the 1 GiB in hand, no
+ * directory lookup until the next 1 GiB.  @blk is the plane's block if it
+ * is chained (a run's clear frees only a block it leaves all 0).
+ */
+static uint64_t next_one_from(const struct pmp_vm *vm, uint32_t cg, const struct pmp_chunk *c,
+			      const struct pmp_block *blk, uint64_t gfn, uint64_t c_end,
+			      uint64_t g_end, uint64_t end, unsigned int plane)
+{
+	uint64_t base = gfn & ~(uint64_t)(PMP_CHUNK_PAGES - 1);
+
+	if (chained(c) & PMP_BIT(plane)) {
+		uint64_t at = base + pmp_block_next(blk, (unsigned int)(gfn - base),
+						    (unsigned int)(c_end - base), true);
+
+		if (at < c_end)
+			return at;
+	}
+	if (c_end < g_end) {
+		gfn = giant_plane_next(vm, cg, c_end, g_end, plane, true);
+		if (gfn < g_end)
+			return gfn;
+	}
+	return pmp_plane_next(vm, g_end, end, plane, true);
+}
+
+/*
  * Clear the run of 1 bits of exact @plane that starts at @gfn (a 1), up
- * to @end, and return its end: in one pass, each chunk's piece found and
+ * to @end, and return its end; *@next is where the next run starts (the
+ * first 1 after it, or @end).  In one pass: each chunk's piece found and
  * cleared with the chunk in hand, a 1 GiB's chunks after one directory
  * lookup, as pmp_planes_apply() would clear the run once found, piece
- * after piece.  A maximal run clears whole chunks or chunks already mixed,
- * so it takes no pool block (teardown's unpin).
+ * after piece, and the next run sought on from the chunk where this one
+ * stopped (teardown asks run after run).  A maximal run clears whole
+ * chunks or chunks already mixed, so it takes no pool block (teardown's
+ * unpin).
  */
-uint64_t pmp_plane_clear_run(struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsigned int plane)
+uint64_t pmp_plane_clear_run(struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsigned int plane,
+			     uint64_t *next)
 {
 	uint16_t bit = PMP_BIT(plane);
 
@@ -803,23 +838,32 @@ uint64_t pmp_plane_clear_run(struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsi
 		uint64_t g_end = (gfn | (PMP_GIANT_PAGES - 1)) + 1;
 		struct pmp_chunk *c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
 
-		if (!cg)
-			return gfn;	/* no state: every bit 0 */
+		if (!cg) {	/* no state: every bit 0 */
+			*next = pmp_plane_next(vm, gfn, end, plane, true);
+			return gfn;
+		}
 		for (g_end = g_end < end ? g_end : end; gfn < g_end; c++) {
+			const struct pmp_block *blk = NULL;
 			unsigned int lo, hi, stop;
 
 			chunk_span(gfn, g_end, &lo, &hi);
-			if (chained(c) & bit)
-				stop = pmp_block_next(plane_block(vm, c, plane), lo, hi, false);
-			else
+			if (chained(c) & bit) {
+				blk = plane_block(vm, c, plane);
+				stop = pmp_block_next(blk, lo, hi, false);
+			} else {
 				stop = reads_one(c, plane) ? hi : lo;
+			}
 			if (stop > lo)
 				chunk_set_at(vm, gfn >> PMP_CHUNK_SHIFT, c, lo, stop, bit, 0);
 			gfn += stop - lo;
-			if (stop < hi)
+			if (stop < hi) {
+				*next = next_one_from(vm, cg, c, blk, gfn, gfn + (hi - stop), g_end,
+						      end, plane);
 				return gfn;
+			}
 		}
 	}
+	*next = end;
 	return end;
 }
 

@@ -198,6 +198,64 @@ START_TEST(plane_ranges)
 }
 END_TEST
 
+/* An SEV VM with memslots in 1 GiB ranges 0, 1 and 3, as vm_with_gap(): it pins. */
+static void pinning_vm(struct tvm *t)
+{
+	struct pmp_geometry geo = test_geometry(VM_PAGES);
+
+	geo.vm_type = PMP_VM_SEV;
+	geo.nr_vtls = 1;
+	tvm_init(t, &geo);
+	add_slot(t, 0, 0, 2 * GFNS_PER_1G, 1ULL << 40, 0);
+	add_slot(t, 1, 3 * GFNS_PER_1G, GFNS_PER_1G, 1ULL << 41, 0);
+}
+
+/* A page model: is page @g pinned? */
+typedef bool (*pinned_fn)(const void *model, uint64_t g);
+
+static bool history_pinned(const void *model, uint64_t g)
+{
+	return model_private(model, g);
+}
+
+/*
+ * Tear the VM down through @a, call after call, pmp_vm_check() after
+ * each: every UNPIN action is the model's next maximal run of pinned
+ * pages, whole, and none is left out.  Returns the pages unpinned.
+ */
+static uint64_t teardown_model(struct tvm *t, struct pmp_actions *a, pinned_fn pinned,
+			       const void *model)
+{
+	uint64_t cursor = 0, g = 0, e, n = 0;
+	unsigned int i;
+	int more;
+
+	do {
+		a->nr = 0;
+		more = pmp_teardown(t->vm, &cursor, a);
+		ck_assert_int_ge(more, 0);
+		ck_assert_int_eq(pmp_vm_check(t->vm), 0);
+		for (i = 0; i < a->nr; i++) {
+			if (a->buf[i].type != PMP_ACT_UNPIN)
+				continue;
+			/* the model's next run of pinned pages, whole */
+			while (g < VM_PAGES && !pinned(model, g))
+				g++;
+			for (e = g; e < VM_PAGES && pinned(model, e); e++)
+				;
+			ck_assert_uint_eq(a->buf[i].gfn, g);
+			ck_assert_uint_eq(a->buf[i].npages, e - g);
+			n += e - g;
+			g = e;
+		}
+	} while (more);
+	while (g < VM_PAGES && !pinned(model, g))
+		g++;
+	ck_assert_uint_eq(g, VM_PAGES);	/* no run left out */
+	ck_assert_uint_eq(pmp_nr_pinned(t->vm), 0);
+	return n;
+}
+
 /*
  * Teardown unpins each maximal run of pinned pages once, found and cleared
  * in one pass (pmp_plane_clear_run()): an SEV VM with the ranges above
@@ -207,20 +265,13 @@ END_TEST
  */
 START_TEST(teardown_runs)
 {
-	struct pmp_geometry geo = test_geometry(VM_PAGES);
 	struct pmp_action acts[4];
 	struct pmp_actions a = { .buf = acts, .cap = 4 };
-	uint64_t cursor = 0, g = 0, unpinned = 0, e;
 	struct history h = { .nr = 0 };
-	unsigned int i;
 	struct tvm t;
-	int k, more;
+	int k;
 
-	geo.vm_type = PMP_VM_SEV;
-	geo.nr_vtls = 1;
-	tvm_init(&t, &geo);
-	add_slot(&t, 0, 0, 2 * GFNS_PER_1G, 1ULL << 40, 0);
-	add_slot(&t, 1, 3 * GFNS_PER_1G, GFNS_PER_1G, 1ULL << 41, 0);
+	pinning_vm(&t);
 	for (k = 0; k < NR_RANGES; k++) {
 		if (k == _i || !ranges[k].npages || ranges[k].npages == VM_PAGES)
 			continue;
@@ -229,30 +280,81 @@ START_TEST(teardown_runs)
 		h.private[h.nr++] = true;	/* the model's "1": pinned */
 	}
 	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
-	do {
-		a.nr = 0;
-		more = pmp_teardown(t.vm, &cursor, &a);
-		ck_assert_int_ge(more, 0);
-		ck_assert_int_eq(pmp_vm_check(t.vm), 0);
-		for (i = 0; i < a.nr; i++) {
-			if (acts[i].type != PMP_ACT_UNPIN)
-				continue;
-			/* the model's next run of pinned pages, whole */
-			while (g < VM_PAGES && !model_private(&h, g))
-				g++;
-			for (e = g; e < VM_PAGES && model_private(&h, e); e++)
-				;
-			ck_assert_uint_eq(acts[i].gfn, g);
-			ck_assert_uint_eq(acts[i].npages, e - g);
-			unpinned += e - g;
-			g = e;
+	ck_assert_uint_gt(teardown_model(&t, &a, history_pinned, &h), 0);
+	tvm_free(&t);
+}
+END_TEST
+
+/*
+ * Pins laid as @count runs of @npages pages from @gfn on, one every
+ * @stride pages (0: one run): runs close together in one chunk, at chunk
+ * and 1 GiB edges, and before a 1 GiB without state.
+ */
+static const struct pin_row {
+	const char *what;
+	struct pin_runs {
+		uint64_t gfn, npages, stride;
+		unsigned int count;
+	} runs[2];
+} pin_rows[] = {
+	{ "every other page of a chunk's words", { { 512 + 60, 1, 2, 40 } } },
+	{ "runs of one chunk, then the next's", { { 1024 + 3, 5, 9, 57 }, { 1536 + 1, 1, 0, 1 } } },
+	{ "a run to a chunk's end, the next one page on", { { 2048 - 10, 10, 0, 1 }, { 2049, 3, 0, 1 } } },
+	{ "a run to a page before a chunk's end, the next at its start",
+	  { { 2560 - 10, 9, 0, 1 }, { 2560, 3, 0, 1 } } },
+	{ "a whole chunk and a bit, then a page", { { 4 * 512, 512 + 7, 0, 1 }, { 5 * 512 + 100, 1, 0, 1 } } },
+	{ "chunk ends alternately full and empty", { { 6 * 512 + 500, 24, 512, 6 } } },
+	{ "into the next 1 GiB", { { GFNS_PER_1G - 4, 2, 0, 1 }, { GFNS_PER_1G + 1, 1, 0, 1 } } },
+	{ "to the 1 GiB without state, the next past it",
+	  { { 2 * GFNS_PER_1G - 3, 3, 0, 1 }, { 3 * GFNS_PER_1G, 1, 0, 1 } } },
+	{ "the last page", { { 3 * GFNS_PER_1G + 5, 2, 700, 3 }, { 4 * GFNS_PER_1G - 1, 1, 0, 1 } } },
+};
+
+#define NR_PIN_ROWS (int)(sizeof(pin_rows) / sizeof(pin_rows[0]))
+#define NR_CAPS 3	/* action arrays of 2, 3 and 4: the zap, then 1 to 3 runs a call */
+
+static bool row_pinned(const void *model, uint64_t g)
+{
+	const struct pin_row *row = model;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		const struct pin_runs *r = &row->runs[i];
+		uint64_t k = r->stride && g >= r->gfn ? (g - r->gfn) / r->stride : 0;
+
+		if (k < r->count && g >= r->gfn + k * r->stride && g < r->gfn + k * r->stride + r->npages)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Teardown finds each run's successor as it clears the run: its UNPIN
+ * actions are the pattern's maximal runs, in order, whatever the array's
+ * room (a resumed call starts at the run the last one found), and
+ * pmp_vm_check() holds after every call.
+ */
+START_TEST(teardown_next_run)
+{
+	const struct pin_row *row = &pin_rows[_i / NR_CAPS];
+	struct pmp_action acts[4];
+	struct pmp_actions a = { .buf = acts, .cap = 2 + _i % NR_CAPS };
+	uint64_t g, pinned = 0;
+	unsigned int k, n;
+	struct tvm t;
+
+	pinning_vm(&t);
+	for (k = 0; k < 2; k++)
+		for (n = 0; n < row->runs[k].count; n++) {
+			const struct pin_runs *r = &row->runs[k];
+
+			ck_assert_int_eq(pmp_pin_range(t.vm, r->gfn + n * r->stride, r->npages, NULL), 0);
+			ck_assert_int_eq(pmp_vm_check(t.vm), 0);
 		}
-	} while (more);
-	while (g < VM_PAGES && !model_private(&h, g))
-		g++;
-	ck_assert_uint_eq(g, VM_PAGES);	/* no run left out */
-	ck_assert_uint_eq(pmp_nr_pinned(t.vm), 0);
-	ck_assert_uint_gt(unpinned, 0);
+	for (g = 0; g < VM_PAGES; g++)
+		pinned += row_pinned(row, g);
+	ck_assert_uint_eq(pmp_nr_pinned(t.vm), pinned);
+	ck_assert_uint_eq(teardown_model(&t, &a, row_pinned, row), pinned);	/* none twice */
 	tvm_free(&t);
 }
 END_TEST
@@ -360,6 +462,7 @@ Suite *planes_suite(void)
 	tcase_add_loop_test(tc, block_helpers, 0, NR_SPANS);
 	tcase_add_loop_test(tc, plane_ranges, 0, NR_RANGES);
 	tcase_add_loop_test(tc, teardown_runs, 0, NR_RANGES);
+	tcase_add_loop_test(tc, teardown_next_run, 0, NR_PIN_ROWS * NR_CAPS);
 	tcase_add_loop_test(tc, zap_ranges, 0, NR_RANGES);
 	tcase_add_loop_test(tc, punch_piece_state, 0, 6);
 	suite_add_tcase(s, tc);
