@@ -202,20 +202,36 @@ static inline void outcome(struct rp_run *run, const struct replay *r, unsigned 
 		apply_actions(run);
 }
 
+/*
+ * pmp_fault_map() found the action array too small: it counted the
+ * decision, as pmp_max_level() does, and changed nothing else.  The map
+ * again at the level it decided (asked without counting it twice), the
+ * array grown until it fits: what pmp_max_level() then pmp_map() do.
+ */
+static int map_grown(struct rp_run *run, const struct pmp_fault *f)
+{
+	int level = pmp_level_query(run->vm, f, NULL);
+
+	if (level < 0)
+		return level;
+	if (grow(run))
+		return -ENOSPC;
+	return CORE(run, pmp_map(run->vm, f, level, &run->acts));
+}
+
 /* The fault itself, once run_served() said no leaf serves the access: @have, @present its answer. */
 static void fault_taken(struct rp_run *run, const struct replay *r, const struct pmp_fault *f,
 			unsigned int type, int have, bool present)
 {
 	bool now_present;
-	int level, err;
+	int err;
 
-	level = pmp_max_level(run->vm, f, NULL);
-	if (level < 0) {
-		note_invalid(run, r, type, level);
-		return;
-	}
 	run->origin = RP_FROM_FAULT;
-	err = CORE(run, pmp_map(run->vm, f, level, &run->acts));
+	run->acts.nr = 0;
+	err = pmp_fault_map(run->vm, f, PMP_LEVEL_1G, NULL, &run->acts);
+	if (err == -ENOSPC)
+		err = map_grown(run, f);
+	err = err < 0 ? err : 0;
 	outcome(run, r, type, err);
 	if (!err) {
 		/* by the leaf the fault ended up with (a blocked range may promote) */
