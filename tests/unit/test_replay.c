@@ -394,6 +394,50 @@ START_TEST(oracle_small)
 }
 END_TEST
 
+/*
+ * The oracle passes over chunks no VTL touched in a 1 GiB range where no
+ * 1 GiB folio was reported (a memslot's change marks all of them): one
+ * whose touch a conversion took stops counting, and when a fault reports
+ * a 1 GiB folio the range is looked at whole, untouched chunks and all.
+ */
+START_TEST(oracle_untouched_chunks)
+{
+	static const struct {
+		struct pmp_trace_event ev;
+		uint64_t pages;		/* oracle_pages() after it */
+	} steps[] = {
+		{ { .type = PMP_TR_SLOT_ADD, .npages = 1ULL << 18, .uaddr = 1ULL << 30 }, 0 },
+		{ { .type = PMP_TR_FAULT, .gfn = 5, .level = 2 }, 512 },
+		/* a whole 2 MiB conversion: untouched again, no longer counted */
+		{ { .type = PMP_TR_CONVERT, .gfn = 0, .npages = 512, .flags = PMP_TR_PRIVATE }, 0 },
+		/* a 1 GiB folio: its chunk counts, the private one keeps the range from 1 GiB */
+		{ { .type = PMP_TR_FAULT, .gfn = 1000, .level = 3 }, 512 },
+		/* all alike again: every chunk eligible, the range counts whole */
+		{ { .type = PMP_TR_CONVERT, .gfn = 0, .npages = 512 }, 1ULL << 18 },
+		/* a memslot change marks every chunk: the 1 GiB range still looked at whole */
+		{ { .type = PMP_TR_DIRTY_LOG, .flags = PMP_TR_ON }, 0 },
+		{ { .type = PMP_TR_DIRTY_LOG }, 1ULL << 18 },
+	};
+	struct pmp_policy p;
+	const char *label = "recommended";
+	struct replay r;
+	unsigned int i;
+
+	ck_assert_int_eq(pmp_policy_preset(&p, label), 0);
+	ck_assert_int_eq(replay_init(&r, &p, &label, 1, NULL), 0);
+	ev_in(&r, (struct pmp_trace_event){ .type = PMP_TR_VM, .gfn_end = 1ULL << 18,
+					    .nr_vcpus = 1, .nr_vtls = 1 });
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		ev_in(&r, steps[i].ev);
+		ck_assert_msg(oracle_pages(&r.oracle) == steps[i].pages, "step %u: %llu pages", i,
+			      (unsigned long long)oracle_pages(&r.oracle));
+	}
+	ck_assert_int_eq(replay_finish(&r), 0);
+	ck_assert_uint_eq(r.oracle_exceeded, 0);
+	replay_free(&r);
+}
+END_TEST
+
 /* --- traces as text, replayed as pmp-replay does (main.c) --- */
 
 /* Replay @text under the --policy list @policies: trace_read_batches()'s result. */
@@ -740,6 +784,7 @@ Suite *replay_suite(void)
 	tcase_add_test(tc, arena_blocks);
 	tcase_add_test(tc, replay_arena_one_block);
 	tcase_add_test(tc, oracle_small);
+	tcase_add_test(tc, oracle_untouched_chunks);
 	tcase_add_loop_test(tc, oracle_bounds_inconsistent_traces, 0,
 			    (int)(sizeof(oracle_cases) / sizeof(oracle_cases[0])));
 	tcase_add_test(tc, slots_follow_the_core);

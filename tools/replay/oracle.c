@@ -491,6 +491,21 @@ static void evaluate_chunk(struct oracle *o, uint64_t c)
 }
 
 /*
+ * Chunk @c of 1 GiB range @g, which no VTL touched, where no fault reported
+ * a 1 GiB folio: it cannot count, and its eligibility and attributes are
+ * read only by a 1 GiB check, which the first touch or a 1 GiB folio
+ * reported marks it for (touch_new()).  So a memslot's or a VTL's first
+ * change of every chunk costs only the chunks touched.
+ */
+static void untouched(struct oracle *o, uint64_t c, uint64_t g)
+{
+	if (o->chunk[c] & OC_COUNTED) {
+		o->chunk[c] &= (uint16_t)~OC_COUNTED;
+		o->giant_small[g]--;
+	}
+}
+
+/*
  * A chunk counts when a VTL that touched it may have a leaf there: the
  * changed chunks are evaluated again and the count kept.  A 1 GiB leaf of
  * VTL v needs a 1 GiB folio, every chunk eligible for v and alike under
@@ -515,6 +530,10 @@ static uint64_t evaluate_giant(struct oracle *o, uint64_t g)
 
 			c = first + w * 64 + (uint64_t)__builtin_ctzll(bits);
 			was = o->chunk[c];
+			if (!whole && !(was & OC_TOUCHED_ANY)) {
+				untouched(o, c, g);
+				continue;
+			}
 			sig = o->sig[c];
 			evaluate_chunk(o, c);
 			o->giant_small[g] += !!(o->chunk[c] & OC_COUNTED) - !!(was & OC_COUNTED);
