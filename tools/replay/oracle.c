@@ -20,8 +20,7 @@
 /* uniform()'s pages between two tests: a chunk's first differing page is found this late */
 #define UNIFORM_BLOCK 64U
 
-/* Per page: private, accepted, and VTL v's denied R/W/X at bits 2 + 3v. */
-#define OA_PRIVATE	0x1
+/* Per page: private (OA_PRIVATE, oracle.h), accepted, and VTL v's denied R/W/X at bits 2 + 3v. */
 #define OA_ACCEPTED	0x2
 #define OA_VTL_SHIFT	2
 
@@ -43,7 +42,6 @@
 #define OC_MIXED(v)	(0x800U << (v))	/* ... or known not to be; neither: scan them */
 #define OC_UNIFORM_ANY	0x700U
 #define OC_MIXED_ANY	0x3800U
-#define OC_PAGES	0x4000U		/* attr[] holds its pages; else all are cattr[c] */
 
 /*
  * Per chunk, slot_fits() of a 2 MiB leaf there, as shared and as private memory,
