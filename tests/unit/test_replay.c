@@ -359,6 +359,14 @@ static void ev_in(struct replay *r, struct pmp_trace_event ev)
 	ck_assert_msg(!replay_event(r, &ev), "%s", r->error);
 }
 
+/* The replay's end: the final check passes and no sample had a policy above the oracle. */
+static void finish_under_oracle(struct replay *r)
+{
+	ck_assert_msg(!replay_finish(r), "%s", r->error);
+	ck_assert_uint_eq(r->oracle_exceeded, 0);
+	replay_free(r);
+}
+
 /* The oracle on a case small enough to know the answer. */
 START_TEST(oracle_small)
 {
@@ -388,8 +396,91 @@ START_TEST(oracle_small)
 	ck_assert_uint_eq(oracle_pages(&r.oracle), 512);
 	ev_in(&r, (struct pmp_trace_event){ .type = PMP_TR_DIRTY_LOG, .flags = PMP_TR_ON });
 	ck_assert_uint_eq(oracle_pages(&r.oracle), 0);
-	ck_assert_int_eq(replay_finish(&r), 0);
-	ck_assert_uint_eq(r.oracle_exceeded, 0);
+	finish_under_oracle(&r);
+}
+END_TEST
+
+/*
+ * The oracle passes over chunks no VTL touched in a 1 GiB range where no
+ * 1 GiB folio was reported (a memslot's change marks all of them): one
+ * whose touch a conversion took stops counting, and when a fault reports
+ * a 1 GiB folio the range is looked at whole, untouched chunks and all.
+ */
+START_TEST(oracle_untouched_chunks)
+{
+	static const struct {
+		struct pmp_trace_event ev;
+		uint64_t pages;		/* oracle_pages() after it */
+	} steps[] = {
+		{ { .type = PMP_TR_SLOT_ADD, .npages = 1ULL << 18, .uaddr = 1ULL << 30 }, 0 },
+		{ { .type = PMP_TR_FAULT, .gfn = 5, .level = 2 }, 512 },
+		/* a whole 2 MiB conversion: untouched again, no longer counted */
+		{ { .type = PMP_TR_CONVERT, .gfn = 0, .npages = 512, .flags = PMP_TR_PRIVATE }, 0 },
+		/* a 1 GiB folio: its chunk counts, the private one keeps the range from 1 GiB */
+		{ { .type = PMP_TR_FAULT, .gfn = 1000, .level = 3 }, 512 },
+		/* all alike again: every chunk eligible, the range counts whole */
+		{ { .type = PMP_TR_CONVERT, .gfn = 0, .npages = 512 }, 1ULL << 18 },
+		/* a memslot change marks every chunk: the 1 GiB range still looked at whole */
+		{ { .type = PMP_TR_DIRTY_LOG, .flags = PMP_TR_ON }, 0 },
+		{ { .type = PMP_TR_DIRTY_LOG }, 1ULL << 18 },
+	};
+	struct pmp_policy p;
+	const char *label = "recommended";
+	struct replay r;
+	unsigned int i;
+
+	ck_assert_int_eq(pmp_policy_preset(&p, label), 0);
+	ck_assert_int_eq(replay_init(&r, &p, &label, 1, NULL), 0);
+	ev_in(&r, (struct pmp_trace_event){ .type = PMP_TR_VM, .gfn_end = 1ULL << 18,
+					    .nr_vcpus = 1, .nr_vtls = 1 });
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		ev_in(&r, steps[i].ev);
+		ck_assert_msg(oracle_pages(&r.oracle) == steps[i].pages, "step %u: %llu pages", i,
+			      (unsigned long long)oracle_pages(&r.oracle));
+	}
+	finish_under_oracle(&r);
+}
+END_TEST
+
+/*
+ * An accept's own fault is private when the page is, as the core has it:
+ * as the oracle has it while the core took every conversion, the core's
+ * answer once it refused one (an SEV VM has no private memory: a
+ * conversion to private is -EINVAL, which the oracle still follows).  The
+ * memslot's guest_memfd offset is 4 KiB off 2 MiB: a private fault maps
+ * 4 KiB, a shared one 2 MiB.
+ */
+START_TEST(accept_fault_private)
+{
+	static const struct {
+		uint32_t vm_type;
+		uint64_t convert_invalid;
+		int level;		/* the accept's fault mapped */
+	} cases[] = {
+		{ PMP_VM_TDX, 0, PMP_LEVEL_4K },	/* private, as the oracle and the core have it */
+		{ PMP_VM_SEV, 1, PMP_LEVEL_2M },	/* shared by the core, private by the oracle */
+	};
+	struct pmp_policy p;
+	const char *label = "recommended";
+	struct replay r;
+	const struct rp_run *run;
+
+	ck_assert_int_eq(pmp_policy_preset(&p, label), 0);
+	ck_assert_int_eq(replay_init(&r, &p, &label, 1, NULL), 0);
+	ev_in(&r, (struct pmp_trace_event){ .type = PMP_TR_VM, .gfn_end = 1ULL << 18,
+					    .vm_type = cases[_i].vm_type, .nr_vcpus = 1,
+					    .nr_vtls = 1 });
+	ev_in(&r, (struct pmp_trace_event){ .type = PMP_TR_SLOT_ADD, .npages = 1ULL << 18,
+					    .uaddr = 1ULL << 30, .gmem_offset = 4096,
+					    .flags = PMP_SLOT_GUEST_MEMFD });
+	ev_in(&r, (struct pmp_trace_event){ .type = PMP_TR_CONVERT, .npages = 1ULL << 18,
+					    .flags = PMP_TR_PRIVATE });
+	ev_in(&r, (struct pmp_trace_event){ .type = PMP_TR_ACCEPT, .gfn = 0, .level = 2 });
+	run = &r.runs[0];
+	ck_assert_uint_eq(run->c.invalid[PMP_TR_CONVERT], cases[_i].convert_invalid);
+	ck_assert_uint_eq(run->c.faults_implied, 1);
+	ck_assert_uint_eq(run->c.faults[cases[_i].level], 1);
+	ck_assert_msg(!replay_finish(&r), "%s", r.error);
 	replay_free(&r);
 }
 END_TEST
@@ -740,6 +831,8 @@ Suite *replay_suite(void)
 	tcase_add_test(tc, arena_blocks);
 	tcase_add_test(tc, replay_arena_one_block);
 	tcase_add_test(tc, oracle_small);
+	tcase_add_test(tc, oracle_untouched_chunks);
+	tcase_add_loop_test(tc, accept_fault_private, 0, 2);
 	tcase_add_loop_test(tc, oracle_bounds_inconsistent_traces, 0,
 			    (int)(sizeof(oracle_cases) / sizeof(oracle_cases[0])));
 	tcase_add_test(tc, slots_follow_the_core);

@@ -20,8 +20,7 @@
 /* uniform()'s pages between two tests: a chunk's first differing page is found this late */
 #define UNIFORM_BLOCK 64U
 
-/* Per page: private, accepted, and VTL v's denied R/W/X at bits 2 + 3v. */
-#define OA_PRIVATE	0x1
+/* Per page: private (OA_PRIVATE, oracle.h), accepted, and VTL v's denied R/W/X at bits 2 + 3v. */
 #define OA_ACCEPTED	0x2
 #define OA_VTL_SHIFT	2
 
@@ -43,7 +42,6 @@
 #define OC_MIXED(v)	(0x800U << (v))	/* ... or known not to be; neither: scan them */
 #define OC_UNIFORM_ANY	0x700U
 #define OC_MIXED_ANY	0x3800U
-#define OC_PAGES	0x4000U		/* attr[] holds its pages; else all are cattr[c] */
 
 /*
  * Per chunk, slot_fits() of a 2 MiB leaf there, as shared and as private memory,
@@ -491,6 +489,21 @@ static void evaluate_chunk(struct oracle *o, uint64_t c)
 }
 
 /*
+ * Chunk @c of 1 GiB range @g, which no VTL touched, where no fault reported
+ * a 1 GiB folio: it cannot count, and its eligibility and attributes are
+ * read only by a 1 GiB check, which the first touch or a 1 GiB folio
+ * reported marks it for (touch_new()).  So a memslot's or a VTL's first
+ * change of every chunk costs only the chunks touched.
+ */
+static void untouched(struct oracle *o, uint64_t c, uint64_t g)
+{
+	if (o->chunk[c] & OC_COUNTED) {
+		o->chunk[c] &= (uint16_t)~OC_COUNTED;
+		o->giant_small[g]--;
+	}
+}
+
+/*
  * A chunk counts when a VTL that touched it may have a leaf there: the
  * changed chunks are evaluated again and the count kept.  A 1 GiB leaf of
  * VTL v needs a 1 GiB folio, every chunk eligible for v and alike under
@@ -515,6 +528,10 @@ static uint64_t evaluate_giant(struct oracle *o, uint64_t g)
 
 			c = first + w * 64 + (uint64_t)__builtin_ctzll(bits);
 			was = o->chunk[c];
+			if (!whole && !(was & OC_TOUCHED_ANY)) {
+				untouched(o, c, g);
+				continue;
+			}
 			sig = o->sig[c];
 			evaluate_chunk(o, c);
 			o->giant_small[g] += !!(o->chunk[c] & OC_COUNTED) - !!(was & OC_COUNTED);

@@ -49,6 +49,10 @@ struct oracle {
 /* Per chunk (oracle.c has the rest of the OC_* bits); bit v of each 3-bit field is VTL v. */
 #define OC_TOUCHED(v)	(0x1U << (v))	/* VTL v touched the chunk */
 #define OC_SHARED_FAULT	0x80U		/* a fault without the private flag touched it */
+#define OC_PAGES	0x4000U		/* attr[] holds its pages; else all are cattr[c] */
+
+/* Per page (oracle.c has the rest of the OA_* bits) */
+#define OA_PRIVATE	0x1
 
 /* Sized by the VM event, its arrays in @arena (they go with it).  0 or -ENOMEM. */
 int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_slots *slots,
@@ -79,6 +83,18 @@ static inline bool oracle_touch_known(const struct oracle *o, uint64_t gfn, unsi
  * which oracle_touch_known() is true changes nothing: its caller may skip it.
  */
 void oracle_event(struct oracle *o, const struct pmp_trace_event *ev, bool after);
+
+/*
+ * Is page @gfn (below the arrays' span) private, by the conversions the
+ * oracle followed: those inside the VM, the ones the core does not refuse
+ * for their arguments.
+ */
+static inline bool oracle_private(const struct oracle *o, uint64_t gfn)
+{
+	uint64_t c = gfn / 512;
+
+	return (o->chunk[c] & OC_PAGES ? o->attr[gfn] : o->cattr[c]) & OA_PRIVATE;
+}
 
 /* Pages the oracle maps huge now. */
 uint64_t oracle_pages(struct oracle *o);

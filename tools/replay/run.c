@@ -202,20 +202,36 @@ static inline void outcome(struct rp_run *run, const struct replay *r, unsigned 
 		apply_actions(run);
 }
 
+/*
+ * pmp_fault_map() found the action array too small: it counted the
+ * decision, as pmp_max_level() does, and changed nothing else.  The map
+ * again at the level it decided (asked without counting it twice), the
+ * array grown until it fits: what pmp_max_level() then pmp_map() do.
+ */
+static int map_grown(struct rp_run *run, const struct pmp_fault *f)
+{
+	int level = pmp_level_query(run->vm, f, NULL);
+
+	if (level < 0)
+		return level;
+	if (grow(run))
+		return -ENOSPC;
+	return CORE(run, pmp_map(run->vm, f, level, &run->acts));
+}
+
 /* The fault itself, once run_served() said no leaf serves the access: @have, @present its answer. */
 static void fault_taken(struct rp_run *run, const struct replay *r, const struct pmp_fault *f,
 			unsigned int type, int have, bool present)
 {
 	bool now_present;
-	int level, err;
+	int err;
 
-	level = pmp_max_level(run->vm, f, NULL);
-	if (level < 0) {
-		note_invalid(run, r, type, level);
-		return;
-	}
 	run->origin = RP_FROM_FAULT;
-	err = CORE(run, pmp_map(run->vm, f, level, &run->acts));
+	run->acts.nr = 0;
+	err = pmp_fault_map(run->vm, f, PMP_LEVEL_1G, NULL, &run->acts);
+	if (err == -ENOSPC)
+		err = map_grown(run, f);
+	err = err < 0 ? err : 0;
 	outcome(run, r, type, err);
 	if (!err) {
 		/* by the leaf the fault ended up with (a blocked range may promote) */
@@ -264,22 +280,45 @@ static void fault_event(struct rp_run *run, const struct replay *r,
 }
 
 /*
+ * Is page @gfn private in this policy's VM?  Only conversions change it,
+ * so while the core took every one this run was given it is as the
+ * oracle has it (which follows the same ones); after a refusal, the
+ * core's answer.  -ERANGE past gfn_end, as pmp_get_attrs().
+ */
+static int page_private(const struct rp_run *run, const struct replay *r, uint64_t gfn,
+			bool *private)
+{
+	struct pmp_page_attrs at;
+	int err;
+
+	if (!run->c.refused[PMP_TR_CONVERT] && !run->c.invalid[PMP_TR_CONVERT]) {
+		if (gfn >= r->vm_event.gfn_end)
+			return -ERANGE;
+		*private = oracle_private(&r->oracle, gfn);
+		return 0;
+	}
+	err = pmp_get_attrs(run->vm, gfn, &at);
+	if (!err)
+		*private = at.private;
+	return err;
+}
+
+/*
  * TDG.MEM.PAGE.ACCEPT / PVALIDATE of a page no present leaf maps takes an
  * EPT violation first, which carries the accept level: replay it, then the
  * accept.
  */
 static void accept_event(struct rp_run *run, struct replay *r, const struct pmp_trace_event *ev)
 {
-	struct pmp_page_attrs at;
-	bool present;
+	bool present, private;
 	int slot, have;
 
 	/* no present leaf: the accept's fault is taken (a blocked one faults too) */
 	if (ev->gfn < run->lv.pages && ev->level >= PMP_LEVEL_4K && ev->level <= PMP_LEVEL_1G &&
 	    !((have = lv_level(&run->lv, ev->gfn, &present)) && present) &&
-	    (slot = slots_find(&r->slots, ev->gfn)) >= 0 && !pmp_get_attrs(run->vm, ev->gfn, &at)) {
+	    (slot = slots_find(&r->slots, ev->gfn)) >= 0 && !page_private(run, r, ev->gfn, &private)) {
 		struct pmp_fault f = { .gfn = ev->gfn, .slot = (uint32_t)slot,
-				       .flags = at.private ? PMP_FAULT_PRIVATE : 0,
+				       .flags = private ? PMP_FAULT_PRIVATE : 0,
 				       .backing_order = backing(run, r, ev->gfn, OR_UNKNOWN),
 				       .accept_level = ev->level };
 
