@@ -270,8 +270,6 @@ static inline PMP_FAST_INLINE
 int map_shared_bit(struct pmp_vm *vm, const struct pmp_slot_state *st, uint64_t gfn,
 		   unsigned int backing_order, uint32_t vcpu)
 {
-	uint32_t backed = backing_order >= 9 ? PMP_CF_BACKED : 0;
-	uint16_t gbacked = backing_order >= 18 ? PMP_GF_BACKED : 0;
 	struct pmp_block *mapped, *pinned;
 	struct pmp_giant *g;
 	struct pmp_chunk *c;
@@ -279,8 +277,10 @@ int map_shared_bit(struct pmp_vm *vm, const struct pmp_slot_state *st, uint64_t 
 	if (vm->shared_stops)
 		return 1;
 	c = pmp_fault_chunk(vm, st, gfn, &g);
-	if ((c->blocks & SHARED_CHUNK_FLAGS) != (PMP_CF_CAND | backed) ||
-	    (g->flags & (PMP_GF_LEAF | PMP_GF_BACKED)) != gbacked || pmp_pool_room(vm) < 3)
+	if ((c->blocks & SHARED_CHUNK_FLAGS) !=
+	    (PMP_CF_CAND | (backing_order >= 9 ? PMP_CF_BACKED : 0)) ||
+	    (g->flags & (PMP_GF_LEAF | PMP_GF_BACKED)) != (backing_order >= 18 ? PMP_GF_BACKED : 0) ||
+	    pmp_pool_room(vm) < 3)
 		return 1;
 	pmp_chunk_block_pair(vm, c, PMP_PLANE_MAPPED, PMP_PLANE_PINNED, &mapped, &pinned);
 	if (!mapped)
