@@ -262,26 +262,25 @@ block_word_fill_shared(struct pmp_vm *vm, struct pmp_block *blk, uint64_t gfn, u
  * is that one bit (lean_ok(), the chunk's MAPPED plane already mixed, the
  * chunk a merge candidate not yet seen, its backing and its giant's as
  * this fault says, the pool not short), counted in @vcpu's set.  Each
- * flag word is tested with one compare.  1: a pin, a callback running or
- * merging at fault time, or more than one bit: nothing changed, the
- * exclusive path does it.
+ * flag word is tested with one compare, the VM's reasons to step aside
+ * (shared_stops) too.  1: a pin, a callback running or merging at fault
+ * time, or more than one bit: nothing changed, the exclusive path does it.
  */
 static inline PMP_FAST_INLINE
 int map_shared_bit(struct pmp_vm *vm, const struct pmp_slot_state *st, uint64_t gfn,
 		   unsigned int backing_order, uint32_t vcpu)
 {
-	uint32_t backed = backing_order >= 9 ? PMP_CF_BACKED : 0;
-	uint16_t gbacked = backing_order >= 18 ? PMP_GF_BACKED : 0;
 	struct pmp_block *mapped, *pinned;
 	struct pmp_giant *g;
 	struct pmp_chunk *c;
 
-	if ((vm->vm_type == PMP_VM_SEV && vm->policy.pin == PMP_PIN_FAULT) ||
-	    vm->in_callback || vm->policy.merge == PMP_MERGE_FAULT)
+	if (vm->shared_stops)
 		return 1;
 	c = pmp_fault_chunk(vm, st, gfn, &g);
-	if ((c->blocks & SHARED_CHUNK_FLAGS) != (PMP_CF_CAND | backed) ||
-	    (g->flags & (PMP_GF_LEAF | PMP_GF_BACKED)) != gbacked || pmp_pool_room(vm) < 3)
+	if ((c->blocks & SHARED_CHUNK_FLAGS) !=
+	    (PMP_CF_CAND | (backing_order >= 9 ? PMP_CF_BACKED : 0)) ||
+	    (g->flags & (PMP_GF_LEAF | PMP_GF_BACKED)) != (backing_order >= 18 ? PMP_GF_BACKED : 0) ||
+	    pmp_pool_room(vm) < 3)
 		return 1;
 	pmp_chunk_block_pair(vm, c, PMP_PLANE_MAPPED, PMP_PLANE_PINNED, &mapped, &pinned);
 	if (!mapped)

@@ -307,7 +307,15 @@ struct pmp_vm {
 	 * and the masks of those bits: pmp_dir_get().
 	 */
 	uint8_t top_bits, dir_bits;
-	uint16_t pad0;
+	/*
+	 * Why no fault of the VM may take the shared record
+	 * (pmp_map_shared_4k()), one PMP_SHARED_STOP_* bit each, so that it
+	 * tests one word: kept exact by every writer of its inputs (vm_type
+	 * and the policy: pmp_shared_stops_set(); in_callback:
+	 * pmp_callback_enter() and pmp_callback_exit()), checked by
+	 * pmp_vm_check().
+	 */
+	uint16_t shared_stops;
 	uint32_t top_mask, dir_mask;
 	struct pmp_policy policy;
 	uint32_t nr_slots;
@@ -1298,6 +1306,41 @@ const struct pmp_policy *pmp_default_policy(void);
 static inline int pmp_reentered(const struct pmp_vm *vm)
 {
 	return vm->in_callback ? -EBUSY : 0;
+}
+
+/* The bits of pmp_vm.shared_stops: the VM's faults go the exclusive path. */
+enum {
+	PMP_SHARED_STOP_PIN = 1,	/* an SEV VM pinning at fault: each record pins */
+	PMP_SHARED_STOP_CALLBACK = 2,	/* in_callback: no state change at all */
+	PMP_SHARED_STOP_MERGE = 4,	/* merge=fault: a record may promote */
+};
+
+/* shared_stops as vm_type, the policy and in_callback say. */
+static inline uint16_t pmp_shared_stops_of(const struct pmp_vm *vm)
+{
+	return (uint16_t)((vm->vm_type == PMP_VM_SEV && vm->policy.pin == PMP_PIN_FAULT ?
+			   PMP_SHARED_STOP_PIN : 0) |
+			  (vm->in_callback ? PMP_SHARED_STOP_CALLBACK : 0) |
+			  (vm->policy.merge == PMP_MERGE_FAULT ? PMP_SHARED_STOP_MERGE : 0));
+}
+
+/* After a write of vm_type or the policy. */
+static inline void pmp_shared_stops_set(struct pmp_vm *vm)
+{
+	vm->shared_stops = pmp_shared_stops_of(vm);
+}
+
+/* Around a caller's callback: in_callback and its bit of shared_stops. */
+static inline void pmp_callback_enter(struct pmp_vm *vm)
+{
+	vm->in_callback = 1;
+	vm->shared_stops |= PMP_SHARED_STOP_CALLBACK;
+}
+
+static inline void pmp_callback_exit(struct pmp_vm *vm)
+{
+	vm->in_callback = 0;
+	vm->shared_stops &= (uint16_t)~PMP_SHARED_STOP_CALLBACK;
 }
 
 /* A range [gfn, gfn + npages) is non-empty, does not wrap and ends by @end. */

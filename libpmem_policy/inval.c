@@ -43,9 +43,9 @@ static int caller_order(struct pmp_vm *vm, const struct pmp_folios *folios, uint
 {
 	unsigned int order;
 
-	vm->in_callback = 1;
+	pmp_callback_enter(vm);
 	order = folios->order(folios->ctx, gfn);
-	vm->in_callback = 0;
+	pmp_callback_exit(vm);
 	return order > PMP_GIANT_SHIFT ? -EINVAL : (int)order;
 }
 

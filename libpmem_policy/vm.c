@@ -238,6 +238,7 @@ static struct pmp_vm *vm_build(void *mem, const struct layout *l,
 	vm->pin_reserve = l->pin_reserve;
 	vm->vm_type = l->vm_type;
 	vm->has_private_mem = l->has_private_mem;
+	pmp_shared_stops_set(vm);
 	vm->off_slots = l->off_slots;
 	vm->off_chunks = l->off_chunks;
 	vm->off_giants = l->off_giants;
@@ -296,6 +297,7 @@ int pmp_vm_set_policy(struct pmp_vm *vm, const struct pmp_policy *policy)
 	if (!policy || pmp_policy_validate(policy))
 		return -EINVAL;
 	vm->policy = *policy;
+	pmp_shared_stops_set(vm);
 	pmp_slots_prepare(vm);	/* the fault path's verdicts follow the policy */
 	pmp_merge_unpark_all(vm);	/* and what a tick refuses for good */
 	return 0;
@@ -547,7 +549,8 @@ int pmp_vm_check(const struct pmp_vm *vm)
 	/* an emit past its event's reservation is a bug even if it fitted nowhere */
 	if (!vm || vm->magic != PMP_VM_MAGIC || vm->lost_actions)
 		return -EUCLEAN;
-	if (vm->span > PMP_GFN_LIMIT || vm->gfn_end > vm->span)
+	if (vm->span > PMP_GFN_LIMIT || vm->gfn_end > vm->span ||
+	    vm->shared_stops != pmp_shared_stops_of(vm))
 		return -EUCLEAN;
 	if (slots_check(vm) || pmp_state_check(vm) || pmp_pool_check(vm) || giants_check(vm) ||
 	    pmp_mirror_check(vm) ||

@@ -44,9 +44,9 @@ bool pmp_yield_poll(struct pmp_vm *vm, struct pmp_yield_state *st, uint64_t posi
 
 	if (!vm->yield || !vm->yield->poll)
 		return false;
-	vm->in_callback = 1;
+	pmp_callback_enter(vm);
 	flags = vm->yield->poll(vm->yield->ctx);
-	vm->in_callback = 0;
+	pmp_callback_exit(vm);
 	if (pmp_yield(vm, st, position, remaining, flags | PMP_YIELD_CAN_YIELD) != 1)
 		return false;
 	vm->stats.yields++;

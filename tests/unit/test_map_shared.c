@@ -325,6 +325,118 @@ START_TEST(scalar_random_faults)
 }
 END_TEST
 
+/*
+ * The VM's reasons to leave a fault to the exclusive path are one word
+ * that every writer of its inputs keeps: each case flips one input (the
+ * pin policy, the merge mode, the VM's type under pin=fault) with
+ * pmp_vm_set_policy() and pmp_map_shared_4k() must follow, on a chunk
+ * mapped under the policy in force, with the invariants (the word
+ * recomputed) holding.
+ */
+static const struct {
+	int vm_type;
+	const char *before, *after;
+	int shared_before, shared_after;	/* pmp_map_shared_4k()'s answer */
+} stop_flips[] = {
+	{ PMP_VM_SEV, "pin=launch", "pin=fault", 0, 1 },
+	{ PMP_VM_SEV, "pin=fault", "pin=launch", 1, 0 },
+	{ PMP_VM_SEV, "pin=fault", "pin=none", 1, 0 },
+	{ 0, "pin=fault", "pin=launch", 0, 0 },
+	{ PMP_VM_SNP, "pin=fault", "pin=none", 0, 0 },
+	{ 0, "merge=scan", "merge=fault", 0, 1 },
+	{ 0, "merge=fault", "merge=settled", 1, 0 },
+	{ PMP_VM_SEV, "pin=launch,merge=fault", "pin=fault,merge=scan", 1, 1 },
+	{ PMP_VM_SEV, "pin=fault,merge=fault", "pin=launch,merge=scan", 1, 0 },
+};
+
+/* Page 1 of chunk @chunk after pmp_map() of its page 0: pmp_map_shared_4k()'s answer. */
+static int ms_second_page(struct pmp_vm *vm, uint64_t chunk)
+{
+	ms_map(vm, chunk * GFNS_PER_2M, 0);
+	return pmp_map_shared_4k(vm, 0, chunk * GFNS_PER_2M + 1, 0, 0, 0);
+}
+
+START_TEST(stops_follow_policy)
+{
+	struct pmp_policy p;
+	struct tvm t;
+
+	ms_init(&t, stop_flips[_i].vm_type, stop_flips[_i].before);
+	ck_assert_int_eq(ms_second_page(t.vm, 0), stop_flips[_i].shared_before);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	ck_assert_int_eq(pmp_policy_preset(&p, "recommended"), 0);
+	ck_assert_int_eq(pmp_policy_parse(&p, stop_flips[_i].after, NULL), 0);
+	ck_assert_int_eq(pmp_vm_set_policy(t.vm, &p), 0);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	ck_assert_int_eq(ms_second_page(t.vm, 1), stop_flips[_i].shared_after);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	tvm_free(&t);
+}
+END_TEST
+
+/* What a callback sees: the shared record's answer and the invariants. */
+struct ms_in_callback {
+	struct pmp_vm *vm;
+	int calls, shared, check;
+};
+
+static void ms_callback_probe(struct ms_in_callback *x)
+{
+	x->calls++;
+	x->shared = pmp_map_shared_4k(x->vm, 0, GFNS_PER_2M + 1, 0, 0, 0);
+	x->check = pmp_vm_check(x->vm);
+}
+
+static unsigned int ms_folio_probe(void *ctx, uint64_t gfn)
+{
+	(void)gfn;
+	ms_callback_probe(ctx);
+	return 0;
+}
+
+static unsigned int ms_poll_probe(void *ctx)
+{
+	ms_callback_probe(ctx);
+	return 0;
+}
+
+/*
+ * Inside a caller's callback (a punch's folio order, a tick's yield poll)
+ * the shared record declines and the word is exact (pmp_vm_check()
+ * recomputes it); after the callback it records again.
+ */
+START_TEST(stops_follow_callbacks)
+{
+	struct pmp_action buf[64];
+	struct pmp_actions out = { .buf = buf, .cap = 64 };
+	struct tvm t;
+	struct ms_in_callback x = { 0 };
+	struct pmp_folios folios = { .order = ms_folio_probe, .ctx = &x };
+	struct pmp_yield_ops ops = { .poll = ms_poll_probe, .ctx = &x };
+	uint64_t g;
+
+	ms_init(&t, 0, "inval=defer-2m");
+	x.vm = t.vm;
+	for (g = 0; g < 8; g++)
+		ms_map(t.vm, g, 0);
+	ms_map(t.vm, GFNS_PER_2M, 0);
+	if (_i == 0) {
+		ck_assert_int_eq(pmp_punch(t.vm, 3, 2, &folios, &out), 0);
+	} else {
+		ck_assert_int_eq(pmp_vm_set_yield(t.vm, &ops), 0);
+		ck_assert_int_ge(pmp_merge_tick(t.vm, &out), 0);
+	}
+	ck_assert_int_gt(x.calls, 0);
+	ck_assert_int_eq(x.shared, 1);
+	ck_assert_int_eq(x.check, 0);
+	ck_assert_int_eq(pmp_vm_set_yield(t.vm, NULL), 0);
+	/* a chunk the tick has not seen: the callback's bit is clear again */
+	ck_assert_int_eq(ms_second_page(t.vm, 2), 0);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	tvm_free(&t);
+}
+END_TEST
+
 /* Chunks the threads fault together, each first given one page by pmp_map(). */
 #define MS_CHUNKS 8ULL
 #define MS_PAGES (MS_CHUNKS * GFNS_PER_2M)
@@ -453,6 +565,9 @@ Suite *map_shared_suite(void)
 	tcase_add_loop_test(tc, scalar_same_as_shared, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_loop_test(tc, scalar_bad_input, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_loop_test(tc, scalar_random_faults, 0, 6);
+	tcase_add_loop_test(tc, stops_follow_policy, 0,
+			    (int)(sizeof(stop_flips) / sizeof(stop_flips[0])));
+	tcase_add_loop_test(tc, stops_follow_callbacks, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

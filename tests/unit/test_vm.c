@@ -277,6 +277,8 @@ enum corruption {
 	/* the directory of 1 GiB state */
 	C_DEFAULT_CHUNK, C_DIR_ENTRY, C_DIR_TOP, C_HOME_GIANT, C_HOME_SLOTS, C_FREE_GIANT_DIRTY,
 	C_GIANTS_USED, C_REGION_COUNT, C_SLOT_WITHOUT_STATE,
+	/* the shared record's stop word against its inputs */
+	C_SHARED_STOP_SPURIOUS, C_SHARED_STOP_MISSING,
 	C_NR,
 };
 
@@ -368,6 +370,12 @@ START_TEST(check_catches)
 	case C_SLOT_WITHOUT_STATE:
 		slots[1].slot.base_gfn = GFNS_PER_1G + 2048;	/* moved where there is no state */
 		pmp_slot_prepare(vm, &slots[1]);
+		break;
+	case C_SHARED_STOP_SPURIOUS:
+		vm->shared_stops |= PMP_SHARED_STOP_CALLBACK;	/* with no callback running */
+		break;
+	case C_SHARED_STOP_MISSING:
+		vm->policy.merge = PMP_MERGE_FAULT;	/* a valid policy, the word not kept */
 		break;
 	}
 	ck_assert_msg(pmp_vm_check(vm) == -EUCLEAN, "corruption %d not caught", _i);
