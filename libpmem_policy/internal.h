@@ -790,8 +790,12 @@ uint64_t pmp_plane_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 			unsigned int plane, bool value);
 uint64_t pmp_plane_run(const struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsigned int plane,
 		       bool value, uint64_t *run_end);
-uint64_t pmp_plane_clear_run(struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsigned int plane,
-			     uint64_t *next);
+/* Pages [gfn, gfn + npages): a run pmp_plane_take_runs() found. */
+struct pmp_run {
+	uint64_t gfn, npages;
+};
+unsigned int pmp_plane_take_runs(struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsigned int plane,
+				 struct pmp_run *runs, unsigned int max, uint64_t *next);
 int pmp_plane_uniform(const struct pmp_vm *vm, uint64_t ci, unsigned int plane);
 bool pmp_plane_known(const struct pmp_vm *vm, uint64_t gfn, unsigned int plane);
 bool pmp_plane_all_set(const struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsigned int plane);

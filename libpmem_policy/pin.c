@@ -131,6 +131,38 @@ uint64_t pmp_nr_pinned(const struct pmp_vm *vm)
 	return vm->nr_pinned;
 }
 
+/* UNPIN runs teardown takes from the planes in one pass, at most. */
+#define UNPIN_BATCH 8
+
+/*
+ * Runs to take in the next pass, as many as the array has room for: one
+ * with a yield poll, which is asked between every two runs.
+ */
+static unsigned int unpin_batch(const struct pmp_vm *vm, uint32_t room)
+{
+	if (vm->yield && vm->yield->poll)
+		return 1;
+	return room < UNPIN_BATCH ? room : UNPIN_BATCH;
+}
+
+/*
+ * Unpin up to @max runs from @gfn, a pinned page, one UNPIN each: returns
+ * the end of the last; *@next is where the next run starts.
+ */
+static uint64_t unpin_runs(struct pmp_event *ev, uint64_t gfn, unsigned int max, uint64_t *next)
+{
+	struct pmp_vm *vm = ev->vm;
+	struct pmp_run runs[UNPIN_BATCH];
+	unsigned int i, n = pmp_plane_take_runs(vm, gfn, vm->span, PMP_PLANE_PINNED, runs, max,
+						next);
+
+	for (i = 0; i < n; i++) {
+		pmp_emit(ev, PMP_ACT_UNPIN, 0, runs[i].gfn, runs[i].npages);
+		vm->nr_pinned -= runs[i].npages;
+	}
+	return runs[n - 1].gfn + runs[n - 1].npages;
+}
+
 /*
  * Teardown: one ZAP of everything, then UNPIN runs until the array is full.
  * *@cursor is 0 before the zap, then the next gfn to look at plus one.  The
@@ -142,7 +174,7 @@ uint64_t pmp_nr_pinned(const struct pmp_vm *vm)
  */
 int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 {
-	uint64_t span = vm->span, g, e, run, next;
+	uint64_t span = vm->span, g, next;
 	struct pmp_yield_state ys = { 0 };
 	bool unpinned = false;
 	struct pmp_event ev;
@@ -165,18 +197,15 @@ int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 		}
 		*cursor = 1;
 	}
-	/* @next: the next run's start, each found as the run before it is cleared */
+	/* @next: the next run's start, each pass finding the one after its runs */
 	g = *cursor - 1;
-	for (next = pmp_plane_next(vm, g, span, PMP_PLANE_PINNED, true); pmp_event_room(&ev); g = e) {
+	for (next = pmp_plane_next(vm, g, span, PMP_PLANE_PINNED, true); pmp_event_room(&ev);) {
 		/* yield only after progress in this call, or it could livelock */
 		if (unpinned && pmp_yield_poll(vm, &ys, g, span - g))
 			break;
 		if (next == span)
 			break;
-		run = next;
-		e = pmp_plane_clear_run(vm, run, span, PMP_PLANE_PINNED, &next);
-		pmp_emit(&ev, PMP_ACT_UNPIN, 0, run, e - run);
-		vm->nr_pinned -= e - run;
+		g = unpin_runs(&ev, next, unpin_batch(vm, pmp_event_room(&ev)), &next);
 		unpinned = true;
 	}
 	pmp_event_end(&ev);

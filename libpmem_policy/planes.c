@@ -742,8 +742,7 @@ uint64_t pmp_plane_count(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 /*
  * The first gfn in [gfn, end), which lies in one 1 GiB with state (compact
  * giant @cg), whose @plane bit is @value, or @end: its chunks in a row.
- * Inlined in pmp_plane_next(), which ticks and attribute changes call,
- * although teardown's run search calls it too.
+ * Inlined in pmp_plane_next(), which ticks and attribute changes call.
  */
 static inline PMP_FAST_INLINE
 uint64_t giant_plane_next(const struct pmp_vm *vm, uint32_t cg, uint64_t gfn, uint64_t end,
@@ -790,47 +789,106 @@ uint64_t pmp_plane_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 }
 
 /*
- * The first 1 of @plane in [gfn, end), or @end, where @gfn lies in chunk
- * @c of compact giant @cg, [gfn, c_end) is the rest of that chunk and
- * [gfn, g_end) of that 1 GiB: the chunk and the 1 GiB in hand, no
- * directory lookup until the next 1 GiB.  @blk is the plane's block if it
- * is chained (a run's clear frees only a block it leaves all 0).
+ * pmp_plane_take_runs()' walk: up to @max maximal runs found into @runs
+ * (the first @nr whole; runs[nr] begun while @open), and the pages of the
+ * chunk in hand they took, [from, to): the span its clear covers.
  */
-static uint64_t next_one_from(const struct pmp_vm *vm, uint32_t cg, const struct pmp_chunk *c,
-			      const struct pmp_block *blk, uint64_t gfn, uint64_t c_end,
-			      uint64_t g_end, uint64_t end, unsigned int plane)
+struct run_take {
+	struct pmp_run *runs;
+	unsigned int nr, max;
+	bool open;
+	unsigned int from, to;
+};
+
+static void run_close(struct run_take *t, uint64_t end)
 {
-	uint64_t base = gfn & ~(uint64_t)(PMP_CHUNK_PAGES - 1);
+	if (!t->open)
+		return;
+	t->runs[t->nr].npages = end - t->runs[t->nr].gfn;
+	t->nr++;
+	t->open = false;
+}
 
-	if (chained(c) & PMP_BIT(plane)) {
-		uint64_t at = base + pmp_block_next(blk, (unsigned int)(gfn - base),
-						    (unsigned int)(c_end - base), true);
-
-		if (at < c_end)
-			return at;
-	}
-	if (c_end < g_end) {
-		gfn = giant_plane_next(vm, cg, c_end, g_end, plane, true);
-		if (gfn < g_end)
-			return gfn;
-	}
-	return pmp_plane_next(vm, g_end, end, plane, true);
+/* A run starts at @gfn, unless @max are taken: false, the walk stops there. */
+static bool run_open(struct run_take *t, uint64_t gfn)
+{
+	if (t->nr == t->max)
+		return false;
+	t->runs[t->nr].gfn = gfn;
+	t->open = true;
+	return true;
 }
 
 /*
- * Clear the run of 1 bits of exact @plane that starts at @gfn (a 1), up
- * to @end, and return its end; *@next is where the next run starts (the
- * first 1 after it, or @end).  In one pass: each chunk's piece found and
- * cleared with the chunk in hand, a 1 GiB's chunks after one directory
- * lookup, as pmp_planes_apply() would clear the run once found, piece
- * after piece, and the next run sought on from the chunk where this one
- * stopped (teardown asks run after run).  A maximal run clears whole
- * chunks or chunks already mixed, so it takes no pool block (teardown's
- * unpin).
+ * The taken bits of a bitmap clear in place, bit for bit as a run at a
+ * time would clear them.  Only a bitmap left all 0 needs the chunk's own
+ * clear (its plane uniform, its block back, the summaries); a mixed one
+ * changes nothing else, and the span taken is dropped.
  */
-uint64_t pmp_plane_clear_run(struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsigned int plane,
-			     uint64_t *next)
+static void block_take(struct pmp_block *blk, struct run_take *t)
 {
+	if (t->to == t->from)
+		return;
+	pmp_block_assign(blk, t->from, t->to, false);
+	if (pmp_block_uniform(blk) < 0)
+		t->to = t->from;
+}
+
+/*
+ * Take the runs of exact @plane over pages [lo, hi) of chunk @c (its
+ * first page @base): where the walk stopped, @hi, or the first 1 of a
+ * run past @max.  [t->from, t->to) is then what the chunk's clear covers.
+ */
+static unsigned int chunk_take_runs(const struct pmp_vm *vm, const struct pmp_chunk *c,
+				    uint64_t base, unsigned int lo, unsigned int hi,
+				    unsigned int plane, struct run_take *t)
+{
+	struct pmp_block *blk;
+	unsigned int at = lo;
+
+	t->from = t->to = lo;	/* nothing taken yet */
+	if (!(chained(c) & PMP_BIT(plane))) {
+		if (!reads_one(c, plane))
+			run_close(t, base + lo);
+		else if (!t->open && !run_open(t, base + lo))
+			return lo;
+		else
+			t->to = hi;
+		return hi;
+	}
+	blk = plane_block(vm, c, plane);
+	while (at < hi) {
+		if (!t->open) {
+			at = pmp_block_next(blk, at, hi, true);
+			if (at == hi)
+				break;
+			if (!run_open(t, base + at))
+				break;
+		}
+		if (t->to == lo)
+			t->from = at;
+		at = pmp_block_next(blk, at, hi, false);
+		t->to = at;
+		if (at < hi)
+			run_close(t, base + at);
+	}
+	block_take(blk, t);
+	return at;
+}
+
+/*
+ * Take up to @max (>= 1) maximal runs of 1 bits of exact @plane from @gfn
+ * to @end into @runs, clearing them, and return how many; *@next is where
+ * the next run starts (its first 1, or @end).  One pass: a 1 GiB's chunks
+ * after one directory lookup, each chunk cleared once for all the runs it
+ * holds (teardown's unpin: a run a time cost a clear and a search each).
+ * Maximal runs clear whole chunks or chunks already mixed, so it takes no
+ * pool block.
+ */
+unsigned int pmp_plane_take_runs(struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsigned int plane,
+				 struct pmp_run *runs, unsigned int max, uint64_t *next)
+{
+	struct run_take t = { .runs = runs, .max = max };
 	uint16_t bit = PMP_BIT(plane);
 
 	while (gfn < end) {
@@ -839,32 +897,27 @@ uint64_t pmp_plane_clear_run(struct pmp_vm *vm, uint64_t gfn, uint64_t end, unsi
 		struct pmp_chunk *c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
 
 		if (!cg) {	/* no state: every bit 0 */
-			*next = pmp_plane_next(vm, gfn, end, plane, true);
-			return gfn;
+			run_close(&t, gfn);
+			gfn = stateless_until(vm, gfn, end);
+			continue;
 		}
 		for (g_end = g_end < end ? g_end : end; gfn < g_end; c++) {
-			const struct pmp_block *blk = NULL;
 			unsigned int lo, hi, stop;
 
 			chunk_span(gfn, g_end, &lo, &hi);
-			if (chained(c) & bit) {
-				blk = plane_block(vm, c, plane);
-				stop = pmp_block_next(blk, lo, hi, false);
-			} else {
-				stop = reads_one(c, plane) ? hi : lo;
-			}
-			if (stop > lo)
-				chunk_set_at(vm, gfn >> PMP_CHUNK_SHIFT, c, lo, stop, bit, 0);
+			stop = chunk_take_runs(vm, c, gfn - lo, lo, hi, plane, &t);
+			if (t.to > t.from)
+				chunk_set_at(vm, gfn >> PMP_CHUNK_SHIFT, c, t.from, t.to, bit, 0);
 			gfn += stop - lo;
 			if (stop < hi) {
-				*next = next_one_from(vm, cg, c, blk, gfn, gfn + (hi - stop), g_end,
-						      end, plane);
-				return gfn;
+				*next = gfn;
+				return t.nr;
 			}
 		}
 	}
+	run_close(&t, end);
 	*next = end;
-	return end;
+	return t.nr;
 }
 
 /*

@@ -258,7 +258,7 @@ static uint64_t teardown_model(struct tvm *t, struct pmp_actions *a, pinned_fn p
 
 /*
  * Teardown unpins each maximal run of pinned pages once, found and cleared
- * in one pass (pmp_plane_clear_run()): an SEV VM with the ranges above
+ * in one pass (pmp_plane_take_runs()): an SEV VM with the ranges above
  * pinned (each row leaves its own range out), torn down
  * through a small action array, its UNPIN actions compared with the runs
  * of a page model, pmp_vm_check() after every call.
@@ -308,10 +308,16 @@ static const struct pin_row {
 	{ "to the 1 GiB without state, the next past it",
 	  { { 2 * GFNS_PER_1G - 3, 3, 0, 1 }, { 3 * GFNS_PER_1G, 1, 0, 1 } } },
 	{ "the last page", { { 3 * GFNS_PER_1G + 5, 2, 700, 3 }, { 4 * GFNS_PER_1G - 1, 1, 0, 1 } } },
+	{ "a chunk's first and last pages, on into the next chunk",
+	  { { 7 * 512, 11, 0, 1 }, { 8 * 512 - 12, 20, 0, 1 } } },
+	{ "more runs in one chunk than a pass takes", { { 9 * 512 + 1, 3, 5, 30 } } },
 };
 
 #define NR_PIN_ROWS (int)(sizeof(pin_rows) / sizeof(pin_rows[0]))
-#define NR_CAPS 3	/* action arrays of 2, 3 and 4: the zap, then 1 to 3 runs a call */
+/* the zap, then 1 to 3 runs a call, or more than a pass takes (pin.c's UNPIN_BATCH, 8) */
+static const uint32_t caps[] = { 2, 3, 4, 64 };
+
+#define NR_CAPS (int)(sizeof(caps) / sizeof(caps[0]))
 
 static bool row_pinned(const void *model, uint64_t g)
 {
@@ -329,16 +335,17 @@ static bool row_pinned(const void *model, uint64_t g)
 }
 
 /*
- * Teardown finds each run's successor as it clears the run: its UNPIN
- * actions are the pattern's maximal runs, in order, whatever the array's
- * room (a resumed call starts at the run the last one found), and
- * pmp_vm_check() holds after every call.
+ * Teardown takes the runs a pass at a time (pmp_plane_take_runs()), each
+ * chunk cleared once for the runs it holds, and finds the next pass's
+ * start as it goes: its UNPIN actions are the pattern's maximal runs, in
+ * order, whatever the array's room (a resumed call starts at the run the
+ * last one found), and pmp_vm_check() holds after every call.
  */
 START_TEST(teardown_next_run)
 {
 	const struct pin_row *row = &pin_rows[_i / NR_CAPS];
-	struct pmp_action acts[4];
-	struct pmp_actions a = { .buf = acts, .cap = 2 + _i % NR_CAPS };
+	struct pmp_action acts[64];
+	struct pmp_actions a = { .buf = acts, .cap = caps[_i % NR_CAPS] };
 	uint64_t g, pinned = 0;
 	unsigned int k, n;
 	struct tvm t;
@@ -355,6 +362,59 @@ START_TEST(teardown_next_run)
 		pinned += row_pinned(row, g);
 	ck_assert_uint_eq(pmp_nr_pinned(t.vm), pinned);
 	ck_assert_uint_eq(teardown_model(&t, &a, row_pinned, row), pinned);	/* none twice */
+	tvm_free(&t);
+}
+END_TEST
+
+/* pmp_teardown() with a yield poll that looks at the VM each time it is asked. */
+struct poll_probe {
+	const struct pmp_vm *vm;
+	const struct pmp_actions *a;
+	unsigned int polls;
+};
+
+/* The run teardown unpinned last reads unpinned already: no pass runs ahead of a poll. */
+static unsigned int probe_unpinned(void *ctx)
+{
+	struct poll_probe *p = ctx;
+	const struct pmp_action *last = &p->a->buf[p->a->nr - 1];
+
+	p->polls++;
+	ck_assert_int_eq(last->type, PMP_ACT_UNPIN);
+	ck_assert_int_eq(pmp_is_pinned(p->vm, last->gfn), 0);
+	ck_assert_int_eq(pmp_is_pinned(p->vm, last->gfn + last->npages - 1), 0);
+	return 0;
+}
+
+/*
+ * With a yield poll, teardown takes one run a pass: the poll is asked
+ * after each run (in one call, with room to spare) and finds it unpinned,
+ * while the actions stay the pattern's maximal runs.
+ */
+START_TEST(teardown_polls_between_runs)
+{
+	const struct pin_row *row = &pin_rows[_i];
+	struct pmp_action acts[64];
+	struct pmp_actions a = { .buf = acts, .cap = 64 };
+	struct poll_probe probe = { .a = &a };
+	struct pmp_yield_ops ops = { .poll = probe_unpinned, .ctx = &probe };
+	unsigned int k, n, runs = 0;
+	struct tvm t;
+	uint64_t g;
+
+	pinning_vm(&t);
+	probe.vm = t.vm;
+	for (k = 0; k < 2; k++)
+		for (n = 0; n < row->runs[k].count; n++) {
+			const struct pin_runs *r = &row->runs[k];
+
+			ck_assert_int_eq(pmp_pin_range(t.vm, r->gfn + n * r->stride, r->npages, NULL), 0);
+		}
+	for (g = 0; g < VM_PAGES; g++)
+		runs += row_pinned(row, g) && !(g && row_pinned(row, g - 1));
+	ck_assert_int_eq(pmp_vm_set_yield(t.vm, &ops), 0);
+	ck_assert_uint_gt(teardown_model(&t, &a, row_pinned, row), 0);
+	ck_assert_uint_eq(probe.polls, runs);
 	tvm_free(&t);
 }
 END_TEST
@@ -463,6 +523,7 @@ Suite *planes_suite(void)
 	tcase_add_loop_test(tc, plane_ranges, 0, NR_RANGES);
 	tcase_add_loop_test(tc, teardown_runs, 0, NR_RANGES);
 	tcase_add_loop_test(tc, teardown_next_run, 0, NR_PIN_ROWS * NR_CAPS);
+	tcase_add_loop_test(tc, teardown_polls_between_runs, 0, NR_PIN_ROWS);
 	tcase_add_loop_test(tc, zap_ranges, 0, NR_RANGES);
 	tcase_add_loop_test(tc, punch_piece_state, 0, 6);
 	suite_add_tcase(s, tc);
