@@ -664,6 +664,8 @@ uint16_t pmp_chunk_page_planes(const struct pmp_vm *vm, const struct pmp_chunk *
 			       uint16_t planes);
 uint64_t pmp_chunk_planes_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 			       uint16_t planes);
+uint64_t pmp_planes_next_in(const struct pmp_vm *vm, const struct pmp_chunk *c, uint64_t gfn,
+			    uint64_t end, uint16_t planes);
 
 static inline bool pmp_is_private(const struct pmp_vm *vm, uint64_t gfn)
 {

@@ -49,24 +49,27 @@ static int caller_order(struct pmp_vm *vm, const struct pmp_folios *folios, uint
 	return order > PMP_GIANT_SHIFT ? -EINVAL : (int)order;
 }
 
-/* The caller's folio order for @gfn, or what faults saw. */
-static int folio_order(struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn)
+/*
+ * The caller's folio order for @gfn, or what faults saw at its chunk:
+ * *@cg and *@c are @gfn's compact giant and chunk, from one directory
+ * lookup (a piece keeps its first page's: order, state, deferral).
+ */
+static int folio_order(struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn,
+		       uint32_t *cg, const struct pmp_chunk **c)
 {
-	uint32_t cg;
-
-	if (folios)
-		return caller_order(vm, folios, gfn);
-	cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
-	return seen_order(vm, cg, &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)]);
+	*cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+	*c = &pmp_cchunks(vm)[pmp_cg_chunk_index(*cg, gfn)];
+	return folios ? caller_order(vm, folios, gfn) : seen_order(vm, *cg, *c);
 }
 
-/* Within one chunk: is any page both private and mapped? */
-static bool live_private(const struct pmp_vm *vm, uint64_t gfn, uint64_t end)
+/* Within chunk @c: is any page both private and mapped? */
+static bool live_private(const struct pmp_vm *vm, const struct pmp_chunk *c, uint64_t gfn,
+			 uint64_t end)
 {
 	const uint16_t private = PMP_BIT(PMP_PLANE_PRIVATE);
-	uint64_t g = pmp_chunk_planes_next(vm, gfn, end, private);
+	uint64_t g = pmp_planes_next_in(vm, c, gfn, end, private);
 
-	for (; g < end; g = pmp_chunk_planes_next(vm, g + 1, end, private))
+	for (; g < end; g = pmp_planes_next_in(vm, c, g + 1, end, private))
 		if (pmp_mapped_next(vm, PMP_VTL_ALL, g, g + 1) == g)
 			return true;
 	return false;
@@ -76,10 +79,9 @@ static bool live_private(const struct pmp_vm *vm, uint64_t gfn, uint64_t end)
 static int next_piece(struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn,
 		      uint64_t end, struct piece *p)
 {
-	/* its 1 GiB and chunk from one directory lookup: order, state, deferral */
-	uint32_t cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
-	const struct pmp_chunk *c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
-	int order = folios ? caller_order(vm, folios, gfn) : seen_order(vm, cg, c), next;
+	const struct pmp_chunk *c, *next_c;
+	uint32_t cg, next_cg;
+	int order = folio_order(vm, folios, gfn, &cg, &c), next;
 	uint64_t size, fend;
 
 	if (order < 0)
@@ -93,7 +95,7 @@ static int next_piece(struct pmp_vm *vm, const struct pmp_folios *folios, uint64
 	if (!(gfn & (size - 1)) && fend <= end) {
 		/* whole folios: run on while the next one is whole and alike */
 		for (p->end = fend; p->end + size <= end;) {
-			next = folio_order(vm, folios, p->end);
+			next = folio_order(vm, folios, p->end, &next_cg, &next_c);
 			if (next < 0)
 				return next;
 			if ((unsigned int)next != p->order)
@@ -120,7 +122,7 @@ static int next_piece(struct pmp_vm *vm, const struct pmp_folios *folios, uint64
 	}
 	/* deferral keeps per-page state: only where the 1 GiB has some */
 	p->defer = vm->policy.inval == PMP_INVAL_DEFER_2M && cg &&
-		   !live_private(vm, gfn, p->end);
+		   !live_private(vm, c, gfn, p->end);
 	return 0;
 }
 

@@ -921,14 +921,13 @@ unsigned int pmp_plane_take_runs(struct pmp_vm *vm, uint64_t gfn, uint64_t end, 
 }
 
 /*
- * The first gfn in [gfn, end), a range inside one chunk, where a plane of
+ * The first gfn in [gfn, end), a range inside chunk @c, where a plane of
  * @planes reads 1, or @end: the least pmp_plane_next(.., true) of them,
- * from one directory lookup (a VTL change asks its mapped planes).
+ * for a caller that holds the chunk.
  */
-uint64_t pmp_chunk_planes_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
-			       uint16_t planes)
+uint64_t pmp_planes_next_in(const struct pmp_vm *vm, const struct pmp_chunk *c, uint64_t gfn,
+			    uint64_t end, uint16_t planes)
 {
-	const struct pmp_chunk *c = pmp_chunk_of(vm, gfn);	/* no state: all 0 */
 	unsigned int lo, hi, p;
 
 	chunk_span(gfn, end, &lo, &hi);
@@ -940,6 +939,13 @@ uint64_t pmp_chunk_planes_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t e
 			hi = lo;
 	}
 	return gfn + (hi - lo);
+}
+
+/* The same from one directory lookup (a VTL change asks its mapped planes). */
+uint64_t pmp_chunk_planes_next(const struct pmp_vm *vm, uint64_t gfn, uint64_t end,
+			       uint16_t planes)
+{
+	return pmp_planes_next_in(vm, pmp_chunk_of(vm, gfn), gfn, end, planes);	/* no state: all 0 */
 }
 
 /*

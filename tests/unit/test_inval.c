@@ -263,6 +263,50 @@ START_TEST(deferral_beside_planes)
 }
 END_TEST
 
+/*
+ * A piece waits unless one of its own pages is private and mapped: the
+ * chunk next_piece() looked up is the one live_private() reads, with the
+ * private plane a bitmap, in 1 GiB ranges 0 and 1.  Pages are offsets in
+ * the chunk; @mapped < 0: none mapped.
+ */
+static const struct private_row {
+	unsigned int plo, pn, lo, n;
+	int mapped;
+	bool waits;
+} private_rows[] = {
+	{ 10, 10, 12, 6, 15, false },	/* the mapped page inside */
+	{ 10, 10, 16, 14, 15, true },	/* private pages inside, the mapped one before */
+	{ 10, 10, 0, 19, 19, true },	/* ... and after */
+	{ 10, 10, 19, 21, 19, false },	/* its first page the mapped one */
+	{ 100, 300, 290, 20, 300, false },
+	{ 100, 300, 12, 6, -1, true },	/* nothing mapped */
+};
+
+#define NR_PRIVATE_ROWS (int)(sizeof(private_rows) / sizeof(private_rows[0]))
+
+START_TEST(defer_beside_private)
+{
+	const struct private_row *r = &private_rows[_i / 2];
+	uint64_t base = _i % 2 ? G1 + 5 * M2 : 3 * M2;
+	struct pmp_fault f = { .gfn = base + (uint64_t)r->mapped, .slot = _i % 2,
+			       .flags = PMP_FAULT_PRIVATE, .backing_order = 9 };
+	struct it x;
+
+	it_init(&x, "inval=defer-2m", 9, 0);
+	ck_assert_int_eq(pmp_convert(x.t.vm, base + r->plo, r->pn, true, acts(&x)), 0);
+	sim_set_attr(&x.s, base + r->plo, r->pn, SA_PRIVATE, SA_PRIVATE);
+	run(&x);
+	if (r->mapped >= 0) {
+		ck_assert_int_eq(pmp_map(x.t.vm, &f, PMP_LEVEL_4K, acts(&x)), 0);
+		run(&x);
+	}
+	ck_assert_int_eq(punch(&x, base + r->lo, r->n), 0);
+	ck_assert_uint_eq(count(&x, PMP_ACT_INVALIDATE), r->waits ? 0 : 1);
+	ck_assert_uint_eq(pmp_nr_deferred(x.t.vm), r->waits ? r->n : 0);
+	it_free(&x);
+}
+END_TEST
+
 /* Shared -> private over deferred punches: refused, or flushed first. */
 START_TEST(conversion_races_deferral)
 {
@@ -766,6 +810,7 @@ Suite *inval_suite(void)
 	tcase_add_test(tc, seed_example);
 	tcase_add_test(tc, folio_layouts);
 	tcase_add_test(tc, private_mapped_at_once);
+	tcase_add_loop_test(tc, defer_beside_private, 0, 2 * NR_PRIVATE_ROWS);
 	tcase_add_test(tc, deferral_beside_planes);
 	tcase_add_test(tc, conversion_races_deferral);
 	tcase_add_test(tc, conversion_withdraws_deferral);
