@@ -699,9 +699,10 @@ int pmp_inval_check(const struct pmp_vm *vm)
 	for (cg = 1; cg < vm->nr_giants; cg++) {
 		if (!pmp_homes(vm)[cg].in_use)
 			continue;	/* free: default state (pmp_state_check()) */
+		/* the compact giant's own chunks: no directory lookup a chunk */
 		for (ci = 0; ci < PMP_GIANT_CHUNKS; ci++) {
-			uint64_t gci = ((uint64_t)pmp_homes(vm)[cg].giant << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT)) | ci;
-			const struct pmp_block *blk = pmp_defer_block(vm, gci);
+			const struct pmp_block *blk = pmp_chunk_defer_block(
+				vm, &pmp_cchunks(vm)[(uint64_t)cg * PMP_GIANT_CHUNKS + ci]);
 
 			if (!blk)
 				continue;

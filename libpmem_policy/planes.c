@@ -716,25 +716,33 @@ static uint64_t stateless_until(const struct pmp_vm *vm, uint64_t gfn, uint64_t 
 	return g < end ? g : end;
 }
 
-/* Set bits of @plane in [gfn, gfn + npages), which lies below gfn_end. */
+/*
+ * Set bits of @plane in [gfn, gfn + npages), which lies below gfn_end: a
+ * 1 GiB's chunks in a row after one directory lookup (the referee's pin
+ * count reads every chunk).
+ */
 uint64_t pmp_plane_count(const struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 			 unsigned int plane)
 {
 	uint64_t end = gfn + npages, n = 0;
-	unsigned int lo, hi;
 
-	for (; gfn < end; gfn += hi - lo) {
-		const struct pmp_chunk *c;
+	while (gfn < end) {
+		uint32_t cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+		uint64_t g_end = (gfn | (PMP_GIANT_PAGES - 1)) + 1;
+		const struct pmp_chunk *c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
+		unsigned int lo, hi;
 
-		gfn = stateless_until(vm, gfn, end);	/* no state: every bit 0 */
-		if (gfn == end)
-			break;
-		c = pmp_chunk_of(vm, gfn);
-		chunk_span(gfn, end, &lo, &hi);
-		if (chained(c) & PMP_BIT(plane))
-			n += pmp_block_count(plane_block(vm, c, plane), lo, hi);
-		else if (reads_one(c, plane))
-			n += hi - lo;
+		if (!cg) {	/* no state: every bit 0 */
+			gfn = stateless_until(vm, gfn, end);
+			continue;
+		}
+		for (g_end = g_end < end ? g_end : end; gfn < g_end; gfn += hi - lo, c++) {
+			chunk_span(gfn, g_end, &lo, &hi);
+			if (chained(c) & PMP_BIT(plane))
+				n += pmp_block_count(plane_block(vm, c, plane), lo, hi);
+			else if (reads_one(c, plane))
+				n += hi - lo;
+		}
 	}
 	return n;
 }
