@@ -446,7 +446,7 @@ END_TEST
  * An accept's own fault is private when the page is, as the core has it:
  * as the oracle has it while the core took every conversion, the core's
  * answer once it refused one (an SEV VM has no private memory: a
- * conversion to private is -EINVAL, which the oracle still follows).  The
+ * conversion to private is -EINVAL, which the oracle ignores too).  The
  * memslot's guest_memfd offset is 4 KiB off 2 MiB: a private fault maps
  * 4 KiB, a shared one 2 MiB.
  */
@@ -458,7 +458,7 @@ START_TEST(accept_fault_private)
 		int level;		/* the accept's fault mapped */
 	} cases[] = {
 		{ PMP_VM_TDX, 0, PMP_LEVEL_4K },	/* private, as the oracle and the core have it */
-		{ PMP_VM_SEV, 1, PMP_LEVEL_2M },	/* shared by the core, private by the oracle */
+		{ PMP_VM_SEV, 1, PMP_LEVEL_2M },	/* shared: the conversion was refused */
 	};
 	struct pmp_policy p;
 	const char *label = "recommended";
@@ -517,8 +517,10 @@ static int replay_text(struct replay *r, const char *text, const char *policies,
  * by the oracle; a TDX memslot deleted under leaves whose zap was refused;
  * conversions past gfn_end, which the core refuses, followed by the oracle;
  * a fault without the private flag on private memory, aligned as shared;
- * acceptance of shared memory made to matter; a 4 KiB folio in a chunk
- * a later 1 GiB folio backs.  No policy may pass it.
+ * acceptance of shared memory made to matter; conversions to private on
+ * an SEV VM, which has no private memory (the core refuses them), followed
+ * by the oracle; a 4 KiB folio in a chunk a later 1 GiB folio backs.  No
+ * policy may pass it.
  */
 static const char *const oracle_cases[] = {
 	"vm type=default gfn_end=0x80000 vcpus=2 vtls=3\n"
@@ -563,6 +565,14 @@ static const char *const oracle_cases[] = {
 	"punch gfn=0x1ff npages=0x31fa8\n"
 	"slot-move slot=3 gfn=0x0\n"
 	"fault gfn=0x1ff level=1g slot=3 vcpu=1 vtl=0 flags=write\n",
+
+	/* an SEV VM has no private memory: the core refuses both conversions to private */
+	"vm type=sev gfn_end=0x40000 vcpus=1 vtls=1\n"
+	"slot-add slot=0 gfn=0x0 npages=0x40000 uaddr=0x0\n"
+	"fault gfn=0x0 level=2m slot=0\n"
+	"fault gfn=0x200 level=2m slot=0\n"
+	"convert gfn=0x10 npages=0x1 to=private\n"
+	"convert gfn=0x200 npages=0x200 to=private\n",
 
 	/* a 4 KiB folio reported in a chunk, then a 1 GiB folio backing all of it */
 	"vm type=default gfn_end=0x40000 vcpus=1 vtls=1\n"

@@ -63,6 +63,8 @@ int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_sl
 	o->chunks = o->giants * 512;
 	o->pages = o->chunks * CHUNK;
 	o->slots = slots;
+	/* as run_vm()'s geometry has it (no PMP_GEO_PRIVATE_MEM): none on SEV, like KVM */
+	o->private_mem = vm->vm_type != PMP_VM_SEV;
 	/* TDX and SNP private memory maps huge only all accepted or all pending */
 	if (vm->vm_type == PMP_VM_TDX || vm->vm_type == PMP_VM_SNP)
 		o->guarded = OA_ACCEPTED;
@@ -355,7 +357,9 @@ static __attribute__((noinline)) void other_event(struct oracle *o,
 			touch(o, lo, OR_UNKNOWN, 0, false);
 		break;
 	case PMP_TR_CONVERT:
-		if (vm_range(o, ev->gfn, ev->npages, &lo, &hi))
+		/* what KVM allows, not the event: to private only where there is private memory */
+		if ((o->private_mem || !(ev->flags & PMP_TR_PRIVATE)) &&
+		    vm_range(o, ev->gfn, ev->npages, &lo, &hi))
 			convert(o, lo, hi, ev->flags & PMP_TR_PRIVATE);
 		break;
 	case PMP_TR_VTL_PROT:
