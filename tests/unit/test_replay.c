@@ -485,6 +485,82 @@ START_TEST(accept_fault_private)
 }
 END_TEST
 
+/*
+ * A fault whose actions do not fit the policy's action array: pmp_fault_map()
+ * says -ENOSPC, and the replay grows the array and maps again at the level
+ * the core decided (run.c, map_grown()).  The outcome must be what
+ * pmp_max_level() then pmp_map() give on a VM of the same geometry with room
+ * to spare: the same actions and every counter the same (the decision
+ * counted once).  Each fault starts with room for one action.
+ */
+START_TEST(fault_map_grown)
+{
+	static const struct {
+		const char *policy;
+		uint32_t vm_type;
+		uint64_t gfn[3];	/* three faults, 4 KiB (level 1) or 2 MiB (level 2) */
+		uint8_t level[3];
+	} cases[] = {
+		{ "recommended", PMP_VM_DEFAULT, { 5, 600, 1000 }, { 2, 1, 1 } },
+		{ "recommended", PMP_VM_SEV, { 5, 6, 1024 }, { 1, 1, 2 } },	/* PIN, MAP */
+		{ "recommended,merge=fault", PMP_VM_DEFAULT, { 0, 511, 2048 }, { 1, 1, 2 } },
+	};
+	struct pmp_geometry geo = { .sz = sizeof(geo), .gfn_end = 1ULL << 18,
+				    .max_slots = RP_MAX_SLOTS, .nr_vcpus = 1, .nr_vtls = 1,
+				    .vm_type = cases[_i].vm_type };
+	struct pmp_slot slot = { .npages = 1ULL << 18, .userspace_addr = 1ULL << 30 };
+	struct pmp_action want[64];
+	struct pmp_actions acts = { .buf = want, .cap = 64 };
+	struct pmp_stats got_st, want_st;
+	const char *label = cases[_i].policy;
+	struct pmp_policy p;
+	struct pmp_vm *vm;
+	struct replay r;
+	struct rp_run *run;
+	uint64_t bytes;
+	unsigned int i;
+	void *mem;
+
+	ck_assert_int_eq(pmp_policy_preset(&p, "recommended"), 0);
+	ck_assert_int_eq(pmp_policy_parse(&p, label, NULL), 0);
+	ck_assert_int_eq(pmp_vm_bound(&geo, &bytes), 0);
+	mem = calloc(1, bytes);
+	ck_assert_ptr_nonnull(mem);
+	ck_assert_int_eq(pmp_vm_init(mem, bytes, &geo, &p, &vm), 0);
+	ck_assert_int_eq(pmp_slot_create(vm, 0, &slot), 0);
+	ck_assert_int_eq(replay_init(&r, &p, &label, 1, NULL), 0);
+	ev_in(&r, (struct pmp_trace_event){ .type = PMP_TR_VM, .gfn_end = geo.gfn_end,
+					    .vm_type = geo.vm_type, .nr_vcpus = 1, .nr_vtls = 1 });
+	ev_in(&r, (struct pmp_trace_event){ .type = PMP_TR_SLOT_ADD, .npages = slot.npages,
+					    .uaddr = slot.userspace_addr });
+	run = &r.runs[0];
+	for (i = 0; i < 3; i++) {
+		uint8_t level = cases[_i].level[i];
+		struct pmp_fault f = { .gfn = cases[_i].gfn[i],
+				       .backing_order = (uint8_t)(9 * (level - 1)) };
+		int max = pmp_max_level(vm, &f, NULL);
+
+		ck_assert_int_ge(max, PMP_LEVEL_4K);
+		acts.nr = 0;
+		ck_assert_int_eq(pmp_map(vm, &f, max, &acts), 0);
+		ck_assert_uint_ge(acts.nr, 1);
+		run->acts.cap = 1;	/* the buffer is larger: only the core is told less */
+		ev_in(&r, (struct pmp_trace_event){ .type = PMP_TR_FAULT, .gfn = f.gfn,
+						    .level = level });
+		ck_assert_uint_gt(run->acts.cap, 1);	/* it was grown */
+		ck_assert_uint_eq(run->acts.nr, acts.nr);
+		ck_assert_mem_eq(run->acts.buf, want, acts.nr * sizeof(want[0]));
+	}
+	ck_assert_uint_eq(run->c.refused[PMP_TR_FAULT] + run->c.invalid[PMP_TR_FAULT], 0);
+	pmp_vm_stats(run->vm, &got_st);
+	pmp_vm_stats(vm, &want_st);
+	ck_assert_mem_eq(&got_st, &want_st, sizeof(got_st));
+	ck_assert_msg(!replay_finish(&r), "%s", r.error);
+	replay_free(&r);
+	free(mem);
+}
+END_TEST
+
 /* --- traces as text, replayed as pmp-replay does (main.c) --- */
 
 /* Replay @text under the --policy list @policies: trace_read_batches()'s result. */
@@ -843,6 +919,7 @@ Suite *replay_suite(void)
 	tcase_add_test(tc, oracle_small);
 	tcase_add_test(tc, oracle_untouched_chunks);
 	tcase_add_loop_test(tc, accept_fault_private, 0, 2);
+	tcase_add_loop_test(tc, fault_map_grown, 0, 3);
 	tcase_add_loop_test(tc, oracle_bounds_inconsistent_traces, 0,
 			    (int)(sizeof(oracle_cases) / sizeof(oracle_cases[0])));
 	tcase_add_test(tc, slots_follow_the_core);
