@@ -350,6 +350,23 @@ START_TEST(leaf_model)
 	lv_apply(&lv, &a);
 	ck_assert_uint_eq(lv.n2m, 509);
 	ck_assert_uint_eq(lv.n4k, 1024);
+	/* a chunk's bits at once: all 512 set, none, a few */
+	a = act(PMP_ACT_MAP, PMP_LEVEL_2M, 0, 512);
+	lv_apply(&lv, &a);
+	ck_assert_uint_eq(lv.n4k, 512);
+	a = act(PMP_ACT_ZAP, 0, 2048, 512);	/* a 2 MiB leaf, no 4 KiB ones */
+	lv_apply(&lv, &a);
+	ck_assert_uint_eq(lv.n4k, 512);
+	ck_assert_uint_eq(lv.n2m, 509);	/* the map made one, the zap took one */
+	a = act(PMP_ACT_MAP, PMP_LEVEL_4K, 2048 + 70, 1);
+	lv_apply(&lv, &a);
+	a = act(PMP_ACT_MAP, PMP_LEVEL_4K, 2048 + 511, 1);
+	lv_apply(&lv, &a);
+	ck_assert_uint_eq(lv.n4k, 514);
+	a = act(PMP_ACT_ZAP, 0, 2048, 512);
+	lv_apply(&lv, &a);
+	ck_assert_uint_eq(lv.n4k, 512);
+	ck_assert_int_eq(lv_level(&lv, 2048 + 511, &present), 0);
 	rp_arena_free(&arena);
 }
 END_TEST

@@ -73,6 +73,30 @@ static void clear_words(struct leaves *lv, uint64_t w, uint64_t last)
 	}
 }
 
+/*
+ * Set or clear the 8 words of one chunk's bits: a split of a 2 MiB leaf
+ * (none set before), a 2 MiB map or zap over 4 KiB leaves (most often all
+ * 512 set), counted without a weight per word when all or none were set.
+ */
+static void set_chunk_words(struct leaves *lv, uint64_t *b, bool on)
+{
+	uint64_t all = ~0ULL, any = 0, had = 0, i;
+
+	for (i = 0; i < CHUNK / 64; i++) {
+		all &= b[i];
+		any |= b[i];
+	}
+	if (all == ~0ULL)
+		had = CHUNK;
+	else
+		for (i = 0; any && i < CHUNK / 64; i++)
+			had += weight64(b[i]);
+	for (i = 0; i < CHUNK / 64; i++)
+		b[i] = on ? ~0ULL : 0;
+	lv->n4k += on ? CHUNK - had : 0;
+	lv->n4k -= on ? 0 : had;
+}
+
 /* Set or clear the 4 KiB bits of [lo, hi) and keep n4k exact: whole words in one step. */
 static void set_bits(struct leaves *lv, uint64_t lo, uint64_t hi, bool on)
 {
@@ -88,6 +112,10 @@ static void set_bits(struct leaves *lv, uint64_t lo, uint64_t hi, bool on)
 	}
 	if (!on && !lv->n4k)
 		return;	/* no 4 KiB leaf anywhere: nothing to clear */
+	if (hi - lo == CHUNK && !(lo % CHUNK)) {
+		set_chunk_words(lv, &lv->bits[lo / 64], on);
+		return;
+	}
 	w = lo / 64;
 	last = (hi - 1) / 64;
 	if (w == last) {
