@@ -323,6 +323,13 @@ static void slot_range_dirty(struct oracle *o, uint32_t id)
 	}
 }
 
+/* VTL @vtl's protections of [lo, hi) become @prot (PMP_PROT_* allowed). */
+static inline void protect(struct oracle *o, uint64_t lo, uint64_t hi, unsigned int vtl,
+			   unsigned int prot)
+{
+	set_attr(o, lo, hi, OA_VTL(vtl), (uint16_t)((~prot & 7U) << (OA_VTL_SHIFT + 3 * vtl)));
+}
+
 /* Any event but a fault: a frame of its own, so a fault's path stays short. */
 static __attribute__((noinline)) void other_event(struct oracle *o,
 						  const struct pmp_trace_event *ev, bool after)
@@ -364,8 +371,7 @@ static __attribute__((noinline)) void other_event(struct oracle *o,
 		break;
 	case PMP_TR_VTL_PROT:
 		if (vm_range(o, ev->gfn, ev->npages, &lo, &hi) && ev->vtl < o->nr_vtls)
-			set_attr(o, lo, hi, OA_VTL(ev->vtl),
-				 (uint16_t)((~ev->prot & 7U) << (OA_VTL_SHIFT + 3 * ev->vtl)));
+			protect(o, lo, hi, ev->vtl, ev->prot);
 		break;
 	case PMP_TR_PUNCH:
 		/* a punched page's contents and acceptance are gone */
@@ -391,16 +397,32 @@ static void accept_page(struct oracle *o, uint64_t gfn)
 	touch(o, gfn, OR_UNKNOWN, 0, false);
 }
 
+/*
+ * A one-page event inside the VM that other_event() would take the long
+ * way: a 4 KiB accept, or one page's protections by a VTL the VM has (a
+ * VBS guest sets them a page at a time).  Done here; false for any other.
+ */
+static inline bool one_page_event(struct oracle *o, const struct pmp_trace_event *ev)
+{
+	if (ev->gfn >= o->gfn_end)
+		return false;
+	if (ev->type == PMP_TR_ACCEPT && ev->level == PMP_LEVEL_4K) {
+		accept_page(o, ev->gfn);
+		return true;
+	}
+	if (ev->type == PMP_TR_VTL_PROT && ev->npages == 1 && ev->vtl < o->nr_vtls) {
+		protect(o, ev->gfn, ev->gfn + 1, ev->vtl, ev->prot);
+		return true;
+	}
+	return false;
+}
+
 void oracle_event(struct oracle *o, const struct pmp_trace_event *ev, bool after)
 {
 	if (ev->type == PMP_TR_FAULT) {
 		if (!after)	/* most events: a fault, never a memslot's */
 			fault(o, ev);
-	} else if (ev->type == PMP_TR_ACCEPT && ev->level == PMP_LEVEL_4K &&
-		   ev->gfn < o->gfn_end) {
-		if (!after)
-			accept_page(o, ev->gfn);
-	} else {
+	} else if (after || !one_page_event(o, ev)) {
 		other_event(o, ev, after);
 	}
 }
