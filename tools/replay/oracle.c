@@ -323,6 +323,12 @@ static void slot_range_dirty(struct oracle *o, uint32_t id)
 	}
 }
 
+/* [lo, hi) is punched: its contents and acceptance are gone. */
+static inline void unaccept(struct oracle *o, uint64_t lo, uint64_t hi)
+{
+	set_attr(o, lo, hi, OA_ACCEPTED, 0);
+}
+
 /* VTL @vtl's protections of [lo, hi) become @prot (PMP_PROT_* allowed). */
 static inline void protect(struct oracle *o, uint64_t lo, uint64_t hi, unsigned int vtl,
 			   unsigned int prot)
@@ -374,9 +380,8 @@ static __attribute__((noinline)) void other_event(struct oracle *o,
 			protect(o, lo, hi, ev->vtl, ev->prot);
 		break;
 	case PMP_TR_PUNCH:
-		/* a punched page's contents and acceptance are gone */
 		if (vm_range(o, ev->gfn, ev->npages, &lo, &hi))
-			set_attr(o, lo, hi, OA_ACCEPTED, 0);
+			unaccept(o, lo, hi);
 		break;
 	case PMP_TR_TEARDOWN:
 		o->torn_down = true;
@@ -399,22 +404,33 @@ static void accept_page(struct oracle *o, uint64_t gfn)
 
 /*
  * A one-page event inside the VM that other_event() would take the long
- * way: a 4 KiB accept, or one page's protections by a VTL the VM has (a
- * VBS guest sets them a page at a time).  Done here; false for any other.
+ * way: a 4 KiB accept, one page's protections by a VTL the VM has (a VBS
+ * guest sets them a page at a time), a punch of one page (a balloon's, a
+ * bounce buffer's).  Done here; false for any other.
  */
 static inline bool one_page_event(struct oracle *o, const struct pmp_trace_event *ev)
 {
 	if (ev->gfn >= o->gfn_end)
 		return false;
-	if (ev->type == PMP_TR_ACCEPT && ev->level == PMP_LEVEL_4K) {
+	switch (ev->type) {
+	case PMP_TR_ACCEPT:
+		if (ev->level != PMP_LEVEL_4K)
+			return false;
 		accept_page(o, ev->gfn);
 		return true;
-	}
-	if (ev->type == PMP_TR_VTL_PROT && ev->npages == 1 && ev->vtl < o->nr_vtls) {
+	case PMP_TR_VTL_PROT:
+		if (ev->npages != 1 || ev->vtl >= o->nr_vtls)
+			return false;
 		protect(o, ev->gfn, ev->gfn + 1, ev->vtl, ev->prot);
 		return true;
+	case PMP_TR_PUNCH:
+		if (ev->npages != 1)
+			return false;
+		unaccept(o, ev->gfn, ev->gfn + 1);
+		return true;
+	default:
+		return false;
 	}
-	return false;
 }
 
 void oracle_event(struct oracle *o, const struct pmp_trace_event *ev, bool after)
