@@ -367,6 +367,21 @@ START_TEST(leaf_model)
 	lv_apply(&lv, &a);
 	ck_assert_uint_eq(lv.n4k, 512);
 	ck_assert_int_eq(lv_level(&lv, 2048 + 511, &present), 0);
+	/* a zap over many chunks: those without 4 KiB leaves passed over, the others cleared */
+	a = act(PMP_ACT_ZAP, 0, 5000, 1ULL << 17);
+	lv_apply(&lv, &a);
+	a = act(PMP_ACT_MAP, PMP_LEVEL_4K, 9 * 512 + 3, 1);
+	lv_apply(&lv, &a);
+	a = act(PMP_ACT_MAP, PMP_LEVEL_4K, 200 * 512 + 448, 1);
+	lv_apply(&lv, &a);
+	a = act(PMP_ACT_MAP, PMP_LEVEL_4K, 201 * 512, 1);
+	lv_apply(&lv, &a);
+	ck_assert_uint_eq(lv.n4k, 512 + 3);
+	a = act(PMP_ACT_ZAP, 0, 8 * 512 + 1, 250 * 512);
+	lv_apply(&lv, &a);
+	ck_assert_uint_eq(lv.n4k, 512);
+	ck_assert_int_eq(lv_level(&lv, 200 * 512 + 448, &present), 0);
+	ck_assert_int_eq(lv_level(&lv, 201 * 512, &present), 0);
 	rp_arena_free(&arena);
 }
 END_TEST
