@@ -350,6 +350,38 @@ START_TEST(leaf_model)
 	lv_apply(&lv, &a);
 	ck_assert_uint_eq(lv.n2m, 509);
 	ck_assert_uint_eq(lv.n4k, 1024);
+	/* a chunk's bits at once: all 512 set, none, a few */
+	a = act(PMP_ACT_MAP, PMP_LEVEL_2M, 0, 512);
+	lv_apply(&lv, &a);
+	ck_assert_uint_eq(lv.n4k, 512);
+	a = act(PMP_ACT_ZAP, 0, 2048, 512);	/* a 2 MiB leaf, no 4 KiB ones */
+	lv_apply(&lv, &a);
+	ck_assert_uint_eq(lv.n4k, 512);
+	ck_assert_uint_eq(lv.n2m, 509);	/* the map made one, the zap took one */
+	a = act(PMP_ACT_MAP, PMP_LEVEL_4K, 2048 + 70, 1);
+	lv_apply(&lv, &a);
+	a = act(PMP_ACT_MAP, PMP_LEVEL_4K, 2048 + 511, 1);
+	lv_apply(&lv, &a);
+	ck_assert_uint_eq(lv.n4k, 514);
+	a = act(PMP_ACT_ZAP, 0, 2048, 512);
+	lv_apply(&lv, &a);
+	ck_assert_uint_eq(lv.n4k, 512);
+	ck_assert_int_eq(lv_level(&lv, 2048 + 511, &present), 0);
+	/* a zap over many chunks: those without 4 KiB leaves passed over, the others cleared */
+	a = act(PMP_ACT_ZAP, 0, 5000, 1ULL << 17);
+	lv_apply(&lv, &a);
+	a = act(PMP_ACT_MAP, PMP_LEVEL_4K, 9 * 512 + 3, 1);
+	lv_apply(&lv, &a);
+	a = act(PMP_ACT_MAP, PMP_LEVEL_4K, 200 * 512 + 448, 1);
+	lv_apply(&lv, &a);
+	a = act(PMP_ACT_MAP, PMP_LEVEL_4K, 201 * 512, 1);
+	lv_apply(&lv, &a);
+	ck_assert_uint_eq(lv.n4k, 512 + 3);
+	a = act(PMP_ACT_ZAP, 0, 8 * 512 + 1, 250 * 512);
+	lv_apply(&lv, &a);
+	ck_assert_uint_eq(lv.n4k, 512);
+	ck_assert_int_eq(lv_level(&lv, 200 * 512 + 448, &present), 0);
+	ck_assert_int_eq(lv_level(&lv, 201 * 512, &present), 0);
 	rp_arena_free(&arena);
 }
 END_TEST
@@ -446,7 +478,7 @@ END_TEST
  * An accept's own fault is private when the page is, as the core has it:
  * as the oracle has it while the core took every conversion, the core's
  * answer once it refused one (an SEV VM has no private memory: a
- * conversion to private is -EINVAL, which the oracle still follows).  The
+ * conversion to private is -EINVAL, which the oracle ignores too).  The
  * memslot's guest_memfd offset is 4 KiB off 2 MiB: a private fault maps
  * 4 KiB, a shared one 2 MiB.
  */
@@ -458,7 +490,7 @@ START_TEST(accept_fault_private)
 		int level;		/* the accept's fault mapped */
 	} cases[] = {
 		{ PMP_VM_TDX, 0, PMP_LEVEL_4K },	/* private, as the oracle and the core have it */
-		{ PMP_VM_SEV, 1, PMP_LEVEL_2M },	/* shared by the core, private by the oracle */
+		{ PMP_VM_SEV, 1, PMP_LEVEL_2M },	/* shared: the conversion was refused */
 	};
 	struct pmp_policy p;
 	const char *label = "recommended";
@@ -482,6 +514,82 @@ START_TEST(accept_fault_private)
 	ck_assert_uint_eq(run->c.faults[cases[_i].level], 1);
 	ck_assert_msg(!replay_finish(&r), "%s", r.error);
 	replay_free(&r);
+}
+END_TEST
+
+/*
+ * A fault whose actions do not fit the policy's action array: pmp_fault_map()
+ * says -ENOSPC, and the replay grows the array and maps again at the level
+ * the core decided (run.c, map_grown()).  The outcome must be what
+ * pmp_max_level() then pmp_map() give on a VM of the same geometry with room
+ * to spare: the same actions and every counter the same (the decision
+ * counted once).  Each fault starts with room for one action.
+ */
+START_TEST(fault_map_grown)
+{
+	static const struct {
+		const char *policy;
+		uint32_t vm_type;
+		uint64_t gfn[3];	/* three faults, 4 KiB (level 1) or 2 MiB (level 2) */
+		uint8_t level[3];
+	} cases[] = {
+		{ "recommended", PMP_VM_DEFAULT, { 5, 600, 1000 }, { 2, 1, 1 } },
+		{ "recommended", PMP_VM_SEV, { 5, 6, 1024 }, { 1, 1, 2 } },	/* PIN, MAP */
+		{ "recommended,merge=fault", PMP_VM_DEFAULT, { 0, 511, 2048 }, { 1, 1, 2 } },
+	};
+	struct pmp_geometry geo = { .sz = sizeof(geo), .gfn_end = 1ULL << 18,
+				    .max_slots = RP_MAX_SLOTS, .nr_vcpus = 1, .nr_vtls = 1,
+				    .vm_type = cases[_i].vm_type };
+	struct pmp_slot slot = { .npages = 1ULL << 18, .userspace_addr = 1ULL << 30 };
+	struct pmp_action want[64];
+	struct pmp_actions acts = { .buf = want, .cap = 64 };
+	struct pmp_stats got_st, want_st;
+	const char *label = cases[_i].policy;
+	struct pmp_policy p;
+	struct pmp_vm *vm;
+	struct replay r;
+	struct rp_run *run;
+	uint64_t bytes;
+	unsigned int i;
+	void *mem;
+
+	ck_assert_int_eq(pmp_policy_preset(&p, "recommended"), 0);
+	ck_assert_int_eq(pmp_policy_parse(&p, label, NULL), 0);
+	ck_assert_int_eq(pmp_vm_bound(&geo, &bytes), 0);
+	mem = calloc(1, bytes);
+	ck_assert_ptr_nonnull(mem);
+	ck_assert_int_eq(pmp_vm_init(mem, bytes, &geo, &p, &vm), 0);
+	ck_assert_int_eq(pmp_slot_create(vm, 0, &slot), 0);
+	ck_assert_int_eq(replay_init(&r, &p, &label, 1, NULL), 0);
+	ev_in(&r, (struct pmp_trace_event){ .type = PMP_TR_VM, .gfn_end = geo.gfn_end,
+					    .vm_type = geo.vm_type, .nr_vcpus = 1, .nr_vtls = 1 });
+	ev_in(&r, (struct pmp_trace_event){ .type = PMP_TR_SLOT_ADD, .npages = slot.npages,
+					    .uaddr = slot.userspace_addr });
+	run = &r.runs[0];
+	for (i = 0; i < 3; i++) {
+		uint8_t level = cases[_i].level[i];
+		struct pmp_fault f = { .gfn = cases[_i].gfn[i],
+				       .backing_order = (uint8_t)(9 * (level - 1)) };
+		int max = pmp_max_level(vm, &f, NULL);
+
+		ck_assert_int_ge(max, PMP_LEVEL_4K);
+		acts.nr = 0;
+		ck_assert_int_eq(pmp_map(vm, &f, max, &acts), 0);
+		ck_assert_uint_ge(acts.nr, 1);
+		run->acts.cap = 1;	/* the buffer is larger: only the core is told less */
+		ev_in(&r, (struct pmp_trace_event){ .type = PMP_TR_FAULT, .gfn = f.gfn,
+						    .level = level });
+		ck_assert_uint_gt(run->acts.cap, 1);	/* it was grown */
+		ck_assert_uint_eq(run->acts.nr, acts.nr);
+		ck_assert_mem_eq(run->acts.buf, want, acts.nr * sizeof(want[0]));
+	}
+	ck_assert_uint_eq(run->c.refused[PMP_TR_FAULT] + run->c.invalid[PMP_TR_FAULT], 0);
+	pmp_vm_stats(run->vm, &got_st);
+	pmp_vm_stats(vm, &want_st);
+	ck_assert_mem_eq(&got_st, &want_st, sizeof(got_st));
+	ck_assert_msg(!replay_finish(&r), "%s", r.error);
+	replay_free(&r);
+	free(mem);
 }
 END_TEST
 
@@ -517,8 +625,10 @@ static int replay_text(struct replay *r, const char *text, const char *policies,
  * by the oracle; a TDX memslot deleted under leaves whose zap was refused;
  * conversions past gfn_end, which the core refuses, followed by the oracle;
  * a fault without the private flag on private memory, aligned as shared;
- * acceptance of shared memory made to matter; a 4 KiB folio in a chunk
- * a later 1 GiB folio backs.  No policy may pass it.
+ * acceptance of shared memory made to matter; conversions to private on
+ * an SEV VM, which has no private memory (the core refuses them), followed
+ * by the oracle; a 4 KiB folio in a chunk a later 1 GiB folio backs.  No
+ * policy may pass it.
  */
 static const char *const oracle_cases[] = {
 	"vm type=default gfn_end=0x80000 vcpus=2 vtls=3\n"
@@ -563,6 +673,14 @@ static const char *const oracle_cases[] = {
 	"punch gfn=0x1ff npages=0x31fa8\n"
 	"slot-move slot=3 gfn=0x0\n"
 	"fault gfn=0x1ff level=1g slot=3 vcpu=1 vtl=0 flags=write\n",
+
+	/* an SEV VM has no private memory: the core refuses both conversions to private */
+	"vm type=sev gfn_end=0x40000 vcpus=1 vtls=1\n"
+	"slot-add slot=0 gfn=0x0 npages=0x40000 uaddr=0x0\n"
+	"fault gfn=0x0 level=2m slot=0\n"
+	"fault gfn=0x200 level=2m slot=0\n"
+	"convert gfn=0x10 npages=0x1 to=private\n"
+	"convert gfn=0x200 npages=0x200 to=private\n",
 
 	/* a 4 KiB folio reported in a chunk, then a 1 GiB folio backing all of it */
 	"vm type=default gfn_end=0x40000 vcpus=1 vtls=1\n"
@@ -833,6 +951,7 @@ Suite *replay_suite(void)
 	tcase_add_test(tc, oracle_small);
 	tcase_add_test(tc, oracle_untouched_chunks);
 	tcase_add_loop_test(tc, accept_fault_private, 0, 2);
+	tcase_add_loop_test(tc, fault_map_grown, 0, 3);
 	tcase_add_loop_test(tc, oracle_bounds_inconsistent_traces, 0,
 			    (int)(sizeof(oracle_cases) / sizeof(oracle_cases[0])));
 	tcase_add_test(tc, slots_follow_the_core);

@@ -51,6 +51,52 @@ static inline void set_word(struct leaves *lv, uint64_t w, uint64_t mask, bool o
 		lv->n4k -= weight64(change);
 }
 
+/*
+ * Clear words [w, last) whole, stopping where the last 4 KiB leaf went.  A
+ * zap of a memslot or a teardown crosses mostly chunks without 4 KiB
+ * leaves: a chunk's 8 words are tested in one step and passed over.
+ */
+static void clear_words(struct leaves *lv, uint64_t w, uint64_t last)
+{
+	const uint64_t per_chunk = CHUNK / 64;
+
+	_Static_assert(CHUNK / 64 == 8, "a chunk's bits are the 8 words tested at once");
+	while (w < last && lv->n4k) {
+		const uint64_t *b = &lv->bits[w];
+
+		if (!(w % per_chunk) && last - w >= per_chunk &&
+		    !(b[0] | b[1] | b[2] | b[3] | b[4] | b[5] | b[6] | b[7])) {
+			w += per_chunk;
+			continue;
+		}
+		set_word(lv, w++, ~0ULL, false);
+	}
+}
+
+/*
+ * Set or clear the 8 words of one chunk's bits: a split of a 2 MiB leaf
+ * (none set before), a 2 MiB map or zap over 4 KiB leaves (most often all
+ * 512 set), counted without a weight per word when all or none were set.
+ */
+static void set_chunk_words(struct leaves *lv, uint64_t *b, bool on)
+{
+	uint64_t all = ~0ULL, any = 0, had = 0, i;
+
+	for (i = 0; i < CHUNK / 64; i++) {
+		all &= b[i];
+		any |= b[i];
+	}
+	if (all == ~0ULL)
+		had = CHUNK;
+	else
+		for (i = 0; any && i < CHUNK / 64; i++)
+			had += weight64(b[i]);
+	for (i = 0; i < CHUNK / 64; i++)
+		b[i] = on ? ~0ULL : 0;
+	lv->n4k += on ? CHUNK - had : 0;
+	lv->n4k -= on ? 0 : had;
+}
+
 /* Set or clear the 4 KiB bits of [lo, hi) and keep n4k exact: whole words in one step. */
 static void set_bits(struct leaves *lv, uint64_t lo, uint64_t hi, bool on)
 {
@@ -66,6 +112,10 @@ static void set_bits(struct leaves *lv, uint64_t lo, uint64_t hi, bool on)
 	}
 	if (!on && !lv->n4k)
 		return;	/* no 4 KiB leaf anywhere: nothing to clear */
+	if (hi - lo == CHUNK && !(lo % CHUNK)) {
+		set_chunk_words(lv, &lv->bits[lo / 64], on);
+		return;
+	}
 	w = lo / 64;
 	last = (hi - 1) / 64;
 	if (w == last) {
@@ -73,9 +123,11 @@ static void set_bits(struct leaves *lv, uint64_t lo, uint64_t hi, bool on)
 		return;
 	}
 	set_word(lv, w, ~0ULL << (lo % 64), on);
-	/* clearing stops where the last 4 KiB leaf went */
-	for (w++; w < last && (on || lv->n4k); w++)
-		set_word(lv, w, ~0ULL, on);
+	if (on)
+		for (w++; w < last; w++)
+			set_word(lv, w, ~0ULL, true);
+	else
+		clear_words(lv, w + 1, last);
 	set_word(lv, last, ~0ULL >> (63 - (hi - 1) % 64), on);
 }
 

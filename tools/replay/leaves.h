@@ -62,6 +62,10 @@ static inline int lv_level(const struct leaves *lv, uint64_t gfn, bool *present)
 /* @pages rounded up to 1 GiB, its arrays in @arena (they go with it).  0 or -ENOMEM. */
 int lv_init(struct leaves *lv, uint64_t pages, struct rp_arena *arena);
 
+/* The actions that change no leaf: lv_apply() of them does nothing. */
+#define LV_LEAFLESS ((1U << PMP_ACT_PIN) | (1U << PMP_ACT_UNPIN) | (1U << PMP_ACT_TRACK) | \
+		     (1U << PMP_ACT_FLUSH))
+
 /* lv_apply() of any action: out of line. */
 void lv_apply_any(struct leaves *lv, const struct pmp_action *a);
 

@@ -63,6 +63,8 @@ int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_sl
 	o->chunks = o->giants * 512;
 	o->pages = o->chunks * CHUNK;
 	o->slots = slots;
+	/* as run_vm()'s geometry has it (no PMP_GEO_PRIVATE_MEM): none on SEV, like KVM */
+	o->private_mem = vm->vm_type != PMP_VM_SEV;
 	/* TDX and SNP private memory maps huge only all accepted or all pending */
 	if (vm->vm_type == PMP_VM_TDX || vm->vm_type == PMP_VM_SNP)
 		o->guarded = OA_ACCEPTED;
@@ -321,6 +323,19 @@ static void slot_range_dirty(struct oracle *o, uint32_t id)
 	}
 }
 
+/* [lo, hi) is punched: its contents and acceptance are gone. */
+static inline void unaccept(struct oracle *o, uint64_t lo, uint64_t hi)
+{
+	set_attr(o, lo, hi, OA_ACCEPTED, 0);
+}
+
+/* VTL @vtl's protections of [lo, hi) become @prot (PMP_PROT_* allowed). */
+static inline void protect(struct oracle *o, uint64_t lo, uint64_t hi, unsigned int vtl,
+			   unsigned int prot)
+{
+	set_attr(o, lo, hi, OA_VTL(vtl), (uint16_t)((~prot & 7U) << (OA_VTL_SHIFT + 3 * vtl)));
+}
+
 /* Any event but a fault: a frame of its own, so a fault's path stays short. */
 static __attribute__((noinline)) void other_event(struct oracle *o,
 						  const struct pmp_trace_event *ev, bool after)
@@ -355,18 +370,18 @@ static __attribute__((noinline)) void other_event(struct oracle *o,
 			touch(o, lo, OR_UNKNOWN, 0, false);
 		break;
 	case PMP_TR_CONVERT:
-		if (vm_range(o, ev->gfn, ev->npages, &lo, &hi))
+		/* what KVM allows, not the event: to private only where there is private memory */
+		if ((o->private_mem || !(ev->flags & PMP_TR_PRIVATE)) &&
+		    vm_range(o, ev->gfn, ev->npages, &lo, &hi))
 			convert(o, lo, hi, ev->flags & PMP_TR_PRIVATE);
 		break;
 	case PMP_TR_VTL_PROT:
 		if (vm_range(o, ev->gfn, ev->npages, &lo, &hi) && ev->vtl < o->nr_vtls)
-			set_attr(o, lo, hi, OA_VTL(ev->vtl),
-				 (uint16_t)((~ev->prot & 7U) << (OA_VTL_SHIFT + 3 * ev->vtl)));
+			protect(o, lo, hi, ev->vtl, ev->prot);
 		break;
 	case PMP_TR_PUNCH:
-		/* a punched page's contents and acceptance are gone */
 		if (vm_range(o, ev->gfn, ev->npages, &lo, &hi))
-			set_attr(o, lo, hi, OA_ACCEPTED, 0);
+			unaccept(o, lo, hi);
 		break;
 	case PMP_TR_TEARDOWN:
 		o->torn_down = true;
@@ -376,12 +391,56 @@ static __attribute__((noinline)) void other_event(struct oracle *o,
 	}
 }
 
+/*
+ * other_event() of a 4 KiB accept inside the VM (TDX and SNP guests accept
+ * most of their memory a page at a time): the page accepted, its chunk
+ * touched by its fault, without the range checks of any other accept.
+ */
+static void accept_page(struct oracle *o, uint64_t gfn)
+{
+	set_attr(o, gfn, gfn + 1, OA_ACCEPTED, OA_ACCEPTED);
+	touch(o, gfn, OR_UNKNOWN, 0, false);
+}
+
+/*
+ * A one-page event inside the VM that other_event() would take the long
+ * way: a 4 KiB accept, one page's protections by a VTL the VM has (a VBS
+ * guest sets them a page at a time), a punch of one page (a balloon's, a
+ * bounce buffer's).  Done here; false for any other.
+ */
+static inline bool one_page_event(struct oracle *o, const struct pmp_trace_event *ev)
+{
+	if (ev->gfn >= o->gfn_end)
+		return false;
+	switch (ev->type) {
+	case PMP_TR_ACCEPT:
+		if (ev->level != PMP_LEVEL_4K)
+			return false;
+		accept_page(o, ev->gfn);
+		return true;
+	case PMP_TR_VTL_PROT:
+		if (ev->npages != 1 || ev->vtl >= o->nr_vtls)
+			return false;
+		protect(o, ev->gfn, ev->gfn + 1, ev->vtl, ev->prot);
+		return true;
+	case PMP_TR_PUNCH:
+		if (ev->npages != 1)
+			return false;
+		unaccept(o, ev->gfn, ev->gfn + 1);
+		return true;
+	default:
+		return false;
+	}
+}
+
 void oracle_event(struct oracle *o, const struct pmp_trace_event *ev, bool after)
 {
-	if (ev->type != PMP_TR_FAULT)
+	if (ev->type == PMP_TR_FAULT) {
+		if (!after)	/* most events: a fault, never a memslot's */
+			fault(o, ev);
+	} else if (after || !one_page_event(o, ev)) {
 		other_event(o, ev, after);
-	else if (!after)	/* most events: a fault, never a memslot's */
-		fault(o, ev);
+	}
 }
 
 /* Memslot @s (NULL: none) holds [head, head + n) and gfn and backing agree modulo n. */

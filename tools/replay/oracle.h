@@ -24,6 +24,7 @@
 struct oracle {
 	uint32_t vm_type, nr_vtls;
 	uint64_t gfn_end;	/* the VM's: the core refuses a range past it */
+	bool private_mem;	/* the VM has private memory: else conversions to it are refused */
 	uint64_t pages, chunks, giants;
 	uint16_t *attr;		/* OA_* per page, of the chunks with OC_PAGES */
 	uint16_t *cattr;	/* OA_* of every page of a chunk without OC_PAGES */

@@ -183,9 +183,14 @@ static void apply_actions(struct rp_run *run)
 	for (i = 0; i < run->acts.nr; i++) {
 		const struct pmp_action *a = &run->acts.buf[i];
 
-		lv_apply(&run->lv, a);
-		if (a->type != PMP_ACT_MAP)	/* most actions: a MAP counts nothing */
-			count_action(run, a);
+		if (a->type == PMP_ACT_MAP) {	/* most actions: a MAP counts nothing */
+			lv_apply(&run->lv, a);
+			continue;
+		}
+		/* a PIN (SEV's every fault) or a flush: counted, no leaf to look at */
+		if (!((1U << a->type) & LV_LEAFLESS))
+			lv_apply_any(&run->lv, a);
+		count_action(run, a);
 	}
 }
 
