@@ -8,6 +8,7 @@
 
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
+#include <linux/jump_label.h>
 #include <linux/kvm_host.h>
 #include <linux/list.h>
 #include <linux/seq_file.h>
@@ -214,16 +215,18 @@ unsigned int kshim_max_gib(void);
 unsigned int kshim_tick_ms(void);
 bool __kshim_inject_fail(unsigned int n);
 extern unsigned int kshim_fail_every;
+/* fail_every is not 0 (its setter keeps both): a NOP on every fault while it is */
+DECLARE_STATIC_KEY_FALSE(kshim_failing);
 
-/*
- * Should this pin, leaf or memslot fail (the fail_every test parameter)?
- * Inline: on every fault it is one load of a parameter that is 0.
- */
+/* Should this pin, leaf or memslot fail (the fail_every test parameter)? */
 static inline bool kshim_inject_fail(void)
 {
-	unsigned int n = READ_ONCE(kshim_fail_every);
+	unsigned int n;
 
-	return unlikely(n) && __kshim_inject_fail(n);
+	if (!static_branch_unlikely(&kshim_failing))
+		return false;
+	n = READ_ONCE(kshim_fail_every);
+	return n && __kshim_inject_fail(n);
 }
 
 int kshim_default_policy(struct pmp_policy *p);

@@ -965,7 +965,7 @@ static int kshim_map(struct kvm *kvm, const struct kvm_mmu_policy_leaf *leaf, vo
 	if (!st || !leaf->slot || leaf->slot->as_id)
 		return 0;
 	/* fail_every set: kshim_map_excl() injects before it tries this */
-	tried = likely(!READ_ONCE(kshim_fail_every)) && kshim_map_may_share(st, leaf);
+	tried = !static_branch_unlikely(&kshim_failing) && kshim_map_may_share(st, leaf);
 	if (tried && !kshim_map_shared(st, leaf))
 		return 0;
 	/* the shared record took only 4K leaves: the other levels' check here */

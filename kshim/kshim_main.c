@@ -7,6 +7,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/jump_label.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -144,7 +145,32 @@ unsigned int kshim_tick_ms(void)
 }
 
 unsigned int kshim_fail_every;
-module_param_named(fail_every, kshim_fail_every, uint, 0644);
+DEFINE_STATIC_KEY_FALSE(kshim_failing);
+static DEFINE_MUTEX(fail_every_mutex);
+
+/* fail_every and kshim_failing together: the fault path tests only the key. */
+static int fail_every_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int ret = kstrtouint(val, 0, &n);
+
+	if (ret)
+		return ret;
+	mutex_lock(&fail_every_mutex);
+	WRITE_ONCE(kshim_fail_every, n);
+	if (n)
+		static_branch_enable(&kshim_failing);
+	else
+		static_branch_disable(&kshim_failing);
+	mutex_unlock(&fail_every_mutex);
+	return 0;
+}
+
+static const struct kernel_param_ops fail_every_ops = {
+	.set = fail_every_set,
+	.get = param_get_uint,
+};
+module_param_cb(fail_every, &fail_every_ops, &kshim_fail_every, 0644);
 MODULE_PARM_DESC(fail_every,
 		 "test only: every Nth pin, leaf decision or memslot add fails as if memory ran out (0: never)");
 static atomic_t fail_count = ATOMIC_INIT(0);

@@ -263,8 +263,9 @@ block_word_fill_shared(struct pmp_vm *vm, struct pmp_block *blk, uint64_t gfn, u
  * chunk a merge candidate not yet seen, its backing and its giant's as
  * this fault says, the pool not short), counted in @vcpu's set.  Each
  * flag word is tested with one compare, the VM's reasons to step aside
- * (shared_stops) too.  1: a pin, a callback running or merging at fault
- * time, or more than one bit: nothing changed, the exclusive path does it.
+ * (shared_stops, the pool's room among them) too.  1: a pin, a callback
+ * running, merging at fault time, a short pool, or more than one bit:
+ * nothing changed, the exclusive path does it.
  */
 static inline PMP_FAST_INLINE
 int map_shared_bit(struct pmp_vm *vm, const struct pmp_slot_state *st, uint64_t gfn,
@@ -279,8 +280,7 @@ int map_shared_bit(struct pmp_vm *vm, const struct pmp_slot_state *st, uint64_t 
 	c = pmp_fault_chunk(vm, st, gfn, &g);
 	if ((c->blocks & SHARED_CHUNK_FLAGS) !=
 	    (PMP_CF_CAND | (backing_order >= 9 ? PMP_CF_BACKED : 0)) ||
-	    (g->flags & (PMP_GF_LEAF | PMP_GF_BACKED)) != (backing_order >= 18 ? PMP_GF_BACKED : 0) ||
-	    pmp_pool_room(vm) < 3)
+	    (g->flags & (PMP_GF_LEAF | PMP_GF_BACKED)) != (backing_order >= 18 ? PMP_GF_BACKED : 0))
 		return 1;
 	pmp_chunk_block_pair(vm, c, PMP_PLANE_MAPPED, PMP_PLANE_PINNED, &mapped, &pinned);
 	if (!mapped)

@@ -311,9 +311,10 @@ struct pmp_vm {
 	 * Why no fault of the VM may take the shared record
 	 * (pmp_map_shared_4k()), one PMP_SHARED_STOP_* bit each, so that it
 	 * tests one word: kept exact by every writer of its inputs (vm_type
-	 * and the policy: pmp_shared_stops_set(); in_callback:
-	 * pmp_callback_enter() and pmp_callback_exit()), checked by
-	 * pmp_vm_check().
+	 * and the policy: pmp_shared_stops_set(); the pool's room: the block
+	 * allocator, pmp_pool_stop_set()), checked by pmp_vm_check().  The
+	 * CALLBACK bit is no copy but the state itself (pmp_callback_enter()
+	 * and pmp_callback_exit(), read by pmp_reentered()).
 	 */
 	uint16_t shared_stops;
 	uint32_t top_mask, dir_mask;
@@ -352,7 +353,6 @@ struct pmp_vm {
 	 * eviction or flush step starts its search at compact chunk defer_cursor.
 	 */
 	uint32_t defer_cap, defer_chunks, defer_cursor;
-	uint32_t in_callback;	/* a caller's callback runs: no state change allowed */
 	uint32_t lost_actions;	/* emits past an event's reservation: always 0, or a bug */
 	uint64_t fault_lanes;	/* ~ a fault's valid fields, for one add (level.c) */
 	uint64_t fault_lane_tops;	/* PMP_FAULT_LANE_TOPS: pmp_fault_lanes_bad() */
@@ -968,11 +968,34 @@ struct pmp_event {
 	bool changed_leaves;	/* emitted an action that needs mmu_lock for write */
 };
 
+/* The bits of pmp_vm.shared_stops: the VM's faults go the exclusive path. */
+enum {
+	PMP_SHARED_STOP_PIN = 1,	/* an SEV VM pinning at fault: each record pins */
+	PMP_SHARED_STOP_CALLBACK = 2,	/* a caller's callback runs: no state change at all */
+	PMP_SHARED_STOP_MERGE = 4,	/* merge=fault: a record may promote */
+	PMP_SHARED_STOP_POOL = 8,	/* pmp_pool_room() below PMP_SHARED_POOL_MIN */
+};
+
+/*
+ * The pool's room below which a fault leaves its record to the exclusive
+ * path, whose checks know what a short pool refuses or degrades.
+ */
+#define PMP_SHARED_POOL_MIN 3
+
+/*
+ * A caller's callback (folio layout, yield poll) must not change the VM
+ * under the call that invoked it: every state-changing entry point refuses.
+ */
+static inline int pmp_reentered(const struct pmp_vm *vm)
+{
+	return vm->shared_stops & PMP_SHARED_STOP_CALLBACK ? -EBUSY : 0;
+}
+
 /* May an event of @room entries start?  pmp_event_begin()'s checks. */
 static inline int pmp_event_check(const struct pmp_vm *vm, const struct pmp_actions *out,
 				  uint32_t room)
 {
-	if (vm->in_callback)
+	if (pmp_reentered(vm))
 		return -EBUSY;
 	if (out && (!out->buf || out->nr > out->cap))
 		return -EINVAL;
@@ -1305,29 +1328,20 @@ void pmp_merge_after_fill(struct pmp_event *ev, unsigned int vtl, uint64_t gfn,
 /* policy.c */
 const struct pmp_policy *pmp_default_policy(void);
 
-/*
- * A caller's callback (folio layout, yield poll) must not change the VM
- * under the call that invoked it: every state-changing entry point refuses.
- */
-static inline int pmp_reentered(const struct pmp_vm *vm)
+/* The POOL bit of shared_stops as pmp_pool_room() says. */
+static inline uint16_t pmp_pool_stop_of(const struct pmp_vm *vm)
 {
-	return vm->in_callback ? -EBUSY : 0;
+	return pmp_pool_room(vm) < PMP_SHARED_POOL_MIN ? PMP_SHARED_STOP_POOL : 0;
 }
 
-/* The bits of pmp_vm.shared_stops: the VM's faults go the exclusive path. */
-enum {
-	PMP_SHARED_STOP_PIN = 1,	/* an SEV VM pinning at fault: each record pins */
-	PMP_SHARED_STOP_CALLBACK = 2,	/* in_callback: no state change at all */
-	PMP_SHARED_STOP_MERGE = 4,	/* merge=fault: a record may promote */
-};
-
-/* shared_stops as vm_type, the policy and in_callback say. */
+/* shared_stops as vm_type, the policy and the pool say; CALLBACK as it is. */
 static inline uint16_t pmp_shared_stops_of(const struct pmp_vm *vm)
 {
 	return (uint16_t)((vm->vm_type == PMP_VM_SEV && vm->policy.pin == PMP_PIN_FAULT ?
 			   PMP_SHARED_STOP_PIN : 0) |
-			  (vm->in_callback ? PMP_SHARED_STOP_CALLBACK : 0) |
-			  (vm->policy.merge == PMP_MERGE_FAULT ? PMP_SHARED_STOP_MERGE : 0));
+			  (vm->shared_stops & PMP_SHARED_STOP_CALLBACK) |
+			  (vm->policy.merge == PMP_MERGE_FAULT ? PMP_SHARED_STOP_MERGE : 0) |
+			  pmp_pool_stop_of(vm));
 }
 
 /* After a write of vm_type or the policy. */
@@ -1336,16 +1350,21 @@ static inline void pmp_shared_stops_set(struct pmp_vm *vm)
 	vm->shared_stops = pmp_shared_stops_of(vm);
 }
 
-/* Around a caller's callback: in_callback and its bit of shared_stops. */
+/* After a write of pool_used or lossy_used: one bit, the rest kept. */
+static inline void pmp_pool_stop_set(struct pmp_vm *vm)
+{
+	vm->shared_stops = (uint16_t)((vm->shared_stops & ~PMP_SHARED_STOP_POOL) |
+				      pmp_pool_stop_of(vm));
+}
+
+/* Around a caller's callback: its bit of shared_stops. */
 static inline void pmp_callback_enter(struct pmp_vm *vm)
 {
-	vm->in_callback = 1;
 	vm->shared_stops |= PMP_SHARED_STOP_CALLBACK;
 }
 
 static inline void pmp_callback_exit(struct pmp_vm *vm)
 {
-	vm->in_callback = 0;
 	vm->shared_stops &= (uint16_t)~PMP_SHARED_STOP_CALLBACK;
 }
 

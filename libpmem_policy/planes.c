@@ -128,6 +128,7 @@ static uint32_t block_alloc(struct pmp_vm *vm)
 	vm->free_head = pmp_links(vm)[b];
 	if (++vm->pool_used > vm->pool_high_water)
 		vm->pool_high_water = vm->pool_used;
+	pmp_pool_stop_set(vm);
 	return b;
 }
 
@@ -136,6 +137,7 @@ static void block_free(struct pmp_vm *vm, uint32_t b)
 	pmp_links(vm)[b] = vm->free_head;
 	vm->free_head = b + 1;
 	vm->pool_used--;
+	pmp_pool_stop_set(vm);
 }
 
 /* Block index of the k-th block of a chunk's chain. */
@@ -185,6 +187,7 @@ static void chain_insert(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int pl
 	vm->pin_blocks += plane == PMP_PLANE_PINNED;
 	if (lossy) {
 		vm->lossy_used++;
+		pmp_pool_stop_set(vm);
 		if (joins)
 			lossy_join(vm, c);
 	}
@@ -214,6 +217,7 @@ static void chain_remove(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int pl
 	vm->pin_blocks -= plane == PMP_PLANE_PINNED;
 	if (lossy) {
 		vm->lossy_used--;
+		pmp_pool_stop_set(vm);
 		if (leaves)
 			lossy_leave(vm, at);
 	}

@@ -292,7 +292,7 @@ int pmp_vm_init(void *mem, uint64_t size, const struct pmp_geometry *user,
 
 int pmp_vm_set_policy(struct pmp_vm *vm, const struct pmp_policy *policy)
 {
-	if (vm->in_callback)
+	if (pmp_reentered(vm))
 		return -EBUSY;
 	if (!policy || pmp_policy_validate(policy))
 		return -EINVAL;
@@ -367,7 +367,7 @@ static struct pmp_slot_state *slot_lookup(const struct pmp_vm *vm, uint32_t id, 
 /* A slot about to change: none from inside a caller's callback. */
 static struct pmp_slot_state *slot_for_change(struct pmp_vm *vm, uint32_t id, int *err)
 {
-	if (vm->in_callback) {
+	if (pmp_reentered(vm)) {
 		*err = -EBUSY;
 		return NULL;
 	}
@@ -390,7 +390,7 @@ int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slot *slot)
 	struct pmp_slot_state *st;
 	int err;
 
-	if (vm->in_callback)
+	if (pmp_reentered(vm))
 		return -EBUSY;
 	if (!slot || id >= vm->max_slots)
 		return -EINVAL;

@@ -88,7 +88,7 @@ int pmp_zap(struct pmp_vm *vm, enum pmp_zap_reason reason, enum pmp_zap_filter f
 	if ((unsigned int)reason >= PMP_ZAP_NR || (unsigned int)filter > PMP_ZAP_FILTER_BOTH)
 		return -EINVAL;
 	/* inside a callback any state change is -EBUSY, before the pool is asked */
-	if (vm->in_callback)
+	if (pmp_reentered(vm))
 		return -EBUSY;
 	if (filter == PMP_ZAP_FILTER_KVM)
 		filter = kvm_filter(reason);

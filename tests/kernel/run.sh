@@ -253,7 +253,7 @@ figure() {
 	echo "check-kernel: fault throughput $2: $(echo "$tp" | grep -v '^RATIO\|^NOISE'); median ratio $ratio (>= 0.98: $meets; gate $3; noise floor within 0.97-1.03: $quiet)"
 	awk -v r="$ratio" -v g="$3" 'BEGIN { exit !(r >= g) }' || missing="$missing $4-ratio"
 }
-figure "$tplog" "in guest time under icount, a deterministic-cost measure (boot 3, demand_paging_test -v 2 -b 256M, 4K pages, same boot, rig.sh --icount 0)" 0.93 throughput-icount
+figure "$tplog" "in guest time under icount, a deterministic-cost measure (boot 3, demand_paging_test -v 2 -b 512M, 4K pages, same boot, rig.sh --icount 0)" 0.93 throughput-icount
 figure "$stlog" "in wall-clock time beside it (boot 2, demand_paging_test -v 2 -b 64M; host load average $load0 before boot 2, $load1 after it)" 0.70 throughput
 rm -f "$c"
 

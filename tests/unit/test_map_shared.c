@@ -437,6 +437,54 @@ START_TEST(stops_follow_callbacks)
 }
 END_TEST
 
+/*
+ * The pool's room, from the block allocator, is one of shared_stops'
+ * inputs: a private page in each of chunks 2.. takes an exact block of an
+ * 8-block pool (chunk 1's MAPPED block is lossy: room all the same), a
+ * shared one gives it back.  Each step, a new page of chunk 1 is recorded
+ * concurrently only while the room is at least 3, and the word is exact.
+ */
+static const struct {
+	int private_pages;	/* chunks 2.. with one private page */
+	int shared;		/* pmp_map_shared_4k()'s answer */
+} pool_steps[] = {
+	{ 0, 0 }, { 3, 0 }, { 5, 0 }, { 6, 1 }, { 7, 1 }, { 6, 1 }, { 5, 0 }, { 0, 0 },
+};
+
+START_TEST(stops_follow_pool)
+{
+	struct pmp_geometry geo = test_geometry(GFNS_PER_1G);
+	struct pmp_slot slot = { .base_gfn = 0, .npages = GFNS_PER_1G, .userspace_addr = UA };
+	struct pmp_vm_info info;
+	struct tvm t;
+	int have = 0;
+	unsigned int i;
+
+	geo.nr_vcpus = NR_VCPUS;
+	geo.pool_blocks = 8;
+	tvm_init(&t, &geo);
+	ck_assert_int_eq(pmp_slot_create(t.vm, 0, &slot), 0);
+	ms_map(t.vm, GFNS_PER_2M, 0);
+	for (i = 0; i < sizeof(pool_steps) / sizeof(pool_steps[0]); i++) {
+		int want = pool_steps[i].private_pages, ret;
+
+		for (; have < want; have++)
+			ck_assert_int_eq(pmp_convert(t.vm, (uint64_t)(have + 2) * GFNS_PER_2M, 1, true,
+						     NULL), 0);
+		for (; have > want; have--)
+			ck_assert_int_eq(pmp_convert(t.vm, (uint64_t)(have + 1) * GFNS_PER_2M, 1, false,
+						     NULL), 0);
+		pmp_vm_info(t.vm, &info);
+		ck_assert_uint_eq(info.pool_used, 1 + (unsigned int)want);
+		ret = pmp_map_shared_4k(t.vm, 0, GFNS_PER_2M + 1 + i, 0, 0, 0);
+		ck_assert_msg(ret == pool_steps[i].shared, "step %u: %d private pages, got %d", i,
+			      want, ret);
+		ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	}
+	tvm_free(&t);
+}
+END_TEST
+
 /* Chunks the threads fault together, each first given one page by pmp_map(). */
 #define MS_CHUNKS 8ULL
 #define MS_PAGES (MS_CHUNKS * GFNS_PER_2M)
@@ -568,6 +616,7 @@ Suite *map_shared_suite(void)
 	tcase_add_loop_test(tc, stops_follow_policy, 0,
 			    (int)(sizeof(stop_flips) / sizeof(stop_flips[0])));
 	tcase_add_loop_test(tc, stops_follow_callbacks, 0, 2);
+	tcase_add_test(tc, stops_follow_pool);
 	suite_add_tcase(s, tc);
 	return s;
 }

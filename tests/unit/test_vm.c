@@ -372,7 +372,7 @@ START_TEST(check_catches)
 		pmp_slot_prepare(vm, &slots[1]);
 		break;
 	case C_SHARED_STOP_SPURIOUS:
-		vm->shared_stops |= PMP_SHARED_STOP_CALLBACK;	/* with no callback running */
+		vm->shared_stops |= PMP_SHARED_STOP_POOL;	/* with the pool's room ample */
 		break;
 	case C_SHARED_STOP_MISSING:
 		vm->policy.merge = PMP_MERGE_FAULT;	/* a valid policy, the word not kept */
