@@ -107,28 +107,31 @@ int pmp_change_attrs(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t
 }
 
 /*
- * Does any VTL have a huge leaf over chunk @c (compact giant @cg), or a
+ * Does any VTL have a 1 GiB leaf over chunk @c (compact giant @cg), or a
  * mapped plane unknown there (the pool was short)?  Either keeps a page's
- * conversion off pmp_convert_lean_4k().
+ * conversion off pmp_convert_lean_4k().  *@split: a VTL has a 2 MiB leaf
+ * over the chunk, which the conversion breaks first.
  */
-static bool leaves_not_plain(const struct pmp_vm *vm, uint32_t cg, const struct pmp_chunk *c)
+static bool leaves_not_plain(const struct pmp_vm *vm, uint32_t cg, const struct pmp_chunk *c,
+			     bool *split)
 {
 	unsigned int v;
 
+	*split = false;
 	for (v = 0; v < vm->nr_vtls; v++) {
 		uint16_t mapped = PMP_BIT(pmp_mapped_plane(v));
 
 		if ((pmp_vtl_giant_flags(vm, v, cg) & PMP_GF_LEAF) ||
-		    (pmp_leaf_flags_at(vm, c, v) & PMP_CF_HUGE) ||
 		    ((c->mixed & c->value) & mapped))
 			return true;
+		*split |= !!(pmp_leaf_flags_at(vm, c, v) & PMP_CF_HUGE);
 	}
 	return false;
 }
 
 /*
- * The VTLs (bit v for VTL v) whose mapped plane holds page @i of chunk @c,
- * none of them unknown there (leaves_not_plain()).
+ * The VTLs (bit v for VTL v) whose mapped plane holds page @i of chunk @c
+ * (an unknown one: maybe, as pmp_mapped_next() reads it).
  */
 static uint32_t vtls_mapping(const struct pmp_vm *vm, const struct pmp_chunk *c, unsigned int i)
 {
@@ -143,13 +146,13 @@ static uint32_t vtls_mapping(const struct pmp_vm *vm, const struct pmp_chunk *c,
 
 /*
  * The common conversion: one 4 KiB page, in a chunk with state where no VTL
- * has a huge leaf or an unknown mapped plane, with no deferred punch there
+ * has a 1 GiB leaf or an unknown mapped plane, with no deferred punch there
  * (to private) unless the policy withdraws them, and the pool holding the
- * block the private plane may take.  pmp_change_attrs() then splits,
- * flushes and reclaims nothing: it withdraws the page's deferred punch,
- * zaps the page if a VTL maps it, updates its planes and unparks the chunk,
- * which this does with the chunk looked up once.  1 if the call is not that
- * case (nothing changed).
+ * block the private plane may take.  pmp_change_attrs() then flushes and
+ * reclaims nothing and splits at most the chunk's 2 MiB leaves: it
+ * withdraws the page's deferred punch, splits, zaps the page if a VTL maps
+ * it, updates its planes and unparks the chunk, which this does with the
+ * chunk looked up once.  1 if the call is not that case (nothing changed).
  */
 int pmp_convert_lean_4k(struct pmp_vm *vm, uint64_t gfn, bool private, struct pmp_actions *out)
 {
@@ -158,7 +161,7 @@ int pmp_convert_lean_4k(struct pmp_vm *vm, uint64_t gfn, bool private, struct pm
 	uint64_t ci = gfn >> PMP_CHUNK_SHIFT;
 	struct pmp_event ev;
 	struct pmp_chunk *c;
-	bool withdraw, withdraws = vm->policy.conflict_flush == PMP_CONFLICT_WITHDRAW;
+	bool withdraw, split, withdraws = vm->policy.conflict_flush == PMP_CONFLICT_WITHDRAW;
 	uint32_t cg, vtls;
 
 	if (gfn >= vm->gfn_end || !out || pmp_event_check(vm, out, PMP_EVENT_ACTIONS))
@@ -169,17 +172,19 @@ int pmp_convert_lean_4k(struct pmp_vm *vm, uint64_t gfn, bool private, struct pm
 	c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
 	/* pmp_inval_withdraw() finds nothing to drop in a chunk without deferred punches */
 	withdraw = private && (c->blocks & PMP_CF_DEFERRED);
-	if ((withdraw && !withdraws) || leaves_not_plain(vm, cg, c))
-		return 1;	/* a flush, a refusal or a split */
+	if ((withdraw && !withdraws) || leaves_not_plain(vm, cg, c, &split))
+		return 1;	/* a flush, a refusal or a 1 GiB leaf's split */
 	/* an exact plane takes a block for one page only when it was uniform at another value */
 	if (!(c->mixed & priv) && ((c->value ^ values) & priv) && !pmp_pool_room(vm))
 		return 1;	/* a reclaim */
-	vtls = vtls_mapping(vm, c, i);
 	pmp_event_init(&ev, vm, out, PMP_CAUSE_CONVERT, out->nr + PMP_EVENT_ACTIONS);
 	if (withdraw)
 		pmp_inval_withdraw(vm, gfn, 1);
+	if (split)
+		pmp_split_edges(&ev, gfn, 1);	/* the 2 MiB leaves, as pmp_change_attrs() */
+	vtls = vtls_mapping(vm, c, i);
 	if (vtls) {
-		/* pmp_mirror_zap() of a page no huge leaf covers, VTL by VTL */
+		/* pmp_mirror_zap() of a page no huge leaf covers now, VTL by VTL */
 		pmp_emit(&ev, PMP_ACT_ZAP, 0, gfn, 1);
 		for (v = 0; v < vm->nr_vtls; v++) {
 			if (vtls & (1U << v))

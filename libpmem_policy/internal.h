@@ -1052,7 +1052,7 @@ static inline struct pmp_action *pmp_emit(struct pmp_event *ev, enum pmp_action_
 int pmp_change_attrs(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t npages,
 		     uint16_t mask, uint16_t values, uint16_t clear, enum pmp_cause cause,
 		     struct pmp_actions *out);
-/* pmp_convert() of one 4 KiB page when it needs no split, flush or reclaim; else 1 */
+/* pmp_convert() of one 4 KiB page needing no flush, reclaim or 1 GiB split; else 1 */
 int pmp_convert_lean_4k(struct pmp_vm *vm, uint64_t gfn, bool private, struct pmp_actions *out);
 
 /* Blocks the exact planes can still take: the free ones and the lossy planes'. */
