@@ -107,6 +107,99 @@ int pmp_change_attrs(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t
 }
 
 /*
+ * Does any VTL have a 1 GiB leaf over chunk @c (compact giant @cg), or a
+ * mapped plane unknown there (the pool was short)?  Either keeps a page's
+ * conversion off pmp_convert_lean_4k().  *@split: a VTL has a 2 MiB leaf
+ * over the chunk, which the conversion breaks first.
+ */
+static bool leaves_not_plain(const struct pmp_vm *vm, uint32_t cg, const struct pmp_chunk *c,
+			     bool *split)
+{
+	unsigned int v;
+
+	*split = false;
+	for (v = 0; v < vm->nr_vtls; v++) {
+		uint16_t mapped = PMP_BIT(pmp_mapped_plane(v));
+
+		if ((pmp_vtl_giant_flags(vm, v, cg) & PMP_GF_LEAF) ||
+		    ((c->mixed & c->value) & mapped))
+			return true;
+		*split |= !!(pmp_leaf_flags_at(vm, c, v) & PMP_CF_HUGE);
+	}
+	return false;
+}
+
+/*
+ * The VTLs (bit v for VTL v) whose mapped plane holds page @i of chunk @c
+ * (an unknown one: maybe, as pmp_mapped_next() reads it).
+ */
+static uint32_t vtls_mapping(const struct pmp_vm *vm, const struct pmp_chunk *c, unsigned int i)
+{
+	uint32_t vtls = 0;
+	unsigned int v;
+
+	for (v = 0; v < vm->nr_vtls; v++)
+		if (pmp_chunk_plane_get(vm, c, i, pmp_mapped_plane(v)))
+			vtls |= 1U << v;
+	return vtls;
+}
+
+/*
+ * The common conversion: one 4 KiB page, in a chunk with state where no VTL
+ * has a 1 GiB leaf or an unknown mapped plane, with no deferred punch there
+ * (to private) unless the policy withdraws them, and the pool holding the
+ * block the private plane may take.  pmp_change_attrs() then flushes and
+ * reclaims nothing and splits at most the chunk's 2 MiB leaves: it
+ * withdraws the page's deferred punch, splits, zaps the page if a VTL maps
+ * it, updates its planes and unparks the chunk, which this does with the
+ * chunk looked up once.  1 if the call is not that case (nothing changed).
+ */
+int pmp_convert_lean_4k(struct pmp_vm *vm, uint64_t gfn, bool private, struct pmp_actions *out)
+{
+	uint16_t values = private ? PMP_BIT(PMP_PLANE_PRIVATE) : 0, priv = PMP_BIT(PMP_PLANE_PRIVATE);
+	unsigned int i = gfn & (PMP_CHUNK_PAGES - 1), v;
+	uint64_t ci = gfn >> PMP_CHUNK_SHIFT;
+	struct pmp_event ev;
+	struct pmp_chunk *c;
+	bool withdraw, split, withdraws = vm->policy.conflict_flush == PMP_CONFLICT_WITHDRAW;
+	uint32_t cg, vtls;
+
+	if (gfn >= vm->gfn_end || !out || pmp_event_check(vm, out, PMP_EVENT_ACTIONS))
+		return 1;
+	cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+	if (!cg)
+		return 1;	/* no state: the change may take some */
+	c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
+	/* pmp_inval_withdraw() finds nothing to drop in a chunk without deferred punches */
+	withdraw = private && (c->blocks & PMP_CF_DEFERRED);
+	if ((withdraw && !withdraws) || leaves_not_plain(vm, cg, c, &split))
+		return 1;	/* a flush, a refusal or a 1 GiB leaf's split */
+	/* an exact plane takes a block for one page only when it was uniform at another value */
+	if (!(c->mixed & priv) && ((c->value ^ values) & priv) && !pmp_pool_room(vm))
+		return 1;	/* a reclaim */
+	pmp_event_init(&ev, vm, out, PMP_CAUSE_CONVERT, out->nr + PMP_EVENT_ACTIONS);
+	if (withdraw)
+		pmp_inval_withdraw(vm, gfn, 1);
+	if (split)
+		pmp_split_edges(&ev, gfn, 1);	/* the 2 MiB leaves, as pmp_change_attrs() */
+	vtls = vtls_mapping(vm, c, i);
+	if (vtls) {
+		/* pmp_mirror_zap() of a page no huge leaf covers now, VTL by VTL */
+		pmp_emit(&ev, PMP_ACT_ZAP, 0, gfn, 1);
+		for (v = 0; v < vm->nr_vtls; v++) {
+			if (vtls & (1U << v))
+				pmp_planes_apply(vm, gfn, 1, PMP_BIT(pmp_mapped_plane(v)), 0);
+			pmp_mirror_refresh(vm, ci, v);
+		}
+	}
+	pmp_planes_apply(vm, gfn, 1, priv | ACCEPTED, values);
+	pmp_merge_unpark_chunk(vm, ci, c);
+	pmp_event_end(&ev);
+	pmp_state_tidy(vm, gfn, 1);
+	return 0;
+}
+
+/*
  * A shared page is never accepted: conversions both ways clear the state.
  * An SEV/SEV-ES VM has no private memory: KVM sets has_private_mem only for
  * SW_PROTECTED, SNP and TDX VMs, so KVM_SET_MEMORY_ATTRIBUTES to private is
@@ -121,6 +214,8 @@ int pmp_convert(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, bool private,
 {
 	if (private && !vm->has_private_mem)
 		return -EINVAL;
+	if (npages == 1 && !pmp_convert_lean_4k(vm, gfn, private, out))
+		return 0;
 	return pmp_change_attrs(vm, PMP_VTL_ALL, gfn, npages, PMP_BIT(PMP_PLANE_PRIVATE),
 				private ? PMP_BIT(PMP_PLANE_PRIVATE) : 0, ACCEPTED, PMP_CAUSE_CONVERT,
 				out);

@@ -1075,6 +1075,8 @@ static inline struct pmp_action *pmp_emit(struct pmp_event *ev, enum pmp_action_
 int pmp_change_attrs(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t npages,
 		     uint16_t mask, uint16_t values, uint16_t clear, enum pmp_cause cause,
 		     struct pmp_actions *out);
+/* pmp_convert() of one 4 KiB page needing no flush, reclaim or 1 GiB split; else 1 */
+int pmp_convert_lean_4k(struct pmp_vm *vm, uint64_t gfn, bool private, struct pmp_actions *out);
 
 /* Blocks the exact planes can still take: the free ones and the lossy planes'. */
 static inline uint32_t pmp_pool_room(const struct pmp_vm *vm)
@@ -1321,6 +1323,7 @@ void pmp_merge_unpark(struct pmp_vm *vm, uint64_t gfn, uint64_t npages);
 void pmp_merge_unpark_all(struct pmp_vm *vm);
 void pmp_merge_unpark_slot(struct pmp_vm *vm, const struct pmp_slot *s);
 void pmp_merge_unpark_vtls(struct pmp_vm *vm, uint64_t ci);
+void pmp_merge_unpark_chunk(struct pmp_vm *vm, uint64_t ci, const struct pmp_chunk *c);
 bool pmp_promote_ready(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, int level);
 void pmp_merge_after_fill(struct pmp_event *ev, unsigned int vtl, uint64_t gfn,
 			  int32_t slot_hint);

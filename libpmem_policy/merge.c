@@ -144,6 +144,15 @@ void pmp_merge_unpark_vtls(struct pmp_vm *vm, uint64_t ci)
 			pmp_vtl_leaf_set_flags(vm, ci, v, 0, PMP_CF_PARKED);
 }
 
+/* Every VTL's parked candidates at GPA chunk @ci, whose descriptor @c the caller holds. */
+void pmp_merge_unpark_chunk(struct pmp_vm *vm, uint64_t ci, const struct pmp_chunk *c)
+{
+	if (c->blocks & PMP_CF_PARKED)
+		pmp_chunk_set_flags(vm, ci, 0, PMP_CF_PARKED);
+	if (vm->nr_vtls > 1)
+		pmp_merge_unpark_vtls(vm, ci);
+}
+
 /* Every VTL's parked candidates in [gfn, gfn + npages): something there changed. */
 void pmp_merge_unpark(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 {
@@ -153,12 +162,8 @@ void pmp_merge_unpark(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 	/* one chunk (an accept, a page's change): one directory lookup */
 	if (end == ci + 1) {
 		cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
-		if (!cg)
-			return;		/* no state: nothing parked */
-		if (pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)].blocks & PMP_CF_PARKED)
-			pmp_chunk_set_flags(vm, ci, 0, PMP_CF_PARKED);
-		if (vm->nr_vtls > 1)
-			pmp_merge_unpark_vtls(vm, ci);
+		if (cg)		/* no state: nothing parked */
+			pmp_merge_unpark_chunk(vm, ci, &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)]);
 		return;
 	}
 	for (ci = pmp_state_chunk_next(vm, gfn >> PMP_CHUNK_SHIFT, end); ci < end;
