@@ -395,6 +395,27 @@ static enum pmp_reason settle_mark(struct pmp_vm *vm, unsigned int vtl, uint64_t
 }
 
 /*
+ * Does a tick's refusal @why of VTL @vtl's candidate at GPA chunk @ci (in
+ * memslot @slot) last (lasting_in())?  Other reasons (write tracking, VTL
+ * protections, pins, the NX mitigation) never do.  A range not fully mapped
+ * or not all accepted is refused for what lasting_in() asks first and
+ * third, with the same need for a full range (pmp_merge_blocker()'s
+ * @need_full is the tick's), and dirty logging only for @slot's flag (the
+ * verdict pmp_slot_prepare() keeps), which lasting_in() asks last: those
+ * three are known to last without asking again (the acceptance check
+ * alone reads up to 512 bits).
+ */
+static bool refusal_lasts(const struct pmp_vm *vm, unsigned int vtl, uint64_t ci, int32_t slot,
+			  enum pmp_reason why)
+{
+	if (why == PMP_REASON_NOT_MAPPED || why == PMP_REASON_NOT_ACCEPTED ||
+	    why == PMP_REASON_DIRTY_LOG)
+		return true;
+	return (why == PMP_REASON_BACKING_ORDER || why == PMP_REASON_MIXED_ATTRS) &&
+	       lasting_in(vm, vtl, ci, slot);
+}
+
+/*
  * VTL @vtl's candidate at GPA chunk @ci, if it is one and not parked.  One
  * refused for a lasting reason is parked: no tick looks at it again until
  * something that could lift the reason happens to it.  *@slot: the
@@ -420,11 +441,7 @@ static bool tick_one(struct pmp_event *ev, unsigned int vtl, uint64_t ci, int32_
 	}
 	if (why == PMP_REASON_NONE)
 		return true;
-	/* other reasons (write tracking, VTL protections, pins, the NX mitigation): never parked */
-	if ((why == PMP_REASON_NOT_MAPPED || why == PMP_REASON_BACKING_ORDER ||
-	     why == PMP_REASON_NOT_ACCEPTED || why == PMP_REASON_DIRTY_LOG ||
-	     why == PMP_REASON_MIXED_ATTRS) &&
-	    lasting_in(vm, vtl, ci, *slot))
+	if (refusal_lasts(vm, vtl, ci, *slot, why))
 		pmp_leaf_set_flags(vm, ci, vtl, PMP_CF_PARKED, 0);
 	return false;
 }
@@ -512,21 +529,65 @@ static unsigned int lowest_bit(uint64_t x)
 	return pmp_weight64((x & (0 - x)) - 1);
 }
 
+/* The 8 words of compact giant @cg's candidate index all 0? */
+static bool cand_words_clear(const struct pmp_vm *vm, uint32_t cg)
+{
+	const uint64_t *w = &pmp_cand_map(vm)[(uint64_t)cg * (PMP_GIANT_CHUNKS / 64)];
+
+	return !(w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]);
+}
+
 /*
  * The first compact chunk in [ci, end) whose candidate bit is set, or
- * @end; @end is the end of @ci's giant, so at most 8 words are read.
+ * @end; @end is the end of @ci's giant, so at most 8 words are read.  From
+ * a giant's head they are first read at once, not searched one by one: a
+ * tick passes many giants whose candidates are all parked.
  */
 static uint64_t next_cand(const struct pmp_vm *vm, uint64_t ci, uint64_t end)
 {
 	const uint64_t *map = pmp_cand_map(vm);
 	uint64_t w = ci / 64, x = map[w] & (~0ULL << (ci % 64));
 
+	if (!(ci % PMP_GIANT_CHUNKS) && cand_words_clear(vm, (uint32_t)(ci / PMP_GIANT_CHUNKS)))
+		return end;
 	while (!x) {
 		if (++w >= end / 64)
 			return end;
 		x = map[w];
 	}
 	return w * 64 + lowest_bit(x);
+}
+
+/*
+ * One unit of a tick at compact chunk @ci: the 1 GiB candidates at a
+ * giant's head, then the next candidate in its giant, acting at most
+ * @quota times in all (*@acted so far; *@slot: tick_one()).  Returns where
+ * the tick goes on: past the candidate, the giant's end if none is left
+ * there, or @ci itself when the 1 GiB candidates used up the quota (its
+ * chunks next time: the room is for @quota acts).
+ */
+static uint64_t tick_visit(struct pmp_event *ev, uint64_t ci, uint64_t quota, uint64_t *acted,
+			   int32_t *slot)
+{
+	struct pmp_vm *vm = ev->vm;
+	uint32_t cg = (uint32_t)(ci / PMP_GIANT_CHUNKS);
+	const struct pmp_home *h = &pmp_homes(vm)[cg];
+	uint64_t g_end = ((uint64_t)cg + 1) * PMP_GIANT_CHUNKS, next;
+
+	if (h->in_use && !(ci % PMP_GIANT_CHUNKS) && vm->policy.merge != PMP_MERGE_BLOCKED)
+		*acted += tick_giants(ev, cg, h->giant, quota - *acted);
+	if (*acted >= quota)
+		return ci;
+	next = h->in_use && giant_has_cand(vm, cg) ? next_cand(vm, ci, g_end) : g_end;
+	if (next == g_end)
+		return g_end;	/* no candidate left here: on to the next 1 GiB */
+	if (!pmp_cand_any(vm, next)) {
+		pmp_cand_map(vm)[next / 64] &= ~(1ULL << (next % 64));	/* stale */
+		return next + 1;
+	}
+	*acted += tick_chunk(ev, ((uint64_t)h->giant << (PMP_GIANT_SHIFT - PMP_CHUNK_SHIFT)) |
+				 (next % PMP_GIANT_CHUNKS), quota - *acted, slot);
+	return next + 1;
 }
 
 /*
@@ -558,27 +619,8 @@ int pmp_merge_tick(struct pmp_vm *vm, struct pmp_actions *out)
 		quota = pmp_event_room(&ev) / 3;
 	start = ci = vm->scan_cursor % nr;
 	do {
-		uint32_t cg = (uint32_t)(ci / PMP_GIANT_CHUNKS);
-		const struct pmp_home *h = &pmp_homes(vm)[cg];
-		uint64_t g_end = ((uint64_t)cg + 1) * PMP_GIANT_CHUNKS, next;
-
 		looked++;
-		if (h->in_use && !(ci % PMP_GIANT_CHUNKS) && vm->policy.merge != PMP_MERGE_BLOCKED)
-			acted += tick_giants(&ev, cg, h->giant, quota - acted);
-		if (acted >= quota)
-			break;	/* its chunks next time: the room is for @quota acts */
-		next = h->in_use && giant_has_cand(vm, cg) ? next_cand(vm, ci, g_end) : g_end;
-		if (next == g_end) {
-			ci = g_end;	/* no candidate left here: on to the next 1 GiB */
-		} else if (!pmp_cand_any(vm, next)) {
-			pmp_cand_map(vm)[next / 64] &= ~(1ULL << (next % 64));	/* stale */
-			ci = next + 1;
-		} else {
-			acted += tick_chunk(&ev, ((uint64_t)h->giant << (PMP_GIANT_SHIFT -
-									PMP_CHUNK_SHIFT)) |
-						 (next % PMP_GIANT_CHUNKS), quota - acted, &slot);
-			ci = next + 1;
-		}
+		ci = tick_visit(&ev, ci, quota, &acted, &slot);
 		if (ci >= nr) {
 			ci = 0;
 			wrapped = true;
