@@ -211,6 +211,33 @@ bool pmp_inval_deferred(const struct pmp_vm *vm, uint64_t gfn)
 }
 
 /*
+ * @n deferred pages of chunk @ci's bitmap @blk were cleared: counted, and
+ * a bitmap left empty goes back with the chunk's flag.
+ */
+static void defer_cleared(struct pmp_vm *vm, uint64_t ci, struct pmp_block *blk, uint64_t n)
+{
+	vm->nr_deferred -= n;
+	if (pmp_block_uniform(blk) == 0) {
+		pmp_defer_detach(vm, ci);
+		vm->defer_chunks--;
+	}
+}
+
+/* undefer() of one page (a conversion's withdrawal, a fault's): its bit, one lookup. */
+static uint64_t undefer_page(struct pmp_vm *vm, uint64_t gfn)
+{
+	uint64_t ci = gfn >> PMP_CHUNK_SHIFT, bit = 1ULL << (gfn % 64);
+	struct pmp_block *blk = pmp_defer_block(vm, ci);
+	unsigned int k = (gfn & CHUNK_MASK) / 64;
+
+	if (!blk || !(blk->w[k] & bit))
+		return 0;
+	blk->w[k] &= ~bit;
+	defer_cleared(vm, ci, blk, 1);
+	return 1;
+}
+
+/*
  * Clear the deferral of a range, keeping the counts exact: a chunk left
  * with none gives its bitmap back and loses its flag.  Returns the pages
  * that were deferred.
@@ -219,17 +246,15 @@ static uint64_t undefer(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 {
 	uint64_t end = gfn + npages, g, e = 0, n = 0;
 
+	if (npages == 1)
+		return undefer_page(vm, gfn);
 	for (g = range_run(vm, gfn, end, &e); g < end; g = range_run(vm, e, end, &e)) {
 		uint64_t ci = g >> PMP_CHUNK_SHIFT, base = g & ~CHUNK_MASK;
 		struct pmp_block *blk = pmp_defer_block(vm, ci);
 
 		pmp_block_assign(blk, (unsigned int)(g - base), (unsigned int)(e - base), false);
-		vm->nr_deferred -= e - g;
 		n += e - g;
-		if (pmp_block_uniform(blk) == 0) {
-			pmp_defer_detach(vm, ci);
-			vm->defer_chunks--;
-		}
+		defer_cleared(vm, ci, blk, e - g);
 	}
 	return n;
 }

@@ -148,12 +148,50 @@ START_TEST(punch_lean_is_general)
 }
 END_TEST
 
+/*
+ * A one-page withdrawal (undefer()'s one-page path, a conversion's or a
+ * fault's) against the range path over it and a next page that was never
+ * deferred: the same state after each, byte for byte.  Deferred among
+ * others, at a word's end, not deferred, the bitmap's last (it goes), a
+ * chunk without one, no state.
+ */
+START_TEST(withdraw_page_is_range)
+{
+	static const uint64_t punched[] = { M2 + 3, M2 + 5, M2 + 63 };
+	static const uint64_t withdrawn[] = { M2 + 3, M2 + 63, M2 + 7, M2 + 5, M2 + 5, G1 + 5 };
+	static const struct pl_case c = { "withdraw", PMP_VM_DEFAULT, "inval=defer-2m", 2 * G1,
+					  { MAP(M2, PMP_LEVEL_2M, 9) } };
+	struct twin *a = twin_new(), *b = twin_new();
+	unsigned int k;
+
+	twin_init(a, &c);
+	twin_init(b, &c);
+	ck_assert_int_eq(setup_step(a, &c.steps[0]), 0);
+	ck_assert_int_eq(setup_step(b, &c.steps[0]), 0);
+	for (k = 0; k < sizeof(punched) / sizeof(punched[0]); k++) {
+		ck_assert_int_eq(pmp_punch(a->t.vm, punched[k], 1, NULL, twin_fresh(a, 0)), 0);
+		ck_assert_int_eq(pmp_punch(b->t.vm, punched[k], 1, NULL, twin_fresh(b, 0)), 0);
+	}
+	ck_assert_uint_eq(pmp_nr_deferred(a->t.vm), 3);
+	for (k = 0; k < sizeof(withdrawn) / sizeof(withdrawn[0]); k++) {
+		a->acts = b->acts = (struct pmp_actions){ 0 };
+		pmp_inval_withdraw(a->t.vm, withdrawn[k], 1);
+		pmp_inval_withdraw(b->t.vm, withdrawn[k], 2);
+		twin_same(a, b, c.name, (int)k);
+	}
+	ck_assert_uint_eq(pmp_nr_deferred(a->t.vm), 0);
+	twin_free(a);
+	twin_free(b);
+}
+END_TEST
+
 Suite *punch_lean_suite(void)
 {
 	Suite *s = suite_create("punch_lean");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_loop_test(tc, punch_lean_is_general, 0, NR_CASES);
+	tcase_add_test(tc, withdraw_page_is_range);
 	suite_add_tcase(s, tc);
 	return s;
 }
