@@ -1077,6 +1077,9 @@ int pmp_change_attrs(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t
 		     struct pmp_actions *out);
 /* pmp_convert() of one 4 KiB page needing no flush, reclaim or 1 GiB split; else 1 */
 int pmp_convert_lean_4k(struct pmp_vm *vm, uint64_t gfn, bool private, struct pmp_actions *out);
+/* vtl.c: pmp_vtl_protect() of one 4 KiB page (@values: denied planes) with no split; else 1 */
+int pmp_vtl_protect_lean_4k(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint16_t values,
+			    struct pmp_actions *out);
 
 /* Blocks the exact planes can still take: the free ones and the lossy planes'. */
 static inline uint32_t pmp_pool_room(const struct pmp_vm *vm)
@@ -1311,6 +1314,11 @@ int pmp_inval_reclaim_room(const struct pmp_vm *vm, unsigned int blocks, uint32_
 void pmp_inval_reclaim(struct pmp_event *ev, unsigned int blocks);
 void pmp_inval_drop_all(struct pmp_vm *vm);
 int pmp_inval_check(const struct pmp_vm *vm);
+/* pmp_punch() of one page into its chunk's deferral bitmap, not filling it; else 1 */
+int pmp_punch_lean_4k(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out);
+/* pmp_punch() without that path: every punch, piece by piece */
+int pmp_punch_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
+		    const struct pmp_folios *folios, struct pmp_actions *out);
 bool pmp_yield_poll(struct pmp_vm *vm, struct pmp_yield_state *st, uint64_t position,
 		    uint64_t remaining);
 

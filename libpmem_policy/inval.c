@@ -27,7 +27,7 @@ struct piece {
 	uint64_t gfn, end;
 	unsigned int order;
 	bool defer;
-	const struct pmp_chunk *chunk;	/* @gfn's descriptor: a piece that defers lies in it */
+	const struct pmp_chunk *chunk;	/* @gfn's descriptor, set where @defer is: it lies in it */
 };
 
 /* The folio order faults saw at chunk @c of compact giant @cg. */
@@ -49,17 +49,27 @@ static int caller_order(struct pmp_vm *vm, const struct pmp_folios *folios, uint
 	return order > PMP_GIANT_SHIFT ? -EINVAL : (int)order;
 }
 
+/* @gfn's compact giant *@cg and chunk *@c: one directory lookup. */
+static void chunk_lookup(const struct pmp_vm *vm, uint64_t gfn, uint32_t *cg,
+			 const struct pmp_chunk **c)
+{
+	*cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+	*c = &pmp_cchunks(vm)[pmp_cg_chunk_index(*cg, gfn)];
+}
+
 /*
- * The caller's folio order for @gfn, or what faults saw at its chunk:
- * *@cg and *@c are @gfn's compact giant and chunk, from one directory
- * lookup (a piece keeps its first page's: order, state, deferral).
+ * The caller's folio order for @gfn, or what faults saw at its chunk, which
+ * only then is looked up, into *@cg and *@c: the caller's folios need no
+ * lookup, so a run over whole folios makes none (a piece that may defer
+ * looks its chunk up itself: next_piece()).
  */
 static int folio_order(struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn,
 		       uint32_t *cg, const struct pmp_chunk **c)
 {
-	*cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
-	*c = &pmp_cchunks(vm)[pmp_cg_chunk_index(*cg, gfn)];
-	return folios ? caller_order(vm, folios, gfn) : seen_order(vm, *cg, *c);
+	if (folios)
+		return caller_order(vm, folios, gfn);
+	chunk_lookup(vm, gfn, cg, c);
+	return seen_order(vm, *cg, *c);
 }
 
 /* Within chunk @c: is any page both private and mapped? */
@@ -75,7 +85,7 @@ static bool live_private(const struct pmp_vm *vm, const struct pmp_chunk *c, uin
 	return false;
 }
 
-/* The piece of [gfn, end) that starts at @gfn. */
+/* The piece of [gfn, end) that starts at @gfn; its chunk only if it defers. */
 static int next_piece(struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn,
 		      uint64_t end, struct piece *p)
 {
@@ -91,7 +101,6 @@ static int next_piece(struct pmp_vm *vm, const struct pmp_folios *folios, uint64
 	p->gfn = gfn;
 	p->order = (unsigned int)order;
 	p->defer = false;
-	p->chunk = c;
 	if (!(gfn & (size - 1)) && fend <= end) {
 		/* whole folios: run on while the next one is whole and alike */
 		for (p->end = fend; p->end + size <= end;) {
@@ -120,9 +129,13 @@ static int next_piece(struct pmp_vm *vm, const struct pmp_folios *folios, uint64
 		p->end &= ~CHUNK_MASK;
 		return 0;
 	}
+	if (vm->policy.inval != PMP_INVAL_DEFER_2M)
+		return 0;
+	if (folios)
+		chunk_lookup(vm, gfn, &cg, &c);
 	/* deferral keeps per-page state: only where the 1 GiB has some */
-	p->defer = vm->policy.inval == PMP_INVAL_DEFER_2M && cg &&
-		   !live_private(vm, c, gfn, p->end);
+	p->defer = cg && !live_private(vm, c, gfn, p->end);
+	p->chunk = c;
 	return 0;
 }
 
@@ -198,6 +211,33 @@ bool pmp_inval_deferred(const struct pmp_vm *vm, uint64_t gfn)
 }
 
 /*
+ * @n deferred pages of chunk @ci's bitmap @blk were cleared: counted, and
+ * a bitmap left empty goes back with the chunk's flag.
+ */
+static void defer_cleared(struct pmp_vm *vm, uint64_t ci, struct pmp_block *blk, uint64_t n)
+{
+	vm->nr_deferred -= n;
+	if (pmp_block_uniform(blk) == 0) {
+		pmp_defer_detach(vm, ci);
+		vm->defer_chunks--;
+	}
+}
+
+/* undefer() of one page (a conversion's withdrawal, a fault's): its bit, one lookup. */
+static uint64_t undefer_page(struct pmp_vm *vm, uint64_t gfn)
+{
+	uint64_t ci = gfn >> PMP_CHUNK_SHIFT, bit = 1ULL << (gfn % 64);
+	struct pmp_block *blk = pmp_defer_block(vm, ci);
+	unsigned int k = (gfn & CHUNK_MASK) / 64;
+
+	if (!blk || !(blk->w[k] & bit))
+		return 0;
+	blk->w[k] &= ~bit;
+	defer_cleared(vm, ci, blk, 1);
+	return 1;
+}
+
+/*
  * Clear the deferral of a range, keeping the counts exact: a chunk left
  * with none gives its bitmap back and loses its flag.  Returns the pages
  * that were deferred.
@@ -206,17 +246,15 @@ static uint64_t undefer(struct pmp_vm *vm, uint64_t gfn, uint64_t npages)
 {
 	uint64_t end = gfn + npages, g, e = 0, n = 0;
 
+	if (npages == 1)
+		return undefer_page(vm, gfn);
 	for (g = range_run(vm, gfn, end, &e); g < end; g = range_run(vm, e, end, &e)) {
 		uint64_t ci = g >> PMP_CHUNK_SHIFT, base = g & ~CHUNK_MASK;
 		struct pmp_block *blk = pmp_defer_block(vm, ci);
 
 		pmp_block_assign(blk, (unsigned int)(g - base), (unsigned int)(e - base), false);
-		vm->nr_deferred -= e - g;
 		n += e - g;
-		if (pmp_block_uniform(blk) == 0) {
-			pmp_defer_detach(vm, ci);
-			vm->defer_chunks--;
-		}
+		defer_cleared(vm, ci, blk, e - g);
 	}
 	return n;
 }
@@ -473,8 +511,58 @@ static int plan_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 	return 0;
 }
 
+/* The room pmp_punch_range() reserves for one page that may be deferred. */
+#define PUNCH_ONE_DEFERRED_ROOM (12 + 2 * (1 + 2) + 2 * 2 * PMP_CHUNK_PAGES / 2)
+
+/*
+ * A balloon's or a bounce buffer's punch: one page of a chunk faults saw
+ * backed by a folio of 2 MiB or more, deferred under defer-2m (no page of
+ * it both private and mapped), into the bitmap its chunk holds already,
+ * which it does not fill.  pmp_punch_range() then takes no block, evicts
+ * nothing (no new bitmap) and emits nothing: the page's bit is set and
+ * counted.  1 if the call is not that case (nothing changed): the
+ * caller's folios (they are asked), no bitmap yet, a bitmap the page
+ * fills (one 2 MiB invalidation), or an error.
+ */
+int pmp_punch_lean_4k(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out)
+{
+	unsigned int i = gfn & CHUNK_MASK;
+	uint64_t bit = 1ULL << (i % 64), w;
+	const struct pmp_chunk *c;
+	struct pmp_block *blk;
+	uint32_t cg;
+
+	if (gfn >= vm->gfn_end || vm->policy.inval != PMP_INVAL_DEFER_2M || !out ||
+	    pmp_event_check(vm, out, PUNCH_ONE_DEFERRED_ROOM))
+		return 1;
+	chunk_lookup(vm, gfn, &cg, &c);
+	if (!cg || seen_order(vm, cg, c) < (int)PMP_CHUNK_SHIFT)
+		return 1;
+	blk = pmp_chunk_defer_block(vm, c);
+	if (!blk || live_private(vm, c, gfn, gfn + 1))
+		return 1;
+	w = blk->w[i / 64];
+	if (!~(w | bit))
+		return 1;	/* maybe the bitmap's last page */
+	if (!(w & bit)) {
+		blk->w[i / 64] = w | bit;
+		vm->nr_deferred++;
+		vm->stats.deferred++;
+	}
+	vm->stats.punched++;
+	return 0;
+}
+
 int pmp_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, const struct pmp_folios *folios,
 	      struct pmp_actions *out)
+{
+	if (npages == 1 && !folios && !pmp_punch_lean_4k(vm, gfn, out))
+		return 0;
+	return pmp_punch_range(vm, gfn, npages, folios, out);
+}
+
+int pmp_punch_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
+		    const struct pmp_folios *folios, struct pmp_actions *out)
 {
 	uint64_t end = gfn + npages, g, run_end;
 	struct pending pend = { .nr = 0 };

@@ -9,38 +9,64 @@
 #include "internal.h"
 
 /*
- * Does VTL @vtl map page @i of chunk @c (compact giant @cg): a huge leaf
- * over the chunk, the page's bit, or a mirror the pool could not hold?
+ * How VTL @vtl maps page @i of chunk @c (compact giant @cg): 0 not at
+ * all, 1 by a 4 KiB leaf (the page's bit in its mapped plane's block), -1
+ * maybe otherwise: a huge leaf over the chunk, a chunk mapped whole at
+ * 4 KiB (its plane uniform), or a mirror the pool could not hold.
  */
-static bool page_maybe_mapped(const struct pmp_vm *vm, unsigned int vtl, uint32_t cg,
-			      const struct pmp_chunk *c, unsigned int i)
+static int page_mapping(const struct pmp_vm *vm, unsigned int vtl, uint32_t cg,
+			const struct pmp_chunk *c, unsigned int i)
 {
 	unsigned int plane = pmp_mapped_plane(vtl);
 	uint16_t gflags = pmp_vtl_giant_flags(vm, vtl, cg);
 	const struct pmp_block *mapped = pmp_chunk_block(vm, c, plane);
 
 	if ((gflags & PMP_GF_LEAF) || (pmp_leaf_flags_at(vm, c, vtl) & PMP_CF_HUGE))
-		return true;
-	return mapped ? (mapped->w[i / 64] >> (i % 64)) & 1 : c->value & PMP_BIT(plane);
+		return -1;
+	if (mapped)
+		return (mapped->w[i / 64] >> (i % 64)) & 1;
+	return c->value & PMP_BIT(plane) ? -1 : 0;
+}
+
+/*
+ * pmp_change_attrs()'s unmap of page @gfn in VTL @vtl, which maps it by a
+ * 4 KiB leaf and no huge one: nothing to split, the page's ZAP, its mapped
+ * bit cleared, its chunk's leaf flags derived again.
+ */
+static void zap_page_4k(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
+			struct pmp_actions *out)
+{
+	struct pmp_event ev;
+
+	pmp_event_init(&ev, vm, out, PMP_CAUSE_VTL_PROT, out->nr + PMP_EVENT_ACTIONS);
+	ev.vtl = (uint8_t)vtl;
+	pmp_emit(&ev, PMP_ACT_ZAP, 0, gfn, 1);
+	pmp_planes_apply(vm, gfn, 1, PMP_BIT(pmp_mapped_plane(vtl)), 0);
+	pmp_mirror_refresh(vm, gfn >> PMP_CHUNK_SHIFT, vtl);
+	pmp_event_end(&ev);
 }
 
 /*
  * A VSM guest's common protection change: one 4 KiB page that VTL @vtl
- * does not map, on a VM whose accepted pages refuse nothing (not TDX), in
- * a chunk where each of that VTL's three planes is a bitmap that stays
- * mixed, unknown (the pool was short: a page's change leaves it so), or uniform
- * at the page's new value already.  pmp_change_attrs() then splits
- * nothing, zaps nothing, takes no block and changes no verdict: at most
- * the page's bits change, to @values (the denied planes).  1 if the call
- * is not that case (nothing changed).
+ * maps by a 4 KiB leaf or not at all, on a VM whose accepted pages refuse
+ * nothing (not TDX).  pmp_change_attrs() then splits nothing, and its
+ * pool check passes (the VTL planes are lossy: they take a block only if
+ * one is spare, else go unknown): it zaps the page if mapped and sets its
+ * bits to @values (the denied planes).  Where each of the three planes is
+ * a bitmap that stays mixed, unknown, or uniform at the page's value
+ * already, the page's words are written here; where one takes or gives
+ * back a block, the planes' update does it.  1 if the call is not that
+ * case (nothing changed).
  */
-static int protect_lean_4k(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint16_t values,
-			   struct pmp_actions *out)
+int pmp_vtl_protect_lean_4k(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint16_t values,
+			    struct pmp_actions *out)
 {
 	unsigned int i = gfn & (PMP_CHUNK_PAGES - 1), a, plane;
 	struct pmp_block *blk[3];
 	uint64_t word[3], bit = 1ULL << (i % 64);
+	bool blocks_change = false;
 	struct pmp_chunk *c;
+	int mapping;
 	uint32_t cg;
 
 	if (gfn >= vm->gfn_end || vm->vm_type == PMP_VM_TDX ||
@@ -50,25 +76,32 @@ static int protect_lean_4k(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, ui
 	if (!cg)
 		return 1;	/* no state: the change would take some */
 	c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
-	if (page_maybe_mapped(vm, vtl, cg, c, i))
-		return 1;	/* a split or a zap */
+	mapping = page_mapping(vm, vtl, cg, c, i);
+	if (mapping < 0 || (mapping && !out))
+		return 1;	/* a split, or a zap without an array */
 	for (a = 0; a < 3; a++) {
 		plane = PMP_PLANE_VTL + 3 * vtl + a;
 		blk[a] = pmp_chunk_block(vm, c, plane);
 		if (!blk[a]) {
 			/* unknown stays unknown; uniform at another value takes a block */
-			if (!(c->mixed & PMP_BIT(plane)) && ((c->value ^ values) & PMP_BIT(plane)))
-				return 1;
+			blocks_change |= !(c->mixed & PMP_BIT(plane)) &&
+					 ((c->value ^ values) & PMP_BIT(plane));
 			continue;
 		}
 		word[a] = values & PMP_BIT(plane) ? blk[a]->w[i / 64] | bit :
 						    blk[a]->w[i / 64] & ~bit;
-		if (pmp_block_uniform_with(blk[a], i / 64, word[a]))
-			return 1;	/* the plane uniform now: its block goes */
+		/* uniform now: its block goes */
+		blocks_change |= pmp_block_uniform_with(blk[a], i / 64, word[a]);
 	}
-	for (a = 0; a < 3; a++)
-		if (blk[a])
-			blk[a]->w[i / 64] = word[a];
+	if (mapping)
+		zap_page_4k(vm, vtl, gfn, out);
+	if (blocks_change) {
+		pmp_planes_apply(vm, gfn, 1, PMP_VTL_PLANES(vtl), values);
+	} else {
+		for (a = 0; a < 3; a++)
+			if (blk[a])
+				blk[a]->w[i / 64] = word[a];
+	}
 	pmp_state_tidy(vm, gfn, 1);
 	return 0;
 }
@@ -76,13 +109,12 @@ static int protect_lean_4k(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, ui
 int pmp_vtl_protect(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t npages,
 		    unsigned int prot, struct pmp_actions *out)
 {
-	unsigned int shift = PMP_PLANE_VTL + 3 * vtl;
+	uint16_t denied = (uint16_t)((~prot & PMP_PROT_RWX) << (PMP_PLANE_VTL + 3 * vtl));
 
 	if (vtl >= vm->nr_vtls || (prot & ~PMP_PROT_RWX))
 		return -EINVAL;
-	if (npages == 1 &&
-	    !protect_lean_4k(vm, vtl, gfn, (uint16_t)((~prot & PMP_PROT_RWX) << shift), out))
+	if (npages == 1 && !pmp_vtl_protect_lean_4k(vm, vtl, gfn, denied, out))
 		return 0;
-	return pmp_change_attrs(vm, vtl, gfn, npages, PMP_VTL_PLANES(vtl),
-				(uint16_t)((~prot & PMP_PROT_RWX) << shift), 0, PMP_CAUSE_VTL_PROT, out);
+	return pmp_change_attrs(vm, vtl, gfn, npages, PMP_VTL_PLANES(vtl), denied, 0,
+				PMP_CAUSE_VTL_PROT, out);
 }

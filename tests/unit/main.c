@@ -19,6 +19,8 @@ Suite *map_shared_suite(void);	/* tests/unit/test_map_shared.c */
 Suite *fault_map_suite(void);	/* tests/unit/test_fault_map.c */
 Suite *planes_suite(void);	/* tests/unit/test_planes.c */
 Suite *convert_lean_suite(void);	/* tests/unit/test_convert_lean.c */
+Suite *punch_lean_suite(void);	/* tests/unit/test_punch_lean.c */
+Suite *vtl_lean_suite(void);	/* tests/unit/test_vtl_lean.c */
 
 int main(void)
 {
@@ -50,6 +52,8 @@ int main(void)
 	srunner_add_suite(sr, fault_map_suite());
 	srunner_add_suite(sr, planes_suite());
 	srunner_add_suite(sr, convert_lean_suite());
+	srunner_add_suite(sr, punch_lean_suite());
+	srunner_add_suite(sr, vtl_lean_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

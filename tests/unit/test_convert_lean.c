@@ -8,7 +8,7 @@
  * through the general path.  After every step: same return, same actions,
  * the same state byte for byte, and pmp_vm_check() clean on both.
  */
-#include "helpers.h"
+#include "twin.h"
 #include "../libpmem_policy/internal.h"
 
 #define M2 GFNS_PER_2M
@@ -110,12 +110,6 @@ static const struct cl_case cases[] = {
 
 #define NR_CASES (int)(sizeof(cases) / sizeof(cases[0]))
 
-struct twin {
-	struct tvm t;
-	struct pmp_action buf[PMP_PUNCH_ACTIONS + 64];
-	struct pmp_actions acts;
-};
-
 static void twin_init(struct twin *w, const struct cl_case *c)
 {
 	struct pmp_geometry geo = test_geometry(2 * G1);
@@ -130,22 +124,6 @@ static void twin_init(struct twin *w, const struct cl_case *c)
 	add_slot(&w->t, 0, 0, c->slot_npages, UA, 0);
 }
 
-static void twin_free(struct twin *w)
-{
-	tvm_free(&w->t);
-	free(w);
-}
-
-/* A fresh action array of @cap entries (0: plenty), NULL for 1: none given. */
-static struct pmp_actions *fresh(struct twin *w, uint64_t cap)
-{
-	if (cap == 1)
-		return NULL;
-	w->acts = (struct pmp_actions){ .buf = w->buf,
-					.cap = cap ? (uint32_t)cap : PMP_PUNCH_ACTIONS + 64 };
-	return &w->acts;
-}
-
 /* The punches' folios: 2 MiB, so that a page's punch is deferred under defer-2m. */
 static unsigned int folio_2m(void *ctx, uint64_t gfn)
 {
@@ -154,87 +132,64 @@ static unsigned int folio_2m(void *ctx, uint64_t gfn)
 	return 9;
 }
 
-static int setup_step(struct twin *w, const struct cl_step *s)
+static int setup_step(struct twin *w, const void *step)
 {
+	const struct cl_step *s = step;
 	struct pmp_fault f = { .gfn = s->gfn, .vtl = (uint8_t)s->vtl,
 			       .backing_order = (uint8_t)(9 * (s->level - PMP_LEVEL_4K)) };
 	struct pmp_folios folios = { .order = folio_2m };
 
 	switch (s->op) {
 	case CL_MAP:
-		return pmp_map(w->t.vm, &f, s->level, fresh(w, 0));
+		return pmp_map(w->t.vm, &f, s->level, twin_fresh(w, 0));
 	case CL_RANGE:
-		return pmp_convert(w->t.vm, s->gfn, s->n, s->private, fresh(w, 0));
+		return pmp_convert(w->t.vm, s->gfn, s->n, s->private, twin_fresh(w, 0));
 	case CL_TICK:
-		return pmp_merge_tick(w->t.vm, fresh(w, 0));
+		return pmp_merge_tick(w->t.vm, twin_fresh(w, 0));
 	case CL_ACCEPT:
-		return pmp_accept(w->t.vm, s->gfn, PMP_LEVEL_4K, fresh(w, 0));
+		return pmp_accept(w->t.vm, s->gfn, PMP_LEVEL_4K, twin_fresh(w, 0));
 	default:
-		return pmp_punch(w->t.vm, s->gfn, 1, &folios, fresh(w, 0));
+		return pmp_punch(w->t.vm, s->gfn, 1, &folios, twin_fresh(w, 0));
 	}
 }
 
 /* The general path, as pmp_convert() calls it. */
-static int general(struct twin *w, const struct cl_step *s)
+static int general(struct twin *w, const void *step)
 {
+	const struct cl_step *s = step;
+
 	return pmp_change_attrs(w->t.vm, PMP_VTL_ALL, s->gfn, 1, PMP_BIT(PMP_PLANE_PRIVATE),
 				s->private ? PMP_BIT(PMP_PLANE_PRIVATE) : 0,
-				PMP_BIT(PMP_PLANE_ACCEPTED), PMP_CAUSE_CONVERT, fresh(w, s->n));
+				PMP_BIT(PMP_PLANE_ACCEPTED), PMP_CAUSE_CONVERT,
+				twin_fresh(w, s->n));
 }
 
 /* The lean path: taken, or declined with nothing changed and pmp_convert() deciding. */
-static int lean(struct twin *w, const struct cl_step *s, const char *name, int k)
+static int lean(struct twin *w, const void *step, const char *name, int k)
 {
+	const struct cl_step *s = step;
 	int rc;
 
 	tvm_snapshot(&w->t);
-	rc = pmp_convert_lean_4k(w->t.vm, s->gfn, s->private, fresh(w, s->n));
+	rc = pmp_convert_lean_4k(w->t.vm, s->gfn, s->private, twin_fresh(w, s->n));
 	ck_assert_msg(rc == !s->lean, "%s, step %d: lean path %d", name, k, rc);
 	if (!rc)
 		return 0;
 	ck_assert_unchanged(&w->t);
-	return pmp_convert(w->t.vm, s->gfn, 1, s->private, fresh(w, s->n));
-}
-
-static void same(struct twin *a, struct twin *b, const char *name, int k)
-{
-	uint32_t na = a->acts.buf ? a->acts.nr : 0, nb = b->acts.buf ? b->acts.nr : 0;
-
-	ck_assert_msg(na == nb, "%s, step %d: %u actions, the general path's %u", name, k, na, nb);
-	ck_assert_msg(!na || !memcmp(a->buf, b->buf, na * sizeof(a->buf[0])),
-		      "%s, step %d: actions differ", name, k);
-	ck_assert_msg(!memcmp(a->t.mem, b->t.mem, a->t.bytes), "%s, step %d: states differ",
-		      name, k);
-	ck_assert_int_eq(pmp_vm_check(a->t.vm), 0);
-	ck_assert_int_eq(pmp_vm_check(b->t.vm), 0);
+	return pmp_convert(w->t.vm, s->gfn, 1, s->private, twin_fresh(w, s->n));
 }
 
 START_TEST(lean_is_general)
 {
+	static const struct twin_paths paths = { setup_step, lean, general };
 	const struct cl_case *c = &cases[_i];
-	struct twin *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
-	int k, ra, rb;
+	struct twin *a = twin_new(), *b = twin_new();
+	int k;
 
-	ck_assert_ptr_nonnull(a);
-	ck_assert_ptr_nonnull(b);
 	twin_init(a, c);
 	twin_init(b, c);
-	for (k = 0; k < MAX_STEPS && c->steps[k].op != CL_END; k++) {
-		const struct cl_step *s = &c->steps[k];
-
-		a->acts = b->acts = (struct pmp_actions){ 0 };
-		if (s->op == CL_PAGE) {
-			ra = lean(a, s, c->name, k);
-			rb = general(b, s);
-		} else {
-			ra = setup_step(a, s);
-			rb = setup_step(b, s);
-			ck_assert_msg(ra >= 0, "%s, step %d: setup %d", c->name, k, ra);
-		}
-		ck_assert_msg(ra == rb, "%s, step %d: %d, the general path's %d", c->name, k, ra,
-			      rb);
-		same(a, b, c->name, k);
-	}
+	for (k = 0; k < MAX_STEPS && c->steps[k].op != CL_END; k++)
+		twin_step(a, b, &paths, &c->steps[k], c->steps[k].op == CL_PAGE, c->name, k);
 	twin_free(a);
 	twin_free(b);
 }

@@ -326,11 +326,12 @@ START_TEST(protect_planes_one_walk)
 END_TEST
 
 /*
- * One page's protection at a time (vtl.c's lean path where the chunk's
- * planes stay mixed, unknown or already at the value, the general one
- * where a plane takes or frees a block or the page is mapped): each step's
- * actions, then every probed page's protections in every VTL as a model
- * says, and pmp_vm_check(), after each step.  Pages at a chunk's start,
+ * One page's protection at a time (vtl.c's lean path where the page is
+ * mapped at 4 KiB or not at all, its own word update where the chunk's
+ * planes stay mixed, unknown or already at the value, the planes' update
+ * where one takes or frees a block; the general path under a 2 MiB leaf):
+ * each step's actions, then every probed page's protections in every VTL
+ * as a model says, and pmp_vm_check(), after each step.  Pages at a chunk's start,
  * inside, at a 64-page word's edge, at the end of the VM; a page under a
  * 2 MiB leaf; a whole 64-page word filled and emptied.
  */
