@@ -38,7 +38,7 @@ enum kshim_counter {
 	KC_MAP_REFUSED,		/* leaves refused: the fault failed cleanly */
 	KC_MAP_PIN_LEAF,	/* pin=fault leaves pinned in slices */
 	KC_PREFETCH,		/* of which prefetched, not faulted */
-	KC_MAP_CONCURRENT,	/* 4K leaves recorded under the lock held for read */
+	KC_MAP_CONCURRENT,	/* 4K leaves of the shared record (the core counts them) */
 	KC_PINS,		/* page references taken */
 	KC_PIN_ERR,		/* pins the core asked for that could not be taken */
 	KC_PIN_LIMIT,		/* leaves refused: RLIMIT_MEMLOCK reached */

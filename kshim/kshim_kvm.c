@@ -24,6 +24,8 @@
 #include <linux/vmalloc.h>
 
 #include "kshim.h"
+/* the core's shared record, expanded in kshim_map_shared(): the same source */
+#include "../libpmem_policy/map_shared.h"
 
 atomic64_t kshim_pages_held = ATOMIC64_INIT(0);
 atomic_t kshim_vms_live = ATOMIC_INIT(0);
@@ -266,7 +268,7 @@ out_put:
 
 /**
  * kshim_sum_counters() - a VM's counters, summed over CPUs (map_4k with
- * map_concurrent's leaves in it).
+ * map_concurrent's leaves in it, which the core counts: one count a leaf).
  * @st: the VM.
  * @sum: filled.
  */
@@ -283,6 +285,7 @@ void kshim_sum_counters(struct kshim_vm *st, struct kshim_cnt *sum)
 		for (i = 0; i < PMP_REASON_NR; i++)
 			sum->lowered[i] += READ_ONCE(c->lowered[i]);
 	}
+	sum->c[KC_MAP_CONCURRENT] = pmp_map_shared_count(st->vm);
 	sum->c[KC_MAP_4K] += sum->c[KC_MAP_CONCURRENT];
 }
 
@@ -642,6 +645,17 @@ static __always_inline unsigned int kshim_level_order(int level)
 	return level >= PG_LEVEL_1G ? 18 : level == PG_LEVEL_2M ? 9 : 0;
 }
 
+/*
+ * The order of KVM's host mapping level @host_level, which
+ * host_pfn_mapping_level() gives (patch 0011): PG_LEVEL_4K, 2M or 1G, so
+ * one multiply-add, where kshim_level_order()'s compares take any level.
+ */
+static __always_inline unsigned int kshim_host_order(unsigned int host_level)
+{
+	BUILD_BUG_ON(PG_LEVEL_2M != PG_LEVEL_4K + 1 || PG_LEVEL_1G != PG_LEVEL_2M + 1);
+	return (host_level - PG_LEVEL_4K) * 9;
+}
+
 /* The order of the host folio behind @pfn: what really backs the leaf. */
 static __always_inline unsigned int kshim_pfn_order(kvm_pfn_t pfn)
 {
@@ -696,7 +710,7 @@ static __always_inline unsigned int kshim_backing_order(const struct kvm_mmu_pol
 	unsigned int order = kshim_level_order(leaf->level), align = 18;
 
 	if (leaf->host_level)
-		return max(order, kshim_level_order(leaf->host_level));
+		return max(order, kshim_host_order(leaf->host_level));
 	if (!leaf->is_private) {
 		align = kshim_slot_align_order(leaf->slot);
 		if (!align)
@@ -791,12 +805,16 @@ static int kshim_pin_fault(struct kvm *kvm, const struct kvm_mmu_policy_leaf *le
 /*
  * The common leaf, a 4 KiB page of a VM that pins nothing in a 2 MiB range
  * already partly mapped, is recorded with the VM's lock held for read,
- * concurrently with the VM's other faults: pmp_map_shared_4k() sets one
- * bit with a compare-and-swap and counts in the CPU's counter set; its 0
- * is the MAP that needs nothing of the module.  The fault goes in as
- * scalars: no struct pmp_fault or action array built on the stack (nor
- * the stack canary they cost).  1: the core needs the lock for write
- * (nothing changed).
+ * concurrently with the VM's other faults: pmp_map_shared_4k_valid(), the
+ * body of pmp_map_shared_4k() expanded here, sets one bit with a
+ * compare-and-swap and counts in the CPU's counter set; its 0 is the MAP
+ * that needs nothing of the module.  No call, no struct pmp_fault or
+ * action array on the stack, and none of the checks the exported function
+ * makes for other callers: its contract holds by construction (the slot
+ * id of address space 0 is below KVM_MEM_SLOTS_NUM, the core's
+ * max_slots; the CPU's set below its nr_vcpus, kshim_vm_init(); the
+ * backing order at most 18; the fault's flags are not read).  1: the core
+ * needs the lock for write (nothing changed).
  */
 static __always_inline int kshim_map_shared(struct kshim_vm *st,
 					    const struct kvm_mmu_policy_leaf *leaf)
@@ -805,18 +823,15 @@ static __always_inline int kshim_map_shared(struct kshim_vm *st,
 	int ret;
 
 	kshim_fault_read_lock(st);
-	ret = pmp_map_shared_4k(st->vm, leaf->slot->id, leaf->gfn, kshim_fault_flags(leaf), order,
-				kshim_cpu_set());
+	ret = pmp_map_shared_4k_valid(st->vm, leaf->slot->id, leaf->gfn, order, kshim_cpu_set());
 	kshim_fault_read_unlock(st);
 	if (ret == 1)
 		return 1;
 	if (leaf->prefetch)
 		kshim_inc(st, KC_PREFETCH);
-	/* one count: kshim_sum_counters() adds it to map_4k */
-	if (likely(!ret)) {
-		kshim_inc(st, KC_MAP_CONCURRENT);
+	/* counted by the core only: kshim_sum_counters() reads it as map_concurrent */
+	if (likely(!ret))
 		return 0;
-	}
 	/* a bad fault: mapped as KVM says, counted as kshim_map_excl() does */
 	kshim_inc(st, KC_MAP_4K);
 	kshim_inc(st, KC_MAP_ERR);

@@ -13,6 +13,7 @@
 
 #include "kshim.h"
 #include "vectors/vectors.h"
+#include "../libpmem_policy/map_shared.h"
 
 /* KTAP lines go out without a prefix (no pr_fmt here) so parsers see them. */
 #define ktap(fmt, ...) pr_info(fmt "\n", ##__VA_ARGS__)
@@ -107,6 +108,64 @@ out:
 	return ret;
 }
 
+/* Two copies of one VM under "recommended", its memslot 0 a GiB, page 0 mapped. */
+static struct pmp_vm *test_shared_vm(void **mem, u64 *bytes)
+{
+	struct pmp_geometry geo = { .sz = sizeof(geo), .gfn_end = 1ULL << 18, .max_slots = 4,
+				    .nr_vcpus = 2, .nr_vtls = 1 };
+	struct pmp_slot slot = { .base_gfn = 0, .npages = 1ULL << 18,
+				 .userspace_addr = 1ULL << 30 };
+	struct pmp_fault f = { .slot = 0 };
+	struct pmp_action buf[PMP_EVENT_ACTIONS];
+	struct pmp_actions acts = { .buf = buf, .cap = ARRAY_SIZE(buf) };
+	struct pmp_policy p;
+	struct pmp_vm *vm;
+
+	*mem = NULL;
+	if (pmp_vm_bound(&geo, bytes) || pmp_policy_preset(&p, "recommended"))
+		return NULL;
+	*mem = vzalloc(*bytes);
+	if (!*mem || pmp_vm_init(*mem, *bytes, &geo, &p, &vm) || pmp_slot_create(vm, 0, &slot) ||
+	    pmp_map(vm, &f, PMP_LEVEL_4K, &acts))
+		return NULL;
+	return vm;
+}
+
+/*
+ * The shared record as kshim_map() expands it, pmp_map_shared_4k_valid(),
+ * against the exported pmp_map_shared_4k() that the unit tests hold to
+ * pmp_map(): pages 1-63 of the chunk (the last fills its word) one way on
+ * each copy, then a gfn past the memslot and a memslot not there.  The
+ * same answers, the core's count of the records, both states equal byte
+ * for byte and consistent.
+ */
+static int test_map_shared_inline(void)
+{
+	void *mem_a, *mem_b;
+	u64 bytes = 0, gfn;
+	struct pmp_vm *a = test_shared_vm(&mem_a, &bytes), *b = test_shared_vm(&mem_b, &bytes);
+	int ret = -1;
+
+	if (!a || !b)
+		goto out;
+	for (gfn = 1; gfn < 64; gfn++)
+		if (pmp_map_shared_4k_valid(a, 0, gfn, 0, gfn % 2) ||
+		    pmp_map_shared_4k(b, 0, gfn, 0, 0, gfn % 2))
+			goto out;
+	if (pmp_map_shared_4k_valid(a, 0, 1ULL << 18, 0, 0) != -EINVAL ||
+	    pmp_map_shared_4k(b, 0, 1ULL << 18, 0, 0, 0) != -EINVAL ||
+	    pmp_map_shared_4k_valid(a, 3, 1, 0, 0) != -ENOENT ||
+	    pmp_map_shared_4k(b, 3, 1, 0, 0, 0) != -ENOENT)
+		goto out;
+	if (pmp_map_shared_count(a) == 63 && pmp_map_shared_count(b) == 63 &&
+	    !memcmp(mem_a, mem_b, bytes) && !pmp_vm_check(a))
+		ret = 0;
+out:
+	vfree(mem_a);
+	vfree(mem_b);
+	return ret;
+}
+
 /**
  * kshim_selftest() - run the vectors and the kernel checks, print KTAP.
  *
@@ -121,6 +180,7 @@ int kshim_selftest(void)
 		{ "policy_roundtrip", test_policy_roundtrip },
 		{ "policy_refusals", test_policy_refusals },
 		{ "pin_teardown", test_pin_teardown },
+		{ "map_shared_inline", test_map_shared_inline },
 	};
 	u64 bytes = pmp_vector_bytes();
 	unsigned int i, n = pmp_nr_vectors + ARRAY_SIZE(extra), failed = 0;

@@ -6,7 +6,7 @@
  * (map_lean(), VTL 0's fast path).  pmp_fault_map() decides and records in
  * one call, the fault validated once.
  */
-#include "decide.h"
+#include "map_shared.h"
 
 #define PINNED PMP_BIT(PMP_PLANE_PINNED)
 #define MAPPED0 PMP_BIT(PMP_PLANE_MAPPED)	/* VTL 0's: the lean record's */
@@ -197,28 +197,6 @@ map_lean_2m(struct pmp_vm *vm, const struct pmp_fault *f, bool pin, struct pmp_a
 }
 
 /*
- * One page of a mixed block to 1 with no other writer excluded: the word
- * is compare-and-swapped, so concurrent callers setting other pages of it
- * lose nothing.  A word this would fill is left alone (false): the block
- * may be turning uniform, which only the exclusive path settles, so no
- * uniform block ever stays chained (block_word_fill_shared() takes the
- * words that cannot be the last).
- */
-static inline PMP_FAST_INLINE bool block_page_set_shared(struct pmp_block *blk, unsigned int i)
-{
-	uint64_t *w = &blk->w[i / 64], bit = 1ULL << (i % 64);
-	uint64_t old = pmp_load_word(w);
-
-	do {
-		if (old & bit)
-			return true;
-		if (!~(old | bit))
-			return false;
-	} while (!pmp_cas_word(w, &old, old | bit));
-	return true;
-}
-
-/*
  * Page @gfn of mixed block @blk to 1 when it fills its word, with no other
  * writer excluded, counted in @vcpu's set: only while a higher word of the
  * block is not full (1, nothing changed, otherwise).  Shared records only
@@ -227,10 +205,10 @@ static inline PMP_FAST_INLINE bool block_page_set_shared(struct pmp_block *blk, 
  * full and the block mixed: no concurrent fills, in any order, turn it
  * uniform, which only the exclusive path may settle.  A guest that faults
  * upwards fills 7 of a block's 8 words here.  Out of line, and a tail
- * call of map_shared_bit(): its common path keeps nothing for it.
+ * call of pmp_map_shared_bit(): its common path keeps nothing for it.
  */
-static int __attribute__((__noinline__))
-block_word_fill_shared(struct pmp_vm *vm, struct pmp_block *blk, uint64_t gfn, uint32_t vcpu)
+int __attribute__((__noinline__))
+pmp_block_word_fill_shared(struct pmp_vm *vm, struct pmp_block *blk, uint64_t gfn, uint32_t vcpu)
 {
 	unsigned int i = gfn % PMP_CHUNK_PAGES;
 	uint64_t *w = &blk->w[i / 64], old;
@@ -248,49 +226,6 @@ block_word_fill_shared(struct pmp_vm *vm, struct pmp_block *blk, uint64_t gfn, u
 	return 0;
 }
 
-/*
- * The chunk flags of map_shared_bit()'s record: lean_ok()'s stops for a
- * 4 KiB leaf, and those that make more than one bit of it (a merge
- * candidate not yet seen, its backing as the fault says).
- */
-#define SHARED_CHUNK_FLAGS (PMP_CF_BLOCKED | PMP_CF_DEFERRED | PMP_CF_HUGE | PMP_CF_CAND | \
-			    PMP_CF_SEEN | PMP_CF_PARKED | PMP_CF_BACKED)
-
-/*
- * The shared record of a valid 4 KiB fault of memslot @st (VTL 0): the
- * page's MAPPED bit set with a compare-and-swap, when map_lean()'s record
- * is that one bit (lean_ok(), the chunk's MAPPED plane already mixed, the
- * chunk a merge candidate not yet seen, its backing and its giant's as
- * this fault says, the pool not short), counted in @vcpu's set.  Each
- * flag word is tested with one compare, the VM's reasons to step aside
- * (shared_stops, the pool's room among them) too.  1: a pin, a callback
- * running, merging at fault time, a short pool, or more than one bit:
- * nothing changed, the exclusive path does it.
- */
-static inline PMP_FAST_INLINE
-int map_shared_bit(struct pmp_vm *vm, const struct pmp_slot_state *st, uint64_t gfn,
-		   unsigned int backing_order, uint32_t vcpu)
-{
-	struct pmp_block *mapped, *pinned;
-	struct pmp_giant *g;
-	struct pmp_chunk *c;
-
-	if (vm->shared_stops)
-		return 1;
-	c = pmp_fault_chunk(vm, st, gfn, &g);
-	if ((c->blocks & SHARED_CHUNK_FLAGS) !=
-	    (PMP_CF_CAND | (backing_order >= 9 ? PMP_CF_BACKED : 0)) ||
-	    (g->flags & (PMP_GF_LEAF | PMP_GF_BACKED)) != (backing_order >= 18 ? PMP_GF_BACKED : 0))
-		return 1;
-	pmp_chunk_block_pair(vm, c, PMP_PLANE_MAPPED, PMP_PLANE_PINNED, &mapped, &pinned);
-	if (!mapped)
-		return 1;
-	if (!block_page_set_shared(mapped, gfn % PMP_CHUNK_PAGES))
-		return block_word_fill_shared(vm, mapped, gfn, vcpu);
-	pmp_vcpu_stats(vm, vcpu)->faults[PMP_VCPU_MAPS]++;
-	return 0;
-}
-
 int pmp_map_shared(struct pmp_vm *vm, const struct pmp_fault *f, struct pmp_actions *out)
 {
 	const struct pmp_slot_state *st = NULL;
@@ -302,7 +237,7 @@ int pmp_map_shared(struct pmp_vm *vm, const struct pmp_fault *f, struct pmp_acti
 	/* no room in @out: the exclusive path says what is wrong */
 	if (!out || !out->buf || out->nr >= out->cap || f->vtl)
 		return 1;
-	err = map_shared_bit(vm, st, f->gfn, f->backing_order, f->vcpu);
+	err = pmp_map_shared_bit(vm, st, f->gfn, f->backing_order, f->vcpu);
 	if (err)
 		return err;
 	out->buf[out->nr++] = (struct pmp_action){ .type = PMP_ACT_MAP, .level = PMP_LEVEL_4K,
@@ -314,16 +249,11 @@ int pmp_map_shared(struct pmp_vm *vm, const struct pmp_fault *f, struct pmp_acti
 int pmp_map_shared_4k(struct pmp_vm *vm, uint32_t slot, uint64_t gfn, uint32_t flags,
 		      unsigned int backing_order, uint32_t vcpu)
 {
-	const struct pmp_slot_state *st;
-
+	/* pmp_map_shared_4k_valid()'s contract, checked */
 	if (pmp_unlikely((flags & ~PMP_FAULT_FLAGS_ALL) || backing_order > 63 ||
 			 vcpu >= vm->nr_vcpus || slot >= vm->max_slots))
 		return -EINVAL;
-	st = &pmp_slots(vm)[slot];
-	/* a deleted slot is all zero: its empty range refuses every gfn */
-	if (pmp_unlikely(gfn - st->slot.base_gfn >= st->slot.npages))
-		return st->in_use ? -EINVAL : -ENOENT;
-	return map_shared_bit(vm, st, gfn, backing_order, vcpu);
+	return pmp_map_shared_4k_valid(vm, slot, gfn, backing_order, vcpu);
 }
 
 /* The general record: deferred punches, blocked leaves, huge leaves, 1 GiB. */

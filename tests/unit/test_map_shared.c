@@ -10,12 +10,14 @@
  * be the state of the same faults made one at a time.
  * pmp_map_shared_4k(), the same record with the fault as scalars, is held
  * to pmp_map_shared(): on the same cases, on bad input, and over random
- * faults, zaps and merge ticks with the invariants checked at every step.
+ * faults, zaps and merge ticks with the invariants checked at every step;
+ * pmp_map_shared_count() (map_shared.h) to the records each made.
  */
 #include <pthread.h>
 #include "helpers.h"
 #include "rng.h"
 #include "sim/driver.h"
+#include "../libpmem_policy/map_shared.h"
 
 #define UA 0x7f0000000000ULL
 #define NR_VCPUS 4
@@ -319,6 +321,9 @@ START_TEST(scalar_random_faults)
 		ck_assert_uint_ge(shared, 500);
 	else
 		ck_assert_uint_eq(shared, 0);
+	/* the core's own count of them, which kshim reports as map_concurrent */
+	ck_assert_uint_eq(pmp_map_shared_count(a.vm), shared);
+	ck_assert_uint_eq(pmp_map_shared_count(b.vm), shared);
 	ck_assert(drv_state_equal(a.vm, b.vm, 0));
 	tvm_free(&a);
 	tvm_free(&b);
@@ -590,6 +595,7 @@ START_TEST(concurrent_faults)
 	 */
 	ck_assert_uint_eq(shared + exclusive, MS_PAGES);
 	ck_assert_uint_ge(shared, MS_PAGES - MS_PAGES / 64);
+	ck_assert_uint_eq(pmp_map_shared_count(a.vm), shared);
 	ck_assert_int_eq(pmp_vm_check(a.vm), 0);
 	for (g = 0; g < MS_PAGES; g++)
 		ck_assert_int_eq(pmp_leaf_level(a.vm, g), PMP_LEVEL_4K);
