@@ -856,13 +856,18 @@ static inline PMP_FAST_INLINE unsigned int hex_word(uint64_t w, uint64_t *out)
 
 	if (!k)
 		return 0;
-	/* each digit's value, the first k kept, the first the most significant */
-	v = (w & BYTES(0x0f)) + (letter >> 7) * 9;
-	v = __builtin_bswap64(v << (8 * (8 - k)));
-	/* nibbles packed: a byte per digit, then 16, then 32 bits per lane */
-	v = (v | v >> 4) & 0x00ff00ff00ff00ffULL;
-	v = (v | v >> 8) & 0x0000ffff0000ffffULL;
-	*out = (v | v >> 16) & 0xffffffffULL;
+	/*
+	 * Each digit's value in its byte, the first in the lowest; shifted up
+	 * so that the k digits fill the top bytes and the bytes below read as
+	 * leading zeros.  Then adjacent lanes are joined by a multiply, the
+	 * lower lane (the earlier digits) the more significant: two digits a
+	 * byte, four a 16-bit lane, eight the low 32 bits.  No lane carries
+	 * into the next: each sum stays below its lane's limit.
+	 */
+	v = ((w & BYTES(0x0f)) + (letter >> 7) * 9) << (8 * (8 - k));
+	v = (v * ((16 << 8) + 1)) >> 8;
+	v = ((v & 0x00ff00ff00ff00ffULL) * ((256ULL << 16) + 1)) >> 16;
+	*out = ((v & 0x0000ffff0000ffffULL) * ((65536ULL << 32) + 1)) >> 32;
 	return k;
 }
 
@@ -912,14 +917,22 @@ static inline PMP_FAST_INLINE bool fast_number(uint8_t kind, const char *s, size
 				break;
 			v = v << 4 | (uint64_t)d;
 		}
+		if (i == first)
+			return false;
 	} else {
-		first = i;
 		lim = !checked || n - i > 19 ? i + 19 : n;
-		/* a byte below '0' wraps far above 9: one test a digit */
-		for (; i < lim && (d = (unsigned int)(uint8_t)s[i] - '0') < 10; i++)
+		/*
+		 * A byte below '0' wraps far above 9: one test a digit.  The
+		 * first digit, which a number must have, is read before the
+		 * loop, so a one-digit number (most decimal fields) costs one
+		 * test more and no count of digits.
+		 */
+		if (i == lim || (d = (unsigned int)(uint8_t)s[i] - '0') >= 10)
+			return false;
+		for (v = d, i++; i < lim && (d = (unsigned int)(uint8_t)s[i] - '0') < 10; i++)
 			v = v * 10 + d;
 	}
-	if (i == first || !fast_ends(s, n, i, checked))
+	if (!fast_ends(s, n, i, checked))
 		return false;
 	*pos = i;
 	*out = v;

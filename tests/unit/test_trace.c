@@ -656,12 +656,15 @@ END_TEST
  * aligned: it ends in 000) as it is and followed by LONG_TAIL: the same
  * value, or the same message at the same column.
  */
-static const struct {
+struct number_case {
 	const char *digits;
 	uint64_t value;			/* if no @message */
-	const char *message;		/* at column 42, the value's first digit... */
+	const char *message;		/* at the value's first digit's column... */
 	uint32_t column;		/* ...or here, if not 0 */
-} hex_cases[] = {
+};
+
+/* The first digit at column 42. */
+static const struct number_case hex_cases[] = {
 	{ "0", 0, NULL, 0 },
 	{ "1000", 0x1000, NULL, 0 },
 	{ "abcdef000", 0xabcdef000ULL, NULL, 0 },
@@ -672,6 +675,13 @@ static const struct {
 	{ "123456789000", 0x123456789000ULL, NULL, 0 },		/* 12 */
 	{ "fedcba9876543000", 0xfedcba9876543000ULL, NULL, 0 },	/* 16: two words */
 	{ "FFFFFFFFFFFFF000", 0xfffffffffffff000ULL, NULL, 0 },
+	{ "a5000", 0xa5000, NULL, 0 },				/* 5 to 7: shifts */
+	{ "9b1000", 0x9b1000, NULL, 0 },
+	{ "c7e3000", 0xc7e3000, NULL, 0 },
+	{ "abcdef12000", 0xabcdef12000ULL, NULL, 0 },		/* 11, 13 to 15 */
+	{ "9a8b7c6d5e000", 0x9a8b7c6d5e000ULL, NULL, 0 },
+	{ "1234567890a000", 0x1234567890a000ULL, NULL, 0 },
+	{ "fedcba987654000", 0xfedcba987654000ULL, NULL, 0 },
 	{ "0000000000000000000001000", 0x1000, NULL, 0 },	/* 25 digits */
 	{ "10000000000000000", 0, "number overflows 64 bits", 0 },
 	{ "", 0, "bad number (expected 0x and hex digits)", 0 },
@@ -714,6 +724,70 @@ START_TEST(test_hex_numbers)
 	ck_assert_uint_eq(nr, 2);
 	ck_assert_uint_eq(evs[1].type, PMP_TR_SLOT_ADD);
 	ck_assert_uint_eq(evs[1].uaddr, hex_cases[_i / 2].value);
+}
+END_TEST
+
+/*
+ * Decimal numbers, the first digit read before the loop on the one-pass
+ * reader: 1 to 20 digits, the bytes beside '0' and '9' first and after a
+ * digit, the field's bound and 64 bits.  Each slot as it is and followed by
+ * LONG_TAIL, fed whole and in chunks of 1 and 7 bytes (the number straddles
+ * them): the same value, or the same message at the same column.
+ */
+/* The first digit at column 29. */
+static const struct number_case dec_cases[] = {
+	{ "0", 0, NULL, 0 },
+	{ "7", 7, NULL, 0 },
+	{ "9", 9, NULL, 0 },
+	{ "10", 10, NULL, 0 },
+	{ "305", 305, NULL, 0 },
+	{ "4294967295", 4294967295ULL, NULL, 0 },
+	{ "0000000000000000042", 42, NULL, 0 },			/* 19 digits */
+	{ "00000000000000000042", 42, NULL, 0 },		/* 20 */
+	{ "4294967296", 0, "slot out of range (0 to 4294967295)", 0 },
+	{ "18446744073709551615", 0, "slot out of range (0 to 4294967295)", 0 },
+	{ "18446744073709551616", 0, "number overflows 64 bits", 0 },
+	{ "", 0, "bad number (expected decimal digits)", 0 },
+	{ "/", 0, "bad number (expected decimal digits)", 0 },
+	{ ":", 0, "bad number (expected decimal digits)", 0 },
+	{ "1/", 0, "bad number (expected decimal digits)", 0 },
+	{ "1:", 0, "bad number (expected decimal digits)", 0 },
+	{ "0x1", 0, "bad number (expected decimal digits)", 0 },
+	{ "-1", 0, "bad number (expected decimal digits)", 0 },
+	{ "12a", 0, "bad number (expected decimal digits)", 0 },
+	{ "1\x90", 0, "non-ASCII byte", 30 },
+};
+
+START_TEST(test_dec_numbers)
+{
+	static const size_t chunks[] = { 0, 1, 7 };
+	const struct number_case *nc = &dec_cases[_i / 2];
+	uint32_t column = nc->column ? nc->column : 29;
+	bool tail = _i % 2;
+	struct pmp_trace_event evs[4];
+	struct pmp_trace_error err;
+	char text[2048];
+	size_t nr, c;
+	int ret;
+
+	snprintf(text, sizeof(text), PRE "fault gfn=0x0 level=4k slot=%s\n%s", nc->digits,
+		 tail ? LONG_TAIL : "");
+	for (c = 0; c < ARRAY_SIZE(chunks); c++) {
+		ret = parse_text(text, chunks[c], evs, 4, &nr, &err);
+		if (nc->message) {
+			ck_assert_msg(ret == -EINVAL, "%s chunk %zu: %d", nc->digits, chunks[c], ret);
+			ck_assert_uint_eq(err.line, 3);
+			ck_assert_msg(err.column == column, "%s chunk %zu: column %u", nc->digits,
+				      chunks[c], err.column);
+			ck_assert_str_eq(err.message, nc->message);
+			continue;
+		}
+		ck_assert_msg(ret == 0, "%s chunk %zu: %d (%s)", nc->digits, chunks[c], ret,
+			      err.message);
+		ck_assert_uint_eq(nr, 2);
+		ck_assert_uint_eq(evs[1].type, PMP_TR_FAULT);
+		ck_assert_uint_eq(evs[1].slot, nc->value);
+	}
 }
 END_TEST
 
@@ -1109,6 +1183,7 @@ Suite *trace_suite(void)
 	tcase_add_test(tc, test_last_line_and_longest_line);
 	tcase_add_loop_test(tc, test_errors, 0, 2 * (int)ARRAY_SIZE(bads));
 	tcase_add_loop_test(tc, test_hex_numbers, 0, 2 * (int)ARRAY_SIZE(hex_cases));
+	tcase_add_loop_test(tc, test_dec_numbers, 0, 2 * (int)ARRAY_SIZE(dec_cases));
 	tcase_add_test(tc, test_nul_byte);
 	tcase_add_test(tc, test_bytes_every_offset);
 	tcase_add_test(tc, test_after_eof);
