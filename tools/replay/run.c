@@ -237,6 +237,13 @@ static void fault_taken(struct rp_run *run, const struct replay *r, const struct
 	if (err == -ENOSPC)
 		err = map_grown(run, f);
 	err = err < 0 ? err : 0;
+	/* most faults: one 4 KiB MAP of the page, so the leaf it ends up with is that one */
+	if (!err && run->acts.nr == 1 && run->acts.buf[0].gfn == f->gfn &&
+	    lv_map_4k(&run->lv, run->acts.buf)) {
+		run->c.faults[PMP_LEVEL_4K]++;
+		run->c.faults_blocked += have && !present;
+		return;
+	}
 	outcome(run, r, type, err);
 	if (!err) {
 		/* by the leaf the fault ended up with (a blocked range may promote) */
@@ -447,6 +454,12 @@ static __attribute__((noinline)) void other_event(struct rp_run *run, struct rep
 		note_invalid(run, r, PMP_TR_VM, -EINVAL);
 		break;
 	}
+}
+
+void run_accept(struct rp_run *run, struct replay *r, const struct pmp_trace_event *ev)
+{
+	run->c.events[PMP_TR_ACCEPT]++;
+	accept_event(run, r, ev);
 }
 
 int run_event(struct rp_run *run, struct replay *r, const struct pmp_trace_event *ev)
