@@ -356,8 +356,8 @@ static int stop(struct replay *r)
 	return 0;
 }
 
-/* replay_event(), inline in its callers here (the batch's loop above all) */
-static inline __attribute__((always_inline)) int replay_one(struct replay *r, const struct pmp_trace_event *ev)
+/* replay_event(), inline in its callers here */
+static inline int replay_one(struct replay *r, const struct pmp_trace_event *ev)
 {
 	int err;
 
