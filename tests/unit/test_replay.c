@@ -474,6 +474,83 @@ START_TEST(oracle_untouched_chunks)
 }
 END_TEST
 
+/* The oracle's state, array by array: equal in @a and @b. */
+static void oracle_same(const struct oracle *a, const struct oracle *b, unsigned int step)
+{
+	ck_assert_uint_eq(a->chunks, b->chunks);
+	ck_assert_msg(!memcmp(a->chunk, b->chunk, a->chunks * sizeof(*a->chunk)), "step %u: chunk[]",
+		      step);
+	ck_assert_msg(!memcmp(a->cattr, b->cattr, a->chunks * sizeof(*a->cattr)),
+		      "step %u: cattr[]", step);
+	ck_assert_msg(!memcmp(a->attr, b->attr, a->pages * sizeof(*a->attr)), "step %u: attr[]",
+		      step);
+	ck_assert_msg(!memcmp(a->dirty, b->dirty, a->giants * 8 * sizeof(*a->dirty)),
+		      "step %u: dirty[]", step);
+	ck_assert_msg(!memcmp(a->giant_dirty, b->giant_dirty, a->giants), "step %u: giant_dirty[]",
+		      step);
+	ck_assert_uint_eq(a->vtls, b->vtls);
+}
+
+/*
+ * oracle_accept(), which the replay gives every accept, leaves the oracle
+ * as oracle_event(), the general path, does: a 4 KiB accept, a 2 MiB one
+ * of a chunk that is one value (taken in one step) and of one spread
+ * page by page, again on a chunk all accepted, not aligned (replay_event()
+ * does not check what the parser does), reaching past gfn_end or starting
+ * past it, a 1 GiB one; the pages counted after each.
+ */
+START_TEST(oracle_accept_as_general)
+{
+	static const struct {
+		uint64_t gfn;
+		uint8_t level;
+	} accepts[] = {
+		{ 0x1234, PMP_LEVEL_4K }, { 0x1200, PMP_LEVEL_2M }, { 0x400, PMP_LEVEL_2M },
+		{ 0x400, PMP_LEVEL_2M }, { 0x0, PMP_LEVEL_4K }, { 0x0, PMP_LEVEL_2M },
+		{ 0x900, PMP_LEVEL_2M }, { 0x3fe00, PMP_LEVEL_2M }, { 0x3ff00, PMP_LEVEL_4K },
+		{ 0x40000, PMP_LEVEL_2M }, { 0x40200, PMP_LEVEL_4K }, { 0x0, PMP_LEVEL_1G },
+		{ 0x3fc00, PMP_LEVEL_2M },
+	};
+	/* gfn_end within the last 2 MiB of the first 1 GiB: its last chunk reaches past it */
+	const struct pmp_trace_event vm = { .type = PMP_TR_VM, .vm_type = PMP_VM_SNP,
+					    .gfn_end = (1ULL << 18) - 0x100, .nr_vcpus = 1,
+					    .nr_vtls = 1 };
+	const struct pmp_trace_event setup[] = {
+		{ .type = PMP_TR_SLOT_ADD, .npages = (1ULL << 18) - 0x100, .uaddr = 1ULL << 30,
+		  .flags = PMP_SLOT_GUEST_MEMFD },
+		{ .type = PMP_TR_CONVERT, .npages = (1ULL << 18) - 0x100, .flags = PMP_TR_PRIVATE },
+	};
+	struct replay fast, general;
+	struct pmp_policy p;
+	const char *label = "recommended";
+	unsigned int i;
+
+	ck_assert_int_eq(pmp_policy_preset(&p, label), 0);
+	ck_assert_int_eq(replay_init(&fast, &p, &label, 1, NULL), 0);
+	ck_assert_int_eq(replay_init(&general, &p, &label, 1, NULL), 0);
+	ev_in(&fast, vm);
+	ev_in(&general, vm);
+	for (i = 0; i < sizeof(setup) / sizeof(setup[0]); i++) {
+		ev_in(&fast, setup[i]);
+		ev_in(&general, setup[i]);
+	}
+	for (i = 0; i < sizeof(accepts) / sizeof(accepts[0]); i++) {
+		const struct pmp_trace_event ev = { .type = PMP_TR_ACCEPT, .gfn = accepts[i].gfn,
+						    .level = accepts[i].level };
+
+		oracle_accept(&fast.oracle, &ev);
+		oracle_event(&general.oracle, &ev, false);
+		oracle_same(&fast.oracle, &general.oracle, i);
+		ck_assert_uint_eq(oracle_pages(&fast.oracle), oracle_pages(&general.oracle));
+		oracle_same(&fast.oracle, &general.oracle, i);
+	}
+	/* the 2 MiB accepts of whole chunks counted: the walk above did reach them */
+	ck_assert_uint_ge(oracle_pages(&fast.oracle), 2 * 512);
+	replay_free(&fast);
+	replay_free(&general);
+}
+END_TEST
+
 /*
  * An accept's own fault is private when the page is, as the core has it:
  * as the oracle has it while the core took every conversion, the core's
@@ -950,6 +1027,7 @@ Suite *replay_suite(void)
 	tcase_add_test(tc, replay_arena_one_block);
 	tcase_add_test(tc, oracle_small);
 	tcase_add_test(tc, oracle_untouched_chunks);
+	tcase_add_test(tc, oracle_accept_as_general);
 	tcase_add_loop_test(tc, accept_fault_private, 0, 2);
 	tcase_add_loop_test(tc, fault_map_grown, 0, 3);
 	tcase_add_loop_test(tc, oracle_bounds_inconsistent_traces, 0,

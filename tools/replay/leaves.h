@@ -70,22 +70,28 @@ int lv_init(struct leaves *lv, uint64_t pages, struct rp_arena *arena);
 void lv_apply_any(struct leaves *lv, const struct pmp_action *a);
 
 /*
- * Apply one action the core returned (PIN, TRACK, FLUSH change no leaf).
- * Inline for the most common one, a 4 KiB MAP of VTL 0's page tables
- * where no huge leaf is: one bit.
+ * The most common action, a 4 KiB MAP of VTL 0's page tables where no
+ * huge leaf is: its one bit set.  False, having changed nothing, for any
+ * other.
  */
-static inline void lv_apply(struct leaves *lv, const struct pmp_action *a)
+static inline bool lv_map_4k(struct leaves *lv, const struct pmp_action *a)
 {
 	uint64_t gfn = a->gfn, bit = 1ULL << (gfn % 64);
 
-	if (a->type == PMP_ACT_MAP && a->level == PMP_LEVEL_4K && a->npages && gfn < lv->pages &&
-	    (a->vtl == 0 || a->vtl == PMP_VTL_ALL) && !(lv->giant[gfn / (512 * 512)] & LV_LEAF) &&
-	    !(lv->chunk[gfn / 512] & LV_LEAF)) {
-		lv->n4k += !(lv->bits[gfn / 64] & bit);
-		lv->bits[gfn / 64] |= bit;
-		return;
-	}
-	lv_apply_any(lv, a);
+	if (a->type != PMP_ACT_MAP || a->level != PMP_LEVEL_4K || !a->npages || gfn >= lv->pages ||
+	    (a->vtl != 0 && a->vtl != PMP_VTL_ALL) || (lv->giant[gfn / (512 * 512)] & LV_LEAF) ||
+	    (lv->chunk[gfn / 512] & LV_LEAF))
+		return false;
+	lv->n4k += !(lv->bits[gfn / 64] & bit);
+	lv->bits[gfn / 64] |= bit;
+	return true;
+}
+
+/* Apply one action the core returned (PIN, TRACK, FLUSH change no leaf).  Inline: lv_map_4k(). */
+static inline void lv_apply(struct leaves *lv, const struct pmp_action *a)
+{
+	if (!lv_map_4k(lv, a))
+		lv_apply_any(lv, a);
 }
 
 /* Pages under 2 MiB-or-larger leaves, and under 1 GiB leaves. */

@@ -122,11 +122,31 @@ static bool vm_range(const struct oracle *o, uint64_t gfn, uint64_t n, uint64_t 
 	return true;
 }
 
+/* A fault reported a 1 GiB folio over 1 GiB range @g: all its chunks weigh in its 1 GiB check. */
+static bool giant_folio(const struct oracle *o, uint64_t g)
+{
+	return o->giant_order[g] != OR_UNKNOWN && o->giant_order[g] >= 18;
+}
+
 /* Chunk @c changed: oracle_pages() evaluates it again. */
 static void mark(struct oracle *o, uint64_t c)
 {
 	o->dirty[c / 64] |= 1ULL << (c % 64);
 	o->giant_dirty[c / 512] |= OG_CHUNKS;
+}
+
+/*
+ * mark() of a chunk in a range changed at once (a memslot's, a VTL's
+ * first touch, a conversion), where that can change what oracle_pages()
+ * finds.  A chunk no VTL touched, and not counted, counts for nothing
+ * outside a 1 GiB folio (evaluate_giant() passes it by), and what makes it
+ * count marks it then (touch_new(): its first touch, a 1 GiB folio
+ * reported), so the memory the guest never touched stays unmarked.
+ */
+static void mark_in_range(struct oracle *o, uint64_t c)
+{
+	if ((o->chunk[c] & (OC_TOUCHED_ANY | OC_COUNTED)) || giant_folio(o, c / 512))
+		mark(o, c);
 }
 
 /*
@@ -146,7 +166,7 @@ static void dirty(struct oracle *o, uint64_t lo, uint64_t hi)
 	uint64_t c;
 
 	for (c = lo / CHUNK; c <= (hi - 1) / CHUNK; c++)
-		mark(o, c);
+		mark_in_range(o, c);
 }
 
 /* The attributes of chunk @c's first page. */
@@ -190,7 +210,7 @@ static __attribute__((noinline)) void set_attr_range(struct oracle *o, uint64_t 
 			if (whole) {
 				o->cattr[c] = (uint16_t)((o->cattr[c] & ~mask) | value);
 				o->chunk[c] &= (uint16_t)~OC_MIXED_ANY;
-				mark(o, c);
+				mark_in_range(o, c);
 				continue;
 			}
 			spread(o, c);
@@ -212,7 +232,7 @@ static __attribute__((noinline)) void set_attr_range(struct oracle *o, uint64_t 
 		if (!diff)
 			continue;
 		o->chunk[c] &= (uint16_t)~(OC_MIXED_ANY | (whole ? 0 : OC_UNIFORM_ANY));
-		mark(o, c);
+		mark_in_range(o, c);
 	}
 }
 
@@ -443,6 +463,32 @@ void oracle_event(struct oracle *o, const struct pmp_trace_event *ev, bool after
 	}
 }
 
+void oracle_accept(struct oracle *o, const struct pmp_trace_event *ev)
+{
+	uint64_t c = ev->gfn / CHUNK;
+
+	if (ev->gfn >= o->gfn_end) {
+		other_event(o, ev, false);
+		return;
+	}
+	if (ev->level == PMP_LEVEL_4K) {
+		accept_page(o, ev->gfn);
+		return;
+	}
+	/* a 2 MiB accept of a whole chunk inside the VM, the chunk one value (cattr) */
+	if (ev->level != PMP_LEVEL_2M || (ev->gfn & (CHUNK - 1)) || ev->gfn + CHUNK > o->gfn_end ||
+	    (o->chunk[c] & OC_PAGES)) {
+		other_event(o, ev, false);
+		return;
+	}
+	if (!(o->cattr[c] & OA_ACCEPTED)) {
+		o->cattr[c] |= OA_ACCEPTED;
+		o->chunk[c] &= (uint16_t)~OC_MIXED_ANY;
+		mark_in_range(o, c);
+	}
+	touch(o, ev->gfn, OR_UNKNOWN, 0, false);
+}
+
 /* Memslot @s (NULL: none) holds [head, head + n) and gfn and backing agree modulo n. */
 static inline bool slot_fits(const struct pmp_slot *s, uint64_t head, uint64_t n, bool private)
 {
@@ -574,7 +620,7 @@ static uint64_t evaluate_giant(struct oracle *o, uint64_t g)
 {
 	uint64_t c, first = g * 512;
 	/* a 1 GiB folio only where a fault reported one (run.c assumes 2 MiB otherwise) */
-	bool whole = o->giant_order[g] != OR_UNKNOWN && o->giant_order[g] >= 18;
+	bool whole = giant_folio(o, g);
 	bool again = o->giant_dirty[g] & OG_WHOLE;
 	unsigned int v, w;
 

@@ -85,6 +85,9 @@ static inline bool oracle_touch_known(const struct oracle *o, uint64_t gfn, unsi
  */
 void oracle_event(struct oracle *o, const struct pmp_trace_event *ev, bool after);
 
+/* oracle_event() of an accept (@ev's type), before and after in one: it changes no memslot. */
+void oracle_accept(struct oracle *o, const struct pmp_trace_event *ev);
+
 /*
  * Is page @gfn (below the arrays' span) private, by the conversions the
  * oracle followed: those inside the VM, the ones the core does not refuse

@@ -325,6 +325,22 @@ static int other_event(struct replay *r, const struct pmp_trace_event *ev)
 	return 0;
 }
 
+/*
+ * An accept (not a memslot's event: other_event()'s tail does not apply),
+ * without other_event()'s switches: the oracle follows it, each policy
+ * takes it.
+ */
+static __attribute__((noinline)) int accept_event(struct replay *r,
+						  const struct pmp_trace_event *ev)
+{
+	unsigned int i;
+
+	oracle_accept(&r->oracle, ev);
+	for (i = 0; i < r->nr_runs; i++)
+		run_accept(&r->runs[i], r, ev);
+	return 0;
+}
+
 /* At r->next_stop: the checks (--check) and the coverage sample due after this event. */
 static int stop(struct replay *r)
 {
@@ -366,6 +382,8 @@ static inline int replay_one(struct replay *r, const struct pmp_trace_event *ev)
 	/* most events: a fault with a valid level inside the VM (the arrays' span) */
 	if (ev->type == PMP_TR_FAULT && ev->gfn < r->oracle.pages && ev->level - 1U < PMP_LEVEL_1G)
 		err = fault_event(r, ev);
+	else if (ev->type == PMP_TR_ACCEPT)
+		err = accept_event(r, ev);
 	else
 		err = other_event(r, ev);
 	if (err)

@@ -194,5 +194,10 @@ void run_free(struct rp_run *run);
 int run_vm(struct rp_run *run, const struct pmp_trace_event *vm, struct rp_arena *arena);
 /* Any other event.  0, or -errno for a failure of the replay itself (not of the event). */
 int run_event(struct rp_run *run, struct replay *r, const struct pmp_trace_event *ev);
+/*
+ * run_event() of an accept (TDX and SNP guests send one for most of their
+ * memory): without its switch, in a frame of its own; it cannot fail.
+ */
+void run_accept(struct rp_run *run, struct replay *r, const struct pmp_trace_event *ev);
 
 #endif /* PMP_REPLAY_H */
