@@ -40,6 +40,24 @@ static bool huge_or_parked(const struct pmp_vm *vm, uint32_t cg, const struct pm
 }
 
 /*
+ * What every lean accept needs: pages [@gfn, @gfn + @pages) inside the VM,
+ * no merge at fault time (nothing to promote after the accept), room for
+ * the general path's actions, and state for the chunk already (none:
+ * taking it may fail).  The chunk's descriptor and (*@cg) its compact
+ * giant, or NULL: the general path decides.
+ */
+static struct pmp_chunk *lean_chunk(const struct pmp_vm *vm, uint64_t gfn, uint64_t pages,
+				    const struct pmp_actions *out, uint32_t *cg)
+{
+	if (gfn >= vm->gfn_end || vm->gfn_end - gfn < pages ||
+	    vm->policy.merge == PMP_MERGE_FAULT ||
+	    pmp_event_check(vm, out, PMP_ACCEPT_ACTIONS(vm->nr_vtls)))
+		return NULL;
+	*cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+	return *cg ? &pmp_cchunks(vm)[pmp_cg_chunk_index(*cg, gfn)] : NULL;
+}
+
+/*
  * A lazily accepting guest's common accept: one 4 KiB page of a chunk
  * already inhibited, whose acceptance is a bitmap this page does not fill,
  * with no huge leaf to split, nothing parked and
@@ -55,14 +73,8 @@ static int accept_lean_4k(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *o
 	uint32_t cg;
 	uint64_t w;
 
-	if (gfn >= vm->gfn_end || vm->policy.merge == PMP_MERGE_FAULT ||
-	    pmp_event_check(vm, out, PMP_ACCEPT_ACTIONS(vm->nr_vtls)))
-		return 1;
-	cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
-	if (!cg)
-		return 1;	/* no state yet */
-	c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
-	if (!(c->blocks & PMP_CF_INHIBIT) || huge_or_parked(vm, cg, c))
+	c = lean_chunk(vm, gfn, 1, out, &cg);
+	if (!c || !(c->blocks & PMP_CF_INHIBIT) || huge_or_parked(vm, cg, c))
 		return 1;
 	blk = pmp_chunk_block(vm, c, PMP_PLANE_ACCEPTED);
 	if (!blk)
@@ -74,7 +86,36 @@ static int accept_lean_4k(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *o
 	return 0;
 }
 
-int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *out)
+/*
+ * A boot's common accept: one whole chunk at 2 MiB, with state, and no
+ * 1 GiB leaf of any VTL over it (a 2 MiB leaf is no size mismatch: nothing
+ * to split).  Everything pmp_accept() does then is the chunk's: accepted
+ * uniformly (which takes no block), its candidates unparked, inhibit
+ * lifted as the policy says; no action.  1 if the call is not that case
+ * (nothing changed).
+ */
+int pmp_accept_lean_2m(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out)
+{
+	uint64_t ci = gfn >> PMP_CHUNK_SHIFT;
+	struct pmp_chunk *c;
+	unsigned int v;
+	uint32_t cg;
+
+	if (gfn & (PMP_CHUNK_PAGES - 1))
+		return 1;
+	c = lean_chunk(vm, gfn, PMP_CHUNK_PAGES, out, &cg);
+	if (!c)
+		return 1;
+	for (v = 0; v < vm->nr_vtls; v++)
+		if (pmp_vtl_giant_flags(vm, v, cg) & PMP_GF_LEAF)
+			return 1;
+	pmp_chunk_fill(vm, ci, c, ACCEPTED);
+	pmp_merge_unpark_chunk(vm, ci, c);
+	maybe_lift_inhibit(vm, ci, c);
+	return 0;
+}
+
+int pmp_accept_general(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *out)
 {
 	uint64_t pages, ci;
 	const struct pmp_chunk *c;
@@ -82,8 +123,6 @@ int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *o
 	unsigned int v;
 	int err;
 
-	if (level == PMP_LEVEL_4K && !accept_lean_4k(vm, gfn, out))
-		return 0;
 	if (level < PMP_LEVEL_4K || level > PMP_LEVEL_1G)
 		return -EINVAL;
 	pages = PMP_LEVEL_PAGES(level);
@@ -117,4 +156,13 @@ int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *o
 		pmp_merge_after_fill(&ev, v, gfn, -1);
 	pmp_event_end(&ev);
 	return 0;
+}
+
+int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *out)
+{
+	if (level == PMP_LEVEL_4K && !accept_lean_4k(vm, gfn, out))
+		return 0;
+	if (level == PMP_LEVEL_2M && !pmp_accept_lean_2m(vm, gfn, out))
+		return 0;
+	return pmp_accept_general(vm, gfn, level, out);
 }

@@ -1070,6 +1070,10 @@ static inline struct pmp_action *pmp_emit(struct pmp_event *ev, enum pmp_action_
 	return a;
 }
 
+/* accept.c: pmp_accept() of one whole chunk at 2 MiB needing no split or promote; else 1 */
+int pmp_accept_lean_2m(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out);
+/* pmp_accept() without its lean paths: every accept */
+int pmp_accept_general(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *out);
 /* convert.c: an attribute change that discards the range's mappings */
 /* @vtl: the VTL whose leaves it discards, PMP_VTL_ALL for every VTL's */
 int pmp_change_attrs(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t npages,

@@ -21,6 +21,7 @@ Suite *planes_suite(void);	/* tests/unit/test_planes.c */
 Suite *convert_lean_suite(void);	/* tests/unit/test_convert_lean.c */
 Suite *punch_lean_suite(void);	/* tests/unit/test_punch_lean.c */
 Suite *vtl_lean_suite(void);	/* tests/unit/test_vtl_lean.c */
+Suite *accept_lean_suite(void);	/* tests/unit/test_accept_lean.c */
 
 int main(void)
 {
@@ -54,6 +55,7 @@ int main(void)
 	srunner_add_suite(sr, convert_lean_suite());
 	srunner_add_suite(sr, punch_lean_suite());
 	srunner_add_suite(sr, vtl_lean_suite());
+	srunner_add_suite(sr, accept_lean_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -13,7 +13,6 @@
 
 #define M2 GFNS_PER_2M
 #define G1 GFNS_PER_1G
-#define UA 0x7f0000000000ULL
 #define MAX_STEPS 8
 
 enum cl_op {
@@ -110,34 +109,12 @@ static const struct cl_case cases[] = {
 
 #define NR_CASES (int)(sizeof(cases) / sizeof(cases[0]))
 
-static void twin_init(struct twin *w, const struct cl_case *c)
-{
-	struct pmp_geometry geo = test_geometry(2 * G1);
-	struct pmp_policy p;
-
-	geo.vm_type = (uint32_t)c->vm_type;
-	geo.nr_vtls = c->nr_vtls;
-	tvm_init(&w->t, &geo);
-	ck_assert_int_eq(pmp_policy_preset(&p, "recommended"), 0);
-	ck_assert_int_eq(pmp_policy_parse(&p, c->policy, NULL), 0);
-	ck_assert_int_eq(pmp_vm_set_policy(w->t.vm, &p), 0);
-	add_slot(&w->t, 0, 0, c->slot_npages, UA, 0);
-}
-
-/* The punches' folios: 2 MiB, so that a page's punch is deferred under defer-2m. */
-static unsigned int folio_2m(void *ctx, uint64_t gfn)
-{
-	(void)ctx;
-	(void)gfn;
-	return 9;
-}
-
 static int setup_step(struct twin *w, const void *step)
 {
 	const struct cl_step *s = step;
 	struct pmp_fault f = { .gfn = s->gfn, .vtl = (uint8_t)s->vtl,
 			       .backing_order = (uint8_t)(9 * (s->level - PMP_LEVEL_4K)) };
-	struct pmp_folios folios = { .order = folio_2m };
+	struct pmp_folios folios = { .order = twin_folio_2m };
 
 	switch (s->op) {
 	case CL_MAP:
@@ -186,8 +163,8 @@ START_TEST(lean_is_general)
 	struct twin *a = twin_new(), *b = twin_new();
 	int k;
 
-	twin_init(a, c);
-	twin_init(b, c);
+	twin_vm_init(a, c->vm_type, c->nr_vtls, c->policy, c->slot_npages);
+	twin_vm_init(b, c->vm_type, c->nr_vtls, c->policy, c->slot_npages);
 	for (k = 0; k < MAX_STEPS && c->steps[k].op != CL_END; k++)
 		twin_step(a, b, &paths, &c->steps[k], c->steps[k].op == CL_PAGE, c->name, k);
 	twin_free(a);

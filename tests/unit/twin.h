@@ -40,6 +40,33 @@ static inline struct pmp_actions *twin_fresh(struct twin *w, uint64_t cap)
 	return &w->acts;
 }
 
+/*
+ * Twin @w's VM: 2 GiB of type @vm_type with @nr_vtls VTLs, the recommended
+ * policy amended by @policy, one memslot of @slot_npages pages at GPA 0.
+ */
+static inline void twin_vm_init(struct twin *w, int vm_type, unsigned int nr_vtls,
+				const char *policy, uint64_t slot_npages)
+{
+	struct pmp_geometry geo = test_geometry(2 * GFNS_PER_1G);
+	struct pmp_policy p;
+
+	geo.vm_type = (uint32_t)vm_type;
+	geo.nr_vtls = nr_vtls;
+	tvm_init(&w->t, &geo);
+	ck_assert_int_eq(pmp_policy_preset(&p, "recommended"), 0);
+	ck_assert_int_eq(pmp_policy_parse(&p, policy, NULL), 0);
+	ck_assert_int_eq(pmp_vm_set_policy(w->t.vm, &p), 0);
+	add_slot(&w->t, 0, 0, slot_npages, 0x7f0000000000ULL, 0);
+}
+
+/* Folios of 2 MiB, so that one page's punch is deferred under defer-2m. */
+static inline unsigned int twin_folio_2m(void *ctx, uint64_t gfn)
+{
+	(void)ctx;
+	(void)gfn;
+	return 9;
+}
+
 /* After step @k of case @name: the same actions, the same state byte for byte, both sound. */
 static inline void twin_same(struct twin *a, struct twin *b, const char *name, int k)
 {
