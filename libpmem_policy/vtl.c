@@ -109,10 +109,12 @@ int pmp_vtl_protect_lean_4k(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, u
 int pmp_vtl_protect(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t npages,
 		    unsigned int prot, struct pmp_actions *out)
 {
-	uint16_t denied = (uint16_t)((~prot & PMP_PROT_RWX) << (PMP_PLANE_VTL + 3 * vtl));
+	uint16_t denied;
 
 	if (vtl >= vm->nr_vtls || (prot & ~PMP_PROT_RWX))
 		return -EINVAL;
+	/* shifted only once @vtl is known: past 9 the shift would be undefined */
+	denied = (uint16_t)((~prot & PMP_PROT_RWX) << (PMP_PLANE_VTL + 3 * vtl));
 	if (npages == 1 && !pmp_vtl_protect_lean_4k(vm, vtl, gfn, denied, out))
 		return 0;
 	return pmp_change_attrs(vm, vtl, gfn, npages, PMP_VTL_PLANES(vtl), denied, 0,

@@ -80,6 +80,7 @@ static const struct hostile cases[] = {
 	{ "vtl_leaf_level vtl past nr_vtls", -EINVAL },
 	{ "vtl_leaf_level past gfn_end", -ERANGE },
 	{ "accept with room for one VTL's promotes in a 2-VTL VM", -ENOSPC },
+	{ "vtl_protect vtl PMP_VTL_ALL", -EINVAL },
 };
 
 #define NR_CASES (int)(sizeof(cases) / sizeof(cases[0]))
@@ -151,6 +152,7 @@ static int call(struct tvm *t, int i, struct pmp_actions *acts)
 	case 52: return pmp_vtl_leaf_level(t->vm, 1, END);
 	case 53: acts->nr = acts->cap - PMP_EVENT_ACTIONS;
 		return pmp_accept(t->vm, 0, PMP_LEVEL_4K, acts);
+	case 54: return pmp_vtl_protect(t->vm, PMP_VTL_ALL, 0, 1, 0, acts);
 	}
 	return 0;
 }
