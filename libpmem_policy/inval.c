@@ -480,6 +480,20 @@ struct punch_plan {
 };
 
 /*
+ * The room a punch of @plan reserves: splits at each run's edges, an
+ * INVALIDATE per piece and per completed chunk, up to two evicted chunks
+ * of 256 runs, a flush for each invalidation.  The documented
+ * PMP_PUNCH_ACTIONS + 14 per run.  A deferrable piece (at most two: the
+ * range's partial chunks) that finds no spare block is issued at once, a
+ * run of its own.
+ */
+static uint32_t punch_room(const struct punch_plan *plan)
+{
+	return 12 * (plan->runs + plan->deferred) + 2 * (plan->pieces + 2) +
+	       (plan->deferred ? 2 * 2 * PMP_CHUNK_PAGES / 2 : 0);
+}
+
+/*
  * A dry run: how many actions the punch takes at most.  It takes no pool
  * room: a deferral bitmap only takes a spare block (pmp_defer_room()), and
  * the mapped and accepted planes it clears are lossy.
@@ -511,9 +525,6 @@ static int plan_punch(struct pmp_vm *vm, uint64_t gfn, uint64_t end,
 	return 0;
 }
 
-/* The room pmp_punch_range() reserves for one page that may be deferred. */
-#define PUNCH_ONE_DEFERRED_ROOM (12 + 2 * (1 + 2) + 2 * 2 * PMP_CHUNK_PAGES / 2)
-
 /*
  * A balloon's or a bounce buffer's punch: one page of a chunk faults saw
  * backed by a folio of 2 MiB or more, deferred under defer-2m (no page of
@@ -529,11 +540,13 @@ int pmp_punch_lean_4k(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out)
 	unsigned int i = gfn & CHUNK_MASK;
 	uint64_t bit = 1ULL << (i % 64), w;
 	const struct pmp_chunk *c;
+	/* what pmp_punch_range() plans for this page: one deferred piece */
+	const struct punch_plan one_deferred = { .pieces = 1, .deferred = 1 };
 	struct pmp_block *blk;
 	uint32_t cg;
 
 	if (gfn >= vm->gfn_end || vm->policy.inval != PMP_INVAL_DEFER_2M || !out ||
-	    pmp_event_check(vm, out, PUNCH_ONE_DEFERRED_ROOM))
+	    pmp_event_check(vm, out, punch_room(&one_deferred)))
 		return 1;
 	chunk_lookup(vm, gfn, &cg, &c);
 	if (!cg || seen_order(vm, cg, c) < (int)PMP_CHUNK_SHIFT)
@@ -582,16 +595,7 @@ int pmp_punch_range(struct pmp_vm *vm, uint64_t gfn, uint64_t npages,
 		err = plan_punch(vm, gfn, end, folios, &plan, &p0);
 	if (err)
 		return err;
-	/*
-	 * Room: splits at each run's edges, an INVALIDATE per piece and per
-	 * completed chunk, up to two evicted chunks of 256 runs, a flush for
-	 * each invalidation.  The documented PMP_PUNCH_ACTIONS + 14 per run.
-	 * A deferrable piece (at most two: the range's partial chunks) that
-	 * finds no spare block is issued at once, a run of its own.
-	 */
-	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_PUNCH,
-			      12 * (plan.runs + plan.deferred) + 2 * (plan.pieces + 2) +
-			      (plan.deferred ? 2 * 2 * PMP_CHUNK_PAGES / 2 : 0));
+	err = pmp_event_begin(&ev, vm, out, PMP_CAUSE_PUNCH, punch_room(&plan));
 	if (err)
 		return err;
 	vm->stats.punched += npages;
