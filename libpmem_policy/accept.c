@@ -49,12 +49,14 @@ static bool huge_or_parked(const struct pmp_vm *vm, uint32_t cg, const struct pm
 static struct pmp_chunk *lean_chunk(const struct pmp_vm *vm, uint64_t gfn, uint64_t pages,
 				    const struct pmp_actions *out, uint32_t *cg)
 {
+	struct pmp_chunk *c;
+
 	if (gfn >= vm->gfn_end || vm->gfn_end - gfn < pages ||
 	    vm->policy.merge == PMP_MERGE_FAULT ||
 	    pmp_event_check(vm, out, PMP_ACCEPT_ACTIONS(vm->nr_vtls)))
 		return NULL;
-	*cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
-	return *cg ? &pmp_cchunks(vm)[pmp_cg_chunk_index(*cg, gfn)] : NULL;
+	c = pmp_chunk_lookup(vm, gfn, cg);
+	return *cg ? c : NULL;
 }
 
 /*

@@ -166,10 +166,9 @@ int pmp_convert_lean_4k(struct pmp_vm *vm, uint64_t gfn, bool private, struct pm
 
 	if (gfn >= vm->gfn_end || !out || pmp_event_check(vm, out, PMP_EVENT_ACTIONS))
 		return 1;
-	cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+	c = pmp_chunk_lookup(vm, gfn, &cg);
 	if (!cg)
 		return 1;	/* no state: the change may take some */
-	c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
 	/* pmp_inval_withdraw() finds nothing to drop in a chunk without deferred punches */
 	withdraw = private && (c->blocks & PMP_CF_DEFERRED);
 	if ((withdraw && !withdraws) || leaves_not_plain(vm, cg, c, &split))

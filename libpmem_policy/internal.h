@@ -707,6 +707,18 @@ static inline struct pmp_chunk *pmp_cg_chunk(const struct pmp_vm *vm, uint64_t c
 	return &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
 }
 
+/*
+ * @gfn's compact giant (*@cg, 0 where its 1 GiB has no state yet) and its
+ * 2 MiB descriptor there (giant 0's pristine one then): one directory
+ * lookup.
+ */
+static inline struct pmp_chunk *pmp_chunk_lookup(const struct pmp_vm *vm, uint64_t gfn,
+						 uint32_t *cg)
+{
+	*cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+	return &pmp_cchunks(vm)[pmp_cg_chunk_index(*cg, gfn)];
+}
+
 /* The same from the directory: one lookup gives both. */
 static inline struct pmp_chunk *pmp_chunk_giant(const struct pmp_vm *vm, uint64_t gfn,
 						struct pmp_giant **giant)

@@ -49,14 +49,6 @@ static int caller_order(struct pmp_vm *vm, const struct pmp_folios *folios, uint
 	return order > PMP_GIANT_SHIFT ? -EINVAL : (int)order;
 }
 
-/* @gfn's compact giant *@cg and chunk *@c: one directory lookup. */
-static void chunk_lookup(const struct pmp_vm *vm, uint64_t gfn, uint32_t *cg,
-			 const struct pmp_chunk **c)
-{
-	*cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
-	*c = &pmp_cchunks(vm)[pmp_cg_chunk_index(*cg, gfn)];
-}
-
 /*
  * The caller's folio order for @gfn, or what faults saw at its chunk, which
  * only then is looked up, into *@cg and *@c: the caller's folios need no
@@ -68,7 +60,7 @@ static int folio_order(struct pmp_vm *vm, const struct pmp_folios *folios, uint6
 {
 	if (folios)
 		return caller_order(vm, folios, gfn);
-	chunk_lookup(vm, gfn, cg, c);
+	*c = pmp_chunk_lookup(vm, gfn, cg);
 	return seen_order(vm, *cg, *c);
 }
 
@@ -89,8 +81,9 @@ static bool live_private(const struct pmp_vm *vm, const struct pmp_chunk *c, uin
 static int next_piece(struct pmp_vm *vm, const struct pmp_folios *folios, uint64_t gfn,
 		      uint64_t end, struct piece *p)
 {
-	const struct pmp_chunk *c, *next_c;
-	uint32_t cg, next_cg;
+	/* looked up by folio_order() without folios, below with them */
+	const struct pmp_chunk *c = NULL, *next_c;
+	uint32_t cg = 0, next_cg;
 	int order = folio_order(vm, folios, gfn, &cg, &c), next;
 	uint64_t size, fend;
 
@@ -132,7 +125,7 @@ static int next_piece(struct pmp_vm *vm, const struct pmp_folios *folios, uint64
 	if (vm->policy.inval != PMP_INVAL_DEFER_2M)
 		return 0;
 	if (folios)
-		chunk_lookup(vm, gfn, &cg, &c);
+		c = pmp_chunk_lookup(vm, gfn, &cg);
 	/* deferral keeps per-page state: only where the 1 GiB has some */
 	p->defer = cg && !live_private(vm, c, gfn, p->end);
 	p->chunk = c;
@@ -548,7 +541,7 @@ int pmp_punch_lean_4k(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out)
 	if (gfn >= vm->gfn_end || vm->policy.inval != PMP_INVAL_DEFER_2M || !out ||
 	    pmp_event_check(vm, out, punch_room(&one_deferred)))
 		return 1;
-	chunk_lookup(vm, gfn, &cg, &c);
+	c = pmp_chunk_lookup(vm, gfn, &cg);
 	if (!cg || seen_order(vm, cg, c) < (int)PMP_CHUNK_SHIFT)
 		return 1;
 	blk = pmp_chunk_defer_block(vm, c);

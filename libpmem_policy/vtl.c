@@ -72,10 +72,9 @@ int pmp_vtl_protect_lean_4k(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, u
 	if (gfn >= vm->gfn_end || vm->vm_type == PMP_VM_TDX ||
 	    pmp_event_check(vm, out, out ? PMP_EVENT_ACTIONS : 0))
 		return 1;
-	cg = pmp_giant_index(vm, gfn >> PMP_GIANT_SHIFT);
+	c = pmp_chunk_lookup(vm, gfn, &cg);
 	if (!cg)
 		return 1;	/* no state: the change would take some */
-	c = &pmp_cchunks(vm)[pmp_cg_chunk_index(cg, gfn)];
 	mapping = page_mapping(vm, vtl, cg, c, i);
 	if (mapping < 0 || (mapping && !out))
 		return 1;	/* a split, or a zap without an array */
