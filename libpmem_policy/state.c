@@ -414,6 +414,27 @@ static int slot_counts_check(const struct pmp_vm *vm)
 }
 
 /*
+ * Every verdict byte of VTL @v is its chunk's key, from compact chunk 512
+ * on (giant 0 has none: pmp_verdicts()).  A chunk without state (most of
+ * them) has the one key of the all-zero chunk, found once.
+ */
+static int verdicts_check(const struct pmp_vm *vm, unsigned int v)
+{
+	const struct pmp_chunk *c = pmp_cchunks(vm);
+	const uint8_t *key = pmp_verdicts(vm, v);
+	uint8_t none = pmp_chunk_verdict_key(&(struct pmp_chunk){ 0 }, v);
+	uint64_t i, n = (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS;
+
+	for (i = PMP_GIANT_CHUNKS; i < n; i++) {
+		bool zero = !c[i].value && !c[i].mixed && !c[i].blocks;
+
+		if (key[i] != (zero ? none : pmp_chunk_verdict_key(&c[i], v)))
+			return -EUCLEAN;
+	}
+	return 0;
+}
+
+/*
  * The fault path's lookup: every slot's window is its whole 1 GiB ranges,
  * its run names its giants (their summaries' offsets), the runs
  * fill slot_giants_used entries, and every verdict byte is its chunk's key.
@@ -442,10 +463,9 @@ static int lookup_check(const struct pmp_vm *vm)
 	}
 	if (n != vm->slot_giants_used)
 		return -EUCLEAN;
-	for (i = PMP_GIANT_CHUNKS; i < (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS; i++)
-		for (v = 0; v < vm->nr_vtls; v++)
-			if (pmp_verdicts(vm, v)[i] != pmp_chunk_verdict_key(&pmp_cchunks(vm)[i], v))
-				return -EUCLEAN;
+	for (v = 0; v < vm->nr_vtls; v++)
+		if (verdicts_check(vm, v))
+			return -EUCLEAN;
 	return 0;
 }
 

@@ -209,6 +209,33 @@ int pmp_vm_bound(const struct pmp_geometry *user, uint64_t *bytes)
 }
 
 /*
+ * Zero the state of layout @l in @mem but what is written before it is
+ * read: a pool block when it is allocated (filled with its plane's old
+ * value, or cleared for a deferral bitmap), a free list link here
+ * (pool_links_init()), a lossy set entry when its chunk joins.  The pool,
+ * 68 bytes a 2 MiB with its links, is most of a VM's state: left as it
+ * is, a new VM touches only the pages it reads.
+ */
+static void state_zero(char *mem, const struct layout *l)
+{
+	pmp_memset(mem, 0, l->off_blocks);
+	pmp_memset(mem + l->off_cand, 0, l->off_lossy - l->off_cand);
+	pmp_memset(mem + l->off_vtl_chunks, 0, l->bytes - l->off_vtl_chunks);
+}
+
+/* Every block free, listed in order: block b's link names b + 1 (indices + 1, 0 ends). */
+static void pool_links_init(struct pmp_vm *vm)
+{
+	uint32_t *links = pmp_links(vm), n = vm->pool_blocks, b;
+
+	for (b = 0; b + 1 < n; b++)
+		links[b] = b + 2;
+	if (n)
+		links[n - 1] = 0;
+	vm->free_head = n ? 1 : 0;
+}
+
+/*
  * Build the VM of layout @l in @mem, which has room for it.  Apart from
  * pmp_vm_init() so that the layout and the VM's locals are two frames,
  * each within the core's 256 bytes.
@@ -219,7 +246,7 @@ static struct pmp_vm *vm_build(void *mem, const struct layout *l,
 	struct pmp_vm *vm = mem;
 	uint32_t b;
 
-	pmp_memset(mem, 0, l->bytes);
+	state_zero(mem, l);
 	vm->magic = PMP_VM_MAGIC;
 	vm->nr_vtls = l->nr_vtls;
 	vm->max_slots = l->max_slots;
@@ -264,9 +291,7 @@ static struct pmp_vm *vm_build(void *mem, const struct layout *l,
 
 	/* All pages start at 0 in every plane, and no 1 GiB has state yet. */
 	pmp_state_init(vm);
-	for (b = 0; b < l->pool_blocks; b++)
-		pmp_links(vm)[b] = b + 1 < l->pool_blocks ? b + 2 : 0;
-	vm->free_head = l->pool_blocks ? 1 : 0;
+	pool_links_init(vm);
 	return vm;
 }
 
