@@ -214,23 +214,35 @@ static bool zap_in_chunk(struct pmp_vm *vm, unsigned int v, uint64_t gfn, uint64
 }
 
 /*
- * After a zap of VTL @v's chunks [ci, c_end): each one's huge flag goes
- * and its leaf flags are derived again.  A chunk with no leaf flag had
- * nothing mapped (pmp_vm_check(): a mapped chunk is a candidate, blocked
- * or huge), so it has nothing to clear or derive: skipped, a 1 GiB's
- * chunks after one directory lookup.
+ * After a zap of VTL @v's pages [lo, hi): each chunk's huge flag goes and
+ * its leaf flags are derived again.  A chunk with no leaf flag had nothing
+ * mapped (pmp_vm_check(): a mapped chunk is a candidate, blocked or huge),
+ * so it has nothing to clear or derive: skipped, a 1 GiB's chunks after
+ * one directory lookup.  A chunk the zap covers whole maps nothing now
+ * (its mapped plane set to 0 whole is exact, lossy or not), and
+ * pmp_mirror_refresh() of an unmapped chunk clears every leaf flag: one
+ * update does both.
  */
-static void zap_leaf_flags(struct pmp_vm *vm, unsigned int v, uint64_t ci, uint64_t c_end)
+static void zap_leaf_flags(struct pmp_vm *vm, unsigned int v, uint64_t lo, uint64_t hi)
 {
+	uint64_t ci = lo >> PMP_CHUNK_SHIFT, c_end = ((hi - 1) >> PMP_CHUNK_SHIFT) + 1;
+
 	while ((ci = pmp_state_chunk_next(vm, ci, c_end)) < c_end) {
 		uint64_t g_end = (ci | (PMP_GIANT_CHUNKS - 1)) + 1;
-		const struct pmp_chunk *c = pmp_chunk_at(vm, ci);
+		struct pmp_giant *g;
+		struct pmp_chunk *c = pmp_chunk_giant(vm, ci << PMP_CHUNK_SHIFT, &g);
 
 		for (g_end = g_end < c_end ? g_end : c_end; ci < g_end; ci++, c++) {
 			if (!pmp_leaf_flags_at(vm, c, v))
 				continue;
-			pmp_leaf_set_flags(vm, ci, v, 0, PMP_CF_HUGE);
-			pmp_mirror_refresh(vm, ci, v);
+			if (ci << PMP_CHUNK_SHIFT < lo || (ci + 1) << PMP_CHUNK_SHIFT > hi) {
+				pmp_leaf_set_flags(vm, ci, v, 0, PMP_CF_HUGE);
+				pmp_mirror_refresh(vm, ci, v);
+			} else if (!v) {	/* the chunk and its summary in hand */
+				pmp_chunk_flags_apply(vm, ci, c, g, 0, PMP_CF_LEAF);
+			} else {
+				pmp_vtl_leaf_set_flags(vm, ci, v, 0, PMP_CF_LEAF);
+			}
 		}
 	}
 }
@@ -246,20 +258,19 @@ void pmp_mirror_zap(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, uint64_t 
 	unsigned int v, v_end;
 
 	for (pmp_vtl_span(vm, vtl, &v, &v_end); v < v_end; v++) {
-		uint64_t lo, hi, g, g_end, c_end;
+		uint64_t lo, hi, g, g_end;
 
 		if (pmp_one_chunk(gfn, npages) && zap_in_chunk(vm, v, gfn, npages))
 			continue;
 		lo = leaf_start(vm, v, gfn);
 		hi = leaf_end(vm, v, gfn + npages);
 		g_end = ((hi - 1) >> PMP_GIANT_SHIFT) + 1;
-		c_end = ((hi - 1) >> PMP_CHUNK_SHIFT) + 1;
 		/* only 1 GiB ranges with state can have leaves */
 		for (g = pmp_state_next_giant(vm, lo >> PMP_GIANT_SHIFT, g_end); g < g_end;
 		     g = pmp_state_next_giant(vm, g + 1, g_end))
 			giant_leaf_set(vm, g, v, false);
 		pmp_planes_set(vm, lo, hi - lo, PMP_BIT(pmp_mapped_plane(v)), 0);
-		zap_leaf_flags(vm, v, lo >> PMP_CHUNK_SHIFT, c_end);
+		zap_leaf_flags(vm, v, lo, hi);
 	}
 }
 
@@ -301,79 +312,122 @@ bool pmp_mirror_any_leaf(const struct pmp_vm *vm, unsigned int vtl, uint64_t gfn
 }
 
 /*
- * One VTL's leaf record: 1 GiB leaves sit on huge chunks; huge chunks are
- * fully mapped; candidate and blocked flags match the leaves; no flag
- * where the VTL maps nothing (so a 1 GiB range without leaves is default
- * state); each candidate is in the shared index.  Counts the VTL's
- * candidates into *@nr_cand, and for VTL >= 1 checks its 1 GiB counts.
+ * One mapped chunk @c (compact chunk @ci of compact giant @cg) in VTL
+ * @vtl's leaf record, with leaf flags @f and 1 GiB flags @gflags: huge
+ * chunks are fully mapped; candidate and blocked flags match the leaves;
+ * each candidate not parked is in the shared index.  Counts it into
+ * *@huge and *@cand.
  */
-static int leaf_record_check(const struct pmp_vm *vm, unsigned int vtl, uint64_t *nr_cand)
+static int mapped_chunk_check(const struct pmp_vm *vm, unsigned int vtl, uint32_t cg,
+			      uint64_t ci, uint32_t f, uint16_t *huge, uint16_t *cand)
 {
-	uint64_t ci, nr = (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS;
-	uint16_t huge = 0, cand = 0;
+	const struct pmp_chunk *c = &pmp_cchunks(vm)[ci];
+	uint16_t bit = PMP_BIT(pmp_mapped_plane(vtl));
+	bool full = !(c->mixed & bit) && (c->value & bit);
+	bool small = chunk_mapped(c, vtl) && !(f & PMP_CF_HUGE);
+	bool is_cand = small && !(f & PMP_CF_BLOCKED);
+	uint64_t gci = (uint64_t)pmp_homes(vm)[cg].giant * PMP_GIANT_CHUNKS + ci % PMP_GIANT_CHUNKS;
 
-	/* every compact chunk: those without state are all zero */
-	for (ci = 0; ci < nr; ci++) {
-		const struct pmp_chunk *c = &pmp_cchunks(vm)[ci];
-		uint32_t cg = (uint32_t)(ci / PMP_GIANT_CHUNKS);
-		uint16_t gflags = pmp_vtl_giant_flags(vm, vtl, cg);
-		uint32_t f = vtl ? (uint32_t)pmp_vtl_chunks(vm, vtl)[ci] << PMP_CF_LEAF_SHIFT :
-				   c->blocks & PMP_CF_LEAF;
-		uint16_t bit = PMP_BIT(pmp_mapped_plane(vtl));
-		bool full, small, is_cand;
-		uint64_t gci;
-
-		/*
-		 * Nothing mapped and no flag (most chunks): of the tests below only
-		 * the 1 GiB flags' can fail, and there is nothing to count.
-		 */
-		if (!f && !chunk_mapped(c, vtl)) {
-			if ((gflags & PMP_GF_LEAF) || (vtl && (gflags & ~PMP_GF_LEAF)))
-				return -EUCLEAN;
-			goto next;
-		}
-		full = !(c->mixed & bit) && (c->value & bit);
-		small = chunk_mapped(c, vtl) && !(f & PMP_CF_HUGE);
-		is_cand = small && !(f & PMP_CF_BLOCKED);
-		gci = (uint64_t)pmp_homes(vm)[cg].giant * PMP_GIANT_CHUNKS + ci % PMP_GIANT_CHUNKS;
-		if (((gflags & PMP_GF_LEAF) && !(f & PMP_CF_HUGE)) ||
-		    (is_cand && !(f & PMP_CF_PARKED) &&
-		     !(pmp_cand_map(vm)[ci / 64] & (1ULL << (ci % 64)))) ||
-		    ((f & PMP_CF_PARKED) && (!is_cand || !pmp_merge_lasting(vm, vtl, gci))) ||
-		    ((f & PMP_CF_HUGE) && !full) || !!(f & PMP_CF_CAND) != is_cand ||
-		    ((f & PMP_CF_BLOCKED) && !small) || (f && !chunk_mapped(c, vtl)) ||
-		    (vtl && (gflags & ~PMP_GF_LEAF)))
-			return -EUCLEAN;
-		*nr_cand += is_cand;
-		huge += !!(f & PMP_CF_HUGE);
-		cand += is_cand;
-next:
-		if (vtl && ci % PMP_GIANT_CHUNKS == PMP_GIANT_CHUNKS - 1) {
-			const struct pmp_vtl_giant *vg = &pmp_vtl_giants(vm, vtl)[cg];
-
-			if (vg->nr_huge != huge || vg->nr_cand != cand || vg->pad)
-				return -EUCLEAN;
-			huge = cand = 0;
-		}
-	}
+	if ((is_cand && !(f & PMP_CF_PARKED) &&
+	     !(pmp_cand_map(vm)[ci / 64] & (1ULL << (ci % 64)))) ||
+	    ((f & PMP_CF_PARKED) && (!is_cand || !pmp_merge_lasting(vm, vtl, gci))) ||
+	    ((f & PMP_CF_HUGE) && !full) || !!(f & PMP_CF_CAND) != is_cand ||
+	    ((f & PMP_CF_BLOCKED) && !small) || (f && !chunk_mapped(c, vtl)))
+		return -EUCLEAN;
+	*huge += !!(f & PMP_CF_HUGE);
+	*cand += is_cand;
 	return 0;
 }
 
 /*
- * Mirror invariants: every VTL's leaf record (leaf_record_check()); the
- * VM's candidate count is theirs; counts of pins match their bits.
+ * VTL @vtl's leaf record of compact giant @cg: 1 GiB leaves sit on huge
+ * chunks; no flag where the VTL maps nothing (so a 1 GiB range without
+ * leaves is default state); every mapped chunk passes mapped_chunk_check().
+ * Counts the candidates into *@nr_cand, and for VTL >= 1 checks the 1 GiB
+ * counts.
+ */
+static int giant_leaves_check(const struct pmp_vm *vm, unsigned int vtl, uint32_t cg,
+			      uint64_t *nr_cand)
+{
+	uint64_t ci = (uint64_t)cg * PMP_GIANT_CHUNKS, c_end = ci + PMP_GIANT_CHUNKS;
+	const struct pmp_chunk *c = &pmp_cchunks(vm)[ci];
+	uint16_t gflags = pmp_vtl_giant_flags(vm, vtl, cg), huge = 0, cand = 0;
+	const struct pmp_vtl_giant *vg;
+
+	if (vtl && (gflags & ~PMP_GF_LEAF))
+		return -EUCLEAN;
+	for (; ci < c_end; ci++, c++) {
+		uint32_t f = pmp_leaf_flags_at(vm, c, vtl);
+
+		/* a 1 GiB leaf makes every chunk huge, mapped or not (then caught below) */
+		if ((gflags & PMP_GF_LEAF) && !(f & PMP_CF_HUGE))
+			return -EUCLEAN;
+		/* nothing mapped and no flag (most chunks): nothing else to test or count */
+		if ((f || chunk_mapped(c, vtl)) &&
+		    mapped_chunk_check(vm, vtl, cg, ci, f, &huge, &cand))
+			return -EUCLEAN;
+	}
+	*nr_cand += cand;
+	if (!vtl)
+		return 0;
+	vg = &pmp_vtl_giants(vm, vtl)[cg];
+	return vg->nr_huge != huge || vg->nr_cand != cand || vg->pad ? -EUCLEAN : 0;
+}
+
+/* VTL @vtl >= 1's leaf record of compact giant @cg, not in use: all zero. */
+static bool giant_leaves_default(const struct pmp_vm *vm, unsigned int vtl, uint32_t cg)
+{
+	const uint8_t *f = &pmp_vtl_chunks(vm, vtl)[(uint64_t)cg * PMP_GIANT_CHUNKS];
+	const struct pmp_vtl_giant *vg = &pmp_vtl_giants(vm, vtl)[cg];
+	unsigned int i;
+
+	for (i = 0; i < PMP_GIANT_CHUNKS; i++)
+		if (f[i])
+			return false;
+	return !vg->nr_huge && !vg->nr_cand && !vg->flags && !vg->pad;
+}
+
+/*
+ * Pinned pages of compact giant @cg (in use): the chunks whose PINNED plane
+ * is not uniformly 0 counted, those below the span (pmp_plane_count()).
+ */
+static uint64_t giant_pins(const struct pmp_vm *vm, uint32_t cg)
+{
+	const struct pmp_chunk *c = &pmp_cchunks(vm)[(uint64_t)cg * PMP_GIANT_CHUNKS];
+	uint64_t gfn = (uint64_t)pmp_homes(vm)[cg].giant << PMP_GIANT_SHIFT, n = 0;
+	unsigned int i;
+
+	for (i = 0; i < PMP_GIANT_CHUNKS && gfn < vm->span; i++, c++, gfn += PMP_CHUNK_PAGES)
+		if ((c->value | c->mixed) & PMP_BIT(PMP_PLANE_PINNED))
+			n += pmp_plane_count(vm, gfn, PMP_CHUNK_PAGES, PMP_PLANE_PINNED);
+	return n;
+}
+
+/*
+ * Mirror invariants: every VTL's leaf record (giant_leaves_check()); the
+ * VM's candidate count is theirs; counts of pins match their bits.  One
+ * walk over the compact giants in use: one not in use (giant 0 among them)
+ * was found pristine by pmp_state_check(), which runs first (its chunks
+ * all 0 and its summary, VTL 0's record with them, a reset one), so only
+ * the other VTLs' records of it are left to check.
  */
 int pmp_mirror_check(const struct pmp_vm *vm)
 {
-	uint64_t nr_cand = 0;
+	uint64_t nr_cand = 0, pins = 0;
 	unsigned int v;
+	uint32_t cg;
 
-	for (v = 0; v < vm->nr_vtls; v++)
-		if (leaf_record_check(vm, v, &nr_cand))
-			return -EUCLEAN;
-	if (nr_cand != vm->nr_cand || vm->nr_pinned > vm->pin_high_water ||
-	    pmp_plane_count(vm, 0, vm->span, PMP_PLANE_PINNED) !=
-	    vm->nr_pinned)
+	for (cg = 0; cg < vm->nr_giants; cg++) {
+		bool in_use = pmp_homes(vm)[cg].in_use;
+
+		for (v = 0; v < vm->nr_vtls; v++) {
+			if (in_use ? giant_leaves_check(vm, v, cg, &nr_cand) :
+			    v && !giant_leaves_default(vm, v, cg))
+				return -EUCLEAN;
+		}
+		pins += in_use ? giant_pins(vm, cg) : 0;
+	}
+	if (nr_cand != vm->nr_cand || vm->nr_pinned > vm->pin_high_water || pins != vm->nr_pinned)
 		return -EUCLEAN;
 	return 0;
 }

@@ -199,7 +199,8 @@ int pmp_teardown(struct pmp_vm *vm, uint64_t *cursor, struct pmp_actions *out)
 	}
 	/* @next: the next run's start, each pass finding the one after its runs */
 	g = *cursor - 1;
-	for (next = pmp_plane_next(vm, g, span, PMP_PLANE_PINNED, true); pmp_event_room(&ev);) {
+	next = vm->nr_pinned ? pmp_plane_next(vm, g, span, PMP_PLANE_PINNED, true) : span;
+	while (pmp_event_room(&ev)) {
 		/* yield only after progress in this call, or it could livelock */
 		if (unpinned && pmp_yield_poll(vm, &ys, g, span - g))
 			break;
