@@ -847,6 +847,46 @@ static void block_take(struct pmp_block *blk, struct run_take *t)
 }
 
 /*
+ * The runs of bitmap @blk over pages [lo, hi) of its chunk (first page
+ * @base) into @t, a word at a time: a run's start is a word's lowest 1,
+ * and adding that bit carries through the run to its end.  Returns where
+ * the walk stopped: @hi, or the first 1 of a run past @max.
+ */
+static unsigned int bitmap_take_runs(const struct pmp_block *blk, uint64_t base, unsigned int lo,
+				     unsigned int hi, struct run_take *t)
+{
+	unsigned int i, last = (hi - 1) / 64;
+
+	for (i = lo / 64; i <= last; i++) {
+		unsigned int at = i * 64, s, e;
+		uint64_t m = (i == lo / 64 ? mask_from(lo) : ~0ULL) & (i == last ? mask_below(hi) : ~0ULL);
+		uint64_t w = blk->w[i] & m, x;
+
+		if (t->open) {	/* the run begun before goes on to the first 0 */
+			x = ~blk->w[i] & m;
+			t->to = x ? at + (unsigned int)__builtin_ctzll(x) : (i == last ? hi : at + 64);
+			if (!x)
+				continue;
+			run_close(t, base + t->to);
+			w &= ~0ULL << (t->to - at);
+		}
+		for (; w; w &= x) {
+			s = (unsigned int)__builtin_ctzll(w);
+			x = w + (1ULL << s);	/* the run cleared, the bit after it set */
+			e = x ? (unsigned int)__builtin_ctzll(x) : 64;
+			if (!run_open(t, base + at + s))
+				return at + s;
+			if (t->to == lo)
+				t->from = at + s;
+			t->to = at + e;
+			if (e < 64 && at + e < hi)	/* else it may go on in the next word */
+				run_close(t, base + at + e);
+		}
+	}
+	return hi;
+}
+
+/*
  * Take the runs of exact @plane over pages [lo, hi) of chunk @c (its
  * first page @base): where the walk stopped, @hi, or the first 1 of a
  * run past @max.  [t->from, t->to) is then what the chunk's clear covers.
@@ -869,21 +909,7 @@ static unsigned int chunk_take_runs(const struct pmp_vm *vm, const struct pmp_ch
 		return hi;
 	}
 	blk = plane_block(vm, c, plane);
-	while (at < hi) {
-		if (!t->open) {
-			at = pmp_block_next(blk, at, hi, true);
-			if (at == hi)
-				break;
-			if (!run_open(t, base + at))
-				break;
-		}
-		if (t->to == lo)
-			t->from = at;
-		at = pmp_block_next(blk, at, hi, false);
-		t->to = at;
-		if (at < hi)
-			run_close(t, base + at);
-	}
+	at = bitmap_take_runs(blk, base, lo, hi, t);
 	block_take(blk, t);
 	return at;
 }

@@ -311,6 +311,13 @@ static const struct pin_row {
 	{ "a chunk's first and last pages, on into the next chunk",
 	  { { 7 * 512, 11, 0, 1 }, { 8 * 512 - 12, 20, 0, 1 } } },
 	{ "more runs in one chunk than a pass takes", { { 9 * 512 + 1, 3, 5, 30 } } },
+	/* the bitmap is read a 64-page word at a time */
+	{ "a run across a word's edge, the next to a word's last page",
+	  { { 10 * 512 + 60, 8, 0, 1 }, { 10 * 512 + 120, 8, 0, 1 } } },
+	{ "a whole word and on into the next, then a page", { { 11 * 512 + 64, 70, 0, 1 },
+							     { 11 * 512 + 200, 1, 0, 1 } } },
+	{ "every word's last and next first page", { { 12 * 512 + 63, 2, 64, 7 } } },
+	{ "a chunk's words full but its first page", { { 13 * 512 + 1, 511, 0, 1 } } },
 };
 
 #define NR_PIN_ROWS (int)(sizeof(pin_rows) / sizeof(pin_rows[0]))
