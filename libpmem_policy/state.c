@@ -321,26 +321,52 @@ static bool giant_pristine(const struct pmp_vm *vm, uint32_t cg)
 	return !pmp_memcmp(&want, &pmp_cgiants(vm)[cg], sizeof(want));
 }
 
+/*
+ * The first entry from @i on, below @n, of the packed array @base (@bits
+ * an entry, which divides 32) that is not 0, or @n: a word of 0 entries
+ * skipped at once (most of the directory is).
+ */
+static uint32_t packed_next(const void *base, uint32_t i, uint32_t n, unsigned int bits,
+			    uint32_t mask)
+{
+	const uint32_t *words = base;
+	uint32_t per_word = 32 / bits;
+
+	while (i < n) {
+		if (!words[i / per_word])
+			i = (i / per_word + 1) * per_word;
+		else if (pmp_packed_get(base, i, bits, mask))
+			return i;
+		else
+			i++;
+	}
+	return n;
+}
+
+/* The first entry from @i on of directory table @t that names a giant, or 2^10. */
+static uint32_t dir_next(const struct pmp_vm *vm, uint32_t t, uint32_t i)
+{
+	return packed_next(pmp_dir_table(vm, t), i, PMP_DIR_ENTRIES, vm->dir_bits, vm->dir_mask);
+}
+
 /* Every in-use table names only in-use giants that name it back. */
 static int directory_check(const struct pmp_vm *vm, uint64_t *giants, uint32_t *tables)
 {
+	const void *top = pmp_at(vm, vm->off_top);
 	uint32_t ti, i;
 
 	*giants = 0;
 	*tables = 0;
-	for (ti = 0; ti < PMP_DIR_TOP; ti++) {
+	for (ti = 0; (ti = packed_next(top, ti, PMP_DIR_TOP, vm->top_bits, vm->top_mask)) <
+		     PMP_DIR_TOP; ti++) {
 		uint32_t t = pmp_dir_top_get(vm, ti), n = 0;
 
-		if (!t)
-			continue;
 		if (t >= vm->nr_regions || regions(vm)[t].top != ti)
 			return -EUCLEAN;
-		for (i = 0; i < PMP_DIR_ENTRIES; i++) {
+		for (i = 0; (i = dir_next(vm, t, i)) < PMP_DIR_ENTRIES; i++) {
 			uint32_t cg = pmp_dir_get(vm, t, i);
 			const struct pmp_home *h = &pmp_homes(vm)[cg < vm->nr_giants ? cg : 0];
 
-			if (!cg)
-				continue;
 			if (cg >= vm->nr_giants || !h->in_use ||
 			    h->giant != (ti << PMP_DIR_SHIFT | i))
 				return -EUCLEAN;
@@ -357,7 +383,7 @@ static int directory_check(const struct pmp_vm *vm, uint64_t *giants, uint32_t *
 /* Free lists: each entry free, pristine and listed once (the counts close them). */
 static int free_lists_check(const struct pmp_vm *vm)
 {
-	uint32_t cg, t, i, n = 0;
+	uint32_t cg, t, n = 0;
 
 	for (cg = vm->giant_free; cg; cg = pmp_homes(vm)[cg].giant) {
 		if (cg >= vm->nr_giants || pmp_homes(vm)[cg].in_use || pmp_homes(vm)[cg].nr_slots ||
@@ -368,11 +394,8 @@ static int free_lists_check(const struct pmp_vm *vm)
 		return -EUCLEAN;
 	for (n = 0, t = vm->region_free; t; t = regions(vm)[t].top) {
 		if (t >= vm->nr_regions || regions(vm)[t].nr_giants ||
-		    ++n > vm->nr_regions - 1 - vm->regions_used)
+		    ++n > vm->nr_regions - 1 - vm->regions_used || dir_next(vm, t, 0) < PMP_DIR_ENTRIES)
 			return -EUCLEAN;
-		for (i = 0; i < PMP_DIR_ENTRIES; i++)
-			if (pmp_dir_get(vm, t, i))
-				return -EUCLEAN;
 	}
 	return n == vm->nr_regions - 1 - vm->regions_used ? 0 : -EUCLEAN;
 }
@@ -477,11 +500,8 @@ int pmp_state_check(const struct pmp_vm *vm)
 
 	/* the reserved giant and table: what every lookup without state reads */
 	if (!giant_pristine(vm, 0) || h0->giant || h0->nr_slots || h0->in_use ||
-	    regions(vm)[0].top || regions(vm)[0].nr_giants)
+	    regions(vm)[0].top || regions(vm)[0].nr_giants || dir_next(vm, 0, 0) < PMP_DIR_ENTRIES)
 		return -EUCLEAN;
-	for (i = 0; i < PMP_DIR_ENTRIES; i++)
-		if (pmp_dir_get(vm, 0, i))
-			return -EUCLEAN;
 	if (vm->giants_used >= vm->nr_giants || vm->regions_used >= vm->nr_regions ||
 	    vm->giants_used > vm->giants_high_water || directory_check(vm, &giants, &tables) ||
 	    giants != vm->giants_used || tables != vm->regions_used)
