@@ -349,22 +349,26 @@ static int mapped_chunk_check(const struct pmp_vm *vm, unsigned int vtl, uint32_
 static int giant_leaves_check(const struct pmp_vm *vm, unsigned int vtl, uint32_t cg,
 			      uint64_t *nr_cand)
 {
-	uint64_t ci = (uint64_t)cg * PMP_GIANT_CHUNKS, c_end = ci + PMP_GIANT_CHUNKS;
+	uint64_t ci = (uint64_t)cg * PMP_GIANT_CHUNKS;
 	const struct pmp_chunk *c = &pmp_cchunks(vm)[ci];
+	/* the VTL's leaf flags: VTL 0's in the chunks, the others' a byte a chunk */
+	const uint8_t *vf = vtl ? &pmp_vtl_chunks(vm, vtl)[ci] : NULL;
 	uint16_t gflags = pmp_vtl_giant_flags(vm, vtl, cg), huge = 0, cand = 0;
+	uint16_t bit = PMP_BIT(pmp_mapped_plane(vtl));
 	const struct pmp_vtl_giant *vg;
+	unsigned int i;
 
 	if (vtl && (gflags & ~PMP_GF_LEAF))
 		return -EUCLEAN;
-	for (; ci < c_end; ci++, c++) {
-		uint32_t f = pmp_leaf_flags_at(vm, c, vtl);
+	for (i = 0; i < PMP_GIANT_CHUNKS; i++) {
+		uint32_t f = vf ? (uint32_t)vf[i] << PMP_CF_LEAF_SHIFT : c[i].blocks & PMP_CF_LEAF;
 
 		/* a 1 GiB leaf makes every chunk huge, mapped or not (then caught below) */
 		if ((gflags & PMP_GF_LEAF) && !(f & PMP_CF_HUGE))
 			return -EUCLEAN;
 		/* nothing mapped and no flag (most chunks): nothing else to test or count */
-		if ((f || chunk_mapped(c, vtl)) &&
-		    mapped_chunk_check(vm, vtl, cg, ci, f, &huge, &cand))
+		if ((f || ((c[i].mixed | c[i].value) & bit)) &&
+		    mapped_chunk_check(vm, vtl, cg, ci + i, f, &huge, &cand))
 			return -EUCLEAN;
 	}
 	*nr_cand += cand;

@@ -98,6 +98,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	geo.vm_type = (uint32_t)(take(&in, 1) % PMP_VM_NR);
 	pmp_policy_preset(&p, pmp_policy_preset_name((unsigned int)take(&in, 1) % 3));
+	/*
+	 * The driver compares a copy's state with the VM's whole, free pool
+	 * blocks too, which pmp_vm_init() leaves as they are: none from the
+	 * last input.
+	 */
+	memset(state.mem, 0, state.bytes);
 	if (pmp_vm_init(state.mem, state.bytes, &geo, &p, &vm) ||
 	    pmp_slot_create(vm, 0, &s0) || pmp_slot_create(vm, 1, &s1))
 		abort();
