@@ -27,6 +27,13 @@ struct oracle {
 	bool private_mem;	/* the VM has private memory: else conversions to it are refused */
 	uint64_t pages, chunks, giants;
 	uint16_t *attr;		/* OA_* per page, of the chunks with OC_PAGES */
+	/*
+	 * Per chunk with OC_ODD (oracle.c): a page of it (1-511) that attr[]
+	 * has unlike its first under every VTL's leaf mask, so no 2 MiB leaf
+	 * fits there while neither changes (each writer of attr[] drops
+	 * OC_ODD when it writes either page; oracle_check())
+	 */
+	uint16_t *odd;
 	uint16_t *cattr;	/* OA_* of every page of a chunk without OC_PAGES */
 	uint16_t *chunk;	/* OC_* per chunk */
 	uint8_t *order;		/* largest folio order a fault reported, OR_UNKNOWN if none */
@@ -102,5 +109,8 @@ static inline bool oracle_private(const struct oracle *o, uint64_t gfn)
 
 /* Pages the oracle maps huge now. */
 uint64_t oracle_pages(struct oracle *o);
+
+/* Does every chunk's odd page differ from its first as oracle.h says?  0 or -EUCLEAN. */
+int oracle_check(const struct oracle *o);
 
 #endif /* PMP_REPLAY_ORACLE_H */

@@ -212,7 +212,7 @@ int replay_memory(const struct pmp_trace_event *vm, unsigned int nr_runs, uint64
 		return err;
 	/* what oracle_init(), first_event(), run_vm() and lv_init() allocate */
 	oracle = pages * sizeof(*o->attr) +
-		 chunks * (sizeof(*o->cattr) + sizeof(*o->chunk) + sizeof(*o->order) +
+		 chunks * (sizeof(*o->cattr) + sizeof(*o->odd) + sizeof(*o->chunk) + sizeof(*o->order) +
 			   sizeof(*o->sig) + sizeof(*o->fit) + 1) +
 		 giants * (sizeof(*o->giant_order) + sizeof(*o->giant_dirty) +
 			   sizeof(*o->giant_whole) +
@@ -344,12 +344,16 @@ static __attribute__((noinline)) int accept_event(struct replay *r,
 /* At r->next_stop: the checks (--check) and the coverage sample due after this event. */
 static int stop(struct replay *r)
 {
+	bool check = r->opts.check_every && !(r->events % r->opts.check_every);
 	unsigned int i;
 
-	for (i = 0; r->opts.check_every && !(r->events % r->opts.check_every) && i < r->nr_runs; i++)
+	for (i = 0; check && i < r->nr_runs; i++)
 		if (pmp_vm_check(r->runs[i].vm))
 			return fail(r, -EUCLEAN, "event %llu: pmp_vm_check failed under %s",
 				    (unsigned long long)r->events, r->runs[i].label);
+	if (check && oracle_check(&r->oracle))
+		return fail(r, -EUCLEAN, "event %llu: the oracle's odd pages are not odd",
+			    (unsigned long long)r->events);
 	if (!r->ended && !(r->events & (r->stride - 1)))	/* a power of two */
 		sample(r);
 	plan_stop(r);
