@@ -286,23 +286,16 @@ static int run_failed(struct replay *r, int err)
  * folio order is kept, each policy takes the access; their common cases
  * (nothing new to the oracle, a present leaf) without a call.
  */
-static inline int fault_event(struct replay *r, const struct pmp_trace_event *ev)
+static inline void fault_event(struct replay *r, const struct pmp_trace_event *ev)
 {
 	unsigned int order = 9 * (ev->level - 1U), i;
-	int err;
 
 	if (ev->vtl >= PMP_MAX_VTLS ||
 	    !oracle_touch_known(&r->oracle, ev->gfn, order, ev->vtl, !(ev->flags & PMP_FAULT_PRIVATE)))
 		oracle_event(&r->oracle, ev, false);
 	r->fault_order[ev->gfn / 512] = (uint8_t)order;
-	for (i = 0; i < r->nr_runs; i++) {
-		if (run_fault_served(&r->runs[i], ev))
-			continue;
-		err = run_event(&r->runs[i], r, ev);
-		if (err)
-			return run_failed(r, err);
-	}
-	return 0;
+	for (i = 0; i < r->nr_runs; i++)
+		run_fault(&r->runs[i], r, ev);
 }
 
 /* Any other event, the memslot table following the core after it. */
@@ -384,9 +377,10 @@ static inline int replay_one(struct replay *r, const struct pmp_trace_event *ev)
 		end_state(r);	/* a teardown */
 	}
 	/* most events: a fault with a valid level inside the VM (the arrays' span) */
-	if (ev->type == PMP_TR_FAULT && ev->gfn < r->oracle.pages && ev->level - 1U < PMP_LEVEL_1G)
-		err = fault_event(r, ev);
-	else if (ev->type == PMP_TR_ACCEPT)
+	if (ev->type == PMP_TR_FAULT && ev->gfn < r->oracle.pages && ev->level - 1U < PMP_LEVEL_1G) {
+		fault_event(r, ev);
+		err = 0;
+	} else if (ev->type == PMP_TR_ACCEPT)
 		err = accept_event(r, ev);
 	else
 		err = other_event(r, ev);

@@ -282,22 +282,12 @@ static uint8_t backing(const struct rp_run *run, const struct replay *r, uint64_
 	return (uint8_t)(order < cap ? order : cap);
 }
 
-static void fault_event(struct rp_run *run, const struct replay *r,
-			const struct pmp_trace_event *ev)
+/* A fault no present leaf serves (run_served()'s @have, @present): its folio worked out, taken. */
+static void fault_unserved(struct rp_run *run, const struct replay *r,
+			   const struct pmp_trace_event *ev, int have, bool present)
 {
 	struct pmp_fault f;
-	bool present;
-	int have;
 
-	if (ev->level < PMP_LEVEL_4K || ev->level > PMP_LEVEL_1G || ev->gfn >= run->lv.pages) {
-		note_invalid(run, r, PMP_TR_FAULT, -EINVAL);
-		return;
-	}
-	/* most accesses find their leaf: no folio to work out */
-	if (run_served(run, ev->gfn, ev->flags, &have, &present)) {
-		run->c.faults_avoided++;
-		return;
-	}
 	f = (struct pmp_fault){ .gfn = ev->gfn, .slot = ev->slot, .flags = ev->flags,
 				.vcpu = ev->vcpu, .vtl = ev->vtl };
 	/* shared pages of a guest_memfd slot live in the VMM's memory, which punches spare */
@@ -307,6 +297,30 @@ static void fault_event(struct rp_run *run, const struct replay *r,
 	else
 		f.backing_order = backing(run, r, ev->gfn, 9U * (ev->level - 1U));
 	fault_taken(run, r, &f, PMP_TR_FAULT, have, present);
+}
+
+static void fault_event(struct rp_run *run, const struct replay *r,
+			const struct pmp_trace_event *ev)
+{
+	bool present;
+	int have;
+
+	if (ev->level < PMP_LEVEL_4K || ev->level > PMP_LEVEL_1G || ev->gfn >= run->lv.pages) {
+		note_invalid(run, r, PMP_TR_FAULT, -EINVAL);
+		return;
+	}
+	/* most accesses find their leaf: no folio to work out */
+	if (run_served(run, ev->gfn, ev->flags, &have, &present))
+		run->c.faults_avoided++;
+	else
+		fault_unserved(run, r, ev, have, present);
+}
+
+void run_fault_unserved(struct rp_run *run, const struct replay *r,
+			const struct pmp_trace_event *ev, int have, bool present)
+{
+	run->c.events[PMP_TR_FAULT]++;
+	fault_unserved(run, r, ev, have, present);
 }
 
 /*
