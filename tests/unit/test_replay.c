@@ -486,8 +486,8 @@ static void oracle_same(const struct oracle *a, const struct oracle *b, unsigned
 		      step);
 	ck_assert_msg(!memcmp(a->dirty, b->dirty, a->giants * 8 * sizeof(*a->dirty)),
 		      "step %u: dirty[]", step);
-	ck_assert_msg(!memcmp(a->giant_dirty, b->giant_dirty, a->giants), "step %u: giant_dirty[]",
-		      step);
+	ck_assert_msg(!memcmp(a->giant_dirty, b->giant_dirty, a->giants * sizeof(*a->giant_dirty)),
+		      "step %u: giant_dirty[]", step);
 	ck_assert_uint_eq(a->vtls, b->vtls);
 }
 
@@ -560,7 +560,8 @@ END_TEST
  * and the pages counted are the table's and those of an oracle that
  * follows the events up to there with no sample in between (so nothing
  * a passed-by accept left unmarked is evaluated differently).  Checked to
- * fail when set_attr() keeps OC_ODD on a write.
+ * fail when set_attr() keeps OC_ODD on a write, and when mark() leaves
+ * giant_dirty[]'s bit for the chunk's word of dirty[] unset.
  */
 static const struct odd_step {
 	struct pmp_trace_event ev;
@@ -586,6 +587,9 @@ static const struct odd_step {
 	{ { .type = PMP_TR_ACCEPT, .gfn = 0x401, .level = PMP_LEVEL_4K }, 511, 1024 },
 	{ { .type = PMP_TR_ACCEPT, .gfn = 0x400, .level = PMP_LEVEL_4K }, 1, 1536 },
 	{ { .type = PMP_TR_CONVERT, .gfn = 0x410, .npages = 0x20 }, 1, 1024 },
+	/* a chunk in the fifth of its 1 GiB range's 8 words of dirty[] */
+	{ { .type = PMP_TR_ACCEPT, .gfn = 300 * 512 + 7, .level = PMP_LEVEL_4K }, 1, 1024 },
+	{ { .type = PMP_TR_ACCEPT, .gfn = 300 * 512, .level = PMP_LEVEL_2M }, 1, 1536 },
 };
 
 /* A replay of a 1 GiB TDX VM, its memory private and pending. */

@@ -35,9 +35,13 @@
 /* What of a chunk a 1 GiB leaf depends on (with its sig) */
 #define OC_FOR_GIANT	(OC_TOUCHED_ANY | OC_SHARED_FAULT | (OC_TOUCHED_ANY << OC_ELIGIBLE_SHIFT))
 
-/* giant_dirty: some chunk changed; the 1 GiB check must run again */
-#define OG_CHUNKS	0x1U
-#define OG_WHOLE	0x2U
+/*
+ * giant_dirty: bit w, word w of the 1 GiB range's 8 in dirty[] has a chunk
+ * marked (mark() sets both, evaluate_giant() clears both); the 1 GiB
+ * check must run again
+ */
+#define OG_WORDS	0xffU
+#define OG_WHOLE	0x100U
 #define OC_ELIGIBLE(v)	(0x10U << (v))	/* a 2 MiB leaf of VTL v may be there */
 #define OC_ELIGIBLE_SHIFT 4
 #define OC_UNIFORM(v)	(0x100U << (v))	/* pages known alike under leaf_mask(v) ... */
@@ -78,7 +82,7 @@ int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_sl
 	o->sig = rp_arena_zalloc(arena, o->chunks * sizeof(*o->sig));
 	o->fit = rp_arena_zalloc(arena, o->chunks * sizeof(*o->fit));
 	o->giant_order = rp_arena_zalloc(arena, o->giants);
-	o->giant_dirty = rp_arena_zalloc(arena, o->giants);
+	o->giant_dirty = rp_arena_zalloc(arena, o->giants * sizeof(*o->giant_dirty));
 	o->giant_whole = rp_arena_zalloc(arena, o->giants);
 	o->dirty = rp_arena_zalloc(arena, o->giants * 8 * sizeof(*o->dirty));
 	o->giant_small = rp_arena_zalloc(arena, o->giants * sizeof(*o->giant_small));
@@ -136,7 +140,7 @@ static bool giant_folio(const struct oracle *o, uint64_t g)
 static void mark(struct oracle *o, uint64_t c)
 {
 	o->dirty[c / 64] |= 1ULL << (c % 64);
-	o->giant_dirty[c / 512] |= OG_CHUNKS;
+	o->giant_dirty[c / 512] |= (uint16_t)(1U << (c / 64 % 8));
 }
 
 /*
@@ -673,10 +677,14 @@ static uint64_t evaluate_giant(struct oracle *o, uint64_t g)
 	/* a 1 GiB folio only where a fault reported one (run.c assumes 2 MiB otherwise) */
 	bool whole = giant_folio(o, g);
 	bool again = o->giant_dirty[g] & OG_WHOLE;
-	unsigned int v, w;
+	unsigned int v, w, words;
 
-	for (w = 0; w < 8; w++) {
-		uint64_t bits = o->dirty[g * 8 + w];
+	/* the words with a chunk marked: most samples find one or two of the 8 */
+	for (words = o->giant_dirty[g] & OG_WORDS; words; words &= words - 1) {
+		uint64_t bits;
+
+		w = (unsigned int)__builtin_ctz(words);
+		bits = o->dirty[g * 8 + w];
 
 		o->dirty[g * 8 + w] = 0;
 		for (; bits; bits &= bits - 1) {
@@ -736,8 +744,11 @@ uint64_t oracle_pages(struct oracle *o)
 
 int oracle_check(const struct oracle *o)
 {
-	uint64_t c;
+	uint64_t c, w;
 
+	for (w = 0; w < o->giants * 8; w++)
+		if (o->dirty[w] && !(o->giant_dirty[w / 8] & (1U << (w % 8))))
+			return -EUCLEAN;
 	for (c = 0; c < o->chunks; c++) {
 		const uint16_t *a = &o->attr[c * CHUNK];
 

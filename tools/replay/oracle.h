@@ -40,7 +40,7 @@ struct oracle {
 	uint16_t *sig;		/* an eligible chunk's attributes, for 1 GiB uniformity */
 	uint8_t *fit;		/* OF_* per chunk: its memslot's verdict, until a memslot changes */
 	uint8_t *giant_order;
-	uint8_t *giant_dirty;	/* OG_*: what of the 1 GiB range changed since evaluated */
+	uint16_t *giant_dirty;	/* OG_*: what of the 1 GiB range changed since evaluated */
 	uint8_t *giant_whole;	/* its 1 GiB check, when last made, found a 1 GiB leaf possible */
 	uint64_t *dirty;	/* per chunk, 8 words a 1 GiB range: changed since evaluated */
 	uint32_t *giant_small;	/* per 1 GiB range: its chunks that count (OC_COUNTED) */
@@ -110,7 +110,11 @@ static inline bool oracle_private(const struct oracle *o, uint64_t gfn)
 /* Pages the oracle maps huge now. */
 uint64_t oracle_pages(struct oracle *o);
 
-/* Does every chunk's odd page differ from its first as oracle.h says?  0 or -EUCLEAN. */
+/*
+ * Are the oracle's summaries what they say: every marked chunk's word of
+ * dirty[] flagged in giant_dirty[], every chunk's odd page unlike its
+ * first?  0 or -EUCLEAN.
+ */
 int oracle_check(const struct oracle *o);
 
 #endif /* PMP_REPLAY_ORACLE_H */

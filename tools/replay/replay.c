@@ -345,7 +345,7 @@ static int stop(struct replay *r)
 			return fail(r, -EUCLEAN, "event %llu: pmp_vm_check failed under %s",
 				    (unsigned long long)r->events, r->runs[i].label);
 	if (check && oracle_check(&r->oracle))
-		return fail(r, -EUCLEAN, "event %llu: the oracle's odd pages are not odd",
+		return fail(r, -EUCLEAN, "event %llu: the oracle's summaries are wrong",
 			    (unsigned long long)r->events);
 	if (!r->ended && !(r->events & (r->stride - 1)))	/* a power of two */
 		sample(r);
