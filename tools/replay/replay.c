@@ -19,10 +19,10 @@
 
 /*
  * The arena's bytes beyond replay_memory()'s sum: its block header and up to
- * 64 bytes of alignment for each array (the oracle's 12, fault_order, 7 per
+ * 64 bytes of alignment for each array (the oracle's 13, fault_order, 7 per
  * policy).  A heatmap's pinned[] (not in the sum) may take a second block.
  */
-#define ARENA_SLACK(runs) ((14 + 7 * (uint64_t)(runs)) * 64)
+#define ARENA_SLACK(runs) ((15 + 7 * (uint64_t)(runs)) * 64)
 
 static int fail(struct replay *r, int err, const char *fmt, ...)
 {
