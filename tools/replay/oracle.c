@@ -19,6 +19,8 @@
 #define GIANT (512ULL * 512ULL)
 /* uniform()'s pages between two tests: a chunk's first differing page is found this late */
 #define UNIFORM_BLOCK 64U
+/* A 16-bit value in each of a word's four lanes: four pages of attr[] at once. */
+#define LANES 0x0001000100010001ULL
 
 /* Per page: private (OA_PRIVATE, oracle.h), accepted, and VTL v's denied R/W/X at bits 2 + 3v. */
 #define OA_ACCEPTED	0x2
@@ -33,15 +35,20 @@
 /* What of a chunk a 1 GiB leaf depends on (with its sig) */
 #define OC_FOR_GIANT	(OC_TOUCHED_ANY | OC_SHARED_FAULT | (OC_TOUCHED_ANY << OC_ELIGIBLE_SHIFT))
 
-/* giant_dirty: some chunk changed; the 1 GiB check must run again */
-#define OG_CHUNKS	0x1U
-#define OG_WHOLE	0x2U
+/*
+ * giant_dirty: bit w, word w of the 1 GiB range's 8 in dirty[] has a chunk
+ * marked (mark() sets both, evaluate_giant() clears both); the 1 GiB
+ * check must run again
+ */
+#define OG_WORDS	0xffU
+#define OG_WHOLE	0x100U
 #define OC_ELIGIBLE(v)	(0x10U << (v))	/* a 2 MiB leaf of VTL v may be there */
 #define OC_ELIGIBLE_SHIFT 4
 #define OC_UNIFORM(v)	(0x100U << (v))	/* pages known alike under leaf_mask(v) ... */
 #define OC_MIXED(v)	(0x800U << (v))	/* ... or known not to be; neither: scan them */
 #define OC_UNIFORM_ANY	0x700U
 #define OC_MIXED_ANY	0x3800U
+#define OC_ODD		0x8000U		/* with OC_PAGES: odd[c] is a page unlike the first */
 
 /*
  * Per chunk, slot_fits() of a 2 MiB leaf there, as shared and as private memory,
@@ -69,19 +76,20 @@ int oracle_init(struct oracle *o, const struct pmp_trace_event *vm, struct rp_sl
 	if (vm->vm_type == PMP_VM_TDX || vm->vm_type == PMP_VM_SNP)
 		o->guarded = OA_ACCEPTED;
 	o->cattr = rp_arena_zalloc(arena, o->chunks * sizeof(*o->cattr));
+	o->odd = rp_arena_zalloc(arena, o->chunks * sizeof(*o->odd));
 	o->chunk = rp_arena_zalloc(arena, o->chunks * sizeof(*o->chunk));
 	o->order = rp_arena_zalloc(arena, o->chunks);
 	o->sig = rp_arena_zalloc(arena, o->chunks * sizeof(*o->sig));
 	o->fit = rp_arena_zalloc(arena, o->chunks * sizeof(*o->fit));
 	o->giant_order = rp_arena_zalloc(arena, o->giants);
-	o->giant_dirty = rp_arena_zalloc(arena, o->giants);
+	o->giant_dirty = rp_arena_zalloc(arena, o->giants * sizeof(*o->giant_dirty));
 	o->giant_whole = rp_arena_zalloc(arena, o->giants);
 	o->dirty = rp_arena_zalloc(arena, o->giants * 8 * sizeof(*o->dirty));
 	o->giant_small = rp_arena_zalloc(arena, o->giants * sizeof(*o->giant_small));
 	o->giant_pages = rp_arena_zalloc(arena, o->giants * sizeof(*o->giant_pages));
 	/* last, after the dense arrays: the pages of attr[] no chunk spreads to are never touched */
 	o->attr = rp_arena_zalloc(arena, o->pages * sizeof(*o->attr));
-	if (!o->attr || !o->cattr || !o->chunk || !o->order || !o->sig || !o->fit || !o->giant_order ||
+	if (!o->attr || !o->cattr || !o->odd || !o->chunk || !o->order || !o->sig || !o->fit || !o->giant_order ||
 	    !o->giant_dirty || !o->giant_whole || !o->dirty || !o->giant_small || !o->giant_pages)
 		return -ENOMEM;
 	memset(o->order, OR_UNKNOWN, o->chunks);
@@ -132,7 +140,7 @@ static bool giant_folio(const struct oracle *o, uint64_t g)
 static void mark(struct oracle *o, uint64_t c)
 {
 	o->dirty[c / 64] |= 1ULL << (c % 64);
-	o->giant_dirty[c / 512] |= OG_CHUNKS;
+	o->giant_dirty[c / 512] |= (uint16_t)(1U << (c / 64 % 8));
 }
 
 /*
@@ -167,6 +175,12 @@ static void dirty(struct oracle *o, uint64_t lo, uint64_t hi)
 
 	for (c = lo / CHUNK; c <= (hi - 1) / CHUNK; c++)
 		mark_in_range(o, c);
+}
+
+/* What must be alike under a leaf of any VTL over memory whose first page is @a0. */
+static uint16_t every_leaf_mask(const struct oracle *o, uint16_t a0)
+{
+	return (uint16_t)(OA_PRIVATE | (a0 & OA_PRIVATE ? o->guarded : 0));
 }
 
 /* The attributes of chunk @c's first page. */
@@ -231,7 +245,7 @@ static __attribute__((noinline)) void set_attr_range(struct oracle *o, uint64_t 
 		}
 		if (!diff)
 			continue;
-		o->chunk[c] &= (uint16_t)~(OC_MIXED_ANY | (whole ? 0 : OC_UNIFORM_ANY));
+		o->chunk[c] &= (uint16_t)~(OC_MIXED_ANY | OC_ODD | (whole ? 0 : OC_UNIFORM_ANY));
 		mark_in_range(o, c);
 	}
 }
@@ -258,7 +272,7 @@ static inline void set_attr(struct oracle *o, uint64_t lo, uint64_t hi, uint16_t
 	now = (uint16_t)((o->attr[lo] & ~mask) | value);
 	if (now != o->attr[lo]) {
 		o->attr[lo] = now;
-		o->chunk[c] &= (uint16_t)~(OC_MIXED_ANY | OC_UNIFORM_ANY);
+		o->chunk[c] &= (uint16_t)~(OC_MIXED_ANY | OC_UNIFORM_ANY | OC_ODD);
 		mark(o, c);
 	}
 }
@@ -412,13 +426,46 @@ static __attribute__((noinline)) void other_event(struct oracle *o,
 }
 
 /*
+ * Page @gfn of spread chunk @c was accepted and the chunk has no odd page:
+ * the page, if it is now unlike the first under every leaf mask (accepted
+ * among pending pages), else the last page, if unlike it (pending, where
+ * pages are accepted in order), becomes the odd one.
+ */
+static void note_odd(struct oracle *o, uint64_t c, uint64_t gfn)
+{
+	const uint16_t *a = &o->attr[c * CHUNK];
+	uint16_t every = every_leaf_mask(o, a[0]);
+	unsigned int i = gfn % CHUNK;
+
+	if (!i || !((a[i] ^ a[0]) & every))
+		i = CHUNK - 1;
+	if ((a[i] ^ a[0]) & every) {
+		o->odd[c] = (uint16_t)i;
+		o->chunk[c] |= (uint16_t)OC_ODD;
+	}
+}
+
+/*
  * other_event() of a 4 KiB accept inside the VM (TDX and SNP guests accept
  * most of their memory a page at a time): the page accepted, its chunk
  * touched by its fault, without the range checks of any other accept.
+ * Where the chunk has an odd page and this is neither it nor the first,
+ * nothing oracle_pages() reads changes (the first page, so its sig and
+ * every leaf's mask, is the same, the chunk still unlike it, its
+ * OC_MIXED() true): the page is set without marking the chunk.  So are
+ * most of a chunk's pending pages accepted one by one, once one is.
  */
 static void accept_page(struct oracle *o, uint64_t gfn)
 {
-	set_attr(o, gfn, gfn + 1, OA_ACCEPTED, OA_ACCEPTED);
+	uint64_t c = gfn / CHUNK;
+
+	if ((o->chunk[c] & OC_ODD) && gfn % CHUNK && gfn % CHUNK != o->odd[c]) {
+		o->attr[gfn] |= OA_ACCEPTED;
+	} else {
+		set_attr(o, gfn, gfn + 1, OA_ACCEPTED, OA_ACCEPTED);
+		if ((o->chunk[c] & (OC_PAGES | OC_ODD)) == OC_PAGES)
+			note_odd(o, c, gfn);
+	}
 	touch(o, gfn, OR_UNKNOWN, 0, false);
 }
 
@@ -532,7 +579,17 @@ static bool uniform(const uint16_t *a, uint16_t mask)
 /* What must be alike under a leaf of VTL @v over memory whose first page is @a0. */
 static uint16_t leaf_mask(const struct oracle *o, uint16_t a0, unsigned int v)
 {
-	return (uint16_t)(OA_PRIVATE | (a0 & OA_PRIVATE ? o->guarded : 0) | OA_VTL(v));
+	return (uint16_t)(every_leaf_mask(o, a0) | OA_VTL(v));
+}
+
+/*
+ * Are spread chunk @c's pages (its OC_* @f) alike under VTL @v's leaf
+ * mask?  Not if it has an odd page: no scan.
+ */
+static bool chunk_uniform(const struct oracle *o, uint64_t c, uint16_t a0, unsigned int v,
+			  uint16_t f)
+{
+	return !(f & OC_ODD) && uniform(&o->attr[c * CHUNK], leaf_mask(o, a0, v));
 }
 
 /*
@@ -567,7 +624,6 @@ static bool chunk_fits(struct oracle *o, uint64_t c, uint16_t a0, unsigned int f
 /* Which VTLs may have a 2 MiB leaf on chunk @c; its attributes for 1 GiB uniformity. */
 static void evaluate_chunk(struct oracle *o, uint64_t c)
 {
-	uint64_t head = c * CHUNK;
 	uint16_t a0 = first_attr(o, c), f = o->chunk[c], eligible = 0;
 	uint8_t giant = o->giant_order[c / 512];
 	/* a 4 KiB folio here does not stop a 1 GiB folio reported anywhere in its range */
@@ -579,8 +635,7 @@ static void evaluate_chunk(struct oracle *o, uint64_t c)
 	for (vtls = ok ? o->vtls : 0; vtls; vtls &= vtls - 1) {
 		v = (unsigned int)__builtin_ctz(vtls);
 		if (!(f & (OC_UNIFORM(v) | OC_MIXED(v))))
-			f |= (uint16_t)(!(f & OC_PAGES) ||
-					uniform(&o->attr[head], leaf_mask(o, a0, v)) ?
+			f |= (uint16_t)(!(f & OC_PAGES) || chunk_uniform(o, c, a0, v, f) ?
 					OC_UNIFORM(v) : OC_MIXED(v));
 		if (f & OC_UNIFORM(v))
 			eligible |= (uint16_t)OC_ELIGIBLE(v);
@@ -622,10 +677,14 @@ static uint64_t evaluate_giant(struct oracle *o, uint64_t g)
 	/* a 1 GiB folio only where a fault reported one (run.c assumes 2 MiB otherwise) */
 	bool whole = giant_folio(o, g);
 	bool again = o->giant_dirty[g] & OG_WHOLE;
-	unsigned int v, w;
+	unsigned int v, w, words;
 
-	for (w = 0; w < 8; w++) {
-		uint64_t bits = o->dirty[g * 8 + w];
+	/* the words with a chunk marked: most samples find one or two of the 8 */
+	for (words = o->giant_dirty[g] & OG_WORDS; words; words &= words - 1) {
+		uint64_t bits;
+
+		w = (unsigned int)__builtin_ctz(words);
+		bits = o->dirty[g * 8 + w];
 
 		o->dirty[g * 8 + w] = 0;
 		for (; bits; bits &= bits - 1) {
@@ -681,4 +740,22 @@ uint64_t oracle_pages(struct oracle *o)
 		o->total += o->giant_pages[g];
 	}
 	return o->total;
+}
+
+int oracle_check(const struct oracle *o)
+{
+	uint64_t c, w;
+
+	for (w = 0; w < o->giants * 8; w++)
+		if (o->dirty[w] && !(o->giant_dirty[w / 8] & (1U << (w % 8))))
+			return -EUCLEAN;
+	for (c = 0; c < o->chunks; c++) {
+		const uint16_t *a = &o->attr[c * CHUNK];
+
+		if ((o->chunk[c] & OC_ODD) &&
+		    (!o->odd[c] || o->odd[c] >= CHUNK || !(o->chunk[c] & OC_PAGES) ||
+		     !((a[o->odd[c]] ^ a[0]) & every_leaf_mask(o, a[0]))))
+			return -EUCLEAN;
+	}
+	return 0;
 }

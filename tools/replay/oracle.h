@@ -27,13 +27,20 @@ struct oracle {
 	bool private_mem;	/* the VM has private memory: else conversions to it are refused */
 	uint64_t pages, chunks, giants;
 	uint16_t *attr;		/* OA_* per page, of the chunks with OC_PAGES */
+	/*
+	 * Per chunk with OC_ODD (oracle.c): a page of it (1-511) that attr[]
+	 * has unlike its first under every VTL's leaf mask, so no 2 MiB leaf
+	 * fits there while neither changes (each writer of attr[] drops
+	 * OC_ODD when it writes either page; oracle_check())
+	 */
+	uint16_t *odd;
 	uint16_t *cattr;	/* OA_* of every page of a chunk without OC_PAGES */
 	uint16_t *chunk;	/* OC_* per chunk */
 	uint8_t *order;		/* largest folio order a fault reported, OR_UNKNOWN if none */
 	uint16_t *sig;		/* an eligible chunk's attributes, for 1 GiB uniformity */
 	uint8_t *fit;		/* OF_* per chunk: its memslot's verdict, until a memslot changes */
 	uint8_t *giant_order;
-	uint8_t *giant_dirty;	/* OG_*: what of the 1 GiB range changed since evaluated */
+	uint16_t *giant_dirty;	/* OG_*: what of the 1 GiB range changed since evaluated */
 	uint8_t *giant_whole;	/* its 1 GiB check, when last made, found a 1 GiB leaf possible */
 	uint64_t *dirty;	/* per chunk, 8 words a 1 GiB range: changed since evaluated */
 	uint32_t *giant_small;	/* per 1 GiB range: its chunks that count (OC_COUNTED) */
@@ -102,5 +109,12 @@ static inline bool oracle_private(const struct oracle *o, uint64_t gfn)
 
 /* Pages the oracle maps huge now. */
 uint64_t oracle_pages(struct oracle *o);
+
+/*
+ * Are the oracle's summaries what they say: every marked chunk's word of
+ * dirty[] flagged in giant_dirty[], every chunk's odd page unlike its
+ * first?  0 or -EUCLEAN.
+ */
+int oracle_check(const struct oracle *o);
 
 #endif /* PMP_REPLAY_ORACLE_H */

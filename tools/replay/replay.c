@@ -19,10 +19,10 @@
 
 /*
  * The arena's bytes beyond replay_memory()'s sum: its block header and up to
- * 64 bytes of alignment for each array (the oracle's 12, fault_order, 7 per
+ * 64 bytes of alignment for each array (the oracle's 13, fault_order, 7 per
  * policy).  A heatmap's pinned[] (not in the sum) may take a second block.
  */
-#define ARENA_SLACK(runs) ((14 + 7 * (uint64_t)(runs)) * 64)
+#define ARENA_SLACK(runs) ((15 + 7 * (uint64_t)(runs)) * 64)
 
 static int fail(struct replay *r, int err, const char *fmt, ...)
 {
@@ -212,7 +212,7 @@ int replay_memory(const struct pmp_trace_event *vm, unsigned int nr_runs, uint64
 		return err;
 	/* what oracle_init(), first_event(), run_vm() and lv_init() allocate */
 	oracle = pages * sizeof(*o->attr) +
-		 chunks * (sizeof(*o->cattr) + sizeof(*o->chunk) + sizeof(*o->order) +
+		 chunks * (sizeof(*o->cattr) + sizeof(*o->odd) + sizeof(*o->chunk) + sizeof(*o->order) +
 			   sizeof(*o->sig) + sizeof(*o->fit) + 1) +
 		 giants * (sizeof(*o->giant_order) + sizeof(*o->giant_dirty) +
 			   sizeof(*o->giant_whole) +
@@ -286,23 +286,16 @@ static int run_failed(struct replay *r, int err)
  * folio order is kept, each policy takes the access; their common cases
  * (nothing new to the oracle, a present leaf) without a call.
  */
-static inline int fault_event(struct replay *r, const struct pmp_trace_event *ev)
+static inline void fault_event(struct replay *r, const struct pmp_trace_event *ev)
 {
 	unsigned int order = 9 * (ev->level - 1U), i;
-	int err;
 
 	if (ev->vtl >= PMP_MAX_VTLS ||
 	    !oracle_touch_known(&r->oracle, ev->gfn, order, ev->vtl, !(ev->flags & PMP_FAULT_PRIVATE)))
 		oracle_event(&r->oracle, ev, false);
 	r->fault_order[ev->gfn / 512] = (uint8_t)order;
-	for (i = 0; i < r->nr_runs; i++) {
-		if (run_fault_served(&r->runs[i], ev))
-			continue;
-		err = run_event(&r->runs[i], r, ev);
-		if (err)
-			return run_failed(r, err);
-	}
-	return 0;
+	for (i = 0; i < r->nr_runs; i++)
+		run_fault(&r->runs[i], r, ev);
 }
 
 /* Any other event, the memslot table following the core after it. */
@@ -344,12 +337,16 @@ static __attribute__((noinline)) int accept_event(struct replay *r,
 /* At r->next_stop: the checks (--check) and the coverage sample due after this event. */
 static int stop(struct replay *r)
 {
+	bool check = r->opts.check_every && !(r->events % r->opts.check_every);
 	unsigned int i;
 
-	for (i = 0; r->opts.check_every && !(r->events % r->opts.check_every) && i < r->nr_runs; i++)
+	for (i = 0; check && i < r->nr_runs; i++)
 		if (pmp_vm_check(r->runs[i].vm))
 			return fail(r, -EUCLEAN, "event %llu: pmp_vm_check failed under %s",
 				    (unsigned long long)r->events, r->runs[i].label);
+	if (check && oracle_check(&r->oracle))
+		return fail(r, -EUCLEAN, "event %llu: the oracle's summaries are wrong",
+			    (unsigned long long)r->events);
 	if (!r->ended && !(r->events & (r->stride - 1)))	/* a power of two */
 		sample(r);
 	plan_stop(r);
@@ -380,9 +377,10 @@ static inline int replay_one(struct replay *r, const struct pmp_trace_event *ev)
 		end_state(r);	/* a teardown */
 	}
 	/* most events: a fault with a valid level inside the VM (the arrays' span) */
-	if (ev->type == PMP_TR_FAULT && ev->gfn < r->oracle.pages && ev->level - 1U < PMP_LEVEL_1G)
-		err = fault_event(r, ev);
-	else if (ev->type == PMP_TR_ACCEPT)
+	if (ev->type == PMP_TR_FAULT && ev->gfn < r->oracle.pages && ev->level - 1U < PMP_LEVEL_1G) {
+		fault_event(r, ev);
+		err = 0;
+	} else if (ev->type == PMP_TR_ACCEPT)
 		err = accept_event(r, ev);
 	else
 		err = other_event(r, ev);

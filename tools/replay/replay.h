@@ -157,6 +157,10 @@ static inline uint64_t rp_bp(uint64_t part, uint64_t whole)
 
 enum { RP_FROM_OTHER, RP_FROM_TICK, RP_FROM_FAULT, RP_FROM_ACCEPT };
 
+/* run_fault() of an access no present leaf serves: @have, @present are run_served()'s answer. */
+void run_fault_unserved(struct rp_run *run, const struct replay *r,
+			const struct pmp_trace_event *ev, int have, bool present);
+
 /*
  * The guest accesses @gfn.  A present leaf serves it without a fault,
  * unless it is a huge leaf KVM mapped non-executable (nx_huge_pages) and
@@ -172,20 +176,22 @@ static inline bool run_served(const struct rp_run *run, uint64_t gfn, uint32_t f
 }
 
 /*
- * run_event() of a fault event with a valid level inside the leaf model
- * that a present leaf serves, counted inline (most events); false, having
- * changed nothing, when the access faults.
+ * run_event() of a fault event with a valid level inside the leaf model:
+ * one a present leaf serves counted inline (most events), any other taken
+ * with run_served()'s answer, not asked again.
  */
-static inline bool run_fault_served(struct rp_run *run, const struct pmp_trace_event *ev)
+static inline void run_fault(struct rp_run *run, const struct replay *r,
+			     const struct pmp_trace_event *ev)
 {
 	bool present;
 	int have;
 
-	if (!run_served(run, ev->gfn, ev->flags, &have, &present))
-		return false;
+	if (!run_served(run, ev->gfn, ev->flags, &have, &present)) {
+		run_fault_unserved(run, r, ev, have, present);
+		return;
+	}
 	run->c.events[PMP_TR_FAULT]++;
 	run->c.faults_avoided++;
-	return true;
 }
 
 int run_init(struct rp_run *run, const char *label, const struct pmp_policy *p);

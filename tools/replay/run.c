@@ -226,6 +226,24 @@ static int map_grown(struct rp_run *run, const struct pmp_fault *f)
 	return CORE(run, pmp_map(run->vm, f, level, &run->acts));
 }
 
+/*
+ * Most faults' actions: one 4 KiB MAP of the page @gfn, after a PIN of it
+ * where the VM pins (SEV's every new page): applied, so the leaf the fault
+ * ends up with is that one.  False, having changed nothing, for any other.
+ */
+static inline bool map_4k_applied(struct rp_run *run, uint64_t gfn)
+{
+	struct pmp_action *a = run->acts.buf;
+
+	if (run->acts.nr == 1)
+		return a[0].gfn == gfn && lv_map_4k(&run->lv, a);
+	if (run->acts.nr != 2 || a[0].type != PMP_ACT_PIN || a[1].gfn != gfn ||
+	    !lv_map_4k(&run->lv, &a[1]))
+		return false;
+	count_action(run, &a[0]);	/* a PIN changes no leaf: counted after its MAP */
+	return true;
+}
+
 /* The fault itself, once run_served() said no leaf serves the access: @have, @present its answer. */
 static void fault_taken(struct rp_run *run, const struct replay *r, const struct pmp_fault *f,
 			unsigned int type, int have, bool present)
@@ -239,9 +257,7 @@ static void fault_taken(struct rp_run *run, const struct replay *r, const struct
 	if (err == -ENOSPC)
 		err = map_grown(run, f);
 	err = err < 0 ? err : 0;
-	/* most faults: one 4 KiB MAP of the page, so the leaf it ends up with is that one */
-	if (!err && run->acts.nr == 1 && run->acts.buf[0].gfn == f->gfn &&
-	    lv_map_4k(&run->lv, run->acts.buf)) {
+	if (!err && map_4k_applied(run, f->gfn)) {
 		run->c.faults[PMP_LEVEL_4K]++;
 		run->c.faults_blocked += have && !present;
 		return;
@@ -266,22 +282,12 @@ static uint8_t backing(const struct rp_run *run, const struct replay *r, uint64_
 	return (uint8_t)(order < cap ? order : cap);
 }
 
-static void fault_event(struct rp_run *run, const struct replay *r,
-			const struct pmp_trace_event *ev)
+/* A fault no present leaf serves (run_served()'s @have, @present): its folio worked out, taken. */
+static void fault_unserved(struct rp_run *run, const struct replay *r,
+			   const struct pmp_trace_event *ev, int have, bool present)
 {
 	struct pmp_fault f;
-	bool present;
-	int have;
 
-	if (ev->level < PMP_LEVEL_4K || ev->level > PMP_LEVEL_1G || ev->gfn >= run->lv.pages) {
-		note_invalid(run, r, PMP_TR_FAULT, -EINVAL);
-		return;
-	}
-	/* most accesses find their leaf: no folio to work out */
-	if (run_served(run, ev->gfn, ev->flags, &have, &present)) {
-		run->c.faults_avoided++;
-		return;
-	}
 	f = (struct pmp_fault){ .gfn = ev->gfn, .slot = ev->slot, .flags = ev->flags,
 				.vcpu = ev->vcpu, .vtl = ev->vtl };
 	/* shared pages of a guest_memfd slot live in the VMM's memory, which punches spare */
@@ -291,6 +297,30 @@ static void fault_event(struct rp_run *run, const struct replay *r,
 	else
 		f.backing_order = backing(run, r, ev->gfn, 9U * (ev->level - 1U));
 	fault_taken(run, r, &f, PMP_TR_FAULT, have, present);
+}
+
+static void fault_event(struct rp_run *run, const struct replay *r,
+			const struct pmp_trace_event *ev)
+{
+	bool present;
+	int have;
+
+	if (ev->level < PMP_LEVEL_4K || ev->level > PMP_LEVEL_1G || ev->gfn >= run->lv.pages) {
+		note_invalid(run, r, PMP_TR_FAULT, -EINVAL);
+		return;
+	}
+	/* most accesses find their leaf: no folio to work out */
+	if (run_served(run, ev->gfn, ev->flags, &have, &present))
+		run->c.faults_avoided++;
+	else
+		fault_unserved(run, r, ev, have, present);
+}
+
+void run_fault_unserved(struct rp_run *run, const struct replay *r,
+			const struct pmp_trace_event *ev, int have, bool present)
+{
+	run->c.events[PMP_TR_FAULT]++;
+	fault_unserved(run, r, ev, have, present);
 }
 
 /*
