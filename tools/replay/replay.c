@@ -253,9 +253,9 @@ static int first_event(struct replay *r, const struct pmp_trace_event *ev)
 	r->heat_rows = ((ev->gfn_end + 511) / 512 + r->heat_chunks - 1) / r->heat_chunks;
 	/*
 	 * Every array below in one arena, of what they need with room for their
-	 * alignment; the densely used first (each policy's core state, which
-	 * pmp_vm_init() zeroes whole, and leaf model), the oracle's sparse
-	 * per-page attr[] last, so the dense ones share the first huge pages.
+	 * alignment; the densely used first (each policy's core state and leaf
+	 * model), the oracle's sparse per-page attr[] last, so the dense ones
+	 * share the first huge pages.
 	 */
 	rp_arena_init(&r->arena, need + ARENA_SLACK(r->nr_runs));
 	for (i = 0; i < r->nr_runs; i++) {
