@@ -31,10 +31,15 @@ ifeq ($(SANITIZE),1)
 B := build/sanitize
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 DEPS_GROUPS := check sanitize
+# ASan runs the twin-VM tests (two whole states compared after every step)
+# several times slower: Check's per-test timeouts, guards against a hang,
+# scaled to match (a CI run at load 8 timed out 70 of them at 1x).
+CK_TIMEOUT_MULTIPLIER ?= 4
 else
 B := build
 SAN :=
 DEPS_GROUPS := check
+CK_TIMEOUT_MULTIPLIER ?= 1
 endif
 
 CORE_SRC := $(sort $(wildcard libpmem_policy/*.c))
@@ -124,7 +129,7 @@ check: deps
 		$(CHECK_EXTRA)
 
 check-unit: $(TEST_BIN)
-	CK_FORK=yes $(TEST_BIN)
+	CK_FORK=yes CK_TIMEOUT_MULTIPLIER=$(CK_TIMEOUT_MULTIPLIER) $(TEST_BIN)
 
 check-exports: $(LIB_SO)
 	scripts/check-exports.sh $(LIB_SO) $(MAP) $(CORE_API_HDR)
