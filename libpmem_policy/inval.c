@@ -771,7 +771,8 @@ void pmp_inval_drop_all(struct pmp_vm *vm)
 /*
  * The flagged chunks are exactly those with a deferral bitmap (neither
  * empty nor full: pmp_pool_check()), at most defer_cap; the counts match
- * the bits.
+ * the bits.  pmp_vm_check() runs it after the giants' recount, so a
+ * giant's nr_deferred is its flagged chunks: one of 0 has none to visit.
  */
 int pmp_inval_check(const struct pmp_vm *vm)
 {
@@ -782,8 +783,8 @@ int pmp_inval_check(const struct pmp_vm *vm)
 	    vm->defer_cursor >= (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS)
 		return -EUCLEAN;
 	for (cg = 1; cg < vm->nr_giants; cg++) {
-		if (!pmp_homes(vm)[cg].in_use)
-			continue;	/* free: default state (pmp_state_check()) */
+		if (!pmp_homes(vm)[cg].in_use || !pmp_cgiants(vm)[cg].nr_deferred)
+			continue;	/* free (default state: pmp_state_check()) or none flagged */
 		/* the compact giant's own chunks: no directory lookup a chunk */
 		for (ci = 0; ci < PMP_GIANT_CHUNKS; ci++) {
 			const struct pmp_block *blk = pmp_chunk_defer_block(

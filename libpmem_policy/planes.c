@@ -1015,27 +1015,45 @@ void pmp_chunk_set_flags(struct pmp_vm *vm, uint64_t ci, uint32_t set, uint32_t 
 		chunk_changed(vm, c);
 }
 
-/* Recompute compact giant @cg from its children, as giant_account() maintains it. */
+/* Do chunks @a and @b hold the same state and flags? */
+static bool chunk_same(const struct pmp_chunk *a, const struct pmp_chunk *b)
+{
+	return a->value == b->value && a->mixed == b->mixed && a->blocks == b->blocks;
+}
+
+/* Add @n children like chunk @c to the counts of @out. */
+static void giant_count_children(struct pmp_giant *out, const struct pmp_chunk *c, uint16_t n)
+{
+	uint16_t m = c->mixed & SUMMARY_MASK, one = c->value & ~c->mixed & SUMMARY_MASK;
+
+	/* the set bits only: most chunks have few (the check is O(chunks), not O(planes)) */
+	for (; m; m &= (uint16_t)(m - 1))
+		out->nr_mixed[__builtin_ctz(m)] += n;
+	for (; one; one &= (uint16_t)(one - 1))
+		out->nr_ones[__builtin_ctz(one)] += n;
+	out->nr_huge += c->blocks & PMP_CF_HUGE ? n : 0;
+	out->nr_cand += c->blocks & PMP_CF_CAND ? n : 0;
+	out->nr_inhibit += c->blocks & PMP_CF_INHIBIT ? n : 0;
+	out->nr_backed += c->blocks & PMP_CF_BACKED ? n : 0;
+	out->nr_deferred += c->blocks & PMP_CF_DEFERRED ? n : 0;
+}
+
+/*
+ * Recompute compact giant @cg from its children, as giant_account() maintains it.
+ * A giant's chunks come in long runs of one state (a boot backs, maps and
+ * accepts whole giants alike): each run is counted once, times its length.
+ */
 void pmp_giant_recount(const struct pmp_vm *vm, uint32_t cg, struct pmp_giant *out)
 {
 	const struct pmp_chunk *c = &pmp_cchunks(vm)[(uint64_t)cg * PMP_GIANT_CHUNKS];
-	uint32_t i, n = PMP_GIANT_CHUNKS;
+	uint32_t i, j, n = PMP_GIANT_CHUNKS;
 	unsigned int p;
 
 	pmp_memset(out, 0, sizeof(*out));
-	for (i = 0; i < n; i++) {
-		uint16_t m = c[i].mixed & SUMMARY_MASK, one = c[i].value & ~c[i].mixed & SUMMARY_MASK;
-
-		/* the set bits only: most chunks have few (the check is O(chunks), not O(planes)) */
-		for (; m; m &= (uint16_t)(m - 1))
-			out->nr_mixed[__builtin_ctz(m)]++;
-		for (; one; one &= (uint16_t)(one - 1))
-			out->nr_ones[__builtin_ctz(one)]++;
-		out->nr_huge += !!(c[i].blocks & PMP_CF_HUGE);
-		out->nr_cand += !!(c[i].blocks & PMP_CF_CAND);
-		out->nr_inhibit += !!(c[i].blocks & PMP_CF_INHIBIT);
-		out->nr_backed += !!(c[i].blocks & PMP_CF_BACKED);
-		out->nr_deferred += !!(c[i].blocks & PMP_CF_DEFERRED);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && chunk_same(&c[j], &c[i]); j++)
+			;
+		giant_count_children(out, &c[i], (uint16_t)(j - i));
 	}
 	out->flags = pmp_cgiants(vm)[cg].flags;	/* not derived: checked by the mirror */
 	for (p = 0; p < PMP_NR_SUMMARY_PLANES; p++) {
@@ -1045,6 +1063,29 @@ void pmp_giant_recount(const struct pmp_vm *vm, uint32_t cg, struct pmp_giant *o
 			out->value |= PMP_BIT(p);
 	}
 	pmp_giant_verdict(out);
+}
+
+/*
+ * 1^2 + 2^2 + ... + @n^2 modulo 2^64, as the pool's walk adds them up:
+ * n(n + 1)(2n + 1) / 6, each divisor taken out of the factor it divides
+ * (one of n, n + 1 is even, one of the three a multiple of 3) before the
+ * product wraps.  @n < 2^24 (PMP_MAX_POOL_BLOCKS): the factors fit 32 bits.
+ */
+static uint64_t squares_to(uint32_t n)
+{
+	uint32_t a = n, b = n + 1, c = 2 * n + 1;
+
+	if (a % 2)
+		b /= 2;
+	else
+		a /= 2;
+	if (!(a % 3))
+		a /= 3;
+	else if (!(b % 3))
+		b /= 3;
+	else
+		c /= 3;
+	return (uint64_t)a * b * c;
 }
 
 /*
@@ -1063,7 +1104,7 @@ int pmp_pool_check(const struct pmp_vm *vm)
 {
 	const struct pmp_chunk *chunks = pmp_cchunks(vm);
 	const uint32_t *links = pmp_links(vm);
-	uint64_t ci, seen = 0, lossy = 0, sum = 0, sq = 0, want_sum = 0, want_sq = 0;
+	uint64_t ci, seen = 0, lossy = 0, sum = 0, sq = 0;
 	uint64_t nr_lossy_chunks = 0, pins = 0;
 	uint32_t b;
 
@@ -1072,11 +1113,11 @@ int pmp_pool_check(const struct pmp_vm *vm)
 		const struct pmp_chunk *c = &chunks[ci];
 		unsigned int k, len;
 
+		/* nothing mixed, no head, no deferral (most chunks): no chain, nothing to count */
+		if (!c->mixed && !(c->blocks & (PMP_CF_DEFERRED | PMP_CHUNK_BLOCK_MASK)))
+			continue;
 		if (c->value & c->mixed & (uint16_t)~PMP_LOSSY_PLANES)
 			return -EUCLEAN;
-		/* no chain (most chunks): then no head either, and nothing below to count */
-		if (!chained(c) && !(c->blocks & (PMP_CF_DEFERRED | PMP_CHUNK_BLOCK_MASK)))
-			continue;
 		len = chain_len(c);
 		lossy += pmp_weight16(chained(c) & PMP_LOSSY_PLANES);
 		pins += !!(chained(c) & PMP_BIT(PMP_PLANE_PINNED));
@@ -1113,11 +1154,8 @@ int pmp_pool_check(const struct pmp_vm *vm)
 		sum += b;
 		sq += (uint64_t)b * b;
 	}
-	for (b = 1; b <= vm->pool_blocks; b++) {
-		want_sum += b;
-		want_sq += (uint64_t)b * b;
-	}
-	if (seen != vm->pool_blocks || sum != want_sum || sq != want_sq)
+	if (seen != vm->pool_blocks || sum != (uint64_t)vm->pool_blocks * (vm->pool_blocks + 1) / 2 ||
+	    sq != squares_to(vm->pool_blocks))
 		return -EUCLEAN;
 	return vm->pool_used > vm->pool_high_water ? -EUCLEAN : 0;
 }

@@ -584,6 +584,7 @@ int pmp_vm_check(const struct pmp_vm *vm)
 	if (vm->span > PMP_GFN_LIMIT || vm->gfn_end > vm->span ||
 	    vm->shared_stops != pmp_shared_stops_of(vm))
 		return -EUCLEAN;
+	/* in this order: each check may trust what those before it found */
 	if (slots_check(vm) || pmp_state_check(vm) || pmp_pool_check(vm) || giants_check(vm) ||
 	    pmp_mirror_check(vm) ||
 	    pmp_inval_check(vm))

@@ -437,6 +437,96 @@ START_TEST(check_catches)
 }
 END_TEST
 
+/*
+ * The pool check's expected sums are closed forms: a pool of every size
+ * modulo 6 (which factor the 2 and the 3 come out of) and larger ones
+ * checks clean, fresh and with blocks chained, and still catches a chained
+ * block also on the free list.
+ */
+static const uint32_t pool_sizes[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 4097, 65535, 65536 };
+
+START_TEST(pool_sums_every_size)
+{
+	struct pmp_geometry geo = test_geometry(GFNS_PER_1G * 2);
+	struct pmp_chunk *c;
+	struct tvm t;
+	uint32_t b;
+
+	geo.pool_blocks = pool_sizes[_i];
+	tvm_init(&t, &geo);
+	add_slot(&t, 0, 0, 1024, 0, 0);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	ck_assert_int_eq(pmp_convert(t.vm, 5, 1, true, NULL), 0);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	c = pmp_chunk_at(t.vm, 0);
+	b = c->blocks & PMP_CHUNK_BLOCK_MASK;
+	if (b && t.vm->free_head) {
+		pmp_links(t.vm)[b - 1] = pmp_links(t.vm)[t.vm->free_head - 1];
+		t.vm->free_head = b;
+		ck_assert_msg(pmp_vm_check(t.vm) == -EUCLEAN, "pool of %u", pool_sizes[_i]);
+	}
+	tvm_free(&t);
+}
+END_TEST
+
+/*
+ * The recount counts runs of alike chunks: one chunk made unlike its
+ * neighbours (pages converted in it, its neighbour private whole) anywhere
+ * in giant 0, at either end included, still recounts to the giant the updates kept (the clean check),
+ * and a flag then changed behind the counts is caught; so are a head or a
+ * deferral flag on a chunk with nothing mixed (the pool check's skip).
+ */
+static const struct {
+	unsigned int chunk;
+	uint32_t set;
+} chunk_corruptions[] = {
+	{ 0, PMP_CF_INHIBIT }, { 1, PMP_CF_INHIBIT }, { 2, PMP_CF_INHIBIT },
+	{ 3, PMP_CF_BACKED }, { 255, PMP_CF_INHIBIT }, { 510, PMP_CF_HUGE },
+	{ 511, PMP_CF_INHIBIT }, { 511, PMP_CF_BACKED }, { 7, 1 }, { 9, PMP_CF_DEFERRED },
+};
+
+START_TEST(check_catches_chunk)
+{
+	struct pmp_geometry geo = test_geometry(GFNS_PER_1G * 2);
+	uint64_t gfn = (uint64_t)chunk_corruptions[_i].chunk << PMP_CHUNK_SHIFT;
+	struct tvm t;
+
+	tvm_init(&t, &geo);
+	add_slot(&t, 0, 0, GFNS_PER_1G, 0, 0);
+	ck_assert_int_eq(pmp_convert(t.vm, gfn + 5, 3, true, NULL), 0);
+	ck_assert_int_eq(pmp_write_track(t.vm, gfn + 7, 1, true, NULL), 0);
+	/* its neighbour private whole: unlike the rest in value alone */
+	ck_assert_int_eq(pmp_convert(t.vm, gfn ^ PMP_CHUNK_PAGES, PMP_CHUNK_PAGES, true, NULL), 0);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	pmp_chunk_at(t.vm, gfn)->blocks |= chunk_corruptions[_i].set;
+	ck_assert_msg(pmp_vm_check(t.vm) == -EUCLEAN, "row %d not caught", _i);
+	tvm_free(&t);
+}
+END_TEST
+
+/* A giant's deferral count lost while a chunk of it holds deferred punches. */
+START_TEST(check_catches_deferral_uncounted)
+{
+	static const struct pmp_folios folios_2m = { .order = order_2m };
+	struct pmp_geometry geo = test_geometry(GFNS_PER_1G * 2);
+	struct pmp_fault f = { .gfn = 0x401 };
+	struct pmp_action buf[PMP_PUNCH_ACTIONS + 2 * 14];
+	struct pmp_actions acts = { .buf = buf, .cap = PMP_PUNCH_ACTIONS + 2 * 14 };
+	struct tvm t;
+
+	tvm_init(&t, &geo);
+	add_slot(&t, 0, 0, GFNS_PER_1G, 0, 0);
+	ck_assert_int_eq(pmp_map(t.vm, &f, PMP_LEVEL_4K, &acts), 0);
+	acts.nr = 0;
+	ck_assert_int_eq(pmp_punch(t.vm, 0x3ff, 2, &folios_2m, &acts), 0);
+	ck_assert_uint_eq(pmp_nr_deferred(t.vm), 2);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	pmp_giant_at(t.vm, 0)->nr_deferred = 0;
+	ck_assert_int_eq(pmp_vm_check(t.vm), -EUCLEAN);
+	tvm_free(&t);
+}
+END_TEST
+
 Suite *vm_suite(void)
 {
 	Suite *s = suite_create("vm");
@@ -454,6 +544,11 @@ Suite *vm_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("check");
 	tcase_add_loop_test(tc, check_catches, 0, C_NR);
+	tcase_add_loop_test(tc, check_catches_chunk, 0,
+			    (int)(sizeof(chunk_corruptions) / sizeof(chunk_corruptions[0])));
+	tcase_add_test(tc, check_catches_deferral_uncounted);
+	tcase_add_loop_test(tc, pool_sums_every_size, 0,
+			    (int)(sizeof(pool_sizes) / sizeof(pool_sizes[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
