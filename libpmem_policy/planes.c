@@ -594,15 +594,19 @@ static void page_planes_set(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int
 	}
 }
 
-/* Pages [lo, hi) of chunk @c, in its planes alone (the summary is the caller's). */
+/*
+ * Pages [lo, hi) of chunk @c, in its planes alone (the summary is the
+ * caller's): all planes in one walk where none takes a block, else one
+ * page by page_planes_set(), a longer range plane by plane.
+ */
 static void chunk_planes_set(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int lo,
 			     unsigned int hi, uint16_t mask, uint16_t values)
 {
 	uint32_t todo = mask;
 
-	if ((lo || hi < PMP_CHUNK_PAGES) && chunk_planes_assign(vm, c, lo, hi, mask, values))
+	if ((lo || hi < PMP_CHUNK_PAGES) && chunk_planes_assign(vm, c, lo, hi, mask, values)) {
 		todo = 0;
-	else if (hi == lo + 1) {
+	} else if (hi == lo + 1) {
 		page_planes_set(vm, c, lo, mask, values);
 		return;
 	}
