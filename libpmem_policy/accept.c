@@ -10,13 +10,19 @@
 
 /*
  * inhibit=clear: a fully accepted chunk with uniform attributes may be huge
- * again.  @c is GPA chunk @ci's descriptor (the caller's lookup).
+ * again, its inhibit lifted.
  */
+static bool lifts_inhibit(const struct pmp_vm *vm, const struct pmp_chunk *c)
+{
+	return vm->policy.inhibit == PMP_INHIBIT_CLEAR &&
+	       !(c->mixed & ACCEPTED) && (c->value & ACCEPTED) &&	/* uniformly accepted */
+	       !(c->mixed & PMP_BIT(PMP_PLANE_PRIVATE));
+}
+
+/* Lift the inhibit where lifts_inhibit() says.  @c is GPA chunk @ci's descriptor. */
 static void maybe_lift_inhibit(struct pmp_vm *vm, uint64_t ci, const struct pmp_chunk *c)
 {
-	if (vm->policy.inhibit == PMP_INHIBIT_CLEAR && (c->blocks & PMP_CF_INHIBIT) &&
-	    !(c->mixed & ACCEPTED) && (c->value & ACCEPTED) &&	/* uniformly accepted */
-	    !(c->mixed & PMP_BIT(PMP_PLANE_PRIVATE)))
+	if ((c->blocks & PMP_CF_INHIBIT) && lifts_inhibit(vm, c))
 		pmp_chunk_set_flags(vm, ci, 0, PMP_CF_INHIBIT);
 }
 
@@ -85,6 +91,38 @@ static int accept_lean_4k(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *o
 	if (pmp_block_uniform_with(blk, i / 64, w))
 		return 1;	/* the chunk is accepted now: its block goes, inhibit, merges */
 	blk->w[i / 64] = w;
+	return 0;
+}
+
+/*
+ * The other 4 KiB accepts of a chunk with state, with no huge leaf to split
+ * and no merge at fault time: everything pmp_accept() does then is the
+ * chunk's, and no action.  The page's update (a block taken for a chunk's
+ * first accepted page, given back for its last), the candidates
+ * unparked, and the inhibit as the general path leaves it: set by a 4 KiB
+ * accept, lifted at once where the policy lifts it (so one that was not
+ * set stays clear).  1 if the call is not that case (nothing changed).
+ */
+int pmp_accept_lean_page(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out)
+{
+	uint64_t ci = gfn >> PMP_CHUNK_SHIFT;
+	struct pmp_chunk *c;
+	unsigned int v;
+	uint32_t cg;
+
+	c = lean_chunk(vm, gfn, 1, out, &cg);
+	if (!c)
+		return 1;
+	for (v = 0; v < vm->nr_vtls; v++)
+		if ((pmp_vtl_giant_flags(vm, v, cg) & PMP_GF_LEAF) ||
+		    (pmp_leaf_flags_at(vm, c, v) & PMP_CF_HUGE))
+			return 1;	/* a size mismatch: the general path splits */
+	pmp_chunk_page_apply(vm, ci, c, gfn & (PMP_CHUNK_PAGES - 1), ACCEPTED, ACCEPTED);
+	pmp_merge_unpark_chunk(vm, ci, c);
+	if (lifts_inhibit(vm, c))
+		maybe_lift_inhibit(vm, ci, c);
+	else if (!(c->blocks & PMP_CF_INHIBIT))
+		pmp_chunk_set_flags(vm, ci, PMP_CF_INHIBIT, 0);
 	return 0;
 }
 
@@ -162,7 +200,8 @@ int pmp_accept_general(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_ac
 
 int pmp_accept(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *out)
 {
-	if (level == PMP_LEVEL_4K && !accept_lean_4k(vm, gfn, out))
+	if (level == PMP_LEVEL_4K && (!accept_lean_4k(vm, gfn, out) ||
+				     !pmp_accept_lean_page(vm, gfn, out)))
 		return 0;
 	if (level == PMP_LEVEL_2M && !pmp_accept_lean_2m(vm, gfn, out))
 		return 0;

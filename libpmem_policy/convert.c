@@ -187,11 +187,11 @@ int pmp_convert_lean_4k(struct pmp_vm *vm, uint64_t gfn, bool private, struct pm
 		pmp_emit(&ev, PMP_ACT_ZAP, 0, gfn, 1);
 		for (v = 0; v < vm->nr_vtls; v++) {
 			if (vtls & (1U << v))
-				pmp_planes_apply(vm, gfn, 1, PMP_BIT(pmp_mapped_plane(v)), 0);
+				pmp_chunk_page_apply(vm, ci, c, i, PMP_BIT(pmp_mapped_plane(v)), 0);
 			pmp_mirror_refresh(vm, ci, v);
 		}
 	}
-	pmp_planes_apply(vm, gfn, 1, priv | ACCEPTED, values);
+	pmp_chunk_page_apply(vm, ci, c, i, priv | ACCEPTED, values);
 	pmp_merge_unpark_chunk(vm, ci, c);
 	pmp_event_end(&ev);
 	pmp_state_tidy(vm, gfn, 1);

@@ -886,6 +886,8 @@ static inline void pmp_chunk_page_set(struct pmp_vm *vm, uint64_t ci, struct pmp
 	pmp_chunk_page_settle(vm, ci, c, i, plane, blk);
 }
 void pmp_chunk_fill(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, uint16_t mask);
+void pmp_chunk_page_apply(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int i,
+			  uint16_t mask, uint16_t values);
 unsigned int pmp_chunk_blocks_needed(const struct pmp_chunk *c, unsigned int lo, unsigned int hi,
 				     uint16_t mask, uint16_t values);
 void pmp_giant_recount(const struct pmp_vm *vm, uint32_t cg, struct pmp_giant *out);
@@ -1082,7 +1084,9 @@ static inline struct pmp_action *pmp_emit(struct pmp_event *ev, enum pmp_action_
 	return a;
 }
 
-/* accept.c: pmp_accept() of one whole chunk at 2 MiB needing no split or promote; else 1 */
+/* accept.c: pmp_accept() of one page of a chunk with state needing no split or promote; else 1 */
+int pmp_accept_lean_page(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out);
+/* pmp_accept() of one whole chunk at 2 MiB needing no split or promote; else 1 */
 int pmp_accept_lean_2m(struct pmp_vm *vm, uint64_t gfn, struct pmp_actions *out);
 /* pmp_accept() without its lean paths: every accept */
 int pmp_accept_general(struct pmp_vm *vm, uint64_t gfn, int level, struct pmp_actions *out);

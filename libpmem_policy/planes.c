@@ -388,6 +388,29 @@ static void set_value(struct pmp_chunk *c, unsigned int plane, bool v)
 }
 
 /*
+ * Uniform plane @plane of chunk @c takes a block holding its value, which
+ * it is chained to; or, a lossy plane short of one, goes unknown (NULL).
+ */
+static struct pmp_block *plane_split(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int plane)
+{
+	bool old = c->value & PMP_BIT(plane);
+	struct pmp_block *blk;
+	uint32_t b;
+
+	if (!block_available(vm, plane)) {
+		c->mixed |= PMP_BIT(plane);
+		c->value |= PMP_BIT(plane);
+		return NULL;
+	}
+	b = block_alloc(vm);
+	blk = &pmp_blocks(vm)[b];
+	pmp_memset(blk, old ? 0xff : 0, sizeof(*blk));
+	set_value(c, plane, false);
+	chain_insert(vm, c, plane, b);
+	return blk;
+}
+
+/*
  * Set pages [lo, hi) of one plane of chunk @c to @v.  The pool was checked
  * for exact planes; a lossy one short of a block becomes unknown, and a
  * partial update leaves an unknown plane unknown (its other pages are).
@@ -409,21 +432,11 @@ static void chunk_plane_set(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int
 	if (c->mixed & c->value & bit)
 		return;
 	if (!(c->mixed & bit)) {
-		bool old = c->value & bit;
-		uint32_t b;
-
-		if (old == v)
+		if (!!(c->value & bit) == v)
 			return;
-		if (!block_available(vm, plane)) {
-			c->mixed |= bit;
-			c->value |= bit;
+		blk = plane_split(vm, c, plane);
+		if (!blk)
 			return;
-		}
-		b = block_alloc(vm);
-		blk = &pmp_blocks(vm)[b];
-		pmp_memset(blk, old ? 0xff : 0, sizeof(*blk));
-		set_value(c, plane, false);
-		chain_insert(vm, c, plane, b);
 	} else {
 		blk = plane_block(vm, c, plane);
 	}
@@ -435,21 +448,18 @@ static void chunk_plane_set(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int
 	}
 }
 
-/* Fold one child's change into its 1 GiB summary. */
-static void giant_account(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk old,
-			  const struct pmp_chunk *now)
+/*
+ * Fold one child's change into its 1 GiB summary @g's counts, which leaves
+ * the summary's verdict stale (pmp_giant_verdict()).
+ */
+static void giant_count(struct pmp_giant *g, struct pmp_chunk old, const struct pmp_chunk *now)
 {
 	uint16_t changed = ((old.value ^ now->value) | (old.mixed ^ now->mixed)) & SUMMARY_MASK;
 	/* an unknown plane counts as mixed, never as 1 */
 	uint16_t was_one = old.value & (uint16_t)~old.mixed, one = now->value & (uint16_t)~now->mixed;
-	struct pmp_giant *g;
-	uint32_t children;
+	uint32_t children = PMP_GIANT_CHUNKS;
 	uint16_t todo;
 
-	if (!changed)
-		return;
-	g = pmp_giant_at(vm, ci / PMP_GIANT_CHUNKS);
-	children = PMP_GIANT_CHUNKS;
 	/* the changed planes only: a page's change moves one or two */
 	for (todo = changed; todo; todo &= (uint16_t)(todo - 1)) {
 		unsigned int p = (unsigned int)__builtin_ctz(todo);
@@ -466,8 +476,12 @@ static void giant_account(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk old,
 		else
 			g->value &= (uint16_t)~bit;
 	}
-	pmp_giant_verdict(g);
-	chunk_changed(vm, now);
+}
+
+/* Did a child's change move a summary plane?  Its summary must count it. */
+static bool summary_moved(struct pmp_chunk old, const struct pmp_chunk *now)
+{
+	return ((old.value ^ now->value) | (old.mixed ^ now->mixed)) & SUMMARY_MASK;
 }
 
 /* Blocks an update of pages [lo, hi) of chunk @c would take from the pool. */
@@ -528,24 +542,121 @@ static bool chunk_planes_assign(struct pmp_vm *vm, struct pmp_chunk *c, unsigned
 	return true;
 }
 
-/* Pages [lo, hi) of GPA chunk @ci, whose descriptor @c the caller holds. */
-static void chunk_set_at(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int lo,
-			 unsigned int hi, uint16_t mask, uint16_t values)
+/*
+ * chunk_plane_set() of page @i alone.  A uniform plane that takes a block
+ * for it cannot come out uniform (a chunk has more than one page), so the
+ * block is filled and the bit flipped; a chained one writes the page's
+ * word and asks if the block is uniform with it.  The word is written
+ * either way: a block that leaves the chain keeps its bytes, as
+ * pmp_block_assign() leaves them.
+ */
+static void page_plane_set(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int plane,
+			   unsigned int i, bool v)
 {
-	struct pmp_chunk old = *c;
+	uint16_t bit = PMP_BIT(plane);
+	uint64_t page = 1ULL << (i % 64), w;
+	struct pmp_block *blk;
+
+	if (c->mixed & c->value & bit)
+		return;		/* unknown: its other pages are too */
+	if (!(c->mixed & bit)) {
+		if (!!(c->value & bit) == v)
+			return;
+		blk = plane_split(vm, c, plane);
+		if (blk)
+			blk->w[i / 64] ^= page;
+		return;
+	}
+	blk = plane_block(vm, c, plane);
+	w = v ? blk->w[i / 64] | page : blk->w[i / 64] & ~page;
+	blk->w[i / 64] = w;
+	if (pmp_block_uniform_with(blk, i / 64, w)) {
+		chain_remove(vm, c, plane);
+		set_value(c, plane, v);
+	}
+}
+
+/*
+ * Page @i of chunk @c in the planes of @mask, as a range's update sets a
+ * one-page range: plane by plane in plane order (what
+ * chunk_planes_assign()'s one walk also comes to when no plane takes a
+ * block), the blocks taken and given back in the same order.
+ */
+static void page_planes_set(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int i,
+			    uint16_t mask, uint16_t values)
+{
+	uint32_t todo;
+
+	for (todo = mask; todo; todo &= todo - 1) {
+		unsigned int p = (unsigned int)__builtin_ctz(todo);
+
+		page_plane_set(vm, c, p, i, values & PMP_BIT(p));
+	}
+}
+
+/*
+ * Pages [lo, hi) of chunk @c, in its planes alone (the summary is the
+ * caller's): all planes in one walk where none takes a block, else one
+ * page by page_planes_set(), a longer range plane by plane.
+ */
+static void chunk_planes_set(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int lo,
+			     unsigned int hi, uint16_t mask, uint16_t values)
+{
 	uint32_t todo = mask;
 
-	/* Whole chunk, already uniform at the wanted values: nothing to do. */
-	if (!(mask & (c->mixed | (c->value ^ values))))
-		return;
-	if ((lo || hi < PMP_CHUNK_PAGES) && chunk_planes_assign(vm, c, lo, hi, mask, values))
+	if ((lo || hi < PMP_CHUNK_PAGES) && chunk_planes_assign(vm, c, lo, hi, mask, values)) {
 		todo = 0;
+	} else if (hi == lo + 1) {
+		page_planes_set(vm, c, lo, mask, values);
+		return;
+	}
 	for (; todo; todo &= todo - 1) {
 		unsigned int p = (unsigned int)__builtin_ctz(todo);
 
 		chunk_plane_set(vm, c, p, lo, hi, values & PMP_BIT(p));
 	}
-	giant_account(vm, ci, old, c);
+}
+
+/*
+ * Pages [lo, hi) of GPA chunk @ci, whose descriptor @c the caller holds,
+ * its 1 GiB summary's counts and its own verdict bytes kept.  The summary
+ * whose verdict this left stale, or NULL: a range's update recomputes it
+ * once per 1 GiB (a pure function of the counts), not once per chunk.
+ */
+static inline PMP_FAST_INLINE struct pmp_giant *
+chunk_update(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int lo, unsigned int hi,
+	     uint16_t mask, uint16_t values)
+{
+	struct pmp_chunk old = *c;
+	struct pmp_giant *g;
+
+	/* Already uniform at the wanted values: nothing to do. */
+	if (!(mask & (c->mixed | (c->value ^ values))))
+		return NULL;
+	chunk_planes_set(vm, c, lo, hi, mask, values);
+	if (!summary_moved(old, c))
+		return NULL;
+	g = pmp_giant_at(vm, ci / PMP_GIANT_CHUNKS);
+	giant_count(g, old, c);
+	chunk_changed(vm, c);
+	return g;
+}
+
+/* The same, the summary's verdict recomputed. */
+static void chunk_set_at(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int lo,
+			 unsigned int hi, uint16_t mask, uint16_t values)
+{
+	struct pmp_giant *g = chunk_update(vm, ci, c, lo, hi, mask, values);
+
+	if (g)
+		pmp_giant_verdict(g);
+}
+
+/* Page @i of GPA chunk @ci (descriptor @c) in the planes of @mask: a one-page range. */
+void pmp_chunk_page_apply(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int i,
+			  uint16_t mask, uint16_t values)
+{
+	chunk_set_at(vm, ci, c, i, i + 1, mask, values & mask);
 }
 
 static void chunk_set(struct pmp_vm *vm, uint64_t ci, unsigned int lo, unsigned int hi,
@@ -613,14 +724,21 @@ void pmp_planes_apply(struct pmp_vm *vm, uint64_t gfn, uint64_t npages, uint16_t
 	 * The whole chunks between, a directory lookup per 1 GiB.
 	 */
 	for (ci = c0 + 1; ci < c1;) {
-		uint64_t g_end;
+		struct pmp_giant *g, *stale;
 		struct pmp_chunk *c;
+		uint64_t g_end;
 
 		if (!values && (ci = pmp_state_chunk_next(vm, ci, c1)) == c1)
 			break;
 		g_end = (ci | (PMP_GIANT_CHUNKS - 1)) + 1;
-		for (c = pmp_chunk_at(vm, ci); ci < g_end && ci < c1; ci++, c++)
-			chunk_set_at(vm, ci, c, 0, PMP_CHUNK_PAGES, mask, values);
+		stale = NULL;
+		for (c = pmp_chunk_at(vm, ci); ci < g_end && ci < c1; ci++, c++) {
+			g = chunk_update(vm, ci, c, 0, PMP_CHUNK_PAGES, mask, values);
+			if (g)
+				stale = g;
+		}
+		if (stale)
+			pmp_giant_verdict(stale);
 	}
 	chunk_set(vm, c1, 0, hi1, mask, values);
 }

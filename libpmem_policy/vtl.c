@@ -30,19 +30,20 @@ static int page_mapping(const struct pmp_vm *vm, unsigned int vtl, uint32_t cg,
 
 /*
  * pmp_change_attrs()'s unmap of page @gfn in VTL @vtl, which maps it by a
- * 4 KiB leaf and no huge one: nothing to split, the page's ZAP, its mapped
- * bit cleared, its chunk's leaf flags derived again.
+ * 4 KiB leaf and no huge one (@c: its chunk): nothing to split, the page's
+ * ZAP, its mapped bit cleared, its chunk's leaf flags derived again.
  */
-static void zap_page_4k(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn,
+static void zap_page_4k(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, struct pmp_chunk *c,
 			struct pmp_actions *out)
 {
+	uint64_t ci = gfn >> PMP_CHUNK_SHIFT;
 	struct pmp_event ev;
 
 	pmp_event_init(&ev, vm, out, PMP_CAUSE_VTL_PROT, out->nr + PMP_EVENT_ACTIONS);
 	ev.vtl = (uint8_t)vtl;
 	pmp_emit(&ev, PMP_ACT_ZAP, 0, gfn, 1);
-	pmp_planes_apply(vm, gfn, 1, PMP_BIT(pmp_mapped_plane(vtl)), 0);
-	pmp_mirror_refresh(vm, gfn >> PMP_CHUNK_SHIFT, vtl);
+	pmp_chunk_page_apply(vm, ci, c, gfn & (PMP_CHUNK_PAGES - 1), PMP_BIT(pmp_mapped_plane(vtl)), 0);
+	pmp_mirror_refresh(vm, ci, vtl);
 	pmp_event_end(&ev);
 }
 
@@ -93,9 +94,9 @@ int pmp_vtl_protect_lean_4k(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, u
 		blocks_change |= pmp_block_uniform_with(blk[a], i / 64, word[a]);
 	}
 	if (mapping)
-		zap_page_4k(vm, vtl, gfn, out);
+		zap_page_4k(vm, vtl, gfn, c, out);
 	if (blocks_change) {
-		pmp_planes_apply(vm, gfn, 1, PMP_VTL_PLANES(vtl), values);
+		pmp_chunk_page_apply(vm, gfn >> PMP_CHUNK_SHIFT, c, i, PMP_VTL_PLANES(vtl), values);
 	} else {
 		for (a = 0; a < 3; a++)
 			if (blk[a])

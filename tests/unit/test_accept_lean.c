@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * pmp_accept()'s whole-chunk path (pmp_accept_lean_2m()) against the
- * general one (pmp_accept_general()).  Each case runs its steps on two
- * copies of one VM: setup steps go to both alike; a 2 MiB accept goes to
- * one twin through the lean path (which must take it, or decline with
- * nothing changed, as the case says, pmp_accept() then deciding) and to
- * the other through the general path.  After every step: same return,
+ * pmp_accept()'s whole-chunk path (pmp_accept_lean_2m()) and one-page path
+ * (pmp_accept_lean_page()) against the general one (pmp_accept_general()).
+ * Each case runs its steps on two copies of one VM: setup steps go to both
+ * alike; a 2 MiB or 4 KiB accept under test goes to one twin through the
+ * lean path (which must take it, or decline with nothing changed, as the
+ * case says, pmp_accept() then deciding) and to the other through the
+ * general path.  After every step: same return,
  * same actions, the same state byte for byte, and pmp_vm_check() clean on
  * both.
  */
@@ -24,12 +25,14 @@ enum al_op {
 	AL_TICK,	/* setup: pmp_merge_tick() (parks what stays refused; >= 0) */
 	AL_PUNCH,	/* setup: pmp_punch() of the page in a 2 MiB folio (deferred under defer-2m) */
 	AL_CHUNK,	/* under test: the 2 MiB at @gfn accepted, @lean: the lean path takes it */
+	AL_PAGE,	/* under test: the page at @gfn accepted at 4 KiB, as AL_CHUNK */
+	AL_SHARED,	/* setup: pmp_convert() of the page to shared (its acceptance goes) */
 };
 
 struct al_step {
 	enum al_op op;
 	uint64_t gfn;
-	uint64_t n;		/* AL_RANGE's pages; AL_CHUNK's action room (0: plenty, 1: none given) */
+	uint64_t n;		/* AL_RANGE's pages; the action room under test (0: plenty, 1: none given) */
 	int level;
 	unsigned int vtl;
 	bool lean;
@@ -51,6 +54,9 @@ struct al_case {
 #define PUNCH(g) { AL_PUNCH, (g), 0, 0, 0, false }
 #define CHUNK(g, lean) { AL_CHUNK, (g), 0, 0, 0, (lean) }
 #define CHUNK_ROOM(g, room) { AL_CHUNK, (g), (room), 0, 0, false }
+#define PAGE(g, lean) { AL_PAGE, (g), 0, 0, 0, (lean) }
+#define PAGE_ROOM(g, room) { AL_PAGE, (g), (room), 0, 0, false }
+#define SHARED(g) { AL_SHARED, (g), 0, 0, 0, false }
 
 static const struct al_case cases[] = {
 	{ "fresh chunks, then accepted already", PMP_VM_TDX, 1, "", 2 * G1,
@@ -91,6 +97,33 @@ static const struct al_case cases[] = {
 	  { MAP(M2, PMP_LEVEL_2M, 0), CHUNK(M2, false), CHUNK(2 * M2, false) } },
 	{ "bad input", PMP_VM_TDX, 1, "", M2,
 	  { CHUNK(2 * G1, false), CHUNK_ROOM(0, 1), CHUNK_ROOM(0, 2), CHUNK(0, true) } },
+	{ "a page: a chunk's first, another, its last", PMP_VM_TDX, 1, "inhibit=oneway", 2 * G1,
+	  { PAGE(M2 + 5, true), PAGE(M2 + 6, true), PAGE(M2 + 6, true), CHUNK(M2, true),
+	    SHARED(M2 + 3), RANGE(M2 + 3, 1), PAGE(M2 + 3, true), PAGE(M2 + 3, true) } },
+	{ "a page: inhibit=clear lifts it on the last", PMP_VM_TDX, 1, "inhibit=clear", 2 * G1,
+	  { PAGE(M2 + 5, true), CHUNK(M2, true), SHARED(M2 + 9), RANGE(M2 + 9, 1),
+	    PAGE(M2 + 9, true), PAGE(M2 + 511, true) } },
+	{ "a page: inhibit=clear, private pages mixed", PMP_VM_TDX, 1, "inhibit=clear", 2 * G1,
+	  { CHUNK(M2, true), SHARED(M2 + 9), PAGE(M2 + 9, true), PAGE(M2 + 8, true) } },
+	{ "a page: mapped, a 2M leaf split", PMP_VM_TDX, 1, "", 2 * G1,
+	  { MAP(M2 + 5, PMP_LEVEL_4K, 0), PAGE(M2 + 5, true), MAP(2 * M2, PMP_LEVEL_2M, 0),
+	    PAGE(2 * M2 + 1, false), PAGE(2 * M2 + 2, true) } },
+	{ "a page: a 1G leaf split", PMP_VM_DEFAULT, 2, "", 2 * G1,
+	  { MAP(0, PMP_LEVEL_1G, 1), PAGE(M2 + 3, false), PAGE(M2 + 4, true) } },
+	{ "a page: memslot edge, no state past it", PMP_VM_TDX, 1, "", M2 + 100,
+	  { PAGE(M2 + 99, true), PAGE(M2 + 100, true), PAGE(G1, false), PAGE(G1, true) } },
+	{ "a page: pinned", PMP_VM_SNP, 1, "pin=fault", 2 * G1,
+	  { MAP(5, PMP_LEVEL_4K, 0), PAGE(5, true), PAGE(6, true) } },
+	{ "a page: deferral on", PMP_VM_TDX, 1, "inval=defer-2m", 2 * G1,
+	  { MAP(M2 + 9, PMP_LEVEL_4K, 0), PUNCH(M2 + 7), PUNCH(M2 + 9), PAGE(M2 + 7, true),
+	    PAGE(M2 + 9, true) } },
+	{ "a page: VTL planes, a parked candidate", PMP_VM_DEFAULT, 2, "", 2 * G1,
+	  { RANGE(M2, 8), MAP(M2 + 10, PMP_LEVEL_4K, 0), MAP(M2 + 10, PMP_LEVEL_4K, 1), TICK,
+	    PAGE(M2 + 10, true), TICK, PAGE(M2 + 11, true) } },
+	{ "a page: merge=fault, bad input", PMP_VM_TDX, 1, "merge=fault", M2,
+	  { PAGE(5, false), PAGE(2 * G1, false), PAGE(G1 + 1, false) } },
+	{ "a page: no room", PMP_VM_TDX, 1, "", M2,
+	  { PAGE_ROOM(5, 1), PAGE_ROOM(5, 2), PAGE(5, true) } },
 };
 
 #define NR_CASES (int)(sizeof(cases) / sizeof(cases[0]))
@@ -111,16 +144,23 @@ static int setup_step(struct twin *w, const void *step)
 		return pmp_merge_tick(w->t.vm, twin_fresh(w, 0));
 	case AL_ACCEPT:
 		return pmp_accept(w->t.vm, s->gfn, PMP_LEVEL_4K, twin_fresh(w, 0));
+	case AL_SHARED:
+		return pmp_convert(w->t.vm, s->gfn, 1, false, twin_fresh(w, 0));
 	default:
 		return pmp_punch(w->t.vm, s->gfn, 1, &folios, twin_fresh(w, 0));
 	}
+}
+
+static int level_of(const struct al_step *s)
+{
+	return s->op == AL_PAGE ? PMP_LEVEL_4K : PMP_LEVEL_2M;
 }
 
 static int general(struct twin *w, const void *step)
 {
 	const struct al_step *s = step;
 
-	return pmp_accept_general(w->t.vm, s->gfn, PMP_LEVEL_2M, twin_fresh(w, s->n));
+	return pmp_accept_general(w->t.vm, s->gfn, level_of(s), twin_fresh(w, s->n));
 }
 
 /* The lean path: taken, or declined with nothing changed and pmp_accept() deciding. */
@@ -130,12 +170,15 @@ static int lean(struct twin *w, const void *step, const char *name, int k)
 	int rc;
 
 	tvm_snapshot(&w->t);
-	rc = pmp_accept_lean_2m(w->t.vm, s->gfn, twin_fresh(w, s->n));
+	if (s->op == AL_PAGE)
+		rc = pmp_accept_lean_page(w->t.vm, s->gfn, twin_fresh(w, s->n));
+	else
+		rc = pmp_accept_lean_2m(w->t.vm, s->gfn, twin_fresh(w, s->n));
 	ck_assert_msg(rc == !s->lean, "%s, step %d: lean path %d", name, k, rc);
 	if (!rc)
 		return 0;
 	ck_assert_unchanged(&w->t);
-	return pmp_accept(w->t.vm, s->gfn, PMP_LEVEL_2M, twin_fresh(w, s->n));
+	return pmp_accept(w->t.vm, s->gfn, level_of(s), twin_fresh(w, s->n));
 }
 
 START_TEST(lean_is_general)
@@ -148,7 +191,8 @@ START_TEST(lean_is_general)
 	twin_vm_init(a, c->vm_type, c->nr_vtls, c->policy, c->slot_npages);
 	twin_vm_init(b, c->vm_type, c->nr_vtls, c->policy, c->slot_npages);
 	for (k = 0; k < MAX_STEPS && c->steps[k].op != AL_END; k++)
-		twin_step(a, b, &paths, &c->steps[k], c->steps[k].op == AL_CHUNK, c->name, k);
+		twin_step(a, b, &paths, &c->steps[k],
+			  c->steps[k].op == AL_CHUNK || c->steps[k].op == AL_PAGE, c->name, k);
 	twin_free(a);
 	twin_free(b);
 }
