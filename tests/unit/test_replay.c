@@ -290,6 +290,40 @@ START_TEST(trace_round_trip)
 }
 END_TEST
 
+/*
+ * replay_init() zeroes what it must and no more (not the memslots' slot[]):
+ * over a struct of garbage, and over one a replay_free() left, the same
+ * report as over a zeroed one; a second replay_free() frees nothing twice.
+ */
+START_TEST(init_over_garbage)
+{
+	static const char *const specs[] = { "sev-boot", "live-migration" };
+	struct replay clean, dirty;
+	unsigned int i;
+	char *a, *b;
+
+	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		memset(&clean, 0, sizeof(clean));
+		memset(&dirty, 0xa5, sizeof(dirty));
+		replay_workload(&clean, specs[i], 0, NULL, NULL);
+		replay_workload(&dirty, specs[i], 0, NULL, NULL);
+		a = table_of(&clean);
+		b = table_of(&dirty);
+		ck_assert_msg(!strcmp(a, b), "%s: a replay over garbage differs", specs[i]);
+		free(b);
+		replay_free(&dirty);
+		replay_free(&dirty);
+		replay_workload(&dirty, specs[i], 0, NULL, NULL);
+		b = table_of(&dirty);
+		ck_assert_msg(!strcmp(a, b), "%s: a replay over a freed one differs", specs[i]);
+		free(a);
+		free(b);
+		replay_free(&dirty);
+		replay_free(&clean);
+	}
+}
+END_TEST
+
 START_TEST(trace_errors_name_the_line)
 {
 	static const char bad[] = "pmp-trace 1\nvm type=snp gfn_end=0x40000 vcpus=1 vtls=1\n"
@@ -1125,6 +1159,7 @@ Suite *replay_suite(void)
 	tcase_add_test(tc, deterministic);
 	tcase_add_test(tc, json_well_formed);
 	tcase_add_test(tc, trace_errors_name_the_line);
+	tcase_add_test(tc, init_over_garbage);
 	tcase_add_test(tc, leaf_model);
 	tcase_add_test(tc, arena_blocks);
 	tcase_add_test(tc, replay_arena_one_block);
