@@ -7,6 +7,7 @@
  * RP_SAMPLES equally spaced points, and the same input always the same ones.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,8 @@ int replay_init(struct replay *r, const struct pmp_policy *policies, const char 
 {
 	unsigned int i;
 
-	memset(r, 0, sizeof(*r));
+	memset(r, 0, offsetof(struct replay, slots));
+	slots_init(&r->slots);
 	if (opts)
 		r->opts = *opts;
 	r->stride = 1;
@@ -69,7 +71,10 @@ void replay_free(struct replay *r)
 	free(r->runs);
 	free(r->samples);
 	rp_arena_free(&r->arena);
-	memset(r, 0, sizeof(*r));
+	/* what a second replay_free() would free again; replay_init() sets the rest */
+	r->runs = NULL;
+	r->nr_runs = 0;
+	r->samples = NULL;
 }
 
 static struct rp_sample *sample_at(struct replay *r, unsigned int i)

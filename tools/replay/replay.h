@@ -86,7 +86,6 @@ struct replay {
 	struct rp_opts opts;
 	struct pmp_trace_event vm_event;	/* the VM line */
 	bool have_vm, ended;
-	struct rp_slots slots;
 	struct oracle oracle;
 	struct rp_arena arena;	/* the arrays the VM event sizes, all policies' (arena.h) */
 	uint8_t *fault_order;	/* per chunk: folio order the last fault reported */
@@ -104,6 +103,8 @@ struct replay {
 	uint64_t heat_rows;		/* rows used: 2 MiB ranges below gfn_end, at most RP_HEAT_ROWS */
 	uint64_t heat_chunks;		/* 2 MiB ranges per row */
 	char error[256];
+	/* last: replay_init() zeroes every field above it, slots_init() what of this it must */
+	struct rp_slots slots;
 };
 
 /* @n policies, each with its label.  0, or -ENOMEM/-EINVAL with @r->error set. */

@@ -177,22 +177,40 @@ static void failed(struct rp_run *run, const struct replay *r, unsigned int type
 		note_invalid(run, r, type, err);
 }
 
+/*
+ * A run of UNPINs from @a on, before @end (a teardown's thousands, one a
+ * pinned range): their pages counted in one sum, as count_action() would
+ * one by one where no heatmap keeps run->pinned.  The action after the run.
+ */
+static const struct pmp_action *unpins_counted(struct rp_run *run, const struct pmp_action *a,
+					       const struct pmp_action *end)
+{
+	uint64_t pages = 0;
+
+	for (; a < end && a->type == PMP_ACT_UNPIN; a++)
+		pages += a->npages;
+	run->c.unpinned += pages;
+	return a;
+}
+
 /* The actions of a call that succeeded. */
 static void apply_actions(struct rp_run *run)
 {
-	uint32_t i;
+	const struct pmp_action *a = run->acts.buf, *end = a + run->acts.nr;
 
-	for (i = 0; i < run->acts.nr; i++) {
-		const struct pmp_action *a = &run->acts.buf[i];
-
+	while (a < end) {
 		if (a->type == PMP_ACT_MAP) {	/* most actions: a MAP counts nothing */
-			lv_apply(&run->lv, a);
+			lv_apply(&run->lv, a++);
+			continue;
+		}
+		if (a->type == PMP_ACT_UNPIN && !run->pinned) {
+			a = unpins_counted(run, a, end);
 			continue;
 		}
 		/* a PIN (SEV's every fault) or a flush: counted, no leaf to look at */
 		if (!((1U << a->type) & LV_LEAFLESS))
 			lv_apply_any(&run->lv, a);
-		count_action(run, a);
+		count_action(run, a++);
 	}
 }
 

@@ -5,7 +5,16 @@
  * does not exist) change nothing here either, so coverage is a share of
  * memory the policies could map.
  */
+#include <string.h>
 #include "slots.h"
+
+void slots_init(struct rp_slots *s)
+{
+	memset(s->used, 0, sizeof(s->used));
+	s->pages = 0;
+	s->nr_ids = 0;
+	s->hint = 0;
+}
 
 static void slot_set(struct rp_slots *s, uint32_t id, const struct pmp_slot *now)
 {

@@ -15,12 +15,15 @@
 #define RP_MAX_SLOTS 512
 
 struct rp_slots {
-	struct pmp_slot slot[RP_MAX_SLOTS];
+	struct pmp_slot slot[RP_MAX_SLOTS];	/* defined where used[]: slots_init() leaves it */
 	bool used[RP_MAX_SLOTS];
 	uint64_t pages;		/* guest memory: pages in all slots */
 	uint32_t nr_ids;	/* ids in use are below this */
 	int hint;		/* the slot slots_find() found last */
 };
+
+/* An empty table: used[] and the counts zeroed, not slot[] (20 KiB no one reads unused). */
+void slots_init(struct rp_slots *s);
 
 /*
  * After a SLOT_ADD, SLOT_DELETE, SLOT_MOVE or DIRTY_LOG event went to the
