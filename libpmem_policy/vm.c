@@ -410,6 +410,21 @@ static void moved_out(struct pmp_vm *vm, struct pmp_slot_state *st)
 	pmp_state_slot_drop(vm, &old);
 }
 
+/*
+ * @st's memslot, @slot copied field by field over zeroes: the caller's
+ * padding bytes never enter the state, which is compared and copied whole
+ * (and in the kernel would carry the caller's stack bytes).
+ */
+static void slot_store(struct pmp_slot_state *st, const struct pmp_slot *slot)
+{
+	pmp_memset(&st->slot, 0, sizeof(st->slot));
+	st->slot.base_gfn = slot->base_gfn;
+	st->slot.npages = slot->npages;
+	st->slot.userspace_addr = slot->userspace_addr;
+	st->slot.gmem_offset = slot->gmem_offset;
+	st->slot.flags = slot->flags;
+}
+
 int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slot *slot)
 {
 	struct pmp_slot_state *st;
@@ -427,7 +442,7 @@ int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slot *slot)
 		err = pmp_state_slot_add(vm, slot);	/* -ENOMEM: nothing changed */
 	if (err)
 		return err;
-	st->slot = *slot;
+	slot_store(st, slot);
 	st->in_use = 1;
 	pmp_state_slot_map(vm, st);
 	pmp_slot_prepare(vm, st);
@@ -474,7 +489,7 @@ int pmp_slot_move(struct pmp_vm *vm, uint32_t id, uint64_t base_gfn)
 	if (err)
 		return err;
 	moved_out(vm, st);
-	st->slot = moved;
+	slot_store(st, &moved);
 	st->in_use = 1;
 	pmp_state_slot_map(vm, st);
 	pmp_slot_prepare(vm, st);
@@ -544,8 +559,10 @@ static int slots_check(const struct pmp_vm *vm)
 	for (i = 0; i < vm->max_slots; i++) {
 		if (!slots[i].in_use)
 			continue;
-		struct pmp_slot_state want = slots[i];
+		struct pmp_slot_state want;
 
+		/* a byte copy: the comparison below is of bytes, padding included */
+		pmp_memcpy(&want, &slots[i], sizeof(want));
 		pmp_slot_prepare(vm, &want);
 		if (slots[i].in_use != 1 || slot_valid(vm, i, &slots[i].slot) ||
 		    pmp_memcmp(&want, &slots[i], sizeof(want)))
