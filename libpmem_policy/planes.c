@@ -448,13 +448,19 @@ static void chunk_plane_set(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int
 	}
 }
 
+/* The summary planes a child's change moved: its 1 GiB summary must count them. */
+static uint16_t summary_changes(struct pmp_chunk old, const struct pmp_chunk *now)
+{
+	return ((old.value ^ now->value) | (old.mixed ^ now->mixed)) & SUMMARY_MASK;
+}
+
 /*
  * Fold one child's change into its 1 GiB summary @g's counts, which leaves
  * the summary's verdict stale (pmp_giant_verdict()).
  */
 static void giant_count(struct pmp_giant *g, struct pmp_chunk old, const struct pmp_chunk *now)
 {
-	uint16_t changed = ((old.value ^ now->value) | (old.mixed ^ now->mixed)) & SUMMARY_MASK;
+	uint16_t changed = summary_changes(old, now);
 	/* an unknown plane counts as mixed, never as 1 */
 	uint16_t was_one = old.value & (uint16_t)~old.mixed, one = now->value & (uint16_t)~now->mixed;
 	uint32_t children = PMP_GIANT_CHUNKS;
@@ -476,12 +482,6 @@ static void giant_count(struct pmp_giant *g, struct pmp_chunk old, const struct 
 		else
 			g->value &= (uint16_t)~bit;
 	}
-}
-
-/* Did a child's change move a summary plane?  Its summary must count it. */
-static bool summary_moved(struct pmp_chunk old, const struct pmp_chunk *now)
-{
-	return ((old.value ^ now->value) | (old.mixed ^ now->mixed)) & SUMMARY_MASK;
 }
 
 /* Blocks an update of pages [lo, hi) of chunk @c would take from the pool. */
@@ -634,7 +634,7 @@ chunk_update(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int l
 	if (!(mask & (c->mixed | (c->value ^ values))))
 		return NULL;
 	chunk_planes_set(vm, c, lo, hi, mask, values);
-	if (!summary_moved(old, c))
+	if (!summary_changes(old, c))
 		return NULL;
 	g = pmp_giant_at(vm, ci / PMP_GIANT_CHUNKS);
 	giant_count(g, old, c);
@@ -1157,7 +1157,7 @@ static void giant_count_children(struct pmp_giant *out, const struct pmp_chunk *
 }
 
 /*
- * Recompute compact giant @cg from its children, as giant_account() maintains it.
+ * Recompute compact giant @cg from its children, as chunk_update() maintains it.
  * A giant's chunks come in long runs of one state (a boot backs, maps and
  * accepts whole giants alike): each run is counted once, times its length.
  */
