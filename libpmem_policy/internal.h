@@ -113,7 +113,7 @@ static inline unsigned int pmp_mapped_plane(unsigned int vtl)
  * "unknown" instead of the call failing; a whole-chunk update (a 2 MiB
  * leaf, a zap or accept of the whole chunk) makes it exact again.  Lossy
  * planes take any free block; every other plane is exact (private, pins)
- * and when the free list is empty it takes a lossy block back (that
+ * and when no block is free it takes a lossy block back (that
  * chunk's planes become unknown), so the room of the exact planes is the
  * free blocks plus the lossy ones (pmp_pool_room()), plus, for a
  * conversion, the deferral bitmaps it can flush (convert.c).
@@ -332,7 +332,15 @@ struct pmp_vm {
 	 * of the member at lossy_clock % lossy_chunks (planes.c).
 	 */
 	uint32_t lossy_used, lossy_chunks, lossy_clock;
-	uint32_t free_head;	/* first free block + 1; 0: none */
+	/*
+	 * The free blocks: those given back, a list threaded through the link
+	 * array from free_head (first one's index + 1; 0: none), and those
+	 * never taken, [pool_fresh, pool_blocks), unlisted: a new VM links
+	 * none, and the pool check walks only what was given back.  Taking
+	 * the list first, then the frontier, takes the blocks in the order a
+	 * list of all of them in index order would (planes.c).
+	 */
+	uint32_t free_head, pool_fresh;
 	/*
 	 * Blocks of the PINNED plane, and how many the default pool holds back
 	 * for it (SEV: a pin cannot degrade, nor flush anything to make
@@ -552,6 +560,12 @@ static inline struct pmp_chunk *pmp_chunk_at(const struct pmp_vm *vm, uint64_t c
 static inline struct pmp_giant *pmp_giant_at(const struct pmp_vm *vm, uint64_t g)
 {
 	return &pmp_cgiants(vm)[pmp_giant_index(vm, g)];
+}
+
+/* Is a pool block free: given back (listed) or never taken? */
+static inline bool pmp_block_free(const struct pmp_vm *vm)
+{
+	return vm->free_head || vm->pool_fresh < vm->pool_blocks;
 }
 
 static inline struct pmp_block *pmp_blocks(const struct pmp_vm *vm)
