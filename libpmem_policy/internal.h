@@ -960,6 +960,16 @@ static inline void pmp_state_tidy(struct pmp_vm *vm, uint64_t gfn, uint64_t npag
 		pmp_state_trim(vm, gfn, npages);
 }
 
+/*
+ * The same for page @gfn, whose compact giant @cg (not 0) the caller
+ * looked up and kept: no second lookup.
+ */
+static inline void pmp_state_tidy_page(struct pmp_vm *vm, uint32_t cg, uint64_t gfn)
+{
+	if (!pmp_homes(vm)[cg].nr_slots)
+		pmp_state_trim(vm, gfn, 1);
+}
+
 /* Entries the memslots' giant runs need at most: see pmp_state_slot_map(). */
 static inline uint64_t pmp_slot_giants_cap(uint32_t nr_giants, uint32_t max_slots)
 {

@@ -102,7 +102,7 @@ int pmp_vtl_protect_lean_4k(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, u
 			if (blk[a])
 				blk[a]->w[i / 64] = word[a];
 	}
-	pmp_state_tidy(vm, gfn, 1);
+	pmp_state_tidy_page(vm, cg, gfn);
 	return 0;
 }
 
