@@ -899,6 +899,24 @@ static inline void pmp_chunk_page_set(struct pmp_vm *vm, uint64_t ci, struct pmp
 	}
 	pmp_chunk_page_settle(vm, ci, c, i, plane, blk);
 }
+void pmp_chunk_page_unsettle(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int plane,
+			     struct pmp_block *blk);
+
+/*
+ * Page @i of plane @plane of chunk @c to 0, given the plane's block @blk
+ * (it is chained): what pmp_chunk_page_apply() does, for a plane outside
+ * the 1 GiB summary (a mapped plane, the pins) whose change moves no
+ * count and no verdict.
+ */
+static inline void pmp_chunk_page_clear(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int i,
+					unsigned int plane, struct pmp_block *blk)
+{
+	uint64_t w = blk->w[i / 64] & ~(1ULL << (i % 64));
+
+	blk->w[i / 64] = w;
+	if (!w)
+		pmp_chunk_page_unsettle(vm, c, plane, blk);
+}
 void pmp_chunk_fill(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, uint16_t mask);
 void pmp_chunk_page_apply(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int i,
 			  uint16_t mask, uint16_t values);

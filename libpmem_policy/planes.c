@@ -1315,6 +1315,20 @@ void pmp_chunk_page_settle(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, 
 	set_value(c, plane, true);
 }
 
+/*
+ * pmp_chunk_page_clear() (internal.h) where the page's word came out 0:
+ * the block goes back if every word is, as a one-page range's update
+ * gives it back.
+ */
+void pmp_chunk_page_unsettle(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int plane,
+			     struct pmp_block *blk)
+{
+	if (pmp_block_uniform(blk) < 0)
+		return;
+	chain_remove(vm, c, plane);
+	set_value(c, plane, false);
+}
+
 /* Set the planes in @mask on all of chunk @c (GPA chunk @ci): a 2 MiB leaf. */
 void pmp_chunk_fill(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, uint16_t mask)
 {
