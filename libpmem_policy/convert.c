@@ -194,7 +194,7 @@ int pmp_convert_lean_4k(struct pmp_vm *vm, uint64_t gfn, bool private, struct pm
 	pmp_chunk_page_apply(vm, ci, c, i, priv | ACCEPTED, values);
 	pmp_merge_unpark_chunk(vm, ci, c);
 	pmp_event_end(&ev);
-	pmp_state_tidy(vm, gfn, 1);
+	pmp_state_tidy_page(vm, cg, gfn);
 	return 0;
 }
 

@@ -113,7 +113,7 @@ static inline unsigned int pmp_mapped_plane(unsigned int vtl)
  * "unknown" instead of the call failing; a whole-chunk update (a 2 MiB
  * leaf, a zap or accept of the whole chunk) makes it exact again.  Lossy
  * planes take any free block; every other plane is exact (private, pins)
- * and when the free list is empty it takes a lossy block back (that
+ * and when no block is free it takes a lossy block back (that
  * chunk's planes become unknown), so the room of the exact planes is the
  * free blocks plus the lossy ones (pmp_pool_room()), plus, for a
  * conversion, the deferral bitmaps it can flush (convert.c).
@@ -332,7 +332,15 @@ struct pmp_vm {
 	 * of the member at lossy_clock % lossy_chunks (planes.c).
 	 */
 	uint32_t lossy_used, lossy_chunks, lossy_clock;
-	uint32_t free_head;	/* first free block + 1; 0: none */
+	/*
+	 * The free blocks: those given back, a list threaded through the link
+	 * array from free_head (first one's index + 1; 0: none), and those
+	 * never taken, [pool_fresh, pool_blocks), unlisted: a new VM links
+	 * none, and the pool check walks only what was given back.  Taking
+	 * the list first, then the frontier, takes the blocks in the order a
+	 * list of all of them in index order would (planes.c).
+	 */
+	uint32_t free_head, pool_fresh;
 	/*
 	 * Blocks of the PINNED plane, and how many the default pool holds back
 	 * for it (SEV: a pin cannot degrade, nor flush anything to make
@@ -552,6 +560,12 @@ static inline struct pmp_chunk *pmp_chunk_at(const struct pmp_vm *vm, uint64_t c
 static inline struct pmp_giant *pmp_giant_at(const struct pmp_vm *vm, uint64_t g)
 {
 	return &pmp_cgiants(vm)[pmp_giant_index(vm, g)];
+}
+
+/* Is a pool block free: given back (listed) or never taken? */
+static inline bool pmp_block_free(const struct pmp_vm *vm)
+{
+	return vm->free_head || vm->pool_fresh < vm->pool_blocks;
 }
 
 static inline struct pmp_block *pmp_blocks(const struct pmp_vm *vm)
@@ -885,6 +899,24 @@ static inline void pmp_chunk_page_set(struct pmp_vm *vm, uint64_t ci, struct pmp
 	}
 	pmp_chunk_page_settle(vm, ci, c, i, plane, blk);
 }
+void pmp_chunk_page_unsettle(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int plane,
+			     struct pmp_block *blk);
+
+/*
+ * Page @i of plane @plane of chunk @c to 0, given the plane's block @blk
+ * (it is chained): what pmp_chunk_page_apply() does, for a plane outside
+ * the 1 GiB summary (a mapped plane, the pins) whose change moves no
+ * count and no verdict.
+ */
+static inline void pmp_chunk_page_clear(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int i,
+					unsigned int plane, struct pmp_block *blk)
+{
+	uint64_t w = blk->w[i / 64] & ~(1ULL << (i % 64));
+
+	blk->w[i / 64] = w;
+	if (!w)
+		pmp_chunk_page_unsettle(vm, c, plane, blk);
+}
 void pmp_chunk_fill(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, uint16_t mask);
 void pmp_chunk_page_apply(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, unsigned int i,
 			  uint16_t mask, uint16_t values);
@@ -944,6 +976,16 @@ static inline void pmp_state_tidy(struct pmp_vm *vm, uint64_t gfn, uint64_t npag
 
 	if (!pmp_one_giant(gfn, npages) || (cg && !pmp_homes(vm)[cg].nr_slots))
 		pmp_state_trim(vm, gfn, npages);
+}
+
+/*
+ * The same for page @gfn, whose compact giant @cg (not 0) the caller
+ * looked up and kept: no second lookup.
+ */
+static inline void pmp_state_tidy_page(struct pmp_vm *vm, uint32_t cg, uint64_t gfn)
+{
+	if (!pmp_homes(vm)[cg].nr_slots)
+		pmp_state_trim(vm, gfn, 1);
 }
 
 /* Entries the memslots' giant runs need at most: see pmp_state_slot_map(). */

@@ -113,19 +113,27 @@ static void lossy_evict(struct pmp_vm *vm)
  */
 static bool block_available(const struct pmp_vm *vm, unsigned int plane)
 {
-	return !(PMP_LOSSY_PLANES & PMP_BIT(plane)) || vm->free_head;
+	return !(PMP_LOSSY_PLANES & PMP_BIT(plane)) || pmp_block_free(vm);
 }
 
-/* The pool: a free list threaded through the link array (index + 1). */
+/*
+ * The pool: a block given back (the free list, LIFO), else one never
+ * taken (the frontier's next), else a lossy chunk's, evicted onto the
+ * list.  The list, emptied before the frontier moves, holds what a list of
+ * every block in index order would hold before its untouched tail.
+ */
 static uint32_t block_alloc(struct pmp_vm *vm)
 {
 	uint32_t b;
 
-	if (!vm->free_head)
+	if (!pmp_block_free(vm))
 		lossy_evict(vm);
-	b = vm->free_head - 1;
-
-	vm->free_head = pmp_links(vm)[b];
+	if (vm->free_head) {
+		b = vm->free_head - 1;
+		vm->free_head = pmp_links(vm)[b];
+	} else {
+		b = vm->pool_fresh++;
+	}
 	if (++vm->pool_used > vm->pool_high_water)
 		vm->pool_high_water = vm->pool_used;
 	pmp_pool_stop_set(vm);
@@ -256,7 +264,7 @@ bool pmp_defer_room(const struct pmp_vm *vm)
 	uint32_t pins_may_need = vm->pin_reserve > vm->pin_blocks ?
 				 vm->pin_reserve - vm->pin_blocks : 0;
 
-	return vm->free_head && pmp_pool_room(vm) > pins_may_need;
+	return pmp_block_free(vm) && pmp_pool_room(vm) > pins_may_need;
 }
 
 /* Give chunk @ci (with state) an empty deferral bitmap; the caller checked pmp_defer_room(). */
@@ -1214,9 +1222,11 @@ static uint64_t squares_to(uint32_t n)
  * nothing else is; every chain is as
  * long as its mask and its deferral flag say, ends there and holds only
  * non-uniform blocks (a deferral bitmap is neither empty nor full); every
- * index is in range; the free list ends; and the chained and free indices
- * together are each index exactly once (their count, sum and sum of squares
- * match 1..N, so a block both chained and free cannot hide behind a leak).
+ * index is below the frontier; the free list ends; and the chained and
+ * listed free indices together are each index below the frontier exactly
+ * once (their count, sum and sum of squares match 1..pool_fresh, so a block
+ * both chained and free cannot hide behind a leak).  The blocks past the
+ * frontier were never taken: nothing to walk.
  */
 int pmp_pool_check(const struct pmp_vm *vm)
 {
@@ -1226,6 +1236,9 @@ int pmp_pool_check(const struct pmp_vm *vm)
 	uint64_t nr_lossy_chunks = 0, pins = 0;
 	uint32_t b;
 
+	/* the bound of every index below */
+	if (vm->pool_fresh > vm->pool_blocks)
+		return -EUCLEAN;
 	/* every compact chunk: those without state are all zero */
 	for (ci = 0; ci < (uint64_t)vm->nr_giants * PMP_GIANT_CHUNKS; ci++) {
 		const struct pmp_chunk *c = &chunks[ci];
@@ -1243,7 +1256,7 @@ int pmp_pool_check(const struct pmp_vm *vm)
 		if (!len && b)
 			return -EUCLEAN;
 		for (k = 0; k < len; k++) {
-			if (!b || b > vm->pool_blocks)
+			if (!b || b > vm->pool_fresh)
 				return -EUCLEAN;
 			if (pmp_block_uniform(&pmp_blocks(vm)[b - 1]) >= 0)
 				return -EUCLEAN;
@@ -1267,13 +1280,13 @@ int pmp_pool_check(const struct pmp_vm *vm)
 	    nr_lossy_chunks != vm->lossy_chunks || pins != vm->pin_blocks)
 		return -EUCLEAN;
 	for (b = vm->free_head; b; b = links[b - 1]) {
-		if (b > vm->pool_blocks || ++seen > vm->pool_blocks)
+		if (b > vm->pool_fresh || ++seen > vm->pool_fresh)
 			return -EUCLEAN;
 		sum += b;
 		sq += (uint64_t)b * b;
 	}
-	if (seen != vm->pool_blocks || sum != (uint64_t)vm->pool_blocks * (vm->pool_blocks + 1) / 2 ||
-	    sq != squares_to(vm->pool_blocks))
+	if (seen != vm->pool_fresh || sum != (uint64_t)vm->pool_fresh * (vm->pool_fresh + 1) / 2 ||
+	    sq != squares_to(vm->pool_fresh))
 		return -EUCLEAN;
 	return vm->pool_used > vm->pool_high_water ? -EUCLEAN : 0;
 }
@@ -1300,6 +1313,20 @@ void pmp_chunk_page_settle(struct pmp_vm *vm, uint64_t ci, struct pmp_chunk *c, 
 		return;
 	chain_remove(vm, c, plane);
 	set_value(c, plane, true);
+}
+
+/*
+ * pmp_chunk_page_clear() (internal.h) where the page's word came out 0:
+ * the block goes back if every word is, as a one-page range's update
+ * gives it back.
+ */
+void pmp_chunk_page_unsettle(struct pmp_vm *vm, struct pmp_chunk *c, unsigned int plane,
+			     struct pmp_block *blk)
+{
+	if (pmp_block_uniform(blk) < 0)
+		return;
+	chain_remove(vm, c, plane);
+	set_value(c, plane, false);
 }
 
 /* Set the planes in @mask on all of chunk @c (GPA chunk @ci): a 2 MiB leaf. */

@@ -211,8 +211,9 @@ int pmp_vm_bound(const struct pmp_geometry *user, uint64_t *bytes)
 /*
  * Zero the state of layout @l in @mem but what is written before it is
  * read: a pool block when it is allocated (filled with its plane's old
- * value, or cleared for a deferral bitmap), a free list link here
- * (pool_links_init()), a lossy set entry when its chunk joins.  The pool,
+ * value, or cleared for a deferral bitmap), a link when its block is
+ * chained or given back (the free blocks start unlisted, past the pool's
+ * frontier: planes.c), a lossy set entry when its chunk joins.  The pool,
  * 68 bytes a 2 MiB with its links, is most of a VM's state: left as it
  * is, a new VM touches only the pages it reads.
  */
@@ -221,18 +222,6 @@ static void state_zero(char *mem, const struct layout *l)
 	pmp_memset(mem, 0, l->off_blocks);
 	pmp_memset(mem + l->off_cand, 0, l->off_lossy - l->off_cand);
 	pmp_memset(mem + l->off_vtl_chunks, 0, l->bytes - l->off_vtl_chunks);
-}
-
-/* Every block free, listed in order: block b's link names b + 1 (indices + 1, 0 ends). */
-static void pool_links_init(struct pmp_vm *vm)
-{
-	uint32_t *links = pmp_links(vm), n = vm->pool_blocks, b;
-
-	for (b = 0; b + 1 < n; b++)
-		links[b] = b + 2;
-	if (n)
-		links[n - 1] = 0;
-	vm->free_head = n ? 1 : 0;
 }
 
 /*
@@ -289,9 +278,11 @@ static struct pmp_vm *vm_build(void *mem, const struct layout *l,
 	vm->slot_giants_cap = (uint32_t)pmp_slot_giants_cap(l->nr_giants, l->max_slots);
 	pmp_fault_prepare(vm);
 
-	/* All pages start at 0 in every plane, and no 1 GiB has state yet. */
+	/*
+	 * All pages start at 0 in every plane, and no 1 GiB has state yet;
+	 * every pool block is past the frontier (free_head and pool_fresh 0).
+	 */
 	pmp_state_init(vm);
-	pool_links_init(vm);
 	return vm;
 }
 

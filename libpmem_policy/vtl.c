@@ -10,31 +10,33 @@
 
 /*
  * How VTL @vtl maps page @i of chunk @c (compact giant @cg): 0 not at
- * all, 1 by a 4 KiB leaf (the page's bit in its mapped plane's block), -1
- * maybe otherwise: a huge leaf over the chunk, a chunk mapped whole at
- * 4 KiB (its plane uniform), or a mirror the pool could not hold.
+ * all, 1 by a 4 KiB leaf (the page's bit in its mapped plane's block,
+ * *@mapped), -1 maybe otherwise: a huge leaf over the chunk, a chunk
+ * mapped whole at 4 KiB (its plane uniform), or a mirror the pool could
+ * not hold.
  */
 static int page_mapping(const struct pmp_vm *vm, unsigned int vtl, uint32_t cg,
-			const struct pmp_chunk *c, unsigned int i)
+			const struct pmp_chunk *c, unsigned int i, struct pmp_block **mapped)
 {
 	unsigned int plane = pmp_mapped_plane(vtl);
 	uint16_t gflags = pmp_vtl_giant_flags(vm, vtl, cg);
-	const struct pmp_block *mapped = pmp_chunk_block(vm, c, plane);
 
+	*mapped = pmp_chunk_block(vm, c, plane);
 	if ((gflags & PMP_GF_LEAF) || (pmp_leaf_flags_at(vm, c, vtl) & PMP_CF_HUGE))
 		return -1;
-	if (mapped)
-		return (mapped->w[i / 64] >> (i % 64)) & 1;
+	if (*mapped)
+		return ((*mapped)->w[i / 64] >> (i % 64)) & 1;
 	return c->value & PMP_BIT(plane) ? -1 : 0;
 }
 
 /*
  * pmp_change_attrs()'s unmap of page @gfn in VTL @vtl, which maps it by a
- * 4 KiB leaf and no huge one (@c: its chunk): nothing to split, the page's
- * ZAP, its mapped bit cleared, its chunk's leaf flags derived again.
+ * 4 KiB leaf and no huge one (@c: its chunk; @mapped: its mapped plane's
+ * block): nothing to split, the page's ZAP, its mapped bit cleared, its
+ * chunk's leaf flags derived again.
  */
 static void zap_page_4k(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, struct pmp_chunk *c,
-			struct pmp_actions *out)
+			struct pmp_block *mapped, struct pmp_actions *out)
 {
 	uint64_t ci = gfn >> PMP_CHUNK_SHIFT;
 	struct pmp_event ev;
@@ -42,7 +44,7 @@ static void zap_page_4k(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, struc
 	pmp_event_init(&ev, vm, out, PMP_CAUSE_VTL_PROT, out->nr + PMP_EVENT_ACTIONS);
 	ev.vtl = (uint8_t)vtl;
 	pmp_emit(&ev, PMP_ACT_ZAP, 0, gfn, 1);
-	pmp_chunk_page_apply(vm, ci, c, gfn & (PMP_CHUNK_PAGES - 1), PMP_BIT(pmp_mapped_plane(vtl)), 0);
+	pmp_chunk_page_clear(vm, c, gfn & (PMP_CHUNK_PAGES - 1), pmp_mapped_plane(vtl), mapped);
 	pmp_mirror_refresh(vm, ci, vtl);
 	pmp_event_end(&ev);
 }
@@ -63,7 +65,7 @@ int pmp_vtl_protect_lean_4k(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, u
 			    struct pmp_actions *out)
 {
 	unsigned int i = gfn & (PMP_CHUNK_PAGES - 1), a, plane;
-	struct pmp_block *blk[3];
+	struct pmp_block *blk[3], *mapped;
 	uint64_t word[3], bit = 1ULL << (i % 64);
 	bool blocks_change = false;
 	struct pmp_chunk *c;
@@ -76,7 +78,7 @@ int pmp_vtl_protect_lean_4k(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, u
 	c = pmp_chunk_lookup(vm, gfn, &cg);
 	if (!cg)
 		return 1;	/* no state: the change would take some */
-	mapping = page_mapping(vm, vtl, cg, c, i);
+	mapping = page_mapping(vm, vtl, cg, c, i, &mapped);
 	if (mapping < 0 || (mapping && !out))
 		return 1;	/* a split, or a zap without an array */
 	for (a = 0; a < 3; a++) {
@@ -94,7 +96,7 @@ int pmp_vtl_protect_lean_4k(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, u
 		blocks_change |= pmp_block_uniform_with(blk[a], i / 64, word[a]);
 	}
 	if (mapping)
-		zap_page_4k(vm, vtl, gfn, c, out);
+		zap_page_4k(vm, vtl, gfn, c, mapped, out);
 	if (blocks_change) {
 		pmp_chunk_page_apply(vm, gfn >> PMP_CHUNK_SHIFT, c, i, PMP_VTL_PLANES(vtl), values);
 	} else {
@@ -102,7 +104,7 @@ int pmp_vtl_protect_lean_4k(struct pmp_vm *vm, unsigned int vtl, uint64_t gfn, u
 			if (blk[a])
 				blk[a]->w[i / 64] = word[a];
 	}
-	pmp_state_tidy(vm, gfn, 1);
+	pmp_state_tidy_page(vm, cg, gfn);
 	return 0;
 }
 

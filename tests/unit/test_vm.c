@@ -365,6 +365,8 @@ END_TEST
 enum corruption {
 	C_MAGIC, C_GIANT_COUNT, C_GIANT_UNIFORM, C_VALUE_AND_MIXED, C_CHAIN_SHORT, C_FREE_LEAK,
 	C_FREE_CYCLE, C_BLOCK_UNIFORM, C_SLOT_COUNT, C_SLOT_OVERLAP, C_POLICY, C_CHAINED_AND_FREE,
+	/* the pool's frontier: a taken block past it, or it past the pool */
+	C_FRESH_BEHIND, C_FRESH_PAST,
 	/* the directory of 1 GiB state */
 	C_DEFAULT_CHUNK, C_DIR_ENTRY, C_DIR_TOP, C_HOME_GIANT, C_HOME_SLOTS, C_FREE_GIANT_DIRTY,
 	C_GIANTS_USED, C_REGION_COUNT, C_SLOT_WITHOUT_STATE,
@@ -388,6 +390,10 @@ START_TEST(check_catches)
 	add_slot(&t, 1, 2048, 1024, 0, 0);
 	ck_assert_int_eq(pmp_convert(vm, 5, 3, true, NULL), 0);
 	ck_assert_int_eq(pmp_write_track(vm, 7, 1, true, NULL), 0);
+	/* a block taken and given back: the free list holds one */
+	ck_assert_int_eq(pmp_convert(vm, 600, 1, true, NULL), 0);
+	ck_assert_int_eq(pmp_convert(vm, 600, 1, false, NULL), 0);
+	ck_assert_uint_ne(vm->free_head, 0);
 	ck_assert_int_eq(pmp_vm_check(vm), 0);
 	c = pmp_chunk_at(vm, 0);
 	slots = pmp_slots(vm);
@@ -432,6 +438,12 @@ START_TEST(check_catches)
 		 * which leaks: the counts still add up */
 		pmp_links(vm)[b] = pmp_links(vm)[vm->free_head - 1];
 		vm->free_head = b + 1;
+		break;
+	case C_FRESH_BEHIND:
+		vm->pool_fresh--;	/* the last block taken counted as never taken */
+		break;
+	case C_FRESH_PAST:
+		vm->pool_fresh = vm->pool_blocks + 1;
 		break;
 	case C_DEFAULT_CHUNK:
 		pmp_chunk_at(vm, 512)->value = 1;	/* a write where there is no state */
@@ -498,11 +510,46 @@ START_TEST(pool_sums_every_size)
 	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
 	c = pmp_chunk_at(t.vm, 0);
 	b = c->blocks & PMP_CHUNK_BLOCK_MASK;
-	if (b && t.vm->free_head) {
-		pmp_links(t.vm)[b - 1] = pmp_links(t.vm)[t.vm->free_head - 1];
-		t.vm->free_head = b;
-		ck_assert_msg(pmp_vm_check(t.vm) == -EUCLEAN, "pool of %u", pool_sizes[_i]);
+	ck_assert_uint_ne(b, 0);
+	/* the chained block also listed free */
+	pmp_links(t.vm)[b - 1] = t.vm->free_head;
+	t.vm->free_head = b;
+	ck_assert_msg(pmp_vm_check(t.vm) == -EUCLEAN, "pool of %u", pool_sizes[_i]);
+	tvm_free(&t);
+}
+END_TEST
+
+/*
+ * A new VM lists no free block: it takes the blocks given back first, the
+ * last one first, then the next never taken, as one list of every block in
+ * index order would give them; the check walks only what was given back.
+ */
+START_TEST(pool_frontier_order)
+{
+	static const struct { uint64_t gfn; bool private; uint32_t block; } steps[] = {
+		{ 1 * 512 + 5, true, 1 }, { 2 * 512 + 5, true, 2 }, { 3 * 512 + 5, true, 3 },
+		{ 2 * 512 + 5, false, 0 }, { 1 * 512 + 5, false, 0 },
+		{ 4 * 512 + 5, true, 1 }, { 5 * 512 + 5, true, 2 }, { 6 * 512 + 5, true, 4 },
+	};
+	struct pmp_geometry geo = test_geometry(GFNS_PER_1G * 2);
+	unsigned int k;
+	struct tvm t;
+
+	tvm_init(&t, &geo);
+	add_slot(&t, 0, 0, 4096, 0, 0);
+	ck_assert_uint_eq(t.vm->free_head, 0);
+	ck_assert_uint_eq(t.vm->pool_fresh, 0);
+	for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		uint32_t head;
+
+		ck_assert_int_eq(pmp_convert(t.vm, steps[k].gfn, 1, steps[k].private, NULL), 0);
+		head = pmp_chunk_at(t.vm, steps[k].gfn >> 9)->blocks & PMP_CHUNK_BLOCK_MASK;
+		ck_assert_msg(head == steps[k].block, "step %u: block %u, want %u", k, head,
+			      steps[k].block);
+		ck_assert_int_eq(pmp_vm_check(t.vm), 0);
 	}
+	ck_assert_uint_eq(t.vm->pool_fresh, 4);
+	ck_assert_uint_eq(t.vm->free_head, 0);
 	tvm_free(&t);
 }
 END_TEST
@@ -586,6 +633,7 @@ Suite *vm_suite(void)
 	tcase_add_loop_test(tc, check_catches_chunk, 0,
 			    (int)(sizeof(chunk_corruptions) / sizeof(chunk_corruptions[0])));
 	tcase_add_test(tc, check_catches_deferral_uncounted);
+	tcase_add_test(tc, pool_frontier_order);
 	tcase_add_loop_test(tc, pool_sums_every_size, 0,
 			    (int)(sizeof(pool_sizes) / sizeof(pool_sizes[0])));
 	suite_add_tcase(s, tc);
