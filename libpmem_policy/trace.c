@@ -776,60 +776,61 @@ static inline PMP_FAST_INLINE bool fast_ends(const char *s, size_t n, size_t i, 
 }
 
 /*
- * Is the keyword of type @type, ended by a space or the newline, at the
- * start of [s, s + n), 16 bytes or more?  Inlined with a constant @type,
- * its length and word are constants.
+ * Does @s, 16 bytes or more, start with the keyword of type @type?  What
+ * ends it is fast_fields()' to test: the space before the first field,
+ * or the newline after the last (a line of a keyword and more letters
+ * has neither there).  Inlined with a constant @type, its length and
+ * word are constants.
  */
-static inline PMP_FAST_INLINE bool keyword_is(const char *s, size_t n, unsigned int type)
+static inline PMP_FAST_INLINE bool keyword_is(const char *s, unsigned int type)
 {
 	const struct event_type *t = &types[type];
 
-	return word_is(s, word_at(s), t->keyword, t->kwlen, t->word) &&
-	       fast_ends(s, n, t->kwlen, true);
+	return word_is(s, word_at(s), t->keyword, t->kwlen, t->word);
 }
 
 /*
- * The event type whose keyword, ended by a space or the newline, starts
- * [s, s + n) with 16 bytes or more; *@end is its end.  PMP_TR_NR if none,
- * and for vm (line_parse() reads the vm line: it checks its place).  The
- * first bytes name the only keyword it can be (s[5] tells the three
+ * The event type whose keyword starts @s, 16 bytes or more there
+ * (keyword_is(): not yet what ends it); *@end is its end.  PMP_TR_NR if
+ * none, and for vm (line_parse() reads the vm line: it checks its place).
+ * The first bytes name the only keyword it can be (s[5] tells the three
  * slot-* apart), so one word comparison decides: no list is tried in turn.
  */
-static unsigned int keyword_type(const char *s, size_t n, size_t *end)
+static unsigned int keyword_type(const char *s, size_t *end)
 {
 	unsigned int type;
 
 	switch (s[0]) {
 	case 'f':
-		type = keyword_is(s, n, PMP_TR_FAULT) ? PMP_TR_FAULT : PMP_TR_NR;
+		type = keyword_is(s, PMP_TR_FAULT) ? PMP_TR_FAULT : PMP_TR_NR;
 		break;
 	case 'a':
-		type = keyword_is(s, n, PMP_TR_ACCEPT) ? PMP_TR_ACCEPT : PMP_TR_NR;
+		type = keyword_is(s, PMP_TR_ACCEPT) ? PMP_TR_ACCEPT : PMP_TR_NR;
 		break;
 	case 'c':
-		type = keyword_is(s, n, PMP_TR_CONVERT) ? PMP_TR_CONVERT : PMP_TR_NR;
+		type = keyword_is(s, PMP_TR_CONVERT) ? PMP_TR_CONVERT : PMP_TR_NR;
 		break;
 	case 'p':
-		type = keyword_is(s, n, PMP_TR_PUNCH) ? PMP_TR_PUNCH : PMP_TR_NR;
+		type = keyword_is(s, PMP_TR_PUNCH) ? PMP_TR_PUNCH : PMP_TR_NR;
 		break;
 	case 'z':
-		type = keyword_is(s, n, PMP_TR_ZAP) ? PMP_TR_ZAP : PMP_TR_NR;
+		type = keyword_is(s, PMP_TR_ZAP) ? PMP_TR_ZAP : PMP_TR_NR;
 		break;
 	case 'd':
-		type = keyword_is(s, n, PMP_TR_DIRTY_LOG) ? PMP_TR_DIRTY_LOG : PMP_TR_NR;
+		type = keyword_is(s, PMP_TR_DIRTY_LOG) ? PMP_TR_DIRTY_LOG : PMP_TR_NR;
 		break;
 	case 'v':
-		type = s[1] == 't' && keyword_is(s, n, PMP_TR_VTL_PROT) ? PMP_TR_VTL_PROT :
+		type = s[1] == 't' && keyword_is(s, PMP_TR_VTL_PROT) ? PMP_TR_VTL_PROT :
 		       PMP_TR_NR;
 		break;
 	case 't':
 		type = s[1] == 'i' ? PMP_TR_TICK : PMP_TR_TEARDOWN;
-		type = keyword_is(s, n, type) ? type : PMP_TR_NR;
+		type = keyword_is(s, type) ? type : PMP_TR_NR;
 		break;
 	case 's':
 		type = s[1] == 'p' ? PMP_TR_SPTE : s[5] == 'a' ? PMP_TR_SLOT_ADD :
 		       s[5] == 'd' ? PMP_TR_SLOT_DELETE : PMP_TR_SLOT_MOVE;
-		type = keyword_is(s, n, type) ? type : PMP_TR_NR;
+		type = keyword_is(s, type) ? type : PMP_TR_NR;
 		break;
 	default:
 		return PMP_TR_NR;
@@ -1156,7 +1157,7 @@ static int line_fast(struct pmp_trace_parser *p, const char *s, size_t n, size_t
 
 	if (n < 16)
 		return 0;
-	type = keyword_type(s, n, &pos);
+	type = keyword_type(s, &pos);
 	if (type == PMP_TR_NR)
 		return 0;
 	pmp_memset(ev, 0, sizeof(*ev));

@@ -491,6 +491,14 @@ static const struct bad bads[] = {
 	/* Keywords and fields. */
 	{ "faults gfn=0x0\n", false, 3, 1, "unknown keyword" },
 	{ "Fault gfn=0x0\n", false, 3, 1, "unknown keyword" },
+	/* a keyword and more: what ends it is the first field's space, or the newline */
+	{ "fault=gfn=0x0 level=4k slot=0\n", false, 3, 1, "unknown keyword" },
+	{ "accepts gfn=0x0 level=4k\n", false, 3, 1, "unknown keyword" },
+	{ "vtls vtl=0 gfn=0x0 npages=0x1 prot=rwx\n", false, 3, 1, "unknown keyword" },
+	{ "ticks periods=1\n", false, 3, 1, "unknown keyword" },
+	{ "teardowns\n", false, 3, 1, "unknown keyword" },
+	{ "teardown# x\n", false, 3, 1, "unknown keyword" },
+	{ "fault\n", false, 3, 6, "missing field gfn" },
 	{ "fault gfn=0x0 level=4k slot=0 write\n", false, 3, 31, "expected key=value" },
 	{ "fault gfn=0x0 level=4k slot=0 npages=0x1\n", false, 3, 31,
 	  "unknown field for this event" },
