@@ -1143,23 +1143,21 @@ static size_t fast_other(const char *s, size_t n, size_t pos, struct pmp_trace_e
 }
 
 /*
- * The canonical line at the start of [s, s + n): 1 with @ev and *@nl at
- * its newline, or 0 (line_parse() reads it).  The parser has a header and
- * a vm line, no partial line, and has not ended.  With FAST_WINDOW bytes
- * or more there (all but the last lines of a caller's buffer), the line is
- * read unchecked, by the reader of its type; else checked.
+ * The canonical line at the start of [s, s + n), 16 bytes or more: its
+ * type with @ev and *@nl at its newline, or PMP_TR_NR (line_parse() reads
+ * it).  The parser has a header and a vm line, no partial line, and has
+ * not ended.  With FAST_WINDOW bytes or more there (all but the last lines
+ * of a caller's buffer), the line is read unchecked, by the reader of its
+ * type; else checked.
  */
-static int line_fast(struct pmp_trace_parser *p, const char *s, size_t n, size_t *nl,
-		     struct pmp_trace_event *ev)
+static unsigned int line_fast(const char *s, size_t n, size_t *nl, struct pmp_trace_event *ev)
 {
 	unsigned int type;
 	size_t pos = 0, end;
 
-	if (n < 16)
-		return 0;
 	type = keyword_type(s, &pos);
 	if (type == PMP_TR_NR)
-		return 0;
+		return PMP_TR_NR;
 	pmp_memset(ev, 0, sizeof(*ev));
 	ev->type = (uint8_t)type;
 	if (n < FAST_WINDOW) {
@@ -1184,10 +1182,9 @@ static int line_fast(struct pmp_trace_parser *p, const char *s, size_t n, size_t
 		}
 	}
 	if (!end)
-		return 0;
+		return PMP_TR_NR;
 	*nl = end;
-	p->ended = type == PMP_TR_TEARDOWN;
-	return 1;
+	return type;
 }
 
 void pmp_trace_parser_init(struct pmp_trace_parser *p)
@@ -1270,7 +1267,7 @@ int pmp_trace_feed_events(struct pmp_trace_parser *p, const char *data, size_t l
 			  struct pmp_trace_error *err)
 {
 	size_t pos = 0, nl, took;
-	unsigned int nr = 0;
+	unsigned int nr = 0, type;
 	bool fast;
 	int ret;
 
@@ -1293,10 +1290,14 @@ int pmp_trace_feed_events(struct pmp_trace_parser *p, const char *data, size_t l
 	 */
 	fast = !p->len && p->seen_vm && !p->ended;
 	while (pos < len && nr < max) {
-		if (fast && line_fast(p, data + pos, len - pos, &nl, &evs[nr])) {
+		if (fast && len - pos >= 16 &&
+		    (type = line_fast(data + pos, len - pos, &nl, &evs[nr])) != PMP_TR_NR) {
 			pos += nl + 1;
 			nr++;
-			fast = !p->ended;
+			if (type == PMP_TR_TEARDOWN) {
+				p->ended = 1;
+				fast = false;
+			}
 			continue;
 		}
 		if (nr)
