@@ -875,12 +875,24 @@ static inline PMP_FAST_INLINE unsigned int hex_word(uint64_t w, uint64_t *out)
 /*
  * The unchecked read of a hex number's digits at *@pos: at most 16 (16
  * bytes are there), as two words.  What ends them is fast_fields()' to test.
+ * One digit followed by a byte below '0' (a space, the newline: a page
+ * count of 0x1, a range's most common) is read as a byte: no byte below
+ * '0' is a digit, so hex_word() would stop there too.
  */
 static inline PMP_FAST_INLINE bool fast_hex_digits(const char *s, size_t *pos, uint64_t *out)
 {
 	uint64_t high, low = 0;
-	unsigned int k = hex_word(word_at(s + *pos), &high), k2;
+	unsigned int k, k2;
 
+	if ((uint8_t)s[*pos + 1] < '0') {
+		k = hex_digit[(uint8_t)s[*pos]];
+		if (k > 15)
+			return false;
+		*pos += 1;
+		*out = k;
+		return true;
+	}
+	k = hex_word(word_at(s + *pos), &high);
 	if (!k)
 		return false;
 	*pos += k;
