@@ -776,60 +776,61 @@ static inline PMP_FAST_INLINE bool fast_ends(const char *s, size_t n, size_t i, 
 }
 
 /*
- * Is the keyword of type @type, ended by a space or the newline, at the
- * start of [s, s + n), 16 bytes or more?  Inlined with a constant @type,
- * its length and word are constants.
+ * Does @s, 16 bytes or more, start with the keyword of type @type?  What
+ * ends it is fast_fields()' to test: the space before the first field,
+ * or the newline after the last (a line of a keyword and more letters
+ * has neither there).  Inlined with a constant @type, its length and
+ * word are constants.
  */
-static inline PMP_FAST_INLINE bool keyword_is(const char *s, size_t n, unsigned int type)
+static inline PMP_FAST_INLINE bool keyword_is(const char *s, unsigned int type)
 {
 	const struct event_type *t = &types[type];
 
-	return word_is(s, word_at(s), t->keyword, t->kwlen, t->word) &&
-	       fast_ends(s, n, t->kwlen, true);
+	return word_is(s, word_at(s), t->keyword, t->kwlen, t->word);
 }
 
 /*
- * The event type whose keyword, ended by a space or the newline, starts
- * [s, s + n) with 16 bytes or more; *@end is its end.  PMP_TR_NR if none,
- * and for vm (line_parse() reads the vm line: it checks its place).  The
- * first bytes name the only keyword it can be (s[5] tells the three
+ * The event type whose keyword starts @s, 16 bytes or more there
+ * (keyword_is(): not yet what ends it); *@end is its end.  PMP_TR_NR if
+ * none, and for vm (line_parse() reads the vm line: it checks its place).
+ * The first bytes name the only keyword it can be (s[5] tells the three
  * slot-* apart), so one word comparison decides: no list is tried in turn.
  */
-static unsigned int keyword_type(const char *s, size_t n, size_t *end)
+static unsigned int keyword_type(const char *s, size_t *end)
 {
 	unsigned int type;
 
 	switch (s[0]) {
 	case 'f':
-		type = keyword_is(s, n, PMP_TR_FAULT) ? PMP_TR_FAULT : PMP_TR_NR;
+		type = keyword_is(s, PMP_TR_FAULT) ? PMP_TR_FAULT : PMP_TR_NR;
 		break;
 	case 'a':
-		type = keyword_is(s, n, PMP_TR_ACCEPT) ? PMP_TR_ACCEPT : PMP_TR_NR;
+		type = keyword_is(s, PMP_TR_ACCEPT) ? PMP_TR_ACCEPT : PMP_TR_NR;
 		break;
 	case 'c':
-		type = keyword_is(s, n, PMP_TR_CONVERT) ? PMP_TR_CONVERT : PMP_TR_NR;
+		type = keyword_is(s, PMP_TR_CONVERT) ? PMP_TR_CONVERT : PMP_TR_NR;
 		break;
 	case 'p':
-		type = keyword_is(s, n, PMP_TR_PUNCH) ? PMP_TR_PUNCH : PMP_TR_NR;
+		type = keyword_is(s, PMP_TR_PUNCH) ? PMP_TR_PUNCH : PMP_TR_NR;
 		break;
 	case 'z':
-		type = keyword_is(s, n, PMP_TR_ZAP) ? PMP_TR_ZAP : PMP_TR_NR;
+		type = keyword_is(s, PMP_TR_ZAP) ? PMP_TR_ZAP : PMP_TR_NR;
 		break;
 	case 'd':
-		type = keyword_is(s, n, PMP_TR_DIRTY_LOG) ? PMP_TR_DIRTY_LOG : PMP_TR_NR;
+		type = keyword_is(s, PMP_TR_DIRTY_LOG) ? PMP_TR_DIRTY_LOG : PMP_TR_NR;
 		break;
 	case 'v':
-		type = s[1] == 't' && keyword_is(s, n, PMP_TR_VTL_PROT) ? PMP_TR_VTL_PROT :
+		type = s[1] == 't' && keyword_is(s, PMP_TR_VTL_PROT) ? PMP_TR_VTL_PROT :
 		       PMP_TR_NR;
 		break;
 	case 't':
 		type = s[1] == 'i' ? PMP_TR_TICK : PMP_TR_TEARDOWN;
-		type = keyword_is(s, n, type) ? type : PMP_TR_NR;
+		type = keyword_is(s, type) ? type : PMP_TR_NR;
 		break;
 	case 's':
 		type = s[1] == 'p' ? PMP_TR_SPTE : s[5] == 'a' ? PMP_TR_SLOT_ADD :
 		       s[5] == 'd' ? PMP_TR_SLOT_DELETE : PMP_TR_SLOT_MOVE;
-		type = keyword_is(s, n, type) ? type : PMP_TR_NR;
+		type = keyword_is(s, type) ? type : PMP_TR_NR;
 		break;
 	default:
 		return PMP_TR_NR;
@@ -874,12 +875,24 @@ static inline PMP_FAST_INLINE unsigned int hex_word(uint64_t w, uint64_t *out)
 /*
  * The unchecked read of a hex number's digits at *@pos: at most 16 (16
  * bytes are there), as two words.  What ends them is fast_fields()' to test.
+ * One digit followed by a byte below '0' (a space, the newline: a page
+ * count of 0x1, a range's most common) is read as a byte: no byte below
+ * '0' is a digit, so hex_word() would stop there too.
  */
 static inline PMP_FAST_INLINE bool fast_hex_digits(const char *s, size_t *pos, uint64_t *out)
 {
 	uint64_t high, low = 0;
-	unsigned int k = hex_word(word_at(s + *pos), &high), k2;
+	unsigned int k, k2;
 
+	if ((uint8_t)s[*pos + 1] < '0') {
+		k = hex_digit[(uint8_t)s[*pos]];
+		if (k > 15)
+			return false;
+		*pos += 1;
+		*out = k;
+		return true;
+	}
+	k = hex_word(word_at(s + *pos), &high);
 	if (!k)
 		return false;
 	*pos += k;
@@ -1142,23 +1155,21 @@ static size_t fast_other(const char *s, size_t n, size_t pos, struct pmp_trace_e
 }
 
 /*
- * The canonical line at the start of [s, s + n): 1 with @ev and *@nl at
- * its newline, or 0 (line_parse() reads it).  The parser has a header and
- * a vm line, no partial line, and has not ended.  With FAST_WINDOW bytes
- * or more there (all but the last lines of a caller's buffer), the line is
- * read unchecked, by the reader of its type; else checked.
+ * The canonical line at the start of [s, s + n), 16 bytes or more: its
+ * type with @ev and *@nl at its newline, or PMP_TR_NR (line_parse() reads
+ * it).  The parser has a header and a vm line, no partial line, and has
+ * not ended.  With FAST_WINDOW bytes or more there (all but the last lines
+ * of a caller's buffer), the line is read unchecked, by the reader of its
+ * type; else checked.
  */
-static int line_fast(struct pmp_trace_parser *p, const char *s, size_t n, size_t *nl,
-		     struct pmp_trace_event *ev)
+static unsigned int line_fast(const char *s, size_t n, size_t *nl, struct pmp_trace_event *ev)
 {
 	unsigned int type;
 	size_t pos = 0, end;
 
-	if (n < 16)
-		return 0;
-	type = keyword_type(s, n, &pos);
+	type = keyword_type(s, &pos);
 	if (type == PMP_TR_NR)
-		return 0;
+		return PMP_TR_NR;
 	pmp_memset(ev, 0, sizeof(*ev));
 	ev->type = (uint8_t)type;
 	if (n < FAST_WINDOW) {
@@ -1183,10 +1194,9 @@ static int line_fast(struct pmp_trace_parser *p, const char *s, size_t n, size_t
 		}
 	}
 	if (!end)
-		return 0;
+		return PMP_TR_NR;
 	*nl = end;
-	p->ended = type == PMP_TR_TEARDOWN;
-	return 1;
+	return type;
 }
 
 void pmp_trace_parser_init(struct pmp_trace_parser *p)
@@ -1269,7 +1279,7 @@ int pmp_trace_feed_events(struct pmp_trace_parser *p, const char *data, size_t l
 			  struct pmp_trace_error *err)
 {
 	size_t pos = 0, nl, took;
-	unsigned int nr = 0;
+	unsigned int nr = 0, type;
 	bool fast;
 	int ret;
 
@@ -1292,10 +1302,14 @@ int pmp_trace_feed_events(struct pmp_trace_parser *p, const char *data, size_t l
 	 */
 	fast = !p->len && p->seen_vm && !p->ended;
 	while (pos < len && nr < max) {
-		if (fast && line_fast(p, data + pos, len - pos, &nl, &evs[nr])) {
+		if (fast && len - pos >= 16 &&
+		    (type = line_fast(data + pos, len - pos, &nl, &evs[nr])) != PMP_TR_NR) {
 			pos += nl + 1;
 			nr++;
-			fast = !p->ended;
+			if (type == PMP_TR_TEARDOWN) {
+				p->ended = 1;
+				fast = false;
+			}
 			continue;
 		}
 		if (nr)

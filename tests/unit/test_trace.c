@@ -491,6 +491,14 @@ static const struct bad bads[] = {
 	/* Keywords and fields. */
 	{ "faults gfn=0x0\n", false, 3, 1, "unknown keyword" },
 	{ "Fault gfn=0x0\n", false, 3, 1, "unknown keyword" },
+	/* a keyword and more: what ends it is the first field's space, or the newline */
+	{ "fault=gfn=0x0 level=4k slot=0\n", false, 3, 1, "unknown keyword" },
+	{ "accepts gfn=0x0 level=4k\n", false, 3, 1, "unknown keyword" },
+	{ "vtls vtl=0 gfn=0x0 npages=0x1 prot=rwx\n", false, 3, 1, "unknown keyword" },
+	{ "ticks periods=1\n", false, 3, 1, "unknown keyword" },
+	{ "teardowns\n", false, 3, 1, "unknown keyword" },
+	{ "teardown# x\n", false, 3, 1, "unknown keyword" },
+	{ "fault\n", false, 3, 6, "missing field gfn" },
 	{ "fault gfn=0x0 level=4k slot=0 write\n", false, 3, 31, "expected key=value" },
 	{ "fault gfn=0x0 level=4k slot=0 npages=0x1\n", false, 3, 31,
 	  "unknown field for this event" },
@@ -698,6 +706,55 @@ static const struct number_case hex_cases[] = {
 	{ "1000\xe6", 0, "non-ASCII byte", 48 },
 	{ "1001", 0, "uaddr not 4 KiB aligned", 0 },
 };
+
+/*
+ * One-digit hex numbers, which the fast path reads as a byte when a byte
+ * below '0' follows (a page count of 0x1): a digit or not, followed by
+ * what ends a field and by bytes below '0' that do not.  Each line read
+ * whole with 512 bytes after it (unchecked), whole (checked), and a byte
+ * at a time (the general reader): the same event, or the same message at
+ * the same column; and the values wanted.
+ */
+static const struct one_digit_case {
+	const char *digits;
+	uint64_t npages;	/* 0: refused */
+} one_digit_cases[] = {
+	{ "1", 1 }, { "9", 9 }, { "a", 10 }, { "f", 15 }, { "F", 15 }, { "1 ", 1 },
+	{ "0", 0 }, { "g", 0 }, { "G", 0 }, { "/", 0 }, { "", 0 }, { " 1", 0 },
+	{ "1-", 0 }, { "1|", 0 }, { "1/", 0 }, { "1#", 0 }, { "1!", 0 }, { "1\t", 1 },
+	{ "1 t=5", 1 }, { "1 t=", 0 },
+};
+
+START_TEST(test_hex_one_digit)
+{
+	const struct one_digit_case *c = &one_digit_cases[_i];
+	struct pmp_trace_event evs[3][4];
+	struct pmp_trace_error err[3];
+	char text[2048];
+	size_t nr[3], way;
+	int ret[3];
+
+	for (way = 0; way < 3; way++) {
+		snprintf(text, sizeof(text), PRE "punch gfn=0x0 npages=0x%s\n%s", c->digits,
+			 way == 0 ? LONG_TAIL : "");
+		ret[way] = parse_text(text, way == 2 ? 1 : 0, evs[way], 4, &nr[way], &err[way]);
+	}
+	for (way = 0; way < 3; way++) {
+		ck_assert_msg(ret[way] == (c->npages ? 0 : -EINVAL), "0x%s way %zu: %d (%s)",
+			      c->digits, way, ret[way], err[way].message);
+		if (!c->npages) {
+			ck_assert_uint_eq(err[way].line, err[2].line);
+			ck_assert_msg(err[way].column == err[2].column, "0x%s way %zu: column %u, not %u",
+				      c->digits, way, err[way].column, err[2].column);
+			ck_assert_str_eq(err[way].message, err[2].message);
+			continue;
+		}
+		ck_assert_uint_eq(nr[way], 2);
+		ck_assert_uint_eq(evs[way][1].type, PMP_TR_PUNCH);
+		ck_assert_uint_eq(evs[way][1].npages, c->npages);
+	}
+}
+END_TEST
 
 START_TEST(test_hex_numbers)
 {
@@ -1183,6 +1240,7 @@ Suite *trace_suite(void)
 	tcase_add_test(tc, test_last_line_and_longest_line);
 	tcase_add_loop_test(tc, test_errors, 0, 2 * (int)ARRAY_SIZE(bads));
 	tcase_add_loop_test(tc, test_hex_numbers, 0, 2 * (int)ARRAY_SIZE(hex_cases));
+	tcase_add_loop_test(tc, test_hex_one_digit, 0, (int)ARRAY_SIZE(one_digit_cases));
 	tcase_add_loop_test(tc, test_dec_numbers, 0, 2 * (int)ARRAY_SIZE(dec_cases));
 	tcase_add_test(tc, test_nul_byte);
 	tcase_add_test(tc, test_bytes_every_offset);

@@ -622,13 +622,12 @@ static bool chunk_fits(struct oracle *o, uint64_t c, uint16_t a0, unsigned int f
 }
 
 /* Which VTLs may have a 2 MiB leaf on chunk @c; its attributes for 1 GiB uniformity. */
-static void evaluate_chunk(struct oracle *o, uint64_t c)
+static uint16_t evaluate_chunk(struct oracle *o, uint64_t c, bool giant)
 {
 	uint16_t a0 = first_attr(o, c), f = o->chunk[c], eligible = 0;
-	uint8_t giant = o->giant_order[c / 512];
 	/* a 4 KiB folio here does not stop a 1 GiB folio reported anywhere in its range */
-	bool ok = (o->order[c] == OR_UNKNOWN || o->order[c] >= 9 ||
-		   (giant != OR_UNKNOWN && giant >= 18)) && chunk_fits(o, c, a0, f);
+	bool ok = (o->order[c] == OR_UNKNOWN || o->order[c] >= 9 || giant) &&
+		  chunk_fits(o, c, a0, f);
 	unsigned int v, vtls;
 
 	/* the VTLs that touched memory, lowest first: most VMs have one */
@@ -646,6 +645,7 @@ static void evaluate_chunk(struct oracle *o, uint64_t c)
 		f |= OC_COUNTED;
 	o->chunk[c] = f | eligible;
 	o->sig[c] = a0 & (OA_PRIVATE | o->guarded | OA_VTLS);
+	return f | eligible;
 }
 
 /*
@@ -655,11 +655,11 @@ static void evaluate_chunk(struct oracle *o, uint64_t c)
  * reported marks it for (touch_new()).  So a memslot's or a VTL's first
  * change of every chunk costs only the chunks touched.
  */
-static void untouched(struct oracle *o, uint64_t c, uint64_t g)
+static void untouched(struct oracle *o, uint64_t c, uint32_t *small)
 {
 	if (o->chunk[c] & OC_COUNTED) {
 		o->chunk[c] &= (uint16_t)~OC_COUNTED;
-		o->giant_small[g]--;
+		--*small;
 	}
 }
 
@@ -677,6 +677,8 @@ static uint64_t evaluate_giant(struct oracle *o, uint64_t g)
 	/* a 1 GiB folio only where a fault reported one (run.c assumes 2 MiB otherwise) */
 	bool whole = giant_folio(o, g);
 	bool again = o->giant_dirty[g] & OG_WHOLE;
+	/* giant_small[g], in a register while the chunks are stored */
+	uint32_t small = o->giant_small[g];
 	unsigned int v, w, words;
 
 	/* the words with a chunk marked: most samples find one or two of the 8 */
@@ -688,20 +690,22 @@ static uint64_t evaluate_giant(struct oracle *o, uint64_t g)
 
 		o->dirty[g * 8 + w] = 0;
 		for (; bits; bits &= bits - 1) {
-			uint16_t was, sig;
+			uint16_t was, sig, now;
 
 			c = first + w * 64 + (uint64_t)__builtin_ctzll(bits);
 			was = o->chunk[c];
 			if (!whole && !(was & OC_TOUCHED_ANY)) {
-				untouched(o, c, g);
+				untouched(o, c, &small);
 				continue;
 			}
 			sig = o->sig[c];
-			evaluate_chunk(o, c);
-			o->giant_small[g] += !!(o->chunk[c] & OC_COUNTED) - !!(was & OC_COUNTED);
-			again |= ((was ^ o->chunk[c]) & OC_FOR_GIANT) || sig != o->sig[c];
+			now = evaluate_chunk(o, c, whole);
+			small += !!(now & OC_COUNTED) - !!(was & OC_COUNTED);
+			/* only a 1 GiB folio's check reads it */
+			again |= whole && (((was ^ now) & OC_FOR_GIANT) || sig != o->sig[c]);
 		}
 	}
+	o->giant_small[g] = small;
 	o->giant_dirty[g] = 0;
 	if (!whole)
 		return (uint64_t)o->giant_small[g] * CHUNK;

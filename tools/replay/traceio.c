@@ -130,34 +130,34 @@ static bool looks_tracefs(const char *buf, size_t n)
 
 /*
  * trace_read_batches() less the tracefs test, which only an error needs:
- * the first buffer read is kept in @first (*@first_n bytes) for it.
+ * the first buffer is read into @first (*@first_n bytes) and kept there
+ * for it, the later ones into a buffer of their own (the parser keeps no
+ * pointer into a buffer: a partial line is copied), so none is copied.
  */
 static int read_chunks(FILE *f, const char *name, trace_batch_fn sink, void *ctx,
 		       struct progress *pg, struct trace_marks *marks, char *first,
 		       size_t *first_n, char *err, size_t errlen)
 {
-	static char buf[CHUNK_BYTES];
+	static char later[CHUNK_BYTES];
 	static struct pmp_trace_event evs[BATCH_EVENTS];
 	struct pmp_trace_parser p;
 	struct pmp_trace_error e;
 	size_t n, pos, used;
+	char *buf = first;
 	int ret;
 
 	pmp_trace_parser_init(&p);
 	do {
-		n = fread(buf, 1, sizeof(buf), f);
+		n = fread(buf, 1, CHUNK_BYTES, f);
 		if (!n && ferror(f)) {
 			snprintf(err, errlen, "%s:%llu:1: read error: %s", name,
 				 (unsigned long long)p.line, strerror(errno));
 			return -EIO;
 		}
-		if (p.line == 1 && !p.len) {
-			memcpy(first, buf, n);
+		if (buf == first)
 			*first_n = n;
-		}
 		/* traces are often stored compressed (tests/data): say so, not "non-ASCII" */
-		if (p.line == 1 && !p.len && n >= 2 && (uint8_t)buf[0] == 0x1f &&
-		    (uint8_t)buf[1] == 0x8b) {
+		if (buf == first && n >= 2 && (uint8_t)buf[0] == 0x1f && (uint8_t)buf[1] == 0x8b) {
 			snprintf(err, errlen, "%s:1:1: gzip-compressed: replay it with "
 				 "gzip -dc FILE | pmp-replay -", name);
 			return -EINVAL;
@@ -181,6 +181,7 @@ static int read_chunks(FILE *f, const char *name, trace_batch_fn sink, void *ctx
 				return ret;
 		}
 		progress_add(pg, n);
+		buf = later;
 	} while (n);
 	return 0;
 }
