@@ -50,8 +50,16 @@ missing=""
 [ $rc = 0 ] || missing="$missing rig-verdict"
 grep -q '^PMP-SELFTESTS-DONE' "$c" || missing="$missing selftests-done"
 grep -q '^PMP-FAIL' "$c" && missing="$missing PMP-FAIL"
+# Where a preset's purpose contradicts a test's assertion: merge=settled
+# (default is recommended) leaves the dirty-log-off collapse to its ticks,
+# and the test asserts the 2M count right after dirty logging stops; a 4K
+# cap populates no 2M page.  Under upstream the same deferral is a known
+# divergence from KVM (docs/kshim.md, Session 14), not excused here.
+expected="dirty_log_page_splitting_test default 2M restored by merge ticks, not at dirty-log off
+dirty_log_page_splitting_test recommended 2M restored by merge ticks, not at dirty-log off
+dirty_log_page_splitting_test 4k no 2M page under a 4K cap"
 # shellcheck disable=SC2046
-judge_selftests "$c" "" $(echo "$sel" | sed 's|.*/||')
+judge_selftests "$c" "$expected" $(echo "$sel" | sed 's|.*/||')
 rm -f "$c"
 if [ -n "$missing" ]; then
 	echo "check-kernel: selftests-extra FAILED:$missing"
