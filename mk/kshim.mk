@@ -10,6 +10,10 @@
 #                       patch series supports (KSHIM_KVER=... to choose)
 #   make check-kernel   the patched KVM, the module, the test VMM and the
 #                       6.12 KVM selftests, booted under QEMU TCG, asserted
+#   make check-kernel-selftests-extra   KVM 6.12's other memory selftests
+#                       (tests/kernel/selftests-extra.list) in the same rig,
+#                       with no module and under four presets: about half
+#                       an hour more of TCG, hence not in check-kernel
 #   make kshim-clean
 
 # This file is included before the top Makefile's `all`: keep it the goal.
@@ -17,7 +21,7 @@
 
 DEPS_GROUPS += kshim rig kernel
 
-.PHONY: kshim kshim-clean check-kernel
+.PHONY: kshim kshim-clean check-kernel check-kernel-selftests-extra
 
 kshim:
 	@scripts/deps.sh kshim
@@ -32,3 +36,7 @@ kshim-clean:
 check-kernel:
 	@scripts/deps.sh kshim rig kernel
 	tests/kernel/run.sh build/kshim build/rig
+
+check-kernel-selftests-extra:
+	@scripts/deps.sh kshim rig kernel
+	tests/kernel/run-selftests-extra.sh build/kshim build/rig

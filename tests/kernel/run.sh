@@ -32,6 +32,7 @@ out=$(cd "$out" && pwd)
 rigout=$(cd "$rigout" && pwd)
 t0=$(date +%s)
 step() { echo "check-kernel: [$(($(date +%s) - t0))s] $*"; }
+. "$top/tests/kernel/selftest-judge.sh"
 
 kver=$("$top/kshim/scripts/kver.sh" --image)
 [ "$kver" = "$("$rig" kver)" ] ||
@@ -113,20 +114,9 @@ mvlog=$rigout/kernel-movable/console.log
 st=$out/selftests
 sel="x86_64/private_mem_conversions_test x86_64/private_mem_kvm_exits_test guest_memfd_test
 	set_memory_region_test x86_64/nx_huge_pages_test demand_paging_test"
-if [ "$(cat "$st/stamp" 2>/dev/null)" != "$(cat "$rigout/src.stamp")" ]; then
-	step "building the 6.12 KVM selftests (uapi headers, then $(echo $sel | wc -w) tests, static)"
-	rm -rf "$st" && mkdir -p "$st"
-	make -s -C "$src" O="$st/khdr" ARCH=x86_64 headers_install \
-		INSTALL_HDR_PATH="$st/khdr/usr" > "$st/build.log" 2>&1 ||
-		{ cat "$st/build.log"; echo "check-kernel: FAIL: make headers_install" >&2; exit 1; }
-	targets=""
-	for t in $sel; do targets="$targets $st/bin/$t"; done
-	make -C "$src/tools/testing/selftests/kvm" -j2 OUTPUT="$st/bin" \
-		KHDR_INCLUDES="-isystem $st/khdr/usr/include" LDFLAGS="-static -pthread -no-pie" \
-		$targets >> "$st/build.log" 2>&1 ||
-		{ tail -n 30 "$st/build.log"; echo "check-kernel: FAIL: KVM selftests build" >&2; exit 1; }
-	cp "$rigout/src.stamp" "$st/stamp"
-fi
+step "building the 6.12 KVM selftests ($(echo $sel | wc -w) tests, static; cached)"
+# shellcheck disable=SC2086
+"$top/tests/kernel/build-selftests.sh" "$st" "$src" "$rigout/src.stamp" $sel
 bins=""
 for t in $sel; do bins="$bins --bin $st/bin/$t"; done
 step "booting again for the KVM selftests (2 vCPUs)"
@@ -191,20 +181,9 @@ grep -E '^\| ' "$c" || true
 grep -E '^# ' "$c" || true
 [ $strc = 0 ] || missing="$missing selftests-rig-verdict"
 grep -q '^PMP-SELFTESTS-DONE' "$c" || missing="$missing selftests-done"
-for t in private_mem_conversions_test private_mem_kvm_exits_test guest_memfd_test \
-	set_memory_region_test nx_huge_pages_test; do
-	base=$(sed -n "s/^PMP-ST $t none //p" "$c")
-	[ "$base" = PASS ] || [ "$base" = SKIP ] || missing="$missing $t/none=${base:-missing}"
-	for col in default upstream recommended 4k; do
-		r=$(sed -n "s/^PMP-ST $t $col //p" "$c")
-		[ "$r" = "$base" ] && continue
-		if [ "$t $col" = "nx_huge_pages_test 4k" ]; then
-			echo "check-kernel: expected: $t under a 4K cap: $r (no 2M mapping to split)"
-			continue
-		fi
-		missing="$missing $t/$col=${r:-missing}"
-	done
-done
+judge_selftests "$c" "nx_huge_pages_test 4k no 2M mapping to split" \
+	private_mem_conversions_test private_mem_kvm_exits_test guest_memfd_test \
+	set_memory_region_test nx_huge_pages_test
 # The differential on every fault: KVM's own level vs the core's.
 # KVM asks the hook for every fault it would map above 4K and for every
 # private fault (patch 0007; 6.12 maps those at 4K): both are compared.
