@@ -1051,7 +1051,14 @@ static void kshim_set_attributes(struct kvm *kvm, const struct kvm_memory_slot *
 	kshim_convert(st, start, end, attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE, KC_CONVERTS);
 }
 
-/* Collapse is left to the ticks only where they run and the policy merges. */
+/*
+ * Collapse is left to the ticks only where they run and the policy chooses
+ * when a range merges: merge=settled waits until it stays put a tick,
+ * merge=blocked until the guest touches it.  merge=scan promotes whatever
+ * is eligible, as KVM's collapse does; it leaves KVM's collapse in place
+ * so that a policy modelling KVM (upstream) gives 2 MiB back at once when
+ * dirty logging stops, as dirty_log_page_splitting_test asserts.
+ */
 static bool kshim_defer_collapse(struct kvm *kvm, const struct kvm_memory_slot *slot)
 {
 	struct kshim_vm *st = kshim_find(kvm);
@@ -1063,8 +1070,7 @@ static bool kshim_defer_collapse(struct kvm *kvm, const struct kvm_memory_slot *
 	read_lock(&st->lock);
 	pmp_vm_policy(st->vm, &p);
 	read_unlock(&st->lock);
-	defer = p.merge == PMP_MERGE_SCAN || p.merge == PMP_MERGE_BLOCKED ||
-		p.merge == PMP_MERGE_SETTLED;
+	defer = p.merge == PMP_MERGE_BLOCKED || p.merge == PMP_MERGE_SETTLED;
 	if (defer)
 		kshim_inc(st, KC_COLLAPSE_DEFERRED);
 	return defer;
