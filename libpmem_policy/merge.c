@@ -107,6 +107,29 @@ static bool attrs_mixed(const struct pmp_vm *vm, uint64_t head)
 }
 
 /*
+ * Does the 2 MiB at @head stay small for as long as memslot @slot (-1:
+ * none holds @head) and the policy stay as they are?  KVM's lpage_info
+ * rule: a 2 MiB leaf needs the range inside one memslot and the gfn and
+ * backing offset (userspace address, or guest_memfd offset for a private
+ * fault, as the head page is) to agree at 2 MiB; and the policy's cap.
+ * Only a memslot arriving at its range (moved_in() in vm.c: the leaves of
+ * one deleted may stay) or a policy change (pmp_vm_set_policy()) lifts
+ * these, and both unpark the candidates there.
+ */
+static bool slot_keeps_small(const struct pmp_vm *vm, int32_t slot, uint64_t head)
+{
+	const struct pmp_slot_state *st;
+	bool private;
+
+	if (slot < 0 || vm->policy.max_level < PMP_LEVEL_2M)
+		return true;
+	st = &pmp_slots(vm)[slot];
+	private = pmp_chunk_plane_get(vm, pmp_chunk_of(vm, head), 0, PMP_PLANE_PRIVATE);
+	return (head >> PMP_CHUNK_SHIFT) - st->chunk_lo >= st->chunk_len ||
+	       st->align_level[private] < PMP_LEVEL_2M;
+}
+
+/*
  * Is VTL @vtl's candidate at GPA chunk @ci refused by a tick for a reason
  * that only a change to this chunk (or its 1 GiB folio, or its memslot)
  * can lift?  Not fully mapped (a leaf change lifts it), a small or punched
@@ -114,7 +137,8 @@ static bool attrs_mixed(const struct pmp_vm *vm, uint64_t head)
  * pages not all accepted (an accept, a conversion), its memslot logging
  * dirty pages (dirty logging stopping, pmp_merge_unpark_slot()), private
  * and shared pages mixed in it (a conversion touching it: only
- * pmp_change_attrs() writes the private attribute).  Each
+ * pmp_change_attrs() writes the private attribute), its memslot's edge or
+ * alignment or the policy's cap (slot_keeps_small()).  Each
  * alone refuses whatever else holds, so a tick need not look again until
  * one of those happens.  @slot: the memslot holding it (slot_near()), -1 if none.
  */
@@ -126,7 +150,7 @@ static bool lasting_in(const struct pmp_vm *vm, unsigned int vtl, uint64_t ci, i
 
 	return (need_full && !range_full(vm, vtl, head, PMP_LEVEL_2M)) || folio_small(vm, head) ||
 	       (guarded && !range_accepted(vm, head, PMP_LEVEL_2M)) || attrs_mixed(vm, head) ||
-	       slot_logs_dirty(vm, slot);
+	       slot_logs_dirty(vm, slot) || slot_keeps_small(vm, slot, head);
 }
 
 bool pmp_merge_lasting(const struct pmp_vm *vm, unsigned int vtl, uint64_t ci)
@@ -401,7 +425,7 @@ static enum pmp_reason settle_mark(struct pmp_vm *vm, unsigned int vtl, uint64_t
  * or not all accepted is refused for what lasting_in() asks first and
  * third, with the same need for a full range (pmp_merge_blocker()'s
  * @need_full is the tick's), and dirty logging only for @slot's flag (the
- * verdict pmp_slot_prepare() keeps), which lasting_in() asks last: those
+ * verdict pmp_slot_prepare() keeps), which lasting_in() asks too: those
  * three are known to last without asking again (the acceptance check
  * alone reads up to 512 bits).
  */
@@ -411,7 +435,9 @@ static bool refusal_lasts(const struct pmp_vm *vm, unsigned int vtl, uint64_t ci
 	if (why == PMP_REASON_NOT_MAPPED || why == PMP_REASON_NOT_ACCEPTED ||
 	    why == PMP_REASON_DIRTY_LOG)
 		return true;
-	return (why == PMP_REASON_BACKING_ORDER || why == PMP_REASON_MIXED_ATTRS) &&
+	return (why == PMP_REASON_BACKING_ORDER || why == PMP_REASON_MIXED_ATTRS ||
+		why == PMP_REASON_MISALIGNED || why == PMP_REASON_SLOT_BOUNDARY ||
+		why == PMP_REASON_POLICY_CAP) &&
 	       lasting_in(vm, vtl, ci, slot);
 }
 

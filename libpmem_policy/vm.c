@@ -425,6 +425,20 @@ static void slot_store(struct pmp_slot_state *st, const struct pmp_slot *slot)
 	st->slot.flags = slot->flags;
 }
 
+/*
+ * @slot arrives at its range (created or moved), its state @st: what a tick
+ * parked there for having no memslot, or for the edges or alignment of the
+ * memslots before it (the leaves a caller left), may merge under this one.
+ */
+static void moved_in(struct pmp_vm *vm, struct pmp_slot_state *st, const struct pmp_slot *slot)
+{
+	slot_store(st, slot);
+	st->in_use = 1;
+	pmp_state_slot_map(vm, st);
+	pmp_slot_prepare(vm, st);
+	pmp_merge_unpark(vm, slot->base_gfn, slot->npages);
+}
+
 int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slot *slot)
 {
 	struct pmp_slot_state *st;
@@ -442,10 +456,7 @@ int pmp_slot_create(struct pmp_vm *vm, uint32_t id, const struct pmp_slot *slot)
 		err = pmp_state_slot_add(vm, slot);	/* -ENOMEM: nothing changed */
 	if (err)
 		return err;
-	slot_store(st, slot);
-	st->in_use = 1;
-	pmp_state_slot_map(vm, st);
-	pmp_slot_prepare(vm, st);
+	moved_in(vm, st, slot);
 	vm->nr_slots++;
 	return 0;
 }
@@ -489,10 +500,7 @@ int pmp_slot_move(struct pmp_vm *vm, uint32_t id, uint64_t base_gfn)
 	if (err)
 		return err;
 	moved_out(vm, st);
-	slot_store(st, &moved);
-	st->in_use = 1;
-	pmp_state_slot_map(vm, st);
-	pmp_slot_prepare(vm, st);
+	moved_in(vm, st, &moved);
 	return 0;
 }
 

@@ -521,6 +521,112 @@ START_TEST(tick_parks_mixed_attrs)
 }
 END_TEST
 
+/* The merge refusals for @why so far. */
+static uint64_t refused_for(const struct tvm *t, enum pmp_reason why)
+{
+	struct pmp_stats st;
+
+	pmp_vm_stats(t->vm, &st);
+	return st.decision[PMP_DECISION_MERGE].refused[why];
+}
+
+/* What keeps the 2 MiB at G1 small for as long as its memslots and the policy stay. */
+enum slot_static { MISALIGNED_SHARED, MISALIGNED_PRIVATE, STRADDLES_SLOTS, POLICY_CAP_4K };
+
+/* Map the 2 MiB at @head at 4 KiB over a 2 MiB folio, each page in the memslot holding it. */
+static void fill_slots(struct tvm *t, uint64_t head, bool private)
+{
+	struct pmp_slot s;
+	uint64_t g;
+	uint32_t id;
+
+	for (g = head; g < head + M2; g++) {
+		struct pmp_fault f = { .gfn = g, .backing_order = 9,
+				       .flags = private ? PMP_FAULT_PRIVATE : 0 };
+
+		for (id = 0; pmp_slot_get(t->vm, id, &s) || g - s.base_gfn >= s.npages; id++)
+			ck_assert_uint_lt(id, 4);
+		f.slot = id;
+		ck_assert_int_eq(pmp_map(t->vm, &f, PMP_LEVEL_4K, fresh()), 0);
+	}
+}
+
+/*
+ * A candidate a tick refuses for its memslot's alignment (shared, or a
+ * private fault's guest_memfd offset), for straddling two memslots, or for
+ * the policy's 4 KiB cap, is refused once and parked: those last until the
+ * memslots or the policy change (a kernel VM's misaligned test memory had
+ * every tick re-examine all its 512 candidates: 640 K instructions a
+ * tick).  The slots replaced by one aligned slot, or the cap lifted, the
+ * next ticks look again and promote it.  pmp_vm_check() after every tick.
+ */
+START_TEST(tick_parks_slot_static)
+{
+	static const struct {
+		enum slot_static what;
+		enum pmp_reason why;
+	} cases[] = {
+		{ MISALIGNED_SHARED, PMP_REASON_MISALIGNED },
+		{ MISALIGNED_PRIVATE, PMP_REASON_MISALIGNED },
+		{ STRADDLES_SLOTS, PMP_REASON_SLOT_BOUNDARY },
+		{ POLICY_CAP_4K, PMP_REASON_POLICY_CAP },
+	};
+	struct pmp_geometry geo = test_geometry(8 * G1);
+	struct pmp_slot s = { .npages = 2 * G1, .userspace_addr = 1ULL << 40,
+			      .flags = PMP_SLOT_GUEST_MEMFD };
+	uint64_t tried, refused;
+	struct pmp_policy p;
+	struct tvm t;
+	int i = _i;
+
+	geo.nr_vtls = 1;
+	tvm_init(&t, &geo);
+	if (cases[i].what == STRADDLES_SLOTS) {
+		add_slot(&t, 0, 0, G1 + M2 / 2, 1ULL << 40, 0);
+		add_slot(&t, 1, G1 + M2 / 2, G1, (1ULL << 40) + (G1 + M2 / 2) * 4096, 0);
+	} else {
+		if (cases[i].what == MISALIGNED_SHARED)
+			s.userspace_addr += 4096;
+		if (cases[i].what == MISALIGNED_PRIVATE)
+			s.gmem_offset = 4096;
+		ck_assert_int_eq(pmp_slot_create(t.vm, 0, &s), 0);
+	}
+	if (cases[i].what == POLICY_CAP_4K) {
+		ck_assert_int_eq(pmp_policy_preset(&p, "recommended"), 0);
+		ck_assert_int_eq(pmp_policy_parse(&p, "max_level=4k", NULL), 0);
+		ck_assert_int_eq(pmp_vm_set_policy(t.vm, &p), 0);
+	}
+	if (cases[i].what == MISALIGNED_PRIVATE)
+		ck_assert_int_eq(pmp_convert(t.vm, G1, M2, true, fresh()), 0);
+	fill_slots(&t, G1, cases[i].what == MISALIGNED_PRIVATE);
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	tried = merges_tried(&t);
+	refused = refused_for(&t, cases[i].why);
+	ticks_checked(&t, 4);
+	ck_assert_uint_eq(merges_tried(&t), tried + 1);
+	ck_assert_uint_eq(refused_for(&t, cases[i].why), refused + 1);
+
+	if (cases[i].what == POLICY_CAP_4K) {
+		ck_assert_int_eq(pmp_policy_preset(&p, "recommended"), 0);
+		ck_assert_int_eq(pmp_vm_set_policy(t.vm, &p), 0);
+	} else {
+		ck_assert_int_eq(pmp_slot_delete(t.vm, 0), 0);
+		if (cases[i].what == STRADDLES_SLOTS)
+			ck_assert_int_eq(pmp_slot_delete(t.vm, 1), 0);
+		ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+		s.userspace_addr = 1ULL << 40;
+		s.gmem_offset = 0;
+		ck_assert_int_eq(pmp_slot_create(t.vm, 0, &s), 0);
+	}
+	ck_assert_int_eq(pmp_vm_check(t.vm), 0);
+	tried = merges_tried(&t);
+	ticks_checked(&t, 2);
+	ck_assert_uint_gt(merges_tried(&t), tried);
+	ck_assert_int_eq(pmp_leaf_level(t.vm, G1), PMP_LEVEL_2M);
+	tvm_free(&t);
+}
+END_TEST
+
 Suite *tick_suite(void);
 
 Suite *tick_suite(void)
@@ -533,6 +639,7 @@ Suite *tick_suite(void)
 	tcase_add_test(tc, tick_unparks_on_change);
 	tcase_add_test(tc, tick_parks_dirty_logged);
 	tcase_add_test(tc, tick_parks_mixed_attrs);
+	tcase_add_loop_test(tc, tick_parks_slot_static, 0, 4);
 	tcase_add_test(tc, tick_slot_hint);
 	tcase_add_loop_test(tc, tick_giant_needs_folio, 0, 4);
 	suite_add_tcase(s, tc);
