@@ -86,6 +86,8 @@ struct kshim_cnt {
 	u64 lowered[PMP_REASON_NR];
 };
 
+struct pmp_shared_cache;	/* libpmem_policy/map_shared.h */
+
 /**
  * struct kshim_vm - what pmem_policy.ko keeps for one struct kvm.
  * @kvm: the VM (a key only: never dereferenced after vm_destroy).
@@ -95,12 +97,13 @@ struct kshim_cnt {
  *	hold it for read (kshim_fault_read_lock()), concurrently; every other
  *	call that changes @vm's state holds it for write (the core takes no
  *	locks), through kshim_write_lock().
- * @gen: bumped by every holder of @lock for write (read it under @lock):
- *	a reader that copies @vm in slices, dropping @lock between them,
- *	knows its copy is one consistent state when @gen did not move (the
- *	bits pmp_map_shared() sets meanwhile are records independent of each
- *	other and of the rest: any mix of them is a state of some order of
- *	those faults).
+ * @gen: bumped by every holder of @lock for write (read it under @lock),
+ *	1 from kshim_vm_init() on (never 0: @last's empty entries): a reader
+ *	that copies @vm in slices, dropping @lock between them, knows its copy
+ *	is one consistent state when @gen did not move (the bits
+ *	pmp_map_shared() sets meanwhile are records independent of each other
+ *	and of the rest: any mix of them is a state of some order of those
+ *	faults); @last's entries hold while it does not move.
  * @vm: the core's state, inside @mem.
  * @mem: vmalloc'ed, @bytes long.
  * @bytes: its size.
@@ -124,6 +127,11 @@ struct kshim_cnt {
  * @kvm_type: KVM's kvm->arch.vm_type.
  * @acts: scratch action array, used under @lock held for write.
  * @cnt: per-CPU counters; a hook runs with preemption off.
+ * @last: per CPU, the chunk the CPU's last common leaf was recorded in
+ *	(kshim_map_shared()), valid while @gen does not move: every change
+ *	of @vm's state that could make it stale (a giant freed or reused, a
+ *	memslot change, a policy switch, a zap, a tick) holds @lock for
+ *	write, and the entry dies with the VM.
  */
 struct kshim_vm {
 	struct kvm *kvm;
@@ -146,6 +154,7 @@ struct kshim_vm {
 	u32 kvm_type;
 	struct pmp_action acts[KSHIM_ACTIONS];
 	struct kshim_cnt __percpu *cnt;
+	struct pmp_shared_cache __percpu *last;
 };
 
 /* Marks of kshim_vm.pins entries (XA_MARK_1: a map call in flight). */

@@ -216,8 +216,10 @@ static void kshim_vm_init(struct kvm *kvm)
 	if (!st)
 		goto out_put;
 	st->cnt = alloc_percpu_gfp(struct kshim_cnt, GFP_KERNEL_ACCOUNT);
-	if (!st->cnt)
+	st->last = alloc_percpu_gfp(struct pmp_shared_cache, GFP_KERNEL_ACCOUNT);
+	if (!st->cnt || !st->last)
 		goto out_free;
+	st->gen = 1;	/* @last's zeroed entries are empty */
 	/* Charged to the VMM's memory cgroup, as KVM's own per-VM state. */
 	st->mem = __vmalloc(bytes, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!st->mem)
@@ -260,6 +262,7 @@ static void kshim_vm_init(struct kvm *kvm)
 
 out_free:
 	vfree(st->mem);
+	free_percpu(st->last);
 	free_percpu(st->cnt);
 	kfree(st);
 out_put:
@@ -397,6 +400,7 @@ static void kshim_vm_destroy(struct kvm *kvm)
 	kshim_report(st, &sum, left);
 	xa_destroy(&st->pins);
 	vfree(st->mem);
+	free_percpu(st->last);
 	free_percpu(st->cnt);
 	kfree(st);
 	atomic_dec(&kshim_vms_live);
@@ -803,6 +807,26 @@ static int kshim_pin_fault(struct kvm *kvm, const struct kvm_mmu_policy_leaf *le
 }
 
 /*
+ * pmp_map_shared_4k_valid() of a leaf, under @st's lock held for read:
+ * through this CPU's entry of @st->last (pmp_map_shared_4k_cached()), so
+ * that the next leaf of the same chunk skips the memslot's and the chunk's
+ * lookup and flags while @st->gen does not move.  The entry is this CPU's
+ * alone because the hook runs with preemption off (mmu_lock held); under
+ * PREEMPT_RT, where mmu_lock sleeps and two tasks could share one CPU's
+ * entry, the uncached record.
+ */
+static __always_inline int kshim_map_shared_record(struct kshim_vm *st, u32 slot, gfn_t gfn,
+						   unsigned int order)
+{
+#ifdef CONFIG_PREEMPT_RT
+	return pmp_map_shared_4k_valid(st->vm, slot, gfn, order, kshim_cpu_set());
+#else
+	return pmp_map_shared_4k_cached(st->vm, this_cpu_ptr(st->last), st->gen, slot, gfn, order,
+					kshim_cpu_set());
+#endif
+}
+
+/*
  * The common leaf, a 4 KiB page of a VM that pins nothing in a 2 MiB range
  * already partly mapped, is recorded with the VM's lock held for read,
  * concurrently with the VM's other faults: pmp_map_shared_4k_valid(), the
@@ -823,7 +847,7 @@ static __always_inline int kshim_map_shared(struct kshim_vm *st,
 	int ret;
 
 	kshim_fault_read_lock(st);
-	ret = pmp_map_shared_4k_valid(st->vm, leaf->slot->id, leaf->gfn, order, kshim_cpu_set());
+	ret = kshim_map_shared_record(st, leaf->slot->id, leaf->gfn, order);
 	kshim_fault_read_unlock(st);
 	if (ret == 1)
 		return 1;

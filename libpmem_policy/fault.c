@@ -226,6 +226,29 @@ pmp_block_word_fill_shared(struct pmp_vm *vm, struct pmp_block *blk, uint64_t gf
 	return 0;
 }
 
+/* Out of line (map_shared.h): the cached record's common path keeps nothing for it. */
+int __attribute__((__noinline__))
+pmp_map_shared_4k_fill(struct pmp_vm *vm, struct pmp_shared_cache *sc, uint64_t gen, uint32_t slot,
+		       uint64_t gfn, unsigned int backing_order, uint32_t vcpu)
+{
+	const struct pmp_slot_state *st = &pmp_slots(vm)[slot];
+	uint64_t first = gfn & ~(uint64_t)(PMP_CHUNK_PAGES - 1);
+	struct pmp_block *mapped;
+
+	if (pmp_unlikely(!pmp_map_shared_in_slot(st, gfn)))
+		return st->in_use ? -EINVAL : -ENOENT;
+	mapped = pmp_map_shared_block(vm, st, gfn, backing_order);
+	if (!mapped)
+		return 1;
+	/* a chunk a memslot's edge cuts is not kept: its other gfns may lie outside */
+	if (pmp_map_shared_in_slot(st, first) &&
+	    pmp_map_shared_in_slot(st, first + PMP_CHUNK_PAGES - 1))
+		*sc = (struct pmp_shared_cache){ .gen = gen, .chunk = gfn >> PMP_CHUNK_SHIFT,
+						 .mapped = mapped, .slot = slot,
+						 .backing_order = backing_order };
+	return pmp_map_shared_set(vm, mapped, gfn, vcpu);
+}
+
 int pmp_map_shared(struct pmp_vm *vm, const struct pmp_fault *f, struct pmp_actions *out)
 {
 	const struct pmp_slot_state *st = NULL;

@@ -48,39 +48,70 @@ static inline PMP_FAST_INLINE bool pmp_block_page_set_shared(struct pmp_block *b
 }
 
 /*
- * The shared record of a valid 4 KiB fault of memslot @st (VTL 0): the
- * page's MAPPED bit set with a compare-and-swap, when map_lean()'s record
- * is that one bit (lean_ok(), the chunk's MAPPED plane already mixed, the
+ * The MAPPED block of @gfn's chunk when the shared record of a valid 4 KiB
+ * fault of memslot @st (VTL 0) is one bit of it: map_lean()'s record is
+ * that one bit (lean_ok(), the chunk's MAPPED plane already mixed, the
  * chunk a merge candidate not yet seen, its backing and its giant's as
- * this fault says, the pool not short), counted in @vcpu's set.  Each
- * flag word is tested with one compare, the VM's reasons to step aside
- * (shared_stops, the pool's room among them) too.  1: a pin, a callback
- * running, merging at fault time, a short pool, or more than one bit:
- * nothing changed, the exclusive path does it.
+ * this fault says, the pool not short).  Each flag word is tested with one
+ * compare, the VM's reasons to step aside (shared_stops, the pool's room
+ * among them) too.  NULL: a pin, a callback running, merging at fault
+ * time, a short pool, or more than one bit; the exclusive path does it.
+ * Everything this reads changes only with the VM held exclusively, and
+ * it reads @gfn only through its chunk (pmp_shared_cache relies on both).
+ */
+static inline PMP_FAST_INLINE
+struct pmp_block *pmp_map_shared_block(struct pmp_vm *vm, const struct pmp_slot_state *st,
+				       uint64_t gfn, unsigned int backing_order)
+{
+	struct pmp_giant *g;
+	struct pmp_chunk *c;
+
+	if (vm->shared_stops)
+		return NULL;
+	c = pmp_fault_chunk(vm, st, gfn, &g);
+	if ((c->blocks & PMP_SHARED_CHUNK_FLAGS) !=
+	    (PMP_CF_CAND | (backing_order >= 9 ? PMP_CF_BACKED : 0)) ||
+	    (g->flags & (PMP_GF_LEAF | PMP_GF_BACKED)) != (backing_order >= 18 ? PMP_GF_BACKED : 0))
+		return NULL;
+	/* NULL unless the plane is chained: a block's address is never tested for NULL */
+	return pmp_chunk_block(vm, c, PMP_PLANE_MAPPED);
+}
+
+/*
+ * The shared record's bit of @gfn in its chunk's MAPPED block @mapped
+ * (pmp_map_shared_block()), set with a compare-and-swap and counted in
+ * @vcpu's set.  1: the page would fill its word, every higher one full,
+ * nothing changed (the exclusive path settles the block).
+ */
+static inline PMP_FAST_INLINE
+int pmp_map_shared_set(struct pmp_vm *vm, struct pmp_block *mapped, uint64_t gfn, uint32_t vcpu)
+{
+	if (!pmp_block_page_set_shared(mapped, gfn % PMP_CHUNK_PAGES))
+		return pmp_block_word_fill_shared(vm, mapped, gfn, vcpu);
+	pmp_vcpu_stats(vm, vcpu)->faults[PMP_VCPU_MAPS]++;
+	return 0;
+}
+
+/*
+ * The shared record of a valid 4 KiB fault of memslot @st (VTL 0): the
+ * page's MAPPED bit set with a compare-and-swap where
+ * pmp_map_shared_block() finds the record is that one bit.  1: nothing
+ * changed, the exclusive path does it.
  */
 static inline PMP_FAST_INLINE
 int pmp_map_shared_bit(struct pmp_vm *vm, const struct pmp_slot_state *st, uint64_t gfn,
 		       unsigned int backing_order, uint32_t vcpu)
 {
-	struct pmp_block *mapped;
-	struct pmp_giant *g;
-	struct pmp_chunk *c;
+	struct pmp_block *mapped = pmp_map_shared_block(vm, st, gfn, backing_order);
 
-	if (vm->shared_stops)
-		return 1;
-	c = pmp_fault_chunk(vm, st, gfn, &g);
-	if ((c->blocks & PMP_SHARED_CHUNK_FLAGS) !=
-	    (PMP_CF_CAND | (backing_order >= 9 ? PMP_CF_BACKED : 0)) ||
-	    (g->flags & (PMP_GF_LEAF | PMP_GF_BACKED)) != (backing_order >= 18 ? PMP_GF_BACKED : 0))
-		return 1;
-	/* the plane chained, tested here: a block's address is never tested for NULL */
-	if (!(c->mixed & (uint16_t)~c->value & PMP_BIT(PMP_PLANE_MAPPED)))
-		return 1;
-	mapped = pmp_chunk_block(vm, c, PMP_PLANE_MAPPED);
-	if (!pmp_block_page_set_shared(mapped, gfn % PMP_CHUNK_PAGES))
-		return pmp_block_word_fill_shared(vm, mapped, gfn, vcpu);
-	pmp_vcpu_stats(vm, vcpu)->faults[PMP_VCPU_MAPS]++;
-	return 0;
+	return mapped ? pmp_map_shared_set(vm, mapped, gfn, vcpu) : 1;
+}
+
+/* Does @gfn lie in memslot @st?  A deleted slot is all zero: its empty range refuses every gfn. */
+static inline PMP_FAST_INLINE bool pmp_map_shared_in_slot(const struct pmp_slot_state *st,
+							  uint64_t gfn)
+{
+	return gfn - st->slot.base_gfn < st->slot.npages;
 }
 
 /**
@@ -111,10 +142,79 @@ int pmp_map_shared_4k_valid(struct pmp_vm *vm, uint32_t slot, uint64_t gfn,
 {
 	const struct pmp_slot_state *st = &pmp_slots(vm)[slot];
 
-	/* a deleted slot is all zero: its empty range refuses every gfn */
-	if (pmp_unlikely(gfn - st->slot.base_gfn >= st->slot.npages))
+	if (pmp_unlikely(!pmp_map_shared_in_slot(st, gfn)))
 		return st->in_use ? -EINVAL : -ENOENT;
 	return pmp_map_shared_bit(vm, st, gfn, backing_order, vcpu);
+}
+
+/**
+ * struct pmp_shared_cache - the chunk one caller's shared records took
+ * last, so that the next fault of that chunk skips the memslot and the
+ * chunk's lookup and flags (pmp_map_shared_4k_cached()).  One per caller
+ * that never runs beside itself (a CPU with preemption off): two callers
+ * filling one entry at once could tear it.  All zero: empty.
+ * @gen: the caller's generation when filled, never 0 (below).  The entry
+ *	holds while it does not move: what pmp_map_shared_block() read for
+ *	@chunk (the VM's shared_stops, the memslot, the chunk's and its
+ *	giant's flags, the MAPPED plane chained in @mapped) changes only with
+ *	the VM held exclusively, and the caller's generation moves with every
+ *	such section (kshim_write_lock()); a giant freed or reused, a memslot
+ *	changed, a policy switched, a zap or tick are all such sections.  The
+ *	concurrent records meanwhile set page bits, which none of that reads.
+ * @chunk: gfn >> PMP_CHUNK_SHIFT, whose every page lies in memslot @slot
+ *	(so any of its gfns passes the memslot's range check).
+ * @mapped: the chunk's MAPPED block, as pmp_map_shared_block() found it.
+ * @slot: the memslot id the entry was filled for.
+ * @backing_order: the fault's backing order it was filled for (the
+ *	flags tested depend on it).
+ */
+struct pmp_shared_cache {
+	uint64_t gen;
+	uint64_t chunk;
+	struct pmp_block *mapped;
+	uint32_t slot;
+	uint32_t backing_order;
+};
+
+/*
+ * pmp_map_shared_4k_cached()'s miss: pmp_map_shared_4k_valid()'s lookup,
+ * its block kept in @sc when the whole chunk lies in the memslot (fault.c).
+ * Out of line: a fault of the cached chunk keeps no registers for it.
+ */
+int pmp_map_shared_4k_fill(struct pmp_vm *vm, struct pmp_shared_cache *sc, uint64_t gen,
+			   uint32_t slot, uint64_t gfn, unsigned int backing_order, uint32_t vcpu);
+
+/**
+ * pmp_map_shared_4k_cached() - pmp_map_shared_4k_valid() through the
+ * caller's cache of its last chunk: the same record, state, counters and
+ * return.
+ * @vm: the VM.
+ * @sc: the caller's cache (struct pmp_shared_cache), used with @vm only.
+ * @gen: the caller's generation of @vm: not 0, moved by every section
+ *	that holds @vm exclusively, and read in the same shared section as
+ *	this call (no exclusive section between the read and the return).
+ * @slot: as pmp_map_shared_4k_valid()'s, and so are @gfn, @backing_order
+ *	and @vcpu and the contract.
+ * @gfn: the faulting guest frame.
+ * @backing_order: the fault's backing order.
+ * @vcpu: the counter set.
+ *
+ * A fault of the chunk, memslot and backing order of @sc's entry under
+ * the same @gen sets its bit in the block the entry names; any other
+ * looks the chunk up as pmp_map_shared_4k_valid() does and fills the
+ * entry where the record is one bit.  Concurrent as pmp_map_shared();
+ * O(1).
+ *
+ * Return: as pmp_map_shared_4k_valid().
+ */
+static inline PMP_FAST_INLINE
+int pmp_map_shared_4k_cached(struct pmp_vm *vm, struct pmp_shared_cache *sc, uint64_t gen,
+			     uint32_t slot, uint64_t gfn, unsigned int backing_order, uint32_t vcpu)
+{
+	if (sc->gen == gen && sc->chunk == gfn >> PMP_CHUNK_SHIFT && sc->slot == slot &&
+	    sc->backing_order == backing_order)
+		return pmp_map_shared_set(vm, sc->mapped, gfn, vcpu);
+	return pmp_map_shared_4k_fill(vm, sc, gen, slot, gfn, backing_order, vcpu);
 }
 
 /**

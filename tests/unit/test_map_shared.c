@@ -22,9 +22,10 @@
 #define UA 0x7f0000000000ULL
 #define NR_VCPUS 4
 
-static void ms_init(struct tvm *t, int vm_type, const char *policy)
+/* A VM of guest-physical span @span with memslot 0 over its first 1 GiB, under @policy. */
+static void ms_init_span(struct tvm *t, int vm_type, const char *policy, uint64_t span)
 {
-	struct pmp_geometry geo = test_geometry(GFNS_PER_1G);
+	struct pmp_geometry geo = test_geometry(span);
 	struct pmp_slot slot = { .base_gfn = 0, .npages = GFNS_PER_1G, .userspace_addr = UA };
 	struct pmp_policy p;
 
@@ -35,6 +36,11 @@ static void ms_init(struct tvm *t, int vm_type, const char *policy)
 	ck_assert_int_eq(pmp_policy_parse(&p, policy, NULL), 0);
 	ck_assert_int_eq(pmp_vm_set_policy(t->vm, &p), 0);
 	ck_assert_int_eq(pmp_slot_create(t->vm, 0, &slot), 0);
+}
+
+static void ms_init(struct tvm *t, int vm_type, const char *policy)
+{
+	ms_init_span(t, vm_type, policy, GFNS_PER_1G);
 }
 
 static struct pmp_fault ms_fault(uint64_t gfn, unsigned int order, unsigned int vtl,
@@ -609,6 +615,248 @@ START_TEST(concurrent_faults)
 }
 END_TEST
 
+/*
+ * pmp_map_shared_4k_cached(): a cache entry holds only while the caller's
+ * generation does not move, and every exclusive section moves it.  Each
+ * case fills a cache entry with page 1 of chunk 0 (page 0 mapped before),
+ * makes one exclusive change (the generation moved, as kshim_write_lock()
+ * moves it) and records page 2 through the cache on one copy of the VM
+ * and through pmp_map_shared_4k() on the other: the same answer, state
+ * and counters.  An entry used past the change would set a bit in a block
+ * the change freed, parked or settled.
+ */
+enum ms_change {
+	MS_NOTHING,		/* the generation stays: the entry is used */
+	MS_ZAP_CHUNK,		/* the chunk's block freed */
+	MS_ZAP_ELSEWHERE,	/* a zap of another chunk: the entry refilled */
+	MS_TICK,		/* the candidate parked */
+	MS_MERGE_AT_FAULT,	/* a policy switch: the exclusive path */
+	MS_SLOT_DELETE,		/* the memslot gone: its giant freed */
+	MS_SLOT_RECREATE,	/* zapped, deleted, created again: the giant reused */
+	MS_SLOT_MOVE,		/* moved away: the gfn outside it */
+	MS_CHUNK_FILLED,	/* the exclusive path maps the rest: the plane uniform */
+};
+
+static const struct {
+	const char *name, *policy;
+	enum ms_change change;
+	int want;	/* page 2's answer after the change */
+} ms_stale[] = {
+	{ "nothing changed", "", MS_NOTHING, 0 },
+	{ "the chunk zapped", "", MS_ZAP_CHUNK, 1 },
+	{ "another chunk zapped", "", MS_ZAP_ELSEWHERE, 0 },
+	{ "a tick parks the candidate", "merge=scan", MS_TICK, 1 },
+	{ "switched to merging at fault", "", MS_MERGE_AT_FAULT, 1 },
+	{ "the memslot deleted", "", MS_SLOT_DELETE, -ENOENT },
+	{ "the memslot zapped, deleted and created again", "", MS_SLOT_RECREATE, 1 },
+	{ "the memslot moved", "", MS_SLOT_MOVE, -EINVAL },
+	{ "the chunk filled by the exclusive path", "", MS_CHUNK_FILLED, 1 },
+};
+
+/* Change @c on @vm (policy @policy), an exclusive section. */
+static void ms_change(struct pmp_vm *vm, enum ms_change c, const char *policy)
+{
+	struct pmp_slot slot = { .base_gfn = 0, .npages = GFNS_PER_1G, .userspace_addr = UA };
+	struct pmp_action buf[64];
+	struct pmp_actions out = { .buf = buf, .cap = 64 };
+	struct pmp_policy p;
+	uint64_t g;
+
+	switch (c) {
+	case MS_NOTHING:
+		break;
+	case MS_ZAP_CHUNK:
+	case MS_ZAP_ELSEWHERE:
+		ck_assert_int_eq(pmp_zap(vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_BOTH,
+					 c == MS_ZAP_CHUNK ? 0 : 5 * GFNS_PER_2M, GFNS_PER_2M, &out),
+				 0);
+		break;
+	case MS_TICK:
+		ck_assert_int_ge(pmp_merge_tick(vm, &out), 1);
+		break;
+	case MS_MERGE_AT_FAULT:
+		ck_assert_int_eq(pmp_policy_preset(&p, "recommended"), 0);
+		ck_assert_int_eq(pmp_policy_parse(&p, policy, NULL), 0);
+		ck_assert_int_eq(pmp_policy_parse(&p, "merge=fault", NULL), 0);
+		ck_assert_int_eq(pmp_vm_set_policy(vm, &p), 0);
+		break;
+	case MS_SLOT_DELETE:
+	case MS_SLOT_RECREATE:
+		/* all default state: the giant goes back to the pool, and comes back fresh */
+		if (c == MS_SLOT_RECREATE)
+			ck_assert_int_eq(pmp_zap(vm, PMP_ZAP_SLOT_DELETE, PMP_ZAP_FILTER_BOTH, 0,
+						 GFNS_PER_1G, &out), 0);
+		ck_assert_int_eq(pmp_slot_delete(vm, 0), 0);
+		if (c == MS_SLOT_RECREATE)
+			ck_assert_int_eq(pmp_slot_create(vm, 0, &slot), 0);
+		break;
+	case MS_SLOT_MOVE:
+		ck_assert_int_eq(pmp_slot_move(vm, 0, GFNS_PER_1G), 0);
+		break;
+	case MS_CHUNK_FILLED:
+		for (g = 2; g < GFNS_PER_2M; g++)
+			ms_map(vm, g, 0);
+		break;
+	}
+}
+
+START_TEST(cached_entry_follows_generation)
+{
+	struct pmp_shared_cache sc = { 0 }, filled;
+	struct pmp_stats as, bs;
+	struct tvm a, b;
+	uint64_t gen = 1;
+	int ra, rb;
+
+	ms_init_span(&a, 0, ms_stale[_i].policy, 2 * GFNS_PER_1G);
+	ms_init_span(&b, 0, ms_stale[_i].policy, 2 * GFNS_PER_1G);
+	ms_map(a.vm, 0, 0);
+	ms_map(b.vm, 0, 0);
+	ck_assert_int_eq(pmp_map_shared_4k_cached(a.vm, &sc, gen, 0, 1, 0, 1), 0);
+	ck_assert_int_eq(pmp_map_shared_4k(b.vm, 0, 1, 0, 0, 1), 0);
+	ck_assert_uint_eq(sc.gen, gen);
+	ck_assert_uint_eq(sc.chunk, 0);
+	ck_assert_ptr_nonnull(sc.mapped);
+	filled = sc;
+	ms_change(a.vm, ms_stale[_i].change, ms_stale[_i].policy);
+	ms_change(b.vm, ms_stale[_i].change, ms_stale[_i].policy);
+	if (ms_stale[_i].change != MS_NOTHING)
+		gen++;
+	tvm_snapshot(&a);
+	ra = pmp_map_shared_4k_cached(a.vm, &sc, gen, 0, 2, 0, 1);
+	rb = pmp_map_shared_4k(b.vm, 0, 2, 0, 0, 1);
+	ck_assert_msg(ra == ms_stale[_i].want && rb == ra, "%s: cached %d, uncached %d, want %d",
+		      ms_stale[_i].name, ra, rb, ms_stale[_i].want);
+	if (ra)
+		ck_assert_unchanged(&a);
+	if (ms_stale[_i].change == MS_NOTHING)
+		ck_assert(memcmp(&sc, &filled, sizeof(sc)) == 0);
+	pmp_vm_stats(a.vm, &as);
+	pmp_vm_stats(b.vm, &bs);
+	ck_assert_msg(memcmp(&as, &bs, sizeof(as)) == 0, "%s: counters differ", ms_stale[_i].name);
+	ck_assert(drv_state_equal(a.vm, b.vm, DRV_EXEMPT_COUNTERS));
+	ck_assert_int_eq(pmp_vm_check(a.vm), 0);
+	tvm_free(&a);
+	tvm_free(&b);
+}
+END_TEST
+
+/*
+ * A chunk a memslot's end cuts is not kept: a later gfn of it past the
+ * memslot is refused as without a cache (-EINVAL), under the same
+ * generation.  Memslot 1 covers one chunk and half of the next.
+ */
+START_TEST(cached_chunk_cut_by_memslot)
+{
+	const uint64_t base = GFNS_PER_1G, cut = base + GFNS_PER_2M;
+	struct pmp_slot slot = { .base_gfn = base, .npages = GFNS_PER_2M + GFNS_PER_2M / 2,
+				 .userspace_addr = UA + (GFNS_PER_1G << 12) };
+	struct pmp_shared_cache sc = { 0 };
+	unsigned int i;
+	struct tvm a;
+
+	ms_init_span(&a, 0, "", 2 * GFNS_PER_1G);
+	ck_assert_int_eq(pmp_slot_create(a.vm, 1, &slot), 0);
+	for (i = 0; i < 2; i++) {
+		struct pmp_action buf[16];
+		struct pmp_actions out = { .buf = buf, .cap = 16 };
+		struct pmp_fault f = ms_fault(i ? cut : base, 0, 0, 0);
+
+		f.slot = 1;
+		ck_assert_int_eq(pmp_map(a.vm, &f, PMP_LEVEL_4K, &out), 0);
+	}
+	/* the whole chunk inside: kept */
+	ck_assert_int_eq(pmp_map_shared_4k_cached(a.vm, &sc, 1, 1, base + 1, 0, 0), 0);
+	ck_assert_uint_eq(sc.chunk, base / GFNS_PER_2M);
+	/* the cut chunk: recorded, not kept */
+	ck_assert_int_eq(pmp_map_shared_4k_cached(a.vm, &sc, 1, 1, cut + 1, 0, 0), 0);
+	ck_assert_uint_eq(sc.chunk, base / GFNS_PER_2M);
+	ck_assert_fails_clean(&a, -EINVAL, pmp_map_shared_4k_cached(a.vm, &sc, 1, 1,
+								    cut + GFNS_PER_2M / 2, 0, 0));
+	ck_assert_int_eq(pmp_vm_check(a.vm), 0);
+	tvm_free(&a);
+}
+END_TEST
+
+/*
+ * Random faults, zaps, ticks and memslot moves as in scalar_random_faults,
+ * each vCPU recording through its own cache (as each CPU in kshim), the
+ * generation moved by every exclusive section (a zap, a tick, a move, the
+ * exclusive record of a fault the shared one declined): the same answers,
+ * state and counters as pmp_map_shared_4k() without a cache.
+ */
+START_TEST(cached_random_faults)
+{
+	static const unsigned int orders[] = { 0, 0, 0, 9, 18 };
+	struct pmp_shared_cache sc[NR_VCPUS] = { { 0 } };
+	struct pmp_action abuf[64], bbuf[64];
+	unsigned int step, hits = 0;
+	uint64_t gen = 1, base = 0;
+	struct tvm a, b;
+	struct rng r;
+
+	rng_seed(&r, 0xcac4e + (uint64_t)_i);
+	ms_init_span(&a, 0, ms_random_policies[_i].policy, 2 * GFNS_PER_1G);
+	ms_init_span(&b, 0, ms_random_policies[_i].policy, 2 * GFNS_PER_1G);
+	for (step = 0; step < 4000; step++) {
+		uint64_t gfn = base + rng_below(&r, 4 * GFNS_PER_2M);
+		unsigned int op = (unsigned int)rng_below(&r, 200), v;
+		struct pmp_actions aout = { .buf = abuf, .cap = 64 };
+		struct pmp_actions bout = { .buf = bbuf, .cap = 64 };
+
+		if (op < 3) {
+			uint64_t n = 1 + rng_below(&r, GFNS_PER_2M);
+
+			ck_assert_int_eq(pmp_zap(a.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_BOTH, gfn,
+						 n, &aout),
+					 pmp_zap(b.vm, PMP_ZAP_MMU_NOTIFIER, PMP_ZAP_FILTER_BOTH, gfn,
+						 n, &bout));
+			gen++;
+		} else if (op < 6) {
+			ck_assert_int_eq(pmp_merge_tick(a.vm, &aout), pmp_merge_tick(b.vm, &bout));
+			gen++;
+		} else if (op < 7) {
+			/* the memslot moves by 1 GiB and back: the old gfns outside it */
+			base = base ? 0 : GFNS_PER_1G;
+			ck_assert_int_eq(pmp_slot_move(a.vm, 0, base), 0);
+			ck_assert_int_eq(pmp_slot_move(b.vm, 0, base), 0);
+			gen++;
+		} else {
+			struct pmp_fault f;
+			struct pmp_shared_cache before;
+			int ra, rb;
+
+			/* mostly the chunk's own vCPU, so that entries are used */
+			v = op % 4 ? (unsigned int)((gfn - base) / GFNS_PER_2M) % NR_VCPUS :
+				     (unsigned int)rng_below(&r, NR_VCPUS);
+			/* now and then a gfn of where the memslot was */
+			f = ms_fault(op < 10 ? gfn ^ GFNS_PER_1G : gfn, orders[rng_below(&r, 5)], 0, v);
+			before = sc[v];
+			tvm_snapshot(&a);
+			ra = pmp_map_shared_4k_cached(a.vm, &sc[v], gen, 0, f.gfn, f.backing_order, v);
+			rb = pmp_map_shared_4k(b.vm, 0, f.gfn, 0, f.backing_order, v);
+			ck_assert_msg(ra == rb, "step %u gfn %llu: cached %d, uncached %d", step,
+				      (unsigned long long)f.gfn, ra, rb);
+			hits += !ra && memcmp(&before, &sc[v], sizeof(before)) == 0;
+			if (ra)
+				ck_assert_unchanged(&a);
+			if (ra == 1) {
+				ck_assert_int_eq(pmp_map(a.vm, &f, PMP_LEVEL_4K, &aout),
+						 pmp_map(b.vm, &f, PMP_LEVEL_4K, &bout));
+				gen++;
+			}
+		}
+		ck_assert_int_eq(pmp_vm_check(a.vm), 0);
+	}
+	if (ms_random_policies[_i].shares)
+		ck_assert_uint_ge(hits, 100);	/* 170-200 a run: entries are used */
+	ck_assert_uint_eq(pmp_map_shared_count(a.vm), pmp_map_shared_count(b.vm));
+	ck_assert(drv_state_equal(a.vm, b.vm, 0));
+	tvm_free(&a);
+	tvm_free(&b);
+}
+END_TEST
+
 Suite *map_shared_suite(void)
 {
 	Suite *s = suite_create("map_shared");
@@ -623,6 +871,10 @@ Suite *map_shared_suite(void)
 			    (int)(sizeof(stop_flips) / sizeof(stop_flips[0])));
 	tcase_add_loop_test(tc, stops_follow_callbacks, 0, 2);
 	tcase_add_test(tc, stops_follow_pool);
+	tcase_add_loop_test(tc, cached_entry_follows_generation, 0,
+			    (int)(sizeof(ms_stale) / sizeof(ms_stale[0])));
+	tcase_add_test(tc, cached_chunk_cut_by_memslot);
+	tcase_add_loop_test(tc, cached_random_faults, 0, 5);
 	suite_add_tcase(s, tc);
 	return s;
 }
