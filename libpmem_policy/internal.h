@@ -156,10 +156,11 @@ struct pmp_chunk {
  * Parked: a candidate (never without PMP_CF_CAND) a merge tick refused for
  * a reason only a change here can lift (pmp_merge_lasting(): not fully
  * mapped, a small or punched folio, pages not accepted, a dirty-logged
- * memslot, private and shared pages mixed).  Ticks skip it, so they cost
- * what they act on; what could lift the reason unparks it (a leaf change,
+ * memslot, private and shared pages mixed, a memslot's edge or alignment,
+ * the policy's 4 KiB cap).  Ticks skip it, so they cost what they act on;
+ * what could lift the reason unparks it (a leaf change,
  * pmp_merge_unpark(): an accept, a conversion; dirty logging stopping in
- * its memslot, a policy change).
+ * its memslot, a memslot created or moved over it, a policy change).
  */
 #define PMP_CF_PARKED	(1U << 31)
 #define PMP_CF_ALL	0xff000000U

@@ -113,8 +113,9 @@ static bool attrs_mixed(const struct pmp_vm *vm, uint64_t head)
  * backing offset (userspace address, or guest_memfd offset for a private
  * fault, as the head page is) to agree at 2 MiB; and the policy's cap.
  * Only a memslot arriving at its range (moved_in() in vm.c: the leaves of
- * one deleted may stay) or a policy change (pmp_vm_set_policy()) lifts
- * these, and both unpark the candidates there.
+ * one deleted may stay), a conversion of the head page (which alignment
+ * applies) or a policy change (pmp_vm_set_policy()) lifts these, and each
+ * unparks the candidates there.
  */
 static bool slot_keeps_small(const struct pmp_vm *vm, int32_t slot, uint64_t head)
 {
@@ -131,8 +132,8 @@ static bool slot_keeps_small(const struct pmp_vm *vm, int32_t slot, uint64_t hea
 
 /*
  * Is VTL @vtl's candidate at GPA chunk @ci refused by a tick for a reason
- * that only a change to this chunk (or its 1 GiB folio, or its memslot)
- * can lift?  Not fully mapped (a leaf change lifts it), a small or punched
+ * that only a change to this chunk (or its 1 GiB folio, its memslot, or
+ * the policy) can lift?  Not fully mapped (a leaf change lifts it), a small or punched
  * folio (a fault reporting a larger one, the punches issued), private
  * pages not all accepted (an accept, a conversion), its memslot logging
  * dirty pages (dirty logging stopping, pmp_merge_unpark_slot()), private
